@@ -1,0 +1,96 @@
+//! The command line (clap). One binary; every command has `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::i18n::Lang;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jiedai",
+    version,
+    about = "接待：人大代表联络站接待选民日登记终端 / reception kiosk for deputy liaison stations"
+)]
+pub struct Cli {
+    /// 数据目录（默认为系统的数据目录）/ data directory (default: the platform's data directory)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// 界面语言 / interface language
+    #[arg(long, global = true, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    /// 键位：default、vim 或键位文件路径 / key layout: default, vim or a path to a keymap file
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub keymap: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 在临时数据目录中打开演示站点（数据来自 sample-data/）/ open the kiosk on a fresh demo station
+    Demo,
+    /// 按站点文件（TOML）设置站点 / set up a station from a TOML file
+    Init {
+        /// 站点文件，格式见 sample-data/station.toml / station file
+        #[arg(long, value_name = "FILE")]
+        station: PathBuf,
+        /// 本机终端号（同一站点多台终端时各不相同，1-9）/ this machine's terminal number (1-9)
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=9))]
+        terminal: u8,
+    },
+    /// 导入代表名册或诉求（CSV 或 JSONL）/ import deputies or appeals (CSV or JSONL)
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// 导出诉求 / export appeals
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// 搜索诉求（与终端中的搜索相同）/ search appeals (the same search as the kiosk's)
+    Find {
+        /// 任意文字、查询码或姓名拼音首字母 / any text, a tracking code or pinyin initials of a name
+        query: String,
+        /// 只看某一状态，如 已交办 或 referred / only this status
+        #[arg(long, value_name = "S")]
+        status: Option<String>,
+        /// 以 JSON Lines 输出 / print JSON lines
+        #[arg(long)]
+        json: bool,
+    },
+    /// 核对数据库与日志是否一致 / verify the database against the journal
+    Check {
+        /// 从日志重建数据库（原数据库改名保留）/ rebuild the database from the journal (the old one is kept aside)
+        #[arg(long)]
+        rebuild: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// 代表名册：编号,姓名,层级,电话,专长,值班日 / deputies
+    Deputies { file: PathBuf },
+    /// 诉求：日期,姓名,电话,身份证号,住址,类别,诉求内容,接待代表,办理状态… / appeals
+    Appeals { file: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// 全部诉求及其办理历史 / every appeal with its history
+    Appeals {
+        #[arg(long, value_enum)]
+        format: Format,
+        /// 输出文件（默认输出到标准输出；xlsx 必须指定）/ output file (default: standard output; required for xlsx)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}

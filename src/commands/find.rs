@@ -1,0 +1,83 @@
+//! `jiedai find QUERY [--status S] [--json]`: the kiosk's search.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::Local;
+
+use super::{exit, report_store_error};
+use crate::domain::Status;
+use crate::domain::catalog::{Catalog, Filter};
+use crate::domain::validate::mask_phone;
+use crate::i18n::Lang;
+use crate::storage::Store;
+
+pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang) -> ExitCode {
+    let status = match status.map(|s| Status::parse(s).ok_or(s)) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(s)) => {
+            eprintln!(
+                "jiedai: {}",
+                lang.pick(
+                    format!("未知状态“{s}”。可用：{}", Status::known(lang)),
+                    format!("unknown status “{s}”. Known: {}", Status::known(lang)),
+                )
+            );
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    let store = match Store::open(dir) {
+        Ok(s) => s,
+        Err(e) => return report_store_error(&e),
+    };
+    let rows = match store.catalog_rows() {
+        Ok(r) => r,
+        Err(e) => return report_store_error(&e),
+    };
+    let catalog = Catalog::from_rows(rows);
+    let filter = Filter {
+        status,
+        query: query.to_string(),
+        ..Filter::default()
+    };
+    let today = Local::now().date_naive();
+    let hits = catalog.select(&filter, today);
+    for row in hits.iter().filter_map(|i| catalog.row(*i)) {
+        if json {
+            let value = serde_json::json!({
+                "code": row.code,
+                "date": row.date.to_string(),
+                "status": row.status.code(),
+                "category": row.category.code(),
+                "title": row.title,
+                "name": row.visitor,
+                "phone": mask_phone(&row.phone),
+                "deadline": row.deadline.map(|d| d.to_string()),
+            });
+            println!("{value}");
+        } else {
+            let name = if row.visitor.is_empty() {
+                lang.pick("（匿名）", "(anonymous)")
+            } else {
+                row.visitor.as_str()
+            };
+            println!(
+                "{}  {}  {}  {}  {}  {}",
+                row.code,
+                row.date,
+                row.status.label(lang),
+                row.category.label(lang),
+                name,
+                row.title
+            );
+        }
+    }
+    if !json {
+        eprintln!(
+            "{}",
+            lang.pick(format!("共 {} 条", hits.len()), format!("{} found", hits.len()))
+        );
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,77 @@
+//! Command-line commands: each wires the domain, storage and transfer
+//! modules to arguments, output and an exit status.
+
+pub mod check;
+pub mod demo;
+pub mod export;
+pub mod find;
+pub mod import;
+pub mod init;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, ExportWhat, ImportWhat};
+use crate::i18n::Lang;
+use crate::storage::StoreError;
+
+/// Exit statuses shared by every command.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const UNREADABLE: u8 = 2;
+    pub const PARTIAL: u8 = 3;
+    pub const BUSY: u8 = 4;
+}
+
+/// The data directory: `--data` or the platform's data directory.
+pub fn data_dir(cli: &Cli) -> PathBuf {
+    cli.data.clone().unwrap_or_else(|| {
+        directories::ProjectDirs::from("cn", "jiedai", "jiedai")
+            .map(|p| p.data_dir().to_path_buf())
+            .unwrap_or_else(|| PathBuf::from("jiedai-data"))
+    })
+}
+
+/// Prints a store error and picks the exit status for it.
+pub fn report_store_error(e: &StoreError) -> ExitCode {
+    eprintln!("jiedai: {e}");
+    match e {
+        StoreError::Busy(_) => ExitCode::from(exit::BUSY),
+        _ => ExitCode::from(exit::FAILED),
+    }
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let dir = data_dir(&cli);
+    let lang = cli.lang;
+    match &cli.command {
+        None => crate::tui::run_kiosk(&dir, lang, cli.keymap.as_deref()),
+        Some(Command::Demo) => demo::run(lang, cli.keymap.as_deref()),
+        Some(Command::Init { station, terminal }) => init::run(&dir, station, *terminal, lang),
+        Some(Command::Import {
+            what: ImportWhat::Deputies { file },
+        }) => import::deputies(&dir, file, lang),
+        Some(Command::Import {
+            what: ImportWhat::Appeals { file },
+        }) => import::appeals(&dir, file, lang),
+        Some(Command::Export {
+            what: ExportWhat::Appeals { format, out },
+        }) => export::appeals(&dir, *format, out.as_deref(), lang),
+        Some(Command::Find { query, status, json }) => find::run(&dir, query, status.as_deref(), *json, lang),
+        Some(Command::Check { rebuild }) => check::run(&dir, *rebuild, lang),
+    }
+}
+
+/// Sets up logging into `<data dir>/jiedai.log` (never to the screen).
+pub fn init_logging(dir: &Path) {
+    let _ = std::fs::create_dir_all(dir);
+    let path = crate::storage::Paths::new(dir).log();
+    if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        let _ = simplelog::WriteLogger::init(log::LevelFilter::Info, simplelog::Config::default(), file);
+    }
+}
+
+pub fn say(lang: Lang, zh: &str, en: &str) -> String {
+    lang.pick(zh, en).to_string()
+}

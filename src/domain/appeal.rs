@@ -1,0 +1,167 @@
+//! Appeals (诉求) and the words that classify them.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::code::TrackingCode;
+use super::event::EventId;
+use super::lifecycle::Step;
+
+vocabulary! {
+    /// Category of an appeal (诉求类别).
+    Category {
+        Jobs = "jobs", "就业", "Jobs";
+        Housing = "housing", "住房", "Housing";
+        Traffic = "traffic", "交通停车", "Traffic and parking";
+        Medical = "medical", "医疗卫生", "Medical care";
+        Education = "education", "教育", "Education";
+        Culture = "culture", "文化旅游", "Culture and tourism";
+        Environment = "environment", "生态环境", "Environment";
+        Elderly = "elderly", "养老服务", "Elderly care";
+        FoodSafety = "food_safety", "食品安全", "Food safety";
+        Urban = "urban", "城市管理", "Urban management";
+        Security = "security", "社会治安", "Public security";
+        Disputes = "disputes", "矛盾纠纷", "Disputes";
+        Legal = "legal", "法律咨询", "Legal questions";
+        DraftLaw = "draft_law", "立法意见", "Draft-law opinions";
+        Other = "other", "其他", "Other";
+    }
+}
+
+vocabulary! {
+    /// How urgent the matter is (紧急程度).
+    Urgency {
+        Normal = "normal", "一般", "Normal";
+        Urgent = "urgent", "紧急", "Urgent";
+        Critical = "critical", "特急", "Critical";
+    }
+}
+
+vocabulary! {
+    /// Where an appeal goes (办理方式).
+    Route {
+        Referred = "referred", "交办", "Refer to a unit";
+        OnSpot = "on_spot", "当场答复", "Answered on the spot";
+        Suggestion = "suggestion", "代表建议", "Deputy's formal suggestion";
+        DraftLaw = "draft_law", "立法意见", "Opinion on a draft law";
+    }
+}
+
+vocabulary! {
+    /// Where an appeal stands in the closed loop.
+    Status {
+        Registered = "registered", "已登记", "Registered";
+        Accepted = "accepted", "已受理", "Accepted";
+        Referred = "referred", "已交办", "Referred";
+        InProgress = "in_progress", "办理中", "In progress";
+        Replied = "replied", "已答复", "Replied";
+        Closed = "closed", "已办结", "Closed";
+    }
+}
+
+vocabulary! {
+    /// The citizen's rating of the result (满意度).
+    Satisfaction {
+        Satisfied = "satisfied", "满意", "Satisfied";
+        Basic = "basic", "基本满意", "Basically satisfied";
+        Unsatisfied = "unsatisfied", "不满意", "Not satisfied";
+    }
+}
+
+impl Default for Category {
+    fn default() -> Self {
+        Category::Other
+    }
+}
+
+impl Status {
+    /// Still waiting on a handling unit: counts for due-soon and overdue.
+    pub fn awaits_unit(self) -> bool {
+        matches!(self, Status::Referred | Status::InProgress)
+    }
+
+    pub fn index(self) -> u8 {
+        Status::ALL.iter().position(|s| *s == self).unwrap_or(0) as u8
+    }
+}
+
+/// Who came. Every field is optional: anonymous visitors are allowed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visitor {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+/// A deputy as named on an appeal: the name is kept as it was that day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeputyRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// One line of an appeal's history: one event that touched it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub event: EventId,
+    pub at: DateTime<FixedOffset>,
+    pub actor: String,
+    pub step: Step,
+    pub from: Option<Status>,
+    pub to: Status,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The current state of one appeal: a projection of its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appeal {
+    pub code: TrackingCode,
+    #[serde(default)]
+    pub visit: Option<TrackingCode>,
+    pub registered_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub visitor: Visitor,
+    #[serde(default)]
+    pub group_size: u16,
+    #[serde(default)]
+    pub deputies: Vec<DeputyRef>,
+    pub category: Category,
+    pub title: String,
+    pub content: String,
+    #[serde(default)]
+    pub location: String,
+    pub urgency: Urgency,
+    pub route: Route,
+    pub status: Status,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub deadline: Option<NaiveDate>,
+    #[serde(default)]
+    pub reply: Option<String>,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
+    /// How many times the appeal went back for handling again.
+    #[serde(default)]
+    pub round: u32,
+    #[serde(default)]
+    pub chases: u32,
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Appeal {
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.status.awaits_unit() && self.deadline.is_some_and(|d| d < today)
+    }
+
+    pub fn deputy_names(&self) -> Vec<&str> {
+        self.deputies.iter().map(|d| d.name.as_str()).collect()
+    }
+}

@@ -1,0 +1,234 @@
+//! The closed loop as a status machine: 登记受理 → 分类交办 → 跟踪督办 →
+//! 答复反馈 → 办结销号, with a rating that reopens an appeal when the
+//! citizen is not satisfied. Every change goes through `apply`.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::appeal::{Appeal, Route, Satisfaction, Status};
+use crate::i18n::Lang;
+
+/// One step an appeal can take. `Register` only begins a history; the rest
+/// are the transitions staff trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    Register,
+    Accept,
+    Refer { unit: String, deadline: NaiveDate },
+    Start,
+    AnswerOnSpot { reply: String },
+    Reply { reply: String },
+    Rate { satisfaction: Satisfaction },
+    Reopen,
+    Chase,
+}
+
+/// The kind of a step without its data, for menus and error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StepKind {
+    Register,
+    Accept,
+    Refer,
+    Start,
+    AnswerOnSpot,
+    Reply,
+    Rate,
+    Reopen,
+    Chase,
+}
+
+impl StepKind {
+    pub const ACTIONS: &'static [StepKind] = &[
+        StepKind::Accept,
+        StepKind::Refer,
+        StepKind::Start,
+        StepKind::AnswerOnSpot,
+        StepKind::Reply,
+        StepKind::Rate,
+        StepKind::Reopen,
+        StepKind::Chase,
+    ];
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        let (zh, en) = match self {
+            StepKind::Register => ("登记", "Registered"),
+            StepKind::Accept => ("受理", "Accept"),
+            StepKind::Refer => ("交办", "Refer"),
+            StepKind::Start => ("开始办理", "Start handling"),
+            StepKind::AnswerOnSpot => ("当场答复", "Answer on the spot"),
+            StepKind::Reply => ("答复", "Reply"),
+            StepKind::Rate => ("满意度评价", "Rate"),
+            StepKind::Reopen => ("重新办理", "Reopen"),
+            StepKind::Chase => ("督办", "Chase"),
+        };
+        lang.pick(zh, en)
+    }
+
+    /// Whether this step may be taken from `from` (the table of legal moves).
+    pub fn allowed_from(self, from: Status) -> bool {
+        use Status::*;
+        match self {
+            StepKind::Register => false,
+            StepKind::Accept => from == Registered,
+            StepKind::Refer => from == Accepted,
+            StepKind::Start => from == Referred,
+            StepKind::AnswerOnSpot => matches!(from, Registered | Accepted),
+            StepKind::Reply => matches!(from, Referred | InProgress),
+            StepKind::Rate => from == Replied,
+            StepKind::Reopen => from == Closed,
+            StepKind::Chase => matches!(from, Referred | InProgress),
+        }
+    }
+}
+
+impl Step {
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Step::Register => StepKind::Register,
+            Step::Accept => StepKind::Accept,
+            Step::Refer { .. } => StepKind::Refer,
+            Step::Start => StepKind::Start,
+            Step::AnswerOnSpot { .. } => StepKind::AnswerOnSpot,
+            Step::Reply { .. } => StepKind::Reply,
+            Step::Rate { .. } => StepKind::Rate,
+            Step::Reopen => StepKind::Reopen,
+            Step::Chase => StepKind::Chase,
+        }
+    }
+
+    /// A one-line description for timelines ("交办：县住建局，期限 2026-12-01").
+    pub fn describe(&self, lang: Lang) -> String {
+        let label = self.kind().label(lang);
+        match self {
+            Step::Refer { unit, deadline } => {
+                format!(
+                    "{label}{}{unit}{}{deadline}",
+                    lang.pick("：", ": "),
+                    lang.pick("，期限 ", ", deadline ")
+                )
+            }
+            Step::AnswerOnSpot { reply } | Step::Reply { reply } => {
+                format!("{label}{}{reply}", lang.pick("：", ": "))
+            }
+            Step::Rate { satisfaction } => {
+                format!("{label}{}{}", lang.pick("：", ": "), satisfaction.label(lang))
+            }
+            _ => label.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("“{}”不能用于{}状态的诉求", .step.label(Lang::Zh), .from.zh())]
+    Illegal { from: Status, step: StepKind },
+    #[error("答复内容不能为空")]
+    EmptyReply,
+    #[error("承办单位不能为空")]
+    EmptyUnit,
+}
+
+impl TransitionError {
+    pub fn message(&self, lang: Lang) -> String {
+        match (lang, self) {
+            (Lang::Zh, _) => self.to_string(),
+            (Lang::En, TransitionError::Illegal { from, step }) => {
+                format!(
+                    "“{}” is not allowed for an appeal that is {}",
+                    step.label(lang),
+                    from.en()
+                )
+            }
+            (Lang::En, TransitionError::EmptyReply) => "the reply must not be empty".into(),
+            (Lang::En, TransitionError::EmptyUnit) => "the handling unit must not be empty".into(),
+        }
+    }
+}
+
+/// Where an appeal goes back to when it must be handled again: to its unit
+/// if it had one, otherwise to acceptance.
+fn back_to_handling(appeal: &Appeal) -> Status {
+    if appeal.unit.is_some() {
+        Status::InProgress
+    } else {
+        Status::Accepted
+    }
+}
+
+/// Applies one step to an appeal, or says why it is illegal and leaves the
+/// appeal unchanged. Returns the new status.
+pub fn apply(appeal: &mut Appeal, step: &Step) -> Result<Status, TransitionError> {
+    let from = appeal.status;
+    if !step.kind().allowed_from(from) {
+        return Err(TransitionError::Illegal {
+            from,
+            step: step.kind(),
+        });
+    }
+    let to = match step {
+        Step::Register => {
+            return Err(TransitionError::Illegal {
+                from,
+                step: StepKind::Register,
+            });
+        }
+        Step::Accept => Status::Accepted,
+        Step::Refer { unit, deadline } => {
+            if unit.trim().is_empty() {
+                return Err(TransitionError::EmptyUnit);
+            }
+            appeal.unit = Some(unit.clone());
+            appeal.deadline = Some(*deadline);
+            if appeal.route == Route::OnSpot {
+                appeal.route = Route::Referred;
+            }
+            Status::Referred
+        }
+        Step::Start => Status::InProgress,
+        Step::AnswerOnSpot { reply } => {
+            if reply.trim().is_empty() {
+                return Err(TransitionError::EmptyReply);
+            }
+            appeal.route = Route::OnSpot;
+            appeal.reply = Some(reply.clone());
+            Status::Replied
+        }
+        Step::Reply { reply } => {
+            if reply.trim().is_empty() {
+                return Err(TransitionError::EmptyReply);
+            }
+            appeal.reply = Some(reply.clone());
+            Status::Replied
+        }
+        Step::Rate { satisfaction } => {
+            appeal.satisfaction = Some(*satisfaction);
+            if *satisfaction == Satisfaction::Unsatisfied {
+                appeal.round += 1;
+                back_to_handling(appeal)
+            } else {
+                Status::Closed
+            }
+        }
+        Step::Reopen => {
+            appeal.round += 1;
+            appeal.satisfaction = None;
+            back_to_handling(appeal)
+        }
+        Step::Chase => {
+            appeal.chases += 1;
+            from
+        }
+    };
+    appeal.status = to;
+    Ok(to)
+}
+
+/// The steps offered for an appeal in its current status.
+pub fn available(status: Status) -> Vec<StepKind> {
+    StepKind::ACTIONS
+        .iter()
+        .copied()
+        .filter(|k| k.allowed_from(status))
+        .collect()
+}

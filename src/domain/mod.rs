@@ -1,0 +1,25 @@
+//! The domain: stations, deputies, visits, appeals, the status machine,
+//! tracking codes, validation and search. No terminal or storage code here;
+//! printing, sync and the county server reuse it as it is.
+
+#[macro_use]
+mod vocab;
+
+pub mod appeal;
+pub mod catalog;
+pub mod code;
+pub mod deputy;
+pub mod event;
+pub mod lifecycle;
+pub mod search;
+pub mod station;
+pub mod validate;
+pub mod visit;
+
+pub use appeal::{Appeal, Category, DeputyRef, HistoryEntry, Route, Satisfaction, Status, Urgency, Visitor};
+pub use code::TrackingCode;
+pub use deputy::{Deputy, Level};
+pub use event::{Change, Event, EventBody, EventId};
+pub use lifecycle::{Step, StepKind, TransitionError};
+pub use station::{HandlingUnit, ReceptionDay, Staff, Station, StationKind};
+pub use visit::{Duty, Visit};

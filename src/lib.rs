@@ -1,0 +1,11 @@
+//! jiedai (接待): the reception kiosk of a people's-congress deputy liaison
+//! station. `domain` is the model, `storage` the only module that knows
+//! sled, `transfer` reads and writes files, `tui` is the kiosk, `commands`
+//! wires them to the command line.
+
+pub mod cli;
+pub mod commands;
+pub mod domain;
+pub mod i18n;
+pub mod storage;
+pub mod tui;

@@ -1,0 +1,86 @@
+//! Key layout of the single sled tree. One tree so that every projection
+//! change of one journal record lands in one atomic batch.
+//!
+//! - `m/station`, `m/applied` (journal offset, u64 BE), `m/seq` (last event seq)
+//! - `p/<deputy id>` deputies, `v/<code>` visits, `a/<code>` appeals
+//! - `u/<YYYY-MM-DD>/<deputy id>` duty check-in and check-out
+//! - `s/<code>` the catalog row (search text and list fields)
+//! - `i/s/<status>/<code>`, `i/c/<category>/<code>`, `i/p/<deputy>/<code>`,
+//!   `i/d/<deadline>/<code>` (open referred appeals only): indexes
+
+use chrono::NaiveDate;
+
+use crate::domain::Appeal;
+use crate::domain::catalog::CatalogRow;
+
+pub const STATION: &[u8] = b"m/station";
+pub const APPLIED: &[u8] = b"m/applied";
+pub const SEQ: &[u8] = b"m/seq";
+pub const DEPUTY: &str = "p/";
+pub const VISIT: &str = "v/";
+pub const APPEAL: &str = "a/";
+pub const DUTY: &str = "u/";
+pub const CATALOG: &str = "s/";
+pub const INDEX: &str = "i/";
+pub const BY_STATUS: &str = "i/s/";
+pub const BY_DEADLINE: &str = "i/d/";
+
+pub fn deputy(id: &str) -> Vec<u8> {
+    format!("{DEPUTY}{id}").into_bytes()
+}
+
+pub fn visit(code: &str) -> Vec<u8> {
+    format!("{VISIT}{code}").into_bytes()
+}
+
+pub fn appeal(code: &str) -> Vec<u8> {
+    format!("{APPEAL}{code}").into_bytes()
+}
+
+pub fn catalog(code: &str) -> Vec<u8> {
+    format!("{CATALOG}{code}").into_bytes()
+}
+
+pub fn duty(day: NaiveDate, deputy: &str) -> Vec<u8> {
+    format!("{DUTY}{day}/{deputy}").into_bytes()
+}
+
+pub fn duty_day(day: NaiveDate) -> Vec<u8> {
+    format!("{DUTY}{day}/").into_bytes()
+}
+
+/// Every index entry an appeal should have (values are empty).
+pub fn index_keys(a: &Appeal) -> Vec<Vec<u8>> {
+    let code = a.code.as_str();
+    let mut keys = vec![
+        format!("{BY_STATUS}{}/{code}", a.status.code()).into_bytes(),
+        format!("i/c/{}/{code}", a.category.code()).into_bytes(),
+    ];
+    for d in &a.deputies {
+        keys.push(format!("i/p/{}/{code}", d.id).into_bytes());
+    }
+    if let (true, Some(deadline)) = (a.status.awaits_unit(), a.deadline) {
+        keys.push(format!("{BY_DEADLINE}{deadline}/{code}").into_bytes());
+    }
+    keys
+}
+
+/// The catalog entry for an appeal: key and stored line.
+pub fn catalog_entry(a: &Appeal) -> (Vec<u8>, Vec<u8>) {
+    (
+        catalog(a.code.as_str()),
+        CatalogRow::from_appeal(a).to_line().into_bytes(),
+    )
+}
+
+/// The code at the end of an index key.
+pub fn code_of_index(key: &[u8]) -> Option<&str> {
+    let s = std::str::from_utf8(key).ok()?;
+    s.rsplit('/').next()
+}
+
+/// The deadline in an `i/d/` key.
+pub fn deadline_of_index(key: &[u8]) -> Option<NaiveDate> {
+    let s = std::str::from_utf8(key).ok()?;
+    s.strip_prefix(BY_DEADLINE)?.split('/').next()?.parse().ok()
+}

@@ -1,0 +1,499 @@
+//! Storage: the only module that knows sled. The journal is the source of
+//! truth and the durability point; sled holds projections and indexes,
+//! flushed in the background and brought up to date from the journal's
+//! tail at every start.
+
+pub mod check;
+mod codec;
+pub mod journal;
+pub mod keys;
+pub mod projection;
+
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, Local, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::catalog::CatalogRow;
+use crate::domain::event::SCHEMA_VERSION;
+use crate::domain::{Appeal, Change, Deputy, Duty, Event, EventId, Station, TrackingCode, Visit};
+use codec::decode;
+use journal::{Journal, Tail};
+use projection::{ApplyError, Staged};
+
+/// The sled page cache. sled's default (1 GiB) is far more than a kiosk
+/// on old hardware should take; the catalog in memory serves the lists.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "数据目录 {0} 正被另一个 jiedai 进程使用（可能是正在运行的接待终端）。请先在那里退出，再运行此命令。"
+    )]
+    Busy(PathBuf),
+    #[error("无法使用数据目录 {path}：{source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("数据库 {path} 无法打开：{message}。可运行 `jiedai check --rebuild` 从日志重建。")]
+    Database { path: PathBuf, message: String },
+    #[error("日志 {path} 有问题：{message}")]
+    Journal { path: PathBuf, message: String },
+    #[error("{0}")]
+    Rejected(#[from] ApplyError),
+    #[error(
+        "尚未设置站点。请先运行 `jiedai init --station 站点文件.toml`（示例见 sample-data/station.toml）。"
+    )]
+    NoStation,
+}
+
+impl StoreError {
+    fn io(path: &Path, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// This terminal's identity inside its station (several terminals per
+/// station each get their own number, so their codes never collide).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TerminalConfig {
+    pub terminal: u8,
+}
+
+/// A journal record: the events of one commit, applied all or nothing.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Batch {
+    pub v: u32,
+    pub events: Vec<Event>,
+}
+
+/// Layout of a data directory.
+pub struct Paths {
+    pub dir: PathBuf,
+}
+
+impl Paths {
+    pub fn new(dir: &Path) -> Paths {
+        Paths {
+            dir: dir.to_path_buf(),
+        }
+    }
+    pub fn lock(&self) -> PathBuf {
+        self.dir.join("jiedai.lock")
+    }
+    pub fn journal(&self) -> PathBuf {
+        self.dir.join("journal")
+    }
+    pub fn db(&self) -> PathBuf {
+        self.dir.join("db")
+    }
+    pub fn terminal(&self) -> PathBuf {
+        self.dir.join("terminal.toml")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("jiedai.log")
+    }
+}
+
+pub struct Store {
+    paths: Paths,
+    _lock: File,
+    tree: sled::Db,
+    journal: Journal,
+    terminal: u8,
+    last_seq: u64,
+    /// What a start-up replay found and did, for the log and `check`.
+    pub recovery: Vec<String>,
+}
+
+pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
+    fs::create_dir_all(&paths.dir).map_err(|e| StoreError::io(&paths.dir, e))?;
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(paths.lock())
+        .map_err(|e| StoreError::io(&paths.lock(), e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Busy(paths.dir.clone())),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&paths.lock(), e)),
+    }
+}
+
+fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(CACHE_BYTES)
+        .flush_every_ms(Some(500))
+        .open()
+        .map_err(|e| StoreError::Database {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+fn read_u64(tree: &sled::Db, key: &[u8]) -> Result<u64, StoreError> {
+    let v = tree.get(key).map_err(|e| StoreError::Database {
+        path: PathBuf::new(),
+        message: e.to_string(),
+    })?;
+    Ok(v.and_then(|v| v.as_ref().try_into().ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0))
+}
+
+impl Store {
+    /// Opens a data directory: takes the lock (or says who holds it), opens
+    /// the journal and the database, and replays whatever the journal has
+    /// that the database does not.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let paths = Paths::new(dir);
+        let lock = take_lock(&paths)?;
+        let terminal = match fs::read_to_string(paths.terminal()) {
+            Ok(text) => {
+                toml::from_str::<TerminalConfig>(&text)
+                    .map_err(|e| StoreError::Journal {
+                        path: paths.terminal(),
+                        message: e.to_string(),
+                    })?
+                    .terminal
+            }
+            Err(_) => 1,
+        };
+        let journal = Journal::open(&paths.journal()).map_err(|e| StoreError::Journal {
+            path: paths.journal(),
+            message: e.to_string(),
+        })?;
+        let tree = open_sled(&paths.db())?;
+        let mut store = Store {
+            paths,
+            _lock: lock,
+            tree,
+            journal,
+            terminal,
+            last_seq: 0,
+            recovery: Vec::new(),
+        };
+        store.catch_up()?;
+        store.last_seq = read_u64(&store.tree, keys::SEQ)?;
+        Ok(store)
+    }
+
+    /// Replays journal records past the database's applied offset.
+    fn catch_up(&mut self) -> Result<(), StoreError> {
+        let applied = read_u64(&self.tree, keys::APPLIED)?;
+        let jpath = self.journal.path().to_path_buf();
+        let jerr = |message: String| StoreError::Journal {
+            path: jpath.clone(),
+            message,
+        };
+        let (records, tail) = self.journal.read_from(applied).map_err(|e| jerr(e.to_string()))?;
+        for record in &records {
+            let batch: Batch = serde_json::from_slice(&record.payload).map_err(|e| jerr(e.to_string()))?;
+            self.apply_batch(&batch.events, record.end, true)?;
+        }
+        if !records.is_empty() {
+            self.recovery.push(format!(
+                "replayed {} journal records into the database",
+                records.len()
+            ));
+        }
+        if let Tail::Torn { at, bytes } = tail {
+            let aside = self.journal.set_aside_tail(at).map_err(|e| jerr(e.to_string()))?;
+            self.recovery.push(format!(
+                "journal ended in {bytes} bytes of an unfinished write at offset {at}; moved them to {}",
+                aside.display()
+            ));
+        }
+        for line in &self.recovery {
+            log::warn!("{line}");
+        }
+        Ok(())
+    }
+
+    /// Stages events over the database and writes them in one atomic sled
+    /// batch together with the journal offset they came from. With
+    /// `lenient`, an event that cannot be applied is skipped and logged
+    /// (replay must not stop on one bad event); otherwise it fails the batch.
+    fn apply_batch(
+        &mut self,
+        events: &[Event],
+        journal_end: u64,
+        lenient: bool,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut staged = Staged::new(&self.tree);
+        for event in events {
+            if let Err(e) = staged.apply(event) {
+                if !lenient {
+                    return Err(e.into());
+                }
+                log::error!("event {:?} could not be applied during replay: {e}", event.id);
+            }
+        }
+        let touched = staged.touched_appeals();
+        let mut batch = sled::Batch::default();
+        for (k, v) in staged.ops() {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        if let Some(last) = events.last() {
+            batch.insert(keys::SEQ, &last.id.seq.to_be_bytes());
+        }
+        batch.insert(keys::APPLIED, &journal_end.to_be_bytes());
+        self.tree.apply_batch(batch).map_err(|e| StoreError::Database {
+            path: self.paths.db(),
+            message: e.to_string(),
+        })?;
+        Ok(touched)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.paths.dir
+    }
+
+    pub fn terminal(&self) -> u8 {
+        self.terminal
+    }
+
+    /// Where this terminal's events come from: "<station code>-<terminal>".
+    pub fn origin(&self) -> String {
+        let station = self
+            .station()
+            .ok()
+            .flatten()
+            .map(|s| s.code)
+            .unwrap_or_else(|| "000000000".into());
+        format!("{station}-{}", self.terminal)
+    }
+
+    /// Records changes as events: checks them against the current state
+    /// (an illegal change is refused and nothing is written), appends them
+    /// to the journal and fsyncs it, then updates the database. When this
+    /// returns Ok the change is durable. Returns the events and the codes
+    /// of the appeals that changed.
+    pub fn commit(
+        &mut self,
+        actor: &str,
+        changes: Vec<Change>,
+    ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+        self.commit_at(actor, Local::now().fixed_offset(), changes)
+    }
+
+    pub fn commit_at(
+        &mut self,
+        actor: &str,
+        at: DateTime<FixedOffset>,
+        changes: Vec<Change>,
+    ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+        let origin = self.origin();
+        let events: Vec<Event> = changes
+            .into_iter()
+            .enumerate()
+            .map(|(i, body)| Event {
+                id: EventId {
+                    origin: origin.clone(),
+                    seq: self.last_seq + 1 + i as u64,
+                },
+                at,
+                actor: actor.to_string(),
+                body,
+            })
+            .collect();
+        // Refuse before anything is written.
+        let mut staged = Staged::new(&self.tree);
+        for event in &events {
+            staged.apply(event)?;
+        }
+        drop(staged);
+        let payload = serde_json::to_vec(&Batch {
+            v: SCHEMA_VERSION,
+            events: events.clone(),
+        })
+        .map_err(|e| StoreError::Journal {
+            path: self.journal.path().to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let end = self.journal.append(&payload).map_err(|e| StoreError::Journal {
+            path: self.journal.path().to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if let Some(last) = events.last() {
+            self.last_seq = last.id.seq;
+        }
+        let touched = self.apply_batch(&events, end, false)?;
+        Ok((events, touched))
+    }
+
+    /// The next tracking code this terminal issues on `date`. Codes are
+    /// taken from one sequence shared by visits and appeals.
+    pub fn next_codes(&self, date: NaiveDate, count: usize) -> Result<Vec<TrackingCode>, StoreError> {
+        let station = self.station()?.ok_or(StoreError::NoStation)?;
+        let prefix = TrackingCode::day_prefix(date, &station.code, self.terminal);
+        let mut last = 0u16;
+        for space in [keys::APPEAL, keys::VISIT] {
+            let p = format!("{space}{prefix}");
+            if let Some(Ok((k, _))) = self.tree.scan_prefix(p.as_bytes()).next_back() {
+                let code = std::str::from_utf8(&k[space.len()..])
+                    .ok()
+                    .and_then(|c| c.parse::<TrackingCode>().ok());
+                last = last.max(code.map(|c| c.seq()).unwrap_or(0));
+            }
+        }
+        (1..=count as u16)
+            .map(|i| {
+                TrackingCode::new(date, &station.code, self.terminal, last + i).map_err(|_| {
+                    StoreError::Journal {
+                        path: self.journal.path().to_path_buf(),
+                        message: "今日查询码已用完（每台终端每日 9999 个）".into(),
+                    }
+                })
+            })
+            .collect()
+    }
+
+    fn db_err(&self, e: impl ToString) -> StoreError {
+        StoreError::Database {
+            path: self.paths.db(),
+            message: e.to_string(),
+        }
+    }
+
+    fn get_decoded<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.tree.get(key).map_err(|e| self.db_err(e))? {
+            Some(v) => decode(&v).map(Some).map_err(|e| self.db_err(e)),
+            None => Ok(None),
+        }
+    }
+
+    fn scan_decoded<T: serde::de::DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
+        self.tree
+            .scan_prefix(prefix)
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.db_err(e))?;
+                decode(&v).map_err(|e| self.db_err(e))
+            })
+            .collect()
+    }
+
+    pub fn station(&self) -> Result<Option<Station>, StoreError> {
+        self.get_decoded(keys::STATION)
+    }
+
+    pub fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
+        self.scan_decoded(keys::DEPUTY.as_bytes())
+    }
+
+    pub fn appeal(&self, code: &str) -> Result<Option<Appeal>, StoreError> {
+        self.get_decoded(&keys::appeal(code))
+    }
+
+    pub fn visit(&self, code: &str) -> Result<Option<Visit>, StoreError> {
+        self.get_decoded(&keys::visit(code))
+    }
+
+    /// Every appeal, oldest first, streamed to `each`.
+    pub fn for_each_appeal(
+        &self,
+        mut each: impl FnMut(Appeal) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for kv in self.tree.scan_prefix(keys::APPEAL.as_bytes()) {
+            let (_, v) = kv.map_err(|e| self.db_err(e))?;
+            each(decode(&v).map_err(|e| self.db_err(e))?)?;
+        }
+        Ok(())
+    }
+
+    pub fn duty(&self, day: NaiveDate) -> Result<Vec<Duty>, StoreError> {
+        self.scan_decoded(&keys::duty_day(day))
+    }
+
+    /// Catalog rows of every appeal, in code order.
+    pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
+        let mut rows = Vec::new();
+        for kv in self.tree.scan_prefix(keys::CATALOG.as_bytes()) {
+            let (k, v) = kv.map_err(|e| self.db_err(e))?;
+            let line = std::str::from_utf8(&v).map_err(|e| self.db_err(e))?;
+            let row = CatalogRow::from_line(line).ok_or_else(|| {
+                self.db_err(format!(
+                    "catalog row {} does not parse",
+                    String::from_utf8_lossy(&k)
+                ))
+            })?;
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    pub fn catalog_row(&self, code: &str) -> Result<Option<CatalogRow>, StoreError> {
+        Ok(self
+            .tree
+            .get(keys::catalog(code))
+            .map_err(|e| self.db_err(e))?
+            .and_then(|v| std::str::from_utf8(&v).ok().and_then(CatalogRow::from_line)))
+    }
+
+    /// Appeals and visits registered on one day (any terminal of any station).
+    pub fn counts_on(&self, day: NaiveDate) -> (usize, usize) {
+        let yymmdd = day.format("%y%m%d").to_string();
+        let count = |space: &str| {
+            self.tree
+                .scan_prefix(format!("{space}{yymmdd}").as_bytes())
+                .count()
+        };
+        (count(keys::VISIT), count(keys::APPEAL))
+    }
+
+    /// Open referred appeals with a deadline on or before `until`, soonest first.
+    pub fn deadlines_until(&self, until: NaiveDate) -> Result<Vec<(NaiveDate, String)>, StoreError> {
+        let end = format!("{}{}/\u{7f}", keys::BY_DEADLINE, until);
+        let mut out = Vec::new();
+        for kv in self.tree.range(keys::BY_DEADLINE.as_bytes()..end.as_bytes()) {
+            let (k, _) = kv.map_err(|e| self.db_err(e))?;
+            if let (Some(d), Some(c)) = (keys::deadline_of_index(&k), keys::code_of_index(&k)) {
+                out.push((d, c.to_string()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Codes of appeals in one status, from the status index.
+    pub fn codes_with_status(&self, status: crate::domain::Status) -> Result<Vec<String>, StoreError> {
+        let prefix = format!("{}{}/", keys::BY_STATUS, status.code());
+        self.tree
+            .scan_prefix(prefix.as_bytes())
+            .map(|kv| {
+                let (k, _) = kv.map_err(|e| self.db_err(e))?;
+                Ok(keys::code_of_index(&k).unwrap_or_default().to_string())
+            })
+            .collect()
+    }
+
+    /// Makes everything in the database durable now (normally sled does it
+    /// in the background; the journal already holds every change).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.tree.flush().map(|_| ()).map_err(|e| self.db_err(e))
+    }
+
+    pub(crate) fn tree(&self) -> &sled::Db {
+        &self.tree
+    }
+
+    pub(crate) fn journal(&self) -> &Journal {
+        &self.journal
+    }
+}
+
+/// Writes this machine's terminal number into a data directory.
+pub fn write_terminal(dir: &Path, terminal: u8) -> Result<(), StoreError> {
+    let paths = Paths::new(dir);
+    fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let text = toml::to_string(&TerminalConfig { terminal }).unwrap_or_default();
+    fs::write(paths.terminal(), text).map_err(|e| StoreError::io(&paths.terminal(), e))
+}
+
+pub use check::{CheckReport, check, rebuild};

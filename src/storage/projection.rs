@@ -1,0 +1,239 @@
+//! Projection: how one event changes the stored state. The same code
+//! serves live commits, the replay of the journal's tail at start, `check`
+//! (replay into memory and compare) and `check --rebuild`.
+
+use std::collections::BTreeMap;
+
+use crate::domain::lifecycle::{self, Step, TransitionError};
+use crate::domain::{Appeal, Duty, Event, EventBody, HistoryEntry, Status};
+
+use super::codec::{decode, encode};
+use super::keys;
+
+/// Read access to a key-value state.
+pub trait Kv {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+}
+
+impl Kv for sled::Db {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        sled::Tree::get(self, key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Kv for BTreeMap<Vec<u8>, Vec<u8>> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        Ok(BTreeMap::get(self, key).cloned())
+    }
+}
+
+/// Why an event cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("查询码 {0} 已存在")]
+    Duplicate(String),
+    #[error("找不到查询码为 {0} 的诉求")]
+    UnknownAppeal(String),
+    #[error("{0}")]
+    Transition(#[from] TransitionError),
+    #[error("代表 {0} 今天已签到")]
+    AlreadyCheckedIn(String),
+    #[error("代表 {0} 今天尚未签到或已签退")]
+    NotCheckedIn(String),
+    #[error("数据库读取失败：{0}")]
+    Storage(String),
+}
+
+/// Changes staged over a base state: reads see earlier writes of the same
+/// batch, nothing reaches the base until the caller takes `ops()`.
+pub struct Staged<'a, K: Kv> {
+    base: &'a K,
+    ops: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'a, K: Kv> Staged<'a, K> {
+    pub fn new(base: &'a K) -> Self {
+        Staged {
+            base,
+            ops: BTreeMap::new(),
+        }
+    }
+
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ApplyError> {
+        match self.ops.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => self.base.get(key).map_err(ApplyError::Storage),
+        }
+    }
+
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.insert(key, Some(value));
+    }
+
+    pub fn del(&mut self, key: Vec<u8>) {
+        self.ops.insert(key, None);
+    }
+
+    pub fn ops(self) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        self.ops
+    }
+
+    /// Codes of appeals this batch wrote.
+    pub fn touched_appeals(&self) -> Vec<String> {
+        self.ops
+            .keys()
+            .filter_map(|k| k.strip_prefix(keys::APPEAL.as_bytes()))
+            .filter_map(|k| std::str::from_utf8(k).ok().map(str::to_string))
+            .collect()
+    }
+
+    fn appeal(&self, code: &str) -> Result<Option<Appeal>, ApplyError> {
+        match self.get(&keys::appeal(code))? {
+            Some(bytes) => decode(&bytes).map(Some).map_err(ApplyError::Storage),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes an appeal with its catalog row and indexes, removing the
+    /// index entries of its previous state.
+    fn write_appeal(&mut self, old: Option<&Appeal>, new: &Appeal) {
+        if let Some(old) = old {
+            for k in keys::index_keys(old) {
+                self.del(k);
+            }
+        }
+        for k in keys::index_keys(new) {
+            self.put(k, Vec::new());
+        }
+        let (ck, cv) = keys::catalog_entry(new);
+        self.put(ck, cv);
+        self.put(keys::appeal(new.code.as_str()), encode(new));
+    }
+
+    /// Applies one event, or explains why it cannot be applied. On error
+    /// the staged state is unchanged by this event.
+    pub fn apply(&mut self, event: &Event) -> Result<(), ApplyError> {
+        match &event.body {
+            EventBody::StationConfigured { station } => self.put(keys::STATION.to_vec(), encode(station)),
+            EventBody::DeputyUpserted { deputy } => self.put(keys::deputy(&deputy.id), encode(deputy)),
+            EventBody::VisitRegistered { visit } => {
+                let key = keys::visit(visit.code.as_str());
+                if self.get(&key)?.is_some() {
+                    return Err(ApplyError::Duplicate(visit.code.to_string()));
+                }
+                self.put(key, encode(visit));
+            }
+            EventBody::AppealRegistered { appeal } => {
+                let code = appeal.code.as_str();
+                if self.get(&keys::appeal(code))?.is_some() {
+                    return Err(ApplyError::Duplicate(code.to_string()));
+                }
+                let mut a = appeal.clone();
+                a.status = Status::Registered;
+                a.history = vec![HistoryEntry {
+                    event: event.id.clone(),
+                    at: event.at,
+                    actor: event.actor.clone(),
+                    step: Step::Register,
+                    from: None,
+                    to: Status::Registered,
+                    note: String::new(),
+                }];
+                self.write_appeal(None, &a);
+            }
+            EventBody::AppealStepped { code, step, note } => {
+                let old = self
+                    .appeal(code.as_str())?
+                    .ok_or_else(|| ApplyError::UnknownAppeal(code.to_string()))?;
+                let mut a = old.clone();
+                let from = a.status;
+                let to = lifecycle::apply(&mut a, step)?;
+                a.history.push(HistoryEntry {
+                    event: event.id.clone(),
+                    at: event.at,
+                    actor: event.actor.clone(),
+                    step: step.clone(),
+                    from: Some(from),
+                    to,
+                    note: note.clone(),
+                });
+                self.write_appeal(Some(&old), &a);
+            }
+            EventBody::AppealImported { appeal } => {
+                let code = appeal.code.as_str();
+                if self.get(&keys::appeal(code))?.is_some() {
+                    return Err(ApplyError::Duplicate(code.to_string()));
+                }
+                self.write_appeal(None, appeal);
+            }
+            EventBody::DutyCheckedIn { deputy, day } => {
+                let key = keys::duty(*day, deputy);
+                let mut duty: Duty = match self.get(&key)? {
+                    Some(b) => decode(&b).map_err(ApplyError::Storage)?,
+                    None => Duty {
+                        deputy: deputy.clone(),
+                        day: Some(*day),
+                        ..Duty::default()
+                    },
+                };
+                if duty.check_in.is_some() && duty.check_out.is_none() {
+                    return Err(ApplyError::AlreadyCheckedIn(deputy.clone()));
+                }
+                duty.check_in = Some(event.at);
+                duty.check_out = None;
+                self.put(key, encode(&duty));
+            }
+            EventBody::DutyCheckedOut { deputy, day } => {
+                let key = keys::duty(*day, deputy);
+                let mut duty: Duty = match self.get(&key)? {
+                    Some(b) => decode(&b).map_err(ApplyError::Storage)?,
+                    None => return Err(ApplyError::NotCheckedIn(deputy.clone())),
+                };
+                if duty.check_in.is_none() || duty.check_out.is_some() {
+                    return Err(ApplyError::NotCheckedIn(deputy.clone()));
+                }
+                duty.check_out = Some(event.at);
+                self.put(key, encode(&duty));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks that an appeal's history is a legal path through the status
+/// machine that ends where the appeal says it is (for imported appeals).
+pub fn verify_history(appeal: &Appeal) -> Result<(), String> {
+    let first = appeal.history.first().ok_or("历史记录为空")?;
+    if first.step != Step::Register {
+        return Err("历史记录必须以“登记”开始".into());
+    }
+    let mut replay = appeal.clone();
+    replay.status = Status::Registered;
+    replay.unit = None;
+    replay.deadline = None;
+    replay.reply = None;
+    replay.satisfaction = None;
+    replay.round = 0;
+    replay.chases = 0;
+    for (i, h) in appeal.history.iter().enumerate().skip(1) {
+        let to = lifecycle::apply(&mut replay, &h.step).map_err(|e| format!("历史第 {} 步：{e}", i + 1))?;
+        if to != h.to {
+            return Err(format!(
+                "历史第 {} 步：记录的状态为{}，按规则应为{}",
+                i + 1,
+                h.to.zh(),
+                to.zh()
+            ));
+        }
+    }
+    if replay.status != appeal.status {
+        return Err(format!(
+            "状态为{}，但历史记录推出的状态为{}",
+            appeal.status.zh(),
+            replay.status.zh()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,1567 @@
+//! Key bindings: every key press is looked up in the active [`Mode`]'s table
+//! and yields an [`Action`]; every action has a Chinese and an English
+//! description for the help screen.
+//!
+//! Layouts are TOML files with one table per mode, mapping action names to
+//! lists of key names:
+//!
+//! ```toml
+//! [global]
+//! quit = ["q", "C-c"]
+//! [nav]
+//! up = ["k", "up"]
+//! ```
+//!
+//! Two layouts are built in (`default` and `vim`); [`load`] picks one (or a
+//! file) and merges the user's override file over it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use toml::de::{DeTable, DeValue};
+
+/// The shipped layouts. Paths are relative to this file: keep both here.
+const DEFAULT_TOML: &str = include_str!("../../keymaps/default.toml");
+const VIM_TOML: &str = include_str!("../../keymaps/vim.toml");
+
+// ---------------------------------------------------------------------------
+// Modes
+// ---------------------------------------------------------------------------
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mode {
+    /// Everywhere; looked up after the active mode.
+    Global,
+    /// Movement in any list: today's duty list, appeals list, deputy roster,
+    /// help, pickers.
+    Nav,
+    /// The Today screen.
+    Today,
+    /// The appeals list.
+    Appeals,
+    /// One appeal's detail view.
+    Detail,
+    /// The register form and text dialogs. Printable keys type text here, so
+    /// only non-printable keys may be bound.
+    Form,
+    /// Yes/no prompts.
+    Confirm,
+}
+
+impl Mode {
+    const ALL: &'static [Mode] = &[
+        Mode::Global,
+        Mode::Nav,
+        Mode::Today,
+        Mode::Appeals,
+        Mode::Detail,
+        Mode::Form,
+        Mode::Confirm,
+    ];
+
+    /// The table name used in keymap files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Global => "global",
+            Mode::Nav => "nav",
+            Mode::Today => "today",
+            Mode::Appeals => "appeals",
+            Mode::Detail => "detail",
+            Mode::Form => "form",
+            Mode::Confirm => "confirm",
+        }
+    }
+
+    /// The mode whose table is called `name` in keymap files.
+    pub fn from_name(name: &str) -> Option<Mode> {
+        Mode::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// Every mode, in help-screen order.
+    pub fn all() -> &'static [Mode] {
+        Mode::ALL
+    }
+
+    /// Section heading on the help screen (Chinese).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Mode::Global => "全局",
+            Mode::Nav => "列表移动",
+            Mode::Today => "今日",
+            Mode::Appeals => "诉求列表",
+            Mode::Detail => "诉求详情",
+            Mode::Form => "表单与输入框",
+            Mode::Confirm => "确认提示",
+        }
+    }
+
+    /// Section heading on the help screen (English).
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Mode::Global => "Everywhere",
+            Mode::Nav => "Moving in lists",
+            Mode::Today => "Today",
+            Mode::Appeals => "Appeals list",
+            Mode::Detail => "Appeal detail",
+            Mode::Form => "Forms and text boxes",
+            Mode::Confirm => "Yes/no prompts",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Actions
+// ---------------------------------------------------------------------------
+
+macro_rules! define_actions {
+    ($( $variant:ident : $mode:ident, $name:literal, $zh:literal, $en:literal; )*) => {
+        /// Something a key can do. Each action belongs to exactly one [`Mode`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action {
+            $( #[doc = $en] $variant, )*
+        }
+
+        impl Action {
+            const ALL: &'static [Action] = &[ $( Action::$variant, )* ];
+
+            /// The snake_case name used in keymap files.
+            pub fn name(self) -> &'static str {
+                match self { $( Action::$variant => $name, )* }
+            }
+
+            /// The mode whose table this action is bound in.
+            pub fn mode(self) -> Mode {
+                match self { $( Action::$variant => Mode::$mode, )* }
+            }
+
+            /// Help-screen description (Chinese).
+            pub fn desc_zh(self) -> &'static str {
+                match self { $( Action::$variant => $zh, )* }
+            }
+
+            /// Help-screen description (English).
+            pub fn desc_en(self) -> &'static str {
+                match self { $( Action::$variant => $en, )* }
+            }
+        }
+    };
+}
+
+define_actions! {
+    Quit: Global, "quit", "退出（有未保存内容时先确认）", "Quit (asks first if a form has unsaved input)";
+    Help: Global, "help", "帮助：列出全部按键", "Help: list every key binding";
+    ScreenToday: Global, "screen_today", "切换到“今日”", "Go to Today";
+    ScreenRegister: Global, "screen_register", "切换到“登记”", "Go to Register";
+    ScreenAppeals: Global, "screen_appeals", "切换到“诉求”", "Go to Appeals";
+    ScreenDeputies: Global, "screen_deputies", "切换到“代表”", "Go to Deputies";
+
+    Up: Nav, "up", "上移", "Move up";
+    Down: Nav, "down", "下移", "Move down";
+    PageUp: Nav, "page_up", "上翻一页", "Page up";
+    PageDown: Nav, "page_down", "下翻一页", "Page down";
+    Top: Nav, "top", "跳到第一项", "Jump to the first item";
+    Bottom: Nav, "bottom", "跳到最后一项", "Jump to the last item";
+    Open: Nav, "open", "打开所选项", "Open the selected item";
+    Back: Nav, "back", "返回", "Go back";
+
+    CheckIn: Today, "check_in", "代表签到", "Check a deputy in";
+    CheckOut: Today, "check_out", "代表签退", "Check a deputy out";
+
+    Search: Appeals, "search", "搜索（任意文字或姓名拼音首字母）",
+        "Search (any text, or the pinyin initials of a name)";
+    FilterStatus: Appeals, "filter_status", "按状态筛选（循环）", "Filter by status (press again to cycle)";
+    FilterCategory: Appeals, "filter_category", "按类别筛选", "Filter by category";
+    FilterDeputy: Appeals, "filter_deputy", "按接待代表筛选", "Filter by the deputy who received it";
+    FilterOverdue: Appeals, "filter_overdue", "只看逾期", "Show overdue appeals only";
+    FilterDates: Appeals, "filter_dates", "按日期范围筛选", "Filter by date range";
+    ClearFilters: Appeals, "clear_filters", "清除全部筛选", "Clear all filters";
+
+    Accept: Detail, "accept", "受理", "Accept the appeal";
+    Refer: Detail, "refer", "交办（承办单位与期限）", "Refer it to a handling office, with a deadline";
+    Start: Detail, "start", "开始办理", "Start handling";
+    AnswerOnSpot: Detail, "answer_on_spot", "当场答复", "Mark as answered on the spot";
+    Reply: Detail, "reply", "记录答复", "Record the reply";
+    Rate: Detail, "rate", "满意度评价", "Record the citizen's satisfaction rating";
+    Reopen: Detail, "reopen", "重新办理", "Reopen for further handling";
+    Chase: Detail, "chase", "督办（记录催办）", "Chase up the handling office (logs a reminder)";
+    PrintReceipt: Detail, "print_receipt", "显示回执与二维码", "Show the receipt and its QR code";
+
+    NextField: Form, "next_field", "下一栏", "Next field";
+    PrevField: Form, "prev_field", "上一栏", "Previous field";
+    Save: Form, "save", "保存", "Save";
+    Cancel: Form, "cancel", "取消", "Cancel";
+    AddAppeal: Form, "add_appeal", "再加一条诉求", "Add another appeal";
+    RemoveAppeal: Form, "remove_appeal", "删除当前诉求", "Remove the current appeal";
+    PickUp: Form, "pick_up", "选项上移", "Move up in the option list";
+    PickDown: Form, "pick_down", "选项下移", "Move down in the option list";
+    Pick: Form, "pick", "选中/取消选中", "Select or deselect the option";
+
+    Yes: Confirm, "yes", "确认", "Yes, go ahead";
+    No: Confirm, "no", "取消", "No, go back";
+}
+
+impl Action {
+    /// The action called `name` in keymap files.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
+    /// Every action, grouped by mode in [`Mode::all`] order.
+    pub fn all() -> &'static [Action] {
+        Action::ALL
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Key chords
+// ---------------------------------------------------------------------------
+
+/// One key press with its modifiers, normalised so that what a terminal sends
+/// and what a keymap file names compare equal:
+/// SHIFT is folded into the character for `Char` keys (`G`, not `Shift-g`),
+/// Shift-Tab is always `BackTab` without SHIFT, and space is `Char(' ')`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyChord {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+/// Named keys accepted by [`KeyChord::parse`] (case-insensitive), besides
+/// `F1`..`F24`.
+const NAMED_KEYS: &[(&str, KeyCode)] = &[
+    ("enter", KeyCode::Enter),
+    ("ret", KeyCode::Enter),
+    ("return", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("escape", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("backspace", KeyCode::Backspace),
+    ("bs", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("del", KeyCode::Delete),
+    ("insert", KeyCode::Insert),
+    ("ins", KeyCode::Insert),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("pageup", KeyCode::PageUp),
+    ("pgup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("pgdn", KeyCode::PageDown),
+    ("space", KeyCode::Char(' ')),
+];
+
+impl KeyChord {
+    /// A chord from a code and modifiers, normalised.
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> KeyChord {
+        let mut code = code;
+        let mut mods = mods;
+        match code {
+            KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) => {
+                code = KeyCode::Char(shifted(c));
+                mods.remove(KeyModifiers::SHIFT);
+            }
+            KeyCode::BackTab => mods.remove(KeyModifiers::SHIFT),
+            KeyCode::Tab if mods.contains(KeyModifiers::SHIFT) => {
+                code = KeyCode::BackTab;
+                mods.remove(KeyModifiers::SHIFT);
+            }
+            _ => {}
+        }
+        KeyChord { code, mods }
+    }
+
+    /// Parse a key name as written in keymap files.
+    ///
+    /// * any single character: `"q"`, `"G"` (Shift-g), `"/"`, `"开"`;
+    /// * modifier prefixes `C-` (Ctrl), `M-` (Alt), `S-` (Shift), combinable:
+    ///   `"C-s"`, `"C-M-x"`, `"S-tab"`; in this short form the letter's case
+    ///   is literal (`"C-S"` is Ctrl-Shift-s);
+    /// * named keys, case-insensitive: enter (ret), esc, tab, backspace,
+    ///   delete (del), insert, up, down, left, right, home, end, pageup,
+    ///   pagedown, space, F1..F24;
+    /// * the help screen's spelling is accepted too: `"Ctrl-S"`,
+    ///   `"Ctrl-Shift-S"`, `"Alt-1"`, `"Shift-Tab"` (with the long prefixes
+    ///   letters are written upper-case and Shift is spelled out).
+    pub fn parse(text: &str) -> Result<KeyChord, String> {
+        let unknown = || Err(format!("unknown key name \"{text}\""));
+        let mut rest = text;
+        let mut mods = KeyModifiers::NONE;
+        let mut long_form = false;
+        // A single remaining character is always the key itself ("C--", "-").
+        while rest.chars().nth(1).is_some() {
+            if let Some(r) = rest.strip_prefix("C-") {
+                mods |= KeyModifiers::CONTROL;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("M-") {
+                mods |= KeyModifiers::ALT;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("S-") {
+                mods |= KeyModifiers::SHIFT;
+                rest = r;
+            } else if let Some(r) = strip_prefix_ci(rest, "ctrl-") {
+                mods |= KeyModifiers::CONTROL;
+                long_form = true;
+                rest = r;
+            } else if let Some(r) = strip_prefix_ci(rest, "alt-") {
+                mods |= KeyModifiers::ALT;
+                long_form = true;
+                rest = r;
+            } else if let Some(r) = strip_prefix_ci(rest, "shift-") {
+                mods |= KeyModifiers::SHIFT;
+                long_form = true;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (None, _) => return unknown(),
+            (Some(c), None) => {
+                if mods.contains(KeyModifiers::SHIFT) && shifted(c) == c && !c.is_uppercase() {
+                    // "S-1", "S-/": Shift of a caseless character is whatever
+                    // the keyboard layout makes it; write that character.
+                    return unknown();
+                }
+                if long_form && !mods.contains(KeyModifiers::SHIFT) {
+                    // "Ctrl-S" as shown on the help screen means Ctrl-s.
+                    KeyCode::Char(unshifted(c))
+                } else {
+                    KeyCode::Char(c)
+                }
+            }
+            _ => {
+                let lower = rest.to_ascii_lowercase();
+                if let Some((_, code)) = NAMED_KEYS.iter().find(|(n, _)| *n == lower) {
+                    *code
+                } else if let Some(n) = lower
+                    .strip_prefix('f')
+                    .and_then(|d| d.parse::<u8>().ok())
+                    .filter(|n| (1..=24).contains(n))
+                {
+                    KeyCode::F(n)
+                } else {
+                    return unknown();
+                }
+            }
+        };
+        Ok(KeyChord::new(code, mods))
+    }
+
+    /// The chord of a terminal key event (its kind — press, repeat,
+    /// release — is not looked at; filter releases before calling).
+    pub fn from_event(event: &KeyEvent) -> KeyChord {
+        KeyChord::new(event.code, event.modifiers)
+    }
+
+    /// How the help screen shows the chord: "Ctrl-S", "Shift-Tab", "Enter",
+    /// "Esc", "F1", "G", "/", "Space", "Alt-1", "Ctrl-Shift-S".
+    pub fn display(&self) -> String {
+        let mut out = String::new();
+        let m = self.mods;
+        if m.contains(KeyModifiers::CONTROL) {
+            out.push_str("Ctrl-");
+        }
+        if m.contains(KeyModifiers::ALT) {
+            out.push_str("Alt-");
+        }
+        if m.contains(KeyModifiers::SUPER) {
+            out.push_str("Super-");
+        }
+        if m.contains(KeyModifiers::HYPER) {
+            out.push_str("Hyper-");
+        }
+        if m.contains(KeyModifiers::META) {
+            out.push_str("Meta-");
+        }
+        if m.contains(KeyModifiers::SHIFT) {
+            out.push_str("Shift-");
+        }
+        let with_mods = !m.is_empty();
+        match self.code {
+            KeyCode::Char(' ') => out.push_str("Space"),
+            KeyCode::Char(c) if with_mods && shifted(c) != c => {
+                // Ctrl-s shows as "Ctrl-S", like on the key cap.
+                out.extend(c.to_uppercase());
+            }
+            KeyCode::Char(c) if with_mods && unshifted(c) != c => {
+                out.push_str("Shift-");
+                out.push(c);
+            }
+            KeyCode::Char(c) => out.push(c),
+            KeyCode::BackTab => out.push_str("Shift-Tab"),
+            KeyCode::F(n) => out.push_str(&format!("F{n}")),
+            KeyCode::Enter => out.push_str("Enter"),
+            KeyCode::Esc => out.push_str("Esc"),
+            KeyCode::Tab => out.push_str("Tab"),
+            KeyCode::Backspace => out.push_str("Backspace"),
+            KeyCode::Delete => out.push_str("Delete"),
+            KeyCode::Insert => out.push_str("Insert"),
+            KeyCode::Up => out.push_str("Up"),
+            KeyCode::Down => out.push_str("Down"),
+            KeyCode::Left => out.push_str("Left"),
+            KeyCode::Right => out.push_str("Right"),
+            KeyCode::Home => out.push_str("Home"),
+            KeyCode::End => out.push_str("End"),
+            KeyCode::PageUp => out.push_str("PageUp"),
+            KeyCode::PageDown => out.push_str("PageDown"),
+            other => out.push_str(&format!("{other:?}")),
+        }
+        out
+    }
+
+    /// A plain printable character: in a text field it types itself.
+    fn is_printable(&self) -> bool {
+        matches!(self.code, KeyCode::Char(c) if !c.is_control())
+            && !self
+                .mods
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SUPER)
+    }
+}
+
+impl fmt::Display for KeyChord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// The upper-case form of a letter that has exactly one; `c` otherwise.
+fn shifted(c: char) -> char {
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// The lower-case form of a letter that has exactly one; `c` otherwise.
+fn unshifted(c: char) -> char {
+    let mut low = c.to_lowercase();
+    match (low.next(), low.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix) {
+        text.get(prefix.len()..)
+    } else {
+        None
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/// A problem in a keymap file, pointing at the file, line and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeymapError {
+    /// The file name as given to [`Keymap::parse`] / [`Keymap::merge`].
+    pub file: String,
+    /// 1-based line, when the problem is at a place in the file.
+    pub line: Option<usize>,
+    /// The action name, mode table name or key string concerned.
+    pub key: Option<String>,
+    /// What is wrong, in English.
+    pub problem: String,
+    /// What is wrong, in Chinese.
+    pub problem_zh: String,
+}
+
+impl KeymapError {
+    fn new(
+        file: &str,
+        line: Option<usize>,
+        key: Option<&str>,
+        problem: String,
+        problem_zh: String,
+    ) -> KeymapError {
+        KeymapError {
+            file: file.to_string(),
+            line,
+            key: key.map(str::to_string),
+            problem,
+            problem_zh,
+        }
+    }
+
+    /// The message in Chinese, e.g.
+    /// `键位文件 keymaps/bad.toml 第 7 行，“quit”：无法识别的按键名“C-”`.
+    pub fn message_zh(&self) -> String {
+        let mut out = format!("键位文件 {}", self.file);
+        if let Some(line) = self.line {
+            out.push_str(&format!(" 第 {line} 行"));
+        }
+        if let Some(key) = &self.key {
+            out.push_str(&format!("，“{key}”"));
+        }
+        out.push('：');
+        out.push_str(&self.problem_zh);
+        out
+    }
+}
+
+impl fmt::Display for KeymapError {
+    /// e.g. `keymaps/bad.toml line 7, key "quit": unknown key name "C-"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, " line {line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ", key \"{key}\"")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+impl std::error::Error for KeymapError {}
+
+// ---------------------------------------------------------------------------
+// Keymap
+// ---------------------------------------------------------------------------
+
+/// Bindings for every mode: chord -> action per mode, and action -> chords
+/// (in file order) for the help screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    /// Indexed by `Action as usize`.
+    keys: Vec<Vec<KeyChord>>,
+    /// Indexed by `Mode as usize`.
+    tables: Vec<HashMap<KeyChord, Action>>,
+}
+
+/// One `action = [...]` line of a file, checked.
+struct Entry {
+    action: Action,
+    line: usize,
+    chords: Vec<(KeyChord, usize)>,
+}
+
+/// What a file says, after per-entry checks.
+struct FileContents {
+    entries: Vec<Entry>,
+    /// Actions the file mentioned, including those whose entry had errors.
+    mentioned: Vec<Action>,
+    errors: Vec<KeymapError>,
+}
+
+impl Keymap {
+    /// The built-in default layout.
+    pub fn default_layout() -> Keymap {
+        Keymap::parse(DEFAULT_TOML, "keymaps/default.toml")
+            .expect("the embedded keymaps/default.toml is valid (checked by tests)")
+    }
+
+    /// The TOML text of a built-in layout: `"default"` or `"vim"`.
+    pub fn builtin(name: &str) -> Option<&'static str> {
+        match name {
+            "default" => Some(DEFAULT_TOML),
+            "vim" => Some(VIM_TOML),
+            _ => None,
+        }
+    }
+
+    /// Parse a full layout, which must bind every action. `source` names the
+    /// file in errors. Returns the first problem (by line) if there are any.
+    pub fn parse(text: &str, source: &str) -> Result<Keymap, KeymapError> {
+        Keymap::parse_all(text, source).map_err(first_error)
+    }
+
+    /// Apply user overrides: each action the text names gets exactly the keys
+    /// listed (an empty list unbinds it); other actions are unchanged. The
+    /// whole result is checked; on error `self` is left as it was.
+    pub fn merge(&mut self, text: &str, source: &str) -> Result<(), KeymapError> {
+        self.merge_all(text, source).map_err(first_error)
+    }
+
+    /// The action bound to `chord` in `mode`'s own table (Global is not
+    /// consulted; the caller tries Global after the active mode).
+    pub fn lookup(&self, mode: Mode, chord: &KeyChord) -> Option<Action> {
+        self.tables.get(mode.index())?.get(chord).copied()
+    }
+
+    /// The chords bound to `action`, in file order.
+    pub fn keys_for(&self, action: Action) -> &[KeyChord] {
+        self.keys.get(action.index()).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The chords bound to `action` for display, e.g. `"q / Ctrl-C"`.
+    pub fn keys_label(&self, action: Action) -> String {
+        self.keys_for(action)
+            .iter()
+            .map(KeyChord::display)
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+
+    /// Every action with its chords, in [`Mode::all`] then [`Action::all`]
+    /// order, for the help screen.
+    pub fn bindings(&self) -> Vec<(Mode, Action, Vec<KeyChord>)> {
+        Mode::all()
+            .iter()
+            .flat_map(|&mode| {
+                Action::all()
+                    .iter()
+                    .filter(move |a| a.mode() == mode)
+                    .map(move |&a| (mode, a, self.keys_for(a).to_vec()))
+            })
+            .collect()
+    }
+
+    fn empty() -> Keymap {
+        Keymap {
+            keys: vec![Vec::new(); Action::all().len()],
+            tables: vec![HashMap::new(); Mode::all().len()],
+        }
+    }
+
+    fn parse_all(text: &str, source: &str) -> Result<Keymap, Vec<KeymapError>> {
+        let contents = read_file_contents(text, source)?;
+        let mut errors = contents.errors;
+        let mut keymap = Keymap::empty();
+        let mut lines = vec![Vec::new(); Action::all().len()];
+        keymap.apply(&contents.entries, &mut lines);
+        for &action in Action::all() {
+            match contents.entries.iter().find(|e| e.action == action) {
+                Some(entry) if entry.chords.is_empty() => {
+                    errors.push(no_keys_error(source, Some(entry.line), action));
+                }
+                Some(_) => {}
+                // An entry with errors is reported as such, not as missing.
+                None if contents.mentioned.contains(&action) => {}
+                None => errors.push(no_keys_error(source, None, action)),
+            }
+        }
+        errors.extend(keymap.rebuild_tables(&lines, source));
+        if errors.is_empty() {
+            Ok(keymap)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn merge_all(&mut self, text: &str, source: &str) -> Result<(), Vec<KeymapError>> {
+        let contents = read_file_contents(text, source)?;
+        let mut errors = contents.errors;
+        let mut merged = self.clone();
+        let mut lines = vec![Vec::new(); Action::all().len()];
+        merged.apply(&contents.entries, &mut lines);
+        errors.extend(merged.rebuild_tables(&lines, source));
+        if errors.is_empty() {
+            *self = merged;
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Replace the key lists of the entries' actions; `lines` records the
+    /// file line of each new chord (same shape as `keys`).
+    fn apply(&mut self, entries: &[Entry], lines: &mut [Vec<Option<usize>>]) {
+        for entry in entries {
+            let i = entry.action.index();
+            if let (Some(keys), Some(at)) = (self.keys.get_mut(i), lines.get_mut(i)) {
+                *keys = entry.chords.iter().map(|(c, _)| *c).collect();
+                *at = entry.chords.iter().map(|(_, l)| Some(*l)).collect();
+            }
+        }
+    }
+
+    /// Rebuild the per-mode lookup tables, reporting chords bound to two
+    /// actions in one mode. `lines` says where the current file bound each
+    /// chord (empty or `None` for bindings that came from an earlier file).
+    fn rebuild_tables(&mut self, lines: &[Vec<Option<usize>>], source: &str) -> Vec<KeymapError> {
+        let mut errors = Vec::new();
+        let mut tables: Vec<HashMap<KeyChord, (Action, Option<usize>)>> =
+            vec![HashMap::new(); Mode::all().len()];
+        for &action in Action::all() {
+            let Some(table) = tables.get_mut(action.mode().index()) else {
+                continue;
+            };
+            for (n, chord) in self.keys_for(action).iter().enumerate() {
+                let line = lines
+                    .get(action.index())
+                    .and_then(|l| l.get(n))
+                    .copied()
+                    .flatten();
+                match table.get(chord) {
+                    None => {
+                        table.insert(*chord, (action, line));
+                    }
+                    Some(&(other, other_line)) => {
+                        // Blame the binding this file made (the later one if
+                        // it made both).
+                        let (blamed, blamed_line, kept) = match (line, other_line) {
+                            (None, Some(l)) => (other, Some(l), action),
+                            (Some(a), Some(b)) if b > a => (other, Some(b), action),
+                            _ => (action, line, other),
+                        };
+                        let mode = action.mode().name();
+                        let key = chord.display();
+                        errors.push(KeymapError::new(
+                            source,
+                            blamed_line,
+                            Some(blamed.name()),
+                            format!(
+                                "\"{key}\" is bound to both {} and {} in [{mode}]",
+                                kept.name(),
+                                blamed.name()
+                            ),
+                            format!(
+                                "“{key}”在 [{mode}] 中同时绑定了 {} 和 {}",
+                                kept.name(),
+                                blamed.name()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        self.tables = tables
+            .into_iter()
+            .map(|t| t.into_iter().map(|(k, (a, _))| (k, a)).collect())
+            .collect();
+        errors
+    }
+}
+
+fn first_error(mut errors: Vec<KeymapError>) -> KeymapError {
+    errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+    errors.swap_remove(0)
+}
+
+fn no_keys_error(source: &str, line: Option<usize>, action: Action) -> KeymapError {
+    let mode = action.mode().name();
+    KeymapError::new(
+        source,
+        line,
+        Some(action.name()),
+        format!(
+            "no keys bound to {} under [{mode}]; a full layout must bind every action",
+            action.name()
+        ),
+        format!(
+            "[{mode}] 中的 {} 没有绑定按键；完整的键位文件必须为每个动作绑定按键",
+            action.name()
+        ),
+    )
+}
+
+/// 1-based line number of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()
+        .get(..end)
+        .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+        + 1
+}
+
+/// Parse the TOML and check each entry on its own: mode tables, action
+/// names and modes, value types, key names, printable keys in Form.
+/// A TOML syntax error is returned as `Err`.
+fn read_file_contents(text: &str, source: &str) -> Result<FileContents, Vec<KeymapError>> {
+    let root = DeTable::parse(text).map_err(|e| {
+        let message = e.message().trim().replace('\n', "; ");
+        vec![KeymapError::new(
+            source,
+            e.span().map(|s| line_of(text, s.start)),
+            None,
+            format!("TOML syntax error: {message}"),
+            format!("TOML 语法错误：{message}"),
+        )]
+    })?;
+    let mut contents = FileContents {
+        entries: Vec::new(),
+        mentioned: Vec::new(),
+        errors: Vec::new(),
+    };
+    let err = |line: usize, key: &str, en: String, zh: String| {
+        KeymapError::new(source, Some(line), Some(key), en, zh)
+    };
+
+    let mut tables: Vec<_> = root.get_ref().iter().collect();
+    tables.sort_by_key(|(k, _)| k.span().start);
+    for (table_key, table_value) in tables {
+        let table_name: &str = table_key.get_ref();
+        let table_line = line_of(text, table_key.span().start);
+        let Some(mode) = Mode::from_name(table_name) else {
+            let known = mode_names();
+            let (en, zh) = match Action::from_name(table_name) {
+                Some(a) if !table_value.get_ref().is_table() => (
+                    format!(
+                        "\"{table_name}\" must be inside a mode table: put it under [{}]",
+                        a.mode().name()
+                    ),
+                    format!("“{table_name}”必须写在模式表中：请放在 [{}] 下", a.mode().name()),
+                ),
+                _ => (
+                    format!("unknown mode table [{table_name}] (known: {known})"),
+                    format!("未知的模式表 [{table_name}]（可用：{known}）"),
+                ),
+            };
+            contents.errors.push(err(table_line, table_name, en, zh));
+            continue;
+        };
+        let DeValue::Table(table) = table_value.get_ref() else {
+            contents.errors.push(err(
+                table_line,
+                table_name,
+                format!("[{table_name}] must be a table of action = [\"key\", ...] lines"),
+                format!("[{table_name}] 必须是由 动作 = [\"按键\", ...] 组成的表"),
+            ));
+            continue;
+        };
+
+        let mut items: Vec<_> = table.iter().collect();
+        items.sort_by_key(|(k, _)| k.span().start);
+        for (action_key, value) in items {
+            let name: &str = action_key.get_ref();
+            let line = line_of(text, action_key.span().start);
+            let Some(action) = Action::from_name(name) else {
+                let known = action_names(mode);
+                contents.errors.push(err(
+                    line,
+                    name,
+                    format!("unknown action \"{name}\" in [{table_name}] (actions there: {known})"),
+                    format!("[{table_name}] 中没有动作“{name}”（可用：{known}）"),
+                ));
+                continue;
+            };
+            if action.mode() != mode {
+                let right = action.mode().name();
+                contents.errors.push(err(
+                    line,
+                    name,
+                    format!("{name} belongs under [{right}], not [{table_name}]"),
+                    format!("{name} 应放在 [{right}] 下，而不是 [{table_name}]"),
+                ));
+                continue;
+            }
+            contents.mentioned.push(action);
+            let DeValue::Array(array) = value.get_ref() else {
+                contents.errors.push(err(
+                    line,
+                    name,
+                    format!(
+                        "expected a list of key names such as [\"q\", \"C-c\"], found a {}",
+                        value.get_ref().type_str()
+                    ),
+                    "应为按键名列表，例如 [\"q\", \"C-c\"]".to_string(),
+                ));
+                continue;
+            };
+            let mut chords: Vec<(KeyChord, usize)> = Vec::new();
+            let mut ok = true;
+            for item in array.iter() {
+                let item_line = line_of(text, item.span().start);
+                let Some(key_text) = item.get_ref().as_str() else {
+                    contents.errors.push(err(
+                        item_line,
+                        name,
+                        format!(
+                            "each key must be a quoted string such as \"q\", found a {}",
+                            item.get_ref().type_str()
+                        ),
+                        "每个按键都必须是带引号的字符串，例如 \"q\"".to_string(),
+                    ));
+                    ok = false;
+                    continue;
+                };
+                let chord = match KeyChord::parse(key_text) {
+                    Ok(chord) => chord,
+                    Err(_) => {
+                        contents.errors.push(err(
+                            item_line,
+                            name,
+                            format!("unknown key name \"{key_text}\""),
+                            format!("无法识别的按键名“{key_text}”"),
+                        ));
+                        ok = false;
+                        continue;
+                    }
+                };
+                if mode == Mode::Form && chord.is_printable() {
+                    contents.errors.push(err(
+                        item_line,
+                        name,
+                        format!(
+                            "\"{key_text}\" types text in forms; [form] keys need Ctrl or Alt, or a named key such as tab or enter"
+                        ),
+                        format!("“{key_text}”在表单中用于输入文字；[form] 只能绑定 Ctrl/Alt 组合键或 tab、enter 等功能键"),
+                    ));
+                    ok = false;
+                    continue;
+                }
+                if !chords.iter().any(|(c, _)| *c == chord) {
+                    chords.push((chord, item_line));
+                }
+            }
+            if ok {
+                contents.entries.push(Entry { action, line, chords });
+            }
+        }
+    }
+    Ok(contents)
+}
+
+fn mode_names() -> String {
+    Mode::all()
+        .iter()
+        .map(|m| m.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn action_names(mode: Mode) -> String {
+    Action::all()
+        .iter()
+        .filter(|a| a.mode() == mode)
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether `text` names every action (so it is a full layout, not overrides).
+fn names_every_action(text: &str) -> bool {
+    let Ok(root) = DeTable::parse(text) else {
+        return false;
+    };
+    let named: Vec<&str> = root
+        .get_ref()
+        .iter()
+        .filter_map(|(_, v)| v.get_ref().as_table())
+        .flat_map(|t| t.iter().map(|(k, _)| -> &str { k.get_ref() }))
+        .collect();
+    Action::all().iter().all(|a| named.contains(&a.name()))
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------
+
+/// Load what the user asked for.
+///
+/// `choice` is `None` (the default layout), a built-in name (`"default"`,
+/// `"vim"`) or a path to a TOML file: a full layout if it names every action,
+/// otherwise overrides merged over the default layout. Then, if `user_file`
+/// exists, it is merged over the result.
+///
+/// Never panics. Problems come back as warnings for the app to show: if
+/// `choice` cannot be used the default layout is used instead; if `user_file`
+/// has problems none of its overrides are applied (the layout from `choice`
+/// stays as it was).
+pub fn load(choice: Option<&str>, user_file: Option<&Path>) -> (Keymap, Vec<KeymapError>) {
+    let mut warnings = Vec::new();
+    let mut keymap = match choice {
+        None => Keymap::default_layout(),
+        Some(name) => match Keymap::builtin(name) {
+            Some(text) => match Keymap::parse_all(text, &format!("keymaps/{name}.toml")) {
+                Ok(keymap) => keymap,
+                Err(errors) => {
+                    warnings.extend(errors);
+                    Keymap::default_layout()
+                }
+            },
+            None => load_layout_file(Path::new(name), &mut warnings),
+        },
+    };
+    if let Some(path) = user_file
+        && path.exists()
+        && let Some(text) = read_keymap_file(path, &mut warnings)
+        && let Err(errors) = keymap.merge_all(&text, &path.display().to_string())
+    {
+        warnings.extend(errors);
+    }
+    (keymap, warnings)
+}
+
+fn load_layout_file(path: &Path, warnings: &mut Vec<KeymapError>) -> Keymap {
+    let Some(text) = read_keymap_file(path, warnings) else {
+        return Keymap::default_layout();
+    };
+    let source = path.display().to_string();
+    if names_every_action(&text) {
+        match Keymap::parse_all(&text, &source) {
+            Ok(keymap) => keymap,
+            Err(errors) => {
+                warnings.extend(errors);
+                Keymap::default_layout()
+            }
+        }
+    } else {
+        let mut keymap = Keymap::default_layout();
+        if let Err(errors) = keymap.merge_all(&text, &source) {
+            warnings.extend(errors);
+        }
+        keymap
+    }
+}
+
+fn read_keymap_file(path: &Path, warnings: &mut Vec<KeymapError>) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            warnings.push(KeymapError::new(
+                &path.display().to_string(),
+                None,
+                None,
+                format!("cannot read the keymap file: {e}"),
+                format!("无法读取键位文件：{e}"),
+            ));
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyEventKind, KeyEventState};
+
+    fn chord(s: &str) -> KeyChord {
+        KeyChord::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn event(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent {
+            code,
+            modifiers: mods,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        }
+    }
+
+    fn layout(name: &str) -> Keymap {
+        let text = Keymap::builtin(name).unwrap_or_else(|| panic!("no builtin {name}"));
+        Keymap::parse(text, name).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn parse_err(text: &str) -> KeymapError {
+        match Keymap::parse(text, "bad.toml") {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    fn merge_err(text: &str) -> KeymapError {
+        let mut keymap = Keymap::default_layout();
+        let before = keymap.clone();
+        let err = match keymap.merge(text, "user.toml") {
+            Ok(()) => panic!("expected an error for:\n{text}"),
+            Err(e) => e,
+        };
+        assert_eq!(keymap, before, "a failed merge must change nothing");
+        err
+    }
+
+    #[test]
+    fn shipped_layouts_parse_and_bind_every_action() {
+        for name in ["default", "vim"] {
+            let keymap = layout(name);
+            for &action in Action::all() {
+                let keys = keymap.keys_for(action);
+                assert!(!keys.is_empty(), "{name}: {} unbound", action.name());
+                for key in keys {
+                    assert_eq!(
+                        keymap.lookup(action.mode(), key),
+                        Some(action),
+                        "{name}: {key} in {:?}",
+                        action.mode()
+                    );
+                }
+            }
+        }
+        assert_eq!(Keymap::default_layout(), layout("default"));
+        assert!(Keymap::builtin("emacs").is_none());
+    }
+
+    #[test]
+    fn shipped_layouts_bind_no_chord_twice_in_a_mode() {
+        for name in ["default", "vim"] {
+            let keymap = layout(name);
+            for &mode in Mode::all() {
+                let mut seen: HashMap<KeyChord, Action> = HashMap::new();
+                for (m, action, keys) in keymap.bindings() {
+                    if m != mode {
+                        continue;
+                    }
+                    for key in keys {
+                        if let Some(other) = seen.insert(key, action) {
+                            panic!("{name}: {key} bound to {other:?} and {action:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shipped_layouts_do_not_shadow_nav_on_list_screens() {
+        // Today, Appeals and Detail are active together with Nav.
+        for name in ["default", "vim"] {
+            let keymap = layout(name);
+            for &action in Action::all() {
+                if matches!(action.mode(), Mode::Today | Mode::Appeals | Mode::Detail) {
+                    for key in keymap.keys_for(action) {
+                        assert_eq!(keymap.lookup(Mode::Nav, key), None, "{name}: {key}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shipped_layouts_have_the_specified_keys() {
+        let default = layout("default");
+        let vim = layout("vim");
+        let keys = |k: &Keymap, a: Action| k.keys_for(a).to_vec();
+        let list = |names: &[&str]| names.iter().map(|n| chord(n)).collect::<Vec<_>>();
+        assert_eq!(keys(&default, Action::Quit), list(&["q", "C-c"]));
+        assert_eq!(keys(&default, Action::Down), list(&["down"]));
+        assert_eq!(keys(&vim, Action::Down), list(&["j", "down"]));
+        assert_eq!(keys(&vim, Action::Bottom), list(&["G", "end"]));
+        assert_eq!(keys(&default, Action::FilterDeputy), list(&["d"]));
+        assert_eq!(keys(&vim, Action::FilterDeputy), list(&["D"]));
+        assert_eq!(keys(&vim, Action::AnswerOnSpot), list(&["H"]));
+        assert_eq!(keys(&default, Action::RemoveAppeal), list(&["C-d"]));
+        assert_eq!(keys(&vim, Action::RemoveAppeal), list(&["C-x"]));
+        assert_eq!(keys(&vim, Action::PrevField), list(&["S-tab"]));
+        assert_eq!(keys(&vim, Action::Yes), list(&["y", "enter"]));
+        // Actions the vim layout leaves alone are the same in both.
+        let changed = [
+            Action::Up,
+            Action::Down,
+            Action::PageUp,
+            Action::PageDown,
+            Action::Top,
+            Action::Bottom,
+            Action::Open,
+            Action::Back,
+            Action::FilterDeputy,
+            Action::AnswerOnSpot,
+            Action::RemoveAppeal,
+        ];
+        for &a in Action::all() {
+            if !changed.contains(&a) {
+                assert_eq!(keys(&default, a), keys(&vim, a), "{}", a.name());
+            }
+        }
+    }
+
+    #[test]
+    fn names_descriptions_and_modes() {
+        assert_eq!(Action::all().len(), 43);
+        for &action in Action::all() {
+            assert!(!action.desc_zh().trim().is_empty(), "{action:?}");
+            assert!(!action.desc_en().trim().is_empty(), "{action:?}");
+            assert_eq!(Action::from_name(action.name()), Some(action));
+            assert!(Mode::all().contains(&action.mode()));
+        }
+        let mut names: Vec<_> = Action::all().iter().map(|a| a.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Action::all().len(), "action names are unique");
+        for &mode in Mode::all() {
+            assert_eq!(Mode::from_name(mode.name()), Some(mode));
+            assert!(!mode.label_zh().is_empty() && !mode.label_en().is_empty());
+            assert!(Action::all().iter().any(|a| a.mode() == mode));
+        }
+        assert_eq!(Action::from_name("nope"), None);
+        assert_eq!(Action::CheckIn.name(), "check_in");
+        assert_eq!(Action::PrintReceipt.mode(), Mode::Detail);
+        // bindings() follows Mode::all() order and lists every action once.
+        let keymap = Keymap::default_layout();
+        let bindings = keymap.bindings();
+        assert_eq!(bindings.len(), Action::all().len());
+        assert!(bindings.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert_eq!(bindings[0].1, Action::Quit);
+    }
+
+    #[test]
+    fn named_keys_round_trip_through_display() {
+        let cases = [
+            ("enter", "Enter"),
+            ("ret", "Enter"),
+            ("esc", "Esc"),
+            ("tab", "Tab"),
+            ("S-tab", "Shift-Tab"),
+            ("backtab", "Shift-Tab"),
+            ("backspace", "Backspace"),
+            ("delete", "Delete"),
+            ("del", "Delete"),
+            ("insert", "Insert"),
+            ("up", "Up"),
+            ("down", "Down"),
+            ("left", "Left"),
+            ("right", "Right"),
+            ("home", "Home"),
+            ("end", "End"),
+            ("pageup", "PageUp"),
+            ("pagedown", "PageDown"),
+            ("space", "Space"),
+            (" ", "Space"),
+            ("F1", "F1"),
+            ("F12", "F12"),
+            ("f5", "F5"),
+            ("q", "q"),
+            ("G", "G"),
+            ("/", "/"),
+            ("?", "?"),
+            ("-", "-"),
+            ("开", "开"),
+            ("C-s", "Ctrl-S"),
+            ("C-S", "Ctrl-Shift-S"),
+            ("C-S-s", "Ctrl-Shift-S"),
+            ("C-c", "Ctrl-C"),
+            ("M-1", "Alt-1"),
+            ("C-M-x", "Ctrl-Alt-X"),
+            ("C--", "Ctrl--"),
+            ("S-up", "Shift-Up"),
+            ("C-enter", "Ctrl-Enter"),
+            ("M-开", "Alt-开"),
+        ];
+        for (name, shown) in cases {
+            let parsed = chord(name);
+            assert_eq!(parsed.display(), shown, "display of {name}");
+            assert_eq!(chord(shown), parsed, "parse of display {shown:?} of {name}");
+        }
+        assert_eq!(chord("enter").code, KeyCode::Enter);
+        assert_eq!(chord("space").code, KeyCode::Char(' '));
+        assert_eq!(
+            chord("S-tab"),
+            KeyChord::new(KeyCode::BackTab, KeyModifiers::NONE)
+        );
+        assert_eq!(chord("C-s").mods, KeyModifiers::CONTROL);
+        assert_eq!(chord("G"), chord("S-g"));
+        assert_ne!(chord("G"), chord("g"));
+        assert_eq!(chord("Ctrl-S"), chord("C-s"));
+        assert_eq!(chord("PageUp"), chord("pageup"));
+    }
+
+    #[test]
+    fn bad_key_names_are_rejected() {
+        for bad in [
+            "", "C-", "M-", "C-M-", "foo", "F0", "F25", "Fx", "c-x", "S-1", "ctrl", "enterr",
+        ] {
+            let err = KeyChord::parse(bad).err();
+            assert_eq!(err, Some(format!("unknown key name \"{bad}\"")), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn events_match_parsed_chords() {
+        let cases = [
+            (event(KeyCode::Char('G'), KeyModifiers::SHIFT), "G"),
+            (event(KeyCode::Char('g'), KeyModifiers::SHIFT), "G"),
+            (event(KeyCode::BackTab, KeyModifiers::SHIFT), "S-tab"),
+            (event(KeyCode::BackTab, KeyModifiers::NONE), "S-tab"),
+            (event(KeyCode::Tab, KeyModifiers::SHIFT), "S-tab"),
+            (event(KeyCode::Char('s'), KeyModifiers::CONTROL), "C-s"),
+            (event(KeyCode::Char('开'), KeyModifiers::NONE), "开"),
+            (event(KeyCode::Char(' '), KeyModifiers::NONE), "space"),
+            (event(KeyCode::Char('?'), KeyModifiers::SHIFT), "?"),
+            (event(KeyCode::Char('1'), KeyModifiers::ALT), "M-1"),
+            (event(KeyCode::F(1), KeyModifiers::NONE), "F1"),
+            (event(KeyCode::Up, KeyModifiers::SHIFT), "S-up"),
+        ];
+        for (ev, name) in cases {
+            assert_eq!(KeyChord::from_event(&ev), chord(name), "{ev:?} vs {name}");
+        }
+        assert_ne!(
+            KeyChord::from_event(&event(KeyCode::Char('g'), KeyModifiers::NONE)),
+            chord("G")
+        );
+        assert_ne!(
+            KeyChord::from_event(&event(KeyCode::Char('s'), KeyModifiers::NONE)),
+            chord("C-s")
+        );
+        let vim = layout("vim");
+        let g = KeyChord::from_event(&event(KeyCode::Char('G'), KeyModifiers::SHIFT));
+        assert_eq!(vim.lookup(Mode::Nav, &g), Some(Action::Bottom));
+        assert_eq!(vim.lookup(Mode::Global, &g), None);
+        let back_tab = KeyChord::from_event(&event(KeyCode::BackTab, KeyModifiers::SHIFT));
+        assert_eq!(vim.lookup(Mode::Form, &back_tab), Some(Action::PrevField));
+        let ctrl_s = KeyChord::from_event(&event(KeyCode::Char('s'), KeyModifiers::CONTROL));
+        assert_eq!(vim.lookup(Mode::Form, &ctrl_s), Some(Action::Save));
+    }
+
+    #[test]
+    fn merge_replaces_only_the_named_action() {
+        let mut keymap = Keymap::default_layout();
+        let before = keymap.clone();
+        keymap
+            .merge("# mine\n[today]\ncheck_in = [\"I\", \"F2\"]\n", "user.toml")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(keymap.keys_for(Action::CheckIn), &[chord("I"), chord("F2")]);
+        assert_eq!(keymap.lookup(Mode::Today, &chord("I")), Some(Action::CheckIn));
+        assert_eq!(keymap.lookup(Mode::Today, &chord("i")), None, "old key gone");
+        for &a in Action::all() {
+            if a != Action::CheckIn {
+                assert_eq!(keymap.keys_for(a), before.keys_for(a), "{}", a.name());
+            }
+        }
+        for &mode in Mode::all() {
+            for (m, a, keys) in before.bindings() {
+                if m == mode && a != Action::CheckIn {
+                    for k in keys {
+                        assert_eq!(keymap.lookup(mode, &k), Some(a));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn merge_can_swap_keys_and_unbind() {
+        let mut keymap = Keymap::default_layout();
+        let text = "[today]\ncheck_in = [\"o\"]\ncheck_out = [\"i\"]\n[global]\nquit = []\n";
+        keymap.merge(text, "user.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(keymap.lookup(Mode::Today, &chord("o")), Some(Action::CheckIn));
+        assert_eq!(keymap.lookup(Mode::Today, &chord("i")), Some(Action::CheckOut));
+        assert!(keymap.keys_for(Action::Quit).is_empty());
+        assert_eq!(keymap.lookup(Mode::Global, &chord("q")), None);
+        // A chord in a mode may repeat a Global chord.
+        keymap
+            .merge("[appeals]\nsearch = [\"F1\"]\n", "user.toml")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(keymap.lookup(Mode::Appeals, &chord("F1")), Some(Action::Search));
+    }
+
+    #[test]
+    fn syntax_error_reports_its_line() {
+        let text = "[global]\nquit = [\"q\"]\nhelp = [\"?\" \"F1\"]\n\n[nav]\n";
+        let err = parse_err(text);
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.problem.starts_with("TOML syntax error"), "{err}");
+        assert_eq!(err.file, "bad.toml");
+        let err = merge_err("[today]\ncheck_in = [\"i\"]\ncheck_in = [\"o\"]\n");
+        assert_eq!(err.line, Some(3), "duplicate TOML key: {err}");
+    }
+
+    #[test]
+    fn unknown_action_reports_line_and_name() {
+        let text = "# user keys\n[global]\nquit = [\"q\"]\n\nquitt = [\"x\"]\n";
+        let err = merge_err(text);
+        assert_eq!(err.line, Some(5), "{err}");
+        assert_eq!(err.key.as_deref(), Some("quitt"));
+        assert!(err.problem.contains("unknown action \"quitt\""), "{err}");
+        assert!(err.problem.contains("help"), "lists the known actions: {err}");
+    }
+
+    #[test]
+    fn bad_key_name_reports_line_and_action() {
+        let text = "[global]\nquit = [\n  \"q\",\n  \"C-\",\n]\n";
+        let err = merge_err(text);
+        assert_eq!(err.line, Some(4), "{err}");
+        assert_eq!(err.key.as_deref(), Some("quit"));
+        assert_eq!(
+            err.to_string(),
+            "user.toml line 4, key \"quit\": unknown key name \"C-\""
+        );
+        assert_eq!(
+            err.message_zh(),
+            "键位文件 user.toml 第 4 行，“quit”：无法识别的按键名“C-”"
+        );
+    }
+
+    #[test]
+    fn duplicate_chord_reports_the_later_binding() {
+        // Both in one file: blame the later line.
+        let text = "[appeals]\nsearch = [\"/\"]\nfilter_status = [\"s\"]\nfilter_dates = [\"/\"]\n";
+        let err = merge_err(text);
+        assert_eq!(err.line, Some(4), "{err}");
+        assert_eq!(err.key.as_deref(), Some("filter_dates"));
+        assert!(
+            err.problem.contains("search") && err.problem.contains("[appeals]"),
+            "{err}"
+        );
+        // Against a binding kept from the layout below: blame this file's line.
+        let err = merge_err("\n[today]\ncheck_in = [\"o\"]\n");
+        assert_eq!(err.line, Some(3), "{err}");
+        assert_eq!(err.key.as_deref(), Some("check_in"));
+        assert!(err.problem.contains("check_out"), "{err}");
+        // The earlier action in Action::all() order, when it is the one in the file.
+        let err = merge_err("[today]\ncheck_out = [\"i\"]\n");
+        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("check_out")));
+        // Two Global actions may not share a chord either.
+        let err = merge_err("[global]\nhelp = [\"q\"]\n");
+        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("help")));
+        // In a full layout too.
+        let text = DEFAULT_TOML.replace("check_out = [\"o\"]", "check_out = [\"i\"]");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("check_out"))
+            .map(|i| i + 1);
+        let err = parse_err(&text);
+        assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
+    }
+
+    #[test]
+    fn printable_key_in_form_is_rejected() {
+        let text = "[form]\nsave = [\"C-s\"]\nnext_field = [\"tab\", \"n\"]\n";
+        let err = merge_err(text);
+        assert_eq!(err.line, Some(3), "{err}");
+        assert_eq!(err.key.as_deref(), Some("next_field"));
+        for bad in ["space", "开", "S", "1"] {
+            let err = merge_err(&format!("[form]\nsave = [\"{bad}\"]\n"));
+            assert_eq!(err.key.as_deref(), Some("save"), "{bad}: {err}");
+        }
+        let mut keymap = Keymap::default_layout();
+        keymap
+            .merge("[form]\nsave = [\"C-s\", \"M-s\", \"F2\"]\n", "user.toml")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(keymap.lookup(Mode::Form, &chord("F2")), Some(Action::Save));
+    }
+
+    #[test]
+    fn misplaced_and_mistyped_entries_are_reported() {
+        let err = merge_err("[global]\nquit = [\"q\"]\n[nav]\ncheck_in = [\"i\"]\n");
+        assert_eq!((err.line, err.key.as_deref()), (Some(4), Some("check_in")));
+        assert!(err.problem.contains("[today]"), "{err}");
+
+        let err = merge_err("\n\n[screens]\nquit = [\"q\"]\n");
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("screens")));
+        assert!(err.problem.contains("unknown mode table"), "{err}");
+
+        let err = merge_err("quit = [\"q\"]\n");
+        assert_eq!((err.line, err.key.as_deref()), (Some(1), Some("quit")));
+        assert!(err.problem.contains("[global]"), "{err}");
+
+        let err = merge_err("[global]\n\nquit = \"q\"\n");
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("quit")));
+        assert!(err.problem.contains("list of key names"), "{err}");
+
+        let err = merge_err("[global]\nquit = [\"q\",\n 7]\n");
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("quit")));
+
+        let err = merge_err("global = 3\n");
+        assert_eq!((err.line, err.key.as_deref()), (Some(1), Some("global")));
+    }
+
+    #[test]
+    fn full_layout_must_bind_every_action() {
+        let text = DEFAULT_TOML.replace("check_out = [\"o\"]\n", "");
+        let err = parse_err(&text);
+        assert_eq!((err.line, err.key.as_deref()), (None, Some("check_out")));
+        assert!(err.problem.contains("no keys"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "bad.toml, key \"check_out\": no keys bound to check_out under [today]; a full layout must bind every action"
+        );
+
+        let text = DEFAULT_TOML.replace("check_out = [\"o\"]", "check_out = []");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("check_out"))
+            .map(|i| i + 1);
+        let err = parse_err(&text);
+        assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
+
+        // Errors come back in line order, and a broken entry is not also
+        // reported as missing.
+        let text = DEFAULT_TOML.replace("[\"C-s\"]", "[\"C-\"]");
+        let err = parse_err(&text);
+        assert_eq!(err.key.as_deref(), Some("save"));
+        assert!(err.problem.contains("unknown key name"), "{err}");
+    }
+
+    #[test]
+    fn load_falls_back_to_default_on_a_broken_path() {
+        let path = "/nonexistent/jiedai/keys.toml";
+        let (keymap, warnings) = load(Some(path), None);
+        assert_eq!(keymap, Keymap::default_layout());
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].file, path);
+        assert!(warnings[0].to_string().contains(path));
+        assert!(warnings[0].message_zh().contains(path));
+
+        let (keymap, warnings) = load(None, None);
+        assert_eq!(keymap, Keymap::default_layout());
+        assert!(warnings.is_empty());
+        let (keymap, warnings) = load(Some("vim"), Some(Path::new("/nonexistent/user.toml")));
+        assert_eq!(keymap, layout("vim"));
+        assert!(warnings.is_empty(), "a missing user file is not an error");
+    }
+
+    #[test]
+    fn load_reads_layout_and_user_files() {
+        let dir = std::env::temp_dir().join(format!("jiedai-keymap-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            path
+        };
+
+        // A full layout file: used as it is.
+        let full = write("full.toml", &VIM_TOML.replace("[\"g\", \"home\"]", "[\"home\"]"));
+        let (keymap, warnings) = load(full.to_str(), None);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(keymap.keys_for(Action::Top), &[chord("home")]);
+        assert_eq!(
+            keymap.keys_for(Action::Down),
+            layout("vim").keys_for(Action::Down)
+        );
+
+        // A partial file: merged over the default layout.
+        let partial = write("partial.toml", "[nav]\ndown = [\"j\", \"down\"]\n");
+        let (keymap, warnings) = load(partial.to_str(), None);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(keymap.keys_for(Action::Down), &[chord("j"), chord("down")]);
+        assert_eq!(keymap.keys_for(Action::Up), &[chord("up")]);
+
+        // A user file over a builtin.
+        let user = write("user.toml", "[detail]\nprint_receipt = [\"P\", \"F5\"]\n");
+        let (keymap, warnings) = load(Some("vim"), Some(&user));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(
+            keymap.lookup(Mode::Detail, &chord("F5")),
+            Some(Action::PrintReceipt)
+        );
+        assert_eq!(keymap.lookup(Mode::Nav, &chord("j")), Some(Action::Down));
+
+        // A broken user file: warnings name it; the chosen layout stays.
+        let broken = write(
+            "broken.toml",
+            "[nav]\ndown = [\"j\"]\nup = [\"j\"]\n[global]\nquit = [\"C-\"]\n",
+        );
+        let (keymap, warnings) = load(Some("vim"), Some(&broken));
+        assert_eq!(keymap, layout("vim"));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings.iter().all(|w| w.file == broken.display().to_string()));
+
+        // A broken layout file: the default layout, with the warning.
+        let bad = write("bad.toml", "[nav\n");
+        let (keymap, warnings) = load(bad.to_str(), None);
+        assert_eq!(keymap, Keymap::default_layout());
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].line, Some(1));
+
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
