@@ -68,12 +68,6 @@ vocabulary! {
     }
 }
 
-impl Default for Category {
-    fn default() -> Self {
-        Category::Other
-    }
-}
-
 impl Status {
     /// Still waiting on a handling unit: counts for due-soon and overdue.
     pub fn awaits_unit(self) -> bool {

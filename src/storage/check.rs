@@ -29,7 +29,9 @@ impl CheckReport {
 }
 
 /// The state the journal implies, built in memory.
-fn replay(journal: &Journal) -> Result<(BTreeMap<Vec<u8>, Vec<u8>>, CheckReport), StoreError> {
+type State = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn replay(journal: &Journal) -> Result<(State, CheckReport), StoreError> {
     let jerr = |message: String| StoreError::Journal {
         path: journal.path().to_path_buf(),
         message,

@@ -414,19 +414,7 @@ impl Store {
 
     /// Catalog rows of every appeal, in code order.
     pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
-        let mut rows = Vec::new();
-        for kv in self.tree.scan_prefix(keys::CATALOG.as_bytes()) {
-            let (k, v) = kv.map_err(|e| self.db_err(e))?;
-            let line = std::str::from_utf8(&v).map_err(|e| self.db_err(e))?;
-            let row = CatalogRow::from_line(line).ok_or_else(|| {
-                self.db_err(format!(
-                    "catalog row {} does not parse",
-                    String::from_utf8_lossy(&k)
-                ))
-            })?;
-            rows.push(row);
-        }
-        Ok(rows)
+        catalog_rows(&self.tree, &self.paths.db())
     }
 
     pub fn catalog_row(&self, code: &str) -> Result<Option<CatalogRow>, StoreError> {
@@ -479,6 +467,15 @@ impl Store {
         self.tree.flush().map(|_| ()).map_err(|e| self.db_err(e))
     }
 
+    /// A read-only handle for another thread (the kiosk loads its catalog
+    /// in the background while the first frame is drawn).
+    pub fn reader(&self) -> Reader {
+        Reader {
+            tree: self.tree.clone(),
+            db_path: self.paths.db(),
+        }
+    }
+
     pub(crate) fn tree(&self) -> &sled::Db {
         &self.tree
     }
@@ -497,3 +494,35 @@ pub fn write_terminal(dir: &Path, terminal: u8) -> Result<(), StoreError> {
 }
 
 pub use check::{CheckReport, check, rebuild};
+
+/// Read-only access from another thread.
+pub struct Reader {
+    tree: sled::Db,
+    db_path: PathBuf,
+}
+
+impl Reader {
+    pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
+        catalog_rows(&self.tree, &self.db_path)
+    }
+}
+
+fn catalog_rows(tree: &sled::Db, db_path: &Path) -> Result<Vec<CatalogRow>, StoreError> {
+    let err = |m: String| StoreError::Database {
+        path: db_path.to_path_buf(),
+        message: m,
+    };
+    let mut rows = Vec::new();
+    for kv in tree.scan_prefix(keys::CATALOG.as_bytes()) {
+        let (k, v) = kv.map_err(|e| err(e.to_string()))?;
+        let line = std::str::from_utf8(&v).map_err(|e| err(e.to_string()))?;
+        let row = CatalogRow::from_line(line).ok_or_else(|| {
+            err(format!(
+                "catalog row {} does not parse",
+                String::from_utf8_lossy(&k)
+            ))
+        })?;
+        rows.push(row);
+    }
+    Ok(rows)
+}

@@ -1,0 +1,396 @@
+//! The kiosk's model: what is on screen and the data behind it. Only
+//! `update` changes it; views only read it.
+
+use std::sync::mpsc::{self, Receiver};
+
+use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate};
+
+use super::form::{RegisterForm, Widget};
+use super::input::{Picker, TextInput};
+use super::keymap::Keymap;
+use super::text::{Texts, texts};
+use crate::domain::catalog::{Catalog, CatalogRow, Filter};
+use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, TrackingCode};
+use crate::i18n::Lang;
+use crate::storage::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Today,
+    Register,
+    Appeals,
+    Deputies,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 4] = [Screen::Today, Screen::Register, Screen::Appeals, Screen::Deputies];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Good,
+    Warn,
+    Error,
+}
+
+/// What a yes/no prompt does on yes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnYes {
+    CancelForm,
+    Quit,
+}
+
+/// What a dialog's fields are for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    Step(StepKind, String),
+    FilterCategory,
+    FilterDeputy,
+    FilterDates,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dialog {
+    pub purpose: Purpose,
+    pub title: String,
+    pub fields: Vec<(&'static str, Widget)>,
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+pub enum Overlay {
+    None,
+    Help { scroll: usize },
+    Confirm { question: &'static str, on_yes: OnYes },
+    Dialog(Dialog),
+    Saved { visit: String, codes: Vec<String> },
+    Receipt { appeal: Box<Appeal> },
+}
+
+pub struct SignIn {
+    pub highlight: usize,
+    pub pin: TextInput,
+    pub asking_pin: bool,
+    pub error: Option<&'static str>,
+}
+
+/// Today screen data, refreshed when it is shown or something changes.
+#[derive(Default)]
+pub struct TodayData {
+    pub visits: usize,
+    pub appeals: usize,
+    /// (deputy, scheduled today, duty record if any)
+    pub duty: Vec<(Deputy, bool, Option<Duty>)>,
+    pub anyone_scheduled: bool,
+    /// (deadline, code, title)
+    pub overdue: Vec<(NaiveDate, String, String)>,
+    pub due_soon: Vec<(NaiveDate, String, String)>,
+    pub selected: usize,
+}
+
+pub struct AppealsView {
+    pub filter: Filter,
+    pub hits: Vec<usize>,
+    pub selected: usize,
+    pub searching: bool,
+    pub search: TextInput,
+    pub detail: Option<Box<Appeal>>,
+    pub detail_scroll: usize,
+}
+
+/// The time source: the wall clock, or a fixed instant (tests, snapshots).
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(DateTime<FixedOffset>),
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        match self {
+            Clock::System => Local::now().fixed_offset(),
+            Clock::Fixed(t) => *t,
+        }
+    }
+}
+
+pub struct App {
+    pub lang: Lang,
+    pub t: &'static Texts,
+    pub keymap: Keymap,
+    pub store: Store,
+    pub station: Station,
+    pub deputies: Vec<Deputy>,
+    pub clock: Clock,
+    pub staff: Option<Staff>,
+    pub signin: SignIn,
+    pub screen: Screen,
+    pub today: TodayData,
+    pub register: RegisterForm,
+    pub appeals: AppealsView,
+    pub catalog: Option<Catalog>,
+    catalog_rx: Option<Receiver<Result<Vec<CatalogRow>, String>>>,
+    pub deputy_selected: usize,
+    /// Appeals per deputy id this quarter (from the catalog).
+    pub quarter_counts: Vec<(String, usize)>,
+    pub overlay: Overlay,
+    pub message: Option<(Tone, String)>,
+    pub quit: bool,
+}
+
+impl App {
+    /// Builds the model over an open store. The catalog loads on a
+    /// background thread so the first frame does not wait for it.
+    pub fn new(store: Store, lang: Lang, keymap: Keymap, clock: Clock) -> Result<App, StoreError> {
+        let station = store.station()?.ok_or(StoreError::NoStation)?;
+        let deputies = store.deputies()?;
+        let register = RegisterForm::new(&deputies, lang);
+        let reader = store.reader();
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("catalog".into())
+            .spawn(move || {
+                let _ = tx.send(reader.catalog_rows().map_err(|e| e.to_string()));
+            })
+            .map_err(|e| StoreError::Io {
+                path: store.dir().to_path_buf(),
+                source: e,
+            })?;
+        let mut app = App {
+            lang,
+            t: texts(lang),
+            keymap,
+            store,
+            station,
+            deputies,
+            clock,
+            staff: None,
+            signin: SignIn {
+                highlight: 0,
+                pin: secret_input(),
+                asking_pin: false,
+                error: None,
+            },
+            screen: Screen::Today,
+            today: TodayData::default(),
+            register,
+            appeals: AppealsView {
+                filter: Filter::default(),
+                hits: Vec::new(),
+                selected: 0,
+                searching: false,
+                search: TextInput::new(40),
+                detail: None,
+                detail_scroll: 0,
+            },
+            catalog: None,
+            catalog_rx: Some(rx),
+            deputy_selected: 0,
+            quarter_counts: Vec::new(),
+            overlay: Overlay::None,
+            message: None,
+            quit: false,
+        };
+        app.refresh_today();
+        Ok(app)
+    }
+
+    pub fn today_date(&self) -> NaiveDate {
+        self.clock.now().date_naive()
+    }
+
+    /// Takes the catalog once the background load has finished; true if
+    /// something changed on screen.
+    pub fn poll_catalog(&mut self) -> bool {
+        let Some(rx) = &self.catalog_rx else { return false };
+        match rx.try_recv() {
+            Ok(Ok(rows)) => {
+                self.catalog = Some(Catalog::from_rows(rows));
+                self.catalog_rx = None;
+                self.refilter();
+                self.recount_quarter();
+                true
+            }
+            Ok(Err(e)) => {
+                self.catalog_rx = None;
+                self.say(Tone::Error, e);
+                true
+            }
+            Err(mpsc::TryRecvError::Empty) => false,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                self.catalog_rx = None;
+                false
+            }
+        }
+    }
+
+    /// Waits for the catalog (tests and benchmarks).
+    pub fn wait_for_catalog(&mut self) {
+        while self.catalog_rx.is_some() {
+            if !self.poll_catalog() {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+    }
+
+    pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
+        self.message = Some((tone, text.into()));
+    }
+
+    pub fn refresh_today(&mut self) {
+        let today = self.today_date();
+        let (visits, appeals) = self.store.counts_on(today);
+        let duty = self.store.duty(today).unwrap_or_default();
+        let day = today.day();
+        let anyone_scheduled = self.deputies.iter().any(|d| d.on_duty(day));
+        let mut rows: Vec<(Deputy, bool, Option<Duty>)> = self
+            .deputies
+            .iter()
+            .filter(|d| !anyone_scheduled || d.on_duty(day) || duty.iter().any(|r| r.deputy == d.id))
+            .map(|d| {
+                (
+                    d.clone(),
+                    d.on_duty(day),
+                    duty.iter().find(|r| r.deputy == d.id).cloned(),
+                )
+            })
+            .collect();
+        rows.sort_by_key(|(d, scheduled, _)| (!*scheduled, d.id.clone()));
+        let mut overdue = Vec::new();
+        let mut due_soon = Vec::new();
+        for (deadline, code) in self
+            .store
+            .deadlines_until(today + chrono::Days::new(3))
+            .unwrap_or_default()
+        {
+            let title = self
+                .store
+                .catalog_row(&code)
+                .ok()
+                .flatten()
+                .map(|r| r.title)
+                .unwrap_or_default();
+            if deadline < today {
+                overdue.push((deadline, code, title));
+            } else {
+                due_soon.push((deadline, code, title));
+            }
+        }
+        let selected = self.today.selected.min(rows.len().saturating_sub(1));
+        self.today = TodayData {
+            visits,
+            appeals,
+            duty: rows,
+            anyone_scheduled,
+            overdue,
+            due_soon,
+            selected,
+        };
+    }
+
+    /// Re-runs the appeals filter over the catalog.
+    pub fn refilter(&mut self) {
+        let today = self.today_date();
+        if let Some(c) = &self.catalog {
+            self.appeals.hits = c.select(&self.appeals.filter, today);
+            self.appeals.selected = self
+                .appeals
+                .selected
+                .min(self.appeals.hits.len().saturating_sub(1));
+        }
+    }
+
+    pub fn recount_quarter(&mut self) {
+        let today = self.today_date();
+        let q_start_month = (today.month0() / 3) * 3 + 1;
+        let start = NaiveDate::from_ymd_opt(today.year(), q_start_month, 1).unwrap_or(today);
+        let mut counts: Vec<(String, usize)> = self.deputies.iter().map(|d| (d.id.clone(), 0)).collect();
+        if let Some(c) = &self.catalog {
+            for i in 0..c.len() {
+                let Some(row) = c.row(i) else { continue };
+                if row.date < start || row.date > today {
+                    continue;
+                }
+                for (id, n) in counts.iter_mut() {
+                    if row.deputies.contains(id) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        self.quarter_counts = counts;
+    }
+
+    /// After a commit: re-reads the changed appeals into the catalog and
+    /// the open detail view.
+    pub fn appeals_changed(&mut self, codes: &[String]) {
+        for code in codes {
+            if let (Some(c), Ok(Some(row))) = (&mut self.catalog, self.store.catalog_row(code)) {
+                c.upsert(row);
+            }
+        }
+        if let Some(open) = &self.appeals.detail
+            && codes.iter().any(|c| c == open.code.as_str())
+            && let Ok(Some(a)) = self.store.appeal(open.code.as_str())
+        {
+            self.appeals.detail = Some(Box::new(a));
+        }
+        self.refilter();
+        self.recount_quarter();
+        self.refresh_today();
+    }
+
+    pub fn selected_row(&self) -> Option<&CatalogRow> {
+        let c = self.catalog.as_ref()?;
+        c.row(*self.appeals.hits.get(self.appeals.selected)?)
+    }
+
+    pub fn deputy_name(&self, id: &str) -> String {
+        self.deputies
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub fn open_appeal(&mut self, code: &str) {
+        match self.store.appeal(code) {
+            Ok(Some(a)) => {
+                self.screen = Screen::Appeals;
+                self.appeals.detail = Some(Box::new(a));
+                self.appeals.detail_scroll = 0;
+            }
+            Ok(None) => self.say(Tone::Error, format!("{code}?")),
+            Err(e) => self.say(Tone::Error, e.to_string()),
+        }
+    }
+
+    pub fn actor(&self) -> String {
+        self.staff
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| "system".into())
+    }
+
+    pub fn new_picker(&self, p: Picker) -> Widget {
+        Widget::Pick(p)
+    }
+
+    /// Tracking codes of today's registrations are dated by the clock.
+    pub fn codes_for(&self, n: usize) -> Result<Vec<TrackingCode>, StoreError> {
+        self.store.next_codes(self.today_date(), n)
+    }
+}
+
+impl App {
+    pub fn overlay_is_none(&self) -> bool {
+        matches!(self.overlay, Overlay::None)
+    }
+}
+
+pub fn secret_input() -> TextInput {
+    let mut t = TextInput::new(12);
+    t.secret = true;
+    t
+}

@@ -1,0 +1,401 @@
+//! Form state: the register form (a visit and its appeals) and the small
+//! dialogs that take a step's details. Turning input into domain values
+//! (with validation) happens here; drawing happens in views.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use super::input::{Choice, Picker, TextInput};
+use super::text::Texts;
+use crate::domain::validate::{self, Field, ValidationError};
+use crate::domain::{Category, Deputy, DeputyRef, Route, Urgency, Visitor};
+use crate::i18n::Lang;
+
+#[derive(Debug, Clone)]
+pub enum Widget {
+    Text(TextInput),
+    Pick(Picker),
+}
+
+impl Widget {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Widget::Text(t) => t.is_empty(),
+            Widget::Pick(p) => p.is_empty(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        match self {
+            Widget::Text(t) => t.text(),
+            Widget::Pick(p) => p.chosen_values().join(","),
+        }
+    }
+
+    pub fn picked(&self) -> Vec<String> {
+        match self {
+            Widget::Text(_) => Vec::new(),
+            Widget::Pick(p) => p.chosen_values(),
+        }
+    }
+}
+
+pub const VISIT_FIELDS: usize = 6;
+pub const APPEAL_FIELDS: usize = 6;
+const V_NAME: usize = 0;
+const V_PHONE: usize = 1;
+const V_ID: usize = 2;
+const V_ADDRESS: usize = 3;
+const V_GROUP: usize = 4;
+const V_DEPUTIES: usize = 5;
+const A_CATEGORY: usize = 0;
+const A_TITLE: usize = 1;
+const A_CONTENT: usize = 2;
+const A_LOCATION: usize = 3;
+const A_URGENCY: usize = 4;
+const A_ROUTE: usize = 5;
+
+pub fn visit_labels(t: &Texts) -> [&'static str; VISIT_FIELDS] {
+    [t.f_name, t.f_phone, t.f_id, t.f_address, t.f_group, t.f_deputies]
+}
+
+pub fn appeal_labels(t: &Texts) -> [&'static str; APPEAL_FIELDS] {
+    [
+        t.f_category,
+        t.f_title,
+        t.f_content,
+        t.f_location,
+        t.f_urgency,
+        t.f_route,
+    ]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Visit(usize),
+    Appeal(usize),
+}
+
+/// The register form: one visit, one or more appeals.
+#[derive(Debug, Clone)]
+pub struct RegisterForm {
+    pub visit: Vec<Widget>,
+    pub appeals: Vec<Vec<Widget>>,
+    pub current: usize,
+    pub focus: Focus,
+    deputy_choices: Vec<Choice>,
+    lang: Lang,
+}
+
+/// What a valid form turns into.
+pub struct RegisterInput {
+    pub visitor: Visitor,
+    pub group_size: u16,
+    pub deputies: Vec<DeputyRef>,
+    pub appeals: Vec<AppealInput>,
+}
+
+pub struct AppealInput {
+    pub category: Category,
+    pub title: String,
+    pub content: String,
+    pub location: String,
+    pub urgency: Urgency,
+    pub route: Route,
+}
+
+fn vocabulary_picker<T: Copy>(
+    all: &[T],
+    label: impl Fn(T) -> (&'static str, &'static str, &'static str),
+    lang: Lang,
+) -> Picker {
+    let choices = all
+        .iter()
+        .map(|v| {
+            let (code, zh, en) = label(*v);
+            Choice::with_extra(lang.pick(zh, en), code, lang.pick(en, zh))
+        })
+        .collect();
+    Picker::new(choices, false)
+}
+
+pub fn category_picker(lang: Lang) -> Picker {
+    vocabulary_picker(Category::ALL, |c| (c.code(), c.zh(), c.en()), lang)
+}
+
+pub fn deputy_picker(deputies: &[Deputy], multi: bool) -> Picker {
+    Picker::new(
+        deputies.iter().map(|d| Choice::new(&d.name, &d.id)).collect(),
+        multi,
+    )
+}
+
+impl RegisterForm {
+    pub fn new(deputies: &[Deputy], lang: Lang) -> RegisterForm {
+        let deputy_choices = deputy_picker(deputies, true).choices;
+        let mut form = RegisterForm {
+            visit: Vec::new(),
+            appeals: Vec::new(),
+            current: 0,
+            focus: Focus::Visit(0),
+            deputy_choices,
+            lang,
+        };
+        form.reset();
+        form
+    }
+
+    pub fn reset(&mut self) {
+        self.visit = vec![
+            Widget::Text(TextInput::new(validate::MAX_NAME)),
+            Widget::Text(TextInput::new(20)),
+            Widget::Text(TextInput::new(20)),
+            Widget::Text(TextInput::new(validate::MAX_ADDRESS)),
+            Widget::Text(TextInput::new(4).with_text("1")),
+            Widget::Pick(Picker::new(self.deputy_choices.clone(), true)),
+        ];
+        self.appeals = vec![self.new_appeal()];
+        self.current = 0;
+        self.focus = Focus::Visit(0);
+    }
+
+    fn new_appeal(&self) -> Vec<Widget> {
+        let lang = self.lang;
+        let mut urgency = vocabulary_picker(Urgency::ALL, |u| (u.code(), u.zh(), u.en()), lang);
+        urgency.select_value(Urgency::Normal.code());
+        let mut route = vocabulary_picker(Route::ALL, |r| (r.code(), r.zh(), r.en()), lang);
+        route.select_value(Route::Referred.code());
+        vec![
+            Widget::Pick(category_picker(lang)),
+            Widget::Text(TextInput::new(validate::MAX_TITLE)),
+            Widget::Text(TextInput::multiline(validate::MAX_CONTENT)),
+            Widget::Text(TextInput::new(validate::MAX_LOCATION)),
+            Widget::Pick(urgency),
+            Widget::Pick(route),
+        ]
+    }
+
+    /// Anything typed that a cancel or quit would lose.
+    pub fn has_input(&self) -> bool {
+        let visit_typed = self.visit.iter().enumerate().any(|(i, w)| match i {
+            V_GROUP => w.text().trim() != "1",
+            _ => !w.is_empty(),
+        });
+        let appeal_typed = self.appeals.iter().any(|a| {
+            a.iter()
+                .enumerate()
+                .any(|(i, w)| !matches!(i, A_URGENCY | A_ROUTE) && !w.is_empty())
+        });
+        visit_typed || appeal_typed || self.appeals.len() > 1
+    }
+
+    pub fn focused(&mut self) -> &mut Widget {
+        match self.focus {
+            Focus::Visit(i) => &mut self.visit[i],
+            Focus::Appeal(i) => &mut self.appeals[self.current][i],
+        }
+    }
+
+    pub fn next(&mut self) {
+        self.focus = match self.focus {
+            Focus::Visit(i) if i + 1 < VISIT_FIELDS => Focus::Visit(i + 1),
+            Focus::Visit(_) => Focus::Appeal(0),
+            Focus::Appeal(i) if i + 1 < APPEAL_FIELDS => Focus::Appeal(i + 1),
+            Focus::Appeal(_) if self.current + 1 < self.appeals.len() => {
+                self.current += 1;
+                Focus::Appeal(0)
+            }
+            Focus::Appeal(_) => {
+                self.current = 0;
+                Focus::Visit(0)
+            }
+        };
+    }
+
+    pub fn prev(&mut self) {
+        self.focus = match self.focus {
+            Focus::Visit(0) => {
+                self.current = self.appeals.len() - 1;
+                Focus::Appeal(APPEAL_FIELDS - 1)
+            }
+            Focus::Visit(i) => Focus::Visit(i - 1),
+            Focus::Appeal(0) if self.current > 0 => {
+                self.current -= 1;
+                Focus::Appeal(APPEAL_FIELDS - 1)
+            }
+            Focus::Appeal(0) => Focus::Visit(VISIT_FIELDS - 1),
+            Focus::Appeal(i) => Focus::Appeal(i - 1),
+        };
+    }
+
+    pub fn add_appeal(&mut self) {
+        self.appeals.push(self.new_appeal());
+        self.current = self.appeals.len() - 1;
+        self.focus = Focus::Appeal(0);
+    }
+
+    /// Removes the current appeal; false when it is the only one.
+    pub fn remove_appeal(&mut self) -> bool {
+        if self.appeals.len() <= 1 {
+            return false;
+        }
+        self.appeals.remove(self.current);
+        self.current = self.current.min(self.appeals.len() - 1);
+        self.focus = Focus::Appeal(0);
+        true
+    }
+
+    fn fail(&mut self, focus: Focus, appeal: usize, e: ValidationError) -> (String, Focus) {
+        self.current = appeal;
+        self.focus = focus;
+        (self.error_text(e, appeal), focus)
+    }
+
+    fn error_text(&self, e: ValidationError, appeal: usize) -> String {
+        let msg = self.lang.pick(e.message_zh(), e.message_en());
+        if self.appeals.len() > 1
+            && !matches!(
+                e.field,
+                Field::VisitorName | Field::Phone | Field::IdNumber | Field::Address | Field::GroupSize
+            )
+        {
+            format!("{} {}：{msg}", self.lang.pick("诉求", "Appeal"), appeal + 1)
+        } else {
+            msg
+        }
+    }
+
+    /// Validates everything; on the first problem moves the focus there and
+    /// returns the message that names the field.
+    pub fn build(&mut self, today: NaiveDate, deputies: &[Deputy]) -> Result<RegisterInput, String> {
+        let text = |w: &Widget| w.text();
+        let name = validate::text_field(
+            Field::VisitorName,
+            &text(&self.visit[V_NAME]),
+            false,
+            validate::MAX_NAME,
+            false,
+        )
+        .map_err(|e| self.fail(Focus::Visit(V_NAME), 0, e).0)?;
+        let phone_raw = text(&self.visit[V_PHONE]);
+        let phone = if phone_raw.trim().is_empty() {
+            String::new()
+        } else {
+            validate::normalize_phone(&phone_raw).map_err(|e| self.fail(Focus::Visit(V_PHONE), 0, e).0)?
+        };
+        let id_raw = text(&self.visit[V_ID]);
+        let id_number = if id_raw.trim().is_empty() {
+            String::new()
+        } else {
+            validate::validate_id_number(&id_raw, today).map_err(|e| self.fail(Focus::Visit(V_ID), 0, e).0)?
+        };
+        let address = validate::text_field(
+            Field::Address,
+            &text(&self.visit[V_ADDRESS]),
+            false,
+            validate::MAX_ADDRESS,
+            false,
+        )
+        .map_err(|e| self.fail(Focus::Visit(V_ADDRESS), 0, e).0)?;
+        let group_size = match text(&self.visit[V_GROUP]).trim().parse::<u16>() {
+            Ok(n) if (1..=999).contains(&n) => n,
+            _ => {
+                self.current = 0;
+                self.focus = Focus::Visit(V_GROUP);
+                return Err(self
+                    .lang
+                    .pick("人数：应为 1-999 的整数", "People: a whole number from 1 to 999")
+                    .to_string());
+            }
+        };
+        let deputy_refs = self.visit[V_DEPUTIES]
+            .picked()
+            .iter()
+            .filter_map(|id| deputies.iter().find(|d| &d.id == id))
+            .map(|d| DeputyRef {
+                id: d.id.clone(),
+                name: d.name.clone(),
+            })
+            .collect();
+        let mut appeals = Vec::new();
+        for i in 0..self.appeals.len() {
+            let a = &self.appeals[i];
+            let category = a[A_CATEGORY].picked().first().and_then(|c| Category::parse(c));
+            let Some(category) = category else {
+                self.current = i;
+                self.focus = Focus::Appeal(A_CATEGORY);
+                let e = ValidationError {
+                    field: Field::Category,
+                    problem: validate::Problem::Required,
+                };
+                return Err(self.error_text(e, i));
+            };
+            let content = validate::text_field(
+                Field::Content,
+                &a[A_CONTENT].text(),
+                true,
+                validate::MAX_CONTENT,
+                true,
+            )
+            .map_err(|e| self.fail(Focus::Appeal(A_CONTENT), i, e).0)?;
+            let a = &self.appeals[i];
+            let mut title = validate::text_field(
+                Field::Title,
+                &a[A_TITLE].text(),
+                false,
+                validate::MAX_TITLE,
+                false,
+            )
+            .map_err(|e| self.fail(Focus::Appeal(A_TITLE), i, e).0)?;
+            if title.is_empty() {
+                title = content.chars().filter(|c| *c != '\n').take(20).collect();
+            }
+            let a = &self.appeals[i];
+            let location = validate::text_field(
+                Field::Location,
+                &a[A_LOCATION].text(),
+                false,
+                validate::MAX_LOCATION,
+                false,
+            )
+            .map_err(|e| self.fail(Focus::Appeal(A_LOCATION), i, e).0)?;
+            let a = &self.appeals[i];
+            let urgency = a[A_URGENCY]
+                .picked()
+                .first()
+                .and_then(|u| Urgency::parse(u))
+                .unwrap_or(Urgency::Normal);
+            let route = a[A_ROUTE]
+                .picked()
+                .first()
+                .and_then(|r| Route::parse(r))
+                .unwrap_or(Route::Referred);
+            appeals.push(AppealInput {
+                category,
+                title,
+                content,
+                location,
+                urgency,
+                route,
+            });
+        }
+        Ok(RegisterInput {
+            visitor: Visitor {
+                name,
+                phone,
+                id_number,
+                address,
+            },
+            group_size,
+            deputies: deputy_refs,
+            appeals,
+        })
+    }
+}
+
+/// Parses a date typed as YYYY-MM-DD (full-width digits allowed).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(validate::to_half_width(text).trim(), "%Y-%m-%d").ok()
+}
+
+/// A timestamp for a new record.
+pub type Stamp = DateTime<FixedOffset>;

@@ -1,0 +1,359 @@
+//! Editable text and filterable pickers: the widgets' state, no drawing.
+
+use unicode_width::UnicodeWidthChar;
+
+use crate::domain::search::{initials, normalize};
+
+/// A text box: single- or multi-line, with a character cap.
+#[derive(Debug, Clone, Default)]
+pub struct TextInput {
+    chars: Vec<char>,
+    /// Cursor position in chars.
+    cursor: usize,
+    pub multiline: bool,
+    pub max: usize,
+    /// Shown as dots (PINs).
+    pub secret: bool,
+}
+
+impl TextInput {
+    pub fn new(max: usize) -> TextInput {
+        TextInput {
+            max,
+            ..TextInput::default()
+        }
+    }
+
+    pub fn multiline(max: usize) -> TextInput {
+        TextInput {
+            max,
+            multiline: true,
+            ..TextInput::default()
+        }
+    }
+
+    pub fn with_text(mut self, text: &str) -> TextInput {
+        self.set(text);
+        self
+    }
+
+    pub fn set(&mut self, text: &str) {
+        self.chars = text.chars().take(self.max).collect();
+        self.cursor = self.chars.len();
+    }
+
+    pub fn text(&self) -> String {
+        self.chars.iter().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chars.iter().all(|c| c.is_whitespace())
+    }
+
+    pub fn clear(&mut self) {
+        self.chars.clear();
+        self.cursor = 0;
+    }
+
+    /// Inserts typed text; control characters are dropped (paste included),
+    /// newlines kept only in multi-line boxes. Returns false at the cap.
+    pub fn insert(&mut self, c: char) -> bool {
+        if c == '\n' && !self.multiline {
+            return true;
+        }
+        if c.is_control() && c != '\n' {
+            return true;
+        }
+        if self.chars.len() >= self.max {
+            return false;
+        }
+        self.chars.insert(self.cursor, c);
+        self.cursor += 1;
+        true
+    }
+
+    pub fn backspace(&mut self) {
+        if self.cursor > 0 {
+            self.cursor -= 1;
+            self.chars.remove(self.cursor);
+        }
+    }
+
+    pub fn delete(&mut self) {
+        if self.cursor < self.chars.len() {
+            self.chars.remove(self.cursor);
+        }
+    }
+
+    pub fn left(&mut self) {
+        self.cursor = self.cursor.saturating_sub(1);
+    }
+
+    pub fn right(&mut self) {
+        self.cursor = (self.cursor + 1).min(self.chars.len());
+    }
+
+    pub fn home(&mut self) {
+        self.cursor = self.line_start(self.cursor);
+    }
+
+    pub fn end(&mut self) {
+        self.cursor = self.line_end(self.cursor);
+    }
+
+    fn line_start(&self, at: usize) -> usize {
+        self.chars[..at]
+            .iter()
+            .rposition(|c| *c == '\n')
+            .map(|p| p + 1)
+            .unwrap_or(0)
+    }
+
+    fn line_end(&self, at: usize) -> usize {
+        self.chars[at..]
+            .iter()
+            .position(|c| *c == '\n')
+            .map(|p| at + p)
+            .unwrap_or(self.chars.len())
+    }
+
+    /// Moves up or down one line in a multi-line box, keeping the column.
+    pub fn vertical(&mut self, down: bool) {
+        let start = self.line_start(self.cursor);
+        let col = self.cursor - start;
+        if down {
+            let end = self.line_end(self.cursor);
+            if end < self.chars.len() {
+                let next_start = end + 1;
+                let next_end = self.line_end(next_start);
+                self.cursor = (next_start + col).min(next_end);
+            }
+        } else if start > 0 {
+            let prev_start = self.line_start(start - 1);
+            self.cursor = (prev_start + col).min(start - 1);
+        }
+    }
+
+    /// The text as display lines, soft-wrapped at `width` cells (0: no
+    /// wrapping), and the cursor's (line, column in cells). Wide characters
+    /// take two cells and are never split.
+    pub fn layout(&self, width: usize) -> (Vec<String>, (usize, usize)) {
+        let mut lines = vec![String::new()];
+        let mut cursor = (0, 0);
+        let mut col = 0;
+        for (i, c) in self.chars.iter().enumerate() {
+            let shown = if self.secret { '•' } else { *c };
+            let w = shown.width().unwrap_or(0);
+            if *c != '\n' && width > 0 && col + w > width {
+                lines.push(String::new());
+                col = 0;
+            }
+            if i == self.cursor {
+                cursor = (lines.len() - 1, col);
+            }
+            if *c == '\n' {
+                lines.push(String::new());
+                col = 0;
+            } else if let Some(l) = lines.last_mut() {
+                l.push(shown);
+                col += w;
+            }
+        }
+        if self.cursor >= self.chars.len() {
+            if width > 0 && col >= width {
+                lines.push(String::new());
+                col = 0;
+            }
+            cursor = (lines.len() - 1, col);
+        }
+        (lines, cursor)
+    }
+}
+
+/// One choice in a picker, with what it matches on.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub label: String,
+    /// Normalised label plus pinyin initials.
+    keys: String,
+    pub value: String,
+}
+
+impl Choice {
+    pub fn new(label: &str, value: &str) -> Choice {
+        Choice::with_extra(label, value, "")
+    }
+
+    /// `extra` is more text to match (e.g. an English label).
+    pub fn with_extra(label: &str, value: &str, extra: &str) -> Choice {
+        let keys = format!(
+            "{}\u{1f}{}\u{1f}{}",
+            normalize(label),
+            initials(label),
+            normalize(extra)
+        );
+        Choice {
+            label: label.to_string(),
+            keys,
+            value: value.to_string(),
+        }
+    }
+}
+
+/// A list of choices filtered by what is typed (characters or pinyin
+/// initials); single or multiple selection.
+#[derive(Debug, Clone, Default)]
+pub struct Picker {
+    pub choices: Vec<Choice>,
+    pub query: TextInput,
+    /// Indexes into `choices` that match the query.
+    pub visible: Vec<usize>,
+    /// Highlighted position in `visible`.
+    pub highlight: usize,
+    /// Chosen values, in choice order for multi, at most one for single.
+    pub chosen: Vec<usize>,
+    pub multi: bool,
+}
+
+impl Picker {
+    pub fn new(choices: Vec<Choice>, multi: bool) -> Picker {
+        let mut p = Picker {
+            choices,
+            query: TextInput::new(20),
+            multi,
+            ..Picker::default()
+        };
+        p.refilter();
+        p
+    }
+
+    pub fn refilter(&mut self) {
+        let q = normalize(&self.query.text());
+        let q = q.trim();
+        self.visible = (0..self.choices.len())
+            .filter(|i| q.is_empty() || self.choices[*i].keys.contains(q))
+            .collect();
+        self.highlight = self.highlight.min(self.visible.len().saturating_sub(1));
+    }
+
+    pub fn type_char(&mut self, c: char) {
+        self.query.insert(c);
+        self.highlight = 0;
+        self.refilter();
+    }
+
+    /// Backspace: edits the query, or with an empty query drops the last choice.
+    pub fn backspace(&mut self) {
+        if self.query.text().is_empty() {
+            self.chosen.pop();
+        } else {
+            self.query.backspace();
+            self.refilter();
+        }
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.visible.is_empty() {
+            return;
+        }
+        let n = self.visible.len() as isize;
+        self.highlight = (self.highlight as isize + delta).rem_euclid(n) as usize;
+    }
+
+    /// Chooses (or for multi toggles) the highlighted choice.
+    pub fn pick(&mut self) -> bool {
+        let Some(&i) = self.visible.get(self.highlight) else {
+            return false;
+        };
+        if self.multi {
+            if let Some(pos) = self.chosen.iter().position(|c| *c == i) {
+                self.chosen.remove(pos);
+            } else {
+                self.chosen.push(i);
+            }
+        } else {
+            self.chosen = vec![i];
+        }
+        self.query.clear();
+        self.refilter();
+        true
+    }
+
+    pub fn select_value(&mut self, value: &str) {
+        if let Some(i) = self.choices.iter().position(|c| c.value == value) {
+            if self.multi {
+                if !self.chosen.contains(&i) {
+                    self.chosen.push(i);
+                }
+            } else {
+                self.chosen = vec![i];
+            }
+        }
+    }
+
+    pub fn chosen_values(&self) -> Vec<String> {
+        self.chosen
+            .iter()
+            .map(|i| self.choices[*i].value.clone())
+            .collect()
+    }
+
+    pub fn chosen_labels(&self) -> Vec<String> {
+        self.chosen
+            .iter()
+            .map(|i| self.choices[*i].label.clone())
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chosen.is_empty() && self.query.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picker_filters_by_pinyin_initials_and_characters() {
+        let mut p = Picker::new(
+            vec![
+                Choice::new("张三", "D1"),
+                Choice::new("李四", "D2"),
+                Choice::new("赵爽", "D3"),
+            ],
+            true,
+        );
+        p.type_char('z');
+        p.type_char('s');
+        let labels: Vec<_> = p.visible.iter().map(|i| p.choices[*i].label.as_str()).collect();
+        assert_eq!(labels, vec!["张三", "赵爽"]);
+        p.query.clear();
+        p.type_char('李');
+        assert_eq!(p.visible, vec![1]);
+        assert!(p.pick());
+        assert_eq!(p.chosen_values(), vec!["D2"]);
+        p.backspace();
+        assert!(p.chosen.is_empty());
+    }
+
+    #[test]
+    fn text_input_edits_wide_text_and_caps_length() {
+        let mut t = TextInput::new(3);
+        for c in "停车难题".chars() {
+            t.insert(c);
+        }
+        assert_eq!(t.text(), "停车难");
+        t.left();
+        t.backspace();
+        assert_eq!(t.text(), "停难");
+        assert_eq!(t.layout(0).1, (0, 2));
+        assert_eq!(
+            TextInput::new(9).with_text("停车难题").layout(5).0,
+            vec!["停车", "难题"]
+        );
+        let mut m = TextInput::multiline(100).with_text("ab\ncdef");
+        m.vertical(false);
+        assert_eq!(m.layout(0).1, (0, 2));
+    }
+}

@@ -1,0 +1,124 @@
+//! Everything the kiosk shows in words, in Chinese and English, so that
+//! views hold no strings of their own.
+
+use crate::i18n::Lang;
+
+macro_rules! texts {
+    ($($key:ident: $zh:expr, $en:expr;)*) => {
+        pub struct Texts { $(pub $key: &'static str,)* }
+        pub static ZH: Texts = Texts { $($key: $zh,)* };
+        pub static EN: Texts = Texts { $($key: $en,)* };
+    };
+}
+
+texts! {
+    app_title: "接待", "Jiedai";
+    tab_today: "今日", "Today";
+    tab_register: "登记", "Register";
+    tab_appeals: "诉求", "Appeals";
+    tab_deputies: "代表", "Deputies";
+    help_hint: "帮助", "help";
+    quit_hint: "退出", "quit";
+    signin_title: "工作人员登录", "Staff sign-in";
+    signin_prompt: "请选择您的名字，按 Enter 确认", "Pick your name and press Enter";
+    pin_prompt: "请输入 PIN，按 Enter 确认", "Enter your PIN and press Enter";
+    pin_wrong: "PIN 不正确，请重试", "Wrong PIN, try again";
+    signed_in_as: "值班人员", "Staff";
+    no_staff: "站点没有配置工作人员（station.toml 的 [[staff]]）", "The station has no staff configured ([[staff]] in station.toml)";
+    reception_day: "今天是接待选民日", "Today is a reception day";
+    not_reception_day: "今天不是接待选民日", "Today is not a reception day";
+    next_reception_day: "下一个接待日", "Next reception day";
+    schedule: "接待安排", "Schedule";
+    visits_today: "今日来访", "Visits today";
+    appeals_today: "今日诉求", "Appeals today";
+    on_duty: "今日值班代表", "Deputies on duty today";
+    all_deputies_hint: "（今天无排班，可为临时进站的代表签到）", "(nobody is scheduled today; walk-in deputies can still check in)";
+    checked_in: "已签到", "in";
+    checked_out: "已签退", "out";
+    not_checked_in: "未签到", "not in";
+    due_soon: "即将到期（3 天内）", "Due within 3 days";
+    overdue: "已逾期", "Overdue";
+    none: "无", "none";
+    loading: "正在载入诉求…", "Loading appeals…";
+    visitor_section: "来访人", "Visitor";
+    appeal_section: "诉求", "Appeal";
+    f_name: "姓名", "Name";
+    f_phone: "电话", "Phone";
+    f_id: "身份证号", "ID number";
+    f_address: "住址/社区", "Address";
+    f_group: "人数", "People";
+    f_deputies: "接待代表", "Deputies";
+    f_category: "类别", "Category";
+    f_title: "标题", "Title";
+    f_content: "诉求内容", "Content";
+    f_location: "地点", "Location";
+    f_urgency: "紧急程度", "Urgency";
+    f_route: "办理方式", "Route";
+    f_unit: "承办单位", "Handling unit";
+    f_deadline: "办理期限", "Deadline";
+    f_reply: "答复内容", "Reply";
+    f_rating: "满意度", "Rating";
+    f_note: "备注", "Note";
+    f_from: "起始日期", "From";
+    f_to: "截止日期", "To";
+    picker_hint: "打字筛选（汉字或拼音首字母）", "Type to filter (pinyin initials too)";
+    no_match: "没有匹配项", "no match";
+    form_hint: "Tab 下一栏 · Ctrl-S 保存 · Ctrl-N 再加一条诉求 · Esc 取消", "Tab next · Ctrl-S save · Ctrl-N add appeal · Esc cancel";
+    saved: "已保存", "Saved";
+    saved_codes: "查询码（请告知来访人）", "Tracking codes (tell the visitor)";
+    visit_code: "来访编号", "Visit";
+    press_any_key: "按任意键继续", "Press any key";
+    confirm_cancel_form: "登记表有未保存的内容，确定放弃？", "The form has unsaved input. Discard it?";
+    confirm_quit_unsaved: "登记表有未保存的内容，确定退出？", "The form has unsaved input. Quit anyway?";
+    yes_no: "y 确定 / n 取消", "y yes / n no";
+    form_cancelled: "已取消登记", "Registration cancelled";
+    appeal_removed: "已删除当前诉求", "Appeal removed";
+    cannot_remove_last: "至少保留一条诉求", "Keep at least one appeal";
+    filters: "筛选", "Filters";
+    all: "全部", "all";
+    search: "搜索", "Search";
+    count: "条", "found";
+    col_code: "查询码", "Code";
+    col_date: "日期", "Date";
+    col_status: "状态", "Status";
+    col_category: "类别", "Category";
+    col_visitor: "来访人", "Visitor";
+    col_title: "标题", "Title";
+    col_deadline: "期限", "Deadline";
+    anonymous: "（匿名）", "(anonymous)";
+    empty_list: "没有符合条件的诉求", "No appeals match";
+    timeline: "办理过程", "Timeline";
+    actions: "可执行操作", "Actions";
+    no_actions: "无（已办结，可重新办理）", "none";
+    detail_title: "诉求详情", "Appeal";
+    round: "重办次数", "Reopened";
+    chases: "督办次数", "Chased";
+    receipt_title: "回执", "Receipt";
+    receipt_scan: "扫码查看办理进度", "Scan to follow progress";
+    col_id: "编号", "ID";
+    col_level: "层级", "Level";
+    col_specialties: "专长", "Specialties";
+    col_duty_days: "值班日", "Duty days";
+    col_today: "今日", "Today";
+    col_quarter: "本季度接待", "This quarter";
+    on_duty_today: "值班", "on duty";
+    help_title: "帮助：全部按键", "Help: every key binding";
+    help_close: "Esc 或 ? 关闭", "Esc or ? to close";
+    keymap_warning: "键位文件有误，已改用默认键位", "Keymap file is broken; using the default layout";
+    dialog_submit_hint: "Tab 切换 · Ctrl-S 确定 · Esc 取消", "Tab switch · Ctrl-S confirm · Esc cancel";
+    step_done: "已记录", "Recorded";
+    date_format_error: "日期格式应为 YYYY-MM-DD", "Dates are written YYYY-MM-DD";
+    required: "必填", "required";
+    no_station: "尚未设置站点。请先运行：jiedai init --station 站点文件.toml（示例见 sample-data/station.toml）", "No station is set up. Run: jiedai init --station station.toml (see sample-data/station.toml)";
+    deputy_filter_title: "按接待代表筛选", "Filter by deputy";
+    category_filter_title: "按类别筛选", "Filter by category";
+    date_filter_title: "按日期范围筛选", "Filter by date range";
+    pick_deputy_first: "请先用 ↑↓ 选中一位代表", "Select a deputy with ↑↓ first";
+}
+
+pub fn texts(lang: Lang) -> &'static Texts {
+    match lang {
+        Lang::Zh => &ZH,
+        Lang::En => &EN,
+    }
+}

@@ -1,0 +1,286 @@
+//! Appeals (诉求): the filtered list and one appeal's detail.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::widgets::{ACCENT, fit, focused_style, label_style, one_line, tone_style, width};
+use crate::domain::Appeal;
+use crate::domain::lifecycle::available;
+use crate::tui::app::{App, Tone};
+use crate::tui::keymap::Action;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    match &app.appeals.detail {
+        Some(a) => draw_detail(frame, area, app, a),
+        None => draw_list(frame, area, app),
+    }
+}
+
+fn filter_line(app: &App) -> Line<'static> {
+    let t = app.t;
+    let f = &app.appeals.filter;
+    let all = t.all.to_string();
+    let status = f
+        .status
+        .map(|s| s.label(app.lang).to_string())
+        .unwrap_or_else(|| all.clone());
+    let category = f
+        .category
+        .map(|c| c.label(app.lang).to_string())
+        .unwrap_or_else(|| all.clone());
+    let deputy = f
+        .deputy
+        .as_ref()
+        .map(|d| app.deputy_name(d))
+        .unwrap_or_else(|| all.clone());
+    let dates = match (f.from, f.to) {
+        (None, None) => all.clone(),
+        (a, b) => format!(
+            "{}~{}",
+            a.map(|d| d.format("%m-%d").to_string()).unwrap_or_default(),
+            b.map(|d| d.format("%m-%d").to_string()).unwrap_or_default()
+        ),
+    };
+    let mut spans = vec![Span::styled(
+        format!(
+            "{}:{status} {}:{category} {}:{deputy} {}:{dates}{} ",
+            t.col_status,
+            t.col_category,
+            t.f_deputies,
+            t.col_date,
+            if f.overdue {
+                format!(" {}", t.overdue)
+            } else {
+                String::new()
+            }
+        ),
+        label_style(),
+    )];
+    spans.push(Span::styled(format!("/{} ", t.search), Style::new().fg(ACCENT)));
+    let query_style = if app.appeals.searching {
+        Style::new().add_modifier(Modifier::UNDERLINED)
+    } else {
+        Style::new()
+    };
+    spans.push(Span::styled(app.appeals.search.text(), query_style));
+    Line::from(spans)
+}
+
+fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.t;
+    let [bar, head, body, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(filter_line(app)), bar);
+    if app.appeals.searching {
+        let typed = width(&filter_line(app).to_string());
+        frame.set_cursor_position((bar.x + (typed as u16).min(bar.width.saturating_sub(1)), bar.y));
+    }
+    let Some(catalog) = &app.catalog else {
+        frame.render_widget(Paragraph::new(t.loading), body);
+        return;
+    };
+    let widths = [24usize, 5, 6, 8, 8];
+    let title_w = (area.width as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len());
+    let cell = |s: &str, w: usize| {
+        let f = fit(s, w);
+        let pad = w.saturating_sub(width(&f));
+        format!("{f}{} ", " ".repeat(pad))
+    };
+    let header = [
+        t.col_code,
+        t.col_date,
+        t.col_status,
+        t.col_category,
+        t.col_visitor,
+    ]
+    .iter()
+    .zip(widths)
+    .map(|(h, w)| cell(h, w))
+    .collect::<String>()
+        + &fit(t.col_title, title_w);
+    frame.render_widget(
+        Paragraph::new(Line::styled(header, Style::new().add_modifier(Modifier::BOLD))),
+        head,
+    );
+    let rows = body.height as usize;
+    let hits = &app.appeals.hits;
+    if hits.is_empty() {
+        frame.render_widget(Paragraph::new(Line::styled(t.empty_list, label_style())), body);
+    }
+    let start = app.appeals.selected.saturating_sub(rows.saturating_sub(1));
+    let today = app.today_date();
+    let mut lines = Vec::with_capacity(rows);
+    for (pos, &i) in hits.iter().enumerate().skip(start).take(rows) {
+        let Some(r) = catalog.row(i) else { continue };
+        let visitor = if r.visitor.is_empty() {
+            t.anonymous
+        } else {
+            r.visitor.as_str()
+        };
+        let text = cell(&r.code, widths[0])
+            + &cell(&r.date.format("%m-%d").to_string(), widths[1])
+            + &cell(r.status.label(app.lang), widths[2])
+            + &cell(r.category.label(app.lang), widths[3])
+            + &cell(visitor, widths[4])
+            + &fit(&r.title, title_w);
+        let style = if pos == app.appeals.selected {
+            focused_style()
+        } else if r.is_overdue(today) {
+            tone_style(Tone::Error)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::styled(text, style));
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+    let count = format!("{} {} / {}", hits.len(), t.count, catalog.len());
+    frame.render_widget(Paragraph::new(Line::styled(count, label_style())), foot);
+}
+
+fn field(label: &str, value: String) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label}："), label_style()),
+        Span::raw(value),
+    ])
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
+    let t = app.t;
+    let lang = app.lang;
+    let [main, foot] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
+    let block = Block::default().borders(Borders::ALL).title(format!(
+        " {} {} · {} ",
+        t.detail_title,
+        a.code,
+        a.status.label(lang)
+    ));
+    let dash = "—".to_string();
+    let or_dash = |s: &str| if s.is_empty() { dash.clone() } else { s.to_string() };
+    let visitor = if a.visitor.name.is_empty() {
+        t.anonymous.to_string()
+    } else {
+        a.visitor.name.clone()
+    };
+    let mut lines = vec![
+        field(
+            t.col_visitor,
+            format!("{visitor}  {} {}", t.f_group, a.group_size.max(1)),
+        ),
+        // Shown whole only here, in the detail of one appeal.
+        field(t.f_phone, or_dash(&a.visitor.phone)),
+        field(t.f_id, or_dash(&a.visitor.id_number)),
+        field(t.f_address, or_dash(&a.visitor.address)),
+        field(t.f_deputies, or_dash(&a.deputy_names().join("、"))),
+        field(
+            t.f_category,
+            format!(
+                "{} · {} {} · {} {}",
+                a.category.label(lang),
+                t.f_urgency,
+                a.urgency.label(lang),
+                t.f_route,
+                a.route.label(lang)
+            ),
+        ),
+        field(t.f_title, a.title.clone()),
+        field(t.f_location, or_dash(&a.location)),
+        field(t.col_date, a.registered_at.format("%Y-%m-%d %H:%M").to_string()),
+    ];
+    if let Some(unit) = &a.unit {
+        let deadline = a.deadline.map(|d| d.to_string()).unwrap_or_default();
+        let late = if a.is_overdue(app.today_date()) {
+            format!(" · {}", t.overdue)
+        } else {
+            String::new()
+        };
+        lines.push(field(
+            t.f_unit,
+            format!("{unit} · {} {deadline}{late}", t.f_deadline),
+        ));
+    }
+    lines.push(field(t.f_content, String::new()));
+    for l in a.content.lines() {
+        lines.push(Line::from(format!("  {l}")));
+    }
+    if let Some(reply) = &a.reply {
+        lines.push(field(t.f_reply, one_line(reply)));
+    }
+    if let Some(s) = a.satisfaction {
+        lines.push(field(t.f_rating, s.label(lang).to_string()));
+    }
+    if a.round > 0 || a.chases > 0 {
+        lines.push(field(t.round, format!("{} · {} {}", a.round, t.chases, a.chases)));
+    }
+    lines.push(Line::styled(
+        format!("── {} ──", t.timeline),
+        Style::new().fg(ACCENT),
+    ));
+    for h in &a.history {
+        let note = if h.note.is_empty() {
+            String::new()
+        } else {
+            format!(" （{}）", one_line(&h.note))
+        };
+        lines.push(Line::from(vec![
+            Span::styled(h.at.format("%Y-%m-%d %H:%M ").to_string(), label_style()),
+            Span::raw(format!(
+                "{} · {} → {}{note}",
+                h.actor,
+                one_line(&h.step.describe(lang)),
+                h.to.label(lang)
+            )),
+        ]));
+    }
+    let scroll = app.appeals.detail_scroll.min(lines.len().saturating_sub(1)) as u16;
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        main,
+    );
+    // Only the steps that are legal now, with their keys.
+    let actions: Vec<String> = available(a.status)
+        .into_iter()
+        .filter_map(|k| step_action(k).map(|act| format!("{} {}", app.keymap.keys_label(act), k.label(lang))))
+        .chain(std::iter::once(format!(
+            "{} {}",
+            app.keymap.keys_label(Action::PrintReceipt),
+            t.receipt_title
+        )))
+        .chain(std::iter::once(format!(
+            "{} ←",
+            app.keymap.keys_label(Action::Back)
+        )))
+        .collect();
+    let text = format!("{}：{}", t.actions, actions.join(" · "));
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .style(label_style()),
+        foot,
+    );
+}
+
+fn step_action(kind: crate::domain::StepKind) -> Option<Action> {
+    use crate::domain::StepKind as K;
+    Some(match kind {
+        K::Accept => Action::Accept,
+        K::Refer => Action::Refer,
+        K::Start => Action::Start,
+        K::AnswerOnSpot => Action::AnswerOnSpot,
+        K::Reply => Action::Reply,
+        K::Rate => Action::Rate,
+        K::Reopen => Action::Reopen,
+        K::Chase => Action::Chase,
+        K::Register => return None,
+    })
+}

@@ -1,0 +1,91 @@
+//! Deputies (代表): the roster, today's duty and this quarter's receptions.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use super::widgets::{fit, focused_style, width};
+use crate::domain::validate::mask_phone;
+use crate::tui::app::App;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.t;
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let widths = [5usize, 8, 5, 12, 7, 9, 6];
+    let cell = |s: &str, w: usize| {
+        let f = fit(s, w);
+        format!("{f}{} ", " ".repeat(w.saturating_sub(width(&f))))
+    };
+    let rest = (area.width as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len());
+    let header = [
+        t.col_id,
+        t.f_name,
+        t.col_level,
+        t.f_phone,
+        t.col_duty_days,
+        t.col_quarter,
+        t.col_today,
+    ]
+    .iter()
+    .zip(widths)
+    .map(|(h, w)| cell(h, w))
+    .collect::<String>()
+        + &fit(t.col_specialties, rest);
+    frame.render_widget(
+        Paragraph::new(Line::styled(header, Style::new().add_modifier(Modifier::BOLD))),
+        head,
+    );
+    let day = app.today_date();
+    let rows = body.height as usize;
+    let start = app.deputy_selected.saturating_sub(rows.saturating_sub(1));
+    let lines: Vec<Line> = app
+        .deputies
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(rows)
+        .map(|(i, d)| {
+            let count = app
+                .quarter_counts
+                .iter()
+                .find(|(id, _)| *id == d.id)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            let duty_days = d
+                .duty_days
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let checked = app
+                .today
+                .duty
+                .iter()
+                .find(|(x, _, _)| x.id == d.id)
+                .and_then(|(_, _, r)| r.clone());
+            let today = match checked {
+                Some(r) if r.check_out.is_none() => t.checked_in,
+                Some(_) => t.checked_out,
+                None if d.on_duty(chrono::Datelike::day(&day)) => t.on_duty_today,
+                None => "",
+            };
+            let text = cell(&d.id, widths[0])
+                + &cell(&d.name, widths[1])
+                + &cell(d.level.label(app.lang), widths[2])
+                + &cell(&mask_phone(&d.phone), widths[3])
+                + &cell(&duty_days, widths[4])
+                + &cell(&count.to_string(), widths[5])
+                + &cell(today, widths[6])
+                + &fit(&d.specialties.join("、"), rest);
+            let style = if i == app.deputy_selected {
+                focused_style()
+            } else {
+                Style::new()
+            };
+            Line::styled(text, style)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), body);
+}

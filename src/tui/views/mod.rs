@@ -1,0 +1,113 @@
+//! Drawing. Views read the model and draw; they change nothing.
+
+mod appeals;
+mod bigtext;
+mod deputies;
+mod overlays;
+mod register;
+mod signin;
+mod today;
+mod widgets;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, Screen};
+use super::keymap::Action;
+use widgets::{ACCENT, tone_style};
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if app.staff.is_none() {
+        signin::draw(frame, area, app);
+        return;
+    }
+    let [top, body, bottom] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    draw_tabs(frame, top, app);
+    match app.screen {
+        Screen::Today => today::draw(frame, body, app),
+        Screen::Register => register::draw(frame, body, app),
+        Screen::Appeals => appeals::draw(frame, body, app),
+        Screen::Deputies => deputies::draw(frame, body, app),
+    }
+    draw_status(frame, bottom, app);
+    overlays::draw(frame, area, app);
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.t;
+    let names = [t.tab_today, t.tab_register, t.tab_appeals, t.tab_deputies];
+    let mut spans = vec![Span::styled(
+        format!(" {} ", t.app_title),
+        Style::new().add_modifier(Modifier::BOLD),
+    )];
+    for (i, (screen, name)) in Screen::ALL.iter().zip(names).enumerate() {
+        let style = if *screen == app.screen {
+            Style::new()
+                .fg(ratatui::style::Color::Black)
+                .bg(ACCENT)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        spans.push(Span::styled(format!(" {} {name} ", i + 1), style));
+    }
+    let tabs_w: usize = spans.iter().map(|s| widgets::width(&s.content)).sum();
+    let staff = app.staff.as_ref().map(|s| s.name.as_str()).unwrap_or("");
+    let room = (area.width as usize).saturating_sub(tabs_w + 1);
+    let full = format!(
+        "{} · {} · {} ",
+        app.station.name,
+        staff,
+        app.today_date().format("%Y-%m-%d")
+    );
+    let short = format!("{} · {} ", staff, app.today_date().format("%Y-%m-%d"));
+    let right = if widgets::width(&full) <= room {
+        full
+    } else {
+        widgets::fit(&short, room)
+    };
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Length(tabs_w as u16), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
+    frame.render_widget(
+        Paragraph::new(right)
+            .style(Style::new().add_modifier(Modifier::DIM))
+            .alignment(ratatui::layout::Alignment::Right),
+        right_area,
+    );
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
+    let hint = format!(
+        "{} {} · {} {}",
+        app.keymap
+            .keys_for(Action::Help)
+            .first()
+            .map(|k| k.display())
+            .unwrap_or_default(),
+        app.t.help_hint,
+        app.keymap
+            .keys_for(Action::Quit)
+            .first()
+            .map(|k| k.display())
+            .unwrap_or_default(),
+        app.t.quit_hint
+    );
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(widgets::width(&hint) as u16 + 1),
+    ])
+    .areas(area);
+    if let Some((tone, text)) = &app.message {
+        frame.render_widget(Paragraph::new(format!(" {text}")).style(tone_style(*tone)), left);
+    }
+    frame.render_widget(
+        Paragraph::new(hint).style(Style::new().add_modifier(Modifier::DIM)),
+        right,
+    );
+}

@@ -1,0 +1,299 @@
+//! Windows drawn over a screen: help, prompts, dialogs, the saved codes and
+//! the receipt.
+
+use qrcode::QrCode;
+use qrcode::render::unicode::Dense1x2;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::bigtext;
+use super::widgets::{ACCENT, centered, fit, focused_style, label_style, tail, tone_style, width};
+use crate::domain::Appeal;
+use crate::tui::app::{App, Dialog, Overlay, Tone};
+use crate::tui::form::Widget;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => help(frame, area, app, *scroll),
+        Overlay::Confirm { question, .. } => confirm(frame, area, app, question),
+        Overlay::Dialog(d) => dialog(frame, area, app, d),
+        Overlay::Saved { visit, codes } => saved(frame, area, app, visit, codes),
+        Overlay::Receipt { appeal } => receipt(frame, area, app, appeal),
+    }
+}
+
+fn window(frame: &mut Frame, rect: Rect, title: &str) -> Rect {
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(ACCENT))
+        .title(Span::styled(
+            format!(" {title} "),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
+    let rect = centered(area, 76, area.height.saturating_sub(2));
+    let inner = window(
+        frame,
+        rect,
+        &format!("{} · {}", app.t.help_title, app.t.help_close),
+    );
+    let mut lines = Vec::new();
+    let mut last_mode = None;
+    for (mode, action, keys) in app.keymap.bindings() {
+        if last_mode != Some(mode) {
+            lines.push(Line::styled(
+                app.lang.pick(mode.label_zh(), mode.label_en()),
+                Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+            ));
+            last_mode = Some(mode);
+        }
+        let keys = keys.iter().map(|k| k.display()).collect::<Vec<_>>().join(" / ");
+        let keys = fit(&keys, 18);
+        let pad = " ".repeat(18usize.saturating_sub(width(&keys)));
+        let desc = app.lang.pick(action.desc_zh(), action.desc_en());
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {keys}{pad} ")),
+            Span::styled(desc, Style::new()),
+        ]));
+    }
+    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize)) as u16;
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {
+    let rect = centered(area, (width(question) as u16 + 6).max(30), 5);
+    let inner = window(frame, rect, app.t.app_title);
+    let lines = vec![
+        Line::from(question.to_string()),
+        Line::from(""),
+        Line::styled(app.t.yes_no, label_style()),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn dialog(frame: &mut Frame, area: Rect, app: &App, d: &Dialog) {
+    let multiline_rows = 4u16;
+    let rows: u16 = d
+        .fields
+        .iter()
+        .map(|(_, w)| match w {
+            Widget::Text(t) if t.multiline => multiline_rows,
+            Widget::Pick(p) => (p.visible.len() as u16).clamp(1, 6) + 1,
+            _ => 1,
+        })
+        .sum();
+    let rect = centered(area, 70, rows + 5);
+    let inner = window(frame, rect, &d.title);
+    let label_w = 10u16;
+    let value_w = inner.width.saturating_sub(label_w);
+    let mut y = inner.y;
+    for (i, (label, w)) in d.fields.iter().enumerate() {
+        let focus = i == d.focus;
+        let lstyle = if focus {
+            Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+        } else {
+            label_style()
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(fit(label, label_w as usize - 1), lstyle)),
+            Rect {
+                x: inner.x,
+                y,
+                width: label_w,
+                height: 1,
+            },
+        );
+        let vx = inner.x + label_w;
+        let under = if focus {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        } else {
+            Style::new()
+        };
+        match w {
+            Widget::Text(t) => {
+                let h = if t.multiline { multiline_rows } else { 1 };
+                let (lines, (row, col)) = t.layout(value_w.saturating_sub(1) as usize);
+                let first = (row + 1).saturating_sub(h as usize);
+                let shown: Vec<Line> = lines
+                    .into_iter()
+                    .skip(first)
+                    .take(h as usize)
+                    .map(|l| Line::styled(l, under))
+                    .collect();
+                frame.render_widget(
+                    Paragraph::new(shown),
+                    Rect {
+                        x: vx,
+                        y,
+                        width: value_w,
+                        height: h,
+                    },
+                );
+                if focus {
+                    frame.set_cursor_position((vx + col as u16, y + (row - first) as u16));
+                }
+                y += h;
+            }
+            Widget::Pick(p) => {
+                let head = format!("{} {}", p.chosen_labels().join("、"), p.query.text());
+                let head = tail(head.trim_start(), value_w.saturating_sub(1) as usize);
+                frame.render_widget(
+                    Paragraph::new(Line::styled(head.clone(), under)),
+                    Rect {
+                        x: vx,
+                        y,
+                        width: value_w,
+                        height: 1,
+                    },
+                );
+                if focus {
+                    frame.set_cursor_position((vx + width(&head) as u16, y));
+                }
+                y += 1;
+                let room = (p.visible.len()).clamp(1, 6);
+                let start = p.highlight.saturating_sub(room - 1);
+                for (pos, &c) in p.visible.iter().enumerate().skip(start).take(room) {
+                    let mark = if p.chosen.contains(&c) { "✓ " } else { "  " };
+                    let style = if focus && pos == p.highlight {
+                        focused_style()
+                    } else {
+                        Style::new()
+                    };
+                    frame.render_widget(
+                        Paragraph::new(Line::styled(
+                            fit(&format!("{mark}{}", p.choices[c].label), value_w as usize),
+                            style,
+                        )),
+                        Rect {
+                            x: vx,
+                            y,
+                            width: value_w,
+                            height: 1,
+                        },
+                    );
+                    y += 1;
+                }
+                if p.visible.is_empty() {
+                    frame.render_widget(
+                        Paragraph::new(Line::styled(app.t.no_match, label_style())),
+                        Rect {
+                            x: vx,
+                            y,
+                            width: value_w,
+                            height: 1,
+                        },
+                    );
+                    y += 1;
+                }
+            }
+        }
+    }
+    let bottom = inner.y + inner.height.saturating_sub(2);
+    if let Some(e) = &d.error {
+        frame.render_widget(
+            Paragraph::new(Line::styled(e.clone(), tone_style(Tone::Error))),
+            Rect {
+                x: inner.x,
+                y: bottom,
+                width: inner.width,
+                height: 1,
+            },
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(Line::styled(app.t.dialog_submit_hint, label_style())),
+        Rect {
+            x: inner.x,
+            y: bottom + 1,
+            width: inner.width,
+            height: 1,
+        },
+    );
+}
+
+fn saved(frame: &mut Frame, area: Rect, app: &App, visit: &str, codes: &[String]) {
+    let big = codes.len().min(2);
+    let h = 4 + big as u16 * 7 + (codes.len() - big) as u16 + 2;
+    let rect = centered(area, 74, h);
+    let inner = window(frame, rect, app.t.saved);
+    let mut lines = vec![Line::styled(
+        format!("✔ {} · {}", app.t.saved, app.t.saved_codes),
+        tone_style(Tone::Good),
+    )];
+    for code in codes.iter().take(big) {
+        lines.push(Line::from(""));
+        let (a, b) = bigtext::code_lines(code);
+        for part in [a, b] {
+            for row in bigtext::render(&part) {
+                lines.push(Line::styled(row, Style::new().add_modifier(Modifier::BOLD)));
+            }
+        }
+        lines.push(Line::from(code.clone()));
+    }
+    for code in codes.iter().skip(big) {
+        lines.push(Line::from(code.clone()));
+    }
+    lines.push(Line::styled(
+        format!("{}：{visit} · {}", app.t.visit_code, app.t.press_any_key),
+        label_style(),
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
+    let qr = QrCode::new(a.code.as_str().as_bytes())
+        .map(|q| {
+            q.render::<Dense1x2>()
+                .quiet_zone(false)
+                .dark_color(Dense1x2::Light)
+                .light_color(Dense1x2::Dark)
+                .build()
+        })
+        .unwrap_or_default();
+    let qr_lines: Vec<&str> = qr.lines().collect();
+    let qr_w = qr_lines.first().map(|l| width(l)).unwrap_or(0) as u16;
+    let rect = centered(area, 76, qr_lines.len() as u16 + 4);
+    let inner = window(frame, rect, app.t.receipt_title);
+    let t = app.t;
+    let text = vec![
+        Line::styled(
+            app.station.name.clone(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Line::from(""),
+        Line::from(format!("{}：{}", t.col_code, a.code)),
+        Line::from(format!(
+            "{}：{}",
+            t.col_date,
+            a.registered_at.format("%Y-%m-%d %H:%M")
+        )),
+        Line::from(format!("{}：{}", t.f_category, a.category.label(app.lang))),
+        Line::from(format!("{}：{}", t.f_title, a.title)),
+        Line::from(format!("{}：{}", t.col_status, a.status.label(app.lang))),
+        Line::from(""),
+        Line::styled(t.receipt_scan, label_style()),
+        Line::styled(t.press_any_key, label_style()),
+    ];
+    let left = Rect {
+        width: inner.width.saturating_sub(qr_w + 2),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), left);
+    let right = Rect {
+        x: inner.x + inner.width.saturating_sub(qr_w + 1),
+        width: qr_w + 1,
+        ..inner
+    };
+    let qr_text: Vec<Line> = qr_lines.iter().map(|l| Line::from(l.to_string())).collect();
+    frame.render_widget(Paragraph::new(qr_text), right);
+}

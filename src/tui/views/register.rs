@@ -1,0 +1,224 @@
+//! Register (登记): one form for a visit and its appeals.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::widgets::{ACCENT, fit, focused_style, label_style, tail, width};
+use crate::tui::app::App;
+use crate::tui::form::{APPEAL_FIELDS, Focus, Widget, appeal_labels, visit_labels};
+use crate::tui::input::Picker;
+
+const LABEL_W: u16 = 11;
+const CONTENT_ROWS: u16 = 5;
+
+/// Where a field was drawn, for the cursor and the picker popup.
+struct Drawn {
+    row: u16,
+    cursor: (u16, u16),
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.t;
+    let form = &app.register;
+    let value_w = area.width.saturating_sub(LABEL_W + 1);
+    let mut y = area.y;
+    let mut focused: Option<(Drawn, &Widget)> = None;
+    let header = |frame: &mut Frame, y: u16, text: String| {
+        let line = Line::from(Span::styled(
+            text,
+            Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+        ));
+        frame.render_widget(
+            Paragraph::new(line),
+            Rect {
+                x: area.x,
+                y,
+                width: area.width,
+                height: 1,
+            },
+        );
+    };
+    header(frame, y, format!("■ {}", t.visitor_section));
+    y += 1;
+    let vlabels = visit_labels(t);
+    for (i, (label, widget)) in vlabels.iter().zip(&form.visit).enumerate() {
+        let is_focus = form.focus == Focus::Visit(i);
+        let drawn = draw_field(frame, area, y, label, widget, is_focus, value_w, 1);
+        if is_focus {
+            focused = Some((drawn, widget));
+        }
+        y += 1;
+    }
+    let count = form.appeals.len();
+    header(
+        frame,
+        y,
+        format!("■ {} {}/{}    ", t.appeal_section, form.current + 1, count),
+    );
+    y += 1;
+    let alabels = appeal_labels(t);
+    let current = &form.appeals[form.current];
+    for i in 0..APPEAL_FIELDS {
+        let is_focus = form.focus == Focus::Appeal(i);
+        let rows = if i == 2 { CONTENT_ROWS } else { 1 };
+        if y + rows > area.y + area.height.saturating_sub(1) {
+            break;
+        }
+        let drawn = draw_field(frame, area, y, alabels[i], &current[i], is_focus, value_w, rows);
+        if is_focus {
+            focused = Some((drawn, &current[i]));
+        }
+        y += rows;
+    }
+    let hint_y = area.y + area.height.saturating_sub(1);
+    frame.render_widget(
+        Paragraph::new(Line::styled(t.form_hint, label_style())),
+        Rect {
+            x: area.x,
+            y: hint_y,
+            width: area.width,
+            height: 1,
+        },
+    );
+    if let Some((drawn, widget)) = focused {
+        if app.overlay_is_none() {
+            frame.set_cursor_position(drawn.cursor);
+        }
+        if let Widget::Pick(p) = widget {
+            draw_picker(frame, area, drawn.row, p, app);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_field(
+    frame: &mut Frame,
+    area: Rect,
+    y: u16,
+    label: &str,
+    widget: &Widget,
+    focus: bool,
+    value_w: u16,
+    rows: u16,
+) -> Drawn {
+    let label_text = fit(label, LABEL_W as usize - 1);
+    let label_style = if focus {
+        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+    } else {
+        label_style()
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(label_text, label_style)),
+        Rect {
+            x: area.x + 1,
+            y,
+            width: LABEL_W - 1,
+            height: 1,
+        },
+    );
+    let value_area = Rect {
+        x: area.x + LABEL_W,
+        y,
+        width: value_w,
+        height: rows,
+    };
+    let style = if focus {
+        Style::new().add_modifier(Modifier::UNDERLINED)
+    } else {
+        Style::new()
+    };
+    let w = value_w.saturating_sub(1) as usize;
+    let (lines, cursor): (Vec<String>, (usize, usize)) = match widget {
+        Widget::Text(t) if t.multiline => {
+            let (lines, (row, col)) = t.layout(w);
+            let first = (row + 1).saturating_sub(rows as usize);
+            (
+                lines.into_iter().skip(first).take(rows as usize).collect(),
+                (row - first, col),
+            )
+        }
+        Widget::Text(t) => {
+            let (lines, (_, col)) = t.layout(0);
+            let text = lines.concat();
+            if col >= w {
+                let shown = tail(&text, w);
+                let c = width(&shown);
+                (vec![shown], (0, c))
+            } else {
+                (vec![text], (0, col))
+            }
+        }
+        Widget::Pick(p) => {
+            let chosen = p.chosen_labels().join("、");
+            let query = p.query.text();
+            let text = if query.is_empty() {
+                chosen
+            } else if chosen.is_empty() {
+                query
+            } else {
+                format!("{chosen} {query}")
+            };
+            let shown = if width(&text) >= w { tail(&text, w) } else { text };
+            let c = width(&shown);
+            (vec![shown], (0, c))
+        }
+    };
+    let mut text_lines: Vec<Line> = lines.into_iter().map(|l| Line::styled(l, style)).collect();
+    if text_lines.is_empty() || (focus && text_lines.iter().all(|l| l.width() == 0)) {
+        text_lines = vec![Line::styled(" ".repeat(w.min(20)), style)];
+    }
+    frame.render_widget(Paragraph::new(text_lines), value_area);
+    Drawn {
+        row: y,
+        cursor: (value_area.x + cursor.1 as u16, y + cursor.0 as u16),
+    }
+}
+
+fn draw_picker(frame: &mut Frame, area: Rect, row: u16, picker: &Picker, app: &App) {
+    let w = 30.min(area.width / 2);
+    let h = (picker.visible.len() as u16 + 3).clamp(4, 12);
+    let x = area.x + area.width - w;
+    let y = if row + 1 + h <= area.y + area.height {
+        row + 1
+    } else {
+        (area.y + area.height).saturating_sub(h)
+    };
+    let rect = Rect {
+        x,
+        y,
+        width: w,
+        height: h.min(area.height),
+    };
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(ACCENT));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let mut lines = vec![Line::styled(
+        fit(app.t.picker_hint, inner.width as usize),
+        label_style(),
+    )];
+    if picker.visible.is_empty() {
+        lines.push(Line::styled(app.t.no_match, label_style()));
+    }
+    let room = inner.height.saturating_sub(1) as usize;
+    let start = picker.highlight.saturating_sub(room.saturating_sub(1));
+    for (pos, &i) in picker.visible.iter().enumerate().skip(start).take(room) {
+        let mark = if picker.chosen.contains(&i) { "✓ " } else { "  " };
+        let text = fit(
+            &format!("{mark}{}", picker.choices[i].label),
+            inner.width as usize,
+        );
+        let style = if pos == picker.highlight {
+            focused_style()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::styled(text, style));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,135 @@
+//! Today (今日): the reception day, deputies on duty, counts, deadlines.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::widgets::{fit, focused_style, label_style, tone_style};
+use crate::tui::app::{App, Tone};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.t;
+    let today = app.today_date();
+    let station = &app.station;
+    let [head, rest] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
+    let day_line = if station.is_reception_day(today) {
+        Line::styled(t.reception_day, tone_style(Tone::Good))
+    } else {
+        let next = station
+            .next_reception_day(today)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        Line::from(format!(
+            "{} · {} {next}",
+            t.not_reception_day, t.next_reception_day
+        ))
+    };
+    let head_lines = vec![
+        Line::styled(
+            format!("{} · {}", station.name, station.kind.label(app.lang)),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        day_line,
+        Line::from(format!(
+            "{}：{} {} · {}：{} · {}：{}",
+            t.schedule,
+            station.schedule_text(app.lang),
+            station.reception_hours,
+            t.visits_today,
+            app.today.visits,
+            t.appeals_today,
+            app.today.appeals
+        )),
+    ];
+    frame.render_widget(Paragraph::new(head_lines), head);
+
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+    draw_duty(frame, left, app);
+    let [over, soon] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
+    draw_deadlines(frame, over, t.overdue, &app.today.overdue, app, Tone::Error);
+    draw_deadlines(frame, soon, t.due_soon, &app.today.due_soon, app, Tone::Warn);
+}
+
+fn draw_duty(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.t;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", t.on_duty));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = Vec::new();
+    if !app.today.anyone_scheduled {
+        lines.push(Line::styled(t.all_deputies_hint, label_style()));
+    }
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    let start = app.today.selected.saturating_sub(room.saturating_sub(1));
+    for (i, (deputy, _scheduled, duty)) in app.today.duty.iter().enumerate().skip(start).take(room) {
+        let state = match duty {
+            Some(d) if d.check_out.is_some() => format!(
+                "{} {}–{}",
+                t.checked_out,
+                d.check_in
+                    .map(|x| x.format("%H:%M").to_string())
+                    .unwrap_or_default(),
+                d.check_out
+                    .map(|x| x.format("%H:%M").to_string())
+                    .unwrap_or_default()
+            ),
+            Some(d) => format!(
+                "{} {}",
+                t.checked_in,
+                d.check_in
+                    .map(|x| x.format("%H:%M").to_string())
+                    .unwrap_or_default()
+            ),
+            None => t.not_checked_in.to_string(),
+        };
+        let text = format!("{} {} · {}", deputy.name, deputy.level.label(app.lang), state);
+        let text = fit(&text, inner.width as usize);
+        let style = if i == app.today.selected {
+            focused_style()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::styled(text, style));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_deadlines(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    items: &[(chrono::NaiveDate, String, String)],
+    app: &App,
+    tone: Tone,
+) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {title} · {} ", items.len()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lines: Vec<Line> = if items.is_empty() {
+        vec![Line::styled(app.t.none, label_style())]
+    } else {
+        items
+            .iter()
+            .take(inner.height as usize)
+            .map(|(d, code, title)| {
+                let short = code.get(code.len().saturating_sub(7)..).unwrap_or(code);
+                Line::from(vec![
+                    Span::styled(d.format("%m-%d ").to_string(), tone_style(tone)),
+                    Span::raw(fit(
+                        &format!("{short} {title}"),
+                        (inner.width as usize).saturating_sub(6),
+                    )),
+                ])
+            })
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+}
