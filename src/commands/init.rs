@@ -99,16 +99,17 @@ pub fn run(dir: &Path, file: &Path, terminal: u8, lang: Lang) -> ExitCode {
 pub fn setup(dir: &Path, station: Station, terminal: u8) -> Result<(), crate::storage::StoreError> {
     // Take the lock before touching anything in the directory.
     let mut store = Store::open(dir)?;
-    if let Some(existing) = store.station()? {
-        if existing.code != station.code && !store_is_empty(&store) {
-            return Err(crate::storage::StoreError::Journal {
-                path: dir.to_path_buf(),
-                message: format!(
-                    "此数据目录已属于站点 {}，不能改为 {}",
-                    existing.code, station.code
-                ),
-            });
-        }
+    if let Some(existing) = store.station()?
+        && existing.code != station.code
+        && !store_is_empty(&store)
+    {
+        return Err(crate::storage::StoreError::Journal {
+            path: dir.to_path_buf(),
+            message: format!(
+                "此数据目录已属于站点 {}，不能改为 {}",
+                existing.code, station.code
+            ),
+        });
     }
     write_terminal(dir, terminal)?;
     drop(store);

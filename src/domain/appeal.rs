@@ -68,6 +68,8 @@ vocabulary! {
     }
 }
 
+// The vocabulary macro cannot mark a variant #[default].
+#[allow(clippy::derivable_impls)]
 impl Default for Category {
     fn default() -> Self {
         Category::Other

@@ -28,13 +28,16 @@ impl CheckReport {
     }
 }
 
+/// A key-value state held in memory.
+type State = BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// The state the journal implies, built in memory.
-fn replay(journal: &Journal) -> Result<(BTreeMap<Vec<u8>, Vec<u8>>, CheckReport), StoreError> {
+fn replay(journal: &Journal) -> Result<(State, CheckReport), StoreError> {
     let jerr = |message: String| StoreError::Journal {
         path: journal.path().to_path_buf(),
         message,
     };
-    let mut state: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut state: State = BTreeMap::new();
     let mut report = CheckReport::default();
     let tail = journal
         .scan(0, |record| {
