@@ -137,7 +137,13 @@ pub fn rebuild(dir: &Path) -> Result<CheckReport, StoreError> {
         let db = paths.db();
         if db.exists() {
             let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-            let aside = dir.join(format!("db.before-rebuild-{stamp}"));
+            // Two rebuilds within one second must not collide.
+            let mut aside = dir.join(format!("db.before-rebuild-{stamp}"));
+            let mut n = 1;
+            while aside.exists() {
+                n += 1;
+                aside = dir.join(format!("db.before-rebuild-{stamp}-{n}"));
+            }
             fs::rename(&db, &aside).map_err(|e| StoreError::Io {
                 path: db.clone(),
                 source: e,
