@@ -28,15 +28,16 @@ impl CheckReport {
     }
 }
 
-/// The state the journal implies, built in memory.
+/// A key-value state held in memory.
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
 
+/// The state the journal implies, built in memory.
 fn replay(journal: &Journal) -> Result<(State, CheckReport), StoreError> {
     let jerr = |message: String| StoreError::Journal {
         path: journal.path().to_path_buf(),
         message,
     };
-    let mut state: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut state: State = BTreeMap::new();
     let mut report = CheckReport::default();
     let tail = journal
         .scan(0, |record| {
@@ -136,7 +137,13 @@ pub fn rebuild(dir: &Path) -> Result<CheckReport, StoreError> {
         let db = paths.db();
         if db.exists() {
             let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-            let aside = dir.join(format!("db.before-rebuild-{stamp}"));
+            // Two rebuilds within one second must not collide.
+            let mut aside = dir.join(format!("db.before-rebuild-{stamp}"));
+            let mut n = 1;
+            while aside.exists() {
+                n += 1;
+                aside = dir.join(format!("db.before-rebuild-{stamp}-{n}"));
+            }
             fs::rename(&db, &aside).map_err(|e| StoreError::Io {
                 path: db.clone(),
                 source: e,

@@ -156,7 +156,14 @@ impl Journal {
     /// Moves a torn tail aside into `<journal>.torn-<offset>` (nothing is
     /// thrown away) and cuts the journal back to its last whole record.
     pub fn set_aside_tail(&mut self, at: u64) -> io::Result<PathBuf> {
-        let aside = self.path.with_extension(format!("torn-{at}"));
+        // A second torn tail at the same offset (a crash during the first
+        // save after recovery) must not overwrite the first one.
+        let mut aside = self.path.with_extension(format!("torn-{at}"));
+        let mut n = 1;
+        while aside.exists() {
+            n += 1;
+            aside = self.path.with_extension(format!("torn-{at}-{n}"));
+        }
         let mut src = File::open(&self.path)?;
         src.seek(SeekFrom::Start(at))?;
         let mut bytes = Vec::new();

@@ -1,0 +1,246 @@
+//! Helpers shared by the durability tests: a station, deputies, appeals and
+//! legal steps built through the public API, a tiny deterministic RNG, and a
+//! snapshot of everything the Store shows.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, TimeZone};
+
+use jiedai::domain::catalog::CatalogRow;
+use jiedai::domain::{
+    Appeal, Category, Change, Deputy, DeputyRef, Duty, EventBody, HandlingUnit, Level, Route, Satisfaction,
+    Staff, Station, StationKind, Status, Step, TrackingCode, Urgency, Visit, Visitor,
+};
+use jiedai::storage::Store;
+
+pub const STATION_CODE: &str = "330999012";
+
+/// A small, deterministic RNG (64-bit LCG, high bits out).
+pub struct Lcg(u64);
+
+impl Lcg {
+    pub fn new(seed: u64) -> Lcg {
+        Lcg(seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407))
+    }
+
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as u32
+    }
+
+    /// A number in `0..n` (n > 0).
+    pub fn below(&mut self, n: u32) -> u32 {
+        self.next_u32() % n
+    }
+
+    pub fn chance(&mut self, percent: u32) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u32) as usize]
+    }
+}
+
+pub fn tz() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap()
+}
+
+pub fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 10).unwrap()
+}
+
+/// A time on `day()` plus some minutes.
+pub fn at(minutes: u32) -> DateTime<FixedOffset> {
+    tz().with_ymd_and_hms(2026, 11, 10, 8, 0, 0).unwrap() + chrono::Duration::minutes(minutes as i64)
+}
+
+pub fn station() -> Station {
+    Station {
+        code: STATION_CODE.into(),
+        name: "测试街道人大代表联络站".into(),
+        kind: StationKind::Station,
+        county: "测试区".into(),
+        address: "测试路 1 号".into(),
+        reception_days: vec![10, 20],
+        reception_hours: "9:00-11:30".into(),
+        staff: vec![Staff {
+            id: "s1".into(),
+            name: "王联络".into(),
+            pin: None,
+        }],
+        units: vec![HandlingUnit {
+            name: "区住建局".into(),
+        }],
+    }
+}
+
+pub fn deputy(i: usize) -> Deputy {
+    Deputy {
+        id: format!("d{i}"),
+        name: ["张三", "李四", "王五", "赵六", "钱七"][i % 5].into(),
+        level: Level::ALL[i % Level::ALL.len()],
+        phone: format!("1380000{i:04}"),
+        specialties: vec!["城市管理".into()],
+        duty_days: vec![10],
+    }
+}
+
+pub fn deputy_ref(d: &Deputy) -> DeputyRef {
+    DeputyRef {
+        id: d.id.clone(),
+        name: d.name.clone(),
+    }
+}
+
+pub fn visitor(i: usize) -> Visitor {
+    Visitor {
+        name: format!("群众{i}"),
+        phone: format!("1390000{:04}", i % 10000),
+        id_number: String::new(),
+        address: format!("幸福小区 {} 幢", i % 40 + 1),
+    }
+}
+
+/// A new appeal as a caller hands it to the store (status Registered).
+pub fn appeal(code: &TrackingCode, visit: Option<&TrackingCode>, i: usize, deputies: &[Deputy]) -> Appeal {
+    Appeal {
+        code: code.clone(),
+        visit: visit.cloned(),
+        registered_at: at(i as u32 % 600),
+        visitor: visitor(i),
+        group_size: 1,
+        deputies: deputies.iter().map(deputy_ref).collect(),
+        category: Category::ALL[i % Category::ALL.len()],
+        title: format!("第{i}号诉求：小区门口停车难"),
+        content: format!("诉求内容 {i}：晚上车辆乱停，消防通道被占。"),
+        location: "幸福小区".into(),
+        urgency: Urgency::ALL[i % Urgency::ALL.len()],
+        route: Route::Referred,
+        status: Status::Registered,
+        unit: None,
+        deadline: None,
+        reply: None,
+        satisfaction: None,
+        round: 0,
+        chases: 0,
+        history: Vec::new(),
+    }
+}
+
+pub fn visit(code: &TrackingCode, appeals: &[TrackingCode], i: usize, deputies: &[Deputy]) -> Visit {
+    Visit {
+        code: code.clone(),
+        at: at(i as u32 % 600),
+        visitor: visitor(i),
+        group_size: 1,
+        deputies: deputies.iter().map(deputy_ref).collect(),
+        appeals: appeals.to_vec(),
+    }
+}
+
+/// Opens a store and configures the station (and `deputies` deputies).
+pub fn new_store(dir: &Path, deputies: usize) -> Store {
+    let mut store = Store::open(dir).expect("open store");
+    let mut changes: Vec<Change> = vec![EventBody::StationConfigured { station: station() }];
+    changes.extend((0..deputies).map(|i| EventBody::DeputyUpserted { deputy: deputy(i) }));
+    store.commit_at("s1", at(0), changes).expect("configure station");
+    store
+}
+
+/// A random step that is legal for an appeal in `status` (and, for a
+/// reopened appeal, refers it again).
+pub fn legal_step(rng: &mut Lcg, status: Status) -> Step {
+    let deadline = day() + Days::new(rng.below(60) as u64);
+    match status {
+        Status::Registered => match rng.below(4) {
+            0 => Step::AnswerOnSpot {
+                reply: "代表当场解释了政策。".into(),
+            },
+            _ => Step::Accept,
+        },
+        Status::Accepted => match rng.below(4) {
+            0 => Step::AnswerOnSpot {
+                reply: "代表当场答复。".into(),
+            },
+            _ => Step::Refer {
+                unit: ["区住建局", "区交通局", "街道办"][rng.below(3) as usize].into(),
+                deadline,
+            },
+        },
+        Status::Referred => match rng.below(4) {
+            0 => Step::Chase,
+            1 => Step::Reply {
+                reply: "已协调解决。".into(),
+            },
+            _ => Step::Start,
+        },
+        Status::InProgress => match rng.below(3) {
+            0 => Step::Chase,
+            _ => Step::Reply {
+                reply: "已安排整改。".into(),
+            },
+        },
+        Status::Replied => Step::Rate {
+            satisfaction: *rng.pick(Satisfaction::ALL),
+        },
+        Status::Closed => Step::Reopen,
+    }
+}
+
+/// Everything the Store shows through its public API.
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub station: Option<Station>,
+    pub deputies: Vec<Deputy>,
+    pub appeals: Vec<Appeal>,
+    pub visits: Vec<Option<Visit>>,
+    pub catalog: Vec<CatalogRow>,
+    pub by_status: Vec<(Status, Vec<String>)>,
+    pub deadlines: Vec<(NaiveDate, String)>,
+    pub duty: Vec<Duty>,
+    pub counts: (usize, usize),
+}
+
+pub fn snapshot(store: &Store) -> Snapshot {
+    let mut appeals = Vec::new();
+    store
+        .for_each_appeal(|a| {
+            appeals.push(a);
+            Ok(())
+        })
+        .unwrap();
+    let visits = appeals
+        .iter()
+        .filter_map(|a| a.visit.as_ref())
+        .map(|v| store.visit(v.as_str()).unwrap())
+        .collect();
+    Snapshot {
+        station: store.station().unwrap(),
+        deputies: store.deputies().unwrap(),
+        appeals,
+        visits,
+        catalog: store.catalog_rows().unwrap(),
+        by_status: Status::ALL
+            .iter()
+            .map(|s| (*s, store.codes_with_status(*s).unwrap()))
+            .collect(),
+        deadlines: store
+            .deadlines_until(NaiveDate::from_ymd_opt(2099, 12, 31).unwrap())
+            .unwrap(),
+        duty: store.duty(day()).unwrap(),
+        counts: store.counts_on(day()),
+    }
+}
+
+/// The path of the journal file in a data directory.
+pub fn journal_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("journal")
+}

@@ -1,0 +1,604 @@
+//! The database is a projection of the journal: a replay of the log gives
+//! the same state, a rebuild gives the same store, a torn tail or a database
+//! that is behind the journal is recovered on open, a second user of the
+//! directory is turned away, and tracking codes stay unique.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::Days;
+
+use jiedai::domain::event::SCHEMA_VERSION;
+use jiedai::domain::lifecycle;
+use jiedai::domain::{Appeal, Event, EventBody, EventId, Status, TrackingCode};
+use jiedai::storage::journal::Journal;
+use jiedai::storage::{self, Batch, Store, StoreError, keys};
+
+use common::*;
+
+const DEPUTIES: usize = 5;
+
+/// What the test expects the store to hold after `build`.
+struct Model {
+    /// Appeal code → (the appeal as the model sees it, history length).
+    appeals: BTreeMap<String, (Appeal, usize)>,
+    records: usize,
+    events: usize,
+    visits: usize,
+    duty: usize,
+}
+
+fn commit(store: &mut Store, model: &mut Model, minute: u32, changes: Vec<EventBody>) {
+    model.records += 1;
+    model.events += changes.len();
+    store.commit_at("s1", at(minute), changes).expect("commit");
+}
+
+/// A station with deputies, `n` appeals (each with its visit) and random
+/// legal step sequences, in commits of one to three changes.
+fn build(dir: &Path, n: usize, seed: u64) -> Model {
+    let mut rng = Lcg::new(seed);
+    let mut store = new_store(dir, DEPUTIES);
+    let mut model = Model {
+        appeals: BTreeMap::new(),
+        records: 1,
+        events: 1 + DEPUTIES,
+        visits: 0,
+        duty: 0,
+    };
+    let deputies: Vec<_> = (0..DEPUTIES).map(deputy).collect();
+    // Duty: two deputies check in, one checks out again.
+    commit(
+        &mut store,
+        &mut model,
+        1,
+        vec![
+            EventBody::DutyCheckedIn {
+                deputy: "d0".into(),
+                day: day(),
+            },
+            EventBody::DutyCheckedIn {
+                deputy: "d1".into(),
+                day: day(),
+            },
+        ],
+    );
+    commit(
+        &mut store,
+        &mut model,
+        2,
+        vec![EventBody::DutyCheckedOut {
+            deputy: "d1".into(),
+            day: day(),
+        }],
+    );
+    model.duty = 2;
+    let mut codes: Vec<TrackingCode> = Vec::new();
+    for i in 0..n {
+        let minute = 3 + i as u32;
+        let who = &deputies[i % DEPUTIES..(i % DEPUTIES + 1 + i % 2).min(DEPUTIES)];
+        if rng.chance(80) {
+            // A visit with one appeal, in one commit.
+            let c = store.next_codes(day(), 2).unwrap();
+            let (v, a) = (&c[0], &c[1]);
+            commit(
+                &mut store,
+                &mut model,
+                minute,
+                vec![
+                    EventBody::VisitRegistered {
+                        visit: visit(v, std::slice::from_ref(a), i, who),
+                    },
+                    EventBody::AppealRegistered {
+                        appeal: appeal(a, Some(v), i, who),
+                    },
+                ],
+            );
+            model.visits += 1;
+            codes.push(a.clone());
+        } else {
+            let a = store.next_codes(day(), 1).unwrap().remove(0);
+            commit(
+                &mut store,
+                &mut model,
+                minute,
+                vec![EventBody::AppealRegistered {
+                    appeal: appeal(&a, None, i, who),
+                }],
+            );
+            codes.push(a);
+        }
+        let last = codes.last().unwrap();
+        model
+            .appeals
+            .insert(last.to_string(), (appeal(last, None, i, who), 1));
+        // Now and then some steps on earlier appeals, one to three per
+        // commit (the same appeal may take two steps in one commit).
+        while rng.chance(70) {
+            let mut changes = Vec::new();
+            for _ in 0..=rng.below(3) {
+                let code = rng.pick(&codes).clone();
+                let (a, history) = model.appeals.get_mut(code.as_str()).unwrap();
+                let step = legal_step(&mut rng, a.status);
+                lifecycle::apply(a, &step).unwrap();
+                *history += 1;
+                changes.push(EventBody::AppealStepped {
+                    code,
+                    step,
+                    note: format!("第{i}轮"),
+                });
+            }
+            commit(&mut store, &mut model, minute, changes);
+        }
+    }
+    model
+}
+
+fn open_snapshot(dir: &Path) -> Snapshot {
+    snapshot(&Store::open(dir).unwrap())
+}
+
+#[test]
+fn projections_equal_a_replay_of_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let model = build(dir, 300, 1);
+    let report = storage::check(dir).unwrap();
+    assert!(report.ok(), "{:#?}", report.problems);
+    assert!(report.recovery.is_empty(), "{:?}", report.recovery);
+    assert_eq!(report.records, model.records);
+    assert_eq!(report.events, model.events);
+    assert_eq!(report.appeals, 300);
+
+    let store = Store::open(dir).unwrap();
+    let snap = snapshot(&store);
+    assert_eq!(snap.appeals.len(), 300);
+    let mut index_keys = 0;
+    for a in &snap.appeals {
+        let (m, history) = &model.appeals[a.code.as_str()];
+        assert_eq!(a.history.len(), *history, "{}", a.code);
+        let mut stored = a.clone();
+        stored.history.clear();
+        stored.visit = None;
+        assert_eq!(&stored, m, "{}", a.code);
+        index_keys += keys::index_keys(a).len();
+    }
+    // Every status was reached by some appeal.
+    for (status, codes) in &snap.by_status {
+        let expected: Vec<&String> = model
+            .appeals
+            .iter()
+            .filter(|(_, (a, _))| a.status == *status)
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(codes.iter().collect::<Vec<_>>(), expected, "{status:?}");
+        assert!(!codes.is_empty(), "no appeal ended {status:?}");
+    }
+    assert_eq!(snap.catalog.len(), 300);
+    assert_eq!(snap.counts, (model.visits, 300));
+    assert_eq!(snap.duty.len(), model.duty);
+    assert_eq!(snap.deputies.len(), DEPUTIES);
+    // m/station, m/applied, m/seq, then deputies, duty, visits, and per
+    // appeal its value, its catalog row and its index entries.
+    let expected_keys = 3 + DEPUTIES + model.duty + model.visits + 2 * 300 + index_keys;
+    assert_eq!(report.keys, expected_keys);
+}
+
+/// Every file below `dir`.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn set_aside_dirs(dir: &Path) -> usize {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("db.before-rebuild-")
+        })
+        .count()
+}
+
+#[test]
+fn rebuild_from_the_journal_equals_the_original() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    build(dir, 120, 2);
+    let original = open_snapshot(dir);
+    assert_eq!(original.appeals.len(), 120);
+
+    // A plain rebuild: the old database is set aside, the new one is equal.
+    let report = storage::rebuild(dir).unwrap();
+    assert!(report.ok(), "{:#?}", report.problems);
+    assert_eq!(report.appeals, 120);
+    assert_eq!(set_aside_dirs(dir), 1);
+    assert_eq!(open_snapshot(dir), original);
+
+    // The database deleted outright: opening replays the whole journal.
+    fs::remove_dir_all(dir.join("db")).unwrap();
+    let store = Store::open(dir).unwrap();
+    assert!(
+        store.recovery.iter().any(|l| l.contains("replayed")),
+        "{:?}",
+        store.recovery
+    );
+    assert_eq!(snapshot(&store), original);
+    drop(store);
+    assert!(storage::check(dir).unwrap().ok());
+
+    // Deleted again, and rebuilt explicitly.
+    fs::remove_dir_all(dir.join("db")).unwrap();
+    assert!(storage::rebuild(dir).unwrap().ok());
+    assert_eq!(open_snapshot(dir), original);
+
+    // Every database file cut to a few bytes: rebuild restores everything
+    // (it never reads the broken database, it only sets it aside).
+    Store::open(dir).unwrap().flush().unwrap();
+    for f in files_under(&dir.join("db")) {
+        let len = fs::metadata(&f).unwrap().len();
+        OpenOptions::new()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_len(len.min(7))
+            .unwrap();
+    }
+    let report = storage::rebuild(dir).unwrap();
+    assert!(report.ok(), "{:#?}", report.problems);
+    assert_eq!(open_snapshot(dir), original);
+    assert_eq!(set_aside_dirs(dir), 2, "each broken database is kept aside");
+
+    // Garbage in place of the database files: rebuild again.
+    for f in files_under(&dir.join("db")) {
+        fs::write(&f, vec![0xA5u8; 4096]).unwrap();
+    }
+    let report = storage::rebuild(dir).unwrap();
+    assert!(report.ok(), "{:#?}", report.problems);
+    assert_eq!(open_snapshot(dir), original);
+    assert_eq!(set_aside_dirs(dir), 3);
+}
+
+#[test]
+fn rebuilding_twice_in_a_row_keeps_both_old_databases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    build(dir, 5, 6);
+    let original = open_snapshot(dir);
+    // Well within one second: the set-aside names must not collide.
+    for n in 1..=3 {
+        let report = storage::rebuild(dir).unwrap();
+        assert!(report.ok(), "{:#?}", report.problems);
+        assert_eq!(set_aside_dirs(dir), n);
+    }
+    assert_eq!(open_snapshot(dir), original);
+}
+
+#[test]
+fn a_torn_journal_tail_is_set_aside_and_nothing_is_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    build(dir, 40, 3);
+    let original = open_snapshot(dir);
+    let journal = journal_path(dir);
+    let good_len = fs::metadata(&journal).unwrap().len();
+
+    // Half a record header, then a record whose length runs past the end,
+    // then a whole-looking record with a bad checksum.
+    let tails: [&[u8]; 3] = [
+        &[0x17, 0x00, 0x00],
+        &[0x40, 0x00, 0x00, 0x00, 1, 2, 3, 4, b'{', b'"'],
+        &[4, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, b'{', b'}', b'x', b'y'],
+    ];
+    for (n, garbage) in tails.into_iter().enumerate() {
+        OpenOptions::new()
+            .append(true)
+            .open(&journal)
+            .unwrap()
+            .write_all(garbage)
+            .unwrap();
+        let store = Store::open(dir).unwrap();
+        assert!(
+            store.recovery.iter().any(|l| l.contains("unfinished write")),
+            "{:?}",
+            store.recovery
+        );
+        // Each torn tail at this same offset is kept in its own file.
+        let aside = match n {
+            0 => dir.join(format!("journal.torn-{good_len}")),
+            _ => dir.join(format!("journal.torn-{good_len}-{}", n + 1)),
+        };
+        assert_eq!(fs::read(&aside).unwrap(), garbage, "the torn bytes are kept");
+        assert_eq!(fs::metadata(&journal).unwrap().len(), good_len);
+        assert_eq!(snapshot(&store), original);
+        drop(store);
+        let report = storage::check(dir).unwrap();
+        assert!(report.ok(), "{:#?}", report.problems);
+        assert!(report.recovery.is_empty(), "the tail is set aside once");
+    }
+    for (n, garbage) in tails.into_iter().enumerate() {
+        let name = match n {
+            0 => format!("journal.torn-{good_len}"),
+            _ => format!("journal.torn-{good_len}-{}", n + 1),
+        };
+        assert_eq!(fs::read(dir.join(name)).unwrap(), garbage);
+    }
+    // The store works on after the cut.
+    let mut store = Store::open(dir).unwrap();
+    let code = store.next_codes(day(), 1).unwrap().remove(0);
+    store
+        .commit_at(
+            "s1",
+            at(700),
+            vec![EventBody::AppealRegistered {
+                appeal: appeal(&code, None, 999, &[]),
+            }],
+        )
+        .unwrap();
+    drop(store);
+    let report = storage::check(dir).unwrap();
+    assert!(report.ok(), "{:#?}", report.problems);
+    let after = open_snapshot(dir);
+    assert_eq!(after.appeals.len(), original.appeals.len() + 1);
+    assert_eq!(after.appeals[..original.appeals.len()], original.appeals[..]);
+}
+
+#[test]
+fn a_database_behind_the_journal_catches_up_on_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    build(dir, 30, 4);
+    let store = Store::open(dir).unwrap();
+    let origin = store.origin();
+    let before = snapshot(&store);
+    let first = before.appeals[0].code.clone();
+    let new_code = store.next_codes(day(), 1).unwrap().remove(0);
+    drop(store);
+    let report = storage::check(dir).unwrap();
+    let last_seq = report.events as u64;
+
+    // Write records straight into the journal, as a save that reached the
+    // journal but not the database would leave them.
+    let events = vec![
+        Event {
+            id: EventId {
+                origin: origin.clone(),
+                seq: last_seq + 1,
+            },
+            at: at(800),
+            actor: "s1".into(),
+            body: EventBody::AppealRegistered {
+                appeal: appeal(&new_code, None, 4242, &[deputy(0)]),
+            },
+        },
+        Event {
+            id: EventId {
+                origin: origin.clone(),
+                seq: last_seq + 2,
+            },
+            at: at(801),
+            actor: "s1".into(),
+            body: EventBody::AppealStepped {
+                code: new_code.clone(),
+                step: jiedai::domain::Step::Accept,
+                note: String::new(),
+            },
+        },
+    ];
+    let payload = serde_json::to_vec(&Batch {
+        v: SCHEMA_VERSION,
+        events,
+    })
+    .unwrap();
+    let mut journal = Journal::open(&journal_path(dir)).unwrap();
+    journal.append(&payload).unwrap();
+    drop(journal);
+
+    let mut store = Store::open(dir).unwrap();
+    assert!(
+        store
+            .recovery
+            .iter()
+            .any(|l| l.contains("replayed 1 journal records")),
+        "{:?}",
+        store.recovery
+    );
+    let caught_up = store.appeal(new_code.as_str()).unwrap().expect("replayed appeal");
+    assert_eq!(caught_up.status, Status::Accepted);
+    assert_eq!(caught_up.history.len(), 2);
+    assert_eq!(caught_up.history[1].event.seq, last_seq + 2);
+    let after = snapshot(&store);
+    assert_eq!(after.appeals.len(), before.appeals.len() + 1);
+    assert!(
+        after
+            .by_status
+            .iter()
+            .any(|(s, c)| *s == Status::Accepted && c.contains(&new_code.to_string()))
+    );
+    // The next code and the next event id continue after the replayed ones.
+    assert_eq!(store.next_codes(day(), 1).unwrap()[0].seq(), new_code.seq() + 1);
+    let status = store.appeal(first.as_str()).unwrap().unwrap().status;
+    let step = legal_step(&mut Lcg::new(9), status);
+    let (events, _) = store
+        .commit_at(
+            "s1",
+            at(802),
+            vec![EventBody::AppealStepped {
+                code: first.clone(),
+                step,
+                note: String::new(),
+            }],
+        )
+        .unwrap();
+    assert_eq!(events[0].id.seq, last_seq + 3);
+    drop(store);
+    let report = storage::check(dir).unwrap();
+    assert!(report.ok(), "{:#?}", report.problems);
+    assert_eq!(report.events as u64, last_seq + 3);
+}
+
+/// The journal's bytes and the names in a data directory (but the log,
+/// which the CLI opens before anything else). The database files are left
+/// out: the store held open by the test flushes them in the background.
+fn outside_view(dir: &Path) -> (Vec<u8>, Vec<String>) {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "jiedai.log")
+        .collect();
+    names.sort();
+    (fs::read(journal_path(dir)).unwrap(), names)
+}
+
+#[test]
+fn a_second_user_of_the_directory_is_turned_away() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    build(dir, 10, 5);
+    let store = Store::open(dir).unwrap();
+    store.flush().unwrap();
+    let before = snapshot(&store);
+
+    match Store::open(dir) {
+        Err(StoreError::Busy(p)) => assert_eq!(p, dir),
+        Err(e) => panic!("expected Busy, got {e}"),
+        Ok(_) => panic!("a second open of a held directory succeeded"),
+    }
+    assert!(matches!(storage::check(dir), Err(StoreError::Busy(_))));
+    assert!(matches!(storage::rebuild(dir), Err(StoreError::Busy(_))));
+
+    let outside = outside_view(dir);
+    for rebuild in [false, true] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiedai"));
+        cmd.args(["check", "--data"]).arg(dir);
+        if rebuild {
+            cmd.arg("--rebuild");
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "rebuild {rebuild}: {stderr}");
+        assert!(stderr.contains("正被另一个 jiedai 进程使用"), "{stderr}");
+        assert!(
+            outside_view(dir) == outside,
+            "a refused check changed the directory"
+        );
+    }
+    assert_eq!(set_aside_dirs(dir), 0);
+    assert_eq!(snapshot(&store), before);
+    drop(store);
+    // Once the store is closed, the same command passes.
+    let out = Command::new(env!("CARGO_BIN_EXE_jiedai"))
+        .args(["check", "--data"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn tracking_codes_are_consecutive_and_unique_across_reopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut store = new_store(dir, 1);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut expect_seq = 1u16;
+    let days = [day(), day() + Days::new(1)];
+    for round in 0..6 {
+        for (d, date) in days.iter().enumerate() {
+            // Asking twice without saving gives the same codes: nothing is
+            // reserved until it is saved.
+            let peek = store.next_codes(*date, 3).unwrap();
+            let codes = store.next_codes(*date, 3).unwrap();
+            assert_eq!(peek, codes);
+            let seq0 = codes[0].seq();
+            if d == 0 {
+                assert_eq!(seq0, expect_seq, "round {round}");
+            }
+            for (i, c) in codes.iter().enumerate() {
+                assert_eq!(c.seq(), seq0 + i as u16);
+                assert_eq!(c.date(), *date);
+                assert_eq!(c.station(), STATION_CODE);
+                assert_eq!(c.terminal(), 1);
+            }
+            // One visit with two appeals.
+            store
+                .commit_at(
+                    "s1",
+                    at(round),
+                    vec![
+                        EventBody::VisitRegistered {
+                            visit: visit(&codes[0], &codes[1..], round as usize, &[]),
+                        },
+                        EventBody::AppealRegistered {
+                            appeal: appeal(&codes[1], Some(&codes[0]), round as usize, &[]),
+                        },
+                        EventBody::AppealRegistered {
+                            appeal: appeal(&codes[2], Some(&codes[0]), round as usize, &[]),
+                        },
+                    ],
+                )
+                .unwrap();
+            for c in codes {
+                assert!(seen.insert(c.to_string()), "code {c} issued twice");
+            }
+        }
+        expect_seq += 3;
+        if round % 2 == 1 {
+            drop(store);
+            store = Store::open(dir).unwrap();
+        }
+        // A duplicate code is refused and writes nothing.
+        let old = store.catalog_rows().unwrap()[0]
+            .code
+            .parse::<TrackingCode>()
+            .unwrap();
+        let len = fs::metadata(journal_path(dir)).unwrap().len();
+        let err = store
+            .commit_at(
+                "s1",
+                at(round),
+                vec![EventBody::AppealRegistered {
+                    appeal: appeal(&old, None, 0, &[]),
+                }],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("已存在"), "{err}");
+        assert_eq!(fs::metadata(journal_path(dir)).unwrap().len(), len);
+    }
+    // A visit whose code is the last one issued still counts.
+    let last = store.next_codes(day(), 1).unwrap().remove(0);
+    store
+        .commit_at(
+            "s1",
+            at(99),
+            vec![EventBody::VisitRegistered {
+                visit: visit(&last, &[], 0, &[]),
+            }],
+        )
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir).unwrap();
+    assert_eq!(store.next_codes(day(), 1).unwrap()[0].seq(), last.seq() + 1);
+    let rows = store.catalog_rows().unwrap();
+    assert_eq!(rows.len(), 6 * 2 * 2);
+    let unique: std::collections::BTreeSet<_> = rows.iter().map(|r| &r.code).collect();
+    assert_eq!(unique.len(), rows.len());
+    drop(store);
+    assert!(storage::check(dir).unwrap().ok());
+}
