@@ -211,7 +211,10 @@ impl Progress {
 
     fn seen(&mut self, n: usize) {
         self.seen = n;
-        self.draw();
+        // About a hundred redraws whatever the size of the file.
+        if n == self.total || n.is_multiple_of((self.total / 100).max(1)) {
+            self.draw();
+        }
     }
 
     fn committed(&mut self, n: usize) {

@@ -588,3 +588,183 @@ pub fn changes(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::deputy::Level;
+
+    fn roster() -> Vec<Deputy> {
+        ["张山", "马丽"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Deputy {
+                id: format!("D{i}"),
+                name: n.to_string(),
+                level: Level::City,
+                phone: String::new(),
+                specialties: Vec::new(),
+                duty_days: Vec::new(),
+            })
+            .collect()
+    }
+
+    fn parse(pairs: &[(&'static str, &str)], lang: Lang) -> Result<Planned, String> {
+        let mut row = Row::default();
+        row.set("date", "2026-03-10 09:30");
+        row.set("content", "路灯坏了");
+        for (k, v) in pairs {
+            row.set(k, *v);
+        }
+        let roster = roster();
+        let ctx = Context {
+            lang,
+            today: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
+            roster: &roster,
+            station: "330999012",
+            terminal: 1,
+        };
+        parse_row(&row, &ctx)
+    }
+
+    fn steps(p: Planned) -> (Appeal, Vec<Step>) {
+        match p {
+            Planned::New { appeal, steps, .. } => (appeal, steps),
+            Planned::Imported(_) => panic!("expected a new appeal"),
+        }
+    }
+
+    #[test]
+    fn times_in_every_accepted_form() {
+        for t in [
+            "2026-03-10",
+            "2026-03-10 09:30",
+            "2026-3-10 9:30:15",
+            "2026/3/10",
+            "2026-03-10T09:30:00+08:00",
+        ] {
+            let at = parse_time(t).unwrap_or_else(|| panic!("{t} should parse"));
+            assert_eq!(
+                at.date_naive(),
+                NaiveDate::from_ymd_opt(2026, 3, 10).expect("date")
+            );
+        }
+        assert!(parse_time("10.3.2026").is_none());
+        assert!(parse_time("2026-02-30").is_none());
+    }
+
+    #[test]
+    fn a_minimal_row_is_an_anonymous_registered_appeal() {
+        let (a, s) = steps(parse(&[], Lang::Zh).expect("valid"));
+        assert!(s.is_empty());
+        assert_eq!(a.status, Status::Registered);
+        assert_eq!(a.category, Category::Other);
+        assert_eq!(a.title, "路灯坏了");
+        assert_eq!(a.visitor, Visitor::default());
+    }
+
+    #[test]
+    fn title_defaults_to_twenty_chars_of_content() {
+        let content = "一二三四五六七八九十\n一二三四五六七八九十一二三";
+        let (a, _) = steps(parse(&[("content", content)], Lang::Zh).expect("valid"));
+        assert_eq!(a.title.chars().count(), 20);
+        assert!(!a.title.contains('\n'));
+    }
+
+    #[test]
+    fn closed_referred_row_walks_the_whole_loop() {
+        let (a, s) = steps(
+            parse(
+                &[
+                    ("status", "已办结"),
+                    ("unit", "青禾县交通运输局"),
+                    ("deadline", "2026-04-01"),
+                    ("reply", "已修复"),
+                    ("satisfaction", "基本满意"),
+                    ("deputy", "张山、马丽"),
+                ],
+                Lang::Zh,
+            )
+            .expect("valid"),
+        );
+        let kinds: Vec<_> = s.iter().map(Step::kind).collect();
+        use crate::domain::StepKind::*;
+        assert_eq!(kinds, vec![Accept, Refer, Start, Reply, Rate]);
+        assert_eq!(a.status, Status::Registered);
+        assert_eq!(a.deputy_names(), vec!["张山", "马丽"]);
+    }
+
+    #[test]
+    fn on_spot_answer_skips_acceptance() {
+        let (_, s) = steps(
+            parse(
+                &[
+                    ("route", "当场答复"),
+                    ("status", "closed"),
+                    ("reply", "已解释"),
+                    ("satisfaction", "满意"),
+                ],
+                Lang::Zh,
+            )
+            .expect("valid"),
+        );
+        let kinds: Vec<_> = s.iter().map(Step::kind).collect();
+        use crate::domain::StepKind::*;
+        assert_eq!(kinds, vec![AnswerOnSpot, Rate]);
+    }
+
+    #[test]
+    fn missing_or_extra_fields_for_the_status_are_refused() {
+        let e = parse(&[("status", "已交办"), ("deadline", "2026-04-01")], Lang::Zh).unwrap_err();
+        assert!(e.starts_with("承办单位：必填"), "{e}");
+        let e = parse(&[("status", "已交办"), ("unit", "某局")], Lang::En).unwrap_err();
+        assert!(e.starts_with("Deadline: required"), "{e}");
+        let e = parse(
+            &[("route", "on_spot"), ("status", "closed"), ("reply", "好")],
+            Lang::Zh,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("满意度：必填"), "{e}");
+        let e = parse(
+            &[
+                ("route", "on_spot"),
+                ("status", "closed"),
+                ("reply", "好"),
+                ("satisfaction", "不满意"),
+            ],
+            Lang::Zh,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("满意度："), "{e}");
+        let e = parse(&[("status", "已受理"), ("reply", "好")], Lang::Zh).unwrap_err();
+        assert!(e.starts_with("答复："), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let cases: &[(&'static str, &str, &str)] = &[
+            ("category", "天气", "类别：未知的值“天气”"),
+            ("deputy", "李四", "接待代表：代表名册中没有“李四”"),
+            ("phone", "1390000120", "电话："),
+            ("id_number", "330999196511290894", "身份证号：校验位"),
+            ("date", "昨天", "日期："),
+            ("content", " \u{1b}[0m ", "诉求内容：必填"),
+            ("status", "done", "办理状态：未知的值"),
+            ("code", "123", "查询码："),
+            ("history", "[]", "历史："),
+            ("group_size", "0", "人数："),
+        ];
+        for (k, v, want) in cases {
+            let e = parse(&[(k, v)], Lang::Zh).unwrap_err();
+            assert!(e.starts_with(want), "{k}={v}: {e}");
+        }
+        let e = parse(&[("category", "weather")], Lang::En).unwrap_err();
+        assert!(e.contains("Traffic and parking"), "{e}");
+    }
+
+    #[test]
+    fn control_characters_are_cleaned_not_refused() {
+        let (a, _) = steps(parse(&[("content", "灯\u{1b}[31m坏了\u{7}")], Lang::Zh).expect("valid"));
+        assert_eq!(a.content, "灯坏了");
+    }
+}
