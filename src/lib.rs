@@ -8,4 +8,5 @@ pub mod commands;
 pub mod domain;
 pub mod i18n;
 pub mod storage;
+pub mod transfer;
 pub mod tui;

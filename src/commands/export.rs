@@ -1,12 +1,102 @@
-//! `jiedai export appeals --format jsonl|csv|xlsx [--out FILE]`.
+//! `jiedai export appeals --format jsonl|csv|xlsx [--out FILE]`. Without
+//! `--out`, JSON Lines and CSV go to standard output; xlsx needs `--out`.
+//! A file is written beside its target and renamed into place, so a failed
+//! export never leaves half a file.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
+use super::{exit, report_store_error};
 use crate::cli::Format;
 use crate::i18n::Lang;
+use crate::storage::Store;
+use crate::transfer::export::{self, ExportError};
 
-pub fn appeals(_dir: &Path, _format: Format, _out: Option<&Path>, _lang: Lang) -> ExitCode {
-    eprintln!("jiedai: export is not available yet");
-    ExitCode::from(super::exit::FAILED)
+pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> ExitCode {
+    if format == Format::Xlsx && out.is_none() {
+        eprintln!(
+            "jiedai: {}",
+            lang.pick(
+                "导出 xlsx 必须用 --out 指定输出文件",
+                "xlsx export needs an output file: use --out FILE",
+            )
+        );
+        return ExitCode::from(exit::UNREADABLE);
+    }
+    let store = match Store::open(dir) {
+        Ok(s) => s,
+        Err(e) => return report_store_error(&e),
+    };
+    let appeals = match export::all_appeals(&store) {
+        Ok(a) => a,
+        Err(e) => return report_store_error(&e),
+    };
+    drop(store);
+    let result = match out {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match format {
+                Format::Csv => export::write_csv(&appeals, &mut stdout, false),
+                _ => export::write_jsonl(&appeals, &mut stdout),
+            }
+        }
+        Some(path) => write_file(path, |w| match format {
+            Format::Jsonl => export::write_jsonl(&appeals, w),
+            Format::Csv => export::write_csv(&appeals, w, true),
+            Format::Xlsx => Ok(w.write_all(&export::xlsx_bytes(&appeals)?)?),
+        }),
+    };
+    match result {
+        Ok(()) => {
+            if let Some(path) = out {
+                eprintln!(
+                    "{}",
+                    lang.pick(
+                        format!("已导出 {} 条诉求到 {}", appeals.len(), path.display()),
+                        format!("{} appeals exported to {}", appeals.len(), path.display()),
+                    )
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(ExportError::Store(e)) => report_store_error(&e),
+        // A reader that stopped early (`| head`) is not a failure.
+        Err(ExportError::Io(e)) if out.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let target = out
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "stdout".into());
+            eprintln!(
+                "jiedai: {}",
+                lang.pick(
+                    format!("导出到 {target} 失败：{e}"),
+                    format!("export to {target} failed: {e}"),
+                )
+            );
+            ExitCode::from(exit::FAILED)
+        }
+    }
+}
+
+/// Writes through a temporary file in the target's directory, then renames it.
+fn write_file(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| ExportError::Io(e.error))?;
+    Ok(())
 }

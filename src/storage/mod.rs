@@ -290,11 +290,21 @@ impl Store {
         at: DateTime<FixedOffset>,
         changes: Vec<Change>,
     ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+        self.commit_dated(actor, changes.into_iter().map(|c| (at, c)).collect())
+    }
+
+    /// Like `commit_at`, with a time per change (for imported history:
+    /// each row's events carry that row's date). One journal record.
+    pub fn commit_dated(
+        &mut self,
+        actor: &str,
+        changes: Vec<(DateTime<FixedOffset>, Change)>,
+    ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
         let origin = self.origin();
         let events: Vec<Event> = changes
             .into_iter()
             .enumerate()
-            .map(|(i, body)| Event {
+            .map(|(i, (at, body))| Event {
                 id: EventId {
                     origin: origin.clone(),
                     seq: self.last_seq + 1 + i as u64,

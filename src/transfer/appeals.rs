@@ -1,0 +1,770 @@
+//! Appeal rows (诉求): from a station's old ledger or from an export.
+//!
+//! A row without a tracking code (查询码) is a historical appeal: it gets a
+//! new code for its own date and is recorded as `AppealRegistered` followed
+//! by the `AppealStepped` events ("导入") that walk the legal path to its
+//! status, all dated at the row's date:
+//!
+//! - 已受理: Accept; 已交办: + Refer (承办单位 and 办理期限 required);
+//!   办理中: + Start; 已答复: + Reply (答复 required); 已办结: + Rate.
+//! - Route 当场答复 with status 已答复 or 已办结 takes the on-spot path
+//!   instead: AnswerOnSpot (答复 required), then Rate when closed.
+//! - A closed row must say how satisfied the citizen was (满意 or 基本满意);
+//!   there is no default, and 满意度 on a row that is not closed is refused,
+//!   as are 承办单位/办理期限/答复 on a row whose status cannot carry them,
+//!   so nothing in a row is silently dropped.
+//! - No visit (来访登记) is created for such rows; the appeal stands alone.
+//!
+//! A row with a tracking code and a history (历史, a JSON array of history
+//! entries as `export` writes it) keeps its code, status and history: it
+//! becomes one `AppealImported` event after the history has been replayed
+//! and found legal. Its unit, deadline, reply, satisfaction and rounds come
+//! from that replay; a row value that contradicts the history is refused.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+
+use crate::domain::lifecycle::{self, Step};
+use crate::domain::validate::{
+    Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_REPLY, MAX_TITLE, MAX_UNIT, clean_text,
+    normalize_phone, text_field, validate_id_number,
+};
+use crate::domain::{
+    Appeal, Category, Change, Deputy, DeputyRef, EventBody, HistoryEntry, Route, Satisfaction, Status,
+    TrackingCode, Urgency, Visitor,
+};
+use crate::i18n::Lang;
+use crate::storage::projection::verify_history;
+use crate::storage::{Store, StoreError};
+
+use super::table::{Column, Row};
+use super::{field_message, validation_message};
+
+/// Every appeal column, in export order.
+pub static COLUMNS: &[Column] = &[
+    Column::new("code", "查询码", "Tracking code", false),
+    Column::new("date", "日期", "Date", true),
+    Column::new("name", "姓名", "Name", false),
+    Column::new("phone", "电话", "Phone", false),
+    Column::new("id_number", "身份证号", "ID number", false),
+    Column::new("address", "住址", "Address", false),
+    Column::new("group_size", "人数", "Group size", false),
+    Column::new("category", "类别", "Category", false),
+    Column::new("title", "标题", "Title", false),
+    Column::new("content", "诉求内容", "Content", true),
+    Column::new("location", "地点", "Location", false),
+    Column::new("deputy", "接待代表", "Deputy", false),
+    Column::new("urgency", "紧急程度", "Urgency", false),
+    Column::new("route", "办理方式", "Route", false),
+    Column::new("unit", "承办单位", "Handling unit", false),
+    Column::new("deadline", "办理期限", "Deadline", false),
+    Column::new("reply", "答复", "Reply", false),
+    Column::new("satisfaction", "满意度", "Satisfaction", false),
+    Column::new("status", "办理状态", "Status", false),
+    Column::new("history", "历史", "History", false),
+];
+
+/// The note on the steps an import walks.
+pub const IMPORT_NOTE: &str = "导入";
+
+/// A title made from the content when a row has none: its first 20 chars.
+const TITLE_FROM_CONTENT: usize = 20;
+
+/// What one valid row will record.
+#[derive(Debug, Clone)]
+pub enum Planned {
+    /// A historical appeal: registered under a new code, then stepped.
+    New {
+        at: DateTime<FixedOffset>,
+        appeal: Appeal,
+        steps: Vec<Step>,
+    },
+    /// An exported appeal, whole.
+    Imported(Appeal),
+}
+
+impl Planned {
+    pub fn code(&self) -> Option<&TrackingCode> {
+        match self {
+            Planned::New { .. } => None,
+            Planned::Imported(a) => Some(&a.code),
+        }
+    }
+}
+
+/// What a row is checked against.
+pub struct Context<'a> {
+    pub lang: Lang,
+    /// Bounds birth dates in ID numbers.
+    pub today: NaiveDate,
+    /// The station's deputies: names on rows resolve to them.
+    pub roster: &'a [Deputy],
+    pub station: &'a str,
+    pub terminal: u8,
+}
+
+fn col(key: &str) -> &'static Column {
+    COLUMNS.iter().find(|c| c.key == key).unwrap_or(&COLUMNS[0])
+}
+
+fn err(lang: Lang, key: &str, zh: String, en: String) -> String {
+    let c = col(key);
+    field_message(lang, c.zh, c.en, zh, en)
+}
+
+fn required(lang: Lang, key: &str) -> String {
+    err(lang, key, "必填".into(), "required".into())
+}
+
+/// Local time of a wall-clock reading (None in a DST gap).
+fn local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|d| d.fixed_offset())
+}
+
+/// "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (also with / as Excel writes
+/// dates, or T) in local time, or RFC 3339.
+pub fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
+    let t = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(dt);
+    }
+    let t = t.replace('/', "-");
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(&t, f) {
+            return local(n);
+        }
+    }
+    NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(local)
+}
+
+/// "YYYY-MM-DD" (or with /).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&text.trim().replace('/', "-"), "%Y-%m-%d").ok()
+}
+
+/// A closed vocabulary cell: empty gives the default, unknown is an error
+/// listing the known values.
+macro_rules! word {
+    ($ty:ty, $row:expr, $key:literal, $lang:expr, $default:expr) => {{
+        let text = $row.get($key).trim();
+        if text.is_empty() {
+            Ok($default)
+        } else {
+            <$ty>::parse(text).ok_or_else(|| {
+                err(
+                    $lang,
+                    $key,
+                    format!("未知的值“{text}”（可用：{}）", <$ty>::known(Lang::Zh)),
+                    format!("unknown value “{text}” (known: {})", <$ty>::known(Lang::En)),
+                )
+            })
+        }
+    }};
+}
+
+fn optional_text(v: String) -> Option<String> {
+    if v.is_empty() { None } else { Some(v) }
+}
+
+/// Names on a row (split on 、 ; , and their full-width forms) to deputies
+/// of the roster.
+fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, String> {
+    let mut out: Vec<DeputyRef> = Vec::new();
+    for name in super::deputies::split_list(text) {
+        let found: Vec<&Deputy> = ctx.roster.iter().filter(|d| d.name == name).collect();
+        match found.as_slice() {
+            [] => {
+                return Err(err(
+                    ctx.lang,
+                    "deputy",
+                    format!("代表名册中没有“{name}”"),
+                    format!("“{name}” is not on the deputy roster"),
+                ));
+            }
+            [d] => {
+                if !out.iter().any(|r| r.id == d.id) {
+                    out.push(DeputyRef {
+                        id: d.id.clone(),
+                        name: d.name.clone(),
+                    });
+                }
+            }
+            _ => {
+                return Err(err(
+                    ctx.lang,
+                    "deputy",
+                    format!("代表名册中有多位“{name}”，无法确定是哪一位"),
+                    format!("the roster has several deputies named “{name}”"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One row to what it will record, or why not (naming the field). Pure:
+/// duplicates against the store are the caller's to check.
+pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
+    let lang = ctx.lang;
+    let v = |e| validation_message(&e, lang);
+    let date_text = row.get("date").trim();
+    if date_text.is_empty() {
+        return Err(required(lang, "date"));
+    }
+    let at = parse_time(date_text).ok_or_else(|| {
+        err(
+            lang,
+            "date",
+            format!("无法识别“{date_text}”（应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM）"),
+            format!("cannot read “{date_text}” (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)"),
+        )
+    })?;
+    let name = text_field(Field::VisitorName, row.get("name"), false, MAX_NAME, false).map_err(v)?;
+    let phone = if clean_text(row.get("phone"), false).is_empty() {
+        String::new()
+    } else {
+        normalize_phone(row.get("phone")).map_err(v)?
+    };
+    let id_number = if clean_text(row.get("id_number"), false).is_empty() {
+        String::new()
+    } else {
+        validate_id_number(row.get("id_number"), ctx.today).map_err(v)?
+    };
+    let address = text_field(Field::Address, row.get("address"), false, MAX_ADDRESS, false).map_err(v)?;
+    let group_size = match row.get("group_size").trim() {
+        "" => 1,
+        t => t.parse::<u16>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            err(
+                lang,
+                "group_size",
+                format!("“{t}”不是正整数"),
+                format!("“{t}” is not a positive whole number"),
+            )
+        })?,
+    };
+    let category = word!(Category, row, "category", lang, Category::Other)?;
+    let content = text_field(Field::Content, row.get("content"), true, MAX_CONTENT, true).map_err(v)?;
+    let mut title = text_field(Field::Title, row.get("title"), false, MAX_TITLE, false).map_err(v)?;
+    if title.is_empty() {
+        title = clean_text(&content, false)
+            .chars()
+            .take(TITLE_FROM_CONTENT)
+            .collect::<String>()
+            .trim()
+            .to_string();
+    }
+    let location = text_field(Field::Location, row.get("location"), false, MAX_LOCATION, false).map_err(v)?;
+    let deputies = resolve_deputies(row.get("deputy"), ctx)?;
+    let urgency = word!(Urgency, row, "urgency", lang, Urgency::Normal)?;
+    let route = word!(Route, row, "route", lang, Route::Referred)?;
+    let status = word!(Status, row, "status", lang, Status::Registered)?;
+    let unit = optional_text(text_field(Field::Unit, row.get("unit"), false, MAX_UNIT, false).map_err(v)?);
+    let deadline = match row.get("deadline").trim() {
+        "" => None,
+        t => Some(parse_date(t).ok_or_else(|| {
+            err(
+                lang,
+                "deadline",
+                format!("无法识别“{t}”（应为 YYYY-MM-DD）"),
+                format!("cannot read “{t}” (expected YYYY-MM-DD)"),
+            )
+        })?),
+    };
+    let reply = optional_text(text_field(Field::Reply, row.get("reply"), true, MAX_REPLY, false).map_err(v)?);
+    let satisfaction = if row.get("satisfaction").trim().is_empty() {
+        None
+    } else {
+        Some(word!(
+            Satisfaction,
+            row,
+            "satisfaction",
+            lang,
+            Satisfaction::Satisfied
+        )?)
+    };
+    let appeal = Appeal {
+        code: placeholder_code(at, ctx)?,
+        visit: None,
+        registered_at: at,
+        visitor: Visitor {
+            name,
+            phone,
+            id_number,
+            address,
+        },
+        group_size,
+        deputies,
+        category,
+        title,
+        content,
+        location,
+        urgency,
+        route,
+        status,
+        unit,
+        deadline,
+        reply,
+        satisfaction,
+        round: 0,
+        chases: 0,
+        history: Vec::new(),
+    };
+    let code = row.get("code").trim();
+    let history = row.get("history").trim();
+    if code.is_empty() {
+        if !history.is_empty() {
+            return Err(err(
+                lang,
+                "history",
+                "只能与查询码一起导入".into(),
+                "can only be imported together with a tracking code".into(),
+            ));
+        }
+        plan_new(appeal, ctx)
+    } else {
+        let code = code.parse::<TrackingCode>().map_err(|e| {
+            err(
+                lang,
+                "code",
+                format!("“{code}”无效：{e}"),
+                format!("“{code}” is not valid ({e})"),
+            )
+        })?;
+        plan_imported(Appeal { code, ..appeal }, history, lang)
+    }
+}
+
+/// Stands in for the code until codes are issued at commit; also checks
+/// that the date can carry a code (years 2000-2099).
+fn placeholder_code(at: DateTime<FixedOffset>, ctx: &Context<'_>) -> Result<TrackingCode, String> {
+    TrackingCode::new(at.date_naive(), ctx.station, ctx.terminal, 1).map_err(|_| {
+        err(
+            ctx.lang,
+            "date",
+            format!("{} 超出可登记的范围（2000-2099 年）", at.date_naive()),
+            format!("{} is outside the years 2000-2099", at.date_naive()),
+        )
+    })
+}
+
+/// The legal path from Registered to the row's status, checked by a dry run.
+fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
+    let lang = ctx.lang;
+    let target = appeal.status;
+    let reached = |s: Status| target.index() >= s.index();
+    let on_spot = appeal.route == Route::OnSpot && reached(Status::Replied);
+    let mut steps = Vec::new();
+    let reply_step = |appeal: &Appeal| appeal.reply.clone().ok_or_else(|| required(lang, "reply"));
+    if on_spot {
+        steps.push(Step::AnswerOnSpot {
+            reply: reply_step(&appeal)?,
+        });
+    } else {
+        if reached(Status::Accepted) {
+            steps.push(Step::Accept);
+        }
+        if reached(Status::Referred) {
+            let unit = appeal.unit.clone().ok_or_else(|| required(lang, "unit"))?;
+            let deadline = appeal.deadline.ok_or_else(|| required(lang, "deadline"))?;
+            steps.push(Step::Refer { unit, deadline });
+        }
+        if reached(Status::InProgress) {
+            steps.push(Step::Start);
+        }
+        if reached(Status::Replied) {
+            steps.push(Step::Reply {
+                reply: reply_step(&appeal)?,
+            });
+        }
+    }
+    if target == Status::Closed {
+        match appeal.satisfaction {
+            None => return Err(required(lang, "satisfaction")),
+            Some(Satisfaction::Unsatisfied) => {
+                return Err(err(
+                    lang,
+                    "satisfaction",
+                    "已办结的诉求不能是“不满意”（不满意的诉求会重新办理）".into(),
+                    "a closed appeal cannot be rated not satisfied (that sends it back for handling)".into(),
+                ));
+            }
+            Some(satisfaction) => steps.push(Step::Rate { satisfaction }),
+        }
+    }
+    // Fields the status cannot carry would be lost: refuse them.
+    let status_label = target.label(lang);
+    let cannot_carry = |key: &str| {
+        err(
+            lang,
+            key,
+            format!("办理状态为“{status_label}”的诉求不应填写此项"),
+            format!("must be empty for an appeal whose status is “{status_label}”"),
+        )
+    };
+    let refers = steps.iter().any(|s| matches!(s, Step::Refer { .. }));
+    if appeal.unit.is_some() && !refers {
+        return Err(cannot_carry("unit"));
+    }
+    if appeal.deadline.is_some() && !refers {
+        return Err(cannot_carry("deadline"));
+    }
+    if appeal.reply.is_some() && !reached(Status::Replied) {
+        return Err(cannot_carry("reply"));
+    }
+    if appeal.satisfaction.is_some() && target != Status::Closed {
+        return Err(cannot_carry("satisfaction"));
+    }
+    let registered = Appeal {
+        status: Status::Registered,
+        unit: None,
+        deadline: None,
+        reply: None,
+        satisfaction: None,
+        ..appeal
+    };
+    let mut dry = registered.clone();
+    for step in &steps {
+        lifecycle::apply(&mut dry, step)
+            .map_err(|e| err(lang, "status", e.message(Lang::Zh), e.message(Lang::En)))?;
+    }
+    if dry.status != target {
+        return Err(err(
+            lang,
+            "status",
+            format!("无法从“已登记”走到“{}”", target.zh()),
+            format!("cannot reach “{}” from “Registered”", target.en()),
+        ));
+    }
+    Ok(Planned::New {
+        at: registered.registered_at,
+        appeal: registered,
+        steps,
+    })
+}
+
+/// An exported appeal: its history must be legal and agree with the row.
+fn plan_imported(mut appeal: Appeal, history: &str, lang: Lang) -> Result<Planned, String> {
+    if history.is_empty() {
+        return Err(err(
+            lang,
+            "history",
+            "带查询码的诉求必须附有办理历史".into(),
+            "an appeal with a tracking code needs its history".into(),
+        ));
+    }
+    appeal.history = serde_json::from_str::<Vec<HistoryEntry>>(history).map_err(|e| {
+        err(
+            lang,
+            "history",
+            format!("无法解析（{e}）"),
+            format!("cannot be read ({e})"),
+        )
+    })?;
+    verify_history(&appeal).map_err(|e| err(lang, "history", e.clone(), e))?;
+    let mut replay = Appeal {
+        status: Status::Registered,
+        unit: None,
+        deadline: None,
+        reply: None,
+        satisfaction: None,
+        round: 0,
+        chases: 0,
+        ..appeal.clone()
+    };
+    for h in appeal.history.iter().skip(1) {
+        lifecycle::apply(&mut replay, &h.step)
+            .map_err(|e| err(lang, "history", e.message(Lang::Zh), e.message(Lang::En)))?;
+    }
+    let contradicts = |key: &str| {
+        err(
+            lang,
+            key,
+            "与办理历史不符".into(),
+            "does not agree with the history".into(),
+        )
+    };
+    if appeal.unit.is_some() && appeal.unit != replay.unit {
+        return Err(contradicts("unit"));
+    }
+    if appeal.deadline.is_some() && appeal.deadline != replay.deadline {
+        return Err(contradicts("deadline"));
+    }
+    if appeal.reply.is_some()
+        && appeal.reply.as_deref() != replay.reply.as_deref().map(|r| clean_text(r, true)).as_deref()
+    {
+        return Err(contradicts("reply"));
+    }
+    if appeal.satisfaction.is_some() && appeal.satisfaction != replay.satisfaction {
+        return Err(contradicts("satisfaction"));
+    }
+    appeal.unit = replay.unit;
+    appeal.deadline = replay.deadline;
+    appeal.reply = replay.reply;
+    appeal.satisfaction = replay.satisfaction;
+    appeal.round = replay.round;
+    appeal.chases = replay.chases;
+    Ok(Planned::Imported(appeal))
+}
+
+/// Codes that rows of a file already carry: new codes must avoid them even
+/// before those rows are committed.
+pub fn reserved_codes<'a>(rows: impl IntoIterator<Item = &'a Row>) -> HashSet<TrackingCode> {
+    rows.into_iter()
+        .filter_map(|r| r.get("code").trim().parse::<TrackingCode>().ok())
+        .collect()
+}
+
+/// The dated changes that record one chunk of planned rows, with new codes
+/// issued for the rows that have none (per row date, avoiding `reserved`).
+pub fn changes(
+    store: &Store,
+    chunk: Vec<Planned>,
+    reserved: &HashSet<TrackingCode>,
+) -> Result<Vec<(DateTime<FixedOffset>, Change)>, StoreError> {
+    let station = store.station()?.ok_or(StoreError::NoStation)?;
+    let mut wanted: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+    for p in &chunk {
+        if let Planned::New { at, .. } = p {
+            *wanted.entry(at.date_naive()).or_default() += 1;
+        }
+    }
+    let mut issued: BTreeMap<NaiveDate, VecDeque<TrackingCode>> = BTreeMap::new();
+    for (date, need) in wanted {
+        let prefix = TrackingCode::day_prefix(date, &station.code, store.terminal());
+        let taken = reserved
+            .iter()
+            .filter(|c| c.as_str().starts_with(&prefix))
+            .count();
+        let codes = store
+            .next_codes(date, need + taken)?
+            .into_iter()
+            .filter(|c| !reserved.contains(c))
+            .take(need)
+            .collect();
+        issued.insert(date, codes);
+    }
+    let now = Local::now().fixed_offset();
+    let mut out = Vec::new();
+    for p in chunk {
+        match p {
+            Planned::New {
+                at,
+                mut appeal,
+                steps,
+            } => {
+                let Some(code) = issued.get_mut(&at.date_naive()).and_then(VecDeque::pop_front) else {
+                    return Err(StoreError::Journal {
+                        path: store.dir().to_path_buf(),
+                        message: "今日查询码已用完（每台终端每日 9999 个）".into(),
+                    });
+                };
+                appeal.code = code.clone();
+                out.push((at, EventBody::AppealRegistered { appeal }));
+                for step in steps {
+                    out.push((
+                        at,
+                        EventBody::AppealStepped {
+                            code: code.clone(),
+                            step,
+                            note: IMPORT_NOTE.into(),
+                        },
+                    ));
+                }
+            }
+            Planned::Imported(appeal) => out.push((now, EventBody::AppealImported { appeal })),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::deputy::Level;
+
+    fn roster() -> Vec<Deputy> {
+        ["张山", "马丽"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Deputy {
+                id: format!("D{i}"),
+                name: n.to_string(),
+                level: Level::City,
+                phone: String::new(),
+                specialties: Vec::new(),
+                duty_days: Vec::new(),
+            })
+            .collect()
+    }
+
+    fn parse(pairs: &[(&'static str, &str)], lang: Lang) -> Result<Planned, String> {
+        let mut row = Row::default();
+        row.set("date", "2026-03-10 09:30");
+        row.set("content", "路灯坏了");
+        for (k, v) in pairs {
+            row.set(k, *v);
+        }
+        let roster = roster();
+        let ctx = Context {
+            lang,
+            today: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
+            roster: &roster,
+            station: "330999012",
+            terminal: 1,
+        };
+        parse_row(&row, &ctx)
+    }
+
+    fn steps(p: Planned) -> (Appeal, Vec<Step>) {
+        match p {
+            Planned::New { appeal, steps, .. } => (appeal, steps),
+            Planned::Imported(_) => panic!("expected a new appeal"),
+        }
+    }
+
+    #[test]
+    fn times_in_every_accepted_form() {
+        for t in [
+            "2026-03-10",
+            "2026-03-10 09:30",
+            "2026-3-10 9:30:15",
+            "2026/3/10",
+            "2026-03-10T09:30:00+08:00",
+        ] {
+            let at = parse_time(t).unwrap_or_else(|| panic!("{t} should parse"));
+            assert_eq!(
+                at.date_naive(),
+                NaiveDate::from_ymd_opt(2026, 3, 10).expect("date")
+            );
+        }
+        assert!(parse_time("10.3.2026").is_none());
+        assert!(parse_time("2026-02-30").is_none());
+    }
+
+    #[test]
+    fn a_minimal_row_is_an_anonymous_registered_appeal() {
+        let (a, s) = steps(parse(&[], Lang::Zh).expect("valid"));
+        assert!(s.is_empty());
+        assert_eq!(a.status, Status::Registered);
+        assert_eq!(a.category, Category::Other);
+        assert_eq!(a.title, "路灯坏了");
+        assert_eq!(a.visitor, Visitor::default());
+    }
+
+    #[test]
+    fn title_defaults_to_twenty_chars_of_content() {
+        let content = "一二三四五六七八九十\n一二三四五六七八九十一二三";
+        let (a, _) = steps(parse(&[("content", content)], Lang::Zh).expect("valid"));
+        assert_eq!(a.title.chars().count(), 20);
+        assert!(!a.title.contains('\n'));
+    }
+
+    #[test]
+    fn closed_referred_row_walks_the_whole_loop() {
+        let (a, s) = steps(
+            parse(
+                &[
+                    ("status", "已办结"),
+                    ("unit", "青禾县交通运输局"),
+                    ("deadline", "2026-04-01"),
+                    ("reply", "已修复"),
+                    ("satisfaction", "基本满意"),
+                    ("deputy", "张山、马丽"),
+                ],
+                Lang::Zh,
+            )
+            .expect("valid"),
+        );
+        let kinds: Vec<_> = s.iter().map(Step::kind).collect();
+        use crate::domain::StepKind::*;
+        assert_eq!(kinds, vec![Accept, Refer, Start, Reply, Rate]);
+        assert_eq!(a.status, Status::Registered);
+        assert_eq!(a.deputy_names(), vec!["张山", "马丽"]);
+    }
+
+    #[test]
+    fn on_spot_answer_skips_acceptance() {
+        let (_, s) = steps(
+            parse(
+                &[
+                    ("route", "当场答复"),
+                    ("status", "closed"),
+                    ("reply", "已解释"),
+                    ("satisfaction", "满意"),
+                ],
+                Lang::Zh,
+            )
+            .expect("valid"),
+        );
+        let kinds: Vec<_> = s.iter().map(Step::kind).collect();
+        use crate::domain::StepKind::*;
+        assert_eq!(kinds, vec![AnswerOnSpot, Rate]);
+    }
+
+    #[test]
+    fn missing_or_extra_fields_for_the_status_are_refused() {
+        let e = parse(&[("status", "已交办"), ("deadline", "2026-04-01")], Lang::Zh).unwrap_err();
+        assert!(e.starts_with("承办单位：必填"), "{e}");
+        let e = parse(&[("status", "已交办"), ("unit", "某局")], Lang::En).unwrap_err();
+        assert!(e.starts_with("Deadline: required"), "{e}");
+        let e = parse(
+            &[("route", "on_spot"), ("status", "closed"), ("reply", "好")],
+            Lang::Zh,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("满意度：必填"), "{e}");
+        let e = parse(
+            &[
+                ("route", "on_spot"),
+                ("status", "closed"),
+                ("reply", "好"),
+                ("satisfaction", "不满意"),
+            ],
+            Lang::Zh,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("满意度："), "{e}");
+        let e = parse(&[("status", "已受理"), ("reply", "好")], Lang::Zh).unwrap_err();
+        assert!(e.starts_with("答复："), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let cases: &[(&'static str, &str, &str)] = &[
+            ("category", "天气", "类别：未知的值“天气”"),
+            ("deputy", "李四", "接待代表：代表名册中没有“李四”"),
+            ("phone", "1390000120", "电话："),
+            ("id_number", "330999196511290894", "身份证号：校验位"),
+            ("date", "昨天", "日期："),
+            ("content", " \u{1b}[0m ", "诉求内容：必填"),
+            ("status", "done", "办理状态：未知的值"),
+            ("code", "123", "查询码："),
+            ("history", "[]", "历史："),
+            ("group_size", "0", "人数："),
+        ];
+        for (k, v, want) in cases {
+            let e = parse(&[(k, v)], Lang::Zh).unwrap_err();
+            assert!(e.starts_with(want), "{k}={v}: {e}");
+        }
+        let e = parse(&[("category", "weather")], Lang::En).unwrap_err();
+        assert!(e.contains("Traffic and parking"), "{e}");
+    }
+
+    #[test]
+    fn control_characters_are_cleaned_not_refused() {
+        let (a, _) = steps(parse(&[("content", "灯\u{1b}[31m坏了\u{7}")], Lang::Zh).expect("valid"));
+        assert_eq!(a.content, "灯坏了");
+    }
+}

@@ -1,0 +1,127 @@
+//! Appeals to files: JSON Lines, CSV or xlsx, one appeal per line or row,
+//! with the columns `appeals::COLUMNS` names (English keys), codes for
+//! words (category `other`, status `closed`...), deputies' names joined
+//! with 、 and the history as a JSON array. `import appeals` reads every
+//! one of these back into the same appeals.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use super::appeals::COLUMNS;
+use crate::domain::Appeal;
+use crate::storage::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Csv(#[from] csv::Error),
+    #[error("{0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
+
+/// Every appeal in the store, oldest code first.
+pub fn all_appeals(store: &Store) -> Result<Vec<Appeal>, StoreError> {
+    let mut all = Vec::new();
+    store.for_each_appeal(|a| {
+        all.push(a);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// One appeal's cells, in `COLUMNS` order (the history as JSON text).
+pub fn cells(a: &Appeal) -> Vec<String> {
+    COLUMNS
+        .iter()
+        .map(|c| match c.key {
+            "code" => a.code.to_string(),
+            "date" => a.registered_at.to_rfc3339(),
+            "name" => a.visitor.name.clone(),
+            "phone" => a.visitor.phone.clone(),
+            "id_number" => a.visitor.id_number.clone(),
+            "address" => a.visitor.address.clone(),
+            "group_size" => a.group_size.to_string(),
+            "category" => a.category.code().to_string(),
+            "title" => a.title.clone(),
+            "content" => a.content.clone(),
+            "location" => a.location.clone(),
+            "deputy" => a.deputy_names().join("、"),
+            "urgency" => a.urgency.code().to_string(),
+            "route" => a.route.code().to_string(),
+            "unit" => opt(&a.unit),
+            "deadline" => opt(&a.deadline),
+            "reply" => opt(&a.reply),
+            "satisfaction" => a.satisfaction.map(|s| s.code().to_string()).unwrap_or_default(),
+            "status" => a.status.code().to_string(),
+            "history" => serde_json::to_string(&a.history).unwrap_or_else(|_| "[]".into()),
+            _ => String::new(),
+        })
+        .collect()
+}
+
+/// One appeal as a JSON object: the same fields, the history as an array.
+pub fn json(a: &Appeal) -> Value {
+    let mut map = Map::new();
+    for (c, cell) in COLUMNS.iter().zip(cells(a)) {
+        let value = if c.key == "history" {
+            serde_json::to_value(&a.history).unwrap_or(Value::Array(Vec::new()))
+        } else {
+            Value::String(cell)
+        };
+        map.insert(c.key.to_string(), value);
+    }
+    Value::Object(map)
+}
+
+pub fn write_jsonl(appeals: &[Appeal], out: &mut dyn Write) -> Result<(), ExportError> {
+    for a in appeals {
+        serde_json::to_writer(&mut *out, &json(a)).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// CSV with a header row of English keys. `bom` starts the file with a
+/// UTF-8 byte-order mark so that Excel reads it as UTF-8.
+pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool) -> Result<(), ExportError> {
+    if bom {
+        out.write_all(b"\xEF\xBB\xBF")?;
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(COLUMNS.iter().map(|c| c.key))?;
+    for a in appeals {
+        w.write_record(cells(a))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// An xlsx workbook with one sheet, every cell a string.
+pub fn xlsx_bytes(appeals: &[Appeal]) -> Result<Vec<u8>, ExportError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("appeals")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, c) in COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, c.key, &bold)?;
+    }
+    for (row, a) in appeals.iter().enumerate() {
+        for (col, cell) in cells(a).iter().enumerate() {
+            if !cell.is_empty() {
+                sheet.write_string(row as u32 + 1, col as u16, cell)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(book.save_to_buffer()?)
+}

@@ -1,0 +1,359 @@
+//! Import and export through the real binary, on temporary data
+//! directories set up from sample-data/.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use jiedai::storage::Store;
+use tempfile::TempDir;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data")
+        .join(name)
+}
+
+fn jiedai(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jiedai"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs and asserts the exit status, showing the output when it differs.
+fn expect(dir: &Path, args: &[&str], status: i32) -> Output {
+    let out = jiedai(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "jiedai {args:?}\nstdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A data directory with the sample station and (optionally) its deputies.
+fn station(with_deputies: bool) -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    expect(
+        dir.path(),
+        &["init", "--station", path(&sample("station.toml"))],
+        0,
+    );
+    if with_deputies {
+        expect(
+            dir.path(),
+            &["import", "deputies", path(&sample("deputies.csv"))],
+            0,
+        );
+    }
+    dir
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p
+}
+
+fn appeal_count(dir: &Path) -> usize {
+    let out = expect(dir, &["find", "", "--json"], 0);
+    text(&out.stdout).lines().count()
+}
+
+fn export(dir: &Path, format: &str) -> String {
+    text(&expect(dir, &["export", "appeals", "--format", format], 0).stdout)
+}
+
+#[test]
+fn sample_data_imports_completely() {
+    let dir = station(false);
+    let out = expect(
+        dir.path(),
+        &["import", "deputies", path(&sample("deputies.csv"))],
+        0,
+    );
+    assert!(
+        text(&out.stdout).contains("committed 18"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = expect(
+        dir.path(),
+        &["import", "appeals", path(&sample("appeals.csv"))],
+        0,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        vec!["committed 200", "committed 320"]
+    );
+    assert_eq!(appeal_count(dir.path()), 320);
+    let store = Store::open(dir.path()).expect("store");
+    let mut closed = 0;
+    store
+        .for_each_appeal(|a| {
+            assert_eq!(a.history.first().map(|h| h.at), Some(a.registered_at));
+            assert!(
+                a.history
+                    .iter()
+                    .skip(1)
+                    .all(|h| h.note == "导入" && h.actor == "import")
+            );
+            assert!(
+                a.code
+                    .as_str()
+                    .starts_with(&a.registered_at.format("%y%m%d-330999012-1").to_string())
+            );
+            closed += usize::from(a.status == jiedai::domain::Status::Closed);
+            Ok(())
+        })
+        .expect("scan");
+    assert_eq!(closed, 266);
+    drop(store);
+    let out = expect(dir.path(), &["check"], 0);
+    assert!(text(&out.stdout).contains("检查通过"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn gb18030_roster_reads_the_same_as_utf8() {
+    let utf8 = station(true);
+    let gb = station(false);
+    expect(
+        gb.path(),
+        &["import", "deputies", path(&sample("deputies-gb18030.csv"))],
+        0,
+    );
+    let roster = |d: &Path| Store::open(d).expect("store").deputies().expect("deputies");
+    let a = roster(utf8.path());
+    assert_eq!(a.len(), 18);
+    assert_eq!(a, roster(gb.path()));
+    assert_eq!(a[0].name, "陈立华");
+}
+
+#[test]
+fn bom_and_gb18030_appeal_files_import() {
+    let dir = station(true);
+    let csv = "日期,姓名,电话,类别,诉求内容,接待代表,办理状态\n2026-05-10 09:00,王五,138 0000 1111,教育,学校门口拥堵,张山,已受理\n";
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(csv.as_bytes());
+    let f = write(dir.path(), "bom.csv", &bom);
+    expect(dir.path(), &["import", "appeals", path(&f)], 0);
+    let gb_text = csv.replace("王五", "赵六").replace("\n", "\r\n");
+    let (gb, _, unmappable) = encoding_rs::GB18030.encode(&gb_text);
+    assert!(!unmappable);
+    assert!(
+        std::str::from_utf8(&gb).is_err(),
+        "the test file must not be UTF-8"
+    );
+    let f = write(dir.path(), "gb.csv", &gb);
+    expect(dir.path(), &["import", "appeals", path(&f)], 0);
+    let found = text(&expect(dir.path(), &["find", ""], 0).stdout);
+    assert!(found.contains("王五") && found.contains("赵六"), "{found}");
+    // Both rows share a date: two codes in sequence.
+    assert!(found.contains("260510-330999012-10001-") && found.contains("260510-330999012-10002-"));
+}
+
+#[test]
+fn bad_rows_are_reported_by_physical_line() {
+    let dir = station(true);
+    let csv = [
+        "日期,姓名,电话,身份证号,类别,诉求内容,接待代表",      // 1
+        "2026-06-10 09:00,甲,13900001111,,交通停车,\"第一行",  // 2
+        "第二行",                                              // 3
+        "第三行\",张山",                                       // 4
+        "2026-06-10 09:05,乙,,330999196511290894,,内容,",      // 5: check digit
+        "2026-06-10 09:10,丙,1390000111,,,内容,",              // 6: 10 digits
+        "2026-06-10 09:15,丁,,,天气,内容,",                    // 7: category
+        "2026-06-10 09:20,戊,,,住房,,",                        // 8: no content
+        "2026-06-10 09:25,己,,,住房,\"\u{1b}[31m红字\u{7}\",", // 9: cleaned
+        "2026-06-10 09:30,庚,,,,\"a",                          // 10
+        "b\",李四",                                            // 11: unknown deputy
+        "2026-06-10 09:35,辛,,,,内容,马丽",                    // 12
+    ]
+    .join("\n");
+    let f = write(dir.path(), "bad.csv", csv.as_bytes());
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
+    let stderr = text(&out.stderr);
+    for want in [
+        "line 5: 身份证号：校验位应为 3，实际为 4",
+        "line 6: 电话：应为 11 位手机号，实际 10 位",
+        "line 7: 类别：未知的值“天气”",
+        "line 8: 诉求内容：必填",
+        "line 10: 接待代表：代表名册中没有“李四”",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
+    }
+    assert_eq!(stderr.matches("line ").count(), 5, "{stderr}");
+    assert!(text(&out.stdout).contains("committed 3"));
+    assert_eq!(appeal_count(dir.path()), 3);
+    let jsonl = export(dir.path(), "jsonl");
+    assert!(jsonl.contains("第一行\\n第二行\\n第三行"), "{jsonl}");
+    assert!(jsonl.contains("\"content\":\"红字\""), "{jsonl}");
+    assert!(!jsonl.contains("\\u001b"));
+
+    // The same in English.
+    let other = station(true);
+    let out = expect(other.path(), &["--lang", "en", "import", "appeals", path(&f)], 3);
+    assert!(
+        text(&out.stderr).contains("line 6: Phone: must be an 11-digit mobile number, got 10 digits"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn unreadable_files_exit_2() {
+    let dir = station(true);
+    let out = expect(dir.path(), &["import", "appeals", "/nonexistent/appeals.csv"], 2);
+    assert!(text(&out.stderr).contains("/nonexistent/appeals.csv"));
+    let f = write(
+        dir.path(),
+        "h.csv",
+        "日期,诉求内容,心情\n2026-01-10,x,好\n".as_bytes(),
+    );
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 2);
+    assert!(text(&out.stderr).contains("“心情”"), "{}", text(&out.stderr));
+    let f = write(dir.path(), "enc.csv", b"\xff\xfe\x00d\x00a\xff\xff");
+    expect(dir.path(), &["import", "deputies", path(&f)], 2);
+    assert_eq!(appeal_count(dir.path()), 0);
+}
+
+#[test]
+fn import_needs_a_station() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = expect(
+        dir.path(),
+        &["import", "deputies", path(&sample("deputies.csv"))],
+        1,
+    );
+    assert!(
+        text(&out.stderr).contains("尚未设置站点"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn export_then_import_gives_the_same_appeals() {
+    let source = station(true);
+    expect(
+        source.path(),
+        &["import", "appeals", path(&sample("appeals.csv"))],
+        0,
+    );
+    let files = tempfile::tempdir().expect("tempdir");
+    let jsonl = files.path().join("a.jsonl");
+    let csv = files.path().join("a.csv");
+    expect(
+        source.path(),
+        &["export", "appeals", "--format", "jsonl", "--out", path(&jsonl)],
+        0,
+    );
+    expect(
+        source.path(),
+        &["export", "appeals", "--format", "csv", "--out", path(&csv)],
+        0,
+    );
+    assert_eq!(
+        export(source.path(), "csv").as_bytes(),
+        &std::fs::read(&csv).expect("csv")[3..]
+    );
+    let original = export(source.path(), "jsonl");
+    assert_eq!(original.lines().count(), 320);
+    for file in [&jsonl, &csv] {
+        let copy = station(true);
+        expect(copy.path(), &["import", "appeals", path(file)], 0);
+        assert_eq!(
+            export(copy.path(), "jsonl"),
+            original,
+            "round trip through {}",
+            file.display()
+        );
+        let out = expect(copy.path(), &["import", "appeals", path(file)], 3);
+        assert!(text(&out.stderr).contains("已存在"));
+        expect(copy.path(), &["check"], 0);
+    }
+}
+
+#[test]
+fn new_rows_do_not_take_codes_that_rows_of_the_file_carry() {
+    let source = station(true);
+    let f = write(
+        source.path(),
+        "one.csv",
+        "日期,诉求内容,办理状态\n2026-01-10 09:00,第一条,已受理\n".as_bytes(),
+    );
+    expect(source.path(), &["import", "appeals", path(&f)], 0);
+    let exported = export(source.path(), "jsonl");
+    assert!(exported.contains("260110-330999012-10001-"));
+    // A new row for the same day comes first in the file.
+    let mixed = format!("{{\"date\":\"2026-01-10 10:00\",\"content\":\"第二条\"}}\n{exported}");
+    let copy = station(true);
+    let f = write(copy.path(), "mixed.jsonl", mixed.as_bytes());
+    expect(copy.path(), &["import", "appeals", path(&f)], 0);
+    let found = text(&expect(copy.path(), &["find", ""], 0).stdout);
+    assert!(
+        found.contains("260110-330999012-10001-") && found.contains("260110-330999012-10002-"),
+        "{found}"
+    );
+    // A tampered history is refused.
+    let tampered = exported.replace("\"to\":\"accepted\"", "\"to\":\"referred\"");
+    let other = station(true);
+    let f = write(other.path(), "bad.jsonl", tampered.as_bytes());
+    let out = expect(other.path(), &["import", "appeals", path(&f)], 3);
+    assert!(
+        text(&out.stderr).contains("line 1: 历史："),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn xlsx_export_is_a_workbook() {
+    let dir = station(true);
+    let f = write(
+        dir.path(),
+        "a.csv",
+        "日期,诉求内容\n2026-01-10,路灯不亮\n".as_bytes(),
+    );
+    expect(dir.path(), &["import", "appeals", path(&f)], 0);
+    let out = dir.path().join("a.xlsx");
+    expect(
+        dir.path(),
+        &["export", "appeals", "--format", "xlsx", "--out", path(&out)],
+        0,
+    );
+    assert!(std::fs::read(&out).expect("xlsx").starts_with(b"PK"));
+    let err = expect(dir.path(), &["export", "appeals", "--format", "xlsx"], 2);
+    assert!(text(&err.stderr).contains("--out"));
+}
+
+#[test]
+fn a_busy_data_directory_exits_4() {
+    let dir = station(false);
+    let held = Store::open(dir.path()).expect("store");
+    expect(
+        dir.path(),
+        &["import", "deputies", path(&sample("deputies.csv"))],
+        4,
+    );
+    expect(dir.path(), &["export", "appeals", "--format", "jsonl"], 4);
+    drop(held);
+    expect(
+        dir.path(),
+        &["import", "deputies", path(&sample("deputies.csv"))],
+        0,
+    );
+}
