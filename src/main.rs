@@ -4,6 +4,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = jiedai::cli::Cli::parse();
-    jiedai::commands::init_logging(&jiedai::commands::data_dir(&cli));
+    // The demo logs into its own temporary directory.
+    if !matches!(cli.command, Some(jiedai::cli::Command::Demo)) {
+        jiedai::commands::init_logging(&jiedai::commands::data_dir(&cli));
+    }
     jiedai::commands::run(cli)
 }

@@ -28,6 +28,17 @@ pub fn user_keymap_file() -> Option<std::path::PathBuf> {
 
 /// Opens the kiosk on a data directory and runs it until the user quits.
 pub fn run_kiosk(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        eprintln!(
+            "jiedai: {}",
+            lang.pick(
+                "接待终端需要在终端窗口中运行（标准输出不是终端）。其他功能请用子命令，见 jiedai --help。",
+                "the kiosk needs a terminal (standard output is not one). See jiedai --help for the other commands.",
+            )
+        );
+        return ExitCode::from(exit::FAILED);
+    }
     let store = match Store::open(dir) {
         Ok(s) => s,
         Err(e) => return report_store_error(&e),

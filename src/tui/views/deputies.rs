@@ -13,7 +13,7 @@ use crate::tui::app::App;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let widths = [5usize, 8, 5, 12, 7, 9, 6];
+    let widths = [5usize, 8, 5, 12, 7, 10, 6];
     let cell = |s: &str, w: usize| {
         let f = fit(s, w);
         format!("{f}{} ", " ".repeat(w.saturating_sub(width(&f))))

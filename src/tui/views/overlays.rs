@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::bigtext;
 use super::widgets::{ACCENT, centered, fit, focused_style, label_style, tail, tone_style, width};
@@ -27,7 +27,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn window(frame: &mut Frame, rect: Rect, title: &str) -> Rect {
-    frame.render_widget(Clear, rect);
+    super::widgets::clear(frame, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::new().fg(ACCENT))

@@ -80,3 +80,15 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 pub fn one_line(s: &str) -> String {
     s.replace('\n', " ")
 }
+
+/// Clears `rect` and the column to its left, so that a wide character
+/// that began just outside the window cannot bleed into its border.
+pub fn clear(frame: &mut ratatui::Frame, rect: Rect) {
+    let x = rect.x.saturating_sub(1);
+    let widened = Rect {
+        x,
+        width: rect.width + (rect.x - x),
+        ..rect
+    };
+    frame.render_widget(ratatui::widgets::Clear, widened.intersection(frame.area()));
+}

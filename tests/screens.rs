@@ -1,0 +1,225 @@
+//! Snapshot tests: each screen drawn at 80x24 in Chinese, over a small
+//! fixed station on a fixed reception day.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use unicode_width::UnicodeWidthStr;
+
+use jiedai::commands::init::read_station;
+use jiedai::domain::{
+    Appeal, Category, Deputy, DeputyRef, EventBody, Level, Route, Status, Step, Urgency, Visit, Visitor,
+};
+use jiedai::i18n::Lang;
+use jiedai::storage::Store;
+use jiedai::tui::app::{App, Clock, Overlay, Screen};
+use jiedai::tui::keymap::Keymap;
+use jiedai::tui::views;
+
+fn at(d: u32, h: u32, m: u32) -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(8 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, d, h, m, 0)
+        .unwrap()
+}
+
+fn deputy(id: &str, name: &str, level: Level, days: &[u32]) -> Deputy {
+    Deputy {
+        id: id.into(),
+        name: name.into(),
+        level,
+        phone: "13900001201".into(),
+        specialties: vec!["法律".into()],
+        duty_days: days.to_vec(),
+    }
+}
+
+/// A station with four deputies and three appeals, one of them overdue.
+fn station(dir: &std::path::Path) -> Store {
+    let mut store = Store::open(dir).unwrap();
+    let station = read_station(std::path::Path::new("sample-data/station.toml")).unwrap();
+    let mut changes = vec![EventBody::StationConfigured { station }];
+    for d in [
+        deputy("D001", "张山", Level::County, &[20]),
+        deputy("D002", "李明辉", Level::City, &[10, 20]),
+        deputy("D003", "赵爽", Level::Township, &[10]),
+        deputy("D004", "欧阳红", Level::Provincial, &[20]),
+    ] {
+        changes.push(EventBody::DeputyUpserted { deputy: d });
+    }
+    store.commit_at("init", at(1, 9, 0), changes).unwrap();
+    let date = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+    let codes = store.next_codes(date, 3).unwrap();
+    let visitor = Visitor {
+        name: "王小明".into(),
+        phone: "13800001234".into(),
+        id_number: "11010519491231002X".into(),
+        address: "柳岸社区3幢".into(),
+    };
+    let deputies = vec![DeputyRef {
+        id: "D002".into(),
+        name: "李明辉".into(),
+    }];
+    let appeal = |code: &jiedai::domain::TrackingCode, category, title: &str, content: &str| Appeal {
+        code: code.clone(),
+        visit: Some(codes[0].clone()),
+        registered_at: at(10, 9, 30),
+        visitor: visitor.clone(),
+        group_size: 1,
+        deputies: deputies.clone(),
+        category,
+        title: title.into(),
+        content: content.into(),
+        location: "柳岸路".into(),
+        urgency: Urgency::Normal,
+        route: Route::Referred,
+        status: Status::Registered,
+        unit: None,
+        deadline: None,
+        reply: None,
+        satisfaction: None,
+        round: 0,
+        chases: 0,
+        history: vec![],
+    };
+    let changes = vec![
+        EventBody::VisitRegistered {
+            visit: Visit {
+                code: codes[0].clone(),
+                at: at(10, 9, 30),
+                visitor: visitor.clone(),
+                group_size: 1,
+                deputies: deputies.clone(),
+                appeals: codes[1..].to_vec(),
+            },
+        },
+        EventBody::AppealRegistered {
+            appeal: appeal(
+                &codes[1],
+                Category::Traffic,
+                "小区停车难",
+                "老旧小区停车位不足，晚上车辆占用消防通道。",
+            ),
+        },
+        EventBody::AppealRegistered {
+            appeal: appeal(
+                &codes[2],
+                Category::Elderly,
+                "希望增设老年食堂",
+                "社区老人多，希望增设老年食堂。",
+            ),
+        },
+    ];
+    store.commit_at("沈佳怡", at(10, 9, 30), changes).unwrap();
+    let refer = |step| EventBody::AppealStepped {
+        code: codes[1].clone(),
+        step,
+        note: String::new(),
+    };
+    store
+        .commit_at(
+            "沈佳怡",
+            at(10, 10, 0),
+            vec![
+                refer(Step::Accept),
+                refer(Step::Refer {
+                    unit: "青禾县综合行政执法局".into(),
+                    deadline: NaiveDate::from_ymd_opt(2026, 11, 18).unwrap(),
+                }),
+            ],
+        )
+        .unwrap();
+    store
+}
+
+fn app(dir: &std::path::Path) -> App {
+    let store = station(dir);
+    let mut app = App::new(
+        store,
+        Lang::Zh,
+        Keymap::default_layout(),
+        Clock::Fixed(at(20, 10, 30)),
+    )
+    .unwrap();
+    app.wait_for_catalog();
+    app
+}
+
+fn signed_in(dir: &std::path::Path) -> App {
+    let mut app = app(dir);
+    app.staff = Some(app.station.staff[0].clone());
+    app
+}
+
+fn render(app: &App) -> String {
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| views::draw(f, app)).unwrap();
+    // What a person sees: each row as text, wide characters once.
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut skip = 0;
+        for x in 0..buf.area.width {
+            let symbol = buf[(x, y)].symbol();
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            out.push_str(symbol);
+            skip = UnicodeWidthStr::width(symbol).saturating_sub(1);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn sign_in_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(render(&app(dir.path())));
+}
+
+#[test]
+fn today_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    app.refresh_today();
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn register_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    app.screen = Screen::Register;
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn appeals_list_and_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    app.screen = Screen::Appeals;
+    app.refilter();
+    insta::assert_snapshot!("appeals_list", render(&app));
+    let code = app.selected_row().unwrap().code.clone();
+    app.open_appeal(&code);
+    insta::assert_snapshot!("appeal_detail", render(&app));
+}
+
+#[test]
+fn deputies_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    app.screen = Screen::Deputies;
+    app.recount_quarter();
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn help_overlay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    app.overlay = Overlay::Help { scroll: 0 };
+    insta::assert_snapshot!(render(&app));
+}
