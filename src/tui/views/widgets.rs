@@ -1,7 +1,9 @@
 //! Small drawing helpers shared by the views.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::widgets::Clear;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::tui::app::Tone;
@@ -62,6 +64,23 @@ pub fn tail(s: &str, max: usize) -> String {
         used += w;
     }
     chars.iter().rev().collect()
+}
+
+/// Clears `rect` for a window drawn over the screen. A wide character just
+/// left of the window would hide the window's left border (the terminal
+/// draws it over two cells and ratatui skips the cell after it), so such a
+/// character is blanked too.
+pub fn clear_window(frame: &mut Frame, rect: Rect) {
+    frame.render_widget(Clear, rect);
+    let Some(x) = rect.x.checked_sub(1) else { return };
+    let buf = frame.buffer_mut();
+    for y in rect.top()..rect.bottom() {
+        if let Some(cell) = buf.cell_mut((x, y))
+            && cell.symbol().width() > 1
+        {
+            cell.set_symbol(" ");
+        }
+    }
 }
 
 /// A rectangle of at most `w` x `h` centred in `area`.
