@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use pty::{Key, Pty, SIZE_80X24, Size};
+use unicode_width::UnicodeWidthStr;
 
 const T: Duration = Duration::from_secs(10);
 
@@ -168,6 +169,140 @@ fn assert_clean_exit(p: &mut Pty) {
 }
 
 // ---------------------------------------------------------------------------
+// Screen geometry
+// ---------------------------------------------------------------------------
+
+fn cell_str(s: &vt100::Screen, row: u16, col: u16) -> String {
+    s.cell(row, col).map(|c| c.contents()).unwrap_or_default()
+}
+
+fn is(s: &vt100::Screen, row: u16, col: u16, ch: &str) -> bool {
+    cell_str(s, row, col) == ch
+}
+
+/// A box traced on screen: top-left and bottom-right corners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Boxed {
+    top: u16,
+    left: u16,
+    bottom: u16,
+    right: u16,
+}
+
+/// Traces the box whose top-left corner is at (row, col): down the left
+/// edge to '└', along the bottom to '┘', up the right edge to '┐'.
+fn trace_box(s: &vt100::Screen, top: u16, left: u16) -> Result<Boxed, String> {
+    let (rows, cols) = s.size();
+    let mut r = top + 1;
+    while r < rows && is(s, r, left, "│") {
+        r += 1;
+    }
+    if r >= rows || !is(s, r, left, "└") {
+        return Err(format!(
+            "box at ({top},{left}): left edge broken at row {r}: {:?}",
+            cell_str(s, r.min(rows - 1), left)
+        ));
+    }
+    let bottom = r;
+    let mut c = left + 1;
+    while c < cols && is(s, bottom, c, "─") {
+        c += 1;
+    }
+    if c >= cols || !is(s, bottom, c, "┘") {
+        return Err(format!(
+            "box at ({top},{left}): bottom edge broken at column {c}: {:?}",
+            cell_str(s, bottom, c.min(cols - 1))
+        ));
+    }
+    let right = c;
+    for r in top + 1..bottom {
+        if !is(s, r, right, "│") {
+            return Err(format!(
+                "box at ({top},{left}): right border missing at ({r},{right}): {:?}",
+                cell_str(s, r, right)
+            ));
+        }
+    }
+    if !is(s, top, right, "┐") {
+        return Err(format!(
+            "box at ({top},{left}): top-right corner expected at ({top},{right}), found {:?}",
+            cell_str(s, top, right)
+        ));
+    }
+    Ok(Boxed {
+        top,
+        left,
+        bottom,
+        right,
+    })
+}
+
+/// Every box on screen, traced from each '┌'.
+fn boxes(s: &vt100::Screen) -> Vec<Result<Boxed, String>> {
+    let (rows, cols) = s.size();
+    let mut out = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            if is(s, r, c, "┌") {
+                out.push(trace_box(s, r, c));
+            }
+        }
+    }
+    out
+}
+
+/// Row widths within the terminal, wide characters paired with their
+/// continuation cells, and every box intact.
+fn assert_layout(p: &Pty, what: &str, all_boxes_whole: bool) -> Vec<Boxed> {
+    let screen_text = settle(p);
+    p.with_screen(|s| {
+        let (rows, cols) = s.size();
+        for (i, line) in s.rows(0, cols).enumerate() {
+            assert!(
+                line.width() <= cols as usize,
+                "{what}: row {i} is {} cells wide: {line:?}\n{screen_text}",
+                line.width()
+            );
+        }
+        for r in 0..rows {
+            for c in 0..cols {
+                let cell = s.cell(r, c).unwrap();
+                if cell.is_wide() {
+                    assert!(
+                        c + 1 < cols && s.cell(r, c + 1).unwrap().is_wide_continuation(),
+                        "{what}: wide character {:?} at ({r},{c}) is cut\n{screen_text}",
+                        cell.contents()
+                    );
+                }
+            }
+            // A right border drawn on a row must close a box traced from a corner.
+        }
+        let traced = boxes(s);
+        if all_boxes_whole {
+            for b in &traced {
+                if let Err(e) = b {
+                    panic!("{what}: {e}\n{screen_text}");
+                }
+            }
+            // Every vertical border belongs to one of the traced boxes.
+            let good: Vec<Boxed> = traced.iter().filter_map(|b| b.as_ref().ok().copied()).collect();
+            for r in 0..rows {
+                for c in 0..cols {
+                    let ch = cell_str(s, r, c);
+                    if ch == "│" || ch == "└" || ch == "┘" || ch == "┐" {
+                        let owned = good
+                            .iter()
+                            .any(|b| (c == b.left || c == b.right) && r >= b.top && r <= b.bottom);
+                        assert!(owned, "{what}: stray border {ch:?} at ({r},{c})\n{screen_text}");
+                    }
+                }
+            }
+        }
+        traced.into_iter().filter_map(Result::ok).collect()
+    })
+}
+
+// ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------
 
@@ -284,6 +419,99 @@ fn register_two_appeals_then_reopen_and_find() {
         "find masks the phone: {}",
         text(&out)
     );
+}
+
+#[test]
+fn wide_characters_lay_out_at_80x24() {
+    let st = Station::new();
+    let p = st.signed_in(&[], SIZE_80X24);
+
+    // Today: two bordered panels side by side, the right one split in two.
+    let today = assert_layout(&p, "today", true);
+    let expected = [
+        (5, 0, 22, 39),   // 今日值班代表
+        (5, 40, 13, 79),  // 已逾期
+        (14, 40, 22, 79), // 即将到期
+    ];
+    for (top, left, bottom, right) in expected {
+        let b = Boxed {
+            top,
+            left,
+            bottom,
+            right,
+        };
+        assert!(
+            today.contains(&b),
+            "today: expected panel {b:?}, found {today:?}\n{}",
+            p.screen()
+        );
+    }
+
+    // Register, with the category picker open over the form.
+    p.send("2");
+    ok(p.wait_for("■ 来访人", T));
+    assert_layout(&p, "register", true);
+    p.send("王小明");
+    for _ in 0..6 {
+        p.key(Key::Tab);
+    }
+    ok(p.wait_for("打字筛选", T));
+    let with_picker = assert_layout(&p, "register picker", true);
+    assert_eq!(with_picker.len(), 1, "{}", p.screen());
+    assert_eq!(with_picker[0].right, 79, "{}", p.screen());
+    // Register one appeal with a title far wider than its column.
+    p.send("jttc");
+    p.key(Key::Enter);
+    p.send("老旧小区夜间停车位严重不足居民出行困难希望尽快增设临时泊位并规范管理");
+    p.key(Key::Tab);
+    p.send("内容");
+    p.key(Key::Ctrl('s'));
+    ok(p.wait_for("查询码（请告知来访人）", T));
+    assert_layout(&p, "saved popup", true);
+    let codes = appeal_codes_on(&p.screen());
+    assert_eq!(codes.len(), 1, "{}", p.screen());
+    let code = codes[0].clone();
+    p.key(Key::Enter);
+    ok(p.wait_gone("查询码（请告知来访人）", T));
+
+    // Appeals list and detail.
+    p.key(Key::Alt('3'));
+    ok(p.wait_for(&code, T));
+    assert_layout(&p, "appeals", true);
+    p.key(Key::Enter);
+    ok(p.wait_for("诉求详情", T));
+    let detail = assert_layout(&p, "detail", true);
+    assert_eq!(detail.len(), 1, "{}", p.screen());
+    assert_eq!((detail[0].left, detail[0].right), (0, 79), "{}", p.screen());
+    p.key(Key::Esc);
+    ok(p.wait_gone("诉求详情", T));
+
+    // Deputies.
+    p.key(Key::Alt('4'));
+    ok(p.wait_for("值班日", T));
+    assert_layout(&p, "deputies", true);
+
+    // Help over Today: its own box is whole and centred.
+    p.key(Key::Alt('1'));
+    ok(p.wait_for("今日值班代表", T));
+    p.send("?");
+    ok(p.wait_for("帮助：全部按键", T));
+    let help = assert_layout(&p, "help", false);
+    let expected = Boxed {
+        top: 1,
+        left: 2,
+        bottom: 22,
+        right: 77,
+    };
+    assert!(
+        help.contains(&expected),
+        "help: expected {expected:?}, found {help:?}\n{}",
+        p.screen()
+    );
+    p.key(Key::Esc);
+    ok(p.wait_gone("帮助：全部按键", T));
+    p.key(Key::F1);
+    ok(p.wait_for("帮助：全部按键", T));
 }
 
 #[test]
