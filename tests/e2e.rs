@@ -560,6 +560,32 @@ fn second_process_is_refused_while_kiosk_runs() {
 }
 
 #[test]
+fn broken_keymap_falls_back_with_warning() {
+    let st = Station::new();
+    let keymap = st.home.join("k.toml");
+    std::fs::write(&keymap, "[global]\nquit = [\"C-\"]\n").unwrap();
+    let path = keymap.display().to_string();
+    let named = format!("键位文件 {path} 第 2 行");
+    // 80x24 unless the temporary directory's path is unusually long.
+    let shown = " 键位文件有误，已改用默认键位：".width() + named.width();
+    let size = Size {
+        cols: SIZE_80X24.cols.max(shown as u16 + 1),
+        rows: SIZE_80X24.rows,
+    };
+    let mut p = st.signed_in(&["--keymap", &path], size);
+    let screen = ok(p.wait_for("键位文件有误，已改用默认键位：", T));
+    let status = screen.lines().last().unwrap_or_default().to_string();
+    assert!(
+        status.contains(&named),
+        "the warning names the file and line: {status:?}\n{screen}"
+    );
+    p.send("3");
+    ok(p.wait_for("查询码", T));
+    p.send("q");
+    assert_clean_exit(&mut p);
+}
+
+#[test]
 fn english_interface() {
     let st = Station::new();
     let mut p = st.kiosk(&["--lang", "en"], SIZE_80X24);
