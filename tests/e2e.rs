@@ -106,6 +106,12 @@ fn settle(p: &Pty) -> String {
     last
 }
 
+/// Waits for `needle`, then for the frame to finish drawing.
+fn wait_settled(p: &Pty, needle: &str) -> String {
+    ok(p.wait_for(needle, T));
+    settle(p)
+}
+
 /// Tracking codes on the screen, in order of appearance, each once:
 /// tokens shaped dddddd-ddddddddd-ddddd-d.
 fn codes_on(screen: &str) -> Vec<String> {
@@ -275,7 +281,6 @@ fn assert_layout(p: &Pty, what: &str, all_boxes_whole: bool) -> Vec<Boxed> {
                     );
                 }
             }
-            // A right border drawn on a row must close a box traced from a corner.
         }
         let traced = boxes(s);
         if all_boxes_whole {
@@ -392,7 +397,7 @@ fn register_two_appeals_then_reopen_and_find() {
     );
 
     p.key(Key::Enter);
-    let detail = ok(p.wait_for("诉求详情", T));
+    let detail = wait_settled(&p, "诉求详情");
     assert!(
         detail.contains("13800001234"),
         "the detail shows the full phone:\n{detail}"
@@ -573,7 +578,7 @@ fn broken_keymap_falls_back_with_warning() {
         rows: SIZE_80X24.rows,
     };
     let mut p = st.signed_in(&["--keymap", &path], size);
-    let screen = ok(p.wait_for("键位文件有误，已改用默认键位：", T));
+    let screen = wait_settled(&p, "键位文件有误，已改用默认键位：");
     let status = screen.lines().last().unwrap_or_default().to_string();
     assert!(
         status.contains(&named),
@@ -591,12 +596,12 @@ fn english_interface() {
     let mut p = st.kiosk(&["--lang", "en"], SIZE_80X24);
     ok(p.wait_for("Staff sign-in", T));
     p.key(Key::Enter);
-    let screen = ok(p.wait_for("Deputies on duty today", T));
+    let screen = wait_settled(&p, "Deputies on duty today");
     for word in ["Today", "Register", "Appeals", "Deputies", "help", "quit"] {
         assert!(screen.contains(word), "{word:?} missing:\n{screen}");
     }
     p.send("2");
-    let form = ok(p.wait_for("Visitor", T));
+    let form = wait_settled(&p, "Visitor");
     assert!(form.contains("Name") && form.contains("Phone"), "{form}");
     p.key(Key::Alt('1'));
     ok(p.wait_for("Deputies on duty today", T));
