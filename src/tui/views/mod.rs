@@ -103,11 +103,23 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(widgets::width(&hint) as u16 + 1),
     ])
     .areas(area);
-    if let Some((tone, text)) = &app.message {
-        frame.render_widget(Paragraph::new(format!(" {text}")).style(tone_style(*tone)), left);
+    let message = app
+        .message
+        .as_ref()
+        .map(|(tone, text)| (*tone, format!(" {text}")));
+    // A message too long to sit beside the hint takes the whole line, so a
+    // warning's file and line number are not cut off at 80 columns.
+    let long = message
+        .as_ref()
+        .is_some_and(|(_, text)| widgets::width(text) > left.width as usize);
+    if let Some((tone, text)) = message {
+        let at = if long { area } else { left };
+        frame.render_widget(Paragraph::new(text).style(tone_style(tone)), at);
     }
-    frame.render_widget(
-        Paragraph::new(hint).style(Style::new().add_modifier(Modifier::DIM)),
-        right,
-    );
+    if !long {
+        frame.render_widget(
+            Paragraph::new(hint).style(Style::new().add_modifier(Modifier::DIM)),
+            right,
+        );
+    }
 }

@@ -10,7 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::bigtext;
-use super::widgets::{ACCENT, centered, fit, focused_style, label_style, tail, tone_style, width};
+use super::widgets::{
+    ACCENT, centered, clear_window, fit, focused_style, label_style, tail, tone_style, width,
+};
 use crate::domain::Appeal;
 use crate::tui::app::{App, Dialog, Overlay, Tone};
 use crate::tui::form::Widget;
@@ -27,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn window(frame: &mut Frame, rect: Rect, title: &str) -> Rect {
-    super::widgets::clear(frame, rect);
+    clear_window(frame, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::new().fg(ACCENT))

@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::widgets::{ACCENT, fit, focused_style, label_style, tail, width};
+use super::widgets::{ACCENT, clear_window, fit, focused_style, label_style, tail, width};
 use crate::tui::app::App;
 use crate::tui::form::{APPEAL_FIELDS, Focus, Widget, appeal_labels, visit_labels};
 use crate::tui::input::Picker;
@@ -192,7 +192,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, row: u16, picker: &Picker, app: &A
         width: w,
         height: h.min(area.height),
     };
-    super::widgets::clear(frame, rect);
+    clear_window(frame, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::new().fg(ACCENT));

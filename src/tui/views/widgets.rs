@@ -1,7 +1,9 @@
 //! Small drawing helpers shared by the views.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::widgets::Clear;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::tui::app::Tone;
@@ -64,6 +66,23 @@ pub fn tail(s: &str, max: usize) -> String {
     chars.iter().rev().collect()
 }
 
+/// Clears `rect` for a window drawn over the screen. A wide character just
+/// left of the window would hide the window's left border (the terminal
+/// draws it over two cells and ratatui skips the cell after it), so such a
+/// character is blanked too.
+pub fn clear_window(frame: &mut Frame, rect: Rect) {
+    frame.render_widget(Clear, rect);
+    let Some(x) = rect.x.checked_sub(1) else { return };
+    let buf = frame.buffer_mut();
+    for y in rect.top()..rect.bottom() {
+        if let Some(cell) = buf.cell_mut((x, y))
+            && cell.symbol().width() > 1
+        {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
 /// A rectangle of at most `w` x `h` centred in `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -79,16 +98,4 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 /// Single-line text with the first line only, newlines shown as spaces.
 pub fn one_line(s: &str) -> String {
     s.replace('\n', " ")
-}
-
-/// Clears `rect` and the column to its left, so that a wide character
-/// that began just outside the window cannot bleed into its border.
-pub fn clear(frame: &mut ratatui::Frame, rect: Rect) {
-    let x = rect.x.saturating_sub(1);
-    let widened = Rect {
-        x,
-        width: rect.width + (rect.x - x),
-        ..rect
-    };
-    frame.render_widget(ratatui::widgets::Clear, widened.intersection(frame.area()));
 }
