@@ -44,11 +44,13 @@ const SEARCH_RUNS: usize = 50;
 const SAVES: usize = 200;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
+type AppStep = fn(&mut App);
 
 fn main() {
     let result = match std::env::var(ROLE_ENV).as_deref() {
         Ok("first-frame") => child_first_frame(),
         Ok("kiosk") => child_kiosk(),
+        Ok("memory") => child_memory(),
         _ => parent(),
     };
     if let Err(e) = result {
@@ -111,17 +113,18 @@ fn data_dir() -> Res<PathBuf> {
 /// The kiosk's start: open the store, load the key map, build the model,
 /// sign in and draw the Today screen once. Returns the app and the
 /// milestones in ms from `t0`.
-fn start_kiosk(dir: &Path, w: u16, h: u16, t0: Instant) -> Res<(App, Terminal<TestBackend>, [f64; 3])> {
+fn start_kiosk(dir: &Path, w: u16, h: u16, t0: Instant) -> Res<(App, Terminal<TestBackend>, [f64; 4])> {
     let store = Store::open(dir)?;
     let opened = ms(t0.elapsed());
     let (keymap, _) = keymap::load(None, None);
+    let keyed = ms(t0.elapsed());
     let mut app = App::new(store, Lang::Zh, keymap, Clock::Fixed(data::now()))?;
     app.staff = Some(app.station.staff[0].clone());
     let built = ms(t0.elapsed());
     let mut term = Terminal::new(TestBackend::new(w, h))?;
     term.draw(|f| views::draw(f, &app))?;
     let drawn = ms(t0.elapsed());
-    Ok((app, term, [opened, built, drawn]))
+    Ok((app, term, [opened, keyed, built, drawn]))
 }
 
 fn child_first_frame() -> Res<()> {
@@ -129,11 +132,12 @@ fn child_first_frame() -> Res<()> {
     let dir = data_dir()?;
     let size = std::env::var(SIZE_ENV).unwrap_or_else(|_| "80x24".into());
     let (w, h) = size.split_once('x').ok_or("bad size")?;
-    let (mut app, _term, [opened, built, drawn]) = start_kiosk(&dir, w.parse()?, h.parse()?, t0)?;
+    let (mut app, _term, [opened, keyed, built, drawn]) = start_kiosk(&dir, w.parse()?, h.parse()?, t0)?;
     // The parent times its own spawn to this line.
     println!("first_frame");
     std::io::stdout().flush()?;
     emit("open", opened);
+    emit("keymap", keyed);
     emit("app", built);
     emit("frame", drawn);
     emit("hwm_frame", proc_status_mb("VmHWM"));
@@ -141,6 +145,22 @@ fn child_first_frame() -> Res<()> {
     emit("catalog", ms(t0.elapsed()));
     emit("rows", app.catalog.as_ref().map_or(0, Catalog::len) as f64);
     emit("hwm_catalog", proc_status_mb("VmHWM"));
+    Ok(())
+}
+
+/// Where the memory goes: sled alone, a catalog scan whose rows are dropped,
+/// then rows kept (all on the main thread).
+fn child_memory() -> Res<()> {
+    let dir = data_dir()?;
+    let store = Store::open(&dir)?;
+    emit("open_hwm", proc_status_mb("VmHWM"));
+    let n = store.catalog_rows()?.len();
+    emit("scan_hwm", proc_status_mb("VmHWM"));
+    emit("scan_rss", proc_status_mb("VmRSS"));
+    let catalog = Catalog::from_rows(store.catalog_rows()?);
+    emit("kept_hwm", proc_status_mb("VmHWM"));
+    emit("kept_rss", proc_status_mb("VmRSS"));
+    std::hint::black_box((n, catalog.len()));
     Ok(())
 }
 
@@ -300,6 +320,24 @@ fn child_kiosk() -> Res<()> {
         emit(&format!("search_{key}.hits"), hits as f64);
     }
 
+    // What a screen update after a save is made of, on the full list.
+    app.appeals.search.clear();
+    app.appeals.filter = Filter::default();
+    let parts: [(&str, AppStep); 3] = [
+        ("part_refilter", App::refilter),
+        ("part_quarter", App::recount_quarter),
+        ("part_today", App::refresh_today),
+    ];
+    for (key, part) in parts {
+        let mut samples = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            part(&mut app);
+            samples.push(ms(t.elapsed()));
+        }
+        emit_stats(key, &samples);
+    }
+
     // Durable saves (the kiosk's Ctrl-S: codes, one visit and one appeal in
     // one commit) interleaved with the fsync floor on the same disk.
     app.screen = Screen::Appeals;
@@ -313,11 +351,13 @@ fn child_kiosk() -> Res<()> {
     let mut floor_file = OpenOptions::new().create(true).append(true).open(&floor_path)?;
     let block = vec![b'x'; 1024];
     let (mut saves, mut updates, mut floors) = (Vec::new(), Vec::new(), Vec::new());
+    let mut code_times = Vec::new();
     let actor = app.actor();
     let deputy = app.deputies[0].clone();
     for i in 0..SAVES {
         let t = Instant::now();
         let codes = app.codes_for(2)?;
+        code_times.push(ms(t.elapsed()));
         let now = app.clock.now();
         let visitor = Visitor {
             name: "测试来访人".into(),
@@ -379,6 +419,7 @@ fn child_kiosk() -> Res<()> {
     drop(floor_file);
     fs::remove_file(&floor_path)?;
     emit_stats("save", &saves);
+    emit_stats("save_codes", &code_times);
     emit_stats("update", &updates);
     emit_stats("fsync", &floors);
     emit(
@@ -553,6 +594,8 @@ fn parent() -> Res<()> {
         first120.push(run_child("first-frame", &dir, "120x40")?);
     }
     let kiosk = run_child("kiosk", &dir, "80x24")?;
+    let memory = run_child("memory", &dir, "80x24")?;
+    let mem = |key: &str| memory.values.get(key).copied().unwrap_or(f64::NAN);
     let k = |key: &str| kiosk.values.get(key).copied().unwrap_or(f64::NAN);
     let med = |runs: &[ChildRun], key: &str| {
         let v: Vec<f64> = runs.iter().filter_map(|r| r.values.get(key).copied()).collect();
@@ -597,8 +640,16 @@ fn parent() -> Res<()> {
         None,
     );
     t.row(
-        "  of which App::new (+ keymap)",
-        &format!("median {:6.1} ms", med(&first80, "app") - med(&first80, "open")),
+        "  of which keymap::load",
+        &format!(
+            "median {:6.1} ms",
+            med(&first80, "keymap") - med(&first80, "open")
+        ),
+        None,
+    );
+    t.row(
+        "  of which App::new",
+        &format!("median {:6.1} ms", med(&first80, "app") - med(&first80, "keymap")),
         None,
     );
     t.row(
@@ -706,6 +757,11 @@ fn parent() -> Res<()> {
         None,
     );
     t.row(
+        "  of which next_codes",
+        &format!("median {:6.2} ms", k("save_codes.med")),
+        None,
+    );
+    t.row(
         "fsync floor (1 KiB append+fdatasync)",
         &format!("median {fsync:6.2} ms  p99 {:6.2} ms", k("fsync.p99")),
         None,
@@ -724,6 +780,21 @@ fn parent() -> Res<()> {
         ),
         None,
     );
+    for (key, label) in [
+        ("part_refilter", "  refilter (all rows)"),
+        ("part_quarter", "  recount_quarter"),
+        ("part_today", "  refresh_today"),
+    ] {
+        t.row(
+            label,
+            &format!(
+                "median {:6.2} ms  p99 {:6.2} ms",
+                k(&format!("{key}.med")),
+                k(&format!("{key}.p99"))
+            ),
+            None,
+        );
+    }
     t.line(String::new());
 
     let hwm = k("hwm_end");
@@ -748,6 +819,25 @@ fn parent() -> Res<()> {
             k("catalog_mb"),
             k("catalog_text_mb")
         ),
+        None,
+    );
+    t.row(
+        "  probe: Store::open alone",
+        &format!("{:6.0} MB", mem("open_hwm")),
+        None,
+    );
+    t.row(
+        "  probe: + catalog scan, rows dropped",
+        &format!(
+            "{:6.0} MB   (RSS after the drop {:.0} MB)",
+            mem("scan_hwm"),
+            mem("scan_rss")
+        ),
+        None,
+    );
+    t.row(
+        "  probe: + catalog kept (main thread)",
+        &format!("{:6.0} MB   (RSS {:.0} MB)", mem("kept_hwm"), mem("kept_rss")),
         None,
     );
     t.line(String::new());

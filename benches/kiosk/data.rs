@@ -375,7 +375,7 @@ const SENTENCES: &[&str] = &[
     "该问题已持续{n}个月，居民多次向物业反映未果。",
     "涉及住户约{n}0户，老人和孩子出行很不方便。",
     "希望有关部门尽快实地查看并给出解决方案。",
-    "晚上八点以后情况尤其严重，消防通道经常被乱停车辆占用。",
+    "晚上八点以后情况尤其严重，消防通道经常被占用。",
     "之前拨打过12345热线，答复说会处理，但至今没有变化。",
     "建议由街道牵头，协调物业、业委会和相关部门共同解决。",
     "附近还有一所小学，上下学时段安全隐患很大。",
@@ -510,22 +510,27 @@ fn plan_steps(a: &Appeal, day: NaiveDate, rng: &mut Lcg, out: &mut Vec<(DateTime
         }
         return;
     }
-    out.push((when(1, 9 * 60), Step::Accept));
+    // Staff accept within days, refer a day or two later, and the unit
+    // starts within the week.
+    let accepted = 1 + rng.below(3) as u64;
+    let referred = accepted + 1 + rng.below(2) as u64;
+    let started = referred + 1 + rng.below(5) as u64;
+    out.push((when(accepted, 9 * 60), Step::Accept));
     let limit = rng.pick(&[15u64, 30, 30, 60]);
     out.push((
-        when(2, 9 * 60),
+        when(referred, 9 * 60),
         Step::Refer {
             unit: unit_for(a.category, rng).into(),
-            deadline: day + Days::new(2 + limit),
+            deadline: day + Days::new(referred + limit),
         },
     ));
-    out.push((when(5, 9 * 60), Step::Start));
+    out.push((when(started, 9 * 60), Step::Start));
     if rng.chance(15) {
         // Stuck with its unit: chased, never replied (overdue once late).
-        out.push((when(2 + limit + 3, 9 * 60), Step::Chase));
+        out.push((when(referred + limit + 3, 9 * 60), Step::Chase));
         return;
     }
-    let answered = 10 + rng.below(limit as u32 - 2) as u64;
+    let answered = started + 2 + rng.below(limit as u32) as u64;
     out.push((when(answered, 14 * 60), Step::Reply { reply: reply(rng) }));
     if rng.chance(30) {
         return; // never rated
