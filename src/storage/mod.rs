@@ -9,6 +9,8 @@ pub mod journal;
 pub mod keys;
 pub mod projection;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -17,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::catalog::CatalogRow;
 use crate::domain::event::SCHEMA_VERSION;
-use crate::domain::{Appeal, Change, Deputy, Duty, Event, EventId, Station, TrackingCode, Visit};
+use crate::domain::{EventBody, Appeal, Change, Deputy, Duty, Event, EventId, Station, TrackingCode, Visit};
 use codec::decode;
 use journal::{Journal, Tail};
 use projection::{ApplyError, Staged};
@@ -104,9 +106,17 @@ pub struct Store {
     journal: Journal,
     terminal: u8,
     last_seq: u64,
+    /// The station's code once one is configured (part of every code and
+    /// event id, so it is not read from the database on every save).
+    station_code: Option<String>,
+    /// Last sequence issued per day prefix, filled on first use of a day.
+    issued: RefCell<HashMap<String, u16>>,
     /// What a start-up replay found and did, for the log and `check`.
     pub recovery: Vec<String>,
 }
+
+/// Staged writes: a value to put, or None to remove.
+type Ops = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
     fs::create_dir_all(&paths.dir).map_err(|e| StoreError::io(&paths.dir, e))?;
@@ -175,8 +185,11 @@ impl Store {
             journal,
             terminal,
             last_seq: 0,
+            station_code: None,
+            issued: RefCell::new(HashMap::new()),
             recovery: Vec::new(),
         };
+        store.station_code = store.station()?.map(|s| s.code);
         store.catch_up()?;
         store.last_seq = read_u64(&store.tree, keys::SEQ)?;
         Ok(store)
@@ -193,7 +206,8 @@ impl Store {
         let (records, tail) = self.journal.read_from(applied).map_err(|e| jerr(e.to_string()))?;
         for record in &records {
             let batch: Batch = serde_json::from_slice(&record.payload).map_err(|e| jerr(e.to_string()))?;
-            self.apply_batch(&batch.events, record.end, true)?;
+            let (ops, _) = self.stage(&batch.events, true)?;
+            self.write_ops(ops, &batch.events, record.end)?;
         }
         if !records.is_empty() {
             self.recovery.push(format!(
@@ -218,12 +232,11 @@ impl Store {
     /// batch together with the journal offset they came from. With
     /// `lenient`, an event that cannot be applied is skipped and logged
     /// (replay must not stop on one bad event); otherwise it fails the batch.
-    fn apply_batch(
-        &mut self,
-        events: &[Event],
-        journal_end: u64,
-        lenient: bool,
-    ) -> Result<Vec<String>, StoreError> {
+    /// Projects events over the database without writing anything. With
+    /// `lenient`, an event that cannot be applied is skipped and logged
+    /// (replay must not stop on one bad event); otherwise it fails the whole
+    /// batch. Returns the writes and the codes of the appeals touched.
+    fn stage(&self, events: &[Event], lenient: bool) -> Result<(Ops, Vec<String>), StoreError> {
         let mut staged = Staged::new(&self.tree);
         for event in events {
             if let Err(e) = staged.apply(event) {
@@ -234,8 +247,14 @@ impl Store {
             }
         }
         let touched = staged.touched_appeals();
+        Ok((staged.ops(), touched))
+    }
+
+    /// Writes staged projections in one atomic sled batch together with the
+    /// journal offset they came from.
+    fn write_ops(&mut self, ops: Ops, events: &[Event], journal_end: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        for (k, v) in staged.ops() {
+        for (k, v) in ops {
             match v {
                 Some(v) => batch.insert(k, v),
                 None => batch.remove(k),
@@ -249,7 +268,30 @@ impl Store {
             path: self.paths.db(),
             message: e.to_string(),
         })?;
-        Ok(touched)
+        for event in events {
+            self.note(event);
+        }
+        Ok(())
+    }
+
+    /// Keeps the cached station code and issued-code counters current.
+    fn note(&mut self, event: &Event) {
+        let code = match &event.body {
+            EventBody::StationConfigured { station } => {
+                self.station_code = Some(station.code.clone());
+                return;
+            }
+            EventBody::VisitRegistered { visit } => &visit.code,
+            EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => &appeal.code,
+            _ => return,
+        };
+        if Some(code.station()) == self.station_code.as_deref() && code.terminal() == self.terminal {
+            let prefix = TrackingCode::day_prefix(code.date(), code.station(), code.terminal());
+            let mut issued = self.issued.borrow_mut();
+            if let Some(last) = issued.get_mut(&prefix) {
+                *last = (*last).max(code.seq());
+            }
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -262,12 +304,7 @@ impl Store {
 
     /// Where this terminal's events come from: "<station code>-<terminal>".
     pub fn origin(&self) -> String {
-        let station = self
-            .station()
-            .ok()
-            .flatten()
-            .map(|s| s.code)
-            .unwrap_or_else(|| "000000000".into());
+        let station = self.station_code.as_deref().unwrap_or("000000000");
         format!("{station}-{}", self.terminal)
     }
 
@@ -315,11 +352,7 @@ impl Store {
             })
             .collect();
         // Refuse before anything is written.
-        let mut staged = Staged::new(&self.tree);
-        for event in &events {
-            staged.apply(event)?;
-        }
-        drop(staged);
+        let (ops, touched) = self.stage(&events, false)?;
         let payload = serde_json::to_vec(&Batch {
             v: SCHEMA_VERSION,
             events: events.clone(),
@@ -335,28 +368,32 @@ impl Store {
         if let Some(last) = events.last() {
             self.last_seq = last.id.seq;
         }
-        let touched = self.apply_batch(&events, end, false)?;
+        self.write_ops(ops, &events, end)?;
         Ok((events, touched))
     }
 
     /// The next tracking code this terminal issues on `date`. Codes are
     /// taken from one sequence shared by visits and appeals.
     pub fn next_codes(&self, date: NaiveDate, count: usize) -> Result<Vec<TrackingCode>, StoreError> {
-        let station = self.station()?.ok_or(StoreError::NoStation)?;
-        let prefix = TrackingCode::day_prefix(date, &station.code, self.terminal);
-        let mut last = 0u16;
-        for space in [keys::APPEAL, keys::VISIT] {
-            let p = format!("{space}{prefix}");
-            if let Some(Ok((k, _))) = self.tree.scan_prefix(p.as_bytes()).next_back() {
-                let code = std::str::from_utf8(&k[space.len()..])
-                    .ok()
-                    .and_then(|c| c.parse::<TrackingCode>().ok());
-                last = last.max(code.map(|c| c.seq()).unwrap_or(0));
+        let station = self.station_code.clone().ok_or(StoreError::NoStation)?;
+        let prefix = TrackingCode::day_prefix(date, &station, self.terminal);
+        let mut issued = self.issued.borrow_mut();
+        let last = *issued.entry(prefix.clone()).or_insert_with(|| {
+            let mut last = 0u16;
+            for space in [keys::APPEAL, keys::VISIT] {
+                let p = format!("{space}{prefix}");
+                if let Some(Ok((k, _))) = self.tree.scan_prefix(p.as_bytes()).next_back() {
+                    let code = std::str::from_utf8(&k[space.len()..])
+                        .ok()
+                        .and_then(|c| c.parse::<TrackingCode>().ok());
+                    last = last.max(code.map(|c| c.seq()).unwrap_or(0));
+                }
             }
-        }
+            last
+        });
         (1..=count as u16)
             .map(|i| {
-                TrackingCode::new(date, &station.code, self.terminal, last + i).map_err(|_| {
+                TrackingCode::new(date, &station, self.terminal, last + i).map_err(|_| {
                     StoreError::Journal {
                         path: self.journal.path().to_path_buf(),
                         message: "今日查询码已用完（每台终端每日 9999 个）".into(),
