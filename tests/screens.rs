@@ -202,7 +202,7 @@ fn appeals_list_and_detail() {
     app.screen = Screen::Appeals;
     app.refilter();
     insta::assert_snapshot!("appeals_list", render(&app));
-    let code = app.selected_row().unwrap().code.clone();
+    let code = app.selected_row().unwrap().code.to_string();
     app.open_appeal(&code);
     insta::assert_snapshot!("appeal_detail", render(&app));
 }

@@ -127,17 +127,119 @@ impl Filter {
     }
 }
 
-/// Rows in code order (oldest first).
+/// Where a string lives in the catalog's text arena.
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
+/// Text storage in fixed-size chunks: appending never moves what is there
+/// (no doubling copies while 100,000 rows load) and nothing per string
+/// lives on the heap on its own.
+#[derive(Debug, Default, Clone)]
+struct Arena {
+    chunks: Vec<String>,
+}
+
+const CHUNK: usize = 1 << 20;
+
+impl Arena {
+    fn push(&mut self, s: &str) -> Span {
+        let fits = self.chunks.last().is_some_and(|c| c.capacity() - c.len() >= s.len());
+        if !fits {
+            self.chunks.push(String::with_capacity(CHUNK.max(s.len())));
+        }
+        let chunk = self.chunks.len() - 1;
+        let c = &mut self.chunks[chunk];
+        let start = c.len();
+        c.push_str(s);
+        Span { chunk: chunk as u32, start: start as u32, len: s.len() as u32 }
+    }
+
+    fn get(&self, span: Span) -> &str {
+        self.chunks
+            .get(span.chunk as usize)
+            .and_then(|c| c.get(span.start as usize..(span.start + span.len) as usize))
+            .unwrap_or("")
+    }
+
+    fn bytes(&self) -> usize {
+        self.chunks.iter().map(String::capacity).sum()
+    }
+}
+
+/// One appeal in the catalog: fixed-size, its strings in the arena.
+#[derive(Debug, Clone)]
+struct Entry {
+    code: [u8; 24],
+    date: NaiveDate,
+    deadline: Option<NaiveDate>,
+    status: Status,
+    category: Category,
+    urgency: Urgency,
+    text: Span,
+    title: Span,
+    visitor: Span,
+    phone: Span,
+    deputies: Span,
+}
+
+impl Entry {
+    fn code(&self) -> &str {
+        std::str::from_utf8(&self.code).unwrap_or("")
+    }
+}
+
+/// A borrowed view of one catalog row.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    pub code: &'a str,
+    pub date: NaiveDate,
+    pub status: Status,
+    pub category: Category,
+    pub urgency: Urgency,
+    pub deadline: Option<NaiveDate>,
+    pub visitor: &'a str,
+    pub phone: &'a str,
+    pub title: &'a str,
+    deputies: &'a str,
+}
+
+impl RowRef<'_> {
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.status.awaits_unit() && self.deadline.is_some_and(|d| d < today)
+    }
+
+    /// Deputy ids.
+    pub fn deputies(&self) -> impl Iterator<Item = &str> {
+        self.deputies.split(LIST_SEP).filter(|d| !d.is_empty())
+    }
+
+    pub fn has_deputy(&self, id: &str) -> bool {
+        self.deputies().any(|d| d == id)
+    }
+}
+
+/// Every appeal as a compact row in code order (oldest first), for the list
+/// and for search. Updated rows leave their old text behind in the arena
+/// until the catalog is next loaded; that is a few bytes per change.
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
-    rows: Vec<CatalogRow>,
+    rows: Vec<Entry>,
+    arena: Arena,
 }
 
 impl Catalog {
     /// Builds from rows in any order.
     pub fn from_rows(mut rows: Vec<CatalogRow>) -> Catalog {
         rows.sort_by(|a, b| a.code.cmp(&b.code));
-        Catalog { rows }
+        let mut c = Catalog::default();
+        for row in rows {
+            c.upsert(row);
+        }
+        c
     }
 
     pub fn len(&self) -> usize {
@@ -148,14 +250,71 @@ impl Catalog {
         self.rows.is_empty()
     }
 
-    pub fn row(&self, index: usize) -> Option<&CatalogRow> {
-        self.rows.get(index)
+    /// Bytes held (rows and text), for the benchmark and the log.
+    pub fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * std::mem::size_of::<Entry>() + self.arena.bytes()
     }
 
+    pub fn row(&self, index: usize) -> Option<RowRef<'_>> {
+        let e = self.rows.get(index)?;
+        Some(RowRef {
+            code: e.code(),
+            date: e.date,
+            status: e.status,
+            category: e.category,
+            urgency: e.urgency,
+            deadline: e.deadline,
+            visitor: self.arena.get(e.visitor),
+            phone: self.arena.get(e.phone),
+            title: self.arena.get(e.title),
+            deputies: self.arena.get(e.deputies),
+        })
+    }
+
+    /// A display field is stored once: as a piece of the search text when
+    /// it appears there unchanged, otherwise on its own.
+    fn place(&mut self, text: Span, field: &str) -> Span {
+        if field.is_empty() {
+            return Span::default();
+        }
+        match self.arena.get(text).find(field) {
+            Some(pos) => Span { chunk: text.chunk, start: text.start + pos as u32, len: field.len() as u32 },
+            None => self.arena.push(field),
+        }
+    }
+
+    /// Adds a row or replaces the row with the same code. Rows arriving in
+    /// code order (loading, new registrations) are appended.
     pub fn upsert(&mut self, row: CatalogRow) {
-        match self.rows.binary_search_by(|r| r.code.as_str().cmp(&row.code)) {
-            Ok(i) => self.rows[i] = row,
-            Err(i) => self.rows.insert(i, row),
+        let Ok(code) = <[u8; 24]>::try_from(row.code.as_bytes()) else {
+            return;
+        };
+        let text = self.arena.push(&row.text);
+        let title = self.place(text, &row.title);
+        let visitor = self.place(text, &row.visitor);
+        let phone = self.place(text, &row.phone);
+        let deputies = self.arena.push(&row.deputies.join(&LIST_SEP.to_string()));
+        let entry = Entry {
+            code,
+            date: row.date,
+            deadline: row.deadline,
+            status: row.status,
+            category: row.category,
+            urgency: row.urgency,
+            text,
+            title,
+            visitor,
+            phone,
+            deputies,
+        };
+        let after_last = self.rows.last().is_none_or(|last| last.code < code);
+        if after_last {
+            self.rows.push(entry);
+            return;
+        }
+        match self.rows.binary_search_by(|r| r.code.cmp(&code)) {
+            Ok(i) => self.rows[i] = entry,
+            Err(i) => self.rows.insert(i, entry),
         }
     }
 
@@ -169,13 +328,62 @@ impl Catalog {
             .filter(|(_, r)| {
                 filter.status.is_none_or(|s| r.status == s)
                     && filter.category.is_none_or(|c| r.category == c)
-                    && filter.deputy.as_ref().is_none_or(|d| r.deputies.contains(d))
                     && filter.from.is_none_or(|d| r.date >= d)
                     && filter.to.is_none_or(|d| r.date <= d)
-                    && (!filter.overdue || r.is_overdue(today))
-                    && (query.is_empty() || query.matches(&r.text))
+                    && (!filter.overdue || (r.status.awaits_unit() && r.deadline.is_some_and(|d| d < today)))
+                    && filter.deputy.as_ref().is_none_or(|d| {
+                        self.arena.get(r.deputies).split(LIST_SEP).any(|x| x == d)
+                    })
+                    && (query.is_empty() || query.matches(self.arena.get(r.text), r.code()))
             })
             .map(|(i, _)| i)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(code: &str, title: &str, text: &str) -> CatalogRow {
+        CatalogRow {
+            code: code.into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            status: Status::Referred,
+            category: Category::Traffic,
+            urgency: Urgency::Normal,
+            deadline: NaiveDate::from_ymd_opt(2026, 11, 1),
+            deputies: vec!["D001".into(), "D002".into()],
+            visitor: "王小明".into(),
+            phone: "13800001234".into(),
+            title: title.into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn rows_keep_their_fields_and_order() {
+        let mut c = Catalog::from_rows(vec![
+            row("261120-330999012-10002-8", "Parking", "parking\u{1f}王小明\u{1f}13800001234\u{1f}停车难"),
+            row("261120-330999012-10001-5", "电梯", "电梯\u{1f}王小明\u{1f}13800001234"),
+        ]);
+        let first = c.row(0).unwrap();
+        assert_eq!(first.code, "261120-330999012-10001-5");
+        assert_eq!((first.title, first.visitor, first.phone), ("电梯", "王小明", "13800001234"));
+        assert!(first.has_deputy("D002") && !first.has_deputy("D00"));
+        // A title that is not in the normalised text verbatim is kept as typed.
+        assert_eq!(c.row(1).unwrap().title, "Parking");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let hits = |c: &Catalog, q: &str| c.select(&Filter { query: q.into(), ..Filter::default() }, today);
+        assert_eq!(hits(&c, "停车"), vec![1]);
+        assert_eq!(hits(&c, "王小明"), vec![1, 0]);
+        assert_eq!(hits(&c, "10001"), vec![0]);
+        assert_eq!(hits(&c, "2611203309990121000"), vec![1, 0]);
+        let overdue = c.select(&Filter { overdue: true, deputy: Some("D001".into()), ..Filter::default() }, today);
+        assert_eq!(overdue, vec![1, 0]);
+        c.upsert(row("261120-330999012-10001-5", "电梯加装", "电梯加装"));
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.row(0).unwrap().title, "电梯加装");
+        assert!(hits(&c, "王小明") == vec![1]);
     }
 }

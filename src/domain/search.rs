@@ -33,17 +33,16 @@ pub const FIELD_SEP: char = '\u{1f}';
 
 /// Everything a search may match for one appeal.
 pub fn appeal_text(a: &Appeal) -> String {
+    // Display fields first (the catalog stores them as pieces of this text).
+    // The tracking code is matched on its own (see `Query::matches`), the
+    // category by the category filter.
     let mut parts: Vec<String> = vec![
-        a.code.as_str().to_string(),
-        a.code.digits(),
         a.title.clone(),
+        a.visitor.name.clone(),
+        a.visitor.phone.clone(),
+        initials(&a.visitor.name),
         a.content.clone(),
         a.location.clone(),
-        a.category.zh().to_string(),
-        a.category.en().to_string(),
-        a.visitor.name.clone(),
-        initials(&a.visitor.name),
-        a.visitor.phone.clone(),
         a.visitor.address.clone(),
     ];
     for d in &a.deputies {
@@ -75,9 +74,22 @@ impl Query {
         self.finders.is_empty()
     }
 
-    pub fn matches(&self, text: &str) -> bool {
-        self.finders.iter().all(|f| f.find(text.as_bytes()).is_some())
+    /// All terms occur in the text, or (for a term of digits and dashes)
+    /// in the tracking code, typed with or without its dashes.
+    pub fn matches(&self, text: &str, code: &str) -> bool {
+        self.finders.iter().all(|f| {
+            f.find(text.as_bytes()).is_some() || (is_code_term(f.needle()) && code_matches(f.needle(), code))
+        })
     }
+}
+
+fn is_code_term(term: &[u8]) -> bool {
+    term.iter().filter(|b| b.is_ascii_digit()).count() >= 4 && term.iter().all(|b| b.is_ascii_digit() || *b == b'-')
+}
+
+fn code_matches(term: &[u8], code: &str) -> bool {
+    let digits = |s: &[u8]| s.iter().copied().filter(u8::is_ascii_digit).collect::<Vec<u8>>();
+    memmem::find(&digits(code.as_bytes()), &digits(term)).is_some()
 }
 
 #[cfg(test)]
@@ -94,10 +106,14 @@ mod tests {
     #[test]
     fn query_terms_all_must_match() {
         let text = normalize("停车难\u{1f}老旧小区\u{1f}张三\u{1f}zs");
-        assert!(Query::new("停车").matches(&text));
-        assert!(Query::new("zs 小区").matches(&text));
-        assert!(Query::new("ＺＳ").matches(&text));
-        assert!(!Query::new("zs 电梯").matches(&text));
+        let code = "261120-330999012-10002-8";
+        assert!(Query::new("停车").matches(&text, code));
+        assert!(Query::new("zs 小区").matches(&text, code));
+        assert!(Query::new("ＺＳ").matches(&text, code));
+        assert!(!Query::new("zs 电梯").matches(&text, code));
+        assert!(Query::new("10002-8 停车").matches(&text, code));
+        assert!(Query::new("261120330999012").matches(&text, code));
+        assert!(!Query::new("10003").matches(&text, code));
         assert!(Query::new("  ").is_empty());
     }
 }

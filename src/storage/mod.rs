@@ -136,7 +136,7 @@ pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
 fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
     sled::Config::new()
         .path(path)
-        .cache_capacity(CACHE_BYTES)
+        .cache_capacity(std::env::var("JIEDAI_CACHE").ok().and_then(|v| v.parse().ok()).unwrap_or(CACHE_BYTES))
         .flush_every_ms(Some(500))
         .open()
         .map_err(|e| StoreError::Database {

@@ -9,7 +9,7 @@ use super::form::{RegisterForm, Widget};
 use super::input::{Picker, TextInput};
 use super::keymap::Keymap;
 use super::text::{Texts, texts};
-use crate::domain::catalog::{Catalog, CatalogRow, Filter};
+use crate::domain::catalog::{Catalog, CatalogRow, Filter, RowRef};
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, TrackingCode};
 use crate::i18n::Lang;
 use crate::storage::{Store, StoreError};
@@ -313,7 +313,7 @@ impl App {
                     continue;
                 }
                 for (id, n) in counts.iter_mut() {
-                    if row.deputies.contains(id) {
+                    if row.has_deputy(id) {
                         *n += 1;
                     }
                 }
@@ -341,7 +341,7 @@ impl App {
         self.refresh_today();
     }
 
-    pub fn selected_row(&self) -> Option<&CatalogRow> {
+    pub fn selected_row(&self) -> Option<RowRef<'_>> {
         let c = self.catalog.as_ref()?;
         c.row(*self.appeals.hits.get(self.appeals.selected)?)
     }

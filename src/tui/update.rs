@@ -728,7 +728,7 @@ pub fn act(app: &mut App, action: Action) {
         }
         Action::Open => match app.screen {
             Screen::Appeals if app.appeals.detail.is_none() => {
-                if let Some(code) = app.selected_row().map(|r| r.code.clone()) {
+                if let Some(code) = app.selected_row().map(|r| r.code.to_string()) {
                     app.open_appeal(&code);
                 }
             }
