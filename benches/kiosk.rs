@@ -254,7 +254,7 @@ fn child_kiosk() -> Res<()> {
     let person = (0..catalog.len())
         .map(|i| (i * 7919) % catalog.len())
         .filter_map(|i| catalog.row(i))
-        .map(|r| r.visitor.clone())
+        .map(|r| r.visitor.to_string())
         .find(|v| v.chars().count() == 3)
         .ok_or("no visitor with a three-character name")?;
     let py = initials(&person);
