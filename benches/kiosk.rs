@@ -157,11 +157,28 @@ fn child_memory() -> Res<()> {
     let n = store.catalog_rows()?.len();
     emit("scan_hwm", proc_status_mb("VmHWM"));
     emit("scan_rss", proc_status_mb("VmRSS"));
+    emit("trim_rss", trimmed_rss_mb());
     let catalog = Catalog::from_rows(store.catalog_rows()?);
     emit("kept_hwm", proc_status_mb("VmHWM"));
     emit("kept_rss", proc_status_mb("VmRSS"));
     std::hint::black_box((n, catalog.len()));
     Ok(())
+}
+
+/// RSS after handing freed heap back to the system: what is left is live.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trimmed_rss_mb() -> f64 {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> i32;
+    }
+    // SAFETY: glibc's malloc_trim only releases free heap pages.
+    unsafe { malloc_trim(0) };
+    proc_status_mb("VmRSS")
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trimmed_rss_mb() -> f64 {
+    f64::NAN
 }
 
 fn screen_text(term: &Terminal<TestBackend>) -> String {
@@ -483,6 +500,13 @@ fn dir_size(path: &Path) -> u64 {
         .sum()
 }
 
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
 struct Table {
     lines: Vec<String>,
     misses: Vec<String>,
@@ -569,6 +593,7 @@ fn parent() -> Res<()> {
     let db_mb = dir_size(&dir.join("db")) as f64 / 1048576.0;
 
     eprintln!("kiosk bench: measuring in child processes…");
+    let load_before = loadavg();
     let mut first80 = Vec::new();
     for _ in 0..FIRST_FRAME_RUNS_80 {
         first80.push(run_child("first-frame", &dir, "80x24")?);
@@ -608,6 +633,11 @@ fn parent() -> Res<()> {
         "clock fixed at {} (a reception day); TestBackend, signed in as {}; release build",
         data::now().format("%Y-%m-%d %H:%M"),
         data::station().staff[0].name
+    ));
+    t.line(format!(
+        "load average before/after measuring: {load_before} / {} on {} CPUs (other work on the machine adds noise)",
+        loadavg(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     ));
     t.line(String::new());
 
@@ -812,9 +842,10 @@ fn parent() -> Res<()> {
     t.row(
         "  probe: + catalog scan, rows dropped",
         &format!(
-            "{:6.0} MB   (RSS after the drop {:.0} MB)",
+            "{:6.0} MB   (RSS after the drop {:.0} MB, after malloc_trim {:.0} MB)",
             mem("scan_hwm"),
-            mem("scan_rss")
+            mem("scan_rss"),
+            mem("trim_rss")
         ),
         None,
     );

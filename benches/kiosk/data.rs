@@ -512,9 +512,13 @@ fn plan_steps(a: &Appeal, day: NaiveDate, rng: &mut Lcg, out: &mut Vec<(DateTime
     }
     // Staff accept within days, refer a day or two later, and the unit
     // starts within the week.
-    let accepted = 1 + rng.below(3) as u64;
+    let accepted = if rng.chance(100) {
+        5 + rng.below(10)
+    } else {
+        1 + rng.below(3)
+    } as u64;
     let referred = accepted + 1 + rng.below(2) as u64;
-    let started = referred + 1 + rng.below(5) as u64;
+    let started = referred + 1 + rng.below(12) as u64;
     out.push((when(accepted, 9 * 60), Step::Accept));
     let limit = rng.pick(&[15u64, 30, 30, 60]);
     out.push((
