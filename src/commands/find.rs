@@ -7,7 +7,7 @@ use chrono::Local;
 
 use super::{exit, report_store_error};
 use crate::domain::Status;
-use crate::domain::catalog::{Catalog, Filter};
+use crate::domain::catalog::Filter;
 use crate::domain::validate::mask_phone;
 use crate::i18n::Lang;
 use crate::storage::Store;
@@ -31,11 +31,10 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
         Ok(s) => s,
         Err(e) => return report_store_error(&e),
     };
-    let rows = match store.catalog_rows() {
-        Ok(r) => r,
+    let catalog = match store.reader().load_catalog() {
+        Ok(c) => c,
         Err(e) => return report_store_error(&e),
     };
-    let catalog = Catalog::from_rows(rows);
     let filter = Filter {
         status,
         query: query.to_string(),

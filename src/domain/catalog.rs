@@ -147,7 +147,10 @@ const CHUNK: usize = 1 << 20;
 
 impl Arena {
     fn push(&mut self, s: &str) -> Span {
-        let fits = self.chunks.last().is_some_and(|c| c.capacity() - c.len() >= s.len());
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= s.len());
         if !fits {
             self.chunks.push(String::with_capacity(CHUNK.max(s.len())));
         }
@@ -155,7 +158,11 @@ impl Arena {
         let c = &mut self.chunks[chunk];
         let start = c.len();
         c.push_str(s);
-        Span { chunk: chunk as u32, start: start as u32, len: s.len() as u32 }
+        Span {
+            chunk: chunk as u32,
+            start: start as u32,
+            len: s.len() as u32,
+        }
     }
 
     fn get(&self, span: Span) -> &str {
@@ -271,6 +278,25 @@ impl Catalog {
         })
     }
 
+    /// The row as an owned value (to write it out again).
+    pub fn owned_row(&self, index: usize) -> Option<CatalogRow> {
+        let e = self.rows.get(index)?;
+        let r = self.row(index)?;
+        Some(CatalogRow {
+            code: r.code.to_string(),
+            date: r.date,
+            status: r.status,
+            category: r.category,
+            urgency: r.urgency,
+            deadline: r.deadline,
+            deputies: r.deputies().map(str::to_string).collect(),
+            visitor: r.visitor.to_string(),
+            phone: r.phone.to_string(),
+            title: r.title.to_string(),
+            text: self.arena.get(e.text).to_string(),
+        })
+    }
+
     /// A display field is stored once: as a piece of the search text when
     /// it appears there unchanged, otherwise on its own.
     fn place(&mut self, text: Span, field: &str) -> Span {
@@ -278,7 +304,11 @@ impl Catalog {
             return Span::default();
         }
         match self.arena.get(text).find(field) {
-            Some(pos) => Span { chunk: text.chunk, start: text.start + pos as u32, len: field.len() as u32 },
+            Some(pos) => Span {
+                chunk: text.chunk,
+                start: text.start + pos as u32,
+                len: field.len() as u32,
+            },
             None => self.arena.push(field),
         }
     }
@@ -331,9 +361,10 @@ impl Catalog {
                     && filter.from.is_none_or(|d| r.date >= d)
                     && filter.to.is_none_or(|d| r.date <= d)
                     && (!filter.overdue || (r.status.awaits_unit() && r.deadline.is_some_and(|d| d < today)))
-                    && filter.deputy.as_ref().is_none_or(|d| {
-                        self.arena.get(r.deputies).split(LIST_SEP).any(|x| x == d)
-                    })
+                    && filter
+                        .deputy
+                        .as_ref()
+                        .is_none_or(|d| self.arena.get(r.deputies).split(LIST_SEP).any(|x| x == d))
                     && (query.is_empty() || query.matches(self.arena.get(r.text), r.code()))
             })
             .map(|(i, _)| i)
@@ -364,22 +395,48 @@ mod tests {
     #[test]
     fn rows_keep_their_fields_and_order() {
         let mut c = Catalog::from_rows(vec![
-            row("261120-330999012-10002-8", "Parking", "parking\u{1f}王小明\u{1f}13800001234\u{1f}停车难"),
-            row("261120-330999012-10001-5", "电梯", "电梯\u{1f}王小明\u{1f}13800001234"),
+            row(
+                "261120-330999012-10002-8",
+                "Parking",
+                "parking\u{1f}王小明\u{1f}13800001234\u{1f}停车难",
+            ),
+            row(
+                "261120-330999012-10001-5",
+                "电梯",
+                "电梯\u{1f}王小明\u{1f}13800001234",
+            ),
         ]);
         let first = c.row(0).unwrap();
         assert_eq!(first.code, "261120-330999012-10001-5");
-        assert_eq!((first.title, first.visitor, first.phone), ("电梯", "王小明", "13800001234"));
+        assert_eq!(
+            (first.title, first.visitor, first.phone),
+            ("电梯", "王小明", "13800001234")
+        );
         assert!(first.has_deputy("D002") && !first.has_deputy("D00"));
         // A title that is not in the normalised text verbatim is kept as typed.
         assert_eq!(c.row(1).unwrap().title, "Parking");
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let hits = |c: &Catalog, q: &str| c.select(&Filter { query: q.into(), ..Filter::default() }, today);
+        let hits = |c: &Catalog, q: &str| {
+            c.select(
+                &Filter {
+                    query: q.into(),
+                    ..Filter::default()
+                },
+                today,
+            )
+        };
         assert_eq!(hits(&c, "停车"), vec![1]);
         assert_eq!(hits(&c, "王小明"), vec![1, 0]);
         assert_eq!(hits(&c, "10001"), vec![0]);
         assert_eq!(hits(&c, "2611203309990121000"), vec![1, 0]);
-        let overdue = c.select(&Filter { overdue: true, deputy: Some("D001".into()), ..Filter::default() }, today);
+        let overdue = c.select(
+            &Filter {
+                overdue: true,
+                deputy: Some("D001".into()),
+                ..Filter::default()
+            },
+            today,
+        );
         assert_eq!(overdue, vec![1, 0]);
         c.upsert(row("261120-330999012-10001-5", "电梯加装", "电梯加装"));
         assert_eq!(c.len(), 2);

@@ -84,7 +84,8 @@ impl Query {
 }
 
 fn is_code_term(term: &[u8]) -> bool {
-    term.iter().filter(|b| b.is_ascii_digit()).count() >= 4 && term.iter().all(|b| b.is_ascii_digit() || *b == b'-')
+    term.iter().filter(|b| b.is_ascii_digit()).count() >= 4
+        && term.iter().all(|b| b.is_ascii_digit() || *b == b'-')
 }
 
 fn code_matches(term: &[u8], code: &str) -> bool {

@@ -120,6 +120,13 @@ pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
                 .push(format!("in the database but not in the journal: {}", describe(k)));
         }
     }
+    let applied = super::read_u64(store.tree(), keys::APPLIED)?;
+    report.problems.extend(super::catalog_cache::verify(
+        dir,
+        store.tree(),
+        applied,
+        &store.paths.db(),
+    )?);
     if differences > LIMIT {
         report
             .problems
@@ -150,6 +157,8 @@ pub fn rebuild(dir: &Path) -> Result<CheckReport, StoreError> {
             })?;
             log::warn!("database moved aside to {}", aside.display());
         }
+        // The catalog cache is derived from the database: build it anew.
+        let _ = fs::remove_file(super::catalog_cache::cache_path(dir));
     }
     // Opening replays the whole journal into the new, empty database.
     drop(Store::open(dir)?);

@@ -71,6 +71,17 @@ impl Journal {
         })
     }
 
+    /// Opens an existing journal for reading only (another thread's view).
+    pub fn open_read(path: &Path) -> io::Result<Journal> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file,
+            len,
+        })
+    }
+
     pub fn len(&self) -> u64 {
         self.len
     }

@@ -3,6 +3,7 @@
 //! flushed in the background and brought up to date from the journal's
 //! tail at every start.
 
+pub mod catalog_cache;
 pub mod check;
 mod codec;
 pub mod journal;
@@ -17,9 +18,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, Local, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::catalog::CatalogRow;
+use crate::domain::catalog::{Catalog, CatalogRow};
 use crate::domain::event::SCHEMA_VERSION;
-use crate::domain::{EventBody, Appeal, Change, Deputy, Duty, Event, EventId, Station, TrackingCode, Visit};
+use crate::domain::{Appeal, Change, Deputy, Duty, Event, EventBody, EventId, Station, TrackingCode, Visit};
 use codec::decode;
 use journal::{Journal, Tail};
 use projection::{ApplyError, Staged};
@@ -111,6 +112,8 @@ pub struct Store {
     station_code: Option<String>,
     /// Last sequence issued per day prefix, filled on first use of a day.
     issued: RefCell<HashMap<String, u16>>,
+    /// The catalog cache file's shared state (see `catalog_cache`).
+    cache: catalog_cache::SharedCache,
     /// What a start-up replay found and did, for the log and `check`.
     pub recovery: Vec<String>,
 }
@@ -134,15 +137,28 @@ pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
 }
 
 fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
-    sled::Config::new()
+    let config = sled::Config::new()
         .path(path)
-        .cache_capacity(std::env::var("JIEDAI_CACHE").ok().and_then(|v| v.parse().ok()).unwrap_or(CACHE_BYTES))
-        .flush_every_ms(Some(500))
-        .open()
-        .map_err(|e| StoreError::Database {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        .cache_capacity(CACHE_BYTES)
+        .flush_every_ms(Some(500));
+    // We hold the directory lock, so a held sled lock can only be this
+    // process's previous handle, whose background writers may still be
+    // finishing after it was dropped: wait for them briefly.
+    let mut tries = 0;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") && tries < 40 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            result => {
+                return result.map_err(|e| StoreError::Database {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
 }
 
 fn read_u64(tree: &sled::Db, key: &[u8]) -> Result<u64, StoreError> {
@@ -187,6 +203,7 @@ impl Store {
             last_seq: 0,
             station_code: None,
             issued: RefCell::new(HashMap::new()),
+            cache: Default::default(),
             recovery: Vec::new(),
         };
         store.station_code = store.station()?.map(|s| s.code);
@@ -253,6 +270,12 @@ impl Store {
     /// Writes staged projections in one atomic sled batch together with the
     /// journal offset they came from.
     fn write_ops(&mut self, ops: Ops, events: &[Event], journal_end: u64) -> Result<(), StoreError> {
+        let rows: Vec<CatalogRow> = ops
+            .iter()
+            .filter(|(k, _)| k.starts_with(keys::CATALOG.as_bytes()))
+            .filter_map(|(_, v)| v.as_deref())
+            .filter_map(|v| std::str::from_utf8(v).ok().and_then(CatalogRow::from_line))
+            .collect();
         let mut batch = sled::Batch::default();
         for (k, v) in ops {
             match v {
@@ -270,6 +293,15 @@ impl Store {
         })?;
         for event in events {
             self.note(event);
+        }
+        // Keep the catalog cache current once it has been loaded (before
+        // that, its loader catches up from the journal).
+        let state = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if state.ready {
+            let path = catalog_cache::cache_path(&self.paths.dir);
+            if let Err(e) = catalog_cache::append(&path, &rows, journal_end) {
+                log::warn!("could not append to the catalog cache {}: {e}", path.display());
+            }
         }
         Ok(())
     }
@@ -393,11 +425,9 @@ impl Store {
         });
         (1..=count as u16)
             .map(|i| {
-                TrackingCode::new(date, &station, self.terminal, last + i).map_err(|_| {
-                    StoreError::Journal {
-                        path: self.journal.path().to_path_buf(),
-                        message: "今日查询码已用完（每台终端每日 9999 个）".into(),
-                    }
+                TrackingCode::new(date, &station, self.terminal, last + i).map_err(|_| StoreError::Journal {
+                    path: self.journal.path().to_path_buf(),
+                    message: "今日查询码已用完（每台终端每日 9999 个）".into(),
                 })
             })
             .collect()
@@ -520,6 +550,8 @@ impl Store {
         Reader {
             tree: self.tree.clone(),
             db_path: self.paths.db(),
+            dir: self.paths.dir.clone(),
+            cache: self.cache.clone(),
         }
     }
 
@@ -546,11 +578,26 @@ pub use check::{CheckReport, check, rebuild};
 pub struct Reader {
     tree: sled::Db,
     db_path: PathBuf,
+    dir: PathBuf,
+    cache: catalog_cache::SharedCache,
 }
 
 impl Reader {
     pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
         catalog_rows(&self.tree, &self.db_path)
+    }
+
+    /// The whole catalog, through the catalog cache (see `catalog_cache`).
+    pub fn load_catalog(&self) -> Result<Catalog, StoreError> {
+        let paths = Paths::new(&self.dir);
+        catalog_cache::Loader {
+            tree: &self.tree,
+            db: &self.db_path,
+            journal: &paths.journal(),
+            cache: &catalog_cache::cache_path(&self.dir),
+            state: &self.cache,
+        }
+        .load()
     }
 }
 

@@ -9,7 +9,7 @@ use super::form::{RegisterForm, Widget};
 use super::input::{Picker, TextInput};
 use super::keymap::Keymap;
 use super::text::{Texts, texts};
-use crate::domain::catalog::{Catalog, CatalogRow, Filter, RowRef};
+use crate::domain::catalog::{Catalog, Filter, RowRef};
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, TrackingCode};
 use crate::i18n::Lang;
 use crate::storage::{Store, StoreError};
@@ -130,7 +130,9 @@ pub struct App {
     pub register: RegisterForm,
     pub appeals: AppealsView,
     pub catalog: Option<Catalog>,
-    catalog_rx: Option<Receiver<Result<Vec<CatalogRow>, String>>>,
+    catalog_rx: Option<Receiver<Result<Catalog, String>>>,
+    /// Appeals changed while the catalog was still loading.
+    pending: Vec<String>,
     pub deputy_selected: usize,
     /// Appeals per deputy id this quarter (from the catalog).
     pub quarter_counts: Vec<(String, usize)>,
@@ -138,6 +140,9 @@ pub struct App {
     pub message: Option<(Tone, String)>,
     pub quit: bool,
 }
+
+/// Deadline rows the Today screen can show in one panel.
+const SHOWN: usize = 30;
 
 impl App {
     /// Builds the model over an open store. The catalog loads on a
@@ -151,7 +156,7 @@ impl App {
         std::thread::Builder::new()
             .name("catalog".into())
             .spawn(move || {
-                let _ = tx.send(reader.catalog_rows().map_err(|e| e.to_string()));
+                let _ = tx.send(reader.load_catalog().map_err(|e| e.to_string()));
             })
             .map_err(|e| StoreError::Io {
                 path: store.dir().to_path_buf(),
@@ -186,6 +191,7 @@ impl App {
             },
             catalog: None,
             catalog_rx: Some(rx),
+            pending: Vec::new(),
             deputy_selected: 0,
             quarter_counts: Vec::new(),
             overlay: Overlay::None,
@@ -205,9 +211,16 @@ impl App {
     pub fn poll_catalog(&mut self) -> bool {
         let Some(rx) = &self.catalog_rx else { return false };
         match rx.try_recv() {
-            Ok(Ok(rows)) => {
-                self.catalog = Some(Catalog::from_rows(rows));
+            Ok(Ok(catalog)) => {
+                log::info!(
+                    "catalog loaded: {} appeals, {} bytes",
+                    catalog.len(),
+                    catalog.heap_bytes()
+                );
+                self.catalog = Some(catalog);
                 self.catalog_rx = None;
+                let pending = std::mem::take(&mut self.pending);
+                self.upsert_rows(&pending);
                 self.refilter();
                 self.recount_quarter();
                 true
@@ -264,18 +277,25 @@ impl App {
             .deadlines_until(today + chrono::Days::new(3))
             .unwrap_or_default()
         {
-            let title = self
+            if deadline < today {
+                overdue.push((deadline, code, String::new()));
+            } else {
+                due_soon.push((deadline, code, String::new()));
+            }
+        }
+        // Titles only for what the screen can show; the counts stay whole.
+        for (_, code, title) in overdue
+            .iter_mut()
+            .take(SHOWN)
+            .chain(due_soon.iter_mut().take(SHOWN))
+        {
+            *title = self
                 .store
-                .catalog_row(&code)
+                .catalog_row(code)
                 .ok()
                 .flatten()
                 .map(|r| r.title)
                 .unwrap_or_default();
-            if deadline < today {
-                overdue.push((deadline, code, title));
-            } else {
-                due_soon.push((deadline, code, title));
-            }
         }
         let selected = self.today.selected.min(rows.len().saturating_sub(1));
         self.today = TodayData {
@@ -325,11 +345,10 @@ impl App {
     /// After a commit: re-reads the changed appeals into the catalog and
     /// the open detail view.
     pub fn appeals_changed(&mut self, codes: &[String]) {
-        for code in codes {
-            if let (Some(c), Ok(Some(row))) = (&mut self.catalog, self.store.catalog_row(code)) {
-                c.upsert(row);
-            }
+        if self.catalog.is_none() {
+            self.pending.extend(codes.iter().cloned());
         }
+        self.upsert_rows(codes);
         if let Some(open) = &self.appeals.detail
             && codes.iter().any(|c| c == open.code.as_str())
             && let Ok(Some(a)) = self.store.appeal(open.code.as_str())
@@ -339,6 +358,14 @@ impl App {
         self.refilter();
         self.recount_quarter();
         self.refresh_today();
+    }
+
+    fn upsert_rows(&mut self, codes: &[String]) {
+        for code in codes {
+            if let (Some(c), Ok(Some(row))) = (&mut self.catalog, self.store.catalog_row(code)) {
+                c.upsert(row);
+            }
+        }
     }
 
     pub fn selected_row(&self) -> Option<RowRef<'_>> {

@@ -1,0 +1,287 @@
+//! The catalog cache: the catalog rows in a flat file beside the database,
+//! so that the kiosk can load 100,000 of them without a full scan through
+//! sled (which keeps most of what a scan touches in memory, whatever its
+//! cache size). It is a derived file: records `[len][crc32][payload]`, each
+//! payload a catalog line (the latest line of a code wins) or a marker
+//! `@<offset>` saying the lines before it reflect the journal up to that
+//! offset. A missing, damaged or stale file is caught up from the journal
+//! and the database, or rebuilt from the database; nothing is lost with it.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::journal::Journal;
+use super::{Batch, StoreError, keys};
+use crate::domain::EventBody;
+use crate::domain::catalog::{Catalog, CatalogRow};
+
+const MAGIC: &[u8; 10] = b"JIEDAI-C1\n";
+const MARKER: u8 = b'@';
+
+/// Shared between the store (which appends after each commit) and the
+/// thread that loads the catalog: appends wait until the load is done.
+#[derive(Debug, Default)]
+pub struct CacheState {
+    /// The file is complete up to the store's last commit.
+    pub ready: bool,
+}
+
+pub type SharedCache = Arc<Mutex<CacheState>>;
+
+fn record(payload: &[u8], out: &mut impl Write) -> io::Result<()> {
+    out.write_all(&(payload.len() as u32).to_le_bytes())?;
+    out.write_all(&crc32fast::hash(payload).to_le_bytes())?;
+    out.write_all(payload)
+}
+
+/// What reading the file gave.
+struct Contents {
+    catalog: Catalog,
+    covered: Option<u64>,
+    clean: bool,
+}
+
+fn read_file(path: &Path) -> io::Result<Option<Contents>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut r = BufReader::with_capacity(1 << 20, file);
+    let mut head = [0u8; MAGIC.len()];
+    if r.read_exact(&mut head).is_err() || &head != MAGIC {
+        return Ok(None);
+    }
+    let mut catalog = Catalog::default();
+    let mut covered = None;
+    let mut payload = Vec::new();
+    loop {
+        let mut h = [0u8; 8];
+        match r.read_exact(&mut h) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Ok(Some(Contents {
+                    catalog,
+                    covered,
+                    clean: true,
+                }));
+            }
+            Err(e) => return Err(e),
+        }
+        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        let crc = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        payload.resize(len.min(64 << 20), 0);
+        if len > 64 << 20 || r.read_exact(&mut payload).is_err() || crc32fast::hash(&payload) != crc {
+            return Ok(Some(Contents {
+                catalog,
+                covered,
+                clean: false,
+            }));
+        }
+        if payload.first() == Some(&MARKER) {
+            covered = std::str::from_utf8(&payload[1..])
+                .ok()
+                .and_then(|s| s.parse().ok());
+        } else if let Some(row) = std::str::from_utf8(&payload).ok().and_then(CatalogRow::from_line) {
+            catalog.upsert(row);
+        }
+    }
+}
+
+/// Writes the whole catalog as a fresh file (temporary file, then rename).
+fn rewrite(path: &Path, catalog: &Catalog, covered: u64) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        out.write_all(MAGIC)?;
+        for i in 0..catalog.len() {
+            if let Some(row) = catalog.owned_row(i) {
+                record(row.to_line().as_bytes(), &mut out)?;
+            }
+        }
+        record(format!("@{covered}").as_bytes(), &mut out)?;
+        out.flush()?;
+    }
+    fs::rename(&tmp, path)
+}
+
+/// Appends rows and a marker (after a commit). Not fsynced: the file is
+/// derived, and a lost tail is caught up at the next start.
+pub fn append(path: &Path, rows: &[CatalogRow], covered: u64) -> io::Result<()> {
+    let mut out = BufWriter::new(OpenOptions::new().append(true).open(path)?);
+    for row in rows {
+        record(row.to_line().as_bytes(), &mut out)?;
+    }
+    record(format!("@{covered}").as_bytes(), &mut out)?;
+    out.flush()
+}
+
+fn db_err(db: &Path, e: impl ToString) -> StoreError {
+    StoreError::Database {
+        path: db.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Every catalog row from the database (a full scan: used only to build
+/// the cache anew).
+pub fn scan_database(tree: &sled::Db, db: &Path) -> Result<Catalog, StoreError> {
+    let mut catalog = Catalog::default();
+    for kv in tree.scan_prefix(keys::CATALOG.as_bytes()) {
+        let (k, v) = kv.map_err(|e| db_err(db, e))?;
+        let line = std::str::from_utf8(&v).map_err(|e| db_err(db, e))?;
+        let row = CatalogRow::from_line(line).ok_or_else(|| {
+            db_err(
+                db,
+                format!("catalog row {} does not parse", String::from_utf8_lossy(&k)),
+            )
+        })?;
+        catalog.upsert(row);
+    }
+    Ok(catalog)
+}
+
+/// Codes of the appeals that journal records in (from, to] touched.
+fn touched_between(journal: &Path, from: u64, to: u64) -> io::Result<Vec<String>> {
+    let journal = Journal::open_read(journal)?;
+    let mut codes = Vec::new();
+    journal.scan(from, |rec| {
+        if rec.end > to {
+            return Ok(());
+        }
+        let batch: Batch = serde_json::from_slice(&rec.payload)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        for e in batch.events {
+            match e.body {
+                EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
+                    codes.push(appeal.code.to_string())
+                }
+                EventBody::AppealStepped { code, .. } => codes.push(code.to_string()),
+                _ => {}
+            }
+        }
+        Ok(())
+    })?;
+    codes.sort();
+    codes.dedup();
+    Ok(codes)
+}
+
+/// Paths and handles the loader needs.
+pub struct Loader<'a> {
+    pub tree: &'a sled::Db,
+    pub db: &'a Path,
+    pub journal: &'a Path,
+    pub cache: &'a Path,
+    pub state: &'a SharedCache,
+}
+
+impl Loader<'_> {
+    /// Loads the catalog, bringing the cache file up to date on the way:
+    /// read it, catch up from the journal and the database if it is
+    /// behind, rebuild it from the database if it is missing or damaged.
+    /// Afterwards the store appends to it after each commit.
+    pub fn load(&self) -> Result<Catalog, StoreError> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let applied = super::read_u64(self.tree, keys::APPLIED)?;
+        let found = read_file(self.cache).map_err(|e| StoreError::Io {
+            path: self.cache.to_path_buf(),
+            source: e,
+        })?;
+        let catalog = match found {
+            Some(Contents {
+                catalog,
+                covered: Some(covered),
+                clean,
+            }) if covered <= applied => {
+                let mut catalog = catalog;
+                if covered < applied || !clean {
+                    let codes =
+                        touched_between(self.journal, covered, applied).map_err(|e| StoreError::Journal {
+                            path: self.journal.to_path_buf(),
+                            message: e.to_string(),
+                        })?;
+                    for code in &codes {
+                        if let Some(v) = self
+                            .tree
+                            .get(keys::catalog(code))
+                            .map_err(|e| db_err(self.db, e))?
+                            && let Some(row) = std::str::from_utf8(&v).ok().and_then(CatalogRow::from_line)
+                        {
+                            catalog.upsert(row);
+                        }
+                    }
+                    log::info!(
+                        "catalog cache caught up: {} appeals changed since it was written",
+                        codes.len()
+                    );
+                    self.save(&catalog, applied);
+                }
+                catalog
+            }
+            _ => {
+                log::info!("catalog cache missing, damaged or ahead of the database: rebuilding it");
+                let catalog = scan_database(self.tree, self.db)?;
+                self.save(&catalog, applied);
+                catalog
+            }
+        };
+        state.ready = true;
+        Ok(catalog)
+    }
+
+    fn save(&self, catalog: &Catalog, covered: u64) {
+        if let Err(e) = rewrite(self.cache, catalog, covered) {
+            // Only the next start's speed depends on it.
+            log::warn!("could not write the catalog cache {}: {e}", self.cache.display());
+        }
+    }
+}
+
+pub fn cache_path(dir: &Path) -> PathBuf {
+    dir.join("catalog.cache")
+}
+
+/// For `check`: when the cache file claims to be current, its rows must be
+/// the database's. Returns what disagrees.
+pub fn verify(dir: &Path, tree: &sled::Db, applied: u64, db: &Path) -> Result<Vec<String>, StoreError> {
+    let path = cache_path(dir);
+    let found = read_file(&path).map_err(|e| StoreError::Io {
+        path: path.clone(),
+        source: e,
+    })?;
+    let Some(Contents {
+        catalog,
+        covered: Some(covered),
+        clean: true,
+    }) = found
+    else {
+        return Ok(Vec::new());
+    };
+    if covered != applied {
+        return Ok(Vec::new());
+    }
+    let expected = scan_database(tree, db)?;
+    let mut problems = Vec::new();
+    if expected.len() != catalog.len() {
+        problems.push(format!(
+            "catalog cache {}: {} rows, the database has {}",
+            path.display(),
+            catalog.len(),
+            expected.len()
+        ));
+    }
+    for i in 0..expected.len().min(catalog.len()) {
+        if expected.owned_row(i) != catalog.owned_row(i) {
+            let code = expected.row(i).map(|r| r.code.to_string()).unwrap_or_default();
+            problems.push(format!(
+                "catalog cache {}: row {code} differs from the database",
+                path.display()
+            ));
+            break;
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,157 @@
+//! The catalog cache: whatever state its file is in (missing, behind the
+//! journal, cut short, damaged), loading the catalog gives exactly the
+//! database's catalog rows, and `check` notices a cache that lies.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{Lcg, appeal, at, day, legal_step, new_store, visit};
+use jiedai::domain::catalog::{Catalog, CatalogRow};
+use jiedai::domain::{EventBody, Status};
+use jiedai::storage::{self, Store, catalog_cache::cache_path};
+
+/// Registers `n` appeals and moves some of them along.
+fn add_appeals(store: &mut Store, n: usize, rng: &mut Lcg) {
+    let codes = store.next_codes(day(), n + 1).unwrap();
+    let mut changes = vec![EventBody::VisitRegistered {
+        visit: visit(&codes[0], &codes[1..], 0, &[]),
+    }];
+    for (i, c) in codes[1..].iter().enumerate() {
+        changes.push(EventBody::AppealRegistered {
+            appeal: appeal(c, Some(&codes[0]), i, &[]),
+        });
+    }
+    store.commit_at("s1", at(1), changes).unwrap();
+    for c in codes[1..].iter().step_by(3) {
+        let step = legal_step(rng, Status::Registered);
+        store
+            .commit_at(
+                "s1",
+                at(2),
+                vec![EventBody::AppealStepped {
+                    code: c.clone(),
+                    step,
+                    note: String::new(),
+                }],
+            )
+            .unwrap();
+    }
+}
+
+fn lines(c: &Catalog) -> Vec<String> {
+    (0..c.len()).map(|i| c.owned_row(i).unwrap().to_line()).collect()
+}
+
+fn expected(store: &Store) -> Vec<String> {
+    let mut rows: Vec<CatalogRow> = store.catalog_rows().unwrap();
+    rows.sort_by(|a, b| a.code.cmp(&b.code));
+    rows.iter().map(CatalogRow::to_line).collect()
+}
+
+fn load(dir: &Path) -> (Store, Vec<String>) {
+    let store = Store::open(dir).unwrap();
+    let got = lines(&store.reader().load_catalog().unwrap());
+    (store, got)
+}
+
+#[test]
+fn the_cache_always_loads_the_database_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut rng = Lcg::new(7);
+    let mut store = new_store(dir, 2);
+    add_appeals(&mut store, 30, &mut rng);
+    drop(store);
+
+    // No file yet: built from the database.
+    assert!(!cache_path(dir).exists());
+    let (mut store, got) = load(dir);
+    assert_eq!(got, expected(&store));
+    assert!(cache_path(dir).exists());
+
+    // Appended to after each commit once loaded.
+    add_appeals(&mut store, 10, &mut rng);
+    let want = expected(&store);
+    drop(store);
+    let (store, got) = load(dir);
+    assert_eq!(got, want);
+    drop(store);
+
+    // Behind the journal (as after a crash between a commit and the
+    // append): caught up from the journal and the database.
+    let old = fs::read(cache_path(dir)).unwrap();
+    let (mut store, _) = load(dir);
+    add_appeals(&mut store, 10, &mut rng);
+    let want = expected(&store);
+    drop(store);
+    fs::write(cache_path(dir), &old).unwrap();
+    let (store, got) = load(dir);
+    assert_eq!(got, want);
+    drop(store);
+
+    // Cut short in the middle of a record, then damaged: still right.
+    let bytes = fs::read(cache_path(dir)).unwrap();
+    fs::write(cache_path(dir), &bytes[..bytes.len() / 2 + 3]).unwrap();
+    let (store, got) = load(dir);
+    assert_eq!(got, want);
+    drop(store);
+    let mut bytes = fs::read(cache_path(dir)).unwrap();
+    bytes[5] ^= 0x55;
+    fs::write(cache_path(dir), &bytes).unwrap();
+    let (store, got) = load(dir);
+    assert_eq!(got, want);
+    drop(store);
+    assert!(storage::check(dir).unwrap().ok());
+}
+
+#[test]
+fn check_reports_a_cache_that_disagrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut store = new_store(dir, 1);
+    add_appeals(&mut store, 5, &mut Lcg::new(3));
+    let catalog = store.reader().load_catalog().unwrap();
+    drop(store);
+    assert!(storage::check(dir).unwrap().ok());
+
+    // A well-formed file that claims to be current but holds a changed
+    // title: only a comparison with the database can tell.
+    let bytes = fs::read(cache_path(dir)).unwrap();
+    let title = catalog.row(0).unwrap().title.to_string();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(text.contains(&title));
+    let mut tampered = catalog.owned_row(0).unwrap();
+    tampered.title = "篡改的标题".into();
+    let mut rows: Vec<CatalogRow> = (0..catalog.len())
+        .map(|i| catalog.owned_row(i).unwrap())
+        .collect();
+    rows[0] = tampered;
+    let applied = {
+        // The marker is the last record: reuse it as it is.
+        let marker_at = text.rfind('@').unwrap();
+        text[marker_at + 1..].trim_end_matches('\0').to_string()
+    };
+    let mut out = b"JIEDAI-C1\n".to_vec();
+    let mut record = |payload: &[u8]| {
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        out.extend_from_slice(payload);
+    };
+    for r in &rows {
+        record(r.to_line().as_bytes());
+    }
+    record(format!("@{applied}").as_bytes());
+    fs::write(cache_path(dir), out).unwrap();
+    let report = storage::check(dir).unwrap();
+    assert!(!report.ok());
+    assert!(
+        report.problems.iter().any(|p| p.contains("catalog cache")),
+        "{:?}",
+        report.problems
+    );
+
+    // --rebuild throws the cache away with the database.
+    assert!(storage::rebuild(dir).unwrap().ok());
+}
