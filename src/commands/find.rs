@@ -51,7 +51,7 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
                 "category": row.category.code(),
                 "title": row.title,
                 "name": row.visitor,
-                "phone": mask_phone(row.phone),
+                "phone": mask_phone(&row.phone),
                 "deadline": row.deadline.map(|d| d.to_string()),
             });
             println!("{value}");
@@ -59,7 +59,7 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
             let name = if row.visitor.is_empty() {
                 lang.pick("（匿名）", "(anonymous)")
             } else {
-                row.visitor
+                &row.visitor
             };
             println!(
                 "{}  {}  {}  {}  {}  {}",

@@ -3,10 +3,12 @@
 //! text per appeal) so that loading 100,000 of them is a plain scan with no
 //! JSON parsing.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 
 use super::appeal::{Appeal, Category, Status, Urgency};
-use super::search::{Query, appeal_text};
+use super::search::{Query, appeal_text, gb_decode, gb_encode, gb_find};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogRow {
@@ -137,27 +139,28 @@ struct Span {
 
 /// Text storage in fixed-size chunks: appending never moves what is there
 /// (no doubling copies while 100,000 rows load) and nothing per string
-/// lives on the heap on its own.
+/// lives on the heap on its own. Text is kept in GB18030, two bytes for a
+/// Chinese character where UTF-8 takes three.
 #[derive(Debug, Default, Clone)]
 struct Arena {
-    chunks: Vec<String>,
+    chunks: Vec<Vec<u8>>,
 }
 
 const CHUNK: usize = 1 << 20;
 
 impl Arena {
-    fn push(&mut self, s: &str) -> Span {
+    fn push(&mut self, s: &[u8]) -> Span {
         let fits = self
             .chunks
             .last()
             .is_some_and(|c| c.capacity() - c.len() >= s.len());
         if !fits {
-            self.chunks.push(String::with_capacity(CHUNK.max(s.len())));
+            self.chunks.push(Vec::with_capacity(CHUNK.max(s.len())));
         }
         let chunk = self.chunks.len() - 1;
         let c = &mut self.chunks[chunk];
         let start = c.len();
-        c.push_str(s);
+        c.extend_from_slice(s);
         Span {
             chunk: chunk as u32,
             start: start as u32,
@@ -165,15 +168,19 @@ impl Arena {
         }
     }
 
-    fn get(&self, span: Span) -> &str {
+    fn get(&self, span: Span) -> &[u8] {
         self.chunks
             .get(span.chunk as usize)
             .and_then(|c| c.get(span.start as usize..(span.start + span.len) as usize))
-            .unwrap_or("")
+            .unwrap_or(&[])
+    }
+
+    fn text(&self, span: Span) -> Cow<'_, str> {
+        gb_decode(self.get(span))
     }
 
     fn bytes(&self) -> usize {
-        self.chunks.iter().map(String::capacity).sum()
+        self.chunks.iter().map(Vec::capacity).sum()
     }
 }
 
@@ -199,8 +206,8 @@ impl Entry {
     }
 }
 
-/// A borrowed view of one catalog row.
-#[derive(Debug, Clone, Copy)]
+/// A view of one catalog row.
+#[derive(Debug, Clone)]
 pub struct RowRef<'a> {
     pub code: &'a str,
     pub date: NaiveDate,
@@ -208,10 +215,10 @@ pub struct RowRef<'a> {
     pub category: Category,
     pub urgency: Urgency,
     pub deadline: Option<NaiveDate>,
-    pub visitor: &'a str,
-    pub phone: &'a str,
-    pub title: &'a str,
-    deputies: &'a str,
+    pub visitor: Cow<'a, str>,
+    pub phone: Cow<'a, str>,
+    pub title: Cow<'a, str>,
+    deputies: Cow<'a, str>,
 }
 
 impl RowRef<'_> {
@@ -271,10 +278,10 @@ impl Catalog {
             category: e.category,
             urgency: e.urgency,
             deadline: e.deadline,
-            visitor: self.arena.get(e.visitor),
-            phone: self.arena.get(e.phone),
-            title: self.arena.get(e.title),
-            deputies: self.arena.get(e.deputies),
+            visitor: self.arena.text(e.visitor),
+            phone: self.arena.text(e.phone),
+            title: self.arena.text(e.title),
+            deputies: self.arena.text(e.deputies),
         })
     }
 
@@ -293,7 +300,7 @@ impl Catalog {
             visitor: r.visitor.to_string(),
             phone: r.phone.to_string(),
             title: r.title.to_string(),
-            text: self.arena.get(e.text).to_string(),
+            text: self.arena.text(e.text).into_owned(),
         })
     }
 
@@ -303,13 +310,14 @@ impl Catalog {
         if field.is_empty() {
             return Span::default();
         }
-        match self.arena.get(text).find(field) {
+        let field = gb_encode(field);
+        match gb_find(self.arena.get(text), &field) {
             Some(pos) => Span {
                 chunk: text.chunk,
                 start: text.start + pos as u32,
                 len: field.len() as u32,
             },
-            None => self.arena.push(field),
+            None => self.arena.push(&field),
         }
     }
 
@@ -319,11 +327,13 @@ impl Catalog {
         let Ok(code) = <[u8; 24]>::try_from(row.code.as_bytes()) else {
             return;
         };
-        let text = self.arena.push(&row.text);
+        let text = self.arena.push(&gb_encode(&row.text));
         let title = self.place(text, &row.title);
         let visitor = self.place(text, &row.visitor);
         let phone = self.place(text, &row.phone);
-        let deputies = self.arena.push(&row.deputies.join(&LIST_SEP.to_string()));
+        let deputies = self
+            .arena
+            .push(&gb_encode(&row.deputies.join(&LIST_SEP.to_string())));
         let entry = Entry {
             code,
             date: row.date,
@@ -350,7 +360,8 @@ impl Catalog {
 
     /// Indexes of matching rows, newest first.
     pub fn select(&self, filter: &Filter, today: NaiveDate) -> Vec<usize> {
-        let query = Query::new(&filter.query);
+        let query = Query::gb18030(&filter.query);
+        let deputy = filter.deputy.as_ref().map(|d| gb_encode(d));
         self.rows
             .iter()
             .enumerate()
@@ -361,11 +372,13 @@ impl Catalog {
                     && filter.from.is_none_or(|d| r.date >= d)
                     && filter.to.is_none_or(|d| r.date <= d)
                     && (!filter.overdue || (r.status.awaits_unit() && r.deadline.is_some_and(|d| d < today)))
-                    && filter
-                        .deputy
-                        .as_ref()
-                        .is_none_or(|d| self.arena.get(r.deputies).split(LIST_SEP).any(|x| x == d))
-                    && (query.is_empty() || query.matches(self.arena.get(r.text), r.code()))
+                    && deputy.as_ref().is_none_or(|d| {
+                        self.arena
+                            .get(r.deputies)
+                            .split(|b| *b == LIST_SEP as u8)
+                            .any(|x| x == d.as_slice())
+                    })
+                    && (query.is_empty() || query.matches_bytes(self.arena.get(r.text), r.code()))
             })
             .map(|(i, _)| i)
             .collect()
@@ -409,7 +422,7 @@ mod tests {
         let first = c.row(0).unwrap();
         assert_eq!(first.code, "261120-330999012-10001-5");
         assert_eq!(
-            (first.title, first.visitor, first.phone),
+            (first.title.as_ref(), first.visitor.as_ref(), first.phone.as_ref()),
             ("电梯", "王小明", "13800001234")
         );
         assert!(first.has_deputy("D002") && !first.has_deputy("D00"));

@@ -56,18 +56,37 @@ pub fn appeal_text(a: &Appeal) -> String {
 }
 
 /// A parsed query: whitespace-separated terms, all of which must match.
+/// It matches UTF-8 text, or (built with `Query::gb18030`) text kept in
+/// GB18030, which holds a Chinese character in two bytes instead of three.
 pub struct Query {
     finders: Vec<memmem::Finder<'static>>,
+    gb18030: bool,
 }
 
 impl Query {
     pub fn new(text: &str) -> Query {
+        Query::build(text, false)
+    }
+
+    /// A query over GB18030-encoded text (see `gb_encode`).
+    pub fn gb18030(text: &str) -> Query {
+        Query::build(text, true)
+    }
+
+    fn build(text: &str, gb18030: bool) -> Query {
         let norm = normalize(text);
         let finders = norm
             .split_whitespace()
-            .map(|t| memmem::Finder::new(t.as_bytes()).into_owned())
+            .map(|t| {
+                let bytes = if gb18030 {
+                    gb_encode(t)
+                } else {
+                    t.as_bytes().to_vec()
+                };
+                memmem::Finder::new(&bytes).into_owned()
+            })
             .collect();
-        Query { finders }
+        Query { finders, gb18030 }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -77,10 +96,50 @@ impl Query {
     /// All terms occur in the text, or (for a term of digits and dashes)
     /// in the tracking code, typed with or without its dashes.
     pub fn matches(&self, text: &str, code: &str) -> bool {
+        self.matches_bytes(text.as_bytes(), code)
+    }
+
+    pub fn matches_bytes(&self, text: &[u8], code: &str) -> bool {
         self.finders.iter().all(|f| {
-            f.find(text.as_bytes()).is_some() || (is_code_term(f.needle()) && code_matches(f.needle(), code))
+            let found = if self.gb18030 {
+                // A match must start on a character: the second byte of a
+                // two-byte character can look like an ASCII letter.
+                f.find_iter(text).any(|pos| gb_boundary(text, pos))
+            } else {
+                f.find(text).is_some()
+            };
+            found || (is_code_term(f.needle()) && code_matches(f.needle(), code))
         })
     }
+}
+
+/// Text in GB18030 (every Unicode character has a GB18030 form).
+pub fn gb_encode(s: &str) -> Vec<u8> {
+    encoding_rs::GB18030.encode(s).0.into_owned()
+}
+
+pub fn gb_decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    encoding_rs::GB18030.decode_without_bom_handling(bytes).0
+}
+
+/// Whether `pos` is the first byte of a character in GB18030 `bytes`:
+/// one byte below 0x80, four bytes when the second is a digit 0x30-0x39,
+/// otherwise two.
+pub fn gb_boundary(bytes: &[u8], pos: usize) -> bool {
+    let mut i = 0;
+    while i < pos {
+        i += match bytes[i] {
+            0..=0x7f => 1,
+            _ if bytes.get(i + 1).is_some_and(|b| (0x30..=0x39).contains(b)) => 4,
+            _ => 2,
+        };
+    }
+    i == pos
+}
+
+/// The first place `needle` (GB18030) starts on a character in `hay`.
+pub fn gb_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memmem::find_iter(hay, needle).find(|pos| gb_boundary(hay, *pos))
 }
 
 fn is_code_term(term: &[u8]) -> bool {
@@ -115,6 +174,20 @@ mod tests {
         assert!(Query::new("10002-8 停车").matches(&text, code));
         assert!(Query::new("261120330999012").matches(&text, code));
         assert!(!Query::new("10003").matches(&text, code));
+        let gb = gb_encode(&text);
+        assert!(Query::gb18030("停车 zs").matches_bytes(&gb, code));
+        assert!(!Query::gb18030("zs 电梯").matches_bytes(&gb, code));
+        assert_eq!(gb_decode(&gb), text);
+    }
+
+    #[test]
+    fn gb18030_matches_start_on_characters() {
+        // 丂 is 0x81 0x40 (an '@' as its second byte); 𠀀 takes four bytes.
+        let text = gb_encode("丂x\u{20000}ab");
+        assert_eq!(gb_find(&text, b"@"), None);
+        assert_eq!(gb_find(&text, b"x"), Some(2));
+        assert_eq!(gb_find(&text, b"ab"), Some(7));
+        assert!(gb_boundary(&text, 3) && !gb_boundary(&text, 4));
         assert!(Query::new("  ").is_empty());
     }
 }

@@ -123,14 +123,14 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         let visitor = if r.visitor.is_empty() {
             t.anonymous
         } else {
-            r.visitor
+            &r.visitor
         };
         let text = cell(r.code, widths[0])
             + &cell(&r.date.format("%m-%d").to_string(), widths[1])
             + &cell(r.status.label(app.lang), widths[2])
             + &cell(r.category.label(app.lang), widths[3])
             + &cell(visitor, widths[4])
-            + &fit(r.title, title_w);
+            + &fit(&r.title, title_w);
         let style = if pos == app.appeals.selected {
             focused_style()
         } else if r.is_overdue(today) {
