@@ -119,5 +119,5 @@ pub fn setup(dir: &Path, station: Station, terminal: u8) -> Result<(), crate::st
 }
 
 fn store_is_empty(store: &Store) -> bool {
-    store.catalog_rows().map(|r| r.is_empty()).unwrap_or(false)
+    !store.has_appeals()
 }

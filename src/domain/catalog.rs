@@ -358,6 +358,26 @@ impl Catalog {
         }
     }
 
+    /// Appeals received per deputy id between two dates (inclusive).
+    pub fn count_by_deputy(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> std::collections::HashMap<String, usize> {
+        let mut counts = std::collections::HashMap::new();
+        for r in self.rows.iter().filter(|r| r.date >= from && r.date <= to) {
+            for id in self
+                .arena
+                .get(r.deputies)
+                .split(|b| *b == LIST_SEP as u8)
+                .filter(|d| !d.is_empty())
+            {
+                *counts.entry(gb_decode(id).into_owned()).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
     /// Indexes of matching rows, newest first.
     pub fn select(&self, filter: &Filter, today: NaiveDate) -> Vec<usize> {
         let query = Query::gb18030(&filter.query);
@@ -451,6 +471,9 @@ mod tests {
             today,
         );
         assert_eq!(overdue, vec![1, 0]);
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        assert_eq!(c.count_by_deputy(day, day).get("D002"), Some(&2));
+        assert!(c.count_by_deputy(today, today).is_empty());
         c.upsert(row("261120-330999012-10001-5", "电梯加装", "电梯加装"));
         assert_eq!(c.len(), 2);
         assert_eq!(c.row(0).unwrap().title, "电梯加装");

@@ -494,6 +494,10 @@ impl Store {
         catalog_rows(&self.tree, &self.paths.db())
     }
 
+    pub fn has_appeals(&self) -> bool {
+        self.tree.scan_prefix(keys::APPEAL.as_bytes()).next().is_some()
+    }
+
     pub fn catalog_row(&self, code: &str) -> Result<Option<CatalogRow>, StoreError> {
         Ok(self
             .tree

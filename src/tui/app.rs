@@ -325,21 +325,16 @@ impl App {
         let today = self.today_date();
         let q_start_month = (today.month0() / 3) * 3 + 1;
         let start = NaiveDate::from_ymd_opt(today.year(), q_start_month, 1).unwrap_or(today);
-        let mut counts: Vec<(String, usize)> = self.deputies.iter().map(|d| (d.id.clone(), 0)).collect();
-        if let Some(c) = &self.catalog {
-            for i in 0..c.len() {
-                let Some(row) = c.row(i) else { continue };
-                if row.date < start || row.date > today {
-                    continue;
-                }
-                for (id, n) in counts.iter_mut() {
-                    if row.has_deputy(id) {
-                        *n += 1;
-                    }
-                }
-            }
-        }
-        self.quarter_counts = counts;
+        let counts = self
+            .catalog
+            .as_ref()
+            .map(|c| c.count_by_deputy(start, today))
+            .unwrap_or_default();
+        self.quarter_counts = self
+            .deputies
+            .iter()
+            .map(|d| (d.id.clone(), counts.get(&d.id).copied().unwrap_or(0)))
+            .collect();
     }
 
     /// After a commit: re-reads the changed appeals into the catalog and
