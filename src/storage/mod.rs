@@ -72,6 +72,13 @@ pub struct Batch {
     pub events: Vec<Event>,
 }
 
+/// A journal record being written (borrows its events).
+#[derive(Serialize)]
+struct BatchRef<'a> {
+    v: u32,
+    events: &'a [Event],
+}
+
 /// Layout of a data directory.
 pub struct Paths {
     pub dir: PathBuf,
@@ -385,9 +392,9 @@ impl Store {
             .collect();
         // Refuse before anything is written.
         let (ops, touched) = self.stage(&events, false)?;
-        let payload = serde_json::to_vec(&Batch {
+        let payload = serde_json::to_vec(&BatchRef {
             v: SCHEMA_VERSION,
-            events: events.clone(),
+            events: &events,
         })
         .map_err(|e| StoreError::Journal {
             path: self.journal.path().to_path_buf(),
