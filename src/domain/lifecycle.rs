@@ -232,3 +232,44 @@ pub fn available(status: Status) -> Vec<StepKind> {
         .filter(|k| k.allowed_from(status))
         .collect()
 }
+
+/// Replays an appeal's history through the status machine from its
+/// registration and returns the state it implies (for appeals brought in
+/// whole from an export). Fails when a step is illegal, a step's recorded
+/// status differs from the rule's, or the history does not end where the
+/// appeal says it is.
+pub fn replay_history(appeal: &Appeal) -> Result<Appeal, String> {
+    let first = appeal.history.first().ok_or("历史记录为空")?;
+    if first.step != Step::Register {
+        return Err("历史记录必须以“登记”开始".into());
+    }
+    let mut replay = Appeal {
+        status: Status::Registered,
+        unit: None,
+        deadline: None,
+        reply: None,
+        satisfaction: None,
+        round: 0,
+        chases: 0,
+        ..appeal.clone()
+    };
+    for (i, h) in appeal.history.iter().enumerate().skip(1) {
+        let to = apply(&mut replay, &h.step).map_err(|e| format!("历史第 {} 步：{e}", i + 1))?;
+        if to != h.to {
+            return Err(format!(
+                "历史第 {} 步：记录的状态为{}，按规则应为{}",
+                i + 1,
+                h.to.zh(),
+                to.zh()
+            ));
+        }
+    }
+    if replay.status != appeal.status {
+        return Err(format!(
+            "状态为{}，但历史记录推出的状态为{}",
+            appeal.status.zh(),
+            replay.status.zh()
+        ));
+    }
+    Ok(replay)
+}

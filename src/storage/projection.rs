@@ -201,39 +201,3 @@ impl<'a, K: Kv> Staged<'a, K> {
         Ok(())
     }
 }
-
-/// Checks that an appeal's history is a legal path through the status
-/// machine that ends where the appeal says it is (for imported appeals).
-pub fn verify_history(appeal: &Appeal) -> Result<(), String> {
-    let first = appeal.history.first().ok_or("历史记录为空")?;
-    if first.step != Step::Register {
-        return Err("历史记录必须以“登记”开始".into());
-    }
-    let mut replay = appeal.clone();
-    replay.status = Status::Registered;
-    replay.unit = None;
-    replay.deadline = None;
-    replay.reply = None;
-    replay.satisfaction = None;
-    replay.round = 0;
-    replay.chases = 0;
-    for (i, h) in appeal.history.iter().enumerate().skip(1) {
-        let to = lifecycle::apply(&mut replay, &h.step).map_err(|e| format!("历史第 {} 步：{e}", i + 1))?;
-        if to != h.to {
-            return Err(format!(
-                "历史第 {} 步：记录的状态为{}，按规则应为{}",
-                i + 1,
-                h.to.zh(),
-                to.zh()
-            ));
-        }
-    }
-    if replay.status != appeal.status {
-        return Err(format!(
-            "状态为{}，但历史记录推出的状态为{}",
-            appeal.status.zh(),
-            replay.status.zh()
-        ));
-    }
-    Ok(())
-}

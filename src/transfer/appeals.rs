@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
-use crate::domain::lifecycle::{self, Step};
+use crate::domain::lifecycle::{self, Step, replay_history};
 use crate::domain::validate::{
     Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_REPLY, MAX_TITLE, MAX_UNIT, clean_text,
     normalize_phone, text_field, validate_id_number,
@@ -35,7 +35,6 @@ use crate::domain::{
     TrackingCode, Urgency, Visitor,
 };
 use crate::i18n::Lang;
-use crate::storage::projection::verify_history;
 use crate::storage::{Store, StoreError};
 
 use super::table::{Column, Row};
@@ -472,21 +471,7 @@ fn plan_imported(mut appeal: Appeal, history: &str, lang: Lang) -> Result<Planne
             format!("cannot be read ({e})"),
         )
     })?;
-    verify_history(&appeal).map_err(|e| err(lang, "history", e.clone(), e))?;
-    let mut replay = Appeal {
-        status: Status::Registered,
-        unit: None,
-        deadline: None,
-        reply: None,
-        satisfaction: None,
-        round: 0,
-        chases: 0,
-        ..appeal.clone()
-    };
-    for h in appeal.history.iter().skip(1) {
-        lifecycle::apply(&mut replay, &h.step)
-            .map_err(|e| err(lang, "history", e.message(Lang::Zh), e.message(Lang::En)))?;
-    }
+    let replay = replay_history(&appeal).map_err(|e| err(lang, "history", e.clone(), e))?;
     let contradicts = |key: &str| {
         err(
             lang,
