@@ -129,17 +129,7 @@ fn db_err(db: &Path, e: impl ToString) -> StoreError {
 /// the cache anew).
 pub fn scan_database(tree: &sled::Db, db: &Path) -> Result<Catalog, StoreError> {
     let mut catalog = Catalog::default();
-    for kv in tree.scan_prefix(keys::CATALOG.as_bytes()) {
-        let (k, v) = kv.map_err(|e| db_err(db, e))?;
-        let line = std::str::from_utf8(&v).map_err(|e| db_err(db, e))?;
-        let row = CatalogRow::from_line(line).ok_or_else(|| {
-            db_err(
-                db,
-                format!("catalog row {} does not parse", String::from_utf8_lossy(&k)),
-            )
-        })?;
-        catalog.upsert(row);
-    }
+    super::for_each_catalog_row(tree, db, |row| catalog.upsert(row))?;
     Ok(catalog)
 }
 

@@ -497,8 +497,12 @@ impl Store {
     }
 
     /// Catalog rows of every appeal, in code order.
+    /// Every catalog row, straight from the database (a full scan: for
+    /// tests and tools; the kiosk loads through the catalog cache).
     pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
-        catalog_rows(&self.tree, &self.paths.db())
+        let mut rows = Vec::new();
+        for_each_catalog_row(&self.tree, &self.paths.db(), |r| rows.push(r))?;
+        Ok(rows)
     }
 
     pub fn has_appeals(&self) -> bool {
@@ -594,10 +598,6 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
-        catalog_rows(&self.tree, &self.db_path)
-    }
-
     /// The whole catalog, through the catalog cache (see `catalog_cache`).
     pub fn load_catalog(&self) -> Result<Catalog, StoreError> {
         let paths = Paths::new(&self.dir);
@@ -612,12 +612,16 @@ impl Reader {
     }
 }
 
-fn catalog_rows(tree: &sled::Db, db_path: &Path) -> Result<Vec<CatalogRow>, StoreError> {
+/// Every catalog row in the database, in code order, to `each`.
+fn for_each_catalog_row(
+    tree: &sled::Db,
+    db_path: &Path,
+    mut each: impl FnMut(CatalogRow),
+) -> Result<(), StoreError> {
     let err = |m: String| StoreError::Database {
         path: db_path.to_path_buf(),
         message: m,
     };
-    let mut rows = Vec::new();
     for kv in tree.scan_prefix(keys::CATALOG.as_bytes()) {
         let (k, v) = kv.map_err(|e| err(e.to_string()))?;
         let line = std::str::from_utf8(&v).map_err(|e| err(e.to_string()))?;
@@ -627,7 +631,7 @@ fn catalog_rows(tree: &sled::Db, db_path: &Path) -> Result<Vec<CatalogRow>, Stor
                 String::from_utf8_lossy(&k)
             ))
         })?;
-        rows.push(row);
+        each(row);
     }
-    Ok(rows)
+    Ok(())
 }
