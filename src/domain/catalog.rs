@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use chrono::NaiveDate;
 
 use super::appeal::{Appeal, Category, Status, Urgency};
-use super::search::{Query, appeal_text, gb_decode, gb_encode, gb_find};
+use super::search::{Query, appeal_text, gb_boundary, gb_decode, gb_encode, gb_find};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogRow {
@@ -175,16 +175,21 @@ impl Arena {
             .unwrap_or(&[])
     }
 
-    fn text(&self, span: Span) -> Cow<'_, str> {
-        gb_decode(self.get(span))
-    }
-
     fn bytes(&self) -> usize {
         self.chunks.iter().map(Vec::capacity).sum()
     }
 }
 
-/// One appeal in the catalog: fixed-size, its strings in the arena.
+/// A piece of an entry's text: offset and length in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Field {
+    at: u16,
+    len: u16,
+}
+
+/// One appeal in the catalog: fixed-size, its strings in one run of the
+/// arena. The run is the search text (`search` bytes long), then whatever
+/// display field did not appear in it verbatim, then the deputy ids.
 #[derive(Debug, Clone)]
 struct Entry {
     code: [u8; 24],
@@ -194,10 +199,11 @@ struct Entry {
     category: Category,
     urgency: Urgency,
     text: Span,
-    title: Span,
-    visitor: Span,
-    phone: Span,
-    deputies: Span,
+    search: u16,
+    title: Field,
+    visitor: Field,
+    phone: Field,
+    deputies: Field,
 }
 
 impl Entry {
@@ -271,6 +277,13 @@ impl Catalog {
 
     pub fn row(&self, index: usize) -> Option<RowRef<'_>> {
         let e = self.rows.get(index)?;
+        let text = self.arena.get(e.text);
+        let field = |f: Field| {
+            gb_decode(
+                text.get(f.at as usize..f.at as usize + f.len as usize)
+                    .unwrap_or(&[]),
+            )
+        };
         Some(RowRef {
             code: e.code(),
             date: e.date,
@@ -278,11 +291,27 @@ impl Catalog {
             category: e.category,
             urgency: e.urgency,
             deadline: e.deadline,
-            visitor: self.arena.text(e.visitor),
-            phone: self.arena.text(e.phone),
-            title: self.arena.text(e.title),
-            deputies: self.arena.text(e.deputies),
+            visitor: field(e.visitor),
+            phone: field(e.phone),
+            title: field(e.title),
+            deputies: field(e.deputies),
         })
+    }
+
+    /// An entry's deputy ids (GB18030 bytes; ids are ASCII).
+    fn deputy_ids<'a>(&'a self, e: &Entry) -> impl Iterator<Item = &'a [u8]> {
+        let text = self.arena.get(e.text);
+        let f = e.deputies;
+        text.get(f.at as usize..f.at as usize + f.len as usize)
+            .unwrap_or(&[])
+            .split(|b| *b == LIST_SEP as u8)
+            .filter(|d| !d.is_empty())
+    }
+
+    /// What search matches for an entry.
+    fn search_text(&self, e: &Entry) -> &[u8] {
+        let text = self.arena.get(e.text);
+        &text[..(e.search as usize).min(text.len())]
     }
 
     /// The row as an owned value (to write it out again).
@@ -300,25 +329,8 @@ impl Catalog {
             visitor: r.visitor.to_string(),
             phone: r.phone.to_string(),
             title: r.title.to_string(),
-            text: self.arena.text(e.text).into_owned(),
+            text: gb_decode(self.search_text(e)).into_owned(),
         })
-    }
-
-    /// A display field is stored once: as a piece of the search text when
-    /// it appears there unchanged, otherwise on its own.
-    fn place(&mut self, text: Span, field: &str) -> Span {
-        if field.is_empty() {
-            return Span::default();
-        }
-        let field = gb_encode(field);
-        match gb_find(self.arena.get(text), &field) {
-            Some(pos) => Span {
-                chunk: text.chunk,
-                start: text.start + pos as u32,
-                len: field.len() as u32,
-            },
-            None => self.arena.push(&field),
-        }
     }
 
     /// Adds a row or replaces the row with the same code. Rows arriving in
@@ -327,13 +339,47 @@ impl Catalog {
         let Ok(code) = <[u8; 24]>::try_from(row.code.as_bytes()) else {
             return;
         };
-        let text = self.arena.push(&gb_encode(&row.text));
-        let title = self.place(text, &row.title);
-        let visitor = self.place(text, &row.visitor);
-        let phone = self.place(text, &row.phone);
-        let deputies = self
-            .arena
-            .push(&gb_encode(&row.deputies.join(&LIST_SEP.to_string())));
+        let mut bytes = gb_encode(&row.text);
+        // Texts are capped far below this (content and reply 4,000
+        // characters each); the cut only keeps offsets in 16 bits.
+        let cap = u16::MAX as usize - 4096;
+        if bytes.len() > cap {
+            let mut end = cap;
+            while !gb_boundary(&bytes, end) {
+                end -= 1;
+            }
+            bytes.truncate(end);
+        }
+        let search = bytes.len() as u16;
+        // A display field is stored once: as a piece of the search text
+        // when it appears there verbatim, otherwise after it.
+        let place = |field: &str, bytes: &mut Vec<u8>| {
+            let enc = gb_encode(field);
+            if enc.is_empty() {
+                return Field::default();
+            }
+            let at = gb_find(&bytes[..search as usize], &enc).unwrap_or_else(|| {
+                bytes.push(LIST_SEP as u8);
+                bytes.extend_from_slice(&enc);
+                bytes.len() - enc.len()
+            });
+            Field {
+                at: at as u16,
+                len: enc.len().min(1024) as u16,
+            }
+        };
+        let title = place(&row.title, &mut bytes);
+        let visitor = place(&row.visitor, &mut bytes);
+        let phone = place(&row.phone, &mut bytes);
+        bytes.push(LIST_SEP as u8);
+        let mut ids = gb_encode(&row.deputies.join(&LIST_SEP.to_string()));
+        ids.truncate(1024);
+        let deputies = Field {
+            at: bytes.len() as u16,
+            len: ids.len().min(1024) as u16,
+        };
+        bytes.extend_from_slice(&ids);
+        let text = self.arena.push(&bytes);
         let entry = Entry {
             code,
             date: row.date,
@@ -342,6 +388,7 @@ impl Catalog {
             category: row.category,
             urgency: row.urgency,
             text,
+            search,
             title,
             visitor,
             phone,
@@ -366,12 +413,7 @@ impl Catalog {
     ) -> std::collections::HashMap<String, usize> {
         let mut counts = std::collections::HashMap::new();
         for r in self.rows.iter().filter(|r| r.date >= from && r.date <= to) {
-            for id in self
-                .arena
-                .get(r.deputies)
-                .split(|b| *b == LIST_SEP as u8)
-                .filter(|d| !d.is_empty())
-            {
+            for id in self.deputy_ids(r) {
                 *counts.entry(gb_decode(id).into_owned()).or_insert(0) += 1;
             }
         }
@@ -392,13 +434,10 @@ impl Catalog {
                     && filter.from.is_none_or(|d| r.date >= d)
                     && filter.to.is_none_or(|d| r.date <= d)
                     && (!filter.overdue || (r.status.awaits_unit() && r.deadline.is_some_and(|d| d < today)))
-                    && deputy.as_ref().is_none_or(|d| {
-                        self.arena
-                            .get(r.deputies)
-                            .split(|b| *b == LIST_SEP as u8)
-                            .any(|x| x == d.as_slice())
-                    })
-                    && (query.is_empty() || query.matches_bytes(self.arena.get(r.text), r.code()))
+                    && deputy
+                        .as_ref()
+                        .is_none_or(|d| self.deputy_ids(r).any(|x| x == d.as_slice()))
+                    && (query.is_empty() || query.matches_bytes(self.search_text(r), r.code()))
             })
             .map(|(i, _)| i)
             .collect()
@@ -423,6 +462,18 @@ mod tests {
             title: title.into(),
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn oversized_text_is_cut_on_a_character() {
+        let mut c = Catalog::default();
+        let huge: String = "停车".repeat(40_000);
+        c.upsert(row("261120-330999012-10001-5", "很长的标题", &huge));
+        let r = c.row(0).unwrap();
+        assert_eq!(r.title, "很长的标题");
+        assert!(r.has_deputy("D001"));
+        let kept = c.owned_row(0).unwrap().text;
+        assert!(kept.len() < huge.len() && kept.chars().all(|ch| ch == '停' || ch == '车'));
     }
 
     #[test]
@@ -474,6 +525,12 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         assert_eq!(c.count_by_deputy(day, day).get("D002"), Some(&2));
         assert!(c.count_by_deputy(today, today).is_empty());
+        // Deputy ids and display fields kept beside the text are not searched.
+        assert!(hits(&c, "d002").is_empty());
+        assert_eq!(
+            c.owned_row(1).unwrap().text,
+            "parking\u{1f}王小明\u{1f}13800001234\u{1f}停车难"
+        );
         c.upsert(row("261120-330999012-10001-5", "电梯加装", "电梯加装"));
         assert_eq!(c.len(), 2);
         assert_eq!(c.row(0).unwrap().title, "电梯加装");
