@@ -383,9 +383,7 @@ fn child_kiosk() -> Res<()> {
             },
             EventBody::AppealRegistered {
                 appeal: Appeal {
-                    code: codes[1].clone(),
                     visit: Some(codes[0].clone()),
-                    registered_at: now,
                     visitor,
                     group_size: 1,
                     deputies: refs,
@@ -395,14 +393,7 @@ fn child_kiosk() -> Res<()> {
                     location: "柳岸花园".into(),
                     urgency: Urgency::Normal,
                     route: Route::Referred,
-                    status: Status::Registered,
-                    unit: None,
-                    deadline: None,
-                    reply: None,
-                    satisfaction: None,
-                    round: 0,
-                    chases: 0,
-                    history: Vec::new(),
+                    ..Appeal::registered(codes[1].clone(), now)
                 },
             },
         ];

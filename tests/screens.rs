@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 
 use jiedai::commands::init::read_station;
 use jiedai::domain::{
-    Appeal, Category, Deputy, DeputyRef, EventBody, Level, Route, Status, Step, Urgency, Visit, Visitor,
+    Appeal, Category, Deputy, DeputyRef, EventBody, Level, Route, Step, Urgency, Visit, Visitor,
 };
 use jiedai::i18n::Lang;
 use jiedai::storage::Store;
@@ -61,9 +61,7 @@ fn station(dir: &std::path::Path) -> Store {
         name: "李明辉".into(),
     }];
     let appeal = |code: &jiedai::domain::TrackingCode, category, title: &str, content: &str| Appeal {
-        code: code.clone(),
         visit: Some(codes[0].clone()),
-        registered_at: at(10, 9, 30),
         visitor: visitor.clone(),
         group_size: 1,
         deputies: deputies.clone(),
@@ -73,14 +71,7 @@ fn station(dir: &std::path::Path) -> Store {
         location: "柳岸路".into(),
         urgency: Urgency::Normal,
         route: Route::Referred,
-        status: Status::Registered,
-        unit: None,
-        deadline: None,
-        reply: None,
-        satisfaction: None,
-        round: 0,
-        chases: 0,
-        history: vec![],
+        ..Appeal::registered(code.clone(), at(10, 9, 30))
     };
     let changes = vec![
         EventBody::VisitRegistered {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, TimeZone};
 
 use jiedai::domain::{
     Appeal, Category, Change, Deputy, DeputyRef, EventBody, HandlingUnit, Level, Route, Satisfaction, Staff,
-    Station, StationKind, Status, Step, TrackingCode, Urgency, Visit, Visitor,
+    Station, StationKind, Step, TrackingCode, Urgency, Visit, Visitor,
 };
 use jiedai::storage::{Store, StoreError};
 
@@ -675,9 +675,7 @@ pub fn build(dir: &Path, total: usize) -> Result<Built, StoreError> {
                     _ => Urgency::Critical,
                 };
                 let appeal = Appeal {
-                    code: code.clone(),
                     visit: Some(visit_code.clone()),
-                    registered_at: when,
                     visitor: who.clone(),
                     group_size,
                     deputies: receivers.clone(),
@@ -691,14 +689,7 @@ pub fn build(dir: &Path, total: usize) -> Result<Built, StoreError> {
                     },
                     urgency,
                     route,
-                    status: Status::Registered,
-                    unit: None,
-                    deadline: None,
-                    reply: None,
-                    satisfaction: None,
-                    round: 0,
-                    chases: 0,
-                    history: Vec::new(),
+                    ..Appeal::registered(code.clone(), when)
                 };
                 let mut steps = Vec::new();
                 plan_steps(&appeal, day, &mut rng, &mut steps);

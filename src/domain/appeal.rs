@@ -151,6 +151,34 @@ pub struct Appeal {
 }
 
 impl Appeal {
+    /// A new appeal as registration creates it: status Registered, nothing
+    /// handled yet, an anonymous visitor and category 其他 until the caller
+    /// fills them in (`Appeal { title, content, ..Appeal::registered(code, at) }`).
+    pub fn registered(code: TrackingCode, registered_at: DateTime<FixedOffset>) -> Appeal {
+        Appeal {
+            code,
+            visit: None,
+            registered_at,
+            visitor: Visitor::default(),
+            group_size: 1,
+            deputies: Vec::new(),
+            category: Category::Other,
+            title: String::new(),
+            content: String::new(),
+            location: String::new(),
+            urgency: Urgency::Normal,
+            route: Route::Referred,
+            status: Status::Registered,
+            unit: None,
+            deadline: None,
+            reply: None,
+            satisfaction: None,
+            round: 0,
+            chases: 0,
+            history: Vec::new(),
+        }
+    }
+
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.status.awaits_unit() && self.deadline.is_some_and(|d| d < today)
     }

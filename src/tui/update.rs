@@ -264,9 +264,7 @@ fn save_registration(app: &mut App) {
     for (a, code) in input.appeals.into_iter().zip(&appeal_codes) {
         changes.push(EventBody::AppealRegistered {
             appeal: Appeal {
-                code: code.clone(),
                 visit: Some(visit_code.clone()),
-                registered_at: now,
                 visitor: input.visitor.clone(),
                 group_size: input.group_size,
                 deputies: input.deputies.clone(),
@@ -276,14 +274,7 @@ fn save_registration(app: &mut App) {
                 location: a.location,
                 urgency: a.urgency,
                 route: a.route,
-                status: Status::Registered,
-                unit: None,
-                deadline: None,
-                reply: None,
-                satisfaction: None,
-                round: 0,
-                chases: 0,
-                history: Vec::new(),
+                ..Appeal::registered(code.clone(), now)
             },
         });
     }

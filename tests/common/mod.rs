@@ -112,9 +112,7 @@ pub fn visitor(i: usize) -> Visitor {
 /// A new appeal as a caller hands it to the store (status Registered).
 pub fn appeal(code: &TrackingCode, visit: Option<&TrackingCode>, i: usize, deputies: &[Deputy]) -> Appeal {
     Appeal {
-        code: code.clone(),
         visit: visit.cloned(),
-        registered_at: at(i as u32 % 600),
         visitor: visitor(i),
         group_size: 1,
         deputies: deputies.iter().map(deputy_ref).collect(),
@@ -124,14 +122,7 @@ pub fn appeal(code: &TrackingCode, visit: Option<&TrackingCode>, i: usize, deput
         location: "幸福小区".into(),
         urgency: Urgency::ALL[i % Urgency::ALL.len()],
         route: Route::Referred,
-        status: Status::Registered,
-        unit: None,
-        deadline: None,
-        reply: None,
-        satisfaction: None,
-        round: 0,
-        chases: 0,
-        history: Vec::new(),
+        ..Appeal::registered(code.clone(), at(i as u32 % 600))
     }
 }
 
