@@ -94,7 +94,7 @@ texts! {
     round: "重办次数", "Reopened";
     chases: "督办次数", "Chased";
     receipt_title: "回执", "Receipt";
-    receipt_scan: "扫码查看办理进度", "Scan to follow progress";
+    receipt_scan: "二维码内容为查询码", "The QR code holds the tracking code";
     col_id: "编号", "ID";
     col_level: "层级", "Level";
     col_specialties: "专长", "Specialties";

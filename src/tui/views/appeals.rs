@@ -4,9 +4,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::widgets::{ACCENT, fit, focused_style, label_style, one_line, tone_style, width};
+use super::widgets::{ACCENT, fit, focused_style, label_style, one_line, tone_style, width, wrap_lines};
 use crate::domain::Appeal;
 use crate::domain::lifecycle::available;
 use crate::tui::app::{App, Tone};
@@ -239,14 +239,9 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
             )),
         ]));
     }
+    let lines = wrap_lines(lines, main.width.saturating_sub(2) as usize);
     let scroll = app.appeals.detail_scroll.min(lines.len().saturating_sub(1)) as u16;
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        main,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), main);
     // Only the steps that are legal now, with their keys.
     let actions: Vec<String> = available(a.status)
         .into_iter()
@@ -262,12 +257,8 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         )))
         .collect();
     let text = format!("{}：{}", t.actions, actions.join(" · "));
-    frame.render_widget(
-        Paragraph::new(text)
-            .wrap(Wrap { trim: true })
-            .style(label_style()),
-        foot,
-    );
+    let text = wrap_lines(vec![Line::from(text)], foot.width as usize);
+    frame.render_widget(Paragraph::new(text).style(label_style()), foot);
 }
 
 fn step_action(kind: crate::domain::StepKind) -> Option<Action> {

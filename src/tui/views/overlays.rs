@@ -7,11 +7,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::bigtext;
 use super::widgets::{
-    ACCENT, centered, clear_window, fit, focused_style, label_style, tail, tone_style, width,
+    ACCENT, centered, clear_window, fit, focused_style, label_style, tail, tone_style, width, wrap_lines,
 };
 use crate::domain::Appeal;
 use crate::tui::app::{App, Dialog, Overlay, Tone};
@@ -256,7 +256,7 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
     let qr = QrCode::new(a.code.as_str().as_bytes())
         .map(|q| {
             q.render::<Dense1x2>()
-                .quiet_zone(false)
+                .quiet_zone(true)
                 .dark_color(Dense1x2::Light)
                 .light_color(Dense1x2::Dark)
                 .build()
@@ -290,12 +290,17 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         width: inner.width.saturating_sub(qr_w + 2),
         ..inner
     };
-    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), left);
+    frame.render_widget(Paragraph::new(wrap_lines(text, left.width as usize)), left);
     let right = Rect {
         x: inner.x + inner.width.saturating_sub(qr_w + 1),
         width: qr_w + 1,
         ..inner
     };
     let qr_text: Vec<Line> = qr_lines.iter().map(|l| Line::from(l.to_string())).collect();
-    frame.render_widget(Paragraph::new(qr_text), right);
+    // Light modules drawn as white blocks on black, whatever the terminal's
+    // own colours, so that the code scans the right way round.
+    let qr_style = Style::new()
+        .fg(ratatui::style::Color::White)
+        .bg(ratatui::style::Color::Black);
+    frame.render_widget(Paragraph::new(qr_text).style(qr_style), right);
 }

@@ -66,14 +66,25 @@ pub fn tail(s: &str, max: usize) -> String {
     chars.iter().rev().collect()
 }
 
-/// Clears `rect` for a window drawn over the screen. A wide character just
-/// left of the window would hide the window's left border (the terminal
-/// draws it over two cells and ratatui skips the cell after it), so such a
-/// character is blanked too.
+/// Clears `rect` for a window drawn over the screen. A wide character that
+/// straddles either edge would be cut in two: one just left of the window
+/// would hide its left border (the terminal draws it over two cells and
+/// ratatui skips the cell after it), and one whose first half the window
+/// covers would leave its second half outside. Both are blanked.
 pub fn clear_window(frame: &mut Frame, rect: Rect) {
-    frame.render_widget(Clear, rect);
-    let Some(x) = rect.x.checked_sub(1) else { return };
+    let right = rect.right();
     let buf = frame.buffer_mut();
+    let cut_at_right: Vec<u16> = (rect.top()..rect.bottom())
+        .filter(|y| right > 0 && buf.cell((right - 1, *y)).is_some_and(|c| c.symbol().width() > 1))
+        .collect();
+    frame.render_widget(Clear, rect);
+    let buf = frame.buffer_mut();
+    for y in cut_at_right {
+        if let Some(cell) = buf.cell_mut((right, y)) {
+            cell.set_symbol(" ");
+        }
+    }
+    let Some(x) = rect.x.checked_sub(1) else { return };
     for y in rect.top()..rect.bottom() {
         if let Some(cell) = buf.cell_mut((x, y))
             && cell.symbol().width() > 1
@@ -98,4 +109,62 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 /// Single-line text with the first line only, newlines shown as spaces.
 pub fn one_line(s: &str) -> String {
     s.replace('\n', " ")
+}
+
+/// Breaks lines at `width` cells, at any character (Chinese has no spaces),
+/// never letting a wide character overflow into a border. Span and line
+/// styles are kept. (ratatui's own wrapping can let a line ending in a
+/// wide character run one cell past its area.)
+pub fn wrap_lines(
+    lines: Vec<ratatui::text::Line<'static>>,
+    width: usize,
+) -> Vec<ratatui::text::Line<'static>> {
+    use ratatui::text::{Line, Span};
+    let width = width.max(2);
+    let mut out = Vec::new();
+    for line in lines {
+        let line_style = line.style;
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        for span in line.spans {
+            let mut piece = String::new();
+            for c in span.content.chars() {
+                let w = c.width().unwrap_or(0);
+                if used + w > width && used > 0 {
+                    if !piece.is_empty() {
+                        spans.push(Span::styled(std::mem::take(&mut piece), span.style));
+                    }
+                    out.push(Line::from(std::mem::take(&mut spans)).style(line_style));
+                    used = 0;
+                }
+                piece.push(c);
+                used += w;
+            }
+            if !piece.is_empty() {
+                spans.push(Span::styled(piece, span.style));
+            }
+        }
+        out.push(Line::from(spans).style(line_style));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::text::Line;
+
+    #[test]
+    fn wrapped_lines_never_exceed_the_width() {
+        let text = "2026-11-20 11:26 import · 交办：青禾县司法局，期限 2026-12-12 → 已交办 （导入）";
+        for width in [10, 33, 77, 78, 79] {
+            let lines = wrap_lines(vec![Line::from(text)], width);
+            assert!(
+                lines.iter().all(|l| l.width() <= width),
+                "width {width}: {lines:?}"
+            );
+            let joined: String = lines.iter().map(|l| l.to_string()).collect();
+            assert_eq!(joined, text);
+        }
+    }
 }
