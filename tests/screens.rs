@@ -124,10 +124,14 @@ fn station(dir: &std::path::Path) -> Store {
 }
 
 fn app(dir: &std::path::Path) -> App {
+    app_in(dir, Lang::Zh)
+}
+
+fn app_in(dir: &std::path::Path, lang: Lang) -> App {
     let store = station(dir);
     let mut app = App::new(
         store,
-        Lang::Zh,
+        lang,
         Keymap::default_layout(),
         Clock::Fixed(at(20, 10, 30)),
     )
@@ -213,4 +217,16 @@ fn help_overlay() {
     let mut app = signed_in(dir.path());
     app.overlay = Overlay::Help { scroll: 0 };
     insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn english_today_and_appeals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_in(dir.path(), Lang::En);
+    app.staff = Some(app.station.staff[0].clone());
+    app.refresh_today();
+    insta::assert_snapshot!("english_today", render(&app));
+    app.screen = Screen::Appeals;
+    app.refilter();
+    insta::assert_snapshot!("english_appeals", render(&app));
 }

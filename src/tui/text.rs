@@ -13,6 +13,7 @@ macro_rules! texts {
 
 texts! {
     app_title: "接待", "Jiedai";
+    colon: "：", ": ";
     tab_today: "今日", "Today";
     tab_register: "登记", "Register";
     tab_appeals: "诉求", "Appeals";
@@ -32,7 +33,7 @@ texts! {
     visits_today: "今日来访", "Visits today";
     appeals_today: "今日诉求", "Appeals today";
     on_duty: "今日值班代表", "Deputies on duty today";
-    all_deputies_hint: "（今天无排班，可为临时进站的代表签到）", "(nobody is scheduled today; walk-in deputies can still check in)";
+    all_deputies_hint: "（今天无排班，可为临时进站的代表签到）", "(no one scheduled; walk-ins can check in)";
     checked_in: "已签到", "in";
     checked_out: "已签退", "out";
     not_checked_in: "未签到", "not in";

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::widgets::{ACCENT, fit, focused_style, label_style, one_line, tone_style, width, wrap_lines};
-use crate::domain::Appeal;
 use crate::domain::lifecycle::available;
+use crate::domain::{Appeal, Category, Status};
 use crate::tui::app::{App, Tone};
 use crate::tui::keymap::Action;
 
@@ -87,7 +87,10 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Paragraph::new(t.loading), body);
         return;
     };
-    let widths = [24usize, 5, 6, 8, 8];
+    let label_w = |labels: &mut dyn Iterator<Item = &'static str>| labels.map(width).max().unwrap_or(4);
+    let status_w = label_w(&mut Status::ALL.iter().map(|s| s.label(app.lang)));
+    let category_w = label_w(&mut Category::ALL.iter().map(|c| c.label(app.lang))).min(10);
+    let widths = [24usize, 5, status_w, category_w, 8];
     let title_w = (area.width as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len());
     let cell = |s: &str, w: usize| {
         let f = fit(s, w);
@@ -145,9 +148,9 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::styled(count, label_style())), foot);
 }
 
-fn field(label: &str, value: String) -> Line<'static> {
+fn field(colon: &str, label: &str, value: String) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("{label}："), label_style()),
+        Span::styled(format!("{label}{colon}"), label_style()),
         Span::raw(value),
     ])
 }
@@ -171,15 +174,17 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
     };
     let mut lines = vec![
         field(
+            t.colon,
             t.col_visitor,
             format!("{visitor}  {} {}", t.f_group, a.group_size.max(1)),
         ),
         // Shown whole only here, in the detail of one appeal.
-        field(t.f_phone, or_dash(&a.visitor.phone)),
-        field(t.f_id, or_dash(&a.visitor.id_number)),
-        field(t.f_address, or_dash(&a.visitor.address)),
-        field(t.f_deputies, or_dash(&a.deputy_names().join("、"))),
+        field(t.colon, t.f_phone, or_dash(&a.visitor.phone)),
+        field(t.colon, t.f_id, or_dash(&a.visitor.id_number)),
+        field(t.colon, t.f_address, or_dash(&a.visitor.address)),
+        field(t.colon, t.f_deputies, or_dash(&a.deputy_names().join("、"))),
         field(
+            t.colon,
             t.f_category,
             format!(
                 "{} · {} {} · {} {}",
@@ -190,9 +195,13 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
                 a.route.label(lang)
             ),
         ),
-        field(t.f_title, a.title.clone()),
-        field(t.f_location, or_dash(&a.location)),
-        field(t.col_date, a.registered_at.format("%Y-%m-%d %H:%M").to_string()),
+        field(t.colon, t.f_title, a.title.clone()),
+        field(t.colon, t.f_location, or_dash(&a.location)),
+        field(
+            t.colon,
+            t.col_date,
+            a.registered_at.format("%Y-%m-%d %H:%M").to_string(),
+        ),
     ];
     if let Some(unit) = &a.unit {
         let deadline = a.deadline.map(|d| d.to_string()).unwrap_or_default();
@@ -202,22 +211,27 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
             String::new()
         };
         lines.push(field(
+            t.colon,
             t.f_unit,
             format!("{unit} · {} {deadline}{late}", t.f_deadline),
         ));
     }
-    lines.push(field(t.f_content, String::new()));
+    lines.push(field(t.colon, t.f_content, String::new()));
     for l in a.content.lines() {
         lines.push(Line::from(format!("  {l}")));
     }
     if let Some(reply) = &a.reply {
-        lines.push(field(t.f_reply, one_line(reply)));
+        lines.push(field(t.colon, t.f_reply, one_line(reply)));
     }
     if let Some(s) = a.satisfaction {
-        lines.push(field(t.f_rating, s.label(lang).to_string()));
+        lines.push(field(t.colon, t.f_rating, s.label(lang).to_string()));
     }
     if a.round > 0 || a.chases > 0 {
-        lines.push(field(t.round, format!("{} · {} {}", a.round, t.chases, a.chases)));
+        lines.push(field(
+            t.colon,
+            t.round,
+            format!("{} · {} {}", a.round, t.chases, a.chases),
+        ));
     }
     lines.push(Line::styled(
         format!("── {} ──", t.timeline),
@@ -256,7 +270,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
             app.keymap.keys_label(Action::Back)
         )))
         .collect();
-    let text = format!("{}：{}", t.actions, actions.join(" · "));
+    let text = format!("{}{}{}", t.actions, t.colon, actions.join(" · "));
     let text = wrap_lines(vec![Line::from(text)], foot.width as usize);
     frame.render_widget(Paragraph::new(text).style(label_style()), foot);
 }

@@ -246,7 +246,10 @@ fn saved(frame: &mut Frame, area: Rect, app: &App, visit: &str, codes: &[String]
         lines.push(Line::from(code.clone()));
     }
     lines.push(Line::styled(
-        format!("{}：{visit} · {}", app.t.visit_code, app.t.press_any_key),
+        format!(
+            "{}{}{visit} · {}",
+            app.t.visit_code, app.t.colon, app.t.press_any_key
+        ),
         label_style(),
     ));
     frame.render_widget(Paragraph::new(lines), inner);
@@ -273,15 +276,21 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
             Style::new().add_modifier(Modifier::BOLD),
         ),
         Line::from(""),
-        Line::from(format!("{}：{}", t.col_code, a.code)),
+        Line::from(format!("{}{}{}", t.col_code, t.colon, a.code)),
         Line::from(format!(
-            "{}：{}",
+            "{}{}{}",
             t.col_date,
+            t.colon,
             a.registered_at.format("%Y-%m-%d %H:%M")
         )),
-        Line::from(format!("{}：{}", t.f_category, a.category.label(app.lang))),
-        Line::from(format!("{}：{}", t.f_title, a.title)),
-        Line::from(format!("{}：{}", t.col_status, a.status.label(app.lang))),
+        Line::from(format!(
+            "{}{}{}",
+            t.f_category,
+            t.colon,
+            a.category.label(app.lang)
+        )),
+        Line::from(format!("{}{}{}", t.f_title, t.colon, a.title)),
+        Line::from(format!("{}{}{}", t.col_status, t.colon, a.status.label(app.lang))),
         Line::from(""),
         Line::styled(t.receipt_scan, label_style()),
         Line::styled(t.press_any_key, label_style()),

@@ -13,7 +13,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
     let today = app.today_date();
     let station = &app.station;
-    let [head, rest] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
+    let [head, rest] = Layout::vertical([Constraint::Length(5), Constraint::Min(3)]).areas(area);
     let day_line = if station.is_reception_day(today) {
         Line::styled(t.reception_day, tone_style(Tone::Good))
     } else {
@@ -33,14 +33,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ),
         day_line,
         Line::from(format!(
-            "{}：{} {} · {}：{} · {}：{}",
+            "{}{}{} {}",
             t.schedule,
+            t.colon,
             station.schedule_text(app.lang),
-            station.reception_hours,
-            t.visits_today,
-            app.today.visits,
-            t.appeals_today,
-            app.today.appeals
+            station.reception_hours
+        )),
+        Line::from(format!(
+            "{}{}{} · {}{}{}",
+            t.visits_today, t.colon, app.today.visits, t.appeals_today, t.colon, app.today.appeals
         )),
     ];
     frame.render_widget(Paragraph::new(head_lines), head);
