@@ -434,9 +434,9 @@ fn wide_characters_lay_out_at_80x24() {
     // Today: two bordered panels side by side, the right one split in two.
     let today = assert_layout(&p, "today", true);
     let expected = [
-        (5, 0, 22, 39),   // 今日值班代表
-        (5, 40, 13, 79),  // 已逾期
-        (14, 40, 22, 79), // 即将到期
+        (6, 0, 22, 39),   // 今日值班代表
+        (6, 40, 14, 79),  // 已逾期
+        (15, 40, 22, 79), // 即将到期
     ];
     for (top, left, bottom, right) in expected {
         let b = Boxed {

@@ -179,6 +179,21 @@ impl Appeal {
         }
     }
 
+    /// The same appeal as it stood at registration: content kept, handling
+    /// state cleared (the start of a replay of its history).
+    pub fn as_registered(&self) -> Appeal {
+        Appeal {
+            status: Status::Registered,
+            unit: None,
+            deadline: None,
+            reply: None,
+            satisfaction: None,
+            round: 0,
+            chases: 0,
+            ..self.clone()
+        }
+    }
+
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.status.awaits_unit() && self.deadline.is_some_and(|d| d < today)
     }

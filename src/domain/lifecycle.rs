@@ -243,16 +243,7 @@ pub fn replay_history(appeal: &Appeal) -> Result<Appeal, String> {
     if first.step != Step::Register {
         return Err("历史记录必须以“登记”开始".into());
     }
-    let mut replay = Appeal {
-        status: Status::Registered,
-        unit: None,
-        deadline: None,
-        reply: None,
-        satisfaction: None,
-        round: 0,
-        chases: 0,
-        ..appeal.clone()
-    };
+    let mut replay = appeal.as_registered();
     for (i, h) in appeal.history.iter().enumerate().skip(1) {
         let to = apply(&mut replay, &h.step).map_err(|e| format!("历史第 {} 步：{e}", i + 1))?;
         if to != h.to {

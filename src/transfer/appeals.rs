@@ -425,14 +425,7 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
     if appeal.satisfaction.is_some() && target != Status::Closed {
         return Err(cannot_carry("satisfaction"));
     }
-    let registered = Appeal {
-        status: Status::Registered,
-        unit: None,
-        deadline: None,
-        reply: None,
-        satisfaction: None,
-        ..appeal
-    };
+    let registered = appeal.as_registered();
     let mut dry = registered.clone();
     for step in &steps {
         lifecycle::apply(&mut dry, step)

@@ -6,7 +6,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::widgets::{ACCENT, fit, focused_style, label_style, one_line, tone_style, width, wrap_lines};
+use super::widgets::{
+    ACCENT, cell, fit, focused_style, header_row, label_style, one_line, tone_style, width, wrap_lines,
+};
 use crate::domain::lifecycle::available;
 use crate::domain::{Appeal, Category, Status};
 use crate::tui::app::{App, Tone};
@@ -92,27 +94,19 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
     let category_w = label_w(&mut Category::ALL.iter().map(|c| c.label(app.lang))).min(10);
     let widths = [24usize, 5, status_w, category_w, 8];
     let title_w = (area.width as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len());
-    let cell = |s: &str, w: usize| {
-        let f = fit(s, w);
-        let pad = w.saturating_sub(width(&f));
-        format!("{f}{} ", " ".repeat(pad))
-    };
-    let header = [
-        t.col_code,
-        t.col_date,
-        t.col_status,
-        t.col_category,
-        t.col_visitor,
-    ]
-    .iter()
-    .zip(widths)
-    .map(|(h, w)| cell(h, w))
-    .collect::<String>()
-        + &fit(t.col_title, title_w);
-    frame.render_widget(
-        Paragraph::new(Line::styled(header, Style::new().add_modifier(Modifier::BOLD))),
-        head,
+    let header = header_row(
+        &[
+            t.col_code,
+            t.col_date,
+            t.col_status,
+            t.col_category,
+            t.col_visitor,
+        ],
+        &widths,
+        t.col_title,
+        title_w,
     );
+    frame.render_widget(Paragraph::new(header), head);
     let rows = body.height as usize;
     let hits = &app.appeals.hits;
     if hits.is_empty() {

@@ -2,11 +2,11 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::widgets::{fit, focused_style, width};
+use super::widgets::{cell, fit, focused_style, header_row};
 use crate::domain::validate::mask_phone;
 use crate::tui::app::App;
 
@@ -14,29 +14,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let widths = [5usize, 8, 5, 12, 7, 10, 6];
-    let cell = |s: &str, w: usize| {
-        let f = fit(s, w);
-        format!("{f}{} ", " ".repeat(w.saturating_sub(width(&f))))
-    };
     let rest = (area.width as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len());
-    let header = [
-        t.col_id,
-        t.f_name,
-        t.col_level,
-        t.f_phone,
-        t.col_duty_days,
-        t.col_quarter,
-        t.col_today,
-    ]
-    .iter()
-    .zip(widths)
-    .map(|(h, w)| cell(h, w))
-    .collect::<String>()
-        + &fit(t.col_specialties, rest);
-    frame.render_widget(
-        Paragraph::new(Line::styled(header, Style::new().add_modifier(Modifier::BOLD))),
-        head,
+    let header = header_row(
+        &[
+            t.col_id,
+            t.f_name,
+            t.col_level,
+            t.f_phone,
+            t.col_duty_days,
+            t.col_quarter,
+            t.col_today,
+        ],
+        &widths,
+        t.col_specialties,
+        rest,
     );
+    frame.render_widget(Paragraph::new(header), head);
     let day = app.today_date();
     let rows = body.height as usize;
     let start = app.deputy_selected.saturating_sub(rows.saturating_sub(1));

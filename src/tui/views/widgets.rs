@@ -51,6 +51,29 @@ pub fn fit(s: &str, max: usize) -> String {
     out
 }
 
+/// `s` fitted and padded to exactly `w` cells, then one space: a column.
+pub fn cell(s: &str, w: usize) -> String {
+    let f = fit(s, w);
+    let pad = w.saturating_sub(f.width());
+    format!("{f}{} ", " ".repeat(pad))
+}
+
+/// A bold header row: fixed-width columns, then the last one in `last_w`.
+pub fn header_row(
+    labels: &[&str],
+    widths: &[usize],
+    last: &str,
+    last_w: usize,
+) -> ratatui::text::Line<'static> {
+    let text = labels
+        .iter()
+        .zip(widths)
+        .map(|(h, w)| cell(h, *w))
+        .collect::<String>()
+        + &fit(last, last_w);
+    ratatui::text::Line::styled(text, Style::new().add_modifier(Modifier::BOLD))
+}
+
 /// The last `max` cells of `s` (for a text box scrolled to its cursor).
 pub fn tail(s: &str, max: usize) -> String {
     let mut used = 0;
