@@ -183,9 +183,9 @@ fn projections_equal_a_replay_of_the_log() {
     assert_eq!(snap.counts, (model.visits, 300));
     assert_eq!(snap.duty.len(), model.duty);
     assert_eq!(snap.deputies.len(), DEPUTIES);
-    // m/station, m/applied, m/seq, then deputies, duty, visits, and per
-    // appeal its value, its catalog row and its index entries.
-    let expected_keys = 3 + DEPUTIES + model.duty + model.visits + 2 * 300 + index_keys;
+    // m/station, m/applied, m/seq, m/projections, then deputies, duty,
+    // visits, and per appeal its value, its catalog row and its index entries.
+    let expected_keys = 4 + DEPUTIES + model.duty + model.visits + 2 * 300 + index_keys;
     assert_eq!(report.keys, expected_keys);
 }
 
@@ -599,6 +599,60 @@ fn tracking_codes_are_consecutive_and_unique_across_reopen() {
     assert_eq!(rows.len(), 6 * 2 * 2);
     let unique: std::collections::BTreeSet<_> = rows.iter().map(|r| &r.code).collect();
     assert_eq!(unique.len(), rows.len());
+    drop(store);
+    assert!(storage::check(dir).unwrap().ok());
+}
+
+/// A database laid out by another projection version (here: an older one
+/// whose catalog rows differ) is rebuilt from the journal when opened.
+#[test]
+fn an_older_projection_layout_is_rebuilt_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut store = new_store(dir, 1);
+    let codes = store.next_codes(day(), 3).unwrap();
+    store
+        .commit_at(
+            "s1",
+            at(1),
+            vec![
+                EventBody::VisitRegistered {
+                    visit: visit(&codes[0], &codes[1..], 0, &[]),
+                },
+                EventBody::AppealRegistered {
+                    appeal: appeal(&codes[1], Some(&codes[0]), 0, &[]),
+                },
+                EventBody::AppealRegistered {
+                    appeal: appeal(&codes[2], Some(&codes[0]), 1, &[]),
+                },
+            ],
+        )
+        .unwrap();
+    let before = snapshot(&store);
+    drop(store);
+    {
+        // What an older program left: version 1 and a catalog row in its format.
+        // The dropped store's background writers may hold sled's lock a moment.
+        let db = (0..40)
+            .find_map(|_| {
+                sled::open(dir.join("db")).ok().or_else(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    None
+                })
+            })
+            .expect("open the database directly");
+        db.insert(b"m/projections", &1u64.to_be_bytes()).unwrap();
+        db.insert(format!("s/{}", codes[1]).as_bytes(), b"1\x1eold row".as_slice())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir).unwrap();
+    assert!(
+        store.recovery.iter().any(|l| l.contains("projection version 1")),
+        "{:?}",
+        store.recovery
+    );
+    assert_eq!(snapshot(&store), before);
     drop(store);
     assert!(storage::check(dir).unwrap().ok());
 }

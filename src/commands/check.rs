@@ -9,9 +9,9 @@ use crate::storage;
 
 pub fn run(dir: &Path, rebuild: bool, lang: Lang) -> ExitCode {
     let result = if rebuild {
-        storage::rebuild(dir)
+        storage::rebuild_with(dir, &super::progress_printer(lang))
     } else {
-        storage::check(dir)
+        storage::check_with(dir, &super::progress_printer(lang))
     };
     let report = match result {
         Ok(r) => r,

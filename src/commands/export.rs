@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use super::{exit, report_store_error};
 use crate::cli::Format;
 use crate::i18n::Lang;
-use crate::storage::Store;
 use crate::transfer::export::{self, ExportError};
 
 pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> ExitCode {
@@ -24,7 +23,7 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
         );
         return ExitCode::from(exit::UNREADABLE);
     }
-    let store = match Store::open(dir) {
+    let store = match crate::commands::open_store(dir, lang) {
         Ok(s) => s,
         Err(e) => return report_store_error(&e),
     };

@@ -10,7 +10,6 @@ use crate::domain::Status;
 use crate::domain::catalog::Filter;
 use crate::domain::validate::mask_phone;
 use crate::i18n::Lang;
-use crate::storage::Store;
 
 pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang) -> ExitCode {
     let status = match status.map(|s| Status::parse(s).ok_or(s)) {
@@ -27,7 +26,7 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
             return ExitCode::from(exit::FAILED);
         }
     };
-    let store = match Store::open(dir) {
+    let store = match crate::commands::open_store(dir, lang) {
         Ok(s) => s,
         Err(e) => return report_store_error(&e),
     };

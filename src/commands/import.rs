@@ -101,7 +101,7 @@ fn open(
         eprintln!("jiedai: {}", e.message(lang));
         ExitCode::from(exit::UNREADABLE)
     })?;
-    let store = Store::open(dir).map_err(|e| report_store_error(&e))?;
+    let store = super::open_store(dir, lang).map_err(|e| report_store_error(&e))?;
     match store.station() {
         Ok(Some(station)) => Ok((table, store, station)),
         Ok(None) => Err(report_store_error(&StoreError::NoStation)),

@@ -72,6 +72,29 @@ pub fn init_logging(dir: &Path) {
     }
 }
 
+/// Prints replay progress on standard error when it is a terminal.
+pub fn progress_printer(lang: Lang) -> impl Fn(u64, u64) {
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    move |done, total| {
+        if tty && total > 0 {
+            let what = lang.pick(
+                "正在按日志更新数据库…",
+                "Bringing the database up to date from the journal…",
+            );
+            eprint!("\r{what} {:>3}%", done.min(total) * 100 / total);
+            if done >= total {
+                eprintln!();
+            }
+        }
+    }
+}
+
+/// Opens the store, showing progress if the database must catch up.
+pub fn open_store(dir: &Path, lang: Lang) -> Result<crate::storage::Store, StoreError> {
+    crate::storage::Store::open_reporting(dir, &progress_printer(lang))
+}
+
 pub fn say(lang: Lang, zh: &str, en: &str) -> String {
     lang.pick(zh, en).to_string()
 }

@@ -29,7 +29,7 @@ pub struct CatalogRow {
 
 const SEP: char = '\u{1e}';
 const LIST_SEP: char = '\u{1d}';
-const LINE_VERSION: &str = "1";
+const LINE_VERSION: &str = "2";
 
 impl CatalogRow {
     pub fn from_appeal(a: &Appeal) -> CatalogRow {

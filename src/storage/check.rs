@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::journal::{Journal, Tail};
 use super::projection::Staged;
-use super::{Batch, Paths, Store, StoreError, keys, take_lock};
+use super::{Batch, Paths, Progress, Store, StoreError, keys, take_lock};
 
 #[derive(Debug, Default)]
 pub struct CheckReport {
@@ -32,7 +32,8 @@ impl CheckReport {
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
 
 /// The state the journal implies, built in memory.
-fn replay(journal: &Journal) -> Result<(State, CheckReport), StoreError> {
+fn replay(journal: &Journal, progress: Progress) -> Result<(State, CheckReport), StoreError> {
+    let total = journal.len();
     let jerr = |message: String| StoreError::Journal {
         path: journal.path().to_path_buf(),
         message,
@@ -64,6 +65,13 @@ fn replay(journal: &Journal) -> Result<(State, CheckReport), StoreError> {
                 state.insert(keys::SEQ.to_vec(), last.id.seq.to_be_bytes().to_vec());
             }
             state.insert(keys::APPLIED.to_vec(), record.end.to_be_bytes().to_vec());
+            if report.records.is_multiple_of(256) {
+                progress(record.end, total);
+            }
+            state.insert(
+                keys::PROJECTIONS.to_vec(),
+                super::PROJECTION_VERSION.to_be_bytes().to_vec(),
+            );
             Ok(())
         })
         .map_err(|e| jerr(e.to_string()))?;
@@ -81,8 +89,14 @@ fn describe(key: &[u8]) -> String {
 
 /// Compares the database with a replay of the journal.
 pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
-    let store = Store::open(dir)?;
-    let (expected, mut report) = replay(store.journal())?;
+    check_with(dir, &|_, _| {})
+}
+
+/// `check`, reporting progress (journal bytes done, bytes in all).
+pub fn check_with(dir: &Path, progress: Progress) -> Result<CheckReport, StoreError> {
+    let store = Store::open_reporting(dir, progress)?;
+    let (expected, mut report) = replay(store.journal(), progress)?;
+    progress(store.journal().len(), store.journal().len());
     report.recovery = store.recovery.clone();
     let mut actual: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     for kv in store.tree().iter() {
@@ -138,6 +152,11 @@ pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
 /// Sets the database aside (renamed, never deleted) and rebuilds it from
 /// the journal, then checks the result.
 pub fn rebuild(dir: &Path) -> Result<CheckReport, StoreError> {
+    rebuild_with(dir, &|_, _| {})
+}
+
+/// `rebuild`, reporting progress.
+pub fn rebuild_with(dir: &Path, progress: Progress) -> Result<CheckReport, StoreError> {
     let paths = Paths::new(dir);
     {
         let _lock = take_lock(&paths)?;
@@ -161,6 +180,6 @@ pub fn rebuild(dir: &Path) -> Result<CheckReport, StoreError> {
         let _ = fs::remove_file(super::catalog_cache::cache_path(dir));
     }
     // Opening replays the whole journal into the new, empty database.
-    drop(Store::open(dir)?);
-    check(dir)
+    drop(Store::open_reporting(dir, progress)?);
+    check_with(dir, progress)
 }

@@ -1,7 +1,8 @@
 //! Key layout of the single sled tree. One tree so that every projection
 //! change of one journal record lands in one atomic batch.
 //!
-//! - `m/station`, `m/applied` (journal offset, u64 BE), `m/seq` (last event seq)
+//! - `m/station`, `m/applied` (journal offset, u64 BE), `m/seq` (last event seq),
+//!   `m/projections` (the projection layout version)
 //! - `p/<deputy id>` deputies, `v/<code>` visits, `a/<code>` appeals
 //! - `u/<YYYY-MM-DD>/<deputy id>` duty check-in and check-out
 //! - `s/<code>` the catalog row (search text and list fields)
@@ -16,6 +17,7 @@ use crate::domain::catalog::CatalogRow;
 pub const STATION: &[u8] = b"m/station";
 pub const APPLIED: &[u8] = b"m/applied";
 pub const SEQ: &[u8] = b"m/seq";
+pub const PROJECTIONS: &[u8] = b"m/projections";
 pub const DEPUTY: &str = "p/";
 pub const VISIT: &str = "v/";
 pub const APPEAL: &str = "a/";

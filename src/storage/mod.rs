@@ -125,6 +125,13 @@ pub struct Store {
     pub recovery: Vec<String>,
 }
 
+/// Layout of the projections (keys, catalog lines, search text). A database
+/// written with another layout is rebuilt from the journal when opened.
+pub const PROJECTION_VERSION: u64 = 2;
+
+/// Progress of a long replay: (bytes done, bytes in all).
+pub type Progress<'a> = &'a dyn Fn(u64, u64);
+
 /// Staged writes: a value to put, or None to remove.
 type Ops = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
@@ -183,6 +190,12 @@ impl Store {
     /// the journal and the database, and replays whatever the journal has
     /// that the database does not.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_reporting(dir, &|_, _| {})
+    }
+
+    /// Like `open`, reporting progress (journal bytes replayed, bytes to
+    /// replay) when it has to bring the database up to date.
+    pub fn open_reporting(dir: &Path, progress: Progress) -> Result<Store, StoreError> {
         let paths = Paths::new(dir);
         let lock = take_lock(&paths)?;
         let terminal = match fs::read_to_string(paths.terminal()) {
@@ -213,31 +226,70 @@ impl Store {
             cache: Default::default(),
             recovery: Vec::new(),
         };
+        store.check_projection_version()?;
         store.station_code = store.station()?.map(|s| s.code);
-        store.catch_up()?;
+        store.catch_up(progress)?;
         store.last_seq = read_u64(&store.tree, keys::SEQ)?;
         Ok(store)
     }
 
+    /// Projections written by a program with another projection layout
+    /// are dropped and rebuilt from the journal (the journal is the truth).
+    fn check_projection_version(&mut self) -> Result<(), StoreError> {
+        let applied = read_u64(&self.tree, keys::APPLIED)?;
+        let version = read_u64(&self.tree, keys::PROJECTIONS)?;
+        if applied == 0 || version == PROJECTION_VERSION {
+            return Ok(());
+        }
+        self.tree.clear().map_err(|e| self.db_err(e))?;
+        let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
+        let line = format!(
+            "the database was laid out by projection version {version}, this program uses {PROJECTION_VERSION}: rebuilding it from the journal"
+        );
+        log::warn!("{line}");
+        self.recovery.push(line);
+        Ok(())
+    }
+
     /// Replays journal records past the database's applied offset.
-    fn catch_up(&mut self) -> Result<(), StoreError> {
+    fn catch_up(&mut self, progress: Progress) -> Result<(), StoreError> {
         let applied = read_u64(&self.tree, keys::APPLIED)?;
         let jpath = self.journal.path().to_path_buf();
         let jerr = |message: String| StoreError::Journal {
             path: jpath.clone(),
             message,
         };
-        let (records, tail) = self.journal.read_from(applied).map_err(|e| jerr(e.to_string()))?;
-        for record in &records {
-            let batch: Batch = serde_json::from_slice(&record.payload).map_err(|e| jerr(e.to_string()))?;
-            let (ops, _) = self.stage(&batch.events, true)?;
-            self.write_ops(ops, &batch.events, record.end)?;
+        let total = self.journal.len();
+        let reader = Journal::open_read(&jpath).map_err(|e| jerr(e.to_string()))?;
+        let mut replayed = 0usize;
+        let mut failure = None;
+        let tail = reader.scan(applied, |record| {
+            let result = serde_json::from_slice::<Batch>(&record.payload)
+                .map_err(|e| jerr(e.to_string()))
+                .and_then(|batch| {
+                    let (ops, _) = self.stage(&batch.events, true)?;
+                    self.write_ops(ops, &batch.events, record.end)
+                });
+            if let Err(e) = result {
+                failure = Some(e);
+                return Err(std::io::Error::other("replay stopped"));
+            }
+            replayed += 1;
+            if replayed.is_multiple_of(256) {
+                progress(record.end.saturating_sub(applied), total.saturating_sub(applied));
+            }
+            Ok(())
+        });
+        if let Some(e) = failure {
+            return Err(e);
         }
-        if !records.is_empty() {
-            self.recovery.push(format!(
-                "replayed {} journal records into the database",
-                records.len()
-            ));
+        let tail = tail.map_err(|e| jerr(e.to_string()))?;
+        if replayed > 0 {
+            progress(total.saturating_sub(applied), total.saturating_sub(applied));
+        }
+        if replayed > 0 {
+            self.recovery
+                .push(format!("replayed {replayed} journal records into the database"));
         }
         if let Tail::Torn { at, bytes } = tail {
             let aside = self.journal.set_aside_tail(at).map_err(|e| jerr(e.to_string()))?;
@@ -294,6 +346,7 @@ impl Store {
             batch.insert(keys::SEQ, &last.id.seq.to_be_bytes());
         }
         batch.insert(keys::APPLIED, &journal_end.to_be_bytes());
+        batch.insert(keys::PROJECTIONS, &PROJECTION_VERSION.to_be_bytes());
         self.tree.apply_batch(batch).map_err(|e| StoreError::Database {
             path: self.paths.db(),
             message: e.to_string(),
@@ -587,7 +640,7 @@ pub fn write_terminal(dir: &Path, terminal: u8) -> Result<(), StoreError> {
     fs::write(paths.terminal(), text).map_err(|e| StoreError::io(&paths.terminal(), e))
 }
 
-pub use check::{CheckReport, check, rebuild};
+pub use check::{CheckReport, check, check_with, rebuild, rebuild_with};
 
 /// Read-only access from another thread.
 pub struct Reader {

@@ -18,7 +18,6 @@ use crossterm::event::{self, Event};
 
 use crate::commands::{exit, report_store_error};
 use crate::i18n::Lang;
-use crate::storage::Store;
 use app::{App, Clock, Tone};
 
 /// Where a user's own key overrides live.
@@ -39,7 +38,7 @@ pub fn run_kiosk(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCod
         );
         return ExitCode::from(exit::FAILED);
     }
-    let store = match Store::open(dir) {
+    let store = match crate::commands::open_store(dir, lang) {
         Ok(s) => s,
         Err(e) => return report_store_error(&e),
     };
