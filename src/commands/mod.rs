@@ -94,7 +94,3 @@ pub fn progress_printer(lang: Lang) -> impl Fn(u64, u64) {
 pub fn open_store(dir: &Path, lang: Lang) -> Result<crate::storage::Store, StoreError> {
     crate::storage::Store::open_reporting(dir, &progress_printer(lang))
 }
-
-pub fn say(lang: Lang, zh: &str, en: &str) -> String {
-    lang.pick(zh, en).to_string()
-}

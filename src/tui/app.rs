@@ -6,7 +6,7 @@ use std::sync::mpsc::{self, Receiver};
 use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate};
 
 use super::form::{RegisterForm, Widget};
-use super::input::{Picker, TextInput};
+use super::input::TextInput;
 use super::keymap::Keymap;
 use super::text::{Texts, texts};
 use crate::domain::catalog::{Catalog, Filter, RowRef};
@@ -393,10 +393,6 @@ impl App {
             .as_ref()
             .map(|s| s.name.clone())
             .unwrap_or_else(|| "system".into())
-    }
-
-    pub fn new_picker(&self, p: Picker) -> Widget {
-        Widget::Pick(p)
     }
 
     /// Tracking codes of today's registrations are dated by the clock.

@@ -2,7 +2,7 @@
 //! dialogs that take a step's details. Turning input into domain values
 //! (with validation) happens here; drawing happens in views.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 
 use super::input::{Choice, Picker, TextInput};
 use super::text::Texts;
@@ -396,6 +396,3 @@ impl RegisterForm {
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(validate::to_half_width(text).trim(), "%Y-%m-%d").ok()
 }
-
-/// A timestamp for a new record.
-pub type Stamp = DateTime<FixedOffset>;
