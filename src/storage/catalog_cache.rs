@@ -26,6 +26,8 @@ const MARKER: u8 = b'@';
 pub struct CacheState {
     /// The file is complete up to the store's last commit.
     pub ready: bool,
+    /// Open for appending once ready (dropped whenever the file is rewritten).
+    writer: Option<File>,
 }
 
 pub type SharedCache = Arc<Mutex<CacheState>>;
@@ -107,15 +109,26 @@ fn rewrite(path: &Path, catalog: &Catalog, covered: u64) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
-/// Appends rows and a marker (after a commit). Not fsynced: the file is
-/// derived, and a lost tail is caught up at the next start.
-pub fn append(path: &Path, rows: &[CatalogRow], covered: u64) -> io::Result<()> {
-    let mut out = BufWriter::new(OpenOptions::new().append(true).open(path)?);
-    for row in rows {
-        record(row.to_line().as_bytes(), &mut out)?;
+/// Appends catalog lines and a marker after a commit, in one write, when
+/// the file has been loaded (before that its loader catches up from the
+/// journal). Not fsynced: the file is derived, and a lost tail is caught up
+/// at the next start.
+pub fn append(state: &mut CacheState, path: &Path, lines: &[&[u8]], covered: u64) -> io::Result<()> {
+    if !state.ready {
+        return Ok(());
     }
-    record(format!("@{covered}").as_bytes(), &mut out)?;
-    out.flush()
+    let mut buf = Vec::with_capacity(lines.iter().map(|l| l.len() + 8).sum::<usize>() + 32);
+    for line in lines {
+        record(line, &mut buf)?;
+    }
+    record(format!("@{covered}").as_bytes(), &mut buf)?;
+    if state.writer.is_none() {
+        state.writer = Some(OpenOptions::new().append(true).open(path)?);
+    }
+    match state.writer.as_mut() {
+        Some(w) => w.write_all(&buf),
+        None => Ok(()),
+    }
 }
 
 fn db_err(db: &Path, e: impl ToString) -> StoreError {
@@ -219,6 +232,7 @@ impl Loader<'_> {
             }
         };
         state.ready = true;
+        state.writer = None;
         Ok(catalog)
     }
 

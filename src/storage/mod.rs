@@ -329,17 +329,11 @@ impl Store {
     /// Writes staged projections in one atomic sled batch together with the
     /// journal offset they came from.
     fn write_ops(&mut self, ops: Ops, events: &[Event], journal_end: u64) -> Result<(), StoreError> {
-        let rows: Vec<CatalogRow> = ops
-            .iter()
-            .filter(|(k, _)| k.starts_with(keys::CATALOG.as_bytes()))
-            .filter_map(|(_, v)| v.as_deref())
-            .filter_map(|v| std::str::from_utf8(v).ok().and_then(CatalogRow::from_line))
-            .collect();
         let mut batch = sled::Batch::default();
-        for (k, v) in ops {
+        for (k, v) in &ops {
             match v {
-                Some(v) => batch.insert(k, v),
-                None => batch.remove(k),
+                Some(v) => batch.insert(k.as_slice(), v.as_slice()),
+                None => batch.remove(k.as_slice()),
             }
         }
         if let Some(last) = events.last() {
@@ -354,14 +348,17 @@ impl Store {
         for event in events {
             self.note(event);
         }
-        // Keep the catalog cache current once it has been loaded (before
-        // that, its loader catches up from the journal).
-        let state = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if state.ready {
-            let path = catalog_cache::cache_path(&self.paths.dir);
-            if let Err(e) = catalog_cache::append(&path, &rows, journal_end) {
-                log::warn!("could not append to the catalog cache {}: {e}", path.display());
-            }
+        // Keep the catalog cache current: the new catalog lines as stored.
+        let lines: Vec<&[u8]> = ops
+            .iter()
+            .filter(|(k, _)| k.starts_with(keys::CATALOG.as_bytes()))
+            .filter_map(|(_, v)| v.as_deref())
+            .collect();
+        let mut state = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let path = catalog_cache::cache_path(&self.paths.dir);
+        if let Err(e) = catalog_cache::append(&mut state, &path, &lines, journal_end) {
+            log::warn!("could not append to the catalog cache {}: {e}", path.display());
+            state.ready = false;
         }
         Ok(())
     }
