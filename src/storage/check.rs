@@ -65,6 +65,8 @@ fn replay(journal: &Journal, progress: Progress) -> Result<(State, CheckReport),
                 state.insert(keys::SEQ.to_vec(), last.id.seq.to_be_bytes().to_vec());
             }
             state.insert(keys::APPLIED.to_vec(), record.end.to_be_bytes().to_vec());
+            let start = record.end - 8 - record.payload.len() as u64;
+            state.insert(keys::APPLIED_FROM.to_vec(), start.to_be_bytes().to_vec());
             if report.records.is_multiple_of(256) {
                 progress(record.end, total);
             }

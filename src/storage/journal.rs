@@ -97,11 +97,19 @@ impl Journal {
     /// Appends one record and fsyncs it. When this returns Ok the record
     /// survives a crash or power cut. Returns the offset just past it.
     pub fn append(&mut self, payload: &[u8]) -> io::Result<u64> {
+        let end = self.write(payload)?;
+        self.file.sync_data()?;
+        Ok(end)
+    }
+
+    /// Writes one record without waiting for the disk (see `sync_handle`).
+    /// Returns the offset just past it.
+    pub fn write(&mut self, payload: &[u8]) -> io::Result<u64> {
         let mut buf = Vec::with_capacity(payload.len() + 8);
         buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
         buf.extend_from_slice(payload);
-        if let Err(e) = self.file.write_all(&buf).and_then(|_| self.file.sync_data()) {
+        if let Err(e) = self.file.write_all(&buf) {
             // Cut off whatever part of the record reached the file so that
             // the next append does not follow a torn record.
             let _ = self.file.set_len(self.len);
@@ -109,6 +117,21 @@ impl Journal {
         }
         self.len += buf.len() as u64;
         Ok(self.len)
+    }
+
+    /// A second handle on the file, for syncing it from another thread.
+    pub fn sync_handle(&self) -> io::Result<File> {
+        self.file.try_clone()
+    }
+
+    /// Whether a whole, valid record starts at `start` and ends at `end`.
+    pub fn has_record(&self, start: u64, end: u64) -> bool {
+        let mut found = false;
+        let _ = self.scan(start, |r| {
+            found = r.end == end;
+            Err(io::Error::other("one record is enough"))
+        });
+        found
     }
 
     /// Reads every whole, valid record from `from` on. Stops at the first

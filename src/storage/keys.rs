@@ -2,7 +2,8 @@
 //! change of one journal record lands in one atomic batch.
 //!
 //! - `m/station`, `m/applied` (journal offset, u64 BE), `m/seq` (last event seq),
-//!   `m/projections` (the projection layout version)
+//!   `m/projections` (the projection layout version), `m/applied_from`
+//!   (where the last applied journal record starts)
 //! - `p/<deputy id>` deputies, `v/<code>` visits, `a/<code>` appeals
 //! - `u/<YYYY-MM-DD>/<deputy id>` duty check-in and check-out
 //! - `s/<code>` the catalog row (search text and list fields)
@@ -18,6 +19,7 @@ pub const STATION: &[u8] = b"m/station";
 pub const APPLIED: &[u8] = b"m/applied";
 pub const SEQ: &[u8] = b"m/seq";
 pub const PROJECTIONS: &[u8] = b"m/projections";
+pub const APPLIED_FROM: &[u8] = b"m/applied_from";
 pub const DEPUTY: &str = "p/";
 pub const VISIT: &str = "v/";
 pub const APPEAL: &str = "a/";

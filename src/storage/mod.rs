@@ -79,6 +79,40 @@ struct BatchRef<'a> {
     events: &'a [Event],
 }
 
+/// A thread that fsyncs the journal on request.
+struct Syncer {
+    requests: std::sync::mpsc::Sender<()>,
+    results: std::sync::mpsc::Receiver<std::io::Result<()>>,
+}
+
+impl Syncer {
+    fn start(journal: &Journal) -> std::io::Result<Syncer> {
+        let file = journal.sync_handle()?;
+        let (requests, incoming) = std::sync::mpsc::channel::<()>();
+        let (outgoing, results) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("journal-sync".into())
+            .spawn(move || {
+                while incoming.recv().is_ok() {
+                    if outgoing.send(file.sync_data()).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Syncer { requests, results })
+    }
+
+    fn request(&self) {
+        let _ = self.requests.send(());
+    }
+
+    fn wait(&self) -> std::io::Result<()> {
+        self.results
+            .recv()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the journal sync thread stopped")))
+    }
+}
+
 /// Layout of a data directory.
 pub struct Paths {
     pub dir: PathBuf,
@@ -121,13 +155,20 @@ pub struct Store {
     issued: RefCell<HashMap<String, u16>>,
     /// The catalog cache file's shared state (see `catalog_cache`).
     cache: catalog_cache::SharedCache,
+    /// Makes journal writes durable on its own thread, so that the disk
+    /// and the database update work at the same time.
+    syncer: Syncer,
+    /// Set when a save could not be made durable: nothing more is saved
+    /// until the kiosk restarts and the database is checked against the
+    /// journal.
+    poisoned: Option<String>,
     /// What a start-up replay found and did, for the log and `check`.
     pub recovery: Vec<String>,
 }
 
 /// Layout of the projections (keys, catalog lines, search text). A database
 /// written with another layout is rebuilt from the journal when opened.
-pub const PROJECTION_VERSION: u64 = 2;
+pub const PROJECTION_VERSION: u64 = 3;
 
 /// Progress of a long replay: (bytes done, bytes in all).
 pub type Progress<'a> = &'a dyn Fn(u64, u64);
@@ -214,6 +255,10 @@ impl Store {
             message: e.to_string(),
         })?;
         let tree = open_sled(&paths.db())?;
+        let syncer = Syncer::start(&journal).map_err(|e| StoreError::Journal {
+            path: paths.journal(),
+            message: e.to_string(),
+        })?;
         let mut store = Store {
             paths,
             _lock: lock,
@@ -224,9 +269,12 @@ impl Store {
             station_code: None,
             issued: RefCell::new(HashMap::new()),
             cache: Default::default(),
+            syncer,
+            poisoned: None,
             recovery: Vec::new(),
         };
         store.check_projection_version()?;
+        store.check_applied_record()?;
         store.station_code = store.station()?.map(|s| s.code);
         store.catch_up(progress)?;
         store.last_seq = read_u64(&store.tree, keys::SEQ)?;
@@ -251,6 +299,29 @@ impl Store {
         Ok(())
     }
 
+    /// The database's last applied record must be a whole record of the
+    /// journal. If it is not, the database took a save whose journal write
+    /// never reached the disk (a power cut between the two): it is rebuilt
+    /// from the journal, which holds every save reported as saved.
+    fn check_applied_record(&mut self) -> Result<(), StoreError> {
+        let applied = read_u64(&self.tree, keys::APPLIED)?;
+        if applied == 0 {
+            return Ok(());
+        }
+        let from = read_u64(&self.tree, keys::APPLIED_FROM)?;
+        if self.journal.has_record(from, applied) {
+            return Ok(());
+        }
+        self.tree.clear().map_err(|e| self.db_err(e))?;
+        let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
+        let line = format!(
+            "the database had applied journal bytes up to {applied}, which the journal does not hold as a whole record: rebuilding it from the journal"
+        );
+        log::warn!("{line}");
+        self.recovery.push(line);
+        Ok(())
+    }
+
     /// Replays journal records past the database's applied offset.
     fn catch_up(&mut self, progress: Progress) -> Result<(), StoreError> {
         let applied = read_u64(&self.tree, keys::APPLIED)?;
@@ -268,7 +339,8 @@ impl Store {
                 .map_err(|e| jerr(e.to_string()))
                 .and_then(|batch| {
                     let (ops, _) = self.stage(&batch.events, true)?;
-                    self.write_ops(ops, &batch.events, record.end)
+                    let start = record.end - 8 - record.payload.len() as u64;
+                    self.write_ops(ops, &batch.events, start, record.end)
                 });
             if let Err(e) = result {
                 failure = Some(e);
@@ -328,7 +400,13 @@ impl Store {
 
     /// Writes staged projections in one atomic sled batch together with the
     /// journal offset they came from.
-    fn write_ops(&mut self, ops: Ops, events: &[Event], journal_end: u64) -> Result<(), StoreError> {
+    fn write_ops(
+        &mut self,
+        ops: Ops,
+        events: &[Event],
+        journal_start: u64,
+        journal_end: u64,
+    ) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (k, v) in &ops {
             match v {
@@ -340,6 +418,7 @@ impl Store {
             batch.insert(keys::SEQ, &last.id.seq.to_be_bytes());
         }
         batch.insert(keys::APPLIED, &journal_end.to_be_bytes());
+        batch.insert(keys::APPLIED_FROM, &journal_start.to_be_bytes());
         batch.insert(keys::PROJECTIONS, &PROJECTION_VERSION.to_be_bytes());
         self.tree.apply_batch(batch).map_err(|e| StoreError::Database {
             path: self.paths.db(),
@@ -426,6 +505,12 @@ impl Store {
         actor: &str,
         changes: Vec<(DateTime<FixedOffset>, Change)>,
     ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+        if let Some(message) = &self.poisoned {
+            return Err(StoreError::Journal {
+                path: self.journal.path().to_path_buf(),
+                message: message.clone(),
+            });
+        }
         let origin = self.origin();
         let events: Vec<Event> = changes
             .into_iter()
@@ -450,14 +535,36 @@ impl Store {
             path: self.journal.path().to_path_buf(),
             message: e.to_string(),
         })?;
-        let end = self.journal.append(&payload).map_err(|e| StoreError::Journal {
-            path: self.journal.path().to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let journal_path = self.journal.path().to_path_buf();
+        let journal_err = |message: String| StoreError::Journal {
+            path: journal_path.clone(),
+            message,
+        };
+        let start = self.journal.len();
+        let end = self
+            .journal
+            .write(&payload)
+            .map_err(|e| journal_err(e.to_string()))?;
         if let Some(last) = events.last() {
             self.last_seq = last.id.seq;
         }
-        self.write_ops(ops, &events, end)?;
+        // The disk makes the record durable while the database takes the
+        // same change; the save returns only when both are done.
+        self.syncer.request();
+        let applied = self.write_ops(ops, &events, start, end);
+        let synced = self.syncer.wait();
+        if let Err(e) = synced {
+            let message =
+                format!("保存未能写入磁盘（{e}）。请退出并重新启动接待终端；已保存的内容不会丢失。");
+            log::error!("journal fsync failed: {e}");
+            self.poisoned = Some(message.clone());
+            return Err(journal_err(message));
+        }
+        if let Err(e) = applied {
+            // Durable in the journal; the database catches up at next start.
+            self.poisoned = Some(e.to_string());
+            return Err(e);
+        }
         Ok((events, touched))
     }
 
