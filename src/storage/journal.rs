@@ -102,7 +102,7 @@ impl Journal {
         Ok(end)
     }
 
-    /// Writes one record without waiting for the disk (see `sync_handle`).
+    /// Writes one record without waiting for the disk (see `sync`).
     /// Returns the offset just past it.
     pub fn write(&mut self, payload: &[u8]) -> io::Result<u64> {
         let mut buf = Vec::with_capacity(payload.len() + 8);
@@ -119,9 +119,9 @@ impl Journal {
         Ok(self.len)
     }
 
-    /// A second handle on the file, for syncing it from another thread.
-    pub fn sync_handle(&self) -> io::Result<File> {
-        self.file.try_clone()
+    /// Waits until everything written is on the disk.
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
     }
 
     /// Whether a whole, valid record starts at `start` and ends at `end`.

@@ -79,37 +79,40 @@ struct BatchRef<'a> {
     events: &'a [Event],
 }
 
-/// A thread that fsyncs the journal on request.
-struct Syncer {
-    requests: std::sync::mpsc::Sender<()>,
-    results: std::sync::mpsc::Receiver<std::io::Result<()>>,
+/// A thread that writes sled batches, so that the database takes a change
+/// while the committing thread waits for the journal's fsync.
+struct Applier {
+    requests: std::sync::mpsc::Sender<sled::Batch>,
+    results: std::sync::mpsc::Receiver<sled::Result<()>>,
 }
 
-impl Syncer {
-    fn start(journal: &Journal) -> std::io::Result<Syncer> {
-        let file = journal.sync_handle()?;
-        let (requests, incoming) = std::sync::mpsc::channel::<()>();
+impl Applier {
+    fn start(tree: &sled::Db) -> std::io::Result<Applier> {
+        let tree = tree.clone();
+        let (requests, incoming) = std::sync::mpsc::channel::<sled::Batch>();
         let (outgoing, results) = std::sync::mpsc::channel();
         std::thread::Builder::new()
-            .name("journal-sync".into())
+            .name("db-apply".into())
             .spawn(move || {
-                while incoming.recv().is_ok() {
-                    if outgoing.send(file.sync_data()).is_err() {
+                while let Ok(batch) = incoming.recv() {
+                    if outgoing.send(tree.apply_batch(batch)).is_err() {
                         break;
                     }
                 }
             })?;
-        Ok(Syncer { requests, results })
+        Ok(Applier { requests, results })
     }
 
-    fn request(&self) {
-        let _ = self.requests.send(());
+    fn send(&self, batch: sled::Batch) {
+        let _ = self.requests.send(batch);
     }
 
-    fn wait(&self) -> std::io::Result<()> {
-        self.results
-            .recv()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the journal sync thread stopped")))
+    fn wait(&self) -> sled::Result<()> {
+        self.results.recv().unwrap_or_else(|_| {
+            Err(sled::Error::ReportableBug(
+                "the database write thread stopped".into(),
+            ))
+        })
     }
 }
 
@@ -155,9 +158,9 @@ pub struct Store {
     issued: RefCell<HashMap<String, u16>>,
     /// The catalog cache file's shared state (see `catalog_cache`).
     cache: catalog_cache::SharedCache,
-    /// Makes journal writes durable on its own thread, so that the disk
-    /// and the database update work at the same time.
-    syncer: Syncer,
+    /// Writes database batches on its own thread, so that the disk and the
+    /// database update work at the same time.
+    applier: Applier,
     /// Set when a save could not be made durable: nothing more is saved
     /// until the kiosk restarts and the database is checked against the
     /// journal.
@@ -255,9 +258,9 @@ impl Store {
             message: e.to_string(),
         })?;
         let tree = open_sled(&paths.db())?;
-        let syncer = Syncer::start(&journal).map_err(|e| StoreError::Journal {
-            path: paths.journal(),
-            message: e.to_string(),
+        let applier = Applier::start(&tree).map_err(|e| StoreError::Io {
+            path: paths.db(),
+            source: e,
         })?;
         let mut store = Store {
             paths,
@@ -269,7 +272,7 @@ impl Store {
             station_code: None,
             issued: RefCell::new(HashMap::new()),
             cache: Default::default(),
-            syncer,
+            applier,
             poisoned: None,
             recovery: Vec::new(),
         };
@@ -400,15 +403,11 @@ impl Store {
 
     /// Writes staged projections in one atomic sled batch together with the
     /// journal offset they came from.
-    fn write_ops(
-        &mut self,
-        ops: Ops,
-        events: &[Event],
-        journal_start: u64,
-        journal_end: u64,
-    ) -> Result<(), StoreError> {
+    /// The sled batch for staged projections, with the journal position
+    /// they came from (one atomic write).
+    fn batch(ops: &Ops, events: &[Event], journal_start: u64, journal_end: u64) -> sled::Batch {
         let mut batch = sled::Batch::default();
-        for (k, v) in &ops {
+        for (k, v) in ops {
             match v {
                 Some(v) => batch.insert(k.as_slice(), v.as_slice()),
                 None => batch.remove(k.as_slice()),
@@ -420,10 +419,25 @@ impl Store {
         batch.insert(keys::APPLIED, &journal_end.to_be_bytes());
         batch.insert(keys::APPLIED_FROM, &journal_start.to_be_bytes());
         batch.insert(keys::PROJECTIONS, &PROJECTION_VERSION.to_be_bytes());
-        self.tree.apply_batch(batch).map_err(|e| StoreError::Database {
-            path: self.paths.db(),
-            message: e.to_string(),
-        })?;
+        batch
+    }
+
+    /// Writes staged projections (replay at start: no journal write here).
+    fn write_ops(
+        &mut self,
+        ops: Ops,
+        events: &[Event],
+        journal_start: u64,
+        journal_end: u64,
+    ) -> Result<(), StoreError> {
+        let batch = Store::batch(&ops, events, journal_start, journal_end);
+        self.tree.apply_batch(batch).map_err(|e| self.db_err(e))?;
+        self.after_write(&ops, events, journal_end);
+        Ok(())
+    }
+
+    /// What follows a database write: cached counters and the catalog cache.
+    fn after_write(&mut self, ops: &Ops, events: &[Event], journal_end: u64) {
         for event in events {
             self.note(event);
         }
@@ -439,7 +453,6 @@ impl Store {
             log::warn!("could not append to the catalog cache {}: {e}", path.display());
             state.ready = false;
         }
-        Ok(())
     }
 
     /// Keeps the cached station code and issued-code counters current.
@@ -548,11 +561,11 @@ impl Store {
         if let Some(last) = events.last() {
             self.last_seq = last.id.seq;
         }
-        // The disk makes the record durable while the database takes the
-        // same change; the save returns only when both are done.
-        self.syncer.request();
-        let applied = self.write_ops(ops, &events, start, end);
-        let synced = self.syncer.wait();
+        // The database takes the change on its own thread while this one
+        // waits for the disk; the save returns only when both are done.
+        self.applier.send(Store::batch(&ops, &events, start, end));
+        let synced = self.journal.sync();
+        let applied = self.applier.wait();
         if let Err(e) = synced {
             let message =
                 format!("保存未能写入磁盘（{e}）。请退出并重新启动接待终端；已保存的内容不会丢失。");
@@ -562,9 +575,11 @@ impl Store {
         }
         if let Err(e) = applied {
             // Durable in the journal; the database catches up at next start.
+            let e = self.db_err(e);
             self.poisoned = Some(e.to_string());
             return Err(e);
         }
+        self.after_write(&ops, &events, end);
         Ok((events, touched))
     }
 
