@@ -230,3 +230,22 @@ fn english_today_and_appeals() {
     app.refilter();
     insta::assert_snapshot!("english_appeals", render(&app));
 }
+
+/// A paste types text into the field that has focus and is never taken as
+/// key presses: "q" or "3" in pasted text neither quits nor switches screens.
+#[test]
+fn paste_goes_to_the_focused_field_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    jiedai::tui::update::on_paste(&mut app, "q3?");
+    assert!(!app.quit);
+    assert_eq!(app.screen, Screen::Today);
+    assert!(matches!(app.overlay, Overlay::None));
+
+    app.screen = Screen::Register;
+    jiedai::tui::update::on_paste(&mut app, "王小明q\r\n3");
+    assert!(!app.quit);
+    assert_eq!(app.screen, Screen::Register);
+    // The name field is single-line: the line break is dropped.
+    assert_eq!(app.register.focused().text(), "王小明q3");
+}

@@ -41,33 +41,41 @@ pub fn on_key(app: &mut App, key: KeyEvent) {
     }
 }
 
-/// Typed text (paste included) goes to whatever text box has focus.
+/// Pasted text goes into whatever takes text right now (a form field, a
+/// dialog field, the search box, the PIN) and nowhere else: a paste never
+/// acts as key presses, so a stray "q" in it cannot quit.
 pub fn on_paste(app: &mut App, text: &str) {
-    for c in text.chars() {
-        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        if c == '\n' || c == '\r' {
-            if let Some(t) = focused_text(app) {
-                t.insert('\n');
-            }
-        } else {
-            on_key(app, key);
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    if app.staff.is_none() {
+        if app.signin.asking_pin {
+            text.chars().for_each(|c| {
+                app.signin.pin.insert(c);
+            });
         }
+        return;
     }
-}
-
-fn focused_text(app: &mut App) -> Option<&mut TextInput> {
-    if let Overlay::Dialog(d) = &mut app.overlay {
-        return match &mut d.fields[d.focus].1 {
-            Widget::Text(t) => Some(t),
-            Widget::Pick(_) => None,
-        };
-    }
-    match app.screen {
-        Screen::Register => match app.register.focused() {
-            Widget::Text(t) => Some(t),
-            Widget::Pick(_) => None,
-        },
+    let widget = match &mut app.overlay {
+        Overlay::Dialog(d) => Some(&mut d.fields[d.focus].1),
+        Overlay::None if app.screen == Screen::Register => Some(app.register.focused()),
         _ => None,
+    };
+    if let Some(widget) = widget {
+        for c in text.chars() {
+            match widget {
+                Widget::Text(t) => {
+                    t.insert(c);
+                }
+                Widget::Pick(p) if !c.is_control() => p.type_char(c),
+                Widget::Pick(_) => {}
+            }
+        }
+    } else if app.screen == Screen::Appeals && app.appeals.searching {
+        text.chars().for_each(|c| {
+            app.appeals.search.insert(c);
+        });
+        app.appeals.filter.query = app.appeals.search.text();
+        app.appeals.selected = 0;
+        app.refilter();
     }
 }
 
