@@ -136,6 +136,8 @@ impl Journal {
 
     /// Reads every whole, valid record from `from` on. Stops at the first
     /// record that is cut short or fails its checksum and reports it.
+    /// (Tests only: the program streams with `scan`.)
+    #[cfg(test)]
     pub fn read_from(&self, from: u64) -> io::Result<(Vec<Record>, Tail)> {
         let mut records = Vec::new();
         let tail = self.scan(from, |r| {

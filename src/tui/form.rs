@@ -244,10 +244,11 @@ impl RegisterForm {
         true
     }
 
-    fn fail(&mut self, focus: Focus, appeal: usize, e: ValidationError) -> (String, Focus) {
+    /// Moves the focus to the field at fault and returns its message.
+    fn fail(&mut self, focus: Focus, appeal: usize, e: ValidationError) -> String {
         self.current = appeal;
         self.focus = focus;
-        (self.error_text(e, appeal), focus)
+        self.error_text(e, appeal)
     }
 
     fn error_text(&self, e: ValidationError, appeal: usize) -> String {
@@ -275,18 +276,18 @@ impl RegisterForm {
             validate::MAX_NAME,
             false,
         )
-        .map_err(|e| self.fail(Focus::Visit(V_NAME), 0, e).0)?;
+        .map_err(|e| self.fail(Focus::Visit(V_NAME), 0, e))?;
         let phone_raw = text(&self.visit[V_PHONE]);
         let phone = if phone_raw.trim().is_empty() {
             String::new()
         } else {
-            validate::normalize_phone(&phone_raw).map_err(|e| self.fail(Focus::Visit(V_PHONE), 0, e).0)?
+            validate::normalize_phone(&phone_raw).map_err(|e| self.fail(Focus::Visit(V_PHONE), 0, e))?
         };
         let id_raw = text(&self.visit[V_ID]);
         let id_number = if id_raw.trim().is_empty() {
             String::new()
         } else {
-            validate::validate_id_number(&id_raw, today).map_err(|e| self.fail(Focus::Visit(V_ID), 0, e).0)?
+            validate::validate_id_number(&id_raw, today).map_err(|e| self.fail(Focus::Visit(V_ID), 0, e))?
         };
         let address = validate::text_field(
             Field::Address,
@@ -295,7 +296,7 @@ impl RegisterForm {
             validate::MAX_ADDRESS,
             false,
         )
-        .map_err(|e| self.fail(Focus::Visit(V_ADDRESS), 0, e).0)?;
+        .map_err(|e| self.fail(Focus::Visit(V_ADDRESS), 0, e))?;
         let group_size = match text(&self.visit[V_GROUP]).trim().parse::<u16>() {
             Ok(n) if (1..=999).contains(&n) => n,
             _ => {
@@ -336,7 +337,7 @@ impl RegisterForm {
                 validate::MAX_CONTENT,
                 true,
             )
-            .map_err(|e| self.fail(Focus::Appeal(A_CONTENT), i, e).0)?;
+            .map_err(|e| self.fail(Focus::Appeal(A_CONTENT), i, e))?;
             let a = &self.appeals[i];
             let mut title = validate::text_field(
                 Field::Title,
@@ -345,7 +346,7 @@ impl RegisterForm {
                 validate::MAX_TITLE,
                 false,
             )
-            .map_err(|e| self.fail(Focus::Appeal(A_TITLE), i, e).0)?;
+            .map_err(|e| self.fail(Focus::Appeal(A_TITLE), i, e))?;
             if title.is_empty() {
                 title = content.chars().filter(|c| *c != '\n').take(20).collect();
             }
@@ -357,7 +358,7 @@ impl RegisterForm {
                 validate::MAX_LOCATION,
                 false,
             )
-            .map_err(|e| self.fail(Focus::Appeal(A_LOCATION), i, e).0)?;
+            .map_err(|e| self.fail(Focus::Appeal(A_LOCATION), i, e))?;
             let a = &self.appeals[i];
             let urgency = a[A_URGENCY]
                 .picked()
