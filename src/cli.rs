@@ -65,6 +65,12 @@ pub enum Command {
         /// 从日志重建数据库（原数据库改名保留）/ rebuild the database from the journal (the old one is kept aside)
         #[arg(long)]
         rebuild: bool,
+        /// 舍弃日志中损坏的记录（原字节另存），再重建数据库；会丢弃记录，仅在无备份可恢复时使用 / drop the journal's damaged records (their bytes are kept aside), then rebuild; records WILL be dropped: only when no backup can be restored
+        #[arg(long, conflicts_with = "journal_from_database")]
+        drop_damaged_records: bool,
+        /// 日志丢失时，由数据库重写日志（旧日志保留），再重建数据库 / when the journal was lost, write a new one from the database (the old one is kept), then rebuild
+        #[arg(long)]
+        journal_from_database: bool,
     },
 }
 

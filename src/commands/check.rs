@@ -1,31 +1,83 @@
-//! `jiedai check [--rebuild]`.
+//! `jiedai check [--rebuild | --drop-damaged-records | --journal-from-database]`.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use super::{exit, report_store_error};
 use crate::i18n::Lang;
-use crate::storage;
+use crate::storage::{self, error::damage_line};
 
-pub fn run(dir: &Path, rebuild: bool, lang: Lang) -> ExitCode {
-    let result = if rebuild {
-        storage::rebuild_with(dir, &super::progress_printer(lang))
-    } else {
-        storage::check_with(dir, &super::progress_printer(lang))
+/// What the operator asked for besides the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    None,
+    Rebuild,
+    DropDamaged,
+    JournalFromDatabase,
+}
+
+impl Repair {
+    pub fn from_flags(rebuild: bool, drop_damaged: bool, from_database: bool) -> Repair {
+        match (rebuild, drop_damaged, from_database) {
+            (_, true, _) => Repair::DropDamaged,
+            (_, _, true) => Repair::JournalFromDatabase,
+            (true, _, _) => Repair::Rebuild,
+            _ => Repair::None,
+        }
+    }
+}
+
+pub fn run(dir: &Path, repair: Repair, lang: Lang) -> ExitCode {
+    let progress = super::progress_printer(lang);
+    let result = match repair {
+        Repair::None => storage::check_with(dir, &progress),
+        Repair::Rebuild => storage::rebuild_with(dir, false, &progress),
+        Repair::DropDamaged => storage::rebuild_with(dir, true, &progress),
+        Repair::JournalFromDatabase => storage::check::journal_from_database(dir, &progress),
     };
     let report = match result {
         Ok(r) => r,
         Err(e) => return report_store_error(&e),
     };
     for line in &report.recovery {
-        println!("{}{line}", lang.pick("启动恢复：", "recovery: "));
+        println!("{}{line}", lang.pick("恢复：", "recovery: "));
     }
-    if rebuild {
+    if repair != Repair::None {
         println!(
             "{}",
             lang.pick(
                 "已从日志重建数据库。",
                 "The database was rebuilt from the journal."
+            )
+        );
+    }
+    if !report.damage.is_empty() {
+        let records: u64 = report.damage.len() as u64;
+        println!(
+            "{}",
+            lang.pick(
+                format!("检查未通过：日志有 {records} 处损坏：",),
+                format!("check FAILED: the journal is damaged in {records} places:"),
+            )
+        );
+        for d in &report.damage {
+            println!("{}", damage_line(d, lang));
+        }
+        println!(
+            "{}",
+            lang.pick(
+                "损坏处之后的记录仍然完好，未做任何修改。处理步骤见 README「日志损坏时怎么办」：先备份整个数据目录；能从备份恢复日志就恢复；否则运行 `jiedai check --drop-damaged-records`，它会舍弃以上损坏的记录（原字节另存）并说明舍弃了多少。",
+                "The records after the damage are intact and nothing was changed. What to do is in README, \"When check reports damage\": back up the whole data directory; restore the journal from a backup if you can; otherwise run `jiedai check --drop-damaged-records`, which drops the damaged records above (keeping their bytes aside) and says how many.",
+            )
+        );
+        return ExitCode::from(exit::FAILED);
+    }
+    if let Some((at, bytes)) = report.torn {
+        println!(
+            "{}",
+            lang.pick(
+                format!("注意：日志末尾偏移 {at} 起有 {bytes} 字节未写完（断电或强制退出时正在保存的内容，未曾显示为已保存）；下次启动接待终端时会另存。"),
+                format!("note: the journal ends in {bytes} bytes of an unfinished write at offset {at} (a save interrupted by a power cut or a kill, never shown as saved); the kiosk sets them aside at its next start."),
             )
         );
     }

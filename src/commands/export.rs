@@ -23,7 +23,7 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
         );
         return ExitCode::from(exit::UNREADABLE);
     }
-    let store = match crate::commands::open_store(dir, lang) {
+    let store = match crate::commands::open_store_read(dir, lang) {
         Ok(s) => s,
         Err(e) => return report_store_error(&e),
     };

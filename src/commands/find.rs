@@ -26,7 +26,7 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
             return ExitCode::from(exit::FAILED);
         }
     };
-    let store = match crate::commands::open_store(dir, lang) {
+    let store = match crate::commands::open_store_read(dir, lang) {
         Ok(s) => s,
         Err(e) => return report_store_error(&e),
     };

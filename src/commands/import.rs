@@ -104,7 +104,7 @@ fn open(
     let store = super::open_store(dir, lang).map_err(|e| report_store_error(&e))?;
     match store.station() {
         Ok(Some(station)) => Ok((table, store, station)),
-        Ok(None) => Err(report_store_error(&StoreError::NoStation)),
+        Ok(None) => Err(report_store_error(&StoreError::NoStation(dir.to_path_buf()))),
         Err(e) => Err(report_store_error(&e)),
     }
 }

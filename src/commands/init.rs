@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{exit, report_store_error};
 use crate::domain::{EventBody, HandlingUnit, Staff, Station, StationKind};
 use crate::i18n::Lang;
-use crate::storage::{Store, write_terminal};
+use crate::storage::Store;
 
 /// The station file as written by hand (see sample-data/station.toml).
 #[derive(Debug, Deserialize)]
@@ -95,29 +95,31 @@ pub fn run(dir: &Path, file: &Path, terminal: u8, lang: Lang) -> ExitCode {
     }
 }
 
-/// Writes the terminal number and records the station as an event.
+/// Writes this terminal's identity and records the station as an event.
 pub fn setup(dir: &Path, station: Station, terminal: u8) -> Result<(), crate::storage::StoreError> {
-    // Take the lock before touching anything in the directory.
-    let mut store = Store::open(dir)?;
-    if let Some(existing) = store.station()?
-        && existing.code != station.code
-        && !store_is_empty(&store)
-    {
-        return Err(crate::storage::StoreError::Journal {
-            path: dir.to_path_buf(),
-            message: format!(
-                "此数据目录已属于站点 {}，不能改为 {}",
-                existing.code, station.code
-            ),
+    if !(1..=9).contains(&terminal) {
+        return Err(crate::storage::StoreError::Identity {
+            path: crate::storage::Paths::new(dir).terminal(),
+            problem: format!("terminal {terminal} is not 1-9"),
         });
     }
-    write_terminal(dir, terminal)?;
-    drop(store);
-    store = Store::open(dir)?;
+    if crate::storage::Paths::new(dir).journal().exists() {
+        // Take the lock and read what is there before changing anything.
+        let store = Store::open(dir)?;
+        if let Some(existing) = store.station()?
+            && existing.code != station.code
+            && store.has_appeals()
+        {
+            return Err(crate::storage::StoreError::Identity {
+                path: dir.to_path_buf(),
+                problem: format!(
+                    "this data directory belongs to station {}, not {}",
+                    existing.code, station.code
+                ),
+            });
+        }
+    }
+    let mut store = Store::create(dir, &station.code, terminal)?;
     store.commit("init", vec![EventBody::StationConfigured { station }])?;
     Ok(())
-}
-
-fn store_is_empty(store: &Store) -> bool {
-    !store.has_appeals()
 }

@@ -45,6 +45,7 @@ pub fn report_store_error(e: &StoreError) -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     let dir = data_dir(&cli);
     let lang = cli.lang;
+    crate::i18n::set_current(lang);
     match &cli.command {
         None => crate::tui::run_kiosk(&dir, lang, cli.keymap.as_deref()),
         Some(Command::Demo) => demo::run(lang, cli.keymap.as_deref()),
@@ -59,7 +60,15 @@ pub fn run(cli: Cli) -> ExitCode {
             what: ExportWhat::Appeals { format, out },
         }) => export::appeals(&dir, *format, out.as_deref(), lang),
         Some(Command::Find { query, status, json }) => find::run(&dir, query, status.as_deref(), *json, lang),
-        Some(Command::Check { rebuild }) => check::run(&dir, *rebuild, lang),
+        Some(Command::Check {
+            rebuild,
+            drop_damaged_records,
+            journal_from_database,
+        }) => check::run(
+            &dir,
+            check::Repair::from_flags(*rebuild, *drop_damaged_records, *journal_from_database),
+            lang,
+        ),
     }
 }
 
@@ -88,6 +97,12 @@ pub fn progress_printer(lang: Lang) -> impl Fn(u64, u64) {
             }
         }
     }
+}
+
+/// Opens the store for reading only (find, export): the journal is never
+/// changed; showing progress if the database must catch up.
+pub fn open_store_read(dir: &Path, lang: Lang) -> Result<crate::storage::Store, StoreError> {
+    crate::storage::Store::open_with(dir, crate::storage::Mode::Read, &progress_printer(lang))
 }
 
 /// Opens the store, showing progress if the database must catch up.

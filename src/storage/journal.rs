@@ -1,84 +1,226 @@
-//! The journal: an append-only file of records, each `[len u32 LE][crc32 u32
-//! LE][payload]`, fsynced per commit. It is the durability point of every
-//! save and the source the database is rebuilt from.
+//! The journal: an append-only file of records, fsynced per commit. It is
+//! the durability point of every save and the source the database is
+//! rebuilt from.
+//!
+//! ## Format (version 2)
+//!
+//! The file starts with `JIEDAI-J2\n`. Each record is a 32-byte header and
+//! a payload (one commit's events as JSON):
+//!
+//! ```text
+//! magic   4  FF 'J' 'R' FE   (0xFF and 0xFE never occur in UTF-8 text)
+//! len     4  payload length, u32 LE, at most MAX_PAYLOAD
+//! crc     4  CRC-32 of the payload
+//! first   8  sequence number of the record's first event, u64 LE
+//! last    8  sequence number of its last event
+//! hcrc    4  CRC-32 of the 28 bytes before it
+//! payload len bytes
+//! ```
+//!
+//! As in the LevelDB/RocksDB log format, every record can be recognised on
+//! its own, so a scan that meets a damaged record looks for the next valid
+//! header and carries on: damage in the middle is reported with its offset,
+//! the sequence numbers it held and how many valid records follow, instead
+//! of ending the journal there. The header has its own checksum (as SQLite's
+//! WAL frames do), so the event numbers of a record whose payload is
+//! damaged are still known.
+//!
+//! What counts as a torn write, the only thing recovery may set aside on its
+//! own: bytes after the last valid record that cannot be a record the
+//! program ever acknowledged: fewer bytes than a header, only zero bytes
+//! (what XFS or NTFS leave after a power cut), a valid header whose payload
+//! runs past the end of the file, or a payload holding zero bytes (pages
+//! never written; JSON has none). Anything else, a whole record with a bad
+//! checksum included, is damage: the program stops and says so, and only an
+//! operator's explicit request drops it.
+//!
+//! Version 1 journals (`JIEDAI-J1\n`, records `[len][crc32][payload]`) are
+//! read as they are and converted to version 2 by the first program that
+//! writes to the directory; the old file is kept beside it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 10] = b"JIEDAI-J1\n";
-pub const HEADER_LEN: u64 = MAGIC.len() as u64;
-/// No single record is larger than this; a length above it means garbage.
-const MAX_RECORD: u32 = 64 * 1024 * 1024;
+const MAGIC_V1: &[u8; 10] = b"JIEDAI-J1\n";
+const MAGIC_V2: &[u8; 10] = b"JIEDAI-J2\n";
+pub const HEADER_LEN: u64 = MAGIC_V2.len() as u64;
+const RECORD_MAGIC: [u8; 4] = [0xFF, b'J', b'R', 0xFE];
+/// Bytes of a record header.
+pub const FRAME: u64 = 32;
+/// No record's payload is larger than this: the writer refuses a larger
+/// one and the reader takes a larger length as damage. Callers split their
+/// batches below it (see `storage::Store::commit_dated`).
+pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
+
+/// The version of a journal file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
 
 pub struct Journal {
     path: PathBuf,
     file: File,
     len: u64,
+    version: Version,
 }
 
-/// One record read back, with the offset just past it.
+/// One valid record read back.
+#[derive(Debug)]
 pub struct Record {
+    /// Where its header starts and where it ends.
+    pub start: u64,
     pub end: u64,
+    /// Its place in the journal, counting valid records from 1.
+    pub number: u64,
+    /// The sequence numbers of its first and last event (0 in version 1).
+    pub first: u64,
+    pub last: u64,
     pub payload: Vec<u8>,
 }
 
-/// What a scan found after the last good record.
+/// Bytes between two valid records (or after the last one) that are not a
+/// valid record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub at: u64,
+    pub bytes: u64,
+    /// Event sequence numbers the damaged bytes held, when a header in them
+    /// is still readable.
+    pub seqs: Option<(u64, u64)>,
+}
+
+/// What a scan met, in file order.
+pub enum Item {
+    Record(Record),
+    Damaged(Damage),
+}
+
+/// What a scan found after the last valid record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tail {
     Clean,
-    /// Bytes that do not form a whole, valid record (a write cut short).
-    Torn {
-        at: u64,
-        bytes: u64,
-    },
+    /// An unfinished write (never acknowledged): safe to set aside.
+    Torn { at: u64, bytes: u64 },
+}
+
+/// A parsed header (checked or not).
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    len: u32,
+    crc: u32,
+    first: u64,
+    last: u64,
+    valid: bool,
+}
+
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(x)
+}
+
+fn parse_header(b: &[u8]) -> Header {
+    let len = u32_at(b, 4);
+    Header {
+        len,
+        crc: u32_at(b, 8),
+        first: u64_at(b, 12),
+        last: u64_at(b, 20),
+        valid: b[..4] == RECORD_MAGIC
+            && crc32fast::hash(&b[..28]) == u32_at(b, 28)
+            && len as usize <= MAX_PAYLOAD,
+    }
+}
+
+/// The framed bytes of one record.
+pub fn frame(payload: &[u8], first: u64, last: u64) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(payload.len() + FRAME as usize);
+    buf.extend_from_slice(&RECORD_MAGIC);
+    buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    buf.extend_from_slice(&first.to_le_bytes());
+    buf.extend_from_slice(&last.to_le_bytes());
+    let hcrc = crc32fast::hash(&buf[..28]);
+    buf.extend_from_slice(&hcrc.to_le_bytes());
+    buf.extend_from_slice(payload);
+    buf
+}
+
+fn invalid(message: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message.into())
+}
+
+fn read_version(file: &mut File) -> io::Result<Version> {
+    let mut head = [0u8; 10];
+    file.seek(SeekFrom::Start(0))?;
+    file.read_exact(&mut head)
+        .map_err(|_| invalid("journal header is truncated"))?;
+    match &head {
+        h if h == MAGIC_V2 => Ok(Version::V2),
+        h if h == MAGIC_V1 => Ok(Version::V1),
+        _ => Err(invalid("not a jiedai journal (bad header)")),
+    }
+}
+
+/// Makes a new file's directory entry durable.
+pub fn sync_dir(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => Ok(()),
+    }
 }
 
 impl Journal {
-    /// Opens or creates the journal; a new file gets the header and is made
-    /// durable together with its directory entry.
-    pub fn open(path: &Path) -> io::Result<Journal> {
-        let existed = path.exists();
+    /// Creates a new, empty journal; fails if one exists.
+    pub fn create(path: &Path) -> io::Result<Journal> {
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
-            .create(true)
+            .create_new(true)
             .open(path)?;
-        let mut len = file.metadata()?.len();
-        if !existed || len == 0 {
-            file.write_all(MAGIC)?;
-            file.sync_all()?;
-            if let Some(dir) = path.parent() {
-                File::open(dir)?.sync_all()?;
-            }
-            len = HEADER_LEN;
-        } else {
-            let mut head = [0u8; MAGIC.len()];
-            file.seek(SeekFrom::Start(0))?;
-            file.read_exact(&mut head)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "journal header is truncated"))?;
-            if &head != MAGIC {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "not a jiedai journal (bad header)",
-                ));
-            }
-        }
+        file.write_all(MAGIC_V2)?;
+        file.sync_all()?;
+        sync_dir(path)?;
         Ok(Journal {
             path: path.to_path_buf(),
             file,
-            len,
+            len: HEADER_LEN,
+            version: Version::V2,
         })
     }
 
-    /// Opens an existing journal for reading only (another thread's view).
-    pub fn open_read(path: &Path) -> io::Result<Journal> {
-        let file = File::open(path)?;
+    /// Opens an existing journal for appending. A version 1 journal must be
+    /// converted first (`convert_v1`).
+    pub fn open(path: &Path) -> io::Result<Journal> {
+        let mut file = OpenOptions::new().read(true).append(true).open(path)?;
+        let version = read_version(&mut file)?;
         let len = file.metadata()?.len();
         Ok(Journal {
             path: path.to_path_buf(),
             file,
             len,
+            version,
+        })
+    }
+
+    /// Opens an existing journal for reading only; nothing is ever written
+    /// through it.
+    pub fn open_read(path: &Path) -> io::Result<Journal> {
+        let mut file = File::open(path)?;
+        let version = read_version(&mut file)?;
+        let len = file.metadata()?.len();
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file,
+            len,
+            version,
         })
     }
 
@@ -94,25 +236,31 @@ impl Journal {
         &self.path
     }
 
-    /// Appends one record and fsyncs it. When this returns Ok the record
-    /// survives a crash or power cut. Returns the offset just past it.
-    pub fn append(&mut self, payload: &[u8]) -> io::Result<u64> {
-        let end = self.write(payload)?;
-        self.file.sync_data()?;
-        Ok(end)
+    pub fn version(&self) -> Version {
+        self.version
     }
 
-    /// Writes one record without waiting for the disk (see `sync`).
-    /// Returns the offset just past it.
-    pub fn write(&mut self, payload: &[u8]) -> io::Result<u64> {
-        let mut buf = Vec::with_capacity(payload.len() + 8);
-        buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        buf.extend_from_slice(payload);
+    /// Writes one record without waiting for the disk (see `sync`); events
+    /// `first..=last` are in it. Returns the offset just past it. On an
+    /// error the caller must stop writing: the file may end in part of the
+    /// record (the next start sets it aside as a torn write).
+    pub fn write(&mut self, payload: &[u8], first: u64, last: u64) -> io::Result<u64> {
+        if self.version != Version::V2 {
+            return Err(invalid("the journal must be converted before it is written"));
+        }
+        if payload.len() > MAX_PAYLOAD {
+            return Err(invalid(format!(
+                "a record of {} bytes is over the limit of {MAX_PAYLOAD}",
+                payload.len()
+            )));
+        }
+        let buf = frame(payload, first, last);
         if let Err(e) = self.file.write_all(&buf) {
-            // Cut off whatever part of the record reached the file so that
-            // the next append does not follow a torn record.
-            let _ = self.file.set_len(self.len);
+            // Cut off whatever part of the record reached the file; if even
+            // that fails, the torn part is set aside at the next start.
+            if self.file.set_len(self.len).is_ok() {
+                let _ = self.file.sync_data();
+            }
             return Err(e);
         }
         self.len += buf.len() as u64;
@@ -124,89 +272,90 @@ impl Journal {
         self.file.sync_data()
     }
 
+    /// Takes back a record written but not made durable (its fsync failed):
+    /// the file is cut back to `to` and that is made durable. When this
+    /// returns Ok the record is certainly not in the journal.
+    pub fn retract(&mut self, to: u64) -> io::Result<()> {
+        self.file.set_len(to)?;
+        self.file.sync_all()?;
+        self.len = to;
+        Ok(())
+    }
+
     /// Whether a whole, valid record starts at `start` and ends at `end`.
     pub fn has_record(&self, start: u64, end: u64) -> bool {
-        let mut found = false;
-        let _ = self.scan(start, |r| {
-            found = r.end == end;
-            Err(io::Error::other("one record is enough"))
-        });
-        found
+        let Ok(mut file) = File::open(&self.path) else {
+            return false;
+        };
+        if end > self.file_len().unwrap_or(0) || end < start {
+            return false;
+        }
+        let mut buf = vec![0u8; (end - start) as usize];
+        if file.seek(SeekFrom::Start(start)).is_err() || file.read_exact(&mut buf).is_err() {
+            return false;
+        }
+        match self.version {
+            Version::V2 => {
+                buf.len() >= FRAME as usize && {
+                    let h = parse_header(&buf);
+                    h.valid
+                        && FRAME + h.len as u64 == end - start
+                        && crc32fast::hash(&buf[FRAME as usize..]) == h.crc
+                }
+            }
+            Version::V1 => {
+                buf.len() >= 8
+                    && u32_at(&buf, 0) as u64 + 8 == end - start
+                    && crc32fast::hash(&buf[8..]) == u32_at(&buf, 4)
+            }
+        }
     }
 
-    /// Reads every whole, valid record from `from` on. Stops at the first
-    /// record that is cut short or fails its checksum and reports it.
-    /// (Tests only: the program streams with `scan`.)
-    #[cfg(test)]
-    pub fn read_from(&self, from: u64) -> io::Result<(Vec<Record>, Tail)> {
-        let mut records = Vec::new();
-        let tail = self.scan(from, |r| {
-            records.push(r);
-            Ok(())
-        })?;
-        Ok((records, tail))
+    fn file_len(&self) -> io::Result<u64> {
+        Ok(std::fs::metadata(&self.path)?.len())
     }
 
-    /// Streams records from `from` to `visit`, in order.
+    /// Streams the valid records from `from` on to `visit`, in order, and
+    /// tells how the journal ends. Damage followed by valid records stops
+    /// the scan with an error of kind `InvalidData` naming it: callers that
+    /// must see damage use `survey`.
     pub fn scan(&self, from: u64, mut visit: impl FnMut(Record) -> io::Result<()>) -> io::Result<Tail> {
+        self.survey(from, |item| match item {
+            Item::Record(r) => visit(r),
+            Item::Damaged(d) => Err(invalid(format!(
+                "journal damaged: {} bytes at offset {} are not a valid record, and valid records follow",
+                d.bytes, d.at
+            ))),
+        })
+    }
+
+    /// Streams every record and every damaged stretch from `from` on, in
+    /// file order, and tells how the journal ends. A damaged stretch at the
+    /// very end that cannot be an acknowledged record is the torn tail, not
+    /// damage.
+    pub fn survey(&self, from: u64, mut visit: impl FnMut(Item) -> io::Result<()>) -> io::Result<Tail> {
         let mut file = File::open(&self.path)?;
         let file_len = file.metadata()?.len();
         let start = from.max(HEADER_LEN);
         if start > file_len {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("journal is shorter ({file_len} bytes) than the database says ({start})"),
-            ));
+            return Err(invalid(format!(
+                "journal is shorter ({file_len} bytes) than the database says ({start})"
+            )));
         }
-        file.seek(SeekFrom::Start(start))?;
-        let mut reader = BufReader::with_capacity(1 << 20, file);
-        let mut pos = start;
-        loop {
-            if pos == file_len {
-                return Ok(Tail::Clean);
+        match self.version {
+            Version::V2 => Scanner::new(&file, start, file_len).run(&mut visit),
+            Version::V1 => {
+                file.seek(SeekFrom::Start(start))?;
+                let reader = BufReader::with_capacity(1 << 20, file);
+                scan_v1(reader, start, file_len, &mut visit)
             }
-            let torn = Tail::Torn {
-                at: pos,
-                bytes: file_len - pos,
-            };
-            if file_len - pos < 8 {
-                return Ok(torn);
-            }
-            let mut head = [0u8; 8];
-            reader.read_exact(&mut head)?;
-            let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-            let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-            if len > MAX_RECORD || (len as u64) > file_len - pos - 8 {
-                return Ok(torn);
-            }
-            let mut payload = vec![0u8; len as usize];
-            reader.read_exact(&mut payload)?;
-            if crc32fast::hash(&payload) != crc {
-                return Ok(torn);
-            }
-            pos += 8 + len as u64;
-            visit(Record { end: pos, payload })?;
         }
     }
 
     /// Moves a torn tail aside into `<journal>.torn-<offset>` (nothing is
     /// thrown away) and cuts the journal back to its last whole record.
     pub fn set_aside_tail(&mut self, at: u64) -> io::Result<PathBuf> {
-        // A second torn tail at the same offset (a crash during the first
-        // save after recovery) must not overwrite the first one.
-        let mut aside = self.path.with_extension(format!("torn-{at}"));
-        let mut n = 1;
-        while aside.exists() {
-            n += 1;
-            aside = self.path.with_extension(format!("torn-{at}-{n}"));
-        }
-        let mut src = File::open(&self.path)?;
-        src.seek(SeekFrom::Start(at))?;
-        let mut bytes = Vec::new();
-        src.read_to_end(&mut bytes)?;
-        let mut out = File::create(&aside)?;
-        out.write_all(&bytes)?;
-        out.sync_all()?;
+        let aside = copy_out(&self.path, at, u64::MAX, "torn")?;
         self.file.set_len(at)?;
         self.file.sync_all()?;
         self.len = at;
@@ -214,49 +363,367 @@ impl Journal {
     }
 }
 
+/// Rewrites a journal as version 2 from the records `keep` lets through,
+/// in order: the new file is written beside it and made durable, the old
+/// one is renamed to `<journal>.<what>` (kept, never deleted), and the new
+/// one takes its place. `seqs` gives a version 1 record's event range.
+pub fn rewrite(
+    path: &Path,
+    what: &str,
+    seqs: impl Fn(&[u8]) -> (u64, u64),
+    mut keep: impl FnMut(&Record) -> bool,
+) -> io::Result<PathBuf> {
+    let old = Journal::open_read(path)?;
+    let fresh = path.with_extension("new");
+    let _ = std::fs::remove_file(&fresh);
+    let mut out = Journal::create(&fresh)?;
+    let mut buf = io::BufWriter::with_capacity(1 << 20, &out.file);
+    let mut len = HEADER_LEN;
+    old.survey(0, |item| {
+        if let Item::Record(r) = item
+            && keep(&r)
+        {
+            let (first, last) = if old.version == Version::V1 {
+                seqs(&r.payload)
+            } else {
+                (r.first, r.last)
+            };
+            let framed = frame(&r.payload, first, last);
+            len += framed.len() as u64;
+            buf.write_all(&framed)?;
+        }
+        Ok(())
+    })?;
+    buf.flush()?;
+    drop(buf);
+    out.file.sync_all()?;
+    out.len = len;
+    let mut kept = path.with_extension(what);
+    let mut n = 1;
+    while kept.exists() {
+        n += 1;
+        kept = path.with_extension(format!("{what}-{n}"));
+    }
+    std::fs::rename(path, &kept)?;
+    std::fs::rename(&fresh, path)?;
+    sync_dir(path)?;
+    Ok(kept)
+}
+
+/// Copies bytes `[at, at + bytes)` of a file into `<file>.<what>-<at>`
+/// (never overwriting an earlier copy) and makes the copy durable.
+pub fn copy_out(path: &Path, at: u64, bytes: u64, what: &str) -> io::Result<PathBuf> {
+    let mut aside = path.with_extension(format!("{what}-{at}"));
+    let mut n = 1;
+    while aside.exists() {
+        n += 1;
+        aside = path.with_extension(format!("{what}-{at}-{n}"));
+    }
+    let mut src = File::open(path)?;
+    src.seek(SeekFrom::Start(at))?;
+    let mut out = File::create(&aside)?;
+    io::copy(&mut src.take(bytes), &mut out)?;
+    out.sync_all()?;
+    sync_dir(&aside)?;
+    Ok(aside)
+}
+
+/// The version 2 scan: reads records, and after a bad one looks for the
+/// next valid record to tell damage from a torn tail. Reads at absolute
+/// offsets, so a long damaged stretch costs no memory.
+struct Scanner<'a> {
+    file: &'a File,
+    pos: u64,
+    file_len: u64,
+    number: u64,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(file: &'a File, pos: u64, file_len: u64) -> Self {
+        Scanner {
+            file,
+            pos,
+            file_len,
+            number: 0,
+        }
+    }
+
+    /// Up to `n` bytes at `at` (fewer at the end of the file).
+    fn read(&self, at: u64, n: usize) -> io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let n = n.min(self.file_len.saturating_sub(at) as usize);
+        let mut buf = vec![0u8; n];
+        self.file.read_exact_at(&mut buf, at)?;
+        Ok(buf)
+    }
+
+    /// The header at `at`, if the file holds a whole one there.
+    fn header(&self, at: u64) -> io::Result<Option<Header>> {
+        let b = self.read(at, FRAME as usize)?;
+        Ok((b.len() == FRAME as usize).then(|| parse_header(&b)))
+    }
+
+    /// A whole valid record at `at`: its header and payload.
+    fn record_at(&self, at: u64) -> io::Result<Option<(Header, Vec<u8>)>> {
+        let Some(h) = self.header(at)?.filter(|h| h.valid) else {
+            return Ok(None);
+        };
+        if at + FRAME + h.len as u64 > self.file_len {
+            return Ok(None);
+        }
+        let payload = self.read(at + FRAME, h.len as usize)?;
+        Ok((crc32fast::hash(&payload) == h.crc).then_some((h, payload)))
+    }
+
+    fn run(mut self, visit: &mut impl FnMut(Item) -> io::Result<()>) -> io::Result<Tail> {
+        loop {
+            if self.pos == self.file_len {
+                return Ok(Tail::Clean);
+            }
+            if let Some((h, payload)) = self.record_at(self.pos)? {
+                self.number += 1;
+                let end = self.pos + FRAME + h.len as u64;
+                let record = Record {
+                    start: self.pos,
+                    end,
+                    number: self.number,
+                    first: h.first,
+                    last: h.last,
+                    payload,
+                };
+                self.pos = end;
+                visit(Item::Record(record))?;
+                continue;
+            }
+            // Not a valid record here: what its header says, if anything.
+            let here = self.header(self.pos)?.filter(|h| h.valid);
+            let seqs = here.map(|h| (h.first, h.last));
+            match self.resync(self.pos + 1)? {
+                Some(next) => {
+                    let damage = Damage {
+                        at: self.pos,
+                        bytes: next - self.pos,
+                        seqs,
+                    };
+                    self.pos = next;
+                    visit(Item::Damaged(damage))?;
+                }
+                None => {
+                    let at = self.pos;
+                    let bytes = self.file_len - at;
+                    if self.is_torn(here)? {
+                        return Ok(Tail::Torn { at, bytes });
+                    }
+                    visit(Item::Damaged(Damage { at, bytes, seqs }))?;
+                    return Ok(Tail::Clean);
+                }
+            }
+        }
+    }
+
+    /// The offset of the next valid record at or after `from`. Candidates
+    /// start with the record magic's 0xFF byte, which never occurs inside
+    /// UTF-8 text.
+    fn resync(&self, from: u64) -> io::Result<Option<u64>> {
+        const CHUNK: usize = 1 << 16;
+        let mut at = from;
+        while at < self.file_len {
+            let chunk = self.read(at, CHUNK)?;
+            let mut off = 0;
+            while let Some(i) = memchr::memchr(RECORD_MAGIC[0], &chunk[off..]) {
+                let cand = at + (off + i) as u64;
+                if self.record_at(cand)?.is_some() {
+                    return Ok(Some(cand));
+                }
+                off += i + 1;
+            }
+            at += chunk.len() as u64;
+        }
+        Ok(None)
+    }
+
+    /// Whether the bytes from `pos` to the end are an unfinished write.
+    fn is_torn(&self, here: Option<Header>) -> io::Result<bool> {
+        let rest = self.file_len - self.pos;
+        if rest < FRAME {
+            return Ok(true);
+        }
+        if let Some(h) = here {
+            if FRAME + h.len as u64 > rest {
+                return Ok(true);
+            }
+            return Ok(self.read(self.pos + FRAME, h.len as usize)?.contains(&0));
+        }
+        // No readable header: torn only if every byte is zero.
+        let mut at = self.pos;
+        while at < self.file_len {
+            let chunk = self.read(at, 1 << 20)?;
+            if chunk.iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            at += chunk.len() as u64;
+        }
+        Ok(true)
+    }
+}
+
+/// The version 1 scan: `[len][crc32][payload]` records; the first bad one
+/// ends the journal (version 1 records cannot be found again after it).
+fn scan_v1<R: Read>(
+    mut reader: R,
+    start: u64,
+    file_len: u64,
+    visit: &mut impl FnMut(Item) -> io::Result<()>,
+) -> io::Result<Tail> {
+    let mut pos = start;
+    let mut number = 0;
+    loop {
+        if pos == file_len {
+            return Ok(Tail::Clean);
+        }
+        let rest = file_len - pos;
+        let torn = Tail::Torn { at: pos, bytes: rest };
+        if rest < 8 {
+            return Ok(torn);
+        }
+        let mut head = [0u8; 8];
+        reader.read_exact(&mut head)?;
+        let len = u32_at(&head, 0) as u64;
+        if len == 0 || len > MAX_PAYLOAD as u64 * 8 || len > rest - 8 {
+            return Ok(torn);
+        }
+        let mut payload = vec![0u8; len as usize];
+        reader.read_exact(&mut payload)?;
+        if crc32fast::hash(&payload) != u32_at(&head, 4) {
+            return Ok(torn);
+        }
+        number += 1;
+        let end = pos + 8 + len;
+        visit(Item::Record(Record {
+            start: pos,
+            end,
+            number,
+            first: 0,
+            last: 0,
+            payload,
+        }))?;
+        pos = end;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn append_read_and_torn_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("journal");
-        let mut j = Journal::open(&path).unwrap();
-        j.append(b"one").unwrap();
-        let end = j.append(b"two").unwrap();
-        drop(j);
-        // A write cut short after the second record.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[9, 0, 0, 0, 1, 2]).unwrap();
-        drop(f);
-        let mut j = Journal::open(&path).unwrap();
-        let (recs, tail) = j.read_from(0).unwrap();
-        assert_eq!(
-            recs.iter().map(|r| r.payload.as_slice()).collect::<Vec<_>>(),
-            vec![&b"one"[..], b"two"]
-        );
-        assert_eq!(tail, Tail::Torn { at: end, bytes: 6 });
-        let aside = j.set_aside_tail(end).unwrap();
-        assert_eq!(std::fs::read(aside).unwrap().len(), 6);
-        assert_eq!(j.read_from(0).unwrap().1, Tail::Clean);
-        j.append(b"three").unwrap();
-        assert_eq!(j.read_from(end).unwrap().0[0].payload, b"three");
+    fn records(j: &Journal) -> (Vec<Vec<u8>>, Vec<Damage>, Tail) {
+        let mut recs = Vec::new();
+        let mut damage = Vec::new();
+        let tail = j
+            .survey(0, |item| {
+                match item {
+                    Item::Record(r) => recs.push(r.payload),
+                    Item::Damaged(d) => damage.push(d),
+                }
+                Ok(())
+            })
+            .unwrap();
+        (recs, damage, tail)
+    }
+
+    fn journal_with(path: &Path, payloads: &[&[u8]]) -> Vec<u64> {
+        let mut j = Journal::create(path).unwrap();
+        payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let end = j.write(p, i as u64 + 1, i as u64 + 1).unwrap();
+                j.sync().unwrap();
+                end
+            })
+            .collect()
     }
 
     #[test]
-    fn checksum_mismatch_stops_the_scan() {
+    fn a_cut_record_at_the_end_is_a_torn_tail() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
+        let ends = journal_with(&path, &[b"one", b"two"]);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&frame(b"three", 3, 3)[..20]).unwrap();
+        drop(f);
         let mut j = Journal::open(&path).unwrap();
-        let first = j.append(b"good").unwrap();
-        j.append(b"flipped").unwrap();
-        let mut bytes = std::fs::read(&path).unwrap();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 0xff;
-        std::fs::write(&path, bytes).unwrap();
-        let (recs, tail) = Journal::open(&path).unwrap().read_from(0).unwrap();
+        let (recs, damage, tail) = records(&j);
+        assert_eq!(recs, vec![b"one".to_vec(), b"two".to_vec()]);
+        assert!(damage.is_empty());
+        assert_eq!(tail, Tail::Torn { at: ends[1], bytes: 20 });
+        let aside = j.set_aside_tail(ends[1]).unwrap();
+        assert_eq!(std::fs::read(aside).unwrap().len(), 20);
+        assert_eq!(records(&j).2, Tail::Clean);
+    }
+
+    #[test]
+    fn zero_bytes_at_the_end_are_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let ends = journal_with(&path, &[b"one"]);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[0u8; 8]).unwrap();
+        drop(f);
+        let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
         assert_eq!(recs.len(), 1);
-        assert!(matches!(tail, Tail::Torn { at, .. } if at == first));
+        assert!(damage.is_empty());
+        assert_eq!(tail, Tail::Torn { at: ends[0], bytes: 8 });
+    }
+
+    #[test]
+    fn a_damaged_record_in_the_middle_is_reported_and_the_rest_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let ends = journal_with(&path, &[b"{\"a\":1}", b"{\"b\":2}", b"{\"c\":3}"]);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[ends[0] as usize + 34] ^= 0x01;
+        std::fs::write(&path, bytes).unwrap();
+        let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
+        assert_eq!(recs, vec![b"{\"a\":1}".to_vec(), b"{\"c\":3}".to_vec()]);
+        assert_eq!(
+            damage,
+            vec![Damage {
+                at: ends[0],
+                bytes: ends[1] - ends[0],
+                seqs: Some((2, 2)),
+            }]
+        );
+        assert_eq!(tail, Tail::Clean);
+        // `scan` refuses to go past it.
+        assert!(Journal::open(&path).unwrap().scan(0, |_| Ok(())).is_err());
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_last_record_is_damage_not_a_torn_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let ends = journal_with(&path, &[b"{\"a\":1}", b"{\"b\":2}"]);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 2;
+        bytes[last] ^= 0x40;
+        std::fs::write(&path, bytes).unwrap();
+        let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
+        assert_eq!(recs.len(), 1);
+        assert_eq!(tail, Tail::Clean);
+        assert_eq!(damage[0].at, ends[0]);
+        assert_eq!(damage[0].seqs, Some((2, 2)));
+    }
+
+    #[test]
+    fn the_writer_refuses_what_the_reader_would_refuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::create(&dir.path().join("journal")).unwrap();
+        let big = vec![b'x'; MAX_PAYLOAD + 1];
+        assert!(j.write(&big, 1, 1).is_err());
+        assert!(j.is_empty());
+        let max = vec![b'x'; MAX_PAYLOAD];
+        j.write(&max, 1, 1).unwrap();
+        let (recs, damage, tail) = records(&j);
+        assert_eq!((recs.len(), damage.len(), tail), (1, 0, Tail::Clean));
     }
 }

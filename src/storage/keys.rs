@@ -3,7 +3,8 @@
 //!
 //! - `m/station`, `m/applied` (journal offset, u64 BE), `m/seq` (last event seq),
 //!   `m/projections` (the projection layout version), `m/applied_from`
-//!   (where the last applied journal record starts)
+//!   (where the last applied journal record starts), `m/issued/<YYMMDD-station-T>`
+//!   (the highest code sequence that terminal registered that day, u32 BE)
 //! - `p/<deputy id>` deputies, `v/<code>` visits, `a/<code>` appeals
 //! - `u/<YYYY-MM-DD>/<deputy id>` duty check-in and check-out
 //! - `s/<code>` the catalog row (search text and list fields)
@@ -20,6 +21,7 @@ pub const APPLIED: &[u8] = b"m/applied";
 pub const SEQ: &[u8] = b"m/seq";
 pub const PROJECTIONS: &[u8] = b"m/projections";
 pub const APPLIED_FROM: &[u8] = b"m/applied_from";
+pub const ISSUED: &str = "m/issued/";
 pub const DEPUTY: &str = "p/";
 pub const VISIT: &str = "v/";
 pub const APPEAL: &str = "a/";
@@ -28,6 +30,15 @@ pub const CATALOG: &str = "s/";
 pub const INDEX: &str = "i/";
 pub const BY_STATUS: &str = "i/s/";
 pub const BY_DEADLINE: &str = "i/d/";
+
+/// The highest code sequence a terminal issued on a day (`m/issued/<day prefix>`).
+pub fn issued(prefix: &str) -> Vec<u8> {
+    format!("{ISSUED}{prefix}").into_bytes()
+}
+
+pub fn read_u32(v: &[u8]) -> u32 {
+    v.try_into().map(u32::from_be_bytes).unwrap_or(0)
+}
 
 pub fn deputy(id: &str) -> Vec<u8> {
     format!("{DEPUTY}{id}").into_bytes()

@@ -1,11 +1,14 @@
 //! Storage: the only module that knows sled. The journal is the source of
 //! truth and the durability point; sled holds projections and indexes,
-//! flushed in the background and brought up to date from the journal's
-//! tail at every start.
+//! written after the journal record they come from is on the disk (so the
+//! database is always a subset of the journal), flushed in the background
+//! and brought up to date from the journal's tail at every start.
 
 pub mod catalog_cache;
 pub mod check;
 mod codec;
+pub mod counters;
+pub mod error;
 pub mod journal;
 pub mod keys;
 pub mod projection;
@@ -22,46 +25,24 @@ use crate::domain::catalog::{Catalog, CatalogRow};
 use crate::domain::event::SCHEMA_VERSION;
 use crate::domain::{Appeal, Change, Deputy, Duty, Event, EventBody, EventId, Station, TrackingCode, Visit};
 use codec::decode;
-use journal::{Journal, Tail};
-use projection::{ApplyError, Staged};
+use counters::Counters;
+pub use error::{DamageReport, StoreError};
+use journal::{Item, Journal, Tail, Version};
+use projection::Staged;
 
 /// The sled page cache. sled's default (1 GiB) is far more than a kiosk
 /// on old hardware should take; the catalog in memory serves the lists.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(
-        "数据目录 {0} 正被另一个 jiedai 进程使用（可能是正在运行的接待终端）。请先在那里退出，再运行此命令。"
-    )]
-    Busy(PathBuf),
-    #[error("无法使用数据目录 {path}：{source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("数据库 {path} 无法打开：{message}。可运行 `jiedai check --rebuild` 从日志重建。")]
-    Database { path: PathBuf, message: String },
-    #[error("日志 {path} 有问题：{message}")]
-    Journal { path: PathBuf, message: String },
-    #[error("{0}")]
-    Rejected(#[from] ApplyError),
-    #[error(
-        "尚未设置站点。请先运行 `jiedai init --station 站点文件.toml`（示例见 sample-data/station.toml）。"
-    )]
-    NoStation,
-}
-
-impl StoreError {
-    fn io(path: &Path, source: std::io::Error) -> StoreError {
-        StoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
-
-/// This terminal's identity inside its station (several terminals per
-/// station each get their own number, so their codes never collide).
+/// This terminal's identity: its station and its number inside the station
+/// (several terminals per station each get their own number, so their codes
+/// and event ids never collide). Written by `init` before anything else.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TerminalConfig {
+    /// The station code (absent in files written by earlier versions; the
+    /// journal's station then stands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub station: Option<String>,
     pub terminal: u8,
 }
 
@@ -79,41 +60,13 @@ struct BatchRef<'a> {
     events: &'a [Event],
 }
 
-/// A thread that writes sled batches, so that the database takes a change
-/// while the committing thread waits for the journal's fsync.
-struct Applier {
-    requests: std::sync::mpsc::Sender<sled::Batch>,
-    results: std::sync::mpsc::Receiver<sled::Result<()>>,
-}
-
-impl Applier {
-    fn start(tree: &sled::Db) -> std::io::Result<Applier> {
-        let tree = tree.clone();
-        let (requests, incoming) = std::sync::mpsc::channel::<sled::Batch>();
-        let (outgoing, results) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("db-apply".into())
-            .spawn(move || {
-                while let Ok(batch) = incoming.recv() {
-                    if outgoing.send(tree.apply_batch(batch)).is_err() {
-                        break;
-                    }
-                }
-            })?;
-        Ok(Applier { requests, results })
-    }
-
-    fn send(&self, batch: sled::Batch) {
-        let _ = self.requests.send(batch);
-    }
-
-    fn wait(&self) -> sled::Result<()> {
-        self.results.recv().unwrap_or_else(|_| {
-            Err(sled::Error::ReportableBug(
-                "the database write thread stopped".into(),
-            ))
-        })
-    }
+/// The event range of a journal payload (for records written before
+/// headers carried it).
+fn payload_seqs(payload: &[u8]) -> (u64, u64) {
+    serde_json::from_slice::<Batch>(payload)
+        .ok()
+        .and_then(|b| Some((b.events.first()?.id.seq, b.events.last()?.id.seq)))
+        .unwrap_or((0, 0))
 }
 
 /// Layout of a data directory.
@@ -144,34 +97,43 @@ impl Paths {
     }
 }
 
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The kiosk, import, init: may save, sets a torn tail aside, converts
+    /// an old journal.
+    Write,
+    /// find, export, check: never changes the journal (the database, which
+    /// is derived, may still be brought up to date).
+    Read,
+}
+
 pub struct Store {
     paths: Paths,
     _lock: File,
     tree: sled::Db,
     journal: Journal,
+    mode: Mode,
     terminal: u8,
     last_seq: u64,
-    /// The station's code once one is configured (part of every code and
-    /// event id, so it is not read from the database on every save).
+    /// The station's code (part of every code and event id).
     station_code: Option<String>,
     /// Last sequence issued per day prefix, filled on first use of a day.
-    issued: RefCell<HashMap<String, u16>>,
+    issued: RefCell<HashMap<String, u32>>,
+    /// Floors that keep counters from going backwards (see `counters`).
+    counters: Option<Counters>,
     /// The catalog cache file's shared state (see `catalog_cache`).
     cache: catalog_cache::SharedCache,
-    /// Writes database batches on its own thread, so that the disk and the
-    /// database update work at the same time.
-    applier: Applier,
-    /// Set when a save could not be made durable: nothing more is saved
-    /// until the kiosk restarts and the database is checked against the
-    /// journal.
-    poisoned: Option<String>,
+    /// Set when a write failed: nothing more is saved until the program
+    /// restarts (the journal holds every change reported saved).
+    stopped: Option<StoreError>,
     /// What a start-up replay found and did, for the log and `check`.
     pub recovery: Vec<String>,
 }
 
 /// Layout of the projections (keys, catalog lines, search text). A database
 /// written with another layout is rebuilt from the journal when opened.
-pub const PROJECTION_VERSION: u64 = 3;
+pub const PROJECTION_VERSION: u64 = 4;
 
 /// Progress of a long replay: (bytes done, bytes in all).
 pub type Progress<'a> = &'a dyn Fn(u64, u64);
@@ -180,7 +142,6 @@ pub type Progress<'a> = &'a dyn Fn(u64, u64);
 type Ops = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
-    fs::create_dir_all(&paths.dir).map_err(|e| StoreError::io(&paths.dir, e))?;
     let lock = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -194,7 +155,7 @@ pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
     }
 }
 
-fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
+pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new()
         .path(path)
         .cache_capacity(CACHE_BYTES)
@@ -229,59 +190,172 @@ fn read_u64(tree: &sled::Db, key: &[u8]) -> Result<u64, StoreError> {
         .unwrap_or(0))
 }
 
+/// Reads this terminal's identity file. Missing, unreadable, unparsable or
+/// out of range is an error: a terminal never guesses who it is.
+pub fn read_terminal(paths: &Paths) -> Result<TerminalConfig, StoreError> {
+    let path = paths.terminal();
+    let text = fs::read_to_string(&path).map_err(|e| StoreError::Identity {
+        path: path.clone(),
+        problem: e.to_string(),
+    })?;
+    let config: TerminalConfig = toml::from_str(&text).map_err(|e| StoreError::Identity {
+        path: path.clone(),
+        problem: e.message().to_string(),
+    })?;
+    if !(1..=9).contains(&config.terminal) {
+        return Err(StoreError::Identity {
+            path,
+            problem: format!("terminal {} is not 1-9", config.terminal),
+        });
+    }
+    Ok(config)
+}
+
+/// Writes this machine's identity into a data directory (durably: it is
+/// written to a new file, synced, and renamed into place).
+pub fn write_terminal(dir: &Path, station: &str, terminal: u8) -> Result<(), StoreError> {
+    let paths = Paths::new(dir);
+    fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let text = toml::to_string(&TerminalConfig {
+        station: Some(station.to_string()),
+        terminal,
+    })
+    .unwrap_or_default();
+    let path = paths.terminal();
+    let tmp = path.with_extension("new");
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        journal::sync_dir(&path)
+    };
+    write().map_err(|e| StoreError::io(&path, e))
+}
+
 impl Store {
-    /// Opens a data directory: takes the lock (or says who holds it), opens
-    /// the journal and the database, and replays whatever the journal has
-    /// that the database does not.
+    /// Sets up a new data directory for a terminal of a station: writes
+    /// its identity and an empty journal, then opens it for writing. An
+    /// existing directory is opened as it is (its identity rewritten).
+    pub fn create(dir: &Path, station: &str, terminal: u8) -> Result<Store, StoreError> {
+        let paths = Paths::new(dir);
+        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        let lock = take_lock(&paths)?;
+        write_terminal(dir, station, terminal)?;
+        if !paths.journal().exists() && !paths.db().exists() {
+            Journal::create(&paths.journal()).map_err(|e| StoreError::io(&paths.journal(), e))?;
+        }
+        drop(lock);
+        Store::open(dir)
+    }
+
+    /// Opens a data directory for writing: takes the lock (or says who
+    /// holds it), opens the journal and the database, and replays whatever
+    /// the journal has that the database does not.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Store::open_reporting(dir, &|_, _| {})
+        Store::open_with(dir, Mode::Write, &|_, _| {})
     }
 
     /// Like `open`, reporting progress (journal bytes replayed, bytes to
     /// replay) when it has to bring the database up to date.
     pub fn open_reporting(dir: &Path, progress: Progress) -> Result<Store, StoreError> {
+        Store::open_with(dir, Mode::Write, progress)
+    }
+
+    pub fn open_with(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
         let paths = Paths::new(dir);
+        if !paths.terminal().exists() && !paths.journal().exists() {
+            return Err(StoreError::NoStation(dir.to_path_buf()));
+        }
         let lock = take_lock(&paths)?;
-        let terminal = match fs::read_to_string(paths.terminal()) {
-            Ok(text) => {
-                toml::from_str::<TerminalConfig>(&text)
-                    .map_err(|e| StoreError::Journal {
-                        path: paths.terminal(),
-                        message: e.to_string(),
-                    })?
-                    .terminal
-            }
-            Err(_) => 1,
-        };
-        let journal = Journal::open(&paths.journal()).map_err(|e| StoreError::Journal {
-            path: paths.journal(),
-            message: e.to_string(),
-        })?;
+        let identity = read_terminal(&paths)?;
+        let mut recovery = Vec::new();
+        let journal = Store::open_journal(&paths, mode, &mut recovery)?;
         let tree = open_sled(&paths.db())?;
-        let applier = Applier::start(&tree).map_err(|e| StoreError::Io {
-            path: paths.db(),
-            source: e,
-        })?;
+        let counters = match mode {
+            Mode::Write => Some(Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?),
+            Mode::Read => None,
+        };
         let mut store = Store {
             paths,
             _lock: lock,
             tree,
             journal,
-            terminal,
+            mode,
+            terminal: identity.terminal,
             last_seq: 0,
-            station_code: None,
+            station_code: identity.station.clone(),
             issued: RefCell::new(HashMap::new()),
+            counters,
             cache: Default::default(),
-            applier,
-            poisoned: None,
-            recovery: Vec::new(),
+            stopped: None,
+            recovery,
         };
         store.check_projection_version()?;
         store.check_applied_record()?;
-        store.station_code = store.station()?.map(|s| s.code);
         store.catch_up(progress)?;
-        store.last_seq = read_u64(&store.tree, keys::SEQ)?;
+        let stored = store.station()?.map(|s| s.code);
+        match (&identity.station, stored) {
+            (Some(mine), Some(theirs)) if *mine != theirs => {
+                return Err(StoreError::Identity {
+                    path: store.paths.terminal(),
+                    problem: format!("it names station {mine}, the journal's station is {theirs}"),
+                });
+            }
+            (None, stored) => store.station_code = stored,
+            _ => {}
+        }
+        let floor = store.counters.as_ref().map(|c| c.floors.seq).unwrap_or(0);
+        store.last_seq = read_u64(&store.tree, keys::SEQ)?.max(floor);
+        for line in &store.recovery {
+            log::warn!("{line}");
+        }
         Ok(store)
+    }
+
+    /// Opens the journal. A missing journal beside a database that holds
+    /// changes means the journal was lost (see `check_applied_record`); a
+    /// version 1 journal is converted when opened for writing.
+    fn open_journal(paths: &Paths, mode: Mode, recovery: &mut Vec<String>) -> Result<Journal, StoreError> {
+        let path = paths.journal();
+        if !path.exists() {
+            if paths.db().exists() {
+                let tree = open_sled(&paths.db())?;
+                let applied = read_u64(&tree, keys::APPLIED)?;
+                if applied > 0 {
+                    return Err(StoreError::DatabaseAhead {
+                        journal: path,
+                        applied,
+                        journal_len: None,
+                    });
+                }
+            }
+            if mode == Mode::Read {
+                return Err(StoreError::NoStation(paths.dir.clone()));
+            }
+            return Journal::create(&path).map_err(|e| StoreError::io(&path, e));
+        }
+        let journal = match mode {
+            Mode::Write => Journal::open(&path),
+            Mode::Read => Journal::open_read(&path),
+        }
+        .map_err(|e| StoreError::Journal {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if mode == Mode::Read || journal.version() == Version::V2 {
+            return Ok(journal);
+        }
+        drop(journal);
+        let kept = journal::rewrite(&path, "v1", payload_seqs, |_| true).map_err(|e| StoreError::io(&path, e))?;
+        // Offsets change with the format: the database is rebuilt.
+        let _ = fs::remove_dir_all(paths.db());
+        let _ = fs::remove_file(catalog_cache::cache_path(&paths.dir));
+        recovery.push(format!(
+            "the journal was converted to format version 2; the old file is kept as {}, and the database is rebuilt",
+            kept.display()
+        ));
+        Journal::open(&path).map_err(|e| StoreError::io(&path, e))
     }
 
     /// Projections written by a program with another projection layout
@@ -294,18 +368,16 @@ impl Store {
         }
         self.tree.clear().map_err(|e| self.db_err(e))?;
         let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
-        let line = format!(
+        self.recovery.push(format!(
             "the database was laid out by projection version {version}, this program uses {PROJECTION_VERSION}: rebuilding it from the journal"
-        );
-        log::warn!("{line}");
-        self.recovery.push(line);
+        ));
         Ok(())
     }
 
     /// The database's last applied record must be a whole record of the
-    /// journal. If it is not, the database took a save whose journal write
-    /// never reached the disk (a power cut between the two): it is rebuilt
-    /// from the journal, which holds every save reported as saved.
+    /// journal. The database is written only after its record is on the
+    /// disk, so if it is not there the journal was removed, cut short,
+    /// replaced or damaged: nothing is opened, and both are kept.
     fn check_applied_record(&mut self) -> Result<(), StoreError> {
         let applied = read_u64(&self.tree, keys::APPLIED)?;
         if applied == 0 {
@@ -315,35 +387,51 @@ impl Store {
         if self.journal.has_record(from, applied) {
             return Ok(());
         }
-        self.tree.clear().map_err(|e| self.db_err(e))?;
-        let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
-        let line = format!(
-            "the database had applied journal bytes up to {applied}, which the journal does not hold as a whole record: rebuilding it from the journal"
-        );
-        log::warn!("{line}");
-        self.recovery.push(line);
-        Ok(())
+        let len = std::fs::metadata(self.journal.path()).map(|m| m.len()).unwrap_or(0);
+        if len >= applied {
+            // The bytes are there but are not that record: damage.
+            let damage = survey_damage(&self.journal, 0)?;
+            if !damage.is_empty() {
+                return Err(StoreError::JournalDamaged {
+                    path: self.journal.path().to_path_buf(),
+                    damage,
+                });
+            }
+        }
+        Err(StoreError::DatabaseAhead {
+            journal: self.journal.path().to_path_buf(),
+            applied,
+            journal_len: Some(len),
+        })
     }
 
-    /// Replays journal records past the database's applied offset.
+    /// Replays journal records past the database's applied offset. Damage
+    /// stops it (nothing after the damage is applied, nothing is cut); a
+    /// torn tail is set aside when writing and left alone when reading.
     fn catch_up(&mut self, progress: Progress) -> Result<(), StoreError> {
         let applied = read_u64(&self.tree, keys::APPLIED)?;
         let jpath = self.journal.path().to_path_buf();
-        let jerr = |message: String| StoreError::Journal {
-            path: jpath.clone(),
-            message,
-        };
         let total = self.journal.len();
-        let reader = Journal::open_read(&jpath).map_err(|e| jerr(e.to_string()))?;
+        let reader = Journal::open_read(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
         let mut replayed = 0usize;
         let mut failure = None;
-        let tail = reader.scan(applied, |record| {
+        let mut damaged = false;
+        let tail = reader.survey(applied, |item| {
+            let record = match item {
+                Item::Record(r) => r,
+                Item::Damaged(_) => {
+                    damaged = true;
+                    return Err(std::io::Error::other("damaged"));
+                }
+            };
             let result = serde_json::from_slice::<Batch>(&record.payload)
-                .map_err(|e| jerr(e.to_string()))
+                .map_err(|e| StoreError::Journal {
+                    path: jpath.clone(),
+                    message: format!("record at offset {}: {e}", record.start),
+                })
                 .and_then(|batch| {
                     let (ops, _) = self.stage(&batch.events, true)?;
-                    let start = record.end - 8 - record.payload.len() as u64;
-                    self.write_ops(ops, &batch.events, start, record.end)
+                    self.write_ops(ops, &batch.events, record.start, record.end)
                 });
             if let Err(e) = result {
                 failure = Some(e);
@@ -355,34 +443,38 @@ impl Store {
             }
             Ok(())
         });
+        if damaged {
+            return Err(StoreError::JournalDamaged {
+                path: jpath,
+                damage: survey_damage(&reader, applied)?,
+            });
+        }
         if let Some(e) = failure {
             return Err(e);
         }
-        let tail = tail.map_err(|e| jerr(e.to_string()))?;
+        let tail = tail.map_err(|e| StoreError::io(&jpath, e))?;
         if replayed > 0 {
             progress(total.saturating_sub(applied), total.saturating_sub(applied));
-        }
-        if replayed > 0 {
             self.recovery
                 .push(format!("replayed {replayed} journal records into the database"));
         }
         if let Tail::Torn { at, bytes } = tail {
-            let aside = self.journal.set_aside_tail(at).map_err(|e| jerr(e.to_string()))?;
-            self.recovery.push(format!(
-                "journal ended in {bytes} bytes of an unfinished write at offset {at}; moved them to {}",
-                aside.display()
-            ));
-        }
-        for line in &self.recovery {
-            log::warn!("{line}");
+            match self.mode {
+                Mode::Write => {
+                    let aside = self.journal.set_aside_tail(at).map_err(|e| StoreError::io(&jpath, e))?;
+                    self.recovery.push(format!(
+                        "journal ended in {bytes} bytes of an unfinished write at offset {at}; moved them to {}",
+                        aside.display()
+                    ));
+                }
+                Mode::Read => self.recovery.push(format!(
+                    "journal ends in {bytes} bytes of an unfinished write at offset {at} (never acknowledged; the next start of the kiosk sets them aside)"
+                )),
+            }
         }
         Ok(())
     }
 
-    /// Stages events over the database and writes them in one atomic sled
-    /// batch together with the journal offset they came from. With
-    /// `lenient`, an event that cannot be applied is skipped and logged
-    /// (replay must not stop on one bad event); otherwise it fails the batch.
     /// Projects events over the database without writing anything. With
     /// `lenient`, an event that cannot be applied is skipped and logged
     /// (replay must not stop on one bad event); otherwise it fails the whole
@@ -401,8 +493,6 @@ impl Store {
         Ok((staged.ops(), touched))
     }
 
-    /// Writes staged projections in one atomic sled batch together with the
-    /// journal offset they came from.
     /// The sled batch for staged projections, with the journal position
     /// they came from (one atomic write).
     fn batch(ops: &Ops, events: &[Event], journal_start: u64, journal_end: u64) -> sled::Batch {
@@ -422,7 +512,7 @@ impl Store {
         batch
     }
 
-    /// Writes staged projections (replay at start: no journal write here).
+    /// Writes staged projections in one atomic batch.
     fn write_ops(
         &mut self,
         ops: Ops,
@@ -455,22 +545,31 @@ impl Store {
         }
     }
 
+    /// This terminal's own code in an event, as (day prefix, sequence).
+    fn own_code(&self, event: &Event) -> Option<(String, u32)> {
+        let code = match &event.body {
+            EventBody::VisitRegistered { visit } => &visit.code,
+            EventBody::AppealRegistered { appeal } => &appeal.code,
+            _ => return None,
+        };
+        (Some(code.station()) == self.station_code.as_deref() && code.terminal() == self.terminal).then(|| {
+            (
+                TrackingCode::day_prefix(code.date(), code.station(), code.terminal()),
+                u32::from(code.seq()),
+            )
+        })
+    }
+
     /// Keeps the cached station code and issued-code counters current.
     fn note(&mut self, event: &Event) {
-        let code = match &event.body {
-            EventBody::StationConfigured { station } => {
-                self.station_code = Some(station.code.clone());
-                return;
-            }
-            EventBody::VisitRegistered { visit } => &visit.code,
-            EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => &appeal.code,
-            _ => return,
-        };
-        if Some(code.station()) == self.station_code.as_deref() && code.terminal() == self.terminal {
-            let prefix = TrackingCode::day_prefix(code.date(), code.station(), code.terminal());
+        if let EventBody::StationConfigured { station } = &event.body {
+            self.station_code = Some(station.code.clone());
+            return;
+        }
+        if let Some((prefix, seq)) = self.own_code(event) {
             let mut issued = self.issued.borrow_mut();
             if let Some(last) = issued.get_mut(&prefix) {
-                *last = (*last).max(code.seq());
+                *last = (*last).max(seq);
             }
         }
     }
@@ -485,8 +584,7 @@ impl Store {
 
     /// Where this terminal's events come from: "<station code>-<terminal>".
     pub fn origin(&self) -> String {
-        let station = self.station_code.as_deref().unwrap_or("000000000");
-        format!("{station}-{}", self.terminal)
+        format!("{}-{}", self.station_code.as_deref().unwrap_or_default(), self.terminal)
     }
 
     /// Records changes as events: checks them against the current state
@@ -512,17 +610,33 @@ impl Store {
     }
 
     /// Like `commit_at`, with a time per change (for imported history:
-    /// each row's events carry that row's date). One journal record.
+    /// each row's events carry that row's date). One journal record, so
+    /// the changes are saved all or nothing; a record over the journal's
+    /// limit is refused (`StoreError::TooLarge`): callers split big batches.
+    ///
+    /// The order is what makes a save safe: the floors under the counters
+    /// are raised, the record is written and fsynced, and only then does the
+    /// database take it. Any write error stops further saves until restart.
+    /// If the database write fails after the record is durable, the change
+    /// is saved (the database catches up at the next start) and this
+    /// returns Ok; the next save reports the stop.
     pub fn commit_dated(
         &mut self,
         actor: &str,
         changes: Vec<(DateTime<FixedOffset>, Change)>,
     ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
-        if let Some(message) = &self.poisoned {
-            return Err(StoreError::Journal {
-                path: self.journal.path().to_path_buf(),
-                message: message.clone(),
+        if self.mode == Mode::Read {
+            return Err(StoreError::ReadOnly);
+        }
+        if let Some(cause) = &self.stopped {
+            return Err(StoreError::Stopped {
+                cause: Box::new(clone_cause(cause)),
             });
+        }
+        if let Some(EventBody::StationConfigured { station }) = changes.first().map(|(_, c)| c)
+            && self.station_code.is_none()
+        {
+            self.station_code = Some(station.code.clone());
         }
         let origin = self.origin();
         let events: Vec<Event> = changes
@@ -538,78 +652,123 @@ impl Store {
                 body,
             })
             .collect();
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            return Ok((events, Vec::new()));
+        };
+        let (first, last) = (first.id.seq, last.id.seq);
         // Refuse before anything is written.
         let (ops, touched) = self.stage(&events, false)?;
         let payload = serde_json::to_vec(&BatchRef {
             v: SCHEMA_VERSION,
             events: &events,
         })
-        .map_err(|e| StoreError::Journal {
-            path: self.journal.path().to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let journal_path = self.journal.path().to_path_buf();
-        let journal_err = |message: String| StoreError::Journal {
-            path: journal_path.clone(),
-            message,
-        };
+        .map_err(|e| self.db_err(e))?;
+        if payload.len() > journal::MAX_PAYLOAD {
+            return Err(StoreError::TooLarge {
+                bytes: payload.len(),
+                limit: journal::MAX_PAYLOAD,
+            });
+        }
+        let codes: Vec<(String, u32)> = events.iter().filter_map(|e| self.own_code(e)).collect();
+        if let Some(counters) = self.counters.as_mut()
+            && let Err(e) = counters.cover(last, &codes)
+        {
+            return Err(self.stop(StoreError::NotSaved {
+                path: Counters::path(&self.paths.dir),
+                source: e,
+            }));
+        }
+        let jpath = self.journal.path().to_path_buf();
         let start = self.journal.len();
-        let end = self
-            .journal
-            .write(&payload)
-            .map_err(|e| journal_err(e.to_string()))?;
-        if let Some(last) = events.last() {
-            self.last_seq = last.id.seq;
-        }
-        // The database takes the change on its own thread while this one
-        // waits for the disk; the save returns only when both are done.
-        self.applier.send(Store::batch(&ops, &events, start, end));
-        let synced = self.journal.sync();
-        let applied = self.applier.wait();
-        if let Err(e) = synced {
-            let message =
-                format!("保存未能写入磁盘（{e}）。请退出并重新启动接待终端；已保存的内容不会丢失。");
+        let end = match self.journal.write(&payload, first, last) {
+            Ok(end) => end,
+            Err(e) => return Err(self.stop(StoreError::NotSaved { path: jpath, source: e })),
+        };
+        if let Err(e) = self.journal.sync() {
             log::error!("journal fsync failed: {e}");
-            self.poisoned = Some(message.clone());
-            return Err(journal_err(message));
+            // The record may or may not reach the disk: take it back so
+            // that it certainly does not, or say that it is unknown.
+            let error = match self.journal.retract(start) {
+                Ok(()) => StoreError::NotSaved { path: jpath, source: e },
+                Err(_) => StoreError::MaybeSaved { path: jpath, source: e },
+            };
+            return Err(self.stop(error));
         }
-        if let Err(e) = applied {
-            // Durable in the journal; the database catches up at next start.
-            let e = self.db_err(e);
-            self.poisoned = Some(e.to_string());
-            return Err(e);
+        self.last_seq = last;
+        let batch = Store::batch(&ops, &events, start, end);
+        if let Err(e) = self.tree.apply_batch(batch) {
+            // Saved: the journal has it, and the database catches up from
+            // the journal at the next start.
+            let error = self.db_err(e);
+            log::error!("saved to the journal, but the database write failed: {error}");
+            self.stopped = Some(error);
+            for event in &events {
+                self.note(event);
+            }
+            return Ok((events, touched));
         }
         self.after_write(&ops, &events, end);
         Ok((events, touched))
     }
 
-    /// The next tracking code this terminal issues on `date`. Codes are
-    /// taken from one sequence shared by visits and appeals.
+    /// Stops further saves after a write error and gives the error back.
+    fn stop(&mut self, error: StoreError) -> StoreError {
+        log::error!("saving stopped: {error}");
+        self.stopped = Some(clone_cause(&error));
+        error
+    }
+
+    /// Why saving stopped, if it did.
+    pub fn stopped(&self) -> Option<&StoreError> {
+        self.stopped.as_ref()
+    }
+
+    /// The next tracking codes this terminal issues on `date` (nothing is
+    /// taken until a commit records them). Codes are taken from one
+    /// sequence shared by visits and appeals, above every code this
+    /// terminal registered that day and above the floor kept for it; codes
+    /// that exist already (imported) are passed over.
     pub fn next_codes(&self, date: NaiveDate, count: usize) -> Result<Vec<TrackingCode>, StoreError> {
-        let station = self.station_code.clone().ok_or(StoreError::NoStation)?;
+        let station = self
+            .station_code
+            .clone()
+            .ok_or_else(|| StoreError::NoStation(self.paths.dir.clone()))?;
         let prefix = TrackingCode::day_prefix(date, &station, self.terminal);
         let mut issued = self.issued.borrow_mut();
-        let last = *issued.entry(prefix.clone()).or_insert_with(|| {
-            let mut last = 0u16;
-            for space in [keys::APPEAL, keys::VISIT] {
-                let p = format!("{space}{prefix}");
-                if let Some(Ok((k, _))) = self.tree.scan_prefix(p.as_bytes()).next_back() {
-                    let code = std::str::from_utf8(&k[space.len()..])
-                        .ok()
-                        .and_then(|c| c.parse::<TrackingCode>().ok());
-                    last = last.max(code.map(|c| c.seq()).unwrap_or(0));
-                }
+        let last = match issued.get(&prefix) {
+            Some(last) => *last,
+            None => {
+                let stored = self
+                    .tree
+                    .get(keys::issued(&prefix))
+                    .map_err(|e| self.db_err(e))?
+                    .map(|v| keys::read_u32(&v))
+                    .unwrap_or(0);
+                let floor = self.counters.as_ref().map(|c| c.code_floor(&prefix)).unwrap_or(0);
+                *issued.entry(prefix.clone()).or_insert(stored.max(floor))
             }
-            last
-        });
-        (1..=count as u16)
-            .map(|i| {
-                TrackingCode::new(date, &station, self.terminal, last + i).map_err(|_| StoreError::Journal {
-                    path: self.journal.path().to_path_buf(),
-                    message: "今日查询码已用完（每台终端每日 9999 个）".into(),
-                })
-            })
-            .collect()
+        };
+        let mut out = Vec::with_capacity(count);
+        let mut seq = last;
+        while out.len() < count {
+            seq += 1;
+            let code = u16::try_from(seq)
+                .ok()
+                .and_then(|s| TrackingCode::new(date, &station, self.terminal, s).ok())
+                .ok_or(StoreError::CodesExhausted {
+                    date,
+                    terminal: self.terminal,
+                })?;
+            let taken = [keys::appeal(code.as_str()), keys::visit(code.as_str())]
+                .iter()
+                .map(|k| self.tree.contains_key(k))
+                .collect::<Result<Vec<bool>, _>>()
+                .map_err(|e| self.db_err(e))?;
+            if !taken.contains(&true) {
+                out.push(code);
+            }
+        }
+        Ok(out)
     }
 
     fn db_err(&self, e: impl ToString) -> StoreError {
@@ -751,12 +910,92 @@ impl Store {
     }
 }
 
-/// Writes this machine's terminal number into a data directory.
-pub fn write_terminal(dir: &Path, terminal: u8) -> Result<(), StoreError> {
-    let paths = Paths::new(dir);
-    fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-    let text = toml::to_string(&TerminalConfig { terminal }).unwrap_or_default();
-    fs::write(paths.terminal(), text).map_err(|e| StoreError::io(&paths.terminal(), e))
+impl Drop for Store {
+    /// A clean close sets the counters' floors to exactly what was used,
+    /// so that numbering goes on without gaps after a normal restart.
+    fn drop(&mut self) {
+        let seq = self.last_seq;
+        let issued: Vec<(String, u32)> = self.issued.borrow().iter().map(|(k, v)| (k.clone(), *v)).collect();
+        if let Some(counters) = self.counters.as_mut()
+            && let Err(e) = counters.settle(seq, issued)
+        {
+            log::warn!("could not write the counters' floors: {e}");
+        }
+    }
+}
+
+/// A copy of an error kept to explain why saving stopped.
+fn clone_cause(e: &StoreError) -> StoreError {
+    let io = |s: &std::io::Error| std::io::Error::new(s.kind(), s.to_string());
+    match e {
+        StoreError::NotSaved { path, source } => StoreError::NotSaved {
+            path: path.clone(),
+            source: io(source),
+        },
+        StoreError::MaybeSaved { path, source } => StoreError::MaybeSaved {
+            path: path.clone(),
+            source: io(source),
+        },
+        StoreError::Io { path, source } => StoreError::Io {
+            path: path.clone(),
+            source: io(source),
+        },
+        StoreError::Database { path, message } => StoreError::Database {
+            path: path.clone(),
+            message: message.clone(),
+        },
+        StoreError::Stopped { cause } => clone_cause(cause),
+        other => StoreError::Journal {
+            path: PathBuf::new(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Every damaged stretch of the journal from `from` on, with how many valid
+/// records follow each and the event numbers it held (from its header, or
+/// between its neighbours' when the header is unreadable).
+pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, StoreError> {
+    let mut damage: Vec<DamageReport> = Vec::new();
+    let mut last_seq: Option<u64> = None;
+    // Damage whose event range waits for the next record's first event.
+    let mut open: Option<usize> = None;
+    journal
+        .survey(from, |item| {
+            match item {
+                Item::Record(r) => {
+                    let (first, last) = if journal.version() == Version::V2 {
+                        (r.first, r.last)
+                    } else {
+                        payload_seqs(&r.payload)
+                    };
+                    if let Some(i) = open.take()
+                        && let Some(prev) = last_seq
+                        && first > prev + 1
+                    {
+                        damage[i].seqs = Some((prev + 1, first - 1));
+                    }
+                    for d in &mut damage {
+                        d.valid_after += 1;
+                    }
+                    last_seq = Some(last);
+                }
+                Item::Damaged(d) => {
+                    if d.seqs.is_none() {
+                        open = Some(damage.len());
+                    }
+                    damage.push(DamageReport {
+                        at: d.at,
+                        bytes: d.bytes,
+                        seqs: d.seqs,
+                        valid_after: 0,
+                    });
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| StoreError::io(journal.path(), e))?;
+    Ok(damage)
 }
 
 pub use check::{CheckReport, check, check_with, rebuild, rebuild_with};

@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 
 use crate::domain::lifecycle::{self, Step, TransitionError};
-use crate::domain::{Appeal, Duty, Event, EventBody, HistoryEntry, Status};
+use crate::domain::{Appeal, Duty, Event, EventBody, HistoryEntry, Status, TrackingCode};
 
 use super::codec::{decode, encode};
+use crate::i18n::Lang;
 use super::keys;
 
 /// Read access to a key-value state.
@@ -30,21 +31,51 @@ impl Kv for BTreeMap<Vec<u8>, Vec<u8>> {
 }
 
 /// Why an event cannot be applied.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApplyError {
-    #[error("查询码 {0} 已存在")]
     Duplicate(String),
-    #[error("找不到查询码为 {0} 的诉求")]
     UnknownAppeal(String),
-    #[error("{0}")]
-    Transition(#[from] TransitionError),
-    #[error("代表 {0} 今天已签到")]
+    Transition(TransitionError),
     AlreadyCheckedIn(String),
-    #[error("代表 {0} 今天尚未签到或已签退")]
     NotCheckedIn(String),
-    #[error("数据库读取失败：{0}")]
     Storage(String),
 }
+
+impl From<TransitionError> for ApplyError {
+    fn from(e: TransitionError) -> Self {
+        ApplyError::Transition(e)
+    }
+}
+
+impl ApplyError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ApplyError::Duplicate(c) => lang.pick(format!("查询码 {c} 已存在"), format!("tracking code {c} already exists")),
+            ApplyError::UnknownAppeal(c) => lang.pick(
+                format!("找不到查询码为 {c} 的诉求"),
+                format!("no appeal has the tracking code {c}"),
+            ),
+            ApplyError::Transition(e) => e.message(lang),
+            ApplyError::AlreadyCheckedIn(d) => lang.pick(
+                format!("代表 {d} 今天已签到"),
+                format!("deputy {d} has already checked in today"),
+            ),
+            ApplyError::NotCheckedIn(d) => lang.pick(
+                format!("代表 {d} 今天尚未签到或已签退"),
+                format!("deputy {d} has not checked in today, or has checked out"),
+            ),
+            ApplyError::Storage(m) => lang.pick(format!("数据库读取失败：{m}"), format!("the database could not be read: {m}")),
+        }
+    }
+}
+
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(crate::i18n::current()))
+    }
+}
+
+impl std::error::Error for ApplyError {}
 
 /// Changes staged over a base state: reads see earlier writes of the same
 /// batch, nothing reaches the base until the caller takes `ops()`.
@@ -112,6 +143,18 @@ impl<'a, K: Kv> Staged<'a, K> {
         self.put(keys::appeal(new.code.as_str()), encode(new));
     }
 
+    /// Keeps the highest code sequence issued (registered here, not
+    /// imported) per terminal and day, so that imported codes never hold up
+    /// a terminal's own numbering.
+    fn note_issued(&mut self, code: &TrackingCode) -> Result<(), ApplyError> {
+        let key = keys::issued(&TrackingCode::day_prefix(code.date(), code.station(), code.terminal()));
+        let before = self.get(&key)?.map(|v| keys::read_u32(&v)).unwrap_or(0);
+        if u32::from(code.seq()) > before {
+            self.put(key, u32::from(code.seq()).to_be_bytes().to_vec());
+        }
+        Ok(())
+    }
+
     /// Applies one event, or explains why it cannot be applied. On error
     /// the staged state is unchanged by this event.
     pub fn apply(&mut self, event: &Event) -> Result<(), ApplyError> {
@@ -124,6 +167,7 @@ impl<'a, K: Kv> Staged<'a, K> {
                     return Err(ApplyError::Duplicate(visit.code.to_string()));
                 }
                 self.put(key, encode(visit));
+                self.note_issued(&visit.code)?;
             }
             EventBody::AppealRegistered { appeal } => {
                 let code = appeal.code.as_str();
@@ -142,6 +186,7 @@ impl<'a, K: Kv> Staged<'a, K> {
                     note: String::new(),
                 }];
                 self.write_appeal(None, &a);
+                self.note_issued(&appeal.code)?;
             }
             EventBody::AppealStepped { code, step, note } => {
                 let old = self

@@ -139,7 +139,7 @@ pub fn visit(code: &TrackingCode, appeals: &[TrackingCode], i: usize, deputies: 
 
 /// Opens a store and configures the station (and `deputies` deputies).
 pub fn new_store(dir: &Path, deputies: usize) -> Store {
-    let mut store = Store::open(dir).expect("open store");
+    let mut store = Store::create(dir, &station().code, 1).expect("create store");
     let mut changes: Vec<Change> = vec![EventBody::StationConfigured { station: station() }];
     changes.extend((0..deputies).map(|i| EventBody::DeputyUpserted { deputy: deputy(i) }));
     store.commit_at("s1", at(0), changes).expect("configure station");

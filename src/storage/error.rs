@@ -1,0 +1,329 @@
+//! What can go wrong in storage, as data: each error carries its fields and
+//! its words are chosen when it is shown, in the user's language
+//! (`message`; `Display` uses the process's interface language).
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::projection::ApplyError;
+use crate::i18n::Lang;
+
+/// A stretch of the journal that is not a valid record, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamageReport {
+    pub at: u64,
+    pub bytes: u64,
+    /// Event sequence numbers it held (from its header or its neighbours).
+    pub seqs: Option<(u64, u64)>,
+    /// Valid records after it.
+    pub valid_after: u64,
+}
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// Another process holds the data directory.
+    Busy(PathBuf),
+    /// The directory holds no station (or does not exist).
+    NoStation(PathBuf),
+    Io {
+        path: PathBuf,
+        source: io::Error,
+    },
+    Database {
+        path: PathBuf,
+        message: String,
+    },
+    Journal {
+        path: PathBuf,
+        message: String,
+    },
+    /// The journal has damaged records followed by valid ones (or a damaged
+    /// last record): nothing is opened until the operator decides.
+    JournalDamaged {
+        path: PathBuf,
+        damage: Vec<DamageReport>,
+    },
+    /// The database holds changes the journal does not: the journal was
+    /// removed, cut short or replaced.
+    DatabaseAhead {
+        journal: PathBuf,
+        applied: u64,
+        journal_len: Option<u64>,
+    },
+    /// The terminal's identity file is missing, unreadable or invalid.
+    Identity {
+        path: PathBuf,
+        problem: String,
+    },
+    /// Every tracking code of a day on this terminal is used.
+    CodesExhausted {
+        date: NaiveDate,
+        terminal: u8,
+    },
+    /// A record larger than the journal takes.
+    TooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+    /// Nothing was saved: writing failed (the journal is as it was).
+    NotSaved {
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// Writing failed in a way that leaves it unknown whether the last
+    /// change reached the disk.
+    MaybeSaved {
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// An earlier write error stopped saving until the program restarts.
+    Stopped {
+        cause: Box<StoreError>,
+    },
+    /// Saving is not possible on a store opened for reading.
+    ReadOnly,
+    Rejected(ApplyError),
+}
+
+impl From<ApplyError> for StoreError {
+    fn from(e: ApplyError) -> Self {
+        StoreError::Rejected(e)
+    }
+}
+
+/// Whether an I/O error means the disk (or the file size limit) is full.
+pub fn is_full(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge
+    )
+}
+
+/// The mount point holding `path` (the disk a user must free).
+pub fn mount_point(path: &Path) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let mut found = path.to_path_buf();
+    let Some(dev) = path
+        .ancestors()
+        .find_map(|p| std::fs::metadata(p).ok().map(|m| m.dev()))
+    else {
+        return found;
+    };
+    for p in path.ancestors() {
+        match std::fs::metadata(p) {
+            Ok(m) if m.dev() == dev => found = p.to_path_buf(),
+            Ok(_) => break,
+            Err(_) => {}
+        }
+    }
+    found
+}
+
+fn io_words(path: &Path, e: &io::Error, lang: Lang) -> String {
+    if is_full(e) {
+        let disk = mount_point(path);
+        lang.pick(
+            format!(
+                "磁盘已满：{} 所在的磁盘（{}）没有空间了（{e}）",
+                path.display(),
+                disk.display()
+            ),
+            format!(
+                "disk full: the disk holding {} ({}) has no space left ({e})",
+                path.display(),
+                disk.display()
+            ),
+        )
+    } else {
+        lang.pick(
+            format!("{} 无法读写（{e}）", path.display()),
+            format!("cannot read or write {} ({e})", path.display()),
+        )
+    }
+}
+
+impl StoreError {
+    pub fn io(path: &Path, source: io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// The disk-full cause of this error, if that is what it is.
+    pub fn disk_full(&self) -> bool {
+        match self {
+            StoreError::Io { source, .. }
+            | StoreError::NotSaved { source, .. }
+            | StoreError::MaybeSaved { source, .. } => is_full(source),
+            StoreError::Stopped { cause } => cause.disk_full(),
+            _ => false,
+        }
+    }
+
+    /// The error in the user's language.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            StoreError::Busy(dir) => lang.pick(
+                format!(
+                    "数据目录 {} 正被另一个 jiedai 进程使用（可能是正在运行的接待终端）。请先在那里退出，再运行此命令。",
+                    dir.display()
+                ),
+                format!(
+                    "the data directory {} is in use by another jiedai process (probably a running kiosk). Quit it there first, then run this command again.",
+                    dir.display()
+                ),
+            ),
+            StoreError::NoStation(dir) => lang.pick(
+                format!(
+                    "数据目录 {} 中没有站点。请检查 --data 是否写对；新终端请先运行 `jiedai --data {} init --station 站点文件.toml`（示例见 sample-data/station.toml）。",
+                    dir.display(),
+                    dir.display()
+                ),
+                format!(
+                    "the data directory {} holds no station. Check that --data is spelled right; to set up a new terminal run `jiedai --data {} init --station STATION.toml` (see sample-data/station.toml).",
+                    dir.display(),
+                    dir.display()
+                ),
+            ),
+            StoreError::Io { path, source } => io_words(path, source, lang),
+            StoreError::Database { path, message } => lang.pick(
+                format!(
+                    "数据库 {} 无法使用：{message}。日志中的记录完好；可运行 `jiedai check --rebuild` 从日志重建数据库。",
+                    path.display()
+                ),
+                format!(
+                    "the database {} cannot be used: {message}. The journal is intact; run `jiedai check --rebuild` to rebuild the database from it.",
+                    path.display()
+                ),
+            ),
+            StoreError::Journal { path, message } => lang.pick(
+                format!("日志 {} 无法读取：{message}", path.display()),
+                format!("the journal {} cannot be read: {message}", path.display()),
+            ),
+            StoreError::JournalDamaged { path, damage } => {
+                let mut out = lang.pick(
+                    format!("日志 {} 有损坏的记录，为免丢失数据，已停止：", path.display()),
+                    format!(
+                        "the journal {} has damaged records; stopped so that nothing is lost:",
+                        path.display()
+                    ),
+                );
+                for d in damage {
+                    out.push('\n');
+                    out.push_str(&damage_line(d, lang));
+                }
+                out.push('\n');
+                out.push_str(lang.pick(
+                    "请按 README「日志损坏时怎么办」处理：先备份整个数据目录，运行 `jiedai check` 查看详情；若无备份可恢复，再运行 `jiedai check --drop-damaged-records` 舍弃损坏的记录（原字节另存，不会删除）。",
+                    "See README, \"When check reports damage\": back up the whole data directory, run `jiedai check` for the details; if no backup can be restored, run `jiedai check --drop-damaged-records` to drop the damaged records (their bytes are kept in files beside the journal).",
+                ));
+                out
+            }
+            StoreError::DatabaseAhead {
+                journal,
+                applied,
+                journal_len,
+            } => {
+                let state = match journal_len {
+                    None => lang.pick("日志文件不存在".to_string(), "the journal file is missing".to_string()),
+                    Some(len) => lang.pick(
+                        format!("日志只有 {len} 字节，数据库却记录到第 {applied} 字节"),
+                        format!("the journal has {len} bytes but the database holds changes up to byte {applied}"),
+                    ),
+                };
+                lang.pick(
+                    format!(
+                        "{}：{state}，日志被删除、截短或替换过。为免丢失数据，数据库和日志都保持原样，未打开。请从备份恢复 {}；若没有备份，可运行 `jiedai check --journal-from-database` 由数据库重建日志（旧日志另存）。",
+                        journal.display(),
+                        journal.display()
+                    ),
+                    format!(
+                        "{}: {state}; the journal was removed, cut short or replaced. To lose nothing, the database and the journal are left as they are and nothing was opened. Restore {} from a backup; without one, run `jiedai check --journal-from-database` to rebuild the journal from the database (the old journal is kept).",
+                        journal.display(),
+                        journal.display()
+                    ),
+                )
+            }
+            StoreError::Identity { path, problem } => lang.pick(
+                format!(
+                    "本机终端身份文件 {} 无法使用（{problem}）。终端号决定查询码和事件编号，猜错会与其他终端重号，因此不启动。请从备份恢复此文件，或确认本机终端号后运行 `jiedai init --station 站点文件.toml --terminal N`。",
+                    path.display()
+                ),
+                format!(
+                    "this terminal's identity file {} cannot be used ({problem}). The terminal number is part of every tracking code and event id, and a wrong guess would collide with another terminal, so nothing was started. Restore the file from a backup, or confirm this terminal's number and run `jiedai init --station STATION.toml --terminal N`.",
+                    path.display()
+                ),
+            ),
+            StoreError::CodesExhausted { date, terminal } => lang.pick(
+                format!("终端 {terminal} 在 {date} 的查询码已用完（每台终端每日最多 9999 个）。"),
+                format!("terminal {terminal} has used every tracking code for {date} (at most 9999 per terminal per day)."),
+            ),
+            StoreError::TooLarge { bytes, limit } => lang.pick(
+                format!("一次保存的内容过大（{bytes} 字节，上限 {limit} 字节），未保存。"),
+                format!("one save is too large ({bytes} bytes, the limit is {limit}); nothing was saved."),
+            ),
+            StoreError::NotSaved { path, source } => lang.pick(
+                format!("未保存：{}。已保存的内容不受影响。", io_words(path, source, lang)),
+                format!(
+                    "not saved: {}. What was saved before is unaffected.",
+                    io_words(path, source, lang)
+                ),
+            ),
+            StoreError::MaybeSaved { path, source } => lang.pick(
+                format!(
+                    "无法确认是否已保存：{}。请退出并重新启动，再查看最后一条是否在。",
+                    io_words(path, source, lang)
+                ),
+                format!(
+                    "cannot tell whether this was saved: {}. Quit and restart, then look for the last entry.",
+                    io_words(path, source, lang)
+                ),
+            ),
+            StoreError::Stopped { cause } => lang.pick(
+                format!(
+                    "保存已停止，因为此前一次写入出错：{}。请处理后重新启动（已保存的内容不会丢失）。",
+                    cause.message(lang)
+                ),
+                format!(
+                    "saving has stopped after an earlier write error: {}. Fix it and restart (what was saved is kept).",
+                    cause.message(lang)
+                ),
+            ),
+            StoreError::ReadOnly => lang
+                .pick("此命令只读，不能保存。", "this command only reads and cannot save.")
+                .to_string(),
+            StoreError::Rejected(e) => e.message(lang),
+        }
+    }
+}
+
+/// One damaged stretch, in words.
+pub fn damage_line(d: &DamageReport, lang: Lang) -> String {
+    let seqs = match d.seqs {
+        Some((a, b)) if a == b => lang.pick(format!("，事件 #{a}"), format!(", event #{a}")),
+        Some((a, b)) => lang.pick(format!("，事件 #{a}–#{b}"), format!(", events #{a}–#{b}")),
+        None => String::new(),
+    };
+    lang.pick(
+        format!(
+            "  - 偏移 {} 起 {} 字节不是有效记录{seqs}；其后还有 {} 条有效记录",
+            d.at, d.bytes, d.valid_after
+        ),
+        format!(
+            "  - {} bytes at offset {} are not a valid record{seqs}; {} valid records follow",
+            d.bytes, d.at, d.valid_after
+        ),
+    )
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(crate::i18n::current()))
+    }
+}
+
+impl std::error::Error for StoreError {}
