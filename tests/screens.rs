@@ -36,8 +36,8 @@ fn deputy(id: &str, name: &str, level: Level, days: &[u32]) -> Deputy {
 
 /// A station with four deputies and three appeals, one of them overdue.
 fn station(dir: &std::path::Path) -> Store {
-    let mut store = Store::open(dir).unwrap();
     let station = read_station(std::path::Path::new("sample-data/station.toml")).unwrap();
+    let mut store = Store::create(dir, &station.code, 1).unwrap();
     let mut changes = vec![EventBody::StationConfigured { station }];
     for d in [
         deputy("D001", "张山", Level::County, &[20]),

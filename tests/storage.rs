@@ -187,7 +187,8 @@ fn projections_equal_a_replay_of_the_log() {
     // deputies, duty, visits, and per appeal its value, its catalog row and
     // its index entries.
     // One m/issued key per terminal and day that registered codes.
-    let days: std::collections::BTreeSet<&str> = snap.appeals.iter().map(|a| &a.code.as_str()[..18]).collect();
+    let days: std::collections::BTreeSet<&str> =
+        snap.appeals.iter().map(|a| &a.code.as_str()[..18]).collect();
     let expected_keys = 5 + days.len() + DEPUTIES + model.duty + model.visits + 2 * 300 + index_keys;
     assert_eq!(report.keys, expected_keys);
 }
@@ -289,7 +290,11 @@ fn rebuilding_again_keeps_only_the_latest_old_database() {
         let report = storage::rebuild(dir).unwrap();
         assert!(report.ok(), "{:#?}", report.problems);
         assert_eq!(set_aside_dirs(dir), 1);
-        assert!(report.recovery.iter().any(|l| l.contains("db.before-rebuild")), "{:?}", report.recovery);
+        assert!(
+            report.recovery.iter().any(|l| l.contains("db.before-rebuild")),
+            "{:?}",
+            report.recovery
+        );
     }
     assert_eq!(open_snapshot(dir), original);
 }
@@ -704,7 +709,13 @@ fn a_database_ahead_of_the_journal_is_refused_and_both_are_kept() {
     assert_eq!(fs::read(journal_path(dir)).unwrap(), journal_before);
     // The same when the journal is gone altogether.
     fs::rename(journal_path(dir), dir.join("cut-journal")).unwrap();
-    assert!(matches!(Store::open(dir), Err(StoreError::DatabaseAhead { journal_len: None, .. })));
+    assert!(matches!(
+        Store::open(dir),
+        Err(StoreError::DatabaseAhead {
+            journal_len: None,
+            ..
+        })
+    ));
     let report = storage::check::journal_from_database(dir, &|_, _| {}).unwrap();
     assert!(report.ok(), "{:#?}", report.problems);
     let store = Store::open(dir).unwrap();

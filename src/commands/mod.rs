@@ -73,8 +73,12 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 /// Sets up logging into `<data dir>/jiedai.log` (never to the screen).
+/// A directory that does not exist is not created for it (a mistyped
+/// `--data` must not leave an empty station behind).
 pub fn init_logging(dir: &Path) {
-    let _ = std::fs::create_dir_all(dir);
+    if !dir.is_dir() {
+        return;
+    }
     let path = crate::storage::Paths::new(dir).log();
     if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
         let _ = simplelog::WriteLogger::init(log::LevelFilter::Info, simplelog::Config::default(), file);

@@ -64,9 +64,10 @@ fn replay_into(
             let batch: Batch = match serde_json::from_slice(&record.payload) {
                 Ok(b) => b,
                 Err(e) => {
-                    report
-                        .problems
-                        .push(format!("journal record {} (offset {}): {e}", record.number, record.start));
+                    report.problems.push(format!(
+                        "journal record {} (offset {}): {e}",
+                        record.number, record.start
+                    ));
                     return Ok(());
                 }
             };
@@ -193,12 +194,18 @@ fn compare(store: &Store, expected: &sled::Db, report: &mut CheckReport) -> Resu
             }
             (Some((ak, _)), Some((wk, _))) if ak < wk => {
                 report.keys += 1;
-                note(report, format!("in the database but not in the journal: {}", describe(ak)));
+                note(
+                    report,
+                    format!("in the database but not in the journal: {}", describe(ak)),
+                );
                 a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
             }
             (Some((ak, _)), None) => {
                 report.keys += 1;
-                note(report, format!("in the database but not in the journal: {}", describe(ak)));
+                note(
+                    report,
+                    format!("in the database but not in the journal: {}", describe(ak)),
+                );
                 a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
             }
             (_, Some((wk, _))) => {
@@ -275,7 +282,11 @@ fn set_database_aside(paths: &Paths, recovery: &mut Vec<String>) -> Result<(), S
         // Copies left by earlier versions (one per rebuild).
         if let Ok(entries) = fs::read_dir(&paths.dir) {
             for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().starts_with("db.before-rebuild-") {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("db.before-rebuild-")
+                {
                     let _ = fs::remove_dir_all(entry.path());
                 }
             }
@@ -295,7 +306,8 @@ fn drop_damage(paths: &Paths, journal: &Journal, damage: &[DamageReport]) -> Res
     let jpath = paths.journal();
     let mut lines = Vec::new();
     for d in damage {
-        let kept = journal::copy_out(&jpath, d.at, d.bytes, "damaged").map_err(|e| StoreError::io(&jpath, e))?;
+        let kept =
+            journal::copy_out(&jpath, d.at, d.bytes, "damaged").map_err(|e| StoreError::io(&jpath, e))?;
         let events = match d.seqs {
             Some((a, b)) => format!(", events #{a}-#{b}"),
             None => String::new(),
@@ -318,14 +330,18 @@ fn drop_damage(paths: &Paths, journal: &Journal, damage: &[DamageReport]) -> Res
         .map_err(|e| StoreError::io(&jpath, e))?;
     if let Tail::Torn { at, .. } = tail {
         let kept = journal::copy_out(&jpath, at, u64::MAX, "torn").map_err(|e| StoreError::io(&jpath, e))?;
-        lines.push(format!("an unfinished write at the end was kept in {}", kept.display()));
+        lines.push(format!(
+            "an unfinished write at the end was kept in {}",
+            kept.display()
+        ));
     }
     for d in damage {
         if let Some((_, b)) = d.seqs {
             top = top.max(b);
         }
     }
-    let mut counters = Counters::load(&paths.dir).map_err(|e| StoreError::io(&Counters::path(&paths.dir), e))?;
+    let mut counters =
+        Counters::load(&paths.dir).map_err(|e| StoreError::io(&Counters::path(&paths.dir), e))?;
     counters
         .raise(top)
         .map_err(|e| StoreError::io(&Counters::path(&paths.dir), e))?;
@@ -387,7 +403,8 @@ pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckRepo
             })
             .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
             let (first, last) = (events[0].id.seq, events[events.len() - 1].id.seq);
-            out.write(&payload, first, last).map_err(|e| StoreError::io(&jnew, e))?;
+            out.write(&payload, first, last)
+                .map_err(|e| StoreError::io(&jnew, e))?;
             events.clear();
             Ok(())
         };
@@ -408,7 +425,12 @@ pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckRepo
             path: db.clone(),
             message: e,
         };
-        for (prefix, kind) in [(keys::DEPUTY, 0), (keys::VISIT, 1), (keys::APPEAL, 2), (keys::DUTY, 3)] {
+        for (prefix, kind) in [
+            (keys::DEPUTY, 0),
+            (keys::VISIT, 1),
+            (keys::APPEAL, 2),
+            (keys::DUTY, 3),
+        ] {
             for kv in tree.scan_prefix(prefix.as_bytes()) {
                 let (_, v) = kv.map_err(|e| decode_err(e.to_string()))?;
                 match kind {

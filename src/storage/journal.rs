@@ -103,7 +103,10 @@ pub enum Item {
 pub enum Tail {
     Clean,
     /// An unfinished write (never acknowledged): safe to set aside.
-    Torn { at: u64, bytes: u64 },
+    Torn {
+        at: u64,
+        bytes: u64,
+    },
 }
 
 /// A parsed header (checked or not).
@@ -655,7 +658,13 @@ mod tests {
         let (recs, damage, tail) = records(&j);
         assert_eq!(recs, vec![b"one".to_vec(), b"two".to_vec()]);
         assert!(damage.is_empty());
-        assert_eq!(tail, Tail::Torn { at: ends[1], bytes: 20 });
+        assert_eq!(
+            tail,
+            Tail::Torn {
+                at: ends[1],
+                bytes: 20
+            }
+        );
         let aside = j.set_aside_tail(ends[1]).unwrap();
         assert_eq!(std::fs::read(aside).unwrap().len(), 20);
         assert_eq!(records(&j).2, Tail::Clean);
@@ -672,7 +681,13 @@ mod tests {
         let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
         assert_eq!(recs.len(), 1);
         assert!(damage.is_empty());
-        assert_eq!(tail, Tail::Torn { at: ends[0], bytes: 8 });
+        assert_eq!(
+            tail,
+            Tail::Torn {
+                at: ends[0],
+                bytes: 8
+            }
+        );
     }
 
     #[test]

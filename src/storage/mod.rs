@@ -347,7 +347,8 @@ impl Store {
             return Ok(journal);
         }
         drop(journal);
-        let kept = journal::rewrite(&path, "v1", payload_seqs, |_| true).map_err(|e| StoreError::io(&path, e))?;
+        let kept =
+            journal::rewrite(&path, "v1", payload_seqs, |_| true).map_err(|e| StoreError::io(&path, e))?;
         // Offsets change with the format: the database is rebuilt.
         let _ = fs::remove_dir_all(paths.db());
         let _ = fs::remove_file(catalog_cache::cache_path(&paths.dir));
@@ -387,7 +388,9 @@ impl Store {
         if self.journal.has_record(from, applied) {
             return Ok(());
         }
-        let len = std::fs::metadata(self.journal.path()).map(|m| m.len()).unwrap_or(0);
+        let len = std::fs::metadata(self.journal.path())
+            .map(|m| m.len())
+            .unwrap_or(0);
         if len >= applied {
             // The bytes are there but are not that record: damage.
             let damage = survey_damage(&self.journal, 0)?;
@@ -552,12 +555,14 @@ impl Store {
             EventBody::AppealRegistered { appeal } => &appeal.code,
             _ => return None,
         };
-        (Some(code.station()) == self.station_code.as_deref() && code.terminal() == self.terminal).then(|| {
-            (
-                TrackingCode::day_prefix(code.date(), code.station(), code.terminal()),
-                u32::from(code.seq()),
-            )
-        })
+        (Some(code.station()) == self.station_code.as_deref() && code.terminal() == self.terminal).then(
+            || {
+                (
+                    TrackingCode::day_prefix(code.date(), code.station(), code.terminal()),
+                    u32::from(code.seq()),
+                )
+            },
+        )
     }
 
     /// Keeps the cached station code and issued-code counters current.
@@ -584,7 +589,11 @@ impl Store {
 
     /// Where this terminal's events come from: "<station code>-<terminal>".
     pub fn origin(&self) -> String {
-        format!("{}-{}", self.station_code.as_deref().unwrap_or_default(), self.terminal)
+        format!(
+            "{}-{}",
+            self.station_code.as_deref().unwrap_or_default(),
+            self.terminal
+        )
     }
 
     /// Records changes as events: checks them against the current state
@@ -682,15 +691,26 @@ impl Store {
         let start = self.journal.len();
         let end = match self.journal.write(&payload, first, last) {
             Ok(end) => end,
-            Err(e) => return Err(self.stop(StoreError::NotSaved { path: jpath, source: e })),
+            Err(e) => {
+                return Err(self.stop(StoreError::NotSaved {
+                    path: jpath,
+                    source: e,
+                }));
+            }
         };
         if let Err(e) = self.journal.sync() {
             log::error!("journal fsync failed: {e}");
             // The record may or may not reach the disk: take it back so
             // that it certainly does not, or say that it is unknown.
             let error = match self.journal.retract(start) {
-                Ok(()) => StoreError::NotSaved { path: jpath, source: e },
-                Err(_) => StoreError::MaybeSaved { path: jpath, source: e },
+                Ok(()) => StoreError::NotSaved {
+                    path: jpath,
+                    source: e,
+                },
+                Err(_) => StoreError::MaybeSaved {
+                    path: jpath,
+                    source: e,
+                },
             };
             return Err(self.stop(error));
         }
@@ -915,7 +935,12 @@ impl Drop for Store {
     /// so that numbering goes on without gaps after a normal restart.
     fn drop(&mut self) {
         let seq = self.last_seq;
-        let issued: Vec<(String, u32)> = self.issued.borrow().iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let issued: Vec<(String, u32)> = self
+            .issued
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
         if let Some(counters) = self.counters.as_mut()
             && let Err(e) = counters.settle(seq, issued)
         {

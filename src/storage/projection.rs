@@ -8,8 +8,8 @@ use crate::domain::lifecycle::{self, Step, TransitionError};
 use crate::domain::{Appeal, Duty, Event, EventBody, HistoryEntry, Status, TrackingCode};
 
 use super::codec::{decode, encode};
-use crate::i18n::Lang;
 use super::keys;
+use crate::i18n::Lang;
 
 /// Read access to a key-value state.
 pub trait Kv {
@@ -50,7 +50,10 @@ impl From<TransitionError> for ApplyError {
 impl ApplyError {
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            ApplyError::Duplicate(c) => lang.pick(format!("查询码 {c} 已存在"), format!("tracking code {c} already exists")),
+            ApplyError::Duplicate(c) => lang.pick(
+                format!("查询码 {c} 已存在"),
+                format!("tracking code {c} already exists"),
+            ),
             ApplyError::UnknownAppeal(c) => lang.pick(
                 format!("找不到查询码为 {c} 的诉求"),
                 format!("no appeal has the tracking code {c}"),
@@ -64,7 +67,10 @@ impl ApplyError {
                 format!("代表 {d} 今天尚未签到或已签退"),
                 format!("deputy {d} has not checked in today, or has checked out"),
             ),
-            ApplyError::Storage(m) => lang.pick(format!("数据库读取失败：{m}"), format!("the database could not be read: {m}")),
+            ApplyError::Storage(m) => lang.pick(
+                format!("数据库读取失败：{m}"),
+                format!("the database could not be read: {m}"),
+            ),
         }
     }
 }
@@ -147,7 +153,11 @@ impl<'a, K: Kv> Staged<'a, K> {
     /// imported) per terminal and day, so that imported codes never hold up
     /// a terminal's own numbering.
     fn note_issued(&mut self, code: &TrackingCode) -> Result<(), ApplyError> {
-        let key = keys::issued(&TrackingCode::day_prefix(code.date(), code.station(), code.terminal()));
+        let key = keys::issued(&TrackingCode::day_prefix(
+            code.date(),
+            code.station(),
+            code.terminal(),
+        ));
         let before = self.get(&key)?.map(|v| keys::read_u32(&v)).unwrap_or(0);
         if u32::from(code.seq()) > before {
             self.put(key, u32::from(code.seq()).to_be_bytes().to_vec());

@@ -511,7 +511,9 @@ pub fn changes(
     chunk: Vec<Planned>,
     reserved: &HashSet<TrackingCode>,
 ) -> Result<Vec<(DateTime<FixedOffset>, Change)>, StoreError> {
-    let station = store.station()?.ok_or_else(|| StoreError::NoStation(store.dir().to_path_buf()))?;
+    let station = store
+        .station()?
+        .ok_or_else(|| StoreError::NoStation(store.dir().to_path_buf()))?;
     let mut wanted: BTreeMap<NaiveDate, usize> = BTreeMap::new();
     for p in &chunk {
         if let Planned::New { at, .. } = p {

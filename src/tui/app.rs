@@ -148,7 +148,9 @@ impl App {
     /// Builds the model over an open store. The catalog loads on a
     /// background thread so the first frame does not wait for it.
     pub fn new(store: Store, lang: Lang, keymap: Keymap, clock: Clock) -> Result<App, StoreError> {
-        let station = store.station()?.ok_or_else(|| StoreError::NoStation(store.dir().to_path_buf()))?;
+        let station = store
+            .station()?
+            .ok_or_else(|| StoreError::NoStation(store.dir().to_path_buf()))?;
         let deputies = store.deputies()?;
         let register = RegisterForm::new(&deputies, lang);
         let reader = store.reader();

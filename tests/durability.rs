@@ -1,0 +1,454 @@
+//! Nothing acknowledged is ever lost: the journal damaged in the middle, at
+//! the end, cut short or removed; read-only commands that must not repair;
+//! counters that must not go backwards; a terminal that must know who it
+//! is. Stations are built through the library (each appeal its own journal
+//! record, as the kiosk saves them) and then used through the real binary.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use jiedai::domain::{EventBody, TrackingCode};
+use jiedai::storage::journal::{Item, Journal};
+use jiedai::storage::{Store, StoreError};
+
+use common::*;
+
+fn jiedai(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jiedai"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A station with `n` appeals, one journal record each. Returns their
+/// codes in order and each record's byte range `[start, end)`.
+fn station_with(dir: &Path, n: usize) -> (Vec<TrackingCode>, Vec<(u64, u64)>) {
+    let mut store = new_store(dir, 2);
+    let mut codes = Vec::new();
+    for i in 0..n {
+        let code = store.next_codes(day(), 1).unwrap().remove(0);
+        store
+            .commit_at(
+                "s1",
+                at(i as u32 + 1),
+                vec![EventBody::AppealRegistered {
+                    appeal: appeal(&code, None, i, &[deputy(0)]),
+                }],
+            )
+            .unwrap();
+        codes.push(code);
+    }
+    store.flush().unwrap();
+    drop(store);
+    (codes, records(dir))
+}
+
+/// The byte range of every valid record of the journal.
+fn records(dir: &Path) -> Vec<(u64, u64)> {
+    let j = Journal::open_read(&journal_path(dir)).unwrap();
+    let mut out = Vec::new();
+    j.survey(0, |item| {
+        if let Item::Record(r) = item {
+            out.push((r.start, r.end));
+        }
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+/// The codes `export` lists (through the binary).
+fn exported(dir: &Path) -> Option<BTreeSet<String>> {
+    let out = jiedai(dir, &["export", "appeals", "--format", "jsonl"]);
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["code"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    })
+}
+
+fn flip(dir: &Path, at: u64, mask: u8) {
+    let mut bytes = fs::read(journal_path(dir)).unwrap();
+    bytes[at as usize] ^= mask;
+    fs::write(journal_path(dir), bytes).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Files beside the journal whose names start with `prefix`.
+fn beside(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect()
+}
+
+/// Finding 1 and 2: one damaged byte in a middle record. `check` names the
+/// damage and how many valid records follow, `check --rebuild` refuses, and
+/// neither they nor `find` or `export` (even with the database deleted)
+/// change the journal or report success; only `--drop-damaged-records`
+/// drops, exactly that record, and says so.
+#[test]
+fn a_damaged_record_in_the_middle_stops_everything_until_the_operator_decides() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (codes, recs) = station_with(dir, 12);
+    // Records: the station setup, then one per appeal. Damage appeal 5's.
+    let (start, end) = recs[6];
+    flip(dir, start + 40, 0x04);
+    let before = fs::read(journal_path(dir)).unwrap();
+
+    let out = jiedai(dir, &["--lang", "en", "check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains(&format!("{} bytes at offset {start}", end - start)),
+        "{said}"
+    );
+    assert!(said.contains("6 valid records follow"), "{said}");
+    assert!(said.contains("--drop-damaged-records"), "{said}");
+    assert!(!said.contains("passed"), "{said}");
+
+    let out = jiedai(dir, &["check", "--rebuild"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("损坏"), "{}", text(&out));
+
+    fs::remove_dir_all(dir.join("db")).unwrap();
+    for args in [
+        &["find", "停车"][..],
+        &["export", "appeals", "--format", "jsonl"],
+        &["check"],
+    ] {
+        let out = jiedai(dir, args);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{args:?} succeeded on a damaged journal"
+        );
+        assert_eq!(
+            fs::read(journal_path(dir)).unwrap(),
+            before,
+            "{args:?} changed the journal"
+        );
+    }
+    assert!(
+        beside(dir, "journal.").is_empty(),
+        "nothing set aside without asking"
+    );
+
+    let out = jiedai(dir, &["--lang", "en", "check", "--drop-damaged-records"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("1 damaged records dropped"), "{said}");
+    assert!(said.contains("events #9-#9"), "{said}");
+    let left = exported(dir).expect("export works after the drop");
+    let mut want: BTreeSet<String> = codes.iter().map(|c| c.to_string()).collect();
+    want.remove(codes[5].as_str());
+    assert_eq!(left, want);
+    // The dropped bytes and the old journal are kept.
+    assert_eq!(
+        fs::read(&beside(dir, "journal.damaged-")[0]).unwrap().len() as u64,
+        end - start
+    );
+    assert_eq!(fs::read(dir.join("journal.before-drop")).unwrap(), before);
+}
+
+/// Finding 3: a journal removed or cut short beside a database that holds
+/// more: every command refuses, `init` cannot start over, the database is
+/// kept, and the journal can be rebuilt from it.
+#[test]
+fn a_lost_journal_is_never_taken_for_an_empty_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (codes, _) = station_with(dir, 5);
+    let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
+    fs::remove_file(journal_path(dir)).unwrap();
+    for args in [
+        &["find", "诉求"][..],
+        &["export", "appeals", "--format", "jsonl"],
+        &["check"],
+        &["init", "--station", station.to_str().unwrap()],
+        &["import", "appeals", station.to_str().unwrap()],
+    ] {
+        let out = jiedai(dir, args);
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        assert!(!journal_path(dir).exists(), "{args:?} made a new journal");
+    }
+    let out = jiedai(dir, &["--lang", "en", "export", "appeals", "--format", "jsonl"]);
+    assert!(text(&out).contains("--journal-from-database"), "{}", text(&out));
+    assert!(dir.join("db").exists());
+    let out = jiedai(dir, &["check", "--journal-from-database"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let back = exported(dir).unwrap();
+    assert_eq!(back, codes.iter().map(|c| c.to_string()).collect());
+}
+
+/// Finding 4: the last records damaged and dropped. The next save never
+/// reissues a tracking code or an event id given out before.
+#[test]
+fn dropping_records_never_makes_codes_or_event_ids_go_backwards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (codes, recs) = station_with(dir, 4);
+    let (start, _) = recs[3];
+    flip(dir, start + 45, 0x10);
+    let out = jiedai(dir, &["check", "--drop-damaged-records"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut store = Store::open(dir).unwrap();
+    let code = store.next_codes(day(), 1).unwrap().remove(0);
+    assert!(code.seq() > codes[3].seq(), "{code} reissued after {}", codes[3]);
+    let (events, _) = store
+        .commit_at(
+            "s1",
+            at(100),
+            vec![EventBody::AppealRegistered {
+                appeal: appeal(&code, None, 99, &[]),
+            }],
+        )
+        .unwrap();
+    // Setup was event 1..=3, the appeals 4..=7.
+    assert!(events[0].id.seq > 7, "event id {} reused", events[0].id.seq);
+}
+
+/// Finding 7: zero bytes after the last record (what a power cut can leave
+/// on XFS or NTFS) are an unfinished write: the kiosk's store sets them
+/// aside and starts, and `check` passes.
+#[test]
+fn a_zero_filled_tail_is_set_aside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (codes, _) = station_with(dir, 3);
+    let mut bytes = fs::read(journal_path(dir)).unwrap();
+    bytes.extend_from_slice(&[0u8; 8]);
+    fs::write(journal_path(dir), &bytes).unwrap();
+    let out = jiedai(dir, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        fs::read(journal_path(dir)).unwrap(),
+        bytes,
+        "check changed the journal"
+    );
+    let store = Store::open(dir).unwrap();
+    assert!(store.recovery.iter().any(|l| l.contains("unfinished write")));
+    assert_eq!(store.catalog_rows().unwrap().len(), codes.len());
+    drop(store);
+    assert_eq!(beside(dir, "journal.torn-").len(), 1);
+    assert_eq!(jiedai(dir, &["check"]).status.code(), Some(0));
+}
+
+/// Finding 10: a terminal that cannot tell who it is refuses to start;
+/// the station's first event carries the station's own origin.
+#[test]
+fn a_terminal_without_its_identity_refuses_to_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    station_with(dir, 1);
+    let j = Journal::open_read(&journal_path(dir)).unwrap();
+    let mut first = None;
+    j.scan(0, |r| {
+        first.get_or_insert(r.payload);
+        Ok(())
+    })
+    .unwrap();
+    let first = String::from_utf8(first.unwrap()).unwrap();
+    assert!(
+        first.contains(&format!("\"origin\":\"{STATION_CODE}-1\"")),
+        "{first}"
+    );
+
+    let terminal = dir.join("terminal.toml");
+    for bad in ["terminal = \"one\"", "terminal = 0", ""] {
+        fs::write(&terminal, bad).unwrap();
+        let out = jiedai(dir, &["--lang", "en", "find", "x"]);
+        assert_ne!(out.status.code(), Some(0), "{bad:?}");
+        assert!(text(&out).contains("terminal.toml"), "{}", text(&out));
+        assert!(matches!(Store::open(dir), Err(StoreError::Identity { .. })));
+    }
+    fs::remove_file(&terminal).unwrap();
+    assert!(matches!(Store::open(dir), Err(StoreError::Identity { .. })));
+    let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
+    let out = jiedai(
+        dir,
+        &["init", "--station", station.to_str().unwrap(), "--terminal", "0"],
+    );
+    assert_ne!(out.status.code(), Some(0));
+}
+
+/// A `--data` that names no station (a typo) is refused, not read as an
+/// empty station.
+#[test]
+fn a_directory_without_a_station_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-station");
+    for args in [
+        &["find", "x"][..],
+        &["export", "appeals", "--format", "csv"],
+        &["check"],
+    ] {
+        let out = jiedai(&missing, args);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(!missing.exists(), "{args:?} created the directory");
+    }
+    let out = jiedai(&missing, &["--lang", "en", "find", "x"]);
+    assert!(text(&out).contains("holds no station"), "{}", text(&out));
+    assert!(
+        !text(&out).chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{}",
+        text(&out)
+    );
+}
+
+/// The damage test: random single-byte flips, truncations and inserted
+/// garbage anywhere in the journal. No command reports success while an
+/// acknowledged appeal is missing; no read-only command changes the
+/// journal; the recovery flag drops exactly the damaged records and says
+/// how many; no code or event id is ever issued twice.
+#[test]
+fn random_damage_never_loses_an_acknowledged_record_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    let (codes, recs) = station_with(&base, 16);
+    let all: BTreeSet<String> = codes.iter().map(|c| c.to_string()).collect();
+    let journal_len = fs::metadata(journal_path(&base)).unwrap().len();
+    let mut rng = Lcg::new(20261122);
+    let mut outcomes = [0usize; 3];
+    for trial in 0..24 {
+        let dir = tmp.path().join(format!("t{trial}"));
+        copy_dir(&base, &dir);
+        let kind = trial % 3;
+        let at = 10 + rng.below((journal_len - 10) as u32) as u64;
+        let mut bytes = fs::read(journal_path(&dir)).unwrap();
+        match kind {
+            0 => bytes[at as usize] ^= 1 << rng.below(8),
+            1 => bytes.truncate(at as usize),
+            _ => {
+                let garbage: Vec<u8> = (0..1 + rng.below(40)).map(|_| rng.below(256) as u8).collect();
+                bytes.splice(at as usize..at as usize, garbage);
+            }
+        }
+        fs::write(journal_path(&dir), &bytes).unwrap();
+        // The appeals whose record the damage touched (record 0 is setup).
+        let hit: BTreeSet<String> = recs[1..]
+            .iter()
+            .zip(&codes)
+            .filter(|((s, e), _)| match kind {
+                0 => at >= *s && at < *e,
+                1 => at < *e,
+                // Garbage before a record's first byte leaves it whole.
+                _ => at > *s && at < *e,
+            })
+            .map(|(_, c)| c.to_string())
+            .collect();
+        let setup_hit = at < recs[0].1;
+
+        for args in [
+            &["check"][..],
+            &["find", "诉求"],
+            &["export", "appeals", "--format", "jsonl"],
+        ] {
+            let out = jiedai(&dir, args);
+            assert_eq!(
+                fs::read(journal_path(&dir)).unwrap(),
+                bytes,
+                "trial {trial}: {args:?} changed the journal"
+            );
+            if out.status.success() && args[0] == "check" {
+                assert!(
+                    hit.is_empty() && !setup_hit,
+                    "trial {trial}: check passed with {hit:?} damaged"
+                );
+            }
+            if out.status.success() && args[0] == "export" {
+                assert_eq!(exported(&dir).unwrap(), all, "trial {trial}: export lost appeals");
+            }
+        }
+        // Recovery the operator asks for: drop the damaged records, or
+        // rebuild a cut journal from the database.
+        let flag = if kind == 1 {
+            "--journal-from-database"
+        } else {
+            "--drop-damaged-records"
+        };
+        let out = jiedai(&dir, &["--lang", "en", "check", flag]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "trial {trial} ({flag}): {}",
+            text(&out)
+        );
+        let left = exported(&dir).unwrap();
+        if kind == 1 {
+            assert_eq!(left, all, "trial {trial}: the database held everything");
+        } else if !setup_hit {
+            let want: BTreeSet<String> = all.difference(&hit).cloned().collect();
+            assert_eq!(
+                left, want,
+                "trial {trial}: dropped other than the damaged records"
+            );
+            let said = text(&out);
+            let n = usize::from(!hit.is_empty() || kind == 2);
+            // A flip that leaves a zero byte in the last record makes it
+            // look like an unfinished write, which the rebuild sets aside.
+            assert!(
+                said.contains(&format!("{n} damaged records dropped")) || said.contains("unfinished write"),
+                "trial {trial}: {said}"
+            );
+        }
+        outcomes[kind as usize] += 1;
+        // Whatever happened, nothing issued before is issued again.
+        let mut store = Store::open(&dir).unwrap();
+        let code = store.next_codes(day(), 1).unwrap().remove(0);
+        assert!(!all.contains(code.as_str()), "trial {trial}: {code} reissued");
+        let (events, _) = store
+            .commit_at(
+                "s1",
+                at_minute(500),
+                vec![EventBody::AppealRegistered {
+                    appeal: appeal(&code, None, 500, &[]),
+                }],
+            )
+            .unwrap();
+        assert!(
+            events[0].id.seq > 3 + 16,
+            "trial {trial}: event id {} reused",
+            events[0].id.seq
+        );
+    }
+    assert_eq!(outcomes, [8, 8, 8]);
+}
+
+fn at_minute(m: u32) -> chrono::DateTime<chrono::FixedOffset> {
+    at(m)
+}
