@@ -77,9 +77,19 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ImportWhat {
     /// 代表名册：编号,姓名,层级,电话,专长,值班日 / deputies
-    Deputies { file: PathBuf },
+    Deputies {
+        file: PathBuf,
+        /// 从文件第 N 行起导入（此前的行跳过；中断后续导入时用）/ import from physical line N on (to resume a stopped import)
+        #[arg(long, value_name = "N")]
+        from_line: Option<u64>,
+    },
     /// 诉求：日期,姓名,电话,身份证号,住址,类别,诉求内容,接待代表,办理状态… / appeals
-    Appeals { file: PathBuf },
+    Appeals {
+        file: PathBuf,
+        /// 从文件第 N 行起导入（此前的行跳过；中断后续导入时用）/ import from physical line N on (to resume a stopped import)
+        #[arg(long, value_name = "N")]
+        from_line: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

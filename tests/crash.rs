@@ -28,7 +28,7 @@ const CHILD_DIR: &str = "JIEDAI_CRASH_CHILD";
 const CHILD_SEED: &str = "JIEDAI_CRASH_SEED";
 const CHILD_DAY: &str = "JIEDAI_CRASH_DAY";
 const MARK: &str = "@@";
-const KILLS: u64 = 60;
+const KILLS: u64 = 200;
 
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
@@ -208,12 +208,12 @@ fn killed_savers_lose_nothing_they_reported() {
     let mut caught_up = 0;
     for iteration in 0..KILLS {
         let mut rng = Lcg::new(1000 + iteration);
-        let delay = Duration::from_millis(rng.below(151) as u64);
+        let delay = Duration::from_millis(rng.below(101) as u64);
         // Every third child is killed counting from its start, so that
         // some die while opening the store and replaying; the rest die
         // while saving.
         let after_ready = iteration % 3 != 0;
-        let lines = run_child(dir, 7 * iteration + 1, iteration / 20, delay, after_ready);
+        let lines = run_child(dir, 7 * iteration + 1, iteration / 50, delay, after_ready);
         if !lines.iter().any(|l| l == "ready") && !after_ready {
             killed_before_ready += 1;
         }
@@ -235,7 +235,7 @@ fn killed_savers_lose_nothing_they_reported() {
         if verify(dir, &saved, &stepped) {
             caught_up += 1;
         }
-        if iteration % 15 == 14 {
+        if iteration % 40 == 39 {
             let report = storage::check(dir).unwrap();
             assert!(report.ok(), "after kill {iteration}: {:#?}", report.problems);
         }

@@ -238,11 +238,7 @@ fn import_needs_a_station() {
         &["import", "deputies", path(&sample("deputies.csv"))],
         1,
     );
-    assert!(
-        text(&out.stderr).contains("尚未设置站点"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("中没有站点"), "{}", text(&out.stderr));
 }
 
 #[test]

@@ -34,11 +34,11 @@ pub fn seed(dir: &Path, lang: Lang) -> Result<(), ExitCode> {
     for (name, run) in [
         (
             "deputies.csv",
-            import::deputies as fn(&Path, &Path, Lang) -> ExitCode,
+            import::deputies as fn(&Path, &Path, u64, Lang) -> ExitCode,
         ),
         ("appeals.csv", import::appeals),
     ] {
-        let code = run(dir, &sample.join(name), lang);
+        let code = run(dir, &sample.join(name), 0, lang);
         if code != ExitCode::SUCCESS {
             eprintln!("jiedai: demo data {name} did not import completely");
             return Err(code);

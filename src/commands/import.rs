@@ -26,7 +26,7 @@ const CHUNK: usize = 200;
 /// The actor recorded on imported events.
 const ACTOR: &str = "import";
 
-pub fn deputies(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
+pub fn deputies(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode {
     let (table, mut store, _station) = match open(dir, file, deputies::COLUMNS, lang) {
         Ok(opened) => opened,
         Err(code) => return code,
@@ -34,6 +34,11 @@ pub fn deputies(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
     run(
         &mut store,
         table,
+        Resume {
+            kind: "deputies",
+            file,
+            from_line,
+        },
         lang,
         |_, row| deputies::parse_row(row, lang),
         |store, chunk| {
@@ -46,7 +51,7 @@ pub fn deputies(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
     )
 }
 
-pub fn appeals(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
+pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode {
     let (table, mut store, station) = match open(dir, file, appeals::COLUMNS, lang) {
         Ok(opened) => opened,
         Err(code) => return code,
@@ -68,6 +73,11 @@ pub fn appeals(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
     run(
         &mut store,
         table,
+        Resume {
+            kind: "appeals",
+            file,
+            from_line,
+        },
         lang,
         |store, row| {
             let planned = appeals::parse_row(row, &ctx)?;
@@ -109,40 +119,51 @@ fn open(
     }
 }
 
+/// Where an import starts: `--from-line` skips the lines before it.
+struct Resume<'a> {
+    /// `deputies` or `appeals`, for the advice.
+    kind: &'static str,
+    file: &'a Path,
+    from_line: u64,
+}
+
 /// Parses every row, commits valid ones in chunks and reports the rest.
-fn run<P>(
+fn run<P: Clone>(
     store: &mut Store,
     table: Table,
+    resume: Resume,
     lang: Lang,
     mut parse: impl FnMut(&Store, &Row) -> Result<P, String>,
     mut commit: impl FnMut(&mut Store, Vec<P>) -> Result<(), StoreError>,
 ) -> ExitCode {
-    let mut progress = Progress::new(table.rows.len());
+    let rows: Vec<_> = table
+        .rows
+        .into_iter()
+        .filter(|(line, _)| *line >= resume.from_line)
+        .collect();
+    let mut progress = Progress::new(rows.len());
     let mut chunk = Vec::new();
+    let mut chunk_last_line = 0u64;
     let mut rejected = 0usize;
-    for (i, (line, row)) in table.rows.into_iter().enumerate() {
+    let total = rows.len();
+    for (i, (line, row)) in rows.into_iter().enumerate() {
         match row.and_then(|r| parse(store, &r)) {
-            Ok(p) => chunk.push(p),
+            Ok(p) => {
+                chunk.push(p);
+                chunk_last_line = line;
+            }
             Err(reason) => {
                 rejected += 1;
                 progress.say(&format!("line {line}: {reason}"));
             }
         }
-        if chunk.len() >= CHUNK {
-            let n = chunk.len();
-            if let Err(e) = commit(store, std::mem::take(&mut chunk)) {
-                return progress.fail(&e, lang);
+        if chunk.len() >= CHUNK || (i + 1 == total && !chunk.is_empty()) {
+            if let Err(e) = commit_split(store, std::mem::take(&mut chunk), &mut commit, &mut progress) {
+                return progress.fail(&e, &resume, lang);
             }
-            progress.committed(n);
+            progress.through = chunk_last_line;
         }
         progress.seen(i + 1);
-    }
-    if !chunk.is_empty() {
-        let n = chunk.len();
-        if let Err(e) = commit(store, chunk) {
-            return progress.fail(&e, lang);
-        }
-        progress.committed(n);
     }
     progress.finish();
     eprintln!(
@@ -159,11 +180,37 @@ fn run<P>(
     }
 }
 
+/// Commits a chunk as one journal record, or in halves when it is more
+/// than one record may hold. Counts what became durable.
+fn commit_split<P: Clone>(
+    store: &mut Store,
+    chunk: Vec<P>,
+    commit: &mut impl FnMut(&mut Store, Vec<P>) -> Result<(), StoreError>,
+    progress: &mut Progress,
+) -> Result<(), StoreError> {
+    let n = chunk.len();
+    match commit(store, chunk.clone()) {
+        Err(StoreError::TooLarge { .. }) if n > 1 => {
+            let mut first = chunk;
+            let second = first.split_off(n / 2);
+            commit_split(store, first, commit, progress)?;
+            commit_split(store, second, commit, progress)
+        }
+        Err(e) => Err(e),
+        Ok(()) => {
+            progress.committed(n);
+            Ok(())
+        }
+    }
+}
+
 /// A progress bar on a terminal, `committed N` lines otherwise.
 struct Progress {
     total: usize,
     seen: usize,
     durable: usize,
+    /// The physical line of the last row made durable.
+    through: u64,
     tty: bool,
 }
 
@@ -175,6 +222,7 @@ impl Progress {
             total,
             seen: 0,
             durable: 0,
+            through: 0,
             tty: std::io::stderr().is_terminal(),
         };
         p.draw();
@@ -230,15 +278,56 @@ impl Progress {
         }
     }
 
-    fn fail(&self, e: &StoreError, lang: Lang) -> ExitCode {
+    /// Says exactly what was saved before the error, and how to go on.
+    fn fail(&self, e: &StoreError, resume: &Resume, lang: Lang) -> ExitCode {
         self.finish();
-        eprintln!(
-            "{}",
-            lang.pick(
-                format!("导入中断：此前已导入 {} 行。", self.durable),
-                format!("import stopped: {} rows were imported before this.", self.durable),
+        let file = resume.file.display();
+        let kind = resume.kind;
+        let fix = if e.disk_full() {
+            lang.pick("腾出磁盘空间后，", "Free some space on that disk, then ")
+        } else {
+            lang.pick("问题解决后，", "Once that is fixed, ")
+        };
+        let (saved, advice) = if self.durable == 0 {
+            (
+                lang.pick(
+                    "导入中断：本次没有保存任何行。".to_string(),
+                    "import stopped: 0 rows were saved by this run.".to_string(),
+                ),
+                lang.pick(
+                    format!("{fix}重新运行同一条导入命令即可。"),
+                    format!("{fix}run the same import again."),
+                ),
             )
-        );
-        report_store_error(e)
+        } else {
+            let next = self.through + 1;
+            (
+                lang.pick(
+                    format!(
+                        "导入中断：已保存 {} 行（文件第 {} 行及之前的有效行），其后的行都未保存。",
+                        self.durable, self.through
+                    ),
+                    format!(
+                        "import stopped: {} rows were saved (the valid rows up to line {} of the file); no row after it was saved.",
+                        self.durable, self.through
+                    ),
+                ),
+                lang.pick(
+                    format!(
+                        "{fix}从第 {next} 行接着导入：jiedai import {kind} {file} --from-line {next}（不要重新导入整个文件，已保存的行会重复）。"
+                    ),
+                    format!(
+                        "{fix}go on from line {next}: jiedai import {kind} {file} --from-line {next} (do not import the whole file again: the saved rows would be duplicated)."
+                    ),
+                ),
+            )
+        };
+        eprintln!("{saved}");
+        eprintln!("jiedai: {}", e.message(lang));
+        eprintln!("{advice}");
+        match e {
+            StoreError::Busy(_) => ExitCode::from(exit::BUSY),
+            _ => ExitCode::from(exit::FAILED),
+        }
     }
 }

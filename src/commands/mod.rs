@@ -51,11 +51,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Demo) => demo::run(lang, cli.keymap.as_deref()),
         Some(Command::Init { station, terminal }) => init::run(&dir, station, *terminal, lang),
         Some(Command::Import {
-            what: ImportWhat::Deputies { file },
-        }) => import::deputies(&dir, file, lang),
+            what: ImportWhat::Deputies { file, from_line },
+        }) => import::deputies(&dir, file, from_line.unwrap_or(0), lang),
         Some(Command::Import {
-            what: ImportWhat::Appeals { file },
-        }) => import::appeals(&dir, file, lang),
+            what: ImportWhat::Appeals { file, from_line },
+        }) => import::appeals(&dir, file, from_line.unwrap_or(0), lang),
         Some(Command::Export {
             what: ExportWhat::Appeals { format, out },
         }) => export::appeals(&dir, *format, out.as_deref(), lang),

@@ -59,46 +59,44 @@ fn replay_into(
     let total = journal.len();
     let jerr = |e: std::io::Error| StoreError::io(journal.path(), e);
     let mut failure = None;
-    journal
-        .scan(0, |record| {
-            let batch: Batch = match serde_json::from_slice(&record.payload) {
-                Ok(b) => b,
-                Err(e) => {
-                    report.problems.push(format!(
-                        "journal record {} (offset {}): {e}",
-                        record.number, record.start
-                    ));
-                    return Ok(());
-                }
-            };
-            report.records += 1;
-            report.events += batch.events.len();
-            let mut staged = Staged::new(scratch);
-            for event in &batch.events {
-                if let Err(e) = staged.apply(event) {
-                    report
-                        .problems
-                        .push(format!("journal event {}#{}: {e}", event.id.origin, event.id.seq));
-                }
+    let scanned = journal.scan(0, |record| {
+        let batch: Batch = match serde_json::from_slice(&record.payload) {
+            Ok(b) => b,
+            Err(e) => {
+                report.problems.push(format!(
+                    "journal record {} (offset {}): {e}",
+                    record.number, record.start
+                ));
+                return Ok(());
             }
-            let ops = staged.ops();
-            if let Err(e) = scratch.apply_batch(Store::batch(&ops, &batch.events, record.start, record.end)) {
-                failure = Some(e);
-                return Err(std::io::Error::other("scratch database"));
+        };
+        report.records += 1;
+        report.events += batch.events.len();
+        let mut staged = Staged::new(scratch);
+        for event in &batch.events {
+            if let Err(e) = staged.apply(event) {
+                report
+                    .problems
+                    .push(format!("journal event {}#{}: {e}", event.id.origin, event.id.seq));
             }
-            if report.records.is_multiple_of(256) {
-                progress(record.end, total);
-            }
-            Ok(())
-        })
-        .map_err(jerr)?;
+        }
+        let ops = staged.ops();
+        if let Err(e) = scratch.apply_batch(Store::batch(&ops, &batch.events, record.start, record.end)) {
+            failure = Some(e);
+            return Err(std::io::Error::other("scratch database"));
+        }
+        if report.records.is_multiple_of(256) {
+            progress(record.end, total);
+        }
+        Ok(())
+    });
     if let Some(e) = failure {
-        return Err(StoreError::Database {
-            path: journal.path().with_file_name("check-replay"),
-            message: e.to_string(),
-        });
+        return Err(StoreError::sled(
+            &journal.path().with_file_name("check-replay"),
+            e,
+        ));
     }
-    Ok(())
+    scanned.map(|_| ()).map_err(jerr)
 }
 
 /// Compares the database with a replay of the journal. Never changes the
@@ -162,10 +160,7 @@ pub fn check_with(dir: &Path, progress: Progress) -> Result<CheckReport, StoreEr
 /// Walks both databases in key order and notes every difference.
 fn compare(store: &Store, expected: &sled::Db, report: &mut CheckReport) -> Result<(), StoreError> {
     const LIMIT: usize = 50;
-    let db_err = |path: &Path, e: sled::Error| StoreError::Database {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
+    let db_err = StoreError::sled;
     let db = store.paths.db();
     let mut actual = store.tree().iter();
     let mut wanted = expected.iter();

@@ -153,6 +153,21 @@ impl StoreError {
         }
     }
 
+    /// A database failure at `path`: sled's I/O errors stay I/O errors, so
+    /// a full disk is named as one.
+    pub fn sled(path: &Path, e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Io(source) => StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => StoreError::Database {
+                path: path.to_path_buf(),
+                message: other.to_string(),
+            },
+        }
+    }
+
     /// The disk-full cause of this error, if that is what it is.
     pub fn disk_full(&self) -> bool {
         match self {

@@ -148,10 +148,20 @@ pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
         .write(true)
         .open(paths.lock())
         .map_err(|e| StoreError::io(&paths.lock(), e))?;
-    match lock.try_lock() {
-        Ok(()) => Ok(lock),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Busy(paths.dir.clone())),
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&paths.lock(), e)),
+    // A lock this process just released can live on for a moment in a
+    // child being spawned (it shares the descriptor until its exec): wait
+    // briefly before calling the directory busy.
+    let mut tries = 0;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(lock),
+            Err(std::fs::TryLockError::WouldBlock) if tries < 10 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Busy(paths.dir.clone())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&paths.lock(), e)),
+        }
     }
 }
 
@@ -171,10 +181,7 @@ pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             result => {
-                return result.map_err(|e| StoreError::Database {
-                    path: path.to_path_buf(),
-                    message: e.to_string(),
-                });
+                return result.map_err(|e| StoreError::sled(path, e));
             }
         }
     }
@@ -367,7 +374,9 @@ impl Store {
         if applied == 0 || version == PROJECTION_VERSION {
             return Ok(());
         }
-        self.tree.clear().map_err(|e| self.db_err(e))?;
+        self.tree
+            .clear()
+            .map_err(|e| StoreError::sled(&self.paths.db(), e))?;
         let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
         self.recovery.push(format!(
             "the database was laid out by projection version {version}, this program uses {PROJECTION_VERSION}: rebuilding it from the journal"
@@ -524,7 +533,9 @@ impl Store {
         journal_end: u64,
     ) -> Result<(), StoreError> {
         let batch = Store::batch(&ops, events, journal_start, journal_end);
-        self.tree.apply_batch(batch).map_err(|e| self.db_err(e))?;
+        self.tree
+            .apply_batch(batch)
+            .map_err(|e| StoreError::sled(&self.paths.db(), e))?;
         self.after_write(&ops, events, journal_end);
         Ok(())
     }
@@ -671,7 +682,7 @@ impl Store {
             v: SCHEMA_VERSION,
             events: &events,
         })
-        .map_err(|e| self.db_err(e))?;
+        .map_err(|e| self.db_err(e.to_string()))?;
         if payload.len() > journal::MAX_PAYLOAD {
             return Err(StoreError::TooLarge {
                 bytes: payload.len(),
@@ -719,7 +730,7 @@ impl Store {
         if let Err(e) = self.tree.apply_batch(batch) {
             // Saved: the journal has it, and the database catches up from
             // the journal at the next start.
-            let error = self.db_err(e);
+            let error = StoreError::sled(&self.paths.db(), e);
             log::error!("saved to the journal, but the database write failed: {error}");
             self.stopped = Some(error);
             for event in &events {
@@ -791,11 +802,8 @@ impl Store {
         Ok(out)
     }
 
-    fn db_err(&self, e: impl ToString) -> StoreError {
-        StoreError::Database {
-            path: self.paths.db(),
-            message: e.to_string(),
-        }
+    fn db_err(&self, e: impl DbFailure) -> StoreError {
+        e.at(&self.paths.db())
     }
 
     fn get_decoded<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -907,7 +915,10 @@ impl Store {
     /// Makes everything in the database durable now (normally sled does it
     /// in the background; the journal already holds every change).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.tree.flush().map(|_| ()).map_err(|e| self.db_err(e))
+        self.tree
+            .flush()
+            .map(|_| ())
+            .map_err(|e| StoreError::sled(&self.paths.db(), e))
     }
 
     /// A read-only handle for another thread (the kiosk loads its catalog
@@ -950,6 +961,28 @@ impl Drop for Store {
 }
 
 /// A copy of an error kept to explain why saving stopped.
+/// What went wrong in the database: sled's own errors keep their I/O
+/// cause (a full disk stays a full disk); a stored value that does not
+/// decode is a damaged database.
+trait DbFailure {
+    fn at(self, db: &Path) -> StoreError;
+}
+
+impl DbFailure for sled::Error {
+    fn at(self, db: &Path) -> StoreError {
+        StoreError::sled(db, self)
+    }
+}
+
+impl DbFailure for String {
+    fn at(self, db: &Path) -> StoreError {
+        StoreError::Database {
+            path: db.to_path_buf(),
+            message: self,
+        }
+    }
+}
+
 fn clone_cause(e: &StoreError) -> StoreError {
     let io = |s: &std::io::Error| std::io::Error::new(s.kind(), s.to_string());
     match e {
