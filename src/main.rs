@@ -3,6 +3,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Station data is personal data: what this process creates is private.
+    jiedai::storage::private::restrict_new_files();
     let cli = jiedai::cli::Cli::parse();
     // The demo logs into its own temporary directory.
     if !matches!(cli.command, Some(jiedai::cli::Command::Demo)) {

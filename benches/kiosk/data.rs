@@ -118,7 +118,7 @@ pub fn station() -> Station {
     let staff = |id: &str, name: &str, pin: Option<&str>| Staff {
         id: id.into(),
         name: name.into(),
-        pin: pin.map(str::to_string),
+        pin_hash: pin.map(|p| jiedai::domain::station::hash_pin(p, &[7; 16]).expect("hash")),
     };
     Station {
         code: STATION_CODE.into(),

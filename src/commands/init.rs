@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde::Deserialize;
 
 use super::{exit, report_store_error};
+use crate::domain::station::{hash_pin, validate_pin};
 use crate::domain::{EventBody, HandlingUnit, Staff, Station, StationKind};
 use crate::i18n::Lang;
 use crate::storage::Store;
@@ -16,9 +17,20 @@ use crate::storage::Store;
 struct StationFile {
     station: StationSection,
     #[serde(default)]
-    staff: Vec<Staff>,
+    staff: Vec<StaffEntry>,
     #[serde(default)]
     units: Vec<HandlingUnit>,
+}
+
+/// A member of staff as the station file gives them: the PIN, if any, in
+/// the clear. Only its salted hash is kept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffEntry {
+    id: String,
+    name: String,
+    #[serde(default)]
+    pin: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +57,25 @@ pub fn read_station(path: &Path) -> Result<Station, String> {
             None => format!("{}：{}", path.display(), e.message()),
         }
     })?;
+    let mut staff = Vec::with_capacity(file.staff.len());
+    for entry in file.staff {
+        let pin_hash = match entry.pin {
+            None => None,
+            Some(pin) => {
+                validate_pin(&pin).map_err(|e| format!("{}：staff {}：{e}", path.display(), entry.id))?;
+                let salt = random_salt().map_err(|e| format!("/dev/urandom：{e}"))?;
+                Some(
+                    hash_pin(&pin, &salt)
+                        .map_err(|e| format!("{}：staff {}：{e}", path.display(), entry.id))?,
+                )
+            }
+        };
+        staff.push(Staff {
+            id: entry.id,
+            name: entry.name,
+            pin_hash,
+        });
+    }
     let station = Station {
         code: file.station.code,
         name: file.station.name,
@@ -53,13 +84,21 @@ pub fn read_station(path: &Path) -> Result<Station, String> {
         address: file.station.address,
         reception_days: file.station.reception_days,
         reception_hours: file.station.reception_hours,
-        staff: file.staff,
+        staff,
         units: file.units,
     };
     station
         .validate()
         .map_err(|e| format!("{}：{e}", path.display()))?;
     Ok(station)
+}
+
+/// Sixteen bytes from the system's random source, to salt a PIN's hash.
+fn random_salt() -> std::io::Result<[u8; 16]> {
+    use std::io::Read;
+    let mut salt = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut salt)?;
+    Ok(salt)
 }
 
 pub fn run(dir: &Path, file: &Path, terminal: u8, lang: Lang) -> ExitCode {

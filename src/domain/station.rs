@@ -30,9 +30,71 @@ impl StationKind {
 pub struct Staff {
     pub id: String,
     pub name: String,
-    /// A sign-in PIN, when the station sets one for this person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin: Option<String>,
+    /// The sign-in PIN as a salted argon2id hash (a PHC string), when the
+    /// station sets one for this person. The PIN itself is never kept.
+    /// Journals written before PINs were hashed hold the PIN under `pin`;
+    /// it is still read (see `pin_matches`) until the station is set up
+    /// again.
+    #[serde(default, alias = "pin", skip_serializing_if = "Option::is_none")]
+    pub pin_hash: Option<String>,
+}
+
+/// The hash kept for a PIN: argon2id with the crate's default cost
+/// (19 MiB, two passes), salted with `salt`, which must be random.
+pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, String> {
+    use argon2::PasswordHasher;
+    let salt = argon2::password_hash::SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A PIN is 4 to 12 digits.
+pub fn validate_pin(pin: &str) -> Result<(), String> {
+    if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("PIN 应为 4 到 12 位数字".into())
+    }
+}
+
+impl Staff {
+    pub fn has_pin(&self) -> bool {
+        self.pin_hash.is_some()
+    }
+
+    /// Whether `typed` is this person's PIN.
+    pub fn pin_matches(&self, typed: &str) -> bool {
+        use argon2::PasswordVerifier;
+        match self.pin_hash.as_deref() {
+            None => false,
+            Some(hash) if hash.starts_with("$argon2") => argon2::password_hash::PasswordHash::new(hash)
+                .map(|parsed| {
+                    argon2::Argon2::default()
+                        .verify_password(typed.as_bytes(), &parsed)
+                        .is_ok()
+                })
+                .unwrap_or(false),
+            // A PIN kept in the clear by an older version.
+            Some(plain) => {
+                plain.len() == typed.len()
+                    && plain
+                        .bytes()
+                        .zip(typed.bytes())
+                        .fold(0u8, |d, (a, b)| d | (a ^ b))
+                        == 0
+            }
+        }
+    }
+
+    /// Whether this person's PIN is still kept in the clear (written by an
+    /// older version); setting the station up again hashes it.
+    pub fn pin_in_clear(&self) -> bool {
+        self.pin_hash
+            .as_deref()
+            .is_some_and(|h| !h.starts_with("$argon2"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,4 +196,48 @@ fn ordinal(n: u32) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
+}
+
+#[cfg(test)]
+mod pin_tests {
+    use super::*;
+
+    fn staff(pin_hash: Option<String>) -> Staff {
+        Staff {
+            id: "S1".into(),
+            name: "甲".into(),
+            pin_hash,
+        }
+    }
+
+    #[test]
+    fn a_hashed_pin_matches_only_itself_and_salts_differ() {
+        let a = hash_pin("2468", &[1; 16]).unwrap();
+        let b = hash_pin("2468", &[2; 16]).unwrap();
+        assert!(a.starts_with("$argon2id$") && !a.contains("2468"));
+        assert_ne!(a, b);
+        let s = staff(Some(a));
+        assert!(s.pin_matches("2468"));
+        assert!(!s.pin_matches("2469"));
+        assert!(!s.pin_matches(""));
+        assert!(!s.pin_in_clear());
+    }
+
+    #[test]
+    fn an_old_journal_pin_is_read_and_flagged() {
+        let s: Staff = serde_json::from_str(r#"{"id":"S1","name":"甲","pin":"1357"}"#).unwrap();
+        assert!(s.pin_in_clear());
+        assert!(s.pin_matches("1357"));
+        assert!(!s.pin_matches("1358"));
+        assert!(!staff(None).pin_matches("1357"));
+    }
+
+    #[test]
+    fn pins_are_four_to_twelve_digits() {
+        assert!(validate_pin("2468").is_ok());
+        assert!(validate_pin("123456789012").is_ok());
+        for bad in ["123", "1234567890123", "12a4", "", "１２３４"] {
+            assert!(validate_pin(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -11,6 +11,7 @@ pub mod counters;
 pub mod error;
 pub mod journal;
 pub mod keys;
+pub mod private;
 pub mod projection;
 
 use std::cell::RefCell;
@@ -23,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::catalog::{Catalog, CatalogRow};
 use crate::domain::event::SCHEMA_VERSION;
-use crate::domain::{Appeal, Change, Deputy, Duty, Event, EventBody, EventId, Station, TrackingCode, Visit};
+use crate::domain::{
+    Appeal, Change, Deputy, Duty, Event, EventBody, EventId, Staff, Station, TrackingCode, Visit,
+};
 use codec::decode;
 use counters::Counters;
 pub use error::{DamageReport, StoreError};
@@ -222,7 +225,7 @@ pub fn read_terminal(paths: &Paths) -> Result<TerminalConfig, StoreError> {
 /// written to a new file, synced, and renamed into place).
 pub fn write_terminal(dir: &Path, station: &str, terminal: u8) -> Result<(), StoreError> {
     let paths = Paths::new(dir);
-    fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    private::create_dir(dir).map_err(|e| StoreError::io(dir, e))?;
     let text = toml::to_string(&TerminalConfig {
         station: Some(station.to_string()),
         terminal,
@@ -246,7 +249,7 @@ impl Store {
     /// existing directory is opened as it is (its identity rewritten).
     pub fn create(dir: &Path, station: &str, terminal: u8) -> Result<Store, StoreError> {
         let paths = Paths::new(dir);
-        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        private::create_dir(dir).map_err(|e| StoreError::io(dir, e))?;
         let lock = take_lock(&paths)?;
         write_terminal(dir, station, terminal)?;
         if !paths.journal().exists() && !paths.db().exists() {
@@ -275,6 +278,7 @@ impl Store {
             return Err(StoreError::NoStation(dir.to_path_buf()));
         }
         let lock = take_lock(&paths)?;
+        private::tighten_logged(dir);
         let identity = read_terminal(&paths)?;
         let mut recovery = Vec::new();
         let journal = Store::open_journal(&paths, mode, &mut recovery)?;
@@ -301,7 +305,16 @@ impl Store {
         store.check_projection_version()?;
         store.check_applied_record()?;
         store.catch_up(progress)?;
-        let stored = store.station()?.map(|s| s.code);
+        let station = store.station()?;
+        if station
+            .as_ref()
+            .is_some_and(|s| s.staff.iter().any(Staff::pin_in_clear))
+        {
+            log::warn!(
+                "staff PINs set up by an older version are kept in the clear; run `jiedai init --station FILE` again to keep only their hashes"
+            );
+        }
+        let stored = station.map(|s| s.code);
         match (&identity.station, stored) {
             (Some(mine), Some(theirs)) if *mine != theirs => {
                 return Err(StoreError::Identity {

@@ -350,7 +350,7 @@ fn signin_key(app: &mut App, key: KeyEvent) {
             }
             KeyCode::Enter => {
                 let person = &staff[app.signin.highlight];
-                if person.pin.as_deref() == Some(app.signin.pin.text().as_str()) {
+                if person.pin_matches(&app.signin.pin.text()) {
                     app.staff = Some(person.clone());
                     log::info!("signed in: {}", person.name);
                 } else {
@@ -373,7 +373,7 @@ fn signin_key(app: &mut App, key: KeyEvent) {
             let Some(person) = staff.get(app.signin.highlight) else {
                 return;
             };
-            if person.pin.is_some() {
+            if person.has_pin() {
                 app.signin.asking_pin = true;
                 app.signin.error = None;
             } else {

@@ -74,7 +74,7 @@ pub fn station() -> Station {
         staff: vec![Staff {
             id: "s1".into(),
             name: "王联络".into(),
-            pin: None,
+            pin_hash: None,
         }],
         units: vec![HandlingUnit {
             name: "区住建局".into(),

@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     for (i, s) in staff.iter().enumerate() {
         let marker = if i == app.signin.highlight { "▶ " } else { "  " };
-        let pin = if s.pin.is_some() { " (PIN)" } else { "" };
+        let pin = if s.has_pin() { " (PIN)" } else { "" };
         let text = format!("{marker}{}{pin}", s.name);
         let style = if i == app.signin.highlight {
             focused_style()

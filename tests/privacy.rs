@@ -1,0 +1,175 @@
+//! Privacy at rest, through the real binary: the data directory and every
+//! file in it are private to the account that runs the kiosk, an existing
+//! installation is tightened when it is opened, and staff PINs are kept
+//! only as salted slow hashes (never the PIN), yet still let staff sign in.
+
+#[path = "support/pty.rs"]
+mod pty;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use pty::{Key, Pty, SIZE_80X24};
+
+const T: Duration = Duration::from_secs(15);
+
+struct Station {
+    _tmp: tempfile::TempDir,
+    data: PathBuf,
+    home: PathBuf,
+}
+
+impl Station {
+    fn new() -> Station {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let home = tmp.path().join("home");
+        fs::create_dir_all(&home).unwrap();
+        let st = Station {
+            _tmp: tmp,
+            data,
+            home,
+        };
+        let out = st.run(&["init", "--station", "sample-data/station.toml"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let out = st.run(&["import", "deputies", "sample-data/deputies.csv"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let out = st.run(&["import", "appeals", "sample-data/appeals.csv"]);
+        assert!(out.status.success(), "{}", text(&out));
+        st
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(pty::bin())
+            .arg("--data")
+            .arg(&self.data)
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .envs(pty::child_env(&self.home))
+            .output()
+            .unwrap()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every path under `dir` (itself included) with its permission bits.
+fn modes(dir: &Path) -> Vec<(PathBuf, u32)> {
+    let mut out = vec![(
+        dir.to_path_buf(),
+        fs::metadata(dir).unwrap().permissions().mode() & 0o777,
+    )];
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            out.extend(modes(&path));
+        } else {
+            out.push((path, meta.permissions().mode() & 0o777));
+        }
+    }
+    out
+}
+
+fn assert_private(dir: &Path) {
+    let mut files = 0;
+    for (path, mode) in modes(dir) {
+        let want = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, want, "{} is {mode:o}", path.display());
+        files += 1;
+    }
+    assert!(files > 5, "the data directory holds its files");
+}
+
+fn open_up(dir: &Path) {
+    for (path, _) in modes(dir) {
+        let mode = if path.is_dir() { 0o755 } else { 0o644 };
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+#[test]
+fn a_new_station_is_private_to_its_account() {
+    let st = Station::new();
+    // The catalog cache and the log are written by the kiosk's readers too.
+    let out = st.run(&["find", "路灯"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_private(&st.data);
+}
+
+#[test]
+fn an_existing_installation_is_tightened_when_opened() {
+    let st = Station::new();
+    open_up(&st.data);
+    let out = st.run(&["find", "路灯"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_private(&st.data);
+    let log = fs::read_to_string(st.data.join("jiedai.log")).unwrap();
+    assert!(
+        log.contains("0700") && log.contains("0600"),
+        "the tightening is logged: {log}"
+    );
+}
+
+/// Every byte the station keeps, from every file in the data directory.
+fn all_bytes(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for (path, _) in modes(dir) {
+        if path.is_file() {
+            bytes.extend(fs::read(&path).unwrap());
+        }
+    }
+    bytes
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_staff_pin_is_kept_only_as_a_salted_hash_and_still_signs_in() {
+    let st = Station::new();
+    // sample-data/station.toml gives 许文博 the PIN 2468.
+    let kept = all_bytes(&st.data);
+    assert!(!contains(&kept, b"2468"), "the PIN is stored in the clear");
+    assert!(!contains(&kept, br#""pin":"#), "a pin field is stored");
+    assert!(contains(&kept, b"$argon2id$"), "a slow hash is stored");
+
+    // A second set-up of the same station salts afresh.
+    let journal = fs::read(st.data.join("journal")).unwrap();
+    let hashes = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes)
+            .match_indices("$argon2id$")
+            .map(|(i, _)| String::from_utf8_lossy(&bytes[i..i + 90]).into_owned())
+            .collect::<Vec<_>>()
+    };
+    let first = hashes(&journal);
+    let out = st.run(&["init", "--station", "sample-data/station.toml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let again = hashes(&fs::read(st.data.join("journal")).unwrap());
+    assert_eq!(again.len(), first.len() * 2);
+    assert_ne!(again[0], again[again.len() - 1], "the salt is not reused");
+
+    // Signing in: a wrong PIN is refused, the right one lets 许文博 in.
+    let data = st.data.to_str().unwrap().to_string();
+    let p = Pty::spawn(&["--data", &data], SIZE_80X24, &st.home);
+    p.wait_for("许文博", T).unwrap();
+    p.key(Key::Down);
+    p.key(Key::Enter);
+    p.wait_for("PIN", T).unwrap();
+    p.send("1357");
+    p.key(Key::Enter);
+    p.wait_for("PIN 不正确", T).unwrap();
+    p.send("2468");
+    p.key(Key::Enter);
+    p.wait_for("今日值班代表", T).unwrap();
+}
