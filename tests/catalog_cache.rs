@@ -155,3 +155,74 @@ fn check_reports_a_cache_that_disagrees() {
     // --rebuild throws the cache away with the database.
     assert!(storage::rebuild(dir).unwrap().ok());
 }
+
+/// A save made while the catalog is still loading neither waits for the
+/// load nor goes missing from the cache file: the next start loads it.
+#[test]
+fn saves_during_the_load_do_not_wait_for_it_and_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rng = Lcg::new(7);
+    let mut store = new_store(tmp.path(), 2);
+    // (9,000: one day's codes on one terminal stop at 9,999.)
+    for _ in 0..9 {
+        add_appeals(&mut store, 1000, &mut rng);
+    }
+    drop(store);
+    // No cache file: the loader rebuilds it from a full database scan.
+    let _ = fs::remove_file(cache_path(tmp.path()));
+    let mut store = Store::open(tmp.path()).unwrap();
+    let reader = store.reader();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (started, wait) = std::sync::mpsc::channel();
+    let loader = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            started.send(()).unwrap();
+            let catalog = reader.load_catalog().unwrap();
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            catalog.len()
+        })
+    };
+    wait.recv().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    add_appeals(&mut store, 3, &mut rng);
+    assert!(
+        !done.load(std::sync::atomic::Ordering::SeqCst),
+        "the save waited for the catalog load"
+    );
+    loader.join().unwrap();
+    add_appeals(&mut store, 2, &mut rng);
+    let want = expected(&store);
+    drop(store);
+    let (_, got) = load(tmp.path());
+    assert_eq!(got, want, "the cache file lost a save made during the load");
+}
+
+/// A cache file that cannot be rewritten is never appended to: the next
+/// start still loads exactly the database's rows.
+#[test]
+fn a_failed_rewrite_leaves_no_lying_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rng = Lcg::new(9);
+    let mut store = new_store(tmp.path(), 2);
+    add_appeals(&mut store, 50, &mut rng);
+    drop(store);
+    // An old cache, then a database that has moved on without it.
+    let (store, _) = load(tmp.path());
+    drop(store);
+    let mut store = Store::open(tmp.path()).unwrap();
+    add_appeals(&mut store, 30, &mut rng);
+    drop(store);
+    // The rewrite's temporary file cannot be created: a directory is there.
+    let blocker = cache_path(tmp.path()).with_extension("tmp");
+    fs::create_dir(&blocker).unwrap();
+    let mut store = Store::open(tmp.path()).unwrap();
+    let first = lines(&store.reader().load_catalog().unwrap());
+    assert_eq!(first, expected(&store));
+    add_appeals(&mut store, 20, &mut rng);
+    let want = expected(&store);
+    drop(store);
+    fs::remove_dir(&blocker).unwrap();
+    let (_, got) = load(tmp.path());
+    assert_eq!(got, want, "the cache file lies after a failed rewrite");
+}

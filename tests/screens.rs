@@ -249,3 +249,33 @@ fn paste_goes_to_the_focused_field_only() {
     // The name field is single-line: the line break is dropped.
     assert_eq!(app.register.focused().text(), "王小明q3");
 }
+
+#[test]
+fn a_database_error_on_today_is_said_not_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(station(dir.path()));
+    // A duty record that does not decode.
+    {
+        let db = sled::open(dir.path().join("db")).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        db.insert(
+            jiedai::storage::keys::duty(day, "D001"),
+            b"\x01{not json".to_vec(),
+        )
+        .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let mut app = App::new(
+        store,
+        Lang::Zh,
+        Keymap::default_layout(),
+        Clock::Fixed(at(20, 10, 30)),
+    )
+    .unwrap();
+    app.wait_for_catalog();
+    app.staff = Some(app.station.staff[0].clone());
+    app.refresh_today();
+    let screen = render(&app);
+    assert!(screen.contains("今日信息读取失败"), "{screen}");
+}

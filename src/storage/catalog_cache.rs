@@ -21,11 +21,19 @@ const MAGIC: &[u8; 10] = b"JIEDAI-C1\n";
 const MARKER: u8 = b'@';
 
 /// Shared between the store (which appends after each commit) and the
-/// thread that loads the catalog: appends wait until the load is done.
+/// thread that loads the catalog. The lock is only ever held briefly: a
+/// commit made while the catalog loads queues its lines, and the loader
+/// writes them after the file it rewrote, so a save never waits for a load.
 #[derive(Debug, Default)]
 pub struct CacheState {
     /// The file is complete up to the store's last commit.
     pub ready: bool,
+    /// The file could not be rewritten: nothing more is written to it (the
+    /// next start catches it up or rebuilds it).
+    given_up: bool,
+    /// Lines of commits made while loading, with the journal offset each
+    /// covers.
+    pending: Vec<(Vec<Vec<u8>>, u64)>,
     /// Open for appending once ready (dropped whenever the file is rewritten).
     writer: Option<File>,
 }
@@ -114,7 +122,13 @@ fn rewrite(path: &Path, catalog: &Catalog, covered: u64) -> io::Result<()> {
 /// journal). Not fsynced: the file is derived, and a lost tail is caught up
 /// at the next start.
 pub fn append(state: &mut CacheState, path: &Path, lines: &[&[u8]], covered: u64) -> io::Result<()> {
+    if state.given_up {
+        return Ok(());
+    }
     if !state.ready {
+        state
+            .pending
+            .push((lines.iter().map(|l| l.to_vec()).collect(), covered));
         return Ok(());
     }
     let mut buf = Vec::with_capacity(lines.iter().map(|l| l.len() + 8).sum::<usize>() + 32);
@@ -187,19 +201,26 @@ impl Loader<'_> {
     /// behind, rebuild it from the database if it is missing or damaged.
     /// Afterwards the store appends to it after each commit.
     pub fn load(&self) -> Result<Catalog, StoreError> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            // Commits from now on queue their lines until the load is done.
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.ready = false;
+            state.writer = None;
+            state.pending.clear();
+        }
         let applied = super::read_u64(self.tree, keys::APPLIED)?;
         let found = read_file(self.cache).map_err(|e| StoreError::Io {
             path: self.cache.to_path_buf(),
             source: e,
         })?;
-        let catalog = match found {
+        let (catalog, saved) = match found {
             Some(Contents {
                 catalog,
                 covered: Some(covered),
                 clean,
             }) if covered <= applied => {
                 let mut catalog = catalog;
+                let mut saved = true;
                 if covered < applied || !clean {
                     let codes =
                         touched_between(self.journal, covered, applied).map_err(|e| StoreError::Journal {
@@ -220,26 +241,51 @@ impl Loader<'_> {
                         "catalog cache caught up: {} appeals changed since it was written",
                         codes.len()
                     );
-                    self.save(&catalog, applied);
+                    saved = self.save(&catalog, applied);
                 }
-                catalog
+                (catalog, saved)
             }
             _ => {
                 log::info!("catalog cache missing, damaged or ahead of the database: rebuilding it");
                 let catalog = scan_database(self.tree, self.db)?;
-                self.save(&catalog, applied);
-                catalog
+                let saved = self.save(&catalog, applied);
+                (catalog, saved)
             }
         };
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let pending = std::mem::take(&mut state.pending);
+        if !saved {
+            // The file on disk is older than `applied`: appending to it
+            // would claim lines it lacks. Leave it for the next start.
+            state.given_up = true;
+            return Ok(catalog);
+        }
         state.ready = true;
         state.writer = None;
+        for (lines, covered) in pending.iter().filter(|(_, covered)| *covered > applied) {
+            let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+            if let Err(e) = append(&mut state, self.cache, &lines, *covered) {
+                log::warn!(
+                    "could not append to the catalog cache {}: {e}",
+                    self.cache.display()
+                );
+                state.ready = false;
+                state.given_up = true;
+                break;
+            }
+        }
         Ok(catalog)
     }
 
-    fn save(&self, catalog: &Catalog, covered: u64) {
-        if let Err(e) = rewrite(self.cache, catalog, covered) {
-            // Only the next start's speed depends on it.
-            log::warn!("could not write the catalog cache {}: {e}", self.cache.display());
+    /// Rewrites the file; false when that failed (only the next start's
+    /// speed depends on it).
+    fn save(&self, catalog: &Catalog, covered: u64) -> bool {
+        match rewrite(self.cache, catalog, covered) {
+            Ok(()) => true,
+            Err(e) => {
+                log::warn!("could not write the catalog cache {}: {e}", self.cache.display());
+                false
+            }
         }
     }
 }

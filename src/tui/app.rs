@@ -256,7 +256,15 @@ impl App {
     pub fn refresh_today(&mut self) {
         let today = self.today_date();
         let (visits, appeals) = self.store.counts_on(today);
-        let duty = self.store.duty(today).unwrap_or_default();
+        // What cannot be read is said, not shown as an empty panel.
+        let mut failure: Option<StoreError> = None;
+        let mut keep = |e: StoreError| {
+            failure.get_or_insert(e);
+        };
+        let duty = self.store.duty(today).unwrap_or_else(|e| {
+            keep(e);
+            Vec::new()
+        });
         let day = today.day();
         let anyone_scheduled = self.deputies.iter().any(|d| d.on_duty(day));
         let mut rows: Vec<(Deputy, bool, Option<Duty>)> = self
@@ -277,7 +285,10 @@ impl App {
         for (deadline, code) in self
             .store
             .deadlines_until(today + chrono::Days::new(3))
-            .unwrap_or_default()
+            .unwrap_or_else(|e| {
+                keep(e);
+                Vec::new()
+            })
         {
             if deadline < today {
                 overdue.push((deadline, code, String::new()));
@@ -291,15 +302,20 @@ impl App {
             .take(SHOWN)
             .chain(due_soon.iter_mut().take(SHOWN))
         {
-            *title = self
-                .store
-                .catalog_row(code)
-                .ok()
-                .flatten()
-                .map(|r| r.title)
-                .unwrap_or_default();
+            *title = match self.store.catalog_row(code) {
+                Ok(row) => row.map(|r| r.title).unwrap_or_default(),
+                Err(e) => {
+                    keep(e);
+                    String::new()
+                }
+            };
         }
         let selected = self.today.selected.min(rows.len().saturating_sub(1));
+        if let Some(e) = failure {
+            log::error!("today's information: {e}");
+            let said = format!("{}{}", self.t.today_unreadable, e.message(self.lang));
+            self.say(Tone::Error, said);
+        }
         self.today = TodayData {
             visits,
             appeals,

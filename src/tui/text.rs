@@ -41,6 +41,7 @@ texts! {
     overdue: "已逾期", "Overdue";
     none: "无", "none";
     loading: "正在载入诉求…", "Loading appeals…";
+    today_unreadable: "今日信息读取失败，显示可能不全：", "Could not read today's information; what is shown may be incomplete: ";
     visitor_section: "来访人", "Visitor";
     appeal_section: "诉求", "Appeal";
     f_name: "姓名", "Name";
