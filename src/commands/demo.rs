@@ -26,7 +26,7 @@ pub fn seed(dir: &Path, lang: Lang) -> Result<(), ExitCode> {
     write("station.toml", STATION)?;
     write("deputies.csv", DEPUTIES)?;
     write("appeals.csv", APPEALS)?;
-    let station = init::read_station(&sample.join("station.toml")).map_err(|e| {
+    let station = init::read_station(&sample.join("station.toml"), lang).map_err(|e| {
         eprintln!("jiedai: {e}");
         ExitCode::from(exit::FAILED)
     })?;

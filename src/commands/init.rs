@@ -48,13 +48,23 @@ struct StationSection {
 }
 
 /// Reads and checks a station file; errors name the file and the line.
-pub fn read_station(path: &Path) -> Result<Station, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}：无法读取（{e}）", path.display()))?;
+pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
+    let at = path.display();
+    let sep = lang.pick("：", ": ");
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        lang.pick(
+            format!("{at}：无法读取（{e}）"),
+            format!("{at}: cannot be read ({e})"),
+        )
+    })?;
     let file: StationFile = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
         match line {
-            Some(l) => format!("{} 第 {l} 行：{}", path.display(), e.message()),
-            None => format!("{}：{}", path.display(), e.message()),
+            Some(l) => lang.pick(
+                format!("{at} 第 {l} 行：{}", e.message()),
+                format!("{at} line {l}: {}", e.message()),
+            ),
+            None => format!("{at}{sep}{}", e.message()),
         }
     })?;
     let mut staff = Vec::with_capacity(file.staff.len());
@@ -62,12 +72,10 @@ pub fn read_station(path: &Path) -> Result<Station, String> {
         let pin_hash = match entry.pin {
             None => None,
             Some(pin) => {
-                validate_pin(&pin).map_err(|e| format!("{}：staff {}：{e}", path.display(), entry.id))?;
-                let salt = random_salt().map_err(|e| format!("/dev/urandom：{e}"))?;
-                Some(
-                    hash_pin(&pin, &salt)
-                        .map_err(|e| format!("{}：staff {}：{e}", path.display(), entry.id))?,
-                )
+                let staff_err = |e: String| format!("{at}{sep}staff {}{sep}{e}", entry.id);
+                validate_pin(&pin, lang).map_err(staff_err)?;
+                let salt = random_salt().map_err(|e| format!("/dev/urandom{sep}{e}"))?;
+                Some(hash_pin(&pin, &salt).map_err(staff_err)?)
             }
         };
         staff.push(Staff {
@@ -87,9 +95,7 @@ pub fn read_station(path: &Path) -> Result<Station, String> {
         staff,
         units: file.units,
     };
-    station
-        .validate()
-        .map_err(|e| format!("{}：{e}", path.display()))?;
+    station.validate(lang).map_err(|e| format!("{at}{sep}{e}"))?;
     Ok(station)
 }
 
@@ -102,7 +108,7 @@ fn random_salt() -> std::io::Result<[u8; 16]> {
 }
 
 pub fn run(dir: &Path, file: &Path, terminal: u8, lang: Lang) -> ExitCode {
-    let station = match read_station(file) {
+    let station = match read_station(file, lang) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("jiedai: {e}");

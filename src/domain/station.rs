@@ -51,11 +51,13 @@ pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, String> {
 }
 
 /// A PIN is 4 to 12 digits.
-pub fn validate_pin(pin: &str) -> Result<(), String> {
+pub fn validate_pin(pin: &str, lang: Lang) -> Result<(), String> {
     if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err("PIN 应为 4 到 12 位数字".into())
+        Err(lang
+            .pick("PIN 应为 4 到 12 位数字", "a PIN is 4 to 12 digits")
+            .into())
     }
 }
 
@@ -162,26 +164,45 @@ impl Station {
     }
 
     /// Checks what `init` needs: a 9-digit code, a name, valid days, staff.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self, lang: Lang) -> Result<(), String> {
         if self.code.len() != 9 || !self.code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "station.code：应为 9 位数字（6 位县区代码 + 3 位站点编号），实际为“{}”",
-                self.code
+            return Err(lang.pick(
+                format!(
+                    "station.code：应为 9 位数字（6 位县区代码 + 3 位站点编号），实际为“{}”",
+                    self.code
+                ),
+                format!(
+                    "station.code: must be 9 digits (6-digit county code + 3-digit station number), not \"{}\"",
+                    self.code
+                ),
             ));
         }
         if self.name.trim().is_empty() {
-            return Err("station.name：不能为空".into());
+            return Err(lang
+                .pick("station.name：不能为空", "station.name: must not be empty")
+                .into());
         }
         if let Some(d) = self.reception_days.iter().find(|d| !(1..=31).contains(*d)) {
-            return Err(format!("station.reception_days：{d} 不是有效的日期（1-31）"));
+            return Err(lang.pick(
+                format!("station.reception_days：{d} 不是有效的日期（1-31）"),
+                format!("station.reception_days: {d} is not a day of the month (1-31)"),
+            ));
         }
         if self.staff.is_empty() {
-            return Err("staff：至少需要一名工作人员".into());
+            return Err(lang
+                .pick(
+                    "staff：至少需要一名工作人员",
+                    "staff: at least one member of staff is needed",
+                )
+                .into());
         }
         let mut ids: Vec<&str> = self.staff.iter().map(|s| s.id.as_str()).collect();
         ids.sort_unstable();
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("staff：工作人员编号“{}”重复", w[0]));
+            return Err(lang.pick(
+                format!("staff：工作人员编号“{}”重复", w[0]),
+                format!("staff: the staff id \"{}\" is used twice", w[0]),
+            ));
         }
         Ok(())
     }
@@ -234,10 +255,10 @@ mod pin_tests {
 
     #[test]
     fn pins_are_four_to_twelve_digits() {
-        assert!(validate_pin("2468").is_ok());
-        assert!(validate_pin("123456789012").is_ok());
+        assert!(validate_pin("2468", Lang::Zh).is_ok());
+        assert!(validate_pin("123456789012", Lang::En).is_ok());
         for bad in ["123", "1234567890123", "12a4", "", "１２３４"] {
-            assert!(validate_pin(bad).is_err(), "{bad}");
+            assert!(validate_pin(bad, Lang::Zh).is_err(), "{bad}");
         }
     }
 }
