@@ -868,7 +868,11 @@ fn parent() -> Res<()> {
             "{check_hwm:6.0} MB peak  {:.1} s  {:.0} events  {}  ({:.1}x the Store::open floor)",
             chk("check_ms") / 1000.0,
             chk("check_events"),
-            if chk("check_ok") == 1.0 { "passed" } else { "FAILED" },
+            if chk("check_ok") == 1.0 {
+                "passed"
+            } else {
+                "FAILED"
+            },
             check_hwm / mem("open_hwm")
         ),
         Some(("< 100 MB", check_hwm < 100.0)),

@@ -48,6 +48,11 @@ fn describe(key: &[u8]) -> String {
     String::from_utf8_lossy(key).into_owned()
 }
 
+/// A difference line in the user's language.
+fn words(zh: &str, en: &str, key: &[u8]) -> String {
+    format!("{}{}", crate::i18n::current().pick(zh, en), describe(key))
+}
+
 /// Replays the journal into a scratch database at `scratch`, counting
 /// records and events and noting events that cannot be applied.
 fn replay_into(
@@ -75,9 +80,10 @@ fn replay_into(
         let mut staged = Staged::new(scratch);
         for event in &batch.events {
             if let Err(e) = staged.apply(event) {
-                report
-                    .problems
-                    .push(format!("journal event {}#{}: {e}", event.id.origin, event.id.seq));
+                report.problems.push(crate::i18n::current().pick(
+                    format!("日志事件 {}#{}：{e}", event.id.origin, event.id.seq),
+                    format!("journal event {}#{}: {e}", event.id.origin, event.id.seq),
+                ));
             }
         }
         let ops = staged.ops();
@@ -182,7 +188,7 @@ fn compare(store: &Store, expected: &sled::Db, report: &mut CheckReport) -> Resu
                     report.appeals += 1;
                 }
                 if av != wv {
-                    note(report, format!("differs from the journal: {}", describe(ak)));
+                    note(report, words("与日志不一致：", "differs from the journal: ", ak));
                 }
                 a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
                 w = wanted.next().transpose().map_err(|e| db_err(&db, e))?;
@@ -191,7 +197,11 @@ fn compare(store: &Store, expected: &sled::Db, report: &mut CheckReport) -> Resu
                 report.keys += 1;
                 note(
                     report,
-                    format!("in the database but not in the journal: {}", describe(ak)),
+                    words(
+                        "数据库中有而日志中没有：",
+                        "in the database but not in the journal: ",
+                        ak,
+                    ),
                 );
                 a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
             }
@@ -199,20 +209,25 @@ fn compare(store: &Store, expected: &sled::Db, report: &mut CheckReport) -> Resu
                 report.keys += 1;
                 note(
                     report,
-                    format!("in the database but not in the journal: {}", describe(ak)),
+                    words(
+                        "数据库中有而日志中没有：",
+                        "in the database but not in the journal: ",
+                        ak,
+                    ),
                 );
                 a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
             }
             (_, Some((wk, _))) => {
-                note(report, format!("missing from the database: {}", describe(wk)));
+                note(report, words("数据库中缺少：", "missing from the database: ", wk));
                 w = wanted.next().transpose().map_err(|e| db_err(&db, e))?;
             }
         }
     }
     if differences > LIMIT {
-        report
-            .problems
-            .push(format!("… and {} more differences", differences - LIMIT));
+        report.problems.push(crate::i18n::current().pick(
+            format!("……另有 {} 处不一致", differences - LIMIT),
+            format!("… and {} more differences", differences - LIMIT),
+        ));
     }
     Ok(())
 }
@@ -287,7 +302,10 @@ fn set_database_aside(paths: &Paths, recovery: &mut Vec<String>) -> Result<(), S
             }
         }
         fs::rename(&db, &aside).map_err(|e| StoreError::io(&db, e))?;
-        recovery.push(format!("the old database was moved to {}", aside.display()));
+        recovery.push(crate::i18n::current().pick(
+            format!("原数据库已移到 {}", aside.display()),
+            format!("the old database was moved to {}", aside.display()),
+        ));
     }
     let _ = fs::remove_file(super::catalog_cache::cache_path(&paths.dir));
     Ok(())
@@ -303,15 +321,24 @@ fn drop_damage(paths: &Paths, journal: &Journal, damage: &[DamageReport]) -> Res
     for d in damage {
         let kept =
             journal::copy_out(&jpath, d.at, d.bytes, "damaged").map_err(|e| StoreError::io(&jpath, e))?;
+        let lang = crate::i18n::current();
         let events = match d.seqs {
-            Some((a, b)) => format!(", events #{a}-#{b}"),
+            Some((a, b)) => lang.pick(format!("（事件 #{a}-#{b}）"), format!(", events #{a}-#{b}")),
             None => String::new(),
         };
-        lines.push(format!(
-            "dropped {} damaged bytes at offset {}{events}; the bytes are kept in {}",
-            d.bytes,
-            d.at,
-            kept.display()
+        lines.push(lang.pick(
+            format!(
+                "已舍弃偏移 {} 起 {} 字节的损坏记录{events}；原字节保存在 {}",
+                d.at,
+                d.bytes,
+                kept.display()
+            ),
+            format!(
+                "dropped {} damaged bytes at offset {}{events}; the bytes are kept in {}",
+                d.bytes,
+                d.at,
+                kept.display()
+            ),
         ));
     }
     let mut top = 0u64;
@@ -325,9 +352,9 @@ fn drop_damage(paths: &Paths, journal: &Journal, damage: &[DamageReport]) -> Res
         .map_err(|e| StoreError::io(&jpath, e))?;
     if let Tail::Torn { at, .. } = tail {
         let kept = journal::copy_out(&jpath, at, u64::MAX, "torn").map_err(|e| StoreError::io(&jpath, e))?;
-        lines.push(format!(
-            "an unfinished write at the end was kept in {}",
-            kept.display()
+        lines.push(crate::i18n::current().pick(
+            format!("日志末尾未写完的内容已另存到 {}", kept.display()),
+            format!("an unfinished write at the end was kept in {}", kept.display()),
         ));
     }
     for d in damage {
@@ -342,10 +369,17 @@ fn drop_damage(paths: &Paths, journal: &Journal, damage: &[DamageReport]) -> Res
         .map_err(|e| StoreError::io(&Counters::path(&paths.dir), e))?;
     let old = journal::rewrite(&jpath, "before-drop", super::payload_seqs, |_| true)
         .map_err(|e| StoreError::io(&jpath, e))?;
-    lines.push(format!(
-        "{} damaged records dropped from the journal; the journal as it was is kept as {}",
-        damage.len(),
-        old.display()
+    lines.push(crate::i18n::current().pick(
+        format!(
+            "共从日志中舍弃 {} 处损坏的记录；原日志保存为 {}",
+            damage.len(),
+            old.display()
+        ),
+        format!(
+            "{} damaged records dropped from the journal; the journal as it was is kept as {}",
+            damage.len(),
+            old.display()
+        ),
     ));
     Ok(lines)
 }
@@ -474,7 +508,10 @@ pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckRepo
                 kept = jpath.with_extension(format!("lost-{n}"));
             }
             fs::rename(&jpath, &kept).map_err(|e| StoreError::io(&jpath, e))?;
-            recovery.push(format!("the old journal was kept as {}", kept.display()));
+            recovery.push(crate::i18n::current().pick(
+                format!("原日志保存为 {}", kept.display()),
+                format!("the old journal was kept as {}", kept.display()),
+            ));
         }
         fs::rename(&jnew, &jpath).map_err(|e| StoreError::io(&jpath, e))?;
         journal::sync_dir(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
