@@ -724,3 +724,43 @@ fn a_database_ahead_of_the_journal_is_refused_and_both_are_kept() {
     // Numbering goes on after everything used before.
     assert!(store.next_codes(day(), 1).unwrap()[0].seq() > codes[1].seq());
 }
+
+/// Writer and reader share one record limit: a change over it is refused
+/// before anything is written, and whatever the writer did write is read
+/// back after a restart.
+#[test]
+fn a_record_over_the_limit_is_refused_and_nothing_written_is_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(dir.path(), 1);
+    let journal = dir.path().join("journal");
+    let before = fs::metadata(&journal).unwrap().len();
+    let codes = store.next_codes(day(), 2).unwrap();
+    let mut big = appeal(&codes[0], None, 0, &[]);
+    big.content = "漏".repeat(storage::journal::MAX_PAYLOAD / 3 + 1);
+    let refused = store.commit_at("s1", at(1), vec![EventBody::AppealRegistered { appeal: big }]);
+    assert!(matches!(refused, Err(StoreError::TooLarge { .. })), "{refused:?}");
+    assert_eq!(
+        fs::metadata(&journal).unwrap().len(),
+        before,
+        "nothing was written"
+    );
+    // Just under the limit is written, and read back after a restart.
+    let mut fits = appeal(&codes[1], None, 1, &[]);
+    fits.content = "漏".repeat(storage::journal::MAX_PAYLOAD / 3 - 4096);
+    store
+        .commit_at(
+            "s1",
+            at(2),
+            vec![EventBody::AppealRegistered { appeal: fits.clone() }],
+        )
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let back = store
+        .appeal(codes[1].as_str())
+        .unwrap()
+        .expect("the big record was read back");
+    assert_eq!(back.content, fits.content);
+    drop(store);
+    assert!(storage::check(dir.path()).unwrap().ok());
+}
