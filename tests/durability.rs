@@ -452,3 +452,29 @@ fn random_damage_never_loses_an_acknowledged_record_silently() {
 fn at_minute(m: u32) -> chrono::DateTime<chrono::FixedOffset> {
     at(m)
 }
+
+/// Storage messages exist in English too: a busy directory, a damaged
+/// journal, a database ahead of its journal.
+#[test]
+fn storage_messages_are_english_under_lang_en() {
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (_, recs) = station_with(dir, 4);
+    let held = Store::open(dir).unwrap();
+    let out = jiedai(dir, &["--lang", "en", "find", "x"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("in use"), "{}", text(&out));
+    assert!(!cjk(&text(&out)), "{}", text(&out));
+    drop(held);
+    flip(dir, recs[2].0 + 40, 0x10);
+    let out = jiedai(dir, &["--lang", "en", "check"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out).contains("damaged"), "{}", text(&out));
+    assert!(!cjk(&text(&out)), "{}", text(&out));
+    fs::remove_file(dir.join("journal")).unwrap();
+    let out = jiedai(dir, &["--lang", "en", "export", "appeals", "--format", "csv"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out).contains("--journal-from-database"), "{}", text(&out));
+    assert!(!cjk(&text(&out)), "{}", text(&out));
+}

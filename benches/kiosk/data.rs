@@ -568,8 +568,8 @@ fn deputy_ref(d: &Deputy) -> DeputyRef {
 
 /// Builds the station in an empty data directory.
 pub fn build(dir: &Path, total: usize) -> Result<Built, StoreError> {
-    let mut store = Store::open(dir)?;
     let station = station();
+    let mut store = Store::create(dir, &station.code, 1)?;
     let deputies = deputies();
     let actor = station.staff[0].name.clone();
     let mut changes: Vec<Change> = vec![EventBody::StationConfigured {
