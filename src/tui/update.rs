@@ -307,8 +307,9 @@ fn save_registration(app: &mut App) {
                 visit: visit_code.to_string(),
                 codes: appeal_codes.iter().map(|c| c.to_string()).collect(),
             };
+            warn_if_stopped(app);
         }
-        Err(e) => app.say(Tone::Error, e.to_string()),
+        Err(e) => app.say(Tone::Error, e.message(app.lang)),
     }
 }
 
@@ -586,13 +587,24 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind, code: &str) -> Result<
     let (_, touched) = app
         .store
         .commit(&actor, vec![EventBody::AppealStepped { code, step, note }])
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.message(app.lang))?;
     app.appeals_changed(&touched);
     app.say(
         Tone::Good,
         format!("{}：{}", app.t.step_done, kind.label(app.lang)),
     );
+    warn_if_stopped(app);
     Ok(())
+}
+
+/// A change that reached the journal but not the database is saved (the
+/// database catches up at the next start), yet no further save is taken
+/// until the kiosk restarts: say both.
+fn warn_if_stopped(app: &mut App) {
+    if let Some(cause) = app.store.stopped() {
+        let said = format!("{}{}", app.t.saved_but_stopped, cause.message(app.lang));
+        app.say(Tone::Warn, said);
+    }
 }
 
 fn step_dialog(app: &mut App, kind: StepKind) {
@@ -691,8 +703,9 @@ fn check_in_out(app: &mut App, check_in: bool) {
             };
             app.say(Tone::Good, format!("{name} {what} {}", now.format("%H:%M")));
             app.refresh_today();
+            warn_if_stopped(app);
         }
-        Err(e) => app.say(Tone::Error, e.to_string()),
+        Err(e) => app.say(Tone::Error, e.message(app.lang)),
     }
 }
 
