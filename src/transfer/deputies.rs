@@ -11,11 +11,11 @@ use super::{field_message, validation_message};
 
 pub static COLUMNS: &[Column] = &[
     Column::new("id", "编号", "ID", true),
-    Column::new("name", "姓名", "Name", true),
+    Column::new("name", "姓名", "Name", true).text(),
     Column::new("level", "层级", "Level", true),
     Column::new("phone", "电话", "Phone", false),
-    Column::new("specialties", "专长", "Specialties", false),
-    Column::new("duty_days", "值班日", "Duty days", false),
+    Column::new("specialties", "专长", "Specialties", false).list(),
+    Column::new("duty_days", "值班日", "Duty days", false).list(),
 ];
 
 const MAX_ID: usize = 32;
