@@ -284,6 +284,21 @@ fn future_dates_and_non_string_json_are_refused() {
         "{}",
         text(&out.stderr)
     );
+    // A history step dated in the future.
+    let line = exported_with_reply();
+    let mut value: serde_json::Value = serde_json::from_str(&line).expect("json");
+    let last = value["history"]
+        .as_array_mut()
+        .and_then(|h| h.last_mut())
+        .expect("a step");
+    last["at"] = "2099-12-31T10:00:00+08:00".into();
+    let f = write(dir.path(), "h.jsonl", value.to_string().as_bytes());
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
+    assert!(
+        text(&out.stderr).contains("line 1: 历史：第 2 步的日期 2099-12-31 晚于今天"),
+        "{}",
+        text(&out.stderr)
+    );
     // A CSV row dated in the future too.
     let f = write(
         dir.path(),
@@ -435,6 +450,18 @@ fn errors_mask_personal_data() {
     ] {
         assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
     }
+    // A deputy roster with a phone in the level column.
+    let f = write(
+        dir.path(),
+        "deputies.csv",
+        "编号,姓名,层级\nD900,张三,13812345678\n".as_bytes(),
+    );
+    let out = expect(dir.path(), &["import", "deputies", path(&f)], 3);
+    let stderr = text(&out.stderr);
+    assert!(
+        !stderr.contains("13812345678") && stderr.contains("line 2: 层级：未知的层级“138****5678”"),
+        "{stderr}"
+    );
     // Unknown JSON keys that are data.
     let f = write(
         dir.path(),

@@ -360,7 +360,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
                 format!("“{code}” is not valid ({e})"),
             )
         })?;
-        plan_imported(Appeal { code, ..appeal }, history, lang)
+        plan_imported(Appeal { code, ..appeal }, history, ctx)
     }
 }
 
@@ -466,7 +466,8 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
 }
 
 /// An exported appeal: its history must be legal and agree with the row.
-fn plan_imported(mut appeal: Appeal, history: &str, lang: Lang) -> Result<Planned, String> {
+fn plan_imported(mut appeal: Appeal, history: &str, ctx: &Context<'_>) -> Result<Planned, String> {
+    let lang = ctx.lang;
     if history.is_empty() {
         return Err(err(
             lang,
@@ -486,6 +487,20 @@ fn plan_imported(mut appeal: Appeal, history: &str, lang: Lang) -> Result<Planne
         )
     })?;
     check_history_text(&appeal.history, lang)?;
+    if let Some((n, h)) = appeal
+        .history
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.at.with_timezone(&Local).date_naive() > ctx.today)
+    {
+        let (n, day) = (n + 1, h.at.with_timezone(&Local).date_naive());
+        return Err(err(
+            lang,
+            "history",
+            format!("第 {n} 步的日期 {day} 晚于今天（{}）", ctx.today),
+            format!("step {n} is dated {day}, after today ({})", ctx.today),
+        ));
+    }
     let replay = replay_history(&appeal).map_err(|e| err(lang, "history", e.clone(), e))?;
     let contradicts = |key: &str| {
         err(

@@ -67,8 +67,9 @@ pub fn line_of(bytes: &[u8], offset: usize) -> u64 {
     LineIndex::new(bytes).line(offset)
 }
 
-/// Valid multi-byte UTF-8 sequences and invalid ones in `bytes`, and the
-/// offset of the first invalid one.
+/// Valid UTF-8 sequences of three or four bytes (every Chinese character
+/// in UTF-8) and invalid sequences in `bytes`, and the offset of the first
+/// invalid one.
 fn utf8_census(bytes: &[u8]) -> (usize, usize, Option<usize>) {
     let (mut valid, mut invalid, mut first) = (0, 0, None);
     let mut rest = bytes;
@@ -81,7 +82,7 @@ fn utf8_census(bytes: &[u8]) -> (usize, usize, Option<usize>) {
                 Some(e),
             ),
         };
-        valid += good.chars().filter(|c| !c.is_ascii()).count();
+        valid += good.chars().filter(|c| c.len_utf8() >= 3).count();
         let Some(e) = err else { break };
         invalid += 1;
         first.get_or_insert(at + e.valid_up_to());
@@ -97,10 +98,12 @@ fn utf8_census(bytes: &[u8]) -> (usize, usize, Option<usize>) {
 /// - a UTF-8 BOM, or bytes that are valid UTF-8, mean UTF-8 (with a BOM,
 ///   a broken sequence is refused with its line);
 /// - bytes that are mostly valid UTF-8 multi-byte sequences with a few
-///   broken ones (at least three valid for each broken one) are a damaged
-///   UTF-8 file, refused with the line of the first broken sequence;
-///   GB18030 text forms valid UTF-8 sequences only by chance, far less
-///   often than that;
+///   broken ones (at least three valid three- or four-byte sequences, as
+///   every Chinese character is in UTF-8, for each broken one) are a
+///   damaged UTF-8 file, refused with the line of the first broken
+///   sequence. GB18030 text forms such sequences only by chance (about one
+///   character in fifty), and two-byte ones, which it forms more often
+///   (路 is C2 B7), are not counted;
 /// - otherwise GB18030 (a superset of GBK and GB2312) when it decodes
 ///   without errors; if not, refused with the line of the first error.
 pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), Undecodable> {
@@ -175,6 +178,14 @@ mod tests {
         let mut bom = b"\xEF\xBB\xBFa\nb\n".to_vec();
         bom.push(0xD6);
         assert_eq!(decode(&bom), Err(Undecodable::BrokenUtf8 { line: 3 }));
+    }
+
+    #[test]
+    fn gb18030_that_happens_to_hold_utf8_sequences_is_still_gb18030() {
+        // 路 is C2 B7 in GBK, a valid two-byte UTF-8 sequence.
+        let (bytes, _, _) = encoding_rs::GB18030.encode("路路路路中");
+        assert!(std::str::from_utf8(&bytes).is_err());
+        assert_eq!(decode(&bytes), Ok(("路路路路中".into(), Encoding::Gb18030)));
     }
 
     #[test]
