@@ -114,6 +114,16 @@ fn a_stray_quote_that_swallows_rows_refuses_the_whole_file() {
     let out = expect(dir.path(), &["--lang", "en", "import", "appeals", path(&f)], 2);
     assert!(text(&out.stderr).contains("lines 4–7"), "{}", text(&out.stderr));
 
+    // A quote that never closes, in a two-column file.
+    let f = write(
+        dir.path(),
+        "open.csv",
+        "日期,诉求内容\n2026-05-01,路灯\n2026-05-02,\"水管\n漏水\n".as_bytes(),
+    );
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 2);
+    assert!(text(&out.stderr).contains("第 3–4 行"), "{}", text(&out.stderr));
+    assert_eq!(appeal_count(dir.path()), 0);
+
     // Multi-line content that swallows no rows is still content.
     let ok = format!(
         "{HEADER}\n2026-05-04 09:00,市民甲,,,住房,\"第一段，说明情况\n2026年5月起，楼道灯一直不亮\n第三段\",张山,已受理\n{}\n",

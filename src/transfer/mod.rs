@@ -103,6 +103,18 @@ impl ReadError {
                 let lines: Vec<String> = spans
                     .iter()
                     .map(|s| {
+                        if !s.closed {
+                            return lang.pick(
+                                format!(
+                                    "第 {}–{} 行：“{}”列的引号从第 {} 行开始，直到文件末尾都没有结束（少了一个引号？）",
+                                    s.first, s.last, s.zh, s.first
+                                ),
+                                format!(
+                                    "lines {}–{}: the quote that opens the “{}” field on line {} never closes (a missing quote?)",
+                                    s.first, s.last, s.en, s.first
+                                ),
+                            );
+                        }
                         lang.pick(
                             format!(
                                 "第 {}–{} 行：“{}”列的引号从第 {} 行开始，到第 {} 行才结束，吞掉了看起来是其他行的内容（多了或少了一个引号？）",
@@ -163,6 +175,8 @@ pub struct Swallowed {
     pub last: u64,
     pub zh: String,
     pub en: String,
+    /// False when the quote never closes (it runs to the end of the file).
+    pub closed: bool,
 }
 
 fn quote_all(names: &[String], sep: &str) -> String {

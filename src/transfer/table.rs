@@ -343,16 +343,29 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
         for (k, value) in record.iter().enumerate() {
             let lines = field_lines(value);
             let last = field_line + lines.len() as u64 - 1;
-            if lines.len() > 1 && lines[1..].iter().any(|l| looks_like_row(l, mapped.len())) {
+            // A quote never closed runs to the end of the file.
+            let open_to_end = lines.len() > 1 && {
+                let tail = text.trim_end();
+                tail.ends_with(value.trim_end()) && !tail.ends_with('"')
+            };
+            // Its span ends on the file's last line, not after its final line break.
+            let span_end = if open_to_end {
+                field_line + field_lines(value.trim_end_matches(['\r', '\n'])).len() as u64 - 1
+            } else {
+                last
+            };
+            let swallows = lines.len() > 1 && lines[1..].iter().any(|l| looks_like_row(l, mapped.len()));
+            if swallows || open_to_end {
                 let (zh, en) = match mapped.get(k).copied().flatten() {
                     Some(c) => (c.zh.to_string(), c.en.to_string()),
                     None => (format!("第 {} 列", k + 1), format!("column {}", k + 1)),
                 };
                 swallowed.push(Swallowed {
                     first: field_line,
-                    last,
+                    last: span_end,
                     zh,
                     en,
+                    closed: !open_to_end,
                 });
             }
             field_line = last;
@@ -563,5 +576,50 @@ mod tests {
         assert_eq!(t.rows[0].1.as_ref().expect("ok").get("name"), "x、y");
         assert_eq!(t.rows[1].0, 3);
         assert!(t.rows[1].1.is_err());
+    }
+
+    #[test]
+    fn a_quote_left_open_to_the_end_that_swallows_rows_is_refused() {
+        let (_d, p) = write("编号,name\nA,\"x\nB,y\nC,z\n".as_bytes(), "csv");
+        match read(&p, COLUMNS, Lang::En) {
+            Err(ReadError::SwallowedRows { spans, .. }) => {
+                assert_eq!((spans[0].first, spans[0].last, spans[0].closed), (2, 4, false));
+                assert_eq!(spans[0].en, "Name");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn crlf_rows_keep_their_physical_line() {
+        let (_d, p) = write("编号,name\r\nA,\"two\r\nlines\"\r\n\r\nB,x\r\n".as_bytes(), "csv");
+        let t = read(&p, COLUMNS, Lang::Zh).expect("readable");
+        let lines: Vec<u64> = t.rows.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![2, 5]);
+    }
+
+    #[test]
+    fn only_the_quote_export_adds_is_taken_off() {
+        for cell in ["=1+1", "+x", "-x", "@x", "\tx", "\rx"] {
+            assert_eq!(unneutralise(&neutralise(cell)), cell);
+            assert!(neutralise(cell).starts_with('\''));
+        }
+        assert_eq!(neutralise("路灯"), "路灯");
+        assert_eq!(unneutralise("'路灯"), "'路灯");
+        assert_eq!(unneutralise("''=x"), "''=x");
+    }
+
+    #[test]
+    fn json_values_must_fit_their_column() {
+        let (_d, p) = write(
+            "{\"编号\":1}\n{\"编号\":\"A\",\"name\":[{\"a\":1}]}\n{\"编号\":\"A\",\"name\":[\"x\",2]}\n"
+                .as_bytes(),
+            "jsonl",
+        );
+        let t = read(&p, COLUMNS, Lang::En).expect("readable");
+        let e = t.rows[0].1.as_ref().unwrap_err();
+        assert!(e.starts_with("ID: must be text (a string), not a number"), "{e}");
+        assert!(t.rows[1].1.is_err());
+        assert_eq!(t.rows[2].1.as_ref().expect("ok").get("name"), "x、2");
     }
 }
