@@ -432,12 +432,14 @@ fn is_code_shape(groups: &[String], seps: &[char]) -> bool {
 /// unbroken runs of 7 to 10 digits as "****" + last 4. Dates and tracking
 /// codes stay readable.
 pub fn mask_numbers(text: &str) -> String {
+    // Full-width digits count as digits; what is not masked stays as it was.
+    let original: Vec<char> = text.chars().collect();
     let chars: Vec<char> = to_half_width(text).chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
+            out.push(original[i]);
             i += 1;
             continue;
         }
@@ -481,7 +483,7 @@ pub fn mask_numbers(text: &str) -> String {
         };
         match masked {
             Some(m) => out.push_str(&m),
-            None => out.extend(&chars[start..i]),
+            None => out.extend(&original[start..i]),
         }
     }
     out
@@ -979,6 +981,10 @@ mod tests {
         assert_eq!(mask_numbers("88886666"), "****6666");
         assert_eq!(mask_numbers("第 12 号"), "第 12 号");
         assert_eq!(mask_name("张小明"), "张*");
+        assert_eq!(
+            mask_numbers("备注（选填）１３８１２３４５６７８"),
+            "备注（选填）138****5678"
+        );
         assert_eq!(shown(&"长".repeat(40)).chars().count(), 30);
     }
 }
