@@ -5,6 +5,10 @@
 //! were rejected, 2 when the file cannot be read, 4 when the data directory
 //! is busy. On a terminal a progress bar is drawn on stderr; otherwise
 //! `committed N` (rows durable so far) is printed after each commit.
+//! A file that is damaged as a whole (broken UTF-8, a quoted field that
+//! swallowed other rows) is refused before anything is written. Row
+//! errors never echo a phone or ID number whole. A closed standard output
+//! or error (`| head -1`) does not stop the import.
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};

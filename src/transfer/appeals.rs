@@ -20,6 +20,10 @@
 //! becomes one `AppealImported` event after the history has been replayed
 //! and found legal. Its unit, deadline, reply, satisfaction and rounds come
 //! from that replay; a row value that contradicts the history is refused.
+//! Every text in the history (notes, replies, units, actors) must meet the
+//! rules of the same text typed at the kiosk: no control characters or
+//! escape sequences, the same length caps; a step dated after today is
+//! refused, as is a row dated after today.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 

@@ -2,7 +2,10 @@
 //! with the columns `appeals::COLUMNS` names (English keys), codes for
 //! words (category `other`, status `closed`...), deputies' names joined
 //! with 、 and the history as a JSON array. `import appeals` reads every
-//! one of these back into the same appeals.
+//! one of these back into the same appeals. In CSV, free-text cells that
+//! start like a formula (= + - @ tab CR) get a single quote in front, as
+//! OWASP advises against CSV injection; import takes exactly that quote
+//! off again. An xlsx cell that cannot be written names its appeal.
 
 use std::io::Write;
 

@@ -1,7 +1,8 @@
 //! A file as rows of named fields: CSV with a header row (Chinese or
 //! English column names) or JSON Lines (one object per line, with the same
 //! names as keys). Every row keeps the physical line it starts on, so that
-//! errors can say where they are.
+//! errors can say where they are (LF, CRLF or CR line breaks alike).
+//! JSON values must fit their column: text columns take strings only.
 
 use std::collections::HashMap;
 use std::path::Path;
