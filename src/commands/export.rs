@@ -7,20 +7,20 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{exit, report_store_error};
+use super::{exit, report_store_error, say};
 use crate::cli::Format;
 use crate::i18n::Lang;
 use crate::transfer::export::{self, ExportError};
 
 pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> ExitCode {
     if format == Format::Xlsx && out.is_none() {
-        eprintln!(
+        say(format_args!(
             "jiedai: {}",
             lang.pick(
                 "导出 xlsx 必须用 --out 指定输出文件",
                 "xlsx export needs an output file: use --out FILE",
             )
-        );
+        ));
         return ExitCode::from(exit::UNREADABLE);
     }
     let store = match crate::commands::open_store_read(dir, lang) {
@@ -49,32 +49,28 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
     match result {
         Ok(()) => {
             if let Some(path) = out {
-                eprintln!(
-                    "{}",
-                    lang.pick(
-                        format!("已导出 {} 条诉求到 {}", appeals.len(), path.display()),
-                        format!("{} appeals exported to {}", appeals.len(), path.display()),
-                    )
-                );
+                say(lang.pick(
+                    format!("已导出 {} 条诉求到 {}", appeals.len(), path.display()),
+                    format!("{} appeals exported to {}", appeals.len(), path.display()),
+                ));
             }
             ExitCode::SUCCESS
         }
         Err(ExportError::Store(e)) => report_store_error(&e),
         // A reader that stopped early (`| head`) is not a failure.
-        Err(ExportError::Io(e)) if out.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe => {
-            ExitCode::SUCCESS
-        }
+        Err(e) if out.is_none() && e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             let target = out
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "stdout".into());
-            eprintln!(
+            let e = e.message(lang);
+            say(format_args!(
                 "jiedai: {}",
                 lang.pick(
                     format!("导出到 {target} 失败：{e}"),
                     format!("export to {target} failed: {e}"),
                 )
-            );
+            ));
             ExitCode::from(exit::FAILED)
         }
     }

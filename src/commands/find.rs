@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chrono::Local;
 
-use super::{exit, report_store_error};
+use super::{exit, out, report_store_error, say};
 use crate::domain::Status;
 use crate::domain::catalog::Filter;
 use crate::domain::validate::mask_phone;
@@ -16,13 +16,13 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
         None => None,
         Some(Ok(s)) => Some(s),
         Some(Err(s)) => {
-            eprintln!(
+            say(format_args!(
                 "jiedai: {}",
                 lang.pick(
                     format!("未知状态“{s}”。可用：{}", Status::known(lang)),
                     format!("unknown status “{s}”. Known: {}", Status::known(lang)),
                 )
-            );
+            ));
             return ExitCode::from(exit::FAILED);
         }
     };
@@ -53,14 +53,17 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
                 "phone": mask_phone(&row.phone),
                 "deadline": row.deadline.map(|d| d.to_string()),
             });
-            println!("{value}");
+            // A reader that stopped early (`| head -1`) is not a failure.
+            if !out(value) {
+                return ExitCode::SUCCESS;
+            }
         } else {
             let name = if row.visitor.is_empty() {
                 lang.pick("（匿名）", "(anonymous)")
             } else {
                 &row.visitor
             };
-            println!(
+            let line = format!(
                 "{}  {}  {}  {}  {}  {}",
                 row.code,
                 row.date,
@@ -69,13 +72,13 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
                 name,
                 row.title
             );
+            if !out(line) {
+                return ExitCode::SUCCESS;
+            }
         }
     }
     if !json {
-        eprintln!(
-            "{}",
-            lang.pick(format!("共 {} 条", hits.len()), format!("{} found", hits.len()))
-        );
+        say(lang.pick(format!("共 {} 条", hits.len()), format!("{} found", hits.len())));
     }
     ExitCode::SUCCESS
 }

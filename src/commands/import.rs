@@ -5,6 +5,10 @@
 //! were rejected, 2 when the file cannot be read, 4 when the data directory
 //! is busy. On a terminal a progress bar is drawn on stderr; otherwise
 //! `committed N` (rows durable so far) is printed after each commit.
+//! A file that is damaged as a whole (broken UTF-8, a quoted field that
+//! swallowed other rows) is refused before anything is written. Row
+//! errors never echo a phone or ID number whole. A closed standard output
+//! or error (`| head -1`) does not stop the import.
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
@@ -13,7 +17,7 @@ use std::process::ExitCode;
 
 use chrono::Local;
 
-use super::{exit, report_store_error};
+use super::{exit, out, report_store_error, say};
 use crate::domain::{Change, EventBody, Station};
 use crate::i18n::Lang;
 use crate::storage::{Store, StoreError};
@@ -108,7 +112,7 @@ fn open(
     lang: Lang,
 ) -> Result<(Table, Store, Station), ExitCode> {
     let table = table::read(file, columns, lang).map_err(|e| {
-        eprintln!("jiedai: {}", e.message(lang));
+        say(format_args!("jiedai: {}", e.message(lang)));
         ExitCode::from(exit::UNREADABLE)
     })?;
     let store = super::open_store(dir, lang).map_err(|e| report_store_error(&e))?;
@@ -166,13 +170,10 @@ fn run<P: Clone>(
         progress.seen(i + 1);
     }
     progress.finish();
-    eprintln!(
-        "{}",
-        lang.pick(
-            format!("已导入 {} 行，拒绝 {rejected} 行。", progress.durable),
-            format!("{} rows imported, {rejected} rejected.", progress.durable),
-        )
-    );
+    say(lang.pick(
+        format!("已导入 {} 行，拒绝 {rejected} 行。", progress.durable),
+        format!("{} rows imported, {rejected} rejected.", progress.durable),
+    ));
     if rejected > 0 {
         ExitCode::from(exit::PARTIAL)
     } else {
@@ -251,9 +252,9 @@ impl Progress {
     /// A message on its own line (the bar is redrawn under it).
     fn say(&self, text: &str) {
         if self.tty {
-            eprint!("\r\x1b[K");
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
         }
-        eprintln!("{text}");
+        say(text);
         self.draw();
     }
 
@@ -267,14 +268,15 @@ impl Progress {
 
     fn committed(&mut self, n: usize) {
         self.durable += n;
+        // A closed standard output (`| head -1`) does not stop the import.
         if !self.tty {
-            println!("committed {}", self.durable);
+            out(format_args!("committed {}", self.durable));
         }
     }
 
     fn finish(&self) {
         if self.tty {
-            eprintln!();
+            say("");
         }
     }
 
@@ -322,9 +324,9 @@ impl Progress {
                 ),
             )
         };
-        eprintln!("{saved}");
-        eprintln!("jiedai: {}", e.message(lang));
-        eprintln!("{advice}");
+        say(saved);
+        say(format_args!("jiedai: {}", e.message(lang)));
+        say(advice);
         match e {
             StoreError::Busy(_) => ExitCode::from(exit::BUSY),
             _ => ExitCode::from(exit::FAILED),

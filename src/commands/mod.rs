@@ -33,9 +33,23 @@ pub fn data_dir(cli: &Cli) -> PathBuf {
     })
 }
 
+/// Writes a line to standard output. False when nobody reads any more
+/// (the pipe was closed, as by `| head -1`): callers stop quietly. Never
+/// panics, unlike `println!`.
+pub fn out(line: impl std::fmt::Display) -> bool {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").is_ok()
+}
+
+/// Writes a line to standard error; a closed standard error is ignored.
+pub fn say(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Prints a store error and picks the exit status for it.
 pub fn report_store_error(e: &StoreError) -> ExitCode {
-    eprintln!("jiedai: {e}");
+    say(format_args!("jiedai: {e}"));
     match e {
         StoreError::Busy(_) => ExitCode::from(exit::BUSY),
         _ => ExitCode::from(exit::FAILED),
@@ -95,9 +109,11 @@ pub fn progress_printer(lang: Lang) -> impl Fn(u64, u64) {
                 "正在按日志更新数据库…",
                 "Bringing the database up to date from the journal…",
             );
-            eprint!("\r{what} {:>3}%", done.min(total) * 100 / total);
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r{what} {:>3}%", done.min(total) * 100 / total);
             if done >= total {
-                eprintln!();
+                let _ = writeln!(err);
             }
         }
     }

@@ -411,6 +411,97 @@ pub fn mask_id(id: &str) -> String {
     }
 }
 
+/// A name as errors may show it: its first character and "*".
+pub fn mask_name(name: &str) -> String {
+    match name.trim().chars().next() {
+        Some(c) => format!("{c}*"),
+        None => String::new(),
+    }
+}
+
+/// Whether a tracking code's shape (6-9-5-1 digits joined by dashes).
+fn is_code_shape(groups: &[String], seps: &[char]) -> bool {
+    groups.iter().map(String::len).eq([6, 9, 5, 1]) && seps.iter().all(|&c| c == '-')
+}
+
+/// Any text with what looks like a phone or ID number in it masked, so
+/// that an error echoing a cell never shows one whole: runs of digits
+/// (single spaces or dashes between groups allowed, a final X for ID
+/// numbers) of 15 or more digits as ID numbers (first 6 + "********" +
+/// last 4), of 11 to 14 as phone numbers (first 3 + "****" + last 4), and
+/// unbroken runs of 7 to 10 digits as "****" + last 4. Dates and tracking
+/// codes stay readable.
+pub fn mask_numbers(text: &str) -> String {
+    // Full-width digits count as digits; what is not masked stays as it was.
+    let original: Vec<char> = text.chars().collect();
+    let chars: Vec<char> = to_half_width(text).chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(original[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut groups = vec![String::new()];
+        let mut seps = Vec::new();
+        while i < chars.len() {
+            let c = chars[i];
+            let digits: usize = groups.iter().map(String::len).sum();
+            if c.is_ascii_digit() {
+                if let Some(g) = groups.last_mut() {
+                    g.push(c);
+                }
+                i += 1;
+            } else if (c == 'X' || c == 'x') && digits == 17 {
+                if let Some(g) = groups.last_mut() {
+                    g.push('X');
+                }
+                i += 1;
+                break;
+            } else if (c == ' ' || c == '-') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+                seps.push(c);
+                groups.push(String::new());
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let all: String = groups.concat();
+        let n = all.chars().count();
+        let masked = if is_code_shape(&groups, &seps) {
+            None
+        } else if n >= 15 {
+            Some(mask_middle(&all.chars().collect::<Vec<_>>(), 6, 4, "********"))
+        } else if n >= 11 {
+            Some(mask_middle(&all.chars().collect::<Vec<_>>(), 3, 4, "****"))
+        } else if n >= 7 && seps.is_empty() {
+            Some(mask_middle(&all.chars().collect::<Vec<_>>(), 0, 4, "****"))
+        } else {
+            None
+        };
+        match masked {
+            Some(m) => out.push_str(&m),
+            None => out.extend(&original[start..i]),
+        }
+    }
+    out
+}
+
+/// A cell's value as an error may echo it: phone and ID numbers masked,
+/// cut to 30 characters, control characters dropped.
+pub fn shown(value: &str) -> String {
+    let masked = mask_numbers(&clean_text(value, false));
+    if masked.chars().count() > 30 {
+        let mut cut: String = masked.chars().take(29).collect();
+        cut.push('…');
+        cut
+    } else {
+        masked
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -874,5 +965,26 @@ mod tests {
             prop_assert_eq!(&m[6..14], "********");
             prop_assert_eq!(&m[14..], &id[14..]);
         }
+    }
+
+    #[test]
+    fn numbers_in_text_are_masked() {
+        assert_eq!(mask_numbers("电话13812345678"), "电话138****5678");
+        assert_eq!(mask_numbers("138 1234 5678"), "138****5678");
+        assert_eq!(mask_numbers("+86 138-1234-5678"), "+861****5678");
+        assert_eq!(mask_numbers("33099919651129089x"), "330999********089X");
+        assert_eq!(mask_numbers("2026-05-10"), "2026-05-10");
+        assert_eq!(
+            mask_numbers("260510-330999012-10001-3"),
+            "260510-330999012-10001-3"
+        );
+        assert_eq!(mask_numbers("88886666"), "****6666");
+        assert_eq!(mask_numbers("第 12 号"), "第 12 号");
+        assert_eq!(mask_name("张小明"), "张*");
+        assert_eq!(
+            mask_numbers("备注（选填）１３８１２３４５６７８"),
+            "备注（选填）138****5678"
+        );
+        assert_eq!(shown(&"长".repeat(40)).chars().count(), 30);
     }
 }

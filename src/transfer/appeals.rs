@@ -20,6 +20,10 @@
 //! becomes one `AppealImported` event after the history has been replayed
 //! and found legal. Its unit, deadline, reply, satisfaction and rounds come
 //! from that replay; a row value that contradicts the history is refused.
+//! Every text in the history (notes, replies, units, actors) must meet the
+//! rules of the same text typed at the kiosk: no control characters or
+//! escape sequences, the same length caps; a step dated after today is
+//! refused, as is a row dated after today.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
@@ -27,8 +31,8 @@ use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
 use crate::domain::lifecycle::{self, Step, replay_history};
 use crate::domain::validate::{
-    Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_REPLY, MAX_TITLE, MAX_UNIT, clean_text,
-    normalize_phone, text_field, validate_id_number,
+    Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_TITLE, MAX_UNIT,
+    clean_text, mask_name, mask_numbers, normalize_phone, shown, text_field, validate_id_number,
 };
 use crate::domain::{
     Appeal, Category, Change, Deputy, DeputyRef, EventBody, HistoryEntry, Route, Satisfaction, Status,
@@ -44,24 +48,24 @@ use super::{field_message, validation_message};
 pub static COLUMNS: &[Column] = &[
     Column::new("code", "查询码", "Tracking code", false),
     Column::new("date", "日期", "Date", true),
-    Column::new("name", "姓名", "Name", false),
+    Column::new("name", "姓名", "Name", false).text(),
     Column::new("phone", "电话", "Phone", false),
     Column::new("id_number", "身份证号", "ID number", false),
-    Column::new("address", "住址", "Address", false),
-    Column::new("group_size", "人数", "Group size", false),
+    Column::new("address", "住址", "Address", false).text(),
+    Column::new("group_size", "人数", "Group size", false).number(),
     Column::new("category", "类别", "Category", false),
-    Column::new("title", "标题", "Title", false),
-    Column::new("content", "诉求内容", "Content", true),
-    Column::new("location", "地点", "Location", false),
-    Column::new("deputy", "接待代表", "Deputy", false),
+    Column::new("title", "标题", "Title", false).text(),
+    Column::new("content", "诉求内容", "Content", true).text(),
+    Column::new("location", "地点", "Location", false).text(),
+    Column::new("deputy", "接待代表", "Deputy", false).list(),
     Column::new("urgency", "紧急程度", "Urgency", false),
     Column::new("route", "办理方式", "Route", false),
-    Column::new("unit", "承办单位", "Handling unit", false),
+    Column::new("unit", "承办单位", "Handling unit", false).text(),
     Column::new("deadline", "办理期限", "Deadline", false),
-    Column::new("reply", "答复", "Reply", false),
+    Column::new("reply", "答复", "Reply", false).text(),
     Column::new("satisfaction", "满意度", "Satisfaction", false),
     Column::new("status", "办理状态", "Status", false),
-    Column::new("history", "历史", "History", false),
+    Column::new("history", "历史", "History", false).json(),
 ];
 
 /// The note on the steps an import walks.
@@ -162,6 +166,7 @@ macro_rules! word {
             Ok($default)
         } else {
             <$ty>::parse(text).ok_or_else(|| {
+                let text = shown(text);
                 err(
                     $lang,
                     $key,
@@ -185,6 +190,8 @@ fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, Str
         let found: Vec<&Deputy> = ctx.roster.iter().filter(|d| d.name == name).collect();
         match found.as_slice() {
             [] => {
+                // Masked: a visitor's name may have slipped into this column.
+                let name = mask_name(&name);
                 return Err(err(
                     ctx.lang,
                     "deputy",
@@ -223,6 +230,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
         return Err(required(lang, "date"));
     }
     let at = parse_time(date_text).ok_or_else(|| {
+        let date_text = shown(date_text);
         err(
             lang,
             "date",
@@ -230,6 +238,18 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
             format!("cannot read “{date_text}” (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)"),
         )
     })?;
+    let day = at.with_timezone(&Local).date_naive();
+    if day > ctx.today {
+        return Err(err(
+            lang,
+            "date",
+            format!("{day} 晚于今天（{}），不能登记未来的诉求", ctx.today),
+            format!(
+                "{day} is after today ({}): an appeal cannot come from the future",
+                ctx.today
+            ),
+        ));
+    }
     let name = text_field(Field::VisitorName, row.get("name"), false, MAX_NAME, false).map_err(v)?;
     let phone = if clean_text(row.get("phone"), false).is_empty() {
         String::new()
@@ -245,6 +265,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
     let group_size = match row.get("group_size").trim() {
         "" => 1,
         t => t.parse::<u16>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            let t = shown(t);
             err(
                 lang,
                 "group_size",
@@ -273,6 +294,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
     let deadline = match row.get("deadline").trim() {
         "" => None,
         t => Some(parse_date(t).ok_or_else(|| {
+            let t = shown(t);
             err(
                 lang,
                 "deadline",
@@ -334,6 +356,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
         plan_new(appeal, ctx)
     } else {
         let code = code.parse::<TrackingCode>().map_err(|e| {
+            let code = shown(code);
             err(
                 lang,
                 "code",
@@ -341,7 +364,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
                 format!("“{code}” is not valid ({e})"),
             )
         })?;
-        plan_imported(Appeal { code, ..appeal }, history, lang)
+        plan_imported(Appeal { code, ..appeal }, history, ctx)
     }
 }
 
@@ -447,7 +470,8 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
 }
 
 /// An exported appeal: its history must be legal and agree with the row.
-fn plan_imported(mut appeal: Appeal, history: &str, lang: Lang) -> Result<Planned, String> {
+fn plan_imported(mut appeal: Appeal, history: &str, ctx: &Context<'_>) -> Result<Planned, String> {
+    let lang = ctx.lang;
     if history.is_empty() {
         return Err(err(
             lang,
@@ -457,6 +481,8 @@ fn plan_imported(mut appeal: Appeal, history: &str, lang: Lang) -> Result<Planne
         ));
     }
     appeal.history = serde_json::from_str::<Vec<HistoryEntry>>(history).map_err(|e| {
+        // serde quotes the offending value: mask and clean it.
+        let e = safe(&e.to_string());
         err(
             lang,
             "history",
@@ -464,6 +490,21 @@ fn plan_imported(mut appeal: Appeal, history: &str, lang: Lang) -> Result<Planne
             format!("cannot be read ({e})"),
         )
     })?;
+    check_history_text(&appeal.history, lang)?;
+    if let Some((n, h)) = appeal
+        .history
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.at.with_timezone(&Local).date_naive() > ctx.today)
+    {
+        let (n, day) = (n + 1, h.at.with_timezone(&Local).date_naive());
+        return Err(err(
+            lang,
+            "history",
+            format!("第 {n} 步的日期 {day} 晚于今天（{}）", ctx.today),
+            format!("step {n} is dated {day}, after today ({})", ctx.today),
+        ));
+    }
     let replay = replay_history(&appeal).map_err(|e| err(lang, "history", e.clone(), e))?;
     let contradicts = |key: &str| {
         err(
@@ -494,6 +535,62 @@ fn plan_imported(mut appeal: Appeal, history: &str, lang: Lang) -> Result<Planne
     appeal.round = replay.round;
     appeal.chases = replay.chases;
     Ok(Planned::Imported(appeal))
+}
+
+/// A message built from untrusted text, fit to print: control characters
+/// dropped, phone and ID numbers masked, at most 200 characters.
+fn safe(message: &str) -> String {
+    let masked = mask_numbers(&clean_text(message, false));
+    if masked.chars().count() > 200 {
+        let mut cut: String = masked.chars().take(199).collect();
+        cut.push('…');
+        cut
+    } else {
+        masked
+    }
+}
+
+/// Every text of every history entry meets the rules of the same text
+/// typed at the kiosk or imported in its own column: no control
+/// characters or terminal escape sequences (the text `clean_text` would
+/// keep, surrounding whitespace aside) and the same length caps. A history
+/// is a record: what breaks the rules is refused, not rewritten.
+fn check_history_text(history: &[HistoryEntry], lang: Lang) -> Result<(), String> {
+    for (i, h) in history.iter().enumerate() {
+        let n = i + 1;
+        let mut texts: Vec<(&str, &str, &str, usize, bool)> = vec![
+            (&h.event.origin, "事件来源", "event origin", MAX_NAME, false),
+            (&h.actor, "操作人", "actor", MAX_NAME, false),
+            (&h.note, "备注", "note", MAX_NOTE, true),
+        ];
+        match &h.step {
+            Step::Refer { unit, .. } => texts.push((unit, "承办单位", "handling unit", MAX_UNIT, false)),
+            Step::AnswerOnSpot { reply } | Step::Reply { reply } => {
+                texts.push((reply, "答复", "reply", MAX_REPLY, true))
+            }
+            _ => {}
+        }
+        for (text, zh, en, max, multiline) in texts {
+            if clean_text(text, multiline) != text.trim() {
+                return Err(err(
+                    lang,
+                    "history",
+                    format!("第 {n} 步的{zh}含有控制字符或终端转义序列"),
+                    format!("step {n}: the {en} contains control characters or terminal escape sequences"),
+                ));
+            }
+            let got = text.chars().count();
+            if got > max {
+                return Err(err(
+                    lang,
+                    "history",
+                    format!("第 {n} 步的{zh}不能超过 {max} 字（现 {got} 字）"),
+                    format!("step {n}: the {en} must be at most {max} characters (got {got})"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Codes that rows of a file already carry: new codes must avoid them even
@@ -724,7 +821,7 @@ mod tests {
     fn bad_values_name_their_field() {
         let cases: &[(&'static str, &str, &str)] = &[
             ("category", "天气", "类别：未知的值“天气”"),
-            ("deputy", "李四", "接待代表：代表名册中没有“李四”"),
+            ("deputy", "李四", "接待代表：代表名册中没有“李*”"),
             ("phone", "1390000120", "电话："),
             ("id_number", "330999196511290894", "身份证号：校验位"),
             ("date", "昨天", "日期："),

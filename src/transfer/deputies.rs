@@ -3,7 +3,7 @@
 
 use crate::domain::Deputy;
 use crate::domain::deputy::Level;
-use crate::domain::validate::{Field, MAX_NAME, clean_text, normalize_phone, text_field};
+use crate::domain::validate::{Field, MAX_NAME, clean_text, normalize_phone, shown, text_field};
 use crate::i18n::Lang;
 
 use super::table::{Column, Row};
@@ -11,11 +11,11 @@ use super::{field_message, validation_message};
 
 pub static COLUMNS: &[Column] = &[
     Column::new("id", "编号", "ID", true),
-    Column::new("name", "姓名", "Name", true),
+    Column::new("name", "姓名", "Name", true).text(),
     Column::new("level", "层级", "Level", true),
     Column::new("phone", "电话", "Phone", false),
-    Column::new("specialties", "专长", "Specialties", false),
-    Column::new("duty_days", "值班日", "Duty days", false),
+    Column::new("specialties", "专长", "Specialties", false).list(),
+    Column::new("duty_days", "值班日", "Duty days", false).list(),
 ];
 
 const MAX_ID: usize = 32;
@@ -49,6 +49,7 @@ pub fn parse_row(row: &Row, lang: Lang) -> Result<Deputy, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
+        let id = shown(&id);
         return Err(err(
             lang,
             "id",
@@ -63,6 +64,7 @@ pub fn parse_row(row: &Row, lang: Lang) -> Result<Deputy, String> {
         Some(l) => l,
         None if level_text.is_empty() => return Err(err(lang, "level", "必填".into(), "required".into())),
         None => {
+            let level_text = shown(level_text);
             return Err(err(
                 lang,
                 "level",
@@ -78,6 +80,7 @@ pub fn parse_row(row: &Row, lang: Lang) -> Result<Deputy, String> {
     };
     let specialties = split_list(row.get("specialties"));
     if let Some(long) = specialties.iter().find(|s| s.chars().count() > MAX_SPECIALTY) {
+        let long = shown(long);
         return Err(err(
             lang,
             "specialties",
@@ -94,6 +97,7 @@ pub fn parse_row(row: &Row, lang: Lang) -> Result<Deputy, String> {
                 }
             }
             _ => {
+                let part = shown(&part);
                 return Err(err(
                     lang,
                     "duty_days",

@@ -2,14 +2,19 @@
 //! with the columns `appeals::COLUMNS` names (English keys), codes for
 //! words (category `other`, status `closed`...), deputies' names joined
 //! with 、 and the history as a JSON array. `import appeals` reads every
-//! one of these back into the same appeals.
+//! one of these back into the same appeals. In CSV, free-text cells that
+//! start like a formula (= + - @ tab CR) get a single quote in front, as
+//! OWASP advises against CSV injection; import takes exactly that quote
+//! off again. An xlsx cell that cannot be written names its appeal.
 
 use std::io::Write;
 
 use serde_json::{Map, Value};
 
 use super::appeals::COLUMNS;
+use super::table::{Column, neutralise};
 use crate::domain::Appeal;
+use crate::i18n::Lang;
 use crate::storage::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +27,46 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
     #[error("{0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    /// One appeal's cell that xlsx cannot hold (e.g. over 32,767
+    /// characters): names the appeal and the column.
+    #[error("{code} {}: {source}", column.key)]
+    Cell {
+        code: String,
+        column: &'static Column,
+        source: rust_xlsxwriter::XlsxError,
+    },
+}
+
+impl ExportError {
+    /// The reader of standard output went away (`| head -1`).
+    pub fn is_broken_pipe(&self) -> bool {
+        let io = match self {
+            ExportError::Io(e) => Some(e),
+            ExportError::Csv(e) => match e.kind() {
+                csv::ErrorKind::Io(e) => Some(e),
+                _ => None,
+            },
+            _ => None,
+        };
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// The error in the user's language.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ExportError::Cell { code, column, source } => lang.pick(
+                format!(
+                    "诉求 {code} 的“{}/{}”无法写入 xlsx（{source}）",
+                    column.zh, column.key
+                ),
+                format!(
+                    "appeal {code}: its “{}/{}” cell cannot be written to xlsx ({source})",
+                    column.key, column.zh
+                ),
+            ),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Every appeal in the store, oldest code first.
@@ -92,7 +137,9 @@ pub fn write_jsonl(appeals: &[Appeal], out: &mut dyn Write) -> Result<(), Export
 }
 
 /// CSV with a header row of English keys. `bom` starts the file with a
-/// UTF-8 byte-order mark so that Excel reads it as UTF-8.
+/// UTF-8 byte-order mark so that Excel reads it as UTF-8. Free-text cells
+/// that start like a formula (= + - @ tab CR) get a single quote in front
+/// (OWASP's advice against CSV injection), which import takes off again.
 pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool) -> Result<(), ExportError> {
     if bom {
         out.write_all(b"\xEF\xBB\xBF")?;
@@ -100,7 +147,15 @@ pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool) -> Result<(
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS.iter().map(|c| c.key))?;
     for a in appeals {
-        w.write_record(cells(a))?;
+        let cells = cells(a);
+        w.write_record(COLUMNS.iter().zip(&cells).map(|(c, cell)| {
+            if c.is_free_text() {
+                neutralise(cell)
+            } else {
+                cell.into()
+            }
+            .into_owned()
+        }))?;
     }
     w.flush()?;
     Ok(())
@@ -116,9 +171,15 @@ pub fn xlsx_bytes(appeals: &[Appeal]) -> Result<Vec<u8>, ExportError> {
         sheet.write_string_with_format(0, col as u16, c.key, &bold)?;
     }
     for (row, a) in appeals.iter().enumerate() {
-        for (col, cell) in cells(a).iter().enumerate() {
+        for (col, (column, cell)) in COLUMNS.iter().zip(cells(a)).enumerate() {
             if !cell.is_empty() {
-                sheet.write_string(row as u32 + 1, col as u16, cell)?;
+                sheet
+                    .write_string(row as u32 + 1, col as u16, &cell)
+                    .map_err(|source| ExportError::Cell {
+                        code: a.code.to_string(),
+                        column,
+                        source,
+                    })?;
             }
         }
     }

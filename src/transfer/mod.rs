@@ -26,6 +26,18 @@ pub enum ReadError {
     },
     Encoding {
         path: PathBuf,
+        problem: encoding::Undecodable,
+    },
+    /// The first row holds data, not column names (shown masked).
+    NotAHeader {
+        path: PathBuf,
+        cells: Vec<String>,
+    },
+    /// Quoted fields that swallowed line breaks and what look like further
+    /// rows: (first line, last line, column label zh, en).
+    SwallowedRows {
+        path: PathBuf,
+        spans: Vec<Swallowed>,
     },
     UnknownHeaders {
         path: PathBuf,
@@ -49,16 +61,85 @@ impl ReadError {
                 format!("{}：无法读取（{source}）", path.display()),
                 format!("{}: cannot read it ({source})", path.display()),
             ),
-            ReadError::Encoding { path } => lang.pick(
+            ReadError::Encoding {
+                path,
+                problem: encoding::Undecodable::BrokenUtf8 { line },
+            } => lang.pick(
                 format!(
-                    "{}：无法识别文件编码（既不是 UTF-8，也不是 GB18030/GBK）",
+                    "{}：第 {line} 行有损坏的 UTF-8 字节。文件其余部分是 UTF-8，按 GB18030 读会变成乱码，因此不导入；请修复这一行，或重新以 UTF-8 保存",
                     path.display()
                 ),
                 format!(
-                    "{}: unreadable encoding (neither UTF-8 nor GB18030/GBK)",
+                    "{}: line {line} has a broken UTF-8 sequence. The rest of the file is UTF-8 and reading it as GB18030 would garble it, so nothing is imported; fix that line or save the file as UTF-8 again",
                     path.display()
                 ),
             ),
+            ReadError::Encoding {
+                path,
+                problem: encoding::Undecodable::Neither { line },
+            } => lang.pick(
+                format!(
+                    "{}：无法识别文件编码：第 {line} 行既不是 UTF-8，也不是 GB18030/GBK",
+                    path.display()
+                ),
+                format!(
+                    "{}: unreadable encoding: line {line} is neither UTF-8 nor GB18030/GBK",
+                    path.display()
+                ),
+            ),
+            ReadError::NotAHeader { path, cells } => lang.pick(
+                format!(
+                    "{}：第 1 行应为表头（列名），但看起来是数据（{}）；请在第一行加上列名",
+                    path.display(),
+                    quote_all(cells, "、")
+                ),
+                format!(
+                    "{}: line 1 should name the columns but looks like data ({}); add a header row",
+                    path.display(),
+                    quote_all(cells, ", ")
+                ),
+            ),
+            ReadError::SwallowedRows { path, spans } => {
+                let lines: Vec<String> = spans
+                    .iter()
+                    .map(|s| {
+                        if !s.closed {
+                            return lang.pick(
+                                format!(
+                                    "第 {}–{} 行：“{}”列的引号从第 {} 行开始，直到文件末尾都没有结束（少了一个引号？）",
+                                    s.first, s.last, s.zh, s.first
+                                ),
+                                format!(
+                                    "lines {}–{}: the quote that opens the “{}” field on line {} never closes (a missing quote?)",
+                                    s.first, s.last, s.en, s.first
+                                ),
+                            );
+                        }
+                        lang.pick(
+                            format!(
+                                "第 {}–{} 行：“{}”列的引号从第 {} 行开始，到第 {} 行才结束，吞掉了看起来是其他行的内容（多了或少了一个引号？）",
+                                s.first, s.last, s.zh, s.first, s.last
+                            ),
+                            format!(
+                                "lines {}–{}: the quote that opens the “{}” field on line {} only closes on line {}, swallowing what look like other rows (a stray or missing quote?)",
+                                s.first, s.last, s.en, s.first, s.last
+                            ),
+                        )
+                    })
+                    .collect();
+                lang.pick(
+                    format!(
+                        "{}：整个文件未导入，请修复引号后重试：\n  {}",
+                        path.display(),
+                        lines.join("\n  ")
+                    ),
+                    format!(
+                        "{}: nothing was imported; fix the quotes and try again:\n  {}",
+                        path.display(),
+                        lines.join("\n  ")
+                    ),
+                )
+            }
             ReadError::UnknownHeaders { path, names, known } => lang.pick(
                 format!(
                     "{}：未知的列名 {}（可用：{known}）",
@@ -85,6 +166,17 @@ impl ReadError {
             ),
         }
     }
+}
+
+/// A quoted CSV field that ran over line breaks into what look like rows.
+#[derive(Debug, Clone)]
+pub struct Swallowed {
+    pub first: u64,
+    pub last: u64,
+    pub zh: String,
+    pub en: String,
+    /// False when the quote never closes (it runs to the end of the file).
+    pub closed: bool,
 }
 
 fn quote_all(names: &[String], sep: &str) -> String {

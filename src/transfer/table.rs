@@ -1,16 +1,35 @@
 //! A file as rows of named fields: CSV with a header row (Chinese or
 //! English column names) or JSON Lines (one object per line, with the same
 //! names as keys). Every row keeps the physical line it starts on, so that
-//! errors can say where they are.
+//! errors can say where they are (LF, CRLF or CR line breaks alike).
+//! JSON values must fit their column: text columns take strings only.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::encoding::{self, Encoding};
-use super::{ReadError, has_json_extension};
+use super::encoding::{self, Encoding, LineIndex};
+use super::{ReadError, Swallowed, has_json_extension};
+use crate::domain::validate::{mask_name, mask_numbers, shown};
 use crate::i18n::Lang;
+
+/// What a column holds: decides which JSON values it takes, and which
+/// cells CSV export neutralises against formula injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A code, date, number or word of a vocabulary: a JSON string.
+    Word,
+    /// Free text people typed (names, content, replies): a JSON string.
+    Text,
+    /// Words joined with 、: a JSON string or an array of strings (or
+    /// numbers).
+    List,
+    /// A whole number: a JSON string or number.
+    Number,
+    /// JSON (the history): any JSON value, kept as JSON text.
+    Json,
+}
 
 /// One column a file may have.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +42,7 @@ pub struct Column {
     pub en: &'static str,
     /// The column must be present in the header.
     pub required: bool,
+    pub kind: Kind,
 }
 
 impl Column {
@@ -32,7 +52,41 @@ impl Column {
             zh,
             en,
             required,
+            kind: Kind::Word,
         }
+    }
+
+    pub const fn text(self) -> Column {
+        Column {
+            kind: Kind::Text,
+            ..self
+        }
+    }
+
+    pub const fn list(self) -> Column {
+        Column {
+            kind: Kind::List,
+            ..self
+        }
+    }
+
+    pub const fn number(self) -> Column {
+        Column {
+            kind: Kind::Number,
+            ..self
+        }
+    }
+
+    pub const fn json(self) -> Column {
+        Column {
+            kind: Kind::Json,
+            ..self
+        }
+    }
+
+    /// Free text that a spreadsheet could take for a formula.
+    pub fn is_free_text(&self) -> bool {
+        matches!(self.kind, Kind::Text | Kind::List)
     }
 
     fn matches(&self, name: &str) -> bool {
@@ -97,16 +151,18 @@ pub struct Table {
 }
 
 /// Reads a file into rows. Fails (exit status 2) when the file cannot be
-/// read, its encoding is not UTF-8 or GB18030, or the CSV header names
-/// unknown, repeated or too few columns. Problems of single rows are kept
-/// with those rows.
+/// read, its encoding is not UTF-8 or GB18030 (or is damaged UTF-8), the
+/// CSV header names unknown, repeated or too few columns or is data, or a
+/// quoted CSV field swallowed what look like further rows. Problems of
+/// single rows are kept with those rows.
 pub fn read(path: &Path, columns: &'static [Column], lang: Lang) -> Result<Table, ReadError> {
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let (text, encoding) = encoding::decode(&bytes).ok_or_else(|| ReadError::Encoding {
+    let (text, encoding) = encoding::decode(&bytes).map_err(|problem| ReadError::Encoding {
         path: path.to_path_buf(),
+        problem,
     })?;
     let format = if has_json_extension(path) || text.trim_start().starts_with('{') {
         Format::Jsonl
@@ -124,7 +180,81 @@ pub fn read(path: &Path, columns: &'static [Column], lang: Lang) -> Result<Table
     })
 }
 
+/// Characters a spreadsheet reads as the start of a formula (OWASP's list
+/// for CSV injection).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A free-text cell as CSV export writes it: with a single quote in front
+/// when it starts like a formula, so that Excel and WPS show it as text.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// The reverse of `neutralise`: drops exactly the one quote it added.
+pub fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
+/// Whether a header row is data rather than column names: it holds a
+/// phone or ID number or a date.
+fn header_is_data(cells: &[&str]) -> bool {
+    cells.iter().any(|c| mask_numbers(c) != *c || starts_with_date(c))
+}
+
+/// "YYYY-MM-DD…" or "YYYY/M/D…".
+fn starts_with_date(text: &str) -> bool {
+    let t = text.trim_start().as_bytes();
+    let digits = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_digit()).count();
+    if t.len() < 8 || digits(t) != 4 || !matches!(t[4], b'-' | b'/') {
+        return false;
+    }
+    let m = digits(&t[5..]);
+    if !(1..=2).contains(&m) || !matches!(t.get(5 + m), Some(b'-' | b'/')) {
+        return false;
+    }
+    (1..=2).contains(&digits(&t[6 + m..]))
+}
+
+/// "YYMMDD-SSSSSSSSS-TNNNN-C" at the start.
+fn starts_with_code(text: &str) -> bool {
+    let t = text.trim_start();
+    let code: String = t.chars().take(24).collect();
+    code.len() == 24
+        && code.char_indices().all(|(i, c)| {
+            if matches!(i, 6 | 16 | 22) {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// Whether a line swallowed into a quoted field looks like a row of its
+/// own: a date or tracking code and then a delimiter at its start, or as
+/// many delimiters as a row of this header has.
+fn looks_like_row(line: &str, header_len: usize) -> bool {
+    let first = line.split(',').next().unwrap_or("");
+    let starts = (starts_with_date(first) || starts_with_code(first)) && line.contains(',');
+    starts || (header_len >= 3 && line.matches(',').count() == header_len - 1)
+}
+
+/// The lines of a field, split on LF, CRLF or a lone CR.
+fn field_lines(field: &str) -> Vec<&str> {
+    field
+        .split('\n')
+        .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'))
+        .collect()
+}
+
 fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> Result<Rows, ReadError> {
+    let index = LineIndex::new(text.as_bytes());
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -143,21 +273,40 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
                 if mapped.iter().flatten().any(|m| m.key == c.key) {
                     return Err(ReadError::DuplicateHeader {
                         path: path.to_path_buf(),
-                        name: name.trim().to_string(),
+                        name: c.zh.to_string(),
                     });
                 }
                 mapped.push(Some(c));
             }
             None => {
-                unknown.push(name.trim().to_string());
+                unknown.push(name.trim());
                 mapped.push(None);
             }
         }
     }
+    if header_is_data(&unknown) {
+        // No header row: the "names" are someone's data. Show them masked.
+        let cells = unknown
+            .iter()
+            .take(8)
+            .map(|c| {
+                let masked = mask_numbers(c);
+                if masked != *c || starts_with_date(c) {
+                    shown(c)
+                } else {
+                    mask_name(c)
+                }
+            })
+            .collect();
+        return Err(ReadError::NotAHeader {
+            path: path.to_path_buf(),
+            cells,
+        });
+    }
     if !unknown.is_empty() {
         return Err(ReadError::UnknownHeaders {
             path: path.to_path_buf(),
-            names: unknown,
+            names: unknown.iter().map(|n| shown(n)).collect(),
             known: known_columns(columns, lang),
         });
     }
@@ -173,16 +322,55 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
         });
     }
     let mut rows = Vec::new();
+    let mut swallowed = Vec::new();
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map(|p| index.record_line(text.as_bytes(), p.byte() as usize))
+                    .unwrap_or(0);
                 rows.push((line, Err(e.to_string())));
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| index.record_line(text.as_bytes(), p.byte() as usize))
+            .unwrap_or(0);
+        // Where each field starts: fields only hold line breaks when quoted.
+        let mut field_line = line;
+        for (k, value) in record.iter().enumerate() {
+            let lines = field_lines(value);
+            let last = field_line + lines.len() as u64 - 1;
+            // A quote never closed runs to the end of the file.
+            let open_to_end = lines.len() > 1 && {
+                let tail = text.trim_end();
+                tail.ends_with(value.trim_end()) && !tail.ends_with('"')
+            };
+            // Its span ends on the file's last line, not after its final line break.
+            let span_end = if open_to_end {
+                field_line + field_lines(value.trim_end_matches(['\r', '\n'])).len() as u64 - 1
+            } else {
+                last
+            };
+            let swallows = lines.len() > 1 && lines[1..].iter().any(|l| looks_like_row(l, mapped.len()));
+            if swallows || open_to_end {
+                let (zh, en) = match mapped.get(k).copied().flatten() {
+                    Some(c) => (c.zh.to_string(), c.en.to_string()),
+                    None => (format!("第 {} 列", k + 1), format!("column {}", k + 1)),
+                };
+                swallowed.push(Swallowed {
+                    first: field_line,
+                    last: span_end,
+                    zh,
+                    en,
+                    closed: !open_to_end,
+                });
+            }
+            field_line = last;
+        }
         if record.iter().all(|v| v.trim().is_empty()) {
             continue;
         }
@@ -204,10 +392,21 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
         let mut row = Row::default();
         for (value, column) in record.iter().zip(&mapped) {
             if let Some(c) = column {
+                let value = if c.is_free_text() {
+                    unneutralise(value)
+                } else {
+                    value
+                };
                 row.set(c.key, value);
             }
         }
         rows.push((line, Ok(row)));
+    }
+    if !swallowed.is_empty() {
+        return Err(ReadError::SwallowedRows {
+            path: path.to_path_buf(),
+            spans: swallowed,
+        });
     }
     Ok(rows)
 }
@@ -240,8 +439,8 @@ fn json_row(value: Value, columns: &'static [Column], lang: Lang) -> Result<Row,
     let mut unknown = Vec::new();
     for (name, v) in map {
         match column_for(columns, &name) {
-            Some(c) => row.set(c.key, json_text(c.key, v)),
-            None => unknown.push(format!("“{name}”")),
+            Some(c) => row.set(c.key, json_text(c, v, lang)?),
+            None => unknown.push(format!("“{}”", shown(&name))),
         }
     }
     if !unknown.is_empty() {
@@ -261,21 +460,60 @@ fn json_row(value: Value, columns: &'static [Column], lang: Lang) -> Result<Row,
     Ok(row)
 }
 
-/// A JSON value as the text a CSV cell would hold: strings as they are,
-/// lists of words joined with 、, and the history as JSON.
-fn json_text(key: &str, v: Value) -> String {
+/// What a JSON value is, for messages.
+fn json_kind(v: &Value, lang: Lang) -> &'static str {
     match v {
-        Value::Null => String::new(),
-        Value::String(s) => s,
-        Value::Array(items) if key != "history" => items
-            .into_iter()
-            .map(|i| match i {
-                Value::String(s) => s,
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("、"),
-        other => other.to_string(),
+        Value::Null => lang.pick("null", "null"),
+        Value::Bool(_) => lang.pick("布尔值", "a boolean"),
+        Value::Number(_) => lang.pick("数字", "a number"),
+        Value::String(_) => lang.pick("字符串", "a string"),
+        Value::Array(_) => lang.pick("数组", "an array"),
+        Value::Object(_) => lang.pick("JSON 对象", "a JSON object"),
+    }
+}
+
+/// A JSON value as the text a CSV cell would hold. Text columns take
+/// strings only (or null for empty); a number column takes numbers, a
+/// list column arrays of strings or numbers (joined with 、), and the
+/// history any JSON (kept as JSON text). Anything else is refused naming
+/// the column, never turned into text silently.
+fn json_text(c: &Column, v: Value, lang: Lang) -> Result<String, String> {
+    let refuse = |v: &Value| {
+        let what = json_kind(v, lang);
+        Err(match c.kind {
+            Kind::List => super::field_message(
+                lang,
+                c.zh,
+                c.en,
+                format!("应为文本或文本数组，不是含有{what}的数组"),
+                format!("must be a string or an array of strings, not an array holding {what}"),
+            ),
+            _ => super::field_message(
+                lang,
+                c.zh,
+                c.en,
+                format!("应为文本（字符串），不是{what}"),
+                format!("must be text (a string), not {what}"),
+            ),
+        })
+    };
+    match (c.kind, v) {
+        (_, Value::Null) => Ok(String::new()),
+        (_, Value::String(s)) => Ok(s),
+        (Kind::Json, other) => Ok(other.to_string()),
+        (Kind::Number, Value::Number(n)) => Ok(n.to_string()),
+        (Kind::List, Value::Array(items)) => {
+            let mut parts = Vec::new();
+            for i in items {
+                match i {
+                    Value::String(s) => parts.push(s),
+                    Value::Number(n) => parts.push(n.to_string()),
+                    other => return refuse(&other),
+                }
+            }
+            Ok(parts.join("、"))
+        }
+        (_, other) => refuse(&other),
     }
 }
 
@@ -285,7 +523,7 @@ mod tests {
 
     static COLUMNS: &[Column] = &[
         Column::new("id", "编号", "ID", true),
-        Column::new("name", "姓名", "Name", false),
+        Column::new("name", "姓名", "Name", false).list(),
     ];
 
     fn write(text: &[u8], ext: &str) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -339,5 +577,50 @@ mod tests {
         assert_eq!(t.rows[0].1.as_ref().expect("ok").get("name"), "x、y");
         assert_eq!(t.rows[1].0, 3);
         assert!(t.rows[1].1.is_err());
+    }
+
+    #[test]
+    fn a_quote_left_open_to_the_end_that_swallows_rows_is_refused() {
+        let (_d, p) = write("编号,name\nA,\"x\nB,y\nC,z\n".as_bytes(), "csv");
+        match read(&p, COLUMNS, Lang::En) {
+            Err(ReadError::SwallowedRows { spans, .. }) => {
+                assert_eq!((spans[0].first, spans[0].last, spans[0].closed), (2, 4, false));
+                assert_eq!(spans[0].en, "Name");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn crlf_rows_keep_their_physical_line() {
+        let (_d, p) = write("编号,name\r\nA,\"two\r\nlines\"\r\n\r\nB,x\r\n".as_bytes(), "csv");
+        let t = read(&p, COLUMNS, Lang::Zh).expect("readable");
+        let lines: Vec<u64> = t.rows.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![2, 5]);
+    }
+
+    #[test]
+    fn only_the_quote_export_adds_is_taken_off() {
+        for cell in ["=1+1", "+x", "-x", "@x", "\tx", "\rx"] {
+            assert_eq!(unneutralise(&neutralise(cell)), cell);
+            assert!(neutralise(cell).starts_with('\''));
+        }
+        assert_eq!(neutralise("路灯"), "路灯");
+        assert_eq!(unneutralise("'路灯"), "'路灯");
+        assert_eq!(unneutralise("''=x"), "''=x");
+    }
+
+    #[test]
+    fn json_values_must_fit_their_column() {
+        let (_d, p) = write(
+            "{\"编号\":1}\n{\"编号\":\"A\",\"name\":[{\"a\":1}]}\n{\"编号\":\"A\",\"name\":[\"x\",2]}\n"
+                .as_bytes(),
+            "jsonl",
+        );
+        let t = read(&p, COLUMNS, Lang::En).expect("readable");
+        let e = t.rows[0].1.as_ref().unwrap_err();
+        assert!(e.starts_with("ID: must be text (a string), not a number"), "{e}");
+        assert!(t.rows[1].1.is_err());
+        assert_eq!(t.rows[2].1.as_ref().expect("ok").get("name"), "x、2");
     }
 }
