@@ -1,0 +1,141 @@
+//! Domain rules and tracking-code capacity through the real binary: an
+//! import obeys the same rules as the kiosk, and one date takes more than
+//! 9,999 rows.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use tempfile::TempDir;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data")
+        .join(name)
+}
+
+fn jiedai(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jiedai"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn expect(dir: &Path, args: &[&str], status: i32) -> Output {
+    let out = jiedai(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "jiedai {args:?}\nstdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A data directory with the sample station (no deputies needed).
+fn station() -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    expect(
+        dir.path(),
+        &["init", "--station", path(&sample("station.toml"))],
+        0,
+    );
+    dir
+}
+
+fn codes_in_export(dir: &Path) -> Vec<String> {
+    let out = expect(dir, &["export", "appeals", "--format", "jsonl"], 0);
+    text(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            v["code"].as_str().expect("a code").to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn import_refuses_a_group_of_1000_naming_the_line() {
+    let dir = station();
+    let file = dir.path().join("groups.csv");
+    std::fs::write(
+        &file,
+        "日期,人数,诉求内容\n\
+         2026-03-10,999,路灯坏了\n\
+         2026-03-10,1000,井盖松动\n\
+         2026-03-10,65535,垃圾清运不及时\n",
+    )
+    .expect("write");
+    let out = expect(dir.path(), &["import", "appeals", path(&file)], 3);
+    let err = text(&out.stderr);
+    assert!(err.contains("line 3: 人数"), "{err}");
+    assert!(err.contains("999"), "the limit is named: {err}");
+    assert!(err.contains("line 4: 人数"), "{err}");
+    assert!(!err.contains("line 2:"), "999 is allowed: {err}");
+    assert_eq!(codes_in_export(dir.path()).len(), 1);
+}
+
+#[test]
+fn import_refuses_a_deadline_before_the_rows_own_date() {
+    let dir = station();
+    let file = dir.path().join("deadline.csv");
+    std::fs::write(
+        &file,
+        "日期,诉求内容,承办单位,办理期限,办理状态\n\
+         2026-03-10,路灯坏了,县住建局,2026-03-09,已交办\n\
+         2026-03-10,井盖松动,县住建局,2026-03-10,已交办\n",
+    )
+    .expect("write");
+    let out = expect(dir.path(), &["import", "appeals", path(&file)], 3);
+    let err = text(&out.stderr);
+    assert!(err.contains("line 2: "), "{err}");
+    assert!(err.contains("2026-03-09"), "the deadline is named: {err}");
+    assert!(
+        !err.contains("line 3:"),
+        "a deadline on the day is allowed: {err}"
+    );
+}
+
+/// More than 9,999 rows for one date: every row gets its own code, the
+/// ones past 9,999 in the 22-digit form.
+#[test]
+fn ten_thousand_rows_for_one_date_all_get_codes() {
+    const ROWS: usize = 10_050;
+    let dir = station();
+    let mut csv = String::from("日期,姓名,诉求内容\n");
+    for i in 0..ROWS {
+        writeln!(csv, "2026-04-15,测试{i},虚构诉求第{i}条").expect("write");
+    }
+    let file = dir.path().join("many.csv");
+    std::fs::write(&file, csv).expect("write");
+    let started = Instant::now();
+    expect(dir.path(), &["import", "appeals", path(&file)], 0);
+    let took = started.elapsed();
+    let codes = codes_in_export(dir.path());
+    assert_eq!(codes.len(), ROWS);
+    let distinct: HashSet<&String> = codes.iter().collect();
+    assert_eq!(distinct.len(), ROWS, "every code is distinct");
+    let long = codes.iter().filter(|c| c.len() == 25).count();
+    assert_eq!(long, ROWS - 9_999, "sequences past 9999 use five digits");
+    assert!(codes.iter().all(|c| c.starts_with("260415-")));
+    // Each code is found again by its digits.
+    let long_code = codes.iter().find(|c| c.len() == 25).expect("a long code");
+    let digits: String = long_code.chars().filter(char::is_ascii_digit).collect();
+    let out = expect(dir.path(), &["find", &digits, "--json"], 0);
+    assert_eq!(text(&out.stdout).lines().count(), 1, "{long_code}");
+    expect(dir.path(), &["check"], 0);
+    eprintln!("imported {ROWS} rows in {took:?}");
+}
