@@ -2,13 +2,22 @@
 //! import obeys the same rules as the kiosk, and one date takes more than
 //! 9,999 rows.
 
+mod common;
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
+use chrono::Days;
+use jiedai::domain::event::SCHEMA_VERSION;
+use jiedai::domain::{Event, EventBody, EventId, Status, Step};
+use jiedai::storage::journal::Journal;
+use jiedai::storage::{self, Batch, Store, StoreError};
 use tempfile::TempDir;
+
+use common::{appeal, at, day, journal_path, new_store, visit};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -138,4 +147,131 @@ fn ten_thousand_rows_for_one_date_all_get_codes() {
     assert_eq!(text(&out.stdout).lines().count(), 1, "{long_code}");
     expect(dir.path(), &["check"], 0);
     eprintln!("imported {ROWS} rows in {took:?}");
+}
+
+/// The store refuses a new change that breaks a rule (whoever calls it),
+/// dated by the change's own time; events recorded before the rules still
+/// replay.
+#[test]
+fn the_store_checks_new_changes_and_replays_old_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut store = new_store(dir, 1);
+    let codes = store.next_codes(day(), 2).unwrap();
+    store
+        .commit_at(
+            "s1",
+            at(1),
+            vec![EventBody::AppealRegistered {
+                appeal: appeal(&codes[0], None, 1, &[]),
+            }],
+        )
+        .unwrap();
+    let step = |step, note: &str| {
+        vec![EventBody::AppealStepped {
+            code: codes[0].clone(),
+            step,
+            note: note.into(),
+        }]
+    };
+    store.commit_at("s1", at(2), step(Step::Accept, "")).unwrap();
+    let refer = |deadline| Step::Refer {
+        unit: "区住建局".into(),
+        deadline,
+    };
+    let yesterday = day() - Days::new(1);
+    let refused = store
+        .commit_at("s1", at(3), step(refer(yesterday), ""))
+        .unwrap_err();
+    assert!(matches!(refused, StoreError::Rejected(_)), "{refused:?}");
+    assert!(refused.to_string().contains("早于交办日期"), "{refused}");
+    // The same deadline is fine for a step taken the day before.
+    let earlier = at(3) - Days::new(2);
+    store
+        .commit_at("s1", earlier, step(refer(yesterday), ""))
+        .unwrap();
+    let a = store.appeal(codes[0].as_str()).unwrap().unwrap();
+    assert_eq!((a.status, a.deadline), (Status::Referred, Some(yesterday)));
+
+    let mut big = visit(&codes[1], &[], 2, &[]);
+    big.group_size = 1000;
+    let refused = store
+        .commit_at(
+            "s1",
+            at(4),
+            vec![EventBody::VisitRegistered { visit: big.clone() }],
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("1-999"), "{refused}");
+    let mut big_appeal = appeal(&codes[1], None, 2, &[]);
+    big_appeal.group_size = 0;
+    assert!(
+        store
+            .commit_at(
+                "s1",
+                at(4),
+                vec![EventBody::AppealRegistered { appeal: big_appeal }]
+            )
+            .is_err()
+    );
+    assert!(store.visit(codes[1].as_str()).unwrap().is_none());
+
+    // An old journal: a reopen without a note, a referral due before its
+    // day, a group of 65535, all recorded before the rules existed.
+    let closed = [
+        Step::Start,
+        Step::Reply {
+            reply: "已答复。".into(),
+        },
+        Step::Rate {
+            satisfaction: jiedai::domain::Satisfaction::Satisfied,
+        },
+    ];
+    for s in closed {
+        store.commit_at("s1", at(5), step(s, "")).unwrap();
+    }
+    let origin = store.origin();
+    drop(store);
+    let last_seq = storage::check(dir).unwrap().events as u64;
+    let mut old_visit = visit(&codes[1], &[], 3, &[]);
+    old_visit.group_size = u16::MAX;
+    let event = |seq: u64, body| Event {
+        id: EventId {
+            origin: origin.clone(),
+            seq,
+        },
+        at: at(600),
+        actor: "s1".into(),
+        body,
+    };
+    let events = vec![
+        event(
+            last_seq + 1,
+            EventBody::AppealStepped {
+                code: codes[0].clone(),
+                step: Step::Reopen,
+                note: String::new(),
+            },
+        ),
+        event(last_seq + 2, EventBody::VisitRegistered { visit: old_visit }),
+    ];
+    let payload = serde_json::to_vec(&Batch {
+        v: SCHEMA_VERSION,
+        events,
+    })
+    .unwrap();
+    let mut journal = Journal::open(&journal_path(dir)).unwrap();
+    journal.write(&payload, last_seq + 1, last_seq + 2).unwrap();
+    journal.sync().unwrap();
+    drop(journal);
+    let store = Store::open(dir).unwrap();
+    let a = store.appeal(codes[0].as_str()).unwrap().unwrap();
+    assert_eq!((a.status, a.round), (Status::InProgress, 1));
+    assert_eq!(
+        store.visit(codes[1].as_str()).unwrap().unwrap().group_size,
+        u16::MAX
+    );
+    drop(store);
+    let report = storage::check(dir).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
 }

@@ -452,7 +452,7 @@ fn a_database_behind_the_journal_catches_up_on_open() {
             vec![EventBody::AppealStepped {
                 code: first.clone(),
                 step,
-                note: String::new(),
+                note: "测试备注".into(),
             }],
         )
         .unwrap();

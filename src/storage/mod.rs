@@ -676,7 +676,14 @@ impl Store {
             return Ok((events, Vec::new()));
         };
         let (first, last) = (first.id.seq, last.id.seq);
-        // Refuse before anything is written.
+        // Refuse before anything is written: the domain's rules for new
+        // changes (dated by each change's own time), then the projection.
+        for event in &events {
+            event
+                .body
+                .check_new(event.at.date_naive())
+                .map_err(|e| StoreError::Rejected(e.into()))?;
+        }
         let (ops, touched) = self.stage(&events, false)?;
         let payload = serde_json::to_vec(&BatchRef {
             v: SCHEMA_VERSION,

@@ -27,8 +27,8 @@ use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
 use crate::domain::lifecycle::{self, Step, replay_history};
 use crate::domain::validate::{
-    Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_REPLY, MAX_TITLE, MAX_UNIT, clean_text,
-    normalize_phone, text_field, validate_id_number,
+    self, Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_REPLY, MAX_TITLE, MAX_UNIT,
+    clean_text, normalize_phone, text_field, validate_id_number,
 };
 use crate::domain::{
     Appeal, Category, Change, Deputy, DeputyRef, EventBody, HistoryEntry, Route, Satisfaction, Status,
@@ -244,14 +244,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
     let address = text_field(Field::Address, row.get("address"), false, MAX_ADDRESS, false).map_err(v)?;
     let group_size = match row.get("group_size").trim() {
         "" => 1,
-        t => t.parse::<u16>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            err(
-                lang,
-                "group_size",
-                format!("“{t}”不是正整数"),
-                format!("“{t}” is not a positive whole number"),
-            )
-        })?,
+        t => validate::group_size(t).map_err(v)?,
     };
     let category = word!(Category, row, "category", lang, Category::Other)?;
     let content = text_field(Field::Content, row.get("content"), true, MAX_CONTENT, true).map_err(v)?;
@@ -377,7 +370,10 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
         if reached(Status::Referred) {
             let unit = appeal.unit.clone().ok_or_else(|| required(lang, "unit"))?;
             let deadline = appeal.deadline.ok_or_else(|| required(lang, "deadline"))?;
-            steps.push(Step::Refer { unit, deadline });
+            let refer = Step::Refer { unit, deadline };
+            lifecycle::check_new_step(&refer, IMPORT_NOTE, appeal.registered_at.date_naive())
+                .map_err(|e| e.message(lang))?;
+            steps.push(refer);
         }
         if reached(Status::InProgress) {
             steps.push(Step::Start);
