@@ -275,3 +275,37 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
     let report = storage::check(dir).unwrap();
     assert!(report.ok(), "{:?}", report.problems);
 }
+
+/// When a date's codes do run out (here the floor under the counter is set
+/// near the end), the import saves every row that got a code and names
+/// the first row that did not, the date and the terminal.
+#[test]
+fn exhausted_codes_name_the_line_the_date_and_the_terminal() {
+    let dir = station();
+    let counters = dir.path().join("counters");
+    let mut floors: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&counters).expect("counters")).expect("json");
+    floors["codes"]["260415-330999012-1"] = serde_json::json!(99_995);
+    std::fs::write(&counters, floors.to_string()).expect("write");
+    let mut csv = String::from("日期,诉求内容\n2026-04-16,另一天\n");
+    for i in 0..8 {
+        writeln!(csv, "2026-04-15,虚构诉求第{i}条").expect("write");
+    }
+    let file = dir.path().join("full.csv");
+    std::fs::write(&file, csv).expect("write");
+    let out = expect(dir.path(), &["import", "appeals", path(&file)], 1);
+    let err = text(&out.stderr);
+    // Lines 3-6 take 99996-99999; line 7 finds none left.
+    assert!(err.contains("line 7: "), "{err}");
+    assert!(err.contains("2026-04-15"), "{err}");
+    assert!(err.contains("终端 1"), "{err}");
+    assert!(err.contains("99999"), "{err}");
+    assert!(!err.contains("journal") && !err.contains("日志"), "{err}");
+    assert!(err.contains("--from-line 7"), "{err}");
+    let codes = codes_in_export(dir.path());
+    assert_eq!(codes.len(), 5, "{codes:?}");
+    assert!(
+        codes.iter().any(|c| c.starts_with("260415-330999012-199999-")),
+        "{codes:?}"
+    );
+}

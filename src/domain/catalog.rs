@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use chrono::NaiveDate;
 
 use super::appeal::{Appeal, Category, Status, Urgency};
+use super::code::cmp_code_text;
 use super::search::{Query, appeal_text, gb_boundary, gb_decode, gb_encode, gb_find};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +193,8 @@ struct Field {
 /// display field did not appear in it verbatim, then the deputy ids.
 #[derive(Debug, Clone)]
 struct Entry {
-    code: [u8; 24],
+    /// The code's text, padded with zero bytes (24 or 25 characters).
+    code: [u8; CODE_BYTES],
     date: NaiveDate,
     deadline: Option<NaiveDate>,
     status: Status,
@@ -206,9 +208,13 @@ struct Entry {
     deputies: Field,
 }
 
+/// Room for the longest code text (`YYMMDD-SSSSSSSSS-TNNNNN-C`).
+const CODE_BYTES: usize = 25;
+
 impl Entry {
     fn code(&self) -> &str {
-        std::str::from_utf8(&self.code).unwrap_or("")
+        let len = self.code.iter().position(|&b| b == 0).unwrap_or(CODE_BYTES);
+        std::str::from_utf8(&self.code[..len]).unwrap_or("")
     }
 }
 
@@ -254,7 +260,7 @@ pub struct Catalog {
 impl Catalog {
     /// Builds from rows in any order.
     pub fn from_rows(mut rows: Vec<CatalogRow>) -> Catalog {
-        rows.sort_by(|a, b| a.code.cmp(&b.code));
+        rows.sort_by(|a, b| cmp_code_text(&a.code, &b.code));
         let mut c = Catalog::default();
         for row in rows {
             c.upsert(row);
@@ -336,9 +342,11 @@ impl Catalog {
     /// Adds a row or replaces the row with the same code. Rows arriving in
     /// code order (loading, new registrations) are appended.
     pub fn upsert(&mut self, row: CatalogRow) {
-        let Ok(code) = <[u8; 24]>::try_from(row.code.as_bytes()) else {
+        if row.code.is_empty() || row.code.len() > CODE_BYTES {
             return;
-        };
+        }
+        let mut code = [0u8; CODE_BYTES];
+        code[..row.code.len()].copy_from_slice(row.code.as_bytes());
         let mut bytes = gb_encode(&row.text);
         // Texts are capped far below this (content and reply 4,000
         // characters each); the cut only keeps offsets in 16 bits.
@@ -394,12 +402,15 @@ impl Catalog {
             phone,
             deputies,
         };
-        let after_last = self.rows.last().is_none_or(|last| last.code < code);
+        let after_last = self
+            .rows
+            .last()
+            .is_none_or(|last| cmp_code_text(last.code(), &row.code).is_lt());
         if after_last {
             self.rows.push(entry);
             return;
         }
-        match self.rows.binary_search_by(|r| r.code.cmp(&code)) {
+        match self.rows.binary_search_by(|r| cmp_code_text(r.code(), &row.code)) {
             Ok(i) => self.rows[i] = entry,
             Err(i) => self.rows.insert(i, entry),
         }

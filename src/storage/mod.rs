@@ -570,7 +570,7 @@ impl Store {
             || {
                 (
                     TrackingCode::day_prefix(code.date(), code.station(), code.terminal()),
-                    u32::from(code.seq()),
+                    code.seq(),
                 )
             },
         )
@@ -790,13 +790,12 @@ impl Store {
         let mut seq = last;
         while out.len() < count {
             seq += 1;
-            let code = u16::try_from(seq)
-                .ok()
-                .and_then(|s| TrackingCode::new(date, &station, self.terminal, s).ok())
-                .ok_or(StoreError::CodesExhausted {
+            let code = TrackingCode::new(date, &station, self.terminal, seq).map_err(|_| {
+                StoreError::CodesExhausted {
                     date,
                     terminal: self.terminal,
-                })?;
+                }
+            })?;
             let taken = [keys::appeal(code.as_str()), keys::visit(code.as_str())]
                 .iter()
                 .map(|k| self.tree.contains_key(k))

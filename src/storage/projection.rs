@@ -173,8 +173,8 @@ impl<'a, K: Kv> Staged<'a, K> {
             code.terminal(),
         ));
         let before = self.get(&key)?.map(|v| keys::read_u32(&v)).unwrap_or(0);
-        if u32::from(code.seq()) > before {
-            self.put(key, u32::from(code.seq()).to_be_bytes().to_vec());
+        if code.seq() > before {
+            self.put(key, code.seq().to_be_bytes().to_vec());
         }
         Ok(())
     }

@@ -541,9 +541,9 @@ pub fn changes(
                 steps,
             } => {
                 let Some(code) = issued.get_mut(&at.date_naive()).and_then(VecDeque::pop_front) else {
-                    return Err(StoreError::Journal {
-                        path: store.dir().to_path_buf(),
-                        message: "今日查询码已用完（每台终端每日 9999 个）".into(),
+                    return Err(StoreError::CodesExhausted {
+                        date: at.date_naive(),
+                        terminal: store.terminal(),
                     });
                 };
                 appeal.code = code.clone();
