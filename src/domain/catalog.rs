@@ -476,6 +476,37 @@ mod tests {
     }
 
     #[test]
+    fn five_digit_codes_are_kept_in_sequence_order_and_found() {
+        use crate::domain::TrackingCode;
+        let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let code = |seq| TrackingCode::new(d, "330999012", 1, seq).unwrap().to_string();
+        let (short, long, longer, last) = (code(9_999), code(10_000), code(10_001), code(2));
+        let mut c = Catalog::from_rows(vec![
+            row(&longer, "c", "c"),
+            row(&short, "a", "a"),
+            row(&long, "b", "b"),
+        ]);
+        // Arriving out of order, after the long ones: put in its place.
+        c.upsert(row(&last, "0", "0"));
+        let order: Vec<String> = (0..c.len()).map(|i| c.row(i).unwrap().code.to_string()).collect();
+        assert_eq!(order, [last, short, long.clone(), longer]);
+        assert_eq!(c.row(2).unwrap().code.len(), 25);
+        // Found by its 22 digits, with or without dashes, and by the sequence.
+        let digits: String = long.chars().filter(char::is_ascii_digit).collect();
+        for q in [digits.as_str(), long.as_str(), "110000"] {
+            let filter = Filter {
+                query: q.into(),
+                ..Filter::default()
+            };
+            assert_eq!(c.select(&filter, d), vec![2], "{q}");
+        }
+        // Replacing a long code's row keeps one row.
+        c.upsert(row(&long, "b2", "b2"));
+        assert_eq!(c.len(), 4);
+        assert_eq!(c.row(2).unwrap().title, "b2");
+    }
+
+    #[test]
     fn oversized_text_is_cut_on_a_character() {
         let mut c = Catalog::default();
         let huge: String = "停车".repeat(40_000);
