@@ -309,3 +309,39 @@ fn exhausted_codes_name_the_line_the_date_and_the_terminal() {
         "{codes:?}"
     );
 }
+
+/// An appeal brought in whole with this terminal's code 9999 for a day
+/// (an export from elsewhere) holds up nothing: the terminal's own
+/// numbering goes on, passing over that code, past 9999 into five digits.
+#[test]
+fn an_imported_code_9999_does_not_stop_registration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut store = new_store(dir, 0);
+    let imported = store.next_codes(day(), 1).unwrap()[0].clone();
+    let imported = jiedai::domain::TrackingCode::new(day(), imported.station(), 1, 9_999).unwrap();
+    let mut a = appeal(&imported, None, 1, &[]);
+    a.history = vec![jiedai::domain::HistoryEntry {
+        event: EventId {
+            origin: "330999099-1".into(),
+            seq: 1,
+        },
+        at: at(1),
+        actor: "s9".into(),
+        step: Step::Register,
+        from: None,
+        to: Status::Registered,
+        note: String::new(),
+    }];
+    store
+        .commit_at("import", at(2), vec![EventBody::AppealImported { appeal: a }])
+        .unwrap();
+    let next = store.next_codes(day(), 1).unwrap();
+    assert_eq!(next[0].seq(), 1);
+    // Numbering that reaches it passes over it.
+    let codes = store.next_codes(day(), 10_001).unwrap();
+    assert!(!codes.contains(&imported));
+    assert_eq!(codes[9_998].seq(), 10_000);
+    assert_eq!(codes[10_000].seq(), 10_002);
+    assert_eq!(codes[10_000].as_str().len(), 25);
+}
