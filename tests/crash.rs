@@ -83,7 +83,8 @@ fn child_saver() {
                     vec![EventBody::AppealStepped {
                         code: code.clone(),
                         step,
-                        note: String::new(),
+                        // Reopening needs a note; the others take one too.
+                        note: "测试备注".into(),
                     }],
                 )
                 .unwrap();

@@ -279,3 +279,89 @@ fn a_database_error_on_today_is_said_not_hidden() {
     let screen = render(&app);
     assert!(screen.contains("今日信息读取失败"), "{screen}");
 }
+
+/// The step dialogs obey the domain's rules on the step's own day (the
+/// kiosk's clock): a deadline before today and a reopen without a note are
+/// refused in the dialog, and nothing is recorded.
+#[test]
+fn step_dialogs_obey_the_domain_rules() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::domain::{Satisfaction, Status};
+    use jiedai::tui::form::Widget;
+    use jiedai::tui::input::TextInput;
+    use jiedai::tui::keymap::Action;
+    use jiedai::tui::update::{act, on_key};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    app.screen = Screen::Appeals;
+    let code = app.store.codes_with_status(Status::Registered).unwrap()[0].clone();
+    let accept = EventBody::AppealStepped {
+        code: code.parse().unwrap(),
+        step: Step::Accept,
+        note: String::new(),
+    };
+    app.store
+        .commit_at("沈佳怡", at(20, 10, 0), vec![accept])
+        .unwrap();
+    let save = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let dialog_error = |app: &App| match &app.overlay {
+        Overlay::Dialog(d) => d.error.clone(),
+        _ => None,
+    };
+    let set_text = |app: &mut App, i: usize, text: &str| {
+        if let Overlay::Dialog(d) = &mut app.overlay {
+            d.fields[i].1 = Widget::Text(TextInput::new(1000).with_text(text));
+        }
+    };
+
+    app.open_appeal(&code);
+    act(&mut app, Action::Refer);
+    if let Overlay::Dialog(d) = &mut app.overlay
+        && let Widget::Pick(p) = &mut d.fields[0].1
+    {
+        p.pick();
+    }
+    set_text(&mut app, 1, "2026-11-19");
+    on_key(&mut app, save);
+    let error = dialog_error(&app).expect("refused in the dialog");
+    assert!(
+        error.contains("2026-11-19") && error.contains("2026-11-20"),
+        "{error}"
+    );
+    assert_eq!(app.store.appeal(&code).unwrap().unwrap().status, Status::Accepted);
+    set_text(&mut app, 1, "2026-11-20");
+    on_key(&mut app, save);
+    assert_eq!(dialog_error(&app), None);
+    assert_eq!(app.store.appeal(&code).unwrap().unwrap().status, Status::Referred);
+
+    // To closed, then reopen without and with a note.
+    for step in [
+        Step::Reply {
+            reply: "已答复。".into(),
+        },
+        Step::Rate {
+            satisfaction: Satisfaction::Satisfied,
+        },
+    ] {
+        let change = EventBody::AppealStepped {
+            code: code.parse().unwrap(),
+            step,
+            note: String::new(),
+        };
+        app.store
+            .commit_at("沈佳怡", at(20, 10, 5), vec![change])
+            .unwrap();
+    }
+    app.overlay = Overlay::None;
+    app.open_appeal(&code);
+    act(&mut app, Action::Reopen);
+    on_key(&mut app, save);
+    let error = dialog_error(&app).expect("a reopen without a note is refused");
+    assert!(error.contains("备注"), "{error}");
+    assert_eq!(app.store.appeal(&code).unwrap().unwrap().status, Status::Closed);
+    set_text(&mut app, 0, "群众反映问题仍未解决");
+    on_key(&mut app, save);
+    assert_eq!(dialog_error(&app), None);
+    assert_eq!(app.store.appeal(&code).unwrap().unwrap().round, 1);
+}

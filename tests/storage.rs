@@ -452,7 +452,7 @@ fn a_database_behind_the_journal_catches_up_on_open() {
             vec![EventBody::AppealStepped {
                 code: first.clone(),
                 step,
-                note: String::new(),
+                note: "测试备注".into(),
             }],
         )
         .unwrap();
@@ -527,7 +527,7 @@ fn tracking_codes_are_consecutive_and_unique_across_reopen() {
     let dir = tmp.path();
     let mut store = new_store(dir, 1);
     let mut seen = std::collections::BTreeSet::new();
-    let mut expect_seq = 1u16;
+    let mut expect_seq = 1u32;
     let days = [day(), day() + Days::new(1)];
     for round in 0..6 {
         for (d, date) in days.iter().enumerate() {
@@ -541,7 +541,7 @@ fn tracking_codes_are_consecutive_and_unique_across_reopen() {
                 assert_eq!(seq0, expect_seq, "round {round}");
             }
             for (i, c) in codes.iter().enumerate() {
-                assert_eq!(c.seq(), seq0 + i as u16);
+                assert_eq!(c.seq(), seq0 + i as u32);
                 assert_eq!(c.date(), *date);
                 assert_eq!(c.station(), STATION_CODE);
                 assert_eq!(c.terminal(), 1);

@@ -456,7 +456,7 @@ fn errors_mask_personal_data() {
         "line 2: 类别：未知的值“138****5678”",
         "line 3: 接待代表：代表名册中没有“王*”",
         "line 4: 日期：无法识别“330999********0893”",
-        "line 5: 人数：“138****5678”",
+        "line 5: 人数：应为 1-999 的整数",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
     }

@@ -153,7 +153,7 @@ fn run<P: Clone>(
     for (i, (line, row)) in rows.into_iter().enumerate() {
         match row.and_then(|r| parse(store, &r)) {
             Ok(p) => {
-                chunk.push(p);
+                chunk.push((line, p));
                 chunk_last_line = line;
             }
             Err(reason) => {
@@ -162,8 +162,10 @@ fn run<P: Clone>(
             }
         }
         if chunk.len() >= CHUNK || (i + 1 == total && !chunk.is_empty()) {
-            if let Err(e) = commit_split(store, std::mem::take(&mut chunk), &mut commit, &mut progress) {
-                return progress.fail(&e, &resume, lang);
+            if let Err((e, line)) =
+                commit_split(store, std::mem::take(&mut chunk), &mut commit, &mut progress)
+            {
+                return progress.fail(&e, line, &resume, lang);
             }
             progress.through = chunk_last_line;
         }
@@ -181,25 +183,33 @@ fn run<P: Clone>(
     }
 }
 
-/// Commits a chunk as one journal record, or in halves when it is more
-/// than one record may hold. Counts what became durable.
+/// Commits a chunk (rows with their lines) as one journal record, or in
+/// halves when it is more than one record may hold or when a date's
+/// tracking codes run out within it (so that every row before the first
+/// one without a code is saved). Counts what became durable. An error
+/// that belongs to one row comes with that row's line.
 fn commit_split<P: Clone>(
     store: &mut Store,
-    chunk: Vec<P>,
+    chunk: Vec<(u64, P)>,
     commit: &mut impl FnMut(&mut Store, Vec<P>) -> Result<(), StoreError>,
     progress: &mut Progress,
-) -> Result<(), StoreError> {
+) -> Result<(), (StoreError, Option<u64>)> {
     let n = chunk.len();
-    match commit(store, chunk.clone()) {
-        Err(StoreError::TooLarge { .. }) if n > 1 => {
+    let rows = chunk.iter().map(|(_, p)| p.clone()).collect();
+    match commit(store, rows) {
+        Err(StoreError::TooLarge { .. } | StoreError::CodesExhausted { .. }) if n > 1 => {
             let mut first = chunk;
             let second = first.split_off(n / 2);
             commit_split(store, first, commit, progress)?;
             commit_split(store, second, commit, progress)
         }
-        Err(e) => Err(e),
+        Err(e @ StoreError::CodesExhausted { .. }) => Err((e, chunk.first().map(|(line, _)| *line))),
+        Err(e) => Err((e, None)),
         Ok(()) => {
             progress.committed(n);
+            if let Some((line, _)) = chunk.last() {
+                progress.through = *line;
+            }
             Ok(())
         }
     }
@@ -281,7 +291,7 @@ impl Progress {
     }
 
     /// Says exactly what was saved before the error, and how to go on.
-    fn fail(&self, e: &StoreError, resume: &Resume, lang: Lang) -> ExitCode {
+    fn fail(&self, e: &StoreError, line: Option<u64>, resume: &Resume, lang: Lang) -> ExitCode {
         self.finish();
         let file = resume.file.display();
         let kind = resume.kind;
@@ -325,7 +335,10 @@ impl Progress {
             )
         };
         say(saved);
-        say(format_args!("jiedai: {}", e.message(lang)));
+        match line {
+            Some(line) => say(format_args!("line {line}: {}", e.message(lang))),
+            None => say(format_args!("jiedai: {}", e.message(lang))),
+        }
         say(advice);
         match e {
             StoreError::Busy(_) => ExitCode::from(exit::BUSY),

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use chrono::NaiveDate;
 
 use super::appeal::{Appeal, Category, Status, Urgency};
+use super::code::cmp_code_text;
 use super::search::{Query, appeal_text, gb_boundary, gb_decode, gb_encode, gb_find};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +193,8 @@ struct Field {
 /// display field did not appear in it verbatim, then the deputy ids.
 #[derive(Debug, Clone)]
 struct Entry {
-    code: [u8; 24],
+    /// The code's text, padded with zero bytes (24 or 25 characters).
+    code: [u8; CODE_BYTES],
     date: NaiveDate,
     deadline: Option<NaiveDate>,
     status: Status,
@@ -206,9 +208,13 @@ struct Entry {
     deputies: Field,
 }
 
+/// Room for the longest code text (`YYMMDD-SSSSSSSSS-TNNNNN-C`).
+const CODE_BYTES: usize = 25;
+
 impl Entry {
     fn code(&self) -> &str {
-        std::str::from_utf8(&self.code).unwrap_or("")
+        let len = self.code.iter().position(|&b| b == 0).unwrap_or(CODE_BYTES);
+        std::str::from_utf8(&self.code[..len]).unwrap_or("")
     }
 }
 
@@ -254,7 +260,7 @@ pub struct Catalog {
 impl Catalog {
     /// Builds from rows in any order.
     pub fn from_rows(mut rows: Vec<CatalogRow>) -> Catalog {
-        rows.sort_by(|a, b| a.code.cmp(&b.code));
+        rows.sort_by(|a, b| cmp_code_text(&a.code, &b.code));
         let mut c = Catalog::default();
         for row in rows {
             c.upsert(row);
@@ -336,9 +342,11 @@ impl Catalog {
     /// Adds a row or replaces the row with the same code. Rows arriving in
     /// code order (loading, new registrations) are appended.
     pub fn upsert(&mut self, row: CatalogRow) {
-        let Ok(code) = <[u8; 24]>::try_from(row.code.as_bytes()) else {
+        if row.code.is_empty() || row.code.len() > CODE_BYTES {
             return;
-        };
+        }
+        let mut code = [0u8; CODE_BYTES];
+        code[..row.code.len()].copy_from_slice(row.code.as_bytes());
         let mut bytes = gb_encode(&row.text);
         // Texts are capped far below this (content and reply 4,000
         // characters each); the cut only keeps offsets in 16 bits.
@@ -394,12 +402,15 @@ impl Catalog {
             phone,
             deputies,
         };
-        let after_last = self.rows.last().is_none_or(|last| last.code < code);
+        let after_last = self
+            .rows
+            .last()
+            .is_none_or(|last| cmp_code_text(last.code(), &row.code).is_lt());
         if after_last {
             self.rows.push(entry);
             return;
         }
-        match self.rows.binary_search_by(|r| r.code.cmp(&code)) {
+        match self.rows.binary_search_by(|r| cmp_code_text(r.code(), &row.code)) {
             Ok(i) => self.rows[i] = entry,
             Err(i) => self.rows.insert(i, entry),
         }
@@ -462,6 +473,37 @@ mod tests {
             title: title.into(),
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn five_digit_codes_are_kept_in_sequence_order_and_found() {
+        use crate::domain::TrackingCode;
+        let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let code = |seq| TrackingCode::new(d, "330999012", 1, seq).unwrap().to_string();
+        let (short, long, longer, last) = (code(9_999), code(10_000), code(10_001), code(2));
+        let mut c = Catalog::from_rows(vec![
+            row(&longer, "c", "c"),
+            row(&short, "a", "a"),
+            row(&long, "b", "b"),
+        ]);
+        // Arriving out of order, after the long ones: put in its place.
+        c.upsert(row(&last, "0", "0"));
+        let order: Vec<String> = (0..c.len()).map(|i| c.row(i).unwrap().code.to_string()).collect();
+        assert_eq!(order, [last, short, long.clone(), longer]);
+        assert_eq!(c.row(2).unwrap().code.len(), 25);
+        // Found by its 22 digits, with or without dashes, and by the sequence.
+        let digits: String = long.chars().filter(char::is_ascii_digit).collect();
+        for q in [digits.as_str(), long.as_str(), "110000"] {
+            let filter = Filter {
+                query: q.into(),
+                ..Filter::default()
+            };
+            assert_eq!(c.select(&filter, d), vec![2], "{q}");
+        }
+        // Replacing a long code's row keeps one row.
+        c.upsert(row(&long, "b2", "b2"));
+        assert_eq!(c.len(), 4);
+        assert_eq!(c.row(2).unwrap().title, "b2");
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Tracking codes (查询码): issued offline at save time and final.
 //!
 //! Layout `YYMMDD-SSSSSSSSS-TNNNN-C` (24 characters, digits only so that it
-//! can be read over the phone):
+//! can be read over the phone), or `YYMMDD-SSSSSSSSS-TNNNNN-C` (25) once a
+//! terminal has issued more than 9,999 codes in a day:
 //! - `YYMMDD` the day of registration, so codes sort by date;
 //! - `SSSSSSSSS` the station code (6-digit county code + 3-digit station
 //!   number), so codes are unique across stations;
 //! - `T` the terminal number (1-9) and `NNNN` that terminal's sequence for
-//!   the day, so several terminals of one station never collide;
+//!   the day, so several terminals of one station never collide: 1-9999 in
+//!   four digits (21 digits in all, as every code before the long form),
+//!   10000-99999 in five (22 digits), so a big import for one date fits;
 //! - `C` a Damm check digit over all other digits, which catches every
 //!   single mistyped digit and every swap of two adjacent digits.
 
@@ -18,7 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::validate::to_half_width;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TrackingCode {
     /// The canonical dashed form; validated on construction.
     text: String,
@@ -26,7 +29,7 @@ pub struct TrackingCode {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {
-    #[error("查询码应为 21 位数字（可含短横线），实际 {0} 位")]
+    #[error("查询码应为 21 或 22 位数字（可含短横线），实际 {0} 位")]
     Length(usize),
     #[error("查询码只能包含数字和短横线")]
     Characters,
@@ -34,7 +37,7 @@ pub enum CodeError {
     Date,
     #[error("查询码校验位不符，请逐位核对")]
     Check,
-    #[error("站点编号应为 9 位数字，终端号应为 1-9，当日序号应为 1-9999")]
+    #[error("站点编号应为 9 位数字，终端号应为 1-9，当日序号应为 1-99999（10000 起为 5 位）")]
     Parts,
 }
 
@@ -59,14 +62,46 @@ pub fn damm_digit(digits: &str) -> u8 {
         .fold(0u8, |interim, b| DAMM[interim as usize][(b - b'0') as usize])
 }
 
+/// Digits of a code whose daily sequence is 1-9999.
 pub const CODE_DIGITS: usize = 21;
+/// Digits of a code whose daily sequence is 10000-99999.
+pub const LONG_CODE_DIGITS: usize = 22;
+/// The highest daily sequence of one terminal.
+pub const MAX_SEQ: u32 = 99_999;
+/// Sequences from here on take five digits.
+const LONG_SEQ: u32 = 10_000;
+/// Length of `YYMMDD-SSSSSSSSS-T`, the part before the sequence.
+const PREFIX_LEN: usize = 18;
+
+/// The order of codes as text (`TrackingCode`'s order, for rows that keep
+/// a code as a string): by day, station and terminal, then by sequence,
+/// where a five-digit sequence comes after every four-digit one. Strings
+/// too short to be codes compare as text.
+pub fn cmp_code_text(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.get(..PREFIX_LEN), b.get(..PREFIX_LEN)) {
+        (Some(pa), Some(pb)) => pa.cmp(pb).then(a.len().cmp(&b.len())).then(a.cmp(b)),
+        _ => a.cmp(b),
+    }
+}
+
+impl Ord for TrackingCode {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        cmp_code_text(&self.text, &other.text)
+    }
+}
+
+impl PartialOrd for TrackingCode {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl TrackingCode {
-    pub fn new(date: NaiveDate, station: &str, terminal: u8, seq: u16) -> Result<TrackingCode, CodeError> {
+    pub fn new(date: NaiveDate, station: &str, terminal: u8, seq: u32) -> Result<TrackingCode, CodeError> {
         if station.len() != 9
             || !station.bytes().all(|b| b.is_ascii_digit())
             || !(1..=9).contains(&terminal)
-            || !(1..=9999).contains(&seq)
+            || !(1..=MAX_SEQ).contains(&seq)
             || !(2000..=2099).contains(&date.year())
         {
             return Err(CodeError::Parts);
@@ -77,6 +112,7 @@ impl TrackingCode {
             date.month(),
             date.day()
         );
+        // `{seq:04}` gives four digits below 10000 and five from there on.
         let check = damm_digit(&body);
         Ok(TrackingCode {
             text: format!("{body}-{check}"),
@@ -87,7 +123,7 @@ impl TrackingCode {
         &self.text
     }
 
-    /// The 21 digits without dashes (what search matches when staff type a
+    /// The 21 (or 22) digits without dashes (what search matches when staff type a
     /// code without separators).
     pub fn digits(&self) -> String {
         self.text.chars().filter(char::is_ascii_digit).collect()
@@ -107,8 +143,8 @@ impl TrackingCode {
         self.text.as_bytes()[17] - b'0'
     }
 
-    pub fn seq(&self) -> u16 {
-        self.text[18..22].parse().unwrap_or(0)
+    pub fn seq(&self) -> u32 {
+        self.text[PREFIX_LEN..self.text.len() - 2].parse().unwrap_or(0)
     }
 
     /// Key prefix shared by every code one terminal issues on one day.
@@ -129,7 +165,7 @@ impl FromStr for TrackingCode {
     /// included, and checks the check digit.
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let half = to_half_width(input);
-        let mut digits = String::with_capacity(CODE_DIGITS);
+        let mut digits = String::with_capacity(LONG_CODE_DIGITS);
         for c in half.chars() {
             match c {
                 '0'..='9' => digits.push(c),
@@ -137,8 +173,9 @@ impl FromStr for TrackingCode {
                 _ => return Err(CodeError::Characters),
             }
         }
-        if digits.len() != CODE_DIGITS {
-            return Err(CodeError::Length(digits.len()));
+        let n = digits.len();
+        if n != CODE_DIGITS && n != LONG_CODE_DIGITS {
+            return Err(CodeError::Length(n));
         }
         if damm_digit(&digits) != 0 {
             return Err(CodeError::Check);
@@ -147,8 +184,8 @@ impl FromStr for TrackingCode {
             "{}-{}-{}-{}",
             &digits[0..6],
             &digits[6..15],
-            &digits[15..20],
-            &digits[20..21]
+            &digits[15..n - 1],
+            &digits[n - 1..n]
         );
         let code = TrackingCode { text };
         if NaiveDate::from_ymd_opt(
@@ -160,7 +197,9 @@ impl FromStr for TrackingCode {
         {
             return Err(CodeError::Date);
         }
-        if code.terminal() == 0 || code.seq() == 0 {
+        // One spelling per code: five digits only from 10000 on.
+        let long = n == LONG_CODE_DIGITS;
+        if code.terminal() == 0 || code.seq() == 0 || long != (code.seq() >= LONG_SEQ) {
             return Err(CodeError::Parts);
         }
         Ok(code)
@@ -240,26 +279,120 @@ mod tests {
         assert_eq!("26112a".parse::<TrackingCode>(), Err(CodeError::Characters));
     }
 
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    #[test]
+    fn codes_issued_before_the_long_form_stay_valid() {
+        for text in ["261120-330999012-10001-5", "261120-330999012-10002-8"] {
+            let c: TrackingCode = text.parse().unwrap();
+            assert_eq!(c.as_str(), text);
+            assert_eq!(c.digits().len(), CODE_DIGITS);
+        }
+        let c = TrackingCode::new(day(22), "330999012", 2, 9999).unwrap();
+        assert_eq!(c.as_str().len(), 24);
+        assert_eq!(c.seq(), 9999);
+    }
+
+    #[test]
+    fn sequences_from_10000_take_five_digits() {
+        for (seq, text_len) in [(10_000, 25), (12_345, 25), (MAX_SEQ, 25)] {
+            let c = TrackingCode::new(day(22), "330999012", 3, seq).unwrap();
+            assert_eq!(c.as_str().len(), text_len, "{c}");
+            assert!(
+                c.as_str().starts_with(&format!("261122-330999012-3{seq}-")),
+                "{c}"
+            );
+            assert_eq!(c.digits().len(), LONG_CODE_DIGITS);
+            assert_eq!(
+                (c.station(), c.terminal(), c.seq(), c.date()),
+                ("330999012", 3, seq, day(22))
+            );
+            assert_eq!(c.as_str().parse::<TrackingCode>().unwrap(), c);
+            assert_eq!(c.digits().parse::<TrackingCode>().unwrap(), c);
+            assert_eq!(damm_digit(&c.digits()), 0);
+        }
+        assert_eq!(
+            TrackingCode::new(day(22), "330999012", 3, MAX_SEQ + 1),
+            Err(CodeError::Parts)
+        );
+        assert_eq!("1".repeat(23).parse::<TrackingCode>(), Err(CodeError::Length(23)));
+        assert_eq!("1".repeat(20).parse::<TrackingCode>(), Err(CodeError::Length(20)));
+    }
+
+    #[test]
+    fn a_short_sequence_has_one_spelling() {
+        // 0042 written as 00042 (with a correct check digit) is refused,
+        // so one code cannot be written two ways.
+        let body = "261122330999012300042";
+        let padded = format!("{body}{}", damm_digit(body));
+        assert_eq!(padded.parse::<TrackingCode>(), Err(CodeError::Parts));
+    }
+
+    #[test]
+    fn five_digit_sequences_sort_after_four_digit_ones() {
+        let code = |d, t, seq| TrackingCode::new(day(d), "330999012", t, seq).unwrap();
+        let mut codes = vec![
+            code(23, 1, 1),
+            code(22, 1, 10_001),
+            code(22, 1, 9_999),
+            code(22, 2, 1),
+            code(22, 1, 10_000),
+            code(22, 1, 1_000),
+            code(22, 1, 2),
+        ];
+        codes.sort();
+        let seqs: Vec<(u8, u32)> = codes.iter().map(|c| (c.terminal(), c.seq())).collect();
+        assert_eq!(
+            seqs,
+            [
+                (1, 2),
+                (1, 1_000),
+                (1, 9_999),
+                (1, 10_000),
+                (1, 10_001),
+                (2, 1),
+                (1, 1)
+            ]
+        );
+        for a in &codes {
+            for b in &codes {
+                assert_eq!(cmp_code_text(a.as_str(), b.as_str()), a.cmp(b), "{a} {b}");
+            }
+        }
+    }
+
     proptest! {
         #[test]
-        fn any_single_digit_error_is_caught(day in 0u32..3000, station in 0u32..1_000_000_000, t in 1u8..10, seq in 1u16..10000, pos in 0usize..21, delta in 1u8..10) {
+        fn any_single_digit_error_is_caught(day in 0u32..3000, station in 0u32..1_000_000_000, t in 1u8..10, seq in 1u32..=MAX_SEQ, pos in 0usize..22, delta in 1u8..10) {
             let date = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Days::new(day as u64);
             let code = TrackingCode::new(date, &format!("{station:09}"), t, seq).unwrap();
             let mut digits: Vec<u8> = code.digits().into_bytes();
+            let pos = pos % digits.len();
             digits[pos] = b'0' + (digits[pos] - b'0' + delta) % 10;
             let typo = String::from_utf8(digits).unwrap();
             prop_assert!(typo.parse::<TrackingCode>().is_err());
         }
 
         #[test]
-        fn any_adjacent_swap_is_caught(day in 0u32..3000, station in 0u32..1_000_000_000, t in 1u8..10, seq in 1u16..10000, pos in 0usize..20) {
+        fn any_adjacent_swap_is_caught(day in 0u32..3000, station in 0u32..1_000_000_000, t in 1u8..10, seq in 1u32..=MAX_SEQ, pos in 0usize..21) {
             let date = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Days::new(day as u64);
             let code = TrackingCode::new(date, &format!("{station:09}"), t, seq).unwrap();
             let mut digits: Vec<u8> = code.digits().into_bytes();
+            let pos = pos % (digits.len() - 1);
             prop_assume!(digits[pos] != digits[pos + 1]);
             digits.swap(pos, pos + 1);
             let typo = String::from_utf8(digits).unwrap();
             prop_assert!(typo.parse::<TrackingCode>().is_err());
+        }
+
+        #[test]
+        fn codes_order_by_day_then_terminal_then_sequence(a in 1u32..=MAX_SEQ, b in 1u32..=MAX_SEQ, ta in 1u8..10, tb in 1u8..10) {
+            let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+            let ca = TrackingCode::new(d, "330999012", ta, a).unwrap();
+            let cb = TrackingCode::new(d, "330999012", tb, b).unwrap();
+            prop_assert_eq!(ca.cmp(&cb), (ta, a).cmp(&(tb, b)));
         }
     }
 }

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::appeal::Appeal;
 use super::code::TrackingCode;
 use super::deputy::Deputy;
-use super::lifecycle::Step;
+use super::lifecycle::{self, Step, TransitionError};
 use super::station::Station;
+use super::validate::{self, ValidationError};
 use super::visit::Visit;
 
 /// Schema version written into every journal record and stored value.
@@ -71,3 +72,34 @@ pub enum EventBody {
 
 /// What a caller asks the store to record; the store stamps id and time.
 pub type Change = EventBody;
+
+/// Why a new change breaks a domain rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    Step(TransitionError),
+    Field(ValidationError),
+}
+
+impl EventBody {
+    /// The domain rules a change obeys when it is made on the day `on`
+    /// (its own date): group size 1-999 on visits and appeals, and the
+    /// rules of new steps (`lifecycle::check_new_step`). The store checks
+    /// every commit with them; replaying recorded events does not, so an
+    /// old journal still loads whatever rules came later.
+    pub fn check_new(&self, on: NaiveDate) -> Result<(), RuleError> {
+        match self {
+            EventBody::VisitRegistered { visit } => validate::check_group_size(visit.group_size)
+                .map(drop)
+                .map_err(RuleError::Field),
+            EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
+                validate::check_group_size(appeal.group_size)
+                    .map(drop)
+                    .map_err(RuleError::Field)
+            }
+            EventBody::AppealStepped { step, note, .. } => {
+                lifecycle::check_new_step(step, note, on).map_err(RuleError::Step)
+            }
+            _ => Ok(()),
+        }
+    }
+}

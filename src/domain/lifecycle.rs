@@ -127,6 +127,10 @@ pub enum TransitionError {
     EmptyReply,
     #[error("承办单位不能为空")]
     EmptyUnit,
+    #[error("办理期限 {deadline} 早于交办日期 {on}，应为当天或以后")]
+    DeadlineBeforeReferral { deadline: NaiveDate, on: NaiveDate },
+    #[error("重新办理须填写备注，说明原因")]
+    ReopenWithoutNote,
 }
 
 impl TransitionError {
@@ -142,6 +146,10 @@ impl TransitionError {
             }
             (Lang::En, TransitionError::EmptyReply) => "the reply must not be empty".into(),
             (Lang::En, TransitionError::EmptyUnit) => "the handling unit must not be empty".into(),
+            (Lang::En, TransitionError::DeadlineBeforeReferral { deadline, on }) => format!(
+                "the deadline {deadline} is before the day of referral {on}; it must be that day or later"
+            ),
+            (Lang::En, TransitionError::ReopenWithoutNote) => "reopening needs a note saying why".into(),
         }
     }
 }
@@ -153,6 +161,25 @@ fn back_to_handling(appeal: &Appeal) -> Status {
         Status::InProgress
     } else {
         Status::Accepted
+    }
+}
+
+/// The rules a step obeys when it is taken, on the day `on` it is taken
+/// (the step's own date, not the day anyone looks at it): a referral's
+/// deadline is not before that day, and reopening says why in its note.
+///
+/// They are not part of `apply`: a recorded step is replayed as it was
+/// taken (an old journal or an export from before a rule existed still
+/// loads), while every new step — the kiosk's dialogs, import, any caller
+/// of the store's commit — is checked here first.
+pub fn check_new_step(step: &Step, note: &str, on: NaiveDate) -> Result<(), TransitionError> {
+    match step {
+        Step::Refer { deadline, .. } if *deadline < on => Err(TransitionError::DeadlineBeforeReferral {
+            deadline: *deadline,
+            on,
+        }),
+        Step::Reopen if note.trim().is_empty() => Err(TransitionError::ReopenWithoutNote),
+        _ => Ok(()),
     }
 }
 
@@ -263,4 +290,72 @@ pub fn replay_history(appeal: &Appeal) -> Result<Appeal, String> {
         ));
     }
     Ok(replay)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
+    }
+
+    fn refer(deadline: NaiveDate) -> Step {
+        Step::Refer {
+            unit: "县住建局".into(),
+            deadline,
+        }
+    }
+
+    #[test]
+    fn a_deadline_is_not_before_the_day_of_referral() {
+        assert_eq!(check_new_step(&refer(d(30)), "", d(30)), Ok(()));
+        assert_eq!(check_new_step(&refer(d(30)), "", d(12)), Ok(()));
+        let e = check_new_step(&refer(d(11)), "", d(12)).unwrap_err();
+        assert_eq!(
+            e,
+            TransitionError::DeadlineBeforeReferral {
+                deadline: d(11),
+                on: d(12)
+            }
+        );
+        assert_eq!(
+            e.message(Lang::Zh),
+            "办理期限 2026-11-11 早于交办日期 2026-11-12，应为当天或以后"
+        );
+        assert!(
+            e.message(Lang::En).contains("2026-11-11"),
+            "{}",
+            e.message(Lang::En)
+        );
+    }
+
+    #[test]
+    fn reopening_needs_a_note() {
+        for blank in ["", "  ", "\n\t"] {
+            assert_eq!(
+                check_new_step(&Step::Reopen, blank, d(1)),
+                Err(TransitionError::ReopenWithoutNote)
+            );
+        }
+        assert_eq!(
+            check_new_step(&Step::Reopen, "群众反映问题仍未解决", d(1)),
+            Ok(())
+        );
+        // Other steps need no note.
+        assert_eq!(check_new_step(&Step::Accept, "", d(1)), Ok(()));
+        assert_eq!(check_new_step(&Step::Chase, "", d(1)), Ok(()));
+    }
+
+    #[test]
+    fn replay_still_takes_what_the_rules_now_refuse() {
+        // A step recorded before the rules (deadline in the past, no
+        // note) still applies: the rules are for new steps only.
+        let code = crate::domain::TrackingCode::new(d(10), "330999012", 1, 7).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
+        let mut a = Appeal::registered(code, at);
+        apply(&mut a, &Step::Accept).unwrap();
+        apply(&mut a, &refer(d(1))).unwrap();
+        assert_eq!(a.deadline, Some(d(1)));
+    }
 }

@@ -98,6 +98,8 @@ pub enum Problem {
     PhonePrefix,
     /// Letters or other symbols in a phone number.
     PhoneCharacters,
+    /// Not a whole number from `min` to `max`.
+    Range { min: u32, max: u32 },
 }
 
 /// A problem in a named field.
@@ -127,6 +129,7 @@ impl ValidationError {
             Problem::PhoneDigits { got } => format!("应为 11 位手机号，实际 {got} 位"),
             Problem::PhonePrefix => "不是有效的手机号（应以 13-19 开头）".to_string(),
             Problem::PhoneCharacters => "含有无效字符".to_string(),
+            Problem::Range { min, max } => format!("应为 {min}-{max} 的整数"),
         };
         format!("{}：{}", self.field.label_zh(), detail)
     }
@@ -150,6 +153,7 @@ impl ValidationError {
             }
             Problem::PhonePrefix => "not a valid mobile number (must start with 13-19)".to_string(),
             Problem::PhoneCharacters => "contains invalid characters".to_string(),
+            Problem::Range { min, max } => format!("must be a whole number from {min} to {max}"),
         };
         format!("{}: {}", self.field.label_en(), detail)
     }
@@ -172,6 +176,41 @@ pub const MAX_LOCATION: usize = 120;
 pub const MAX_REPLY: usize = 4000;
 pub const MAX_NOTE: usize = 1000;
 pub const MAX_UNIT: usize = 60;
+/// The most people one visit (a group visit) may register.
+pub const MAX_GROUP_SIZE: u16 = 999;
+
+/// The group-size rule: 1 to `MAX_GROUP_SIZE` people. Every path that
+/// records a visit or an appeal obeys it (the form, import, the store).
+pub fn check_group_size(n: u16) -> Result<u16, ValidationError> {
+    if (1..=MAX_GROUP_SIZE).contains(&n) {
+        Ok(n)
+    } else {
+        Err(ValidationError::new(
+            Field::GroupSize,
+            Problem::Range {
+                min: 1,
+                max: u32::from(MAX_GROUP_SIZE),
+            },
+        ))
+    }
+}
+
+/// A typed group size ("12", full-width digits and spaces allowed) under
+/// the group-size rule. Empty is `Required`: callers that default it to 1
+/// do so before calling.
+pub fn group_size(input: &str) -> Result<u16, ValidationError> {
+    let text = to_half_width(input);
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ValidationError::new(Field::GroupSize, Problem::Required));
+    }
+    let n = text
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| u16::try_from(n).ok())
+        .unwrap_or(0);
+    check_group_size(n)
+}
 
 /// Full-width ASCII forms (U+FF01..U+FF5E) and the ideographic space (U+3000)
 /// to ASCII. Leaves other chars alone.
@@ -506,6 +545,26 @@ pub fn shown(value: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn group_size_is_one_to_999() {
+        assert_eq!(check_group_size(1), Ok(1));
+        assert_eq!(check_group_size(999), Ok(999));
+        let range = Problem::Range { min: 1, max: 999 };
+        for n in [0, 1000, u16::MAX] {
+            let e = check_group_size(n).unwrap_err();
+            assert_eq!((e.field, &e.problem), (Field::GroupSize, &range), "{n}");
+        }
+        assert_eq!(group_size(" １２ "), Ok(12));
+        assert_eq!(group_size("999"), Ok(999));
+        for bad in ["1000", "65535", "65536", "99999999999", "0", "-1", "3人", "2.5"] {
+            assert_eq!(group_size(bad).unwrap_err().problem, range, "{bad}");
+        }
+        assert_eq!(group_size(" ").unwrap_err().problem, Problem::Required);
+        let e = group_size("1000").unwrap_err();
+        assert_eq!(e.message_zh(), "人数：应为 1-999 的整数");
+        assert_eq!(e.message_en(), "Group size: must be a whole number from 1 to 999");
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 6, 1).expect("valid constant date")

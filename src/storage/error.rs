@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::projection::ApplyError;
+use crate::domain::code::MAX_SEQ;
 use crate::i18n::Lang;
 
 /// A stretch of the journal that is not a valid record, for messages.
@@ -274,8 +275,12 @@ impl StoreError {
                 ),
             ),
             StoreError::CodesExhausted { date, terminal } => lang.pick(
-                format!("终端 {terminal} 在 {date} 的查询码已用完（每台终端每日最多 9999 个）。"),
-                format!("terminal {terminal} has used every tracking code for {date} (at most 9999 per terminal per day)."),
+                format!(
+                    "{date} 的查询码在终端 {terminal} 上已用完：每台终端每日最多 {MAX_SEQ} 个。该日期的其余诉求请在本站的另一台终端上登记或导入。"
+                ),
+                format!(
+                    "terminal {terminal} has used every tracking code for {date}: at most {MAX_SEQ} per terminal per day. Register or import that date's other appeals on another terminal of the station."
+                ),
             ),
             StoreError::TooLarge { bytes, limit } => lang.pick(
                 format!("一次保存的内容过大（{bytes} 字节，上限 {limit} 字节），未保存。"),

@@ -583,7 +583,7 @@ impl Store {
             || {
                 (
                     TrackingCode::day_prefix(code.date(), code.station(), code.terminal()),
-                    u32::from(code.seq()),
+                    code.seq(),
                 )
             },
         )
@@ -689,7 +689,14 @@ impl Store {
             return Ok((events, Vec::new()));
         };
         let (first, last) = (first.id.seq, last.id.seq);
-        // Refuse before anything is written.
+        // Refuse before anything is written: the domain's rules for new
+        // changes (dated by each change's own time), then the projection.
+        for event in &events {
+            event
+                .body
+                .check_new(event.at.date_naive())
+                .map_err(|e| StoreError::Rejected(e.into()))?;
+        }
         let (ops, touched) = self.stage(&events, false)?;
         let payload = serde_json::to_vec(&BatchRef {
             v: SCHEMA_VERSION,
@@ -796,13 +803,12 @@ impl Store {
         let mut seq = last;
         while out.len() < count {
             seq += 1;
-            let code = u16::try_from(seq)
-                .ok()
-                .and_then(|s| TrackingCode::new(date, &station, self.terminal, s).ok())
-                .ok_or(StoreError::CodesExhausted {
+            let code = TrackingCode::new(date, &station, self.terminal, seq).map_err(|_| {
+                StoreError::CodesExhausted {
                     date,
                     terminal: self.terminal,
-                })?;
+                }
+            })?;
             let taken = [keys::appeal(code.as_str()), keys::visit(code.as_str())]
                 .iter()
                 .map(|k| self.tree.contains_key(k))

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::event::RuleError;
 use crate::domain::lifecycle::{self, Step, TransitionError};
+use crate::domain::validate::ValidationError;
 use crate::domain::{Appeal, Duty, Event, EventBody, HistoryEntry, Status, TrackingCode};
 
 use super::codec::{decode, encode};
@@ -36,6 +38,8 @@ pub enum ApplyError {
     Duplicate(String),
     UnknownAppeal(String),
     Transition(TransitionError),
+    /// A new change breaks a field rule (e.g. the group size).
+    Invalid(ValidationError),
     AlreadyCheckedIn(String),
     NotCheckedIn(String),
     Storage(String),
@@ -44,6 +48,15 @@ pub enum ApplyError {
 impl From<TransitionError> for ApplyError {
     fn from(e: TransitionError) -> Self {
         ApplyError::Transition(e)
+    }
+}
+
+impl From<RuleError> for ApplyError {
+    fn from(e: RuleError) -> Self {
+        match e {
+            RuleError::Step(e) => ApplyError::Transition(e),
+            RuleError::Field(e) => ApplyError::Invalid(e),
+        }
     }
 }
 
@@ -59,6 +72,7 @@ impl ApplyError {
                 format!("no appeal has the tracking code {c}"),
             ),
             ApplyError::Transition(e) => e.message(lang),
+            ApplyError::Invalid(e) => lang.pick(e.message_zh(), e.message_en()),
             ApplyError::AlreadyCheckedIn(d) => lang.pick(
                 format!("代表 {d} 今天已签到"),
                 format!("deputy {d} has already checked in today"),
@@ -159,8 +173,8 @@ impl<'a, K: Kv> Staged<'a, K> {
             code.terminal(),
         ));
         let before = self.get(&key)?.map(|v| keys::read_u32(&v)).unwrap_or(0);
-        if u32::from(code.seq()) > before {
-            self.put(key, u32::from(code.seq()).to_be_bytes().to_vec());
+        if code.seq() > before {
+            self.put(key, code.seq().to_be_bytes().to_vec());
         }
         Ok(())
     }

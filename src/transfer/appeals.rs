@@ -31,7 +31,7 @@ use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
 use crate::domain::lifecycle::{self, Step, replay_history};
 use crate::domain::validate::{
-    Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_TITLE, MAX_UNIT,
+    self, Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_TITLE, MAX_UNIT,
     clean_text, mask_name, mask_numbers, normalize_phone, shown, text_field, validate_id_number,
 };
 use crate::domain::{
@@ -264,15 +264,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
     let address = text_field(Field::Address, row.get("address"), false, MAX_ADDRESS, false).map_err(v)?;
     let group_size = match row.get("group_size").trim() {
         "" => 1,
-        t => t.parse::<u16>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            let t = shown(t);
-            err(
-                lang,
-                "group_size",
-                format!("“{t}”不是正整数"),
-                format!("“{t}” is not a positive whole number"),
-            )
-        })?,
+        t => validate::group_size(t).map_err(v)?,
     };
     let category = word!(Category, row, "category", lang, Category::Other)?;
     let content = text_field(Field::Content, row.get("content"), true, MAX_CONTENT, true).map_err(v)?;
@@ -400,7 +392,10 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
         if reached(Status::Referred) {
             let unit = appeal.unit.clone().ok_or_else(|| required(lang, "unit"))?;
             let deadline = appeal.deadline.ok_or_else(|| required(lang, "deadline"))?;
-            steps.push(Step::Refer { unit, deadline });
+            let refer = Step::Refer { unit, deadline };
+            lifecycle::check_new_step(&refer, IMPORT_NOTE, appeal.registered_at.date_naive())
+                .map_err(|e| e.message(lang))?;
+            steps.push(refer);
         }
         if reached(Status::InProgress) {
             steps.push(Step::Start);
@@ -642,9 +637,9 @@ pub fn changes(
                 steps,
             } => {
                 let Some(code) = issued.get_mut(&at.date_naive()).and_then(VecDeque::pop_front) else {
-                    return Err(StoreError::Journal {
-                        path: store.dir().to_path_buf(),
-                        message: "今日查询码已用完（每台终端每日 9999 个）".into(),
+                    return Err(StoreError::CodesExhausted {
+                        date: at.date_naive(),
+                        terminal: store.terminal(),
                     });
                 };
                 appeal.code = code.clone();

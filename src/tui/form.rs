@@ -297,17 +297,8 @@ impl RegisterForm {
             false,
         )
         .map_err(|e| self.fail(Focus::Visit(V_ADDRESS), 0, e))?;
-        let group_size = match text(&self.visit[V_GROUP]).trim().parse::<u16>() {
-            Ok(n) if (1..=999).contains(&n) => n,
-            _ => {
-                self.current = 0;
-                self.focus = Focus::Visit(V_GROUP);
-                return Err(self
-                    .lang
-                    .pick("人数：应为 1-999 的整数", "People: a whole number from 1 to 999")
-                    .to_string());
-            }
-        };
+        let group_size = validate::group_size(&text(&self.visit[V_GROUP]))
+            .map_err(|e| self.fail(Focus::Visit(V_GROUP), 0, e))?;
         let deputy_refs = self.visit[V_DEPUTIES]
             .picked()
             .iter()

@@ -7,6 +7,7 @@ use super::app::{App, Dialog, OnYes, Overlay, Purpose, Screen, Tone};
 use super::form::{Widget, category_picker, deputy_picker, parse_date};
 use super::input::{Choice, Picker, TextInput};
 use super::keymap::{Action, KeyChord, Mode};
+use crate::domain::lifecycle;
 use crate::domain::validate::{self, Field};
 use crate::domain::{Appeal, Change, EventBody, Satisfaction, Status, Step, StepKind, TrackingCode, Visit};
 
@@ -548,12 +549,7 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind, code: &str) -> Result<
         StepKind::Accept => Step::Accept,
         StepKind::Start => Step::Start,
         StepKind::Chase => Step::Chase,
-        StepKind::Reopen => {
-            if note.is_empty() {
-                return Err(format!("{}：{}", app.t.f_note, app.t.required));
-            }
-            Step::Reopen
-        }
+        StepKind::Reopen => Step::Reopen,
         StepKind::Refer => {
             let unit = d.fields[0].1.picked().first().cloned().unwrap_or_default();
             if unit.is_empty() {
@@ -561,12 +557,6 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind, code: &str) -> Result<
             }
             let deadline = parse_date(&field_text(d, 1))
                 .ok_or_else(|| format!("{}：{}", app.t.f_deadline, app.t.date_format_error))?;
-            if deadline < app.today_date() {
-                return Err(app
-                    .lang
-                    .pick("办理期限不能早于今天", "The deadline cannot be in the past")
-                    .to_string());
-            }
             Step::Refer { unit, deadline }
         }
         StepKind::AnswerOnSpot => Step::AnswerOnSpot { reply: reply(app)? },
@@ -582,11 +572,15 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind, code: &str) -> Result<
         }
         StepKind::Register => return Err(String::new()),
     };
+    // The domain's rules for a new step, on the step's own day (the store
+    // checks them again; asking first gives the message in the dialog).
+    let now = app.clock.now();
+    lifecycle::check_new_step(&step, &note, now.date_naive()).map_err(|e| e.message(app.lang))?;
     let code = code.parse::<TrackingCode>().map_err(|e| e.to_string())?;
     let actor = app.actor();
     let (_, touched) = app
         .store
-        .commit(&actor, vec![EventBody::AppealStepped { code, step, note }])
+        .commit_at(&actor, now, vec![EventBody::AppealStepped { code, step, note }])
         .map_err(|e| e.message(app.lang))?;
     app.appeals_changed(&touched);
     app.say(

@@ -149,7 +149,10 @@ pub fn new_store(dir: &Path, deputies: usize) -> Store {
 /// A random step that is legal for an appeal in `status` (and, for a
 /// reopened appeal, refers it again).
 pub fn legal_step(rng: &mut Lcg, status: Status) -> Step {
-    let deadline = day() + Days::new(rng.below(60) as u64);
+    // Far enough ahead to stay after the day a step is taken, whether the
+    // caller dates it at `day()` or now (a new referral's deadline is never
+    // before its own day).
+    let deadline = day() + Days::new(3650 + rng.below(60) as u64);
     match status {
         Status::Registered => match rng.below(4) {
             0 => Step::AnswerOnSpot {

@@ -92,7 +92,17 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
     let label_w = |labels: &mut dyn Iterator<Item = &'static str>| labels.map(width).max().unwrap_or(4);
     let status_w = label_w(&mut Status::ALL.iter().map(|s| s.label(app.lang)));
     let category_w = label_w(&mut Category::ALL.iter().map(|c| c.label(app.lang))).min(10);
-    let widths = [24usize, 5, status_w, category_w, 8];
+    // Codes are 24 characters, 25 from a day's 10,000th on: the column
+    // widens only when such a code is on screen.
+    let rows = body.height as usize;
+    let first = app.appeals.selected.saturating_sub(rows.saturating_sub(1));
+    let code_w = app.appeals.hits[first.min(app.appeals.hits.len())..]
+        .iter()
+        .take(rows)
+        .filter_map(|&i| catalog.row(i))
+        .map(|r| r.code.len())
+        .fold(24usize, usize::max);
+    let widths = [code_w, 5, status_w, category_w, 8];
     let title_w = (area.width as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len());
     let header = header_row(
         &[
