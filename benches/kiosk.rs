@@ -542,7 +542,56 @@ impl Table {
     }
 }
 
+/// `-- --check-scale`: `jiedai check`'s peak memory and time on stations
+/// of 50,000 and 200,000 appeals (built once under `target/`), beside the
+/// memory of opening the store alone. Streaming shows as a peak that does
+/// not grow with the station.
+fn check_scale() -> Res<()> {
+    let target = target_dir();
+    let mut lines = vec!["jiedai check at two station sizes (release build)".to_string()];
+    for n in [50_000usize, 200_000] {
+        let dir = target.join(format!("bench-check-{n}"));
+        let rows = Store::open(&dir)
+            .and_then(|s| s.catalog_rows())
+            .map_or(0, |r| r.len());
+        if rows != n {
+            if dir.exists() {
+                fs::remove_dir_all(&dir)?;
+            }
+            eprintln!("kiosk bench: building {n} appeals in {} (once)…", dir.display());
+            data::build(&dir, n)?;
+        }
+        let journal_mb = fs::metadata(dir.join("journal"))?.len() as f64 / 1048576.0;
+        let memory = run_child("memory", &dir, "80x24")?;
+        let floor = memory.values.get("open_hwm").copied().unwrap_or(f64::NAN);
+        let mut peaks = Vec::new();
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            let run = run_child("check", &dir, "80x24")?;
+            if run.values.get("check_ok") != Some(&1.0) {
+                return Err(format!("check failed on {}", dir.display()).into());
+            }
+            peaks.push(run.values.get("check_hwm").copied().unwrap_or(f64::NAN));
+            times.push(run.values.get("check_ms").copied().unwrap_or(f64::NAN) / 1000.0);
+        }
+        let (peak, time) = (stats(&peaks).0, stats(&times).0);
+        lines.push(format!(
+            "{n:>7} appeals (journal {journal_mb:.0} MB): check peak {peak:.0} MB (median of 3), {time:.1} s; Store::open alone {floor:.0} MB; ratio {:.2}x; target < 100 MB: {}",
+            peak / floor,
+            if peak < 100.0 { "met" } else { "MISSED" }
+        ));
+    }
+    for line in &lines {
+        println!("{line}");
+    }
+    fs::write(target.join("bench-check-report.txt"), lines.join("\n") + "\n")?;
+    Ok(())
+}
+
 fn parent() -> Res<()> {
+    if std::env::args().any(|a| a == "--check-scale") {
+        return check_scale();
+    }
     let fresh = std::env::args().any(|a| a == "--fresh")
         || std::env::var("JIEDAI_BENCH_FRESH").is_ok_and(|v| v == "1");
     let target = target_dir();
