@@ -123,6 +123,7 @@ fn check_reports_a_cache_that_disagrees() {
     let text = String::from_utf8_lossy(&bytes).into_owned();
     assert!(text.contains(&title));
     let mut tampered = catalog.owned_row(0).unwrap();
+    let code = tampered.code.to_string();
     tampered.title = "篡改的标题".into();
     let mut rows: Vec<CatalogRow> = (0..catalog.len())
         .map(|i| catalog.owned_row(i).unwrap())
@@ -147,7 +148,10 @@ fn check_reports_a_cache_that_disagrees() {
     let report = storage::check(dir).unwrap();
     assert!(!report.ok());
     assert!(
-        report.problems.iter().any(|p| p.contains("catalog cache")),
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("catalog.cache") && p.contains(&code)),
         "{:?}",
         report.problems
     );

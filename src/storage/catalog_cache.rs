@@ -54,6 +54,21 @@ struct Contents {
 }
 
 fn read_file(path: &Path) -> io::Result<Option<Contents>> {
+    let mut catalog = Catalog::default();
+    let Some((covered, clean)) = scan_file(path, |row| catalog.upsert(row))? else {
+        return Ok(None);
+    };
+    Ok(Some(Contents {
+        catalog,
+        covered,
+        clean,
+    }))
+}
+
+/// Reads the file record by record, giving each catalog row to `each` (a
+/// later row of a code replaces an earlier one). Returns the last marker
+/// and whether the file was whole, or None when there is no cache file.
+fn scan_file(path: &Path, mut each: impl FnMut(CatalogRow)) -> io::Result<Option<(Option<u64>, bool)>> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -64,40 +79,39 @@ fn read_file(path: &Path) -> io::Result<Option<Contents>> {
     if r.read_exact(&mut head).is_err() || &head != MAGIC {
         return Ok(None);
     }
-    let mut catalog = Catalog::default();
     let mut covered = None;
     let mut payload = Vec::new();
     loop {
         let mut h = [0u8; 8];
         match r.read_exact(&mut h) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                return Ok(Some(Contents {
-                    catalog,
-                    covered,
-                    clean: true,
-                }));
-            }
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(Some((covered, true))),
             Err(e) => return Err(e),
         }
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
         let crc = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
         payload.resize(len.min(64 << 20), 0);
         if len > 64 << 20 || r.read_exact(&mut payload).is_err() || crc32fast::hash(&payload) != crc {
-            return Ok(Some(Contents {
-                catalog,
-                covered,
-                clean: false,
-            }));
+            return Ok(Some((covered, false)));
         }
         if payload.first() == Some(&MARKER) {
             covered = std::str::from_utf8(&payload[1..])
                 .ok()
                 .and_then(|s| s.parse().ok());
         } else if let Some(row) = std::str::from_utf8(&payload).ok().and_then(CatalogRow::from_line) {
-            catalog.upsert(row);
+            each(row);
         }
     }
+}
+
+/// Streams the cache file's rows to `each` (later rows of a code replace
+/// earlier ones) and returns the journal offset it covers, or None when
+/// the file is missing, damaged or has no marker.
+pub fn for_each_line(path: &Path, each: impl FnMut(CatalogRow)) -> io::Result<Option<u64>> {
+    Ok(match scan_file(path, each)? {
+        Some((covered, true)) => covered,
+        _ => None,
+    })
 }
 
 /// Writes the whole catalog as a fresh file (temporary file, then rename).
@@ -292,46 +306,4 @@ impl Loader<'_> {
 
 pub fn cache_path(dir: &Path) -> PathBuf {
     dir.join("catalog.cache")
-}
-
-/// For `check`: when the cache file claims to be current, its rows must be
-/// the database's. Returns what disagrees.
-pub fn verify(dir: &Path, tree: &sled::Db, applied: u64, db: &Path) -> Result<Vec<String>, StoreError> {
-    let path = cache_path(dir);
-    let found = read_file(&path).map_err(|e| StoreError::Io {
-        path: path.clone(),
-        source: e,
-    })?;
-    let Some(Contents {
-        catalog,
-        covered: Some(covered),
-        clean: true,
-    }) = found
-    else {
-        return Ok(Vec::new());
-    };
-    if covered != applied {
-        return Ok(Vec::new());
-    }
-    let expected = scan_database(tree, db)?;
-    let mut problems = Vec::new();
-    if expected.len() != catalog.len() {
-        problems.push(format!(
-            "catalog cache {}: {} rows, the database has {}",
-            path.display(),
-            catalog.len(),
-            expected.len()
-        ));
-    }
-    for i in 0..expected.len().min(catalog.len()) {
-        if expected.owned_row(i) != catalog.owned_row(i) {
-            let code = expected.row(i).map(|r| r.code.to_string()).unwrap_or_default();
-            problems.push(format!(
-                "catalog cache {}: row {code} differs from the database",
-                path.display()
-            ));
-            break;
-        }
-    }
-    Ok(problems)
 }

@@ -1,7 +1,8 @@
 //! `jiedai check`: reads the whole journal, reports every damaged record,
-//! replays the journal into a scratch database and compares it, key by
-//! key and in order, with the real one (streaming both, so memory stays
-//! flat whatever the size of the station). `--rebuild` sets the database
+//! replays the journal and compares the result, key by key and in order,
+//! with the database, one range of tracking codes at a time (see
+//! `check_parts`), so memory stays bounded whatever the size of the
+//! station. `--rebuild` sets the database
 //! aside and builds a new one from the journal; `--drop-damaged-records`
 //! first takes damaged records out of the journal (their bytes kept);
 //! `--journal-from-database` writes a new journal from the database when
@@ -12,11 +13,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::Local;
 
+use super::check_parts;
 use super::counters::Counters;
 use super::journal::{self, Item, Journal, Tail};
-use super::projection::Staged;
 use super::{
-    Batch, BatchRef, DamageReport, Mode, Paths, Progress, Store, StoreError, keys, open_sled, read_u64,
+    BatchRef, DamageReport, Mode, Paths, Progress, Store, StoreError, keys, open_sled, read_u64,
     survey_damage, take_lock,
 };
 use crate::domain::event::SCHEMA_VERSION;
@@ -44,67 +45,6 @@ impl CheckReport {
     }
 }
 
-fn describe(key: &[u8]) -> String {
-    String::from_utf8_lossy(key).into_owned()
-}
-
-/// A difference line in the user's language.
-fn words(zh: &str, en: &str, key: &[u8]) -> String {
-    format!("{}{}", crate::i18n::current().pick(zh, en), describe(key))
-}
-
-/// Replays the journal into a scratch database at `scratch`, counting
-/// records and events and noting events that cannot be applied.
-fn replay_into(
-    journal: &Journal,
-    scratch: &sled::Db,
-    report: &mut CheckReport,
-    progress: Progress,
-) -> Result<(), StoreError> {
-    let total = journal.len();
-    let jerr = |e: std::io::Error| StoreError::io(journal.path(), e);
-    let mut failure = None;
-    let scanned = journal.scan(0, |record| {
-        let batch: Batch = match serde_json::from_slice(&record.payload) {
-            Ok(b) => b,
-            Err(e) => {
-                report.problems.push(format!(
-                    "journal record {} (offset {}): {e}",
-                    record.number, record.start
-                ));
-                return Ok(());
-            }
-        };
-        report.records += 1;
-        report.events += batch.events.len();
-        let mut staged = Staged::new(scratch);
-        for event in &batch.events {
-            if let Err(e) = staged.apply(event) {
-                report.problems.push(crate::i18n::current().pick(
-                    format!("日志事件 {}#{}：{e}", event.id.origin, event.id.seq),
-                    format!("journal event {}#{}: {e}", event.id.origin, event.id.seq),
-                ));
-            }
-        }
-        let ops = staged.ops();
-        if let Err(e) = scratch.apply_batch(Store::batch(&ops, &batch.events, record.start, record.end)) {
-            failure = Some(e);
-            return Err(std::io::Error::other("scratch database"));
-        }
-        if report.records.is_multiple_of(256) {
-            progress(record.end, total);
-        }
-        Ok(())
-    });
-    if let Some(e) = failure {
-        return Err(StoreError::sled(
-            &journal.path().with_file_name("check-replay"),
-            e,
-        ));
-    }
-    scanned.map(|_| ()).map_err(jerr)
-}
-
 /// Compares the database with a replay of the journal. Never changes the
 /// journal.
 pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
@@ -113,6 +53,12 @@ pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
 
 /// `check`, reporting progress (journal bytes done, bytes in all).
 pub fn check_with(dir: &Path, progress: Progress) -> Result<CheckReport, StoreError> {
+    check_in_parts(dir, check_parts::PART_CODES, progress)
+}
+
+/// `check` with parts of about `per_part` codes (tests use small parts to
+/// cover many part boundaries with little data).
+pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result<CheckReport, StoreError> {
     let store = match Store::open_with(dir, Mode::Read, progress) {
         Ok(s) => s,
         Err(StoreError::JournalDamaged { damage, .. }) => {
@@ -144,92 +90,41 @@ pub fn check_with(dir: &Path, progress: Progress) -> Result<CheckReport, StoreEr
     if !report.damage.is_empty() {
         return Ok(report);
     }
-    let scratch_path = dir.join("check-replay");
-    let _ = fs::remove_dir_all(&scratch_path);
-    let scratch = open_sled(&scratch_path)?;
-    let compared = replay_into(store.journal(), &scratch, &mut report, progress)
-        .and_then(|()| compare(&store, &scratch, &mut report));
-    drop(scratch);
-    let _ = fs::remove_dir_all(&scratch_path);
-    compared?;
-    progress(store.journal().len(), store.journal().len());
+    // Part by part, each with the database opened afresh (see
+    // `check_parts`); the directory stays locked throughout.
     let applied = read_u64(store.tree(), keys::APPLIED)?;
-    report.problems.extend(super::catalog_cache::verify(
-        dir,
-        store.tree(),
-        applied,
-        &store.paths.db(),
-    )?);
-    Ok(report)
-}
-
-/// Walks both databases in key order and notes every difference.
-fn compare(store: &Store, expected: &sled::Db, report: &mut CheckReport) -> Result<(), StoreError> {
-    const LIMIT: usize = 50;
-    let db_err = StoreError::sled;
+    let _lock = store.lock_handle()?;
     let db = store.paths.db();
-    let mut actual = store.tree().iter();
-    let mut wanted = expected.iter();
-    let mut a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
-    let mut w = wanted.next().transpose().map_err(|e| db_err(&db, e))?;
-    let mut differences = 0usize;
-    let mut note = |report: &mut CheckReport, line: String| {
-        differences += 1;
-        if differences <= LIMIT {
-            report.problems.push(line);
+    let jpath = store.journal().path().to_path_buf();
+    drop(store);
+    let journal = Journal::open_read(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
+    let parts = check_parts::plan(&journal, per_part)?;
+    let len = journal.len();
+    let total = len.saturating_mul(parts.len() as u64 + 1);
+    progress(len, total);
+    let mut diff = check_parts::Differences::new();
+    let mut cache_problem = None;
+    for (i, part) in parts.iter().enumerate() {
+        let done = len * (i as u64 + 1);
+        let replayed = check_parts::replay(&journal, part, &mut |at| progress(done + at, total))?;
+        if *part == check_parts::Part::Global {
+            report.records = replayed.records;
+            report.events = replayed.events;
         }
-    };
-    loop {
-        match (&a, &w) {
-            (None, None) => break,
-            (Some((ak, av)), Some((wk, wv))) if ak == wk => {
-                report.keys += 1;
-                if ak.starts_with(keys::APPEAL.as_bytes()) {
-                    report.appeals += 1;
-                }
-                if av != wv {
-                    note(report, words("与日志不一致：", "differs from the journal: ", ak));
-                }
-                a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
-                w = wanted.next().transpose().map_err(|e| db_err(&db, e))?;
-            }
-            (Some((ak, _)), Some((wk, _))) if ak < wk => {
-                report.keys += 1;
-                note(
-                    report,
-                    words(
-                        "数据库中有而日志中没有：",
-                        "in the database but not in the journal: ",
-                        ak,
-                    ),
-                );
-                a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
-            }
-            (Some((ak, _)), None) => {
-                report.keys += 1;
-                note(
-                    report,
-                    words(
-                        "数据库中有而日志中没有：",
-                        "in the database but not in the journal: ",
-                        ak,
-                    ),
-                );
-                a = actual.next().transpose().map_err(|e| db_err(&db, e))?;
-            }
-            (_, Some((wk, _))) => {
-                note(report, words("数据库中缺少：", "missing from the database: ", wk));
-                w = wanted.next().transpose().map_err(|e| db_err(&db, e))?;
-            }
+        report.problems.extend(replayed.problems);
+        let tree = check_parts::open(&db)?;
+        check_parts::compare(&tree, &db, part, &replayed.state, &mut diff)?;
+        if cache_problem.is_none() {
+            cache_problem = check_parts::verify_cache(dir, &tree, &db, part, applied)?;
         }
     }
-    if differences > LIMIT {
-        report.problems.push(crate::i18n::current().pick(
-            format!("……另有 {} 处不一致", differences - LIMIT),
-            format!("… and {} more differences", differences - LIMIT),
-        ));
-    }
-    Ok(())
+    progress(total, total);
+    report.keys = diff.keys;
+    report.appeals = diff.appeals;
+    report.problems.extend(diff.lines.iter().cloned());
+    report.problems.extend(diff.more());
+    report.problems.extend(cache_problem);
+    Ok(report)
 }
 
 /// Sets the database aside (at most one earlier copy is kept, as

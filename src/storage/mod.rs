@@ -6,6 +6,7 @@
 
 pub mod catalog_cache;
 pub mod check;
+mod check_parts;
 mod codec;
 pub mod counters;
 pub mod error;
@@ -951,6 +952,14 @@ impl Store {
         }
     }
 
+    /// Another handle on the directory lock: the directory stays locked
+    /// while it is open, even after this store is dropped.
+    pub(crate) fn lock_handle(&self) -> Result<File, StoreError> {
+        self._lock
+            .try_clone()
+            .map_err(|e| StoreError::io(&self.paths.lock(), e))
+    }
+
     pub(crate) fn tree(&self) -> &sled::Db {
         &self.tree
     }
@@ -1075,7 +1084,7 @@ pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, 
     Ok(damage)
 }
 
-pub use check::{CheckReport, check, check_with, rebuild, rebuild_with};
+pub use check::{CheckReport, check, check_in_parts, check_with, rebuild, rebuild_with};
 
 /// Read-only access from another thread.
 pub struct Reader {

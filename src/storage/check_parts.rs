@@ -1,0 +1,483 @@
+//! `check`'s replay and comparison, part by part, so that its memory is
+//! bounded by a part and not by the station.
+//!
+//! sled keeps a record of every page a scan has touched for as long as the
+//! database is open, whatever its cache size, so one pass over a large
+//! database (or a scratch replay of one) costs memory in proportion to the
+//! station. Instead the station's tracking codes are split into ranges of
+//! a few thousand; for each range the journal is replayed into memory,
+//! keeping only the keys of that range, and compared with the same keys of
+//! the database, which is opened afresh for each part. Keys that belong to
+//! no code (station, deputies, duty, counters, metadata) form one more
+//! part. This works because applying an event reads only keys of its own
+//! code and keys that belong to no code (see `projection::Staged::apply`).
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::Path;
+
+use super::catalog_cache;
+use super::journal::Journal;
+use super::projection::Staged;
+use super::{Batch, PROJECTION_VERSION, StoreError, keys, open_sled};
+use crate::domain::catalog::CatalogRow;
+use crate::domain::{Event, EventBody};
+
+/// Codes (appeals and visits) per part.
+pub const PART_CODES: usize = 6_000;
+
+/// The key families whose keys name a tracking code, in key order.
+const CODE_FAMILIES: [&str; 4] = [keys::APPEAL, keys::INDEX, keys::CATALOG, keys::VISIT];
+
+/// One part of the check: the keys of no code, or of codes in a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Global,
+    /// Codes from `lo` (inclusive) to `hi` (exclusive; none = to the end).
+    Codes {
+        lo: String,
+        hi: Option<String>,
+    },
+}
+
+impl Part {
+    fn holds(&self, code: &str) -> bool {
+        match self {
+            Part::Global => false,
+            Part::Codes { lo, hi } => code >= lo.as_str() && hi.as_deref().is_none_or(|h| code < h),
+        }
+    }
+
+    /// Whether `key` belongs to this part.
+    fn owns(&self, key: &[u8]) -> bool {
+        match (self, code_of_key(key)) {
+            (Part::Global, code) => code.is_none(),
+            (part, Some(code)) => part.holds(code),
+            (_, None) => false,
+        }
+    }
+}
+
+/// The tracking code a key belongs to, if any.
+fn code_of_key(key: &[u8]) -> Option<&str> {
+    if key.starts_with(keys::INDEX.as_bytes()) {
+        return keys::code_of_index(key);
+    }
+    [keys::APPEAL, keys::CATALOG, keys::VISIT]
+        .iter()
+        .find_map(|family| key.strip_prefix(family.as_bytes()))
+        .and_then(|rest| std::str::from_utf8(rest).ok())
+}
+
+/// The code an event is about, if any.
+fn code_of_event(event: &Event) -> Option<&str> {
+    match &event.body {
+        EventBody::VisitRegistered { visit } => Some(visit.code.as_str()),
+        EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
+            Some(appeal.code.as_str())
+        }
+        EventBody::AppealStepped { code, .. } => Some(code.as_str()),
+        _ => None,
+    }
+}
+
+fn read_batch(payload: &[u8]) -> Result<Batch, serde_json::Error> {
+    serde_json::from_slice(payload)
+}
+
+/// Splits the codes the journal creates into parts of about `PART_CODES`,
+/// on day boundaries (the first six digits of a code), plus the global part.
+pub fn plan(journal: &Journal, per_part: usize) -> Result<Vec<Part>, StoreError> {
+    let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
+    journal
+        .scan(0, |record| {
+            if let Ok(batch) = read_batch(&record.payload) {
+                for event in &batch.events {
+                    if matches!(event.body, EventBody::AppealStepped { .. }) {
+                        continue;
+                    }
+                    if let Some(code) = code_of_event(event) {
+                        *per_day.entry(code.chars().take(6).collect()).or_insert(0) += 1;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| StoreError::io(journal.path(), e))?;
+    let mut bounds = Vec::new();
+    let mut filled = 0usize;
+    for (day, n) in per_day {
+        if filled >= per_part {
+            bounds.push(day);
+            filled = 0;
+        }
+        filled += n;
+    }
+    let mut parts = vec![Part::Global];
+    let mut lo = String::new();
+    for b in bounds {
+        parts.push(Part::Codes {
+            lo: std::mem::replace(&mut lo, b.clone()),
+            hi: Some(b),
+        });
+    }
+    parts.push(Part::Codes { lo, hi: None });
+    Ok(parts)
+}
+
+/// What a part's replay found.
+pub struct Replayed {
+    /// The part's keys as a replay of the journal makes them.
+    pub state: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Events that could not be applied, and records that do not parse
+    /// (the latter only in the global part, so each is said once).
+    pub problems: Vec<String>,
+    pub records: usize,
+    pub events: usize,
+}
+
+/// Replays the whole journal, keeping the keys of `part`.
+pub fn replay(journal: &Journal, part: &Part, progress: &mut dyn FnMut(u64)) -> Result<Replayed, StoreError> {
+    let lang = crate::i18n::current();
+    let mut out = Replayed {
+        state: BTreeMap::new(),
+        problems: Vec::new(),
+        records: 0,
+        events: 0,
+    };
+    journal
+        .scan(0, |record| {
+            let batch = match read_batch(&record.payload) {
+                Ok(b) => b,
+                Err(e) => {
+                    if *part == Part::Global {
+                        out.problems.push(lang.pick(
+                            format!("日志记录 {}（偏移 {}）：{e}", record.number, record.start),
+                            format!("journal record {} (offset {}): {e}", record.number, record.start),
+                        ));
+                    }
+                    return Ok(());
+                }
+            };
+            out.records += 1;
+            out.events += batch.events.len();
+            let ops = {
+                let mut staged = Staged::new(&out.state);
+                for event in &batch.events {
+                    let code = code_of_event(event);
+                    let take = match part {
+                        // Steps touch only their appeal's keys.
+                        Part::Global => !matches!(event.body, EventBody::AppealStepped { .. }),
+                        codes => code.is_some_and(|c| codes.holds(c)),
+                    };
+                    if !take {
+                        continue;
+                    }
+                    if let Err(e) = staged.apply(event) {
+                        // Each event is judged in the part of its code.
+                        if *part != Part::Global || code.is_none() {
+                            out.problems.push(lang.pick(
+                                format!("日志事件 {}#{}：{e}", event.id.origin, event.id.seq),
+                                format!("journal event {}#{}: {e}", event.id.origin, event.id.seq),
+                            ));
+                        }
+                    }
+                }
+                staged.ops()
+            };
+            for (k, v) in ops {
+                if part.owns(&k) {
+                    match v {
+                        Some(v) => out.state.insert(k, v),
+                        None => out.state.remove(&k),
+                    };
+                }
+            }
+            if *part == Part::Global {
+                // What `Store::batch` writes beside the projections.
+                if let Some(last) = batch.events.last() {
+                    out.state
+                        .insert(keys::SEQ.to_vec(), last.id.seq.to_be_bytes().to_vec());
+                }
+                out.state
+                    .insert(keys::APPLIED.to_vec(), record.end.to_be_bytes().to_vec());
+                out.state
+                    .insert(keys::APPLIED_FROM.to_vec(), record.start.to_be_bytes().to_vec());
+                out.state.insert(
+                    keys::PROJECTIONS.to_vec(),
+                    PROJECTION_VERSION.to_be_bytes().to_vec(),
+                );
+            }
+            progress(record.end);
+            Ok(())
+        })
+        .map_err(|e| StoreError::io(journal.path(), e))?;
+    Ok(out)
+}
+
+/// A key range of the database, and whether its keys must be filtered
+/// by part (index keys, which do not sort by code).
+type Range = (Bound<Vec<u8>>, Bound<Vec<u8>>, bool);
+
+/// The key ranges of the database that hold `part`'s keys, in key order.
+fn ranges(part: &Part) -> Vec<Range> {
+    // The byte after '/' ends a family's range.
+    let end_of = |family: &str| {
+        let mut b = family.as_bytes().to_vec();
+        if let Some(last) = b.last_mut() {
+            *last += 1;
+        }
+        b
+    };
+    match part {
+        Part::Global => {
+            let mut out = Vec::new();
+            let mut from = Bound::Unbounded;
+            for family in CODE_FAMILIES {
+                out.push((from, Bound::Excluded(family.as_bytes().to_vec()), false));
+                from = Bound::Included(end_of(family));
+            }
+            out.push((from, Bound::Unbounded, false));
+            out
+        }
+        Part::Codes { lo, hi } => CODE_FAMILIES
+            .iter()
+            .map(|family| {
+                if *family == keys::INDEX {
+                    // Index keys sort by what they index, not by code:
+                    // the whole family, filtered.
+                    (
+                        Bound::Included(family.as_bytes().to_vec()),
+                        Bound::Excluded(end_of(family)),
+                        true,
+                    )
+                } else {
+                    let to = match hi {
+                        Some(h) => format!("{family}{h}").into_bytes(),
+                        None => end_of(family),
+                    };
+                    (
+                        Bound::Included(format!("{family}{lo}").into_bytes()),
+                        Bound::Excluded(to),
+                        false,
+                    )
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Differences found so far, of which the first `LIMIT` are written out.
+pub struct Differences {
+    pub lines: Vec<String>,
+    pub count: usize,
+    pub keys: usize,
+    pub appeals: usize,
+}
+
+impl Differences {
+    const LIMIT: usize = 50;
+
+    pub fn new() -> Differences {
+        Differences {
+            lines: Vec::new(),
+            count: 0,
+            keys: 0,
+            appeals: 0,
+        }
+    }
+
+    fn note(&mut self, zh: &str, en: &str, key: &[u8]) {
+        self.count += 1;
+        if self.count <= Self::LIMIT {
+            self.lines.push(format!(
+                "{}{}",
+                crate::i18n::current().pick(zh, en),
+                String::from_utf8_lossy(key)
+            ));
+        }
+    }
+
+    /// The closing line when some differences were not written out.
+    pub fn more(&self) -> Option<String> {
+        (self.count > Self::LIMIT).then(|| {
+            let n = self.count - Self::LIMIT;
+            crate::i18n::current().pick(
+                format!("……另有 {n} 处不一致"),
+                format!("… and {n} more differences"),
+            )
+        })
+    }
+}
+
+/// Compares `part`'s keys in the database at `db` with a replay's.
+pub fn compare(
+    tree: &sled::Db,
+    db: &Path,
+    part: &Part,
+    wanted: &BTreeMap<Vec<u8>, Vec<u8>>,
+    diff: &mut Differences,
+) -> Result<(), StoreError> {
+    let mut actual = ranges(part).into_iter().flat_map(|(from, to, filter)| {
+        tree.range::<Vec<u8>, _>((from, to))
+            .filter(move |kv| !filter || kv.as_ref().map_or(true, |(k, _)| part.owns(k)))
+    });
+    let mut wanted = wanted.iter();
+    let mut next_actual = || actual.next().transpose().map_err(|e| StoreError::sled(db, e));
+    let mut a = next_actual()?;
+    let mut w = wanted.next();
+    loop {
+        match (&a, w) {
+            (None, None) => break,
+            (Some((ak, av)), Some((wk, wv))) if ak.as_ref() == wk.as_slice() => {
+                diff.keys += 1;
+                if ak.starts_with(keys::APPEAL.as_bytes()) {
+                    diff.appeals += 1;
+                }
+                if av.as_ref() != wv.as_slice() {
+                    diff.note("与日志不一致：", "differs from the journal: ", ak);
+                }
+                a = next_actual()?;
+                w = wanted.next();
+            }
+            (Some((ak, _)), Some((wk, _))) if ak.as_ref() < wk.as_slice() => {
+                diff.keys += 1;
+                diff.note(
+                    "数据库中有而日志中没有：",
+                    "in the database but not in the journal: ",
+                    ak,
+                );
+                a = next_actual()?;
+            }
+            (Some((ak, _)), None) => {
+                diff.keys += 1;
+                diff.note(
+                    "数据库中有而日志中没有：",
+                    "in the database but not in the journal: ",
+                    ak,
+                );
+                a = next_actual()?;
+            }
+            (_, Some((wk, _))) => {
+                diff.note("数据库中缺少：", "missing from the database: ", wk);
+                w = wanted.next();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Compares the catalog cache's rows of `part` with the database's, when
+/// the cache claims to be complete up to `applied`. One line at most.
+pub fn verify_cache(
+    dir: &Path,
+    tree: &sled::Db,
+    db: &Path,
+    part: &Part,
+    applied: u64,
+) -> Result<Option<String>, StoreError> {
+    let Part::Codes { .. } = part else {
+        return Ok(None);
+    };
+    let path = catalog_cache::cache_path(dir);
+    let mut cached: BTreeMap<String, CatalogRow> = BTreeMap::new();
+    let whole = catalog_cache::for_each_line(&path, |row| {
+        if part.holds(row.code.as_str()) {
+            cached.insert(row.code.to_string(), row);
+        }
+    })
+    .map_err(|e| StoreError::io(&path, e))?;
+    if whole != Some(applied) {
+        // Missing, damaged or behind: the kiosk catches it up at start.
+        return Ok(None);
+    }
+    let mut stored: BTreeMap<String, CatalogRow> = BTreeMap::new();
+    let (from, to, _) = ranges(part)
+        .into_iter()
+        .find(|(from, _, _)| matches!(from, Bound::Included(k) if k.starts_with(keys::CATALOG.as_bytes())))
+        .unwrap_or((Bound::Unbounded, Bound::Unbounded, false));
+    for kv in tree.range::<Vec<u8>, _>((from, to)) {
+        let (_, v) = kv.map_err(|e| StoreError::sled(db, e))?;
+        if let Some(row) = std::str::from_utf8(&v).ok().and_then(CatalogRow::from_line) {
+            stored.insert(row.code.to_string(), row);
+        }
+    }
+    let differs = stored.len() != cached.len()
+        || stored
+            .iter()
+            .zip(cached.iter())
+            .find(|((sc, sr), (cc, cr))| sc != cc || sr != cr)
+            .is_some();
+    if !differs {
+        return Ok(None);
+    }
+    let first = stored
+        .iter()
+        .find(|(code, row)| cached.get(*code) != Some(row))
+        .or_else(|| cached.iter().find(|(code, _)| !stored.contains_key(*code)))
+        .map(|(code, _)| code.clone())
+        .unwrap_or_default();
+    Ok(Some(crate::i18n::current().pick(
+        format!("查询目录缓存 {}：{first} 一行与数据库不一致", path.display()),
+        format!(
+            "catalog cache {}: row {first} differs from the database",
+            path.display()
+        ),
+    )))
+}
+
+/// Opens the database at `db` for one part.
+pub fn open(db: &Path) -> Result<sled::Db, StoreError> {
+    open_sled(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_belongs_to_exactly_one_part() {
+        let parts = [
+            Part::Global,
+            Part::Codes {
+                lo: String::new(),
+                hi: Some("261110".into()),
+            },
+            Part::Codes {
+                lo: "261110".into(),
+                hi: None,
+            },
+        ];
+        let code = "261110-330999012-10001-7";
+        let early = "261020-330999012-10001-3";
+        for key in [
+            keys::appeal(code),
+            keys::catalog(code),
+            keys::visit(early),
+            format!("i/s/referred/{code}").into_bytes(),
+            format!("i/d/2026-12-01/{early}").into_bytes(),
+            keys::STATION.to_vec(),
+            keys::deputy("D001"),
+            keys::issued("261110-330999012-1"),
+            b"zz/unknown".to_vec(),
+        ] {
+            let owners = parts.iter().filter(|p| p.owns(&key)).count();
+            assert_eq!(owners, 1, "{}", String::from_utf8_lossy(&key));
+        }
+    }
+
+    #[test]
+    fn global_ranges_skip_exactly_the_code_families() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = sled::open(tmp.path()).unwrap();
+        for k in ["a/1", "b/x", "i/s/x/1", "m/seq", "s/1", "t/", "v/1", "z"] {
+            tree.insert(k, b"v").unwrap();
+        }
+        let got: Vec<String> = ranges(&Part::Global)
+            .into_iter()
+            .flat_map(|(f, t, _)| tree.range::<Vec<u8>, _>((f, t)))
+            .map(|kv| String::from_utf8(kv.unwrap().0.to_vec()).unwrap())
+            .collect();
+        assert_eq!(got, ["b/x", "m/seq", "t/", "z"]);
+    }
+}
