@@ -219,8 +219,82 @@ pub fn replay(journal: &Journal, part: &Part, progress: &mut dyn FnMut(u64)) -> 
 /// by part (index keys, which do not sort by code).
 type Range = (Bound<Vec<u8>>, Bound<Vec<u8>>, bool);
 
-/// The key ranges of the database that hold `part`'s keys, in key order.
-fn ranges(part: &Part) -> Vec<Range> {
+/// Which keys of a part a comparison covers. Index keys do not sort by
+/// code, so a part's index keys are scattered over the whole index family;
+/// scanning it once per part would cost memory in proportion to the
+/// station again. They are compared as a whole instead, by a digest (see
+/// `Digest`), and by part only to name what differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// Everything but the index family.
+    Records,
+    /// Only the index family.
+    Index,
+}
+
+impl Keys {
+    fn covers(self, key: &[u8]) -> bool {
+        key.starts_with(keys::INDEX.as_bytes()) == (self == Keys::Index)
+    }
+}
+
+/// The key ranges of the database that hold `part`'s `which` keys, in key
+/// order.
+fn ranges(part: &Part, which: Keys) -> Vec<Range> {
+    ranges_of(part)
+        .into_iter()
+        .filter(|(from, _, _)| {
+            let index = matches!(from, Bound::Included(k) if k.starts_with(keys::INDEX.as_bytes()));
+            index == (which == Keys::Index)
+        })
+        .collect()
+}
+
+/// An order-free digest of a set of keys and values: two sets with the
+/// same digest are, but for a 2^-64 chance, the same set.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Digest {
+    pub count: u64,
+    sum: u64,
+    xor: u64,
+}
+
+impl Digest {
+    pub fn add(&mut self, key: &[u8], value: &[u8]) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        (key, value).hash(&mut h);
+        let a = h.finish();
+        let mut h = std::hash::DefaultHasher::new();
+        (value, key, 0x6a69_6564_6169u64).hash(&mut h);
+        self.count += 1;
+        self.sum = self.sum.wrapping_add(a);
+        self.xor ^= h.finish();
+    }
+
+    /// The digest of a part's index keys as the replay made them.
+    pub fn add_index_of(&mut self, state: &BTreeMap<Vec<u8>, Vec<u8>>) {
+        for (k, v) in state.range(keys::INDEX.as_bytes().to_vec()..) {
+            if !k.starts_with(keys::INDEX.as_bytes()) {
+                break;
+            }
+            self.add(k, v);
+        }
+    }
+
+    /// The digest of the database's whole index family.
+    pub fn of_index(tree: &sled::Db, db: &Path) -> Result<Digest, StoreError> {
+        let mut d = Digest::default();
+        for kv in tree.scan_prefix(keys::INDEX.as_bytes()) {
+            let (k, v) = kv.map_err(|e| StoreError::sled(db, e))?;
+            d.add(&k, &v);
+        }
+        Ok(d)
+    }
+}
+
+/// Every key range of the database that holds `part`'s keys, in key order.
+fn ranges_of(part: &Part) -> Vec<Range> {
     // The byte after '/' ends a family's range.
     let end_of = |family: &str| {
         let mut b = family.as_bytes().to_vec();
@@ -315,14 +389,15 @@ pub fn compare(
     tree: &sled::Db,
     db: &Path,
     part: &Part,
+    which: Keys,
     wanted: &BTreeMap<Vec<u8>, Vec<u8>>,
     diff: &mut Differences,
 ) -> Result<(), StoreError> {
-    let mut actual = ranges(part).into_iter().flat_map(|(from, to, filter)| {
+    let mut actual = ranges(part, which).into_iter().flat_map(|(from, to, filter)| {
         tree.range::<Vec<u8>, _>((from, to))
             .filter(move |kv| !filter || kv.as_ref().map_or(true, |(k, _)| part.owns(k)))
     });
-    let mut wanted = wanted.iter();
+    let mut wanted = wanted.iter().filter(|(k, _)| which.covers(k));
     let mut next_actual = || actual.next().transpose().map_err(|e| StoreError::sled(db, e));
     let mut a = next_actual()?;
     let mut w = wanted.next();
@@ -392,7 +467,7 @@ pub fn verify_cache(
         return Ok(None);
     }
     let mut stored: BTreeMap<String, CatalogRow> = BTreeMap::new();
-    let (from, to, _) = ranges(part)
+    let (from, to, _) = ranges_of(part)
         .into_iter()
         .find(|(from, _, _)| matches!(from, Bound::Included(k) if k.starts_with(keys::CATALOG.as_bytes())))
         .unwrap_or((Bound::Unbounded, Bound::Unbounded, false));
@@ -473,7 +548,7 @@ mod tests {
         for k in ["a/1", "b/x", "i/s/x/1", "m/seq", "s/1", "t/", "v/1", "z"] {
             tree.insert(k, b"v").unwrap();
         }
-        let got: Vec<String> = ranges(&Part::Global)
+        let got: Vec<String> = ranges(&Part::Global, Keys::Records)
             .into_iter()
             .flat_map(|(f, t, _)| tree.range::<Vec<u8>, _>((f, t)))
             .map(|kv| String::from_utf8(kv.unwrap().0.to_vec()).unwrap())
