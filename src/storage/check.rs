@@ -127,9 +127,10 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
             cache_problem = check_parts::verify_cache(dir, &tree, &db, part, applied)?;
         }
     }
-    let tree = check_parts::open(&db)?;
-    let stored = check_parts::Digest::of_index(&tree, &db)?;
-    drop(tree);
+    let stored = check_parts::Digest::of_index(
+        &db,
+        check_parts::INDEX_KEYS_PER_OPEN.min(per_part.saturating_mul(10)),
+    )?;
     // Index keys are counted here unless the search below counts them.
     let mut index_keys = stored.count as usize;
     if stored != index {

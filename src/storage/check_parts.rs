@@ -26,6 +26,9 @@ use crate::domain::{Event, EventBody};
 /// Codes (appeals and visits) per part.
 pub const PART_CODES: usize = 6_000;
 
+/// Index keys read per opening of the database.
+pub const INDEX_KEYS_PER_OPEN: usize = 60_000;
+
 /// The key families whose keys name a tracking code, in key order.
 const CODE_FAMILIES: [&str; 4] = [keys::APPEAL, keys::INDEX, keys::CATALOG, keys::VISIT];
 
@@ -282,14 +285,36 @@ impl Digest {
         }
     }
 
-    /// The digest of the database's whole index family.
-    pub fn of_index(tree: &sled::Db, db: &Path) -> Result<Digest, StoreError> {
+    /// The digest of the database's whole index family, read `per_open`
+    /// keys at a time with the database opened afresh for each stretch.
+    pub fn of_index(db: &Path, per_open: usize) -> Result<Digest, StoreError> {
         let mut d = Digest::default();
-        for kv in tree.scan_prefix(keys::INDEX.as_bytes()) {
-            let (k, v) = kv.map_err(|e| StoreError::sled(db, e))?;
-            d.add(&k, &v);
+        let end = {
+            let mut e = keys::INDEX.as_bytes().to_vec();
+            if let Some(last) = e.last_mut() {
+                *last += 1;
+            }
+            e
+        };
+        let mut from = Bound::Included(keys::INDEX.as_bytes().to_vec());
+        loop {
+            let tree = open(db)?;
+            let mut last = None;
+            let mut read = 0;
+            for kv in tree
+                .range::<Vec<u8>, _>((from.clone(), Bound::Excluded(end.clone())))
+                .take(per_open)
+            {
+                let (k, v) = kv.map_err(|e| StoreError::sled(db, e))?;
+                d.add(&k, &v);
+                last = Some(k.to_vec());
+                read += 1;
+            }
+            match last {
+                Some(k) if read == per_open => from = Bound::Excluded(k),
+                _ => return Ok(d),
+            }
         }
-        Ok(d)
     }
 }
 
