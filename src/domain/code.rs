@@ -41,6 +41,24 @@ pub enum CodeError {
     Parts,
 }
 
+impl CodeError {
+    /// The error in the user's language (`Display` gives the Chinese).
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        match lang {
+            crate::i18n::Lang::Zh => self.to_string(),
+            crate::i18n::Lang::En => match self {
+                CodeError::Length(n) => {
+                    format!("a tracking code has 21 or 22 digits (dashes allowed), this one has {n}")
+                }
+                CodeError::Characters => "a tracking code holds only digits and dashes".into(),
+                CodeError::Date => "the tracking code's date is not a valid date".into(),
+                CodeError::Check => "the tracking code's check digit does not match: compare it digit by digit".into(),
+                CodeError::Parts => "the station number must be 9 digits, the terminal 1-9 and the day's sequence 1-99999 (five digits from 10000)".into(),
+            },
+        }
+    }
+}
+
 const DAMM: [[u8; 10]; 10] = [
     [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
     [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],

@@ -353,7 +353,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
                 lang,
                 "code",
                 format!("“{code}”无效：{e}"),
-                format!("“{code}” is not valid ({e})"),
+                format!("“{code}” is not valid ({})", e.message(lang)),
             )
         })?;
         plan_imported(Appeal { code, ..appeal }, history, ctx)

@@ -576,7 +576,7 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind, code: &str) -> Result<
     // checks them again; asking first gives the message in the dialog).
     let now = app.clock.now();
     lifecycle::check_new_step(&step, &note, now.date_naive()).map_err(|e| e.message(app.lang))?;
-    let code = code.parse::<TrackingCode>().map_err(|e| e.to_string())?;
+    let code = code.parse::<TrackingCode>().map_err(|e| e.message(app.lang))?;
     let actor = app.actor();
     let (_, touched) = app
         .store
