@@ -66,5 +66,5 @@ pub fn run(lang: Lang, keymap: Option<&str>) -> ExitCode {
     if let Err(code) = seed(dir.path(), lang) {
         return code;
     }
-    crate::tui::run_kiosk(dir.path(), lang, keymap)
+    super::kiosk::run(dir.path(), lang, keymap)
 }

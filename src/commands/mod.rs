@@ -7,6 +7,7 @@ pub mod export;
 pub mod find;
 pub mod import;
 pub mod init;
+pub mod kiosk;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -61,7 +62,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let lang = cli.lang;
     crate::i18n::set_current(lang);
     match &cli.command {
-        None => crate::tui::run_kiosk(&dir, lang, cli.keymap.as_deref()),
+        None => kiosk::run(&dir, lang, cli.keymap.as_deref()),
         Some(Command::Demo) => demo::run(lang, cli.keymap.as_deref()),
         Some(Command::Init { station, terminal }) => init::run(&dir, station, *terminal, lang),
         Some(Command::Import {

@@ -21,5 +21,5 @@ pub use code::TrackingCode;
 pub use deputy::{Deputy, Level};
 pub use event::{Change, Event, EventBody, EventId};
 pub use lifecycle::{Step, StepKind, TransitionError};
-pub use station::{HandlingUnit, ReceptionDay, Staff, Station, StationKind};
+pub use station::{HandlingUnit, Staff, Station, StationKind};
 pub use visit::{Duty, Visit};

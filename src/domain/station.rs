@@ -123,23 +123,9 @@ pub struct Station {
     pub units: Vec<HandlingUnit>,
 }
 
-/// One calendar day seen through the station's schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReceptionDay {
-    pub date: NaiveDate,
-    pub scheduled: bool,
-}
-
 impl Station {
     pub fn is_reception_day(&self, date: NaiveDate) -> bool {
         self.reception_days.contains(&date.day())
-    }
-
-    pub fn reception_day(&self, date: NaiveDate) -> ReceptionDay {
-        ReceptionDay {
-            date,
-            scheduled: self.is_reception_day(date),
-        }
     }
 
     /// The first reception day on or after `from` (within a year).

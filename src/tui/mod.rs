@@ -10,14 +10,12 @@ pub mod text;
 pub mod update;
 pub mod views;
 
-use std::path::Path;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use crossterm::event::{self, Event};
 
-use crate::commands::{exit, report_store_error};
 use crate::i18n::Lang;
+use crate::storage::{Store, StoreError};
 use app::{App, Clock, Tone};
 
 /// Where a user's own key overrides live.
@@ -25,28 +23,19 @@ pub fn user_keymap_file() -> Option<std::path::PathBuf> {
     directories::ProjectDirs::from("cn", "jiedai", "jiedai").map(|p| p.config_dir().join("keymap.toml"))
 }
 
-/// Opens the kiosk on a data directory and runs it until the user quits.
-pub fn run_kiosk(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        eprintln!(
-            "jiedai: {}",
-            lang.pick(
-                "接待终端需要在终端窗口中运行（标准输出不是终端）。其他功能请用子命令，见 jiedai --help。",
-                "the kiosk needs a terminal (standard output is not one). See jiedai --help for the other commands.",
-            )
-        );
-        return ExitCode::from(exit::FAILED);
-    }
-    let store = match crate::commands::open_store(dir, lang) {
-        Ok(s) => s,
-        Err(e) => return report_store_error(&e),
-    };
+/// Why the kiosk stopped other than by the user quitting.
+#[derive(Debug)]
+pub enum KioskError {
+    /// The station could not be read.
+    Store(StoreError),
+    /// The terminal could not be driven.
+    Terminal(std::io::Error),
+}
+
+/// Runs the kiosk on a store its caller opened, until the user quits.
+pub fn run_kiosk(store: Store, lang: Lang, keymap_choice: Option<&str>) -> Result<(), KioskError> {
     let (keymap, warnings) = keymap::load(keymap_choice, user_keymap_file().as_deref());
-    let mut app = match App::new(store, lang, keymap, Clock::System) {
-        Ok(a) => a,
-        Err(e) => return report_store_error(&e),
-    };
+    let mut app = App::new(store, lang, keymap, Clock::System).map_err(KioskError::Store)?;
     if let Some(w) = warnings.first() {
         let text = match lang {
             Lang::Zh => w.message_zh(),
@@ -55,13 +44,7 @@ pub fn run_kiosk(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCod
         log::warn!("keymap: {w}");
         app.say(Tone::Warn, format!("{}：{text}", app.t.keymap_warning));
     }
-    match run_loop(&mut app) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("jiedai: {e}");
-            ExitCode::from(exit::FAILED)
-        }
-    }
+    run_loop(&mut app).map_err(KioskError::Terminal)
 }
 
 fn run_loop(app: &mut App) -> std::io::Result<()> {
