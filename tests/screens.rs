@@ -365,3 +365,57 @@ fn step_dialogs_obey_the_domain_rules() {
     assert_eq!(dialog_error(&app), None);
     assert_eq!(app.store.appeal(&code).unwrap().unwrap().round, 1);
 }
+
+/// Sign-in, the PIN prompt and the search box take their keys from the
+/// keymap like every other screen: remapped keys work there, and the keys
+/// they replaced no longer do.
+#[test]
+fn sign_in_and_search_keys_come_from_the_keymap() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::tui::update::on_key;
+
+    let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    let dir = tempfile::tempdir().unwrap();
+    let store = station(dir.path());
+    let mut keymap = Keymap::default_layout();
+    keymap
+        .merge(
+            "[nav]\ndown = [\"C-j\"]\nopen = [\"C-o\"]\nback = [\"C-b\"]\n",
+            "test override",
+        )
+        .unwrap();
+    let mut app = App::new(store, Lang::Zh, keymap, Clock::Fixed(at(20, 10, 30))).unwrap();
+    app.wait_for_catalog();
+
+    // The old keys do nothing on the sign-in list.
+    on_key(&mut app, key(KeyCode::Down));
+    on_key(&mut app, key(KeyCode::Enter));
+    assert!(app.staff.is_none() && app.signin.highlight == 0);
+    // The new ones move and sign in.
+    on_key(&mut app, ctrl('j'));
+    assert_eq!(app.signin.highlight, 1);
+    on_key(&mut app, ctrl('b'));
+    assert!(app.quit, "back on the sign-in list quits");
+    app.quit = false;
+    on_key(&mut app, KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+    on_key(&mut app, ctrl('o'));
+    assert_eq!(app.staff.as_ref().map(|s| s.id.as_str()), Some("S01"));
+
+    // The search box: C-o ends the search keeping the query, C-b clears it.
+    app.screen = Screen::Appeals;
+    on_key(&mut app, key(KeyCode::Char('/')));
+    assert!(app.appeals.searching);
+    for c in "路灯".chars() {
+        on_key(&mut app, key(KeyCode::Char(c)));
+    }
+    on_key(&mut app, key(KeyCode::Enter));
+    assert!(app.appeals.searching, "enter is no longer bound");
+    on_key(&mut app, ctrl('o'));
+    assert!(!app.appeals.searching);
+    assert_eq!(app.appeals.filter.query, "路灯");
+    on_key(&mut app, key(KeyCode::Char('/')));
+    on_key(&mut app, ctrl('b'));
+    assert!(!app.appeals.searching);
+    assert_eq!(app.appeals.filter.query, "");
+}

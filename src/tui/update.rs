@@ -20,7 +20,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) {
     }
     let chord = KeyChord::from_event(&key);
     if app.staff.is_none() {
-        return signin_key(app, key);
+        return signin_key(app, key, &chord);
     }
     match &app.overlay {
         Overlay::Help { .. } => return help_key(app, &chord),
@@ -314,43 +314,51 @@ fn save_registration(app: &mut App) {
     }
 }
 
+/// The search box: printable keys type; `open` ends the search keeping
+/// the query, `back` clears it; global actions still work.
 fn search_key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
-    match key.code {
-        KeyCode::Enter => app.appeals.searching = false,
-        KeyCode::Esc => {
-            app.appeals.searching = false;
-            app.appeals.search.clear();
-            app.appeals.filter.query.clear();
-            app.refilter();
-        }
-        _ => {
-            if is_printable(&key).is_none()
-                && let Some(a) = app.keymap.lookup(Mode::Global, chord)
-            {
-                return act(app, a);
+    if is_printable(&key).is_none() {
+        match lookup(app, chord, &[Mode::Nav]) {
+            Some(Action::Open) => {
+                app.appeals.searching = false;
+                return;
             }
-            if edit_text(&mut app.appeals.search, &key) {
-                app.appeals.filter.query = app.appeals.search.text();
-                app.appeals.selected = 0;
+            Some(Action::Back) => {
+                app.appeals.searching = false;
+                app.appeals.search.clear();
+                app.appeals.filter.query.clear();
                 app.refilter();
+                return;
             }
+            Some(a) if a.mode() == Mode::Global => return act(app, a),
+            _ => {}
         }
+    }
+    if edit_text(&mut app.appeals.search, &key) {
+        app.appeals.filter.query = app.appeals.search.text();
+        app.appeals.selected = 0;
+        app.refilter();
     }
 }
 
-fn signin_key(app: &mut App, key: KeyEvent) {
+/// The sign-in list and its PIN prompt, driven by the `nav` and `global`
+/// tables (printable keys type the PIN).
+fn signin_key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
     let staff = app.station.staff.clone();
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        app.quit = true;
-        return;
-    }
+    let typing = app.signin.asking_pin && is_printable(&key).is_some();
+    let action = if typing {
+        None
+    } else {
+        lookup(app, chord, &[Mode::Nav])
+    };
     if app.signin.asking_pin {
-        match key.code {
-            KeyCode::Esc => {
+        match action {
+            Some(Action::Quit) => app.quit = true,
+            Some(Action::Back) => {
                 app.signin.asking_pin = false;
                 app.signin.pin.clear();
             }
-            KeyCode::Enter => {
+            Some(Action::Open) => {
                 let person = &staff[app.signin.highlight];
                 if person.pin_matches(&app.signin.pin.text()) {
                     app.staff = Some(person.clone());
@@ -366,12 +374,13 @@ fn signin_key(app: &mut App, key: KeyEvent) {
         }
         return;
     }
-    match key.code {
-        KeyCode::Up | KeyCode::Char('k') => app.signin.highlight = app.signin.highlight.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => {
-            app.signin.highlight = (app.signin.highlight + 1).min(staff.len().saturating_sub(1))
-        }
-        KeyCode::Enter => {
+    let last = staff.len().saturating_sub(1);
+    match action {
+        Some(Action::Up) => app.signin.highlight = app.signin.highlight.saturating_sub(1),
+        Some(Action::Down) => app.signin.highlight = (app.signin.highlight + 1).min(last),
+        Some(Action::Top) => app.signin.highlight = 0,
+        Some(Action::Bottom) => app.signin.highlight = last,
+        Some(Action::Open) => {
             let Some(person) = staff.get(app.signin.highlight) else {
                 return;
             };
@@ -383,7 +392,7 @@ fn signin_key(app: &mut App, key: KeyEvent) {
                 log::info!("signed in: {}", person.name);
             }
         }
-        KeyCode::Char('q') | KeyCode::Esc => app.quit = true,
+        Some(Action::Back | Action::Quit) => app.quit = true,
         _ => {}
     }
 }
