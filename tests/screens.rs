@@ -419,3 +419,44 @@ fn sign_in_and_search_keys_come_from_the_keymap() {
     assert!(!app.appeals.searching);
     assert_eq!(app.appeals.filter.query, "");
 }
+
+/// Every action of both built-in layouts has keys, and the help screen
+/// lists every one of them.
+#[test]
+fn every_action_has_keys_and_is_on_the_help_screen() {
+    use jiedai::tui::keymap::Action;
+    for layout in ["default", "vim"] {
+        let dir = tempfile::tempdir().unwrap();
+        let keymap = Keymap::parse(Keymap::builtin(layout).unwrap(), layout).unwrap();
+        let store = station(dir.path());
+        let mut app = App::new(store, Lang::Zh, keymap, Clock::Fixed(at(20, 10, 30))).unwrap();
+        app.wait_for_catalog();
+        app.staff = Some(app.station.staff[0].clone());
+        app.overlay = Overlay::Help { scroll: 0 };
+        let mut term = Terminal::new(TestBackend::new(80, 120)).unwrap();
+        term.draw(|f| views::draw(f, &app)).unwrap();
+        let buf = term.backend().buffer();
+        let screen: String = (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    .replace(' ', "")
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        for action in Action::all() {
+            assert!(
+                !app.keymap.keys_for(*action).is_empty(),
+                "{layout}: {} has no key",
+                action.name()
+            );
+            let desc = action.desc_zh().replace(' ', "");
+            assert!(
+                screen.contains(&desc),
+                "{layout}: {} missing from help:\n{screen}",
+                action.name()
+            );
+        }
+    }
+}
