@@ -158,7 +158,7 @@ impl App {
         std::thread::Builder::new()
             .name("catalog".into())
             .spawn(move || {
-                let _ = tx.send(reader.load_catalog().map_err(|e| e.to_string()));
+                let _ = tx.send(reader.load_catalog().map_err(|e| e.message(lang)));
             })
             .map_err(|e| StoreError::Io {
                 path: store.dir().to_path_buf(),
@@ -402,7 +402,10 @@ impl App {
                 self.appeals.detail_scroll = 0;
             }
             Ok(None) => self.say(Tone::Error, format!("{code}?")),
-            Err(e) => self.say(Tone::Error, e.to_string()),
+            Err(e) => {
+                let said = e.message(self.lang);
+                self.say(Tone::Error, said)
+            }
         }
     }
 

@@ -255,7 +255,10 @@ fn save_registration(app: &mut App) {
     };
     let codes = match app.codes_for(1 + input.appeals.len()) {
         Ok(c) => c,
-        Err(e) => return app.say(Tone::Error, e.to_string()),
+        Err(e) => {
+            let said = e.message(app.lang);
+            return app.say(Tone::Error, said);
+        }
     };
     let now = app.clock.now();
     let visit_code = codes[0].clone();
