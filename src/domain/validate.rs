@@ -399,6 +399,41 @@ pub fn clean_text(input: &str, multiline: bool) -> String {
     out.trim().to_string()
 }
 
+/// Characters of the content that make an appeal's title when none is
+/// given.
+pub const TITLE_FROM_CONTENT: usize = 20;
+
+/// An appeal's texts after the checks every path applies (the register
+/// form, an import, later the county server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppealTexts {
+    pub title: String,
+    pub content: String,
+    pub location: String,
+}
+
+/// Checks an appeal's texts in the order a person reads them (content,
+/// title, location); an empty title is made from the content's first
+/// `TITLE_FROM_CONTENT` characters, line breaks read as spaces.
+pub fn appeal_texts(title: &str, content: &str, location: &str) -> Result<AppealTexts, ValidationError> {
+    let content = text_field(Field::Content, content, true, MAX_CONTENT, true)?;
+    let mut title = text_field(Field::Title, title, false, MAX_TITLE, false)?;
+    if title.is_empty() {
+        title = clean_text(&content, false)
+            .chars()
+            .take(TITLE_FROM_CONTENT)
+            .collect::<String>()
+            .trim()
+            .to_string();
+    }
+    let location = text_field(Field::Location, location, false, MAX_LOCATION, false)?;
+    Ok(AppealTexts {
+        title,
+        content,
+        location,
+    })
+}
+
 /// `clean_text`, then enforce `required` and `max_chars` (counted in chars).
 pub fn text_field(
     field: Field,
@@ -543,6 +578,16 @@ pub fn shown(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_appeal_title_is_made_from_its_content_the_same_way_everywhere() {
+        let t = super::appeal_texts("", "一二三四五六七八九十\n一二三四五六七八九十一二三", "").unwrap();
+        assert_eq!(t.title, "一二三四五六七八九十 一二三四五六七八九");
+        let t = super::appeal_texts("  路灯  ", "路灯坏了", " 三号楼 ").unwrap();
+        assert_eq!((t.title.as_str(), t.location.as_str()), ("路灯", "三号楼"));
+        let e = super::appeal_texts("", "  ", "").unwrap_err();
+        assert_eq!(e.field, super::Field::Content);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -31,8 +31,8 @@ use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
 use crate::domain::lifecycle::{self, Step, replay_history};
 use crate::domain::validate::{
-    self, Field, MAX_ADDRESS, MAX_CONTENT, MAX_LOCATION, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_TITLE, MAX_UNIT,
-    clean_text, mask_name, mask_numbers, normalize_phone, shown, text_field, validate_id_number,
+    self, Field, MAX_ADDRESS, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_UNIT, clean_text, mask_name, mask_numbers,
+    normalize_phone, shown, text_field, validate_id_number,
 };
 use crate::domain::{
     Appeal, Category, Change, Deputy, DeputyRef, EventBody, HistoryEntry, Route, Satisfaction, Status,
@@ -70,9 +70,6 @@ pub static COLUMNS: &[Column] = &[
 
 /// The note on the steps an import walks.
 pub const IMPORT_NOTE: &str = "导入";
-
-/// A title made from the content when a row has none: its first 20 chars.
-const TITLE_FROM_CONTENT: usize = 20;
 
 /// What one valid row will record.
 #[derive(Debug, Clone)]
@@ -267,17 +264,11 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
         t => validate::group_size(t).map_err(v)?,
     };
     let category = word!(Category, row, "category", lang, Category::Other)?;
-    let content = text_field(Field::Content, row.get("content"), true, MAX_CONTENT, true).map_err(v)?;
-    let mut title = text_field(Field::Title, row.get("title"), false, MAX_TITLE, false).map_err(v)?;
-    if title.is_empty() {
-        title = clean_text(&content, false)
-            .chars()
-            .take(TITLE_FROM_CONTENT)
-            .collect::<String>()
-            .trim()
-            .to_string();
-    }
-    let location = text_field(Field::Location, row.get("location"), false, MAX_LOCATION, false).map_err(v)?;
+    let validate::AppealTexts {
+        title,
+        content,
+        location,
+    } = validate::appeal_texts(row.get("title"), row.get("content"), row.get("location")).map_err(v)?;
     let deputies = resolve_deputies(row.get("deputy"), ctx)?;
     let urgency = word!(Urgency, row, "urgency", lang, Urgency::Normal)?;
     let route = word!(Route, row, "route", lang, Route::Referred)?;

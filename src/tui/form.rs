@@ -321,35 +321,20 @@ impl RegisterForm {
                 };
                 return Err(self.error_text(e, i));
             };
-            let content = validate::text_field(
-                Field::Content,
-                &a[A_CONTENT].text(),
-                true,
-                validate::MAX_CONTENT,
-                true,
-            )
-            .map_err(|e| self.fail(Focus::Appeal(A_CONTENT), i, e))?;
-            let a = &self.appeals[i];
-            let mut title = validate::text_field(
-                Field::Title,
-                &a[A_TITLE].text(),
-                false,
-                validate::MAX_TITLE,
-                false,
-            )
-            .map_err(|e| self.fail(Focus::Appeal(A_TITLE), i, e))?;
-            if title.is_empty() {
-                title = content.chars().filter(|c| *c != '\n').take(20).collect();
-            }
-            let a = &self.appeals[i];
-            let location = validate::text_field(
-                Field::Location,
-                &a[A_LOCATION].text(),
-                false,
-                validate::MAX_LOCATION,
-                false,
-            )
-            .map_err(|e| self.fail(Focus::Appeal(A_LOCATION), i, e))?;
+            let texts =
+                validate::appeal_texts(&a[A_TITLE].text(), &a[A_CONTENT].text(), &a[A_LOCATION].text());
+            let validate::AppealTexts {
+                title,
+                content,
+                location,
+            } = texts.map_err(|e| {
+                let at = match e.field {
+                    Field::Title => A_TITLE,
+                    Field::Location => A_LOCATION,
+                    _ => A_CONTENT,
+                };
+                self.fail(Focus::Appeal(at), i, e)
+            })?;
             let a = &self.appeals[i];
             let urgency = a[A_URGENCY]
                 .picked()
