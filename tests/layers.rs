@@ -1,0 +1,86 @@
+//! The house's rules, checked on the source: what each layer may use.
+//!
+//! - `domain` uses no other layer and does no I/O;
+//! - only `storage` uses sled;
+//! - `storage` and `transfer` use `domain` (and `i18n`), never the kiosk or
+//!   the command line;
+//! - `tui` uses `domain` and `storage`, never `commands` or `transfer`;
+//! - `commands` wires everything to the command line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Lines of code outside tests and comments that contain `needle`.
+fn uses(layer: &str, needles: &[&str]) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(layer);
+    let mut found = Vec::new();
+    for file in sources(&root) {
+        let text = fs::read_to_string(&file).unwrap();
+        // Unit tests may do what the layer itself may not.
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (i, line) in code.lines().enumerate() {
+            let line = line.trim_start();
+            if line.starts_with("//") {
+                continue;
+            }
+            for needle in needles {
+                if line.contains(needle) {
+                    found.push(format!("{}:{}: {line}", file.display(), i + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_domain_uses_no_other_layer_and_does_no_io() {
+    let found = uses(
+        "domain",
+        &[
+            "crate::storage",
+            "crate::transfer",
+            "crate::tui",
+            "crate::commands",
+            "sled::",
+            "std::fs",
+            "std::net",
+            "std::process",
+            "File::",
+            "println!",
+            "eprintln!",
+        ],
+    );
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn only_storage_uses_sled() {
+    for layer in ["domain", "transfer", "tui", "commands"] {
+        let found = uses(layer, &["sled::", "use sled"]);
+        assert!(found.is_empty(), "{layer}: {found:#?}");
+    }
+}
+
+#[test]
+fn lower_layers_never_reach_up() {
+    for layer in ["storage", "transfer"] {
+        let found = uses(layer, &["crate::tui", "crate::commands", "crate::cli"]);
+        assert!(found.is_empty(), "{layer}: {found:#?}");
+    }
+    let found = uses("tui", &["crate::commands", "crate::transfer", "crate::cli"]);
+    assert!(found.is_empty(), "tui: {found:#?}");
+}
