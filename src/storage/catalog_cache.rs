@@ -170,7 +170,7 @@ fn db_err(db: &Path, e: impl ToString) -> StoreError {
 /// the cache anew).
 pub fn scan_database(tree: &sled::Db, db: &Path) -> Result<Catalog, StoreError> {
     let mut catalog = Catalog::default();
-    super::for_each_catalog_row(tree, db, |row| catalog.upsert(row))?;
+    super::queries::for_each_catalog_row(tree, db, |row| catalog.upsert(row))?;
     Ok(catalog)
 }
 

@@ -9,27 +9,26 @@ pub mod check;
 mod check_parts;
 mod codec;
 pub mod counters;
+mod dir;
 pub mod error;
 pub mod journal;
 pub mod keys;
 pub mod private;
 pub mod projection;
+mod queries;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::catalog::{Catalog, CatalogRow};
 use crate::domain::event::SCHEMA_VERSION;
-use crate::domain::{
-    Appeal, Change, Deputy, Duty, Event, EventBody, EventId, Staff, Station, TrackingCode, Visit,
-};
-use codec::decode;
+use crate::domain::{Change, Event, EventBody, EventId, Staff, TrackingCode};
 use counters::Counters;
+pub use dir::{Paths, TerminalConfig, read_terminal, take_lock, write_terminal};
 pub use error::{DamageReport, StoreError};
 use journal::{Item, Journal, Tail, Version};
 use projection::Staged;
@@ -37,18 +36,6 @@ use projection::Staged;
 /// The sled page cache. sled's default (1 GiB) is far more than a kiosk
 /// on old hardware should take; the catalog in memory serves the lists.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// This terminal's identity: its station and its number inside the station
-/// (several terminals per station each get their own number, so their codes
-/// and event ids never collide). Written by `init` before anything else.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TerminalConfig {
-    /// The station code (absent in files written by earlier versions; the
-    /// journal's station then stands).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub station: Option<String>,
-    pub terminal: u8,
-}
 
 /// A journal record: the events of one commit, applied all or nothing.
 #[derive(Debug, Serialize, Deserialize)]
@@ -71,34 +58,6 @@ fn payload_seqs(payload: &[u8]) -> (u64, u64) {
         .ok()
         .and_then(|b| Some((b.events.first()?.id.seq, b.events.last()?.id.seq)))
         .unwrap_or((0, 0))
-}
-
-/// Layout of a data directory.
-pub struct Paths {
-    pub dir: PathBuf,
-}
-
-impl Paths {
-    pub fn new(dir: &Path) -> Paths {
-        Paths {
-            dir: dir.to_path_buf(),
-        }
-    }
-    pub fn lock(&self) -> PathBuf {
-        self.dir.join("jiedai.lock")
-    }
-    pub fn journal(&self) -> PathBuf {
-        self.dir.join("journal")
-    }
-    pub fn db(&self) -> PathBuf {
-        self.dir.join("db")
-    }
-    pub fn terminal(&self) -> PathBuf {
-        self.dir.join("terminal.toml")
-    }
-    pub fn log(&self) -> PathBuf {
-        self.dir.join("jiedai.log")
-    }
 }
 
 /// How a store is opened.
@@ -145,30 +104,6 @@ pub type Progress<'a> = &'a dyn Fn(u64, u64);
 /// Staged writes: a value to put, or None to remove.
 type Ops = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(paths.lock())
-        .map_err(|e| StoreError::io(&paths.lock(), e))?;
-    // A lock this process just released can live on for a moment in a
-    // child being spawned (it shares the descriptor until its exec): wait
-    // briefly before calling the directory busy.
-    let mut tries = 0;
-    loop {
-        match lock.try_lock() {
-            Ok(()) => return Ok(lock),
-            Err(std::fs::TryLockError::WouldBlock) if tries < 10 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Busy(paths.dir.clone())),
-            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&paths.lock(), e)),
-        }
-    }
-}
-
 pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new()
         .path(path)
@@ -199,49 +134,6 @@ fn read_u64(tree: &sled::Db, key: &[u8]) -> Result<u64, StoreError> {
     Ok(v.and_then(|v| v.as_ref().try_into().ok())
         .map(u64::from_be_bytes)
         .unwrap_or(0))
-}
-
-/// Reads this terminal's identity file. Missing, unreadable, unparsable or
-/// out of range is an error: a terminal never guesses who it is.
-pub fn read_terminal(paths: &Paths) -> Result<TerminalConfig, StoreError> {
-    let path = paths.terminal();
-    let text = fs::read_to_string(&path).map_err(|e| StoreError::Identity {
-        path: path.clone(),
-        problem: e.to_string(),
-    })?;
-    let config: TerminalConfig = toml::from_str(&text).map_err(|e| StoreError::Identity {
-        path: path.clone(),
-        problem: e.message().to_string(),
-    })?;
-    if !(1..=9).contains(&config.terminal) {
-        return Err(StoreError::Identity {
-            path,
-            problem: format!("terminal {} is not 1-9", config.terminal),
-        });
-    }
-    Ok(config)
-}
-
-/// Writes this machine's identity into a data directory (durably: it is
-/// written to a new file, synced, and renamed into place).
-pub fn write_terminal(dir: &Path, station: &str, terminal: u8) -> Result<(), StoreError> {
-    let paths = Paths::new(dir);
-    private::create_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-    let text = toml::to_string(&TerminalConfig {
-        station: Some(station.to_string()),
-        terminal,
-    })
-    .unwrap_or_default();
-    let path = paths.terminal();
-    let tmp = path.with_extension("new");
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        std::io::Write::write_all(&mut f, text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, &path)?;
-        journal::sync_dir(&path)
-    };
-    write().map_err(|e| StoreError::io(&path, e))
 }
 
 impl Store {
@@ -826,112 +718,6 @@ impl Store {
         e.at(&self.paths.db())
     }
 
-    fn get_decoded<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
-        match self.tree.get(key).map_err(|e| self.db_err(e))? {
-            Some(v) => decode(&v).map(Some).map_err(|e| self.db_err(e)),
-            None => Ok(None),
-        }
-    }
-
-    fn scan_decoded<T: serde::de::DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
-        self.tree
-            .scan_prefix(prefix)
-            .map(|kv| {
-                let (_, v) = kv.map_err(|e| self.db_err(e))?;
-                decode(&v).map_err(|e| self.db_err(e))
-            })
-            .collect()
-    }
-
-    pub fn station(&self) -> Result<Option<Station>, StoreError> {
-        self.get_decoded(keys::STATION)
-    }
-
-    pub fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
-        self.scan_decoded(keys::DEPUTY.as_bytes())
-    }
-
-    pub fn appeal(&self, code: &str) -> Result<Option<Appeal>, StoreError> {
-        self.get_decoded(&keys::appeal(code))
-    }
-
-    pub fn visit(&self, code: &str) -> Result<Option<Visit>, StoreError> {
-        self.get_decoded(&keys::visit(code))
-    }
-
-    /// Every appeal, oldest first, streamed to `each`.
-    pub fn for_each_appeal(
-        &self,
-        mut each: impl FnMut(Appeal) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        for kv in self.tree.scan_prefix(keys::APPEAL.as_bytes()) {
-            let (_, v) = kv.map_err(|e| self.db_err(e))?;
-            each(decode(&v).map_err(|e| self.db_err(e))?)?;
-        }
-        Ok(())
-    }
-
-    pub fn duty(&self, day: NaiveDate) -> Result<Vec<Duty>, StoreError> {
-        self.scan_decoded(&keys::duty_day(day))
-    }
-
-    /// Catalog rows of every appeal, in code order.
-    /// Every catalog row, straight from the database (a full scan: for
-    /// tests and tools; the kiosk loads through the catalog cache).
-    pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
-        let mut rows = Vec::new();
-        for_each_catalog_row(&self.tree, &self.paths.db(), |r| rows.push(r))?;
-        Ok(rows)
-    }
-
-    pub fn has_appeals(&self) -> bool {
-        self.tree.scan_prefix(keys::APPEAL.as_bytes()).next().is_some()
-    }
-
-    pub fn catalog_row(&self, code: &str) -> Result<Option<CatalogRow>, StoreError> {
-        Ok(self
-            .tree
-            .get(keys::catalog(code))
-            .map_err(|e| self.db_err(e))?
-            .and_then(|v| std::str::from_utf8(&v).ok().and_then(CatalogRow::from_line)))
-    }
-
-    /// Appeals and visits registered on one day (any terminal of any station).
-    pub fn counts_on(&self, day: NaiveDate) -> (usize, usize) {
-        let yymmdd = day.format("%y%m%d").to_string();
-        let count = |space: &str| {
-            self.tree
-                .scan_prefix(format!("{space}{yymmdd}").as_bytes())
-                .count()
-        };
-        (count(keys::VISIT), count(keys::APPEAL))
-    }
-
-    /// Open referred appeals with a deadline on or before `until`, soonest first.
-    pub fn deadlines_until(&self, until: NaiveDate) -> Result<Vec<(NaiveDate, String)>, StoreError> {
-        let end = format!("{}{}/\u{7f}", keys::BY_DEADLINE, until);
-        let mut out = Vec::new();
-        for kv in self.tree.range(keys::BY_DEADLINE.as_bytes()..end.as_bytes()) {
-            let (k, _) = kv.map_err(|e| self.db_err(e))?;
-            if let (Some(d), Some(c)) = (keys::deadline_of_index(&k), keys::code_of_index(&k)) {
-                out.push((d, c.to_string()));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Codes of appeals in one status, from the status index.
-    pub fn codes_with_status(&self, status: crate::domain::Status) -> Result<Vec<String>, StoreError> {
-        let prefix = format!("{}{}/", keys::BY_STATUS, status.code());
-        self.tree
-            .scan_prefix(prefix.as_bytes())
-            .map(|kv| {
-                let (k, _) = kv.map_err(|e| self.db_err(e))?;
-                Ok(keys::code_of_index(&k).unwrap_or_default().to_string())
-            })
-            .collect()
-    }
-
     /// Makes everything in the database durable now (normally sled does it
     /// in the background; the journal already holds every change).
     pub fn flush(&self) -> Result<(), StoreError> {
@@ -939,17 +725,6 @@ impl Store {
             .flush()
             .map(|_| ())
             .map_err(|e| StoreError::sled(&self.paths.db(), e))
-    }
-
-    /// A read-only handle for another thread (the kiosk loads its catalog
-    /// in the background while the first frame is drawn).
-    pub fn reader(&self) -> Reader {
-        Reader {
-            tree: self.tree.clone(),
-            db_path: self.paths.db(),
-            dir: self.paths.dir.clone(),
-            cache: self.cache.clone(),
-        }
     }
 
     /// Another handle on the directory lock: the directory stays locked
@@ -1086,49 +861,4 @@ pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, 
 
 pub use check::{CheckReport, check, check_in_parts, check_with, rebuild, rebuild_with};
 
-/// Read-only access from another thread.
-pub struct Reader {
-    tree: sled::Db,
-    db_path: PathBuf,
-    dir: PathBuf,
-    cache: catalog_cache::SharedCache,
-}
-
-impl Reader {
-    /// The whole catalog, through the catalog cache (see `catalog_cache`).
-    pub fn load_catalog(&self) -> Result<Catalog, StoreError> {
-        let paths = Paths::new(&self.dir);
-        catalog_cache::Loader {
-            tree: &self.tree,
-            db: &self.db_path,
-            journal: &paths.journal(),
-            cache: &catalog_cache::cache_path(&self.dir),
-            state: &self.cache,
-        }
-        .load()
-    }
-}
-
-/// Every catalog row in the database, in code order, to `each`.
-fn for_each_catalog_row(
-    tree: &sled::Db,
-    db_path: &Path,
-    mut each: impl FnMut(CatalogRow),
-) -> Result<(), StoreError> {
-    let err = |m: String| StoreError::Database {
-        path: db_path.to_path_buf(),
-        message: m,
-    };
-    for kv in tree.scan_prefix(keys::CATALOG.as_bytes()) {
-        let (k, v) = kv.map_err(|e| err(e.to_string()))?;
-        let line = std::str::from_utf8(&v).map_err(|e| err(e.to_string()))?;
-        let row = CatalogRow::from_line(line).ok_or_else(|| {
-            err(format!(
-                "catalog row {} does not parse",
-                String::from_utf8_lossy(&k)
-            ))
-        })?;
-        each(row);
-    }
-    Ok(())
-}
+pub use queries::Reader;

@@ -1,0 +1,116 @@
+//! The data directory: where each file lives, the lock that keeps a second
+//! process out, and this terminal's identity (`terminal.toml`).
+
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{StoreError, journal, private};
+
+/// This terminal's identity: its station and its number inside the station
+/// (several terminals per station each get their own number, so their codes
+/// and event ids never collide). Written by `init` before anything else.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TerminalConfig {
+    /// The station code (absent in files written by earlier versions; the
+    /// journal's station then stands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub station: Option<String>,
+    pub terminal: u8,
+}
+
+/// Layout of a data directory.
+pub struct Paths {
+    pub dir: PathBuf,
+}
+
+impl Paths {
+    pub fn new(dir: &Path) -> Paths {
+        Paths {
+            dir: dir.to_path_buf(),
+        }
+    }
+    pub fn lock(&self) -> PathBuf {
+        self.dir.join("jiedai.lock")
+    }
+    pub fn journal(&self) -> PathBuf {
+        self.dir.join("journal")
+    }
+    pub fn db(&self) -> PathBuf {
+        self.dir.join("db")
+    }
+    pub fn terminal(&self) -> PathBuf {
+        self.dir.join("terminal.toml")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("jiedai.log")
+    }
+}
+
+pub fn take_lock(paths: &Paths) -> Result<File, StoreError> {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(paths.lock())
+        .map_err(|e| StoreError::io(&paths.lock(), e))?;
+    // A lock this process just released can live on for a moment in a
+    // child being spawned (it shares the descriptor until its exec): wait
+    // briefly before calling the directory busy.
+    let mut tries = 0;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(lock),
+            Err(std::fs::TryLockError::WouldBlock) if tries < 10 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Busy(paths.dir.clone())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&paths.lock(), e)),
+        }
+    }
+}
+
+/// Reads this terminal's identity file. Missing, unreadable, unparsable or
+/// out of range is an error: a terminal never guesses who it is.
+pub fn read_terminal(paths: &Paths) -> Result<TerminalConfig, StoreError> {
+    let path = paths.terminal();
+    let text = fs::read_to_string(&path).map_err(|e| StoreError::Identity {
+        path: path.clone(),
+        problem: e.to_string(),
+    })?;
+    let config: TerminalConfig = toml::from_str(&text).map_err(|e| StoreError::Identity {
+        path: path.clone(),
+        problem: e.message().to_string(),
+    })?;
+    if !(1..=9).contains(&config.terminal) {
+        return Err(StoreError::Identity {
+            path,
+            problem: format!("terminal {} is not 1-9", config.terminal),
+        });
+    }
+    Ok(config)
+}
+
+/// Writes this machine's identity into a data directory (durably: it is
+/// written to a new file, synced, and renamed into place).
+pub fn write_terminal(dir: &Path, station: &str, terminal: u8) -> Result<(), StoreError> {
+    let paths = Paths::new(dir);
+    private::create_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+    let text = toml::to_string(&TerminalConfig {
+        station: Some(station.to_string()),
+        terminal,
+    })
+    .unwrap_or_default();
+    let path = paths.terminal();
+    let tmp = path.with_extension("new");
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        journal::sync_dir(&path)
+    };
+    write().map_err(|e| StoreError::io(&path, e))
+}

@@ -1,0 +1,177 @@
+//! What the kiosk and the commands read: records, lists and indexes, and a
+//! read-only handle for the thread that loads the catalog.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::codec::decode;
+use super::{Paths, Store, StoreError, catalog_cache, keys};
+use crate::domain::catalog::{Catalog, CatalogRow};
+use crate::domain::{Appeal, Deputy, Duty, Station, Visit};
+
+impl Store {
+    /// A read-only handle for another thread (the kiosk loads its catalog
+    /// in the background while the first frame is drawn).
+    pub fn reader(&self) -> Reader {
+        Reader {
+            tree: self.tree.clone(),
+            db_path: self.paths.db(),
+            dir: self.paths.dir.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+
+    fn get_decoded<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.tree.get(key).map_err(|e| self.db_err(e))? {
+            Some(v) => decode(&v).map(Some).map_err(|e| self.db_err(e)),
+            None => Ok(None),
+        }
+    }
+
+    fn scan_decoded<T: serde::de::DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
+        self.tree
+            .scan_prefix(prefix)
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.db_err(e))?;
+                decode(&v).map_err(|e| self.db_err(e))
+            })
+            .collect()
+    }
+
+    pub fn station(&self) -> Result<Option<Station>, StoreError> {
+        self.get_decoded(keys::STATION)
+    }
+
+    pub fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
+        self.scan_decoded(keys::DEPUTY.as_bytes())
+    }
+
+    pub fn appeal(&self, code: &str) -> Result<Option<Appeal>, StoreError> {
+        self.get_decoded(&keys::appeal(code))
+    }
+
+    pub fn visit(&self, code: &str) -> Result<Option<Visit>, StoreError> {
+        self.get_decoded(&keys::visit(code))
+    }
+
+    /// Every appeal, oldest first, streamed to `each`.
+    pub fn for_each_appeal(
+        &self,
+        mut each: impl FnMut(Appeal) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for kv in self.tree.scan_prefix(keys::APPEAL.as_bytes()) {
+            let (_, v) = kv.map_err(|e| self.db_err(e))?;
+            each(decode(&v).map_err(|e| self.db_err(e))?)?;
+        }
+        Ok(())
+    }
+
+    pub fn duty(&self, day: NaiveDate) -> Result<Vec<Duty>, StoreError> {
+        self.scan_decoded(&keys::duty_day(day))
+    }
+
+    /// Catalog rows of every appeal, in code order.
+    /// Every catalog row, straight from the database (a full scan: for
+    /// tests and tools; the kiosk loads through the catalog cache).
+    pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
+        let mut rows = Vec::new();
+        for_each_catalog_row(&self.tree, &self.paths.db(), |r| rows.push(r))?;
+        Ok(rows)
+    }
+
+    pub fn has_appeals(&self) -> bool {
+        self.tree.scan_prefix(keys::APPEAL.as_bytes()).next().is_some()
+    }
+
+    pub fn catalog_row(&self, code: &str) -> Result<Option<CatalogRow>, StoreError> {
+        Ok(self
+            .tree
+            .get(keys::catalog(code))
+            .map_err(|e| self.db_err(e))?
+            .and_then(|v| std::str::from_utf8(&v).ok().and_then(CatalogRow::from_line)))
+    }
+
+    /// Appeals and visits registered on one day (any terminal of any station).
+    pub fn counts_on(&self, day: NaiveDate) -> (usize, usize) {
+        let yymmdd = day.format("%y%m%d").to_string();
+        let count = |space: &str| {
+            self.tree
+                .scan_prefix(format!("{space}{yymmdd}").as_bytes())
+                .count()
+        };
+        (count(keys::VISIT), count(keys::APPEAL))
+    }
+
+    /// Open referred appeals with a deadline on or before `until`, soonest first.
+    pub fn deadlines_until(&self, until: NaiveDate) -> Result<Vec<(NaiveDate, String)>, StoreError> {
+        let end = format!("{}{}/\u{7f}", keys::BY_DEADLINE, until);
+        let mut out = Vec::new();
+        for kv in self.tree.range(keys::BY_DEADLINE.as_bytes()..end.as_bytes()) {
+            let (k, _) = kv.map_err(|e| self.db_err(e))?;
+            if let (Some(d), Some(c)) = (keys::deadline_of_index(&k), keys::code_of_index(&k)) {
+                out.push((d, c.to_string()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Codes of appeals in one status, from the status index.
+    pub fn codes_with_status(&self, status: crate::domain::Status) -> Result<Vec<String>, StoreError> {
+        let prefix = format!("{}{}/", keys::BY_STATUS, status.code());
+        self.tree
+            .scan_prefix(prefix.as_bytes())
+            .map(|kv| {
+                let (k, _) = kv.map_err(|e| self.db_err(e))?;
+                Ok(keys::code_of_index(&k).unwrap_or_default().to_string())
+            })
+            .collect()
+    }
+}
+
+/// Read-only access from another thread.
+pub struct Reader {
+    tree: sled::Db,
+    db_path: PathBuf,
+    dir: PathBuf,
+    cache: catalog_cache::SharedCache,
+}
+
+impl Reader {
+    /// The whole catalog, through the catalog cache (see `catalog_cache`).
+    pub fn load_catalog(&self) -> Result<Catalog, StoreError> {
+        let paths = Paths::new(&self.dir);
+        catalog_cache::Loader {
+            tree: &self.tree,
+            db: &self.db_path,
+            journal: &paths.journal(),
+            cache: &catalog_cache::cache_path(&self.dir),
+            state: &self.cache,
+        }
+        .load()
+    }
+}
+
+/// Every catalog row in the database, in code order, to `each`.
+pub(super) fn for_each_catalog_row(
+    tree: &sled::Db,
+    db_path: &Path,
+    mut each: impl FnMut(CatalogRow),
+) -> Result<(), StoreError> {
+    let err = |m: String| StoreError::Database {
+        path: db_path.to_path_buf(),
+        message: m,
+    };
+    for kv in tree.scan_prefix(keys::CATALOG.as_bytes()) {
+        let (k, v) = kv.map_err(|e| err(e.to_string()))?;
+        let line = std::str::from_utf8(&v).map_err(|e| err(e.to_string()))?;
+        let row = CatalogRow::from_line(line).ok_or_else(|| {
+            err(format!(
+                "catalog row {} does not parse",
+                String::from_utf8_lossy(&k)
+            ))
+        })?;
+        each(row);
+    }
+    Ok(())
+}
