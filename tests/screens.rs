@@ -12,7 +12,7 @@ use jiedai::domain::{
 };
 use jiedai::i18n::Lang;
 use jiedai::storage::Store;
-use jiedai::tui::app::{App, Clock, Overlay, Screen};
+use jiedai::tui::app::{App, Clock, Overlay, Screen, Tone};
 use jiedai::tui::keymap::Keymap;
 use jiedai::tui::views;
 
@@ -459,4 +459,77 @@ fn every_action_has_keys_and_is_on_the_help_screen() {
             );
         }
     }
+}
+
+/// Check-in and check-out, and every filter of the appeals list, driven
+/// by keys on a fixed clock.
+#[test]
+fn duty_and_filters_through_keys() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::tui::update::on_key;
+
+    let key = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    let ctrl = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    let typed = |app: &mut App, text: &str| text.chars().for_each(|c| on_key(app, key(c)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    app.refresh_today();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+
+    // Today: the first deputy on the list checks in, then out, at the clock's time.
+    let first = app.today.duty[0].0.id.clone();
+    on_key(&mut app, key('i'));
+    let duty = app.store.duty(day).unwrap();
+    assert_eq!(duty.len(), 1);
+    assert_eq!(
+        (duty[0].deputy.as_str(), duty[0].check_in),
+        (first.as_str(), Some(at(20, 10, 30)))
+    );
+    on_key(&mut app, key('o'));
+    assert_eq!(app.store.duty(day).unwrap()[0].check_out, Some(at(20, 10, 30)));
+    // Out again: refused, said, nothing recorded.
+    on_key(&mut app, key('o'));
+    assert!(matches!(app.message, Some((Tone::Error, _))), "{:?}", app.message);
+    assert_eq!(app.store.duty(day).unwrap()[0].check_out, Some(at(20, 10, 30)));
+
+    // The appeals list: two appeals, one referred and overdue.
+    on_key(&mut app, key('3'));
+    assert_eq!(app.screen, Screen::Appeals);
+    assert_eq!(app.appeals.hits.len(), 2);
+    on_key(&mut app, key('s'));
+    assert_eq!(
+        app.appeals.filter.status,
+        Some(jiedai::domain::Status::Registered)
+    );
+    assert_eq!(app.appeals.hits.len(), 1);
+    on_key(&mut app, key('x'));
+    assert_eq!(app.appeals.hits.len(), 2);
+    on_key(&mut app, key('o'));
+    assert_eq!(app.appeals.hits.len(), 1, "overdue only");
+    on_key(&mut app, key('x'));
+
+    // Category: a picker typed into, picked, saved.
+    on_key(&mut app, key('c'));
+    assert!(matches!(app.overlay, Overlay::Dialog(_)));
+    typed(&mut app, "养老");
+    on_key(&mut app, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    on_key(&mut app, ctrl('s'));
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.appeals.filter.category, Some(Category::Elderly));
+    assert_eq!(app.appeals.hits.len(), 1);
+    on_key(&mut app, key('x'));
+
+    // Dates: a bad date is refused in the dialog, a good one filters.
+    on_key(&mut app, key('r'));
+    typed(&mut app, "2026-13-01");
+    on_key(&mut app, ctrl('s'));
+    assert!(matches!(&app.overlay, Overlay::Dialog(d) if d.error.is_some()));
+    on_key(&mut app, KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    on_key(&mut app, key('r'));
+    typed(&mut app, "2026-11-11");
+    on_key(&mut app, ctrl('s'));
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.appeals.hits.len(), 0, "both appeals are from the 10th");
+    on_key(&mut app, key('x'));
+    assert_eq!(app.appeals.hits.len(), 2);
 }
