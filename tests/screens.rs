@@ -2,6 +2,7 @@
 //! fixed station on a fixed reception day.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use unicode_width::UnicodeWidthStr;
@@ -140,10 +141,16 @@ fn app_in(dir: &std::path::Path, lang: Lang) -> App {
     app
 }
 
+/// Signs in as the first person on the list, by key.
 fn signed_in(dir: &std::path::Path) -> App {
     let mut app = app(dir);
-    app.staff = Some(app.station.staff[0].clone());
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.staff.as_ref(), Some(&app.station.staff[0]));
     app
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    jiedai::tui::update::on_key(app, KeyEvent::new(code, KeyModifiers::NONE));
 }
 
 fn render(app: &App) -> String {
@@ -178,7 +185,7 @@ fn sign_in_screen() {
 fn today_screen() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = signed_in(dir.path());
-    app.refresh_today();
+    press(&mut app, KeyCode::Char('1'));
     insta::assert_snapshot!(render(&app));
 }
 
@@ -186,7 +193,8 @@ fn today_screen() {
 fn register_screen() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = signed_in(dir.path());
-    app.screen = Screen::Register;
+    press(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.screen, Screen::Register);
     insta::assert_snapshot!(render(&app));
 }
 
@@ -194,11 +202,10 @@ fn register_screen() {
 fn appeals_list_and_detail() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = signed_in(dir.path());
-    app.screen = Screen::Appeals;
-    app.refilter();
+    press(&mut app, KeyCode::Char('3'));
     insta::assert_snapshot!("appeals_list", render(&app));
-    let code = app.selected_row().unwrap().code.to_string();
-    app.open_appeal(&code);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.appeals.detail.is_some());
     insta::assert_snapshot!("appeal_detail", render(&app));
 }
 
@@ -206,8 +213,8 @@ fn appeals_list_and_detail() {
 fn deputies_screen() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = signed_in(dir.path());
-    app.screen = Screen::Deputies;
-    app.recount_quarter();
+    press(&mut app, KeyCode::Char('4'));
+    assert_eq!(app.screen, Screen::Deputies);
     insta::assert_snapshot!(render(&app));
 }
 
@@ -215,7 +222,8 @@ fn deputies_screen() {
 fn help_overlay() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = signed_in(dir.path());
-    app.overlay = Overlay::Help { scroll: 0 };
+    press(&mut app, KeyCode::Char('?'));
+    assert!(matches!(app.overlay, Overlay::Help { .. }));
     insta::assert_snapshot!(render(&app));
 }
 
@@ -223,11 +231,10 @@ fn help_overlay() {
 fn english_today_and_appeals() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app_in(dir.path(), Lang::En);
-    app.staff = Some(app.station.staff[0].clone());
-    app.refresh_today();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('1'));
     insta::assert_snapshot!("english_today", render(&app));
-    app.screen = Screen::Appeals;
-    app.refilter();
+    press(&mut app, KeyCode::Char('3'));
     insta::assert_snapshot!("english_appeals", render(&app));
 }
 
