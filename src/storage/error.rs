@@ -124,7 +124,18 @@ pub fn mount_point(path: &Path) -> PathBuf {
 }
 
 fn io_words(path: &Path, e: &io::Error, lang: Lang) -> String {
-    if is_full(e) {
+    if e.kind() == io::ErrorKind::FileTooLarge {
+        lang.pick(
+            format!(
+                "文件大小已达上限：{} 无法再写入（本进程的文件大小限制，见 ulimit -f；{e}）",
+                path.display()
+            ),
+            format!(
+                "file size limit reached: {} cannot grow (this process's file-size limit, see ulimit -f; {e})",
+                path.display()
+            ),
+        )
+    } else if is_full(e) {
         let disk = mount_point(path);
         lang.pick(
             format!(
