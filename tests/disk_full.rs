@@ -4,6 +4,8 @@
 //! appeal is there after space is freed, what the command reported matches
 //! what was saved, and following its advice duplicates nothing.
 
+#[path = "support/cli.rs"]
+mod cli;
 mod common;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use std::process::{Command, Output};
 use jiedai::domain::EventBody;
 use jiedai::storage::{Store, StoreError};
 
+use cli::{jiedai, printed};
 use common::*;
 
 /// A disk that can be filled: a tmpfs of the given size that the test
@@ -79,12 +82,12 @@ impl SmallDisk {
             fs::remove_file(filler).unwrap();
         }
         self.limit.set(None);
-        set_file_limit(None);
+        limit_file_size(None);
     }
 
     /// Applies the limit to this test process (for a store used in it).
     fn limit_here(&self) {
-        set_file_limit(self.limit.get());
+        limit_file_size(self.limit.get());
     }
 
     /// Runs the binary under the disk's conditions.
@@ -121,10 +124,6 @@ fn limit_file_size(limit: Option<u64>) {
     }
 }
 
-fn set_file_limit(limit: Option<u64>) {
-    limit_file_size(limit);
-}
-
 fn largest_file(dir: &Path) -> u64 {
     let mut largest = 0;
     for entry in fs::read_dir(dir).unwrap() {
@@ -141,7 +140,7 @@ fn largest_file(dir: &Path) -> u64 {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        set_file_limit(None);
+        limit_file_size(None);
         if self.tmpfs {
             let _ = Command::new("umount").arg("-l").arg(&self.mount).status();
         }
@@ -163,27 +162,10 @@ fn free_bytes(path: &Path) -> u64 {
         .unwrap()
 }
 
-fn jiedai(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jiedai"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// Content of every appeal, counted (a duplicate shows as a count of 2).
 fn contents(dir: &Path) -> BTreeMap<String, usize> {
     let out = jiedai(dir, &["export", "appeals", "--format", "jsonl"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", printed(&out));
     let mut counts = BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -200,7 +182,7 @@ fn an_import_that_fills_the_disk_says_what_was_saved_and_a_retry_duplicates_noth
     let dir = disk.mount.join("station");
     let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
     let out = jiedai(&dir, &["init", "--station", station.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", printed(&out));
     // 3,000 rows of some 600 bytes each: far more than the disk holds.
     let rows = 3000;
     let mut csv = String::from("日期,诉求内容\n");
@@ -218,7 +200,7 @@ fn an_import_that_fills_the_disk_says_what_was_saved_and_a_retry_duplicates_noth
         &dir,
         &["--lang", "en", "import", "appeals", file.to_str().unwrap()],
     );
-    let said = text(&out);
+    let said = printed(&out);
     assert_ne!(out.status.code(), Some(0), "{said}");
     let named = if disk.tmpfs {
         "disk full"
@@ -245,7 +227,7 @@ fn an_import_that_fills_the_disk_says_what_was_saved_and_a_retry_duplicates_noth
     let counts = contents(&dir);
     assert_eq!(counts.len(), saved, "what was reported saved is what is there");
     let out = jiedai(&dir, &["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
 
     // The advice: import from the first line not saved.
     let out = jiedai(
@@ -258,7 +240,7 @@ fn an_import_that_fills_the_disk_says_what_was_saved_and_a_retry_duplicates_noth
             &next_line.to_string(),
         ],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", printed(&out));
     let counts = contents(&dir);
     assert_eq!(counts.len(), rows);
     assert!(counts.values().all(|&n| n == 1), "an appeal was imported twice");

@@ -4,35 +4,20 @@
 //! is. Stations are built through the library (each appeal its own journal
 //! record, as the kiosk saves them) and then used through the real binary.
 
+#[path = "support/cli.rs"]
+mod cli;
 mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use jiedai::domain::{EventBody, TrackingCode};
 use jiedai::storage::journal::{Item, Journal};
 use jiedai::storage::{Store, StoreError};
 
+use cli::{jiedai, printed};
 use common::*;
-
-fn jiedai(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jiedai"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// A station with `n` appeals, one journal record each. Returns their
 /// codes in order and each record's byte range `[start, end)`.
@@ -131,8 +116,8 @@ fn a_damaged_record_in_the_middle_stops_everything_until_the_operator_decides() 
     let before = fs::read(journal_path(dir)).unwrap();
 
     let out = jiedai(dir, &["--lang", "en", "check"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+    let said = printed(&out);
     assert!(
         said.contains(&format!("{} bytes at offset {start}", end - start)),
         "{said}"
@@ -142,8 +127,8 @@ fn a_damaged_record_in_the_middle_stops_everything_until_the_operator_decides() 
     assert!(!said.contains("passed"), "{said}");
 
     let out = jiedai(dir, &["check", "--rebuild"]);
-    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("损坏"), "{}", text(&out));
+    assert_ne!(out.status.code(), Some(0), "{}", printed(&out));
+    assert!(printed(&out).contains("损坏"), "{}", printed(&out));
 
     fs::remove_dir_all(dir.join("db")).unwrap();
     for args in [
@@ -169,8 +154,8 @@ fn a_damaged_record_in_the_middle_stops_everything_until_the_operator_decides() 
     );
 
     let out = jiedai(dir, &["--lang", "en", "check", "--drop-damaged-records"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    let said = printed(&out);
     assert!(said.contains("1 damaged records dropped"), "{said}");
     assert!(said.contains("events #9-#9"), "{said}");
     let left = exported(dir).expect("export works after the drop");
@@ -203,14 +188,18 @@ fn a_lost_journal_is_never_taken_for_an_empty_one() {
         &["import", "appeals", station.to_str().unwrap()],
     ] {
         let out = jiedai(dir, args);
-        assert_ne!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {}", printed(&out));
         assert!(!journal_path(dir).exists(), "{args:?} made a new journal");
     }
     let out = jiedai(dir, &["--lang", "en", "export", "appeals", "--format", "jsonl"]);
-    assert!(text(&out).contains("--journal-from-database"), "{}", text(&out));
+    assert!(
+        printed(&out).contains("--journal-from-database"),
+        "{}",
+        printed(&out)
+    );
     assert!(dir.join("db").exists());
     let out = jiedai(dir, &["check", "--journal-from-database"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
     let back = exported(dir).unwrap();
     assert_eq!(back, codes.iter().map(|c| c.to_string()).collect());
 }
@@ -225,7 +214,7 @@ fn dropping_records_never_makes_codes_or_event_ids_go_backwards() {
     let (start, _) = recs[3];
     flip(dir, start + 45, 0x10);
     let out = jiedai(dir, &["check", "--drop-damaged-records"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
     let mut store = Store::open(dir).unwrap();
     let code = store.next_codes(day(), 1).unwrap().remove(0);
     assert!(code.seq() > codes[3].seq(), "{code} reissued after {}", codes[3]);
@@ -254,7 +243,7 @@ fn a_zero_filled_tail_is_set_aside() {
     bytes.extend_from_slice(&[0u8; 8]);
     fs::write(journal_path(dir), &bytes).unwrap();
     let out = jiedai(dir, &["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
     assert_eq!(
         fs::read(journal_path(dir)).unwrap(),
         bytes,
@@ -293,7 +282,7 @@ fn a_terminal_without_its_identity_refuses_to_start() {
         fs::write(&terminal, bad).unwrap();
         let out = jiedai(dir, &["--lang", "en", "find", "x"]);
         assert_ne!(out.status.code(), Some(0), "{bad:?}");
-        assert!(text(&out).contains("terminal.toml"), "{}", text(&out));
+        assert!(printed(&out).contains("terminal.toml"), "{}", printed(&out));
         assert!(matches!(Store::open(dir), Err(StoreError::Identity { .. })));
     }
     fs::remove_file(&terminal).unwrap();
@@ -322,11 +311,13 @@ fn a_directory_without_a_station_is_refused() {
         assert!(!missing.exists(), "{args:?} created the directory");
     }
     let out = jiedai(&missing, &["--lang", "en", "find", "x"]);
-    assert!(text(&out).contains("holds no station"), "{}", text(&out));
+    assert!(printed(&out).contains("holds no station"), "{}", printed(&out));
     assert!(
-        !text(&out).chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        !printed(&out)
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
         "{}",
-        text(&out)
+        printed(&out)
     );
 }
 
@@ -406,7 +397,7 @@ fn random_damage_never_loses_an_acknowledged_record_silently() {
             out.status.code(),
             Some(0),
             "trial {trial} ({flag}): {}",
-            text(&out)
+            printed(&out)
         );
         let left = exported(&dir).unwrap();
         if kind == 1 {
@@ -417,7 +408,7 @@ fn random_damage_never_loses_an_acknowledged_record_silently() {
                 left, want,
                 "trial {trial}: dropped other than the damaged records"
             );
-            let said = text(&out);
+            let said = printed(&out);
             let n = usize::from(!hit.is_empty() || kind == 2);
             // A flip that leaves a zero byte in the last record makes it
             // look like an unfinished write, which the rebuild sets aside.
@@ -463,18 +454,22 @@ fn storage_messages_are_english_under_lang_en() {
     let (_, recs) = station_with(dir, 4);
     let held = Store::open(dir).unwrap();
     let out = jiedai(dir, &["--lang", "en", "find", "x"]);
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    assert!(text(&out).contains("in use"), "{}", text(&out));
-    assert!(!cjk(&text(&out)), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", printed(&out));
+    assert!(printed(&out).contains("in use"), "{}", printed(&out));
+    assert!(!cjk(&printed(&out)), "{}", printed(&out));
     drop(held);
     flip(dir, recs[2].0 + 40, 0x10);
     let out = jiedai(dir, &["--lang", "en", "check"]);
     assert_ne!(out.status.code(), Some(0));
-    assert!(text(&out).contains("damaged"), "{}", text(&out));
-    assert!(!cjk(&text(&out)), "{}", text(&out));
+    assert!(printed(&out).contains("damaged"), "{}", printed(&out));
+    assert!(!cjk(&printed(&out)), "{}", printed(&out));
     fs::remove_file(dir.join("journal")).unwrap();
     let out = jiedai(dir, &["--lang", "en", "export", "appeals", "--format", "csv"]);
     assert_ne!(out.status.code(), Some(0));
-    assert!(text(&out).contains("--journal-from-database"), "{}", text(&out));
-    assert!(!cjk(&text(&out)), "{}", text(&out));
+    assert!(
+        printed(&out).contains("--journal-from-database"),
+        "{}",
+        printed(&out)
+    );
+    assert!(!cjk(&printed(&out)), "{}", printed(&out));
 }

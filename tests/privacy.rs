@@ -3,6 +3,8 @@
 //! installation is tightened when it is opened, and staff PINs are kept
 //! only as salted slow hashes (never the PIN), yet still let staff sign in.
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/pty.rs"]
 mod pty;
 
@@ -12,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use cli::printed;
 use pty::{Key, Pty, SIZE_80X24};
 
 const T: Duration = Duration::from_secs(15);
@@ -34,11 +37,11 @@ impl Station {
             home,
         };
         let out = st.run(&["init", "--station", "sample-data/station.toml"]);
-        assert!(out.status.success(), "{}", text(&out));
+        assert!(out.status.success(), "{}", printed(&out));
         let out = st.run(&["import", "deputies", "sample-data/deputies.csv"]);
-        assert!(out.status.success(), "{}", text(&out));
+        assert!(out.status.success(), "{}", printed(&out));
         let out = st.run(&["import", "appeals", "sample-data/appeals.csv"]);
-        assert!(out.status.success(), "{}", text(&out));
+        assert!(out.status.success(), "{}", printed(&out));
         st
     }
 
@@ -52,14 +55,6 @@ impl Station {
             .output()
             .unwrap()
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Every path under `dir` (itself included) with its permission bits.
@@ -102,7 +97,7 @@ fn a_new_station_is_private_to_its_account() {
     let st = Station::new();
     // The catalog cache and the log are written by the kiosk's readers too.
     let out = st.run(&["find", "路灯"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", printed(&out));
     assert_private(&st.data);
 }
 
@@ -111,7 +106,7 @@ fn an_existing_installation_is_tightened_when_opened() {
     let st = Station::new();
     open_up(&st.data);
     let out = st.run(&["find", "路灯"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", printed(&out));
     assert_private(&st.data);
     let log = fs::read_to_string(st.data.join("jiedai.log")).unwrap();
     assert!(
@@ -154,7 +149,7 @@ fn a_staff_pin_is_kept_only_as_a_salted_hash_and_still_signs_in() {
     };
     let first = hashes(&journal);
     let out = st.run(&["init", "--station", "sample-data/station.toml"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", printed(&out));
     let again = hashes(&fs::read(st.data.join("journal")).unwrap());
     assert_eq!(again.len(), first.len() * 2);
     assert_ne!(again[0], again[again.len() - 1], "the salt is not reused");

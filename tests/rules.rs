@@ -2,12 +2,13 @@
 //! import obeys the same rules as the kiosk, and one date takes more than
 //! 9,999 rows.
 
+#[path = "support/cli.rs"]
+mod cli;
 mod common;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::time::Instant;
 
 use chrono::Days;
@@ -15,55 +16,9 @@ use jiedai::domain::event::SCHEMA_VERSION;
 use jiedai::domain::{Event, EventBody, EventId, Status, Step};
 use jiedai::storage::journal::Journal;
 use jiedai::storage::{self, Batch, Store, StoreError};
-use tempfile::TempDir;
 
+use cli::*;
 use common::{appeal, at, day, journal_path, new_store, visit};
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-data")
-        .join(name)
-}
-
-fn jiedai(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jiedai"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn expect(dir: &Path, args: &[&str], status: i32) -> Output {
-    let out = jiedai(dir, args);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "jiedai {args:?}\nstdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// A data directory with the sample station (no deputies needed).
-fn station() -> TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    expect(
-        dir.path(),
-        &["init", "--station", path(&sample("station.toml"))],
-        0,
-    );
-    dir
-}
 
 fn codes_in_export(dir: &Path) -> Vec<String> {
     let out = expect(dir, &["export", "appeals", "--format", "jsonl"], 0);
@@ -78,7 +33,7 @@ fn codes_in_export(dir: &Path) -> Vec<String> {
 
 #[test]
 fn import_refuses_a_group_of_1000_naming_the_line() {
-    let dir = station();
+    let dir = station(false);
     let file = dir.path().join("groups.csv");
     std::fs::write(
         &file,
@@ -99,7 +54,7 @@ fn import_refuses_a_group_of_1000_naming_the_line() {
 
 #[test]
 fn import_refuses_a_deadline_before_the_rows_own_date() {
-    let dir = station();
+    let dir = station(false);
     let file = dir.path().join("deadline.csv");
     std::fs::write(
         &file,
@@ -123,7 +78,7 @@ fn import_refuses_a_deadline_before_the_rows_own_date() {
 #[test]
 fn ten_thousand_rows_for_one_date_all_get_codes() {
     const ROWS: usize = 10_050;
-    let dir = station();
+    let dir = station(false);
     let mut csv = String::from("日期,姓名,诉求内容\n");
     for i in 0..ROWS {
         writeln!(csv, "2026-04-15,测试{i},虚构诉求第{i}条").expect("write");
@@ -281,7 +236,7 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
 /// the first row that did not, the date and the terminal.
 #[test]
 fn exhausted_codes_name_the_line_the_date_and_the_terminal() {
-    let dir = station();
+    let dir = station(false);
     let counters = dir.path().join("counters");
     let mut floors: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&counters).expect("counters")).expect("json");

@@ -1,80 +1,14 @@
 //! Import and export through the real binary, on temporary data
 //! directories set up from sample-data/.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+
+#[path = "support/cli.rs"]
+mod cli;
 
 use jiedai::storage::Store;
-use tempfile::TempDir;
 
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-data")
-        .join(name)
-}
-
-fn jiedai(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jiedai"))
-        .arg("--data")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Runs and asserts the exit status, showing the output when it differs.
-fn expect(dir: &Path, args: &[&str], status: i32) -> Output {
-    let out = jiedai(dir, args);
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "jiedai {args:?}\nstdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// A data directory with the sample station and (optionally) its deputies.
-fn station(with_deputies: bool) -> TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    expect(
-        dir.path(),
-        &["init", "--station", path(&sample("station.toml"))],
-        0,
-    );
-    if with_deputies {
-        expect(
-            dir.path(),
-            &["import", "deputies", path(&sample("deputies.csv"))],
-            0,
-        );
-    }
-    dir
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write");
-    p
-}
-
-fn appeal_count(dir: &Path) -> usize {
-    let out = expect(dir, &["find", "", "--json"], 0);
-    text(&out.stdout).lines().count()
-}
-
-fn export(dir: &Path, format: &str) -> String {
-    text(&expect(dir, &["export", "appeals", "--format", format], 0).stdout)
-}
+use cli::*;
 
 #[test]
 fn sample_data_imports_completely() {

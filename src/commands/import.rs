@@ -147,27 +147,22 @@ fn run<P: Clone>(
         .collect();
     let mut progress = Progress::new(rows.len());
     let mut chunk = Vec::new();
-    let mut chunk_last_line = 0u64;
     let mut rejected = 0usize;
     let total = rows.len();
     for (i, (line, row)) in rows.into_iter().enumerate() {
         match row.and_then(|r| parse(store, &r)) {
-            Ok(p) => {
-                chunk.push((line, p));
-                chunk_last_line = line;
-            }
+            Ok(p) => chunk.push((line, p)),
             Err(reason) => {
                 rejected += 1;
                 progress.say(&format!("line {line}: {reason}"));
             }
         }
-        if chunk.len() >= CHUNK || (i + 1 == total && !chunk.is_empty()) {
-            if let Err((e, line)) =
+        let full = chunk.len() >= CHUNK || (i + 1 == total && !chunk.is_empty());
+        if full
+            && let Err((e, line)) =
                 commit_split(store, std::mem::take(&mut chunk), &mut commit, &mut progress)
-            {
-                return progress.fail(&e, line, &resume, lang);
-            }
-            progress.through = chunk_last_line;
+        {
+            return progress.fail(&e, line, &resume, lang);
         }
         progress.seen(i + 1);
     }

@@ -102,7 +102,7 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
     let len = journal.len();
     let total = len.saturating_mul(parts.len() as u64 + 1);
     progress(len, total);
-    let mut diff = check_parts::Differences::new();
+    let mut diff = check_parts::Differences::default();
     let mut cache_problem = None;
     let mut index = check_parts::Digest::default();
     for (i, part) in parts.iter().enumerate() {
@@ -114,7 +114,7 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
         }
         report.problems.extend(replayed.problems);
         index.add_index_of(&replayed.state);
-        let tree = check_parts::open(&db)?;
+        let tree = super::open_sled(&db)?;
         check_parts::compare(
             &tree,
             &db,
@@ -139,7 +139,7 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
         // costs more memory, and only runs on a damaged database).
         for part in parts.iter().filter(|p| **p != check_parts::Part::Global) {
             let replayed = check_parts::replay(&journal, part, &mut |_| {})?;
-            let tree = check_parts::open(&db)?;
+            let tree = super::open_sled(&db)?;
             check_parts::compare(
                 &tree,
                 &db,

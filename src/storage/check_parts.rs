@@ -244,13 +244,54 @@ impl Keys {
 /// The key ranges of the database that hold `part`'s `which` keys, in key
 /// order.
 fn ranges(part: &Part, which: Keys) -> Vec<Range> {
-    ranges_of(part)
-        .into_iter()
-        .filter(|(from, _, _)| {
-            let index = matches!(from, Bound::Included(k) if k.starts_with(keys::INDEX.as_bytes()));
-            index == (which == Keys::Index)
-        })
-        .collect()
+    match (part, which) {
+        (Part::Global, Keys::Index) => Vec::new(),
+        (Part::Global, Keys::Records) => {
+            // Everything between the code families.
+            let mut out = Vec::new();
+            let mut from = Bound::Unbounded;
+            for family in CODE_FAMILIES {
+                out.push((from, Bound::Excluded(family.as_bytes().to_vec()), false));
+                from = Bound::Included(family_end(family));
+            }
+            out.push((from, Bound::Unbounded, false));
+            out
+        }
+        (codes, Keys::Index) => vec![family_range(codes, keys::INDEX)],
+        (codes, Keys::Records) => [keys::APPEAL, keys::CATALOG, keys::VISIT]
+            .into_iter()
+            .map(|family| family_range(codes, family))
+            .collect(),
+    }
+}
+
+/// The first key after every key of `family` (the byte after its '/').
+fn family_end(family: &str) -> Vec<u8> {
+    let mut end = family.as_bytes().to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    end
+}
+
+/// The range of `family` that holds a code part's keys. Index keys sort by
+/// what they index, not by code: the whole family, to be filtered.
+fn family_range(part: &Part, family: &str) -> Range {
+    match part {
+        Part::Codes { lo, hi } if family != keys::INDEX => (
+            Bound::Included(format!("{family}{lo}").into_bytes()),
+            Bound::Excluded(
+                hi.as_ref()
+                    .map_or_else(|| family_end(family), |h| format!("{family}{h}").into_bytes()),
+            ),
+            false,
+        ),
+        _ => (
+            Bound::Included(family.as_bytes().to_vec()),
+            Bound::Excluded(family_end(family)),
+            true,
+        ),
+    }
 }
 
 /// An order-free digest of a set of keys and values: two sets with the
@@ -289,16 +330,10 @@ impl Digest {
     /// keys at a time with the database opened afresh for each stretch.
     pub fn of_index(db: &Path, per_open: usize) -> Result<Digest, StoreError> {
         let mut d = Digest::default();
-        let end = {
-            let mut e = keys::INDEX.as_bytes().to_vec();
-            if let Some(last) = e.last_mut() {
-                *last += 1;
-            }
-            e
-        };
+        let end = family_end(keys::INDEX);
         let mut from = Bound::Included(keys::INDEX.as_bytes().to_vec());
         loop {
-            let tree = open(db)?;
+            let tree = open_sled(db)?;
             let mut last = None;
             let mut read = 0;
             for kv in tree
@@ -318,55 +353,8 @@ impl Digest {
     }
 }
 
-/// Every key range of the database that holds `part`'s keys, in key order.
-fn ranges_of(part: &Part) -> Vec<Range> {
-    // The byte after '/' ends a family's range.
-    let end_of = |family: &str| {
-        let mut b = family.as_bytes().to_vec();
-        if let Some(last) = b.last_mut() {
-            *last += 1;
-        }
-        b
-    };
-    match part {
-        Part::Global => {
-            let mut out = Vec::new();
-            let mut from = Bound::Unbounded;
-            for family in CODE_FAMILIES {
-                out.push((from, Bound::Excluded(family.as_bytes().to_vec()), false));
-                from = Bound::Included(end_of(family));
-            }
-            out.push((from, Bound::Unbounded, false));
-            out
-        }
-        Part::Codes { lo, hi } => CODE_FAMILIES
-            .iter()
-            .map(|family| {
-                if *family == keys::INDEX {
-                    // Index keys sort by what they index, not by code:
-                    // the whole family, filtered.
-                    (
-                        Bound::Included(family.as_bytes().to_vec()),
-                        Bound::Excluded(end_of(family)),
-                        true,
-                    )
-                } else {
-                    let to = match hi {
-                        Some(h) => format!("{family}{h}").into_bytes(),
-                        None => end_of(family),
-                    };
-                    (
-                        Bound::Included(format!("{family}{lo}").into_bytes()),
-                        Bound::Excluded(to),
-                        false,
-                    )
-                }
-            })
-            .collect(),
-    }
-}
-
 /// Differences found so far, of which the first `LIMIT` are written out.
+#[derive(Default)]
 pub struct Differences {
     pub lines: Vec<String>,
     pub count: usize,
@@ -376,15 +364,6 @@ pub struct Differences {
 
 impl Differences {
     const LIMIT: usize = 50;
-
-    pub fn new() -> Differences {
-        Differences {
-            lines: Vec::new(),
-            count: 0,
-            keys: 0,
-            appeals: 0,
-        }
-    }
 
     fn note(&mut self, zh: &str, en: &str, key: &[u8]) {
         self.count += 1;
@@ -427,9 +406,16 @@ pub fn compare(
     let mut a = next_actual()?;
     let mut w = wanted.next();
     loop {
-        match (&a, w) {
+        use std::cmp::Ordering;
+        // Merge the two sorted streams; a side that has ended sorts last.
+        let order = match (&a, w) {
             (None, None) => break,
-            (Some((ak, av)), Some((wk, wv))) if ak.as_ref() == wk.as_slice() => {
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((ak, _)), Some((wk, _))) => ak.as_ref().cmp(wk.as_slice()),
+        };
+        match (order, &a, w) {
+            (Ordering::Equal, Some((ak, av)), Some((_, wv))) => {
                 diff.keys += 1;
                 if ak.starts_with(keys::APPEAL.as_bytes()) {
                     diff.appeals += 1;
@@ -440,7 +426,7 @@ pub fn compare(
                 a = next_actual()?;
                 w = wanted.next();
             }
-            (Some((ak, _)), Some((wk, _))) if ak.as_ref() < wk.as_slice() => {
+            (Ordering::Less, Some((ak, _)), _) => {
                 diff.keys += 1;
                 diff.note(
                     "数据库中有而日志中没有：",
@@ -449,19 +435,11 @@ pub fn compare(
                 );
                 a = next_actual()?;
             }
-            (Some((ak, _)), None) => {
-                diff.keys += 1;
-                diff.note(
-                    "数据库中有而日志中没有：",
-                    "in the database but not in the journal: ",
-                    ak,
-                );
-                a = next_actual()?;
-            }
-            (_, Some((wk, _))) => {
+            (_, _, Some((wk, _))) => {
                 diff.note("数据库中缺少：", "missing from the database: ", wk);
                 w = wanted.next();
             }
+            (_, _, None) => unreachable!("ordered above"),
         }
     }
     Ok(())
@@ -492,31 +470,21 @@ pub fn verify_cache(
         return Ok(None);
     }
     let mut stored: BTreeMap<String, CatalogRow> = BTreeMap::new();
-    let (from, to, _) = ranges_of(part)
-        .into_iter()
-        .find(|(from, _, _)| matches!(from, Bound::Included(k) if k.starts_with(keys::CATALOG.as_bytes())))
-        .unwrap_or((Bound::Unbounded, Bound::Unbounded, false));
+    let (from, to, _) = family_range(part, keys::CATALOG);
     for kv in tree.range::<Vec<u8>, _>((from, to)) {
         let (_, v) = kv.map_err(|e| StoreError::sled(db, e))?;
         if let Some(row) = std::str::from_utf8(&v).ok().and_then(CatalogRow::from_line) {
             stored.insert(row.code.to_string(), row);
         }
     }
-    let differs = stored.len() != cached.len()
-        || stored
-            .iter()
-            .zip(cached.iter())
-            .find(|((sc, sr), (cc, cr))| sc != cc || sr != cr)
-            .is_some();
-    if !differs {
-        return Ok(None);
-    }
-    let first = stored
+    let Some(first) = stored
         .iter()
         .find(|(code, row)| cached.get(*code) != Some(row))
         .or_else(|| cached.iter().find(|(code, _)| !stored.contains_key(*code)))
         .map(|(code, _)| code.clone())
-        .unwrap_or_default();
+    else {
+        return Ok(None);
+    };
     Ok(Some(crate::i18n::current().pick(
         format!("查询目录缓存 {}：{first} 一行与数据库不一致", path.display()),
         format!(
@@ -524,11 +492,6 @@ pub fn verify_cache(
             path.display()
         ),
     )))
-}
-
-/// Opens the database at `db` for one part.
-pub fn open(db: &Path) -> Result<sled::Db, StoreError> {
-    open_sled(db)
 }
 
 #[cfg(test)]
