@@ -153,8 +153,9 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
     progress(total, total);
     report.keys = diff.keys + index_keys;
     report.appeals = diff.appeals;
-    report.problems.extend(diff.lines.iter().cloned());
-    report.problems.extend(diff.more());
+    let more = diff.more();
+    report.problems.extend(diff.lines);
+    report.problems.extend(more);
     report.problems.extend(cache_problem);
     Ok(report)
 }
