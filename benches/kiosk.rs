@@ -23,11 +23,13 @@ use ratatui::backend::TestBackend;
 use unicode_width::UnicodeWidthStr;
 
 use jiedai::domain::catalog::{Catalog, Filter};
+use jiedai::domain::desk::{NewAppeal, Registration};
 use jiedai::domain::search::initials;
-use jiedai::domain::{Appeal, Category, EventBody, Route, Status, Urgency, Visit, Visitor};
+use jiedai::domain::{Category, Route, Status, Urgency, Visitor};
 use jiedai::i18n::Lang;
-use jiedai::storage::Store;
+use jiedai::storage::{Request, Store, WriterThread};
 use jiedai::tui::app::{App, Clock, Screen};
+use jiedai::tui::runtime::{self, Runtime, Started};
 use jiedai::tui::{keymap, views};
 
 const APPEALS: usize = 100_000;
@@ -114,18 +116,23 @@ fn data_dir() -> Res<PathBuf> {
 /// The kiosk's start: open the store, load the key map, build the model,
 /// sign in and draw the Today screen once. Returns the app and the
 /// milestones in ms from `t0`.
-fn start_kiosk(dir: &Path, w: u16, h: u16, t0: Instant) -> Res<(App, Terminal<TestBackend>, [f64; 4])> {
+type Kiosk = (Runtime, WriterThread, Terminal<TestBackend>, [f64; 4]);
+
+fn start_kiosk(dir: &Path, w: u16, h: u16, t0: Instant) -> Res<Kiosk> {
     let store = Store::open(dir)?;
     let opened = ms(t0.elapsed());
     let (keymap, _) = keymap::load(None, None);
     let keyed = ms(t0.elapsed());
-    let mut app = App::new(store, Lang::Zh, keymap, Clock::Fixed(data::now()))?;
-    app.staff = Some(app.station.staff[0].clone());
+    let Started {
+        runtime: mut rt,
+        writer,
+    } = runtime::start(store, Lang::Zh, keymap, Clock::Fixed(data::now()), None)?;
+    rt.app.staff = Some(rt.app.station.staff[0].clone());
     let built = ms(t0.elapsed());
     let mut term = Terminal::new(TestBackend::new(w, h))?;
-    term.draw(|f| views::draw(f, &app))?;
+    term.draw(|f| views::draw(f, &rt.app))?;
     let drawn = ms(t0.elapsed());
-    Ok((app, term, [opened, keyed, built, drawn]))
+    Ok((rt, writer, term, [opened, keyed, built, drawn]))
 }
 
 fn child_first_frame() -> Res<()> {
@@ -133,7 +140,8 @@ fn child_first_frame() -> Res<()> {
     let dir = data_dir()?;
     let size = std::env::var(SIZE_ENV).unwrap_or_else(|_| "80x24".into());
     let (w, h) = size.split_once('x').ok_or("bad size")?;
-    let (mut app, _term, [opened, keyed, built, drawn]) = start_kiosk(&dir, w.parse()?, h.parse()?, t0)?;
+    let (mut rt, writer, _term, [opened, keyed, built, drawn]) =
+        start_kiosk(&dir, w.parse()?, h.parse()?, t0)?;
     // The parent times its own spawn to this line.
     println!("first_frame");
     std::io::stdout().flush()?;
@@ -142,10 +150,11 @@ fn child_first_frame() -> Res<()> {
     emit("app", built);
     emit("frame", drawn);
     emit("hwm_frame", proc_status_mb("VmHWM"));
-    app.wait_for_catalog();
+    rt.settle();
     emit("catalog", ms(t0.elapsed()));
-    emit("rows", app.catalog.as_ref().map_or(0, Catalog::len) as f64);
+    emit("rows", rt.app.catalog.as_ref().map_or(0, Catalog::len) as f64);
     emit("hwm_catalog", proc_status_mb("VmHWM"));
+    rt.close(writer);
     Ok(())
 }
 
@@ -234,8 +243,10 @@ fn blank_frames(term: &mut Terminal<TestBackend>, n: usize) -> Res<Vec<f64>> {
 fn child_kiosk() -> Res<()> {
     let t0 = Instant::now();
     let dir = data_dir()?;
-    let (mut app, mut t80, _) = start_kiosk(&dir, 80, 24, t0)?;
-    app.wait_for_catalog();
+    let (mut rt, writer_thread, mut t80, _) = start_kiosk(&dir, 80, 24, t0)?;
+    rt.settle();
+    let writer = rt.writer();
+    let app = &mut rt.app;
     let mut t120 = Terminal::new(TestBackend::new(120, 40))?;
     emit("hwm_loaded", proc_status_mb("VmHWM"));
     emit("rss_loaded", proc_status_mb("VmRSS"));
@@ -245,26 +256,26 @@ fn child_kiosk() -> Res<()> {
     // Floors: a frame that draws nothing, at each size.
     emit_stats("blank80", &blank_frames(&mut t80, FRAMES)?);
     emit_stats("blank120", &blank_frames(&mut t120, FRAMES)?);
-    emit_stats("today80", &frames(&mut t80, &mut app, FRAMES, |_, _| {})?);
+    emit_stats("today80", &frames(&mut t80, app, FRAMES, |_, _| {})?);
 
     // The appeals list, every appeal, moving down one row per frame.
     app.screen = Screen::Appeals;
     app.appeals.filter = Filter::default();
     app.refilter();
     let scroll = |app: &mut App, i: usize| app.appeals.selected = i;
-    emit_stats("list80", &frames(&mut t80, &mut app, FRAMES, scroll)?);
+    emit_stats("list80", &frames(&mut t80, app, FRAMES, scroll)?);
     if !screen_text(&t80).contains(&format!("-{}-", data::STATION_CODE)) {
         return Err("the appeals list frame shows no tracking code".into());
     }
-    emit_stats("list120", &frames(&mut t120, &mut app, FRAMES, scroll)?);
+    emit_stats("list120", &frames(&mut t120, app, FRAMES, scroll)?);
 
     // The list after a search.
     app.appeals.search.set("停车");
     app.appeals.filter.query = "停车".into();
     app.appeals.selected = 0;
     app.refilter();
-    emit_stats("listq80", &frames(&mut t80, &mut app, FRAMES, scroll)?);
-    emit_stats("listq120", &frames(&mut t120, &mut app, FRAMES, scroll)?);
+    emit_stats("listq80", &frames(&mut t80, app, FRAMES, scroll)?);
+    emit_stats("listq120", &frames(&mut t120, app, FRAMES, scroll)?);
     // One keystroke in the search box: refilter and draw.
     let mut keystroke = Vec::new();
     for i in 0..SEARCH_RUNS {
@@ -274,7 +285,7 @@ fn child_kiosk() -> Res<()> {
         app.appeals.filter.query = q.into();
         app.appeals.selected = 0;
         app.refilter();
-        t80.draw(|f| views::draw(f, &app))?;
+        t80.draw(|f| views::draw(f, app))?;
         keystroke.push(ms(t.elapsed()));
     }
     emit_stats("keystroke", &keystroke);
@@ -347,7 +358,7 @@ fn child_kiosk() -> Res<()> {
         let mut samples = Vec::new();
         for _ in 0..10 {
             let t = Instant::now();
-            part(&mut app);
+            part(app);
             samples.push(ms(t.elapsed()));
         }
         emit_stats(key, &samples);
@@ -366,13 +377,10 @@ fn child_kiosk() -> Res<()> {
     let mut floor_file = OpenOptions::new().create(true).append(true).open(&floor_path)?;
     let block = vec![b'x'; 1024];
     let (mut saves, mut updates, mut floors) = (Vec::new(), Vec::new(), Vec::new());
-    let mut code_times = Vec::new();
     let actor = app.actor();
     let deputy = app.deputies[0].clone();
     for i in 0..SAVES {
         let t = Instant::now();
-        let codes = app.codes_for(2)?;
-        code_times.push(ms(t.elapsed()));
         let now = app.clock.now();
         let visitor = Visitor {
             name: "测试来访人".into(),
@@ -380,38 +388,33 @@ fn child_kiosk() -> Res<()> {
             id_number: String::new(),
             address: "柳岸花园3幢201室".into(),
         };
-        let refs = vec![jiedai::domain::DeputyRef {
+        let deputies = vec![jiedai::domain::DeputyRef {
             id: deputy.id.clone(),
             name: deputy.name.clone(),
         }];
-        let changes = vec![
-            EventBody::VisitRegistered {
-                visit: Visit {
-                    code: codes[0].clone(),
-                    at: now,
-                    visitor: visitor.clone(),
-                    group_size: 1,
-                    deputies: refs.clone(),
-                    appeals: vec![codes[1].clone()],
-                },
-            },
-            EventBody::AppealRegistered {
-                appeal: Appeal {
-                    visit: Some(codes[0].clone()),
-                    visitor,
-                    group_size: 1,
-                    deputies: refs,
-                    category: Category::Traffic,
-                    title: "柳岸花园门口停车难，车辆乱停乱放".into(),
-                    content: "柳岸花园门口停车难，车辆乱停乱放。晚上八点以后情况尤其严重，消防通道经常被乱停车辆占用。希望有关部门尽快实地查看并给出解决方案。".into(),
-                    location: "柳岸花园".into(),
-                    urgency: Urgency::Normal,
-                    route: Route::Referred,
-                    ..Appeal::registered(codes[1].clone(), now)
-                },
-            },
-        ];
-        let (_, touched) = app.store.commit_at(&actor, now, changes)?;
+        let registration = Registration {
+            visitor,
+            group_size: 1,
+            deputies,
+            appeals: vec![NewAppeal {
+                category: Category::Traffic,
+                title: "柳岸花园门口停车难，车辆乱停乱放".into(),
+                content: "柳岸花园门口停车难，车辆乱停乱放。晚上八点以后情况尤其严重，消防通道经常被乱停车辆占用。希望有关部门尽快实地查看并给出解决方案。".into(),
+                location: "柳岸花园".into(),
+                urgency: Urgency::Normal,
+                route: Route::Referred,
+            }],
+        };
+        // What Ctrl-S sets off: the writer issues the codes, checks,
+        // writes, fsyncs and applies; its outcome comes back.
+        let saved = writer
+            .save(Request::Register {
+                actor: actor.clone(),
+                at: now,
+                registration,
+            })
+            .map_err(|e| e.message(Lang::En))?;
+        let touched = saved.touched;
         saves.push(ms(t.elapsed()));
         let t = Instant::now();
         app.appeals_changed(&touched);
@@ -425,7 +428,6 @@ fn child_kiosk() -> Res<()> {
     drop(floor_file);
     fs::remove_file(&floor_path)?;
     emit_stats("save", &saves);
-    emit_stats("save_codes", &code_times);
     emit_stats("update", &updates);
     emit_stats("fsync", &floors);
     emit(
@@ -434,6 +436,8 @@ fn child_kiosk() -> Res<()> {
     );
     emit("hwm_end", proc_status_mb("VmHWM"));
     emit("rss_end", proc_status_mb("VmRSS"));
+    drop(writer);
+    rt.close(writer_thread);
     Ok(())
 }
 
@@ -828,11 +832,6 @@ fn parent() -> Res<()> {
             k("save.p99"),
             k("record_bytes")
         ),
-        None,
-    );
-    t.row(
-        "  of which next_codes",
-        &format!("median {:6.2} ms", k("save_codes.med")),
         None,
     );
     t.row(

@@ -4,7 +4,9 @@
 //! - only `storage` uses sled;
 //! - `storage` and `transfer` use `domain` (and `i18n`), never the kiosk or
 //!   the command line;
-//! - `tui` uses `domain` and `storage`, never `commands` or `transfer`;
+//! - `tui` uses `domain` and `storage`, never `commands` or `transfer`, and
+//!   never writes to the store itself: its saves are effects that the
+//!   runtime sends to the store's writer thread;
 //! - `commands` wires everything to the command line.
 
 use std::fs;
@@ -83,4 +85,29 @@ fn lower_layers_never_reach_up() {
     }
     let found = uses("tui", &["crate::commands", "crate::transfer", "crate::cli"]);
     assert!(found.is_empty(), "tui: {found:#?}");
+}
+
+#[test]
+fn the_kiosk_saves_only_through_the_writer() {
+    let found = uses(
+        "tui",
+        &[
+            ".commit(",
+            ".commit_at(",
+            ".commit_dated(",
+            ".next_codes(",
+            "Store::open",
+        ],
+    );
+    assert!(found.is_empty(), "tui: {found:#?}");
+    // The update functions only describe saves; the runtime carries them out.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/update");
+    for file in sources(&root) {
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains(".send(") && !text.contains("Writer"),
+            "{}: update must return effects, not send them",
+            file.display()
+        );
+    }
 }

@@ -9,6 +9,7 @@ pub mod appeal;
 pub mod catalog;
 pub mod code;
 pub mod deputy;
+pub mod desk;
 pub mod event;
 pub mod lifecycle;
 pub mod search;

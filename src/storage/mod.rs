@@ -16,6 +16,7 @@ pub mod keys;
 pub mod private;
 pub mod projection;
 mod queries;
+pub mod writer;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -767,7 +768,7 @@ impl Drop for Store {
 /// What went wrong in the database: sled's own errors keep their I/O
 /// cause (a full disk stays a full disk); a stored value that does not
 /// decode is a damaged database.
-trait DbFailure {
+pub(crate) trait DbFailure {
     fn at(self, db: &Path) -> StoreError;
 }
 
@@ -786,7 +787,7 @@ impl DbFailure for String {
     }
 }
 
-fn clone_cause(e: &StoreError) -> StoreError {
+pub(crate) fn clone_cause(e: &StoreError) -> StoreError {
     let io = |s: &std::io::Error| std::io::Error::new(s.kind(), s.to_string());
     match e {
         StoreError::NotSaved { path, source } => StoreError::NotSaved {
@@ -862,3 +863,4 @@ pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, 
 pub use check::{CheckReport, check, check_in_parts, check_with, rebuild, rebuild_with};
 
 pub use queries::Reader;
+pub use writer::{Outcome, Request, Saved, WriteError, Writer, WriterThread};

@@ -11,8 +11,8 @@ use crate::domain::catalog::{Catalog, CatalogRow};
 use crate::domain::{Appeal, Deputy, Duty, Station, Visit};
 
 impl Store {
-    /// A read-only handle for another thread (the kiosk loads its catalog
-    /// in the background while the first frame is drawn).
+    /// A read-only handle for another thread (the kiosk reads through
+    /// one while the store itself is with its writer).
     pub fn reader(&self) -> Reader {
         Reader {
             tree: self.tree.clone(),
@@ -20,6 +20,78 @@ impl Store {
             dir: self.paths.dir.clone(),
             cache: self.cache.clone(),
         }
+    }
+
+    pub fn station(&self) -> Result<Option<Station>, StoreError> {
+        self.reader().station()
+    }
+
+    pub fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
+        self.reader().deputies()
+    }
+
+    pub fn appeal(&self, code: &str) -> Result<Option<Appeal>, StoreError> {
+        self.reader().appeal(code)
+    }
+
+    pub fn visit(&self, code: &str) -> Result<Option<Visit>, StoreError> {
+        self.reader().visit(code)
+    }
+
+    pub fn duty(&self, day: NaiveDate) -> Result<Vec<Duty>, StoreError> {
+        self.reader().duty(day)
+    }
+
+    pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
+        self.reader().catalog_rows()
+    }
+
+    pub fn has_appeals(&self) -> bool {
+        self.reader().has_appeals()
+    }
+
+    pub fn catalog_row(&self, code: &str) -> Result<Option<CatalogRow>, StoreError> {
+        self.reader().catalog_row(code)
+    }
+
+    pub fn counts_on(&self, day: NaiveDate) -> (usize, usize) {
+        self.reader().counts_on(day)
+    }
+
+    pub fn deadlines_until(&self, until: NaiveDate) -> Result<Vec<(NaiveDate, String)>, StoreError> {
+        self.reader().deadlines_until(until)
+    }
+
+    pub fn codes_with_status(&self, status: crate::domain::Status) -> Result<Vec<String>, StoreError> {
+        self.reader().codes_with_status(status)
+    }
+
+    /// Every appeal, oldest first, streamed to `each`.
+    pub fn for_each_appeal(
+        &self,
+        each: impl FnMut(Appeal) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.reader().for_each_appeal(each)
+    }
+}
+
+/// Read-only access from another thread.
+#[derive(Clone)]
+pub struct Reader {
+    tree: sled::Db,
+    db_path: PathBuf,
+    dir: PathBuf,
+    cache: catalog_cache::SharedCache,
+}
+
+impl Reader {
+    /// The station's data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn db_err(&self, e: impl super::DbFailure) -> StoreError {
+        e.at(&self.db_path)
     }
 
     fn get_decoded<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -76,7 +148,7 @@ impl Store {
     /// tests and tools; the kiosk loads through the catalog cache).
     pub fn catalog_rows(&self) -> Result<Vec<CatalogRow>, StoreError> {
         let mut rows = Vec::new();
-        for_each_catalog_row(&self.tree, &self.paths.db(), |r| rows.push(r))?;
+        for_each_catalog_row(&self.tree, &self.db_path, |r| rows.push(r))?;
         Ok(rows)
     }
 
@@ -127,17 +199,7 @@ impl Store {
             })
             .collect()
     }
-}
 
-/// Read-only access from another thread.
-pub struct Reader {
-    tree: sled::Db,
-    db_path: PathBuf,
-    dir: PathBuf,
-    cache: catalog_cache::SharedCache,
-}
-
-impl Reader {
     /// The whole catalog, through the catalog cache (see `catalog_cache`).
     pub fn load_catalog(&self) -> Result<Catalog, StoreError> {
         let paths = Paths::new(&self.dir);

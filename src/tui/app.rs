@@ -1,18 +1,17 @@
 //! The kiosk's model: what is on screen and the data behind it. Only
 //! `update` changes it; views only read it.
 
-use std::sync::mpsc::{self, Receiver};
-
 use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate};
 
 use super::form::{RegisterForm, Widget};
 use super::input::TextInput;
 use super::keymap::Keymap;
+use super::msg::Effect;
 use super::text::{Texts, texts};
 use crate::domain::catalog::{Catalog, Filter, RowRef};
-use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, TrackingCode};
+use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind};
 use crate::i18n::Lang;
-use crate::storage::{Store, StoreError};
+use crate::storage::{Reader, Request, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -57,6 +56,19 @@ pub struct Dialog {
     pub fields: Vec<(&'static str, Widget)>,
     pub focus: usize,
     pub error: Option<String>,
+    /// The ticket of the dialog's save while it is being written.
+    pub saving: Option<Ticket>,
+}
+
+/// Names one save sent to the writer; its outcome comes back with it.
+pub type Ticket = u64;
+
+/// What a save in flight is for: how its outcome is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saving {
+    Registration,
+    Step(StepKind),
+    Duty { name: String, check_in: bool },
 }
 
 pub enum Overlay {
@@ -119,7 +131,8 @@ pub struct App {
     pub lang: Lang,
     pub t: &'static Texts,
     pub keymap: Keymap,
-    pub store: Store,
+    /// Reads from the database; writes go out as effects to the writer.
+    pub reader: Reader,
     pub station: Station,
     pub deputies: Vec<Deputy>,
     pub clock: Clock,
@@ -130,7 +143,8 @@ pub struct App {
     pub register: RegisterForm,
     pub appeals: AppealsView,
     pub catalog: Option<Catalog>,
-    catalog_rx: Option<Receiver<Result<Catalog, String>>>,
+    /// Set until the catalog arrives (or fails to).
+    pub catalog_loading: bool,
     /// Appeals changed while the catalog was still loading.
     pending: Vec<String>,
     pub deputy_selected: usize,
@@ -139,36 +153,33 @@ pub struct App {
     pub overlay: Overlay,
     pub message: Option<(Tone, String)>,
     pub quit: bool,
+    /// Why the terminal could no longer be read, if it could not.
+    pub terminal_lost: Option<std::io::Error>,
+    /// Saves sent to the writer whose outcome has not come back.
+    pub saving: Vec<(Ticket, Saving)>,
+    next_ticket: Ticket,
+    /// Effects produced by the message being handled.
+    outbox: Vec<Effect>,
 }
 
 /// Deadline rows the Today screen can show in one panel.
 const SHOWN: usize = 30;
 
 impl App {
-    /// Builds the model over an open store. The catalog loads on a
-    /// background thread so the first frame does not wait for it.
-    pub fn new(store: Store, lang: Lang, keymap: Keymap, clock: Clock) -> Result<App, StoreError> {
-        let station = store
+    /// Builds the model over a station's database. The catalog arrives
+    /// later as a message (`Msg::CatalogLoaded`), so the first frame does
+    /// not wait for it.
+    pub fn new(reader: Reader, lang: Lang, keymap: Keymap, clock: Clock) -> Result<App, StoreError> {
+        let station = reader
             .station()?
-            .ok_or_else(|| StoreError::NoStation(store.dir().to_path_buf()))?;
-        let deputies = store.deputies()?;
+            .ok_or_else(|| StoreError::NoStation(reader.dir().to_path_buf()))?;
+        let deputies = reader.deputies()?;
         let register = RegisterForm::new(&deputies, lang);
-        let reader = store.reader();
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("catalog".into())
-            .spawn(move || {
-                let _ = tx.send(reader.load_catalog().map_err(|e| e.message(lang)));
-            })
-            .map_err(|e| StoreError::Io {
-                path: store.dir().to_path_buf(),
-                source: e,
-            })?;
         let mut app = App {
             lang,
             t: texts(lang),
             keymap,
-            store,
+            reader,
             station,
             deputies,
             clock,
@@ -192,13 +203,17 @@ impl App {
                 detail_scroll: 0,
             },
             catalog: None,
-            catalog_rx: Some(rx),
+            catalog_loading: true,
             pending: Vec::new(),
             deputy_selected: 0,
             quarter_counts: Vec::new(),
             overlay: Overlay::None,
             message: None,
             quit: false,
+            terminal_lost: None,
+            saving: Vec::new(),
+            next_ticket: 1,
+            outbox: Vec::new(),
         };
         app.refresh_today();
         Ok(app)
@@ -208,45 +223,49 @@ impl App {
         self.clock.now().date_naive()
     }
 
-    /// Takes the catalog once the background load has finished; true if
-    /// something changed on screen.
-    pub fn poll_catalog(&mut self) -> bool {
-        let Some(rx) = &self.catalog_rx else { return false };
-        match rx.try_recv() {
-            Ok(Ok(catalog)) => {
+    /// Takes the catalog the background load produced.
+    pub fn catalog_loaded(&mut self, loaded: Result<Catalog, StoreError>) {
+        self.catalog_loading = false;
+        match loaded {
+            Ok(catalog) => {
                 log::info!(
                     "catalog loaded: {} appeals, {} bytes",
                     catalog.len(),
                     catalog.heap_bytes()
                 );
                 self.catalog = Some(catalog);
-                self.catalog_rx = None;
                 let pending = std::mem::take(&mut self.pending);
                 self.upsert_rows(&pending);
                 self.refilter();
                 self.recount_quarter();
-                true
             }
-            Ok(Err(e)) => {
-                self.catalog_rx = None;
-                self.say(Tone::Error, e);
-                true
-            }
-            Err(mpsc::TryRecvError::Empty) => false,
-            Err(mpsc::TryRecvError::Disconnected) => {
-                self.catalog_rx = None;
-                false
+            Err(e) => {
+                let said = e.message(self.lang);
+                self.say(Tone::Error, said);
             }
         }
     }
 
-    /// Waits for the catalog (tests and benchmarks).
-    pub fn wait_for_catalog(&mut self) {
-        while self.catalog_rx.is_some() {
-            if !self.poll_catalog() {
-                std::thread::sleep(std::time::Duration::from_millis(2));
-            }
-        }
+    /// Sends a save to the writer (as an effect) and remembers what it is
+    /// for; the status line says it is being saved until the outcome
+    /// comes back.
+    pub fn save(&mut self, what: Saving, request: Request) -> Ticket {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.saving.push((ticket, what));
+        self.outbox.push(Effect::Save { ticket, request });
+        self.say(Tone::Info, self.t.saving);
+        ticket
+    }
+
+    /// Whether a registration is being saved (the form waits for it).
+    pub fn saving_registration(&self) -> bool {
+        self.saving.iter().any(|(_, s)| *s == Saving::Registration)
+    }
+
+    /// The effects the last message produced.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.outbox)
     }
 
     pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
@@ -255,13 +274,13 @@ impl App {
 
     pub fn refresh_today(&mut self) {
         let today = self.today_date();
-        let (visits, appeals) = self.store.counts_on(today);
+        let (visits, appeals) = self.reader.counts_on(today);
         // What cannot be read is said, not shown as an empty panel.
         let mut failure: Option<StoreError> = None;
         let mut keep = |e: StoreError| {
             failure.get_or_insert(e);
         };
-        let duty = self.store.duty(today).unwrap_or_else(|e| {
+        let duty = self.reader.duty(today).unwrap_or_else(|e| {
             keep(e);
             Vec::new()
         });
@@ -283,7 +302,7 @@ impl App {
         let mut overdue = Vec::new();
         let mut due_soon = Vec::new();
         for (deadline, code) in self
-            .store
+            .reader
             .deadlines_until(today + chrono::Days::new(3))
             .unwrap_or_else(|e| {
                 keep(e);
@@ -302,7 +321,7 @@ impl App {
             .take(SHOWN)
             .chain(due_soon.iter_mut().take(SHOWN))
         {
-            *title = match self.store.catalog_row(code) {
+            *title = match self.reader.catalog_row(code) {
                 Ok(row) => row.map(|r| r.title).unwrap_or_default(),
                 Err(e) => {
                     keep(e);
@@ -364,7 +383,7 @@ impl App {
         self.upsert_rows(codes);
         if let Some(open) = &self.appeals.detail
             && codes.iter().any(|c| c == open.code.as_str())
-            && let Ok(Some(a)) = self.store.appeal(open.code.as_str())
+            && let Ok(Some(a)) = self.reader.appeal(open.code.as_str())
         {
             self.appeals.detail = Some(Box::new(a));
         }
@@ -375,7 +394,7 @@ impl App {
 
     fn upsert_rows(&mut self, codes: &[String]) {
         for code in codes {
-            if let (Some(c), Ok(Some(row))) = (&mut self.catalog, self.store.catalog_row(code)) {
+            if let (Some(c), Ok(Some(row))) = (&mut self.catalog, self.reader.catalog_row(code)) {
                 c.upsert(row);
             }
         }
@@ -395,7 +414,7 @@ impl App {
     }
 
     pub fn open_appeal(&mut self, code: &str) {
-        match self.store.appeal(code) {
+        match self.reader.appeal(code) {
             Ok(Some(a)) => {
                 self.screen = Screen::Appeals;
                 self.appeals.detail = Some(Box::new(a));
@@ -414,11 +433,6 @@ impl App {
             .as_ref()
             .map(|s| s.name.clone())
             .unwrap_or_else(|| "system".into())
-    }
-
-    /// Tracking codes of today's registrations are dated by the clock.
-    pub fn codes_for(&self, n: usize) -> Result<Vec<TrackingCode>, StoreError> {
-        self.store.next_codes(self.today_date(), n)
     }
 }
 

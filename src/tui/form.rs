@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::input::{Choice, Picker, TextInput};
 use super::text::Texts;
+use crate::domain::desk::{NewAppeal, Registration};
 use crate::domain::validate::{self, Field, ValidationError};
 use crate::domain::{Category, Deputy, DeputyRef, Route, Urgency, Visitor};
 use crate::i18n::Lang;
@@ -84,23 +85,6 @@ pub struct RegisterForm {
     pub focus: Focus,
     deputy_choices: Vec<Choice>,
     lang: Lang,
-}
-
-/// What a valid form turns into.
-pub struct RegisterInput {
-    pub visitor: Visitor,
-    pub group_size: u16,
-    pub deputies: Vec<DeputyRef>,
-    pub appeals: Vec<AppealInput>,
-}
-
-pub struct AppealInput {
-    pub category: Category,
-    pub title: String,
-    pub content: String,
-    pub location: String,
-    pub urgency: Urgency,
-    pub route: Route,
 }
 
 fn vocabulary_picker<T: Copy>(
@@ -267,7 +251,7 @@ impl RegisterForm {
 
     /// Validates everything; on the first problem moves the focus there and
     /// returns the message that names the field.
-    pub fn build(&mut self, today: NaiveDate, deputies: &[Deputy]) -> Result<RegisterInput, String> {
+    pub fn build(&mut self, today: NaiveDate, deputies: &[Deputy]) -> Result<Registration, String> {
         let text = |w: &Widget| w.text();
         let name = validate::text_field(
             Field::VisitorName,
@@ -346,7 +330,7 @@ impl RegisterForm {
                 .first()
                 .and_then(|r| Route::parse(r))
                 .unwrap_or(Route::Referred);
-            appeals.push(AppealInput {
+            appeals.push(NewAppeal {
                 category,
                 title,
                 content,
@@ -355,7 +339,7 @@ impl RegisterForm {
                 route,
             });
         }
-        Ok(RegisterInput {
+        Ok(Registration {
             visitor: Visitor {
                 name,
                 phone,

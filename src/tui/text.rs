@@ -67,6 +67,8 @@ texts! {
     no_match: "没有匹配项", "no match";
     form_hint: "Tab 下一栏 · Ctrl-S 保存 · Ctrl-N 再加一条诉求 · Esc 取消", "Tab next · Ctrl-S save · Ctrl-N add appeal · Esc cancel";
     saved: "已保存", "Saved";
+    saving: "保存中…", "Saving…";
+    still_saving: "上一条登记正在保存，请稍候", "The last registration is still being saved; please wait";
     saved_but_stopped: "已保存。但之后写入出错，在重启终端前不能再保存：", "Saved. But a write failed afterwards; nothing more can be saved until the kiosk is restarted: ";
     saved_codes: "查询码（请告知来访人）", "Tracking codes (tell the visitor)";
     visit_code: "来访编号", "Visit";

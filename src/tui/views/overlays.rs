@@ -201,9 +201,14 @@ fn dialog(frame: &mut Frame, area: Rect, app: &App, d: &Dialog) {
         }
     }
     let bottom = inner.y + inner.height.saturating_sub(2);
-    if let Some(e) = &d.error {
+    let status = match (&d.error, d.saving.is_some()) {
+        (_, true) => Some((app.t.saving.to_string(), Tone::Info)),
+        (Some(e), false) => Some((e.clone(), Tone::Error)),
+        (None, false) => None,
+    };
+    if let Some((text, tone)) = status {
         frame.render_widget(
-            Paragraph::new(Line::styled(e.clone(), tone_style(Tone::Error))),
+            Paragraph::new(Line::styled(text, tone_style(tone))),
             Rect {
                 x: inner.x,
                 y: bottom,

@@ -1,0 +1,36 @@
+//! What reaches the kiosk's loop (`Msg`) and what the loop is asked to do
+//! beyond changing its model (`Effect`). Keys, pastes, the catalog's load
+//! and the writer's outcomes are all messages; the printer's and sync's
+//! progress join them as new variants, each with its own worker that sends
+//! them.
+
+use crossterm::event::KeyEvent;
+
+use super::app::Ticket;
+use crate::domain::catalog::Catalog;
+use crate::storage::{Outcome, Request, StoreError};
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    /// The terminal changed size (the next frame fits it).
+    Resize,
+    /// The background catalog load finished.
+    CatalogLoaded(Result<Catalog, StoreError>),
+    /// The terminal could not be read: the kiosk stops.
+    TerminalLost(std::io::Error),
+    /// The writer finished a save sent with `Effect::Save`.
+    Saved {
+        ticket: Ticket,
+        outcome: Outcome,
+    },
+}
+
+/// Work that `update` asks for and the runtime carries out.
+#[derive(Debug)]
+pub enum Effect {
+    /// Send `request` to the store's writer; its outcome comes back as
+    /// `Msg::Saved` with the same ticket.
+    Save { ticket: Ticket, request: Request },
+}

@@ -1,0 +1,190 @@
+//! `update`: a message and the model in, the new model and the effects to
+//! run out. Every key goes through the key map; each screen and overlay
+//! has its own handler module. The only place that changes `App`.
+
+mod appeals;
+mod edit;
+mod overlay;
+mod register;
+mod saved;
+mod signin;
+mod today;
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use super::app::{App, OnYes, Overlay, Screen};
+use super::form::Widget;
+use super::keymap::{Action, KeyChord, Mode};
+use super::msg::{Effect, Msg};
+use overlay::PAGE;
+
+/// Handles one message; returns what the runtime must do next.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(app, key),
+        Msg::Paste(text) => on_paste(app, &text),
+        Msg::Resize => {}
+        Msg::TerminalLost(e) => {
+            app.terminal_lost = Some(e);
+            app.quit = true;
+        }
+        Msg::CatalogLoaded(loaded) => app.catalog_loaded(loaded),
+        Msg::Saved { ticket, outcome } => saved::on_saved(app, ticket, outcome),
+    }
+    app.take_effects()
+}
+
+fn on_key(app: &mut App, key: KeyEvent) {
+    if key.kind == KeyEventKind::Release {
+        return;
+    }
+    let chord = KeyChord::from_event(&key);
+    if app.staff.is_none() {
+        return signin::key(app, key, &chord);
+    }
+    match &app.overlay {
+        Overlay::Help { .. } => return overlay::help_key(app, &chord),
+        Overlay::Confirm { .. } => return overlay::confirm_key(app, &chord),
+        Overlay::Dialog(_) => return overlay::dialog_key(app, key, &chord),
+        Overlay::Saved { .. } | Overlay::Receipt { .. } => {
+            app.overlay = Overlay::None;
+            return;
+        }
+        Overlay::None => {}
+    }
+    match app.screen {
+        Screen::Register => register::key(app, key, &chord),
+        Screen::Appeals if app.appeals.searching => appeals::search_key(app, key, &chord),
+        Screen::Appeals if app.appeals.detail.is_some() => modal(app, &chord, &[Mode::Detail, Mode::Nav]),
+        Screen::Appeals => modal(app, &chord, &[Mode::Appeals, Mode::Nav]),
+        Screen::Today => modal(app, &chord, &[Mode::Today, Mode::Nav]),
+        Screen::Deputies => modal(app, &chord, &[Mode::Nav]),
+    }
+}
+
+/// Pasted text goes into whatever takes text right now (a form field, a
+/// dialog field, the search box, the PIN) and nowhere else: a paste never
+/// acts as key presses, so a stray "q" in it cannot quit.
+fn on_paste(app: &mut App, text: &str) {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    if app.staff.is_none() {
+        if app.signin.asking_pin {
+            text.chars().for_each(|c| {
+                app.signin.pin.insert(c);
+            });
+        }
+        return;
+    }
+    let form_open = app.screen == Screen::Register && !app.saving_registration();
+    let widget = match &mut app.overlay {
+        Overlay::Dialog(d) if d.saving.is_none() => Some(&mut d.fields[d.focus].1),
+        Overlay::None if form_open => Some(app.register.focused()),
+        _ => None,
+    };
+    if let Some(widget) = widget {
+        for c in text.chars() {
+            match widget {
+                Widget::Text(t) => {
+                    t.insert(c);
+                }
+                Widget::Pick(p) if !c.is_control() => p.type_char(c),
+                Widget::Pick(_) => {}
+            }
+        }
+    } else if app.screen == Screen::Appeals && app.appeals.searching {
+        text.chars().for_each(|c| {
+            app.appeals.search.insert(c);
+        });
+        appeals::query_changed(app);
+    }
+}
+
+/// The action a chord has in the first of `modes` that binds it, else in
+/// the global table.
+fn lookup(app: &App, chord: &KeyChord, modes: &[Mode]) -> Option<Action> {
+    modes
+        .iter()
+        .chain([Mode::Global].iter())
+        .find_map(|m| app.keymap.lookup(*m, chord))
+}
+
+fn modal(app: &mut App, chord: &KeyChord, modes: &[Mode]) {
+    if let Some(action) = lookup(app, chord, modes) {
+        act(app, action);
+    }
+}
+
+fn move_selection(selected: &mut usize, len: usize, action: Action) {
+    let last = len.saturating_sub(1);
+    *selected = match action {
+        Action::Up => selected.saturating_sub(1),
+        Action::Down => (*selected + 1).min(last),
+        Action::PageUp => selected.saturating_sub(PAGE),
+        Action::PageDown => (*selected + PAGE).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => *selected,
+    };
+}
+
+fn switch_screen(app: &mut App, screen: Screen) {
+    app.screen = screen;
+    match screen {
+        Screen::Today => app.refresh_today(),
+        Screen::Deputies => app.recount_quarter(),
+        _ => {}
+    }
+}
+
+/// Carries out one action of the screen on show (or a global one).
+fn act(app: &mut App, action: Action) {
+    match action {
+        Action::Quit => {
+            if app.register.has_input() && !app.saving_registration() {
+                app.overlay = Overlay::Confirm {
+                    question: app.t.confirm_quit_unsaved,
+                    on_yes: OnYes::Quit,
+                };
+            } else {
+                app.quit = true;
+            }
+        }
+        Action::Help => app.overlay = Overlay::Help { scroll: 0 },
+        Action::ScreenToday => switch_screen(app, Screen::Today),
+        Action::ScreenRegister => switch_screen(app, Screen::Register),
+        Action::ScreenAppeals => switch_screen(app, Screen::Appeals),
+        Action::ScreenDeputies => switch_screen(app, Screen::Deputies),
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+            match app.screen {
+                Screen::Today => move_selection(&mut app.today.selected, app.today.duty.len(), action),
+                Screen::Appeals if app.appeals.detail.is_some() => {
+                    move_selection(&mut app.appeals.detail_scroll, usize::MAX, action)
+                }
+                Screen::Appeals => move_selection(&mut app.appeals.selected, app.appeals.hits.len(), action),
+                Screen::Deputies => move_selection(&mut app.deputy_selected, app.deputies.len(), action),
+                Screen::Register => {}
+            }
+        }
+        Action::Open => match app.screen {
+            Screen::Appeals if app.appeals.detail.is_none() => {
+                if let Some(code) = app.selected_row().map(|r| r.code.to_string()) {
+                    app.open_appeal(&code);
+                }
+            }
+            Screen::Today => {
+                if let Some((_, code, _)) = app.today.overdue.first().or(app.today.due_soon.first()) {
+                    let code = code.clone();
+                    app.open_appeal(&code);
+                }
+            }
+            _ => {}
+        },
+        Action::Back if app.screen == Screen::Appeals => {
+            app.appeals.detail = None;
+        }
+        Action::CheckIn => today::check_in_out(app, true),
+        Action::CheckOut => today::check_in_out(app, false),
+        // Form and confirm actions are handled where those modes are active.
+        _ => appeals::action(app, action),
+    }
+}

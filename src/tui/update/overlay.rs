@@ -1,0 +1,104 @@
+//! What sits over a screen: the help text, a yes/no question and the
+//! dialogs (filters and steps).
+
+use crossterm::event::KeyEvent;
+
+use super::appeals::submit_dialog;
+use super::edit::{FormMove, edit_widget, form_move};
+use super::lookup;
+use crate::tui::app::{App, Dialog, OnYes, Overlay, Screen, Tone};
+use crate::tui::form::Widget;
+use crate::tui::keymap::{Action, KeyChord, Mode};
+
+/// Rows a page key moves.
+pub const PAGE: usize = 10;
+
+pub fn help_key(app: &mut App, chord: &KeyChord) {
+    let action = lookup(app, chord, &[Mode::Nav]);
+    if let Overlay::Help { scroll } = &mut app.overlay {
+        match action {
+            Some(Action::Down) => *scroll += 1,
+            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Action::PageDown) => *scroll += PAGE,
+            Some(Action::PageUp) => *scroll = scroll.saturating_sub(PAGE),
+            Some(Action::Top) => *scroll = 0,
+            Some(Action::Back) | Some(Action::Help) | Some(Action::Quit) => app.overlay = Overlay::None,
+            _ => {}
+        }
+    }
+}
+
+pub fn confirm_key(app: &mut App, chord: &KeyChord) {
+    let Overlay::Confirm { on_yes, .. } = app.overlay else {
+        return;
+    };
+    match app.keymap.lookup(Mode::Confirm, chord) {
+        Some(Action::Yes) => {
+            app.overlay = Overlay::None;
+            match on_yes {
+                OnYes::CancelForm => {
+                    app.register.reset();
+                    app.screen = Screen::Today;
+                    app.say(Tone::Info, app.t.form_cancelled);
+                }
+                OnYes::Quit => app.quit = true,
+            }
+        }
+        Some(Action::No) => app.overlay = Overlay::None,
+        _ => {}
+    }
+}
+
+pub fn dialog_key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
+    let Overlay::Dialog(dialog) = &app.overlay else {
+        return;
+    };
+    if dialog.saving.is_some() {
+        // The dialog waits for its save; the outcome closes it or shows
+        // why it failed.
+        return;
+    }
+    let widget = dialog.fields[dialog.focus].1.clone();
+    let count = dialog.fields.len();
+    let mv = form_move(app, &widget, &key, chord);
+    let Overlay::Dialog(dialog) = &mut app.overlay else {
+        return;
+    };
+    let next = |d: &mut Dialog| d.focus = (d.focus + 1) % count;
+    let prev = |d: &mut Dialog| d.focus = (d.focus + count - 1) % count;
+    match mv {
+        FormMove::Edit => edit_widget(&mut dialog.fields[dialog.focus].1, &key),
+        FormMove::Next => {
+            if dialog.focus + 1 == count {
+                submit_dialog(app)
+            } else {
+                next(dialog)
+            }
+        }
+        FormMove::Prev => prev(dialog),
+        FormMove::Global(_) | FormMove::Ignore => {}
+        FormMove::Act(action) => match action {
+            Action::NextField => next(dialog),
+            Action::PrevField => prev(dialog),
+            Action::Save => submit_dialog(app),
+            Action::Cancel => app.overlay = Overlay::None,
+            Action::PickUp | Action::PickDown | Action::Pick => {
+                if let Widget::Pick(p) = &mut dialog.fields[dialog.focus].1 {
+                    match action {
+                        Action::PickUp => p.move_by(-1),
+                        Action::PickDown => p.move_by(1),
+                        _ => {
+                            p.pick();
+                            if dialog.focus + 1 == count {
+                                submit_dialog(app);
+                            } else {
+                                next(dialog);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        },
+    }
+}
