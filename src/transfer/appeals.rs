@@ -29,7 +29,8 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
-use crate::domain::lifecycle::{self, Step, replay_history};
+use crate::domain::desk;
+use crate::domain::lifecycle::{self, Step, TransitionError, replay_history};
 use crate::domain::validate::{
     self, Field, MAX_ADDRESS, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_UNIT, clean_text, mask_name, mask_numbers,
     normalize_phone, shown, text_field, validate_id_number,
@@ -383,10 +384,7 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
         if reached(Status::Referred) {
             let unit = appeal.unit.clone().ok_or_else(|| required(lang, "unit"))?;
             let deadline = appeal.deadline.ok_or_else(|| required(lang, "deadline"))?;
-            let refer = Step::Refer { unit, deadline };
-            lifecycle::check_new_step(&refer, IMPORT_NOTE, appeal.registered_at.date_naive())
-                .map_err(|e| e.message(lang))?;
-            steps.push(refer);
+            steps.push(Step::Refer { unit, deadline });
         }
         if reached(Status::InProgress) {
             steps.push(Step::Start);
@@ -434,11 +432,18 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
     if appeal.satisfaction.is_some() && target != Status::Closed {
         return Err(cannot_carry("satisfaction"));
     }
+    // Each step passes the desk's rules, as at the kiosk, on the row's date.
     let registered = appeal.as_registered();
     let mut dry = registered.clone();
+    let status_error = |e: &dyn Fn(Lang) -> String| err(lang, "status", e(Lang::Zh), e(Lang::En));
     for step in &steps {
-        lifecycle::apply(&mut dry, step)
-            .map_err(|e| err(lang, "status", e.message(Lang::Zh), e.message(Lang::En)))?;
+        desk::step(&dry, step.clone(), IMPORT_NOTE.into(), registered.registered_at).map_err(
+            |e| match e {
+                desk::DeskError::Step(TransitionError::Illegal { .. }) => status_error(&|l| e.message(l)),
+                other => other.message(lang),
+            },
+        )?;
+        lifecycle::apply(&mut dry, step).map_err(|e| status_error(&|l| e.message(l)))?;
     }
     if dry.status != target {
         return Err(err(
