@@ -6,7 +6,7 @@
 //! As in sled's own crash test, this test binary runs itself as the child:
 //! `child_saver` does nothing unless JIEDAI_CRASH_CHILD names a data
 //! directory, in which case it saves until it is killed and prints
-//! `@@saved <code>` only after `Store::commit` has returned.
+//! `@@saved <code>` only after the store's writer thread reported it saved.
 
 mod common;
 
@@ -19,8 +19,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Days;
 
-use jiedai::domain::{EventBody, TrackingCode};
-use jiedai::storage::{self, Store};
+use chrono::TimeZone;
+use jiedai::domain::desk::{NewAppeal, Registration};
+use jiedai::domain::{Category, EventBody, Route, TrackingCode, Urgency};
+use jiedai::i18n::Lang;
+use jiedai::storage::{self, Request, Store, Writer};
 
 use common::*;
 
@@ -47,48 +50,69 @@ fn child_saver() {
     let seed: u64 = std::env::var(CHILD_SEED).unwrap().parse().unwrap();
     let date = day() + Days::new(std::env::var(CHILD_DAY).unwrap().parse().unwrap());
     let mut rng = Lcg::new(seed);
-    let mut store = Store::open(Path::new(&dir)).unwrap();
-    let mut codes: Vec<TrackingCode> = store
+    let store = Store::open(Path::new(&dir)).unwrap();
+    let reader = store.reader();
+    let mut codes: Vec<TrackingCode> = reader
         .catalog_rows()
         .unwrap()
         .iter()
         .map(|r| r.code.parse().unwrap())
         .collect();
+    // Saves go through the writer thread, as the kiosk's do.
+    let (writer, _thread) = Writer::spawn(store).unwrap();
+    let at = tz()
+        .from_local_datetime(&date.and_hms_opt(10, 0, 0).unwrap())
+        .unwrap();
     say("ready");
     for i in 0.. {
-        let who = [deputy((seed as usize + i) % 3)];
-        let c = store.next_codes(date, 2).unwrap();
-        store
-            .commit(
-                "s1",
-                vec![
-                    EventBody::VisitRegistered {
-                        visit: visit(&c[0], &c[1..], i, &who),
-                    },
-                    EventBody::AppealRegistered {
-                        appeal: appeal(&c[1], Some(&c[0]), i, &who),
-                    },
-                ],
-            )
+        let who = deputy((seed as usize + i) % 3);
+        let registration = Registration {
+            visitor: visitor(i),
+            group_size: 1,
+            deputies: vec![deputy_ref(&who)],
+            appeals: vec![NewAppeal {
+                category: Category::ALL[i % Category::ALL.len()],
+                title: format!("第{i}号诉求：小区门口停车难"),
+                content: format!("诉求内容 {i}：晚上车辆乱停，消防通道被占。"),
+                location: "幸福小区".into(),
+                urgency: Urgency::ALL[i % Urgency::ALL.len()],
+                route: Route::Referred,
+            }],
+        };
+        let saved = writer
+            .save(Request::Register {
+                actor: "s1".into(),
+                at,
+                registration,
+            })
+            .unwrap_or_else(|e| panic!("{}", e.message(Lang::En)));
+        let code = saved
+            .events
+            .iter()
+            .find_map(|e| match &e.body {
+                EventBody::AppealRegistered { appeal } => Some(appeal.code.clone()),
+                _ => None,
+            })
             .unwrap();
-        say(&format!("saved {}", c[1]));
-        codes.push(c[1].clone());
+        say(&format!("saved {code}"));
+        codes.push(code);
         if rng.chance(50) {
             let code = rng.pick(&codes).clone();
-            let status = store.appeal(code.as_str()).unwrap().unwrap().status;
+            let status = reader.appeal(code.as_str()).unwrap().unwrap().status;
             let step = legal_step(&mut rng, status);
-            store
-                .commit(
-                    "s1",
-                    vec![EventBody::AppealStepped {
+            writer
+                .save(Request::Commit {
+                    actor: "s1".into(),
+                    at: chrono::Local::now().fixed_offset(),
+                    changes: vec![EventBody::AppealStepped {
                         code: code.clone(),
                         step,
                         // Reopening needs a note; the others take one too.
                         note: "测试备注".into(),
                     }],
-                )
-                .unwrap();
-            let history = store.appeal(code.as_str()).unwrap().unwrap().history.len();
+                })
+                .unwrap_or_else(|e| panic!("{}", e.message(Lang::En)));
+            let history = reader.appeal(code.as_str()).unwrap().unwrap().history.len();
             say(&format!("stepped {code} {history}"));
         }
     }
