@@ -330,6 +330,7 @@ impl App {
             };
         }
         let selected = self.today.selected.min(rows.len().saturating_sub(1));
+        self.register.set_present(&self.present_deputies(&rows));
         if let Some(e) = failure {
             log::error!("today's information: {e}");
             let said = format!("{}{}", self.t.today_unreadable, e.message(self.lang));
@@ -344,6 +345,25 @@ impl App {
             due_soon,
             selected,
         };
+    }
+
+    /// Ids of the deputies checked in and not out.
+    fn present_deputies(&self, rows: &[(Deputy, bool, Option<Duty>)]) -> Vec<String> {
+        rows.iter()
+            .filter(|(_, _, d)| {
+                d.as_ref()
+                    .is_some_and(|d| d.check_in.is_some() && d.check_out.is_none())
+            })
+            .map(|(d, _, _)| d.id.clone())
+            .collect()
+    }
+
+    /// A picker of the station's deputies, those at the station first.
+    pub fn deputy_picker(&self, multi: bool) -> super::input::Picker {
+        let present = self.present_deputies(&self.today.duty);
+        let mut p = super::form::deputy_picker(&self.deputies, multi);
+        p.set_first(|v| present.iter().any(|id| id == v));
+        p
     }
 
     /// Re-runs the appeals filter over the catalog.

@@ -114,6 +114,18 @@ pub fn deputy_picker(deputies: &[Deputy], multi: bool) -> Picker {
 }
 
 impl RegisterForm {
+    /// Lists the deputies who are at the station now first in the deputy
+    /// picker (the form keeps it across resets).
+    pub fn set_present(&mut self, present: &[String]) {
+        let is_present = |v: &str| present.iter().any(|p| p == v);
+        for c in &mut self.deputy_choices {
+            c.first = is_present(&c.value);
+        }
+        if let Widget::Pick(p) = &mut self.visit[V_DEPUTIES] {
+            p.set_first(is_present);
+        }
+    }
+
     pub fn new(deputies: &[Deputy], lang: Lang) -> RegisterForm {
         let deputy_choices = deputy_picker(deputies, true).choices;
         let mut form = RegisterForm {

@@ -174,9 +174,34 @@ impl TextInput {
 #[derive(Debug, Clone)]
 pub struct Choice {
     pub label: String,
-    /// Normalised label plus pinyin initials.
-    keys: String,
+    /// What a query matches: the normalised label, its pinyin initials and
+    /// the extra text.
+    keys: [String; 3],
     pub value: String,
+    /// Listed before the others among equally good matches (a deputy who
+    /// is checked in today).
+    pub first: bool,
+}
+
+/// How well a query matches a choice: exactly one of its keys, the start
+/// of one, or somewhere inside one (lower is better); None for no match.
+fn rank(keys: &[String; 3], q: &str) -> Option<u8> {
+    if q.is_empty() {
+        return Some(0);
+    }
+    let keys = keys.iter().filter(|k| !k.is_empty());
+    keys.filter_map(|k| {
+        if k == q {
+            Some(0)
+        } else if k.starts_with(q) {
+            Some(1)
+        } else if k.contains(q) {
+            Some(2)
+        } else {
+            None
+        }
+    })
+    .min()
 }
 
 impl Choice {
@@ -186,16 +211,11 @@ impl Choice {
 
     /// `extra` is more text to match (e.g. an English label).
     pub fn with_extra(label: &str, value: &str, extra: &str) -> Choice {
-        let keys = format!(
-            "{}\u{1f}{}\u{1f}{}",
-            normalize(label),
-            initials(label),
-            normalize(extra)
-        );
         Choice {
             label: label.to_string(),
-            keys,
+            keys: [normalize(label), initials(label), normalize(extra)],
             value: value.to_string(),
+            first: false,
         }
     }
 }
@@ -227,13 +247,29 @@ impl Picker {
         p
     }
 
+    /// Lists the choices the query matches, best first: an exact match of
+    /// a label, its initials or its extra text, then a match at the start,
+    /// then the rest; among equals, `first` choices, then the given order.
     pub fn refilter(&mut self) {
         let q = normalize(&self.query.text());
         let q = q.trim();
-        self.visible = (0..self.choices.len())
-            .filter(|i| q.is_empty() || self.choices[*i].keys.contains(q))
+        let mut ranked: Vec<(u8, bool, usize)> = (0..self.choices.len())
+            .filter_map(|i| {
+                let c = &self.choices[i];
+                rank(&c.keys, q).map(|r| (r, !c.first, i))
+            })
             .collect();
+        ranked.sort_unstable();
+        self.visible = ranked.into_iter().map(|(_, _, i)| i).collect();
         self.highlight = self.highlight.min(self.visible.len().saturating_sub(1));
+    }
+
+    /// Marks the choices listed first among equal matches (`first(value)`).
+    pub fn set_first(&mut self, first: impl Fn(&str) -> bool) {
+        for c in &mut self.choices {
+            c.first = first(&c.value);
+        }
+        self.refilter();
     }
 
     pub fn type_char(&mut self, c: char) {
@@ -328,6 +364,10 @@ mod tests {
         p.type_char('s');
         let labels: Vec<_> = p.visible.iter().map(|i| p.choices[*i].label.as_str()).collect();
         assert_eq!(labels, vec!["张三", "赵爽"]);
+        // Among equal matches, the ones marked first lead.
+        p.set_first(|v| v == "D3");
+        let labels: Vec<_> = p.visible.iter().map(|i| p.choices[*i].label.as_str()).collect();
+        assert_eq!(labels, vec!["赵爽", "张三"]);
         p.query.clear();
         p.type_char('李');
         assert_eq!(p.visible, vec![1]);
@@ -335,6 +375,32 @@ mod tests {
         assert_eq!(p.chosen_values(), vec!["D2"]);
         p.backspace();
         assert!(p.chosen.is_empty());
+    }
+
+    #[test]
+    fn an_exact_match_ranks_before_a_prefix_before_the_rest() {
+        let mut p = Picker::new(
+            vec![
+                Choice::new("满意", "satisfied"),
+                Choice::new("基本满意", "basically"),
+                Choice::new("不满意", "unsatisfied"),
+            ],
+            false,
+        );
+        for c in "bmy".chars() {
+            p.type_char(c);
+        }
+        assert_eq!(p.choices[p.visible[0]].value, "unsatisfied");
+        assert_eq!(p.visible.len(), 2, "基本满意 still matches, below");
+        p.query.clear();
+        p.type_char('m');
+        p.type_char('y');
+        assert_eq!(p.choices[p.visible[0]].value, "satisfied");
+        p.query.clear();
+        p.type_char('j');
+        assert_eq!(p.visible, vec![1]);
+        assert!(p.pick());
+        assert_eq!(p.chosen_values(), vec!["basically"]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::domain::validate::{self, Field};
 use crate::domain::{Satisfaction, Status, Step, StepKind, desk};
 use crate::storage::Request;
 use crate::tui::app::{App, Dialog, Overlay, Purpose, Saving, Tone};
-use crate::tui::form::{Widget, category_picker, deputy_picker, parse_date};
+use crate::tui::form::{Widget, category_picker, parse_date};
 use crate::tui::input::{Choice, Picker, TextInput};
 use crate::tui::keymap::{Action, KeyChord, Mode};
 
@@ -72,10 +72,7 @@ pub fn action(app: &mut App, action: Action) {
             );
         }
         Action::FilterDeputy => {
-            let fields = vec![(
-                app.t.f_deputies,
-                Widget::Pick(deputy_picker(&app.deputies, false)),
-            )];
+            let fields = vec![(app.t.f_deputies, Widget::Pick(app.deputy_picker(false)))];
             open_dialog(
                 app,
                 Purpose::FilterDeputy,
