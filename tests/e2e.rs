@@ -318,14 +318,14 @@ fn register_two_appeals_then_reopen_and_find() {
 
     p.send("2");
     ok(p.wait_for("■ 来访人", T));
-    // Visitor: name, phone, (no ID), address, people, deputies.
+    // Visitor: name, phone, (no deputy, no ID), address, people.
     p.send("王小明");
     p.key(Key::Tab);
     p.send("138 0000 1234");
     p.key(Key::Tab);
     p.key(Key::Tab);
-    p.send("柳岸路12号3单元");
     p.key(Key::Tab);
+    p.send("柳岸路12号3单元");
     p.key(Key::Tab);
     p.key(Key::Tab);
     // Appeal 1: category by pinyin initials, title, two-line content.

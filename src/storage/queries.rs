@@ -19,6 +19,7 @@ impl Store {
             db_path: self.paths.db(),
             dir: self.paths.dir.clone(),
             cache: self.cache.clone(),
+            terminal: self.terminal,
         }
     }
 
@@ -82,9 +83,15 @@ pub struct Reader {
     db_path: PathBuf,
     dir: PathBuf,
     cache: catalog_cache::SharedCache,
+    terminal: u8,
 }
 
 impl Reader {
+    /// This terminal's number at its station (1-9).
+    pub fn terminal(&self) -> u8 {
+        self.terminal
+    }
+
     /// The station's data directory.
     pub fn dir(&self) -> &Path {
         &self.dir

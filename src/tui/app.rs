@@ -73,11 +73,23 @@ pub enum Saving {
 
 pub enum Overlay {
     None,
-    Help { scroll: usize },
-    Confirm { question: &'static str, on_yes: OnYes },
+    Help {
+        scroll: usize,
+    },
+    Confirm {
+        question: &'static str,
+        on_yes: OnYes,
+    },
     Dialog(Dialog),
-    Saved { visit: String, codes: Vec<String> },
-    Receipt { appeal: Box<Appeal> },
+    /// The codes of a registration just saved, each with its appeal's
+    /// title; stays until Enter or Esc.
+    Saved {
+        visit: String,
+        codes: Vec<(String, String)>,
+    },
+    Receipt {
+        appeal: Box<Appeal>,
+    },
 }
 
 pub struct SignIn {
@@ -153,6 +165,8 @@ pub struct App {
     pub overlay: Overlay,
     pub message: Option<(Tone, String)>,
     pub quit: bool,
+    /// The terminal's size, once known.
+    pub size: Option<(u16, u16)>,
     /// Why the terminal could no longer be read, if it could not.
     pub terminal_lost: Option<std::io::Error>,
     /// Saves sent to the writer whose outcome has not come back.
@@ -161,6 +175,9 @@ pub struct App {
     /// Effects produced by the message being handled.
     outbox: Vec<Effect>,
 }
+
+/// The smallest terminal (columns, rows) the kiosk works in.
+pub const MIN_SIZE: (u16, u16) = (60, 16);
 
 /// Deadline rows the Today screen can show in one panel.
 const SHOWN: usize = 30;
@@ -211,6 +228,7 @@ impl App {
             message: None,
             quit: false,
             terminal_lost: None,
+            size: None,
             saving: Vec::new(),
             next_ticket: 1,
             outbox: Vec::new(),
@@ -457,8 +475,22 @@ impl App {
 }
 
 impl App {
+    /// Whether the terminal is too small to show what is being typed.
+    pub fn too_small(&self) -> bool {
+        self.size.is_some_and(|(w, h)| w < MIN_SIZE.0 || h < MIN_SIZE.1)
+    }
+
     pub fn overlay_is_none(&self) -> bool {
         matches!(self.overlay, Overlay::None)
+    }
+
+    /// "Enter / Esc 关闭": the keys that close a panel (`open` and `back`).
+    pub fn close_hint(&self) -> String {
+        let keys: Vec<String> = [super::keymap::Action::Open, super::keymap::Action::Back]
+            .iter()
+            .flat_map(|a| self.keymap.keys_for(*a).first().map(|k| k.display()))
+            .collect();
+        format!("{} {}", keys.join(" / "), self.t.to_close)
     }
 }
 

@@ -42,12 +42,14 @@ impl Widget {
 
 pub const VISIT_FIELDS: usize = 6;
 pub const APPEAL_FIELDS: usize = 6;
+// The fields of a typical visit come first (name, phone, the deputies who
+// receive it); the rarer ones follow, and `next_section` skips them.
 const V_NAME: usize = 0;
 const V_PHONE: usize = 1;
-const V_ID: usize = 2;
-const V_ADDRESS: usize = 3;
-const V_GROUP: usize = 4;
-const V_DEPUTIES: usize = 5;
+const V_DEPUTIES: usize = 2;
+const V_ID: usize = 3;
+const V_ADDRESS: usize = 4;
+const V_GROUP: usize = 5;
 const A_CATEGORY: usize = 0;
 const A_TITLE: usize = 1;
 const A_CONTENT: usize = 2;
@@ -56,7 +58,7 @@ const A_URGENCY: usize = 4;
 const A_ROUTE: usize = 5;
 
 pub fn visit_labels(t: &Texts) -> [&'static str; VISIT_FIELDS] {
-    [t.f_name, t.f_phone, t.f_id, t.f_address, t.f_group, t.f_deputies]
+    [t.f_name, t.f_phone, t.f_deputies, t.f_id, t.f_address, t.f_group]
 }
 
 pub fn appeal_labels(t: &Texts) -> [&'static str; APPEAL_FIELDS] {
@@ -144,10 +146,10 @@ impl RegisterForm {
         self.visit = vec![
             Widget::Text(TextInput::new(validate::MAX_NAME)),
             Widget::Text(TextInput::new(20)),
+            Widget::Pick(Picker::new(self.deputy_choices.clone(), true)),
             Widget::Text(TextInput::new(20)),
             Widget::Text(TextInput::new(validate::MAX_ADDRESS)),
             Widget::Text(TextInput::new(4).with_text("1")),
-            Widget::Pick(Picker::new(self.deputy_choices.clone(), true)),
         ];
         self.appeals = vec![self.new_appeal()];
         self.current = 0;
@@ -196,6 +198,23 @@ impl RegisterForm {
             Focus::Visit(i) if i + 1 < VISIT_FIELDS => Focus::Visit(i + 1),
             Focus::Visit(_) => Focus::Appeal(0),
             Focus::Appeal(i) if i + 1 < APPEAL_FIELDS => Focus::Appeal(i + 1),
+            Focus::Appeal(_) if self.current + 1 < self.appeals.len() => {
+                self.current += 1;
+                Focus::Appeal(0)
+            }
+            Focus::Appeal(_) => {
+                self.current = 0;
+                Focus::Visit(0)
+            }
+        };
+    }
+
+    /// Jumps to the first field of the next section: from the visitor to
+    /// the appeal on show, from an appeal to the next one (or back to the
+    /// visitor after the last).
+    pub fn next_section(&mut self) {
+        self.focus = match self.focus {
+            Focus::Visit(_) => Focus::Appeal(0),
             Focus::Appeal(_) if self.current + 1 < self.appeals.len() => {
                 self.current += 1;
                 Focus::Appeal(0)

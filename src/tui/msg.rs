@@ -14,8 +14,11 @@ use crate::storage::{Outcome, Request, StoreError};
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
-    /// The terminal changed size (the next frame fits it).
-    Resize,
+    /// The terminal's size, at start and whenever it changes.
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The background catalog load finished.
     CatalogLoaded(Result<Catalog, StoreError>),
     /// The terminal could not be read: the kiosk stops.

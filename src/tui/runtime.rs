@@ -157,6 +157,8 @@ pub fn run_kiosk(
 fn drive(runtime: &mut Runtime) -> std::io::Result<()> {
     let mut term = super::terminal::Terminal::enter()?;
     let stop = Arc::new(AtomicBool::new(false));
+    let (width, height) = crossterm::terminal::size()?;
+    runtime.dispatch(Msg::Resize { width, height });
     let input = spawn_input(runtime.sender(), stop.clone())?;
     let mut result = Ok(());
     term.draw(|f| super::views::draw(f, &runtime.app))?;
@@ -184,7 +186,7 @@ fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> std::io::Result<std::t
                 Ok(true) => match event::read() {
                     Ok(Event::Key(k)) => Msg::Key(k),
                     Ok(Event::Paste(text)) => Msg::Paste(text),
-                    Ok(Event::Resize(..)) => Msg::Resize,
+                    Ok(Event::Resize(width, height)) => Msg::Resize { width, height },
                     Ok(_) => continue,
                     Err(e) => Msg::TerminalLost(e),
                 },

@@ -35,6 +35,8 @@ pub enum Key {
     Backspace,
     Up,
     Down,
+    PageDown,
+    End,
     F1,
     Ctrl(char),
     Alt(char),
@@ -51,6 +53,8 @@ impl Key {
             Key::Backspace => b"\x7f".to_vec(),
             Key::Up => b"\x1b[A".to_vec(),
             Key::Down => b"\x1b[B".to_vec(),
+            Key::PageDown => b"\x1b[6~".to_vec(),
+            Key::End => b"\x1b[F".to_vec(),
             Key::F1 => b"\x1bOP".to_vec(),
             Key::Ctrl(c) => {
                 let c = c.to_ascii_lowercase();

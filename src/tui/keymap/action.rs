@@ -166,6 +166,7 @@ define_actions! {
 
     NextField: Form, "next_field", "下一栏", "Next field";
     PrevField: Form, "prev_field", "上一栏", "Previous field";
+    NextSection: Form, "next_section", "跳到下一部分（来访人 → 诉求）", "Jump to the next section (visitor → appeal)";
     Save: Form, "save", "保存", "Save";
     Cancel: Form, "cancel", "取消", "Cancel";
     AddAppeal: Form, "add_appeal", "再加一条诉求", "Add another appeal";

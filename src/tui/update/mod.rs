@@ -23,7 +23,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(app, key),
         Msg::Paste(text) => on_paste(app, &text),
-        Msg::Resize => {}
+        Msg::Resize { width, height } => app.size = Some((width, height)),
         Msg::TerminalLost(e) => {
             app.terminal_lost = Some(e);
             app.quit = true;
@@ -39,6 +39,14 @@ fn on_key(app: &mut App, key: KeyEvent) {
         return;
     }
     let chord = KeyChord::from_event(&key);
+    if app.too_small() {
+        // Nothing is typed or chosen unseen; quitting still works when
+        // nothing would be lost.
+        if lookup(app, &chord, &[]) == Some(Action::Quit) && !app.register.has_input() {
+            app.quit = true;
+        }
+        return;
+    }
     if app.staff.is_none() {
         return signin::key(app, key, &chord);
     }
@@ -46,8 +54,12 @@ fn on_key(app: &mut App, key: KeyEvent) {
         Overlay::Help { .. } => return overlay::help_key(app, &chord),
         Overlay::Confirm { .. } => return overlay::confirm_key(app, &chord),
         Overlay::Dialog(_) => return overlay::dialog_key(app, key, &chord),
+        // Codes to tell the visitor stay until they are closed on purpose:
+        // a key typed ahead does not close them (nor type into the form).
         Overlay::Saved { .. } | Overlay::Receipt { .. } => {
-            app.overlay = Overlay::None;
+            if let Some(Action::Open | Action::Back) = lookup(app, &chord, &[Mode::Nav]) {
+                app.overlay = Overlay::None;
+            }
             return;
         }
         Overlay::None => {}
@@ -66,6 +78,9 @@ fn on_key(app: &mut App, key: KeyEvent) {
 /// dialog field, the search box, the PIN) and nowhere else: a paste never
 /// acts as key presses, so a stray "q" in it cannot quit.
 fn on_paste(app: &mut App, text: &str) {
+    if app.too_small() {
+        return;
+    }
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     if app.staff.is_none() {
         if app.signin.asking_pin {

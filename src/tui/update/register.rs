@@ -32,6 +32,7 @@ fn form_action(app: &mut App, action: Action) {
     match action {
         Action::NextField => app.register.next(),
         Action::PrevField => app.register.prev(),
+        Action::NextSection => app.register.next_section(),
         Action::Save => save(app),
         Action::Cancel => {
             if app.register.has_input() {

@@ -71,8 +71,13 @@ fn registration(app: &mut App, saved: &Saved) {
         return;
     };
     app.register.reset();
-    let codes: Vec<String> = visit.appeals.iter().map(|c| c.to_string()).collect();
-    app.say(Tone::Good, format!("{} {}", app.t.saved, codes.join("、")));
+    let titles = saved.events.iter().filter_map(|e| match &e.body {
+        EventBody::AppealRegistered { appeal } => Some((appeal.code.to_string(), appeal.title.clone())),
+        _ => None,
+    });
+    let codes: Vec<(String, String)> = titles.collect();
+    let listed: Vec<&str> = codes.iter().map(|(c, _)| c.as_str()).collect();
+    app.say(Tone::Good, format!("{} {}", app.t.saved, listed.join("、")));
     // The codes to tell the visitor, unless the staff have moved on to
     // something else meanwhile (the status line keeps them).
     if app.overlay_is_none() {

@@ -15,12 +15,26 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, Screen};
+use super::app::{App, MIN_SIZE, Screen};
 use super::keymap::Action;
 use widgets::{ACCENT, tone_style};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let said = app
+            .t
+            .too_small
+            .replace("{w}", &MIN_SIZE.0.to_string())
+            .replace("{h}", &MIN_SIZE.1.to_string())
+            .replace("{cw}", &area.width.to_string())
+            .replace("{ch}", &area.height.to_string());
+        frame.render_widget(
+            Paragraph::new(said).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
     if app.staff.is_none() {
         signin::draw(frame, area, app);
         return;
@@ -59,18 +73,17 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let tabs_w: usize = spans.iter().map(|s| widgets::width(&s.content)).sum();
     let staff = app.staff.as_ref().map(|s| s.name.as_str()).unwrap_or("");
     let room = (area.width as usize).saturating_sub(tabs_w + 1);
-    let full = format!(
-        "{} · {} · {} ",
-        app.station.name,
-        staff,
-        app.today_date().format("%Y-%m-%d")
-    );
-    let short = format!("{} · {} ", staff, app.today_date().format("%Y-%m-%d"));
-    let right = if widgets::width(&full) <= room {
-        full
-    } else {
-        widgets::fit(&short, room)
-    };
+    // Which terminal this is: two terminals of a station issue codes
+    // apart only when each has its own number.
+    let terminal = format!("{}{}", app.t.terminal_no, app.reader.terminal());
+    let date = app.today_date().format("%Y-%m-%d");
+    let full = format!("{} · {terminal} · {staff} · {date} ", app.station.name);
+    let short = format!("{terminal} · {staff} · {date} ");
+    let shorter = format!("{terminal} · {staff} ");
+    let right = [full, short]
+        .into_iter()
+        .find(|t| widgets::width(t) <= room)
+        .unwrap_or_else(|| widgets::fit(&shorter, room));
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Length(tabs_w as u16), Constraint::Min(0)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(spans)), left_area);

@@ -228,16 +228,17 @@ fn dialog(frame: &mut Frame, area: Rect, app: &App, d: &Dialog) {
     );
 }
 
-fn saved(frame: &mut Frame, area: Rect, app: &App, visit: &str, codes: &[String]) {
+fn saved(frame: &mut Frame, area: Rect, app: &App, visit: &str, codes: &[(String, String)]) {
     let big = codes.len().min(2);
     let h = 4 + big as u16 * 7 + (codes.len() - big) as u16 + 2;
+    let labelled = |code: &str, title: &str| Line::from(format!("{code} · {title}"));
     let rect = centered(area, 74, h);
     let inner = window(frame, rect, app.t.saved);
     let mut lines = vec![Line::styled(
         format!("✔ {} · {}", app.t.saved, app.t.saved_codes),
         tone_style(Tone::Good),
     )];
-    for code in codes.iter().take(big) {
+    for (code, title) in codes.iter().take(big) {
         lines.push(Line::from(""));
         let (a, b) = bigtext::code_lines(code);
         for part in [a, b] {
@@ -245,15 +246,17 @@ fn saved(frame: &mut Frame, area: Rect, app: &App, visit: &str, codes: &[String]
                 lines.push(Line::styled(row, Style::new().add_modifier(Modifier::BOLD)));
             }
         }
-        lines.push(Line::from(code.clone()));
+        lines.push(labelled(code, title));
     }
-    for code in codes.iter().skip(big) {
-        lines.push(Line::from(code.clone()));
+    for (code, title) in codes.iter().skip(big) {
+        lines.push(labelled(code, title));
     }
     lines.push(Line::styled(
         format!(
             "{}{}{visit} · {}",
-            app.t.visit_code, app.t.colon, app.t.press_any_key
+            app.t.visit_code,
+            app.t.colon,
+            app.close_hint()
         ),
         label_style(),
     ));
@@ -298,7 +301,7 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         Line::from(format!("{}{}{}", t.col_status, t.colon, a.status.label(app.lang))),
         Line::from(""),
         Line::styled(t.receipt_scan, label_style()),
-        Line::styled(t.press_any_key, label_style()),
+        Line::styled(app.close_hint(), label_style()),
     ];
     let left = Rect {
         width: inner.width.saturating_sub(qr_w + 2),

@@ -8,8 +8,9 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::widgets::{ACCENT, clear_window, fit, focused_style, label_style, tail, width};
 use crate::tui::app::App;
-use crate::tui::form::{APPEAL_FIELDS, Focus, Widget, appeal_labels, visit_labels};
+use crate::tui::form::{Focus, Widget, appeal_labels, visit_labels};
 use crate::tui::input::Picker;
+use crate::tui::keymap::Action;
 
 const LABEL_W: u16 = 11;
 const CONTENT_ROWS: u16 = 5;
@@ -20,62 +21,135 @@ struct Drawn {
     cursor: (u16, u16),
 }
 
+/// One row group of the form: a section header or a field.
+enum Item<'a> {
+    Header(String),
+    Field {
+        label: &'static str,
+        widget: &'a Widget,
+        focus: bool,
+        rows: u16,
+    },
+}
+
+impl Item<'_> {
+    fn rows(&self) -> u16 {
+        match self {
+            Item::Header(_) => 1,
+            Item::Field { rows, .. } => *rows,
+        }
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
     let form = &app.register;
     let value_w = area.width.saturating_sub(LABEL_W + 1);
-    let mut y = area.y;
-    let mut focused: Option<(Drawn, &Widget)> = None;
-    let header = |frame: &mut Frame, y: u16, text: String| {
-        let line = Line::from(Span::styled(
-            text,
-            Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
-        ));
-        frame.render_widget(
-            Paragraph::new(line),
-            Rect {
-                x: area.x,
-                y,
-                width: area.width,
-                height: 1,
-            },
-        );
-    };
-    header(frame, y, format!("■ {}", t.visitor_section));
-    y += 1;
-    let vlabels = visit_labels(t);
-    for (i, (label, widget)) in vlabels.iter().zip(&form.visit).enumerate() {
-        let is_focus = form.focus == Focus::Visit(i);
-        let drawn = draw_field(frame, area, y, label, widget, is_focus, value_w, 1);
-        if is_focus {
-            focused = Some((drawn, widget));
-        }
-        y += 1;
+    let mut items = vec![Item::Header(format!("■ {}", t.visitor_section))];
+    for (i, (label, widget)) in visit_labels(t).into_iter().zip(&form.visit).enumerate() {
+        items.push(Item::Field {
+            label,
+            widget,
+            focus: form.focus == Focus::Visit(i),
+            rows: 1,
+        });
     }
     let count = form.appeals.len();
-    header(
-        frame,
-        y,
-        format!("■ {} {}/{}    ", t.appeal_section, form.current + 1, count),
-    );
-    y += 1;
-    let alabels = appeal_labels(t);
+    items.push(Item::Header(format!(
+        "■ {} {}/{}    ",
+        t.appeal_section,
+        form.current + 1,
+        count
+    )));
     let current = &form.appeals[form.current];
-    for i in 0..APPEAL_FIELDS {
-        let is_focus = form.focus == Focus::Appeal(i);
-        let rows = if i == 2 { CONTENT_ROWS } else { 1 };
-        if y + rows > area.y + area.height.saturating_sub(1) {
-            break;
+    for (i, label) in appeal_labels(t).into_iter().enumerate() {
+        items.push(Item::Field {
+            label,
+            widget: &current[i],
+            focus: form.focus == Focus::Appeal(i),
+            rows: if i == 2 { CONTENT_ROWS } else { 1 },
+        });
+    }
+    // The form scrolls so that the focused field is always drawn whole
+    // (with its section header when there is room): nothing is typed
+    // into a field that is not on screen.
+    let room = area.height.saturating_sub(1);
+    let total: u16 = items.iter().map(Item::rows).sum();
+    let mut top = 0u16;
+    let mut at = 0u16;
+    let mut header_at = 0u16;
+    for item in &items {
+        match item {
+            Item::Header(_) => header_at = at,
+            Item::Field {
+                focus: true, rows, ..
+            } => {
+                let end = at + rows;
+                if end > room {
+                    top = end - room;
+                }
+                if end.saturating_sub(header_at) <= room {
+                    top = top.min(header_at);
+                }
+            }
+            Item::Field { .. } => {}
         }
-        let drawn = draw_field(frame, area, y, alabels[i], &current[i], is_focus, value_w, rows);
-        if is_focus {
-            focused = Some((drawn, &current[i]));
+        at += item.rows();
+    }
+    let mut focused: Option<(Drawn, &Widget)> = None;
+    let mut y_in = 0u16;
+    for item in &items {
+        let rows = item.rows();
+        let (start, end) = (y_in, y_in + rows);
+        y_in = end;
+        if start < top || end > top + room {
+            continue;
         }
-        y += rows;
+        let y = area.y + start - top;
+        match item {
+            Item::Header(text) => header(frame, area, y, text),
+            Item::Field {
+                label,
+                widget,
+                focus,
+                rows,
+            } => {
+                let drawn = draw_field(frame, area, y, label, widget, *focus, value_w, *rows);
+                if *focus {
+                    focused = Some((drawn, widget));
+                }
+            }
+        }
+    }
+    let more = |above: bool| {
+        let text = if above { t.more_above } else { t.more_below };
+        let w = width(text) as u16;
+        let y = if above {
+            area.y
+        } else {
+            area.y + room.saturating_sub(1)
+        };
+        (
+            Rect {
+                x: (area.x + area.width).saturating_sub(w + 1),
+                y,
+                width: w.min(area.width),
+                height: 1,
+            },
+            text,
+        )
+    };
+    if top > 0 {
+        let (rect, text) = more(true);
+        frame.render_widget(Paragraph::new(Line::styled(text, label_style())), rect);
+    }
+    if total > top + room {
+        let (rect, text) = more(false);
+        frame.render_widget(Paragraph::new(Line::styled(text, label_style())), rect);
     }
     let hint_y = area.y + area.height.saturating_sub(1);
     frame.render_widget(
-        Paragraph::new(Line::styled(t.form_hint, label_style())),
+        Paragraph::new(Line::styled(form_hint(app), label_style())),
         Rect {
             x: area.x,
             y: hint_y,
@@ -91,6 +165,41 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             draw_picker(frame, area, drawn.row, p, app);
         }
     }
+}
+
+fn header(frame: &mut Frame, area: Rect, y: u16, text: &str) {
+    let line = Line::from(Span::styled(
+        text.to_string(),
+        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+    ));
+    frame.render_widget(
+        Paragraph::new(line),
+        Rect {
+            x: area.x,
+            y,
+            width: area.width,
+            height: 1,
+        },
+    );
+}
+
+/// "Tab 下一栏 · PageDown 跳到诉求 · Ctrl-S 保存 · …", from the key map.
+fn form_hint(app: &App) -> String {
+    let t = app.t;
+    [
+        (Action::NextField, t.hint_next),
+        (Action::NextSection, t.hint_section),
+        (Action::Save, t.hint_save),
+        (Action::AddAppeal, t.hint_add),
+        (Action::Cancel, t.hint_cancel),
+    ]
+    .iter()
+    .filter_map(|(a, what)| {
+        let key = app.keymap.keys_for(*a).first()?.display();
+        Some(format!("{key} {what}"))
+    })
+    .collect::<Vec<_>>()
+    .join(" · ")
 }
 
 #[allow(clippy::too_many_arguments)]
