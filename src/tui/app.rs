@@ -58,6 +58,33 @@ pub struct Dialog {
     pub error: Option<String>,
     /// The ticket of the dialog's save while it is being written.
     pub saving: Option<Ticket>,
+    /// Each field's text when the dialog opened (what counts as typed).
+    pub initial: Vec<String>,
+    /// Asking whether to throw away what was typed.
+    pub confirm_discard: bool,
+}
+
+impl Dialog {
+    pub fn new(purpose: Purpose, title: String, fields: Vec<(&'static str, Widget)>) -> Dialog {
+        let initial = fields.iter().map(|(_, w)| w.text()).collect();
+        Dialog {
+            purpose,
+            title,
+            fields,
+            focus: 0,
+            error: None,
+            saving: None,
+            initial,
+            confirm_discard: false,
+        }
+    }
+
+    /// Whether anything was typed or chosen since the dialog opened.
+    pub fn has_input(&self) -> bool {
+        self.fields.iter().zip(&self.initial).any(|((_, w), before)| {
+            w.text() != *before || matches!(w, Widget::Pick(p) if !p.query.is_empty())
+        })
+    }
 }
 
 /// Names one save sent to the writer; its outcome comes back with it.
@@ -121,6 +148,9 @@ pub struct AppealsView {
     pub search: TextInput,
     pub detail: Option<Box<Appeal>>,
     pub detail_scroll: usize,
+    /// How far the detail can scroll at the size it was last drawn (set
+    /// by the view, which alone knows the wrapped height).
+    pub detail_max: std::cell::Cell<usize>,
 }
 
 /// The time source: the wall clock, or a fixed instant (tests, snapshots).
@@ -218,6 +248,7 @@ impl App {
                 search: TextInput::new(40),
                 detail: None,
                 detail_scroll: 0,
+                detail_max: std::cell::Cell::new(0),
             },
             catalog: None,
             catalog_loading: true,

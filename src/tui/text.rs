@@ -84,6 +84,7 @@ texts! {
     confirm_cancel_form: "登记表有未保存的内容，确定放弃？", "The form has unsaved input. Discard it?";
     confirm_quit_unsaved: "登记表有未保存的内容，确定退出？", "The form has unsaved input. Quit anyway?";
     yes_no: "y 确定 / n 取消", "y yes / n no";
+    confirm_discard_dialog: "放弃已输入的内容？", "Throw away what you typed?";
     form_cancelled: "已取消登记", "Registration cancelled";
     appeal_removed: "已删除当前诉求", "Appeal removed";
     cannot_remove_last: "至少保留一条诉求", "Keep at least one appeal";

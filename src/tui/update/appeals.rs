@@ -133,14 +133,7 @@ fn step_of(action: Action) -> Option<StepKind> {
 }
 
 fn open_dialog(app: &mut App, purpose: Purpose, title: String, fields: Vec<(&'static str, Widget)>) {
-    app.overlay = Overlay::Dialog(Dialog {
-        purpose,
-        title,
-        fields,
-        focus: 0,
-        error: None,
-        saving: None,
-    });
+    app.overlay = Overlay::Dialog(Dialog::new(purpose, title, fields));
 }
 
 fn step_dialog(app: &mut App, kind: StepKind) {

@@ -144,6 +144,12 @@ fn move_selection(selected: &mut usize, len: usize, action: Action) {
 
 fn switch_screen(app: &mut App, screen: Screen) {
     app.screen = screen;
+    // A message belongs to the screen it was said on (a save still in
+    // flight is said again).
+    app.message = None;
+    if !app.saving.is_empty() {
+        app.say(super::app::Tone::Info, app.t.saving);
+    }
     match screen {
         Screen::Today => app.refresh_today(),
         Screen::Deputies => app.recount_quarter(),
@@ -173,7 +179,9 @@ fn act(app: &mut App, action: Action) {
             match app.screen {
                 Screen::Today => move_selection(&mut app.today.selected, app.today.duty.len(), action),
                 Screen::Appeals if app.appeals.detail.is_some() => {
-                    move_selection(&mut app.appeals.detail_scroll, usize::MAX, action)
+                    let pages = app.appeals.detail_max.get() + 1;
+                    app.appeals.detail_scroll = app.appeals.detail_scroll.min(pages - 1);
+                    move_selection(&mut app.appeals.detail_scroll, pages, action)
                 }
                 Screen::Appeals => move_selection(&mut app.appeals.selected, app.appeals.hits.len(), action),
                 Screen::Deputies => move_selection(&mut app.deputy_selected, app.deputies.len(), action),

@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 use super::appeals::submit_dialog;
 use super::edit::{FormMove, edit_widget, form_move};
 use super::lookup;
-use crate::tui::app::{App, Dialog, OnYes, Overlay, Screen, Tone};
+use crate::tui::app::{App, Dialog, OnYes, Overlay, Purpose, Screen, Tone};
 use crate::tui::form::Widget;
 use crate::tui::keymap::{Action, KeyChord, Mode};
 
@@ -58,6 +58,17 @@ pub fn dialog_key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
         // why it failed.
         return;
     }
+    if dialog.confirm_discard {
+        let answer = app.keymap.lookup(Mode::Confirm, chord);
+        if let Overlay::Dialog(d) = &mut app.overlay {
+            match answer {
+                Some(Action::Yes) => app.overlay = Overlay::None,
+                Some(Action::No) => d.confirm_discard = false,
+                _ => {}
+            }
+        }
+        return;
+    }
     let widget = dialog.fields[dialog.focus].1.clone();
     let count = dialog.fields.len();
     let mv = form_move(app, &widget, &key, chord);
@@ -81,6 +92,10 @@ pub fn dialog_key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
             Action::NextField => next(dialog),
             Action::PrevField => prev(dialog),
             Action::Save => submit_dialog(app),
+            // What was typed into a step dialog is not thrown away unasked.
+            Action::Cancel if matches!(dialog.purpose, Purpose::Step(..)) && dialog.has_input() => {
+                dialog.confirm_discard = true;
+            }
             Action::Cancel => app.overlay = Overlay::None,
             Action::PickUp | Action::PickDown | Action::Pick => {
                 if let Widget::Pick(p) = &mut dialog.fields[dialog.focus].1 {

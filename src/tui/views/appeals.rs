@@ -258,8 +258,36 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         ]));
     }
     let lines = wrap_lines(lines, main.width.saturating_sub(2) as usize);
-    let scroll = app.appeals.detail_scroll.min(lines.len().saturating_sub(1)) as u16;
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), main);
+    // Scrolling stops at the last page, not in blank space; the model
+    // learns how far it can go, and an arrow says when more is below.
+    let page = main.height.saturating_sub(2) as usize;
+    let max = lines.len().saturating_sub(page);
+    app.appeals.detail_max.set(max);
+    let scroll = app.appeals.detail_scroll.min(max);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).scroll((scroll as u16, 0)),
+        main,
+    );
+    let mark = |text: &str, y: u16| {
+        let w = width(text) as u16;
+        (
+            Paragraph::new(Line::styled(text.to_string(), label_style())),
+            Rect {
+                x: (main.x + main.width).saturating_sub(w + 2),
+                y,
+                width: w.min(main.width),
+                height: 1,
+            },
+        )
+    };
+    if scroll < max {
+        let (p, r) = mark(t.more_below, main.y + main.height.saturating_sub(1));
+        frame.render_widget(p, r);
+    }
+    if scroll > 0 {
+        let (p, r) = mark(t.more_above, main.y);
+        frame.render_widget(p, r);
+    }
     // Only the steps that are legal now, with their keys.
     let actions: Vec<String> = available(a.status)
         .into_iter()

@@ -85,12 +85,15 @@ fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {
 
 fn dialog(frame: &mut Frame, area: Rect, app: &App, d: &Dialog) {
     let multiline_rows = 4u16;
+    // A picker's list is open only while it has focus: once chosen, the
+    // choice is shown on its one line.
     let rows: u16 = d
         .fields
         .iter()
-        .map(|(_, w)| match w {
+        .enumerate()
+        .map(|(i, (_, w))| match w {
             Widget::Text(t) if t.multiline => multiline_rows,
-            Widget::Pick(p) => (p.visible.len() as u16).clamp(1, 6) + 1,
+            Widget::Pick(p) if i == d.focus => (p.visible.len() as u16).clamp(1, 6) + 1,
             _ => 1,
         })
         .sum();
@@ -162,6 +165,9 @@ fn dialog(frame: &mut Frame, area: Rect, app: &App, d: &Dialog) {
                     frame.set_cursor_position((vx + width(&head) as u16, y));
                 }
                 y += 1;
+                if !focus {
+                    continue;
+                }
                 let room = (p.visible.len()).clamp(1, 6);
                 let start = p.highlight.saturating_sub(room - 1);
                 for (pos, &c) in p.visible.iter().enumerate().skip(start).take(room) {
@@ -202,6 +208,10 @@ fn dialog(frame: &mut Frame, area: Rect, app: &App, d: &Dialog) {
     }
     let bottom = inner.y + inner.height.saturating_sub(2);
     let status = match (&d.error, d.saving.is_some()) {
+        _ if d.confirm_discard => Some((
+            format!("{} {}", app.t.confirm_discard_dialog, app.t.yes_no),
+            Tone::Warn,
+        )),
         (_, true) => Some((app.t.saving.to_string(), Tone::Info)),
         (Some(e), false) => Some((e.clone(), Tone::Error)),
         (None, false) => None,
