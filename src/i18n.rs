@@ -19,16 +19,3 @@ impl Lang {
         }
     }
 }
-
-static CURRENT: std::sync::OnceLock<Lang> = std::sync::OnceLock::new();
-
-/// Sets the process's interface language once, at start (what errors use
-/// when they are shown without a language at hand).
-pub fn set_current(lang: Lang) {
-    let _ = CURRENT.set(lang);
-}
-
-/// The process's interface language (Chinese until set).
-pub fn current() -> Lang {
-    CURRENT.get().copied().unwrap_or_default()
-}
