@@ -53,7 +53,7 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
     let sep = lang.pick("：", ": ");
     let text = std::fs::read_to_string(path).map_err(|e| {
         lang.pick(
-            format!("{at}：无法读取（{e}）"),
+            format!("{at}：无法读取（{}）", crate::i18n::os_words(&e, lang)),
             format!("{at}: cannot be read ({e})"),
         )
     })?;
