@@ -158,7 +158,7 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
             vec![EventBody::VisitRegistered { visit: big.clone() }],
         )
         .unwrap_err();
-    assert!(refused.to_string().contains("1-999"), "{refused}");
+    assert!(refused.message(Lang::Zh).contains("1-999"), "{refused}");
     let mut big_appeal = appeal(&codes[1], None, 2, &[]);
     big_appeal.group_size = 0;
     assert!(
