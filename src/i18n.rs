@@ -20,15 +20,26 @@ impl Lang {
     }
 }
 
-static CURRENT: std::sync::OnceLock<Lang> = std::sync::OnceLock::new();
-
-/// Sets the process's interface language once, at start (what errors use
-/// when they are shown without a language at hand).
-pub fn set_current(lang: Lang) {
-    let _ = CURRENT.set(lang);
-}
-
-/// The process's interface language (Chinese until set).
-pub fn current() -> Lang {
-    CURRENT.get().copied().unwrap_or_default()
+/// What the system said about an I/O error, in the user's language where
+/// the kind of error is a common one (the system's own text is English).
+pub fn os_words(e: &std::io::Error, lang: Lang) -> String {
+    use std::io::ErrorKind as K;
+    let zh = match e.kind() {
+        K::NotFound => "文件或目录不存在",
+        K::PermissionDenied => "没有权限",
+        K::AlreadyExists => "已存在",
+        K::ReadOnlyFilesystem => "文件系统只读",
+        K::IsADirectory => "是一个目录",
+        K::NotADirectory => "不是目录",
+        K::StorageFull | K::QuotaExceeded => "磁盘空间不足",
+        K::FileTooLarge => "文件过大",
+        K::InvalidData => "内容无效",
+        K::UnexpectedEof => "文件意外结束",
+        _ => return e.to_string(),
+    };
+    match (lang, e.raw_os_error()) {
+        (Lang::En, _) => e.to_string(),
+        (Lang::Zh, Some(code)) => format!("{zh}，系统错误码 {code}"),
+        (Lang::Zh, None) => zh.to_string(),
+    }
 }

@@ -151,7 +151,7 @@ fn check_reports_a_cache_that_disagrees() {
         report
             .problems
             .iter()
-            .any(|p| p.contains("catalog.cache") && p.contains(&code)),
+            .any(|p| matches!(p, storage::Finding::CacheRow { path, code: row } if path.ends_with("catalog.cache") && *row == code)),
         "{:?}",
         report.problems
     );

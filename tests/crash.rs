@@ -167,7 +167,7 @@ fn run_child(dir: &Path, seed: u64, date_offset: u64, delay: Duration, after_rea
 /// whether opening had to replay journal records the database lacked.
 fn verify(dir: &Path, saved: &BTreeSet<String>, stepped: &BTreeMap<String, usize>) -> bool {
     let store = Store::open(dir).unwrap();
-    let replayed = store.recovery.iter().any(|l| l.contains("replayed"));
+    let replayed = store.recovery.iter().any(|l| l.to_string().contains("replayed"));
     let rows = store.catalog_rows().unwrap();
     let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
     let unique: BTreeSet<&str> = codes.iter().copied().collect();

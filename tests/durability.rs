@@ -250,7 +250,12 @@ fn a_zero_filled_tail_is_set_aside() {
         "check changed the journal"
     );
     let store = Store::open(dir).unwrap();
-    assert!(store.recovery.iter().any(|l| l.contains("unfinished write")));
+    assert!(
+        store
+            .recovery
+            .iter()
+            .any(|l| l.to_string().contains("unfinished write"))
+    );
     assert_eq!(store.catalog_rows().unwrap().len(), codes.len());
     drop(store);
     assert_eq!(beside(dir, "journal.torn-").len(), 1);

@@ -10,6 +10,7 @@ use jiedai::domain::lifecycle::{self, apply};
 use jiedai::domain::{
     Appeal, EventBody, Satisfaction, Status, Step, StepKind, TrackingCode, TransitionError,
 };
+use jiedai::i18n::Lang;
 use jiedai::storage::{self, Store, StoreError};
 
 use common::*;
@@ -304,7 +305,7 @@ fn illegal_steps_through_the_store_write_nothing() {
                 matches!(&err, StoreError::Rejected(_)),
                 "{status:?} + {step:?}: unexpected error {err}"
             );
-            assert!(err.to_string().contains("不能用于"), "{err}");
+            assert!(err.message(Lang::Zh).contains("不能用于"), "{err}");
             refused += 1;
             assert_eq!(journal_len(dir), len, "a refused step reached the journal");
         }

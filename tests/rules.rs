@@ -14,6 +14,7 @@ use std::time::Instant;
 use chrono::Days;
 use jiedai::domain::event::SCHEMA_VERSION;
 use jiedai::domain::{Event, EventBody, EventId, Status, Step};
+use jiedai::i18n::Lang;
 use jiedai::storage::journal::Journal;
 use jiedai::storage::{self, Batch, Store, StoreError};
 
@@ -139,7 +140,7 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
         .commit_at("s1", at(3), step(refer(yesterday), ""))
         .unwrap_err();
     assert!(matches!(refused, StoreError::Rejected(_)), "{refused:?}");
-    assert!(refused.to_string().contains("早于交办日期"), "{refused}");
+    assert!(refused.message(Lang::Zh).contains("早于交办日期"), "{refused}");
     // The same deadline is fine for a step taken the day before.
     let earlier = at(3) - Days::new(2);
     store
@@ -157,7 +158,7 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
             vec![EventBody::VisitRegistered { visit: big.clone() }],
         )
         .unwrap_err();
-    assert!(refused.to_string().contains("1-999"), "{refused}");
+    assert!(refused.message(Lang::Zh).contains("1-999"), "{refused}");
     let mut big_appeal = appeal(&codes[1], None, 2, &[]);
     big_appeal.group_size = 0;
     assert!(

@@ -239,7 +239,7 @@ fn rebuild_from_the_journal_equals_the_original() {
     fs::remove_dir_all(dir.join("db")).unwrap();
     let store = Store::open(dir).unwrap();
     assert!(
-        store.recovery.iter().any(|l| l.contains("replayed")),
+        store.recovery.iter().any(|l| l.to_string().contains("replayed")),
         "{:?}",
         store.recovery
     );
@@ -291,7 +291,10 @@ fn rebuilding_again_keeps_only_the_latest_old_database() {
         assert!(report.ok(), "{:#?}", report.problems);
         assert_eq!(set_aside_dirs(dir), 1);
         assert!(
-            report.recovery.iter().any(|l| l.contains("db.before-rebuild")),
+            report
+                .recovery
+                .iter()
+                .any(|l| l.to_string().contains("db.before-rebuild")),
             "{:?}",
             report.recovery
         );
@@ -324,7 +327,10 @@ fn a_torn_journal_tail_is_set_aside_and_nothing_is_lost() {
             .unwrap();
         let store = Store::open(dir).unwrap();
         assert!(
-            store.recovery.iter().any(|l| l.contains("unfinished write")),
+            store
+                .recovery
+                .iter()
+                .any(|l| l.to_string().contains("unfinished write")),
             "{:?}",
             store.recovery
         );
@@ -425,7 +431,7 @@ fn a_database_behind_the_journal_catches_up_on_open() {
         store
             .recovery
             .iter()
-            .any(|l| l.contains("replayed 1 journal records")),
+            .any(|l| l.to_string().contains("replayed 1 journal records")),
         "{:?}",
         store.recovery
     );
@@ -588,7 +594,7 @@ fn tracking_codes_are_consecutive_and_unique_across_reopen() {
                 }],
             )
             .unwrap_err();
-        assert!(err.to_string().contains("已存在"), "{err}");
+        assert!(err.message(jiedai::i18n::Lang::Zh).contains("已存在"), "{err}");
         assert_eq!(fs::metadata(journal_path(dir)).unwrap().len(), len);
     }
     // A visit whose code is the last one issued still counts.
@@ -658,7 +664,10 @@ fn an_older_projection_layout_is_rebuilt_on_open() {
     }
     let store = Store::open(dir).unwrap();
     assert!(
-        store.recovery.iter().any(|l| l.contains("projection version 1")),
+        store
+            .recovery
+            .iter()
+            .any(|l| l.to_string().contains("projection version 1")),
         "{:?}",
         store.recovery
     );
@@ -817,7 +826,7 @@ fn check_finds_every_difference_across_its_parts() {
     for key in [&changed, &lost, &extra, &stray] {
         let key = String::from_utf8_lossy(key).into_owned();
         assert!(
-            report.problems.iter().any(|p| p.ends_with(&key)),
+            report.problems.iter().any(|p| p.to_string().ends_with(&key)),
             "{key} not reported: {:#?}",
             report.problems
         );

@@ -37,10 +37,10 @@ pub fn run(dir: &Path, repair: Repair, lang: Lang) -> ExitCode {
     };
     let report = match result {
         Ok(r) => r,
-        Err(e) => return report_store_error(&e),
+        Err(e) => return report_store_error(&e, lang),
     };
     for line in &report.recovery {
-        println!("{}{line}", lang.pick("恢复：", "recovery: "));
+        println!("{}{}", lang.pick("恢复：", "recovery: "), line.message(lang));
     }
     if repair != Repair::None {
         println!(
@@ -105,7 +105,7 @@ pub fn run(dir: &Path, repair: Repair, lang: Lang) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         for p in &report.problems {
-            println!("  - {p}");
+            println!("  - {}", p.message(lang));
         }
         println!(
             "{}",

@@ -30,7 +30,7 @@ pub fn seed(dir: &Path, lang: Lang) -> Result<(), ExitCode> {
         eprintln!("jiedai: {e}");
         ExitCode::from(exit::FAILED)
     })?;
-    init::setup(dir, station, 1).map_err(|e| report_store_error(&e))?;
+    init::setup(dir, station, 1).map_err(|e| report_store_error(&e, lang))?;
     for (name, run) in [
         (
             "deputies.csv",

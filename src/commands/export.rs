@@ -25,11 +25,11 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
     }
     let store = match crate::commands::open_store_read(dir, lang) {
         Ok(s) => s,
-        Err(e) => return report_store_error(&e),
+        Err(e) => return report_store_error(&e, lang),
     };
     let appeals = match export::all_appeals(&store) {
         Ok(a) => a,
-        Err(e) => return report_store_error(&e),
+        Err(e) => return report_store_error(&e, lang),
     };
     drop(store);
     let result = match out {
@@ -56,7 +56,7 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
             }
             ExitCode::SUCCESS
         }
-        Err(ExportError::Store(e)) => report_store_error(&e),
+        Err(ExportError::Store(e)) => report_store_error(&e, lang),
         // A reader that stopped early (`| head`) is not a failure.
         Err(e) if out.is_none() && e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {

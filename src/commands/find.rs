@@ -28,11 +28,11 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
     };
     let store = match crate::commands::open_store_read(dir, lang) {
         Ok(s) => s,
-        Err(e) => return report_store_error(&e),
+        Err(e) => return report_store_error(&e, lang),
     };
     let catalog = match store.reader().load_catalog() {
         Ok(c) => c,
-        Err(e) => return report_store_error(&e),
+        Err(e) => return report_store_error(&e, lang),
     };
     let filter = Filter {
         status,

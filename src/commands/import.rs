@@ -62,7 +62,7 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
     };
     let roster = match store.deputies() {
         Ok(r) => r,
-        Err(e) => return report_store_error(&e),
+        Err(e) => return report_store_error(&e, lang),
     };
     let terminal = store.terminal();
     let ctx = appeals::Context {
@@ -86,7 +86,10 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
         |store, row| {
             let planned = appeals::parse_row(row, &ctx)?;
             if let Some(code) = planned.code() {
-                let exists = store.appeal(code.as_str()).map_err(|e| e.to_string())?.is_some();
+                let exists = store
+                    .appeal(code.as_str())
+                    .map_err(|e| e.message(lang))?
+                    .is_some();
                 if exists || !seen.insert(code.clone()) {
                     return Err(lang.pick(
                         format!("查询码 {code} 已存在"),
@@ -115,11 +118,14 @@ fn open(
         say(format_args!("jiedai: {}", e.message(lang)));
         ExitCode::from(exit::UNREADABLE)
     })?;
-    let store = super::open_store(dir, lang).map_err(|e| report_store_error(&e))?;
+    let store = super::open_store(dir, lang).map_err(|e| report_store_error(&e, lang))?;
     match store.station() {
         Ok(Some(station)) => Ok((table, store, station)),
-        Ok(None) => Err(report_store_error(&StoreError::NoStation(dir.to_path_buf()))),
-        Err(e) => Err(report_store_error(&e)),
+        Ok(None) => Err(report_store_error(
+            &StoreError::NoStation(dir.to_path_buf()),
+            lang,
+        )),
+        Err(e) => Err(report_store_error(&e, lang)),
     }
 }
 

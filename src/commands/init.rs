@@ -53,7 +53,7 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
     let sep = lang.pick("：", ": ");
     let text = std::fs::read_to_string(path).map_err(|e| {
         lang.pick(
-            format!("{at}：无法读取（{e}）"),
+            format!("{at}：无法读取（{}）", crate::i18n::os_words(&e, lang)),
             format!("{at}: cannot be read ({e})"),
         )
     })?;
@@ -136,7 +136,7 @@ pub fn run(dir: &Path, file: &Path, terminal: u8, lang: Lang) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => report_store_error(&e),
+        Err(e) => report_store_error(&e, lang),
     }
 }
 
@@ -145,7 +145,7 @@ pub fn setup(dir: &Path, station: Station, terminal: u8) -> Result<(), crate::st
     if !(1..=9).contains(&terminal) {
         return Err(crate::storage::StoreError::Identity {
             path: crate::storage::Paths::new(dir).terminal(),
-            problem: format!("terminal {terminal} is not 1-9"),
+            problem: crate::storage::IdentityProblem::TerminalOutOfRange(terminal),
         });
     }
     if crate::storage::Paths::new(dir).journal().exists() {
@@ -157,10 +157,10 @@ pub fn setup(dir: &Path, station: Station, terminal: u8) -> Result<(), crate::st
         {
             return Err(crate::storage::StoreError::Identity {
                 path: dir.to_path_buf(),
-                problem: format!(
-                    "this data directory belongs to station {}, not {}",
-                    existing.code, station.code
-                ),
+                problem: crate::storage::IdentityProblem::DirectoryTaken {
+                    existing: existing.code,
+                    wanted: station.code.clone(),
+                },
             });
         }
     }

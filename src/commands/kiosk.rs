@@ -22,11 +22,11 @@ pub fn run(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
     }
     let store = match open_store(dir, lang) {
         Ok(s) => s,
-        Err(e) => return report_store_error(&e),
+        Err(e) => return report_store_error(&e, lang),
     };
     match crate::tui::run_kiosk(store, lang, keymap_choice) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(KioskError::Store(e)) => report_store_error(&e),
+        Err(KioskError::Store(e)) => report_store_error(&e, lang),
         Err(KioskError::Terminal(e)) => {
             eprintln!("jiedai: {e}");
             ExitCode::from(exit::FAILED)

@@ -48,9 +48,10 @@ pub fn say(line: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// Prints a store error and picks the exit status for it.
-pub fn report_store_error(e: &StoreError) -> ExitCode {
-    say(format_args!("jiedai: {e}"));
+/// Prints a store error in the user's language and picks the exit status
+/// for it.
+pub fn report_store_error(e: &StoreError, lang: Lang) -> ExitCode {
+    say(format_args!("jiedai: {}", e.message(lang)));
     match e {
         StoreError::Busy(_) => ExitCode::from(exit::BUSY),
         _ => ExitCode::from(exit::FAILED),
@@ -60,7 +61,6 @@ pub fn report_store_error(e: &StoreError) -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     let dir = data_dir(&cli);
     let lang = cli.lang;
-    crate::i18n::set_current(lang);
     match &cli.command {
         None => kiosk::run(&dir, lang, cli.keymap.as_deref()),
         Some(Command::Demo) => demo::run(lang, cli.keymap.as_deref()),

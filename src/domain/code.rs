@@ -27,33 +27,37 @@ pub struct TrackingCode {
     text: String,
 }
 
+/// Why a text is not a tracking code. `Display` gives the English words,
+/// for the log; a user reads `message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {
-    #[error("查询码应为 21 或 22 位数字（可含短横线），实际 {0} 位")]
+    #[error("a tracking code has 21 or 22 digits (dashes allowed), this one has {0}")]
     Length(usize),
-    #[error("查询码只能包含数字和短横线")]
+    #[error("a tracking code holds only digits and dashes")]
     Characters,
-    #[error("查询码日期无效")]
+    #[error("the tracking code's date is not a valid date")]
     Date,
-    #[error("查询码校验位不符，请逐位核对")]
+    #[error("the tracking code's check digit does not match: compare it digit by digit")]
     Check,
-    #[error("站点编号应为 9 位数字，终端号应为 1-9，当日序号应为 1-99999（10000 起为 5 位）")]
+    #[error(
+        "the station number must be 9 digits, the terminal 1-9 and the day's sequence 1-99999 (five digits from 10000)"
+    )]
     Parts,
 }
 
 impl CodeError {
-    /// The error in the user's language (`Display` gives the Chinese).
+    /// The error in the user's language.
     pub fn message(&self, lang: crate::i18n::Lang) -> String {
         match lang {
-            crate::i18n::Lang::Zh => self.to_string(),
-            crate::i18n::Lang::En => match self {
-                CodeError::Length(n) => {
-                    format!("a tracking code has 21 or 22 digits (dashes allowed), this one has {n}")
+            crate::i18n::Lang::En => self.to_string(),
+            crate::i18n::Lang::Zh => match self {
+                CodeError::Length(n) => format!("查询码应为 21 或 22 位数字（可含短横线），实际 {n} 位"),
+                CodeError::Characters => "查询码只能包含数字和短横线".into(),
+                CodeError::Date => "查询码日期无效".into(),
+                CodeError::Check => "查询码校验位不符，请逐位核对".into(),
+                CodeError::Parts => {
+                    "站点编号应为 9 位数字，终端号应为 1-9，当日序号应为 1-99999（10000 起为 5 位）".into()
                 }
-                CodeError::Characters => "a tracking code holds only digits and dashes".into(),
-                CodeError::Date => "the tracking code's date is not a valid date".into(),
-                CodeError::Check => "the tracking code's check digit does not match: compare it digit by digit".into(),
-                CodeError::Parts => "the station number must be 9 digits, the terminal 1-9 and the day's sequence 1-99999 (five digits from 10000)".into(),
             },
         }
     }

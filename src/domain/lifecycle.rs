@@ -119,37 +119,36 @@ impl Step {
     }
 }
 
+/// Why a step is refused. `Display` gives the English words, for the log;
+/// a user reads `message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
-    #[error("“{}”不能用于{}状态的诉求", .step.label(Lang::Zh), .from.zh())]
+    #[error("“{}” is not allowed for an appeal that is {}", .step.label(Lang::En), .from.en())]
     Illegal { from: Status, step: StepKind },
-    #[error("答复内容不能为空")]
+    #[error("the reply must not be empty")]
     EmptyReply,
-    #[error("承办单位不能为空")]
+    #[error("the handling unit must not be empty")]
     EmptyUnit,
-    #[error("办理期限 {deadline} 早于交办日期 {on}，应为当天或以后")]
+    #[error("the deadline {deadline} is before the day of referral {on}; it must be that day or later")]
     DeadlineBeforeReferral { deadline: NaiveDate, on: NaiveDate },
-    #[error("重新办理须填写备注，说明原因")]
+    #[error("reopening needs a note saying why")]
     ReopenWithoutNote,
 }
 
 impl TransitionError {
+    /// The error in the user's language.
     pub fn message(&self, lang: Lang) -> String {
         match (lang, self) {
-            (Lang::Zh, _) => self.to_string(),
-            (Lang::En, TransitionError::Illegal { from, step }) => {
-                format!(
-                    "“{}” is not allowed for an appeal that is {}",
-                    step.label(lang),
-                    from.en()
-                )
+            (Lang::En, _) => self.to_string(),
+            (Lang::Zh, TransitionError::Illegal { from, step }) => {
+                format!("“{}”不能用于{}状态的诉求", step.label(lang), from.zh())
             }
-            (Lang::En, TransitionError::EmptyReply) => "the reply must not be empty".into(),
-            (Lang::En, TransitionError::EmptyUnit) => "the handling unit must not be empty".into(),
-            (Lang::En, TransitionError::DeadlineBeforeReferral { deadline, on }) => format!(
-                "the deadline {deadline} is before the day of referral {on}; it must be that day or later"
-            ),
-            (Lang::En, TransitionError::ReopenWithoutNote) => "reopening needs a note saying why".into(),
+            (Lang::Zh, TransitionError::EmptyReply) => "答复内容不能为空".into(),
+            (Lang::Zh, TransitionError::EmptyUnit) => "承办单位不能为空".into(),
+            (Lang::Zh, TransitionError::DeadlineBeforeReferral { deadline, on }) => {
+                format!("办理期限 {deadline} 早于交办日期 {on}，应为当天或以后")
+            }
+            (Lang::Zh, TransitionError::ReopenWithoutNote) => "重新办理须填写备注，说明原因".into(),
         }
     }
 }

@@ -17,8 +17,8 @@ use super::check_parts;
 use super::counters::Counters;
 use super::journal::{self, Item, Journal, Tail};
 use super::{
-    BatchRef, DamageReport, Mode, Paths, Progress, Store, StoreError, keys, open_sled, read_u64,
-    survey_damage, take_lock,
+    BatchRef, DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled,
+    read_u64, survey_damage, take_lock,
 };
 use crate::domain::event::SCHEMA_VERSION;
 use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Visit};
@@ -33,10 +33,10 @@ pub struct CheckReport {
     pub damage: Vec<DamageReport>,
     /// An unfinished write at the end of the journal (never acknowledged).
     pub torn: Option<(u64, u64)>,
-    /// What disagrees between journal and database, one line each.
-    pub problems: Vec<String>,
+    /// What disagrees between journal and database.
+    pub problems: Vec<Finding>,
     /// What start-up recovery or a repair did before the check.
-    pub recovery: Vec<String>,
+    pub recovery: Vec<Recovery>,
 }
 
 impl CheckReport {
@@ -210,7 +210,7 @@ pub fn rebuild_with(dir: &Path, drop_damaged: bool, progress: Progress) -> Resul
 
 /// Moves the database aside, replacing an earlier copy (only the latest is
 /// kept), and discards the catalog cache derived from it.
-fn set_database_aside(paths: &Paths, recovery: &mut Vec<String>) -> Result<(), StoreError> {
+fn set_database_aside(paths: &Paths, recovery: &mut Vec<Recovery>) -> Result<(), StoreError> {
     let db = paths.db();
     if db.exists() {
         let aside = set_aside_path(&paths.dir);
@@ -230,10 +230,7 @@ fn set_database_aside(paths: &Paths, recovery: &mut Vec<String>) -> Result<(), S
             }
         }
         fs::rename(&db, &aside).map_err(|e| StoreError::io(&db, e))?;
-        recovery.push(crate::i18n::current().pick(
-            format!("原数据库已移到 {}", aside.display()),
-            format!("the old database was moved to {}", aside.display()),
-        ));
+        recovery.push(Recovery::DatabaseSetAside { aside });
     }
     let _ = fs::remove_file(super::catalog_cache::cache_path(&paths.dir));
     Ok(())
@@ -243,31 +240,22 @@ fn set_database_aside(paths: &Paths, recovery: &mut Vec<String>) -> Result<(), S
 /// file beside it, the journal is rewritten from its valid records (the
 /// old file kept), and the counters' floors are raised past every event
 /// number the dropped records held.
-fn drop_damage(paths: &Paths, journal: &Journal, damage: &[DamageReport]) -> Result<Vec<String>, StoreError> {
+fn drop_damage(
+    paths: &Paths,
+    journal: &Journal,
+    damage: &[DamageReport],
+) -> Result<Vec<Recovery>, StoreError> {
     let jpath = paths.journal();
     let mut lines = Vec::new();
     for d in damage {
         let kept =
             journal::copy_out(&jpath, d.at, d.bytes, "damaged").map_err(|e| StoreError::io(&jpath, e))?;
-        let lang = crate::i18n::current();
-        let events = match d.seqs {
-            Some((a, b)) => lang.pick(format!("（事件 #{a}-#{b}）"), format!(", events #{a}-#{b}")),
-            None => String::new(),
-        };
-        lines.push(lang.pick(
-            format!(
-                "已舍弃偏移 {} 起 {} 字节的损坏记录{events}；原字节保存在 {}",
-                d.at,
-                d.bytes,
-                kept.display()
-            ),
-            format!(
-                "dropped {} damaged bytes at offset {}{events}; the bytes are kept in {}",
-                d.bytes,
-                d.at,
-                kept.display()
-            ),
-        ));
+        lines.push(Recovery::DamageDropped {
+            at: d.at,
+            bytes: d.bytes,
+            seqs: d.seqs,
+            kept,
+        });
     }
     let mut top = 0u64;
     let tail = journal
@@ -280,10 +268,7 @@ fn drop_damage(paths: &Paths, journal: &Journal, damage: &[DamageReport]) -> Res
         .map_err(|e| StoreError::io(&jpath, e))?;
     if let Tail::Torn { at, .. } = tail {
         let kept = journal::copy_out(&jpath, at, u64::MAX, "torn").map_err(|e| StoreError::io(&jpath, e))?;
-        lines.push(crate::i18n::current().pick(
-            format!("日志末尾未写完的内容已另存到 {}", kept.display()),
-            format!("an unfinished write at the end was kept in {}", kept.display()),
-        ));
+        lines.push(Recovery::TornKept { kept });
     }
     for d in damage {
         if let Some((_, b)) = d.seqs {
@@ -297,18 +282,10 @@ fn drop_damage(paths: &Paths, journal: &Journal, damage: &[DamageReport]) -> Res
         .map_err(|e| StoreError::io(&Counters::path(&paths.dir), e))?;
     let old = journal::rewrite(&jpath, "before-drop", super::payload_seqs, |_| true)
         .map_err(|e| StoreError::io(&jpath, e))?;
-    lines.push(crate::i18n::current().pick(
-        format!(
-            "共从日志中舍弃 {} 处损坏的记录；原日志保存为 {}",
-            damage.len(),
-            old.display()
-        ),
-        format!(
-            "{} damaged records dropped from the journal; the journal as it was is kept as {}",
-            damage.len(),
-            old.display()
-        ),
-    ));
+    lines.push(Recovery::JournalRewritten {
+        dropped: damage.len(),
+        old,
+    });
     Ok(lines)
 }
 
@@ -325,10 +302,7 @@ pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckRepo
         let _lock = take_lock(&paths)?;
         let db = paths.db();
         if !db.exists() {
-            return Err(StoreError::Database {
-                path: db,
-                message: "there is no database to rebuild the journal from".into(),
-            });
+            return Err(StoreError::NoDatabase(db));
         }
         let tree = open_sled(&db)?;
         let station: Option<crate::domain::Station> = tree
@@ -436,17 +410,13 @@ pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckRepo
                 kept = jpath.with_extension(format!("lost-{n}"));
             }
             fs::rename(&jpath, &kept).map_err(|e| StoreError::io(&jpath, e))?;
-            recovery.push(crate::i18n::current().pick(
-                format!("原日志保存为 {}", kept.display()),
-                format!("the old journal was kept as {}", kept.display()),
-            ));
+            recovery.push(Recovery::OldJournalKept { kept });
         }
         fs::rename(&jnew, &jpath).map_err(|e| StoreError::io(&jpath, e))?;
         journal::sync_dir(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
-        recovery.push(format!(
-            "a new journal was written from the database: {} events",
-            seq - start_seq
-        ));
+        recovery.push(Recovery::JournalFromDatabase {
+            events: seq - start_seq,
+        });
         set_database_aside(&paths, &mut recovery)?;
     }
     drop(Store::open_with(dir, Mode::Write, progress)?);

@@ -19,7 +19,7 @@ use std::path::Path;
 use super::catalog_cache;
 use super::journal::Journal;
 use super::projection::Staged;
-use super::{Batch, PROJECTION_VERSION, StoreError, keys, open_sled};
+use super::{Batch, Finding, PROJECTION_VERSION, StoreError, keys, open_sled};
 use crate::domain::catalog::CatalogRow;
 use crate::domain::{Event, EventBody};
 
@@ -134,14 +134,13 @@ pub struct Replayed {
     pub state: BTreeMap<Vec<u8>, Vec<u8>>,
     /// Events that could not be applied, and records that do not parse
     /// (the latter only in the global part, so each is said once).
-    pub problems: Vec<String>,
+    pub problems: Vec<Finding>,
     pub records: usize,
     pub events: usize,
 }
 
 /// Replays the whole journal, keeping the keys of `part`.
 pub fn replay(journal: &Journal, part: &Part, progress: &mut dyn FnMut(u64)) -> Result<Replayed, StoreError> {
-    let lang = crate::i18n::current();
     let mut out = Replayed {
         state: BTreeMap::new(),
         problems: Vec::new(),
@@ -154,10 +153,11 @@ pub fn replay(journal: &Journal, part: &Part, progress: &mut dyn FnMut(u64)) -> 
                 Ok(b) => b,
                 Err(e) => {
                     if *part == Part::Global {
-                        out.problems.push(lang.pick(
-                            format!("日志记录 {}（偏移 {}）：{e}", record.number, record.start),
-                            format!("journal record {} (offset {}): {e}", record.number, record.start),
-                        ));
+                        out.problems.push(Finding::BadRecord {
+                            number: record.number,
+                            offset: record.start,
+                            detail: e.to_string(),
+                        });
                     }
                     return Ok(());
                 }
@@ -179,10 +179,11 @@ pub fn replay(journal: &Journal, part: &Part, progress: &mut dyn FnMut(u64)) -> 
                     if let Err(e) = staged.apply(event) {
                         // Each event is judged in the part of its code.
                         if *part != Part::Global || code.is_none() {
-                            out.problems.push(lang.pick(
-                                format!("日志事件 {}#{}：{e}", event.id.origin, event.id.seq),
-                                format!("journal event {}#{}: {e}", event.id.origin, event.id.seq),
-                            ));
+                            out.problems.push(Finding::BadEvent {
+                                origin: event.id.origin.clone(),
+                                seq: event.id.seq,
+                                error: e,
+                            });
                         }
                     }
                 }
@@ -356,7 +357,7 @@ impl Digest {
 /// Differences found so far, of which the first `LIMIT` are written out.
 #[derive(Default)]
 pub struct Differences {
-    pub lines: Vec<String>,
+    pub lines: Vec<Finding>,
     pub count: usize,
     pub keys: usize,
     pub appeals: usize,
@@ -365,25 +366,18 @@ pub struct Differences {
 impl Differences {
     const LIMIT: usize = 50;
 
-    fn note(&mut self, zh: &str, en: &str, key: &[u8]) {
+    fn note(&mut self, finding: fn(String) -> Finding, key: &[u8]) {
         self.count += 1;
         if self.count <= Self::LIMIT {
-            self.lines.push(format!(
-                "{}{}",
-                crate::i18n::current().pick(zh, en),
-                String::from_utf8_lossy(key)
-            ));
+            self.lines
+                .push(finding(String::from_utf8_lossy(key).into_owned()));
         }
     }
 
     /// The closing line when some differences were not written out.
-    pub fn more(&self) -> Option<String> {
-        (self.count > Self::LIMIT).then(|| {
-            let n = self.count - Self::LIMIT;
-            crate::i18n::current().pick(
-                format!("……另有 {n} 处不一致"),
-                format!("… and {n} more differences"),
-            )
+    pub fn more(&self) -> Option<Finding> {
+        (self.count > Self::LIMIT).then(|| Finding::More {
+            count: self.count - Self::LIMIT,
         })
     }
 }
@@ -421,22 +415,18 @@ pub fn compare(
                     diff.appeals += 1;
                 }
                 if av.as_ref() != wv.as_slice() {
-                    diff.note("与日志不一致：", "differs from the journal: ", ak);
+                    diff.note(|key| Finding::Differs { key }, ak);
                 }
                 a = next_actual()?;
                 w = wanted.next();
             }
             (Ordering::Less, Some((ak, _)), _) => {
                 diff.keys += 1;
-                diff.note(
-                    "数据库中有而日志中没有：",
-                    "in the database but not in the journal: ",
-                    ak,
-                );
+                diff.note(|key| Finding::OnlyInDatabase { key }, ak);
                 a = next_actual()?;
             }
             (_, _, Some((wk, _))) => {
-                diff.note("数据库中缺少：", "missing from the database: ", wk);
+                diff.note(|key| Finding::MissingFromDatabase { key }, wk);
                 w = wanted.next();
             }
             (_, _, None) => unreachable!("ordered above"),
@@ -453,7 +443,7 @@ pub fn verify_cache(
     db: &Path,
     part: &Part,
     applied: u64,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<Finding>, StoreError> {
     let Part::Codes { .. } = part else {
         return Ok(None);
     };
@@ -485,13 +475,7 @@ pub fn verify_cache(
     else {
         return Ok(None);
     };
-    Ok(Some(crate::i18n::current().pick(
-        format!("查询目录缓存 {}：{first} 一行与数据库不一致", path.display()),
-        format!(
-            "catalog cache {}: row {first} differs from the database",
-            path.display()
-        ),
-    )))
+    Ok(Some(Finding::CacheRow { path, code: first }))
 }
 
 #[cfg(test)]

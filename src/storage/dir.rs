@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{StoreError, journal, private};
+use super::{IdentityProblem, StoreError, journal, private};
 
 /// This terminal's identity: its station and its number inside the station
 /// (several terminals per station each get their own number, so their codes
@@ -78,16 +78,16 @@ pub fn read_terminal(paths: &Paths) -> Result<TerminalConfig, StoreError> {
     let path = paths.terminal();
     let text = fs::read_to_string(&path).map_err(|e| StoreError::Identity {
         path: path.clone(),
-        problem: e.to_string(),
+        problem: IdentityProblem::Unreadable(e),
     })?;
     let config: TerminalConfig = toml::from_str(&text).map_err(|e| StoreError::Identity {
         path: path.clone(),
-        problem: e.message().to_string(),
+        problem: IdentityProblem::Invalid(e.message().to_string()),
     })?;
     if !(1..=9).contains(&config.terminal) {
         return Err(StoreError::Identity {
             path,
-            problem: format!("terminal {} is not 1-9", config.terminal),
+            problem: IdentityProblem::TerminalOutOfRange(config.terminal),
         });
     }
     Ok(config)

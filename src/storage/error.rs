@@ -1,6 +1,7 @@
 //! What can go wrong in storage, as data: each error carries its fields and
 //! its words are chosen when it is shown, in the user's language
-//! (`message`; `Display` uses the process's interface language).
+//! (`message`). `Display` gives the English words, for the log and for
+//! tests; nothing shown to a user relies on it.
 
 use std::fmt;
 use std::io;
@@ -10,7 +11,7 @@ use chrono::NaiveDate;
 
 use super::projection::ApplyError;
 use crate::domain::code::MAX_SEQ;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, os_words};
 
 /// A stretch of the journal that is not a valid record, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,8 +58,10 @@ pub enum StoreError {
     /// The terminal's identity file is missing, unreadable or invalid.
     Identity {
         path: PathBuf,
-        problem: String,
+        problem: IdentityProblem,
     },
+    /// `check --journal-from-database` found no database to read.
+    NoDatabase(PathBuf),
     /// Every tracking code of a day on this terminal is used.
     CodesExhausted {
         date: NaiveDate,
@@ -87,6 +90,50 @@ pub enum StoreError {
     /// Saving is not possible on a store opened for reading.
     ReadOnly,
     Rejected(ApplyError),
+}
+
+/// What is wrong with a terminal's identity.
+#[derive(Debug)]
+pub enum IdentityProblem {
+    /// The file cannot be read (or is missing).
+    Unreadable(io::Error),
+    /// The file is not valid TOML of the expected shape (the parser's words).
+    Invalid(String),
+    /// A terminal number outside 1-9.
+    TerminalOutOfRange(u8),
+    /// The file names another station than the journal's.
+    OtherStation { named: String, journal: String },
+    /// The data directory already belongs to another station.
+    DirectoryTaken { existing: String, wanted: String },
+}
+
+impl IdentityProblem {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            IdentityProblem::Unreadable(e) if e.kind() == io::ErrorKind::NotFound => {
+                lang.pick("文件不存在", "the file is missing").to_string()
+            }
+            IdentityProblem::Unreadable(e) => {
+                let os = os_words(e, lang);
+                lang.pick(format!("无法读取：{os}"), format!("cannot be read: {os}"))
+            }
+            IdentityProblem::Invalid(detail) => {
+                lang.pick(format!("格式不对：{detail}"), format!("not valid: {detail}"))
+            }
+            IdentityProblem::TerminalOutOfRange(n) => lang.pick(
+                format!("终端号 {n} 不在 1-9 之内"),
+                format!("terminal {n} is not 1-9"),
+            ),
+            IdentityProblem::OtherStation { named, journal } => lang.pick(
+                format!("它写的是站点 {named}，日志中的站点却是 {journal}"),
+                format!("it names station {named}, the journal's station is {journal}"),
+            ),
+            IdentityProblem::DirectoryTaken { existing, wanted } => lang.pick(
+                format!("此数据目录属于站点 {existing}，不是 {wanted}"),
+                format!("this data directory belongs to station {existing}, not {wanted}"),
+            ),
+        }
+    }
 }
 
 impl From<ApplyError> for StoreError {
@@ -124,10 +171,11 @@ pub fn mount_point(path: &Path) -> PathBuf {
 }
 
 fn io_words(path: &Path, e: &io::Error, lang: Lang) -> String {
+    let os = os_words(e, lang);
     if e.kind() == io::ErrorKind::FileTooLarge {
         lang.pick(
             format!(
-                "文件大小已达上限：{} 无法再写入（本进程的文件大小限制，见 ulimit -f；{e}）",
+                "文件大小已达上限：{} 无法再写入（本进程的文件大小限制，见 ulimit -f；{os}）",
                 path.display()
             ),
             format!(
@@ -139,7 +187,7 @@ fn io_words(path: &Path, e: &io::Error, lang: Lang) -> String {
         let disk = mount_point(path);
         lang.pick(
             format!(
-                "磁盘已满：{} 所在的磁盘（{}）没有空间了（{e}）",
+                "磁盘已满：{} 所在的磁盘（{}）没有空间了（{os}）",
                 path.display(),
                 disk.display()
             ),
@@ -151,7 +199,7 @@ fn io_words(path: &Path, e: &io::Error, lang: Lang) -> String {
         )
     } else {
         lang.pick(
-            format!("{} 无法读写（{e}）", path.display()),
+            format!("{} 无法读写（{os}）", path.display()),
             format!("cannot read or write {} ({e})", path.display()),
         )
     }
@@ -275,7 +323,9 @@ impl StoreError {
                     ),
                 )
             }
-            StoreError::Identity { path, problem } => lang.pick(
+            StoreError::Identity { path, problem } => {
+                let problem = problem.message(lang);
+                lang.pick(
                 format!(
                     "本机终端身份文件 {} 无法使用（{problem}）。终端号决定查询码和事件编号，猜错会与其他终端重号，因此不启动。请从备份恢复此文件，或确认本机终端号后运行 `jiedai init --station 站点文件.toml --terminal N`。",
                     path.display()
@@ -284,6 +334,11 @@ impl StoreError {
                     "this terminal's identity file {} cannot be used ({problem}). The terminal number is part of every tracking code and event id, and a wrong guess would collide with another terminal, so nothing was started. Restore the file from a backup, or confirm this terminal's number and run `jiedai init --station STATION.toml --terminal N`.",
                     path.display()
                 ),
+            )
+            }
+            StoreError::NoDatabase(db) => lang.pick(
+                format!("没有数据库 {}，无法由它重建日志。", db.display()),
+                format!("there is no database {} to rebuild the journal from.", db.display()),
             ),
             StoreError::CodesExhausted { date, terminal } => lang.pick(
                 format!(
@@ -351,9 +406,10 @@ pub fn damage_line(d: &DamageReport, lang: Lang) -> String {
     )
 }
 
+/// English, for the log (see the module's note).
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message(crate::i18n::current()))
+        f.write_str(&self.message(Lang::En))
     }
 }
 

@@ -13,6 +13,7 @@ mod dir;
 pub mod error;
 pub mod journal;
 pub mod keys;
+pub mod notes;
 pub mod private;
 pub mod projection;
 mod queries;
@@ -30,8 +31,9 @@ use crate::domain::event::SCHEMA_VERSION;
 use crate::domain::{Change, Event, EventBody, EventId, Staff, TrackingCode};
 use counters::Counters;
 pub use dir::{Paths, TerminalConfig, read_terminal, take_lock, write_terminal};
-pub use error::{DamageReport, StoreError};
+pub use error::{DamageReport, IdentityProblem, StoreError};
 use journal::{Item, Journal, Tail, Version};
+pub use notes::{Finding, Recovery};
 use projection::Staged;
 
 /// The sled page cache. sled's default (1 GiB) is far more than a kiosk
@@ -92,7 +94,7 @@ pub struct Store {
     /// restarts (the journal holds every change reported saved).
     stopped: Option<StoreError>,
     /// What a start-up replay found and did, for the log and `check`.
-    pub recovery: Vec<String>,
+    pub recovery: Vec<Recovery>,
 }
 
 /// Layout of the projections (keys, catalog lines, search text). A database
@@ -213,7 +215,10 @@ impl Store {
             (Some(mine), Some(theirs)) if *mine != theirs => {
                 return Err(StoreError::Identity {
                     path: store.paths.terminal(),
-                    problem: format!("it names station {mine}, the journal's station is {theirs}"),
+                    problem: IdentityProblem::OtherStation {
+                        named: mine.clone(),
+                        journal: theirs,
+                    },
                 });
             }
             (None, stored) => store.station_code = stored,
@@ -230,7 +235,7 @@ impl Store {
     /// Opens the journal. A missing journal beside a database that holds
     /// changes means the journal was lost (see `check_applied_record`); a
     /// version 1 journal is converted when opened for writing.
-    fn open_journal(paths: &Paths, mode: Mode, recovery: &mut Vec<String>) -> Result<Journal, StoreError> {
+    fn open_journal(paths: &Paths, mode: Mode, recovery: &mut Vec<Recovery>) -> Result<Journal, StoreError> {
         let path = paths.journal();
         if !path.exists() {
             if paths.db().exists() {
@@ -266,10 +271,7 @@ impl Store {
         // Offsets change with the format: the database is rebuilt.
         let _ = fs::remove_dir_all(paths.db());
         let _ = fs::remove_file(catalog_cache::cache_path(&paths.dir));
-        recovery.push(format!(
-            "the journal was converted to format version 2; the old file is kept as {}, and the database is rebuilt",
-            kept.display()
-        ));
+        recovery.push(Recovery::JournalConverted { kept });
         Journal::open(&path).map_err(|e| StoreError::io(&path, e))
     }
 
@@ -285,9 +287,10 @@ impl Store {
             .clear()
             .map_err(|e| StoreError::sled(&self.paths.db(), e))?;
         let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
-        self.recovery.push(format!(
-            "the database was laid out by projection version {version}, this program uses {PROJECTION_VERSION}: rebuilding it from the journal"
-        ));
+        self.recovery.push(Recovery::ProjectionsRebuilt {
+            found: version,
+            wanted: PROJECTION_VERSION,
+        });
         Ok(())
     }
 
@@ -374,21 +377,18 @@ impl Store {
         let tail = tail.map_err(|e| StoreError::io(&jpath, e))?;
         if replayed > 0 {
             progress(total.saturating_sub(applied), total.saturating_sub(applied));
-            self.recovery
-                .push(format!("replayed {replayed} journal records into the database"));
+            self.recovery.push(Recovery::Replayed { records: replayed });
         }
         if let Tail::Torn { at, bytes } = tail {
             match self.mode {
                 Mode::Write => {
-                    let aside = self.journal.set_aside_tail(at).map_err(|e| StoreError::io(&jpath, e))?;
-                    self.recovery.push(format!(
-                        "journal ended in {bytes} bytes of an unfinished write at offset {at}; moved them to {}",
-                        aside.display()
-                    ));
+                    let aside = self
+                        .journal
+                        .set_aside_tail(at)
+                        .map_err(|e| StoreError::io(&jpath, e))?;
+                    self.recovery.push(Recovery::TornSetAside { at, bytes, aside });
                 }
-                Mode::Read => self.recovery.push(format!(
-                    "journal ends in {bytes} bytes of an unfinished write at offset {at} (never acknowledged; the next start of the kiosk sets them aside)"
-                )),
+                Mode::Read => self.recovery.push(Recovery::TornFound { at, bytes }),
             }
         }
         Ok(())

@@ -89,9 +89,10 @@ impl ApplyError {
     }
 }
 
+/// English, for the log: what a user reads comes from `message`.
 impl std::fmt::Display for ApplyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message(crate::i18n::current()))
+        f.write_str(&self.message(Lang::En))
     }
 }
 

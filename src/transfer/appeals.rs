@@ -344,7 +344,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
             err(
                 lang,
                 "code",
-                format!("“{code}”无效：{e}"),
+                format!("“{code}”无效：{}", e.message(lang)),
                 format!("“{code}” is not valid ({})", e.message(lang)),
             )
         })?;

@@ -58,7 +58,7 @@ impl ReadError {
     pub fn message(&self, lang: Lang) -> String {
         match self {
             ReadError::Io { path, source } => lang.pick(
-                format!("{}：无法读取（{source}）", path.display()),
+                format!("{}：无法读取（{}）", path.display(), crate::i18n::os_words(source, lang)),
                 format!("{}: cannot read it ({source})", path.display()),
             ),
             ReadError::Encoding {

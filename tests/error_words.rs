@@ -1,0 +1,288 @@
+//! What the binary says when something is wrong comes in the language the
+//! user asked for: with `--lang en` no Chinese (but data, such as quoted
+//! names), in Chinese (the default) no English sentences (but paths,
+//! commands in backquotes and data). Each case runs the real binary in
+//! both languages.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use std::fs;
+use std::path::Path;
+
+use jiedai::storage::Store;
+use jiedai::storage::journal::{Item, Journal};
+
+use cli::*;
+
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+        || ('\u{3000}'..='\u{303f}').contains(&c)
+        || ('\u{ff00}'..='\u{ffef}').contains(&c)
+}
+
+/// `text` without what lies between `open` and `close` (quoted data,
+/// commands in backquotes).
+fn without(text: &str, open: char, close: char) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in text.chars() {
+        if !inside && c == open {
+            inside = true;
+        } else if inside && c == close {
+            inside = false;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Chinese text outside quoted data, if any.
+fn chinese_in(text: &str) -> Option<String> {
+    let text = without(text, '“', '”');
+    text.lines().find(|l| l.chars().any(is_cjk)).map(str::to_string)
+}
+
+/// A run of three or more English words (outside paths and commands in
+/// backquotes), if any.
+fn english_in(text: &str) -> Option<String> {
+    let text = without(text, '`', '`');
+    for line in text.lines() {
+        // Chinese breaks a run; brackets and commas do not.
+        let spaced: String = line
+            .chars()
+            .map(|c| match c {
+                c if is_cjk(c) => " | ".to_string(),
+                '(' | ')' | ',' | ';' | ':' | '.' => " ".to_string(),
+                c => c.to_string(),
+            })
+            .collect();
+        let mut run: Vec<&str> = Vec::new();
+        for token in spaced.split_whitespace() {
+            let word = !token.contains('/')
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '\'' || c == '-');
+            if !word {
+                run.clear();
+                continue;
+            }
+            run.push(token);
+            let words = run
+                .iter()
+                .filter(|t| t.chars().any(|c| c.is_ascii_alphabetic()))
+                .count();
+            if run.len() >= 3 && words >= 2 {
+                return Some(line.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Runs `args` in English and in Chinese; the English output must hold
+/// `en` and no Chinese, the Chinese output `zh` and no English sentence.
+/// Returns the exit statuses.
+fn both(dir: &Path, args: &[&str], en: &str, zh: &str) -> (Option<i32>, Option<i32>) {
+    let english = jiedai(dir, &[&["--lang", "en"][..], args].concat());
+    let said = printed(&english);
+    assert!(said.contains(en), "--lang en {args:?}:\n{said}");
+    assert_eq!(chinese_in(&said), None, "--lang en {args:?}:\n{said}");
+    let chinese = jiedai(dir, args);
+    let said = printed(&chinese);
+    assert!(said.contains(zh), "{args:?}:\n{said}");
+    assert_eq!(english_in(&said), None, "{args:?}:\n{said}");
+    (english.status.code(), chinese.status.code())
+}
+
+/// A station with the sample deputies and appeals.
+fn station_with_appeals() -> tempfile::TempDir {
+    let dir = station(true);
+    expect(
+        dir.path(),
+        &["import", "appeals", path(&sample("appeals.csv"))],
+        0,
+    );
+    dir
+}
+
+#[test]
+fn the_detectors_see_what_they_look_for() {
+    assert!(
+        english_in("jiedai: 本机终端身份文件 /tmp/x/terminal.toml 无法使用（terminal 0 is not 1-9）")
+            .is_some()
+    );
+    assert!(english_in("恢复：journal ends in 8 bytes").is_some());
+    assert!(english_in("jiedai: x.csv：无法读取（No such file or directory (os error 2)）").is_some());
+    assert_eq!(
+        english_in("运行 `jiedai check --rebuild` 从日志重建；见 README「日志」，GB18030 或 UTF-8"),
+        None
+    );
+    assert!(chinese_in("the journal 日志").is_some());
+    assert_eq!(chinese_in("deputy “张三” has checked in"), None);
+}
+
+#[test]
+fn a_directory_without_a_station() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-station");
+    for args in [
+        &["find", "x"][..],
+        &["export", "appeals", "--format", "csv"],
+        &["check"],
+    ] {
+        let (en, zh) = both(&missing, args, "holds no station", "中没有站点");
+        assert_ne!(en, Some(0));
+        assert_ne!(zh, Some(0));
+    }
+}
+
+#[test]
+fn a_damaged_journal_reported_by_check() {
+    let tmp = station_with_appeals();
+    let dir = tmp.path();
+    let journal = dir.join("journal");
+    let mut records = Vec::new();
+    Journal::open_read(&journal)
+        .unwrap()
+        .survey(0, |item| {
+            if let Item::Record(r) = item {
+                records.push((r.start, r.end));
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(records.len() >= 3, "{records:?}");
+    let mut bytes = fs::read(&journal).unwrap();
+    bytes[records[1].0 as usize + 40] ^= 0x04;
+    fs::write(&journal, &bytes).unwrap();
+    let (en, zh) = both(dir, &["check"], "damaged", "处损坏");
+    assert_eq!((en, zh), (Some(1), Some(1)));
+}
+
+#[test]
+fn an_unfinished_write_at_the_end_noted_by_check() {
+    let tmp = station(false);
+    let dir = tmp.path();
+    let journal = dir.join("journal");
+    let mut bytes = fs::read(&journal).unwrap();
+    bytes.extend_from_slice(&[0u8; 8]);
+    fs::write(&journal, &bytes).unwrap();
+    let (en, zh) = both(dir, &["check"], "unfinished write", "未写完");
+    assert_eq!((en, zh), (Some(0), Some(0)));
+}
+
+#[test]
+fn a_directory_in_use() {
+    let tmp = station(false);
+    let dir = tmp.path();
+    let held = Store::open(dir).unwrap();
+    for args in [
+        &["find", "x"][..],
+        &["check"],
+        &["import", "deputies", path(&sample("deputies.csv"))],
+    ] {
+        let (en, zh) = both(dir, args, "in use", "正被另一个 jiedai 进程使用");
+        assert_eq!((en, zh), (Some(4), Some(4)), "{args:?}");
+    }
+    drop(held);
+}
+
+#[test]
+fn a_bad_import_file() {
+    let tmp = station(false);
+    let dir = tmp.path();
+    let missing = dir.join("no-such-file.csv");
+    let (en, zh) = both(
+        dir,
+        &["import", "deputies", path(&missing)],
+        "cannot read it",
+        "无法读取",
+    );
+    assert_eq!((en, zh), (Some(2), Some(2)));
+    let columns = write(dir, "columns.csv", b"code,title\nbad-code,x\n");
+    let (en, zh) = both(
+        dir,
+        &["import", "appeals", path(&columns)],
+        "missing required column",
+        "缺少必需的列",
+    );
+    assert_eq!((en, zh), (Some(2), Some(2)));
+    let station_file = dir.join("no-such-station.toml");
+    let (en, zh) = both(
+        dir,
+        &["init", "--station", path(&station_file)],
+        "cannot be read",
+        "无法读取",
+    );
+    assert_eq!((en, zh), (Some(2), Some(2)));
+}
+
+#[test]
+fn a_terminal_that_does_not_know_who_it_is() {
+    let tmp = station(false);
+    let dir = tmp.path();
+    let terminal = dir.join("terminal.toml");
+    fs::write(&terminal, "terminal = 0\n").unwrap();
+    let (en, zh) = both(
+        dir,
+        &["find", "x"],
+        "terminal 0 is not 1-9",
+        "终端号 0 不在 1-9 之内",
+    );
+    assert_eq!((en, zh), (Some(1), Some(1)));
+    fs::remove_file(&terminal).unwrap();
+    let (en, zh) = both(dir, &["check"], "the file is missing", "文件不存在");
+    assert_eq!((en, zh), (Some(1), Some(1)));
+}
+
+#[test]
+fn a_database_ahead_of_its_journal() {
+    let tmp = station_with_appeals();
+    let dir = tmp.path();
+    fs::remove_file(dir.join("journal")).unwrap();
+    for args in [
+        &["export", "appeals", "--format", "csv"][..],
+        &["find", "x"],
+        &["check"],
+    ] {
+        let (en, zh) = both(dir, args, "--journal-from-database", "日志文件不存在");
+        assert_eq!((en, zh), (Some(1), Some(1)), "{args:?}");
+    }
+    // The repair's notes, in the user's language too.
+    let copy = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        copy_tree(&entry.path(), &copy.path().join(entry.file_name()));
+    }
+    let args = ["check", "--journal-from-database"];
+    let english = jiedai(dir, &[&["--lang", "en"][..], &args].concat());
+    assert_eq!(english.status.code(), Some(0), "{}", printed(&english));
+    assert!(
+        printed(&english).contains("a new journal was written"),
+        "{}",
+        printed(&english)
+    );
+    assert_eq!(chinese_in(&printed(&english)), None, "{}", printed(&english));
+    let chinese = jiedai(copy.path(), &args);
+    assert_eq!(chinese.status.code(), Some(0), "{}", printed(&chinese));
+    assert!(
+        printed(&chinese).contains("已由数据库写出新日志"),
+        "{}",
+        printed(&chinese)
+    );
+    assert_eq!(english_in(&printed(&chinese)), None, "{}", printed(&chinese));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        fs::copy(from, to).unwrap();
+    }
+}
