@@ -108,7 +108,7 @@ fn open_first_with_status(p: &Pty, presses: usize, label: &str) {
     ok(p.wait_for(label, T));
     settle(p);
     p.key(Key::Enter);
-    ok(p.wait_for("办理过程", T));
+    ok(p.wait_for("诉求详情", T));
 }
 
 /// `m`, `bmy` (the initials of 不满意), Enter: 不满意 is recorded, not
@@ -285,4 +285,158 @@ fn desk_speed_a_typical_visit() {
         saved.contains("traffic") || saved.contains("交通停车"),
         "the category is not saved:\n{saved}"
     );
+}
+
+/// Pastes text the way a terminal does (bracketed paste).
+fn paste(p: &Pty, text: &str) {
+    p.send(&format!("\x1b[200~{text}\x1b[201~"));
+}
+
+/// Esc in a step dialog with a note typed asks first: n goes back to the
+/// note, y throws it away.
+#[test]
+fn esc_in_a_step_dialog_asks_before_throwing_text_away() {
+    let desk = Desk::new(true);
+    let p = desk.kiosk(SIZE_80X24);
+    open_first_with_status(&p, 1, "已登记");
+    p.send("a");
+    ok(p.wait_for("备注", T));
+    p.send("已电话联系来访人");
+    ok(p.wait_for("已电话联系来访人", T));
+    p.key(Key::Esc);
+    ok(p.wait_for("放弃已输入的内容？", T));
+    p.send("n");
+    ok(p.wait_gone("放弃已输入的内容？", T));
+    assert!(settle(&p).contains("已电话联系来访人"));
+    p.key(Key::Esc);
+    ok(p.wait_for("放弃已输入的内容？", T));
+    p.send("y");
+    ok(p.wait_gone("已电话联系来访人", T));
+    // With nothing typed, Esc just closes.
+    p.send("a");
+    ok(p.wait_for("备注", T));
+    p.key(Key::Esc);
+    let screen = settle(&p);
+    assert!(!screen.contains("放弃已输入的内容？"), "{screen}");
+    quit(p);
+}
+
+/// A paste over the content field's 4,000 characters is said, not cut
+/// silently; several lines pasted into the name field are refused, not
+/// merged into the name.
+#[test]
+fn pastes_that_do_not_fit_are_said() {
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
+    p.send("2");
+    ok(p.wait_for("■ 来访人", T));
+    paste(&p, "张三\n13800001234\t李四");
+    let screen = ok(p.wait_for("只能填一行", T));
+    assert!(
+        !screen.contains("张三"),
+        "nothing was merged into the name:\n{screen}"
+    );
+    p.key(Key::PageDown);
+    p.send("jttc");
+    p.key(Key::Enter);
+    p.key(Key::Tab);
+    paste(&p, &"停".repeat(4_100));
+    let screen = ok(p.wait_for("最多 4000 字", T));
+    assert!(screen.contains("100 字没有粘贴"), "{screen}");
+    quit_form(p);
+}
+
+/// Leaves a form with input (Esc, y) and quits.
+fn quit_form(mut p: Pty) {
+    p.key(Key::Esc);
+    ok(p.wait_for("确定放弃", T));
+    p.send("y");
+    p.send("q");
+    assert!(p.wait_exit(T).is_some_and(|s| s.success()), "{}", p.screen());
+}
+
+/// One Ctrl-S names every field to fix, not only the first.
+#[test]
+fn one_save_names_every_problem() {
+    let desk = Desk::new(false);
+    let p = desk.kiosk(Size { cols: 120, rows: 30 });
+    p.send("2");
+    ok(p.wait_for("■ 来访人", T));
+    p.send("王小明");
+    p.key(Key::Tab);
+    p.send("12345");
+    p.key(Key::Ctrl('s'));
+    let screen = ok(p.wait_for("处需要修改", T));
+    for field in ["电话", "类别", "诉求内容"] {
+        let said = screen.lines().last().unwrap_or_default().to_string()
+            + screen.lines().rev().nth(1).unwrap_or_default();
+        assert!(said.contains(field), "{field} is not named:\n{screen}");
+    }
+    assert!(screen.contains("!电话"), "the phone field is marked:\n{screen}");
+    quit_form(p);
+}
+
+/// After a unit is chosen in the 交办 dialog its list closes.
+#[test]
+fn a_chosen_unit_closes_its_list() {
+    let desk = Desk::new(true);
+    let p = desk.kiosk(SIZE_80X24);
+    open_first_with_status(&p, 2, "已受理");
+    p.send("t");
+    ok(p.wait_for("承办单位", T));
+    let open = settle(&p);
+    let units = open.matches("青禾县").count();
+    assert!(units > 2, "the unit list is open:\n{open}");
+    p.key(Key::Enter);
+    let chosen = settle(&p);
+    assert!(
+        chosen.matches("青禾县").count() < units && chosen.matches("青禾县").count() <= 2,
+        "the list is still drawn:\n{chosen}"
+    );
+    p.key(Key::Esc);
+    p.send("y");
+    quit(p);
+}
+
+/// End in a long timeline shows its last page, not blank space, and the
+/// screen shows when more is below.
+#[test]
+fn end_in_the_timeline_stops_at_the_last_page() {
+    let desk = Desk::new(true);
+    let p = desk.kiosk(Size { cols: 80, rows: 18 });
+    open_first_with_status(&p, 6, "已办结");
+    let top = settle(&p);
+    assert!(top.contains("↓"), "more below is shown:\n{top}");
+    p.key(Key::End);
+    let end = settle(&p);
+    assert!(end.contains("↑") && !end.contains("↓"), "{end}");
+    // The last line of the timeline is on screen, and the box is full.
+    let inside: Vec<&str> = end.lines().filter(|l| l.starts_with('│')).collect();
+    let blank = inside
+        .iter()
+        .filter(|l| l.trim_matches(['│', ' ']).is_empty())
+        .count();
+    assert!(blank == 0, "blank rows after End:\n{end}");
+    assert!(end.contains("已办结"), "{end}");
+    quit(p);
+}
+
+/// A status message belongs to the screen it was said on, and names the
+/// deputy by name.
+#[test]
+fn messages_do_not_follow_to_other_screens() {
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
+    p.send("i");
+    let screen = ok(p.wait_for("已签到", T));
+    assert!(
+        !screen.contains("D00"),
+        "the deputy is named, not numbered:\n{screen}"
+    );
+    p.send("i");
+    let again = ok(p.wait_for("不能再签到", T));
+    assert!(!again.contains("D00"), "{again}");
+    p.send("3");
+    ok(p.wait_gone("不能再签到", T));
+    quit(p);
 }

@@ -291,11 +291,15 @@ fn paste_goes_to_the_focused_field_only() {
     assert_eq!(app.screen, Screen::Today);
     assert!(matches!(app.overlay, Overlay::None));
 
-    app.screen = Screen::Register;
+    press(&mut app, KeyCode::Char('2'));
     app.paste("王小明q\r\n3");
     assert!(!app.quit);
     assert_eq!(app.screen, Screen::Register);
-    // The name field is single-line: the line break is dropped.
+    // The name field is single-line: two lines are refused, not merged.
+    assert_eq!(app.register.focused().text(), "");
+    assert!(matches!(&app.message, Some((Tone::Warn, m)) if m.contains("只能填一行")));
+    // One line with its line break (as copied) is taken.
+    app.paste("王小明q3\n");
     assert_eq!(app.register.focused().text(), "王小明q3");
 }
 

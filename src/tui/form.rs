@@ -85,6 +85,8 @@ pub struct RegisterForm {
     pub appeals: Vec<Vec<Widget>>,
     pub current: usize,
     pub focus: Focus,
+    /// Fields (and their appeal) that failed the last check.
+    pub errors: Vec<(Focus, usize)>,
     deputy_choices: Vec<Choice>,
     lang: Lang,
 }
@@ -135,6 +137,7 @@ impl RegisterForm {
             appeals: Vec::new(),
             current: 0,
             focus: Focus::Visit(0),
+            errors: Vec::new(),
             deputy_choices,
             lang,
         };
@@ -154,6 +157,7 @@ impl RegisterForm {
         self.appeals = vec![self.new_appeal()];
         self.current = 0;
         self.focus = Focus::Visit(0);
+        self.errors.clear();
     }
 
     fn new_appeal(&self) -> Vec<Widget> {
@@ -260,13 +264,7 @@ impl RegisterForm {
     }
 
     /// Moves the focus to the field at fault and returns its message.
-    fn fail(&mut self, focus: Focus, appeal: usize, e: ValidationError) -> String {
-        self.current = appeal;
-        self.focus = focus;
-        self.error_text(e, appeal)
-    }
-
-    fn error_text(&self, e: ValidationError, appeal: usize) -> String {
+    fn error_text(&self, e: &ValidationError, appeal: usize) -> String {
         let msg = self.lang.pick(e.message_zh(), e.message_en());
         if self.appeals.len() > 1
             && !matches!(
@@ -280,40 +278,55 @@ impl RegisterForm {
         }
     }
 
-    /// Validates everything; on the first problem moves the focus there and
-    /// returns the message that names the field.
+    /// Whether the field at `focus` of appeal `appeal` failed the last check.
+    pub fn has_error(&self, focus: Focus, appeal: usize) -> bool {
+        self.errors.contains(&(focus, appeal))
+    }
+
+    /// The focused field was edited: its mark from the last check goes.
+    pub fn edited(&mut self) {
+        let here = (self.focus, self.current);
+        self.errors.retain(|e| *e != here);
+    }
+
+    /// Validates every field. On problems, marks each field that has one,
+    /// moves the focus to the first, and returns one message naming them
+    /// all (so one Ctrl-S shows everything to fix).
     pub fn build(&mut self, today: NaiveDate, deputies: &[Deputy]) -> Result<Registration, String> {
-        let text = |w: &Widget| w.text();
+        let mut problems: Vec<(Focus, usize, ValidationError)> = Vec::new();
+        let visit_text = |i: usize| self.visit[i].text();
         let name = validate::text_field(
             Field::VisitorName,
-            &text(&self.visit[V_NAME]),
+            &visit_text(V_NAME),
             false,
             validate::MAX_NAME,
             false,
-        )
-        .map_err(|e| self.fail(Focus::Visit(V_NAME), 0, e))?;
-        let phone_raw = text(&self.visit[V_PHONE]);
+        );
+        let name = keep(&mut problems, name, Focus::Visit(V_NAME), 0);
+        let phone_raw = visit_text(V_PHONE);
         let phone = if phone_raw.trim().is_empty() {
-            String::new()
+            Ok(String::new())
         } else {
-            validate::normalize_phone(&phone_raw).map_err(|e| self.fail(Focus::Visit(V_PHONE), 0, e))?
+            validate::normalize_phone(&phone_raw)
         };
-        let id_raw = text(&self.visit[V_ID]);
+        let phone = keep(&mut problems, phone, Focus::Visit(V_PHONE), 0);
+        let id_raw = visit_text(V_ID);
         let id_number = if id_raw.trim().is_empty() {
-            String::new()
+            Ok(String::new())
         } else {
-            validate::validate_id_number(&id_raw, today).map_err(|e| self.fail(Focus::Visit(V_ID), 0, e))?
+            validate::validate_id_number(&id_raw, today)
         };
+        let id_number = keep(&mut problems, id_number, Focus::Visit(V_ID), 0);
         let address = validate::text_field(
             Field::Address,
-            &text(&self.visit[V_ADDRESS]),
+            &visit_text(V_ADDRESS),
             false,
             validate::MAX_ADDRESS,
             false,
-        )
-        .map_err(|e| self.fail(Focus::Visit(V_ADDRESS), 0, e))?;
-        let group_size = validate::group_size(&text(&self.visit[V_GROUP]))
-            .map_err(|e| self.fail(Focus::Visit(V_GROUP), 0, e))?;
+        );
+        let address = keep(&mut problems, address, Focus::Visit(V_ADDRESS), 0);
+        let group_size = validate::group_size(&visit_text(V_GROUP));
+        let group_size = keep(&mut problems, group_size, Focus::Visit(V_GROUP), 0);
         let deputy_refs = self.visit[V_DEPUTIES]
             .picked()
             .iter()
@@ -324,33 +337,24 @@ impl RegisterForm {
             })
             .collect();
         let mut appeals = Vec::new();
-        for i in 0..self.appeals.len() {
-            let a = &self.appeals[i];
-            let category = a[A_CATEGORY].picked().first().and_then(|c| Category::parse(c));
-            let Some(category) = category else {
-                self.current = i;
-                self.focus = Focus::Appeal(A_CATEGORY);
-                let e = ValidationError {
+        for (i, a) in self.appeals.iter().enumerate() {
+            let category = a[A_CATEGORY]
+                .picked()
+                .first()
+                .and_then(|c| Category::parse(c))
+                .ok_or(ValidationError {
                     field: Field::Category,
                     problem: validate::Problem::Required,
-                };
-                return Err(self.error_text(e, i));
-            };
+                });
+            let category = keep(&mut problems, category, Focus::Appeal(A_CATEGORY), i);
             let texts =
                 validate::appeal_texts(&a[A_TITLE].text(), &a[A_CONTENT].text(), &a[A_LOCATION].text());
-            let validate::AppealTexts {
-                title,
-                content,
-                location,
-            } = texts.map_err(|e| {
-                let at = match e.field {
-                    Field::Title => A_TITLE,
-                    Field::Location => A_LOCATION,
-                    _ => A_CONTENT,
-                };
-                self.fail(Focus::Appeal(at), i, e)
-            })?;
-            let a = &self.appeals[i];
+            let at = match &texts {
+                Err(e) if e.field == Field::Title => A_TITLE,
+                Err(e) if e.field == Field::Location => A_LOCATION,
+                _ => A_CONTENT,
+            };
+            let texts = keep(&mut problems, texts, Focus::Appeal(at), i);
             let urgency = a[A_URGENCY]
                 .picked()
                 .first()
@@ -361,15 +365,34 @@ impl RegisterForm {
                 .first()
                 .and_then(|r| Route::parse(r))
                 .unwrap_or(Route::Referred);
-            appeals.push(NewAppeal {
-                category,
-                title,
-                content,
-                location,
-                urgency,
-                route,
+            if let (Some(category), Some(t)) = (category, texts) {
+                appeals.push(NewAppeal {
+                    category,
+                    title: t.title,
+                    content: t.content,
+                    location: t.location,
+                    urgency,
+                    route,
+                });
+            }
+        }
+        self.errors = problems.iter().map(|(f, a, _)| (*f, *a)).collect();
+        if let Some((focus, appeal, _)) = problems.first() {
+            self.focus = *focus;
+            self.current = *appeal;
+            let said: Vec<String> = problems.iter().map(|(_, a, e)| self.error_text(e, *a)).collect();
+            return Err(if said.len() == 1 {
+                said.concat()
+            } else {
+                let head = self.lang.pick("处需要修改", "fields to fix");
+                format!("{} {head}：{}", said.len(), said.join(self.lang.pick("；", "; ")))
             });
         }
+        let (Some(name), Some(phone), Some(id_number), Some(address), Some(group_size)) =
+            (name, phone, id_number, address, group_size)
+        else {
+            return Err(String::new());
+        };
         Ok(Registration {
             visitor: Visitor {
                 name,
@@ -382,6 +405,16 @@ impl RegisterForm {
             appeals,
         })
     }
+}
+
+/// The value of a field's check, or None with its problem noted.
+fn keep<T>(
+    problems: &mut Vec<(Focus, usize, ValidationError)>,
+    checked: Result<T, ValidationError>,
+    focus: Focus,
+    appeal: usize,
+) -> Option<T> {
+    checked.map_err(|e| problems.push((focus, appeal, e))).ok()
 }
 
 /// Parses a date typed as YYYY-MM-DD (full-width digits allowed).

@@ -77,6 +77,8 @@ texts! {
     saved_codes: "查询码（请告知来访人）", "Tracking codes (tell the visitor)";
     visit_code: "来访编号", "Visit";
     to_close: "关闭", "to close";
+    paste_lines: "此栏只能填一行：粘贴的内容有 {n} 行，没有粘贴。请逐栏粘贴。", "This field takes one line: the pasted text has {n} lines and was not pasted. Paste field by field.";
+    paste_cut: "此栏最多 {max} 字：粘贴的内容还有 {left} 字没有粘贴。", "This field takes at most {max} characters: {left} pasted characters did not fit.";
     more_above: "↑ 上面还有", "↑ more above";
     more_below: "↓ 下面还有", "↓ more below";
     too_small: "窗口太小，无法使用：至少需要 {w}×{h}（现在 {cw}×{ch}）。请放大窗口。", "The window is too small to work in: at least {w}×{h} is needed (now {cw}×{ch}). Please enlarge it.";

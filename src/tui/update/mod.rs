@@ -76,7 +76,9 @@ fn on_key(app: &mut App, key: KeyEvent) {
 
 /// Pasted text goes into whatever takes text right now (a form field, a
 /// dialog field, the search box, the PIN) and nowhere else: a paste never
-/// acts as key presses, so a stray "q" in it cannot quit.
+/// acts as key presses, so a stray "q" in it cannot quit. Several lines
+/// pasted into a one-line field are refused, not merged into one; what
+/// does not fit a field is said, not cut silently.
 fn on_paste(app: &mut App, text: &str) {
     if app.too_small() {
         return;
@@ -92,25 +94,66 @@ fn on_paste(app: &mut App, text: &str) {
     }
     let form_open = app.screen == Screen::Register && !app.saving_registration();
     let widget = match &mut app.overlay {
-        Overlay::Dialog(d) if d.saving.is_none() => Some(&mut d.fields[d.focus].1),
+        Overlay::Dialog(d) if d.saving.is_none() && !d.confirm_discard => Some(&mut d.fields[d.focus].1),
         Overlay::None if form_open => Some(app.register.focused()),
         _ => None,
     };
-    if let Some(widget) = widget {
-        for c in text.chars() {
-            match widget {
-                Widget::Text(t) => {
-                    t.insert(c);
-                }
-                Widget::Pick(p) if !c.is_control() => p.type_char(c),
-                Widget::Pick(_) => {}
-            }
+    let outcome = match widget {
+        Some(Widget::Text(t)) => paste_text(t, &text),
+        Some(Widget::Pick(p)) => {
+            text.chars()
+                .filter(|c| !c.is_control())
+                .for_each(|c| p.type_char(c));
+            Pasted::Whole
         }
-    } else if app.screen == Screen::Appeals && app.appeals.searching {
-        text.chars().for_each(|c| {
-            app.appeals.search.insert(c);
-        });
-        appeals::query_changed(app);
+        None if app.screen == Screen::Appeals && app.appeals.searching => {
+            let outcome = paste_text(&mut app.appeals.search, &text);
+            appeals::query_changed(app);
+            outcome
+        }
+        None => Pasted::Whole,
+    };
+    if form_open && app.overlay_is_none() {
+        app.register.edited();
+    }
+    let t = app.t;
+    match outcome {
+        Pasted::Whole => {}
+        Pasted::Lines(n) => app.say(
+            super::app::Tone::Warn,
+            t.paste_lines.replace("{n}", &n.to_string()),
+        ),
+        Pasted::Cut { max, left } => app.say(
+            super::app::Tone::Warn,
+            t.paste_cut
+                .replace("{max}", &max.to_string())
+                .replace("{left}", &left.to_string()),
+        ),
+    }
+}
+
+/// What became of a paste into a text box.
+enum Pasted {
+    Whole,
+    /// Refused: several lines for a one-line box.
+    Lines(usize),
+    /// Only part fitted: `left` characters did not.
+    Cut {
+        max: usize,
+        left: usize,
+    },
+}
+
+fn paste_text(t: &mut crate::tui::input::TextInput, text: &str) -> Pasted {
+    let text = text.trim_end_matches('\n');
+    if !t.multiline && text.contains(['\n', '\t']) {
+        return Pasted::Lines(text.split(['\n', '\t']).filter(|l| !l.trim().is_empty()).count());
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let taken = chars.iter().take_while(|c| t.insert(**c)).count();
+    match chars.len() - taken {
+        0 => Pasted::Whole,
+        left => Pasted::Cut { max: t.max, left },
     }
 }
 

@@ -19,7 +19,10 @@ pub fn key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
         return app.say(Tone::Info, app.t.still_saving);
     }
     match mv {
-        FormMove::Edit => edit_widget(app.register.focused(), &key),
+        FormMove::Edit => {
+            edit_widget(app.register.focused(), &key);
+            app.register.edited();
+        }
         FormMove::Next => app.register.next(),
         FormMove::Prev => app.register.prev(),
         FormMove::Global(a) => act(app, a),

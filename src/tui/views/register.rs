@@ -6,8 +6,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::widgets::{ACCENT, clear_window, fit, focused_style, label_style, tail, width};
-use crate::tui::app::App;
+use super::widgets::{ACCENT, clear_window, fit, focused_style, label_style, tail, tone_style, width};
+use crate::tui::app::{App, Tone};
 use crate::tui::form::{Focus, Widget, appeal_labels, visit_labels};
 use crate::tui::input::Picker;
 use crate::tui::keymap::Action;
@@ -29,6 +29,7 @@ enum Item<'a> {
         widget: &'a Widget,
         focus: bool,
         rows: u16,
+        error: bool,
     },
 }
 
@@ -52,6 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             widget,
             focus: form.focus == Focus::Visit(i),
             rows: 1,
+            error: form.has_error(Focus::Visit(i), 0),
         });
     }
     let count = form.appeals.len();
@@ -68,6 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             widget: &current[i],
             focus: form.focus == Focus::Appeal(i),
             rows: if i == 2 { CONTENT_ROWS } else { 1 },
+            error: form.has_error(Focus::Appeal(i), form.current),
         });
     }
     // The form scrolls so that the focused field is always drawn whole
@@ -113,8 +116,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 widget,
                 focus,
                 rows,
+                error,
             } => {
-                let drawn = draw_field(frame, area, y, label, widget, *focus, value_w, *rows);
+                let drawn = draw_field(frame, area, y, label, widget, (*focus, *error), value_w, *rows);
                 if *focus {
                     focused = Some((drawn, widget));
                 }
@@ -209,15 +213,20 @@ fn draw_field(
     y: u16,
     label: &str,
     widget: &Widget,
-    focus: bool,
+    (focus, error): (bool, bool),
     value_w: u16,
     rows: u16,
 ) -> Drawn {
-    let label_text = fit(label, LABEL_W as usize - 1);
-    let label_style = if focus {
-        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+    // A field that failed the last check is marked until it is edited.
+    let label_text = if error {
+        fit(&format!("!{label}"), LABEL_W as usize - 1)
     } else {
-        label_style()
+        fit(label, LABEL_W as usize - 1)
+    };
+    let label_style = match (error, focus) {
+        (true, _) => tone_style(Tone::Error).add_modifier(Modifier::BOLD),
+        (false, true) => Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+        (false, false) => label_style(),
     };
     frame.render_widget(
         Paragraph::new(Line::styled(label_text, label_style)),
