@@ -692,3 +692,31 @@ fn a_slow_save_never_freezes_the_screen() {
 fn press_now(app: &mut Kiosk, code: KeyCode) {
     app.rt.dispatch(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
+
+/// A deputy who checks in comes first in the register form's deputy
+/// picker, whatever their place on the roster.
+#[test]
+fn checked_in_deputies_come_first_in_the_picker() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    press(&mut app, KeyCode::Char('1'));
+    // The last deputy on today's list checks in.
+    let last = app.today.duty.len() - 1;
+    for _ in 0..last {
+        press(&mut app, KeyCode::Down);
+    }
+    let present = app.today.duty[last].0.clone();
+    app.typed("i");
+    assert!(matches!(&app.message, Some((Tone::Good, m)) if m.contains(&present.name)));
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    let jiedai::tui::form::Widget::Pick(picker) = app.register.focused().clone() else {
+        panic!("the deputy field is a picker");
+    };
+    assert_eq!(picker.choices[picker.visible[0]].value, present.id);
+    assert_ne!(
+        app.deputies[0].id, present.id,
+        "the test needs a deputy who is not first on the roster"
+    );
+}
