@@ -70,22 +70,7 @@ fn ok<T>(r: Result<T, String>) -> T {
 
 /// Waits until the screen has stopped changing for a moment.
 fn settle(p: &Pty) -> String {
-    let mut last = p.screen();
-    let mut same = 0;
-    for _ in 0..200 {
-        std::thread::sleep(Duration::from_millis(25));
-        let now = p.screen();
-        if now == last {
-            same += 1;
-            if same >= 4 {
-                return now;
-            }
-        } else {
-            same = 0;
-            last = now;
-        }
-    }
-    last
+    p.settled()
 }
 
 /// Quits the kiosk (nothing unsaved on the form) and waits for it to end.

@@ -88,22 +88,7 @@ fn sign_in(p: &Pty) {
 
 /// Waits until the screen has stopped changing for a moment.
 fn settle(p: &Pty) -> String {
-    let mut last = p.screen();
-    let mut same = 0;
-    for _ in 0..200 {
-        std::thread::sleep(Duration::from_millis(25));
-        let now = p.screen();
-        if now == last {
-            same += 1;
-            if same >= 4 {
-                return now;
-            }
-        } else {
-            same = 0;
-            last = now;
-        }
-    }
-    last
+    p.settled()
 }
 
 /// Waits for `needle`, then for the frame to finish drawing.

@@ -198,19 +198,11 @@ impl RegisterForm {
     }
 
     pub fn next(&mut self) {
-        self.focus = match self.focus {
-            Focus::Visit(i) if i + 1 < VISIT_FIELDS => Focus::Visit(i + 1),
-            Focus::Visit(_) => Focus::Appeal(0),
-            Focus::Appeal(i) if i + 1 < APPEAL_FIELDS => Focus::Appeal(i + 1),
-            Focus::Appeal(_) if self.current + 1 < self.appeals.len() => {
-                self.current += 1;
-                Focus::Appeal(0)
-            }
-            Focus::Appeal(_) => {
-                self.current = 0;
-                Focus::Visit(0)
-            }
-        };
+        match self.focus {
+            Focus::Visit(i) if i + 1 < VISIT_FIELDS => self.focus = Focus::Visit(i + 1),
+            Focus::Appeal(i) if i + 1 < APPEAL_FIELDS => self.focus = Focus::Appeal(i + 1),
+            _ => self.next_section(),
+        }
     }
 
     /// Jumps to the first field of the next section: from the visitor to
