@@ -1,7 +1,8 @@
 //! Import and export of untrusted files through the real binary: the
 //! findings of issue 5 (stray quotes, broken encodings, history text,
 //! future dates and JSON types, CRLF line numbers, closed pipes, personal
-//! data in errors, formula cells). All people and numbers are fictional.
+//! data in errors, formula cells), and landline phones in imported rows.
+//! All people and numbers are fictional.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -487,4 +488,128 @@ fn formula_cells_are_neutralised_in_csv_and_come_back_on_import() {
     for c in contents {
         assert!(back.contains(&serde_json::to_string(c).expect("json")), "{c}");
     }
+}
+
+#[test]
+fn landlines_import_normalised_and_bad_ones_name_their_row() {
+    let dir = station(true);
+    let forms = [
+        ("0571-88001234", "0571-88001234"),
+        ("(0571) 8800 1234", "0571-88001234"),
+        ("057188001234", "0571-88001234"),
+        ("010 6600 1234", "010-66001234"),
+        ("+86 10 6600 1234", "010-66001234"),
+        ("８８００１２３４", "88001234"),
+        ("0571—88001234转123", "0571-88001234-123"),
+        ("021-66001234 ext 45", "021-66001234-45"),
+        ("+86 138 0000 1234", "13800001234"),
+    ];
+    let mut lines = vec![HEADER.to_string()];
+    for (i, (phone, _)) in forms.iter().enumerate() {
+        lines.push(format!(
+            "2026-05-{:02} 09:00,市民{i},{phone},,住房,座机来访 {i},张山,已受理",
+            i + 1
+        ));
+    }
+    let bad_line = lines.len() + 1;
+    lines.push("2026-05-20 09:00,市民乙,0571-880012,,住房,座机位数不对,张山,已受理".into());
+    lines.push("2026-05-21 09:00,市民丙,400-820-1234,,住房,服务号码,张山,已受理".into());
+    let f = write(dir.path(), "landlines.csv", lines.join("\n").as_bytes());
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
+    let stderr = text(&out.stderr);
+    for want in [
+        format!("line {bad_line}: 电话：座机号（不含区号和分机号）应为 7 或 8 位，实际 6 位"),
+        format!("line {}: 电话：400/800 服务号码不能作为来访人电话", bad_line + 1),
+    ] {
+        assert!(stderr.contains(&want), "missing {want:?} in\n{stderr}");
+    }
+    assert!(
+        !stderr.contains("880012,") && !stderr.contains("8201234"),
+        "{stderr}"
+    );
+    assert_eq!(appeal_count(dir.path()), forms.len());
+
+    // Stored normalised: whole in the export, masked in `find --json`.
+    let mut stored = std::collections::HashMap::new();
+    for line in export(dir.path(), "jsonl").lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        stored.insert(
+            v["content"].as_str().expect("content").to_string(),
+            v["phone"].as_str().expect("phone").to_string(),
+        );
+    }
+    for (i, (phone, want)) in forms.iter().enumerate() {
+        assert_eq!(
+            stored.get(&format!("座机来访 {i}")).map(String::as_str),
+            Some(*want),
+            "{phone}"
+        );
+    }
+    let found = text(&expect(dir.path(), &["find", "座机来访", "--json"], 0).stdout);
+    let masked: Vec<String> = found
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["phone"].as_str().expect("phone").to_string()
+        })
+        .collect();
+    for want in [
+        "0571-****1234",
+        "010-****1234",
+        "****1234",
+        "0571-****1234-123",
+        "021-****1234-45",
+        "138****1234",
+    ] {
+        assert!(masked.iter().any(|m| m == want), "{want} not in {masked:?}");
+    }
+    assert!(
+        !found.contains("88001234") && !found.contains("66001234"),
+        "{found}"
+    );
+
+    // The same refusal in English.
+    let other = station(true);
+    let out = expect(other.path(), &["--lang", "en", "import", "appeals", path(&f)], 3);
+    let want = format!(
+        "line {bad_line}: Phone: a landline number must have 7 or 8 digits besides area code and extension, got 6"
+    );
+    assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_visitor_without_a_phone_has_none_in_find() {
+    let dir = station(true);
+    let f = write(
+        dir.path(),
+        "nophone.csv",
+        format!("{HEADER}\n2026-05-02 09:00,市民甲,,,住房,没有电话,张山,已受理\n").as_bytes(),
+    );
+    expect(dir.path(), &["import", "appeals", path(&f)], 0);
+    let found = text(&expect(dir.path(), &["find", "没有电话", "--json"], 0).stdout);
+    let v: serde_json::Value = serde_json::from_str(found.trim()).expect("json");
+    assert_eq!(v["phone"], "", "{found}");
+}
+
+#[test]
+fn a_deputy_roster_takes_landlines() {
+    let dir = station(false);
+    let f = write(
+        dir.path(),
+        "roster.csv",
+        "编号,姓名,层级,电话\nD901,王五,county,(0571)88001234转8\nD902,赵六,county,010-66001234\nD903,钱七,county,0571-1234\n"
+            .as_bytes(),
+    );
+    let out = expect(dir.path(), &["import", "deputies", path(&f)], 3);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 4: 电话：座机号（不含区号和分机号）应为 7 或 8 位，实际 4 位"),
+        "{stderr}"
+    );
+    let roster = Store::open(dir.path())
+        .expect("store")
+        .deputies()
+        .expect("deputies");
+    let phones: Vec<(&str, &str)> = roster.iter().map(|d| (d.id.as_str(), d.phone.as_str())).collect();
+    assert_eq!(phones, [("D901", "0571-88001234-8"), ("D902", "010-66001234")]);
 }
