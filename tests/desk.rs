@@ -132,6 +132,10 @@ fn the_rating_picker_takes_the_exact_initials() {
 /// by pinyin initials, one appeal with category, title and content.
 /// Returns how many non-text keys it took.
 fn register_typical(p: &Pty, name: &str) -> usize {
+    register_with_phone(p, name, "13800001234")
+}
+
+fn register_with_phone(p: &Pty, name: &str, phone: &str) -> usize {
     let mut keys = 0;
     let mut key = |k: Key| {
         p.key(k);
@@ -141,7 +145,7 @@ fn register_typical(p: &Pty, name: &str) -> usize {
     ok(p.wait_for("■ 来访人", T));
     p.send(name);
     key(Key::Tab);
-    p.send("13800001234");
+    p.send(phone);
     key(Key::Tab);
     p.send("zs");
     ok(p.wait_for("张山", T));
@@ -424,4 +428,17 @@ fn messages_do_not_follow_to_other_screens() {
     p.send("3");
     ok(p.wait_gone("不能再签到", T));
     quit(p);
+}
+
+/// An elderly visitor's landline is taken at the desk, stored normalised.
+#[test]
+fn a_landline_is_taken_at_the_desk() {
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
+    register_with_phone(&p, "李奶奶", "（0571）8800 1234");
+    ok(p.wait_for("查询码（请告知来访人）", T));
+    p.key(Key::Enter);
+    quit(p);
+    let saved = cli::export(&desk.data, "jsonl");
+    assert!(saved.contains("0571-88001234"), "{saved}");
 }
