@@ -355,7 +355,10 @@ mod tests {
         ends
     }
 
-    fn survey(path: &std::path::Path) -> (Vec<(Vec<u8>, u64, u64)>, Vec<Damage>, Tail) {
+    /// A record's payload and its two numbers.
+    type Owned = (Vec<u8>, u64, u64);
+
+    fn survey(path: &std::path::Path) -> (Vec<Owned>, Vec<Damage>, Tail) {
         let file = File::open(path).unwrap();
         let mut recs = Vec::new();
         let mut damage = Vec::new();
@@ -378,7 +381,7 @@ mod tests {
         let payloads: Vec<&[u8]> = vec![b"one", b"", &big, b"four"];
         let ends = file_with(&path, &payloads);
         let (recs, damage, tail) = survey(&path);
-        let want: Vec<(Vec<u8>, u64, u64)> = payloads
+        let want: Vec<Owned> = payloads
             .iter()
             .enumerate()
             .map(|(i, p)| (p.to_vec(), i as u64 + 1, i as u64 + 1))
