@@ -10,7 +10,7 @@ use std::path::Path;
 use common::{Lcg, appeal, at, day, legal_step, new_store, visit};
 use jiedai::domain::catalog::{Catalog, CatalogRow};
 use jiedai::domain::{EventBody, Status};
-use jiedai::storage::{self, Store, catalog_cache::cache_path};
+use jiedai::storage::{self, Store, catalog_cache::cache_path, frame};
 
 /// Registers `n` appeals and moves some of them along.
 fn add_appeals(store: &mut Store, n: usize, rng: &mut Lcg) {
@@ -134,16 +134,12 @@ fn check_reports_a_cache_that_disagrees() {
         let marker_at = text.rfind('@').unwrap();
         text[marker_at + 1..].trim_end_matches('\0').to_string()
     };
-    let mut out = b"JIEDAI-C1\n".to_vec();
-    let mut record = |payload: &[u8]| {
-        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        out.extend_from_slice(payload);
-    };
+    let mut out = b"JIEDAI-C2\n".to_vec();
     for r in &rows {
-        record(r.to_line().as_bytes());
+        frame::encode_into(&mut out, r.to_line().as_bytes(), 0, 0);
     }
-    record(format!("@{applied}").as_bytes());
+    let covered: u64 = applied.parse().unwrap();
+    frame::encode_into(&mut out, format!("@{applied}").as_bytes(), covered, covered);
     fs::write(cache_path(dir), out).unwrap();
     let report = storage::check(dir).unwrap();
     assert!(!report.ok());
@@ -158,6 +154,49 @@ fn check_reports_a_cache_that_disagrees() {
 
     // --rebuild throws the cache away with the database.
     assert!(storage::rebuild(dir).unwrap().ok());
+}
+
+/// A cache file in the first format (`JIEDAI-C1`, records
+/// `[len][crc32][payload]`) is not read as the current one: it is rebuilt,
+/// even when it claims to be current and holds a wrong row.
+#[test]
+fn an_old_format_cache_is_rebuilt_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut store = new_store(dir, 1);
+    add_appeals(&mut store, 5, &mut Lcg::new(5));
+    let catalog = store.reader().load_catalog().unwrap();
+    let want = expected(&store);
+    drop(store);
+    let text = String::from_utf8_lossy(&fs::read(cache_path(dir)).unwrap()).into_owned();
+    let applied = text[text.rfind('@').unwrap() + 1..].to_string();
+
+    let mut rows: Vec<CatalogRow> = (0..catalog.len())
+        .map(|i| catalog.owned_row(i).unwrap())
+        .collect();
+    rows[0].title = "旧格式里的标题".into();
+    let mut old = b"JIEDAI-C1\n".to_vec();
+    let mut record = |payload: &[u8]| {
+        old.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        old.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        old.extend_from_slice(payload);
+    };
+    for r in &rows {
+        record(r.to_line().as_bytes());
+    }
+    record(format!("@{applied}").as_bytes());
+    fs::write(cache_path(dir), &old).unwrap();
+    // `check` does not take it for a current cache that lies.
+    assert!(storage::check(dir).unwrap().ok());
+
+    let (store, got) = load(dir);
+    assert_eq!(got, want);
+    drop(store);
+    let rebuilt = fs::read(cache_path(dir)).unwrap();
+    assert!(rebuilt.starts_with(b"JIEDAI-C2\n"));
+    assert!(!String::from_utf8_lossy(&rebuilt).contains("旧格式里的标题"));
+    let (_, got) = load(dir);
+    assert_eq!(got, want);
 }
 
 /// A save made while the catalog is still loading neither waits for the

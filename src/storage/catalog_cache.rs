@@ -1,23 +1,28 @@
 //! The catalog cache: the catalog rows in a flat file beside the database,
 //! so that the kiosk can load 100,000 of them without a full scan through
 //! sled (which keeps most of what a scan touches in memory, whatever its
-//! cache size). It is a derived file: records `[len][crc32][payload]`, each
-//! payload a catalog line (the latest line of a code wins) or a marker
-//! `@<offset>` saying the lines before it reflect the journal up to that
-//! offset. A missing, damaged or stale file is caught up from the journal
-//! and the database, or rebuilt from the database; nothing is lost with it.
+//! cache size). It is a derived file: `JIEDAI-C2\n`, then records framed as
+//! the journal's are (`storage::frame`), each payload a catalog line (the
+//! latest line of a code wins) or a marker `@<offset>` saying the lines
+//! before it reflect the journal up to that offset (a marker's header
+//! carries the offset too; a line's carries zeros). A missing, damaged or
+//! stale file, or one in an older format, is caught up from the journal and
+//! the database, or rebuilt from the database; nothing is lost with it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::frame::{self, Item, Tail};
 use super::journal::Journal;
 use super::{Batch, StoreError, keys};
 use crate::domain::EventBody;
 use crate::domain::catalog::{Catalog, CatalogRow};
 
-const MAGIC: &[u8; 10] = b"JIEDAI-C1\n";
+const MAGIC: &[u8; 10] = b"JIEDAI-C2\n";
 const MARKER: u8 = b'@';
 
 /// Shared between the store (which appends after each commit) and the
@@ -40,10 +45,15 @@ pub struct CacheState {
 
 pub type SharedCache = Arc<Mutex<CacheState>>;
 
-fn record(payload: &[u8], out: &mut impl Write) -> io::Result<()> {
-    out.write_all(&(payload.len() as u32).to_le_bytes())?;
-    out.write_all(&crc32fast::hash(payload).to_le_bytes())?;
+fn line(payload: &[u8], out: &mut impl Write) -> io::Result<()> {
+    out.write_all(&frame::header(payload, 0, 0))?;
     out.write_all(payload)
+}
+
+fn marker(covered: u64, out: &mut impl Write) -> io::Result<()> {
+    let payload = format!("@{covered}");
+    out.write_all(&frame::header(payload.as_bytes(), covered, covered))?;
+    out.write_all(payload.as_bytes())
 }
 
 /// What reading the file gave.
@@ -74,34 +84,33 @@ fn scan_file(path: &Path, mut each: impl FnMut(CatalogRow)) -> io::Result<Option
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let mut r = BufReader::with_capacity(1 << 20, file);
     let mut head = [0u8; MAGIC.len()];
-    if r.read_exact(&mut head).is_err() || &head != MAGIC {
+    if file.read_exact_at(&mut head, 0).is_err() || &head != MAGIC {
+        // Missing, cut or in an older format: rebuilt.
         return Ok(None);
     }
     let mut covered = None;
-    let mut payload = Vec::new();
-    loop {
-        let mut h = [0u8; 8];
-        match r.read_exact(&mut h) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(Some((covered, true))),
-            Err(e) => return Err(e),
-        }
-        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
-        let crc = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
-        payload.resize(len.min(64 << 20), 0);
-        if len > 64 << 20 || r.read_exact(&mut payload).is_err() || crc32fast::hash(&payload) != crc {
-            return Ok(Some((covered, false)));
-        }
-        if payload.first() == Some(&MARKER) {
-            covered = std::str::from_utf8(&payload[1..])
+    let mut damaged = false;
+    // Records after damage are not used: a marker after it would claim
+    // the lost lines.
+    let tail = frame::scan(&file, MAGIC.len() as u64, |item| {
+        let Item::Record(r) = item else {
+            damaged = true;
+            return Ok(ControlFlow::Break(()));
+        };
+        if r.payload.first() == Some(&MARKER) {
+            covered = std::str::from_utf8(&r.payload[1..])
                 .ok()
                 .and_then(|s| s.parse().ok());
-        } else if let Some(row) = std::str::from_utf8(&payload).ok().and_then(CatalogRow::from_line) {
+        } else if let Some(row) = std::str::from_utf8(r.payload)
+            .ok()
+            .and_then(CatalogRow::from_line)
+        {
             each(row);
         }
-    }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    Ok(Some((covered, !damaged && tail == Tail::Clean)))
 }
 
 /// Streams the cache file's rows to `each` (later rows of a code replace
@@ -122,10 +131,10 @@ fn rewrite(path: &Path, catalog: &Catalog, covered: u64) -> io::Result<()> {
         out.write_all(MAGIC)?;
         for i in 0..catalog.len() {
             if let Some(row) = catalog.owned_row(i) {
-                record(row.to_line().as_bytes(), &mut out)?;
+                line(row.to_line().as_bytes(), &mut out)?;
             }
         }
-        record(format!("@{covered}").as_bytes(), &mut out)?;
+        marker(covered, &mut out)?;
         out.flush()?;
     }
     fs::rename(&tmp, path)
@@ -145,11 +154,17 @@ pub fn append(state: &mut CacheState, path: &Path, lines: &[&[u8]], covered: u64
             .push((lines.iter().map(|l| l.to_vec()).collect(), covered));
         return Ok(());
     }
-    let mut buf = Vec::with_capacity(lines.iter().map(|l| l.len() + 8).sum::<usize>() + 32);
-    for line in lines {
-        record(line, &mut buf)?;
+    let mut buf = Vec::with_capacity(
+        lines
+            .iter()
+            .map(|l| l.len() + frame::FRAME as usize)
+            .sum::<usize>()
+            + 64,
+    );
+    for l in lines {
+        line(l, &mut buf)?;
     }
-    record(format!("@{covered}").as_bytes(), &mut buf)?;
+    marker(covered, &mut buf)?;
     if state.writer.is_none() {
         state.writer = Some(OpenOptions::new().append(true).open(path)?);
     }

@@ -4,35 +4,18 @@
 //!
 //! ## Format (version 2)
 //!
-//! The file starts with `JIEDAI-J2\n`. Each record is a 32-byte header and
-//! a payload (one commit's events as JSON):
+//! The file starts with `JIEDAI-J2\n`, followed by records framed as
+//! `storage::frame` lays them out (a 32-byte header, then the payload); a
+//! journal record's payload is one commit's events as JSON, and the two
+//! numbers of its header are the sequence numbers of its first and last
+//! event. A damaged record in the middle is reported with its offset, the
+//! sequence numbers it held and the valid records that follow, instead of
+//! ending the journal there.
 //!
-//! ```text
-//! magic   4  FF 'J' 'R' FE   (0xFF and 0xFE never occur in UTF-8 text)
-//! len     4  payload length, u32 LE, at most MAX_PAYLOAD
-//! crc     4  CRC-32 of the payload
-//! first   8  sequence number of the record's first event, u64 LE
-//! last    8  sequence number of its last event
-//! hcrc    4  CRC-32 of the 28 bytes before it
-//! payload len bytes
-//! ```
-//!
-//! As in the LevelDB/RocksDB log format, every record can be recognised on
-//! its own, so a scan that meets a damaged record looks for the next valid
-//! header and carries on: damage in the middle is reported with its offset,
-//! the sequence numbers it held and how many valid records follow, instead
-//! of ending the journal there. The header has its own checksum (as SQLite's
-//! WAL frames do), so the event numbers of a record whose payload is
-//! damaged are still known.
-//!
-//! What counts as a torn write, the only thing recovery may set aside on its
-//! own: bytes after the last valid record that cannot be a record the
-//! program ever acknowledged: fewer bytes than a header, only zero bytes
-//! (what XFS or NTFS leave after a power cut), a valid header whose payload
-//! runs past the end of the file, or a payload holding zero bytes (pages
-//! never written; JSON has none). Anything else, a whole record with a bad
-//! checksum included, is damage: the program stops and says so, and only an
-//! operator's explicit request drops it.
+//! A torn write (see `frame`) is the only thing recovery may set aside on
+//! its own. Anything else, a whole record with a bad checksum included, is
+//! damage: the program stops and says so, and only an operator's explicit
+//! request drops it.
 //!
 //! Version 1 journals (`JIEDAI-J1\n`, records `[len][crc32][payload]`) are
 //! read as they are and converted to version 2 by the first program that
@@ -40,18 +23,15 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+
+use super::frame;
+pub use super::frame::{FRAME, MAX_PAYLOAD};
 
 const MAGIC_V1: &[u8; 10] = b"JIEDAI-J1\n";
 const MAGIC_V2: &[u8; 10] = b"JIEDAI-J2\n";
 pub const HEADER_LEN: u64 = MAGIC_V2.len() as u64;
-const RECORD_MAGIC: [u8; 4] = [0xFF, b'J', b'R', 0xFE];
-/// Bytes of a record header.
-pub const FRAME: u64 = 32;
-/// No record's payload is larger than this: the writer refuses a larger
-/// one and the reader takes a larger length as damage. Callers split their
-/// batches below it (see `storage::Store::commit_dated`).
-pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
 
 /// The version of a journal file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,51 +89,14 @@ pub enum Tail {
     },
 }
 
-/// A parsed header (checked or not).
-#[derive(Debug, Clone, Copy)]
-struct Header {
-    len: u32,
-    crc: u32,
-    first: u64,
-    last: u64,
-    valid: bool,
-}
-
 fn u32_at(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
-fn u64_at(b: &[u8], i: usize) -> u64 {
-    let mut x = [0u8; 8];
-    x.copy_from_slice(&b[i..i + 8]);
-    u64::from_le_bytes(x)
-}
-
-fn parse_header(b: &[u8]) -> Header {
-    let len = u32_at(b, 4);
-    Header {
-        len,
-        crc: u32_at(b, 8),
-        first: u64_at(b, 12),
-        last: u64_at(b, 20),
-        valid: b[..4] == RECORD_MAGIC
-            && crc32fast::hash(&b[..28]) == u32_at(b, 28)
-            && len as usize <= MAX_PAYLOAD,
-    }
-}
-
-/// The framed bytes of one record.
+/// The framed bytes of one record. Callers keep `payload` within
+/// `MAX_PAYLOAD` (see `storage::Store::commit_dated`).
 pub fn frame(payload: &[u8], first: u64, last: u64) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(payload.len() + FRAME as usize);
-    buf.extend_from_slice(&RECORD_MAGIC);
-    buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    buf.extend_from_slice(&first.to_le_bytes());
-    buf.extend_from_slice(&last.to_le_bytes());
-    let hcrc = crc32fast::hash(&buf[..28]);
-    buf.extend_from_slice(&hcrc.to_le_bytes());
-    buf.extend_from_slice(payload);
-    buf
+    frame::encode(payload, first, last)
 }
 
 fn invalid(message: impl Into<String>) -> io::Error {
@@ -293,20 +236,16 @@ impl Journal {
         if end > self.file_len().unwrap_or(0) || end < start {
             return false;
         }
-        let mut buf = vec![0u8; (end - start) as usize];
-        if file.seek(SeekFrom::Start(start)).is_err() || file.read_exact(&mut buf).is_err() {
-            return false;
-        }
         match self.version {
-            Version::V2 => {
-                buf.len() >= FRAME as usize && {
-                    let h = parse_header(&buf);
-                    h.valid
-                        && FRAME + h.len as u64 == end - start
-                        && crc32fast::hash(&buf[FRAME as usize..]) == h.crc
-                }
-            }
+            Version::V2 => matches!(
+                frame::read_at(&file, start),
+                Ok(Some((h, _))) if FRAME + h.len as u64 == end - start
+            ),
             Version::V1 => {
+                let mut buf = vec![0u8; (end - start) as usize];
+                if file.seek(SeekFrom::Start(start)).is_err() || file.read_exact(&mut buf).is_err() {
+                    return false;
+                }
                 buf.len() >= 8
                     && u32_at(&buf, 0) as u64 + 8 == end - start
                     && crc32fast::hash(&buf[8..]) == u32_at(&buf, 4)
@@ -346,7 +285,30 @@ impl Journal {
             )));
         }
         match self.version {
-            Version::V2 => Scanner::new(&file, start, file_len).run(&mut visit),
+            Version::V2 => {
+                let tail = frame::scan(&file, start, |item| {
+                    visit(match item {
+                        frame::Item::Record(r) => Item::Record(Record {
+                            start: r.start,
+                            end: r.end,
+                            number: r.number,
+                            first: r.first,
+                            last: r.last,
+                            payload: r.payload.to_vec(),
+                        }),
+                        frame::Item::Damaged(d) => Item::Damaged(Damage {
+                            at: d.at,
+                            bytes: d.bytes,
+                            seqs: d.fields,
+                        }),
+                    })?;
+                    Ok(ControlFlow::Continue(()))
+                })?;
+                Ok(match tail {
+                    frame::Tail::Torn { at, bytes } => Tail::Torn { at, bytes },
+                    frame::Tail::Clean | frame::Tail::Stopped { .. } => Tail::Clean,
+                })
+            }
             Version::V1 => {
                 file.seek(SeekFrom::Start(start))?;
                 let reader = BufReader::with_capacity(1 << 20, file);
@@ -429,145 +391,6 @@ pub fn copy_out(path: &Path, at: u64, bytes: u64, what: &str) -> io::Result<Path
     out.sync_all()?;
     sync_dir(&aside)?;
     Ok(aside)
-}
-
-/// The version 2 scan: reads records, and after a bad one looks for the
-/// next valid record to tell damage from a torn tail. Reads at absolute
-/// offsets, so a long damaged stretch costs no memory.
-struct Scanner<'a> {
-    file: &'a File,
-    pos: u64,
-    file_len: u64,
-    number: u64,
-}
-
-impl<'a> Scanner<'a> {
-    fn new(file: &'a File, pos: u64, file_len: u64) -> Self {
-        Scanner {
-            file,
-            pos,
-            file_len,
-            number: 0,
-        }
-    }
-
-    /// Up to `n` bytes at `at` (fewer at the end of the file).
-    fn read(&self, at: u64, n: usize) -> io::Result<Vec<u8>> {
-        use std::os::unix::fs::FileExt;
-        let n = n.min(self.file_len.saturating_sub(at) as usize);
-        let mut buf = vec![0u8; n];
-        self.file.read_exact_at(&mut buf, at)?;
-        Ok(buf)
-    }
-
-    /// The header at `at`, if the file holds a whole one there.
-    fn header(&self, at: u64) -> io::Result<Option<Header>> {
-        let b = self.read(at, FRAME as usize)?;
-        Ok((b.len() == FRAME as usize).then(|| parse_header(&b)))
-    }
-
-    /// A whole valid record at `at`: its header and payload.
-    fn record_at(&self, at: u64) -> io::Result<Option<(Header, Vec<u8>)>> {
-        let Some(h) = self.header(at)?.filter(|h| h.valid) else {
-            return Ok(None);
-        };
-        if at + FRAME + h.len as u64 > self.file_len {
-            return Ok(None);
-        }
-        let payload = self.read(at + FRAME, h.len as usize)?;
-        Ok((crc32fast::hash(&payload) == h.crc).then_some((h, payload)))
-    }
-
-    fn run(mut self, visit: &mut impl FnMut(Item) -> io::Result<()>) -> io::Result<Tail> {
-        loop {
-            if self.pos == self.file_len {
-                return Ok(Tail::Clean);
-            }
-            if let Some((h, payload)) = self.record_at(self.pos)? {
-                self.number += 1;
-                let end = self.pos + FRAME + h.len as u64;
-                let record = Record {
-                    start: self.pos,
-                    end,
-                    number: self.number,
-                    first: h.first,
-                    last: h.last,
-                    payload,
-                };
-                self.pos = end;
-                visit(Item::Record(record))?;
-                continue;
-            }
-            // Not a valid record here: what its header says, if anything.
-            let here = self.header(self.pos)?.filter(|h| h.valid);
-            let seqs = here.map(|h| (h.first, h.last));
-            match self.resync(self.pos + 1)? {
-                Some(next) => {
-                    let damage = Damage {
-                        at: self.pos,
-                        bytes: next - self.pos,
-                        seqs,
-                    };
-                    self.pos = next;
-                    visit(Item::Damaged(damage))?;
-                }
-                None => {
-                    let at = self.pos;
-                    let bytes = self.file_len - at;
-                    if self.is_torn(here)? {
-                        return Ok(Tail::Torn { at, bytes });
-                    }
-                    visit(Item::Damaged(Damage { at, bytes, seqs }))?;
-                    return Ok(Tail::Clean);
-                }
-            }
-        }
-    }
-
-    /// The offset of the next valid record at or after `from`. Candidates
-    /// start with the record magic's 0xFF byte, which never occurs inside
-    /// UTF-8 text.
-    fn resync(&self, from: u64) -> io::Result<Option<u64>> {
-        const CHUNK: usize = 1 << 16;
-        let mut at = from;
-        while at < self.file_len {
-            let chunk = self.read(at, CHUNK)?;
-            let mut off = 0;
-            while let Some(i) = memchr::memchr(RECORD_MAGIC[0], &chunk[off..]) {
-                let cand = at + (off + i) as u64;
-                if self.record_at(cand)?.is_some() {
-                    return Ok(Some(cand));
-                }
-                off += i + 1;
-            }
-            at += chunk.len() as u64;
-        }
-        Ok(None)
-    }
-
-    /// Whether the bytes from `pos` to the end are an unfinished write.
-    fn is_torn(&self, here: Option<Header>) -> io::Result<bool> {
-        let rest = self.file_len - self.pos;
-        if rest < FRAME {
-            return Ok(true);
-        }
-        if let Some(h) = here {
-            if FRAME + h.len as u64 > rest {
-                return Ok(true);
-            }
-            return Ok(self.read(self.pos + FRAME, h.len as usize)?.contains(&0));
-        }
-        // No readable header: torn only if every byte is zero.
-        let mut at = self.pos;
-        while at < self.file_len {
-            let chunk = self.read(at, 1 << 20)?;
-            if chunk.iter().any(|&b| b != 0) {
-                return Ok(false);
-            }
-            at += chunk.len() as u64;
-        }
-        Ok(true)
-    }
 }
 
 /// The version 1 scan: `[len][crc32][payload]` records; the first bad one

@@ -11,6 +11,7 @@ mod codec;
 pub mod counters;
 mod dir;
 pub mod error;
+pub mod frame;
 pub mod journal;
 pub mod keys;
 pub mod notes;
