@@ -35,9 +35,15 @@ pub enum Command {
         /// 站点文件，格式见 sample-data/station.toml / station file
         #[arg(long, value_name = "FILE")]
         station: PathBuf,
-        /// 本机终端号（同一站点多台终端时各不相同，1-9）/ this machine's terminal number (1-9)
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=9))]
-        terminal: u8,
+        /// 本机终端号（同一站点多台终端时每台各不相同，1-9；新设置默认 1，重新设置时默认不变）/ this machine's terminal number (1-9, a different one on each machine of a station; default 1 when new, unchanged when reconfiguring)
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=9))]
+        terminal: Option<u8>,
+        /// 重新设置已设置过的站点（更新人员、PIN、承办单位等）/ set up again a directory that already holds the station (staff, PINs, units...)
+        #[arg(long)]
+        reconfigure: bool,
+        /// 与 --reconfigure 同用：更改已发出过查询码的终端的终端号 / with --reconfigure: change the number of a terminal that has already issued codes
+        #[arg(long, requires = "reconfigure")]
+        change_terminal: bool,
     },
     /// 导入代表名册或诉求（CSV 或 JSONL）/ import deputies or appeals (CSV or JSONL)
     Import {

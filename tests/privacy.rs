@@ -148,7 +148,7 @@ fn a_staff_pin_is_kept_only_as_a_salted_hash_and_still_signs_in() {
             .collect::<Vec<_>>()
     };
     let first = hashes(&journal);
-    let out = st.run(&["init", "--station", "sample-data/station.toml"]);
+    let out = st.run(&["init", "--station", "sample-data/station.toml", "--reconfigure"]);
     assert!(out.status.success(), "{}", printed(&out));
     let again = hashes(&fs::read(st.data.join("journal")).unwrap());
     assert_eq!(again.len(), first.len() * 2);

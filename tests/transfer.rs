@@ -19,7 +19,7 @@ fn sample_data_imports_completely() {
         0,
     );
     assert!(
-        text(&out.stdout).contains("committed 18"),
+        text(&out.stdout).contains("已保存 18 行"),
         "{}",
         text(&out.stdout)
     );
@@ -31,7 +31,7 @@ fn sample_data_imports_completely() {
     let stdout = text(&out.stdout);
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
-        vec!["committed 200", "committed 320"]
+        vec!["已保存 200 行", "已保存 320 行", "已导入 320 行，拒绝 0 行。"]
     );
     assert_eq!(appeal_count(dir.path()), 320);
     let store = Store::open(dir.path()).expect("store");
@@ -130,7 +130,8 @@ fn bad_rows_are_reported_by_physical_line() {
         assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
     }
     assert_eq!(stderr.matches("line ").count(), 5, "{stderr}");
-    assert!(text(&out.stdout).contains("committed 3"));
+    assert!(text(&out.stdout).contains("已保存 3 行"));
+    assert!(text(&out.stdout).contains("已导入 3 行，拒绝 5 行。"));
     assert_eq!(appeal_count(dir.path()), 3);
     let jsonl = export(dir.path(), "jsonl");
     assert!(jsonl.contains("第一行\\n第二行\\n第三行"), "{jsonl}");
@@ -286,4 +287,144 @@ fn a_busy_data_directory_exits_4() {
         &["import", "deputies", path(&sample("deputies.csv"))],
         0,
     );
+}
+
+#[test]
+fn import_speaks_the_users_language_with_the_summary_on_stdout() {
+    for (lang, lines) in [
+        ("zh", ["已保存 18 行", "已导入 18 行，拒绝 0 行。"]),
+        ("en", ["saved 18 rows", "18 rows imported, 0 rejected."]),
+    ] {
+        let dir = station(false);
+        let out = expect(
+            dir.path(),
+            &[
+                "--lang",
+                lang,
+                "import",
+                "deputies",
+                path(&sample("deputies.csv")),
+            ],
+            0,
+        );
+        assert_eq!(text(&out.stdout).lines().collect::<Vec<_>>(), lines);
+        assert_eq!(text(&out.stderr), "", "nothing went wrong");
+    }
+}
+
+#[test]
+fn appeals_naming_deputies_before_the_roster_is_imported_say_so_once() {
+    let dir = station(false);
+    for (lang, words) in [
+        ("zh", "先导入代表名册：jiedai import deputies"),
+        ("en", "import the deputy roster first: jiedai import deputies"),
+    ] {
+        let out = expect(
+            dir.path(),
+            &["--lang", lang, "import", "appeals", path(&sample("appeals.csv"))],
+            1,
+        );
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(words), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+    }
+    assert_eq!(appeal_count(dir.path()), 0);
+    // Rows that name no deputy need no roster.
+    let f = write(
+        dir.path(),
+        "plain.csv",
+        "日期,诉求内容\n2026-01-10,路灯不亮\n".as_bytes(),
+    );
+    expect(dir.path(), &["import", "appeals", path(&f)], 0);
+}
+
+#[test]
+fn a_spreadsheet_file_is_named_as_such_with_how_to_save_csv() {
+    let dir = station(true);
+    let f = write(
+        dir.path(),
+        "one.csv",
+        "日期,诉求内容\n2026-01-10,路灯不亮\n".as_bytes(),
+    );
+    expect(dir.path(), &["import", "appeals", path(&f)], 0);
+    let book = dir.path().join("appeals.xlsx");
+    expect(
+        dir.path(),
+        &["export", "appeals", "--format", "xlsx", "--out", path(&book)],
+        0,
+    );
+    for (lang, words) in [
+        ("zh", ["xlsx", "CSV", "UTF-8", "GB18030", "WPS"]),
+        ("en", ["xlsx", "CSV", "UTF-8", "GB18030", "WPS"]),
+    ] {
+        let out = expect(dir.path(), &["--lang", lang, "import", "appeals", path(&book)], 2);
+        let stderr = text(&out.stderr);
+        for w in words {
+            assert!(stderr.contains(w), "{w} missing: {stderr}");
+        }
+        assert!(
+            !stderr.contains("编码") && !stderr.contains("encoding"),
+            "{stderr}"
+        );
+    }
+    // Named by its bytes too, whatever the file is called.
+    let renamed = dir.path().join("appeals.csv");
+    std::fs::copy(&book, &renamed).unwrap();
+    let out = expect(dir.path(), &["import", "appeals", path(&renamed)], 2);
+    assert!(text(&out.stderr).contains("xlsx"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn csv_export_has_labels_local_times_and_codes_in_their_own_columns() {
+    let dir = station(true);
+    expect(
+        dir.path(),
+        &["import", "appeals", path(&sample("appeals.csv"))],
+        0,
+    );
+    let zh = export(dir.path(), "csv");
+    let mut reader = csv::Reader::from_reader(zh.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    for want in ["查询码", "日期", "类别", "类别代码", "办理状态", "状态代码"] {
+        assert!(header.iter().any(|h| h == want), "{want} missing: {header:?}");
+    }
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let first = reader.records().next().unwrap().unwrap();
+    assert_eq!(&first[at("日期")], "2026-01-10 09:21");
+    assert_eq!(&first[at("类别")], "养老服务");
+    assert_eq!(&first[at("办理状态")], "已办结");
+    assert_eq!(&first[at("状态代码")], "closed");
+    assert_eq!(&first[at("满意度")], "满意");
+
+    let en = text(
+        &expect(
+            dir.path(),
+            &["--lang", "en", "export", "appeals", "--format", "csv"],
+            0,
+        )
+        .stdout,
+    );
+    let mut reader = csv::Reader::from_reader(en.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}: {header:?}"))
+    };
+    let first = reader.records().next().unwrap().unwrap();
+    assert_eq!(&first[at("date")], "2026-01-10 09:21");
+    assert_eq!(&first[at("status")], "Closed");
+    assert_eq!(&first[at("status_code")], "closed");
+    assert_eq!(&first[at("category_code")], "elderly");
+
+    // An export in either language imports back into the same appeals.
+    let original = export(dir.path(), "jsonl");
+    for (name, csv) in [("zh.csv", &zh), ("en.csv", &en)] {
+        let copy = station(true);
+        let f = write(copy.path(), name, csv.as_bytes());
+        expect(copy.path(), &["import", "appeals", path(&f)], 0);
+        assert_eq!(export(copy.path(), "jsonl"), original, "{name}");
+    }
 }

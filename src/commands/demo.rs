@@ -1,8 +1,11 @@
 //! `jiedai demo`: the kiosk on a fresh temporary station seeded from the
 //! sample data built into the binary (so it works from any directory).
-//! The directory is removed when the kiosk closes.
+//! The directory is removed when the kiosk closes, and also when the
+//! process is told to stop (SIGHUP from a closed terminal window, SIGTERM,
+//! SIGINT): a thread waiting for those signals gives the terminal back,
+//! removes the directory and exits.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::{exit, import, init, report_store_error};
@@ -63,8 +66,57 @@ pub fn run(lang: Lang, keymap: Option<&str>) -> ExitCode {
             format!("Preparing the demo station ({})…", dir.path().display()),
         )
     );
+    if let Err(e) = remove_on_signals(dir.path().to_path_buf()) {
+        log::warn!("demo: cannot watch for signals: {e}");
+    }
     if let Err(code) = seed(dir.path(), lang) {
         return code;
     }
     super::kiosk::run(dir.path(), lang, keymap)
+}
+
+/// On SIGHUP, SIGTERM or SIGINT: gives the terminal back (the kiosk may
+/// hold it in raw mode), removes the demo directory and exits with
+/// 128 + the signal's number, as a shell reports a process a signal ended.
+fn remove_on_signals(dir: PathBuf) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT])?;
+    std::thread::Builder::new()
+        .name("demo-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                give_terminal_back();
+                remove(&dir);
+                std::process::exit(128 + signal);
+            }
+        })?;
+    Ok(())
+}
+
+/// What the kiosk's terminal guard does on a normal exit.
+fn give_terminal_back() {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return;
+    }
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableBracketedPaste,
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Removes the directory; other threads may still be writing into it, so
+/// a removal that meets a file made meanwhile is tried again.
+fn remove(dir: &Path) {
+    for _ in 0..20 {
+        match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            _ => return,
+        }
+    }
 }

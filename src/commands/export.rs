@@ -36,14 +36,14 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
         None => {
             let mut stdout = std::io::stdout().lock();
             match format {
-                Format::Csv => export::write_csv(&appeals, &mut stdout, false),
-                _ => export::write_jsonl(&appeals, &mut stdout),
+                Format::Csv => export::write_csv(&appeals, &mut stdout, false, lang),
+                _ => export::write_jsonl(&appeals, &mut stdout, lang),
             }
         }
         Some(path) => write_file(path, |w| match format {
-            Format::Jsonl => export::write_jsonl(&appeals, w),
-            Format::Csv => export::write_csv(&appeals, w, true),
-            Format::Xlsx => Ok(w.write_all(&export::xlsx_bytes(&appeals)?)?),
+            Format::Jsonl => export::write_jsonl(&appeals, w, lang),
+            Format::Csv => export::write_csv(&appeals, w, true, lang),
+            Format::Xlsx => Ok(w.write_all(&export::xlsx_bytes(&appeals, lang)?)?),
         }),
     };
     match result {

@@ -4,7 +4,9 @@
 //! records nothing. Exit status 0 when every row was imported, 3 when some
 //! were rejected, 2 when the file cannot be read, 4 when the data directory
 //! is busy. On a terminal a progress bar is drawn on stderr; otherwise
-//! `committed N` (rows durable so far) is printed after each commit.
+//! `已保存 N 行` / `saved N rows` (rows durable so far) is printed on
+//! stdout after each commit. The summary goes to stdout, rejected rows and
+//! errors to stderr, all in the user's language.
 //! A file that is damaged as a whole (broken UTF-8, a quoted field that
 //! swallowed other rows) is refused before anything is written. Row
 //! errors never echo a phone or ID number whole. A closed standard output
@@ -64,6 +66,18 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
         Ok(r) => r,
         Err(e) => return report_store_error(&e, lang),
     };
+    if roster.is_empty()
+        && table
+            .rows
+            .iter()
+            .any(|(_, r)| r.as_ref().is_ok_and(|r| !r.get("deputy").trim().is_empty()))
+    {
+        say(lang.pick(
+            "jiedai: 先导入代表名册：jiedai import deputies 名册文件.csv（本站还没有代表，而此文件的诉求写有接待代表）；未导入任何行。",
+            "jiedai: import the deputy roster first: jiedai import deputies ROSTER.csv (this station has no deputies yet, and this file's appeals name deputies); no row was imported.",
+        ));
+        return ExitCode::from(exit::FAILED);
+    }
     let terminal = store.terminal();
     let ctx = appeals::Context {
         lang,
@@ -151,7 +165,7 @@ fn run<P: Clone>(
         .into_iter()
         .filter(|(line, _)| *line >= resume.from_line)
         .collect();
-    let mut progress = Progress::new(rows.len());
+    let mut progress = Progress::new(rows.len(), lang);
     let mut chunk = Vec::new();
     let mut rejected = 0usize;
     let total = rows.len();
@@ -173,7 +187,7 @@ fn run<P: Clone>(
         progress.seen(i + 1);
     }
     progress.finish();
-    say(lang.pick(
+    out(lang.pick(
         format!("已导入 {} 行，拒绝 {rejected} 行。", progress.durable),
         format!("{} rows imported, {rejected} rejected.", progress.durable),
     ));
@@ -216,7 +230,8 @@ fn commit_split<P: Clone>(
     }
 }
 
-/// A progress bar on a terminal, `committed N` lines otherwise.
+/// A progress bar on a terminal, `已保存 N 行` (`saved N rows`) lines
+/// otherwise.
 struct Progress {
     total: usize,
     seen: usize,
@@ -224,18 +239,20 @@ struct Progress {
     /// The physical line of the last row made durable.
     through: u64,
     tty: bool,
+    lang: Lang,
 }
 
 impl Progress {
     const WIDTH: usize = 30;
 
-    fn new(total: usize) -> Progress {
+    fn new(total: usize, lang: Lang) -> Progress {
         let p = Progress {
             total,
             seen: 0,
             durable: 0,
             through: 0,
             tty: std::io::stderr().is_terminal(),
+            lang,
         };
         p.draw();
         p
@@ -281,7 +298,10 @@ impl Progress {
         self.durable += n;
         // A closed standard output (`| head -1`) does not stop the import.
         if !self.tty {
-            out(format_args!("committed {}", self.durable));
+            let n = self.durable;
+            out(self
+                .lang
+                .pick(format!("已保存 {n} 行"), format!("saved {n} rows")));
         }
     }
 

@@ -1,4 +1,7 @@
-//! `jiedai init --station FILE`: set up (or update) the station.
+//! `jiedai init --station FILE`: set up a station, or with `--reconfigure`
+//! update it. A directory that holds a station is never changed without
+//! `--reconfigure`, and the number of a terminal that has issued codes is
+//! changed only with `--change-terminal`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -107,7 +110,105 @@ fn random_salt() -> std::io::Result<[u8; 16]> {
     Ok(salt)
 }
 
-pub fn run(dir: &Path, file: &Path, terminal: u8, lang: Lang) -> ExitCode {
+/// What the command line asks of `init`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted {
+    /// `--terminal N`: None keeps the current number (1 on a new station).
+    pub terminal: Option<u8>,
+    /// `--reconfigure`: the directory may already hold the station.
+    pub reconfigure: bool,
+    /// `--change-terminal`: the number may change although codes carry it.
+    pub change_terminal: bool,
+}
+
+/// Why `init` leaves a directory as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The directory already holds a station and `--reconfigure` was not given.
+    AlreadySetUp {
+        dir: String,
+        station: String,
+        terminal: u8,
+    },
+    /// This terminal has issued codes with its number; changing it needs
+    /// `--change-terminal`.
+    TerminalInUse { current: u8, wanted: u8 },
+}
+
+impl Refusal {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Refusal::AlreadySetUp { dir, station, terminal } => lang.pick(
+                format!(
+                    "数据目录 {dir} 已设置站点 {station}（本机终端号 {terminal}），未做任何改动。\n\
+                     要更新站点设置（人员、PIN、承办单位等），请加 --reconfigure（终端号不变）。\n\
+                     同一站点的另一台终端，请在那台机器上运行 init --terminal N（每台终端号 1-9 各不相同）。"
+                ),
+                format!(
+                    "the data directory {dir} is already set up for station {station} (terminal {terminal}); nothing was changed.\n\
+                     To update the station (staff, PINs, handling units...), add --reconfigure (the terminal number stays).\n\
+                     For another terminal of the station, run init --terminal N on that machine (each terminal its own number, 1-9)."
+                ),
+            ),
+            Refusal::TerminalInUse { current, wanted } => lang.pick(
+                format!(
+                    "本机以终端号 {current} 发出过查询码，这些查询码都带着终端号 {current}，未做任何改动。\n\
+                     改为 {wanted} 之前，请确认本站没有其他终端在用终端号 {wanted}（否则两台会发出相同的查询码），\
+                     然后加 --change-terminal 再运行。"
+                ),
+                format!(
+                    "this terminal has issued tracking codes as terminal {current}, and they carry that number; nothing was changed.\n\
+                     Before changing to {wanted}, make sure no other terminal of the station uses number {wanted} \
+                     (else both would issue the same codes), then run again with --change-terminal."
+                ),
+            ),
+        }
+    }
+}
+
+/// The station and terminal number a directory already holds, and
+/// whether this terminal has issued codes.
+struct Current {
+    station: String,
+    terminal: u8,
+    has_appeals: bool,
+}
+
+fn current(dir: &Path) -> Result<Option<Current>, crate::storage::StoreError> {
+    if !crate::storage::Paths::new(dir).journal().exists() {
+        return Ok(None);
+    }
+    let store = Store::open(dir)?;
+    Ok(store.station()?.map(|station| Current {
+        station: station.code,
+        terminal: store.terminal(),
+        has_appeals: store.has_appeals(),
+    }))
+}
+
+/// The terminal number to write, or why nothing is written.
+fn decide(dir: &Path, current: Option<&Current>, wanted: Wanted) -> Result<u8, Refusal> {
+    let Some(current) = current else {
+        return Ok(wanted.terminal.unwrap_or(1));
+    };
+    if !wanted.reconfigure {
+        return Err(Refusal::AlreadySetUp {
+            dir: dir.display().to_string(),
+            station: current.station.clone(),
+            terminal: current.terminal,
+        });
+    }
+    let terminal = wanted.terminal.unwrap_or(current.terminal);
+    if terminal != current.terminal && current.has_appeals && !wanted.change_terminal {
+        return Err(Refusal::TerminalInUse {
+            current: current.terminal,
+            wanted: terminal,
+        });
+    }
+    Ok(terminal)
+}
+
+pub fn run(dir: &Path, file: &Path, wanted: Wanted, lang: Lang) -> ExitCode {
     let station = match read_station(file, lang) {
         Ok(s) => s,
         Err(e) => {
@@ -115,6 +216,54 @@ pub fn run(dir: &Path, file: &Path, terminal: u8, lang: Lang) -> ExitCode {
             return ExitCode::from(exit::UNREADABLE);
         }
     };
+    let (current, wanted) = match current(dir) {
+        Ok(c) => (c, wanted),
+        // A lost or broken identity file is written again only with the
+        // number given explicitly, as its error message advises.
+        Err(crate::storage::StoreError::Identity {
+            problem:
+                crate::storage::IdentityProblem::Unreadable(_)
+                | crate::storage::IdentityProblem::Invalid(_)
+                | crate::storage::IdentityProblem::TerminalOutOfRange(_),
+            ..
+        }) if wanted.terminal.is_some() => {
+            let restored = wanted.terminal.unwrap_or(1);
+            let again =
+                crate::storage::write_terminal(dir, &station.code, restored).and_then(|()| current(dir));
+            match again {
+                Ok(c) => (
+                    c,
+                    Wanted {
+                        reconfigure: true,
+                        ..wanted
+                    },
+                ),
+                Err(e) => return report_store_error(&e, lang),
+            }
+        }
+        Err(e) => return report_store_error(&e, lang),
+    };
+    let terminal = match decide(dir, current.as_ref(), wanted) {
+        Ok(t) => t,
+        Err(refusal) => {
+            super::say(format_args!("jiedai: {}", refusal.message(lang)));
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    if let Some(c) = current
+        .as_ref()
+        .filter(|c| c.terminal != terminal && c.has_appeals)
+    {
+        let old = c.terminal;
+        super::say(lang.pick(
+            format!(
+                "注意：终端号由 {old} 改为 {terminal}。已发出的查询码仍带终端号 {old}；本站其他终端不得使用终端号 {terminal}。"
+            ),
+            format!(
+                "Warning: the terminal number changes from {old} to {terminal}. Codes already issued keep terminal {old}; no other terminal of the station may use number {terminal}."
+            ),
+        ));
+    }
     match setup(dir, station.clone(), terminal) {
         Ok(()) => {
             println!(
@@ -134,6 +283,15 @@ pub fn run(dir: &Path, file: &Path, terminal: u8, lang: Lang) -> ExitCode {
                     ),
                 )
             );
+            if current.is_none() && terminal == 1 {
+                println!(
+                    "{}",
+                    lang.pick(
+                        "本站的第二台终端：在那台机器上运行 jiedai init --station 同一文件 --terminal 2（第三台用 3，依此类推，最多 9），每台终端号各不相同。",
+                        "A second terminal of this station: on that machine run jiedai init --station <the same file> --terminal 2 (a third one 3, and so on up to 9); each terminal its own number.",
+                    )
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => report_store_error(&e, lang),

@@ -64,7 +64,21 @@ pub fn run(cli: Cli) -> ExitCode {
     match &cli.command {
         None => kiosk::run(&dir, lang, cli.keymap.as_deref()),
         Some(Command::Demo) => demo::run(lang, cli.keymap.as_deref()),
-        Some(Command::Init { station, terminal }) => init::run(&dir, station, *terminal, lang),
+        Some(Command::Init {
+            station,
+            terminal,
+            reconfigure,
+            change_terminal,
+        }) => init::run(
+            &dir,
+            station,
+            init::Wanted {
+                terminal: *terminal,
+                reconfigure: *reconfigure,
+                change_terminal: *change_terminal,
+            },
+            lang,
+        ),
         Some(Command::Import {
             what: ImportWhat::Deputies { file, from_line },
         }) => import::deputies(&dir, file, from_line.unwrap_or(0), lang),

@@ -66,8 +66,71 @@ pub static COLUMNS: &[Column] = &[
     Column::new("reply", "答复", "Reply", false).text(),
     Column::new("satisfaction", "满意度", "Satisfaction", false),
     Column::new("status", "办理状态", "Status", false),
+    Column::new("timestamp", "时间戳", "Timestamp", false),
+    Column::new("category_code", "类别代码", "Category code", false),
+    Column::new("urgency_code", "紧急程度代码", "Urgency code", false),
+    Column::new("route_code", "办理方式代码", "Route code", false),
+    Column::new("satisfaction_code", "满意度代码", "Satisfaction code", false),
+    Column::new("status_code", "状态代码", "Status code", false),
     Column::new("history", "历史", "History", false).json(),
 ];
+
+/// Columns that hold in words (and local time) what a machine column
+/// beside them holds as a code (and an RFC 3339 time), as export writes
+/// them: (human column, code column, the code a text names).
+type Reading = fn(&str) -> Option<String>;
+const CODED: &[(&str, &str, Reading)] = &[
+    ("date", "timestamp", |t| {
+        parse_time(t).map(|at| at.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
+    }),
+    ("category", "category_code", |t| {
+        Category::parse(t).map(|v| v.code().into())
+    }),
+    ("urgency", "urgency_code", |t| {
+        Urgency::parse(t).map(|v| v.code().into())
+    }),
+    ("route", "route_code", |t| {
+        Route::parse(t).map(|v| v.code().into())
+    }),
+    ("satisfaction", "satisfaction_code", |t| {
+        Satisfaction::parse(t).map(|v| v.code().into())
+    }),
+    ("status", "status_code", |t| {
+        Status::parse(t).map(|v| v.code().into())
+    }),
+];
+
+/// A row whose code columns stand in for the words beside them; words
+/// that say something else than their code are refused (a cell edited in
+/// a spreadsheet and its code left as it was).
+fn with_codes(row: &Row, lang: Lang) -> Result<Row, String> {
+    let mut row = row.clone();
+    for (human, code, read) in CODED {
+        let coded = row.get(code).trim().to_string();
+        if coded.is_empty() {
+            continue;
+        }
+        let words = row.get(human).trim();
+        let differs = match (read(words), read(&coded)) {
+            (Some(a), Some(b)) if *human == "date" && words.len() <= 10 => !b.starts_with(&a[..10]),
+            (Some(a), Some(b)) => a != b,
+            (None, _) => !words.is_empty(),
+            (Some(_), None) => false,
+        };
+        if differs {
+            let (h, c) = (col(human), col(code));
+            let (words, coded) = (shown(words), shown(&coded));
+            return Err(err(
+                lang,
+                human,
+                format!("“{words}”与{}“{coded}”不符", c.zh),
+                format!("“{words}” does not agree with the {} “{coded}” ({})", c.en, h.en),
+            ));
+        }
+        row.set(human, coded);
+    }
+    Ok(row)
+}
 
 /// The note on the steps an import walks.
 pub const IMPORT_NOTE: &str = "导入";
@@ -222,6 +285,7 @@ fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, Str
 /// duplicates against the store are the caller's to check.
 pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
     let lang = ctx.lang;
+    let row = &with_codes(row, lang)?;
     let v = |e| validation_message(&e, lang);
     let date_text = row.get("date").trim();
     if date_text.is_empty() {

@@ -1,14 +1,18 @@
 //! Appeals to files: JSON Lines, CSV or xlsx, one appeal per line or row,
-//! with the columns `appeals::COLUMNS` names (English keys), codes for
-//! words (category `other`, status `closed`...), deputies' names joined
-//! with 、 and the history as a JSON array. `import appeals` reads every
-//! one of these back into the same appeals. In CSV, free-text cells that
+//! with the columns `appeals::COLUMNS` names (Chinese headers, or English
+//! keys with `--lang en`; JSON keys are always English). People read the
+//! words (类别 交通停车, 办理状态 已办结) and the local time
+//! `YYYY-MM-DD HH:MM`; machines read the code columns beside them
+//! (类别代码 `traffic`, 状态代码 `closed`, 时间戳 in RFC 3339). Deputies'
+//! names are joined with 、 and the history is a JSON array. `import
+//! appeals` reads every one of these back into the same appeals. In CSV, free-text cells that
 //! start like a formula (= + - @ tab CR) get a single quote in front, as
 //! OWASP advises against CSV injection; import takes exactly that quote
 //! off again. An xlsx cell that cannot be written names its appeal.
 
 use std::io::Write;
 
+use chrono::Local;
 use serde_json::{Map, Value};
 
 use super::appeals::COLUMNS;
@@ -83,40 +87,62 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
-/// One appeal's cells, in `COLUMNS` order (the history as JSON text).
-pub fn cells(a: &Appeal) -> Vec<String> {
+/// A column's name in a header row: Chinese, or the English key with
+/// `--lang en` (import reads either).
+pub fn header(c: &Column, lang: Lang) -> &'static str {
+    lang.pick(c.zh, c.key)
+}
+
+/// One appeal's cells, in `COLUMNS` order: words in the user's language
+/// and the local time `YYYY-MM-DD HH:MM` for people, and beside them the
+/// codes and the exact time for machines (the history as JSON text).
+pub fn cells(a: &Appeal, lang: Lang) -> Vec<String> {
     COLUMNS
         .iter()
         .map(|c| match c.key {
             "code" => a.code.to_string(),
-            "date" => a.registered_at.to_rfc3339(),
+            "date" => a
+                .registered_at
+                .with_timezone(&Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            "timestamp" => a.registered_at.to_rfc3339(),
             "name" => a.visitor.name.clone(),
             "phone" => a.visitor.phone.clone(),
             "id_number" => a.visitor.id_number.clone(),
             "address" => a.visitor.address.clone(),
             "group_size" => a.group_size.to_string(),
-            "category" => a.category.code().to_string(),
+            "category" => a.category.label(lang).to_string(),
+            "category_code" => a.category.code().to_string(),
             "title" => a.title.clone(),
             "content" => a.content.clone(),
             "location" => a.location.clone(),
             "deputy" => a.deputy_names().join("、"),
-            "urgency" => a.urgency.code().to_string(),
-            "route" => a.route.code().to_string(),
+            "urgency" => a.urgency.label(lang).to_string(),
+            "urgency_code" => a.urgency.code().to_string(),
+            "route" => a.route.label(lang).to_string(),
+            "route_code" => a.route.code().to_string(),
             "unit" => opt(&a.unit),
             "deadline" => opt(&a.deadline),
             "reply" => opt(&a.reply),
-            "satisfaction" => a.satisfaction.map(|s| s.code().to_string()).unwrap_or_default(),
-            "status" => a.status.code().to_string(),
+            "satisfaction" => a
+                .satisfaction
+                .map(|s| s.label(lang).to_string())
+                .unwrap_or_default(),
+            "satisfaction_code" => a.satisfaction.map(|s| s.code().to_string()).unwrap_or_default(),
+            "status" => a.status.label(lang).to_string(),
+            "status_code" => a.status.code().to_string(),
             "history" => serde_json::to_string(&a.history).unwrap_or_else(|_| "[]".into()),
             _ => String::new(),
         })
         .collect()
 }
 
-/// One appeal as a JSON object: the same fields, the history as an array.
-pub fn json(a: &Appeal) -> Value {
+/// One appeal as a JSON object with the columns' English keys: the same
+/// fields, the history as an array.
+pub fn json(a: &Appeal, lang: Lang) -> Value {
     let mut map = Map::new();
-    for (c, cell) in COLUMNS.iter().zip(cells(a)) {
+    for (c, cell) in COLUMNS.iter().zip(cells(a, lang)) {
         let value = if c.key == "history" {
             serde_json::to_value(&a.history).unwrap_or(Value::Array(Vec::new()))
         } else {
@@ -127,27 +153,28 @@ pub fn json(a: &Appeal) -> Value {
     Value::Object(map)
 }
 
-pub fn write_jsonl(appeals: &[Appeal], out: &mut dyn Write) -> Result<(), ExportError> {
+pub fn write_jsonl(appeals: &[Appeal], out: &mut dyn Write, lang: Lang) -> Result<(), ExportError> {
     for a in appeals {
-        serde_json::to_writer(&mut *out, &json(a)).map_err(std::io::Error::from)?;
+        serde_json::to_writer(&mut *out, &json(a, lang)).map_err(std::io::Error::from)?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
     Ok(())
 }
 
-/// CSV with a header row of English keys. `bom` starts the file with a
-/// UTF-8 byte-order mark so that Excel reads it as UTF-8. Free-text cells
-/// that start like a formula (= + - @ tab CR) get a single quote in front
-/// (OWASP's advice against CSV injection), which import takes off again.
-pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool) -> Result<(), ExportError> {
+/// CSV with a header row of column names in the user's language. `bom`
+/// starts the file with a UTF-8 byte-order mark so that Excel reads it as
+/// UTF-8. Free-text cells that start like a formula (= + - @ tab CR) get
+/// a single quote in front (OWASP's advice against CSV injection), which
+/// import takes off again.
+pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool, lang: Lang) -> Result<(), ExportError> {
     if bom {
         out.write_all(b"\xEF\xBB\xBF")?;
     }
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(COLUMNS.iter().map(|c| c.key))?;
+    w.write_record(COLUMNS.iter().map(|c| header(c, lang)))?;
     for a in appeals {
-        let cells = cells(a);
+        let cells = cells(a, lang);
         w.write_record(COLUMNS.iter().zip(&cells).map(|(c, cell)| {
             if c.is_free_text() {
                 neutralise(cell)
@@ -162,16 +189,16 @@ pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool) -> Result<(
 }
 
 /// An xlsx workbook with one sheet, every cell a string.
-pub fn xlsx_bytes(appeals: &[Appeal]) -> Result<Vec<u8>, ExportError> {
+pub fn xlsx_bytes(appeals: &[Appeal], lang: Lang) -> Result<Vec<u8>, ExportError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
-    sheet.set_name("appeals")?;
+    sheet.set_name(lang.pick("诉求", "appeals"))?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
     for (col, c) in COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, c.key, &bold)?;
+        sheet.write_string_with_format(0, col as u16, header(c, lang), &bold)?;
     }
     for (row, a) in appeals.iter().enumerate() {
-        for (col, (column, cell)) in COLUMNS.iter().zip(cells(a)).enumerate() {
+        for (col, (column, cell)) in COLUMNS.iter().zip(cells(a, lang)).enumerate() {
             if !cell.is_empty() {
                 sheet
                     .write_string(row as u32 + 1, col as u16, &cell)

@@ -15,6 +15,12 @@ pub mod table;
 use std::path::{Path, PathBuf};
 
 use crate::domain::validate::ValidationError;
+
+/// Whether bytes are an Excel/WPS workbook: a zip (xlsx, et) or an OLE
+/// compound file (xls).
+pub fn is_spreadsheet(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")
+}
 use crate::i18n::Lang;
 
 /// Why a file cannot be imported at all (exit status 2).
@@ -27,6 +33,10 @@ pub enum ReadError {
     Encoding {
         path: PathBuf,
         problem: encoding::Undecodable,
+    },
+    /// An Excel or WPS workbook (xlsx, xls, et), not text.
+    Spreadsheet {
+        path: PathBuf,
     },
     /// The first row holds data, not column names (shown masked).
     NotAHeader {
@@ -84,6 +94,16 @@ impl ReadError {
                 ),
                 format!(
                     "{}: unreadable encoding: line {line} is neither UTF-8 nor GB18030/GBK",
+                    path.display()
+                ),
+            ),
+            ReadError::Spreadsheet { path } => lang.pick(
+                format!(
+                    "{}：这是 Excel/WPS 表格文件（xlsx/xls），暂不支持直接导入。请在 Excel 或 WPS 中打开它，选“文件 → 另存为”，文件类型选“CSV UTF-8（逗号分隔）”（WPS 或较早的 Excel 选“CSV（逗号分隔）”，存为 GB18030），再导入另存的 .csv 文件",
+                    path.display()
+                ),
+                format!(
+                    "{}: this is an Excel/WPS spreadsheet (xlsx/xls), which cannot be imported yet. Open it in Excel or WPS, choose File → Save As and the type “CSV UTF-8 (Comma delimited)” (in WPS or an older Excel “CSV (Comma delimited)”, saved as GB18030), then import the saved .csv file",
                     path.display()
                 ),
             ),

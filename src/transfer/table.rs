@@ -160,6 +160,11 @@ pub fn read(path: &Path, columns: &'static [Column], lang: Lang) -> Result<Table
         path: path.to_path_buf(),
         source,
     })?;
+    if super::is_spreadsheet(&bytes) {
+        return Err(ReadError::Spreadsheet {
+            path: path.to_path_buf(),
+        });
+    }
     let (text, encoding) = encoding::decode(&bytes).map_err(|problem| ReadError::Encoding {
         path: path.to_path_buf(),
         problem,

@@ -290,6 +290,11 @@ impl Pty {
         }
     }
 
+    /// The child's process id (to send it a signal).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
+    }
+
     /// The exit status, if the child has exited.
     pub fn try_exit(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
