@@ -442,3 +442,29 @@ fn a_landline_is_taken_at_the_desk() {
     let saved = cli::export(&desk.data, "jsonl");
     assert!(saved.contains("0571-88001234"), "{saved}");
 }
+
+/// SIGTERM or SIGHUP (the terminal window closed) ends the kiosk through
+/// its own loop: the terminal is given back and the station is unlocked and
+/// whole, with what was saved before the signal.
+#[test]
+fn a_stop_signal_ends_the_kiosk_cleanly() {
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let desk = Desk::new(false);
+        let mut p = desk.kiosk(SIZE_80X24);
+        register_typical(&p, "王小明");
+        ok(p.wait_for("查询码（请告知来访人）", T));
+        p.key(Key::Enter);
+        p.send("赵");
+        let pid = p.pid().expect("the kiosk's pid") as i32;
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let status = p.wait_exit(T).expect("the kiosk ends");
+        assert!(status.success(), "signal {signal}: {status:?}");
+        assert!(
+            String::from_utf8_lossy(&p.raw()).contains("\x1b[?1049l"),
+            "signal {signal}: the terminal was given back"
+        );
+        let found = cli::printed(&cli::expect(&desk.data, &["find", "--json", ""], 0));
+        assert_eq!(found.lines().count(), 1, "{found}");
+        cli::expect(&desk.data, &["check"], 0);
+    }
+}

@@ -208,7 +208,7 @@ impl Store {
             .is_some_and(|s| s.staff.iter().any(Staff::pin_in_clear))
         {
             log::warn!(
-                "staff PINs set up by an older version are kept in the clear; run `jiedai init --station FILE` again to keep only their hashes"
+                "staff PINs set up by an older version are kept in the clear; run `jiedai init --station FILE --reconfigure` to keep only their hashes"
             );
         }
         let stored = station.map(|s| s.code);

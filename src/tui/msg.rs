@@ -21,6 +21,9 @@ pub enum Msg {
     },
     /// The background catalog load finished.
     CatalogLoaded(Result<Catalog, StoreError>),
+    /// The process was told to stop (SIGTERM, or SIGHUP when its terminal
+    /// window closed): the kiosk ends as if quit, saves in flight included.
+    Stop,
     /// The terminal could not be read: the kiosk stops.
     TerminalLost(std::io::Error),
     /// The writer finished a save sent with `Effect::Save`.

@@ -160,6 +160,7 @@ fn drive(runtime: &mut Runtime) -> std::io::Result<()> {
     let (width, height) = crossterm::terminal::size()?;
     runtime.dispatch(Msg::Resize { width, height });
     let input = spawn_input(runtime.sender(), stop.clone())?;
+    let signals = spawn_signals(runtime.sender())?;
     let mut result = Ok(());
     term.draw(|f| super::views::draw(f, &runtime.app))?;
     while !runtime.app.quit {
@@ -172,8 +173,26 @@ fn drive(runtime: &mut Runtime) -> std::io::Result<()> {
         }
     }
     stop.store(true, Ordering::Relaxed);
+    signals.close();
     let _ = input.join();
     result
+}
+
+/// Turns SIGTERM and SIGHUP into `Msg::Stop`, so that the kiosk ends
+/// through its own loop: the save in flight lands, the store closes, the
+/// terminal is given back.
+fn spawn_signals(tx: Sender<Msg>) -> std::io::Result<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM])?;
+    let handle = signals.handle();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                let _ = tx.send(Msg::Stop);
+            }
+        })?;
+    Ok(handle)
 }
 
 /// Reads the terminal's events on their own thread and sends them on as

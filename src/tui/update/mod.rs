@@ -24,6 +24,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) => on_key(app, key),
         Msg::Paste(text) => on_paste(app, &text),
         Msg::Resize { width, height } => app.size = Some((width, height)),
+        Msg::Stop => app.quit = true,
         Msg::TerminalLost(e) => {
             app.terminal_lost = Some(e);
             app.quit = true;
