@@ -46,10 +46,10 @@ fn import_refuses_a_group_of_1000_naming_the_line() {
     .expect("write");
     let out = expect(dir.path(), &["import", "appeals", path(&file)], 3);
     let err = text(&out.stderr);
-    assert!(err.contains("line 3: 人数"), "{err}");
+    assert!(err.contains("第 3 行：人数"), "{err}");
     assert!(err.contains("999"), "the limit is named: {err}");
-    assert!(err.contains("line 4: 人数"), "{err}");
-    assert!(!err.contains("line 2:"), "999 is allowed: {err}");
+    assert!(err.contains("第 4 行：人数"), "{err}");
+    assert!(!err.contains("第 2 行："), "999 is allowed: {err}");
     assert_eq!(codes_in_export(dir.path()).len(), 1);
 }
 
@@ -66,10 +66,10 @@ fn import_refuses_a_deadline_before_the_rows_own_date() {
     .expect("write");
     let out = expect(dir.path(), &["import", "appeals", path(&file)], 3);
     let err = text(&out.stderr);
-    assert!(err.contains("line 2: "), "{err}");
+    assert!(err.contains("第 2 行："), "{err}");
     assert!(err.contains("2026-03-09"), "the deadline is named: {err}");
     assert!(
-        !err.contains("line 3:"),
+        !err.contains("第 3 行："),
         "a deadline on the day is allowed: {err}"
     );
 }
@@ -252,7 +252,7 @@ fn exhausted_codes_name_the_line_the_date_and_the_terminal() {
     let out = expect(dir.path(), &["import", "appeals", path(&file)], 1);
     let err = text(&out.stderr);
     // Lines 3-6 take 99996-99999; line 7 finds none left.
-    assert!(err.contains("line 7: "), "{err}");
+    assert!(err.contains("第 7 行："), "{err}");
     assert!(err.contains("2026-04-15"), "{err}");
     assert!(err.contains("终端 1"), "{err}");
     assert!(err.contains("99999"), "{err}");

@@ -121,15 +121,15 @@ fn bad_rows_are_reported_by_physical_line() {
     let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
     let stderr = text(&out.stderr);
     for want in [
-        "line 5: 身份证号：校验位应为 3，实际为 4",
-        "line 6: 电话：应为 11 位手机号，实际 10 位",
-        "line 7: 类别：未知的值“天气”",
-        "line 8: 诉求内容：必填",
-        "line 10: 接待代表：代表名册中没有“李*”",
+        "第 5 行：身份证号：校验位应为 3，实际为 4",
+        "第 6 行：电话：应为 11 位手机号，实际 10 位",
+        "第 7 行：类别：未知的值“天气”",
+        "第 8 行：诉求内容：必填",
+        "第 10 行：接待代表：代表名册中没有“李*”",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
     }
-    assert_eq!(stderr.matches("line ").count(), 5, "{stderr}");
+    assert_eq!(stderr.matches(" 行：").count(), 5, "{stderr}");
     assert!(text(&out.stdout).contains("已保存 3 行"));
     assert!(text(&out.stdout).contains("已导入 3 行，拒绝 5 行。"));
     assert_eq!(appeal_count(dir.path()), 3);
@@ -245,7 +245,7 @@ fn new_rows_do_not_take_codes_that_rows_of_the_file_carry() {
     let f = write(other.path(), "bad.jsonl", tampered.as_bytes());
     let out = expect(other.path(), &["import", "appeals", path(&f)], 3);
     assert!(
-        text(&out.stderr).contains("line 1: 历史："),
+        text(&out.stderr).contains("第 1 行：历史："),
         "{}",
         text(&out.stderr)
     );

@@ -131,7 +131,7 @@ fn history_text_is_held_to_the_rules_of_every_other_text() {
         let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
         let stderr = text(&out.stderr);
         assert!(
-            stderr.contains("line 1: 历史：") && stderr.contains(want),
+            stderr.contains("第 1 行：历史：") && stderr.contains(want),
             "{want}: {stderr}"
         );
         assert!(!stderr.contains('\u{1b}'), "{stderr}");
@@ -213,10 +213,10 @@ fn future_dates_and_non_string_json_are_refused() {
     let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
     let stderr = text(&out.stderr);
     for want in [
-        "line 1: 日期：2099-12-31 晚于今天",
-        "line 2: 诉求内容：应为文本",
-        "line 3: 诉求内容：应为文本",
-        "line 4: 姓名：应为文本",
+        "第 1 行：日期：2099-12-31 晚于今天",
+        "第 2 行：诉求内容：应为文本",
+        "第 3 行：诉求内容：应为文本",
+        "第 4 行：姓名：应为文本",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
     }
@@ -238,7 +238,7 @@ fn future_dates_and_non_string_json_are_refused() {
     let f = write(dir.path(), "h.jsonl", value.to_string().as_bytes());
     let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
     assert!(
-        text(&out.stderr).contains("line 1: 历史：第 2 步的日期 2099-12-31 晚于今天"),
+        text(&out.stderr).contains("第 1 行：历史：第 2 步的日期 2099-12-31 晚于今天"),
         "{}",
         text(&out.stderr)
     );
@@ -250,7 +250,7 @@ fn future_dates_and_non_string_json_are_refused() {
     );
     let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
     assert!(
-        text(&out.stderr).contains("line 2: 日期："),
+        text(&out.stderr).contains("第 2 行：日期："),
         "{}",
         text(&out.stderr)
     );
@@ -270,8 +270,8 @@ fn crlf_files_report_physical_lines() {
     let f = write(dir.path(), "crlf.csv", (lines.join("\r\n") + "\r\n").as_bytes());
     let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("line 4: 电话"), "{stderr}");
-    assert!(stderr.contains("line 6: 类别"), "{stderr}");
+    assert!(stderr.contains("第 4 行：电话"), "{stderr}");
+    assert!(stderr.contains("第 6 行：类别"), "{stderr}");
     assert_eq!(appeal_count(dir.path()), 3);
     // --from-line counts physical lines too.
     let other = station(true);
@@ -281,7 +281,7 @@ fn crlf_files_report_physical_lines() {
         3,
     );
     assert!(
-        text(&out.stderr).contains("line 6: 类别"),
+        text(&out.stderr).contains("第 6 行：类别"),
         "{}",
         text(&out.stderr)
     );
@@ -386,10 +386,10 @@ fn errors_mask_personal_data() {
         assert!(!stderr.contains(leaked), "{leaked} in {stderr}");
     }
     for want in [
-        "line 2: 类别：未知的值“138****5678”",
-        "line 3: 接待代表：代表名册中没有“王*”",
-        "line 4: 日期：无法识别“330999********0893”",
-        "line 5: 人数：应为 1-999 的整数",
+        "第 2 行：类别：未知的值“138****5678”",
+        "第 3 行：接待代表：代表名册中没有“王*”",
+        "第 4 行：日期：无法识别“330999********0893”",
+        "第 5 行：人数：应为 1-999 的整数",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in\n{stderr}");
     }
@@ -402,7 +402,7 @@ fn errors_mask_personal_data() {
     let out = expect(dir.path(), &["import", "deputies", path(&f)], 3);
     let stderr = text(&out.stderr);
     assert!(
-        !stderr.contains("13812345678") && stderr.contains("line 2: 层级：未知的层级“138****5678”"),
+        !stderr.contains("13812345678") && stderr.contains("第 2 行：层级：未知的层级“138****5678”"),
         "{stderr}"
     );
     // Unknown JSON keys that are data.
@@ -518,8 +518,8 @@ fn landlines_import_normalised_and_bad_ones_name_their_row() {
     let out = expect(dir.path(), &["import", "appeals", path(&f)], 3);
     let stderr = text(&out.stderr);
     for want in [
-        format!("line {bad_line}: 电话：座机号（不含区号和分机号）应为 7 或 8 位，实际 6 位"),
-        format!("line {}: 电话：400/800 服务号码不能作为来访人电话", bad_line + 1),
+        format!("第 {bad_line} 行：电话：座机号（不含区号和分机号）应为 7 或 8 位，实际 6 位"),
+        format!("第 {} 行：电话：400/800 服务号码不能作为来访人电话", bad_line + 1),
     ] {
         assert!(stderr.contains(&want), "missing {want:?} in\n{stderr}");
     }
@@ -603,7 +603,7 @@ fn a_deputy_roster_takes_landlines() {
     let out = expect(dir.path(), &["import", "deputies", path(&f)], 3);
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("line 4: 电话：座机号（不含区号和分机号）应为 7 或 8 位，实际 4 位"),
+        stderr.contains("第 4 行：电话：座机号（不含区号和分机号）应为 7 或 8 位，实际 4 位"),
         "{stderr}"
     );
     let roster = Store::open(dir.path())

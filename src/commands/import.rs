@@ -174,7 +174,10 @@ fn run<P: Clone>(
             Ok(p) => chunk.push((line, p)),
             Err(reason) => {
                 rejected += 1;
-                progress.say(&format!("line {line}: {reason}"));
+                progress.say(&lang.pick(
+                    format!("第 {line} 行：{reason}"),
+                    format!("line {line}: {reason}"),
+                ));
             }
         }
         let full = chunk.len() >= CHUNK || (i + 1 == total && !chunk.is_empty());
@@ -357,7 +360,10 @@ impl Progress {
         };
         say(saved);
         match line {
-            Some(line) => say(format_args!("line {line}: {}", e.message(lang))),
+            Some(line) => say(lang.pick(
+                format!("第 {line} 行：{}", e.message(lang)),
+                format!("line {line}: {}", e.message(lang)),
+            )),
             None => say(format_args!("jiedai: {}", e.message(lang))),
         }
         say(advice);
