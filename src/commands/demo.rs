@@ -96,16 +96,9 @@ fn remove_on_signals(dir: PathBuf) -> std::io::Result<()> {
 /// What the kiosk's terminal guard does on a normal exit.
 fn give_terminal_back() {
     use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        return;
+    if std::io::stdout().is_terminal() {
+        crate::tui::restore_terminal();
     }
-    let _ = crossterm::terminal::disable_raw_mode();
-    let _ = crossterm::execute!(
-        std::io::stdout(),
-        crossterm::event::DisableBracketedPaste,
-        crossterm::terminal::LeaveAlternateScreen,
-        crossterm::cursor::Show
-    );
 }
 
 /// Removes the directory; other threads may still be writing into it, so

@@ -14,6 +14,8 @@ pub mod text;
 pub mod update;
 pub mod views;
 
+pub use terminal::restore as restore_terminal;
+
 use crate::i18n::Lang;
 use crate::storage::{Store, StoreError};
 use app::Clock;

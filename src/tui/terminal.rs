@@ -12,7 +12,8 @@ pub struct Terminal {
     inner: ratatui::Terminal<CrosstermBackend<Stdout>>,
 }
 
-fn restore() {
+/// Gives the terminal back: raw mode off, the main screen, the cursor.
+pub fn restore() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
