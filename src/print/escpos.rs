@@ -160,3 +160,34 @@ pub fn qr_modules(data: &str) -> Option<usize> {
         .ok()
         .map(|c| c.width())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_gb18030_and_characters_outside_gbk_are_kept() {
+        let mut doc = Doc::new();
+        doc.line("联络站 𠮷 A");
+        let bytes = doc.into_bytes();
+        assert_eq!(&bytes[..4], &[ESC, b'@', FS, b'&']);
+        let (text, _, errors) = encoding_rs::GB18030.decode(&bytes[4..]);
+        assert!(!errors);
+        assert_eq!(text, "联络站 𠮷 A\n");
+        // 联 is two bytes; 𠮷 (outside GBK) four.
+        assert_eq!(bytes.len(), 4 + 6 + 1 + 4 + 1 + 1 + 1);
+    }
+
+    #[test]
+    fn native_qr_stores_the_data_with_its_length() {
+        let mut doc = Doc::new();
+        doc.qr_native("https://rd.example.cn/s/1", 6);
+        let bytes = doc.into_bytes();
+        let store = [GS, b'(', b'k', 28, 0, 0x31, 0x50, 0x30];
+        let at = bytes
+            .windows(store.len())
+            .position(|w| w == store)
+            .expect("store command");
+        assert_eq!(&bytes[at + 8..at + 8 + 25], b"https://rd.example.cn/s/1");
+    }
+}
