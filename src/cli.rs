@@ -78,6 +78,55 @@ pub enum Command {
         #[arg(long)]
         journal_from_database: bool,
     },
+    /// 打印回执、测试页，重试未完成的打印任务 / print receipts, a test page, or retry unfinished jobs
+    Print {
+        #[command(subcommand)]
+        what: PrintWhat,
+    },
+    /// 生成代表或站点二维码（PNG 或 SVG）/ make a deputy's or the station's QR code (PNG or SVG)
+    Qr {
+        #[command(subcommand)]
+        what: QrWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrintWhat {
+    /// 打印诉求回执（首次打印时生成查询密钥）/ print an appeal's receipt (issuing its access key if it has none)
+    Receipt {
+        /// 查询码 / tracking code
+        code: String,
+        /// 打印机：tcp://主机:端口、file:///dev/usb/lp0 或文件路径 / printer: tcp://HOST:PORT, file:///dev/usb/lp0 or a file
+        #[arg(long, value_name = "T")]
+        printer: Option<String>,
+    },
+    /// 打印测试页（中文与二维码）/ print a test page (Chinese text and a QR code)
+    Test {
+        #[arg(long, value_name = "T")]
+        printer: Option<String>,
+    },
+    /// 重新发送未完成和失败的打印任务 / send pending and failed jobs again
+    Retry {
+        #[arg(long, value_name = "T")]
+        printer: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QrWhat {
+    /// 代表专属二维码 / a deputy's code
+    Deputy {
+        /// 代表编号 / deputy id
+        id: String,
+        /// 输出文件（.png 或 .svg）/ output file (.png or .svg)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// 站点二维码 / the station's code
+    Station {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

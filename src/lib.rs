@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod domain;
 pub mod i18n;
+pub mod print;
 pub mod storage;
 pub mod transfer;
 pub mod tui;

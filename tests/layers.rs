@@ -4,6 +4,8 @@
 //! - only `storage` uses sled;
 //! - `storage` and `transfer` use `domain` (and `i18n`), never the kiosk or
 //!   the command line;
+//! - `print` uses `domain` and `storage`, never the kiosk or the command
+//!   line;
 //! - `tui` uses `domain` and `storage`, never `commands` or `transfer`, and
 //!   never writes to the store itself: its saves are effects that the
 //!   runtime sends to the store's writer thread;
@@ -71,7 +73,7 @@ fn the_domain_uses_no_other_layer_and_does_no_io() {
 
 #[test]
 fn only_storage_uses_sled() {
-    for layer in ["domain", "transfer", "tui", "commands"] {
+    for layer in ["domain", "transfer", "tui", "commands", "print"] {
         let found = uses(layer, &["sled::", "use sled"]);
         assert!(found.is_empty(), "{layer}: {found:#?}");
     }
@@ -85,6 +87,18 @@ fn lower_layers_never_reach_up() {
     }
     let found = uses("tui", &["crate::commands", "crate::transfer", "crate::cli"]);
     assert!(found.is_empty(), "tui: {found:#?}");
+    // The printer worker uses the domain and the store, never a screen.
+    let found = uses(
+        "print",
+        &[
+            "crate::tui",
+            "crate::commands",
+            "crate::cli",
+            "ratatui",
+            "crossterm",
+        ],
+    );
+    assert!(found.is_empty(), "print: {found:#?}");
 }
 
 #[test]

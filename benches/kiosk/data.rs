@@ -139,6 +139,8 @@ pub fn station() -> Station {
                 name: (*u).to_string(),
             })
             .collect(),
+        public_url: Some("https://rd.example.cn/330999012".into()),
+        reply_days: None,
     }
 }
 

@@ -48,6 +48,10 @@ struct StationSection {
     reception_days: Vec<u32>,
     #[serde(default)]
     reception_hours: String,
+    #[serde(default)]
+    public_url: Option<String>,
+    #[serde(default)]
+    reply_days: Option<u32>,
 }
 
 /// Reads and checks a station file; errors name the file and the line.
@@ -97,6 +101,8 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
         reception_hours: file.station.reception_hours,
         staff,
         units: file.units,
+        public_url: file.station.public_url,
+        reply_days: file.station.reply_days,
     };
     station.validate(lang).map_err(|e| format!("{at}{sep}{e}"))?;
     Ok(station)

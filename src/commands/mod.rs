@@ -8,11 +8,13 @@ pub mod find;
 pub mod import;
 pub mod init;
 pub mod kiosk;
+pub mod print;
+pub mod qr;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, ExportWhat, ImportWhat};
+use crate::cli::{Cli, Command, ExportWhat, ImportWhat, PrintWhat, QrWhat};
 use crate::i18n::Lang;
 use crate::storage::StoreError;
 
@@ -98,6 +100,15 @@ pub fn run(cli: Cli) -> ExitCode {
             check::Repair::from_flags(*rebuild, *drop_damaged_records, *journal_from_database),
             lang,
         ),
+        Some(Command::Print { what }) => match what {
+            PrintWhat::Receipt { code, printer } => print::receipt(&dir, code, printer.as_deref(), lang),
+            PrintWhat::Test { printer } => print::test(&dir, printer.as_deref(), lang),
+            PrintWhat::Retry { printer } => print::retry(&dir, printer.as_deref(), lang),
+        },
+        Some(Command::Qr { what }) => match what {
+            QrWhat::Deputy { id, out } => qr::deputy(&dir, id, out, lang),
+            QrWhat::Station { out } => qr::station(&dir, out, lang),
+        },
     }
 }
 

@@ -148,6 +148,11 @@ pub struct Appeal {
     pub chases: u32,
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// The secret in the QR code of the appeal's receipt: whoever holds the
+    /// receipt may see the appeal's progress (`public::access_key`). Empty
+    /// on appeals saved before receipts carried one, until one is issued.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub access_key: String,
 }
 
 impl Appeal {
@@ -176,6 +181,7 @@ impl Appeal {
             round: 0,
             chases: 0,
             history: Vec::new(),
+            access_key: String::new(),
         }
     }
 

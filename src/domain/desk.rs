@@ -48,6 +48,8 @@ impl Registration {
 pub enum DeskError {
     /// A registration was given the wrong number of codes.
     Codes { needed: usize, given: usize },
+    /// A registration was given the wrong number of access keys.
+    Keys { needed: usize, given: usize },
     /// A field breaks its rule.
     Field(ValidationError),
     /// The step is not allowed now.
@@ -62,6 +64,10 @@ impl DeskError {
             DeskError::Codes { needed, given } => lang.pick(
                 format!("登记需要 {needed} 个编号，只给了 {given} 个"),
                 format!("a registration needs {needed} codes, {given} were given"),
+            ),
+            DeskError::Keys { needed, given } => lang.pick(
+                format!("登记需要 {needed} 个查询密钥，只给了 {given} 个"),
+                format!("a registration needs {needed} access keys, {given} were given"),
             ),
             DeskError::Field(e) => lang.pick(e.message_zh(), e.message_en()),
             DeskError::Step(e) => e.message(lang),
@@ -82,10 +88,13 @@ impl DeskError {
 
 /// The changes a registration records: the visit, then each appeal under
 /// the next code. `codes` come from the terminal's counter
-/// (`codes_needed` of them); `at` is the registration's time.
+/// (`codes_needed` of them), `keys` are the appeals' access keys (one per
+/// appeal, made by the caller from random bytes with `public::access_key`);
+/// `at` is the registration's time.
 pub fn register(
     registration: Registration,
     codes: &[TrackingCode],
+    keys: &[String],
     at: DateTime<FixedOffset>,
 ) -> Result<Vec<Change>, DeskError> {
     let needed = registration.codes_needed();
@@ -93,6 +102,12 @@ pub fn register(
         return Err(DeskError::Codes {
             needed,
             given: codes.len(),
+        });
+    }
+    if keys.len() != registration.appeals.len() {
+        return Err(DeskError::Keys {
+            needed: registration.appeals.len(),
+            given: keys.len(),
         });
     }
     validate::check_group_size(registration.group_size).map_err(DeskError::Field)?;
@@ -114,7 +129,7 @@ pub fn register(
             appeals: appeal_codes.clone(),
         },
     }];
-    for (a, code) in appeals.into_iter().zip(appeal_codes) {
+    for ((a, code), key) in appeals.into_iter().zip(appeal_codes).zip(keys) {
         changes.push(Change::AppealRegistered {
             appeal: Appeal {
                 visit: Some(visit_code.clone()),
@@ -127,6 +142,7 @@ pub fn register(
                 location: a.location,
                 urgency: a.urgency,
                 route: a.route,
+                access_key: key.clone(),
                 ..Appeal::registered(code, at)
             },
         });
@@ -225,7 +241,8 @@ mod tests {
 
     #[test]
     fn a_registration_is_a_visit_and_its_appeals_under_the_given_codes() {
-        let changes = register(registration(2), &codes(3), at(9)).unwrap();
+        let keys = vec!["ABCDEFGHJKMNP".to_string(), "0123456789ABC".to_string()];
+        let changes = register(registration(2), &codes(3), &keys, at(9)).unwrap();
         assert_eq!(changes.len(), 3);
         let EventBody::VisitRegistered { visit } = &changes[0] else {
             panic!("first change is not the visit: {changes:?}")
@@ -239,14 +256,26 @@ mod tests {
             assert_eq!(appeal.visit.as_ref(), Some(&codes(3)[0]));
             assert_eq!(appeal.registered_at, at(9));
         }
+        let keys_of: Vec<&str> = changes[1..]
+            .iter()
+            .filter_map(|c| match c {
+                EventBody::AppealRegistered { appeal } => Some(appeal.access_key.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys_of, ["ABCDEFGHJKMNP", "0123456789ABC"]);
         assert_eq!(
-            register(registration(2), &codes(2), at(9)),
+            register(registration(2), &codes(3), &keys[..1], at(9)),
+            Err(DeskError::Keys { needed: 2, given: 1 })
+        );
+        assert_eq!(
+            register(registration(2), &codes(2), &keys, at(9)),
             Err(DeskError::Codes { needed: 3, given: 2 })
         );
         let mut big = registration(1);
         big.group_size = 0;
         assert!(matches!(
-            register(big, &codes(2), at(9)),
+            register(big, &codes(2), &keys[..1], at(9)),
             Err(DeskError::Field(_))
         ));
     }

@@ -60,6 +60,12 @@ pub enum EventBody {
     AppealImported {
         appeal: Appeal,
     },
+    /// An access key for an appeal saved before appeals had one, issued
+    /// the first time its receipt was shown or printed.
+    AccessKeyIssued {
+        code: TrackingCode,
+        key: String,
+    },
     DutyCheckedIn {
         deputy: String,
         day: NaiveDate,

@@ -12,6 +12,7 @@ pub mod deputy;
 pub mod desk;
 pub mod event;
 pub mod lifecycle;
+pub mod public;
 pub mod search;
 pub mod station;
 pub mod validate;

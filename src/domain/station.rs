@@ -121,9 +121,26 @@ pub struct Station {
     pub staff: Vec<Staff>,
     #[serde(default)]
     pub units: Vec<HandlingUnit>,
+    /// Where the station's public pages live (e.g.
+    /// "https://rd.example.cn/330999012"): the base of every QR code.
+    /// Stations set up before QR codes have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// Days within which a citizen can expect a reply when the appeal has
+    /// no referral deadline yet (`DEFAULT_REPLY_DAYS` when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_days: Option<u32>,
 }
 
+/// Days to a reply when the station file does not say.
+pub const DEFAULT_REPLY_DAYS: u32 = 15;
+
 impl Station {
+    /// Days within which a reply is expected.
+    pub fn reply_days(&self) -> u32 {
+        self.reply_days.unwrap_or(DEFAULT_REPLY_DAYS)
+    }
+
     pub fn is_reception_day(&self, date: NaiveDate) -> bool {
         self.reception_days.contains(&date.day())
     }

@@ -204,7 +204,9 @@ fn touched_between(journal: &Path, from: u64, to: u64) -> io::Result<Vec<String>
                 EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
                     codes.push(appeal.code.to_string())
                 }
-                EventBody::AppealStepped { code, .. } => codes.push(code.to_string()),
+                EventBody::AppealStepped { code, .. } | EventBody::AccessKeyIssued { code, .. } => {
+                    codes.push(code.to_string())
+                }
                 _ => {}
             }
         }

@@ -79,7 +79,9 @@ fn code_of_event(event: &Event) -> Option<&str> {
         EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
             Some(appeal.code.as_str())
         }
-        EventBody::AppealStepped { code, .. } => Some(code.as_str()),
+        EventBody::AppealStepped { code, .. } | EventBody::AccessKeyIssued { code, .. } => {
+            Some(code.as_str())
+        }
         _ => None,
     }
 }
@@ -96,7 +98,10 @@ pub fn plan(journal: &Journal, per_part: usize) -> Result<Vec<Part>, StoreError>
         .scan(0, |record| {
             if let Ok(batch) = read_batch(&record.payload) {
                 for event in &batch.events {
-                    if matches!(event.body, EventBody::AppealStepped { .. }) {
+                    if matches!(
+                        event.body,
+                        EventBody::AppealStepped { .. } | EventBody::AccessKeyIssued { .. }
+                    ) {
                         continue;
                     }
                     if let Some(code) = code_of_event(event) {
@@ -169,8 +174,11 @@ pub fn replay(journal: &Journal, part: &Part, progress: &mut dyn FnMut(u64)) -> 
                 for event in &batch.events {
                     let code = code_of_event(event);
                     let take = match part {
-                        // Steps touch only their appeal's keys.
-                        Part::Global => !matches!(event.body, EventBody::AppealStepped { .. }),
+                        // Steps and keys touch only their appeal's keys.
+                        Part::Global => !matches!(
+                            event.body,
+                            EventBody::AppealStepped { .. } | EventBody::AccessKeyIssued { .. }
+                        ),
                         codes => code.is_some_and(|c| codes.holds(c)),
                     };
                     if !take {

@@ -98,12 +98,15 @@ pub fn read_terminal(paths: &Paths) -> Result<TerminalConfig, StoreError> {
 pub fn write_terminal(dir: &Path, station: &str, terminal: u8) -> Result<(), StoreError> {
     let paths = Paths::new(dir);
     private::create_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-    let text = toml::to_string(&TerminalConfig {
-        station: Some(station.to_string()),
-        terminal,
-    })
-    .unwrap_or_default();
     let path = paths.terminal();
+    // Other tables (such as [printer]) stay as they were.
+    let mut table: toml::Table = fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| toml::from_str(&t).ok())
+        .unwrap_or_default();
+    table.insert("station".into(), toml::Value::String(station.to_string()));
+    table.insert("terminal".into(), toml::Value::Integer(i64::from(terminal)));
+    let text = toml::to_string(&table).unwrap_or_default();
     let tmp = path.with_extension("new");
     let write = || -> std::io::Result<()> {
         let mut f = File::create(&tmp)?;

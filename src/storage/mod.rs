@@ -15,6 +15,7 @@ pub mod frame;
 pub mod journal;
 pub mod keys;
 pub mod notes;
+pub mod print_jobs;
 pub mod private;
 pub mod projection;
 mod queries;
@@ -107,6 +108,14 @@ pub type Progress<'a> = &'a dyn Fn(u64, u64);
 
 /// Staged writes: a value to put, or None to remove.
 type Ops = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// A fresh access key for an appeal, from the system's random source.
+pub fn new_access_key() -> Result<String, StoreError> {
+    let mut bytes = [0u8; crate::domain::public::KEY_BYTES];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::io(Path::new("/dev/urandom"), std::io::Error::other(e.to_string())))?;
+    Ok(crate::domain::public::access_key(&bytes))
+}
 
 pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new()
@@ -551,10 +560,19 @@ impl Store {
     pub fn commit_dated(
         &mut self,
         actor: &str,
-        changes: Vec<(DateTime<FixedOffset>, Change)>,
+        mut changes: Vec<(DateTime<FixedOffset>, Change)>,
     ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
         if self.mode == Mode::Read {
             return Err(StoreError::ReadOnly);
+        }
+        // A new appeal always gets its access key with it (an import's rows
+        // come without one; an appeal from another station keeps its own).
+        for (_, change) in changes.iter_mut() {
+            if let EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } = change
+                && appeal.access_key.is_empty()
+            {
+                appeal.access_key = new_access_key()?;
+            }
         }
         if let Some(cause) = &self.stopped {
             return Err(StoreError::Stopped {
@@ -655,6 +673,26 @@ impl Store {
         }
         self.after_write(&ops, &events, end);
         Ok((events, touched))
+    }
+
+    /// The appeal's access key, issued now (and recorded as an event) if
+    /// it was saved before appeals had one.
+    pub fn access_key(&mut self, actor: &str, code: &str) -> Result<Option<String>, StoreError> {
+        let Some(appeal) = self.appeal(code)? else {
+            return Ok(None);
+        };
+        if !appeal.access_key.is_empty() {
+            return Ok(Some(appeal.access_key));
+        }
+        let key = new_access_key()?;
+        self.commit(
+            actor,
+            vec![EventBody::AccessKeyIssued {
+                code: appeal.code,
+                key: key.clone(),
+            }],
+        )?;
+        Ok(Some(key))
     }
 
     /// Stops further saves after a write error and gives the error back.

@@ -238,6 +238,14 @@ impl<'a, K: Kv> Staged<'a, K> {
                 }
                 self.write_appeal(None, appeal);
             }
+            EventBody::AccessKeyIssued { code, key } => {
+                let old = self
+                    .appeal(code.as_str())?
+                    .ok_or_else(|| ApplyError::UnknownAppeal(code.to_string()))?;
+                let mut a = old.clone();
+                a.access_key = key.clone();
+                self.write_appeal(Some(&old), &a);
+            }
             EventBody::DutyCheckedIn { deputy, day } => {
                 let key = keys::duty(*day, deputy);
                 let mut duty: Duty = match self.get(&key)? {

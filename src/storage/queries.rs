@@ -27,6 +27,11 @@ impl Store {
         self.reader().station()
     }
 
+    /// The print job records.
+    pub fn print_jobs(&self) -> Result<super::print_jobs::PrintJobs, StoreError> {
+        self.reader().print_jobs()
+    }
+
     pub fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
         self.reader().deputies()
     }
@@ -120,6 +125,11 @@ impl Reader {
 
     pub fn station(&self) -> Result<Option<Station>, StoreError> {
         self.get_decoded(keys::STATION)
+    }
+
+    /// The print job records (a worker thread updates them as it prints).
+    pub fn print_jobs(&self) -> Result<super::print_jobs::PrintJobs, StoreError> {
+        super::print_jobs::PrintJobs::open(&self.tree, &self.db_path)
     }
 
     pub fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {

@@ -155,7 +155,11 @@ fn save(store: &mut Store, request: Request) -> Outcome {
             let codes = store
                 .next_codes(at.date_naive(), registration.codes_needed())
                 .map_err(WriteError::Store)?;
-            let changes = desk::register(registration, &codes, at).map_err(WriteError::Desk)?;
+            let keys = (0..registration.appeals.len())
+                .map(|_| super::new_access_key())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(WriteError::Store)?;
+            let changes = desk::register(registration, &codes, &keys, at).map_err(WriteError::Desk)?;
             (actor, at, changes)
         }
     };

@@ -389,6 +389,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
         round: 0,
         chases: 0,
         history: Vec::new(),
+        access_key: String::new(),
     };
     let code = row.get("code").trim();
     let history = row.get("history").trim();

@@ -79,6 +79,8 @@ pub fn station() -> Station {
         units: vec![HandlingUnit {
             name: "区住建局".into(),
         }],
+        public_url: Some("https://rd.example.cn/330999012".into()),
+        reply_days: None,
     }
 }
 

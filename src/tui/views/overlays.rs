@@ -274,7 +274,11 @@ fn saved(frame: &mut Frame, area: Rect, app: &App, visit: &str, codes: &[(String
 }
 
 fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
-    let qr = QrCode::new(a.code.as_str().as_bytes())
+    // The progress page with the appeal's key where the station has a
+    // public address, else the tracking code alone.
+    let payload = crate::domain::public::appeal_url(&app.station, &a.code, &a.access_key)
+        .unwrap_or_else(|_| a.code.to_string());
+    let qr = QrCode::new(payload.as_bytes())
         .map(|q| {
             q.render::<Dense1x2>()
                 .quiet_zone(true)

@@ -1,0 +1,170 @@
+//! `jiedai print receipt CODE | test | retry [--printer T]`: slips on the
+//! station's receipt printer. Each slip is a print job kept in the
+//! database until the printer has taken it.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::Local;
+
+use super::{exit, open_store, out, report_store_error, say};
+use crate::domain::TrackingCode;
+use crate::i18n::Lang;
+use crate::print::{self, PrintError, Printed, PrinterSettings, Target};
+use crate::storage::Store;
+use crate::storage::print_jobs::{JobKind, PrintJobs};
+
+/// Who the command line records as the actor.
+const ACTOR: &str = "print";
+
+fn fail(e: &PrintError, lang: Lang) -> ExitCode {
+    match e {
+        PrintError::Store(e) => report_store_error(e, lang),
+        e => {
+            say(format_args!("jiedai: {}", e.message(lang)));
+            ExitCode::from(exit::FAILED)
+        }
+    }
+}
+
+/// The store, this terminal's printer settings and the printer to use.
+fn open(dir: &Path, printer: Option<&str>, lang: Lang) -> Result<(Store, PrinterSettings, Target), ExitCode> {
+    let store = open_store(dir, lang).map_err(|e| report_store_error(&e, lang))?;
+    let settings = PrinterSettings::load(dir).map_err(|e| fail(&e, lang))?;
+    let target = print::resolve_target(printer, &settings).map_err(|e| fail(&e, lang))?;
+    Ok((store, settings, target))
+}
+
+fn report(p: &Printed, lang: Lang) {
+    let what = match &p.job.kind {
+        JobKind::Receipt { code } => lang.pick(format!("回执 {code}"), format!("receipt {code}")),
+        JobKind::Test => lang.pick("测试页", "test page").to_string(),
+    };
+    let reprint = if p.job.reprint {
+        lang.pick("（补打）", " (reprint)")
+    } else {
+        ""
+    };
+    out(lang.pick(
+        format!(
+            "已打印{what}{reprint}：任务 {}，{} 字节，打印机 {}",
+            p.job.id, p.bytes, p.job.target
+        ),
+        format!(
+            "printed {what}{reprint}: job {}, {} bytes, printer {}",
+            p.job.id, p.bytes, p.job.target
+        ),
+    ));
+    if p.paper_low {
+        say(lang.pick(
+            "jiedai: 打印机纸将用完，请准备新纸卷",
+            "jiedai: the printer's paper is running low: have a new roll ready",
+        ));
+    }
+}
+
+fn run_job(
+    store: &Store,
+    jobs: &PrintJobs,
+    id: u64,
+    target: &Target,
+    settings: &PrinterSettings,
+    lang: Lang,
+) -> ExitCode {
+    let now = Local::now().fixed_offset();
+    match print::print_job(&store.reader(), jobs, id, target, settings, lang, now) {
+        Ok(p) => {
+            report(&p, lang);
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => fail(&e, lang),
+    }
+}
+
+pub fn receipt(dir: &Path, code: &str, printer: Option<&str>, lang: Lang) -> ExitCode {
+    let code: TrackingCode = match code.parse() {
+        Ok(c) => c,
+        Err(e) => {
+            say(format_args!(
+                "jiedai: {}",
+                crate::domain::code::CodeError::message(&e, lang)
+            ));
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    let (mut store, settings, target) = match open(dir, printer, lang) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    // The link needs the station's public address before anything is recorded.
+    match store.station() {
+        Ok(Some(s)) => {
+            if let Err(e) = crate::domain::public::base(&s) {
+                return fail(&e.into(), lang);
+            }
+        }
+        Ok(None) => return fail(&PrintError::NoStation, lang),
+        Err(e) => return report_store_error(&e, lang),
+    }
+    match store.access_key(ACTOR, code.as_str()) {
+        Ok(Some(_)) => {}
+        Ok(None) => return fail(&PrintError::NoAppeal(code.to_string()), lang),
+        Err(e) => return report_store_error(&e, lang),
+    }
+    let jobs = match store.print_jobs() {
+        Ok(j) => j,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    let kind = JobKind::Receipt {
+        code: code.to_string(),
+    };
+    let job = match jobs.create(kind, ACTOR, Local::now().fixed_offset()) {
+        Ok(j) => j,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    run_job(&store, &jobs, job.id, &target, &settings, lang)
+}
+
+pub fn test(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
+    let (store, settings, target) = match open(dir, printer, lang) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let jobs = match store.print_jobs() {
+        Ok(j) => j,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    let job = match jobs.create(JobKind::Test, ACTOR, Local::now().fixed_offset()) {
+        Ok(j) => j,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    run_job(&store, &jobs, job.id, &target, &settings, lang)
+}
+
+/// Sends every pending and failed job again, oldest first; stops at the
+/// first that fails (the printer is most likely still unavailable).
+pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
+    let (store, settings, target) = match open(dir, printer, lang) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let jobs = match store.print_jobs() {
+        Ok(j) => j,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    let open_jobs = match jobs.open_jobs() {
+        Ok(j) => j,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    if open_jobs.is_empty() {
+        out(lang.pick("没有待打印的任务", "no jobs are waiting"));
+        return ExitCode::from(exit::OK);
+    }
+    for job in open_jobs {
+        let status = run_job(&store, &jobs, job.id, &target, &settings, lang);
+        if status != ExitCode::from(exit::OK) {
+            return status;
+        }
+    }
+    ExitCode::from(exit::OK)
+}

@@ -1,0 +1,167 @@
+//! What a QR code opens: the station's public pages for an appeal's
+//! progress, a deputy and the station itself, and the access key that lets
+//! only the holder of a receipt see an appeal's progress. No I/O: random
+//! bytes for a key come in from the caller.
+
+use super::code::TrackingCode;
+use super::station::Station;
+use crate::i18n::Lang;
+
+/// Crockford's base32: digits and capitals without I, L, O and U, so a key
+/// read aloud or typed from paper is not mistaken for another.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Characters in an access key: 13 × 5 = 65 random bits.
+pub const KEY_CHARS: usize = 13;
+
+/// Random bytes one key takes (the first 65 of their 72 bits are used).
+pub const KEY_BYTES: usize = 9;
+
+/// An appeal's access key from random bytes.
+pub fn access_key(random: &[u8; KEY_BYTES]) -> String {
+    let bits = random.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    (0..KEY_CHARS)
+        .map(|i| {
+            let shift = 72 - 5 * (i + 1);
+            ALPHABET[((bits >> shift) & 0x1f) as usize] as char
+        })
+        .collect()
+}
+
+/// Whether `s` has the shape of an access key.
+pub fn is_access_key(s: &str) -> bool {
+    s.len() == KEY_CHARS && s.bytes().all(|b| ALPHABET.contains(&b))
+}
+
+/// Why a public link cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicError {
+    /// The station file sets no `public_url`.
+    NoPublicUrl,
+    /// The appeal has no access key yet.
+    NoKey(String),
+}
+
+impl PublicError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            PublicError::NoPublicUrl => lang
+                .pick(
+                    "站点文件未设置公开网址（[station] 中的 public_url，如 \"https://rd.example.cn/330999012\"），无法生成二维码；请在站点文件中加上后重新运行 jiedai init --station 文件",
+                    "the station file sets no public address ([station] public_url, e.g. \"https://rd.example.cn/330999012\"), so no QR code can be made: add it and run jiedai init --station FILE again",
+                )
+                .to_string(),
+            PublicError::NoKey(code) => lang.pick(
+                format!("诉求 {code} 还没有查询密钥"),
+                format!("appeal {code} has no access key yet"),
+            ),
+        }
+    }
+}
+
+/// The station's public address without a trailing slash.
+pub fn base(station: &Station) -> Result<&str, PublicError> {
+    station
+        .public_url
+        .as_deref()
+        .map(|u| u.trim().trim_end_matches('/'))
+        .filter(|u| !u.is_empty())
+        .ok_or(PublicError::NoPublicUrl)
+}
+
+/// The appeal's progress page: `{public_url}/t/{code}?k={key}`.
+pub fn appeal_url(station: &Station, code: &TrackingCode, key: &str) -> Result<String, PublicError> {
+    let base = base(station)?;
+    if key.is_empty() {
+        return Err(PublicError::NoKey(code.to_string()));
+    }
+    Ok(format!("{base}/t/{code}?k={}", escape(key)))
+}
+
+/// A deputy's page: `{public_url}/d/{deputy_id}`.
+pub fn deputy_url(station: &Station, deputy_id: &str) -> Result<String, PublicError> {
+    Ok(format!("{}/d/{}", base(station)?, escape(deputy_id)))
+}
+
+/// The station's page: `{public_url}/s/{station_code}`.
+pub fn station_url(station: &Station) -> Result<String, PublicError> {
+    Ok(format!("{}/s/{}", base(station)?, escape(&station.code)))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::StationKind;
+
+    fn station(url: Option<&str>) -> Station {
+        Station {
+            code: "330999012".into(),
+            name: "柳岸社区人大代表联络站".into(),
+            kind: StationKind::Station,
+            county: "青禾县".into(),
+            address: String::new(),
+            reception_days: vec![10],
+            reception_hours: String::new(),
+            staff: Vec::new(),
+            units: Vec::new(),
+            public_url: url.map(str::to_string),
+            reply_days: None,
+        }
+    }
+
+    #[test]
+    fn keys_carry_65_bits_in_crockford_base32() {
+        let zero = access_key(&[0; KEY_BYTES]);
+        let ones = access_key(&[0xff; KEY_BYTES]);
+        assert_eq!(zero, "0000000000000");
+        assert_eq!(ones, "ZZZZZZZZZZZZZ");
+        let k = access_key(&[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11]);
+        assert!(is_access_key(&k), "{k}");
+        assert!(!k.contains(['I', 'L', 'O', 'U']));
+        // Each of the first 65 bits changes the key.
+        for bit in 0..65 {
+            let mut b = [0u8; KEY_BYTES];
+            b[bit / 8] |= 0x80 >> (bit % 8);
+            assert_ne!(access_key(&b), zero, "bit {bit}");
+        }
+        assert!(!is_access_key("0000000000O00"));
+        assert!(!is_access_key("000"));
+    }
+
+    #[test]
+    fn urls_follow_the_public_layout() {
+        let s = station(Some("https://rd.example.cn/qh/"));
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        let code = TrackingCode::new(day, "330999012", 1, 1).unwrap();
+        assert_eq!(
+            appeal_url(&s, &code, "ABCDEFGHJKMNP").unwrap(),
+            format!("https://rd.example.cn/qh/t/{code}?k=ABCDEFGHJKMNP")
+        );
+        assert_eq!(
+            deputy_url(&s, "D 01").unwrap(),
+            "https://rd.example.cn/qh/d/D%2001"
+        );
+        assert_eq!(station_url(&s).unwrap(), "https://rd.example.cn/qh/s/330999012");
+        assert_eq!(
+            appeal_url(&s, &code, ""),
+            Err(PublicError::NoKey(code.to_string()))
+        );
+        for none in [None, Some(""), Some("  ")] {
+            assert_eq!(station_url(&station(none)), Err(PublicError::NoPublicUrl));
+        }
+        assert!(PublicError::NoPublicUrl.message(Lang::Zh).contains("public_url"));
+    }
+}

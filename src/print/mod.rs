@@ -1,0 +1,304 @@
+//! Receipts on a thermal printer: ESC/POS documents (`escpos`, `receipt`),
+//! where they go (`target`), this terminal's printer (`settings`) and the
+//! job that ties them to the store (`print_job`). No screen here: the
+//! command line calls it, and a worker thread can, with a `Reader` and the
+//! job's id, reporting what it returns.
+
+pub mod escpos;
+pub mod receipt;
+pub mod settings;
+pub mod target;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::domain::public::{self, PublicError};
+use crate::i18n::Lang;
+use crate::storage::Reader;
+use crate::storage::StoreError;
+use crate::storage::print_jobs::{JobKind, JobState, PrintJob, PrintJobs};
+pub use settings::{PrinterSettings, QrMode};
+pub use target::Target;
+
+/// Where a printer stopped answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Connect,
+    /// Asking the status before printing.
+    Status,
+    Write,
+    /// Asking the status after every byte was sent.
+    After,
+}
+
+/// Why a slip was not printed.
+#[derive(Debug)]
+pub enum PrintError {
+    /// No printer set in terminal.toml and none given with --printer.
+    NoPrinter,
+    BadTarget(String),
+    Settings {
+        path: String,
+        message: String,
+    },
+    NoStation,
+    NoAppeal(String),
+    NoJob(u64),
+    Public(PublicError),
+    Io {
+        target: String,
+        stage: Stage,
+        kind: std::io::ErrorKind,
+        message: String,
+    },
+    BadStatus {
+        target: String,
+        byte: u8,
+    },
+    Offline(String),
+    PaperOut(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for PrintError {
+    fn from(e: StoreError) -> Self {
+        PrintError::Store(e)
+    }
+}
+
+impl From<PublicError> for PrintError {
+    fn from(e: PublicError) -> Self {
+        PrintError::Public(e)
+    }
+}
+
+impl PrintError {
+    pub fn io(target: &str, stage: Stage, e: std::io::Error) -> PrintError {
+        PrintError::Io {
+            target: target.to_string(),
+            stage,
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The same failure, met once every byte had been sent.
+    pub fn after_write(self) -> PrintError {
+        match self {
+            PrintError::Io {
+                target,
+                kind,
+                message,
+                ..
+            } => PrintError::Io {
+                target,
+                stage: Stage::After,
+                kind,
+                message,
+            },
+            other => other,
+        }
+    }
+
+    /// Whether the bytes went out before it failed (the slip may be printed).
+    pub fn after_sending(&self) -> bool {
+        matches!(
+            self,
+            PrintError::Io {
+                stage: Stage::After,
+                ..
+            }
+        )
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        use std::io::ErrorKind as K;
+        match self {
+            PrintError::NoPrinter => lang
+                .pick(
+                    "未设置打印机：请在数据目录的 terminal.toml 中加上 [printer] target = \"tcp://打印机地址:9100\"，或用 --printer 指定",
+                    "no printer is set: add [printer] target = \"tcp://PRINTER:9100\" to terminal.toml in the data directory, or give --printer",
+                )
+                .to_string(),
+            PrintError::BadTarget(t) => lang.pick(
+                format!("打印机地址“{t}”无法识别：应为 tcp://主机:端口、file:///dev/usb/lp0 或文件路径"),
+                format!("printer \"{t}\" is not understood: use tcp://HOST:PORT, file:///dev/usb/lp0 or a file path"),
+            ),
+            PrintError::Settings { path, message } => lang.pick(
+                format!("{path}：打印机设置有误（{message}）"),
+                format!("{path}: the printer settings are wrong ({message})"),
+            ),
+            PrintError::NoStation => lang
+                .pick("尚未设置站点，请先运行 jiedai init", "no station is set up: run jiedai init first")
+                .to_string(),
+            PrintError::NoAppeal(code) => lang.pick(
+                format!("找不到查询码为 {code} 的诉求"),
+                format!("no appeal has the tracking code {code}"),
+            ),
+            PrintError::NoJob(id) => lang.pick(format!("没有打印任务 {id}"), format!("there is no print job {id}")),
+            PrintError::Public(e) => e.message(lang),
+            PrintError::Io {
+                target,
+                stage,
+                kind,
+                message,
+            } => {
+                let (zh, en) = match (stage, kind) {
+                    (Stage::Connect, K::ConnectionRefused) => (
+                        "打印机拒绝连接：请检查打印机是否开机、地址和端口是否正确",
+                        "the printer refused the connection: is it switched on, and are the address and port right?",
+                    ),
+                    (Stage::Connect, K::TimedOut | K::WouldBlock) => (
+                        "连接打印机超时：请检查打印机是否开机、网线是否连好",
+                        "the printer did not answer the connection in time: is it on and plugged in?",
+                    ),
+                    (Stage::Connect, _) => ("无法连接打印机", "cannot reach the printer"),
+                    (Stage::Status, K::TimedOut | K::WouldBlock | K::UnexpectedEof) => (
+                        "打印机没有回应状态查询：请检查打印机是否开机、是否卡纸",
+                        "the printer did not answer the status query: is it on, is the paper jammed?",
+                    ),
+                    (Stage::Status, _) => ("查询打印机状态失败", "asking the printer's status failed"),
+                    (Stage::Write, K::TimedOut | K::WouldBlock) => (
+                        "向打印机发送超时：打印机可能未开机或已满",
+                        "sending to the printer timed out: it may be off or busy",
+                    ),
+                    (Stage::Write, _) => ("向打印机发送失败", "sending to the printer failed"),
+                    (Stage::After, _) => (
+                        "内容已发送，但打印机之后没有回应：请查看回执是否已打出，未打出时再补打",
+                        "everything was sent, but the printer did not answer afterwards: check whether the slip came out, and reprint if not",
+                    ),
+                };
+                lang.pick(
+                    format!("{zh}（{target}：{message}）；任务已保留，可用 jiedai print retry 重试"),
+                    format!("{en} ({target}: {message}); the job is kept: jiedai print retry sends it again"),
+                )
+            }
+            PrintError::BadStatus { target, byte } => lang.pick(
+                format!("打印机（{target}）返回的状态无法识别（0x{byte:02X}），可能不是 ESC/POS 打印机；任务已保留"),
+                format!("the printer ({target}) answered with an unknown status (0x{byte:02X}); it may not speak ESC/POS; the job is kept"),
+            ),
+            PrintError::Offline(target) => lang.pick(
+                format!("打印机（{target}）处于脱机状态：请检查纸仓盖是否合上、是否有错误指示；任务已保留，可用 jiedai print retry 重试"),
+                format!("the printer ({target}) is off line: is its cover closed, does it show an error? The job is kept: jiedai print retry sends it again"),
+            ),
+            PrintError::PaperOut(target) => lang.pick(
+                format!("打印机（{target}）缺纸：请装入打印纸；任务已保留，可用 jiedai print retry 重试"),
+                format!("the printer ({target}) is out of paper: load a roll; the job is kept: jiedai print retry sends it again"),
+            ),
+            PrintError::Store(e) => e.message(lang),
+        }
+    }
+}
+
+/// A job that printed.
+#[derive(Debug, Clone)]
+pub struct Printed {
+    pub job: PrintJob,
+    pub bytes: usize,
+    /// The printer warned that paper is running low.
+    pub paper_low: bool,
+}
+
+/// The printer a job goes to: `--printer` if given, else the settings'.
+pub fn resolve_target(given: Option<&str>, settings: &PrinterSettings) -> Result<Target, PrintError> {
+    match given.or(settings.target.as_deref()) {
+        Some(t) => Target::parse(t),
+        None => Err(PrintError::NoPrinter),
+    }
+}
+
+/// The bytes of a job's slip. A receipt needs the appeal's access key to
+/// have been issued already (`Store::access_key`).
+pub fn render(
+    reader: &Reader,
+    job: &PrintJob,
+    settings: &PrinterSettings,
+    lang: Lang,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<u8>, PrintError> {
+    let station = reader.station()?;
+    match &job.kind {
+        JobKind::Receipt { code } => {
+            let station = station.ok_or(PrintError::NoStation)?;
+            let appeal = reader
+                .appeal(code)?
+                .ok_or_else(|| PrintError::NoAppeal(code.clone()))?;
+            let url = public::appeal_url(&station, &appeal.code, &appeal.access_key)?;
+            Ok(receipt::receipt(
+                &receipt::Receipt {
+                    station: &station,
+                    appeal: &appeal,
+                    url,
+                    printed_at: now,
+                    reprint: job.reprint,
+                },
+                settings,
+                lang,
+            ))
+        }
+        JobKind::Test => {
+            let url = station
+                .as_ref()
+                .and_then(|s| public::station_url(s).ok())
+                .unwrap_or_else(|| "jiedai 打印测试 print test".to_string());
+            Ok(receipt::test_page(station.as_ref(), &url, settings, now))
+        }
+    }
+}
+
+/// Prints one job and records how it went: the job is kept (failed, with
+/// the reason) when the printer is off, refuses, stays silent or is out of
+/// paper, and marked done once the printer has taken it and reports no
+/// trouble. Does no screen work: a worker thread may call it.
+pub fn print_job(
+    reader: &Reader,
+    jobs: &PrintJobs,
+    id: u64,
+    target: &Target,
+    settings: &PrinterSettings,
+    lang: Lang,
+    now: DateTime<FixedOffset>,
+) -> Result<Printed, PrintError> {
+    let mut job = jobs.get(id)?.ok_or(PrintError::NoJob(id))?;
+    job.attempts += 1;
+    job.target = target.to_string();
+    job.updated = Some(now);
+    let result = render(reader, &job, settings, lang, now).and_then(|bytes| {
+        let sent = target::send(target, &bytes, settings.timeout())?;
+        Ok((bytes.len(), sent))
+    });
+    match result {
+        Ok((bytes, sent)) => {
+            let status = sent.status;
+            job.state = JobState::Sent;
+            jobs.put(&job)?;
+            if let Some(s) = status
+                && s.paper_out
+            {
+                let e = PrintError::PaperOut(target.to_string());
+                job.state = JobState::Failed {
+                    reason: e.message(lang),
+                };
+                jobs.put(&job)?;
+                return Err(e);
+            }
+            job.state = JobState::Done;
+            jobs.put(&job)?;
+            Ok(Printed {
+                job,
+                bytes,
+                paper_low: status.is_some_and(|s| s.paper_low),
+            })
+        }
+        Err(e) => {
+            job.state = if e.after_sending() {
+                JobState::Sent
+            } else {
+                JobState::Failed {
+                    reason: e.message(lang),
+                }
+            };
+            jobs.put(&job)?;
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! What a slip says, laid out for the paper: the receipt of an appeal and
+//! the test page.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use unicode_width::UnicodeWidthChar;
+
+use super::escpos::{Align, Doc, qr_dots, qr_modules};
+use super::settings::{PrinterSettings, QrMode};
+use crate::domain::{Appeal, Station};
+use crate::i18n::Lang;
+
+/// What the receipt of one appeal shows.
+#[derive(Debug, Clone)]
+pub struct Receipt<'a> {
+    pub station: &'a Station,
+    pub appeal: &'a Appeal,
+    /// The progress page with the appeal's key (the QR code's content).
+    pub url: String,
+    pub printed_at: DateTime<FixedOffset>,
+    pub reprint: bool,
+}
+
+/// When the citizen can expect a reply: the referral deadline, or the
+/// registration day plus the station's reply days.
+pub fn expected_reply(station: &Station, appeal: &Appeal) -> NaiveDate {
+    appeal.deadline.unwrap_or_else(|| {
+        appeal.registered_at.date_naive() + chrono::Days::new(u64::from(station.reply_days()))
+    })
+}
+
+/// The appeal's first line: its title, or the first line of its content.
+pub fn first_line(appeal: &Appeal) -> &str {
+    let title = appeal.title.trim();
+    if !title.is_empty() {
+        return title;
+    }
+    appeal
+        .content
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+/// Splits text into lines of at most `columns` display columns (a Chinese
+/// character takes two).
+pub fn wrap(text: &str, columns: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for para in text.lines() {
+        let mut line = String::new();
+        let mut w = 0;
+        for c in para.chars() {
+            let cw = c.width().unwrap_or(0);
+            if w + cw > columns && !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                w = 0;
+            }
+            line.push(c);
+            w += cw;
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+/// A label and its value, the value wrapped under the label's width.
+fn field(doc: &mut Doc, label: &str, value: &str, columns: usize) {
+    let text = format!("{label}{value}");
+    for l in wrap(&text, columns) {
+        doc.line(&l);
+    }
+}
+
+/// The QR code, centred, as the settings say.
+fn qr(doc: &mut Doc, data: &str, settings: &PrinterSettings) {
+    let modules = qr_modules(data).unwrap_or(33) + 8;
+    // About two thirds of the paper's width, 3 to 8 dots a module.
+    let scale = (settings.dots() * 2 / 3 / modules).clamp(3, 8);
+    doc.align(Align::Center);
+    match settings.qr {
+        QrMode::Native => {
+            doc.qr_native(data, scale as u8);
+        }
+        QrMode::Raster => {
+            if let Some((width, rows)) = qr_dots(data, scale) {
+                doc.raster(width, &rows);
+            }
+        }
+    }
+    doc.align(Align::Left);
+}
+
+fn rule(doc: &mut Doc, columns: usize) {
+    doc.line(&"-".repeat(columns));
+}
+
+/// The receipt as ESC/POS bytes.
+pub fn receipt(r: &Receipt, settings: &PrinterSettings, lang: Lang) -> Vec<u8> {
+    let cols = settings.columns();
+    let a = r.appeal;
+    let mut doc = Doc::new();
+    doc.align(Align::Center).double(true).bold(true);
+    for l in wrap(&r.station.name, cols / 2) {
+        doc.line(&l);
+    }
+    doc.double(false);
+    doc.line(lang.pick("来访登记回执", "Receipt of your visit"));
+    doc.bold(false);
+    if r.reprint {
+        doc.line(lang.pick("（补打）", "(reprint 补打)"));
+    }
+    doc.align(Align::Left);
+    rule(&mut doc, cols);
+    field(
+        &mut doc,
+        lang.pick("登记时间：", "Registered: "),
+        &a.registered_at.format("%Y-%m-%d %H:%M").to_string(),
+        cols,
+    );
+    doc.bold(true);
+    field(
+        &mut doc,
+        lang.pick("查询码：", "Tracking code: "),
+        a.code.as_str(),
+        cols,
+    );
+    doc.bold(false);
+    field(
+        &mut doc,
+        lang.pick("类别：", "Category: "),
+        a.category.label(lang),
+        cols,
+    );
+    field(&mut doc, lang.pick("诉求：", "Appeal: "), first_line(a), cols);
+    if !a.deputies.is_empty() {
+        let sep = lang.pick("、", ", ");
+        field(
+            &mut doc,
+            lang.pick("接待代表：", "Deputies: "),
+            &a.deputy_names().join(sep),
+            cols,
+        );
+    }
+    field(
+        &mut doc,
+        lang.pick("预计答复：", "Reply expected by: "),
+        &expected_reply(r.station, a).format("%Y-%m-%d").to_string(),
+        cols,
+    );
+    rule(&mut doc, cols);
+    for l in wrap(
+        lang.pick(
+            "扫描下方二维码查看办理进度；也可凭查询码来站或致电联络站查询。请妥善保管本回执。",
+            "Scan the code below to follow your appeal, or quote the tracking code at the station or by phone. Keep this slip.",
+        ),
+        cols,
+    ) {
+        doc.line(&l);
+    }
+    qr(&mut doc, &r.url, settings);
+    doc.align(Align::Center);
+    doc.line(a.code.as_str());
+    doc.line(&format!(
+        "{}{}",
+        lang.pick("打印时间：", "Printed: "),
+        r.printed_at.format("%Y-%m-%d %H:%M")
+    ));
+    doc.align(Align::Left);
+    doc.feed(3).cut();
+    doc.into_bytes()
+}
+
+/// The test page: Chinese text in both widths and a QR code.
+pub fn test_page(
+    station: Option<&Station>,
+    url: &str,
+    settings: &PrinterSettings,
+    at: DateTime<FixedOffset>,
+) -> Vec<u8> {
+    let cols = settings.columns();
+    let mut doc = Doc::new();
+    doc.align(Align::Center).double(true);
+    doc.line("打印测试");
+    doc.double(false);
+    if let Some(s) = station {
+        for l in wrap(&s.name, cols) {
+            doc.line(&l);
+        }
+    }
+    doc.align(Align::Left);
+    rule(&mut doc, cols);
+    doc.line(&format!(
+        "纸宽 paper: {} mm / {} 列 columns",
+        settings.paper, cols
+    ));
+    for l in wrap(
+        "中文测试：人大代表联络站接待选民日，登记、交办、答复、办结。",
+        cols,
+    ) {
+        doc.line(&l);
+    }
+    doc.line(
+        &"一二三四五六七八九十"
+            .repeat(cols / 20 + 1)
+            .chars()
+            .take(cols / 2)
+            .collect::<String>(),
+    );
+    doc.line(&"0123456789".repeat(cols / 10 + 1)[..cols]);
+    doc.line(&format!("{}", at.format("%Y-%m-%d %H:%M:%S")));
+    qr(&mut doc, url, settings);
+    doc.feed(3).cut();
+    doc.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_counts_chinese_as_two_columns() {
+        assert_eq!(wrap("一二三四五", 4), ["一二", "三四", "五"]);
+        assert_eq!(wrap("ab一二", 5), ["ab一", "二"]);
+        assert_eq!(wrap("", 5), [""]);
+        for l in wrap(&"联络站".repeat(40), 32) {
+            assert!(unicode_width::UnicodeWidthStr::width(l.as_str()) <= 32);
+        }
+    }
+}

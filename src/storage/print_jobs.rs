@@ -1,0 +1,154 @@
+//! Print jobs: what was asked of a printer and how it went (pending →
+//! sent → done, or failed with a reason). They are not events of an
+//! appeal's history and are not in the journal: they live in their own
+//! sled tree (`print_jobs`, keys `j/<id, u64 BE>`), so that checking or
+//! rebuilding the projections leaves them alone.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::codec::{decode, encode};
+use super::{DbFailure, StoreError};
+
+const TREE: &str = "print_jobs";
+const PREFIX: &[u8] = b"j/";
+
+/// What a job prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobKind {
+    /// An appeal's receipt.
+    Receipt { code: String },
+    /// The test page.
+    Test,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum JobState {
+    Pending,
+    /// Every byte went to the printer; its status afterwards is not known yet.
+    Sent,
+    Done,
+    Failed {
+        reason: String,
+    },
+}
+
+impl JobState {
+    /// Still to print: pending, or failed and kept for a retry.
+    pub fn open(&self) -> bool {
+        matches!(self, JobState::Pending | JobState::Failed { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrintJob {
+    pub id: u64,
+    pub kind: JobKind,
+    pub created: DateTime<FixedOffset>,
+    pub actor: String,
+    /// A second or later receipt for the same appeal (marked 补打).
+    #[serde(default)]
+    pub reprint: bool,
+    pub state: JobState,
+    #[serde(default)]
+    pub attempts: u32,
+    /// The printer it last went to.
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub updated: Option<DateTime<FixedOffset>>,
+}
+
+/// The job records; cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct PrintJobs {
+    db: sled::Db,
+    tree: sled::Tree,
+    db_path: std::path::PathBuf,
+}
+
+fn key(id: u64) -> Vec<u8> {
+    let mut k = PREFIX.to_vec();
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+impl PrintJobs {
+    pub(crate) fn open(db: &sled::Db, db_path: &std::path::Path) -> Result<PrintJobs, StoreError> {
+        let tree = db.open_tree(TREE).map_err(|e| e.at(db_path))?;
+        Ok(PrintJobs {
+            db: db.clone(),
+            tree,
+            db_path: db_path.to_path_buf(),
+        })
+    }
+
+    fn err(&self, e: impl DbFailure) -> StoreError {
+        e.at(&self.db_path)
+    }
+
+    /// Records a new pending job. A receipt for an appeal that was printed
+    /// (or sent to a printer) before is a reprint.
+    pub fn create(
+        &self,
+        kind: JobKind,
+        actor: &str,
+        at: DateTime<FixedOffset>,
+    ) -> Result<PrintJob, StoreError> {
+        let reprint = match &kind {
+            JobKind::Receipt { .. } => self
+                .all()?
+                .iter()
+                .any(|j| j.kind == kind && matches!(j.state, JobState::Sent | JobState::Done)),
+            JobKind::Test => false,
+        };
+        let id = self.db.generate_id().map_err(|e| self.err(e))? + 1;
+        let job = PrintJob {
+            id,
+            kind,
+            created: at,
+            actor: actor.to_string(),
+            reprint,
+            state: JobState::Pending,
+            attempts: 0,
+            target: String::new(),
+            updated: None,
+        };
+        self.put(&job)?;
+        Ok(job)
+    }
+
+    /// Writes a job's record as it now stands (durably).
+    pub fn put(&self, job: &PrintJob) -> Result<(), StoreError> {
+        self.tree
+            .insert(key(job.id), encode(job))
+            .map_err(|e| self.err(e))?;
+        self.tree.flush().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn get(&self, id: u64) -> Result<Option<PrintJob>, StoreError> {
+        match self.tree.get(key(id)).map_err(|e| self.err(e))? {
+            Some(v) => decode(&v).map(Some).map_err(|e| self.err(e)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every job, oldest first.
+    pub fn all(&self) -> Result<Vec<PrintJob>, StoreError> {
+        self.tree
+            .scan_prefix(PREFIX)
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.err(e))?;
+                decode(&v).map_err(|e| self.err(e))
+            })
+            .collect()
+    }
+
+    /// Jobs still to print (pending or failed), oldest first.
+    pub fn open_jobs(&self) -> Result<Vec<PrintJob>, StoreError> {
+        Ok(self.all()?.into_iter().filter(|j| j.state.open()).collect())
+    }
+}

@@ -1,0 +1,631 @@
+//! Receipts and QR codes through the real binary: a fake ESC/POS printer
+//! on a loopback port takes the bytes and answers status queries; what it
+//! captured is parsed back into text and QR payloads.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::*;
+use jiedai::storage::Store;
+use jiedai::storage::print_jobs::JobState;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Behaviour {
+    Ready,
+    /// Takes the connection and the bytes, never answers.
+    Silent,
+    /// Answers that the paper roll is empty.
+    PaperOut,
+}
+
+/// A printer on 127.0.0.1 that keeps every byte it is sent.
+struct FakePrinter {
+    port: u16,
+    captured: Arc<Mutex<Vec<u8>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FakePrinter {
+    fn start(behaviour: Behaviour) -> FakePrinter {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let captured = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, s) = (captured.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let c = c.clone();
+                        std::thread::spawn(move || serve(stream, behaviour, c));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        FakePrinter { port, captured, stop }
+    }
+
+    fn target(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.captured.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakePrinter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn serve(mut stream: TcpStream, behaviour: Behaviour, captured: Arc<Mutex<Vec<u8>>>) {
+    stream.set_nonblocking(false).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut tail: Vec<u8> = Vec::new();
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        captured.lock().unwrap().extend_from_slice(&buf[..n]);
+        tail.extend_from_slice(&buf[..n]);
+        // Answer each DLE EOT n as it arrives.
+        let mut i = 0;
+        while i + 3 <= tail.len() {
+            if tail[i] == 0x10 && tail[i + 1] == 0x04 && matches!(tail[i + 2], 1 | 4) {
+                let answer = match (behaviour, tail[i + 2]) {
+                    (Behaviour::Silent, _) => None,
+                    (Behaviour::PaperOut, 4) => Some(0x72),
+                    _ => Some(0x12),
+                };
+                if let Some(a) = answer {
+                    let _ = stream.write_all(&[a]);
+                }
+                i += 3;
+            } else {
+                i += 1;
+            }
+        }
+        tail.drain(..i);
+    }
+}
+
+/// The pieces of an ESC/POS stream this program writes.
+#[derive(Debug, Default)]
+struct Parsed {
+    text: Vec<String>,
+    qr_native: Vec<String>,
+    rasters: Vec<(usize, Vec<Vec<bool>>)>,
+    status_queries: usize,
+}
+
+fn parse(bytes: &[u8]) -> Parsed {
+    let mut p = Parsed::default();
+    let mut text = Vec::new();
+    let flush = |text: &mut Vec<u8>, p: &mut Parsed| {
+        if !text.is_empty() {
+            let (s, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(text);
+            assert!(!had_errors, "text is GB18030: {text:?}");
+            p.text.extend(s.lines().map(str::to_string));
+            text.clear();
+        }
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let rest = &bytes[i..];
+        match b {
+            0x1b => {
+                flush(&mut text, &mut p);
+                i += match rest.get(1) {
+                    Some(b'@') => 2,
+                    Some(b'a' | b'E' | b'd') => 3,
+                    other => panic!("unknown ESC {other:?}"),
+                };
+            }
+            0x1c => {
+                flush(&mut text, &mut p);
+                i += 2;
+            }
+            0x10 => {
+                flush(&mut text, &mut p);
+                assert_eq!(rest[1], 0x04);
+                p.status_queries += 1;
+                i += 3;
+            }
+            0x1d => {
+                flush(&mut text, &mut p);
+                match rest[1] {
+                    b'!' => i += 3,
+                    b'V' => i += 4,
+                    b'(' => {
+                        assert_eq!(rest[2], b'k');
+                        let len = rest[3] as usize | (rest[4] as usize) << 8;
+                        let body = &rest[5..5 + len];
+                        if body[0] == 0x31 && body[1] == 0x50 {
+                            p.qr_native.push(String::from_utf8(body[3..].to_vec()).unwrap());
+                        }
+                        i += 5 + len;
+                    }
+                    b'v' => {
+                        let x = rest[4] as usize | (rest[5] as usize) << 8;
+                        let y = rest[6] as usize | (rest[7] as usize) << 8;
+                        let data = &rest[8..8 + x * y];
+                        let rows = data
+                            .chunks(x)
+                            .map(|row| (0..x * 8).map(|d| row[d / 8] & (0x80 >> (d % 8)) != 0).collect())
+                            .collect();
+                        p.rasters.push((x * 8, rows));
+                        i += 8 + x * y;
+                    }
+                    other => panic!("unknown GS {other}"),
+                }
+            }
+            _ => {
+                text.push(b);
+                i += 1;
+            }
+        }
+    }
+    flush(&mut text, &mut p);
+    p
+}
+
+fn decode_image(img: &image::GrayImage) -> String {
+    let mut prepared = rqrr::PreparedImage::prepare(img.clone());
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().expect("decodes").1
+}
+
+fn decode_dots(width: usize, rows: &[Vec<bool>]) -> String {
+    let img = image::GrayImage::from_fn(width as u32 + 40, rows.len() as u32 + 40, |x, y| {
+        let (x, y) = (x as i64 - 20, y as i64 - 20);
+        let dark = x >= 0
+            && y >= 0
+            && (y as usize) < rows.len()
+            && (x as usize) < rows[y as usize].len()
+            && rows[y as usize][x as usize];
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    decode_image(&img)
+}
+
+/// A station with its deputies and the sample appeals, and the printer
+/// settings in terminal.toml.
+fn station_with_appeals(extra: &str) -> tempfile::TempDir {
+    let dir = station(true);
+    expect(
+        dir.path(),
+        &["import", "appeals", path(&sample("appeals.csv"))],
+        0,
+    );
+    let terminal = dir.path().join("terminal.toml");
+    let mut text = std::fs::read_to_string(&terminal).unwrap();
+    text.push_str(&format!("\n[printer]\npaper = 58\ntimeout_ms = 800\n{extra}"));
+    std::fs::write(&terminal, text).unwrap();
+    dir
+}
+
+/// The first imported appeal's code, title and key (the store opened
+/// while no command runs).
+fn first_appeal(dir: &Path) -> (String, String, String) {
+    let store = Store::open(dir).expect("open");
+    let mut first = None;
+    store
+        .for_each_appeal(|a| {
+            if first.is_none() {
+                first = Some((a.code.to_string(), a.title.clone(), a.access_key.clone()));
+            }
+            Ok(())
+        })
+        .unwrap();
+    first.expect("an appeal")
+}
+
+fn jobs(dir: &Path) -> Vec<jiedai::storage::print_jobs::PrintJob> {
+    Store::open(dir).unwrap().print_jobs().unwrap().all().unwrap()
+}
+
+#[test]
+fn a_receipt_carries_the_progress_link_and_the_text_in_gb18030() {
+    let dir = station_with_appeals("");
+    let (code, title, key) = first_appeal(dir.path());
+    assert_eq!(key.len(), 13, "an imported appeal gets a key: {key:?}");
+    let printer = FakePrinter::start(Behaviour::Ready);
+    let out = expect(
+        dir.path(),
+        &["print", "receipt", &code, "--printer", &printer.target()],
+        0,
+    );
+    assert!(printed(&out).contains(&code), "{}", printed(&out));
+    let parsed = parse(&printer.bytes());
+    assert_eq!(parsed.status_queries, 4, "status asked before and after");
+    assert_eq!(
+        parsed.qr_native,
+        [format!("https://rd.example.cn/330999012/t/{code}?k={key}")]
+    );
+    let all = parsed.text.join("\n");
+    for want in ["柳岸社区人大代表联络站", "来访登记回执", &code, "预计答复："] {
+        assert!(all.replace('\n', "").contains(want), "{want} in\n{all}");
+    }
+    assert!(all.replace('\n', "").contains(&title), "{title} in\n{all}");
+    assert!(!all.contains("补打"));
+    for line in &parsed.text {
+        let w = unicode_width::UnicodeWidthStr::width(line.as_str());
+        assert!(w <= 32 || line.contains("柳岸"), "{line} is {w} columns");
+    }
+    assert!(matches!(jobs(dir.path())[0].state, JobState::Done));
+    // The second slip for the same appeal is a reprint, with the same key.
+    let again = FakePrinter::start(Behaviour::Ready);
+    expect(
+        dir.path(),
+        &["print", "receipt", &code, "--printer", &again.target()],
+        0,
+    );
+    let parsed = parse(&again.bytes());
+    assert!(parsed.text.join("").contains("补打"));
+    assert_eq!(
+        parsed.qr_native,
+        [format!("https://rd.example.cn/330999012/t/{code}?k={key}")]
+    );
+}
+
+#[test]
+fn a_raster_qr_on_80mm_paper_decodes_to_the_link() {
+    let dir = station_with_appeals("");
+    let terminal = dir.path().join("terminal.toml");
+    let text = std::fs::read_to_string(&terminal)
+        .unwrap()
+        .replace("paper = 58", "paper = 80\nqr = \"raster\"");
+    std::fs::write(&terminal, text).unwrap();
+    let (code, _, key) = first_appeal(dir.path());
+    let printer = FakePrinter::start(Behaviour::Ready);
+    expect(
+        dir.path(),
+        &["print", "receipt", &code, "--printer", &printer.target()],
+        0,
+    );
+    let parsed = parse(&printer.bytes());
+    assert!(parsed.qr_native.is_empty());
+    assert_eq!(parsed.rasters.len(), 1);
+    let (width, rows) = &parsed.rasters[0];
+    assert!(*width <= 576);
+    assert_eq!(
+        decode_dots(*width, rows),
+        format!("https://rd.example.cn/330999012/t/{code}?k={key}")
+    );
+}
+
+#[test]
+fn printer_trouble_keeps_the_job_and_retry_prints_it() {
+    let dir = station_with_appeals("");
+    let (code, _, key) = first_appeal(dir.path());
+    // Nobody listens on a port just closed.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = expect(
+        dir.path(),
+        &[
+            "print",
+            "receipt",
+            &code,
+            "--printer",
+            &format!("tcp://127.0.0.1:{closed}"),
+        ],
+        1,
+    );
+    assert!(printed(&out).contains("打印机拒绝连接"), "{}", printed(&out));
+    assert!(printed(&out).contains("print retry"));
+    let silent = FakePrinter::start(Behaviour::Silent);
+    let started = std::time::Instant::now();
+    let out = expect(
+        dir.path(),
+        &["print", "receipt", &code, "--printer", &silent.target()],
+        1,
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(printed(&out).contains("没有回应"), "{}", printed(&out));
+    let empty = FakePrinter::start(Behaviour::PaperOut);
+    let out = expect(
+        dir.path(),
+        &[
+            "--lang",
+            "en",
+            "print",
+            "receipt",
+            &code,
+            "--printer",
+            &empty.target(),
+        ],
+        1,
+    );
+    assert!(printed(&out).contains("out of paper"), "{}", printed(&out));
+    let kept = jobs(dir.path());
+    assert_eq!(kept.len(), 3);
+    assert!(
+        kept.iter().all(|j| matches!(j.state, JobState::Failed { .. })),
+        "{kept:?}"
+    );
+    // The printer is back: retry prints every kept job.
+    let printer = FakePrinter::start(Behaviour::Ready);
+    let out = expect(dir.path(), &["print", "retry", "--printer", &printer.target()], 0);
+    assert_eq!(text(&out.stdout).lines().count(), 3, "{}", printed(&out));
+    let parsed = parse(&printer.bytes());
+    let link = format!("https://rd.example.cn/330999012/t/{code}?k={key}");
+    assert_eq!(parsed.qr_native, [link.clone(), link.clone(), link]);
+    assert!(jobs(dir.path()).iter().all(|j| j.state == JobState::Done));
+    let out = expect(dir.path(), &["print", "retry", "--printer", &printer.target()], 0);
+    assert!(printed(&out).contains("没有待打印的任务"));
+}
+
+#[test]
+fn the_test_page_and_a_missing_printer() {
+    let dir = station_with_appeals("");
+    let out = expect(dir.path(), &["print", "test"], 1);
+    assert!(printed(&out).contains("未设置打印机"), "{}", printed(&out));
+    let printer = FakePrinter::start(Behaviour::Ready);
+    let terminal = dir.path().join("terminal.toml");
+    let mut text = std::fs::read_to_string(&terminal).unwrap();
+    text.push_str(&format!("target = \"{}\"\n", printer.target()));
+    std::fs::write(&terminal, text).unwrap();
+    expect(dir.path(), &["print", "test"], 0);
+    let parsed = parse(&printer.bytes());
+    assert!(parsed.text.iter().any(|l| l.contains("打印测试")));
+    assert!(parsed.text.iter().any(|l| l.contains("中文测试")));
+    assert_eq!(parsed.qr_native, ["https://rd.example.cn/330999012/s/330999012"]);
+    // A file as the printer.
+    let file = dir.path().join("slip.bin");
+    expect(dir.path(), &["print", "test", "--printer", path(&file)], 0);
+    assert_eq!(parse(&std::fs::read(&file).unwrap()).qr_native.len(), 1);
+}
+
+#[test]
+fn a_station_without_a_public_address_is_told_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = std::fs::read_to_string(sample("station.toml"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("public_url"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = write(dir.path(), "station.toml", toml.as_bytes());
+    let data = dir.path().join("data");
+    expect(&data, &["init", "--station", path(&file)], 0);
+    let out = expect(
+        &data,
+        &["qr", "station", "--out", path(&dir.path().join("s.png"))],
+        1,
+    );
+    assert!(printed(&out).contains("public_url"), "{}", printed(&out));
+}
+
+#[test]
+fn posters_decode_to_the_deputy_and_station_pages() {
+    let dir = station(true);
+    let png = dir.path().join("station.png");
+    expect(dir.path(), &["qr", "station", "--out", path(&png)], 0);
+    let img = image::open(&png).unwrap().to_luma8();
+    assert_eq!(decode_image(&img), "https://rd.example.cn/330999012/s/330999012");
+    let deputy = std::fs::read_to_string(sample("deputies.csv"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next().map(str::to_string))
+        .unwrap();
+    let png = dir.path().join("deputy.png");
+    expect(dir.path(), &["qr", "deputy", &deputy, "--out", path(&png)], 0);
+    let img = image::open(&png).unwrap().to_luma8();
+    assert_eq!(
+        decode_image(&img),
+        format!("https://rd.example.cn/330999012/d/{deputy}")
+    );
+    let svg = dir.path().join("deputy.svg");
+    expect(dir.path(), &["qr", "deputy", &deputy, "--out", path(&svg)], 0);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("扫码联系代表") && text.contains("<path"));
+    let out = expect(dir.path(), &["qr", "deputy", "NOBODY", "--out", path(&svg)], 1);
+    assert!(printed(&out).contains("NOBODY"));
+}
+
+/// The kiosk's receipt window draws the same link as half blocks; drawn
+/// back into pixels, it decodes.
+#[test]
+fn the_on_screen_receipt_qr_decodes_to_the_link() {
+    use jiedai::tui::app::{Clock, Overlay};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Color;
+
+    let dir = station_with_appeals("");
+    let store = Store::open(dir.path()).unwrap();
+    let mut appeal = None;
+    store
+        .for_each_appeal(|a| {
+            appeal.get_or_insert(a);
+            Ok(())
+        })
+        .unwrap();
+    let appeal = appeal.unwrap();
+    let link = format!(
+        "https://rd.example.cn/330999012/t/{}?k={}",
+        appeal.code, appeal.access_key
+    );
+    let at = appeal.registered_at;
+    let started = jiedai::tui::runtime::start(
+        store,
+        jiedai::i18n::Lang::Zh,
+        jiedai::tui::keymap::Keymap::default_layout(),
+        Clock::Fixed(at),
+        None,
+    )
+    .unwrap();
+    let mut rt = started.runtime;
+    rt.settle();
+    // Signed in as the first member of staff: overlays show over the screens.
+    rt.dispatch(jiedai::tui::msg::Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Enter,
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    rt.settle();
+    rt.app.overlay = Overlay::Receipt {
+        appeal: Box::new(appeal),
+    };
+    let mut term = Terminal::new(TestBackend::new(140, 60)).unwrap();
+    term.draw(|f| jiedai::tui::views::draw(f, &rt.app)).unwrap();
+    let buf = term.backend().buffer();
+    // The code's cells are white on black; each cell is two modules high.
+    let cells: Vec<(u16, u16, &str)> = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| buf[(x, y)].bg == Color::Black && buf[(x, y)].symbol() != " ")
+        .map(|(x, y)| (x, y, buf[(x, y)].symbol()))
+        .collect();
+    let screen: String = (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert!(!cells.is_empty(), "a QR code on screen:\n{screen}");
+    let (x0, y0) = (
+        cells.iter().map(|c| c.0).min().unwrap(),
+        cells.iter().map(|c| c.1).min().unwrap(),
+    );
+    let (x1, y1) = (
+        cells.iter().map(|c| c.0).max().unwrap(),
+        cells.iter().map(|c| c.1).max().unwrap(),
+    );
+    let (w, h) = ((x1 - x0 + 1) as usize, (y1 - y0 + 1) as usize * 2);
+    let mut rows = vec![vec![false; w]; h];
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let (top_light, bottom_light) = match buf[(x, y)].symbol() {
+                "█" => (true, true),
+                "▀" => (true, false),
+                "▄" => (false, true),
+                _ => (false, false),
+            };
+            let (cx, cy) = ((x - x0) as usize, (y - y0) as usize * 2);
+            rows[cy][cx] = !top_light;
+            rows[cy + 1][cx] = !bottom_light;
+        }
+    }
+    // Four pixels a module, so the detector has room.
+    let scaled: Vec<Vec<bool>> = rows
+        .iter()
+        .flat_map(|r| {
+            let wide: Vec<bool> = r.iter().flat_map(|d| [*d; 4]).collect();
+            vec![wide; 4]
+        })
+        .collect();
+    assert_eq!(decode_dots(w * 4, &scaled), link);
+}
+
+/// A journal from before access keys: it still replays, and the first
+/// receipt issues the appeal's key as an event of its own.
+#[test]
+fn an_appeal_saved_before_keys_gets_one_at_its_first_receipt() {
+    use jiedai::domain::{Appeal, Event, EventBody, EventId, TrackingCode};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let station =
+        jiedai::commands::init::read_station(&sample("station.toml"), jiedai::i18n::Lang::Zh).unwrap();
+    let code = TrackingCode::new(
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+        &station.code,
+        1,
+        1,
+    )
+    .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-10T09:30:00+08:00").unwrap();
+    let appeal = Appeal {
+        title: "路灯不亮".into(),
+        content: "柳岸路北段路灯坏了一个月。".into(),
+        ..Appeal::registered(code.clone(), at)
+    };
+    let event = |seq, body| Event {
+        id: EventId {
+            origin: format!("{}-1", station.code),
+            seq,
+        },
+        at,
+        actor: "沈佳怡".into(),
+        body,
+    };
+    let events = vec![
+        event(
+            1,
+            EventBody::StationConfigured {
+                station: station.clone(),
+            },
+        ),
+        event(2, EventBody::AppealRegistered { appeal }),
+    ];
+    let payload = serde_json::to_vec(&serde_json::json!({ "v": 1, "events": events })).unwrap();
+    assert!(!String::from_utf8_lossy(&payload).contains("access_key"));
+    jiedai::storage::write_terminal(&data, &station.code, 1).unwrap();
+    let mut journal = jiedai::storage::journal::Journal::create(&data.join("journal")).unwrap();
+    journal.write(&payload, 1, 2).unwrap();
+    journal.sync().unwrap();
+    drop(journal);
+    assert_eq!(
+        Store::open(&data)
+            .unwrap()
+            .appeal(code.as_str())
+            .unwrap()
+            .unwrap()
+            .access_key,
+        ""
+    );
+
+    let printer = FakePrinter::start(Behaviour::Ready);
+    expect(
+        &data,
+        &["print", "receipt", code.as_str(), "--printer", &printer.target()],
+        0,
+    );
+    let key = Store::open(&data)
+        .unwrap()
+        .appeal(code.as_str())
+        .unwrap()
+        .unwrap()
+        .access_key;
+    assert!(jiedai::domain::public::is_access_key(&key), "{key:?}");
+    assert_eq!(
+        parse(&printer.bytes()).qr_native,
+        [format!("https://rd.example.cn/330999012/t/{code}?k={key}")]
+    );
+    let journal = std::fs::read(data.join("journal")).unwrap();
+    assert!(String::from_utf8_lossy(&journal).contains("\"access_key_issued\""));
+    // The key is in the journal: a check replays it to the same state.
+    expect(&data, &["check"], 0);
+    expect(
+        &data,
+        &["print", "receipt", code.as_str(), "--printer", &printer.target()],
+        0,
+    );
+    assert_eq!(
+        Store::open(&data)
+            .unwrap()
+            .appeal(code.as_str())
+            .unwrap()
+            .unwrap()
+            .access_key,
+        key
+    );
+}
