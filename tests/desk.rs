@@ -4,6 +4,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/printer.rs"]
+mod printer;
 #[path = "support/pty.rs"]
 mod pty;
 
@@ -467,4 +469,99 @@ fn a_stop_signal_ends_the_kiosk_cleanly() {
         assert_eq!(found.lines().count(), 1, "{found}");
         cli::expect(&desk.data, &["check"], 0);
     }
+}
+
+/// The first tracking code on the screen that is followed by `title`.
+fn code_before(screen: &str, title: &str) -> String {
+    screen
+        .lines()
+        .filter(|l| l.contains(title))
+        .flat_map(|l| l.split_whitespace())
+        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-'))
+        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+        .unwrap_or_else(|| panic!("no code before {title} on:\n{screen}"))
+        .to_string()
+}
+
+/// Saved, then printed from the codes panel to a printer on a loopback
+/// port; then printed again from the appeal's receipt, marked 补打. The
+/// printer gets the progress link with the appeal's key in its QR command
+/// and the code in GB18030 text; the kiosk keeps answering meanwhile.
+#[test]
+fn a_receipt_prints_from_the_kiosk() {
+    let printer = printer::FakePrinter::start(printer::Behaviour::Ready);
+    let desk = Desk::new(false);
+    let terminal = desk.data.join("terminal.toml");
+    let mut config = std::fs::read_to_string(&terminal).unwrap();
+    config.push_str(&format!("\n[printer]\ntarget = \"{}\"\n", printer.target()));
+    std::fs::write(&terminal, config).unwrap();
+
+    let p = desk.kiosk(SIZE_80X24);
+    register_typical(&p, "王小明");
+    let saved = ok(p.wait_for("查询码（请告知来访人）", T));
+    assert!(saved.contains("打印回执"), "printing is offered:\n{saved}");
+    let code = code_before(&saved, "小区停车难");
+    p.send("P");
+    ok(p.wait_for("已打印回执", T));
+    p.key(Key::Enter);
+    // Again from the appeal's receipt: a reprint.
+    p.key(Key::Esc);
+    p.send("3");
+    ok(p.wait_for(&code, T));
+    p.key(Key::Enter);
+    ok(p.wait_for("诉求详情", T));
+    p.send("P");
+    ok(p.wait_for("回执", T));
+    p.send("P");
+    ok(p.wait_for("已打印回执（补打）", T));
+    p.key(Key::Esc);
+    quit(p);
+
+    let bytes = printer.bytes();
+    let link = format!("https://rd.example.cn/330999012/t/{code}?k=");
+    let found = bytes
+        .windows(link.len())
+        .filter(|w| *w == link.as_bytes())
+        .count();
+    assert_eq!(found, 2, "two slips carry the progress link in their QR");
+    let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
+    assert!(text.contains(&code) && text.contains("补打"), "{text}");
+}
+
+/// A printer that takes the connection and never answers: the kiosk says
+/// 打印中…, keeps answering keys, and after the printer's time limit says
+/// the receipt was not printed and the job is kept.
+#[test]
+fn a_silent_printer_never_freezes_the_kiosk() {
+    let printer = printer::FakePrinter::start(printer::Behaviour::Silent);
+    let desk = Desk::new(false);
+    let terminal = desk.data.join("terminal.toml");
+    let mut config = std::fs::read_to_string(&terminal).unwrap();
+    config.push_str(&format!(
+        "\n[printer]\ntarget = \"{}\"\ntimeout_ms = 2000\n",
+        printer.target()
+    ));
+    std::fs::write(&terminal, config).unwrap();
+    let p = desk.kiosk(SIZE_80X24);
+    register_typical(&p, "王小明");
+    ok(p.wait_for("查询码（请告知来访人）", T));
+    p.send("P");
+    ok(p.wait_for("打印中", T));
+    // Answered while the printer is silent.
+    p.key(Key::Enter);
+    ok(p.wait_gone("查询码（请告知来访人）", Duration::from_millis(1500)));
+    p.key(Key::Esc);
+    p.send("3");
+    ok(p.wait_for("小区停车难", Duration::from_millis(1500)));
+    ok(p.wait_for("回执未打印", T));
+    quit(p);
+    // The kept job prints on a printer that answers.
+    let ready = printer::FakePrinter::start(printer::Behaviour::Ready);
+    let retried = cli::printed(&cli::expect(
+        &desk.data,
+        &["print", "retry", "--printer", &ready.target()],
+        0,
+    ));
+    assert!(retried.contains("已打印回执"), "{retried}");
+    assert!(!ready.bytes().is_empty());
 }

@@ -8,6 +8,7 @@ pub mod escpos;
 pub mod receipt;
 pub mod settings;
 pub mod target;
+pub mod worker;
 
 use chrono::{DateTime, FixedOffset};
 

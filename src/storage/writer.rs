@@ -34,6 +34,9 @@ pub enum Request {
         at: DateTime<FixedOffset>,
         registration: Registration,
     },
+    /// Give an appeal saved before access keys existed its key (recorded
+    /// as an event); nothing is recorded when it has one.
+    IssueAccessKey { actor: String, code: String },
 }
 
 /// A request that was saved.
@@ -146,6 +149,14 @@ impl WriterThread {
 
 fn save(store: &mut Store, request: Request) -> Outcome {
     let (actor, at, changes) = match request {
+        Request::IssueAccessKey { actor, code } => {
+            store.access_key(&actor, &code).map_err(WriteError::Store)?;
+            return Ok(Saved {
+                events: Vec::new(),
+                touched: vec![code],
+                stopped: store.stopped().map(clone_cause),
+            });
+        }
         Request::Commit { actor, at, changes } => (actor, at, changes),
         Request::Register {
             actor,

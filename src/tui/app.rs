@@ -199,6 +199,8 @@ pub struct App {
     pub size: Option<(u16, u16)>,
     /// Why the terminal could no longer be read, if it could not.
     pub terminal_lost: Option<std::io::Error>,
+    /// Receipts sent to the printer whose outcome has not come back.
+    pub printing: Vec<String>,
     /// Saves sent to the writer whose outcome has not come back.
     pub saving: Vec<(Ticket, Saving)>,
     next_ticket: Ticket,
@@ -261,6 +263,7 @@ impl App {
             terminal_lost: None,
             size: None,
             saving: Vec::new(),
+            printing: Vec::new(),
             next_ticket: 1,
             outbox: Vec::new(),
         };
@@ -305,6 +308,21 @@ impl App {
         self.outbox.push(Effect::Save { ticket, request });
         self.say(Tone::Info, self.t.saving);
         ticket
+    }
+
+    /// Sends receipts to the printer (as effects); the status line says
+    /// they are printing until each outcome comes back.
+    pub fn print(&mut self, codes: &[String]) {
+        for code in codes {
+            self.printing.push(code.clone());
+            self.outbox.push(Effect::Print {
+                actor: self.actor(),
+                code: code.clone(),
+            });
+        }
+        if !codes.is_empty() {
+            self.say(Tone::Info, self.t.printing);
+        }
     }
 
     /// Whether a registration is being saved (the form waits for it).
@@ -513,6 +531,12 @@ impl App {
 
     pub fn overlay_is_none(&self) -> bool {
         matches!(self.overlay, Overlay::None)
+    }
+
+    /// "P 打印回执 · Enter / Esc 关闭": what a receipt or codes panel takes.
+    pub fn receipt_hint(&self) -> String {
+        let print = self.keymap.keys_label(super::keymap::Action::PrintReceipt);
+        format!("{print} {} · {}", self.t.to_print, self.close_hint())
     }
 
     /// "Enter / Esc 关闭": the keys that close a panel (`open` and `back`).

@@ -8,6 +8,7 @@ use crossterm::event::KeyEvent;
 
 use super::app::Ticket;
 use crate::domain::catalog::Catalog;
+use crate::print::{PrintError, Printed};
 use crate::storage::{Outcome, Request, StoreError};
 
 #[derive(Debug)]
@@ -26,6 +27,11 @@ pub enum Msg {
     Stop,
     /// The terminal could not be read: the kiosk stops.
     TerminalLost(std::io::Error),
+    /// The print thread finished a receipt asked for with `Effect::Print`.
+    Printed {
+        code: String,
+        outcome: Result<Printed, PrintError>,
+    },
     /// The writer finished a save sent with `Effect::Save`.
     Saved {
         ticket: Ticket,
@@ -39,4 +45,7 @@ pub enum Effect {
     /// Send `request` to the store's writer; its outcome comes back as
     /// `Msg::Saved` with the same ticket.
     Save { ticket: Ticket, request: Request },
+    /// Print `code`'s receipt on the terminal's printer; the outcome comes
+    /// back as `Msg::Printed`.
+    Print { actor: String, code: String },
 }

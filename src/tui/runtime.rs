@@ -18,6 +18,7 @@ use super::keymap::Keymap;
 use super::msg::{Effect, Msg};
 use super::update::update;
 use crate::i18n::Lang;
+use crate::print::worker::PrintWorker;
 use crate::storage::writer::BeforeSave;
 use crate::storage::{Store, StoreError, Writer, WriterThread};
 
@@ -27,6 +28,7 @@ pub struct Runtime {
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     writer: Writer,
+    printer: PrintWorker,
 }
 
 /// A kiosk started over a store: its runtime and the writer thread that
@@ -68,7 +70,15 @@ impl Runtime {
             .spawn(move || {
                 let _ = loaded.send(Msg::CatalogLoaded(reader.load_catalog()));
             })?;
-        Ok(Runtime { app, tx, rx, writer })
+        let dir = app.reader.dir().to_path_buf();
+        let printer = PrintWorker::spawn(app.reader.clone(), writer.clone(), dir, app.lang)?;
+        Ok(Runtime {
+            app,
+            tx,
+            rx,
+            writer,
+            printer,
+        })
     }
 
     /// A sender for another source of messages (the input thread, a
@@ -98,6 +108,13 @@ impl Runtime {
                     let _ = tx.send(Msg::Saved { ticket, outcome });
                 });
             }
+            Effect::Print { actor, code } => {
+                let tx = self.tx.clone();
+                let asked = code.clone();
+                self.printer.receipt(&actor, &code, move |outcome| {
+                    let _ = tx.send(Msg::Printed { code: asked, outcome });
+                });
+            }
         }
     }
 
@@ -122,7 +139,7 @@ impl Runtime {
     /// Handles messages until the catalog has loaded and every save sent
     /// has come back (tests, benchmarks).
     pub fn settle(&mut self) {
-        while self.app.catalog_loading || !self.app.saving.is_empty() {
+        while self.app.catalog_loading || !self.app.saving.is_empty() || !self.app.printing.is_empty() {
             self.pump(Duration::from_millis(50));
         }
     }

@@ -77,6 +77,12 @@ texts! {
     saved_codes: "查询码（请告知来访人）", "Tracking codes (tell the visitor)";
     visit_code: "来访编号", "Visit";
     to_close: "关闭", "to close";
+    printing: "打印中…", "Printing…";
+    printed: "已打印回执", "Receipt printed";
+    reprinted: "（补打）", " (reprint)";
+    print_failed: "回执未打印，任务已保留（可用 jiedai print retry 重打）：", "The receipt was not printed; the job is kept (jiedai print retry prints it): ";
+    paper_low: "打印机纸将用完，请准备新纸卷", "The printer's paper is running low";
+    to_print: "打印回执", "print receipt";
     paste_lines: "此栏只能填一行：粘贴的内容有 {n} 行，没有粘贴。请逐栏粘贴。", "This field takes one line: the pasted text has {n} lines and was not pasted. Paste field by field.";
     paste_cut: "此栏最多 {max} 字：粘贴的内容还有 {left} 字没有粘贴。", "This field takes at most {max} characters: {left} pasted characters did not fit.";
     more_above: "↑ 上面还有", "↑ more above";
@@ -111,6 +117,7 @@ texts! {
     chases: "督办次数", "Chased";
     receipt_title: "回执", "Receipt";
     receipt_scan: "二维码内容为查询码", "The QR code holds the tracking code";
+    receipt_scan_link: "扫码查看办理进度", "Scan to follow the appeal's progress";
     col_id: "编号", "ID";
     col_level: "层级", "Level";
     col_specialties: "专长", "Specialties";

@@ -162,7 +162,7 @@ define_actions! {
     Rate: Detail, "rate", "满意度评价", "Record the citizen's satisfaction rating";
     Reopen: Detail, "reopen", "重新办理", "Reopen for further handling";
     Chase: Detail, "chase", "督办（记录催办）", "Chase up the handling office (logs a reminder)";
-    PrintReceipt: Detail, "print_receipt", "显示回执与二维码", "Show the receipt and its QR code";
+    PrintReceipt: Detail, "print_receipt", "显示回执与二维码（回执中再按一次：打印）", "Show the receipt and its QR code (again on the receipt: print it)";
 
     NextField: Form, "next_field", "下一栏", "Next field";
     PrevField: Form, "prev_field", "上一栏", "Previous field";

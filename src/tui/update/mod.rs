@@ -31,6 +31,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::CatalogLoaded(loaded) => app.catalog_loaded(loaded),
         Msg::Saved { ticket, outcome } => saved::on_saved(app, ticket, outcome),
+        Msg::Printed { code, outcome } => saved::on_printed(app, &code, outcome),
     }
     app.take_effects()
 }
@@ -58,8 +59,18 @@ fn on_key(app: &mut App, key: KeyEvent) {
         // Codes to tell the visitor stay until they are closed on purpose:
         // a key typed ahead does not close them (nor type into the form).
         Overlay::Saved { .. } | Overlay::Receipt { .. } => {
-            if let Some(Action::Open | Action::Back) = lookup(app, &chord, &[Mode::Nav]) {
-                app.overlay = Overlay::None;
+            match lookup(app, &chord, &[Mode::Detail, Mode::Nav]) {
+                Some(Action::Open | Action::Back) => app.overlay = Overlay::None,
+                // The receipt (or, after a save, each appeal's) to the printer.
+                Some(Action::PrintReceipt) => {
+                    let codes: Vec<String> = match &app.overlay {
+                        Overlay::Saved { codes, .. } => codes.iter().map(|(c, _)| c.clone()).collect(),
+                        Overlay::Receipt { appeal } => vec![appeal.code.to_string()],
+                        _ => Vec::new(),
+                    };
+                    app.print(&codes);
+                }
+                _ => {}
             }
             return;
         }

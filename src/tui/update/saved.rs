@@ -87,3 +87,38 @@ fn registration(app: &mut App, saved: &Saved) {
         };
     }
 }
+
+/// The print thread's outcome for one receipt.
+pub fn on_printed(
+    app: &mut App,
+    code: &str,
+    outcome: Result<crate::print::Printed, crate::print::PrintError>,
+) {
+    if let Some(i) = app.printing.iter().position(|c| c == code) {
+        app.printing.remove(i);
+    }
+    match outcome {
+        Ok(printed) => {
+            // An older appeal may have got its access key for this slip.
+            app.appeals_changed(&[code.to_string()]);
+            if let Overlay::Receipt { appeal } = &app.overlay
+                && appeal.code.as_str() == code
+                && let Ok(Some(a)) = app.reader.appeal(code)
+            {
+                app.overlay = Overlay::Receipt { appeal: Box::new(a) };
+            }
+            let reprint = if printed.job.reprint { app.t.reprinted } else { "" };
+            let mut said = format!("{}{reprint} {code}", app.t.printed);
+            if printed.paper_low {
+                said = format!("{said} · {}", app.t.paper_low);
+            }
+            let tone = if printed.paper_low { Tone::Warn } else { Tone::Good };
+            app.say(tone, said);
+        }
+        Err(e) => {
+            let said = format!("{}{}", app.t.print_failed, e.message(app.lang));
+            log::error!("receipt {code} not printed: {}", e.message(crate::i18n::Lang::En));
+            app.say(Tone::Error, said);
+        }
+    }
+}

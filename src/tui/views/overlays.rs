@@ -266,7 +266,7 @@ fn saved(frame: &mut Frame, area: Rect, app: &App, visit: &str, codes: &[(String
             "{}{}{visit} · {}",
             app.t.visit_code,
             app.t.colon,
-            app.close_hint()
+            app.receipt_hint()
         ),
         label_style(),
     ));
@@ -276,8 +276,13 @@ fn saved(frame: &mut Frame, area: Rect, app: &App, visit: &str, codes: &[(String
 fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
     // The progress page with the appeal's key where the station has a
     // public address, else the tracking code alone.
-    let payload = crate::domain::public::appeal_url(&app.station, &a.code, &a.access_key)
-        .unwrap_or_else(|_| a.code.to_string());
+    let link = crate::domain::public::appeal_url(&app.station, &a.code, &a.access_key).ok();
+    let scan = if link.is_some() {
+        app.t.receipt_scan_link
+    } else {
+        app.t.receipt_scan
+    };
+    let payload = link.unwrap_or_else(|| a.code.to_string());
     let qr = QrCode::new(payload.as_bytes())
         .map(|q| {
             q.render::<Dense1x2>()
@@ -314,9 +319,16 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         Line::from(format!("{}{}{}", t.f_title, t.colon, a.title)),
         Line::from(format!("{}{}{}", t.col_status, t.colon, a.status.label(app.lang))),
         Line::from(""),
-        Line::styled(t.receipt_scan, label_style()),
-        Line::styled(app.close_hint(), label_style()),
+        Line::styled(scan, label_style()),
+        Line::styled(app.receipt_hint(), label_style()),
     ];
+    // The printer's news shows here: the status line may be under the
+    // receipt on a small terminal.
+    let mut text = text;
+    if let Some((tone, said)) = &app.message {
+        text.push(Line::from(""));
+        text.push(Line::styled(said.clone(), tone_style(*tone)));
+    }
     let left = Rect {
         width: inner.width.saturating_sub(qr_w + 2),
         ..inner
