@@ -508,6 +508,11 @@ fn an_appeal_saved_before_keys_gets_one_at_its_first_receipt() {
         ""
     );
 
+    // The kiosk's receipt view issues the key too (on a copy of the data).
+    let copy = dir.path().join("copy");
+    copy_dir(&data, &copy);
+    assert_eq!(kiosk_receipt_key(&copy, code.as_str()).len(), 13);
+
     let printer = FakePrinter::start(Behaviour::Ready);
     expect(
         &data,
@@ -543,4 +548,46 @@ fn an_appeal_saved_before_keys_gets_one_at_its_first_receipt() {
             .access_key,
         key
     );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Opens the kiosk's model on `dir`, signs in, opens the appeal `code`
+/// and its receipt by keys, and returns the key the receipt shows.
+fn kiosk_receipt_key(dir: &Path, code: &str) -> String {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::tui::app::{Clock, Overlay};
+    use jiedai::tui::msg::Msg;
+    let store = Store::open(dir).unwrap();
+    let keymap = jiedai::tui::keymap::Keymap::default_layout();
+    let clock = Clock::Fixed(chrono::DateTime::parse_from_rfc3339("2026-11-20T10:30:00+08:00").unwrap());
+    let started = jiedai::tui::runtime::start(store, jiedai::i18n::Lang::Zh, keymap, clock, None).unwrap();
+    let mut rt = started.runtime;
+    rt.settle();
+    for key in [
+        KeyCode::Enter,
+        KeyCode::Char('3'),
+        KeyCode::Enter,
+        KeyCode::Char('P'),
+    ] {
+        rt.dispatch(Msg::Key(KeyEvent::new(key, KeyModifiers::NONE)));
+        rt.settle();
+    }
+    let key = match &rt.app.overlay {
+        Overlay::Receipt { appeal } if appeal.code.as_str() == code => appeal.access_key.clone(),
+        _ => panic!("the receipt of {code} is not on screen"),
+    };
+    rt.close(started.writer);
+    key
 }

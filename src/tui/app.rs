@@ -95,7 +95,12 @@ pub type Ticket = u64;
 pub enum Saving {
     Registration,
     Step(StepKind),
-    Duty { name: String, check_in: bool },
+    Duty {
+        name: String,
+        check_in: bool,
+    },
+    /// An older appeal's access key, for its receipt.
+    AccessKey,
 }
 
 pub enum Overlay {

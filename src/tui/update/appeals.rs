@@ -106,9 +106,20 @@ pub fn action(app: &mut App, action: Action) {
             app.refilter();
         }
         Action::PrintReceipt => {
-            if let Some(a) = &app.appeals.detail {
-                app.overlay = Overlay::Receipt { appeal: a.clone() };
+            let Some(a) = app.appeals.detail.clone() else {
+                return;
+            };
+            // An appeal saved before access keys gets its key now, so that
+            // the receipt's QR opens its progress page (the receipt shows
+            // the new key once it is saved).
+            if a.access_key.is_empty() && crate::domain::public::base(&app.station).is_ok() {
+                let request = Request::IssueAccessKey {
+                    actor: app.actor(),
+                    code: a.code.to_string(),
+                };
+                app.save(Saving::AccessKey, request);
             }
+            app.overlay = Overlay::Receipt { appeal: a };
         }
         _ => {
             if let Some(kind) = step_of(action) {

@@ -37,6 +37,17 @@ pub fn on_saved(app: &mut App, ticket: Ticket, outcome: Outcome) {
                 format!("{}：{}", app.t.step_done, kind.label(app.lang)),
             );
         }
+        Saving::AccessKey => {
+            // The receipt on show takes the appeal with its new key.
+            let code = saved.touched.first().cloned().unwrap_or_default();
+            if let Overlay::Receipt { appeal } = &app.overlay
+                && appeal.code.as_str() == code
+                && let Ok(Some(a)) = app.reader.appeal(&code)
+            {
+                app.overlay = Overlay::Receipt { appeal: Box::new(a) };
+            }
+            app.message = None;
+        }
         Saving::Duty { name, check_in } => {
             let what = if check_in {
                 app.t.checked_in
