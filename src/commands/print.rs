@@ -118,11 +118,22 @@ pub fn receipt(dir: &Path, code: &str, printer: Option<&str>, lang: Lang) -> Exi
     let kind = JobKind::Receipt {
         code: code.to_string(),
     };
-    let job = match jobs.create(kind, ACTOR, Local::now().fixed_offset()) {
-        Ok(j) => j,
-        Err(e) => return report_store_error(&e, lang),
-    };
-    run_job(&store, &jobs, job.id, &target, &settings, lang)
+    new_job(&store, &jobs, kind, &target, &settings, lang)
+}
+
+/// Records a new job and prints it.
+fn new_job(
+    store: &Store,
+    jobs: &PrintJobs,
+    kind: JobKind,
+    target: &Target,
+    settings: &PrinterSettings,
+    lang: Lang,
+) -> ExitCode {
+    match jobs.create(kind, ACTOR, Local::now().fixed_offset()) {
+        Ok(job) => run_job(store, jobs, job.id, target, settings, lang),
+        Err(e) => report_store_error(&e, lang),
+    }
 }
 
 pub fn test(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
@@ -134,11 +145,7 @@ pub fn test(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
         Ok(j) => j,
         Err(e) => return report_store_error(&e, lang),
     };
-    let job = match jobs.create(JobKind::Test, ACTOR, Local::now().fixed_offset()) {
-        Ok(j) => j,
-        Err(e) => return report_store_error(&e, lang),
-    };
-    run_job(&store, &jobs, job.id, &target, &settings, lang)
+    new_job(&store, &jobs, JobKind::Test, &target, &settings, lang)
 }
 
 /// Sends every pending and failed job again, oldest first; stops at the

@@ -22,15 +22,20 @@ fn fail(message: String) -> ExitCode {
     ExitCode::from(exit::FAILED)
 }
 
+/// The station's store (read only) and its configuration.
+fn open_station(dir: &Path, lang: Lang) -> Result<(crate::storage::Store, crate::domain::Station), ExitCode> {
+    let store = open_store_read(dir, lang).map_err(|e| report_store_error(&e, lang))?;
+    match store.station() {
+        Ok(Some(s)) => Ok((store, s)),
+        Ok(None) => Err(fail(lang.pick("尚未设置站点", "no station is set up").into())),
+        Err(e) => Err(report_store_error(&e, lang)),
+    }
+}
+
 pub fn deputy(dir: &Path, id: &str, file: &Path, lang: Lang) -> ExitCode {
-    let store = match open_store_read(dir, lang) {
-        Ok(s) => s,
-        Err(e) => return report_store_error(&e, lang),
-    };
-    let station = match store.station() {
-        Ok(Some(s)) => s,
-        Ok(None) => return fail(lang.pick("尚未设置站点", "no station is set up").into()),
-        Err(e) => return report_store_error(&e, lang),
+    let (store, station) = match open_station(dir, lang) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let deputies = match store.deputies() {
         Ok(d) => d,
@@ -52,14 +57,9 @@ pub fn deputy(dir: &Path, id: &str, file: &Path, lang: Lang) -> ExitCode {
 }
 
 pub fn station(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
-    let store = match open_store_read(dir, lang) {
-        Ok(s) => s,
-        Err(e) => return report_store_error(&e, lang),
-    };
-    let station = match store.station() {
-        Ok(Some(s)) => s,
-        Ok(None) => return fail(lang.pick("尚未设置站点", "no station is set up").into()),
-        Err(e) => return report_store_error(&e, lang),
+    let (_, station) = match open_station(dir, lang) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let url = match public::station_url(&station) {
         Ok(u) => u,
