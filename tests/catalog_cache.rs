@@ -211,29 +211,40 @@ fn saves_during_the_load_do_not_wait_for_it_and_are_kept() {
         add_appeals(&mut store, 1000, &mut rng);
     }
     drop(store);
-    // No cache file: the loader rebuilds it from a full database scan.
-    let _ = fs::remove_file(cache_path(tmp.path()));
-    let mut store = Store::open(tmp.path()).unwrap();
-    let reader = store.reader();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (started, wait) = std::sync::mpsc::channel();
-    let loader = {
-        let done = done.clone();
-        std::thread::spawn(move || {
-            started.send(()).unwrap();
-            let catalog = reader.load_catalog().unwrap();
-            done.store(true, std::sync::atomic::Ordering::SeqCst);
-            catalog.len()
-        })
-    };
-    wait.recv().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    add_appeals(&mut store, 3, &mut rng);
-    assert!(
-        !done.load(std::sync::atomic::Ordering::SeqCst),
-        "the save waited for the catalog load"
-    );
-    loader.join().unwrap();
+    // No cache file: the loader rebuilds it from a full database scan, and
+    // a save is made meanwhile. A save that waited for the load would end
+    // after it every time; one that does not ends first unless the machine
+    // happens to finish the load sooner, so three tries are allowed.
+    let mut store = None;
+    let mut overlapped = false;
+    for _ in 0..3 {
+        drop(store.take());
+        let _ = fs::remove_file(cache_path(tmp.path()));
+        let mut opened = Store::open(tmp.path()).unwrap();
+        let reader = opened.reader();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (started, wait) = std::sync::mpsc::channel();
+        let loader = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                started.send(()).unwrap();
+                let catalog = reader.load_catalog().unwrap();
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+                catalog.len()
+            })
+        };
+        wait.recv().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        add_appeals(&mut opened, 3, &mut rng);
+        overlapped = !done.load(std::sync::atomic::Ordering::SeqCst);
+        loader.join().unwrap();
+        store = Some(opened);
+        if overlapped {
+            break;
+        }
+    }
+    assert!(overlapped, "the save waited for the catalog load, three times");
+    let mut store = store.unwrap();
     add_appeals(&mut store, 2, &mut rng);
     let want = expected(&store);
     drop(store);
