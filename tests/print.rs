@@ -591,3 +591,37 @@ fn kiosk_receipt_key(dir: &Path, code: &str) -> String {
     rt.close(started.writer);
     key
 }
+
+/// An appeal whose title has a character outside GBK (㐀, U+3400): its
+/// receipt draws that line as an image instead of sending text a GBK
+/// printer would misprint, and the rest stays text.
+#[test]
+fn a_character_outside_the_printers_font_is_drawn() {
+    let dir = station(true);
+    let sample_csv = std::fs::read_to_string(sample("appeals.csv")).unwrap();
+    let mut lines = sample_csv.lines();
+    let header = lines.next().unwrap();
+    let row = lines
+        .next()
+        .unwrap()
+        .replacen("养老院床位费上涨过快", "㐀村养老院床位费上涨", 1);
+    assert!(row.contains('㐀'));
+    let csv = write(dir.path(), "rare.csv", format!("{header}\n{row}\n").as_bytes());
+    expect(dir.path(), &["import", "appeals", path(&csv)], 0);
+    let (code, title, _) = first_appeal(dir.path());
+    assert!(title.contains('㐀'), "{title}");
+    let printer = FakePrinter::start(Behaviour::Ready);
+    expect(
+        dir.path(),
+        &["print", "receipt", &code, "--printer", &printer.target()],
+        0,
+    );
+    let parsed = parse(&printer.bytes());
+    let all = parsed.text.join("");
+    assert!(!all.contains('㐀') && !all.contains("&#"), "{all}");
+    assert!(all.contains(&code), "the rest is text: {all}");
+    assert!(
+        parsed.rasters.iter().any(|(_, rows)| rows.len() == 16),
+        "a line drawn 16 dots high"
+    );
+}

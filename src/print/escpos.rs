@@ -64,9 +64,15 @@ impl Doc {
         self
     }
 
-    /// One line of text in GB18030, then a line feed. GB18030 encodes
-    /// every Unicode character; those outside GBK take four bytes.
+    /// One line of text in GB18030 (the printer's Chinese font), then a
+    /// line feed. A line with a character outside GBK (a rare character in
+    /// a name, say), which a receipt printer's font does not have, is
+    /// drawn as an image instead, so that nothing is dropped or misprinted.
     pub fn line(&mut self, text: &str) -> &mut Self {
+        if !in_gbk(text) {
+            let (width, rows) = text_dots(text);
+            return self.raster(width, &rows);
+        }
         let (bytes, _, _) = encoding_rs::GB18030.encode(text);
         self.bytes.extend_from_slice(&bytes);
         self.bytes.push(b'\n');
@@ -130,6 +136,48 @@ impl Doc {
     }
 }
 
+/// Whether every character of `text` is in GBK, the character set of a
+/// Chinese receipt printer's font.
+pub fn in_gbk(text: &str) -> bool {
+    let (_, _, unmappable) = encoding_rs::GBK.encode(text);
+    !unmappable
+}
+
+/// Glyph rows of the bitmap font (GNU Unifont: 8x16 half width, 16x16
+/// full width).
+const GLYPH_ROWS: usize = 16;
+
+/// A line of text as dots, drawn with GNU Unifont; a character the font
+/// lacks is drawn as an empty box of its width.
+pub fn text_dots(text: &str) -> (usize, Vec<Vec<bool>>) {
+    let glyphs: Vec<(Option<&unifont::Glyph>, usize)> = text
+        .chars()
+        .map(|c| {
+            let glyph = unifont::get_glyph(c);
+            let width = glyph.map_or_else(
+                || 8 * unicode_width::UnicodeWidthChar::width(c).unwrap_or(1).max(1),
+                |g| g.get_width(),
+            );
+            (glyph, width)
+        })
+        .collect();
+    let width: usize = glyphs.iter().map(|(_, w)| w).sum::<usize>().max(1);
+    let mut rows = vec![vec![false; width]; GLYPH_ROWS];
+    let mut left = 0;
+    for (glyph, w) in glyphs {
+        for (y, row) in rows.iter_mut().enumerate() {
+            for x in 0..w {
+                row[left + x] = match glyph {
+                    Some(g) => g.get_pixel(x, y),
+                    None => y == 1 || y == GLYPH_ROWS - 2 || x == 1 || x == w - 2,
+                };
+            }
+        }
+        left += w;
+    }
+    (width, rows)
+}
+
 /// A QR code as dots: each module `scale` dots square, with a quiet zone
 /// of four modules.
 pub fn qr_dots(data: &str, scale: usize) -> Option<(usize, Vec<Vec<bool>>)> {
@@ -166,16 +214,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_is_gb18030_and_characters_outside_gbk_are_kept() {
+    fn text_is_gb18030() {
         let mut doc = Doc::new();
-        doc.line("联络站 𠮷 A");
+        doc.line("联络站 A");
         let bytes = doc.into_bytes();
         assert_eq!(&bytes[..4], &[ESC, b'@', FS, b'&']);
         let (text, _, errors) = encoding_rs::GB18030.decode(&bytes[4..]);
         assert!(!errors);
-        assert_eq!(text, "联络站 𠮷 A\n");
-        // 联 is two bytes; 𠮷 (outside GBK) four.
-        assert_eq!(bytes.len(), 4 + 6 + 1 + 4 + 1 + 1 + 1);
+        assert_eq!(text, "联络站 A\n");
+        assert_eq!(bytes.len(), 4 + 6 + 1 + 1 + 1);
+    }
+
+    /// 王㐀 (㐀, U+3400, is outside GBK): the line goes as an image whose
+    /// dots are the font's glyphs, not as text a GBK printer would garble.
+    #[test]
+    fn a_line_with_a_character_outside_gbk_is_drawn() {
+        assert!(in_gbk("王小明") && !in_gbk("王㐀") && !in_gbk("𠮷"));
+        let mut doc = Doc::new();
+        doc.line("王㐀");
+        let bytes = doc.into_bytes();
+        let raster = [GS, b'v', b'0', 0, 4, 0, 16, 0];
+        let at = bytes
+            .windows(raster.len())
+            .position(|w| w == raster)
+            .expect("a 32-dot by 16-row image");
+        let dots = &bytes[at + raster.len()..at + raster.len() + 4 * 16];
+        let glyph = unifont::get_glyph('㐀').expect("Unifont has 㐀");
+        for y in 0..16 {
+            for x in 0..16 {
+                let on = dots[y * 4 + 2 + x / 8] & (0x80 >> (x % 8)) != 0;
+                assert_eq!(on, glyph.get_pixel(x, y), "dot {x},{y}");
+            }
+        }
+        let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
+        assert!(!text.contains('㐀'), "not also sent as text");
     }
 
     #[test]
