@@ -399,7 +399,8 @@ fn the_on_screen_receipt_qr_decodes_to_the_link() {
     rt.app.overlay = Overlay::Receipt {
         appeal: Box::new(appeal),
     };
-    let mut term = Terminal::new(TestBackend::new(140, 60)).unwrap();
+    // At 80x24, the smallest kiosk screen a station uses.
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
     term.draw(|f| jiedai::tui::views::draw(f, &rt.app)).unwrap();
     let buf = term.backend().buffer();
     // The code's cells are white on black; each cell is two modules high.

@@ -283,7 +283,9 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         app.t.receipt_scan
     };
     let payload = link.unwrap_or_else(|| a.code.to_string());
-    let qr = QrCode::new(payload.as_bytes())
+    // Error correction L keeps the code small enough to be drawn whole,
+    // quiet zone included, at 80x24 (a screen is not a scuffed slip).
+    let qr = QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::L)
         .map(|q| {
             q.render::<Dense1x2>()
                 .quiet_zone(true)
