@@ -27,12 +27,27 @@ fn fail(e: &PrintError, lang: Lang) -> ExitCode {
     }
 }
 
-/// The store, this terminal's printer settings and the printer to use.
-fn open(dir: &Path, printer: Option<&str>, lang: Lang) -> Result<(Store, PrinterSettings, Target), ExitCode> {
+/// What a print command works with.
+struct Opened {
+    store: Store,
+    jobs: PrintJobs,
+    settings: PrinterSettings,
+    target: Target,
+}
+
+/// The store, its print jobs, this terminal's printer settings and the
+/// printer to use.
+fn open(dir: &Path, printer: Option<&str>, lang: Lang) -> Result<Opened, ExitCode> {
     let store = open_store(dir, lang).map_err(|e| report_store_error(&e, lang))?;
+    let jobs = store.print_jobs().map_err(|e| report_store_error(&e, lang))?;
     let settings = PrinterSettings::load(dir).map_err(|e| fail(&e, lang))?;
     let target = print::resolve_target(printer, &settings).map_err(|e| fail(&e, lang))?;
-    Ok((store, settings, target))
+    Ok(Opened {
+        store,
+        jobs,
+        settings,
+        target,
+    })
 }
 
 fn report(p: &Printed, lang: Lang) {
@@ -63,16 +78,9 @@ fn report(p: &Printed, lang: Lang) {
     }
 }
 
-fn run_job(
-    store: &Store,
-    jobs: &PrintJobs,
-    id: u64,
-    target: &Target,
-    settings: &PrinterSettings,
-    lang: Lang,
-) -> ExitCode {
+fn run_job(o: &Opened, id: u64, lang: Lang) -> ExitCode {
     let now = Local::now().fixed_offset();
-    match print::print_job(&store.reader(), jobs, id, target, settings, lang, now) {
+    match print::print_job(&o.store.reader(), &o.jobs, id, &o.target, &o.settings, lang, now) {
         Ok(p) => {
             report(&p, lang);
             ExitCode::from(exit::OK)
@@ -92,12 +100,12 @@ pub fn receipt(dir: &Path, code: &str, printer: Option<&str>, lang: Lang) -> Exi
             return ExitCode::from(exit::FAILED);
         }
     };
-    let (mut store, settings, target) = match open(dir, printer, lang) {
+    let mut o = match open(dir, printer, lang) {
         Ok(x) => x,
         Err(code) => return code,
     };
     // The link needs the station's public address before anything is recorded.
-    match store.station() {
+    match o.store.station() {
         Ok(Some(s)) => {
             if let Err(e) = crate::domain::public::base(&s) {
                 return fail(&e.into(), lang);
@@ -106,60 +114,40 @@ pub fn receipt(dir: &Path, code: &str, printer: Option<&str>, lang: Lang) -> Exi
         Ok(None) => return fail(&PrintError::NoStation, lang),
         Err(e) => return report_store_error(&e, lang),
     }
-    match store.access_key(ACTOR, code.as_str()) {
+    match o.store.access_key(ACTOR, code.as_str()) {
         Ok(Some(_)) => {}
         Ok(None) => return fail(&PrintError::NoAppeal(code.to_string()), lang),
         Err(e) => return report_store_error(&e, lang),
     }
-    let jobs = match store.print_jobs() {
-        Ok(j) => j,
-        Err(e) => return report_store_error(&e, lang),
-    };
     let kind = JobKind::Receipt {
         code: code.to_string(),
     };
-    new_job(&store, &jobs, kind, &target, &settings, lang)
+    new_job(&o, kind, lang)
 }
 
 /// Records a new job and prints it.
-fn new_job(
-    store: &Store,
-    jobs: &PrintJobs,
-    kind: JobKind,
-    target: &Target,
-    settings: &PrinterSettings,
-    lang: Lang,
-) -> ExitCode {
-    match jobs.create(kind, ACTOR, Local::now().fixed_offset()) {
-        Ok(job) => run_job(store, jobs, job.id, target, settings, lang),
+fn new_job(o: &Opened, kind: JobKind, lang: Lang) -> ExitCode {
+    match o.jobs.create(kind, ACTOR, Local::now().fixed_offset()) {
+        Ok(job) => run_job(o, job.id, lang),
         Err(e) => report_store_error(&e, lang),
     }
 }
 
 pub fn test(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
-    let (store, settings, target) = match open(dir, printer, lang) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let jobs = match store.print_jobs() {
-        Ok(j) => j,
-        Err(e) => return report_store_error(&e, lang),
-    };
-    new_job(&store, &jobs, JobKind::Test, &target, &settings, lang)
+    match open(dir, printer, lang) {
+        Ok(o) => new_job(&o, JobKind::Test, lang),
+        Err(code) => code,
+    }
 }
 
 /// Sends every pending and failed job again, oldest first; stops at the
 /// first that fails (the printer is most likely still unavailable).
 pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
-    let (store, settings, target) = match open(dir, printer, lang) {
+    let o = match open(dir, printer, lang) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let jobs = match store.print_jobs() {
-        Ok(j) => j,
-        Err(e) => return report_store_error(&e, lang),
-    };
-    let open_jobs = match jobs.open_jobs() {
+    let open_jobs = match o.jobs.open_jobs() {
         Ok(j) => j,
         Err(e) => return report_store_error(&e, lang),
     };
@@ -168,7 +156,7 @@ pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
         return ExitCode::from(exit::OK);
     }
     for job in open_jobs {
-        let status = run_job(&store, &jobs, job.id, &target, &settings, lang);
+        let status = run_job(&o, job.id, lang);
         if status != ExitCode::from(exit::OK) {
             return status;
         }

@@ -466,8 +466,8 @@ impl App {
             .collect();
     }
 
-    /// After a commit: re-reads the changed appeals into the catalog and
-    /// the open detail view.
+    /// After a commit: re-reads the changed appeals into the catalog, the
+    /// open detail view and the receipt on show.
     pub fn appeals_changed(&mut self, codes: &[String]) {
         if self.catalog.is_none() {
             self.pending.extend(codes.iter().cloned());
@@ -478,6 +478,12 @@ impl App {
             && let Ok(Some(a)) = self.reader.appeal(open.code.as_str())
         {
             self.appeals.detail = Some(Box::new(a));
+        }
+        if let Overlay::Receipt { appeal } = &self.overlay
+            && codes.iter().any(|c| c == appeal.code.as_str())
+            && let Ok(Some(a)) = self.reader.appeal(appeal.code.as_str())
+        {
+            self.overlay = Overlay::Receipt { appeal: Box::new(a) };
         }
         self.refilter();
         self.recount_quarter();

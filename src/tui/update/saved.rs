@@ -38,14 +38,7 @@ pub fn on_saved(app: &mut App, ticket: Ticket, outcome: Outcome) {
             );
         }
         Saving::AccessKey => {
-            // The receipt on show takes the appeal with its new key.
-            let code = saved.touched.first().cloned().unwrap_or_default();
-            if let Overlay::Receipt { appeal } = &app.overlay
-                && appeal.code.as_str() == code
-                && let Ok(Some(a)) = app.reader.appeal(&code)
-            {
-                app.overlay = Overlay::Receipt { appeal: Box::new(a) };
-            }
+            // `appeals_changed` above gave the receipt on show its key.
             app.message = None;
         }
         Saving::Duty { name, check_in } => {
@@ -112,12 +105,6 @@ pub fn on_printed(
         Ok(printed) => {
             // An older appeal may have got its access key for this slip.
             app.appeals_changed(&[code.to_string()]);
-            if let Overlay::Receipt { appeal } = &app.overlay
-                && appeal.code.as_str() == code
-                && let Ok(Some(a)) = app.reader.appeal(code)
-            {
-                app.overlay = Overlay::Receipt { appeal: Box::new(a) };
-            }
             let reprint = if printed.job.reprint { app.t.reprinted } else { "" };
             let mut said = format!("{}{reprint} {code}", app.t.printed);
             if printed.paper_low {
