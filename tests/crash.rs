@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use chrono::Days;
 
 use chrono::TimeZone;
-use jiedai::domain::desk::{NewAppeal, Registration};
-use jiedai::domain::{Category, EventBody, Route, TrackingCode, Urgency};
+use jiedai::domain::desk::Registration;
+use jiedai::domain::{EventBody, TrackingCode};
 use jiedai::i18n::Lang;
 use jiedai::storage::{self, Request, Store, Writer};
 
@@ -70,14 +70,7 @@ fn child_saver() {
             visitor: visitor(i),
             group_size: 1,
             deputies: vec![deputy_ref(&who)],
-            appeals: vec![NewAppeal {
-                category: Category::ALL[i % Category::ALL.len()],
-                title: format!("第{i}号诉求：小区门口停车难"),
-                content: format!("诉求内容 {i}：晚上车辆乱停，消防通道被占。"),
-                location: "幸福小区".into(),
-                urgency: Urgency::ALL[i % Urgency::ALL.len()],
-                route: Route::Referred,
-            }],
+            appeals: vec![new_appeal(i)],
         };
         let saved = writer
             .save(Request::Register {

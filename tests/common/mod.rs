@@ -111,19 +111,32 @@ pub fn visitor(i: usize) -> Visitor {
     }
 }
 
-/// A new appeal as a caller hands it to the store (status Registered).
-pub fn appeal(code: &TrackingCode, visit: Option<&TrackingCode>, i: usize, deputies: &[Deputy]) -> Appeal {
-    Appeal {
-        visit: visit.cloned(),
-        visitor: visitor(i),
-        group_size: 1,
-        deputies: deputies.iter().map(deputy_ref).collect(),
+/// The `i`th appeal's texts and choices, as the desk takes them.
+pub fn new_appeal(i: usize) -> jiedai::domain::desk::NewAppeal {
+    jiedai::domain::desk::NewAppeal {
         category: Category::ALL[i % Category::ALL.len()],
         title: format!("第{i}号诉求：小区门口停车难"),
         content: format!("诉求内容 {i}：晚上车辆乱停，消防通道被占。"),
         location: "幸福小区".into(),
         urgency: Urgency::ALL[i % Urgency::ALL.len()],
         route: Route::Referred,
+    }
+}
+
+/// A new appeal as a caller hands it to the store (status Registered).
+pub fn appeal(code: &TrackingCode, visit: Option<&TrackingCode>, i: usize, deputies: &[Deputy]) -> Appeal {
+    let a = new_appeal(i);
+    Appeal {
+        visit: visit.cloned(),
+        visitor: visitor(i),
+        group_size: 1,
+        deputies: deputies.iter().map(deputy_ref).collect(),
+        category: a.category,
+        title: a.title,
+        content: a.content,
+        location: a.location,
+        urgency: a.urgency,
+        route: a.route,
         ..Appeal::registered(code.clone(), at(i as u32 % 600))
     }
 }
