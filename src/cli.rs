@@ -88,6 +88,107 @@ pub enum Command {
         #[command(subcommand)]
         what: QrWhat,
     },
+    /// 导入县人大办发来的同步凭据文件 / load the sync credentials file the county office sent
+    Enroll {
+        /// 凭据文件（TOML）/ credentials file (TOML)
+        file: PathBuf,
+    },
+    /// 与县里同步一次：上报本终端的记录，取回县里的交办和答复（供 cron 或 systemd 定时器调用）/ sync once with the county (for cron or a systemd timer)
+    Sync {
+        /// 网络出错时最多尝试几次 / how many times to try when the network fails
+        #[arg(long, default_value_t = 5)]
+        attempts: u32,
+    },
+    /// 县人大办：同步服务器与工作命令 / the county office: the sync server and staff commands
+    County {
+        /// 数据库：sqlite://文件 或 postgres://…（默认为数据目录下的 county.db）/ database: sqlite://FILE or postgres://… (default: county.db in the data directory)
+        #[arg(long, global = true, value_name = "URL")]
+        db: Option<String>,
+        #[command(subcommand)]
+        what: CountyWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CountyWhat {
+    /// 运行县里的同步服务器与公开查询页面 / run the county's sync server and public pages
+    Serve {
+        /// 监听地址 / address to listen on
+        #[arg(long, default_value = "127.0.0.1:8440", value_name = "ADDR")]
+        listen: String,
+        /// TLS 证书（PEM）/ TLS certificate (PEM)
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// TLS 私钥（PEM）/ TLS private key (PEM)
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// 登记一个联络站并写出它的同步凭据文件 / enroll a station and write its credentials file
+    Enroll {
+        /// 站点代码（9 位）/ station code (9 digits)
+        #[arg(long)]
+        station: String,
+        /// 站点名称 / station name
+        #[arg(long)]
+        name: String,
+        /// 凭据文件输出路径 / where to write the credentials file
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// 站点连接本服务器所用的地址 / the URL stations use to reach this server
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8440")]
+        url: String,
+    },
+    /// 列出诉求 / list appeals
+    Appeals {
+        #[arg(long)]
+        station: Option<String>,
+        /// 状态：registered、accepted、referred、in_progress、replied、closed 或中文 / status
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 交办：指定承办单位和期限 / refer an appeal to a handling unit with a deadline
+    Refer {
+        code: String,
+        #[arg(long)]
+        unit: String,
+        /// 期限 YYYY-MM-DD / deadline
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// 操作人 / who does it
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 答复 / reply to an appeal
+    Reply {
+        code: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 办结销号 / close an appeal
+    Close {
+        code: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 导出全县诉求 / export the county's appeals
+    Export {
+        #[arg(long, value_enum)]
+        format: CountyFormat,
+        /// 输出文件（默认标准输出；xlsx 必须给出）/ output file (default standard output; required for xlsx)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CountyFormat {
+    Jsonl,
+    Csv,
+    Xlsx,
 }
 
 #[derive(Debug, Subcommand)]

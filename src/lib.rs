@@ -9,5 +9,6 @@ pub mod domain;
 pub mod i18n;
 pub mod print;
 pub mod storage;
+pub mod sync;
 pub mod transfer;
 pub mod tui;

@@ -46,6 +46,7 @@ fn all_steps() -> Vec<Step> {
         },
         Step::Reopen,
         Step::Chase,
+        Step::Close,
     ]
 }
 
@@ -99,6 +100,7 @@ fn expected(from: Status, step: &Step, with_unit: bool) -> Option<Status> {
             },
         ) => Some(back),
         (Closed, Step::Reopen) => Some(back),
+        (Replied, Step::Close) => Some(Closed),
         _ => None,
     }
 }
@@ -108,7 +110,7 @@ fn every_status_and_step_follows_the_table() {
     // Every status and every step kind is covered.
     assert_eq!(Status::ALL.len(), 6);
     let kinds: Vec<StepKind> = all_steps().iter().map(Step::kind).collect();
-    for k in StepKind::ACTIONS.iter().chain([&StepKind::Register]) {
+    for k in StepKind::ACTIONS.iter().chain([&StepKind::Register, &StepKind::Close]) {
         assert!(kinds.contains(k), "{k:?} is not exercised");
     }
     let mut legal = 0;
@@ -139,20 +141,21 @@ fn every_status_and_step_follows_the_table() {
                         assert_eq!(a, before, "an illegal step changed the appeal");
                     }
                 }
-                // The menu of available steps agrees with the table.
+                // The kiosk's menu agrees with the table (办结销号 is the
+                // county's step: the station closes by the citizen's rating).
                 let offered = lifecycle::available(from).contains(&step.kind());
                 assert_eq!(
                     offered,
-                    expected(from, &step, with_unit).is_some(),
+                    expected(from, &step, with_unit).is_some() && step != Step::Close,
                     "{from:?}: menu and table disagree on {:?}",
                     step.kind()
                 );
             }
         }
     }
-    // 13 legal (status, step) pairs, each with and without a unit.
-    assert_eq!(legal, 26);
-    assert_eq!(illegal, 6 * 11 * 2 - 26);
+    // 14 legal (status, step) pairs, each with and without a unit.
+    assert_eq!(legal, 28);
+    assert_eq!(illegal, 6 * 12 * 2 - 28);
 }
 
 /// What a legal step does besides the status.
@@ -182,6 +185,10 @@ fn check_effects(before: &Appeal, after: &Appeal, step: &Step) {
             assert_eq!(after.satisfaction, None);
         }
         Step::Chase => chases(1),
+        Step::Close => {
+            round(0);
+            assert_eq!(after.satisfaction, before.satisfaction);
+        }
         Step::Accept | Step::Start => {
             round(0);
             chases(0);
@@ -329,7 +336,7 @@ fn illegal_steps_through_the_store_write_nothing() {
         assert!(store.commit_at("s1", at(3), batch).is_err());
         assert_eq!(journal_len(dir), len);
     }
-    assert_eq!(refused, 6 * 11 - 13);
+    assert_eq!(refused, 6 * 12 - 14);
     // Empty replies and units are refused through the store too.
     let accepted = &codes[1];
     for step in [

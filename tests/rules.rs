@@ -288,6 +288,7 @@ fn an_imported_code_9999_does_not_stop_registration() {
         from: None,
         to: Status::Registered,
         note: String::new(),
+        not_applied: None,
     }];
     store
         .commit_at("import", at(2), vec![EventBody::AppealImported { appeal: a }])

@@ -2,6 +2,7 @@
 //! modules to arguments, output and an exit status.
 
 pub mod check;
+pub mod county;
 pub mod demo;
 pub mod export;
 pub mod find;
@@ -10,6 +11,7 @@ pub mod init;
 pub mod kiosk;
 pub mod print;
 pub mod qr;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,6 +35,16 @@ pub fn data_dir(cli: &Cli) -> PathBuf {
         directories::ProjectDirs::from("cn", "jiedai", "jiedai")
             .map(|p| p.data_dir().to_path_buf())
             .unwrap_or_else(|| PathBuf::from("jiedai-data"))
+    })
+}
+
+/// The county office's data directory: `--data`, or `county` beside the
+/// platform's station data directory.
+pub fn county_dir(cli: &Cli) -> PathBuf {
+    cli.data.clone().unwrap_or_else(|| {
+        directories::ProjectDirs::from("cn", "jiedai", "jiedai")
+            .map(|p| p.data_dir().join("county"))
+            .unwrap_or_else(|| PathBuf::from("jiedai-county"))
     })
 }
 
@@ -109,6 +121,9 @@ pub fn run(cli: Cli) -> ExitCode {
             QrWhat::Deputy { id, out } => qr::deputy(&dir, id, out, lang),
             QrWhat::Station { out } => qr::station(&dir, out, lang),
         },
+        Some(Command::Enroll { file }) => sync::enroll(&dir, file, lang),
+        Some(Command::Sync { attempts }) => sync::run(&dir, *attempts, lang),
+        Some(Command::County { db, what }) => county::run(&county_dir(&cli), db.as_deref(), what, lang),
     }
 }
 

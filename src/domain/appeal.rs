@@ -110,6 +110,9 @@ pub struct HistoryEntry {
     pub to: Status,
     #[serde(default)]
     pub note: String,
+    /// A county step that changed nothing, and why (`county::apply`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_applied: Option<super::county::NotApplied>,
 }
 
 /// The current state of one appeal: a projection of its events.

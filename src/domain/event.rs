@@ -3,6 +3,11 @@
 //! the origin names the terminal ("330999012-1") and seq grows by one per
 //! event on that terminal, so that a county server can take each terminal's
 //! log exactly once by remembering the last seq it holds.
+//!
+//! Events made by the county office about a station's appeals have the
+//! origin `county/<station code>` and their own sequence, counted per
+//! station: the station's cursor into the county's feed is simply the
+//! last sequence of that origin it holds (see `storage`).
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -17,6 +22,20 @@ use super::visit::Visit;
 
 /// Schema version written into every journal record and stored value.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// The origin of the county office's events about one station's appeals.
+pub fn county_origin(station: &str) -> String {
+    format!("{COUNTY_ORIGIN_PREFIX}{station}")
+}
+
+pub const COUNTY_ORIGIN_PREFIX: &str = "county/";
+
+impl EventId {
+    /// Whether the event was made by the county office.
+    pub fn is_county(&self) -> bool {
+        self.origin.starts_with(COUNTY_ORIGIN_PREFIX)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EventId {
@@ -74,6 +93,24 @@ pub enum EventBody {
         deputy: String,
         day: NaiveDate,
     },
+    /// A step the county office took on one of this station's appeals
+    /// (origin `county/<station>`), against the appeal as the county saw
+    /// it in round `round`. It applies by `county::apply`'s rules, which
+    /// never refuse it: a step the station has overtaken is kept in the
+    /// timeline with the reason it changed nothing.
+    CountyStepped {
+        code: TrackingCode,
+        step: Step,
+        #[serde(default)]
+        note: String,
+        #[serde(default)]
+        round: u32,
+    },
+    /// An event of a type this version does not know (written by a newer
+    /// county or terminal). The journal keeps its bytes as they came;
+    /// projections skip it.
+    #[serde(other)]
+    Unknown,
 }
 
 /// What a caller asks the store to record; the store stamps id and time.
@@ -108,4 +145,26 @@ impl EventBody {
             _ => Ok(()),
         }
     }
+}
+
+/// The chain hash before a terminal's first event (hex SHA-256 width).
+pub const CHAIN_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The next link of a terminal's event chain: `SHA-256(prev ‖ event)`,
+/// over the event's bytes exactly as the journal keeps them, in hex. A
+/// county holding `h(n)` can tell a retry of event `n` (same hash) from a
+/// rewritten one (another hash) and a gap (a `prev` it does not hold).
+pub fn chain_next(prev: &str, event: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut bytes = [0u8; 32];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = prev
+            .get(2 * i..2 * i + 2)
+            .and_then(|s| u8::from_str_radix(s, 16).ok())
+            .unwrap_or(0);
+    }
+    h.update(bytes);
+    h.update(event);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -22,6 +22,10 @@ pub enum Step {
     Rate { satisfaction: Satisfaction },
     Reopen,
     Chase,
+    /// 办结销号 by the county office: a replied appeal closed without the
+    /// citizen's rating (the citizen could not be reached, or the county
+    /// closed it after its own follow-up).
+    Close,
 }
 
 /// The kind of a step without its data, for menus and error messages.
@@ -36,6 +40,7 @@ pub enum StepKind {
     Rate,
     Reopen,
     Chase,
+    Close,
 }
 
 impl StepKind {
@@ -61,6 +66,7 @@ impl StepKind {
             StepKind::Rate => ("满意度评价", "Rate"),
             StepKind::Reopen => ("重新办理", "Reopen"),
             StepKind::Chase => ("督办", "Chase"),
+            StepKind::Close => ("办结销号", "Close"),
         };
         lang.pick(zh, en)
     }
@@ -78,6 +84,7 @@ impl StepKind {
             StepKind::Rate => from == Replied,
             StepKind::Reopen => from == Closed,
             StepKind::Chase => matches!(from, Referred | InProgress),
+            StepKind::Close => from == Replied,
         }
     }
 }
@@ -94,6 +101,7 @@ impl Step {
             Step::Rate { .. } => StepKind::Rate,
             Step::Reopen => StepKind::Reopen,
             Step::Chase => StepKind::Chase,
+            Step::Close => StepKind::Close,
         }
     }
 
@@ -245,6 +253,7 @@ pub fn apply(appeal: &mut Appeal, step: &Step) -> Result<Status, TransitionError
             appeal.chases += 1;
             from
         }
+        Step::Close => Status::Closed,
     };
     appeal.status = to;
     Ok(to)

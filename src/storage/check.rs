@@ -17,10 +17,9 @@ use super::check_parts;
 use super::counters::Counters;
 use super::journal::{self, Item, Journal, Tail};
 use super::{
-    BatchRef, DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled,
+    DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled,
     read_u64, survey_damage, take_lock,
 };
-use crate::domain::event::SCHEMA_VERSION;
 use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Visit};
 
 #[derive(Debug, Default)]
@@ -96,6 +95,7 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
     let _lock = store.lock_handle()?;
     let db = store.paths.db();
     let jpath = store.journal().path().to_path_buf();
+    let origin = store.origin();
     drop(store);
     let journal = Journal::open_read(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
     let parts = check_parts::plan(&journal, per_part)?;
@@ -107,7 +107,7 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
     let mut index = check_parts::Digest::default();
     for (i, part) in parts.iter().enumerate() {
         let done = len * (i as u64 + 1);
-        let replayed = check_parts::replay(&journal, part, &mut |at| progress(done + at, total))?;
+        let replayed = check_parts::replay(&journal, part, &origin, &mut |at| progress(done + at, total))?;
         if *part == check_parts::Part::Global {
             report.records = replayed.records;
             report.events = replayed.events;
@@ -138,7 +138,7 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
         // The indexes differ somewhere: find where, part by part (this
         // costs more memory, and only runs on a damaged database).
         for part in parts.iter().filter(|p| **p != check_parts::Part::Global) {
-            let replayed = check_parts::replay(&journal, part, &mut |_| {})?;
+            let replayed = check_parts::replay(&journal, part, &origin, &mut |_| {})?;
             let tree = super::open_sled(&db)?;
             check_parts::compare(
                 &tree,
@@ -324,15 +324,17 @@ pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckRepo
         let _ = fs::remove_file(&jnew);
         let mut out = Journal::create(&jnew).map_err(|e| StoreError::io(&jnew, e))?;
         let mut pending: Vec<Event> = Vec::new();
-        let write = |events: &mut Vec<Event>, out: &mut Journal| -> Result<(), StoreError> {
+        // The chain goes on from the database's head: the events written
+        // here follow those it held.
+        let mut heads = super::record::Heads::load(&tree, origin.clone()).map_err(|e| StoreError::sled(&db, e))?;
+        let mut write = |events: &mut Vec<Event>, out: &mut Journal| -> Result<(), StoreError> {
             if events.is_empty() {
                 return Ok(());
             }
-            let payload = serde_json::to_vec(&BatchRef {
-                v: SCHEMA_VERSION,
-                events,
-            })
-            .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
+            let raws = super::record::raw_events(events).map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
+            let payload = super::record::encode(&raws, &heads.chain)
+                .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
+            heads.advance(events, &raws);
             let (first, last) = (events[0].id.seq, events[events.len() - 1].id.seq);
             out.write(&payload, first, last)
                 .map_err(|e| StoreError::io(&jnew, e))?;

@@ -19,7 +19,7 @@ use std::path::Path;
 use super::catalog_cache;
 use super::journal::Journal;
 use super::projection::Staged;
-use super::{Batch, Finding, PROJECTION_VERSION, StoreError, keys, open_sled};
+use super::{Finding, record, PROJECTION_VERSION, StoreError, keys, open_sled};
 use crate::domain::catalog::CatalogRow;
 use crate::domain::{Event, EventBody};
 
@@ -79,15 +79,15 @@ fn code_of_event(event: &Event) -> Option<&str> {
         EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
             Some(appeal.code.as_str())
         }
-        EventBody::AppealStepped { code, .. } | EventBody::AccessKeyIssued { code, .. } => {
-            Some(code.as_str())
-        }
+        EventBody::AppealStepped { code, .. }
+        | EventBody::AccessKeyIssued { code, .. }
+        | EventBody::CountyStepped { code, .. } => Some(code.as_str()),
         _ => None,
     }
 }
 
-fn read_batch(payload: &[u8]) -> Result<Batch, serde_json::Error> {
-    serde_json::from_slice(payload)
+fn read_batch(payload: &[u8]) -> Result<record::Decoded, serde_json::Error> {
+    record::decode(payload)
 }
 
 /// Splits the codes the journal creates into parts of about `PART_CODES`,
@@ -100,7 +100,9 @@ pub fn plan(journal: &Journal, per_part: usize) -> Result<Vec<Part>, StoreError>
                 for event in &batch.events {
                     if matches!(
                         event.body,
-                        EventBody::AppealStepped { .. } | EventBody::AccessKeyIssued { .. }
+                        EventBody::AppealStepped { .. }
+                            | EventBody::AccessKeyIssued { .. }
+                            | EventBody::CountyStepped { .. }
                     ) {
                         continue;
                     }
@@ -144,8 +146,15 @@ pub struct Replayed {
     pub events: usize,
 }
 
-/// Replays the whole journal, keeping the keys of `part`.
-pub fn replay(journal: &Journal, part: &Part, progress: &mut dyn FnMut(u64)) -> Result<Replayed, StoreError> {
+/// Replays the whole journal, keeping the keys of `part`; `origin` is
+/// this terminal's (whose numbering and chain the global part carries).
+pub fn replay(
+    journal: &Journal,
+    part: &Part,
+    origin: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Replayed, StoreError> {
+    let mut heads = record::Heads::new(origin.to_string());
     let mut out = Replayed {
         state: BTreeMap::new(),
         problems: Vec::new(),
@@ -207,9 +216,8 @@ pub fn replay(journal: &Journal, part: &Part, progress: &mut dyn FnMut(u64)) -> 
             }
             if *part == Part::Global {
                 // What `Store::batch` writes beside the projections.
-                if let Some(last) = batch.events.last() {
-                    out.state
-                        .insert(keys::SEQ.to_vec(), last.id.seq.to_be_bytes().to_vec());
+                for (k, v) in heads.advance(&batch.events, &batch.raws) {
+                    out.state.insert(k, v);
                 }
                 out.state
                     .insert(keys::APPLIED.to_vec(), record.end.to_be_bytes().to_vec());

@@ -90,6 +90,9 @@ pub enum StoreError {
     /// Saving is not possible on a store opened for reading.
     ReadOnly,
     Rejected(ApplyError),
+    /// Events from the county that cannot be taken (not the county's
+    /// events for this station, out of order, or not valid).
+    BadFeed { reason: String },
 }
 
 /// What is wrong with a terminal's identity.
@@ -347,6 +350,10 @@ impl StoreError {
                 format!(
                     "terminal {terminal} has used every tracking code for {date}: at most {MAX_SEQ} per terminal per day. Register or import that date's other appeals on another terminal of the station."
                 ),
+            ),
+            StoreError::BadFeed { reason } => lang.pick(
+                format!("县里发来的记录无法接收：{reason}。本站记录未受影响。"),
+                format!("the county's events cannot be taken: {reason}. Nothing at the station changed."),
             ),
             StoreError::TooLarge { bytes, limit } => lang.pick(
                 format!("一次保存的内容过大（{bytes} 字节，上限 {limit} 字节），未保存。"),

@@ -1,7 +1,9 @@
 //! Key layout of the single sled tree. One tree so that every projection
 //! change of one journal record lands in one atomic batch.
 //!
-//! - `m/station`, `m/applied` (journal offset, u64 BE), `m/seq` (last event seq),
+//! - `m/station`, `m/applied` (journal offset, u64 BE), `m/seq` (this terminal's
+//!   last event seq), `m/chain` (its chain head), `m/origin/<origin>` (last seq
+//!   held of another origin, e.g. the county's),
 //!   `m/projections` (the projection layout version), `m/applied_from`
 //!   (where the last applied journal record starts), `m/issued/<YYMMDD-station-T>`
 //!   (the highest code sequence that terminal registered that day, u32 BE)
@@ -19,6 +21,10 @@ use crate::domain::catalog::CatalogRow;
 pub const STATION: &[u8] = b"m/station";
 pub const APPLIED: &[u8] = b"m/applied";
 pub const SEQ: &[u8] = b"m/seq";
+/// This terminal's event chain head (hex), beside `m/seq` (see `record`).
+pub const CHAIN: &[u8] = b"m/chain";
+/// `m/origin/<origin>`: the last sequence held of another origin.
+pub const ORIGIN: &str = "m/origin/";
 pub const PROJECTIONS: &[u8] = b"m/projections";
 pub const APPLIED_FROM: &[u8] = b"m/applied_from";
 pub const ISSUED: &str = "m/issued/";
@@ -34,6 +40,10 @@ pub const BY_DEADLINE: &str = "i/d/";
 /// The highest code sequence a terminal issued on a day (`m/issued/<day prefix>`).
 pub fn issued(prefix: &str) -> Vec<u8> {
     format!("{ISSUED}{prefix}").into_bytes()
+}
+
+pub fn origin(origin: &str) -> Vec<u8> {
+    format!("{ORIGIN}{origin}").into_bytes()
 }
 
 pub fn read_u32(v: &[u8]) -> u32 {

@@ -19,6 +19,8 @@ pub mod print_jobs;
 pub mod private;
 pub mod projection;
 mod queries;
+pub mod record;
+pub mod sync_state;
 pub mod writer;
 
 use std::cell::RefCell;
@@ -29,7 +31,6 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, Local, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::event::SCHEMA_VERSION;
 use crate::domain::{Change, Event, EventBody, EventId, Staff, TrackingCode};
 use counters::Counters;
 pub use dir::{Paths, TerminalConfig, read_terminal, take_lock, write_terminal};
@@ -42,18 +43,12 @@ use projection::Staged;
 /// on old hardware should take; the catalog in memory serves the lists.
 const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// A journal record: the events of one commit, applied all or nothing.
+/// A journal record: the events of one commit, applied all or nothing
+/// (its layout and chain are in `record`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Batch {
     pub v: u32,
     pub events: Vec<Event>,
-}
-
-/// A journal record being written (borrows its events).
-#[derive(Serialize)]
-struct BatchRef<'a> {
-    v: u32,
-    events: &'a [Event],
 }
 
 /// The event range of a journal payload (for records written before
@@ -84,6 +79,9 @@ pub struct Store {
     mode: Mode,
     terminal: u8,
     last_seq: u64,
+    /// Per-origin numbering and this terminal's chain head, as of the
+    /// last record the database holds (see `record`).
+    heads: record::Heads,
     /// The station's code (part of every code and event id).
     station_code: Option<String>,
     /// Last sequence issued per day prefix, filled on first use of a day.
@@ -201,6 +199,7 @@ impl Store {
             mode,
             terminal: identity.terminal,
             last_seq: 0,
+            heads: record::Heads::new(String::new()),
             station_code: identity.station.clone(),
             issued: RefCell::new(HashMap::new()),
             counters,
@@ -210,6 +209,7 @@ impl Store {
         };
         store.check_projection_version()?;
         store.check_applied_record()?;
+        store.heads = record::Heads::load(&store.tree, store.origin()).map_err(|e| StoreError::sled(&store.paths.db(), e))?;
         store.catch_up(progress)?;
         let station = store.station()?;
         if station
@@ -235,7 +235,8 @@ impl Store {
             _ => {}
         }
         let floor = store.counters.as_ref().map(|c| c.floors.seq).unwrap_or(0);
-        store.last_seq = read_u64(&store.tree, keys::SEQ)?.max(floor);
+        store.heads.origin = store.origin();
+        store.last_seq = store.heads.seq.max(floor);
         for line in &store.recovery {
             log::warn!("{line}");
         }
@@ -356,14 +357,19 @@ impl Store {
                     return Err(std::io::Error::other("damaged"));
                 }
             };
-            let result = serde_json::from_slice::<Batch>(&record.payload)
+            let result = record::decode(&record.payload)
                 .map_err(|e| StoreError::Journal {
                     path: jpath.clone(),
                     message: format!("record at offset {}: {e}", record.start),
                 })
                 .and_then(|batch| {
                     let (ops, _) = self.stage(&batch.events, true)?;
-                    self.write_ops(ops, &batch.events, record.start, record.end)
+                    self.heads.origin = self.origin();
+                    let mut heads = self.heads.clone();
+                    let meta = heads.advance(&batch.events, &batch.raws);
+                    self.write_ops(ops, meta, &batch.events, record.start, record.end)?;
+                    self.heads = heads;
+                    Ok(())
                 });
             if let Err(e) = result {
                 failure = Some(e);
@@ -422,9 +428,9 @@ impl Store {
         Ok((staged.ops(), touched))
     }
 
-    /// The sled batch for staged projections, with the journal position
-    /// they came from (one atomic write).
-    fn batch(ops: &Ops, events: &[Event], journal_start: u64, journal_end: u64) -> sled::Batch {
+    /// The sled batch for staged projections, with the numbering heads
+    /// and the journal position they came from (one atomic write).
+    fn batch(ops: &Ops, meta: &[(Vec<u8>, Vec<u8>)], journal_start: u64, journal_end: u64) -> sled::Batch {
         let mut batch = sled::Batch::default();
         for (k, v) in ops {
             match v {
@@ -432,8 +438,8 @@ impl Store {
                 None => batch.remove(k.as_slice()),
             }
         }
-        if let Some(last) = events.last() {
-            batch.insert(keys::SEQ, &last.id.seq.to_be_bytes());
+        for (k, v) in meta {
+            batch.insert(k.as_slice(), v.as_slice());
         }
         batch.insert(keys::APPLIED, &journal_end.to_be_bytes());
         batch.insert(keys::APPLIED_FROM, &journal_start.to_be_bytes());
@@ -445,11 +451,12 @@ impl Store {
     fn write_ops(
         &mut self,
         ops: Ops,
+        meta: Vec<(Vec<u8>, Vec<u8>)>,
         events: &[Event],
         journal_start: u64,
         journal_end: u64,
     ) -> Result<(), StoreError> {
-        let batch = Store::batch(&ops, events, journal_start, journal_end);
+        let batch = Store::batch(&ops, &meta, journal_start, journal_end);
         self.tree
             .apply_batch(batch)
             .map_err(|e| StoreError::sled(&self.paths.db(), e))?;
@@ -611,11 +618,25 @@ impl Store {
                 .map_err(|e| StoreError::Rejected(e.into()))?;
         }
         let (ops, touched) = self.stage(&events, false)?;
-        let payload = serde_json::to_vec(&BatchRef {
-            v: SCHEMA_VERSION,
-            events: &events,
-        })
-        .map_err(|e| self.db_err(e.to_string()))?;
+        let raws = record::raw_events(&events).map_err(|e| self.db_err(e.to_string()))?;
+        self.write_record(events, raws, ops, touched, (first, last))
+    }
+
+    /// Writes one record of events already checked and staged: counters'
+    /// floors, journal, fsync, then the database. `range` is the record
+    /// header's event range (this terminal's sequences).
+    fn write_record(
+        &mut self,
+        events: Vec<Event>,
+        raws: Vec<Box<serde_json::value::RawValue>>,
+        ops: Ops,
+        touched: Vec<String>,
+        (first, last): (u64, u64),
+    ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+        self.heads.origin = self.origin();
+        let payload = record::encode(&raws, &self.heads.chain).map_err(|e| self.db_err(e.to_string()))?;
+        let mut heads = self.heads.clone();
+        let meta = heads.advance(&events, &raws);
         if payload.len() > journal::MAX_PAYLOAD {
             return Err(StoreError::TooLarge {
                 bytes: payload.len(),
@@ -658,8 +679,9 @@ impl Store {
             };
             return Err(self.stop(error));
         }
-        self.last_seq = last;
-        let batch = Store::batch(&ops, &events, start, end);
+        self.last_seq = self.last_seq.max(last);
+        self.heads = heads;
+        let batch = Store::batch(&ops, &meta, start, end);
         if let Err(e) = self.tree.apply_batch(batch) {
             // Saved: the journal has it, and the database catches up from
             // the journal at the next start.
@@ -673,6 +695,59 @@ impl Store {
         }
         self.after_write(&ops, &events, end);
         Ok((events, touched))
+    }
+
+    /// Takes the county's events for this station (origin `origin`), as
+    /// the county sent them, in one record: the events and, with them, the
+    /// new cursor (the last sequence of that origin held). Events already
+    /// held are passed over, so a feed fetched twice is taken once. Each
+    /// applies by the county rules (`domain::county`); an event this
+    /// version does not know, or about an appeal the station does not
+    /// hold, is kept in the journal and changes nothing.
+    pub fn apply_feed(
+        &mut self,
+        origin: &str,
+        raws: Vec<Box<serde_json::value::RawValue>>,
+    ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+        if self.mode == Mode::Read {
+            return Err(StoreError::ReadOnly);
+        }
+        if let Some(cause) = &self.stopped {
+            return Err(StoreError::Stopped {
+                cause: Box::new(clone_cause(cause)),
+            });
+        }
+        let mut held = self.heads.other(origin);
+        let mut events = Vec::new();
+        let mut kept = Vec::new();
+        for raw in raws {
+            let event: Event = serde_json::from_str(raw.get()).map_err(|e| StoreError::BadFeed {
+                reason: format!("event does not parse: {e}"),
+            })?;
+            if event.id.origin != origin {
+                return Err(StoreError::BadFeed {
+                    reason: format!("event {}#{} is not from {origin}", event.id.origin, event.id.seq),
+                });
+            }
+            if event.id.seq <= held {
+                continue;
+            }
+            held = event.id.seq;
+            events.push(event);
+            kept.push(raw);
+        }
+        if events.is_empty() {
+            return Ok((events, Vec::new()));
+        }
+        let (ops, touched) = self.stage(&events, true)?;
+        let own = self.last_seq;
+        self.write_record(events, kept, ops, touched, (own, own))
+    }
+
+    /// The last sequence held of another origin (the county's feed
+    /// cursor for `county/<station>`).
+    pub fn origin_seq(&self, origin: &str) -> u64 {
+        self.heads.other(origin)
     }
 
     /// The appeal's access key, issued now (and recorded as an event) if

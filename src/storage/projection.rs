@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 
 use crate::domain::event::RuleError;
-use crate::domain::lifecycle::{self, Step, TransitionError};
+use crate::domain::lifecycle::TransitionError;
+use crate::domain::history::{self, AppealEventError};
 use crate::domain::validate::ValidationError;
-use crate::domain::{Appeal, Duty, Event, EventBody, HistoryEntry, Status, TrackingCode};
+use crate::domain::{Appeal, Duty, Event, EventBody, TrackingCode};
 
 use super::codec::{decode, encode};
 use super::keys;
@@ -194,57 +195,26 @@ impl<'a, K: Kv> Staged<'a, K> {
                 self.put(key, encode(visit));
                 self.note_issued(&visit.code)?;
             }
-            EventBody::AppealRegistered { appeal } => {
-                let code = appeal.code.as_str();
-                if self.get(&keys::appeal(code))?.is_some() {
-                    return Err(ApplyError::Duplicate(code.to_string()));
+            EventBody::AppealRegistered { .. }
+            | EventBody::AppealImported { .. }
+            | EventBody::AppealStepped { .. }
+            | EventBody::CountyStepped { .. }
+            | EventBody::AccessKeyIssued { .. } => {
+                let Some(code) = history::appeal_code(event) else {
+                    return Ok(());
+                };
+                let old = self.appeal(code)?;
+                let new = history::apply(old.as_ref(), event).map_err(|e| match e {
+                    AppealEventError::Duplicate(c) => ApplyError::Duplicate(c),
+                    AppealEventError::UnknownAppeal(c) => ApplyError::UnknownAppeal(c),
+                    AppealEventError::Transition(t) => ApplyError::Transition(t),
+                })?;
+                if let Some(new) = new {
+                    self.write_appeal(old.as_ref(), &new);
+                    if let EventBody::AppealRegistered { appeal } = &event.body {
+                        self.note_issued(&appeal.code)?;
+                    }
                 }
-                let mut a = appeal.clone();
-                a.status = Status::Registered;
-                a.history = vec![HistoryEntry {
-                    event: event.id.clone(),
-                    at: event.at,
-                    actor: event.actor.clone(),
-                    step: Step::Register,
-                    from: None,
-                    to: Status::Registered,
-                    note: String::new(),
-                }];
-                self.write_appeal(None, &a);
-                self.note_issued(&appeal.code)?;
-            }
-            EventBody::AppealStepped { code, step, note } => {
-                let old = self
-                    .appeal(code.as_str())?
-                    .ok_or_else(|| ApplyError::UnknownAppeal(code.to_string()))?;
-                let mut a = old.clone();
-                let from = a.status;
-                let to = lifecycle::apply(&mut a, step)?;
-                a.history.push(HistoryEntry {
-                    event: event.id.clone(),
-                    at: event.at,
-                    actor: event.actor.clone(),
-                    step: step.clone(),
-                    from: Some(from),
-                    to,
-                    note: note.clone(),
-                });
-                self.write_appeal(Some(&old), &a);
-            }
-            EventBody::AppealImported { appeal } => {
-                let code = appeal.code.as_str();
-                if self.get(&keys::appeal(code))?.is_some() {
-                    return Err(ApplyError::Duplicate(code.to_string()));
-                }
-                self.write_appeal(None, appeal);
-            }
-            EventBody::AccessKeyIssued { code, key } => {
-                let old = self
-                    .appeal(code.as_str())?
-                    .ok_or_else(|| ApplyError::UnknownAppeal(code.to_string()))?;
-                let mut a = old.clone();
-                a.access_key = key.clone();
-                self.write_appeal(Some(&old), &a);
             }
             EventBody::DutyCheckedIn { deputy, day } => {
                 let key = keys::duty(*day, deputy);
@@ -275,6 +245,8 @@ impl<'a, K: Kv> Staged<'a, K> {
                 duty.check_out = Some(event.at);
                 self.put(key, encode(&duty));
             }
+            // Kept in the journal as it came; nothing to project.
+            EventBody::Unknown => {}
         }
         Ok(())
     }

@@ -84,9 +84,9 @@ impl Store {
 /// Read-only access from another thread.
 #[derive(Clone)]
 pub struct Reader {
-    tree: sled::Db,
-    db_path: PathBuf,
-    dir: PathBuf,
+    pub(super) tree: sled::Db,
+    pub(super) db_path: PathBuf,
+    pub(super) dir: PathBuf,
     cache: catalog_cache::SharedCache,
     terminal: u8,
 }

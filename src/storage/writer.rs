@@ -18,7 +18,7 @@ use crate::domain::desk::{self, Registration};
 use crate::domain::{Change, Event};
 
 /// What a writer is asked to save.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Request {
     /// Record these changes at `at`.
     Commit {
@@ -37,6 +37,11 @@ pub enum Request {
     /// Give an appeal saved before access keys existed its key (recorded
     /// as an event); nothing is recorded when it has one.
     IssueAccessKey { actor: String, code: String },
+    /// Take the county's events for this station (`Store::apply_feed`).
+    ApplyFeed {
+        origin: String,
+        events: Vec<Box<serde_json::value::RawValue>>,
+    },
 }
 
 /// A request that was saved.
@@ -154,6 +159,14 @@ fn save(store: &mut Store, request: Request) -> Outcome {
             return Ok(Saved {
                 events: Vec::new(),
                 touched: vec![code],
+                stopped: store.stopped().map(clone_cause),
+            });
+        }
+        Request::ApplyFeed { origin, events } => {
+            let (events, touched) = store.apply_feed(&origin, events).map_err(WriteError::Store)?;
+            return Ok(Saved {
+                events,
+                touched,
                 stopped: store.stopped().map(clone_cause),
             });
         }

@@ -285,6 +285,7 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind) -> Result<crate::tui::
         StepKind::Accept => Step::Accept,
         StepKind::Start => Step::Start,
         StepKind::Chase => Step::Chase,
+        StepKind::Close => Step::Close,
         StepKind::Reopen => Step::Reopen,
         StepKind::Refer => {
             let unit = d.fields[0].1.picked().first().cloned().unwrap_or_default();

@@ -318,6 +318,6 @@ fn step_action(kind: crate::domain::StepKind) -> Option<Action> {
         K::Rate => Action::Rate,
         K::Reopen => Action::Reopen,
         K::Chase => Action::Chase,
-        K::Register => return None,
+        K::Register | K::Close => return None,
     })
 }

@@ -1,0 +1,171 @@
+//! `jiedai enroll FILE` and `jiedai sync`: a terminal's side of the sync
+//! with the county office.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use super::{exit, out, report_store_error, say};
+use crate::i18n::Lang;
+use crate::storage::{Paths, StoreError, Writer, read_terminal};
+use crate::sync::client::{self, Client, Progress, SyncError};
+
+fn fail(e: &SyncError, lang: Lang) -> ExitCode {
+    say(format_args!("jiedai: {}", e.message(lang)));
+    ExitCode::from(exit::FAILED)
+}
+
+/// Loads the county's credentials file into the data directory, after
+/// checking it is whole and for this station.
+pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
+    let paths = Paths::new(dir);
+    if !paths.terminal().exists() {
+        return report_store_error(&StoreError::NoStation(dir.to_path_buf()), lang);
+    }
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(
+                &SyncError::Credentials {
+                    path: file.to_path_buf(),
+                    detail: e.to_string(),
+                },
+                lang,
+            );
+        }
+    };
+    let creds = match client::parse_credentials(file, &text) {
+        Ok(c) => c,
+        Err(e) => return fail(&e, lang),
+    };
+    let identity = match read_terminal(&paths) {
+        Ok(i) => i,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    if let Some(station) = identity.station
+        && station != creds.station
+    {
+        return fail(
+            &SyncError::OtherStation {
+                enrolled: creds.station,
+                station,
+            },
+            lang,
+        );
+    }
+    let path = client::credentials_path(dir);
+    if let Err(e) = write_private(&path, text.as_bytes()) {
+        return fail(
+            &SyncError::Credentials {
+                path,
+                detail: e.to_string(),
+            },
+            lang,
+        );
+    }
+    out(lang.pick(
+        format!("已导入同步凭据：站点 {}，服务器 {}", creds.station, creds.server),
+        format!("sync credentials loaded: station {}, server {}", creds.station, creds.server),
+    ));
+    ExitCode::SUCCESS
+}
+
+/// Writes a secret file readable by its owner only, atomically.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("new");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    crate::storage::journal::sync_dir(path)
+}
+
+/// One full sync from the command line; exits non-zero with the reason
+/// when it could not finish.
+pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
+    let creds = match client::load_credentials(dir) {
+        Ok(Some(c)) => c,
+        Ok(None) => return fail(&SyncError::NotEnrolled, lang),
+        Err(e) => return fail(&e, lang),
+    };
+    let client = match Client::new(creds) {
+        Ok(c) => c,
+        Err(e) => return fail(&e, lang),
+    };
+    let store = match super::open_store(dir, lang) {
+        Ok(s) => s,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    let reader = store.reader();
+    let (writer, thread) = match Writer::spawn(store) {
+        Ok(w) => w,
+        Err(e) => return report_store_error(&StoreError::io(dir, e), lang),
+    };
+    let tty = std::io::stderr().is_terminal();
+    let progress = |p: Progress| {
+        if !tty {
+            return;
+        }
+        let line = match p {
+            Progress::Uploading { sent, total } => lang.pick(
+                format!("上报中 {sent}/{total}"),
+                format!("sending {sent}/{total}"),
+            ),
+            Progress::Downloading { received } => lang.pick(
+                format!("接收县里的记录 {received}"),
+                format!("receiving the county's events {received}"),
+            ),
+        };
+        use std::io::Write;
+        let _ = write!(std::io::stderr().lock(), "\r{line}    ");
+    };
+    let on_retry = |attempt: u32, e: &SyncError, wait: Duration| {
+        say(lang.pick(
+            format!("第 {attempt} 次未成功：{}；{} 秒后重试", e.message(lang), wait.as_secs()),
+            format!("attempt {attempt} failed: {}; trying again in {} s", e.message(lang), wait.as_secs()),
+        ));
+    };
+    let stop = AtomicBool::new(false);
+    let result = client::sync_with_retries(
+        &reader,
+        &writer,
+        &client,
+        lang,
+        &progress,
+        &stop,
+        attempts.max(1),
+        Duration::from_secs(2),
+        &on_retry,
+    );
+    if tty {
+        say("");
+    }
+    drop(writer);
+    thread.finish();
+    match result {
+        Ok(report) => {
+            out(lang.pick(
+                format!(
+                    "同步完成：上报 {} 条（县里新收 {} 条），收到县里的记录 {} 条",
+                    report.sent, report.stored, report.received
+                ),
+                format!(
+                    "sync done: sent {} events ({} new to the county), received {} from the county",
+                    report.sent, report.stored, report.received
+                ),
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, lang),
+    }
+}

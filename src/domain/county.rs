@@ -1,0 +1,238 @@
+//! The county office's steps on a station's appeals, and the rules by
+//! which they apply at the station.
+//!
+//! A station works offline and sends its events up at night; the county
+//! refers, chases, replies and closes against the copy it holds, which may
+//! be a day behind. When the county's step reaches the station the appeal
+//! may have moved on. The rules, the same whether the step is applied as
+//! it arrives or replayed from the journal (they read only the appeal as
+//! the events before it left it):
+//!
+//! 1. Only the county's own steps count: accept, refer, start handling,
+//!    chase, reply, close (办结销号). Registration, the citizen's rating,
+//!    reopening and on-the-spot answers are the station's.
+//! 2. A step made in an earlier round is kept, not applied: the citizen
+//!    reopened the appeal (or rated it 不满意) after the county acted, so
+//!    the county's reply answered the old round. The station's reopen
+//!    reaches the county with the next upload and the county acts again.
+//! 3. A step the appeal's status no longer allows is kept, not applied:
+//!    for example a reply to an appeal the station has meanwhile answered
+//!    on the spot and closed.
+//! 4. Otherwise the step applies through the status machine, as a step
+//!    taken at the station would.
+//!
+//! A kept step appears in the appeal's timeline with the reason it
+//! changed nothing; nothing the county sends is ever refused or lost.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::appeal::{Appeal, Status};
+use super::event::EventBody;
+use super::lifecycle::{self, Step, StepKind, TransitionError};
+use crate::i18n::Lang;
+
+/// The steps the county office takes.
+pub const COUNTY_STEPS: &[StepKind] = &[
+    StepKind::Accept,
+    StepKind::Refer,
+    StepKind::Start,
+    StepKind::Chase,
+    StepKind::Reply,
+    StepKind::Close,
+];
+
+/// Why a county step changed nothing at the station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum NotApplied {
+    /// Made in round `round`; the appeal is in round `now` (reopened since).
+    EarlierRound { round: u32, now: u32 },
+    /// The appeal is `status` now, which does not allow the step.
+    Overtaken { status: Status },
+    /// Not a step the county takes.
+    NotCountyStep,
+    /// The step itself is incomplete (an empty reply or unit).
+    Incomplete,
+}
+
+impl NotApplied {
+    pub fn message(&self, lang: Lang) -> String {
+        match (lang, self) {
+            (Lang::Zh, NotApplied::EarlierRound { round, now }) => {
+                format!("未生效：县里针对第 {} 轮办理，诉求已重新办理（现为第 {} 轮）", round + 1, now + 1)
+            }
+            (Lang::En, NotApplied::EarlierRound { round, now }) => format!(
+                "not applied: the county acted on round {}, the appeal was reopened since (now round {})",
+                round + 1,
+                now + 1
+            ),
+            (Lang::Zh, NotApplied::Overtaken { status }) => {
+                format!("未生效：诉求在本站已是“{}”", status.zh())
+            }
+            (Lang::En, NotApplied::Overtaken { status }) => {
+                format!("not applied: the appeal is already {} at the station", status.en())
+            }
+            (Lang::Zh, NotApplied::NotCountyStep) => "未生效：这一步只能由联络站办理".into(),
+            (Lang::En, NotApplied::NotCountyStep) => "not applied: only the station takes this step".into(),
+            (Lang::Zh, NotApplied::Incomplete) => "未生效：内容不完整".into(),
+            (Lang::En, NotApplied::Incomplete) => "not applied: the step is incomplete".into(),
+        }
+    }
+}
+
+/// Applies a county step made in `round` to the appeal, by the rules
+/// above. On `Err` the appeal is unchanged.
+pub fn apply(appeal: &mut Appeal, step: &Step, round: u32) -> Result<Status, NotApplied> {
+    if !COUNTY_STEPS.contains(&step.kind()) {
+        return Err(NotApplied::NotCountyStep);
+    }
+    if round < appeal.round {
+        return Err(NotApplied::EarlierRound {
+            round,
+            now: appeal.round,
+        });
+    }
+    let mut next = appeal.clone();
+    match lifecycle::apply(&mut next, step) {
+        Ok(status) => {
+            *appeal = next;
+            Ok(status)
+        }
+        Err(TransitionError::Illegal { from, .. }) => Err(NotApplied::Overtaken { status: from }),
+        Err(_) => Err(NotApplied::Incomplete),
+    }
+}
+
+/// A step county staff ask for, on the appeal as the county holds it, on
+/// the day `on`: the event to record, or why the status machine refuses
+/// it (the same rules as a step taken at the kiosk).
+pub fn decide(appeal: &Appeal, step: Step, note: String, on: NaiveDate) -> Result<EventBody, CountyRefusal> {
+    if !COUNTY_STEPS.contains(&step.kind()) {
+        return Err(CountyRefusal::NotCountyStep(step.kind()));
+    }
+    lifecycle::check_new_step(&step, &note, on).map_err(CountyRefusal::Step)?;
+    let mut probe = appeal.clone();
+    lifecycle::apply(&mut probe, &step).map_err(CountyRefusal::Step)?;
+    Ok(EventBody::CountyStepped {
+        code: appeal.code.clone(),
+        step,
+        note,
+        round: appeal.round,
+    })
+}
+
+/// Why county staff's step is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountyRefusal {
+    Step(TransitionError),
+    NotCountyStep(StepKind),
+}
+
+impl CountyRefusal {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            CountyRefusal::Step(e) => e.message(lang),
+            CountyRefusal::NotCountyStep(kind) => match lang {
+                Lang::Zh => format!("“{}”只能由联络站办理", kind.label(lang)),
+                Lang::En => format!("only the station can take the step “{}”", kind.label(lang)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TrackingCode;
+    use chrono::{DateTime, FixedOffset};
+
+    fn at() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap()
+    }
+
+    fn appeal() -> Appeal {
+        let code = TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), "330999012", 1, 1).unwrap();
+        Appeal::registered(code, at())
+    }
+
+    fn steps(a: &mut Appeal, steps: &[Step]) {
+        for s in steps {
+            lifecycle::apply(a, s).unwrap();
+        }
+    }
+
+    fn reply() -> Step {
+        Step::Reply { reply: "已修复".into() }
+    }
+
+    fn refer() -> Step {
+        Step::Refer {
+            unit: "县住建局".into(),
+            deadline: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_reply_to_a_referred_appeal_applies() {
+        let mut a = appeal();
+        steps(&mut a, &[Step::Accept, refer()]);
+        assert_eq!(apply(&mut a, &reply(), 0), Ok(Status::Replied));
+        assert_eq!(a.reply.as_deref(), Some("已修复"));
+    }
+
+    #[test]
+    fn a_reply_from_before_a_reopen_is_kept_not_applied() {
+        let mut a = appeal();
+        steps(
+            &mut a,
+            &[Step::Accept, refer(), reply(), Step::Rate {
+                satisfaction: crate::domain::Satisfaction::Satisfied,
+            }, Step::Reopen],
+        );
+        let before = a.clone();
+        // The county replied in round 0; the station reopened (round 1).
+        assert_eq!(
+            apply(&mut a, &reply(), 0),
+            Err(NotApplied::EarlierRound { round: 0, now: 1 })
+        );
+        assert_eq!(a, before);
+        // A reply made in the new round applies.
+        assert_eq!(apply(&mut a, &reply(), 1), Ok(Status::Replied));
+    }
+
+    #[test]
+    fn a_reply_to_an_appeal_closed_at_the_station_is_kept_not_applied() {
+        let mut a = appeal();
+        steps(&mut a, &[Step::AnswerOnSpot { reply: "当场解释".into() }, Step::Rate {
+            satisfaction: crate::domain::Satisfaction::Satisfied,
+        }]);
+        let before = a.clone();
+        assert_eq!(
+            apply(&mut a, &reply(), 0),
+            Err(NotApplied::Overtaken { status: Status::Closed })
+        );
+        assert_eq!(a, before);
+    }
+
+    #[test]
+    fn station_steps_from_the_county_are_not_applied() {
+        let mut a = appeal();
+        assert_eq!(apply(&mut a, &Step::Reopen, 0), Err(NotApplied::NotCountyStep));
+        assert_eq!(a.status, Status::Registered);
+    }
+
+    #[test]
+    fn county_staff_are_refused_what_the_status_machine_refuses() {
+        let a = appeal();
+        let on = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        let refused = decide(&a, reply(), String::new(), on).unwrap_err();
+        assert!(refused.message(Lang::Zh).contains("已登记"), "{}", refused.message(Lang::Zh));
+        let mut b = a.clone();
+        steps(&mut b, &[Step::Accept]);
+        assert!(matches!(
+            decide(&b, refer(), String::new(), on),
+            Ok(EventBody::CountyStepped { round: 0, .. })
+        ));
+    }
+}

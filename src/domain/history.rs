@@ -1,0 +1,112 @@
+//! What one event does to one appeal. The station's projection and the
+//! county's both apply events through here, so an appeal's state is the
+//! same function of its events wherever it is computed.
+
+use super::appeal::{Appeal, HistoryEntry, Status};
+use super::county;
+use super::event::{Event, EventBody};
+use super::lifecycle::{self, Step, TransitionError};
+
+/// Why an event cannot be applied to the appeals as they stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppealEventError {
+    /// A new appeal under a code already held.
+    Duplicate(String),
+    /// A step on an appeal not held.
+    UnknownAppeal(String),
+    /// A station step the status machine refuses.
+    Transition(TransitionError),
+}
+
+/// The tracking code of the appeal an event is about, if it is about one.
+pub fn appeal_code(event: &Event) -> Option<&str> {
+    match &event.body {
+        EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
+            Some(appeal.code.as_str())
+        }
+        EventBody::AppealStepped { code, .. }
+        | EventBody::AccessKeyIssued { code, .. }
+        | EventBody::CountyStepped { code, .. } => Some(code.as_str()),
+        _ => None,
+    }
+}
+
+/// The appeal after `event`, given the appeal before it (`None`: not
+/// held). Returns `Ok(None)` for an event about no appeal. County steps
+/// never fail (see `county`): one that changes nothing is still recorded
+/// in the history, with the reason.
+pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, AppealEventError> {
+    let existing = |code: &str| current.cloned().ok_or_else(|| AppealEventError::UnknownAppeal(code.to_string()));
+    match &event.body {
+        EventBody::AppealRegistered { appeal } => {
+            if current.is_some() {
+                return Err(AppealEventError::Duplicate(appeal.code.to_string()));
+            }
+            let mut a = appeal.clone();
+            a.status = Status::Registered;
+            a.history = vec![HistoryEntry {
+                event: event.id.clone(),
+                at: event.at,
+                actor: event.actor.clone(),
+                step: Step::Register,
+                from: None,
+                to: Status::Registered,
+                note: String::new(),
+                not_applied: None,
+            }];
+            Ok(Some(a))
+        }
+        EventBody::AppealImported { appeal } => {
+            if current.is_some() {
+                return Err(AppealEventError::Duplicate(appeal.code.to_string()));
+            }
+            Ok(Some(appeal.clone()))
+        }
+        EventBody::AppealStepped { code, step, note } => {
+            let mut a = existing(code.as_str())?;
+            let from = a.status;
+            let to = lifecycle::apply(&mut a, step).map_err(AppealEventError::Transition)?;
+            a.history.push(HistoryEntry {
+                event: event.id.clone(),
+                at: event.at,
+                actor: event.actor.clone(),
+                step: step.clone(),
+                from: Some(from),
+                to,
+                note: note.clone(),
+                not_applied: None,
+            });
+            Ok(Some(a))
+        }
+        EventBody::CountyStepped {
+            code,
+            step,
+            note,
+            round,
+        } => {
+            let mut a = existing(code.as_str())?;
+            let from = a.status;
+            let (to, not_applied) = match county::apply(&mut a, step, *round) {
+                Ok(to) => (to, None),
+                Err(why) => (from, Some(why)),
+            };
+            a.history.push(HistoryEntry {
+                event: event.id.clone(),
+                at: event.at,
+                actor: event.actor.clone(),
+                step: step.clone(),
+                from: Some(from),
+                to,
+                note: note.clone(),
+                not_applied,
+            });
+            Ok(Some(a))
+        }
+        EventBody::AccessKeyIssued { code, key } => {
+            let mut a = existing(code.as_str())?;
+            a.access_key = key.clone();
+            Ok(Some(a))
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,267 @@
+//! The sync's bookkeeping at a terminal, and the events it sends.
+//!
+//! The tree `sync` holds how far the county has acknowledged this
+//! terminal's events (`Position`) and what the last attempt did
+//! (`Status`). Neither is part of the journal: after a database rebuild
+//! the position starts again from nothing, the terminal resends its
+//! events and the county answers them as already held.
+//!
+//! `Reader::outgoing` reads the next events to send straight from the
+//! journal, as the journal holds their bytes, with each one's chain hash.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::journal::Journal;
+use super::{Paths, StoreError, keys, record};
+use crate::domain::EventId;
+use crate::domain::event::{CHAIN_GENESIS, chain_next};
+
+const TREE: &str = "sync";
+const POSITION: &[u8] = b"position";
+const STATUS: &[u8] = b"status";
+
+/// How far the county holds this terminal's events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// The highest sequence the county acknowledged holding (all before it too).
+    pub acked: u64,
+    /// The chain hash at `acked` (empty: not known, computed from the start).
+    pub hash: String,
+    /// Where in the journal the record holding event `acked` starts.
+    pub offset: u64,
+}
+
+/// What the last sync did, for the Sync screen and `jiedai sync`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub last_attempt: Option<DateTime<FixedOffset>>,
+    pub last_success: Option<DateTime<FixedOffset>>,
+    /// Why the last attempt failed, in the words the user read; cleared
+    /// by a success.
+    pub last_error: Option<String>,
+    /// Events sent and received by the last successful sync.
+    #[serde(default)]
+    pub sent: u64,
+    #[serde(default)]
+    pub received: u64,
+}
+
+/// The `sync` tree of a terminal's database.
+#[derive(Clone)]
+pub struct SyncState {
+    tree: sled::Tree,
+    db: PathBuf,
+}
+
+/// One event to send.
+#[derive(Debug)]
+pub struct Outbound {
+    pub seq: u64,
+    /// The event exactly as the journal holds it.
+    pub raw: Box<RawValue>,
+    /// Chain hash after this event.
+    pub hash: String,
+    /// Where its record starts in the journal.
+    pub record: u64,
+}
+
+/// The next events to send, in order.
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    /// Chain hash before the first event.
+    pub prev: String,
+    pub events: Vec<Outbound>,
+    /// Bytes of the events' JSON.
+    pub bytes: usize,
+}
+
+impl Outgoing {
+    /// The position after the county acknowledged `acked`, when `acked`
+    /// is one of these events (or the one before them).
+    pub fn position_at(&self, acked: u64, before: &Position) -> Position {
+        match self.events.iter().find(|e| e.seq == acked) {
+            Some(e) => Position {
+                acked,
+                hash: e.hash.clone(),
+                offset: e.record,
+            },
+            None if acked == before.acked => before.clone(),
+            // Somewhere else: the chain hash there is found again from the
+            // journal's start.
+            None => Position {
+                acked,
+                hash: String::new(),
+                offset: 0,
+            },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: EventId,
+}
+
+impl SyncState {
+    pub(super) fn open(tree: &sled::Db, db: PathBuf) -> Result<SyncState, StoreError> {
+        let tree = tree.open_tree(TREE).map_err(|e| StoreError::sled(&db, e))?;
+        Ok(SyncState { tree, db })
+    }
+
+    fn get<T: serde::de::DeserializeOwned + Default>(&self, key: &[u8]) -> Result<T, StoreError> {
+        match self.tree.get(key).map_err(|e| StoreError::sled(&self.db, e))? {
+            Some(v) => serde_json::from_slice(&v).map_err(|e| StoreError::Database {
+                path: self.db.clone(),
+                message: format!("sync state: {e}"),
+            }),
+            None => Ok(T::default()),
+        }
+    }
+
+    fn put<T: Serialize>(&self, key: &[u8], value: &T) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Database {
+            path: self.db.clone(),
+            message: e.to_string(),
+        })?;
+        self.tree
+            .insert(key, bytes)
+            .map_err(|e| StoreError::sled(&self.db, e))?;
+        self.tree.flush().map_err(|e| StoreError::sled(&self.db, e))?;
+        Ok(())
+    }
+
+    pub fn position(&self) -> Result<Position, StoreError> {
+        self.get(POSITION)
+    }
+
+    /// Records an acknowledgement (durable when this returns).
+    pub fn set_position(&self, position: &Position) -> Result<(), StoreError> {
+        self.put(POSITION, position)
+    }
+
+    pub fn status(&self) -> Result<Status, StoreError> {
+        self.get(STATUS)
+    }
+
+    pub fn set_status(&self, status: &Status) -> Result<(), StoreError> {
+        self.put(STATUS, status)
+    }
+}
+
+impl super::Reader {
+    /// The terminal's sync bookkeeping.
+    pub fn sync_state(&self) -> Result<SyncState, StoreError> {
+        SyncState::open(&self.tree, self.db_path.clone())
+    }
+
+    /// This terminal's last event sequence, as the database holds it.
+    pub fn own_seq(&self) -> Result<u64, StoreError> {
+        self.read_u64(keys::SEQ)
+    }
+
+    /// The last sequence held of another origin (the county's cursor).
+    pub fn origin_seq(&self, origin: &str) -> Result<u64, StoreError> {
+        self.read_u64(&keys::origin(origin))
+    }
+
+    fn read_u64(&self, key: &[u8]) -> Result<u64, StoreError> {
+        Ok(self
+            .tree
+            .get(key)
+            .map_err(|e| StoreError::sled(&self.db_path, e))?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0))
+    }
+
+    /// The events of this terminal (`origin`) after `from.acked`, in
+    /// order, at most `max_events` of them and `max_bytes` of JSON (always
+    /// at least one when there is one), read from the journal with their
+    /// chain hashes.
+    pub fn outgoing(
+        &self,
+        origin: &str,
+        from: &Position,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Result<Outgoing, StoreError> {
+        let known = from.acked == 0 || !from.hash.is_empty();
+        let start = if known { from.offset } else { 0 };
+        let out = self.outgoing_from(origin, from, start, known, max_events, max_bytes)?;
+        // The position's record is not where the events continue (the
+        // journal was rewritten): read it from the start.
+        if start > 0 && out.events.first().is_some_and(|e| e.seq != from.acked + 1) {
+            return self.outgoing_from(origin, from, 0, false, max_events, max_bytes);
+        }
+        Ok(out)
+    }
+
+    fn outgoing_from(
+        &self,
+        origin: &str,
+        from: &Position,
+        start: u64,
+        known: bool,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Result<Outgoing, StoreError> {
+        let path = Paths::new(&self.dir).journal();
+        let journal = Journal::open_read(&path).map_err(|e| StoreError::io(&path, e))?;
+        let mut chain = if known && from.acked > 0 {
+            from.hash.clone()
+        } else {
+            CHAIN_GENESIS.to_string()
+        };
+        let mut out = Outgoing::default();
+        let result = journal.scan(start.max(super::journal::HEADER_LEN), |rec| {
+            let decoded = record::decode_raw(&rec.payload).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("record at offset {}: {e}", rec.start),
+                )
+            })?;
+            for raw in decoded {
+                let id: IdOnly = serde_json::from_str(raw.get())
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                if id.id.origin != origin {
+                    continue;
+                }
+                if id.id.seq <= from.acked {
+                    if !known {
+                        chain = chain_next(&chain, raw.get().as_bytes());
+                    }
+                    continue;
+                }
+                if !out.events.is_empty()
+                    && (out.events.len() >= max_events || out.bytes + raw.get().len() > max_bytes)
+                {
+                    return Err(std::io::Error::other("batch full"));
+                }
+                if out.events.is_empty() {
+                    out.prev = chain.clone();
+                }
+                chain = chain_next(&chain, raw.get().as_bytes());
+                out.bytes += raw.get().len();
+                out.events.push(Outbound {
+                    seq: id.id.seq,
+                    raw,
+                    hash: chain.clone(),
+                    record: rec.start,
+                });
+            }
+            Ok(())
+        });
+        match result {
+            Ok(_) => Ok(out),
+            Err(e) if e.to_string() == "batch full" => Ok(out),
+            Err(e) => Err(StoreError::Journal {
+                path,
+                message: e.to_string(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The sync protocol between a station's terminals and the county server
+//! (`jiedai-sync/1`). Both sides use this module: the station's sync
+//! client (`sync::client`) and the county server (`county::server`).
+//!
+//! ## Identity
+//!
+//! The county enrolls a station (`jiedai county enroll`) and writes a
+//! credentials file: the station's Ed25519 signing key, the server's URL
+//! and the server's public key. The station loads it (`jiedai enroll`).
+//!
+//! ## Requests
+//!
+//! Every request carries three headers:
+//!
+//! - `x-jiedai-station`: the station code;
+//! - `x-jiedai-time`: Unix seconds when it was made;
+//! - `x-jiedai-signature`: base64 Ed25519 signature by the station's key
+//!   over `signing_text(method, path?query, station, time, body)`, which
+//!   binds the method, the path with its query, the station, the time and
+//!   the SHA-256 of the (compressed) body.
+//!
+//! The server refuses (401, nothing stored) a request from a station it
+//! does not know, with a signature that does not verify, or whose time is
+//! more than `MAX_SKEW_SECS` from its own clock. A request replayed within
+//! that window does no harm: uploads are idempotent and feeds read-only.
+//! Bodies are gzip-compressed (`content-encoding: gzip`) both ways.
+//!
+//! Every answer is signed by the server's key over `reply_text(request
+//! signature, status, body)`, so a station knows the answer came from its
+//! county and was meant for this request.
+//!
+//! ## Upload: `POST /v1/upload`
+//!
+//! Body `Upload`: one terminal's events in sequence order, at most
+//! `MAX_BATCH_EVENTS` events or `MAX_BATCH_BYTES` bytes of JSON, each
+//! event exactly as its journal holds it, with `prev`, the chain hash of
+//! the terminal's events before the first one. The chain is
+//! `h(n) = SHA-256(h(n-1) ‖ bytes of event n)` from `h(0) = GENESIS`, so
+//! the server can tell a retry (same hash under the same sequence: a
+//! no-op), a gap (the first sequence is not one past what it holds) and a
+//! rewritten history (another hash under a sequence it holds, or a `prev`
+//! that is not its hash: refused, logged, reported, never overwritten).
+//!
+//! The server stores each event under (station, terminal, sequence), a
+//! primary key in its database, commits durably, and answers `UploadReply`
+//! with the highest sequence it holds contiguously from 1. The station
+//! records that acknowledgement only after reading the answer, so a retry
+//! after any failure resends at most what the server already holds.
+//!
+//! ## Feed: `GET /v1/feed?after=N`
+//!
+//! The county's events about this station's appeals (origin
+//! `county/<station>`, sequence counted per station), after the station's
+//! cursor `N`, at most `MAX_BATCH_EVENTS` at a time: `Feed`. The station
+//! applies them and the new cursor in one journal record; the cursor is
+//! the last sequence of that origin it holds.
+
+use std::io::{Read, Write};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+pub const NAME: &str = "jiedai-sync/1";
+pub const MAX_BATCH_EVENTS: usize = 500;
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
+/// A request older or newer than this (by the server's clock) is refused.
+pub const MAX_SKEW_SECS: i64 = 300;
+/// The most a compressed body may inflate to (a batch and its envelope).
+pub const MAX_BODY_BYTES: usize = 4 * MAX_BATCH_BYTES;
+
+pub const H_STATION: &str = "x-jiedai-station";
+pub const H_TIME: &str = "x-jiedai-time";
+pub const H_SIGNATURE: &str = "x-jiedai-signature";
+
+pub const PATH_UPLOAD: &str = "/v1/upload";
+pub const PATH_FEED: &str = "/v1/feed";
+
+/// The chain hash before a terminal's first event (hex).
+pub use crate::domain::event::{CHAIN_GENESIS as GENESIS, chain_next};
+
+/// One batch of one terminal's events.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Upload {
+    pub terminal: u8,
+    /// Chain hash before the first event (hex).
+    pub prev: String,
+    pub events: Vec<Box<RawValue>>,
+}
+
+/// The server's answer to an upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadReply {
+    /// Highest sequence of this terminal the server holds contiguously.
+    pub acked: u64,
+    /// Events of the batch it stored now (the rest it held already).
+    pub stored: u64,
+    /// Set when the batch contradicts what the server holds.
+    #[serde(default)]
+    pub refused: Option<Refusal>,
+}
+
+/// Why the server refused (part of) a batch. Nothing at or after `seq`
+/// in the batch was stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Refusal {
+    /// Another event is held under this sequence.
+    Conflict { seq: u64, held: String, sent: String },
+    /// The batch does not continue what the server holds.
+    Gap { seq: u64, expected: u64 },
+    /// `prev` or an event's place in the chain does not match.
+    BrokenChain { seq: u64 },
+    /// An event that does not parse, or is not this terminal's.
+    BadEvent { seq: u64, reason: String },
+}
+
+impl Refusal {
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::Lang::*;
+        match (lang, self) {
+            (Zh, Refusal::Conflict { seq, .. }) => {
+                format!("县里已有第 {seq} 号事件且内容不同：本机的记录与已上报的不一致，请联系县人大办")
+            }
+            (En, Refusal::Conflict { seq, .. }) => format!(
+                "the county holds a different event number {seq}: this terminal's log differs from what it sent before; call the county office"
+            ),
+            (Zh, Refusal::Gap { seq, expected }) => {
+                format!("事件不连续：县里等待第 {expected} 号，收到第 {seq} 号")
+            }
+            (En, Refusal::Gap { seq, expected }) => {
+                format!("events are not contiguous: the county expects number {expected}, got {seq}")
+            }
+            (Zh, Refusal::BrokenChain { seq }) => {
+                format!("第 {seq} 号事件与之前上报的记录接不上（记录被改写过？），请联系县人大办")
+            }
+            (En, Refusal::BrokenChain { seq }) => format!(
+                "event number {seq} does not follow what was sent before (was the log rewritten?); call the county office"
+            ),
+            (Zh, Refusal::BadEvent { seq, reason }) => format!("第 {seq} 号事件无法识别：{reason}"),
+            (En, Refusal::BadEvent { seq, reason }) => format!("event number {seq} is not valid: {reason}"),
+        }
+    }
+}
+
+/// The county's events for one station.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Feed {
+    pub events: Vec<Box<RawValue>>,
+    /// The station's cursor after these events (the last one's sequence,
+    /// or the request's `after` when there are none).
+    pub last: u64,
+    /// Whether more events wait after these.
+    pub more: bool,
+}
+
+/// An error body (any non-200 answer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Problem {
+    /// A stable code: "unknown_station", "bad_signature", "stale", ...
+    pub code: String,
+    pub message: String,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// What a request's signature covers.
+pub fn signing_text(method: &str, path_and_query: &str, station: &str, time: i64, body: &[u8]) -> Vec<u8> {
+    format!(
+        "{NAME}\n{method}\n{path_and_query}\n{station}\n{time}\n{}",
+        sha256_hex(body)
+    )
+    .into_bytes()
+}
+
+/// What an answer's signature covers.
+pub fn reply_text(request_signature: &str, status: u16, body: &[u8]) -> Vec<u8> {
+    format!("{NAME} reply\n{request_signature}\n{status}\n{}", sha256_hex(body)).into_bytes()
+}
+
+pub fn sign(key: &SigningKey, text: &[u8]) -> String {
+    B64.encode(key.sign(text).to_bytes())
+}
+
+/// Whether `signature` (base64) is `key`'s over `text`.
+pub fn verify(key: &VerifyingKey, text: &[u8], signature: &str) -> bool {
+    let Ok(bytes) = B64.decode(signature.trim()) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_slice(&bytes) else {
+        return false;
+    };
+    key.verify(text, &sig).is_ok()
+}
+
+/// A new signing key from the system's random source.
+pub fn new_signing_key() -> std::io::Result<SigningKey> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+pub fn encode_secret(key: &SigningKey) -> String {
+    B64.encode(key.to_bytes())
+}
+
+pub fn encode_public(key: &VerifyingKey) -> String {
+    B64.encode(key.to_bytes())
+}
+
+pub fn decode_secret(text: &str) -> Option<SigningKey> {
+    let bytes: [u8; 32] = B64.decode(text.trim()).ok()?.try_into().ok()?;
+    Some(SigningKey::from_bytes(&bytes))
+}
+
+pub fn decode_public(text: &str) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = B64.decode(text.trim()).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+/// Inflates a gzip body, refusing one that would grow past `limit`.
+pub fn gunzip(bytes: &[u8], limit: usize) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)?;
+    if out.len() > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("body inflates past {limit} bytes"),
+        ));
+    }
+    Ok(out)
+}
+
+/// The credentials file the county writes for a station (TOML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub station: String,
+    #[serde(default)]
+    pub name: String,
+    /// The county server's base URL, e.g. `http://county.example:8443`.
+    pub server: String,
+    /// The server's public key (base64 Ed25519).
+    pub server_key: String,
+    /// The station's signing key (base64 Ed25519 seed). Secret.
+    pub key: String,
+}
+
+impl Credentials {
+    pub fn signing_key(&self) -> Option<SigningKey> {
+        decode_secret(&self.key)
+    }
+
+    pub fn server_key(&self) -> Option<VerifyingKey> {
+        decode_public(&self.server_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_covers_every_part() {
+        let key = new_signing_key().unwrap();
+        let text = signing_text("POST", "/v1/upload", "330999012", 1_800_000_000, b"body");
+        let sig = sign(&key, &text);
+        assert!(verify(&key.verifying_key(), &text, &sig));
+        for other in [
+            signing_text("GET", "/v1/upload", "330999012", 1_800_000_000, b"body"),
+            signing_text("POST", "/v1/feed", "330999012", 1_800_000_000, b"body"),
+            signing_text("POST", "/v1/upload", "330999013", 1_800_000_000, b"body"),
+            signing_text("POST", "/v1/upload", "330999012", 1_800_000_001, b"body"),
+            signing_text("POST", "/v1/upload", "330999012", 1_800_000_000, b"bodY"),
+        ] {
+            assert!(!verify(&key.verifying_key(), &other, &sig));
+        }
+        let stranger = new_signing_key().unwrap();
+        assert!(!verify(&stranger.verifying_key(), &text, &sig));
+        assert!(!verify(&key.verifying_key(), &text, "not base64!"));
+    }
+
+    #[test]
+    fn the_chain_depends_on_order_and_content() {
+        let a = chain_next(GENESIS, b"{\"a\":1}");
+        let b = chain_next(&a, b"{\"b\":2}");
+        assert_ne!(b, chain_next(&chain_next(GENESIS, b"{\"b\":2}"), b"{\"a\":1}"));
+        assert_ne!(b, chain_next(&a, b"{\"b\":3}"));
+        assert_eq!(b, chain_next(&chain_next(GENESIS, b"{\"a\":1}"), b"{\"b\":2}"));
+        assert_eq!(hex_decode(&a).map(|v| v.len()), Some(32));
+    }
+
+    #[test]
+    fn gzip_round_trips_and_refuses_a_bomb() {
+        let body = vec![b'x'; 100_000];
+        let z = gzip(&body);
+        assert!(z.len() < 1_000);
+        assert_eq!(gunzip(&z, 100_000).unwrap(), body);
+        assert!(gunzip(&z, 99_999).is_err());
+        assert!(gunzip(b"not gzip", 10).is_err());
+    }
+}
