@@ -19,7 +19,7 @@ use std::path::Path;
 use super::catalog_cache;
 use super::journal::Journal;
 use super::projection::Staged;
-use super::{Finding, record, PROJECTION_VERSION, StoreError, keys, open_sled};
+use super::{Finding, PROJECTION_VERSION, StoreError, keys, open_sled, record};
 use crate::domain::catalog::CatalogRow;
 use crate::domain::{Event, EventBody};
 
@@ -186,7 +186,9 @@ pub fn replay(
                         // Steps and keys touch only their appeal's keys.
                         Part::Global => !matches!(
                             event.body,
-                            EventBody::AppealStepped { .. } | EventBody::AccessKeyIssued { .. }
+                            EventBody::AppealStepped { .. }
+                                | EventBody::AccessKeyIssued { .. }
+                                | EventBody::CountyStepped { .. }
                         ),
                         codes => code.is_some_and(|c| codes.holds(c)),
                     };
@@ -194,8 +196,10 @@ pub fn replay(
                         continue;
                     }
                     if let Err(e) = staged.apply(event) {
-                        // Each event is judged in the part of its code.
-                        if *part != Part::Global || code.is_none() {
+                        // Each event is judged in the part of its code. A
+                        // county event about an appeal this station does
+                        // not hold is kept and changes nothing, by rule.
+                        if (*part != Part::Global || code.is_none()) && !event.id.is_county() {
                             out.problems.push(Finding::BadEvent {
                                 origin: event.id.origin.clone(),
                                 seq: event.id.seq,
