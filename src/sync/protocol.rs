@@ -54,6 +54,12 @@
 //! cursor `N`, at most `MAX_BATCH_EVENTS` at a time: `Feed`. The station
 //! applies them and the new cursor in one journal record; the cursor is
 //! the last sequence of that origin it holds.
+//!
+//! ## Probe: `POST /v1/probe`
+//!
+//! Signed like the others; the server reads the (gzip) body, discards it
+//! and answers its size. It measures a station's link, and is the floor
+//! the sync benchmark compares an upload with.
 
 use std::io::{Read, Write};
 
@@ -78,6 +84,7 @@ pub const H_SIGNATURE: &str = "x-jiedai-signature";
 
 pub const PATH_UPLOAD: &str = "/v1/upload";
 pub const PATH_FEED: &str = "/v1/feed";
+pub const PATH_PROBE: &str = "/v1/probe";
 
 /// The chain hash before a terminal's first event (hex).
 pub use crate::domain::event::{CHAIN_GENESIS as GENESIS, chain_next};
