@@ -328,7 +328,8 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
 }
 
 /// The appeal as the county exports it: the visitor's name, phone and ID
-/// number masked, the address left out.
+/// number masked (in the free text too), the address and access key left
+/// out.
 fn masked(h: &HeldAppeal) -> crate::domain::Appeal {
     let mut a = h.appeal.clone();
     a.visitor.name = mask_name(&a.visitor.name);
@@ -336,6 +337,10 @@ fn masked(h: &HeldAppeal) -> crate::domain::Appeal {
     a.visitor.id_number = mask_numbers(&a.visitor.id_number);
     a.visitor.address = String::new();
     a.access_key = String::new();
+    // Free text may hold a number a visitor gave.
+    a.title = mask_numbers(&a.title);
+    a.content = mask_numbers(&a.content);
+    a.location = mask_numbers(&a.location);
     a
 }
 

@@ -25,7 +25,16 @@ fn find_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if dir.join("initdb").is_file() && dir.join("pg_ctl").is_file() {
-                return dir;
+                // A link on PATH (/usr/local/bin/initdb) points into the
+                // directory that also holds createdb.
+                let real = std::fs::canonicalize(dir.join("initdb")).unwrap_or(dir.join("initdb"));
+                let real_dir = real.parent().map(Path::to_path_buf).unwrap_or(dir.clone());
+                if real_dir.join("createdb").is_file() {
+                    return real_dir;
+                }
+                if dir.join("createdb").is_file() {
+                    return dir;
+                }
             }
         }
     }
