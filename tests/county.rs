@@ -212,7 +212,11 @@ fn call(
     std::io::Read::read_to_end(&mut response.into_reader(), &mut raw).unwrap();
     let reply_sig = reply_sig.expect("every answer is signed");
     assert!(
-        protocol::verify(server, &protocol::reply_text(&signature, status, &raw), &reply_sig),
+        protocol::verify(
+            server,
+            &protocol::reply_text(&signature, status, &raw),
+            &reply_sig
+        ),
         "the answer's signature is the server's, over this request"
     );
     Answer {
@@ -315,8 +319,21 @@ fn bad_signature(backend: Backend, name: &str) {
     assert_refused(&county, &answer, "bad_signature");
     // The feed too.
     let path = format!("{}?after=0", protocol::PATH_FEED);
-    let answer = call(&county.url, STATION, &stranger, &st.server_key(), "GET", &path, b"", b"", now());
-    assert_eq!((answer.status, answer.problem().code.as_str()), (401, "bad_signature"));
+    let answer = call(
+        &county.url,
+        STATION,
+        &stranger,
+        &st.server_key(),
+        "GET",
+        &path,
+        b"",
+        b"",
+        now(),
+    );
+    assert_eq!(
+        (answer.status, answer.problem().code.as_str()),
+        (401, "bad_signature")
+    );
 }
 
 fn tampered_body(backend: Backend, name: &str) {
@@ -403,7 +420,10 @@ fn wrong_access_key(backend: Backend, name: &str) {
     // The station's and deputies' pages.
     let (status, page) = get(&format!("{}/s/{STATION}", county.url));
     assert_eq!(status, 200);
-    assert!(page.contains(STATION_NAME) && page.contains("柳岸路88号"), "{page}");
+    assert!(
+        page.contains(STATION_NAME) && page.contains("柳岸路88号"),
+        "{page}"
+    );
 }
 
 fn duplicate_upload(backend: Backend, name: &str) {
@@ -412,12 +432,33 @@ fn duplicate_upload(backend: Backend, name: &str) {
     let (events, hashes) = st.events();
     let n = events.len() as u64;
     let first = upload(&county, &st, protocol::GENESIS, &events).reply();
-    assert_eq!(first, UploadReply { acked: n, stored: n, refused: None });
+    assert_eq!(
+        first,
+        UploadReply {
+            acked: n,
+            stored: n,
+            refused: None
+        }
+    );
     let again = upload(&county, &st, protocol::GENESIS, &events).reply();
-    assert_eq!(again, UploadReply { acked: n, stored: 0, refused: None });
+    assert_eq!(
+        again,
+        UploadReply {
+            acked: n,
+            stored: 0,
+            refused: None
+        }
+    );
     // A retry of the tail only, from the middle of the chain.
     let tail = upload(&county, &st, &hashes[0], &events[1..]).reply();
-    assert_eq!(tail, UploadReply { acked: n, stored: 0, refused: None });
+    assert_eq!(
+        tail,
+        UploadReply {
+            acked: n,
+            stored: 0,
+            refused: None
+        }
+    );
     assert_eq!(county_appeals(&county).len(), 2);
     // And the real client agrees: nothing more to store.
     let out = st.sync();
@@ -443,8 +484,14 @@ fn conflicting_event(backend: Backend, name: &str) {
         .iter()
         .position(|e| e.get().contains("\"appeal_registered\""))
         .expect("a registration");
-    let forged = rewritten(&events[at], |v| v["body"]["appeal"]["title"] = "改过的标题".into());
-    let prev = if at == 0 { protocol::GENESIS.to_string() } else { hashes[at - 1].clone() };
+    let forged = rewritten(&events[at], |v| {
+        v["body"]["appeal"]["title"] = "改过的标题".into()
+    });
+    let prev = if at == 0 {
+        protocol::GENESIS.to_string()
+    } else {
+        hashes[at - 1].clone()
+    };
     let reply = upload(&county, &st, &prev, &[forged]).reply();
     assert_eq!(reply.acked, n as u64);
     assert_eq!(reply.stored, 0);
@@ -460,13 +507,23 @@ fn conflicting_event(backend: Backend, name: &str) {
     assert_eq!(appeals.len(), 1);
     assert_eq!(appeals[0]["title"], TITLE);
     let again = upload(&county, &st, protocol::GENESIS, &events).reply();
-    assert_eq!(again, UploadReply { acked: n as u64, stored: 0, refused: None });
+    assert_eq!(
+        again,
+        UploadReply {
+            acked: n as u64,
+            stored: 0,
+            refused: None
+        }
+    );
     // A batch that forges the first event refuses it and everything after.
     let first = rewritten(&events[0], |v| v["actor"] = "someone else".into());
     let mut batch = vec![first];
     batch.extend(events[1..].iter().cloned());
     let reply = upload(&county, &st, protocol::GENESIS, &batch).reply();
-    assert!(matches!(reply.refused, Some(Refusal::Conflict { seq: 1, .. })), "{reply:?}");
+    assert!(
+        matches!(reply.refused, Some(Refusal::Conflict { seq: 1, .. })),
+        "{reply:?}"
+    );
 }
 
 fn gap(backend: Backend, name: &str) {
@@ -489,7 +546,12 @@ fn gap(backend: Backend, name: &str) {
 
 fn staff(county: &County, args: &[&str], status: i32) -> String {
     let out = county.run(args);
-    assert_eq!(out.status.code(), Some(status), "county {args:?}\n{}", cli::printed(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "county {args:?}\n{}",
+        cli::printed(&out)
+    );
     cli::printed(&out)
 }
 
@@ -510,8 +572,21 @@ fn county_steps(backend: Backend, name: &str) {
     assert!(refused_en.contains("Registered"), "{refused_en}");
     let (feed_status, feed) = {
         let path = format!("{}?after=0", protocol::PATH_FEED);
-        let a = call(&county.url, STATION, &st.key(), &st.server_key(), "GET", &path, b"", b"", now());
-        (a.status, serde_json::from_slice::<serde_json::Value>(&a.body).unwrap())
+        let a = call(
+            &county.url,
+            STATION,
+            &st.key(),
+            &st.server_key(),
+            "GET",
+            &path,
+            b"",
+            b"",
+            now(),
+        );
+        (
+            a.status,
+            serde_json::from_slice::<serde_json::Value>(&a.body).unwrap(),
+        )
     };
     assert_eq!(feed_status, 200);
     assert_eq!(feed["events"].as_array().unwrap().len(), 0, "nothing recorded");
@@ -522,7 +597,11 @@ fn county_steps(backend: Backend, name: &str) {
         &["refer", code, "--unit", "青禾县交通运输局", "--due", "2099-12-31"],
         0,
     );
-    staff(&county, &["reply", code, "--text", "已增设停车位并清理消防通道"], 0);
+    staff(
+        &county,
+        &["reply", code, "--text", "已增设停车位并清理消防通道"],
+        0,
+    );
     let referred = county.run(&["appeals", "--json", "--status", "已答复"]);
     let lines = cli::text(&referred.stdout);
     assert_eq!(lines.lines().count(), 1, "{lines}");
@@ -547,17 +626,32 @@ fn county_steps(backend: Backend, name: &str) {
     let jsonl = staff(&county, &["export", "--format", "jsonl"], 0);
     for text in [&csv, &jsonl] {
         assert!(text.contains(code));
-        assert!(!text.contains(VISITOR_PHONE) && !text.contains(VISITOR_ID), "{text}");
+        assert!(
+            !text.contains(VISITOR_PHONE) && !text.contains(VISITOR_ID),
+            "{text}"
+        );
     }
     let xlsx: PathBuf = county.path().join("appeals.xlsx");
-    staff(&county, &["export", "--format", "xlsx", "--out", cli::path(&xlsx)], 0);
+    staff(
+        &county,
+        &["export", "--format", "xlsx", "--out", cli::path(&xlsx)],
+        0,
+    );
     assert!(std::fs::metadata(&xlsx).unwrap().len() > 0);
 
     // Enrolling the station again is refused unless asked for.
     let again = county.path().join("again.toml");
     let refused = staff(
         &county,
-        &["enroll", "--station", STATION, "--name", STATION_NAME, "--out", cli::path(&again)],
+        &[
+            "enroll",
+            "--station",
+            STATION,
+            "--name",
+            STATION_NAME,
+            "--out",
+            cli::path(&again),
+        ],
         1,
     );
     assert!(refused.contains("--replace"), "{refused}");
@@ -570,10 +664,24 @@ fn credentials_are_private_and_codes_checked() {
     let out = county.path().join("creds.toml");
     county.enroll(STATION, STATION_NAME, &out);
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let key = county.path().join("server.key");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
-    let bad = county.run(&["enroll", "--station", "33099", "--name", "x", "--out", "/tmp/never.toml"]);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let bad = county.run(&[
+        "enroll",
+        "--station",
+        "33099",
+        "--name",
+        "x",
+        "--out",
+        "/tmp/never.toml",
+    ]);
     assert_eq!(bad.status.code(), Some(2), "{}", cli::printed(&bad));
     assert!(cli::printed(&bad).contains("9 位数字"));
 }

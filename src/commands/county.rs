@@ -60,11 +60,18 @@ pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitC
                 url,
                 replace,
             } => enroll(dir, &db, station, name, out, url, *replace, lang).await,
-            CountyWhat::Appeals { station, status, json } => {
-                appeals(&db, station.as_deref(), status.as_deref(), *json, lang).await
-            }
+            CountyWhat::Appeals {
+                station,
+                status,
+                json,
+            } => appeals(&db, station.as_deref(), status.as_deref(), *json, lang).await,
             CountyWhat::Accept { code, actor } => step(&db, code, Step::Accept, actor, lang).await,
-            CountyWhat::Refer { code, unit, due, actor } => {
+            CountyWhat::Refer {
+                code,
+                unit,
+                due,
+                actor,
+            } => {
                 let Ok(deadline) = NaiveDate::parse_from_str(due.trim(), "%Y-%m-%d") else {
                     say(format_args!(
                         "jiedai: {}",
@@ -142,7 +149,10 @@ async fn enroll(
     if name.trim().is_empty() {
         say(format_args!(
             "jiedai: {}",
-            lang.pick("--name：站点名称不能为空", "--name: the station's name must not be empty")
+            lang.pick(
+                "--name：站点名称不能为空",
+                "--name: the station's name must not be empty"
+            )
         ));
         return ExitCode::from(exit::UNREADABLE);
     }
@@ -183,7 +193,12 @@ async fn enroll(
         return fail(&CountyError::io(file, e), lang);
     }
     match db
-        .enroll(station, name.trim(), &protocol::encode_public(&key.verifying_key()), replace)
+        .enroll(
+            station,
+            name.trim(),
+            &protocol::encode_public(&key.verifying_key()),
+            replace,
+        )
         .await
     {
         Ok(true) => {}
@@ -196,7 +211,10 @@ async fn enroll(
             return fail(&e, lang);
         }
     }
-    log::info!("enrolled station {station}{}", if replace { " again" } else { "" });
+    log::info!(
+        "enrolled station {station}{}",
+        if replace { " again" } else { "" }
+    );
     out(lang.pick(
         format!(
             "已登记站点 {station}（{}），凭据已写入 {}。请把该文件安全地交给站点，在站点终端上运行 jiedai enroll 文件；文件含密钥，切勿外传。",

@@ -117,7 +117,11 @@ impl Db {
     pub async fn open(dir: &Path, url: Option<&str>) -> Result<Db, CountyError> {
         sqlx::any::install_default_drivers();
         let url = match url {
-            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") || u.starts_with("sqlite:") => {
+            Some(u)
+                if u.starts_with("postgres://")
+                    || u.starts_with("postgresql://")
+                    || u.starts_with("sqlite:") =>
+            {
                 u.to_string()
             }
             Some(other) => {
@@ -148,9 +152,15 @@ impl Db {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if kind == Kind::Sqlite {
-                        sqlx::query("PRAGMA busy_timeout = 15000").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 15000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -187,7 +197,9 @@ impl Db {
                 }
             }
         }
-        Err(last.map(CountyError::Db).unwrap_or_else(|| CountyError::Bad("schema".into())))
+        Err(last
+            .map(CountyError::Db)
+            .unwrap_or_else(|| CountyError::Bad("schema".into())))
     }
 
     pub async fn station(&self, code: &str) -> Result<Option<EnrolledStation>, CountyError> {
@@ -197,7 +209,13 @@ impl Db {
 
     /// Records a station's public key. False when it was enrolled before
     /// and `replace` is not set (nothing changed).
-    pub async fn enroll(&self, code: &str, name: &str, public_key: &str, replace: bool) -> Result<bool, CountyError> {
+    pub async fn enroll(
+        &self,
+        code: &str,
+        name: &str,
+        public_key: &str,
+        replace: bool,
+    ) -> Result<bool, CountyError> {
         let at = super::now().to_rfc3339();
         let done = if replace {
             sqlx::query(
@@ -243,13 +261,19 @@ impl Db {
     }
 
     /// The station's feed events after `after`, at most `limit`.
-    pub async fn feed(&self, station: &str, after: u64, limit: usize) -> Result<Vec<(u64, String)>, CountyError> {
-        let rows = sqlx::query("SELECT seq, body FROM feed WHERE station = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-            .bind(station)
-            .bind(after.min(i64::MAX as u64) as i64)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn feed(
+        &self,
+        station: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, CountyError> {
+        let rows =
+            sqlx::query("SELECT seq, body FROM feed WHERE station = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                .bind(station)
+                .bind(after.min(i64::MAX as u64) as i64)
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| -> Result<(u64, String), CountyError> {
                 let seq: i64 = r.try_get(0)?;
@@ -354,7 +378,11 @@ pub async fn appeal(conn: &mut AnyConnection, code: &str) -> Result<Option<HeldA
 }
 
 /// Writes the appeal's state (new or changed).
-pub async fn save_appeal(conn: &mut AnyConnection, station: &str, appeal: &Appeal) -> Result<(), CountyError> {
+pub async fn save_appeal(
+    conn: &mut AnyConnection,
+    station: &str,
+    appeal: &Appeal,
+) -> Result<(), CountyError> {
     sqlx::query(
         "INSERT INTO appeals (code, station, status, category, access_key, state, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -374,7 +402,11 @@ pub async fn save_appeal(conn: &mut AnyConnection, station: &str, appeal: &Appea
     Ok(())
 }
 
-pub async fn save_station_info(conn: &mut AnyConnection, code: &str, info: &Station) -> Result<(), CountyError> {
+pub async fn save_station_info(
+    conn: &mut AnyConnection,
+    code: &str,
+    info: &Station,
+) -> Result<(), CountyError> {
     // The public part only: staff (and their PIN hashes) stay at the station.
     let public = Station {
         staff: Vec::new(),
@@ -388,7 +420,11 @@ pub async fn save_station_info(conn: &mut AnyConnection, code: &str, info: &Stat
     Ok(())
 }
 
-pub async fn save_deputy(conn: &mut AnyConnection, station: &str, deputy: &Deputy) -> Result<(), CountyError> {
+pub async fn save_deputy(
+    conn: &mut AnyConnection,
+    station: &str,
+    deputy: &Deputy,
+) -> Result<(), CountyError> {
     sqlx::query(
         "INSERT INTO deputies (station, id, body) VALUES ($1, $2, $3)
          ON CONFLICT (station, id) DO UPDATE SET body = excluded.body",

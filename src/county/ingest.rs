@@ -17,9 +17,9 @@ use sqlx::{AnyConnection, Row};
 
 use super::CountyError;
 use super::db::{self, Db};
+use crate::domain::Appeal;
 use crate::domain::event::{Event, EventBody, chain_next};
 use crate::domain::history;
-use crate::domain::Appeal;
 use crate::sync::protocol::{GENESIS, Refusal, Upload, UploadReply};
 
 /// Takes `upload` from `station` (already authenticated).
@@ -208,7 +208,12 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
     })
 }
 
-async fn held_hash(conn: &mut AnyConnection, station: &str, terminal: i64, seq: u64) -> Result<Option<String>, CountyError> {
+async fn held_hash(
+    conn: &mut AnyConnection,
+    station: &str,
+    terminal: i64,
+    seq: u64,
+) -> Result<Option<String>, CountyError> {
     let row = sqlx::query("SELECT hash FROM events WHERE station = $1 AND terminal = $2 AND seq = $3")
         .bind(station)
         .bind(terminal)
@@ -269,13 +274,22 @@ pub struct Projection {
 }
 
 impl Projection {
-    pub async fn apply(&mut self, conn: &mut AnyConnection, station: &str, event: &Event) -> Result<(), CountyError> {
+    pub async fn apply(
+        &mut self,
+        conn: &mut AnyConnection,
+        station: &str,
+        event: &Event,
+    ) -> Result<(), CountyError> {
         match &event.body {
             EventBody::StationConfigured { station: info } => {
                 if info.code == station {
                     db::save_station_info(conn, station, info).await?;
                 } else {
-                    log::warn!("station {station}: event {:?} configures station {}", event.id, info.code);
+                    log::warn!(
+                        "station {station}: event {:?} configures station {}",
+                        event.id,
+                        info.code
+                    );
                 }
                 return Ok(());
             }
@@ -290,7 +304,10 @@ impl Projection {
             return Ok(());
         };
         if code_station(&code).as_deref() != Some(station) {
-            log::warn!("station {station}: event {:?} is about appeal {code} of another station", event.id);
+            log::warn!(
+                "station {station}: event {:?} is about appeal {code} of another station",
+                event.id
+            );
             return Ok(());
         }
         if !self.appeals.contains_key(&code) {
@@ -309,7 +326,10 @@ impl Projection {
             Err(e) => {
                 // Kept among the events, not applied (as a station's
                 // replay would skip it).
-                log::warn!("station {station}: event {:?} kept, not applied to {code}: {e:?}", event.id);
+                log::warn!(
+                    "station {station}: event {:?} kept, not applied to {code}: {e:?}",
+                    event.id
+                );
             }
         }
         Ok(())

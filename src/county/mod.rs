@@ -37,7 +37,9 @@ pub struct CountyPaths {
 
 impl CountyPaths {
     pub fn new(dir: &Path) -> CountyPaths {
-        CountyPaths { dir: dir.to_path_buf() }
+        CountyPaths {
+            dir: dir.to_path_buf(),
+        }
     }
     pub fn db(&self) -> PathBuf {
         self.dir.join("county.db")
@@ -72,7 +74,10 @@ impl CountyError {
 
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            CountyError::Db(e) => lang.pick(format!("县里的数据库出错：{e}"), format!("the county database failed: {e}")),
+            CountyError::Db(e) => lang.pick(
+                format!("县里的数据库出错：{e}"),
+                format!("the county database failed: {e}"),
+            ),
             CountyError::Io { path, source } => lang.pick(
                 format!("{}：{}", path.display(), crate::i18n::os_words(source, lang)),
                 format!("{}: {}", path.display(), crate::i18n::os_words(source, lang)),

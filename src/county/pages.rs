@@ -119,7 +119,10 @@ fn days_list(out: &mut String, days: &[NaiveDate], label: &str) {
 
 /// The answer to an unknown code and to a wrong key alike.
 pub fn not_found() -> String {
-    page(words::NOT_FOUND, &format!("<p>{}</p>\n", escape(words::NOT_FOUND_TEXT)))
+    page(
+        words::NOT_FOUND,
+        &format!("<p>{}</p>\n", escape(words::NOT_FOUND_TEXT)),
+    )
 }
 
 /// An appeal's progress.
@@ -136,7 +139,11 @@ pub fn appeal(station_name: Option<&str>, a: &Appeal) -> String {
         field(&mut out, words::UNIT, unit);
     }
     if let Some(deadline) = a.deadline {
-        field(&mut out, words::DEADLINE, &deadline.format("%Y-%m-%d").to_string());
+        field(
+            &mut out,
+            words::DEADLINE,
+            &deadline.format("%Y-%m-%d").to_string(),
+        );
     }
     out.push_str("</dl>\n");
     out.push_str(&format!("<h2>{}</h2>\n<ol>\n", escape(words::STEPS)));
@@ -151,7 +158,11 @@ pub fn appeal(station_name: Option<&str>, a: &Appeal) -> String {
     }
     out.push_str("</ol>\n");
     if let Some(reply) = a.reply.as_deref().filter(|r| !r.trim().is_empty()) {
-        out.push_str(&format!("<h2>{}</h2>\n<p>{}</p>\n", escape(words::REPLY), escape(reply)));
+        out.push_str(&format!(
+            "<h2>{}</h2>\n<p>{}</p>\n",
+            escape(words::REPLY),
+            escape(reply)
+        ));
     }
     out.push_str(&format!("<p class=\"note\">{}</p>\n", escape(words::PRIVACY)));
     page(words::PROGRESS, &out)
@@ -238,6 +249,9 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

@@ -151,14 +151,16 @@ async fn authenticate(app: &App, request: Request) -> Result<(String, HeaderMap,
             "this station is not enrolled",
         ));
     };
-    let bytes = axum::body::to_bytes(body, protocol::MAX_BODY_BYTES).await.map_err(|_| {
-        Refuse::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "请求过大",
-            "the request is too large",
-        )
-    })?;
+    let bytes = axum::body::to_bytes(body, protocol::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            Refuse::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "请求过大",
+                "the request is too large",
+            )
+        })?;
     let time = header_text(&parts.headers, protocol::H_TIME).and_then(|t| t.trim().parse::<i64>().ok());
     let signature = header_text(&parts.headers, protocol::H_SIGNATURE).unwrap_or("");
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -239,7 +241,10 @@ async fn take_upload(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
         )));
     }
     let reply = ingest::ingest(&app.db, &station, &upload).await.map_err(|e| {
-        log::error!("station {station} terminal {}: upload failed: {e}", upload.terminal);
+        log::error!(
+            "station {station} terminal {}: upload failed: {e}",
+            upload.terminal
+        );
         internal()
     })?;
     log::info!(
@@ -291,7 +296,10 @@ async fn take_feed(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
 fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -320,7 +328,12 @@ async fn appeal_page(State(app): State<Shared>, Path(code): Path<String>, reques
         return html(StatusCode::NOT_FOUND, pages::not_found());
     };
     let station = app.db.station(&held.station).await.ok().flatten();
-    let name = station.as_ref().map(|s| s.info.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| s.name.clone()));
+    let name = station.as_ref().map(|s| {
+        s.info
+            .as_ref()
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| s.name.clone())
+    });
     html(StatusCode::OK, pages::appeal(name.as_deref(), &held.appeal))
 }
 

@@ -15,7 +15,10 @@ use crate::domain::{Appeal, Step, TrackingCode, history};
 #[derive(Debug)]
 pub enum Outcome {
     /// Recorded: the appeal as it is now, and the feed event's sequence.
-    Done { appeal: Box<Appeal>, seq: u64 },
+    Done {
+        appeal: Box<Appeal>,
+        seq: u64,
+    },
     Refused(CountyRefusal),
     /// The county holds no appeal under this code.
     NotHeld(String),

@@ -150,7 +150,13 @@ impl Postgres {
     pub fn url(&self, db: &str) -> String {
         self.run(
             "createdb",
-            &["-h", self.sock.to_str().expect("utf-8 path"), "-U", "postgres", db],
+            &[
+                "-h",
+                self.sock.to_str().expect("utf-8 path"),
+                "-U",
+                "postgres",
+                db,
+            ],
         );
         format!("postgres://postgres@localhost/{db}?host={}", self.sock.display())
     }
