@@ -110,7 +110,10 @@ fn every_status_and_step_follows_the_table() {
     // Every status and every step kind is covered.
     assert_eq!(Status::ALL.len(), 6);
     let kinds: Vec<StepKind> = all_steps().iter().map(Step::kind).collect();
-    for k in StepKind::ACTIONS.iter().chain([&StepKind::Register, &StepKind::Close]) {
+    for k in StepKind::ACTIONS
+        .iter()
+        .chain([&StepKind::Register, &StepKind::Close])
+    {
         assert!(kinds.contains(k), "{k:?} is not exercised");
     }
     let mut legal = 0;

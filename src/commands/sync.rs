@@ -67,7 +67,10 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
     }
     out(lang.pick(
         format!("已导入同步凭据：站点 {}，服务器 {}", creds.station, creds.server),
-        format!("sync credentials loaded: station {}, server {}", creds.station, creds.server),
+        format!(
+            "sync credentials loaded: station {}, server {}",
+            creds.station, creds.server
+        ),
     ));
     ExitCode::SUCCESS
 }
@@ -131,8 +134,16 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     };
     let on_retry = |attempt: u32, e: &SyncError, wait: Duration| {
         say(lang.pick(
-            format!("第 {attempt} 次未成功：{}；{} 秒后重试", e.message(lang), wait.as_secs()),
-            format!("attempt {attempt} failed: {}; trying again in {} s", e.message(lang), wait.as_secs()),
+            format!(
+                "第 {attempt} 次未成功：{}；{} 秒后重试",
+                e.message(lang),
+                wait.as_secs()
+            ),
+            format!(
+                "attempt {attempt} failed: {}; trying again in {} s",
+                e.message(lang),
+                wait.as_secs()
+            ),
         ));
     };
     let stop = AtomicBool::new(false);

@@ -60,7 +60,11 @@ impl NotApplied {
     pub fn message(&self, lang: Lang) -> String {
         match (lang, self) {
             (Lang::Zh, NotApplied::EarlierRound { round, now }) => {
-                format!("未生效：县里针对第 {} 轮办理，诉求已重新办理（现为第 {} 轮）", round + 1, now + 1)
+                format!(
+                    "未生效：县里针对第 {} 轮办理，诉求已重新办理（现为第 {} 轮）",
+                    round + 1,
+                    now + 1
+                )
             }
             (Lang::En, NotApplied::EarlierRound { round, now }) => format!(
                 "not applied: the county acted on round {}, the appeal was reopened since (now round {})",
@@ -71,7 +75,10 @@ impl NotApplied {
                 format!("未生效：诉求在本站已是“{}”", status.zh())
             }
             (Lang::En, NotApplied::Overtaken { status }) => {
-                format!("not applied: the appeal is already {} at the station", status.en())
+                format!(
+                    "not applied: the appeal is already {} at the station",
+                    status.en()
+                )
             }
             (Lang::Zh, NotApplied::NotCountyStep) => "未生效：这一步只能由联络站办理".into(),
             (Lang::En, NotApplied::NotCountyStep) => "not applied: only the station takes this step".into(),
@@ -152,7 +159,8 @@ mod tests {
     }
 
     fn appeal() -> Appeal {
-        let code = TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), "330999012", 1, 1).unwrap();
+        let code =
+            TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), "330999012", 1, 1).unwrap();
         Appeal::registered(code, at())
     }
 
@@ -163,7 +171,9 @@ mod tests {
     }
 
     fn reply() -> Step {
-        Step::Reply { reply: "已修复".into() }
+        Step::Reply {
+            reply: "已修复".into(),
+        }
     }
 
     fn refer() -> Step {
@@ -186,9 +196,15 @@ mod tests {
         let mut a = appeal();
         steps(
             &mut a,
-            &[Step::Accept, refer(), reply(), Step::Rate {
-                satisfaction: crate::domain::Satisfaction::Satisfied,
-            }, Step::Reopen],
+            &[
+                Step::Accept,
+                refer(),
+                reply(),
+                Step::Rate {
+                    satisfaction: crate::domain::Satisfaction::Satisfied,
+                },
+                Step::Reopen,
+            ],
         );
         let before = a.clone();
         // The county replied in round 0; the station reopened (round 1).
@@ -204,13 +220,23 @@ mod tests {
     #[test]
     fn a_reply_to_an_appeal_closed_at_the_station_is_kept_not_applied() {
         let mut a = appeal();
-        steps(&mut a, &[Step::AnswerOnSpot { reply: "当场解释".into() }, Step::Rate {
-            satisfaction: crate::domain::Satisfaction::Satisfied,
-        }]);
+        steps(
+            &mut a,
+            &[
+                Step::AnswerOnSpot {
+                    reply: "当场解释".into(),
+                },
+                Step::Rate {
+                    satisfaction: crate::domain::Satisfaction::Satisfied,
+                },
+            ],
+        );
         let before = a.clone();
         assert_eq!(
             apply(&mut a, &reply(), 0),
-            Err(NotApplied::Overtaken { status: Status::Closed })
+            Err(NotApplied::Overtaken {
+                status: Status::Closed
+            })
         );
         assert_eq!(a, before);
     }
@@ -227,7 +253,11 @@ mod tests {
         let a = appeal();
         let on = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
         let refused = decide(&a, reply(), String::new(), on).unwrap_err();
-        assert!(refused.message(Lang::Zh).contains("已登记"), "{}", refused.message(Lang::Zh));
+        assert!(
+            refused.message(Lang::Zh).contains("已登记"),
+            "{}",
+            refused.message(Lang::Zh)
+        );
         let mut b = a.clone();
         steps(&mut b, &[Step::Accept]);
         assert!(matches!(

@@ -36,7 +36,11 @@ pub fn appeal_code(event: &Event) -> Option<&str> {
 /// never fail (see `county`): one that changes nothing is still recorded
 /// in the history, with the reason.
 pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, AppealEventError> {
-    let existing = |code: &str| current.cloned().ok_or_else(|| AppealEventError::UnknownAppeal(code.to_string()));
+    let existing = |code: &str| {
+        current
+            .cloned()
+            .ok_or_else(|| AppealEventError::UnknownAppeal(code.to_string()))
+    };
     match &event.body {
         EventBody::AppealRegistered { appeal } => {
             if current.is_some() {

@@ -15,11 +15,20 @@ use crate::i18n::Lang;
 pub enum Step {
     Register,
     Accept,
-    Refer { unit: String, deadline: NaiveDate },
+    Refer {
+        unit: String,
+        deadline: NaiveDate,
+    },
     Start,
-    AnswerOnSpot { reply: String },
-    Reply { reply: String },
-    Rate { satisfaction: Satisfaction },
+    AnswerOnSpot {
+        reply: String,
+    },
+    Reply {
+        reply: String,
+    },
+    Rate {
+        satisfaction: Satisfaction,
+    },
     Reopen,
     Chase,
     /// 办结销号 by the county office: a replied appeal closed without the

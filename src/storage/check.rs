@@ -17,8 +17,8 @@ use super::check_parts;
 use super::counters::Counters;
 use super::journal::{self, Item, Journal, Tail};
 use super::{
-    DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled,
-    read_u64, survey_damage, take_lock,
+    DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled, read_u64,
+    survey_damage, take_lock,
 };
 use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Visit};
 
@@ -326,12 +326,14 @@ pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckRepo
         let mut pending: Vec<Event> = Vec::new();
         // The chain goes on from the database's head: the events written
         // here follow those it held.
-        let mut heads = super::record::Heads::load(&tree, origin.clone()).map_err(|e| StoreError::sled(&db, e))?;
+        let mut heads =
+            super::record::Heads::load(&tree, origin.clone()).map_err(|e| StoreError::sled(&db, e))?;
         let mut write = |events: &mut Vec<Event>, out: &mut Journal| -> Result<(), StoreError> {
             if events.is_empty() {
                 return Ok(());
             }
-            let raws = super::record::raw_events(events).map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
+            let raws = super::record::raw_events(events)
+                .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
             let payload = super::record::encode(&raws, &heads.chain)
                 .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
             heads.advance(events, &raws);

@@ -19,7 +19,7 @@ use std::path::Path;
 use super::catalog_cache;
 use super::journal::Journal;
 use super::projection::Staged;
-use super::{Finding, record, PROJECTION_VERSION, StoreError, keys, open_sled};
+use super::{Finding, PROJECTION_VERSION, StoreError, keys, open_sled, record};
 use crate::domain::catalog::CatalogRow;
 use crate::domain::{Event, EventBody};
 

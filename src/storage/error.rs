@@ -92,7 +92,9 @@ pub enum StoreError {
     Rejected(ApplyError),
     /// Events from the county that cannot be taken (not the county's
     /// events for this station, out of order, or not valid).
-    BadFeed { reason: String },
+    BadFeed {
+        reason: String,
+    },
 }
 
 /// What is wrong with a terminal's identity.

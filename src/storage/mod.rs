@@ -209,7 +209,8 @@ impl Store {
         };
         store.check_projection_version()?;
         store.check_applied_record()?;
-        store.heads = record::Heads::load(&store.tree, store.origin()).map_err(|e| StoreError::sled(&store.paths.db(), e))?;
+        store.heads = record::Heads::load(&store.tree, store.origin())
+            .map_err(|e| StoreError::sled(&store.paths.db(), e))?;
         store.catch_up(progress)?;
         let station = store.station()?;
         if station

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::domain::event::RuleError;
-use crate::domain::lifecycle::TransitionError;
 use crate::domain::history::{self, AppealEventError};
+use crate::domain::lifecycle::TransitionError;
 use crate::domain::validate::ValidationError;
 use crate::domain::{Appeal, Duty, Event, EventBody, TrackingCode};
 

@@ -57,7 +57,10 @@ pub fn parse_credentials(path: &Path, text: &str) -> Result<Credentials, SyncErr
         return Err(bad("server_key: not a base64 Ed25519 public key".into()));
     }
     if !(creds.server.starts_with("http://") || creds.server.starts_with("https://")) {
-        return Err(bad(format!("server: {} is not an http:// or https:// URL", creds.server)));
+        return Err(bad(format!(
+            "server: {} is not an http:// or https:// URL",
+            creds.server
+        )));
     }
     Ok(creds)
 }
@@ -259,7 +262,9 @@ impl Client {
             .read_to_end(&mut raw)
             .map_err(|e| self.network(e))?;
         let Some(reply_sig) = reply_sig else {
-            return Err(SyncError::BadReply(format!("HTTP {status} without the server's signature")));
+            return Err(SyncError::BadReply(format!(
+                "HTTP {status} without the server's signature"
+            )));
         };
         if !protocol::verify(
             &self.server_key,
@@ -271,7 +276,8 @@ impl Client {
             )));
         }
         let body = if gzipped {
-            protocol::gunzip(&raw, protocol::MAX_BODY_BYTES).map_err(|e| SyncError::BadReply(e.to_string()))?
+            protocol::gunzip(&raw, protocol::MAX_BODY_BYTES)
+                .map_err(|e| SyncError::BadReply(e.to_string()))?
         } else {
             raw
         };

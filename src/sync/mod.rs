@@ -1,5 +1,5 @@
 //! Sync between a station's terminal and the county server: the protocol
 //! both sides speak, and the station's client.
 
-pub mod protocol;
 pub mod client;
+pub mod protocol;

@@ -200,7 +200,11 @@ pub fn signing_text(method: &str, path_and_query: &str, station: &str, time: i64
 
 /// What an answer's signature covers.
 pub fn reply_text(request_signature: &str, status: u16, body: &[u8]) -> Vec<u8> {
-    format!("{NAME} reply\n{request_signature}\n{status}\n{}", sha256_hex(body)).into_bytes()
+    format!(
+        "{NAME} reply\n{request_signature}\n{status}\n{}",
+        sha256_hex(body)
+    )
+    .into_bytes()
 }
 
 pub fn sign(key: &SigningKey, text: &[u8]) -> String {
