@@ -137,6 +137,9 @@ pub enum CountyWhat {
         /// 站点连接本服务器所用的地址 / the URL stations use to reach this server
         #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8440")]
         url: String,
+        /// 重新登记已登记的站点：换发新密钥，旧凭据随即作废 / enroll an enrolled station again: a new key, the old credentials stop working
+        #[arg(long)]
+        replace: bool,
     },
     /// 列出诉求 / list appeals
     Appeals {
@@ -147,6 +150,13 @@ pub enum CountyWhat {
         status: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// 受理 / accept an appeal
+    Accept {
+        code: String,
+        /// 操作人 / who does it
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
     },
     /// 交办：指定承办单位和期限 / refer an appeal to a handling unit with a deadline
     Refer {

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod county;
 pub mod domain;
 pub mod i18n;
 pub mod print;

@@ -1,12 +1,440 @@
-//! `jiedai county …`: the county office's server and staff commands.
+//! `jiedai county …`: the county office's server and staff commands. They
+//! share one database (the server and a staff command may run at once:
+//! every write is a transaction that takes the station's lock first).
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::CountyWhat;
-use crate::i18n::Lang;
+use chrono::NaiveDate;
 
-pub fn run(_dir: &Path, _db: Option<&str>, _what: &CountyWhat, lang: Lang) -> ExitCode {
-    super::say(lang.pick("jiedai county：尚未完成", "jiedai county: not built yet"));
-    ExitCode::from(super::exit::FAILED)
+use super::{exit, out, say};
+use crate::cli::{CountyFormat, CountyWhat};
+use crate::county::db::{Db, HeldAppeal};
+use crate::county::server::{self, App};
+use crate::county::staff::{self, Outcome};
+use crate::county::{self as county_mod, CountyError};
+use crate::domain::validate::{mask_name, mask_numbers};
+use crate::domain::{Status, Step};
+use crate::i18n::Lang;
+use crate::sync::protocol::{self, Credentials};
+use crate::transfer::export::{self, ExportError};
+
+pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitCode {
+    if let Err(e) = county_mod::ensure_dir(dir) {
+        return fail(&e, lang);
+    }
+    super::init_logging(dir);
+    if let CountyWhat::Serve {
+        tls_cert: Some(_), ..
+    } = what
+    {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                "本版本不支持 TLS（--tls-cert/--tls-key）；请把服务器放在 TLS 反向代理之后",
+                "TLS not available in this build; put the server behind a TLS proxy",
+            )
+        ));
+        return ExitCode::from(exit::FAILED);
+    }
+    let runtime = match what {
+        CountyWhat::Serve { .. } => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        _ => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+    };
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => return fail(&CountyError::io(dir, e), lang),
+    };
+    runtime.block_on(async move {
+        let db = match Db::open(dir, db).await {
+            Ok(d) => d,
+            Err(e) => return fail(&e, lang),
+        };
+        let code = match what {
+            CountyWhat::Serve { listen, .. } => serve(dir, db.clone(), listen, lang).await,
+            CountyWhat::Enroll {
+                station,
+                name,
+                out,
+                url,
+                replace,
+            } => enroll(dir, &db, station, name, out, url, *replace, lang).await,
+            CountyWhat::Appeals {
+                station,
+                status,
+                json,
+            } => appeals(&db, station.as_deref(), status.as_deref(), *json, lang).await,
+            CountyWhat::Accept { code, actor } => step(&db, code, Step::Accept, actor, lang).await,
+            CountyWhat::Refer {
+                code,
+                unit,
+                due,
+                actor,
+            } => {
+                let Ok(deadline) = NaiveDate::parse_from_str(due.trim(), "%Y-%m-%d") else {
+                    say(format_args!(
+                        "jiedai: {}",
+                        lang.pick(
+                            format!("--due {due}：期限应为 YYYY-MM-DD 格式的日期"),
+                            format!("--due {due}: the deadline is a date, YYYY-MM-DD"),
+                        )
+                    ));
+                    db.pool.close().await;
+                    return ExitCode::from(exit::UNREADABLE);
+                };
+                let refer = Step::Refer {
+                    unit: unit.trim().to_string(),
+                    deadline,
+                };
+                step(&db, code, refer, actor, lang).await
+            }
+            CountyWhat::Reply { code, text, actor } => {
+                let reply = Step::Reply {
+                    reply: text.trim().to_string(),
+                };
+                step(&db, code, reply, actor, lang).await
+            }
+            CountyWhat::Close { code, actor } => step(&db, code, Step::Close, actor, lang).await,
+            CountyWhat::Export { format, out } => export_appeals(&db, *format, out.as_deref(), lang).await,
+        };
+        db.pool.close().await;
+        code
+    })
+}
+
+fn fail(e: &CountyError, lang: Lang) -> ExitCode {
+    say(format_args!("jiedai: {}", e.message(lang)));
+    ExitCode::from(exit::FAILED)
+}
+
+async fn serve(dir: &Path, db: Db, listen: &str, lang: Lang) -> ExitCode {
+    let key = match county_mod::server_key(dir) {
+        Ok(k) => k,
+        Err(e) => return fail(&e, lang),
+    };
+    let app = App { db, key };
+    let bound = |addr: std::net::SocketAddr| {
+        out(format_args!("listening on http://{addr}"));
+        let _ = std::io::stdout().flush();
+    };
+    match server::serve(app, listen, bound, server::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, lang),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn enroll(
+    dir: &Path,
+    db: &Db,
+    station: &str,
+    name: &str,
+    file: &Path,
+    url: &str,
+    replace: bool,
+    lang: Lang,
+) -> ExitCode {
+    let station = station.trim();
+    if !county_mod::is_station_code(station) {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                format!("--station {station}：站点代码应为 9 位数字（6 位县区代码 + 3 位站点编号）"),
+                format!("--station {station}: a station code is 9 digits (6-digit county code + 3-digit station number)"),
+            )
+        ));
+        return ExitCode::from(exit::UNREADABLE);
+    }
+    if name.trim().is_empty() {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                "--name：站点名称不能为空",
+                "--name: the station's name must not be empty"
+            )
+        ));
+        return ExitCode::from(exit::UNREADABLE);
+    }
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                format!("--url {url}：应为 http:// 或 https:// 开头的地址"),
+                format!("--url {url}: not an http:// or https:// URL"),
+            )
+        ));
+        return ExitCode::from(exit::UNREADABLE);
+    }
+    let server_key = match county_mod::server_key(dir) {
+        Ok(k) => k,
+        Err(e) => return fail(&e, lang),
+    };
+    let key = match protocol::new_signing_key() {
+        Ok(k) => k,
+        Err(e) => return fail(&CountyError::io(dir, e), lang),
+    };
+    let creds = Credentials {
+        station: station.to_string(),
+        name: name.trim().to_string(),
+        server: url.trim_end_matches('/').to_string(),
+        server_key: protocol::encode_public(&server_key.verifying_key()),
+        key: protocol::encode_secret(&key),
+    };
+    let text = match toml::to_string(&creds) {
+        Ok(t) => t,
+        Err(e) => return fail(&CountyError::Bad(e.to_string()), lang),
+    };
+    if !replace && matches!(db.station(station).await, Ok(Some(_))) {
+        return refuse_twice(station, lang);
+    }
+    // The file first: a station enrolled without its file could not sync.
+    if let Err(e) = county_mod::write_secret(file, text.as_bytes(), true) {
+        return fail(&CountyError::io(file, e), lang);
+    }
+    match db
+        .enroll(
+            station,
+            name.trim(),
+            &protocol::encode_public(&key.verifying_key()),
+            replace,
+        )
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            let _ = std::fs::remove_file(file);
+            return refuse_twice(station, lang);
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(file);
+            return fail(&e, lang);
+        }
+    }
+    log::info!(
+        "enrolled station {station}{}",
+        if replace { " again" } else { "" }
+    );
+    out(lang.pick(
+        format!(
+            "已登记站点 {station}（{}），凭据已写入 {}。请把该文件安全地交给站点，在站点终端上运行 jiedai enroll 文件；文件含密钥，切勿外传。",
+            name.trim(),
+            file.display()
+        ),
+        format!(
+            "station {station} ({}) enrolled; credentials written to {}. Hand the file to the station securely and run `jiedai enroll FILE` on its terminal; it holds a secret key.",
+            name.trim(),
+            file.display()
+        ),
+    ));
+    ExitCode::SUCCESS
+}
+
+fn refuse_twice(station: &str, lang: Lang) -> ExitCode {
+    say(format_args!(
+        "jiedai: {}",
+        lang.pick(
+            format!("站点 {station} 已经登记过。如需换发凭据（旧凭据随即作废），请加 --replace 再运行"),
+            format!(
+                "station {station} is enrolled already. To issue new credentials (the old ones stop working), run again with --replace"
+            ),
+        )
+    ));
+    ExitCode::from(exit::FAILED)
+}
+
+async fn held_appeals(db: &Db, lang: Lang) -> Result<Vec<HeldAppeal>, ExitCode> {
+    db.appeals().await.map_err(|e| fail(&e, lang))
+}
+
+async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: bool, lang: Lang) -> ExitCode {
+    let wanted = match status {
+        None => None,
+        Some(s) => match Status::parse(s) {
+            Some(s) => Some(s),
+            None => {
+                say(format_args!(
+                    "jiedai: {}",
+                    lang.pick(
+                        format!("--status {s}：没有这个状态，可用：{}", Status::known(lang)),
+                        format!("--status {s}: no such status; one of: {}", Status::known(lang)),
+                    )
+                ));
+                return ExitCode::from(exit::UNREADABLE);
+            }
+        },
+    };
+    let all = match held_appeals(db, lang).await {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let shown = all
+        .iter()
+        .filter(|h| station.is_none_or(|s| h.station == s.trim()))
+        .filter(|h| wanted.is_none_or(|s| h.appeal.status == s));
+    for h in shown {
+        let a = &h.appeal;
+        let deadline = a.deadline.map(|d| d.to_string()).unwrap_or_default();
+        let line = if json {
+            serde_json::json!({
+                "code": a.code.as_str(),
+                "station": h.station,
+                "status": a.status.code(),
+                "status_label": a.status.label(lang),
+                "category": a.category.code(),
+                "category_label": a.category.label(lang),
+                "title": a.title,
+                "unit": a.unit,
+                "deadline": a.deadline,
+                "round": a.round,
+            })
+            .to_string()
+        } else {
+            format!(
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                a.code,
+                h.station,
+                a.status.label(lang),
+                a.category.label(lang),
+                a.title,
+                deadline
+            )
+        };
+        if !out(line) {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitCode {
+    let kind = step.kind();
+    match staff::step(db, code, step, actor.trim()).await {
+        Ok(Outcome::Done { appeal, seq }) => {
+            out(lang.pick(
+                format!(
+                    "{}：{}，现为“{}”。站点下次同步时取回（县里第 {seq} 号事件）。",
+                    kind.label(lang),
+                    appeal.code,
+                    appeal.status.label(lang)
+                ),
+                format!(
+                    "{}: {}, now {}. The station takes it at its next sync (county event {seq}).",
+                    kind.label(lang),
+                    appeal.code,
+                    appeal.status.label(lang)
+                ),
+            ));
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Refused(refusal)) => {
+            say(format_args!("jiedai: {}", refusal.message(lang)));
+            ExitCode::from(exit::FAILED)
+        }
+        Ok(Outcome::NotHeld(code)) => {
+            say(format_args!(
+                "jiedai: {}",
+                lang.pick(
+                    format!("县里没有查询码为 {code} 的诉求（站点还没有同步上来？）"),
+                    format!("the county holds no appeal {code} (has the station synced it?)"),
+                )
+            ));
+            ExitCode::from(exit::FAILED)
+        }
+        Err(e) => fail(&e, lang),
+    }
+}
+
+/// The appeal as the county exports it: the visitor's name, phone and ID
+/// number masked (in the free text too), the address and access key left
+/// out.
+fn masked(h: &HeldAppeal) -> crate::domain::Appeal {
+    let mut a = h.appeal.clone();
+    a.visitor.name = mask_name(&a.visitor.name);
+    a.visitor.phone = mask_numbers(&a.visitor.phone);
+    a.visitor.id_number = mask_numbers(&a.visitor.id_number);
+    a.visitor.address = String::new();
+    a.access_key = String::new();
+    // Free text may hold a number a visitor gave.
+    a.title = mask_numbers(&a.title);
+    a.content = mask_numbers(&a.content);
+    a.location = mask_numbers(&a.location);
+    a
+}
+
+async fn export_appeals(db: &Db, format: CountyFormat, target: Option<&Path>, lang: Lang) -> ExitCode {
+    if format == CountyFormat::Xlsx && target.is_none() {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                "导出 xlsx 必须用 --out 指定输出文件",
+                "xlsx export needs an output file: use --out FILE",
+            )
+        ));
+        return ExitCode::from(exit::UNREADABLE);
+    }
+    let appeals: Vec<_> = match held_appeals(db, lang).await {
+        Ok(a) => a.iter().map(masked).collect(),
+        Err(code) => return code,
+    };
+    let result = match target {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match format {
+                CountyFormat::Csv => export::write_csv(&appeals, &mut stdout, false, lang),
+                _ => export::write_jsonl(&appeals, &mut stdout, lang),
+            }
+        }
+        Some(path) => write_file(path, |w| match format {
+            CountyFormat::Jsonl => export::write_jsonl(&appeals, w, lang),
+            CountyFormat::Csv => export::write_csv(&appeals, w, true, lang),
+            CountyFormat::Xlsx => Ok(w.write_all(&export::xlsx_bytes(&appeals, lang)?)?),
+        }),
+    };
+    match result {
+        Ok(()) => {
+            if let Some(path) = target {
+                say(lang.pick(
+                    format!("已导出 {} 条诉求到 {}", appeals.len(), path.display()),
+                    format!("{} appeals exported to {}", appeals.len(), path.display()),
+                ));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if target.is_none() && e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            let where_to = target
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "stdout".into());
+            let e = e.message(lang);
+            say(format_args!(
+                "jiedai: {}",
+                lang.pick(
+                    format!("导出到 {where_to} 失败：{e}"),
+                    format!("export to {where_to} failed: {e}"),
+                )
+            ));
+            ExitCode::from(exit::FAILED)
+        }
+    }
+}
+
+/// Writes through a temporary file beside the target, then renames it.
+fn write_file(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| ExportError::Io(e.error))?;
+    Ok(())
 }

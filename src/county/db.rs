@@ -1,0 +1,438 @@
+//! The county's database, through sqlx's `Any` driver so that one code
+//! path serves SQLite (the default, `<county dir>/county.db`) and
+//! PostgreSQL (`--db postgres://…`). Every statement is portable SQL with
+//! `$n` placeholders, bound in order.
+//!
+//! Exactly-once rests on the primary key of `events`: (station, terminal,
+//! seq). Every write transaction starts by updating the station's row,
+//! which takes SQLite's write lock or PostgreSQL's row lock, so uploads of
+//! one station (and the staff's steps on its appeals) never interleave.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use super::{CountyError, CountyPaths};
+use crate::domain::deputy::Deputy;
+use crate::domain::{Appeal, Station};
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub kind: Kind,
+}
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS stations (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        enrolled_at TEXT NOT NULL,
+        info TEXT,
+        writes BIGINT NOT NULL DEFAULT 0
+    )",
+    "CREATE TABLE IF NOT EXISTS terminals (
+        station TEXT NOT NULL,
+        terminal BIGINT NOT NULL,
+        acked BIGINT NOT NULL,
+        head TEXT NOT NULL,
+        PRIMARY KEY (station, terminal)
+    )",
+    "CREATE TABLE IF NOT EXISTS events (
+        station TEXT NOT NULL,
+        terminal BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        appeal TEXT,
+        body TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (station, terminal, seq)
+    )",
+    "CREATE TABLE IF NOT EXISTS appeals (
+        code TEXT PRIMARY KEY,
+        station TEXT NOT NULL,
+        status TEXT NOT NULL,
+        category TEXT NOT NULL,
+        access_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS appeals_station ON appeals (station)",
+    "CREATE TABLE IF NOT EXISTS deputies (
+        station TEXT NOT NULL,
+        id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (station, id)
+    )",
+    "CREATE TABLE IF NOT EXISTS feed (
+        station TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        appeal TEXT,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (station, seq)
+    )",
+    "CREATE TABLE IF NOT EXISTS refusals (
+        station TEXT NOT NULL,
+        terminal BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        body TEXT,
+        at TEXT NOT NULL
+    )",
+];
+
+/// An appeal as the county holds it.
+#[derive(Debug, Clone)]
+pub struct HeldAppeal {
+    pub station: String,
+    pub appeal: Appeal,
+}
+
+/// A station as enrolled.
+#[derive(Debug, Clone)]
+pub struct EnrolledStation {
+    pub code: String,
+    pub name: String,
+    pub public_key: String,
+    /// What the station's own configuration says (staff left out).
+    pub info: Option<Station>,
+}
+
+impl Db {
+    /// Opens (and creates) the database: `url` when given, else SQLite at
+    /// `<dir>/county.db`.
+    pub async fn open(dir: &Path, url: Option<&str>) -> Result<Db, CountyError> {
+        sqlx::any::install_default_drivers();
+        let url = match url {
+            Some(u)
+                if u.starts_with("postgres://")
+                    || u.starts_with("postgresql://")
+                    || u.starts_with("sqlite:") =>
+            {
+                u.to_string()
+            }
+            Some(other) => {
+                return Err(CountyError::Bad(format!(
+                    "--db {other}: use sqlite://FILE or postgres://… / 数据库地址应为 sqlite://文件 或 postgres://…"
+                )));
+            }
+            None => {
+                super::ensure_dir(dir)?;
+                format!("sqlite://{}?mode=rwc", CountyPaths::new(dir).db().display())
+            }
+        };
+        let url = if url.starts_with("sqlite:") && !url.contains("mode=") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        } else {
+            url
+        };
+        let kind = if url.starts_with("sqlite:") {
+            Kind::Sqlite
+        } else {
+            Kind::Postgres
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if kind == Kind::Sqlite { 4 } else { 8 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if kind == Kind::Sqlite {
+                        sqlx::query("PRAGMA busy_timeout = 15000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let db = Db { pool, kind };
+        db.create_schema().await?;
+        Ok(db)
+    }
+
+    async fn create_schema(&self) -> Result<(), CountyError> {
+        // Two processes starting together on PostgreSQL may race on
+        // CREATE … IF NOT EXISTS: the loser tries again.
+        let mut last = None;
+        for _ in 0..5 {
+            let mut tx = self.pool.begin().await?;
+            let mut failed = None;
+            for stmt in SCHEMA {
+                if let Err(e) = sqlx::query(stmt).execute(&mut *tx).await {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            match failed {
+                None => {
+                    tx.commit().await?;
+                    return Ok(());
+                }
+                Some(e) => {
+                    let _ = tx.rollback().await;
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        Err(last
+            .map(CountyError::Db)
+            .unwrap_or_else(|| CountyError::Bad("schema".into())))
+    }
+
+    pub async fn station(&self, code: &str) -> Result<Option<EnrolledStation>, CountyError> {
+        let mut conn = self.pool.acquire().await?;
+        station(&mut conn, code).await
+    }
+
+    /// Records a station's public key. False when it was enrolled before
+    /// and `replace` is not set (nothing changed).
+    pub async fn enroll(
+        &self,
+        code: &str,
+        name: &str,
+        public_key: &str,
+        replace: bool,
+    ) -> Result<bool, CountyError> {
+        let at = super::now().to_rfc3339();
+        let done = if replace {
+            sqlx::query(
+                "INSERT INTO stations (code, name, public_key, enrolled_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, public_key = excluded.public_key,
+                 enrolled_at = excluded.enrolled_at",
+            )
+        } else {
+            sqlx::query(
+                "INSERT INTO stations (code, name, public_key, enrolled_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (code) DO NOTHING",
+            )
+        }
+        .bind(code)
+        .bind(name)
+        .bind(public_key)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every appeal the county holds, by code.
+    pub async fn appeals(&self) -> Result<Vec<HeldAppeal>, CountyError> {
+        let rows = sqlx::query("SELECT station, state FROM appeals ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| -> Result<HeldAppeal, CountyError> {
+                let station: String = r.try_get(0)?;
+                let state: String = r.try_get(1)?;
+                Ok(HeldAppeal {
+                    station,
+                    appeal: decode(&state)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn appeal(&self, code: &str) -> Result<Option<HeldAppeal>, CountyError> {
+        let mut conn = self.pool.acquire().await?;
+        appeal(&mut conn, code).await
+    }
+
+    /// The station's feed events after `after`, at most `limit`.
+    pub async fn feed(
+        &self,
+        station: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, CountyError> {
+        let rows =
+            sqlx::query("SELECT seq, body FROM feed WHERE station = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                .bind(station)
+                .bind(after.min(i64::MAX as u64) as i64)
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| -> Result<(u64, String), CountyError> {
+                let seq: i64 = r.try_get(0)?;
+                let body: String = r.try_get(1)?;
+                Ok((seq as u64, body))
+            })
+            .collect()
+    }
+
+    /// A deputy by id (the first station's, if two stations use one id),
+    /// with the station's code.
+    pub async fn deputy(&self, id: &str) -> Result<Option<(String, Deputy)>, CountyError> {
+        let row = sqlx::query("SELECT station, body FROM deputies WHERE id = $1 ORDER BY station LIMIT 1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let station: String = r.try_get(0)?;
+                let body: String = r.try_get(1)?;
+                Ok(Some((station, decode(&body)?)))
+            }
+        }
+    }
+
+    pub async fn deputies(&self, station: &str) -> Result<Vec<Deputy>, CountyError> {
+        let rows = sqlx::query("SELECT body FROM deputies WHERE station = $1 ORDER BY id")
+            .bind(station)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| -> Result<Deputy, CountyError> {
+                let body: String = r.try_get(0)?;
+                decode(&body)
+            })
+            .collect()
+    }
+
+    /// How many events the county holds (all stations).
+    pub async fn event_count(&self) -> Result<u64, CountyError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM events")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(n as u64)
+    }
+}
+
+pub fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, CountyError> {
+    serde_json::from_str(text).map_err(|e| CountyError::Bad(format!("stored JSON: {e}")))
+}
+
+pub fn encode<T: serde::Serialize>(value: &T) -> Result<String, CountyError> {
+    serde_json::to_string(value).map_err(|e| CountyError::Bad(format!("JSON: {e}")))
+}
+
+/// Takes the station's lock for the rest of the transaction (see the
+/// module's note). False when the station is not enrolled.
+pub async fn lock_station(conn: &mut AnyConnection, station: &str) -> Result<bool, CountyError> {
+    let done = sqlx::query("UPDATE stations SET writes = writes + 1 WHERE code = $1")
+        .bind(station)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn station(conn: &mut AnyConnection, code: &str) -> Result<Option<EnrolledStation>, CountyError> {
+    let row = sqlx::query("SELECT code, name, public_key, info FROM stations WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let info: Option<String> = r.try_get(3)?;
+    Ok(Some(EnrolledStation {
+        code: r.try_get(0)?,
+        name: r.try_get(1)?,
+        public_key: r.try_get(2)?,
+        info: match info {
+            Some(text) => Some(decode(&text)?),
+            None => None,
+        },
+    }))
+}
+
+pub async fn appeal(conn: &mut AnyConnection, code: &str) -> Result<Option<HeldAppeal>, CountyError> {
+    let row = sqlx::query("SELECT station, state FROM appeals WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let station: String = r.try_get(0)?;
+    let state: String = r.try_get(1)?;
+    Ok(Some(HeldAppeal {
+        station,
+        appeal: decode(&state)?,
+    }))
+}
+
+/// Writes the appeal's state (new or changed).
+pub async fn save_appeal(
+    conn: &mut AnyConnection,
+    station: &str,
+    appeal: &Appeal,
+) -> Result<(), CountyError> {
+    sqlx::query(
+        "INSERT INTO appeals (code, station, status, category, access_key, state, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (code) DO UPDATE SET station = excluded.station, status = excluded.status,
+         category = excluded.category, access_key = excluded.access_key, state = excluded.state,
+         updated_at = excluded.updated_at",
+    )
+    .bind(appeal.code.as_str())
+    .bind(station)
+    .bind(appeal.status.code())
+    .bind(appeal.category.code())
+    .bind(appeal.access_key.as_str())
+    .bind(encode(appeal)?)
+    .bind(super::now().to_rfc3339())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn save_station_info(
+    conn: &mut AnyConnection,
+    code: &str,
+    info: &Station,
+) -> Result<(), CountyError> {
+    // The public part only: staff (and their PIN hashes) stay at the station.
+    let public = Station {
+        staff: Vec::new(),
+        ..info.clone()
+    };
+    sqlx::query("UPDATE stations SET info = $1 WHERE code = $2")
+        .bind(encode(&public)?)
+        .bind(code)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn save_deputy(
+    conn: &mut AnyConnection,
+    station: &str,
+    deputy: &Deputy,
+) -> Result<(), CountyError> {
+    sqlx::query(
+        "INSERT INTO deputies (station, id, body) VALUES ($1, $2, $3)
+         ON CONFLICT (station, id) DO UPDATE SET body = excluded.body",
+    )
+    .bind(station)
+    .bind(deputy.id.as_str())
+    .bind(encode(deputy)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! Taking one terminal's upload: each event exactly once, in order, in one
+//! transaction with the county's projection of the appeals.
+//!
+//! For each event of the batch, with `h` the chain hash after it:
+//! - a sequence the county holds: the same hash is a retry (nothing to
+//!   do), another hash is a rewritten history (`Refusal::Conflict`,
+//!   logged and recorded; what the county holds stays);
+//! - the next sequence: stored and applied to the projection;
+//! - anything further: `Refusal::Gap`.
+//!
+//! Everything before a refusal is kept, nothing at or after it.
+
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
+use sqlx::{AnyConnection, Row};
+
+use super::CountyError;
+use super::db::{self, Db};
+use crate::domain::Appeal;
+use crate::domain::event::{Event, EventBody, chain_next};
+use crate::domain::history;
+use crate::sync::protocol::{GENESIS, Refusal, Upload, UploadReply};
+
+/// Takes `upload` from `station` (already authenticated).
+pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadReply, CountyError> {
+    let mut tx = db.pool.begin().await?;
+    let conn: &mut AnyConnection = &mut tx;
+    if !db::lock_station(conn, station).await? {
+        return Err(CountyError::Bad(format!("station {station} is not enrolled")));
+    }
+    let terminal = i64::from(upload.terminal);
+    sqlx::query(
+        "INSERT INTO terminals (station, terminal, acked, head) VALUES ($1, $2, 0, $3)
+         ON CONFLICT (station, terminal) DO NOTHING",
+    )
+    .bind(station)
+    .bind(terminal)
+    .bind(GENESIS)
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query("SELECT acked, head FROM terminals WHERE station = $1 AND terminal = $2")
+        .bind(station)
+        .bind(terminal)
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut held = row.try_get::<i64, _>(0)? as u64;
+    let mut head: String = row.try_get(1)?;
+    let origin = format!("{station}-{}", upload.terminal);
+    let mut stored = 0u64;
+    let mut refused = None;
+    let mut projection = Projection::default();
+    let mut chain: Option<String> = None;
+    let mut expected_seq: Option<u64> = None;
+    let received_at = super::now().to_rfc3339();
+
+    for raw in &upload.events {
+        let bytes = raw.get().as_bytes();
+        let event = match serde_json::from_str::<Event>(raw.get()) {
+            Ok(e) => e,
+            Err(e) => {
+                let seq = expected_seq.unwrap_or(held + 1);
+                refused = Some(Refusal::BadEvent {
+                    seq,
+                    reason: format!("{e}"),
+                });
+                break;
+            }
+        };
+        let seq = event.id.seq;
+        if event.id.origin != origin {
+            refused = Some(Refusal::BadEvent {
+                seq,
+                reason: format!("origin {} is not {origin}", event.id.origin),
+            });
+            break;
+        }
+        if seq == 0 || expected_seq.is_some_and(|e| e != seq) {
+            refused = Some(Refusal::BadEvent {
+                seq,
+                reason: format!("sequence {seq} out of order in the batch"),
+            });
+            break;
+        }
+        expected_seq = Some(seq + 1);
+        // The chain hash before this event.
+        let prev = match chain.take() {
+            Some(p) => p,
+            None => {
+                // The first event of the batch: `prev` must be what the
+                // county holds before it.
+                let before = if seq == 1 {
+                    Some(GENESIS.to_string())
+                } else if seq - 1 <= held {
+                    held_hash(conn, station, terminal, seq - 1).await?
+                } else {
+                    None
+                };
+                match before {
+                    Some(b) if b == upload.prev => b,
+                    Some(_) => {
+                        refused = Some(Refusal::BrokenChain { seq });
+                        break;
+                    }
+                    None => {
+                        refused = Some(Refusal::Gap {
+                            seq,
+                            expected: held + 1,
+                        });
+                        break;
+                    }
+                }
+            }
+        };
+        let hash = chain_next(&prev, bytes);
+        if seq <= held {
+            let held_h = held_hash(conn, station, terminal, seq).await?.unwrap_or_default();
+            if held_h != hash {
+                refused = Some(Refusal::Conflict {
+                    seq,
+                    held: held_h,
+                    sent: hash,
+                });
+                break;
+            }
+            chain = Some(hash);
+            continue;
+        }
+        if seq > held + 1 {
+            refused = Some(Refusal::Gap {
+                seq,
+                expected: held + 1,
+            });
+            break;
+        }
+        if prev != head {
+            refused = Some(Refusal::BrokenChain { seq });
+            break;
+        }
+        let done = sqlx::query(
+            "INSERT INTO events (station, terminal, seq, hash, kind, appeal, body, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (station, terminal, seq) DO NOTHING",
+        )
+        .bind(station)
+        .bind(terminal)
+        .bind(seq as i64)
+        .bind(hash.as_str())
+        .bind(kind(raw))
+        .bind(history::appeal_code(&event).map(str::to_string))
+        .bind(raw.get())
+        .bind(received_at.as_str())
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() != 1 {
+            // Held after all (the lock makes this unexpected): compare.
+            let held_h = held_hash(conn, station, terminal, seq).await?.unwrap_or_default();
+            if held_h != hash {
+                refused = Some(Refusal::Conflict {
+                    seq,
+                    held: held_h,
+                    sent: hash,
+                });
+                break;
+            }
+        } else {
+            stored += 1;
+            projection.apply(conn, station, &event).await?;
+        }
+        held = seq;
+        head = hash.clone();
+        chain = Some(hash);
+    }
+    projection.save(conn, station).await?;
+    sqlx::query("UPDATE terminals SET acked = $1, head = $2 WHERE station = $3 AND terminal = $4")
+        .bind(held as i64)
+        .bind(head.as_str())
+        .bind(station)
+        .bind(terminal)
+        .execute(&mut *conn)
+        .await?;
+    if let Some(r) = &refused {
+        let (kind, seq) = refusal_kind(r);
+        let body = upload
+            .events
+            .iter()
+            .find(|e| seq_of(e) == Some(seq))
+            .map(|e| e.get().to_string());
+        log::warn!("station {station} terminal {terminal}: refused: {r:?}");
+        sqlx::query(
+            "INSERT INTO refusals (station, terminal, seq, kind, detail, body, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(station)
+        .bind(terminal)
+        .bind(seq as i64)
+        .bind(kind)
+        .bind(db::encode(r)?)
+        .bind(body)
+        .bind(received_at.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(UploadReply {
+        acked: held,
+        stored,
+        refused,
+    })
+}
+
+async fn held_hash(
+    conn: &mut AnyConnection,
+    station: &str,
+    terminal: i64,
+    seq: u64,
+) -> Result<Option<String>, CountyError> {
+    let row = sqlx::query("SELECT hash FROM events WHERE station = $1 AND terminal = $2 AND seq = $3")
+        .bind(station)
+        .bind(terminal)
+        .bind(seq as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get(0)?),
+        None => None,
+    })
+}
+
+fn refusal_kind(r: &Refusal) -> (&'static str, u64) {
+    match r {
+        Refusal::Conflict { seq, .. } => ("conflict", *seq),
+        Refusal::Gap { seq, .. } => ("gap", *seq),
+        Refusal::BrokenChain { seq } => ("broken_chain", *seq),
+        Refusal::BadEvent { seq, .. } => ("bad_event", *seq),
+    }
+}
+
+fn seq_of(raw: &RawValue) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        seq: u64,
+    }
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Id,
+    }
+    serde_json::from_str::<IdOnly>(raw.get()).ok().map(|i| i.id.seq)
+}
+
+/// The event's `type` as it came (unknown types too).
+fn kind(raw: &RawValue) -> String {
+    #[derive(serde::Deserialize)]
+    struct TypeOnly {
+        #[serde(default)]
+        body: Option<BodyType>,
+    }
+    #[derive(serde::Deserialize)]
+    struct BodyType {
+        #[serde(rename = "type", default)]
+        kind: String,
+    }
+    serde_json::from_str::<TypeOnly>(raw.get())
+        .ok()
+        .and_then(|t| t.body)
+        .map(|b| b.kind)
+        .unwrap_or_default()
+}
+
+/// The appeals a batch touched, applied in memory and written once.
+#[derive(Default)]
+pub struct Projection {
+    appeals: BTreeMap<String, Option<Appeal>>,
+    changed: Vec<String>,
+}
+
+impl Projection {
+    pub async fn apply(
+        &mut self,
+        conn: &mut AnyConnection,
+        station: &str,
+        event: &Event,
+    ) -> Result<(), CountyError> {
+        match &event.body {
+            EventBody::StationConfigured { station: info } => {
+                if info.code == station {
+                    db::save_station_info(conn, station, info).await?;
+                } else {
+                    log::warn!(
+                        "station {station}: event {:?} configures station {}",
+                        event.id,
+                        info.code
+                    );
+                }
+                return Ok(());
+            }
+            EventBody::DeputyUpserted { deputy } => {
+                db::save_deputy(conn, station, deputy).await?;
+                return Ok(());
+            }
+            EventBody::Unknown => return Ok(()),
+            _ => {}
+        }
+        let Some(code) = history::appeal_code(event).map(str::to_string) else {
+            return Ok(());
+        };
+        if code_station(&code).as_deref() != Some(station) {
+            log::warn!(
+                "station {station}: event {:?} is about appeal {code} of another station",
+                event.id
+            );
+            return Ok(());
+        }
+        if !self.appeals.contains_key(&code) {
+            let held = db::appeal(conn, &code).await?.map(|h| h.appeal);
+            self.appeals.insert(code.clone(), held);
+        }
+        let current = self.appeals.get(&code).cloned().flatten();
+        match history::apply(current.as_ref(), event) {
+            Ok(Some(next)) => {
+                self.appeals.insert(code.clone(), Some(next));
+                if !self.changed.contains(&code) {
+                    self.changed.push(code);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // Kept among the events, not applied (as a station's
+                // replay would skip it).
+                log::warn!(
+                    "station {station}: event {:?} kept, not applied to {code}: {e:?}",
+                    event.id
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn save(&mut self, conn: &mut AnyConnection, station: &str) -> Result<(), CountyError> {
+        for code in self.changed.drain(..) {
+            if let Some(Some(a)) = self.appeals.get(&code) {
+                db::save_appeal(conn, station, a).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The station part of a tracking code's text, if it parses.
+fn code_station(code: &str) -> Option<String> {
+    code.parse::<crate::domain::TrackingCode>()
+        .ok()
+        .map(|c| c.station().to_string())
+}

@@ -1,0 +1,164 @@
+//! The county office: the sync server stations upload to, the feed of the
+//! county's steps back to them, the public pages a receipt's QR code
+//! opens, and the staff's commands on the county's copy of the appeals.
+//!
+//! `db` holds everything in one SQL database (SQLite by default,
+//! PostgreSQL when asked), `ingest` takes a terminal's upload exactly
+//! once, `staff` records county steps into a station's feed, `server`
+//! answers stations and browsers, `pages` renders the public pages.
+
+pub mod db;
+pub mod ingest;
+pub mod pages;
+pub mod server;
+pub mod staff;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use ed25519_dalek::SigningKey;
+
+use crate::i18n::Lang;
+use crate::sync::protocol;
+
+/// China Standard Time: the county's events carry it.
+pub fn now() -> DateTime<FixedOffset> {
+    Utc::now().with_timezone(&cst())
+}
+
+pub fn cst() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
+}
+
+/// Where the county keeps its files.
+pub struct CountyPaths {
+    pub dir: PathBuf,
+}
+
+impl CountyPaths {
+    pub fn new(dir: &Path) -> CountyPaths {
+        CountyPaths {
+            dir: dir.to_path_buf(),
+        }
+    }
+    pub fn db(&self) -> PathBuf {
+        self.dir.join("county.db")
+    }
+    pub fn server_key(&self) -> PathBuf {
+        self.dir.join("server.key")
+    }
+}
+
+/// Why a county command or the server cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum CountyError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Bad(String),
+}
+
+impl CountyError {
+    pub fn io(path: &Path, source: std::io::Error) -> CountyError {
+        CountyError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            CountyError::Db(e) => lang.pick(
+                format!("县里的数据库出错：{e}"),
+                format!("the county database failed: {e}"),
+            ),
+            CountyError::Io { path, source } => lang.pick(
+                format!("{}：{}", path.display(), crate::i18n::os_words(source, lang)),
+                format!("{}: {}", path.display(), crate::i18n::os_words(source, lang)),
+            ),
+            CountyError::Bad(text) => text.clone(),
+        }
+    }
+}
+
+/// Creates the county directory (owner only) if it is missing.
+pub fn ensure_dir(dir: &Path) -> Result<(), CountyError> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| CountyError::io(dir, e))
+}
+
+/// Writes a secret file readable by its owner only (mode 0600), replacing
+/// it atomically when `replace`, refusing an existing one otherwise.
+pub fn write_secret(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("new");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    if replace {
+        std::fs::rename(&tmp, path)?;
+    } else {
+        // A link fails when the target exists: two first starts cannot
+        // both create a key.
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        linked?;
+    }
+    if let Some(parent) = path.parent()
+        && let Ok(d) = std::fs::File::open(parent)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The server's signing key, created on first use in `server.key`.
+pub fn server_key(dir: &Path) -> Result<SigningKey, CountyError> {
+    ensure_dir(dir)?;
+    let path = CountyPaths::new(dir).server_key();
+    let read = |path: &Path| -> Result<SigningKey, CountyError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CountyError::io(path, e))?;
+        protocol::decode_secret(&text).ok_or_else(|| {
+            CountyError::Bad(format!(
+                "{}: not a base64 Ed25519 key / 不是有效的服务器密钥",
+                path.display()
+            ))
+        })
+    };
+    if path.exists() {
+        return read(&path);
+    }
+    let key = protocol::new_signing_key().map_err(|e| CountyError::io(&path, e))?;
+    let text = format!("{}\n", protocol::encode_secret(&key));
+    match write_secret(&path, text.as_bytes(), false) {
+        Ok(()) => Ok(key),
+        // Another process created it first: use that one.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(&path),
+        Err(e) => Err(CountyError::io(&path, e)),
+    }
+}
+
+/// Whether `code` has the shape of a station code (9 digits).
+pub fn is_station_code(code: &str) -> bool {
+    code.len() == 9 && code.bytes().all(|b| b.is_ascii_digit())
+}

@@ -1,0 +1,371 @@
+//! The county's HTTP server: the sync protocol (`sync::protocol`) for
+//! stations and the public pages for browsers.
+//!
+//! A sync request is authenticated before anything it carries reaches the
+//! database: the station must be enrolled, its signature over the exact
+//! bytes received must verify, and its time must be within
+//! `MAX_SKEW_SECS`. Every sync answer, errors included, is gzip and signed
+//! by the server's key over the request's signature, the status and the
+//! body as sent.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use ed25519_dalek::SigningKey;
+use serde_json::value::RawValue;
+
+use super::db::Db;
+use super::{CountyError, ingest, pages};
+use crate::sync::protocol::{self, Feed, Problem, Upload};
+
+pub struct App {
+    pub db: Db,
+    pub key: SigningKey,
+}
+
+type Shared = Arc<App>;
+
+/// The routes, for `serve` and for tests.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route(protocol::PATH_UPLOAD, post(upload))
+        .route(protocol::PATH_FEED, get(feed))
+        .route("/t/{code}", get(appeal_page))
+        .route("/d/{id}", get(deputy_page))
+        .route("/s/{code}", get(station_page))
+        .fallback(|| async { html(StatusCode::NOT_FOUND, pages::not_found()) })
+        .with_state(Arc::new(app))
+}
+
+/// Serves on `listen` until `shutdown` completes, then finishes the
+/// requests under way. `bound` gets the address actually bound.
+pub async fn serve(
+    app: App,
+    listen: &str,
+    bound: impl FnOnce(std::net::SocketAddr),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), CountyError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
+    bound(addr);
+    log::info!("county server listening on {addr}");
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
+    log::info!("county server stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+/// A refused or failed sync request.
+struct Refuse {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refuse {
+    fn new(status: StatusCode, code: &'static str, zh: &str, en: &str) -> Refuse {
+        Refuse {
+            status,
+            code,
+            message: format!("{zh} / {en}"),
+        }
+    }
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A signed, gzip answer to a sync request.
+fn answer(app: &App, request_signature: &str, status: StatusCode, json: &[u8]) -> Response {
+    let body = protocol::gzip(json);
+    let signature = protocol::sign(
+        &app.key,
+        &protocol::reply_text(request_signature, status.as_u16(), &body),
+    );
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&signature) {
+        h.insert(protocol::H_SIGNATURE, v);
+    }
+    response
+}
+
+fn refuse(app: &App, request_signature: &str, r: Refuse) -> Response {
+    let problem = Problem {
+        code: r.code.to_string(),
+        message: r.message,
+    };
+    let json = serde_json::to_vec(&problem).unwrap_or_default();
+    answer(app, request_signature, r.status, &json)
+}
+
+/// Checks who sent the request; its station and body bytes.
+async fn authenticate(app: &App, request: Request) -> Result<(String, HeaderMap, Bytes), Refuse> {
+    let (parts, body) = request.into_parts();
+    let station = header_text(&parts.headers, protocol::H_STATION)
+        .unwrap_or("")
+        .to_string();
+    let enrolled = app.db.station(&station).await.map_err(|e| {
+        log::error!("reading station {station}: {e}");
+        internal()
+    })?;
+    let Some(enrolled) = enrolled.filter(|_| !station.is_empty()) else {
+        log::warn!("refused a request from unknown station {station:?}");
+        return Err(Refuse::new(
+            StatusCode::UNAUTHORIZED,
+            "unknown_station",
+            "县里没有登记这个站点",
+            "this station is not enrolled",
+        ));
+    };
+    let bytes = axum::body::to_bytes(body, protocol::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            Refuse::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "请求过大",
+                "the request is too large",
+            )
+        })?;
+    let time = header_text(&parts.headers, protocol::H_TIME).and_then(|t| t.trim().parse::<i64>().ok());
+    let signature = header_text(&parts.headers, protocol::H_SIGNATURE).unwrap_or("");
+    let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let key = protocol::decode_public(&enrolled.public_key);
+    let verified = match (key, time) {
+        (Some(key), Some(time)) => protocol::verify(
+            &key,
+            &protocol::signing_text(parts.method.as_str(), path_and_query, &station, time, &bytes),
+            signature,
+        ),
+        _ => false,
+    };
+    if !verified {
+        log::warn!("refused a request from station {station}: bad signature");
+        return Err(Refuse::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "签名不对（凭据不对或内容被改动）",
+            "the signature does not verify",
+        ));
+    }
+    let now = chrono::Utc::now().timestamp();
+    if time.is_none_or(|t| (now - t).abs() > protocol::MAX_SKEW_SECS) {
+        log::warn!("refused a request from station {station}: time {time:?}, now {now}");
+        return Err(Refuse::new(
+            StatusCode::UNAUTHORIZED,
+            "stale",
+            "请求时间与县里服务器相差过大（本机时钟不准？）",
+            "the request's time is too far from the server's clock",
+        ));
+    }
+    Ok((station, parts.headers, bytes))
+}
+
+fn internal() -> Refuse {
+    Refuse::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "县里服务器出错，请稍后重试",
+        "the server failed; try again later",
+    )
+}
+
+fn bad_request(what: String) -> Refuse {
+    Refuse {
+        status: StatusCode::BAD_REQUEST,
+        code: "bad_request",
+        message: format!("请求无效 / bad request: {what}"),
+    }
+}
+
+async fn upload(State(app): State<Shared>, request: Request) -> Response {
+    let signature = header_text(request.headers(), protocol::H_SIGNATURE)
+        .unwrap_or("")
+        .to_string();
+    match take_upload(&app, request).await {
+        Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
+        Err(r) => refuse(&app, &signature, r),
+    }
+}
+
+async fn take_upload(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
+    let (station, headers, bytes) = authenticate(app, request).await?;
+    let json = if header_text(&headers, "content-encoding") == Some("gzip") {
+        protocol::gunzip(&bytes, protocol::MAX_BODY_BYTES).map_err(|e| bad_request(e.to_string()))?
+    } else {
+        bytes.to_vec()
+    };
+    let upload: Upload = serde_json::from_slice(&json).map_err(|e| bad_request(e.to_string()))?;
+    if !(1..=9).contains(&upload.terminal) {
+        return Err(bad_request(format!("terminal {}", upload.terminal)));
+    }
+    if upload.events.len() > protocol::MAX_BATCH_EVENTS {
+        return Err(bad_request(format!(
+            "{} events in one batch (at most {})",
+            upload.events.len(),
+            protocol::MAX_BATCH_EVENTS
+        )));
+    }
+    let reply = ingest::ingest(&app.db, &station, &upload).await.map_err(|e| {
+        log::error!(
+            "station {station} terminal {}: upload failed: {e}",
+            upload.terminal
+        );
+        internal()
+    })?;
+    log::info!(
+        "station {station} terminal {}: acked {}, stored {}",
+        upload.terminal,
+        reply.acked,
+        reply.stored
+    );
+    serde_json::to_vec(&reply).map_err(|_| internal())
+}
+
+async fn feed(State(app): State<Shared>, request: Request) -> Response {
+    let signature = header_text(request.headers(), protocol::H_SIGNATURE)
+        .unwrap_or("")
+        .to_string();
+    match take_feed(&app, request).await {
+        Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
+        Err(r) => refuse(&app, &signature, r),
+    }
+}
+
+async fn take_feed(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
+    let query = request.uri().query().unwrap_or("").to_string();
+    let (station, _, _) = authenticate(app, request).await?;
+    let after = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("after="))
+        .unwrap_or("0")
+        .parse::<u64>()
+        .map_err(|_| bad_request(format!("after in {query}")))?;
+    let rows = app
+        .db
+        .feed(&station, after, protocol::MAX_BATCH_EVENTS + 1)
+        .await
+        .map_err(|e| {
+            log::error!("station {station}: reading the feed failed: {e}");
+            internal()
+        })?;
+    let more = rows.len() > protocol::MAX_BATCH_EVENTS;
+    let mut events = Vec::new();
+    let mut last = after;
+    for (seq, body) in rows.into_iter().take(protocol::MAX_BATCH_EVENTS) {
+        events.push(RawValue::from_string(body).map_err(|_| internal())?);
+        last = seq;
+    }
+    serde_json::to_vec(&Feed { events, last, more }).map_err(|_| internal())
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    response
+}
+
+fn server_error() -> Response {
+    html(StatusCode::INTERNAL_SERVER_ERROR, pages::not_found())
+}
+
+async fn appeal_page(State(app): State<Shared>, Path(code): Path<String>, request: Request) -> Response {
+    let given = pages::key_param(request.uri().query());
+    let canonical = code
+        .parse::<crate::domain::TrackingCode>()
+        .map(|c| c.as_str().to_string())
+        .unwrap_or(code);
+    let held = match app.db.appeal(&canonical).await {
+        Ok(h) => h,
+        Err(e) => {
+            log::error!("public page: {e}");
+            return server_error();
+        }
+    };
+    // A wrong key and an unknown code answer alike.
+    let Some(held) = held.filter(|h| pages::key_matches(&h.appeal.access_key, &given)) else {
+        return html(StatusCode::NOT_FOUND, pages::not_found());
+    };
+    let station = app.db.station(&held.station).await.ok().flatten();
+    let name = station.as_ref().map(|s| {
+        s.info
+            .as_ref()
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| s.name.clone())
+    });
+    html(StatusCode::OK, pages::appeal(name.as_deref(), &held.appeal))
+}
+
+async fn deputy_page(State(app): State<Shared>, Path(id): Path<String>) -> Response {
+    match app.db.deputy(&id).await {
+        Ok(Some((station, deputy))) => {
+            let station = app.db.station(&station).await.ok().flatten();
+            html(
+                StatusCode::OK,
+                pages::deputy(&deputy, station.as_ref(), super::now().date_naive()),
+            )
+        }
+        Ok(None) => html(StatusCode::NOT_FOUND, pages::not_found()),
+        Err(e) => {
+            log::error!("public page: {e}");
+            server_error()
+        }
+    }
+}
+
+async fn station_page(State(app): State<Shared>, Path(code): Path<String>) -> Response {
+    let station = match app.db.station(&code).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return html(StatusCode::NOT_FOUND, pages::not_found()),
+        Err(e) => {
+            log::error!("public page: {e}");
+            return server_error();
+        }
+    };
+    let deputies = app.db.deputies(&code).await.unwrap_or_default();
+    html(
+        StatusCode::OK,
+        pages::station(&station, &deputies, super::now().date_naive()),
+    )
+}

@@ -1,0 +1,687 @@
+//! The county server, run as the real binary on SQLite and on PostgreSQL:
+//! who may upload, exactly-once storage, refusals, the county's steps and
+//! the public progress page.
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/county.rs"]
+mod county;
+#[path = "support/postgres.rs"]
+mod postgres;
+
+use std::path::{Path, PathBuf};
+
+use county::County;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use jiedai::domain::{Appeal, Category, EventBody, Visitor};
+use jiedai::storage::Store;
+use jiedai::storage::sync_state::Position;
+use jiedai::sync::protocol::{self, Credentials, Problem, Refusal, Upload, UploadReply};
+use serde_json::value::RawValue;
+use tempfile::TempDir;
+
+const STATION: &str = "330999012";
+const STATION_NAME: &str = "柳岸社区人大代表联络站";
+const VISITOR_NAME: &str = "林晓梅";
+const VISITOR_PHONE: &str = "13800001234";
+const VISITOR_ID: &str = "330999199001011234";
+const TITLE: &str = "小区门口停车难";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a scenario on SQLite and on PostgreSQL (one database per test).
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(super::Backend::Sqlite, stringify!($name));
+            }
+            #[test]
+            fn postgres() {
+                super::$name(super::Backend::Postgres, stringify!($name));
+            }
+        }
+    )*};
+}
+
+on_both!(
+    unknown_station,
+    bad_signature,
+    tampered_body,
+    replayed_request,
+    wrong_access_key,
+    duplicate_upload,
+    conflicting_event,
+    gap,
+    county_steps,
+);
+
+fn start(backend: Backend, name: &str) -> County {
+    let db = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(postgres::shared().url(name)),
+    };
+    County::start(db.as_deref())
+}
+
+/// A station set up from sample-data with `n` new appeals, enrolled with
+/// the county (its credentials loaded at the station).
+struct Station {
+    dir: TempDir,
+    creds: Credentials,
+    codes: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl Station {
+    fn new(county: &County, n: usize) -> Station {
+        let dir = cli::station(false);
+        let (codes, keys) = register(dir.path(), n);
+        let creds_path = dir.path().join("county-credentials.toml");
+        county.enroll(STATION, STATION_NAME, &creds_path);
+        cli::expect(dir.path(), &["enroll", cli::path(&creds_path)], 0);
+        let creds: Credentials = toml::from_str(&std::fs::read_to_string(&creds_path).unwrap()).unwrap();
+        Station {
+            dir,
+            creds,
+            codes,
+            keys,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn key(&self) -> SigningKey {
+        self.creds.signing_key().unwrap()
+    }
+
+    fn server_key(&self) -> VerifyingKey {
+        self.creds.server_key().unwrap()
+    }
+
+    /// This terminal's events as its journal holds them, and the chain
+    /// hash after each.
+    fn events(&self) -> (Vec<Box<RawValue>>, Vec<String>) {
+        let store = Store::open(self.path()).unwrap();
+        let out = store
+            .reader()
+            .outgoing(&store.origin(), &Position::default(), 500, 1 << 20)
+            .unwrap();
+        assert_eq!(out.prev, protocol::GENESIS);
+        let hashes = out.events.iter().map(|e| e.hash.clone()).collect();
+        (out.events.into_iter().map(|e| e.raw).collect(), hashes)
+    }
+
+    fn sync(&self) -> std::process::Output {
+        cli::expect(self.path(), &["sync", "--attempts", "1"], 0)
+    }
+}
+
+/// Registers `n` appeals at the station; their codes and access keys.
+fn register(dir: &Path, n: usize) -> (Vec<String>, Vec<String>) {
+    let mut store = Store::open(dir).unwrap();
+    let now = chrono::Local::now().fixed_offset();
+    let codes = store.next_codes(now.date_naive(), n).unwrap();
+    let changes = codes
+        .iter()
+        .map(|code| EventBody::AppealRegistered {
+            appeal: Appeal {
+                visitor: Visitor {
+                    name: VISITOR_NAME.into(),
+                    phone: VISITOR_PHONE.into(),
+                    id_number: VISITOR_ID.into(),
+                    address: "柳岸社区8幢2单元".into(),
+                },
+                category: Category::Traffic,
+                title: TITLE.into(),
+                content: format!("晚上车辆乱停，消防通道被占。联系电话 {VISITOR_PHONE}"),
+                access_key: jiedai::storage::new_access_key().unwrap(),
+                ..Appeal::registered(code.clone(), now)
+            },
+        })
+        .collect();
+    store.commit("S01", changes).unwrap();
+    let keys = codes
+        .iter()
+        .map(|c| store.appeal(c.as_str()).unwrap().unwrap().access_key)
+        .collect();
+    (codes.iter().map(|c| c.to_string()).collect(), keys)
+}
+
+/// An answer to a hand-made request, its signature checked.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn problem(&self) -> Problem {
+        serde_json::from_slice(&self.body).expect("a Problem body")
+    }
+
+    fn reply(&self) -> UploadReply {
+        assert_eq!(self.status, 200, "{}", String::from_utf8_lossy(&self.body));
+        serde_json::from_slice(&self.body).expect("an UploadReply body")
+    }
+}
+
+/// A request signed as `station` with `key` over `signed` at `time`,
+/// sending `sent`; the answer must carry the server's signature.
+#[allow(clippy::too_many_arguments)]
+fn call(
+    url: &str,
+    station: &str,
+    key: &SigningKey,
+    server: &VerifyingKey,
+    method: &str,
+    path: &str,
+    signed: &[u8],
+    sent: &[u8],
+    time: i64,
+) -> Answer {
+    let signature = protocol::sign(key, &protocol::signing_text(method, path, station, time, signed));
+    let request = ureq::request(method, &format!("{url}{path}"))
+        .set(protocol::H_STATION, station)
+        .set(protocol::H_TIME, &time.to_string())
+        .set(protocol::H_SIGNATURE, &signature);
+    let result = if sent.is_empty() {
+        request.call()
+    } else {
+        request
+            .set("content-type", "application/json")
+            .set("content-encoding", "gzip")
+            .send_bytes(sent)
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    let status = response.status();
+    let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);
+    assert_eq!(response.header("content-encoding"), Some("gzip"));
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut raw).unwrap();
+    let reply_sig = reply_sig.expect("every answer is signed");
+    assert!(
+        protocol::verify(
+            server,
+            &protocol::reply_text(&signature, status, &raw),
+            &reply_sig
+        ),
+        "the answer's signature is the server's, over this request"
+    );
+    Answer {
+        status,
+        body: protocol::gunzip(&raw, protocol::MAX_BODY_BYTES).unwrap(),
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn upload_body(prev: &str, events: &[Box<RawValue>]) -> Vec<u8> {
+    let upload = Upload {
+        terminal: 1,
+        prev: prev.to_string(),
+        events: events.to_vec(),
+    };
+    protocol::gzip(&serde_json::to_vec(&upload).unwrap())
+}
+
+/// Uploads as the station, properly signed.
+fn upload(county: &County, st: &Station, prev: &str, events: &[Box<RawValue>]) -> Answer {
+    let body = upload_body(prev, events);
+    call(
+        &county.url,
+        STATION,
+        &st.key(),
+        &st.server_key(),
+        "POST",
+        protocol::PATH_UPLOAD,
+        &body,
+        &body,
+        now(),
+    )
+}
+
+/// The appeals the county lists (`county appeals --json`).
+fn county_appeals(county: &County) -> Vec<serde_json::Value> {
+    let out = county.run(&["appeals", "--json"]);
+    assert!(out.status.success(), "{}", cli::printed(&out));
+    cli::text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn get(url: &str) -> (u16, String) {
+    match ureq::get(url).call() {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
+        Err(e) => panic!("GET {url}: {e}"),
+    }
+}
+
+/// Refused with 401 and `code`, and nothing reached the county.
+fn assert_refused(county: &County, answer: &Answer, code: &str) {
+    assert_eq!(answer.status, 401, "{answer:?}");
+    assert_eq!(answer.problem().code, code);
+    assert!(county_appeals(county).is_empty(), "nothing stored");
+}
+
+fn unknown_station(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 1);
+    let (events, _) = st.events();
+    let body = upload_body(protocol::GENESIS, &events);
+    let stranger = protocol::new_signing_key().unwrap();
+    let answer = call(
+        &county.url,
+        "330999099",
+        &stranger,
+        &st.server_key(),
+        "POST",
+        protocol::PATH_UPLOAD,
+        &body,
+        &body,
+        now(),
+    );
+    assert_refused(&county, &answer, "unknown_station");
+}
+
+fn bad_signature(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 1);
+    let (events, _) = st.events();
+    let body = upload_body(protocol::GENESIS, &events);
+    let stranger = protocol::new_signing_key().unwrap();
+    let answer = call(
+        &county.url,
+        STATION,
+        &stranger,
+        &st.server_key(),
+        "POST",
+        protocol::PATH_UPLOAD,
+        &body,
+        &body,
+        now(),
+    );
+    assert_refused(&county, &answer, "bad_signature");
+    // The feed too.
+    let path = format!("{}?after=0", protocol::PATH_FEED);
+    let answer = call(
+        &county.url,
+        STATION,
+        &stranger,
+        &st.server_key(),
+        "GET",
+        &path,
+        b"",
+        b"",
+        now(),
+    );
+    assert_eq!(
+        (answer.status, answer.problem().code.as_str()),
+        (401, "bad_signature")
+    );
+}
+
+fn tampered_body(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 1);
+    let (events, _) = st.events();
+    let signed = upload_body(protocol::GENESIS, &events[..1]);
+    let sent = upload_body(protocol::GENESIS, &events);
+    let answer = call(
+        &county.url,
+        STATION,
+        &st.key(),
+        &st.server_key(),
+        "POST",
+        protocol::PATH_UPLOAD,
+        &signed,
+        &sent,
+        now(),
+    );
+    assert_refused(&county, &answer, "bad_signature");
+    // The same request with the bytes it signed is taken.
+    let good = upload(&county, &st, protocol::GENESIS, &events);
+    assert_eq!(good.reply().stored, events.len() as u64);
+    assert_eq!(county_appeals(&county).len(), 1);
+}
+
+fn replayed_request(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 1);
+    let (events, _) = st.events();
+    let body = upload_body(protocol::GENESIS, &events);
+    let old = now() - protocol::MAX_SKEW_SECS - 60;
+    let answer = call(
+        &county.url,
+        STATION,
+        &st.key(),
+        &st.server_key(),
+        "POST",
+        protocol::PATH_UPLOAD,
+        &body,
+        &body,
+        old,
+    );
+    assert_refused(&county, &answer, "stale");
+    let future = now() + protocol::MAX_SKEW_SECS + 60;
+    let answer = call(
+        &county.url,
+        STATION,
+        &st.key(),
+        &st.server_key(),
+        "POST",
+        protocol::PATH_UPLOAD,
+        &body,
+        &body,
+        future,
+    );
+    assert_refused(&county, &answer, "stale");
+}
+
+fn wrong_access_key(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 2);
+    st.sync();
+    let (code, key) = (&st.codes[0], &st.keys[0]);
+    assert!(jiedai::domain::public::is_access_key(key), "{key}");
+    let (status, page) = get(&format!("{}/t/{code}?k={key}", county.url));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("交通停车") && page.contains("已登记"), "{page}");
+    for private in [VISITOR_NAME, VISITOR_PHONE, VISITOR_ID, TITLE, "柳岸社区8幢"] {
+        assert!(!page.contains(private), "the page shows {private}:\n{page}");
+    }
+    let unknown = get(&format!("{}/t/260101-330999012-19999-0?k={key}", county.url));
+    assert_eq!(unknown.0, 404);
+    let other_key = &st.keys[1];
+    for wrong in [
+        format!("{}/t/{code}?k={other_key}", county.url),
+        format!("{}/t/{code}?k=", county.url),
+        format!("{}/t/{code}", county.url),
+        format!("{}/t/{code}?k={}", county.url, key.to_lowercase()),
+        format!("{}/t/{code}?k={}", county.url, &key[..12]),
+    ] {
+        assert_eq!(get(&wrong), unknown, "{wrong} answers like an unknown code");
+    }
+    // The station's and deputies' pages.
+    let (status, page) = get(&format!("{}/s/{STATION}", county.url));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(STATION_NAME) && page.contains("柳岸路88号"),
+        "{page}"
+    );
+}
+
+fn duplicate_upload(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 2);
+    let (events, hashes) = st.events();
+    let n = events.len() as u64;
+    let first = upload(&county, &st, protocol::GENESIS, &events).reply();
+    assert_eq!(
+        first,
+        UploadReply {
+            acked: n,
+            stored: n,
+            refused: None
+        }
+    );
+    let again = upload(&county, &st, protocol::GENESIS, &events).reply();
+    assert_eq!(
+        again,
+        UploadReply {
+            acked: n,
+            stored: 0,
+            refused: None
+        }
+    );
+    // A retry of the tail only, from the middle of the chain.
+    let tail = upload(&county, &st, &hashes[0], &events[1..]).reply();
+    assert_eq!(
+        tail,
+        UploadReply {
+            acked: n,
+            stored: 0,
+            refused: None
+        }
+    );
+    assert_eq!(county_appeals(&county).len(), 2);
+    // And the real client agrees: nothing more to store.
+    let out = st.sync();
+    assert!(out.status.success());
+    assert_eq!(county_appeals(&county).len(), 2);
+}
+
+/// The event with `field` changed to `value` (other bytes, same sequence).
+fn rewritten(raw: &RawValue, change: impl FnOnce(&mut serde_json::Value)) -> Box<RawValue> {
+    let mut v: serde_json::Value = serde_json::from_str(raw.get()).unwrap();
+    change(&mut v);
+    RawValue::from_string(serde_json::to_string(&v).unwrap()).unwrap()
+}
+
+fn conflicting_event(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 1);
+    let (events, hashes) = st.events();
+    let n = events.len();
+    upload(&county, &st, protocol::GENESIS, &events).reply();
+    // The appeal's registration, rewritten with another title.
+    let at = events
+        .iter()
+        .position(|e| e.get().contains("\"appeal_registered\""))
+        .expect("a registration");
+    let forged = rewritten(&events[at], |v| {
+        v["body"]["appeal"]["title"] = "改过的标题".into()
+    });
+    let prev = if at == 0 {
+        protocol::GENESIS.to_string()
+    } else {
+        hashes[at - 1].clone()
+    };
+    let reply = upload(&county, &st, &prev, &[forged]).reply();
+    assert_eq!(reply.acked, n as u64);
+    assert_eq!(reply.stored, 0);
+    match reply.refused {
+        Some(Refusal::Conflict { seq, held, .. }) => {
+            assert_eq!(seq, at as u64 + 1);
+            assert_eq!(held, hashes[at]);
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // The original is kept.
+    let appeals = county_appeals(&county);
+    assert_eq!(appeals.len(), 1);
+    assert_eq!(appeals[0]["title"], TITLE);
+    let again = upload(&county, &st, protocol::GENESIS, &events).reply();
+    assert_eq!(
+        again,
+        UploadReply {
+            acked: n as u64,
+            stored: 0,
+            refused: None
+        }
+    );
+    // A batch that forges the first event refuses it and everything after.
+    let first = rewritten(&events[0], |v| v["actor"] = "someone else".into());
+    let mut batch = vec![first];
+    batch.extend(events[1..].iter().cloned());
+    let reply = upload(&county, &st, protocol::GENESIS, &batch).reply();
+    assert!(
+        matches!(reply.refused, Some(Refusal::Conflict { seq: 1, .. })),
+        "{reply:?}"
+    );
+}
+
+fn gap(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 2);
+    let (events, hashes) = st.events();
+    assert!(events.len() >= 3);
+    let reply = upload(&county, &st, &hashes[1], &events[2..]).reply();
+    assert_eq!(reply.acked, 0);
+    assert_eq!(reply.stored, 0);
+    assert_eq!(reply.refused, Some(Refusal::Gap { seq: 3, expected: 1 }));
+    assert!(county_appeals(&county).is_empty());
+    // The events before the gap, then the rest: all taken.
+    let head = upload(&county, &st, protocol::GENESIS, &events[..2]).reply();
+    assert_eq!((head.acked, head.stored, head.refused), (2, 2, None));
+    let rest = upload(&county, &st, &hashes[1], &events[2..]).reply();
+    assert_eq!(rest.acked, events.len() as u64);
+    assert_eq!(county_appeals(&county).len(), 2);
+}
+
+fn staff(county: &County, args: &[&str], status: i32) -> String {
+    let out = county.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "county {args:?}\n{}",
+        cli::printed(&out)
+    );
+    cli::printed(&out)
+}
+
+fn county_steps(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 2);
+    st.sync();
+    let code = st.codes[0].as_str();
+    let listed = county_appeals(&county);
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["status"], "registered");
+    assert_eq!(listed[0]["station"], STATION);
+
+    // A reply to an appeal that is only registered: the status machine's reason.
+    let refused = staff(&county, &["reply", code, "--text", "已处理"], 1);
+    assert!(refused.contains("已登记"), "{refused}");
+    let refused_en = staff(&county, &["--lang", "en", "reply", code, "--text", "done"], 1);
+    assert!(refused_en.contains("Registered"), "{refused_en}");
+    let (feed_status, feed) = {
+        let path = format!("{}?after=0", protocol::PATH_FEED);
+        let a = call(
+            &county.url,
+            STATION,
+            &st.key(),
+            &st.server_key(),
+            "GET",
+            &path,
+            b"",
+            b"",
+            now(),
+        );
+        (
+            a.status,
+            serde_json::from_slice::<serde_json::Value>(&a.body).unwrap(),
+        )
+    };
+    assert_eq!(feed_status, 200);
+    assert_eq!(feed["events"].as_array().unwrap().len(), 0, "nothing recorded");
+
+    staff(&county, &["accept", code], 0);
+    staff(
+        &county,
+        &["refer", code, "--unit", "青禾县交通运输局", "--due", "2099-12-31"],
+        0,
+    );
+    staff(
+        &county,
+        &["reply", code, "--text", "已增设停车位并清理消防通道"],
+        0,
+    );
+    let referred = county.run(&["appeals", "--json", "--status", "已答复"]);
+    let lines = cli::text(&referred.stdout);
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(lines.contains(code));
+
+    // The station takes the county's steps.
+    st.sync();
+    {
+        let store = Store::open(st.path()).unwrap();
+        let a = store.appeal(code).unwrap().unwrap();
+        assert_eq!(a.status, jiedai::domain::Status::Replied);
+        assert_eq!(a.reply.as_deref(), Some("已增设停车位并清理消防通道"));
+    }
+    // Syncing again takes nothing new and changes nothing.
+    st.sync();
+    let (status, page) = get(&format!("{}/t/{code}?k={}", county.url, st.keys[0]));
+    assert_eq!(status, 200);
+    assert!(page.contains("已增设停车位") && page.contains("已答复"), "{page}");
+
+    // Exports never show the visitor's phone or ID number.
+    let csv = staff(&county, &["export", "--format", "csv"], 0);
+    let jsonl = staff(&county, &["export", "--format", "jsonl"], 0);
+    for text in [&csv, &jsonl] {
+        assert!(text.contains(code));
+        assert!(
+            !text.contains(VISITOR_PHONE) && !text.contains(VISITOR_ID),
+            "{text}"
+        );
+    }
+    let xlsx: PathBuf = county.path().join("appeals.xlsx");
+    staff(
+        &county,
+        &["export", "--format", "xlsx", "--out", cli::path(&xlsx)],
+        0,
+    );
+    assert!(std::fs::metadata(&xlsx).unwrap().len() > 0);
+
+    // Enrolling the station again is refused unless asked for.
+    let again = county.path().join("again.toml");
+    let refused = staff(
+        &county,
+        &[
+            "enroll",
+            "--station",
+            STATION,
+            "--name",
+            STATION_NAME,
+            "--out",
+            cli::path(&again),
+        ],
+        1,
+    );
+    assert!(refused.contains("--replace"), "{refused}");
+    assert!(!again.exists());
+}
+
+#[test]
+fn credentials_are_private_and_codes_checked() {
+    let county = County::start(None);
+    let out = county.path().join("creds.toml");
+    county.enroll(STATION, STATION_NAME, &out);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let key = county.path().join("server.key");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let bad = county.run(&[
+        "enroll",
+        "--station",
+        "33099",
+        "--name",
+        "x",
+        "--out",
+        "/tmp/never.toml",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", cli::printed(&bad));
+    assert!(cli::printed(&bad).contains("9 位数字"));
+}
