@@ -9,6 +9,10 @@
 //! - `tui` uses `domain` and `storage`, never `commands` or `transfer`, and
 //!   never writes to the store itself: its saves are effects that the
 //!   runtime sends to the store's writer thread;
+//! - `sync` (the protocol and the station's client) uses `domain` and
+//!   `storage`'s `Reader`/`Writer`, never sled, the kiosk or the county;
+//! - `county` (the county server) uses `domain` and `sync`'s protocol, never
+//!   sled or the station's storage, the kiosk or the command line;
 //! - `commands` wires everything to the command line.
 
 use std::fs;
@@ -59,6 +63,11 @@ fn the_domain_uses_no_other_layer_and_does_no_io() {
             "crate::transfer",
             "crate::tui",
             "crate::commands",
+            "crate::sync",
+            "crate::county",
+            "sqlx",
+            "axum",
+            "ureq",
             "sled::",
             "std::fs",
             "std::net",
@@ -73,7 +82,7 @@ fn the_domain_uses_no_other_layer_and_does_no_io() {
 
 #[test]
 fn only_storage_uses_sled() {
-    for layer in ["domain", "transfer", "tui", "commands", "print"] {
+    for layer in ["domain", "transfer", "tui", "commands", "print", "sync", "county"] {
         let found = uses(layer, &["sled::", "use sled"]);
         assert!(found.is_empty(), "{layer}: {found:#?}");
     }
@@ -123,5 +132,24 @@ fn the_kiosk_saves_only_through_the_writer() {
             "{}: update must return effects, not send them",
             file.display()
         );
+    }
+}
+
+#[test]
+fn the_county_server_and_the_sync_client_keep_to_their_side() {
+    let found = uses(
+        "county",
+        &["crate::storage", "crate::tui", "crate::commands", "crate::print"],
+    );
+    assert!(found.is_empty(), "county: {found:#?}");
+    let found = uses(
+        "sync",
+        &["crate::county", "crate::tui", "crate::commands", "sqlx", "axum"],
+    );
+    assert!(found.is_empty(), "sync: {found:#?}");
+    // The network stays out of the layers below.
+    for layer in ["domain", "storage", "transfer", "print"] {
+        let found = uses(layer, &["ureq", "axum", "sqlx", "tokio"]);
+        assert!(found.is_empty(), "{layer}: {found:#?}");
     }
 }

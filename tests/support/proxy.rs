@@ -89,7 +89,7 @@ impl Proxy {
                             match r.below(4) {
                                 // Cut on the way up, anywhere in the request.
                                 0 => Plan {
-                                    up: Some(r.below(4_000)),
+                                    up: Some(r.below(20_000)),
                                     down: None,
                                     delay: Duration::ZERO,
                                 },
@@ -97,12 +97,13 @@ impl Proxy {
                                 // server has committed.
                                 1 | 2 => Plan {
                                     up: None,
-                                    down: Some(r.below(400)),
+                                    down: Some(r.below(500)),
                                     delay: Duration::ZERO,
                                 },
+                                // Slow, then the answer lost.
                                 _ => Plan {
                                     up: None,
-                                    down: None,
+                                    down: Some(r.below(800)),
                                     delay: Duration::from_millis(1 + r.below(30)),
                                 },
                             }

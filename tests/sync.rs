@@ -1,0 +1,417 @@
+//! Stations and the county server over loopback, through the real binary:
+//! end to end on both databases, through a proxy that cuts and delays,
+//! across a SIGKILL of the server, and 200 stations at once.
+
+#[path = "support/cli.rs"]
+mod cli;
+mod common;
+#[path = "support/county.rs"]
+mod county;
+#[path = "support/postgres.rs"]
+mod postgres;
+#[path = "support/proxy.rs"]
+mod proxy;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::AtomicBool;
+
+use cli::{expect, path, sample, text};
+use county::County;
+use jiedai::domain::{EventBody, Station};
+use jiedai::storage::{Mode, Store, Writer};
+use jiedai::sync::client::{self, Client, SyncError};
+use jiedai::sync::protocol::Credentials;
+use postgres::Postgres;
+
+fn pg() -> &'static Postgres {
+    static PG: OnceLock<Postgres> = OnceLock::new();
+    PG.get_or_init(Postgres::start)
+}
+
+/// A second station's file: the sample station under another code.
+fn station_file(root: &Path, code: &str) -> PathBuf {
+    let text = std::fs::read_to_string(sample("station.toml"))
+        .unwrap()
+        .replace("330999012", code)
+        .replace("柳岸社区", "桃源社区");
+    let file = root.join(format!("station-{code}.toml"));
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// A station set up through the binary, with deputies and the sample
+/// appeals `from..to` (the later ones are still open).
+fn station(root: &Path, code: &str, from: usize, to: usize) -> PathBuf {
+    let dir = root.join(code);
+    let file = station_file(root, code);
+    expect(&dir, &["init", "--station", path(&file)], 0);
+    expect(&dir, &["import", "deputies", path(&sample("deputies.csv"))], 0);
+    let mut reader = csv::Reader::from_path(sample("appeals.csv")).unwrap();
+    let csv_path = root.join(format!("appeals-{code}.csv"));
+    let mut writer = csv::Writer::from_path(&csv_path).unwrap();
+    writer.write_record(reader.headers().unwrap()).unwrap();
+    for record in reader.records().skip(from).take(to - from) {
+        writer.write_record(&record.unwrap()).unwrap();
+    }
+    writer.flush().unwrap();
+    expect(&dir, &["import", "appeals", path(&csv_path)], 0);
+    dir
+}
+
+/// How many events of a station's terminal 1 the county holds, and the
+/// highest sequence among them, read from its database.
+fn held(county: &County, station: &str) -> (u64, u64) {
+    sqlx::any::install_default_drivers();
+    let url = county
+        .db
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=ro", county.path().join("county.db").display()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Row;
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS d, COALESCE(MAX(seq), 0) AS m FROM events WHERE station = $1 AND terminal = 1",
+        )
+        .bind(station)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        let (n, d, m): (i64, i64, i64) = (row.get("n"), row.get("d"), row.get("m"));
+        assert_eq!(n, d, "station {station}: an event is held twice");
+        (n as u64, m as u64)
+    })
+}
+
+fn own_seq(dir: &Path) -> u64 {
+    let store = Store::open_with(dir, Mode::Read, &|_, _| {}).unwrap();
+    store.reader().own_seq().unwrap()
+}
+
+/// The station's appeals as its export shows them.
+fn exported(dir: &Path) -> Vec<serde_json::Value> {
+    let out = expect(dir, &["export", "appeals", "--format", "jsonl"], 0);
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn county_appeals(county: &County, station: &str) -> Vec<serde_json::Value> {
+    let out = county.run(&["appeals", "--station", station, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn field<'a>(v: &'a serde_json::Value, names: &[&str]) -> &'a str {
+    names
+        .iter()
+        .find_map(|n| v.get(*n).and_then(|x| x.as_str()))
+        .unwrap_or("")
+}
+
+fn end_to_end(db: Option<String>) {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(db.as_deref());
+    let one = station(root.path(), "330999012", 260, 300);
+    let two = station(root.path(), "330999013", 296, 320);
+    for (dir, code) in [(&one, "330999012"), (&two, "330999013")] {
+        let creds = root.path().join(format!("{code}.toml"));
+        county.enroll(code, "联络站", &creds);
+        expect(dir, &["enroll", path(&creds)], 0);
+        let out = expect(dir, &["sync"], 0);
+        assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
+    }
+    // The county holds every appeal of both stations, once.
+    assert_eq!(county_appeals(&county, "330999012").len(), 40);
+    assert_eq!(county_appeals(&county, "330999013").len(), 24);
+    for (dir, code) in [(&one, "330999012"), (&two, "330999013")] {
+        let (rows, max) = held(&county, code);
+        assert_eq!((rows, max), (own_seq(dir), own_seq(dir)), "station {code}");
+    }
+    // The county refers one appeal of the first station and replies to
+    // one of the second, by the status machine.
+    let pick = |station: &str, statuses: &[&str]| -> String {
+        county_appeals(&county, station)
+            .iter()
+            .find(|a| statuses.contains(&field(a, &["status"])))
+            .map(|a| field(a, &["code"]).to_string())
+            .unwrap_or_else(|| panic!("no appeal of {station} in {statuses:?}"))
+    };
+    let to_refer = pick("330999012", &["accepted"]);
+    let refer = county.run(&[
+        "refer",
+        &to_refer,
+        "--unit",
+        "青禾县交通运输局",
+        "--due",
+        "2099-01-31",
+    ]);
+    assert!(refer.status.success(), "{}", text(&refer.stderr));
+    let to_reply = pick("330999013", &["referred", "in_progress"]);
+    let reply = county.run(&["reply", &to_reply, "--text", "县交通运输局已完成整改。"]);
+    assert!(reply.status.success(), "{}", text(&reply.stderr));
+    // A step the status machine refuses is refused with the reason.
+    let closed = pick("330999013", &["closed"]);
+    let refused = county.run(&["reply", &closed, "--text", "再答复一次"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("不能用于"),
+        "{}",
+        text(&refused.stderr)
+    );
+    // Sync again: each station shows what the county did.
+    for dir in [&one, &two] {
+        expect(dir, &["sync"], 0);
+    }
+    let referred = exported(&one)
+        .into_iter()
+        .find(|a| a.to_string().contains(&to_refer))
+        .unwrap();
+    assert!(referred.to_string().contains("青禾县交通运输局"), "{referred}");
+    let replied = exported(&two)
+        .into_iter()
+        .find(|a| a.to_string().contains(&to_reply))
+        .unwrap();
+    assert!(
+        replied.to_string().contains("县交通运输局已完成整改。"),
+        "{replied}"
+    );
+    let closed_now = exported(&two)
+        .into_iter()
+        .find(|a| a.to_string().contains(&closed))
+        .unwrap();
+    assert!(!closed_now.to_string().contains("再答复一次"));
+    // A third sync has nothing to send or take; the county still holds
+    // every event exactly once.
+    let out = expect(&one, &["sync"], 0);
+    assert!(text(&out.stdout).contains("上报 0 条"), "{}", text(&out.stdout));
+    for (dir, code) in [(&one, "330999012"), (&two, "330999013")] {
+        let (rows, max) = held(&county, code);
+        assert_eq!((rows, max), (own_seq(dir), own_seq(dir)), "station {code}");
+    }
+    assert!(jiedai::storage::check(&one).unwrap().ok());
+}
+
+#[test]
+fn two_stations_and_the_county_on_sqlite() {
+    end_to_end(None);
+}
+
+#[test]
+fn two_stations_and_the_county_on_postgresql() {
+    end_to_end(Some(pg().url("e2e")));
+}
+
+/// A station made in this process: its own code, `events` of its own.
+fn quick_station(root: &Path, code: &str, appeals: usize) -> PathBuf {
+    let dir = root.join(code);
+    let mut store = Store::create(&dir, code, 1).unwrap();
+    let station = Station {
+        code: code.into(),
+        ..common::station()
+    };
+    store
+        .commit_at(
+            "s1",
+            common::at(0),
+            vec![
+                EventBody::StationConfigured { station },
+                EventBody::DeputyUpserted {
+                    deputy: common::deputy(0),
+                },
+            ],
+        )
+        .unwrap();
+    for chunk in (0..appeals).collect::<Vec<_>>().chunks(50) {
+        let codes = store.next_codes(common::day(), chunk.len()).unwrap();
+        let changes = codes
+            .iter()
+            .zip(chunk)
+            .map(|(c, i)| EventBody::AppealRegistered {
+                appeal: common::appeal(c, None, *i, &[]),
+            })
+            .collect();
+        store.commit_at("s1", common::at(1), changes).unwrap();
+    }
+    dir
+}
+
+/// Loads credentials into a station, pointed at `url`.
+fn install(dir: &Path, creds: &Path, url: &str) -> Credentials {
+    let mut c: Credentials = toml::from_str(&std::fs::read_to_string(creds).unwrap()).unwrap();
+    c.server = url.to_string();
+    std::fs::write(client::credentials_path(dir), toml::to_string(&c).unwrap()).unwrap();
+    c
+}
+
+/// Syncs until it finishes; every failure on the way must be one that
+/// goes away by itself. Returns the attempts it took.
+fn sync_until_done(dir: &Path, creds: Credentials, limit: u32) -> u32 {
+    let store = Store::open(dir).unwrap();
+    let reader = store.reader();
+    let (writer, thread) = Writer::spawn(store).unwrap();
+    let client = Client::new(creds).unwrap();
+    let stop = AtomicBool::new(false);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match client::sync_once(&reader, &writer, &client, &|_| {}, &stop) {
+            Ok(_) => break,
+            Err(e) if e.transient() && attempts < limit => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => panic!(
+                "{}: attempt {attempts}: {}",
+                dir.display(),
+                e.message(jiedai::i18n::Lang::En)
+            ),
+        }
+    }
+    drop(writer);
+    thread.finish();
+    attempts
+}
+
+#[test]
+fn exactly_once_through_a_network_that_cuts_delays_and_drops_answers() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let upstream: std::net::SocketAddr = county.addr().parse().unwrap();
+    let runs = 50u64;
+    let mut total_attempts = 0;
+    let mut faults = 0;
+    let mut runs_with_faults = 0;
+    for run in 0..runs {
+        let code = format!("330998{:03}", 100 + run);
+        // 1 to 3 batches of events, randomly.
+        let appeals = 20 + ((run * 7919) % 700) as usize;
+        let dir = quick_station(root.path(), &code, appeals);
+        let creds = root.path().join(format!("{code}.toml"));
+        county.enroll(&code, "联络站", &creds);
+        let proxy = proxy::Proxy::start(upstream, 1000 + run, 85);
+        let c = install(&dir, &creds, &proxy.url());
+        total_attempts += sync_until_done(&dir, c, 400);
+        let counts = &proxy.counts;
+        let cut = counts.cut_up.load(std::sync::atomic::Ordering::Relaxed)
+            + counts.cut_down.load(std::sync::atomic::Ordering::Relaxed);
+        faults += cut;
+        runs_with_faults += u64::from(cut > 0);
+        let (rows, max) = held(&county, &code);
+        let own = own_seq(&dir);
+        assert_eq!(
+            (rows, max),
+            (own, own),
+            "run {run} (seed {}): station {code}",
+            1000 + run
+        );
+        assert_eq!(county_appeals(&county, &code).len(), appeals, "run {run}");
+    }
+    println!(
+        "{runs} runs, {total_attempts} attempts, {faults} connections cut, {runs_with_faults} runs cut at least once"
+    );
+    assert!(
+        runs_with_faults * 5 >= runs * 3,
+        "the proxy cut too little to prove anything: {runs_with_faults} of {runs} runs"
+    );
+}
+
+#[test]
+fn nothing_acknowledged_is_lost_when_the_server_is_killed_during_ingest() {
+    let root = tempfile::tempdir().unwrap();
+    let mut county = County::start(None);
+    let code = "330998001";
+    let dir = quick_station(root.path(), code, 2_400);
+    let creds = root.path().join("creds.toml");
+    county.enroll(code, "联络站", &creds);
+    let c = install(&dir, &creds, &county.url);
+    let store = Store::open(&dir).unwrap();
+    let reader = store.reader();
+    let (writer, thread) = Writer::spawn(store).unwrap();
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let syncing = {
+        let (reader, writer, done) = (reader.clone(), writer.clone(), done.clone());
+        std::thread::spawn(move || {
+            let client = Client::new(c).unwrap();
+            let stop = AtomicBool::new(false);
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                match client::sync_once(&reader, &writer, &client, &|_| {}, &stop) {
+                    Ok(_) => break,
+                    Err(e) if e.transient() && attempts < 2_000 => {
+                        std::thread::sleep(std::time::Duration::from_millis(20))
+                    }
+                    Err(e) => panic!("attempt {attempts}: {}", e.message(jiedai::i18n::Lang::En)),
+                }
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    };
+    // Kill the server once it has acknowledged something and more is on
+    // its way.
+    let state = reader.sync_state().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let acked_before = loop {
+        let p = state.position().unwrap();
+        if p.acked > 0 {
+            break p.acked;
+        }
+        assert!(std::time::Instant::now() < deadline, "no acknowledgement");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    county.kill();
+    let (kept, _) = held(&county, code);
+    assert!(
+        kept >= acked_before,
+        "acknowledged {acked_before}, held {kept} after the kill"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    county.restart();
+    syncing.join().unwrap();
+    assert!(done.load(std::sync::atomic::Ordering::Relaxed));
+    let own = reader.own_seq().unwrap();
+    drop((writer, reader, state));
+    thread.finish();
+    assert!(acked_before < own, "the kill came after everything was sent");
+    assert_eq!(held(&county, code), (own, own));
+}
+
+#[test]
+fn two_hundred_stations_sync_at_once() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let stations: Vec<(String, PathBuf, Credentials)> = (0..200)
+        .map(|i| {
+            let code = format!("330997{i:03}");
+            let dir = quick_station(root.path(), &code, 5 + i % 20);
+            let creds = root.path().join(format!("{code}.toml"));
+            county.enroll(&code, "联络站", &creds);
+            let c = install(&dir, &creds, &county.url);
+            (code, dir, c)
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let handles: Vec<_> = stations
+        .iter()
+        .cloned()
+        .map(|(_, dir, c)| std::thread::spawn(move || sync_until_done(&dir, c, 50)))
+        .collect();
+    let attempts: u32 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    println!(
+        "200 stations synced at once in {:.1} s, {attempts} attempts",
+        start.elapsed().as_secs_f64()
+    );
+    for (code, dir, _) in &stations {
+        let own = own_seq(dir);
+        assert_eq!(held(&county, code), (own, own), "station {code}");
+    }
+    let _ = SyncError::Stopped;
+}
