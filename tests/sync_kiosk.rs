@@ -176,6 +176,80 @@ fn not_enrolled_the_screen_says_how_to_enroll() {
     quit(p);
 }
 
+/// What a sync brings from the county shows in the kiosk: Today lists the
+/// county's recent steps, and an appeal's timeline marks a county step
+/// with its actor and, when it changed nothing, the reason.
+#[test]
+fn county_steps_show_on_today_and_in_the_timeline() {
+    use jiedai::domain::{Event, EventBody, EventId, Status, Step};
+    use jiedai::storage::Store;
+    let data = cli::station(true);
+    cli::expect(
+        data.path(),
+        &["import", "appeals", cli::path(&cli::sample("appeals.csv"))],
+        0,
+    );
+    let home = tempfile::tempdir().unwrap();
+    let (referred, registered) = {
+        let mut store = Store::open(data.path()).unwrap();
+        let reader = store.reader();
+        let first = |s: Status| reader.codes_with_status(s).unwrap().into_iter().next().unwrap();
+        let (referred, registered) = (first(Status::Referred), first(Status::Registered));
+        let origin = "county/330999012";
+        let now = chrono::Local::now().fixed_offset() - chrono::Duration::hours(1);
+        let events: Vec<Box<serde_json::value::RawValue>> = [&referred, &registered]
+            .iter()
+            .enumerate()
+            .map(|(i, code)| {
+                let e = Event {
+                    id: EventId {
+                        origin: origin.into(),
+                        seq: i as u64 + 1,
+                    },
+                    at: now,
+                    actor: "县人大办 周敏".into(),
+                    body: EventBody::CountyStepped {
+                        code: code.parse().unwrap(),
+                        step: Step::Reply {
+                            reply: "已协调解决".into(),
+                        },
+                        note: String::new(),
+                        round: 0,
+                    },
+                };
+                serde_json::value::to_raw_value(&e).unwrap()
+            })
+            .collect();
+        let (_, touched) = store.apply_feed(origin, events).unwrap();
+        assert_eq!(touched.len(), 2);
+        (referred, registered)
+    };
+    let p = Pty::spawn(&["--data", cli::path(data.path())], SIZE_100X30, home.path());
+    ok(p.wait_for("沈佳怡", T));
+    p.key(pty::Key::Enter);
+    let screen = ok(p.wait_for("县里的交办与答复 · 2", T));
+    let tail = |code: &str| code[code.len() - 7..].to_string();
+    assert!(screen.contains("县里答复（未生效）"), "{screen}");
+    assert!(
+        screen.contains(&tail(&referred)) && screen.contains(&tail(&registered)),
+        "{screen}"
+    );
+    // The step that changed nothing, in the appeal's timeline.
+    p.send("3");
+    ok(p.wait_for("状态", T));
+    p.send("/");
+    p.send(&registered.replace('-', ""));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("1 条", T));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("诉求详情", T));
+    p.key(pty::Key::End);
+    let screen = ok(p.wait_for("未生效：诉求在本站已是“已登记”", T));
+    assert!(screen.contains("[县] 县人大办 周敏"), "{screen}");
+    p.key(pty::Key::Esc);
+    quit(p);
+}
+
 fn at(d: u32, h: u32, m: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 11, d)
         .unwrap()

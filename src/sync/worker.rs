@@ -363,12 +363,14 @@ impl Worker {
     }
 
     /// Tells the kiosk which appeals the county stepped lately: those
-    /// `touched` by a sync, or at start those whose status a county step
-    /// may have set.
+    /// `touched` by a sync, or at start the open ones.
     fn send_county_news(&self, touched: Option<&[String]>) {
         let codes: Vec<String> = match touched {
             Some(t) => t.to_vec(),
+            // Closed appeals (most of a station's) are not read at start:
+            // a county step on one shows when this kiosk's sync brings it.
             None => [
+                Status::Registered,
                 Status::Accepted,
                 Status::Referred,
                 Status::InProgress,
