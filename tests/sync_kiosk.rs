@@ -222,6 +222,8 @@ fn county_steps_show_on_today_and_in_the_timeline() {
             .collect();
         let (_, touched) = store.apply_feed(origin, events).unwrap();
         assert_eq!(touched.len(), 2);
+        // As a sync records what it changed, for the kiosk's next start.
+        jiedai::sync::worker::remember_touched(data.path(), &touched, now);
         (referred, registered)
     };
     let p = Pty::spawn(&["--data", cli::path(data.path())], SIZE_100X30, home.path());

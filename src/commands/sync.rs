@@ -12,7 +12,7 @@ use super::{exit, out, report_store_error, say};
 use crate::i18n::Lang;
 use crate::storage::{Paths, StoreError, Writer, read_terminal};
 use crate::sync::client::{self, Client, Progress, SyncError};
-use crate::sync::control;
+use crate::sync::{control, worker};
 
 fn fail(e: &SyncError, lang: Lang) -> ExitCode {
     say(format_args!("jiedai: {}", e.message(lang)));
@@ -170,7 +170,11 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     drop(writer);
     thread.finish();
     match result {
-        Ok(report) => done(report.sent, report.stored, report.received, lang),
+        Ok(report) => {
+            // For the kiosk's Today screen when it next opens.
+            worker::remember_touched(dir, &report.touched, chrono::Local::now().fixed_offset());
+            done(report.sent, report.stored, report.received, lang)
+        }
         Err(e) => fail(&e, lang),
     }
 }

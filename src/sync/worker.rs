@@ -9,7 +9,7 @@
 //! within the client's time-outs); dropping the `SyncWorker` sets it and
 //! waits for the thread.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -17,10 +17,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use serde::{Deserialize, Serialize};
 
 use super::client::{self, Client, Progress, Report, SyncError};
 use super::schedule::{self, Due, Plan, Window};
-use crate::domain::{Appeal, Status, StepKind};
+use crate::domain::{Appeal, StepKind};
 use crate::i18n::Lang;
 use crate::storage::{Reader, Writer};
 
@@ -335,6 +336,9 @@ impl Worker {
             reply(&result);
         }
         let touched = result.as_ref().ok().map(|r| r.touched.clone());
+        if let Some(t) = &touched {
+            remember_touched(&self.dir, t, (self.settings.now)());
+        }
         (self.news)(News::Finished(result.map_err(|e| e.message(lang))));
         if let Some(touched) = touched
             && !touched.is_empty()
@@ -365,22 +369,11 @@ impl Worker {
     /// Tells the kiosk which appeals the county stepped lately: those
     /// `touched` by a sync, or at start the open ones.
     fn send_county_news(&self, touched: Option<&[String]>) {
+        let since = (self.settings.now)() - chrono::Duration::days(self.settings.news_days);
         let codes: Vec<String> = match touched {
             Some(t) => t.to_vec(),
-            // Closed appeals (most of a station's) are not read at start:
-            // a county step on one shows when this kiosk's sync brings it.
-            None => [
-                Status::Registered,
-                Status::Accepted,
-                Status::Referred,
-                Status::InProgress,
-                Status::Replied,
-            ]
-            .iter()
-            .flat_map(|s| self.reader.codes_with_status(*s).unwrap_or_default())
-            .collect(),
+            None => recent_touched(&self.dir, since),
         };
-        let since = (self.settings.now)() - chrono::Duration::days(self.settings.news_days);
         let mut notes = Vec::new();
         for code in codes {
             if self.stopped() {
@@ -403,4 +396,60 @@ enum Waited {
     Done,
     Stop,
     Asked(Job),
+}
+
+/// Where the appeals recent syncs changed are listed (`remember_touched`).
+pub fn touched_path(dir: &Path) -> PathBuf {
+    dir.join("sync-touched.json")
+}
+
+/// How many changed appeals the list keeps.
+const TOUCHED_KEPT: usize = 500;
+
+#[derive(Serialize, Deserialize)]
+struct Touched {
+    code: String,
+    at: DateTime<FixedOffset>,
+}
+
+/// Adds the appeals a sync changed, at `now`, to the short list the
+/// kiosk reads at start for its Today screen (so that it need not read
+/// every appeal to find the county's steps). Best effort: a list that
+/// cannot be written only costs the Today screen its county news.
+pub fn remember_touched(dir: &Path, codes: &[String], now: DateTime<FixedOffset>) {
+    if codes.is_empty() {
+        return;
+    }
+    let path = touched_path(dir);
+    let mut list: Vec<Touched> = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    list.retain(|t| !codes.contains(&t.code));
+    list.extend(codes.iter().map(|c| Touched {
+        code: c.clone(),
+        at: now,
+    }));
+    let drop = list.len().saturating_sub(TOUCHED_KEPT);
+    list.drain(..drop);
+    let write = || -> std::io::Result<()> {
+        let tmp = path.with_extension("json.new");
+        std::fs::write(&tmp, serde_json::to_vec(&list).map_err(std::io::Error::other)?)?;
+        std::fs::rename(&tmp, &path)
+    };
+    if let Err(e) = write() {
+        log::warn!("{}: {e}", path.display());
+    }
+}
+
+/// The appeals syncs changed since `since`, newest last.
+pub fn recent_touched(dir: &Path, since: DateTime<FixedOffset>) -> Vec<String> {
+    let list: Vec<Touched> = std::fs::read(touched_path(dir))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    list.into_iter()
+        .filter(|t| t.at >= since)
+        .map(|t| t.code)
+        .collect()
 }
