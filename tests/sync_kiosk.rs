@@ -252,6 +252,71 @@ fn county_steps_show_on_today_and_in_the_timeline() {
     quit(p);
 }
 
+/// The worker syncs by itself once its clock reaches the time it planned
+/// inside the station's window, and a failure there is retried later
+/// (the reason in words); it stops at once when dropped while it waits.
+#[test]
+fn the_worker_syncs_at_the_planned_time_in_the_window() {
+    use chrono::{FixedOffset, TimeZone};
+    use jiedai::i18n::Lang;
+    use jiedai::storage::{Store, Writer};
+    use jiedai::sync::worker::{News, Settings, SyncWorker, Trigger};
+    use std::sync::{Arc, Mutex, mpsc};
+    let st = Station::new(true);
+    let store = Store::open(st.dir()).unwrap();
+    let reader = store.reader();
+    let (writer, thread) = Writer::spawn(store).unwrap();
+    let zone = FixedOffset::east_opt(8 * 3600).unwrap();
+    // The clock stands at 18:00 until the worker has planned the night,
+    // then jumps to the planned minute.
+    let planned: Arc<Mutex<Option<NaiveDateTime>>> = Arc::default();
+    let now = {
+        let planned = planned.clone();
+        move || {
+            let at = planned.lock().unwrap().unwrap_or(at(20, 18, 0));
+            zone.from_local_datetime(&at).unwrap()
+        }
+    };
+    let window = schedule::parse("23:00-05:00").unwrap();
+    let settings = Settings::new(Lang::Zh, Some(window), Box::new(now));
+    let (tx, rx) = mpsc::channel();
+    let worker = {
+        let planned = planned.clone();
+        SyncWorker::spawn(reader, writer, st.dir().to_path_buf(), settings, move |n| {
+            if let News::Planned(Some(at)) = &n {
+                planned.lock().unwrap().get_or_insert(*at);
+            }
+            let _ = tx.send(n);
+        })
+        .unwrap()
+    };
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + T;
+    let error = loop {
+        let n = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("no retry after {seen:?}"));
+        if let News::Retrying {
+            attempt: 1, error, ..
+        } = &n
+        {
+            break error.clone();
+        }
+        seen.push(n);
+    };
+    assert!(error.contains(NETWORK), "{error}");
+    let when = planned.lock().unwrap().unwrap();
+    assert!(when >= at(20, 23, 0) && when < at(21, 5, 0), "{when}");
+    assert!(
+        seen.iter().any(|n| matches!(n, News::Started(Trigger::Schedule))),
+        "{seen:?}"
+    );
+    let start = Instant::now();
+    drop(worker);
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    thread.finish();
+}
+
 fn at(d: u32, h: u32, m: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 11, d)
         .unwrap()
