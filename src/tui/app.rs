@@ -12,7 +12,7 @@ use crate::domain::catalog::{Catalog, Filter, RowRef};
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind};
 use crate::i18n::Lang;
 use crate::storage::{Reader, Request, StoreError};
-use crate::sync::client::{Overview, Progress, Report};
+use crate::sync::client::{Overview, Progress};
 use crate::sync::schedule::Window;
 use crate::sync::worker::{CountyNote, Trigger};
 
@@ -183,8 +183,6 @@ pub struct SyncView {
     /// The nightly window and the next sync planned in it.
     pub window: Option<Window>,
     pub planned: Option<NaiveDateTime>,
-    /// What the last sync of this session received.
-    pub last: Option<Report>,
 }
 
 /// The time source: the wall clock, or a fixed instant (tests, snapshots).

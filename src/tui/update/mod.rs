@@ -8,7 +8,7 @@ mod overlay;
 mod register;
 mod saved;
 mod signin;
-pub mod sync;
+mod sync;
 mod today;
 
 use crossterm::event::{KeyEvent, KeyEventKind};

@@ -2,7 +2,6 @@
 //! the status line, and the appeals the county changed into the catalog,
 //! the open detail and the Today screen.
 
-use crate::sync::client::Progress;
 use crate::sync::worker::{News, Trigger};
 use crate::tui::app::{App, Screen, Tone};
 use crate::tui::keymap::Action;
@@ -57,7 +56,6 @@ pub fn on_news(app: &mut App, news: News) {
                             .replace("{sent}", &report.sent.to_string())
                             .replace("{received}", &report.received.to_string())
                     );
-                    app.sync.last = Some(report);
                     // A nightly sync that went well says nothing over
                     // whatever screen is on show.
                     if trigger != Some(Trigger::Schedule) || app.screen == Screen::Sync {
@@ -69,30 +67,4 @@ pub fn on_news(app: &mut App, news: News) {
         }
         News::County(notes) => app.county_noted(notes),
     }
-}
-
-/// What the progress bar shows: the fraction done and its words.
-pub fn gauge(app: &App) -> Option<(f64, String)> {
-    let t = app.t;
-    // Waiting to try again is not running.
-    if app.sync.running.is_none() || app.sync.retry.is_some() {
-        return None;
-    }
-    Some(match app.sync.progress {
-        Some(Progress::Uploading { sent, total }) => (
-            if total == 0 {
-                1.0
-            } else {
-                sent.min(total) as f64 / total as f64
-            },
-            t.sync_uploading
-                .replace("{sent}", &sent.to_string())
-                .replace("{total}", &total.to_string()),
-        ),
-        Some(Progress::Downloading { received }) => (
-            1.0,
-            t.sync_downloading.replace("{received}", &received.to_string()),
-        ),
-        None => (0.0, t.sync_running.to_string()),
-    })
 }

@@ -9,10 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
 use super::widgets::{ACCENT, label_style, tone_style};
-use crate::sync::client::local;
+use crate::sync::client::{Progress, local};
 use crate::tui::app::{App, Tone};
 use crate::tui::keymap::Action;
-use crate::tui::update::sync::gauge;
 
 fn field(app: &App, label: &str, value: Span<'static>) -> Line<'static> {
     Line::from(vec![
@@ -106,4 +105,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let hint = format!("{} {}", app.keymap.keys_label(Action::SyncNow), t.sync_now_hint);
     frame.render_widget(Paragraph::new(hint).style(label_style()), hint_area);
+}
+
+/// What the progress bar shows: the fraction done and its words.
+pub fn gauge(app: &App) -> Option<(f64, String)> {
+    let t = app.t;
+    // Waiting to try again is not running.
+    if app.sync.running.is_none() || app.sync.retry.is_some() {
+        return None;
+    }
+    Some(match app.sync.progress {
+        Some(Progress::Uploading { sent, total }) => (
+            if total == 0 {
+                1.0
+            } else {
+                sent.min(total) as f64 / total as f64
+            },
+            t.sync_uploading
+                .replace("{sent}", &sent.to_string())
+                .replace("{total}", &total.to_string()),
+        ),
+        Some(Progress::Downloading { received }) => (
+            1.0,
+            t.sync_downloading.replace("{received}", &received.to_string()),
+        ),
+        None => (0.0, t.sync_running.to_string()),
+    })
 }
