@@ -317,6 +317,89 @@ fn the_worker_syncs_at_the_planned_time_in_the_window() {
     thread.finish();
 }
 
+/// The Sync screen drawn at 80x24 while a sync runs: a progress bar with
+/// the events sent, then those received, then the outcome.
+#[test]
+fn the_sync_screen_shows_progress_while_a_sync_runs() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::i18n::Lang;
+    use jiedai::storage::Store;
+    use jiedai::sync::client::{Progress, Report};
+    use jiedai::sync::worker::{News, Trigger};
+    use jiedai::tui::app::{Clock, Screen};
+    use jiedai::tui::keymap::Keymap;
+    use jiedai::tui::msg::Msg;
+    use jiedai::tui::{runtime, views};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let data = cli::station(true);
+    let store = Store::open(data.path()).unwrap();
+    let clock = Clock::Fixed(chrono::Local::now().fixed_offset());
+    let started = runtime::start(store, Lang::Zh, Keymap::default_layout(), clock, None).unwrap();
+    let mut rt = started.runtime;
+    rt.settle();
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    rt.dispatch(key(KeyCode::Enter));
+    rt.dispatch(key(KeyCode::Char('5')));
+    assert_eq!(rt.app.screen, Screen::Sync);
+    // Each row as text, wide characters once.
+    let render = |rt: &runtime::Runtime| {
+        let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| views::draw(f, &rt.app)).unwrap();
+        let buf = term.backend().buffer();
+        let mut out = String::new();
+        for y in 0..24 {
+            let mut skip = 0;
+            for x in 0..80 {
+                let symbol = buf[(x, y)].symbol();
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                out.push_str(symbol);
+                skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            }
+            out.push('\n');
+        }
+        out
+    };
+    let screen = render(&rt);
+    assert!(
+        screen.contains("还没有接入") && screen.contains("s 立即同步"),
+        "{screen}"
+    );
+    rt.dispatch(Msg::Sync(News::Started(Trigger::Schedule)));
+    rt.dispatch(Msg::Sync(News::Progress(Progress::Uploading {
+        sent: 5,
+        total: 10,
+    })));
+    let screen = render(&rt);
+    assert!(screen.contains("上报中 5/10"), "{screen}");
+    assert!(screen.contains("夜间自动同步"), "{screen}");
+    rt.dispatch(Msg::Sync(News::Progress(Progress::Downloading { received: 3 })));
+    assert!(render(&rt).contains("接收县里的记录 3 条"));
+    // Staff pressing the key meanwhile are told to wait.
+    rt.dispatch(key(KeyCode::Char('s')));
+    assert!(render(&rt).contains("正在同步，请稍候"));
+    rt.dispatch(Msg::Sync(News::Finished(Ok(Report {
+        sent: 10,
+        stored: 10,
+        received: 3,
+        touched: Vec::new(),
+    }))));
+    let screen = render(&rt);
+    assert!(
+        screen.contains("同步完成：上报 10 条，收到县里的记录 3 条"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("接收县里的记录 3 条"),
+        "the bar is gone:\n{screen}"
+    );
+    rt.close(started.writer);
+}
+
 fn at(d: u32, h: u32, m: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 11, d)
         .unwrap()
