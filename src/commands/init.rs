@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use serde::Deserialize;
 
 use super::{exit, report_store_error};
-use crate::domain::station::{hash_pin, validate_pin};
+use crate::domain::station::{SyncSettings, hash_pin, validate_pin};
 use crate::domain::{EventBody, HandlingUnit, Staff, Station, StationKind};
 use crate::i18n::Lang;
 use crate::storage::Store;
@@ -23,6 +23,8 @@ struct StationFile {
     staff: Vec<StaffEntry>,
     #[serde(default)]
     units: Vec<HandlingUnit>,
+    #[serde(default)]
+    sync: SyncSettings,
 }
 
 /// A member of staff as the station file gives them: the PIN, if any, in
@@ -103,6 +105,7 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
         units: file.units,
         public_url: file.station.public_url,
         reply_days: file.station.reply_days,
+        sync: file.sync,
     };
     station.validate(lang).map_err(|e| format!("{at}{sep}{e}"))?;
     Ok(station)

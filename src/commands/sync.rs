@@ -1,5 +1,6 @@
 //! `jiedai enroll FILE` and `jiedai sync`: a terminal's side of the sync
-//! with the county office.
+//! with the county office. While the kiosk holds the data directory,
+//! `jiedai sync` asks the kiosk to sync through its control socket.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -11,6 +12,7 @@ use super::{exit, out, report_store_error, say};
 use crate::i18n::Lang;
 use crate::storage::{Paths, StoreError, Writer, read_terminal};
 use crate::sync::client::{self, Client, Progress, SyncError};
+use crate::sync::{control, worker};
 
 fn fail(e: &SyncError, lang: Lang) -> ExitCode {
     say(format_args!("jiedai: {}", e.message(lang)));
@@ -107,6 +109,10 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     };
     let store = match super::open_store(dir, lang) {
         Ok(s) => s,
+        // The kiosk holds the directory: ask it to sync instead.
+        Err(e @ StoreError::Busy(_)) => {
+            return through_kiosk(dir, attempts, lang).unwrap_or_else(|| report_store_error(&e, lang));
+        }
         Err(e) => return report_store_error(&e, lang),
     };
     let reader = store.reader();
@@ -165,18 +171,55 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     thread.finish();
     match result {
         Ok(report) => {
-            out(lang.pick(
-                format!(
-                    "同步完成：上报 {} 条（县里新收 {} 条），收到县里的记录 {} 条",
-                    report.sent, report.stored, report.received
-                ),
-                format!(
-                    "sync done: sent {} events ({} new to the county), received {} from the county",
-                    report.sent, report.stored, report.received
-                ),
-            ));
-            ExitCode::SUCCESS
+            // For the kiosk's Today screen when it next opens.
+            worker::remember_touched(dir, &report.touched, chrono::Local::now().fixed_offset());
+            done(report.sent, report.stored, report.received, lang)
         }
         Err(e) => fail(&e, lang),
+    }
+}
+
+fn done(sent: u64, stored: u64, received: u64, lang: Lang) -> ExitCode {
+    out(lang.pick(
+        format!("同步完成：上报 {sent} 条（县里新收 {stored} 条），收到县里的记录 {received} 条"),
+        format!(
+            "sync done: sent {sent} events ({stored} new to the county), received {received} from the county"
+        ),
+    ));
+    ExitCode::SUCCESS
+}
+
+/// Asks the kiosk that holds `dir` to sync, and reports its answer; None
+/// when no kiosk answers on its socket.
+fn through_kiosk(dir: &Path, attempts: u32, lang: Lang) -> Option<ExitCode> {
+    let ask = control::Ask {
+        op: "sync".into(),
+        lang,
+        attempts: attempts.max(1),
+    };
+    if std::io::stderr().is_terminal() {
+        say(lang.pick(
+            "接待终端正在运行，已请它同步…",
+            "the kiosk is running; asked it to sync…",
+        ));
+    }
+    match control::ask(dir, &ask) {
+        Ok(control::Answer::Done {
+            sent,
+            stored,
+            received,
+        }) => Some(done(sent, stored, received, lang)),
+        Ok(control::Answer::Failed { message }) => {
+            say(format_args!("jiedai: {message}"));
+            Some(ExitCode::from(exit::FAILED))
+        }
+        Err(control::AskError::NoKiosk) => None,
+        Err(control::AskError::Lost(e)) => {
+            say(lang.pick(
+                format!("jiedai: 接待终端在同步结束前关闭了（{e}），请再运行一次"),
+                format!("jiedai: the kiosk closed before the sync finished ({e}); run the command again"),
+            ));
+            Some(ExitCode::from(exit::FAILED))
+        }
     }
 }

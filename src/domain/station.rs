@@ -1,6 +1,6 @@
 //! Stations, their staff, handling units and reception schedule.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
@@ -130,6 +130,60 @@ pub struct Station {
     /// no referral deadline yet (`DEFAULT_REPLY_DAYS` when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_days: Option<u32>,
+    /// The nightly sync with the county (`[sync]` in the station file).
+    #[serde(default, skip_serializing_if = "SyncSettings::is_unset")]
+    pub sync: SyncSettings,
+}
+
+/// The `[sync]` table of the station file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    /// The nightly window in which a terminal syncs by itself, as
+    /// "HH:MM-HH:MM" in local time ("23:00-05:00" crosses midnight).
+    /// None: only when staff or a timer ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+}
+
+impl SyncSettings {
+    pub fn is_unset(&self) -> bool {
+        self.window.is_none()
+    }
+}
+
+/// A daily time window, "HH:MM-HH:MM"; an end before the start means the
+/// window runs past midnight into the next day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncWindow {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl SyncWindow {
+    /// Reads "23:00-05:00" (also with a full-width dash or spaces around it).
+    pub fn parse(text: &str) -> Result<SyncWindow, String> {
+        let bad = || format!("\"{text}\"");
+        let normal = text.trim().replace(['–', '—', '－', '~', '～'], "-");
+        let (a, b) = normal.split_once('-').ok_or_else(bad)?;
+        let time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
+        let (start, end) = (time(a)?, time(b)?);
+        if start == end {
+            return Err(bad());
+        }
+        Ok(SyncWindow { start, end })
+    }
+
+    /// Whether the window runs past midnight.
+    pub fn crosses_midnight(&self) -> bool {
+        self.end < self.start
+    }
+}
+
+impl std::fmt::Display for SyncWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+    }
 }
 
 /// Days to a reply when the station file does not say.
@@ -139,6 +193,14 @@ impl Station {
     /// Days within which a reply is expected.
     pub fn reply_days(&self) -> u32 {
         self.reply_days.unwrap_or(DEFAULT_REPLY_DAYS)
+    }
+
+    /// The nightly sync window, when the station sets a valid one.
+    pub fn sync_window(&self) -> Option<SyncWindow> {
+        self.sync
+            .window
+            .as_deref()
+            .and_then(|w| SyncWindow::parse(w).ok())
     }
 
     pub fn is_reception_day(&self, date: NaiveDate) -> bool {
@@ -198,6 +260,14 @@ impl Station {
                     "staff: at least one member of staff is needed",
                 )
                 .into());
+        }
+        if let Some(w) = &self.sync.window
+            && SyncWindow::parse(w).is_err()
+        {
+            return Err(lang.pick(
+                format!("sync.window：“{w}”不是有效的时间段，应写成“时:分-时:分”，例如 \"23:00-05:00\"（可跨午夜，起止不能相同）"),
+                format!("sync.window: \"{w}\" is not a time window; write it as \"HH:MM-HH:MM\", e.g. \"23:00-05:00\" (it may cross midnight; start and end must differ)"),
+            ));
         }
         let mut ids: Vec<&str> = self.staff.iter().map(|s| s.id.as_str()).collect();
         ids.sort_unstable();

@@ -1,5 +1,10 @@
 //! Sync between a station's terminal and the county server: the protocol
-//! both sides speak, and the station's client.
+//! both sides speak, the station's client, and beside the kiosk the sync
+//! worker, its nightly schedule and the control socket `jiedai sync` uses
+//! while the kiosk is open.
 
 pub mod client;
+pub mod control;
 pub mod protocol;
+pub mod schedule;
+pub mod worker;

@@ -1,7 +1,7 @@
 //! The kiosk's model: what is on screen and the data behind it. Only
 //! `update` changes it; views only read it.
 
-use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime};
 
 use super::form::{RegisterForm, Widget};
 use super::input::TextInput;
@@ -12,6 +12,9 @@ use crate::domain::catalog::{Catalog, Filter, RowRef};
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind};
 use crate::i18n::Lang;
 use crate::storage::{Reader, Request, StoreError};
+use crate::sync::client::{Overview, Progress};
+use crate::sync::schedule::Window;
+use crate::sync::worker::{CountyNote, Trigger};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -19,10 +22,17 @@ pub enum Screen {
     Register,
     Appeals,
     Deputies,
+    Sync,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 4] = [Screen::Today, Screen::Register, Screen::Appeals, Screen::Deputies];
+    pub const ALL: [Screen; 5] = [
+        Screen::Today,
+        Screen::Register,
+        Screen::Appeals,
+        Screen::Deputies,
+        Screen::Sync,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +168,23 @@ pub struct AppealsView {
     pub detail_max: std::cell::Cell<usize>,
 }
 
+/// The Sync screen: what the store says about the sync, and what the sync
+/// worker said last.
+#[derive(Default)]
+pub struct SyncView {
+    /// Enrolment, events not yet sent and the last outcome, as recorded
+    /// (or why they could not be read).
+    pub overview: Option<Result<Overview, String>>,
+    /// Who asked for the sync under way, while one runs.
+    pub running: Option<Trigger>,
+    pub progress: Option<Progress>,
+    /// The last attempt failed and another follows: (attempt, reason, wait).
+    pub retry: Option<(u32, String, std::time::Duration)>,
+    /// The nightly window and the next sync planned in it.
+    pub window: Option<Window>,
+    pub planned: Option<NaiveDateTime>,
+}
+
 /// The time source: the wall clock, or a fixed instant (tests, snapshots).
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
@@ -208,6 +235,9 @@ pub struct App {
     pub printing: Vec<String>,
     /// Saves sent to the writer whose outcome has not come back.
     pub saving: Vec<(Ticket, Saving)>,
+    pub sync: SyncView,
+    /// Appeals the county stepped in the last few days, newest first.
+    pub county_news: Vec<CountyNote>,
     next_ticket: Ticket,
     /// Effects produced by the message being handled.
     outbox: Vec<Effect>,
@@ -215,6 +245,9 @@ pub struct App {
 
 /// The smallest terminal (columns, rows) the kiosk works in.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+/// How long a county step stays on the Today screen.
+pub const COUNTY_NEWS_DAYS: i64 = 3;
 
 /// Deadline rows the Today screen can show in one panel.
 const SHOWN: usize = 30;
@@ -269,9 +302,12 @@ impl App {
             size: None,
             saving: Vec::new(),
             printing: Vec::new(),
+            sync: SyncView::default(),
+            county_news: Vec::new(),
             next_ticket: 1,
             outbox: Vec::new(),
         };
+        app.sync.window = app.station.sync_window();
         app.refresh_today();
         Ok(app)
     }
@@ -328,6 +364,35 @@ impl App {
         if !codes.is_empty() {
             self.say(Tone::Info, self.t.printing);
         }
+    }
+
+    /// Asks the sync worker for a sync now (as an effect), unless one is
+    /// under way.
+    pub fn sync_now(&mut self) {
+        if self.sync.running.is_some() && self.sync.retry.is_none() {
+            return self.say(Tone::Info, self.t.sync_busy);
+        }
+        self.outbox.push(Effect::Sync);
+        self.say(Tone::Info, self.t.sync_running);
+    }
+
+    /// Re-reads the sync's bookkeeping for the Sync screen.
+    pub fn refresh_sync(&mut self) {
+        let lang = self.lang;
+        self.sync.overview = Some(crate::sync::client::overview(&self.reader).map_err(|e| e.message(lang)));
+    }
+
+    /// Takes county steps the sync worker found, newest first, one per
+    /// appeal, only those of the last few days.
+    pub fn county_noted(&mut self, notes: Vec<CountyNote>) {
+        for n in notes {
+            self.county_news.retain(|o| o.code != n.code);
+            self.county_news.push(n);
+        }
+        let since = self.clock.now() - chrono::Duration::days(COUNTY_NEWS_DAYS);
+        self.county_news.retain(|n| n.at >= since);
+        self.county_news
+            .sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.code.cmp(&b.code)));
     }
 
     /// Whether a registration is being saved (the form waits for it).

@@ -10,6 +10,7 @@ use super::app::Ticket;
 use crate::domain::catalog::Catalog;
 use crate::print::{PrintError, Printed};
 use crate::storage::{Outcome, Request, StoreError};
+use crate::sync::worker::News;
 
 #[derive(Debug)]
 pub enum Msg {
@@ -32,6 +33,9 @@ pub enum Msg {
         code: String,
         outcome: Result<Printed, PrintError>,
     },
+    /// The sync worker's progress and outcomes (asked for with
+    /// `Effect::Sync`, by the nightly schedule or by `jiedai sync`).
+    Sync(News),
     /// The writer finished a save sent with `Effect::Save`.
     Saved {
         ticket: Ticket,
@@ -48,4 +52,6 @@ pub enum Effect {
     /// Print `code`'s receipt on the terminal's printer; the outcome comes
     /// back as `Msg::Printed`.
     Print { actor: String, code: String },
+    /// Sync with the county now; progress comes back as `Msg::Sync`.
+    Sync,
 }

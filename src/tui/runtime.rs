@@ -1,7 +1,7 @@
 //! The kiosk's loop. Everything that reaches it is a `Msg` on one channel:
 //! keys and pastes from the input thread, the catalog from its loader, the
-//! outcome of each save from the store's writer (and, later, printer and
-//! sync progress from their workers). The loop hands each message to
+//! outcome of each save from the store's writer, the printer's and the
+//! sync's progress from their workers. The loop hands each message to
 //! `update`, carries out the effects it returns, and draws once the
 //! channel is drained. Nothing here waits on a disk: saves go to the
 //! writer thread and come back as messages.
@@ -21,6 +21,12 @@ use crate::i18n::Lang;
 use crate::print::worker::PrintWorker;
 use crate::storage::writer::BeforeSave;
 use crate::storage::{Store, StoreError, Writer, WriterThread};
+use crate::sync::control;
+use crate::sync::worker::{Job, Settings, SyncHandle, SyncWorker, Trigger};
+
+/// Tries of a sync staff asked for (the first and two more after a
+/// network failure, with growing waits).
+const STAFF_ATTEMPTS: u32 = 3;
 
 /// The model, its message channel and the handle on the store's writer.
 pub struct Runtime {
@@ -29,6 +35,8 @@ pub struct Runtime {
     rx: Receiver<Msg>,
     writer: Writer,
     printer: PrintWorker,
+    /// Dropped last: closing waits for it to stop.
+    syncer: SyncWorker,
 }
 
 /// A kiosk started over a store: its runtime and the writer thread that
@@ -71,13 +79,23 @@ impl Runtime {
                 let _ = loaded.send(Msg::CatalogLoaded(reader.load_catalog()));
             })?;
         let dir = app.reader.dir().to_path_buf();
-        let printer = PrintWorker::spawn(app.reader.clone(), writer.clone(), dir, app.lang)?;
+        let printer = PrintWorker::spawn(app.reader.clone(), writer.clone(), dir.clone(), app.lang)?;
+        let clock = app.clock;
+        let mut settings = Settings::new(app.lang, app.sync.window, Box::new(move || clock.now()));
+        settings.news_days = super::app::COUNTY_NEWS_DAYS;
+        let news = tx.clone();
+        let syncer = SyncWorker::spawn(app.reader.clone(), writer.clone(), dir, settings, move |n| {
+            let _ = news.send(Msg::Sync(n));
+        })?;
+        let mut app = app;
+        app.refresh_sync();
         Ok(Runtime {
             app,
             tx,
             rx,
             writer,
             printer,
+            syncer,
         })
     }
 
@@ -91,6 +109,11 @@ impl Runtime {
     /// kiosk.
     pub fn writer(&self) -> Writer {
         self.writer.clone()
+    }
+
+    /// A handle for asking the sync worker for a sync (the control socket).
+    pub fn sync_handle(&self) -> SyncHandle {
+        self.syncer.handle()
     }
 
     /// Handles one message and carries out its effects.
@@ -115,6 +138,11 @@ impl Runtime {
                     let _ = tx.send(Msg::Printed { code: asked, outcome });
                 });
             }
+            Effect::Sync => self.syncer.request(Job {
+                trigger: Trigger::Staff,
+                attempts: STAFF_ATTEMPTS,
+                reply: None,
+            }),
         }
     }
 
@@ -144,8 +172,8 @@ impl Runtime {
         }
     }
 
-    /// Ends the kiosk: waits for the saves still queued and closes the
-    /// store cleanly.
+    /// Ends the kiosk: stops the sync worker (between requests), waits for
+    /// the saves still queued and closes the store cleanly.
     pub fn close(self, writer: WriterThread) {
         drop(self);
         writer.finish();
@@ -166,7 +194,18 @@ pub fn run_kiosk(
         let app = &mut runtime.app;
         app.say(super::app::Tone::Warn, format!("{}：{w}", app.t.keymap_warning));
     }
+    // `jiedai sync` asks the kiosk through this socket while it holds the
+    // data directory; without it the command says the directory is busy.
+    let dir = runtime.app.reader.dir().to_path_buf();
+    let listener = match control::Listener::start(&dir, runtime.sync_handle()) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            log::warn!("no control socket in {}: {e}", dir.display());
+            None
+        }
+    };
     let result = drive(&mut runtime);
+    drop(listener);
     runtime.close(writer);
     result.map_err(super::KioskError::Terminal)
 }

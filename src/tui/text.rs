@@ -18,6 +18,7 @@ texts! {
     tab_register: "登记", "Register";
     tab_appeals: "诉求", "Appeals";
     tab_deputies: "代表", "Deputies";
+    tab_sync: "同步", "Sync";
     help_hint: "帮助", "help";
     quit_hint: "退出", "quit";
     signin_title: "工作人员登录", "Staff sign-in";
@@ -136,6 +137,34 @@ texts! {
     deputy_filter_title: "按接待代表筛选", "Filter by deputy";
     category_filter_title: "按类别筛选", "Filter by category";
     date_filter_title: "按日期范围筛选", "Filter by date range";
+    sync_title: "与县里同步", "Sync with the county";
+    sync_enrolled: "已接入县里的服务器", "Enrolled with the county server";
+    sync_not_enrolled: "本终端还没有接入县里的同步。", "This terminal is not enrolled for the county sync yet.";
+    sync_how_to_enroll: "请把县人大办发来的凭据文件拷到本机，退出接待终端后在终端窗口运行：jiedai enroll 凭据文件（数据目录不是默认位置时加 --data 目录），再打开接待终端。", "Copy the credentials file the county office sent onto this machine, quit the kiosk and run in a terminal window: jiedai enroll FILE (with --data DIR if the data is not in the default place), then open the kiosk again.";
+    sync_unsent: "待上报的记录", "Events not yet sent";
+    sync_items: "条", "";
+    sync_last_success: "上次成功同步", "Last successful sync";
+    sync_never: "从未成功", "never";
+    sync_sent_received: "上报 {sent} 条，收到县里的记录 {received} 条", "sent {sent}, received {received} from the county";
+    sync_last_error: "上次出错", "Last error";
+    sync_schedule: "自动同步", "Automatic sync";
+    sync_window_next: "每晚 {window}，下次约 {next}", "every night {window}, next at about {next}";
+    sync_no_window: "站点文件未设置 [sync] window：只在按键、jiedai sync 或定时器时同步", "the station file sets no [sync] window: only when asked (key, jiedai sync, timer)";
+    sync_now_hint: "立即同步", "sync now";
+    sync_running: "同步中…", "Syncing…";
+    sync_busy: "正在同步，请稍候", "A sync is under way; please wait";
+    sync_uploading: "上报中 {sent}/{total}", "sending {sent}/{total}";
+    sync_downloading: "接收县里的记录 {received} 条", "receiving the county's events: {received}";
+    sync_retrying: "第 {attempt} 次未成功：{error}（约 {secs} 秒后再试，按 {key} 立即再试）", "attempt {attempt} failed: {error} (trying again in about {secs} s; {key} tries now)";
+    sync_retry_wait: "第 {attempt} 次未成功，约 {secs} 秒后再试（按 {key} 立即再试）", "attempt {attempt} failed; trying again in about {secs} s ({key} tries now)";
+    sync_done: "同步完成：", "Sync done: ";
+    sync_by_command: "（由 jiedai sync 命令发起）", " (asked by jiedai sync)";
+    sync_by_schedule: "（夜间自动同步）", " (nightly sync)";
+    sync_unreadable: "同步状态读取失败：", "Could not read the sync status: ";
+    county_news: "县里的交办与答复", "From the county";
+    county_not_applied: "（未生效）", " (not applied)";
+    county_prefix: "县里", "County: ";
+    county_mark: "县", "county";
     pick_deputy_first: "请先用 ↑↓ 选中一位代表", "Select a deputy with ↑↓ first";
 }
 

@@ -15,6 +15,8 @@ pub enum Mode {
     Appeals,
     /// One appeal's detail view.
     Detail,
+    /// The Sync screen.
+    Sync,
     /// The register form and text dialogs. Printable keys type text here, so
     /// only non-printable keys may be bound.
     Form,
@@ -29,6 +31,7 @@ impl Mode {
         Mode::Today,
         Mode::Appeals,
         Mode::Detail,
+        Mode::Sync,
         Mode::Form,
         Mode::Confirm,
     ];
@@ -41,6 +44,7 @@ impl Mode {
             Mode::Today => "today",
             Mode::Appeals => "appeals",
             Mode::Detail => "detail",
+            Mode::Sync => "sync",
             Mode::Form => "form",
             Mode::Confirm => "confirm",
         }
@@ -64,6 +68,7 @@ impl Mode {
             Mode::Today => "今日",
             Mode::Appeals => "诉求列表",
             Mode::Detail => "诉求详情",
+            Mode::Sync => "同步",
             Mode::Form => "表单与输入框",
             Mode::Confirm => "确认提示",
         }
@@ -77,6 +82,7 @@ impl Mode {
             Mode::Today => "Today",
             Mode::Appeals => "Appeals list",
             Mode::Detail => "Appeal detail",
+            Mode::Sync => "Sync",
             Mode::Form => "Forms and text boxes",
             Mode::Confirm => "Yes/no prompts",
         }
@@ -132,6 +138,7 @@ define_actions! {
     ScreenRegister: Global, "screen_register", "切换到“登记”", "Go to Register";
     ScreenAppeals: Global, "screen_appeals", "切换到“诉求”", "Go to Appeals";
     ScreenDeputies: Global, "screen_deputies", "切换到“代表”", "Go to Deputies";
+    ScreenSync: Global, "screen_sync", "切换到“同步”", "Go to Sync";
 
     Up: Nav, "up", "上移", "Move up";
     Down: Nav, "down", "下移", "Move down";
@@ -163,6 +170,8 @@ define_actions! {
     Reopen: Detail, "reopen", "重新办理", "Reopen for further handling";
     Chase: Detail, "chase", "督办（记录催办）", "Chase up the handling office (logs a reminder)";
     PrintReceipt: Detail, "print_receipt", "显示回执与二维码（回执中再按一次：打印）", "Show the receipt and its QR code (again on the receipt: print it)";
+
+    SyncNow: Sync, "sync_now", "立即与县里同步", "Sync with the county now";
 
     NextField: Form, "next_field", "下一栏", "Next field";
     PrevField: Form, "prev_field", "上一栏", "Previous field";

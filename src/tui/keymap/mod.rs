@@ -393,11 +393,14 @@ mod tests {
 
     #[test]
     fn shipped_layouts_do_not_shadow_nav_on_list_screens() {
-        // Today, Appeals and Detail are active together with Nav.
+        // Today, Appeals, Detail and Sync are active together with Nav.
         for name in ["default", "vim"] {
             let keymap = layout(name);
             for &action in Action::all() {
-                if matches!(action.mode(), Mode::Today | Mode::Appeals | Mode::Detail) {
+                if matches!(
+                    action.mode(),
+                    Mode::Today | Mode::Appeals | Mode::Detail | Mode::Sync
+                ) {
                     for key in keymap.keys_for(action) {
                         assert_eq!(keymap.lookup(Mode::Nav, key), None, "{name}: {key}");
                     }
@@ -446,7 +449,7 @@ mod tests {
 
     #[test]
     fn names_descriptions_and_modes() {
-        assert_eq!(Action::all().len(), 44);
+        assert_eq!(Action::all().len(), 46);
         for &action in Action::all() {
             assert!(!action.desc_zh().trim().is_empty(), "{action:?}");
             assert!(!action.desc_en().trim().is_empty(), "{action:?}");

@@ -8,6 +8,7 @@ mod overlay;
 mod register;
 mod saved;
 mod signin;
+mod sync;
 mod today;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
@@ -32,6 +33,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::CatalogLoaded(loaded) => app.catalog_loaded(loaded),
         Msg::Saved { ticket, outcome } => saved::on_saved(app, ticket, outcome),
         Msg::Printed { code, outcome } => saved::on_printed(app, &code, outcome),
+        Msg::Sync(news) => sync::on_news(app, news),
     }
     app.take_effects()
 }
@@ -83,6 +85,7 @@ fn on_key(app: &mut App, key: KeyEvent) {
         Screen::Appeals => modal(app, &chord, &[Mode::Appeals, Mode::Nav]),
         Screen::Today => modal(app, &chord, &[Mode::Today, Mode::Nav]),
         Screen::Deputies => modal(app, &chord, &[Mode::Nav]),
+        Screen::Sync => modal(app, &chord, &[Mode::Sync, Mode::Nav]),
     }
 }
 
@@ -208,6 +211,7 @@ fn switch_screen(app: &mut App, screen: Screen) {
     match screen {
         Screen::Today => app.refresh_today(),
         Screen::Deputies => app.recount_quarter(),
+        Screen::Sync => app.refresh_sync(),
         _ => {}
     }
 }
@@ -230,6 +234,8 @@ fn act(app: &mut App, action: Action) {
         Action::ScreenRegister => switch_screen(app, Screen::Register),
         Action::ScreenAppeals => switch_screen(app, Screen::Appeals),
         Action::ScreenDeputies => switch_screen(app, Screen::Deputies),
+        Action::ScreenSync => switch_screen(app, Screen::Sync),
+        Action::SyncNow => app.sync_now(),
         Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
             match app.screen {
                 Screen::Today => move_selection(&mut app.today.selected, app.today.duty.len(), action),
@@ -240,7 +246,7 @@ fn act(app: &mut App, action: Action) {
                 }
                 Screen::Appeals => move_selection(&mut app.appeals.selected, app.appeals.hits.len(), action),
                 Screen::Deputies => move_selection(&mut app.deputy_selected, app.deputies.len(), action),
-                Screen::Register => {}
+                Screen::Register | Screen::Sync => {}
             }
         }
         Action::Open => match app.screen {

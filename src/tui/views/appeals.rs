@@ -247,15 +247,33 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         } else {
             format!(" （{}）", one_line(&h.note))
         };
-        lines.push(Line::from(vec![
-            Span::styled(h.at.format("%Y-%m-%d %H:%M ").to_string(), label_style()),
-            Span::raw(format!(
-                "{} · {} → {}{note}",
-                h.actor,
-                one_line(&h.step.describe(lang)),
-                h.to.label(lang)
-            )),
-        ]));
+        let mut spans = vec![Span::styled(
+            h.at.format("%Y-%m-%d %H:%M ").to_string(),
+            label_style(),
+        )];
+        // A county step says so, with the county's actor.
+        if h.event.is_county() {
+            spans.push(Span::styled(
+                format!("[{}] ", t.county_mark),
+                tone_style(Tone::Good).add_modifier(Modifier::BOLD),
+            ));
+        }
+        let outcome = match &h.not_applied {
+            Some(_) => String::new(),
+            None => format!(" → {}", h.to.label(lang)),
+        };
+        spans.push(Span::raw(format!(
+            "{} · {}{outcome}{note}",
+            h.actor,
+            one_line(&h.step.describe(lang)),
+        )));
+        lines.push(Line::from(spans));
+        if let Some(why) = &h.not_applied {
+            lines.push(Line::styled(
+                format!("    {}", why.message(lang)),
+                tone_style(Tone::Warn),
+            ));
+        }
     }
     let lines = wrap_lines(lines, main.width.saturating_sub(2) as usize);
     // Scrolling stops at the last page, not in blank space; the model

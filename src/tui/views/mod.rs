@@ -6,6 +6,7 @@ mod deputies;
 mod overlays;
 mod register;
 mod signin;
+mod sync;
 mod today;
 mod widgets;
 
@@ -47,6 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Register => register::draw(frame, body, app),
         Screen::Appeals => appeals::draw(frame, body, app),
         Screen::Deputies => deputies::draw(frame, body, app),
+        Screen::Sync => sync::draw(frame, body, app),
     }
     draw_status(frame, bottom, app);
     overlays::draw(frame, area, app);
@@ -54,7 +56,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
-    let names = [t.tab_today, t.tab_register, t.tab_appeals, t.tab_deputies];
+    let names = [
+        t.tab_today,
+        t.tab_register,
+        t.tab_appeals,
+        t.tab_deputies,
+        t.tab_sync,
+    ];
     let mut spans = vec![Span::styled(
         format!(" {} ", t.app_title),
         Style::new().add_modifier(Modifier::BOLD),

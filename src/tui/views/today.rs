@@ -49,6 +49,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
     draw_duty(frame, left, app);
+    // What the county sent lately comes first, when there is any.
+    let right = if app.county_news.is_empty() {
+        right
+    } else {
+        let [county, rest] =
+            Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(right);
+        draw_county(frame, county, app);
+        rest
+    };
     let [over, soon] =
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
     draw_deadlines(frame, over, t.overdue, &app.today.overdue, app, Tone::Error);
@@ -132,5 +141,34 @@ fn draw_deadlines(
             })
             .collect()
     };
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The appeals the county stepped in the last few days ("县里答复 …").
+fn draw_county(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.t;
+    let items = &app.county_news;
+    let block =
+        Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" {} · {} ", t.county_news, items.len()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lines: Vec<Line> = items
+        .iter()
+        .take(inner.height as usize)
+        .map(|n| {
+            let short = n.code.get(n.code.len().saturating_sub(7)..).unwrap_or(&n.code);
+            let what = format!("{}{}", t.county_prefix, n.step.label(app.lang));
+            let mark = if n.not_applied { t.county_not_applied } else { "" };
+            Line::from(vec![
+                Span::styled(n.at.format("%m-%d ").to_string(), tone_style(Tone::Good)),
+                Span::raw(fit(
+                    &format!("{what}{mark} {short} {}", n.title),
+                    (inner.width as usize).saturating_sub(6),
+                )),
+            ])
+        })
+        .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }

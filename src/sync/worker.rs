@@ -1,0 +1,455 @@
+//! Syncing beside the kiosk: a thread that takes sync requests (staff
+//! pressed the sync key, `jiedai sync` asked through the control socket)
+//! and the station's nightly schedule, runs `client::sync_and_record`,
+//! tries again after a transient failure with exponential backoff and
+//! jitter, and hands what happens to a callback as `News`. The network's
+//! time-outs cost this thread, never the interface.
+//!
+//! It stops between requests once `stop` is set (a request under way ends
+//! within the client's time-outs); dropping the `SyncWorker` sets it and
+//! waits for the thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::client::{self, Client, Progress, Report, SyncError};
+use super::schedule::{self, Due, Plan, Window};
+use crate::domain::{Appeal, StepKind};
+use crate::i18n::Lang;
+use crate::storage::{Reader, Writer};
+
+/// Who asked for a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// Staff pressed the sync key.
+    Staff,
+    /// The station's nightly window.
+    Schedule,
+    /// `jiedai sync` while the kiosk holds the data directory.
+    Command,
+}
+
+/// A county step that reached an appeal, for the Today screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountyNote {
+    pub code: String,
+    pub title: String,
+    pub step: StepKind,
+    pub at: DateTime<FixedOffset>,
+    /// The step changed nothing at the station (see `NotApplied`).
+    pub not_applied: bool,
+}
+
+impl CountyNote {
+    /// The note for `appeal` when its last step is the county's.
+    pub fn of(appeal: &Appeal) -> Option<CountyNote> {
+        let last = appeal.history.last()?;
+        last.event.is_county().then(|| CountyNote {
+            code: appeal.code.to_string(),
+            title: appeal.title.clone(),
+            step: last.step.kind(),
+            at: last.at,
+            not_applied: last.not_applied.is_some(),
+        })
+    }
+}
+
+/// What the worker tells the kiosk.
+#[derive(Debug, Clone)]
+pub enum News {
+    /// The next nightly sync (None: the station sets no window).
+    Planned(Option<NaiveDateTime>),
+    Started(Trigger),
+    Progress(Progress),
+    /// Attempt `attempt` failed for a reason that may pass; the next
+    /// starts after `wait` (or at once when asked again).
+    Retrying {
+        attempt: u32,
+        error: String,
+        wait: Duration,
+    },
+    /// The sync finished, or failed for good (the reason in words).
+    Finished(Result<Report, String>),
+    /// Appeals whose last step is a recent county step.
+    County(Vec<CountyNote>),
+}
+
+/// The kiosk's clock.
+pub type Now = Box<dyn Fn() -> DateTime<FixedOffset> + Send>;
+
+/// Gets the outcome of one request, on the worker's thread.
+pub type Reply = Box<dyn FnOnce(&Result<Report, SyncError>) + Send>;
+
+/// One request for a sync.
+pub struct Job {
+    pub trigger: Trigger,
+    /// Tries at most, counting the first.
+    pub attempts: u32,
+    pub reply: Option<Reply>,
+}
+
+/// How the worker runs.
+pub struct Settings {
+    pub lang: Lang,
+    /// The station's nightly window, if it sets one.
+    pub window: Option<Window>,
+    /// The kiosk's clock.
+    pub now: Now,
+    /// First wait after a transient failure (doubling, with jitter).
+    pub base: Duration,
+    /// The longest wait.
+    pub max: Duration,
+    /// Tries of a scheduled sync.
+    pub scheduled_attempts: u32,
+    /// How far back county steps count as news.
+    pub news_days: i64,
+}
+
+impl Settings {
+    pub fn new(lang: Lang, window: Option<Window>, now: Now) -> Settings {
+        Settings {
+            lang,
+            window,
+            now,
+            base: Duration::from_secs(10),
+            max: Duration::from_secs(15 * 60),
+            scheduled_attempts: 6,
+            news_days: 3,
+        }
+    }
+}
+
+/// A handle for asking the worker for a sync; any thread may hold one.
+#[derive(Clone)]
+pub struct SyncHandle {
+    tx: mpsc::Sender<Job>,
+}
+
+impl SyncHandle {
+    /// Asks for a sync; a request while one waits to try again starts the
+    /// next try at once. When the worker is gone the reply gets `Stopped`.
+    pub fn request(&self, job: Job) {
+        if let Err(mpsc::SendError(job)) = self.tx.send(job)
+            && let Some(reply) = job.reply
+        {
+            reply(&Err(SyncError::Stopped));
+        }
+    }
+}
+
+/// The sync thread, stopped and waited for when dropped.
+pub struct SyncWorker {
+    handle: SyncHandle,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SyncWorker {
+    /// Starts the sync thread for the station in `dir`.
+    pub fn spawn(
+        reader: Reader,
+        writer: Writer,
+        dir: PathBuf,
+        settings: Settings,
+        news: impl Fn(News) + Send + 'static,
+    ) -> std::io::Result<SyncWorker> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::Builder::new().name("sync".into()).spawn(move || {
+                let mut w = Worker {
+                    reader,
+                    writer,
+                    dir,
+                    settings,
+                    news: Box::new(news),
+                    rx,
+                    stop,
+                };
+                w.run();
+            })?
+        };
+        Ok(SyncWorker {
+            handle: SyncHandle { tx },
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn handle(&self) -> SyncHandle {
+        self.handle.clone()
+    }
+
+    pub fn request(&self, job: Job) {
+        self.handle.request(job);
+    }
+}
+
+impl Drop for SyncWorker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            log::error!("the sync thread panicked");
+        }
+    }
+}
+
+/// How often the thread looks at the clock and the stop flag.
+const TICK: Duration = Duration::from_millis(200);
+
+struct Worker {
+    reader: Reader,
+    writer: Writer,
+    dir: PathBuf,
+    settings: Settings,
+    news: Box<dyn Fn(News) + Send>,
+    rx: mpsc::Receiver<Job>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Worker {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn now(&self) -> NaiveDateTime {
+        (self.settings.now)().naive_local()
+    }
+
+    fn run(&mut self) {
+        self.serve();
+        // Requests still queued get their answer.
+        while let Ok(job) = self.rx.try_recv() {
+            if let Some(reply) = job.reply {
+                reply(&Err(SyncError::Stopped));
+            }
+        }
+    }
+
+    fn serve(&mut self) {
+        self.send_county_news(None);
+        let window = self.settings.window;
+        let mut plan: Option<Plan> =
+            window.map(|w| schedule::plan(&w, self.now(), schedule::random_fraction()));
+        (self.news)(News::Planned(plan.map(|p| p.at)));
+        while !self.stopped() {
+            match self.rx.recv_timeout(TICK) {
+                Ok(job) => self.sync(job),
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => {
+                    let (Some(w), Some(p)) = (window, plan) else {
+                        continue;
+                    };
+                    match schedule::due(&p, self.now()) {
+                        Due::Wait => continue,
+                        Due::Now => {
+                            log::info!("nightly sync, planned for {}", p.at);
+                            let attempts = self.settings.scheduled_attempts;
+                            self.sync(Job {
+                                trigger: Trigger::Schedule,
+                                attempts,
+                                reply: None,
+                            });
+                        }
+                        Due::Missed => log::info!("the nightly sync planned for {} was missed", p.at),
+                    }
+                    let next = schedule::next(&w, &p, schedule::random_fraction());
+                    plan = Some(next);
+                    (self.news)(News::Planned(Some(next.at)));
+                }
+            }
+        }
+    }
+
+    /// One request, with its retries; requests that arrive meanwhile join it.
+    fn sync(&self, job: Job) {
+        let lang = self.settings.lang;
+        if job.trigger == Trigger::Schedule && matches!(client::load_credentials(&self.dir), Ok(None)) {
+            // Not enrolled: the Sync screen says how; nothing to try at night.
+            return;
+        }
+        (self.news)(News::Started(job.trigger));
+        let mut attempts = job.attempts.max(1);
+        let mut replies: Vec<Reply> = job.reply.into_iter().collect();
+        let result = match client::load_credentials(&self.dir) {
+            Ok(None) => Err(SyncError::NotEnrolled),
+            Err(e) => Err(e),
+            Ok(Some(creds)) => match Client::new(creds) {
+                Err(e) => Err(e),
+                Ok(client) => {
+                    let news = &self.news;
+                    let progress = |p: Progress| news(News::Progress(p));
+                    let mut attempt = 1;
+                    loop {
+                        let r = client::sync_and_record(
+                            &self.reader,
+                            &self.writer,
+                            &client,
+                            lang,
+                            &progress,
+                            &self.stop,
+                        );
+                        match r {
+                            Err(e) if e.transient() && attempt < attempts && !self.stopped() => {
+                                let wait = client::backoff(attempt, self.settings.base, self.settings.max);
+                                log::info!(
+                                    "sync attempt {attempt} failed: {}; again in {wait:?}",
+                                    e.message(Lang::En)
+                                );
+                                news(News::Retrying {
+                                    attempt,
+                                    error: e.message(lang),
+                                    wait,
+                                });
+                                match self.wait(wait) {
+                                    Waited::Stop => break Err(SyncError::Stopped),
+                                    Waited::Done => {}
+                                    Waited::Asked(more) => {
+                                        attempts = attempts.max(attempt + more.attempts.max(1));
+                                        replies.extend(more.reply);
+                                        news(News::Started(more.trigger));
+                                    }
+                                }
+                                attempt += 1;
+                            }
+                            other => break other,
+                        }
+                    }
+                }
+            },
+        };
+        match &result {
+            Ok(r) => log::info!("sync done: sent {}, received {}", r.sent, r.received),
+            Err(e) => log::warn!("sync failed: {}", e.message(Lang::En)),
+        }
+        for reply in replies {
+            reply(&result);
+        }
+        let touched = result.as_ref().ok().map(|r| r.touched.clone());
+        if let Some(t) = &touched {
+            remember_touched(&self.dir, t, (self.settings.now)());
+        }
+        (self.news)(News::Finished(result.map_err(|e| e.message(lang))));
+        if let Some(touched) = touched
+            && !touched.is_empty()
+        {
+            self.send_county_news(Some(&touched));
+        }
+    }
+
+    /// Waits `wait` before trying again, unless stopped or asked again.
+    fn wait(&self, wait: Duration) -> Waited {
+        let until = Instant::now() + wait;
+        loop {
+            if self.stopped() {
+                return Waited::Stop;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Waited::Done;
+            }
+            match self.rx.recv_timeout(left.min(TICK)) {
+                Ok(job) => return Waited::Asked(job),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Waited::Stop,
+            }
+        }
+    }
+
+    /// Tells the kiosk which appeals the county stepped lately: those
+    /// `touched` by a sync, or at start the open ones.
+    fn send_county_news(&self, touched: Option<&[String]>) {
+        let since = (self.settings.now)() - chrono::Duration::days(self.settings.news_days);
+        let codes: Vec<String> = match touched {
+            Some(t) => t.to_vec(),
+            None => recent_touched(&self.dir, since),
+        };
+        let mut notes = Vec::new();
+        for code in codes {
+            if self.stopped() {
+                return;
+            }
+            if let Ok(Some(a)) = self.reader.appeal(&code)
+                && let Some(n) = CountyNote::of(&a)
+                && n.at >= since
+            {
+                notes.push(n);
+            }
+        }
+        if touched.is_some() || !notes.is_empty() {
+            (self.news)(News::County(notes));
+        }
+    }
+}
+
+enum Waited {
+    Done,
+    Stop,
+    Asked(Job),
+}
+
+/// Where the appeals recent syncs changed are listed (`remember_touched`).
+pub fn touched_path(dir: &Path) -> PathBuf {
+    dir.join("sync-touched.json")
+}
+
+/// How many changed appeals the list keeps.
+const TOUCHED_KEPT: usize = 500;
+
+#[derive(Serialize, Deserialize)]
+struct Touched {
+    code: String,
+    at: DateTime<FixedOffset>,
+}
+
+/// Adds the appeals a sync changed, at `now`, to the short list the
+/// kiosk reads at start for its Today screen (so that it need not read
+/// every appeal to find the county's steps). Best effort: a list that
+/// cannot be written only costs the Today screen its county news.
+pub fn remember_touched(dir: &Path, codes: &[String], now: DateTime<FixedOffset>) {
+    if codes.is_empty() {
+        return;
+    }
+    let path = touched_path(dir);
+    let mut list: Vec<Touched> = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    list.retain(|t| !codes.contains(&t.code));
+    list.extend(codes.iter().map(|c| Touched {
+        code: c.clone(),
+        at: now,
+    }));
+    let drop = list.len().saturating_sub(TOUCHED_KEPT);
+    list.drain(..drop);
+    let write = || -> std::io::Result<()> {
+        let tmp = path.with_extension("json.new");
+        std::fs::write(&tmp, serde_json::to_vec(&list).map_err(std::io::Error::other)?)?;
+        std::fs::rename(&tmp, &path)
+    };
+    if let Err(e) = write() {
+        log::warn!("{}: {e}", path.display());
+    }
+}
+
+/// The appeals syncs changed since `since`, newest last.
+pub fn recent_touched(dir: &Path, since: DateTime<FixedOffset>) -> Vec<String> {
+    let list: Vec<Touched> = std::fs::read(touched_path(dir))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    list.into_iter()
+        .filter(|t| t.at >= since)
+        .map(|t| t.code)
+        .collect()
+}
