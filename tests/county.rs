@@ -59,6 +59,8 @@ on_both!(
     conflicting_event,
     gap,
     county_steps,
+    concurrent_retries,
+    restart_keeps_everything,
 );
 
 fn start(backend: Backend, name: &str) -> County {
@@ -80,7 +82,11 @@ struct Station {
 
 impl Station {
     fn new(county: &County, n: usize) -> Station {
-        let dir = cli::station(false);
+        Station::with_deputies(county, n, false)
+    }
+
+    fn with_deputies(county: &County, n: usize, deputies: bool) -> Station {
+        let dir = cli::station(deputies);
         let (codes, keys) = register(dir.path(), n);
         let creds_path = dir.path().join("county-credentials.toml");
         county.enroll(STATION, STATION_NAME, &creds_path);
@@ -684,4 +690,68 @@ fn credentials_are_private_and_codes_checked() {
     ]);
     assert_eq!(bad.status.code(), Some(2), "{}", cli::printed(&bad));
     assert!(cli::printed(&bad).contains("9 位数字"));
+}
+
+fn concurrent_retries(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 3);
+    let (events, _) = st.events();
+    let n = events.len() as u64;
+    // The same batch sent six times at once: stored exactly once.
+    let replies: Vec<UploadReply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| upload(&county, &st, protocol::GENESIS, &events).reply()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in &replies {
+        assert_eq!((r.acked, r.refused.as_ref()), (n, None), "{replies:?}");
+    }
+    assert_eq!(replies.iter().map(|r| r.stored).sum::<u64>(), n, "{replies:?}");
+    assert_eq!(county_appeals(&county).len(), 3);
+}
+
+fn restart_keeps_everything(backend: Backend, name: &str) {
+    let mut county = start(backend, name);
+    let st = Station::new(&county, 2);
+    st.sync();
+    county.kill();
+    county.restart();
+    let code = st.codes[0].as_str();
+    staff(&county, &["accept", code], 0);
+    let (events, _) = st.events();
+    let again = upload(&county, &st, protocol::GENESIS, &events).reply();
+    assert_eq!(again.stored, 0);
+    st.sync();
+    let store = Store::open(st.path()).unwrap();
+    assert_eq!(store.appeal(code).unwrap().unwrap().status, jiedai::domain::Status::Accepted);
+    drop(store);
+    // SIGTERM: a graceful stop.
+    let status = county.stop().expect("the server was running");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn public_pages_show_deputies_and_stations_without_phones() {
+    let county = County::start(None);
+    let st = Station::with_deputies(&county, 1, true);
+    st.sync();
+    let (status, page) = get(&format!("{}/d/D001", county.url));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("陈立华") && page.contains("全国人大代表"), "{page}");
+    assert!(page.contains(STATION_NAME) && page.contains("09:00-11:30"), "{page}");
+    assert!(!page.contains("13900001201"), "{page}");
+    assert!(page.contains("<meta charset=\"utf-8\">"));
+    let (status, page) = get(&format!("{}/s/{STATION}", county.url));
+    assert_eq!(status, 200);
+    assert!(page.contains("陈立华") && page.contains("每月10日、20日"), "{page}");
+    assert!(!page.contains("13900001201") && !page.contains("沈佳怡"), "{page}");
+    // Three reception days to come, each the 10th or 20th.
+    let days: Vec<&str> = page.split("<li>").skip(1).filter(|l| l.starts_with("20")).collect();
+    assert_eq!(days.len(), 3, "{page}");
+    for d in days {
+        assert!(d[8..10] == *"10" || d[8..10] == *"20", "{d}");
+    }
+    assert_eq!(get(&format!("{}/d/D999", county.url)).0, 404);
+    assert_eq!(get(&format!("{}/s/330999099", county.url)).0, 404);
 }
