@@ -724,7 +724,10 @@ fn restart_keeps_everything(backend: Backend, name: &str) {
     assert_eq!(again.stored, 0);
     st.sync();
     let store = Store::open(st.path()).unwrap();
-    assert_eq!(store.appeal(code).unwrap().unwrap().status, jiedai::domain::Status::Accepted);
+    assert_eq!(
+        store.appeal(code).unwrap().unwrap().status,
+        jiedai::domain::Status::Accepted
+    );
     drop(store);
     // SIGTERM: a graceful stop.
     let status = county.stop().expect("the server was running");
@@ -739,15 +742,28 @@ fn public_pages_show_deputies_and_stations_without_phones() {
     let (status, page) = get(&format!("{}/d/D001", county.url));
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("陈立华") && page.contains("全国人大代表"), "{page}");
-    assert!(page.contains(STATION_NAME) && page.contains("09:00-11:30"), "{page}");
+    assert!(
+        page.contains(STATION_NAME) && page.contains("09:00-11:30"),
+        "{page}"
+    );
     assert!(!page.contains("13900001201"), "{page}");
     assert!(page.contains("<meta charset=\"utf-8\">"));
     let (status, page) = get(&format!("{}/s/{STATION}", county.url));
     assert_eq!(status, 200);
-    assert!(page.contains("陈立华") && page.contains("每月10日、20日"), "{page}");
-    assert!(!page.contains("13900001201") && !page.contains("沈佳怡"), "{page}");
+    assert!(
+        page.contains("陈立华") && page.contains("每月10日、20日"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("13900001201") && !page.contains("沈佳怡"),
+        "{page}"
+    );
     // Three reception days to come, each the 10th or 20th.
-    let days: Vec<&str> = page.split("<li>").skip(1).filter(|l| l.starts_with("20")).collect();
+    let days: Vec<&str> = page
+        .split("<li>")
+        .skip(1)
+        .filter(|l| l.starts_with("20"))
+        .collect();
     assert_eq!(days.len(), 3, "{page}");
     for d in days {
         assert!(d[8..10] == *"10" || d[8..10] == *"20", "{d}");
