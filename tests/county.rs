@@ -364,6 +364,24 @@ fn tampered_body(backend: Backend, name: &str) {
     let good = upload(&county, &st, protocol::GENESIS, &events);
     assert_eq!(good.reply().stored, events.len() as u64);
     assert_eq!(county_appeals(&county).len(), 1);
+    // A signed body that is not an upload: refused, signed, nothing stored.
+    let garbage = protocol::gzip(b"{\"terminal\":1}");
+    let answer = call(
+        &county.url,
+        STATION,
+        &st.key(),
+        &st.server_key(),
+        "POST",
+        protocol::PATH_UPLOAD,
+        &garbage,
+        &garbage,
+        now(),
+    );
+    assert_eq!(
+        (answer.status, answer.problem().code.as_str()),
+        (400, "bad_request")
+    );
+    assert_eq!(county_appeals(&county).len(), 1);
 }
 
 fn replayed_request(backend: Backend, name: &str) {
@@ -623,6 +641,26 @@ fn county_steps(backend: Backend, name: &str) {
     }
     // Syncing again takes nothing new and changes nothing.
     st.sync();
+    // The feed from a cursor: what follows it, in order.
+    let path = format!("{}?after=1", protocol::PATH_FEED);
+    let a = call(
+        &county.url,
+        STATION,
+        &st.key(),
+        &st.server_key(),
+        "GET",
+        &path,
+        b"",
+        b"",
+        now(),
+    );
+    let feed: protocol::Feed = serde_json::from_slice(&a.body).unwrap();
+    assert_eq!((feed.events.len(), feed.last, feed.more), (2, 3, false));
+    assert!(
+        feed.events[0]
+            .get()
+            .contains("\"origin\":\"county/330999012\",\"seq\":2")
+    );
     let (status, page) = get(&format!("{}/t/{code}?k={}", county.url, st.keys[0]));
     assert_eq!(status, 200);
     assert!(page.contains("已增设停车位") && page.contains("已答复"), "{page}");
