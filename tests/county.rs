@@ -61,6 +61,7 @@ on_both!(
     county_steps,
     concurrent_retries,
     restart_keeps_everything,
+    unusual_events,
 );
 
 fn start(backend: Backend, name: &str) -> County {
@@ -808,4 +809,57 @@ fn public_pages_show_deputies_and_stations_without_phones() {
     }
     assert_eq!(get(&format!("{}/d/D999", county.url)).0, 404);
     assert_eq!(get(&format!("{}/s/330999099", county.url)).0, 404);
+}
+
+/// An event like `template` with another sequence and body.
+fn event_like(template: &RawValue, seq: u64, body: serde_json::Value) -> Box<RawValue> {
+    rewritten(template, |v| {
+        v["id"]["seq"] = seq.into();
+        v["body"] = body;
+    })
+}
+
+fn unusual_events(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 1);
+    let (events, hashes) = st.events();
+    let n = events.len() as u64;
+    upload(&county, &st, protocol::GENESIS, &events).reply();
+    let code = st.codes[0].as_str();
+    // A type from a newer version is kept; a station step the status
+    // machine refuses is kept and changes nothing.
+    let newer = event_like(
+        &events[0],
+        n + 1,
+        serde_json::json!({"type": "future_thing", "what": 1}),
+    );
+    let illegal = event_like(
+        &events[0],
+        n + 2,
+        serde_json::json!({"type": "appeal_stepped", "code": code, "step": {"step": "reply", "reply": "越级答复"}}),
+    );
+    let head = hashes.last().unwrap();
+    let reply = upload(&county, &st, head, &[newer.clone(), illegal.clone()]).reply();
+    assert_eq!(
+        reply,
+        UploadReply {
+            acked: n + 2,
+            stored: 2,
+            refused: None
+        }
+    );
+    assert_eq!(county_appeals(&county)[0]["status"], "registered");
+    // An event of another terminal in this terminal's batch is refused.
+    let other = rewritten(
+        &event_like(&events[0], n + 3, serde_json::json!({"type": "future_thing"})),
+        |v| v["id"]["origin"] = "330999012-2".into(),
+    );
+    let after_newer = protocol::chain_next(head, newer.get().as_bytes());
+    let after_illegal = protocol::chain_next(&after_newer, illegal.get().as_bytes());
+    let reply = upload(&county, &st, &after_illegal, &[other]).reply();
+    assert_eq!(reply.acked, n + 2);
+    assert!(
+        matches!(reply.refused, Some(Refusal::BadEvent { seq, .. }) if seq == n + 3),
+        "{reply:?}"
+    );
 }
