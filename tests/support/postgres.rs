@@ -122,6 +122,8 @@ impl Postgres {
 
     /// A shell that waits for this process to end, however it ends (a
     /// failed test, SIGKILL), then stops the server and removes its files.
+    // The watchdog outlives this process on purpose: nobody waits for it.
+    #[allow(clippy::zombie_processes)]
     fn watch(&self) {
         let stop = format!(
             "{}{} -D '{}' -m immediate stop",
