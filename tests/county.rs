@@ -59,6 +59,9 @@ on_both!(
     conflicting_event,
     gap,
     county_steps,
+    concurrent_retries,
+    restart_keeps_everything,
+    unusual_events,
 );
 
 fn start(backend: Backend, name: &str) -> County {
@@ -80,7 +83,11 @@ struct Station {
 
 impl Station {
     fn new(county: &County, n: usize) -> Station {
-        let dir = cli::station(false);
+        Station::with_deputies(county, n, false)
+    }
+
+    fn with_deputies(county: &County, n: usize, deputies: bool) -> Station {
+        let dir = cli::station(deputies);
         let (codes, keys) = register(dir.path(), n);
         let creds_path = dir.path().join("county-credentials.toml");
         county.enroll(STATION, STATION_NAME, &creds_path);
@@ -358,6 +365,24 @@ fn tampered_body(backend: Backend, name: &str) {
     let good = upload(&county, &st, protocol::GENESIS, &events);
     assert_eq!(good.reply().stored, events.len() as u64);
     assert_eq!(county_appeals(&county).len(), 1);
+    // A signed body that is not an upload: refused, signed, nothing stored.
+    let garbage = protocol::gzip(b"{\"terminal\":1}");
+    let answer = call(
+        &county.url,
+        STATION,
+        &st.key(),
+        &st.server_key(),
+        "POST",
+        protocol::PATH_UPLOAD,
+        &garbage,
+        &garbage,
+        now(),
+    );
+    assert_eq!(
+        (answer.status, answer.problem().code.as_str()),
+        (400, "bad_request")
+    );
+    assert_eq!(county_appeals(&county).len(), 1);
 }
 
 fn replayed_request(backend: Backend, name: &str) {
@@ -617,6 +642,26 @@ fn county_steps(backend: Backend, name: &str) {
     }
     // Syncing again takes nothing new and changes nothing.
     st.sync();
+    // The feed from a cursor: what follows it, in order.
+    let path = format!("{}?after=1", protocol::PATH_FEED);
+    let a = call(
+        &county.url,
+        STATION,
+        &st.key(),
+        &st.server_key(),
+        "GET",
+        &path,
+        b"",
+        b"",
+        now(),
+    );
+    let feed: protocol::Feed = serde_json::from_slice(&a.body).unwrap();
+    assert_eq!((feed.events.len(), feed.last, feed.more), (2, 3, false));
+    assert!(
+        feed.events[0]
+            .get()
+            .contains("\"origin\":\"county/330999012\",\"seq\":2")
+    );
     let (status, page) = get(&format!("{}/t/{code}?k={}", county.url, st.keys[0]));
     assert_eq!(status, 200);
     assert!(page.contains("已增设停车位") && page.contains("已答复"), "{page}");
@@ -684,4 +729,137 @@ fn credentials_are_private_and_codes_checked() {
     ]);
     assert_eq!(bad.status.code(), Some(2), "{}", cli::printed(&bad));
     assert!(cli::printed(&bad).contains("9 位数字"));
+}
+
+fn concurrent_retries(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 3);
+    let (events, _) = st.events();
+    let n = events.len() as u64;
+    // The same batch sent six times at once: stored exactly once.
+    let replies: Vec<UploadReply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| upload(&county, &st, protocol::GENESIS, &events).reply()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in &replies {
+        assert_eq!((r.acked, r.refused.as_ref()), (n, None), "{replies:?}");
+    }
+    assert_eq!(replies.iter().map(|r| r.stored).sum::<u64>(), n, "{replies:?}");
+    assert_eq!(county_appeals(&county).len(), 3);
+}
+
+fn restart_keeps_everything(backend: Backend, name: &str) {
+    let mut county = start(backend, name);
+    let st = Station::new(&county, 2);
+    st.sync();
+    county.kill();
+    county.restart();
+    let code = st.codes[0].as_str();
+    staff(&county, &["accept", code], 0);
+    let (events, _) = st.events();
+    let again = upload(&county, &st, protocol::GENESIS, &events).reply();
+    assert_eq!(again.stored, 0);
+    st.sync();
+    let store = Store::open(st.path()).unwrap();
+    assert_eq!(
+        store.appeal(code).unwrap().unwrap().status,
+        jiedai::domain::Status::Accepted
+    );
+    drop(store);
+    // SIGTERM: a graceful stop.
+    let status = county.stop().expect("the server was running");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn public_pages_show_deputies_and_stations_without_phones() {
+    let county = County::start(None);
+    let st = Station::with_deputies(&county, 1, true);
+    st.sync();
+    let (status, page) = get(&format!("{}/d/D001", county.url));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("陈立华") && page.contains("全国人大代表"), "{page}");
+    assert!(
+        page.contains(STATION_NAME) && page.contains("09:00-11:30"),
+        "{page}"
+    );
+    assert!(!page.contains("13900001201"), "{page}");
+    assert!(page.contains("<meta charset=\"utf-8\">"));
+    let (status, page) = get(&format!("{}/s/{STATION}", county.url));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("陈立华") && page.contains("每月10日、20日"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("13900001201") && !page.contains("沈佳怡"),
+        "{page}"
+    );
+    // Three reception days to come, each the 10th or 20th.
+    let days: Vec<&str> = page
+        .split("<li>")
+        .skip(1)
+        .filter(|l| l.starts_with("20"))
+        .collect();
+    assert_eq!(days.len(), 3, "{page}");
+    for d in days {
+        assert!(d[8..10] == *"10" || d[8..10] == *"20", "{d}");
+    }
+    assert_eq!(get(&format!("{}/d/D999", county.url)).0, 404);
+    assert_eq!(get(&format!("{}/s/330999099", county.url)).0, 404);
+}
+
+/// An event like `template` with another sequence and body.
+fn event_like(template: &RawValue, seq: u64, body: serde_json::Value) -> Box<RawValue> {
+    rewritten(template, |v| {
+        v["id"]["seq"] = seq.into();
+        v["body"] = body;
+    })
+}
+
+fn unusual_events(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 1);
+    let (events, hashes) = st.events();
+    let n = events.len() as u64;
+    upload(&county, &st, protocol::GENESIS, &events).reply();
+    let code = st.codes[0].as_str();
+    // A type from a newer version is kept; a station step the status
+    // machine refuses is kept and changes nothing.
+    let newer = event_like(
+        &events[0],
+        n + 1,
+        serde_json::json!({"type": "future_thing", "what": 1}),
+    );
+    let illegal = event_like(
+        &events[0],
+        n + 2,
+        serde_json::json!({"type": "appeal_stepped", "code": code, "step": {"step": "reply", "reply": "越级答复"}}),
+    );
+    let head = hashes.last().unwrap();
+    let reply = upload(&county, &st, head, &[newer.clone(), illegal.clone()]).reply();
+    assert_eq!(
+        reply,
+        UploadReply {
+            acked: n + 2,
+            stored: 2,
+            refused: None
+        }
+    );
+    assert_eq!(county_appeals(&county)[0]["status"], "registered");
+    // An event of another terminal in this terminal's batch is refused.
+    let other = rewritten(
+        &event_like(&events[0], n + 3, serde_json::json!({"type": "future_thing"})),
+        |v| v["id"]["origin"] = "330999012-2".into(),
+    );
+    let after_newer = protocol::chain_next(head, newer.get().as_bytes());
+    let after_illegal = protocol::chain_next(&after_newer, illegal.get().as_bytes());
+    let reply = upload(&county, &st, &after_illegal, &[other]).reply();
+    assert_eq!(reply.acked, n + 2);
+    assert!(
+        matches!(reply.refused, Some(Refusal::BadEvent { seq, .. }) if seq == n + 3),
+        "{reply:?}"
+    );
 }

@@ -274,6 +274,8 @@ async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: boo
         .filter(|h| wanted.is_none_or(|s| h.appeal.status == s));
     for h in shown {
         let a = &h.appeal;
+        // A title may quote a number a visitor gave.
+        let title = mask_numbers(&a.title);
         let deadline = a.deadline.map(|d| d.to_string()).unwrap_or_default();
         let line = if json {
             serde_json::json!({
@@ -283,7 +285,7 @@ async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: boo
                 "status_label": a.status.label(lang),
                 "category": a.category.code(),
                 "category_label": a.category.label(lang),
-                "title": a.title,
+                "title": title,
                 "unit": a.unit,
                 "deadline": a.deadline,
                 "round": a.round,
@@ -296,7 +298,7 @@ async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: boo
                 h.station,
                 a.status.label(lang),
                 a.category.label(lang),
-                a.title,
+                title,
                 deadline
             )
         };

@@ -124,11 +124,7 @@ impl Db {
             {
                 u.to_string()
             }
-            Some(other) => {
-                return Err(CountyError::Bad(format!(
-                    "--db {other}: use sqlite://FILE or postgres://… / 数据库地址应为 sqlite://文件 或 postgres://…"
-                )));
-            }
+            Some(other) => return Err(CountyError::DbUrl(other.to_string())),
             None => {
                 super::ensure_dir(dir)?;
                 format!("sqlite://{}?mode=rwc", CountyPaths::new(dir).db().display())

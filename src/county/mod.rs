@@ -62,6 +62,9 @@ pub enum CountyError {
     },
     #[error("{0}")]
     Bad(String),
+    /// `--db` is neither SQLite nor PostgreSQL.
+    #[error("--db {0}: not sqlite://FILE nor postgres://…")]
+    DbUrl(String),
 }
 
 impl CountyError {
@@ -83,6 +86,10 @@ impl CountyError {
                 format!("{}: {}", path.display(), crate::i18n::os_words(source, lang)),
             ),
             CountyError::Bad(text) => text.clone(),
+            CountyError::DbUrl(url) => lang.pick(
+                format!("--db {url}：数据库地址应为 sqlite://文件 或 postgres://…"),
+                format!("--db {url}: use sqlite://FILE or postgres://…"),
+            ),
         }
     }
 }

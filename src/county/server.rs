@@ -275,22 +275,24 @@ async fn take_feed(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
         .unwrap_or("0")
         .parse::<u64>()
         .map_err(|_| bad_request(format!("after in {query}")))?;
-    let rows = app
-        .db
-        .feed(&station, after, protocol::MAX_BATCH_EVENTS + 1)
-        .await
-        .map_err(|e| {
-            log::error!("station {station}: reading the feed failed: {e}");
-            internal()
-        })?;
+    let page = feed_page(&app.db, &station, after).await.map_err(|e| {
+        log::error!("station {station}: reading the feed failed: {e}");
+        internal()
+    })?;
+    serde_json::to_vec(&page).map_err(|_| internal())
+}
+
+/// The station's feed after `after`: at most `MAX_BATCH_EVENTS` events.
+pub async fn feed_page(db: &Db, station: &str, after: u64) -> Result<Feed, CountyError> {
+    let rows = db.feed(station, after, protocol::MAX_BATCH_EVENTS + 1).await?;
     let more = rows.len() > protocol::MAX_BATCH_EVENTS;
     let mut events = Vec::new();
     let mut last = after;
     for (seq, body) in rows.into_iter().take(protocol::MAX_BATCH_EVENTS) {
-        events.push(RawValue::from_string(body).map_err(|_| internal())?);
+        events.push(RawValue::from_string(body).map_err(|e| CountyError::Bad(format!("feed {seq}: {e}")))?);
         last = seq;
     }
-    serde_json::to_vec(&Feed { events, last, more }).map_err(|_| internal())
+    Ok(Feed { events, last, more })
 }
 
 fn html(status: StatusCode, body: String) -> Response {
@@ -368,4 +370,46 @@ async fn station_page(State(app): State<Shared>, Path(code): Path<String>) -> Re
         StatusCode::OK,
         pages::station(&station, &deputies, super::now().date_naive()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_feed_comes_in_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            db.enroll("330999012", "站", "key", false).await.unwrap();
+            let total = protocol::MAX_BATCH_EVENTS as u64 + 1;
+            let mut tx = db.pool.begin().await.unwrap();
+            for seq in 1..=total {
+                sqlx::query(
+                    "INSERT INTO feed (station, seq, appeal, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind("330999012")
+                .bind(seq as i64)
+                .bind(None::<String>)
+                .bind(format!("{{\"n\":{seq}}}"))
+                .bind("2026-11-30T10:00:00+08:00")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
+            tx.commit().await.unwrap();
+            let first = feed_page(&db, "330999012", 0).await.unwrap();
+            assert_eq!((first.events.len(), first.last, first.more), (500, 500, true));
+            assert_eq!(first.events[0].get(), "{\"n\":1}");
+            let second = feed_page(&db, "330999012", first.last).await.unwrap();
+            assert_eq!((second.events.len(), second.last, second.more), (1, total, false));
+            let none = feed_page(&db, "330999012", total).await.unwrap();
+            assert_eq!((none.events.len(), none.last, none.more), (0, total, false));
+            assert!(feed_page(&db, "330999013", 0).await.unwrap().events.is_empty());
+        });
+    }
 }

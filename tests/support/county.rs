@@ -156,6 +156,7 @@ fn try_spawn(dir: &Path, db: Option<&str>, listen: &str) -> Result<(Child, Strin
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("spawn: {e}"))?;
+    watch(child.id());
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
     let (tx, rx) = mpsc::channel();
@@ -192,4 +193,20 @@ fn try_spawn(dir: &Path, db: Option<&str>, listen: &str) -> Result<(Child, Strin
             Err(format!("no listening line; standard error:\n{err}"))
         }
     }
+}
+
+/// Kills the server if this process ends without doing so (a test killed
+/// with SIGKILL would otherwise leave it listening).
+fn watch(child: u32) {
+    let script = format!(
+        "while kill -0 {parent} 2>/dev/null && kill -0 {child} 2>/dev/null; do sleep 1; done; \
+         kill -0 {parent} 2>/dev/null || kill -9 {child} 2>/dev/null",
+        parent = std::process::id()
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
 }

@@ -116,7 +116,37 @@ impl Postgres {
                 "start",
             ],
         );
+        pg.watch();
         pg
+    }
+
+    /// A shell that waits for this process to end, however it ends (a
+    /// failed test, SIGKILL), then stops the server and removes its files.
+    // The watchdog outlives this process on purpose: nobody waits for it.
+    #[allow(clippy::zombie_processes)]
+    fn watch(&self) {
+        let stop = format!(
+            "{}{} -D '{}' -m immediate stop",
+            if self.as_postgres {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
+            self.bin.join("pg_ctl").display(),
+            self.data.display()
+        );
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf '{root}'",
+            pid = std::process::id(),
+            root = self.root.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the watchdog shell starts");
     }
 
     fn command(&self, tool: &str) -> Command {
