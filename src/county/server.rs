@@ -36,6 +36,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route(protocol::PATH_UPLOAD, post(upload))
         .route(protocol::PATH_FEED, get(feed))
+        .route(protocol::PATH_PROBE, post(probe))
         .route("/t/{code}", get(appeal_page))
         .route("/d/{id}", get(deputy_page))
         .route("/s/{code}", get(station_page))
@@ -134,6 +135,15 @@ fn refuse(app: &App, request_signature: &str, r: Refuse) -> Response {
 
 /// Checks who sent the request; its station and body bytes.
 async fn authenticate(app: &App, request: Request) -> Result<(String, HeaderMap, Bytes), Refuse> {
+    authenticate_within(app, request, protocol::MAX_BODY_BYTES).await
+}
+
+/// `authenticate`, taking a body of at most `limit` bytes.
+async fn authenticate_within(
+    app: &App,
+    request: Request,
+    limit: usize,
+) -> Result<(String, HeaderMap, Bytes), Refuse> {
     let (parts, body) = request.into_parts();
     let station = header_text(&parts.headers, protocol::H_STATION)
         .unwrap_or("")
@@ -151,16 +161,14 @@ async fn authenticate(app: &App, request: Request) -> Result<(String, HeaderMap,
             "this station is not enrolled",
         ));
     };
-    let bytes = axum::body::to_bytes(body, protocol::MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            Refuse::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "请求过大",
-                "the request is too large",
-            )
-        })?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        Refuse::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "请求过大",
+            "the request is too large",
+        )
+    })?;
     let time = header_text(&parts.headers, protocol::H_TIME).and_then(|t| t.trim().parse::<i64>().ok());
     let signature = header_text(&parts.headers, protocol::H_SIGNATURE).unwrap_or("");
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -254,6 +262,31 @@ async fn take_upload(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
         reply.stored
     );
     serde_json::to_vec(&reply).map_err(|_| internal())
+}
+
+/// `POST /v1/probe`: a signed body read, inflated and dropped; the answer
+/// is its size (for measuring a station's link).
+async fn probe(State(app): State<Shared>, request: Request) -> Response {
+    let signature = header_text(request.headers(), protocol::H_SIGNATURE)
+        .unwrap_or("")
+        .to_string();
+    let result = async {
+        let (_, headers, bytes) = authenticate_within(&app, request, protocol::MAX_PROBE_BYTES).await?;
+        let inflated = if header_text(&headers, "content-encoding") == Some("gzip") {
+            protocol::gunzip(&bytes, protocol::MAX_PROBE_BYTES)
+                .map_err(|e| bad_request(e.to_string()))?
+                .len()
+        } else {
+            bytes.len()
+        };
+        serde_json::to_vec(&serde_json::json!({ "bytes": bytes.len(), "inflated": inflated }))
+            .map_err(|_| internal())
+    }
+    .await;
+    match result {
+        Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
+        Err(r) => refuse(&app, &signature, r),
+    }
 }
 
 async fn feed(State(app): State<Shared>, request: Request) -> Response {

@@ -526,3 +526,12 @@ pub fn overview(reader: &Reader) -> Result<Overview, SyncError> {
 pub fn local(at: &DateTime<FixedOffset>) -> String {
     at.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
 }
+
+/// English, for the log; a user reads `message`.
+impl std::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Lang::En))
+    }
+}
+
+impl std::error::Error for SyncError {}

@@ -77,6 +77,8 @@ pub const MAX_BATCH_BYTES: usize = 1 << 20;
 pub const MAX_SKEW_SECS: i64 = 300;
 /// The most a compressed body may inflate to (a batch and its envelope).
 pub const MAX_BODY_BYTES: usize = 4 * MAX_BATCH_BYTES;
+/// The most a probe may carry, compressed or not.
+pub const MAX_PROBE_BYTES: usize = 512 << 20;
 
 pub const H_STATION: &str = "x-jiedai-station";
 pub const H_TIME: &str = "x-jiedai-time";
