@@ -125,8 +125,9 @@ fn probe(creds: &Credentials, body: &[u8]) -> Res<()> {
         .set(protocol::H_SIGNATURE, &sig)
         .set("content-encoding", "gzip")
         .send_bytes(body)?;
-    let mut answer = String::new();
-    std::io::Read::read_to_string(&mut response.into_reader(), &mut answer)?;
+    // The answer (gzip, signed) is read whole, as a sync reads its own.
+    let mut answer = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut answer)?;
     Ok(())
 }
 
