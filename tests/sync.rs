@@ -282,21 +282,29 @@ fn sync_until_done(dir: &Path, creds: Credentials, limit: u32) -> u32 {
 
 #[test]
 fn exactly_once_through_a_network_that_cuts_delays_and_drops_answers() {
+    through_a_bad_network(None, 50, 100);
+}
+
+#[test]
+fn exactly_once_through_a_bad_network_on_postgresql() {
+    through_a_bad_network(Some(pg().url("faults")), 20, 500);
+}
+
+fn through_a_bad_network(db: Option<String>, runs: u64, first_station: u64) {
     let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
+    let county = County::start(db.as_deref());
     let upstream: std::net::SocketAddr = county.addr().parse().unwrap();
-    let runs = 50u64;
     let mut total_attempts = 0;
     let mut faults = 0;
     let mut runs_with_faults = 0;
     for run in 0..runs {
-        let code = format!("330998{:03}", 100 + run);
+        let code = format!("330998{:03}", first_station + run);
         // 1 to 3 batches of events, randomly.
         let appeals = 20 + ((run * 7919) % 700) as usize;
         let dir = quick_station(root.path(), &code, appeals);
         let creds = root.path().join(format!("{code}.toml"));
         county.enroll(&code, "联络站", &creds);
-        let proxy = proxy::Proxy::start(upstream, 1000 + run, 85);
+        let proxy = proxy::Proxy::start(upstream, first_station * 10 + run, 85);
         let c = install(&dir, &creds, &proxy.url());
         total_attempts += sync_until_done(&dir, c, 400);
         let counts = &proxy.counts;
@@ -325,8 +333,17 @@ fn exactly_once_through_a_network_that_cuts_delays_and_drops_answers() {
 
 #[test]
 fn nothing_acknowledged_is_lost_when_the_server_is_killed_during_ingest() {
+    killed_during_ingest(None);
+}
+
+#[test]
+fn nothing_acknowledged_is_lost_when_the_server_on_postgresql_is_killed() {
+    killed_during_ingest(Some(pg().url("killed")));
+}
+
+fn killed_during_ingest(db: Option<String>) {
     let root = tempfile::tempdir().unwrap();
-    let mut county = County::start(None);
+    let mut county = County::start(db.as_deref());
     let code = "330998001";
     let dir = quick_station(root.path(), code, 2_400);
     let creds = root.path().join("creds.toml");
@@ -386,8 +403,17 @@ fn nothing_acknowledged_is_lost_when_the_server_is_killed_during_ingest() {
 
 #[test]
 fn two_hundred_stations_sync_at_once() {
+    at_once(None);
+}
+
+#[test]
+fn two_hundred_stations_sync_at_once_on_postgresql() {
+    at_once(Some(pg().url("load")));
+}
+
+fn at_once(db: Option<String>) {
     let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
+    let county = County::start(db.as_deref());
     let stations: Vec<(String, PathBuf, Credentials)> = (0..200)
         .map(|i| {
             let code = format!("330997{i:03}");
