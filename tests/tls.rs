@@ -18,39 +18,104 @@ use tempfile::TempDir;
 const STATION: &str = "330999012";
 const STATION_NAME: &str = "柳岸社区人大代表联络站";
 
-/// A self-signed certificate for 127.0.0.1 and its key, made with the
+/// Certificates and keys for the server, made with the
 /// openssl command.
 struct Cert {
     dir: TempDir,
 }
 
+/// Runs the openssl command in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the openssl command runs");
+    assert!(out.status.success(), "openssl {args:?}:\n{}", cli::printed(&out));
+}
+
+const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+
 impl Cert {
+    /// Self-signed for 127.0.0.1 (`openssl req -x509` marks it a CA).
     fn new() -> Cert {
+        Cert::self_signed("IP:127.0.0.1")
+    }
+
+    fn self_signed(san: &str) -> Cert {
         let dir = tempfile::tempdir().expect("tempdir");
-        let out = Command::new("openssl")
-            .current_dir(dir.path())
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
+        let san = format!("subjectAltName={san}");
+        let mut args = vec!["req", "-x509"];
+        args.extend(EC);
+        args.extend([
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            &san,
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ]);
+        openssl(dir.path(), &args);
+        Cert { dir }
+    }
+
+    /// A county CA (`ca.pem`) and a server certificate it signed for
+    /// 127.0.0.1 (`cert.pem`, `key.pem`).
+    fn with_ca() -> Cert {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut ca = vec!["req", "-x509"];
+        ca.extend(EC);
+        ca.extend([
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=County CA",
+            "-keyout",
+            "ca-key.pem",
+            "-out",
+            "ca.pem",
+        ]);
+        openssl(dir.path(), &ca);
+        let mut csr = vec!["req", "-new"];
+        csr.extend(EC);
+        csr.extend([
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "server.csr",
+        ]);
+        openssl(dir.path(), &csr);
+        cli::write(dir.path(), "server.ext", b"subjectAltName=IP:127.0.0.1\n");
+        openssl(
+            dir.path(),
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-set_serial",
+                "7",
                 "-days",
                 "2",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-keyout",
-                "key.pem",
+                "-extfile",
+                "server.ext",
                 "-out",
                 "cert.pem",
-            ])
-            .output()
-            .expect("the openssl command runs");
-        assert!(out.status.success(), "openssl req:\n{}", cli::printed(&out));
+            ],
+        );
         Cert { dir }
     }
 
@@ -60,6 +125,10 @@ impl Cert {
 
     fn key(&self) -> PathBuf {
         self.dir.path().join("key.pem")
+    }
+
+    fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 }
 
@@ -166,6 +235,35 @@ fn another_certificate_in_the_credentials_is_refused() {
         "{said}"
     );
     assert!(!said.contains("trying again"), "{said}");
+    assert!(county_codes(&county).is_empty());
+}
+
+#[test]
+fn a_station_trusts_the_county_ca() {
+    let cert = Cert::with_ca();
+    let county = County::start_tls(None, &cert.cert(), &cert.key());
+    let station = station();
+    let creds = station.path().join("county-credentials.toml");
+    county.enroll_with(STATION, STATION_NAME, &creds, &["--ca", cli::path(&cert.ca())]);
+    cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
+    cli::expect(station.path(), &["sync"], 0);
+    assert_eq!(county_codes(&county), station_codes(station.path()));
+}
+
+#[test]
+fn a_certificate_for_another_name_is_refused() {
+    let cert = Cert::self_signed("DNS:county.example");
+    let county = County::start_tls(None, &cert.cert(), &cert.key());
+    let station = station();
+    let creds = station.path().join("county-credentials.toml");
+    county.enroll_with(STATION, STATION_NAME, &creds, &["--ca", cli::path(&cert.cert())]);
+    cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
+    let o = cli::expect(station.path(), &["--lang", "en", "sync"], 1);
+    let said = cli::printed(&o);
+    assert!(
+        said.contains("the server's certificate cannot be verified"),
+        "{said}"
+    );
     assert!(county_codes(&county).is_empty());
 }
 
