@@ -10,7 +10,6 @@
 //! in one signed request to `/v1/probe`, which reads and discards it.
 
 #[path = "../tests/support/county.rs"]
-#[allow(dead_code)]
 mod county;
 
 use std::path::{Path, PathBuf};
