@@ -241,13 +241,16 @@ fn another_certificate_in_the_credentials_is_refused() {
 #[test]
 fn a_station_trusts_the_county_ca() {
     let cert = Cert::with_ca();
-    let county = County::start_tls(None, &cert.cert(), &cert.key());
+    let mut county = County::start_tls(None, &cert.cert(), &cert.key());
     let station = station();
     let creds = station.path().join("county-credentials.toml");
     county.enroll_with(STATION, STATION_NAME, &creds, &["--ca", cli::path(&cert.ca())]);
     cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
     cli::expect(station.path(), &["sync"], 0);
     assert_eq!(county_codes(&county), station_codes(station.path()));
+    // SIGTERM stops the HTTPS server cleanly.
+    let status = county.stop().expect("the server ran");
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
