@@ -137,6 +137,9 @@ pub enum CountyWhat {
         /// 站点连接本服务器所用的地址 / the URL stations use to reach this server
         #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8440")]
         url: String,
+        /// 站点应信任的服务器证书或县里自建 CA 的证书（PEM），写入凭据；用于自签证书的 https:// 地址 / the server's certificate or the county's CA (PEM) the station is to trust, put in the credentials; for an https:// URL with a self-signed certificate
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
         /// 重新登记已登记的站点：换发新密钥，旧凭据随即作废 / enroll an enrolled station again: a new key, the old credentials stop working
         #[arg(long)]
         replace: bool,

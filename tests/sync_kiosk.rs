@@ -50,6 +50,7 @@ impl Station {
                 server: server.clone(),
                 server_key: encode_public(&county.verifying_key()),
                 key: encode_secret(&key),
+                ca: None,
             };
             let file = home.path().join("credentials.toml");
             std::fs::write(&file, toml::to_string(&creds).unwrap()).unwrap();

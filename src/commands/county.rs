@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
+use axum_server::tls_rustls::RustlsConfig;
 use chrono::NaiveDate;
 
 use super::{exit, out, say};
@@ -25,19 +26,19 @@ pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitC
         return fail(&e, lang);
     }
     super::init_logging(dir);
-    if let CountyWhat::Serve {
-        tls_cert: Some(_), ..
-    } = what
-    {
-        say(format_args!(
-            "jiedai: {}",
-            lang.pick(
-                "本版本不支持 TLS（--tls-cert/--tls-key）；请把服务器放在 TLS 反向代理之后",
-                "TLS not available in this build; put the server behind a TLS proxy",
-            )
-        ));
-        return ExitCode::from(exit::FAILED);
-    }
+    // A certificate or key that cannot be used stops the server before
+    // anything is opened or served.
+    let tls = match what {
+        CountyWhat::Serve {
+            tls_cert: Some(cert),
+            tls_key: Some(key),
+            ..
+        } => match server::tls_config(cert, key) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(&e, lang),
+        },
+        _ => None,
+    };
     let runtime = match what {
         CountyWhat::Serve { .. } => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
         _ => tokio::runtime::Builder::new_current_thread().enable_all().build(),
@@ -52,14 +53,25 @@ pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitC
             Err(e) => return fail(&e, lang),
         };
         let code = match what {
-            CountyWhat::Serve { listen, .. } => serve(dir, db.clone(), listen, lang).await,
+            CountyWhat::Serve { listen, .. } => serve(dir, db.clone(), listen, tls, lang).await,
             CountyWhat::Enroll {
                 station,
                 name,
                 out,
                 url,
+                ca,
                 replace,
-            } => enroll(dir, &db, station, name, out, url, *replace, lang).await,
+            } => {
+                let enrollment = Enrollment {
+                    station,
+                    name,
+                    file: out,
+                    url,
+                    ca: ca.as_deref(),
+                    replace: *replace,
+                };
+                enroll(dir, &db, enrollment, lang).await
+            }
             CountyWhat::Appeals {
                 station,
                 status,
@@ -108,33 +120,44 @@ fn fail(e: &CountyError, lang: Lang) -> ExitCode {
     ExitCode::from(exit::FAILED)
 }
 
-async fn serve(dir: &Path, db: Db, listen: &str, lang: Lang) -> ExitCode {
+async fn serve(dir: &Path, db: Db, listen: &str, tls: Option<RustlsConfig>, lang: Lang) -> ExitCode {
     let key = match county_mod::server_key(dir) {
         Ok(k) => k,
         Err(e) => return fail(&e, lang),
     };
     let app = App { db, key };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let bound = |addr: std::net::SocketAddr| {
-        out(format_args!("listening on http://{addr}"));
+        out(format_args!("listening on {scheme}://{addr}"));
         let _ = std::io::stdout().flush();
     };
-    match server::serve(app, listen, bound, server::shutdown_signal()).await {
+    match server::serve(app, listen, tls, bound, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e, lang),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn enroll(
-    dir: &Path,
-    db: &Db,
-    station: &str,
-    name: &str,
-    file: &Path,
-    url: &str,
+/// What `county enroll` was asked.
+struct Enrollment<'a> {
+    station: &'a str,
+    name: &'a str,
+    /// Where the credentials file goes.
+    file: &'a Path,
+    url: &'a str,
+    /// A PEM file the station is to trust for an https:// URL.
+    ca: Option<&'a Path>,
     replace: bool,
-    lang: Lang,
-) -> ExitCode {
+}
+
+async fn enroll(dir: &Path, db: &Db, asked: Enrollment<'_>, lang: Lang) -> ExitCode {
+    let Enrollment {
+        station,
+        name,
+        file,
+        url,
+        ca,
+        replace,
+    } = asked;
     let station = station.trim();
     if !county_mod::is_station_code(station) {
         say(format_args!(
@@ -166,6 +189,10 @@ async fn enroll(
         ));
         return ExitCode::from(exit::UNREADABLE);
     }
+    let ca = match ca.map(|path| read_ca(path, url, lang)).transpose() {
+        Ok(ca) => ca,
+        Err(code) => return code,
+    };
     let server_key = match county_mod::server_key(dir) {
         Ok(k) => k,
         Err(e) => return fail(&e, lang),
@@ -180,6 +207,7 @@ async fn enroll(
         server: url.trim_end_matches('/').to_string(),
         server_key: protocol::encode_public(&server_key.verifying_key()),
         key: protocol::encode_secret(&key),
+        ca,
     };
     let text = match toml::to_string(&creds) {
         Ok(t) => t,
@@ -228,6 +256,35 @@ async fn enroll(
         ),
     ));
     ExitCode::SUCCESS
+}
+
+/// The PEM text of `--ca`, checked: certificates, for an https:// URL.
+fn read_ca(path: &Path, url: &str, lang: Lang) -> Result<String, ExitCode> {
+    if !url.starts_with("https://") {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                format!("--ca 只用于 https:// 地址，而 --url 是 {url}"),
+                format!("--ca is for an https:// URL, and --url is {url}"),
+            )
+        ));
+        return Err(ExitCode::from(exit::UNREADABLE));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(&CountyError::io(path, e), lang))?;
+    if let Err(detail) = crate::sync::client::trusted_roots(&text) {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                format!("--ca {}：不是可用的 PEM 证书文件（{detail}）", path.display()),
+                format!(
+                    "--ca {}: not a usable PEM certificate file ({detail})",
+                    path.display()
+                ),
+            )
+        ));
+        return Err(ExitCode::from(exit::UNREADABLE));
+    }
+    Ok(text)
 }
 
 fn refuse_twice(station: &str, lang: Lang) -> ExitCode {

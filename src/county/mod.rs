@@ -65,6 +65,25 @@ pub enum CountyError {
     /// `--db` is neither SQLite nor PostgreSQL.
     #[error("--db {0}: not sqlite://FILE nor postgres://…")]
     DbUrl(String),
+    /// `--tls-cert` or `--tls-key` cannot be used.
+    #[error("{}: {problem:?}", path.display())]
+    Tls { path: PathBuf, problem: TlsProblem },
+}
+
+/// What is wrong with a TLS certificate or key file.
+#[derive(Debug)]
+pub enum TlsProblem {
+    /// The certificate file cannot be read.
+    ReadCert(std::io::Error),
+    /// The key file cannot be read.
+    ReadKey(std::io::Error),
+    /// No PEM certificate in the certificate file.
+    NoCert,
+    /// No PEM private key in the key file.
+    NoKey,
+    /// TLS refuses the pair (the key is not the certificate's, or of a
+    /// kind it does not support); the path is the key's.
+    Refused { cert: PathBuf, detail: String },
 }
 
 impl CountyError {
@@ -90,6 +109,43 @@ impl CountyError {
                 format!("--db {url}：数据库地址应为 sqlite://文件 或 postgres://…"),
                 format!("--db {url}: use sqlite://FILE or postgres://…"),
             ),
+            CountyError::Tls { path, problem } => {
+                let path = path.display();
+                match problem {
+                    TlsProblem::ReadCert(e) => {
+                        let e = crate::i18n::os_words(e, lang);
+                        lang.pick(
+                            format!("TLS 证书 {path} 无法读取：{e}"),
+                            format!("the TLS certificate {path} cannot be read: {e}"),
+                        )
+                    }
+                    TlsProblem::ReadKey(e) => {
+                        let e = crate::i18n::os_words(e, lang);
+                        lang.pick(
+                            format!("TLS 私钥 {path} 无法读取：{e}"),
+                            format!("the TLS key {path} cannot be read: {e}"),
+                        )
+                    }
+                    TlsProblem::NoCert => lang.pick(
+                        format!("TLS 证书 {path} 里没有 PEM 格式的证书（-----BEGIN CERTIFICATE-----）"),
+                        format!("the TLS certificate {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+                    ),
+                    TlsProblem::NoKey => lang.pick(
+                        format!("TLS 私钥 {path} 里没有 PEM 格式的私钥（-----BEGIN … PRIVATE KEY-----）"),
+                        format!("the TLS key {path} holds no PEM private key (-----BEGIN … PRIVATE KEY-----)"),
+                    ),
+                    TlsProblem::Refused { cert, detail } => lang.pick(
+                        format!(
+                            "TLS 私钥 {path} 与证书 {} 不配套或不受支持：{detail}",
+                            cert.display()
+                        ),
+                        format!(
+                            "the TLS key {path} does not go with the certificate {} or is not supported: {detail}",
+                            cert.display()
+                        ),
+                    ),
+                }
+            }
         }
     }
 }

@@ -17,11 +17,12 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum_server::tls_rustls::RustlsConfig;
 use ed25519_dalek::SigningKey;
 use serde_json::value::RawValue;
 
 use super::db::Db;
-use super::{CountyError, ingest, pages};
+use super::{CountyError, TlsProblem, ingest, pages};
 use crate::sync::protocol::{self, Feed, Problem, Upload};
 
 pub struct App {
@@ -45,10 +46,12 @@ pub fn router(app: App) -> Router {
 }
 
 /// Serves on `listen` until `shutdown` completes, then finishes the
-/// requests under way. `bound` gets the address actually bound.
+/// requests under way. `bound` gets the address actually bound. With
+/// `tls` (see `tls_config`) it speaks HTTPS only.
 pub async fn serve(
     app: App,
     listen: &str,
+    tls: Option<RustlsConfig>,
     bound: impl FnOnce(std::net::SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), CountyError> {
@@ -58,14 +61,75 @@ pub async fn serve(
     let addr = listener
         .local_addr()
         .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
+    let Some(tls) = tls else {
+        bound(addr);
+        log::info!("county server listening on {addr}");
+        axum::serve(listener, router(app))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
+        log::info!("county server stopped");
+        return Ok(());
+    };
+    let listener = listener
+        .into_std()
+        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
+    let handle = axum_server::Handle::<std::net::SocketAddr>::new();
+    let server = axum_server::from_tcp_rustls(listener, tls)
+        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?
+        .handle(handle.clone());
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        // Requests under way may finish; then the connections close.
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+    });
     bound(addr);
-    log::info!("county server listening on {addr}");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
+    log::info!("county server listening on {addr} (TLS)");
+    server
+        .serve(router(app).into_make_service())
         .await
         .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
     log::info!("county server stopped");
     Ok(())
+}
+
+/// The server's TLS setup from a PEM certificate chain and private key
+/// (ring, TLS 1.2 and 1.3). Every failure names the file.
+pub fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<RustlsConfig, CountyError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let tls = |path: &std::path::Path, problem| CountyError::Tls {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let cert_pem = std::fs::read(cert).map_err(|e| tls(cert, TlsProblem::ReadCert(e)))?;
+    let key_pem = std::fs::read(key).map_err(|e| tls(key, TlsProblem::ReadKey(e)))?;
+    let chain = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| tls(cert, TlsProblem::NoCert))?;
+    if chain.is_empty() {
+        return Err(tls(cert, TlsProblem::NoCert));
+    }
+    let private = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| tls(key, TlsProblem::NoKey))?;
+    let refused = |detail: String| {
+        tls(
+            key,
+            TlsProblem::Refused {
+                cert: cert.to_path_buf(),
+                detail,
+            },
+        )
+    };
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+            .map_err(|e| refused(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(chain, private)
+            .map_err(|e| refused(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
 }
 
 /// Ctrl-C or SIGTERM.

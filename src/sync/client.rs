@@ -10,11 +10,14 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Local};
 use ed25519_dalek::{SigningKey, VerifyingKey};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use super::protocol::{self, Credentials, Feed, Problem, Refusal, Upload, UploadReply};
 use crate::domain::event::county_origin;
@@ -62,7 +65,135 @@ pub fn parse_credentials(path: &Path, text: &str) -> Result<Credentials, SyncErr
             creds.server
         )));
     }
+    if let Some(ca) = &creds.ca {
+        trusted_roots(ca).map_err(|e| bad(format!("ca: {e}")))?;
+    }
     Ok(creds)
+}
+
+/// The certificates of a PEM text. An error (English, for a detail) when
+/// there is none or one is not a certificate a root can be made of.
+pub fn trusted_roots(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let mut certs = Vec::new();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|e| format!("not PEM certificates ({e})"))?;
+        roots
+            .add(cert.clone())
+            .map_err(|e| format!("a certificate that cannot be trusted ({e})"))?;
+        certs.push(cert);
+    }
+    if certs.is_empty() {
+        return Err("no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+    }
+    Ok(certs)
+}
+
+/// A TLS client that trusts exactly `certs` (ring, TLS 1.2 and 1.3).
+fn tls_config(certs: Vec<CertificateDer<'static>>) -> Result<Arc<rustls::ClientConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in &certs {
+        roots.add(cert.clone()).map_err(|e| e.to_string())?;
+    }
+    let webpki =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Pinned { webpki, certs }))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Trusts the credentials' certificates as roots (a county CA signed the
+/// server's certificate), and each also as itself: a self-signed server
+/// certificate made as a CA (as `openssl req -x509` makes them) that a
+/// root check refuses as a server's is trusted when it is byte for byte
+/// one of them and names the server. The server proves it holds the
+/// certificate's key in the handshake either way.
+#[derive(Debug)]
+struct Pinned {
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    certs: Vec<CertificateDer<'static>>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        match self
+            .webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Ok(verified) => Ok(verified),
+            Err(e) if self.certs.iter().any(|c| c.as_ref() == end_entity.as_ref()) => {
+                let parsed =
+                    rustls::server::ParsedCertificate::try_from(end_entity).map_err(|_| e.clone())?;
+                rustls::client::verify_server_name(&parsed, server_name)?;
+                Ok(rustls::client::danger::ServerCertVerified::assertion())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// The TLS failure under a transport error, if there is one.
+fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        // An io::Error's `source` skips the error it wraps.
+        if let Some(tls) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| tls_error(inner))
+        {
+            return Some(tls);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// Whether a TLS failure is the server's certificate not verifying.
+fn untrusted(error: &rustls::Error) -> bool {
+    matches!(
+        error,
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+    )
 }
 
 /// What a sync reports while it runs.
@@ -103,6 +234,12 @@ pub enum SyncError {
     },
     /// No answer: refused, reset, timed out, or cut off mid-way.
     Network {
+        server: String,
+        detail: String,
+    },
+    /// The server's TLS certificate does not verify against the roots
+    /// this terminal trusts (the credentials' `ca`, or the public ones).
+    Certificate {
         server: String,
         detail: String,
     },
@@ -164,6 +301,14 @@ impl SyncError {
                     (_, Lang::En) => format!("the county server failed ({status}): {words}"),
                 }
             }
+            SyncError::Certificate { server, detail } => lang.pick(
+                format!(
+                    "证书无法验证：县里的服务器 {server} 出示的证书不受本终端信任（{detail}）。请向县人大办核对地址，或索取带服务器证书（ca）的新凭据；重试无济于事。"
+                ),
+                format!(
+                    "the server's certificate cannot be verified: {server} presented a certificate this terminal does not trust ({detail}). Check the address with the county office or ask for credentials that carry its certificate (ca); retrying will not help."
+                ),
+            ),
             SyncError::BadReply(detail) => lang.pick(
                 format!("收到的答复无效（{detail}），稍后重试"),
                 format!("the answer was not valid ({detail}); it will try again"),
@@ -199,10 +344,16 @@ impl Client {
         };
         let key = creds.signing_key().ok_or_else(|| bad("key"))?;
         let server_key = creds.server_key().ok_or_else(|| bad("server_key"))?;
-        let agent = ureq::AgentBuilder::new()
+        let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build();
+            .timeout(Duration::from_secs(60));
+        if let Some(ca) = &creds.ca {
+            let config = trusted_roots(ca)
+                .and_then(tls_config)
+                .map_err(|e| bad(&format!("ca: {e}")))?;
+            agent = agent.tls_config(config);
+        }
+        let agent = agent.build();
         let base = creds.server.trim_end_matches('/').to_string();
         Ok(Client {
             creds,
@@ -221,6 +372,18 @@ impl Client {
         SyncError::Network {
             server: self.base.clone(),
             detail: detail.to_string(),
+        }
+    }
+
+    /// A request that got no answer: the certificate refused, or the
+    /// network.
+    fn transport(&self, t: ureq::Transport) -> SyncError {
+        match tls_error(&t) {
+            Some(e) if untrusted(e) => SyncError::Certificate {
+                server: self.base.clone(),
+                detail: e.to_string(),
+            },
+            _ => self.network(t),
         }
     }
 
@@ -250,7 +413,7 @@ impl Client {
         let response = match result {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
-            Err(ureq::Error::Transport(t)) => return Err(self.network(t)),
+            Err(ureq::Error::Transport(t)) => return Err(self.transport(t)),
         };
         let status = response.status();
         let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);

@@ -290,6 +290,11 @@ pub struct Credentials {
     pub server_key: String,
     /// The station's signing key (base64 Ed25519 seed). Secret.
     pub key: String,
+    /// PEM certificate(s) the station trusts for an `https://` server
+    /// instead of the public roots: the county's self-signed certificate
+    /// or its own CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
 }
 
 impl Credentials {

@@ -1,6 +1,7 @@
 //! The county server as a real process: `jiedai --data DIR county [--db
 //! URL] serve --listen 127.0.0.1:0` on a temporary county directory, and
-//! the staff commands on the same directory and database.
+//! the staff commands on the same directory and database; `start_tls`
+//! serves HTTPS with a given certificate and key.
 
 #![allow(dead_code)]
 
@@ -18,10 +19,12 @@ const START: Duration = Duration::from_secs(60);
 pub struct County {
     /// The county directory (server key, log, SQLite database).
     pub dir: TempDir,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` with TLS)
     pub url: String,
     /// `--db` (None: SQLite in `dir`).
     pub db: Option<String>,
+    /// `--tls-cert` and `--tls-key`.
+    pub tls: Option<(PathBuf, PathBuf)>,
     child: Option<Child>,
 }
 
@@ -34,11 +37,28 @@ impl County {
     pub fn start(db: Option<&str>) -> County {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = db.map(str::to_string);
-        let (child, url) = spawn(dir.path(), db.as_deref(), "127.0.0.1:0");
+        let (child, url) = spawn(dir.path(), db.as_deref(), None, "127.0.0.1:0");
         County {
             dir,
             url,
             db,
+            tls: None,
+            child: Some(child),
+        }
+    }
+
+    /// Starts a server speaking HTTPS with this certificate and key.
+    pub fn start_tls(db: Option<&str>, cert: &Path, key: &Path) -> County {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = db.map(str::to_string);
+        let tls = Some((cert.to_path_buf(), key.to_path_buf()));
+        let (child, url) = spawn(dir.path(), db.as_deref(), tls.as_ref(), "127.0.0.1:0");
+        assert!(url.starts_with("https://"), "served {url} with TLS");
+        County {
+            dir,
+            url,
+            db,
+            tls,
             child: Some(child),
         }
     }
@@ -49,7 +69,9 @@ impl County {
 
     /// `host:port` of the server.
     pub fn addr(&self) -> &str {
-        self.url.trim_start_matches("http://")
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
     }
 
     /// Kills the server at once (SIGKILL), as a power cut would.
@@ -75,7 +97,7 @@ impl County {
         let addr = self.addr().to_string();
         let deadline = Instant::now() + START;
         loop {
-            match try_spawn(self.dir.path(), self.db.as_deref(), &addr) {
+            match try_spawn(self.dir.path(), self.db.as_deref(), self.tls.as_ref(), &addr) {
                 Ok((child, url)) => {
                     assert_eq!(url, self.url, "restarted on another address");
                     self.child = Some(child);
@@ -107,7 +129,12 @@ impl County {
 
     /// Enrolls a station and writes its credentials to `out`.
     pub fn enroll(&self, station: &str, name: &str, out: &Path) {
-        let o = self.run(&[
+        self.enroll_with(station, name, out, &[]);
+    }
+
+    /// `enroll` with more arguments (`--ca FILE`, …).
+    pub fn enroll_with(&self, station: &str, name: &str, out: &Path, more: &[&str]) {
+        let mut args = vec![
             "enroll",
             "--station",
             station,
@@ -117,7 +144,9 @@ impl County {
             out.to_str().expect("utf-8 path"),
             "--url",
             &self.url,
-        ]);
+        ];
+        args.extend_from_slice(more);
+        let o = self.run(&args);
         assert!(
             o.status.success(),
             "county enroll {station}:\n{}\n{}",
@@ -138,19 +167,27 @@ impl Drop for County {
     }
 }
 
-fn spawn(dir: &Path, db: Option<&str>, listen: &str) -> (Child, String) {
-    try_spawn(dir, db, listen).unwrap_or_else(|why| panic!("the county server did not start: {why}"))
+fn spawn(dir: &Path, db: Option<&str>, tls: Option<&(PathBuf, PathBuf)>, listen: &str) -> (Child, String) {
+    try_spawn(dir, db, tls, listen).unwrap_or_else(|why| panic!("the county server did not start: {why}"))
 }
 
-/// Starts `serve` and waits for its `listening on http://…` line.
-fn try_spawn(dir: &Path, db: Option<&str>, listen: &str) -> Result<(Child, String), String> {
+/// Starts `serve` and waits for its `listening on http(s)://…` line.
+fn try_spawn(
+    dir: &Path,
+    db: Option<&str>,
+    tls: Option<&(PathBuf, PathBuf)>,
+    listen: &str,
+) -> Result<(Child, String), String> {
     let mut c = bin();
     c.arg("--data").arg(dir).arg("county");
     if let Some(db) = db {
         c.arg("--db").arg(db);
     }
+    c.args(["serve", "--listen", listen]);
+    if let Some((cert, key)) = tls {
+        c.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+    }
     let mut child = c
-        .args(["serve", "--listen", listen])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
