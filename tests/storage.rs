@@ -190,13 +190,14 @@ fn projections_equal_a_replay_of_the_log() {
     assert_eq!(snap.counts, (model.visits, 300));
     assert_eq!(snap.duty.len(), model.duty);
     assert_eq!(snap.deputies.len(), DEPUTIES);
-    // m/station, m/applied, m/applied_from, m/seq, m/chain, m/projections, then
+    // m/station, m/applied, m/applied_from, m/seq, m/chain, m/seq_origin,
+    // m/projections, then
     // deputies, duty, visits, and per appeal its value, its catalog row and
     // its index entries.
     // One m/issued key per terminal and day that registered codes.
     let days: std::collections::BTreeSet<&str> =
         snap.appeals.iter().map(|a| &a.code.as_str()[..18]).collect();
-    let expected_keys = 6 + days.len() + DEPUTIES + model.duty + model.visits + 2 * 300 + index_keys;
+    let expected_keys = 7 + days.len() + DEPUTIES + model.duty + model.visits + 2 * 300 + index_keys;
     assert_eq!(report.keys, expected_keys);
 }
 

@@ -317,3 +317,64 @@ fn the_events_to_send_carry_the_chain_over_the_journals_bytes() {
     }
     assert!(boundaries >= 5);
 }
+
+#[test]
+fn a_renumbered_terminal_is_a_new_origin_numbered_afresh() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("station");
+    let mut store = new_store(&dir, 1);
+    three_appeals(&mut store);
+    let old = store.reader().own_seq().unwrap();
+    assert!(old > 5);
+    drop(store);
+    // What `init --reconfigure --terminal 2 --change-terminal` writes.
+    jiedai::storage::write_terminal(&dir, STATION_CODE, 2).unwrap();
+    let mut store = Store::open(&dir).unwrap();
+    let two = format!("{STATION_CODE}-2");
+    assert_eq!(store.reader().own_seq().unwrap(), 0);
+    assert_eq!(
+        store.origin_seq(&origin()),
+        old,
+        "the old numbering is another origin's"
+    );
+    let (events, _) = store
+        .commit_at(
+            "s1",
+            at(800),
+            vec![EventBody::DutyCheckedIn {
+                deputy: deputy(0).id,
+                day: day(),
+            }],
+        )
+        .unwrap();
+    assert_eq!(events[0].id.origin, two);
+    assert_eq!(
+        events[0].id.seq, 1,
+        "a new origin starts at 1, so the county sees no gap"
+    );
+    let out = store
+        .reader()
+        .outgoing(&two, &Position::default(), 500, 1 << 20)
+        .unwrap();
+    assert_eq!(out.prev, CHAIN_GENESIS);
+    assert_eq!(out.events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1]);
+    drop(store);
+    let report = jiedai::storage::check(&dir).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    // After a restart the new numbering goes on.
+    let mut store = Store::open(&dir).unwrap();
+    let (events, _) = store
+        .commit_at(
+            "s1",
+            at(801),
+            vec![EventBody::DutyCheckedOut {
+                deputy: deputy(0).id,
+                day: day(),
+            }],
+        )
+        .unwrap();
+    assert_eq!(
+        (events[0].id.origin.as_str(), events[0].id.seq),
+        (two.as_str(), 2)
+    );
+}

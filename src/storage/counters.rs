@@ -30,6 +30,9 @@ pub struct Floors {
     /// Per day prefix (`YYMMDD-SSSSSSSSS-T`): no code of this terminal on
     /// that day has a sequence above this.
     pub codes: BTreeMap<String, u32>,
+    /// The origin `seq` belongs to (absent in files written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 pub struct Counters {
@@ -60,6 +63,17 @@ impl Counters {
             written: floors.clone(),
             floors,
         })
+    }
+
+    /// Makes the event floor this origin's: a renumbered terminal is a new
+    /// origin, whose numbering starts afresh (written with the next save).
+    pub fn adopt(&mut self, origin: &str) {
+        if self.floors.origin.as_deref() != Some(origin) {
+            if self.floors.origin.is_some() {
+                self.floors.seq = 0;
+            }
+            self.floors.origin = Some(origin.to_string());
+        }
     }
 
     /// The floor for a day prefix.

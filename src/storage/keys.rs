@@ -23,6 +23,9 @@ pub const APPLIED: &[u8] = b"m/applied";
 pub const SEQ: &[u8] = b"m/seq";
 /// This terminal's event chain head (hex), beside `m/seq` (see `record`).
 pub const CHAIN: &[u8] = b"m/chain";
+/// The origin `m/seq` and `m/chain` belong to (a renumbered terminal is a
+/// new origin).
+pub const SEQ_ORIGIN: &[u8] = b"m/seq_origin";
 /// `m/origin/<origin>`: the last sequence held of another origin.
 pub const ORIGIN: &str = "m/origin/";
 pub const PROJECTIONS: &[u8] = b"m/projections";

@@ -209,8 +209,15 @@ impl Store {
         };
         store.check_projection_version()?;
         store.check_applied_record()?;
-        store.heads = record::Heads::load(&store.tree, store.origin())
-            .map_err(|e| StoreError::sled(&store.paths.db(), e))?;
+        // The numbering is adopted as this terminal's only once its origin
+        // is known (an old terminal file may not name the station).
+        let known = store.station_code.is_some();
+        store.heads = if known {
+            record::Heads::adopt(&store.tree, store.origin())
+        } else {
+            record::Heads::load(&store.tree, store.origin())
+        }
+        .map_err(|e| StoreError::sled(&store.paths.db(), e))?;
         store.chain_from_journal()?;
         store.catch_up(progress)?;
         let station = store.station()?;
@@ -235,6 +242,16 @@ impl Store {
             }
             (None, stored) => store.station_code = stored,
             _ => {}
+        }
+        let origin = store.origin();
+        if !known && store.station_code.is_some() {
+            store.heads = record::Heads::adopt(&store.tree, origin.clone())
+                .map_err(|e| StoreError::sled(&store.paths.db(), e))?;
+        }
+        if let Some(c) = store.counters.as_mut()
+            && store.station_code.is_some()
+        {
+            c.adopt(&origin);
         }
         let floor = store.counters.as_ref().map(|c| c.floors.seq).unwrap_or(0);
         store.heads.origin = store.origin();

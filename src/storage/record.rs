@@ -117,6 +117,39 @@ impl Heads {
         Ok(heads)
     }
 
+    /// Makes the database's numbering this terminal's (`origin`) and reads
+    /// the heads. When the database's own numbering belongs to another
+    /// origin (the terminal was renumbered), that origin's last sequence is
+    /// kept as another origin's and this terminal's numbering starts
+    /// afresh: event ids are pairs (origin, seq), so none repeats. A
+    /// database from before `m/seq_origin` is taken to be this origin's.
+    pub fn adopt(tree: &sled::Tree, origin: String) -> Result<Heads, sled::Error> {
+        let seq = tree
+            .get(keys::SEQ)?
+            .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes))
+            .unwrap_or(0);
+        match tree.get(keys::SEQ_ORIGIN)? {
+            Some(held) if held.as_ref() != origin.as_bytes() => {
+                let old = String::from_utf8_lossy(&held).into_owned();
+                let before = tree
+                    .get(keys::origin(&old))?
+                    .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes))
+                    .unwrap_or(0);
+                let mut batch = sled::Batch::default();
+                batch.remove(keys::SEQ);
+                batch.remove(keys::CHAIN);
+                batch.remove(keys::SEQ_ORIGIN);
+                batch.insert(keys::origin(&old), &seq.max(before).to_be_bytes());
+                tree.apply_batch(batch)?;
+            }
+            None if seq > 0 => {
+                tree.insert(keys::SEQ_ORIGIN, origin.as_bytes())?;
+            }
+            _ => {}
+        }
+        Heads::load(tree, origin)
+    }
+
     /// Carries the heads over a record's events; returns the database
     /// writes that record them (in the record's own atomic batch).
     pub fn advance(&mut self, events: &[Event], raws: &[Box<RawValue>]) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -137,6 +170,7 @@ impl Heads {
         if own {
             out.push((keys::SEQ.to_vec(), self.seq.to_be_bytes().to_vec()));
             out.push((keys::CHAIN.to_vec(), self.chain.as_bytes().to_vec()));
+            out.push((keys::SEQ_ORIGIN.to_vec(), self.origin.as_bytes().to_vec()));
         }
         touched.sort();
         touched.dedup();
