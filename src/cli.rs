@@ -190,18 +190,11 @@ pub enum CountyWhat {
     /// 导出全县诉求 / export the county's appeals
     Export {
         #[arg(long, value_enum)]
-        format: CountyFormat,
+        format: Format,
         /// 输出文件（默认标准输出；xlsx 必须给出）/ output file (default standard output; required for xlsx)
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CountyFormat {
-    Jsonl,
-    Csv,
-    Xlsx,
 }
 
 #[derive(Debug, Subcommand)]

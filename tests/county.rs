@@ -261,6 +261,22 @@ fn upload(county: &County, st: &Station, prev: &str, events: &[Box<RawValue>]) -
     )
 }
 
+/// Reads the station's feed after `after`, signed with `key`.
+fn feed(county: &County, st: &Station, key: &SigningKey, after: u64) -> Answer {
+    let path = format!("{}?after={after}", protocol::PATH_FEED);
+    call(
+        &county.url,
+        STATION,
+        key,
+        &st.server_key(),
+        "GET",
+        &path,
+        b"",
+        b"",
+        now(),
+    )
+}
+
 /// The appeals the county lists (`county appeals --json`).
 fn county_appeals(county: &County) -> Vec<serde_json::Value> {
     let out = county.run(&["appeals", "--json"]);
@@ -325,18 +341,7 @@ fn bad_signature(backend: Backend, name: &str) {
     );
     assert_refused(&county, &answer, "bad_signature");
     // The feed too.
-    let path = format!("{}?after=0", protocol::PATH_FEED);
-    let answer = call(
-        &county.url,
-        STATION,
-        &stranger,
-        &st.server_key(),
-        "GET",
-        &path,
-        b"",
-        b"",
-        now(),
-    );
+    let answer = feed(&county, &st, &stranger, 0);
     assert_eq!(
         (answer.status, answer.problem().code.as_str()),
         (401, "bad_signature")
@@ -595,26 +600,10 @@ fn county_steps(backend: Backend, name: &str) {
     assert!(refused.contains("已登记"), "{refused}");
     let refused_en = staff(&county, &["--lang", "en", "reply", code, "--text", "done"], 1);
     assert!(refused_en.contains("Registered"), "{refused_en}");
-    let (feed_status, feed) = {
-        let path = format!("{}?after=0", protocol::PATH_FEED);
-        let a = call(
-            &county.url,
-            STATION,
-            &st.key(),
-            &st.server_key(),
-            "GET",
-            &path,
-            b"",
-            b"",
-            now(),
-        );
-        (
-            a.status,
-            serde_json::from_slice::<serde_json::Value>(&a.body).unwrap(),
-        )
-    };
-    assert_eq!(feed_status, 200);
-    assert_eq!(feed["events"].as_array().unwrap().len(), 0, "nothing recorded");
+    let first = feed(&county, &st, &st.key(), 0);
+    assert_eq!(first.status, 200);
+    let empty: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    assert_eq!(empty["events"].as_array().unwrap().len(), 0, "nothing recorded");
 
     staff(&county, &["accept", code], 0);
     staff(
@@ -643,18 +632,7 @@ fn county_steps(backend: Backend, name: &str) {
     // Syncing again takes nothing new and changes nothing.
     st.sync();
     // The feed from a cursor: what follows it, in order.
-    let path = format!("{}?after=1", protocol::PATH_FEED);
-    let a = call(
-        &county.url,
-        STATION,
-        &st.key(),
-        &st.server_key(),
-        "GET",
-        &path,
-        b"",
-        b"",
-        now(),
-    );
+    let a = feed(&county, &st, &st.key(), 1);
     let feed: protocol::Feed = serde_json::from_slice(&a.body).unwrap();
     assert_eq!((feed.events.len(), feed.last, feed.more), (2, 3, false));
     assert!(

@@ -15,11 +15,12 @@ mod proxy;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use cli::{expect, path, sample, text};
 use county::County;
 use jiedai::domain::{EventBody, Station};
-use jiedai::storage::{Mode, Store, Writer};
+use jiedai::storage::{Mode, Reader, Store, Writer};
 use jiedai::sync::client::{self, Client, SyncError};
 use jiedai::sync::protocol::Credentials;
 use postgres::Postgres;
@@ -258,26 +259,30 @@ fn sync_until_done(dir: &Path, creds: Credentials, limit: u32) -> u32 {
     let store = Store::open(dir).unwrap();
     let reader = store.reader();
     let (writer, thread) = Writer::spawn(store).unwrap();
+    let attempts = retry_sync(&reader, &writer, creds, limit, Duration::from_millis(5));
+    drop(writer);
+    thread.finish();
+    attempts
+}
+
+/// `sync_once` until it finishes, `pause` between attempts; panics on a
+/// failure that would not go away by itself or after `limit` attempts.
+fn retry_sync(reader: &Reader, writer: &Writer, creds: Credentials, limit: u32, pause: Duration) -> u32 {
     let client = Client::new(creds).unwrap();
     let stop = AtomicBool::new(false);
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match client::sync_once(&reader, &writer, &client, &|_| {}, &stop) {
-            Ok(_) => break,
-            Err(e) if e.transient() && attempts < limit => {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
+        match client::sync_once(reader, writer, &client, &|_| {}, &stop) {
+            Ok(_) => return attempts,
+            Err(e) if e.transient() && attempts < limit => std::thread::sleep(pause),
             Err(e) => panic!(
                 "{}: attempt {attempts}: {}",
-                dir.display(),
+                reader.dir().display(),
                 e.message(jiedai::i18n::Lang::En)
             ),
         }
     }
-    drop(writer);
-    thread.finish();
-    attempts
 }
 
 #[test]
@@ -356,19 +361,7 @@ fn killed_during_ingest(db: Option<String>) {
     let syncing = {
         let (reader, writer, done) = (reader.clone(), writer.clone(), done.clone());
         std::thread::spawn(move || {
-            let client = Client::new(c).unwrap();
-            let stop = AtomicBool::new(false);
-            let mut attempts = 0;
-            loop {
-                attempts += 1;
-                match client::sync_once(&reader, &writer, &client, &|_| {}, &stop) {
-                    Ok(_) => break,
-                    Err(e) if e.transient() && attempts < 2_000 => {
-                        std::thread::sleep(std::time::Duration::from_millis(20))
-                    }
-                    Err(e) => panic!("attempt {attempts}: {}", e.message(jiedai::i18n::Lang::En)),
-                }
-            }
+            retry_sync(&reader, &writer, c, 2_000, Duration::from_millis(20));
             done.store(true, std::sync::atomic::Ordering::Relaxed);
         })
     };

@@ -10,7 +10,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use chrono::NaiveDate;
 
 use super::{exit, out, say};
-use crate::cli::{CountyFormat, CountyWhat};
+use crate::cli::{CountyWhat, Format};
 use crate::county::db::{Db, HeldAppeal};
 use crate::county::server::{self, App};
 use crate::county::staff::{self, Outcome};
@@ -19,7 +19,6 @@ use crate::domain::validate::{mask_name, mask_numbers};
 use crate::domain::{Status, Step};
 use crate::i18n::Lang;
 use crate::sync::protocol::{self, Credentials};
-use crate::transfer::export::{self, ExportError};
 
 pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitCode {
     if let Err(e) = county_mod::ensure_dir(dir) {
@@ -217,7 +216,7 @@ async fn enroll(dir: &Path, db: &Db, asked: Enrollment<'_>, lang: Lang) -> ExitC
         return refuse_twice(station, lang);
     }
     // The file first: a station enrolled without its file could not sync.
-    if let Err(e) = county_mod::write_secret(file, text.as_bytes(), true) {
+    if let Err(e) = crate::sync::write_secret(file, text.as_bytes(), true) {
         return fail(&CountyError::io(file, e), lang);
     }
     match db
@@ -421,79 +420,13 @@ fn masked(h: &HeldAppeal) -> crate::domain::Appeal {
     a
 }
 
-async fn export_appeals(db: &Db, format: CountyFormat, target: Option<&Path>, lang: Lang) -> ExitCode {
-    if format == CountyFormat::Xlsx && target.is_none() {
-        say(format_args!(
-            "jiedai: {}",
-            lang.pick(
-                "导出 xlsx 必须用 --out 指定输出文件",
-                "xlsx export needs an output file: use --out FILE",
-            )
-        ));
-        return ExitCode::from(exit::UNREADABLE);
+async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: Lang) -> ExitCode {
+    if let Err(code) = super::export::check_target(format, target, lang) {
+        return code;
     }
     let appeals: Vec<_> = match held_appeals(db, lang).await {
         Ok(a) => a.iter().map(masked).collect(),
         Err(code) => return code,
     };
-    let result = match target {
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            match format {
-                CountyFormat::Csv => export::write_csv(&appeals, &mut stdout, false, lang),
-                _ => export::write_jsonl(&appeals, &mut stdout, lang),
-            }
-        }
-        Some(path) => write_file(path, |w| match format {
-            CountyFormat::Jsonl => export::write_jsonl(&appeals, w, lang),
-            CountyFormat::Csv => export::write_csv(&appeals, w, true, lang),
-            CountyFormat::Xlsx => Ok(w.write_all(&export::xlsx_bytes(&appeals, lang)?)?),
-        }),
-    };
-    match result {
-        Ok(()) => {
-            if let Some(path) = target {
-                say(lang.pick(
-                    format!("已导出 {} 条诉求到 {}", appeals.len(), path.display()),
-                    format!("{} appeals exported to {}", appeals.len(), path.display()),
-                ));
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) if target.is_none() && e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            let where_to = target
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "stdout".into());
-            let e = e.message(lang);
-            say(format_args!(
-                "jiedai: {}",
-                lang.pick(
-                    format!("导出到 {where_to} 失败：{e}"),
-                    format!("export to {where_to} failed: {e}"),
-                )
-            ));
-            ExitCode::from(exit::FAILED)
-        }
-    }
-}
-
-/// Writes through a temporary file beside the target, then renames it.
-fn write_file(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
-) -> Result<(), ExportError> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        fill(&mut w)?;
-        w.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| ExportError::Io(e.error))?;
-    Ok(())
+    super::export::write_appeals(&appeals, format, target, lang)
 }

@@ -9,19 +9,13 @@ use std::process::ExitCode;
 
 use super::{exit, report_store_error, say};
 use crate::cli::Format;
+use crate::domain::Appeal;
 use crate::i18n::Lang;
 use crate::transfer::export::{self, ExportError};
 
 pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> ExitCode {
-    if format == Format::Xlsx && out.is_none() {
-        say(format_args!(
-            "jiedai: {}",
-            lang.pick(
-                "导出 xlsx 必须用 --out 指定输出文件",
-                "xlsx export needs an output file: use --out FILE",
-            )
-        ));
-        return ExitCode::from(exit::UNREADABLE);
+    if let Err(code) = check_target(format, out, lang) {
+        return code;
     }
     let store = match crate::commands::open_store_read(dir, lang) {
         Ok(s) => s,
@@ -32,18 +26,40 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
         Err(e) => return report_store_error(&e, lang),
     };
     drop(store);
+    write_appeals(&appeals, format, out, lang)
+}
+
+/// Refuses xlsx to standard output, before anything is read.
+pub(crate) fn check_target(format: Format, out: Option<&Path>, lang: Lang) -> Result<(), ExitCode> {
+    if format == Format::Xlsx && out.is_none() {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                "导出 xlsx 必须用 --out 指定输出文件",
+                "xlsx export needs an output file: use --out FILE",
+            )
+        ));
+        return Err(ExitCode::from(exit::UNREADABLE));
+    }
+    Ok(())
+}
+
+/// Writes appeals in `format` to `out` (a file written beside its target
+/// and renamed into place) or to standard output, and says how it went.
+/// The station's export and the county's share it.
+pub(crate) fn write_appeals(appeals: &[Appeal], format: Format, out: Option<&Path>, lang: Lang) -> ExitCode {
     let result = match out {
         None => {
             let mut stdout = std::io::stdout().lock();
             match format {
-                Format::Csv => export::write_csv(&appeals, &mut stdout, false, lang),
-                _ => export::write_jsonl(&appeals, &mut stdout, lang),
+                Format::Csv => export::write_csv(appeals, &mut stdout, false, lang),
+                _ => export::write_jsonl(appeals, &mut stdout, lang),
             }
         }
         Some(path) => write_file(path, |w| match format {
-            Format::Jsonl => export::write_jsonl(&appeals, w, lang),
-            Format::Csv => export::write_csv(&appeals, w, true, lang),
-            Format::Xlsx => Ok(w.write_all(&export::xlsx_bytes(&appeals, lang)?)?),
+            Format::Jsonl => export::write_jsonl(appeals, w, lang),
+            Format::Csv => export::write_csv(appeals, w, true, lang),
+            Format::Xlsx => Ok(w.write_all(&export::xlsx_bytes(appeals, lang)?)?),
         }),
     };
     match result {

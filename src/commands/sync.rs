@@ -58,7 +58,7 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
         );
     }
     let path = client::credentials_path(dir);
-    if let Err(e) = write_private(&path, text.as_bytes()) {
+    if let Err(e) = crate::sync::write_secret(&path, text.as_bytes(), true) {
         return fail(
             &SyncError::Credentials {
                 path,
@@ -75,24 +75,6 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
         ),
     ));
     ExitCode::SUCCESS
-}
-
-/// Writes a secret file readable by its owner only, atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("new");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
-    crate::storage::journal::sync_dir(path)
 }
 
 /// One full sync from the command line; exits non-zero with the reason

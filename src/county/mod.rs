@@ -163,38 +163,6 @@ pub fn ensure_dir(dir: &Path) -> Result<(), CountyError> {
         .map_err(|e| CountyError::io(dir, e))
 }
 
-/// Writes a secret file readable by its owner only (mode 0600), replacing
-/// it atomically when `replace`, refusing an existing one otherwise.
-pub fn write_secret(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("new");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    if replace {
-        std::fs::rename(&tmp, path)?;
-    } else {
-        // A link fails when the target exists: two first starts cannot
-        // both create a key.
-        let linked = std::fs::hard_link(&tmp, path);
-        let _ = std::fs::remove_file(&tmp);
-        linked?;
-    }
-    if let Some(parent) = path.parent()
-        && let Ok(d) = std::fs::File::open(parent)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
 /// The server's signing key, created on first use in `server.key`.
 pub fn server_key(dir: &Path) -> Result<SigningKey, CountyError> {
     ensure_dir(dir)?;
@@ -213,7 +181,7 @@ pub fn server_key(dir: &Path) -> Result<SigningKey, CountyError> {
     }
     let key = protocol::new_signing_key().map_err(|e| CountyError::io(&path, e))?;
     let text = format!("{}\n", protocol::encode_secret(&key));
-    match write_secret(&path, text.as_bytes(), false) {
+    match crate::sync::write_secret(&path, text.as_bytes(), false) {
         Ok(()) => Ok(key),
         // Another process created it first: use that one.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(&path),

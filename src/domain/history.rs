@@ -70,16 +70,7 @@ pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, 
             let mut a = existing(code.as_str())?;
             let from = a.status;
             let to = lifecycle::apply(&mut a, step).map_err(AppealEventError::Transition)?;
-            a.history.push(HistoryEntry {
-                event: event.id.clone(),
-                at: event.at,
-                actor: event.actor.clone(),
-                step: step.clone(),
-                from: Some(from),
-                to,
-                note: note.clone(),
-                not_applied: None,
-            });
+            a.history.push(entry(event, step, from, to, note, None));
             Ok(Some(a))
         }
         EventBody::CountyStepped {
@@ -94,16 +85,7 @@ pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, 
                 Ok(to) => (to, None),
                 Err(why) => (from, Some(why)),
             };
-            a.history.push(HistoryEntry {
-                event: event.id.clone(),
-                at: event.at,
-                actor: event.actor.clone(),
-                step: step.clone(),
-                from: Some(from),
-                to,
-                note: note.clone(),
-                not_applied,
-            });
+            a.history.push(entry(event, step, from, to, note, not_applied));
             Ok(Some(a))
         }
         EventBody::AccessKeyIssued { code, key } => {
@@ -112,5 +94,26 @@ pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, 
             Ok(Some(a))
         }
         _ => Ok(None),
+    }
+}
+
+/// The history line a step event leaves.
+fn entry(
+    event: &Event,
+    step: &Step,
+    from: Status,
+    to: Status,
+    note: &str,
+    not_applied: Option<county::NotApplied>,
+) -> HistoryEntry {
+    HistoryEntry {
+        event: event.id.clone(),
+        at: event.at,
+        actor: event.actor.clone(),
+        step: step.clone(),
+        from: Some(from),
+        to,
+        note: note.to_string(),
+        not_applied,
     }
 }

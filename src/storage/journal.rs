@@ -262,7 +262,17 @@ impl Journal {
     /// the scan with an error of kind `InvalidData` naming it: callers that
     /// must see damage use `survey`.
     pub fn scan(&self, from: u64, mut visit: impl FnMut(Record) -> io::Result<()>) -> io::Result<Tail> {
-        self.survey(from, |item| match item {
+        self.scan_while(from, |r| visit(r).map(|()| ControlFlow::Continue(())))
+    }
+
+    /// Like `scan`, until `visit` says `Break` (then the tail is `Clean`:
+    /// the rest was not read).
+    pub fn scan_while(
+        &self,
+        from: u64,
+        mut visit: impl FnMut(Record) -> io::Result<ControlFlow<()>>,
+    ) -> io::Result<Tail> {
+        self.survey_while(from, |item| match item {
             Item::Record(r) => visit(r),
             Item::Damaged(d) => Err(invalid(format!(
                 "journal damaged: {} bytes at offset {} are not a valid record, and valid records follow",
@@ -276,6 +286,14 @@ impl Journal {
     /// very end that cannot be an acknowledged record is the torn tail, not
     /// damage.
     pub fn survey(&self, from: u64, mut visit: impl FnMut(Item) -> io::Result<()>) -> io::Result<Tail> {
+        self.survey_while(from, |item| visit(item).map(|()| ControlFlow::Continue(())))
+    }
+
+    fn survey_while(
+        &self,
+        from: u64,
+        mut visit: impl FnMut(Item) -> io::Result<ControlFlow<()>>,
+    ) -> io::Result<Tail> {
         let mut file = File::open(&self.path)?;
         let file_len = file.metadata()?.len();
         let start = from.max(HEADER_LEN);
@@ -301,8 +319,7 @@ impl Journal {
                             bytes: d.bytes,
                             seqs: d.fields,
                         }),
-                    })?;
-                    Ok(ControlFlow::Continue(()))
+                    })
                 })?;
                 Ok(match tail {
                     frame::Tail::Torn { at, bytes } => Tail::Torn { at, bytes },
@@ -399,7 +416,7 @@ fn scan_v1<R: Read>(
     mut reader: R,
     start: u64,
     file_len: u64,
-    visit: &mut impl FnMut(Item) -> io::Result<()>,
+    visit: &mut impl FnMut(Item) -> io::Result<ControlFlow<()>>,
 ) -> io::Result<Tail> {
     let mut pos = start;
     let mut number = 0;
@@ -425,14 +442,18 @@ fn scan_v1<R: Read>(
         }
         number += 1;
         let end = pos + 8 + len;
-        visit(Item::Record(Record {
+        if visit(Item::Record(Record {
             start: pos,
             end,
             number,
             first: 0,
             last: 0,
             payload,
-        }))?;
+        }))?
+        .is_break()
+        {
+            return Ok(Tail::Clean);
+        }
         pos = end;
     }
 }

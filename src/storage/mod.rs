@@ -26,6 +26,7 @@ pub mod writer;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::{self, File};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate};
@@ -370,34 +371,26 @@ impl Store {
         {
             return Ok(());
         }
-        #[derive(Deserialize)]
-        struct IdOnly {
-            id: EventId,
-        }
         let applied = read_u64(&self.tree, keys::APPLIED)?;
         let origin = self.origin();
         let jpath = self.journal.path().to_path_buf();
         let reader = Journal::open_read(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
         let mut chain = crate::domain::event::CHAIN_GENESIS.to_string();
-        let done = std::io::Error::other("done");
-        let scanned = reader.scan(0, |rec| {
-            if rec.end > applied {
-                return Err(std::io::Error::other("done"));
-            }
-            let raws = record::decode_raw(&rec.payload).map_err(std::io::Error::other)?;
-            for raw in raws {
-                let id: IdOnly = serde_json::from_str(raw.get()).map_err(std::io::Error::other)?;
-                if id.id.origin == origin {
-                    chain = crate::domain::event::chain_next(&chain, raw.get().as_bytes());
+        reader
+            .scan_while(0, |rec| {
+                if rec.end > applied {
+                    return Ok(ControlFlow::Break(()));
                 }
-            }
-            Ok(())
-        });
-        match scanned {
-            Ok(_) => {}
-            Err(e) if e.to_string() == done.to_string() => {}
-            Err(e) => return Err(StoreError::io(&jpath, e)),
-        }
+                let raws = record::decode_raw(&rec.payload).map_err(std::io::Error::other)?;
+                for raw in raws {
+                    let id = record::event_id(&raw).map_err(std::io::Error::other)?;
+                    if id.origin == origin {
+                        chain = crate::domain::event::chain_next(&chain, raw.get().as_bytes());
+                    }
+                }
+                Ok(ControlFlow::Continue(()))
+            })
+            .map_err(|e| StoreError::io(&jpath, e))?;
         self.tree
             .insert(keys::CHAIN, chain.as_bytes())
             .map_err(|e| StoreError::sled(&db, e))?;

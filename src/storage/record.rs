@@ -73,6 +73,15 @@ pub fn decode(payload: &[u8]) -> Result<Decoded, serde_json::Error> {
     })
 }
 
+/// An event's id, read from its bytes alone.
+pub fn event_id(raw: &RawValue) -> Result<crate::domain::EventId, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct IdOnly {
+        id: crate::domain::EventId,
+    }
+    serde_json::from_str::<IdOnly>(raw.get()).map(|i| i.id)
+}
+
 /// A record's events as bytes only (for sending them on).
 pub fn decode_raw(payload: &[u8]) -> Result<Vec<Box<RawValue>>, serde_json::Error> {
     Ok(serde_json::from_slice::<In>(payload)?.events)

@@ -9,6 +9,7 @@
 //! `Reader::outgoing` reads the next events to send straight from the
 //! journal, as the journal holds their bytes, with each one's chain hash.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
@@ -17,7 +18,6 @@ use serde_json::value::RawValue;
 
 use super::journal::Journal;
 use super::{Paths, StoreError, keys, record};
-use crate::domain::EventId;
 use crate::domain::event::{CHAIN_GENESIS, chain_next};
 
 const TREE: &str = "sync";
@@ -99,11 +99,6 @@ impl Outgoing {
             },
         }
     }
-}
-
-#[derive(Deserialize)]
-struct IdOnly {
-    id: EventId,
 }
 
 impl SyncState {
@@ -217,51 +212,49 @@ impl super::Reader {
             CHAIN_GENESIS.to_string()
         };
         let mut out = Outgoing::default();
-        let result = journal.scan(start.max(super::journal::HEADER_LEN), |rec| {
-            let decoded = record::decode_raw(&rec.payload).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("record at offset {}: {e}", rec.start),
-                )
-            })?;
-            for raw in decoded {
-                let id: IdOnly = serde_json::from_str(raw.get())
-                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-                if id.id.origin != origin {
-                    continue;
-                }
-                if id.id.seq <= from.acked {
-                    if !known {
-                        chain = chain_next(&chain, raw.get().as_bytes());
+        journal
+            .scan_while(start.max(super::journal::HEADER_LEN), |rec| {
+                let decoded = record::decode_raw(&rec.payload).map_err(|e| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("record at offset {}: {e}", rec.start),
+                    )
+                })?;
+                for raw in decoded {
+                    let id = record::event_id(&raw)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                    if id.origin != origin {
+                        continue;
                     }
-                    continue;
+                    if id.seq <= from.acked {
+                        if !known {
+                            chain = chain_next(&chain, raw.get().as_bytes());
+                        }
+                        continue;
+                    }
+                    if !out.events.is_empty()
+                        && (out.events.len() >= max_events || out.bytes + raw.get().len() > max_bytes)
+                    {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                    if out.events.is_empty() {
+                        out.prev = chain.clone();
+                    }
+                    chain = chain_next(&chain, raw.get().as_bytes());
+                    out.bytes += raw.get().len();
+                    out.events.push(Outbound {
+                        seq: id.seq,
+                        raw,
+                        hash: chain.clone(),
+                        record: rec.start,
+                    });
                 }
-                if !out.events.is_empty()
-                    && (out.events.len() >= max_events || out.bytes + raw.get().len() > max_bytes)
-                {
-                    return Err(std::io::Error::other("batch full"));
-                }
-                if out.events.is_empty() {
-                    out.prev = chain.clone();
-                }
-                chain = chain_next(&chain, raw.get().as_bytes());
-                out.bytes += raw.get().len();
-                out.events.push(Outbound {
-                    seq: id.id.seq,
-                    raw,
-                    hash: chain.clone(),
-                    record: rec.start,
-                });
-            }
-            Ok(())
-        });
-        match result {
-            Ok(_) => Ok(out),
-            Err(e) if e.to_string() == "batch full" => Ok(out),
-            Err(e) => Err(StoreError::Journal {
+                Ok(ControlFlow::Continue(()))
+            })
+            .map_err(|e| StoreError::Journal {
                 path,
                 message: e.to_string(),
-            }),
-        }
+            })?;
+        Ok(out)
     }
 }
