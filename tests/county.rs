@@ -756,7 +756,7 @@ fn public_pages_show_deputies_and_stations_without_phones() {
     let county = County::start(None);
     let st = Station::with_deputies(&county, 1, true);
     st.sync();
-    let (status, page) = get(&format!("{}/d/D001", county.url));
+    let (status, page) = get(&format!("{}/{STATION}/d/D001", county.url));
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("陈立华") && page.contains("全国人大代表"), "{page}");
     assert!(
@@ -765,8 +765,9 @@ fn public_pages_show_deputies_and_stations_without_phones() {
     );
     assert!(!page.contains("13900001201"), "{page}");
     assert!(page.contains("<meta charset=\"utf-8\">"));
-    let (status, page) = get(&format!("{}/s/{STATION}", county.url));
+    let (status, page) = get(&format!("{}/{STATION}/", county.url));
     assert_eq!(status, 200);
+    assert_eq!(get(&format!("{}/s/{STATION}", county.url)), (status, page.clone()));
     assert!(
         page.contains("陈立华") && page.contains("每月10日、20日"),
         "{page}"
@@ -785,7 +786,9 @@ fn public_pages_show_deputies_and_stations_without_phones() {
     for d in days {
         assert!(d[8..10] == *"10" || d[8..10] == *"20", "{d}");
     }
-    assert_eq!(get(&format!("{}/d/D999", county.url)).0, 404);
+    assert_eq!(get(&format!("{}/{STATION}/d/D999", county.url)).0, 404);
+    assert_eq!(get(&format!("{}/330999099/d/D001", county.url)).0, 404);
+    assert_eq!(get(&format!("{}/330999099/", county.url)).0, 404);
     assert_eq!(get(&format!("{}/s/330999099", county.url)).0, 404);
 }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/county.rs"]
+mod county;
 #[path = "support/printer.rs"]
 mod printer;
 
@@ -301,7 +303,7 @@ fn the_test_page_and_a_missing_printer() {
     let parsed = parse(&printer.bytes());
     assert!(parsed.text.iter().any(|l| l.contains("打印测试")));
     assert!(parsed.text.iter().any(|l| l.contains("中文测试")));
-    assert_eq!(parsed.qr_native, ["https://rd.example.cn/330999012/s/330999012"]);
+    assert_eq!(parsed.qr_native, ["https://rd.example.cn/330999012/"]);
     // A file as the printer.
     let file = dir.path().join("slip.bin");
     expect(dir.path(), &["print", "test", "--printer", path(&file)], 0);
@@ -334,7 +336,7 @@ fn posters_decode_to_the_deputy_and_station_pages() {
     let png = dir.path().join("station.png");
     expect(dir.path(), &["qr", "station", "--out", path(&png)], 0);
     let img = image::open(&png).unwrap().to_luma8();
-    assert_eq!(decode_image(&img), "https://rd.example.cn/330999012/s/330999012");
+    assert_eq!(decode_image(&img), "https://rd.example.cn/330999012/");
     let deputy = std::fs::read_to_string(sample("deputies.csv"))
         .unwrap()
         .lines()
@@ -624,5 +626,232 @@ fn a_character_outside_the_printers_font_is_drawn() {
     assert!(
         parsed.rasters.iter().any(|(_, rows)| rows.len() == 16),
         "a line drawn 16 dots high"
+    );
+}
+
+fn get(url: &str) -> (u16, String) {
+    match ureq::get(url).call() {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
+        Err(e) => panic!("GET {url}: {e}"),
+    }
+}
+
+/// A station set up through the binary from the sample station file with
+/// the county server's address in place of the sample's host (so the
+/// sample's `public_url` layout is what is tested), another code and name,
+/// the deputies in `deputies`, enrolled with `county` and synced.
+fn synced_station(
+    root: &Path,
+    county: &county::County,
+    code: &str,
+    name: &str,
+    deputies: &Path,
+    appeals: bool,
+) -> std::path::PathBuf {
+    let sample_text = std::fs::read_to_string(sample("station.toml")).unwrap();
+    assert!(
+        sample_text.contains("public_url = \"https://rd.example.cn/330999012\""),
+        "the sample's public_url is the server's address and the station's code"
+    );
+    let text = sample_text
+        .replace("https://rd.example.cn", &county.url)
+        .replace("330999012", code)
+        .replace("柳岸社区人大代表联络站", name);
+    let file = write(root, &format!("station-{code}.toml"), text.as_bytes());
+    let dir = root.join(code);
+    expect(&dir, &["init", "--station", path(&file)], 0);
+    expect(&dir, &["import", "deputies", path(deputies)], 0);
+    if appeals {
+        expect(&dir, &["import", "appeals", path(&sample("appeals.csv"))], 0);
+    }
+    let creds = root.join(format!("{code}.credentials.toml"));
+    county.enroll(code, name, &creds);
+    expect(&dir, &["enroll", path(&creds)], 0);
+    expect(&dir, &["sync", "--attempts", "1"], 0);
+    dir
+}
+
+/// The links a station prints are the pages the county serves: a receipt
+/// and posters printed by two stations that both number a deputy D001,
+/// each QR code decoded and requested from a running `county serve`.
+#[test]
+fn printed_links_open_the_right_pages_on_the_county_server() {
+    let root = tempfile::tempdir().unwrap();
+    let county = county::County::start(None);
+    let (a, b) = ("330999012", "330999013");
+    let (a_name, b_name) = ("柳岸社区人大代表联络站", "桃源社区人大代表联络站");
+    let other = write(
+        root.path(),
+        "deputies-b.csv",
+        "编号,姓名,层级,电话,专长,值班日\nD001,林晓岚,县,13900009901,教育,20\n".as_bytes(),
+    );
+    let a_dir = synced_station(root.path(), &county, a, a_name, &sample("deputies.csv"), true);
+    let b_dir = synced_station(root.path(), &county, b, b_name, &other, false);
+
+    // The receipt: its native QR payload, requested as a phone would.
+    let (code, _, key) = first_appeal(&a_dir);
+    let printer = FakePrinter::start(Behaviour::Ready);
+    expect(
+        &a_dir,
+        &["print", "receipt", &code, "--printer", &printer.target()],
+        0,
+    );
+    let links = parse(&printer.bytes()).qr_native;
+    assert_eq!(links.len(), 1, "{links:?}");
+    let link = &links[0];
+    assert_eq!(link, &format!("{}/{a}/t/{code}?k={key}", county.url));
+    let (status, page) = get(link);
+    assert_eq!(status, 200, "{link}:\n{page}");
+    assert!(page.contains(&code) && page.contains(a_name), "{page}");
+
+    // Each station's deputy poster shows its own D001.
+    for (dir, station, name, deputy, not) in [
+        (&a_dir, a, a_name, "陈立华", "林晓岚"),
+        (&b_dir, b, b_name, "林晓岚", "陈立华"),
+    ] {
+        let png = root.path().join(format!("{station}-D001.png"));
+        expect(dir, &["qr", "deputy", "D001", "--out", path(&png)], 0);
+        let link = decode_image(&image::open(&png).unwrap().to_luma8());
+        assert_eq!(link, format!("{}/{station}/d/D001", county.url));
+        let (status, page) = get(&link);
+        assert_eq!(status, 200, "{link}:\n{page}");
+        assert!(
+            page.contains(deputy) && page.contains(name) && !page.contains(not),
+            "{link}:\n{page}"
+        );
+        let png = root.path().join(format!("{station}.png"));
+        expect(dir, &["qr", "station", "--out", path(&png)], 0);
+        let link = decode_image(&image::open(&png).unwrap().to_luma8());
+        assert_eq!(link, format!("{}/{station}/", county.url));
+        let (status, page) = get(&link);
+        assert_eq!(status, 200, "{link}:\n{page}");
+        assert!(
+            page.contains(name) && page.contains(deputy) && !page.contains(not),
+            "{link}:\n{page}"
+        );
+    }
+
+    // A code the county does not hold (yet), a wrong key and another
+    // station's path answer alike, and say that a new appeal shows once
+    // the station has reported it.
+    let unknown = get(&format!("{}/{a}/t/261201-{a}-19999-0?k={key}", county.url));
+    assert_eq!(unknown.0, 404);
+    assert!(unknown.1.contains("上报县里后"), "{}", unknown.1);
+    assert!(!unknown.1.contains("261201"), "{}", unknown.1);
+    let wrong_key = if key.starts_with('0') { "1" } else { "0" };
+    for same in [
+        format!("{}/{a}/t/{code}?k={wrong_key}{}", county.url, &key[1..]),
+        format!("{}/{a}/t/{code}", county.url),
+        format!("{}/{b}/t/{code}?k={key}", county.url),
+    ] {
+        assert_eq!(get(&same), unknown, "{same} answers like an unknown code");
+    }
+}
+
+/// A `public_url` that the county's pages cannot answer under is refused
+/// when the station is set up, with what to write instead.
+#[test]
+fn a_public_url_without_the_station_code_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = std::fs::read_to_string(sample("station.toml"))
+        .unwrap()
+        .replace("https://rd.example.cn/330999012", "https://rd.example.cn");
+    let file = write(dir.path(), "station.toml", toml.as_bytes());
+    let data = dir.path().join("data");
+    let out = jiedai(&data, &["init", "--station", path(&file)]);
+    assert_ne!(out.status.code(), Some(0), "{}", printed(&out));
+    let said = printed(&out);
+    assert!(
+        said.contains("public_url") && said.contains("https://rd.example.cn/330999012"),
+        "{said}"
+    );
+    assert!(!data.join("journal").exists(), "nothing set up");
+}
+
+/// A slip whose bytes reached the printer is never sent again by `print
+/// retry`: two receipts that printed before the roll ran out are named
+/// (with how to reprint them, marked 补打), and a test page meant for
+/// another printer is not sent to this one.
+#[test]
+fn retry_never_resends_a_slip_that_may_have_printed() {
+    let dir = station_with_appeals("");
+    let codes: Vec<String> = {
+        let store = Store::open(dir.path()).unwrap();
+        let mut codes = Vec::new();
+        store
+            .for_each_appeal(|a| {
+                if codes.len() < 2 {
+                    codes.push(a.code.to_string());
+                }
+                Ok(())
+            })
+            .unwrap();
+        codes
+    };
+    let running_out = FakePrinter::start(Behaviour::PaperOutAfter);
+    for code in &codes {
+        let out = expect(
+            dir.path(),
+            &["print", "receipt", code, "--printer", &running_out.target()],
+            1,
+        );
+        let said = printed(&out);
+        assert!(said.contains("缺纸"), "{said}");
+        assert!(!said.contains("print retry"), "{said}");
+        assert!(said.contains("补打"), "{said}");
+    }
+    assert_eq!(parse(&running_out.bytes()).qr_native.len(), 2, "both slips went out");
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("tcp://127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    expect(dir.path(), &["print", "test", "--printer", &closed], 1);
+    // The configured printer is another one.
+    let printer = FakePrinter::start(Behaviour::Ready);
+    let terminal = dir.path().join("terminal.toml");
+    let mut text = std::fs::read_to_string(&terminal).unwrap();
+    text.push_str(&format!("target = \"{}\"\n", printer.target()));
+    std::fs::write(&terminal, text).unwrap();
+    let out = expect(dir.path(), &["print", "retry"], 0);
+    let said = printed(&out);
+    assert!(printer.bytes().is_empty(), "nothing sent again:\n{said}");
+    for code in &codes {
+        assert!(said.contains(code.as_str()), "{code} named:\n{said}");
+    }
+    assert!(said.contains(&closed), "the test page's printer named:\n{said}");
+    // Reprinting on purpose marks the slip 补打.
+    expect(dir.path(), &["print", "receipt", &codes[0]], 0);
+    let parsed = parse(&printer.bytes());
+    assert!(parsed.text.join("").contains("补打"), "{:?}", parsed.text);
+    // The test page goes to its own printer only.
+    let out = expect(dir.path(), &["print", "retry"], 0);
+    assert!(printed(&out).contains(&closed), "{}", printed(&out));
+    assert_eq!(parse(&printer.bytes()).qr_native.len(), 1);
+}
+
+/// A printer named `lp0` (a device without its directory) is refused
+/// with what to write instead; no file `lp0` appears.
+#[test]
+fn a_bare_device_name_is_not_taken_for_a_file() {
+    let dir = station_with_appeals("");
+    let (code, _, _) = first_appeal(dir.path());
+    let cwd = tempfile::tempdir().unwrap();
+    for lang in ["zh", "en"] {
+        let out = bin()
+            .current_dir(cwd.path())
+            .args(["--lang", lang, "--data", path(dir.path())])
+            .args(["print", "receipt", &code, "--printer", "lp0"])
+            .output()
+            .unwrap();
+        let said = printed(&out);
+        assert_ne!(out.status.code(), Some(0), "{said}");
+        assert!(said.contains("file:///dev/usb/lp0"), "{said}");
+        assert!(!cwd.path().join("lp0").exists(), "a file lp0 was written");
+    }
+    assert!(
+        jobs(dir.path()).is_empty(),
+        "nothing recorded: {:?}",
+        jobs(dir.path())
     );
 }

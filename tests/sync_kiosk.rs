@@ -5,6 +5,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/county.rs"]
+mod county;
 #[path = "support/pty.rs"]
 mod pty;
 
@@ -495,4 +497,132 @@ fn a_bad_window_in_the_station_file_is_refused_in_words() {
         err.contains("sync.window") && err.contains("23:00-05:00"),
         "{err}"
     );
+}
+
+/// The county's appeals of the sample station, by code.
+fn county_codes(county: &county::County) -> Vec<String> {
+    let out = county.run(&["appeals", "--json"]);
+    assert!(out.status.success(), "{}", cli::printed(&out));
+    cli::text(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["code"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// Tracking codes of the sample station on a screen, but the visit's.
+fn appeal_codes(screen: &str) -> Vec<String> {
+    let mut codes: Vec<String> = screen
+        .lines()
+        .filter(|l| !l.contains("来访编号"))
+        .flat_map(|l| l.split(|c: char| !(c.is_ascii_digit() || c == '-')))
+        .filter(|w| w.contains("-330999012-") && (24..=25).contains(&w.len()))
+        .map(str::to_string)
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// Registers one appeal in the open kiosk (signed in) and returns the
+/// codes shown once it is saved.
+fn register(p: &Pty, title: &str) -> Vec<String> {
+    p.send("2");
+    ok(p.wait_for("■ 来访人", T));
+    p.send("王小明");
+    p.key(pty::Key::Tab);
+    p.send("13800001234");
+    p.key(pty::Key::PageDown);
+    ok(p.wait_for("打字筛选", T));
+    p.send("jttc");
+    ok(p.wait_for("交通停车", T));
+    p.key(pty::Key::Enter);
+    p.send(title);
+    p.key(pty::Key::Tab);
+    p.send("夜间停车位不足");
+    ok(p.wait_for("夜间停车位不足", T));
+    p.key(pty::Key::Ctrl('s'));
+    let screen = ok(p.wait_for("查询码（请告知来访人）", T));
+    let codes = appeal_codes(&screen);
+    assert_eq!(codes.len(), 1, "{screen}");
+    p.key(pty::Key::Enter);
+    ok(p.wait_gone("查询码（请告知来访人）", T));
+    p.key(pty::Key::Alt('1'));
+    ok(p.wait_for("今日值班代表", T));
+    codes
+}
+
+/// On an enrolled terminal an appeal saved in the kiosk reaches the county
+/// by itself soon after the save (here 2 s, set in the station file),
+/// without the sync key; with the county gone, the sync after a save fails
+/// without a word on the desk's screen.
+#[test]
+fn a_saved_appeal_reaches_the_county_soon_without_asking() {
+    let county = county::County::start(None);
+    let root = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(cli::sample("station.toml"))
+        .unwrap()
+        .replace("[sync]\n", "[sync]\nafter_save_secs = 2\n");
+    assert!(text.contains("after_save_secs = 2"));
+    let file = cli::write(root.path(), "station.toml", text.as_bytes());
+    let dir = root.path().join("data");
+    cli::expect(&dir, &["init", "--station", cli::path(&file)], 0);
+    cli::expect(
+        &dir,
+        &["import", "deputies", cli::path(&cli::sample("deputies.csv"))],
+        0,
+    );
+    let creds = root.path().join("credentials.toml");
+    county.enroll("330999012", "柳岸社区人大代表联络站", &creds);
+    cli::expect(&dir, &["enroll", cli::path(&creds)], 0);
+    cli::expect(&dir, &["sync", "--attempts", "1"], 0);
+    assert!(county_codes(&county).is_empty());
+
+    let home = tempfile::tempdir().unwrap();
+    let mut p = Pty::spawn(&["--data", cli::path(&dir)], SIZE_100X30, home.path());
+    ok(p.wait_for("沈佳怡", T));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("今日值班代表", T));
+    let codes = register(&p, "小区停车难");
+    let saved = Instant::now();
+    let limit = Duration::from_secs(60);
+    loop {
+        if county_codes(&county) == codes {
+            break;
+        }
+        assert!(
+            saved.elapsed() < limit,
+            "{codes:?} not on the county after {limit:?}:\n{}",
+            p.screen()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    eprintln!("on the county {:?} after the save", saved.elapsed());
+
+    // Offline: the sync after the next save fails in the log only.
+    county_gone(county);
+    let log = dir.join("jiedai.log");
+    let failures = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("sync failed")
+            .count()
+    };
+    let before = failures();
+    register(&p, "路灯不亮");
+    ok(p.wait_until(T, "a failed sync in the log", |_| failures() > before));
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = p.screen();
+    assert!(!screen.contains(NETWORK), "{screen}");
+    // The desk goes on.
+    p.send("3");
+    ok(p.wait_for("状态", T));
+    p.send("q");
+    assert!(p.wait_exit(T).is_some_and(|s| s.success()), "{}", p.screen());
+}
+
+fn county_gone(mut county: county::County) {
+    county.kill();
 }

@@ -141,21 +141,64 @@ pub fn test(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
 }
 
 /// Sends every pending and failed job again, oldest first; stops at the
-/// first that fails (the printer is most likely still unavailable).
+/// first that fails (the printer is most likely still unavailable). A job
+/// whose bytes may have reached a printer is never sent again: it is
+/// named, with how to reprint it on purpose (补打). A test page goes only
+/// to the printer it was meant for.
 pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
     let o = match open(dir, printer, lang) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let open_jobs = match o.jobs.open_jobs() {
+    let (open_jobs, unsure) = match o.jobs.open_jobs().and_then(|j| Ok((j, o.jobs.unsure_jobs()?))) {
         Ok(j) => j,
         Err(e) => return report_store_error(&e, lang),
     };
-    if open_jobs.is_empty() {
+    for job in &unsure {
+        say(match &job.kind {
+            JobKind::Receipt { code } => lang.pick(
+                format!(
+                    "jiedai: 回执 {code}（任务 {}，打印机 {}）可能已经打出，不再自动重发：请查看，没打全时用 jiedai print receipt {code} 补打",
+                    job.id, job.target
+                ),
+                format!(
+                    "jiedai: receipt {code} (job {}, printer {}) may have printed and is not sent again by itself: look, and if it is not complete reprint it with jiedai print receipt {code}",
+                    job.id, job.target
+                ),
+            ),
+            JobKind::Test => lang.pick(
+                format!(
+                    "jiedai: 测试页（任务 {}，打印机 {}）可能已经打出，不再自动重发",
+                    job.id, job.target
+                ),
+                format!(
+                    "jiedai: the test page (job {}, printer {}) may have printed and is not sent again by itself",
+                    job.id, job.target
+                ),
+            ),
+        });
+    }
+    let here = o.target.to_string();
+    let (sendable, elsewhere): (Vec<_>, Vec<_>) = open_jobs
+        .into_iter()
+        .partition(|j| j.kind != JobKind::Test || j.target.is_empty() || j.target == here);
+    for job in &elsewhere {
+        say(lang.pick(
+            format!(
+                "jiedai: 测试页（任务 {}）是给打印机 {} 的，不发到 {here}；要重发请用 jiedai print retry --printer {}",
+                job.id, job.target, job.target
+            ),
+            format!(
+                "jiedai: the test page (job {}) is meant for the printer {}, not {here}: jiedai print retry --printer {} sends it again",
+                job.id, job.target, job.target
+            ),
+        ));
+    }
+    if sendable.is_empty() {
         out(lang.pick("没有待打印的任务", "no jobs are waiting"));
         return ExitCode::from(exit::OK);
     }
-    for job in open_jobs {
+    for job in sendable {
         let status = run_job(&o, job.id, lang);
         if status != ExitCode::from(exit::OK) {
             return status;

@@ -279,19 +279,18 @@ impl Db {
             .collect()
     }
 
-    /// A deputy by id (the first station's, if two stations use one id),
-    /// with the station's code.
-    pub async fn deputy(&self, id: &str) -> Result<Option<(String, Deputy)>, CountyError> {
-        let row = sqlx::query("SELECT station, body FROM deputies WHERE id = $1 ORDER BY station LIMIT 1")
+    /// A station's deputy by id.
+    pub async fn deputy(&self, station: &str, id: &str) -> Result<Option<Deputy>, CountyError> {
+        let row = sqlx::query("SELECT body FROM deputies WHERE station = $1 AND id = $2")
+            .bind(station)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         match row {
             None => Ok(None),
             Some(r) => {
-                let station: String = r.try_get(0)?;
-                let body: String = r.try_get(1)?;
-                Ok(Some((station, decode(&body)?)))
+                let body: String = r.try_get(0)?;
+                Ok(Some(decode(&body)?))
             }
         }
     }

@@ -1,5 +1,6 @@
-//! The public pages a QR code opens: an appeal's progress (`/t/{code}?k=`),
-//! a deputy (`/d/{id}`) and a station (`/s/{code}`). Small Chinese HTML,
+//! The public pages a QR code opens, under the station's code: an
+//! appeal's progress (`/{station}/t/{code}?k=`), a deputy
+//! (`/{station}/d/{id}`) and the station (`/{station}/`). Small Chinese HTML,
 //! every value escaped. The progress page shows the category, the steps
 //! with their dates and statuses, the handling unit and the reply: never
 //! the visitor, nor the appeal's title or content (either may name them).
@@ -15,6 +16,7 @@ mod words {
     pub const PROGRESS: &str = "诉求办理进度";
     pub const NOT_FOUND: &str = "未找到";
     pub const NOT_FOUND_TEXT: &str = "没有找到对应的记录。请核对回执上的二维码是否完整，或向联络站咨询。";
+    pub const NOT_YET_TEXT: &str = "暂时查不到这条诉求的办理进度。新登记的诉求，要等联络站把记录上报县里后才能在这里查到，通常在登记后几分钟内；联络站网络不通时会晚一些，最迟在当晚同步之后。过了一天仍查不到时，请核对回执上的二维码是否完整，或向联络站咨询。";
     pub const CODE: &str = "查询码";
     pub const STATION: &str = "联络站";
     pub const CATEGORY: &str = "类别";
@@ -123,6 +125,13 @@ pub fn not_found() -> String {
         words::NOT_FOUND,
         &format!("<p>{}</p>\n", escape(words::NOT_FOUND_TEXT)),
     )
+}
+
+/// The answer to a progress link the county cannot show: an unknown code
+/// (perhaps one the station has not reported yet) and a wrong key alike,
+/// so that it never tells whether a code exists.
+pub fn appeal_not_found() -> String {
+    page(words::PROGRESS, &format!("<p>{}</p>\n", escape(words::NOT_YET_TEXT)))
 }
 
 /// An appeal's progress.

@@ -30,7 +30,7 @@ pub struct App {
     pub key: SigningKey,
 }
 
-type Shared = Arc<App>;
+pub type Shared = Arc<App>;
 
 /// The routes, for `serve` and for tests.
 pub fn router(app: App) -> Router {
@@ -38,11 +38,25 @@ pub fn router(app: App) -> Router {
         .route(protocol::PATH_UPLOAD, post(upload))
         .route(protocol::PATH_FEED, get(feed))
         .route(protocol::PATH_PROBE, post(probe))
-        .route("/t/{code}", get(appeal_page))
-        .route("/d/{id}", get(deputy_page))
-        .route("/s/{code}", get(station_page))
+        .merge(public_routes())
         .fallback(|| async { html(StatusCode::NOT_FOUND, pages::not_found()) })
         .with_state(Arc::new(app))
+}
+
+/// The public pages a receipt's or poster's QR code opens, each under the
+/// station's code: a station's `public_url` is the server's public
+/// address followed by its code (`https://rd.example.cn/330999012`), and
+/// its links are `{public_url}/t/{code}?k={key}`, `{public_url}/d/{id}`
+/// and `{public_url}/` (`domain::public`). `/t/{code}` and `/s/{station}`
+/// stay for links printed before; a tracking code names its station.
+pub fn public_routes() -> Router<Shared> {
+    Router::new()
+        .route("/{station}", get(station_page))
+        .route("/{station}/", get(station_page))
+        .route("/{station}/t/{code}", get(station_appeal_page))
+        .route("/{station}/d/{id}", get(deputy_page))
+        .route("/t/{code}", get(appeal_page))
+        .route("/s/{station}", get(station_page))
 }
 
 /// Serves on `listen` until `shutdown` completes, then finishes the
@@ -409,8 +423,27 @@ fn server_error() -> Response {
     html(StatusCode::INTERNAL_SERVER_ERROR, pages::not_found())
 }
 
+/// A station code as the pages take it: nine digits.
+fn station_code(code: &str) -> Option<&str> {
+    (code.len() == 9 && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
+}
+
+/// `/{station}/t/{code}?k=KEY`: the code must be that station's.
+async fn station_appeal_page(
+    State(app): State<Shared>,
+    Path((station, code)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    progress_page(&app, Some(&station), code, request.uri().query()).await
+}
+
+/// `/t/{code}?k=KEY`, as receipts printed before carry it.
 async fn appeal_page(State(app): State<Shared>, Path(code): Path<String>, request: Request) -> Response {
-    let given = pages::key_param(request.uri().query());
+    progress_page(&app, None, code, request.uri().query()).await
+}
+
+async fn progress_page(app: &App, station: Option<&str>, code: String, query: Option<&str>) -> Response {
+    let given = pages::key_param(query);
     let canonical = code
         .parse::<crate::domain::TrackingCode>()
         .map(|c| c.as_str().to_string())
@@ -422,9 +455,13 @@ async fn appeal_page(State(app): State<Shared>, Path(code): Path<String>, reques
             return server_error();
         }
     };
-    // A wrong key and an unknown code answer alike.
-    let Some(held) = held.filter(|h| pages::key_matches(&h.appeal.access_key, &given)) else {
-        return html(StatusCode::NOT_FOUND, pages::not_found());
+    // A wrong key, another station's code and an unknown code (perhaps
+    // one the station has not reported yet) answer alike.
+    let Some(held) = held
+        .filter(|h| station.is_none_or(|s| h.station == s))
+        .filter(|h| pages::key_matches(&h.appeal.access_key, &given))
+    else {
+        return html(StatusCode::NOT_FOUND, pages::appeal_not_found());
     };
     let station = app.db.station(&held.station).await.ok().flatten();
     let name = station.as_ref().map(|s| {
@@ -436,10 +473,15 @@ async fn appeal_page(State(app): State<Shared>, Path(code): Path<String>, reques
     html(StatusCode::OK, pages::appeal(name.as_deref(), &held.appeal))
 }
 
-async fn deputy_page(State(app): State<Shared>, Path(id): Path<String>) -> Response {
-    match app.db.deputy(&id).await {
-        Ok(Some((station, deputy))) => {
-            let station = app.db.station(&station).await.ok().flatten();
+/// `/{station}/d/{id}`: that station's deputy (two stations may both
+/// number a deputy D001).
+async fn deputy_page(State(app): State<Shared>, Path((station, id)): Path<(String, String)>) -> Response {
+    let Some(station) = station_code(&station) else {
+        return html(StatusCode::NOT_FOUND, pages::not_found());
+    };
+    match app.db.deputy(station, &id).await {
+        Ok(Some(deputy)) => {
+            let station = app.db.station(station).await.ok().flatten();
             html(
                 StatusCode::OK,
                 pages::deputy(&deputy, station.as_ref(), super::now().date_naive()),
@@ -453,8 +495,12 @@ async fn deputy_page(State(app): State<Shared>, Path(id): Path<String>) -> Respo
     }
 }
 
+/// `/{station}/` (and `/s/{station}`): where and when, and its deputies.
 async fn station_page(State(app): State<Shared>, Path(code): Path<String>) -> Response {
-    let station = match app.db.station(&code).await {
+    let Some(code) = station_code(&code) else {
+        return html(StatusCode::NOT_FOUND, pages::not_found());
+    };
+    let station = match app.db.station(code).await {
         Ok(Some(s)) => s,
         Ok(None) => return html(StatusCode::NOT_FOUND, pages::not_found()),
         Err(e) => {
@@ -462,7 +508,7 @@ async fn station_page(State(app): State<Shared>, Path(code): Path<String>) -> Re
             return server_error();
         }
     };
-    let deputies = app.db.deputies(&code).await.unwrap_or_default();
+    let deputies = app.db.deputies(code).await.unwrap_or_default();
     html(
         StatusCode::OK,
         pages::station(&station, &deputies, super::now().date_naive()),

@@ -69,7 +69,10 @@ pub fn base(station: &Station) -> Result<&str, PublicError> {
         .ok_or(PublicError::NoPublicUrl)
 }
 
-/// The appeal's progress page: `{public_url}/t/{code}?k={key}`.
+/// The appeal's progress page: `{public_url}/t/{code}?k={key}`, where
+/// `public_url` is the county server's public address followed by the
+/// station's code (`https://rd.example.cn/330999012`): the county answers
+/// `/{station}/t/{code}`, `/{station}/d/{deputy}` and `/{station}/`.
 pub fn appeal_url(station: &Station, code: &TrackingCode, key: &str) -> Result<String, PublicError> {
     let base = base(station)?;
     if key.is_empty() {
@@ -83,9 +86,36 @@ pub fn deputy_url(station: &Station, deputy_id: &str) -> Result<String, PublicEr
     Ok(format!("{}/d/{}", base(station)?, escape(deputy_id)))
 }
 
-/// The station's page: `{public_url}/s/{station_code}`.
+/// The station's page: `{public_url}/`.
 pub fn station_url(station: &Station) -> Result<String, PublicError> {
-    Ok(format!("{}/s/{}", base(station)?, escape(&station.code)))
+    Ok(format!("{}/", base(station)?))
+}
+
+/// Why a `public_url` cannot be the base of a station's links, if it
+/// cannot: it must be an `http://` or `https://` address whose last path
+/// segment is the station's code, with no query or fragment.
+pub fn check_public_url(url: &str, station_code: &str, lang: Lang) -> Result<(), String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let example = format!("https://rd.example.cn/{station_code}");
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    let host_ok = rest.is_some_and(|r| {
+        let host = r.split('/').next().unwrap_or("");
+        !host.is_empty() && !r.contains(['?', '#', ' '])
+    });
+    let last = rest.and_then(|r| r.split_once('/')).map(|(_, path)| path.rsplit('/').next().unwrap_or(""));
+    if host_ok && last == Some(station_code) {
+        return Ok(());
+    }
+    Err(lang.pick(
+        format!(
+            "station.public_url：“{url}”不能作为二维码的地址。应写成县里服务器的公开网址加上本站编号，例如 \"{example}\"（县里服务器据此回答 /{station_code}/t/查询码、/{station_code}/d/代表编号 和 /{station_code}/）"
+        ),
+        format!(
+            "station.public_url: \"{url}\" cannot be the address in QR codes. Write the county server's public address followed by this station's code, e.g. \"{example}\" (the county server answers /{station_code}/t/CODE, /{station_code}/d/DEPUTY and /{station_code}/ under it)"
+        ),
+    ))
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -144,18 +174,18 @@ mod tests {
 
     #[test]
     fn urls_follow_the_public_layout() {
-        let s = station(Some("https://rd.example.cn/qh/"));
+        let s = station(Some("https://rd.example.cn/qh/330999012/"));
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
         let code = TrackingCode::new(day, "330999012", 1, 1).unwrap();
         assert_eq!(
             appeal_url(&s, &code, "ABCDEFGHJKMNP").unwrap(),
-            format!("https://rd.example.cn/qh/t/{code}?k=ABCDEFGHJKMNP")
+            format!("https://rd.example.cn/qh/330999012/t/{code}?k=ABCDEFGHJKMNP")
         );
         assert_eq!(
             deputy_url(&s, "D 01").unwrap(),
-            "https://rd.example.cn/qh/d/D%2001"
+            "https://rd.example.cn/qh/330999012/d/D%2001"
         );
-        assert_eq!(station_url(&s).unwrap(), "https://rd.example.cn/qh/s/330999012");
+        assert_eq!(station_url(&s).unwrap(), "https://rd.example.cn/qh/330999012/");
         assert_eq!(
             appeal_url(&s, &code, ""),
             Err(PublicError::NoKey(code.to_string()))
@@ -164,5 +194,29 @@ mod tests {
             assert_eq!(station_url(&station(none)), Err(PublicError::NoPublicUrl));
         }
         assert!(PublicError::NoPublicUrl.message(Lang::Zh).contains("public_url"));
+    }
+
+    #[test]
+    fn a_public_url_ends_with_the_station_code() {
+        for good in [
+            "https://rd.example.cn/330999012",
+            "https://rd.example.cn/330999012/",
+            "http://127.0.0.1:8440/330999012",
+            "https://rd.example.cn/qh/330999012",
+        ] {
+            assert_eq!(check_public_url(good, "330999012", Lang::En), Ok(()), "{good}");
+        }
+        for bad in [
+            "https://rd.example.cn",
+            "https://rd.example.cn/",
+            "https://rd.example.cn/330999013",
+            "https://rd.example.cn/330999012?x=1",
+            "rd.example.cn/330999012",
+            "ftp://rd.example.cn/330999012",
+            "https:///330999012",
+        ] {
+            let e = check_public_url(bad, "330999012", Lang::Zh).unwrap_err();
+            assert!(e.contains("https://rd.example.cn/330999012"), "{bad}: {e}");
+        }
     }
 }

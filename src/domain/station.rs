@@ -121,8 +121,9 @@ pub struct Station {
     pub staff: Vec<Staff>,
     #[serde(default)]
     pub units: Vec<HandlingUnit>,
-    /// Where the station's public pages live (e.g.
-    /// "https://rd.example.cn/330999012"): the base of every QR code.
+    /// Where the station's public pages live: the county server's public
+    /// address followed by the station's code (e.g.
+    /// "https://rd.example.cn/330999012"), the base of every QR code.
     /// Stations set up before QR codes have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
@@ -144,11 +145,32 @@ pub struct SyncSettings {
     /// None: only when staff or a timer ask.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<String>,
+    /// Seconds after the last save at which an enrolled kiosk sends what
+    /// was saved (`DEFAULT_AFTER_SAVE_SECS` when unset; 0: only at night
+    /// or when asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_save_secs: Option<u32>,
 }
+
+/// Seconds from the last save to the sync after it, when the station
+/// file does not say.
+pub const DEFAULT_AFTER_SAVE_SECS: u32 = 20;
+
+/// The longest `after_save_secs` (longer waits defeat its purpose: the
+/// citizen scanning a receipt at the desk).
+pub const MAX_AFTER_SAVE_SECS: u32 = 600;
 
 impl SyncSettings {
     pub fn is_unset(&self) -> bool {
-        self.window.is_none()
+        self.window.is_none() && self.after_save_secs.is_none()
+    }
+
+    /// How long after the last save a kiosk syncs by itself; None: never.
+    pub fn after_save(&self) -> Option<std::time::Duration> {
+        match self.after_save_secs.unwrap_or(DEFAULT_AFTER_SAVE_SECS) {
+            0 => None,
+            n => Some(std::time::Duration::from_secs(u64::from(n))),
+        }
     }
 }
 
@@ -261,12 +283,23 @@ impl Station {
                 )
                 .into());
         }
+        if let Some(url) = self.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            super::public::check_public_url(url, &self.code, lang)?;
+        }
         if let Some(w) = &self.sync.window
             && SyncWindow::parse(w).is_err()
         {
             return Err(lang.pick(
                 format!("sync.window：“{w}”不是有效的时间段，应写成“时:分-时:分”，例如 \"23:00-05:00\"（可跨午夜，起止不能相同）"),
                 format!("sync.window: \"{w}\" is not a time window; write it as \"HH:MM-HH:MM\", e.g. \"23:00-05:00\" (it may cross midnight; start and end must differ)"),
+            ));
+        }
+        if let Some(n) = self.sync.after_save_secs
+            && n > MAX_AFTER_SAVE_SECS
+        {
+            return Err(lang.pick(
+                format!("sync.after_save_secs：{n} 秒太长，最多 {MAX_AFTER_SAVE_SECS} 秒（0 表示保存后不自动上报）"),
+                format!("sync.after_save_secs: {n} seconds is too long; at most {MAX_AFTER_SAVE_SECS} (0: no sync after saves)"),
             ));
         }
         let mut ids: Vec<&str> = self.staff.iter().map(|s| s.id.as_str()).collect();

@@ -37,6 +37,9 @@ pub enum PrintError {
     /// No printer set in terminal.toml and none given with --printer.
     NoPrinter,
     BadTarget(String),
+    /// A file target that is not an absolute path (`lp0`): it would be a
+    /// file in whatever directory the program runs in.
+    RelativeTarget(String),
     Settings {
         path: String,
         message: String,
@@ -57,6 +60,9 @@ pub enum PrintError {
     },
     Offline(String),
     PaperOut(String),
+    /// Ready before the slip, out of paper once it was sent: the slip may
+    /// be cut short.
+    PaperOutAfter(String),
     Store(StoreError),
 }
 
@@ -100,14 +106,16 @@ impl PrintError {
         }
     }
 
-    /// Whether the bytes went out before it failed (the slip may be printed).
-    pub fn after_sending(&self) -> bool {
+    /// Whether bytes may have reached the printer before it failed (the
+    /// slip may be printed, in part or whole): such a job is never sent
+    /// again by itself.
+    pub fn may_have_printed(&self) -> bool {
         matches!(
             self,
             PrintError::Io {
-                stage: Stage::After,
+                stage: Stage::Write | Stage::After,
                 ..
-            }
+            } | PrintError::PaperOutAfter(_)
         )
     }
 
@@ -121,8 +129,12 @@ impl PrintError {
                 )
                 .to_string(),
             PrintError::BadTarget(t) => lang.pick(
-                format!("打印机地址“{t}”无法识别：应为 tcp://主机:端口、file:///dev/usb/lp0 或文件路径"),
-                format!("printer \"{t}\" is not understood: use tcp://HOST:PORT, file:///dev/usb/lp0 or a file path"),
+                format!("打印机地址“{t}”无法识别：应为 tcp://主机:端口、file:///dev/usb/lp0 或文件的完整路径"),
+                format!("printer \"{t}\" is not understood: use tcp://HOST:PORT, file:///dev/usb/lp0 or the full path of a file"),
+            ),
+            PrintError::RelativeTarget(t) => lang.pick(
+                format!("打印机“{t}”不是完整路径，会在当前目录下写出一个同名文件：USB 打印机请写设备的完整路径，如 file:///dev/usb/lp0；要写入文件请写完整路径，如 /tmp/slip.bin"),
+                format!("printer \"{t}\" is not a full path and would be a file of that name in the current directory: for a USB printer write the device's full path, e.g. file:///dev/usb/lp0; for a file, its full path, e.g. /tmp/slip.bin"),
             ),
             PrintError::Settings { path, message } => lang.pick(
                 format!("{path}：打印机设置有误（{message}）"),
@@ -164,14 +176,21 @@ impl PrintError {
                     ),
                     (Stage::Write, _) => ("向打印机发送失败", "sending to the printer failed"),
                     (Stage::After, _) => (
-                        "内容已发送，但打印机之后没有回应：请查看回执是否已打出，未打出时再补打",
-                        "everything was sent, but the printer did not answer afterwards: check whether the slip came out, and reprint if not",
+                        "内容已发送，但打印机之后没有回应",
+                        "everything was sent, but the printer did not answer afterwards",
                     ),
                 };
-                lang.pick(
-                    format!("{zh}（{target}：{message}）；任务已保留，可用 jiedai print retry 重试"),
-                    format!("{en} ({target}: {message}); the job is kept: jiedai print retry sends it again"),
-                )
+                if matches!(stage, Stage::Write | Stage::After) {
+                    lang.pick(
+                        format!("{zh}（{target}：{message}）；{UNSURE_ZH}"),
+                        format!("{en} ({target}: {message}); {UNSURE_EN}"),
+                    )
+                } else {
+                    lang.pick(
+                        format!("{zh}（{target}：{message}）；任务已保留，可用 jiedai print retry 重试"),
+                        format!("{en} ({target}: {message}); the job is kept: jiedai print retry sends it again"),
+                    )
+                }
             }
             PrintError::BadStatus { target, byte } => lang.pick(
                 format!("打印机（{target}）返回的状态无法识别（0x{byte:02X}），可能不是 ESC/POS 打印机；任务已保留"),
@@ -185,10 +204,19 @@ impl PrintError {
                 format!("打印机（{target}）缺纸：请装入打印纸；任务已保留，可用 jiedai print retry 重试"),
                 format!("the printer ({target}) is out of paper: load a roll; the job is kept: jiedai print retry sends it again"),
             ),
+            PrintError::PaperOutAfter(target) => lang.pick(
+                format!("打印机（{target}）打完这张后报告缺纸：请装入打印纸；{UNSURE_ZH}"),
+                format!("the printer ({target}) reported no paper once the slip was sent: load a roll; {UNSURE_EN}"),
+            ),
             PrintError::Store(e) => e.message(lang),
         }
     }
 }
+
+/// What to do about a slip that may have printed.
+const UNSURE_ZH: &str =
+    "这张可能已经全部或部分打出，不会自动重发：请查看，没打全时用 jiedai print receipt 查询码 补打";
+const UNSURE_EN: &str = "the slip may have come out, whole or in part, and is not sent again by itself: look, and if it is not complete reprint it with jiedai print receipt CODE (marked as a reprint)";
 
 /// A job that printed.
 #[derive(Debug, Clone)]
@@ -263,40 +291,40 @@ pub fn print_job(
     job.attempts += 1;
     job.target = target.to_string();
     job.updated = Some(now);
-    let result = render(reader, &job, settings, lang, now).and_then(|bytes| {
-        let sent = target::send(target, &bytes, settings.timeout())?;
-        Ok((bytes.len(), sent))
-    });
-    match result {
-        Ok((bytes, sent)) => {
-            let status = sent.status;
-            job.state = JobState::Sent;
+    let bytes = match render(reader, &job, settings, lang, now) {
+        Ok(b) => b,
+        Err(e) => {
+            job.state = JobState::Failed {
+                reason: e.message(lang),
+            };
             jobs.put(&job)?;
-            if let Some(s) = status
-                && s.paper_out
-            {
-                let e = PrintError::PaperOut(target.to_string());
-                job.state = JobState::Failed {
-                    reason: e.message(lang),
-                };
-                jobs.put(&job)?;
-                return Err(e);
-            }
+            return Err(e);
+        }
+    };
+    // Recorded before any byte goes out: a job cut off here (the program
+    // stopped) may have printed, and is never sent again by itself.
+    job.state = JobState::Sending;
+    jobs.put(&job)?;
+    let outcome = target::send(target, &bytes, settings.timeout()).and_then(|sent| match sent.status {
+        Some(s) if s.paper_out => Err(PrintError::PaperOutAfter(target.to_string())),
+        status => Ok(status),
+    });
+    match outcome {
+        Ok(status) => {
             job.state = JobState::Done;
             jobs.put(&job)?;
             Ok(Printed {
                 job,
-                bytes,
+                bytes: bytes.len(),
                 paper_low: status.is_some_and(|s| s.paper_low),
             })
         }
         Err(e) => {
-            job.state = if e.after_sending() {
-                JobState::Sent
+            let reason = e.message(lang);
+            job.state = if e.may_have_printed() {
+                JobState::Unsure { reason }
             } else {
-                JobState::Failed {
-                    reason: e.message(lang),
-                }
+                JobState::Failed { reason }
             };
             jobs.put(&job)?;
             Err(e)

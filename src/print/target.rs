@@ -1,6 +1,7 @@
 //! Where the bytes go: a printer on the network (`tcp://HOST:PORT`, port
 //! 9100 on most receipt printers), a device (`file:///dev/usb/lp0`) or a
-//! plain file. Every step has a time limit: a printer that is off, full or
+//! plain file, always by its full path (a bare `lp0` would otherwise be a
+//! new file in whatever directory the program runs in). Every step has a time limit: a printer that is off, full or
 //! silent is reported, never waited on for ever.
 
 use std::io::{Read, Write};
@@ -43,6 +44,9 @@ impl Target {
         }
         if s.is_empty() || s.contains("://") {
             return Err(bad());
+        }
+        if !s.starts_with('/') {
+            return Err(PrintError::RelativeTarget(s.to_string()));
         }
         Ok(Target::File(PathBuf::from(s)))
     }
@@ -172,20 +176,23 @@ fn send_file(target: &Target, path: PathBuf, bytes: Vec<u8>, timeout: Duration) 
     std::thread::Builder::new()
         .name("print-file".into())
         .spawn(move || {
+            // Nothing reaches the printer when the open fails.
             let result = std::fs::OpenOptions::new()
                 .append(true)
                 .create(!path.starts_with("/dev"))
                 .open(&path)
+                .map_err(|e| (super::Stage::Connect, e))
                 .and_then(|mut f| {
-                    f.write_all(&bytes)?;
-                    f.flush()
+                    f.write_all(&bytes)
+                        .and_then(|_| f.flush())
+                        .map_err(|e| (super::Stage::Write, e))
                 });
             let _ = tx.send(result);
         })
         .map_err(|e| PrintError::io(&name, super::Stage::Write, e))?;
     match rx.recv_timeout(timeout) {
         Ok(Ok(())) => Ok(Sent { status: None }),
-        Ok(Err(e)) => Err(PrintError::io(&name, super::Stage::Write, e)),
+        Ok(Err((stage, e))) => Err(PrintError::io(&name, stage, e)),
         Err(_) => Err(PrintError::io(
             &name,
             super::Stage::Write,
@@ -211,7 +218,16 @@ mod tests {
             Target::parse("file:///dev/usb/lp0").unwrap(),
             Target::File("/dev/usb/lp0".into())
         );
-        assert_eq!(Target::parse("out.bin").unwrap(), Target::File("out.bin".into()));
+        assert_eq!(
+            Target::parse("/tmp/out.bin").unwrap(),
+            Target::File("/tmp/out.bin".into())
+        );
+        for relative in ["lp0", "out.bin", "usb/lp0", "./lp0"] {
+            assert!(
+                matches!(Target::parse(relative), Err(PrintError::RelativeTarget(_))),
+                "{relative}"
+            );
+        }
         for bad in [
             "tcp://host",
             "tcp://:9100",

@@ -1,5 +1,6 @@
 //! Print jobs: what was asked of a printer and how it went (pending →
-//! sent → done, or failed with a reason). They are not events of an
+//! sending → done; failed with a reason when nothing reached the printer;
+//! unsure when the bytes may have reached it and something went wrong). They are not events of an
 //! appeal's history and are not in the journal: they live in their own
 //! sled tree (`print_jobs`, keys `j/<id, u64 BE>`), so that checking or
 //! rebuilding the projections leaves them alone.
@@ -27,18 +28,35 @@ pub enum JobKind {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum JobState {
     Pending,
-    /// Every byte went to the printer; its status afterwards is not known yet.
+    /// The bytes are on their way to the printer (a job left in this
+    /// state was cut off while sending: the slip may have printed).
+    Sending,
+    /// Every byte went to the printer; its status afterwards is not known
+    /// (written by earlier versions).
     Sent,
     Done,
+    /// Nothing reached the printer; kept for a retry.
     Failed {
+        reason: String,
+    },
+    /// The bytes may have reached the printer, and then something went
+    /// wrong (a write cut off, no status after it, paper out at its end):
+    /// never sent again by itself, only reprinted on purpose (补打).
+    Unsure {
         reason: String,
     },
 }
 
 impl JobState {
-    /// Still to print: pending, or failed and kept for a retry.
+    /// Still to print: pending, or failed before any byte reached the
+    /// printer and kept for a retry.
     pub fn open(&self) -> bool {
         matches!(self, JobState::Pending | JobState::Failed { .. })
+    }
+
+    /// Whether the slip may have come out of the printer.
+    pub fn may_have_printed(&self) -> bool {
+        !matches!(self, JobState::Pending | JobState::Failed { .. })
     }
 }
 
@@ -101,7 +119,7 @@ impl PrintJobs {
             JobKind::Receipt { .. } => self
                 .all()?
                 .iter()
-                .any(|j| j.kind == kind && matches!(j.state, JobState::Sent | JobState::Done)),
+                .any(|j| j.kind == kind && j.state.may_have_printed()),
             JobKind::Test => false,
         };
         let id = self.db.generate_id().map_err(|e| self.err(e))? + 1;
@@ -150,5 +168,22 @@ impl PrintJobs {
     /// Jobs still to print (pending or failed), oldest first.
     pub fn open_jobs(&self) -> Result<Vec<PrintJob>, StoreError> {
         Ok(self.all()?.into_iter().filter(|j| j.state.open()).collect())
+    }
+
+    /// Jobs that may have printed although something went wrong (unsure,
+    /// or cut off while sending), with no later slip of the same kind
+    /// printed since: staff are to look whether they came out.
+    pub fn unsure_jobs(&self) -> Result<Vec<PrintJob>, StoreError> {
+        let all = self.all()?;
+        let settled = |j: &PrintJob| {
+            all.iter()
+                .any(|k| k.id > j.id && k.kind == j.kind && k.state == JobState::Done)
+        };
+        Ok(all
+            .iter()
+            .filter(|j| matches!(j.state, JobState::Unsure { .. } | JobState::Sending | JobState::Sent))
+            .filter(|j| !settled(j))
+            .cloned()
+            .collect())
     }
 }

@@ -1,6 +1,7 @@
 //! Syncing beside the kiosk: a thread that takes sync requests (staff
-//! pressed the sync key, `jiedai sync` asked through the control socket)
-//! and the station's nightly schedule, runs `client::sync_and_record`,
+//! pressed the sync key, `jiedai sync` asked through the control socket),
+//! the station's nightly schedule and, on an enrolled terminal, a quiet
+//! sync soon after saves (`SyncHandle::saved`, debounced), runs `client::sync_and_record`,
 //! tries again after a transient failure with exponential backoff and
 //! jitter, and hands what happens to a callback as `News`. The network's
 //! time-outs cost this thread, never the interface.
@@ -10,8 +11,8 @@
 //! waits for the thread.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -34,6 +35,9 @@ pub enum Trigger {
     Schedule,
     /// `jiedai sync` while the kiosk holds the data directory.
     Command,
+    /// Soon after saves, so that a new appeal's progress page answers
+    /// within a minute; quiet, one try.
+    AfterSave,
 }
 
 /// A county step that reached an appeal, for the Today screen.
@@ -110,7 +114,16 @@ pub struct Settings {
     pub scheduled_attempts: u32,
     /// How far back county steps count as news.
     pub news_days: i64,
+    /// How long after the last save an enrolled terminal syncs by itself
+    /// (None: never). Saves that keep coming do not put it off for ever:
+    /// it starts at the latest `AFTER_SAVE_CAP` times this after the
+    /// first save not yet sent.
+    pub after_save: Option<Duration>,
 }
+
+/// The longest a sync after saves waits, in `after_save`s from the first
+/// save not yet sent (20 s after the last save, 50 s after the first).
+const AFTER_SAVE_CAP: f64 = 2.5;
 
 impl Settings {
     pub fn new(lang: Lang, window: Option<Window>, now: Now) -> Settings {
@@ -122,17 +135,33 @@ impl Settings {
             max: Duration::from_secs(15 * 60),
             scheduled_attempts: 6,
             news_days: 3,
+            after_save: None,
         }
     }
 }
+
+/// Saves not yet sent by a sync after saves: (first, last).
+type Saves = Arc<Mutex<Option<(Instant, Instant)>>>;
 
 /// A handle for asking the worker for a sync; any thread may hold one.
 #[derive(Clone)]
 pub struct SyncHandle {
     tx: mpsc::Sender<Job>,
+    saves: Saves,
 }
 
 impl SyncHandle {
+    /// Something was saved: the worker syncs soon after, quietly, when the
+    /// terminal is enrolled and `Settings::after_save` is set. Costs the
+    /// caller a lock, never a wait on the network.
+    pub fn saved(&self) {
+        let now = Instant::now();
+        if let Ok(mut s) = self.saves.lock() {
+            let first = s.map_or(now, |(first, _)| first);
+            *s = Some((first, now));
+        }
+    }
+
     /// Asks for a sync; a request while one waits to try again starts the
     /// next try at once. When the worker is gone the reply gets `Stopped`.
     pub fn request(&self, job: Job) {
@@ -162,8 +191,10 @@ impl SyncWorker {
     ) -> std::io::Result<SyncWorker> {
         let (tx, rx) = mpsc::channel::<Job>();
         let stop = Arc::new(AtomicBool::new(false));
+        let saves = Saves::default();
         let thread = {
             let stop = stop.clone();
+            let saves = saves.clone();
             std::thread::Builder::new().name("sync".into()).spawn(move || {
                 let mut w = Worker {
                     reader,
@@ -173,12 +204,13 @@ impl SyncWorker {
                     news: Box::new(news),
                     rx,
                     stop,
+                    saves,
                 };
                 w.run();
             })?
         };
         Ok(SyncWorker {
-            handle: SyncHandle { tx },
+            handle: SyncHandle { tx, saves },
             stop,
             thread: Some(thread),
         })
@@ -215,9 +247,29 @@ struct Worker {
     news: Box<dyn Fn(News) + Send>,
     rx: mpsc::Receiver<Job>,
     stop: Arc<AtomicBool>,
+    saves: Saves,
 }
 
 impl Worker {
+    /// Whether the sync after saves is due: `after_save` since the last
+    /// save, or the cap since the first. Taken when due.
+    fn after_save_due(&self) -> bool {
+        let Some(delay) = self.settings.after_save else {
+            return false;
+        };
+        let Ok(mut saves) = self.saves.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let due = saves.is_some_and(|(first, last)| {
+            now >= last + delay || now >= first + delay.mul_f64(AFTER_SAVE_CAP)
+        });
+        if due {
+            *saves = None;
+        }
+        due
+    }
+
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
@@ -247,6 +299,14 @@ impl Worker {
                 Ok(job) => self.sync(job),
                 Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {
+                    if self.after_save_due() {
+                        self.sync(Job {
+                            trigger: Trigger::AfterSave,
+                            attempts: 1,
+                            reply: None,
+                        });
+                        continue;
+                    }
                     let (Some(w), Some(p)) = (window, plan) else {
                         continue;
                     };
@@ -274,9 +334,14 @@ impl Worker {
     /// One request, with its retries; requests that arrive meanwhile join it.
     fn sync(&self, job: Job) {
         let lang = self.settings.lang;
-        if job.trigger == Trigger::Schedule && matches!(client::load_credentials(&self.dir), Ok(None)) {
-            // Not enrolled: the Sync screen says how; nothing to try at night.
+        let quiet = matches!(job.trigger, Trigger::Schedule | Trigger::AfterSave);
+        if quiet && matches!(client::load_credentials(&self.dir), Ok(None)) {
+            // Not enrolled: the Sync screen says how; nothing to try by itself.
             return;
+        }
+        // This sync sends every save made before it starts.
+        if let Ok(mut saves) = self.saves.lock() {
+            *saves = None;
         }
         (self.news)(News::Started(job.trigger));
         let mut attempts = job.attempts.max(1);

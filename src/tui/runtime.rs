@@ -83,6 +83,7 @@ impl Runtime {
         let clock = app.clock;
         let mut settings = Settings::new(app.lang, app.sync.window, Box::new(move || clock.now()));
         settings.news_days = super::app::COUNTY_NEWS_DAYS;
+        settings.after_save = app.station.sync.after_save();
         let news = tx.clone();
         let syncer = SyncWorker::spawn(app.reader.clone(), writer.clone(), dir, settings, move |n| {
             let _ = news.send(Msg::Sync(n));
@@ -127,7 +128,12 @@ impl Runtime {
         match effect {
             Effect::Save { ticket, request } => {
                 let tx = self.tx.clone();
+                let sync = self.syncer.handle();
                 self.writer.send(request, move |outcome| {
+                    if outcome.is_ok() {
+                        // Sent to the county soon, quietly (when enrolled).
+                        sync.saved();
+                    }
                     let _ = tx.send(Msg::Saved { ticket, outcome });
                 });
             }

@@ -160,6 +160,7 @@ texts! {
     sync_done: "同步完成：", "Sync done: ";
     sync_by_command: "（由 jiedai sync 命令发起）", " (asked by jiedai sync)";
     sync_by_schedule: "（夜间自动同步）", " (nightly sync)";
+    sync_after_save: "（保存后自动上报）", " (sending what was saved)";
     sync_unreadable: "同步状态读取失败：", "Could not read the sync status: ";
     county_news: "县里的交办与答复", "From the county";
     county_not_applied: "（未生效）", " (not applied)";

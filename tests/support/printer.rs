@@ -17,6 +17,9 @@ pub enum Behaviour {
     Silent,
     /// Answers that the paper roll is empty.
     PaperOut,
+    /// Ready before the slip, out of paper once it has printed (the roll
+    /// ran out at the end of it).
+    PaperOutAfter,
 }
 
 /// A printer on 127.0.0.1 that keeps every byte it is sent.
@@ -67,6 +70,7 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour, captured: Arc<Mutex<Vec<u8
     stream.set_nonblocking(false).unwrap();
     let mut buf = [0u8; 4096];
     let mut tail: Vec<u8> = Vec::new();
+    let mut paper_asked = 0;
     loop {
         let n = match stream.read(&mut buf) {
             Ok(0) | Err(_) => return,
@@ -78,9 +82,13 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour, captured: Arc<Mutex<Vec<u8
         let mut i = 0;
         while i + 3 <= tail.len() {
             if tail[i] == 0x10 && tail[i + 1] == 0x04 && matches!(tail[i + 2], 1 | 4) {
+                if tail[i + 2] == 4 {
+                    paper_asked += 1;
+                }
                 let answer = match (behaviour, tail[i + 2]) {
                     (Behaviour::Silent, _) => None,
                     (Behaviour::PaperOut, 4) => Some(0x72),
+                    (Behaviour::PaperOutAfter, 4) if paper_asked > 1 => Some(0x72),
                     _ => Some(0x12),
                 };
                 if let Some(a) = answer {

@@ -17,6 +17,7 @@ pub fn on_news(app: &mut App, news: News) {
             if trigger != Trigger::Staff && app.screen == Screen::Sync {
                 let why = match trigger {
                     Trigger::Command => t.sync_by_command,
+                    Trigger::AfterSave => t.sync_after_save,
                     _ => t.sync_by_schedule,
                 };
                 app.say(Tone::Info, format!("{}{why}", t.sync_running));
@@ -41,6 +42,7 @@ pub fn on_news(app: &mut App, news: News) {
         }
         News::Finished(result) => {
             let trigger = app.sync.running.take();
+            let quiet = matches!(trigger, Some(Trigger::Schedule | Trigger::AfterSave));
             app.sync.progress = None;
             app.sync.retry = None;
             app.refresh_sync();
@@ -56,12 +58,16 @@ pub fn on_news(app: &mut App, news: News) {
                             .replace("{sent}", &report.sent.to_string())
                             .replace("{received}", &report.received.to_string())
                     );
-                    // A nightly sync that went well says nothing over
-                    // whatever screen is on show.
-                    if trigger != Some(Trigger::Schedule) || app.screen == Screen::Sync {
+                    // A nightly sync or one after saves that went well
+                    // says nothing over whatever screen is on show.
+                    if !quiet || app.screen == Screen::Sync {
                         app.say(Tone::Good, said);
                     }
                 }
+                // A sync after saves that failed (offline) leaves the desk
+                // alone: the Sync screen shows the error, and the next
+                // nightly or asked-for sync reports its own.
+                Err(_) if trigger == Some(Trigger::AfterSave) && app.screen != Screen::Sync => {}
                 Err(error) => app.say(Tone::Error, error),
             }
         }
