@@ -767,7 +767,10 @@ fn public_pages_show_deputies_and_stations_without_phones() {
     assert!(page.contains("<meta charset=\"utf-8\">"));
     let (status, page) = get(&format!("{}/{STATION}/", county.url));
     assert_eq!(status, 200);
-    assert_eq!(get(&format!("{}/s/{STATION}", county.url)), (status, page.clone()));
+    assert_eq!(
+        get(&format!("{}/s/{STATION}", county.url)),
+        (status, page.clone())
+    );
     assert!(
         page.contains("陈立华") && page.contains("每月10日、20日"),
         "{page}"

@@ -801,7 +801,11 @@ fn retry_never_resends_a_slip_that_may_have_printed() {
         assert!(!said.contains("print retry"), "{said}");
         assert!(said.contains("补打"), "{said}");
     }
-    assert_eq!(parse(&running_out.bytes()).qr_native.len(), 2, "both slips went out");
+    assert_eq!(
+        parse(&running_out.bytes()).qr_native.len(),
+        2,
+        "both slips went out"
+    );
     let closed = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         format!("tcp://127.0.0.1:{}", l.local_addr().unwrap().port())

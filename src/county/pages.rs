@@ -131,7 +131,10 @@ pub fn not_found() -> String {
 /// (perhaps one the station has not reported yet) and a wrong key alike,
 /// so that it never tells whether a code exists.
 pub fn appeal_not_found() -> String {
-    page(words::PROGRESS, &format!("<p>{}</p>\n", escape(words::NOT_YET_TEXT)))
+    page(
+        words::PROGRESS,
+        &format!("<p>{}</p>\n", escape(words::NOT_YET_TEXT)),
+    )
 }
 
 /// An appeal's progress.

@@ -104,7 +104,9 @@ pub fn check_public_url(url: &str, station_code: &str, lang: Lang) -> Result<(),
         let host = r.split('/').next().unwrap_or("");
         !host.is_empty() && !r.contains(['?', '#', ' '])
     });
-    let last = rest.and_then(|r| r.split_once('/')).map(|(_, path)| path.rsplit('/').next().unwrap_or(""));
+    let last = rest
+        .and_then(|r| r.split_once('/'))
+        .map(|(_, path)| path.rsplit('/').next().unwrap_or(""));
     if host_ok && last == Some(station_code) {
         return Ok(());
     }

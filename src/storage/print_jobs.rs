@@ -181,7 +181,12 @@ impl PrintJobs {
         };
         Ok(all
             .iter()
-            .filter(|j| matches!(j.state, JobState::Unsure { .. } | JobState::Sending | JobState::Sent))
+            .filter(|j| {
+                matches!(
+                    j.state,
+                    JobState::Unsure { .. } | JobState::Sending | JobState::Sent
+                )
+            })
             .filter(|j| !settled(j))
             .cloned()
             .collect())

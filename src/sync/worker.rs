@@ -12,8 +12,8 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -261,9 +261,8 @@ impl Worker {
             return false;
         };
         let now = Instant::now();
-        let due = saves.is_some_and(|(first, last)| {
-            now >= last + delay || now >= first + delay.mul_f64(AFTER_SAVE_CAP)
-        });
+        let due = saves
+            .is_some_and(|(first, last)| now >= last + delay || now >= first + delay.mul_f64(AFTER_SAVE_CAP));
         if due {
             *saves = None;
         }
