@@ -286,3 +286,45 @@ fn copy_tree(from: &Path, to: &Path) {
         fs::copy(from, to).unwrap();
     }
 }
+
+#[test]
+fn a_printer_without_its_full_path() {
+    let dir = station_with_appeals();
+    let code = {
+        let store = Store::open(dir.path()).unwrap();
+        let mut first = None;
+        store
+            .for_each_appeal(|a| {
+                first.get_or_insert(a.code.to_string());
+                Ok(())
+            })
+            .unwrap();
+        first.unwrap()
+    };
+    let (en, zh) = both(
+        dir.path(),
+        &["print", "receipt", &code, "--printer", "lp0"],
+        "file:///dev/usb/lp0",
+        "file:///dev/usb/lp0",
+    );
+    assert_ne!(en, Some(0));
+    assert_ne!(zh, Some(0));
+}
+
+#[test]
+fn a_public_url_the_county_cannot_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = fs::read_to_string(sample("station.toml"))
+        .unwrap()
+        .replace("https://rd.example.cn/330999012", "https://rd.example.cn/qr");
+    let file = write(tmp.path(), "station.toml", toml.as_bytes());
+    let data = tmp.path().join("data");
+    let (en, zh) = both(
+        &data,
+        &["init", "--station", path(&file)],
+        "https://rd.example.cn/330999012",
+        "https://rd.example.cn/330999012",
+    );
+    assert_ne!(en, Some(0));
+    assert_ne!(zh, Some(0));
+}

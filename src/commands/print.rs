@@ -158,11 +158,11 @@ pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
         say(match &job.kind {
             JobKind::Receipt { code } => lang.pick(
                 format!(
-                    "jiedai: 回执 {code}（任务 {}，打印机 {}）可能已经打出，不再自动重发：请查看，没打全时用 jiedai print receipt {code} 补打",
+                    "jiedai: 回执 {code}（任务 {}，打印机 {}）可能已经打出，不再自动重发：请查看，没打全时用 `jiedai print receipt {code}` 补打",
                     job.id, job.target
                 ),
                 format!(
-                    "jiedai: receipt {code} (job {}, printer {}) may have printed and is not sent again by itself: look, and if it is not complete reprint it with jiedai print receipt {code}",
+                    "jiedai: receipt {code} (job {}, printer {}) may have printed and is not sent again by itself: look, and if it is not complete reprint it with `jiedai print receipt {code}`",
                     job.id, job.target
                 ),
             ),
@@ -185,11 +185,11 @@ pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
     for job in &elsewhere {
         say(lang.pick(
             format!(
-                "jiedai: 测试页（任务 {}）是给打印机 {} 的，不发到 {here}；要重发请用 jiedai print retry --printer {}",
+                "jiedai: 测试页（任务 {}）是给打印机 {} 的，不发到 {here}；要重发请用 `jiedai print retry --printer {}`",
                 job.id, job.target, job.target
             ),
             format!(
-                "jiedai: the test page (job {}) is meant for the printer {}, not {here}: jiedai print retry --printer {} sends it again",
+                "jiedai: the test page (job {}) is meant for the printer {}, not {here}: `jiedai print retry --printer {}` sends it again",
                 job.id, job.target, job.target
             ),
         ));

@@ -215,8 +215,8 @@ impl PrintError {
 
 /// What to do about a slip that may have printed.
 const UNSURE_ZH: &str =
-    "这张可能已经全部或部分打出，不会自动重发：请查看，没打全时用 jiedai print receipt 查询码 补打";
-const UNSURE_EN: &str = "the slip may have come out, whole or in part, and is not sent again by itself: look, and if it is not complete reprint it with jiedai print receipt CODE (marked as a reprint)";
+    "这张可能已经全部或部分打出，不会自动重发：请查看，没打全时用 `jiedai print receipt 查询码` 补打";
+const UNSURE_EN: &str = "the slip may have come out, whole or in part, and is not sent again by itself: look, and if it is not complete reprint it with `jiedai print receipt CODE` (marked as a reprint)";
 
 /// A job that printed.
 #[derive(Debug, Clone)]

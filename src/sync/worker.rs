@@ -253,16 +253,14 @@ struct Worker {
 impl Worker {
     /// Whether the sync after saves is due: `after_save` since the last
     /// save, or the cap since the first. Taken when due.
-    fn after_save_due(&self) -> bool {
+    fn take_after_save_due(&self) -> bool {
         let Some(delay) = self.settings.after_save else {
             return false;
         };
         let Ok(mut saves) = self.saves.lock() else {
             return false;
         };
-        let now = Instant::now();
-        let due = saves
-            .is_some_and(|(first, last)| now >= last + delay || now >= first + delay.mul_f64(AFTER_SAVE_CAP));
+        let due = saves.is_some_and(|saves| after_save_due(saves, Instant::now(), delay));
         if due {
             *saves = None;
         }
@@ -298,7 +296,7 @@ impl Worker {
                 Ok(job) => self.sync(job),
                 Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {
-                    if self.after_save_due() {
+                    if self.take_after_save_due() {
                         self.sync(Job {
                             trigger: Trigger::AfterSave,
                             attempts: 1,
@@ -456,6 +454,13 @@ impl Worker {
     }
 }
 
+/// Whether a sync after saves made from `first` to `last` is due at
+/// `now`: `delay` after the last, and at the latest `AFTER_SAVE_CAP`
+/// delays after the first, however many saves followed.
+fn after_save_due((first, last): (Instant, Instant), now: Instant, delay: Duration) -> bool {
+    now >= last + delay || now >= first + delay.mul_f64(AFTER_SAVE_CAP)
+}
+
 enum Waited {
     Done,
     Stop,
@@ -516,4 +521,22 @@ pub fn recent_touched(dir: &Path, since: DateTime<FixedOffset>) -> Vec<String> {
         .filter(|t| t.at >= since)
         .map(|t| t.code)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_after_saves_waits_for_a_pause_but_not_for_ever() {
+        let delay = Duration::from_secs(20);
+        let t0 = Instant::now();
+        let s = |secs: u64| t0 + Duration::from_secs(secs);
+        // One save: 20 s after it.
+        assert!(!after_save_due((t0, t0), s(19), delay));
+        assert!(after_save_due((t0, t0), s(20), delay));
+        // Saves every 10 s: never 20 s after the last, but 50 s after the first.
+        assert!(!after_save_due((t0, s(40)), s(49), delay));
+        assert!(after_save_due((t0, s(40)), s(50), delay));
+    }
 }
