@@ -666,7 +666,26 @@ fn synced_station(
         expect(&dir, &["import", "appeals", path(&sample("appeals.csv"))], 0);
     }
     let creds = root.join(format!("{code}.credentials.toml"));
-    county.enroll(code, name, &creds);
+    let out = county.run(&[
+        "enroll",
+        "--station",
+        code,
+        "--name",
+        name,
+        "--out",
+        path(&creds),
+        "--url",
+        &county.url,
+    ]);
+    assert!(out.status.success(), "{}", printed(&out));
+    // Enrolling says what the station's public_url is: the one it uses.
+    let public_url = format!("{}/{code}", county.url);
+    assert!(text.contains(&format!("public_url = \"{public_url}\"")));
+    assert!(
+        printed(&out).contains(&format!("\"{public_url}\"")),
+        "{}",
+        printed(&out)
+    );
     expect(&dir, &["enroll", path(&creds)], 0);
     expect(&dir, &["sync", "--attempts", "1"], 0);
     dir

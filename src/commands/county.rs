@@ -254,6 +254,16 @@ async fn enroll(dir: &Path, db: &Db, asked: Enrollment<'_>, lang: Lang) -> ExitC
             file.display()
         ),
     ));
+    // The station's QR codes open this server's pages under its code.
+    let public = format!("{}/{station}", creds.server);
+    out(lang.pick(
+        format!(
+            "站点文件中的 public_url 应为本服务器的公开网址加上站点代码，例如 \"{public}\"（市民的手机经另一个地址访问本服务器时，用那个地址）。"
+        ),
+        format!(
+            "The station file's public_url is this server's public address followed by the station's code, e.g. \"{public}\" (the address citizens' phones reach this server by, if it differs)."
+        ),
+    ));
     ExitCode::SUCCESS
 }
 
