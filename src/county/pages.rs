@@ -16,7 +16,7 @@ mod words {
     pub const PROGRESS: &str = "诉求办理进度";
     pub const NOT_FOUND: &str = "未找到";
     pub const NOT_FOUND_TEXT: &str = "没有找到对应的记录。请核对回执上的二维码是否完整，或向联络站咨询。";
-    pub const NOT_YET_TEXT: &str = "暂时查不到这条诉求的办理进度。新登记的诉求，要等联络站把记录上报县里后才能在这里查到，通常在登记后几分钟内；联络站网络不通时会晚一些，最迟在当晚同步之后。过了一天仍查不到时，请核对回执上的二维码是否完整，或向联络站咨询。";
+    pub const NOT_YET_TEXT: &str = "暂时查不到这条诉求的办理进度。新登记的诉求，要等联络站把记录上报县里后才能在这里查到，通常在登记后一两分钟内，联络站网络不通时会晚一些。过了一天仍查不到时，请核对回执上的二维码是否完整，或向联络站咨询。";
     pub const CODE: &str = "查询码";
     pub const STATION: &str = "联络站";
     pub const CATEGORY: &str = "类别";

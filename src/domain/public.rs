@@ -40,6 +40,10 @@ pub enum PublicError {
     NoPublicUrl,
     /// The appeal has no access key yet.
     NoKey(String),
+    /// The station's `public_url` (set up by an earlier version) is not
+    /// the county server's address followed by the station's code, so its
+    /// links would not open.
+    BadPublicUrl { url: String, station: String },
 }
 
 impl PublicError {
@@ -51,6 +55,13 @@ impl PublicError {
                     "the station file sets no public address ([station] public_url, e.g. \"https://rd.example.cn/330999012\"), so no QR code can be made: add it and run jiedai init --station FILE again",
                 )
                 .to_string(),
+            PublicError::BadPublicUrl { url, station } => {
+                let why = check_public_url(url, station, lang).err().unwrap_or_default();
+                lang.pick(
+                    format!("{why}；请改好站点文件后运行 `jiedai init --station 站点文件 --reconfigure`"),
+                    format!("{why}; correct the station file and run `jiedai init --station FILE --reconfigure`"),
+                )
+            }
             PublicError::NoKey(code) => lang.pick(
                 format!("诉求 {code} 还没有查询密钥"),
                 format!("appeal {code} has no access key yet"),
@@ -59,14 +70,22 @@ impl PublicError {
     }
 }
 
-/// The station's public address without a trailing slash.
+/// The station's public address without a trailing slash; refused when
+/// the county's pages could not answer under it (`check_public_url`).
 pub fn base(station: &Station) -> Result<&str, PublicError> {
-    station
+    let url = station
         .public_url
         .as_deref()
         .map(|u| u.trim().trim_end_matches('/'))
         .filter(|u| !u.is_empty())
-        .ok_or(PublicError::NoPublicUrl)
+        .ok_or(PublicError::NoPublicUrl)?;
+    match check_public_url(url, &station.code, Lang::En) {
+        Ok(()) => Ok(url),
+        Err(_) => Err(PublicError::BadPublicUrl {
+            url: url.to_string(),
+            station: station.code.clone(),
+        }),
+    }
 }
 
 /// The appeal's progress page: `{public_url}/t/{code}?k={key}`, where
@@ -195,6 +214,12 @@ mod tests {
         for none in [None, Some(""), Some("  ")] {
             assert_eq!(station_url(&station(none)), Err(PublicError::NoPublicUrl));
         }
+        // A public_url from before the pages were under the station's code.
+        let old = station(Some("https://rd.example.cn"));
+        let refused = deputy_url(&old, "D001").unwrap_err();
+        assert!(matches!(refused, PublicError::BadPublicUrl { .. }), "{refused:?}");
+        assert!(refused.message(Lang::Zh).contains("--reconfigure"));
+        assert!(appeal_url(&old, &code, "ABCDEFGHJKMNP").is_err());
         assert!(PublicError::NoPublicUrl.message(Lang::Zh).contains("public_url"));
     }
 
