@@ -375,8 +375,9 @@ impl DatabaseHolds {
 }
 
 /// Moves the database aside for a rebuild. An earlier copy is replaced only
-/// when the journal holds everything in it; otherwise it is kept and this
-/// copy gets the next free number (`db.before-rebuild-2`, …). The catalog
+/// when the journal holds everything in it (or sled cannot read it at
+/// all); otherwise it is kept and this copy gets the next free number
+/// (`db.before-rebuild-2`, …). The catalog
 /// cache derived from the database is discarded.
 fn set_database_aside_keeping(
     paths: &Paths,
@@ -387,18 +388,18 @@ fn set_database_aside_keeping(
     if db.exists() {
         let mut aside = set_aside_path(&paths.dir);
         if aside.exists() {
+            // Kept when it holds more than the journal; replaced when the
+            // journal holds all of it, or when sled cannot read it at all
+            // (nothing could be taken back from it).
             match DatabaseHolds::read(&aside, journal) {
-                Ok(held) if !held.ahead() => {
-                    fs::remove_dir_all(&aside).map_err(|e| StoreError::io(&aside, e))?;
-                }
-                // It holds more than the journal, or cannot be read: kept.
-                _ => {
+                Ok(held) if held.ahead() => {
                     let mut n = 2;
                     while aside.exists() {
                         aside = paths.dir.join(format!("db.before-rebuild-{n}"));
                         n += 1;
                     }
                 }
+                _ => fs::remove_dir_all(&aside).map_err(|e| StoreError::io(&aside, e))?,
             }
         }
         fs::rename(&db, &aside).map_err(|e| StoreError::io(&db, e))?;
