@@ -526,7 +526,10 @@ fn a_rebuild_never_drops_what_the_database_holds_beyond_its_journal() {
     assert!(!said.contains("检查通过"), "{said}");
     assert!(said.contains("40 条诉求"), "{said}");
     assert!(said.contains("--journal-from-database"), "{said}");
-    assert!(!dir.join("db.before-rebuild").exists(), "the database was set aside");
+    assert!(
+        !dir.join("db.before-rebuild").exists(),
+        "the database was set aside"
+    );
     assert_eq!(fs::read(journal_path(dir)).unwrap(), older, "the journal changed");
     let out = jiedai(dir, &["--lang", "en", "check", "--rebuild"]);
     assert!(printed(&out).contains("40 appeals"), "{}", printed(&out));
@@ -701,7 +704,11 @@ fn a_damaged_last_record_is_never_taken_for_an_unfinished_write() {
                 )
                 .unwrap();
             // Setup was events 1..=3, the appeals 4..=9.
-            assert!(events[0].id.seq > 9, "{what}: event id {} reused", events[0].id.seq);
+            assert!(
+                events[0].id.seq > 9,
+                "{what}: event id {} reused",
+                events[0].id.seq
+            );
         }
     }
 }
@@ -764,7 +771,9 @@ fn damage_not_yet_synced_is_said_at_the_sync_and_at_start() {
     let reader = store.reader();
     let origin = store.origin();
     // The county holds everything up to the third appeal's record.
-    let sent = reader.outgoing(&origin, &Position::default(), 6, 1 << 20).unwrap();
+    let sent = reader
+        .outgoing(&origin, &Position::default(), 6, 1 << 20)
+        .unwrap();
     let position = sent.position_at(6, &Position::default());
     assert!(position.offset > 0);
     reader.sync_state().unwrap().set_position(&position).unwrap();
@@ -782,5 +791,98 @@ fn damage_not_yet_synced_is_said_at_the_sync_and_at_start() {
         Err(StoreError::JournalDamaged { damage, .. }) => assert_eq!(damage[0].at, recs[6].0),
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("the kiosk started on damage not yet sent"),
+    }
+}
+
+/// Finding 5 (issue 14): every damage a station can meet, as the kiosk's
+/// start (`find`) and `check` say it in both languages: what happened and
+/// exactly one command, which then gets the station going again.
+#[test]
+fn every_damage_has_one_message_and_one_command() {
+    const COMMANDS: [&str; 3] = ["--rebuild", "--drop-damaged-records", "--journal-from-database"];
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    let (codes, recs) = station_with(&base, 5);
+    // Another journal of the same station, longer and laid out otherwise.
+    let other = tmp.path().join("other");
+    for args in [
+        &["init", "--station", cli::path(&cli::sample("station.toml"))][..],
+        &["import", "deputies", cli::path(&cli::sample("deputies.csv"))],
+        &["import", "appeals", cli::path(&cli::sample("appeals.csv"))],
+    ] {
+        cli::expect(&other, args, 0);
+    }
+    let (start, end) = *recs.last().unwrap();
+    let cases: [(&str, &str, Box<dyn Fn(&Path)>); 4] = [
+        (
+            "the last record with a zeroed byte",
+            "--drop-damaged-records",
+            Box::new(move |dir: &Path| {
+                let mut b = fs::read(journal_path(dir)).unwrap();
+                b[end as usize - 7] = 0;
+                fs::write(journal_path(dir), b).unwrap();
+            }),
+        ),
+        (
+            "a record appended twice",
+            "--drop-damaged-records",
+            Box::new(move |dir: &Path| {
+                let mut b = fs::read(journal_path(dir)).unwrap();
+                let copy = b[start as usize..end as usize].to_vec();
+                b.extend_from_slice(&copy);
+                fs::write(journal_path(dir), b).unwrap();
+            }),
+        ),
+        (
+            "the journal cut short",
+            "--journal-from-database",
+            Box::new(move |dir: &Path| {
+                let b = fs::read(journal_path(dir)).unwrap();
+                fs::write(journal_path(dir), &b[..start as usize]).unwrap();
+            }),
+        ),
+        (
+            "the journal replaced by a longer one",
+            "--journal-from-database",
+            Box::new(move |dir: &Path| {
+                fs::copy(journal_path(&other), journal_path(dir)).unwrap();
+            }),
+        ),
+    ];
+    for (n, (what, command, damage)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("case{n}"));
+        copy_dir(&base, &dir);
+        damage(&dir);
+        for args in [&["find", "诉求"][..], &["check"]] {
+            for lang in ["zh", "en"] {
+                let mut full = vec!["--lang", lang];
+                full.extend_from_slice(args);
+                let out = jiedai(&dir, &full);
+                let said = printed(&out);
+                assert_ne!(out.status.code(), Some(0), "{what} {full:?}: {said}");
+                assert!(said.contains(command), "{what} {full:?}: {said}");
+                for c in COMMANDS.iter().filter(|c| *c != command) {
+                    assert!(!said.contains(c), "{what} {full:?} names {c} too: {said}");
+                }
+                assert!(!said.contains("backtrace"), "{what}: {said}");
+                // Never two equal numbers said as if they differed.
+                if let Some((_, rest)) = said.split_once("日志只有 ") {
+                    let num = |s: &str| s.chars().take_while(char::is_ascii_digit).collect::<String>();
+                    let (len, rest) = rest.split_once(" 字节，数据库却记录到第 ").unwrap();
+                    assert_ne!(num(len), num(rest), "{what}: {said}");
+                }
+                assert_eq!(lang == "en", !cjk(&said), "{what} {full:?}: {said}");
+            }
+        }
+        let out = jiedai(&dir, &["check", command]);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", printed(&out));
+        let out = jiedai(&dir, &["check"]);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", printed(&out));
+        let left = exported(&dir).unwrap();
+        assert!(!left.is_empty(), "{what}");
+        if n != 0 && n != 3 {
+            assert_eq!(left, codes_set(&codes), "{what}");
+        }
     }
 }

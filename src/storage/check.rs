@@ -15,11 +15,11 @@ use chrono::Local;
 
 use super::check_parts;
 use super::counters::Counters;
-use super::journal::{self, Item, Journal, Tail};
 use super::counters::codes_in;
+use super::journal::{self, Item, Journal, Tail};
 use super::{
-    DamageKind, DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled, read_u64,
-    survey_damage, take_lock,
+    DamageKind, DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled,
+    read_u64, survey_damage, take_lock,
 };
 use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Visit};
 
@@ -230,8 +230,7 @@ pub fn rebuild_with(dir: &Path, drop_damaged: bool, progress: Progress) -> Resul
         }
         // The numbers the database knows were given out outlive it.
         if let Some(held) = &held {
-            let mut counters =
-                Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
+            let mut counters = Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
             counters
                 .raise_all(held.own_seq.max(held.acked), &held.issued)
                 .map_err(|e| StoreError::io(&Counters::path(dir), e))?;

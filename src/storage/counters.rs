@@ -132,7 +132,12 @@ impl Counters {
     pub fn raise_from_bytes(&mut self, seqs: Option<(u64, u64)>, bytes: &[u8]) -> io::Result<()> {
         let codes: Vec<(String, u32)> = codes_in(bytes)
             .iter()
-            .map(|c| (TrackingCode::day_prefix(c.date(), c.station(), c.terminal()), c.seq()))
+            .map(|c| {
+                (
+                    TrackingCode::day_prefix(c.date(), c.station(), c.terminal()),
+                    c.seq(),
+                )
+            })
             .collect();
         self.raise_all(seqs.map(|(_, b)| b).unwrap_or(0), &codes)
     }

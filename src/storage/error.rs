@@ -253,10 +253,14 @@ impl StoreError {
                 path: path.to_path_buf(),
                 source,
             },
-            sled::Error::Corruption { .. } => StoreError::Database {
-                path: path.to_path_buf(),
-                message: CORRUPTED.to_string(),
-            },
+            // Files sled cannot make sense of (its words name a backtrace
+            // or an old sled version, neither of which helps anyone).
+            sled::Error::Corruption { .. } | sled::Error::Unsupported(_) | sled::Error::ReportableBug(_) => {
+                StoreError::Database {
+                    path: path.to_path_buf(),
+                    message: CORRUPTED.to_string(),
+                }
+            }
             other => StoreError::Database {
                 path: path.to_path_buf(),
                 message: other.to_string(),
@@ -469,7 +473,10 @@ pub fn damage_line(d: &DamageReport, lang: Lang) -> String {
                 format!("与偏移 {at} 起的记录逐字节相同"),
                 format!("the same bytes as the record at offset {at}"),
             ),
-            None => lang.pick("日志前面已有".to_string(), "already earlier in the journal".to_string()),
+            None => lang.pick(
+                "日志前面已有".to_string(),
+                "already earlier in the journal".to_string(),
+            ),
         };
         return lang.pick(
             format!(

@@ -399,7 +399,8 @@ pub fn bytes_at(path: &Path, at: u64, bytes: u64) -> io::Result<(Option<(u64, u6
     let mut src = File::open(path)?;
     src.seek(SeekFrom::Start(at))?;
     let mut buf = Vec::new();
-    src.take(bytes.min(MAX_PAYLOAD as u64 + 2 * FRAME)).read_to_end(&mut buf)?;
+    src.take(bytes.min(MAX_PAYLOAD as u64 + 2 * FRAME))
+        .read_to_end(&mut buf)?;
     let seqs = (buf.len() >= FRAME as usize)
         .then(|| frame::parse_header(&buf))
         .filter(|h| h.valid)
