@@ -794,6 +794,9 @@ fn damage_not_yet_synced_is_said_at_the_sync_and_at_start() {
     }
 }
 
+/// Something done to a data directory.
+type Damage = Box<dyn Fn(&Path)>;
+
 /// Finding 5 (issue 14): every damage a station can meet, as the kiosk's
 /// start (`find`) and `check` say it in both languages: what happened and
 /// exactly one command, which then gets the station going again.
@@ -814,7 +817,7 @@ fn every_damage_has_one_message_and_one_command() {
         cli::expect(&other, args, 0);
     }
     let (start, end) = *recs.last().unwrap();
-    let cases: [(&str, &str, Box<dyn Fn(&Path)>); 4] = [
+    let cases: [(&str, &str, Damage); 4] = [
         (
             "the last record with a zeroed byte",
             "--drop-damaged-records",

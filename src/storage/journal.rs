@@ -392,10 +392,13 @@ pub fn rewrite(
     Ok(kept)
 }
 
+/// The first and last event sequence of a record.
+pub type EventRange = (u64, u64);
+
 /// Up to `bytes` bytes of a file from `at` on, with the event range of a
 /// valid record header at `at`, if there is one (for the floors under the
 /// counters: what bytes set aside may have given out).
-pub fn bytes_at(path: &Path, at: u64, bytes: u64) -> io::Result<(Option<(u64, u64)>, Vec<u8>)> {
+pub fn bytes_at(path: &Path, at: u64, bytes: u64) -> io::Result<(Option<EventRange>, Vec<u8>)> {
     let mut src = File::open(path)?;
     src.seek(SeekFrom::Start(at))?;
     let mut buf = Vec::new();
