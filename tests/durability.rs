@@ -7,6 +7,8 @@
 #[path = "support/cli.rs"]
 mod cli;
 mod common;
+#[path = "support/pty.rs"]
+mod pty;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -888,4 +890,103 @@ fn every_damage_has_one_message_and_one_command() {
             assert_eq!(left, codes_set(&codes), "{what}");
         }
     }
+}
+
+/// Finding 2 (issue 14), as it was seen: an appeal saved in the kiosk
+/// until 已保存 shows, the kiosk killed (SIGKILL), one byte inside the last
+/// journal record zeroed, the kiosk started again. It refuses and says
+/// what to do instead of setting the appeal aside as an unfinished write;
+/// the appeal's code is never issued again.
+#[test]
+fn the_kiosk_killed_after_a_save_never_loses_it_to_a_zeroed_byte() {
+    use pty::{Key, Pty, Size};
+    use std::time::Duration;
+    const T: Duration = Duration::from_secs(15);
+    let ok = |r: Result<String, String>| r.unwrap_or_else(|e| panic!("{e}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let home = tmp.path().join("home");
+    fs::create_dir_all(&home).unwrap();
+    cli::expect(
+        &dir,
+        &["init", "--station", cli::path(&cli::sample("station.toml"))],
+        0,
+    );
+    let data = cli::path(&dir).to_string();
+    let size = Size { cols: 100, rows: 40 };
+
+    let mut p = Pty::spawn(&["--data", &data], size, &home);
+    ok(p.wait_for("沈佳怡", T));
+    p.key(Key::Enter);
+    ok(p.wait_for("今日值班代表", T));
+    p.send("2");
+    ok(p.wait_for("■ 来访人", T));
+    p.send("王小明");
+    for _ in 0..6 {
+        p.key(Key::Tab);
+    }
+    ok(p.wait_for("打字筛选", T));
+    p.send("jttc");
+    ok(p.wait_for("交通停车", T));
+    p.key(Key::Enter);
+    p.send("小区停车难");
+    p.key(Key::Tab);
+    p.send("老旧小区夜间停车位不足");
+    ok(p.wait_for("老旧小区夜间停车位不足", T));
+    p.key(Key::Ctrl('s'));
+    let saved = ok(p.wait_for("查询码（请告知来访人）", T));
+    let code = saved
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|t| t.len() >= 24 && t.parse::<TrackingCode>().is_ok())
+        .unwrap_or_else(|| panic!("no code on:\n{saved}"))
+        .to_string();
+    let pid = p.pid().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    p.wait_exit(T);
+    drop(p);
+    assert_eq!(
+        cli::expect(&dir, &["find", &code, "--json"], 0).stdout.is_empty(),
+        false
+    );
+
+    let (start, end) = *records(&dir).last().unwrap();
+    let mut bytes = fs::read(journal_path(&dir)).unwrap();
+    assert!(end as usize == bytes.len() && end - start > 40);
+    bytes[end as usize - 5] = 0;
+    fs::write(journal_path(&dir), &bytes).unwrap();
+
+    let mut p = Pty::spawn(&["--data", &data], size, &home);
+    let said = ok(p.wait_until(T, "the damage named", |s| {
+        let s = s.replace('\n', "");
+        s.contains("损坏") && s.contains("--drop-damaged-records")
+    }));
+    assert!(!said.contains("今日值班代表"), "{said}");
+    let status = p.wait_exit(T).expect("the kiosk exits");
+    assert!(!status.success(), "{said}");
+    drop(p);
+    assert!(
+        beside(&dir, "journal.torn-").is_empty(),
+        "set aside as an unfinished write"
+    );
+    assert_eq!(fs::read(journal_path(&dir)).unwrap(), bytes);
+    assert_ne!(jiedai(&dir, &["find", &code]).status.code(), Some(0));
+    assert_eq!(jiedai(&dir, &["check"]).status.code(), Some(1));
+
+    // The one command: the damaged record is dropped (its bytes kept) and
+    // its code is never given out again.
+    cli::expect(&dir, &["check", "--drop-damaged-records"], 0);
+    assert_eq!(beside(&dir, "journal.damaged-").len(), 1);
+    let store = Store::open(&dir).unwrap();
+    let today = chrono::Local::now().date_naive();
+    let next = store.next_codes(today, 3).unwrap();
+    let taken: TrackingCode = code.parse().unwrap();
+    assert!(
+        next.iter()
+            .all(|c| c.seq() > taken.seq() || c.date() != taken.date()),
+        "{next:?} after {code}"
+    );
 }
