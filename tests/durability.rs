@@ -534,7 +534,13 @@ fn a_rebuild_never_drops_what_the_database_holds_beyond_its_journal() {
     );
     assert_eq!(fs::read(journal_path(dir)).unwrap(), older, "the journal changed");
     let out = jiedai(dir, &["--lang", "en", "check", "--rebuild"]);
-    assert!(printed(&out).contains("40 appeals"), "{}", printed(&out));
+    let said = printed(&out);
+    assert!(said.contains("40 appeals"), "{said}");
+    assert!(
+        !said.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{said}"
+    );
+    assert!(!dir.join("db.before-rebuild").exists());
 
     // The one command it names keeps every appeal.
     let out = jiedai(dir, &["check", "--journal-from-database"]);
