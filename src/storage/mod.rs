@@ -438,6 +438,7 @@ impl Store {
                             valid_after: 0,
                             kind: DamageKind::Repeat { of: None },
                         });
+                        // Stops the replay; what is reported is `repeated`.
                         return Err(StoreError::ReadOnly);
                     }
                     let (ops, _) = self.stage(&batch.events, true)?;
