@@ -546,6 +546,26 @@ fn a_rebuild_never_drops_what_the_database_holds_beyond_its_journal() {
     let out = jiedai(dir, &["check", "--journal-from-database"]);
     assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
     assert_eq!(exported(dir).unwrap(), codes_set(&codes));
+
+    // As it was seen: imports through the binary, a copy of the journal
+    // from between them put back.
+    let st = cli::station(true);
+    let dir = st.path();
+    let csv = cli::sample("appeals.csv");
+    cli::expect(dir, &["import", "appeals", cli::path(&csv)], 0);
+    let older = fs::read(journal_path(dir)).unwrap();
+    cli::expect(dir, &["import", "appeals", cli::path(&csv)], 0);
+    let all = exported(dir).unwrap();
+    fs::write(journal_path(dir), &older).unwrap();
+    let out = jiedai(dir, &["check", "--rebuild"]);
+    assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+    assert!(
+        printed(&out).contains(&format!("{} 条诉求", all.len() / 2)),
+        "{}",
+        printed(&out)
+    );
+    cli::expect(dir, &["check", "--journal-from-database"], 0);
+    assert_eq!(exported(dir).unwrap(), all);
 }
 
 /// Finding 1: a copy set aside by an earlier rebuild that holds more than
