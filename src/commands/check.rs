@@ -56,8 +56,8 @@ pub fn run(dir: &Path, repair: Repair, lang: Lang) -> ExitCode {
         println!(
             "{}",
             lang.pick(
-                format!("检查未通过：日志有 {records} 处损坏：",),
-                format!("check FAILED: the journal is damaged in {records} places:"),
+                format!("检查未通过：日志有 {records} 处损坏或重复的记录：",),
+                format!("check FAILED: the journal has damaged or repeated records in {records} places:"),
             )
         );
         for d in &report.damage {
@@ -66,8 +66,8 @@ pub fn run(dir: &Path, repair: Repair, lang: Lang) -> ExitCode {
         println!(
             "{}",
             lang.pick(
-                "损坏处之后的记录仍然完好，未做任何修改。处理步骤见 README「日志损坏时怎么办」：先备份整个数据目录；能从备份恢复日志就恢复；否则运行 `jiedai check --drop-damaged-records`，它会舍弃以上损坏的记录（原字节另存）并说明舍弃了多少。",
-                "The records after the damage are intact and nothing was changed. What to do is in README, \"When check reports damage\": back up the whole data directory; restore the journal from a backup if you can; otherwise run `jiedai check --drop-damaged-records`, which drops the damaged records above (keeping their bytes aside) and says how many.",
+                "其余记录仍然完好，未做任何修改。处理步骤见 README「日志损坏时怎么办」：先备份整个数据目录；能从备份恢复日志就恢复；否则运行 `jiedai check --drop-damaged-records`，它会舍弃以上记录（原字节另存）并说明舍弃了多少。",
+                "The other records are intact and nothing was changed. What to do is in README, \"When check reports damage\": back up the whole data directory; restore the journal from a backup if you can; otherwise run `jiedai check --drop-damaged-records`, which drops the records above (keeping their bytes aside) and says how many.",
             )
         );
         return ExitCode::from(exit::FAILED);

@@ -15,10 +15,11 @@ use chrono::Local;
 
 use super::check_parts;
 use super::counters::Counters;
+use super::counters::codes_in;
 use super::journal::{self, Item, Journal, Tail};
 use super::{
-    DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled, read_u64,
-    survey_damage, take_lock,
+    DamageKind, DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled,
+    read_u64, survey_damage, take_lock,
 };
 use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Visit};
 
@@ -160,10 +161,13 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
     Ok(report)
 }
 
-/// Sets the database aside (at most one earlier copy is kept, as
-/// `db.before-rebuild`) and rebuilds it from the journal, then checks the
+/// Sets the database aside (as `db.before-rebuild`; an earlier copy is
+/// replaced only when the journal holds everything in it, otherwise the
+/// new one is numbered) and rebuilds it from the journal, then checks the
 /// result. Refuses when the journal is damaged, unless `drop_damaged`
-/// asks for the damaged records to be taken out first.
+/// asks for the damaged records to be taken out first, and refuses, with
+/// nothing changed, when the database holds events the journal lacks (an
+/// older journal put back): a rebuild would drop them.
 pub fn rebuild(dir: &Path) -> Result<CheckReport, StoreError> {
     rebuild_with(dir, false, &|_, _| {})
 }
@@ -191,14 +195,47 @@ pub fn rebuild_with(dir: &Path, drop_damaged: bool, progress: Progress) -> Resul
             });
         }
         let journal = Journal::open_read(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
-        let damage = survey_damage(&journal, 0)?;
+        let summary = JournalHolds::read(&journal)?;
+        let mut damage = survey_damage(&journal, 0)?;
+        for repeat in &summary.repeats {
+            if !damage.iter().any(|d| d.at == repeat.at) {
+                damage.push(repeat.clone());
+            }
+        }
+        damage.sort_by_key(|d| d.at);
+        let db = paths.db();
+        // What the database knows (None: there is none, or sled cannot
+        // read it: then there is nothing to compare, and it is kept).
+        let held = if db.exists() {
+            DatabaseHolds::read(&db, &summary).ok()
+        } else {
+            None
+        };
+        if let Some(held) = &held
+            && damage.is_empty()
+            && held.ahead()
+        {
+            return Err(StoreError::JournalBehind {
+                journal: jpath,
+                appeals: held.appeals_missing,
+                db_seq: held.own_seq,
+                journal_seq: held.own_seq_in_journal,
+            });
+        }
         if !damage.is_empty() {
             if !drop_damaged {
                 return Err(StoreError::JournalDamaged { path: jpath, damage });
             }
             recovery.extend(drop_damage(&paths, &journal, &damage)?);
         }
-        set_database_aside(&paths, &mut recovery)?;
+        // The numbers the database knows were given out outlive it.
+        if let Some(held) = &held {
+            let mut counters = Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
+            counters
+                .raise_all(held.own_seq.max(held.acked), &held.issued)
+                .map_err(|e| StoreError::io(&Counters::path(dir), e))?;
+        }
+        set_database_aside_keeping(&paths, &summary, &mut recovery)?;
     }
     // Opening replays the whole journal into the new, empty database.
     drop(Store::open_with(dir, Mode::Write, progress)?);
@@ -206,6 +243,169 @@ pub fn rebuild_with(dir: &Path, drop_damaged: bool, progress: Progress) -> Resul
     recovery.append(&mut report.recovery);
     report.recovery = recovery;
     Ok(report)
+}
+
+/// What a journal holds, for comparing a database with it: the last
+/// sequence of each origin, every tracking code written in it, and the
+/// records that repeat events held before them (a record written twice).
+#[derive(Debug, Default)]
+struct JournalHolds {
+    seqs: std::collections::HashMap<String, u64>,
+    codes: std::collections::HashSet<String>,
+    repeats: Vec<DamageReport>,
+}
+
+impl JournalHolds {
+    fn read(journal: &Journal) -> Result<JournalHolds, StoreError> {
+        let mut out = JournalHolds::default();
+        let path = journal.path().to_path_buf();
+        journal
+            .survey(0, |item| {
+                let Item::Record(r) = item else {
+                    return Ok(());
+                };
+                let Ok(raws) = super::record::decode_raw(&r.payload) else {
+                    return Ok(());
+                };
+                let ids: Vec<EventId> = raws
+                    .iter()
+                    .filter_map(|raw| super::record::event_id(raw).ok())
+                    .collect();
+                let repeated: Vec<u64> = ids
+                    .iter()
+                    .filter(|id| out.seqs.get(&id.origin).is_some_and(|&held| id.seq <= held))
+                    .map(|id| id.seq)
+                    .collect();
+                if let (Some(a), Some(b)) = (repeated.iter().min(), repeated.iter().max()) {
+                    out.repeats.push(DamageReport {
+                        at: r.start,
+                        bytes: r.end - r.start,
+                        seqs: Some((*a, *b)),
+                        valid_after: 0,
+                        kind: DamageKind::Repeat { of: None },
+                    });
+                    return Ok(());
+                }
+                for id in ids {
+                    let held = out.seqs.entry(id.origin).or_insert(0);
+                    *held = (*held).max(id.seq);
+                }
+                out.codes
+                    .extend(codes_in(&r.payload).into_iter().map(|c| c.as_str().to_string()));
+                Ok(())
+            })
+            .map_err(|e| StoreError::io(&path, e))?;
+        Ok(out)
+    }
+}
+
+/// What a database holds beyond a journal, and the numbers it knows were
+/// given out.
+#[derive(Debug, Default)]
+struct DatabaseHolds {
+    /// This terminal's last event in the database, and in the journal.
+    own_seq: u64,
+    own_seq_in_journal: u64,
+    /// Other origins (the county's) whose events the database holds
+    /// beyond the journal's.
+    others_ahead: usize,
+    /// Appeals whose code the journal never names.
+    appeals_missing: usize,
+    /// The highest code of each day (`m/issued/`), and what the county
+    /// acknowledged of this terminal.
+    issued: Vec<(String, u32)>,
+    acked: u64,
+}
+
+impl DatabaseHolds {
+    fn read(db: &Path, journal: &JournalHolds) -> Result<DatabaseHolds, StoreError> {
+        let tree = open_sled(db)?;
+        let err = |e: sled::Error| StoreError::sled(db, e);
+        let mut out = DatabaseHolds {
+            own_seq: read_u64(&tree, keys::SEQ)?,
+            ..DatabaseHolds::default()
+        };
+        let origin = match tree.get(keys::SEQ_ORIGIN).map_err(err)? {
+            Some(o) => String::from_utf8_lossy(&o).into_owned(),
+            // Before `m/seq_origin`: the origin of the journal's own events
+            // (the one holding the most).
+            None => journal
+                .seqs
+                .iter()
+                .filter(|(o, _)| !o.starts_with("county/"))
+                .max_by_key(|(_, s)| **s)
+                .map(|(o, _)| o.clone())
+                .unwrap_or_default(),
+        };
+        out.own_seq_in_journal = journal.seqs.get(&origin).copied().unwrap_or(0);
+        for kv in tree.scan_prefix(keys::ORIGIN.as_bytes()) {
+            let (k, v) = kv.map_err(err)?;
+            let other = String::from_utf8_lossy(&k[keys::ORIGIN.len()..]).into_owned();
+            let seq = v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+            if seq > journal.seqs.get(&other).copied().unwrap_or(0) {
+                out.others_ahead += 1;
+            }
+        }
+        for kv in tree.scan_prefix(keys::APPEAL.as_bytes()) {
+            let (k, _) = kv.map_err(err)?;
+            let code = String::from_utf8_lossy(&k[keys::APPEAL.len()..]);
+            if !journal.codes.contains(code.as_ref()) {
+                out.appeals_missing += 1;
+            }
+        }
+        for kv in tree.scan_prefix(keys::ISSUED.as_bytes()) {
+            let (k, v) = kv.map_err(err)?;
+            let prefix = String::from_utf8_lossy(&k[keys::ISSUED.len()..]).into_owned();
+            out.issued.push((prefix, keys::read_u32(&v)));
+        }
+        // The sync's position, if it has one (opening its tree would make it).
+        if tree.tree_names().iter().any(|n| *n == "sync") {
+            out.acked = super::sync_state::SyncState::open(&tree, db.to_path_buf())?
+                .position()?
+                .acked;
+        }
+        Ok(out)
+    }
+
+    /// Whether the database holds anything the journal lacks.
+    fn ahead(&self) -> bool {
+        self.own_seq > self.own_seq_in_journal || self.others_ahead > 0 || self.appeals_missing > 0
+    }
+}
+
+/// Moves the database aside for a rebuild. An earlier copy is replaced only
+/// when the journal holds everything in it (or sled cannot read it at
+/// all); otherwise it is kept and this copy gets the next free number
+/// (`db.before-rebuild-2`, …). The catalog
+/// cache derived from the database is discarded.
+fn set_database_aside_keeping(
+    paths: &Paths,
+    journal: &JournalHolds,
+    recovery: &mut Vec<Recovery>,
+) -> Result<(), StoreError> {
+    let db = paths.db();
+    if db.exists() {
+        let mut aside = set_aside_path(&paths.dir);
+        if aside.exists() {
+            // Kept when it holds more than the journal; replaced when the
+            // journal holds all of it, or when sled cannot read it at all
+            // (nothing could be taken back from it).
+            match DatabaseHolds::read(&aside, journal) {
+                Ok(held) if held.ahead() => {
+                    let mut n = 2;
+                    while aside.exists() {
+                        aside = paths.dir.join(format!("db.before-rebuild-{n}"));
+                        n += 1;
+                    }
+                }
+                _ => fs::remove_dir_all(&aside).map_err(|e| StoreError::io(&aside, e))?,
+            }
+        }
+        fs::rename(&db, &aside).map_err(|e| StoreError::io(&db, e))?;
+        recovery.push(Recovery::DatabaseSetAside { aside });
+    }
+    let _ = fs::remove_file(super::catalog_cache::cache_path(&paths.dir));
+    Ok(())
 }
 
 /// Moves the database aside, replacing an earlier copy (only the latest is
@@ -266,22 +466,37 @@ fn drop_damage(
             Ok(())
         })
         .map_err(|e| StoreError::io(&jpath, e))?;
-    if let Tail::Torn { at, .. } = tail {
+    let counters_path = Counters::path(&paths.dir);
+    let mut counters = Counters::load(&paths.dir).map_err(|e| StoreError::io(&counters_path, e))?;
+    if let Tail::Torn { at, bytes } = tail {
         let kept = journal::copy_out(&jpath, at, u64::MAX, "torn").map_err(|e| StoreError::io(&jpath, e))?;
         lines.push(Recovery::TornKept { kept });
+        let (seqs, torn) = journal::bytes_at(&jpath, at, bytes).map_err(|e| StoreError::io(&jpath, e))?;
+        counters
+            .raise_from_bytes(seqs, &torn)
+            .map_err(|e| StoreError::io(&counters_path, e))?;
     }
+    // Every number a dropped record held stays used: its event range and
+    // the tracking codes still legible in its bytes.
     for d in damage {
-        if let Some((_, b)) = d.seqs {
-            top = top.max(b);
-        }
+        let (_, bytes) = journal::bytes_at(&jpath, d.at, d.bytes).map_err(|e| StoreError::io(&jpath, e))?;
+        counters
+            .raise_from_bytes(d.seqs, &bytes)
+            .map_err(|e| StoreError::io(&counters_path, e))?;
     }
-    let mut counters =
-        Counters::load(&paths.dir).map_err(|e| StoreError::io(&Counters::path(&paths.dir), e))?;
     counters
         .raise(top)
-        .map_err(|e| StoreError::io(&Counters::path(&paths.dir), e))?;
-    let old = journal::rewrite(&jpath, "before-drop", super::payload_seqs, |_| true)
-        .map_err(|e| StoreError::io(&jpath, e))?;
+        .map_err(|e| StoreError::io(&counters_path, e))?;
+    // Repeated records are valid records: they are left out by offset.
+    let repeats: Vec<u64> = damage
+        .iter()
+        .filter(|d| matches!(d.kind, DamageKind::Repeat { .. }))
+        .map(|d| d.at)
+        .collect();
+    let old = journal::rewrite(&jpath, "before-drop", super::payload_seqs, |r| {
+        !repeats.contains(&r.start)
+    })
+    .map_err(|e| StoreError::io(&jpath, e))?;
     lines.push(Recovery::JournalRewritten {
         dropped: damage.len(),
         old,

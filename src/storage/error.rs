@@ -22,7 +22,24 @@ pub struct DamageReport {
     pub seqs: Option<(u64, u64)>,
     /// Valid records after it.
     pub valid_after: u64,
+    /// What is wrong with it.
+    pub kind: DamageKind,
 }
+
+/// What a damaged stretch of the journal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DamageKind {
+    /// Bytes that are not a valid record (a bad checksum, a broken header).
+    Unreadable,
+    /// A valid record whose events the journal already holds (a record
+    /// appended twice); `of` is where the earlier copy starts, when it is
+    /// the same bytes.
+    Repeat { of: Option<u64> },
+}
+
+/// What the database says sled refuses to read (sled's own words carry a
+/// debugging backtrace, which no user should read).
+pub const CORRUPTED: &str = "corrupted";
 
 #[derive(Debug)]
 pub enum StoreError {
@@ -47,6 +64,16 @@ pub enum StoreError {
     JournalDamaged {
         path: PathBuf,
         damage: Vec<DamageReport>,
+    },
+    /// A rebuild was asked for, but the database holds events the journal
+    /// lacks (an older journal was put back): rebuilding would drop them.
+    JournalBehind {
+        journal: PathBuf,
+        /// Appeals in the database that no journal event registers.
+        appeals: usize,
+        /// This terminal's last event in the database and in the journal.
+        db_seq: u64,
+        journal_seq: u64,
     },
     /// The database holds changes the journal does not: the journal was
     /// removed, cut short or replaced.
@@ -226,6 +253,14 @@ impl StoreError {
                 path: path.to_path_buf(),
                 source,
             },
+            // Files sled cannot make sense of (its words name a backtrace
+            // or an old sled version, neither of which helps anyone).
+            sled::Error::Corruption { .. } | sled::Error::Unsupported(_) | sled::Error::ReportableBug(_) => {
+                StoreError::Database {
+                    path: path.to_path_buf(),
+                    message: CORRUPTED.to_string(),
+                }
+            }
             other => StoreError::Database {
                 path: path.to_path_buf(),
                 message: other.to_string(),
@@ -270,6 +305,16 @@ impl StoreError {
                 ),
             ),
             StoreError::Io { path, source } => io_words(path, source, lang),
+            StoreError::Database { path, message } if message == CORRUPTED => lang.pick(
+                format!(
+                    "数据库 {} 的文件已损坏，无法读取。日志中的记录完好；可运行 `jiedai check --rebuild` 从日志重建数据库。",
+                    path.display()
+                ),
+                format!(
+                    "the database {} is corrupted and cannot be read. The journal is intact; run `jiedai check --rebuild` to rebuild the database from it.",
+                    path.display()
+                ),
+            ),
             StoreError::Database { path, message } => lang.pick(
                 format!(
                     "数据库 {} 无法使用：{message}。日志中的记录完好；可运行 `jiedai check --rebuild` 从日志重建数据库。",
@@ -286,9 +331,9 @@ impl StoreError {
             ),
             StoreError::JournalDamaged { path, damage } => {
                 let mut out = lang.pick(
-                    format!("日志 {} 有损坏的记录，为免丢失数据，已停止：", path.display()),
+                    format!("日志 {} 有损坏或重复的记录，为免丢失数据，已停止：", path.display()),
                     format!(
-                        "the journal {} has damaged records; stopped so that nothing is lost:",
+                        "the journal {} has damaged or repeated records; stopped so that nothing is lost:",
                         path.display()
                     ),
                 );
@@ -298,8 +343,8 @@ impl StoreError {
                 }
                 out.push('\n');
                 out.push_str(lang.pick(
-                    "请按 README「日志损坏时怎么办」处理：先备份整个数据目录，运行 `jiedai check` 查看详情；若无备份可恢复，再运行 `jiedai check --drop-damaged-records` 舍弃损坏的记录（原字节另存，不会删除）。",
-                    "See README, \"When check reports damage\": back up the whole data directory, run `jiedai check` for the details; if no backup can be restored, run `jiedai check --drop-damaged-records` to drop the damaged records (their bytes are kept in files beside the journal).",
+                    "请按 README「日志损坏时怎么办」处理：先备份整个数据目录；若无备份可恢复，运行 `jiedai check --drop-damaged-records` 舍弃这些记录（原字节另存，不会删除；重复的记录原本就在日志里，舍弃不丢任何内容）。",
+                    "See README, \"When check reports damage\": back up the whole data directory; if no backup can be restored, run `jiedai check --drop-damaged-records` to drop these records (their bytes are kept in files beside the journal; a repeated record is in the journal already, so dropping it loses nothing).",
                 ));
                 out
             }
@@ -310,9 +355,13 @@ impl StoreError {
             } => {
                 let state = match journal_len {
                     None => lang.pick("日志文件不存在".to_string(), "the journal file is missing".to_string()),
-                    Some(len) => lang.pick(
+                    Some(len) if len < applied => lang.pick(
                         format!("日志只有 {len} 字节，数据库却记录到第 {applied} 字节"),
                         format!("the journal has {len} bytes but the database holds changes up to byte {applied}"),
+                    ),
+                    Some(_) => lang.pick(
+                        format!("数据库记下的最后一条记录（止于日志第 {applied} 字节）在日志里找不到"),
+                        format!("the last record the database took (ending at byte {applied} of the journal) is not in the journal"),
                     ),
                 };
                 lang.pick(
@@ -328,6 +377,21 @@ impl StoreError {
                     ),
                 )
             }
+            StoreError::JournalBehind {
+                journal,
+                appeals,
+                db_seq,
+                journal_seq,
+            } => lang.pick(
+                format!(
+                    "{}：数据库中有 {appeals} 条诉求是日志里没有的（本终端的事件数据库到 #{db_seq}，日志只到 #{journal_seq}）：日志比数据库旧（多半是从较早的备份放回的）。从这份日志重建会丢掉它们，所以没有重建，什么也没改。请放回较新的日志；若没有，运行 `jiedai check --journal-from-database` 由数据库写出新日志（旧日志另存）。",
+                    journal.display()
+                ),
+                format!(
+                    "{}: the database holds {appeals} appeals and this terminal's events up to #{db_seq} that the journal lacks (it ends at #{journal_seq}): the journal is older than the database (probably put back from an earlier backup). Rebuilding from it would drop them, so nothing was rebuilt or changed. Put the newer journal back; without one, run `jiedai check --journal-from-database` to write a new journal from the database (the old one is kept).",
+                    journal.display()
+                ),
+            ),
             StoreError::Identity { path, problem } => {
                 let problem = problem.message(lang);
                 lang.pick(
@@ -398,6 +462,33 @@ impl StoreError {
 
 /// One damaged stretch, in words.
 pub fn damage_line(d: &DamageReport, lang: Lang) -> String {
+    if let DamageKind::Repeat { of } = d.kind {
+        let events = match d.seqs {
+            Some((a, b)) if a == b => lang.pick(format!("事件 #{a}"), format!("event #{a}")),
+            Some((a, b)) => lang.pick(format!("事件 #{a}–#{b}"), format!("events #{a}–#{b}")),
+            None => lang.pick("其中的事件".to_string(), "its events".to_string()),
+        };
+        let of = match of {
+            Some(at) => lang.pick(
+                format!("与偏移 {at} 起的记录逐字节相同"),
+                format!("the same bytes as the record at offset {at}"),
+            ),
+            None => lang.pick(
+                "日志前面已有".to_string(),
+                "already earlier in the journal".to_string(),
+            ),
+        };
+        return lang.pick(
+            format!(
+                "  - 偏移 {} 起 {} 字节是重复的记录：{events}{of}（记录被写入了两次）",
+                d.at, d.bytes
+            ),
+            format!(
+                "  - {} bytes at offset {} are a repeated record ({events}, {of}): it was written twice",
+                d.bytes, d.at
+            ),
+        );
+    }
     let seqs = match d.seqs {
         Some((a, b)) if a == b => lang.pick(format!("，事件 #{a}"), format!(", event #{a}")),
         Some((a, b)) => lang.pick(format!("，事件 #{a}–#{b}"), format!(", events #{a}–#{b}")),

@@ -23,11 +23,11 @@
 //!
 //! What counts as a torn write: bytes after the last valid record that
 //! cannot be a record ever written whole: fewer bytes than a header, only
-//! zero bytes (what XFS or NTFS leave after a power cut), a valid header
-//! whose payload runs past the end of the file, or a payload holding zero
-//! bytes (pages never written). The last rule holds for payloads that never
-//! contain a zero byte, as text does. Anything else, a whole record with a
-//! bad checksum included, is damage.
+//! zero bytes (what XFS or NTFS leave after a power cut), or a valid header
+//! whose payload runs past the end of the file (a record cut short).
+//! Anything else is damage: a record of full length whose checksum fails
+//! was written whole, and may have been acknowledged, whatever its bytes
+//! look like (a zero byte in it included).
 
 use std::fs::File;
 use std::io;
@@ -319,10 +319,8 @@ impl Scanner<'_> {
             return Ok(true);
         }
         if let Some(h) = here {
-            if FRAME + h.len as u64 > rest {
-                return Ok(true);
-            }
-            return Ok(self.read(self.pos + FRAME, h.len as usize)?.contains(&0));
+            // Cut short, or whole (and then damaged, not unfinished).
+            return Ok(FRAME + h.len as u64 > rest);
         }
         // No readable header: torn only if every byte is zero.
         let mut at = self.pos;
@@ -492,6 +490,24 @@ mod tests {
                 at: ends[1],
                 bytes: 100
             }
+        );
+
+        // A record of full length with a zero byte in its payload was
+        // written whole: damage, not an unfinished write.
+        let mut zeroed = bytes[..ends[1] as usize].to_vec();
+        zeroed.extend_from_slice(&encode(b"{\"three\":3}", 3, 3));
+        let n = zeroed.len();
+        zeroed[n - 3] = 0;
+        std::fs::write(&path, &zeroed).unwrap();
+        let (recs, damage, tail) = survey(&path);
+        assert_eq!((recs.len(), tail), (2, Tail::Clean));
+        assert_eq!(
+            damage,
+            vec![Damage {
+                at: ends[1],
+                bytes: FRAME + 11,
+                fields: Some((3, 3))
+            }]
         );
 
         // Other bytes after the last record are damage.

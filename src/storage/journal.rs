@@ -392,6 +392,25 @@ pub fn rewrite(
     Ok(kept)
 }
 
+/// The first and last event sequence of a record.
+pub type EventRange = (u64, u64);
+
+/// Up to `bytes` bytes of a file from `at` on, with the event range of a
+/// valid record header at `at`, if there is one (for the floors under the
+/// counters: what bytes set aside may have given out).
+pub fn bytes_at(path: &Path, at: u64, bytes: u64) -> io::Result<(Option<EventRange>, Vec<u8>)> {
+    let mut src = File::open(path)?;
+    src.seek(SeekFrom::Start(at))?;
+    let mut buf = Vec::new();
+    src.take(bytes.min(MAX_PAYLOAD as u64 + 2 * FRAME))
+        .read_to_end(&mut buf)?;
+    let seqs = (buf.len() >= FRAME as usize)
+        .then(|| frame::parse_header(&buf))
+        .filter(|h| h.valid)
+        .map(|h| (h.first, h.last));
+    Ok((seqs, buf))
+}
+
 /// Copies bytes `[at, at + bytes)` of a file into `<file>.<what>-<at>`
 /// (never overwriting an earlier copy) and makes the copy durable.
 pub fn copy_out(path: &Path, at: u64, bytes: u64, what: &str) -> io::Result<PathBuf> {

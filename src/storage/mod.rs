@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Change, Event, EventBody, EventId, Staff, TrackingCode};
 use counters::Counters;
 pub use dir::{Paths, TerminalConfig, read_terminal, take_lock, write_terminal};
-pub use error::{DamageReport, IdentityProblem, StoreError};
+pub use error::{DamageKind, DamageReport, IdentityProblem, StoreError};
 use journal::{Item, Journal, Tail, Version};
 pub use notes::{Finding, Recovery};
 use projection::Staged;
@@ -221,6 +221,7 @@ impl Store {
         .map_err(|e| StoreError::sled(&store.paths.db(), e))?;
         store.chain_from_journal()?;
         store.catch_up(progress)?;
+        store.check_unsent()?;
         let station = store.station()?;
         if station
             .as_ref()
@@ -412,6 +413,8 @@ impl Store {
         let mut replayed = 0usize;
         let mut failure = None;
         let mut damaged = false;
+        // A record whose events the database holds already.
+        let mut repeated: Option<DamageReport> = None;
         let tail = reader.survey(applied, |item| {
             let record = match item {
                 Item::Record(r) => r,
@@ -426,8 +429,19 @@ impl Store {
                     message: format!("record at offset {}: {e}", record.start),
                 })
                 .and_then(|batch| {
-                    let (ops, _) = self.stage(&batch.events, true)?;
                     self.heads.origin = self.origin();
+                    if let Some(seqs) = self.heads.repeats(&batch.events) {
+                        repeated = Some(DamageReport {
+                            at: record.start,
+                            bytes: record.end - record.start,
+                            seqs: Some(seqs),
+                            valid_after: 0,
+                            kind: DamageKind::Repeat { of: None },
+                        });
+                        // Stops the replay; what is reported is `repeated`.
+                        return Err(StoreError::ReadOnly);
+                    }
+                    let (ops, _) = self.stage(&batch.events, true)?;
                     let mut heads = self.heads.clone();
                     let meta = heads.advance(&batch.events, &batch.raws);
                     self.write_ops(ops, meta, &batch.events, record.start, record.end)?;
@@ -450,6 +464,15 @@ impl Store {
                 damage: survey_damage(&reader, applied)?,
             });
         }
+        if let Some(repeat) = repeated {
+            // Named as a whole-journal survey names it (with its earlier
+            // copy) when it is a copy of another record's bytes.
+            let all = survey_damage(&reader, 0)?;
+            return Err(StoreError::JournalDamaged {
+                path: jpath,
+                damage: if all.is_empty() { vec![repeat] } else { all },
+            });
+        }
         if let Some(e) = failure {
             return Err(e);
         }
@@ -461,6 +484,15 @@ impl Store {
         if let Tail::Torn { at, bytes } = tail {
             match self.mode {
                 Mode::Write => {
+                    // Whatever numbers the unfinished write held are never
+                    // given out again (nothing else may know them).
+                    if let Some(counters) = self.counters.as_mut() {
+                        let (seqs, torn) =
+                            journal::bytes_at(&jpath, at, bytes).map_err(|e| StoreError::io(&jpath, e))?;
+                        counters
+                            .raise_from_bytes(seqs, &torn)
+                            .map_err(|e| StoreError::io(&Counters::path(&self.paths.dir), e))?;
+                    }
                     let aside = self
                         .journal
                         .set_aside_tail(at)
@@ -471,6 +503,28 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Records the county has not taken yet are read again by the next
+    /// sync: damage among them is said now, at start, rather than by a
+    /// failing sync. Only what follows the county's acknowledgement is
+    /// read (nothing for a terminal that never synced).
+    fn check_unsent(&self) -> Result<(), StoreError> {
+        if !self.tree.tree_names().iter().any(|n| *n == "sync") {
+            return Ok(());
+        }
+        let position = sync_state::SyncState::open(&self.tree, self.paths.db())?.position()?;
+        if position.acked == 0 || position.offset == 0 {
+            return Ok(());
+        }
+        let damage = survey_damage(&self.journal, position.offset)?;
+        if damage.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::JournalDamaged {
+            path: self.journal.path().to_path_buf(),
+            damage,
+        })
     }
 
     /// Projects events over the database without writing anything. With
@@ -993,12 +1047,17 @@ pub(crate) fn clone_cause(e: &StoreError) -> StoreError {
 
 /// Every damaged stretch of the journal from `from` on, with how many valid
 /// records follow each and the event numbers it held (from its header, or
-/// between its neighbours' when the header is unreadable).
+/// between its neighbours' when the header is unreadable). A record that
+/// repeats an earlier one byte for byte (appended twice) is reported too:
+/// replaying it would apply its events twice.
 pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, StoreError> {
     let mut damage: Vec<DamageReport> = Vec::new();
     let mut last_seq: Option<u64> = None;
     // Damage whose event range waits for the next record's first event.
     let mut open: Option<usize> = None;
+    // Where the first record of each (payload CRC, length) starts.
+    let mut seen: HashMap<u64, u64> = HashMap::new();
+    let file = File::open(journal.path()).map_err(|e| StoreError::io(journal.path(), e))?;
     journal
         .survey(from, |item| {
             match item {
@@ -1008,6 +1067,23 @@ pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, 
                     } else {
                         payload_seqs(&r.payload)
                     };
+                    let key = (u64::from(crc32fast::hash(&r.payload)) << 32) | r.payload.len() as u64;
+                    match seen.get(&key) {
+                        Some(&earlier) if same_payload(&file, journal.version(), earlier, &r.payload)? => {
+                            damage.push(DamageReport {
+                                at: r.start,
+                                bytes: r.end - r.start,
+                                seqs: Some((first, last)),
+                                valid_after: 0,
+                                kind: DamageKind::Repeat { of: Some(earlier) },
+                            });
+                            return Ok(());
+                        }
+                        Some(_) => {}
+                        None => {
+                            seen.insert(key, r.start);
+                        }
+                    }
                     if let Some(i) = open.take()
                         && let Some(prev) = last_seq
                         && first > prev + 1
@@ -1028,6 +1104,7 @@ pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, 
                         bytes: d.bytes,
                         seqs: d.seqs,
                         valid_after: 0,
+                        kind: DamageKind::Unreadable,
                     });
                 }
             }
@@ -1035,6 +1112,19 @@ pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, 
         })
         .map_err(|e| StoreError::io(journal.path(), e))?;
     Ok(damage)
+}
+
+/// Whether the record at `at` holds exactly `payload`.
+fn same_payload(file: &File, version: Version, at: u64, payload: &[u8]) -> std::io::Result<bool> {
+    match version {
+        Version::V2 => Ok(frame::read_at(file, at)?.is_some_and(|(_, p)| p == payload)),
+        Version::V1 => {
+            use std::os::unix::fs::FileExt;
+            let mut buf = vec![0u8; payload.len()];
+            file.read_exact_at(&mut buf, at + 8)?;
+            Ok(buf == payload)
+        }
+    }
 }
 
 pub use check::{CheckReport, check, check_in_parts, check_with, rebuild, rebuild_with};

@@ -190,6 +190,26 @@ impl Heads {
         out
     }
 
+    /// The sequences of the events that are held already (a record
+    /// written twice), as (lowest, highest), if any is. Each origin's
+    /// sequences only grow, so an event at or below its origin's head has
+    /// been applied before.
+    pub fn repeats(&self, events: &[Event]) -> Option<(u64, u64)> {
+        let held: Vec<u64> = events
+            .iter()
+            .filter(|e| {
+                let head = if e.id.origin == self.origin {
+                    self.seq
+                } else {
+                    self.other(&e.id.origin)
+                };
+                e.id.seq <= head
+            })
+            .map(|e| e.id.seq)
+            .collect();
+        Some((*held.iter().min()?, *held.iter().max()?))
+    }
+
     /// The last sequence held of another origin (0: none).
     pub fn other(&self, origin: &str) -> u64 {
         self.others.get(origin).copied().unwrap_or(0)

@@ -251,9 +251,16 @@ impl super::Reader {
                 }
                 Ok(ControlFlow::Continue(()))
             })
-            .map_err(|e| StoreError::Journal {
-                path,
-                message: e.to_string(),
+            .map_err(|e| match super::survey_damage(&journal, 0) {
+                // Damage not yet sent: said as at start-up, with what to do.
+                Ok(damage) if !damage.is_empty() => StoreError::JournalDamaged {
+                    path: path.clone(),
+                    damage,
+                },
+                _ => StoreError::Journal {
+                    path: path.clone(),
+                    message: e.to_string(),
+                },
             })?;
         Ok(out)
     }
