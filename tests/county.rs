@@ -238,17 +238,26 @@ fn now() -> i64 {
 }
 
 fn upload_body(prev: &str, events: &[Box<RawValue>]) -> Vec<u8> {
+    attested_body(prev, events, Vec::new())
+}
+
+fn attested_body(prev: &str, events: &[Box<RawValue>], attested: Vec<protocol::Attested>) -> Vec<u8> {
     let upload = Upload {
         terminal: 1,
         prev: prev.to_string(),
         events: events.to_vec(),
+        attested,
     };
     protocol::gzip(&serde_json::to_vec(&upload).unwrap())
 }
 
 /// Uploads as the station, properly signed.
 fn upload(county: &County, st: &Station, prev: &str, events: &[Box<RawValue>]) -> Answer {
-    let body = upload_body(prev, events);
+    signed_upload(county, st, upload_body(prev, events))
+}
+
+/// Sends an upload body as the station, properly signed.
+fn signed_upload(county: &County, st: &Station, body: Vec<u8>) -> Answer {
     call(
         &county.url,
         STATION,
@@ -1087,6 +1096,28 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
         "{refused:?}"
     );
     assert_no_staff_secrets(&county, "after a refusal");
+    // An attested hash is taken only for a station event sent without its
+    // secrets.
+    let attest = |seq: usize| protocol::Attested {
+        seq: seq as u64 + 1,
+        hash: hashes[seq].clone(),
+    };
+    let appeal_at = events
+        .iter()
+        .position(|e| e.get().contains("appeal_registered"))
+        .unwrap();
+    for (batch, attested, seq) in [
+        (&events[..], vec![attest(0)], 1),
+        (&events[..], vec![attest(appeal_at)], appeal_at as u64 + 1),
+    ] {
+        let body = attested_body(protocol::GENESIS, batch, attested);
+        let reply = signed_upload(&county, &st, body).reply();
+        assert!(
+            matches!(reply.refused, Some(Refusal::BadEvent { seq: s, .. }) if s == seq),
+            "{reply:?}"
+        );
+    }
+    assert_no_staff_secrets(&county, "after bad attestations");
     // The chain goes on from the attested hash.
     register(st.path(), 1);
     st.sync();

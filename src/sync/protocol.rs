@@ -41,6 +41,30 @@
 //! rewritten history (another hash under a sequence it holds, or a `prev`
 //! that is not its hash: refused, logged, reported, never overwritten).
 //!
+//! ### Redacted events: staff secrets stay at the station
+//!
+//! A `StationConfigured` event that holds staff credentials (PIN hashes,
+//! or PINs in the clear from an old journal) is not sent as the journal
+//! holds it: the station sends `for_county(event)`, the same event without
+//! them (`domain::privacy::without_staff_secrets`, serialised as the
+//! journal serialises events), and lists it in `attested` with the chain
+//! hash after it, `h(n)` over the journal's own bytes. The request's
+//! signature covers the attestation. For that event only, the county
+//! takes the attested hash instead of computing one (it cannot: it never
+//! sees the bytes hashed), refuses it (`BadEvent`) when the event is of
+//! another type or still holds a secret, and keeps the redacted bytes. A
+//! retry or a conflict is still told by the hash, so the chain keeps its
+//! word across the redacted event; the events after it chain on from the
+//! attested hash as from any other.
+//!
+//! An older terminal sends such an event whole. The county then computes
+//! the hash over the bytes it received, as for any event, and stores
+//! `for_county` of them. A database written before this rule has what it
+//! held purged when it is opened (`county::db`). Either way the county's
+//! copy of a `StationConfigured` event may differ from the journal's
+//! bytes: compare it with `for_county(journal bytes)`, and check it with
+//! the hash held beside it, never by hashing it.
+//!
 //! The server stores each event under (station, terminal, sequence), a
 //! primary key in its database, commits durably, and answers `UploadReply`
 //! with the highest sequence it holds contiguously from 1. The station
@@ -98,6 +122,32 @@ pub struct Upload {
     /// Chain hash before the first event (hex).
     pub prev: String,
     pub events: Vec<Box<RawValue>>,
+    /// The chain hash after each event sent redacted (see "Redacted
+    /// events"), in the events' order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attested: Vec<Attested>,
+}
+
+/// The station's word for the chain hash after an event it sent redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attested {
+    pub seq: u64,
+    /// `h(seq)`, over the event's bytes as the journal holds them (hex).
+    pub hash: String,
+}
+
+/// The event as it may leave the station: without staff secrets when it
+/// holds any (see "Redacted events"); None when it may go as it is (it
+/// holds none, or it is not an event this version reads).
+pub fn for_county(raw: &RawValue) -> Option<Box<RawValue>> {
+    let event: crate::domain::Event = serde_json::from_str(raw.get()).ok()?;
+    let redacted = crate::domain::privacy::without_staff_secrets(&event)?;
+    serde_json::value::to_raw_value(&redacted).ok()
+}
+
+/// Whether `hash` has the form of a chain hash (64 hex digits).
+pub fn is_chain_hash(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The server's answer to an upload.
