@@ -168,3 +168,58 @@ fn a_staff_pin_is_kept_only_as_a_salted_hash_and_still_signs_in() {
     p.key(Key::Enter);
     p.wait_for("今日值班代表", T).unwrap();
 }
+
+/// A four-digit PIN cannot resist offline guessing, so a PIN may be a
+/// passphrase: 4 to 64 characters, spaces inside allowed. Outside those
+/// limits `init` says so and sets nothing up.
+#[test]
+fn a_pin_may_be_a_passphrase_of_up_to_64_characters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let home = tmp.path().join("home");
+    fs::create_dir_all(&home).unwrap();
+    let sample = fs::read_to_string("sample-data/station.toml").unwrap();
+    let with_pin = |pin: &str| {
+        let file = tmp.path().join("station.toml");
+        fs::write(&file, sample.replace("pin = \"2468\"", &format!("pin = \"{pin}\""))).unwrap();
+        file
+    };
+    let init = |file: &Path| {
+        Command::new(pty::bin())
+            .arg("--data")
+            .arg(&data)
+            .args(["init", "--station"])
+            .arg(file)
+            .envs(pty::child_env(&home))
+            .output()
+            .unwrap()
+    };
+    for refused in ["246", &"7".repeat(65)] {
+        let out = init(&with_pin(refused));
+        assert!(!out.status.success(), "{refused}: {}", printed(&out));
+        assert!(
+            printed(&out).contains("PIN 应为 4 到 64 个字符"),
+            "{refused}: {}",
+            printed(&out)
+        );
+        assert!(!data.join("journal").exists(), "nothing set up");
+    }
+    let passphrase = "liu-an 2468 qinghe river 1357";
+    let out = init(&with_pin(passphrase));
+    assert!(out.status.success(), "{}", printed(&out));
+    let kept = all_bytes(&data);
+    assert!(!contains(&kept, passphrase.as_bytes()), "the PIN is stored in the clear");
+
+    let data_arg = data.to_str().unwrap().to_string();
+    let p = Pty::spawn(&["--data", &data_arg], SIZE_80X24, &home);
+    p.wait_for("许文博", T).unwrap();
+    p.key(Key::Down);
+    p.key(Key::Enter);
+    p.wait_for("PIN", T).unwrap();
+    p.send(&passphrase[..passphrase.len() - 1]);
+    p.key(Key::Enter);
+    p.wait_for("PIN 不正确", T).unwrap();
+    p.send(passphrase);
+    p.key(Key::Enter);
+    p.wait_for("今日值班代表", T).unwrap();
+}

@@ -626,7 +626,7 @@ impl App {
 }
 
 pub fn secret_input() -> TextInput {
-    let mut t = TextInput::new(12);
+    let mut t = TextInput::new(crate::domain::station::MAX_PIN_CHARS);
     t.secret = true;
     t
 }
