@@ -993,7 +993,14 @@ fn free_texts_leaving_the_county_are_masked() {
         "{page}"
     );
     for (what, text) in [("csv", &csv), ("jsonl", &jsonl), ("xlsx", &xlsx)] {
-        for kept in [code.as_str(), "林*", "小区门口停车难", "138****8000", "青禾县交通运输局", "已在小区东侧增设停车位"] {
+        for kept in [
+            code.as_str(),
+            "林*",
+            "小区门口停车难",
+            "138****8000",
+            "青禾县交通运输局",
+            "已在小区东侧增设停车位",
+        ] {
             assert!(text.contains(kept), "the {what} lacks {kept}:\n{text}");
         }
     }
@@ -1076,7 +1083,10 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
     assert_no_staff_secrets(&county, "after a sync");
     let (status, page) = get(&format!("{}/s/{STATION}", county.url));
     assert_eq!(status, 200);
-    assert!(page.contains(STATION_NAME), "the county knows the station: {page}");
+    assert!(
+        page.contains(STATION_NAME),
+        "the county knows the station: {page}"
+    );
     // The journal's own bytes, as an older terminal sends them, are the
     // same events to the county: the attested chain is the journal's.
     let again = upload(&county, &st, protocol::GENESIS, &events).reply();
@@ -1154,7 +1164,10 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
     });
     drop(conn);
     drop(runtime);
-    assert!(county_holds(&county).contains("$argon2"), "the old state is set up");
+    assert!(
+        county_holds(&county).contains("$argon2"),
+        "the old state is set up"
+    );
     // Any county command opens the database, and opening it purges them.
     staff(&county, &["appeals"], 0);
     assert_no_staff_secrets(&county, "after the database was opened");

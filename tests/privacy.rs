@@ -181,7 +181,11 @@ fn a_pin_may_be_a_passphrase_of_up_to_64_characters() {
     let sample = fs::read_to_string("sample-data/station.toml").unwrap();
     let with_pin = |pin: &str| {
         let file = tmp.path().join("station.toml");
-        fs::write(&file, sample.replace("pin = \"2468\"", &format!("pin = \"{pin}\""))).unwrap();
+        fs::write(
+            &file,
+            sample.replace("pin = \"2468\"", &format!("pin = \"{pin}\"")),
+        )
+        .unwrap();
         file
     };
     let init = |file: &Path| {
@@ -208,7 +212,10 @@ fn a_pin_may_be_a_passphrase_of_up_to_64_characters() {
     let out = init(&with_pin(passphrase));
     assert!(out.status.success(), "{}", printed(&out));
     let kept = all_bytes(&data);
-    assert!(!contains(&kept, passphrase.as_bytes()), "the PIN is stored in the clear");
+    assert!(
+        !contains(&kept, passphrase.as_bytes()),
+        "the PIN is stored in the clear"
+    );
 
     let data_arg = data.to_str().unwrap().to_string();
     let p = Pty::spawn(&["--data", &data_arg], SIZE_80X24, &home);

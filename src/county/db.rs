@@ -204,11 +204,10 @@ impl Db {
         }
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let mut purged = 0u64;
-        let events = sqlx::query(
-            "SELECT station, terminal, seq, body FROM events WHERE kind = 'station_configured'",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let events =
+            sqlx::query("SELECT station, terminal, seq, body FROM events WHERE kind = 'station_configured'")
+                .fetch_all(&mut *tx)
+                .await?;
         for row in &events {
             let body: String = row.try_get(3)?;
             if let Some(clean) = without_secrets(&body) {
@@ -252,13 +251,11 @@ impl Db {
                 purged += 1;
             }
         }
-        sqlx::query(
-            "INSERT INTO migrations (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(PURGE_STAFF_SECRETS)
-        .bind(super::now().to_rfc3339())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO migrations (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(PURGE_STAFF_SECRETS)
+            .bind(super::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         if purged > 0 {
             log::info!("purged the staff secrets an older version kept: {purged} rows");

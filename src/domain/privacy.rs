@@ -160,14 +160,12 @@ pub fn station_without_secrets(station: &Station) -> Station {
 /// older journal); None when it holds none and may go as it is.
 pub fn without_staff_secrets(event: &Event) -> Option<Event> {
     match &event.body {
-        EventBody::StationConfigured { station } if station.staff.iter().any(Staff::has_pin) => {
-            Some(Event {
-                body: EventBody::StationConfigured {
-                    station: station_without_secrets(station),
-                },
-                ..event.clone()
-            })
-        }
+        EventBody::StationConfigured { station } if station.staff.iter().any(Staff::has_pin) => Some(Event {
+            body: EventBody::StationConfigured {
+                station: station_without_secrets(station),
+            },
+            ..event.clone()
+        }),
         _ => None,
     }
 }

@@ -63,9 +63,7 @@ pub const MAX_PIN_CHARS: usize = 64;
 /// passphrase (see the README, "Privacy at rest").
 pub fn validate_pin(pin: &str, lang: Lang) -> Result<(), String> {
     let n = pin.chars().count();
-    if (MIN_PIN_CHARS..=MAX_PIN_CHARS).contains(&n)
-        && !pin.chars().any(char::is_control)
-        && pin.trim() == pin
+    if (MIN_PIN_CHARS..=MAX_PIN_CHARS).contains(&n) && !pin.chars().any(char::is_control) && pin.trim() == pin
     {
         Ok(())
     } else {

@@ -1661,12 +1661,19 @@ mod tests {
             "138 - 0013 - 8000",
             "１３８．００１３．８０００",
         ] {
-            assert_eq!(mask_numbers(&format!("电话{phone}。")), "电话138****8000。", "{phone}");
+            assert_eq!(
+                mask_numbers(&format!("电话{phone}。")),
+                "电话138****8000。",
+                "{phone}"
+            );
         }
         assert_eq!(mask_numbers("+86 138 0013 8000"), "+861****8000");
         assert_eq!(mask_numbers("(0571)88001234"), "(0571)****1234");
         assert_eq!(mask_numbers("0571.8800.1234"), "057****1234");
-        assert_eq!(mask_numbers("2026.05.10 与 2026/05/10"), "2026.05.10 与 2026/05/10");
+        assert_eq!(
+            mask_numbers("2026.05.10 与 2026/05/10"),
+            "2026.05.10 与 2026/05/10"
+        );
         assert_eq!(mask_numbers("12345678.90"), "****5678.90");
         assert_eq!(mask_numbers("3.5 米"), "3.5 米");
         assert_eq!(mask_name("张小明"), "张*");
