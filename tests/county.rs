@@ -1072,12 +1072,24 @@ fn assert_no_staff_secrets(county: &County, when: &str) {
 fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
     let county = start(backend, name);
     let st = Station::new(&county, 1);
+    // This version's `init` keeps the hashes out of the journal; an
+    // earlier one wrote them into the station event, as here.
+    assert!(!st.events().0.iter().any(|e| e.get().contains("$argon2")));
+    {
+        let mut store = Store::open(st.path()).unwrap();
+        let mut station = store.station().unwrap().unwrap();
+        station.staff[1].pin_hash = Some(jiedai::domain::station::hash_pin("2468", &[7; 16]).unwrap());
+        store
+            .commit("init", vec![EventBody::StationConfigured { station }])
+            .unwrap();
+    }
     let (events, hashes) = st.events();
     let n = events.len() as u64;
+    let pinned = events.len() - 1;
     assert!(
-        events[0].get().contains("station_configured") && events[0].get().contains("$argon2"),
-        "the terminal keeps its PIN hashes: {}",
-        events[0].get()
+        events[pinned].get().contains("station_configured") && events[pinned].get().contains("$argon2"),
+        "the journal holds a PIN hash: {}",
+        events[pinned].get()
     );
     st.sync();
     assert_no_staff_secrets(&county, "after a sync");
@@ -1099,10 +1111,11 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
         }
     );
     // A forged station event is refused, and the refusal keeps no secret.
-    let forged = rewritten(&events[0], |v| v["actor"] = "someone else".into());
-    let refused = upload(&county, &st, protocol::GENESIS, &[forged]).reply();
+    let forged = rewritten(&events[pinned], |v| v["actor"] = "someone else".into());
+    let refused = upload(&county, &st, &hashes[pinned - 1], &[forged]).reply();
     assert!(
-        matches!(refused.refused, Some(Refusal::Conflict { seq: 1, ref held, .. }) if *held == hashes[0]),
+        matches!(refused.refused, Some(Refusal::Conflict { seq, ref held, .. })
+            if seq == n && *held == hashes[pinned]),
         "{refused:?}"
     );
     assert_no_staff_secrets(&county, "after a refusal");
@@ -1117,7 +1130,7 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
         .position(|e| e.get().contains("appeal_registered"))
         .unwrap();
     for (batch, attested, seq) in [
-        (&events[..], vec![attest(0)], 1),
+        (&events[..], vec![attest(pinned)], n),
         (&events[..], vec![attest(appeal_at)], appeal_at as u64 + 1),
     ] {
         let body = attested_body(protocol::GENESIS, batch, attested);
@@ -1136,26 +1149,27 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
     // A county database written before this version held the station's
     // event as it came, its staff in the station's row and a refusal.
     let (runtime, mut conn) = county_db(&county);
-    let station: serde_json::Value = serde_json::from_str(events[0].get()).unwrap();
+    let station: serde_json::Value = serde_json::from_str(events[pinned].get()).unwrap();
     let info = station["body"]["station"].to_string();
     runtime.block_on(async {
         for (sql, binds) in [
             (
-                "UPDATE events SET body = $1 WHERE station = $2 AND terminal = 1 AND seq = 1",
-                vec![events[0].get().to_string(), STATION.to_string()],
+                format!("UPDATE events SET body = $1 WHERE station = $2 AND terminal = 1 AND seq = {n}"),
+                vec![events[pinned].get().to_string(), STATION.to_string()],
             ),
             (
-                "UPDATE stations SET info = $1 WHERE code = $2",
+                "UPDATE stations SET info = $1 WHERE code = $2".to_string(),
                 vec![info.clone(), STATION.to_string()],
             ),
             (
                 "INSERT INTO refusals (station, terminal, seq, kind, detail, body, at) \
-                 VALUES ($1, 1, 1, 'conflict', '{}', $2, '2026-01-01T00:00:00+08:00')",
-                vec![STATION.to_string(), events[0].get().to_string()],
+                 VALUES ($1, 1, 1, 'conflict', '{}', $2, '2026-01-01T00:00:00+08:00')"
+                    .to_string(),
+                vec![STATION.to_string(), events[pinned].get().to_string()],
             ),
-            ("DROP TABLE migrations", vec![]),
+            ("DROP TABLE migrations".to_string(), vec![]),
         ] {
-            let mut q = sqlx::query(sql);
+            let mut q = sqlx::query(&sql);
             for b in binds {
                 q = q.bind(b);
             }
