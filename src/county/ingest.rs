@@ -26,7 +26,7 @@ use crate::domain::Appeal;
 use crate::domain::event::{Event, EventBody, chain_next};
 use crate::domain::history;
 use crate::domain::privacy::without_staff_secrets;
-use crate::sync::protocol::{GENESIS, Refusal, Upload, UploadReply, for_county, is_chain_hash};
+use crate::sync::protocol::{GENESIS, Refusal, Upload, UploadReply, for_county, is_chain_hash, redacted};
 
 /// Takes `upload` from `station` (already authenticated).
 pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadReply, CountyError> {
@@ -137,7 +137,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
             }
             None => (
                 chain_next(&prev, bytes),
-                for_county(raw).map_or_else(|| raw.get().to_string(), |r| r.get().to_string()),
+                redacted(&event).map_or_else(|| raw.get().to_string(), |r| r.get().to_string()),
             ),
         };
         if seq <= held {

@@ -140,8 +140,18 @@ pub struct Attested {
 /// holds any (see "Redacted events"); None when it may go as it is (it
 /// holds none, or it is not an event this version reads).
 pub fn for_county(raw: &RawValue) -> Option<Box<RawValue>> {
+    // Only a station's configuration may hold secrets: the others are not
+    // parsed at all.
+    if !raw.get().contains("\"station_configured\"") {
+        return None;
+    }
     let event: crate::domain::Event = serde_json::from_str(raw.get()).ok()?;
-    let redacted = crate::domain::privacy::without_staff_secrets(&event)?;
+    redacted(&event)
+}
+
+/// `event` as `for_county` gives it, when it holds staff secrets.
+pub fn redacted(event: &crate::domain::Event) -> Option<Box<RawValue>> {
+    let redacted = crate::domain::privacy::without_staff_secrets(event)?;
     serde_json::value::to_raw_value(&redacted).ok()
 }
 
