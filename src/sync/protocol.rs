@@ -402,6 +402,42 @@ mod tests {
     }
 
     #[test]
+    fn only_a_station_event_with_staff_secrets_goes_redacted() {
+        let station = |staff: &str| {
+            RawValue::from_string(format!(
+                r#"{{"id":{{"origin":"330999012-1","seq":1}},"at":"2026-01-10T09:00:00+08:00","actor":"init","body":{{"type":"station_configured","station":{{"code":"330999012","name":"柳岸","kind":"station","county":"青禾县","reception_days":[10],"staff":[{staff}]}}}}}}"#
+            ))
+            .unwrap()
+        };
+        for secret in [
+            r#""pin_hash":"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA""#,
+            r#""pin":"2468""#,
+        ] {
+            let held = station(&format!(r#"{{"id":"S1","name":"甲",{secret}}}"#));
+            let sent = for_county(&held).expect("redacted");
+            assert!(
+                !sent.get().contains("argon2") && !sent.get().contains("2468"),
+                "{}",
+                sent.get()
+            );
+            assert!(
+                sent.get().contains(r#"{"id":"S1","name":"甲"}"#),
+                "{}",
+                sent.get()
+            );
+            // Sent again, it needs nothing more.
+            assert!(for_county(&sent).is_none());
+        }
+        assert!(for_county(&station(r#"{"id":"S1","name":"甲"}"#)).is_none());
+        let other = RawValue::from_string(
+            r#"{"id":{"origin":"330999012-1","seq":2},"at":"2026-01-10T09:00:00+08:00","actor":"S1","body":{"type":"duty_checked_in","deputy":"D1","day":"2026-01-10"}}"#.into(),
+        )
+        .unwrap();
+        assert!(for_county(&other).is_none());
+        assert!(is_chain_hash(GENESIS) && !is_chain_hash("00") && !is_chain_hash(&"g".repeat(64)));
+    }
+
+    #[test]
     fn gzip_round_trips_and_refuses_a_bomb() {
         let body = vec![b'x'; 100_000];
         let z = gzip(&body);
