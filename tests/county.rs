@@ -62,6 +62,7 @@ on_both!(
     concurrent_retries,
     restart_keeps_everything,
     unusual_events,
+    staff_secrets_stay_at_the_station,
 );
 
 fn start(backend: Backend, name: &str) -> County {
@@ -237,17 +238,26 @@ fn now() -> i64 {
 }
 
 fn upload_body(prev: &str, events: &[Box<RawValue>]) -> Vec<u8> {
+    attested_body(prev, events, Vec::new())
+}
+
+fn attested_body(prev: &str, events: &[Box<RawValue>], attested: Vec<protocol::Attested>) -> Vec<u8> {
     let upload = Upload {
         terminal: 1,
         prev: prev.to_string(),
         events: events.to_vec(),
+        attested,
     };
     protocol::gzip(&serde_json::to_vec(&upload).unwrap())
 }
 
 /// Uploads as the station, properly signed.
 fn upload(county: &County, st: &Station, prev: &str, events: &[Box<RawValue>]) -> Answer {
-    let body = upload_body(prev, events);
+    signed_upload(county, st, upload_body(prev, events))
+}
+
+/// Sends an upload body as the station, properly signed.
+fn signed_upload(county: &County, st: &Station, body: Vec<u8>) -> Answer {
     call(
         &county.url,
         STATION,
@@ -846,4 +856,348 @@ fn unusual_events(backend: Backend, name: &str) {
         matches!(reply.refused, Some(Refusal::BadEvent { seq, .. }) if seq == n + 3),
         "{reply:?}"
     );
+}
+
+/// The text files of an xlsx workbook (a zip of XML parts), inflated.
+fn xlsx_text(path: &Path) -> String {
+    let zip = std::fs::read(path).unwrap();
+    let u16_at = |i: usize| u16::from_le_bytes([zip[i], zip[i + 1]]) as usize;
+    let u32_at = |i: usize| u32::from_le_bytes([zip[i], zip[i + 1], zip[i + 2], zip[i + 3]]) as usize;
+    // The end of the central directory, then each of its entries.
+    let end = (0..zip.len() - 21)
+        .rev()
+        .find(|&i| zip[i..i + 4] == *b"PK\x05\x06")
+        .expect("a zip file");
+    let (entries, mut at) = (u16_at(end + 10), u32_at(end + 16));
+    let mut text = String::new();
+    for _ in 0..entries {
+        assert_eq!(zip[at..at + 4], *b"PK\x01\x02", "a central directory entry");
+        let (method, size, local) = (u16_at(at + 10), u32_at(at + 20), u32_at(at + 42));
+        at += 46 + u16_at(at + 28) + u16_at(at + 30) + u16_at(at + 32);
+        let data = local + 30 + u16_at(local + 26) + u16_at(local + 28);
+        let bytes = &zip[data..data + size];
+        let mut part = Vec::new();
+        match method {
+            0 => part.extend_from_slice(bytes),
+            8 => {
+                std::io::Read::read_to_end(&mut flate2::read::DeflateDecoder::new(bytes), &mut part).unwrap();
+            }
+            other => panic!("zip method {other}"),
+        }
+        text.push_str(&String::from_utf8_lossy(&part));
+    }
+    text
+}
+
+/// Finding 10: a visitor named, with phones in every usual form, an ID
+/// number and a home address in the title, content, location and history
+/// notes, and a county reply naming the visitor with a phone: the public
+/// page and every export format hold none of them.
+#[test]
+fn free_texts_leaving_the_county_are_masked() {
+    const NAME: &str = "林晓梅";
+    const HOME: &str = "明湖街道柳岸社区8幢2单元504室";
+    const REPLY: &str = "林晓梅同志：已在小区东侧增设停车位。如有疑问请回电13912345678或0571-88005678。";
+    let county = County::start(None);
+    let st = Station::new(&county, 1);
+    let code = {
+        let mut store = Store::open(st.path()).unwrap();
+        let now = chrono::Local::now().fixed_offset();
+        let code = store.next_codes(now.date_naive(), 1).unwrap().remove(0);
+        let appeal = Appeal {
+            visitor: Visitor {
+                name: NAME.into(),
+                phone: "13800138000".into(),
+                id_number: VISITOR_ID.into(),
+                address: HOME.into(),
+            },
+            category: Category::Traffic,
+            title: format!("{NAME}反映停车难，电话13800138000"),
+            content: format!(
+                "我是{NAME}，住在柳岸社区8幢2单元504室，身份证{VISITOR_ID}。小区门口停车难。\
+                 电话 138 0013 8000，也可打 138-0013-8000、138.0013.8000、138/0013/8000、\
+                 +86 138 0013 8000，座机 0571-88001234 或 (0571)88001234。"
+            ),
+            location: HOME.into(),
+            access_key: jiedai::storage::new_access_key().unwrap(),
+            ..Appeal::registered(code.clone(), now)
+        };
+        let deadline = now.date_naive() + chrono::Duration::days(30);
+        store
+            .commit("S01", vec![EventBody::AppealRegistered { appeal }])
+            .unwrap();
+        store
+            .commit(
+                "S01",
+                vec![EventBody::AppealStepped {
+                    code: code.clone(),
+                    step: jiedai::domain::Step::Accept,
+                    note: format!("已电话联系{NAME}（138-0013-8000），身份证 {VISITOR_ID}"),
+                }],
+            )
+            .unwrap();
+        store
+            .commit(
+                "S01",
+                vec![EventBody::AppealStepped {
+                    code: code.clone(),
+                    step: jiedai::domain::Step::Refer {
+                        unit: "青禾县交通运输局".into(),
+                        deadline,
+                    },
+                    note: format!("{NAME}家住柳岸社区8幢2单元504室，座机 8800 1234"),
+                }],
+            )
+            .unwrap();
+        code.to_string()
+    };
+    let key = Store::open(st.path())
+        .unwrap()
+        .appeal(&code)
+        .unwrap()
+        .unwrap()
+        .access_key;
+    st.sync();
+    staff(&county, &["reply", &code, "--text", REPLY], 0);
+
+    let (status, page) = get(&format!("{}/t/{code}?k={key}", county.url));
+    assert_eq!(status, 200, "{page}");
+    let csv = staff(&county, &["export", "--format", "csv"], 0);
+    let jsonl = staff(&county, &["export", "--format", "jsonl"], 0);
+    let book = county.path().join("masked.xlsx");
+    staff(
+        &county,
+        &["export", "--format", "xlsx", "--out", cli::path(&book)],
+        0,
+    );
+    let xlsx = xlsx_text(&book);
+    let private = [
+        NAME,
+        "13800138000",
+        "138 0013 8000",
+        "138-0013-8000",
+        "138.0013.8000",
+        "138/0013/8000",
+        "0013 8000",
+        "13912345678",
+        "88005678",
+        "88001234",
+        "8800 1234",
+        VISITOR_ID,
+        "8幢2单元504室",
+        "柳岸社区8幢",
+    ];
+    for (what, text) in [("page", &page), ("csv", &csv), ("jsonl", &jsonl), ("xlsx", &xlsx)] {
+        for p in private {
+            assert!(!text.contains(p), "the {what} shows {p}:\n{text}");
+        }
+    }
+    // What is not private is still there: the reply's substance on the
+    // page, the masked forms and the appeal's matter in the exports.
+    assert!(
+        page.contains("已在小区东侧增设停车位") && page.contains("139****5678"),
+        "{page}"
+    );
+    for (what, text) in [("csv", &csv), ("jsonl", &jsonl), ("xlsx", &xlsx)] {
+        for kept in [
+            code.as_str(),
+            "林*",
+            "小区门口停车难",
+            "138****8000",
+            "青禾县交通运输局",
+            "已在小区东侧增设停车位",
+        ] {
+            assert!(text.contains(kept), "the {what} lacks {kept}:\n{text}");
+        }
+    }
+}
+
+/// A connection to the county's database (SQLite in its directory, or its
+/// PostgreSQL database), and the runtime to use it on.
+fn county_db(county: &County) -> (tokio::runtime::Runtime, sqlx::AnyConnection) {
+    sqlx::any::install_default_drivers();
+    let url = county
+        .db
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rw", county.path().join("county.db").display()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conn = runtime
+        .block_on(<sqlx::AnyConnection as sqlx::Connection>::connect(&url))
+        .unwrap();
+    (runtime, conn)
+}
+
+/// Every text the county's database holds: events, stations, appeals,
+/// deputies, the feed and the refusals (and, on SQLite, every byte of its
+/// files, free pages and write-ahead log included).
+fn county_holds(county: &County) -> String {
+    let (runtime, mut conn) = county_db(county);
+    let mut all = String::new();
+    runtime.block_on(async {
+        use sqlx::Row;
+        for query in [
+            "SELECT body FROM events",
+            "SELECT COALESCE(info, '') FROM stations",
+            "SELECT state FROM appeals",
+            "SELECT body FROM deputies",
+            "SELECT body FROM feed",
+            "SELECT detail || COALESCE(body, '') FROM refusals",
+        ] {
+            for row in sqlx::query(query).fetch_all(&mut conn).await.unwrap() {
+                all.push_str(&row.get::<String, _>(0));
+                all.push('\n');
+            }
+        }
+    });
+    drop(conn);
+    if county.db.is_none() {
+        for file in ["county.db", "county.db-wal"] {
+            if let Ok(bytes) = std::fs::read(county.path().join(file)) {
+                all.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+    all
+}
+
+fn assert_no_staff_secrets(county: &County, when: &str) {
+    let held = county_holds(county);
+    for secret in ["$argon2", "pin_hash", "\"pin\""] {
+        assert!(!held.contains(secret), "{when}: the county holds {secret}");
+    }
+}
+
+/// Finding 11: the station's PIN hashes stay at the station. The county
+/// holds the station without them whether the events came from this
+/// version (sent without them, with the chain hash attested) or from an
+/// older terminal (stripped on arrival), and a county database written
+/// before has them purged when it is opened. The chain holds throughout.
+fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
+    let county = start(backend, name);
+    let st = Station::new(&county, 1);
+    // This version's `init` keeps the hashes out of the journal; an
+    // earlier one wrote them into the station event, as here.
+    assert!(!st.events().0.iter().any(|e| e.get().contains("$argon2")));
+    {
+        let mut store = Store::open(st.path()).unwrap();
+        let mut station = store.station().unwrap().unwrap();
+        station.staff[1].pin_hash = Some(jiedai::domain::station::hash_pin("2468", &[7; 16]).unwrap());
+        store
+            .commit("init", vec![EventBody::StationConfigured { station }])
+            .unwrap();
+    }
+    let (events, hashes) = st.events();
+    let n = events.len() as u64;
+    let pinned = events.len() - 1;
+    assert!(
+        events[pinned].get().contains("station_configured") && events[pinned].get().contains("$argon2"),
+        "the journal holds a PIN hash: {}",
+        events[pinned].get()
+    );
+    st.sync();
+    assert_no_staff_secrets(&county, "after a sync");
+    let (status, page) = get(&format!("{}/s/{STATION}", county.url));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(STATION_NAME),
+        "the county knows the station: {page}"
+    );
+    // The journal's own bytes, as an older terminal sends them, are the
+    // same events to the county: the attested chain is the journal's.
+    let again = upload(&county, &st, protocol::GENESIS, &events).reply();
+    assert_eq!(
+        again,
+        UploadReply {
+            acked: n,
+            stored: 0,
+            refused: None
+        }
+    );
+    // A forged station event is refused, and the refusal keeps no secret.
+    let forged = rewritten(&events[pinned], |v| v["actor"] = "someone else".into());
+    let refused = upload(&county, &st, &hashes[pinned - 1], &[forged]).reply();
+    assert!(
+        matches!(refused.refused, Some(Refusal::Conflict { seq, ref held, .. })
+            if seq == n && *held == hashes[pinned]),
+        "{refused:?}"
+    );
+    assert_no_staff_secrets(&county, "after a refusal");
+    // An attested hash is taken only for a station event sent without its
+    // secrets.
+    let attest = |seq: usize| protocol::Attested {
+        seq: seq as u64 + 1,
+        hash: hashes[seq].clone(),
+    };
+    let appeal_at = events
+        .iter()
+        .position(|e| e.get().contains("appeal_registered"))
+        .unwrap();
+    for (batch, attested, seq) in [
+        (&events[..], vec![attest(pinned)], n),
+        (&events[..], vec![attest(appeal_at)], appeal_at as u64 + 1),
+    ] {
+        let body = attested_body(protocol::GENESIS, batch, attested);
+        let reply = signed_upload(&county, &st, body).reply();
+        assert!(
+            matches!(reply.refused, Some(Refusal::BadEvent { seq: s, .. }) if s == seq),
+            "{reply:?}"
+        );
+    }
+    assert_no_staff_secrets(&county, "after bad attestations");
+    // The chain goes on from the attested hash.
+    register(st.path(), 1);
+    st.sync();
+    assert_eq!(county_appeals(&county).len(), 2);
+
+    // A county database written before this version held the station's
+    // event as it came, its staff in the station's row and a refusal.
+    let (runtime, mut conn) = county_db(&county);
+    let station: serde_json::Value = serde_json::from_str(events[pinned].get()).unwrap();
+    let info = station["body"]["station"].to_string();
+    runtime.block_on(async {
+        for (sql, binds) in [
+            (
+                format!("UPDATE events SET body = $1 WHERE station = $2 AND terminal = 1 AND seq = {n}"),
+                vec![events[pinned].get().to_string(), STATION.to_string()],
+            ),
+            (
+                "UPDATE stations SET info = $1 WHERE code = $2".to_string(),
+                vec![info.clone(), STATION.to_string()],
+            ),
+            (
+                "INSERT INTO refusals (station, terminal, seq, kind, detail, body, at) \
+                 VALUES ($1, 1, 1, 'conflict', '{}', $2, '2026-01-01T00:00:00+08:00')"
+                    .to_string(),
+                vec![STATION.to_string(), events[pinned].get().to_string()],
+            ),
+            ("DROP TABLE migrations".to_string(), vec![]),
+        ] {
+            let mut q = sqlx::query(&sql);
+            for b in binds {
+                q = q.bind(b);
+            }
+            q.execute(&mut conn).await.unwrap();
+        }
+    });
+    drop(conn);
+    drop(runtime);
+    assert!(
+        county_holds(&county).contains("$argon2"),
+        "the old state is set up"
+    );
+    // Any county command opens the database, and opening it purges them.
+    staff(&county, &["appeals"], 0);
+    assert_no_staff_secrets(&county, "after the database was opened");
+    let (status, page) = get(&format!("{}/s/{STATION}", county.url));
+    assert!(status == 200 && page.contains(STATION_NAME), "{page}");
+    // Nothing else changed: the chain still takes the journal's events.
+    let again = upload(&county, &st, protocol::GENESIS, &events).reply();
+    assert_eq!((again.acked, again.refused), (n + 1, None));
+    register(st.path(), 1);
+    st.sync();
+    assert_eq!(county_appeals(&county).len(), 3);
+    assert_no_staff_secrets(&county, "at the end");
 }

@@ -139,20 +139,28 @@ fn a_staff_pin_is_kept_only_as_a_salted_hash_and_still_signs_in() {
     assert!(!contains(&kept, br#""pin":"#), "a pin field is stored");
     assert!(contains(&kept, b"$argon2id$"), "a slow hash is stored");
 
+    // The hash stays on the terminal, outside the journal whose events go
+    // to the county.
+    let pins = st.data.join("staff-pins.json");
+    assert!(
+        !contains(&fs::read(st.data.join("journal")).unwrap(), b"$argon2"),
+        "the journal holds a PIN hash"
+    );
     // A second set-up of the same station salts afresh.
-    let journal = fs::read(st.data.join("journal")).unwrap();
     let hashes = |bytes: &[u8]| {
         String::from_utf8_lossy(bytes)
             .match_indices("$argon2id$")
             .map(|(i, _)| String::from_utf8_lossy(&bytes[i..i + 90]).into_owned())
             .collect::<Vec<_>>()
     };
-    let first = hashes(&journal);
+    let first = hashes(&fs::read(&pins).unwrap());
+    assert_eq!(first.len(), 1, "one PIN in sample-data/station.toml");
     let out = st.run(&["init", "--station", "sample-data/station.toml", "--reconfigure"]);
     assert!(out.status.success(), "{}", printed(&out));
-    let again = hashes(&fs::read(st.data.join("journal")).unwrap());
-    assert_eq!(again.len(), first.len() * 2);
-    assert_ne!(again[0], again[again.len() - 1], "the salt is not reused");
+    let again = hashes(&fs::read(&pins).unwrap());
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0], first[0], "the salt is not reused");
+    assert!(!contains(&fs::read(st.data.join("journal")).unwrap(), b"$argon2"));
 
     // Signing in: a wrong PIN is refused, the right one lets 许文博 in.
     let data = st.data.to_str().unwrap().to_string();
@@ -165,6 +173,111 @@ fn a_staff_pin_is_kept_only_as_a_salted_hash_and_still_signs_in() {
     p.key(Key::Enter);
     p.wait_for("PIN 不正确", T).unwrap();
     p.send("2468");
+    p.key(Key::Enter);
+    p.wait_for("今日值班代表", T).unwrap();
+}
+
+/// A four-digit PIN cannot resist offline guessing, so a PIN may be a
+/// passphrase: 4 to 64 characters, spaces inside allowed. Outside those
+/// limits `init` says so and sets nothing up.
+#[test]
+fn a_pin_may_be_a_passphrase_of_up_to_64_characters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let home = tmp.path().join("home");
+    fs::create_dir_all(&home).unwrap();
+    let sample = fs::read_to_string("sample-data/station.toml").unwrap();
+    let with_pin = |pin: &str| {
+        let file = tmp.path().join("station.toml");
+        fs::write(
+            &file,
+            sample.replace("pin = \"2468\"", &format!("pin = \"{pin}\"")),
+        )
+        .unwrap();
+        file
+    };
+    let init = |file: &Path| {
+        Command::new(pty::bin())
+            .arg("--data")
+            .arg(&data)
+            .args(["init", "--station"])
+            .arg(file)
+            .envs(pty::child_env(&home))
+            .output()
+            .unwrap()
+    };
+    for refused in ["246", &"7".repeat(65)] {
+        let out = init(&with_pin(refused));
+        assert!(!out.status.success(), "{refused}: {}", printed(&out));
+        assert!(
+            printed(&out).contains("PIN 应为 4 到 64 个字符"),
+            "{refused}: {}",
+            printed(&out)
+        );
+        assert!(!data.join("journal").exists(), "nothing set up");
+    }
+    let passphrase = "liu-an 2468 qinghe river 1357";
+    let out = init(&with_pin(passphrase));
+    assert!(out.status.success(), "{}", printed(&out));
+    let kept = all_bytes(&data);
+    assert!(
+        !contains(&kept, passphrase.as_bytes()),
+        "the PIN is stored in the clear"
+    );
+
+    let data_arg = data.to_str().unwrap().to_string();
+    let p = Pty::spawn(&["--data", &data_arg], SIZE_80X24, &home);
+    p.wait_for("许文博", T).unwrap();
+    p.key(Key::Down);
+    p.key(Key::Enter);
+    p.wait_for("PIN", T).unwrap();
+    p.send(&passphrase[..passphrase.len() - 1]);
+    p.key(Key::Enter);
+    p.wait_for("PIN 不正确", T).unwrap();
+    p.send(passphrase);
+    p.key(Key::Enter);
+    p.wait_for("今日值班代表", T).unwrap();
+}
+
+/// A journal written before PIN hashes were kept outside it (its station
+/// event holds them, and no staff-pins.json exists) still signs staff in
+/// with their PINs.
+#[test]
+fn an_older_journal_with_pin_hashes_in_its_station_event_still_signs_in() {
+    use jiedai::domain::EventBody;
+    use jiedai::domain::station::hash_pin;
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, home) = (tmp.path().join("data"), tmp.path().join("home"));
+    fs::create_dir_all(&home).unwrap();
+    let out = Command::new(pty::bin())
+        .arg("--data")
+        .arg(&data)
+        .args(["init", "--station", "sample-data/station.toml"])
+        .envs(pty::child_env(&home))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", printed(&out));
+    // What an earlier version wrote: the hash in the station event itself.
+    fs::remove_file(data.join("staff-pins.json")).unwrap();
+    {
+        let mut store = jiedai::storage::Store::open(&data).unwrap();
+        let mut station = store.station().unwrap().unwrap();
+        assert!(!station.staff.iter().any(|s| s.has_pin()), "no PIN left");
+        station.staff[1].pin_hash = Some(hash_pin("8642", &[7; 16]).unwrap());
+        store
+            .commit("init", vec![EventBody::StationConfigured { station }])
+            .unwrap();
+    }
+    let data_arg = data.to_str().unwrap().to_string();
+    let p = Pty::spawn(&["--data", &data_arg], SIZE_80X24, &home);
+    p.wait_for("许文博", T).unwrap();
+    p.key(Key::Down);
+    p.key(Key::Enter);
+    p.wait_for("PIN", T).unwrap();
+    p.send("2468");
+    p.key(Key::Enter);
+    p.wait_for("PIN 不正确", T).unwrap();
+    p.send("8642");
     p.key(Key::Enter);
     p.wait_for("今日值班代表", T).unwrap();
 }

@@ -15,7 +15,8 @@ use crate::county::db::{Db, HeldAppeal};
 use crate::county::server::{self, App};
 use crate::county::staff::{self, Outcome};
 use crate::county::{self as county_mod, CountyError};
-use crate::domain::validate::{mask_name, mask_numbers};
+use crate::domain::privacy::public_appeal;
+use crate::domain::validate::mask_numbers;
 use crate::domain::{Status, Step};
 use crate::i18n::Lang;
 use crate::sync::protocol::{self, Credentials};
@@ -413,29 +414,13 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
     }
 }
 
-/// The appeal as the county exports it: the visitor's name, phone and ID
-/// number masked (in the free text too), the address and access key left
-/// out.
-fn masked(h: &HeldAppeal) -> crate::domain::Appeal {
-    let mut a = h.appeal.clone();
-    a.visitor.name = mask_name(&a.visitor.name);
-    a.visitor.phone = mask_numbers(&a.visitor.phone);
-    a.visitor.id_number = mask_numbers(&a.visitor.id_number);
-    a.visitor.address = String::new();
-    a.access_key = String::new();
-    // Free text may hold a number a visitor gave.
-    a.title = mask_numbers(&a.title);
-    a.content = mask_numbers(&a.content);
-    a.location = mask_numbers(&a.location);
-    a
-}
-
 async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: Lang) -> ExitCode {
     if let Err(code) = super::export::check_target(format, target, lang) {
         return code;
     }
     let appeals: Vec<_> = match held_appeals(db, lang).await {
-        Ok(a) => a.iter().map(masked).collect(),
+        // Every text masked as on the public page (`privacy::public_appeal`).
+        Ok(a) => a.iter().map(|h| public_appeal(&h.appeal)).collect(),
         Err(code) => return code,
     };
     super::export::write_appeals(&appeals, format, target, lang)

@@ -332,6 +332,16 @@ pub fn setup(dir: &Path, station: Station, terminal: u8) -> Result<(), crate::st
         }
     }
     let mut store = Store::create(dir, &station.code, terminal)?;
+    // The PIN hashes stay on this terminal, outside the journal whose
+    // events go to the county; written first, so that the station is
+    // never recorded without them.
+    let pins = station
+        .staff
+        .iter()
+        .filter_map(|s| Some((s.id.clone(), s.pin_hash.clone()?)))
+        .collect();
+    crate::storage::write_staff_pins(dir, &pins)?;
+    let station = crate::domain::privacy::station_without_secrets(&station);
     store.commit("init", vec![EventBody::StationConfigured { station }])?;
     Ok(())
 }

@@ -83,6 +83,11 @@ const SCHEMA: &[&str] = &[
         created_at TEXT NOT NULL,
         PRIMARY KEY (station, seq)
     )",
+    // One row per one-time change of the data, once done (see `migrate`).
+    "CREATE TABLE IF NOT EXISTS migrations (
+        name TEXT PRIMARY KEY,
+        done_at TEXT NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS refusals (
         station TEXT NOT NULL,
         terminal BIGINT NOT NULL,
@@ -165,7 +170,114 @@ impl Db {
             .await?;
         let db = Db { pool, kind };
         db.create_schema().await?;
+        db.migrate().await?;
         Ok(db)
+    }
+
+    /// One-time changes of the data, each recorded in `migrations` once
+    /// done: `PURGE_STAFF_SECRETS`.
+    async fn migrate(&self) -> Result<(), CountyError> {
+        let done = sqlx::query("SELECT name FROM migrations WHERE name = $1")
+            .bind(PURGE_STAFF_SECRETS)
+            .fetch_optional(&self.pool)
+            .await?;
+        if done.is_none() {
+            self.purge_staff_secrets().await?;
+        }
+        Ok(())
+    }
+
+    /// Staff credentials an older version kept (a station's configuration
+    /// event as it came, with its staff's PIN hashes): each such event's
+    /// bytes become the station's redacted form (`protocol::for_county`;
+    /// its chain hash, over the journal's bytes, stays as it was), and the
+    /// refusals and station rows lose them too. On SQLite the freed bytes
+    /// are overwritten and the write-ahead log emptied; on PostgreSQL the
+    /// tables are rewritten (`VACUUM FULL`), so that no old row version
+    /// keeps them. Backups made before keep what they held.
+    async fn purge_staff_secrets(&self) -> Result<(), CountyError> {
+        let mut conn = self.pool.acquire().await?;
+        if self.kind == Kind::Sqlite {
+            sqlx::query("PRAGMA secure_delete = ON")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let mut purged = 0u64;
+        let events =
+            sqlx::query("SELECT station, terminal, seq, body FROM events WHERE kind = 'station_configured'")
+                .fetch_all(&mut *tx)
+                .await?;
+        for row in &events {
+            let body: String = row.try_get(3)?;
+            if let Some(clean) = without_secrets(&body) {
+                sqlx::query("UPDATE events SET body = $1 WHERE station = $2 AND terminal = $3 AND seq = $4")
+                    .bind(clean)
+                    .bind(row.try_get::<String, _>(0)?)
+                    .bind(row.try_get::<i64, _>(1)?)
+                    .bind(row.try_get::<i64, _>(2)?)
+                    .execute(&mut *tx)
+                    .await?;
+                purged += 1;
+            }
+        }
+        let refusals = sqlx::query("SELECT DISTINCT body FROM refusals WHERE body IS NOT NULL")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &refusals {
+            let body: String = row.try_get(0)?;
+            let clean = match without_secrets(&body) {
+                Some(clean) => Some(clean),
+                // Bytes that do not read as an event: dropped if they
+                // look like they hold a secret.
+                None if body.contains("$argon2") || body.contains("\"pin") => None,
+                None => continue,
+            };
+            sqlx::query("UPDATE refusals SET body = $1 WHERE body = $2")
+                .bind(clean)
+                .bind(body)
+                .execute(&mut *tx)
+                .await?;
+            purged += 1;
+        }
+        let stations = sqlx::query("SELECT code, info FROM stations WHERE info IS NOT NULL")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &stations {
+            let code: String = row.try_get(0)?;
+            let info: Station = decode(&row.try_get::<String, _>(1)?)?;
+            if !info.staff.is_empty() {
+                save_station_info(&mut tx, &code, &info).await?;
+                purged += 1;
+            }
+        }
+        sqlx::query("INSERT INTO migrations (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(PURGE_STAFF_SECRETS)
+            .bind(super::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if purged > 0 {
+            log::info!("purged the staff secrets an older version kept: {purged} rows");
+            match self.kind {
+                Kind::Sqlite => {
+                    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Kind::Postgres => {
+                    sqlx::query("VACUUM FULL events, refusals, stations")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+        }
+        if self.kind == Kind::Sqlite {
+            sqlx::query("PRAGMA secure_delete = OFF")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn create_schema(&self) -> Result<(), CountyError> {
@@ -316,6 +428,15 @@ impl Db {
             .try_get(0)?;
         Ok(n as u64)
     }
+}
+
+/// The migration that purges staff secrets (`Db::purge_staff_secrets`).
+const PURGE_STAFF_SECRETS: &str = "purge_staff_secrets";
+
+/// An event's JSON without staff secrets, when it holds any.
+fn without_secrets(body: &str) -> Option<String> {
+    let raw = serde_json::value::RawValue::from_string(body.to_string()).ok()?;
+    crate::sync::protocol::for_county(&raw).map(|r| r.get().to_string())
 }
 
 pub fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, CountyError> {

@@ -9,6 +9,11 @@
 //! - anything further: `Refusal::Gap`.
 //!
 //! Everything before a refusal is kept, nothing at or after it.
+//!
+//! A station's configuration is kept without its staff's secrets: sent so
+//! by the station with its chain hash attested, or stripped here from an
+//! older terminal's event after hashing the bytes as they came (see
+//! `protocol`, "Redacted events").
 
 use std::collections::BTreeMap;
 
@@ -20,7 +25,8 @@ use super::db::{self, Db};
 use crate::domain::Appeal;
 use crate::domain::event::{Event, EventBody, chain_next};
 use crate::domain::history;
-use crate::sync::protocol::{GENESIS, Refusal, Upload, UploadReply};
+use crate::domain::privacy::without_staff_secrets;
+use crate::sync::protocol::{GENESIS, Refusal, Upload, UploadReply, for_county, is_chain_hash, redacted};
 
 /// Takes `upload` from `station` (already authenticated).
 pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadReply, CountyError> {
@@ -112,7 +118,28 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
                 }
             }
         };
-        let hash = chain_next(&prev, bytes);
+        // The chain hash after this event, and the bytes the county keeps:
+        // a station's configuration never with its staff's secrets
+        // (protocol, "Redacted events").
+        let (hash, body) = match upload.attested.iter().find(|a| a.seq == seq) {
+            Some(a) => {
+                let redacted = matches!(event.body, EventBody::StationConfigured { .. })
+                    && without_staff_secrets(&event).is_none();
+                if !redacted || !is_chain_hash(&a.hash) {
+                    refused = Some(Refusal::BadEvent {
+                        seq,
+                        reason: "an attested chain hash is for a station's configuration sent without staff secrets"
+                            .into(),
+                    });
+                    break;
+                }
+                (a.hash.to_ascii_lowercase(), raw.get().to_string())
+            }
+            None => (
+                chain_next(&prev, bytes),
+                redacted(&event).map_or_else(|| raw.get().to_string(), |r| r.get().to_string()),
+            ),
+        };
         if seq <= held {
             let held_h = held_hash(conn, station, terminal, seq).await?.unwrap_or_default();
             if held_h != hash {
@@ -148,7 +175,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
         .bind(hash.as_str())
         .bind(kind(raw))
         .bind(history::appeal_code(&event).map(str::to_string))
-        .bind(raw.get())
+        .bind(body.as_str())
         .bind(received_at.as_str())
         .execute(&mut *conn)
         .await?;
@@ -185,7 +212,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
             .events
             .iter()
             .find(|e| seq_of(e) == Some(seq))
-            .map(|e| e.get().to_string());
+            .map(|e| for_county(e).map_or_else(|| e.get().to_string(), |r| r.get().to_string()));
         log::warn!("station {station} terminal {terminal}: refused: {r:?}");
         sqlx::query(
             "INSERT INTO refusals (station, terminal, seq, kind, detail, body, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

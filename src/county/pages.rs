@@ -4,10 +4,13 @@
 //! every value escaped. The progress page shows the category, the steps
 //! with their dates and statuses, the handling unit and the reply: never
 //! the visitor, nor the appeal's title or content (either may name them).
+//! What it shows is the appeal as `domain::privacy::public_appeal` masks
+//! it: a reply naming the visitor or quoting a phone shows neither.
 
 use chrono::NaiveDate;
 
 use super::db::EnrolledStation;
+use crate::domain::privacy::public_appeal;
 use crate::domain::{Appeal, Deputy, Station};
 use crate::i18n::Lang;
 
@@ -137,9 +140,10 @@ pub fn appeal_not_found() -> String {
     )
 }
 
-/// An appeal's progress.
-pub fn appeal(station_name: Option<&str>, a: &Appeal) -> String {
+/// An appeal's progress, its texts masked.
+pub fn appeal(station_name: Option<&str>, held: &Appeal) -> String {
     let lang = Lang::Zh;
+    let a = &public_appeal(held);
     let mut out = String::from("<dl>\n");
     field(&mut out, words::CODE, a.code.as_str());
     if let Some(name) = station_name {

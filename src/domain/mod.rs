@@ -14,6 +14,7 @@ pub mod desk;
 pub mod event;
 pub mod history;
 pub mod lifecycle;
+pub mod privacy;
 pub mod public;
 pub mod search;
 pub mod station;

@@ -50,14 +50,31 @@ pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// A PIN is 4 to 12 digits.
+/// The fewest characters of a PIN.
+pub const MIN_PIN_CHARS: usize = 4;
+
+/// The most characters of a PIN: room for a passphrase.
+pub const MAX_PIN_CHARS: usize = 64;
+
+/// A PIN is 4 to 64 characters (digits, letters, any other signs, spaces
+/// inside), no control characters and no space at either end. Four digits
+/// keep out only someone guessing at the kiosk: whoever holds the hash
+/// tries all 10,000 in minutes, so a PIN that must resist that is a
+/// passphrase (see the README, "Privacy at rest").
 pub fn validate_pin(pin: &str, lang: Lang) -> Result<(), String> {
-    if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+    let n = pin.chars().count();
+    if (MIN_PIN_CHARS..=MAX_PIN_CHARS).contains(&n) && !pin.chars().any(char::is_control) && pin.trim() == pin
+    {
         Ok(())
     } else {
-        Err(lang
-            .pick("PIN 应为 4 到 12 位数字", "a PIN is 4 to 12 digits")
-            .into())
+        Err(lang.pick(
+            format!(
+                "PIN 应为 {MIN_PIN_CHARS} 到 {MAX_PIN_CHARS} 个字符（数字、字母或其他符号，中间可有空格，首尾不能是空格）"
+            ),
+            format!(
+                "a PIN is {MIN_PIN_CHARS} to {MAX_PIN_CHARS} characters (digits, letters or other signs, spaces inside but not at either end)"
+            ),
+        ))
     }
 }
 
@@ -360,11 +377,19 @@ mod pin_tests {
     }
 
     #[test]
-    fn pins_are_four_to_twelve_digits() {
+    fn pins_are_four_to_sixty_four_characters() {
         assert!(validate_pin("2468", Lang::Zh).is_ok());
         assert!(validate_pin("123456789012", Lang::En).is_ok());
-        for bad in ["123", "1234567890123", "12a4", "", "１２３４"] {
+        assert!(validate_pin("liu-an 2468 qinghe", Lang::Zh).is_ok());
+        assert!(validate_pin("柳岸二四六八", Lang::Zh).is_ok());
+        assert!(validate_pin(&"7".repeat(64), Lang::Zh).is_ok());
+        for bad in ["123", "", " 2468", "2468 ", "24\t68", &"7".repeat(65)] {
             assert!(validate_pin(bad, Lang::Zh).is_err(), "{bad}");
         }
+        assert!(
+            validate_pin("1", Lang::En)
+                .unwrap_err()
+                .starts_with("a PIN is 4 to 64 characters")
+        );
     }
 }

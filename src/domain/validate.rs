@@ -797,14 +797,41 @@ fn is_local_landline_shape(groups: &[String]) -> bool {
     matches!(groups, [a, b] if (3..=4).contains(&a.len()) && b.len() == 4)
 }
 
+/// Characters that may stand between the groups of digits of one phone or
+/// ID number (after `to_half_width`): `138 0013 8000`, `138-0013-8000`,
+/// `138.0013.8000`, `138/0013/8000`, `138 — 0013`.
+const NUMBER_SEPARATORS: [char; 7] = [' ', '-', '.', '/', '\u{2013}', '\u{2014}', '\u{00B7}'];
+
+/// How many separator characters in a row may part two groups (`138 - 0013`).
+const MAX_SEPARATOR_RUN: usize = 3;
+
+/// How a run of digits is masked: 15 or more digits as an ID number, 11
+/// to 14 as a phone, 7 to 10 unbroken (or a landline's own number in two
+/// parts) as a local number; None for anything else.
+fn masked_digits(groups: &[String], separated: bool) -> Option<String> {
+    let all: Vec<char> = groups.concat().chars().collect();
+    let n = all.len();
+    if n >= 15 {
+        Some(mask_middle(&all, 6, 4, "********"))
+    } else if n >= 11 {
+        Some(mask_middle(&all, 3, 4, "****"))
+    } else if n >= 7 && (!separated || is_local_landline_shape(groups)) {
+        Some(mask_middle(&all, 0, 4, "****"))
+    } else {
+        None
+    }
+}
+
 /// Any text with what looks like a phone or ID number in it masked, so
-/// that an error echoing a cell never shows one whole: runs of digits
-/// (single spaces or dashes between groups allowed, a final X for ID
+/// that an error echoing a cell, or a text leaving the county's staff
+/// view (`privacy`), never shows one whole: runs of digits (groups parted
+/// by up to three spaces, dashes, dots or slashes, a final X for ID
 /// numbers) of 15 or more digits as ID numbers (first 6 + "********" +
-/// last 4), of 11 to 14 as phone numbers (first 3 + "****" + last 4), and
-/// unbroken runs of 7 to 10 digits, or a landline's own number in two
-/// parts ("8800 1234"), as "****" + last 4. Dates and tracking
-/// codes stay readable.
+/// last 4), of 11 to 14 as phone numbers (first 3 + "****" + last 4,
+/// `+86 138 0013 8000` included), and unbroken runs of 7 to 10 digits, or
+/// a landline's own number in two parts ("8800 1234"), as "****" + last 4.
+/// A run that is none of these (a date "2026.05.10") is taken group by
+/// group. Dates and tracking codes stay readable.
 pub fn mask_numbers(text: &str) -> String {
     // Full-width digits count as digits; what is not masked stays as it was.
     let original: Vec<char> = text.chars().collect();
@@ -819,7 +846,9 @@ pub fn mask_numbers(text: &str) -> String {
         }
         let start = i;
         let mut groups = vec![String::new()];
-        let mut seps = Vec::new();
+        let mut seps: Vec<char> = Vec::new();
+        // Where the first group ends.
+        let mut first_end = None;
         while i < chars.len() {
             let c = chars[i];
             let digits: usize = groups.iter().map(String::len).sum();
@@ -834,30 +863,45 @@ pub fn mask_numbers(text: &str) -> String {
                 }
                 i += 1;
                 break;
-            } else if (c == ' ' || c == '-') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
-                seps.push(c);
+            } else if NUMBER_SEPARATORS.contains(&c) {
+                let run = chars[i..]
+                    .iter()
+                    .take_while(|c| NUMBER_SEPARATORS.contains(c))
+                    .count();
+                if run > MAX_SEPARATOR_RUN || !chars.get(i + run).is_some_and(char::is_ascii_digit) {
+                    break;
+                }
+                first_end.get_or_insert(i);
+                // One separator stands for the run ('-' only when all are).
+                let sep = if chars[i..i + run].iter().all(|&c| c == '-') {
+                    '-'
+                } else {
+                    c
+                };
+                seps.push(sep);
                 groups.push(String::new());
-                i += 1;
+                i += run;
             } else {
                 break;
             }
         }
-        let all: String = groups.concat();
-        let n = all.chars().count();
-        let masked = if is_code_shape(&groups, &seps) {
-            None
-        } else if n >= 15 {
-            Some(mask_middle(&all.chars().collect::<Vec<_>>(), 6, 4, "********"))
-        } else if n >= 11 {
-            Some(mask_middle(&all.chars().collect::<Vec<_>>(), 3, 4, "****"))
-        } else if n >= 7 && (seps.is_empty() || is_local_landline_shape(&groups)) {
-            Some(mask_middle(&all.chars().collect::<Vec<_>>(), 0, 4, "****"))
-        } else {
-            None
-        };
-        match masked {
+        if is_code_shape(&groups, &seps) {
+            out.extend(&original[start..i]);
+            continue;
+        }
+        match masked_digits(&groups, !seps.is_empty()) {
             Some(m) => out.push_str(&m),
-            None => out.extend(&original[start..i]),
+            None => match first_end {
+                // Not one number: its first group alone, then on from there.
+                Some(end) => {
+                    match masked_digits(&groups[..1], false) {
+                        Some(m) => out.push_str(&m),
+                        None => out.extend(&original[start..end]),
+                    }
+                    i = end;
+                }
+                None => out.extend(&original[start..i]),
+            },
         }
     }
     out
@@ -1608,6 +1652,30 @@ mod tests {
         assert_eq!(mask_numbers("0571-88001234"), "057****1234");
         assert_eq!(mask_numbers("(0571) 8800-1234"), "(0571) ****1234");
         assert_eq!(mask_numbers("第 12 号"), "第 12 号");
+        for phone in [
+            "13800138000",
+            "138 0013 8000",
+            "138-0013-8000",
+            "138.0013.8000",
+            "138/0013/8000",
+            "138 - 0013 - 8000",
+            "１３８．００１３．８０００",
+        ] {
+            assert_eq!(
+                mask_numbers(&format!("电话{phone}。")),
+                "电话138****8000。",
+                "{phone}"
+            );
+        }
+        assert_eq!(mask_numbers("+86 138 0013 8000"), "+861****8000");
+        assert_eq!(mask_numbers("(0571)88001234"), "(0571)****1234");
+        assert_eq!(mask_numbers("0571.8800.1234"), "057****1234");
+        assert_eq!(
+            mask_numbers("2026.05.10 与 2026/05/10"),
+            "2026.05.10 与 2026/05/10"
+        );
+        assert_eq!(mask_numbers("12345678.90"), "****5678.90");
+        assert_eq!(mask_numbers("3.5 米"), "3.5 米");
         assert_eq!(mask_name("张小明"), "张*");
         assert_eq!(
             mask_numbers("备注（选填）１３８１２３４５６７８"),

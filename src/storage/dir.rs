@@ -1,6 +1,7 @@
 //! The data directory: where each file lives, the lock that keeps a second
 //! process out, and this terminal's identity (`terminal.toml`).
 
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,10 @@ impl Paths {
     }
     pub fn terminal(&self) -> PathBuf {
         self.dir.join("terminal.toml")
+    }
+    /// This terminal's staff PIN hashes, by staff id (`write_staff_pins`).
+    pub fn staff_pins(&self) -> PathBuf {
+        self.dir.join("staff-pins.json")
     }
     pub fn log(&self) -> PathBuf {
         self.dir.join("jiedai.log")
@@ -93,6 +98,44 @@ pub fn read_terminal(paths: &Paths) -> Result<TerminalConfig, StoreError> {
     Ok(config)
 }
 
+/// The staff's PIN hashes kept on this terminal, by staff id: none when
+/// the file is missing (a station without PINs, or set up by a version
+/// that kept them in the journal's station event).
+pub fn read_staff_pins(dir: &Path) -> Result<BTreeMap<String, String>, StoreError> {
+    let path = Paths::new(dir).staff_pins();
+    match fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Database {
+            path,
+            message: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(StoreError::io(&path, e)),
+    }
+}
+
+/// Keeps the staff's PIN hashes on this terminal only, outside the journal
+/// (whose events go to the county): durably, replacing what was there.
+pub fn write_staff_pins(dir: &Path, pins: &BTreeMap<String, String>) -> Result<(), StoreError> {
+    let path = Paths::new(dir).staff_pins();
+    private::create_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+    let text = serde_json::to_vec_pretty(pins).map_err(|e| StoreError::Database {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    write_atomically(&path, &text).map_err(|e| StoreError::io(&path, e))
+}
+
+/// Writes `bytes` to a new file beside `path`, syncs it and renames it
+/// into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("new");
+    let mut f = File::create(&tmp)?;
+    std::io::Write::write_all(&mut f, bytes)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)?;
+    journal::sync_dir(path)
+}
+
 /// Writes this machine's identity into a data directory (durably: it is
 /// written to a new file, synced, and renamed into place).
 pub fn write_terminal(dir: &Path, station: &str, terminal: u8) -> Result<(), StoreError> {
@@ -107,13 +150,5 @@ pub fn write_terminal(dir: &Path, station: &str, terminal: u8) -> Result<(), Sto
     table.insert("station".into(), toml::Value::String(station.to_string()));
     table.insert("terminal".into(), toml::Value::Integer(i64::from(terminal)));
     let text = toml::to_string(&table).unwrap_or_default();
-    let tmp = path.with_extension("new");
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        std::io::Write::write_all(&mut f, text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, &path)?;
-        journal::sync_dir(&path)
-    };
-    write().map_err(|e| StoreError::io(&path, e))
+    write_atomically(&path, text.as_bytes()).map_err(|e| StoreError::io(&path, e))
 }

@@ -34,7 +34,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Change, Event, EventBody, EventId, Staff, TrackingCode};
 use counters::Counters;
-pub use dir::{Paths, TerminalConfig, read_terminal, take_lock, write_terminal};
+pub use dir::{
+    Paths, TerminalConfig, read_staff_pins, read_terminal, take_lock, write_staff_pins, write_terminal,
+};
 pub use error::{DamageKind, DamageReport, IdentityProblem, StoreError};
 use journal::{Item, Journal, Tail, Version};
 pub use notes::{Finding, Recovery};

@@ -123,8 +123,27 @@ impl Reader {
             .collect()
     }
 
+    /// The station as its last `StationConfigured` event set it up.
     pub fn station(&self) -> Result<Option<Station>, StoreError> {
         self.get_decoded(keys::STATION)
+    }
+
+    /// The station with its staff's PIN hashes, for signing in: from this
+    /// terminal's own file (`staff-pins.json`, see `write_staff_pins`),
+    /// or, for a journal written before PINs were kept there, from its
+    /// station event. A file that cannot be read is an error: staff are
+    /// never let in without their PIN.
+    pub fn station_with_pins(&self) -> Result<Option<Station>, StoreError> {
+        let Some(mut station) = self.station()? else {
+            return Ok(None);
+        };
+        let pins = super::read_staff_pins(&self.dir)?;
+        for person in &mut station.staff {
+            if let Some(hash) = pins.get(&person.id) {
+                person.pin_hash = Some(hash.clone());
+            }
+        }
+        Ok(Some(station))
     }
 
     /// The print job records (a worker thread updates them as it prints).

@@ -41,6 +41,30 @@
 //! rewritten history (another hash under a sequence it holds, or a `prev`
 //! that is not its hash: refused, logged, reported, never overwritten).
 //!
+//! ### Redacted events: staff secrets stay at the station
+//!
+//! A `StationConfigured` event that holds staff credentials (PIN hashes,
+//! or PINs in the clear from an old journal) is not sent as the journal
+//! holds it: the station sends `for_county(event)`, the same event without
+//! them (`domain::privacy::without_staff_secrets`, serialised as the
+//! journal serialises events), and lists it in `attested` with the chain
+//! hash after it, `h(n)` over the journal's own bytes. The request's
+//! signature covers the attestation. For that event only, the county
+//! takes the attested hash instead of computing one (it cannot: it never
+//! sees the bytes hashed), refuses it (`BadEvent`) when the event is of
+//! another type or still holds a secret, and keeps the redacted bytes. A
+//! retry or a conflict is still told by the hash, so the chain keeps its
+//! word across the redacted event; the events after it chain on from the
+//! attested hash as from any other.
+//!
+//! An older terminal sends such an event whole. The county then computes
+//! the hash over the bytes it received, as for any event, and stores
+//! `for_county` of them. A database written before this rule has what it
+//! held purged when it is opened (`county::db`). Either way the county's
+//! copy of a `StationConfigured` event may differ from the journal's
+//! bytes: compare it with `for_county(journal bytes)`, and check it with
+//! the hash held beside it, never by hashing it.
+//!
 //! The server stores each event under (station, terminal, sequence), a
 //! primary key in its database, commits durably, and answers `UploadReply`
 //! with the highest sequence it holds contiguously from 1. The station
@@ -98,6 +122,42 @@ pub struct Upload {
     /// Chain hash before the first event (hex).
     pub prev: String,
     pub events: Vec<Box<RawValue>>,
+    /// The chain hash after each event sent redacted (see "Redacted
+    /// events"), in the events' order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attested: Vec<Attested>,
+}
+
+/// The station's word for the chain hash after an event it sent redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attested {
+    pub seq: u64,
+    /// `h(seq)`, over the event's bytes as the journal holds them (hex).
+    pub hash: String,
+}
+
+/// The event as it may leave the station: without staff secrets when it
+/// holds any (see "Redacted events"); None when it may go as it is (it
+/// holds none, or it is not an event this version reads).
+pub fn for_county(raw: &RawValue) -> Option<Box<RawValue>> {
+    // Only a station's configuration may hold secrets: the others are not
+    // parsed at all.
+    if !raw.get().contains("\"station_configured\"") {
+        return None;
+    }
+    let event: crate::domain::Event = serde_json::from_str(raw.get()).ok()?;
+    redacted(&event)
+}
+
+/// `event` as `for_county` gives it, when it holds staff secrets.
+pub fn redacted(event: &crate::domain::Event) -> Option<Box<RawValue>> {
+    let redacted = crate::domain::privacy::without_staff_secrets(event)?;
+    serde_json::value::to_raw_value(&redacted).ok()
+}
+
+/// Whether `hash` has the form of a chain hash (64 hex digits).
+pub fn is_chain_hash(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The server's answer to an upload.
@@ -339,6 +399,42 @@ mod tests {
         assert_ne!(b, chain_next(&a, b"{\"b\":3}"));
         assert_eq!(b, chain_next(&chain_next(GENESIS, b"{\"a\":1}"), b"{\"b\":2}"));
         assert_eq!(hex_decode(&a).map(|v| v.len()), Some(32));
+    }
+
+    #[test]
+    fn only_a_station_event_with_staff_secrets_goes_redacted() {
+        let station = |staff: &str| {
+            RawValue::from_string(format!(
+                r#"{{"id":{{"origin":"330999012-1","seq":1}},"at":"2026-01-10T09:00:00+08:00","actor":"init","body":{{"type":"station_configured","station":{{"code":"330999012","name":"柳岸","kind":"station","county":"青禾县","reception_days":[10],"staff":[{staff}]}}}}}}"#
+            ))
+            .unwrap()
+        };
+        for secret in [
+            r#""pin_hash":"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA""#,
+            r#""pin":"2468""#,
+        ] {
+            let held = station(&format!(r#"{{"id":"S1","name":"甲",{secret}}}"#));
+            let sent = for_county(&held).expect("redacted");
+            assert!(
+                !sent.get().contains("argon2") && !sent.get().contains("2468"),
+                "{}",
+                sent.get()
+            );
+            assert!(
+                sent.get().contains(r#"{"id":"S1","name":"甲"}"#),
+                "{}",
+                sent.get()
+            );
+            // Sent again, it needs nothing more.
+            assert!(for_county(&sent).is_none());
+        }
+        assert!(for_county(&station(r#"{"id":"S1","name":"甲"}"#)).is_none());
+        let other = RawValue::from_string(
+            r#"{"id":{"origin":"330999012-1","seq":2},"at":"2026-01-10T09:00:00+08:00","actor":"S1","body":{"type":"duty_checked_in","deputy":"D1","day":"2026-01-10"}}"#.into(),
+        )
+        .unwrap();
+        assert!(for_county(&other).is_none());
+        assert!(is_chain_hash(GENESIS) && !is_chain_hash("00") && !is_chain_hash(&"g".repeat(64)));
     }
 
     #[test]

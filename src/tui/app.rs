@@ -258,7 +258,7 @@ impl App {
     /// not wait for it.
     pub fn new(reader: Reader, lang: Lang, keymap: Keymap, clock: Clock) -> Result<App, StoreError> {
         let station = reader
-            .station()?
+            .station_with_pins()?
             .ok_or_else(|| StoreError::NoStation(reader.dir().to_path_buf()))?;
         let deputies = reader.deputies()?;
         let register = RegisterForm::new(&deputies, lang);
@@ -626,7 +626,7 @@ impl App {
 }
 
 pub fn secret_input() -> TextInput {
-    let mut t = TextInput::new(12);
+    let mut t = TextInput::new(crate::domain::station::MAX_PIN_CHARS);
     t.secret = true;
     t
 }
