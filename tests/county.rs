@@ -239,6 +239,7 @@ fn now() -> i64 {
 fn upload_body(prev: &str, events: &[Box<RawValue>]) -> Vec<u8> {
     let upload = Upload {
         terminal: 1,
+        generation: 0,
         prev: prev.to_string(),
         events: events.to_vec(),
     };

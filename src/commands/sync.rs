@@ -205,3 +205,85 @@ fn through_kiosk(dir: &Path, attempts: u32, lang: Lang) -> Option<ExitCode> {
         }
     }
 }
+
+/// What the county could give back for a recovery.
+pub enum CountyCopy {
+    /// The terminal was never enrolled: the county holds nothing of it.
+    NotEnrolled,
+    /// Enrolled, but the county could not be reached (or refused): the
+    /// recovery goes on without it, as a new origin where numbers were used.
+    Unreachable,
+    Copy(crate::storage::restore::CountyCopy),
+}
+
+/// Fetches the county's copy of this terminal's events after `own_after`
+/// and of the station's feed after `feed_after`, for `check`'s recoveries.
+/// A failure is said in words; the recovery goes on without the copy.
+pub fn county_copy(dir: &Path, own_after: u64, feed_after: u64, lang: Lang) -> CountyCopy {
+    let creds = match client::load_credentials(dir) {
+        Ok(Some(c)) => c,
+        Ok(None) => return CountyCopy::NotEnrolled,
+        Err(e) => {
+            say(format_args!("jiedai: {}", e.message(lang)));
+            return CountyCopy::Unreachable;
+        }
+    };
+    let identity = match read_terminal(&Paths::new(dir)) {
+        Ok(i) => i,
+        Err(e) => {
+            say(format_args!("jiedai: {}", e.message(lang)));
+            return CountyCopy::Unreachable;
+        }
+    };
+    let fetched = Client::new(creds).and_then(|client| {
+        client::county_copy(&client, identity.terminal, identity.generation, own_after, feed_after)
+    });
+    match fetched {
+        Ok(copy) => CountyCopy::Copy(copy),
+        Err(e) => {
+            say(format_args!(
+                "jiedai: {}",
+                lang.pick(
+                    format!("未能从县里取回本终端的记录：{}", e.message(lang)),
+                    format!(
+                        "could not take this terminal's records back from the county: {}",
+                        e.message(lang)
+                    ),
+                )
+            ));
+            CountyCopy::Unreachable
+        }
+    }
+}
+
+/// `check --rebuild` of an enrolled terminal: first the journal (perhaps
+/// a backup put back) gets what the county holds after it, byte for byte;
+/// a terminal that had used numbers past what can be found again
+/// continues as a new origin.
+pub fn complete_from_county(dir: &Path, lang: Lang) -> Result<Vec<crate::storage::Recovery>, StoreError> {
+    use crate::storage::restore;
+    // A journal that cannot be read is the rebuild's to report.
+    let Ok(heads) = restore::journal_heads(dir) else {
+        return Ok(Vec::new());
+    };
+    match county_copy(dir, heads.own, heads.feed, lang) {
+        CountyCopy::NotEnrolled => Ok(Vec::new()),
+        CountyCopy::Unreachable => restore::complete_journal(dir, &restore::CountyCopy::default()),
+        CountyCopy::Copy(copy) => restore::complete_journal(dir, &copy),
+    }
+}
+
+/// `check --journal-from-database`, with the county's copy when the
+/// terminal is enrolled.
+pub fn journal_from_database(
+    dir: &Path,
+    lang: Lang,
+    progress: crate::storage::Progress,
+) -> Result<crate::storage::CheckReport, StoreError> {
+    use crate::storage::restore;
+    match county_copy(dir, 0, 0, lang) {
+        CountyCopy::NotEnrolled => restore::journal_from_database(dir, None, false, progress),
+        CountyCopy::Unreachable => restore::journal_from_database(dir, None, true, progress),
+        CountyCopy::Copy(copy) => restore::journal_from_database(dir, Some(&copy), false, progress),
+    }
+}

@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 
 use super::db::Db;
 use super::{CountyError, TlsProblem, ingest, pages};
-use crate::sync::protocol::{self, Feed, Problem, Upload};
+use crate::sync::protocol::{self, Feed, HeldEvents, Problem, Upload};
 
 pub struct App {
     pub db: Db,
@@ -38,6 +38,7 @@ pub fn router(app: App) -> Router {
         .route(protocol::PATH_UPLOAD, post(upload))
         .route(protocol::PATH_FEED, get(feed))
         .route(protocol::PATH_PROBE, post(probe))
+        .route(protocol::PATH_EVENTS, get(events))
         .route("/t/{code}", get(appeal_page))
         .route("/d/{id}", get(deputy_page))
         .route("/s/{code}", get(station_page))
@@ -390,6 +391,61 @@ pub async fn feed_page(db: &Db, station: &str, after: u64) -> Result<Feed, Count
         last = seq;
     }
     Ok(Feed { events, last, more })
+}
+
+/// `GET /v1/events?terminal=K&after=N`: the station's own events of one
+/// terminal, as held, for a terminal rebuilding its journal.
+async fn events(State(app): State<Shared>, request: Request) -> Response {
+    let signature = header_text(request.headers(), protocol::H_SIGNATURE)
+        .unwrap_or("")
+        .to_string();
+    match take_events(&app, request).await {
+        Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
+        Err(r) => refuse(&app, &signature, r),
+    }
+}
+
+async fn take_events(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
+    let query = request.uri().query().unwrap_or("").to_string();
+    let (station, _, _) = authenticate(app, request).await?;
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or("0")
+            .parse::<u64>()
+            .map_err(|_| bad_request(format!("{name} in {query}")))
+    };
+    let (terminal, after) = (param("terminal")?, param("after")?);
+    if protocol::from_terminal_key(terminal as i64).is_none() {
+        return Err(bad_request(format!("terminal {terminal}")));
+    }
+    let page = held_page(&app.db, &station, terminal as i64, after).await.map_err(|e| {
+        log::error!("station {station}: reading terminal {terminal}'s events failed: {e}");
+        internal()
+    })?;
+    serde_json::to_vec(&page).map_err(|_| internal())
+}
+
+/// A terminal's held events after `after`: at most `MAX_BATCH_EVENTS`.
+pub async fn held_page(db: &Db, station: &str, terminal: i64, after: u64) -> Result<HeldEvents, CountyError> {
+    let rows = db
+        .held_events(station, terminal, after, protocol::MAX_BATCH_EVENTS + 1)
+        .await?;
+    let more = rows.len() > protocol::MAX_BATCH_EVENTS;
+    let mut page = HeldEvents {
+        events: Vec::new(),
+        hashes: Vec::new(),
+        last: after,
+        more,
+    };
+    for (seq, hash, body) in rows.into_iter().take(protocol::MAX_BATCH_EVENTS) {
+        page.events
+            .push(RawValue::from_string(body).map_err(|e| CountyError::Bad(format!("event {seq}: {e}")))?);
+        page.hashes.push(hash);
+        page.last = seq;
+    }
+    Ok(page)
 }
 
 fn html(status: StatusCode, body: String) -> Response {

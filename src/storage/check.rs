@@ -11,16 +11,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use chrono::Local;
-
 use super::check_parts;
 use super::counters::Counters;
 use super::journal::{self, Item, Journal, Tail};
 use super::{
-    DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled, read_u64,
+    DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, read_u64,
     survey_damage, take_lock,
 };
-use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Visit};
 
 #[derive(Debug, Default)]
 pub struct CheckReport {
@@ -210,7 +207,7 @@ pub fn rebuild_with(dir: &Path, drop_damaged: bool, progress: Progress) -> Resul
 
 /// Moves the database aside, replacing an earlier copy (only the latest is
 /// kept), and discards the catalog cache derived from it.
-fn set_database_aside(paths: &Paths, recovery: &mut Vec<Recovery>) -> Result<(), StoreError> {
+pub(super) fn set_database_aside(paths: &Paths, recovery: &mut Vec<Recovery>) -> Result<(), StoreError> {
     let db = paths.db();
     if db.exists() {
         let aside = set_aside_path(&paths.dir);
@@ -289,143 +286,4 @@ fn drop_damage(
     Ok(lines)
 }
 
-/// Writes a new journal from what the database holds, for a station whose
-/// journal was lost: the station, deputies, visits, appeals (each with its
-/// whole history) and duty records become events of this terminal, after
-/// every number it has used. The old journal, if any, is kept; the
-/// database is then rebuilt from the new journal and checked.
-pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckReport, StoreError> {
-    let paths = Paths::new(dir);
-    let identity = super::read_terminal(&paths)?;
-    let mut recovery = Vec::new();
-    {
-        let _lock = take_lock(&paths)?;
-        let db = paths.db();
-        if !db.exists() {
-            return Err(StoreError::NoDatabase(db));
-        }
-        let tree = open_sled(&db)?;
-        let station: Option<crate::domain::Station> = tree
-            .get(keys::STATION)
-            .map_err(|e| StoreError::Database {
-                path: db.clone(),
-                message: e.to_string(),
-            })?
-            .and_then(|v| super::codec::decode(&v).ok());
-        let Some(station) = station else {
-            return Err(StoreError::NoStation(dir.to_path_buf()));
-        };
-        let origin = format!("{}-{}", station.code, identity.terminal);
-        let floors = Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
-        let mut seq = read_u64(&tree, keys::SEQ)?.max(floors.floors.seq);
-        let start_seq = seq;
-        let now = Local::now().fixed_offset();
-        let jnew = dir.join("journal.from-database");
-        let _ = fs::remove_file(&jnew);
-        let mut out = Journal::create(&jnew).map_err(|e| StoreError::io(&jnew, e))?;
-        let mut pending: Vec<Event> = Vec::new();
-        // The chain goes on from the database's head: the events written
-        // here follow those it held.
-        let mut heads =
-            super::record::Heads::load(&tree, origin.clone()).map_err(|e| StoreError::sled(&db, e))?;
-        let mut write = |events: &mut Vec<Event>, out: &mut Journal| -> Result<(), StoreError> {
-            if events.is_empty() {
-                return Ok(());
-            }
-            let raws = super::record::raw_events(events)
-                .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
-            let payload = super::record::encode(&raws, &heads.chain)
-                .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
-            heads.advance(events, &raws);
-            let (first, last) = (events[0].id.seq, events[events.len() - 1].id.seq);
-            out.write(&payload, first, last)
-                .map_err(|e| StoreError::io(&jnew, e))?;
-            events.clear();
-            Ok(())
-        };
-        let mut push = |body: EventBody, at, pending: &mut Vec<Event>| {
-            seq += 1;
-            pending.push(Event {
-                id: EventId {
-                    origin: origin.clone(),
-                    seq,
-                },
-                at,
-                actor: "recover".into(),
-                body,
-            });
-        };
-        push(EventBody::StationConfigured { station }, now, &mut pending);
-        let decode_err = |e: String| StoreError::Database {
-            path: db.clone(),
-            message: e,
-        };
-        for (prefix, kind) in [
-            (keys::DEPUTY, 0),
-            (keys::VISIT, 1),
-            (keys::APPEAL, 2),
-            (keys::DUTY, 3),
-        ] {
-            for kv in tree.scan_prefix(prefix.as_bytes()) {
-                let (_, v) = kv.map_err(|e| decode_err(e.to_string()))?;
-                match kind {
-                    0 => push(
-                        EventBody::DeputyUpserted {
-                            deputy: super::codec::decode(&v).map_err(decode_err)?,
-                        },
-                        now,
-                        &mut pending,
-                    ),
-                    1 => {
-                        let visit: Visit = super::codec::decode(&v).map_err(decode_err)?;
-                        let at = visit.at;
-                        push(EventBody::VisitRegistered { visit }, at, &mut pending);
-                    }
-                    2 => {
-                        let appeal: Appeal = super::codec::decode(&v).map_err(decode_err)?;
-                        push(EventBody::AppealImported { appeal }, now, &mut pending);
-                    }
-                    _ => {
-                        let duty: Duty = super::codec::decode(&v).map_err(decode_err)?;
-                        if let (Some(day), Some(check_in)) = (duty.day, duty.check_in) {
-                            let deputy = duty.deputy.clone();
-                            push(EventBody::DutyCheckedIn { deputy, day }, check_in, &mut pending);
-                            if let Some(check_out) = duty.check_out {
-                                let deputy = duty.deputy.clone();
-                                push(EventBody::DutyCheckedOut { deputy, day }, check_out, &mut pending);
-                            }
-                        }
-                    }
-                }
-                if pending.len() >= 200 {
-                    write(&mut pending, &mut out)?;
-                }
-            }
-        }
-        write(&mut pending, &mut out)?;
-        out.sync().map_err(|e| StoreError::io(&jnew, e))?;
-        drop(tree);
-        let jpath = paths.journal();
-        if jpath.exists() {
-            let mut kept = jpath.with_extension("lost");
-            let mut n = 1;
-            while kept.exists() {
-                n += 1;
-                kept = jpath.with_extension(format!("lost-{n}"));
-            }
-            fs::rename(&jpath, &kept).map_err(|e| StoreError::io(&jpath, e))?;
-            recovery.push(Recovery::OldJournalKept { kept });
-        }
-        fs::rename(&jnew, &jpath).map_err(|e| StoreError::io(&jpath, e))?;
-        journal::sync_dir(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
-        recovery.push(Recovery::JournalFromDatabase {
-            events: seq - start_seq,
-        });
-        set_database_aside(&paths, &mut recovery)?;
-    }
-    drop(Store::open_with(dir, Mode::Write, progress)?);
-    let mut report = check_with(dir, progress)?;
-    recovery.append(&mut report.recovery);
-    report.recovery = recovery;
-    Ok(report)
-}
+pub use super::restore::journal_from_database;

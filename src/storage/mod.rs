@@ -20,6 +20,7 @@ pub mod private;
 pub mod projection;
 mod queries;
 pub mod record;
+pub mod restore;
 pub mod sync_state;
 pub mod writer;
 
@@ -79,6 +80,8 @@ pub struct Store {
     journal: Journal,
     mode: Mode,
     terminal: u8,
+    /// The origin generation (see `domain::event::terminal_origin`).
+    generation: u32,
     last_seq: u64,
     /// Per-origin numbering and this terminal's chain head, as of the
     /// last record the database holds (see `record`).
@@ -199,6 +202,7 @@ impl Store {
             journal,
             mode,
             terminal: identity.terminal,
+            generation: identity.generation,
             last_seq: 0,
             heads: record::Heads::new(String::new()),
             station_code: identity.station.clone(),
@@ -587,10 +591,10 @@ impl Store {
 
     /// Where this terminal's events come from: "<station code>-<terminal>".
     pub fn origin(&self) -> String {
-        format!(
-            "{}-{}",
+        crate::domain::event::terminal_origin(
             self.station_code.as_deref().unwrap_or_default(),
-            self.terminal
+            self.terminal,
+            self.generation,
         )
     }
 

@@ -20,6 +20,7 @@ impl Store {
             dir: self.paths.dir.clone(),
             cache: self.cache.clone(),
             terminal: self.terminal,
+            generation: self.generation,
         }
     }
 
@@ -89,12 +90,19 @@ pub struct Reader {
     pub(super) dir: PathBuf,
     cache: catalog_cache::SharedCache,
     terminal: u8,
+    generation: u32,
 }
 
 impl Reader {
     /// This terminal's number at its station (1-9).
     pub fn terminal(&self) -> u8 {
         self.terminal
+    }
+
+    /// The origin generation of this terminal's events (see
+    /// `domain::event::terminal_origin`).
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// The station's data directory.

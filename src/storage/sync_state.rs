@@ -1,10 +1,13 @@
 //! The sync's bookkeeping at a terminal, and the events it sends.
 //!
-//! The tree `sync` holds how far the county has acknowledged this
-//! terminal's events (`Position`) and what the last attempt did
-//! (`Status`). Neither is part of the journal: after a database rebuild
-//! the position starts again from nothing, the terminal resends its
-//! events and the county answers them as already held.
+//! How far the county has acknowledged this terminal's events
+//! (`Position`) is kept in `DIR/sync-position.json` beside the journal, a
+//! small file replaced atomically, with the origin it counts (a terminal
+//! that continues as a new origin starts from nothing): a rebuild of the
+//! database leaves it where it was, and a terminal never resends what the
+//! county already acknowledged. What the last attempt did (`Status`) is in
+//! the database's tree `sync` (which also held the position before the
+//! file; it is read from there once).
 //!
 //! `Reader::outgoing` reads the next events to send straight from the
 //! journal, as the journal holds their bytes, with each one's chain hash.
@@ -50,11 +53,27 @@ pub struct Status {
     pub received: u64,
 }
 
-/// The `sync` tree of a terminal's database.
+/// The `sync` tree of a terminal's database, and its position file.
 #[derive(Clone)]
 pub struct SyncState {
     tree: sled::Tree,
     db: PathBuf,
+    /// `DIR/sync-position.json`.
+    file: PathBuf,
+    /// This terminal's origin (what the position counts).
+    origin: String,
+}
+
+/// The position file's content.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    origin: String,
+    position: Position,
+}
+
+/// Where the position is kept.
+pub fn position_path(dir: &std::path::Path) -> PathBuf {
+    dir.join("sync-position.json")
 }
 
 /// One event to send.
@@ -102,9 +121,19 @@ impl Outgoing {
 }
 
 impl SyncState {
-    pub(super) fn open(tree: &sled::Db, db: PathBuf) -> Result<SyncState, StoreError> {
+    pub(super) fn open(
+        tree: &sled::Db,
+        db: PathBuf,
+        dir: &std::path::Path,
+        origin: String,
+    ) -> Result<SyncState, StoreError> {
         let tree = tree.open_tree(TREE).map_err(|e| StoreError::sled(&db, e))?;
-        Ok(SyncState { tree, db })
+        Ok(SyncState {
+            tree,
+            db,
+            file: position_path(dir),
+            origin,
+        })
     }
 
     fn get<T: serde::de::DeserializeOwned + Default>(&self, key: &[u8]) -> Result<T, StoreError> {
@@ -129,13 +158,42 @@ impl SyncState {
         Ok(())
     }
 
+    /// How far the county holds this origin's events.
     pub fn position(&self) -> Result<Position, StoreError> {
-        self.get(POSITION)
+        match std::fs::read(&self.file) {
+            Ok(bytes) => {
+                let stored: Stored = serde_json::from_slice(&bytes).map_err(|e| StoreError::Database {
+                    path: self.file.clone(),
+                    message: format!("sync position: {e}"),
+                })?;
+                Ok(if stored.origin == self.origin {
+                    stored.position
+                } else {
+                    Position::default()
+                })
+            }
+            // Kept in the database by earlier versions.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.get(POSITION),
+            Err(e) => Err(StoreError::io(&self.file, e)),
+        }
     }
 
     /// Records an acknowledgement (durable when this returns).
     pub fn set_position(&self, position: &Position) -> Result<(), StoreError> {
-        self.put(POSITION, position)
+        let bytes = serde_json::to_vec(&Stored {
+            origin: self.origin.clone(),
+            position: position.clone(),
+        })
+        .map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
+        let tmp = self.file.with_extension("json.new");
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            std::io::Write::write_all(&mut f, &bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.file)?;
+            super::journal::sync_dir(&self.file)
+        };
+        write().map_err(|e| StoreError::io(&self.file, e))
     }
 
     pub fn status(&self) -> Result<Status, StoreError> {
@@ -150,7 +208,9 @@ impl SyncState {
 impl super::Reader {
     /// The terminal's sync bookkeeping.
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
-        SyncState::open(&self.tree, self.db_path.clone())
+        let station = self.station()?.map(|s| s.code).unwrap_or_default();
+        let origin = crate::domain::event::terminal_origin(&station, self.terminal(), self.generation());
+        SyncState::open(&self.tree, self.db_path.clone(), &self.dir, origin)
     }
 
     /// This terminal's last event sequence, as the database holds it.
@@ -186,7 +246,13 @@ impl super::Reader {
     ) -> Result<Outgoing, StoreError> {
         let known = from.acked == 0 || !from.hash.is_empty();
         let start = if known { from.offset } else { 0 };
-        let out = self.outgoing_from(origin, from, start, known, max_events, max_bytes)?;
+        let out = match self.outgoing_from(origin, from, start, known, max_events, max_bytes) {
+            Ok(out) => out,
+            // The position's record is no record of this journal (it was
+            // rewritten by a recovery): read it from the start.
+            Err(_) if start > 0 => return self.outgoing_from(origin, from, 0, false, max_events, max_bytes),
+            Err(e) => return Err(e),
+        };
         // The position's record is not where the events continue (the
         // journal was rewritten): read it from the start.
         if start > 0 && out.events.first().is_some_and(|e| e.seq != from.acked + 1) {

@@ -19,7 +19,8 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use super::protocol::{self, Credentials, Feed, Problem, Refusal, Upload, UploadReply};
+use super::protocol::{self, Credentials, Feed, HeldEvents, Problem, Refusal, Upload, UploadReply};
+use crate::storage::restore::CountyCopy;
 use crate::domain::event::county_origin;
 use crate::i18n::Lang;
 use crate::storage::sync_state::{Position, Status};
@@ -461,6 +462,18 @@ impl Client {
             .map_err(|e| SyncError::BadReply(format!("HTTP {}: {e}", answer.status)))
     }
 
+    /// A page of this station's events of one terminal as the county holds
+    /// them (`key`: `protocol::terminal_key`).
+    fn held(&self, key: i64, after: u64) -> Result<HeldEvents, SyncError> {
+        let answer = self.call(
+            "GET",
+            &format!("{}?terminal={key}&after={after}", protocol::PATH_EVENTS),
+            &[],
+        )?;
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| SyncError::BadReply(format!("HTTP {}: {e}", answer.status)))
+    }
+
     fn feed(&self, after: u64) -> Result<Feed, SyncError> {
         let answer = self.call("GET", &format!("{}?after={after}", protocol::PATH_FEED), &[])?;
         serde_json::from_slice(&answer.body)
@@ -488,7 +501,7 @@ pub fn sync_once(
             station,
         });
     }
-    let origin = format!("{station}-{}", reader.terminal());
+    let origin = crate::domain::event::terminal_origin(&station, reader.terminal(), reader.generation());
     let state = reader.sync_state().map_err(SyncError::Store)?;
     let mut position = state.position().map_err(SyncError::Store)?;
     let mut report = Report::default();
@@ -517,6 +530,7 @@ pub fn sync_once(
         let last = out.events.last().map(|e| e.seq).unwrap_or(first);
         let upload = Upload {
             terminal: reader.terminal(),
+            generation: reader.generation(),
             prev: out.prev.clone(),
             events: out.events.iter().map(|e| e.raw.clone()).collect(),
         };
@@ -582,6 +596,48 @@ pub fn sync_once(
     report.touched.sort();
     report.touched.dedup();
     Ok(report)
+}
+
+/// The county's copy of this terminal's events after `own_after` (of its
+/// origin generation `generation`) and of the station's feed after
+/// `feed_after`, every page of both.
+pub fn county_copy(
+    client: &Client,
+    terminal: u8,
+    generation: u32,
+    own_after: u64,
+    feed_after: u64,
+) -> Result<CountyCopy, SyncError> {
+    let mut copy = CountyCopy {
+        own_after,
+        feed_after,
+        ..CountyCopy::default()
+    };
+    let key = protocol::terminal_key(terminal, generation);
+    let mut after = own_after;
+    loop {
+        let page = client.held(key, after)?;
+        if page.events.len() != page.hashes.len() || (page.more && page.last <= after) {
+            return Err(SyncError::BadReply("events held: a page that does not add up".into()));
+        }
+        copy.own.extend(page.events);
+        copy.hashes.extend(page.hashes);
+        if !page.more {
+            break;
+        }
+        after = page.last;
+    }
+    let mut after = feed_after;
+    loop {
+        let page = client.feed(after)?;
+        let more = page.more && page.last > after;
+        copy.feed.extend(page.events);
+        if !more {
+            break;
+        }
+        after = page.last;
+    }
+    Ok(copy)
 }
 
 /// `sync_once`, with its outcome recorded for the Sync screen.
