@@ -130,13 +130,19 @@ pub fn run(cli: Cli) -> ExitCode {
 /// Sets up logging into `<data dir>/jiedai.log` (never to the screen).
 /// A directory that does not exist is not created for it (a mistyped
 /// `--data` must not leave an empty station behind).
-pub fn init_logging(dir: &Path) {
+/// A command that only reads (`quiet`) logs warnings and errors only.
+pub fn init_logging(dir: &Path, quiet: bool) {
     if !dir.is_dir() {
         return;
     }
     let path = crate::storage::Paths::new(dir).log();
     if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-        let _ = simplelog::WriteLogger::init(log::LevelFilter::Info, simplelog::Config::default(), file);
+        let level = if quiet {
+            log::LevelFilter::Warn
+        } else {
+            log::LevelFilter::Info
+        };
+        let _ = simplelog::WriteLogger::init(level, simplelog::Config::default(), file);
     }
 }
 

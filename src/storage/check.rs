@@ -55,7 +55,7 @@ pub fn check_with(dir: &Path, progress: Progress) -> Result<CheckReport, StoreEr
 /// `check` with parts of about `per_part` codes (tests use small parts to
 /// cover many part boundaries with little data).
 pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result<CheckReport, StoreError> {
-    let store = match Store::open_with(dir, Mode::Read, progress) {
+    let mut store = match Store::open_with(dir, Mode::Read, progress) {
         Ok(s) => s,
         Err(StoreError::JournalDamaged { damage, .. }) => {
             // Opening stopped at damage past what the database holds;
@@ -90,7 +90,10 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
     // `check_parts`); the directory stays locked throughout.
     let applied = read_u64(store.tree(), keys::APPLIED)?;
     let _lock = store.lock_handle()?;
-    let db = store.paths.db();
+    // The database as read mode opened it (a private copy, see
+    // `snapshot_db`), kept until the check is done.
+    let db = store.sled_path();
+    let _snapshot = store.take_snapshot();
     let jpath = store.journal().path().to_path_buf();
     let origin = store.origin();
     drop(store);
@@ -286,4 +289,9 @@ fn drop_damage(
     Ok(lines)
 }
 
-pub use super::restore::journal_from_database;
+/// Writes a new journal from what the database holds, for a station whose
+/// journal was lost and which never synced (see
+/// `restore::journal_from_database`, which also takes the county's copy).
+pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckReport, StoreError> {
+    super::restore::journal_from_database(dir, None, false, progress)
+}

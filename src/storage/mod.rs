@@ -99,6 +99,9 @@ pub struct Store {
     stopped: Option<StoreError>,
     /// What a start-up replay found and did, for the log and `check`.
     pub recovery: Vec<Recovery>,
+    /// Read mode: the private copy of `db/` that sled opened (sled writes
+    /// to whatever it opens, even to read), removed when dropped.
+    snapshot: Option<tempfile::TempDir>,
 }
 
 /// Layout of the projections (keys, catalog lines, search text). A database
@@ -189,8 +192,16 @@ impl Store {
         private::tighten_logged(dir);
         let identity = read_terminal(&paths)?;
         let mut recovery = Vec::new();
-        let journal = Store::open_journal(&paths, mode, &mut recovery)?;
-        let tree = open_sled(&paths.db())?;
+        let snapshot = match mode {
+            Mode::Read => Some(snapshot_db(&paths)?),
+            Mode::Write => None,
+        };
+        let sled_path = match &snapshot {
+            Some(copy) => copy.path().join("db"),
+            None => paths.db(),
+        };
+        let journal = Store::open_journal(&paths, &sled_path, mode, &mut recovery)?;
+        let tree = open_sled(&sled_path)?;
         let counters = match mode {
             Mode::Write => Some(Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?),
             Mode::Read => None,
@@ -211,7 +222,12 @@ impl Store {
             cache: Default::default(),
             stopped: None,
             recovery,
+            snapshot,
         };
+        if mode == Mode::Read {
+            // Nothing is appended to the catalog cache from here.
+            store.cache.lock().unwrap_or_else(|p| p.into_inner()).given_up = true;
+        }
         store.check_projection_version()?;
         store.check_applied_record()?;
         // The numbering is adopted as this terminal's only once its origin
@@ -270,11 +286,16 @@ impl Store {
     /// Opens the journal. A missing journal beside a database that holds
     /// changes means the journal was lost (see `check_applied_record`); a
     /// version 1 journal is converted when opened for writing.
-    fn open_journal(paths: &Paths, mode: Mode, recovery: &mut Vec<Recovery>) -> Result<Journal, StoreError> {
+    fn open_journal(
+        paths: &Paths,
+        sled_path: &Path,
+        mode: Mode,
+        recovery: &mut Vec<Recovery>,
+    ) -> Result<Journal, StoreError> {
         let path = paths.journal();
         if !path.exists() {
             if paths.db().exists() {
-                let tree = open_sled(&paths.db())?;
+                let tree = open_sled(sled_path)?;
                 let applied = read_u64(&tree, keys::APPLIED)?;
                 if applied > 0 {
                     return Err(StoreError::DatabaseAhead {
@@ -321,7 +342,9 @@ impl Store {
         self.tree
             .clear()
             .map_err(|e| StoreError::sled(&self.paths.db(), e))?;
-        let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
+        if self.mode == Mode::Write {
+            let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
+        }
         self.recovery.push(Recovery::ProjectionsRebuilt {
             found: version,
             wanted: PROJECTION_VERSION,
@@ -921,6 +944,24 @@ impl Store {
         &self.tree
     }
 
+    /// Where sled opened the database: `DIR/db`, or in read mode its
+    /// private copy.
+    pub(crate) fn sled_path(&self) -> PathBuf {
+        match &self.snapshot {
+            Some(copy) => copy.path().join("db"),
+            None => self.paths.db(),
+        }
+    }
+
+    /// The read mode's copy of the database, to keep it beyond the store.
+    pub(crate) fn take_snapshot(&mut self) -> Option<tempfile::TempDir> {
+        self.snapshot.take()
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
     pub(crate) fn journal(&self) -> &Journal {
         &self.journal
     }
@@ -943,6 +984,39 @@ impl Drop for Store {
             log::warn!("could not write the counters' floors: {e}");
         }
     }
+}
+
+/// A private copy of `DIR/db` in the system's temporary directory, for a
+/// store opened to read: sled rewrites its files whenever it opens a
+/// database, and a command that only reads must not change a byte of the
+/// data directory (on a full disk such a rewrite left the database
+/// unreadable). Without `DIR/db` the copy is empty and the journal is
+/// replayed into it.
+fn snapshot_db(paths: &Paths) -> Result<tempfile::TempDir, StoreError> {
+    let tmp = std::env::temp_dir();
+    let copy = tempfile::Builder::new()
+        .prefix("jiedai-read-")
+        .tempdir()
+        .map_err(|e| StoreError::io(&tmp, e))?;
+    let from = paths.db();
+    if from.exists() {
+        copy_tree(&from, &copy.path().join("db")).map_err(|e| StoreError::io(copy.path(), e))?;
+    }
+    Ok(copy)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// A copy of an error kept to explain why saving stopped.

@@ -21,6 +21,7 @@ impl Store {
             cache: self.cache.clone(),
             terminal: self.terminal,
             generation: self.generation,
+            read_only: self.mode() == super::Mode::Read,
         }
     }
 
@@ -91,6 +92,9 @@ pub struct Reader {
     cache: catalog_cache::SharedCache,
     terminal: u8,
     generation: u32,
+    /// Opened to read only: nothing in the data directory is written
+    /// (not even the catalog cache).
+    read_only: bool,
 }
 
 impl Reader {
@@ -234,6 +238,7 @@ impl Reader {
             journal: &paths.journal(),
             cache: &catalog_cache::cache_path(&self.dir),
             state: &self.cache,
+            read_only: self.read_only,
         }
         .load()
     }
