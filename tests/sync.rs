@@ -592,3 +592,52 @@ fn a_restored_backup_gets_the_rest_from_the_county() {
     assert_eq!(county_appeals(&county, code).len(), 25);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
+
+/// Finding 4: a database sled cannot read (its file cut short, as a write
+/// cut off by a full disk leaves it) is rebuilt from the journal by the
+/// next command, which says so; the sync position and a pending print job
+/// survive the rebuild.
+#[test]
+fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_jobs() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 270);
+    enroll_and_sync(&county, root.path(), &one, code);
+    // A receipt to a printer that refuses: the job is kept for a retry.
+    let appeal = exported(&one)[0]["code"].as_str().unwrap().to_string();
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = refused.local_addr().unwrap().port();
+    drop(refused);
+    let out = cli::jiedai(
+        &one,
+        &["print", "receipt", &appeal, "--printer", &format!("tcp://127.0.0.1:{port}")],
+    );
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let before = exported(&one);
+    // sled cannot read its database any more.
+    let db = one.join("db").join("db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .unwrap()
+        .set_len(len / 20)
+        .unwrap();
+    let out = expect(&one, &["find", "路"], 0);
+    let said = text(&out.stderr);
+    assert!(said.contains("数据库无法读取") && said.contains("已按日志自动重建"), "{said}");
+    assert_eq!(exported(&one), before);
+    // Nothing to send again: the position was kept.
+    let out = expect(&one, &["sync"], 0);
+    assert!(text(&out.stdout).contains("上报 0 条"), "{}", text(&out.stdout));
+    // The job is still there and prints.
+    let slip = root.path().join("slip.bin");
+    let out = expect(&one, &["print", "retry", "--printer", path(&slip)], 0);
+    assert!(text(&out.stdout).contains("已打印"), "{}", text(&out.stdout));
+    assert!(std::fs::metadata(&slip).unwrap().len() > 0);
+    let out = expect(&one, &["print", "retry", "--printer", path(&slip)], 0);
+    assert!(text(&out.stdout).contains("没有待打印的任务"), "{}", text(&out.stdout));
+    assert_eq!(held_by_key(&county, code), vec![(1, own_seq(&one), own_seq(&one))]);
+    assert!(jiedai::storage::check(&one).unwrap().ok());
+}

@@ -170,9 +170,19 @@ pub fn progress_printer(lang: Lang) -> impl Fn(u64, u64) {
 /// changed; showing progress if the database must catch up.
 pub fn open_store_read(dir: &Path, lang: Lang) -> Result<crate::storage::Store, StoreError> {
     crate::storage::Store::open_with(dir, crate::storage::Mode::Read, &progress_printer(lang))
+        .inspect(|store| say_rebuilt(store, lang))
+}
+
+/// Says on standard error that the database was rebuilt by itself.
+fn say_rebuilt(store: &crate::storage::Store, lang: Lang) {
+    for note in &store.recovery {
+        if matches!(note, crate::storage::Recovery::DatabaseRebuilt { .. }) {
+            say(format_args!("jiedai: {}", note.message(lang)));
+        }
+    }
 }
 
 /// Opens the store, showing progress if the database must catch up.
 pub fn open_store(dir: &Path, lang: Lang) -> Result<crate::storage::Store, StoreError> {
-    crate::storage::Store::open_reporting(dir, &progress_printer(lang))
+    crate::storage::Store::open_reporting(dir, &progress_printer(lang)).inspect(|store| say_rebuilt(store, lang))
 }

@@ -183,7 +183,42 @@ impl Store {
         Store::open_with(dir, Mode::Write, progress)
     }
 
+    /// Opens the store. A database sled cannot read (its files damaged, as
+    /// a write cut short by a full disk leaves them) is set aside as
+    /// `db.before-rebuild` and rebuilt from the journal at once, in any
+    /// mode; the store's `recovery` says so (`Recovery::DatabaseRebuilt`),
+    /// for the screen. The sync position and print jobs live beside the
+    /// journal, not in the database, and are kept.
     pub fn open_with(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
+        match Store::open_once(dir, mode, progress) {
+            Err(StoreError::Database { message, .. }) => {
+                let paths = Paths::new(dir);
+                log::error!("the database {} cannot be read ({message}): rebuilding it from the journal", paths.db().display());
+                let mut notes = vec![Recovery::DatabaseRebuilt { message }];
+                {
+                    let _lock = take_lock(&paths)?;
+                    check::set_database_aside(&paths, &mut notes)?;
+                }
+                if mode == Mode::Read {
+                    // The new database is built in place (the journal is
+                    // not changed), then read through a copy as always.
+                    drop(Store::open_once_at(dir, mode, progress, false)?);
+                }
+                let mut store = Store::open_once(dir, mode, progress)?;
+                notes.append(&mut store.recovery);
+                store.recovery = notes;
+                Ok(store)
+            }
+            other => other,
+        }
+    }
+
+    fn open_once(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
+        Store::open_once_at(dir, mode, progress, mode == Mode::Read)
+    }
+
+    /// `copy`: open sled on a private copy of the database (read mode).
+    fn open_once_at(dir: &Path, mode: Mode, progress: Progress, copy: bool) -> Result<Store, StoreError> {
         let paths = Paths::new(dir);
         if !paths.terminal().exists() && !paths.journal().exists() {
             return Err(StoreError::NoStation(dir.to_path_buf()));
@@ -192,16 +227,13 @@ impl Store {
         private::tighten_logged(dir);
         let identity = read_terminal(&paths)?;
         let mut recovery = Vec::new();
-        let snapshot = match mode {
-            Mode::Read => Some(snapshot_db(&paths)?),
-            Mode::Write => None,
-        };
+        let snapshot = if copy { Some(snapshot_db(&paths)?) } else { None };
         let sled_path = match &snapshot {
             Some(copy) => copy.path().join("db"),
             None => paths.db(),
         };
         let journal = Store::open_journal(&paths, &sled_path, mode, &mut recovery)?;
-        let tree = open_sled(&sled_path)?;
+        let tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
         let counters = match mode {
             Mode::Write => Some(Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?),
             Mode::Read => None,
@@ -1003,6 +1035,18 @@ fn snapshot_db(paths: &Paths) -> Result<tempfile::TempDir, StoreError> {
         copy_tree(&from, &copy.path().join("db")).map_err(|e| StoreError::io(copy.path(), e))?;
     }
     Ok(copy)
+}
+
+/// An error about the read mode's copy, said of `DIR/db` (what the user
+/// knows; the copy's damage is the database's).
+fn at_db(e: StoreError, db: &Path) -> StoreError {
+    match e {
+        StoreError::Database { message, .. } => StoreError::Database {
+            path: db.to_path_buf(),
+            message,
+        },
+        other => other,
+    }
 }
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {

@@ -130,6 +130,8 @@ pub enum Recovery {
     /// Appeals whose history in the database went apart from the county's
     /// copy; the county's copy stands.
     CountyCopyStands { codes: Vec<String> },
+    /// sled could not read the database: it was rebuilt from the journal.
+    DatabaseRebuilt { message: String },
 }
 
 impl Recovery {
@@ -248,6 +250,14 @@ impl Recovery {
                     ),
                 )
             }
+            Recovery::DatabaseRebuilt { message } => lang.pick(
+                format!(
+                    "数据库无法读取（{message}），已按日志自动重建；所有已保存的记录都在日志里，同步进度和打印任务保留不变"
+                ),
+                format!(
+                    "the database could not be read ({message}); it was rebuilt from the journal by itself. Every saved record is in the journal; the sync position and print jobs are kept"
+                ),
+            ),
             Recovery::CountyCopyStands { codes } => lang.pick(
                 format!(
                     "{} 条诉求在数据库中的办理记录与县里的记录不一致，以县里的记录为准：{}",

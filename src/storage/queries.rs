@@ -141,7 +141,7 @@ impl Reader {
 
     /// The print job records (a worker thread updates them as it prints).
     pub fn print_jobs(&self) -> Result<super::print_jobs::PrintJobs, StoreError> {
-        super::print_jobs::PrintJobs::open(&self.tree, &self.db_path)
+        super::print_jobs::PrintJobs::open(&self.tree, &self.db_path, &self.dir)
     }
 
     pub fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
