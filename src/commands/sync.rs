@@ -89,7 +89,9 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e, lang),
     };
-    let store = match super::open_store(dir, lang) {
+    // Read only until the county sends something to save: a sync with
+    // nothing to take changes nothing in the database (see `LazyWriter`).
+    let store = match super::open_store_read(dir, lang) {
         Ok(s) => s,
         // The kiosk holds the directory: ask it to sync instead.
         Err(e @ StoreError::Busy(_)) => {
@@ -98,9 +100,12 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
         Err(e) => return report_store_error(&e, lang),
     };
     let reader = store.reader();
-    let (writer, thread) = match Writer::spawn(store) {
-        Ok(w) => w,
-        Err(e) => return report_store_error(&StoreError::io(dir, e), lang),
+    let writer = LazyWriter {
+        dir,
+        lang,
+        reading: std::cell::RefCell::new(Some(store)),
+        kept: std::cell::RefCell::new(None),
+        writing: std::cell::RefCell::new(None),
     };
     let tty = std::io::stderr().is_terminal();
     let progress = |p: Progress| {
@@ -149,8 +154,7 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     if tty {
         say("");
     }
-    drop(writer);
-    thread.finish();
+    writer.finish();
     match result {
         Ok(report) => {
             // For the kiosk's Today screen when it next opens.
@@ -158,6 +162,52 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
             done(report.sent, report.stored, report.received, lang)
         }
         Err(e) => fail(&e, lang),
+    }
+}
+
+/// The command's writer: the store is opened for writing (and the
+/// read-only one closed) only when the county's events are to be saved.
+struct LazyWriter<'a> {
+    dir: &'a Path,
+    lang: Lang,
+    reading: std::cell::RefCell<Option<crate::storage::Store>>,
+    /// The read-only store's copy of the database, which the sync's reader
+    /// still reads after the store is closed.
+    kept: std::cell::RefCell<Option<tempfile::TempDir>>,
+    writing: std::cell::RefCell<Option<(Writer, crate::storage::WriterThread)>>,
+}
+
+impl client::SaveFeed for LazyWriter<'_> {
+    fn save_feed(
+        &self,
+        origin: String,
+        events: Vec<Box<serde_json::value::RawValue>>,
+    ) -> crate::storage::Outcome {
+        let mut writing = self.writing.borrow_mut();
+        if writing.is_none() {
+            // The read-only store holds the directory's lock: closed first.
+            if let Some(mut store) = self.reading.borrow_mut().take() {
+                *self.kept.borrow_mut() = store.take_snapshot();
+            }
+            let store = super::open_store(self.dir, self.lang).map_err(crate::storage::WriteError::Store)?;
+            let spawned = Writer::spawn(store)
+                .map_err(|e| crate::storage::WriteError::Store(StoreError::io(self.dir, e)))?;
+            *writing = Some(spawned);
+        }
+        match writing.as_ref() {
+            Some((writer, _)) => client::SaveFeed::save_feed(writer, origin, events),
+            None => Err(crate::storage::WriteError::Gone),
+        }
+    }
+}
+
+impl LazyWriter<'_> {
+    /// Waits for what was sent to be saved and closes the store.
+    fn finish(self) {
+        if let Some((writer, thread)) = self.writing.into_inner() {
+            drop(writer);
+            thread.finish();
+        }
     }
 }
 

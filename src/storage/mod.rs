@@ -986,7 +986,7 @@ impl Store {
     }
 
     /// The read mode's copy of the database, to keep it beyond the store.
-    pub(crate) fn take_snapshot(&mut self) -> Option<tempfile::TempDir> {
+    pub fn take_snapshot(&mut self) -> Option<tempfile::TempDir> {
         self.snapshot.take()
     }
 

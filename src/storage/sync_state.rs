@@ -5,9 +5,9 @@
 //! small file replaced atomically, with the origin it counts (a terminal
 //! that continues as a new origin starts from nothing): a rebuild of the
 //! database leaves it where it was, and a terminal never resends what the
-//! county already acknowledged. What the last attempt did (`Status`) is in
-//! the database's tree `sync` (which also held the position before the
-//! file; it is read from there once).
+//! county already acknowledged. What the last attempt did (`Status`) is
+//! kept in the same file. Both were kept in the database's tree `sync`
+//! before the file existed, and are read from there until it is written.
 //!
 //! `Reader::outgoing` reads the next events to send straight from the
 //! journal, as the journal holds their bytes, with each one's chain hash.
@@ -64,11 +64,13 @@ pub struct SyncState {
     origin: String,
 }
 
-/// The position file's content.
-#[derive(Serialize, Deserialize)]
+/// The position file's content (the last attempt's outcome with it).
+#[derive(Default, Serialize, Deserialize)]
 struct Stored {
     origin: String,
     position: Position,
+    #[serde(default)]
+    status: Option<Status>,
 }
 
 /// Where the position is kept.
@@ -146,45 +148,72 @@ impl SyncState {
         }
     }
 
-    fn put<T: Serialize>(&self, key: &[u8], value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Database {
-            path: self.db.clone(),
-            message: e.to_string(),
-        })?;
-        self.tree
-            .insert(key, bytes)
-            .map_err(|e| StoreError::sled(&self.db, e))?;
-        self.tree.flush().map_err(|e| StoreError::sled(&self.db, e))?;
-        Ok(())
+
+    /// The file's content; None when there is none yet.
+    fn stored(&self) -> Result<Option<Stored>, StoreError> {
+        match std::fs::read(&self.file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError::Database {
+                    path: self.file.clone(),
+                    message: format!("sync position: {e}"),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(&self.file, e)),
+        }
     }
 
     /// How far the county holds this origin's events.
     pub fn position(&self) -> Result<Position, StoreError> {
-        match std::fs::read(&self.file) {
-            Ok(bytes) => {
-                let stored: Stored = serde_json::from_slice(&bytes).map_err(|e| StoreError::Database {
-                    path: self.file.clone(),
-                    message: format!("sync position: {e}"),
-                })?;
-                Ok(if stored.origin == self.origin {
-                    stored.position
-                } else {
-                    Position::default()
-                })
-            }
+        match self.stored()? {
+            Some(stored) if stored.origin == self.origin => Ok(stored.position),
+            Some(_) => Ok(Position::default()),
             // Kept in the database by earlier versions.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.get(POSITION),
-            Err(e) => Err(StoreError::io(&self.file, e)),
+            None => self.get(POSITION),
         }
     }
 
     /// Records an acknowledgement (durable when this returns).
     pub fn set_position(&self, position: &Position) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(&Stored {
-            origin: self.origin.clone(),
-            position: position.clone(),
+        let mut stored = self.current()?;
+        stored.position = position.clone();
+        self.write(&stored)
+    }
+
+    pub fn status(&self) -> Result<Status, StoreError> {
+        match self.stored()? {
+            Some(stored) => Ok(stored.status.unwrap_or_default()),
+            None => self.get(STATUS),
+        }
+    }
+
+    pub fn set_status(&self, status: &Status) -> Result<(), StoreError> {
+        let mut stored = self.current()?;
+        stored.status = Some(status.clone());
+        self.write(&stored)
+    }
+
+    /// What the file should hold now: as it is, or as the database held it.
+    fn current(&self) -> Result<Stored, StoreError> {
+        Ok(match self.stored()? {
+            Some(s) if s.origin == self.origin => s,
+            Some(s) => Stored {
+                origin: self.origin.clone(),
+                position: Position::default(),
+                status: s.status,
+            },
+            None => Stored {
+                origin: self.origin.clone(),
+                position: self.get(POSITION)?,
+                status: Some(self.get(STATUS)?),
+            },
         })
-        .map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
+    }
+
+    /// Replaces the file (a new file, fsynced, renamed over the old one):
+    /// a failed write leaves the old one as it was.
+    fn write(&self, stored: &Stored) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(stored).map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
         let tmp = self.file.with_extension("json.new");
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
@@ -193,15 +222,10 @@ impl SyncState {
             std::fs::rename(&tmp, &self.file)?;
             super::journal::sync_dir(&self.file)
         };
-        write().map_err(|e| StoreError::io(&self.file, e))
-    }
-
-    pub fn status(&self) -> Result<Status, StoreError> {
-        self.get(STATUS)
-    }
-
-    pub fn set_status(&self, status: &Status) -> Result<(), StoreError> {
-        self.put(STATUS, status)
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            StoreError::io(&self.file, e)
+        })
     }
 }
 

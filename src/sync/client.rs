@@ -24,7 +24,7 @@ use crate::storage::restore::CountyCopy;
 use crate::domain::event::county_origin;
 use crate::i18n::Lang;
 use crate::storage::sync_state::{Position, Status};
-use crate::storage::{Reader, Request, StoreError, WriteError, Writer};
+use crate::storage::{Outcome, Reader, Request, StoreError, WriteError, Writer};
 
 /// Where a terminal keeps its credentials.
 pub fn credentials_path(dir: &Path) -> PathBuf {
@@ -481,11 +481,24 @@ impl Client {
     }
 }
 
+/// What saves the county's events at the station: the store's `Writer`,
+/// or something that opens one only when there is something to save (the
+/// `jiedai sync` command, which otherwise only reads).
+pub trait SaveFeed {
+    fn save_feed(&self, origin: String, events: Vec<Box<serde_json::value::RawValue>>) -> Outcome;
+}
+
+impl SaveFeed for Writer {
+    fn save_feed(&self, origin: String, events: Vec<Box<serde_json::value::RawValue>>) -> Outcome {
+        self.save(Request::ApplyFeed { origin, events })
+    }
+}
+
 /// One full sync: upload everything not acknowledged, then take the
 /// county's events. `stop` ends it between requests.
 pub fn sync_once(
     reader: &Reader,
-    writer: &Writer,
+    writer: &dyn SaveFeed,
     client: &Client,
     progress: &dyn Fn(Progress),
     stop: &AtomicBool,
@@ -569,20 +582,21 @@ pub fn sync_once(
     }
     report.sent = position.acked.saturating_sub(start);
     let feed_origin = county_origin(&station);
+    // The cursor as saved so far (the reader may be a copy that does not
+    // see what this sync saves).
+    let mut taken = 0;
     loop {
         if stop.load(Ordering::Relaxed) {
             return Err(SyncError::Stopped);
         }
-        let cursor = reader.origin_seq(&feed_origin).map_err(SyncError::Store)?;
+        let cursor = reader.origin_seq(&feed_origin).map_err(SyncError::Store)?.max(taken);
         let feed = client.feed(cursor)?;
         if feed.events.is_empty() {
             break;
         }
+        taken = feed.last;
         let saved = writer
-            .save(Request::ApplyFeed {
-                origin: feed_origin.clone(),
-                events: feed.events,
-            })
+            .save_feed(feed_origin.clone(), feed.events)
             .map_err(SyncError::Write)?;
         report.received += saved.events.len() as u64;
         report.touched.extend(saved.touched);
@@ -643,7 +657,7 @@ pub fn county_copy(
 /// `sync_once`, with its outcome recorded for the Sync screen.
 pub fn sync_and_record(
     reader: &Reader,
-    writer: &Writer,
+    writer: &dyn SaveFeed,
     client: &Client,
     lang: Lang,
     progress: &dyn Fn(Progress),
@@ -688,7 +702,7 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
 #[allow(clippy::too_many_arguments)]
 pub fn sync_with_retries(
     reader: &Reader,
-    writer: &Writer,
+    writer: &dyn SaveFeed,
     client: &Client,
     lang: Lang,
     progress: &dyn Fn(Progress),
