@@ -352,7 +352,11 @@ fn read_only_commands_on_a_full_disk_change_no_byte_and_the_advice_works() {
     // are current (a clean directory).
     let first = disk._tmp.path().join("first.csv");
     fs::write(&first, "日期,诉求内容\n2026-11-09,第一条：楼道灯不亮\n").unwrap();
-    assert!(jiedai(&dir, &["import", "appeals", first.to_str().unwrap()]).status.success());
+    assert!(
+        jiedai(&dir, &["import", "appeals", first.to_str().unwrap()])
+            .status
+            .success()
+    );
     assert!(jiedai(&dir, &["find", "楼道"]).status.success());
     disk.fill(512 * 1024);
     let out = disk.run(&dir, &["import", "appeals", file.to_str().unwrap()]);
@@ -400,7 +404,13 @@ fn read_only_commands_on_a_full_disk_change_no_byte_and_the_advice_works() {
     }
     let out = jiedai(
         &dir,
-        &["import", "appeals", file.to_str().unwrap(), "--from-line", &next_line.to_string()],
+        &[
+            "import",
+            "appeals",
+            file.to_str().unwrap(),
+            "--from-line",
+            &next_line.to_string(),
+        ],
     );
     assert!(out.status.success(), "{}", printed(&out));
     let counts = contents(&dir);
@@ -420,7 +430,11 @@ fn a_sync_on_a_full_disk_changes_nothing_and_the_next_one_finishes() {
     let county = county::County::start(None);
     let dir = disk.mount.join("station");
     let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
-    assert!(jiedai(&dir, &["init", "--station", station.to_str().unwrap()]).status.success());
+    assert!(
+        jiedai(&dir, &["init", "--station", station.to_str().unwrap()])
+            .status
+            .success()
+    );
     let rows = |from: usize, to: usize| {
         let mut csv = String::from("日期,诉求内容\n");
         for i in from..to {
@@ -434,13 +448,20 @@ fn a_sync_on_a_full_disk_changes_nothing_and_the_next_one_finishes() {
     rows(0, 20);
     let creds = disk._tmp.path().join("creds.toml");
     county.enroll("330999012", "柳岸社区", &creds);
-    assert!(jiedai(&dir, &["enroll", creds.to_str().unwrap()]).status.success());
+    assert!(
+        jiedai(&dir, &["enroll", creds.to_str().unwrap()])
+            .status
+            .success()
+    );
     let out = jiedai(&dir, &["sync"]);
     assert!(out.status.success(), "{}", printed(&out));
     rows(20, 25);
     disk.fill(256 * 1024);
     if disk.tmpfs {
-        let _ = fs::write(disk.mount.join("filler-rest"), vec![0u8; free_bytes(&disk.mount) as usize]);
+        let _ = fs::write(
+            disk.mount.join("filler-rest"),
+            vec![0u8; free_bytes(&disk.mount) as usize],
+        );
     }
     let before = files(&dir);
     let out = disk.run(&dir, &["sync"]);
@@ -458,7 +479,12 @@ fn a_sync_on_a_full_disk_changes_nothing_and_the_next_one_finishes() {
             printed(&out)
         );
     }
-    assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>(), "{}", printed(&out));
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>(),
+        "{}",
+        printed(&out)
+    );
     disk.free();
     let _ = fs::remove_file(disk.mount.join("filler-rest"));
     let out = jiedai(&dir, &["sync"]);

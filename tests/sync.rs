@@ -526,7 +526,10 @@ fn a_lost_journal_comes_back_from_the_county_and_syncs_go_on() {
     import_rows(root.path(), &one, 280, 290);
     let out = expect(&one, &["sync"], 0);
     assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
-    assert_eq!(held_by_key(&county, code), vec![(1, own_seq(&one), own_seq(&one))]);
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, own_seq(&one), own_seq(&one))]
+    );
     assert_eq!(county_appeals(&county, code).len(), 30);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
@@ -555,12 +558,19 @@ fn unsynced_events_lost_with_the_journal_continue_as_a_new_origin() {
     let out = expect(&one, &["sync"], 0);
     assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
     let newer = own_seq(&one);
-    assert_eq!(held_by_key(&county, code), vec![(1, synced, synced), (11, newer, newer)]);
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, synced, synced), (11, newer, newer)]
+    );
     assert_eq!(county_appeals(&county, code).len(), 30);
     assert!(jiedai::storage::check(&one).unwrap().ok());
     // In English too.
     let out = expect(&one, &["--lang", "en", "check"], 0);
-    assert!(text(&out.stdout).contains("check passed"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("check passed"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 /// Finding 3: an older backup of the journal is put back and the database
@@ -588,7 +598,10 @@ fn a_restored_backup_gets_the_rest_from_the_county() {
     assert_eq!(own_seq(&one), seq);
     import_rows(root.path(), &one, 280, 285);
     expect(&one, &["sync"], 0);
-    assert_eq!(held_by_key(&county, code), vec![(1, own_seq(&one), own_seq(&one))]);
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, own_seq(&one), own_seq(&one))]
+    );
     assert_eq!(county_appeals(&county, code).len(), 25);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
@@ -611,7 +624,13 @@ fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_j
     drop(refused);
     let out = cli::jiedai(
         &one,
-        &["print", "receipt", &appeal, "--printer", &format!("tcp://127.0.0.1:{port}")],
+        &[
+            "print",
+            "receipt",
+            &appeal,
+            "--printer",
+            &format!("tcp://127.0.0.1:{port}"),
+        ],
     );
     assert!(!out.status.success(), "{}", text(&out.stdout));
     let before = exported(&one);
@@ -626,7 +645,10 @@ fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_j
         .unwrap();
     let out = expect(&one, &["find", "路"], 0);
     let said = text(&out.stderr);
-    assert!(said.contains("数据库无法读取") && said.contains("已按日志自动重建"), "{said}");
+    assert!(
+        said.contains("数据库无法读取") && said.contains("已按日志自动重建"),
+        "{said}"
+    );
     assert_eq!(exported(&one), before);
     // Nothing to send again: the position was kept.
     let out = expect(&one, &["sync"], 0);
@@ -637,7 +659,14 @@ fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_j
     assert!(text(&out.stdout).contains("已打印"), "{}", text(&out.stdout));
     assert!(std::fs::metadata(&slip).unwrap().len() > 0);
     let out = expect(&one, &["print", "retry", "--printer", path(&slip)], 0);
-    assert!(text(&out.stdout).contains("没有待打印的任务"), "{}", text(&out.stdout));
-    assert_eq!(held_by_key(&county, code), vec![(1, own_seq(&one), own_seq(&one))]);
+    assert!(
+        text(&out.stdout).contains("没有待打印的任务"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, own_seq(&one), own_seq(&one))]
+    );
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }

@@ -184,5 +184,6 @@ fn say_rebuilt(store: &crate::storage::Store, lang: Lang) {
 
 /// Opens the store, showing progress if the database must catch up.
 pub fn open_store(dir: &Path, lang: Lang) -> Result<crate::storage::Store, StoreError> {
-    crate::storage::Store::open_reporting(dir, &progress_printer(lang)).inspect(|store| say_rebuilt(store, lang))
+    crate::storage::Store::open_reporting(dir, &progress_printer(lang))
+        .inspect(|store| say_rebuilt(store, lang))
 }

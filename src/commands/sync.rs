@@ -286,7 +286,13 @@ pub fn county_copy(dir: &Path, own_after: u64, feed_after: u64, lang: Lang) -> C
         }
     };
     let fetched = Client::new(creds).and_then(|client| {
-        client::county_copy(&client, identity.terminal, identity.generation, own_after, feed_after)
+        client::county_copy(
+            &client,
+            identity.terminal,
+            identity.generation,
+            own_after,
+            feed_after,
+        )
     });
     match fetched {
         Ok(copy) => CountyCopy::Copy(copy),

@@ -420,10 +420,12 @@ async fn take_events(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
     if protocol::from_terminal_key(terminal as i64).is_none() {
         return Err(bad_request(format!("terminal {terminal}")));
     }
-    let page = held_page(&app.db, &station, terminal as i64, after).await.map_err(|e| {
-        log::error!("station {station}: reading terminal {terminal}'s events failed: {e}");
-        internal()
-    })?;
+    let page = held_page(&app.db, &station, terminal as i64, after)
+        .await
+        .map_err(|e| {
+            log::error!("station {station}: reading terminal {terminal}'s events failed: {e}");
+            internal()
+        })?;
     serde_json::to_vec(&page).map_err(|_| internal())
 }
 

@@ -15,8 +15,8 @@ use super::check_parts;
 use super::counters::Counters;
 use super::journal::{self, Item, Journal, Tail};
 use super::{
-    DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, read_u64,
-    survey_damage, take_lock,
+    DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, read_u64, survey_damage,
+    take_lock,
 };
 
 #[derive(Debug, Default)]

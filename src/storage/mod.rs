@@ -193,7 +193,10 @@ impl Store {
         match Store::open_once(dir, mode, progress) {
             Err(StoreError::Database { message, .. }) => {
                 let paths = Paths::new(dir);
-                log::error!("the database {} cannot be read ({message}): rebuilding it from the journal", paths.db().display());
+                log::error!(
+                    "the database {} cannot be read ({message}): rebuilding it from the journal",
+                    paths.db().display()
+                );
                 let mut notes = vec![Recovery::DatabaseRebuilt { message }];
                 {
                     let _lock = take_lock(&paths)?;

@@ -150,7 +150,8 @@ impl PrintJobs {
 
     /// Replaces the file with `jobs` (a new file, fsynced, renamed).
     fn write(&self, jobs: &[PrintJob]) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(jobs).map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
+        let bytes =
+            serde_json::to_vec(jobs).map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
         let tmp = self.file.with_extension("json.new");
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;

@@ -249,13 +249,11 @@ fn used_seq(dir: &Path, origin: &str) -> Result<u64, StoreError> {
         });
     }
     let counters = Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
-    Ok(
-        if counters.floors.origin.as_deref().is_none_or(|o| o == origin) {
-            counters.floors.seq
-        } else {
-            0
-        },
-    )
+    Ok(if counters.floors.origin.as_deref().is_none_or(|o| o == origin) {
+        counters.floors.seq
+    } else {
+        0
+    })
 }
 
 /// Completes a journal put back from a backup with the county's copy of

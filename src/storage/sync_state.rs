@@ -148,7 +148,6 @@ impl SyncState {
         }
     }
 
-
     /// The file's content; None when there is none yet.
     fn stored(&self) -> Result<Option<Stored>, StoreError> {
         match std::fs::read(&self.file) {
@@ -213,7 +212,8 @@ impl SyncState {
     /// Replaces the file (a new file, fsynced, renamed over the old one):
     /// a failed write leaves the old one as it was.
     fn write(&self, stored: &Stored) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(stored).map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
+        let bytes =
+            serde_json::to_vec(stored).map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
         let tmp = self.file.with_extension("json.new");
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;

@@ -20,9 +20,9 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use super::protocol::{self, Credentials, Feed, HeldEvents, Problem, Refusal, Upload, UploadReply};
-use crate::storage::restore::CountyCopy;
 use crate::domain::event::county_origin;
 use crate::i18n::Lang;
+use crate::storage::restore::CountyCopy;
 use crate::storage::sync_state::{Position, Status};
 use crate::storage::{Outcome, Reader, Request, StoreError, WriteError, Writer};
 
@@ -589,7 +589,10 @@ pub fn sync_once(
         if stop.load(Ordering::Relaxed) {
             return Err(SyncError::Stopped);
         }
-        let cursor = reader.origin_seq(&feed_origin).map_err(SyncError::Store)?.max(taken);
+        let cursor = reader
+            .origin_seq(&feed_origin)
+            .map_err(SyncError::Store)?
+            .max(taken);
         let feed = client.feed(cursor)?;
         if feed.events.is_empty() {
             break;
@@ -632,7 +635,9 @@ pub fn county_copy(
     loop {
         let page = client.held(key, after)?;
         if page.events.len() != page.hashes.len() || (page.more && page.last <= after) {
-            return Err(SyncError::BadReply("events held: a page that does not add up".into()));
+            return Err(SyncError::BadReply(
+                "events held: a page that does not add up".into(),
+            ));
         }
         copy.own.extend(page.events);
         copy.hashes.extend(page.hashes);
