@@ -567,4 +567,49 @@ mod tests {
             assert!(feed_page(&db, "330999013", 0).await.unwrap().events.is_empty());
         });
     }
+
+    #[test]
+    fn a_terminals_events_come_back_in_pages_as_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            db.enroll("330999012", "站", "key", false).await.unwrap();
+            let total = protocol::MAX_BATCH_EVENTS as u64 + 1;
+            let mut tx = db.pool.begin().await.unwrap();
+            for (terminal, seqs) in [(1i64, total), (11, 2)] {
+                for seq in 1..=seqs {
+                    sqlx::query(
+                        "INSERT INTO events (station, terminal, seq, hash, kind, appeal, body, received_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind("330999012")
+                    .bind(terminal)
+                    .bind(seq as i64)
+                    .bind(format!("h{terminal}-{seq}"))
+                    .bind("x")
+                    .bind(None::<String>)
+                    .bind(format!("{{\"t\":{terminal},\"n\":{seq}}}"))
+                    .bind("2026-11-30T10:00:00+08:00")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                }
+            }
+            tx.commit().await.unwrap();
+            let first = held_page(&db, "330999012", 1, 0).await.unwrap();
+            assert_eq!((first.events.len(), first.last, first.more), (500, 500, true));
+            assert_eq!(first.events[0].get(), "{\"t\":1,\"n\":1}");
+            assert_eq!(first.hashes[499], "h1-500");
+            let second = held_page(&db, "330999012", 1, first.last).await.unwrap();
+            assert_eq!((second.events.len(), second.last, second.more), (1, total, false));
+            // A later origin of the terminal is kept apart.
+            let later = held_page(&db, "330999012", protocol::terminal_key(1, 2), 0).await.unwrap();
+            assert_eq!((later.events.len(), later.last), (2, 2));
+            assert!(held_page(&db, "330999013", 1, 0).await.unwrap().events.is_empty());
+        });
+    }
 }

@@ -578,6 +578,15 @@ fn later_steps(had: &Appeal, now: &Appeal) -> Option<Vec<(DateTime<FixedOffset>,
             },
         ));
     }
+    if had.access_key.is_empty() && !now.access_key.is_empty() {
+        out.push((
+            now.history.last().map(|h| h.at).unwrap_or(now.registered_at),
+            EventBody::AccessKeyIssued {
+                code: now.code.clone(),
+                key: now.access_key.clone(),
+            },
+        ));
+    }
     if out.is_empty() && had != now {
         return None;
     }

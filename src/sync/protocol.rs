@@ -389,6 +389,21 @@ mod tests {
     }
 
     #[test]
+    fn a_terminals_later_origins_have_keys_of_their_own() {
+        assert_eq!(terminal_key(3, 0), 3);
+        assert_eq!(terminal_key(3, 1), 3);
+        assert_eq!(terminal_key(3, 2), 13);
+        for terminal in 1..=9u8 {
+            for generation in 1..=5u32 {
+                let key = terminal_key(terminal, generation);
+                assert_eq!(from_terminal_key(key), Some((terminal, generation)));
+            }
+        }
+        assert_eq!(from_terminal_key(0), None);
+        assert_eq!(from_terminal_key(10), None);
+    }
+
+    #[test]
     fn gzip_round_trips_and_refuses_a_bomb() {
         let body = vec![b'x'; 100_000];
         let z = gzip(&body);
