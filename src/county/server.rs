@@ -607,7 +607,9 @@ mod tests {
             let second = held_page(&db, "330999012", 1, first.last).await.unwrap();
             assert_eq!((second.events.len(), second.last, second.more), (1, total, false));
             // A later origin of the terminal is kept apart.
-            let later = held_page(&db, "330999012", protocol::terminal_key(1, 2), 0).await.unwrap();
+            let later = held_page(&db, "330999012", protocol::terminal_key(1, 2), 0)
+                .await
+                .unwrap();
             assert_eq!((later.events.len(), later.last), (2, 2));
             assert!(held_page(&db, "330999013", 1, 0).await.unwrap().events.is_empty());
         });

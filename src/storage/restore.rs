@@ -420,7 +420,15 @@ pub fn journal_from_database(
                 body,
             });
         };
-        if replayed.is_none() {
+        // The station as the database holds it, unless the county's copy
+        // replays to exactly that (the county's copy of a configuration
+        // may lack what stays at the station, such as staff PIN hashes).
+        let same_station = replayed.as_ref().is_some_and(|r| {
+            r.get(keys::STATION)
+                .map(|v| super::codec::decode::<crate::domain::Station>(v).ok())
+                == Some(Some(station.clone()))
+        });
+        if !same_station {
             push(EventBody::StationConfigured { station }, now, &mut pending);
         }
         let decode_err = |e: String| StoreError::Database {
