@@ -634,15 +634,14 @@ fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_j
     );
     assert!(!out.status.success(), "{}", text(&out.stdout));
     let before = exported(&one);
-    // sled cannot read its database any more.
+    // sled cannot read its database any more (garbage in its file, as a
+    // write cut off part-way can leave).
     let db = one.join("db").join("db");
-    let len = std::fs::metadata(&db).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&db)
-        .unwrap()
-        .set_len(len / 20)
-        .unwrap();
+    let mut bytes = std::fs::read(&db).unwrap();
+    for at in (0..bytes.len().saturating_sub(64)).step_by(64 * 1024) {
+        bytes[at + 13..at + 40].fill(0xab);
+    }
+    std::fs::write(&db, bytes).unwrap();
     let out = expect(&one, &["find", "路"], 0);
     let said = text(&out.stderr);
     assert!(

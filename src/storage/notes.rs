@@ -252,10 +252,10 @@ impl Recovery {
             }
             Recovery::DatabaseRebuilt { message } => lang.pick(
                 format!(
-                    "数据库无法读取（{message}），已按日志自动重建；所有已保存的记录都在日志里，同步进度和打印任务保留不变"
+                    "数据库无法读取，已按日志自动重建；已保存的记录都在，同步进度和打印任务不变（{message}）"
                 ),
                 format!(
-                    "the database could not be read ({message}); it was rebuilt from the journal by itself. Every saved record is in the journal; the sync position and print jobs are kept"
+                    "the database could not be read and was rebuilt from the journal by itself; every saved record is there, the sync position and print jobs are kept ({message})"
                 ),
             ),
             Recovery::CountyCopyStands { codes } => lang.pick(

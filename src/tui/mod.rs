@@ -44,12 +44,5 @@ pub fn run_kiosk(store: Store, lang: Lang, keymap_choice: Option<&str>) -> Resul
         Lang::Zh => w.message_zh(),
         Lang::En => w.to_string(),
     });
-    // A database rebuilt by itself at start is said on screen first.
-    let rebuilt = store
-        .recovery
-        .iter()
-        .find(|r| matches!(r, crate::storage::Recovery::DatabaseRebuilt { .. }))
-        .map(|r| r.message(lang));
-    let warning = rebuilt.or(warning);
     runtime::run_kiosk(store, lang, keymap, Clock::System, warning)
 }
