@@ -669,3 +669,37 @@ fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_j
     );
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
+
+/// Finding 3: an older backup is put back after appeals were saved and
+/// not synced; the database still holds them, so `check --rebuild` writes
+/// the county's copy and then those appeals (as a new origin: their own
+/// numbers cannot come back), and nothing is lost.
+#[test]
+fn a_restored_backup_keeps_what_only_the_database_held() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 270);
+    enroll_and_sync(&county, root.path(), &one, code);
+    let backup = root.path().join("journal.backup");
+    std::fs::copy(one.join("journal"), &backup).unwrap();
+    import_rows(root.path(), &one, 270, 275);
+    expect(&one, &["sync"], 0);
+    let synced = own_seq(&one);
+    import_rows(root.path(), &one, 275, 280);
+    let before = exported(&one);
+    std::fs::copy(&backup, one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--rebuild"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("从县里取回本终端上报过的"), "{said}");
+    assert!(said.contains("新的来源 330999012-1.2"), "{said}");
+    assert_eq!(exported(&one).len(), before.len());
+    expect(&one, &["sync"], 0);
+    let newer = own_seq(&one);
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, synced, synced), (11, newer, newer)]
+    );
+    assert_eq!(county_appeals(&county, code).len(), 20);
+    assert!(jiedai::storage::check(&one).unwrap().ok());
+}

@@ -325,6 +325,17 @@ pub fn complete_from_county(dir: &Path, lang: Lang) -> Result<Vec<crate::storage
     match county_copy(dir, heads.own, heads.feed, lang) {
         CountyCopy::NotEnrolled => Ok(Vec::new()),
         CountyCopy::Unreachable => restore::complete_journal(dir, &restore::CountyCopy::default()),
+        // The database still holds events saved after the last sync (and
+        // after the backup): the journal is written from the county's copy
+        // and the database, as for a lost journal, so nothing is dropped.
+        CountyCopy::Copy(copy) if restore::database_holds_more(dir, &heads, &copy) => {
+            match county_copy(dir, 0, 0, lang) {
+                CountyCopy::Copy(full) => {
+                    restore::journal_from_database(dir, Some(&full), false, &|_, _| {}).map(|r| r.recovery)
+                }
+                _ => restore::complete_journal(dir, &copy),
+            }
+        }
         CountyCopy::Copy(copy) => restore::complete_journal(dir, &copy),
     }
 }

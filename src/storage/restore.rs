@@ -256,6 +256,27 @@ fn used_seq(dir: &Path, origin: &str) -> Result<u64, StoreError> {
     })
 }
 
+/// Whether a readable database holds more of this terminal's numbering
+/// than the journal `heads` describe and the county's `copy` adds to it
+/// (events saved after the last sync, which only the database still has).
+pub fn database_holds_more(dir: &Path, heads: &JournalHeads, copy: &CountyCopy) -> bool {
+    let db = Paths::new(dir).db();
+    if !db.exists() {
+        return false;
+    }
+    let origin = terminal_origin(&heads.station, heads.terminal, heads.generation);
+    let readable = open_sled(&db).ok().and_then(|tree| {
+        let owner = tree.get(keys::SEQ_ORIGIN).ok()?;
+        let seq = read_u64(&tree, keys::SEQ).ok()?;
+        Some(if owner.is_none_or(|o| o.as_ref() == origin.as_bytes()) {
+            seq
+        } else {
+            0
+        })
+    });
+    readable.is_some_and(|seq| seq > heads.own + copy.own.len() as u64)
+}
+
 /// Completes a journal put back from a backup with the county's copy of
 /// what came after it (the caller holds no store; the directory is locked
 /// here). When the terminal had used sequences past what the county holds
