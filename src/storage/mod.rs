@@ -68,8 +68,10 @@ pub enum Mode {
     /// The kiosk, import, init: may save, sets a torn tail aside, converts
     /// an old journal.
     Write,
-    /// find, export, check: never changes the journal (the database, which
-    /// is derived, may still be brought up to date).
+    /// find, export, check, sync until it has something to save: changes
+    /// nothing in the data directory. sled opens a private copy of the
+    /// database (see `snapshot_db`); the journal's tail it lacks is replayed
+    /// into the copy. Only a database sled cannot read is rebuilt in place.
     Read,
 }
 
@@ -191,7 +193,8 @@ impl Store {
     /// journal, not in the database, and are kept.
     pub fn open_with(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
         match Store::open_once(dir, mode, progress) {
-            Err(StoreError::Database { message, .. }) => {
+            // Only the journal can rebuild it: without one, nothing is moved.
+            Err(StoreError::Database { message, .. }) if Paths::new(dir).journal().exists() => {
                 let paths = Paths::new(dir);
                 log::error!(
                     "the database {} cannot be read ({message}): rebuilding it from the journal",
