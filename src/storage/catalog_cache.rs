@@ -326,6 +326,26 @@ impl Loader<'_> {
     }
 }
 
+/// The catalog from the cache file alone, when the file is whole and
+/// reflects every record of the journal (a clean directory): `find` then
+/// opens no database at all. None when it does not (the caller reads the
+/// database). The directory is locked while the file is read.
+pub fn current_catalog(dir: &Path) -> Result<Option<Catalog>, StoreError> {
+    let paths = super::Paths::new(dir);
+    if !paths.terminal().exists() && !paths.journal().exists() {
+        return Err(StoreError::NoStation(dir.to_path_buf()));
+    }
+    let _lock = super::take_lock(&paths)?;
+    super::read_terminal(&paths)?;
+    let Ok(journal) = std::fs::metadata(paths.journal()) else {
+        return Ok(None);
+    };
+    Ok(match read_file(&cache_path(dir)) {
+        Ok(Some(c)) if c.clean && c.covered == Some(journal.len()) => Some(c.catalog),
+        _ => None,
+    })
+}
+
 pub fn cache_path(dir: &Path) -> PathBuf {
     dir.join("catalog.cache")
 }
