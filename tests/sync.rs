@@ -500,8 +500,17 @@ fn county_replies(county: &County, dir: &Path, code: &str) -> String {
 /// byte for byte, so the chain is the county's, and later syncs go on.
 #[test]
 fn a_lost_journal_comes_back_from_the_county_and_syncs_go_on() {
+    lost_journal(None);
+}
+
+#[test]
+fn a_lost_journal_comes_back_from_the_county_on_postgresql() {
+    lost_journal(Some(pg().url("lost_journal")));
+}
+
+fn lost_journal(db: Option<String>) {
     let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
+    let county = County::start(db.as_deref());
     let code = "330999012";
     let one = station(root.path(), code, 260, 280);
     enroll_and_sync(&county, root.path(), &one, code);
@@ -540,8 +549,17 @@ fn a_lost_journal_comes_back_from_the_county_and_syncs_go_on() {
 /// written as that origin's events and reach the county.
 #[test]
 fn unsynced_events_lost_with_the_journal_continue_as_a_new_origin() {
+    new_origin(None);
+}
+
+#[test]
+fn unsynced_events_lost_continue_as_a_new_origin_on_postgresql() {
+    new_origin(Some(pg().url("new_origin")));
+}
+
+fn new_origin(db: Option<String>) {
     let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
+    let county = County::start(db.as_deref());
     let code = "330999012";
     let one = station(root.path(), code, 260, 280);
     enroll_and_sync(&county, root.path(), &one, code);
