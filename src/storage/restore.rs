@@ -621,3 +621,113 @@ fn later_steps(had: &Appeal, now: &Appeal) -> Option<Vec<(DateTime<FixedOffset>,
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(origin: &str, seq: u64, minute: u32) -> Box<RawValue> {
+        let event = Event {
+            id: EventId {
+                origin: origin.into(),
+                seq,
+            },
+            at: DateTime::parse_from_rfc3339(&format!("2026-11-10T09:{minute:02}:00+08:00")).unwrap(),
+            actor: "t".into(),
+            body: EventBody::DutyCheckedIn {
+                deputy: format!("d{seq}"),
+                day: chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+            },
+        };
+        serde_json::value::to_raw_value(&event).unwrap()
+    }
+
+    /// The county's copy: own events with their chain hashes from genesis.
+    fn copy(own: Vec<Box<RawValue>>, feed: Vec<Box<RawValue>>) -> CountyCopy {
+        let mut chain = CHAIN_GENESIS.to_string();
+        let hashes = own
+            .iter()
+            .map(|raw| {
+                chain = chain_next(&chain, raw.get().as_bytes());
+                chain.clone()
+            })
+            .collect();
+        CountyCopy {
+            own,
+            hashes,
+            feed,
+            ..CountyCopy::default()
+        }
+    }
+
+    /// The journal's records as (origin of their events, sequences).
+    fn records(path: &Path) -> Vec<(String, Vec<u64>)> {
+        let journal = Journal::open_read(path).unwrap();
+        let mut out = Vec::new();
+        journal
+            .scan(0, |rec| {
+                let ids: Vec<EventId> = record::decode_raw(&rec.payload)
+                    .unwrap()
+                    .iter()
+                    .map(|r| record::event_id(r).unwrap())
+                    .collect();
+                out.push((ids[0].origin.clone(), ids.iter().map(|i| i.seq).collect()));
+                Ok(())
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn the_copy_is_written_byte_for_byte_in_time_order_and_the_chain_is_the_countys() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("journal");
+        let mut out = Journal::create(&path).unwrap();
+        let own = "330999012-1";
+        let feed = "county/330999012";
+        let copy = copy(
+            vec![event(own, 1, 0), event(own, 2, 1), event(own, 3, 5)],
+            vec![event(feed, 1, 3)],
+        );
+        let mut chain = CHAIN_GENESIS.to_string();
+        let done = append_copy(&mut out, own, feed, &mut chain, 0, &copy).unwrap();
+        assert_eq!(
+            (done.own, done.own_events, done.feed_events, done.forked_at),
+            (3, 3, 1, None)
+        );
+        assert_eq!(chain, copy.hashes[2]);
+        assert_eq!(
+            records(&path),
+            vec![
+                (own.to_string(), vec![1, 2]),
+                (feed.to_string(), vec![1]),
+                (own.to_string(), vec![3])
+            ]
+        );
+        // Each record carries the chain before it, and the bytes are the copy's.
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        for raw in copy.own.iter().chain(&copy.feed) {
+            assert!(text.contains(raw.get()));
+        }
+        assert!(text.contains(&format!("\"prev\":\"{}\"", copy.hashes[1])));
+    }
+
+    #[test]
+    fn a_copy_that_does_not_continue_the_chain_stops_where_it_forks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("journal");
+        let mut out = Journal::create(&path).unwrap();
+        let own = "330999012-1";
+        let mut copy = copy(vec![event(own, 1, 0), event(own, 2, 1), event(own, 3, 2)], vec![]);
+        copy.hashes[1] = CHAIN_GENESIS.to_string();
+        let mut chain = CHAIN_GENESIS.to_string();
+        let done = append_copy(&mut out, own, "county/330999012", &mut chain, 0, &copy).unwrap();
+        assert_eq!((done.own, done.forked_at), (1, Some(2)));
+        assert_eq!(records(&path), vec![(own.to_string(), vec![1])]);
+        // After the journal's own events, only what follows them is taken.
+        let mut out = Journal::create(&tmp.path().join("other")).unwrap();
+        let mut chain = copy.hashes[0].clone();
+        let done = append_copy(&mut out, own, "county/330999012", &mut chain, 1, &copy).unwrap();
+        assert_eq!((done.own, done.forked_at), (1, Some(2)));
+    }
+}
