@@ -244,6 +244,7 @@ fn upload_body(prev: &str, events: &[Box<RawValue>]) -> Vec<u8> {
 fn attested_body(prev: &str, events: &[Box<RawValue>], attested: Vec<protocol::Attested>) -> Vec<u8> {
     let upload = Upload {
         terminal: 1,
+        generation: 0,
         prev: prev.to_string(),
         events: events.to_vec(),
         attested,

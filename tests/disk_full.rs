@@ -7,6 +7,8 @@
 #[path = "support/cli.rs"]
 mod cli;
 mod common;
+#[path = "support/county.rs"]
+mod county;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -309,5 +311,185 @@ fn a_save_on_a_full_disk_is_either_saved_or_not_and_saving_then_stops() {
         assert!(store.appeal(code.as_str()).unwrap().is_some(), "{code} lost");
     }
     drop(store);
+    assert_eq!(jiedai(&dir, &["check"]).status.code(), Some(0));
+}
+
+/// Every file under `dir` (db/ too) with its bytes.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.insert(path.clone(), fs::read(&path).unwrap());
+        }
+    }
+    out
+}
+
+/// Finding 4: `find`, `export` and `check` started on a full disk leave the
+/// directory exactly as it was (the database, the catalog cache, every
+/// file), so the import's advice (free space, then `--from-line`) works.
+#[test]
+fn read_only_commands_on_a_full_disk_change_no_byte_and_the_advice_works() {
+    let disk = SmallDisk::new("16m");
+    let dir = disk.mount.join("station");
+    let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
+    let out = jiedai(&dir, &["init", "--station", station.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", printed(&out));
+    let rows = 3000;
+    let mut csv = String::from("日期,诉求内容\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "2026-11-10,第{i:04}号：小区门口的路灯坏了很久，晚上出行不便{}\n",
+            "，请尽快修理".repeat(25)
+        ));
+    }
+    let file = disk._tmp.path().join("appeals.csv");
+    fs::write(&file, csv).unwrap();
+    // A first import and a search, with room: the cache and the database
+    // are current (a clean directory).
+    let first = disk._tmp.path().join("first.csv");
+    fs::write(&first, "日期,诉求内容\n2026-11-09,第一条：楼道灯不亮\n").unwrap();
+    assert!(
+        jiedai(&dir, &["import", "appeals", first.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(jiedai(&dir, &["find", "楼道"]).status.success());
+    disk.fill(512 * 1024);
+    let out = disk.run(&dir, &["import", "appeals", file.to_str().unwrap()]);
+    let said = printed(&out);
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    let next_line: usize = said
+        .split("--from-line ")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no advice: {said}"));
+    // Whatever room is left is taken too.
+    if disk.tmpfs {
+        let rest = disk.mount.join("filler-rest");
+        let _ = fs::write(&rest, vec![0u8; free_bytes(&disk.mount) as usize]);
+    }
+    let before = files(&dir);
+    for args in [
+        &["find", "路灯"][..],
+        &["find", "楼道", "--json"],
+        &["export", "appeals", "--format", "jsonl"],
+        &["export", "appeals", "--format", "csv"],
+        &["check"],
+    ] {
+        let out = disk.run(&dir, args);
+        let after = files(&dir);
+        for (path, bytes) in &before {
+            assert!(
+                after.get(path) == Some(bytes),
+                "jiedai {args:?} changed {} on a full disk: {}",
+                path.display(),
+                printed(&out)
+            );
+        }
+        assert_eq!(
+            after.keys().collect::<Vec<_>>(),
+            before.keys().collect::<Vec<_>>(),
+            "jiedai {args:?} left files behind: {}",
+            printed(&out)
+        );
+    }
+    disk.free();
+    if disk.tmpfs {
+        let _ = fs::remove_file(disk.mount.join("filler-rest"));
+    }
+    let out = jiedai(
+        &dir,
+        &[
+            "import",
+            "appeals",
+            file.to_str().unwrap(),
+            "--from-line",
+            &next_line.to_string(),
+        ],
+    );
+    assert!(out.status.success(), "{}", printed(&out));
+    let counts = contents(&dir);
+    assert_eq!(counts.len(), rows + 1);
+    assert!(counts.values().all(|&n| n == 1), "an appeal was imported twice");
+    let out = jiedai(&dir, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+}
+
+/// Finding 4: `jiedai sync` on a full disk, with events to send and
+/// nothing to take, changes no byte of the directory (it reads the
+/// database through a copy and writes only whole files by renaming); once
+/// there is room the next sync finishes and the county holds every event.
+#[test]
+fn a_sync_on_a_full_disk_changes_nothing_and_the_next_one_finishes() {
+    let disk = SmallDisk::new("16m");
+    let county = county::County::start(None);
+    let dir = disk.mount.join("station");
+    let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
+    assert!(
+        jiedai(&dir, &["init", "--station", station.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let rows = |from: usize, to: usize| {
+        let mut csv = String::from("日期,诉求内容\n");
+        for i in from..to {
+            csv.push_str(&format!("2026-11-10,第{i:04}号：小区门口的路灯坏了\n"));
+        }
+        let file = disk._tmp.path().join(format!("rows-{from}.csv"));
+        fs::write(&file, csv).unwrap();
+        let out = jiedai(&dir, &["import", "appeals", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", printed(&out));
+    };
+    rows(0, 20);
+    let creds = disk._tmp.path().join("creds.toml");
+    county.enroll("330999012", "柳岸社区", &creds);
+    assert!(
+        jiedai(&dir, &["enroll", creds.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let out = jiedai(&dir, &["sync"]);
+    assert!(out.status.success(), "{}", printed(&out));
+    rows(20, 25);
+    disk.fill(256 * 1024);
+    if disk.tmpfs {
+        let _ = fs::write(
+            disk.mount.join("filler-rest"),
+            vec![0u8; free_bytes(&disk.mount) as usize],
+        );
+    }
+    let before = files(&dir);
+    let out = disk.run(&dir, &["sync"]);
+    let after = files(&dir);
+    for (path, bytes) in &before {
+        // Under a file-size limit (no tmpfs) small files can still be
+        // written whole: the sync's own record of its attempt may change.
+        if !disk.tmpfs && path.ends_with("sync-position.json") {
+            continue;
+        }
+        assert!(
+            after.get(path) == Some(bytes),
+            "sync changed {} on a full disk: {}",
+            path.display(),
+            printed(&out)
+        );
+    }
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>(),
+        "{}",
+        printed(&out)
+    );
+    disk.free();
+    let _ = fs::remove_file(disk.mount.join("filler-rest"));
+    let out = jiedai(&dir, &["sync"]);
+    assert!(out.status.success(), "{}", printed(&out));
+    let out = county.run(&["appeals", "--station", "330999012", "--json"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 25);
     assert_eq!(jiedai(&dir, &["check"]).status.code(), Some(0));
 }

@@ -593,3 +593,38 @@ fn english_interface() {
     p.send("q");
     assert_clean_exit(&mut p);
 }
+
+/// Finding 4: the kiosk started on a database sled cannot read rebuilds it
+/// from the journal by itself and says so on screen; the appeals are there.
+#[test]
+fn an_unreadable_database_is_rebuilt_when_the_kiosk_starts() {
+    let st = Station::new();
+    for args in [
+        ["import", "deputies", "sample-data/deputies.csv"],
+        ["import", "appeals", "sample-data/appeals.csv"],
+    ] {
+        let out = st.run(&args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    // Garbage in sled's file, as a write cut off part-way can leave.
+    let db = st.data.join("db").join("db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for at in (0..bytes.len().saturating_sub(64)).step_by(64 * 1024) {
+        bytes[at + 13..at + 40].fill(0xab);
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let mut p = st.signed_in(&[], SIZE_80X24);
+    let screen = wait_settled(&p, "已按日志自动重建");
+    assert!(screen.contains("数据库无法读取"), "{screen}");
+    p.send("3");
+    ok(p.wait_for("查询码", T));
+    p.send("q");
+    assert_clean_exit(&mut p);
+    let out = st.run(&["find", "停车"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("共 "),
+        "{}",
+        text(&out)
+    );
+}

@@ -48,16 +48,54 @@ fn station(root: &Path, code: &str, from: usize, to: usize) -> PathBuf {
     let file = station_file(root, code);
     expect(&dir, &["init", "--station", path(&file)], 0);
     expect(&dir, &["import", "deputies", path(&sample("deputies.csv"))], 0);
+    import_rows(root, &dir, from, to);
+    dir
+}
+
+/// Imports the sample appeals `from..to` into a station.
+fn import_rows(root: &Path, dir: &Path, from: usize, to: usize) {
     let mut reader = csv::Reader::from_path(sample("appeals.csv")).unwrap();
-    let csv_path = root.join(format!("appeals-{code}.csv"));
+    let csv_path = root.join(format!("appeals-{from}-{to}.csv"));
     let mut writer = csv::Writer::from_path(&csv_path).unwrap();
     writer.write_record(reader.headers().unwrap()).unwrap();
     for record in reader.records().skip(from).take(to - from) {
         writer.write_record(&record.unwrap()).unwrap();
     }
     writer.flush().unwrap();
-    expect(&dir, &["import", "appeals", path(&csv_path)], 0);
-    dir
+    expect(dir, &["import", "appeals", path(&csv_path)], 0);
+}
+
+/// Per county terminal key (the terminal number, 10·(g−1)+t for a later
+/// origin generation g): how many events are held and the highest
+/// sequence; no sequence is held twice.
+fn held_by_key(county: &County, station: &str) -> Vec<(i64, u64, u64)> {
+    sqlx::any::install_default_drivers();
+    let url = county
+        .db
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=ro", county.path().join("county.db").display()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Row;
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT terminal, COUNT(*) AS n, COUNT(DISTINCT seq) AS d, MAX(seq) AS m FROM events WHERE station = $1 GROUP BY terminal ORDER BY terminal",
+        )
+        .bind(station)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        rows.iter()
+            .map(|row| {
+                let (t, n, d, m): (i64, i64, i64, i64) = (row.get("terminal"), row.get("n"), row.get("d"), row.get("m"));
+                assert_eq!(n, d, "station {station} terminal key {t}: an event is held twice");
+                (t, n as u64, m as u64)
+            })
+            .collect()
+    })
 }
 
 /// How many events of a station's terminal 1 the county holds, and the
@@ -433,4 +471,253 @@ fn at_once(db: Option<String>) {
         assert_eq!(held(&county, code), (own, own), "station {code}");
     }
     let _ = SyncError::Stopped;
+}
+
+/// Enrolls a station made by `station` with the county and syncs it.
+fn enroll_and_sync(county: &County, root: &Path, dir: &Path, code: &str) {
+    let creds = root.join(format!("{code}.toml"));
+    county.enroll(code, "联络站", &creds);
+    expect(dir, &["enroll", path(&creds)], 0);
+    expect(dir, &["sync"], 0);
+}
+
+/// The county replies to one appeal in handling; the station takes the
+/// reply at its next sync. The appeal's code.
+fn county_replies(county: &County, dir: &Path, code: &str) -> String {
+    let to_reply = county_appeals(county, code)
+        .iter()
+        .find(|a| field(a, &["status"]) == "in_progress")
+        .map(|a| field(a, &["code"]).to_string())
+        .expect("an appeal in handling");
+    let reply = county.run(&["reply", &to_reply, "--text", "县交通运输局已完成整改。"]);
+    assert!(reply.status.success(), "{}", text(&reply.stderr));
+    expect(dir, &["sync"], 0);
+    to_reply
+}
+
+/// Finding 3: after a sync the journal is lost; `check
+/// --journal-from-database` takes the synced events back from the county
+/// byte for byte, so the chain is the county's, and later syncs go on.
+#[test]
+fn a_lost_journal_comes_back_from_the_county_and_syncs_go_on() {
+    lost_journal(None);
+}
+
+#[test]
+fn a_lost_journal_comes_back_from_the_county_on_postgresql() {
+    lost_journal(Some(pg().url("lost_journal")));
+}
+
+fn lost_journal(db: Option<String>) {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(db.as_deref());
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 280);
+    enroll_and_sync(&county, root.path(), &one, code);
+    let replied = county_replies(&county, &one, code);
+    let before = exported(&one);
+    let seq = own_seq(&one);
+    std::fs::remove_file(one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--journal-from-database"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("从县里取回本终端上报过的"), "{said}");
+    assert!(!said.contains("新的来源"), "{said}");
+    assert!(said.contains("检查通过"), "{said}");
+    // The same appeals with the same histories (the county's step too),
+    // the same numbering.
+    assert_eq!(exported(&one), before);
+    assert!(
+        exported(&one)
+            .iter()
+            .any(|a| a.to_string().contains(&replied) && a.to_string().contains("县交通运输局已完成整改。"))
+    );
+    assert_eq!(own_seq(&one), seq);
+    import_rows(root.path(), &one, 280, 290);
+    let out = expect(&one, &["sync"], 0);
+    assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, own_seq(&one), own_seq(&one))]
+    );
+    assert_eq!(county_appeals(&county, code).len(), 30);
+    assert!(jiedai::storage::check(&one).unwrap().ok());
+}
+
+/// Finding 3: events saved after the last sync are lost with the journal;
+/// they cannot come back with their bytes, so the terminal says so and
+/// continues as a new origin, numbered from 1; the database's appeals are
+/// written as that origin's events and reach the county.
+#[test]
+fn unsynced_events_lost_with_the_journal_continue_as_a_new_origin() {
+    new_origin(None);
+}
+
+#[test]
+fn unsynced_events_lost_continue_as_a_new_origin_on_postgresql() {
+    new_origin(Some(pg().url("new_origin")));
+}
+
+fn new_origin(db: Option<String>) {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(db.as_deref());
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 280);
+    enroll_and_sync(&county, root.path(), &one, code);
+    let synced = own_seq(&one);
+    import_rows(root.path(), &one, 280, 285);
+    let before = exported(&one);
+    std::fs::remove_file(one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--journal-from-database"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("新的来源 330999012-1.2"), "{said}");
+    assert!(said.contains(&format!("第 {}–", synced + 1)), "{said}");
+    assert_eq!(exported(&one).len(), before.len());
+    import_rows(root.path(), &one, 285, 290);
+    let out = expect(&one, &["sync"], 0);
+    assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
+    let newer = own_seq(&one);
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, synced, synced), (11, newer, newer)]
+    );
+    assert_eq!(county_appeals(&county, code).len(), 30);
+    assert!(jiedai::storage::check(&one).unwrap().ok());
+    // In English too.
+    let out = expect(&one, &["--lang", "en", "check"], 0);
+    assert!(
+        text(&out.stdout).contains("check passed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// Finding 3: an older backup of the journal is put back and the database
+/// rebuilt; the county's copy of what came after the backup is written
+/// back, and later syncs go on.
+#[test]
+fn a_restored_backup_gets_the_rest_from_the_county() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 270);
+    enroll_and_sync(&county, root.path(), &one, code);
+    let backup = root.path().join("journal.backup");
+    std::fs::copy(one.join("journal"), &backup).unwrap();
+    import_rows(root.path(), &one, 270, 280);
+    county_replies(&county, &one, code);
+    let before = exported(&one);
+    let seq = own_seq(&one);
+    std::fs::copy(&backup, one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--rebuild"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("从县里取回本终端上报过的"), "{said}");
+    assert!(!said.contains("新的来源"), "{said}");
+    assert_eq!(exported(&one), before);
+    assert_eq!(own_seq(&one), seq);
+    import_rows(root.path(), &one, 280, 285);
+    expect(&one, &["sync"], 0);
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, own_seq(&one), own_seq(&one))]
+    );
+    assert_eq!(county_appeals(&county, code).len(), 25);
+    assert!(jiedai::storage::check(&one).unwrap().ok());
+}
+
+/// Finding 4: a database sled cannot read (its file cut short, as a write
+/// cut off by a full disk leaves it) is rebuilt from the journal by the
+/// next command, which says so; the sync position and a pending print job
+/// survive the rebuild.
+#[test]
+fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_jobs() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 270);
+    enroll_and_sync(&county, root.path(), &one, code);
+    // A receipt to a printer that refuses: the job is kept for a retry.
+    let appeal = exported(&one)[0]["code"].as_str().unwrap().to_string();
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = refused.local_addr().unwrap().port();
+    drop(refused);
+    let out = cli::jiedai(
+        &one,
+        &[
+            "print",
+            "receipt",
+            &appeal,
+            "--printer",
+            &format!("tcp://127.0.0.1:{port}"),
+        ],
+    );
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let before = exported(&one);
+    // sled cannot read its database any more (garbage in its file, as a
+    // write cut off part-way can leave).
+    let db = one.join("db").join("db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for at in (0..bytes.len().saturating_sub(64)).step_by(64 * 1024) {
+        bytes[at + 13..at + 40].fill(0xab);
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let out = expect(&one, &["find", "路"], 0);
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("数据库无法读取") && said.contains("已按日志自动重建"),
+        "{said}"
+    );
+    assert_eq!(exported(&one), before);
+    // Nothing to send again: the position was kept.
+    let out = expect(&one, &["sync"], 0);
+    assert!(text(&out.stdout).contains("上报 0 条"), "{}", text(&out.stdout));
+    // The job is still there and prints.
+    let slip = root.path().join("slip.bin");
+    let out = expect(&one, &["print", "retry", "--printer", path(&slip)], 0);
+    assert!(text(&out.stdout).contains("已打印"), "{}", text(&out.stdout));
+    assert!(std::fs::metadata(&slip).unwrap().len() > 0);
+    let out = expect(&one, &["print", "retry", "--printer", path(&slip)], 0);
+    assert!(
+        text(&out.stdout).contains("没有待打印的任务"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, own_seq(&one), own_seq(&one))]
+    );
+    assert!(jiedai::storage::check(&one).unwrap().ok());
+}
+
+/// Finding 3: an older backup is put back after appeals were saved and
+/// not synced; the database still holds them, so `check --rebuild` writes
+/// the county's copy and then those appeals (as a new origin: their own
+/// numbers cannot come back), and nothing is lost.
+#[test]
+fn a_restored_backup_keeps_what_only_the_database_held() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 270);
+    enroll_and_sync(&county, root.path(), &one, code);
+    let backup = root.path().join("journal.backup");
+    std::fs::copy(one.join("journal"), &backup).unwrap();
+    import_rows(root.path(), &one, 270, 275);
+    expect(&one, &["sync"], 0);
+    let synced = own_seq(&one);
+    import_rows(root.path(), &one, 275, 280);
+    let before = exported(&one);
+    std::fs::copy(&backup, one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--rebuild"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("从县里取回本终端上报过的"), "{said}");
+    assert!(said.contains("新的来源 330999012-1.2"), "{said}");
+    assert_eq!(exported(&one).len(), before.len());
+    expect(&one, &["sync"], 0);
+    let newer = own_seq(&one);
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, synced, synced), (11, newer, newer)]
+    );
+    assert_eq!(county_appeals(&county, code).len(), 20);
+    assert!(jiedai::storage::check(&one).unwrap().ok());
 }

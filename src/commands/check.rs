@@ -31,9 +31,14 @@ pub fn run(dir: &Path, repair: Repair, lang: Lang) -> ExitCode {
     let progress = super::progress_printer(lang);
     let result = match repair {
         Repair::None => storage::check_with(dir, &progress),
-        Repair::Rebuild => storage::rebuild_with(dir, false, &progress),
+        Repair::Rebuild => super::sync::complete_from_county(dir, lang).and_then(|mut notes| {
+            let mut report = storage::rebuild_with(dir, false, &progress)?;
+            notes.append(&mut report.recovery);
+            report.recovery = notes;
+            Ok(report)
+        }),
         Repair::DropDamaged => storage::rebuild_with(dir, true, &progress),
-        Repair::JournalFromDatabase => storage::check::journal_from_database(dir, &progress),
+        Repair::JournalFromDatabase => super::sync::journal_from_database(dir, lang, &progress),
     };
     let report = match result {
         Ok(r) => r,

@@ -25,7 +25,7 @@ pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitC
     if let Err(e) = county_mod::ensure_dir(dir) {
         return fail(&e, lang);
     }
-    super::init_logging(dir);
+    super::init_logging(dir, false);
     // A certificate or key that cannot be used stops the server before
     // anything is opened or served.
     let tls = match what {

@@ -58,7 +58,7 @@ pub fn run(lang: Lang, keymap: Option<&str>) -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    super::init_logging(dir.path());
+    super::init_logging(dir.path(), false);
     eprintln!(
         "{}",
         lang.pick(

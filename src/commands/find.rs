@@ -26,13 +26,23 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
             return ExitCode::from(exit::FAILED);
         }
     };
-    let store = match crate::commands::open_store_read(dir, lang) {
-        Ok(s) => s,
-        Err(e) => return report_store_error(&e, lang),
-    };
-    let catalog = match store.reader().load_catalog() {
+    // A clean directory's catalog cache is all a search needs.
+    let current = match crate::storage::catalog_cache::current_catalog(dir) {
         Ok(c) => c,
         Err(e) => return report_store_error(&e, lang),
+    };
+    let catalog = match current {
+        Some(c) => c,
+        None => {
+            let store = match crate::commands::open_store_read(dir, lang) {
+                Ok(s) => s,
+                Err(e) => return report_store_error(&e, lang),
+            };
+            match store.reader().load_catalog() {
+                Ok(c) => c,
+                Err(e) => return report_store_error(&e, lang),
+            }
+        }
     };
     let filter = Filter {
         status,

@@ -130,13 +130,19 @@ pub fn run(cli: Cli) -> ExitCode {
 /// Sets up logging into `<data dir>/jiedai.log` (never to the screen).
 /// A directory that does not exist is not created for it (a mistyped
 /// `--data` must not leave an empty station behind).
-pub fn init_logging(dir: &Path) {
+/// A command that only reads (`quiet`) logs warnings and errors only.
+pub fn init_logging(dir: &Path, quiet: bool) {
     if !dir.is_dir() {
         return;
     }
     let path = crate::storage::Paths::new(dir).log();
     if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-        let _ = simplelog::WriteLogger::init(log::LevelFilter::Info, simplelog::Config::default(), file);
+        let level = if quiet {
+            log::LevelFilter::Warn
+        } else {
+            log::LevelFilter::Info
+        };
+        let _ = simplelog::WriteLogger::init(level, simplelog::Config::default(), file);
     }
 }
 
@@ -164,9 +170,20 @@ pub fn progress_printer(lang: Lang) -> impl Fn(u64, u64) {
 /// changed; showing progress if the database must catch up.
 pub fn open_store_read(dir: &Path, lang: Lang) -> Result<crate::storage::Store, StoreError> {
     crate::storage::Store::open_with(dir, crate::storage::Mode::Read, &progress_printer(lang))
+        .inspect(|store| say_rebuilt(store, lang))
+}
+
+/// Says on standard error that the database was rebuilt by itself.
+fn say_rebuilt(store: &crate::storage::Store, lang: Lang) {
+    for note in &store.recovery {
+        if matches!(note, crate::storage::Recovery::DatabaseRebuilt { .. }) {
+            say(format_args!("jiedai: {}", note.message(lang)));
+        }
+    }
 }
 
 /// Opens the store, showing progress if the database must catch up.
 pub fn open_store(dir: &Path, lang: Lang) -> Result<crate::storage::Store, StoreError> {
     crate::storage::Store::open_reporting(dir, &progress_printer(lang))
+        .inspect(|store| say_rebuilt(store, lang))
 }

@@ -89,7 +89,9 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e, lang),
     };
-    let store = match super::open_store(dir, lang) {
+    // Read only until the county sends something to save: a sync with
+    // nothing to take changes nothing in the database (see `LazyWriter`).
+    let store = match super::open_store_read(dir, lang) {
         Ok(s) => s,
         // The kiosk holds the directory: ask it to sync instead.
         Err(e @ StoreError::Busy(_)) => {
@@ -98,9 +100,12 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
         Err(e) => return report_store_error(&e, lang),
     };
     let reader = store.reader();
-    let (writer, thread) = match Writer::spawn(store) {
-        Ok(w) => w,
-        Err(e) => return report_store_error(&StoreError::io(dir, e), lang),
+    let writer = LazyWriter {
+        dir,
+        lang,
+        reading: std::cell::RefCell::new(Some(store)),
+        kept: std::cell::RefCell::new(None),
+        writing: std::cell::RefCell::new(None),
     };
     let tty = std::io::stderr().is_terminal();
     let progress = |p: Progress| {
@@ -149,8 +154,7 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     if tty {
         say("");
     }
-    drop(writer);
-    thread.finish();
+    writer.finish();
     match result {
         Ok(report) => {
             // For the kiosk's Today screen when it next opens.
@@ -158,6 +162,52 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
             done(report.sent, report.stored, report.received, lang)
         }
         Err(e) => fail(&e, lang),
+    }
+}
+
+/// The command's writer: the store is opened for writing (and the
+/// read-only one closed) only when the county's events are to be saved.
+struct LazyWriter<'a> {
+    dir: &'a Path,
+    lang: Lang,
+    reading: std::cell::RefCell<Option<crate::storage::Store>>,
+    /// The read-only store's copy of the database, which the sync's reader
+    /// still reads after the store is closed.
+    kept: std::cell::RefCell<Option<tempfile::TempDir>>,
+    writing: std::cell::RefCell<Option<(Writer, crate::storage::WriterThread)>>,
+}
+
+impl client::SaveFeed for LazyWriter<'_> {
+    fn save_feed(
+        &self,
+        origin: String,
+        events: Vec<Box<serde_json::value::RawValue>>,
+    ) -> crate::storage::Outcome {
+        let mut writing = self.writing.borrow_mut();
+        if writing.is_none() {
+            // The read-only store holds the directory's lock: closed first.
+            if let Some(mut store) = self.reading.borrow_mut().take() {
+                *self.kept.borrow_mut() = store.take_snapshot();
+            }
+            let store = super::open_store(self.dir, self.lang).map_err(crate::storage::WriteError::Store)?;
+            let spawned = Writer::spawn(store)
+                .map_err(|e| crate::storage::WriteError::Store(StoreError::io(self.dir, e)))?;
+            *writing = Some(spawned);
+        }
+        match writing.as_ref() {
+            Some((writer, _)) => client::SaveFeed::save_feed(writer, origin, events),
+            None => Err(crate::storage::WriteError::Gone),
+        }
+    }
+}
+
+impl LazyWriter<'_> {
+    /// Waits for what was sent to be saved and closes the store.
+    fn finish(self) {
+        if let Some((writer, thread)) = self.writing.into_inner() {
+            drop(writer);
+            thread.finish();
+        }
     }
 }
 
@@ -203,5 +253,104 @@ fn through_kiosk(dir: &Path, attempts: u32, lang: Lang) -> Option<ExitCode> {
             ));
             Some(ExitCode::from(exit::FAILED))
         }
+    }
+}
+
+/// What the county could give back for a recovery.
+pub enum CountyCopy {
+    /// The terminal was never enrolled: the county holds nothing of it.
+    NotEnrolled,
+    /// Enrolled, but the county could not be reached (or refused): the
+    /// recovery goes on without it, as a new origin where numbers were used.
+    Unreachable,
+    Copy(crate::storage::restore::CountyCopy),
+}
+
+/// Fetches the county's copy of this terminal's events after `own_after`
+/// and of the station's feed after `feed_after`, for `check`'s recoveries.
+/// A failure is said in words; the recovery goes on without the copy.
+pub fn county_copy(dir: &Path, own_after: u64, feed_after: u64, lang: Lang) -> CountyCopy {
+    let creds = match client::load_credentials(dir) {
+        Ok(Some(c)) => c,
+        Ok(None) => return CountyCopy::NotEnrolled,
+        Err(e) => {
+            say(format_args!("jiedai: {}", e.message(lang)));
+            return CountyCopy::Unreachable;
+        }
+    };
+    let identity = match read_terminal(&Paths::new(dir)) {
+        Ok(i) => i,
+        Err(e) => {
+            say(format_args!("jiedai: {}", e.message(lang)));
+            return CountyCopy::Unreachable;
+        }
+    };
+    let fetched = Client::new(creds).and_then(|client| {
+        client::county_copy(
+            &client,
+            identity.terminal,
+            identity.generation,
+            own_after,
+            feed_after,
+        )
+    });
+    match fetched {
+        Ok(copy) => CountyCopy::Copy(copy),
+        Err(e) => {
+            say(format_args!(
+                "jiedai: {}",
+                lang.pick(
+                    format!("未能从县里取回本终端的记录：{}", e.message(lang)),
+                    format!(
+                        "could not take this terminal's records back from the county: {}",
+                        e.message(lang)
+                    ),
+                )
+            ));
+            CountyCopy::Unreachable
+        }
+    }
+}
+
+/// `check --rebuild` of an enrolled terminal: first the journal (perhaps
+/// a backup put back) gets what the county holds after it, byte for byte;
+/// a terminal that had used numbers past what can be found again
+/// continues as a new origin.
+pub fn complete_from_county(dir: &Path, lang: Lang) -> Result<Vec<crate::storage::Recovery>, StoreError> {
+    use crate::storage::restore;
+    // A journal that cannot be read is the rebuild's to report.
+    let Ok(heads) = restore::journal_heads(dir) else {
+        return Ok(Vec::new());
+    };
+    match county_copy(dir, heads.own, heads.feed, lang) {
+        CountyCopy::NotEnrolled => Ok(Vec::new()),
+        CountyCopy::Unreachable => restore::complete_journal(dir, &restore::CountyCopy::default()),
+        // The database still holds events saved after the last sync (and
+        // after the backup): the journal is written from the county's copy
+        // and the database, as for a lost journal, so nothing is dropped.
+        CountyCopy::Copy(copy) if restore::database_holds_more(dir, &heads, &copy) => {
+            match county_copy(dir, 0, 0, lang) {
+                CountyCopy::Copy(full) => {
+                    restore::journal_from_database(dir, Some(&full), false, &|_, _| {}).map(|r| r.recovery)
+                }
+                _ => restore::complete_journal(dir, &copy),
+            }
+        }
+        CountyCopy::Copy(copy) => restore::complete_journal(dir, &copy),
+    }
+}
+
+/// `check --journal-from-database`, with the county's copy when the
+/// terminal is enrolled.
+pub fn journal_from_database(
+    dir: &Path,
+    lang: Lang,
+    progress: crate::storage::Progress,
+) -> Result<crate::storage::CheckReport, StoreError> {
+    use crate::storage::restore;
+    match county_copy(dir, 0, 0, lang) {
+        CountyCopy::NotEnrolled => restore::journal_from_database(dir, None, false, progress),
+        CountyCopy::Unreachable => restore::journal_from_database(dir, None, true, progress),
+        CountyCopy::Copy(copy) => restore::journal_from_database(dir, Some(&copy), false, progress),
     }
 }

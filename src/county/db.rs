@@ -391,6 +391,33 @@ impl Db {
             .collect()
     }
 
+    /// A terminal's own events after `after` (county key `terminal`, see
+    /// `protocol::terminal_key`), at most `limit`: (sequence, chain hash
+    /// after it, bytes as uploaded).
+    pub async fn held_events(
+        &self,
+        station: &str,
+        terminal: i64,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String, String)>, CountyError> {
+        let rows = sqlx::query(
+            "SELECT seq, hash, body FROM events WHERE station = $1 AND terminal = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(station)
+        .bind(terminal)
+        .bind(after.min(i64::MAX as u64) as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| -> Result<(u64, String, String), CountyError> {
+                let seq: i64 = r.try_get(0)?;
+                Ok((seq as u64, r.try_get(1)?, r.try_get(2)?))
+            })
+            .collect()
+    }
+
     /// A station's deputy by id.
     pub async fn deputy(&self, station: &str, id: &str) -> Result<Option<Deputy>, CountyError> {
         let row = sqlx::query("SELECT body FROM deputies WHERE station = $1 AND id = $2")

@@ -23,10 +23,12 @@ use sqlx::{AnyConnection, Row};
 use super::CountyError;
 use super::db::{self, Db};
 use crate::domain::Appeal;
-use crate::domain::event::{Event, EventBody, chain_next};
+use crate::domain::event::{Event, EventBody, chain_next, terminal_origin};
 use crate::domain::history;
 use crate::domain::privacy::without_staff_secrets;
-use crate::sync::protocol::{GENESIS, Refusal, Upload, UploadReply, for_county, is_chain_hash, redacted};
+use crate::sync::protocol::{
+    self, GENESIS, Refusal, Upload, UploadReply, for_county, is_chain_hash, redacted,
+};
 
 /// Takes `upload` from `station` (already authenticated).
 pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadReply, CountyError> {
@@ -35,7 +37,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
     if !db::lock_station(conn, station).await? {
         return Err(CountyError::Bad(format!("station {station} is not enrolled")));
     }
-    let terminal = i64::from(upload.terminal);
+    let terminal = protocol::terminal_key(upload.terminal, upload.generation);
     sqlx::query(
         "INSERT INTO terminals (station, terminal, acked, head) VALUES ($1, $2, 0, $3)
          ON CONFLICT (station, terminal) DO NOTHING",
@@ -52,7 +54,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
         .await?;
     let mut held = row.try_get::<i64, _>(0)? as u64;
     let mut head: String = row.try_get(1)?;
-    let origin = format!("{station}-{}", upload.terminal);
+    let origin = terminal_origin(station, upload.terminal, upload.generation);
     let mut stored = 0u64;
     let mut refused = None;
     let mut projection = Projection::default();

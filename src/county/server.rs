@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 
 use super::db::Db;
 use super::{CountyError, TlsProblem, ingest, pages};
-use crate::sync::protocol::{self, Feed, Problem, Upload};
+use crate::sync::protocol::{self, Feed, HeldEvents, Problem, Upload};
 
 pub struct App {
     pub db: Db,
@@ -38,6 +38,7 @@ pub fn router(app: App) -> Router {
         .route(protocol::PATH_UPLOAD, post(upload))
         .route(protocol::PATH_FEED, get(feed))
         .route(protocol::PATH_PROBE, post(probe))
+        .route(protocol::PATH_EVENTS, get(events))
         .merge(public_routes())
         .fallback(|| async { html(StatusCode::NOT_FOUND, pages::not_found()) })
         .with_state(Arc::new(app))
@@ -406,6 +407,63 @@ pub async fn feed_page(db: &Db, station: &str, after: u64) -> Result<Feed, Count
     Ok(Feed { events, last, more })
 }
 
+/// `GET /v1/events?terminal=K&after=N`: the station's own events of one
+/// terminal, as held, for a terminal rebuilding its journal.
+async fn events(State(app): State<Shared>, request: Request) -> Response {
+    let signature = header_text(request.headers(), protocol::H_SIGNATURE)
+        .unwrap_or("")
+        .to_string();
+    match take_events(&app, request).await {
+        Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
+        Err(r) => refuse(&app, &signature, r),
+    }
+}
+
+async fn take_events(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
+    let query = request.uri().query().unwrap_or("").to_string();
+    let (station, _, _) = authenticate(app, request).await?;
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or("0")
+            .parse::<u64>()
+            .map_err(|_| bad_request(format!("{name} in {query}")))
+    };
+    let (terminal, after) = (param("terminal")?, param("after")?);
+    if protocol::from_terminal_key(terminal as i64).is_none() {
+        return Err(bad_request(format!("terminal {terminal}")));
+    }
+    let page = held_page(&app.db, &station, terminal as i64, after)
+        .await
+        .map_err(|e| {
+            log::error!("station {station}: reading terminal {terminal}'s events failed: {e}");
+            internal()
+        })?;
+    serde_json::to_vec(&page).map_err(|_| internal())
+}
+
+/// A terminal's held events after `after`: at most `MAX_BATCH_EVENTS`.
+pub async fn held_page(db: &Db, station: &str, terminal: i64, after: u64) -> Result<HeldEvents, CountyError> {
+    let rows = db
+        .held_events(station, terminal, after, protocol::MAX_BATCH_EVENTS + 1)
+        .await?;
+    let more = rows.len() > protocol::MAX_BATCH_EVENTS;
+    let mut page = HeldEvents {
+        events: Vec::new(),
+        hashes: Vec::new(),
+        last: after,
+        more,
+    };
+    for (seq, hash, body) in rows.into_iter().take(protocol::MAX_BATCH_EVENTS) {
+        page.events
+            .push(RawValue::from_string(body).map_err(|e| CountyError::Bad(format!("event {seq}: {e}")))?);
+        page.hashes.push(hash);
+        page.last = seq;
+    }
+    Ok(page)
+}
+
 fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
@@ -553,6 +611,53 @@ mod tests {
             let none = feed_page(&db, "330999012", total).await.unwrap();
             assert_eq!((none.events.len(), none.last, none.more), (0, total, false));
             assert!(feed_page(&db, "330999013", 0).await.unwrap().events.is_empty());
+        });
+    }
+
+    #[test]
+    fn a_terminals_events_come_back_in_pages_as_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            db.enroll("330999012", "站", "key", false).await.unwrap();
+            let total = protocol::MAX_BATCH_EVENTS as u64 + 1;
+            let mut tx = db.pool.begin().await.unwrap();
+            for (terminal, seqs) in [(1i64, total), (11, 2)] {
+                for seq in 1..=seqs {
+                    sqlx::query(
+                        "INSERT INTO events (station, terminal, seq, hash, kind, appeal, body, received_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind("330999012")
+                    .bind(terminal)
+                    .bind(seq as i64)
+                    .bind(format!("h{terminal}-{seq}"))
+                    .bind("x")
+                    .bind(None::<String>)
+                    .bind(format!("{{\"t\":{terminal},\"n\":{seq}}}"))
+                    .bind("2026-11-30T10:00:00+08:00")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                }
+            }
+            tx.commit().await.unwrap();
+            let first = held_page(&db, "330999012", 1, 0).await.unwrap();
+            assert_eq!((first.events.len(), first.last, first.more), (500, 500, true));
+            assert_eq!(first.events[0].get(), "{\"t\":1,\"n\":1}");
+            assert_eq!(first.hashes[499], "h1-500");
+            let second = held_page(&db, "330999012", 1, first.last).await.unwrap();
+            assert_eq!((second.events.len(), second.last, second.more), (1, total, false));
+            // A later origin of the terminal is kept apart.
+            let later = held_page(&db, "330999012", protocol::terminal_key(1, 2), 0)
+                .await
+                .unwrap();
+            assert_eq!((later.events.len(), later.last), (2, 2));
+            assert!(held_page(&db, "330999013", 1, 0).await.unwrap().events.is_empty());
         });
     }
 }

@@ -30,6 +30,18 @@ pub fn county_origin(station: &str) -> String {
 
 pub const COUNTY_ORIGIN_PREFIX: &str = "county/";
 
+/// The origin of a terminal's own events: `<station>-<terminal>`, and
+/// `<station>-<terminal>.<generation>` from the second generation on (a
+/// terminal whose numbering could not go on after a recovery continues as
+/// a new origin, numbered from 1, as a renumbered terminal does).
+pub fn terminal_origin(station: &str, terminal: u8, generation: u32) -> String {
+    if generation <= 1 {
+        format!("{station}-{terminal}")
+    } else {
+        format!("{station}-{terminal}.{generation}")
+    }
+}
+
 impl EventId {
     /// Whether the event was made by the county office.
     pub fn is_county(&self) -> bool {

@@ -35,7 +35,7 @@ pub struct CacheState {
     pub ready: bool,
     /// The file could not be rewritten: nothing more is written to it (the
     /// next start catches it up or rebuilds it).
-    given_up: bool,
+    pub(super) given_up: bool,
     /// Lines of commits made while loading, with the journal offset each
     /// covers.
     pending: Vec<(Vec<Vec<u8>>, u64)>,
@@ -224,6 +224,8 @@ pub struct Loader<'a> {
     pub journal: &'a Path,
     pub cache: &'a Path,
     pub state: &'a SharedCache,
+    /// Reads only: the file is not rewritten.
+    pub read_only: bool,
 }
 
 impl Loader<'_> {
@@ -311,6 +313,9 @@ impl Loader<'_> {
     /// Rewrites the file; false when that failed (only the next start's
     /// speed depends on it).
     fn save(&self, catalog: &Catalog, covered: u64) -> bool {
+        if self.read_only {
+            return false;
+        }
         match rewrite(self.cache, catalog, covered) {
             Ok(()) => true,
             Err(e) => {
@@ -319,6 +324,26 @@ impl Loader<'_> {
             }
         }
     }
+}
+
+/// The catalog from the cache file alone, when the file is whole and
+/// reflects every record of the journal (a clean directory): `find` then
+/// opens no database at all. None when it does not (the caller reads the
+/// database). The directory is locked while the file is read.
+pub fn current_catalog(dir: &Path) -> Result<Option<Catalog>, StoreError> {
+    let paths = super::Paths::new(dir);
+    if !paths.terminal().exists() && !paths.journal().exists() {
+        return Err(StoreError::NoStation(dir.to_path_buf()));
+    }
+    let _lock = super::take_lock(&paths)?;
+    super::read_terminal(&paths)?;
+    let Ok(journal) = std::fs::metadata(paths.journal()) else {
+        return Ok(None);
+    };
+    Ok(match read_file(&cache_path(dir)) {
+        Ok(Some(c)) if c.clean && c.covered == Some(journal.len()) => Some(c.catalog),
+        _ => None,
+    })
 }
 
 pub fn cache_path(dir: &Path) -> PathBuf {

@@ -11,8 +11,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use chrono::Local;
-
 use super::check_parts;
 use super::counters::Counters;
 use super::counters::codes_in;
@@ -21,7 +19,6 @@ use super::{
     DamageKind, DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled,
     read_u64, survey_damage, take_lock,
 };
-use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Visit};
 
 #[derive(Debug, Default)]
 pub struct CheckReport {
@@ -59,7 +56,7 @@ pub fn check_with(dir: &Path, progress: Progress) -> Result<CheckReport, StoreEr
 /// `check` with parts of about `per_part` codes (tests use small parts to
 /// cover many part boundaries with little data).
 pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result<CheckReport, StoreError> {
-    let store = match Store::open_with(dir, Mode::Read, progress) {
+    let mut store = match Store::open_with(dir, Mode::Read, progress) {
         Ok(s) => s,
         Err(StoreError::JournalDamaged { damage, .. }) => {
             // Opening stopped at damage past what the database holds;
@@ -94,7 +91,10 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result
     // `check_parts`); the directory stays locked throughout.
     let applied = read_u64(store.tree(), keys::APPLIED)?;
     let _lock = store.lock_handle()?;
-    let db = store.paths.db();
+    // The database as read mode opened it (a private copy, see
+    // `snapshot_db`), kept until the check is done.
+    let db = store.sled_path();
+    let _snapshot = store.take_snapshot();
     let jpath = store.journal().path().to_path_buf();
     let origin = store.origin();
     drop(store);
@@ -267,7 +267,7 @@ impl JournalHolds {
                 let Ok(raws) = super::record::decode_raw(&r.payload) else {
                     return Ok(());
                 };
-                let ids: Vec<EventId> = raws
+                let ids: Vec<crate::domain::EventId> = raws
                     .iter()
                     .filter_map(|raw| super::record::event_id(raw).ok())
                     .collect();
@@ -359,8 +359,9 @@ impl DatabaseHolds {
             out.issued.push((prefix, keys::read_u32(&v)));
         }
         // The sync's position, if it has one (opening its tree would make it).
-        if tree.tree_names().iter().any(|n| *n == "sync") {
-            out.acked = super::sync_state::SyncState::open(&tree, db.to_path_buf())?
+        let dir = db.parent().unwrap_or(db);
+        if tree.tree_names().iter().any(|n| *n == "sync") || super::sync_state::position_path(dir).exists() {
+            out.acked = super::sync_state::SyncState::open(&tree, db.to_path_buf(), dir, origin)?
                 .position()?
                 .acked;
         }
@@ -410,7 +411,7 @@ fn set_database_aside_keeping(
 
 /// Moves the database aside, replacing an earlier copy (only the latest is
 /// kept), and discards the catalog cache derived from it.
-fn set_database_aside(paths: &Paths, recovery: &mut Vec<Recovery>) -> Result<(), StoreError> {
+pub(super) fn set_database_aside(paths: &Paths, recovery: &mut Vec<Recovery>) -> Result<(), StoreError> {
     let db = paths.db();
     if db.exists() {
         let aside = set_aside_path(&paths.dir);
@@ -505,142 +506,8 @@ fn drop_damage(
 }
 
 /// Writes a new journal from what the database holds, for a station whose
-/// journal was lost: the station, deputies, visits, appeals (each with its
-/// whole history) and duty records become events of this terminal, after
-/// every number it has used. The old journal, if any, is kept; the
-/// database is then rebuilt from the new journal and checked.
+/// journal was lost and which never synced (see
+/// `restore::journal_from_database`, which also takes the county's copy).
 pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckReport, StoreError> {
-    let paths = Paths::new(dir);
-    let identity = super::read_terminal(&paths)?;
-    let mut recovery = Vec::new();
-    {
-        let _lock = take_lock(&paths)?;
-        let db = paths.db();
-        if !db.exists() {
-            return Err(StoreError::NoDatabase(db));
-        }
-        let tree = open_sled(&db)?;
-        let station: Option<crate::domain::Station> = tree
-            .get(keys::STATION)
-            .map_err(|e| StoreError::Database {
-                path: db.clone(),
-                message: e.to_string(),
-            })?
-            .and_then(|v| super::codec::decode(&v).ok());
-        let Some(station) = station else {
-            return Err(StoreError::NoStation(dir.to_path_buf()));
-        };
-        let origin = format!("{}-{}", station.code, identity.terminal);
-        let floors = Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
-        let mut seq = read_u64(&tree, keys::SEQ)?.max(floors.floors.seq);
-        let start_seq = seq;
-        let now = Local::now().fixed_offset();
-        let jnew = dir.join("journal.from-database");
-        let _ = fs::remove_file(&jnew);
-        let mut out = Journal::create(&jnew).map_err(|e| StoreError::io(&jnew, e))?;
-        let mut pending: Vec<Event> = Vec::new();
-        // The chain goes on from the database's head: the events written
-        // here follow those it held.
-        let mut heads =
-            super::record::Heads::load(&tree, origin.clone()).map_err(|e| StoreError::sled(&db, e))?;
-        let mut write = |events: &mut Vec<Event>, out: &mut Journal| -> Result<(), StoreError> {
-            if events.is_empty() {
-                return Ok(());
-            }
-            let raws = super::record::raw_events(events)
-                .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
-            let payload = super::record::encode(&raws, &heads.chain)
-                .map_err(|e| StoreError::io(&jnew, std::io::Error::other(e)))?;
-            heads.advance(events, &raws);
-            let (first, last) = (events[0].id.seq, events[events.len() - 1].id.seq);
-            out.write(&payload, first, last)
-                .map_err(|e| StoreError::io(&jnew, e))?;
-            events.clear();
-            Ok(())
-        };
-        let mut push = |body: EventBody, at, pending: &mut Vec<Event>| {
-            seq += 1;
-            pending.push(Event {
-                id: EventId {
-                    origin: origin.clone(),
-                    seq,
-                },
-                at,
-                actor: "recover".into(),
-                body,
-            });
-        };
-        push(EventBody::StationConfigured { station }, now, &mut pending);
-        let decode_err = |e: String| StoreError::Database {
-            path: db.clone(),
-            message: e,
-        };
-        for (prefix, kind) in [
-            (keys::DEPUTY, 0),
-            (keys::VISIT, 1),
-            (keys::APPEAL, 2),
-            (keys::DUTY, 3),
-        ] {
-            for kv in tree.scan_prefix(prefix.as_bytes()) {
-                let (_, v) = kv.map_err(|e| decode_err(e.to_string()))?;
-                match kind {
-                    0 => push(
-                        EventBody::DeputyUpserted {
-                            deputy: super::codec::decode(&v).map_err(decode_err)?,
-                        },
-                        now,
-                        &mut pending,
-                    ),
-                    1 => {
-                        let visit: Visit = super::codec::decode(&v).map_err(decode_err)?;
-                        let at = visit.at;
-                        push(EventBody::VisitRegistered { visit }, at, &mut pending);
-                    }
-                    2 => {
-                        let appeal: Appeal = super::codec::decode(&v).map_err(decode_err)?;
-                        push(EventBody::AppealImported { appeal }, now, &mut pending);
-                    }
-                    _ => {
-                        let duty: Duty = super::codec::decode(&v).map_err(decode_err)?;
-                        if let (Some(day), Some(check_in)) = (duty.day, duty.check_in) {
-                            let deputy = duty.deputy.clone();
-                            push(EventBody::DutyCheckedIn { deputy, day }, check_in, &mut pending);
-                            if let Some(check_out) = duty.check_out {
-                                let deputy = duty.deputy.clone();
-                                push(EventBody::DutyCheckedOut { deputy, day }, check_out, &mut pending);
-                            }
-                        }
-                    }
-                }
-                if pending.len() >= 200 {
-                    write(&mut pending, &mut out)?;
-                }
-            }
-        }
-        write(&mut pending, &mut out)?;
-        out.sync().map_err(|e| StoreError::io(&jnew, e))?;
-        drop(tree);
-        let jpath = paths.journal();
-        if jpath.exists() {
-            let mut kept = jpath.with_extension("lost");
-            let mut n = 1;
-            while kept.exists() {
-                n += 1;
-                kept = jpath.with_extension(format!("lost-{n}"));
-            }
-            fs::rename(&jpath, &kept).map_err(|e| StoreError::io(&jpath, e))?;
-            recovery.push(Recovery::OldJournalKept { kept });
-        }
-        fs::rename(&jnew, &jpath).map_err(|e| StoreError::io(&jpath, e))?;
-        journal::sync_dir(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
-        recovery.push(Recovery::JournalFromDatabase {
-            events: seq - start_seq,
-        });
-        set_database_aside(&paths, &mut recovery)?;
-    }
-    drop(Store::open_with(dir, Mode::Write, progress)?);
-    let mut report = check_with(dir, progress)?;
-    recovery.append(&mut report.recovery);
-    report.recovery = recovery;
-    Ok(report)
+    super::restore::journal_from_database(dir, None, false, progress)
 }

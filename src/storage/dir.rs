@@ -19,6 +19,15 @@ pub struct TerminalConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub station: Option<String>,
     pub terminal: u8,
+    /// The origin generation of this terminal's events (0 or 1: the
+    /// first). A recovery that cannot continue the terminal's numbering
+    /// starts the next (see `domain::event::terminal_origin`).
+    #[serde(default, skip_serializing_if = "is_first")]
+    pub generation: u32,
+}
+
+fn is_first(generation: &u32) -> bool {
+    *generation <= 1
 }
 
 /// Layout of a data directory.
@@ -118,22 +127,46 @@ pub fn read_staff_pins(dir: &Path) -> Result<BTreeMap<String, String>, StoreErro
 pub fn write_staff_pins(dir: &Path, pins: &BTreeMap<String, String>) -> Result<(), StoreError> {
     let path = Paths::new(dir).staff_pins();
     private::create_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-    let text = serde_json::to_vec_pretty(pins).map_err(|e| StoreError::Database {
+    let text = serde_json::to_string_pretty(pins).map_err(|e| StoreError::Database {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    write_atomically(&path, &text).map_err(|e| StoreError::io(&path, e))
+    replace_file(&path, &text)
 }
 
-/// Writes `bytes` to a new file beside `path`, syncs it and renames it
+/// Starts the terminal's next origin generation (durably, like
+/// `write_terminal`; the rest of the file stays as it was). Returns it.
+pub fn next_generation(dir: &Path) -> Result<u32, StoreError> {
+    let paths = Paths::new(dir);
+    let path = paths.terminal();
+    let text = fs::read_to_string(&path).map_err(|e| StoreError::io(&path, e))?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| StoreError::Identity {
+        path: path.clone(),
+        problem: IdentityProblem::Invalid(e.message().to_string()),
+    })?;
+    let now = table
+        .get("generation")
+        .and_then(toml::Value::as_integer)
+        .unwrap_or(1)
+        .max(1);
+    let next = now + 1;
+    table.insert("generation".into(), toml::Value::Integer(next));
+    replace_file(&path, &toml::to_string(&table).unwrap_or_default())?;
+    Ok(next as u32)
+}
+
+/// Writes `text` to a new file beside `path`, syncs it and renames it
 /// into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn replace_file(path: &Path, text: &str) -> Result<(), StoreError> {
     let tmp = path.with_extension("new");
-    let mut f = File::create(&tmp)?;
-    std::io::Write::write_all(&mut f, bytes)?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)?;
-    journal::sync_dir(path)
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        journal::sync_dir(path)
+    };
+    write().map_err(|e| StoreError::io(path, e))
 }
 
 /// Writes this machine's identity into a data directory (durably: it is
@@ -150,5 +183,5 @@ pub fn write_terminal(dir: &Path, station: &str, terminal: u8) -> Result<(), Sto
     table.insert("station".into(), toml::Value::String(station.to_string()));
     table.insert("terminal".into(), toml::Value::Integer(i64::from(terminal)));
     let text = toml::to_string(&table).unwrap_or_default();
-    write_atomically(&path, text.as_bytes()).map_err(|e| StoreError::io(&path, e))
+    replace_file(&path, &text)
 }

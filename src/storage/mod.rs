@@ -20,6 +20,7 @@ pub mod private;
 pub mod projection;
 mod queries;
 pub mod record;
+pub mod restore;
 pub mod sync_state;
 pub mod writer;
 
@@ -69,8 +70,10 @@ pub enum Mode {
     /// The kiosk, import, init: may save, sets a torn tail aside, converts
     /// an old journal.
     Write,
-    /// find, export, check: never changes the journal (the database, which
-    /// is derived, may still be brought up to date).
+    /// find, export, check, sync until it has something to save: changes
+    /// nothing in the data directory. sled opens a private copy of the
+    /// database (see `snapshot_db`); the journal's tail it lacks is replayed
+    /// into the copy. Only a database sled cannot read is rebuilt in place.
     Read,
 }
 
@@ -81,6 +84,8 @@ pub struct Store {
     journal: Journal,
     mode: Mode,
     terminal: u8,
+    /// The origin generation (see `domain::event::terminal_origin`).
+    generation: u32,
     last_seq: u64,
     /// Per-origin numbering and this terminal's chain head, as of the
     /// last record the database holds (see `record`).
@@ -98,6 +103,9 @@ pub struct Store {
     stopped: Option<StoreError>,
     /// What a start-up replay found and did, for the log and `check`.
     pub recovery: Vec<Recovery>,
+    /// Read mode: the private copy of `db/` that sled opened (sled writes
+    /// to whatever it opens, even to read), removed when dropped.
+    snapshot: Option<tempfile::TempDir>,
 }
 
 /// Layout of the projections (keys, catalog lines, search text). A database
@@ -179,7 +187,46 @@ impl Store {
         Store::open_with(dir, Mode::Write, progress)
     }
 
+    /// Opens the store. A database sled cannot read (its files damaged, as
+    /// a write cut short by a full disk leaves them) is set aside as
+    /// `db.before-rebuild` and rebuilt from the journal at once, in any
+    /// mode; the store's `recovery` says so (`Recovery::DatabaseRebuilt`),
+    /// for the screen. The sync position and print jobs live beside the
+    /// journal, not in the database, and are kept.
     pub fn open_with(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
+        match Store::open_once(dir, mode, progress) {
+            // Only the journal can rebuild it: without one, nothing is moved.
+            Err(StoreError::Database { message, .. }) if Paths::new(dir).journal().exists() => {
+                let paths = Paths::new(dir);
+                log::error!(
+                    "the database {} cannot be read ({message}): rebuilding it from the journal",
+                    paths.db().display()
+                );
+                let mut notes = vec![Recovery::DatabaseRebuilt { message }];
+                {
+                    let _lock = take_lock(&paths)?;
+                    check::set_database_aside(&paths, &mut notes)?;
+                }
+                if mode == Mode::Read {
+                    // The new database is built in place (the journal is
+                    // not changed), then read through a copy as always.
+                    drop(Store::open_once_at(dir, mode, progress, false)?);
+                }
+                let mut store = Store::open_once(dir, mode, progress)?;
+                notes.append(&mut store.recovery);
+                store.recovery = notes;
+                Ok(store)
+            }
+            other => other,
+        }
+    }
+
+    fn open_once(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
+        Store::open_once_at(dir, mode, progress, mode == Mode::Read)
+    }
+
+    /// `copy`: open sled on a private copy of the database (read mode).
+    fn open_once_at(dir: &Path, mode: Mode, progress: Progress, copy: bool) -> Result<Store, StoreError> {
         let paths = Paths::new(dir);
         if !paths.terminal().exists() && !paths.journal().exists() {
             return Err(StoreError::NoStation(dir.to_path_buf()));
@@ -188,8 +235,13 @@ impl Store {
         private::tighten_logged(dir);
         let identity = read_terminal(&paths)?;
         let mut recovery = Vec::new();
-        let journal = Store::open_journal(&paths, mode, &mut recovery)?;
-        let tree = open_sled(&paths.db())?;
+        let snapshot = if copy { Some(snapshot_db(&paths)?) } else { None };
+        let sled_path = match &snapshot {
+            Some(copy) => copy.path().join("db"),
+            None => paths.db(),
+        };
+        let journal = Store::open_journal(&paths, &sled_path, mode, &mut recovery)?;
+        let tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
         let counters = match mode {
             Mode::Write => Some(Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?),
             Mode::Read => None,
@@ -201,6 +253,7 @@ impl Store {
             journal,
             mode,
             terminal: identity.terminal,
+            generation: identity.generation,
             last_seq: 0,
             heads: record::Heads::new(String::new()),
             station_code: identity.station.clone(),
@@ -209,7 +262,12 @@ impl Store {
             cache: Default::default(),
             stopped: None,
             recovery,
+            snapshot,
         };
+        if mode == Mode::Read {
+            // Nothing is appended to the catalog cache from here.
+            store.cache.lock().unwrap_or_else(|p| p.into_inner()).given_up = true;
+        }
         store.check_projection_version()?;
         store.check_applied_record()?;
         // The numbering is adopted as this terminal's only once its origin
@@ -269,11 +327,16 @@ impl Store {
     /// Opens the journal. A missing journal beside a database that holds
     /// changes means the journal was lost (see `check_applied_record`); a
     /// version 1 journal is converted when opened for writing.
-    fn open_journal(paths: &Paths, mode: Mode, recovery: &mut Vec<Recovery>) -> Result<Journal, StoreError> {
+    fn open_journal(
+        paths: &Paths,
+        sled_path: &Path,
+        mode: Mode,
+        recovery: &mut Vec<Recovery>,
+    ) -> Result<Journal, StoreError> {
         let path = paths.journal();
         if !path.exists() {
             if paths.db().exists() {
-                let tree = open_sled(&paths.db())?;
+                let tree = open_sled(sled_path)?;
                 let applied = read_u64(&tree, keys::APPLIED)?;
                 if applied > 0 {
                     return Err(StoreError::DatabaseAhead {
@@ -320,7 +383,9 @@ impl Store {
         self.tree
             .clear()
             .map_err(|e| StoreError::sled(&self.paths.db(), e))?;
-        let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
+        if self.mode == Mode::Write {
+            let _ = fs::remove_file(catalog_cache::cache_path(&self.paths.dir));
+        }
         self.recovery.push(Recovery::ProjectionsRebuilt {
             found: version,
             wanted: PROJECTION_VERSION,
@@ -512,10 +577,14 @@ impl Store {
     /// failing sync. Only what follows the county's acknowledgement is
     /// read (nothing for a terminal that never synced).
     fn check_unsent(&self) -> Result<(), StoreError> {
-        if !self.tree.tree_names().iter().any(|n| *n == "sync") {
+        if !self.tree.tree_names().iter().any(|n| *n == "sync")
+            && !sync_state::position_path(&self.paths.dir).exists()
+        {
             return Ok(());
         }
-        let position = sync_state::SyncState::open(&self.tree, self.paths.db())?.position()?;
+        let position =
+            sync_state::SyncState::open(&self.tree, self.paths.db(), &self.paths.dir, self.origin())?
+                .position()?;
         if position.acked == 0 || position.offset == 0 {
             return Ok(());
         }
@@ -643,10 +712,10 @@ impl Store {
 
     /// Where this terminal's events come from: "<station code>-<terminal>".
     pub fn origin(&self) -> String {
-        format!(
-            "{}-{}",
+        crate::domain::event::terminal_origin(
             self.station_code.as_deref().unwrap_or_default(),
-            self.terminal
+            self.terminal,
+            self.generation,
         )
     }
 
@@ -973,6 +1042,24 @@ impl Store {
         &self.tree
     }
 
+    /// Where sled opened the database: `DIR/db`, or in read mode its
+    /// private copy.
+    pub(crate) fn sled_path(&self) -> PathBuf {
+        match &self.snapshot {
+            Some(copy) => copy.path().join("db"),
+            None => self.paths.db(),
+        }
+    }
+
+    /// The read mode's copy of the database, to keep it beyond the store.
+    pub fn take_snapshot(&mut self) -> Option<tempfile::TempDir> {
+        self.snapshot.take()
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
     pub(crate) fn journal(&self) -> &Journal {
         &self.journal
     }
@@ -995,6 +1082,51 @@ impl Drop for Store {
             log::warn!("could not write the counters' floors: {e}");
         }
     }
+}
+
+/// A private copy of `DIR/db` in the system's temporary directory, for a
+/// store opened to read: sled rewrites its files whenever it opens a
+/// database, and a command that only reads must not change a byte of the
+/// data directory (on a full disk such a rewrite left the database
+/// unreadable). Without `DIR/db` the copy is empty and the journal is
+/// replayed into it.
+fn snapshot_db(paths: &Paths) -> Result<tempfile::TempDir, StoreError> {
+    let tmp = std::env::temp_dir();
+    let copy = tempfile::Builder::new()
+        .prefix("jiedai-read-")
+        .tempdir()
+        .map_err(|e| StoreError::io(&tmp, e))?;
+    let from = paths.db();
+    if from.exists() {
+        copy_tree(&from, &copy.path().join("db")).map_err(|e| StoreError::io(copy.path(), e))?;
+    }
+    Ok(copy)
+}
+
+/// An error about the read mode's copy, said of `DIR/db` (what the user
+/// knows; the copy's damage is the database's).
+fn at_db(e: StoreError, db: &Path) -> StoreError {
+    match e {
+        StoreError::Database { message, .. } => StoreError::Database {
+            path: db.to_path_buf(),
+            message,
+        },
+        other => other,
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// A copy of an error kept to explain why saving stopped.

@@ -117,6 +117,21 @@ pub enum Recovery {
     OldJournalKept { kept: PathBuf },
     /// A new journal was written from the database.
     JournalFromDatabase { events: u64 },
+    /// The county's copy was written back into the journal byte for byte:
+    /// this terminal's synced events and the county's feed.
+    CountyCopyWritten { own: u64, feed: u64 },
+    /// This terminal's numbering could not go on (events `lost_from` to
+    /// `lost_to` were never synced and are gone): it continues as `origin`.
+    NewOrigin {
+        origin: String,
+        lost_from: u64,
+        lost_to: u64,
+    },
+    /// Appeals whose history in the database went apart from the county's
+    /// copy; the county's copy stands.
+    CountyCopyStands { codes: Vec<String> },
+    /// sled could not read the database: it was rebuilt from the journal.
+    DatabaseRebuilt { message: String },
 }
 
 impl Recovery {
@@ -202,6 +217,58 @@ impl Recovery {
             Recovery::JournalFromDatabase { events } => lang.pick(
                 format!("已由数据库写出新日志：{events} 个事件"),
                 format!("a new journal was written from the database: {events} events"),
+            ),
+            Recovery::CountyCopyWritten { own, feed } => lang.pick(
+                format!(
+                    "已从县里取回本终端上报过的 {own} 个事件和县里发来的 {feed} 个事件，按原样写回日志，与县里的记录接得上"
+                ),
+                format!(
+                    "took back from the county the {own} events this terminal had sent and the county's {feed} events, written into the journal exactly as they were, so they match the county's records"
+                ),
+            ),
+            Recovery::NewOrigin {
+                origin,
+                lost_from,
+                lost_to,
+            } => {
+                let lost = if lost_to >= lost_from && *lost_to > 0 {
+                    lang.pick(
+                        format!("本终端第 {lost_from}–{lost_to} 号事件没有上报到县里，已无法按原样找回；"),
+                        format!(
+                            "events {lost_from}–{lost_to} of this terminal never reached the county and cannot be restored as they were; "
+                        ),
+                    )
+                } else {
+                    String::new()
+                };
+                lang.pick(
+                    format!(
+                        "{lost}本终端从现在起作为新的来源 {origin}，事件从 1 号重新编号（与更换终端号时一样），此后照常同步；县里已有的记录不变，查询码照旧"
+                    ),
+                    format!(
+                        "{lost}from now on this terminal continues as a new origin, {origin}, its events numbered from 1 again (as when a terminal is renumbered), and syncs as usual; what the county holds stays, and tracking codes are unchanged"
+                    ),
+                )
+            }
+            Recovery::DatabaseRebuilt { message } => lang.pick(
+                format!(
+                    "数据库无法读取，已按日志自动重建；已保存的记录都在，同步进度和打印任务不变（{message}）"
+                ),
+                format!(
+                    "the database could not be read and was rebuilt from the journal by itself; every saved record is there, the sync position and print jobs are kept ({message})"
+                ),
+            ),
+            Recovery::CountyCopyStands { codes } => lang.pick(
+                format!(
+                    "{} 条诉求在数据库中的办理记录与县里的记录不一致，以县里的记录为准：{}",
+                    codes.len(),
+                    codes.join("、")
+                ),
+                format!(
+                    "{} appeals have a history in the database that differs from the county's records; the county's records stand: {}",
+                    codes.len(),
+                    codes.join(", ")
+                ),
             ),
         }
     }

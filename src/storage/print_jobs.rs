@@ -1,14 +1,18 @@
 //! Print jobs: what was asked of a printer and how it went (pending →
 //! sending → done; failed with a reason when nothing reached the printer;
-//! unsure when the bytes may have reached it and something went wrong). They are not events of an
-//! appeal's history and are not in the journal: they live in their own
-//! sled tree (`print_jobs`, keys `j/<id, u64 BE>`), so that checking or
-//! rebuilding the projections leaves them alone.
+//! unsure when the bytes may have reached it and something went wrong).
+//! They are not events of an appeal's history and are not in the journal:
+//! they live in `DIR/print-jobs.json` beside it, a small file replaced
+//! atomically (a new file, fsynced, renamed over the old one), so that a
+//! rebuild of the database, even of one sled can no longer read, keeps
+//! them. Jobs kept by earlier versions in the database's tree `print_jobs`
+//! (keys `j/<id, u64 BE>`) are read from there until the file is first
+//! written.
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use super::codec::{decode, encode};
+use super::codec::decode;
 use super::{DbFailure, StoreError};
 
 const TREE: &str = "print_jobs";
@@ -82,24 +86,32 @@ pub struct PrintJob {
 /// The job records; cheap to clone, usable from any thread.
 #[derive(Clone)]
 pub struct PrintJobs {
-    db: sled::Db,
     tree: sled::Tree,
     db_path: std::path::PathBuf,
+    /// `DIR/print-jobs.json`.
+    file: std::path::PathBuf,
 }
 
-fn key(id: u64) -> Vec<u8> {
-    let mut k = PREFIX.to_vec();
-    k.extend_from_slice(&id.to_be_bytes());
-    k
+/// One writer of job files at a time in this process (the kiosk's printer
+/// thread and its interface both record jobs).
+static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Where the jobs are kept.
+pub fn jobs_path(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("print-jobs.json")
 }
 
 impl PrintJobs {
-    pub(crate) fn open(db: &sled::Db, db_path: &std::path::Path) -> Result<PrintJobs, StoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        db_path: &std::path::Path,
+        dir: &std::path::Path,
+    ) -> Result<PrintJobs, StoreError> {
         let tree = db.open_tree(TREE).map_err(|e| e.at(db_path))?;
         Ok(PrintJobs {
-            db: db.clone(),
             tree,
             db_path: db_path.to_path_buf(),
+            file: jobs_path(dir),
         })
     }
 
@@ -122,7 +134,9 @@ impl PrintJobs {
                 .any(|j| j.kind == kind && j.state.may_have_printed()),
             JobKind::Test => false,
         };
-        let id = self.db.generate_id().map_err(|e| self.err(e))? + 1;
+        let _turn = WRITING.lock().unwrap_or_else(|p| p.into_inner());
+        let mut jobs = self.all()?;
+        let id = jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1;
         let job = PrintJob {
             id,
             kind,
@@ -134,35 +148,64 @@ impl PrintJobs {
             target: String::new(),
             updated: None,
         };
-        self.put(&job)?;
+        jobs.push(job.clone());
+        self.write(&jobs)?;
         Ok(job)
     }
 
     /// Writes a job's record as it now stands (durably).
     pub fn put(&self, job: &PrintJob) -> Result<(), StoreError> {
-        self.tree
-            .insert(key(job.id), encode(job))
-            .map_err(|e| self.err(e))?;
-        self.tree.flush().map_err(|e| self.err(e))?;
-        Ok(())
+        let _turn = WRITING.lock().unwrap_or_else(|p| p.into_inner());
+        let mut jobs = self.all()?;
+        match jobs.iter_mut().find(|j| j.id == job.id) {
+            Some(held) => *held = job.clone(),
+            None => {
+                jobs.push(job.clone());
+                jobs.sort_by_key(|j| j.id);
+            }
+        }
+        self.write(&jobs)
+    }
+
+    /// Replaces the file with `jobs` (a new file, fsynced, renamed).
+    fn write(&self, jobs: &[PrintJob]) -> Result<(), StoreError> {
+        let bytes =
+            serde_json::to_vec(jobs).map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
+        let tmp = self.file.with_extension("json.new");
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            std::io::Write::write_all(&mut f, &bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.file)?;
+            super::journal::sync_dir(&self.file)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            StoreError::io(&self.file, e)
+        })
     }
 
     pub fn get(&self, id: u64) -> Result<Option<PrintJob>, StoreError> {
-        match self.tree.get(key(id)).map_err(|e| self.err(e))? {
-            Some(v) => decode(&v).map(Some).map_err(|e| self.err(e)),
-            None => Ok(None),
-        }
+        Ok(self.all()?.into_iter().find(|j| j.id == id))
     }
 
     /// Every job, oldest first.
     pub fn all(&self) -> Result<Vec<PrintJob>, StoreError> {
-        self.tree
-            .scan_prefix(PREFIX)
-            .map(|kv| {
-                let (_, v) = kv.map_err(|e| self.err(e))?;
-                decode(&v).map_err(|e| self.err(e))
-            })
-            .collect()
+        match std::fs::read(&self.file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Database {
+                path: self.file.clone(),
+                message: format!("print jobs: {e}"),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self
+                .tree
+                .scan_prefix(PREFIX)
+                .map(|kv| {
+                    let (_, v) = kv.map_err(|e| self.err(e))?;
+                    decode(&v).map_err(|e| self.err(e))
+                })
+                .collect(),
+            Err(e) => Err(StoreError::io(&self.file, e)),
+        }
     }
 
     /// Jobs still to print (pending or failed), oldest first.

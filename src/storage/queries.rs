@@ -20,6 +20,8 @@ impl Store {
             dir: self.paths.dir.clone(),
             cache: self.cache.clone(),
             terminal: self.terminal,
+            generation: self.generation,
+            read_only: self.mode() == super::Mode::Read,
         }
     }
 
@@ -89,12 +91,22 @@ pub struct Reader {
     pub(super) dir: PathBuf,
     cache: catalog_cache::SharedCache,
     terminal: u8,
+    generation: u32,
+    /// Opened to read only: nothing in the data directory is written
+    /// (not even the catalog cache).
+    read_only: bool,
 }
 
 impl Reader {
     /// This terminal's number at its station (1-9).
     pub fn terminal(&self) -> u8 {
         self.terminal
+    }
+
+    /// The origin generation of this terminal's events (see
+    /// `domain::event::terminal_origin`).
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// The station's data directory.
@@ -148,7 +160,7 @@ impl Reader {
 
     /// The print job records (a worker thread updates them as it prints).
     pub fn print_jobs(&self) -> Result<super::print_jobs::PrintJobs, StoreError> {
-        super::print_jobs::PrintJobs::open(&self.tree, &self.db_path)
+        super::print_jobs::PrintJobs::open(&self.tree, &self.db_path, &self.dir)
     }
 
     pub fn deputies(&self) -> Result<Vec<Deputy>, StoreError> {
@@ -245,6 +257,7 @@ impl Reader {
             journal: &paths.journal(),
             cache: &catalog_cache::cache_path(&self.dir),
             state: &self.cache,
+            read_only: self.read_only,
         }
         .load()
     }

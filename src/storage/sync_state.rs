@@ -1,10 +1,13 @@
 //! The sync's bookkeeping at a terminal, and the events it sends.
 //!
-//! The tree `sync` holds how far the county has acknowledged this
-//! terminal's events (`Position`) and what the last attempt did
-//! (`Status`). Neither is part of the journal: after a database rebuild
-//! the position starts again from nothing, the terminal resends its
-//! events and the county answers them as already held.
+//! How far the county has acknowledged this terminal's events
+//! (`Position`) is kept in `DIR/sync-position.json` beside the journal, a
+//! small file replaced atomically, with the origin it counts (a terminal
+//! that continues as a new origin starts from nothing): a rebuild of the
+//! database leaves it where it was, and a terminal never resends what the
+//! county already acknowledged. What the last attempt did (`Status`) is
+//! kept in the same file. Both were kept in the database's tree `sync`
+//! before the file existed, and are read from there until it is written.
 //!
 //! `Reader::outgoing` reads the next events to send straight from the
 //! journal, as the journal holds their bytes, with each one's chain hash.
@@ -50,11 +53,29 @@ pub struct Status {
     pub received: u64,
 }
 
-/// The `sync` tree of a terminal's database.
+/// The `sync` tree of a terminal's database, and its position file.
 #[derive(Clone)]
 pub struct SyncState {
     tree: sled::Tree,
     db: PathBuf,
+    /// `DIR/sync-position.json`.
+    file: PathBuf,
+    /// This terminal's origin (what the position counts).
+    origin: String,
+}
+
+/// The position file's content (the last attempt's outcome with it).
+#[derive(Default, Serialize, Deserialize)]
+struct Stored {
+    origin: String,
+    position: Position,
+    #[serde(default)]
+    status: Option<Status>,
+}
+
+/// Where the position is kept.
+pub fn position_path(dir: &std::path::Path) -> PathBuf {
+    dir.join("sync-position.json")
 }
 
 /// One event to send.
@@ -102,9 +123,19 @@ impl Outgoing {
 }
 
 impl SyncState {
-    pub(super) fn open(tree: &sled::Db, db: PathBuf) -> Result<SyncState, StoreError> {
+    pub(super) fn open(
+        tree: &sled::Db,
+        db: PathBuf,
+        dir: &std::path::Path,
+        origin: String,
+    ) -> Result<SyncState, StoreError> {
         let tree = tree.open_tree(TREE).map_err(|e| StoreError::sled(&db, e))?;
-        Ok(SyncState { tree, db })
+        Ok(SyncState {
+            tree,
+            db,
+            file: position_path(dir),
+            origin,
+        })
     }
 
     fn get<T: serde::de::DeserializeOwned + Default>(&self, key: &[u8]) -> Result<T, StoreError> {
@@ -117,40 +148,93 @@ impl SyncState {
         }
     }
 
-    fn put<T: Serialize>(&self, key: &[u8], value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Database {
-            path: self.db.clone(),
-            message: e.to_string(),
-        })?;
-        self.tree
-            .insert(key, bytes)
-            .map_err(|e| StoreError::sled(&self.db, e))?;
-        self.tree.flush().map_err(|e| StoreError::sled(&self.db, e))?;
-        Ok(())
+    /// The file's content; None when there is none yet.
+    fn stored(&self) -> Result<Option<Stored>, StoreError> {
+        match std::fs::read(&self.file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError::Database {
+                    path: self.file.clone(),
+                    message: format!("sync position: {e}"),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(&self.file, e)),
+        }
     }
 
+    /// How far the county holds this origin's events.
     pub fn position(&self) -> Result<Position, StoreError> {
-        self.get(POSITION)
+        match self.stored()? {
+            Some(stored) if stored.origin == self.origin => Ok(stored.position),
+            Some(_) => Ok(Position::default()),
+            // Kept in the database by earlier versions.
+            None => self.get(POSITION),
+        }
     }
 
     /// Records an acknowledgement (durable when this returns).
     pub fn set_position(&self, position: &Position) -> Result<(), StoreError> {
-        self.put(POSITION, position)
+        let mut stored = self.current()?;
+        stored.position = position.clone();
+        self.write(&stored)
     }
 
     pub fn status(&self) -> Result<Status, StoreError> {
-        self.get(STATUS)
+        match self.stored()? {
+            Some(stored) => Ok(stored.status.unwrap_or_default()),
+            None => self.get(STATUS),
+        }
     }
 
     pub fn set_status(&self, status: &Status) -> Result<(), StoreError> {
-        self.put(STATUS, status)
+        let mut stored = self.current()?;
+        stored.status = Some(status.clone());
+        self.write(&stored)
+    }
+
+    /// What the file should hold now: as it is, or as the database held it.
+    fn current(&self) -> Result<Stored, StoreError> {
+        Ok(match self.stored()? {
+            Some(s) if s.origin == self.origin => s,
+            Some(s) => Stored {
+                origin: self.origin.clone(),
+                position: Position::default(),
+                status: s.status,
+            },
+            None => Stored {
+                origin: self.origin.clone(),
+                position: self.get(POSITION)?,
+                status: Some(self.get(STATUS)?),
+            },
+        })
+    }
+
+    /// Replaces the file (a new file, fsynced, renamed over the old one):
+    /// a failed write leaves the old one as it was.
+    fn write(&self, stored: &Stored) -> Result<(), StoreError> {
+        let bytes =
+            serde_json::to_vec(stored).map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
+        let tmp = self.file.with_extension("json.new");
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            std::io::Write::write_all(&mut f, &bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.file)?;
+            super::journal::sync_dir(&self.file)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            StoreError::io(&self.file, e)
+        })
     }
 }
 
 impl super::Reader {
     /// The terminal's sync bookkeeping.
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
-        SyncState::open(&self.tree, self.db_path.clone())
+        let station = self.station()?.map(|s| s.code).unwrap_or_default();
+        let origin = crate::domain::event::terminal_origin(&station, self.terminal(), self.generation());
+        SyncState::open(&self.tree, self.db_path.clone(), &self.dir, origin)
     }
 
     /// This terminal's last event sequence, as the database holds it.
@@ -186,7 +270,13 @@ impl super::Reader {
     ) -> Result<Outgoing, StoreError> {
         let known = from.acked == 0 || !from.hash.is_empty();
         let start = if known { from.offset } else { 0 };
-        let out = self.outgoing_from(origin, from, start, known, max_events, max_bytes)?;
+        let out = match self.outgoing_from(origin, from, start, known, max_events, max_bytes) {
+            Ok(out) => out,
+            // The position's record is no record of this journal (it was
+            // rewritten by a recovery): read it from the start.
+            Err(_) if start > 0 => return self.outgoing_from(origin, from, 0, false, max_events, max_bytes),
+            Err(e) => return Err(e),
+        };
         // The position's record is not where the events continue (the
         // journal was rewritten): read it from the start.
         if start > 0 && out.events.first().is_some_and(|e| e.seq != from.acked + 1) {

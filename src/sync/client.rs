@@ -19,11 +19,12 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use super::protocol::{self, Credentials, Feed, Problem, Refusal, Upload, UploadReply};
+use super::protocol::{self, Credentials, Feed, HeldEvents, Problem, Refusal, Upload, UploadReply};
 use crate::domain::event::county_origin;
 use crate::i18n::Lang;
+use crate::storage::restore::CountyCopy;
 use crate::storage::sync_state::{Position, Status};
-use crate::storage::{Reader, Request, StoreError, WriteError, Writer};
+use crate::storage::{Outcome, Reader, Request, StoreError, WriteError, Writer};
 
 /// Where a terminal keeps its credentials.
 pub fn credentials_path(dir: &Path) -> PathBuf {
@@ -461,6 +462,18 @@ impl Client {
             .map_err(|e| SyncError::BadReply(format!("HTTP {}: {e}", answer.status)))
     }
 
+    /// A page of this station's events of one terminal as the county holds
+    /// them (`key`: `protocol::terminal_key`).
+    fn held(&self, key: i64, after: u64) -> Result<HeldEvents, SyncError> {
+        let answer = self.call(
+            "GET",
+            &format!("{}?terminal={key}&after={after}", protocol::PATH_EVENTS),
+            &[],
+        )?;
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| SyncError::BadReply(format!("HTTP {}: {e}", answer.status)))
+    }
+
     fn feed(&self, after: u64) -> Result<Feed, SyncError> {
         let answer = self.call("GET", &format!("{}?after={after}", protocol::PATH_FEED), &[])?;
         serde_json::from_slice(&answer.body)
@@ -468,11 +481,24 @@ impl Client {
     }
 }
 
+/// What saves the county's events at the station: the store's `Writer`,
+/// or something that opens one only when there is something to save (the
+/// `jiedai sync` command, which otherwise only reads).
+pub trait SaveFeed {
+    fn save_feed(&self, origin: String, events: Vec<Box<serde_json::value::RawValue>>) -> Outcome;
+}
+
+impl SaveFeed for Writer {
+    fn save_feed(&self, origin: String, events: Vec<Box<serde_json::value::RawValue>>) -> Outcome {
+        self.save(Request::ApplyFeed { origin, events })
+    }
+}
+
 /// One full sync: upload everything not acknowledged, then take the
 /// county's events. `stop` ends it between requests.
 pub fn sync_once(
     reader: &Reader,
-    writer: &Writer,
+    writer: &dyn SaveFeed,
     client: &Client,
     progress: &dyn Fn(Progress),
     stop: &AtomicBool,
@@ -488,7 +514,7 @@ pub fn sync_once(
             station,
         });
     }
-    let origin = format!("{station}-{}", reader.terminal());
+    let origin = crate::domain::event::terminal_origin(&station, reader.terminal(), reader.generation());
     let state = reader.sync_state().map_err(SyncError::Store)?;
     let mut position = state.position().map_err(SyncError::Store)?;
     let mut report = Report::default();
@@ -534,6 +560,7 @@ pub fn sync_once(
             .collect();
         let upload = Upload {
             terminal: reader.terminal(),
+            generation: reader.generation(),
             prev: out.prev.clone(),
             events,
             attested,
@@ -573,20 +600,24 @@ pub fn sync_once(
     }
     report.sent = position.acked.saturating_sub(start);
     let feed_origin = county_origin(&station);
+    // The cursor as saved so far (the reader may be a copy that does not
+    // see what this sync saves).
+    let mut taken = 0;
     loop {
         if stop.load(Ordering::Relaxed) {
             return Err(SyncError::Stopped);
         }
-        let cursor = reader.origin_seq(&feed_origin).map_err(SyncError::Store)?;
+        let cursor = reader
+            .origin_seq(&feed_origin)
+            .map_err(SyncError::Store)?
+            .max(taken);
         let feed = client.feed(cursor)?;
         if feed.events.is_empty() {
             break;
         }
+        taken = feed.last;
         let saved = writer
-            .save(Request::ApplyFeed {
-                origin: feed_origin.clone(),
-                events: feed.events,
-            })
+            .save_feed(feed_origin.clone(), feed.events)
             .map_err(SyncError::Write)?;
         report.received += saved.events.len() as u64;
         report.touched.extend(saved.touched);
@@ -602,10 +633,54 @@ pub fn sync_once(
     Ok(report)
 }
 
+/// The county's copy of this terminal's events after `own_after` (of its
+/// origin generation `generation`) and of the station's feed after
+/// `feed_after`, every page of both.
+pub fn county_copy(
+    client: &Client,
+    terminal: u8,
+    generation: u32,
+    own_after: u64,
+    feed_after: u64,
+) -> Result<CountyCopy, SyncError> {
+    let mut copy = CountyCopy {
+        own_after,
+        feed_after,
+        ..CountyCopy::default()
+    };
+    let key = protocol::terminal_key(terminal, generation);
+    let mut after = own_after;
+    loop {
+        let page = client.held(key, after)?;
+        if page.events.len() != page.hashes.len() || (page.more && page.last <= after) {
+            return Err(SyncError::BadReply(
+                "events held: a page that does not add up".into(),
+            ));
+        }
+        copy.own.extend(page.events);
+        copy.hashes.extend(page.hashes);
+        if !page.more {
+            break;
+        }
+        after = page.last;
+    }
+    let mut after = feed_after;
+    loop {
+        let page = client.feed(after)?;
+        let more = page.more && page.last > after;
+        copy.feed.extend(page.events);
+        if !more {
+            break;
+        }
+        after = page.last;
+    }
+    Ok(copy)
+}
+
 /// `sync_once`, with its outcome recorded for the Sync screen.
 pub fn sync_and_record(
     reader: &Reader,
-    writer: &Writer,
+    writer: &dyn SaveFeed,
     client: &Client,
     lang: Lang,
     progress: &dyn Fn(Progress),
@@ -650,7 +725,7 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
 #[allow(clippy::too_many_arguments)]
 pub fn sync_with_retries(
     reader: &Reader,
-    writer: &Writer,
+    writer: &dyn SaveFeed,
     client: &Client,
     lang: Lang,
     progress: &dyn Fn(Progress),

@@ -79,6 +79,15 @@
 //! applies them and the new cursor in one journal record; the cursor is
 //! the last sequence of that origin it holds.
 //!
+//! ## Events held: `GET /v1/events?terminal=K&after=N`
+//!
+//! A terminal's own events as the county holds them, after sequence `N`,
+//! at most `MAX_BATCH_EVENTS` at a time (`HeldEvents`): each exactly as it
+//! was uploaded, with the chain hash after it. `K` is `terminal_key` (the
+//! terminal number for its first origin). A terminal that lost its journal
+//! writes these records back byte for byte, so its chain goes on where the
+//! county's copy ends.
+//!
 //! ## Probe: `POST /v1/probe`
 //!
 //! Signed like the others; the server reads the (gzip) body, discards it
@@ -111,6 +120,7 @@ pub const H_SIGNATURE: &str = "x-jiedai-signature";
 pub const PATH_UPLOAD: &str = "/v1/upload";
 pub const PATH_FEED: &str = "/v1/feed";
 pub const PATH_PROBE: &str = "/v1/probe";
+pub const PATH_EVENTS: &str = "/v1/events";
 
 /// The chain hash before a terminal's first event (hex).
 pub use crate::domain::event::{CHAIN_GENESIS as GENESIS, chain_next};
@@ -119,6 +129,10 @@ pub use crate::domain::event::{CHAIN_GENESIS as GENESIS, chain_next};
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Upload {
     pub terminal: u8,
+    /// The terminal's origin generation (0 or 1: the first; see
+    /// `domain::event::terminal_origin`).
+    #[serde(default, skip_serializing_if = "is_first")]
+    pub generation: u32,
     /// Chain hash before the first event (hex).
     pub prev: String,
     pub events: Vec<Box<RawValue>>,
@@ -158,6 +172,39 @@ pub fn redacted(event: &crate::domain::Event) -> Option<Box<RawValue>> {
 /// Whether `hash` has the form of a chain hash (64 hex digits).
 pub fn is_chain_hash(hash: &str) -> bool {
     hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_first(generation: &u32) -> bool {
+    *generation <= 1
+}
+
+/// Where the county keeps a terminal's events of one origin generation:
+/// the terminal number for the first, `10 × (generation − 1) + terminal`
+/// after it (terminal numbers are 1–9), so that a later origin of the same
+/// terminal is numbered from 1 beside the first.
+pub fn terminal_key(terminal: u8, generation: u32) -> i64 {
+    i64::from(terminal) + 10 * i64::from(generation.max(1) - 1)
+}
+
+/// The terminal and generation a county key stands for.
+pub fn from_terminal_key(key: i64) -> Option<(u8, u32)> {
+    if key < 1 {
+        return None;
+    }
+    let terminal = (key % 10) as u8;
+    (terminal != 0).then(|| (terminal, (key / 10) as u32 + 1))
+}
+
+/// The answer to `GET /v1/events?terminal=K&after=N`: a terminal's own
+/// events as the county holds them (their bytes exactly as uploaded),
+/// after sequence N, with the chain hash after each.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HeldEvents {
+    pub events: Vec<Box<RawValue>>,
+    pub hashes: Vec<String>,
+    /// The last sequence in this page (or `after` when none).
+    pub last: u64,
+    pub more: bool,
 }
 
 /// The server's answer to an upload.
@@ -435,6 +482,21 @@ mod tests {
         .unwrap();
         assert!(for_county(&other).is_none());
         assert!(is_chain_hash(GENESIS) && !is_chain_hash("00") && !is_chain_hash(&"g".repeat(64)));
+    }
+
+    #[test]
+    fn a_terminals_later_origins_have_keys_of_their_own() {
+        assert_eq!(terminal_key(3, 0), 3);
+        assert_eq!(terminal_key(3, 1), 3);
+        assert_eq!(terminal_key(3, 2), 13);
+        for terminal in 1..=9u8 {
+            for generation in 1..=5u32 {
+                let key = terminal_key(terminal, generation);
+                assert_eq!(from_terminal_key(key), Some((terminal, generation)));
+            }
+        }
+        assert_eq!(from_terminal_key(0), None);
+        assert_eq!(from_terminal_key(10), None);
     }
 
     #[test]

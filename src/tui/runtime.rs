@@ -194,9 +194,17 @@ pub fn run_kiosk(
     clock: Clock,
     warning: Option<String>,
 ) -> Result<(), super::KioskError> {
+    // A database rebuilt by itself at start is said first.
+    let rebuilt = store
+        .recovery
+        .iter()
+        .find(|r| matches!(r, crate::storage::Recovery::DatabaseRebuilt { .. }))
+        .map(|r| r.message(lang));
     let Started { mut runtime, writer } =
         start(store, lang, keymap, clock, None).map_err(super::KioskError::Store)?;
-    if let Some(w) = warning {
+    if let Some(note) = rebuilt {
+        runtime.app.say(super::app::Tone::Warn, note);
+    } else if let Some(w) = warning {
         let app = &mut runtime.app;
         app.say(super::app::Tone::Warn, format!("{}：{w}", app.t.keymap_warning));
     }
