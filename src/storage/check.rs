@@ -409,32 +409,13 @@ fn set_database_aside_keeping(
     Ok(())
 }
 
-/// Moves the database aside, replacing an earlier copy (only the latest is
-/// kept), and discards the catalog cache derived from it.
+/// Moves the database aside for a rebuild, as `set_database_aside_keeping`
+/// does with what the journal at hand holds: a copy that holds more than
+/// the journal is never overwritten.
 pub(super) fn set_database_aside(paths: &Paths, recovery: &mut Vec<Recovery>) -> Result<(), StoreError> {
-    let db = paths.db();
-    if db.exists() {
-        let aside = set_aside_path(&paths.dir);
-        if aside.exists() {
-            fs::remove_dir_all(&aside).map_err(|e| StoreError::io(&aside, e))?;
-        }
-        // Copies left by earlier versions (one per rebuild).
-        if let Ok(entries) = fs::read_dir(&paths.dir) {
-            for entry in entries.flatten() {
-                if entry
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with("db.before-rebuild-")
-                {
-                    let _ = fs::remove_dir_all(entry.path());
-                }
-            }
-        }
-        fs::rename(&db, &aside).map_err(|e| StoreError::io(&db, e))?;
-        recovery.push(Recovery::DatabaseSetAside { aside });
-    }
-    let _ = fs::remove_file(super::catalog_cache::cache_path(&paths.dir));
-    Ok(())
+    let journal = Journal::open_read(&paths.journal()).map_err(|e| StoreError::io(&paths.journal(), e))?;
+    let holds = JournalHolds::read(&journal)?;
+    set_database_aside_keeping(paths, &holds, recovery)
 }
 
 /// Takes the damaged stretches out of the journal: each is copied into a
