@@ -138,6 +138,66 @@ fn a_directory_without_a_station() {
     }
 }
 
+/// `sync` and the county's commands on a mistyped `--data` name the
+/// directory, fail, and create nothing; only `county serve` sets a county
+/// up, in a directory that exists.
+#[test]
+fn a_mistyped_directory_for_sync_and_the_county() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-dir");
+    let shown = path(&missing);
+    let (en, zh) = both(&missing, &["sync"], "holds no station", "中没有站点");
+    assert_ne!(en, Some(0));
+    assert_ne!(zh, Some(0));
+    let staff: [&[&str]; 5] = [
+        &["county", "appeals"],
+        &["county", "accept", "261206-330999012-10001-3"],
+        &["county", "export", "--format", "jsonl"],
+        &["county", "enroll", "--station", "330999012", "--name", "柳岸", "--out", "c.toml", "--url", "http://127.0.0.1:9"],
+        &["county", "serve", "--listen", "127.0.0.1:0"],
+    ];
+    for args in staff {
+        let (en, zh) = both(&missing, args, "does not exist", "不存在");
+        assert_eq!((en, zh), (Some(1), Some(1)), "{args:?}");
+        let said = printed(&jiedai(&missing, args));
+        assert!(said.contains(shown), "{args:?} names the directory: {said}");
+        assert!(!missing.exists(), "{args:?} created {shown}");
+    }
+    // A directory that exists but holds no county: only serve sets one up.
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for args in &staff[..4] {
+        let (en, zh) = both(&empty, args, "holds no county server", "中没有县里的服务器");
+        assert_eq!((en, zh), (Some(1), Some(1)), "{args:?}");
+        for made in ["county.db", "server.key"] {
+            assert!(!empty.join(made).exists(), "{args:?} made {made}");
+        }
+    }
+}
+
+/// A code whose last digit is not its check digit is a typo, and the
+/// message gives the check digit the other digits imply.
+#[test]
+fn a_code_with_a_wrong_check_digit_is_a_typo() {
+    let dir = station_with_appeals();
+    let listed = expect(dir.path(), &["find", "", "--json"], 0);
+    let first: serde_json::Value = serde_json::from_str(text(&listed.stdout).lines().next().unwrap()).unwrap();
+    let code = first["code"].as_str().unwrap();
+    let (body, right) = code.split_at(code.len() - 1);
+    let wrong = format!("{body}{}", if right == "0" { 1 } else { 0 });
+    let (en, zh) = both(
+        dir.path(),
+        &["find", &wrong],
+        &format!("would be {right}, not {}", &wrong[wrong.len() - 1..]),
+        &format!("应为 {right}，而不是 {}", &wrong[wrong.len() - 1..]),
+    );
+    assert_eq!((en, zh), (Some(2), Some(2)));
+    // Without dashes, too; and the right code is found.
+    let said = printed(&jiedai(dir.path(), &["find", &wrong.replace('-', "")]));
+    assert!(said.contains(&format!("应为 {right}")), "{said}");
+    assert!(text(&expect(dir.path(), &["find", code], 0).stdout).contains(code));
+}
+
 #[test]
 fn a_damaged_journal_reported_by_check() {
     let tmp = station_with_appeals();

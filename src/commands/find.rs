@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::Local;
 
 use super::{exit, out, report_store_error, say};
 use crate::domain::Status;
@@ -26,6 +25,11 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
             return ExitCode::from(exit::FAILED);
         }
     };
+    // A whole tracking code with a mistyped digit finds nothing: say why.
+    if let Err(e @ crate::domain::code::CodeError::Check { .. }) = query.parse::<crate::domain::TrackingCode>() {
+        say(format_args!("jiedai: {}{}{}", query.trim(), lang.pick("：", ": "), e.message(lang)));
+        return ExitCode::from(exit::UNREADABLE);
+    }
     let store = match crate::commands::open_store_read(dir, lang) {
         Ok(s) => s,
         Err(e) => return report_store_error(&e, lang),
@@ -39,7 +43,7 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
         query: query.to_string(),
         ..Filter::default()
     };
-    let today = Local::now().date_naive();
+    let today = store.zone().unwrap_or_default().today();
     let hits = catalog.select(&filter, today);
     for row in hits.iter().filter_map(|i| catalog.row(*i)) {
         if json {

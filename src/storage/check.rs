@@ -11,7 +11,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use chrono::Local;
 
 use super::check_parts;
 use super::counters::Counters;
@@ -319,7 +318,7 @@ pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckRepo
         let floors = Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
         let mut seq = read_u64(&tree, keys::SEQ)?.max(floors.floors.seq);
         let start_seq = seq;
-        let now = Local::now().fixed_offset();
+        let now = station.zone().now();
         let jnew = dir.join("journal.from-database");
         let _ = fs::remove_file(&jnew);
         let mut out = Journal::create(&jnew).map_err(|e| StoreError::io(&jnew, e))?;

@@ -204,7 +204,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         field(
             t.colon,
             t.col_date,
-            a.registered_at.format("%Y-%m-%d %H:%M").to_string(),
+            app.zone.show(&a.registered_at),
         ),
     ];
     if let Some(unit) = &a.unit {
@@ -248,7 +248,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
             format!(" （{}）", one_line(&h.note))
         };
         let mut spans = vec![Span::styled(
-            h.at.format("%Y-%m-%d %H:%M ").to_string(),
+            format!("{} ", app.zone.show(&h.at)),
             label_style(),
         )];
         // A county step says so, with the county's actor.
