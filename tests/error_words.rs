@@ -6,6 +6,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/county.rs"]
+mod county;
 
 use std::fs;
 use std::path::Path;
@@ -196,6 +198,55 @@ fn a_code_with_a_wrong_check_digit_is_a_typo() {
     let said = printed(&jiedai(dir.path(), &["find", &wrong.replace('-', "")]));
     assert!(said.contains(&format!("应为 {right}")), "{said}");
     assert!(text(&expect(dir.path(), &["find", code], 0).stdout).contains(code));
+}
+
+/// A sync that fails says why in plain words of the chosen language: no
+/// system error text, no byte arrays, no English inside Chinese (the
+/// county's reason comes in both; only one is shown).
+#[test]
+fn a_failed_sync_in_plain_words() {
+    use jiedai::sync::protocol::{Credentials, encode_secret, new_signing_key};
+    let county = county::County::start(None);
+    let dir = station(true);
+    let creds_file = dir.path().join("county.toml");
+    county.enroll("330999012", "柳岸社区人大代表联络站", &creds_file);
+    let mut creds: Credentials = toml::from_str(&fs::read_to_string(&creds_file).unwrap()).unwrap();
+    let enroll = |creds: &Credentials| {
+        fs::write(&creds_file, toml::to_string(creds).unwrap()).unwrap();
+        expect(dir.path(), &["enroll", path(&creds_file)], 0);
+    };
+    // Nothing listens at the address.
+    let good = creds.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    creds.server = format!("http://127.0.0.1:{port}");
+    enroll(&creds);
+    let (en, zh) = both(
+        dir.path(),
+        &["sync", "--attempts", "1"],
+        "nothing answers at that address",
+        "服务器没有在运行",
+    );
+    assert_eq!((en, zh), (Some(1), Some(1)));
+    // A key the county does not know: its reason, in one language.
+    let mut wrong = good.clone();
+    wrong.key = encode_secret(&new_signing_key().unwrap());
+    enroll(&wrong);
+    let (en, zh) = both(
+        dir.path(),
+        &["sync", "--attempts", "1"],
+        "the signature does not verify",
+        "签名不对",
+    );
+    assert_eq!((en, zh), (Some(1), Some(1)));
+    // A credentials file that is not one.
+    fs::write(&creds_file, "server = \"http://x\"\nkey = [1, 2, 3]\n").unwrap();
+    let (en, zh) = both(
+        dir.path(),
+        &["enroll", path(&creds_file)],
+        "not the file the county sent",
+        "不是县里发来的凭据文件",
+    );
+    assert_eq!((en, zh), (Some(1), Some(1)));
 }
 
 #[test]
