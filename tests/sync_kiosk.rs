@@ -34,15 +34,18 @@ struct Station {
 
 impl Station {
     fn new(enrolled: bool) -> Station {
-        let data = cli::station(true);
-        let home = tempfile::tempdir().unwrap();
         // A port that was free a moment ago: connecting to it is refused.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let server = format!("http://127.0.0.1:{port}");
+        Station::with_server(format!("http://127.0.0.1:{port}"), enrolled)
+    }
+
+    fn with_server(server: String, enrolled: bool) -> Station {
+        let data = cli::station(true);
+        let home = tempfile::tempdir().unwrap();
         if enrolled {
             let key = new_signing_key().unwrap();
             let county = new_signing_key().unwrap();
@@ -599,4 +602,42 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
             "{side}: {times:?}"
         );
     }
+}
+
+/// Quitting while a sync waits on a server that takes the connection and
+/// never answers: the kiosk is gone within 2 s (it used to wait for the
+/// client's 60 s time-out on a blank screen), says what it waits for, and
+/// nothing is lost.
+#[test]
+fn quitting_while_the_server_never_answers_takes_two_seconds_at_most() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in silent.incoming() {
+            held.push(c);
+        }
+    });
+    let st = Station::with_server(server, true);
+    let before = appeals_of(&st);
+    let mut p = st.kiosk_on_sync();
+    p.send("s");
+    ok(p.wait_for("同步中", T));
+    // The request is with the server, which says nothing.
+    std::thread::sleep(Duration::from_millis(500));
+    p.send("q");
+    let start = Instant::now();
+    let status = p.wait_exit(Duration::from_secs(30));
+    let took = start.elapsed();
+    assert!(status.is_some_and(|s| s.success()), "{}", p.screen());
+    assert!(took <= Duration::from_secs(2), "quitting took {took:?}");
+    let said = String::from_utf8_lossy(&p.raw()).into_owned();
+    assert!(said.contains("正在停止与县里的同步"), "{said}");
+    assert_eq!(appeals_of(&st), before, "nothing is lost");
+}
+
+/// How many appeals the station holds, as `find` lists them.
+fn appeals_of(st: &Station) -> u64 {
+    let out = cli::expect(st.dir(), &["find", "", "--json"], 0);
+    cli::text(&out.stdout).lines().count() as u64
 }

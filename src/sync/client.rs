@@ -533,6 +533,23 @@ pub struct Client {
     base: String,
 }
 
+/// How often a request under way looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// What came back for a request, before it is checked.
+struct Received {
+    status: u16,
+    reply_sig: Option<String>,
+    gzipped: bool,
+    raw: Vec<u8>,
+}
+
+/// A request that got no (whole) answer.
+enum Failed {
+    Transport(ureq::Transport),
+    Read(std::io::Error),
+}
+
 /// The answer to one request, checked.
 struct Answer {
     body: Vec<u8>,
@@ -597,8 +614,11 @@ impl Client {
     }
 
     /// Sends one signed request and checks the server's signature on the
-    /// answer (whatever its status).
-    fn call(&self, method: &str, path_and_query: &str, body: &[u8]) -> Result<Answer, SyncError> {
+    /// answer (whatever its status). The request runs on a thread of its
+    /// own: when `stop` is set (the kiosk is closing) this returns within
+    /// `STOP_POLL` and leaves the request to the time-outs, holding
+    /// nothing of the station's.
+    fn call(&self, method: &str, path_and_query: &str, body: &[u8], stop: &AtomicBool) -> Result<Answer, SyncError> {
         let time = chrono::Utc::now().timestamp();
         let signature = protocol::sign(
             &self.key,
@@ -611,28 +631,66 @@ impl Client {
             .set(protocol::H_TIME, &time.to_string())
             .set(protocol::H_SIGNATURE, &signature)
             .set("accept-encoding", "gzip");
-        let result = if body.is_empty() {
-            request.call()
-        } else {
-            request
-                .set("content-type", "application/json")
-                .set("content-encoding", "gzip")
-                .send_bytes(body)
+        let body = body.to_vec();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let exchange = move || -> Result<Received, Failed> {
+            let result = if body.is_empty() {
+                request.call()
+            } else {
+                request
+                    .set("content-type", "application/json")
+                    .set("content-encoding", "gzip")
+                    .send_bytes(&body)
+            };
+            let response = match result {
+                Ok(r) => r,
+                Err(ureq::Error::Status(_, r)) => r,
+                Err(ureq::Error::Transport(t)) => return Err(Failed::Transport(t)),
+            };
+            let status = response.status();
+            let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);
+            let gzipped = response.header("content-encoding") == Some("gzip");
+            let mut raw = Vec::new();
+            response
+                .into_reader()
+                .take(protocol::MAX_BODY_BYTES as u64 + 1)
+                .read_to_end(&mut raw)
+                .map_err(Failed::Read)?;
+            Ok(Received {
+                status,
+                reply_sig,
+                gzipped,
+                raw,
+            })
         };
-        let response = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(ureq::Error::Transport(t)) => return Err(self.transport(t)),
-        };
-        let status = response.status();
-        let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);
-        let gzipped = response.header("content-encoding") == Some("gzip");
-        let mut raw = Vec::new();
-        response
-            .into_reader()
-            .take(protocol::MAX_BODY_BYTES as u64 + 1)
-            .read_to_end(&mut raw)
+        std::thread::Builder::new()
+            .name("sync-request".into())
+            .spawn(move || {
+                let _ = tx.send(exchange());
+            })
             .map_err(|e| self.network(e))?;
+        let received = loop {
+            match rx.recv_timeout(STOP_POLL) {
+                Ok(r) => break r,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if stop.load(Ordering::Relaxed) => {
+                    return Err(SyncError::Stopped);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(self.network(std::io::Error::other("the request thread ended")));
+                }
+            }
+        };
+        let Received {
+            status,
+            reply_sig,
+            gzipped,
+            raw,
+        } = match received {
+            Ok(r) => r,
+            Err(Failed::Transport(t)) => return Err(self.transport(t)),
+            Err(Failed::Read(e)) => return Err(self.network(e)),
+        };
         let Some(reply_sig) = reply_sig else {
             return Err(SyncError::BadReply(BadAnswer::Unsigned));
         };
@@ -658,14 +716,14 @@ impl Client {
     }
 
     /// Sends one batch; the server's answer.
-    fn upload(&self, upload: &Upload) -> Result<UploadReply, SyncError> {
+    fn upload(&self, upload: &Upload, stop: &AtomicBool) -> Result<UploadReply, SyncError> {
         let json = serde_json::to_vec(upload).map_err(|e| unreadable(&e))?;
-        let answer = self.call("POST", protocol::PATH_UPLOAD, &protocol::gzip(&json))?;
+        let answer = self.call("POST", protocol::PATH_UPLOAD, &protocol::gzip(&json), stop)?;
         serde_json::from_slice(&answer.body).map_err(|e| unreadable(&e))
     }
 
-    fn feed(&self, after: u64) -> Result<Feed, SyncError> {
-        let answer = self.call("GET", &format!("{}?after={after}", protocol::PATH_FEED), &[])?;
+    fn feed(&self, after: u64, stop: &AtomicBool) -> Result<Feed, SyncError> {
+        let answer = self.call("GET", &format!("{}?after={after}", protocol::PATH_FEED), &[], stop)?;
         serde_json::from_slice(&answer.body).map_err(|e| unreadable(&e))
     }
 }
@@ -722,7 +780,7 @@ pub fn sync_once(
             prev: out.prev.clone(),
             events: out.events.iter().map(|e| e.raw.clone()).collect(),
         };
-        let reply = client.upload(&upload)?;
+        let reply = client.upload(&upload, stop)?;
         if let Some(refusal) = reply.refused {
             // What the server holds before the refusal still counts.
             if reply.acked >= position.acked && reply.acked <= last {
@@ -758,7 +816,7 @@ pub fn sync_once(
             return Err(SyncError::Stopped);
         }
         let cursor = reader.origin_seq(&feed_origin).map_err(SyncError::Store)?;
-        let feed = client.feed(cursor)?;
+        let feed = client.feed(cursor, stop)?;
         if feed.events.is_empty() {
             break;
         }
