@@ -244,10 +244,10 @@ fn starts_with_code(text: &str) -> bool {
 /// Whether a line swallowed into a quoted field looks like a row of its
 /// own: a date or tracking code and then a delimiter at its start, or as
 /// many delimiters as a row of this header has.
-fn looks_like_row(line: &str, header_len: usize) -> bool {
-    let first = line.split(',').next().unwrap_or("");
-    let starts = (starts_with_date(first) || starts_with_code(first)) && line.contains(',');
-    starts || (header_len >= 3 && line.matches(',').count() == header_len - 1)
+fn looks_like_row(line: &str, header_len: usize, delimiter: char) -> bool {
+    let first = line.split(delimiter).next().unwrap_or("");
+    let starts = (starts_with_date(first) || starts_with_code(first)) && line.contains(delimiter);
+    starts || (header_len >= 3 && line.matches(delimiter).count() == header_len - 1)
 }
 
 /// The lines of a field, split on LF, CRLF or a lone CR.
@@ -260,7 +260,16 @@ fn field_lines(field: &str) -> Vec<&str> {
 
 fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> Result<Rows, ReadError> {
     let index = LineIndex::new(text.as_bytes());
+    // Tab-separated when the header has tabs and no commas (Excel's
+    // "Unicode text" and "Text (Tab delimited)").
+    let header = text.lines().next().unwrap_or("");
+    let delimiter = if header.contains('\t') && !header.contains(',') {
+        '\t'
+    } else {
+        ','
+    };
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter as u8)
         .flexible(true)
         .has_headers(true)
         .from_reader(text.as_bytes());
@@ -360,7 +369,7 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
             } else {
                 last
             };
-            let swallows = lines.len() > 1 && lines[1..].iter().any(|l| looks_like_row(l, mapped.len()));
+            let swallows = lines.len() > 1 && lines[1..].iter().any(|l| looks_like_row(l, mapped.len(), delimiter));
             if swallows || open_to_end {
                 let (zh, en) = match mapped.get(k).copied().flatten() {
                     Some(c) => (c.zh.to_string(), c.en.to_string()),
