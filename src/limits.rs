@@ -19,7 +19,10 @@ pub const CREDENTIALS_FILE: u64 = 64 * 1024;
 pub enum ReadCapped {
     Io(std::io::Error),
     /// The file holds more than `limit` bytes (at least `size`).
-    TooBig { size: u64, limit: u64 },
+    TooBig {
+        size: u64,
+        limit: u64,
+    },
 }
 
 /// Reads at most `limit` bytes of `path`; a longer file is refused
@@ -67,7 +70,12 @@ impl ReadCapped {
             ),
             ReadCapped::TooBig { size, limit } => lang.pick(
                 format!("文件过大（{}）：{}最大 {}", kb(*size), what.0, kb(*limit)),
-                format!("too large ({}): a {} may be at most {}", kb(*size), what.1, kb(*limit)),
+                format!(
+                    "too large ({}): a {} may be at most {}",
+                    kb(*size),
+                    what.1,
+                    kb(*limit)
+                ),
             ),
         }
     }

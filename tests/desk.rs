@@ -607,7 +607,11 @@ fn a_code_takes_the_stations_date_not_the_machines() {
             .replace("reply_days = 15", "reply_days = 15\ntime_zone = \"Asia/Urumqi\"")
             .as_bytes(),
     );
-    cli::expect(&desk.data, &["init", "--station", cli::path(&file), "--reconfigure"], 0);
+    cli::expect(
+        &desk.data,
+        &["init", "--station", cli::path(&file), "--reconfigure"],
+        0,
+    );
     let out = cli::at(now, &desk.data, &["export", "appeals", "--format", "jsonl"]);
     let v: serde_json::Value = serde_json::from_str(cli::text(&out.stdout).trim()).unwrap();
     assert_eq!(v["timestamp"], "2026-12-07T02:00:00+06:00", "{v}");

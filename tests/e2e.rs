@@ -598,7 +598,10 @@ fn an_oversized_keymap_is_refused_with_its_limit() {
     let mut p = st.signed_in(&["--keymap", &path], size);
     let screen = wait_settled(&p, "键位文件最大 32 KB");
     assert!(started.elapsed() < T, "{:?}", started.elapsed());
-    assert!(screen.contains(&path) && screen.contains("键位文件过大"), "{screen}");
+    assert!(
+        screen.contains(&path) && screen.contains("键位文件过大"),
+        "{screen}"
+    );
     p.send("3");
     ok(p.wait_for("查询码", T));
     p.send("q");

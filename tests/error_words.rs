@@ -155,7 +155,18 @@ fn a_mistyped_directory_for_sync_and_the_county() {
         &["county", "appeals"],
         &["county", "accept", "261206-330999012-10001-3"],
         &["county", "export", "--format", "jsonl"],
-        &["county", "enroll", "--station", "330999012", "--name", "柳岸", "--out", "c.toml", "--url", "http://127.0.0.1:9"],
+        &[
+            "county",
+            "enroll",
+            "--station",
+            "330999012",
+            "--name",
+            "柳岸",
+            "--out",
+            "c.toml",
+            "--url",
+            "http://127.0.0.1:9",
+        ],
         &["county", "serve", "--listen", "127.0.0.1:0"],
     ];
     for args in staff {
@@ -183,7 +194,8 @@ fn a_mistyped_directory_for_sync_and_the_county() {
 fn a_code_with_a_wrong_check_digit_is_a_typo() {
     let dir = station_with_appeals();
     let listed = expect(dir.path(), &["find", "", "--json"], 0);
-    let first: serde_json::Value = serde_json::from_str(text(&listed.stdout).lines().next().unwrap()).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(text(&listed.stdout).lines().next().unwrap()).unwrap();
     let code = first["code"].as_str().unwrap();
     let (body, right) = code.split_at(code.len() - 1);
     let wrong = format!("{body}{}", if right == "0" { 1 } else { 0 });
@@ -217,7 +229,11 @@ fn a_failed_sync_in_plain_words() {
     };
     // Nothing listens at the address.
     let good = creds.clone();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     creds.server = format!("http://127.0.0.1:{port}");
     enroll(&creds);
     let (en, zh) = both(

@@ -560,7 +560,14 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     let out = county
         .command()
         .env("JIEDAI_NOW", now)
-        .args(["refer", &code, "--unit", "青禾县住房和城乡建设局", "--due", "2026-12-20"])
+        .args([
+            "refer",
+            &code,
+            "--unit",
+            "青禾县住房和城乡建设局",
+            "--due",
+            "2026-12-20",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", cli::text(&out.stderr));
@@ -597,7 +604,10 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
             .collect();
         assert!(times.iter().all(|t| t.ends_with("+08:00")), "{side}: {times:?}");
         assert_eq!(
-            times.iter().filter(|t| **t == "2026-12-07T04:00:00+08:00").count(),
+            times
+                .iter()
+                .filter(|t| **t == "2026-12-07T04:00:00+08:00")
+                .count(),
             2,
             "{side}: {times:?}"
         );

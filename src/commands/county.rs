@@ -405,8 +405,13 @@ async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: boo
 
 async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitCode {
     // A mistyped digit is said as such, with the check digit it implies.
-    if let Err(e @ crate::domain::code::CodeError::Check { .. }) = code.parse::<crate::domain::TrackingCode>() {
-        say(format_args!("jiedai: {code}{}{}", lang.pick("：", ": "), e.message(lang)));
+    if let Err(e @ crate::domain::code::CodeError::Check { .. }) = code.parse::<crate::domain::TrackingCode>()
+    {
+        say(format_args!(
+            "jiedai: {code}{}{}",
+            lang.pick("：", ": "),
+            e.message(lang)
+        ));
         return ExitCode::from(exit::UNREADABLE);
     }
     let kind = step.kind();

@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-
 use super::{exit, out, report_store_error, say};
 use crate::domain::Status;
 use crate::domain::catalog::Filter;
@@ -26,8 +25,15 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
         }
     };
     // A whole tracking code with a mistyped digit finds nothing: say why.
-    if let Err(e @ crate::domain::code::CodeError::Check { .. }) = query.parse::<crate::domain::TrackingCode>() {
-        say(format_args!("jiedai: {}{}{}", query.trim(), lang.pick("：", ": "), e.message(lang)));
+    if let Err(e @ crate::domain::code::CodeError::Check { .. }) =
+        query.parse::<crate::domain::TrackingCode>()
+    {
+        say(format_args!(
+            "jiedai: {}{}{}",
+            query.trim(),
+            lang.pick("：", ": "),
+            e.message(lang)
+        ));
         return ExitCode::from(exit::UNREADABLE);
     }
     let store = match crate::commands::open_store_read(dir, lang) {

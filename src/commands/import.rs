@@ -17,7 +17,6 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-
 use super::{exit, out, report_store_error, say};
 use crate::domain::{Change, EventBody, Station};
 use crate::i18n::Lang;

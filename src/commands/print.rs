@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-
 use super::{exit, open_store, out, report_store_error, say};
 use crate::domain::TrackingCode;
 use crate::i18n::Lang;
@@ -126,7 +125,10 @@ pub fn receipt(dir: &Path, code: &str, printer: Option<&str>, lang: Lang) -> Exi
 
 /// Records a new job and prints it.
 fn new_job(o: &Opened, kind: JobKind, lang: Lang) -> ExitCode {
-    match o.jobs.create(kind, ACTOR, o.store.zone().unwrap_or_default().now()) {
+    match o
+        .jobs
+        .create(kind, ACTOR, o.store.zone().unwrap_or_default().now())
+    {
         Ok(job) => run_job(o, job.id, lang),
         Err(e) => report_store_error(&e, lang),
     }

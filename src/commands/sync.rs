@@ -150,7 +150,11 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     match result {
         Ok(report) => {
             // For the kiosk's Today screen when it next opens.
-            worker::remember_touched(dir, &report.touched, crate::domain::clock::instant().fixed_offset());
+            worker::remember_touched(
+                dir,
+                &report.touched,
+                crate::domain::clock::instant().fixed_offset(),
+            );
             done(report.sent, report.stored, report.received, lang)
         }
         Err(e) => fail(&e, lang),

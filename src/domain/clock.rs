@@ -88,7 +88,10 @@ impl Zone {
     /// imported without an offset). A time skipped by a change of offset
     /// is none; an ambiguous one is the earlier.
     pub fn from_local(&self, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-        self.0.from_local_datetime(&naive).earliest().map(|t| t.fixed_offset())
+        self.0
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.fixed_offset())
     }
 }
 
@@ -102,7 +105,10 @@ mod tests {
         let utc = Utc.with_ymd_and_hms(2026, 12, 6, 20, 0, 0).unwrap();
         let local = zone.at(utc);
         assert_eq!(local.to_rfc3339(), "2026-12-07T04:00:00+08:00");
-        assert_eq!(zone.date(&utc.fixed_offset()), NaiveDate::from_ymd_opt(2026, 12, 7).unwrap());
+        assert_eq!(
+            zone.date(&utc.fixed_offset()),
+            NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()
+        );
         assert_eq!(zone.show(&utc.fixed_offset()), "2026-12-07 04:00");
     }
 
@@ -111,7 +117,10 @@ mod tests {
         let urumqi = Zone::parse("Asia/Urumqi", "station.time_zone", Lang::En).unwrap();
         assert_eq!(urumqi.name(), "Asia/Urumqi");
         let e = Zone::parse("Asia/Beijing", "station.time_zone", Lang::En).unwrap_err();
-        assert!(e.contains("station.time_zone") && e.contains("Asia/Beijing"), "{e}");
+        assert!(
+            e.contains("station.time_zone") && e.contains("Asia/Beijing"),
+            "{e}"
+        );
         let e = Zone::parse("CST+8", "station.time_zone", Lang::Zh).unwrap_err();
         assert!(e.contains("不是时区"), "{e}");
     }
@@ -119,8 +128,18 @@ mod tests {
     #[test]
     fn a_zone_with_summer_time_keeps_each_date_its_offset() {
         let berlin = Zone::parse("Europe/Berlin", "x", Lang::En).unwrap();
-        let winter = berlin.from_local(NaiveDate::from_ymd_opt(2026, 1, 10).unwrap().and_hms_opt(9, 0, 0).unwrap());
-        let summer = berlin.from_local(NaiveDate::from_ymd_opt(2026, 7, 10).unwrap().and_hms_opt(9, 0, 0).unwrap());
+        let winter = berlin.from_local(
+            NaiveDate::from_ymd_opt(2026, 1, 10)
+                .unwrap()
+                .and_hms_opt(9, 0, 0)
+                .unwrap(),
+        );
+        let summer = berlin.from_local(
+            NaiveDate::from_ymd_opt(2026, 7, 10)
+                .unwrap()
+                .and_hms_opt(9, 0, 0)
+                .unwrap(),
+        );
         assert_eq!(winter.unwrap().offset().local_minus_utc(), 3600);
         assert_eq!(summer.unwrap().offset().local_minus_utc(), 7200);
     }

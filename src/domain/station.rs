@@ -193,8 +193,12 @@ impl std::fmt::Display for SyncWindow {
 
 /// The longest texts a station file may give, in characters: (field,
 /// limit). A station's name is printed on every receipt.
-pub const STATION_TEXT_LIMITS: [(&str, usize); 4] =
-    [("station.name", 60), ("station.county", 40), ("station.address", 120), ("station.reception_hours", 60)];
+pub const STATION_TEXT_LIMITS: [(&str, usize); 4] = [
+    ("station.name", 60),
+    ("station.county", 40),
+    ("station.address", 120),
+    ("station.reception_hours", 60),
+];
 /// The longest staff id and name, unit name and public URL, in characters.
 pub const MAX_STAFF_ID: usize = 32;
 pub const MAX_STAFF_NAME: usize = 40;
@@ -290,9 +294,16 @@ impl Station {
         if let Some(url) = &self.public_url
             && url.chars().count() > MAX_PUBLIC_URL
         {
-            return Err(too_long("station.public_url", url.chars().count(), MAX_PUBLIC_URL));
+            return Err(too_long(
+                "station.public_url",
+                url.chars().count(),
+                MAX_PUBLIC_URL,
+            ));
         }
-        for (list, n, max) in [("staff", self.staff.len(), MAX_STAFF), ("units", self.units.len(), MAX_UNITS)] {
+        for (list, n, max) in [
+            ("staff", self.staff.len(), MAX_STAFF),
+            ("units", self.units.len(), MAX_UNITS),
+        ] {
             if n > max {
                 return Err(lang.pick(
                     format!("{list}：{n} 项，超过上限 {max} 项"),
@@ -301,7 +312,10 @@ impl Station {
             }
         }
         for s in &self.staff {
-            for (field, text, max) in [("staff.id", &s.id, MAX_STAFF_ID), ("staff.name", &s.name, MAX_STAFF_NAME)] {
+            for (field, text, max) in [
+                ("staff.id", &s.id, MAX_STAFF_ID),
+                ("staff.name", &s.name, MAX_STAFF_NAME),
+            ] {
                 let n = text.chars().count();
                 if n > max {
                     return Err(too_long(field, n, max));

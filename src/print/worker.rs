@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-
 use super::{PrintError, Printed, PrinterSettings, print_job, resolve_target};
 use crate::i18n::Lang;
 use crate::storage::print_jobs::JobKind;

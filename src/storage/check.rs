@@ -11,7 +11,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-
 use super::check_parts;
 use super::counters::Counters;
 use super::journal::{self, Item, Journal, Tail};

@@ -46,7 +46,9 @@ pub fn read_credentials(path: &Path) -> Result<String, SyncError> {
             path: path.to_path_buf(),
             problem: match e {
                 crate::limits::ReadCapped::Io(e) => CredentialsProblem::Read(e),
-                crate::limits::ReadCapped::TooBig { size, limit } => CredentialsProblem::TooBig { size, limit },
+                crate::limits::ReadCapped::TooBig { size, limit } => {
+                    CredentialsProblem::TooBig { size, limit }
+                }
             },
         }
     })
@@ -56,7 +58,10 @@ pub fn read_credentials(path: &Path) -> Result<String, SyncError> {
 #[derive(Debug)]
 pub enum CredentialsProblem {
     Read(std::io::Error),
-    TooBig { size: u64, limit: u64 },
+    TooBig {
+        size: u64,
+        limit: u64,
+    },
     /// Not a TOML file of credentials (the line, when known).
     Syntax(Option<usize>),
     /// An entry that cannot be used: `key`, `server_key`, `server`, `ca`.
@@ -79,7 +84,10 @@ impl CredentialsProblem {
                 format!("line {line} cannot be read: not the file the county sent?"),
             ),
             CredentialsProblem::Syntax(None) => lang
-                .pick("格式不对，不是县里发来的凭据文件？", "it cannot be read: not the file the county sent?")
+                .pick(
+                    "格式不对，不是县里发来的凭据文件？",
+                    "it cannot be read: not the file the county sent?",
+                )
                 .to_string(),
             CredentialsProblem::Entry(name) => lang.pick(
                 format!("“{name}”一项无效，请向县人大办索取新的凭据文件"),
@@ -284,7 +292,10 @@ impl NoAnswer {
 
     pub fn words(self, lang: Lang) -> &'static str {
         match self {
-            NoAnswer::Refused => lang.pick("服务器没有在运行，或地址不对", "nothing answers at that address: is the server running?"),
+            NoAnswer::Refused => lang.pick(
+                "服务器没有在运行，或地址不对",
+                "nothing answers at that address: is the server running?",
+            ),
             NoAnswer::TimedOut => lang.pick("等待答复超时", "no answer in time"),
             NoAnswer::Cut => lang.pick("连接中途断开", "the connection was cut off"),
             NoAnswer::UnknownHost => lang.pick("找不到这个服务器名称", "the server's name is not known"),
@@ -330,9 +341,15 @@ impl Untrusted {
     pub fn words(self, lang: Lang) -> &'static str {
         match self {
             Untrusted::UnknownIssuer => lang.pick("签发者不受信任", "its issuer is not trusted"),
-            Untrusted::WrongName => lang.pick("证书上的名称与服务器地址不符", "it is made out for another name or address"),
+            Untrusted::WrongName => lang.pick(
+                "证书上的名称与服务器地址不符",
+                "it is made out for another name or address",
+            ),
             Untrusted::Expired => lang.pick("证书已过期", "it has expired"),
-            Untrusted::NotYetValid => lang.pick("证书尚未生效（或本机时间不对）", "it is not valid yet (or this machine's clock is wrong)"),
+            Untrusted::NotYetValid => lang.pick(
+                "证书尚未生效（或本机时间不对）",
+                "it is not valid yet (or this machine's clock is wrong)",
+            ),
             Untrusted::Revoked => lang.pick("证书已被吊销", "it has been revoked"),
             Untrusted::None => lang.pick("服务器没有出示证书", "the server showed no certificate"),
             Untrusted::Other => lang.pick("证书无效", "it is not a valid certificate"),
@@ -356,10 +373,19 @@ pub enum BadAnswer {
 impl BadAnswer {
     pub fn words(self, lang: Lang) -> &'static str {
         match self {
-            BadAnswer::Unsigned => lang.pick("答复没有县里服务器的签名", "it carries no signature of the county server"),
-            BadAnswer::NotTheServers => lang.pick("答复的签名不是县里服务器的", "its signature is not the county server's"),
+            BadAnswer::Unsigned => lang.pick(
+                "答复没有县里服务器的签名",
+                "it carries no signature of the county server",
+            ),
+            BadAnswer::NotTheServers => lang.pick(
+                "答复的签名不是县里服务器的",
+                "its signature is not the county server's",
+            ),
             BadAnswer::Unreadable => lang.pick("答复内容无法读取", "it cannot be read"),
-            BadAnswer::Inconsistent => lang.pick("答复与本机发出的记录对不上", "it does not agree with what was sent"),
+            BadAnswer::Inconsistent => lang.pick(
+                "答复与本机发出的记录对不上",
+                "it does not agree with what was sent",
+            ),
         }
     }
 }
@@ -476,7 +502,9 @@ impl SyncError {
             }
             SyncError::OtherStation { enrolled, station } => lang.pick(
                 format!("同步凭据属于站点 {enrolled}，本终端属于站点 {station}"),
-                format!("the sync credentials are for station {enrolled}, this terminal is station {station}'s"),
+                format!(
+                    "the sync credentials are for station {enrolled}, this terminal is station {station}'s"
+                ),
             ),
             SyncError::Network { server, cause } => {
                 let words = cause.words(lang);
@@ -488,11 +516,16 @@ impl SyncError {
                 )
             }
             SyncError::Server { status, problem } => {
-                let words = problem.as_ref().map(|p| problem_words(p, lang)).unwrap_or_default();
+                let words = problem
+                    .as_ref()
+                    .map(|p| problem_words(p, lang))
+                    .unwrap_or_default();
                 match (status, lang) {
                     (401, Lang::Zh) => format!("县里的服务器拒绝了本站：{words}（凭据或本机时间不对？）"),
                     (401, Lang::En) => {
-                        format!("the county server refused this station: {words} (credentials or clock wrong?)")
+                        format!(
+                            "the county server refused this station: {words} (credentials or clock wrong?)"
+                        )
                     }
                     (_, Lang::Zh) => format!("县里的服务器出错（{status}）：{words}"),
                     (_, Lang::En) => format!("the county server failed ({status}): {words}"),
@@ -546,7 +579,7 @@ struct Received {
 
 /// A request that got no (whole) answer.
 enum Failed {
-    Transport(ureq::Transport),
+    Transport(Box<ureq::Transport>),
     Read(std::io::Error),
 }
 
@@ -618,7 +651,13 @@ impl Client {
     /// own: when `stop` is set (the kiosk is closing) this returns within
     /// `STOP_POLL` and leaves the request to the time-outs, holding
     /// nothing of the station's.
-    fn call(&self, method: &str, path_and_query: &str, body: &[u8], stop: &AtomicBool) -> Result<Answer, SyncError> {
+    fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+        stop: &AtomicBool,
+    ) -> Result<Answer, SyncError> {
         let time = chrono::Utc::now().timestamp();
         let signature = protocol::sign(
             &self.key,
@@ -645,7 +684,7 @@ impl Client {
             let response = match result {
                 Ok(r) => r,
                 Err(ureq::Error::Status(_, r)) => r,
-                Err(ureq::Error::Transport(t)) => return Err(Failed::Transport(t)),
+                Err(ureq::Error::Transport(t)) => return Err(Failed::Transport(Box::new(t))),
             };
             let status = response.status();
             let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);
@@ -688,7 +727,7 @@ impl Client {
             raw,
         } = match received {
             Ok(r) => r,
-            Err(Failed::Transport(t)) => return Err(self.transport(t)),
+            Err(Failed::Transport(t)) => return Err(self.transport(*t)),
             Err(Failed::Read(e)) => return Err(self.network(e)),
         };
         let Some(reply_sig) = reply_sig else {
@@ -723,7 +762,12 @@ impl Client {
     }
 
     fn feed(&self, after: u64, stop: &AtomicBool) -> Result<Feed, SyncError> {
-        let answer = self.call("GET", &format!("{}?after={after}", protocol::PATH_FEED), &[], stop)?;
+        let answer = self.call(
+            "GET",
+            &format!("{}?after={after}", protocol::PATH_FEED),
+            &[],
+            stop,
+        )?;
         serde_json::from_slice(&answer.body).map_err(|e| unreadable(&e))
     }
 }
@@ -806,7 +850,10 @@ pub fn sync_once(
             rewound = true;
             continue;
         }
-        log::warn!("the server holds event {} and took none of {first}-{last}", reply.acked);
+        log::warn!(
+            "the server holds event {} and took none of {first}-{last}",
+            reply.acked
+        );
         return Err(SyncError::BadReply(BadAnswer::Inconsistent));
     }
     report.sent = position.acked.saturating_sub(start);

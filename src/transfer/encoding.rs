@@ -122,7 +122,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), Undecodable> {
     if let Some(utf16) = utf16 {
         let body = &bytes[2..];
         return match utf16.decode_without_bom_handling_and_without_replacement(body) {
-            Some(text) if body.len() % 2 == 0 => Ok((text.into_owned(), Encoding::Utf16)),
+            Some(text) if body.len().is_multiple_of(2) => Ok((text.into_owned(), Encoding::Utf16)),
             _ => {
                 let (lossy, _) = utf16.decode_without_bom_handling(body);
                 let upto = lossy.find('\u{FFFD}').unwrap_or(lossy.len());
@@ -175,8 +175,14 @@ mod tests {
     #[test]
     fn utf16_by_its_byte_order_mark() {
         let text = "姓名\t电话\r\n张三\t13800001234\r\n";
-        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
-        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
         assert_eq!(decode(&le), Ok((text.into(), Encoding::Utf16)));
         assert_eq!(decode(&be), Ok((text.into(), Encoding::Utf16)));
         // A lone surrogate on the second line.

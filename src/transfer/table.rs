@@ -369,7 +369,10 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
             } else {
                 last
             };
-            let swallows = lines.len() > 1 && lines[1..].iter().any(|l| looks_like_row(l, mapped.len(), delimiter));
+            let swallows = lines.len() > 1
+                && lines[1..]
+                    .iter()
+                    .any(|l| looks_like_row(l, mapped.len(), delimiter));
             if swallows || open_to_end {
                 let (zh, en) = match mapped.get(k).copied().flatten() {
                     Some(c) => (c.zh.to_string(), c.en.to_string()),

@@ -298,7 +298,11 @@ fn read_keymap_file(path: &Path, warnings: &mut Vec<KeymapError>) -> Option<Stri
                 &path.display().to_string(),
                 None,
                 None,
-                format!("the keymap file is too large ({}): a keymap file may be at most {}", kb(size), kb(limit)),
+                format!(
+                    "the keymap file is too large ({}): a keymap file may be at most {}",
+                    kb(size),
+                    kb(limit)
+                ),
                 format!("键位文件过大（{}）：键位文件最大 {}", kb(size), kb(limit)),
             ));
             None
@@ -309,7 +313,10 @@ fn read_keymap_file(path: &Path, warnings: &mut Vec<KeymapError>) -> Option<Stri
                 None,
                 None,
                 format!("cannot read the keymap file: {e}"),
-                format!("无法读取键位文件：{}", crate::i18n::os_words(&e, crate::i18n::Lang::Zh)),
+                format!(
+                    "无法读取键位文件：{}",
+                    crate::i18n::os_words(&e, crate::i18n::Lang::Zh)
+                ),
             ));
             None
         }

@@ -69,7 +69,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             };
             lines.push(field(app, t.sync_last_success, Span::raw(success)));
             if let Some(e) = &o.status.last_error {
-                let when = o.status.last_attempt.as_ref().map(|at| app.zone.show(at)).unwrap_or_default();
+                let when = o
+                    .status
+                    .last_attempt
+                    .as_ref()
+                    .map(|at| app.zone.show(at))
+                    .unwrap_or_default();
                 lines.push(field(app, t.sync_last_error, Span::styled(when, label_style())));
                 lines.push(Line::styled(format!("  {e}"), tone_style(Tone::Error)));
             }

@@ -162,7 +162,10 @@ fn draw_county(frame: &mut Frame, area: Rect, app: &App) {
             let what = format!("{}{}", t.county_prefix, n.step.label(app.lang));
             let mark = if n.not_applied { t.county_not_applied } else { "" };
             Line::from(vec![
-                Span::styled(app.zone.local(&n.at).format("%m-%d ").to_string(), tone_style(Tone::Good)),
+                Span::styled(
+                    app.zone.local(&n.at).format("%m-%d ").to_string(),
+                    tone_style(Tone::Good),
+                ),
                 Span::raw(fit(
                     &format!("{what}{mark} {short} {}", n.title),
                     (inner.width as usize).saturating_sub(6),
