@@ -14,6 +14,12 @@ pub const STATION_FILE: u64 = 256 * 1024;
 /// The sync credentials file the county sends (keys, a URL, a CA).
 pub const CREDENTIALS_FILE: u64 = 64 * 1024;
 
+/// One row of an import file (a CSV record or a JSONL line), in bytes:
+/// an exported appeal with a long history fits many times over.
+pub const IMPORT_ROW: usize = 1024 * 1024;
+/// Steps in one imported appeal's history.
+pub const HISTORY_STEPS: usize = 1000;
+
 /// Why a file could not be read within its limit.
 #[derive(Debug)]
 pub enum ReadCapped {

@@ -646,3 +646,39 @@ fn utf16_from_excel_is_read() {
 fn text_of(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Rows have limits of their own, named with the row's line: an imported
+/// appeal's history at most 1,000 steps, a row at most 1 MB; the other
+/// rows are imported.
+#[test]
+fn rows_over_their_limits_are_refused_by_line() {
+    let from = station(true);
+    expect(
+        from.path(),
+        &["import", "appeals", path(&sample("appeals.csv"))],
+        0,
+    );
+    let exported = text_of(&expect(from.path(), &["export", "appeals", "--format", "jsonl"], 0).stdout);
+    let mut lines: Vec<String> = exported.lines().take(3).map(str::to_string).collect();
+    let mut first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let step = first["history"][0].clone();
+    first["history"] = serde_json::Value::Array(vec![step; 1001]);
+    lines[0] = first.to_string();
+    let mut long: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    long["content"] = serde_json::Value::String("长".repeat(400_000));
+    lines[1] = long.to_string();
+    let dir = station(true);
+    let file = write(dir.path(), "limits.jsonl", lines.join("\n").as_bytes());
+    let out = jiedai(dir.path(), &["import", "appeals", path(&file)]);
+    assert_eq!(out.status.code(), Some(3), "{}", printed(&out));
+    let said = text_of(&out.stderr);
+    assert!(
+        said.contains("第 1 行") && said.contains("1001 步，超过上限 1000 步"),
+        "{said}"
+    );
+    assert!(
+        said.contains("第 2 行") && said.contains("超过一行 1024 KB 的上限"),
+        "{said}"
+    );
+    assert_eq!(appeal_count(dir.path()), 1);
+}

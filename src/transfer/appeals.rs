@@ -609,6 +609,16 @@ fn safe(message: &str) -> String {
 /// keep, surrounding whitespace aside) and the same length caps. A history
 /// is a record: what breaks the rules is refused, not rewritten.
 fn check_history_text(history: &[HistoryEntry], lang: Lang) -> Result<(), String> {
+    let max = crate::limits::HISTORY_STEPS;
+    if history.len() > max {
+        let got = history.len();
+        return Err(err(
+            lang,
+            "history",
+            format!("{got} 步，超过上限 {max} 步"),
+            format!("{got} steps, over the limit of {max}"),
+        ));
+    }
     for (i, h) in history.iter().enumerate() {
         let n = i + 1;
         let mut texts: Vec<(&str, &str, &str, usize, bool)> = vec![

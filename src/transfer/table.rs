@@ -391,6 +391,11 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
         if record.iter().all(|v| v.trim().is_empty()) {
             continue;
         }
+        let size = record.as_byte_record().as_slice().len();
+        if size > crate::limits::IMPORT_ROW {
+            rows.push((line, Err(row_too_long(size, lang))));
+            continue;
+        }
         let extra = record.iter().skip(mapped.len()).any(|v| !v.trim().is_empty());
         let stray = record
             .iter()
@@ -428,11 +433,27 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
     Ok(rows)
 }
 
+/// A row over `limits::IMPORT_ROW`, with the limit named.
+fn row_too_long(size: usize, lang: Lang) -> String {
+    let (size, limit) = (
+        crate::limits::kb(size as u64),
+        crate::limits::kb(crate::limits::IMPORT_ROW as u64),
+    );
+    lang.pick(
+        format!("这一行有 {size}，超过一行 {limit} 的上限"),
+        format!("the row holds {size}, over the limit of {limit} a row"),
+    )
+}
+
 fn read_jsonl(text: &str, columns: &'static [Column], lang: Lang) -> Rows {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = i as u64 + 1;
         if line.trim().is_empty() {
+            continue;
+        }
+        if line.len() > crate::limits::IMPORT_ROW {
+            rows.push((n, Err(row_too_long(line.len(), lang))));
             continue;
         }
         let row = serde_json::from_str::<Value>(line)
