@@ -352,7 +352,10 @@ impl Untrusted {
             ),
             Untrusted::Revoked => lang.pick("证书已被吊销", "it has been revoked"),
             Untrusted::None => lang.pick("服务器没有出示证书", "the server showed no certificate"),
-            Untrusted::Other => lang.pick("证书无效", "it is not a valid certificate"),
+            Untrusted::Other => lang.pick(
+                "不是受信任的机构为这个服务器签发的证书",
+                "it is not a certificate a trusted issuer made out for this server",
+            ),
         }
     }
 }
