@@ -640,6 +640,7 @@ fn quitting_while_the_server_never_answers_takes_two_seconds_at_most() {
     let status = p.wait_exit(Duration::from_secs(30));
     let took = start.elapsed();
     assert!(status.is_some_and(|s| s.success()), "{}", p.screen());
+    println!("quitting while the server is silent took {took:?} (at most 2 s)");
     assert!(took <= Duration::from_secs(2), "quitting took {took:?}");
     let said = String::from_utf8_lossy(&p.raw()).into_owned();
     assert!(said.contains("正在停止与县里的同步"), "{said}");
