@@ -336,6 +336,20 @@ fn a_bad_import_file() {
         "缺少必需的列",
     );
     assert_eq!((en, zh), (Some(2), Some(2)));
+    // A broken JSON line: where, in the chosen language (serde's words
+    // are English).
+    let json = write(
+        dir,
+        "broken.jsonl",
+        "{\"date\": \"2026-03-10\", \"content\": \"路灯不亮\"}\n{\"date\": \n".as_bytes(),
+    );
+    let (en, zh) = both(
+        dir,
+        &["import", "appeals", path(&json)],
+        "not valid JSON",
+        "不是有效的 JSON",
+    );
+    assert_eq!((en, zh), (Some(3), Some(3)));
     let station_file = dir.join("no-such-station.toml");
     let (en, zh) = both(
         dir,

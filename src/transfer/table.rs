@@ -457,7 +457,14 @@ fn read_jsonl(text: &str, columns: &'static [Column], lang: Lang) -> Rows {
             continue;
         }
         let row = serde_json::from_str::<Value>(line)
-            .map_err(|e| lang.pick(format!("不是有效的 JSON（{e}）"), format!("not valid JSON ({e})")))
+            .map_err(|e| {
+                // serde's own words are English: say where, in the user's language.
+                let at = e.column();
+                lang.pick(
+                    format!("不是有效的 JSON（第 {at} 个字节处出错）"),
+                    format!("not valid JSON (the error is at byte {at})"),
+                )
+            })
             .and_then(|v| json_row(v, columns, lang));
         match row {
             Ok(r) if r.is_blank() => {}
