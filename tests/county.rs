@@ -718,6 +718,22 @@ fn credentials_are_private_and_codes_checked() {
     ]);
     assert_eq!(bad.status.code(), Some(2), "{}", cli::printed(&bad));
     assert!(cli::printed(&bad).contains("9 位数字"));
+    // A code with a mistyped check digit is a typo, with the right digit.
+    let code = jiedai::domain::TrackingCode::new(
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap(),
+        STATION,
+        1,
+        1,
+    )
+    .unwrap()
+    .to_string();
+    let (body, right) = code.split_at(code.len() - 1);
+    let typed = if right == "0" { "1" } else { "0" };
+    let wrong = format!("{body}{typed}");
+    let said = staff(&county, &["accept", &wrong], 2);
+    assert!(said.contains(&format!("应为 {right}，而不是 {typed}")), "{said}");
+    let said = staff(&county, &["--lang", "en", "accept", &wrong], 2);
+    assert!(said.contains(&format!("would be {right}, not {typed}")), "{said}");
 }
 
 fn concurrent_retries(backend: Backend, name: &str) {

@@ -54,7 +54,11 @@ impl Desk {
     }
 
     fn kiosk(&self, size: Size) -> Pty {
-        let p = Pty::spawn(&["--data", self.data.to_str().unwrap()], size, &self.home);
+        self.kiosk_env(size, &[])
+    }
+
+    fn kiosk_env(&self, size: Size, env: &[(&str, &str)]) -> Pty {
+        let p = Pty::spawn_env(&["--data", self.data.to_str().unwrap()], size, &self.home, env);
         ok(p.wait_for("沈佳怡", T));
         p.key(Key::Enter);
         ok(p.wait_for("今日值班代表", T));
@@ -564,4 +568,51 @@ fn a_silent_printer_never_freezes_the_kiosk() {
     ));
     assert!(retried.contains("已打印回执"), "{retried}");
     assert!(!ready.bytes().is_empty());
+}
+
+/// On a machine whose zone is UTC (every child here runs with TZ=UTC), a
+/// visit registered at 2026-12-06 20:00 UTC is registered on the
+/// station's date, 2026-12-07 in Asia/Shanghai: its code starts 261207,
+/// the screen and the export say 04:00, and the export's times carry
+/// +08:00.
+#[test]
+fn a_code_takes_the_stations_date_not_the_machines() {
+    let desk = Desk::new(false);
+    let now = "2026-12-06T20:00:00Z";
+    let p = desk.kiosk_env(SIZE_80X24, &[("JIEDAI_NOW", now)]);
+    // The header's date is the station's.
+    ok(p.wait_for("2026-12-07", T));
+    register_typical(&p, "王小明");
+    let screen = ok(p.wait_for("查询码（请告知来访人）", T));
+    assert!(screen.contains("261207-330999012-1"), "{screen}");
+    p.key(Key::Enter);
+    ok(p.wait_gone("查询码（请告知来访人）", T));
+    quit(p);
+    let out = cli::at(now, &desk.data, &["export", "appeals", "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", cli::text(&out.stderr));
+    let line = cli::text(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert!(v["code"].as_str().unwrap().starts_with("261207-"), "{v}");
+    assert_eq!(v["date"], "2026-12-07 04:00", "{v}");
+    assert_eq!(v["timestamp"], "2026-12-07T04:00:00+08:00", "{v}");
+    for h in v["history"].as_array().unwrap() {
+        assert_eq!(h["at"], "2026-12-07T04:00:00+08:00", "{v}");
+    }
+    // The same station with another zone in its file: its date there.
+    let file = cli::write(
+        &desk.home,
+        "station-urumqi.toml",
+        std::fs::read_to_string(cli::sample("station.toml"))
+            .unwrap()
+            .replace("reply_days = 15", "reply_days = 15\ntime_zone = \"Asia/Urumqi\"")
+            .as_bytes(),
+    );
+    cli::expect(
+        &desk.data,
+        &["init", "--station", cli::path(&file), "--reconfigure"],
+        0,
+    );
+    let out = cli::at(now, &desk.data, &["export", "appeals", "--format", "jsonl"]);
+    let v: serde_json::Value = serde_json::from_str(cli::text(&out.stdout).trim()).unwrap();
+    assert_eq!(v["timestamp"], "2026-12-07T02:00:00+06:00", "{v}");
 }

@@ -575,6 +575,43 @@ fn broken_keymap_falls_back_with_warning() {
     assert_clean_exit(&mut p);
 }
 
+/// An 800 KB keymap is refused at once with the limit named, and the
+/// kiosk starts on the default layout (it used to parse for minutes with
+/// a blank screen).
+#[test]
+fn an_oversized_keymap_is_refused_with_its_limit() {
+    let st = Station::new();
+    let keymap = st.home.join("huge.toml");
+    let mut text = String::from("[global]\n");
+    let mut i = 0;
+    while text.len() < 800 * 1024 {
+        text.push_str(&format!("action_{i} = [\"C-\", \"M-x{i}\"]\n"));
+        i += 1;
+    }
+    std::fs::write(&keymap, &text).unwrap();
+    let path = keymap.display().to_string();
+    let size = Size {
+        cols: 200,
+        rows: SIZE_80X24.rows,
+    };
+    let started = std::time::Instant::now();
+    let mut p = st.signed_in(&["--keymap", &path], size);
+    let screen = wait_settled(&p, "键位文件最大 32 KB");
+    println!(
+        "an 800 KB keymap: signed in with the warning after {:?}",
+        started.elapsed()
+    );
+    assert!(started.elapsed() < T, "{:?}", started.elapsed());
+    assert!(
+        screen.contains(&path) && screen.contains("键位文件过大"),
+        "{screen}"
+    );
+    p.send("3");
+    ok(p.wait_for("查询码", T));
+    p.send("q");
+    assert_clean_exit(&mut p);
+}
+
 #[test]
 fn english_interface() {
     let st = Station::new();

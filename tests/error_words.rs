@@ -6,6 +6,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/county.rs"]
+mod county;
 
 use std::fs;
 use std::path::Path;
@@ -138,6 +140,131 @@ fn a_directory_without_a_station() {
     }
 }
 
+/// `sync` and the county's commands on a mistyped `--data` name the
+/// directory, fail, and create nothing; only `county serve` sets a county
+/// up, in a directory that exists.
+#[test]
+fn a_mistyped_directory_for_sync_and_the_county() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-dir");
+    let shown = path(&missing);
+    let (en, zh) = both(&missing, &["sync"], "holds no station", "中没有站点");
+    assert_ne!(en, Some(0));
+    assert_ne!(zh, Some(0));
+    let staff: [&[&str]; 5] = [
+        &["county", "appeals"],
+        &["county", "accept", "261206-330999012-10001-3"],
+        &["county", "export", "--format", "jsonl"],
+        &[
+            "county",
+            "enroll",
+            "--station",
+            "330999012",
+            "--name",
+            "柳岸",
+            "--out",
+            "c.toml",
+            "--url",
+            "http://127.0.0.1:9",
+        ],
+        &["county", "serve", "--listen", "127.0.0.1:0"],
+    ];
+    for args in staff {
+        let (en, zh) = both(&missing, args, "does not exist", "不存在");
+        assert_eq!((en, zh), (Some(1), Some(1)), "{args:?}");
+        let said = printed(&jiedai(&missing, args));
+        assert!(said.contains(shown), "{args:?} names the directory: {said}");
+        assert!(!missing.exists(), "{args:?} created {shown}");
+    }
+    // A directory that exists but holds no county: only serve sets one up.
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for args in &staff[..4] {
+        let (en, zh) = both(&empty, args, "holds no county server", "中没有县里的服务器");
+        assert_eq!((en, zh), (Some(1), Some(1)), "{args:?}");
+        for made in ["county.db", "server.key"] {
+            assert!(!empty.join(made).exists(), "{args:?} made {made}");
+        }
+    }
+}
+
+/// A code whose last digit is not its check digit is a typo, and the
+/// message gives the check digit the other digits imply.
+#[test]
+fn a_code_with_a_wrong_check_digit_is_a_typo() {
+    let dir = station_with_appeals();
+    let listed = expect(dir.path(), &["find", "", "--json"], 0);
+    let first: serde_json::Value =
+        serde_json::from_str(text(&listed.stdout).lines().next().unwrap()).unwrap();
+    let code = first["code"].as_str().unwrap();
+    let (body, right) = code.split_at(code.len() - 1);
+    let wrong = format!("{body}{}", if right == "0" { 1 } else { 0 });
+    let (en, zh) = both(
+        dir.path(),
+        &["find", &wrong],
+        &format!("would be {right}, not {}", &wrong[wrong.len() - 1..]),
+        &format!("应为 {right}，而不是 {}", &wrong[wrong.len() - 1..]),
+    );
+    assert_eq!((en, zh), (Some(2), Some(2)));
+    // Without dashes, too; and the right code is found.
+    let said = printed(&jiedai(dir.path(), &["find", &wrong.replace('-', "")]));
+    assert!(said.contains(&format!("应为 {right}")), "{said}");
+    assert!(text(&expect(dir.path(), &["find", code], 0).stdout).contains(code));
+}
+
+/// A sync that fails says why in plain words of the chosen language: no
+/// system error text, no byte arrays, no English inside Chinese (the
+/// county's reason comes in both; only one is shown).
+#[test]
+fn a_failed_sync_in_plain_words() {
+    use jiedai::sync::protocol::{Credentials, encode_secret, new_signing_key};
+    let county = county::County::start(None);
+    let dir = station(true);
+    let creds_file = dir.path().join("county.toml");
+    county.enroll("330999012", "柳岸社区人大代表联络站", &creds_file);
+    let mut creds: Credentials = toml::from_str(&fs::read_to_string(&creds_file).unwrap()).unwrap();
+    let enroll = |creds: &Credentials| {
+        fs::write(&creds_file, toml::to_string(creds).unwrap()).unwrap();
+        expect(dir.path(), &["enroll", path(&creds_file)], 0);
+    };
+    // Nothing listens at the address.
+    let good = creds.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    creds.server = format!("http://127.0.0.1:{port}");
+    enroll(&creds);
+    let (en, zh) = both(
+        dir.path(),
+        &["sync", "--attempts", "1"],
+        "nothing answers at that address",
+        "服务器没有在运行",
+    );
+    assert_eq!((en, zh), (Some(1), Some(1)));
+    // A key the county does not know: its reason, in one language.
+    let mut wrong = good.clone();
+    wrong.key = encode_secret(&new_signing_key().unwrap());
+    enroll(&wrong);
+    let (en, zh) = both(
+        dir.path(),
+        &["sync", "--attempts", "1"],
+        "the signature does not verify",
+        "签名不对",
+    );
+    assert_eq!((en, zh), (Some(1), Some(1)));
+    // A credentials file that is not one.
+    fs::write(&creds_file, "server = \"http://x\"\nkey = [1, 2, 3]\n").unwrap();
+    let (en, zh) = both(
+        dir.path(),
+        &["enroll", path(&creds_file)],
+        "not the file the county sent",
+        "不是县里发来的凭据文件",
+    );
+    assert_eq!((en, zh), (Some(1), Some(1)));
+}
+
 #[test]
 fn a_damaged_journal_reported_by_check() {
     let tmp = station_with_appeals();
@@ -209,6 +336,20 @@ fn a_bad_import_file() {
         "缺少必需的列",
     );
     assert_eq!((en, zh), (Some(2), Some(2)));
+    // A broken JSON line: where, in the chosen language (serde's words
+    // are English).
+    let json = write(
+        dir,
+        "broken.jsonl",
+        "{\"date\": \"2026-03-10\", \"content\": \"路灯不亮\"}\n{\"date\": \n".as_bytes(),
+    );
+    let (en, zh) = both(
+        dir,
+        &["import", "appeals", path(&json)],
+        "not valid JSON",
+        "不是有效的 JSON",
+    );
+    assert_eq!((en, zh), (Some(3), Some(3)));
     let station_file = dir.join("no-such-station.toml");
     let (en, zh) = both(
         dir,

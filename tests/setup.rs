@@ -192,3 +192,39 @@ fn a_demo_ended_by_a_signal_leaves_no_data_behind() {
         }
     }
 }
+
+/// A station file's texts and the file itself have limits, named when
+/// they are passed; nothing is set up then. A station name of 100,000
+/// characters is not a station's name.
+#[test]
+fn a_station_file_over_its_limits_is_refused_with_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample_text = fs::read_to_string(sample("station.toml")).unwrap();
+    let cases = [
+        (
+            "name.toml",
+            sample_text.replace("柳岸社区人大代表联络站", &"A".repeat(100_000)),
+            "station.name：100000 个字符，超过上限 60 个字符",
+        ),
+        (
+            "staff.toml",
+            sample_text.replace("name = \"沈佳怡\"", &format!("name = \"{}\"", "沈".repeat(41))),
+            "staff.name：41 个字符，超过上限 40 个字符",
+        ),
+        (
+            "big.toml",
+            format!("{sample_text}\n# {}\n", "x".repeat(300 * 1024)),
+            "站点文件最大 256 KB",
+        ),
+    ];
+    for (name, text, said) in cases {
+        let file = write(tmp.path(), name, text.as_bytes());
+        let dir = tmp.path().join(format!("data-{name}"));
+        let out = jiedai(&dir, &["init", "--station", path(&file)]);
+        assert_ne!(out.status.code(), Some(0), "{name}");
+        let printed = printed(&out);
+        assert!(printed.contains(said), "{name}: {printed}");
+        assert!(printed.contains(path(&file)), "{name}: {printed}");
+        assert!(!dir.join("terminal.toml").exists(), "{name} set a station up");
+    }
+}

@@ -34,15 +34,18 @@ struct Station {
 
 impl Station {
     fn new(enrolled: bool) -> Station {
-        let data = cli::station(true);
-        let home = tempfile::tempdir().unwrap();
         // A port that was free a moment ago: connecting to it is refused.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let server = format!("http://127.0.0.1:{port}");
+        Station::with_server(format!("http://127.0.0.1:{port}"), enrolled)
+    }
+
+    fn with_server(server: String, enrolled: bool) -> Station {
+        let data = cli::station(true);
+        let home = tempfile::tempdir().unwrap();
         if enrolled {
             let key = new_signing_key().unwrap();
             let county = new_signing_key().unwrap();
@@ -625,4 +628,155 @@ fn a_saved_appeal_reaches_the_county_soon_without_asking() {
 
 fn county_gone(mut county: county::County) {
     county.kill();
+}
+
+/// Every time in the timeline of the open appeal's detail that reads
+/// "2026-12-07 04:00".
+fn timeline_at(p: &Pty, when: &str) -> usize {
+    p.key(pty::Key::End);
+    let screen = p.settled();
+    screen.lines().filter(|l| l.contains(when)).count()
+}
+
+/// On machines whose clock zone is UTC (every child here runs with
+/// TZ=UTC), a step the station takes in the kiosk and a step the county
+/// takes at the same moment, 2026-12-06 20:00 UTC, show the same time,
+/// 2026-12-07 04:00 in Asia/Shanghai, in the kiosk's timeline; the
+/// station's and the county's exports hold every time in that zone, with
+/// one offset.
+#[test]
+fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
+    let now = "2026-12-06T20:00:00Z";
+    let when = "2026-12-07 04:00";
+    let county = county::County::start(None);
+    let data = cli::station(true);
+    let home = tempfile::tempdir().unwrap();
+    let csv = cli::write(
+        home.path(),
+        "one.csv",
+        "日期,标题,诉求内容\n2026-12-06 10:00,路灯不亮,柳岸路北段路灯不亮已有一周\n".as_bytes(),
+    );
+    let out = cli::at(now, data.path(), &["import", "appeals", cli::path(&csv)]);
+    assert!(out.status.success(), "{}", cli::text(&out.stderr));
+    let creds = home.path().join("credentials.toml");
+    county.enroll("330999012", "柳岸社区人大代表联络站", &creds);
+    cli::expect(data.path(), &["enroll", cli::path(&creds)], 0);
+    let found = cli::expect(data.path(), &["find", "路灯不亮", "--json"], 0);
+    let found: serde_json::Value = serde_json::from_str(cli::text(&found.stdout).trim()).unwrap();
+    let code = found["code"].as_str().unwrap().to_string();
+
+    // The station accepts it at that moment, in the kiosk.
+    let args = ["--data", cli::path(data.path())];
+    let p = Pty::spawn_env(&args, SIZE_100X30, home.path(), &[("JIEDAI_NOW", now)]);
+    ok(p.wait_for("沈佳怡", T));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("今日值班代表", T));
+    p.send("3");
+    ok(p.wait_for("路灯不亮", T));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("诉求详情", T));
+    p.send("a");
+    ok(p.wait_for("备注", T));
+    p.key(pty::Key::Ctrl('s'));
+    ok(p.wait_for("已受理", T));
+    assert_eq!(timeline_at(&p, when), 1, "{}", p.screen());
+    quit(p);
+
+    // The county refers it at the same moment; the station takes it.
+    let out = cli::at(now, data.path(), &["sync"]);
+    assert!(out.status.success(), "{}", cli::text(&out.stderr));
+    let out = county
+        .command()
+        .env("JIEDAI_NOW", now)
+        .args([
+            "refer",
+            &code,
+            "--unit",
+            "青禾县住房和城乡建设局",
+            "--due",
+            "2026-12-20",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", cli::text(&out.stderr));
+    let out = cli::at(now, data.path(), &["sync"]);
+    assert!(out.status.success(), "{}", cli::text(&out.stderr));
+
+    // Both steps read 04:00 in the timeline.
+    let p = Pty::spawn_env(&args, SIZE_100X30, home.path(), &[("JIEDAI_NOW", now)]);
+    ok(p.wait_for("沈佳怡", T));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("今日值班代表", T));
+    p.send("3");
+    ok(p.wait_for("路灯不亮", T));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("诉求详情", T));
+    ok(p.wait_for("已交办", T));
+    assert_eq!(timeline_at(&p, when), 2, "{}", p.screen());
+    p.key(pty::Key::Esc);
+    quit(p);
+
+    // One zone, one offset in both exports; the two steps at one time.
+    let station = cli::expect(data.path(), &["export", "appeals", "--format", "jsonl"], 0);
+    let county_out = county.run(&["export", "--format", "jsonl"]);
+    assert!(county_out.status.success(), "{}", cli::text(&county_out.stderr));
+    for (side, out) in [("station", &station.stdout), ("county", &county_out.stdout)] {
+        let v: serde_json::Value = serde_json::from_str(cli::text(out).trim()).unwrap();
+        assert_eq!(v["timestamp"], "2026-12-06T10:00:00+08:00", "{side}: {v}");
+        assert_eq!(v["date"], "2026-12-06 10:00", "{side}: {v}");
+        let times: Vec<&str> = v["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["at"].as_str().unwrap())
+            .collect();
+        assert!(times.iter().all(|t| t.ends_with("+08:00")), "{side}: {times:?}");
+        assert_eq!(
+            times
+                .iter()
+                .filter(|t| **t == "2026-12-07T04:00:00+08:00")
+                .count(),
+            2,
+            "{side}: {times:?}"
+        );
+    }
+}
+
+/// Quitting while a sync waits on a server that takes the connection and
+/// never answers: the kiosk is gone within 2 s (it used to wait for the
+/// client's 60 s time-out on a blank screen), says what it waits for, and
+/// nothing is lost.
+#[test]
+fn quitting_while_the_server_never_answers_takes_two_seconds_at_most() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in silent.incoming() {
+            held.push(c);
+        }
+    });
+    let st = Station::with_server(server, true);
+    let before = appeals_of(&st);
+    let mut p = st.kiosk_on_sync();
+    p.send("s");
+    ok(p.wait_for("同步中", T));
+    // The request is with the server, which says nothing.
+    std::thread::sleep(Duration::from_millis(500));
+    p.send("q");
+    let start = Instant::now();
+    let status = p.wait_exit(Duration::from_secs(30));
+    let took = start.elapsed();
+    assert!(status.is_some_and(|s| s.success()), "{}", p.screen());
+    println!("quitting while the server is silent took {took:?} (at most 2 s)");
+    assert!(took <= Duration::from_secs(2), "quitting took {took:?}");
+    let said = String::from_utf8_lossy(&p.raw()).into_owned();
+    assert!(said.contains("正在停止与县里的同步"), "{said}");
+    assert_eq!(appeals_of(&st), before, "nothing is lost");
+}
+
+/// How many appeals the station holds, as `find` lists them.
+fn appeals_of(st: &Station) -> u64 {
+    let out = cli::expect(st.dir(), &["find", "", "--json"], 0);
+    cli::text(&out.stdout).lines().count() as u64
 }

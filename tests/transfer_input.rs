@@ -613,3 +613,72 @@ fn a_deputy_roster_takes_landlines() {
     let phones: Vec<(&str, &str)> = roster.iter().map(|d| (d.id.as_str(), d.phone.as_str())).collect();
     assert_eq!(phones, [("D901", "0571-88001234-8"), ("D902", "010-66001234")]);
 }
+
+/// UTF-16 as Excel saves "Unicode text" (FF FE, tab-separated) and as
+/// some tools write it (FE FF, commas) is read; Windows line ends keep
+/// their physical line numbers, and a row with a problem is named by its
+/// line.
+#[test]
+fn utf16_from_excel_is_read() {
+    let dir = station(true);
+    let text = "日期\t姓名\t诉求内容\r\n2026-03-10 09:30\t林晓梅\t柳岸路北段路灯不亮\r\n2026-03-10 10:00\t\t小区门口停车难\r\n2026-03-10 10:30\t陈\t\r\n";
+    let le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let file = write(dir.path(), "unicode.txt", &le);
+    let out = jiedai(dir.path(), &["import", "appeals", path(&file)]);
+    assert_eq!(out.status.code(), Some(3), "{}", printed(&out));
+    assert!(text_of(&out.stderr).contains("第 4 行"), "{}", printed(&out));
+    assert_eq!(appeal_count(dir.path()), 2);
+    let found = expect(dir.path(), &["find", "路灯不亮"], 0);
+    assert!(text_of(&found.stdout).contains("林晓梅"), "{}", printed(&found));
+    let csv = "日期,诉求内容\n2026-03-11,公交站台缺少遮雨棚\n";
+    let be: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(csv.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    let file = write(dir.path(), "be.csv", &be);
+    expect(dir.path(), &["import", "appeals", path(&file)], 0);
+    assert_eq!(appeal_count(dir.path()), 3);
+}
+
+fn text_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Rows have limits of their own, named with the row's line: an imported
+/// appeal's history at most 1,000 steps, a row at most 1 MB; the other
+/// rows are imported.
+#[test]
+fn rows_over_their_limits_are_refused_by_line() {
+    let from = station(true);
+    expect(
+        from.path(),
+        &["import", "appeals", path(&sample("appeals.csv"))],
+        0,
+    );
+    let exported = text_of(&expect(from.path(), &["export", "appeals", "--format", "jsonl"], 0).stdout);
+    let mut lines: Vec<String> = exported.lines().take(3).map(str::to_string).collect();
+    let mut first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let step = first["history"][0].clone();
+    first["history"] = serde_json::Value::Array(vec![step; 1001]);
+    lines[0] = first.to_string();
+    let mut long: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    long["content"] = serde_json::Value::String("长".repeat(400_000));
+    lines[1] = long.to_string();
+    let dir = station(true);
+    let file = write(dir.path(), "limits.jsonl", lines.join("\n").as_bytes());
+    let out = jiedai(dir.path(), &["import", "appeals", path(&file)]);
+    assert_eq!(out.status.code(), Some(3), "{}", printed(&out));
+    let said = text_of(&out.stderr);
+    assert!(
+        said.contains("第 1 行") && said.contains("1001 步，超过上限 1000 步"),
+        "{said}"
+    );
+    assert!(
+        said.contains("第 2 行") && said.contains("超过一行 1024 KB 的上限"),
+        "{said}"
+    );
+    assert_eq!(appeal_count(dir.path()), 1);
+}

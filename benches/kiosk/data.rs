@@ -141,6 +141,7 @@ pub fn station() -> Station {
             .collect(),
         public_url: Some("https://rd.example.cn/330999012".into()),
         reply_days: None,
+        time_zone: None,
         sync: Default::default(),
     }
 }

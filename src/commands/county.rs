@@ -22,8 +22,8 @@ use crate::i18n::Lang;
 use crate::sync::protocol::{self, Credentials};
 
 pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitCode {
-    if let Err(e) = county_mod::ensure_dir(dir) {
-        return fail(&e, lang);
+    if let Err(code) = county_here(dir, db, what, lang) {
+        return code;
     }
     super::init_logging(dir, false);
     // A certificate or key that cannot be used stops the server before
@@ -113,6 +113,44 @@ pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitC
         db.pool.close().await;
         code
     })
+}
+
+/// `serve` sets a county up in a directory that exists (empty for a new
+/// county: it is made on purpose, never from a mistyped `--data`); every
+/// other county command needs the county `serve` set up there.
+fn county_here(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> Result<(), ExitCode> {
+    let shown = dir.display();
+    if !dir.is_dir() {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                format!(
+                    "县里的数据目录 {shown} 不存在。请检查 --data 是否写对；新建县里的服务器时先建好这个目录（`mkdir -p {shown}`），再运行 `jiedai --data {shown} county serve`。"
+                ),
+                format!(
+                    "the county's data directory {shown} does not exist. Check that --data is spelled right; for a new county server create it first (`mkdir -p {shown}`), then run `jiedai --data {shown} county serve`."
+                ),
+            )
+        ));
+        return Err(ExitCode::from(exit::FAILED));
+    }
+    let paths = county_mod::CountyPaths::new(dir);
+    let set_up = paths.server_key().exists() || (db.is_none() && paths.db().exists());
+    if !set_up && !matches!(what, CountyWhat::Serve { .. }) {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                format!(
+                    "数据目录 {shown} 中没有县里的服务器。请检查 --data 是否写对；新建县里的服务器请先运行 `jiedai --data {shown} county serve`。"
+                ),
+                format!(
+                    "the data directory {shown} holds no county server. Check that --data is spelled right; to set up a new county run `jiedai --data {shown} county serve` first."
+                ),
+            )
+        ));
+        return Err(ExitCode::from(exit::FAILED));
+    }
+    Ok(())
 }
 
 fn fail(e: &CountyError, lang: Lang) -> ExitCode {
@@ -377,6 +415,16 @@ async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: boo
 }
 
 async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitCode {
+    // A mistyped digit is said as such, with the check digit it implies.
+    if let Err(e @ crate::domain::code::CodeError::Check { .. }) = code.parse::<crate::domain::TrackingCode>()
+    {
+        say(format_args!(
+            "jiedai: {code}{}{}",
+            lang.pick("：", ": "),
+            e.message(lang)
+        ));
+        return ExitCode::from(exit::UNREADABLE);
+    }
     let kind = step.kind();
     match staff::step(db, code, step, actor.trim()).await {
         Ok(Outcome::Done { appeal, seq }) => {
@@ -419,8 +467,12 @@ async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: La
         return code;
     }
     let appeals: Vec<_> = match held_appeals(db, lang).await {
-        // Every text masked as on the public page (`privacy::public_appeal`).
-        Ok(a) => a.iter().map(|h| public_appeal(&h.appeal)).collect(),
+        // Every text masked as on the public page (`privacy::public_appeal`),
+        // every time in the county's zone.
+        Ok(a) => a
+            .iter()
+            .map(|h| crate::transfer::export::in_zone(&public_appeal(&h.appeal), county_mod::zone()))
+            .collect(),
         Err(code) => return code,
     };
     super::export::write_appeals(&appeals, format, target, lang)

@@ -21,9 +21,9 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
         Ok(s) => s,
         Err(e) => return report_store_error(&e, lang),
     };
-    let appeals = match export::all_appeals(&store) {
-        Ok(a) => a,
-        Err(e) => return report_store_error(&e, lang),
+    let appeals = match (export::all_appeals(&store), store.zone()) {
+        (Ok(a), Ok(zone)) => a.iter().map(|a| export::in_zone(a, zone)).collect::<Vec<_>>(),
+        (Err(e), _) | (_, Err(e)) => return report_store_error(&e, lang),
     };
     drop(store);
     write_appeals(&appeals, format, out, lang)

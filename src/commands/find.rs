@@ -3,8 +3,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::Local;
-
 use super::{exit, out, report_store_error, say};
 use crate::domain::Status;
 use crate::domain::catalog::Filter;
@@ -26,6 +24,18 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
             return ExitCode::from(exit::FAILED);
         }
     };
+    // A whole tracking code with a mistyped digit finds nothing: say why.
+    if let Err(e @ crate::domain::code::CodeError::Check { .. }) =
+        query.parse::<crate::domain::TrackingCode>()
+    {
+        say(format_args!(
+            "jiedai: {}{}{}",
+            query.trim(),
+            lang.pick("：", ": "),
+            e.message(lang)
+        ));
+        return ExitCode::from(exit::UNREADABLE);
+    }
     // A clean directory's catalog cache is all a search needs.
     let current = match crate::storage::catalog_cache::current_catalog(dir) {
         Ok(c) => c,
@@ -49,7 +59,8 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
         query: query.to_string(),
         ..Filter::default()
     };
-    let today = Local::now().date_naive();
+    // `today` only decides what is overdue, a filter `find` does not set.
+    let today = crate::domain::clock::Zone::default().today();
     let hits = catalog.select(&filter, today);
     for row in hits.iter().filter_map(|i| catalog.row(*i)) {
         if json {

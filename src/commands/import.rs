@@ -17,8 +17,6 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::Local;
-
 use super::{exit, out, report_store_error, say};
 use crate::domain::{Change, EventBody, Station};
 use crate::i18n::Lang;
@@ -81,7 +79,8 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
     let terminal = store.terminal();
     let ctx = appeals::Context {
         lang,
-        today: Local::now().date_naive(),
+        today: station.zone().today(),
+        zone: station.zone(),
         roster: &roster,
         station: &station.code,
         terminal,

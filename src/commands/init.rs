@@ -54,18 +54,16 @@ struct StationSection {
     public_url: Option<String>,
     #[serde(default)]
     reply_days: Option<u32>,
+    #[serde(default)]
+    time_zone: Option<String>,
 }
 
 /// Reads and checks a station file; errors name the file and the line.
 pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
     let at = path.display();
     let sep = lang.pick("：", ": ");
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        lang.pick(
-            format!("{at}：无法读取（{}）", crate::i18n::os_words(&e, lang)),
-            format!("{at}: cannot be read ({e})"),
-        )
-    })?;
+    let text = crate::limits::read_text_capped(path, crate::limits::STATION_FILE)
+        .map_err(|e| format!("{at}{sep}{}", e.words(("站点文件", "station file"), lang)))?;
     let file: StationFile = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
         match line {
@@ -106,6 +104,7 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
         public_url: file.station.public_url,
         reply_days: file.station.reply_days,
         sync: file.sync,
+        time_zone: file.station.time_zone,
     };
     station.validate(lang).map_err(|e| format!("{at}{sep}{e}"))?;
     Ok(station)

@@ -72,9 +72,37 @@ pub fn report_store_error(e: &StoreError, lang: Lang) -> ExitCode {
     }
 }
 
+/// `JIEDAI_NOW` (an RFC 3339 time) fixes the clock the whole process
+/// reads, for tests and demonstrations of another day or hour.
+fn fix_clock(lang: Lang) -> Result<(), ExitCode> {
+    let Some(text) = std::env::var_os("JIEDAI_NOW") else {
+        return Ok(());
+    };
+    let text = text.to_string_lossy();
+    match chrono::DateTime::parse_from_rfc3339(text.trim()) {
+        Ok(at) => {
+            crate::domain::clock::fix_now(at.to_utc());
+            Ok(())
+        }
+        Err(_) => {
+            say(format_args!(
+                "jiedai: {}",
+                lang.pick(
+                    format!("JIEDAI_NOW=“{text}”：应为 RFC 3339 时间，例如 2026-12-06T20:00:00Z"),
+                    format!("JIEDAI_NOW=\"{text}\": expected an RFC 3339 time such as 2026-12-06T20:00:00Z"),
+                )
+            ));
+            Err(ExitCode::from(exit::UNREADABLE))
+        }
+    }
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     let dir = data_dir(&cli);
     let lang = cli.lang;
+    if let Err(code) = fix_clock(lang) {
+        return code;
+    }
     match &cli.command {
         None => kiosk::run(&dir, lang, cli.keymap.as_deref()),
         Some(Command::Demo) => demo::run(lang, cli.keymap.as_deref()),
@@ -123,7 +151,16 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Some(Command::Enroll { file }) => sync::enroll(&dir, file, lang),
         Some(Command::Sync { attempts }) => sync::run(&dir, *attempts, lang),
-        Some(Command::County { db, what }) => county::run(&county_dir(&cli), db.as_deref(), what, lang),
+        Some(Command::County { db, time_zone, what }) => {
+            match crate::domain::Zone::parse(time_zone, "--time-zone", lang) {
+                Ok(zone) => crate::county::set_zone(zone),
+                Err(e) => {
+                    say(format_args!("jiedai: {e}"));
+                    return ExitCode::from(exit::UNREADABLE);
+                }
+            }
+            county::run(&county_dir(&cli), db.as_deref(), what, lang)
+        }
     }
 }
 

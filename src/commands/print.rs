@@ -5,8 +5,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::Local;
-
 use super::{exit, open_store, out, report_store_error, say};
 use crate::domain::TrackingCode;
 use crate::i18n::Lang;
@@ -79,7 +77,7 @@ fn report(p: &Printed, lang: Lang) {
 }
 
 fn run_job(o: &Opened, id: u64, lang: Lang) -> ExitCode {
-    let now = Local::now().fixed_offset();
+    let now = o.store.zone().unwrap_or_default().now();
     match print::print_job(&o.store.reader(), &o.jobs, id, &o.target, &o.settings, lang, now) {
         Ok(p) => {
             report(&p, lang);
@@ -127,7 +125,10 @@ pub fn receipt(dir: &Path, code: &str, printer: Option<&str>, lang: Lang) -> Exi
 
 /// Records a new job and prints it.
 fn new_job(o: &Opened, kind: JobKind, lang: Lang) -> ExitCode {
-    match o.jobs.create(kind, ACTOR, Local::now().fixed_offset()) {
+    match o
+        .jobs
+        .create(kind, ACTOR, o.store.zone().unwrap_or_default().now())
+    {
         Ok(job) => run_job(o, job.id, lang),
         Err(e) => report_store_error(&e, lang),
     }

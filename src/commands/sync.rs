@@ -26,17 +26,9 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
     if !paths.terminal().exists() {
         return report_store_error(&StoreError::NoStation(dir.to_path_buf()), lang);
     }
-    let text = match std::fs::read_to_string(file) {
+    let text = match client::read_credentials(file) {
         Ok(t) => t,
-        Err(e) => {
-            return fail(
-                &SyncError::Credentials {
-                    path: file.to_path_buf(),
-                    detail: e.to_string(),
-                },
-                lang,
-            );
-        }
+        Err(e) => return fail(&e, lang),
     };
     let creds = match client::parse_credentials(file, &text) {
         Ok(c) => c,
@@ -62,7 +54,7 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
         return fail(
             &SyncError::Credentials {
                 path,
-                detail: e.to_string(),
+                problem: client::CredentialsProblem::Read(e),
             },
             lang,
         );
@@ -80,6 +72,10 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
 /// One full sync from the command line; exits non-zero with the reason
 /// when it could not finish.
 pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
+    // A mistyped --data is no station, not a terminal not yet enrolled.
+    if !Paths::new(dir).terminal().exists() {
+        return report_store_error(&StoreError::NoStation(dir.to_path_buf()), lang);
+    }
     let creds = match client::load_credentials(dir) {
         Ok(Some(c)) => c,
         Ok(None) => return fail(&SyncError::NotEnrolled, lang),
@@ -158,7 +154,11 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     match result {
         Ok(report) => {
             // For the kiosk's Today screen when it next opens.
-            worker::remember_touched(dir, &report.touched, chrono::Local::now().fixed_offset());
+            worker::remember_touched(
+                dir,
+                &report.touched,
+                crate::domain::clock::instant().fixed_offset(),
+            );
             done(report.sent, report.stored, report.received, lang)
         }
         Err(e) => fail(&e, lang),

@@ -15,19 +15,30 @@ pub mod staff;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, FixedOffset};
 use ed25519_dalek::SigningKey;
 
+use crate::domain::Zone;
 use crate::i18n::Lang;
 use crate::sync::protocol;
 
-/// China Standard Time: the county's events carry it.
-pub fn now() -> DateTime<FixedOffset> {
-    Utc::now().with_timezone(&cst())
+/// The county's time zone (`county --time-zone`, Asia/Shanghai unless
+/// given), set once when a county command starts.
+static ZONE: OnceLock<Zone> = OnceLock::new();
+
+pub fn set_zone(zone: Zone) {
+    let _ = ZONE.set(zone);
 }
 
-pub fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
+pub fn zone() -> Zone {
+    ZONE.get().copied().unwrap_or_default()
+}
+
+/// Now in the county's zone: the county's events carry it.
+pub fn now() -> DateTime<FixedOffset> {
+    zone().now()
 }
 
 /// Where the county keeps its files.

@@ -167,7 +167,7 @@ pub fn appeal(station_name: Option<&str>, held: &Appeal) -> String {
         let label = entry.step.kind().label(lang);
         out.push_str(&format!(
             "<li>{} {} → {}</li>\n",
-            entry.at.format("%Y-%m-%d"),
+            crate::county::zone().date(&entry.at),
             escape(label),
             escape(entry.to.label(lang))
         ));

@@ -37,8 +37,11 @@ pub enum CodeError {
     Characters,
     #[error("the tracking code's date is not a valid date")]
     Date,
-    #[error("the tracking code's check digit does not match: compare it digit by digit")]
-    Check,
+    /// The last digit is not the check digit of the others: a typo.
+    #[error(
+        "the tracking code has a typo: by the digits before it, its last digit (the check digit) would be {expected}, not {typed}; compare it digit by digit"
+    )]
+    Check { typed: char, expected: char },
     #[error(
         "the station number must be 9 digits, the terminal 1-9 and the day's sequence 1-99999 (five digits from 10000)"
     )]
@@ -54,7 +57,9 @@ impl CodeError {
                 CodeError::Length(n) => format!("查询码应为 21 或 22 位数字（可含短横线），实际 {n} 位"),
                 CodeError::Characters => "查询码只能包含数字和短横线".into(),
                 CodeError::Date => "查询码日期无效".into(),
-                CodeError::Check => "查询码校验位不符，请逐位核对".into(),
+                CodeError::Check { typed, expected } => format!(
+                    "查询码有一位输错了：按前面的数字，最后一位（校验位）应为 {expected}，而不是 {typed}；请逐位核对"
+                ),
                 CodeError::Parts => {
                     "站点编号应为 9 位数字，终端号应为 1-9，当日序号应为 1-99999（10000 起为 5 位）".into()
                 }
@@ -200,7 +205,11 @@ impl FromStr for TrackingCode {
             return Err(CodeError::Length(n));
         }
         if damm_digit(&digits) != 0 {
-            return Err(CodeError::Check);
+            let (body, typed) = digits.split_at(n - 1);
+            return Err(CodeError::Check {
+                typed: typed.chars().next().unwrap_or('0'),
+                expected: char::from(b'0' + damm_digit(body)),
+            });
         }
         let text = format!(
             "{}-{}-{}-{}",

@@ -7,6 +7,7 @@ mod vocab;
 
 pub mod appeal;
 pub mod catalog;
+pub mod clock;
 pub mod code;
 pub mod county;
 pub mod deputy;
@@ -22,6 +23,7 @@ pub mod validate;
 pub mod visit;
 
 pub use appeal::{Appeal, Category, DeputyRef, HistoryEntry, Route, Satisfaction, Status, Urgency, Visitor};
+pub use clock::Zone;
 pub use code::TrackingCode;
 pub use deputy::{Deputy, Level};
 pub use event::{Change, Event, EventBody, EventId};

@@ -170,6 +170,7 @@ mod tests {
             units: Vec::new(),
             public_url: url.map(str::to_string),
             reply_days: None,
+            time_zone: None,
             sync: Default::default(),
         }
     }

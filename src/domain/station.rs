@@ -3,6 +3,7 @@
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
+use super::clock::Zone;
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +152,10 @@ pub struct Station {
     /// The nightly sync with the county (`[sync]` in the station file).
     #[serde(default, skip_serializing_if = "SyncSettings::is_unset")]
     pub sync: SyncSettings,
+    /// The station's IANA time zone (`time_zone` in `[station]`): every
+    /// time it records, shows or exports is in it. None: Asia/Shanghai.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// The `[sync]` table of the station file.
@@ -225,6 +230,23 @@ impl std::fmt::Display for SyncWindow {
     }
 }
 
+/// The longest texts a station file may give, in characters: (field,
+/// limit). A station's name is printed on every receipt.
+pub const STATION_TEXT_LIMITS: [(&str, usize); 4] = [
+    ("station.name", 60),
+    ("station.county", 40),
+    ("station.address", 120),
+    ("station.reception_hours", 60),
+];
+/// The longest staff id and name, unit name and public URL, in characters.
+pub const MAX_STAFF_ID: usize = 32;
+pub const MAX_STAFF_NAME: usize = 40;
+pub const MAX_UNIT_NAME: usize = 60;
+pub const MAX_PUBLIC_URL: usize = 200;
+/// At most this many staff and handling units in one station file.
+pub const MAX_STAFF: usize = 500;
+pub const MAX_UNITS: usize = 2000;
+
 /// Days to a reply when the station file does not say.
 pub const DEFAULT_REPLY_DAYS: u32 = 15;
 
@@ -232,6 +254,15 @@ impl Station {
     /// Days within which a reply is expected.
     pub fn reply_days(&self) -> u32 {
         self.reply_days.unwrap_or(DEFAULT_REPLY_DAYS)
+    }
+
+    /// The station's time zone (Asia/Shanghai unless the file names
+    /// another; a name `validate` would refuse reads as the default).
+    pub fn zone(&self) -> Zone {
+        self.time_zone
+            .as_deref()
+            .and_then(|z| Zone::parse(z, "", Lang::En).ok())
+            .unwrap_or_default()
     }
 
     /// The nightly sync window, when the station sets a valid one.
@@ -286,6 +317,53 @@ impl Station {
                 .pick("station.name：不能为空", "station.name: must not be empty")
                 .into());
         }
+        let too_long = |field: &str, n: usize, max: usize| {
+            lang.pick(
+                format!("{field}：{n} 个字符，超过上限 {max} 个字符"),
+                format!("{field}: {n} characters, over the limit of {max}"),
+            )
+        };
+        let texts = [&self.name, &self.county, &self.address, &self.reception_hours];
+        for ((field, max), text) in STATION_TEXT_LIMITS.iter().zip(texts) {
+            let n = text.chars().count();
+            if n > *max {
+                return Err(too_long(field, n, *max));
+            }
+        }
+        if let Some(url) = &self.public_url
+            && url.chars().count() > MAX_PUBLIC_URL
+        {
+            return Err(too_long(
+                "station.public_url",
+                url.chars().count(),
+                MAX_PUBLIC_URL,
+            ));
+        }
+        for (list, n, max) in [
+            ("staff", self.staff.len(), MAX_STAFF),
+            ("units", self.units.len(), MAX_UNITS),
+        ] {
+            if n > max {
+                return Err(lang.pick(
+                    format!("{list}：{n} 项，超过上限 {max} 项"),
+                    format!("{list}: {n} entries, over the limit of {max}"),
+                ));
+            }
+        }
+        for s in &self.staff {
+            for (field, text, max) in [
+                ("staff.id", &s.id, MAX_STAFF_ID),
+                ("staff.name", &s.name, MAX_STAFF_NAME),
+            ] {
+                let n = text.chars().count();
+                if n > max {
+                    return Err(too_long(field, n, max));
+                }
+            }
+        }
+        if let Some(u) = self.units.iter().find(|u| u.name.chars().count() > MAX_UNIT_NAME) {
+            return Err(too_long("units.name", u.name.chars().count(), MAX_UNIT_NAME));
+        }
         if let Some(d) = self.reception_days.iter().find(|d| !(1..=31).contains(*d)) {
             return Err(lang.pick(
                 format!("station.reception_days：{d} 不是有效的日期（1-31）"),
@@ -318,6 +396,9 @@ impl Station {
                 format!("sync.after_save_secs：{n} 秒太长，最多 {MAX_AFTER_SAVE_SECS} 秒（0 表示保存后不自动上报）"),
                 format!("sync.after_save_secs: {n} seconds is too long; at most {MAX_AFTER_SAVE_SECS} (0: no sync after saves)"),
             ));
+        }
+        if let Some(z) = &self.time_zone {
+            Zone::parse(z, "station.time_zone", lang)?;
         }
         let mut ids: Vec<&str> = self.staff.iter().map(|s| s.id.as_str()).collect();
         ids.sort_unstable();

@@ -24,7 +24,7 @@ pub struct Receipt<'a> {
 /// registration day plus the station's reply days.
 pub fn expected_reply(station: &Station, appeal: &Appeal) -> NaiveDate {
     appeal.deadline.unwrap_or_else(|| {
-        appeal.registered_at.date_naive() + chrono::Days::new(u64::from(station.reply_days()))
+        station.zone().date(&appeal.registered_at) + chrono::Days::new(u64::from(station.reply_days()))
     })
 }
 
@@ -117,7 +117,7 @@ pub fn receipt(r: &Receipt, settings: &PrinterSettings, lang: Lang) -> Vec<u8> {
     field(
         &mut doc,
         lang.pick("登记时间：", "Registered: "),
-        &a.registered_at.format("%Y-%m-%d %H:%M").to_string(),
+        &r.station.zone().show(&a.registered_at),
         cols,
     );
     doc.bold(true);
@@ -166,7 +166,7 @@ pub fn receipt(r: &Receipt, settings: &PrinterSettings, lang: Lang) -> Vec<u8> {
     doc.line(&format!(
         "{}{}",
         lang.pick("打印时间：", "Printed: "),
-        r.printed_at.format("%Y-%m-%d %H:%M")
+        r.station.zone().show(&r.printed_at)
     ));
     doc.align(Align::Left);
     doc.feed(3).cut();

@@ -7,8 +7,6 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use chrono::Local;
-
 use super::{PrintError, Printed, PrinterSettings, print_job, resolve_target};
 use crate::i18n::Lang;
 use crate::storage::print_jobs::JobKind;
@@ -77,7 +75,7 @@ fn receipt(
         Err(_) => return Err(PrintError::NoAppeal(code.to_string())),
     }
     let jobs = reader.print_jobs()?;
-    let now = Local::now().fixed_offset();
+    let now = reader.zone()?.now();
     let kind = JobKind::Receipt {
         code: code.to_string(),
     };

@@ -30,7 +30,7 @@ use std::fs::{self, File};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, FixedOffset, Local, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Change, Event, EventBody, EventId, Staff, TrackingCode};
@@ -729,7 +729,8 @@ impl Store {
         actor: &str,
         changes: Vec<Change>,
     ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
-        self.commit_at(actor, Local::now().fixed_offset(), changes)
+        let now = self.zone()?.now();
+        self.commit_at(actor, now, changes)
     }
 
     pub fn commit_at(

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::codec::decode;
 use super::{Paths, Store, StoreError, catalog_cache, keys};
 use crate::domain::catalog::{Catalog, CatalogRow};
-use crate::domain::{Appeal, Deputy, Duty, Station, Visit};
+use crate::domain::{Appeal, Deputy, Duty, Station, Visit, Zone};
 
 impl Store {
     /// A read-only handle for another thread (the kiosk reads through
@@ -27,6 +27,11 @@ impl Store {
 
     pub fn station(&self) -> Result<Option<Station>, StoreError> {
         self.reader().station()
+    }
+
+    /// The station's time zone (the default before a station is set up).
+    pub fn zone(&self) -> Result<Zone, StoreError> {
+        self.reader().zone()
     }
 
     /// The print job records.
@@ -156,6 +161,11 @@ impl Reader {
             }
         }
         Ok(Some(station))
+    }
+
+    /// The station's time zone (the default before a station is set up).
+    pub fn zone(&self) -> Result<Zone, StoreError> {
+        Ok(self.station()?.map(|s| s.zone()).unwrap_or_default())
     }
 
     /// The print job records (a worker thread updates them as it prints).

@@ -21,7 +21,7 @@ use std::fs;
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use chrono::{DateTime, FixedOffset, Local};
+use chrono::{DateTime, FixedOffset};
 use serde_json::value::RawValue;
 
 use super::counters::Counters;
@@ -359,7 +359,7 @@ pub fn journal_from_database(
         };
         let mut origin = terminal_origin(&station.code, identity.terminal, identity.generation);
         let used = used_seq(dir, &origin)?;
-        let now = Local::now().fixed_offset();
+        let now = station.zone().now();
         let jnew = dir.join("journal.from-database");
         let _ = fs::remove_file(&jnew);
         let mut out = Journal::create(&jnew).map_err(|e| StoreError::io(&jnew, e))?;

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, Local};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -34,40 +33,96 @@ pub fn credentials_path(dir: &Path) -> PathBuf {
 /// The terminal's credentials, if it was enrolled.
 pub fn load_credentials(dir: &Path) -> Result<Option<Credentials>, SyncError> {
     let path = credentials_path(dir);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(SyncError::Credentials {
-                path,
-                detail: e.to_string(),
-            });
-        }
-    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = read_credentials(&path)?;
     parse_credentials(&path, &text).map(Some)
+}
+
+/// A credentials file's text, within `limits::CREDENTIALS_FILE`.
+pub fn read_credentials(path: &Path) -> Result<String, SyncError> {
+    crate::limits::read_text_capped(path, crate::limits::CREDENTIALS_FILE).map_err(|e| {
+        SyncError::Credentials {
+            path: path.to_path_buf(),
+            problem: match e {
+                crate::limits::ReadCapped::Io(e) => CredentialsProblem::Read(e),
+                crate::limits::ReadCapped::TooBig { size, limit } => {
+                    CredentialsProblem::TooBig { size, limit }
+                }
+            },
+        }
+    })
+}
+
+/// What is wrong with a credentials file.
+#[derive(Debug)]
+pub enum CredentialsProblem {
+    Read(std::io::Error),
+    TooBig {
+        size: u64,
+        limit: u64,
+    },
+    /// Not a TOML file of credentials (the line, when known).
+    Syntax(Option<usize>),
+    /// An entry that cannot be used: `key`, `server_key`, `server`, `ca`.
+    Entry(&'static str),
+}
+
+impl CredentialsProblem {
+    pub fn words(&self, lang: Lang) -> String {
+        match self {
+            CredentialsProblem::Read(e) => crate::i18n::os_words(e, lang),
+            CredentialsProblem::TooBig { size, limit } => {
+                let (size, limit) = (crate::limits::kb(*size), crate::limits::kb(*limit));
+                lang.pick(
+                    format!("文件过大（{size}）：凭据文件最大 {limit}"),
+                    format!("too large ({size}): a credentials file may be at most {limit}"),
+                )
+            }
+            CredentialsProblem::Syntax(Some(line)) => lang.pick(
+                format!("第 {line} 行格式不对，不是县里发来的凭据文件？"),
+                format!("line {line} cannot be read: not the file the county sent?"),
+            ),
+            CredentialsProblem::Syntax(None) => lang
+                .pick(
+                    "格式不对，不是县里发来的凭据文件？",
+                    "it cannot be read: not the file the county sent?",
+                )
+                .to_string(),
+            CredentialsProblem::Entry(name) => lang.pick(
+                format!("“{name}”一项无效，请向县人大办索取新的凭据文件"),
+                format!("the entry “{name}” is not valid; ask the county office for a new credentials file"),
+            ),
+        }
+    }
 }
 
 /// Reads and checks a credentials file's text.
 pub fn parse_credentials(path: &Path, text: &str) -> Result<Credentials, SyncError> {
-    let bad = |detail: String| SyncError::Credentials {
+    let bad = |problem: CredentialsProblem| SyncError::Credentials {
         path: path.to_path_buf(),
-        detail,
+        problem,
     };
-    let creds: Credentials = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let creds: Credentials = toml::from_str(text).map_err(|e| {
+        log::warn!("{}: {e}", path.display());
+        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+        bad(CredentialsProblem::Syntax(line))
+    })?;
     if creds.signing_key().is_none() {
-        return Err(bad("key: not a base64 Ed25519 key".into()));
+        return Err(bad(CredentialsProblem::Entry("key")));
     }
     if creds.server_key().is_none() {
-        return Err(bad("server_key: not a base64 Ed25519 public key".into()));
+        return Err(bad(CredentialsProblem::Entry("server_key")));
     }
     if !(creds.server.starts_with("http://") || creds.server.starts_with("https://")) {
-        return Err(bad(format!(
-            "server: {} is not an http:// or https:// URL",
-            creds.server
-        )));
+        return Err(bad(CredentialsProblem::Entry("server")));
     }
     if let Some(ca) = &creds.ca {
-        trusted_roots(ca).map_err(|e| bad(format!("ca: {e}")))?;
+        trusted_roots(ca).map_err(|e| {
+            log::warn!("{}: ca: {e}", path.display());
+            bad(CredentialsProblem::Entry("ca"))
+        })?;
     }
     Ok(creds)
 }
@@ -189,6 +244,171 @@ fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rus
     None
 }
 
+/// Why a request got no answer, in words a user reads (the system's own
+/// words go to the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// Nothing listens at the address (the server is not running?).
+    Refused,
+    /// No answer in time.
+    TimedOut,
+    /// The connection was cut off.
+    Cut,
+    /// The server's name is not known (DNS).
+    UnknownHost,
+    /// No route to the server's network.
+    Unreachable,
+    /// Any other network failure.
+    Other,
+}
+
+impl NoAnswer {
+    fn of(t: &ureq::Transport) -> NoAnswer {
+        use std::error::Error;
+        if t.kind() == ureq::ErrorKind::Dns {
+            return NoAnswer::UnknownHost;
+        }
+        let mut next: Option<&(dyn Error + 'static)> = t.source();
+        while let Some(e) = next {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                return NoAnswer::of_io(io);
+            }
+            next = e.source();
+        }
+        NoAnswer::Other
+    }
+
+    fn of_io(e: &std::io::Error) -> NoAnswer {
+        use std::io::ErrorKind as K;
+        match e.kind() {
+            K::ConnectionRefused => NoAnswer::Refused,
+            K::TimedOut | K::WouldBlock => NoAnswer::TimedOut,
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => NoAnswer::Cut,
+            K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => {
+                NoAnswer::Unreachable
+            }
+            _ => NoAnswer::Other,
+        }
+    }
+
+    pub fn words(self, lang: Lang) -> &'static str {
+        match self {
+            NoAnswer::Refused => lang.pick(
+                "服务器没有在运行，或地址不对",
+                "nothing answers at that address: is the server running?",
+            ),
+            NoAnswer::TimedOut => lang.pick("等待答复超时", "no answer in time"),
+            NoAnswer::Cut => lang.pick("连接中途断开", "the connection was cut off"),
+            NoAnswer::UnknownHost => lang.pick("找不到这个服务器名称", "the server's name is not known"),
+            NoAnswer::Unreachable => lang.pick("网络不通", "the network cannot reach it"),
+            NoAnswer::Other => lang.pick("网络出错", "a network failure"),
+        }
+    }
+}
+
+/// Why the server's certificate is not trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Untrusted {
+    /// Signed by nobody this terminal trusts (a self-signed certificate
+    /// and no `ca` in the credentials, or another one).
+    UnknownIssuer,
+    /// Made out for another name or address.
+    WrongName,
+    Expired,
+    NotYetValid,
+    Revoked,
+    /// No certificate at all.
+    None,
+    Other,
+}
+
+impl Untrusted {
+    fn of(e: &rustls::Error) -> Untrusted {
+        use rustls::CertificateError as C;
+        match e {
+            rustls::Error::NoCertificatesPresented => Untrusted::None,
+            rustls::Error::InvalidCertificate(c) => match c {
+                C::UnknownIssuer | C::BadSignature => Untrusted::UnknownIssuer,
+                C::NotValidForName | C::NotValidForNameContext { .. } => Untrusted::WrongName,
+                C::Expired | C::ExpiredContext { .. } => Untrusted::Expired,
+                C::NotValidYet | C::NotValidYetContext { .. } => Untrusted::NotYetValid,
+                C::Revoked => Untrusted::Revoked,
+                _ => Untrusted::Other,
+            },
+            _ => Untrusted::Other,
+        }
+    }
+
+    pub fn words(self, lang: Lang) -> &'static str {
+        match self {
+            Untrusted::UnknownIssuer => lang.pick("签发者不受信任", "its issuer is not trusted"),
+            Untrusted::WrongName => lang.pick(
+                "证书上的名称与服务器地址不符",
+                "it is made out for another name or address",
+            ),
+            Untrusted::Expired => lang.pick("证书已过期", "it has expired"),
+            Untrusted::NotYetValid => lang.pick(
+                "证书尚未生效（或本机时间不对）",
+                "it is not valid yet (or this machine's clock is wrong)",
+            ),
+            Untrusted::Revoked => lang.pick("证书已被吊销", "it has been revoked"),
+            Untrusted::None => lang.pick("服务器没有出示证书", "the server showed no certificate"),
+            Untrusted::Other => lang.pick(
+                "不是受信任的机构为这个服务器签发的证书",
+                "it is not a certificate a trusted issuer made out for this server",
+            ),
+        }
+    }
+}
+
+/// What is wrong with an answer that came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadAnswer {
+    /// Not signed: not the county server (a proxy or another program).
+    Unsigned,
+    /// Signed by another key than the county server's.
+    NotTheServers,
+    /// Cannot be read (damaged or not the protocol's JSON).
+    Unreadable,
+    /// Contradicts what this terminal sent.
+    Inconsistent,
+}
+
+impl BadAnswer {
+    pub fn words(self, lang: Lang) -> &'static str {
+        match self {
+            BadAnswer::Unsigned => lang.pick(
+                "答复没有县里服务器的签名",
+                "it carries no signature of the county server",
+            ),
+            BadAnswer::NotTheServers => lang.pick(
+                "答复的签名不是县里服务器的",
+                "its signature is not the county server's",
+            ),
+            BadAnswer::Unreadable => lang.pick("答复内容无法读取", "it cannot be read"),
+            BadAnswer::Inconsistent => lang.pick(
+                "答复与本机发出的记录对不上",
+                "it does not agree with what was sent",
+            ),
+        }
+    }
+}
+
+/// A damaged or unexpected answer (the details go to the log).
+fn unreadable(e: &dyn std::fmt::Display) -> SyncError {
+    log::warn!("sync: an answer that cannot be read: {e}");
+    SyncError::BadReply(BadAnswer::Unreadable)
+}
+
+/// The server's reason in the user's language: the county sends it as
+/// "中文 / English".
+fn problem_words(p: &Problem, lang: Lang) -> String {
+    match p.message.split_once(" / ") {
+        Some((zh, en)) => lang.pick(zh, en).trim().to_string(),
+        None => p.message.clone(),
+    }
+}
+
 /// Whether a TLS failure is the server's certificate not verifying.
 fn untrusted(error: &rustls::Error) -> bool {
     matches!(
@@ -226,7 +446,7 @@ pub enum SyncError {
     NotEnrolled,
     Credentials {
         path: PathBuf,
-        detail: String,
+        problem: CredentialsProblem,
     },
     /// The credentials are for another station.
     OtherStation {
@@ -236,13 +456,13 @@ pub enum SyncError {
     /// No answer: refused, reset, timed out, or cut off mid-way.
     Network {
         server: String,
-        detail: String,
+        cause: NoAnswer,
     },
     /// The server's TLS certificate does not verify against the roots
     /// this terminal trusts (the credentials' `ca`, or the public ones).
     Certificate {
         server: String,
-        detail: String,
+        why: Untrusted,
     },
     /// The server answered with an error.
     Server {
@@ -250,7 +470,7 @@ pub enum SyncError {
         problem: Option<Problem>,
     },
     /// An answer that is not the server's, or not valid.
-    BadReply(String),
+    BadReply(BadAnswer),
     /// The county refused the events: they contradict what it holds.
     Refused(Refusal),
     Store(StoreError),
@@ -277,43 +497,62 @@ impl SyncError {
                     "this terminal has no sync credentials: load the county's file with `jiedai enroll FILE`",
                 )
                 .to_string(),
-            SyncError::Credentials { path, detail } => lang.pick(
-                format!("同步凭据 {} 无法使用：{detail}", path.display()),
-                format!("the sync credentials {} cannot be used: {detail}", path.display()),
-            ),
+            SyncError::Credentials { path, problem } => {
+                let detail = problem.words(lang);
+                lang.pick(
+                    format!("同步凭据 {} 无法使用：{detail}", path.display()),
+                    format!("the sync credentials {} cannot be used: {detail}", path.display()),
+                )
+            }
             SyncError::OtherStation { enrolled, station } => lang.pick(
                 format!("同步凭据属于站点 {enrolled}，本终端属于站点 {station}"),
-                format!("the sync credentials are for station {enrolled}, this terminal is station {station}'s"),
-            ),
-            SyncError::Network { server, detail } => lang.pick(
-                format!("连不上县里的服务器 {server}（{detail}）。记录都在本机，稍后会自动重试。"),
                 format!(
-                    "cannot reach the county server {server} ({detail}). Everything is kept here; it will try again."
+                    "the sync credentials are for station {enrolled}, this terminal is station {station}'s"
                 ),
             ),
+            SyncError::Network { server, cause } => {
+                let words = cause.words(lang);
+                lang.pick(
+                    format!("连不上县里的服务器 {server}（{words}）。记录都在本机，稍后会自动重试。"),
+                    format!(
+                        "cannot reach the county server {server} ({words}). Everything is kept here; it will try again."
+                    ),
+                )
+            }
             SyncError::Server { status, problem } => {
-                let words = problem.as_ref().map(|p| p.message.clone()).unwrap_or_default();
+                let words = problem
+                    .as_ref()
+                    .map(|p| problem_words(p, lang))
+                    .unwrap_or_default();
                 match (status, lang) {
                     (401, Lang::Zh) => format!("县里的服务器拒绝了本站：{words}（凭据或本机时间不对？）"),
                     (401, Lang::En) => {
-                        format!("the county server refused this station: {words} (credentials or clock wrong?)")
+                        format!(
+                            "the county server refused this station: {words} (credentials or clock wrong?)"
+                        )
                     }
                     (_, Lang::Zh) => format!("县里的服务器出错（{status}）：{words}"),
                     (_, Lang::En) => format!("the county server failed ({status}): {words}"),
                 }
             }
-            SyncError::Certificate { server, detail } => lang.pick(
+            SyncError::Certificate { server, why } => {
+                let detail = why.words(lang);
+                lang.pick(
                 format!(
                     "证书无法验证：县里的服务器 {server} 出示的证书不受本终端信任（{detail}）。请向县人大办核对地址，或索取带服务器证书（ca）的新凭据；重试无济于事。"
                 ),
                 format!(
                     "the server's certificate cannot be verified: {server} presented a certificate this terminal does not trust ({detail}). Check the address with the county office or ask for credentials that carry its certificate (ca); retrying will not help."
                 ),
-            ),
-            SyncError::BadReply(detail) => lang.pick(
-                format!("收到的答复无效（{detail}），稍后重试"),
-                format!("the answer was not valid ({detail}); it will try again"),
-            ),
+                )
+            }
+            SyncError::BadReply(bad) => {
+                let detail = bad.words(lang);
+                lang.pick(
+                    format!("收到的答复无效（{detail}），稍后重试"),
+                    format!("the answer was not valid ({detail}); it will try again"),
+                )
+            }
             SyncError::Refused(r) => r.message(lang),
             SyncError::Store(e) => e.message(lang),
             SyncError::Write(e) => e.message(lang),
@@ -331,17 +570,33 @@ pub struct Client {
     base: String,
 }
 
+/// How often a request under way looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// What came back for a request, before it is checked.
+struct Received {
+    status: u16,
+    reply_sig: Option<String>,
+    gzipped: bool,
+    raw: Vec<u8>,
+}
+
+/// A request that got no (whole) answer.
+enum Failed {
+    Transport(Box<ureq::Transport>),
+    Read(std::io::Error),
+}
+
 /// The answer to one request, checked.
 struct Answer {
-    status: u16,
     body: Vec<u8>,
 }
 
 impl Client {
     pub fn new(creds: Credentials) -> Result<Client, SyncError> {
-        let bad = |detail: &str| SyncError::Credentials {
+        let bad = |entry: &'static str| SyncError::Credentials {
             path: PathBuf::from("sync.toml"),
-            detail: detail.to_string(),
+            problem: CredentialsProblem::Entry(entry),
         };
         let key = creds.signing_key().ok_or_else(|| bad("key"))?;
         let server_key = creds.server_key().ok_or_else(|| bad("server_key"))?;
@@ -349,9 +604,10 @@ impl Client {
             .timeout_connect(Duration::from_secs(10))
             .timeout(Duration::from_secs(60));
         if let Some(ca) = &creds.ca {
-            let config = trusted_roots(ca)
-                .and_then(tls_config)
-                .map_err(|e| bad(&format!("ca: {e}")))?;
+            let config = trusted_roots(ca).and_then(tls_config).map_err(|e| {
+                log::warn!("sync.toml: ca: {e}");
+                bad("ca")
+            })?;
             agent = agent.tls_config(config);
         }
         let agent = agent.build();
@@ -369,28 +625,43 @@ impl Client {
         &self.creds.station
     }
 
-    fn network(&self, detail: impl ToString) -> SyncError {
+    /// An answer cut off while it was read.
+    fn network(&self, e: std::io::Error) -> SyncError {
+        log::warn!("sync with {}: {e}", self.base);
         SyncError::Network {
             server: self.base.clone(),
-            detail: detail.to_string(),
+            cause: NoAnswer::of_io(&e),
         }
     }
 
     /// A request that got no answer: the certificate refused, or the
-    /// network.
+    /// network. The system's own words go to the log.
     fn transport(&self, t: ureq::Transport) -> SyncError {
+        log::warn!("sync with {}: {t}", self.base);
         match tls_error(&t) {
             Some(e) if untrusted(e) => SyncError::Certificate {
                 server: self.base.clone(),
-                detail: e.to_string(),
+                why: Untrusted::of(e),
             },
-            _ => self.network(t),
+            _ => SyncError::Network {
+                server: self.base.clone(),
+                cause: NoAnswer::of(&t),
+            },
         }
     }
 
     /// Sends one signed request and checks the server's signature on the
-    /// answer (whatever its status).
-    fn call(&self, method: &str, path_and_query: &str, body: &[u8]) -> Result<Answer, SyncError> {
+    /// answer (whatever its status). The request runs on a thread of its
+    /// own: when `stop` is set (the kiosk is closing) this returns within
+    /// `STOP_POLL` and leaves the request to the time-outs, holding
+    /// nothing of the station's.
+    fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+        stop: &AtomicBool,
+    ) -> Result<Answer, SyncError> {
         let time = chrono::Utc::now().timestamp();
         let signature = protocol::sign(
             &self.key,
@@ -403,45 +674,78 @@ impl Client {
             .set(protocol::H_TIME, &time.to_string())
             .set(protocol::H_SIGNATURE, &signature)
             .set("accept-encoding", "gzip");
-        let result = if body.is_empty() {
-            request.call()
-        } else {
-            request
-                .set("content-type", "application/json")
-                .set("content-encoding", "gzip")
-                .send_bytes(body)
+        let body = body.to_vec();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let exchange = move || -> Result<Received, Failed> {
+            let result = if body.is_empty() {
+                request.call()
+            } else {
+                request
+                    .set("content-type", "application/json")
+                    .set("content-encoding", "gzip")
+                    .send_bytes(&body)
+            };
+            let response = match result {
+                Ok(r) => r,
+                Err(ureq::Error::Status(_, r)) => r,
+                Err(ureq::Error::Transport(t)) => return Err(Failed::Transport(Box::new(t))),
+            };
+            let status = response.status();
+            let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);
+            let gzipped = response.header("content-encoding") == Some("gzip");
+            let mut raw = Vec::new();
+            response
+                .into_reader()
+                .take(protocol::MAX_BODY_BYTES as u64 + 1)
+                .read_to_end(&mut raw)
+                .map_err(Failed::Read)?;
+            Ok(Received {
+                status,
+                reply_sig,
+                gzipped,
+                raw,
+            })
         };
-        let response = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(ureq::Error::Transport(t)) => return Err(self.transport(t)),
-        };
-        let status = response.status();
-        let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);
-        let gzipped = response.header("content-encoding") == Some("gzip");
-        let mut raw = Vec::new();
-        response
-            .into_reader()
-            .take(protocol::MAX_BODY_BYTES as u64 + 1)
-            .read_to_end(&mut raw)
+        std::thread::Builder::new()
+            .name("sync-request".into())
+            .spawn(move || {
+                let _ = tx.send(exchange());
+            })
             .map_err(|e| self.network(e))?;
+        let received = loop {
+            match rx.recv_timeout(STOP_POLL) {
+                Ok(r) => break r,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if stop.load(Ordering::Relaxed) => {
+                    return Err(SyncError::Stopped);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(self.network(std::io::Error::other("the request thread ended")));
+                }
+            }
+        };
+        let Received {
+            status,
+            reply_sig,
+            gzipped,
+            raw,
+        } = match received {
+            Ok(r) => r,
+            Err(Failed::Transport(t)) => return Err(self.transport(*t)),
+            Err(Failed::Read(e)) => return Err(self.network(e)),
+        };
         let Some(reply_sig) = reply_sig else {
-            return Err(SyncError::BadReply(format!(
-                "HTTP {status} without the server's signature"
-            )));
+            return Err(SyncError::BadReply(BadAnswer::Unsigned));
         };
         if !protocol::verify(
             &self.server_key,
             &protocol::reply_text(&signature, status, &raw),
             &reply_sig,
         ) {
-            return Err(SyncError::BadReply(format!(
-                "HTTP {status} with a signature that is not the county server's"
-            )));
+            return Err(SyncError::BadReply(BadAnswer::NotTheServers));
         }
         let body = if gzipped {
-            protocol::gunzip(&raw, protocol::MAX_BODY_BYTES)
-                .map_err(|e| SyncError::BadReply(e.to_string()))?
+            protocol::gunzip(&raw, protocol::MAX_BODY_BYTES).map_err(|e| unreadable(&e))?
         } else {
             raw
         };
@@ -451,33 +755,36 @@ impl Client {
                 problem: serde_json::from_slice(&body).ok(),
             });
         }
-        Ok(Answer { status, body })
+        Ok(Answer { body })
     }
 
     /// Sends one batch; the server's answer.
-    fn upload(&self, upload: &Upload) -> Result<UploadReply, SyncError> {
-        let json = serde_json::to_vec(upload).map_err(|e| SyncError::BadReply(e.to_string()))?;
-        let answer = self.call("POST", protocol::PATH_UPLOAD, &protocol::gzip(&json))?;
-        serde_json::from_slice(&answer.body)
-            .map_err(|e| SyncError::BadReply(format!("HTTP {}: {e}", answer.status)))
+    fn upload(&self, upload: &Upload, stop: &AtomicBool) -> Result<UploadReply, SyncError> {
+        let json = serde_json::to_vec(upload).map_err(|e| unreadable(&e))?;
+        let answer = self.call("POST", protocol::PATH_UPLOAD, &protocol::gzip(&json), stop)?;
+        serde_json::from_slice(&answer.body).map_err(|e| unreadable(&e))
     }
 
     /// A page of this station's events of one terminal as the county holds
     /// them (`key`: `protocol::terminal_key`).
-    fn held(&self, key: i64, after: u64) -> Result<HeldEvents, SyncError> {
+    fn held(&self, key: i64, after: u64, stop: &AtomicBool) -> Result<HeldEvents, SyncError> {
         let answer = self.call(
             "GET",
             &format!("{}?terminal={key}&after={after}", protocol::PATH_EVENTS),
             &[],
+            stop,
         )?;
-        serde_json::from_slice(&answer.body)
-            .map_err(|e| SyncError::BadReply(format!("HTTP {}: {e}", answer.status)))
+        serde_json::from_slice(&answer.body).map_err(|e| unreadable(&e))
     }
 
-    fn feed(&self, after: u64) -> Result<Feed, SyncError> {
-        let answer = self.call("GET", &format!("{}?after={after}", protocol::PATH_FEED), &[])?;
-        serde_json::from_slice(&answer.body)
-            .map_err(|e| SyncError::BadReply(format!("HTTP {}: {e}", answer.status)))
+    fn feed(&self, after: u64, stop: &AtomicBool) -> Result<Feed, SyncError> {
+        let answer = self.call(
+            "GET",
+            &format!("{}?after={after}", protocol::PATH_FEED),
+            &[],
+            stop,
+        )?;
+        serde_json::from_slice(&answer.body).map_err(|e| unreadable(&e))
     }
 }
 
@@ -565,7 +872,7 @@ pub fn sync_once(
             events,
             attested,
         };
-        let reply = client.upload(&upload)?;
+        let reply = client.upload(&upload, stop)?;
         if let Some(refusal) = reply.refused {
             // What the server holds before the refusal still counts.
             if reply.acked >= position.acked && reply.acked <= last {
@@ -575,10 +882,8 @@ pub fn sync_once(
             return Err(SyncError::Refused(refusal));
         }
         if reply.acked > last {
-            return Err(SyncError::BadReply(format!(
-                "the server acknowledged event {} of {last}",
-                reply.acked
-            )));
+            log::warn!("the server acknowledged event {} of {last}", reply.acked);
+            return Err(SyncError::BadReply(BadAnswer::Inconsistent));
         }
         let before = position.acked;
         position = out.position_at(reply.acked, &position);
@@ -593,10 +898,11 @@ pub fn sync_once(
             rewound = true;
             continue;
         }
-        return Err(SyncError::BadReply(format!(
+        log::warn!(
             "the server holds event {} and took none of {first}-{last}",
             reply.acked
-        )));
+        );
+        return Err(SyncError::BadReply(BadAnswer::Inconsistent));
     }
     report.sent = position.acked.saturating_sub(start);
     let feed_origin = county_origin(&station);
@@ -611,7 +917,7 @@ pub fn sync_once(
             .origin_seq(&feed_origin)
             .map_err(SyncError::Store)?
             .max(taken);
-        let feed = client.feed(cursor)?;
+        let feed = client.feed(cursor, stop)?;
         if feed.events.is_empty() {
             break;
         }
@@ -648,14 +954,15 @@ pub fn county_copy(
         feed_after,
         ..CountyCopy::default()
     };
+    // A recovery is a command of its own: nothing stops it half-way.
+    let stop = AtomicBool::new(false);
     let key = protocol::terminal_key(terminal, generation);
     let mut after = own_after;
     loop {
-        let page = client.held(key, after)?;
+        let page = client.held(key, after, &stop)?;
         if page.events.len() != page.hashes.len() || (page.more && page.last <= after) {
-            return Err(SyncError::BadReply(
-                "events held: a page that does not add up".into(),
-            ));
+            log::warn!("sync: a page of held events that does not add up");
+            return Err(SyncError::BadReply(BadAnswer::Inconsistent));
         }
         copy.own.extend(page.events);
         copy.hashes.extend(page.hashes);
@@ -666,7 +973,7 @@ pub fn county_copy(
     }
     let mut after = feed_after;
     loop {
-        let page = client.feed(after)?;
+        let page = client.feed(after, &stop)?;
         let more = page.more && page.last > after;
         copy.feed.extend(page.events);
         if !more {
@@ -686,14 +993,15 @@ pub fn sync_and_record(
     progress: &dyn Fn(Progress),
     stop: &AtomicBool,
 ) -> Result<Report, SyncError> {
-    let now = Local::now().fixed_offset();
+    let zone = reader.zone().unwrap_or_default();
+    let now = zone.now();
     let result = sync_once(reader, writer, client, progress, stop);
     if let Ok(state) = reader.sync_state() {
         let mut status = state.status().unwrap_or_default();
         status.last_attempt = Some(now);
         match &result {
             Ok(report) => {
-                status.last_success = Some(Local::now().fixed_offset());
+                status.last_success = Some(zone.now());
                 status.last_error = None;
                 status.sent = report.sent;
                 status.received = report.received;
@@ -776,11 +1084,6 @@ pub fn overview(reader: &Reader) -> Result<Overview, SyncError> {
         status: state.status().map_err(SyncError::Store)?,
         position,
     })
-}
-
-/// The time as the Sync screen shows it.
-pub fn local(at: &DateTime<FixedOffset>) -> String {
-    at.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// English, for the log; a user reads `message`.

@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
-use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
 use crate::domain::desk;
 use crate::domain::lifecycle::{self, Step, TransitionError, replay_history};
@@ -37,7 +37,7 @@ use crate::domain::validate::{
 };
 use crate::domain::{
     Appeal, Category, Change, Deputy, DeputyRef, EventBody, HistoryEntry, Route, Satisfaction, Status,
-    TrackingCode, Urgency, Visitor,
+    TrackingCode, Urgency, Visitor, Zone,
 };
 use crate::i18n::Lang;
 use crate::storage::{Store, StoreError};
@@ -78,24 +78,24 @@ pub static COLUMNS: &[Column] = &[
 /// Columns that hold in words (and local time) what a machine column
 /// beside them holds as a code (and an RFC 3339 time), as export writes
 /// them: (human column, code column, the code a text names).
-type Reading = fn(&str) -> Option<String>;
+type Reading = fn(&str, Zone) -> Option<String>;
 const CODED: &[(&str, &str, Reading)] = &[
-    ("date", "timestamp", |t| {
-        parse_time(t).map(|at| at.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
+    ("date", "timestamp", |t, zone| {
+        parse_time(t, zone).map(|at| zone.show(&at))
     }),
-    ("category", "category_code", |t| {
+    ("category", "category_code", |t, _| {
         Category::parse(t).map(|v| v.code().into())
     }),
-    ("urgency", "urgency_code", |t| {
+    ("urgency", "urgency_code", |t, _| {
         Urgency::parse(t).map(|v| v.code().into())
     }),
-    ("route", "route_code", |t| {
+    ("route", "route_code", |t, _| {
         Route::parse(t).map(|v| v.code().into())
     }),
-    ("satisfaction", "satisfaction_code", |t| {
+    ("satisfaction", "satisfaction_code", |t, _| {
         Satisfaction::parse(t).map(|v| v.code().into())
     }),
-    ("status", "status_code", |t| {
+    ("status", "status_code", |t, _| {
         Status::parse(t).map(|v| v.code().into())
     }),
 ];
@@ -103,7 +103,7 @@ const CODED: &[(&str, &str, Reading)] = &[
 /// A row whose code columns stand in for the words beside them; words
 /// that say something else than their code are refused (a cell edited in
 /// a spreadsheet and its code left as it was).
-fn with_codes(row: &Row, lang: Lang) -> Result<Row, String> {
+fn with_codes(row: &Row, lang: Lang, zone: Zone) -> Result<Row, String> {
     let mut row = row.clone();
     for (human, code, read) in CODED {
         let coded = row.get(code).trim().to_string();
@@ -111,7 +111,7 @@ fn with_codes(row: &Row, lang: Lang) -> Result<Row, String> {
             continue;
         }
         let words = row.get(human).trim();
-        let differs = match (read(words), read(&coded)) {
+        let differs = match (read(words, zone), read(&coded, zone)) {
             (Some(a), Some(b)) if *human == "date" && words.len() <= 10 => !b.starts_with(&a[..10]),
             (Some(a), Some(b)) => a != b,
             (None, _) => !words.is_empty(),
@@ -162,6 +162,8 @@ pub struct Context<'a> {
     pub lang: Lang,
     /// Bounds birth dates in ID numbers.
     pub today: NaiveDate,
+    /// The station's time zone: times without an offset are read in it.
+    pub zone: Zone,
     /// The station's deputies: names on rows resolve to them.
     pub roster: &'a [Deputy],
     pub station: &'a str,
@@ -181,17 +183,10 @@ fn required(lang: Lang, key: &str) -> String {
     err(lang, key, "必填".into(), "required".into())
 }
 
-/// Local time of a wall-clock reading (None in a DST gap).
-fn local(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    Local
-        .from_local_datetime(&naive)
-        .earliest()
-        .map(|d| d.fixed_offset())
-}
-
 /// "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (also with / as Excel writes
-/// dates, or T) in local time, or RFC 3339.
-pub fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
+/// dates, or T) in the station's zone, or RFC 3339.
+pub fn parse_time(text: &str, zone: Zone) -> Option<DateTime<FixedOffset>> {
+    let local = |naive: NaiveDateTime| zone.from_local(naive);
     let t = text.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(dt);
@@ -285,13 +280,13 @@ fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, Str
 /// duplicates against the store are the caller's to check.
 pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
     let lang = ctx.lang;
-    let row = &with_codes(row, lang)?;
+    let row = &with_codes(row, lang, ctx.zone)?;
     let v = |e| validation_message(&e, lang);
     let date_text = row.get("date").trim();
     if date_text.is_empty() {
         return Err(required(lang, "date"));
     }
-    let at = parse_time(date_text).ok_or_else(|| {
+    let at = parse_time(date_text, ctx.zone).ok_or_else(|| {
         let date_text = shown(date_text);
         err(
             lang,
@@ -300,7 +295,9 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
             format!("cannot read “{date_text}” (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)"),
         )
     })?;
-    let day = at.with_timezone(&Local).date_naive();
+    // The station's wall clock: the code's date is the station's date.
+    let at = ctx.zone.local(&at);
+    let day = at.date_naive();
     if day > ctx.today {
         return Err(err(
             lang,
@@ -551,9 +548,9 @@ fn plan_imported(mut appeal: Appeal, history: &str, ctx: &Context<'_>) -> Result
         .history
         .iter()
         .enumerate()
-        .find(|(_, h)| h.at.with_timezone(&Local).date_naive() > ctx.today)
+        .find(|(_, h)| ctx.zone.date(&h.at) > ctx.today)
     {
-        let (n, day) = (n + 1, h.at.with_timezone(&Local).date_naive());
+        let (n, day) = (n + 1, ctx.zone.date(&h.at));
         return Err(err(
             lang,
             "history",
@@ -612,6 +609,16 @@ fn safe(message: &str) -> String {
 /// keep, surrounding whitespace aside) and the same length caps. A history
 /// is a record: what breaks the rules is refused, not rewritten.
 fn check_history_text(history: &[HistoryEntry], lang: Lang) -> Result<(), String> {
+    let max = crate::limits::HISTORY_STEPS;
+    if history.len() > max {
+        let got = history.len();
+        return Err(err(
+            lang,
+            "history",
+            format!("{got} 步，超过上限 {max} 步"),
+            format!("{got} steps, over the limit of {max}"),
+        ));
+    }
     for (i, h) in history.iter().enumerate() {
         let n = i + 1;
         let mut texts: Vec<(&str, &str, &str, usize, bool)> = vec![
@@ -688,7 +695,7 @@ pub fn changes(
             .collect();
         issued.insert(date, codes);
     }
-    let now = Local::now().fixed_offset();
+    let now = store.zone()?.now();
     let mut out = Vec::new();
     for p in chunk {
         match p {
@@ -753,6 +760,7 @@ mod tests {
         let ctx = Context {
             lang,
             today: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
+            zone: Zone::default(),
             roster: &roster,
             station: "330999012",
             terminal: 1,
@@ -776,14 +784,14 @@ mod tests {
             "2026/3/10",
             "2026-03-10T09:30:00+08:00",
         ] {
-            let at = parse_time(t).unwrap_or_else(|| panic!("{t} should parse"));
+            let at = parse_time(t, Zone::default()).unwrap_or_else(|| panic!("{t} should parse"));
             assert_eq!(
                 at.date_naive(),
                 NaiveDate::from_ymd_opt(2026, 3, 10).expect("date")
             );
         }
-        assert!(parse_time("10.3.2026").is_none());
-        assert!(parse_time("2026-02-30").is_none());
+        assert!(parse_time("10.3.2026", Zone::default()).is_none());
+        assert!(parse_time("2026-02-30", Zone::default()).is_none());
     }
 
     #[test]

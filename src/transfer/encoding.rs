@@ -6,6 +6,8 @@
 pub enum Encoding {
     Utf8,
     Gb18030,
+    /// UTF-16 with its byte-order mark (Excel's "Unicode text").
+    Utf16,
 }
 
 /// Why a file's bytes are neither UTF-8 nor GB18030.
@@ -17,6 +19,9 @@ pub enum Undecodable {
     /// Neither encoding fits; the first byte GB18030 cannot read is on
     /// this line.
     Neither { line: u64 },
+    /// Marked UTF-16 by its byte-order mark, with a broken unit on this
+    /// line.
+    BrokenUtf16 { line: u64 },
 }
 
 /// Where each physical line of a text starts: line breaks are LF, CRLF
@@ -107,6 +112,26 @@ fn utf8_census(bytes: &[u8]) -> (usize, usize, Option<usize>) {
 /// - otherwise GB18030 (a superset of GBK and GB2312) when it decodes
 ///   without errors; if not, refused with the line of the first error.
 pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), Undecodable> {
+    // UTF-16 by its byte-order mark: FF FE little-endian (Excel's "Unicode
+    // text"), FE FF big-endian.
+    let utf16 = match bytes {
+        [0xFF, 0xFE, ..] => Some(encoding_rs::UTF_16LE),
+        [0xFE, 0xFF, ..] => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    };
+    if let Some(utf16) = utf16 {
+        let body = &bytes[2..];
+        return match utf16.decode_without_bom_handling_and_without_replacement(body) {
+            Some(text) if body.len().is_multiple_of(2) => Ok((text.into_owned(), Encoding::Utf16)),
+            _ => {
+                let (lossy, _) = utf16.decode_without_bom_handling(body);
+                let upto = lossy.find('\u{FFFD}').unwrap_or(lossy.len());
+                Err(Undecodable::BrokenUtf16 {
+                    line: line_of(lossy.as_bytes(), upto),
+                })
+            }
+        };
+    }
     let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let body = if bom { &bytes[3..] } else { bytes };
     match std::str::from_utf8(body) {
@@ -146,6 +171,25 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), Undecodable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_by_its_byte_order_mark() {
+        let text = "姓名\t电话\r\n张三\t13800001234\r\n";
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode(&le), Ok((text.into(), Encoding::Utf16)));
+        assert_eq!(decode(&be), Ok((text.into(), Encoding::Utf16)));
+        // A lone surrogate on the second line.
+        let mut broken = le.clone();
+        broken.extend_from_slice(&[0x00, 0xD8, b'a', 0]);
+        assert_eq!(decode(&broken), Err(Undecodable::BrokenUtf16 { line: 3 }));
+    }
 
     #[test]
     fn utf8_with_and_without_bom() {

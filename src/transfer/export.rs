@@ -12,12 +12,11 @@
 
 use std::io::Write;
 
-use chrono::Local;
 use serde_json::{Map, Value};
 
 use super::appeals::COLUMNS;
 use super::table::{Column, neutralise};
-use crate::domain::Appeal;
+use crate::domain::{Appeal, Zone};
 use crate::i18n::Lang;
 use crate::storage::{Store, StoreError};
 
@@ -93,19 +92,27 @@ pub fn header(c: &Column, lang: Lang) -> &'static str {
     lang.pick(c.zh, c.key)
 }
 
+/// An appeal with every time in it read in `zone`: what export writes,
+/// so that one file holds one zone's times whoever recorded them.
+pub fn in_zone(a: &Appeal, zone: Zone) -> Appeal {
+    let mut a = a.clone();
+    a.registered_at = zone.local(&a.registered_at);
+    for h in &mut a.history {
+        h.at = zone.local(&h.at);
+    }
+    a
+}
+
 /// One appeal's cells, in `COLUMNS` order: words in the user's language
-/// and the local time `YYYY-MM-DD HH:MM` for people, and beside them the
-/// codes and the exact time for machines (the history as JSON text).
+/// and the time `YYYY-MM-DD HH:MM` for people, and beside them the codes
+/// and the exact time for machines (the history as JSON text). The times
+/// are as the appeal holds them: export passes it through `in_zone` first.
 pub fn cells(a: &Appeal, lang: Lang) -> Vec<String> {
     COLUMNS
         .iter()
         .map(|c| match c.key {
             "code" => a.code.to_string(),
-            "date" => a
-                .registered_at
-                .with_timezone(&Local)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            "date" => a.registered_at.format("%Y-%m-%d %H:%M").to_string(),
             "timestamp" => a.registered_at.to_rfc3339(),
             "name" => a.visitor.name.clone(),
             "phone" => a.visitor.phone.clone(),

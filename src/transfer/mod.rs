@@ -97,6 +97,19 @@ impl ReadError {
                     path.display()
                 ),
             ),
+            ReadError::Encoding {
+                path,
+                problem: encoding::Undecodable::BrokenUtf16 { line },
+            } => lang.pick(
+                format!(
+                    "{}：文件标明是 UTF-16（Excel 的“Unicode 文本”），但第 {line} 行有损坏的字符；请在 Excel 或 WPS 中重新另存为“CSV UTF-8（逗号分隔）”",
+                    path.display()
+                ),
+                format!(
+                    "{}: the file is marked UTF-16 (Excel's “Unicode text”) but line {line} has a broken character; save it again in Excel or WPS as “CSV UTF-8 (Comma delimited)”",
+                    path.display()
+                ),
+            ),
             ReadError::Spreadsheet { path } => lang.pick(
                 format!(
                     "{}：这是 Excel/WPS 表格文件（xlsx/xls），暂不支持直接导入。请在 Excel 或 WPS 中打开它，选“文件 → 另存为”，文件类型选“CSV UTF-8（逗号分隔）”（WPS 或较早的 Excel 选“CSV（逗号分隔）”，存为 GB18030），再导入另存的 .csv 文件",

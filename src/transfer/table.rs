@@ -244,10 +244,10 @@ fn starts_with_code(text: &str) -> bool {
 /// Whether a line swallowed into a quoted field looks like a row of its
 /// own: a date or tracking code and then a delimiter at its start, or as
 /// many delimiters as a row of this header has.
-fn looks_like_row(line: &str, header_len: usize) -> bool {
-    let first = line.split(',').next().unwrap_or("");
-    let starts = (starts_with_date(first) || starts_with_code(first)) && line.contains(',');
-    starts || (header_len >= 3 && line.matches(',').count() == header_len - 1)
+fn looks_like_row(line: &str, header_len: usize, delimiter: char) -> bool {
+    let first = line.split(delimiter).next().unwrap_or("");
+    let starts = (starts_with_date(first) || starts_with_code(first)) && line.contains(delimiter);
+    starts || (header_len >= 3 && line.matches(delimiter).count() == header_len - 1)
 }
 
 /// The lines of a field, split on LF, CRLF or a lone CR.
@@ -260,7 +260,16 @@ fn field_lines(field: &str) -> Vec<&str> {
 
 fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> Result<Rows, ReadError> {
     let index = LineIndex::new(text.as_bytes());
+    // Tab-separated when the header has tabs and no commas (Excel's
+    // "Unicode text" and "Text (Tab delimited)").
+    let header = text.lines().next().unwrap_or("");
+    let delimiter = if header.contains('\t') && !header.contains(',') {
+        '\t'
+    } else {
+        ','
+    };
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter as u8)
         .flexible(true)
         .has_headers(true)
         .from_reader(text.as_bytes());
@@ -360,7 +369,10 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
             } else {
                 last
             };
-            let swallows = lines.len() > 1 && lines[1..].iter().any(|l| looks_like_row(l, mapped.len()));
+            let swallows = lines.len() > 1
+                && lines[1..]
+                    .iter()
+                    .any(|l| looks_like_row(l, mapped.len(), delimiter));
             if swallows || open_to_end {
                 let (zh, en) = match mapped.get(k).copied().flatten() {
                     Some(c) => (c.zh.to_string(), c.en.to_string()),
@@ -377,6 +389,11 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
             field_line = last;
         }
         if record.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        let size = record.as_byte_record().as_slice().len();
+        if size > crate::limits::IMPORT_ROW {
+            rows.push((line, Err(row_too_long(size, lang))));
             continue;
         }
         let extra = record.iter().skip(mapped.len()).any(|v| !v.trim().is_empty());
@@ -416,6 +433,18 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
     Ok(rows)
 }
 
+/// A row over `limits::IMPORT_ROW`, with the limit named.
+fn row_too_long(size: usize, lang: Lang) -> String {
+    let (size, limit) = (
+        crate::limits::kb(size as u64),
+        crate::limits::kb(crate::limits::IMPORT_ROW as u64),
+    );
+    lang.pick(
+        format!("这一行有 {size}，超过一行 {limit} 的上限"),
+        format!("the row holds {size}, over the limit of {limit} a row"),
+    )
+}
+
 fn read_jsonl(text: &str, columns: &'static [Column], lang: Lang) -> Rows {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -423,8 +452,19 @@ fn read_jsonl(text: &str, columns: &'static [Column], lang: Lang) -> Rows {
         if line.trim().is_empty() {
             continue;
         }
+        if line.len() > crate::limits::IMPORT_ROW {
+            rows.push((n, Err(row_too_long(line.len(), lang))));
+            continue;
+        }
         let row = serde_json::from_str::<Value>(line)
-            .map_err(|e| lang.pick(format!("不是有效的 JSON（{e}）"), format!("not valid JSON ({e})")))
+            .map_err(|e| {
+                // serde's own words are English: say where, in the user's language.
+                let at = e.column();
+                lang.pick(
+                    format!("不是有效的 JSON（第 {at} 个字节处出错）"),
+                    format!("not valid JSON (the error is at byte {at})"),
+                )
+            })
             .and_then(|v| json_row(v, columns, lang));
         match row {
             Ok(r) if r.is_blank() => {}

@@ -1,7 +1,7 @@
 //! The kiosk's model: what is on screen and the data behind it. Only
 //! `update` changes it; views only read it.
 
-use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime};
 
 use super::form::{RegisterForm, Widget};
 use super::input::TextInput;
@@ -9,7 +9,7 @@ use super::keymap::Keymap;
 use super::msg::Effect;
 use super::text::{Texts, texts};
 use crate::domain::catalog::{Catalog, Filter, RowRef};
-use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind};
+use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, Zone};
 use crate::i18n::Lang;
 use crate::storage::{Reader, Request, StoreError};
 use crate::sync::client::{Overview, Progress};
@@ -185,17 +185,18 @@ pub struct SyncView {
     pub planned: Option<NaiveDateTime>,
 }
 
-/// The time source: the wall clock, or a fixed instant (tests, snapshots).
+/// The time source: the wall clock in the station's zone, or a fixed
+/// instant (tests, snapshots).
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
-    System,
+    System(Zone),
     Fixed(DateTime<FixedOffset>),
 }
 
 impl Clock {
     pub fn now(&self) -> DateTime<FixedOffset> {
         match self {
-            Clock::System => Local::now().fixed_offset(),
+            Clock::System(zone) => zone.now(),
             Clock::Fixed(t) => *t,
         }
     }
@@ -210,6 +211,8 @@ pub struct App {
     pub station: Station,
     pub deputies: Vec<Deputy>,
     pub clock: Clock,
+    /// The station's time zone: every time shown is in it.
+    pub zone: Zone,
     pub staff: Option<Staff>,
     pub signin: SignIn,
     pub screen: Screen,
@@ -262,6 +265,12 @@ impl App {
             .ok_or_else(|| StoreError::NoStation(reader.dir().to_path_buf()))?;
         let deputies = reader.deputies()?;
         let register = RegisterForm::new(&deputies, lang);
+        let zone = station.zone();
+        // The wall clock reads the station's zone, not the machine's.
+        let clock = match clock {
+            Clock::System(_) => Clock::System(zone),
+            fixed => fixed,
+        };
         let mut app = App {
             lang,
             t: texts(lang),
@@ -270,6 +279,7 @@ impl App {
             station,
             deputies,
             clock,
+            zone,
             staff: None,
             signin: SignIn {
                 highlight: 0,
@@ -313,7 +323,7 @@ impl App {
     }
 
     pub fn today_date(&self) -> NaiveDate {
-        self.clock.now().date_naive()
+        self.zone.date(&self.clock.now())
     }
 
     /// Takes the catalog the background load produced.

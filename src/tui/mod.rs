@@ -44,5 +44,5 @@ pub fn run_kiosk(store: Store, lang: Lang, keymap_choice: Option<&str>) -> Resul
         Lang::Zh => w.message_zh(),
         Lang::En => w.to_string(),
     });
-    runtime::run_kiosk(store, lang, keymap, Clock::System, warning)
+    runtime::run_kiosk(store, lang, keymap, Clock::System(Default::default()), warning)
 }

@@ -220,6 +220,11 @@ pub fn run_kiosk(
     };
     let result = drive(&mut runtime);
     drop(listener);
+    // The screen is given back already: say what the close waits for.
+    if runtime.app.sync.running.is_some() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "jiedai: {}", runtime.app.t.sync_stopping);
+    }
     runtime.close(writer);
     result.map_err(super::KioskError::Terminal)
 }

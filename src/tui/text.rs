@@ -153,6 +153,7 @@ texts! {
     sync_now_hint: "立即同步", "sync now";
     sync_running: "同步中…", "Syncing…";
     sync_busy: "正在同步，请稍候", "A sync is under way; please wait";
+    sync_stopping: "正在停止与县里的同步（最多 2 秒），然后关闭…", "Stopping the sync with the county (2 s at most), then closing…";
     sync_uploading: "上报中 {sent}/{total}", "sending {sent}/{total}";
     sync_downloading: "接收县里的记录 {received} 条", "receiving the county's events: {received}";
     sync_retrying: "第 {attempt} 次未成功：{error}（约 {secs} 秒后再试，按 {key} 立即再试）", "attempt {attempt} failed: {error} (trying again in about {secs} s; {key} tries now)";

@@ -15,9 +15,23 @@ pub fn sample(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The binary under test.
+/// The binary under test, on a machine whose clock zone is UTC: the
+/// station's zone is configuration, never the machine's.
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_jiedai"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jiedai"));
+    c.env("TZ", "UTC");
+    c
+}
+
+/// The binary with its clock fixed at `now` (RFC 3339, `JIEDAI_NOW`).
+pub fn at(now: &str, dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .env("JIEDAI_NOW", now)
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 /// Runs the binary on a data directory.

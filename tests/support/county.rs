@@ -28,8 +28,11 @@ pub struct County {
     child: Option<Child>,
 }
 
+/// The binary, on a machine whose clock zone is UTC.
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_jiedai"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jiedai"));
+    c.env("TZ", "UTC");
+    c
 }
 
 impl County {

@@ -103,6 +103,8 @@ pub fn child_env(home: &Path) -> Vec<(String, String)> {
         ("XDG_CONFIG_HOME".into(), config.display().to_string()),
         ("XDG_DATA_HOME".into(), data.display().to_string()),
         ("LANG".into(), "C.UTF-8".into()),
+        // The machine's zone is UTC: the kiosk shows the station's zone.
+        ("TZ".into(), "UTC".into()),
         ("RUST_BACKTRACE".into(), "1".into()),
     ]
 }
@@ -121,6 +123,11 @@ impl Pty {
     /// Starts the binary with `args` in a terminal of `size`; `home` is the
     /// private HOME (see `child_env`).
     pub fn spawn(args: &[&str], size: Size, home: &Path) -> Pty {
+        Pty::spawn_env(args, size, home, &[])
+    }
+
+    /// `spawn` with more environment variables (`JIEDAI_NOW`, …).
+    pub fn spawn_env(args: &[&str], size: Size, home: &Path, env: &[(&str, &str)]) -> Pty {
         let system = native_pty_system();
         let pair = system
             .openpty(PtySize {
@@ -133,6 +140,9 @@ impl Pty {
         let mut cmd = CommandBuilder::new(bin());
         cmd.args(args);
         for (k, v) in child_env(home) {
+            cmd.env(k, v);
+        }
+        for (k, v) in env {
             cmd.env(k, v);
         }
         cmd.env_remove("COLORTERM");

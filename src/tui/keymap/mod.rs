@@ -289,15 +289,34 @@ fn load_layout_file(path: &Path, warnings: &mut Vec<KeymapError>) -> Keymap {
 }
 
 fn read_keymap_file(path: &Path, warnings: &mut Vec<KeymapError>) -> Option<String> {
-    match std::fs::read_to_string(path) {
+    use crate::limits::{KEYMAP_FILE, ReadCapped, kb, read_text_capped};
+    // A keymap is a few KB; a larger file is refused before it is parsed.
+    match read_text_capped(path, KEYMAP_FILE) {
         Ok(text) => Some(text),
-        Err(e) => {
+        Err(ReadCapped::TooBig { size, limit }) => {
+            warnings.push(KeymapError::new(
+                &path.display().to_string(),
+                None,
+                None,
+                format!(
+                    "the keymap file is too large ({}): a keymap file may be at most {}",
+                    kb(size),
+                    kb(limit)
+                ),
+                format!("键位文件过大（{}）：键位文件最大 {}", kb(size), kb(limit)),
+            ));
+            None
+        }
+        Err(ReadCapped::Io(e)) => {
             warnings.push(KeymapError::new(
                 &path.display().to_string(),
                 None,
                 None,
                 format!("cannot read the keymap file: {e}"),
-                format!("无法读取键位文件：{e}"),
+                format!(
+                    "无法读取键位文件：{}",
+                    crate::i18n::os_words(&e, crate::i18n::Lang::Zh)
+                ),
             ));
             None
         }

@@ -47,7 +47,10 @@ pub fn on_saved(app: &mut App, ticket: Ticket, outcome: Outcome) {
             } else {
                 app.t.checked_out
             };
-            let at = saved.events.first().map(|e| e.at.format("%H:%M").to_string());
+            let at = saved
+                .events
+                .first()
+                .map(|e| app.zone.local(&e.at).format("%H:%M").to_string());
             app.say(Tone::Good, format!("{name} {what} {}", at.unwrap_or_default()));
         }
     }

@@ -201,11 +201,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         ),
         field(t.colon, t.f_title, a.title.clone()),
         field(t.colon, t.f_location, or_dash(&a.location)),
-        field(
-            t.colon,
-            t.col_date,
-            a.registered_at.format("%Y-%m-%d %H:%M").to_string(),
-        ),
+        field(t.colon, t.col_date, app.zone.show(&a.registered_at)),
     ];
     if let Some(unit) = &a.unit {
         let deadline = a.deadline.map(|d| d.to_string()).unwrap_or_default();
@@ -247,10 +243,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         } else {
             format!(" （{}）", one_line(&h.note))
         };
-        let mut spans = vec![Span::styled(
-            h.at.format("%Y-%m-%d %H:%M ").to_string(),
-            label_style(),
-        )];
+        let mut spans = vec![Span::styled(format!("{} ", app.zone.show(&h.at)), label_style())];
         // A county step says so, with the county's actor.
         if h.event.is_county() {
             spans.push(Span::styled(

@@ -310,7 +310,7 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
             "{}{}{}",
             t.col_date,
             t.colon,
-            a.registered_at.format("%Y-%m-%d %H:%M")
+            app.zone.show(&a.registered_at)
         )),
         Line::from(format!(
             "{}{}{}",

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
 use super::widgets::{ACCENT, label_style, tone_style};
-use crate::sync::client::{Progress, local};
+use crate::sync::client::Progress;
 use crate::tui::app::{App, Tone};
 use crate::tui::keymap::Action;
 
@@ -61,15 +61,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                         .replace("{sent}", &o.status.sent.to_string())
                         .replace("{received}", &o.status.received.to_string());
                     app.lang.pick(
-                        format!("{}（{counts}）", local(at)),
-                        format!("{} ({counts})", local(at)),
+                        format!("{}（{counts}）", app.zone.show(at)),
+                        format!("{} ({counts})", app.zone.show(at)),
                     )
                 }
                 None => t.sync_never.to_string(),
             };
             lines.push(field(app, t.sync_last_success, Span::raw(success)));
             if let Some(e) = &o.status.last_error {
-                let when = o.status.last_attempt.as_ref().map(local).unwrap_or_default();
+                let when = o
+                    .status
+                    .last_attempt
+                    .as_ref()
+                    .map(|at| app.zone.show(at))
+                    .unwrap_or_default();
                 lines.push(field(app, t.sync_last_error, Span::styled(when, label_style())));
                 lines.push(Line::styled(format!("  {e}"), tone_style(Tone::Error)));
             }

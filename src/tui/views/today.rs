@@ -83,17 +83,17 @@ fn draw_duty(frame: &mut Frame, area: Rect, app: &App) {
                 "{} {}–{}",
                 t.checked_out,
                 d.check_in
-                    .map(|x| x.format("%H:%M").to_string())
+                    .map(|x| app.zone.local(&x).format("%H:%M").to_string())
                     .unwrap_or_default(),
                 d.check_out
-                    .map(|x| x.format("%H:%M").to_string())
+                    .map(|x| app.zone.local(&x).format("%H:%M").to_string())
                     .unwrap_or_default()
             ),
             Some(d) => format!(
                 "{} {}",
                 t.checked_in,
                 d.check_in
-                    .map(|x| x.format("%H:%M").to_string())
+                    .map(|x| app.zone.local(&x).format("%H:%M").to_string())
                     .unwrap_or_default()
             ),
             None => t.not_checked_in.to_string(),
@@ -162,7 +162,10 @@ fn draw_county(frame: &mut Frame, area: Rect, app: &App) {
             let what = format!("{}{}", t.county_prefix, n.step.label(app.lang));
             let mark = if n.not_applied { t.county_not_applied } else { "" };
             Line::from(vec![
-                Span::styled(n.at.format("%m-%d ").to_string(), tone_style(Tone::Good)),
+                Span::styled(
+                    app.zone.local(&n.at).format("%m-%d ").to_string(),
+                    tone_style(Tone::Good),
+                ),
                 Span::raw(fit(
                     &format!("{what}{mark} {short} {}", n.title),
                     (inner.width as usize).saturating_sub(6),
