@@ -256,6 +256,18 @@ impl Db {
         appeal(&mut conn, code).await
     }
 
+    /// An appeal's access key alone (None: no such appeal), for the
+    /// progress page to check a key with the same work whether the code
+    /// is known or not.
+    pub async fn access_key(&self, code: &str) -> Result<Option<String>, CountyError> {
+        let row = sqlx::query("SELECT access_key FROM appeals WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get::<String, _>(0).map_err(CountyError::from))
+            .transpose()
+    }
+
     /// The station's feed events after `after`, at most `limit`.
     pub async fn feed(
         &self,
