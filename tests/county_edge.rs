@@ -333,6 +333,7 @@ fn slow_and_idle_connections_neither_stop_service_nor_stay_open() {
             slow.push(s);
         }
     }
+    let last_opened = Instant::now();
     // The slow ones send one header byte every 200 ms.
     let slow_writers: Vec<TcpStream> = slow.iter().map(|s| s.try_clone().unwrap()).collect();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -390,8 +391,8 @@ fn slow_and_idle_connections_neither_stop_service_nor_stay_open() {
     );
 
     // Every idle and slow connection is closed by the server within its
-    // header deadline (10 s) and a margin.
-    let deadline = opened + Duration::from_secs(16);
+    // header deadline (10 s) and a margin for a busy machine.
+    let deadline = last_opened + Duration::from_secs(20);
     let mut open: Vec<&TcpStream> = idle.iter().chain(slow.iter()).collect();
     while !open.is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(500));
@@ -515,7 +516,7 @@ fn a_wrong_key_answers_like_an_unknown_code() {
     for client in 0..100u8 {
         let mut r = BufReader::new(connect_from(Ipv4Addr::new(127, 0, 1, client + 1), server));
         for i in 0..20 {
-            let which = i % 2;
+            let which = (i + client as usize) % 2;
             let t = Instant::now();
             let reply = get_on(&mut r, &paths[which]);
             times[which].push(t.elapsed().as_micros());
