@@ -96,9 +96,7 @@ fn connect_from(source: Ipv4Addr, server: SocketAddr) -> TcpStream {
         .unwrap();
     let stream = rt.block_on(async {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket
-            .bind(SocketAddr::new(IpAddr::V4(source), 0))
-            .unwrap();
+        socket.bind(SocketAddr::new(IpAddr::V4(source), 0)).unwrap();
         socket.connect(server).await.unwrap()
     });
     let stream = stream.into_std().unwrap();
@@ -247,9 +245,7 @@ fn unauthenticated_bodies_are_refused_before_they_are_read() {
     }
     let statuses: Vec<Option<u16>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     let peak = vm_kb(pid, "VmHWM");
-    eprintln!(
-        "server VmRSS before {before} kB, VmHWM after {peak} kB; answers {statuses:?}"
-    );
+    eprintln!("server VmRSS before {before} kB, VmHWM after {peak} kB; answers {statuses:?}");
     for s in &statuses[..4] {
         assert!(matches!(s, Some(404) | None), "{statuses:?}");
     }
@@ -278,7 +274,8 @@ fn the_probe_is_served_when_asked_and_holds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let creds_path = dir.path().join("c.toml");
     county.enroll(STATION, STATION_NAME, &creds_path);
-    let creds: protocol::Credentials = toml::from_str(&std::fs::read_to_string(&creds_path).unwrap()).unwrap();
+    let creds: protocol::Credentials =
+        toml::from_str(&std::fs::read_to_string(&creds_path).unwrap()).unwrap();
     let key = creds.signing_key().unwrap();
     let pid = county.pid();
     let before = vm_kb(pid, "VmRSS");
@@ -329,7 +326,8 @@ fn slow_and_idle_connections_neither_stop_service_nor_stay_open() {
         if i % 2 == 0 {
             idle.push(s);
         } else {
-            (&s).write_all(b"GET /s/330999012 HTTP/1.1\r\nHost: county\r\n").unwrap();
+            (&s).write_all(b"GET /s/330999012 HTTP/1.1\r\nHost: county\r\n")
+                .unwrap();
             slow.push(s);
         }
     }
@@ -419,7 +417,10 @@ fn slow_and_idle_connections_neither_stop_service_nor_stay_open() {
         opened.elapsed().as_secs_f64()
     );
     let peak = vm_kb(county.pid(), "VmHWM");
-    eprintln!("all closed after {:.1} s; server VmHWM {peak} kB", opened.elapsed().as_secs_f64());
+    eprintln!(
+        "all closed after {:.1} s; server VmHWM {peak} kB",
+        opened.elapsed().as_secs_f64()
+    );
 }
 
 /// Finding 8: refused requests with a long station header write short

@@ -429,11 +429,16 @@ fn idle_and_slow_connections_over_tls_are_closed() {
     let mut buf = [0u8; 64];
     let idle_end = idle.read(&mut buf);
     let closed_idle = started.elapsed();
-    eprintln!("over TLS: half a head closed after {closed_slow:?}, no handshake after {closed_idle:?} ({idle_end:?})");
+    eprintln!(
+        "over TLS: half a head closed after {closed_slow:?}, no handshake after {closed_idle:?} ({idle_end:?})"
+    );
     let closed_slow = closed_slow.expect("the connection with half a head was closed within 25 s");
     assert!(closed_slow >= Duration::from_secs(9), "{closed_slow:?}");
     assert!(
-        matches!(idle_end, Ok(0)) || idle_end.as_ref().is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock),
+        matches!(idle_end, Ok(0))
+            || idle_end
+                .as_ref()
+                .is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock),
         "{idle_end:?}"
     );
     assert!(closed_idle < Duration::from_secs(25), "{closed_idle:?}");

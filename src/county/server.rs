@@ -132,7 +132,11 @@ fn body_rule(path: &str, allow_probe: bool) -> Option<BodyRule> {
 /// unsized, waits for room in the budget, then reads the body within
 /// `BODY_DEADLINE` and hands it on whole (a streamed route reads it
 /// itself, within the same deadline).
-async fn sync_guard(State((app, edge)): State<(Shared, Arc<Edge>)>, request: Request, next: Next) -> Response {
+async fn sync_guard(
+    State((app, edge)): State<(Shared, Arc<Edge>)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let signature = header_text(request.headers(), protocol::H_SIGNATURE)
         .unwrap_or("")
         .to_string();
@@ -188,17 +192,18 @@ async fn sync_guard(State((app, edge)): State<(Shared, Arc<Edge>)>, request: Req
         length.max(SYNC_MIN_RESERVE)
     };
     let units = u32::try_from(reserve.div_ceil(1024)).unwrap_or(u32::MAX);
-    let permit = match tokio::time::timeout(SYNC_QUEUE_WAIT, edge.budget.clone().acquire_many_owned(units)).await {
-        Ok(Ok(permit)) => permit,
-        _ => {
-            log_refusal(format_args!("refused a sync request: the server is busy"));
-            let mut response = refuse(&app, &signature, busy());
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-            return response;
-        }
-    };
+    let permit =
+        match tokio::time::timeout(SYNC_QUEUE_WAIT, edge.budget.clone().acquire_many_owned(units)).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                log_refusal(format_args!("refused a sync request: the server is busy"));
+                let mut response = refuse(&app, &signature, busy());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+                return response;
+            }
+        };
     let response = if rule.streamed {
         match tokio::time::timeout(BODY_DEADLINE, next.run(request)).await {
             Ok(response) => response,
@@ -301,20 +306,18 @@ fn limit_pages(routes: Router) -> Router {
             }
         });
     }
-    routes.layer(
-        tower_governor::GovernorLayer::new(config).error_handler(|e| {
-            let wait = match e {
-                tower_governor::GovernorError::TooManyRequests { wait_time, .. } => wait_time.max(1),
-                _ => 1,
-            };
-            log_refusal(format_args!("limited a client's public page requests"));
-            let mut response = html(StatusCode::TOO_MANY_REQUESTS, pages::too_many());
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            response
-        }),
-    )
+    routes.layer(tower_governor::GovernorLayer::new(config).error_handler(|e| {
+        let wait = match e {
+            tower_governor::GovernorError::TooManyRequests { wait_time, .. } => wait_time.max(1),
+            _ => 1,
+        };
+        log_refusal(format_args!("limited a client's public page requests"));
+        let mut response = html(StatusCode::TOO_MANY_REQUESTS, pages::too_many());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        response
+    }))
 }
 
 /// Serves on `listen` until `shutdown` completes, then finishes the
@@ -617,7 +620,9 @@ fn too_large() -> Refuse {
 
 /// The enrolled station the request names.
 async fn enrolled_station(app: &App, headers: &HeaderMap) -> Result<(String, EnrolledStation), Refuse> {
-    let station = header_text(headers, protocol::H_STATION).unwrap_or("").to_string();
+    let station = header_text(headers, protocol::H_STATION)
+        .unwrap_or("")
+        .to_string();
     let enrolled = app.db.station(&station).await.map_err(|e| {
         log::error!("reading station {}: {e}", shown(&station));
         internal()
@@ -658,7 +663,9 @@ fn verify(
         _ => false,
     };
     if !verified {
-        log_refusal(format_args!("refused a request from station {station}: bad signature"));
+        log_refusal(format_args!(
+            "refused a request from station {station}: bad signature"
+        ));
         return Err(Refuse::new(
             StatusCode::UNAUTHORIZED,
             "bad_signature",
@@ -780,7 +787,8 @@ async fn probe(State(app): State<Shared>, request: Request) -> Response {
         } else {
             bytes
         };
-        serde_json::to_vec(&serde_json::json!({ "bytes": bytes, "inflated": inflated })).map_err(|_| internal())
+        serde_json::to_vec(&serde_json::json!({ "bytes": bytes, "inflated": inflated }))
+            .map_err(|_| internal())
     }
     .await;
     match result {

@@ -207,7 +207,13 @@ pub fn signing_text(method: &str, path_and_query: &str, station: &str, time: i64
 
 /// `signing_text` from the body's SHA-256 (hex), for a body hashed as it
 /// streams in and never held.
-pub fn signing_text_hashed(method: &str, path_and_query: &str, station: &str, time: i64, body_sha256: &str) -> Vec<u8> {
+pub fn signing_text_hashed(
+    method: &str,
+    path_and_query: &str,
+    station: &str,
+    time: i64,
+    body_sha256: &str,
+) -> Vec<u8> {
     format!("{NAME}\n{method}\n{path_and_query}\n{station}\n{time}\n{body_sha256}").into_bytes()
 }
 
