@@ -952,6 +952,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn logs_show_bounded_station_headers() {
+        assert_eq!(shown("330999012"), "330999012");
+        assert_eq!(shown("站"), "\"站\"");
+        let long = "9".repeat(32 << 10);
+        let line = shown(&long);
+        assert!(line.len() < 40 && line.ends_with("(32768 bytes)"), "{line}");
+        assert!(shown("a\nb").contains("\\n"), "control characters are escaped");
+    }
+
+    #[test]
+    fn clients_are_addresses_and_ipv6_prefixes() {
+        let v6 = |s: &str| IpAddr::V6(s.parse().unwrap());
+        assert_eq!(client_of(v6("2001:db8:1:2:aaaa::1")), v6("2001:db8:1:2::"));
+        assert_eq!(client_of(v6("2001:db8:1:2:bbbb::9")), v6("2001:db8:1:2::"));
+        assert_eq!(
+            client_of(v6("::ffff:10.0.0.7")),
+            IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 7))
+        );
+    }
+
+    #[test]
+    fn each_sync_route_has_its_body_limit() {
+        let cap = |path, probe| body_rule(path, probe).map(|r| (r.cap, r.streamed));
+        assert_eq!(
+            cap(protocol::PATH_UPLOAD, false),
+            Some((protocol::MAX_BODY_BYTES, false))
+        );
+        assert_eq!(cap(protocol::PATH_FEED, false), Some((0, false)));
+        assert_eq!(cap(protocol::PATH_PROBE, false), None);
+        assert_eq!(
+            cap(protocol::PATH_PROBE, true),
+            Some((protocol::MAX_PROBE_BYTES, true))
+        );
+        assert_eq!(cap("/v1/other", false), Some((SYNC_DEFAULT_BODY, false)));
+    }
+
+    #[test]
     fn the_feed_comes_in_pages() {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
