@@ -7,7 +7,8 @@
 //! reused. Each run starts a county server (SQLite) on a fresh directory,
 //! enrolls the station, sets its sync position back to nothing and times a
 //! full sync; the floor posts the whole backlog, gzipped as the sync does,
-//! in one signed request to `/v1/probe`, which reads and discards it.
+//! in one signed request to `/v1/probe` (served with `county serve
+//! --allow-probe`), which reads and discards it.
 
 #[path = "../tests/support/county.rs"]
 mod county;
@@ -69,7 +70,7 @@ fn run() -> Res<()> {
     let mut sync_secs = Vec::new();
     let mut floor_secs = Vec::new();
     for run in 0..RUNS {
-        let county = county::County::start(None);
+        let county = county::County::start_with(None, &["--allow-probe"], None);
         let creds_path = dir.with_extension(format!("creds-{run}.toml"));
         county.enroll(CODE, "基准站", &creds_path);
         let creds: Credentials = toml::from_str(&std::fs::read_to_string(&creds_path)?)?;

@@ -125,6 +125,9 @@ pub enum CountyWhat {
         /// TLS 私钥（PEM）/ TLS private key (PEM)
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// 开放 /v1/probe（测量站点线路与同步基准测试用）/ serve /v1/probe (for measuring a station's link and the sync benchmark)
+        #[arg(long)]
+        allow_probe: bool,
     },
     /// 登记一个联络站并写出它的同步凭据文件 / enroll a station and write its credentials file
     Enroll {

@@ -401,3 +401,61 @@ fn a_ca_that_is_not_a_certificate_is_refused() {
     );
     cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
 }
+
+/// Slow and idle connections over TLS: one that never starts its
+/// handshake and one that completes it and sends half a request head are
+/// both closed within the head deadline (10 s) and a margin, while the
+/// public pages are served.
+#[test]
+fn idle_and_slow_connections_over_tls_are_closed() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let cert = Cert::new();
+    let county = County::start_tls(None, &cert.cert(), &cert.key());
+    let addr = county.addr().to_string();
+    let started = Instant::now();
+    let mut idle = std::net::TcpStream::connect(&addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // openssl s_client: the handshake, half a head, then nothing; it ends
+    // when the server closes the connection.
+    let mut slow = Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect", &addr])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_client runs");
+    let mut stdin = slow.stdin.take().unwrap();
+    stdin
+        .write_all(b"GET /s/330999012 HTTP/1.1\r\nHost: county\r\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let closed_slow = loop {
+        if slow.try_wait().unwrap().is_some() {
+            break Some(started.elapsed());
+        }
+        if started.elapsed() > Duration::from_secs(25) {
+            let _ = slow.kill();
+            let _ = slow.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(stdin);
+    let mut buf = [0u8; 64];
+    let idle_end = idle.read(&mut buf);
+    let closed_idle = started.elapsed();
+    eprintln!(
+        "over TLS: half a head closed after {closed_slow:?}, no handshake after {closed_idle:?} ({idle_end:?})"
+    );
+    let closed_slow = closed_slow.expect("the connection with half a head was closed within 25 s");
+    assert!(closed_slow >= Duration::from_secs(9), "{closed_slow:?}");
+    assert!(
+        matches!(idle_end, Ok(0))
+            || idle_end
+                .as_ref()
+                .is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock),
+        "{idle_end:?}"
+    );
+    assert!(closed_idle < Duration::from_secs(25), "{closed_idle:?}");
+}

@@ -53,7 +53,9 @@ pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitC
             Err(e) => return fail(&e, lang),
         };
         let code = match what {
-            CountyWhat::Serve { listen, .. } => serve(dir, db.clone(), listen, tls, lang).await,
+            CountyWhat::Serve {
+                listen, allow_probe, ..
+            } => serve(dir, db.clone(), listen, *allow_probe, tls, lang).await,
             CountyWhat::Enroll {
                 station,
                 name,
@@ -158,12 +160,19 @@ fn fail(e: &CountyError, lang: Lang) -> ExitCode {
     ExitCode::from(exit::FAILED)
 }
 
-async fn serve(dir: &Path, db: Db, listen: &str, tls: Option<RustlsConfig>, lang: Lang) -> ExitCode {
+async fn serve(
+    dir: &Path,
+    db: Db,
+    listen: &str,
+    allow_probe: bool,
+    tls: Option<RustlsConfig>,
+    lang: Lang,
+) -> ExitCode {
     let key = match county_mod::server_key(dir) {
         Ok(k) => k,
         Err(e) => return fail(&e, lang),
     };
-    let app = App { db, key };
+    let app = App { db, key, allow_probe };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let bound = |addr: std::net::SocketAddr| {
         out(format_args!("listening on {scheme}://{addr}"));

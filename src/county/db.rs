@@ -69,6 +69,9 @@ const SCHEMA: &[&str] = &[
         updated_at TEXT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS appeals_station ON appeals (station)",
+    // The progress page reads the key from the index alone, a known code
+    // as an unknown one, so that neither takes longer.
+    "CREATE INDEX IF NOT EXISTS appeals_code_key ON appeals (code, access_key)",
     "CREATE TABLE IF NOT EXISTS deputies (
         station TEXT NOT NULL,
         id TEXT NOT NULL,
@@ -366,6 +369,20 @@ impl Db {
     pub async fn appeal(&self, code: &str) -> Result<Option<HeldAppeal>, CountyError> {
         let mut conn = self.pool.acquire().await?;
         appeal(&mut conn, code).await
+    }
+
+    /// An appeal's access key alone (None: no such appeal), for the
+    /// progress page to check a key with the same work whether the code
+    /// is known or not.
+    /// One row either way (empty for no appeal or no key), so that an
+    /// unknown code costs what a known one does.
+    pub async fn access_key(&self, code: &str) -> Result<Option<String>, CountyError> {
+        let row = sqlx::query("SELECT COALESCE((SELECT access_key FROM appeals WHERE code = $1), '')")
+            .bind(code)
+            .fetch_one(&self.pool)
+            .await?;
+        let key: String = row.try_get(0)?;
+        Ok(Some(key).filter(|k| !k.is_empty()))
     }
 
     /// The station's feed events after `after`, at most `limit`.

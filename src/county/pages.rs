@@ -39,6 +39,8 @@ mod words {
     pub const DEPUTIES: &str = "联系代表";
     pub const DEPUTY_SUFFIX: &str = "代表";
     pub const LEVEL_SUFFIX: &str = "人大代表";
+    pub const TOO_MANY: &str = "查询过于频繁";
+    pub const TOO_MANY_TEXT: &str = "查询过于频繁，请稍后再试。";
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -127,6 +129,14 @@ pub fn not_found() -> String {
     page(
         words::NOT_FOUND,
         &format!("<p>{}</p>\n", escape(words::NOT_FOUND_TEXT)),
+    )
+}
+
+/// The answer to a client past its limit on public pages.
+pub fn too_many() -> String {
+    page(
+        words::TOO_MANY,
+        &format!("<p>{}</p>\n", escape(words::TOO_MANY_TEXT)),
     )
 }
 

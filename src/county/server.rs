@@ -7,41 +7,316 @@
 //! `MAX_SKEW_SECS`. Every sync answer, errors included, is gzip and signed
 //! by the server's key over the request's signature, the status and the
 //! body as sent.
+//!
+//! The edge holds whatever comes in. Every connection must send a whole
+//! request head within `HEADER_DEADLINE` of connecting or of its last
+//! answer, in at most `MAX_HEAD_BYTES`; plain and TLS alike (HTTP/1.1).
+//! The sync routes (`/v1/…`) go through `sync_guard`: a body is refused
+//! from its `Content-Length` before it is read when larger than its route
+//! takes, and is read only inside a budget shared by all sync requests
+//! (`SYNC_BUDGET_BYTES`, waited for at most `SYNC_QUEUE_WAIT`) and within
+//! `BODY_DEADLINE`. Every other path is a public page, limited per client
+//! (`PAGE_BURST`, then one more every `PAGE_PERIOD`). Refusals are logged
+//! with bounded fields, at most `LOGGED_REFUSALS` lines a minute.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use ed25519_dalek::SigningKey;
+use http_body_util::BodyExt;
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
-use super::db::Db;
+use super::db::{Db, EnrolledStation};
 use super::{CountyError, TlsProblem, ingest, pages};
 use crate::sync::protocol::{self, Feed, HeldEvents, Problem, Upload};
 
 pub struct App {
     pub db: Db,
     pub key: SigningKey,
+    /// Whether `POST /v1/probe` is served (`county serve --allow-probe`).
+    pub allow_probe: bool,
 }
 
 pub type Shared = Arc<App>;
 
-/// The routes, for `serve` and for tests.
+/// A connection must send a whole request head within this of connecting
+/// (of the TLS handshake's start) and of its previous answer: slow and
+/// idle connections are closed.
+pub const HEADER_DEADLINE: Duration = Duration::from_secs(10);
+/// A sync request's body must arrive whole within this of its head.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(60);
+/// The most a request head may take (hyper's read buffer per connection).
+pub const MAX_HEAD_BYTES: usize = 16 << 10;
+/// What the sync requests being read and answered may hold at once: each
+/// reserves its `Content-Length`, and at least `SYNC_MIN_RESERVE`.
+pub const SYNC_BUDGET_BYTES: usize = 16 << 20;
+pub const SYNC_MIN_RESERVE: usize = 64 << 10;
+/// How long a sync request waits for room in the budget before 503.
+pub const SYNC_QUEUE_WAIT: Duration = Duration::from_secs(10);
+/// The body a sync route under `/v1/` takes when it names no other.
+pub const SYNC_DEFAULT_BODY: usize = 64 << 10;
+/// Public pages per client: this many at once, then one every period.
+pub const PAGE_BURST: u32 = 60;
+pub const PAGE_PERIOD: Duration = Duration::from_secs(1);
+/// Open files kept for the database and the log, beyond connections.
+const FILES_KEPT: u64 = 128;
+/// The most connections served at once (fewer under a low file limit).
+pub const MAX_CONNECTIONS: usize = 16_384;
+/// Refusals logged a minute; the rest are counted in one line.
+pub const LOGGED_REFUSALS: u32 = 10;
+
+/// The routes, for `serve` and for tests: the sync routes (`/v1/…`)
+/// behind `sync_guard`, every other path a public page behind the
+/// per-client limit. A route added here falls in its group by its path.
 pub fn router(app: App) -> Router {
-    Router::new()
+    let shared = Arc::new(app);
+    let routes = Router::new()
         .route(protocol::PATH_UPLOAD, post(upload))
         .route(protocol::PATH_FEED, get(feed))
         .route(protocol::PATH_PROBE, post(probe))
         .route(protocol::PATH_EVENTS, get(events))
         .merge(public_routes())
         .fallback(|| async { html(StatusCode::NOT_FOUND, pages::not_found()) })
-        .with_state(Arc::new(app))
+        .with_state(shared.clone());
+    let edge = Arc::new(Edge {
+        budget: Arc::new(Semaphore::new(SYNC_BUDGET_BYTES >> 10)),
+    });
+    let sync = routes
+        .clone()
+        .layer(axum::middleware::from_fn_with_state((shared, edge), sync_guard));
+    Router::new()
+        .route_service("/v1/{*rest}", sync.into_service::<Body>())
+        .fallback_service(limit_pages(routes))
+}
+
+/// What the sync routes share: the budget of bytes in flight, in KiB.
+struct Edge {
+    budget: Arc<Semaphore>,
+}
+
+/// How a sync route takes its body.
+struct BodyRule {
+    /// The most it takes (`Content-Length`).
+    cap: usize,
+    /// Read by the handler as it comes (hashed, never held) rather than
+    /// collected first.
+    streamed: bool,
+}
+
+/// The body rule of a sync path; None when the route is off.
+fn body_rule(path: &str, allow_probe: bool) -> Option<BodyRule> {
+    let rule = |cap, streamed| Some(BodyRule { cap, streamed });
+    match path {
+        protocol::PATH_UPLOAD => rule(protocol::MAX_BODY_BYTES, false),
+        protocol::PATH_PROBE if allow_probe => rule(protocol::MAX_PROBE_BYTES, true),
+        protocol::PATH_PROBE => None,
+        protocol::PATH_FEED => rule(0, false),
+        _ => rule(SYNC_DEFAULT_BODY, false),
+    }
+}
+
+/// Guards every sync route: refuses from the head what is too large or
+/// unsized, waits for room in the budget, then reads the body within
+/// `BODY_DEADLINE` and hands it on whole (a streamed route reads it
+/// itself, within the same deadline).
+async fn sync_guard(
+    State((app, edge)): State<(Shared, Arc<Edge>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let signature = header_text(request.headers(), protocol::H_SIGNATURE)
+        .unwrap_or("")
+        .to_string();
+    // Refused before the body is read: the connection closes after the
+    // answer rather than read what follows.
+    let closing = |r: Refuse| {
+        let mut response = refuse(&app, &signature, r);
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    };
+    let Some(rule) = body_rule(request.uri().path(), app.allow_probe) else {
+        return closing(Refuse::new(
+            StatusCode::NOT_FOUND,
+            "not_served",
+            "县里服务器未开放此接口",
+            "this server does not serve this route",
+        ));
+    };
+    if request.headers().contains_key(header::TRANSFER_ENCODING) {
+        log_refusal(format_args!("refused a sync request without a length"));
+        return closing(Refuse::new(
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "请求须注明长度（Content-Length）",
+            "the request must state its length (Content-Length)",
+        ));
+    }
+    let length = match request.headers().get(header::CONTENT_LENGTH) {
+        None => 0,
+        Some(v) => match v.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+            Some(n) => n,
+            None => return closing(bad_request("content-length".to_string())),
+        },
+    };
+    if length > rule.cap as u64 {
+        log_refusal(format_args!(
+            "refused a sync request of {length} bytes (at most {})",
+            rule.cap
+        ));
+        return closing(Refuse::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "请求过大",
+            "the request is too large",
+        ));
+    }
+    let length = length as usize;
+    let reserve = if rule.streamed {
+        SYNC_MIN_RESERVE
+    } else {
+        length.max(SYNC_MIN_RESERVE)
+    };
+    let units = u32::try_from(reserve.div_ceil(1024)).unwrap_or(u32::MAX);
+    let permit =
+        match tokio::time::timeout(SYNC_QUEUE_WAIT, edge.budget.clone().acquire_many_owned(units)).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                log_refusal(format_args!("refused a sync request: the server is busy"));
+                let mut response = refuse(&app, &signature, busy());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+                return response;
+            }
+        };
+    let response = if rule.streamed {
+        match tokio::time::timeout(BODY_DEADLINE, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => closing(too_slow()),
+        }
+    } else {
+        let (parts, body) = request.into_parts();
+        match tokio::time::timeout(BODY_DEADLINE, collect(body, length)).await {
+            Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+            Ok(Err(what)) => closing(bad_request(what)),
+            Err(_) => closing(too_slow()),
+        }
+    };
+    drop(permit);
+    response
+}
+
+/// A body of `length` bytes (as its head said), read into one buffer.
+async fn collect(mut body: Body, length: usize) -> Result<Bytes, String> {
+    let mut out = Vec::with_capacity(length);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("body: {e}"))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > length {
+                return Err(format!("body past its content-length {length}"));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(out))
+}
+
+fn busy() -> Refuse {
+    Refuse::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "县里服务器繁忙，请稍后重试",
+        "the server is busy; try again later",
+    )
+}
+
+fn too_slow() -> Refuse {
+    log_refusal(format_args!("refused a sync request: its body came too slowly"));
+    Refuse::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "too_slow",
+        "请求内容传输过慢，已中断",
+        "the request's body came too slowly",
+    )
+}
+
+/// The client a public page's limit counts against: its IP address, an
+/// IPv6 one by its /64 (what one subscriber is usually given).
+#[derive(Debug, Clone, Copy)]
+struct ClientKey;
+
+impl tower_governor::key_extractor::KeyExtractor for ClientKey {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<IpAddr, tower_governor::GovernorError> {
+        let ip = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(client_of(ip))
+    }
+}
+
+fn client_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+    }
+}
+
+/// The public pages behind the per-client limit (`PAGE_BURST`, then one
+/// every `PAGE_PERIOD`); beyond it, 429 with a page that says to wait.
+/// Clients not seen for a while are forgotten every minute.
+fn limit_pages(routes: Router) -> Router {
+    let config = tower_governor::governor::GovernorConfigBuilder::default()
+        .key_extractor(ClientKey)
+        .period(PAGE_PERIOD)
+        .burst_size(PAGE_BURST)
+        .finish()
+        .expect("a period and burst above zero");
+    let limiter = Arc::downgrade(config.limiter());
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let Some(limiter) = limiter.upgrade() else {
+                    return;
+                };
+                limiter.retain_recent();
+            }
+        });
+    }
+    routes.layer(tower_governor::GovernorLayer::new(config).error_handler(|e| {
+        let wait = match e {
+            tower_governor::GovernorError::TooManyRequests { wait_time, .. } => wait_time.max(1),
+            _ => 1,
+        };
+        log_refusal(format_args!("limited a client's public page requests"));
+        let mut response = html(StatusCode::TOO_MANY_REQUESTS, pages::too_many());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        response
+    }))
 }
 
 /// The public pages a receipt's or poster's QR code opens, each under the
@@ -62,7 +337,8 @@ pub fn public_routes() -> Router<Shared> {
 
 /// Serves on `listen` until `shutdown` completes, then finishes the
 /// requests under way. `bound` gets the address actually bound. With
-/// `tls` (see `tls_config`) it speaks HTTPS only.
+/// `tls` (see `tls_config`) it speaks HTTPS only; HTTP/1.1 either way,
+/// with the deadlines and limits above.
 pub async fn serve(
     app: App,
     listen: &str,
@@ -70,43 +346,167 @@ pub async fn serve(
     bound: impl FnOnce(std::net::SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), CountyError> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
-    let Some(tls) = tls else {
-        bound(addr);
-        log::info!("county server listening on {addr}");
-        axum::serve(listener, router(app))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
-        log::info!("county server stopped");
-        return Ok(());
-    };
-    let listener = listener
-        .into_std()
-        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
-    let handle = axum_server::Handle::<std::net::SocketAddr>::new();
-    let server = axum_server::from_tcp_rustls(listener, tls)
-        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?
-        .handle(handle.clone());
+    let io = |e| CountyError::io(std::path::Path::new(listen), e);
+    let files = open_files();
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(io)?;
+    let addr = listener.local_addr().map_err(io)?;
+    let listener = listener.into_std().map_err(io)?;
+    let handle = axum_server::Handle::<SocketAddr>::new();
     let stopping = handle.clone();
     tokio::spawn(async move {
         shutdown.await;
         // Requests under way may finish; then the connections close.
-        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+        stopping.graceful_shutdown(Some(Duration::from_secs(30)));
     });
-    bound(addr);
-    log::info!("county server listening on {addr} (TLS)");
-    server
-        .serve(router(app).into_make_service())
-        .await
-        .map_err(|e| CountyError::io(std::path::Path::new(listen), e))?;
+    let capped = Capped {
+        handle: handle.clone(),
+        max: (files.saturating_sub(FILES_KEPT) as usize).clamp(64, MAX_CONNECTIONS),
+    };
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let served = match tls {
+        None => {
+            let mut server = axum_server::from_tcp(listener)
+                .map_err(io)?
+                .acceptor(capped)
+                .handle(handle)
+                .http1_only();
+            // The head's deadline is also the idle limit between requests.
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(HEADER_DEADLINE)
+                .max_buf_size(MAX_HEAD_BYTES);
+            bound(addr);
+            log::info!("county server listening on {addr}");
+            server.serve(service).await
+        }
+        Some(tls) => {
+            let acceptor = RustlsAcceptor::new(tls)
+                .handshake_timeout(HEADER_DEADLINE)
+                .acceptor(capped);
+            let mut server = axum_server::from_tcp(listener)
+                .map_err(io)?
+                .acceptor(acceptor)
+                .handle(handle)
+                .http1_only();
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(HEADER_DEADLINE)
+                .max_buf_size(MAX_HEAD_BYTES);
+            bound(addr);
+            log::info!("county server listening on {addr} (TLS)");
+            server.serve(service).await
+        }
+    };
+    served.map_err(io)?;
     log::info!("county server stopped");
     Ok(())
+}
+
+/// Raises the soft limit on open files to the hard one (a service
+/// manager's usual soft limit, 1,024, is a few hundred idle sockets
+/// away); the limit in force.
+fn open_files() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain system calls on a local struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return raised.rlim_cur;
+            }
+        }
+    }
+    limit.rlim_cur
+}
+
+/// Closes a connection at once when `max` are open already, so that
+/// sockets never take the files the database and the log need.
+#[derive(Clone)]
+struct Capped {
+    handle: axum_server::Handle<SocketAddr>,
+    max: usize,
+}
+
+impl<S> axum_server::accept::Accept<tokio::net::TcpStream, S> for Capped {
+    type Stream = tokio::net::TcpStream;
+    type Service = S;
+    type Future = std::future::Ready<std::io::Result<(Self::Stream, Self::Service)>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        // The count includes this connection.
+        if self.handle.connection_count() > self.max {
+            log_refusal(format_args!("closed a connection: {} open already", self.max));
+            return std::future::ready(Err(std::io::Error::other("too many connections")));
+        }
+        std::future::ready(Ok((stream, service)))
+    }
+}
+
+/// How refusals are logged: at most `LOGGED_REFUSALS` lines a minute, the
+/// rest counted in one line after the minute.
+struct RefusalLog {
+    since: Instant,
+    logged: u32,
+    quiet: u64,
+}
+
+static REFUSALS: Mutex<Option<RefusalLog>> = Mutex::new(None);
+
+fn log_refusal(what: std::fmt::Arguments<'_>) {
+    let Ok(mut guard) = REFUSALS.lock() else {
+        return;
+    };
+    let now = Instant::now();
+    let state = guard.get_or_insert(RefusalLog {
+        since: now,
+        logged: 0,
+        quiet: 0,
+    });
+    if now.duration_since(state.since) >= Duration::from_secs(60) {
+        if state.quiet > 0 {
+            log::warn!(
+                "{} more refused requests not logged in the last {} s",
+                state.quiet,
+                now.duration_since(state.since).as_secs()
+            );
+        }
+        *state = RefusalLog {
+            since: now,
+            logged: 0,
+            quiet: 0,
+        };
+    }
+    if state.logged < LOGGED_REFUSALS {
+        state.logged += 1;
+        log::warn!("{what}");
+    } else {
+        state.quiet += 1;
+    }
+}
+
+/// A station header as a log line shows it: a station code as it is,
+/// anything else cut to a few characters, with its length.
+fn shown(station: &str) -> String {
+    if super::is_station_code(station) {
+        return station.to_string();
+    }
+    let head: String = station.chars().take(12).collect();
+    if head.len() == station.len() {
+        format!("{station:?}")
+    } else {
+        format!("{head:?}… ({} bytes)", station.len())
+    }
 }
 
 /// The server's TLS setup from a PEM certificate chain and private key
@@ -143,7 +543,8 @@ pub fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<Rustl
             .with_no_client_auth()
             .with_single_cert(chain, private)
             .map_err(|e| refused(e.to_string()))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only: its head deadline holds every connection.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(RustlsConfig::from_config(Arc::new(config)))
 }
 
@@ -214,25 +615,38 @@ fn refuse(app: &App, request_signature: &str, r: Refuse) -> Response {
 
 /// Checks who sent the request; its station and body bytes.
 async fn authenticate(app: &App, request: Request) -> Result<(String, HeaderMap, Bytes), Refuse> {
-    authenticate_within(app, request, protocol::MAX_BODY_BYTES).await
+    let (parts, body) = request.into_parts();
+    let (station, enrolled) = enrolled_station(app, &parts.headers).await?;
+    let bytes = axum::body::to_bytes(body, protocol::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    verify(&parts, &station, &enrolled, &protocol::sha256_hex(&bytes))?;
+    Ok((station, parts.headers, bytes))
 }
 
-/// `authenticate`, taking a body of at most `limit` bytes.
-async fn authenticate_within(
-    app: &App,
-    request: Request,
-    limit: usize,
-) -> Result<(String, HeaderMap, Bytes), Refuse> {
-    let (parts, body) = request.into_parts();
-    let station = header_text(&parts.headers, protocol::H_STATION)
+fn too_large() -> Refuse {
+    Refuse::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        "请求过大",
+        "the request is too large",
+    )
+}
+
+/// The enrolled station the request names.
+async fn enrolled_station(app: &App, headers: &HeaderMap) -> Result<(String, EnrolledStation), Refuse> {
+    let station = header_text(headers, protocol::H_STATION)
         .unwrap_or("")
         .to_string();
     let enrolled = app.db.station(&station).await.map_err(|e| {
-        log::error!("reading station {station}: {e}");
+        log::error!("reading station {}: {e}", shown(&station));
         internal()
     })?;
     let Some(enrolled) = enrolled.filter(|_| !station.is_empty()) else {
-        log::warn!("refused a request from unknown station {station:?}");
+        log_refusal(format_args!(
+            "refused a request from unknown station {}",
+            shown(&station)
+        ));
         return Err(Refuse::new(
             StatusCode::UNAUTHORIZED,
             "unknown_station",
@@ -240,14 +654,17 @@ async fn authenticate_within(
             "this station is not enrolled",
         ));
     };
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        Refuse::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "请求过大",
-            "the request is too large",
-        )
-    })?;
+    Ok((station, enrolled))
+}
+
+/// Checks the request's signature over its head and the body's SHA-256
+/// (hex), and its time.
+fn verify(
+    parts: &axum::http::request::Parts,
+    station: &str,
+    enrolled: &EnrolledStation,
+    body_sha256: &str,
+) -> Result<(), Refuse> {
     let time = header_text(&parts.headers, protocol::H_TIME).and_then(|t| t.trim().parse::<i64>().ok());
     let signature = header_text(&parts.headers, protocol::H_SIGNATURE).unwrap_or("");
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -255,13 +672,15 @@ async fn authenticate_within(
     let verified = match (key, time) {
         (Some(key), Some(time)) => protocol::verify(
             &key,
-            &protocol::signing_text(parts.method.as_str(), path_and_query, &station, time, &bytes),
+            &protocol::signing_text_hashed(parts.method.as_str(), path_and_query, station, time, body_sha256),
             signature,
         ),
         _ => false,
     };
     if !verified {
-        log::warn!("refused a request from station {station}: bad signature");
+        log_refusal(format_args!(
+            "refused a request from station {station}: bad signature"
+        ));
         return Err(Refuse::new(
             StatusCode::UNAUTHORIZED,
             "bad_signature",
@@ -271,7 +690,9 @@ async fn authenticate_within(
     }
     let now = chrono::Utc::now().timestamp();
     if time.is_none_or(|t| (now - t).abs() > protocol::MAX_SKEW_SECS) {
-        log::warn!("refused a request from station {station}: time {time:?}, now {now}");
+        log_refusal(format_args!(
+            "refused a request from station {station}: time {time:?}, now {now}"
+        ));
         return Err(Refuse::new(
             StatusCode::UNAUTHORIZED,
             "stale",
@@ -279,7 +700,7 @@ async fn authenticate_within(
             "the request's time is too far from the server's clock",
         ));
     }
-    Ok((station, parts.headers, bytes))
+    Ok(())
 }
 
 fn internal() -> Refuse {
@@ -343,28 +764,71 @@ async fn take_upload(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
     serde_json::to_vec(&reply).map_err(|_| internal())
 }
 
-/// `POST /v1/probe`: a signed body read, inflated and dropped; the answer
-/// is its size (for measuring a station's link).
+/// `POST /v1/probe` (with `--allow-probe`): a signed body hashed and
+/// inflated as it comes and never held; the answer is its size (for
+/// measuring a station's link).
 async fn probe(State(app): State<Shared>, request: Request) -> Response {
     let signature = header_text(request.headers(), protocol::H_SIGNATURE)
         .unwrap_or("")
         .to_string();
     let result = async {
-        let (_, headers, bytes) = authenticate_within(&app, request, protocol::MAX_PROBE_BYTES).await?;
-        let inflated = if header_text(&headers, "content-encoding") == Some("gzip") {
-            protocol::gunzip(&bytes, protocol::MAX_PROBE_BYTES)
+        let (parts, mut body) = request.into_parts();
+        let (station, enrolled) = enrolled_station(&app, &parts.headers).await?;
+        let gzipped = header_text(&parts.headers, "content-encoding") == Some("gzip");
+        let mut hash = Sha256::new();
+        let mut bytes = 0usize;
+        let mut inflater = flate2::write::GzDecoder::new(Counted(0));
+        let mut inflating = Ok(());
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| bad_request(format!("body: {e}")))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            bytes += data.len();
+            if bytes > protocol::MAX_PROBE_BYTES {
+                return Err(too_large());
+            }
+            hash.update(&data);
+            if gzipped && inflating.is_ok() {
+                inflating = std::io::Write::write_all(&mut inflater, &data);
+            }
+        }
+        verify(&parts, &station, &enrolled, &protocol::hex(&hash.finalize()))?;
+        let inflated = if gzipped {
+            inflating
+                .and_then(|()| inflater.finish())
                 .map_err(|e| bad_request(e.to_string()))?
-                .len()
+                .0
         } else {
-            bytes.len()
+            bytes
         };
-        serde_json::to_vec(&serde_json::json!({ "bytes": bytes.len(), "inflated": inflated }))
+        serde_json::to_vec(&serde_json::json!({ "bytes": bytes, "inflated": inflated }))
             .map_err(|_| internal())
     }
     .await;
     match result {
         Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
         Err(r) => refuse(&app, &signature, r),
+    }
+}
+
+/// Counts what is written to it, up to `MAX_PROBE_BYTES`, and keeps none.
+struct Counted(usize);
+
+impl std::io::Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        if self.0 > protocol::MAX_PROBE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("body inflates past {} bytes", protocol::MAX_PROBE_BYTES),
+            ));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -500,26 +964,43 @@ async fn appeal_page(State(app): State<Shared>, Path(code): Path<String>, reques
     progress_page(&app, None, code, request.uri().query()).await
 }
 
+/// Compared with a key given for an unknown code, so that it takes the
+/// time a wrong key takes. Not of the key alphabet (`U`): matches nothing.
+const STAND_IN_KEY: &str = "UUUUUUUUUUUUU";
+
 async fn progress_page(app: &App, station: Option<&str>, code: String, query: Option<&str>) -> Response {
-    let given = pages::key_param(query);
+    let given = crate::domain::public::typed_key(&pages::key_param(query));
     let canonical = code
         .parse::<crate::domain::TrackingCode>()
         .map(|c| c.as_str().to_string())
         .unwrap_or(code);
-    let held = match app.db.appeal(&canonical).await {
-        Ok(h) => h,
+    // A wrong key and an unknown code answer alike, after the same work:
+    // one look-up of the key alone, one comparison of whole keys.
+    let held_key = match app.db.access_key(&canonical).await {
+        Ok(k) => k,
         Err(e) => {
             log::error!("public page: {e}");
             return server_error();
         }
     };
+    // A code under another station's path counts as unknown (a code names
+    // its station, so this reveals nothing).
+    let code_station = canonical.parse::<crate::domain::TrackingCode>().ok();
+    let held_key =
+        held_key.filter(|_| station.is_none_or(|s| code_station.as_ref().is_some_and(|c| c.station() == s)));
     // A wrong key, another station's code and an unknown code (perhaps
     // one the station has not reported yet) answer alike.
-    let Some(held) = held
-        .filter(|h| station.is_none_or(|s| h.station == s))
-        .filter(|h| pages::key_matches(&h.appeal.access_key, &given))
-    else {
+    let matches = pages::key_matches(held_key.as_deref().unwrap_or(STAND_IN_KEY), &given);
+    if !(matches && held_key.is_some()) {
         return html(StatusCode::NOT_FOUND, pages::appeal_not_found());
+    }
+    let held = match app.db.appeal(&canonical).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return html(StatusCode::NOT_FOUND, pages::appeal_not_found()),
+        Err(e) => {
+            log::error!("public page: {e}");
+            return server_error();
+        }
     };
     let station = app.db.station(&held.station).await.ok().flatten();
     let name = station.as_ref().map(|s| {
@@ -576,6 +1057,43 @@ async fn station_page(State(app): State<Shared>, Path(code): Path<String>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logs_show_bounded_station_headers() {
+        assert_eq!(shown("330999012"), "330999012");
+        assert_eq!(shown("站"), "\"站\"");
+        let long = "9".repeat(32 << 10);
+        let line = shown(&long);
+        assert!(line.len() < 40 && line.ends_with("(32768 bytes)"), "{line}");
+        assert!(shown("a\nb").contains("\\n"), "control characters are escaped");
+    }
+
+    #[test]
+    fn clients_are_addresses_and_ipv6_prefixes() {
+        let v6 = |s: &str| IpAddr::V6(s.parse().unwrap());
+        assert_eq!(client_of(v6("2001:db8:1:2:aaaa::1")), v6("2001:db8:1:2::"));
+        assert_eq!(client_of(v6("2001:db8:1:2:bbbb::9")), v6("2001:db8:1:2::"));
+        assert_eq!(
+            client_of(v6("::ffff:10.0.0.7")),
+            IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 7))
+        );
+    }
+
+    #[test]
+    fn each_sync_route_has_its_body_limit() {
+        let cap = |path, probe| body_rule(path, probe).map(|r| (r.cap, r.streamed));
+        assert_eq!(
+            cap(protocol::PATH_UPLOAD, false),
+            Some((protocol::MAX_BODY_BYTES, false))
+        );
+        assert_eq!(cap(protocol::PATH_FEED, false), Some((0, false)));
+        assert_eq!(cap(protocol::PATH_PROBE, false), None);
+        assert_eq!(
+            cap(protocol::PATH_PROBE, true),
+            Some((protocol::MAX_PROBE_BYTES, true))
+        );
+        assert_eq!(cap("/v1/other", false), Some((SYNC_DEFAULT_BODY, false)));
+    }
 
     #[test]
     fn the_feed_comes_in_pages() {

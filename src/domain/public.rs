@@ -28,6 +28,22 @@ pub fn access_key(random: &[u8; KEY_BYTES]) -> String {
         .collect()
 }
 
+/// An access key as typed or scanned, in its canonical spelling: Crockford
+/// base32 takes lower case as upper case, `I` and `L` as `1`, `O` as `0`,
+/// and ignores hyphens and spaces. What is not of the alphabet stays, so
+/// it matches no key.
+pub fn typed_key(given: &str) -> String {
+    given
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| match c.to_ascii_uppercase() {
+            'I' | 'L' => '1',
+            'O' => '0',
+            c => c,
+        })
+        .collect()
+}
+
 /// Whether `s` has the shape of an access key.
 pub fn is_access_key(s: &str) -> bool {
     s.len() == KEY_CHARS && s.bytes().all(|b| ALPHABET.contains(&b))
@@ -246,5 +262,16 @@ mod tests {
             let e = check_public_url(bad, "330999012", Lang::Zh).unwrap_err();
             assert!(e.contains("https://rd.example.cn/330999012"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_typed_key_reads_as_crockford() {
+        let key = access_key(&[0x5a, 0x13, 0xff, 0x00, 0x42, 0x9c, 0x07, 0xe1, 0x3d]);
+        assert!(is_access_key(&key), "{key}");
+        assert_eq!(typed_key(&key.to_lowercase()), key);
+        assert_eq!(typed_key("abcd-efgh jkmnp"), "ABCDEFGHJKMNP");
+        assert_eq!(typed_key("0o1iL"), "00111");
+        // Not of the alphabet: kept, so it matches nothing.
+        assert_eq!(typed_key("u\u{ff21}"), "U\u{ff21}");
     }
 }

@@ -90,9 +90,11 @@
 //!
 //! ## Probe: `POST /v1/probe`
 //!
-//! Signed like the others; the server reads the (gzip) body, discards it
-//! and answers its size. It measures a station's link, and is the floor
-//! the sync benchmark compares an upload with.
+//! Signed like the others; the server reads the (gzip) body as it comes,
+//! hashing and inflating it without keeping it, and answers its size. It
+//! measures a station's link, and is the floor the sync benchmark compares
+//! an upload with. The server answers it only when started with
+//! `county serve --allow-probe`; otherwise 404, before reading the body.
 
 use std::io::{Read, Write};
 
@@ -307,11 +309,19 @@ pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
 
 /// What a request's signature covers.
 pub fn signing_text(method: &str, path_and_query: &str, station: &str, time: i64, body: &[u8]) -> Vec<u8> {
-    format!(
-        "{NAME}\n{method}\n{path_and_query}\n{station}\n{time}\n{}",
-        sha256_hex(body)
-    )
-    .into_bytes()
+    signing_text_hashed(method, path_and_query, station, time, &sha256_hex(body))
+}
+
+/// `signing_text` from the body's SHA-256 (hex), for a body hashed as it
+/// streams in and never held.
+pub fn signing_text_hashed(
+    method: &str,
+    path_and_query: &str,
+    station: &str,
+    time: i64,
+    body_sha256: &str,
+) -> Vec<u8> {
+    format!("{NAME}\n{method}\n{path_and_query}\n{station}\n{time}\n{body_sha256}").into_bytes()
 }
 
 /// What an answer's signature covers.

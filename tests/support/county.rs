@@ -25,6 +25,10 @@ pub struct County {
     pub db: Option<String>,
     /// `--tls-cert` and `--tls-key`.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// More arguments to `serve` (`--allow-probe`).
+    args: Vec<String>,
+    /// The server's soft limit on open files, when the test sets one.
+    nofile: Option<u64>,
     child: Option<Child>,
 }
 
@@ -38,32 +42,50 @@ fn bin() -> Command {
 impl County {
     /// Starts a server on a new county directory and a free port.
     pub fn start(db: Option<&str>) -> County {
+        County::start_with(db, &[], None)
+    }
+
+    /// Starts a server with more arguments to `serve` (`--allow-probe`)
+    /// and, with `nofile`, that soft limit on its open files (as a
+    /// service manager might set).
+    pub fn start_with(db: Option<&str>, args: &[&str], nofile: Option<u64>) -> County {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = db.map(str::to_string);
-        let (child, url) = spawn(dir.path(), db.as_deref(), None, "127.0.0.1:0");
-        County {
+        let mut county = County {
             dir,
-            url,
-            db,
+            url: String::new(),
+            db: db.map(str::to_string),
             tls: None,
-            child: Some(child),
-        }
+            args: args.iter().map(|a| a.to_string()).collect(),
+            nofile,
+            child: None,
+        };
+        let (child, url) = county
+            .try_spawn("127.0.0.1:0")
+            .unwrap_or_else(|why| panic!("the county server did not start: {why}"));
+        county.child = Some(child);
+        county.url = url;
+        county
     }
 
     /// Starts a server speaking HTTPS with this certificate and key.
     pub fn start_tls(db: Option<&str>, cert: &Path, key: &Path) -> County {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = db.map(str::to_string);
-        let tls = Some((cert.to_path_buf(), key.to_path_buf()));
-        let (child, url) = spawn(dir.path(), db.as_deref(), tls.as_ref(), "127.0.0.1:0");
-        assert!(url.starts_with("https://"), "served {url} with TLS");
-        County {
+        let mut county = County {
             dir,
-            url,
-            db,
-            tls,
-            child: Some(child),
-        }
+            url: String::new(),
+            db: db.map(str::to_string),
+            tls: Some((cert.to_path_buf(), key.to_path_buf())),
+            args: Vec::new(),
+            nofile: None,
+            child: None,
+        };
+        let (child, url) = county
+            .try_spawn("127.0.0.1:0")
+            .unwrap_or_else(|why| panic!("the county server did not start: {why}"));
+        assert!(url.starts_with("https://"), "served {url} with TLS");
+        county.child = Some(child);
+        county.url = url;
+        county
     }
 
     pub fn path(&self) -> &Path {
@@ -100,7 +122,7 @@ impl County {
         let addr = self.addr().to_string();
         let deadline = Instant::now() + START;
         loop {
-            match try_spawn(self.dir.path(), self.db.as_deref(), self.tls.as_ref(), &addr) {
+            match self.try_spawn(&addr) {
                 Ok((child, url)) => {
                     assert_eq!(url, self.url, "restarted on another address");
                     self.child = Some(child);
@@ -162,6 +184,23 @@ impl County {
     pub fn log(&self) -> PathBuf {
         self.dir.path().join("jiedai.log")
     }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server runs").id()
+    }
+
+    /// Starts `serve` on `listen`.
+    fn try_spawn(&self, listen: &str) -> Result<(Child, String), String> {
+        try_spawn(
+            self.dir.path(),
+            self.db.as_deref(),
+            self.tls.as_ref(),
+            listen,
+            &self.args,
+            self.nofile,
+        )
+    }
 }
 
 impl Drop for County {
@@ -170,16 +209,14 @@ impl Drop for County {
     }
 }
 
-fn spawn(dir: &Path, db: Option<&str>, tls: Option<&(PathBuf, PathBuf)>, listen: &str) -> (Child, String) {
-    try_spawn(dir, db, tls, listen).unwrap_or_else(|why| panic!("the county server did not start: {why}"))
-}
-
 /// Starts `serve` and waits for its `listening on http(s)://…` line.
 fn try_spawn(
     dir: &Path,
     db: Option<&str>,
     tls: Option<&(PathBuf, PathBuf)>,
     listen: &str,
+    args: &[String],
+    nofile: Option<u64>,
 ) -> Result<(Child, String), String> {
     let mut c = bin();
     c.arg("--data").arg(dir).arg("county");
@@ -189,6 +226,27 @@ fn try_spawn(
     c.args(["serve", "--listen", listen]);
     if let Some((cert, key)) = tls {
         c.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+    }
+    c.args(args);
+    if let Some(soft) = nofile {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
+        unsafe {
+            c.pre_exec(move || {
+                let mut limit = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                limit.rlim_cur = soft.min(limit.rlim_max);
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
     }
     let mut child = c
         .stdin(Stdio::null())
