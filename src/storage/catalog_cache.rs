@@ -340,6 +340,16 @@ pub fn current_catalog(dir: &Path) -> Result<Option<Catalog>, StoreError> {
     let Ok(journal) = std::fs::metadata(paths.journal()) else {
         return Ok(None);
     };
+    // The cache is appended after each record: a journal changed after it
+    // (put back, cut, or damaged by hand or by a tool) is read the long way,
+    // where the store's checks at opening say what happened to it.
+    let written_after = |cache: std::fs::Metadata| match (cache.modified(), journal.modified()) {
+        (Ok(c), Ok(j)) => c >= j,
+        _ => false,
+    };
+    if !std::fs::metadata(cache_path(dir)).is_ok_and(written_after) {
+        return Ok(None);
+    }
     Ok(match read_file(&cache_path(dir)) {
         Ok(Some(c)) if c.clean && c.covered == Some(journal.len()) => Some(c.catalog),
         _ => None,

@@ -253,6 +253,13 @@ impl Journal {
         }
     }
 
+    /// Whether a whole, valid record starts at `start` (of a format-2
+    /// journal; a format-1 journal answers false).
+    pub fn has_record_at(&self, start: u64) -> bool {
+        self.version == Version::V2
+            && File::open(&self.path).is_ok_and(|file| matches!(frame::read_at(&file, start), Ok(Some(_))))
+    }
+
     fn file_len(&self) -> io::Result<u64> {
         Ok(std::fs::metadata(&self.path)?.len())
     }

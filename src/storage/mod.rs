@@ -588,7 +588,14 @@ impl Store {
         if position.acked == 0 || position.offset == 0 {
             return Ok(());
         }
-        let damage = survey_damage(&self.journal, position.offset)?;
+        // A journal rewritten by a recovery since the last sync has its
+        // records elsewhere: then it is read from its start.
+        let from = if self.journal.has_record_at(position.offset) {
+            position.offset
+        } else {
+            0
+        };
+        let damage = survey_damage(&self.journal, from)?;
         if damage.is_empty() {
             return Ok(());
         }
