@@ -104,9 +104,9 @@ pub enum Command {
         /// 数据库：sqlite://文件 或 postgres://…（默认为数据目录下的 county.db）/ database: sqlite://FILE or postgres://… (default: county.db in the data directory)
         #[arg(long, global = true, value_name = "URL")]
         db: Option<String>,
-        /// 县里的时区（IANA 时区名），县里记录、显示和导出的时间都用它 / the county's time zone (an IANA name): the times it records, shows and exports are in it
-        #[arg(long, global = true, value_name = "ZONE", default_value = "Asia/Shanghai")]
-        time_zone: String,
+        /// 县里的时区（IANA 时区名，默认 Asia/Shanghai），由 serve 记入县里的数据库，之后各命令都用它；只有 serve 能改 / the county's time zone (an IANA name, default Asia/Shanghai): serve records it in the county's database and every command then uses it; only serve changes it
+        #[arg(long, global = true, value_name = "ZONE")]
+        time_zone: Option<String>,
         #[command(subcommand)]
         what: CountyWhat,
     },

@@ -63,14 +63,20 @@ on_both!(
     restart_keeps_everything,
     unusual_events,
     staff_secrets_stay_at_the_station,
+    the_county_keeps_its_zone,
 );
 
 fn start(backend: Backend, name: &str) -> County {
+    start_with(backend, name, &[])
+}
+
+/// `start` with more arguments to `serve`.
+fn start_with(backend: Backend, name: &str, args: &[&str]) -> County {
     let db = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => Some(postgres::shared().url(name)),
     };
-    County::start(db.as_deref())
+    County::start_with(db.as_deref(), args, None)
 }
 
 /// A station set up from sample-data with `n` new appeals, enrolled with
@@ -1219,4 +1225,120 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
     st.sync();
     assert_eq!(county_appeals(&county).len(), 3);
     assert_no_staff_secrets(&county, "at the end");
+}
+
+/// The times `county export` gives: every `+hh:mm` offset in its JSON lines.
+fn exported_offsets(county: &County) -> std::collections::BTreeSet<String> {
+    let jsonl = staff(county, &["export", "--format", "jsonl"], 0);
+    let mut offsets = std::collections::BTreeSet::new();
+    for line in jsonl.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let mut stack = vec![value];
+        while let Some(v) = stack.pop() {
+            match v {
+                serde_json::Value::String(s) => {
+                    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&s) {
+                        offsets.insert(t.offset().to_string());
+                    }
+                }
+                serde_json::Value::Array(a) => stack.extend(a),
+                serde_json::Value::Object(o) => stack.extend(o.into_iter().map(|(_, v)| v)),
+                _ => {}
+            }
+        }
+    }
+    offsets
+}
+
+/// The zone `county serve --time-zone` sets is the county's: kept in its
+/// database, used by every later command without the flag and by a
+/// server started again without it; another zone given to a staff
+/// command is refused in both languages and changes nothing; `serve
+/// --time-zone` changes it; a mistyped zone is refused, named.
+fn the_county_keeps_its_zone(backend: Backend, name: &str) {
+    let mut county = start_with(backend, name, &["--time-zone", "Asia/Urumqi"]);
+    let st = Station::new(&county, 1);
+    st.sync();
+    let code = st.codes[0].as_str();
+    staff(&county, &["accept", code], 0);
+    let urumqi = std::collections::BTreeSet::from(["+06:00".to_string()]);
+    assert_eq!(exported_offsets(&county), urumqi);
+
+    // A server started again without the flag keeps the county's zone.
+    county.restart_with(&[]);
+    staff(
+        &county,
+        &["refer", code, "--unit", "青禾县交通运输局", "--due", "2099-12-31"],
+        0,
+    );
+    assert_eq!(exported_offsets(&county), urumqi);
+
+    // Another zone on a staff command: refused, in either language.
+    let refused = staff(
+        &county,
+        &["export", "--format", "jsonl", "--time-zone", "Asia/Shanghai"],
+        2,
+    );
+    assert!(
+        refused.contains("Asia/Urumqi") && refused.contains("Asia/Shanghai") && refused.contains("时区"),
+        "{refused}"
+    );
+    assert!(!refused.contains(code), "nothing exported: {refused}");
+    let refused_en = staff(
+        &county,
+        &[
+            "--lang",
+            "en",
+            "reply",
+            code,
+            "--text",
+            "done",
+            "--time-zone",
+            "Asia/Shanghai",
+        ],
+        2,
+    );
+    assert!(
+        refused_en.contains("Asia/Urumqi")
+            && refused_en.contains("time zone")
+            && refused_en.contains("serve --time-zone"),
+        "{refused_en}"
+    );
+    assert!(
+        !refused_en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{refused_en}"
+    );
+    let listed = county_appeals(&county);
+    assert_eq!(
+        listed[0]["status"], "referred",
+        "the refused reply was not recorded"
+    );
+    // The county's own zone, named again, is no conflict.
+    staff(&county, &["appeals", "--time-zone", "Asia/Urumqi"], 0);
+
+    // A mistyped zone is refused, named, and changes nothing.
+    let typo = staff(
+        &county,
+        &["export", "--format", "jsonl", "--time-zone", "Asia/Urumchi_"],
+        2,
+    );
+    assert!(typo.contains("Asia/Urumchi_"), "{typo}");
+    let mut serve = county.command();
+    let typo = serve
+        .args(["serve", "--listen", "127.0.0.1:0", "--time-zone", "Asia/Beijing"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(typo.status.code(), Some(2), "{}", cli::printed(&typo));
+    assert!(
+        cli::printed(&typo).contains("Asia/Beijing"),
+        "{}",
+        cli::printed(&typo)
+    );
+    assert_eq!(exported_offsets(&county), urumqi);
+
+    // `serve --time-zone` changes the county's zone.
+    county.restart_with(&["--time-zone", "Asia/Shanghai"]);
+    let shanghai = std::collections::BTreeSet::from(["+08:00".to_string()]);
+    assert_eq!(exported_offsets(&county), shanghai);
+    staff(&county, &["appeals", "--time-zone", "Asia/Shanghai"], 0);
 }

@@ -188,6 +188,20 @@ fn a_mistyped_directory_for_sync_and_the_county() {
     }
 }
 
+/// Another zone given to a county that keeps one is refused in the
+/// chosen language, naming both zones and the way to change it.
+#[test]
+fn another_zone_for_the_county() {
+    let county = county::County::start_with(None, &["--time-zone", "Asia/Urumqi"], None);
+    let (en, zh) = both(
+        county.path(),
+        &["county", "appeals", "--time-zone", "Asia/Shanghai"],
+        "serve --time-zone Asia/Shanghai",
+        "时区",
+    );
+    assert_eq!((en, zh), (Some(2), Some(2)));
+}
+
 /// A code whose last digit is not its check digit is a typo, and the
 /// message gives the check digit the other digits imply.
 #[test]

@@ -17,11 +17,11 @@ use crate::county::staff::{self, Outcome};
 use crate::county::{self as county_mod, CountyError};
 use crate::domain::privacy::public_appeal;
 use crate::domain::validate::mask_numbers;
-use crate::domain::{Status, Step};
+use crate::domain::{Status, Step, Zone};
 use crate::i18n::Lang;
 use crate::sync::protocol::{self, Credentials};
 
-pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitCode {
+pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat, lang: Lang) -> ExitCode {
     if let Err(code) = county_here(dir, db, what, lang) {
         return code;
     }
@@ -52,6 +52,14 @@ pub fn run(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> ExitC
             Ok(d) => d,
             Err(e) => return fail(&e, lang),
         };
+        let serving = matches!(what, CountyWhat::Serve { .. });
+        match county_zone(&db, asked, serving, lang).await {
+            Ok(zone) => county_mod::set_zone(zone),
+            Err(code) => {
+                db.pool.close().await;
+                return code;
+            }
+        }
         let code = match what {
             CountyWhat::Serve {
                 listen, allow_probe, ..
@@ -153,6 +161,70 @@ fn county_here(dir: &Path, db: Option<&str>, what: &CountyWhat, lang: Lang) -> R
         return Err(ExitCode::from(exit::FAILED));
     }
     Ok(())
+}
+
+/// The county's zone, kept in its database: `serve` records the one it is
+/// given (Asia/Shanghai for a county that has none), changing the one
+/// kept; every other command uses the one kept, and refuses another
+/// `--time-zone`. A county set up by an older version, with no zone kept,
+/// uses `--time-zone` (or the default) until `serve` records one.
+async fn county_zone(db: &Db, asked: Option<Zone>, serving: bool, lang: Lang) -> Result<Zone, ExitCode> {
+    let kept = match db.time_zone().await {
+        Ok(kept) => kept,
+        Err(e) => return Err(fail(&e, lang)),
+    };
+    let kept = match kept
+        .map(|name| {
+            Zone::parse(
+                &name,
+                lang.pick("县里记录的时区", "the county's recorded time zone"),
+                lang,
+            )
+        })
+        .transpose()
+    {
+        Ok(kept) => kept,
+        Err(e) => {
+            say(format_args!("jiedai: {e}"));
+            return Err(ExitCode::from(exit::FAILED));
+        }
+    };
+    if serving {
+        let zone = asked.or(kept).unwrap_or_default();
+        if kept != Some(zone) {
+            if let Err(e) = db.set_time_zone(zone.name()).await {
+                return Err(fail(&e, lang));
+            }
+            match kept {
+                Some(old) => log::warn!(
+                    "the county's time zone changed from {} to {}",
+                    old.name(),
+                    zone.name()
+                ),
+                None => log::info!("the county's time zone is {}", zone.name()),
+            }
+        }
+        return Ok(zone);
+    }
+    match (kept, asked) {
+        (Some(kept), Some(asked)) if kept != asked => {
+            let (kept, asked) = (kept.name(), asked.name());
+            say(format_args!(
+                "jiedai: {}",
+                lang.pick(
+                    format!(
+                        "--time-zone {asked}：县里的时区是 {kept}（由 `county serve` 记入县里的数据库），本命令未执行。不写 --time-zone 即用 {kept}；要把县里的时区改为 {asked}，请以 `jiedai county serve --time-zone {asked}` 重新启动服务器。"
+                    ),
+                    format!(
+                        "--time-zone {asked}: the county's time zone is {kept} (recorded in its database by `county serve`); nothing was done. Leave --time-zone out to use {kept}; to change the county's zone to {asked}, restart the server with `jiedai county serve --time-zone {asked}`."
+                    ),
+                )
+            ));
+            Err(ExitCode::from(exit::UNREADABLE))
+        }
+        (Some(kept), _) => Ok(kept),
+        (None, asked) => Ok(asked.unwrap_or_default()),
+    }
 }
 
 fn fail(e: &CountyError, lang: Lang) -> ExitCode {

@@ -152,14 +152,18 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Enroll { file }) => sync::enroll(&dir, file, lang),
         Some(Command::Sync { attempts }) => sync::run(&dir, *attempts, lang),
         Some(Command::County { db, time_zone, what }) => {
-            match crate::domain::Zone::parse(time_zone, "--time-zone", lang) {
-                Ok(zone) => crate::county::set_zone(zone),
+            let zone = match time_zone
+                .as_deref()
+                .map(|z| crate::domain::Zone::parse(z, "--time-zone", lang))
+                .transpose()
+            {
+                Ok(zone) => zone,
                 Err(e) => {
                     say(format_args!("jiedai: {e}"));
                     return ExitCode::from(exit::UNREADABLE);
                 }
-            }
-            county::run(&county_dir(&cli), db.as_deref(), what, lang)
+            };
+            county::run(&county_dir(&cli), db.as_deref(), zone, what, lang)
         }
     }
 }

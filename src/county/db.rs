@@ -32,6 +32,9 @@ pub struct Db {
     pub kind: Kind,
 }
 
+/// The `settings` row that holds the county's time zone.
+const TIME_ZONE: &str = "time_zone";
+
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS stations (
         code TEXT PRIMARY KEY,
@@ -90,6 +93,11 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS migrations (
         name TEXT PRIMARY KEY,
         done_at TEXT NOT NULL
+    )",
+    // The county's settings, one row each: `time_zone`.
+    "CREATE TABLE IF NOT EXISTS settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
     )",
     "CREATE TABLE IF NOT EXISTS refusals (
         station TEXT NOT NULL,
@@ -175,6 +183,29 @@ impl Db {
         db.create_schema().await?;
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// The county's time zone as `county serve` recorded it (an IANA
+    /// name), if it has.
+    pub async fn time_zone(&self) -> Result<Option<String>, CountyError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(TIME_ZONE)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+    }
+
+    /// Records the county's time zone, in place of the one it held.
+    pub async fn set_time_zone(&self, name: &str) -> Result<(), CountyError> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(TIME_ZONE)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// One-time changes of the data, each recorded in `migrations` once

@@ -24,8 +24,9 @@ use crate::domain::Zone;
 use crate::i18n::Lang;
 use crate::sync::protocol;
 
-/// The county's time zone (`county --time-zone`, Asia/Shanghai unless
-/// given), set once when a county command starts.
+/// The county's time zone, as its database keeps it (`county serve
+/// --time-zone` records it; Asia/Shanghai unless given), set once when a
+/// county command starts.
 static ZONE: OnceLock<Zone> = OnceLock::new();
 
 pub fn set_zone(zone: Zone) {

@@ -137,6 +137,13 @@ impl County {
         }
     }
 
+    /// Starts the server again with these arguments to `serve` in place
+    /// of the ones it was started with.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self.restart();
+    }
+
     /// The command `jiedai --data DIR county [--db URL]`, ready for args.
     pub fn command(&self) -> Command {
         let mut c = bin();
