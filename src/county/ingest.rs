@@ -130,7 +130,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
                 if !redacted || !is_chain_hash(&a.hash) {
                     refused = Some(Refusal::BadEvent {
                         seq,
-                        reason: "an attested chain hash is for a station's configuration sent without staff secrets"
+                        reason: "只有去掉员工密码后上报的站点设置才能附带链哈希 / an attested chain hash is for a station's configuration sent without staff secrets"
                             .into(),
                     });
                     break;

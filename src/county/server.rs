@@ -122,7 +122,8 @@ fn body_rule(path: &str, allow_probe: bool) -> Option<BodyRule> {
         protocol::PATH_UPLOAD => rule(protocol::MAX_BODY_BYTES, false),
         protocol::PATH_PROBE if allow_probe => rule(protocol::MAX_PROBE_BYTES, true),
         protocol::PATH_PROBE => None,
-        protocol::PATH_FEED => rule(0, false),
+        // Signed GETs: no body.
+        protocol::PATH_FEED | protocol::PATH_EVENTS => rule(0, false),
         _ => rule(SYNC_DEFAULT_BODY, false),
     }
 }
@@ -1087,6 +1088,7 @@ mod tests {
             Some((protocol::MAX_BODY_BYTES, false))
         );
         assert_eq!(cap(protocol::PATH_FEED, false), Some((0, false)));
+        assert_eq!(cap(protocol::PATH_EVENTS, false), Some((0, false)));
         assert_eq!(cap(protocol::PATH_PROBE, false), None);
         assert_eq!(
             cap(protocol::PATH_PROBE, true),

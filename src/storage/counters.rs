@@ -12,12 +12,12 @@
 //! after a normal restart has no gaps; after a crash it may skip ahead.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::journal::sync_dir;
+use super::journal::replace_file;
 use crate::domain::TrackingCode;
 
 /// How far ahead of what is used the floors are raised.
@@ -146,13 +146,10 @@ impl Counters {
         if self.floors == self.written {
             return Ok(());
         }
-        let tmp = self.path.with_extension("new");
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(&self.floors).map_err(io::Error::other)?)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &self.path)?;
-        sync_dir(&self.path)?;
+        replace_file(
+            &self.path,
+            &serde_json::to_vec(&self.floors).map_err(io::Error::other)?,
+        )?;
         self.written = self.floors.clone();
         Ok(())
     }

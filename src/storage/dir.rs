@@ -155,18 +155,9 @@ pub fn next_generation(dir: &Path) -> Result<u32, StoreError> {
     Ok(next as u32)
 }
 
-/// Writes `text` to a new file beside `path`, syncs it and renames it
-/// into place.
+/// Replaces the file at `path` with `text`, durably (`journal::replace_file`).
 fn replace_file(path: &Path, text: &str) -> Result<(), StoreError> {
-    let tmp = path.with_extension("new");
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        std::io::Write::write_all(&mut f, text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        journal::sync_dir(path)
-    };
-    write().map_err(|e| StoreError::io(path, e))
+    journal::replace_file(path, text.as_bytes()).map_err(|e| StoreError::io(path, e))
 }
 
 /// Writes this machine's identity into a data directory (durably: it is

@@ -123,6 +123,32 @@ pub fn sync_dir(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Replaces the file at `path` with `bytes` durably and atomically: a new
+/// file beside it (mode 0600: these files may hold secrets), fsynced,
+/// renamed over the old one, and the directory entry synced. A failure
+/// leaves the old file as it was.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".new");
+    let tmp = path.with_file_name(name);
+    let write = || -> io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        sync_dir(path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 impl Journal {
     /// Creates a new, empty journal; fails if one exists.
     pub fn create(path: &Path) -> io::Result<Journal> {

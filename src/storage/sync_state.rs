@@ -214,18 +214,7 @@ impl SyncState {
     fn write(&self, stored: &Stored) -> Result<(), StoreError> {
         let bytes =
             serde_json::to_vec(stored).map_err(|e| StoreError::io(&self.file, std::io::Error::other(e)))?;
-        let tmp = self.file.with_extension("json.new");
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            std::io::Write::write_all(&mut f, &bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &self.file)?;
-            super::journal::sync_dir(&self.file)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            StoreError::io(&self.file, e)
-        })
+        super::journal::replace_file(&self.file, &bytes).map_err(|e| StoreError::io(&self.file, e))
     }
 }
 

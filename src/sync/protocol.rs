@@ -258,9 +258,25 @@ impl Refusal {
             (En, Refusal::BrokenChain { seq }) => format!(
                 "event number {seq} does not follow what was sent before (was the log rewritten?); call the county office"
             ),
-            (Zh, Refusal::BadEvent { seq, reason }) => format!("第 {seq} 号事件无法识别：{reason}"),
-            (En, Refusal::BadEvent { seq, reason }) => format!("event number {seq} is not valid: {reason}"),
+            (Zh, Refusal::BadEvent { seq, reason }) => match reason_in(reason, Zh) {
+                Some(r) => format!("第 {seq} 号事件无法识别：{r}；请联系县人大办"),
+                None => format!("第 {seq} 号事件无法识别，请联系县人大办"),
+            },
+            (En, Refusal::BadEvent { seq, reason }) => format!(
+                "event number {seq} is not valid: {}; call the county office",
+                reason_in(reason, En).unwrap_or(reason)
+            ),
         }
+    }
+}
+
+/// A refusal's reason in `lang`: the county writes the reasons it words
+/// itself as "中文 / English"; others (a parser's) are English only and
+/// are left out of Chinese text (the county's log keeps them).
+fn reason_in(reason: &str, lang: crate::i18n::Lang) -> Option<&str> {
+    match reason.split_once(" / ") {
+        Some((zh, en)) => Some(lang.pick(zh, en).trim()),
+        None => (lang == crate::i18n::Lang::En).then_some(reason),
     }
 }
 

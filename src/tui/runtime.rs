@@ -202,11 +202,11 @@ pub fn run_kiosk(
         .map(|r| r.message(lang));
     let Started { mut runtime, writer } =
         start(store, lang, keymap, clock, None).map_err(super::KioskError::Store)?;
-    if let Some(note) = rebuilt {
-        runtime.app.say(super::app::Tone::Warn, note);
-    } else if let Some(w) = warning {
-        let app = &mut runtime.app;
-        app.say(super::app::Tone::Warn, format!("{}：{w}", app.t.keymap_warning));
+    let app = &mut runtime.app;
+    let keymap_note = warning.map(|w| format!("{}{}{w}", app.t.keymap_warning, lang.pick("：", ": ")));
+    let notes: Vec<String> = rebuilt.into_iter().chain(keymap_note).collect();
+    if !notes.is_empty() {
+        app.say(super::app::Tone::Warn, notes.join(lang.pick("；", "; ")));
     }
     // `jiedai sync` asks the kiosk through this socket while it holds the
     // data directory; without it the command says the directory is busy.
