@@ -728,11 +728,15 @@ fn a_restored_backup_keeps_what_only_the_database_held() {
 /// station event itself (no `staff-pins.json`). The PIN of the second
 /// person is 8642.
 fn older_station_event(dir: &Path) {
+    older_station_event_salted(dir, 7);
+}
+
+fn older_station_event_salted(dir: &Path, salt: u8) {
     use jiedai::domain::station::hash_pin;
-    std::fs::remove_file(dir.join("staff-pins.json")).unwrap();
+    let _ = std::fs::remove_file(dir.join("staff-pins.json"));
     let mut store = Store::open(dir).unwrap();
     let mut station = store.station().unwrap().unwrap();
-    station.staff[1].pin_hash = Some(hash_pin("8642", &[7; 16]).unwrap());
+    station.staff[1].pin_hash = Some(hash_pin("8642", &[salt; 16]).unwrap());
     store
         .commit("init", vec![EventBody::StationConfigured { station }])
         .unwrap();
@@ -858,4 +862,87 @@ fn a_broken_sync_position_is_reported_and_the_database_is_left_alone() {
     let out = cli::jiedai(&one, &["check", "--rebuild"]);
     assert!(!out.status.success(), "{}", text(&out.stdout));
     assert!(!one.join("db.before-rebuild").exists());
+}
+
+/// Seam 1, where the station's bytes cannot be put together again: an
+/// older station set up twice with other PIN hashes keeps only the later
+/// ones, so the county's stripped copy of the first set-up cannot be
+/// matched; the terminal continues as a new origin and says why, not that
+/// the events never reached the county.
+#[test]
+fn an_unmatched_station_event_is_named_as_the_reason_for_a_new_origin() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 265);
+    older_station_event_salted(&one, 3);
+    older_station_event_salted(&one, 5);
+    enroll_and_sync(&county, root.path(), &one, code);
+    let before = exported(&one);
+    std::fs::remove_file(one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--journal-from-database"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("新的来源 330999012-1.2"), "{said}");
+    assert!(said.contains("县里不保存员工 PIN"), "{said}");
+    assert!(!said.contains("没有上报到县里"), "{said}");
+    assert!(said.contains("检查通过"), "{said}");
+    assert_eq!(exported(&one).len(), before.len());
+    assert!(signs_in_with_8642(&one));
+}
+
+/// Seam 6: the journal is lost and the county cannot be reached: the
+/// terminal continues as a new origin and says the county could not be
+/// reached, not that its events never reached the county.
+#[test]
+fn a_lost_journal_without_the_county_says_the_county_could_not_be_reached() {
+    let root = tempfile::tempdir().unwrap();
+    let mut county = County::start(None);
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 265);
+    enroll_and_sync(&county, root.path(), &one, code);
+    county.stop();
+    let back = root.path().join("back");
+    std::fs::create_dir_all(&back).unwrap();
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&one)
+        .arg(back.join("one"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::remove_file(one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--journal-from-database"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("新的来源 330999012-1.2"), "{said}");
+    assert!(said.contains("未能连上县里"), "{said}");
+    assert!(!said.contains("没有上报到县里"), "{said}");
+    // In English too.
+    let other = back.join("one");
+    std::fs::remove_file(other.join("journal")).unwrap();
+    let out = expect(&other, &["--lang", "en", "check", "--journal-from-database"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("the county could not be reached"), "{said}");
+    assert!(!said.contains("never reached the county"), "{said}");
+}
+
+/// Seam 5: numbers under the counters' floor are never issued again, even
+/// when the database can be read and is behind the floor (records dropped
+/// from a damaged journal took their events with them).
+#[test]
+fn a_journal_from_the_database_numbers_its_events_above_the_counters_floor() {
+    let root = tempfile::tempdir().unwrap();
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 265);
+    let seq = own_seq(&one);
+    let floor = seq + 100_000;
+    let file = one.join("counters");
+    let mut counters: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    counters["seq"] = floor.into();
+    std::fs::write(&file, serde_json::to_vec(&counters).unwrap()).unwrap();
+    std::fs::remove_file(one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--journal-from-database"], 0);
+    assert!(text(&out.stdout).contains("检查通过"), "{}", text(&out.stdout));
+    // The journal's own events were numbered above the floor.
+    let heads = jiedai::storage::restore::journal_heads(&one).unwrap();
+    assert!(heads.own > floor, "{} ≤ {floor}", heads.own);
 }

@@ -322,8 +322,9 @@ fn append_copy(
 /// of what a readable database (which may be ahead of the journal) holds
 /// and the counters' floor (which may be a little ahead of what was used;
 /// a number under it may have been given out and lost since, so none is
-/// issued again).
-fn used_seq(dir: &Path, origin: &str) -> Result<u64, StoreError> {
+/// issued again). `open`: the database, when the caller has it open
+/// already (sled opens a database once per process).
+fn used_seq(dir: &Path, origin: &str, open: Option<&sled::Db>) -> Result<u64, StoreError> {
     let counters = Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
     let floor = if counters.floors.origin.as_deref().is_none_or(|o| o == origin) {
         counters.floors.seq
@@ -331,9 +332,13 @@ fn used_seq(dir: &Path, origin: &str) -> Result<u64, StoreError> {
         0
     };
     let db = Paths::new(dir).db();
-    let held = if db.exists()
-        && let Ok(tree) = open_sled(&db)
-        && let Ok(seq) = read_u64(&tree, keys::SEQ)
+    let opened = match open {
+        Some(_) => None,
+        None if db.exists() => open_sled(&db).ok(),
+        None => None,
+    };
+    let held = if let Some(tree) = open.or(opened.as_ref())
+        && let Ok(seq) = read_u64(tree, keys::SEQ)
     {
         let owner = tree.get(keys::SEQ_ORIGIN).ok().flatten();
         if owner.is_none_or(|o| o.as_ref() == origin.as_bytes()) {
@@ -420,7 +425,7 @@ pub fn complete_journal(dir: &Path, copy: Option<&CountyCopy>) -> Result<Vec<Rec
     let mut recovery = Vec::new();
     let _lock = take_lock(&paths)?;
     let origin = terminal_origin(&heads.station, heads.terminal, heads.generation);
-    let used = used_seq(dir, &origin)?;
+    let used = used_seq(dir, &origin, None)?;
     let jpath = paths.journal();
     let mut out = if jpath.exists() {
         Journal::open(&jpath)
@@ -510,7 +515,7 @@ pub fn journal_from_database(
             return Err(StoreError::NoStation(dir.to_path_buf()));
         };
         let mut origin = terminal_origin(&station.code, identity.terminal, identity.generation);
-        let used = used_seq(dir, &origin)?;
+        let used = used_seq(dir, &origin, Some(&tree))?;
         let now = station.zone().now();
         let jnew = dir.join("journal.from-database");
         let _ = fs::remove_file(&jnew);
