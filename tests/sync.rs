@@ -946,3 +946,36 @@ fn a_journal_from_the_database_numbers_its_events_above_the_counters_floor() {
     let heads = jiedai::storage::restore::journal_heads(&one).unwrap();
     assert!(heads.own > floor, "{} ≤ {floor}", heads.own);
 }
+
+/// Seam 1 through `check --rebuild`: a backup from before an older
+/// station's set-up with a PIN hash is put back; the county's stripped copy
+/// of that set-up is written back as the station wrote it, and the chain
+/// and the numbering go on.
+#[test]
+fn an_older_stations_backup_is_completed_from_the_county_without_a_new_origin() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    let code = "330999012";
+    let one = station(root.path(), code, 260, 265);
+    let backup = root.path().join("journal.backup");
+    std::fs::copy(one.join("journal"), &backup).unwrap();
+    older_station_event(&one);
+    enroll_and_sync(&county, root.path(), &one, code);
+    let before = exported(&one);
+    let seq = own_seq(&one);
+    std::fs::copy(&backup, one.join("journal")).unwrap();
+    let out = expect(&one, &["check", "--rebuild"], 0);
+    let said = text(&out.stdout);
+    assert!(said.contains("从县里取回本终端上报过的"), "{said}");
+    assert!(!said.contains("新的来源"), "{said}");
+    assert_eq!(exported(&one), before);
+    assert_eq!(own_seq(&one), seq);
+    assert!(signs_in_with_8642(&one));
+    import_rows(root.path(), &one, 265, 270);
+    expect(&one, &["sync"], 0);
+    assert_eq!(
+        held_by_key(&county, code),
+        vec![(1, own_seq(&one), own_seq(&one))]
+    );
+    assert!(jiedai::storage::check(&one).unwrap().ok());
+}

@@ -369,8 +369,12 @@ fn pins_at(dir: &Path, journal: Option<&Journal>) -> Vec<Pins> {
     };
     let mut out = pin_sources(dir, station.as_ref());
     if let Some(journal) = journal {
+        let tag = b"\"station_configured\"";
         let _ = journal.scan(0, |rec| {
-            if let Ok(batch) = record::decode(&rec.payload) {
+            // Only records with a station event are decoded.
+            if rec.payload.windows(tag.len()).any(|w| w == tag)
+                && let Ok(batch) = record::decode(&rec.payload)
+            {
                 for e in batch.events {
                     if let EventBody::StationConfigured { station } = e.body {
                         let pins: Pins = station
