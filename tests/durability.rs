@@ -604,6 +604,32 @@ fn a_rebuild_keeps_an_earlier_copy_that_holds_more_than_the_journal() {
     assert_eq!(beside(&dir, "db.before-rebuild").len(), 2);
 }
 
+/// Seam 3: an earlier copy set aside that cannot be read for another
+/// reason than sled's (here a value in it that does not decode) says
+/// nothing of what it holds: the next rebuild keeps it and numbers its
+/// own copy.
+#[test]
+fn a_rebuild_keeps_an_earlier_copy_it_cannot_read_for_another_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    let (codes, _) = station_with(&dir, 3);
+    let aside = dir.join("db.before-rebuild");
+    copy_dir(&dir.join("db"), &aside);
+    {
+        let db = sled::open(&aside).unwrap();
+        db.open_tree("sync")
+            .unwrap()
+            .insert("position", "not json")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let out = jiedai(&dir, &["check", "--rebuild"]);
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    assert_eq!(exported(&dir).unwrap(), codes_set(&codes));
+    assert!(aside.exists());
+    assert_eq!(beside(&dir, "db.before-rebuild").len(), 2);
+}
+
 /// How the last record is damaged.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum LastRecord {

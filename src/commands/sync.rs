@@ -324,7 +324,10 @@ pub fn complete_from_county(dir: &Path, lang: Lang) -> Result<Vec<crate::storage
     };
     match county_copy(dir, heads.own, heads.feed, lang) {
         CountyCopy::NotEnrolled => Ok(Vec::new()),
-        CountyCopy::Unreachable => restore::complete_journal(dir, &restore::CountyCopy::default()),
+        // Nothing of the county's: the journal is completed only as far as
+        // numbering goes (a new origin when the rebuild will go on and
+        // numbers were used past the journal).
+        CountyCopy::Unreachable => restore::complete_journal(dir, None),
         // The database still holds events saved after the last sync (and
         // after the backup): the journal is written from the county's copy
         // and the database, as for a lost journal, so nothing is dropped.
@@ -333,10 +336,10 @@ pub fn complete_from_county(dir: &Path, lang: Lang) -> Result<Vec<crate::storage
                 CountyCopy::Copy(full) => {
                     restore::journal_from_database(dir, Some(&full), false, &|_, _| {}).map(|r| r.recovery)
                 }
-                _ => restore::complete_journal(dir, &copy),
+                _ => restore::complete_journal(dir, Some(&copy)),
             }
         }
-        CountyCopy::Copy(copy) => restore::complete_journal(dir, &copy),
+        CountyCopy::Copy(copy) => restore::complete_journal(dir, Some(&copy)),
     }
 }
 

@@ -205,9 +205,15 @@ pub fn rebuild_with(dir: &Path, drop_damaged: bool, progress: Progress) -> Resul
         damage.sort_by_key(|d| d.at);
         let db = paths.db();
         // What the database knows (None: there is none, or sled cannot
-        // read it: then there is nothing to compare, and it is kept).
+        // read it: then there is nothing to compare, and it is kept). Any
+        // other failure to read it stops the rebuild: the check that it
+        // holds nothing the journal lacks cannot be skipped.
         let held = if db.exists() {
-            DatabaseHolds::read(&db, &summary).ok()
+            match DatabaseHolds::read(&db, &summary) {
+                Ok(held) => Some(held),
+                Err(e) if e.sled_unreadable(&db) => None,
+                Err(e) => return Err(e),
+            }
         } else {
             None
         };
@@ -391,15 +397,20 @@ fn set_database_aside_keeping(
             // Kept when it holds more than the journal; replaced when the
             // journal holds all of it, or when sled cannot read it at all
             // (nothing could be taken back from it).
-            match DatabaseHolds::read(&aside, journal) {
-                Ok(held) if held.ahead() => {
-                    let mut n = 2;
-                    while aside.exists() {
-                        aside = paths.dir.join(format!("db.before-rebuild-{n}"));
-                        n += 1;
-                    }
+            // Any other failure to read it (an I/O error, a side file)
+            // says nothing of what it holds: it is kept.
+            let replace = match DatabaseHolds::read(&aside, journal) {
+                Ok(held) => !held.ahead(),
+                Err(e) => e.sled_unreadable(&aside),
+            };
+            if replace {
+                fs::remove_dir_all(&aside).map_err(|e| StoreError::io(&aside, e))?;
+            } else {
+                let mut n = 2;
+                while aside.exists() {
+                    aside = paths.dir.join(format!("db.before-rebuild-{n}"));
+                    n += 1;
                 }
-                _ => fs::remove_dir_all(&aside).map_err(|e| StoreError::io(&aside, e))?,
             }
         }
         fs::rename(&db, &aside).map_err(|e| StoreError::io(&db, e))?;
@@ -407,6 +418,27 @@ fn set_database_aside_keeping(
     }
     let _ = fs::remove_file(super::catalog_cache::cache_path(&paths.dir));
     Ok(())
+}
+
+/// Whether `rebuild_with` (without dropping damaged records) would refuse
+/// the journal as it now is: it is damaged, or a database sled can read
+/// holds what it lacks. An error reading them is the rebuild's error too.
+pub(super) fn rebuild_refuses(paths: &Paths) -> Result<bool, StoreError> {
+    let jpath = paths.journal();
+    let journal = Journal::open_read(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
+    let summary = JournalHolds::read(&journal)?;
+    if !summary.repeats.is_empty() || !survey_damage(&journal, 0)?.is_empty() {
+        return Ok(true);
+    }
+    let db = paths.db();
+    if !db.exists() {
+        return Ok(false);
+    }
+    match DatabaseHolds::read(&db, &summary) {
+        Ok(held) => Ok(held.ahead()),
+        Err(e) if e.sled_unreadable(&db) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Moves the database aside for a rebuild, as `set_database_aside_keeping`

@@ -268,6 +268,14 @@ impl StoreError {
         }
     }
 
+    /// Whether this is sled saying it cannot make sense of the database at
+    /// `db` (its files damaged), as opposed to an I/O failure, a side file
+    /// that cannot be read or a value that does not decode: only then is
+    /// setting the database aside and rebuilding it the remedy.
+    pub fn sled_unreadable(&self, db: &Path) -> bool {
+        matches!(self, StoreError::Database { path, message } if path == db && message == CORRUPTED)
+    }
+
     /// The disk-full cause of this error, if that is what it is.
     pub fn disk_full(&self) -> bool {
         match self {

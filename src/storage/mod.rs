@@ -40,7 +40,7 @@ pub use dir::{
 };
 pub use error::{DamageKind, DamageReport, IdentityProblem, StoreError};
 use journal::{Item, Journal, Tail, Version};
-pub use notes::{Finding, Recovery};
+pub use notes::{Finding, LostWhy, Recovery};
 use projection::Staged;
 
 /// The sled page cache. sled's default (1 GiB) is far more than a kiosk
@@ -190,14 +190,18 @@ impl Store {
     /// Opens the store. A database sled cannot read (its files damaged, as
     /// a write cut short by a full disk leaves them) is set aside as
     /// `db.before-rebuild` and rebuilt from the journal at once, in any
-    /// mode; the store's `recovery` says so (`Recovery::DatabaseRebuilt`),
+    /// mode (only that: an I/O error, or a side file such as the sync
+    /// position that cannot be read, is reported as it is); the store's `recovery` says so (`Recovery::DatabaseRebuilt`),
     /// for the screen. The sync position and print jobs live beside the
     /// journal, not in the database, and are kept.
     pub fn open_with(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
         match Store::open_once(dir, mode, progress) {
             // Only the journal can rebuild it: without one, nothing is moved.
-            Err(StoreError::Database { message, .. }) if Paths::new(dir).journal().exists() => {
+            Err(e) if e.sled_unreadable(&Paths::new(dir).db()) && Paths::new(dir).journal().exists() => {
                 let paths = Paths::new(dir);
+                let StoreError::Database { message, .. } = e else {
+                    unreachable!("sled_unreadable is a Database error")
+                };
                 log::error!(
                     "the database {} cannot be read ({message}): rebuilding it from the journal",
                     paths.db().display()

@@ -121,17 +121,33 @@ pub enum Recovery {
     /// this terminal's synced events and the county's feed.
     CountyCopyWritten { own: u64, feed: u64 },
     /// This terminal's numbering could not go on (events `lost_from` to
-    /// `lost_to` were never synced and are gone): it continues as `origin`.
+    /// `lost_to` cannot be written back as they were, for the reason
+    /// `why`): it continues as `origin`.
     NewOrigin {
         origin: String,
         lost_from: u64,
         lost_to: u64,
+        why: LostWhy,
     },
     /// Appeals whose history in the database went apart from the county's
     /// copy; the county's copy stands.
     CountyCopyStands { codes: Vec<String> },
     /// sled could not read the database: it was rebuilt from the journal.
+    /// `message` is sled's (English) word for it, for the log only.
     DatabaseRebuilt { message: String },
+}
+
+/// Why a terminal's events could not be written back with their bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostWhy {
+    /// The county never received them (saved after the last sync).
+    NotReported,
+    /// The county could not be reached: what it holds is not known.
+    CountyUnreachable,
+    /// The county keeps the first of them, a station set-up event, without
+    /// its staff PIN hashes, and the station's original bytes could not be
+    /// put together again to match the hash the station attested.
+    StationEventUnmatched,
 }
 
 impl Recovery {
@@ -230,16 +246,32 @@ impl Recovery {
                 origin,
                 lost_from,
                 lost_to,
+                why,
             } => {
-                let lost = if lost_to >= lost_from && *lost_to > 0 {
-                    lang.pick(
+                let lost = match why {
+                    _ if lost_to < lost_from || *lost_to == 0 => String::new(),
+                    LostWhy::NotReported => lang.pick(
                         format!("本终端第 {lost_from}–{lost_to} 号事件没有上报到县里，已无法按原样找回；"),
                         format!(
                             "events {lost_from}–{lost_to} of this terminal never reached the county and cannot be restored as they were; "
                         ),
-                    )
-                } else {
-                    String::new()
+                    ),
+                    LostWhy::CountyUnreachable => lang.pick(
+                        format!(
+                            "未能连上县里，无法核对本终端第 {lost_from}–{lost_to} 号事件县里是否已收到，也无法按原样找回；为免编号重复，数据库中的记录已重新写入日志；"
+                        ),
+                        format!(
+                            "the county could not be reached, so it is not known which of events {lost_from}–{lost_to} of this terminal it holds, and they cannot be restored as they were; so that no number is used twice, what the database holds was written into the journal again; "
+                        ),
+                    ),
+                    LostWhy::StationEventUnmatched => lang.pick(
+                        format!(
+                            "县里保存的本终端第 {lost_from} 号事件（站点设置，县里不保存员工 PIN）无法与本站原来写下的内容逐字核对，第 {lost_from}–{lost_to} 号事件已无法按原样找回（县里仍保存着它们）；"
+                        ),
+                        format!(
+                            "the county's copy of event {lost_from} of this terminal (the station's set-up, which the county keeps without staff PINs) cannot be matched byte for byte with what the station wrote, so events {lost_from}–{lost_to} cannot be restored as they were (the county still holds them); "
+                        ),
+                    ),
                 };
                 lang.pick(
                     format!(
@@ -250,14 +282,12 @@ impl Recovery {
                     ),
                 )
             }
-            Recovery::DatabaseRebuilt { message } => lang.pick(
-                format!(
-                    "数据库无法读取，已按日志自动重建；已保存的记录都在，同步进度和打印任务不变（{message}）"
-                ),
-                format!(
-                    "the database could not be read and was rebuilt from the journal by itself; every saved record is there, the sync position and print jobs are kept ({message})"
-                ),
-            ),
+            Recovery::DatabaseRebuilt { .. } => lang
+                .pick(
+                    "数据库无法读取，已按日志自动重建；已保存的记录都在，同步进度和打印任务不变",
+                    "the database could not be read and was rebuilt from the journal by itself; every saved record is there, the sync position and print jobs are kept",
+                )
+                .to_string(),
             Recovery::CountyCopyStands { codes } => lang.pick(
                 format!(
                     "{} 条诉求在数据库中的办理记录与县里的记录不一致，以县里的记录为准：{}",

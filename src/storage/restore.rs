@@ -27,9 +27,16 @@ use serde_json::value::RawValue;
 use super::counters::Counters;
 use super::journal::{self, Journal};
 use super::projection::Staged;
-use super::{Paths, Progress, Recovery, Store, StoreError, keys, open_sled, read_u64, record, take_lock};
+use super::{
+    LostWhy, Paths, Progress, Recovery, Store, StoreError, keys, open_sled, read_u64, record, take_lock,
+};
 use crate::domain::event::{CHAIN_GENESIS, chain_next, county_origin, terminal_origin};
-use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Visit};
+use crate::domain::privacy::station_without_secrets;
+use crate::domain::station::Staff;
+use crate::domain::{Appeal, Duty, Event, EventBody, EventId, Station, Visit};
+
+/// Staff PIN hashes by staff id, as some source at the station holds them.
+type Pins = BTreeMap<String, String>;
 
 /// The county's copy of one terminal's events and of the station's feed.
 #[derive(Debug, Default)]
@@ -136,6 +143,59 @@ struct Appended {
     /// The county's copy did not continue the chain (from this sequence
     /// on nothing of it was written).
     forked_at: Option<u64>,
+    /// Why: the event there is a station set-up the county keeps without
+    /// PIN hashes, whose original bytes could not be put together again.
+    forked_at_station: bool,
+}
+
+/// The bytes a station wrote for an event the county keeps without staff
+/// PIN hashes (see `sync::protocol`, "Redacted events"), put together
+/// again from `pins`; None when `raw` is no such event or no PIN of
+/// `pins` belongs in it. Whether they are the original bytes is for the
+/// chain hash the station attested to tell.
+fn with_pins(raw: &RawValue, pins: &Pins) -> Option<Box<RawValue>> {
+    if pins.is_empty() || !raw.get().contains("\"station_configured\"") {
+        return None;
+    }
+    let mut event: Event = serde_json::from_str(raw.get()).ok()?;
+    let EventBody::StationConfigured { station } = &mut event.body else {
+        return None;
+    };
+    if station.staff.iter().any(Staff::has_pin) {
+        return None;
+    }
+    let mut any = false;
+    for person in &mut station.staff {
+        if let Some(hash) = pins.get(&person.id) {
+            person.pin_hash = Some(hash.clone());
+            any = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    serde_json::value::to_raw_value(&event).ok()
+}
+
+/// The staff PIN hashes a station event of `station` may have held: as
+/// `station` holds them (a database written by an earlier version) and as
+/// `staff-pins.json` does, each a candidate of its own.
+fn pin_sources(dir: &Path, station: Option<&Station>) -> Vec<Pins> {
+    let mut out: Vec<Pins> = Vec::new();
+    if let Some(station) = station {
+        out.push(
+            station
+                .staff
+                .iter()
+                .filter_map(|s| Some((s.id.clone(), s.pin_hash.clone()?)))
+                .collect(),
+        );
+    }
+    // Only candidates: a file that cannot be read offers none.
+    out.push(super::read_staff_pins(dir).unwrap_or_default());
+    out.retain(|p| !p.is_empty());
+    out.dedup();
+    out
 }
 
 /// The time of an event, read from its bytes.
@@ -151,7 +211,10 @@ fn event_at(raw: &RawValue) -> Option<DateTime<FixedOffset>> {
 /// with chain hash `chain`: its own events byte for byte, each checked
 /// against the county's chain hash, and the feed's events, the two merged
 /// by time (a county step comes after the station's events made before
-/// it). Records hold at most 500 events of one kind.
+/// it). Records hold at most 500 events of one kind. A station set-up
+/// event the county keeps without PIN hashes does not hash to the chain
+/// the station attested: it is written as the station wrote it when one
+/// of `pins` puts its original bytes together again (the hash tells).
 fn append_copy(
     out: &mut Journal,
     origin: &str,
@@ -159,6 +222,7 @@ fn append_copy(
     chain: &mut String,
     own: u64,
     copy: &CountyCopy,
+    pins: &[Pins],
 ) -> Result<Appended, StoreError> {
     let jpath = out.path().to_path_buf();
     let io = |e: std::io::Error| StoreError::io(&jpath, e);
@@ -167,7 +231,7 @@ fn append_copy(
         ..Appended::default()
     };
     // The own events that continue this chain.
-    let mut mine: Vec<&RawValue> = Vec::new();
+    let mut mine: Vec<Box<RawValue>> = Vec::new();
     let mut next = own + 1;
     let mut check = chain.clone();
     for (raw, hash) in copy.own.iter().zip(&copy.hashes) {
@@ -175,10 +239,32 @@ fn append_copy(
         if id.seq <= own {
             continue;
         }
-        let after = chain_next(&check, raw.get().as_bytes());
-        if id.origin != origin || id.seq != next || after != *hash {
+        if id.origin != origin || id.seq != next {
             done.forked_at = Some(id.seq);
             break;
+        }
+        let mut raw = raw.clone();
+        let mut after = chain_next(&check, raw.get().as_bytes());
+        if after != *hash {
+            let original = pins
+                .iter()
+                .filter_map(|p| with_pins(&raw, p))
+                .find(|o| chain_next(&check, o.get().as_bytes()) == *hash);
+            match original {
+                Some(original) => {
+                    after = hash.clone();
+                    raw = original;
+                }
+                None => {
+                    done.forked_at = Some(id.seq);
+                    done.forked_at_station = raw.get().contains("\"station_configured\"")
+                        && serde_json::from_str::<Event>(raw.get()).is_ok_and(|e| {
+                            matches!(e.body, EventBody::StationConfigured { .. })
+                                && crate::domain::privacy::without_staff_secrets(&e).is_none()
+                        });
+                    break;
+                }
+            }
         }
         check = after;
         next += 1;
@@ -203,9 +289,9 @@ fn append_copy(
         if take_mine {
             while i < mine.len()
                 && raws.len() < 500
-                && theirs.get(j).is_none_or(|b| event_at(mine[i]) <= event_at(b))
+                && theirs.get(j).is_none_or(|b| event_at(&mine[i]) <= event_at(b))
             {
-                raws.push(mine[i].to_owned());
+                raws.push(mine[i].clone());
                 i += 1;
             }
             let first = done.own + 1;
@@ -232,28 +318,80 @@ fn append_copy(
     Ok(done)
 }
 
-/// The highest sequence this terminal's origin has used: as a database
-/// (which may be ahead of the journal) holds it, or, without a readable
-/// one, the counters' floor (which may be a little ahead of what was used).
-fn used_seq(dir: &Path, origin: &str) -> Result<u64, StoreError> {
-    let db = Paths::new(dir).db();
-    if db.exists()
-        && let Ok(tree) = open_sled(&db)
-        && let Ok(seq) = read_u64(&tree, keys::SEQ)
-    {
-        let owner = tree.get(keys::SEQ_ORIGIN).ok().flatten();
-        return Ok(if owner.is_none_or(|o| o.as_ref() == origin.as_bytes()) {
-            seq
-        } else {
-            0
-        });
-    }
+/// The highest sequence this terminal's origin may have used: the higher
+/// of what a readable database (which may be ahead of the journal) holds
+/// and the counters' floor (which may be a little ahead of what was used;
+/// a number under it may have been given out and lost since, so none is
+/// issued again). `open`: the database, when the caller has it open
+/// already (sled opens a database once per process).
+fn used_seq(dir: &Path, origin: &str, open: Option<&sled::Db>) -> Result<u64, StoreError> {
     let counters = Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?;
-    Ok(if counters.floors.origin.as_deref().is_none_or(|o| o == origin) {
+    let floor = if counters.floors.origin.as_deref().is_none_or(|o| o == origin) {
         counters.floors.seq
     } else {
         0
-    })
+    };
+    let db = Paths::new(dir).db();
+    let opened = match open {
+        Some(_) => None,
+        None if db.exists() => open_sled(&db).ok(),
+        None => None,
+    };
+    let held = if let Some(tree) = open.or(opened.as_ref())
+        && let Ok(seq) = read_u64(tree, keys::SEQ)
+    {
+        let owner = tree.get(keys::SEQ_ORIGIN).ok().flatten();
+        if owner.is_none_or(|o| o.as_ref() == origin.as_bytes()) {
+            seq
+        } else {
+            0
+        }
+    } else {
+        0
+    };
+    Ok(held.max(floor))
+}
+
+/// Where the PIN hashes a station event may have held can be found: the
+/// database's station (if sled reads it) and `staff-pins.json`, and the
+/// station events of the journal at `journal` (if any).
+fn pins_at(dir: &Path, journal: Option<&Journal>) -> Vec<Pins> {
+    let db = Paths::new(dir).db();
+    let station: Option<Station> = if db.exists()
+        && let Ok(tree) = open_sled(&db)
+    {
+        tree.get(keys::STATION)
+            .ok()
+            .flatten()
+            .and_then(|v| super::codec::decode(&v).ok())
+    } else {
+        None
+    };
+    let mut out = pin_sources(dir, station.as_ref());
+    if let Some(journal) = journal {
+        let tag = b"\"station_configured\"";
+        let _ = journal.scan(0, |rec| {
+            // Only records with a station event are decoded.
+            if rec.payload.windows(tag.len()).any(|w| w == tag)
+                && let Ok(batch) = record::decode(&rec.payload)
+            {
+                for e in batch.events {
+                    if let EventBody::StationConfigured { station } = e.body {
+                        let pins: Pins = station
+                            .staff
+                            .iter()
+                            .filter_map(|s| Some((s.id.clone(), s.pin_hash.clone()?)))
+                            .collect();
+                        if !pins.is_empty() && !out.contains(&pins) {
+                            out.push(pins);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        });
+    }
+    out
 }
 
 /// Whether a readable database holds more of this terminal's numbering
@@ -278,17 +416,20 @@ pub fn database_holds_more(dir: &Path, heads: &JournalHeads, copy: &CountyCopy) 
 }
 
 /// Completes a journal put back from a backup with the county's copy of
-/// what came after it (the caller holds no store; the directory is locked
-/// here). When the terminal had used sequences past what the county holds
-/// (saved after the last sync and lost), it continues as a new origin.
-/// Then the database is rebuilt as `check --rebuild` does.
-pub fn complete_journal(dir: &Path, copy: &CountyCopy) -> Result<Vec<Recovery>, StoreError> {
+/// what came after it (`copy`; None: the county could not be reached).
+/// The caller holds no store; the directory is locked here. When the
+/// terminal had used sequences past what the county holds (saved after
+/// the last sync and lost), it continues as a new origin, but only when
+/// the rebuild that follows (`check --rebuild`) will go on: when it will
+/// refuse (the database holds what the journal lacks, or the journal is
+/// damaged), the terminal's identity is left as it was.
+pub fn complete_journal(dir: &Path, copy: Option<&CountyCopy>) -> Result<Vec<Recovery>, StoreError> {
     let heads = journal_heads(dir)?;
     let paths = Paths::new(dir);
     let mut recovery = Vec::new();
     let _lock = take_lock(&paths)?;
     let origin = terminal_origin(&heads.station, heads.terminal, heads.generation);
-    let used = used_seq(dir, &origin)?;
+    let used = used_seq(dir, &origin, None)?;
     let jpath = paths.journal();
     let mut out = if jpath.exists() {
         Journal::open(&jpath)
@@ -297,31 +438,51 @@ pub fn complete_journal(dir: &Path, copy: &CountyCopy) -> Result<Vec<Recovery>, 
     }
     .map_err(|e| StoreError::io(&jpath, e))?;
     let mut chain = heads.chain.clone();
+    let none = CountyCopy::default();
+    let pins = if copy.is_some_and(|c| !c.own.is_empty()) {
+        pins_at(dir, Some(&out))
+    } else {
+        Vec::new()
+    };
     let done = append_copy(
         &mut out,
         &origin,
         &county_origin(&heads.station),
         &mut chain,
         heads.own,
-        copy,
+        copy.unwrap_or(&none),
+        &pins,
     )?;
     out.sync().map_err(|e| StoreError::io(&jpath, e))?;
+    drop(out);
     if done.own_events + done.feed_events > 0 {
         recovery.push(Recovery::CountyCopyWritten {
             own: done.own_events,
             feed: done.feed_events,
         });
     }
-    if used > done.own || done.forked_at.is_some() {
+    if (used > done.own || done.forked_at.is_some()) && !super::check::rebuild_refuses(&paths)? {
         let lost_from = done.forked_at.unwrap_or(done.own + 1).min(done.own + 1);
         let generation = super::dir::next_generation(dir)?;
         recovery.push(Recovery::NewOrigin {
             origin: terminal_origin(&heads.station, heads.terminal, generation),
             lost_from,
             lost_to: used.max(lost_from),
+            why: lost_why(copy.is_some(), &done),
         });
     }
     Ok(recovery)
+}
+
+/// Why the events from where the journal stops cannot be written back.
+fn lost_why(reached: bool, done: &Appended) -> LostWhy {
+    if !reached {
+        LostWhy::CountyUnreachable
+    } else if done.forked_at_station {
+        LostWhy::StationEventUnmatched
+    } else {
+        LostWhy::NotReported
+    }
 }
 
 /// Writes a new journal for a station whose journal was lost. With the
@@ -350,7 +511,7 @@ pub fn journal_from_database(
             return Err(StoreError::NoDatabase(db));
         }
         let tree = open_sled(&db)?;
-        let station: Option<crate::domain::Station> = tree
+        let station: Option<Station> = tree
             .get(keys::STATION)
             .map_err(|e| StoreError::sled(&db, e))?
             .and_then(|v| super::codec::decode(&v).ok());
@@ -358,7 +519,7 @@ pub fn journal_from_database(
             return Err(StoreError::NoStation(dir.to_path_buf()));
         };
         let mut origin = terminal_origin(&station.code, identity.terminal, identity.generation);
-        let used = used_seq(dir, &origin)?;
+        let used = used_seq(dir, &origin, Some(&tree))?;
         let now = station.zone().now();
         let jnew = dir.join("journal.from-database");
         let _ = fs::remove_file(&jnew);
@@ -370,6 +531,7 @@ pub fn journal_from_database(
         let mut fresh = new_origin;
         let mut lost = None;
         if let Some(copy) = county {
+            let pins = pin_sources(dir, Some(&station));
             let done = append_copy(
                 &mut out,
                 &origin,
@@ -377,6 +539,7 @@ pub fn journal_from_database(
                 &mut chain,
                 0,
                 copy,
+                &pins,
             )?;
             if done.own_events + done.feed_events > 0 {
                 recovery.push(Recovery::CountyCopyWritten {
@@ -390,7 +553,7 @@ pub fn journal_from_database(
             if used > done.own || done.forked_at.is_some() {
                 fresh = true;
                 let from = done.forked_at.unwrap_or(done.own + 1).min(done.own + 1);
-                lost = Some((from, used.max(from)));
+                lost = Some((from, used.max(from), lost_why(true, &done)));
             }
         } else if !fresh {
             // The chain goes on from the database's head: the events
@@ -401,11 +564,14 @@ pub fn journal_from_database(
         if fresh {
             let generation = super::dir::next_generation(dir)?;
             origin = terminal_origin(&station.code, identity.terminal, generation);
-            let (lost_from, lost_to) = lost.unwrap_or((1, used));
+            // Without the county's copy (`new_origin`: it could not be
+            // reached) what it holds is not known.
+            let (lost_from, lost_to, why) = lost.unwrap_or((1, used, LostWhy::CountyUnreachable));
             recovery.push(Recovery::NewOrigin {
                 origin: origin.clone(),
                 lost_from,
                 lost_to,
+                why,
             });
             seq = 0;
             chain = CHAIN_GENESIS.to_string();
@@ -441,13 +607,26 @@ pub fn journal_from_database(
                 body,
             });
         };
-        // The station as the database holds it, unless the county's copy
-        // replays to exactly that (the county's copy of a configuration
-        // may lack what stays at the station, such as staff PIN hashes).
+        // The staff's PIN hashes stay at the station, outside the journal:
+        // a database written by an earlier version holds them in its
+        // station; what `staff-pins.json` lacks of them is kept there.
+        let mut pins = super::read_staff_pins(dir)?;
+        let before = pins.len();
+        for person in &station.staff {
+            if let Some(hash) = &person.pin_hash {
+                pins.entry(person.id.clone()).or_insert_with(|| hash.clone());
+            }
+        }
+        if pins.len() > before {
+            super::write_staff_pins(dir, &pins)?;
+        }
+        // The station as the database holds it (without PIN hashes),
+        // unless the county's copy replays to that.
+        let station = station_without_secrets(&station);
         let same_station = replayed.as_ref().is_some_and(|r| {
             r.get(keys::STATION)
-                .map(|v| super::codec::decode::<crate::domain::Station>(v).ok())
-                == Some(Some(station.clone()))
+                .and_then(|v| super::codec::decode::<Station>(v).ok())
+                .is_some_and(|s| station_without_secrets(&s) == station)
         });
         if !same_station {
             push(EventBody::StationConfigured { station }, now, &mut pending);
@@ -690,7 +869,7 @@ mod tests {
             vec![event(feed, 1, 3)],
         );
         let mut chain = CHAIN_GENESIS.to_string();
-        let done = append_copy(&mut out, own, feed, &mut chain, 0, &copy).unwrap();
+        let done = append_copy(&mut out, own, feed, &mut chain, 0, &copy, &[]).unwrap();
         assert_eq!(
             (done.own, done.own_events, done.feed_events, done.forked_at),
             (3, 3, 1, None)
@@ -721,13 +900,13 @@ mod tests {
         let mut copy = copy(vec![event(own, 1, 0), event(own, 2, 1), event(own, 3, 2)], vec![]);
         copy.hashes[1] = CHAIN_GENESIS.to_string();
         let mut chain = CHAIN_GENESIS.to_string();
-        let done = append_copy(&mut out, own, "county/330999012", &mut chain, 0, &copy).unwrap();
+        let done = append_copy(&mut out, own, "county/330999012", &mut chain, 0, &copy, &[]).unwrap();
         assert_eq!((done.own, done.forked_at), (1, Some(2)));
         assert_eq!(records(&path), vec![(own.to_string(), vec![1])]);
         // After the journal's own events, only what follows them is taken.
         let mut out = Journal::create(&tmp.path().join("other")).unwrap();
         let mut chain = copy.hashes[0].clone();
-        let done = append_copy(&mut out, own, "county/330999012", &mut chain, 1, &copy).unwrap();
+        let done = append_copy(&mut out, own, "county/330999012", &mut chain, 1, &copy, &[]).unwrap();
         assert_eq!((done.own, done.forked_at), (1, Some(2)));
     }
 }
