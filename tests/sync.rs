@@ -101,29 +101,10 @@ fn held_by_key(county: &County, station: &str) -> Vec<(i64, u64, u64)> {
 /// How many events of a station's terminal 1 the county holds, and the
 /// highest sequence among them, read from its database.
 fn held(county: &County, station: &str) -> (u64, u64) {
-    sqlx::any::install_default_drivers();
-    let url = county
-        .db
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}?mode=ro", county.path().join("county.db").display()));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        use sqlx::Row;
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS d, COALESCE(MAX(seq), 0) AS m FROM events WHERE station = $1 AND terminal = 1",
-        )
-        .bind(station)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-        let (n, d, m): (i64, i64, i64) = (row.get("n"), row.get("d"), row.get("m"));
-        assert_eq!(n, d, "station {station}: an event is held twice");
-        (n as u64, m as u64)
-    })
+    held_by_key(county, station)
+        .into_iter()
+        .find(|(key, _, _)| *key == 1)
+        .map_or((0, 0), |(_, n, m)| (n, m))
 }
 
 fn own_seq(dir: &Path) -> u64 {

@@ -721,14 +721,24 @@ fn bad_request(what: String) -> Refuse {
     }
 }
 
-async fn upload(State(app): State<Shared>, request: Request) -> Response {
+/// A sync route's answer: what `take` makes of the request, signed and
+/// bound to the request's signature, or its refusal.
+async fn signed(
+    app: &App,
+    request: Request,
+    take: impl AsyncFnOnce(&App, Request) -> Result<Vec<u8>, Refuse>,
+) -> Response {
     let signature = header_text(request.headers(), protocol::H_SIGNATURE)
         .unwrap_or("")
         .to_string();
-    match take_upload(&app, request).await {
-        Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
-        Err(r) => refuse(&app, &signature, r),
+    match take(app, request).await {
+        Ok(json) => answer(app, &signature, StatusCode::OK, &json),
+        Err(r) => refuse(app, &signature, r),
     }
+}
+
+async fn upload(State(app): State<Shared>, request: Request) -> Response {
+    signed(&app, request, take_upload).await
 }
 
 async fn take_upload(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
@@ -834,13 +844,7 @@ impl std::io::Write for Counted {
 }
 
 async fn feed(State(app): State<Shared>, request: Request) -> Response {
-    let signature = header_text(request.headers(), protocol::H_SIGNATURE)
-        .unwrap_or("")
-        .to_string();
-    match take_feed(&app, request).await {
-        Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
-        Err(r) => refuse(&app, &signature, r),
-    }
+    signed(&app, request, take_feed).await
 }
 
 async fn take_feed(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
@@ -875,13 +879,7 @@ pub async fn feed_page(db: &Db, station: &str, after: u64) -> Result<Feed, Count
 /// `GET /v1/events?terminal=K&after=N`: the station's own events of one
 /// terminal, as held, for a terminal rebuilding its journal.
 async fn events(State(app): State<Shared>, request: Request) -> Response {
-    let signature = header_text(request.headers(), protocol::H_SIGNATURE)
-        .unwrap_or("")
-        .to_string();
-    match take_events(&app, request).await {
-        Ok(json) => answer(&app, &signature, StatusCode::OK, &json),
-        Err(r) => refuse(&app, &signature, r),
-    }
+    signed(&app, request, take_events).await
 }
 
 async fn take_events(app: &App, request: Request) -> Result<Vec<u8>, Refuse> {
