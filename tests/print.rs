@@ -878,3 +878,78 @@ fn a_bare_device_name_is_not_taken_for_a_file() {
         jobs(dir.path())
     );
 }
+
+/// A station set up from the sample station file as `edit` changes it,
+/// with the sample deputies and appeals and a 58 mm printer.
+fn station_from(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = edit(&std::fs::read_to_string(sample("station.toml")).unwrap());
+    let file = write(dir.path(), "station.toml", toml.as_bytes());
+    let data = dir.path().join("data");
+    expect(&data, &["init", "--station", path(&file)], 0);
+    expect(&data, &["import", "deputies", path(&sample("deputies.csv"))], 0);
+    expect(&data, &["import", "appeals", path(&sample("appeals.csv"))], 0);
+    let terminal = data.join("terminal.toml");
+    let mut text = std::fs::read_to_string(&terminal).unwrap();
+    text.push_str("\n[printer]\npaper = 58\ntimeout_ms = 800\n");
+    std::fs::write(&terminal, text).unwrap();
+    dir
+}
+
+/// The text lines of a receipt printed for `code` through the binary.
+fn receipt_text(data: &Path, lang: &str, code: &str) -> Vec<String> {
+    let printer = FakePrinter::start(Behaviour::Ready);
+    expect(
+        data,
+        &[
+            "--lang",
+            lang,
+            "print",
+            "receipt",
+            code,
+            "--printer",
+            &printer.target(),
+        ],
+        0,
+    );
+    parse(&printer.bytes()).text
+}
+
+#[test]
+fn a_receipt_gives_the_stations_address_and_phone_and_promises_a_call_only_with_a_phone() {
+    let dir = station_with_appeals("");
+    let (code, _, _) = first_appeal(dir.path());
+    let zh = receipt_text(dir.path(), "zh", &code).join("\n");
+    let flat = zh.replace('\n', "");
+    assert!(flat.contains("致电联络站"), "{zh}");
+    assert!(flat.contains("地址：青禾县明湖街道柳岸路88号"), "{zh}");
+    assert!(flat.contains("电话：0571-88001234"), "{zh}");
+    let en = receipt_text(dir.path(), "en", &code).join("\n");
+    assert!(en.contains("by phone") && en.contains("0571-88001234"), "{en}");
+
+    // Without a phone in the station file, the slip promises no call.
+    let bare = station_from(|t| {
+        t.lines()
+            .filter(|l| !l.starts_with("phone"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let data = bare.path().join("data");
+    let (code, _, _) = first_appeal(&data);
+    let zh = receipt_text(&data, "zh", &code).join("\n");
+    let flat = zh.replace('\n', "");
+    assert!(flat.contains("凭查询码来站查询"), "{zh}");
+    assert!(!flat.contains("致电") && !flat.contains("电话"), "{zh}");
+    assert!(flat.contains("地址：青禾县明湖街道柳岸路88号"), "{zh}");
+    let en = receipt_text(&data, "en", &code).join("\n");
+    assert!(!en.contains("phone"), "{en}");
+
+    // A phone the station file gets wrong is refused, naming the field.
+    let dir = tempfile::tempdir().unwrap();
+    let toml = std::fs::read_to_string(sample("station.toml"))
+        .unwrap()
+        .replace("phone = \"0571-88001234\"", "phone = \"12345\"");
+    let file = write(dir.path(), "station.toml", toml.as_bytes());
+    let out = expect(&dir.path().join("data"), &["init", "--station", path(&file)], 2);
+    assert!(printed(&out).contains("station.phone"), "{}", printed(&out));
+}

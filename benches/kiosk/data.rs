@@ -128,6 +128,7 @@ pub fn station() -> Station {
         address: "青禾县明湖街道柳岸路88号".into(),
         reception_days: vec![10, 20],
         reception_hours: "09:00-11:30".into(),
+        phone: None,
         staff: vec![
             staff("S01", "沈佳怡", None),
             staff("S02", "许文博", Some("2468")),

@@ -47,6 +47,8 @@ struct StationSection {
     county: String,
     #[serde(default)]
     address: String,
+    #[serde(default)]
+    phone: Option<String>,
     reception_days: Vec<u32>,
     #[serde(default)]
     reception_hours: String,
@@ -97,6 +99,13 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
         kind: file.station.kind,
         county: file.station.county,
         address: file.station.address,
+        // Kept as `normalize_phone` writes it; one it refuses stays as
+        // given, for `validate` to name.
+        phone: file
+            .station
+            .phone
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| crate::domain::validate::normalize_phone(&p).unwrap_or(p)),
         reception_days: file.station.reception_days,
         reception_hours: file.station.reception_hours,
         staff,

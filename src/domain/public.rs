@@ -180,6 +180,7 @@ mod tests {
             kind: StationKind::Station,
             county: "青禾县".into(),
             address: String::new(),
+            phone: None,
             reception_days: vec![10],
             reception_hours: String::new(),
             staff: Vec::new(),

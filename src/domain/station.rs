@@ -131,6 +131,11 @@ pub struct Station {
     pub county: String,
     #[serde(default)]
     pub address: String,
+    /// The station's phone, as `validate::normalize_phone` writes it: the
+    /// receipt offers it for questions by phone. None: the receipt
+    /// promises no call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     /// Days of the month that are reception days (接待选民日), e.g. [10, 20].
     pub reception_days: Vec<u32>,
     #[serde(default)]
@@ -329,6 +334,15 @@ impl Station {
             if n > *max {
                 return Err(too_long(field, n, *max));
             }
+        }
+        if let Some(phone) = &self.phone
+            && let Err(e) = super::validate::normalize_phone(phone)
+        {
+            let message = lang.pick(e.message_zh(), e.message_en());
+            return Err(lang.pick(
+                format!("station.phone：{message}"),
+                format!("station.phone: {message}"),
+            ));
         }
         if let Some(url) = &self.public_url
             && url.chars().count() > MAX_PUBLIC_URL

@@ -151,14 +151,30 @@ pub fn receipt(r: &Receipt, settings: &PrinterSettings, lang: Lang) -> Vec<u8> {
         cols,
     );
     rule(&mut doc, cols);
-    for l in wrap(
-        lang.pick(
+    let phone = r.station.phone.as_deref().filter(|p| !p.trim().is_empty());
+    let how = match phone {
+        Some(_) => lang.pick(
             "扫描下方二维码查看办理进度；也可凭查询码来站或致电联络站查询。请妥善保管本回执。",
             "Scan the code below to follow your appeal, or quote the tracking code at the station or by phone. Keep this slip.",
         ),
-        cols,
-    ) {
+        None => lang.pick(
+            "扫描下方二维码查看办理进度；也可凭查询码来站查询。请妥善保管本回执。",
+            "Scan the code below to follow your appeal, or quote the tracking code at the station. Keep this slip.",
+        ),
+    };
+    for l in wrap(how, cols) {
         doc.line(&l);
+    }
+    if !r.station.address.trim().is_empty() {
+        field(
+            &mut doc,
+            lang.pick("地址：", "Address: "),
+            r.station.address.trim(),
+            cols,
+        );
+    }
+    if let Some(phone) = phone {
+        field(&mut doc, lang.pick("电话：", "Phone: "), phone, cols);
     }
     qr(&mut doc, &r.url, settings);
     doc.align(Align::Center);

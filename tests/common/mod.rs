@@ -71,6 +71,7 @@ pub fn station() -> Station {
         address: "测试路 1 号".into(),
         reception_days: vec![10, 20],
         reception_hours: "9:00-11:30".into(),
+        phone: None,
         staff: vec![Staff {
             id: "s1".into(),
             name: "王联络".into(),
