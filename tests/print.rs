@@ -629,6 +629,21 @@ fn a_character_outside_the_printers_font_is_drawn() {
     );
 }
 
+/// The progress address a receipt prints in text: the lines after the
+/// one that says where to look online, up to the key's line, run
+/// together.
+fn typed_address(text: &[String]) -> String {
+    let mut out = String::new();
+    for l in text.iter().skip_while(|l| !l.contains("网上查询")).skip(1) {
+        assert!(l.is_ascii() && !l.contains(' '), "{l:?} in an address");
+        out.push_str(l);
+        if l.starts_with("?k=") {
+            break;
+        }
+    }
+    out
+}
+
 fn get(url: &str) -> (u16, String) {
     match ureq::get(url).call() {
         Ok(r) => (r.status(), r.into_string().unwrap()),
@@ -723,6 +738,23 @@ fn printed_links_open_the_right_pages_on_the_county_server() {
     let (status, page) = get(link);
     assert_eq!(status, 200, "{link}:\n{page}");
     assert!(page.contains(&code) && page.contains(a_name), "{page}");
+
+    // The same page typed from the slip's text by someone who cannot
+    // scan: the address under 网上查询, the key grouped in fours.
+    let text = parse(&printer.bytes()).text;
+    let typed = typed_address(&text);
+    let grouped = format!("{}-{}-{}", &key[..4], &key[4..8], &key[8..]);
+    assert_eq!(
+        typed,
+        format!("{}/{a}/t/{code}?k={grouped}", county.url),
+        "{text:?}"
+    );
+    assert!(text.iter().any(|l| l == &format!("?k={grouped}")), "{text:?}");
+    for url in [typed.clone(), typed.replace(&grouped, &grouped.to_lowercase())] {
+        let (status, page) = get(&url);
+        assert_eq!(status, 200, "{url}:\n{page}");
+        assert!(page.contains(&code), "{page}");
+    }
 
     // Each station's deputy poster shows its own D001.
     for (dir, station, name, deputy, not) in [

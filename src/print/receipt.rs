@@ -93,6 +93,46 @@ fn qr(doc: &mut Doc, data: &str, settings: &PrinterSettings) {
     doc.align(Align::Left);
 }
 
+/// An access key in groups to type: `ABCD-EFGH-JKMNP` (the county reads
+/// a key without its hyphens and in either case, `public::typed_key`).
+pub fn grouped_key(key: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in key.chars().enumerate() {
+        if i > 0 && i % 4 == 0 && key.len() - i > 1 {
+            out.push('-');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The progress link as lines to type from paper, none wider than
+/// `columns`: the station's address and `/t/{code}` on one line when they
+/// fit (else on two), the key on its own line as `?k=ABCD-EFGH-JKMNP`.
+/// None for a link without a key.
+pub fn typed_link(url: &str, columns: usize) -> Option<Vec<String>> {
+    let (page, key) = url.split_once("?k=")?;
+    let (base, code) = match page.rfind("/t/") {
+        Some(i) => page.split_at(i),
+        None => (page, ""),
+    };
+    let mut pieces = Vec::new();
+    if base.len() + code.len() <= columns {
+        pieces.push(page.to_string());
+    } else {
+        pieces.push(base.to_string());
+        pieces.push(code.to_string());
+    }
+    pieces.push(format!("?k={}", grouped_key(key)));
+    Some(
+        pieces
+            .iter()
+            .filter(|p| !p.is_empty())
+            .flat_map(|p| wrap(p, columns))
+            .collect(),
+    )
+}
+
 fn rule(doc: &mut Doc, columns: usize) {
     doc.line(&"-".repeat(columns));
 }
@@ -177,6 +217,15 @@ pub fn receipt(r: &Receipt, settings: &PrinterSettings, lang: Lang) -> Vec<u8> {
         field(&mut doc, lang.pick("电话：", "Phone: "), phone, cols);
     }
     qr(&mut doc, &r.url, settings);
+    if let Some(lines) = typed_link(&r.url, cols) {
+        doc.line(lang.pick(
+            "不能扫码的，网上查询请输入：",
+            "Cannot scan? To check online, type:",
+        ));
+        for l in lines {
+            doc.line(&l);
+        }
+    }
     doc.align(Align::Center);
     doc.line(a.code.as_str());
     doc.line(&format!(
@@ -235,6 +284,28 @@ pub fn test_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_is_typed_in_lines_that_fit() {
+        assert_eq!(grouped_key("ABCDEFGHJKMNP"), "ABCD-EFGH-JKMNP");
+        let url = "https://rd.example.cn/330999012/t/261110-330999012-10013-6?k=2KY9MBHFNR9BG";
+        assert_eq!(
+            typed_link(url, 32).unwrap(),
+            [
+                "https://rd.example.cn/330999012",
+                "/t/261110-330999012-10013-6",
+                "?k=2KY9-MBHF-NR9BG"
+            ]
+        );
+        assert_eq!(
+            typed_link(url, 64).unwrap(),
+            [
+                "https://rd.example.cn/330999012/t/261110-330999012-10013-6",
+                "?k=2KY9-MBHF-NR9BG"
+            ]
+        );
+        assert_eq!(typed_link("https://rd.example.cn/330999012/", 32), None);
+    }
 
     #[test]
     fn wrapping_counts_chinese_as_two_columns() {
