@@ -174,7 +174,7 @@ fn a_receipt_carries_the_progress_link_and_the_text_in_gb18030() {
         [format!("https://rd.example.cn/330999012/t/{code}?k={key}")]
     );
     let all = parsed.text.join("\n");
-    for want in ["柳岸社区人大代表联络站", "来访登记回执", &code, "预计答复："] {
+    for want in ["柳岸社区人大代表联络站", "来访登记回执", &code, "办理状态："] {
         assert!(all.replace('\n', "").contains(want), "{want} in\n{all}");
     }
     assert!(all.replace('\n', "").contains(&title), "{title} in\n{all}");
@@ -984,4 +984,52 @@ fn a_receipt_gives_the_stations_address_and_phone_and_promises_a_call_only_with_
     let file = write(dir.path(), "station.toml", toml.as_bytes());
     let out = expect(&dir.path().join("data"), &["init", "--station", path(&file)], 2);
     assert!(printed(&out).contains("station.phone"), "{}", printed(&out));
+}
+
+/// A reprint says where the appeal stands: a closed one its status and
+/// the day it was answered, never a reply still expected; an open one its
+/// status and the day a reply is due.
+#[test]
+fn a_receipt_shows_the_status_and_the_reply_as_they_are() {
+    use jiedai::domain::Status;
+    let dir = station_with_appeals("");
+    let store = Store::open(dir.path()).unwrap();
+    let (mut closed, mut open) = (None, None);
+    store
+        .for_each_appeal(|a| {
+            if a.status == Status::Closed && closed.is_none() {
+                closed = Some(a);
+            } else if a.status == Status::Referred && a.deadline.is_some() && open.is_none() {
+                open = Some(a);
+            }
+            Ok(())
+        })
+        .unwrap();
+    drop(store);
+    let (closed, open) = (closed.unwrap(), open.unwrap());
+    let replied = closed
+        .history
+        .iter()
+        .rev()
+        .find(|e| e.to == Status::Replied)
+        .map(|e| e.at.format("%Y-%m-%d").to_string())
+        .unwrap();
+    let code = closed.code.to_string();
+    // The first slip and the reprint alike.
+    for _ in 0..2 {
+        let text = receipt_text(dir.path(), "zh", &code).join("\n");
+        assert!(text.contains("办理状态：已办结"), "{text}");
+        assert!(text.contains(&format!("答复日期：{replied}")), "{text}");
+        assert!(!text.contains("预计答复"), "{text}");
+    }
+    let text = receipt_text(dir.path(), "en", &code).join("\n");
+    assert!(
+        text.contains("Status: Closed") && text.contains(&format!("Replied on: {replied}")),
+        "{text}"
+    );
+    let text = receipt_text(dir.path(), "zh", open.code.as_str()).join("\n");
+    let due = open.deadline.unwrap().format("%Y-%m-%d").to_string();
+    assert!(text.contains("办理状态：已交办"), "{text}");
+    assert!(text.contains(&format!("预计答复：{due}")), "{text}");
+    assert!(!text.contains("答复日期"), "{text}");
 }

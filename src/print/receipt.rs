@@ -6,7 +6,7 @@ use unicode_width::UnicodeWidthChar;
 
 use super::escpos::{Align, Doc, qr_dots, qr_modules};
 use super::settings::{PrinterSettings, QrMode};
-use crate::domain::{Appeal, Station};
+use crate::domain::{Appeal, Station, Status};
 use crate::i18n::Lang;
 
 /// What the receipt of one appeal shows.
@@ -26,6 +26,16 @@ pub fn expected_reply(station: &Station, appeal: &Appeal) -> NaiveDate {
     appeal.deadline.unwrap_or_else(|| {
         station.zone().date(&appeal.registered_at) + chrono::Days::new(u64::from(station.reply_days()))
     })
+}
+
+/// The day of the appeal's last reply, in the station's zone.
+pub fn replied_on(station: &Station, appeal: &Appeal) -> Option<NaiveDate> {
+    appeal
+        .history
+        .iter()
+        .rev()
+        .find(|e| e.to == Status::Replied && e.not_applied.is_none())
+        .map(|e| station.zone().date(&e.at))
 }
 
 /// The appeal's first line: its title, or the first line of its content.
@@ -186,10 +196,27 @@ pub fn receipt(r: &Receipt, settings: &PrinterSettings, lang: Lang) -> Vec<u8> {
     }
     field(
         &mut doc,
-        lang.pick("预计答复：", "Reply expected by: "),
-        &expected_reply(r.station, a).format("%Y-%m-%d").to_string(),
+        lang.pick("办理状态：", "Status: "),
+        a.status.label(lang),
         cols,
     );
+    if matches!(a.status, Status::Replied | Status::Closed) {
+        if let Some(day) = replied_on(r.station, a) {
+            field(
+                &mut doc,
+                lang.pick("答复日期：", "Replied on: "),
+                &day.format("%Y-%m-%d").to_string(),
+                cols,
+            );
+        }
+    } else {
+        field(
+            &mut doc,
+            lang.pick("预计答复：", "Reply expected by: "),
+            &expected_reply(r.station, a).format("%Y-%m-%d").to_string(),
+            cols,
+        );
+    }
     rule(&mut doc, cols);
     let phone = r.station.phone.as_deref().filter(|p| !p.trim().is_empty());
     let how = match phone {
