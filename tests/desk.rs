@@ -616,3 +616,30 @@ fn a_code_takes_the_stations_date_not_the_machines() {
     let v: serde_json::Value = serde_json::from_str(cli::text(&out.stdout).trim()).unwrap();
     assert_eq!(v["timestamp"], "2026-12-07T02:00:00+06:00", "{v}");
 }
+
+/// `P` in an appeal's detail shows its receipt with the tracking code on
+/// one line, at 80x24 and at 120x40: a code split across two lines is read
+/// out wrong.
+#[test]
+fn the_receipt_window_keeps_the_tracking_code_whole() {
+    let desk = Desk::new(true);
+    for size in [SIZE_80X24, Size { cols: 120, rows: 40 }] {
+        let p = desk.kiosk(size);
+        open_first_with_status(&p, 5, "已答复");
+        let detail = settle(&p);
+        let code = detail
+            .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+            .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+            .unwrap_or_else(|| panic!("a code on:\n{detail}"))
+            .to_string();
+        p.send("P");
+        ok(p.wait_for("扫码查看办理进度", T));
+        let screen = settle(&p);
+        assert!(screen.contains(&code), "{size:?}: {code} whole on:\n{screen}");
+        for row in screen.lines().filter(|r| r.contains(&code[..12])) {
+            assert!(row.contains(&code), "{size:?}: {code} split on:\n{screen}");
+        }
+        p.key(Key::Esc);
+        quit(p);
+    }
+}

@@ -299,13 +299,30 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
     let rect = centered(area, 76, qr_lines.len() as u16 + 4);
     let inner = window(frame, rect, app.t.receipt_title);
     let t = app.t;
-    let text = vec![
+    let left = Rect {
+        width: inner.width.saturating_sub(qr_w + 2),
+        ..inner
+    };
+    // The code is read out from here: never split across lines. When the
+    // label and the code do not fit on one line, the code has its own.
+    let code_line = format!("{}{}{}", t.col_code, t.colon, a.code);
+    let code_lines = if width(&code_line) <= left.width as usize {
+        vec![Line::from(code_line)]
+    } else {
+        vec![
+            Line::from(format!("{}{}", t.col_code, t.colon)),
+            Line::from(a.code.to_string()),
+        ]
+    };
+    let mut text = vec![
         Line::styled(
             app.station.name.clone(),
             Style::new().add_modifier(Modifier::BOLD),
         ),
         Line::from(""),
-        Line::from(format!("{}{}{}", t.col_code, t.colon, a.code)),
+    ];
+    text.extend(code_lines);
+    text.extend([
         Line::from(format!(
             "{}{}{}",
             t.col_date,
@@ -323,18 +340,13 @@ fn receipt(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
         Line::from(""),
         Line::styled(scan, label_style()),
         Line::styled(app.receipt_hint(), label_style()),
-    ];
+    ]);
     // The printer's news shows here: the status line may be under the
     // receipt on a small terminal.
-    let mut text = text;
     if let Some((tone, said)) = &app.message {
         text.push(Line::from(""));
         text.push(Line::styled(said.clone(), tone_style(*tone)));
     }
-    let left = Rect {
-        width: inner.width.saturating_sub(qr_w + 2),
-        ..inner
-    };
     frame.render_widget(Paragraph::new(wrap_lines(text, left.width as usize)), left);
     let right = Rect {
         x: inner.x + inner.width.saturating_sub(qr_w + 1),
