@@ -353,7 +353,21 @@ fn posters_decode_to_the_deputy_and_station_pages() {
     let svg = dir.path().join("deputy.svg");
     expect(dir.path(), &["qr", "deputy", &deputy, "--out", path(&svg)], 0);
     let text = std::fs::read_to_string(&svg).unwrap();
-    assert!(text.contains("扫码联系代表") && text.contains("<path"));
+    assert!(text.contains("<path"));
+    // Until citizens can write in, a caption promises only what the page
+    // shows: the deputy, level, speciality, the next reception days; the
+    // station's address, hours and deputies.
+    let caption = svg_caption(&text);
+    assert!(caption.contains("近期接待选民日"), "{caption}");
+    let station_svg = dir.path().join("station.svg");
+    expect(dir.path(), &["qr", "station", "--out", path(&station_svg)], 0);
+    let station_caption = svg_caption(&std::fs::read_to_string(&station_svg).unwrap());
+    assert!(station_caption.contains("地址"), "{station_caption}");
+    for said in [caption, station_caption] {
+        for promise in ["预约", "反映", "意见建议", "联系代表", "在线", "办理进度"] {
+            assert!(!said.contains(promise), "{said} promises {promise}");
+        }
+    }
     let out = expect(dir.path(), &["qr", "deputy", "NOBODY", "--out", path(&svg)], 1);
     assert!(printed(&out).contains("NOBODY"));
 }
@@ -642,6 +656,15 @@ fn typed_address(text: &[String]) -> String {
         }
     }
     out
+}
+
+/// The caption of an SVG poster: its last text.
+fn svg_caption(svg: &str) -> String {
+    svg.rsplit("</text>")
+        .nth(1)
+        .and_then(|t| t.rsplit('>').next())
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn get(url: &str) -> (u16, String) {

@@ -52,7 +52,9 @@ pub fn deputy(dir: &Path, id: &str, file: &Path, lang: Lang) -> ExitCode {
         Err(e) => return fail(e.message(lang)),
     };
     let title = format!("人大代表 {}", deputy.name);
-    let caption = "扫码联系代表：预约见面、反映问题、提出意见建议";
+    // What the deputy's page shows, and no more: citizens cannot write in
+    // through it (yet).
+    let caption = "扫码查看代表的层级、专长和近期接待选民日";
     write(file, &url, &title, caption, lang)
 }
 
@@ -65,7 +67,8 @@ pub fn station(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
         Ok(u) => u,
         Err(e) => return fail(e.message(lang)),
     };
-    let caption = "扫码进站：预约代表、在线反映问题、查询办理进度";
+    // What the station's page shows, and no more.
+    let caption = "扫码查看联络站地址、接待时间和代表";
     write(file, &url, &station.name, caption, lang)
 }
 
