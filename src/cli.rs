@@ -29,7 +29,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 在临时数据目录中打开演示站点（数据来自 sample-data/）/ open the kiosk on a fresh demo station
-    Demo,
+    Demo {
+        /// 演示打印用的打印机：tcp://主机:端口 或文件的完整路径 / a printer to show printing on: tcp://HOST:PORT or the full path of a file
+        #[arg(long, value_name = "TARGET")]
+        printer: Option<String>,
+    },
     /// 按站点文件（TOML）设置站点 / set up a station from a TOML file
     Init {
         /// 站点文件，格式见 sample-data/station.toml / station file

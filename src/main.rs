@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     jiedai::storage::private::restrict_new_files();
     let cli = jiedai::cli::Cli::parse();
     // The demo logs into its own temporary directory.
-    if !matches!(cli.command, Some(jiedai::cli::Command::Demo)) {
+    if !matches!(cli.command, Some(jiedai::cli::Command::Demo { .. })) {
         jiedai::commands::init_logging(&jiedai::commands::data_dir(&cli), read_only(&cli));
     }
     jiedai::commands::run(cli)

@@ -643,3 +643,58 @@ fn the_receipt_window_keeps_the_tracking_code_whole() {
         quit(p);
     }
 }
+
+/// The demo prints when given a printer (`demo --printer TARGET`); without
+/// one, it says how to give it one, not to edit a file in its hidden
+/// temporary directory.
+#[test]
+fn the_demo_prints_to_the_printer_it_is_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let size = Size { cols: 120, rows: 40 };
+    let signed_in = |p: &Pty| {
+        ok(p.wait_for("沈佳怡", Duration::from_secs(60)));
+        p.key(Key::Enter);
+        ok(p.wait_for("今日值班代表", T));
+    };
+
+    let p = Pty::spawn(&["demo"], size, home);
+    signed_in(&p);
+    open_first_with_status(&p, 5, "已答复");
+    p.send("P");
+    ok(p.wait_for("扫码查看办理进度", T));
+    p.send("P");
+    let told = ok(p.wait_for("demo --printer", T));
+    assert!(!told.contains("terminal.toml"), "{told}");
+    p.key(Key::Esc);
+    quit(p);
+
+    let printer = printer::FakePrinter::start(printer::Behaviour::Ready);
+    let p = Pty::spawn(&["demo", "--printer", &printer.target()], size, home);
+    signed_in(&p);
+    open_first_with_status(&p, 5, "已答复");
+    let detail = settle(&p);
+    let code = detail
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+        .unwrap_or_else(|| panic!("a code on:\n{detail}"))
+        .to_string();
+    p.send("P");
+    ok(p.wait_for("扫码查看办理进度", T));
+    p.send("P");
+    ok(p.wait_for("已打印回执", T));
+    p.key(Key::Esc);
+    quit(p);
+    let bytes = printer.bytes();
+    let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
+    assert!(text.contains(&code), "{text}");
+
+    // A printer that cannot be used is refused before the demo starts.
+    let out = cli::bin()
+        .env("HOME", home)
+        .args(["demo", "--printer", "lp0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", cli::printed(&out));
+    assert!(cli::printed(&out).contains("lp0"), "{}", cli::printed(&out));
+}

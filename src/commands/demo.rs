@@ -50,7 +50,28 @@ pub fn seed(dir: &Path, lang: Lang) -> Result<(), ExitCode> {
     Ok(())
 }
 
-pub fn run(lang: Lang, keymap: Option<&str>) -> ExitCode {
+/// Marks the data directory as the demo's (a missing printer is then
+/// explained with `demo --printer`, not with a file in a directory that
+/// is gone when the demo closes) and sets its printer, if given.
+fn set_printer(dir: &Path, printer: Option<&str>) -> std::io::Result<()> {
+    let path = dir.join("terminal.toml");
+    let mut table: toml::Table = toml::from_str(&std::fs::read_to_string(&path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.message().to_string()))?;
+    table.insert("demo".into(), toml::Value::Boolean(true));
+    if let Some(target) = printer {
+        let mut settings = toml::Table::new();
+        settings.insert("target".into(), toml::Value::String(target.trim().to_string()));
+        table.insert("printer".into(), toml::Value::Table(settings));
+    }
+    std::fs::write(&path, toml::to_string(&table).unwrap_or_default())
+}
+
+pub fn run(lang: Lang, keymap: Option<&str>, printer: Option<&str>) -> ExitCode {
+    // A printer that cannot be used is said before anything is prepared.
+    if let Some(Err(e)) = printer.map(crate::print::target::Target::parse) {
+        eprintln!("jiedai: {}", e.message(lang));
+        return ExitCode::from(exit::UNREADABLE);
+    }
     let dir = match tempfile::Builder::new().prefix("jiedai-demo-").tempdir() {
         Ok(d) => d,
         Err(e) => {
@@ -71,6 +92,10 @@ pub fn run(lang: Lang, keymap: Option<&str>) -> ExitCode {
     }
     if let Err(code) = seed(dir.path(), lang) {
         return code;
+    }
+    if let Err(e) = set_printer(dir.path(), printer) {
+        eprintln!("jiedai: {}: {e}", dir.path().join("terminal.toml").display());
+        return ExitCode::from(exit::FAILED);
     }
     super::kiosk::run(dir.path(), lang, keymap)
 }

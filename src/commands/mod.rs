@@ -105,7 +105,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     match &cli.command {
         None => kiosk::run(&dir, lang, cli.keymap.as_deref()),
-        Some(Command::Demo) => demo::run(lang, cli.keymap.as_deref()),
+        Some(Command::Demo { printer }) => demo::run(lang, cli.keymap.as_deref(), printer.as_deref()),
         Some(Command::Init {
             station,
             terminal,

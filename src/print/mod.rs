@@ -36,6 +36,9 @@ pub enum Stage {
 pub enum PrintError {
     /// No printer set in terminal.toml and none given with --printer.
     NoPrinter,
+    /// The same in `jiedai demo`, whose terminal.toml is in a temporary
+    /// directory: the printer is given with `demo --printer`.
+    NoDemoPrinter,
     BadTarget(String),
     /// A file target that is not an absolute path (`lp0`): it would be a
     /// file in whatever directory the program runs in.
@@ -126,6 +129,12 @@ impl PrintError {
                 .pick(
                     "未设置打印机：请在数据目录的 terminal.toml 中加上 [printer] target = \"tcp://打印机地址:9100\"，或用 --printer 指定",
                     "no printer is set: add [printer] target = \"tcp://PRINTER:9100\" to terminal.toml in the data directory, or give --printer",
+                )
+                .to_string(),
+            PrintError::NoDemoPrinter => lang
+                .pick(
+                    "演示站点没有打印机：退出后用 jiedai demo --printer tcp://打印机地址:9100（或文件的完整路径）重新打开演示即可试打印",
+                    "the demo has no printer: quit and open it again with jiedai demo --printer tcp://PRINTER:9100 (or the full path of a file) to try printing",
                 )
                 .to_string(),
             PrintError::BadTarget(t) => lang.pick(
@@ -231,6 +240,7 @@ pub struct Printed {
 pub fn resolve_target(given: Option<&str>, settings: &PrinterSettings) -> Result<Target, PrintError> {
     match given.or(settings.target.as_deref()) {
         Some(t) => Target::parse(t),
+        None if settings.demo => Err(PrintError::NoDemoPrinter),
         None => Err(PrintError::NoPrinter),
     }
 }

@@ -37,6 +37,10 @@ pub struct PrinterSettings {
     pub qr: QrMode,
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+    /// The terminal is `jiedai demo`'s (`demo = true` in terminal.toml):
+    /// a missing printer is given with `demo --printer`.
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 fn default_paper() -> u32 {
@@ -58,6 +62,7 @@ impl Default for PrinterSettings {
             paper: default_paper(),
             qr: default_qr(),
             timeout_ms: default_timeout(),
+            demo: false,
         }
     }
 }
@@ -66,6 +71,8 @@ impl Default for PrinterSettings {
 struct TerminalFile {
     #[serde(default)]
     printer: Option<PrinterSettings>,
+    #[serde(default)]
+    demo: bool,
 }
 
 impl PrinterSettings {
@@ -80,7 +87,8 @@ impl PrinterSettings {
             path: path.display().to_string(),
             message: e.message().to_string(),
         })?;
-        let settings = file.printer.unwrap_or_default();
+        let mut settings = file.printer.unwrap_or_default();
+        settings.demo = file.demo;
         if settings.paper != 58 && settings.paper != 80 {
             return Err(PrintError::Settings {
                 path: path.display().to_string(),
