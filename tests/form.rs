@@ -197,9 +197,9 @@ fn pasted_escape_sequences_are_removed_whole() {
     p.send("q");
     let mut p = p;
     assert!(p.wait_exit(T).is_some_and(|s| s.success()), "{}", p.screen());
-    let found = cli::printed(&cli::expect(&desk.data, &["find", "--json", ""], 0));
+    let saved = cli::export(&desk.data, "jsonl");
     assert!(
-        found.contains(r#""content":"路面红色坑洼有清屏\n第二行 Tab后""#),
-        "{found}"
+        saved.contains(r#""content":"路面红色坑洼有清屏\n第二行 Tab后""#),
+        "{saved}"
     );
 }
