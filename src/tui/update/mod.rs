@@ -98,7 +98,7 @@ fn on_paste(app: &mut App, text: &str) {
     if app.too_small() {
         return;
     }
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text = crate::tui::input::clean_paste(text);
     if app.staff.is_none() {
         if app.signin.asking_pin {
             text.chars().for_each(|c| {
