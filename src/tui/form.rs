@@ -32,6 +32,19 @@ impl Widget {
         }
     }
 
+    /// Empties the field (Ctrl-U): a text box's text, or a picker's
+    /// query and choices.
+    pub fn clear(&mut self) {
+        match self {
+            Widget::Text(t) => t.clear(),
+            Widget::Pick(p) => {
+                p.query.clear();
+                p.chosen.clear();
+                p.refilter();
+            }
+        }
+    }
+
     pub fn picked(&self) -> Vec<String> {
         match self {
             Widget::Text(_) => Vec::new(),

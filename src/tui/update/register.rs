@@ -47,6 +47,10 @@ fn form_action(app: &mut App, action: Action) {
                 app.screen = Screen::Today;
             }
         }
+        Action::ClearField => {
+            app.register.focused().clear();
+            app.register.edited();
+        }
         Action::AddAppeal => app.register.add_appeal(),
         Action::RemoveAppeal => {
             if app.register.remove_appeal() {
