@@ -130,6 +130,7 @@ fn on_paste(app: &mut App, text: &str) {
     };
     if form_open && app.overlay_is_none() {
         app.register.edited();
+        app.register.picker_closed = false;
     }
     let t = app.t;
     match outcome {

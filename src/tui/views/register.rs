@@ -165,7 +165,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if app.overlay_is_none() {
             frame.set_cursor_position(drawn.cursor);
         }
-        if let Widget::Pick(p) = widget {
+        if let Widget::Pick(p) = widget
+            && !form.picker_closed
+        {
             draw_picker(frame, area, drawn.row, p, app);
         }
     }
