@@ -104,21 +104,24 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
-    let hint = format!(
-        "{} {} · {} {}",
+    // Where text is typed, `q` and `?` are text: the hint names a key
+    // that works there (Ctrl-C, F1), or none.
+    let typing = app.takes_text();
+    let key = |action: Action| {
         app.keymap
-            .keys_for(Action::Help)
-            .first()
+            .keys_for(action)
+            .iter()
+            .find(|k| !(typing && k.types_text()))
             .map(|k| k.display())
-            .unwrap_or_default(),
-        app.t.help_hint,
-        app.keymap
-            .keys_for(Action::Quit)
-            .first()
-            .map(|k| k.display())
-            .unwrap_or_default(),
-        app.t.quit_hint
-    );
+    };
+    let hint = [
+        (Action::Help, app.t.help_hint),
+        (Action::Quit, app.t.quit_hint),
+    ]
+    .iter()
+    .filter_map(|(action, what)| Some(format!("{} {what}", key(*action)?)))
+    .collect::<Vec<_>>()
+    .join(" · ");
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
         Constraint::Length(widgets::width(&hint) as u16 + 1),
