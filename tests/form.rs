@@ -203,3 +203,27 @@ fn pasted_escape_sequences_are_removed_whole() {
         "{saved}"
     );
 }
+
+/// `?` on the sign-in screen shows the help; at 80x24 the help says that
+/// it scrolls, and stops saying so at its end.
+#[test]
+fn help_on_the_sign_in_screen_and_its_scroll_mark() {
+    let desk = Desk::new();
+    let p = Pty::spawn(&["--data", desk.data.to_str().unwrap()], SIZE_80X24, &desk.home);
+    ok(p.wait_for("沈佳怡", T));
+    p.send("?");
+    ok(p.wait_for("帮助：全部按键", T));
+    ok(p.wait_for("↓ 下面还有", T));
+    for _ in 0..80 {
+        p.key(Key::Down);
+    }
+    let end = ok(p.wait_gone("↓ 下面还有", T));
+    assert!(end.contains("确认提示"), "the last section is on show:\n{end}");
+    p.key(Key::Esc);
+    ok(p.wait_gone("帮助：全部按键", T));
+    p.key(Key::Enter);
+    ok(p.wait_for("今日值班代表", T));
+    p.send("q");
+    let mut p = p;
+    assert!(p.wait_exit(T).is_some_and(|s| s.success()), "{}", p.screen());
+}
