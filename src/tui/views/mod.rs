@@ -38,6 +38,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if app.staff.is_none() {
         signin::draw(frame, area, app);
+        overlays::draw(frame, area, app);
         return;
     }
     let [top, body, bottom] =

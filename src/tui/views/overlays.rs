@@ -68,8 +68,30 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
             Span::styled(desc, Style::new()),
         ]));
     }
-    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize)) as u16;
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    let last = lines.len().saturating_sub(inner.height as usize);
+    let scroll = scroll.min(last);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+    // On the bottom border: that the list goes on below (or above).
+    let mark = if scroll < last {
+        Some(app.t.more_below)
+    } else if scroll > 0 {
+        Some(app.t.more_above)
+    } else {
+        None
+    };
+    if let Some(mark) = mark {
+        let text = format!(" {mark} ");
+        let w = (width(&text) as u16).min(rect.width.saturating_sub(2));
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, label_style())),
+            Rect {
+                x: rect.x + rect.width.saturating_sub(w + 2),
+                y: rect.y + rect.height.saturating_sub(1),
+                width: w,
+                height: 1,
+            },
+        );
+    }
 }
 
 fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {
