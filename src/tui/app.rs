@@ -621,8 +621,7 @@ impl App {
         match self.overlay {
             Overlay::Dialog(_) => true,
             Overlay::None => {
-                self.screen == Screen::Register
-                    || (self.screen == Screen::Appeals && self.appeals.searching)
+                self.screen == Screen::Register || (self.screen == Screen::Appeals && self.appeals.searching)
             }
             _ => false,
         }

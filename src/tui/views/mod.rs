@@ -115,14 +115,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
             .find(|k| !(typing && k.types_text()))
             .map(|k| k.display())
     };
-    let hint = [
-        (Action::Help, app.t.help_hint),
-        (Action::Quit, app.t.quit_hint),
-    ]
-    .iter()
-    .filter_map(|(action, what)| Some(format!("{} {what}", key(*action)?)))
-    .collect::<Vec<_>>()
-    .join(" · ");
+    let hint = [(Action::Help, app.t.help_hint), (Action::Quit, app.t.quit_hint)]
+        .iter()
+        .filter_map(|(action, what)| Some(format!("{} {what}", key(*action)?)))
+        .collect::<Vec<_>>()
+        .join(" · ");
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
         Constraint::Length(widgets::width(&hint) as u16 + 1),
