@@ -10,7 +10,7 @@ mod pty;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pty::{Key, Pty, SIZE_80X24};
+use pty::{Key, Pty, SIZE_80X24, Size};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -44,7 +44,11 @@ impl Desk {
     }
 
     fn kiosk(&self) -> Pty {
-        let p = Pty::spawn(&["--data", self.data.to_str().unwrap()], SIZE_80X24, &self.home);
+        self.kiosk_at(SIZE_80X24)
+    }
+
+    fn kiosk_at(&self, size: Size) -> Pty {
+        let p = Pty::spawn(&["--data", self.data.to_str().unwrap()], size, &self.home);
         ok(p.wait_for("沈佳怡", T));
         p.key(Key::Enter);
         ok(p.wait_for("今日值班代表", T));
@@ -226,4 +230,31 @@ fn help_on_the_sign_in_screen_and_its_scroll_mark() {
     p.send("q");
     let mut p = p;
     assert!(p.wait_exit(T).is_some_and(|s| s.success()), "{}", p.screen());
+}
+
+/// At 120x40 a visit's two appeals show side by side; at 80x24 one at a
+/// time.
+#[test]
+fn two_appeals_side_by_side_at_120x40() {
+    let desk = Desk::new();
+    let p = desk.kiosk_at(Size { cols: 120, rows: 40 });
+    open_form(&p);
+    p.send("王小明");
+    p.key(Key::PageDown);
+    p.send("jttc");
+    ok(p.wait_for("交通停车", T));
+    p.key(Key::Enter);
+    p.send("小区停车难");
+    p.key(Key::Ctrl('n'));
+    ok(p.wait_for("诉求 2/2", T));
+    p.send("sthj");
+    p.key(Key::Enter);
+    p.send("垃圾清运慢");
+    let screen = ok(p.wait_for("垃圾清运慢", T));
+    let row = |w: &str| screen.lines().find(|l| l.contains(w)).map(str::to_string);
+    let titles = row("垃圾清运慢").unwrap_or_default();
+    assert!(titles.contains("小区停车难"), "both titles on one row:\n{screen}");
+    let headers = row("诉求 2/2").unwrap_or_default();
+    assert!(headers.contains("诉求 1/2"), "both headers on one row:\n{screen}");
+    quit_form(p);
 }
