@@ -136,7 +136,8 @@ fn the_hints_name_keys_that_work_in_the_focused_field() {
     p.send("3");
     ok(p.wait_for("姓名", T));
     p.key(Key::Esc);
-    ok(p.wait_for("确定放弃", T));
+    let asking = ok(p.wait_for("确定放弃", T));
+    assert!(!bottom(&asking).contains("退出"), "y or n only:\n{asking}");
     p.send("y");
     ok(p.wait_gone("确定放弃", T));
     p.key(Key::Esc);

@@ -16,7 +16,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, MIN_SIZE, Screen};
+use super::app::{App, MIN_SIZE, Overlay, Screen};
 use super::keymap::Action;
 use widgets::{ACCENT, tone_style};
 
@@ -107,8 +107,13 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     // Where text is typed, `q` and `?` are text: the hint names a key
     // that works there (Ctrl-C, F1), or none.
+    // A dialog or a yes/no question takes neither: no hint then.
     let typing = app.takes_text();
+    let asking = matches!(app.overlay, Overlay::Dialog(_) | Overlay::Confirm { .. });
     let key = |action: Action| {
+        if asking {
+            return None;
+        }
         app.keymap
             .keys_for(action)
             .iter()
