@@ -615,6 +615,17 @@ impl App {
         self.size.is_some_and(|(w, h)| w < MIN_SIZE.0 || h < MIN_SIZE.1)
     }
 
+    /// Whether printable keys type text right now (the register form, the
+    /// search box): then `q`, `?` and the digits are text.
+    pub fn takes_text(&self) -> bool {
+        match self.overlay {
+            Overlay::None => {
+                self.screen == Screen::Register || (self.screen == Screen::Appeals && self.appeals.searching)
+            }
+            _ => false,
+        }
+    }
+
     pub fn overlay_is_none(&self) -> bool {
         matches!(self.overlay, Overlay::None)
     }

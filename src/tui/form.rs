@@ -32,6 +32,19 @@ impl Widget {
         }
     }
 
+    /// Empties the field (Ctrl-U): a text box's text, or a picker's
+    /// query and choices.
+    pub fn clear(&mut self) {
+        match self {
+            Widget::Text(t) => t.clear(),
+            Widget::Pick(p) => {
+                p.query.clear();
+                p.chosen.clear();
+                p.refilter();
+            }
+        }
+    }
+
     pub fn picked(&self) -> Vec<String> {
         match self {
             Widget::Text(_) => Vec::new(),
@@ -87,6 +100,9 @@ pub struct RegisterForm {
     pub focus: Focus,
     /// Fields (and their appeal) that failed the last check.
     pub errors: Vec<(Focus, usize)>,
+    /// The focused picker's list was closed with Esc; any other key on
+    /// the form opens it again.
+    pub picker_closed: bool,
     deputy_choices: Vec<Choice>,
     lang: Lang,
 }
@@ -138,6 +154,7 @@ impl RegisterForm {
             current: 0,
             focus: Focus::Visit(0),
             errors: Vec::new(),
+            picker_closed: false,
             deputy_choices,
             lang,
         };
@@ -158,6 +175,7 @@ impl RegisterForm {
         self.current = 0;
         self.focus = Focus::Visit(0);
         self.errors.clear();
+        self.picker_closed = false;
     }
 
     fn new_appeal(&self) -> Vec<Widget> {
@@ -188,6 +206,15 @@ impl RegisterForm {
                 .any(|(i, w)| !matches!(i, A_URGENCY | A_ROUTE) && !w.is_empty())
         });
         visit_typed || appeal_typed || self.appeals.len() > 1
+    }
+
+    /// Whether the focused field is a picker whose list is on show.
+    pub fn picker_open(&self) -> bool {
+        let widget = match self.focus {
+            Focus::Visit(i) => &self.visit[i],
+            Focus::Appeal(i) => &self.appeals[self.current][i],
+        };
+        matches!(widget, Widget::Pick(_)) && !self.picker_closed
     }
 
     pub fn focused(&mut self) -> &mut Widget {

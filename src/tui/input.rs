@@ -170,6 +170,70 @@ impl TextInput {
     }
 }
 
+/// Pasted text as plain text: each terminal escape sequence is removed
+/// whole, not just its ESC (CSI `ESC [ … final`, OSC `ESC ] … BEL or
+/// ESC \\`, DCS, SOS, PM and APC strings up to their terminator, and the
+/// other `ESC …` sequences); CRLF and a lone CR are one line break; a tab
+/// is a space; other control characters are dropped.
+pub fn clean_paste(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut it = text.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut it),
+            '\u{9b}' => skip_csi(&mut it),
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut it),
+            '\r' => {
+                it.next_if_eq(&'\n');
+                out.push('\n');
+            }
+            '\n' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// After an ESC: the rest of its sequence.
+fn skip_escape(it: &mut Chars) {
+    match it.next() {
+        Some('[') => skip_csi(it),
+        Some(']' | 'P' | 'X' | '^' | '_') => skip_string(it),
+        // Intermediate bytes, then one final byte (`ESC ( B`).
+        Some(' '..='/') => {
+            while it.next_if(|c| matches!(c, ' '..='/')).is_some() {}
+            it.next_if(|c| matches!(c, '0'..='~'));
+        }
+        // A two-character sequence (`ESC c`, `ESC 7`) or a lone ESC.
+        _ => {}
+    }
+}
+
+/// A CSI sequence after its introducer: parameter and intermediate bytes,
+/// then the final byte. Anything else ends it and is kept.
+fn skip_csi(it: &mut Chars) {
+    while it.next_if(|c| matches!(c, '0'..='?' | ' '..='/')).is_some() {}
+    it.next_if(|c| matches!(c, '@'..='~'));
+}
+
+/// A string sequence (OSC, DCS, …) up to BEL, ST or `ESC \\`.
+fn skip_string(it: &mut Chars) {
+    while let Some(c) = it.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => return,
+            '\u{1b}' => {
+                it.next_if_eq(&'\\');
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
 /// One choice in a picker, with what it matches on.
 #[derive(Debug, Clone)]
 pub struct Choice {
@@ -401,6 +465,16 @@ mod tests {
         assert_eq!(p.visible, vec![1]);
         assert!(p.pick());
         assert_eq!(p.chosen_values(), vec!["basically"]);
+    }
+
+    #[test]
+    fn a_paste_loses_whole_escape_sequences() {
+        let pasted = "路面\x1b[31m红色\x1b[0m坑洼\x1b]0;pwned\x07有\x1b[2J清屏\r\n第二行\tTab后";
+        assert_eq!(clean_paste(pasted), "路面红色坑洼有清屏\n第二行 Tab后");
+        assert_eq!(clean_paste("a\x1b]8;;http://x\x1b\\b\x1b(Bc\x1b7d\re"), "abcd\ne");
+        assert_eq!(clean_paste("\x1b[1;2"), "");
+        assert_eq!(clean_paste("x\x1b[1;停"), "x停");
+        assert_eq!(clean_paste("a\r\rb\x00\x1b"), "a\n\nb");
     }
 
     #[test]

@@ -183,6 +183,7 @@ define_actions! {
     PickUp: Form, "pick_up", "选项上移", "Move up in the option list";
     PickDown: Form, "pick_down", "选项下移", "Move down in the option list";
     Pick: Form, "pick", "选中/取消选中", "Select or deselect the option";
+    ClearField: Form, "clear_field", "清空本栏", "Clear the field";
 
     Yes: Confirm, "yes", "确认", "Yes, go ahead";
     No: Confirm, "no", "取消", "No, go back";

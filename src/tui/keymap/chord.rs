@@ -149,6 +149,15 @@ impl KeyChord {
         KeyChord::new(event.code, event.modifiers)
     }
 
+    /// Whether the chord types a character where text is typed (a plain
+    /// or shifted character key).
+    pub fn types_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_))
+            && !self
+                .mods
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SUPER)
+    }
+
     /// How the help screen shows the chord: "Ctrl-S", "Shift-Tab", "Enter",
     /// "Esc", "F1", "G", "/", "Space", "Alt-1", "Ctrl-Shift-S".
     pub fn display(&self) -> String {

@@ -51,11 +51,14 @@ fn on_key(app: &mut App, key: KeyEvent) {
         }
         return;
     }
+    if let Overlay::Help { .. } = app.overlay {
+        return overlay::help_key(app, &chord);
+    }
     if app.staff.is_none() {
         return signin::key(app, key, &chord);
     }
     match &app.overlay {
-        Overlay::Help { .. } => return overlay::help_key(app, &chord),
+        Overlay::Help { .. } => {}
         Overlay::Confirm { .. } => return overlay::confirm_key(app, &chord),
         Overlay::Dialog(_) => return overlay::dialog_key(app, key, &chord),
         // Codes to tell the visitor stay until they are closed on purpose:
@@ -98,7 +101,7 @@ fn on_paste(app: &mut App, text: &str) {
     if app.too_small() {
         return;
     }
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text = crate::tui::input::clean_paste(text);
     if app.staff.is_none() {
         if app.signin.asking_pin {
             text.chars().for_each(|c| {
@@ -130,6 +133,7 @@ fn on_paste(app: &mut App, text: &str) {
     };
     if form_open && app.overlay_is_none() {
         app.register.edited();
+        app.register.picker_closed = false;
     }
     let t = app.t;
     match outcome {

@@ -97,6 +97,7 @@ pub fn dialog_key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
                 dialog.confirm_discard = true;
             }
             Action::Cancel => app.overlay = Overlay::None,
+            Action::ClearField => dialog.fields[dialog.focus].1.clear(),
             Action::PickUp | Action::PickDown | Action::Pick => {
                 if let Widget::Pick(p) = &mut dialog.fields[dialog.focus].1 {
                     match action {

@@ -18,6 +18,22 @@ pub fn key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
     if app.saving_registration() && !matches!(mv, FormMove::Global(_) | FormMove::Ignore) {
         return app.say(Tone::Info, app.t.still_saving);
     }
+    // Esc closes an open picker's list and nothing more; any other key
+    // on the form opens it again (Enter only opens it: nothing is chosen
+    // from a list that is not on show).
+    let closed = app.register.picker_closed;
+    match mv {
+        FormMove::Act(Action::Cancel) if app.register.picker_open() => {
+            app.register.picker_closed = true;
+            return;
+        }
+        FormMove::Act(Action::Pick) if closed => {
+            app.register.picker_closed = false;
+            return;
+        }
+        FormMove::Global(_) | FormMove::Ignore | FormMove::Act(Action::Cancel) => {}
+        _ => app.register.picker_closed = false,
+    }
     match mv {
         FormMove::Edit => {
             edit_widget(app.register.focused(), &key);
@@ -46,6 +62,10 @@ fn form_action(app: &mut App, action: Action) {
             } else {
                 app.screen = Screen::Today;
             }
+        }
+        Action::ClearField => {
+            app.register.focused().clear();
+            app.register.edited();
         }
         Action::AddAppeal => app.register.add_appeal(),
         Action::RemoveAppeal => {

@@ -5,7 +5,7 @@ use crossterm::event::KeyEvent;
 
 use super::edit::{edit_text, printable};
 use super::lookup;
-use crate::tui::app::App;
+use crate::tui::app::{App, Overlay};
 use crate::tui::keymap::{Action, KeyChord, Mode};
 
 pub fn key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
@@ -15,6 +15,10 @@ pub fn key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
     } else {
         lookup(app, chord, &[Mode::Nav])
     };
+    if action == Some(Action::Help) {
+        app.overlay = Overlay::Help { scroll: 0 };
+        return;
+    }
     if app.signin.asking_pin {
         match action {
             Some(Action::Quit) => app.quit = true,

@@ -16,7 +16,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, MIN_SIZE, Screen};
+use super::app::{App, MIN_SIZE, Overlay, Screen};
 use super::keymap::Action;
 use widgets::{ACCENT, tone_style};
 
@@ -38,6 +38,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if app.staff.is_none() {
         signin::draw(frame, area, app);
+        overlays::draw(frame, area, app);
         return;
     }
     let [top, body, bottom] =
@@ -104,21 +105,26 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
-    let hint = format!(
-        "{} {} · {} {}",
+    // Where text is typed, `q` and `?` are text: the hint names a key
+    // that works there (Ctrl-C, F1), or none.
+    // A dialog or a yes/no question takes neither: no hint then.
+    let typing = app.takes_text();
+    let asking = matches!(app.overlay, Overlay::Dialog(_) | Overlay::Confirm { .. });
+    let key = |action: Action| {
+        if asking {
+            return None;
+        }
         app.keymap
-            .keys_for(Action::Help)
-            .first()
+            .keys_for(action)
+            .iter()
+            .find(|k| !(typing && k.types_text()))
             .map(|k| k.display())
-            .unwrap_or_default(),
-        app.t.help_hint,
-        app.keymap
-            .keys_for(Action::Quit)
-            .first()
-            .map(|k| k.display())
-            .unwrap_or_default(),
-        app.t.quit_hint
-    );
+    };
+    let hint = [(Action::Help, app.t.help_hint), (Action::Quit, app.t.quit_hint)]
+        .iter()
+        .filter_map(|(action, what)| Some(format!("{} {what}", key(*action)?)))
+        .collect::<Vec<_>>()
+        .join(" · ");
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
         Constraint::Length(widgets::width(&hint) as u16 + 1),

@@ -68,8 +68,40 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
             Span::styled(desc, Style::new()),
         ]));
     }
-    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize)) as u16;
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    // A list longer than the window keeps its last row for a mark that
+    // says it goes on below (or above).
+    let fits = lines.len() <= inner.height as usize;
+    let view_h = if fits {
+        inner.height
+    } else {
+        inner.height.saturating_sub(1)
+    };
+    let last = lines.len().saturating_sub(view_h as usize);
+    let scroll = scroll.min(last);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll as u16, 0)),
+        Rect {
+            height: view_h,
+            ..inner
+        },
+    );
+    let mark = if fits {
+        None
+    } else if scroll < last {
+        Some(app.t.more_below)
+    } else {
+        Some(app.t.more_above)
+    };
+    if let Some(mark) = mark {
+        frame.render_widget(
+            Paragraph::new(Line::styled(mark, label_style())).alignment(ratatui::layout::Alignment::Right),
+            Rect {
+                y: inner.y + view_h,
+                height: 1,
+                ..inner
+            },
+        );
+    }
 }
 
 fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {

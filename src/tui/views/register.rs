@@ -8,12 +8,15 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::widgets::{ACCENT, clear_window, fit, focused_style, label_style, tail, tone_style, width};
 use crate::tui::app::{App, Tone};
-use crate::tui::form::{Focus, Widget, appeal_labels, visit_labels};
+use crate::tui::form::{APPEAL_FIELDS, Focus, VISIT_FIELDS, Widget, appeal_labels, visit_labels};
 use crate::tui::input::Picker;
 use crate::tui::keymap::Action;
 
 const LABEL_W: u16 = 11;
 const CONTENT_ROWS: u16 = 5;
+/// From this width, and when the whole form fits, a visit's appeals are
+/// drawn two side by side.
+const SIDE_BY_SIDE_W: u16 = 110;
 
 /// Where a field was drawn, for the cursor and the picker popup.
 struct Drawn {
@@ -30,6 +33,8 @@ enum Item<'a> {
         focus: bool,
         rows: u16,
         error: bool,
+        /// Cells for the value.
+        value_w: u16,
     },
 }
 
@@ -42,10 +47,37 @@ impl Item<'_> {
     }
 }
 
+/// The two appeals drawn side by side (left, right), the current one
+/// among them, when the window is wide enough and tall enough for the
+/// whole form.
+fn side_by_side(area: Rect, count: usize, current: usize) -> Option<(usize, usize)> {
+    let rows = 2 + VISIT_FIELDS as u16 + APPEAL_FIELDS as u16 - 1 + CONTENT_ROWS;
+    if count < 2 || area.width < SIDE_BY_SIDE_W || rows > area.height.saturating_sub(1) {
+        return None;
+    }
+    Some(if current + 1 < count {
+        (current, current + 1)
+    } else {
+        (current - 1, current)
+    })
+}
+
+fn appeal_header(t: &crate::tui::text::Texts, index: usize, count: usize) -> String {
+    format!("■ {} {}/{}    ", t.appeal_section, index + 1, count)
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
     let form = &app.register;
     let value_w = area.width.saturating_sub(LABEL_W + 1);
+    let count = form.appeals.len();
+    let side = side_by_side(area, count, form.current);
+    let left_w = if side.is_some() {
+        area.width / 2
+    } else {
+        area.width
+    };
+    let shown = side.map_or(form.current, |(l, _)| l);
     let mut items = vec![Item::Header(format!("■ {}", t.visitor_section))];
     for (i, (label, widget)) in visit_labels(t).into_iter().zip(&form.visit).enumerate() {
         items.push(Item::Field {
@@ -54,25 +86,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             focus: form.focus == Focus::Visit(i),
             rows: 1,
             error: form.has_error(Focus::Visit(i), 0),
+            value_w,
         });
     }
-    let count = form.appeals.len();
-    items.push(Item::Header(format!(
-        "■ {} {}/{}    ",
-        t.appeal_section,
-        form.current + 1,
-        count
-    )));
-    let current = &form.appeals[form.current];
-    for (i, label) in appeal_labels(t).into_iter().enumerate() {
-        items.push(Item::Field {
-            label,
-            widget: &current[i],
-            focus: form.focus == Focus::Appeal(i),
-            rows: if i == 2 { CONTENT_ROWS } else { 1 },
-            error: form.has_error(Focus::Appeal(i), form.current),
-        });
-    }
+    items.push(Item::Header(appeal_header(t, shown, count)));
+    let appeal_items = |index: usize| {
+        let fields = &form.appeals[index];
+        appeal_labels(t)
+            .into_iter()
+            .enumerate()
+            .map(move |(i, label)| Item::Field {
+                label,
+                widget: &fields[i],
+                focus: form.current == index && form.focus == Focus::Appeal(i),
+                rows: if i == 2 { CONTENT_ROWS } else { 1 },
+                error: form.has_error(Focus::Appeal(i), index),
+                value_w: left_w.saturating_sub(LABEL_W + 1),
+            })
+    };
+    items.extend(appeal_items(shown));
+    let visit_rows = 1 + VISIT_FIELDS as u16;
     // The form scrolls so that the focused field is always drawn whole
     // (with its section header when there is room): nothing is typed
     // into a field that is not on screen.
@@ -117,11 +150,42 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 focus,
                 rows,
                 error,
+                value_w,
             } => {
-                let drawn = draw_field(frame, area, y, label, widget, (*focus, *error), value_w, *rows);
+                let drawn = draw_field(frame, area, y, label, widget, (*focus, *error), *value_w, *rows);
                 if *focus {
                     focused = Some((drawn, widget));
                 }
+            }
+        }
+    }
+    // The second appeal of a pair, beside the first (the form does not
+    // scroll then: it fits).
+    if let Some((_, right)) = side {
+        let column = Rect {
+            x: area.x + left_w,
+            width: area.width - left_w,
+            ..area
+        };
+        let mut y = area.y + visit_rows;
+        header(frame, column, y, &appeal_header(t, right, count));
+        y += 1;
+        for item in appeal_items(right) {
+            if let Item::Field {
+                label,
+                widget,
+                focus,
+                rows,
+                error,
+                ..
+            } = item
+            {
+                let value_w = column.width.saturating_sub(LABEL_W + 1);
+                let drawn = draw_field(frame, column, y, label, widget, (focus, error), value_w, rows);
+                if focus {
+                    focused = Some((drawn, widget));
+                }
+                y += rows;
             }
         }
     }
@@ -165,7 +229,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if app.overlay_is_none() {
             frame.set_cursor_position(drawn.cursor);
         }
-        if let Widget::Pick(p) = widget {
+        if let Widget::Pick(p) = widget
+            && !form.picker_closed
+        {
             draw_picker(frame, area, drawn.row, p, app);
         }
     }
