@@ -616,3 +616,22 @@ fn a_code_takes_the_stations_date_not_the_machines() {
     let v: serde_json::Value = serde_json::from_str(cli::text(&out.stdout).trim()).unwrap();
     assert_eq!(v["timestamp"], "2026-12-07T02:00:00+06:00", "{v}");
 }
+
+#[test]
+fn find_takes_several_words_as_the_kiosk_does() {
+    // `jiedai find zs 停车` (unquoted) means what the kiosk's search box does
+    // with "zs 停车": every word must match.
+    let desk = Desk::new(true);
+    let one = desk.find_json("zs 停车");
+    let words = cli::printed(&cli::expect(&desk.data, &["find", "--json", "zs", "停车"], 0));
+    assert!(!one.trim().is_empty(), "the sample has zs + 停车 rows");
+    assert_eq!(words, one, "several words find what one quoted query finds");
+    let parking = desk.find_json("停车");
+    assert!(
+        one.lines().count() < parking.lines().count(),
+        "a second word narrows the search:\n{one}"
+    );
+    // The options still go anywhere on the line.
+    let after = cli::printed(&cli::expect(&desk.data, &["find", "zs", "停车", "--json"], 0));
+    assert_eq!(after, one);
+}
