@@ -145,6 +145,7 @@ texts! {
     sync_items: "条", "";
     sync_last_success: "上次成功同步", "Last successful sync";
     sync_never: "从未成功", "never";
+    sync_last_change: "上次有上报或收到的同步", "Last sync that sent or received";
     sync_sent_received: "上报 {sent} 条，收到县里的记录 {received} 条", "sent {sent}, received {received} from the county";
     sync_last_error: "上次出错", "Last error";
     sync_schedule: "自动同步", "Automatic sync";
