@@ -483,3 +483,39 @@ fn a_public_url_the_county_cannot_answer() {
     assert_ne!(en, Some(0));
     assert_ne!(zh, Some(0));
 }
+
+/// The first line `county serve` prints, in `lang` (None: the default).
+fn serve_says(lang: Option<&str>) -> String {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.arg("--data").arg(tmp.path());
+    if let Some(lang) = lang {
+        c.args(["--lang", lang]);
+    }
+    let mut child = c
+        .args(["county", "serve", "--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    line
+}
+
+#[test]
+fn the_county_server_says_where_it_listens_in_the_users_language() {
+    let en = serve_says(Some("en"));
+    assert!(en.contains("http://127.0.0.1:"), "{en}");
+    assert_eq!(chinese_in(&en), None, "{en}");
+    let zh = serve_says(None);
+    assert!(zh.contains("http://127.0.0.1:"), "{zh}");
+    assert!(zh.chars().any(is_cjk), "said in Chinese: {zh}");
+    assert_eq!(english_in(&zh), None, "{zh}");
+}

@@ -247,7 +247,10 @@ async fn serve(
     let app = App { db, key, allow_probe };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let bound = |addr: std::net::SocketAddr| {
-        out(format_args!("listening on {scheme}://{addr}"));
+        out(lang.pick(
+            format!("县里的服务器已启动，地址 {scheme}://{addr}"),
+            format!("county server listening on {scheme}://{addr}"),
+        ));
         let _ = std::io::stdout().flush();
     };
     match server::serve(app, listen, tls, bound, server::shutdown_signal()).await {
