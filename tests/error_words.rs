@@ -519,3 +519,26 @@ fn the_county_server_says_where_it_listens_in_the_users_language() {
     assert!(zh.chars().any(is_cjk), "said in Chinese: {zh}");
     assert_eq!(english_in(&zh), None, "{zh}");
 }
+
+/// A printer that refuses the connection: said in the user's language; the
+/// system's own words (English) go to the log only.
+#[test]
+fn a_printer_that_refuses_the_connection() {
+    let dir = station_with_appeals();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = format!("tcp://127.0.0.1:{port}");
+    let (en, zh) = both(
+        dir.path(),
+        &["print", "test", "--printer", &target],
+        "the printer refused the connection",
+        "打印机拒绝连接",
+    );
+    assert_ne!(en, Some(0));
+    assert_ne!(zh, Some(0));
+    let log = fs::read_to_string(dir.path().join("jiedai.log")).unwrap_or_default();
+    assert!(log.contains("os error"), "the detail is in the log:\n{log}");
+}
