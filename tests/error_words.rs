@@ -542,3 +542,24 @@ fn a_printer_that_refuses_the_connection() {
     let log = fs::read_to_string(dir.path().join("jiedai.log")).unwrap_or_default();
     assert!(log.contains("os error"), "the detail is in the log:\n{log}");
 }
+
+/// A county database that cannot be opened: said in the user's language;
+/// the database's own words go to the log.
+#[test]
+fn a_county_database_that_cannot_be_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/no-such-dir/county.db", path(tmp.path()));
+    let (en, zh) = both(
+        tmp.path(),
+        &["county", "--db", &db, "serve", "--listen", "127.0.0.1:0"],
+        "the county database failed",
+        "县里的数据库出错",
+    );
+    assert_ne!(en, Some(0));
+    assert_ne!(zh, Some(0));
+    let log = fs::read_to_string(tmp.path().join("jiedai.log")).unwrap_or_default();
+    assert!(
+        log.contains("unable to open database file"),
+        "the detail is in the log:\n{log}"
+    );
+}

@@ -228,6 +228,8 @@ async fn county_zone(db: &Db, asked: Option<Zone>, serving: bool, lang: Lang) ->
 }
 
 fn fail(e: &CountyError, lang: Lang) -> ExitCode {
+    // The whole story, with the system's words, for the log.
+    log::error!("county: {}", e.message(Lang::En));
     say(format_args!("jiedai: {}", e.message(lang)));
     ExitCode::from(exit::FAILED)
 }
