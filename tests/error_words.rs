@@ -563,3 +563,28 @@ fn a_county_database_that_cannot_be_opened() {
         "the detail is in the log:\n{log}"
     );
 }
+
+/// `demo` where no temporary directory can be made: said in the user's
+/// language.
+#[test]
+fn a_demo_without_a_temporary_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-dir");
+    let run = |lang: &[&str]| {
+        let out = bin()
+            .env("TMPDIR", &missing)
+            .args(lang)
+            .arg("demo")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0));
+        printed(&out)
+    };
+    let en = run(&["--lang", "en"]);
+    assert!(en.contains("temporary directory"), "{en}");
+    assert_eq!(chinese_in(&en), None, "{en}");
+    let zh = run(&[]);
+    assert!(zh.contains("临时目录"), "{zh}");
+    assert_eq!(english_in(&zh), None, "{zh}");
+}
