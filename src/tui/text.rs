@@ -128,6 +128,9 @@ texts! {
     on_duty_today: "值班", "on duty";
     help_title: "帮助：全部按键", "Help: every key binding";
     help_close: "Esc 或 ? 关闭", "Esc or ? to close";
+    messages_title: "消息记录（最新在上）", "Message log (newest first)";
+    messages_close: "Esc 关闭", "Esc to close";
+    messages_none: "还没有消息。", "No messages yet.";
     keymap_warning: "键位文件有误，已改用默认键位", "Keymap file is broken; using the default layout";
     dialog_submit_hint: "Tab 切换 · Ctrl-S 确定 · Esc 取消", "Tab switch · Ctrl-S confirm · Esc cancel";
     step_done: "已记录", "Recorded";
