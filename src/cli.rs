@@ -61,8 +61,9 @@ pub enum Command {
     },
     /// 搜索诉求（与终端中的搜索相同）/ search appeals (the same search as the kiosk's)
     Find {
-        /// 任意文字、查询码或姓名拼音首字母 / any text, a tracking code or pinyin initials of a name
-        query: String,
+        /// 任意文字、查询码或姓名拼音首字母，几个词须都相符 / any text, a tracking code or pinyin initials of a name; several words must all match
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
         /// 只看某一状态，如 已交办 或 referred / only this status
         #[arg(long, value_name = "S")]
         status: Option<String>,

@@ -698,3 +698,68 @@ fn the_demo_prints_to_the_printer_it_is_given() {
     assert_eq!(out.status.code(), Some(2), "{}", cli::printed(&out));
     assert!(cli::printed(&out).contains("lp0"), "{}", cli::printed(&out));
 }
+
+#[test]
+fn find_takes_several_words_as_the_kiosk_does() {
+    // `jiedai find zs 停车` (unquoted) means what the kiosk's search box does
+    // with "zs 停车": every word must match.
+    let desk = Desk::new(true);
+    let one = desk.find_json("zs 停车");
+    let words = cli::printed(&cli::expect(&desk.data, &["find", "--json", "zs", "停车"], 0));
+    assert!(!one.trim().is_empty(), "the sample has zs + 停车 rows");
+    assert_eq!(words, one, "several words find what one quoted query finds");
+    let parking = desk.find_json("停车");
+    assert!(
+        one.lines().count() < parking.lines().count(),
+        "a second word narrows the search:\n{one}"
+    );
+    // The options still go anywhere on the line.
+    let after = cli::printed(&cli::expect(&desk.data, &["find", "zs", "停车", "--json"], 0));
+    assert_eq!(after, one);
+}
+
+/// A message too long for the status line at 80x24 is cut there; F2 opens
+/// the message log, where the last messages are whole, with their times.
+#[test]
+fn a_long_message_is_whole_in_the_message_log() {
+    let printer = printer::FakePrinter::start(printer::Behaviour::Silent);
+    let desk = Desk::new(false);
+    let terminal = desk.data.join("terminal.toml");
+    let mut config = std::fs::read_to_string(&terminal).unwrap();
+    config.push_str(&format!(
+        "\n[printer]\ntarget = \"{}\"\ntimeout_ms = 1000\n",
+        printer.target()
+    ));
+    std::fs::write(&terminal, config).unwrap();
+    let p = desk.kiosk(SIZE_80X24);
+    register_typical(&p, "王小明");
+    ok(p.wait_for("查询码（请告知来访人）", T));
+    p.send("P");
+    ok(p.wait_for("回执未打印", T));
+    p.key(Key::Enter);
+    let screen = ok(p.wait_gone("查询码（请告知来访人）", T));
+    let status = screen
+        .lines()
+        .find(|l| l.contains("回执未打印"))
+        .unwrap_or_else(|| panic!("the message on the status line:\n{screen}"))
+        .to_string();
+    assert!(!status.contains("重试"), "the status line cuts it:\n{screen}");
+    p.key(Key::F2);
+    let screen = ok(p.wait_for("消息记录", T));
+    // The wrapped lines of the log, joined.
+    let joined: String = screen
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c == '│' || c.is_whitespace()))
+        .collect::<Vec<_>>()
+        .concat()
+        .replace(' ', "");
+    let port = printer.target().rsplit(':').next().unwrap().to_string();
+    assert!(
+        joined.contains("回执未打印") && joined.contains(&port) && joined.contains("重试"),
+        "the whole message in the log:\n{screen}"
+    );
+    // Closed with Esc; the desk goes on.
+    p.key(Key::Esc);
+    ok(p.wait_gone("消息记录", T));
+    quit(p);
+}

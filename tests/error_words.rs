@@ -483,3 +483,108 @@ fn a_public_url_the_county_cannot_answer() {
     assert_ne!(en, Some(0));
     assert_ne!(zh, Some(0));
 }
+
+/// The first line `county serve` prints, in `lang` (None: the default).
+fn serve_says(lang: Option<&str>) -> String {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.arg("--data").arg(tmp.path());
+    if let Some(lang) = lang {
+        c.args(["--lang", lang]);
+    }
+    let mut child = c
+        .args(["county", "serve", "--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    line
+}
+
+#[test]
+fn the_county_server_says_where_it_listens_in_the_users_language() {
+    let en = serve_says(Some("en"));
+    assert!(en.contains("http://127.0.0.1:"), "{en}");
+    assert_eq!(chinese_in(&en), None, "{en}");
+    let zh = serve_says(None);
+    assert!(zh.contains("http://127.0.0.1:"), "{zh}");
+    assert!(zh.chars().any(is_cjk), "said in Chinese: {zh}");
+    assert_eq!(english_in(&zh), None, "{zh}");
+}
+
+/// A printer that refuses the connection: said in the user's language; the
+/// system's own words (English) go to the log only.
+#[test]
+fn a_printer_that_refuses_the_connection() {
+    let dir = station_with_appeals();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = format!("tcp://127.0.0.1:{port}");
+    let (en, zh) = both(
+        dir.path(),
+        &["print", "test", "--printer", &target],
+        "the printer refused the connection",
+        "打印机拒绝连接",
+    );
+    assert_ne!(en, Some(0));
+    assert_ne!(zh, Some(0));
+    let log = fs::read_to_string(dir.path().join("jiedai.log")).unwrap_or_default();
+    assert!(log.contains("os error"), "the detail is in the log:\n{log}");
+}
+
+/// A county database that cannot be opened: said in the user's language;
+/// the database's own words go to the log.
+#[test]
+fn a_county_database_that_cannot_be_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/no-such-dir/county.db", path(tmp.path()));
+    let (en, zh) = both(
+        tmp.path(),
+        &["county", "--db", &db, "serve", "--listen", "127.0.0.1:0"],
+        "the county database failed",
+        "县里的数据库出错",
+    );
+    assert_ne!(en, Some(0));
+    assert_ne!(zh, Some(0));
+    let log = fs::read_to_string(tmp.path().join("jiedai.log")).unwrap_or_default();
+    assert!(
+        log.contains("unable to open database file"),
+        "the detail is in the log:\n{log}"
+    );
+}
+
+/// `demo` where no temporary directory can be made: said in the user's
+/// language.
+#[test]
+fn a_demo_without_a_temporary_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-dir");
+    let run = |lang: &[&str]| {
+        let out = bin()
+            .env("TMPDIR", &missing)
+            .args(lang)
+            .arg("demo")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0));
+        printed(&out)
+    };
+    let en = run(&["--lang", "en"]);
+    assert!(en.contains("temporary directory"), "{en}");
+    assert_eq!(chinese_in(&en), None, "{en}");
+    let zh = run(&[]);
+    assert!(zh.contains("临时目录"), "{zh}");
+    assert_eq!(english_in(&zh), None, "{zh}");
+}

@@ -780,3 +780,40 @@ fn appeals_of(st: &Station) -> u64 {
     let out = cli::expect(st.dir(), &["find", "", "--json"], 0);
     cli::text(&out.stdout).lines().count() as u64
 }
+
+/// `s` twice on screen 5: the second sync sends nothing, and the screen
+/// still shows the first, which did send, beside the last attempt.
+#[test]
+fn a_second_sync_that_moves_nothing_keeps_the_one_that_did() {
+    let county = county::County::start(None);
+    let data = cli::station(true);
+    let home = tempfile::tempdir().unwrap();
+    let creds = home.path().join("credentials.toml");
+    county.enroll("330999012", "柳岸社区人大代表联络站", &creds);
+    cli::expect(data.path(), &["enroll", cli::path(&creds)], 0);
+    let p = Pty::spawn(&["--data", cli::path(data.path())], SIZE_100X30, home.path());
+    ok(p.wait_for("沈佳怡", T));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("今日值班代表", T));
+    p.send("5");
+    let screen = ok(p.wait_for("待上报的记录", T));
+    let before = unsent(&screen);
+    assert!(before > 0, "{screen}");
+    p.send("s");
+    let first = format!("上报 {before} 条");
+    let screen = ok(p.wait_until(T, "the first sync's counts", |s| {
+        s.contains(&first) && unsent(s) == 0
+    }));
+    assert!(!screen.contains("从未成功"), "{screen}");
+    // Again: nothing to send, nothing to receive.
+    p.send("s");
+    let screen = ok(p.wait_for("上报 0 条", T));
+    assert!(screen.contains("上次成功同步"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("上次有上报或收到的同步") && l.contains(&first)),
+        "the sync that sent {before} is still shown after one that sent nothing:\n{screen}"
+    );
+    quit(p);
+}

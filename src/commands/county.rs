@@ -228,6 +228,8 @@ async fn county_zone(db: &Db, asked: Option<Zone>, serving: bool, lang: Lang) ->
 }
 
 fn fail(e: &CountyError, lang: Lang) -> ExitCode {
+    // The whole story, with the system's words, for the log.
+    log::error!("county: {}", e.message(Lang::En));
     say(format_args!("jiedai: {}", e.message(lang)));
     ExitCode::from(exit::FAILED)
 }
@@ -247,7 +249,10 @@ async fn serve(
     let app = App { db, key, allow_probe };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let bound = |addr: std::net::SocketAddr| {
-        out(format_args!("listening on {scheme}://{addr}"));
+        out(lang.pick(
+            format!("县里的服务器已启动，地址 {scheme}://{addr}"),
+            format!("county server listening on {scheme}://{addr}"),
+        ));
         let _ = std::io::stdout().flush();
     };
     match server::serve(app, listen, tls, bound, server::shutdown_signal()).await {

@@ -75,7 +75,18 @@ pub fn run(lang: Lang, keymap: Option<&str>, printer: Option<&str>) -> ExitCode 
     let dir = match tempfile::Builder::new().prefix("jiedai-demo-").tempdir() {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("jiedai: cannot create a temporary directory: {e}");
+            let words = crate::i18n::os_words(&e, lang);
+            let tmp = std::env::temp_dir();
+            eprintln!(
+                "jiedai: {}",
+                lang.pick(
+                    format!("无法在 {} 中创建临时目录：{words}", tmp.display()),
+                    format!(
+                        "cannot create a temporary directory in {}: {words}",
+                        tmp.display()
+                    ),
+                )
+            );
             return ExitCode::from(exit::FAILED);
         }
     };

@@ -1,4 +1,4 @@
-//! `jiedai find QUERY [--status S] [--json]`: the kiosk's search.
+//! `jiedai find WORDS… [--status S] [--json]`: the kiosk's search (every word must match).
 
 use std::path::Path;
 use std::process::ExitCode;

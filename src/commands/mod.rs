@@ -130,7 +130,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Export {
             what: ExportWhat::Appeals { format, out },
         }) => export::appeals(&dir, *format, out.as_deref(), lang),
-        Some(Command::Find { query, status, json }) => find::run(&dir, query, status.as_deref(), *json, lang),
+        Some(Command::Find { query, status, json }) => {
+            find::run(&dir, &query.join(" "), status.as_deref(), *json, lang)
+        }
         Some(Command::Check {
             rebuild,
             drop_damaged_records,

@@ -19,6 +19,8 @@ fn fail(e: &PrintError, lang: Lang) -> ExitCode {
     match e {
         PrintError::Store(e) => report_store_error(e, lang),
         e => {
+            // The whole story, with the system's words, for the log.
+            log::warn!("print failed: {}", e.message(Lang::En));
             say(format_args!("jiedai: {}", e.message(lang)));
             ExitCode::from(exit::FAILED)
         }

@@ -109,7 +109,8 @@ impl CountyError {
     pub fn message(&self, lang: Lang) -> String {
         match self {
             CountyError::Db(e) => lang.pick(
-                format!("县里的数据库出错：{e}"),
+                // The database's own words (English) are for the log.
+                "县里的数据库出错（详情已写入日志）".to_string(),
                 format!("the county database failed: {e}"),
             ),
             CountyError::Io { path, source } => lang.pick(

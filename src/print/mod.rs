@@ -189,14 +189,16 @@ impl PrintError {
                         "everything was sent, but the printer did not answer afterwards",
                     ),
                 };
+                // The system's own words (English) are for the log: the
+                // Chinese message names the printer only.
                 if matches!(stage, Stage::Write | Stage::After) {
                     lang.pick(
-                        format!("{zh}（{target}：{message}）；{UNSURE_ZH}"),
+                        format!("{zh}（{target}）；{UNSURE_ZH}"),
                         format!("{en} ({target}: {message}); {UNSURE_EN}"),
                     )
                 } else {
                     lang.pick(
-                        format!("{zh}（{target}：{message}）；任务已保留，可用 jiedai print retry 重试"),
+                        format!("{zh}（{target}）；任务已保留，可用 `jiedai print retry` 重试"),
                         format!("{en} ({target}: {message}); the job is kept: jiedai print retry sends it again"),
                     )
                 }
@@ -206,11 +208,11 @@ impl PrintError {
                 format!("the printer ({target}) answered with an unknown status (0x{byte:02X}); it may not speak ESC/POS; the job is kept"),
             ),
             PrintError::Offline(target) => lang.pick(
-                format!("打印机（{target}）处于脱机状态：请检查纸仓盖是否合上、是否有错误指示；任务已保留，可用 jiedai print retry 重试"),
+                format!("打印机（{target}）处于脱机状态：请检查纸仓盖是否合上、是否有错误指示；任务已保留，可用 `jiedai print retry` 重试"),
                 format!("the printer ({target}) is off line: is its cover closed, does it show an error? The job is kept: jiedai print retry sends it again"),
             ),
             PrintError::PaperOut(target) => lang.pick(
-                format!("打印机（{target}）缺纸：请装入打印纸；任务已保留，可用 jiedai print retry 重试"),
+                format!("打印机（{target}）缺纸：请装入打印纸；任务已保留，可用 `jiedai print retry` 重试"),
                 format!("the printer ({target}) is out of paper: load a roll; the job is kept: jiedai print retry sends it again"),
             ),
             PrintError::PaperOutAfter(target) => lang.pick(

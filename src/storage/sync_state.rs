@@ -51,6 +51,29 @@ pub struct Status {
     pub sent: u64,
     #[serde(default)]
     pub received: u64,
+    /// The last successful sync that sent or received anything, and its
+    /// counts: a later sync that moved nothing does not hide it.
+    #[serde(default)]
+    pub last_change: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    pub change_sent: u64,
+    #[serde(default)]
+    pub change_received: u64,
+}
+
+impl Status {
+    /// Records a successful sync at `at`.
+    pub fn succeeded(&mut self, at: DateTime<FixedOffset>, sent: u64, received: u64) {
+        self.last_success = Some(at);
+        self.last_error = None;
+        self.sent = sent;
+        self.received = received;
+        if sent > 0 || received > 0 {
+            self.last_change = Some(at);
+            self.change_sent = sent;
+            self.change_received = received;
+        }
+    }
 }
 
 /// The `sync` tree of a terminal's database, and its position file.

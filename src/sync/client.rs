@@ -1001,10 +1001,7 @@ pub fn sync_and_record(
         status.last_attempt = Some(now);
         match &result {
             Ok(report) => {
-                status.last_success = Some(zone.now());
-                status.last_error = None;
-                status.sent = report.sent;
-                status.received = report.received;
+                status.succeeded(zone.now(), report.sent, report.received);
             }
             Err(SyncError::Stopped) => {}
             Err(e) => status.last_error = Some(e.message(lang)),

@@ -118,6 +118,10 @@ pub enum Overlay {
     Help {
         scroll: usize,
     },
+    /// The message log, newest first.
+    Messages {
+        scroll: usize,
+    },
     Confirm {
         question: &'static str,
         on_yes: OnYes,
@@ -229,6 +233,9 @@ pub struct App {
     pub quarter_counts: Vec<(String, usize)>,
     pub overlay: Overlay,
     pub message: Option<(Tone, String)>,
+    /// The last messages said, oldest first, each with its time: the
+    /// status line may cut one short, the message log shows them whole.
+    pub said: std::collections::VecDeque<(DateTime<FixedOffset>, Tone, String)>,
     pub quit: bool,
     /// The terminal's size, once known.
     pub size: Option<(u16, u16)>,
@@ -248,6 +255,9 @@ pub struct App {
 
 /// The smallest terminal (columns, rows) the kiosk works in.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+/// Messages the message log keeps.
+pub const MESSAGES_KEPT: usize = 50;
 
 /// How long a county step stays on the Today screen.
 pub const COUNTY_NEWS_DAYS: i64 = 3;
@@ -307,6 +317,7 @@ impl App {
             quarter_counts: Vec::new(),
             overlay: Overlay::None,
             message: None,
+            said: std::collections::VecDeque::new(),
             quit: false,
             terminal_lost: None,
             size: None,
@@ -416,7 +427,15 @@ impl App {
     }
 
     pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
-        self.message = Some((tone, text.into()));
+        let text = text.into();
+        // The same words again (保存中…) are one entry.
+        if self.said.back().is_none_or(|(_, _, last)| *last != text) {
+            if self.said.len() == MESSAGES_KEPT {
+                self.said.pop_front();
+            }
+            self.said.push_back((self.clock.now(), tone, text.clone()));
+        }
+        self.message = Some((tone, text));
     }
 
     pub fn refresh_today(&mut self) {

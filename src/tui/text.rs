@@ -128,6 +128,9 @@ texts! {
     on_duty_today: "值班", "on duty";
     help_title: "帮助：全部按键", "Help: every key binding";
     help_close: "Esc 或 ? 关闭", "Esc or ? to close";
+    messages_title: "消息记录（最新在上）", "Message log (newest first)";
+    messages_close: "Esc 关闭", "Esc to close";
+    messages_none: "还没有消息。", "No messages yet.";
     keymap_warning: "键位文件有误，已改用默认键位", "Keymap file is broken; using the default layout";
     dialog_submit_hint: "Tab 切换 · Ctrl-S 确定 · Esc 取消", "Tab switch · Ctrl-S confirm · Esc cancel";
     step_done: "已记录", "Recorded";
@@ -145,6 +148,7 @@ texts! {
     sync_items: "条", "";
     sync_last_success: "上次成功同步", "Last successful sync";
     sync_never: "从未成功", "never";
+    sync_last_change: "上次有上报或收到的同步", "Last sync that sent or received";
     sync_sent_received: "上报 {sent} 条，收到县里的记录 {received} 条", "sent {sent}, received {received} from the county";
     sync_last_error: "上次出错", "Last error";
     sync_schedule: "自动同步", "Automatic sync";

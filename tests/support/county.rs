@@ -216,7 +216,7 @@ impl Drop for County {
     }
 }
 
-/// Starts `serve` and waits for its `listening on http(s)://…` line.
+/// Starts `serve` and waits for its line ending in `http(s)://…`.
 fn try_spawn(
     dir: &Path,
     db: Option<&str>,
@@ -283,8 +283,9 @@ fn try_spawn(
         let _ = etx.send(text);
     });
     match rx.recv_timeout(START) {
-        Ok(Some(line)) => match line.strip_prefix("listening on ") {
-            Some(url) => Ok((child, url.trim().to_string())),
+        // "… http(s)://ADDR", in the user's language.
+        Ok(Some(line)) => match line.find("http") {
+            Some(at) => Ok((child, line[at..].trim().to_string())),
             None => {
                 let _ = child.kill();
                 let _ = child.wait();

@@ -38,6 +38,7 @@ pub enum Key {
     PageDown,
     End,
     F1,
+    F2,
     Ctrl(char),
     Alt(char),
 }
@@ -56,6 +57,7 @@ impl Key {
             Key::PageDown => b"\x1b[6~".to_vec(),
             Key::End => b"\x1b[F".to_vec(),
             Key::F1 => b"\x1bOP".to_vec(),
+            Key::F2 => b"\x1bOQ".to_vec(),
             Key::Ctrl(c) => {
                 let c = c.to_ascii_lowercase();
                 assert!(c.is_ascii_lowercase(), "Ctrl-{c} is not a control character");

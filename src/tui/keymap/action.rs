@@ -134,6 +134,7 @@ macro_rules! define_actions {
 define_actions! {
     Quit: Global, "quit", "退出（有未保存内容时先确认）", "Quit (asks first if a form has unsaved input)";
     Help: Global, "help", "帮助：列出全部按键", "Help: list every key binding";
+    Messages: Global, "messages", "消息记录：最近的提示全文与时间", "Message log: the last messages in full, with their times";
     ScreenToday: Global, "screen_today", "切换到“今日”", "Go to Today";
     ScreenRegister: Global, "screen_register", "切换到“登记”", "Go to Register";
     ScreenAppeals: Global, "screen_appeals", "切换到“诉求”", "Go to Appeals";

@@ -59,6 +59,7 @@ fn on_key(app: &mut App, key: KeyEvent) {
     }
     match &app.overlay {
         Overlay::Help { .. } => {}
+        Overlay::Messages { .. } => return overlay::messages_key(app, &chord),
         Overlay::Confirm { .. } => return overlay::confirm_key(app, &chord),
         Overlay::Dialog(_) => return overlay::dialog_key(app, key, &chord),
         // Codes to tell the visitor stay until they are closed on purpose:
@@ -234,6 +235,7 @@ fn act(app: &mut App, action: Action) {
             }
         }
         Action::Help => app.overlay = Overlay::Help { scroll: 0 },
+        Action::Messages => app.overlay = Overlay::Messages { scroll: 0 },
         Action::ScreenToday => switch_screen(app, Screen::Today),
         Action::ScreenRegister => switch_screen(app, Screen::Register),
         Action::ScreenAppeals => switch_screen(app, Screen::Appeals),

@@ -28,6 +28,22 @@ pub fn help_key(app: &mut App, chord: &KeyChord) {
     }
 }
 
+/// The message log: moves, and closes on Esc, its own key or quit.
+pub fn messages_key(app: &mut App, chord: &KeyChord) {
+    let action = lookup(app, chord, &[Mode::Nav]);
+    if let Overlay::Messages { scroll } = &mut app.overlay {
+        match action {
+            Some(Action::Down) => *scroll += 1,
+            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Action::PageDown) => *scroll += PAGE,
+            Some(Action::PageUp) => *scroll = scroll.saturating_sub(PAGE),
+            Some(Action::Top) => *scroll = 0,
+            Some(Action::Back) | Some(Action::Messages) | Some(Action::Quit) => app.overlay = Overlay::None,
+            _ => {}
+        }
+    }
+}
+
 pub fn confirm_key(app: &mut App, chord: &KeyChord) {
     let Overlay::Confirm { on_yes, .. } = app.overlay else {
         return;

@@ -21,6 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => help(frame, area, app, *scroll),
+        Overlay::Messages { scroll } => messages(frame, area, app, *scroll),
         Overlay::Confirm { question, .. } => confirm(frame, area, app, question),
         Overlay::Dialog(d) => dialog(frame, area, app, d),
         Overlay::Saved { visit, codes } => saved(frame, area, app, visit, codes),
@@ -102,6 +103,30 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
             },
         );
     }
+}
+
+/// The last messages, newest first, whole (wrapped), each with its time.
+fn messages(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
+    let rect = centered(area, 76, area.height.saturating_sub(2));
+    let inner = window(
+        frame,
+        rect,
+        &format!("{} · {}", app.t.messages_title, app.t.messages_close),
+    );
+    let mut lines = Vec::new();
+    for (at, tone, text) in app.said.iter().rev() {
+        let when = app.zone.local(at).format("%H:%M:%S").to_string();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{when} "), label_style()),
+            Span::styled(text.clone(), tone_style(*tone)),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled(app.t.messages_none, label_style()));
+    }
+    let lines = wrap_lines(lines, inner.width as usize);
+    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize)) as u16;
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
 fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {

@@ -54,20 +54,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     Style::new().add_modifier(Modifier::BOLD),
                 ),
             ));
+            let with_counts = |at: &chrono::DateTime<chrono::FixedOffset>, sent: u64, received: u64| {
+                let counts = t
+                    .sync_sent_received
+                    .replace("{sent}", &sent.to_string())
+                    .replace("{received}", &received.to_string());
+                app.lang.pick(
+                    format!("{}（{counts}）", app.zone.show(at)),
+                    format!("{} ({counts})", app.zone.show(at)),
+                )
+            };
             let success = match &o.status.last_success {
-                Some(at) => {
-                    let counts = t
-                        .sync_sent_received
-                        .replace("{sent}", &o.status.sent.to_string())
-                        .replace("{received}", &o.status.received.to_string());
-                    app.lang.pick(
-                        format!("{}（{counts}）", app.zone.show(at)),
-                        format!("{} ({counts})", app.zone.show(at)),
-                    )
-                }
+                Some(at) => with_counts(at, o.status.sent, o.status.received),
                 None => t.sync_never.to_string(),
             };
             lines.push(field(app, t.sync_last_success, Span::raw(success)));
+            // The last success moved nothing: the one that did, too.
+            if let Some(at) = &o.status.last_change
+                && o.status.last_change != o.status.last_success
+            {
+                let change = with_counts(at, o.status.change_sent, o.status.change_received);
+                lines.push(field(app, t.sync_last_change, Span::raw(change)));
+            }
             if let Some(e) = &o.status.last_error {
                 let when = o
                     .status
