@@ -616,3 +616,48 @@ fn a_code_takes_the_stations_date_not_the_machines() {
     let v: serde_json::Value = serde_json::from_str(cli::text(&out.stdout).trim()).unwrap();
     assert_eq!(v["timestamp"], "2026-12-07T02:00:00+06:00", "{v}");
 }
+
+/// Issue 15, Today at 80x24: Enter on the highlighted deputy checks them
+/// in (it opened the first overdue appeal, unrelated to the deputy); Tab
+/// moves to the next panel, Enter opens its highlighted appeal, and Esc
+/// comes back to Today, not to the appeals list.
+#[test]
+fn today_enter_opens_what_is_highlighted_and_esc_comes_back() {
+    let desk = Desk::new(true);
+    let p = desk.kiosk(SIZE_80X24);
+    ok(p.wait_for("已逾期", T));
+    settle(&p);
+    p.key(Key::Enter);
+    let screen = ok(p.wait_for("已签到", T));
+    assert!(
+        !screen.contains("诉求详情"),
+        "Enter on a deputy opened an appeal:\n{screen}"
+    );
+    assert!(screen.contains("今日值班代表"), "{screen}");
+    // The next panel is the overdue one: its first row's code is whole.
+    p.key(Key::Tab);
+    let screen = settle(&p);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("已逾期"))
+        .and_then(|_| screen.lines().skip_while(|l| !l.contains("已逾期")).nth(1))
+        .unwrap_or_else(|| panic!("no overdue panel:\n{screen}"));
+    let code = row
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+        .unwrap_or_else(|| panic!("no whole code in the overdue panel:\n{screen}"))
+        .to_string();
+    p.key(Key::Enter);
+    let screen = ok(p.wait_for("诉求详情", T));
+    assert!(
+        screen.contains(&code),
+        "Enter opened another appeal than {code}:\n{screen}"
+    );
+    p.key(Key::Esc);
+    let screen = ok(p.wait_gone("诉求详情", T));
+    assert!(
+        screen.contains("今日值班代表"),
+        "Esc did not come back to Today:\n{screen}"
+    );
+    quit(p);
+}

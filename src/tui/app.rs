@@ -152,7 +152,24 @@ pub struct TodayData {
     /// (deadline, code, title)
     pub overdue: Vec<(NaiveDate, String, String)>,
     pub due_soon: Vec<(NaiveDate, String, String)>,
+    /// The highlighted deputy.
     pub selected: usize,
+    /// The panel that has focus (Tab / Shift-Tab move it).
+    pub panel: TodayPanel,
+    /// The highlighted row of the county, overdue and due-soon panels.
+    pub county_selected: usize,
+    pub overdue_selected: usize,
+    pub soon_selected: usize,
+}
+
+/// A panel of the Today screen, in Tab order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TodayPanel {
+    #[default]
+    Duty,
+    County,
+    Overdue,
+    DueSoon,
 }
 
 pub struct AppealsView {
@@ -162,6 +179,8 @@ pub struct AppealsView {
     pub searching: bool,
     pub search: TextInput,
     pub detail: Option<Box<Appeal>>,
+    /// The detail was opened from Today: Esc goes back there.
+    pub detail_from_today: bool,
     pub detail_scroll: usize,
     /// How far the detail can scroll at the size it was last drawn (set
     /// by the view, which alone knows the wrapped height).
@@ -253,7 +272,7 @@ pub const MIN_SIZE: (u16, u16) = (60, 16);
 pub const COUNTY_NEWS_DAYS: i64 = 3;
 
 /// Deadline rows the Today screen can show in one panel.
-const SHOWN: usize = 30;
+pub const SHOWN: usize = 30;
 
 impl App {
     /// Builds the model over a station's database. The catalog arrives
@@ -297,6 +316,7 @@ impl App {
                 searching: false,
                 search: TextInput::new(40),
                 detail: None,
+                detail_from_today: false,
                 detail_scroll: 0,
                 detail_max: std::cell::Cell::new(0),
             },
@@ -483,14 +503,19 @@ impl App {
             let said = format!("{}{}", self.t.today_unreadable, e.message(self.lang));
             self.say(Tone::Error, said);
         }
+        let last = |n: usize| n.saturating_sub(1);
         self.today = TodayData {
             visits,
             appeals,
             duty: rows,
             anyone_scheduled,
+            county_selected: self.today.county_selected.min(last(self.county_news.len())),
+            overdue_selected: self.today.overdue_selected.min(last(overdue.len().min(SHOWN))),
+            soon_selected: self.today.soon_selected.min(last(due_soon.len().min(SHOWN))),
             overdue,
             due_soon,
             selected,
+            panel: self.today.panel,
         };
     }
 

@@ -151,6 +151,8 @@ define_actions! {
 
     CheckIn: Today, "check_in", "代表签到", "Check a deputy in";
     CheckOut: Today, "check_out", "代表签退", "Check a deputy out";
+    NextPanel: Today, "next_panel", "下一个面板（值班代表、逾期、即将到期、县里）", "Next panel (deputies, overdue, due soon, county)";
+    PrevPanel: Today, "prev_panel", "上一个面板", "Previous panel";
 
     Search: Appeals, "search", "搜索（任意文字或姓名拼音首字母）",
         "Search (any text, or the pinyin initials of a name)";
