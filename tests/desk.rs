@@ -661,3 +661,85 @@ fn today_enter_opens_what_is_highlighted_and_esc_comes_back() {
     );
     quit(p);
 }
+
+/// The titles of the panels drawn with the focus border (bold, coloured).
+fn focused_panels(p: &Pty) -> Vec<String> {
+    p.with_screen(|s| {
+        let (rows, cols) = s.size();
+        let mut out = Vec::new();
+        for r in 0..rows {
+            for c in 0..cols {
+                let Some(cell) = s.cell(r, c) else { continue };
+                if cell.contents() == "┌" && cell.bold() && cell.fgcolor() != vt100::Color::Default {
+                    let rest = s.contents_between(r, c, r, cols);
+                    let title = rest.trim_start_matches('┌').trim_start();
+                    let title = title.split(" ─").next().unwrap_or("").trim().to_string();
+                    out.push(title);
+                }
+            }
+        }
+        out
+    })
+}
+
+/// The whole tracking code on the highlighted row of the focused panel.
+fn highlighted_code(p: &Pty) -> Option<String> {
+    p.with_screen(|s| {
+        let (rows, cols) = s.size();
+        (0..rows).find_map(|r| {
+            let lit = (0..cols).any(|c| {
+                s.cell(r, c)
+                    .is_some_and(|x| x.bgcolor() != vt100::Color::Default && x.contents().starts_with('2'))
+            });
+            if !lit {
+                return None;
+            }
+            s.contents_between(r, 0, r, cols)
+                .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+                .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+                .map(str::to_string)
+        })
+    })
+}
+
+/// Issue 15, Today at 120x40: Tab and Shift-Tab move a visible focus
+/// border between the panels (and wrap); the arrows move within the
+/// focused panel; Enter opens the highlighted appeal and Esc comes back
+/// to the same panel and row.
+#[test]
+fn today_panels_take_focus_at_120x40() {
+    let desk = Desk::new(true);
+    let p = desk.kiosk(Size { cols: 120, rows: 40 });
+    ok(p.wait_for("已逾期", T));
+    settle(&p);
+    let focus = |p: &Pty| {
+        settle(p);
+        let f = focused_panels(p);
+        assert_eq!(f.len(), 1, "one focused panel expected: {f:?}\n{}", p.screen());
+        f[0].clone()
+    };
+    assert!(focus(&p).starts_with("今日值班代表"), "{}", p.screen());
+    p.key(Key::Tab);
+    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
+    p.key(Key::Tab);
+    assert!(focus(&p).starts_with("即将到期"), "{}", p.screen());
+    p.key(Key::Tab);
+    assert!(focus(&p).starts_with("今日值班代表"), "{}", p.screen());
+    p.key(Key::BackTab);
+    assert!(focus(&p).starts_with("即将到期"), "{}", p.screen());
+    p.key(Key::BackTab);
+    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
+    let first = highlighted_code(&p).unwrap_or_else(|| panic!("no highlighted code:\n{}", p.screen()));
+    p.key(Key::Down);
+    settle(&p);
+    let second = highlighted_code(&p).unwrap_or_else(|| panic!("no highlighted code:\n{}", p.screen()));
+    assert_ne!(first, second, "Down did not move in the overdue panel:\n{}", p.screen());
+    p.key(Key::Enter);
+    let screen = ok(p.wait_for("诉求详情", T));
+    assert!(screen.contains(&second), "Enter opened another appeal than {second}:\n{screen}");
+    p.key(Key::Esc);
+    ok(p.wait_gone("诉求详情", T));
+    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
+    assert_eq!(highlighted_code(&p).as_deref(), Some(second.as_str()), "{}", p.screen());
+    quit(p);
+}
