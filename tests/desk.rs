@@ -634,7 +634,9 @@ fn today_enter_opens_what_is_highlighted_and_esc_comes_back() {
         "Enter on a deputy opened an appeal:\n{screen}"
     );
     assert!(screen.contains("今日值班代表"), "{screen}");
-    // The next panel is the overdue one: its first row's code is whole.
+    // Past today's registrations (none yet), the overdue panel: its first
+    // row's code is whole.
+    p.key(Key::Tab);
     p.key(Key::Tab);
     let screen = settle(&p);
     let row = screen
@@ -720,6 +722,8 @@ fn today_panels_take_focus_at_120x40() {
     };
     assert!(focus(&p).starts_with("今日值班代表"), "{}", p.screen());
     p.key(Key::Tab);
+    assert!(focus(&p).starts_with("今日登记的诉求"), "{}", p.screen());
+    p.key(Key::Tab);
     assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
     p.key(Key::Tab);
     assert!(focus(&p).starts_with("即将到期"), "{}", p.screen());
@@ -733,13 +737,67 @@ fn today_panels_take_focus_at_120x40() {
     p.key(Key::Down);
     settle(&p);
     let second = highlighted_code(&p).unwrap_or_else(|| panic!("no highlighted code:\n{}", p.screen()));
-    assert_ne!(first, second, "Down did not move in the overdue panel:\n{}", p.screen());
+    assert_ne!(
+        first,
+        second,
+        "Down did not move in the overdue panel:\n{}",
+        p.screen()
+    );
     p.key(Key::Enter);
     let screen = ok(p.wait_for("诉求详情", T));
-    assert!(screen.contains(&second), "Enter opened another appeal than {second}:\n{screen}");
+    assert!(
+        screen.contains(&second),
+        "Enter opened another appeal than {second}:\n{screen}"
+    );
     p.key(Key::Esc);
     ok(p.wait_gone("诉求详情", T));
     assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
-    assert_eq!(highlighted_code(&p).as_deref(), Some(second.as_str()), "{}", p.screen());
+    assert_eq!(
+        highlighted_code(&p).as_deref(),
+        Some(second.as_str()),
+        "{}",
+        p.screen()
+    );
+    quit(p);
+}
+
+/// Issue 15: today's visits are a panel on Today at 80x24: a visit just
+/// registered shows there with its appeal's whole code, and Enter on it
+/// opens that appeal; Esc comes back to Today.
+#[test]
+fn todays_visits_are_a_panel_on_today() {
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
+    register_typical(&p, "王小明");
+    let screen = ok(p.wait_for("查询码（请告知来访人）", T));
+    let code = screen
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+        .unwrap_or_else(|| panic!("no code:\n{screen}"))
+        .to_string();
+    p.key(Key::Enter);
+    ok(p.wait_gone("查询码（请告知来访人）", T));
+    p.key(Key::Alt('1'));
+    let screen = ok(p.wait_for("今日登记的诉求", T));
+    let screen = if screen.contains(&code) {
+        screen
+    } else {
+        ok(p.wait_for(&code, T))
+    };
+    assert!(screen.contains(&code), "{screen}");
+    p.key(Key::Tab);
+    settle(&p);
+    assert_eq!(
+        highlighted_code(&p).as_deref(),
+        Some(code.as_str()),
+        "{}",
+        p.screen()
+    );
+    p.key(Key::Enter);
+    let screen = ok(p.wait_for("诉求详情", T));
+    assert!(screen.contains(&code), "{screen}");
+    p.key(Key::Esc);
+    ok(p.wait_gone("诉求详情", T));
+    ok(p.wait_for("今日登记的诉求", T));
     quit(p);
 }

@@ -152,6 +152,9 @@ pub struct TodayData {
     /// (deadline, code, title)
     pub overdue: Vec<(NaiveDate, String, String)>,
     pub due_soon: Vec<(NaiveDate, String, String)>,
+    /// The appeals of today's visits: (code, title).
+    pub registered: Vec<(String, String)>,
+    pub registered_selected: usize,
     /// The highlighted deputy.
     pub selected: usize,
     /// The panel that has focus (Tab / Shift-Tab move it).
@@ -167,6 +170,7 @@ pub struct TodayData {
 pub enum TodayPanel {
     #[default]
     Duty,
+    Registered,
     County,
     Overdue,
     DueSoon,
@@ -482,6 +486,26 @@ impl App {
                 due_soon.push((deadline, code, String::new()));
             }
         }
+        let mut registered: Vec<(String, String)> = self
+            .reader
+            .appeal_codes_on(today)
+            .unwrap_or_else(|e| {
+                keep(e);
+                Vec::new()
+            })
+            .into_iter()
+            .take(SHOWN)
+            .map(|c| (c, String::new()))
+            .collect();
+        for (code, title) in registered.iter_mut() {
+            *title = match self.reader.catalog_row(code) {
+                Ok(row) => row.map(|r| r.title).unwrap_or_default(),
+                Err(e) => {
+                    keep(e);
+                    String::new()
+                }
+            };
+        }
         // Titles only for what the screen can show; the counts stay whole.
         for (_, code, title) in overdue
             .iter_mut()
@@ -512,6 +536,8 @@ impl App {
             county_selected: self.today.county_selected.min(last(self.county_news.len())),
             overdue_selected: self.today.overdue_selected.min(last(overdue.len().min(SHOWN))),
             soon_selected: self.today.soon_selected.min(last(due_soon.len().min(SHOWN))),
+            registered_selected: self.today.registered_selected.min(last(registered.len())),
+            registered,
             overdue,
             due_soon,
             selected,

@@ -33,6 +33,7 @@ texts! {
     schedule: "接待安排", "Schedule";
     visits_today: "今日来访", "Visits today";
     appeals_today: "今日诉求", "Appeals today";
+    registered_today: "今日登记的诉求", "Registered today";
     on_duty: "今日值班代表", "Deputies on duty today";
     all_deputies_hint: "（今天无排班，可为临时进站的代表签到）", "(no one scheduled; walk-ins can check in)";
     checked_in: "已签到", "in";

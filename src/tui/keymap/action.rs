@@ -151,7 +151,7 @@ define_actions! {
 
     CheckIn: Today, "check_in", "代表签到", "Check a deputy in";
     CheckOut: Today, "check_out", "代表签退", "Check a deputy out";
-    NextPanel: Today, "next_panel", "下一个面板（值班代表、逾期、即将到期、县里）", "Next panel (deputies, overdue, due soon, county)";
+    NextPanel: Today, "next_panel", "下一个面板（值班代表、今日登记、县里、逾期、即将到期）", "Next panel (deputies, registered today, county, overdue, due soon)";
     PrevPanel: Today, "prev_panel", "上一个面板", "Previous panel";
 
     Search: Appeals, "search", "搜索（任意文字或姓名拼音首字母）",

@@ -32,7 +32,7 @@ pub fn check_in_out(app: &mut App, check_in: bool) {
 /// The panels that can take focus now, in Tab order (the county's only
 /// when it has news).
 fn panels(app: &App) -> Vec<TodayPanel> {
-    let mut out = vec![TodayPanel::Duty];
+    let mut out = vec![TodayPanel::Duty, TodayPanel::Registered];
     if !app.county_news.is_empty() {
         out.push(TodayPanel::County);
     }
@@ -54,6 +54,7 @@ pub fn focused(app: &App) -> (usize, usize) {
     let d = &app.today;
     match d.panel {
         TodayPanel::Duty => (d.selected, d.duty.len()),
+        TodayPanel::Registered => (d.registered_selected, d.registered.len()),
         TodayPanel::County => (d.county_selected, app.county_news.len()),
         TodayPanel::Overdue => (d.overdue_selected, d.overdue.len().min(SHOWN)),
         TodayPanel::DueSoon => (d.soon_selected, d.due_soon.len().min(SHOWN)),
@@ -64,6 +65,7 @@ pub fn set_focused(app: &mut App, at: usize) {
     let d = &mut app.today;
     match d.panel {
         TodayPanel::Duty => d.selected = at,
+        TodayPanel::Registered => d.registered_selected = at,
         TodayPanel::County => d.county_selected = at,
         TodayPanel::Overdue => d.overdue_selected = at,
         TodayPanel::DueSoon => d.soon_selected = at,
@@ -78,6 +80,7 @@ pub fn open(app: &mut App) {
     let d = &app.today;
     let code = match d.panel {
         TodayPanel::Duty => return check_in_out(app, true),
+        TodayPanel::Registered => d.registered.get(at).map(|r| r.0.clone()),
         TodayPanel::County => app.county_news.get(at).map(|n| n.code.clone()),
         TodayPanel::Overdue => d.overdue.get(at).map(|r| r.1.clone()),
         TodayPanel::DueSoon => d.due_soon.get(at).map(|r| r.1.clone()),

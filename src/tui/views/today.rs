@@ -48,7 +48,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+    let [left, registered] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(left);
     draw_duty(frame, left, app);
+    draw_registered(frame, registered, app);
     // What the county sent lately comes first, when there is any.
     let right = if app.county_news.is_empty() {
         right
@@ -207,5 +210,37 @@ fn draw_county(frame: &mut Frame, area: Rect, app: &App) {
             }
         })
         .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The appeals of today's visits, each with its whole code.
+fn draw_registered(frame: &mut Frame, area: Rect, app: &App) {
+    let d = &app.today;
+    let selected = (d.panel == TodayPanel::Registered).then_some(d.registered_selected);
+    let block = panel(
+        format!(" {} · {} ", app.t.registered_today, app.today.appeals),
+        selected.is_some(),
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let room = inner.height as usize;
+    let lines: Vec<Line> = if d.registered.is_empty() {
+        vec![Line::styled(app.t.none, label_style())]
+    } else {
+        d.registered
+            .iter()
+            .enumerate()
+            .skip(first_row(selected, room))
+            .take(room)
+            .map(|(i, (code, title))| {
+                let line = Line::raw(fit(&format!("{code} {title}"), inner.width as usize));
+                if selected == Some(i) {
+                    line.style(focused_style())
+                } else {
+                    line
+                }
+            })
+            .collect()
+    };
     frame.render_widget(Paragraph::new(lines), inner);
 }
