@@ -165,7 +165,7 @@ texts! {
     sync_after_save: "（保存后自动上报）", " (sending what was saved)";
     sync_unreadable: "同步状态读取失败：", "Could not read the sync status: ";
     county_news: "县里的交办与答复", "From the county";
-    county_not_applied: "（未生效）", " (not applied)";
+    county_not_applied: "·未生效", " (not applied)";
     county_prefix: "县里", "County: ";
     county_mark: "县", "county";
     pick_deputy_first: "请先用 ↑↓ 选中一位代表", "Select a deputy with ↑↓ first";
