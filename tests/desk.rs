@@ -763,3 +763,188 @@ fn a_long_message_is_whole_in_the_message_log() {
     ok(p.wait_gone("消息记录", T));
     quit(p);
 }
+
+/// Issue 15, Today at 80x24: Enter on the highlighted deputy checks them
+/// in (it opened the first overdue appeal, unrelated to the deputy); Tab
+/// moves to the next panel, Enter opens its highlighted appeal, and Esc
+/// comes back to Today, not to the appeals list.
+#[test]
+fn today_enter_opens_what_is_highlighted_and_esc_comes_back() {
+    let desk = Desk::new(true);
+    let p = desk.kiosk(SIZE_80X24);
+    ok(p.wait_for("已逾期", T));
+    settle(&p);
+    p.key(Key::Enter);
+    let screen = ok(p.wait_for("已签到", T));
+    assert!(
+        !screen.contains("诉求详情"),
+        "Enter on a deputy opened an appeal:\n{screen}"
+    );
+    assert!(screen.contains("今日值班代表"), "{screen}");
+    // Past today's registrations (none yet), the overdue panel: its first
+    // row's code is whole.
+    p.key(Key::Tab);
+    p.key(Key::Tab);
+    let screen = settle(&p);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("已逾期"))
+        .and_then(|_| screen.lines().skip_while(|l| !l.contains("已逾期")).nth(1))
+        .unwrap_or_else(|| panic!("no overdue panel:\n{screen}"));
+    let code = row
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+        .unwrap_or_else(|| panic!("no whole code in the overdue panel:\n{screen}"))
+        .to_string();
+    p.key(Key::Enter);
+    let screen = ok(p.wait_for("诉求详情", T));
+    assert!(
+        screen.contains(&code),
+        "Enter opened another appeal than {code}:\n{screen}"
+    );
+    p.key(Key::Esc);
+    let screen = ok(p.wait_gone("诉求详情", T));
+    assert!(
+        screen.contains("今日值班代表"),
+        "Esc did not come back to Today:\n{screen}"
+    );
+    quit(p);
+}
+
+/// The titles of the panels drawn with the focus border (bold, coloured).
+fn focused_panels(p: &Pty) -> Vec<String> {
+    p.with_screen(|s| {
+        let (rows, cols) = s.size();
+        let mut out = Vec::new();
+        for r in 0..rows {
+            for c in 0..cols {
+                let Some(cell) = s.cell(r, c) else { continue };
+                if cell.contents() == "┌" && cell.bold() && cell.fgcolor() != vt100::Color::Default {
+                    let rest = s.contents_between(r, c, r, cols);
+                    let title = rest.trim_start_matches('┌').trim_start();
+                    let title = title.split(" ─").next().unwrap_or("").trim().to_string();
+                    out.push(title);
+                }
+            }
+        }
+        out
+    })
+}
+
+/// The whole tracking code on the highlighted row of the focused panel.
+fn highlighted_code(p: &Pty) -> Option<String> {
+    p.with_screen(|s| {
+        let (rows, cols) = s.size();
+        (0..rows).find_map(|r| {
+            let lit = (0..cols).any(|c| {
+                s.cell(r, c)
+                    .is_some_and(|x| x.bgcolor() != vt100::Color::Default && x.contents().starts_with('2'))
+            });
+            if !lit {
+                return None;
+            }
+            s.contents_between(r, 0, r, cols)
+                .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+                .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+                .map(str::to_string)
+        })
+    })
+}
+
+/// Issue 15, Today at 120x40: Tab and Shift-Tab move a visible focus
+/// border between the panels (and wrap); the arrows move within the
+/// focused panel; Enter opens the highlighted appeal and Esc comes back
+/// to the same panel and row.
+#[test]
+fn today_panels_take_focus_at_120x40() {
+    let desk = Desk::new(true);
+    let p = desk.kiosk(Size { cols: 120, rows: 40 });
+    ok(p.wait_for("已逾期", T));
+    settle(&p);
+    let focus = |p: &Pty| {
+        settle(p);
+        let f = focused_panels(p);
+        assert_eq!(f.len(), 1, "one focused panel expected: {f:?}\n{}", p.screen());
+        f[0].clone()
+    };
+    assert!(focus(&p).starts_with("今日值班代表"), "{}", p.screen());
+    p.key(Key::Tab);
+    assert!(focus(&p).starts_with("今日登记的诉求"), "{}", p.screen());
+    p.key(Key::Tab);
+    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
+    p.key(Key::Tab);
+    assert!(focus(&p).starts_with("即将到期"), "{}", p.screen());
+    p.key(Key::Tab);
+    assert!(focus(&p).starts_with("今日值班代表"), "{}", p.screen());
+    p.key(Key::BackTab);
+    assert!(focus(&p).starts_with("即将到期"), "{}", p.screen());
+    p.key(Key::BackTab);
+    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
+    let first = highlighted_code(&p).unwrap_or_else(|| panic!("no highlighted code:\n{}", p.screen()));
+    p.key(Key::Down);
+    settle(&p);
+    let second = highlighted_code(&p).unwrap_or_else(|| panic!("no highlighted code:\n{}", p.screen()));
+    assert_ne!(
+        first,
+        second,
+        "Down did not move in the overdue panel:\n{}",
+        p.screen()
+    );
+    p.key(Key::Enter);
+    let screen = ok(p.wait_for("诉求详情", T));
+    assert!(
+        screen.contains(&second),
+        "Enter opened another appeal than {second}:\n{screen}"
+    );
+    p.key(Key::Esc);
+    ok(p.wait_gone("诉求详情", T));
+    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
+    assert_eq!(
+        highlighted_code(&p).as_deref(),
+        Some(second.as_str()),
+        "{}",
+        p.screen()
+    );
+    quit(p);
+}
+
+/// Issue 15: today's visits are a panel on Today at 80x24: a visit just
+/// registered shows there with its appeal's whole code, and Enter on it
+/// opens that appeal; Esc comes back to Today.
+#[test]
+fn todays_visits_are_a_panel_on_today() {
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
+    register_typical(&p, "王小明");
+    let screen = ok(p.wait_for("查询码（请告知来访人）", T));
+    let code = screen
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+        .unwrap_or_else(|| panic!("no code:\n{screen}"))
+        .to_string();
+    p.key(Key::Enter);
+    ok(p.wait_gone("查询码（请告知来访人）", T));
+    p.key(Key::Alt('1'));
+    let screen = ok(p.wait_for("今日登记的诉求", T));
+    let screen = if screen.contains(&code) {
+        screen
+    } else {
+        ok(p.wait_for(&code, T))
+    };
+    assert!(screen.contains(&code), "{screen}");
+    p.key(Key::Tab);
+    settle(&p);
+    assert_eq!(
+        highlighted_code(&p).as_deref(),
+        Some(code.as_str()),
+        "{}",
+        p.screen()
+    );
+    p.key(Key::Enter);
+    let screen = ok(p.wait_for("诉求详情", T));
+    assert!(screen.contains(&code), "{screen}");
+    p.key(Key::Esc);
+    ok(p.wait_gone("诉求详情", T));
+    ok(p.wait_for("今日登记的诉求", T));
+    quit(p);
+}

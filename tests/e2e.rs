@@ -416,10 +416,11 @@ fn wide_characters_lay_out_at_80x24() {
     let st = Station::new();
     let p = st.signed_in(&[], SIZE_80X24);
 
-    // Today: two bordered panels side by side, the right one split in two.
+    // Today: two columns of bordered panels, each split in two.
     let today = assert_layout(&p, "today", true);
     let expected = [
-        (6, 0, 22, 39),   // 今日值班代表
+        (6, 0, 14, 39),   // 今日值班代表
+        (15, 0, 22, 39),  // 今日登记的诉求
         (6, 40, 14, 79),  // 已逾期
         (15, 40, 22, 79), // 即将到期
     ];

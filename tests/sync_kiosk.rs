@@ -236,12 +236,22 @@ fn county_steps_show_on_today_and_in_the_timeline() {
     ok(p.wait_for("沈佳怡", T));
     p.key(pty::Key::Enter);
     let screen = ok(p.wait_for("县里的交办与答复 · 2", T));
-    let tail = |code: &str| code[code.len() - 7..].to_string();
-    assert!(screen.contains("县里答复（未生效）"), "{screen}");
+    assert!(screen.contains("县里答复·未生效"), "{screen}");
+    // Whole codes, as a citizen reads them out (a short tail matched 4).
     assert!(
-        screen.contains(&tail(&referred)) && screen.contains(&tail(&registered)),
+        screen.contains(&referred) && screen.contains(&registered),
         "{screen}"
     );
+    // The county's panel takes the focus (after the deputies and today's
+    // registrations); Enter opens its first appeal, Esc comes back.
+    p.key(pty::Key::Tab);
+    p.key(pty::Key::Tab);
+    p.key(pty::Key::Enter);
+    let screen = ok(p.wait_for("诉求详情", T));
+    let first = referred.clone().min(registered.clone());
+    assert!(screen.contains(&first), "expected {first}:\n{screen}");
+    p.key(pty::Key::Esc);
+    ok(p.wait_for("县里的交办与答复 · 2", T));
     // The step that changed nothing, in the appeal's timeline.
     p.send("3");
     ok(p.wait_for("状态", T));

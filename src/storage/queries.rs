@@ -233,6 +233,20 @@ impl Reader {
         (count(keys::VISIT), count(keys::APPEAL))
     }
 
+    /// The codes of the appeals registered on `day` (their codes carry
+    /// the day), in code order.
+    pub fn appeal_codes_on(&self, day: NaiveDate) -> Result<Vec<String>, StoreError> {
+        let prefix = format!("{}{}", keys::APPEAL, day.format("%y%m%d"));
+        self.tree
+            .scan_prefix(prefix.as_bytes())
+            .map(|kv| {
+                let (k, _) = kv.map_err(|e| self.db_err(e))?;
+                let k = String::from_utf8_lossy(&k);
+                Ok(k.strip_prefix(keys::APPEAL).unwrap_or_default().to_string())
+            })
+            .collect()
+    }
+
     /// Open referred appeals with a deadline on or before `until`, soonest first.
     pub fn deadlines_until(&self, until: NaiveDate) -> Result<Vec<(NaiveDate, String)>, StoreError> {
         let end = format!("{}{}/\u{7f}", keys::BY_DEADLINE, until);

@@ -156,7 +156,28 @@ pub struct TodayData {
     /// (deadline, code, title)
     pub overdue: Vec<(NaiveDate, String, String)>,
     pub due_soon: Vec<(NaiveDate, String, String)>,
+    /// The appeals of today's visits: (code, title).
+    pub registered: Vec<(String, String)>,
+    pub registered_selected: usize,
+    /// The highlighted deputy.
     pub selected: usize,
+    /// The panel that has focus (Tab / Shift-Tab move it).
+    pub panel: TodayPanel,
+    /// The highlighted row of the county, overdue and due-soon panels.
+    pub county_selected: usize,
+    pub overdue_selected: usize,
+    pub soon_selected: usize,
+}
+
+/// A panel of the Today screen, in Tab order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TodayPanel {
+    #[default]
+    Duty,
+    Registered,
+    County,
+    Overdue,
+    DueSoon,
 }
 
 pub struct AppealsView {
@@ -166,6 +187,8 @@ pub struct AppealsView {
     pub searching: bool,
     pub search: TextInput,
     pub detail: Option<Box<Appeal>>,
+    /// The detail was opened from Today: Esc goes back there.
+    pub detail_from_today: bool,
     pub detail_scroll: usize,
     /// How far the detail can scroll at the size it was last drawn (set
     /// by the view, which alone knows the wrapped height).
@@ -263,7 +286,7 @@ pub const MESSAGES_KEPT: usize = 50;
 pub const COUNTY_NEWS_DAYS: i64 = 3;
 
 /// Deadline rows the Today screen can show in one panel.
-const SHOWN: usize = 30;
+pub const SHOWN: usize = 30;
 
 impl App {
     /// Builds the model over a station's database. The catalog arrives
@@ -307,6 +330,7 @@ impl App {
                 searching: false,
                 search: TextInput::new(40),
                 detail: None,
+                detail_from_today: false,
                 detail_scroll: 0,
                 detail_max: std::cell::Cell::new(0),
             },
@@ -481,6 +505,26 @@ impl App {
                 due_soon.push((deadline, code, String::new()));
             }
         }
+        let mut registered: Vec<(String, String)> = self
+            .reader
+            .appeal_codes_on(today)
+            .unwrap_or_else(|e| {
+                keep(e);
+                Vec::new()
+            })
+            .into_iter()
+            .take(SHOWN)
+            .map(|c| (c, String::new()))
+            .collect();
+        for (code, title) in registered.iter_mut() {
+            *title = match self.reader.catalog_row(code) {
+                Ok(row) => row.map(|r| r.title).unwrap_or_default(),
+                Err(e) => {
+                    keep(e);
+                    String::new()
+                }
+            };
+        }
         // Titles only for what the screen can show; the counts stay whole.
         for (_, code, title) in overdue
             .iter_mut()
@@ -502,14 +546,21 @@ impl App {
             let said = format!("{}{}", self.t.today_unreadable, e.message(self.lang));
             self.say(Tone::Error, said);
         }
+        let last = |n: usize| n.saturating_sub(1);
         self.today = TodayData {
             visits,
             appeals,
             duty: rows,
             anyone_scheduled,
+            county_selected: self.today.county_selected.min(last(self.county_news.len())),
+            overdue_selected: self.today.overdue_selected.min(last(overdue.len().min(SHOWN))),
+            soon_selected: self.today.soon_selected.min(last(due_soon.len().min(SHOWN))),
+            registered_selected: self.today.registered_selected.min(last(registered.len())),
+            registered,
             overdue,
             due_soon,
             selected,
+            panel: self.today.panel,
         };
     }
 

@@ -33,6 +33,7 @@ texts! {
     schedule: "接待安排", "Schedule";
     visits_today: "今日来访", "Visits today";
     appeals_today: "今日诉求", "Appeals today";
+    registered_today: "今日登记的诉求", "Registered today";
     on_duty: "今日值班代表", "Deputies on duty today";
     all_deputies_hint: "（今天无排班，可为临时进站的代表签到）", "(no one scheduled; walk-ins can check in)";
     checked_in: "已签到", "in";
@@ -168,7 +169,7 @@ texts! {
     sync_after_save: "（保存后自动上报）", " (sending what was saved)";
     sync_unreadable: "同步状态读取失败：", "Could not read the sync status: ";
     county_news: "县里的交办与答复", "From the county";
-    county_not_applied: "（未生效）", " (not applied)";
+    county_not_applied: "·未生效", " (not applied)";
     county_prefix: "县里", "County: ";
     county_mark: "县", "county";
     pick_deputy_first: "请先用 ↑↓ 选中一位代表", "Select a deputy with ↑↓ first";

@@ -152,6 +152,8 @@ define_actions! {
 
     CheckIn: Today, "check_in", "代表签到", "Check a deputy in";
     CheckOut: Today, "check_out", "代表签退", "Check a deputy out";
+    NextPanel: Today, "next_panel", "焦点移到下一个面板", "Move the focus to the next panel";
+    PrevPanel: Today, "prev_panel", "焦点移到上一个面板", "Move the focus to the previous panel";
 
     Search: Appeals, "search", "搜索（任意文字或姓名拼音首字母）",
         "Search (any text, or the pinyin initials of a name)";

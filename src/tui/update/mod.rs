@@ -207,6 +207,7 @@ fn move_selection(selected: &mut usize, len: usize, action: Action) {
 
 fn switch_screen(app: &mut App, screen: Screen) {
     app.screen = screen;
+    app.appeals.detail_from_today = false;
     // A message belongs to the screen it was said on (a save still in
     // flight is said again).
     app.message = None;
@@ -244,7 +245,12 @@ fn act(app: &mut App, action: Action) {
         Action::SyncNow => app.sync_now(),
         Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
             match app.screen {
-                Screen::Today => move_selection(&mut app.today.selected, app.today.duty.len(), action),
+                Screen::Today => {
+                    let (selected, len) = today::focused(app);
+                    let mut at = selected;
+                    move_selection(&mut at, len, action);
+                    today::set_focused(app, at);
+                }
                 Screen::Appeals if app.appeals.detail.is_some() => {
                     let pages = app.appeals.detail_max.get() + 1;
                     app.appeals.detail_scroll = app.appeals.detail_scroll.min(pages - 1);
@@ -261,17 +267,17 @@ fn act(app: &mut App, action: Action) {
                     app.open_appeal(&code);
                 }
             }
-            Screen::Today => {
-                if let Some((_, code, _)) = app.today.overdue.first().or(app.today.due_soon.first()) {
-                    let code = code.clone();
-                    app.open_appeal(&code);
-                }
-            }
+            Screen::Today => today::open(app),
             _ => {}
         },
         Action::Back if app.screen == Screen::Appeals => {
             app.appeals.detail = None;
+            if app.appeals.detail_from_today {
+                switch_screen(app, Screen::Today);
+            }
         }
+        Action::NextPanel => today::next_panel(app, true),
+        Action::PrevPanel => today::next_panel(app, false),
         Action::CheckIn => today::check_in_out(app, true),
         Action::CheckOut => today::check_in_out(app, false),
         // Form and confirm actions are handled where those modes are active.

@@ -6,8 +6,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::widgets::{fit, focused_style, label_style, tone_style};
-use crate::tui::app::{App, Tone};
+use super::widgets::{ACCENT, fit, focused_style, label_style, tone_style};
+use crate::tui::app::{App, TodayPanel, Tone};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
@@ -48,7 +48,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+    let [left, registered] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(left);
     draw_duty(frame, left, app);
+    draw_registered(frame, registered, app);
     // What the county sent lately comes first, when there is any.
     let right = if app.county_news.is_empty() {
         right
@@ -60,15 +63,32 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let [over, soon] =
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
-    draw_deadlines(frame, over, t.overdue, &app.today.overdue, app, Tone::Error);
-    draw_deadlines(frame, soon, t.due_soon, &app.today.due_soon, app, Tone::Warn);
+    let d = &app.today;
+    let over_sel = (d.panel == TodayPanel::Overdue).then_some(d.overdue_selected);
+    let soon_sel = (d.panel == TodayPanel::DueSoon).then_some(d.soon_selected);
+    draw_deadlines(frame, over, t.overdue, &d.overdue, over_sel, app, Tone::Error);
+    draw_deadlines(frame, soon, t.due_soon, &d.due_soon, soon_sel, app, Tone::Warn);
+}
+
+/// A panel's frame: the one with focus has a bold, coloured border.
+fn panel(title: String, focused: bool) -> Block<'static> {
+    let block = Block::default().borders(Borders::ALL).title(title);
+    if focused {
+        block.border_style(Style::new().fg(ACCENT).add_modifier(Modifier::BOLD))
+    } else {
+        block
+    }
+}
+
+/// The first row to show so that `selected` is in view.
+fn first_row(selected: Option<usize>, room: usize) -> usize {
+    selected.map_or(0, |s| s.saturating_sub(room.saturating_sub(1)))
 }
 
 fn draw_duty(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" {} ", t.on_duty));
+    let focused = app.today.panel == TodayPanel::Duty;
+    let block = panel(format!(" {} ", t.on_duty), focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = Vec::new();
@@ -100,7 +120,7 @@ fn draw_duty(frame: &mut Frame, area: Rect, app: &App) {
         };
         let text = format!("{} {} · {}", deputy.name, deputy.level.label(app.lang), state);
         let text = fit(&text, inner.width as usize);
-        let style = if i == app.today.selected {
+        let style = if focused && i == app.today.selected {
             focused_style()
         } else {
             Style::new()
@@ -115,29 +135,38 @@ fn draw_deadlines(
     area: Rect,
     title: &str,
     items: &[(chrono::NaiveDate, String, String)],
+    selected: Option<usize>,
     app: &App,
     tone: Tone,
 ) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" {title} · {} ", items.len()));
+    let block = panel(format!(" {title} · {} ", items.len()), selected.is_some());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let lines: Vec<Line> = if items.is_empty() {
         vec![Line::styled(app.t.none, label_style())]
     } else {
+        let room = inner.height as usize;
+        let start = first_row(selected, room);
         items
             .iter()
-            .take(inner.height as usize)
-            .map(|(d, code, title)| {
-                let short = code.get(code.len().saturating_sub(7)..).unwrap_or(code);
-                Line::from(vec![
+            .enumerate()
+            .skip(start)
+            .take(room)
+            .map(|(i, (d, code, title))| {
+                // The whole code, as a citizen reads it out; the title
+                // gives way.
+                let line = Line::from(vec![
                     Span::styled(d.format("%m-%d ").to_string(), tone_style(tone)),
                     Span::raw(fit(
-                        &format!("{short} {title}"),
+                        &format!("{code} {title}"),
                         (inner.width as usize).saturating_sub(6),
                     )),
-                ])
+                ]);
+                if selected == Some(i) {
+                    line.style(focused_style())
+                } else {
+                    line
+                }
             })
             .collect()
     };
@@ -148,30 +177,70 @@ fn draw_deadlines(
 fn draw_county(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
     let items = &app.county_news;
-    let block =
-        Block::default()
-            .borders(Borders::ALL)
-            .title(format!(" {} · {} ", t.county_news, items.len()));
+    let selected = (app.today.panel == TodayPanel::County).then_some(app.today.county_selected);
+    let block = panel(
+        format!(" {} · {} ", t.county_news, items.len()),
+        selected.is_some(),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    let room = inner.height as usize;
     let lines: Vec<Line> = items
         .iter()
-        .take(inner.height as usize)
-        .map(|n| {
-            let short = n.code.get(n.code.len().saturating_sub(7)..).unwrap_or(&n.code);
+        .enumerate()
+        .skip(first_row(selected, room))
+        .take(room)
+        .map(|(i, n)| {
             let what = format!("{}{}", t.county_prefix, n.step.label(app.lang));
             let mark = if n.not_applied { t.county_not_applied } else { "" };
-            Line::from(vec![
+            let line = Line::from(vec![
                 Span::styled(
                     app.zone.local(&n.at).format("%m-%d ").to_string(),
                     tone_style(Tone::Good),
                 ),
                 Span::raw(fit(
-                    &format!("{what}{mark} {short} {}", n.title),
+                    &format!("{} {what}{mark} {}", n.code, n.title),
                     (inner.width as usize).saturating_sub(6),
                 )),
-            ])
+            ]);
+            if selected == Some(i) {
+                line.style(focused_style())
+            } else {
+                line
+            }
         })
         .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The appeals of today's visits, each with its whole code.
+fn draw_registered(frame: &mut Frame, area: Rect, app: &App) {
+    let d = &app.today;
+    let selected = (d.panel == TodayPanel::Registered).then_some(d.registered_selected);
+    let block = panel(
+        format!(" {} · {} ", app.t.registered_today, app.today.appeals),
+        selected.is_some(),
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let room = inner.height as usize;
+    let lines: Vec<Line> = if d.registered.is_empty() {
+        vec![Line::styled(app.t.none, label_style())]
+    } else {
+        d.registered
+            .iter()
+            .enumerate()
+            .skip(first_row(selected, room))
+            .take(room)
+            .map(|(i, (code, title))| {
+                let line = Line::raw(fit(&format!("{code} {title}"), inner.width as usize));
+                if selected == Some(i) {
+                    line.style(focused_style())
+                } else {
+                    line
+                }
+            })
+            .collect()
+    };
     frame.render_widget(Paragraph::new(lines), inner);
 }
