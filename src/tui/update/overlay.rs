@@ -15,33 +15,36 @@ pub const PAGE: usize = 10;
 
 pub fn help_key(app: &mut App, chord: &KeyChord) {
     let action = lookup(app, chord, &[Mode::Nav]);
-    if let Overlay::Help { scroll } = &mut app.overlay {
-        match action {
-            Some(Action::Down) => *scroll += 1,
-            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-            Some(Action::PageDown) => *scroll += PAGE,
-            Some(Action::PageUp) => *scroll = scroll.saturating_sub(PAGE),
-            Some(Action::Top) => *scroll = 0,
-            Some(Action::Back) | Some(Action::Help) | Some(Action::Quit) => app.overlay = Overlay::None,
-            _ => {}
-        }
+    if let Overlay::Help { scroll } = &mut app.overlay
+        && scrolls(scroll, action, Action::Help)
+    {
+        app.overlay = Overlay::None;
     }
 }
 
 /// The message log: moves, and closes on Esc, its own key or quit.
 pub fn messages_key(app: &mut App, chord: &KeyChord) {
     let action = lookup(app, chord, &[Mode::Nav]);
-    if let Overlay::Messages { scroll } = &mut app.overlay {
-        match action {
-            Some(Action::Down) => *scroll += 1,
-            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-            Some(Action::PageDown) => *scroll += PAGE,
-            Some(Action::PageUp) => *scroll = scroll.saturating_sub(PAGE),
-            Some(Action::Top) => *scroll = 0,
-            Some(Action::Back) | Some(Action::Messages) | Some(Action::Quit) => app.overlay = Overlay::None,
-            _ => {}
-        }
+    if let Overlay::Messages { scroll } = &mut app.overlay
+        && scrolls(scroll, action, Action::Messages)
+    {
+        app.overlay = Overlay::None;
     }
+}
+
+/// A scrolled overlay's keys: the list keys move `scroll`; Esc, quit and
+/// the overlay's own key (`own`) close it (true).
+fn scrolls(scroll: &mut usize, action: Option<Action>, own: Action) -> bool {
+    match action {
+        Some(Action::Down) => *scroll += 1,
+        Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+        Some(Action::PageDown) => *scroll += PAGE,
+        Some(Action::PageUp) => *scroll = scroll.saturating_sub(PAGE),
+        Some(Action::Top) => *scroll = 0,
+        Some(a) if a == Action::Back || a == Action::Quit || a == own => return true,
+        _ => {}
+    }
+    false
 }
 
 pub fn confirm_key(app: &mut App, chord: &KeyChord) {
