@@ -69,8 +69,13 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
             Span::styled(desc, Style::new()),
         ]));
     }
-    // A list longer than the window keeps its last row for a mark that
-    // says it goes on below (or above).
+    scrolled(frame, inner, lines, scroll, app);
+}
+
+/// `lines` in `inner` from row `scroll` (kept within the list). A list
+/// longer than the window keeps its last row for a mark that says it goes
+/// on below (or above).
+fn scrolled(frame: &mut Frame, inner: Rect, lines: Vec<Line<'_>>, scroll: usize, app: &App) {
     let fits = lines.len() <= inner.height as usize;
     let view_h = if fits {
         inner.height
@@ -124,9 +129,7 @@ fn messages(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
     if lines.is_empty() {
         lines.push(Line::styled(app.t.messages_none, label_style()));
     }
-    let lines = wrap_lines(lines, inner.width as usize);
-    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize)) as u16;
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    scrolled(frame, inner, wrap_lines(lines, inner.width as usize), scroll, app);
 }
 
 fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {

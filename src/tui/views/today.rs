@@ -80,6 +80,24 @@ fn panel(title: String, focused: bool) -> Block<'static> {
     }
 }
 
+/// A panel's row, highlighted when it is the focused panel's selection.
+fn row(line: Line<'static>, highlighted: bool) -> Line<'static> {
+    if highlighted {
+        line.style(focused_style())
+    } else {
+        line
+    }
+}
+
+/// A dated row: the date in the panel's tone, then `text` (the whole code
+/// first, as a citizen reads it out; what follows gives way).
+fn dated_row(date: String, tone: Tone, text: &str, width: u16) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(date, tone_style(tone)),
+        Span::raw(fit(text, (width as usize).saturating_sub(6))),
+    ])
+}
+
 /// The first row to show so that `selected` is in view.
 fn first_row(selected: Option<usize>, room: usize) -> usize {
     selected.map_or(0, |s| s.saturating_sub(room.saturating_sub(1)))
@@ -96,7 +114,7 @@ fn draw_duty(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::styled(t.all_deputies_hint, label_style()));
     }
     let room = (inner.height as usize).saturating_sub(lines.len());
-    let start = app.today.selected.saturating_sub(room.saturating_sub(1));
+    let start = first_row(Some(app.today.selected), room);
     for (i, (deputy, _scheduled, duty)) in app.today.duty.iter().enumerate().skip(start).take(room) {
         let state = match duty {
             Some(d) if d.check_out.is_some() => format!(
@@ -119,13 +137,10 @@ fn draw_duty(frame: &mut Frame, area: Rect, app: &App) {
             None => t.not_checked_in.to_string(),
         };
         let text = format!("{} {} · {}", deputy.name, deputy.level.label(app.lang), state);
-        let text = fit(&text, inner.width as usize);
-        let style = if focused && i == app.today.selected {
-            focused_style()
-        } else {
-            Style::new()
-        };
-        lines.push(Line::styled(text, style));
+        lines.push(row(
+            Line::raw(fit(&text, inner.width as usize)),
+            focused && i == app.today.selected,
+        ));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -153,20 +168,15 @@ fn draw_deadlines(
             .skip(start)
             .take(room)
             .map(|(i, (d, code, title))| {
-                // The whole code, as a citizen reads it out; the title
-                // gives way.
-                let line = Line::from(vec![
-                    Span::styled(d.format("%m-%d ").to_string(), tone_style(tone)),
-                    Span::raw(fit(
+                row(
+                    dated_row(
+                        d.format("%m-%d ").to_string(),
+                        tone,
                         &format!("{code} {title}"),
-                        (inner.width as usize).saturating_sub(6),
-                    )),
-                ]);
-                if selected == Some(i) {
-                    line.style(focused_style())
-                } else {
-                    line
-                }
+                        inner.width,
+                    ),
+                    selected == Some(i),
+                )
             })
             .collect()
     };
@@ -193,21 +203,15 @@ fn draw_county(frame: &mut Frame, area: Rect, app: &App) {
         .map(|(i, n)| {
             let what = format!("{}{}", t.county_prefix, n.step.label(app.lang));
             let mark = if n.not_applied { t.county_not_applied } else { "" };
-            let line = Line::from(vec![
-                Span::styled(
+            row(
+                dated_row(
                     app.zone.local(&n.at).format("%m-%d ").to_string(),
-                    tone_style(Tone::Good),
-                ),
-                Span::raw(fit(
+                    Tone::Good,
                     &format!("{} {what}{mark} {}", n.code, n.title),
-                    (inner.width as usize).saturating_sub(6),
-                )),
-            ]);
-            if selected == Some(i) {
-                line.style(focused_style())
-            } else {
-                line
-            }
+                    inner.width,
+                ),
+                selected == Some(i),
+            )
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
@@ -233,12 +237,10 @@ fn draw_registered(frame: &mut Frame, area: Rect, app: &App) {
             .skip(first_row(selected, room))
             .take(room)
             .map(|(i, (code, title))| {
-                let line = Line::raw(fit(&format!("{code} {title}"), inner.width as usize));
-                if selected == Some(i) {
-                    line.style(focused_style())
-                } else {
-                    line
-                }
+                row(
+                    Line::raw(fit(&format!("{code} {title}"), inner.width as usize)),
+                    selected == Some(i),
+                )
             })
             .collect()
     };
