@@ -8,6 +8,7 @@ pub mod commands;
 pub mod county;
 pub mod domain;
 pub mod i18n;
+pub mod jobs;
 pub mod limits;
 pub mod print;
 pub mod storage;

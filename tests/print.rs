@@ -396,7 +396,7 @@ fn the_on_screen_receipt_qr_decodes_to_the_link() {
         appeal.code, appeal.access_key
     );
     let at = appeal.registered_at;
-    let started = jiedai::tui::runtime::start(
+    let started = jiedai::commands::kiosk::start(
         store,
         jiedai::i18n::Lang::Zh,
         jiedai::tui::keymap::Keymap::default_layout(),
@@ -589,7 +589,7 @@ fn kiosk_receipt_key(dir: &Path, code: &str) -> String {
     let store = Store::open(dir).unwrap();
     let keymap = jiedai::tui::keymap::Keymap::default_layout();
     let clock = Clock::Fixed(chrono::DateTime::parse_from_rfc3339("2026-11-20T10:30:00+08:00").unwrap());
-    let started = jiedai::tui::runtime::start(store, jiedai::i18n::Lang::Zh, keymap, clock, None).unwrap();
+    let started = jiedai::commands::kiosk::start(store, jiedai::i18n::Lang::Zh, keymap, clock, None).unwrap();
     let mut rt = started.runtime;
     rt.settle();
     for key in [

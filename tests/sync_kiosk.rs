@@ -276,7 +276,8 @@ fn the_worker_syncs_at_the_planned_time_in_the_window() {
     use chrono::{FixedOffset, TimeZone};
     use jiedai::i18n::Lang;
     use jiedai::storage::{Store, Writer};
-    use jiedai::sync::worker::{News, Settings, SyncWorker, Trigger};
+    use jiedai::jobs::sync::{News, Trigger};
+    use jiedai::sync::worker::{Settings, SyncWorker};
     use std::sync::{Arc, Mutex, mpsc};
     let st = Station::new(true);
     let store = Store::open(st.dir()).unwrap();
@@ -316,7 +317,7 @@ fn the_worker_syncs_at_the_planned_time_in_the_window() {
             attempt: 1, error, ..
         } = &n
         {
-            break error.clone();
+            break error.message(Lang::Zh);
         }
         seen.push(n);
     };
@@ -340,19 +341,19 @@ fn the_sync_screen_shows_progress_while_a_sync_runs() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use jiedai::i18n::Lang;
     use jiedai::storage::Store;
-    use jiedai::sync::client::{Progress, Report};
-    use jiedai::sync::worker::{News, Trigger};
+    use jiedai::jobs::sync::{News, Report, SyncProgress, Trigger};
     use jiedai::tui::app::{Clock, Screen};
     use jiedai::tui::keymap::Keymap;
     use jiedai::tui::msg::Msg;
     use jiedai::tui::{runtime, views};
+    use jiedai::commands::kiosk;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
     let data = cli::station(true);
     let store = Store::open(data.path()).unwrap();
     let clock = Clock::Fixed(chrono::Local::now().fixed_offset());
-    let started = runtime::start(store, Lang::Zh, Keymap::default_layout(), clock, None).unwrap();
+    let started = kiosk::start(store, Lang::Zh, Keymap::default_layout(), clock, None).unwrap();
     let mut rt = started.runtime;
     rt.settle();
     let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
@@ -386,14 +387,14 @@ fn the_sync_screen_shows_progress_while_a_sync_runs() {
         "{screen}"
     );
     rt.dispatch(Msg::Sync(News::Started(Trigger::Schedule)));
-    rt.dispatch(Msg::Sync(News::Progress(Progress::Uploading {
+    rt.dispatch(Msg::Sync(News::Progress(SyncProgress::Uploading {
         sent: 5,
         total: 10,
     })));
     let screen = render(&rt);
     assert!(screen.contains("上报中 5/10"), "{screen}");
     assert!(screen.contains("夜间自动同步"), "{screen}");
-    rt.dispatch(Msg::Sync(News::Progress(Progress::Downloading { received: 3 })));
+    rt.dispatch(Msg::Sync(News::Progress(SyncProgress::Downloading { received: 3 })));
     assert!(render(&rt).contains("接收县里的记录 3 条"));
     // Staff pressing the key meanwhile are told to wait.
     rt.dispatch(key(KeyCode::Char('s')));

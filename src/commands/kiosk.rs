@@ -1,4 +1,6 @@
-//! `jiedai` with no subcommand: the kiosk on a data directory.
+//! `jiedai` with no subcommand: the kiosk on a data directory, with its
+//! background jobs (the receipt printer, the sync with the county and the
+//! control socket `jiedai sync` asks it through) wired to it.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -6,7 +8,18 @@ use std::process::ExitCode;
 
 use super::{exit, open_store, report_store_error};
 use crate::i18n::Lang;
+use crate::jobs::sync::{SyncJob, Trigger};
+use crate::jobs::Jobs;
+use crate::print::worker::PrintWorker;
+use crate::storage::writer::BeforeSave;
+use crate::storage::{Store, StoreError};
+use crate::sync::control;
+use crate::sync::worker::{Settings, SyncWorker};
 use crate::tui::KioskError;
+use crate::tui::app::{COUNTY_NEWS_DAYS, Clock};
+use crate::tui::keymap::Keymap;
+use crate::tui::msg::Msg;
+use crate::tui::runtime::{self, Started, Wiring};
 
 /// Opens the station and runs the kiosk until the user quits.
 pub fn run(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
@@ -24,12 +37,82 @@ pub fn run(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
         Ok(s) => s,
         Err(e) => return report_store_error(&e, lang),
     };
-    match crate::tui::run_kiosk(store, lang, keymap_choice) {
+    match crate::tui::run_kiosk(store, lang, keymap_choice, Box::new(|w| jobs(w, true))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(KioskError::Store(e)) => report_store_error(&e, lang),
         Err(KioskError::Terminal(e)) => {
             eprintln!("jiedai: {e}");
             ExitCode::from(exit::FAILED)
         }
+    }
+}
+
+/// A kiosk model over an open store with its printer and sync, as `run`
+/// starts it, without a terminal or the control socket (tests,
+/// benchmarks); see `tui::runtime::start`.
+pub fn start(
+    store: Store,
+    lang: Lang,
+    keymap: Keymap,
+    clock: Clock,
+    before_save: Option<BeforeSave>,
+) -> Result<Started, StoreError> {
+    runtime::start_with(store, lang, keymap, clock, before_save, Box::new(|w| jobs(w, false)))
+}
+
+/// The kiosk's printer and sync; their news goes into the kiosk's
+/// channel. With `listen`, the sync also takes `jiedai sync`'s requests
+/// through the control socket: without it the command says the data
+/// directory is busy.
+fn jobs(w: Wiring, listen: bool) -> std::io::Result<Jobs> {
+    let dir = w.reader.dir().to_path_buf();
+    let lang = w.app.lang;
+    let printer = PrintWorker::spawn(w.reader.clone(), w.writer.clone(), dir.clone(), lang)?;
+    let clock = w.app.clock;
+    let mut settings = Settings::new(lang, w.app.sync.window, Box::new(move || clock.now()));
+    settings.news_days = COUNTY_NEWS_DAYS;
+    settings.after_save = w.app.station.sync.after_save();
+    let tx = w.tx;
+    let worker = SyncWorker::spawn(w.reader, w.writer, dir.clone(), settings, move |n| {
+        let _ = tx.send(Msg::Sync(n));
+    })?;
+    let listener = if listen {
+        match control::Listener::start(&dir, worker.handle()) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                log::warn!("no control socket in {}: {e}", dir.display());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Ok(Jobs {
+        printer: Some(Box::new(printer)),
+        sync: Some(Box::new(KioskSync {
+            _listener: listener,
+            worker,
+        })),
+    })
+}
+
+/// The sync worker with the control socket that passes `jiedai sync`'s
+/// requests to it; the socket closes first.
+struct KioskSync {
+    _listener: Option<control::Listener>,
+    worker: SyncWorker,
+}
+
+impl SyncJob for KioskSync {
+    fn trigger(&self, trigger: Trigger) {
+        self.worker.trigger(trigger);
+    }
+
+    fn saved(&self) {
+        self.worker.saved();
+    }
+
+    fn refresh(&self) {
+        self.worker.refresh();
     }
 }

@@ -1,6 +1,8 @@
 //! `jiedai print receipt CODE | test | retry [--printer T]`: slips on the
 //! station's receipt printer. Each slip is a print job kept in the
-//! database until the printer has taken it.
+//! data directory until the printer has taken it, recorded through the
+//! store this command holds (the kiosk records its own through the
+//! store's writer).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,9 +10,10 @@ use std::process::ExitCode;
 use super::{exit, open_store, out, report_store_error, say};
 use crate::domain::TrackingCode;
 use crate::i18n::Lang;
-use crate::print::{self, PrintError, Printed, PrinterSettings, Target};
+use crate::jobs::print::Printed;
+use crate::print::{self, PrintError, PrinterSettings, Target};
 use crate::storage::Store;
-use crate::storage::print_jobs::{JobKind, PrintJobs};
+use crate::storage::print_jobs::{JobKind, PrintJob, PrintJobs};
 
 /// Who the command line records as the actor.
 const ACTOR: &str = "print";
@@ -78,9 +81,9 @@ fn report(p: &Printed, lang: Lang) {
     }
 }
 
-fn run_job(o: &Opened, id: u64, lang: Lang) -> ExitCode {
+fn run_job(o: &Opened, job: PrintJob, lang: Lang) -> ExitCode {
     let now = o.store.zone().unwrap_or_default().now();
-    match print::print_job(&o.store.reader(), &o.jobs, id, &o.target, &o.settings, lang, now) {
+    match print::print_job(&o.store.reader(), &o.jobs, job, &o.target, &o.settings, lang, now) {
         Ok(p) => {
             report(&p, lang);
             ExitCode::from(exit::OK)
@@ -129,9 +132,9 @@ pub fn receipt(dir: &Path, code: &str, printer: Option<&str>, lang: Lang) -> Exi
 fn new_job(o: &Opened, kind: JobKind, lang: Lang) -> ExitCode {
     match o
         .jobs
-        .create(kind, ACTOR, o.store.zone().unwrap_or_default().now())
+        .new_job(kind, ACTOR, o.store.zone().unwrap_or_default().now())
     {
-        Ok(job) => run_job(o, job.id, lang),
+        Ok(job) => run_job(o, job, lang),
         Err(e) => report_store_error(&e, lang),
     }
 }
@@ -202,7 +205,7 @@ pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
         return ExitCode::from(exit::OK);
     }
     for job in sendable {
-        let status = run_job(&o, job.id, lang);
+        let status = run_job(&o, job, lang);
         if status != ExitCode::from(exit::OK) {
             return status;
         }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use super::{exit, out, report_store_error, say};
 use crate::i18n::Lang;
 use crate::storage::{Paths, StoreError, Writer, read_terminal};
-use crate::sync::client::{self, Client, Progress, SyncError};
+use crate::jobs::sync::SyncProgress;
+use crate::sync::client::{self, Client, SyncError};
 use crate::sync::{control, worker};
 
 fn fail(e: &SyncError, lang: Lang) -> ExitCode {
@@ -104,16 +105,16 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
         writing: std::cell::RefCell::new(None),
     };
     let tty = std::io::stderr().is_terminal();
-    let progress = |p: Progress| {
+    let progress = |p: SyncProgress| {
         if !tty {
             return;
         }
         let line = match p {
-            Progress::Uploading { sent, total } => lang.pick(
+            SyncProgress::Uploading { sent, total } => lang.pick(
                 format!("上报中 {sent}/{total}"),
                 format!("sending {sent}/{total}"),
             ),
-            Progress::Downloading { received } => lang.pick(
+            SyncProgress::Downloading { received } => lang.pick(
                 format!("接收县里的记录 {received}"),
                 format!("receiving the county's events {received}"),
             ),

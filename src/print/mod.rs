@@ -14,9 +14,10 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::domain::public::{self, PublicError};
 use crate::i18n::Lang;
-use crate::storage::Reader;
-use crate::storage::StoreError;
+use crate::jobs::Worded;
+use crate::jobs::print::Printed;
 use crate::storage::print_jobs::{JobKind, JobState, PrintJob, PrintJobs};
+use crate::storage::{Reader, Request, StoreError, WriteError, Writer};
 pub use settings::{PrinterSettings, QrMode};
 pub use target::Target;
 
@@ -67,6 +68,8 @@ pub enum PrintError {
     /// be cut short.
     PaperOutAfter(String),
     Store(StoreError),
+    /// The store's writer could not take the job's record.
+    Write(WriteError),
 }
 
 impl From<StoreError> for PrintError {
@@ -220,7 +223,15 @@ impl PrintError {
                 format!("the printer ({target}) reported no paper once the slip was sent: load a roll; {UNSURE_EN}"),
             ),
             PrintError::Store(e) => e.message(lang),
+            PrintError::Write(e) => e.message(lang),
         }
+    }
+}
+
+/// The kiosk words a receipt's failure in its own language.
+impl Worded for PrintError {
+    fn message(&self, lang: Lang) -> String {
+        PrintError::message(self, lang)
     }
 }
 
@@ -228,15 +239,6 @@ impl PrintError {
 const UNSURE_ZH: &str =
     "这张可能已经全部或部分打出，不会自动重发：请查看，没打全时用 `jiedai print receipt 查询码` 补打";
 const UNSURE_EN: &str = "the slip may have come out, whole or in part, and is not sent again by itself: look, and if it is not complete reprint it with `jiedai print receipt CODE` (marked as a reprint)";
-
-/// A job that printed.
-#[derive(Debug, Clone)]
-pub struct Printed {
-    pub job: PrintJob,
-    pub bytes: usize,
-    /// The printer warned that paper is running low.
-    pub paper_low: bool,
-}
 
 /// The printer a job goes to: `--printer` if given, else the settings'.
 pub fn resolve_target(given: Option<&str>, settings: &PrinterSettings) -> Result<Target, PrintError> {
@@ -286,20 +288,43 @@ pub fn render(
     }
 }
 
-/// Prints one job and records how it went: the job is kept (failed, with
-/// the reason) when the printer is off, refuses, stays silent or is out of
-/// paper, and marked done once the printer has taken it and reports no
-/// trouble. Does no screen work: a worker thread may call it.
+/// Where a job's record is written: beside the kiosk through the store's
+/// writer (one writer), on the command line through the store the
+/// command holds.
+pub trait JobLog {
+    fn record(&self, job: &PrintJob) -> Result<(), PrintError>;
+}
+
+impl JobLog for Writer {
+    fn record(&self, job: &PrintJob) -> Result<(), PrintError> {
+        match self.save(Request::PrintJob(job.clone())) {
+            Ok(_) => Ok(()),
+            Err(WriteError::Store(e)) => Err(PrintError::Store(e)),
+            Err(e) => Err(PrintError::Write(e)),
+        }
+    }
+}
+
+impl JobLog for PrintJobs {
+    fn record(&self, job: &PrintJob) -> Result<(), PrintError> {
+        Ok(self.put(job)?)
+    }
+}
+
+/// Prints one job and records how it went in `log`: the job is kept
+/// (failed, with the reason) when the printer is off, refuses, stays
+/// silent or is out of paper, and marked done once the printer has taken
+/// it and reports no trouble. Does no screen work: a worker thread may
+/// call it.
 pub fn print_job(
     reader: &Reader,
-    jobs: &PrintJobs,
-    id: u64,
+    log: &dyn JobLog,
+    mut job: PrintJob,
     target: &Target,
     settings: &PrinterSettings,
     lang: Lang,
     now: DateTime<FixedOffset>,
 ) -> Result<Printed, PrintError> {
-    let mut job = jobs.get(id)?.ok_or(PrintError::NoJob(id))?;
     job.attempts += 1;
     job.target = target.to_string();
     job.updated = Some(now);
@@ -309,14 +334,14 @@ pub fn print_job(
             job.state = JobState::Failed {
                 reason: e.message(lang),
             };
-            jobs.put(&job)?;
+            log.record(&job)?;
             return Err(e);
         }
     };
     // Recorded before any byte goes out: a job cut off here (the program
     // stopped) may have printed, and is never sent again by itself.
     job.state = JobState::Sending;
-    jobs.put(&job)?;
+    log.record(&job)?;
     let outcome = target::send(target, &bytes, settings.timeout()).and_then(|sent| match sent.status {
         Some(s) if s.paper_out => Err(PrintError::PaperOutAfter(target.to_string())),
         status => Ok(status),
@@ -324,7 +349,7 @@ pub fn print_job(
     match outcome {
         Ok(status) => {
             job.state = JobState::Done;
-            jobs.put(&job)?;
+            log.record(&job)?;
             Ok(Printed {
                 job,
                 bytes: bytes.len(),
@@ -338,7 +363,7 @@ pub fn print_job(
             } else {
                 JobState::Failed { reason }
             };
-            jobs.put(&job)?;
+            log.record(&job)?;
             Err(e)
         }
     }

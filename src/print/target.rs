@@ -64,7 +64,7 @@ impl std::fmt::Display for Target {
 
 /// What the printer said about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Status {
+pub struct PrinterStatus {
     pub offline: bool,
     pub paper_out: bool,
     pub paper_low: bool,
@@ -83,7 +83,7 @@ pub fn send(target: &Target, bytes: &[u8], timeout: Duration) -> Result<Sent, Pr
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sent {
     /// The status after printing, where the printer answers.
-    pub status: Option<Status>,
+    pub status: Option<PrinterStatus>,
 }
 
 fn send_tcp(
@@ -129,7 +129,7 @@ fn send_tcp(
 }
 
 /// Refuses a printer that is off line or out of paper.
-pub fn check(name: &str, status: Status) -> Result<(), PrintError> {
+pub fn check(name: &str, status: PrinterStatus) -> Result<(), PrintError> {
     if status.paper_out {
         return Err(PrintError::PaperOut(name.to_string()));
     }
@@ -140,7 +140,7 @@ pub fn check(name: &str, status: Status) -> Result<(), PrintError> {
 }
 
 /// DLE EOT 1 and DLE EOT 4: one byte each.
-fn status(stream: &mut TcpStream, name: &str) -> Result<Status, PrintError> {
+fn status(stream: &mut TcpStream, name: &str) -> Result<PrinterStatus, PrintError> {
     let mut ask = |kind| -> Result<u8, PrintError> {
         stream
             .write_all(&status_query(kind))
@@ -160,7 +160,7 @@ fn status(stream: &mut TcpStream, name: &str) -> Result<Status, PrintError> {
     };
     let printer = ask(StatusKind::Printer)?;
     let paper = ask(StatusKind::Paper)?;
-    Ok(Status {
+    Ok(PrinterStatus {
         offline: printer & 0x08 != 0,
         paper_out: paper & 0x60 != 0,
         paper_low: paper & 0x0c != 0,

@@ -1,7 +1,7 @@
 //! Printing beside the kiosk: a thread that takes receipt requests, gives
-//! an older appeal its access key through the store's writer, records a
-//! print job and sends it to the terminal's printer, then hands the
-//! outcome to a callback. A printer that is off or silent costs this
+//! an older appeal its access key and records each print job through the
+//! store's writer, sends the job to the terminal's printer, then hands the
+//! outcome to a callback (the kiosk's `jobs::Printer`). A printer that is off or silent costs this
 //! thread its time-outs, never the interface.
 
 use std::path::PathBuf;
@@ -9,42 +9,38 @@ use std::sync::mpsc;
 
 use super::{PrintError, Printed, PrinterSettings, print_job, resolve_target};
 use crate::i18n::Lang;
+use crate::jobs::print::{PrintReply, Printer, ReceiptRequest};
+use crate::jobs::Failure;
 use crate::storage::print_jobs::JobKind;
 use crate::storage::{Reader, Request, WriteError, Writer};
-
-type Reply = Box<dyn FnOnce(Result<Printed, PrintError>) + Send>;
 
 /// A handle for asking the print thread for a receipt.
 #[derive(Clone)]
 pub struct PrintWorker {
-    tx: mpsc::Sender<(String, String, Reply)>,
+    tx: mpsc::Sender<(ReceiptRequest, PrintReply)>,
 }
 
 impl PrintWorker {
     /// Starts the print thread for the station in `dir`.
     pub fn spawn(reader: Reader, writer: Writer, dir: PathBuf, lang: Lang) -> std::io::Result<PrintWorker> {
-        let (tx, rx) = mpsc::channel::<(String, String, Reply)>();
+        let (tx, rx) = mpsc::channel::<(ReceiptRequest, PrintReply)>();
         std::thread::Builder::new()
             .name("printer".into())
             .spawn(move || {
-                for (actor, code, reply) in rx {
-                    reply(receipt(&reader, &writer, &dir, &actor, &code, lang));
+                for (request, reply) in rx {
+                    let printed = receipt(&reader, &writer, &dir, &request.actor, &request.code, lang);
+                    reply(printed.map_err(Failure::new));
                 }
             })?;
         Ok(PrintWorker { tx })
     }
+}
 
-    /// Asks for `code`'s receipt; `reply` gets the outcome on the print
-    /// thread.
-    pub fn receipt(
-        &self,
-        actor: &str,
-        code: &str,
-        reply: impl FnOnce(Result<Printed, PrintError>) + Send + 'static,
-    ) {
-        let request = (actor.to_string(), code.to_string(), Box::new(reply) as Reply);
-        if let Err(mpsc::SendError((_, _, reply))) = self.tx.send(request) {
-            reply(Err(PrintError::Offline(String::new())));
+impl Printer for PrintWorker {
+    /// `reply` gets the outcome on the print thread.
+    fn receipt(&self, request: ReceiptRequest, reply: PrintReply) {
+        if let Err(mpsc::SendError((_, reply))) = self.tx.send((request, reply)) {
+            reply(Err(Failure::new(PrintError::Offline(String::new()))));
         }
     }
 }
@@ -74,11 +70,10 @@ fn receipt(
         Err(WriteError::Store(e)) => return Err(PrintError::Store(e)),
         Err(_) => return Err(PrintError::NoAppeal(code.to_string())),
     }
-    let jobs = reader.print_jobs()?;
     let now = reader.zone()?.now();
     let kind = JobKind::Receipt {
         code: code.to_string(),
     };
-    let job = jobs.create(kind, actor, now)?;
-    print_job(reader, &jobs, job.id, &target, &settings, lang, now)
+    let job = reader.print_jobs()?.new_job(kind, actor, now)?;
+    print_job(reader, writer, job, &target, &settings, lang, now)
 }

@@ -92,8 +92,7 @@ pub struct PrintJobs {
     file: std::path::PathBuf,
 }
 
-/// One writer of job files at a time in this process (the kiosk's printer
-/// thread and its interface both record jobs).
+/// One writer of job files at a time in this process.
 static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Where the jobs are kept.
@@ -119,26 +118,24 @@ impl PrintJobs {
         e.at(&self.db_path)
     }
 
-    /// Records a new pending job. A receipt for an appeal that was printed
-    /// (or sent to a printer) before is a reprint.
-    pub fn create(
+    /// A new pending job, not yet recorded (`put` records it): the next
+    /// number, and a receipt for an appeal that was printed (or sent to a
+    /// printer) before is a reprint. One thread records jobs at a time
+    /// (the store's writer beside the kiosk), so numbers are not taken
+    /// twice.
+    pub fn new_job(
         &self,
         kind: JobKind,
         actor: &str,
         at: DateTime<FixedOffset>,
     ) -> Result<PrintJob, StoreError> {
+        let jobs = self.all()?;
         let reprint = match &kind {
-            JobKind::Receipt { .. } => self
-                .all()?
-                .iter()
-                .any(|j| j.kind == kind && j.state.may_have_printed()),
+            JobKind::Receipt { .. } => jobs.iter().any(|j| j.kind == kind && j.state.may_have_printed()),
             JobKind::Test => false,
         };
-        let _turn = WRITING.lock().unwrap_or_else(|p| p.into_inner());
-        let mut jobs = self.all()?;
-        let id = jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1;
-        let job = PrintJob {
-            id,
+        Ok(PrintJob {
+            id: jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1,
             kind,
             created: at,
             actor: actor.to_string(),
@@ -147,10 +144,7 @@ impl PrintJobs {
             attempts: 0,
             target: String::new(),
             updated: None,
-        };
-        jobs.push(job.clone());
-        self.write(&jobs)?;
-        Ok(job)
+        })
     }
 
     /// Writes a job's record as it now stands (durably).

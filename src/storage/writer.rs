@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 
 use chrono::{DateTime, FixedOffset};
 
+use super::print_jobs::PrintJob;
 use super::{Store, StoreError, clone_cause};
 use crate::domain::desk::{self, Registration};
 use crate::domain::{Change, Event};
@@ -42,6 +43,9 @@ pub enum Request {
         origin: String,
         events: Vec<Box<serde_json::value::RawValue>>,
     },
+    /// Record a print job as it now stands, a new one included
+    /// (`DIR/print-jobs.json`, beside the journal).
+    PrintJob(PrintJob),
 }
 
 /// A request that was saved.
@@ -167,6 +171,14 @@ fn save(store: &mut Store, request: Request) -> Outcome {
             return Ok(Saved {
                 events,
                 touched,
+                stopped: store.stopped().map(clone_cause),
+            });
+        }
+        Request::PrintJob(job) => {
+            store.print_jobs().and_then(|jobs| jobs.put(&job)).map_err(WriteError::Store)?;
+            return Ok(Saved {
+                events: Vec::new(),
+                touched: Vec::new(),
                 stopped: store.stopped().map(clone_cause),
             });
         }

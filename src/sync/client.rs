@@ -21,8 +21,8 @@ use rustls::pki_types::pem::PemObject;
 use super::protocol::{self, Credentials, Feed, HeldEvents, Problem, Refusal, Upload, UploadReply};
 use crate::domain::event::county_origin;
 use crate::i18n::Lang;
+use crate::jobs::sync::{Overview, Report, SyncProgress};
 use crate::storage::restore::CountyCopy;
-use crate::storage::sync_state::{Position, Status};
 use crate::storage::{Outcome, Reader, Request, StoreError, WriteError, Writer};
 
 /// Where a terminal keeps its credentials.
@@ -417,28 +417,6 @@ fn untrusted(error: &rustls::Error) -> bool {
     )
 }
 
-/// What a sync reports while it runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// `sent` of `total` events are with the county.
-    Uploading { sent: u64, total: u64 },
-    /// Events taken from the county so far.
-    Downloading { received: u64 },
-}
-
-/// What a finished sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
-    /// Events the county acknowledged in this sync.
-    pub sent: u64,
-    /// Of those, the ones it did not hold before.
-    pub stored: u64,
-    /// The county's events taken.
-    pub received: u64,
-    /// Appeals the county's events changed.
-    pub touched: Vec<String>,
-}
-
 /// Why a sync did not finish.
 #[derive(Debug)]
 pub enum SyncError {
@@ -807,7 +785,7 @@ pub fn sync_once(
     reader: &Reader,
     writer: &dyn SaveFeed,
     client: &Client,
-    progress: &dyn Fn(Progress),
+    progress: &dyn Fn(SyncProgress),
     stop: &AtomicBool,
 ) -> Result<Report, SyncError> {
     let station = reader
@@ -832,7 +810,7 @@ pub fn sync_once(
             return Err(SyncError::Stopped);
         }
         let total = reader.own_seq().map_err(SyncError::Store)?;
-        progress(Progress::Uploading {
+        progress(SyncProgress::Uploading {
             sent: position.acked.min(total),
             total,
         });
@@ -927,7 +905,7 @@ pub fn sync_once(
             .map_err(SyncError::Write)?;
         report.received += saved.events.len() as u64;
         report.touched.extend(saved.touched);
-        progress(Progress::Downloading {
+        progress(SyncProgress::Downloading {
             received: report.received,
         });
         if !feed.more || saved.events.is_empty() {
@@ -990,7 +968,7 @@ pub fn sync_and_record(
     writer: &dyn SaveFeed,
     client: &Client,
     lang: Lang,
-    progress: &dyn Fn(Progress),
+    progress: &dyn Fn(SyncProgress),
     stop: &AtomicBool,
 ) -> Result<Report, SyncError> {
     let zone = reader.zone().unwrap_or_default();
@@ -1033,7 +1011,7 @@ pub fn sync_with_retries(
     writer: &dyn SaveFeed,
     client: &Client,
     lang: Lang,
-    progress: &dyn Fn(Progress),
+    progress: &dyn Fn(SyncProgress),
     stop: &AtomicBool,
     attempts: u32,
     base: Duration,
@@ -1059,16 +1037,8 @@ pub fn sync_with_retries(
     }
 }
 
-/// The last sync's outcome and what waits to be sent.
-#[derive(Debug, Clone, Default)]
-pub struct Overview {
-    pub enrolled: bool,
-    pub server: String,
-    pub unsent: u64,
-    pub status: Status,
-    pub position: Position,
-}
-
+/// The last sync's outcome and what waits to be sent (read on the
+/// sync's thread, never the kiosk's: it reads the credentials).
 pub fn overview(reader: &Reader) -> Result<Overview, SyncError> {
     let creds = load_credentials(reader.dir())?;
     let state = reader.sync_state().map_err(SyncError::Store)?;

@@ -17,9 +17,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::client::{Report, SyncError};
-use super::worker::{Job, SyncHandle, Trigger};
+use super::client::SyncError;
+use super::worker::{Job, SyncHandle};
 use crate::i18n::Lang;
+use crate::jobs::sync::{Report, Trigger};
 
 /// Where the kiosk listens.
 pub fn socket_path(dir: &Path) -> PathBuf {

@@ -20,70 +20,16 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use super::client::{self, Client, Progress, Report, SyncError};
+use super::client::{self, Client, SyncError};
 use super::schedule::{self, Due, Plan, Window};
-use crate::domain::{Appeal, StepKind};
 use crate::i18n::Lang;
+use crate::jobs::sync::{CountyNote, News, Report, SyncJob, SyncProgress, Trigger};
+use crate::jobs::{Failure, Sink, Worded};
 use crate::storage::{Reader, Writer};
 
-/// Who asked for a sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// Staff pressed the sync key.
-    Staff,
-    /// The station's nightly window.
-    Schedule,
-    /// `jiedai sync` while the kiosk holds the data directory.
-    Command,
-    /// Soon after saves, so that a new appeal's progress page answers
-    /// within a minute; quiet, one try.
-    AfterSave,
-}
-
-/// A county step that reached an appeal, for the Today screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountyNote {
-    pub code: String,
-    pub title: String,
-    pub step: StepKind,
-    pub at: DateTime<FixedOffset>,
-    /// The step changed nothing at the station (see `NotApplied`).
-    pub not_applied: bool,
-}
-
-impl CountyNote {
-    /// The note for `appeal` when its last step is the county's.
-    pub fn of(appeal: &Appeal) -> Option<CountyNote> {
-        let last = appeal.history.last()?;
-        last.event.is_county().then(|| CountyNote {
-            code: appeal.code.to_string(),
-            title: appeal.title.clone(),
-            step: last.step.kind(),
-            at: last.at,
-            not_applied: last.not_applied.is_some(),
-        })
-    }
-}
-
-/// What the worker tells the kiosk.
-#[derive(Debug, Clone)]
-pub enum News {
-    /// The next nightly sync (None: the station sets no window).
-    Planned(Option<NaiveDateTime>),
-    Started(Trigger),
-    Progress(Progress),
-    /// Attempt `attempt` failed for a reason that may pass; the next
-    /// starts after `wait` (or at once when asked again).
-    Retrying {
-        attempt: u32,
-        error: String,
-        wait: Duration,
-    },
-    /// The sync finished, or failed for good (the reason in words).
-    Finished(Result<Report, String>),
-    /// Appeals whose last step is a recent county step.
-    County(Vec<CountyNote>),
-}
+/// Tries of a sync staff asked for (the first and two more after a
+/// network failure, with growing waits).
+const STAFF_ATTEMPTS: u32 = 3;
 
 /// The kiosk's clock.
 pub type Now = Box<dyn Fn() -> DateTime<FixedOffset> + Send>;
@@ -178,6 +124,8 @@ pub struct SyncWorker {
     handle: SyncHandle,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    reader: Reader,
+    news: Sink<News>,
 }
 
 impl SyncWorker {
@@ -187,21 +135,24 @@ impl SyncWorker {
         writer: Writer,
         dir: PathBuf,
         settings: Settings,
-        news: impl Fn(News) + Send + 'static,
+        news: impl Fn(News) + Send + Sync + 'static,
     ) -> std::io::Result<SyncWorker> {
         let (tx, rx) = mpsc::channel::<Job>();
         let stop = Arc::new(AtomicBool::new(false));
         let saves = Saves::default();
+        let news: Sink<News> = Arc::new(news);
         let thread = {
             let stop = stop.clone();
             let saves = saves.clone();
+            let reader = reader.clone();
+            let news = news.clone();
             std::thread::Builder::new().name("sync".into()).spawn(move || {
                 let mut w = Worker {
                     reader,
                     writer,
                     dir,
                     settings,
-                    news: Box::new(news),
+                    news,
                     rx,
                     stop,
                     saves,
@@ -213,6 +164,8 @@ impl SyncWorker {
             handle: SyncHandle { tx, saves },
             stop,
             thread: Some(thread),
+            reader,
+            news,
         })
     }
 
@@ -222,6 +175,49 @@ impl SyncWorker {
 
     pub fn request(&self, job: Job) {
         self.handle.request(job);
+    }
+}
+
+impl SyncJob for SyncWorker {
+    fn trigger(&self, trigger: Trigger) {
+        let attempts = match trigger {
+            Trigger::Staff => STAFF_ATTEMPTS,
+            _ => 1,
+        };
+        self.request(Job {
+            trigger,
+            attempts,
+            reply: None,
+        });
+    }
+
+    fn saved(&self) {
+        self.handle.saved();
+    }
+
+    /// Reads on a thread of its own: the sync's thread may be waiting on
+    /// the network.
+    fn refresh(&self) {
+        let reader = self.reader.clone();
+        let news = self.news.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sync-overview".into())
+            .spawn(move || news(News::Overview(overview(&reader))));
+        if let Err(e) = spawned {
+            log::warn!("cannot read the sync's overview: {e}");
+        }
+    }
+}
+
+/// The sync's bookkeeping, or why it could not be read.
+fn overview(reader: &Reader) -> Result<crate::jobs::sync::Overview, Failure> {
+    client::overview(reader).map_err(Failure::new)
+}
+
+/// The kiosk words a sync's failure in its own language.
+impl Worded for SyncError {
+    fn message(&self, lang: Lang) -> String {
+        SyncError::message(self, lang)
     }
 }
 
@@ -244,7 +240,7 @@ struct Worker {
     writer: Writer,
     dir: PathBuf,
     settings: Settings,
-    news: Box<dyn Fn(News) + Send>,
+    news: Sink<News>,
     rx: mpsc::Receiver<Job>,
     stop: Arc<AtomicBool>,
     saves: Saves,
@@ -350,7 +346,7 @@ impl Worker {
                 Err(e) => Err(e),
                 Ok(client) => {
                     let news = &self.news;
-                    let progress = |p: Progress| news(News::Progress(p));
+                    let progress = |p: SyncProgress| news(News::Progress(p));
                     let mut attempt = 1;
                     loop {
                         let r = client::sync_and_record(
@@ -370,9 +366,10 @@ impl Worker {
                                 );
                                 news(News::Retrying {
                                     attempt,
-                                    error: e.message(lang),
+                                    error: Failure::new(e),
                                     wait,
                                 });
+                                news(News::Overview(overview(&self.reader)));
                                 match self.wait(wait) {
                                     Waited::Stop => break Err(SyncError::Stopped),
                                     Waited::Done => {}
@@ -401,7 +398,8 @@ impl Worker {
         if let Some(t) = &touched {
             remember_touched(&self.dir, t, (self.settings.now)());
         }
-        (self.news)(News::Finished(result.map_err(|e| e.message(lang))));
+        (self.news)(News::Finished(result.map_err(Failure::new)));
+        (self.news)(News::Overview(overview(&self.reader)));
         if let Some(touched) = touched
             && !touched.is_empty()
         {

@@ -11,10 +11,8 @@ use super::text::{Texts, texts};
 use crate::domain::catalog::{Catalog, Filter, RowRef};
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, Zone};
 use crate::i18n::Lang;
+use crate::jobs::sync::{CountyNote, Overview, SyncProgress, Trigger, Window};
 use crate::storage::{Reader, Request, StoreError};
-use crate::sync::client::{Overview, Progress};
-use crate::sync::schedule::Window;
-use crate::sync::worker::{CountyNote, Trigger};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -200,11 +198,13 @@ pub struct AppealsView {
 #[derive(Default)]
 pub struct SyncView {
     /// Enrolment, events not yet sent and the last outcome, as recorded
-    /// (or why they could not be read).
+    /// (or why they could not be read); None until the sync first says.
     pub overview: Option<Result<Overview, String>>,
+    /// Asked the sync for its bookkeeping, not answered yet.
+    pub overview_asked: bool,
     /// Who asked for the sync under way, while one runs.
     pub running: Option<Trigger>,
-    pub progress: Option<Progress>,
+    pub progress: Option<SyncProgress>,
     /// The last attempt failed and another follows: (attempt, reason, wait).
     pub retry: Option<(u32, String, std::time::Duration)>,
     /// The nightly window and the next sync planned in it.
@@ -421,10 +421,11 @@ impl App {
         self.say(Tone::Info, self.t.sync_running);
     }
 
-    /// Re-reads the sync's bookkeeping for the Sync screen.
+    /// Asks the sync for its bookkeeping again (as an effect); the Sync
+    /// screen shows the last it said until the answer comes.
     pub fn refresh_sync(&mut self) {
-        let lang = self.lang;
-        self.sync.overview = Some(crate::sync::client::overview(&self.reader).map_err(|e| e.message(lang)));
+        self.sync.overview_asked = true;
+        self.outbox.push(Effect::SyncOverview);
     }
 
     /// Takes county steps the sync worker found, newest first, one per

@@ -34,8 +34,14 @@ pub enum KioskError {
     Terminal(std::io::Error),
 }
 
-/// Runs the kiosk on a store its caller opened, until the user quits.
-pub fn run_kiosk(store: Store, lang: Lang, keymap_choice: Option<&str>) -> Result<(), KioskError> {
+/// Runs the kiosk on a store its caller opened, with the background jobs
+/// `jobs` starts, until the user quits.
+pub fn run_kiosk(
+    store: Store,
+    lang: Lang,
+    keymap_choice: Option<&str>,
+    jobs: runtime::StartJobs,
+) -> Result<(), KioskError> {
     let (keymap, warnings) = keymap::load(keymap_choice, user_keymap_file().as_deref());
     for w in &warnings {
         log::warn!("keymap: {w}");
@@ -44,5 +50,5 @@ pub fn run_kiosk(store: Store, lang: Lang, keymap_choice: Option<&str>) -> Resul
         Lang::Zh => w.message_zh(),
         Lang::En => w.to_string(),
     });
-    runtime::run_kiosk(store, lang, keymap, Clock::System(Default::default()), warning)
+    runtime::run_kiosk(store, lang, keymap, Clock::System(Default::default()), warning, jobs)
 }

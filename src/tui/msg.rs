@@ -1,16 +1,16 @@
 //! What reaches the kiosk's loop (`Msg`) and what the loop is asked to do
 //! beyond changing its model (`Effect`). Keys, pastes, the catalog's load
-//! and the writer's outcomes are all messages; the printer's and sync's
-//! progress join them as new variants, each with its own worker that sends
-//! them.
+//! and the writer's outcomes are all messages; what the background jobs
+//! (`crate::jobs`: the printer, the sync) report joins them as variants.
 
 use crossterm::event::KeyEvent;
 
 use super::app::Ticket;
 use crate::domain::catalog::Catalog;
-use crate::print::{PrintError, Printed};
+use crate::jobs::print::Printed;
+use crate::jobs::sync::News;
+use crate::jobs::Failure;
 use crate::storage::{Outcome, Request, StoreError};
-use crate::sync::worker::News;
 
 #[derive(Debug)]
 pub enum Msg {
@@ -28,13 +28,14 @@ pub enum Msg {
     Stop,
     /// The terminal could not be read: the kiosk stops.
     TerminalLost(std::io::Error),
-    /// The print thread finished a receipt asked for with `Effect::Print`.
+    /// The printer finished a receipt asked for with `Effect::Print`.
     Printed {
         code: String,
-        outcome: Result<Printed, PrintError>,
+        outcome: Result<Printed, Failure>,
     },
-    /// The sync worker's progress and outcomes (asked for with
-    /// `Effect::Sync`, by the nightly schedule or by `jiedai sync`).
+    /// The sync's bookkeeping, progress and outcomes (asked for with
+    /// `Effect::Sync` or `Effect::SyncOverview`, by the nightly schedule
+    /// or by `jiedai sync`).
     Sync(News),
     /// The writer finished a save sent with `Effect::Save`.
     Saved {
@@ -54,4 +55,7 @@ pub enum Effect {
     Print { actor: String, code: String },
     /// Sync with the county now; progress comes back as `Msg::Sync`.
     Sync,
+    /// Read the sync's bookkeeping again; it comes back as
+    /// `Msg::Sync(News::Overview(…))`.
+    SyncOverview,
 }

@@ -1,10 +1,11 @@
 //! The kiosk's loop. Everything that reaches it is a `Msg` on one channel:
 //! keys and pastes from the input thread, the catalog from its loader, the
-//! outcome of each save from the store's writer, the printer's and the
-//! sync's progress from their workers. The loop hands each message to
-//! `update`, carries out the effects it returns, and draws once the
-//! channel is drained. Nothing here waits on a disk: saves go to the
-//! writer thread and come back as messages.
+//! outcome of each save from the store's writer, what its background jobs
+//! (`crate::jobs`: the printer, the sync, built by whoever starts the
+//! kiosk) report. The loop hands each message to `update`, carries out the
+//! effects it returns, and draws once the channel is drained. Nothing here
+//! waits on a disk or a network: saves go to the writer thread, the jobs
+//! run on their own, and both come back as messages.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,26 +19,35 @@ use super::keymap::Keymap;
 use super::msg::{Effect, Msg};
 use super::update::update;
 use crate::i18n::Lang;
-use crate::print::worker::PrintWorker;
+use crate::jobs::print::{NoPrinter, PrintReply, ReceiptRequest};
+use crate::jobs::sync::Trigger;
+use crate::jobs::{Failure, Jobs};
 use crate::storage::writer::BeforeSave;
-use crate::storage::{Store, StoreError, Writer, WriterThread};
-use crate::sync::control;
-use crate::sync::worker::{Job, Settings, SyncHandle, SyncWorker, Trigger};
+use crate::storage::{Reader, Store, StoreError, Writer, WriterThread};
 
-/// Tries of a sync staff asked for (the first and two more after a
-/// network failure, with growing waits).
-const STAFF_ATTEMPTS: u32 = 3;
-
-/// The model, its message channel and the handle on the store's writer.
+/// The model, its message channel, the handle on the store's writer and
+/// the background jobs.
 pub struct Runtime {
     pub app: App,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     writer: Writer,
-    printer: PrintWorker,
-    /// Dropped last: closing waits for it to stop.
-    syncer: SyncWorker,
+    /// Dropped with the runtime: closing waits for the sync to stop.
+    jobs: Jobs,
 }
+
+/// What the kiosk's background jobs start with: the model as it opens
+/// (its language, clock, station), the store's reader and writer, and the
+/// channel their news goes into.
+pub struct Wiring<'a> {
+    pub app: &'a App,
+    pub reader: Reader,
+    pub writer: Writer,
+    pub tx: Sender<Msg>,
+}
+
+/// Starts the jobs of a kiosk.
+pub type StartJobs<'a> = Box<dyn FnOnce(Wiring) -> std::io::Result<Jobs> + 'a>;
 
 /// A kiosk started over a store: its runtime and the writer thread that
 /// now owns the store (see `Runtime::close`).
@@ -46,9 +56,11 @@ pub struct Started {
     pub writer: WriterThread,
 }
 
-/// Starts a kiosk model over an open store: the store moves to its writer
-/// thread, the catalog starts loading. `before_save` runs on the writer
-/// thread before each save (tests use it to stand for a slow disk).
+/// Starts a kiosk model over an open store, without background jobs (no
+/// printer, no sync: screens drawn for tests and benchmarks). The store
+/// moves to its writer thread, the catalog starts loading. `before_save`
+/// runs on the writer thread before each save (tests use it to stand for
+/// a slow disk).
 pub fn start(
     store: Store,
     lang: Lang,
@@ -56,11 +68,23 @@ pub fn start(
     clock: Clock,
     before_save: Option<BeforeSave>,
 ) -> Result<Started, StoreError> {
+    start_with(store, lang, keymap, clock, before_save, Box::new(|_| Ok(Jobs::default())))
+}
+
+/// `start`, with the jobs `jobs` starts beside the kiosk.
+pub fn start_with(
+    store: Store,
+    lang: Lang,
+    keymap: Keymap,
+    clock: Clock,
+    before_save: Option<BeforeSave>,
+    jobs: StartJobs,
+) -> Result<Started, StoreError> {
     let reader = store.reader();
     let dir = reader.dir().to_path_buf();
     let app = App::new(reader, lang, keymap, clock)?;
     let (writer, thread) = Writer::spawn_with(store, before_save).map_err(|e| StoreError::io(&dir, e))?;
-    let runtime = Runtime::new(app, writer).map_err(|e| StoreError::io(&dir, e))?;
+    let runtime = Runtime::new(app, writer, jobs).map_err(|e| StoreError::io(&dir, e))?;
     Ok(Started {
         runtime,
         writer: thread,
@@ -68,8 +92,9 @@ pub fn start(
 }
 
 impl Runtime {
-    /// Wraps a model and starts loading its catalog in the background.
-    pub fn new(app: App, writer: Writer) -> std::io::Result<Runtime> {
+    /// Wraps a model, starts loading its catalog in the background and
+    /// starts its jobs.
+    pub fn new(app: App, writer: Writer, jobs: StartJobs) -> std::io::Result<Runtime> {
         let (tx, rx) = mpsc::channel();
         let reader = app.reader.clone();
         let loaded = tx.clone();
@@ -78,26 +103,24 @@ impl Runtime {
             .spawn(move || {
                 let _ = loaded.send(Msg::CatalogLoaded(reader.load_catalog()));
             })?;
-        let dir = app.reader.dir().to_path_buf();
-        let printer = PrintWorker::spawn(app.reader.clone(), writer.clone(), dir.clone(), app.lang)?;
-        let clock = app.clock;
-        let mut settings = Settings::new(app.lang, app.sync.window, Box::new(move || clock.now()));
-        settings.news_days = super::app::COUNTY_NEWS_DAYS;
-        settings.after_save = app.station.sync.after_save();
-        let news = tx.clone();
-        let syncer = SyncWorker::spawn(app.reader.clone(), writer.clone(), dir, settings, move |n| {
-            let _ = news.send(Msg::Sync(n));
+        let jobs = jobs(Wiring {
+            app: &app,
+            reader: app.reader.clone(),
+            writer: writer.clone(),
+            tx: tx.clone(),
         })?;
-        let mut app = app;
-        app.refresh_sync();
-        Ok(Runtime {
+        let mut runtime = Runtime {
             app,
             tx,
             rx,
             writer,
-            printer,
-            syncer,
-        })
+            jobs,
+        };
+        runtime.app.refresh_sync();
+        for effect in runtime.app.take_effects() {
+            runtime.run(effect);
+        }
+        Ok(runtime)
     }
 
     /// A sender for another source of messages (the input thread, a
@@ -112,13 +135,12 @@ impl Runtime {
         self.writer.clone()
     }
 
-    /// A handle for asking the sync worker for a sync (the control socket).
-    pub fn sync_handle(&self) -> SyncHandle {
-        self.syncer.handle()
-    }
-
     /// Handles one message and carries out its effects.
     pub fn dispatch(&mut self, msg: Msg) {
+        if let (Msg::Saved { outcome: Ok(_), .. }, Some(sync)) = (&msg, &self.jobs.sync) {
+            // Sent to the county soon, quietly (when enrolled).
+            sync.saved();
+        }
         for effect in update(&mut self.app, msg) {
             self.run(effect);
         }
@@ -128,27 +150,31 @@ impl Runtime {
         match effect {
             Effect::Save { ticket, request } => {
                 let tx = self.tx.clone();
-                let sync = self.syncer.handle();
                 self.writer.send(request, move |outcome| {
-                    if outcome.is_ok() {
-                        // Sent to the county soon, quietly (when enrolled).
-                        sync.saved();
-                    }
                     let _ = tx.send(Msg::Saved { ticket, outcome });
                 });
             }
             Effect::Print { actor, code } => {
                 let tx = self.tx.clone();
                 let asked = code.clone();
-                self.printer.receipt(&actor, &code, move |outcome| {
+                let reply: PrintReply = Box::new(move |outcome| {
                     let _ = tx.send(Msg::Printed { code: asked, outcome });
                 });
+                match &self.jobs.printer {
+                    Some(printer) => printer.receipt(ReceiptRequest { actor, code }, reply),
+                    None => reply(Err(Failure::new(NoPrinter))),
+                }
             }
-            Effect::Sync => self.syncer.request(Job {
-                trigger: Trigger::Staff,
-                attempts: STAFF_ATTEMPTS,
-                reply: None,
-            }),
+            Effect::Sync => {
+                if let Some(sync) = &self.jobs.sync {
+                    sync.trigger(Trigger::Staff);
+                }
+            }
+            Effect::SyncOverview => match &self.jobs.sync {
+                Some(sync) => sync.refresh(),
+                // Nothing will answer.
+                None => self.app.sync.overview_asked = false,
+            },
         }
     }
 
@@ -170,29 +196,35 @@ impl Runtime {
         true
     }
 
-    /// Handles messages until the catalog has loaded and every save sent
-    /// has come back (tests, benchmarks).
+    /// Handles messages until the catalog has loaded and every save,
+    /// receipt and overview asked for has come back (tests, benchmarks).
     pub fn settle(&mut self) {
-        while self.app.catalog_loading || !self.app.saving.is_empty() || !self.app.printing.is_empty() {
+        while self.app.catalog_loading
+            || !self.app.saving.is_empty()
+            || !self.app.printing.is_empty()
+            || self.app.sync.overview_asked
+        {
             self.pump(Duration::from_millis(50));
         }
     }
 
-    /// Ends the kiosk: stops the sync worker (between requests), waits for
-    /// the saves still queued and closes the store cleanly.
+    /// Ends the kiosk: stops its jobs (the sync between requests), waits
+    /// for the saves still queued and closes the store cleanly.
     pub fn close(self, writer: WriterThread) {
         drop(self);
         writer.finish();
     }
 }
 
-/// Runs the kiosk on a store its caller opened, until the user quits.
+/// Runs the kiosk on a store its caller opened, with the jobs `jobs`
+/// starts, until the user quits.
 pub fn run_kiosk(
     store: Store,
     lang: Lang,
     keymap: Keymap,
     clock: Clock,
     warning: Option<String>,
+    jobs: StartJobs,
 ) -> Result<(), super::KioskError> {
     // A database rebuilt by itself at start is said first.
     let rebuilt = store
@@ -201,25 +233,14 @@ pub fn run_kiosk(
         .find(|r| matches!(r, crate::storage::Recovery::DatabaseRebuilt { .. }))
         .map(|r| r.message(lang));
     let Started { mut runtime, writer } =
-        start(store, lang, keymap, clock, None).map_err(super::KioskError::Store)?;
+        start_with(store, lang, keymap, clock, None, jobs).map_err(super::KioskError::Store)?;
     let app = &mut runtime.app;
     let keymap_note = warning.map(|w| format!("{}{}{w}", app.t.keymap_warning, lang.pick("：", ": ")));
     let notes: Vec<String> = rebuilt.into_iter().chain(keymap_note).collect();
     if !notes.is_empty() {
         app.say(super::app::Tone::Warn, notes.join(lang.pick("；", "; ")));
     }
-    // `jiedai sync` asks the kiosk through this socket while it holds the
-    // data directory; without it the command says the directory is busy.
-    let dir = runtime.app.reader.dir().to_path_buf();
-    let listener = match control::Listener::start(&dir, runtime.sync_handle()) {
-        Ok(l) => Some(l),
-        Err(e) => {
-            log::warn!("no control socket in {}: {e}", dir.display());
-            None
-        }
-    };
     let result = drive(&mut runtime);
-    drop(listener);
     // The screen is given back already: say what the close waits for.
     if runtime.app.sync.running.is_some() {
         use std::io::Write;

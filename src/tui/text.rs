@@ -168,6 +168,7 @@ texts! {
     sync_by_schedule: "（夜间自动同步）", " (nightly sync)";
     sync_after_save: "（保存后自动上报）", " (sending what was saved)";
     sync_unreadable: "同步状态读取失败：", "Could not read the sync status: ";
+    sync_reading: "读取中…", "Reading…";
     county_news: "县里的交办与答复", "From the county";
     county_not_applied: "·未生效", " (not applied)";
     county_prefix: "县里", "County: ";

@@ -2,6 +2,8 @@
 //! failed.
 
 use crate::domain::EventBody;
+use crate::jobs::Failure;
+use crate::jobs::print::Printed;
 use crate::storage::{Outcome, Saved};
 use crate::tui::app::{App, Overlay, Saving, Ticket, Tone};
 
@@ -95,12 +97,8 @@ fn registration(app: &mut App, saved: &Saved) {
     }
 }
 
-/// The print thread's outcome for one receipt.
-pub fn on_printed(
-    app: &mut App,
-    code: &str,
-    outcome: Result<crate::print::Printed, crate::print::PrintError>,
-) {
+/// The printer's outcome for one receipt.
+pub fn on_printed(app: &mut App, code: &str, outcome: Result<Printed, Failure>) {
     if let Some(i) = app.printing.iter().position(|c| c == code) {
         app.printing.remove(i);
     }

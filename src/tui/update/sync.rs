@@ -1,14 +1,18 @@
-//! The sync worker's news: progress on the Sync screen, the outcome on
-//! the status line, and the appeals the county changed into the catalog,
-//! the open detail and the Today screen.
+//! The sync's news: its bookkeeping and progress on the Sync screen, the
+//! outcome on the status line, and the appeals the county changed into
+//! the catalog, the open detail and the Today screen.
 
-use crate::sync::worker::{News, Trigger};
+use crate::jobs::sync::{News, Trigger};
 use crate::tui::app::{App, Screen, Tone};
 use crate::tui::keymap::Action;
 
 pub fn on_news(app: &mut App, news: News) {
     let t = app.t;
     match news {
+        News::Overview(overview) => {
+            app.sync.overview_asked = false;
+            app.sync.overview = Some(overview.map_err(|e| e.message(app.lang)));
+        }
         News::Planned(at) => app.sync.planned = at,
         News::Started(trigger) => {
             app.sync.running = Some(trigger);
@@ -28,9 +32,9 @@ pub fn on_news(app: &mut App, news: News) {
             app.sync.progress = Some(p);
         }
         News::Retrying { attempt, error, wait } => {
+            let error = error.message(app.lang);
             app.sync.progress = None;
             app.sync.retry = Some((attempt, error.clone(), wait));
-            app.refresh_sync();
             let key = app.keymap.keys_label(Action::SyncNow);
             let said = t
                 .sync_retrying
@@ -45,7 +49,6 @@ pub fn on_news(app: &mut App, news: News) {
             let quiet = matches!(trigger, Some(Trigger::Schedule | Trigger::AfterSave));
             app.sync.progress = None;
             app.sync.retry = None;
-            app.refresh_sync();
             match result {
                 Ok(report) => {
                     if !report.touched.is_empty() {
@@ -68,7 +71,10 @@ pub fn on_news(app: &mut App, news: News) {
                 // alone: the Sync screen shows the error, and the next
                 // nightly or asked-for sync reports its own.
                 Err(_) if trigger == Some(Trigger::AfterSave) && app.screen != Screen::Sync => {}
-                Err(error) => app.say(Tone::Error, error),
+                Err(error) => {
+                    let said = error.message(app.lang);
+                    app.say(Tone::Error, said);
+                }
             }
         }
         News::County(notes) => app.county_noted(notes),

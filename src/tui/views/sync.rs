@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
 use super::widgets::{ACCENT, label_style, tone_style};
-use crate::sync::client::Progress;
+use crate::jobs::sync::SyncProgress;
 use crate::tui::app::{App, Tone};
 use crate::tui::keymap::Action;
 
@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Layout::vertical([Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
     let mut lines = Vec::new();
     match &app.sync.overview {
-        None => {}
+        None => lines.push(Line::styled(t.sync_reading, label_style())),
         Some(Err(e)) => lines.push(Line::styled(
             format!("{}{e}", t.sync_unreadable),
             tone_style(Tone::Error),
@@ -128,7 +128,7 @@ pub fn gauge(app: &App) -> Option<(f64, String)> {
         return None;
     }
     Some(match app.sync.progress {
-        Some(Progress::Uploading { sent, total }) => (
+        Some(SyncProgress::Uploading { sent, total }) => (
             if total == 0 {
                 1.0
             } else {
@@ -138,7 +138,7 @@ pub fn gauge(app: &App) -> Option<(f64, String)> {
                 .replace("{sent}", &sent.to_string())
                 .replace("{total}", &total.to_string()),
         ),
-        Some(Progress::Downloading { received }) => (
+        Some(SyncProgress::Downloading { received }) => (
             1.0,
             t.sync_downloading.replace("{received}", &received.to_string()),
         ),
