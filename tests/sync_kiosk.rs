@@ -275,8 +275,8 @@ fn county_steps_show_on_today_and_in_the_timeline() {
 fn the_worker_syncs_at_the_planned_time_in_the_window() {
     use chrono::{FixedOffset, TimeZone};
     use jiedai::i18n::Lang;
-    use jiedai::storage::{Store, Writer};
     use jiedai::jobs::sync::{News, Trigger};
+    use jiedai::storage::{Store, Writer};
     use jiedai::sync::worker::{Settings, SyncWorker};
     use std::sync::{Arc, Mutex, mpsc};
     let st = Station::new(true);
@@ -339,14 +339,14 @@ fn the_worker_syncs_at_the_planned_time_in_the_window() {
 #[test]
 fn the_sync_screen_shows_progress_while_a_sync_runs() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::commands::kiosk;
     use jiedai::i18n::Lang;
-    use jiedai::storage::Store;
     use jiedai::jobs::sync::{News, Report, SyncProgress, Trigger};
+    use jiedai::storage::Store;
     use jiedai::tui::app::{Clock, Screen};
     use jiedai::tui::keymap::Keymap;
     use jiedai::tui::msg::Msg;
     use jiedai::tui::{runtime, views};
-    use jiedai::commands::kiosk;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
@@ -394,7 +394,9 @@ fn the_sync_screen_shows_progress_while_a_sync_runs() {
     let screen = render(&rt);
     assert!(screen.contains("上报中 5/10"), "{screen}");
     assert!(screen.contains("夜间自动同步"), "{screen}");
-    rt.dispatch(Msg::Sync(News::Progress(SyncProgress::Downloading { received: 3 })));
+    rt.dispatch(Msg::Sync(News::Progress(SyncProgress::Downloading {
+        received: 3,
+    })));
     assert!(render(&rt).contains("接收县里的记录 3 条"));
     // Staff pressing the key meanwhile are told to wait.
     rt.dispatch(key(KeyCode::Char('s')));

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use super::{exit, open_store, report_store_error};
 use crate::i18n::Lang;
-use crate::jobs::sync::{SyncJob, Trigger};
 use crate::jobs::Jobs;
+use crate::jobs::sync::{SyncJob, Trigger};
 use crate::print::worker::PrintWorker;
 use crate::storage::writer::BeforeSave;
 use crate::storage::{Store, StoreError};
@@ -57,7 +57,14 @@ pub fn start(
     clock: Clock,
     before_save: Option<BeforeSave>,
 ) -> Result<Started, StoreError> {
-    runtime::start_with(store, lang, keymap, clock, before_save, Box::new(|w| jobs(w, false)))
+    runtime::start_with(
+        store,
+        lang,
+        keymap,
+        clock,
+        before_save,
+        Box::new(|w| jobs(w, false)),
+    )
 }
 
 /// The kiosk's printer and sync; their news goes into the kiosk's

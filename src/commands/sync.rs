@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use super::{exit, out, report_store_error, say};
 use crate::i18n::Lang;
-use crate::storage::{Paths, StoreError, Writer, read_terminal};
 use crate::jobs::sync::SyncProgress;
+use crate::storage::{Paths, StoreError, Writer, read_terminal};
 use crate::sync::client::{self, Client, SyncError};
 use crate::sync::{control, worker};
 

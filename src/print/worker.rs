@@ -9,8 +9,8 @@ use std::sync::mpsc;
 
 use super::{PrintError, Printed, PrinterSettings, print_job, resolve_target};
 use crate::i18n::Lang;
-use crate::jobs::print::{PrintReply, Printer, ReceiptRequest};
 use crate::jobs::Failure;
+use crate::jobs::print::{PrintReply, Printer, ReceiptRequest};
 use crate::storage::print_jobs::JobKind;
 use crate::storage::{Reader, Request, WriteError, Writer};
 

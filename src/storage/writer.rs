@@ -175,7 +175,10 @@ fn save(store: &mut Store, request: Request) -> Outcome {
             });
         }
         Request::PrintJob(job) => {
-            store.print_jobs().and_then(|jobs| jobs.put(&job)).map_err(WriteError::Store)?;
+            store
+                .print_jobs()
+                .and_then(|jobs| jobs.put(&job))
+                .map_err(WriteError::Store)?;
             return Ok(Saved {
                 events: Vec::new(),
                 touched: Vec::new(),

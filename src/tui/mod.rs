@@ -50,5 +50,12 @@ pub fn run_kiosk(
         Lang::Zh => w.message_zh(),
         Lang::En => w.to_string(),
     });
-    runtime::run_kiosk(store, lang, keymap, Clock::System(Default::default()), warning, jobs)
+    runtime::run_kiosk(
+        store,
+        lang,
+        keymap,
+        Clock::System(Default::default()),
+        warning,
+        jobs,
+    )
 }

@@ -7,9 +7,9 @@ use crossterm::event::KeyEvent;
 
 use super::app::Ticket;
 use crate::domain::catalog::Catalog;
+use crate::jobs::Failure;
 use crate::jobs::print::Printed;
 use crate::jobs::sync::News;
-use crate::jobs::Failure;
 use crate::storage::{Outcome, Request, StoreError};
 
 #[derive(Debug)]

@@ -68,7 +68,14 @@ pub fn start(
     clock: Clock,
     before_save: Option<BeforeSave>,
 ) -> Result<Started, StoreError> {
-    start_with(store, lang, keymap, clock, before_save, Box::new(|_| Ok(Jobs::default())))
+    start_with(
+        store,
+        lang,
+        keymap,
+        clock,
+        before_save,
+        Box::new(|_| Ok(Jobs::default())),
+    )
 }
 
 /// `start`, with the jobs `jobs` starts beside the kiosk.
