@@ -609,6 +609,48 @@ fn kiosk_receipt_key(dir: &Path, code: &str) -> String {
     key
 }
 
+/// A receipt printed from the kiosk is recorded through the store's
+/// writer while the kiosk runs: once the kiosk has closed, its job is in
+/// the data directory, done, and the printer has the slip.
+#[test]
+fn a_receipt_printed_from_the_kiosk_is_a_recorded_job_after_it_closes() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::storage::print_jobs::JobKind;
+    use jiedai::tui::app::{Clock, Overlay};
+    use jiedai::tui::msg::Msg;
+    let printer = FakePrinter::start(Behaviour::Ready);
+    let dir = station_with_appeals(&format!("target = \"{}\"\n", printer.target()));
+    let store = Store::open(dir.path()).unwrap();
+    let keymap = jiedai::tui::keymap::Keymap::default_layout();
+    let clock = Clock::Fixed(chrono::DateTime::parse_from_rfc3339("2026-11-20T10:30:00+08:00").unwrap());
+    let started = jiedai::commands::kiosk::start(store, jiedai::i18n::Lang::Zh, keymap, clock, None).unwrap();
+    let mut rt = started.runtime;
+    rt.settle();
+    // Signed in, an appeal open, its receipt on screen, then to the printer.
+    for key in [
+        KeyCode::Enter,
+        KeyCode::Char('3'),
+        KeyCode::Enter,
+        KeyCode::Char('P'),
+        KeyCode::Char('P'),
+    ] {
+        rt.dispatch(Msg::Key(KeyEvent::new(key, KeyModifiers::NONE)));
+        rt.settle();
+    }
+    let code = match &rt.app.overlay {
+        Overlay::Receipt { appeal } => appeal.code.to_string(),
+        _ => panic!("no receipt on screen"),
+    };
+    let said = rt.app.message.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    assert!(said.contains(&code), "{said}");
+    rt.close(started.writer);
+    let kept = jobs(dir.path());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].kind, JobKind::Receipt { code: code.clone() });
+    assert_eq!(kept[0].state, JobState::Done);
+    assert!(parse(&printer.bytes()).text.join("").contains(&code));
+}
+
 /// An appeal whose title has a character outside GBK (㐀, U+3400): its
 /// receipt draws that line as an image instead of sending text a GBK
 /// printer would misprint, and the rest stays text.
