@@ -641,7 +641,12 @@ fn a_receipt_printed_from_the_kiosk_is_a_recorded_job_after_it_closes() {
         Overlay::Receipt { appeal } => appeal.code.to_string(),
         _ => panic!("no receipt on screen"),
     };
-    let said = rt.app.message.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    let said = rt
+        .app
+        .message
+        .as_ref()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default();
     assert!(said.contains(&code), "{said}");
     rt.close(started.writer);
     let kept = jobs(dir.path());

@@ -294,7 +294,7 @@ fn the_worker_syncs_at_the_planned_time_in_the_window() {
             zone.from_local_datetime(&at).unwrap()
         }
     };
-    let window = schedule::parse("23:00-05:00").unwrap();
+    let window = schedule::Window::parse("23:00-05:00").unwrap();
     let settings = Settings::new(Lang::Zh, Some(window), Box::new(now));
     let (tx, rx) = mpsc::channel();
     let worker = {
@@ -427,10 +427,10 @@ fn at(d: u32, h: u32, m: u32) -> NaiveDateTime {
 
 #[test]
 fn schedule_windows_parse_and_may_cross_midnight() {
-    let w = schedule::parse("23:00-05:00").unwrap();
+    let w = schedule::Window::parse("23:00-05:00").unwrap();
     assert!(w.crosses_midnight());
     assert_eq!(w.to_string(), "23:00-05:00");
-    let day = schedule::parse(" 01:30 – 04:00 ").unwrap();
+    let day = schedule::Window::parse(" 01:30 – 04:00 ").unwrap();
     assert!(!day.crosses_midnight());
     assert_eq!(day.to_string(), "01:30-04:00");
     for bad in [
@@ -442,13 +442,13 @@ fn schedule_windows_parse_and_may_cross_midnight() {
         "23:00-05:00-06:00",
         "晚上",
     ] {
-        assert!(schedule::parse(bad).is_err(), "{bad}");
+        assert!(schedule::Window::parse(bad).is_err(), "{bad}");
     }
 }
 
 #[test]
 fn schedule_slot_is_the_night_under_way_or_the_next() {
-    let w = schedule::parse("23:00-05:00").unwrap();
+    let w = schedule::Window::parse("23:00-05:00").unwrap();
     let night = |d: u32| Slot {
         start: at(d, 23, 0),
         end: at(d + 1, 5, 0),
@@ -456,7 +456,7 @@ fn schedule_slot_is_the_night_under_way_or_the_next() {
     assert_eq!(schedule::slot(&w, at(20, 18, 0)), night(20));
     assert_eq!(schedule::slot(&w, at(21, 2, 0)), night(20));
     assert_eq!(schedule::slot(&w, at(21, 5, 0)), night(21));
-    let early = schedule::parse("01:00-04:00").unwrap();
+    let early = schedule::Window::parse("01:00-04:00").unwrap();
     let slot = |d: u32| Slot {
         start: at(d, 1, 0),
         end: at(d, 4, 0),
@@ -467,7 +467,7 @@ fn schedule_slot_is_the_night_under_way_or_the_next() {
 
 #[test]
 fn schedule_start_is_random_inside_the_window_and_never_past() {
-    let w = schedule::parse("23:00-05:00").unwrap();
+    let w = schedule::Window::parse("23:00-05:00").unwrap();
     let evening = at(20, 18, 0);
     assert_eq!(schedule::plan(&w, evening, 0.0).at, at(20, 23, 0));
     assert_eq!(schedule::plan(&w, evening, 0.5).at, at(21, 2, 0));
@@ -485,7 +485,7 @@ fn schedule_start_is_random_inside_the_window_and_never_past() {
 
 #[test]
 fn schedule_says_when_it_is_time_once_a_night() {
-    let w = schedule::parse("23:00-05:00").unwrap();
+    let w = schedule::Window::parse("23:00-05:00").unwrap();
     let p = schedule::plan(&w, at(20, 18, 0), 0.5);
     assert_eq!(schedule::due(&p, at(20, 23, 30)), Due::Wait);
     assert_eq!(schedule::due(&p, at(21, 2, 0)), Due::Now);

@@ -7,12 +7,9 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-pub use crate::domain::station::SyncWindow as Window;
-
-/// Reads a window such as "23:00-05:00" (it may cross midnight).
-pub fn parse(text: &str) -> Result<Window, String> {
-    Window::parse(text)
-}
+/// The station's nightly window ("23:00-05:00", it may cross midnight;
+/// `Window::parse` reads one).
+pub use crate::jobs::sync::Window;
 
 /// One night's window, as local wall-clock times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use super::text::{Texts, texts};
 use crate::domain::catalog::{Catalog, Filter, RowRef};
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, Zone};
 use crate::i18n::Lang;
+use crate::jobs::Failure;
 use crate::jobs::sync::{CountyNote, Overview, SyncProgress, Trigger, Window};
 use crate::storage::{Reader, Request, StoreError};
 
@@ -199,14 +200,14 @@ pub struct AppealsView {
 pub struct SyncView {
     /// Enrolment, events not yet sent and the last outcome, as recorded
     /// (or why they could not be read); None until the sync first says.
-    pub overview: Option<Result<Overview, String>>,
+    pub overview: Option<Result<Overview, Failure>>,
     /// Asked the sync for its bookkeeping, not answered yet.
     pub overview_asked: bool,
     /// Who asked for the sync under way, while one runs.
     pub running: Option<Trigger>,
     pub progress: Option<SyncProgress>,
     /// The last attempt failed and another follows: (attempt, reason, wait).
-    pub retry: Option<(u32, String, std::time::Duration)>,
+    pub retry: Option<(u32, Failure, std::time::Duration)>,
     /// The nightly window and the next sync planned in it.
     pub window: Option<Window>,
     pub planned: Option<NaiveDateTime>,

@@ -11,7 +11,7 @@ pub fn on_news(app: &mut App, news: News) {
     match news {
         News::Overview(overview) => {
             app.sync.overview_asked = false;
-            app.sync.overview = Some(overview.map_err(|e| e.message(app.lang)));
+            app.sync.overview = Some(overview);
         }
         News::Planned(at) => app.sync.planned = at,
         News::Started(trigger) => {
@@ -32,14 +32,14 @@ pub fn on_news(app: &mut App, news: News) {
             app.sync.progress = Some(p);
         }
         News::Retrying { attempt, error, wait } => {
-            let error = error.message(app.lang);
             app.sync.progress = None;
-            app.sync.retry = Some((attempt, error.clone(), wait));
+            let words = error.message(app.lang);
+            app.sync.retry = Some((attempt, error, wait));
             let key = app.keymap.keys_label(Action::SyncNow);
             let said = t
                 .sync_retrying
                 .replace("{attempt}", &attempt.to_string())
-                .replace("{error}", &error)
+                .replace("{error}", &words)
                 .replace("{secs}", &wait.as_secs().max(1).to_string())
                 .replace("{key}", &key);
             app.say(Tone::Warn, said);

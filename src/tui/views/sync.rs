@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     match &app.sync.overview {
         None => lines.push(Line::styled(t.sync_reading, label_style())),
         Some(Err(e)) => lines.push(Line::styled(
-            format!("{}{e}", t.sync_unreadable),
+            format!("{}{}", t.sync_unreadable, e.message(app.lang)),
             tone_style(Tone::Error),
         )),
         Some(Ok(o)) => {
