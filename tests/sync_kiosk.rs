@@ -419,6 +419,59 @@ fn the_sync_screen_shows_progress_while_a_sync_runs() {
     rt.close(started.writer);
 }
 
+/// The Sync screen never reads the sync's bookkeeping itself: it says
+/// 读取中… until the sync's news brings it, then shows the server and what
+/// waits to be sent.
+#[test]
+fn the_sync_screen_waits_for_the_overview_the_sync_sends() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::i18n::Lang;
+    use jiedai::jobs::sync::{News, Overview};
+    use jiedai::storage::Store;
+    use jiedai::tui::app::{Clock, Screen};
+    use jiedai::tui::keymap::Keymap;
+    use jiedai::tui::msg::Msg;
+    use jiedai::tui::{runtime, views};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let data = cli::station(true);
+    let store = Store::open(data.path()).unwrap();
+    let clock = Clock::Fixed(chrono::Local::now().fixed_offset());
+    // No jobs: nothing answers but this test.
+    let started = runtime::start(store, Lang::Zh, Keymap::default_layout(), clock, None).unwrap();
+    let mut rt = started.runtime;
+    rt.settle();
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    rt.dispatch(key(KeyCode::Enter));
+    rt.dispatch(key(KeyCode::Char('5')));
+    assert_eq!(rt.app.screen, Screen::Sync);
+    // Each row as text, without the blanks wide characters leave.
+    let render = |rt: &runtime::Runtime| {
+        let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        term.draw(|f| views::draw(f, &rt.app)).unwrap();
+        let buf = term.backend().buffer();
+        (0..30)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect::<String>()
+            .replace(' ', "")
+    };
+    let screen = render(&rt);
+    assert!(screen.contains("读取中"), "{screen}");
+    assert!(!screen.contains("待上报的记录"), "{screen}");
+    rt.dispatch(Msg::Sync(News::Overview(Ok(Overview {
+        enrolled: true,
+        server: "https://rd.example.cn".into(),
+        unsent: 7,
+        ..Overview::default()
+    }))));
+    let screen = render(&rt);
+    assert!(!screen.contains("读取中"), "{screen}");
+    assert!(screen.contains("https://rd.example.cn"), "{screen}");
+    assert_eq!(unsent(&screen), 7, "{screen}");
+    rt.close(started.writer);
+}
+
 fn at(d: u32, h: u32, m: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 11, d)
         .unwrap()
