@@ -396,12 +396,13 @@ fn the_on_screen_receipt_qr_decodes_to_the_link() {
         appeal.code, appeal.access_key
     );
     let at = appeal.registered_at;
-    let started = jiedai::commands::kiosk::start(
+    let started = jiedai::tui::runtime::start_with(
         store,
         jiedai::i18n::Lang::Zh,
         jiedai::tui::keymap::Keymap::default_layout(),
         Clock::Fixed(at),
         None,
+        jiedai::commands::kiosk::jobs(),
     )
     .unwrap();
     let mut rt = started.runtime;
@@ -580,32 +581,47 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Opens the kiosk's model on `dir`, signs in, opens the appeal `code`
-/// and its receipt by keys, and returns the key the receipt shows.
-fn kiosk_receipt_key(dir: &Path, code: &str) -> String {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use jiedai::tui::app::{Clock, Overlay};
+/// The kiosk's model on `dir` with its jobs, after `keys` (each one's
+/// saves and receipts landed).
+fn kiosk_after(dir: &Path, keys: &[crossterm::event::KeyCode]) -> jiedai::tui::runtime::Started {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    use jiedai::tui::app::Clock;
     use jiedai::tui::msg::Msg;
     let store = Store::open(dir).unwrap();
     let keymap = jiedai::tui::keymap::Keymap::default_layout();
     let clock = Clock::Fixed(chrono::DateTime::parse_from_rfc3339("2026-11-20T10:30:00+08:00").unwrap());
-    let started = jiedai::commands::kiosk::start(store, jiedai::i18n::Lang::Zh, keymap, clock, None).unwrap();
-    let mut rt = started.runtime;
-    rt.settle();
-    for key in [
-        KeyCode::Enter,
-        KeyCode::Char('3'),
-        KeyCode::Enter,
-        KeyCode::Char('P'),
-    ] {
-        rt.dispatch(Msg::Key(KeyEvent::new(key, KeyModifiers::NONE)));
-        rt.settle();
+    let jobs = jiedai::commands::kiosk::jobs();
+    let mut started =
+        jiedai::tui::runtime::start_with(store, jiedai::i18n::Lang::Zh, keymap, clock, None, jobs).unwrap();
+    started.runtime.settle();
+    for key in keys {
+        started
+            .runtime
+            .dispatch(Msg::Key(KeyEvent::new(*key, KeyModifiers::NONE)));
+        started.runtime.settle();
     }
-    let key = match &rt.app.overlay {
+    started
+}
+
+/// Opens the kiosk's model on `dir`, signs in, opens the appeal `code`
+/// and its receipt by keys, and returns the key the receipt shows.
+fn kiosk_receipt_key(dir: &Path, code: &str) -> String {
+    use crossterm::event::KeyCode;
+    use jiedai::tui::app::Overlay;
+    let started = kiosk_after(
+        dir,
+        &[
+            KeyCode::Enter,
+            KeyCode::Char('3'),
+            KeyCode::Enter,
+            KeyCode::Char('P'),
+        ],
+    );
+    let key = match &started.runtime.app.overlay {
         Overlay::Receipt { appeal } if appeal.code.as_str() == code => appeal.access_key.clone(),
         _ => panic!("the receipt of {code} is not on screen"),
     };
-    rt.close(started.writer);
+    started.runtime.close(started.writer);
     key
 }
 
@@ -614,41 +630,30 @@ fn kiosk_receipt_key(dir: &Path, code: &str) -> String {
 /// the data directory, done, and the printer has the slip.
 #[test]
 fn a_receipt_printed_from_the_kiosk_is_a_recorded_job_after_it_closes() {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
     use jiedai::storage::print_jobs::JobKind;
-    use jiedai::tui::app::{Clock, Overlay};
-    use jiedai::tui::msg::Msg;
+    use jiedai::tui::app::Overlay;
     let printer = FakePrinter::start(Behaviour::Ready);
     let dir = station_with_appeals(&format!("target = \"{}\"\n", printer.target()));
-    let store = Store::open(dir.path()).unwrap();
-    let keymap = jiedai::tui::keymap::Keymap::default_layout();
-    let clock = Clock::Fixed(chrono::DateTime::parse_from_rfc3339("2026-11-20T10:30:00+08:00").unwrap());
-    let started = jiedai::commands::kiosk::start(store, jiedai::i18n::Lang::Zh, keymap, clock, None).unwrap();
-    let mut rt = started.runtime;
-    rt.settle();
     // Signed in, an appeal open, its receipt on screen, then to the printer.
-    for key in [
-        KeyCode::Enter,
-        KeyCode::Char('3'),
-        KeyCode::Enter,
-        KeyCode::Char('P'),
-        KeyCode::Char('P'),
-    ] {
-        rt.dispatch(Msg::Key(KeyEvent::new(key, KeyModifiers::NONE)));
-        rt.settle();
-    }
-    let code = match &rt.app.overlay {
+    let started = kiosk_after(
+        dir.path(),
+        &[
+            KeyCode::Enter,
+            KeyCode::Char('3'),
+            KeyCode::Enter,
+            KeyCode::Char('P'),
+            KeyCode::Char('P'),
+        ],
+    );
+    let app = &started.runtime.app;
+    let code = match &app.overlay {
         Overlay::Receipt { appeal } => appeal.code.to_string(),
         _ => panic!("no receipt on screen"),
     };
-    let said = rt
-        .app
-        .message
-        .as_ref()
-        .map(|(_, m)| m.clone())
-        .unwrap_or_default();
+    let said = app.message.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
     assert!(said.contains(&code), "{said}");
-    rt.close(started.writer);
+    started.runtime.close(started.writer);
     let kept = jobs(dir.path());
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(kept[0].kind, JobKind::Receipt { code: code.clone() });

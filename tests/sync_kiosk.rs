@@ -334,54 +334,66 @@ fn the_worker_syncs_at_the_planned_time_in_the_window() {
     thread.finish();
 }
 
+/// The kiosk's model on a station, signed in and on the Sync screen:
+/// with the jobs `jobs` starts.
+fn model_on_sync(data: &Path, jobs: jiedai::tui::runtime::StartJobs) -> jiedai::tui::runtime::Started {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jiedai::i18n::Lang;
+    use jiedai::storage::Store;
+    use jiedai::tui::app::{Clock, Screen};
+    use jiedai::tui::keymap::Keymap;
+    use jiedai::tui::msg::Msg;
+    let store = Store::open(data).unwrap();
+    let clock = Clock::Fixed(chrono::Local::now().fixed_offset());
+    let mut started =
+        jiedai::tui::runtime::start_with(store, Lang::Zh, Keymap::default_layout(), clock, None, jobs)
+            .unwrap();
+    let rt = &mut started.runtime;
+    rt.settle();
+    for c in [KeyCode::Enter, KeyCode::Char('5')] {
+        rt.dispatch(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    }
+    assert_eq!(rt.app.screen, Screen::Sync);
+    started
+}
+
+/// The screen drawn at 80x24, each row as text, wide characters once.
+fn render(app: &jiedai::tui::app::App) -> String {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| jiedai::tui::views::draw(f, app)).unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..24 {
+        let mut skip = 0;
+        for x in 0..80 {
+            let symbol = buf[(x, y)].symbol();
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            out.push_str(symbol);
+            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The Sync screen drawn at 80x24 while a sync runs: a progress bar with
 /// the events sent, then those received, then the outcome.
 #[test]
 fn the_sync_screen_shows_progress_while_a_sync_runs() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use jiedai::commands::kiosk;
-    use jiedai::i18n::Lang;
     use jiedai::jobs::sync::{News, Report, SyncProgress, Trigger};
-    use jiedai::storage::Store;
-    use jiedai::tui::app::{Clock, Screen};
-    use jiedai::tui::keymap::Keymap;
     use jiedai::tui::msg::Msg;
-    use jiedai::tui::{runtime, views};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
 
     let data = cli::station(true);
-    let store = Store::open(data.path()).unwrap();
-    let clock = Clock::Fixed(chrono::Local::now().fixed_offset());
-    let started = kiosk::start(store, Lang::Zh, Keymap::default_layout(), clock, None).unwrap();
+    let started = model_on_sync(data.path(), jiedai::commands::kiosk::jobs());
     let mut rt = started.runtime;
-    rt.settle();
     let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
-    rt.dispatch(key(KeyCode::Enter));
-    rt.dispatch(key(KeyCode::Char('5')));
-    assert_eq!(rt.app.screen, Screen::Sync);
-    // Each row as text, wide characters once.
-    let render = |rt: &runtime::Runtime| {
-        let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        term.draw(|f| views::draw(f, &rt.app)).unwrap();
-        let buf = term.backend().buffer();
-        let mut out = String::new();
-        for y in 0..24 {
-            let mut skip = 0;
-            for x in 0..80 {
-                let symbol = buf[(x, y)].symbol();
-                if skip > 0 {
-                    skip -= 1;
-                    continue;
-                }
-                out.push_str(symbol);
-                skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
-            }
-            out.push('\n');
-        }
-        out
-    };
-    let screen = render(&rt);
+    let screen = render(&rt.app);
     assert!(
         screen.contains("还没有接入") && screen.contains("s 立即同步"),
         "{screen}"
@@ -391,23 +403,23 @@ fn the_sync_screen_shows_progress_while_a_sync_runs() {
         sent: 5,
         total: 10,
     })));
-    let screen = render(&rt);
+    let screen = render(&rt.app);
     assert!(screen.contains("上报中 5/10"), "{screen}");
     assert!(screen.contains("夜间自动同步"), "{screen}");
     rt.dispatch(Msg::Sync(News::Progress(SyncProgress::Downloading {
         received: 3,
     })));
-    assert!(render(&rt).contains("接收县里的记录 3 条"));
+    assert!(render(&rt.app).contains("接收县里的记录 3 条"));
     // Staff pressing the key meanwhile are told to wait.
     rt.dispatch(key(KeyCode::Char('s')));
-    assert!(render(&rt).contains("正在同步，请稍候"));
+    assert!(render(&rt.app).contains("正在同步，请稍候"));
     rt.dispatch(Msg::Sync(News::Finished(Ok(Report {
         sent: 10,
         stored: 10,
         received: 3,
         touched: Vec::new(),
     }))));
-    let screen = render(&rt);
+    let screen = render(&rt.app);
     assert!(
         screen.contains("同步完成：上报 10 条，收到县里的记录 3 条"),
         "{screen}"
@@ -424,40 +436,16 @@ fn the_sync_screen_shows_progress_while_a_sync_runs() {
 /// waits to be sent.
 #[test]
 fn the_sync_screen_waits_for_the_overview_the_sync_sends() {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use jiedai::i18n::Lang;
+    use jiedai::jobs::Jobs;
     use jiedai::jobs::sync::{News, Overview};
-    use jiedai::storage::Store;
-    use jiedai::tui::app::{Clock, Screen};
-    use jiedai::tui::keymap::Keymap;
     use jiedai::tui::msg::Msg;
-    use jiedai::tui::{runtime, views};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
 
     let data = cli::station(true);
-    let store = Store::open(data.path()).unwrap();
-    let clock = Clock::Fixed(chrono::Local::now().fixed_offset());
     // No jobs: nothing answers but this test.
-    let started = runtime::start(store, Lang::Zh, Keymap::default_layout(), clock, None).unwrap();
+    let started = model_on_sync(data.path(), Box::new(|_| Ok(Jobs::default())));
     let mut rt = started.runtime;
-    rt.settle();
-    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
-    rt.dispatch(key(KeyCode::Enter));
-    rt.dispatch(key(KeyCode::Char('5')));
-    assert_eq!(rt.app.screen, Screen::Sync);
-    // Each row as text, without the blanks wide characters leave.
-    let render = |rt: &runtime::Runtime| {
-        let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
-        term.draw(|f| views::draw(f, &rt.app)).unwrap();
-        let buf = term.backend().buffer();
-        (0..30)
-            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
-            .collect::<String>()
-            .replace(' ', "")
-    };
-    let screen = render(&rt);
-    assert!(screen.contains("读取中"), "{screen}");
+    let screen = render(&rt.app);
+    assert!(screen.contains("读取中…"), "{screen}");
     assert!(!screen.contains("待上报的记录"), "{screen}");
     rt.dispatch(Msg::Sync(News::Overview(Ok(Overview {
         enrolled: true,
@@ -465,8 +453,8 @@ fn the_sync_screen_waits_for_the_overview_the_sync_sends() {
         unsent: 7,
         ..Overview::default()
     }))));
-    let screen = render(&rt);
-    assert!(!screen.contains("读取中"), "{screen}");
+    let screen = render(&rt.app);
+    assert!(!screen.contains("读取中…"), "{screen}");
     assert!(screen.contains("https://rd.example.cn"), "{screen}");
     assert_eq!(unsent(&screen), 7, "{screen}");
     rt.close(started.writer);

@@ -11,15 +11,12 @@ use crate::i18n::Lang;
 use crate::jobs::Jobs;
 use crate::jobs::sync::{SyncJob, Trigger};
 use crate::print::worker::PrintWorker;
-use crate::storage::writer::BeforeSave;
-use crate::storage::{Store, StoreError};
 use crate::sync::control;
 use crate::sync::worker::{Settings, SyncWorker};
 use crate::tui::KioskError;
-use crate::tui::app::{COUNTY_NEWS_DAYS, Clock};
-use crate::tui::keymap::Keymap;
+use crate::tui::app::COUNTY_NEWS_DAYS;
 use crate::tui::msg::Msg;
-use crate::tui::runtime::{self, Started, Wiring};
+use crate::tui::runtime::{StartJobs, Wiring};
 
 /// Opens the station and runs the kiosk until the user quits.
 pub fn run(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
@@ -37,7 +34,7 @@ pub fn run(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
         Ok(s) => s,
         Err(e) => return report_store_error(&e, lang),
     };
-    match crate::tui::run_kiosk(store, lang, keymap_choice, Box::new(|w| jobs(w, true))) {
+    match crate::tui::run_kiosk(store, lang, keymap_choice, Box::new(|w| start_jobs(w, true))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(KioskError::Store(e)) => report_store_error(&e, lang),
         Err(KioskError::Terminal(e)) => {
@@ -47,31 +44,18 @@ pub fn run(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
     }
 }
 
-/// A kiosk model over an open store with its printer and sync, as `run`
-/// starts it, without a terminal or the control socket (tests,
-/// benchmarks); see `tui::runtime::start`.
-pub fn start(
-    store: Store,
-    lang: Lang,
-    keymap: Keymap,
-    clock: Clock,
-    before_save: Option<BeforeSave>,
-) -> Result<Started, StoreError> {
-    runtime::start_with(
-        store,
-        lang,
-        keymap,
-        clock,
-        before_save,
-        Box::new(|w| jobs(w, false)),
-    )
+/// What starts the kiosk's printer and sync beside
+/// `tui::runtime::start_with`, as `run` does but without the control
+/// socket (tests, benchmarks).
+pub fn jobs() -> StartJobs<'static> {
+    Box::new(|w| start_jobs(w, false))
 }
 
 /// The kiosk's printer and sync; their news goes into the kiosk's
 /// channel. With `listen`, the sync also takes `jiedai sync`'s requests
 /// through the control socket: without it the command says the data
 /// directory is busy.
-fn jobs(w: Wiring, listen: bool) -> std::io::Result<Jobs> {
+fn start_jobs(w: Wiring, listen: bool) -> std::io::Result<Jobs> {
     let dir = w.reader.dir().to_path_buf();
     let lang = w.app.lang;
     let printer = PrintWorker::spawn(w.reader.clone(), w.writer.clone(), dir.clone(), lang)?;
