@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use crate::i18n::Lang;
 
-pub use print::{NoPrinter, PrintReply, Printed, Printer, ReceiptRequest};
-pub use sync::{CountyNote, News, Overview, Report, SyncJob, SyncProgress, Trigger};
+use print::Printer;
+use sync::SyncJob;
 
 /// Where a job reports what happens; any thread may call it.
 pub type Sink<T> = Arc<dyn Fn(T) + Send + Sync>;

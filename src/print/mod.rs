@@ -1,8 +1,9 @@
 //! Receipts on a thermal printer: ESC/POS documents (`escpos`, `receipt`),
-//! where they go (`target`), this terminal's printer (`settings`) and the
-//! job that ties them to the store (`print_job`). No screen here: the
-//! command line calls it, and a worker thread can, with a `Reader` and the
-//! job's id, reporting what it returns.
+//! where they go (`target`), this terminal's printer (`settings`), the
+//! job that ties them to the store (`print_job`, recording through a
+//! `JobLog`) and the print thread beside the kiosk (`worker`). No screen
+//! here: the command line calls it, and so does the print thread, which
+//! answers the kiosk through `jobs::print`.
 
 pub mod escpos;
 pub mod receipt;

@@ -1,8 +1,9 @@
 //! Printing beside the kiosk: a thread that takes receipt requests, gives
 //! an older appeal its access key and records each print job through the
 //! store's writer, sends the job to the terminal's printer, then hands the
-//! outcome to a callback (the kiosk's `jobs::Printer`). A printer that is off or silent costs this
-//! thread its time-outs, never the interface.
+//! outcome to a callback (the kiosk's `jobs::print::Printer`). A printer
+//! that is off or silent costs this thread its time-outs, never the
+//! interface.
 
 use std::path::PathBuf;
 use std::sync::mpsc;

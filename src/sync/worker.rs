@@ -1,10 +1,12 @@
 //! Syncing beside the kiosk: a thread that takes sync requests (staff
 //! pressed the sync key, `jiedai sync` asked through the control socket),
 //! the station's nightly schedule and, on an enrolled terminal, a quiet
-//! sync soon after saves (`SyncHandle::saved`, debounced), runs `client::sync_and_record`,
-//! tries again after a transient failure with exponential backoff and
-//! jitter, and hands what happens to a callback as `News`. The network's
-//! time-outs cost this thread, never the interface.
+//! sync soon after saves (`SyncHandle::saved`, debounced), runs
+//! `client::sync_and_record`, tries again after a transient failure with
+//! exponential backoff and jitter, and hands what happens to a callback
+//! as `jobs::sync::News`, the Sync screen's overview included. It is the
+//! kiosk's `jobs::sync::SyncJob`. The network's time-outs cost this
+//! thread, never the interface.
 //!
 //! It stops between requests once `stop` is set (a request under way ends
 //! within the client's time-outs); dropping the `SyncWorker` sets it and
