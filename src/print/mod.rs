@@ -51,7 +51,6 @@ pub enum PrintError {
     },
     NoStation,
     NoAppeal(String),
-    NoJob(u64),
     Public(PublicError),
     Io {
         target: String,
@@ -160,7 +159,6 @@ impl PrintError {
                 format!("找不到查询码为 {code} 的诉求"),
                 format!("no appeal has the tracking code {code}"),
             ),
-            PrintError::NoJob(id) => lang.pick(format!("没有打印任务 {id}"), format!("there is no print job {id}")),
             PrintError::Public(e) => e.message(lang),
             PrintError::Io {
                 target,
