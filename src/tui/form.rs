@@ -37,11 +37,17 @@ impl Widget {
     pub fn clear(&mut self) {
         match self {
             Widget::Text(t) => t.clear(),
-            Widget::Pick(p) => {
-                p.query.clear();
-                p.chosen.clear();
-                p.refilter();
+            Widget::Pick(p) => p.clear(),
+        }
+    }
+
+    /// Takes back the field's last edit (Ctrl-Z), a clear included.
+    pub fn undo(&mut self) {
+        match self {
+            Widget::Text(t) => {
+                t.undo();
             }
+            Widget::Pick(p) => p.undo(),
         }
     }
 

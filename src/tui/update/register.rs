@@ -67,6 +67,10 @@ fn form_action(app: &mut App, action: Action) {
             app.register.focused().clear();
             app.register.edited();
         }
+        Action::Undo => {
+            app.register.focused().undo();
+            app.register.edited();
+        }
         Action::AddAppeal => app.register.add_appeal(),
         Action::RemoveAppeal => {
             if app.register.remove_appeal() {
