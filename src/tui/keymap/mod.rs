@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 pub use action::{Action, Mode};
-pub use chord::KeyChord;
+pub use chord::{KeyChord, UnknownKey};
 pub use error::KeymapError;
 use file::{Entry, first_error, names_every_action, no_keys_error, read_file_contents};
 
@@ -561,7 +561,7 @@ mod tests {
         for bad in [
             "", "C-", "M-", "C-M-", "foo", "F0", "F25", "Fx", "c-x", "S-1", "ctrl", "enterr",
         ] {
-            let err = KeyChord::parse(bad).err();
+            let err = KeyChord::parse(bad).err().map(|e| e.to_string());
             assert_eq!(err, Some(format!("unknown key name \"{bad}\"")), "{bad:?}");
         }
     }

@@ -105,7 +105,7 @@ fn save(app: &mut App) {
     let today = app.today_date();
     let registration = match app.register.build(today, &app.deputies) {
         Ok(r) => r,
-        Err(msg) => return app.say(Tone::Error, msg),
+        Err(problems) => return app.say(Tone::Error, problems.message(app.lang)),
     };
     let request = Request::Register {
         actor: app.actor(),
