@@ -175,6 +175,42 @@ fn ctrl_u_clears_the_field() {
     quit_form(p);
 }
 
+/// Ctrl-U empties the title and Ctrl-Z brings it back; Ctrl-Left moves
+/// back a word; a long content soft-wraps in its multi-line field, wide
+/// characters never split.
+#[test]
+fn ctrl_z_undoes_a_clear_and_words_and_wrapping() {
+    let desk = Desk::new();
+    let p = desk.kiosk();
+    open_form(&p);
+    p.send("王小明");
+    p.key(Key::PageDown);
+    p.send("jttc");
+    ok(p.wait_for("交通停车", T));
+    p.key(Key::Enter);
+    p.send("north gate road");
+    ok(p.wait_for("north gate road", T));
+    p.key(Key::Ctrl('u'));
+    ok(p.wait_gone("north gate road", T));
+    p.key(Key::Ctrl('z'));
+    ok(p.wait_for("north gate road", T));
+    // Ctrl-Left, as an xterm sends it: to the start of "road".
+    p.send("\x1b[1;5D");
+    p.send("X");
+    ok(p.wait_for("north gate Xroad", T));
+    p.key(Key::Tab);
+    let long = format!("甲{}乙", "路".repeat(40));
+    p.send(&long);
+    let screen = ok(p.wait_for("路乙", T));
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains('路')).collect();
+    assert!(rows.len() >= 2, "the content wraps:\n{screen}");
+    assert!(rows[0].contains("甲路"), "{screen}");
+    assert!(!rows[0].contains('乙'), "{screen}");
+    let shown: usize = rows.iter().map(|l| l.matches('路').count()).sum();
+    assert_eq!(shown, 40, "no character is lost at a wrap:\n{screen}");
+    quit_form(p);
+}
+
 /// A paste with colour codes, a window title, a clear-screen, CRLF and a
 /// tab is saved as its text: each escape sequence removed whole, CRLF one
 /// line break, the tab a space.
@@ -224,6 +260,9 @@ fn help_on_the_sign_in_screen_and_its_scroll_mark() {
     }
     let end = ok(p.wait_gone("↓ 下面还有", T));
     assert!(end.contains("确认提示"), "the last section is on show:\n{end}");
+    // The scroll stopped at the end: one Up leaves it.
+    p.key(Key::Up);
+    ok(p.wait_for("↓ 下面还有", T));
     p.key(Key::Esc);
     ok(p.wait_gone("帮助：全部按键", T));
     p.key(Key::Enter);
