@@ -258,7 +258,10 @@ fn appeals_list_and_detail() {
 fn scrolling_stops_at_the_last_page() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = signed_in(dir.path());
-    app.rt.dispatch(Msg::Resize { width: 60, height: 16 });
+    app.rt.dispatch(Msg::Resize {
+        width: 60,
+        height: 16,
+    });
     press(&mut app, KeyCode::Char('3'));
     press(&mut app, KeyCode::Enter);
     let last = views::detail_last(&app);

@@ -52,7 +52,10 @@ impl TextInput {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.area.lines().iter().all(|l| l.chars().all(char::is_whitespace))
+        self.area
+            .lines()
+            .iter()
+            .all(|l| l.chars().all(char::is_whitespace))
     }
 
     /// Characters held, a line break counting as one.
@@ -128,13 +131,17 @@ impl TextInput {
 
     /// Moves up or down one line in a multi-line box, keeping the column.
     pub fn vertical(&mut self, down: bool) {
-        self.area.move_cursor(if down { CursorMove::Down } else { CursorMove::Up });
+        self.area
+            .move_cursor(if down { CursorMove::Down } else { CursorMove::Up });
     }
 
     /// The cursor as a position in the text's characters.
     fn cursor_index(&self) -> usize {
         let DataCursor(row, col) = self.area.cursor();
-        let before: usize = self.area.lines()[..row].iter().map(|l| l.chars().count() + 1).sum();
+        let before: usize = self.area.lines()[..row]
+            .iter()
+            .map(|l| l.chars().count() + 1)
+            .sum();
         before + col
     }
 

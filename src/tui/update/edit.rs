@@ -28,7 +28,9 @@ pub fn edit_text(t: &mut TextInput, key: &KeyEvent) -> bool {
         t.insert(c);
         return true;
     }
-    let word = key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    let word = key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
     match key.code {
         KeyCode::Backspace => t.backspace(),
         KeyCode::Delete => t.delete(),

@@ -169,7 +169,9 @@ fn detail_areas(area: Rect) -> [Rect; 2] {
 pub fn detail_last(app: &App, a: &Appeal, area: Rect) -> usize {
     let [main, _] = detail_areas(area);
     let page = main.height.saturating_sub(2) as usize;
-    detail_lines(app, a, main.width.saturating_sub(2)).len().saturating_sub(page)
+    detail_lines(app, a, main.width.saturating_sub(2))
+        .len()
+        .saturating_sub(page)
 }
 
 /// The detail's lines, wrapped at `width` cells.
