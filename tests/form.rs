@@ -81,6 +81,17 @@ fn open_form(p: &Pty) {
     ok(p.wait_for("■ 来访人", T));
 }
 
+/// Opens the form, names the visitor, picks the category 交通停车 by its
+/// initials and lands on the appeal's title.
+fn to_title(p: &Pty) {
+    open_form(p);
+    p.send("王小明");
+    p.key(Key::PageDown);
+    p.send("jttc");
+    ok(p.wait_for("交通停车", T));
+    p.key(Key::Enter);
+}
+
 /// Tab to the deputy picker, Esc: the picker's list closes and nothing
 /// asks to discard the visit; a second Esc does.
 #[test]
@@ -113,12 +124,7 @@ fn the_hints_name_keys_that_work_in_the_focused_field() {
     let p = desk.kiosk();
     let on_today = bottom(&p.settled());
     assert!(on_today.contains("q 退出"), "{on_today}");
-    open_form(&p);
-    p.send("王小明");
-    p.key(Key::PageDown);
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
+    to_title(&p);
     p.send("小区停车难");
     p.key(Key::Tab);
     p.send("夜间停车位不足");
@@ -182,12 +188,7 @@ fn ctrl_u_clears_the_field() {
 fn ctrl_z_undoes_a_clear_and_words_and_wrapping() {
     let desk = Desk::new();
     let p = desk.kiosk();
-    open_form(&p);
-    p.send("王小明");
-    p.key(Key::PageDown);
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
+    to_title(&p);
     p.send("north gate road");
     ok(p.wait_for("north gate road", T));
     p.key(Key::Ctrl('u'));
@@ -218,12 +219,7 @@ fn ctrl_z_undoes_a_clear_and_words_and_wrapping() {
 fn pasted_escape_sequences_are_removed_whole() {
     let desk = Desk::new();
     let p = desk.kiosk();
-    open_form(&p);
-    p.send("王小明");
-    p.key(Key::PageDown);
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
+    to_title(&p);
     p.send("路面坑洼");
     p.key(Key::Tab);
     let pasted = "路面\x1b[31m红色\x1b[0m坑洼\x1b]0;pwned\x07有\x1b[2J清屏\r\n第二行\tTab后";
@@ -278,12 +274,7 @@ fn help_on_the_sign_in_screen_and_its_scroll_mark() {
 fn two_appeals_side_by_side_at_120x40() {
     let desk = Desk::new();
     let p = desk.kiosk_at(Size { cols: 120, rows: 40 });
-    open_form(&p);
-    p.send("王小明");
-    p.key(Key::PageDown);
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
+    to_title(&p);
     p.send("小区停车难");
     p.key(Key::Ctrl('n'));
     ok(p.wait_for("诉求 2/2", T));
