@@ -81,6 +81,17 @@ fn open_form(p: &Pty) {
     ok(p.wait_for("■ 来访人", T));
 }
 
+/// Opens the form, names the visitor, picks the category 交通停车 by its
+/// initials and lands on the appeal's title.
+fn to_title(p: &Pty) {
+    open_form(p);
+    p.send("王小明");
+    p.key(Key::PageDown);
+    p.send("jttc");
+    ok(p.wait_for("交通停车", T));
+    p.key(Key::Enter);
+}
+
 /// Tab to the deputy picker, Esc: the picker's list closes and nothing
 /// asks to discard the visit; a second Esc does.
 #[test]
@@ -113,12 +124,7 @@ fn the_hints_name_keys_that_work_in_the_focused_field() {
     let p = desk.kiosk();
     let on_today = bottom(&p.settled());
     assert!(on_today.contains("q 退出"), "{on_today}");
-    open_form(&p);
-    p.send("王小明");
-    p.key(Key::PageDown);
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
+    to_title(&p);
     p.send("小区停车难");
     p.key(Key::Tab);
     p.send("夜间停车位不足");
@@ -175,6 +181,37 @@ fn ctrl_u_clears_the_field() {
     quit_form(p);
 }
 
+/// Ctrl-U empties the title and Ctrl-Z brings it back; Ctrl-Left moves
+/// back a word; a long content soft-wraps in its multi-line field, wide
+/// characters never split.
+#[test]
+fn ctrl_z_undoes_a_clear_and_words_and_wrapping() {
+    let desk = Desk::new();
+    let p = desk.kiosk();
+    to_title(&p);
+    p.send("north gate road");
+    ok(p.wait_for("north gate road", T));
+    p.key(Key::Ctrl('u'));
+    ok(p.wait_gone("north gate road", T));
+    p.key(Key::Ctrl('z'));
+    ok(p.wait_for("north gate road", T));
+    // Ctrl-Left, as an xterm sends it: to the start of "road".
+    p.send("\x1b[1;5D");
+    p.send("X");
+    ok(p.wait_for("north gate Xroad", T));
+    p.key(Key::Tab);
+    let long = format!("甲{}乙", "路".repeat(40));
+    p.send(&long);
+    let screen = ok(p.wait_for("路乙", T));
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains('路')).collect();
+    assert!(rows.len() >= 2, "the content wraps:\n{screen}");
+    assert!(rows[0].contains("甲路"), "{screen}");
+    assert!(!rows[0].contains('乙'), "{screen}");
+    let shown: usize = rows.iter().map(|l| l.matches('路').count()).sum();
+    assert_eq!(shown, 40, "no character is lost at a wrap:\n{screen}");
+    quit_form(p);
+}
+
 /// A paste with colour codes, a window title, a clear-screen, CRLF and a
 /// tab is saved as its text: each escape sequence removed whole, CRLF one
 /// line break, the tab a space.
@@ -182,12 +219,7 @@ fn ctrl_u_clears_the_field() {
 fn pasted_escape_sequences_are_removed_whole() {
     let desk = Desk::new();
     let p = desk.kiosk();
-    open_form(&p);
-    p.send("王小明");
-    p.key(Key::PageDown);
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
+    to_title(&p);
     p.send("路面坑洼");
     p.key(Key::Tab);
     let pasted = "路面\x1b[31m红色\x1b[0m坑洼\x1b]0;pwned\x07有\x1b[2J清屏\r\n第二行\tTab后";
@@ -224,6 +256,9 @@ fn help_on_the_sign_in_screen_and_its_scroll_mark() {
     }
     let end = ok(p.wait_gone("↓ 下面还有", T));
     assert!(end.contains("确认提示"), "the last section is on show:\n{end}");
+    // The scroll stopped at the end: one Up leaves it.
+    p.key(Key::Up);
+    ok(p.wait_for("↓ 下面还有", T));
     p.key(Key::Esc);
     ok(p.wait_gone("帮助：全部按键", T));
     p.key(Key::Enter);
@@ -239,12 +274,7 @@ fn help_on_the_sign_in_screen_and_its_scroll_mark() {
 fn two_appeals_side_by_side_at_120x40() {
     let desk = Desk::new();
     let p = desk.kiosk_at(Size { cols: 120, rows: 40 });
-    open_form(&p);
-    p.send("王小明");
-    p.key(Key::PageDown);
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
+    to_title(&p);
     p.send("小区停车难");
     p.key(Key::Ctrl('n'));
     ok(p.wait_for("诉求 2/2", T));

@@ -251,6 +251,38 @@ fn appeals_list_and_detail() {
     insta::assert_snapshot!("appeal_detail", render(&app));
 }
 
+/// The detail and the help scroll within their text at the terminal's
+/// size: the keys stop at the last page, so one Up after many Downs moves
+/// back at once, and drawing leaves the model as it was.
+#[test]
+fn scrolling_stops_at_the_last_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = signed_in(dir.path());
+    app.rt.dispatch(Msg::Resize {
+        width: 60,
+        height: 16,
+    });
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Enter);
+    let last = views::detail_last(&app);
+    assert!(last > 0, "the detail is taller than 16 rows");
+    for _ in 0..last + 5 {
+        press(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.appeals.detail_scroll, last);
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.appeals.detail_scroll, last - 1);
+    let drawn = render(&app);
+    assert_eq!(app.appeals.detail_scroll, last - 1, "{drawn}");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('?'));
+    let last = views::overlay_last(&app);
+    for _ in 0..last + 5 {
+        press(&mut app, KeyCode::PageDown);
+    }
+    assert!(matches!(app.overlay, Overlay::Help { scroll } if scroll == last));
+}
+
 #[test]
 fn deputies_screen() {
     let dir = tempfile::tempdir().unwrap();

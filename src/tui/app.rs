@@ -189,9 +189,6 @@ pub struct AppealsView {
     /// The detail was opened from Today: Esc goes back there.
     pub detail_from_today: bool,
     pub detail_scroll: usize,
-    /// How far the detail can scroll at the size it was last drawn (set
-    /// by the view, which alone knows the wrapped height).
-    pub detail_max: std::cell::Cell<usize>,
 }
 
 /// The Sync screen: what the store says about the sync, and what the sync
@@ -333,7 +330,6 @@ impl App {
                 detail: None,
                 detail_from_today: false,
                 detail_scroll: 0,
-                detail_max: std::cell::Cell::new(0),
             },
             catalog: None,
             catalog_loading: true,

@@ -37,11 +37,17 @@ impl Widget {
     pub fn clear(&mut self) {
         match self {
             Widget::Text(t) => t.clear(),
-            Widget::Pick(p) => {
-                p.query.clear();
-                p.chosen.clear();
-                p.refilter();
+            Widget::Pick(p) => p.clear(),
+        }
+    }
+
+    /// Takes back the field's last edit (Ctrl-Z), a clear included.
+    pub fn undo(&mut self) {
+        match self {
+            Widget::Text(t) => {
+                t.undo();
             }
+            Widget::Pick(p) => p.undo(),
         }
     }
 
@@ -83,6 +89,53 @@ pub fn appeal_labels(t: &Texts) -> [&'static str; APPEAL_FIELDS] {
         t.f_urgency,
         t.f_route,
     ]
+}
+
+/// What one Ctrl-S found wrong: each field at fault, with the appeal it
+/// belongs to (0 for the visitor's fields), in form order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", say(&self.problems, self.appeals, Lang::En))]
+pub struct FormProblems {
+    pub problems: Vec<(usize, ValidationError)>,
+    /// How many appeals the form held: with several, an appeal's field
+    /// is named with its appeal.
+    pub appeals: usize,
+}
+
+impl FormProblems {
+    /// One message naming every field to fix.
+    pub fn message(&self, lang: Lang) -> String {
+        say(&self.problems, self.appeals, lang)
+    }
+}
+
+/// One problem's words: its message, with its appeal when there are
+/// several.
+fn problem_text(e: &ValidationError, appeal: usize, appeals: usize, lang: Lang) -> String {
+    let msg = lang.pick(e.message_zh(), e.message_en());
+    if appeals > 1
+        && !matches!(
+            e.field,
+            Field::VisitorName | Field::Phone | Field::IdNumber | Field::Address | Field::GroupSize
+        )
+    {
+        format!("{} {}：{msg}", lang.pick("诉求", "Appeal"), appeal + 1)
+    } else {
+        msg
+    }
+}
+
+fn say(problems: &[(usize, ValidationError)], appeals: usize, lang: Lang) -> String {
+    let said: Vec<String> = problems
+        .iter()
+        .map(|(a, e)| problem_text(e, *a, appeals, lang))
+        .collect();
+    if said.len() <= 1 {
+        said.concat()
+    } else {
+        let head = lang.pick("处需要修改", "fields to fix");
+        format!("{} {head}：{}", said.len(), said.join(lang.pick("；", "; ")))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,21 +335,6 @@ impl RegisterForm {
         true
     }
 
-    /// Moves the focus to the field at fault and returns its message.
-    fn error_text(&self, e: &ValidationError, appeal: usize) -> String {
-        let msg = self.lang.pick(e.message_zh(), e.message_en());
-        if self.appeals.len() > 1
-            && !matches!(
-                e.field,
-                Field::VisitorName | Field::Phone | Field::IdNumber | Field::Address | Field::GroupSize
-            )
-        {
-            format!("{} {}：{msg}", self.lang.pick("诉求", "Appeal"), appeal + 1)
-        } else {
-            msg
-        }
-    }
-
     /// Whether the field at `focus` of appeal `appeal` failed the last check.
     pub fn has_error(&self, focus: Focus, appeal: usize) -> bool {
         self.errors.contains(&(focus, appeal))
@@ -311,7 +349,7 @@ impl RegisterForm {
     /// Validates every field. On problems, marks each field that has one,
     /// moves the focus to the first, and returns one message naming them
     /// all (so one Ctrl-S shows everything to fix).
-    pub fn build(&mut self, today: NaiveDate, deputies: &[Deputy]) -> Result<Registration, String> {
+    pub fn build(&mut self, today: NaiveDate, deputies: &[Deputy]) -> Result<Registration, FormProblems> {
         let mut problems: Vec<(Focus, usize, ValidationError)> = Vec::new();
         let visit_text = |i: usize| self.visit[i].text();
         let name = validate::text_field(
@@ -399,18 +437,18 @@ impl RegisterForm {
         if let Some((focus, appeal, _)) = problems.first() {
             self.focus = *focus;
             self.current = *appeal;
-            let said: Vec<String> = problems.iter().map(|(_, a, e)| self.error_text(e, *a)).collect();
-            return Err(if said.len() == 1 {
-                said.concat()
-            } else {
-                let head = self.lang.pick("处需要修改", "fields to fix");
-                format!("{} {head}：{}", said.len(), said.join(self.lang.pick("；", "; ")))
+            return Err(FormProblems {
+                problems: problems.into_iter().map(|(_, a, e)| (a, e)).collect(),
+                appeals: self.appeals.len(),
             });
         }
         let (Some(name), Some(phone), Some(id_number), Some(address), Some(group_size)) =
             (name, phone, id_number, address, group_size)
         else {
-            return Err(String::new());
+            return Err(FormProblems {
+                problems: Vec::new(),
+                appeals: self.appeals.len(),
+            });
         };
         Ok(Registration {
             visitor: Visitor {

@@ -1,5 +1,9 @@
 //! Editable text and filterable pickers: the widgets' state, no drawing.
+//! A text box keeps its text in a `ratatui_textarea::TextArea` (undo,
+//! word moves, clearing) and adds the form's rules: a character cap,
+//! control characters refused, newlines only where several lines belong.
 
+use ratatui_textarea::{CursorMove, DataCursor, TextArea};
 use unicode_width::UnicodeWidthChar;
 
 use crate::domain::search::{initials, normalize};
@@ -7,9 +11,7 @@ use crate::domain::search::{initials, normalize};
 /// A text box: single- or multi-line, with a character cap.
 #[derive(Debug, Clone, Default)]
 pub struct TextInput {
-    chars: Vec<char>,
-    /// Cursor position in chars.
-    cursor: usize,
+    area: TextArea<'static>,
     pub multiline: bool,
     pub max: usize,
     /// Shown as dots (PINs).
@@ -37,22 +39,39 @@ impl TextInput {
         self
     }
 
+    /// Replaces the text (cut at the cap) and puts the cursor at its end.
     pub fn set(&mut self, text: &str) {
-        self.chars = text.chars().take(self.max).collect();
-        self.cursor = self.chars.len();
+        let text: String = text.chars().take(self.max).collect();
+        self.area = TextArea::new(text.split('\n').map(str::to_string).collect());
+        self.area.move_cursor(CursorMove::Bottom);
+        self.area.move_cursor(CursorMove::End);
     }
 
     pub fn text(&self) -> String {
-        self.chars.iter().collect()
+        self.area.lines().join("\n")
     }
 
     pub fn is_empty(&self) -> bool {
-        self.chars.iter().all(|c| c.is_whitespace())
+        self.area
+            .lines()
+            .iter()
+            .all(|l| l.chars().all(char::is_whitespace))
     }
 
+    /// Characters held, a line break counting as one.
+    fn len(&self) -> usize {
+        let lines = self.area.lines();
+        lines.iter().map(|l| l.chars().count()).sum::<usize>() + lines.len() - 1
+    }
+
+    /// Empties the box; `undo` brings the text back.
     pub fn clear(&mut self) {
-        self.chars.clear();
-        self.cursor = 0;
+        self.area.clear();
+    }
+
+    /// Takes back the last edit (a clear included).
+    pub fn undo(&mut self) -> bool {
+        self.area.undo()
     }
 
     /// Inserts typed text; control characters are dropped (paste included),
@@ -64,94 +83,88 @@ impl TextInput {
         if c.is_control() && c != '\n' {
             return true;
         }
-        if self.chars.len() >= self.max {
+        if self.len() >= self.max {
             return false;
         }
-        self.chars.insert(self.cursor, c);
-        self.cursor += 1;
+        if c == '\n' {
+            self.area.insert_newline();
+        } else {
+            self.area.insert_char(c);
+        }
         true
     }
 
     pub fn backspace(&mut self) {
-        if self.cursor > 0 {
-            self.cursor -= 1;
-            self.chars.remove(self.cursor);
-        }
+        self.area.delete_char();
     }
 
     pub fn delete(&mut self) {
-        if self.cursor < self.chars.len() {
-            self.chars.remove(self.cursor);
-        }
+        self.area.delete_next_char();
     }
 
     pub fn left(&mut self) {
-        self.cursor = self.cursor.saturating_sub(1);
+        self.area.move_cursor(CursorMove::Back);
     }
 
     pub fn right(&mut self) {
-        self.cursor = (self.cursor + 1).min(self.chars.len());
+        self.area.move_cursor(CursorMove::Forward);
+    }
+
+    /// To the start of the word before the cursor (or of the one it is in).
+    pub fn word_left(&mut self) {
+        self.area.move_cursor(CursorMove::WordBack);
+    }
+
+    /// To the start of the next word.
+    pub fn word_right(&mut self) {
+        self.area.move_cursor(CursorMove::WordForward);
     }
 
     pub fn home(&mut self) {
-        self.cursor = self.line_start(self.cursor);
+        let DataCursor(row, _) = self.area.cursor();
+        self.area.move_cursor(CursorMove::Jump(row as u16, 0));
     }
 
     pub fn end(&mut self) {
-        self.cursor = self.line_end(self.cursor);
-    }
-
-    fn line_start(&self, at: usize) -> usize {
-        self.chars[..at]
-            .iter()
-            .rposition(|c| *c == '\n')
-            .map(|p| p + 1)
-            .unwrap_or(0)
-    }
-
-    fn line_end(&self, at: usize) -> usize {
-        self.chars[at..]
-            .iter()
-            .position(|c| *c == '\n')
-            .map(|p| at + p)
-            .unwrap_or(self.chars.len())
+        self.area.move_cursor(CursorMove::End);
     }
 
     /// Moves up or down one line in a multi-line box, keeping the column.
     pub fn vertical(&mut self, down: bool) {
-        let start = self.line_start(self.cursor);
-        let col = self.cursor - start;
-        if down {
-            let end = self.line_end(self.cursor);
-            if end < self.chars.len() {
-                let next_start = end + 1;
-                let next_end = self.line_end(next_start);
-                self.cursor = (next_start + col).min(next_end);
-            }
-        } else if start > 0 {
-            let prev_start = self.line_start(start - 1);
-            self.cursor = (prev_start + col).min(start - 1);
-        }
+        self.area
+            .move_cursor(if down { CursorMove::Down } else { CursorMove::Up });
+    }
+
+    /// The cursor as a position in the text's characters.
+    fn cursor_index(&self) -> usize {
+        let DataCursor(row, col) = self.area.cursor();
+        let before: usize = self.area.lines()[..row]
+            .iter()
+            .map(|l| l.chars().count() + 1)
+            .sum();
+        before + col
     }
 
     /// The text as display lines, soft-wrapped at `width` cells (0: no
     /// wrapping), and the cursor's (line, column in cells). Wide characters
     /// take two cells and are never split.
     pub fn layout(&self, width: usize) -> (Vec<String>, (usize, usize)) {
+        let text = self.text();
+        let at = self.cursor_index();
         let mut lines = vec![String::new()];
-        let mut cursor = (0, 0);
+        let mut cursor = None;
         let mut col = 0;
-        for (i, c) in self.chars.iter().enumerate() {
-            let shown = if self.secret { '•' } else { *c };
+        for (i, c) in text.chars().enumerate() {
+            let shown = if self.secret { '•' } else { c };
             let w = shown.width().unwrap_or(0);
-            if *c != '\n' && width > 0 && col + w > width {
+            if c != '\n' && width > 0 && col + w > width {
                 lines.push(String::new());
                 col = 0;
             }
-            if i == self.cursor {
-                cursor = (lines.len() - 1, col);
+            if i == at {
+                cursor = Some((lines.len() - 1, col));
             }
-            if *c == '\n' {
+            if c == '\n' {
                 lines.push(String::new());
                 col = 0;
             } else if let Some(l) = lines.last_mut() {
@@ -159,13 +172,13 @@ impl TextInput {
                 col += w;
             }
         }
-        if self.cursor >= self.chars.len() {
+        let cursor = cursor.unwrap_or_else(|| {
             if width > 0 && col >= width {
                 lines.push(String::new());
                 col = 0;
             }
-            cursor = (lines.len() - 1, col);
-        }
+            (lines.len() - 1, col)
+        });
         (lines, cursor)
     }
 }
@@ -297,6 +310,8 @@ pub struct Picker {
     /// Chosen values, in choice order for multi, at most one for single.
     pub chosen: Vec<usize>,
     pub multi: bool,
+    /// The choices a clear took away, for `undo`.
+    cleared: Option<Vec<usize>>,
 }
 
 impl Picker {
@@ -350,6 +365,27 @@ impl Picker {
             self.query.backspace();
             self.refilter();
         }
+    }
+
+    /// Empties the query and the choices; `undo` brings them back.
+    pub fn clear(&mut self) {
+        self.cleared = Some(std::mem::take(&mut self.chosen));
+        self.query.clear();
+        self.refilter();
+    }
+
+    /// Takes back a clear, or else the query's last edit.
+    pub fn undo(&mut self) {
+        match self.cleared.take() {
+            Some(chosen) => {
+                self.chosen = chosen;
+                self.query.undo();
+            }
+            None => {
+                self.query.undo();
+            }
+        }
+        self.refilter();
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -495,5 +531,42 @@ mod tests {
         let mut m = TextInput::multiline(100).with_text("ab\ncdef");
         m.vertical(false);
         assert_eq!(m.layout(0).1, (0, 2));
+    }
+
+    #[test]
+    fn a_cleared_text_comes_back_with_undo() {
+        let mut t = TextInput::multiline(100).with_text("路面坑洼\n第二行");
+        t.clear();
+        assert_eq!(t.text(), "");
+        assert!(t.undo());
+        assert_eq!(t.text(), "路面坑洼\n第二行");
+        t.insert('字');
+        assert!(t.undo());
+        assert_eq!(t.text(), "路面坑洼\n第二行");
+    }
+
+    #[test]
+    fn word_moves_and_line_keys() {
+        let mut t = TextInput::new(40).with_text("north gate road");
+        t.word_left();
+        t.insert('X');
+        assert_eq!(t.text(), "north gate Xroad");
+        t.home();
+        t.word_right();
+        t.insert('Y');
+        assert_eq!(t.text(), "north Ygate Xroad");
+        t.end();
+        t.insert('Z');
+        assert_eq!(t.text(), "north Ygate XroadZ");
+    }
+
+    #[test]
+    fn a_picker_clear_comes_back_with_undo() {
+        let mut p = Picker::new(vec![Choice::new("张三", "D1"), Choice::new("李四", "D2")], true);
+        p.select_value("D2");
+        p.clear();
+        assert!(p.chosen.is_empty());
+        p.undo();
+        assert_eq!(p.chosen_values(), vec!["D2"]);
     }
 }

@@ -187,6 +187,7 @@ define_actions! {
     PickDown: Form, "pick_down", "选项下移", "Move down in the option list";
     Pick: Form, "pick", "选中/取消选中", "Select or deselect the option";
     ClearField: Form, "clear_field", "清空本栏", "Clear the field";
+    Undo: Form, "undo", "撤销本栏上一次修改（清空也可撤销）", "Undo the field's last change (a clear too)";
 
     Yes: Confirm, "yes", "确认", "Yes, go ahead";
     No: Confirm, "no", "取消", "No, go back";

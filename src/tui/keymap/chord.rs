@@ -5,6 +5,11 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+/// A key name that names no key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown key name \"{0}\"")]
+pub struct UnknownKey(pub String);
+
 /// One key press with its modifiers, normalised so that what a terminal sends
 /// and what a keymap file names compare equal:
 /// SHIFT is folded into the character for `Char` keys (`G`, not `Shift-g`),
@@ -76,8 +81,8 @@ impl KeyChord {
     /// * the help screen's spelling is accepted too: `"Ctrl-S"`,
     ///   `"Ctrl-Shift-S"`, `"Alt-1"`, `"Shift-Tab"` (with the long prefixes
     ///   letters are written upper-case and Shift is spelled out).
-    pub fn parse(text: &str) -> Result<KeyChord, String> {
-        let unknown = || Err(format!("unknown key name \"{text}\""));
+    pub fn parse(text: &str) -> Result<KeyChord, UnknownKey> {
+        let unknown = || Err(UnknownKey(text.to_string()));
         let mut rest = text;
         let mut mods = KeyModifiers::NONE;
         let mut long_form = false;

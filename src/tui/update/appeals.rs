@@ -197,8 +197,50 @@ fn field_text(d: &Dialog, i: usize) -> String {
     d.fields.get(i).map(|(_, w)| w.text()).unwrap_or_default()
 }
 
-fn lang_msg(app: &App, e: validate::ValidationError) -> String {
-    app.lang.pick(e.message_zh(), e.message_en())
+/// Why a dialog could not be carried out; its words are chosen where it
+/// is said (`message`).
+#[derive(Debug, thiserror::Error)]
+enum DialogError {
+    #[error(transparent)]
+    Invalid(validate::ValidationError),
+    #[error("{0:?} is required")]
+    Required(DialogField),
+    /// A date not written as YYYY-MM-DD, in the named field or the date
+    /// range.
+    #[error("bad date")]
+    BadDate(Option<DialogField>),
+    #[error("{}", .0.message(crate::i18n::Lang::En))]
+    Desk(desk::DeskError),
+    /// Nothing to do (no appeal open, or a step no dialog makes).
+    #[error("nothing to do")]
+    Nothing,
+}
+
+/// A dialog field that a message names.
+#[derive(Debug, Clone, Copy)]
+enum DialogField {
+    Unit,
+    Deadline,
+    Rating,
+}
+
+impl DialogError {
+    fn message(&self, app: &App) -> String {
+        let t = app.t;
+        let label = |f: &DialogField| match f {
+            DialogField::Unit => t.f_unit,
+            DialogField::Deadline => t.f_deadline,
+            DialogField::Rating => t.f_rating,
+        };
+        match self {
+            DialogError::Invalid(e) => app.lang.pick(e.message_zh(), e.message_en()),
+            DialogError::Required(f) => format!("{}：{}", label(f), t.required),
+            DialogError::BadDate(Some(f)) => format!("{}：{}", label(f), t.date_format_error),
+            DialogError::BadDate(None) => t.date_format_error.to_string(),
+            DialogError::Desk(e) => e.message(app.lang),
+            DialogError::Nothing => String::new(),
+        }
+    }
 }
 
 /// What a filled-in dialog does: a filter changes at once; a step is
@@ -247,7 +289,7 @@ pub fn submit_dialog(app: &mut App) {
                     app.appeals.filter.to = to;
                     Ok(())
                 }
-                _ => Err(app.t.date_format_error.to_string()),
+                _ => Err(DialogError::BadDate(None)),
             }
         }
     };
@@ -257,7 +299,8 @@ pub fn submit_dialog(app: &mut App) {
             app.appeals.selected = 0;
             app.refilter();
         }
-        Err(msg) => {
+        Err(e) => {
+            let msg = e.message(app);
             if let Overlay::Dialog(d) = &mut app.overlay {
                 d.error = Some(msg);
             }
@@ -267,7 +310,7 @@ pub fn submit_dialog(app: &mut App) {
 
 /// Builds the step from the dialog, checks it with the desk's rules on the
 /// appeal as shown, and sends it to the writer.
-fn submit_step(app: &mut App, d: &Dialog, kind: StepKind) -> Result<crate::tui::app::Ticket, String> {
+fn submit_step(app: &mut App, d: &Dialog, kind: StepKind) -> Result<crate::tui::app::Ticket, DialogError> {
     let note_index = d.fields.len() - 1;
     let note = validate::text_field(
         Field::Note,
@@ -276,10 +319,10 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind) -> Result<crate::tui::
         validate::MAX_NOTE,
         false,
     )
-    .map_err(|e| lang_msg(app, e))?;
-    let reply = |app: &App| {
+    .map_err(DialogError::Invalid)?;
+    let reply = || {
         validate::text_field(Field::Reply, &field_text(d, 0), true, validate::MAX_REPLY, true)
-            .map_err(|e| lang_msg(app, e))
+            .map_err(DialogError::Invalid)
     };
     let step = match kind {
         StepKind::Accept => Step::Accept,
@@ -290,30 +333,30 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind) -> Result<crate::tui::
         StepKind::Refer => {
             let unit = d.fields[0].1.picked().first().cloned().unwrap_or_default();
             if unit.is_empty() {
-                return Err(format!("{}：{}", app.t.f_unit, app.t.required));
+                return Err(DialogError::Required(DialogField::Unit));
             }
-            let deadline = parse_date(&field_text(d, 1))
-                .ok_or_else(|| format!("{}：{}", app.t.f_deadline, app.t.date_format_error))?;
+            let deadline =
+                parse_date(&field_text(d, 1)).ok_or(DialogError::BadDate(Some(DialogField::Deadline)))?;
             Step::Refer { unit, deadline }
         }
-        StepKind::AnswerOnSpot => Step::AnswerOnSpot { reply: reply(app)? },
-        StepKind::Reply => Step::Reply { reply: reply(app)? },
+        StepKind::AnswerOnSpot => Step::AnswerOnSpot { reply: reply()? },
+        StepKind::Reply => Step::Reply { reply: reply()? },
         StepKind::Rate => {
             let s = d.fields[0]
                 .1
                 .picked()
                 .first()
                 .and_then(|s| Satisfaction::parse(s));
-            let satisfaction = s.ok_or_else(|| format!("{}：{}", app.t.f_rating, app.t.required))?;
+            let satisfaction = s.ok_or(DialogError::Required(DialogField::Rating))?;
             Step::Rate { satisfaction }
         }
-        StepKind::Register => return Err(String::new()),
+        StepKind::Register => return Err(DialogError::Nothing),
     };
     let Some(appeal) = &app.appeals.detail else {
-        return Err(String::new());
+        return Err(DialogError::Nothing);
     };
     let now = app.clock.now();
-    let change = desk::step(appeal, step, note, now).map_err(|e| e.message(app.lang))?;
+    let change = desk::step(appeal, step, note, now).map_err(DialogError::Desk)?;
     let request = Request::Commit {
         actor: app.actor(),
         at: now,

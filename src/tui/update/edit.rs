@@ -28,9 +28,14 @@ pub fn edit_text(t: &mut TextInput, key: &KeyEvent) -> bool {
         t.insert(c);
         return true;
     }
+    let word = key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
     match key.code {
         KeyCode::Backspace => t.backspace(),
         KeyCode::Delete => t.delete(),
+        KeyCode::Left if word => t.word_left(),
+        KeyCode::Right if word => t.word_right(),
         KeyCode::Left => t.left(),
         KeyCode::Right => t.right(),
         KeyCode::Home => t.home(),

@@ -252,9 +252,9 @@ fn act(app: &mut App, action: Action) {
                     today::set_focused(app, at);
                 }
                 Screen::Appeals if app.appeals.detail.is_some() => {
-                    let pages = app.appeals.detail_max.get() + 1;
-                    app.appeals.detail_scroll = app.appeals.detail_scroll.min(pages - 1);
-                    move_selection(&mut app.appeals.detail_scroll, pages, action)
+                    let last = crate::tui::views::detail_last(app);
+                    app.appeals.detail_scroll = app.appeals.detail_scroll.min(last);
+                    move_selection(&mut app.appeals.detail_scroll, last.saturating_add(1), action)
                 }
                 Screen::Appeals => move_selection(&mut app.appeals.selected, app.appeals.hits.len(), action),
                 Screen::Deputies => move_selection(&mut app.deputy_selected, app.deputies.len(), action),

@@ -9,14 +9,16 @@ use super::lookup;
 use crate::tui::app::{App, Dialog, OnYes, Overlay, Purpose, Screen, Tone};
 use crate::tui::form::Widget;
 use crate::tui::keymap::{Action, KeyChord, Mode};
+use crate::tui::views;
 
 /// Rows a page key moves.
 pub const PAGE: usize = 10;
 
 pub fn help_key(app: &mut App, chord: &KeyChord) {
     let action = lookup(app, chord, &[Mode::Nav]);
+    let last = views::overlay_last(app);
     if let Overlay::Help { scroll } = &mut app.overlay
-        && scrolls(scroll, action, Action::Help)
+        && scrolls(scroll, last, action, Action::Help)
     {
         app.overlay = Overlay::None;
     }
@@ -25,21 +27,23 @@ pub fn help_key(app: &mut App, chord: &KeyChord) {
 /// The message log: moves, and closes on Esc, its own key or quit.
 pub fn messages_key(app: &mut App, chord: &KeyChord) {
     let action = lookup(app, chord, &[Mode::Nav]);
+    let last = views::overlay_last(app);
     if let Overlay::Messages { scroll } = &mut app.overlay
-        && scrolls(scroll, action, Action::Messages)
+        && scrolls(scroll, last, action, Action::Messages)
     {
         app.overlay = Overlay::None;
     }
 }
 
-/// A scrolled overlay's keys: the list keys move `scroll`; Esc, quit and
-/// the overlay's own key (`own`) close it (true).
-fn scrolls(scroll: &mut usize, action: Option<Action>, own: Action) -> bool {
+/// A scrolled overlay's keys: the list keys move `scroll` within
+/// `0..=last`; Esc, quit and the overlay's own key (`own`) close it (true).
+fn scrolls(scroll: &mut usize, last: usize, action: Option<Action>, own: Action) -> bool {
+    let at = (*scroll).min(last);
     match action {
-        Some(Action::Down) => *scroll += 1,
-        Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-        Some(Action::PageDown) => *scroll += PAGE,
-        Some(Action::PageUp) => *scroll = scroll.saturating_sub(PAGE),
+        Some(Action::Down) => *scroll = at.saturating_add(1).min(last),
+        Some(Action::Up) => *scroll = at.saturating_sub(1),
+        Some(Action::PageDown) => *scroll = at.saturating_add(PAGE).min(last),
+        Some(Action::PageUp) => *scroll = at.saturating_sub(PAGE),
         Some(Action::Top) => *scroll = 0,
         Some(a) if a == Action::Back || a == Action::Quit || a == own => return true,
         _ => {}
@@ -117,6 +121,7 @@ pub fn dialog_key(app: &mut App, key: KeyEvent, chord: &KeyChord) {
             }
             Action::Cancel => app.overlay = Overlay::None,
             Action::ClearField => dialog.fields[dialog.focus].1.clear(),
+            Action::Undo => dialog.fields[dialog.focus].1.undo(),
             Action::PickUp | Action::PickDown | Action::Pick => {
                 if let Widget::Pick(p) = &mut dialog.fields[dialog.focus].1 {
                     match action {

@@ -67,6 +67,10 @@ fn form_action(app: &mut App, action: Action) {
             app.register.focused().clear();
             app.register.edited();
         }
+        Action::Undo => {
+            app.register.focused().undo();
+            app.register.edited();
+        }
         Action::AddAppeal => app.register.add_appeal(),
         Action::RemoveAppeal => {
             if app.register.remove_appeal() {
@@ -101,7 +105,7 @@ fn save(app: &mut App) {
     let today = app.today_date();
     let registration = match app.register.build(today, &app.deputies) {
         Ok(r) => r,
-        Err(msg) => return app.say(Tone::Error, msg),
+        Err(problems) => return app.say(Tone::Error, problems.message(app.lang)),
     };
     let request = Request::Register {
         actor: app.actor(),

@@ -159,16 +159,25 @@ fn field(colon: &str, label: &str, value: String) -> Line<'static> {
     ])
 }
 
-fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
+/// The detail's text and its actions line below it.
+fn detail_areas(area: Rect) -> [Rect; 2] {
+    Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area)
+}
+
+/// How far the detail of `a` scrolls in `area` (the screen's body): it
+/// stops at the last page, not in blank space.
+pub fn detail_last(app: &App, a: &Appeal, area: Rect) -> usize {
+    let [main, _] = detail_areas(area);
+    let page = main.height.saturating_sub(2) as usize;
+    detail_lines(app, a, main.width.saturating_sub(2))
+        .len()
+        .saturating_sub(page)
+}
+
+/// The detail's lines, wrapped at `width` cells.
+fn detail_lines(app: &App, a: &Appeal, width: u16) -> Vec<Line<'static>> {
     let t = app.t;
     let lang = app.lang;
-    let [main, foot] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
-    let block = Block::default().borders(Borders::ALL).title(format!(
-        " {} {} · {} ",
-        t.detail_title,
-        a.code,
-        a.status.label(lang)
-    ));
     let dash = "—".to_string();
     let or_dash = |s: &str| if s.is_empty() { dash.clone() } else { s.to_string() };
     let visitor = if a.visitor.name.is_empty() {
@@ -268,12 +277,24 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
             ));
         }
     }
-    let lines = wrap_lines(lines, main.width.saturating_sub(2) as usize);
-    // Scrolling stops at the last page, not in blank space; the model
-    // learns how far it can go, and an arrow says when more is below.
+    wrap_lines(lines, width as usize)
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, app: &App, a: &Appeal) {
+    let t = app.t;
+    let lang = app.lang;
+    let [main, foot] = detail_areas(area);
+    let block = Block::default().borders(Borders::ALL).title(format!(
+        " {} {} · {} ",
+        t.detail_title,
+        a.code,
+        a.status.label(lang)
+    ));
+    let lines = detail_lines(app, a, main.width.saturating_sub(2));
+    // An arrow says when more is below; update keeps the scroll within
+    // `detail_last`, and the view only reads it.
     let page = main.height.saturating_sub(2) as usize;
     let max = lines.len().saturating_sub(page);
-    app.appeals.detail_max.set(max);
     let scroll = app.appeals.detail_scroll.min(max);
     frame.render_widget(
         Paragraph::new(lines).block(block).scroll((scroll as u16, 0)),

@@ -41,8 +41,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         overlays::draw(frame, area, app);
         return;
     }
-    let [top, body, bottom] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [top, body, bottom] = screen_rows(area);
     draw_tabs(frame, top, app);
     match app.screen {
         Screen::Today => today::draw(frame, body, app),
@@ -53,6 +52,32 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     draw_status(frame, bottom, app);
     overlays::draw(frame, area, app);
+}
+
+/// The tabs, the screen's body and the status line.
+fn screen_rows(area: Rect) -> [Rect; 3] {
+    Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area)
+}
+
+/// The whole screen at the terminal's last known size.
+fn screen_area(app: &App) -> Option<Rect> {
+    app.size.map(|(w, h)| Rect::new(0, 0, w, h))
+}
+
+/// How far the open appeal's detail scrolls at the terminal's size (no
+/// limit while the size is unknown). The key handler keeps the scroll
+/// within it, so drawing only reads the model.
+pub fn detail_last(app: &App) -> usize {
+    match (screen_area(app), &app.appeals.detail) {
+        (Some(area), Some(a)) => appeals::detail_last(app, a, screen_rows(area)[1]),
+        _ => usize::MAX,
+    }
+}
+
+/// How far the help or the message log scrolls at the terminal's size
+/// (no limit while the size is unknown).
+pub fn overlay_last(app: &App) -> usize {
+    screen_area(app).map_or(usize::MAX, |area| overlays::overlay_last(app, area))
 }
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {

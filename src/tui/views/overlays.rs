@@ -43,13 +43,34 @@ fn window(frame: &mut Frame, rect: Rect, title: &str) -> Rect {
     inner
 }
 
+/// The help and the message log: a window nearly as tall as the screen.
+fn list_window(area: Rect) -> Rect {
+    centered(area, 76, area.height.saturating_sub(2))
+}
+
+/// How far the help or the message log on show scrolls at the screen's
+/// `area`; the key handler keeps the scroll within it.
+pub fn overlay_last(app: &App, area: Rect) -> usize {
+    let inner = Block::default().borders(Borders::ALL).inner(list_window(area));
+    let lines = match &app.overlay {
+        Overlay::Help { .. } => help_lines(app).len(),
+        Overlay::Messages { .. } => messages_lines(app, inner.width).len(),
+        _ => return 0,
+    };
+    scrolled_last(lines, inner.height)
+}
+
 fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
-    let rect = centered(area, 76, area.height.saturating_sub(2));
     let inner = window(
         frame,
-        rect,
+        list_window(area),
         &format!("{} · {}", app.t.help_title, app.t.help_close),
     );
+    scrolled(frame, inner, help_lines(app), scroll, app);
+}
+
+/// Every action by mode, with its keys.
+fn help_lines(app: &App) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let mut last_mode = None;
     for (mode, action, keys) in app.keymap.bindings() {
@@ -69,7 +90,22 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
             Span::styled(desc, Style::new()),
         ]));
     }
-    scrolled(frame, inner, lines, scroll, app);
+    lines
+}
+
+/// The rows a list of `lines` shows in a window `height` rows tall: all
+/// of them, or all but the last row, kept for the mark that more follows.
+fn view_height(lines: usize, height: u16) -> u16 {
+    if lines <= height as usize {
+        height
+    } else {
+        height.saturating_sub(1)
+    }
+}
+
+/// The last row a scrolled list of `lines` can start at.
+fn scrolled_last(lines: usize, height: u16) -> usize {
+    lines.saturating_sub(view_height(lines, height) as usize)
 }
 
 /// `lines` in `inner` from row `scroll` (kept within the list). A list
@@ -77,12 +113,8 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
 /// on below (or above).
 fn scrolled(frame: &mut Frame, inner: Rect, lines: Vec<Line<'_>>, scroll: usize, app: &App) {
     let fits = lines.len() <= inner.height as usize;
-    let view_h = if fits {
-        inner.height
-    } else {
-        inner.height.saturating_sub(1)
-    };
-    let last = lines.len().saturating_sub(view_h as usize);
+    let view_h = view_height(lines.len(), inner.height);
+    let last = scrolled_last(lines.len(), inner.height);
     let scroll = scroll.min(last);
     frame.render_widget(
         Paragraph::new(lines).scroll((scroll as u16, 0)),
@@ -112,12 +144,16 @@ fn scrolled(frame: &mut Frame, inner: Rect, lines: Vec<Line<'_>>, scroll: usize,
 
 /// The last messages, newest first, whole (wrapped), each with its time.
 fn messages(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
-    let rect = centered(area, 76, area.height.saturating_sub(2));
     let inner = window(
         frame,
-        rect,
+        list_window(area),
         &format!("{} · {}", app.t.messages_title, app.t.messages_close),
     );
+    scrolled(frame, inner, messages_lines(app, inner.width), scroll, app);
+}
+
+/// The message log's lines, wrapped at `width` cells.
+fn messages_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (at, tone, text) in app.said.iter().rev() {
         let when = app.zone.local(at).format("%H:%M:%S").to_string();
@@ -129,7 +165,7 @@ fn messages(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
     if lines.is_empty() {
         lines.push(Line::styled(app.t.messages_none, label_style()));
     }
-    scrolled(frame, inner, wrap_lines(lines, inner.width as usize), scroll, app);
+    wrap_lines(lines, width as usize)
 }
 
 fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {
