@@ -2,12 +2,9 @@
 //! driven the way staff drive it at speed (typing ahead, not reading every
 //! message), at the sizes where each problem was seen.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/printer.rs"]
-mod printer;
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::cli;
+use crate::support::printer;
+use crate::support::pty;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! journal, cut short, damaged), loading the catalog gives exactly the
 //! database's catalog rows, and `check` notices a cache that lies.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,12 +3,9 @@
 //! where nothing listens, `jiedai sync` asking the open kiosk instead of
 //! failing on its lock, a terminal not enrolled, and the nightly window.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/county.rs"]
-mod county;
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::cli;
+use crate::support::county;
+use crate::support::pty;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -2,10 +2,8 @@
 //! hints on the bottom line, clearing a field, pasted text. The real kiosk
 //! in a pseudo-terminal at 80x24.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::cli;
+use crate::support::pty;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -3,10 +3,8 @@
 //! connections, what refusals write to the log, and the public pages'
 //! rate limit and answers to guesses.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/county.rs"]
-mod county;
+use crate::support::cli;
+use crate::support::county;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};

@@ -2,15 +2,11 @@
 //! end to end on both databases, through a proxy that cuts and delays,
 //! across a SIGKILL of the server, and 200 stations at once.
 
-#[path = "support/cli.rs"]
-mod cli;
-mod common;
-#[path = "support/county.rs"]
-mod county;
-#[path = "support/postgres.rs"]
-mod postgres;
-#[path = "support/proxy.rs"]
-mod proxy;
+use crate::support::cli;
+use crate::common;
+use crate::support::county;
+use crate::support::postgres;
+use crate::support::proxy;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

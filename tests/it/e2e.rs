@@ -1,8 +1,7 @@
 //! End-to-end tests: the real `jiedai` binary in a pseudo-terminal, its
 //! screen read back through a terminal emulator.
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
