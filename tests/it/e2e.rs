@@ -518,11 +518,16 @@ fn quit_with_unsaved_input_asks_first() {
     ok(p.wait_for("登记表有未保存的内容，确定退出？", T));
     p.send("n");
     ok(p.wait_gone("登记表有未保存的内容，确定退出？", T));
-    std::thread::sleep(Duration::from_millis(200));
+    // Still running: it takes the next keys, and the form kept its input.
+    p.key(Key::Alt('2'));
+    let form = ok(p.wait_for("■ 来访人", T));
+    assert!(form.contains("李"), "{form}");
     assert!(
         p.try_exit().is_none(),
         "the kiosk quit although the answer was no"
     );
+    p.key(Key::Alt('1'));
+    ok(p.wait_for("今日值班代表", T));
     p.send("q");
     ok(p.wait_for("登记表有未保存的内容，确定退出？", T));
     p.send("y");

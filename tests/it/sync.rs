@@ -17,7 +17,7 @@ use cli::{expect, path, sample, text};
 use county::County;
 use jiedai::domain::{EventBody, Station};
 use jiedai::storage::{Mode, Reader, Store, Writer};
-use jiedai::sync::client::{self, Client, SyncError};
+use jiedai::sync::client::{self, Client};
 use jiedai::sync::protocol::Credentials;
 use postgres::Postgres;
 
@@ -447,7 +447,6 @@ fn at_once(db: Option<String>) {
         let own = own_seq(dir);
         assert_eq!(held(&county, code), (own, own), "station {code}");
     }
-    let _ = SyncError::Stopped;
 }
 
 /// Enrolls a station made by `station` with the county and syncs it.

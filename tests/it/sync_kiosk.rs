@@ -757,9 +757,21 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
 fn quitting_while_the_server_never_answers_takes_two_seconds_at_most() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let server = format!("http://{}", silent.local_addr().unwrap());
+    // Says when a request's head has arrived, and never answers.
+    let (arrived, on_arrival) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for c in silent.incoming() {
+            let Ok(mut c) = c else { continue };
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match std::io::Read::read(&mut c, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = arrived.send(());
             held.push(c);
         }
     });
@@ -768,8 +780,9 @@ fn quitting_while_the_server_never_answers_takes_two_seconds_at_most() {
     let mut p = st.kiosk_on_sync();
     p.send("s");
     ok(p.wait_for("同步中", T));
-    // The request is with the server, which says nothing.
-    std::thread::sleep(Duration::from_millis(500));
+    on_arrival
+        .recv_timeout(T)
+        .expect("the request reaches the server, which says nothing");
     p.send("q");
     let start = Instant::now();
     let status = p.wait_exit(Duration::from_secs(30));
