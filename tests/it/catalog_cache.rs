@@ -238,8 +238,7 @@ fn saves_during_the_load_do_not_wait_for_it_and_are_kept() {
         saved.send(()).unwrap();
         (store, rng)
     });
-    let overlapped =
-        on_saved.recv_timeout(WAIT).is_ok() && !done.load(std::sync::atomic::Ordering::SeqCst);
+    let overlapped = on_saved.recv_timeout(WAIT).is_ok() && !done.load(std::sync::atomic::Ordering::SeqCst);
     drop(hold);
     loader.join().unwrap();
     let (mut store, mut rng) = saver.join().unwrap();

@@ -4,8 +4,8 @@
 //! is. Stations are built through the library (each appeal its own journal
 //! record, as the kiosk saves them) and then used through the real binary.
 
-use crate::support::cli;
 use crate::common;
+use crate::support::cli;
 use crate::support::pty;
 
 use std::collections::BTreeSet;

@@ -2,8 +2,8 @@
 //! import obeys the same rules as the kiosk, and one date takes more than
 //! 9,999 rows.
 
-use crate::support::cli;
 use crate::common;
+use crate::support::cli;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;

@@ -2,8 +2,8 @@
 //! end to end on both databases, through a proxy that cuts and delays,
 //! across a SIGKILL of the server, and 200 stations at once.
 
-use crate::support::cli;
 use crate::common;
+use crate::support::cli;
 use crate::support::county;
 use crate::support::postgres;
 use crate::support::proxy;
