@@ -682,6 +682,14 @@ fn every_room_keeps_to_the_table() {
     );
 }
 
+/// What the check finds in `source` as a file of `module`: (line, path),
+/// each named with `file`.
+fn lines_found(file: &str, module: &[&str], source: &str) -> Vec<(usize, String)> {
+    let (found, _) = check_source(file, module, source);
+    assert!(found.iter().all(|v| v.file == file), "{found:#?}");
+    found.into_iter().map(|v| (v.line, v.path)).collect()
+}
+
 #[test]
 fn a_wrong_import_and_a_wrong_call_are_reported_with_their_lines() {
     let source = "\
@@ -692,18 +700,16 @@ fn f(r: &crate::storage::Reader) {
     let _ = crate::sync::client::overview(r);
 }
 ";
-    let (found, _) = check_source("src/tui/wrong.rs", &["tui", "wrong"], source);
-    let got: Vec<(usize, &str)> = found.iter().map(|v| (v.line, v.path.as_str())).collect();
+    let got = lines_found("src/tui/wrong.rs", &["tui", "wrong"], source);
     assert_eq!(
-        got,
+        got.iter().map(|(l, p)| (*l, p.as_str())).collect::<Vec<_>>(),
         [
             (1, "crate::storage::Store"),
             (1, "crate::sync"),
             (5, "crate::sync::client::overview"),
         ],
-        "{found:#?}"
+        "{got:#?}"
     );
-    assert!(found.iter().all(|v| v.file == "src/tui/wrong.rs"));
 }
 
 #[test]
@@ -718,17 +724,16 @@ fn f() {
     println!(\"{}\", crate::county::serve());
 }
 ";
-    let (found, _) = check_source("src/tui/update/mod.rs", &["tui", "update"], source);
-    let got: Vec<(usize, &str)> = found.iter().map(|v| (v.line, v.path.as_str())).collect();
+    let got = lines_found("src/tui/update/mod.rs", &["tui", "update"], source);
     assert_eq!(
-        got,
+        got.iter().map(|(l, p)| (*l, p.as_str())).collect::<Vec<_>>(),
         // `s::…` is reported once, where `s` is brought in.
         [
             (1, "crate::sync"),
             (6, "crate::storage::Store::open"),
             (7, "crate::county::serve"),
         ],
-        "{found:#?}"
+        "{got:#?}"
     );
 }
 
@@ -750,15 +755,14 @@ fn kept() {
     let _ = std::fs::read(\"x\");
 }
 ";
-    let (found, _) = check_source("src/domain/x.rs", &["domain", "x"], source);
-    let got: Vec<(usize, &str)> = found.iter().map(|v| (v.line, v.path.as_str())).collect();
+    let got = lines_found("src/domain/x.rs", &["domain", "x"], source);
     assert_eq!(
-        got,
+        got.iter().map(|(l, p)| (*l, p.as_str())).collect::<Vec<_>>(),
         [
             (7, "crate::sync::client::overview"),
             (8, "println!"),
             (13, "std::fs::read"),
         ],
-        "{found:#?}"
+        "{got:#?}"
     );
 }

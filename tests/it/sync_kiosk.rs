@@ -637,12 +637,14 @@ fn county_gone(mut county: county::County) {
     county.kill();
 }
 
-/// Every time in the timeline of the open appeal's detail that reads
-/// "2026-12-07 04:00".
-fn timeline_at(p: &Pty, when: &str) -> usize {
+/// How many times in the timeline of the open appeal's detail read `when`,
+/// once the timeline's end shows `n` of them (or, failing that, after the
+/// wait).
+fn timeline_at(p: &Pty, when: &str, n: usize) -> usize {
     p.key(pty::Key::End);
-    let screen = p.settled();
-    screen.lines().filter(|l| l.contains(when)).count()
+    let count = |s: &str| s.lines().filter(|l| l.contains(when)).count();
+    p.wait_until(T, &format!("{n} times {when}"), |s| count(s) == n)
+        .map_or_else(|_| count(&p.screen()), |s| count(&s))
 }
 
 /// On machines whose clock zone is UTC (every child here runs with
@@ -686,7 +688,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     ok(p.wait_for("备注", T));
     p.key(pty::Key::Ctrl('s'));
     ok(p.wait_for("已受理", T));
-    assert_eq!(timeline_at(&p, when), 1, "{}", p.screen());
+    assert_eq!(timeline_at(&p, when, 1), 1, "{}", p.screen());
     quit(p);
 
     // The county refers it at the same moment; the station takes it.
@@ -719,7 +721,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     p.key(pty::Key::Enter);
     ok(p.wait_for("诉求详情", T));
     ok(p.wait_for("已交办", T));
-    assert_eq!(timeline_at(&p, when), 2, "{}", p.screen());
+    assert_eq!(timeline_at(&p, when, 2), 2, "{}", p.screen());
     p.key(pty::Key::Esc);
     quit(p);
 
