@@ -659,11 +659,7 @@ fn the_receipt_window_keeps_the_tracking_code_whole() {
     for size in [SIZE_80X24, Size { cols: 120, rows: 40 }] {
         let p = desk.kiosk(size);
         let detail = open_first_with_status(&p, 5, "已答复");
-        let code = detail
-            .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-            .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-            .unwrap_or_else(|| panic!("a code on:\n{detail}"))
-            .to_string();
+        let code = code_in(&detail).unwrap_or_else(|| panic!("a code on:\n{detail}"));
         p.send("P");
         let screen = ok(p.wait_until(T, "the receipt window with the code", |s| {
             s.contains("扫码查看办理进度") && s.contains(&code)
@@ -706,11 +702,7 @@ fn the_demo_prints_to_the_printer_it_is_given() {
     let p = Pty::spawn(&["demo", "--printer", &printer.target()], size, home);
     signed_in(&p);
     let detail = open_first_with_status(&p, 5, "已答复");
-    let code = detail
-        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-        .unwrap_or_else(|| panic!("a code on:\n{detail}"))
-        .to_string();
+    let code = code_in(&detail).unwrap_or_else(|| panic!("a code on:\n{detail}"));
     p.send("P");
     ok(p.wait_for("扫码查看办理进度", T));
     p.send("P");
@@ -826,11 +818,7 @@ fn today_enter_opens_what_is_highlighted_and_esc_comes_back() {
         .find(|l| l.contains("已逾期"))
         .and_then(|_| screen.lines().skip_while(|l| !l.contains("已逾期")).nth(1))
         .unwrap_or_else(|| panic!("no overdue panel:\n{screen}"));
-    let code = row
-        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-        .unwrap_or_else(|| panic!("no whole code in the overdue panel:\n{screen}"))
-        .to_string();
+    let code = code_in(row).unwrap_or_else(|| panic!("no whole code in the overdue panel:\n{screen}"));
     p.key(Key::Enter);
     let screen = ok(p.wait_for("诉求详情", T));
     assert!(
@@ -878,10 +866,7 @@ fn highlighted_code(p: &Pty) -> Option<String> {
             if !lit {
                 return None;
             }
-            s.contents_between(r, 0, r, cols)
-                .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-                .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-                .map(str::to_string)
+            code_in(&s.contents_between(r, 0, r, cols))
         })
     })
 }
@@ -949,11 +934,7 @@ fn todays_visits_are_a_panel_on_today() {
     let p = desk.kiosk(SIZE_80X24);
     register_typical(&p, "王小明");
     let screen = ok(p.wait_for("查询码（请告知来访人）", T));
-    let code = screen
-        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-        .unwrap_or_else(|| panic!("no code:\n{screen}"))
-        .to_string();
+    let code = code_in(&screen).unwrap_or_else(|| panic!("no code:\n{screen}"));
     p.key(Key::Enter);
     ok(p.wait_gone("查询码（请告知来访人）", T));
     p.key(Key::Alt('1'));
