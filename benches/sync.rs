@@ -10,7 +10,7 @@
 //! in one signed request to `/v1/probe` (served with `county serve
 //! --allow-probe`), which reads and discards it.
 
-#[path = "../tests/support/county.rs"]
+#[path = "../tests/it/support/county.rs"]
 mod county;
 
 use std::path::{Path, PathBuf};

@@ -4,10 +4,11 @@
 //! appeal is there after space is freed, what the command reported matches
 //! what was saved, and following its advice duplicates nothing.
 
-#[path = "support/cli.rs"]
+#[path = "it/support/cli.rs"]
 mod cli;
+#[path = "it/common/mod.rs"]
 mod common;
-#[path = "support/county.rs"]
+#[path = "it/support/county.rs"]
 mod county;
 
 use std::collections::BTreeMap;

@@ -14,7 +14,7 @@ use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use super::frame::{self, Item, Tail};
 use super::journal::Journal;
@@ -242,6 +242,7 @@ impl Loader<'_> {
             state.pending.clear();
         }
         let applied = super::read_u64(self.tree, keys::APPLIED)?;
+        wait_if_held(self.cache);
         let found = read_file(self.cache).map_err(|e| StoreError::Io {
             path: self.cache.to_path_buf(),
             source: e,
@@ -323,6 +324,73 @@ impl Loader<'_> {
                 false
             }
         }
+    }
+}
+
+/// A hold on the next catalog load of one data directory: the load stops
+/// once commits queue behind it, before it reads the file or the database,
+/// until the hold is dropped. Tests use it to save while a load is
+/// certainly under way; loads of other directories pass.
+#[doc(hidden)]
+pub struct LoadHold {
+    cache: PathBuf,
+    reached: mpsc::Receiver<()>,
+    _release: mpsc::Sender<()>,
+}
+
+struct Held {
+    cache: PathBuf,
+    reached: mpsc::Sender<()>,
+    release: mpsc::Receiver<()>,
+}
+
+static HELD: Mutex<Vec<Held>> = Mutex::new(Vec::new());
+
+/// Holds the next catalog load of `dir` (see `LoadHold`).
+#[doc(hidden)]
+pub fn hold_next_load(dir: &Path) -> LoadHold {
+    let (reached_tx, reached) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let cache = cache_path(dir);
+    HELD.lock().unwrap_or_else(|p| p.into_inner()).push(Held {
+        cache: cache.clone(),
+        reached: reached_tx,
+        release: release_rx,
+    });
+    LoadHold {
+        cache,
+        reached,
+        _release: release,
+    }
+}
+
+impl LoadHold {
+    /// Waits until the load has stopped at the hold; false on timeout.
+    pub fn reached(&self, timeout: std::time::Duration) -> bool {
+        self.reached.recv_timeout(timeout).is_ok()
+    }
+}
+
+impl Drop for LoadHold {
+    fn drop(&mut self) {
+        // A hold no load reached goes; one that stopped a load lets it go
+        // on as its channel closes.
+        HELD.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|h| h.cache != self.cache);
+    }
+}
+
+fn wait_if_held(cache: &Path) {
+    let held = {
+        let mut all = HELD.lock().unwrap_or_else(|p| p.into_inner());
+        all.iter()
+            .position(|h| h.cache == cache)
+            .map(|i| all.swap_remove(i))
+    };
+    if let Some(held) = held {
+        let _ = held.reached.send(());
+        let _ = held.release.recv();
     }
 }
 

@@ -8,8 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use cli::*;
 use jiedai::domain::{EventBody, Satisfaction, Step};

@@ -5,8 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use cli::*;
 
@@ -158,8 +157,7 @@ fn demo_dir(p: &pty::Pty) -> std::path::PathBuf {
     std::path::PathBuf::from(&raw[start..end])
 }
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 
 #[test]
 fn a_demo_ended_by_a_signal_leaves_no_data_behind() {

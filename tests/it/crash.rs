@@ -8,7 +8,7 @@
 //! directory, in which case it saves until it is killed and prints
 //! `@@saved <code>` only after the store's writer thread reported it saved.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
@@ -115,7 +115,7 @@ fn child_saver() {
 /// start, or from the moment its store is open), its reports collected.
 fn run_child(dir: &Path, seed: u64, date_offset: u64, delay: Duration, after_ready: bool) -> Vec<String> {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["child_saver", "--exact", "--nocapture", "--test-threads=1"])
+        .args(["crash::child_saver", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_DIR, dir)
         .env(CHILD_SEED, seed.to_string())
         .env(CHILD_DAY, date_offset.to_string())

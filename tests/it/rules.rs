@@ -2,9 +2,8 @@
 //! import obeys the same rules as the kiosk, and one date takes more than
 //! 9,999 rows.
 
-#[path = "support/cli.rs"]
-mod cli;
-mod common;
+use crate::common;
+use crate::support::cli;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;

@@ -2,15 +2,11 @@
 //! end to end on both databases, through a proxy that cuts and delays,
 //! across a SIGKILL of the server, and 200 stations at once.
 
-#[path = "support/cli.rs"]
-mod cli;
-mod common;
-#[path = "support/county.rs"]
-mod county;
-#[path = "support/postgres.rs"]
-mod postgres;
-#[path = "support/proxy.rs"]
-mod proxy;
+use crate::common;
+use crate::support::cli;
+use crate::support::county;
+use crate::support::postgres;
+use crate::support::proxy;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -21,7 +17,7 @@ use cli::{expect, path, sample, text};
 use county::County;
 use jiedai::domain::{EventBody, Station};
 use jiedai::storage::{Mode, Reader, Store, Writer};
-use jiedai::sync::client::{self, Client, SyncError};
+use jiedai::sync::client::{self, Client};
 use jiedai::sync::protocol::Credentials;
 use postgres::Postgres;
 
@@ -451,7 +447,6 @@ fn at_once(db: Option<String>) {
         let own = own_seq(dir);
         assert_eq!(held(&county, code), (own, own), "station {code}");
     }
-    let _ = SyncError::Stopped;
 }
 
 /// Enrolls a station made by `station` with the county and syncs it.

@@ -1,8 +1,7 @@
 //! End-to-end tests: the real `jiedai` binary in a pseudo-terminal, its
 //! screen read back through a terminal emulator.
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -86,15 +85,11 @@ fn sign_in(p: &Pty) {
     ok(p.wait_for("今日值班代表", T));
 }
 
-/// Waits until the screen has stopped changing for a moment.
-fn settle(p: &Pty) -> String {
-    p.settled()
-}
-
-/// Waits for `needle`, then for the frame to finish drawing.
-fn wait_settled(p: &Pty, needle: &str) -> String {
-    ok(p.wait_for(needle, T));
-    settle(p)
+/// Waits until the screen shows every one of `needles`.
+fn wait_all(p: &Pty, needles: &[&str]) -> String {
+    ok(p.wait_until(T, &format!("{needles:?}"), |s| {
+        needles.iter().all(|n| s.contains(n))
+    }))
 }
 
 /// Tracking codes on the screen, in order of appearance, each once:
@@ -243,53 +238,64 @@ fn boxes(s: &vt100::Screen) -> Vec<Result<Boxed, String>> {
 }
 
 /// Row widths within the terminal, wide characters paired with their
-/// continuation cells, and every box intact.
-fn assert_layout(p: &Pty, what: &str, all_boxes_whole: bool) -> Vec<Boxed> {
-    let screen_text = settle(p);
-    p.with_screen(|s| {
-        let (rows, cols) = s.size();
-        for (i, line) in s.rows(0, cols).enumerate() {
-            assert!(
-                line.width() <= cols as usize,
-                "{what}: row {i} is {} cells wide: {line:?}\n{screen_text}",
+/// continuation cells, and every box intact: the first fault found.
+fn layout(s: &vt100::Screen, what: &str, all_boxes_whole: bool) -> Result<Vec<Boxed>, String> {
+    let (rows, cols) = s.size();
+    for (i, line) in s.rows(0, cols).enumerate() {
+        if line.width() > cols as usize {
+            return Err(format!(
+                "{what}: row {i} is {} cells wide: {line:?}",
                 line.width()
-            );
+            ));
         }
+    }
+    for r in 0..rows {
+        for c in 0..cols {
+            let cell = s.cell(r, c).unwrap();
+            if cell.is_wide() && !(c + 1 < cols && s.cell(r, c + 1).unwrap().is_wide_continuation()) {
+                return Err(format!(
+                    "{what}: wide character {:?} at ({r},{c}) is cut",
+                    cell.contents()
+                ));
+            }
+        }
+    }
+    let traced = boxes(s);
+    if all_boxes_whole {
+        if let Some(Err(e)) = traced.iter().find(|b| b.is_err()) {
+            return Err(format!("{what}: {e}"));
+        }
+        // Every vertical border belongs to one of the traced boxes.
+        let good: Vec<Boxed> = traced.iter().filter_map(|b| b.as_ref().ok().copied()).collect();
         for r in 0..rows {
             for c in 0..cols {
-                let cell = s.cell(r, c).unwrap();
-                if cell.is_wide() {
-                    assert!(
-                        c + 1 < cols && s.cell(r, c + 1).unwrap().is_wide_continuation(),
-                        "{what}: wide character {:?} at ({r},{c}) is cut\n{screen_text}",
-                        cell.contents()
-                    );
-                }
-            }
-        }
-        let traced = boxes(s);
-        if all_boxes_whole {
-            for b in &traced {
-                if let Err(e) = b {
-                    panic!("{what}: {e}\n{screen_text}");
-                }
-            }
-            // Every vertical border belongs to one of the traced boxes.
-            let good: Vec<Boxed> = traced.iter().filter_map(|b| b.as_ref().ok().copied()).collect();
-            for r in 0..rows {
-                for c in 0..cols {
-                    let ch = cell_str(s, r, c);
-                    if ch == "│" || ch == "└" || ch == "┘" || ch == "┐" {
-                        let owned = good
-                            .iter()
-                            .any(|b| (c == b.left || c == b.right) && r >= b.top && r <= b.bottom);
-                        assert!(owned, "{what}: stray border {ch:?} at ({r},{c})\n{screen_text}");
+                let ch = cell_str(s, r, c);
+                if ch == "│" || ch == "└" || ch == "┘" || ch == "┐" {
+                    let owned = good
+                        .iter()
+                        .any(|b| (c == b.left || c == b.right) && r >= b.top && r <= b.bottom);
+                    if !owned {
+                        return Err(format!("{what}: stray border {ch:?} at ({r},{c})"));
                     }
                 }
             }
         }
-        traced.into_iter().filter_map(Result::ok).collect()
-    })
+    }
+    Ok(traced.into_iter().filter_map(Result::ok).collect())
+}
+
+/// Waits until the screen's layout is whole (a frame may arrive in
+/// pieces) and returns its boxes; fails with the last fault found.
+fn assert_layout(p: &Pty, what: &str, all_boxes_whole: bool) -> Vec<Boxed> {
+    let start = std::time::Instant::now();
+    loop {
+        let (found, screen) = p.with_screen(|s| (layout(s, what, all_boxes_whole), s.contents()));
+        match found {
+            Ok(boxes) => return boxes,
+            Err(e) if start.elapsed() >= T => panic!("{e}\n{screen}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -334,8 +340,9 @@ fn register_two_appeals_then_reopen_and_find() {
     p.send("社区食堂希望延长晚餐供应时间");
     ok(p.wait_for("社区食堂希望延长晚餐供应时间", T));
     p.key(Key::Ctrl('s'));
-    ok(p.wait_for("查询码（请告知来访人）", T));
-    let saved = settle(&p);
+    let saved = ok(p.wait_until(T, "two codes, also in block digits", |s| {
+        s.contains("查询码（请告知来访人）") && appeal_codes_on(s).len() == 2 && s.contains("█")
+    }));
     let codes = appeal_codes_on(&saved);
     assert_eq!(codes.len(), 2, "two tracking codes expected on:\n{saved}");
     assert!(
@@ -382,7 +389,7 @@ fn register_two_appeals_then_reopen_and_find() {
     );
 
     p.key(Key::Enter);
-    let detail = wait_settled(&p, "诉求详情");
+    let detail = wait_all(&p, &["诉求详情", "13800001234", "可执行操作"]);
     assert!(
         detail.contains("13800001234"),
         "the detail shows the full phone:\n{detail}"
@@ -519,11 +526,16 @@ fn quit_with_unsaved_input_asks_first() {
     ok(p.wait_for("登记表有未保存的内容，确定退出？", T));
     p.send("n");
     ok(p.wait_gone("登记表有未保存的内容，确定退出？", T));
-    std::thread::sleep(Duration::from_millis(200));
+    // Still running: it takes the next keys, and the form kept its input.
+    p.key(Key::Alt('2'));
+    let form = ok(p.wait_for("■ 来访人", T));
+    assert!(form.contains("李"), "{form}");
     assert!(
         p.try_exit().is_none(),
         "the kiosk quit although the answer was no"
     );
+    p.key(Key::Alt('1'));
+    ok(p.wait_for("今日值班代表", T));
     p.send("q");
     ok(p.wait_for("登记表有未保存的内容，确定退出？", T));
     p.send("y");
@@ -564,7 +576,7 @@ fn broken_keymap_falls_back_with_warning() {
         rows: SIZE_80X24.rows,
     };
     let mut p = st.signed_in(&["--keymap", &path], size);
-    let screen = wait_settled(&p, "键位文件有误，已改用默认键位：");
+    let screen = wait_all(&p, &["键位文件有误，已改用默认键位：", &named]);
     let status = screen.lines().last().unwrap_or_default().to_string();
     assert!(
         status.contains(&named),
@@ -597,7 +609,7 @@ fn an_oversized_keymap_is_refused_with_its_limit() {
     };
     let started = std::time::Instant::now();
     let mut p = st.signed_in(&["--keymap", &path], size);
-    let screen = wait_settled(&p, "键位文件最大 32 KB");
+    let screen = wait_all(&p, &["键位文件最大 32 KB", &path, "键位文件过大"]);
     println!(
         "an 800 KB keymap: signed in with the warning after {:?}",
         started.elapsed()
@@ -619,12 +631,23 @@ fn english_interface() {
     let mut p = st.kiosk(&["--lang", "en"], SIZE_80X24);
     ok(p.wait_for("Staff sign-in", T));
     p.key(Key::Enter);
-    let screen = wait_settled(&p, "Deputies on duty today");
+    let screen = wait_all(
+        &p,
+        &[
+            "Deputies on duty today",
+            "Today",
+            "Register",
+            "Appeals",
+            "Deputies",
+            "help",
+            "quit",
+        ],
+    );
     for word in ["Today", "Register", "Appeals", "Deputies", "help", "quit"] {
         assert!(screen.contains(word), "{word:?} missing:\n{screen}");
     }
     p.send("2");
-    let form = wait_settled(&p, "Visitor");
+    let form = wait_all(&p, &["Visitor", "Name", "Phone"]);
     assert!(form.contains("Name") && form.contains("Phone"), "{form}");
     p.key(Key::Alt('1'));
     ok(p.wait_for("Deputies on duty today", T));
@@ -652,7 +675,7 @@ fn an_unreadable_database_is_rebuilt_when_the_kiosk_starts() {
     }
     std::fs::write(&db, bytes).unwrap();
     let mut p = st.signed_in(&[], SIZE_80X24);
-    let screen = wait_settled(&p, "已按日志自动重建");
+    let screen = wait_all(&p, &["已按日志自动重建", "数据库无法读取"]);
     assert!(screen.contains("数据库无法读取"), "{screen}");
     p.send("3");
     ok(p.wait_for("查询码", T));

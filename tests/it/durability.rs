@@ -4,11 +4,9 @@
 //! is. Stations are built through the library (each appeal its own journal
 //! record, as the kiosk saves them) and then used through the real binary.
 
-#[path = "support/cli.rs"]
-mod cli;
-mod common;
-#[path = "support/pty.rs"]
-mod pty;
+use crate::common;
+use crate::support::cli;
+use crate::support::pty;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -3,10 +3,8 @@
 //! installation is tightened when it is opened, and staff PINs are kept
 //! only as salted slow hashes (never the PIN), yet still let staff sign in.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::cli;
+use crate::support::pty;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

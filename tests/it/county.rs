@@ -2,12 +2,9 @@
 //! who may upload, exactly-once storage, refusals, the county's steps and
 //! the public progress page.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/county.rs"]
-mod county;
-#[path = "support/postgres.rs"]
-mod postgres;
+use crate::support::cli;
+use crate::support::county;
+use crate::support::postgres;
 
 use std::path::{Path, PathBuf};
 

@@ -245,27 +245,6 @@ impl Pty {
         self.shared.lock().unwrap().raw.clone()
     }
 
-    /// Waits until the screen has stopped changing for a moment, and
-    /// returns it.
-    pub fn settled(&self) -> String {
-        let mut last = self.screen();
-        let mut same = 0;
-        for _ in 0..200 {
-            thread::sleep(Duration::from_millis(25));
-            let now = self.screen();
-            if now == last {
-                same += 1;
-                if same >= 4 {
-                    return now;
-                }
-            } else {
-                same = 0;
-                last = now;
-            }
-        }
-        last
-    }
-
     /// Waits until the screen shows `needle`; the error holds the screen.
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> Result<String, String> {
         self.wait_until(timeout, &format!("{needle:?}"), |s| s.contains(needle))

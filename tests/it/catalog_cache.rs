@@ -2,7 +2,7 @@
 //! journal, cut short, damaged), loading the catalog gives exactly the
 //! database's catalog rows, and `check` notices a cache that lies.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
@@ -10,7 +10,11 @@ use std::path::Path;
 use common::{Lcg, appeal, at, day, legal_step, new_store, visit};
 use jiedai::domain::catalog::{Catalog, CatalogRow};
 use jiedai::domain::{EventBody, Status};
-use jiedai::storage::{self, Store, catalog_cache::cache_path, frame};
+use jiedai::storage::catalog_cache::{self, cache_path};
+use jiedai::storage::{self, Store, frame};
+
+/// How long a step of a held load may take on a busy machine.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Registers `n` appeals and moves some of them along.
 fn add_appeals(store: &mut Store, n: usize, rng: &mut Lcg) {
@@ -211,40 +215,34 @@ fn saves_during_the_load_do_not_wait_for_it_and_are_kept() {
         add_appeals(&mut store, 1000, &mut rng);
     }
     drop(store);
-    // No cache file: the loader rebuilds it from a full database scan, and
-    // a save is made meanwhile. A save that waited for the load would end
-    // after it every time; one that does not ends first unless the machine
-    // happens to finish the load sooner, so three tries are allowed.
-    let mut store = None;
-    let mut overlapped = false;
-    for _ in 0..3 {
-        drop(store.take());
-        let _ = fs::remove_file(cache_path(tmp.path()));
-        let mut opened = Store::open(tmp.path()).unwrap();
-        let reader = opened.reader();
-        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (started, wait) = std::sync::mpsc::channel();
-        let loader = {
-            let done = done.clone();
-            std::thread::spawn(move || {
-                started.send(()).unwrap();
-                let catalog = reader.load_catalog().unwrap();
-                done.store(true, std::sync::atomic::Ordering::SeqCst);
-                catalog.len()
-            })
-        };
-        wait.recv().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        add_appeals(&mut opened, 3, &mut rng);
-        overlapped = !done.load(std::sync::atomic::Ordering::SeqCst);
-        loader.join().unwrap();
-        store = Some(opened);
-        if overlapped {
-            break;
-        }
-    }
-    assert!(overlapped, "the save waited for the catalog load, three times");
-    let mut store = store.unwrap();
+    // No cache file: the loader rebuilds it from a full database scan. The
+    // load is held once commits queue behind it, and a save is made while
+    // it is held: a save that waited for the load would not end.
+    let _ = fs::remove_file(cache_path(tmp.path()));
+    let mut store = Store::open(tmp.path()).unwrap();
+    let reader = store.reader();
+    let hold = catalog_cache::hold_next_load(tmp.path());
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let loader = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let catalog = reader.load_catalog().unwrap();
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            catalog.len()
+        })
+    };
+    assert!(hold.reached(WAIT), "the catalog load never started");
+    let (saved, on_saved) = std::sync::mpsc::channel();
+    let saver = std::thread::spawn(move || {
+        add_appeals(&mut store, 3, &mut rng);
+        saved.send(()).unwrap();
+        (store, rng)
+    });
+    let overlapped = on_saved.recv_timeout(WAIT).is_ok() && !done.load(std::sync::atomic::Ordering::SeqCst);
+    drop(hold);
+    loader.join().unwrap();
+    let (mut store, mut rng) = saver.join().unwrap();
+    assert!(overlapped, "the save waited for the catalog load");
     add_appeals(&mut store, 2, &mut rng);
     let want = expected(&store);
     drop(store);

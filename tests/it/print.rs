@@ -6,12 +6,9 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/county.rs"]
-mod county;
-#[path = "support/printer.rs"]
-mod printer;
+use crate::support::cli;
+use crate::support::county;
+use crate::support::printer;
 
 use cli::*;
 use jiedai::storage::Store;

@@ -2,12 +2,9 @@
 //! driven the way staff drive it at speed (typing ahead, not reading every
 //! message), at the sizes where each problem was seen.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/printer.rs"]
-mod printer;
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::cli;
+use crate::support::printer;
+use crate::support::pty;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -74,9 +71,36 @@ fn ok<T>(r: Result<T, String>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Waits until the screen has stopped changing for a moment.
-fn settle(p: &Pty) -> String {
-    p.settled()
+/// The first whole tracking code (dddddd-ddddddddd-ddddd-d) in `text`.
+fn code_in(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
+        .map(str::to_string)
+}
+
+/// Waits until `f` finds what it looks for on the emulated screen.
+fn until<T>(p: &Pty, what: &str, f: impl Fn(&Pty) -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(found) = f(p) {
+            return found;
+        }
+        assert!(
+            start.elapsed() < T,
+            "timed out waiting for {what}:\n{}",
+            p.screen()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until one panel has the focus border and its title starts with
+/// `title`.
+fn wait_focus(p: &Pty, title: &str) {
+    until(p, &format!("the focus on {title}"), |p| {
+        let f = focused_panels(p);
+        (f.len() == 1 && f[0].starts_with(title)).then_some(())
+    })
 }
 
 /// Quits the kiosk (nothing unsaved on the form) and waits for it to end.
@@ -89,17 +113,19 @@ fn quit(mut p: Pty) {
 }
 
 /// Opens the first appeal in the list filtered to one status (`s` cycles
-/// the status filter from 已登记 onward).
-fn open_first_with_status(p: &Pty, presses: usize, label: &str) {
+/// the status filter from 已登记 onward); the detail screen, drawn down to
+/// its actions line.
+fn open_first_with_status(p: &Pty, presses: usize, label: &str) -> String {
     p.send("3");
     ok(p.wait_for("状态", T));
     for _ in 0..presses {
         p.send("s");
     }
-    ok(p.wait_for(label, T));
-    settle(p);
+    ok(p.wait_for(&format!("状态:{label}"), T));
     p.key(Key::Enter);
-    ok(p.wait_for("诉求详情", T));
+    ok(p.wait_until(T, "the appeal's detail", |s| {
+        s.contains("诉求详情") && code_in(s).is_some() && s.contains("可执行操作")
+    }))
 }
 
 /// `m`, `bmy` (the initials of 不满意), Enter: 不满意 is recorded, not
@@ -109,17 +135,18 @@ fn open_first_with_status(p: &Pty, presses: usize, label: &str) {
 fn the_rating_picker_takes_the_exact_initials() {
     let desk = Desk::new(true);
     let p = desk.kiosk(SIZE_80X24);
-    open_first_with_status(&p, 5, "已答复");
-    let screen = settle(&p);
-    let code = screen
-        .split_whitespace()
-        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-        .unwrap_or_else(|| panic!("no code on the detail screen:\n{screen}"))
-        .to_string();
+    let screen = open_first_with_status(&p, 5, "已答复");
+    let code = code_in(&screen).unwrap_or_else(|| panic!("no code on the detail screen:\n{screen}"));
     p.send("m");
     ok(p.wait_for("满意度", T));
     p.send("bmy");
-    settle(&p);
+    // The typed initials, and the choices they rank under them.
+    ok(p.wait_until(T, "bmy ranking 不满意 first", |s| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines
+            .windows(2)
+            .any(|w| w[0].contains("bmy") && w[1].contains("不满意") && !w[1].contains("基本满意"))
+    }));
     p.key(Key::Enter);
     p.key(Key::Ctrl('s'));
     ok(p.wait_for("已记录", T));
@@ -177,23 +204,26 @@ fn the_saved_codes_stay_until_enter_or_esc() {
     let desk = Desk::new(false);
     let p = desk.kiosk(SIZE_80X24);
     register_typical(&p, "王小明");
-    ok(p.wait_for("查询码（请告知来访人）", T));
-    let shown = settle(&p);
+    let shown = ok(p.wait_until(T, "the codes with their titles", |s| {
+        s.contains("查询码（请告知来访人）") && s.contains("小区停车难")
+    }));
     assert!(
         shown.contains("小区停车难"),
         "the code is labelled with its title:\n{shown}"
     );
     // Typing ahead and Ctrl-S again: the panel stays, nothing is saved.
+    // Keys are taken in order, so the panel is still there for the Enter
+    // that closes it only if neither the typing nor Ctrl-S closed it.
     p.send("赵六");
     p.key(Key::Ctrl('s'));
     p.key(Key::Ctrl('s'));
-    let screen = settle(&p);
-    assert!(screen.contains("查询码（请告知来访人）"), "{screen}");
-    assert!(!screen.contains("必填"), "{screen}");
     p.key(Key::Enter);
-    ok(p.wait_gone("查询码（请告知来访人）", T));
-    // The next form is empty: nothing typed at the panel went into it.
-    let form = settle(&p);
+    // The next form, drawn down to its keys line: empty, and nothing asks
+    // for a required field (nothing typed at the panel went into it).
+    let form = ok(p.wait_until(T, "the next form", |s| {
+        !s.contains("查询码（请告知来访人）") && s.contains("■ 来访人") && s.contains("F1 帮助")
+    }));
+    assert!(!form.contains("必填"), "{form}");
     assert!(!form.contains("六") && !form.contains("赵"), "{form}");
     quit(p);
     let found = cli::printed(&cli::expect(&desk.data, &["find", "--json", ""], 0));
@@ -220,7 +250,7 @@ fn a_short_terminal_scrolls_the_form_to_the_focused_field() {
     // Tab on through the last fields: each one drawn as it gets focus.
     for label in ["地点", "紧急程度", "办理方式"] {
         p.key(Key::Tab);
-        let screen = settle(&p);
+        let screen = ok(p.wait_until(T, label, |s| s.contains(label) && s.contains("↑")));
         assert!(screen.contains(label), "{label} is not drawn:\n{screen}");
         assert!(screen.contains("↑"), "it shows there is more above:\n{screen}");
     }
@@ -301,8 +331,9 @@ fn esc_in_a_step_dialog_asks_before_throwing_text_away() {
     p.key(Key::Esc);
     ok(p.wait_for("放弃已输入的内容？", T));
     p.send("n");
-    ok(p.wait_gone("放弃已输入的内容？", T));
-    assert!(settle(&p).contains("已电话联系来访人"));
+    ok(p.wait_until(T, "the note back", |s| {
+        !s.contains("放弃已输入的内容？") && s.contains("已电话联系来访人")
+    }));
     p.key(Key::Esc);
     ok(p.wait_for("放弃已输入的内容？", T));
     p.send("y");
@@ -311,7 +342,7 @@ fn esc_in_a_step_dialog_asks_before_throwing_text_away() {
     p.send("a");
     ok(p.wait_for("备注", T));
     p.key(Key::Esc);
-    let screen = settle(&p);
+    let screen = ok(p.wait_gone("备注", T));
     assert!(!screen.contains("放弃已输入的内容？"), "{screen}");
     quit(p);
 }
@@ -378,12 +409,15 @@ fn a_chosen_unit_closes_its_list() {
     let p = desk.kiosk(SIZE_80X24);
     open_first_with_status(&p, 2, "已受理");
     p.send("t");
-    ok(p.wait_for("承办单位", T));
-    let open = settle(&p);
+    let open = ok(p.wait_until(T, "the unit list", |s| {
+        s.contains("承办单位") && s.matches("青禾县").count() > 2
+    }));
     let units = open.matches("青禾县").count();
     assert!(units > 2, "the unit list is open:\n{open}");
     p.key(Key::Enter);
-    let chosen = settle(&p);
+    let chosen = ok(p.wait_until(T, "the list closed", |s| {
+        s.matches("青禾县").count() < units && s.matches("青禾县").count() <= 2
+    }));
     assert!(
         chosen.matches("青禾县").count() < units && chosen.matches("青禾县").count() <= 2,
         "the list is still drawn:\n{chosen}"
@@ -399,11 +433,10 @@ fn a_chosen_unit_closes_its_list() {
 fn end_in_the_timeline_stops_at_the_last_page() {
     let desk = Desk::new(true);
     let p = desk.kiosk(Size { cols: 80, rows: 18 });
-    open_first_with_status(&p, 6, "已办结");
-    let top = settle(&p);
+    let top = open_first_with_status(&p, 6, "已办结");
     assert!(top.contains("↓"), "more below is shown:\n{top}");
     p.key(Key::End);
-    let end = settle(&p);
+    let end = ok(p.wait_until(T, "the timeline's end", |s| s.contains("↑") && !s.contains("↓")));
     assert!(end.contains("↑") && !end.contains("↓"), "{end}");
     // The last line of the timeline is on screen, and the box is full.
     let inside: Vec<&str> = end.lines().filter(|l| l.starts_with('│')).collect();
@@ -625,16 +658,12 @@ fn the_receipt_window_keeps_the_tracking_code_whole() {
     let desk = Desk::new(true);
     for size in [SIZE_80X24, Size { cols: 120, rows: 40 }] {
         let p = desk.kiosk(size);
-        open_first_with_status(&p, 5, "已答复");
-        let detail = settle(&p);
-        let code = detail
-            .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-            .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-            .unwrap_or_else(|| panic!("a code on:\n{detail}"))
-            .to_string();
+        let detail = open_first_with_status(&p, 5, "已答复");
+        let code = code_in(&detail).unwrap_or_else(|| panic!("a code on:\n{detail}"));
         p.send("P");
-        ok(p.wait_for("扫码查看办理进度", T));
-        let screen = settle(&p);
+        let screen = ok(p.wait_until(T, "the receipt window with the code", |s| {
+            s.contains("扫码查看办理进度") && s.contains(&code)
+        }));
         assert!(screen.contains(&code), "{size:?}: {code} whole on:\n{screen}");
         for row in screen.lines().filter(|r| r.contains(&code[..12])) {
             assert!(row.contains(&code), "{size:?}: {code} split on:\n{screen}");
@@ -672,13 +701,8 @@ fn the_demo_prints_to_the_printer_it_is_given() {
     let printer = printer::FakePrinter::start(printer::Behaviour::Ready);
     let p = Pty::spawn(&["demo", "--printer", &printer.target()], size, home);
     signed_in(&p);
-    open_first_with_status(&p, 5, "已答复");
-    let detail = settle(&p);
-    let code = detail
-        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-        .unwrap_or_else(|| panic!("a code on:\n{detail}"))
-        .to_string();
+    let detail = open_first_with_status(&p, 5, "已答复");
+    let code = code_in(&detail).unwrap_or_else(|| panic!("a code on:\n{detail}"));
     p.send("P");
     ok(p.wait_for("扫码查看办理进度", T));
     p.send("P");
@@ -772,8 +796,10 @@ fn a_long_message_is_whole_in_the_message_log() {
 fn today_enter_opens_what_is_highlighted_and_esc_comes_back() {
     let desk = Desk::new(true);
     let p = desk.kiosk(SIZE_80X24);
-    ok(p.wait_for("已逾期", T));
-    settle(&p);
+    // Today drawn with its duty list, where the highlight starts.
+    ok(p.wait_until(T, "today's duty list", |s| {
+        s.contains("已逾期") && s.contains("未签到")
+    }));
     p.key(Key::Enter);
     let screen = ok(p.wait_for("已签到", T));
     assert!(
@@ -785,17 +811,14 @@ fn today_enter_opens_what_is_highlighted_and_esc_comes_back() {
     // row's code is whole.
     p.key(Key::Tab);
     p.key(Key::Tab);
-    let screen = settle(&p);
+    wait_focus(&p, "已逾期");
+    let screen = p.screen();
     let row = screen
         .lines()
         .find(|l| l.contains("已逾期"))
         .and_then(|_| screen.lines().skip_while(|l| !l.contains("已逾期")).nth(1))
         .unwrap_or_else(|| panic!("no overdue panel:\n{screen}"));
-    let code = row
-        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-        .unwrap_or_else(|| panic!("no whole code in the overdue panel:\n{screen}"))
-        .to_string();
+    let code = code_in(row).unwrap_or_else(|| panic!("no whole code in the overdue panel:\n{screen}"));
     p.key(Key::Enter);
     let screen = ok(p.wait_for("诉求详情", T));
     assert!(
@@ -843,10 +866,7 @@ fn highlighted_code(p: &Pty) -> Option<String> {
             if !lit {
                 return None;
             }
-            s.contents_between(r, 0, r, cols)
-                .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-                .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-                .map(str::to_string)
+            code_in(&s.contents_between(r, 0, r, cols))
         })
     })
 }
@@ -860,30 +880,24 @@ fn today_panels_take_focus_at_120x40() {
     let desk = Desk::new(true);
     let p = desk.kiosk(Size { cols: 120, rows: 40 });
     ok(p.wait_for("已逾期", T));
-    settle(&p);
-    let focus = |p: &Pty| {
-        settle(p);
-        let f = focused_panels(p);
-        assert_eq!(f.len(), 1, "one focused panel expected: {f:?}\n{}", p.screen());
-        f[0].clone()
-    };
-    assert!(focus(&p).starts_with("今日值班代表"), "{}", p.screen());
+    wait_focus(&p, "今日值班代表");
     p.key(Key::Tab);
-    assert!(focus(&p).starts_with("今日登记的诉求"), "{}", p.screen());
+    wait_focus(&p, "今日登记的诉求");
     p.key(Key::Tab);
-    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
+    wait_focus(&p, "已逾期");
     p.key(Key::Tab);
-    assert!(focus(&p).starts_with("即将到期"), "{}", p.screen());
+    wait_focus(&p, "即将到期");
     p.key(Key::Tab);
-    assert!(focus(&p).starts_with("今日值班代表"), "{}", p.screen());
+    wait_focus(&p, "今日值班代表");
     p.key(Key::BackTab);
-    assert!(focus(&p).starts_with("即将到期"), "{}", p.screen());
+    wait_focus(&p, "即将到期");
     p.key(Key::BackTab);
-    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
-    let first = highlighted_code(&p).unwrap_or_else(|| panic!("no highlighted code:\n{}", p.screen()));
+    wait_focus(&p, "已逾期");
+    let first = until(&p, "a highlighted code", highlighted_code);
     p.key(Key::Down);
-    settle(&p);
-    let second = highlighted_code(&p).unwrap_or_else(|| panic!("no highlighted code:\n{}", p.screen()));
+    let second = until(&p, "the highlight to move", |p| {
+        highlighted_code(p).filter(|c| *c != first)
+    });
     assert_ne!(
         first,
         second,
@@ -898,7 +912,10 @@ fn today_panels_take_focus_at_120x40() {
     );
     p.key(Key::Esc);
     ok(p.wait_gone("诉求详情", T));
-    assert!(focus(&p).starts_with("已逾期"), "{}", p.screen());
+    wait_focus(&p, "已逾期");
+    until(&p, "the highlight back", |p| {
+        highlighted_code(p).filter(|c| *c == second)
+    });
     assert_eq!(
         highlighted_code(&p).as_deref(),
         Some(second.as_str()),
@@ -917,11 +934,7 @@ fn todays_visits_are_a_panel_on_today() {
     let p = desk.kiosk(SIZE_80X24);
     register_typical(&p, "王小明");
     let screen = ok(p.wait_for("查询码（请告知来访人）", T));
-    let code = screen
-        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .find(|w| w.len() == 24 && w.matches('-').count() == 3)
-        .unwrap_or_else(|| panic!("no code:\n{screen}"))
-        .to_string();
+    let code = code_in(&screen).unwrap_or_else(|| panic!("no code:\n{screen}"));
     p.key(Key::Enter);
     ok(p.wait_gone("查询码（请告知来访人）", T));
     p.key(Key::Alt('1'));
@@ -933,7 +946,9 @@ fn todays_visits_are_a_panel_on_today() {
     };
     assert!(screen.contains(&code), "{screen}");
     p.key(Key::Tab);
-    settle(&p);
+    until(&p, "the visit's code highlighted", |p| {
+        highlighted_code(p).filter(|c| *c == code)
+    });
     assert_eq!(
         highlighted_code(&p).as_deref(),
         Some(code.as_str()),

@@ -3,10 +3,8 @@
 //! syncs; one that does not is refused at once and sends nothing; a
 //! certificate or key that cannot be used stops the server.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/county.rs"]
-mod county;
+use crate::support::cli;
+use crate::support::county;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! the legal moves and their results written out here by hand (not taken
 //! from `StepKind::allowed_from`), and the same refusal through the Store.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 

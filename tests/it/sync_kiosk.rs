@@ -3,12 +3,9 @@
 //! where nothing listens, `jiedai sync` asking the open kiosk instead of
 //! failing on its lock, a terminal not enrolled, and the nightly window.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/county.rs"]
-mod county;
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::cli;
+use crate::support::county;
+use crate::support::pty;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -684,12 +681,14 @@ fn county_gone(mut county: county::County) {
     county.kill();
 }
 
-/// Every time in the timeline of the open appeal's detail that reads
-/// "2026-12-07 04:00".
-fn timeline_at(p: &Pty, when: &str) -> usize {
+/// How many times in the timeline of the open appeal's detail read `when`,
+/// once the timeline's end shows `n` of them (or, failing that, after the
+/// wait).
+fn timeline_at(p: &Pty, when: &str, n: usize) -> usize {
     p.key(pty::Key::End);
-    let screen = p.settled();
-    screen.lines().filter(|l| l.contains(when)).count()
+    let count = |s: &str| s.lines().filter(|l| l.contains(when)).count();
+    p.wait_until(T, &format!("{n} times {when}"), |s| count(s) == n)
+        .map_or_else(|_| count(&p.screen()), |s| count(&s))
 }
 
 /// On machines whose clock zone is UTC (every child here runs with
@@ -733,7 +732,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     ok(p.wait_for("备注", T));
     p.key(pty::Key::Ctrl('s'));
     ok(p.wait_for("已受理", T));
-    assert_eq!(timeline_at(&p, when), 1, "{}", p.screen());
+    assert_eq!(timeline_at(&p, when, 1), 1, "{}", p.screen());
     quit(p);
 
     // The county refers it at the same moment; the station takes it.
@@ -766,7 +765,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     p.key(pty::Key::Enter);
     ok(p.wait_for("诉求详情", T));
     ok(p.wait_for("已交办", T));
-    assert_eq!(timeline_at(&p, when), 2, "{}", p.screen());
+    assert_eq!(timeline_at(&p, when, 2), 2, "{}", p.screen());
     p.key(pty::Key::Esc);
     quit(p);
 
@@ -804,9 +803,21 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
 fn quitting_while_the_server_never_answers_takes_two_seconds_at_most() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let server = format!("http://{}", silent.local_addr().unwrap());
+    // Says when a request's head has arrived, and never answers.
+    let (arrived, on_arrival) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for c in silent.incoming() {
+            let Ok(mut c) = c else { continue };
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match std::io::Read::read(&mut c, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = arrived.send(());
             held.push(c);
         }
     });
@@ -815,8 +826,9 @@ fn quitting_while_the_server_never_answers_takes_two_seconds_at_most() {
     let mut p = st.kiosk_on_sync();
     p.send("s");
     ok(p.wait_for("同步中", T));
-    // The request is with the server, which says nothing.
-    std::thread::sleep(Duration::from_millis(500));
+    on_arrival
+        .recv_timeout(T)
+        .expect("the request reaches the server, which says nothing");
     p.send("q");
     let start = Instant::now();
     let status = p.wait_exit(Duration::from_secs(30));

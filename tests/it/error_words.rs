@@ -4,10 +4,8 @@
 //! commands in backquotes and data). Each case runs the real binary in
 //! both languages.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/county.rs"]
-mod county;
+use crate::support::cli;
+use crate::support::county;
 
 use std::fs;
 use std::path::Path;

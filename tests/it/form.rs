@@ -2,10 +2,8 @@
 //! hints on the bottom line, clearing a field, pasted text. The real kiosk
 //! in a pseudo-terminal at 80x24.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::cli;
+use crate::support::pty;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -70,8 +68,10 @@ fn quit_form(mut p: Pty) {
     p.key(Key::Esc);
     ok(p.wait_for("确定放弃", T));
     p.send("y");
-    ok(p.wait_gone("确定放弃", T));
-    p.settled();
+    // Off the form: its bottom line offers q again.
+    ok(p.wait_until(T, "q 退出 offered", |s| {
+        !s.contains("确定放弃") && bottom(s).contains("q 退出")
+    }));
     p.send("q");
     assert!(p.wait_exit(T).is_some_and(|s| s.success()), "{}", p.screen());
 }
@@ -122,7 +122,9 @@ fn esc_in_a_picker_closes_the_picker_only() {
 fn the_hints_name_keys_that_work_in_the_focused_field() {
     let desk = Desk::new();
     let p = desk.kiosk();
-    let on_today = bottom(&p.settled());
+    let on_today = bottom(&ok(p.wait_until(T, "today's keys", |s| {
+        s.contains("今日值班代表") && bottom(s).contains("q 退出")
+    })));
     assert!(on_today.contains("q 退出"), "{on_today}");
     to_title(&p);
     p.send("小区停车难");
@@ -132,8 +134,11 @@ fn the_hints_name_keys_that_work_in_the_focused_field() {
     p.key(Key::Ctrl('s'));
     ok(p.wait_for("查询码（请告知来访人）", T));
     p.key(Key::Enter);
-    ok(p.wait_gone("查询码（请告知来访人）", T));
-    let screen = p.settled();
+    let screen = ok(p.wait_until(T, "the name field's keys", |s| {
+        !s.contains("查询码（请告知来访人）")
+            && bottom(s).contains("Ctrl-C 退出")
+            && bottom(s).contains("F1 帮助")
+    }));
     let line = bottom(&screen);
     assert!(!line.contains("q 退出"), "q types into 姓名:\n{screen}");
     assert!(!line.contains("? 帮助"), "? types into 姓名:\n{screen}");

@@ -3,10 +3,8 @@
 //! connections, what refusals write to the log, and the public pages'
 //! rate limit and answers to guesses.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/county.rs"]
-mod county;
+use crate::support::cli;
+use crate::support::county;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
@@ -427,7 +425,7 @@ fn slow_and_idle_connections_neither_stop_service_nor_stay_open() {
 /// lines, and not one line each.
 #[test]
 fn refusals_write_short_lines_and_not_one_each() {
-    let county = County::start(None);
+    let mut county = County::start(None);
     let creds = tempfile::tempdir().unwrap();
     county.enroll(STATION, STATION_NAME, &creds.path().join("c.toml"));
     let server = addr(&county);
@@ -445,7 +443,9 @@ fn refusals_write_short_lines_and_not_one_each() {
         let reply = read_reply(&mut r).expect("an answer");
         assert_eq!(reply.status, 401);
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // Once the server has ended, everything it logs is in the file.
+    drop(r);
+    county.stop();
     let log = std::fs::read_to_string(county.log()).unwrap_or_default();
     let grown = log.len() as u64 - log_before;
     eprintln!("300 refusals with a 12 KiB station header: the log grew by {grown} bytes");

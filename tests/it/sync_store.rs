@@ -4,7 +4,7 @@
 //! taken once, unknown event types are kept and skipped, and the events
 //! to send carry the chain hash over the journal's own bytes.
 
-mod common;
+use crate::common;
 
 use common::*;
 use jiedai::domain::county::NotApplied;

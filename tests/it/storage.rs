@@ -3,7 +3,7 @@
 //! that is behind the journal is recovered on open, a second user of the
 //! directory is turned away, and tracking codes stay unique.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};

@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use jiedai::storage::Store;
 
