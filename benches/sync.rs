@@ -74,7 +74,10 @@ fn run() -> Res<()> {
         let creds_path = dir.with_extension(format!("creds-{run}.toml"));
         county.enroll(CODE, "基准站", &creds_path);
         let creds: Credentials = toml::from_str(&std::fs::read_to_string(&creds_path)?)?;
-        std::fs::write(client::credentials_path(&dir), toml::to_string(&creds)?)?;
+        std::fs::write(
+            jiedai::sync::credentials::credentials_path(&dir),
+            toml::to_string(&creds)?,
+        )?;
         // Floor: the same bytes in one request.
         let t = Instant::now();
         probe(&creds, &body)?;

@@ -11,7 +11,10 @@ use std::time::Duration;
 use super::{exit, out, report_store_error, say};
 use crate::i18n::Lang;
 use crate::storage::{Paths, StoreError, Writer, read_terminal};
-use crate::sync::client::{self, Client, Progress, SyncError};
+use crate::sync::client::{self, Progress};
+use crate::sync::credentials::{self, CredentialsProblem};
+use crate::sync::error::SyncError;
+use crate::sync::http::Client;
 use crate::sync::{control, worker};
 
 fn fail(e: &SyncError, lang: Lang) -> ExitCode {
@@ -26,11 +29,11 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
     if !paths.terminal().exists() {
         return report_store_error(&StoreError::NoStation(dir.to_path_buf()), lang);
     }
-    let text = match client::read_credentials(file) {
+    let text = match credentials::read_credentials(file) {
         Ok(t) => t,
         Err(e) => return fail(&e, lang),
     };
-    let creds = match client::parse_credentials(file, &text) {
+    let creds = match credentials::parse_credentials(file, &text) {
         Ok(c) => c,
         Err(e) => return fail(&e, lang),
     };
@@ -49,12 +52,12 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
             lang,
         );
     }
-    let path = client::credentials_path(dir);
+    let path = credentials::credentials_path(dir);
     if let Err(e) = crate::sync::write_secret(&path, text.as_bytes(), true) {
         return fail(
             &SyncError::Credentials {
                 path,
-                problem: client::CredentialsProblem::Read(e),
+                problem: CredentialsProblem::Read(e),
             },
             lang,
         );
@@ -76,7 +79,7 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     if !Paths::new(dir).terminal().exists() {
         return report_store_error(&StoreError::NoStation(dir.to_path_buf()), lang);
     }
-    let creds = match client::load_credentials(dir) {
+    let creds = match credentials::load_credentials(dir) {
         Ok(Some(c)) => c,
         Ok(None) => return fail(&SyncError::NotEnrolled, lang),
         Err(e) => return fail(&e, lang),
@@ -270,7 +273,7 @@ pub enum CountyCopy {
 /// and of the station's feed after `feed_after`, for `check`'s recoveries.
 /// A failure is said in words; the recovery goes on without the copy.
 pub fn county_copy(dir: &Path, own_after: u64, feed_after: u64, lang: Lang) -> CountyCopy {
-    let creds = match client::load_credentials(dir) {
+    let creds = match credentials::load_credentials(dir) {
         Ok(Some(c)) => c,
         Ok(None) => return CountyCopy::NotEnrolled,
         Err(e) => {
