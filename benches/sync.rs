@@ -119,19 +119,20 @@ fn probe(creds: &Credentials, body: &[u8]) -> Res<()> {
         &key,
         &protocol::signing_text("POST", protocol::PATH_PROBE, &creds.station, time, body),
     );
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(600))
-        .build();
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .new_agent();
     let response = agent
-        .post(&format!("{}{}", creds.server, protocol::PATH_PROBE))
-        .set(protocol::H_STATION, &creds.station)
-        .set(protocol::H_TIME, &time.to_string())
-        .set(protocol::H_SIGNATURE, &sig)
-        .set("content-encoding", "gzip")
-        .send_bytes(body)?;
+        .post(format!("{}{}", creds.server, protocol::PATH_PROBE))
+        .header(protocol::H_STATION, &creds.station)
+        .header(protocol::H_TIME, time.to_string())
+        .header(protocol::H_SIGNATURE, &sig)
+        .header("content-encoding", "gzip")
+        .send(body)?;
     // The answer (gzip, signed) is read whole, as a sync reads its own.
     let mut answer = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_reader(), &mut answer)?;
+    std::io::Read::read_to_end(&mut response.into_body().into_reader(), &mut answer)?;
     Ok(())
 }
 

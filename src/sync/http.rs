@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use super::credentials::CredentialsProblem;
 use super::error::{BadAnswer, SyncError, unreadable};
 use super::protocol::{self, Credentials};
-use super::tls::{Untrusted, tls_config, tls_error, trusted_roots, untrusted};
+use super::tls::{PinnedTls, Untrusted, tls_config, tls_error, trusted_roots, untrusted};
 use crate::i18n::Lang;
 
 /// Why a request got no answer, in words a user reads (the system's own
@@ -35,19 +36,19 @@ pub enum NoAnswer {
 }
 
 impl NoAnswer {
-    fn of(t: &ureq::Transport) -> NoAnswer {
-        use std::error::Error;
-        if t.kind() == ureq::ErrorKind::Dns {
-            return NoAnswer::UnknownHost;
+    /// Why ureq got no answer. A name that does not resolve is said as
+    /// such (`Names` makes every failed lookup `HostNotFound`); an error
+    /// that wraps another is looked through.
+    fn of(e: &ureq::Error) -> NoAnswer {
+        match e {
+            ureq::Error::HostNotFound => NoAnswer::UnknownHost,
+            ureq::Error::Timeout(_) => NoAnswer::TimedOut,
+            ureq::Error::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()) {
+                Some(inner) => NoAnswer::of(inner),
+                None => NoAnswer::of_io(io),
+            },
+            _ => NoAnswer::Other,
         }
-        let mut next: Option<&(dyn Error + 'static)> = t.source();
-        while let Some(e) = next {
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                return NoAnswer::of_io(io);
-            }
-            next = e.source();
-        }
-        NoAnswer::Other
     }
 
     fn of_io(e: &std::io::Error) -> NoAnswer {
@@ -100,8 +101,55 @@ struct Received {
 
 /// A request that got no (whole) answer.
 enum Failed {
-    Transport(Box<ureq::Transport>),
+    Transport(Box<ureq::Error>),
     Read(std::io::Error),
+}
+
+/// How long a connection may take to open, and a whole exchange.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An HTTP agent for the county server: TCP, then TLS with the
+/// credentials' certificates when they carry some (`pinned`), else with
+/// the public roots; no proxy; every status comes back as an answer (the
+/// server signs its errors too).
+fn agent(pinned: Option<Arc<rustls::ClientConfig>>) -> ureq::Agent {
+    use ureq::unversioned::resolver::DefaultResolver;
+    use ureq::unversioned::transport::{Connector, RustlsConnector, TcpConnector};
+    let config = ureq::Agent::config_builder()
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_global(Some(REQUEST_TIMEOUT))
+        .http_status_as_error(false)
+        .max_redirects(5)
+        .proxy(None)
+        .build();
+    let connector =
+        ().chain(TcpConnector::default())
+            .chain(PinnedTls::new(pinned))
+            .chain(RustlsConnector::default());
+    ureq::Agent::with_parts(config, connector, Names(DefaultResolver::default()))
+}
+
+/// The system's resolver, with a lookup that fails said as a name not
+/// known (the system gives no kind to tell it by).
+#[derive(Debug)]
+struct Names(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for Names {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        self.0.resolve(uri, config, timeout).map_err(|e| match e {
+            ureq::Error::Io(io) => {
+                log::warn!("sync: looking up {uri}: {io}");
+                ureq::Error::HostNotFound
+            }
+            other => other,
+        })
+    }
 }
 
 /// The answer to one request, checked.
@@ -117,17 +165,14 @@ impl Client {
         };
         let key = creds.signing_key().ok_or_else(|| bad("key"))?;
         let server_key = creds.server_key().ok_or_else(|| bad("server_key"))?;
-        let mut agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60));
-        if let Some(ca) = &creds.ca {
-            let config = trusted_roots(ca).and_then(tls_config).map_err(|e| {
+        let pinned = match &creds.ca {
+            Some(ca) => Some(trusted_roots(ca).and_then(tls_config).map_err(|e| {
                 log::warn!("sync.toml: ca: {e}");
                 bad("ca")
-            })?;
-            agent = agent.tls_config(config);
-        }
-        let agent = agent.build();
+            })?),
+            None => None,
+        };
+        let agent = agent(pinned);
         let base = creds.server.trim_end_matches('/').to_string();
         Ok(Client {
             creds,
@@ -142,18 +187,19 @@ impl Client {
         &self.creds.station
     }
 
-    /// An answer cut off while it was read.
+    /// An answer cut off while it was read (ureq's own errors come
+    /// wrapped in the reader's).
     fn network(&self, e: std::io::Error) -> SyncError {
         log::warn!("sync with {}: {e}", self.base);
         SyncError::Network {
             server: self.base.clone(),
-            cause: NoAnswer::of_io(&e),
+            cause: NoAnswer::of(&ureq::Error::Io(e)),
         }
     }
 
     /// A request that got no answer: the certificate refused, or the
     /// network. The system's own words go to the log.
-    fn transport(&self, t: ureq::Transport) -> SyncError {
+    fn transport(&self, t: ureq::Error) -> SyncError {
         log::warn!("sync with {}: {t}", self.base);
         match tls_error(&t) {
             Some(e) if untrusted(e) => SyncError::Certificate {
@@ -184,34 +230,32 @@ impl Client {
             &self.key,
             &protocol::signing_text(method, path_and_query, &self.creds.station, time, body),
         );
-        let request = self
-            .agent
-            .request(method, &format!("{}{path_and_query}", self.base))
-            .set(protocol::H_STATION, &self.creds.station)
-            .set(protocol::H_TIME, &time.to_string())
-            .set(protocol::H_SIGNATURE, &signature)
-            .set("accept-encoding", "gzip");
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path_and_query}", self.base))
+            .header(protocol::H_STATION, &self.creds.station)
+            .header(protocol::H_TIME, time.to_string())
+            .header(protocol::H_SIGNATURE, &signature)
+            .header("accept-encoding", "gzip");
+        if !body.is_empty() {
+            request = request
+                .header("content-type", "application/json")
+                .header("content-encoding", "gzip");
+        }
         let body = body.to_vec();
+        let agent = self.agent.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let exchange = move || -> Result<Received, Failed> {
-            let result = if body.is_empty() {
-                request.call()
-            } else {
-                request
-                    .set("content-type", "application/json")
-                    .set("content-encoding", "gzip")
-                    .send_bytes(&body)
-            };
-            let response = match result {
-                Ok(r) => r,
-                Err(ureq::Error::Status(_, r)) => r,
-                Err(ureq::Error::Transport(t)) => return Err(Failed::Transport(Box::new(t))),
-            };
-            let status = response.status();
-            let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);
-            let gzipped = response.header("content-encoding") == Some("gzip");
+            let failed = |e: ureq::Error| Failed::Transport(Box::new(e));
+            let request = request.body(body).map_err(|e| failed(e.into()))?;
+            let response = agent.run(request).map_err(failed)?;
+            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+            let status = response.status().as_u16();
+            let reply_sig = header(protocol::H_SIGNATURE).map(str::to_string);
+            let gzipped = header("content-encoding") == Some("gzip");
             let mut raw = Vec::new();
             response
+                .into_body()
                 .into_reader()
                 .take(protocol::MAX_BODY_BYTES as u64 + 1)
                 .read_to_end(&mut raw)

@@ -1,11 +1,16 @@
 //! TLS towards the county server: the certificates a PEM text holds, the
-//! rustls client that trusts exactly them (ring, TLS 1.2 and 1.3), and why
-//! a server's certificate was not trusted, in words.
+//! rustls client that trusts exactly them (ring, TLS 1.2 and 1.3) and the
+//! connector that puts it under ureq, and why a server's certificate was
+//! not trusted, in words.
 
+use std::io::{Read, Write};
 use std::sync::Arc;
 
-use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport, TransportAdapter,
+};
 
 use crate::i18n::Lang;
 
@@ -121,6 +126,97 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
     }
 }
 
+/// ureq's connector for a TLS client of our own (`tls_config`): it wraps
+/// a plain connection to an `https` address in TLS with `config`, and
+/// passes everything on untouched when there is none.
+#[derive(Debug)]
+pub(super) struct PinnedTls {
+    config: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl PinnedTls {
+    pub(super) fn new(config: Option<Arc<rustls::ClientConfig>>) -> PinnedTls {
+        PinnedTls { config }
+    }
+}
+
+impl<In: Transport> Connector<In> for PinnedTls {
+    type Out = Either<In, TlsTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
+        };
+        let Some(config) = &self.config else {
+            return Ok(Some(Either::A(transport)));
+        };
+        if !details.needs_tls() || transport.is_tls() {
+            return Ok(Some(Either::A(transport)));
+        }
+        let host = details.uri.host().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(host)
+            .map_err(|_| ureq::Error::Tls("not a server name"))?
+            .to_owned();
+        let mut conn = rustls::ClientConnection::new(config.clone(), name)?;
+        let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        sock.set_timeout(details.timeout);
+        conn.complete_io(&mut sock)?;
+        Ok(Some(Either::B(TlsTransport {
+            buffers: LazyBuffers::new(
+                details.config.input_buffer_size(),
+                details.config.output_buffer_size(),
+            ),
+            stream: rustls::StreamOwned { conn, sock },
+        })))
+    }
+}
+
+/// A connection under TLS, for ureq.
+pub(super) struct TlsTransport {
+    buffers: LazyBuffers,
+    stream: rustls::StreamOwned<rustls::ClientConnection, TransportAdapter>,
+}
+
+impl std::fmt::Debug for TlsTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsTransport").finish_non_exhaustive()
+    }
+}
+
+impl Transport for TlsTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let amount = self.stream.read(input)?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.get_mut().get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
 /// The TLS failure under a transport error, if there is one.
 pub(super) fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut next = Some(error);
@@ -128,9 +224,14 @@ pub(super) fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Opt
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return Some(tls);
         }
-        // An io::Error's `source` skips the error it wraps.
-        if let Some(tls) = e
-            .downcast_ref::<std::io::Error>()
+        // An io::Error's `source` skips the error it wraps, and ureq's
+        // error has none.
+        let wrapped = match e.downcast_ref::<ureq::Error>() {
+            Some(ureq::Error::Rustls(tls)) => return Some(tls),
+            Some(ureq::Error::Io(io)) => Some(io),
+            _ => e.downcast_ref::<std::io::Error>(),
+        };
+        if let Some(tls) = wrapped
             .and_then(|io| io.get_ref())
             .and_then(|inner| tls_error(inner))
         {
