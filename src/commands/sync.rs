@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use super::{exit, out, report_store_error, say};
 use crate::i18n::Lang;
-use crate::storage::{Paths, StoreError, Writer, read_terminal};
+use crate::storage::sync_state::SyncRecord;
+use crate::storage::{Paths, StoreError, WriteError, Writer, read_terminal};
 use crate::sync::client::{self, Progress};
 use crate::sync::credentials::{self, CredentialsProblem};
 use crate::sync::error::SyncError;
@@ -180,31 +181,44 @@ struct LazyWriter<'a> {
     writing: std::cell::RefCell<Option<(Writer, crate::storage::WriterThread)>>,
 }
 
-impl client::SaveFeed for LazyWriter<'_> {
+impl client::SyncWriter for LazyWriter<'_> {
     fn save_feed(
         &self,
         origin: String,
         events: Vec<Box<serde_json::value::RawValue>>,
     ) -> crate::storage::Outcome {
-        let mut writing = self.writing.borrow_mut();
-        if writing.is_none() {
-            // The read-only store holds the directory's lock: closed first.
-            if let Some(mut store) = self.reading.borrow_mut().take() {
-                *self.kept.borrow_mut() = store.take_snapshot();
-            }
-            let store = super::open_store(self.dir, self.lang).map_err(crate::storage::WriteError::Store)?;
-            let spawned = Writer::spawn(store)
-                .map_err(|e| crate::storage::WriteError::Store(StoreError::io(self.dir, e)))?;
-            *writing = Some(spawned);
+        self.writer()?.save_feed(origin, events)
+    }
+
+    fn record(&self, record: SyncRecord) -> Result<(), WriteError> {
+        // Until the store is open for writing, the read-only one holds the
+        // directory's lock: nothing else writes the sync's file meanwhile.
+        if self.writing.borrow().is_none()
+            && let Some(store) = self.reading.borrow().as_ref()
+        {
+            let state = store.reader().sync_state().map_err(WriteError::Store)?;
+            return state.record(&record).map_err(WriteError::Store);
         }
-        match writing.as_ref() {
-            Some((writer, _)) => client::SaveFeed::save_feed(writer, origin, events),
-            None => Err(crate::storage::WriteError::Gone),
-        }
+        self.writer()?.record(record)
     }
 }
 
 impl LazyWriter<'_> {
+    /// The writer, the store opened for writing first when it is not yet.
+    fn writer(&self) -> Result<std::cell::Ref<'_, Writer>, WriteError> {
+        if self.writing.borrow().is_none() {
+            // The read-only store holds the directory's lock: closed first.
+            if let Some(mut store) = self.reading.borrow_mut().take() {
+                *self.kept.borrow_mut() = store.take_snapshot();
+            }
+            let store = super::open_store(self.dir, self.lang).map_err(WriteError::Store)?;
+            let spawned = Writer::spawn(store).map_err(|e| WriteError::Store(StoreError::io(self.dir, e)))?;
+            *self.writing.borrow_mut() = Some(spawned);
+        }
+        std::cell::Ref::filter_map(self.writing.borrow(), |w| w.as_ref().map(|(writer, _)| writer))
+            .map_err(|_| WriteError::Gone)
+    }
+
     /// Waits for what was sent to be saved and closes the store.
     fn finish(self) {
         if let Some((writer, thread)) = self.writing.into_inner() {

@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 
 use chrono::{DateTime, FixedOffset};
 
+use super::sync_state::SyncRecord;
 use super::{Store, StoreError, clone_cause};
 use crate::domain::desk::{self, Registration};
 use crate::domain::{Change, Event};
@@ -42,6 +43,9 @@ pub enum Request {
         origin: String,
         events: Vec<Box<serde_json::value::RawValue>>,
     },
+    /// Record the sync's position or outcome in its file, in order with
+    /// the saves (`SyncState::record`).
+    RecordSync(SyncRecord),
 }
 
 /// A request that was saved.
@@ -167,6 +171,15 @@ fn save(store: &mut Store, request: Request) -> Outcome {
             return Ok(Saved {
                 events,
                 touched,
+                stopped: store.stopped().map(clone_cause),
+            });
+        }
+        Request::RecordSync(record) => {
+            let state = store.reader().sync_state().map_err(WriteError::Store)?;
+            state.record(&record).map_err(WriteError::Store)?;
+            return Ok(Saved {
+                events: Vec::new(),
+                touched: Vec::new(),
                 stopped: store.stopped().map(clone_cause),
             });
         }

@@ -21,8 +21,8 @@ pub use super::tls::trusted_roots;
 use crate::domain::event::county_origin;
 use crate::i18n::Lang;
 use crate::storage::restore::CountyCopy;
-use crate::storage::sync_state::{Position, Status};
-use crate::storage::{Outcome, Reader, Request, Writer};
+use crate::storage::sync_state::{Position, Status, SyncRecord};
+use crate::storage::{Outcome, Reader, Request, WriteError, Writer};
 
 /// What a sync reports while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,24 +78,42 @@ impl Client {
     }
 }
 
-/// What saves the county's events at the station: the store's `Writer`,
-/// or something that opens one only when there is something to save (the
+/// What writes for a sync at the station: the county's events, and the
+/// sync's position and outcome (`SyncRecord`). The store's `Writer`, or
+/// something that opens one only when there is something to save (the
 /// `jiedai sync` command, which otherwise only reads).
-pub trait SaveFeed {
+pub trait SyncWriter {
     fn save_feed(&self, origin: String, events: Vec<Box<serde_json::value::RawValue>>) -> Outcome;
+
+    /// Records `record` (durable when this returns).
+    fn record(&self, record: SyncRecord) -> Result<(), WriteError>;
 }
 
-impl SaveFeed for Writer {
+impl SyncWriter for Writer {
     fn save_feed(&self, origin: String, events: Vec<Box<serde_json::value::RawValue>>) -> Outcome {
         self.save(Request::ApplyFeed { origin, events })
     }
+
+    fn record(&self, record: SyncRecord) -> Result<(), WriteError> {
+        self.save(Request::RecordSync(record)).map(|_| ())
+    }
+}
+
+/// Records the position the county acknowledged.
+fn record_position(writer: &dyn SyncWriter, position: &Position) -> Result<(), SyncError> {
+    writer
+        .record(SyncRecord::Position(position.clone()))
+        .map_err(|e| match e {
+            WriteError::Store(e) => SyncError::Store(e),
+            e => SyncError::Write(e),
+        })
 }
 
 /// One full sync: upload everything not acknowledged, then take the
 /// county's events. `stop` ends it between requests.
 pub fn sync_once(
     reader: &Reader,
-    writer: &dyn SaveFeed,
+    writer: &dyn SyncWriter,
     client: &Client,
     progress: &dyn Fn(Progress),
     stop: &AtomicBool,
@@ -167,7 +185,7 @@ pub fn sync_once(
             // What the server holds before the refusal still counts.
             if reply.acked >= position.acked && reply.acked <= last {
                 position = out.position_at(reply.acked, &position);
-                state.set_position(&position).map_err(SyncError::Store)?;
+                record_position(writer, &position)?;
             }
             return Err(SyncError::Refused(refusal));
         }
@@ -177,7 +195,7 @@ pub fn sync_once(
         }
         let before = position.acked;
         position = out.position_at(reply.acked, &position);
-        state.set_position(&position).map_err(SyncError::Store)?;
+        record_position(writer, &position)?;
         report.stored += reply.stored;
         if position.acked >= first {
             continue;
@@ -277,7 +295,7 @@ pub fn county_copy(
 /// `sync_once`, with its outcome recorded for the Sync screen.
 pub fn sync_and_record(
     reader: &Reader,
-    writer: &dyn SaveFeed,
+    writer: &dyn SyncWriter,
     client: &Client,
     lang: Lang,
     progress: &dyn Fn(Progress),
@@ -296,8 +314,8 @@ pub fn sync_and_record(
             Err(SyncError::Stopped) => {}
             Err(e) => status.last_error = Some(e.message(lang)),
         }
-        if let Err(e) = state.set_status(&status) {
-            log::warn!("could not record the sync's outcome: {e}");
+        if let Err(e) = writer.record(SyncRecord::Status(status)) {
+            log::warn!("could not record the sync's outcome: {}", e.message(Lang::En));
         }
     }
     result
@@ -308,7 +326,7 @@ pub fn sync_and_record(
 #[allow(clippy::too_many_arguments)]
 pub fn sync_with_retries(
     reader: &Reader,
-    writer: &dyn SaveFeed,
+    writer: &dyn SyncWriter,
     client: &Client,
     lang: Lang,
     progress: &dyn Fn(Progress),
