@@ -21,7 +21,7 @@ pub use super::tls::trusted_roots;
 use crate::domain::event::county_origin;
 use crate::i18n::Lang;
 use crate::storage::restore::CountyCopy;
-use crate::storage::sync_state::{Position, Status, SyncRecord};
+use crate::storage::sync_state::{Outgoing, Position, Status, SyncRecord};
 use crate::storage::{Outcome, Reader, Request, WriteError, Writer};
 
 /// What a sync reports while it runs.
@@ -109,6 +109,47 @@ fn record_position(writer: &dyn SyncWriter, position: &Position) -> Result<(), S
         })
 }
 
+/// The next events to send after `position`: at most the protocol's
+/// number and bytes of them (at least one when there is one).
+fn outgoing_page(reader: &Reader, origin: &str, position: &Position) -> Result<Outgoing, SyncError> {
+    reader
+        .outgoing(
+            origin,
+            position,
+            protocol::MAX_BATCH_EVENTS,
+            protocol::MAX_BATCH_BYTES,
+        )
+        .map_err(SyncError::Store)
+}
+
+/// The upload of a page. Staff secrets stay here: such an event goes
+/// without them, with the chain hash after it attested (protocol,
+/// "Redacted events").
+fn upload_of(terminal: u8, generation: u32, out: &Outgoing) -> Upload {
+    let mut attested = Vec::new();
+    let events = out
+        .events
+        .iter()
+        .map(|e| match protocol::for_county(&e.raw) {
+            Some(redacted) => {
+                attested.push(protocol::Attested {
+                    seq: e.seq,
+                    hash: e.hash.clone(),
+                });
+                redacted
+            }
+            None => e.raw.clone(),
+        })
+        .collect();
+    Upload {
+        terminal,
+        generation,
+        prev: out.prev.clone(),
+        events,
+        attested,
+    }
+}
+
 /// One full sync: upload everything not acknowledged, then take the
 /// county's events. `stop` ends it between requests.
 pub fn sync_once(
@@ -144,42 +185,12 @@ pub fn sync_once(
             sent: position.acked.min(total),
             total,
         });
-        let out = reader
-            .outgoing(
-                &origin,
-                &position,
-                protocol::MAX_BATCH_EVENTS,
-                protocol::MAX_BATCH_BYTES,
-            )
-            .map_err(SyncError::Store)?;
+        let out = outgoing_page(reader, &origin, &position)?;
         let Some(first) = out.events.first().map(|e| e.seq) else {
             break;
         };
         let last = out.events.last().map(|e| e.seq).unwrap_or(first);
-        // Staff secrets stay here: such an event goes without them, with
-        // the chain hash after it attested (protocol, "Redacted events").
-        let mut attested = Vec::new();
-        let events = out
-            .events
-            .iter()
-            .map(|e| match protocol::for_county(&e.raw) {
-                Some(redacted) => {
-                    attested.push(protocol::Attested {
-                        seq: e.seq,
-                        hash: e.hash.clone(),
-                    });
-                    redacted
-                }
-                None => e.raw.clone(),
-            })
-            .collect();
-        let upload = Upload {
-            terminal: reader.terminal(),
-            generation: reader.generation(),
-            prev: out.prev.clone(),
-            events,
-            attested,
-        };
+        let upload = upload_of(reader.terminal(), reader.generation(), &out);
         let reply = client.upload(&upload, stop)?;
         if let Some(refusal) = reply.refused {
             // What the server holds before the refusal still counts.
@@ -377,4 +388,163 @@ pub fn overview(reader: &Reader) -> Result<Overview, SyncError> {
         status: state.status().map_err(SyncError::Store)?,
         position,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::value::RawValue;
+
+    use super::*;
+    use crate::domain::event::terminal_origin;
+    use crate::domain::{Deputy, EventBody, Level};
+    use crate::storage::Store;
+    use crate::storage::sync_state::{Outbound, position_path};
+
+    fn deputy(i: usize, name: String) -> EventBody {
+        EventBody::DeputyUpserted {
+            deputy: Deputy {
+                id: format!("d{i}"),
+                name,
+                level: Level::ALL[0],
+                phone: String::new(),
+                specialties: Vec::new(),
+                duty_days: Vec::new(),
+            },
+        }
+    }
+
+    fn origin(reader: &Reader) -> String {
+        terminal_origin("330999012", reader.terminal(), reader.generation())
+    }
+
+    #[test]
+    fn a_page_holds_at_most_the_protocols_number_of_events() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&tmp.path().join("s"), "330999012", 1).unwrap();
+        let n = protocol::MAX_BATCH_EVENTS + 1;
+        store
+            .commit("s1", (0..n).map(|i| deputy(i, format!("代表{i}"))).collect())
+            .unwrap();
+        let reader = store.reader();
+        let origin = origin(&reader);
+        let first = outgoing_page(&reader, &origin, &Position::default()).unwrap();
+        assert_eq!(first.events.len(), protocol::MAX_BATCH_EVENTS);
+        assert_eq!(first.events[0].seq, 1);
+        assert_eq!(first.prev, crate::domain::event::CHAIN_GENESIS);
+        let acked = first.position_at(protocol::MAX_BATCH_EVENTS as u64, &Position::default());
+        let rest = outgoing_page(&reader, &origin, &acked).unwrap();
+        assert_eq!(rest.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [n as u64]);
+        assert_eq!(rest.prev, first.events.last().unwrap().hash);
+        let done = rest.position_at(n as u64, &acked);
+        assert!(outgoing_page(&reader, &origin, &done).unwrap().events.is_empty());
+    }
+
+    #[test]
+    fn a_page_holds_at_most_the_protocols_bytes_and_always_one_event() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&tmp.path().join("s"), "330999012", 1).unwrap();
+        // Each event about 0.4 MiB: two fit in a page, not three.
+        let big = "代".repeat(protocol::MAX_BATCH_BYTES / 3 / 3 + 1000);
+        store
+            .commit("s1", (0..3).map(|i| deputy(i, big.clone())).collect())
+            .unwrap();
+        let reader = store.reader();
+        let origin = origin(&reader);
+        let page = outgoing_page(&reader, &origin, &Position::default()).unwrap();
+        assert_eq!(page.events.len(), 2);
+        assert!(page.bytes <= protocol::MAX_BATCH_BYTES);
+        let upload = upload_of(reader.terminal(), reader.generation(), &page);
+        let json = serde_json::to_vec(&upload).unwrap();
+        assert!(json.len() <= protocol::MAX_BATCH_BYTES + 4096, "{}", json.len());
+        // One event larger than a page still goes, alone.
+        let huge = "代".repeat(protocol::MAX_BATCH_BYTES / 3 + 10);
+        store.commit("s1", vec![deputy(9, huge)]).unwrap();
+        let after = page.position_at(3, &Position::default());
+        let alone = outgoing_page(&reader, &origin, &after).unwrap();
+        assert_eq!(alone.events.len(), 1);
+        assert!(alone.bytes > protocol::MAX_BATCH_BYTES);
+    }
+
+    #[test]
+    fn an_upload_leaves_staff_secrets_here_and_attests_their_chain() {
+        let raw = |text: String| RawValue::from_string(text).unwrap();
+        let secret = raw(r#"{"id":{"origin":"330999012-1","seq":4},"at":"2026-01-10T09:00:00+08:00","actor":"init","body":{"type":"station_configured","station":{"code":"330999012","name":"柳岸","kind":"station","county":"青禾县","reception_days":[10],"staff":[{"id":"S1","name":"甲","pin":"2468"}]}}}"#.into());
+        let plain = raw(r#"{"id":{"origin":"330999012-1","seq":5},"at":"2026-01-10T09:00:00+08:00","actor":"S1","body":{"type":"duty_checked_in","deputy":"D1","day":"2026-01-10"}}"#.into());
+        let out = Outgoing {
+            prev: "a".repeat(64),
+            events: vec![
+                Outbound {
+                    seq: 4,
+                    raw: secret.clone(),
+                    hash: "b".repeat(64),
+                    record: 100,
+                },
+                Outbound {
+                    seq: 5,
+                    raw: plain.clone(),
+                    hash: "c".repeat(64),
+                    record: 200,
+                },
+            ],
+            bytes: secret.get().len() + plain.get().len(),
+        };
+        let upload = upload_of(2, 1, &out);
+        assert_eq!((upload.terminal, upload.generation), (2, 1));
+        assert_eq!(upload.prev, "a".repeat(64));
+        assert_eq!(upload.events.len(), 2);
+        assert!(
+            !upload.events[0].get().contains("2468"),
+            "{}",
+            upload.events[0].get()
+        );
+        assert!(upload.events[0].get().contains(r#""name":"甲""#));
+        assert_eq!(upload.events[1].get(), plain.get());
+        assert_eq!(upload.attested.len(), 1);
+        assert_eq!(upload.attested[0].seq, 4);
+        assert_eq!(upload.attested[0].hash, "b".repeat(64));
+    }
+
+    #[test]
+    fn the_sync_position_is_written_by_the_writer_thread() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("s");
+        let store = Store::create(&dir, "330999012", 1).unwrap();
+        let reader = store.reader();
+        let path = position_path(&dir);
+        // Before each save: which thread saves, and whether the file is there yet.
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let hook = {
+            let (seen, path) = (seen.clone(), path.clone());
+            Box::new(move || {
+                let thread = std::thread::current().name().map(str::to_string);
+                seen.lock().unwrap().push((thread, path.exists()));
+            })
+        };
+        let (writer, thread) = Writer::spawn_with(store, Some(hook)).unwrap();
+        let position = Position {
+            acked: 7,
+            hash: "ab".repeat(32),
+            offset: 64,
+        };
+        record_position(&writer, &position).unwrap();
+        assert_eq!(*seen.lock().unwrap(), [(Some("writer".to_string()), false)]);
+        assert_eq!(reader.sync_state().unwrap().position().unwrap(), position);
+        let status = Status {
+            last_error: Some("no answer in time".into()),
+            ..Status::default()
+        };
+        writer.record(SyncRecord::Status(status.clone())).unwrap();
+        assert_eq!(seen.lock().unwrap().len(), 2);
+        let state = reader.sync_state().unwrap();
+        assert_eq!(
+            (state.position().unwrap(), state.status().unwrap()),
+            (position.clone(), status)
+        );
+        drop((state, reader, writer));
+        thread.finish();
+        let store = Store::open(&dir).unwrap();
+        assert_eq!(store.reader().sync_state().unwrap().position().unwrap(), position);
+    }
 }

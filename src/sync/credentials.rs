@@ -110,3 +110,118 @@ pub fn parse_credentials(path: &Path, text: &str) -> Result<Credentials, SyncErr
     }
     Ok(creds)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> Credentials {
+        let station = crate::sync::protocol::new_signing_key().unwrap();
+        let server = crate::sync::protocol::new_signing_key().unwrap();
+        Credentials {
+            station: "330999012".into(),
+            name: "城关镇联络站".into(),
+            server: "https://county.example:8443".into(),
+            server_key: crate::sync::protocol::encode_public(&server.verifying_key()),
+            key: crate::sync::protocol::encode_secret(&station),
+            ca: None,
+        }
+    }
+
+    fn problem(result: Result<Credentials, SyncError>) -> CredentialsProblem {
+        match result {
+            Err(SyncError::Credentials { problem, .. }) => problem,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn parse(creds: &Credentials) -> Result<Credentials, SyncError> {
+        parse_credentials(Path::new("sync.toml"), &toml::to_string(creds).unwrap())
+    }
+
+    #[test]
+    fn a_terminal_without_the_file_is_not_enrolled() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(load_credentials(dir.path()).unwrap().is_none());
+        assert_eq!(credentials_path(dir.path()), dir.path().join("sync.toml"));
+    }
+
+    #[test]
+    fn the_countys_file_is_loaded_as_it_was_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = good();
+        std::fs::write(credentials_path(dir.path()), toml::to_string(&creds).unwrap()).unwrap();
+        let loaded = load_credentials(dir.path()).unwrap().unwrap();
+        assert_eq!(loaded.station, creds.station);
+        assert_eq!(loaded.server, creds.server);
+        assert_eq!(loaded.key, creds.key);
+    }
+
+    #[test]
+    fn a_file_that_is_not_credentials_names_its_line() {
+        let text = "station = \"330999012\"\nserver = https://county\n";
+        let e = parse_credentials(Path::new("c.toml"), text).unwrap_err();
+        match &e {
+            SyncError::Credentials { path, problem } => {
+                assert_eq!(path, Path::new("c.toml"));
+                assert!(
+                    matches!(problem, CredentialsProblem::Syntax(Some(2))),
+                    "{problem:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!e.transient());
+        assert!(e.message(Lang::En).contains("line 2"), "{}", e.message(Lang::En));
+        assert!(e.message(Lang::Zh).contains("第 2 行"), "{}", e.message(Lang::Zh));
+    }
+
+    #[test]
+    fn each_entry_that_cannot_be_used_is_named() {
+        let mut no_key = good();
+        no_key.key = "not a key".into();
+        let mut no_server_key = good();
+        no_server_key.server_key = String::new();
+        let mut ftp = good();
+        ftp.server = "ftp://county.example".into();
+        let mut bad_ca = good();
+        bad_ca.ca = Some("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".into());
+        let mut no_ca = good();
+        no_ca.ca = Some("just text".into());
+        for (creds, entry) in [
+            (no_key, "key"),
+            (no_server_key, "server_key"),
+            (ftp, "server"),
+            (bad_ca, "ca"),
+            (no_ca, "ca"),
+        ] {
+            match problem(parse(&creds)) {
+                CredentialsProblem::Entry(e) => assert_eq!(e, entry),
+                other => panic!("{entry}: {other:?}"),
+            }
+        }
+        assert!(parse(&good()).is_ok());
+        let mut http = good();
+        http.server = "http://10.0.0.2:8080".into();
+        assert!(parse(&http).is_ok());
+    }
+
+    #[test]
+    fn a_file_too_large_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = credentials_path(dir.path());
+        let size = crate::limits::CREDENTIALS_FILE + 1;
+        std::fs::write(&path, vec![b'#'; size as usize]).unwrap();
+        let e = load_credentials(dir.path()).unwrap_err();
+        match e {
+            SyncError::Credentials {
+                problem: CredentialsProblem::TooBig { size: s, limit },
+                ..
+            } => {
+                assert_eq!(s, size);
+                assert_eq!(limit, crate::limits::CREDENTIALS_FILE);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

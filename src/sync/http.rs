@@ -153,6 +153,7 @@ impl ureq::unversioned::resolver::Resolver for Names {
 }
 
 /// The answer to one request, checked.
+#[derive(Debug)]
 pub(super) struct Answer {
     pub(super) body: Vec<u8>,
 }
@@ -218,14 +219,15 @@ impl Client {
     /// own: when `stop` is set (the kiosk is closing) this returns within
     /// `STOP_POLL` and leaves the request to the time-outs, holding
     /// nothing of the station's.
-    pub(super) fn call(
+    /// A request signed at `time` (seconds since the epoch), and its
+    /// signature (which the answer's signature covers).
+    fn signed(
         &self,
         method: &str,
         path_and_query: &str,
         body: &[u8],
-        stop: &AtomicBool,
-    ) -> Result<Answer, SyncError> {
-        let time = chrono::Utc::now().timestamp();
+        time: i64,
+    ) -> (ureq::http::request::Builder, String) {
         let signature = protocol::sign(
             &self.key,
             &protocol::signing_text(method, path_and_query, &self.creds.station, time, body),
@@ -242,6 +244,18 @@ impl Client {
                 .header("content-type", "application/json")
                 .header("content-encoding", "gzip");
         }
+        (request, signature)
+    }
+
+    pub(super) fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+        stop: &AtomicBool,
+    ) -> Result<Answer, SyncError> {
+        let time = chrono::Utc::now().timestamp();
+        let (request, signature) = self.signed(method, path_and_query, body, time);
         let body = body.to_vec();
         let agent = self.agent.clone();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -285,22 +299,28 @@ impl Client {
                 }
             }
         };
+        match received {
+            Ok(received) => self.check(&signature, received),
+            Err(Failed::Transport(t)) => Err(self.transport(*t)),
+            Err(Failed::Read(e)) => Err(self.network(e)),
+        }
+    }
+
+    /// The answer to the request signed `signature`, when the server
+    /// signed it and it is a success.
+    fn check(&self, signature: &str, received: Received) -> Result<Answer, SyncError> {
         let Received {
             status,
             reply_sig,
             gzipped,
             raw,
-        } = match received {
-            Ok(r) => r,
-            Err(Failed::Transport(t)) => return Err(self.transport(*t)),
-            Err(Failed::Read(e)) => return Err(self.network(e)),
-        };
+        } = received;
         let Some(reply_sig) = reply_sig else {
             return Err(SyncError::BadReply(BadAnswer::Unsigned));
         };
         if !protocol::verify(
             &self.server_key,
-            &protocol::reply_text(&signature, status, &raw),
+            &protocol::reply_text(signature, status, &raw),
             &reply_sig,
         ) {
             return Err(SyncError::BadReply(BadAnswer::NotTheServers));
@@ -317,5 +337,257 @@ impl Client {
             });
         }
         Ok(Answer { body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+
+    use super::*;
+
+    fn keys() -> (SigningKey, SigningKey) {
+        (
+            protocol::new_signing_key().unwrap(),
+            protocol::new_signing_key().unwrap(),
+        )
+    }
+
+    fn client(station: &SigningKey, server: &SigningKey, url: &str) -> Client {
+        Client::new(Credentials {
+            station: "330999012".into(),
+            name: String::new(),
+            server: url.into(),
+            server_key: protocol::encode_public(&server.verifying_key()),
+            key: protocol::encode_secret(station),
+            ca: None,
+        })
+        .unwrap()
+    }
+
+    /// What the server sends for the request signed `signature`.
+    fn answer(server: &SigningKey, signature: &str, status: u16, body: &[u8]) -> Received {
+        let raw = protocol::gzip(body);
+        Received {
+            status,
+            reply_sig: Some(protocol::sign(
+                server,
+                &protocol::reply_text(signature, status, &raw),
+            )),
+            gzipped: true,
+            raw,
+        }
+    }
+
+    #[test]
+    fn a_request_carries_the_station_the_time_and_a_signature_the_county_verifies() {
+        let (station, server) = keys();
+        let client = client(&station, &server, "http://county.example:8443/");
+        let body = protocol::gzip(b"{}");
+        let (request, signature) = client.signed("POST", "/v1/upload", &body, 1_700_000_000);
+        let request = request.body(()).unwrap();
+        assert_eq!(request.method(), "POST");
+        assert_eq!(request.uri(), "http://county.example:8443/v1/upload");
+        let header = |name: &str| request.headers().get(name).unwrap().to_str().unwrap();
+        assert_eq!(header(protocol::H_STATION), "330999012");
+        assert_eq!(header(protocol::H_TIME), "1700000000");
+        assert_eq!(header(protocol::H_SIGNATURE), signature);
+        assert_eq!(header("content-encoding"), "gzip");
+        assert_eq!(header("accept-encoding"), "gzip");
+        let text = protocol::signing_text("POST", "/v1/upload", "330999012", 1_700_000_000, &body);
+        assert!(protocol::verify(&station.verifying_key(), &text, &signature));
+        // Over another body, path or time it is no signature.
+        for other in [
+            protocol::signing_text("POST", "/v1/upload", "330999012", 1_700_000_000, b"{}"),
+            protocol::signing_text("POST", "/v1/feed", "330999012", 1_700_000_000, &body),
+            protocol::signing_text("POST", "/v1/upload", "330999012", 1_700_000_001, &body),
+        ] {
+            assert!(!protocol::verify(&station.verifying_key(), &other, &signature));
+        }
+        // A request without a body says nothing of one.
+        let (get, _) = client.signed("GET", "/v1/feed?after=3", &[], 1_700_000_000);
+        let get = get.body(()).unwrap();
+        assert_eq!(get.uri(), "http://county.example:8443/v1/feed?after=3");
+        assert!(get.headers().get("content-encoding").is_none());
+    }
+
+    #[test]
+    fn only_an_answer_the_server_signed_for_this_request_is_taken() {
+        let (station, server) = keys();
+        let client = client(&station, &server, "http://county.example:8443");
+        let body = br#"{"acked":3}"#;
+        let answer_body = client
+            .check("sig", answer(&server, "sig", 200, body))
+            .unwrap()
+            .body;
+        assert_eq!(answer_body, body);
+
+        let mut unsigned = answer(&server, "sig", 200, body);
+        unsigned.reply_sig = None;
+        let e = client.check("sig", unsigned).unwrap_err();
+        assert!(matches!(e, SyncError::BadReply(BadAnswer::Unsigned)), "{e:?}");
+        // Signed by another key, or for another request.
+        let (stranger, _) = keys();
+        for (received, signature) in [
+            (answer(&stranger, "sig", 200, body), "sig"),
+            (answer(&server, "other", 200, body), "sig"),
+        ] {
+            let e = client.check(signature, received).unwrap_err();
+            assert!(
+                matches!(e, SyncError::BadReply(BadAnswer::NotTheServers)),
+                "{e:?}"
+            );
+            assert!(e.transient());
+        }
+        let damaged = Received {
+            gzipped: true,
+            ..answer(&server, "sig", 200, b"")
+        };
+        let damaged = Received {
+            raw: b"not gzip".to_vec(),
+            reply_sig: Some(protocol::sign(
+                &server,
+                &protocol::reply_text("sig", 200, b"not gzip"),
+            )),
+            ..damaged
+        };
+        let e = client.check("sig", damaged).unwrap_err();
+        assert!(matches!(e, SyncError::BadReply(BadAnswer::Unreadable)), "{e:?}");
+    }
+
+    #[test]
+    fn a_signed_error_is_the_servers_and_only_some_are_retried() {
+        let (station, server) = keys();
+        let client = client(&station, &server, "http://county.example:8443");
+        let problem = r#"{"code":"stale","message":"时间不对 / clock wrong"}"#.as_bytes();
+        for (status, retried) in [
+            (500, true),
+            (503, true),
+            (429, true),
+            (408, true),
+            (401, false),
+            (400, false),
+        ] {
+            let e = client
+                .check("sig", answer(&server, "sig", status, problem))
+                .unwrap_err();
+            match &e {
+                SyncError::Server { status: s, problem } => {
+                    assert_eq!(*s, status);
+                    assert_eq!(problem.as_ref().map(|p| p.code.as_str()), Some("stale"));
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(e.transient(), retried, "{status}");
+        }
+    }
+
+    fn io(kind: std::io::ErrorKind) -> ureq::Error {
+        ureq::Error::Io(std::io::Error::from(kind))
+    }
+
+    #[test]
+    fn no_answer_is_told_apart_and_retried() {
+        use std::io::ErrorKind as K;
+        let (station, server) = keys();
+        let client = client(&station, &server, "http://county.example:8443");
+        for (error, cause) in [
+            (ureq::Error::HostNotFound, NoAnswer::UnknownHost),
+            (ureq::Error::Timeout(ureq::Timeout::Global), NoAnswer::TimedOut),
+            (io(K::ConnectionRefused), NoAnswer::Refused),
+            (io(K::TimedOut), NoAnswer::TimedOut),
+            (io(K::ConnectionReset), NoAnswer::Cut),
+            (io(K::UnexpectedEof), NoAnswer::Cut),
+            (io(K::NetworkUnreachable), NoAnswer::Unreachable),
+            (io(K::PermissionDenied), NoAnswer::Other),
+            (ureq::Error::ConnectionFailed, NoAnswer::Other),
+            // ureq's own error, as a body reader hands it on.
+            (
+                ureq::Error::Io(std::io::Error::other(ureq::Error::Timeout(
+                    ureq::Timeout::RecvBody,
+                ))),
+                NoAnswer::TimedOut,
+            ),
+        ] {
+            let e = client.transport(error);
+            match &e {
+                SyncError::Network { server, cause: c } => {
+                    assert_eq!(server, "http://county.example:8443");
+                    assert_eq!(*c, cause);
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(e.transient());
+        }
+        let cut = client.network(std::io::Error::from(K::BrokenPipe));
+        assert!(
+            matches!(
+                cut,
+                SyncError::Network {
+                    cause: NoAnswer::Cut,
+                    ..
+                }
+            ),
+            "{cut:?}"
+        );
+    }
+
+    #[test]
+    fn a_certificate_refused_is_said_as_such_and_not_retried() {
+        use rustls::CertificateError as C;
+        let (station, server) = keys();
+        let client = client(&station, &server, "https://county.example:8443");
+        for (tls, why) in [
+            (
+                rustls::Error::InvalidCertificate(C::UnknownIssuer),
+                Untrusted::UnknownIssuer,
+            ),
+            (
+                rustls::Error::InvalidCertificate(C::NotValidForName),
+                Untrusted::WrongName,
+            ),
+            (rustls::Error::InvalidCertificate(C::Expired), Untrusted::Expired),
+            (rustls::Error::NoCertificatesPresented, Untrusted::None),
+        ] {
+            // As the handshake hands it on: an io::Error around rustls's.
+            let wrapped = ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, tls.clone()));
+            for error in [wrapped, ureq::Error::Rustls(tls)] {
+                let e = client.transport(error);
+                assert!(
+                    matches!(e, SyncError::Certificate { why: w, .. } if w == why),
+                    "{e:?}"
+                );
+                assert!(!e.transient());
+            }
+        }
+        // A TLS failure that is not the certificate is the network's.
+        let e = client.transport(ureq::Error::Rustls(rustls::Error::DecryptError));
+        assert!(matches!(e, SyncError::Network { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn nothing_listening_is_refused_and_retried() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (station, server) = keys();
+        let client = client(&station, &server, &format!("http://127.0.0.1:{port}"));
+        let e = client
+            .call("GET", "/v1/feed?after=0", &[], &AtomicBool::new(false))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                e,
+                SyncError::Network {
+                    cause: NoAnswer::Refused,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.transient());
     }
 }
