@@ -11,7 +11,7 @@ mod postgres;
 
 use std::path::{Path, PathBuf};
 
-use county::County;
+use county::{County, get};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use jiedai::domain::{Appeal, Category, EventBody, Visitor};
 use jiedai::storage::Store;
@@ -310,15 +310,6 @@ fn county_appeals(county: &County) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn get(url: &str) -> (u16, String) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut r = agent.get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
 }
 
 /// Refused with 401 and `code`, and nothing reached the county.

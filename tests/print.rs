@@ -14,6 +14,7 @@ mod county;
 mod printer;
 
 use cli::*;
+use county::get;
 use jiedai::storage::Store;
 use jiedai::storage::print_jobs::JobState;
 use printer::{Behaviour, FakePrinter};
@@ -665,15 +666,6 @@ fn svg_caption(svg: &str) -> String {
         .and_then(|t| t.rsplit('>').next())
         .unwrap_or_default()
         .to_string()
-}
-
-fn get(url: &str) -> (u16, String) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut r = agent.get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
 }
 
 /// A station set up through the binary from the sample station file with
