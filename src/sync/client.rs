@@ -1,8 +1,9 @@
 //! The station's side of a sync: send this terminal's events the county
 //! does not hold yet, then take the county's events for this station.
 //!
-//! It reads through a `Reader` and saves through a `Writer`, so it runs on
-//! its own thread beside the kiosk (or alone, for `jiedai sync`). The
+//! It reads through a `Reader` and writes (the county's events, its own
+//! position and outcome) through a `Writer`, so it runs on its own thread
+//! beside the kiosk (or alone, for `jiedai sync`). The
 //! acknowledgement is recorded only after the server's signed answer is
 //! read, so any failure (a dropped connection, a lost answer, a killed
 //! server or kiosk) leaves a position at or behind what the county holds,
