@@ -22,7 +22,8 @@ use jiedai::domain::desk::{NewAppeal, Registration};
 use jiedai::domain::{Category, EventBody, Route, Station, Urgency, Visitor};
 use jiedai::storage::sync_state::Position;
 use jiedai::storage::{Store, Writer};
-use jiedai::sync::client::{self, Client};
+use jiedai::sync::client;
+use jiedai::sync::http::Client;
 use jiedai::sync::protocol::{self, Credentials};
 
 const EVENTS: u64 = 100_000;
@@ -74,7 +75,10 @@ fn run() -> Res<()> {
         let creds_path = dir.with_extension(format!("creds-{run}.toml"));
         county.enroll(CODE, "基准站", &creds_path);
         let creds: Credentials = toml::from_str(&std::fs::read_to_string(&creds_path)?)?;
-        std::fs::write(client::credentials_path(&dir), toml::to_string(&creds)?)?;
+        std::fs::write(
+            jiedai::sync::credentials::credentials_path(&dir),
+            toml::to_string(&creds)?,
+        )?;
         // Floor: the same bytes in one request.
         let t = Instant::now();
         probe(&creds, &body)?;
@@ -116,19 +120,20 @@ fn probe(creds: &Credentials, body: &[u8]) -> Res<()> {
         &key,
         &protocol::signing_text("POST", protocol::PATH_PROBE, &creds.station, time, body),
     );
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(600))
-        .build();
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .new_agent();
     let response = agent
-        .post(&format!("{}{}", creds.server, protocol::PATH_PROBE))
-        .set(protocol::H_STATION, &creds.station)
-        .set(protocol::H_TIME, &time.to_string())
-        .set(protocol::H_SIGNATURE, &sig)
-        .set("content-encoding", "gzip")
-        .send_bytes(body)?;
+        .post(format!("{}{}", creds.server, protocol::PATH_PROBE))
+        .header(protocol::H_STATION, &creds.station)
+        .header(protocol::H_TIME, time.to_string())
+        .header(protocol::H_SIGNATURE, &sig)
+        .header("content-encoding", "gzip")
+        .send(body)?;
     // The answer (gzip, signed) is read whole, as a sync reads its own.
     let mut answer = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_reader(), &mut answer)?;
+    std::io::Read::read_to_end(&mut response.into_body().into_reader(), &mut answer)?;
     Ok(())
 }
 

@@ -405,7 +405,7 @@ fn read_ca(path: &Path, url: &str, lang: Lang) -> Result<String, ExitCode> {
         return Err(ExitCode::from(exit::UNREADABLE));
     }
     let text = std::fs::read_to_string(path).map_err(|e| fail(&CountyError::io(path, e), lang))?;
-    if let Err(detail) = crate::sync::client::trusted_roots(&text) {
+    if let Err(detail) = crate::sync::tls::trusted_roots(&text) {
         say(format_args!(
             "jiedai: {}",
             lang.pick(

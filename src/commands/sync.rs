@@ -11,8 +11,12 @@ use std::time::Duration;
 use super::{exit, out, report_store_error, say};
 use crate::i18n::Lang;
 use crate::jobs::sync::SyncProgress;
-use crate::storage::{Paths, StoreError, Writer, read_terminal};
-use crate::sync::client::{self, Client, SyncError};
+use crate::storage::sync_state::SyncRecord;
+use crate::storage::{Paths, StoreError, WriteError, Writer, read_terminal};
+use crate::sync::client;
+use crate::sync::credentials::{self, CredentialsProblem};
+use crate::sync::error::SyncError;
+use crate::sync::http::Client;
 use crate::sync::{control, worker};
 
 fn fail(e: &SyncError, lang: Lang) -> ExitCode {
@@ -27,11 +31,11 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
     if !paths.terminal().exists() {
         return report_store_error(&StoreError::NoStation(dir.to_path_buf()), lang);
     }
-    let text = match client::read_credentials(file) {
+    let text = match credentials::read_credentials(file) {
         Ok(t) => t,
         Err(e) => return fail(&e, lang),
     };
-    let creds = match client::parse_credentials(file, &text) {
+    let creds = match credentials::parse_credentials(file, &text) {
         Ok(c) => c,
         Err(e) => return fail(&e, lang),
     };
@@ -50,12 +54,12 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
             lang,
         );
     }
-    let path = client::credentials_path(dir);
+    let path = credentials::credentials_path(dir);
     if let Err(e) = crate::sync::write_secret(&path, text.as_bytes(), true) {
         return fail(
             &SyncError::Credentials {
                 path,
-                problem: client::CredentialsProblem::Read(e),
+                problem: CredentialsProblem::Read(e),
             },
             lang,
         );
@@ -77,7 +81,7 @@ pub fn run(dir: &Path, attempts: u32, lang: Lang) -> ExitCode {
     if !Paths::new(dir).terminal().exists() {
         return report_store_error(&StoreError::NoStation(dir.to_path_buf()), lang);
     }
-    let creds = match client::load_credentials(dir) {
+    let creds = match credentials::load_credentials(dir) {
         Ok(Some(c)) => c,
         Ok(None) => return fail(&SyncError::NotEnrolled, lang),
         Err(e) => return fail(&e, lang),
@@ -178,31 +182,44 @@ struct LazyWriter<'a> {
     writing: std::cell::RefCell<Option<(Writer, crate::storage::WriterThread)>>,
 }
 
-impl client::SaveFeed for LazyWriter<'_> {
+impl client::SyncWriter for LazyWriter<'_> {
     fn save_feed(
         &self,
         origin: String,
         events: Vec<Box<serde_json::value::RawValue>>,
     ) -> crate::storage::Outcome {
-        let mut writing = self.writing.borrow_mut();
-        if writing.is_none() {
-            // The read-only store holds the directory's lock: closed first.
-            if let Some(mut store) = self.reading.borrow_mut().take() {
-                *self.kept.borrow_mut() = store.take_snapshot();
-            }
-            let store = super::open_store(self.dir, self.lang).map_err(crate::storage::WriteError::Store)?;
-            let spawned = Writer::spawn(store)
-                .map_err(|e| crate::storage::WriteError::Store(StoreError::io(self.dir, e)))?;
-            *writing = Some(spawned);
+        self.writer()?.save_feed(origin, events)
+    }
+
+    fn record(&self, record: SyncRecord) -> Result<(), WriteError> {
+        // Until the store is open for writing, the read-only one holds the
+        // directory's lock: nothing else writes the sync's file meanwhile.
+        if self.writing.borrow().is_none()
+            && let Some(store) = self.reading.borrow().as_ref()
+        {
+            let state = store.reader().sync_state().map_err(WriteError::Store)?;
+            return state.record(&record).map_err(WriteError::Store);
         }
-        match writing.as_ref() {
-            Some((writer, _)) => client::SaveFeed::save_feed(writer, origin, events),
-            None => Err(crate::storage::WriteError::Gone),
-        }
+        self.writer()?.record(record)
     }
 }
 
 impl LazyWriter<'_> {
+    /// The writer, the store opened for writing first when it is not yet.
+    fn writer(&self) -> Result<std::cell::Ref<'_, Writer>, WriteError> {
+        if self.writing.borrow().is_none() {
+            // The read-only store holds the directory's lock: closed first.
+            if let Some(mut store) = self.reading.borrow_mut().take() {
+                *self.kept.borrow_mut() = store.take_snapshot();
+            }
+            let store = super::open_store(self.dir, self.lang).map_err(WriteError::Store)?;
+            let spawned = Writer::spawn(store).map_err(|e| WriteError::Store(StoreError::io(self.dir, e)))?;
+            *self.writing.borrow_mut() = Some(spawned);
+        }
+        std::cell::Ref::filter_map(self.writing.borrow(), |w| w.as_ref().map(|(writer, _)| writer))
+            .map_err(|_| WriteError::Gone)
+    }
+
     /// Waits for what was sent to be saved and closes the store.
     fn finish(self) {
         if let Some((writer, thread)) = self.writing.into_inner() {
@@ -271,7 +288,7 @@ pub enum CountyCopy {
 /// and of the station's feed after `feed_after`, for `check`'s recoveries.
 /// A failure is said in words; the recovery goes on without the copy.
 pub fn county_copy(dir: &Path, own_after: u64, feed_after: u64, lang: Lang) -> CountyCopy {
-    let creds = match client::load_credentials(dir) {
+    let creds = match credentials::load_credentials(dir) {
         Ok(Some(c)) => c,
         Ok(None) => return CountyCopy::NotEnrolled,
         Err(e) => {

@@ -804,7 +804,7 @@ async fn probe(State(app): State<Shared>, request: Request) -> Response {
                 inflating = std::io::Write::write_all(&mut inflater, &data);
             }
         }
-        verify(&parts, &station, &enrolled, &protocol::hex(&hash.finalize()))?;
+        verify(&parts, &station, &enrolled, &hex::encode(hash.finalize()))?;
         let inflated = if gzipped {
             inflating
                 .and_then(|()| inflater.finish())

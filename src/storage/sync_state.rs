@@ -76,6 +76,15 @@ impl Status {
     }
 }
 
+/// What a sync records in its file, through the store's `Writer`
+/// (`Request::RecordSync`): how far the county holds this terminal's
+/// events, or what the last attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncRecord {
+    Position(Position),
+    Status(Status),
+}
+
 /// The `sync` tree of a terminal's database, and its position file.
 #[derive(Clone)]
 pub struct SyncState {
@@ -213,6 +222,14 @@ impl SyncState {
         let mut stored = self.current()?;
         stored.status = Some(status.clone());
         self.write(&stored)
+    }
+
+    /// Records `record` (durable when this returns).
+    pub fn record(&self, record: &SyncRecord) -> Result<(), StoreError> {
+        match record {
+            SyncRecord::Position(position) => self.set_position(position),
+            SyncRecord::Status(status) => self.set_status(status),
+        }
     }
 
     /// What the file should hold now: as it is, or as the database held it.

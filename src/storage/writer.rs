@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use chrono::{DateTime, FixedOffset};
 
 use super::print_jobs::PrintJob;
+use super::sync_state::SyncRecord;
 use super::{Store, StoreError, clone_cause};
 use crate::domain::desk::{self, Registration};
 use crate::domain::{Change, Event};
@@ -46,6 +47,9 @@ pub enum Request {
     /// Record a print job as it now stands, a new one included
     /// (`DIR/print-jobs.json`, beside the journal).
     PrintJob(PrintJob),
+    /// Record the sync's position or outcome in its file, in order with
+    /// the saves (`SyncState::record`).
+    RecordSync(SyncRecord),
 }
 
 /// A request that was saved.
@@ -156,6 +160,16 @@ impl WriterThread {
     }
 }
 
+/// What a write to a file beside the journal (print jobs, the sync's
+/// position) answers: no events, and whether saves have stopped.
+fn side_file_written(store: &Store) -> Saved {
+    Saved {
+        events: Vec::new(),
+        touched: Vec::new(),
+        stopped: store.stopped().map(clone_cause),
+    }
+}
+
 fn save(store: &mut Store, request: Request) -> Outcome {
     let (actor, at, changes) = match request {
         Request::IssueAccessKey { actor, code } => {
@@ -179,11 +193,12 @@ fn save(store: &mut Store, request: Request) -> Outcome {
                 .print_jobs()
                 .and_then(|jobs| jobs.put(&job))
                 .map_err(WriteError::Store)?;
-            return Ok(Saved {
-                events: Vec::new(),
-                touched: Vec::new(),
-                stopped: store.stopped().map(clone_cause),
-            });
+            return Ok(side_file_written(store));
+        }
+        Request::RecordSync(record) => {
+            let state = store.reader().sync_state().map_err(WriteError::Store)?;
+            state.record(&record).map_err(WriteError::Store)?;
+            return Ok(side_file_written(store));
         }
         Request::Commit { actor, at, changes } => (actor, at, changes),
         Request::Register {

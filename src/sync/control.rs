@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::client::SyncError;
+use super::error::SyncError;
 use super::worker::{Job, SyncHandle};
 use crate::i18n::Lang;
 use crate::jobs::sync::{Report, Trigger};

@@ -3,10 +3,15 @@
 //! worker, its nightly schedule and the control socket `jiedai sync` uses
 //! while the kiosk is open.
 
+pub mod backoff;
 pub mod client;
 pub mod control;
+pub mod credentials;
+pub mod error;
+pub mod http;
 pub mod protocol;
 pub mod schedule;
+pub mod tls;
 pub mod worker;
 
 /// Writes a secret file of the sync (a station's credentials, the county

@@ -300,27 +300,7 @@ pub struct Problem {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
-pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// What a request's signature covers.
@@ -471,7 +451,7 @@ mod tests {
         assert_ne!(b, chain_next(&chain_next(GENESIS, b"{\"b\":2}"), b"{\"a\":1}"));
         assert_ne!(b, chain_next(&a, b"{\"b\":3}"));
         assert_eq!(b, chain_next(&chain_next(GENESIS, b"{\"a\":1}"), b"{\"b\":2}"));
-        assert_eq!(hex_decode(&a).map(|v| v.len()), Some(32));
+        assert_eq!(hex::decode(&a).map(|v| v.len()).ok(), Some(32));
     }
 
     #[test]

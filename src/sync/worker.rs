@@ -22,7 +22,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use super::client::{self, Client, SyncError};
+use super::client;
+use super::credentials::load_credentials;
+use super::error::SyncError;
+use super::http::Client;
 use super::schedule::{self, Due, Plan, Window};
 use crate::i18n::Lang;
 use crate::jobs::sync::{CountyNote, News, Report, SyncJob, SyncProgress, Trigger};
@@ -330,7 +333,7 @@ impl Worker {
     fn sync(&self, job: Job) {
         let lang = self.settings.lang;
         let quiet = matches!(job.trigger, Trigger::Schedule | Trigger::AfterSave);
-        if quiet && matches!(client::load_credentials(&self.dir), Ok(None)) {
+        if quiet && matches!(load_credentials(&self.dir), Ok(None)) {
             // Not enrolled: the Sync screen says how; nothing to try by itself.
             return;
         }
@@ -341,7 +344,7 @@ impl Worker {
         (self.news)(News::Started(job.trigger));
         let mut attempts = job.attempts.max(1);
         let mut replies: Vec<Reply> = job.reply.into_iter().collect();
-        let result = match client::load_credentials(&self.dir) {
+        let result = match load_credentials(&self.dir) {
             Ok(None) => Err(SyncError::NotEnrolled),
             Err(e) => Err(e),
             Ok(Some(creds)) => match Client::new(creds) {
@@ -361,7 +364,8 @@ impl Worker {
                         );
                         match r {
                             Err(e) if e.transient() && attempt < attempts && !self.stopped() => {
-                                let wait = client::backoff(attempt, self.settings.base, self.settings.max);
+                                let wait =
+                                    super::backoff::backoff(attempt, self.settings.base, self.settings.max);
                                 log::info!(
                                     "sync attempt {attempt} failed: {}; again in {wait:?}",
                                     e.message(Lang::En)

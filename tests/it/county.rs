@@ -8,7 +8,7 @@ use crate::support::postgres;
 
 use std::path::{Path, PathBuf};
 
-use county::County;
+use county::{County, get};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use jiedai::domain::{Appeal, Category, EventBody, Visitor};
 use jiedai::storage::Store;
@@ -199,28 +199,36 @@ fn call(
     time: i64,
 ) -> Answer {
     let signature = protocol::sign(key, &protocol::signing_text(method, path, station, time, signed));
-    let request = ureq::request(method, &format!("{url}{path}"))
-        .set(protocol::H_STATION, station)
-        .set(protocol::H_TIME, &time.to_string())
-        .set(protocol::H_SIGNATURE, &signature);
-    let result = if sent.is_empty() {
-        request.call()
-    } else {
-        request
-            .set("content-type", "application/json")
-            .set("content-encoding", "gzip")
-            .send_bytes(sent)
+    let mut request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{url}{path}"))
+        .header(protocol::H_STATION, station)
+        .header(protocol::H_TIME, time.to_string())
+        .header(protocol::H_SIGNATURE, &signature);
+    if !sent.is_empty() {
+        request = request
+            .header("content-type", "application/json")
+            .header("content-encoding", "gzip");
+    }
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let response = agent
+        .run(request.body(sent.to_vec()).unwrap())
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     };
-    let response = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {path}: {e}"),
-    };
-    let status = response.status();
-    let reply_sig = response.header(protocol::H_SIGNATURE).map(str::to_string);
-    assert_eq!(response.header("content-encoding"), Some("gzip"));
+    let status = response.status().as_u16();
+    let reply_sig = header(protocol::H_SIGNATURE);
+    assert_eq!(header("content-encoding").as_deref(), Some("gzip"));
     let mut raw = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_reader(), &mut raw).unwrap();
+    std::io::Read::read_to_end(&mut response.into_body().into_reader(), &mut raw).unwrap();
     let reply_sig = reply_sig.expect("every answer is signed");
     assert!(
         protocol::verify(
@@ -299,14 +307,6 @@ fn county_appeals(county: &County) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn get(url: &str) -> (u16, String) {
-    match ureq::get(url).call() {
-        Ok(r) => (r.status(), r.into_string().unwrap()),
-        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
-        Err(e) => panic!("GET {url}: {e}"),
-    }
 }
 
 /// Refused with 401 and `code`, and nothing reached the county.

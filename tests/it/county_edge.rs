@@ -288,14 +288,14 @@ fn the_probe_is_served_when_asked_and_holds_nothing() {
         &protocol::signing_text("POST", protocol::PATH_PROBE, STATION, time, &body),
     );
     let response = ureq::post(&format!("{}{}", county.url, protocol::PATH_PROBE))
-        .set(protocol::H_STATION, STATION)
-        .set(protocol::H_TIME, &time.to_string())
-        .set(protocol::H_SIGNATURE, &signature)
-        .set("content-encoding", "gzip")
-        .send_bytes(&body)
+        .header(protocol::H_STATION, STATION)
+        .header(protocol::H_TIME, time.to_string())
+        .header(protocol::H_SIGNATURE, &signature)
+        .header("content-encoding", "gzip")
+        .send(&body[..])
         .expect("the probe answers 200");
     let mut raw = Vec::new();
-    response.into_reader().read_to_end(&mut raw).unwrap();
+    response.into_body().into_reader().read_to_end(&mut raw).unwrap();
     let answer: serde_json::Value =
         serde_json::from_slice(&protocol::gunzip(&raw, 1 << 20).unwrap()).unwrap();
     assert_eq!(answer["bytes"], body.len());

@@ -11,6 +11,7 @@ use crate::support::county;
 use crate::support::printer;
 
 use cli::*;
+use county::get;
 use jiedai::storage::Store;
 use jiedai::storage::print_jobs::JobState;
 use printer::{Behaviour, FakePrinter};
@@ -714,14 +715,6 @@ fn svg_caption(svg: &str) -> String {
         .and_then(|t| t.rsplit('>').next())
         .unwrap_or_default()
         .to_string()
-}
-
-fn get(url: &str) -> (u16, String) {
-    match ureq::get(url).call() {
-        Ok(r) => (r.status(), r.into_string().unwrap()),
-        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
-        Err(e) => panic!("GET {url}: {e}"),
-    }
 }
 
 /// A station set up through the binary from the sample station file with

@@ -17,7 +17,8 @@ use cli::{expect, path, sample, text};
 use county::County;
 use jiedai::domain::{EventBody, Station};
 use jiedai::storage::{Mode, Reader, Store, Writer};
-use jiedai::sync::client::{self, Client};
+use jiedai::sync::client;
+use jiedai::sync::http::Client;
 use jiedai::sync::protocol::Credentials;
 use postgres::Postgres;
 
@@ -264,7 +265,11 @@ fn quick_station(root: &Path, code: &str, appeals: usize) -> PathBuf {
 fn install(dir: &Path, creds: &Path, url: &str) -> Credentials {
     let mut c: Credentials = toml::from_str(&std::fs::read_to_string(creds).unwrap()).unwrap();
     c.server = url.to_string();
-    std::fs::write(client::credentials_path(dir), toml::to_string(&c).unwrap()).unwrap();
+    std::fs::write(
+        jiedai::sync::credentials::credentials_path(dir),
+        toml::to_string(&c).unwrap(),
+    )
+    .unwrap();
     c
 }
 

@@ -316,3 +316,13 @@ fn watch(child: u32) {
         .stderr(Stdio::null())
         .spawn();
 }
+
+/// A page's status and text (a plain GET, as a browser asks).
+pub fn get(url: &str) -> (u16, String) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut r = agent.get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+}
