@@ -22,7 +22,7 @@ use super::protocol::{self, Credentials, Feed, HeldEvents, Problem, Refusal, Upl
 use crate::domain::event::county_origin;
 use crate::i18n::Lang;
 use crate::storage::restore::CountyCopy;
-use crate::storage::sync_state::{Position, Status};
+use crate::storage::sync_state::{Position, SyncStatus};
 use crate::storage::{Outcome, Reader, Request, StoreError, WriteError, Writer};
 
 /// Where a terminal keeps its credentials.
@@ -1065,7 +1065,7 @@ pub struct Overview {
     pub enrolled: bool,
     pub server: String,
     pub unsent: u64,
-    pub status: Status,
+    pub status: SyncStatus,
     pub position: Position,
 }
 
