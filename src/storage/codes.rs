@@ -1,5 +1,7 @@
 //! The tracking codes this terminal issues next.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 
 use super::{Store, StoreError, keys};
@@ -51,5 +53,30 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The next `count` codes on `date`, passing over `reserved` (codes
+    /// that rows of an import file carry and will record themselves).
+    pub fn next_codes_avoiding(
+        &self,
+        date: NaiveDate,
+        count: usize,
+        reserved: &HashSet<TrackingCode>,
+    ) -> Result<Vec<TrackingCode>, StoreError> {
+        let station = self
+            .station_code
+            .clone()
+            .ok_or_else(|| StoreError::NoStation(self.paths.dir.clone()))?;
+        let prefix = TrackingCode::day_prefix(date, &station, self.terminal);
+        let taken = reserved
+            .iter()
+            .filter(|c| c.as_str().starts_with(&prefix))
+            .count();
+        Ok(self
+            .next_codes(date, count + taken)?
+            .into_iter()
+            .filter(|c| !reserved.contains(c))
+            .take(count)
+            .collect())
     }
 }
