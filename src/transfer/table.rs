@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::encoding::{self, Encoding, LineIndex};
 use super::{ReadError, Swallowed, has_json_extension};
-use crate::domain::validate::{mask_name, mask_numbers, shown};
+use crate::domain::privacy::mask::{mask_name, mask_numbers, shown};
 use crate::i18n::Lang;
 
 /// What a column holds: decides which JSON values it takes, and which
