@@ -82,9 +82,9 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
             None => None,
             Some(pin) => {
                 let staff_err = |e: String| format!("{at}{sep}staff {}{sep}{e}", entry.id);
-                validate_pin(&pin, lang).map_err(staff_err)?;
+                validate_pin(&pin).map_err(|e| staff_err(e.message(lang)))?;
                 let salt = random_salt().map_err(|e| format!("/dev/urandom{sep}{e}"))?;
-                Some(hash_pin(&pin, &salt).map_err(staff_err)?)
+                Some(hash_pin(&pin, &salt).map_err(|e| staff_err(e.to_string()))?)
             }
         };
         staff.push(Staff {

@@ -42,14 +42,19 @@ pub struct Staff {
 
 /// The hash kept for a PIN: argon2id with the crate's default cost
 /// (19 MiB, two passes), salted with `salt`, which must be random.
-pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, String> {
+pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, PinHashError> {
     use argon2::PasswordHasher;
-    let salt = argon2::password_hash::SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
+    let salt = argon2::password_hash::SaltString::encode_b64(salt).map_err(PinHashError)?;
     argon2::Argon2::default()
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(PinHashError)
 }
+
+/// Why a PIN could not be hashed, in argon2's words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PinHashError(argon2::password_hash::Error);
 
 /// The fewest characters of a PIN.
 pub const MIN_PIN_CHARS: usize = 4;
@@ -62,20 +67,31 @@ pub const MAX_PIN_CHARS: usize = 64;
 /// keep out only someone guessing at the kiosk: whoever holds the hash
 /// tries all 10,000 in minutes, so a PIN that must resist that is a
 /// passphrase (see the README, "Privacy at rest").
-pub fn validate_pin(pin: &str, lang: Lang) -> Result<(), String> {
+pub fn validate_pin(pin: &str) -> Result<(), PinRule> {
     let n = pin.chars().count();
     if (MIN_PIN_CHARS..=MAX_PIN_CHARS).contains(&n) && !pin.chars().any(char::is_control) && pin.trim() == pin
     {
         Ok(())
     } else {
-        Err(lang.pick(
+        Err(PinRule)
+    }
+}
+
+/// A PIN that breaks the rule `validate_pin` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a PIN is {MIN_PIN_CHARS} to {MAX_PIN_CHARS} characters")]
+pub struct PinRule;
+
+impl PinRule {
+    pub fn message(&self, lang: Lang) -> String {
+        lang.pick(
             format!(
                 "PIN 应为 {MIN_PIN_CHARS} 到 {MAX_PIN_CHARS} 个字符（数字、字母或其他符号，中间可有空格，首尾不能是空格）"
             ),
             format!(
                 "a PIN is {MIN_PIN_CHARS} to {MAX_PIN_CHARS} characters (digits, letters or other signs, spaces inside but not at either end)"
             ),
-        ))
+        )
     }
 }
 
@@ -201,6 +217,11 @@ impl SyncSettings {
     }
 }
 
+/// A text that is not a time window (what was given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\"")]
+pub struct BadSyncWindow(pub String);
+
 /// A daily time window, "HH:MM-HH:MM"; an end before the start means the
 /// window runs past midnight into the next day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,8 +232,8 @@ pub struct SyncWindow {
 
 impl SyncWindow {
     /// Reads "23:00-05:00" (also with a full-width dash or spaces around it).
-    pub fn parse(text: &str) -> Result<SyncWindow, String> {
-        let bad = || format!("\"{text}\"");
+    pub fn parse(text: &str) -> Result<SyncWindow, BadSyncWindow> {
+        let bad = || BadSyncWindow(text.to_string());
         let normal = text.trim().replace(['–', '—', '－', '~', '～'], "-");
         let (a, b) = normal.split_once('-').ok_or_else(bad)?;
         let time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
@@ -266,7 +287,7 @@ impl Station {
     pub fn zone(&self) -> Zone {
         self.time_zone
             .as_deref()
-            .and_then(|z| Zone::parse(z, "", Lang::En).ok())
+            .and_then(|z| Zone::parse(z, "").ok())
             .unwrap_or_default()
     }
 
@@ -393,7 +414,8 @@ impl Station {
                 .into());
         }
         if let Some(url) = self.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            super::public::check_public_url(url, &self.code, lang)?;
+            super::public::check_public_url(url, &self.code)
+                .map_err(|_| super::public::url_problem(url, &self.code, lang))?;
         }
         if let Some(w) = &self.sync.window
             && SyncWindow::parse(w).is_err()
@@ -412,7 +434,7 @@ impl Station {
             ));
         }
         if let Some(z) = &self.time_zone {
-            Zone::parse(z, "station.time_zone", lang)?;
+            Zone::parse(z, "station.time_zone").map_err(|e| e.message(lang))?;
         }
         let mut ids: Vec<&str> = self.staff.iter().map(|s| s.id.as_str()).collect();
         ids.sort_unstable();
@@ -473,17 +495,18 @@ mod pin_tests {
 
     #[test]
     fn pins_are_four_to_sixty_four_characters() {
-        assert!(validate_pin("2468", Lang::Zh).is_ok());
-        assert!(validate_pin("123456789012", Lang::En).is_ok());
-        assert!(validate_pin("liu-an 2468 qinghe", Lang::Zh).is_ok());
-        assert!(validate_pin("柳岸二四六八", Lang::Zh).is_ok());
-        assert!(validate_pin(&"7".repeat(64), Lang::Zh).is_ok());
+        assert!(validate_pin("2468").is_ok());
+        assert!(validate_pin("123456789012").is_ok());
+        assert!(validate_pin("liu-an 2468 qinghe").is_ok());
+        assert!(validate_pin("柳岸二四六八").is_ok());
+        assert!(validate_pin(&"7".repeat(64)).is_ok());
         for bad in ["123", "", " 2468", "2468 ", "24\t68", &"7".repeat(65)] {
-            assert!(validate_pin(bad, Lang::Zh).is_err(), "{bad}");
+            assert!(validate_pin(bad).is_err(), "{bad}");
         }
         assert!(
-            validate_pin("1", Lang::En)
+            validate_pin("1")
                 .unwrap_err()
+                .message(Lang::En)
                 .starts_with("a PIN is 4 to 64 characters")
         );
     }

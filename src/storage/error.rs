@@ -536,6 +536,12 @@ impl DbFailure for sled::Error {
     }
 }
 
+impl DbFailure for super::codec::DecodeError {
+    fn at(self, db: &Path) -> StoreError {
+        self.to_string().at(db)
+    }
+}
+
 impl DbFailure for String {
     fn at(self, db: &Path) -> StoreError {
         StoreError::Database {

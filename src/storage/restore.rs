@@ -652,23 +652,25 @@ pub fn journal_from_database(
                 match kind {
                     0 => push(
                         EventBody::DeputyUpserted {
-                            deputy: super::codec::decode(&v).map_err(decode_err)?,
+                            deputy: super::codec::decode(&v).map_err(|e| decode_err(e.to_string()))?,
                         },
                         now,
                         &mut pending,
                     ),
                     1 if before.is_none() => {
-                        let visit: Visit = super::codec::decode(&v).map_err(decode_err)?;
+                        let visit: Visit = super::codec::decode(&v).map_err(|e| decode_err(e.to_string()))?;
                         let at = visit.at;
                         push(EventBody::VisitRegistered { visit }, at, &mut pending);
                     }
                     1 => {}
                     2 => {
-                        let appeal: Appeal = super::codec::decode(&v).map_err(decode_err)?;
+                        let appeal: Appeal =
+                            super::codec::decode(&v).map_err(|e| decode_err(e.to_string()))?;
                         match before {
                             None => push(EventBody::AppealImported { appeal }, now, &mut pending),
                             Some(b) => {
-                                let had: Appeal = super::codec::decode(b).map_err(decode_err)?;
+                                let had: Appeal =
+                                    super::codec::decode(b).map_err(|e| decode_err(e.to_string()))?;
                                 match later_steps(&had, &appeal) {
                                     Some(steps) => {
                                         for (at, body) in steps {
@@ -681,7 +683,7 @@ pub fn journal_from_database(
                         }
                     }
                     _ => {
-                        let duty: Duty = super::codec::decode(&v).map_err(decode_err)?;
+                        let duty: Duty = super::codec::decode(&v).map_err(|e| decode_err(e.to_string()))?;
                         let had: Option<Duty> = before.and_then(|b| super::codec::decode(b).ok());
                         if let (Some(day), Some(check_in)) = (duty.day, duty.check_in) {
                             let deputy = duty.deputy.clone();

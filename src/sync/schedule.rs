@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDateTime};
 pub use crate::domain::station::SyncWindow as Window;
 
 /// Reads a window such as "23:00-05:00" (it may cross midnight).
-pub fn parse(text: &str) -> Result<Window, String> {
+pub fn parse(text: &str) -> Result<Window, crate::domain::station::BadSyncWindow> {
     Window::parse(text)
 }
 
