@@ -115,7 +115,9 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
         sync: file.sync,
         time_zone: file.station.time_zone,
     };
-    station.validate(lang).map_err(|e| format!("{at}{sep}{e}"))?;
+    station
+        .validate()
+        .map_err(|e| format!("{at}{sep}{}", e.message(lang)))?;
     Ok(station)
 }
 

@@ -558,7 +558,10 @@ fn plan_imported(mut appeal: Appeal, history: &str, ctx: &Context<'_>) -> Result
             format!("step {n} is dated {day}, after today ({})", ctx.today),
         ));
     }
-    let replay = replay_history(&appeal).map_err(|e| err(lang, "history", e.clone(), e))?;
+    let replay = replay_history(&appeal).map_err(|e| {
+        let words = e.to_string();
+        err(lang, "history", words.clone(), words)
+    })?;
     let contradicts = |key: &str| {
         err(
             lang,
