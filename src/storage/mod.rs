@@ -3,16 +3,20 @@
 //! written after the journal record they come from is on the disk (so the
 //! database is always a subset of the journal), flushed in the background
 //! and brought up to date from the journal's tail at every start.
+//!
+//! `Store` is defined here; its work is in one file per job: `open`
+//! (lock, journal, database, checks), `replay` (the tail caught up),
+//! `upgrade` (an older database's chain head), `commit` (saves and the
+//! county's feed), `codes` (tracking codes), `access` (access keys) and
+//! `survey` (damage in the journal).
 
 mod access;
 pub mod catalog_cache;
-
 pub mod check;
 mod check_parts;
 mod codec;
 mod codes;
 mod commit;
-
 pub mod counters;
 mod dir;
 pub mod error;
@@ -21,7 +25,6 @@ pub mod journal;
 pub mod keys;
 pub mod notes;
 mod open;
-
 pub mod print_jobs;
 pub mod private;
 pub mod projection;
@@ -29,8 +32,7 @@ mod queries;
 pub mod record;
 mod replay;
 pub mod restore;
-
-pub mod survey;
+mod survey;
 pub mod sync_state;
 mod upgrade;
 pub mod writer;
@@ -73,6 +75,8 @@ pub enum Mode {
     Read,
 }
 
+/// A terminal's data directory, opened: the journal, the database and the
+/// numbering, held under the directory lock (see the module docs).
 pub struct Store {
     paths: Paths,
     _lock: File,
