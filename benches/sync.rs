@@ -150,7 +150,6 @@ fn prepare(dir: &Path) -> Res<u64> {
     let tz = FixedOffset::east_opt(8 * 3600).unwrap();
     let station = jiedai::commands::init::read_station(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml"),
-        jiedai::i18n::Lang::En,
     )?;
     let station = Station {
         code: CODE.into(),

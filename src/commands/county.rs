@@ -178,14 +178,13 @@ async fn county_zone(db: &Db, asked: Option<Zone>, serving: bool, lang: Lang) ->
             Zone::parse(
                 &name,
                 lang.pick("县里记录的时区", "the county's recorded time zone"),
-                lang,
             )
         })
         .transpose()
     {
         Ok(kept) => kept,
         Err(e) => {
-            say(format_args!("jiedai: {e}"));
+            say(format_args!("jiedai: {}", e.message(lang)));
             return Err(ExitCode::from(exit::FAILED));
         }
     };

@@ -29,8 +29,8 @@ pub fn seed(dir: &Path, lang: Lang) -> Result<(), ExitCode> {
     write("station.toml", STATION)?;
     write("deputies.csv", DEPUTIES)?;
     write("appeals.csv", APPEALS)?;
-    let station = init::read_station(&sample.join("station.toml"), lang).map_err(|e| {
-        eprintln!("jiedai: {e}");
+    let station = init::read_station(&sample.join("station.toml")).map_err(|e| {
+        eprintln!("jiedai: {}", e.message(lang));
         ExitCode::from(exit::FAILED)
     })?;
     init::setup(dir, station, 1).map_err(|e| report_store_error(&e, lang))?;

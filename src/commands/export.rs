@@ -21,7 +21,7 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
         Ok(s) => s,
         Err(e) => return report_store_error(&e, lang),
     };
-    let appeals = match (export::all_appeals(&store), store.zone()) {
+    let appeals = match (export::all_appeals(&store.reader()), store.zone()) {
         (Ok(a), Ok(zone)) => a.iter().map(|a| export::in_zone(a, zone)).collect::<Vec<_>>(),
         (Err(e), _) | (_, Err(e)) => return report_store_error(&e, lang),
     };

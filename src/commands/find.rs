@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::{exit, out, report_store_error, say};
 use crate::domain::Status;
 use crate::domain::catalog::Filter;
-use crate::domain::validate::mask_phone;
+use crate::domain::privacy::mask::mask_phone;
 use crate::i18n::Lang;
 
 pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang) -> ExitCode {

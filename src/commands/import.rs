@@ -12,7 +12,7 @@
 //! errors never echo a phone or ID number whole. A closed standard output
 //! or error (`| head -1`) does not stop the import.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -113,7 +113,11 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
             Ok(planned)
         },
         |store, chunk| {
-            let changes = appeals::changes(store, chunk, &reserved)?;
+            let mut issued = BTreeMap::new();
+            for (date, count) in appeals::codes_wanted(&chunk) {
+                issued.insert(date, store.next_codes_avoiding(date, count, &reserved)?.into());
+            }
+            let changes = appeals::changes(chunk, issued, store.zone()?.now(), store.terminal())?;
             store.commit_dated(ACTOR, changes).map(|_| ())
         },
     )

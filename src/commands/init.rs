@@ -3,15 +3,16 @@
 //! `--reconfigure`, and the number of a terminal that has issued codes is
 //! changed only with `--change-terminal`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Deserialize;
 
 use super::{exit, report_store_error};
-use crate::domain::station::{SyncSettings, hash_pin, validate_pin};
+use crate::domain::station::{PinHashError, PinRule, StationProblem, SyncSettings, hash_pin, validate_pin};
 use crate::domain::{EventBody, HandlingUnit, Staff, Station, StationKind};
 use crate::i18n::Lang;
+use crate::limits::ReadCapped;
 use crate::storage::Store;
 
 /// The station file as written by hand (see sample-data/station.toml).
@@ -60,31 +61,112 @@ struct StationSection {
     time_zone: Option<String>,
 }
 
-/// Reads and checks a station file; errors name the file and the line.
-pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
-    let at = path.display();
-    let sep = lang.pick("：", ": ");
-    let text = crate::limits::read_text_capped(path, crate::limits::STATION_FILE)
-        .map_err(|e| format!("{at}{sep}{}", e.words(("站点文件", "station file"), lang)))?;
-    let file: StationFile = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
-        match line {
-            Some(l) => lang.pick(
-                format!("{at} 第 {l} 行：{}", e.message()),
-                format!("{at} line {l}: {}", e.message()),
-            ),
-            None => format!("{at}{sep}{}", e.message()),
+/// Why a station file cannot be used; `message` words it, naming the file
+/// (and the line, for a file that does not parse).
+#[derive(Debug)]
+pub enum StationFileError {
+    Read {
+        path: PathBuf,
+        source: ReadCapped,
+    },
+    Toml {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    Pin {
+        path: PathBuf,
+        staff: String,
+        problem: PinRule,
+    },
+    Hash {
+        path: PathBuf,
+        staff: String,
+        source: PinHashError,
+    },
+    Salt(std::io::Error),
+    Station {
+        path: PathBuf,
+        problem: StationProblem,
+    },
+}
+
+impl StationFileError {
+    pub fn message(&self, lang: Lang) -> String {
+        let sep = lang.pick("：", ": ");
+        match self {
+            StationFileError::Read { path, source } => {
+                format!(
+                    "{}{sep}{}",
+                    path.display(),
+                    source.words(("站点文件", "station file"), lang)
+                )
+            }
+            StationFileError::Toml { path, line, message } => {
+                let at = path.display();
+                match line {
+                    Some(l) => lang.pick(
+                        format!("{at} 第 {l} 行：{message}"),
+                        format!("{at} line {l}: {message}"),
+                    ),
+                    None => format!("{at}{sep}{message}"),
+                }
+            }
+            StationFileError::Pin { path, staff, problem } => {
+                format!(
+                    "{}{sep}staff {staff}{sep}{}",
+                    path.display(),
+                    problem.message(lang)
+                )
+            }
+            StationFileError::Hash { path, staff, source } => {
+                format!("{}{sep}staff {staff}{sep}{source}", path.display())
+            }
+            StationFileError::Salt(e) => format!("/dev/urandom{sep}{e}"),
+            StationFileError::Station { path, problem } => {
+                format!("{}{sep}{}", path.display(), problem.message(lang))
+            }
         }
+    }
+}
+
+impl std::fmt::Display for StationFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Lang::En))
+    }
+}
+
+impl std::error::Error for StationFileError {}
+
+/// Reads and checks a station file.
+pub fn read_station(path: &Path) -> Result<Station, StationFileError> {
+    let text = crate::limits::read_text_capped(path, crate::limits::STATION_FILE).map_err(|source| {
+        StationFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    let file: StationFile = toml::from_str(&text).map_err(|e| StationFileError::Toml {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| text[..s.start].matches('\n').count() + 1),
+        message: e.message().to_string(),
     })?;
     let mut staff = Vec::with_capacity(file.staff.len());
     for entry in file.staff {
         let pin_hash = match entry.pin {
             None => None,
             Some(pin) => {
-                let staff_err = |e: String| format!("{at}{sep}staff {}{sep}{e}", entry.id);
-                validate_pin(&pin, lang).map_err(staff_err)?;
-                let salt = random_salt().map_err(|e| format!("/dev/urandom{sep}{e}"))?;
-                Some(hash_pin(&pin, &salt).map_err(staff_err)?)
+                validate_pin(&pin).map_err(|problem| StationFileError::Pin {
+                    path: path.to_path_buf(),
+                    staff: entry.id.clone(),
+                    problem,
+                })?;
+                let salt = random_salt().map_err(StationFileError::Salt)?;
+                Some(hash_pin(&pin, &salt).map_err(|source| StationFileError::Hash {
+                    path: path.to_path_buf(),
+                    staff: entry.id.clone(),
+                    source,
+                })?)
             }
         };
         staff.push(Staff {
@@ -115,7 +197,10 @@ pub fn read_station(path: &Path, lang: Lang) -> Result<Station, String> {
         sync: file.sync,
         time_zone: file.station.time_zone,
     };
-    station.validate(lang).map_err(|e| format!("{at}{sep}{e}"))?;
+    station.validate().map_err(|problem| StationFileError::Station {
+        path: path.to_path_buf(),
+        problem,
+    })?;
     Ok(station)
 }
 
@@ -226,10 +311,10 @@ fn decide(dir: &Path, current: Option<&Current>, wanted: Wanted) -> Result<u8, R
 }
 
 pub fn run(dir: &Path, file: &Path, wanted: Wanted, lang: Lang) -> ExitCode {
-    let station = match read_station(file, lang) {
+    let station = match read_station(file) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("jiedai: {e}");
+            eprintln!("jiedai: {}", e.message(lang));
             return ExitCode::from(exit::UNREADABLE);
         }
     };

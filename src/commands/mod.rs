@@ -156,12 +156,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::County { db, time_zone, what }) => {
             let zone = match time_zone
                 .as_deref()
-                .map(|z| crate::domain::Zone::parse(z, "--time-zone", lang))
+                .map(|z| crate::domain::Zone::parse(z, "--time-zone"))
                 .transpose()
             {
                 Ok(zone) => zone,
                 Err(e) => {
-                    say(format_args!("jiedai: {e}"));
+                    say(format_args!("jiedai: {}", e.message(lang)));
                     return ExitCode::from(exit::UNREADABLE);
                 }
             };

@@ -1,5 +1,5 @@
 //! County staff's steps on an appeal: checked by the status machine
-//! against the county's copy (`domain::county::decide`), then recorded in
+//! against the county's copy (`domain::county_steps::decide`), then recorded in
 //! one transaction as the next event of the station's feed and applied to
 //! the county's projection, exactly as the station will apply it.
 
@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::CountyError;
 use super::db::{self, Db};
-use crate::domain::county::{self, CountyRefusal};
+use crate::domain::county_steps::{self, CountyRefusal};
 use crate::domain::event::{Event, EventId, county_origin};
 use crate::domain::{Appeal, Step, TrackingCode, history};
 
@@ -42,7 +42,7 @@ pub async fn step(db: &Db, code: &str, step: Step, actor: &str) -> Result<Outcom
         return Ok(Outcome::NotHeld(canonical));
     };
     let at = super::now();
-    let body = match county::decide(&held.appeal, step, String::new(), at.date_naive()) {
+    let body = match county_steps::decide(&held.appeal, step, String::new(), at.date_naive()) {
         Ok(b) => b,
         Err(refusal) => {
             drop(tx);

@@ -110,9 +110,9 @@ pub struct HistoryEntry {
     pub to: Status,
     #[serde(default)]
     pub note: String,
-    /// A county step that changed nothing, and why (`county::apply`).
+    /// A county step that changed nothing, and why (`county_steps::apply`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_applied: Option<super::county::NotApplied>,
+    pub not_applied: Option<super::county_steps::NotApplied>,
 }
 
 /// The current state of one appeal: a projection of its events.

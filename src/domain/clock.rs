@@ -38,15 +38,34 @@ pub fn instant() -> DateTime<Utc> {
     FIXED_NOW.get().copied().unwrap_or_else(Utc::now)
 }
 
+/// A name that is not an IANA time zone, and the setting that gave it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: \"{name}\" is not a time zone")]
+pub struct ZoneError {
+    pub setting: String,
+    pub name: String,
+}
+
+impl ZoneError {
+    pub fn message(&self, lang: Lang) -> String {
+        let ZoneError { setting, name } = self;
+        lang.pick(
+            format!("{setting}：“{name}”不是时区名称，应写成 IANA 时区名，例如 \"{DEFAULT_TIME_ZONE}\""),
+            format!("{setting}: \"{name}\" is not a time zone; use an IANA zone name such as \"{DEFAULT_TIME_ZONE}\""),
+        )
+    }
+}
+
 impl Zone {
     /// Reads an IANA zone name; the error names the setting and the value.
-    pub fn parse(name: &str, setting: &str, lang: Lang) -> Result<Zone, String> {
-        name.trim().parse::<chrono_tz::Tz>().map(Zone).map_err(|_| {
-            lang.pick(
-                format!("{setting}：“{name}”不是时区名称，应写成 IANA 时区名，例如 \"{DEFAULT_TIME_ZONE}\""),
-                format!("{setting}: \"{name}\" is not a time zone; use an IANA zone name such as \"{DEFAULT_TIME_ZONE}\""),
-            )
-        })
+    pub fn parse(name: &str, setting: &str) -> Result<Zone, ZoneError> {
+        name.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(Zone)
+            .map_err(|_| ZoneError {
+                setting: setting.to_string(),
+                name: name.to_string(),
+            })
     }
 
     pub fn name(&self) -> &'static str {
@@ -114,20 +133,24 @@ mod tests {
 
     #[test]
     fn zones_are_read_by_name_and_a_wrong_name_is_named() {
-        let urumqi = Zone::parse("Asia/Urumqi", "station.time_zone", Lang::En).unwrap();
+        let urumqi = Zone::parse("Asia/Urumqi", "station.time_zone").unwrap();
         assert_eq!(urumqi.name(), "Asia/Urumqi");
-        let e = Zone::parse("Asia/Beijing", "station.time_zone", Lang::En).unwrap_err();
+        let e = Zone::parse("Asia/Beijing", "station.time_zone")
+            .unwrap_err()
+            .message(Lang::En);
         assert!(
             e.contains("station.time_zone") && e.contains("Asia/Beijing"),
             "{e}"
         );
-        let e = Zone::parse("CST+8", "station.time_zone", Lang::Zh).unwrap_err();
+        let e = Zone::parse("CST+8", "station.time_zone")
+            .unwrap_err()
+            .message(Lang::Zh);
         assert!(e.contains("不是时区"), "{e}");
     }
 
     #[test]
     fn a_zone_with_summer_time_keeps_each_date_its_offset() {
-        let berlin = Zone::parse("Europe/Berlin", "x", Lang::En).unwrap();
+        let berlin = Zone::parse("Europe/Berlin", "x").unwrap();
         let winter = berlin.from_local(
             NaiveDate::from_ymd_opt(2026, 1, 10)
                 .unwrap()

@@ -107,7 +107,7 @@ pub enum EventBody {
     },
     /// A step the county office took on one of this station's appeals
     /// (origin `county/<station>`), against the appeal as the county saw
-    /// it in round `round`. It applies by `county::apply`'s rules, which
+    /// it in round `round`. It applies by `county_steps::apply`'s rules, which
     /// never refuse it: a step the station has overtaken is kept in the
     /// timeline with the reason it changed nothing.
     CountyStepped {
@@ -178,5 +178,5 @@ pub fn chain_next(prev: &str, event: &[u8]) -> String {
     }
     h.update(bytes);
     h.update(event);
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }

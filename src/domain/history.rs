@@ -3,7 +3,7 @@
 //! same function of its events wherever it is computed.
 
 use super::appeal::{Appeal, HistoryEntry, Status};
-use super::county;
+use super::county_steps;
 use super::event::{Event, EventBody};
 use super::lifecycle::{self, Step, TransitionError};
 
@@ -33,7 +33,7 @@ pub fn appeal_code(event: &Event) -> Option<&str> {
 
 /// The appeal after `event`, given the appeal before it (`None`: not
 /// held). Returns `Ok(None)` for an event about no appeal. County steps
-/// never fail (see `county`): one that changes nothing is still recorded
+/// never fail (see `county_steps`): one that changes nothing is still recorded
 /// in the history, with the reason.
 pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, AppealEventError> {
     let existing = |code: &str| {
@@ -81,7 +81,7 @@ pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, 
         } => {
             let mut a = existing(code.as_str())?;
             let from = a.status;
-            let (to, not_applied) = match county::apply(&mut a, step, *round) {
+            let (to, not_applied) = match county_steps::apply(&mut a, step, *round) {
                 Ok(to) => (to, None),
                 Err(why) => (from, Some(why)),
             };
@@ -104,7 +104,7 @@ fn entry(
     from: Status,
     to: Status,
     note: &str,
-    not_applied: Option<county::NotApplied>,
+    not_applied: Option<county_steps::NotApplied>,
 ) -> HistoryEntry {
     HistoryEntry {
         event: event.id.clone(),

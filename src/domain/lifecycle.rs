@@ -282,31 +282,50 @@ pub fn available(status: Status) -> Vec<StepKind> {
 /// whole from an export). Fails when a step is illegal, a step's recorded
 /// status differs from the rule's, or the history does not end where the
 /// appeal says it is.
-pub fn replay_history(appeal: &Appeal) -> Result<Appeal, String> {
-    let first = appeal.history.first().ok_or("历史记录为空")?;
+pub fn replay_history(appeal: &Appeal) -> Result<Appeal, HistoryError> {
+    let first = appeal.history.first().ok_or(HistoryError::Empty)?;
     if first.step != Step::Register {
-        return Err("历史记录必须以“登记”开始".into());
+        return Err(HistoryError::NotRegisteredFirst);
     }
     let mut replay = appeal.as_registered();
     for (i, h) in appeal.history.iter().enumerate().skip(1) {
-        let to = apply(&mut replay, &h.step).map_err(|e| format!("历史第 {} 步：{e}", i + 1))?;
+        let n = i + 1;
+        let to = apply(&mut replay, &h.step).map_err(|error| HistoryError::Step { n, error })?;
         if to != h.to {
-            return Err(format!(
-                "历史第 {} 步：记录的状态为{}，按规则应为{}",
-                i + 1,
-                h.to.zh(),
-                to.zh()
-            ));
+            return Err(HistoryError::Status {
+                n,
+                recorded: h.to,
+                rule: to,
+            });
         }
     }
     if replay.status != appeal.status {
-        return Err(format!(
-            "状态为{}，但历史记录推出的状态为{}",
-            appeal.status.zh(),
-            replay.status.zh()
-        ));
+        return Err(HistoryError::EndsElsewhere {
+            stated: appeal.status,
+            replayed: replay.status,
+        });
     }
     Ok(replay)
+}
+
+/// Why an appeal's recorded history does not replay (`replay_history`).
+/// Import reports these words as they are, whatever the language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    #[error("历史记录为空")]
+    Empty,
+    #[error("历史记录必须以“登记”开始")]
+    NotRegisteredFirst,
+    #[error("历史第 {n} 步：{error}")]
+    Step { n: usize, error: TransitionError },
+    #[error("历史第 {n} 步：记录的状态为{}，按规则应为{}", .recorded.zh(), .rule.zh())]
+    Status {
+        n: usize,
+        recorded: Status,
+        rule: Status,
+    },
+    #[error("状态为{}，但历史记录推出的状态为{}", .stated.zh(), .replayed.zh())]
+    EndsElsewhere { stated: Status, replayed: Status },
 }
 
 #[cfg(test)]

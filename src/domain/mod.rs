@@ -9,7 +9,7 @@ pub mod appeal;
 pub mod catalog;
 pub mod clock;
 pub mod code;
-pub mod county;
+pub mod county_steps;
 pub mod deputy;
 pub mod desk;
 pub mod event;

@@ -72,7 +72,7 @@ impl PublicError {
                 )
                 .to_string(),
             PublicError::BadPublicUrl { url, station } => {
-                let why = check_public_url(url, station, lang).err().unwrap_or_default();
+                let why = url_problem(url, station, lang);
                 lang.pick(
                     format!("{why}；请改好站点文件后运行 `jiedai init --station 站点文件 --reconfigure`"),
                     format!("{why}; correct the station file and run `jiedai init --station FILE --reconfigure`"),
@@ -95,13 +95,7 @@ pub fn base(station: &Station) -> Result<&str, PublicError> {
         .map(|u| u.trim().trim_end_matches('/'))
         .filter(|u| !u.is_empty())
         .ok_or(PublicError::NoPublicUrl)?;
-    match check_public_url(url, &station.code, Lang::En) {
-        Ok(()) => Ok(url),
-        Err(_) => Err(PublicError::BadPublicUrl {
-            url: url.to_string(),
-            station: station.code.clone(),
-        }),
-    }
+    check_public_url(url, &station.code).map(|()| url)
 }
 
 /// The appeal's progress page: `{public_url}/t/{code}?k={key}`, where
@@ -129,9 +123,8 @@ pub fn station_url(station: &Station) -> Result<String, PublicError> {
 /// Why a `public_url` cannot be the base of a station's links, if it
 /// cannot: it must be an `http://` or `https://` address whose last path
 /// segment is the station's code, with no query or fragment.
-pub fn check_public_url(url: &str, station_code: &str, lang: Lang) -> Result<(), String> {
+pub fn check_public_url(url: &str, station_code: &str) -> Result<(), PublicError> {
     let trimmed = url.trim().trim_end_matches('/');
-    let example = format!("https://rd.example.cn/{station_code}");
     let rest = trimmed
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"));
@@ -145,14 +138,24 @@ pub fn check_public_url(url: &str, station_code: &str, lang: Lang) -> Result<(),
     if host_ok && last == Some(station_code) {
         return Ok(());
     }
-    Err(lang.pick(
+    Err(PublicError::BadPublicUrl {
+        url: url.to_string(),
+        station: station_code.to_string(),
+    })
+}
+
+/// What is wrong with a `public_url` that `check_public_url` refuses, in
+/// words.
+pub fn url_problem(url: &str, station_code: &str, lang: Lang) -> String {
+    let example = format!("https://rd.example.cn/{station_code}");
+    lang.pick(
         format!(
             "station.public_url：“{url}”不能作为二维码的地址。应写成县里服务器的公开网址加上本站编号，例如 \"{example}\"（县里服务器据此回答 /{station_code}/t/查询码、/{station_code}/d/代表编号 和 /{station_code}/）"
         ),
         format!(
             "station.public_url: \"{url}\" cannot be the address in QR codes. Write the county server's public address followed by this station's code, e.g. \"{example}\" (the county server answers /{station_code}/t/CODE, /{station_code}/d/DEPUTY and /{station_code}/ under it)"
         ),
-    ))
+    )
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -249,7 +252,7 @@ mod tests {
             "http://127.0.0.1:8440/330999012",
             "https://rd.example.cn/qh/330999012",
         ] {
-            assert_eq!(check_public_url(good, "330999012", Lang::En), Ok(()), "{good}");
+            assert_eq!(check_public_url(good, "330999012"), Ok(()), "{good}");
         }
         for bad in [
             "https://rd.example.cn",
@@ -260,7 +263,7 @@ mod tests {
             "ftp://rd.example.cn/330999012",
             "https:///330999012",
         ] {
-            let e = check_public_url(bad, "330999012", Lang::Zh).unwrap_err();
+            let e = check_public_url(bad, "330999012").unwrap_err().message(Lang::Zh);
             assert!(e.contains("https://rd.example.cn/330999012"), "{bad}: {e}");
         }
     }

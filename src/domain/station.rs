@@ -3,7 +3,8 @@
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use super::clock::Zone;
+use super::clock::{Zone, ZoneError};
+use super::validate::ValidationError;
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,14 +43,19 @@ pub struct Staff {
 
 /// The hash kept for a PIN: argon2id with the crate's default cost
 /// (19 MiB, two passes), salted with `salt`, which must be random.
-pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, String> {
+pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, PinHashError> {
     use argon2::PasswordHasher;
-    let salt = argon2::password_hash::SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
+    let salt = argon2::password_hash::SaltString::encode_b64(salt).map_err(PinHashError)?;
     argon2::Argon2::default()
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(PinHashError)
 }
+
+/// Why a PIN could not be hashed, in argon2's words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PinHashError(argon2::password_hash::Error);
 
 /// The fewest characters of a PIN.
 pub const MIN_PIN_CHARS: usize = 4;
@@ -62,20 +68,31 @@ pub const MAX_PIN_CHARS: usize = 64;
 /// keep out only someone guessing at the kiosk: whoever holds the hash
 /// tries all 10,000 in minutes, so a PIN that must resist that is a
 /// passphrase (see the README, "Privacy at rest").
-pub fn validate_pin(pin: &str, lang: Lang) -> Result<(), String> {
+pub fn validate_pin(pin: &str) -> Result<(), PinRule> {
     let n = pin.chars().count();
     if (MIN_PIN_CHARS..=MAX_PIN_CHARS).contains(&n) && !pin.chars().any(char::is_control) && pin.trim() == pin
     {
         Ok(())
     } else {
-        Err(lang.pick(
+        Err(PinRule)
+    }
+}
+
+/// A PIN that breaks the rule `validate_pin` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a PIN is {MIN_PIN_CHARS} to {MAX_PIN_CHARS} characters")]
+pub struct PinRule;
+
+impl PinRule {
+    pub fn message(&self, lang: Lang) -> String {
+        lang.pick(
             format!(
                 "PIN 应为 {MIN_PIN_CHARS} 到 {MAX_PIN_CHARS} 个字符（数字、字母或其他符号，中间可有空格，首尾不能是空格）"
             ),
             format!(
                 "a PIN is {MIN_PIN_CHARS} to {MAX_PIN_CHARS} characters (digits, letters or other signs, spaces inside but not at either end)"
             ),
-        ))
+        )
     }
 }
 
@@ -201,6 +218,11 @@ impl SyncSettings {
     }
 }
 
+/// A text that is not a time window (what was given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\"")]
+pub struct BadSyncWindow(pub String);
+
 /// A daily time window, "HH:MM-HH:MM"; an end before the start means the
 /// window runs past midnight into the next day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,8 +233,8 @@ pub struct SyncWindow {
 
 impl SyncWindow {
     /// Reads "23:00-05:00" (also with a full-width dash or spaces around it).
-    pub fn parse(text: &str) -> Result<SyncWindow, String> {
-        let bad = || format!("\"{text}\"");
+    pub fn parse(text: &str) -> Result<SyncWindow, BadSyncWindow> {
+        let bad = || BadSyncWindow(text.to_string());
         let normal = text.trim().replace(['–', '—', '－', '~', '～'], "-");
         let (a, b) = normal.split_once('-').ok_or_else(bad)?;
         let time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
@@ -266,7 +288,7 @@ impl Station {
     pub fn zone(&self) -> Zone {
         self.time_zone
             .as_deref()
-            .and_then(|z| Zone::parse(z, "", Lang::En).ok())
+            .and_then(|z| Zone::parse(z, "").ok())
             .unwrap_or_default()
     }
 
@@ -304,30 +326,14 @@ impl Station {
     }
 
     /// Checks what `init` needs: a 9-digit code, a name, valid days, staff.
-    pub fn validate(&self, lang: Lang) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), StationProblem> {
         if self.code.len() != 9 || !self.code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(lang.pick(
-                format!(
-                    "station.code：应为 9 位数字（6 位县区代码 + 3 位站点编号），实际为“{}”",
-                    self.code
-                ),
-                format!(
-                    "station.code: must be 9 digits (6-digit county code + 3-digit station number), not \"{}\"",
-                    self.code
-                ),
-            ));
+            return Err(StationProblem::Code(self.code.clone()));
         }
         if self.name.trim().is_empty() {
-            return Err(lang
-                .pick("station.name：不能为空", "station.name: must not be empty")
-                .into());
+            return Err(StationProblem::NoName);
         }
-        let too_long = |field: &str, n: usize, max: usize| {
-            lang.pick(
-                format!("{field}：{n} 个字符，超过上限 {max} 个字符"),
-                format!("{field}: {n} characters, over the limit of {max}"),
-            )
-        };
+        let too_long = |field: &'static str, n: usize, max: usize| StationProblem::TooLong { field, n, max };
         let texts = [&self.name, &self.county, &self.address, &self.reception_hours];
         for ((field, max), text) in STATION_TEXT_LIMITS.iter().zip(texts) {
             let n = text.chars().count();
@@ -338,11 +344,7 @@ impl Station {
         if let Some(phone) = &self.phone
             && let Err(e) = super::validate::normalize_phone(phone)
         {
-            let message = lang.pick(e.message_zh(), e.message_en());
-            return Err(lang.pick(
-                format!("station.phone：{message}"),
-                format!("station.phone: {message}"),
-            ));
+            return Err(StationProblem::Phone(e));
         }
         if let Some(url) = &self.public_url
             && url.chars().count() > MAX_PUBLIC_URL
@@ -358,10 +360,7 @@ impl Station {
             ("units", self.units.len(), MAX_UNITS),
         ] {
             if n > max {
-                return Err(lang.pick(
-                    format!("{list}：{n} 项，超过上限 {max} 项"),
-                    format!("{list}: {n} entries, over the limit of {max}"),
-                ));
+                return Err(StationProblem::TooMany { list, n, max });
             }
         }
         for s in &self.staff {
@@ -379,48 +378,32 @@ impl Station {
             return Err(too_long("units.name", u.name.chars().count(), MAX_UNIT_NAME));
         }
         if let Some(d) = self.reception_days.iter().find(|d| !(1..=31).contains(*d)) {
-            return Err(lang.pick(
-                format!("station.reception_days：{d} 不是有效的日期（1-31）"),
-                format!("station.reception_days: {d} is not a day of the month (1-31)"),
-            ));
+            return Err(StationProblem::ReceptionDay(*d));
         }
         if self.staff.is_empty() {
-            return Err(lang
-                .pick(
-                    "staff：至少需要一名工作人员",
-                    "staff: at least one member of staff is needed",
-                )
-                .into());
+            return Err(StationProblem::NoStaff);
         }
         if let Some(url) = self.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            super::public::check_public_url(url, &self.code, lang)?;
+            super::public::check_public_url(url, &self.code).map_err(|_| StationProblem::PublicUrl {
+                url: url.to_string(),
+                station: self.code.clone(),
+            })?;
         }
-        if let Some(w) = &self.sync.window
-            && SyncWindow::parse(w).is_err()
-        {
-            return Err(lang.pick(
-                format!("sync.window：“{w}”不是有效的时间段，应写成“时:分-时:分”，例如 \"23:00-05:00\"（可跨午夜，起止不能相同）"),
-                format!("sync.window: \"{w}\" is not a time window; write it as \"HH:MM-HH:MM\", e.g. \"23:00-05:00\" (it may cross midnight; start and end must differ)"),
-            ));
+        if let Some(w) = &self.sync.window {
+            SyncWindow::parse(w).map_err(StationProblem::SyncWindow)?;
         }
         if let Some(n) = self.sync.after_save_secs
             && n > MAX_AFTER_SAVE_SECS
         {
-            return Err(lang.pick(
-                format!("sync.after_save_secs：{n} 秒太长，最多 {MAX_AFTER_SAVE_SECS} 秒（0 表示保存后不自动上报）"),
-                format!("sync.after_save_secs: {n} seconds is too long; at most {MAX_AFTER_SAVE_SECS} (0: no sync after saves)"),
-            ));
+            return Err(StationProblem::AfterSave(n));
         }
         if let Some(z) = &self.time_zone {
-            Zone::parse(z, "station.time_zone", lang)?;
+            Zone::parse(z, "station.time_zone").map_err(StationProblem::Zone)?;
         }
         let mut ids: Vec<&str> = self.staff.iter().map(|s| s.id.as_str()).collect();
         ids.sort_unstable();
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(lang.pick(
-                format!("staff：工作人员编号“{}”重复", w[0]),
-                format!("staff: the staff id \"{}\" is used twice", w[0]),
-            ));
+            return Err(StationProblem::StaffTwice(w[0].to_string()));
         }
         Ok(())
     }
@@ -435,6 +418,99 @@ fn ordinal(n: u32) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
+}
+
+/// What `Station::validate` refuses in a station file; `message` words
+/// it (`Display` gives the English, for the log).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StationProblem {
+    #[error("station.code: must be 9 digits, not \"{0}\"")]
+    Code(String),
+    #[error("station.name: must not be empty")]
+    NoName,
+    #[error("{field}: {n} characters, over the limit of {max}")]
+    TooLong {
+        field: &'static str,
+        n: usize,
+        max: usize,
+    },
+    #[error("station.phone: {}", .0.message_en())]
+    Phone(ValidationError),
+    #[error("{list}: {n} entries, over the limit of {max}")]
+    TooMany {
+        list: &'static str,
+        n: usize,
+        max: usize,
+    },
+    #[error("station.reception_days: {0} is not a day of the month (1-31)")]
+    ReceptionDay(u32),
+    #[error("staff: at least one member of staff is needed")]
+    NoStaff,
+    #[error("station.public_url: \"{url}\" cannot be the address in QR codes")]
+    PublicUrl { url: String, station: String },
+    #[error("sync.window: {0} is not a time window")]
+    SyncWindow(BadSyncWindow),
+    #[error("sync.after_save_secs: {0} seconds is too long")]
+    AfterSave(u32),
+    #[error("{0}")]
+    Zone(ZoneError),
+    #[error("staff: the staff id \"{0}\" is used twice")]
+    StaffTwice(String),
+}
+
+impl StationProblem {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            StationProblem::Code(code) => lang.pick(
+                format!("station.code：应为 9 位数字（6 位县区代码 + 3 位站点编号），实际为“{code}”"),
+                format!(
+                    "station.code: must be 9 digits (6-digit county code + 3-digit station number), not \"{code}\""
+                ),
+            ),
+            StationProblem::NoName => lang
+                .pick("station.name：不能为空", "station.name: must not be empty")
+                .into(),
+            StationProblem::TooLong { field, n, max } => lang.pick(
+                format!("{field}：{n} 个字符，超过上限 {max} 个字符"),
+                format!("{field}: {n} characters, over the limit of {max}"),
+            ),
+            StationProblem::Phone(e) => {
+                let message = lang.pick(e.message_zh(), e.message_en());
+                lang.pick(
+                    format!("station.phone：{message}"),
+                    format!("station.phone: {message}"),
+                )
+            }
+            StationProblem::TooMany { list, n, max } => lang.pick(
+                format!("{list}：{n} 项，超过上限 {max} 项"),
+                format!("{list}: {n} entries, over the limit of {max}"),
+            ),
+            StationProblem::ReceptionDay(d) => lang.pick(
+                format!("station.reception_days：{d} 不是有效的日期（1-31）"),
+                format!("station.reception_days: {d} is not a day of the month (1-31)"),
+            ),
+            StationProblem::NoStaff => lang
+                .pick(
+                    "staff：至少需要一名工作人员",
+                    "staff: at least one member of staff is needed",
+                )
+                .into(),
+            StationProblem::PublicUrl { url, station } => super::public::url_problem(url, station, lang),
+            StationProblem::SyncWindow(BadSyncWindow(w)) => lang.pick(
+                format!("sync.window：“{w}”不是有效的时间段，应写成“时:分-时:分”，例如 \"23:00-05:00\"（可跨午夜，起止不能相同）"),
+                format!("sync.window: \"{w}\" is not a time window; write it as \"HH:MM-HH:MM\", e.g. \"23:00-05:00\" (it may cross midnight; start and end must differ)"),
+            ),
+            StationProblem::AfterSave(n) => lang.pick(
+                format!("sync.after_save_secs：{n} 秒太长，最多 {MAX_AFTER_SAVE_SECS} 秒（0 表示保存后不自动上报）"),
+                format!("sync.after_save_secs: {n} seconds is too long; at most {MAX_AFTER_SAVE_SECS} (0: no sync after saves)"),
+            ),
+            StationProblem::Zone(e) => e.message(lang),
+            StationProblem::StaffTwice(id) => lang.pick(
+                format!("staff：工作人员编号“{id}”重复"),
+                format!("staff: the staff id \"{id}\" is used twice"),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -473,17 +549,18 @@ mod pin_tests {
 
     #[test]
     fn pins_are_four_to_sixty_four_characters() {
-        assert!(validate_pin("2468", Lang::Zh).is_ok());
-        assert!(validate_pin("123456789012", Lang::En).is_ok());
-        assert!(validate_pin("liu-an 2468 qinghe", Lang::Zh).is_ok());
-        assert!(validate_pin("柳岸二四六八", Lang::Zh).is_ok());
-        assert!(validate_pin(&"7".repeat(64), Lang::Zh).is_ok());
+        assert!(validate_pin("2468").is_ok());
+        assert!(validate_pin("123456789012").is_ok());
+        assert!(validate_pin("liu-an 2468 qinghe").is_ok());
+        assert!(validate_pin("柳岸二四六八").is_ok());
+        assert!(validate_pin(&"7".repeat(64)).is_ok());
         for bad in ["123", "", " 2468", "2468 ", "24\t68", &"7".repeat(65)] {
-            assert!(validate_pin(bad, Lang::Zh).is_err(), "{bad}");
+            assert!(validate_pin(bad).is_err(), "{bad}");
         }
         assert!(
-            validate_pin("1", Lang::En)
+            validate_pin("1")
                 .unwrap_err()
+                .message(Lang::En)
                 .starts_with("a PIN is 4 to 64 characters")
         );
     }

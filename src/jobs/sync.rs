@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime};
 
 use super::Failure;
 use crate::domain::{Appeal, StepKind};
-use crate::storage::sync_state::{Position, Status};
+use crate::storage::sync_state::{Position, SyncStatus};
 
 pub use crate::domain::station::SyncWindow as Window;
 
@@ -54,7 +54,7 @@ pub struct Overview {
     pub enrolled: bool,
     pub server: String,
     pub unsent: u64,
-    pub status: Status,
+    pub status: SyncStatus,
     pub position: Position,
 }
 

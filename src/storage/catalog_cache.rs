@@ -197,8 +197,8 @@ fn touched_between(journal: &Path, from: u64, to: u64) -> io::Result<Vec<String>
         if rec.end > to {
             return Ok(());
         }
-        let batch: Batch = serde_json::from_slice(&rec.payload)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let batch: Batch =
+            serde_json::from_slice(rec.payload).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         for e in batch.events {
             match e.body {
                 EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {

@@ -270,7 +270,7 @@ impl JournalHolds {
                 let Item::Record(r) = item else {
                     return Ok(());
                 };
-                let Ok(raws) = super::record::decode_raw(&r.payload) else {
+                let Ok(raws) = super::record::decode_raw(r.payload) else {
                     return Ok(());
                 };
                 let ids: Vec<crate::domain::EventId> = raws
@@ -297,7 +297,7 @@ impl JournalHolds {
                     *held = (*held).max(id.seq);
                 }
                 out.codes
-                    .extend(codes_in(&r.payload).into_iter().map(|c| c.as_str().to_string()));
+                    .extend(codes_in(r.payload).into_iter().map(|c| c.as_str().to_string()));
                 Ok(())
             })
             .map_err(|e| StoreError::io(&path, e))?;

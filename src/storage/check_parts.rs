@@ -96,7 +96,7 @@ pub fn plan(journal: &Journal, per_part: usize) -> Result<Vec<Part>, StoreError>
     let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
     journal
         .scan(0, |record| {
-            if let Ok(batch) = read_batch(&record.payload) {
+            if let Ok(batch) = read_batch(record.payload) {
                 for event in &batch.events {
                     if matches!(
                         event.body,
@@ -163,7 +163,7 @@ pub fn replay(
     };
     journal
         .scan(0, |record| {
-            let batch = match read_batch(&record.payload) {
+            let batch = match read_batch(record.payload) {
                 Ok(b) => b,
                 Err(e) => {
                     if *part == Part::Global {

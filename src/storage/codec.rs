@@ -12,14 +12,23 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+/// Why a stored value cannot be read (a damaged or foreign database).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("stored value does not parse: {0}")]
+    Parse(String),
+    #[error("stored value has schema version {found}, this program reads {SCHEMA_VERSION}")]
+    Version { found: u8 },
+    #[error("stored value is empty")]
+    Empty,
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     match bytes.split_first() {
         Some((&v, rest)) if v as u32 == SCHEMA_VERSION => {
-            serde_json::from_slice(rest).map_err(|e| format!("stored value does not parse: {e}"))
+            serde_json::from_slice(rest).map_err(|e| DecodeError::Parse(e.to_string()))
         }
-        Some((&v, _)) => Err(format!(
-            "stored value has schema version {v}, this program reads {SCHEMA_VERSION}"
-        )),
-        None => Err("stored value is empty".into()),
+        Some((&found, _)) => Err(DecodeError::Version { found }),
+        None => Err(DecodeError::Empty),
     }
 }

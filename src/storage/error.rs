@@ -522,3 +522,59 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+/// What went wrong in the database: sled's own errors keep their I/O
+/// cause (a full disk stays a full disk); a stored value that does not
+/// decode is a damaged database.
+pub(crate) trait DbFailure {
+    fn at(self, db: &Path) -> StoreError;
+}
+
+impl DbFailure for sled::Error {
+    fn at(self, db: &Path) -> StoreError {
+        StoreError::sled(db, self)
+    }
+}
+
+impl DbFailure for super::codec::DecodeError {
+    fn at(self, db: &Path) -> StoreError {
+        self.to_string().at(db)
+    }
+}
+
+impl DbFailure for String {
+    fn at(self, db: &Path) -> StoreError {
+        StoreError::Database {
+            path: db.to_path_buf(),
+            message: self,
+        }
+    }
+}
+
+/// A copy of an error kept to explain why saving stopped.
+pub(crate) fn clone_cause(e: &StoreError) -> StoreError {
+    let io = |s: &std::io::Error| std::io::Error::new(s.kind(), s.to_string());
+    match e {
+        StoreError::NotSaved { path, source } => StoreError::NotSaved {
+            path: path.clone(),
+            source: io(source),
+        },
+        StoreError::MaybeSaved { path, source } => StoreError::MaybeSaved {
+            path: path.clone(),
+            source: io(source),
+        },
+        StoreError::Io { path, source } => StoreError::Io {
+            path: path.clone(),
+            source: io(source),
+        },
+        StoreError::Database { path, message } => StoreError::Database {
+            path: path.clone(),
+            message: message.clone(),
+        },
+        StoreError::Stopped { cause } => clone_cause(cause),
+        other => StoreError::Journal {
+            path: PathBuf::new(),
+            message: other.to_string(),
+        },
+    }
+}

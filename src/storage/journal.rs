@@ -27,7 +27,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use super::frame;
-pub use super::frame::{FRAME, MAX_PAYLOAD};
+pub use super::frame::{Damage, FRAME, Item, MAX_PAYLOAD, Record, Tail};
 
 const MAGIC_V1: &[u8; 10] = b"JIEDAI-J1\n";
 const MAGIC_V2: &[u8; 10] = b"JIEDAI-J2\n";
@@ -45,48 +45,6 @@ pub struct Journal {
     file: File,
     len: u64,
     version: Version,
-}
-
-/// One valid record read back.
-#[derive(Debug)]
-pub struct Record {
-    /// Where its header starts and where it ends.
-    pub start: u64,
-    pub end: u64,
-    /// Its place in the journal, counting valid records from 1.
-    pub number: u64,
-    /// The sequence numbers of its first and last event (0 in version 1).
-    pub first: u64,
-    pub last: u64,
-    pub payload: Vec<u8>,
-}
-
-/// Bytes between two valid records (or after the last one) that are not a
-/// valid record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Damage {
-    pub at: u64,
-    pub bytes: u64,
-    /// Event sequence numbers the damaged bytes held, when a header in them
-    /// is still readable.
-    pub seqs: Option<(u64, u64)>,
-}
-
-/// What a scan met, in file order.
-pub enum Item {
-    Record(Record),
-    Damaged(Damage),
-}
-
-/// What a scan found after the last valid record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tail {
-    Clean,
-    /// An unfinished write (never acknowledged): safe to set aside.
-    Torn {
-        at: u64,
-        bytes: u64,
-    },
 }
 
 fn u32_at(b: &[u8], i: usize) -> u32 {
@@ -337,26 +295,10 @@ impl Journal {
         }
         match self.version {
             Version::V2 => {
-                let tail = frame::scan(&file, start, |item| {
-                    visit(match item {
-                        frame::Item::Record(r) => Item::Record(Record {
-                            start: r.start,
-                            end: r.end,
-                            number: r.number,
-                            first: r.first,
-                            last: r.last,
-                            payload: r.payload.to_vec(),
-                        }),
-                        frame::Item::Damaged(d) => Item::Damaged(Damage {
-                            at: d.at,
-                            bytes: d.bytes,
-                            seqs: d.fields,
-                        }),
-                    })
-                })?;
+                let tail = frame::scan(&file, start, &mut visit)?;
                 Ok(match tail {
-                    frame::Tail::Torn { at, bytes } => Tail::Torn { at, bytes },
-                    frame::Tail::Clean | frame::Tail::Stopped { .. } => Tail::Clean,
+                    Tail::Stopped { .. } => Tail::Clean,
+                    tail => tail,
                 })
             }
             Version::V1 => {
@@ -399,11 +341,11 @@ pub fn rewrite(
             && keep(&r)
         {
             let (first, last) = if old.version == Version::V1 {
-                seqs(&r.payload)
+                seqs(r.payload)
             } else {
                 (r.first, r.last)
             };
-            let framed = frame(&r.payload, first, last);
+            let framed = frame(r.payload, first, last);
             len += framed.len() as u64;
             buf.write_all(&framed)?;
         }
@@ -500,7 +442,7 @@ fn scan_v1<R: Read>(
             number,
             first: 0,
             last: 0,
-            payload,
+            payload: &payload,
         }))?
         .is_break()
         {
@@ -520,7 +462,7 @@ mod tests {
         let tail = j
             .survey(0, |item| {
                 match item {
-                    Item::Record(r) => recs.push(r.payload),
+                    Item::Record(r) => recs.push(r.payload.to_vec()),
                     Item::Damaged(d) => damage.push(d),
                 }
                 Ok(())
@@ -601,7 +543,7 @@ mod tests {
             vec![Damage {
                 at: ends[0],
                 bytes: ends[1] - ends[0],
-                seqs: Some((2, 2)),
+                fields: Some((2, 2)),
             }]
         );
         assert_eq!(tail, Tail::Clean);
@@ -622,7 +564,7 @@ mod tests {
         assert_eq!(recs.len(), 1);
         assert_eq!(tail, Tail::Clean);
         assert_eq!(damage[0].at, ends[0]);
-        assert_eq!(damage[0].seqs, Some((2, 2)));
+        assert_eq!(damage[0].fields, Some((2, 2)));
     }
 
     #[test]

@@ -144,7 +144,9 @@ impl<'a, K: Kv> Staged<'a, K> {
 
     fn appeal(&self, code: &str) -> Result<Option<Appeal>, ApplyError> {
         match self.get(&keys::appeal(code))? {
-            Some(bytes) => decode(&bytes).map(Some).map_err(ApplyError::Storage),
+            Some(bytes) => decode(&bytes)
+                .map(Some)
+                .map_err(|e| ApplyError::Storage(e.to_string())),
             None => Ok(None),
         }
     }
@@ -219,7 +221,7 @@ impl<'a, K: Kv> Staged<'a, K> {
             EventBody::DutyCheckedIn { deputy, day } => {
                 let key = keys::duty(*day, deputy);
                 let mut duty: Duty = match self.get(&key)? {
-                    Some(b) => decode(&b).map_err(ApplyError::Storage)?,
+                    Some(b) => decode(&b).map_err(|e| ApplyError::Storage(e.to_string()))?,
                     None => Duty {
                         deputy: deputy.clone(),
                         day: Some(*day),
@@ -236,7 +238,7 @@ impl<'a, K: Kv> Staged<'a, K> {
             EventBody::DutyCheckedOut { deputy, day } => {
                 let key = keys::duty(*day, deputy);
                 let mut duty: Duty = match self.get(&key)? {
-                    Some(b) => decode(&b).map_err(ApplyError::Storage)?,
+                    Some(b) => decode(&b).map_err(|e| ApplyError::Storage(e.to_string()))?,
                     None => return Err(ApplyError::NotCheckedIn(deputy.clone())),
                 };
                 if duty.check_in.is_none() || duty.check_out.is_some() {

@@ -82,7 +82,7 @@ pub fn journal_heads(dir: &Path) -> Result<JournalHeads, StoreError> {
         && let Some(j) = &journal
     {
         j.scan_while(0, |rec| {
-            let batch = record::decode(&rec.payload).map_err(std::io::Error::other)?;
+            let batch = record::decode(rec.payload).map_err(std::io::Error::other)?;
             for e in batch.events {
                 if let EventBody::StationConfigured { station: s } = e.body {
                     station = Some(s.code);
@@ -114,7 +114,7 @@ pub fn journal_heads(dir: &Path) -> Result<JournalHeads, StoreError> {
     };
     if let Some(j) = &journal {
         j.scan(0, |rec| {
-            for raw in record::decode_raw(&rec.payload).map_err(std::io::Error::other)? {
+            for raw in record::decode_raw(rec.payload).map_err(std::io::Error::other)? {
                 let id = record::event_id(&raw).map_err(std::io::Error::other)?;
                 if id.origin == origin {
                     heads.chain = chain_next(&heads.chain, raw.get().as_bytes());
@@ -373,7 +373,7 @@ fn pins_at(dir: &Path, journal: Option<&Journal>) -> Vec<Pins> {
         let _ = journal.scan(0, |rec| {
             // Only records with a station event are decoded.
             if rec.payload.windows(tag.len()).any(|w| w == tag)
-                && let Ok(batch) = record::decode(&rec.payload)
+                && let Ok(batch) = record::decode(rec.payload)
             {
                 for e in batch.events {
                     if let EventBody::StationConfigured { station } = e.body {
@@ -652,23 +652,25 @@ pub fn journal_from_database(
                 match kind {
                     0 => push(
                         EventBody::DeputyUpserted {
-                            deputy: super::codec::decode(&v).map_err(decode_err)?,
+                            deputy: super::codec::decode(&v).map_err(|e| decode_err(e.to_string()))?,
                         },
                         now,
                         &mut pending,
                     ),
                     1 if before.is_none() => {
-                        let visit: Visit = super::codec::decode(&v).map_err(decode_err)?;
+                        let visit: Visit = super::codec::decode(&v).map_err(|e| decode_err(e.to_string()))?;
                         let at = visit.at;
                         push(EventBody::VisitRegistered { visit }, at, &mut pending);
                     }
                     1 => {}
                     2 => {
-                        let appeal: Appeal = super::codec::decode(&v).map_err(decode_err)?;
+                        let appeal: Appeal =
+                            super::codec::decode(&v).map_err(|e| decode_err(e.to_string()))?;
                         match before {
                             None => push(EventBody::AppealImported { appeal }, now, &mut pending),
                             Some(b) => {
-                                let had: Appeal = super::codec::decode(b).map_err(decode_err)?;
+                                let had: Appeal =
+                                    super::codec::decode(b).map_err(|e| decode_err(e.to_string()))?;
                                 match later_steps(&had, &appeal) {
                                     Some(steps) => {
                                         for (at, body) in steps {
@@ -681,7 +683,7 @@ pub fn journal_from_database(
                         }
                     }
                     _ => {
-                        let duty: Duty = super::codec::decode(&v).map_err(decode_err)?;
+                        let duty: Duty = super::codec::decode(&v).map_err(|e| decode_err(e.to_string()))?;
                         let had: Option<Duty> = before.and_then(|b| super::codec::decode(b).ok());
                         if let (Some(day), Some(check_in)) = (duty.day, duty.check_in) {
                             let deputy = duty.deputy.clone();
@@ -739,7 +741,7 @@ fn replay(path: &Path) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StoreError> {
     let mut state = BTreeMap::new();
     journal
         .scan(0, |rec| {
-            let batch = record::decode(&rec.payload).map_err(std::io::Error::other)?;
+            let batch = record::decode(rec.payload).map_err(std::io::Error::other)?;
             for event in &batch.events {
                 let mut staged = Staged::new(&state);
                 if staged.apply(event).is_err() {
@@ -845,7 +847,7 @@ mod tests {
         let mut out = Vec::new();
         journal
             .scan(0, |rec| {
-                let ids: Vec<EventId> = record::decode_raw(&rec.payload)
+                let ids: Vec<EventId> = record::decode_raw(rec.payload)
                     .unwrap()
                     .iter()
                     .map(|r| record::event_id(r).unwrap())

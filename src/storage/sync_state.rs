@@ -5,7 +5,7 @@
 //! small file replaced atomically, with the origin it counts (a terminal
 //! that continues as a new origin starts from nothing): a rebuild of the
 //! database leaves it where it was, and a terminal never resends what the
-//! county already acknowledged. What the last attempt did (`Status`) is
+//! county already acknowledged. What the last attempt did (`SyncStatus`) is
 //! kept in the same file. Both were kept in the database's tree `sync`
 //! before the file existed, and are read from there until it is written.
 //!
@@ -40,7 +40,7 @@ pub struct Position {
 
 /// What the last sync did, for the Sync screen and `jiedai sync`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Status {
+pub struct SyncStatus {
     pub last_attempt: Option<DateTime<FixedOffset>>,
     pub last_success: Option<DateTime<FixedOffset>>,
     /// Why the last attempt failed, in the words the user read; cleared
@@ -61,7 +61,7 @@ pub struct Status {
     pub change_received: u64,
 }
 
-impl Status {
+impl SyncStatus {
     /// Records a successful sync at `at`.
     pub fn succeeded(&mut self, at: DateTime<FixedOffset>, sent: u64, received: u64) {
         self.last_success = Some(at);
@@ -82,7 +82,7 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncRecord {
     Position(Position),
-    Status(Status),
+    Status(SyncStatus),
 }
 
 /// The `sync` tree of a terminal's database, and its position file.
@@ -102,7 +102,7 @@ struct Stored {
     origin: String,
     position: Position,
     #[serde(default)]
-    status: Option<Status>,
+    status: Option<SyncStatus>,
 }
 
 /// Where the position is kept.
@@ -211,14 +211,14 @@ impl SyncState {
         self.write(&stored)
     }
 
-    pub fn status(&self) -> Result<Status, StoreError> {
+    pub fn status(&self) -> Result<SyncStatus, StoreError> {
         match self.stored()? {
             Some(stored) => Ok(stored.status.unwrap_or_default()),
             None => self.get(STATUS),
         }
     }
 
-    pub fn set_status(&self, status: &Status) -> Result<(), StoreError> {
+    pub fn set_status(&self, status: &SyncStatus) -> Result<(), StoreError> {
         let mut stored = self.current()?;
         stored.status = Some(status.clone());
         self.write(&stored)
@@ -333,7 +333,7 @@ impl super::Reader {
         let mut out = Outgoing::default();
         journal
             .scan_while(start.max(super::journal::HEADER_LEN), |rec| {
-                let decoded = record::decode_raw(&rec.payload).map_err(|e| {
+                let decoded = record::decode_raw(rec.payload).map_err(|e| {
                     std::io::Error::new(
                         std::io::ErrorKind::InvalidData,
                         format!("record at offset {}: {e}", rec.start),

@@ -370,7 +370,7 @@ mod tests {
     use crate::domain::event::terminal_origin;
     use crate::domain::{Deputy, EventBody, Level};
     use crate::storage::Store;
-    use crate::storage::sync_state::{Outbound, Status, position_path};
+    use crate::storage::sync_state::{Outbound, SyncStatus, position_path};
 
     fn deputy(i: usize, name: String) -> EventBody {
         EventBody::DeputyUpserted {
@@ -501,9 +501,9 @@ mod tests {
         record_position(&writer, &position).unwrap();
         assert_eq!(*seen.lock().unwrap(), [(Some("writer".to_string()), false)]);
         assert_eq!(reader.sync_state().unwrap().position().unwrap(), position);
-        let status = Status {
+        let status = SyncStatus {
             last_error: Some("no answer in time".into()),
-            ..Status::default()
+            ..SyncStatus::default()
         };
         writer.record(SyncRecord::Status(status.clone())).unwrap();
         assert_eq!(seen.lock().unwrap().len(), 2);

@@ -40,7 +40,7 @@ use crate::domain::{
     TrackingCode, Urgency, Visitor, Zone,
 };
 use crate::i18n::Lang;
-use crate::storage::{Store, StoreError};
+use crate::storage::StoreError;
 
 use super::table::{Column, Row};
 use super::{field_message, validation_message};
@@ -558,7 +558,10 @@ fn plan_imported(mut appeal: Appeal, history: &str, ctx: &Context<'_>) -> Result
             format!("step {n} is dated {day}, after today ({})", ctx.today),
         ));
     }
-    let replay = replay_history(&appeal).map_err(|e| err(lang, "history", e.clone(), e))?;
+    let replay = replay_history(&appeal).map_err(|e| {
+        let words = e.to_string();
+        err(lang, "history", words.clone(), words)
+    })?;
     let contradicts = |key: &str| {
         err(
             lang,
@@ -664,38 +667,28 @@ pub fn reserved_codes<'a>(rows: impl IntoIterator<Item = &'a Row>) -> HashSet<Tr
         .collect()
 }
 
-/// The dated changes that record one chunk of planned rows, with new codes
-/// issued for the rows that have none (per row date, avoiding `reserved`).
-pub fn changes(
-    store: &Store,
-    chunk: Vec<Planned>,
-    reserved: &HashSet<TrackingCode>,
-) -> Result<Vec<(DateTime<FixedOffset>, Change)>, StoreError> {
-    let station = store
-        .station()?
-        .ok_or_else(|| StoreError::NoStation(store.dir().to_path_buf()))?;
+/// How many new codes the rows of a chunk need, per row date (rows that
+/// carry a code need none).
+pub fn codes_wanted(chunk: &[Planned]) -> BTreeMap<NaiveDate, usize> {
     let mut wanted: BTreeMap<NaiveDate, usize> = BTreeMap::new();
-    for p in &chunk {
+    for p in chunk {
         if let Planned::New { at, .. } = p {
             *wanted.entry(at.date_naive()).or_default() += 1;
         }
     }
-    let mut issued: BTreeMap<NaiveDate, VecDeque<TrackingCode>> = BTreeMap::new();
-    for (date, need) in wanted {
-        let prefix = TrackingCode::day_prefix(date, &station.code, store.terminal());
-        let taken = reserved
-            .iter()
-            .filter(|c| c.as_str().starts_with(&prefix))
-            .count();
-        let codes = store
-            .next_codes(date, need + taken)?
-            .into_iter()
-            .filter(|c| !reserved.contains(c))
-            .take(need)
-            .collect();
-        issued.insert(date, codes);
-    }
-    let now = store.zone()?.now();
+    wanted
+}
+
+/// The dated changes that record one chunk of planned rows: a new row
+/// takes the next of `issued`'s codes for its date (`codes_wanted` says how
+/// many; the store issues them), a row that carries its code is recorded
+/// at `now`. `terminal` names the terminal whose codes ran out.
+pub fn changes(
+    chunk: Vec<Planned>,
+    mut issued: BTreeMap<NaiveDate, VecDeque<TrackingCode>>,
+    now: DateTime<FixedOffset>,
+    terminal: u8,
+) -> Result<Vec<(DateTime<FixedOffset>, Change)>, StoreError> {
     let mut out = Vec::new();
     for p in chunk {
         match p {
@@ -707,7 +700,7 @@ pub fn changes(
                 let Some(code) = issued.get_mut(&at.date_naive()).and_then(VecDeque::pop_front) else {
                     return Err(StoreError::CodesExhausted {
                         date: at.date_naive(),
-                        terminal: store.terminal(),
+                        terminal,
                     });
                 };
                 appeal.code = code.clone();

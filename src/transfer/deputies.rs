@@ -3,7 +3,8 @@
 
 use crate::domain::Deputy;
 use crate::domain::deputy::Level;
-use crate::domain::validate::{Field, MAX_NAME, clean_text, normalize_phone, shown, text_field};
+use crate::domain::privacy::mask::shown;
+use crate::domain::validate::{Field, MAX_NAME, clean_text, normalize_phone, text_field};
 use crate::i18n::Lang;
 
 use super::table::{Column, Row};

@@ -18,7 +18,7 @@ use super::appeals::COLUMNS;
 use super::table::{Column, neutralise};
 use crate::domain::{Appeal, Zone};
 use crate::i18n::Lang;
-use crate::storage::{Store, StoreError};
+use crate::storage::{Reader, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -73,9 +73,9 @@ impl ExportError {
 }
 
 /// Every appeal in the store, oldest code first.
-pub fn all_appeals(store: &Store) -> Result<Vec<Appeal>, StoreError> {
+pub fn all_appeals(reader: &Reader) -> Result<Vec<Appeal>, StoreError> {
     let mut all = Vec::new();
-    store.for_each_appeal(|a| {
+    reader.for_each_appeal(|a| {
         all.push(a);
         Ok(())
     })?;

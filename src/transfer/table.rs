@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::encoding::{self, Encoding, LineIndex};
 use super::{ReadError, Swallowed, has_json_extension};
-use crate::domain::validate::{mask_name, mask_numbers, shown};
+use crate::domain::privacy::mask::{mask_name, mask_numbers, shown};
 use crate::i18n::Lang;
 
 /// What a column holds: decides which JSON values it takes, and which
@@ -112,8 +112,9 @@ pub fn known_columns(columns: &[Column], lang: Lang) -> String {
         .join(lang.pick("、", ", "))
 }
 
+/// How a file read for import is laid out (an export file's format is `cli::Format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum TableFormat {
     Csv,
     Jsonl,
 }
@@ -145,7 +146,7 @@ pub type Rows = Vec<(u64, Result<Row, String>)>;
 /// be read.
 #[derive(Debug)]
 pub struct Table {
-    pub format: Format,
+    pub format: TableFormat,
     pub encoding: Encoding,
     pub rows: Rows,
 }
@@ -170,13 +171,13 @@ pub fn read(path: &Path, columns: &'static [Column], lang: Lang) -> Result<Table
         problem,
     })?;
     let format = if has_json_extension(path) || text.trim_start().starts_with('{') {
-        Format::Jsonl
+        TableFormat::Jsonl
     } else {
-        Format::Csv
+        TableFormat::Csv
     };
     let rows = match format {
-        Format::Jsonl => read_jsonl(&text, columns, lang),
-        Format::Csv => read_csv(path, &text, columns, lang)?,
+        TableFormat::Jsonl => read_jsonl(&text, columns, lang),
+        TableFormat::Csv => read_csv(path, &text, columns, lang)?,
     };
     Ok(Table {
         format,
@@ -582,7 +583,7 @@ mod tests {
     fn csv_rows_keep_their_physical_line() {
         let (_d, p) = write("编号,name\nA,\"two\nlines\"\nB,x\n,\n".as_bytes(), "csv");
         let t = read(&p, COLUMNS, Lang::Zh).expect("readable");
-        assert_eq!(t.format, Format::Csv);
+        assert_eq!(t.format, TableFormat::Csv);
         let lines: Vec<u64> = t.rows.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, vec![2, 4]);
         let row = t.rows[1].1.as_ref().expect("row");
@@ -617,7 +618,7 @@ mod tests {
             "txt",
         );
         let t = read(&p, COLUMNS, Lang::Zh).expect("readable");
-        assert_eq!(t.format, Format::Jsonl);
+        assert_eq!(t.format, TableFormat::Jsonl);
         assert_eq!(t.rows.len(), 2);
         assert_eq!(t.rows[0].1.as_ref().expect("ok").get("name"), "x、y");
         assert_eq!(t.rows[1].0, 3);

@@ -272,7 +272,7 @@ fn a_terminal_without_its_identity_refuses_to_start() {
     let j = Journal::open_read(&journal_path(dir)).unwrap();
     let mut first = None;
     j.scan(0, |r| {
-        first.get_or_insert(r.payload);
+        first.get_or_insert(r.payload.to_vec());
         Ok(())
     })
     .unwrap();

@@ -474,8 +474,7 @@ fn an_appeal_saved_before_keys_gets_one_at_its_first_receipt() {
     use jiedai::domain::{Appeal, Event, EventBody, EventId, TrackingCode};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let station =
-        jiedai::commands::init::read_station(&sample("station.toml"), jiedai::i18n::Lang::Zh).unwrap();
+    let station = jiedai::commands::init::read_station(&sample("station.toml")).unwrap();
     let code = TrackingCode::new(
         chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
         &station.code,

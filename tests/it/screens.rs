@@ -40,7 +40,7 @@ fn deputy(id: &str, name: &str, level: Level, days: &[u32]) -> Deputy {
 
 /// A station with four deputies and three appeals, one of them overdue.
 fn station(dir: &std::path::Path) -> Store {
-    let station = read_station(std::path::Path::new("sample-data/station.toml"), Lang::Zh).unwrap();
+    let station = read_station(std::path::Path::new("sample-data/station.toml")).unwrap();
     let mut store = Store::create(dir, &station.code, 1).unwrap();
     let mut changes = vec![EventBody::StationConfigured { station }];
     for d in [

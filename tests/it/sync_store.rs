@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::*;
-use jiedai::domain::county::NotApplied;
+use jiedai::domain::county_steps::NotApplied;
 use jiedai::domain::event::{CHAIN_GENESIS, chain_next, county_origin};
 use jiedai::domain::{Event, EventBody, EventId, Satisfaction, Status, Step, TrackingCode};
 use jiedai::storage::Store;

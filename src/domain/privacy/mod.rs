@@ -8,15 +8,18 @@
 //!   visitor's own name as its first character and `*`, any stretch of
 //!   the visitor's address of `ADDRESS_RUN` characters or more as `***`,
 //!   and every phone or ID number, in any of the usual ways of writing
-//!   them, as `validate::mask_numbers` masks it (`138****8000`).
+//!   them, as `mask::mask_numbers` masks it (`138****8000`).
 //! - Staff credentials never leave the terminal: `without_staff_secrets`
 //!   is a `StationConfigured` event without its staff's PIN hashes.
+
+pub mod mask;
 
 use super::appeal::{Appeal, HistoryEntry, Visitor};
 use super::event::{Event, EventBody};
 use super::lifecycle::Step;
 use super::station::{Staff, Station};
-use super::validate::{mask_name, mask_numbers, mask_phone, to_half_width};
+use super::validate::to_half_width;
+use mask::{mask_name, mask_numbers, mask_phone};
 
 /// What stands for a stretch of the visitor's address.
 pub const ADDRESS_MASK: &str = "***";
