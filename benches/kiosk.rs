@@ -27,7 +27,7 @@ use jiedai::domain::desk::{NewAppeal, Registration};
 use jiedai::domain::search::initials;
 use jiedai::domain::{Category, Route, Status, Urgency, Visitor};
 use jiedai::i18n::Lang;
-use jiedai::storage::{Request, Store, WriterThread};
+use jiedai::storage::{Request, Store, Writer, WriterThread};
 use jiedai::tui::app::{App, Clock, Screen};
 use jiedai::tui::runtime::{self, Runtime, Started};
 use jiedai::tui::{keymap, views};
@@ -126,7 +126,12 @@ fn start_kiosk(dir: &Path, w: u16, h: u16, t0: Instant) -> Res<Kiosk> {
     let Started {
         runtime: mut rt,
         writer,
-    } = runtime::start(store, Lang::Zh, keymap, Clock::Fixed(data::now()), None)?;
+    } = runtime::start(
+        Writer::start(store, None)?,
+        Lang::Zh,
+        keymap,
+        Clock::Fixed(data::now()),
+    )?;
     rt.app.staff = Some(rt.app.station.staff[0].clone());
     let built = ms(t0.elapsed());
     let mut term = Terminal::new(TestBackend::new(w, h))?;

@@ -11,6 +11,7 @@ use crate::i18n::Lang;
 use crate::jobs::Jobs;
 use crate::jobs::sync::{SyncJob, Trigger};
 use crate::print::worker::PrintWorker;
+use crate::storage::{StoreError, Writer};
 use crate::sync::control;
 use crate::sync::worker::{Settings, SyncWorker};
 use crate::tui::KioskError;
@@ -34,7 +35,11 @@ pub fn run(dir: &Path, lang: Lang, keymap_choice: Option<&str>) -> ExitCode {
         Ok(s) => s,
         Err(e) => return report_store_error(&e, lang),
     };
-    match crate::tui::run_kiosk(store, lang, keymap_choice, Box::new(|w| start_jobs(w, true))) {
+    let running = match Writer::start(store, None) {
+        Ok(r) => r,
+        Err(e) => return report_store_error(&StoreError::io(dir, e), lang),
+    };
+    match crate::tui::run_kiosk(running, lang, keymap_choice, Box::new(|w| start_jobs(w, true))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(KioskError::Store(e)) => report_store_error(&e, lang),
         Err(KioskError::Terminal(e)) => {

@@ -224,4 +224,4 @@ pub use survey::survey_damage;
 pub use check::{CheckReport, check, check_in_parts, check_with, rebuild, rebuild_with};
 
 pub use queries::Reader;
-pub use writer::{Outcome, Request, Saved, WriteError, Writer, WriterThread};
+pub use writer::{Outcome, Request, Running, Saved, WriteError, Writer, WriterThread};

@@ -15,7 +15,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::print_jobs::PrintJob;
 use super::sync_state::SyncRecord;
-use super::{Store, StoreError, clone_cause};
+use super::{Reader, Recovery, Store, StoreError, clone_cause};
 use crate::domain::desk::{self, Registration};
 use crate::domain::{Change, Event};
 
@@ -109,10 +109,34 @@ pub struct WriterThread {
     handle: JoinHandle<()>,
 }
 
+/// A store moved to its writer thread: what reads it, what saves to it,
+/// the thread, and what its opening recovered. The kiosk runs on this,
+/// never on the `Store` itself.
+pub struct Running {
+    pub reader: Reader,
+    pub writer: Writer,
+    pub thread: WriterThread,
+    pub recovery: Vec<Recovery>,
+}
+
 impl Writer {
     /// Moves the store to its own thread.
     pub fn spawn(store: Store) -> std::io::Result<(Writer, WriterThread)> {
         Writer::spawn_with(store, None)
+    }
+
+    /// Moves the store to its own thread (with a hook that runs before
+    /// each save) and keeps what reads it.
+    pub fn start(mut store: Store, before: Option<BeforeSave>) -> std::io::Result<Running> {
+        let reader = store.reader();
+        let recovery = std::mem::take(&mut store.recovery);
+        let (writer, thread) = Writer::spawn_with(store, before)?;
+        Ok(Running {
+            reader,
+            writer,
+            thread,
+            recovery,
+        })
     }
 
     /// Like `spawn`, with a hook that runs before each save.

@@ -17,7 +17,8 @@ pub mod views;
 pub use terminal::restore as restore_terminal;
 
 use crate::i18n::Lang;
-use crate::storage::{Store, StoreError};
+use crate::storage::Running;
+use crate::storage::StoreError;
 use app::Clock;
 
 /// Where a user's own key overrides live.
@@ -34,10 +35,10 @@ pub enum KioskError {
     Terminal(std::io::Error),
 }
 
-/// Runs the kiosk on a store its caller opened, with the background jobs
-/// `jobs` starts, until the user quits.
+/// Runs the kiosk on a store its caller moved to its writer thread, with
+/// the background jobs `jobs` starts, until the user quits.
 pub fn run_kiosk(
-    store: Store,
+    running: Running,
     lang: Lang,
     keymap_choice: Option<&str>,
     jobs: runtime::StartJobs,
@@ -51,7 +52,7 @@ pub fn run_kiosk(
         Lang::En => w.to_string(),
     });
     runtime::run_kiosk(
-        store,
+        running,
         lang,
         keymap,
         Clock::System(Default::default()),

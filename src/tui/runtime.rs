@@ -22,8 +22,8 @@ use crate::i18n::Lang;
 use crate::jobs::print::{NoPrinter, PrintReply, ReceiptRequest};
 use crate::jobs::sync::Trigger;
 use crate::jobs::{Failure, Jobs};
-use crate::storage::writer::BeforeSave;
-use crate::storage::{Reader, Store, StoreError, Writer, WriterThread};
+use crate::storage::Running;
+use crate::storage::{Reader, StoreError, Writer, WriterThread};
 
 /// The model, its message channel, the handle on the store's writer and
 /// the background jobs.
@@ -56,41 +56,29 @@ pub struct Started {
     pub writer: WriterThread,
 }
 
-/// Starts a kiosk model over an open store, without background jobs (no
-/// printer, no sync: screens drawn for tests and benchmarks). The store
-/// moves to its writer thread, the catalog starts loading. `before_save`
-/// runs on the writer thread before each save (tests use it to stand for
-/// a slow disk).
-pub fn start(
-    store: Store,
-    lang: Lang,
-    keymap: Keymap,
-    clock: Clock,
-    before_save: Option<BeforeSave>,
-) -> Result<Started, StoreError> {
-    start_with(
-        store,
-        lang,
-        keymap,
-        clock,
-        before_save,
-        Box::new(|_| Ok(Jobs::default())),
-    )
+/// Starts a kiosk model over a store on its writer thread, without
+/// background jobs (no printer, no sync: screens drawn for tests and
+/// benchmarks). The catalog starts loading.
+pub fn start(running: Running, lang: Lang, keymap: Keymap, clock: Clock) -> Result<Started, StoreError> {
+    start_with(running, lang, keymap, clock, Box::new(|_| Ok(Jobs::default())))
 }
 
 /// `start`, with the jobs `jobs` starts beside the kiosk.
 pub fn start_with(
-    store: Store,
+    running: Running,
     lang: Lang,
     keymap: Keymap,
     clock: Clock,
-    before_save: Option<BeforeSave>,
     jobs: StartJobs,
 ) -> Result<Started, StoreError> {
-    let reader = store.reader();
+    let Running {
+        reader,
+        writer,
+        thread,
+        ..
+    } = running;
     let dir = reader.dir().to_path_buf();
     let app = App::new(reader, lang, keymap, clock)?;
-    let (writer, thread) = Writer::spawn_with(store, before_save).map_err(|e| StoreError::io(&dir, e))?;
     let runtime = Runtime::new(app, writer, jobs).map_err(|e| StoreError::io(&dir, e))?;
     Ok(Started {
         runtime,
@@ -223,10 +211,10 @@ impl Runtime {
     }
 }
 
-/// Runs the kiosk on a store its caller opened, with the jobs `jobs`
+/// Runs the kiosk on a store on its writer thread, with the jobs `jobs`
 /// starts, until the user quits.
 pub fn run_kiosk(
-    store: Store,
+    running: Running,
     lang: Lang,
     keymap: Keymap,
     clock: Clock,
@@ -234,13 +222,13 @@ pub fn run_kiosk(
     jobs: StartJobs,
 ) -> Result<(), super::KioskError> {
     // A database rebuilt by itself at start is said first.
-    let rebuilt = store
+    let rebuilt = running
         .recovery
         .iter()
         .find(|r| matches!(r, crate::storage::Recovery::DatabaseRebuilt { .. }))
         .map(|r| r.message(lang));
     let Started { mut runtime, writer } =
-        start_with(store, lang, keymap, clock, None, jobs).map_err(super::KioskError::Store)?;
+        start_with(running, lang, keymap, clock, jobs).map_err(super::KioskError::Store)?;
     let app = &mut runtime.app;
     let keymap_note = warning.map(|w| format!("{}{}{w}", app.t.keymap_warning, lang.pick("：", ": ")));
     let notes: Vec<String> = rebuilt.into_iter().chain(keymap_note).collect();

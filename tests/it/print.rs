@@ -395,11 +395,10 @@ fn the_on_screen_receipt_qr_decodes_to_the_link() {
     );
     let at = appeal.registered_at;
     let started = jiedai::tui::runtime::start_with(
-        store,
+        jiedai::storage::Writer::start(store, None).unwrap(),
         jiedai::i18n::Lang::Zh,
         jiedai::tui::keymap::Keymap::default_layout(),
         Clock::Fixed(at),
-        None,
         jiedai::commands::kiosk::jobs(),
     )
     .unwrap();
@@ -588,8 +587,14 @@ fn kiosk_after(dir: &Path, keys: &[crossterm::event::KeyCode]) -> jiedai::tui::r
     let keymap = jiedai::tui::keymap::Keymap::default_layout();
     let clock = Clock::Fixed(chrono::DateTime::parse_from_rfc3339("2026-11-20T10:30:00+08:00").unwrap());
     let jobs = jiedai::commands::kiosk::jobs();
-    let mut started =
-        jiedai::tui::runtime::start_with(store, jiedai::i18n::Lang::Zh, keymap, clock, None, jobs).unwrap();
+    let mut started = jiedai::tui::runtime::start_with(
+        jiedai::storage::Writer::start(store, None).unwrap(),
+        jiedai::i18n::Lang::Zh,
+        keymap,
+        clock,
+        jobs,
+    )
+    .unwrap();
     started.runtime.settle();
     for key in keys {
         started

@@ -153,7 +153,13 @@ impl Kiosk {
     }
 
     fn with_writer_hook(store: Store, lang: Lang, keymap: Keymap, hook: Option<BeforeSave>) -> Kiosk {
-        let started = runtime::start(store, lang, keymap, Clock::Fixed(at(20, 10, 30)), hook).unwrap();
+        let started = runtime::start(
+            jiedai::storage::Writer::start(store, hook).unwrap(),
+            lang,
+            keymap,
+            Clock::Fixed(at(20, 10, 30)),
+        )
+        .unwrap();
         let mut rt = started.runtime;
         rt.settle();
         Kiosk { rt }

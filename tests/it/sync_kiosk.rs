@@ -342,9 +342,14 @@ fn model_on_sync(data: &Path, jobs: jiedai::tui::runtime::StartJobs) -> jiedai::
     use jiedai::tui::msg::Msg;
     let store = Store::open(data).unwrap();
     let clock = Clock::Fixed(chrono::Local::now().fixed_offset());
-    let mut started =
-        jiedai::tui::runtime::start_with(store, Lang::Zh, Keymap::default_layout(), clock, None, jobs)
-            .unwrap();
+    let mut started = jiedai::tui::runtime::start_with(
+        jiedai::storage::Writer::start(store, None).unwrap(),
+        Lang::Zh,
+        Keymap::default_layout(),
+        clock,
+        jobs,
+    )
+    .unwrap();
     let rt = &mut started.runtime;
     rt.settle();
     for c in [KeyCode::Enter, KeyCode::Char('5')] {
