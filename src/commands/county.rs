@@ -340,7 +340,7 @@ async fn enroll(dir: &Path, db: &Db, asked: Enrollment<'_>, lang: Lang) -> ExitC
         return refuse_twice(station, lang);
     }
     // The file first: a station enrolled without its file could not sync.
-    if let Err(e) = crate::sync::write_secret(file, text.as_bytes(), true) {
+    if let Err(e) = crate::sync::secret::write_secret(file, text.as_bytes(), true) {
         return fail(&CountyError::io(file, e), lang);
     }
     match db

@@ -55,7 +55,7 @@ pub fn enroll(dir: &Path, file: &Path, lang: Lang) -> ExitCode {
         );
     }
     let path = credentials::credentials_path(dir);
-    if let Err(e) = crate::sync::write_secret(&path, text.as_bytes(), true) {
+    if let Err(e) = crate::sync::secret::write_secret(&path, text.as_bytes(), true) {
         return fail(
             &SyncError::Credentials {
                 path,

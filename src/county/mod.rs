@@ -194,7 +194,7 @@ pub fn server_key(dir: &Path) -> Result<SigningKey, CountyError> {
     }
     let key = protocol::new_signing_key().map_err(|e| CountyError::io(&path, e))?;
     let text = format!("{}\n", protocol::encode_secret(&key));
-    match crate::sync::write_secret(&path, text.as_bytes(), false) {
+    match crate::sync::secret::write_secret(&path, text.as_bytes(), false) {
         Ok(()) => Ok(key),
         // Another process created it first: use that one.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(&path),
