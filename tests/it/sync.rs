@@ -454,6 +454,64 @@ fn at_once(db: Option<String>) {
     }
 }
 
+/// The station the journal tests lose and restore.
+const CODE: &str = "330999012";
+
+/// A county on `db` and the station `CODE` with the sample appeals
+/// `260..to`, enrolled and synced once.
+fn enrolled_station(db: Option<&str>, to: usize) -> (tempfile::TempDir, County, PathBuf) {
+    enrolled_station_with(db, to, |_| {})
+}
+
+/// As `enrolled_station`, with `prepare` done to the station before it is
+/// enrolled.
+fn enrolled_station_with(
+    db: Option<&str>,
+    to: usize,
+    prepare: impl FnOnce(&Path),
+) -> (tempfile::TempDir, County, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(db);
+    let one = station(root.path(), CODE, 260, to);
+    prepare(&one);
+    enroll_and_sync(&county, root.path(), &one, CODE);
+    (root, county, one)
+}
+
+/// Loses the station's journal and writes it again from the database
+/// (`check --journal-from-database`); what the check said.
+fn journal_from_database(one: &Path) -> String {
+    std::fs::remove_file(one.join("journal")).unwrap();
+    let out = expect(one, &["check", "--journal-from-database"], 0);
+    text(&out.stdout)
+}
+
+/// A copy of the station's journal as it is now.
+fn back_up_journal(root: &Path, one: &Path) -> PathBuf {
+    let backup = root.join("journal.backup");
+    std::fs::copy(one.join("journal"), &backup).unwrap();
+    backup
+}
+
+/// Puts the journal's backup back and runs `check --rebuild`; what the
+/// check said.
+fn rebuild_from(backup: &Path, one: &Path) -> String {
+    std::fs::copy(backup, one.join("journal")).unwrap();
+    let out = expect(one, &["check", "--rebuild"], 0);
+    text(&out.stdout)
+}
+
+/// A sync that says it completed.
+fn sync_completes(one: &Path) {
+    let out = expect(one, &["sync"], 0);
+    assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
+}
+
+/// The county holds every event of the station's first origin, once.
+fn assert_all_held(county: &County, one: &Path) {
+    assert_eq!(held_by_key(county, CODE), vec![(1, own_seq(one), own_seq(one))]);
+}
+
 /// Enrolls a station made by `station` with the county and syncs it.
 fn enroll_and_sync(county: &County, root: &Path, dir: &Path, code: &str) {
     let creds = root.join(format!("{code}.toml"));
@@ -490,17 +548,11 @@ fn a_lost_journal_comes_back_from_the_county_on_postgresql() {
 }
 
 fn lost_journal(db: Option<String>) {
-    let root = tempfile::tempdir().unwrap();
-    let county = County::start(db.as_deref());
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 280);
-    enroll_and_sync(&county, root.path(), &one, code);
-    let replied = county_replies(&county, &one, code);
+    let (root, county, one) = enrolled_station(db.as_deref(), 280);
+    let replied = county_replies(&county, &one, CODE);
     let before = exported(&one);
     let seq = own_seq(&one);
-    std::fs::remove_file(one.join("journal")).unwrap();
-    let out = expect(&one, &["check", "--journal-from-database"], 0);
-    let said = text(&out.stdout);
+    let said = journal_from_database(&one);
     assert!(said.contains("从县里取回本终端上报过的"), "{said}");
     assert!(!said.contains("新的来源"), "{said}");
     assert!(said.contains("检查通过"), "{said}");
@@ -514,13 +566,9 @@ fn lost_journal(db: Option<String>) {
     );
     assert_eq!(own_seq(&one), seq);
     import_rows(root.path(), &one, 280, 290);
-    let out = expect(&one, &["sync"], 0);
-    assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
-    assert_eq!(
-        held_by_key(&county, code),
-        vec![(1, own_seq(&one), own_seq(&one))]
-    );
-    assert_eq!(county_appeals(&county, code).len(), 30);
+    sync_completes(&one);
+    assert_all_held(&county, &one);
+    assert_eq!(county_appeals(&county, CODE).len(), 30);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
 
@@ -539,29 +587,22 @@ fn unsynced_events_lost_continue_as_a_new_origin_on_postgresql() {
 }
 
 fn new_origin(db: Option<String>) {
-    let root = tempfile::tempdir().unwrap();
-    let county = County::start(db.as_deref());
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 280);
-    enroll_and_sync(&county, root.path(), &one, code);
+    let (root, county, one) = enrolled_station(db.as_deref(), 280);
     let synced = own_seq(&one);
     import_rows(root.path(), &one, 280, 285);
     let before = exported(&one);
-    std::fs::remove_file(one.join("journal")).unwrap();
-    let out = expect(&one, &["check", "--journal-from-database"], 0);
-    let said = text(&out.stdout);
+    let said = journal_from_database(&one);
     assert!(said.contains("新的来源 330999012-1.2"), "{said}");
     assert!(said.contains(&format!("第 {}–", synced + 1)), "{said}");
     assert_eq!(exported(&one).len(), before.len());
     import_rows(root.path(), &one, 285, 290);
-    let out = expect(&one, &["sync"], 0);
-    assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
+    sync_completes(&one);
     let newer = own_seq(&one);
     assert_eq!(
-        held_by_key(&county, code),
+        held_by_key(&county, CODE),
         vec![(1, synced, synced), (11, newer, newer)]
     );
-    assert_eq!(county_appeals(&county, code).len(), 30);
+    assert_eq!(county_appeals(&county, CODE).len(), 30);
     assert!(jiedai::storage::check(&one).unwrap().ok());
     // In English too.
     let out = expect(&one, &["--lang", "en", "check"], 0);
@@ -577,31 +618,21 @@ fn new_origin(db: Option<String>) {
 /// back, and later syncs go on.
 #[test]
 fn a_restored_backup_gets_the_rest_from_the_county() {
-    let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 270);
-    enroll_and_sync(&county, root.path(), &one, code);
-    let backup = root.path().join("journal.backup");
-    std::fs::copy(one.join("journal"), &backup).unwrap();
+    let (root, county, one) = enrolled_station(None, 270);
+    let backup = back_up_journal(root.path(), &one);
     import_rows(root.path(), &one, 270, 280);
-    county_replies(&county, &one, code);
+    county_replies(&county, &one, CODE);
     let before = exported(&one);
     let seq = own_seq(&one);
-    std::fs::copy(&backup, one.join("journal")).unwrap();
-    let out = expect(&one, &["check", "--rebuild"], 0);
-    let said = text(&out.stdout);
+    let said = rebuild_from(&backup, &one);
     assert!(said.contains("从县里取回本终端上报过的"), "{said}");
     assert!(!said.contains("新的来源"), "{said}");
     assert_eq!(exported(&one), before);
     assert_eq!(own_seq(&one), seq);
     import_rows(root.path(), &one, 280, 285);
     expect(&one, &["sync"], 0);
-    assert_eq!(
-        held_by_key(&county, code),
-        vec![(1, own_seq(&one), own_seq(&one))]
-    );
-    assert_eq!(county_appeals(&county, code).len(), 25);
+    assert_all_held(&county, &one);
+    assert_eq!(county_appeals(&county, CODE).len(), 25);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
 
@@ -611,11 +642,7 @@ fn a_restored_backup_gets_the_rest_from_the_county() {
 /// survive the rebuild.
 #[test]
 fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_jobs() {
-    let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 270);
-    enroll_and_sync(&county, root.path(), &one, code);
+    let (root, county, one) = enrolled_station(None, 270);
     // A receipt to a printer that refuses: the job is kept for a retry.
     let appeal = exported(&one)[0]["code"].as_str().unwrap().to_string();
     let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -664,10 +691,7 @@ fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_j
         "{}",
         text(&out.stdout)
     );
-    assert_eq!(
-        held_by_key(&county, code),
-        vec![(1, own_seq(&one), own_seq(&one))]
-    );
+    assert_all_held(&county, &one);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
 
@@ -677,31 +701,24 @@ fn an_unreadable_database_is_rebuilt_by_itself_keeping_sync_position_and_print_j
 /// numbers cannot come back), and nothing is lost.
 #[test]
 fn a_restored_backup_keeps_what_only_the_database_held() {
-    let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 270);
-    enroll_and_sync(&county, root.path(), &one, code);
-    let backup = root.path().join("journal.backup");
-    std::fs::copy(one.join("journal"), &backup).unwrap();
+    let (root, county, one) = enrolled_station(None, 270);
+    let backup = back_up_journal(root.path(), &one);
     import_rows(root.path(), &one, 270, 275);
     expect(&one, &["sync"], 0);
     let synced = own_seq(&one);
     import_rows(root.path(), &one, 275, 280);
     let before = exported(&one);
-    std::fs::copy(&backup, one.join("journal")).unwrap();
-    let out = expect(&one, &["check", "--rebuild"], 0);
-    let said = text(&out.stdout);
+    let said = rebuild_from(&backup, &one);
     assert!(said.contains("从县里取回本终端上报过的"), "{said}");
     assert!(said.contains("新的来源 330999012-1.2"), "{said}");
     assert_eq!(exported(&one).len(), before.len());
     expect(&one, &["sync"], 0);
     let newer = own_seq(&one);
     assert_eq!(
-        held_by_key(&county, code),
+        held_by_key(&county, CODE),
         vec![(1, synced, synced), (11, newer, newer)]
     );
-    assert_eq!(county_appeals(&county, code).len(), 20);
+    assert_eq!(county_appeals(&county, CODE).len(), 20);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
 
@@ -737,17 +754,12 @@ fn signs_in_with_8642(dir: &Path) -> bool {
 /// events were never reported.
 #[test]
 fn an_older_stations_lost_journal_comes_back_from_the_county_without_a_new_origin() {
-    let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 270);
-    older_station_event(&one);
-    enroll_and_sync(&county, root.path(), &one, code);
+    let (root, county, one) = enrolled_station_with(None, 270, |one| {
+        older_station_event(one);
+    });
     let before = exported(&one);
     let seq = own_seq(&one);
-    std::fs::remove_file(one.join("journal")).unwrap();
-    let out = expect(&one, &["check", "--journal-from-database"], 0);
-    let said = text(&out.stdout);
+    let said = journal_from_database(&one);
     assert!(said.contains("从县里取回本终端上报过的"), "{said}");
     assert!(!said.contains("新的来源"), "{said}");
     assert!(!said.contains("没有上报"), "{said}");
@@ -756,12 +768,8 @@ fn an_older_stations_lost_journal_comes_back_from_the_county_without_a_new_origi
     assert_eq!(own_seq(&one), seq);
     assert!(signs_in_with_8642(&one));
     import_rows(root.path(), &one, 270, 275);
-    let out = expect(&one, &["sync"], 0);
-    assert!(text(&out.stdout).contains("同步完成"), "{}", text(&out.stdout));
-    assert_eq!(
-        held_by_key(&county, code),
-        vec![(1, own_seq(&one), own_seq(&one))]
-    );
+    sync_completes(&one);
+    assert_all_held(&county, &one);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
 
@@ -771,8 +779,7 @@ fn an_older_stations_lost_journal_comes_back_from_the_county_without_a_new_origi
 #[test]
 fn a_journal_written_from_an_older_stations_database_holds_no_pin_hash() {
     let root = tempfile::tempdir().unwrap();
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 265);
+    let one = station(root.path(), CODE, 260, 265);
     older_station_event(&one);
     std::fs::remove_file(one.join("journal")).unwrap();
     let out = expect(&one, &["check", "--journal-from-database"], 0);
@@ -793,13 +800,8 @@ fn a_journal_written_from_an_older_stations_database_holds_no_pin_hash() {
 /// the county back, the rebuild goes on.
 #[test]
 fn a_rebuild_that_cannot_reach_the_county_changes_nothing() {
-    let root = tempfile::tempdir().unwrap();
-    let mut county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 270);
-    enroll_and_sync(&county, root.path(), &one, code);
-    let backup = root.path().join("journal.backup");
-    std::fs::copy(one.join("journal"), &backup).unwrap();
+    let (root, mut county, one) = enrolled_station(None, 270);
+    let backup = back_up_journal(root.path(), &one);
     import_rows(root.path(), &one, 270, 275);
     let before = exported(&one);
     std::fs::copy(&backup, one.join("journal")).unwrap();
@@ -825,11 +827,7 @@ fn a_rebuild_that_cannot_reach_the_county_changes_nothing() {
 /// rebuilt, not even by a read-only command.
 #[test]
 fn a_broken_sync_position_is_reported_and_the_database_is_left_alone() {
-    let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 265);
-    enroll_and_sync(&county, root.path(), &one, code);
+    let (_root, _county, one) = enrolled_station(None, 265);
     let position = one.join("sync-position.json");
     assert!(position.exists());
     std::fs::write(&position, b"{\"acked\":").unwrap();
@@ -852,17 +850,12 @@ fn a_broken_sync_position_is_reported_and_the_database_is_left_alone() {
 /// the events never reached the county.
 #[test]
 fn an_unmatched_station_event_is_named_as_the_reason_for_a_new_origin() {
-    let root = tempfile::tempdir().unwrap();
-    let county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 265);
-    older_station_event_salted(&one, 3);
-    older_station_event_salted(&one, 5);
-    enroll_and_sync(&county, root.path(), &one, code);
+    let (_root, _county, one) = enrolled_station_with(None, 265, |one| {
+        older_station_event_salted(one, 3);
+        older_station_event_salted(one, 5);
+    });
     let before = exported(&one);
-    std::fs::remove_file(one.join("journal")).unwrap();
-    let out = expect(&one, &["check", "--journal-from-database"], 0);
-    let said = text(&out.stdout);
+    let said = journal_from_database(&one);
     assert!(said.contains("新的来源 330999012-1.2"), "{said}");
     assert!(said.contains("县里不保存员工 PIN"), "{said}");
     assert!(!said.contains("没有上报到县里"), "{said}");
@@ -876,11 +869,7 @@ fn an_unmatched_station_event_is_named_as_the_reason_for_a_new_origin() {
 /// reached, not that its events never reached the county.
 #[test]
 fn a_lost_journal_without_the_county_says_the_county_could_not_be_reached() {
-    let root = tempfile::tempdir().unwrap();
-    let mut county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 265);
-    enroll_and_sync(&county, root.path(), &one, code);
+    let (root, mut county, one) = enrolled_station(None, 265);
     county.stop();
     let back = root.path().join("back");
     std::fs::create_dir_all(&back).unwrap();
@@ -891,9 +880,7 @@ fn a_lost_journal_without_the_county_says_the_county_could_not_be_reached() {
         .status()
         .unwrap();
     assert!(copied.success());
-    std::fs::remove_file(one.join("journal")).unwrap();
-    let out = expect(&one, &["check", "--journal-from-database"], 0);
-    let said = text(&out.stdout);
+    let said = journal_from_database(&one);
     assert!(said.contains("新的来源 330999012-1.2"), "{said}");
     assert!(said.contains("未能连上县里"), "{said}");
     assert!(!said.contains("没有上报到县里"), "{said}");
@@ -912,8 +899,7 @@ fn a_lost_journal_without_the_county_says_the_county_could_not_be_reached() {
 #[test]
 fn a_journal_from_the_database_numbers_its_events_above_the_counters_floor() {
     let root = tempfile::tempdir().unwrap();
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 265);
+    let one = station(root.path(), CODE, 260, 265);
     let seq = own_seq(&one);
     let floor = seq + 100_000;
     let file = one.join("counters");
@@ -936,17 +922,13 @@ fn a_journal_from_the_database_numbers_its_events_above_the_counters_floor() {
 fn an_older_stations_backup_is_completed_from_the_county_without_a_new_origin() {
     let root = tempfile::tempdir().unwrap();
     let county = County::start(None);
-    let code = "330999012";
-    let one = station(root.path(), code, 260, 265);
-    let backup = root.path().join("journal.backup");
-    std::fs::copy(one.join("journal"), &backup).unwrap();
+    let one = station(root.path(), CODE, 260, 265);
+    let backup = back_up_journal(root.path(), &one);
     older_station_event(&one);
-    enroll_and_sync(&county, root.path(), &one, code);
+    enroll_and_sync(&county, root.path(), &one, CODE);
     let before = exported(&one);
     let seq = own_seq(&one);
-    std::fs::copy(&backup, one.join("journal")).unwrap();
-    let out = expect(&one, &["check", "--rebuild"], 0);
-    let said = text(&out.stdout);
+    let said = rebuild_from(&backup, &one);
     assert!(said.contains("从县里取回本终端上报过的"), "{said}");
     assert!(!said.contains("新的来源"), "{said}");
     assert_eq!(exported(&one), before);
@@ -954,9 +936,6 @@ fn an_older_stations_backup_is_completed_from_the_county_without_a_new_origin() 
     assert!(signs_in_with_8642(&one));
     import_rows(root.path(), &one, 265, 270);
     expect(&one, &["sync"], 0);
-    assert_eq!(
-        held_by_key(&county, code),
-        vec![(1, own_seq(&one), own_seq(&one))]
-    );
+    assert_all_held(&county, &one);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }
