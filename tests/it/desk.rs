@@ -3,73 +3,15 @@
 //! message), at the sizes where each problem was seen.
 
 use crate::support::cli;
+use crate::support::desk::Desk;
 use crate::support::printer;
 use crate::support::pty;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use pty::{Key, Pty, SIZE_80X24, Size};
+use pty::{Key, Pty, SIZE_80X24, Size, ok};
 
 const T: Duration = Duration::from_secs(10);
-
-/// A station with the sample deputies and appeals, and a private HOME.
-struct Desk {
-    _tmp: tempfile::TempDir,
-    data: PathBuf,
-    home: PathBuf,
-}
-
-impl Desk {
-    fn new(with_appeals: bool) -> Desk {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        cli::expect(
-            &data,
-            &["init", "--station", cli::path(&cli::sample("station.toml"))],
-            0,
-        );
-        cli::expect(
-            &data,
-            &["import", "deputies", cli::path(&cli::sample("deputies.csv"))],
-            0,
-        );
-        if with_appeals {
-            cli::expect(
-                &data,
-                &["import", "appeals", cli::path(&cli::sample("appeals.csv"))],
-                0,
-            );
-        }
-        Desk {
-            _tmp: tmp,
-            data,
-            home,
-        }
-    }
-
-    fn kiosk(&self, size: Size) -> Pty {
-        self.kiosk_env(size, &[])
-    }
-
-    fn kiosk_env(&self, size: Size, env: &[(&str, &str)]) -> Pty {
-        let p = Pty::spawn_env(&["--data", self.data.to_str().unwrap()], size, &self.home, env);
-        ok(p.wait_for("沈佳怡", T));
-        p.key(Key::Enter);
-        ok(p.wait_for("今日值班代表", T));
-        p
-    }
-
-    fn find_json(&self, query: &str) -> String {
-        cli::printed(&cli::expect(&self.data, &["find", "--json", query], 0))
-    }
-}
-
-fn ok<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The first whole tracking code (dddddd-ddddddddd-ddddd-d) in `text`.
 fn code_in(text: &str) -> Option<String> {
@@ -528,10 +470,7 @@ fn code_before(screen: &str, title: &str) -> String {
 fn a_receipt_prints_from_the_kiosk() {
     let printer = printer::FakePrinter::start(printer::Behaviour::Ready);
     let desk = Desk::new(false);
-    let terminal = desk.data.join("terminal.toml");
-    let mut config = std::fs::read_to_string(&terminal).unwrap();
-    config.push_str(&format!("\n[printer]\ntarget = \"{}\"\n", printer.target()));
-    std::fs::write(&terminal, config).unwrap();
+    desk.use_printer(&printer.target(), None);
 
     let p = desk.kiosk(SIZE_80X24);
     register_typical(&p, "王小明");
@@ -572,13 +511,7 @@ fn a_receipt_prints_from_the_kiosk() {
 fn a_silent_printer_never_freezes_the_kiosk() {
     let printer = printer::FakePrinter::start(printer::Behaviour::Silent);
     let desk = Desk::new(false);
-    let terminal = desk.data.join("terminal.toml");
-    let mut config = std::fs::read_to_string(&terminal).unwrap();
-    config.push_str(&format!(
-        "\n[printer]\ntarget = \"{}\"\ntimeout_ms = 2000\n",
-        printer.target()
-    ));
-    std::fs::write(&terminal, config).unwrap();
+    desk.use_printer(&printer.target(), Some(2000));
     let p = desk.kiosk(SIZE_80X24);
     register_typical(&p, "王小明");
     ok(p.wait_for("查询码（请告知来访人）", T));
@@ -748,13 +681,7 @@ fn find_takes_several_words_as_the_kiosk_does() {
 fn a_long_message_is_whole_in_the_message_log() {
     let printer = printer::FakePrinter::start(printer::Behaviour::Silent);
     let desk = Desk::new(false);
-    let terminal = desk.data.join("terminal.toml");
-    let mut config = std::fs::read_to_string(&terminal).unwrap();
-    config.push_str(&format!(
-        "\n[printer]\ntarget = \"{}\"\ntimeout_ms = 1000\n",
-        printer.target()
-    ));
-    std::fs::write(&terminal, config).unwrap();
+    desk.use_printer(&printer.target(), Some(1000));
     let p = desk.kiosk(SIZE_80X24);
     register_typical(&p, "王小明");
     ok(p.wait_for("查询码（请告知来访人）", T));

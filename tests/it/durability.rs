@@ -966,9 +966,7 @@ fn the_kiosk_killed_after_a_save_never_loses_it_to_a_zeroed_byte() {
     let size = Size { cols: 100, rows: 40 };
 
     let mut p = Pty::spawn(&["--data", &data], size, &home);
-    ok(p.wait_for("沈佳怡", T));
-    p.key(Key::Enter);
-    ok(p.wait_for("今日值班代表", T));
+    p.sign_in(T);
     p.send("2");
     ok(p.wait_for("■ 来访人", T));
     p.send("王小明");

@@ -1,69 +1,23 @@
 //! End-to-end tests: the real `jiedai` binary in a pseudo-terminal, its
 //! screen read back through a terminal emulator.
 
+use crate::support::desk::Desk;
 use crate::support::pty;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
-use pty::{Key, Pty, SIZE_80X24, Size};
+use pty::{Key, Pty, SIZE_80X24, Size, ok};
 use unicode_width::UnicodeWidthStr;
 
 const T: Duration = Duration::from_secs(10);
 
 /// A data directory with the sample station, and a private HOME.
-struct Station {
-    _tmp: tempfile::TempDir,
-    data: PathBuf,
-    home: PathBuf,
-}
-
-impl Station {
-    fn new() -> Station {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let data = tmp.path().join("data");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let st = Station {
-            data,
-            home,
-            _tmp: tmp,
-        };
-        let out = st.run(&["init", "--station", "sample-data/station.toml"]);
-        assert!(out.status.success(), "init failed: {}", text(&out));
-        st
-    }
-
-    fn data(&self) -> &str {
-        self.data.to_str().expect("utf-8 temp path")
-    }
-
-    /// Runs a plain (non-terminal) command on the data directory.
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(pty::bin())
-            .arg("--data")
-            .arg(&self.data)
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .envs(pty::child_env(&self.home))
-            .output()
-            .expect("run jiedai")
-    }
-
-    /// Opens the kiosk with extra arguments.
-    fn kiosk(&self, extra: &[&str], size: Size) -> Pty {
-        let mut args = vec!["--data", self.data()];
-        args.extend_from_slice(extra);
-        Pty::spawn(&args, size, &self.home)
-    }
-
-    /// Opens the kiosk and signs in as the first person (no PIN).
-    fn signed_in(&self, extra: &[&str], size: Size) -> Pty {
-        let p = self.kiosk(extra, size);
-        sign_in(&p);
-        p
-    }
+fn station() -> Desk {
+    let st = Desk::empty();
+    let out = st.run(&["init", "--station", "sample-data/station.toml"]);
+    assert!(out.status.success(), "init failed: {}", text(&out));
+    st
 }
 
 fn text(out: &Output) -> String {
@@ -73,16 +27,6 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-fn ok<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn sign_in(p: &Pty) {
-    ok(p.wait_for("沈佳怡", T));
-    p.key(Key::Enter);
-    ok(p.wait_for("今日值班代表", T));
 }
 
 /// Waits until the screen shows every one of `needles`.
@@ -304,8 +248,8 @@ fn assert_layout(p: &Pty, what: &str, all_boxes_whole: bool) -> Vec<Boxed> {
 
 #[test]
 fn register_two_appeals_then_reopen_and_find() {
-    let st = Station::new();
-    let mut p = st.signed_in(&[], SIZE_80X24);
+    let st = station();
+    let mut p = st.open_signed_in(&[], SIZE_80X24);
 
     p.send("2");
     ok(p.wait_for("■ 来访人", T));
@@ -360,7 +304,7 @@ fn register_two_appeals_then_reopen_and_find() {
     drop(p);
 
     // Reopen on the same directory.
-    let mut p = st.signed_in(&[], SIZE_80X24);
+    let mut p = st.open_signed_in(&[], SIZE_80X24);
     p.send("3");
     ok(p.wait_for("查询码", T));
     ok(p.wait_for(&second, T));
@@ -420,8 +364,8 @@ fn register_two_appeals_then_reopen_and_find() {
 
 #[test]
 fn wide_characters_lay_out_at_80x24() {
-    let st = Station::new();
-    let p = st.signed_in(&[], SIZE_80X24);
+    let st = station();
+    let p = st.open_signed_in(&[], SIZE_80X24);
 
     // Today: two columns of bordered panels, each split in two.
     let today = assert_layout(&p, "today", true);
@@ -514,8 +458,8 @@ fn wide_characters_lay_out_at_80x24() {
 
 #[test]
 fn quit_with_unsaved_input_asks_first() {
-    let st = Station::new();
-    let mut p = st.signed_in(&[], SIZE_80X24);
+    let st = station();
+    let mut p = st.open_signed_in(&[], SIZE_80X24);
     p.key(Key::Alt('2'));
     ok(p.wait_for("■ 来访人", T));
     p.send("李");
@@ -544,8 +488,8 @@ fn quit_with_unsaved_input_asks_first() {
 
 #[test]
 fn second_process_is_refused_while_kiosk_runs() {
-    let st = Station::new();
-    let mut p = st.signed_in(&[], SIZE_80X24);
+    let st = station();
+    let mut p = st.open_signed_in(&[], SIZE_80X24);
     let out = st.run(&["check"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -564,7 +508,7 @@ fn second_process_is_refused_while_kiosk_runs() {
 
 #[test]
 fn broken_keymap_falls_back_with_warning() {
-    let st = Station::new();
+    let st = station();
     let keymap = st.home.join("k.toml");
     std::fs::write(&keymap, "[global]\nquit = [\"C-\"]\n").unwrap();
     let path = keymap.display().to_string();
@@ -575,7 +519,7 @@ fn broken_keymap_falls_back_with_warning() {
         cols: SIZE_80X24.cols.max(shown as u16 + 1),
         rows: SIZE_80X24.rows,
     };
-    let mut p = st.signed_in(&["--keymap", &path], size);
+    let mut p = st.open_signed_in(&["--keymap", &path], size);
     let screen = wait_all(&p, &["键位文件有误，已改用默认键位：", &named]);
     let status = screen.lines().last().unwrap_or_default().to_string();
     assert!(
@@ -593,7 +537,7 @@ fn broken_keymap_falls_back_with_warning() {
 /// a blank screen).
 #[test]
 fn an_oversized_keymap_is_refused_with_its_limit() {
-    let st = Station::new();
+    let st = station();
     let keymap = st.home.join("huge.toml");
     let mut text = String::from("[global]\n");
     let mut i = 0;
@@ -608,7 +552,7 @@ fn an_oversized_keymap_is_refused_with_its_limit() {
         rows: SIZE_80X24.rows,
     };
     let started = std::time::Instant::now();
-    let mut p = st.signed_in(&["--keymap", &path], size);
+    let mut p = st.open_signed_in(&["--keymap", &path], size);
     let screen = wait_all(&p, &["键位文件最大 32 KB", &path, "键位文件过大"]);
     println!(
         "an 800 KB keymap: signed in with the warning after {:?}",
@@ -627,8 +571,8 @@ fn an_oversized_keymap_is_refused_with_its_limit() {
 
 #[test]
 fn english_interface() {
-    let st = Station::new();
-    let mut p = st.kiosk(&["--lang", "en"], SIZE_80X24);
+    let st = station();
+    let mut p = st.open(&["--lang", "en"], SIZE_80X24);
     ok(p.wait_for("Staff sign-in", T));
     p.key(Key::Enter);
     let screen = wait_all(
@@ -659,7 +603,7 @@ fn english_interface() {
 /// from the journal by itself and says so on screen; the appeals are there.
 #[test]
 fn an_unreadable_database_is_rebuilt_when_the_kiosk_starts() {
-    let st = Station::new();
+    let st = station();
     for args in [
         ["import", "deputies", "sample-data/deputies.csv"],
         ["import", "appeals", "sample-data/appeals.csv"],
@@ -674,7 +618,7 @@ fn an_unreadable_database_is_rebuilt_when_the_kiosk_starts() {
         bytes[at + 13..at + 40].fill(0xab);
     }
     std::fs::write(&db, bytes).unwrap();
-    let mut p = st.signed_in(&[], SIZE_80X24);
+    let mut p = st.open_signed_in(&[], SIZE_80X24);
     let screen = wait_all(&p, &["已按日志自动重建", "数据库无法读取"]);
     assert!(screen.contains("数据库无法读取"), "{screen}");
     p.send("3");

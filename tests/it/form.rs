@@ -3,60 +3,14 @@
 //! in a pseudo-terminal at 80x24.
 
 use crate::support::cli;
+use crate::support::desk::Desk;
 use crate::support::pty;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use pty::{Key, Pty, SIZE_80X24, Size};
+use pty::{Key, Pty, SIZE_80X24, Size, ok};
 
 const T: Duration = Duration::from_secs(10);
-
-struct Desk {
-    _tmp: tempfile::TempDir,
-    data: PathBuf,
-    home: PathBuf,
-}
-
-impl Desk {
-    fn new() -> Desk {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        cli::expect(
-            &data,
-            &["init", "--station", cli::path(&cli::sample("station.toml"))],
-            0,
-        );
-        cli::expect(
-            &data,
-            &["import", "deputies", cli::path(&cli::sample("deputies.csv"))],
-            0,
-        );
-        Desk {
-            _tmp: tmp,
-            data,
-            home,
-        }
-    }
-
-    fn kiosk(&self) -> Pty {
-        self.kiosk_at(SIZE_80X24)
-    }
-
-    fn kiosk_at(&self, size: Size) -> Pty {
-        let p = Pty::spawn(&["--data", self.data.to_str().unwrap()], size, &self.home);
-        ok(p.wait_for("沈佳怡", T));
-        p.key(Key::Enter);
-        ok(p.wait_for("今日值班代表", T));
-        p
-    }
-}
-
-fn ok<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The bottom line of the screen.
 fn bottom(screen: &str) -> String {
@@ -96,8 +50,8 @@ fn to_title(p: &Pty) {
 /// asks to discard the visit; a second Esc does.
 #[test]
 fn esc_in_a_picker_closes_the_picker_only() {
-    let desk = Desk::new();
-    let p = desk.kiosk();
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
     open_form(&p);
     p.send("王小明");
     p.key(Key::Tab);
@@ -120,8 +74,8 @@ fn esc_in_a_picker_closes_the_picker_only() {
 /// line offers only keys that work there (after a save too).
 #[test]
 fn the_hints_name_keys_that_work_in_the_focused_field() {
-    let desk = Desk::new();
-    let p = desk.kiosk();
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
     let on_today = bottom(&ok(p.wait_until(T, "today's keys", |s| {
         s.contains("今日值班代表") && bottom(s).contains("q 退出")
     })));
@@ -162,8 +116,8 @@ fn the_hints_name_keys_that_work_in_the_focused_field() {
 /// Ctrl-U empties the focused field in one key, and the help lists it.
 #[test]
 fn ctrl_u_clears_the_field() {
-    let desk = Desk::new();
-    let p = desk.kiosk();
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
     open_form(&p);
     p.send("王小明");
     p.key(Key::Tab);
@@ -191,8 +145,8 @@ fn ctrl_u_clears_the_field() {
 /// characters never split.
 #[test]
 fn ctrl_z_undoes_a_clear_and_words_and_wrapping() {
-    let desk = Desk::new();
-    let p = desk.kiosk();
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
     to_title(&p);
     p.send("north gate road");
     ok(p.wait_for("north gate road", T));
@@ -222,8 +176,8 @@ fn ctrl_z_undoes_a_clear_and_words_and_wrapping() {
 /// line break, the tab a space.
 #[test]
 fn pasted_escape_sequences_are_removed_whole() {
-    let desk = Desk::new();
-    let p = desk.kiosk();
+    let desk = Desk::new(false);
+    let p = desk.kiosk(SIZE_80X24);
     to_title(&p);
     p.send("路面坑洼");
     p.key(Key::Tab);
@@ -250,7 +204,7 @@ fn pasted_escape_sequences_are_removed_whole() {
 /// it scrolls, and stops saying so at its end.
 #[test]
 fn help_on_the_sign_in_screen_and_its_scroll_mark() {
-    let desk = Desk::new();
+    let desk = Desk::new(false);
     let p = Pty::spawn(&["--data", desk.data.to_str().unwrap()], SIZE_80X24, &desk.home);
     ok(p.wait_for("沈佳怡", T));
     p.send("?");
@@ -277,8 +231,8 @@ fn help_on_the_sign_in_screen_and_its_scroll_mark() {
 /// time.
 #[test]
 fn two_appeals_side_by_side_at_120x40() {
-    let desk = Desk::new();
-    let p = desk.kiosk_at(Size { cols: 120, rows: 40 });
+    let desk = Desk::new(false);
+    let p = desk.kiosk(Size { cols: 120, rows: 40 });
     to_title(&p);
     p.send("小区停车难");
     p.key(Key::Ctrl('n'));

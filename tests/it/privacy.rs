@@ -4,12 +4,13 @@
 //! only as salted slow hashes (never the PIN), yet still let staff sign in.
 
 use crate::support::cli;
+use crate::support::desk::Desk;
 use crate::support::pty;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use cli::printed;
@@ -17,42 +18,17 @@ use pty::{Key, Pty, SIZE_80X24};
 
 const T: Duration = Duration::from_secs(15);
 
-struct Station {
-    _tmp: tempfile::TempDir,
-    data: PathBuf,
-    home: PathBuf,
-}
-
-impl Station {
-    fn new() -> Station {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        let home = tmp.path().join("home");
-        fs::create_dir_all(&home).unwrap();
-        let st = Station {
-            _tmp: tmp,
-            data,
-            home,
-        };
-        let out = st.run(&["init", "--station", "sample-data/station.toml"]);
-        assert!(out.status.success(), "{}", printed(&out));
-        let out = st.run(&["import", "deputies", "sample-data/deputies.csv"]);
-        assert!(out.status.success(), "{}", printed(&out));
-        let out = st.run(&["import", "appeals", "sample-data/appeals.csv"]);
-        assert!(out.status.success(), "{}", printed(&out));
-        st
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(pty::bin())
-            .arg("--data")
-            .arg(&self.data)
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .envs(pty::child_env(&self.home))
-            .output()
-            .unwrap()
-    }
+/// The sample station with its deputies and appeals, set up in the
+/// environment the kiosk gets.
+fn station() -> Desk {
+    let st = Desk::empty();
+    let out = st.run(&["init", "--station", "sample-data/station.toml"]);
+    assert!(out.status.success(), "{}", printed(&out));
+    let out = st.run(&["import", "deputies", "sample-data/deputies.csv"]);
+    assert!(out.status.success(), "{}", printed(&out));
+    let out = st.run(&["import", "appeals", "sample-data/appeals.csv"]);
+    assert!(out.status.success(), "{}", printed(&out));
+    st
 }
 
 /// Every path under `dir` (itself included) with its permission bits.
@@ -92,7 +68,7 @@ fn open_up(dir: &Path) {
 
 #[test]
 fn a_new_station_is_private_to_its_account() {
-    let st = Station::new();
+    let st = station();
     // The catalog cache and the log are written by the kiosk's readers too.
     let out = st.run(&["find", "路灯"]);
     assert!(out.status.success(), "{}", printed(&out));
@@ -101,7 +77,7 @@ fn a_new_station_is_private_to_its_account() {
 
 #[test]
 fn an_existing_installation_is_tightened_when_opened() {
-    let st = Station::new();
+    let st = station();
     open_up(&st.data);
     let out = st.run(&["find", "路灯"]);
     assert!(out.status.success(), "{}", printed(&out));
@@ -130,7 +106,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn a_staff_pin_is_kept_only_as_a_salted_hash_and_still_signs_in() {
-    let st = Station::new();
+    let st = station();
     // sample-data/station.toml gives 许文博 the PIN 2468.
     let kept = all_bytes(&st.data);
     // As a value (quoted): bare digits turn up by chance in timestamps'

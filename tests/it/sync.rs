@@ -261,6 +261,14 @@ fn quick_station(root: &Path, code: &str, appeals: usize) -> PathBuf {
     dir
 }
 
+/// Enrolls the station `code` with the county; the credentials file the
+/// county wrote for it, in `root`.
+fn enroll(county: &County, root: &Path, code: &str) -> PathBuf {
+    let creds = root.join(format!("{code}.toml"));
+    county.enroll(code, "联络站", &creds);
+    creds
+}
+
 /// Loads credentials into a station, pointed at `url`.
 fn install(dir: &Path, creds: &Path, url: &str) -> Credentials {
     let mut c: Credentials = toml::from_str(&std::fs::read_to_string(creds).unwrap()).unwrap();
@@ -327,8 +335,7 @@ fn through_a_bad_network(db: Option<String>, runs: u64, first_station: u64) {
         // 1 to 3 batches of events, randomly.
         let appeals = 20 + ((run * 7919) % 700) as usize;
         let dir = quick_station(root.path(), &code, appeals);
-        let creds = root.path().join(format!("{code}.toml"));
-        county.enroll(&code, "联络站", &creds);
+        let creds = enroll(&county, root.path(), &code);
         let proxy = proxy::Proxy::start(upstream, first_station * 10 + run, 85);
         let c = install(&dir, &creds, &proxy.url());
         total_attempts += sync_until_done(&dir, c, 400);
@@ -371,8 +378,7 @@ fn killed_during_ingest(db: Option<String>) {
     let mut county = County::start(db.as_deref());
     let code = "330998001";
     let dir = quick_station(root.path(), code, 2_400);
-    let creds = root.path().join("creds.toml");
-    county.enroll(code, "联络站", &creds);
+    let creds = enroll(&county, root.path(), code);
     let c = install(&dir, &creds, &county.url);
     let store = Store::open(&dir).unwrap();
     let reader = store.reader();
@@ -431,8 +437,7 @@ fn at_once(db: Option<String>) {
         .map(|i| {
             let code = format!("330997{i:03}");
             let dir = quick_station(root.path(), &code, 5 + i % 20);
-            let creds = root.path().join(format!("{code}.toml"));
-            county.enroll(&code, "联络站", &creds);
+            let creds = enroll(&county, root.path(), &code);
             let c = install(&dir, &creds, &county.url);
             (code, dir, c)
         })
@@ -512,10 +517,19 @@ fn assert_all_held(county: &County, one: &Path) {
     assert_eq!(held_by_key(county, CODE), vec![(1, own_seq(one), own_seq(one))]);
 }
 
+/// The county holds the station's first origin up to `synced` and its
+/// new origin up to where the station is now, each event once.
+fn assert_held_as_a_new_origin_after(county: &County, one: &Path, synced: u64) {
+    let newer = own_seq(one);
+    assert_eq!(
+        held_by_key(county, CODE),
+        vec![(1, synced, synced), (11, newer, newer)]
+    );
+}
+
 /// Enrolls a station made by `station` with the county and syncs it.
 fn enroll_and_sync(county: &County, root: &Path, dir: &Path, code: &str) {
-    let creds = root.join(format!("{code}.toml"));
-    county.enroll(code, "联络站", &creds);
+    let creds = enroll(county, root, code);
     expect(dir, &["enroll", path(&creds)], 0);
     expect(dir, &["sync"], 0);
 }
@@ -597,11 +611,7 @@ fn new_origin(db: Option<String>) {
     assert_eq!(exported(&one).len(), before.len());
     import_rows(root.path(), &one, 285, 290);
     sync_completes(&one);
-    let newer = own_seq(&one);
-    assert_eq!(
-        held_by_key(&county, CODE),
-        vec![(1, synced, synced), (11, newer, newer)]
-    );
+    assert_held_as_a_new_origin_after(&county, &one, synced);
     assert_eq!(county_appeals(&county, CODE).len(), 30);
     assert!(jiedai::storage::check(&one).unwrap().ok());
     // In English too.
@@ -713,11 +723,7 @@ fn a_restored_backup_keeps_what_only_the_database_held() {
     assert!(said.contains("新的来源 330999012-1.2"), "{said}");
     assert_eq!(exported(&one).len(), before.len());
     expect(&one, &["sync"], 0);
-    let newer = own_seq(&one);
-    assert_eq!(
-        held_by_key(&county, CODE),
-        vec![(1, synced, synced), (11, newer, newer)]
-    );
+    assert_held_as_a_new_origin_after(&county, &one, synced);
     assert_eq!(county_appeals(&county, CODE).len(), 20);
     assert!(jiedai::storage::check(&one).unwrap().ok());
 }

@@ -13,13 +13,9 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use jiedai::sync::protocol::{Credentials, encode_public, encode_secret, new_signing_key};
 use jiedai::sync::schedule::{self, Due, Slot};
-use pty::{Pty, SIZE_100X30};
+use pty::{Pty, SIZE_100X30, ok};
 
 const T: Duration = Duration::from_secs(10);
-
-fn ok<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// A station with its deputies, a private HOME, and (when `enrolled`)
 /// credentials for a county server on a loopback port nothing listens on.
@@ -68,9 +64,7 @@ impl Station {
     /// The kiosk, signed in, on the Sync screen.
     fn kiosk_on_sync(&self) -> Pty {
         let p = Pty::spawn(&["--data", cli::path(self.dir())], SIZE_100X30, self.home.path());
-        ok(p.wait_for("沈佳怡", T));
-        p.key(pty::Key::Enter);
-        ok(p.wait_for("今日值班代表", T));
+        p.sign_in(T);
         p.send("5");
         ok(p.wait_for("与县里同步", T));
         p
@@ -641,9 +635,7 @@ fn a_saved_appeal_reaches_the_county_soon_without_asking() {
 
     let home = tempfile::tempdir().unwrap();
     let mut p = Pty::spawn(&["--data", cli::path(&dir)], SIZE_100X30, home.path());
-    ok(p.wait_for("沈佳怡", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("今日值班代表", T));
+    p.sign_in(T);
     let codes = register(&p, "小区停车难");
     let saved = Instant::now();
     let limit = Duration::from_secs(60);
@@ -726,9 +718,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     // The station accepts it at that moment, in the kiosk.
     let args = ["--data", cli::path(data.path())];
     let p = Pty::spawn_env(&args, SIZE_100X30, home.path(), &[("JIEDAI_NOW", now)]);
-    ok(p.wait_for("沈佳怡", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("今日值班代表", T));
+    p.sign_in(T);
     p.send("3");
     ok(p.wait_for("路灯不亮", T));
     p.key(pty::Key::Enter);
@@ -762,9 +752,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
 
     // Both steps read 04:00 in the timeline.
     let p = Pty::spawn_env(&args, SIZE_100X30, home.path(), &[("JIEDAI_NOW", now)]);
-    ok(p.wait_for("沈佳怡", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("今日值班代表", T));
+    p.sign_in(T);
     p.send("3");
     ok(p.wait_for("路灯不亮", T));
     p.key(pty::Key::Enter);
@@ -863,9 +851,7 @@ fn a_second_sync_that_moves_nothing_keeps_the_one_that_did() {
     county.enroll("330999012", "柳岸社区人大代表联络站", &creds);
     cli::expect(data.path(), &["enroll", cli::path(&creds)], 0);
     let p = Pty::spawn(&["--data", cli::path(data.path())], SIZE_100X30, home.path());
-    ok(p.wait_for("沈佳怡", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("今日值班代表", T));
+    p.sign_in(T);
     p.send("5");
     let screen = ok(p.wait_for("待上报的记录", T));
     let before = unsent(&screen);

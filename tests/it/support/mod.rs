@@ -1,10 +1,11 @@
 //! What the tests share: the real binary on sample data (`cli`), the county
-//! server as a process (`county`), a PostgreSQL of the tests' own
+//! server as a process (`county`), a station at the desk with its kiosk (`desk`), a PostgreSQL of the tests' own
 //! (`postgres`), a fake receipt printer (`printer`), a faulty network
 //! (`proxy`) and the kiosk in a pseudo-terminal (`pty`).
 
 pub mod cli;
 pub mod county;
+pub mod desk;
 pub mod postgres;
 pub mod printer;
 pub mod proxy;

@@ -15,6 +15,11 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, ExitStatus, PtySize, native_pty_system};
 
+/// What a wait found, or a panic with the screen it gave up on.
+pub fn ok<T>(r: Result<T, String>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The terminal's size in cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Size {
@@ -248,6 +253,14 @@ impl Pty {
     /// Waits until the screen shows `needle`; the error holds the screen.
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> Result<String, String> {
         self.wait_until(timeout, &format!("{needle:?}"), |s| s.contains(needle))
+    }
+
+    /// Waits for the sign-in screen, signs in as the person it offers
+    /// first, and waits for Today; each wait within `timeout`.
+    pub fn sign_in(&self, timeout: Duration) {
+        ok(self.wait_for("沈佳怡", timeout));
+        self.key(Key::Enter);
+        ok(self.wait_for("今日值班代表", timeout));
     }
 
     /// Waits until the screen no longer shows `needle`.
