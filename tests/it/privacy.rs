@@ -31,6 +31,23 @@ fn station() -> Desk {
     st
 }
 
+/// At the sign-in screen on `data`, 许文博 (the second person) gives the
+/// `wrong` PIN, which is refused, and then the `right` one, which lets
+/// him in.
+fn wrong_then_right_pin(data: &Path, home: &Path, wrong: &str, right: &str) {
+    let p = Pty::spawn(&["--data", cli::path(data)], SIZE_80X24, home);
+    p.wait_for("许文博", T).unwrap();
+    p.key(Key::Down);
+    p.key(Key::Enter);
+    p.wait_for("PIN", T).unwrap();
+    p.send(wrong);
+    p.key(Key::Enter);
+    p.wait_for("PIN 不正确", T).unwrap();
+    p.send(right);
+    p.key(Key::Enter);
+    p.wait_for("今日值班代表", T).unwrap();
+}
+
 /// Every path under `dir` (itself included) with its permission bits.
 fn modes(dir: &Path) -> Vec<(PathBuf, u32)> {
     let mut out = vec![(
@@ -139,18 +156,7 @@ fn a_staff_pin_is_kept_only_as_a_salted_hash_and_still_signs_in() {
     assert!(!contains(&fs::read(st.data.join("journal")).unwrap(), b"$argon2"));
 
     // Signing in: a wrong PIN is refused, the right one lets 许文博 in.
-    let data = st.data.to_str().unwrap().to_string();
-    let p = Pty::spawn(&["--data", &data], SIZE_80X24, &st.home);
-    p.wait_for("许文博", T).unwrap();
-    p.key(Key::Down);
-    p.key(Key::Enter);
-    p.wait_for("PIN", T).unwrap();
-    p.send("1357");
-    p.key(Key::Enter);
-    p.wait_for("PIN 不正确", T).unwrap();
-    p.send("2468");
-    p.key(Key::Enter);
-    p.wait_for("今日值班代表", T).unwrap();
+    wrong_then_right_pin(&st.data, &st.home, "1357", "2468");
 }
 
 /// A four-digit PIN cannot resist offline guessing, so a PIN may be a
@@ -201,18 +207,7 @@ fn a_pin_may_be_a_passphrase_of_up_to_64_characters() {
         "the PIN is stored in the clear"
     );
 
-    let data_arg = data.to_str().unwrap().to_string();
-    let p = Pty::spawn(&["--data", &data_arg], SIZE_80X24, &home);
-    p.wait_for("许文博", T).unwrap();
-    p.key(Key::Down);
-    p.key(Key::Enter);
-    p.wait_for("PIN", T).unwrap();
-    p.send(&passphrase[..passphrase.len() - 1]);
-    p.key(Key::Enter);
-    p.wait_for("PIN 不正确", T).unwrap();
-    p.send(passphrase);
-    p.key(Key::Enter);
-    p.wait_for("今日值班代表", T).unwrap();
+    wrong_then_right_pin(&data, &home, &passphrase[..passphrase.len() - 1], passphrase);
 }
 
 /// A journal written before PIN hashes were kept outside it (its station
@@ -222,21 +217,14 @@ fn a_pin_may_be_a_passphrase_of_up_to_64_characters() {
 fn an_older_journal_with_pin_hashes_in_its_station_event_still_signs_in() {
     use jiedai::domain::EventBody;
     use jiedai::domain::station::hash_pin;
-    let tmp = tempfile::tempdir().unwrap();
-    let (data, home) = (tmp.path().join("data"), tmp.path().join("home"));
-    fs::create_dir_all(&home).unwrap();
-    let out = Command::new(pty::bin())
-        .arg("--data")
-        .arg(&data)
-        .args(["init", "--station", "sample-data/station.toml"])
-        .envs(pty::child_env(&home))
-        .output()
-        .unwrap();
+    let st = Desk::empty();
+    let (data, home) = (&st.data, &st.home);
+    let out = st.run(&["init", "--station", "sample-data/station.toml"]);
     assert!(out.status.success(), "{}", printed(&out));
     // What an earlier version wrote: the hash in the station event itself.
     fs::remove_file(data.join("staff-pins.json")).unwrap();
     {
-        let mut store = jiedai::storage::Store::open(&data).unwrap();
+        let mut store = jiedai::storage::Store::open(data).unwrap();
         let mut station = store.station().unwrap().unwrap();
         assert!(!station.staff.iter().any(|s| s.has_pin()), "no PIN left");
         station.staff[1].pin_hash = Some(hash_pin("8642", &[7; 16]).unwrap());
@@ -244,16 +232,5 @@ fn an_older_journal_with_pin_hashes_in_its_station_event_still_signs_in() {
             .commit("init", vec![EventBody::StationConfigured { station }])
             .unwrap();
     }
-    let data_arg = data.to_str().unwrap().to_string();
-    let p = Pty::spawn(&["--data", &data_arg], SIZE_80X24, &home);
-    p.wait_for("许文博", T).unwrap();
-    p.key(Key::Down);
-    p.key(Key::Enter);
-    p.wait_for("PIN", T).unwrap();
-    p.send("2468");
-    p.key(Key::Enter);
-    p.wait_for("PIN 不正确", T).unwrap();
-    p.send("8642");
-    p.key(Key::Enter);
-    p.wait_for("今日值班代表", T).unwrap();
+    wrong_then_right_pin(data, home, "2468", "8642");
 }
