@@ -93,6 +93,29 @@ impl SmallDisk {
         limit_file_size(self.limit.get());
     }
 
+    /// The sample station set up on this disk; its data directory.
+    fn station(&self) -> PathBuf {
+        let dir = self.mount.join("station");
+        let station = cli::sample("station.toml");
+        let out = jiedai(&dir, &["init", "--station", station.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", printed(&out));
+        dir
+    }
+
+    /// A CSV file of `rows` appeals of some 600 bytes each, off this disk.
+    fn long_appeals(&self, rows: usize) -> PathBuf {
+        let mut csv = String::from("日期,诉求内容\n");
+        for i in 0..rows {
+            csv.push_str(&format!(
+                "2026-11-10,第{i:04}号：小区门口的路灯坏了很久，晚上出行不便{}\n",
+                "，请尽快修理".repeat(25)
+            ));
+        }
+        let file = self._tmp.path().join("appeals.csv");
+        fs::write(&file, csv).unwrap();
+        file
+    }
+
     /// Runs the binary under the disk's conditions.
     fn run(&self, dir: &Path, args: &[&str]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiedai"));
@@ -182,21 +205,10 @@ fn contents(dir: &Path) -> BTreeMap<String, usize> {
 #[test]
 fn an_import_that_fills_the_disk_says_what_was_saved_and_a_retry_duplicates_nothing() {
     let disk = SmallDisk::new("64m");
-    let dir = disk.mount.join("station");
-    let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
-    let out = jiedai(&dir, &["init", "--station", station.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", printed(&out));
+    let dir = disk.station();
     // 3,000 rows of some 600 bytes each: far more than the disk holds.
     let rows = 3000;
-    let mut csv = String::from("日期,诉求内容\n");
-    for i in 0..rows {
-        csv.push_str(&format!(
-            "2026-11-10,第{i:04}号：小区门口的路灯坏了很久，晚上出行不便{}\n",
-            "，请尽快修理".repeat(25)
-        ));
-    }
-    let file = disk._tmp.path().join("appeals.csv");
-    fs::write(&file, csv).unwrap();
+    let file = disk.long_appeals(rows);
     disk.fill(1024 * 1024);
 
     let out = disk.run(
@@ -335,20 +347,9 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 #[test]
 fn read_only_commands_on_a_full_disk_change_no_byte_and_the_advice_works() {
     let disk = SmallDisk::new("16m");
-    let dir = disk.mount.join("station");
-    let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
-    let out = jiedai(&dir, &["init", "--station", station.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", printed(&out));
+    let dir = disk.station();
     let rows = 3000;
-    let mut csv = String::from("日期,诉求内容\n");
-    for i in 0..rows {
-        csv.push_str(&format!(
-            "2026-11-10,第{i:04}号：小区门口的路灯坏了很久，晚上出行不便{}\n",
-            "，请尽快修理".repeat(25)
-        ));
-    }
-    let file = disk._tmp.path().join("appeals.csv");
-    fs::write(&file, csv).unwrap();
+    let file = disk.long_appeals(rows);
     // A first import and a search, with room: the cache and the database
     // are current (a clean directory).
     let first = disk._tmp.path().join("first.csv");
@@ -429,13 +430,7 @@ fn read_only_commands_on_a_full_disk_change_no_byte_and_the_advice_works() {
 fn a_sync_on_a_full_disk_changes_nothing_and_the_next_one_finishes() {
     let disk = SmallDisk::new("16m");
     let county = county::County::start(None);
-    let dir = disk.mount.join("station");
-    let station = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/station.toml");
-    assert!(
-        jiedai(&dir, &["init", "--station", station.to_str().unwrap()])
-            .status
-            .success()
-    );
+    let dir = disk.station();
     let rows = |from: usize, to: usize| {
         let mut csv = String::from("日期,诉求内容\n");
         for i in from..to {
