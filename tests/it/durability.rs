@@ -23,8 +23,16 @@ use common::*;
 /// codes in order and each record's byte range `[start, end)`.
 fn station_with(dir: &Path, n: usize) -> (Vec<TrackingCode>, Vec<(u64, u64)>) {
     let mut store = new_store(dir, 2);
+    let codes = register_one_by_one(&mut store, 0, n);
+    drop(store);
+    (codes, records(dir))
+}
+
+/// Appeals `from..from + n`, committed one by one as the kiosk saves
+/// them, and flushed. Returns their codes in order.
+fn register_one_by_one(store: &mut Store, from: usize, n: usize) -> Vec<TrackingCode> {
     let mut codes = Vec::new();
-    for i in 0..n {
+    for i in from..from + n {
         let code = store.next_codes(day(), 1).unwrap().remove(0);
         store
             .commit_at(
@@ -38,8 +46,7 @@ fn station_with(dir: &Path, n: usize) -> (Vec<TrackingCode>, Vec<(u64, u64)>) {
         codes.push(code);
     }
     store.flush().unwrap();
-    drop(store);
-    (codes, records(dir))
+    codes
 }
 
 /// The byte range of every valid record of the journal.
@@ -483,23 +490,7 @@ fn storage_messages_are_english_under_lang_en() {
 /// kiosk saves them. Returns their codes.
 fn add_appeals(dir: &Path, n: usize, from: usize) -> Vec<TrackingCode> {
     let mut store = Store::open(dir).unwrap();
-    let mut codes = Vec::new();
-    for i in from..from + n {
-        let code = store.next_codes(day(), 1).unwrap().remove(0);
-        store
-            .commit_at(
-                "s1",
-                at(i as u32 + 1),
-                vec![EventBody::AppealRegistered {
-                    appeal: appeal(&code, None, i, &[deputy(0)]),
-                }],
-            )
-            .unwrap();
-        codes.push(code);
-    }
-    store.flush().unwrap();
-    drop(store);
-    codes
+    register_one_by_one(&mut store, from, n)
 }
 
 fn codes_set(codes: &[TrackingCode]) -> BTreeSet<String> {
