@@ -10,6 +10,8 @@
 
 #[path = "kiosk/data.rs"]
 mod data;
+#[path = "../tests/it/common/lcg.rs"]
+mod lcg;
 
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};

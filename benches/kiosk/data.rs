@@ -23,28 +23,10 @@ const APPEALS_PER_COMMIT: usize = 500;
 /// Lifecycle steps per commit.
 const STEPS_PER_COMMIT: usize = 2000;
 
-/// A small, deterministic RNG (64-bit LCG, high bits out).
-pub struct Lcg(u64);
+pub use crate::lcg::Lcg;
 
+/// The benchmark's draws: a chance per mille, an item by copy.
 impl Lcg {
-    pub fn new(seed: u64) -> Lcg {
-        Lcg(seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407))
-    }
-
-    pub fn next_u32(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) as u32
-    }
-
-    pub fn below(&mut self, n: u32) -> u32 {
-        self.next_u32() % n
-    }
-
     pub fn chance(&mut self, per_mille: u32) -> bool {
         self.below(1000) < per_mille
     }
