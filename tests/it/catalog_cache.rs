@@ -7,7 +7,7 @@ use crate::common;
 use std::fs;
 use std::path::Path;
 
-use common::{Lcg, appeal, at, day, legal_step, new_store, visit};
+use common::{Lcg, appeal, at, commit_step, day, legal_step, new_store, visit};
 use jiedai::domain::catalog::{Catalog, CatalogRow};
 use jiedai::domain::{EventBody, Status};
 use jiedai::storage::catalog_cache::{self, cache_path};
@@ -30,17 +30,7 @@ fn add_appeals(store: &mut Store, n: usize, rng: &mut Lcg) {
     store.commit_at("s1", at(1), changes).unwrap();
     for c in codes[1..].iter().step_by(3) {
         let step = legal_step(rng, Status::Registered);
-        store
-            .commit_at(
-                "s1",
-                at(2),
-                vec![EventBody::AppealStepped {
-                    code: c.clone(),
-                    step,
-                    note: String::new(),
-                }],
-            )
-            .unwrap();
+        commit_step(store, 2, c, step, "").unwrap();
     }
 }
 

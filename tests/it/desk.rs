@@ -126,15 +126,10 @@ fn register_with_phone(p: &Pty, name: &str, phone: &str) -> usize {
     ok(p.wait_for("张山", T));
     key(Key::Enter);
     key(Key::PageDown);
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    key(Key::Enter);
-    p.send("小区停车难");
-    key(Key::Tab);
-    p.send("老旧小区夜间停车位不足");
+    p.type_traffic_appeal("小区停车难", "老旧小区夜间停车位不足", T);
     ok(p.wait_for("老旧小区夜间停车位不足", T));
-    key(Key::Ctrl('s'));
-    keys
+    p.key(Key::Ctrl('s'));
+    keys + 3
 }
 
 /// After Ctrl-S the codes stay on screen until Enter or Esc: typing ahead

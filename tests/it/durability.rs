@@ -965,12 +965,7 @@ fn the_kiosk_killed_after_a_save_never_loses_it_to_a_zeroed_byte() {
         p.key(Key::Tab);
     }
     ok(p.wait_for("打字筛选", T));
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
-    p.send("小区停车难");
-    p.key(Key::Tab);
-    p.send("老旧小区夜间停车位不足");
+    p.type_traffic_appeal("小区停车难", "老旧小区夜间停车位不足", T);
     ok(p.wait_for("老旧小区夜间停车位不足", T));
     p.key(Key::Ctrl('s'));
     let saved = ok(p.wait_for("查询码（请告知来访人）", T));

@@ -265,12 +265,7 @@ fn register_two_appeals_then_reopen_and_find() {
     p.key(Key::Tab);
     // Appeal 1: category by pinyin initials, title, two-line content.
     ok(p.wait_for("打字筛选", T));
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(Key::Enter);
-    p.send("小区停车难");
-    p.key(Key::Tab);
-    p.send("老旧小区夜间停车位不足");
+    p.type_traffic_appeal("小区停车难", "老旧小区夜间停车位不足", T);
     p.key(Key::Enter);
     p.send("希望增设临时泊位");
     ok(p.wait_for("希望增设临时泊位", T));

@@ -273,17 +273,7 @@ fn illegal_steps_through_the_store_write_nothing() {
     store.commit_at("s1", at(1), changes).unwrap();
     for (code, status) in codes.iter().zip(Status::ALL) {
         for step in path_to(*status) {
-            store
-                .commit_at(
-                    "s1",
-                    at(2),
-                    vec![EventBody::AppealStepped {
-                        code: code.clone(),
-                        step,
-                        note: String::new(),
-                    }],
-                )
-                .unwrap();
+            commit_step(&mut store, 2, code, step, "").unwrap();
         }
         assert_eq!(store.appeal(code.as_str()).unwrap().unwrap().status, *status);
     }
@@ -300,16 +290,7 @@ fn illegal_steps_through_the_store_write_nothing() {
             if expected(status, &step, true).is_some() || expected(status, &step, false).is_some() {
                 continue;
             }
-            let err = store
-                .commit_at(
-                    "s1",
-                    at(3),
-                    vec![EventBody::AppealStepped {
-                        code: code.clone(),
-                        step: step.clone(),
-                        note: "不应记录".into(),
-                    }],
-                )
+            let err = commit_step(&mut store, 3, code, step.clone(), "不应记录")
                 .expect_err("an illegal step must be refused");
             assert!(
                 matches!(&err, StoreError::Rejected(_)),
@@ -349,19 +330,7 @@ fn illegal_steps_through_the_store_write_nothing() {
         },
         Step::AnswerOnSpot { reply: "".into() },
     ] {
-        assert!(
-            store
-                .commit_at(
-                    "s1",
-                    at(3),
-                    vec![EventBody::AppealStepped {
-                        code: accepted.clone(),
-                        step,
-                        note: String::new(),
-                    }],
-                )
-                .is_err()
-        );
+        assert!(commit_step(&mut store, 3, accepted, step, "").is_err());
     }
     assert_eq!(snapshot(&store), stored_before);
     drop(store);

@@ -512,15 +512,7 @@ fn an_appeal_saved_before_keys_gets_one_at_its_first_receipt() {
     journal.write(&payload, 1, 2).unwrap();
     journal.sync().unwrap();
     drop(journal);
-    assert_eq!(
-        Store::open(&data)
-            .unwrap()
-            .appeal(code.as_str())
-            .unwrap()
-            .unwrap()
-            .access_key,
-        ""
-    );
+    assert_eq!(access_key(&data, code.as_str()), "");
 
     // The kiosk's receipt view issues the key too (on a copy of the data).
     let copy = dir.path().join("copy");
@@ -533,12 +525,7 @@ fn an_appeal_saved_before_keys_gets_one_at_its_first_receipt() {
         &["print", "receipt", code.as_str(), "--printer", &printer.target()],
         0,
     );
-    let key = Store::open(&data)
-        .unwrap()
-        .appeal(code.as_str())
-        .unwrap()
-        .unwrap()
-        .access_key;
+    let key = access_key(&data, code.as_str());
     assert!(jiedai::domain::public::is_access_key(&key), "{key:?}");
     assert_eq!(
         parse(&printer.bytes()).qr_native,
@@ -553,15 +540,17 @@ fn an_appeal_saved_before_keys_gets_one_at_its_first_receipt() {
         &["print", "receipt", code.as_str(), "--printer", &printer.target()],
         0,
     );
-    assert_eq!(
-        Store::open(&data)
-            .unwrap()
-            .appeal(code.as_str())
-            .unwrap()
-            .unwrap()
-            .access_key,
-        key
-    );
+    assert_eq!(access_key(&data, code.as_str()), key);
+}
+
+/// The access key the station holds for the appeal `code`.
+fn access_key(data: &Path, code: &str) -> String {
+    Store::open(data)
+        .unwrap()
+        .appeal(code)
+        .unwrap()
+        .unwrap()
+        .access_key
 }
 
 fn copy_dir(from: &Path, to: &Path) {

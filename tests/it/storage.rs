@@ -459,17 +459,7 @@ fn a_database_behind_the_journal_catches_up_on_open() {
     assert_eq!(store.next_codes(day(), 1).unwrap()[0].seq(), new_code.seq() + 1);
     let status = store.appeal(first.as_str()).unwrap().unwrap().status;
     let step = legal_step(&mut Lcg::new(9), status);
-    let (events, _) = store
-        .commit_at(
-            "s1",
-            at(802),
-            vec![EventBody::AppealStepped {
-                code: first.clone(),
-                step,
-                note: "测试备注".into(),
-            }],
-        )
-        .unwrap();
+    let (events, _) = commit_step(&mut store, 802, &first, step, "测试备注").unwrap();
     assert_eq!(events[0].id.seq, last_seq + 3);
     drop(store);
     let report = storage::check(dir).unwrap();

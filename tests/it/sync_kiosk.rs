@@ -589,12 +589,7 @@ fn register(p: &Pty, title: &str) -> Vec<String> {
     p.send("13800001234");
     p.key(pty::Key::PageDown);
     ok(p.wait_for("打字筛选", T));
-    p.send("jttc");
-    ok(p.wait_for("交通停车", T));
-    p.key(pty::Key::Enter);
-    p.send(title);
-    p.key(pty::Key::Tab);
-    p.send("夜间停车位不足");
+    p.type_traffic_appeal(title, "夜间停车位不足", T);
     ok(p.wait_for("夜间停车位不足", T));
     p.key(pty::Key::Ctrl('s'));
     let screen = ok(p.wait_for("查询码（请告知来访人）", T));

@@ -62,17 +62,7 @@ fn three_appeals(store: &mut Store) -> [TrackingCode; 3] {
         .collect();
     store.commit_at("s1", at(1), changes).unwrap();
     let step = |store: &mut Store, code: &TrackingCode, step: Step, note: &str| {
-        store
-            .commit_at(
-                "s1",
-                at(2),
-                vec![EventBody::AppealStepped {
-                    code: code.clone(),
-                    step,
-                    note: note.into(),
-                }],
-            )
-            .unwrap();
+        commit_step(store, 2, code, step, note).unwrap();
     };
     let [a, b, c] = [codes[0].clone(), codes[1].clone(), codes[2].clone()];
     step(store, &a, Step::Accept, "");

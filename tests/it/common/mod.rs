@@ -10,10 +10,10 @@ use chrono::{DateTime, Days, FixedOffset, NaiveDate, TimeZone};
 
 use jiedai::domain::catalog::CatalogRow;
 use jiedai::domain::{
-    Appeal, Category, Change, Deputy, DeputyRef, Duty, EventBody, HandlingUnit, Level, Route, Satisfaction,
-    Staff, Station, StationKind, Status, Step, TrackingCode, Urgency, Visit, Visitor,
+    Appeal, Category, Change, Deputy, DeputyRef, Duty, Event, EventBody, HandlingUnit, Level, Route,
+    Satisfaction, Staff, Station, StationKind, Status, Step, TrackingCode, Urgency, Visit, Visitor,
 };
-use jiedai::storage::Store;
+use jiedai::storage::{Store, StoreError};
 
 pub const STATION_CODE: &str = "330999012";
 
@@ -136,6 +136,23 @@ pub fn visit(code: &TrackingCode, appeals: &[TrackingCode], i: usize, deputies: 
         deputies: deputies.iter().map(deputy_ref).collect(),
         appeals: appeals.to_vec(),
     }
+}
+
+/// One step of the appeal `code` by `s1`, committed alone at
+/// `at(minutes)`.
+pub fn commit_step(
+    store: &mut Store,
+    minutes: u32,
+    code: &TrackingCode,
+    step: Step,
+    note: &str,
+) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+    let change = EventBody::AppealStepped {
+        code: code.clone(),
+        step,
+        note: note.into(),
+    };
+    store.commit_at("s1", at(minutes), vec![change])
 }
 
 /// Opens a store and configures the station (and `deputies` deputies).

@@ -263,6 +263,18 @@ impl Pty {
         ok(self.wait_for("今日值班代表", timeout));
     }
 
+    /// In the register form, at an appeal's category: picks 交通停车 by its
+    /// initials, then types the appeal's `title` and `content`. Two of
+    /// its keys are not text (Enter, Tab).
+    pub fn type_traffic_appeal(&self, title: &str, content: &str, timeout: Duration) {
+        self.send("jttc");
+        ok(self.wait_for("交通停车", timeout));
+        self.key(Key::Enter);
+        self.send(title);
+        self.key(Key::Tab);
+        self.send(content);
+    }
+
     /// Waits until the screen no longer shows `needle`.
     pub fn wait_gone(&self, needle: &str, timeout: Duration) -> Result<String, String> {
         self.wait_until(timeout, &format!("{needle:?} to go away"), |s| {
