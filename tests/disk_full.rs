@@ -341,6 +341,35 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// `what`, run on a full disk with output `out`, left every file of
+/// `before` as it was (but those `may_change` lets through) and added or
+/// removed none.
+fn assert_same_files(
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    after: &BTreeMap<PathBuf, Vec<u8>>,
+    may_change: impl Fn(&Path) -> bool,
+    what: &str,
+    out: &Output,
+) {
+    for (path, bytes) in before {
+        if may_change(path) {
+            continue;
+        }
+        assert!(
+            after.get(path) == Some(bytes),
+            "{what} changed {} on a full disk: {}",
+            path.display(),
+            printed(out)
+        );
+    }
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>(),
+        "{what} left files behind or took some away: {}",
+        printed(out)
+    );
+}
+
 /// Finding 4: `find`, `export` and `check` started on a full disk leave the
 /// directory exactly as it was (the database, the catalog cache, every
 /// file), so the import's advice (free space, then `--from-line`) works.
@@ -384,21 +413,8 @@ fn read_only_commands_on_a_full_disk_change_no_byte_and_the_advice_works() {
         &["check"],
     ] {
         let out = disk.run(&dir, args);
-        let after = files(&dir);
-        for (path, bytes) in &before {
-            assert!(
-                after.get(path) == Some(bytes),
-                "jiedai {args:?} changed {} on a full disk: {}",
-                path.display(),
-                printed(&out)
-            );
-        }
-        assert_eq!(
-            after.keys().collect::<Vec<_>>(),
-            before.keys().collect::<Vec<_>>(),
-            "jiedai {args:?} left files behind: {}",
-            printed(&out)
-        );
+        let what = format!("jiedai {args:?}");
+        assert_same_files(&before, &files(&dir), |_| false, &what, &out);
     }
     disk.free();
     if disk.tmpfs {
@@ -461,26 +477,10 @@ fn a_sync_on_a_full_disk_changes_nothing_and_the_next_one_finishes() {
     }
     let before = files(&dir);
     let out = disk.run(&dir, &["sync"]);
-    let after = files(&dir);
-    for (path, bytes) in &before {
-        // Under a file-size limit (no tmpfs) small files can still be
-        // written whole: the sync's own record of its attempt may change.
-        if !disk.tmpfs && path.ends_with("sync-position.json") {
-            continue;
-        }
-        assert!(
-            after.get(path) == Some(bytes),
-            "sync changed {} on a full disk: {}",
-            path.display(),
-            printed(&out)
-        );
-    }
-    assert_eq!(
-        after.keys().collect::<Vec<_>>(),
-        before.keys().collect::<Vec<_>>(),
-        "{}",
-        printed(&out)
-    );
+    // Under a file-size limit (no tmpfs) small files can still be
+    // written whole: the sync's own record of its attempt may change.
+    let may_change = |path: &Path| !disk.tmpfs && path.ends_with("sync-position.json");
+    assert_same_files(&before, &files(&dir), may_change, "sync", &out);
     disk.free();
     let _ = fs::remove_file(disk.mount.join("filler-rest"));
     let out = jiedai(&dir, &["sync"]);
