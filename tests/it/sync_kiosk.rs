@@ -711,13 +711,18 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     let code = found["code"].as_str().unwrap().to_string();
 
     // The station accepts it at that moment, in the kiosk.
-    let args = ["--data", cli::path(data.path())];
-    let p = Pty::spawn_env(&args, SIZE_100X30, home.path(), &[("JIEDAI_NOW", now)]);
-    p.sign_in(T);
-    p.send("3");
-    ok(p.wait_for("路灯不亮", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("诉求详情", T));
+    // The kiosk at that moment, on the appeal's details.
+    let open_appeal = || {
+        let args = ["--data", cli::path(data.path())];
+        let p = Pty::spawn_env(&args, SIZE_100X30, home.path(), &[("JIEDAI_NOW", now)]);
+        p.sign_in(T);
+        p.send("3");
+        ok(p.wait_for("路灯不亮", T));
+        p.key(pty::Key::Enter);
+        ok(p.wait_for("诉求详情", T));
+        p
+    };
+    let p = open_appeal();
     p.send("a");
     ok(p.wait_for("备注", T));
     p.key(pty::Key::Ctrl('s'));
@@ -746,12 +751,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     assert!(out.status.success(), "{}", cli::text(&out.stderr));
 
     // Both steps read 04:00 in the timeline.
-    let p = Pty::spawn_env(&args, SIZE_100X30, home.path(), &[("JIEDAI_NOW", now)]);
-    p.sign_in(T);
-    p.send("3");
-    ok(p.wait_for("路灯不亮", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("诉求详情", T));
+    let p = open_appeal();
     ok(p.wait_for("已交办", T));
     assert_eq!(timeline_at(&p, when, 2), 2, "{}", p.screen());
     p.key(pty::Key::Esc);
