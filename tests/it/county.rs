@@ -270,16 +270,35 @@ fn upload(county: &County, st: &Station, prev: &str, events: &[Box<RawValue>]) -
 
 /// Sends an upload body as the station, properly signed.
 fn signed_upload(county: &County, st: &Station, body: Vec<u8>) -> Answer {
+    signed_upload_at(county, st, &body, now())
+}
+
+/// Sends an upload body as the station, properly signed at `time`.
+fn signed_upload_at(county: &County, st: &Station, body: &[u8], time: i64) -> Answer {
+    post_upload(county, st, STATION, &st.key(), body, body, time)
+}
+
+/// Posts an upload that says it comes from `station`, signed with `key`
+/// over `signed` at `time`, with `sent` as its body.
+fn post_upload(
+    county: &County,
+    st: &Station,
+    station: &str,
+    key: &SigningKey,
+    signed: &[u8],
+    sent: &[u8],
+    time: i64,
+) -> Answer {
     call(
         &county.url,
-        STATION,
-        &st.key(),
+        station,
+        key,
         &st.server_key(),
         "POST",
         protocol::PATH_UPLOAD,
-        &body,
-        &body,
-        now(),
+        signed,
+        sent,
+        time,
     )
 }
 
@@ -322,17 +341,7 @@ fn unknown_station(backend: Backend, name: &str) {
     let (events, _) = st.events();
     let body = upload_body(protocol::GENESIS, &events);
     let stranger = protocol::new_signing_key().unwrap();
-    let answer = call(
-        &county.url,
-        "330999099",
-        &stranger,
-        &st.server_key(),
-        "POST",
-        protocol::PATH_UPLOAD,
-        &body,
-        &body,
-        now(),
-    );
+    let answer = post_upload(&county, &st, "330999099", &stranger, &body, &body, now());
     assert_refused(&county, &answer, "unknown_station");
 }
 
@@ -342,17 +351,7 @@ fn bad_signature(backend: Backend, name: &str) {
     let (events, _) = st.events();
     let body = upload_body(protocol::GENESIS, &events);
     let stranger = protocol::new_signing_key().unwrap();
-    let answer = call(
-        &county.url,
-        STATION,
-        &stranger,
-        &st.server_key(),
-        "POST",
-        protocol::PATH_UPLOAD,
-        &body,
-        &body,
-        now(),
-    );
+    let answer = post_upload(&county, &st, STATION, &stranger, &body, &body, now());
     assert_refused(&county, &answer, "bad_signature");
     // The feed too.
     let answer = feed(&county, &st, &stranger, 0);
@@ -368,17 +367,7 @@ fn tampered_body(backend: Backend, name: &str) {
     let (events, _) = st.events();
     let signed = upload_body(protocol::GENESIS, &events[..1]);
     let sent = upload_body(protocol::GENESIS, &events);
-    let answer = call(
-        &county.url,
-        STATION,
-        &st.key(),
-        &st.server_key(),
-        "POST",
-        protocol::PATH_UPLOAD,
-        &signed,
-        &sent,
-        now(),
-    );
+    let answer = post_upload(&county, &st, STATION, &st.key(), &signed, &sent, now());
     assert_refused(&county, &answer, "bad_signature");
     // The same request with the bytes it signed is taken.
     let good = upload(&county, &st, protocol::GENESIS, &events);
@@ -386,17 +375,7 @@ fn tampered_body(backend: Backend, name: &str) {
     assert_eq!(county_appeals(&county).len(), 1);
     // A signed body that is not an upload: refused, signed, nothing stored.
     let garbage = protocol::gzip(b"{\"terminal\":1}");
-    let answer = call(
-        &county.url,
-        STATION,
-        &st.key(),
-        &st.server_key(),
-        "POST",
-        protocol::PATH_UPLOAD,
-        &garbage,
-        &garbage,
-        now(),
-    );
+    let answer = signed_upload(&county, &st, garbage);
     assert_eq!(
         (answer.status, answer.problem().code.as_str()),
         (400, "bad_request")
@@ -410,30 +389,10 @@ fn replayed_request(backend: Backend, name: &str) {
     let (events, _) = st.events();
     let body = upload_body(protocol::GENESIS, &events);
     let old = now() - protocol::MAX_SKEW_SECS - 60;
-    let answer = call(
-        &county.url,
-        STATION,
-        &st.key(),
-        &st.server_key(),
-        "POST",
-        protocol::PATH_UPLOAD,
-        &body,
-        &body,
-        old,
-    );
+    let answer = signed_upload_at(&county, &st, &body, old);
     assert_refused(&county, &answer, "stale");
     let future = now() + protocol::MAX_SKEW_SECS + 60;
-    let answer = call(
-        &county.url,
-        STATION,
-        &st.key(),
-        &st.server_key(),
-        "POST",
-        protocol::PATH_UPLOAD,
-        &body,
-        &body,
-        future,
-    );
+    let answer = signed_upload_at(&county, &st, &body, future);
     assert_refused(&county, &answer, "stale");
 }
 
