@@ -141,6 +141,28 @@ fn station() -> TempDir {
     dir
 }
 
+/// The sample station enrolled with the county, its credentials naming
+/// `ca` as the certificate to trust.
+fn station_trusting(county: &County, ca: &Path) -> TempDir {
+    let station = station();
+    let creds = station.path().join("county-credentials.toml");
+    county.enroll_with(STATION, STATION_NAME, &creds, &["--ca", cli::path(ca)]);
+    cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
+    station
+}
+
+/// A sync refused because the county's certificate cannot be verified;
+/// what it said.
+fn unverified_sync(station: &Path) -> String {
+    let o = cli::expect(station, &["--lang", "en", "sync"], 1);
+    let said = cli::printed(&o);
+    assert!(
+        said.contains("the server's certificate cannot be verified"),
+        "{said}"
+    );
+    said
+}
+
 /// The codes of the appeals the county holds.
 fn county_codes(county: &County) -> Vec<String> {
     let o = county.run(&["appeals", "--json"]);
@@ -228,16 +250,8 @@ fn another_certificate_in_the_credentials_is_refused() {
     let cert = Cert::new();
     let other = Cert::new();
     let county = County::start_tls(None, &cert.cert(), &cert.key());
-    let station = station();
-    let creds = station.path().join("county-credentials.toml");
-    county.enroll_with(STATION, STATION_NAME, &creds, &["--ca", cli::path(&other.cert())]);
-    cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
-    let o = cli::expect(station.path(), &["--lang", "en", "sync"], 1);
-    let said = cli::printed(&o);
-    assert!(
-        said.contains("the server's certificate cannot be verified"),
-        "{said}"
-    );
+    let station = station_trusting(&county, &other.cert());
+    let said = unverified_sync(station.path());
     assert!(!said.contains("trying again"), "{said}");
     assert!(county_codes(&county).is_empty());
 }
@@ -246,10 +260,7 @@ fn another_certificate_in_the_credentials_is_refused() {
 fn a_station_trusts_the_county_ca() {
     let cert = Cert::with_ca();
     let mut county = County::start_tls(None, &cert.cert(), &cert.key());
-    let station = station();
-    let creds = station.path().join("county-credentials.toml");
-    county.enroll_with(STATION, STATION_NAME, &creds, &["--ca", cli::path(&cert.ca())]);
-    cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
+    let station = station_trusting(&county, &cert.ca());
     cli::expect(station.path(), &["sync"], 0);
     assert_eq!(county_codes(&county), station_codes(station.path()));
     // SIGTERM stops the HTTPS server cleanly.
@@ -261,16 +272,8 @@ fn a_station_trusts_the_county_ca() {
 fn a_certificate_for_another_name_is_refused() {
     let cert = Cert::self_signed("DNS:county.example");
     let county = County::start_tls(None, &cert.cert(), &cert.key());
-    let station = station();
-    let creds = station.path().join("county-credentials.toml");
-    county.enroll_with(STATION, STATION_NAME, &creds, &["--ca", cli::path(&cert.cert())]);
-    cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
-    let o = cli::expect(station.path(), &["--lang", "en", "sync"], 1);
-    let said = cli::printed(&o);
-    assert!(
-        said.contains("the server's certificate cannot be verified"),
-        "{said}"
-    );
+    let station = station_trusting(&county, &cert.cert());
+    let said = unverified_sync(station.path());
     // The reason in words, not the TLS library's types and byte arrays.
     assert!(
         said.contains("(it is made out for another name or address)"),
