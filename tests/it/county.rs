@@ -318,6 +318,16 @@ fn feed(county: &County, st: &Station, key: &SigningKey, after: u64) -> Answer {
     )
 }
 
+/// The reply to an upload the county took whole: `acked` events
+/// acknowledged, `stored` of them new.
+fn taken(acked: u64, stored: u64) -> UploadReply {
+    UploadReply {
+        acked,
+        stored,
+        refused: None,
+    }
+}
+
 /// The appeals the county lists (`county appeals --json`).
 fn county_appeals(county: &County) -> Vec<serde_json::Value> {
     let out = county.run(&["appeals", "--json"]);
@@ -437,33 +447,12 @@ fn duplicate_upload(backend: Backend, name: &str) {
     let (events, hashes) = st.events();
     let n = events.len() as u64;
     let first = upload(&county, &st, protocol::GENESIS, &events).reply();
-    assert_eq!(
-        first,
-        UploadReply {
-            acked: n,
-            stored: n,
-            refused: None
-        }
-    );
+    assert_eq!(first, taken(n, n));
     let again = upload(&county, &st, protocol::GENESIS, &events).reply();
-    assert_eq!(
-        again,
-        UploadReply {
-            acked: n,
-            stored: 0,
-            refused: None
-        }
-    );
+    assert_eq!(again, taken(n, 0));
     // A retry of the tail only, from the middle of the chain.
     let tail = upload(&county, &st, &hashes[0], &events[1..]).reply();
-    assert_eq!(
-        tail,
-        UploadReply {
-            acked: n,
-            stored: 0,
-            refused: None
-        }
-    );
+    assert_eq!(tail, taken(n, 0));
     assert_eq!(county_appeals(&county).len(), 2);
     // And the real client agrees: nothing more to store.
     let out = st.sync();
@@ -512,14 +501,7 @@ fn conflicting_event(backend: Backend, name: &str) {
     assert_eq!(appeals.len(), 1);
     assert_eq!(appeals[0]["title"], TITLE);
     let again = upload(&county, &st, protocol::GENESIS, &events).reply();
-    assert_eq!(
-        again,
-        UploadReply {
-            acked: n as u64,
-            stored: 0,
-            refused: None
-        }
-    );
+    assert_eq!(again, taken(n as u64, 0));
     // A batch that forges the first event refuses it and everything after.
     let first = rewritten(&events[0], |v| v["actor"] = "someone else".into());
     let mut batch = vec![first];
@@ -815,14 +797,7 @@ fn unusual_events(backend: Backend, name: &str) {
     );
     let head = hashes.last().unwrap();
     let reply = upload(&county, &st, head, &[newer.clone(), illegal.clone()]).reply();
-    assert_eq!(
-        reply,
-        UploadReply {
-            acked: n + 2,
-            stored: 2,
-            refused: None
-        }
-    );
+    assert_eq!(reply, taken(n + 2, 2));
     assert_eq!(county_appeals(&county)[0]["status"], "registered");
     // An event of another terminal in this terminal's batch is refused.
     let other = rewritten(
@@ -1089,14 +1064,7 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
     // The journal's own bytes, as an older terminal sends them, are the
     // same events to the county: the attested chain is the journal's.
     let again = upload(&county, &st, protocol::GENESIS, &events).reply();
-    assert_eq!(
-        again,
-        UploadReply {
-            acked: n,
-            stored: 0,
-            refused: None
-        }
-    );
+    assert_eq!(again, taken(n, 0));
     // A forged station event is refused, and the refusal keeps no secret.
     let forged = rewritten(&events[pinned], |v| v["actor"] = "someone else".into());
     let refused = upload(&county, &st, &hashes[pinned - 1], &[forged]).reply();
