@@ -202,6 +202,25 @@ fn contents(dir: &Path) -> BTreeMap<String, usize> {
     counts
 }
 
+/// Imports `file` from its line `line` on, as the advice after a full
+/// disk says; every appeal is then there once. Their contents, counted.
+fn import_from_line(dir: &Path, file: &Path, line: usize) -> BTreeMap<String, usize> {
+    let out = jiedai(
+        dir,
+        &[
+            "import",
+            "appeals",
+            file.to_str().unwrap(),
+            "--from-line",
+            &line.to_string(),
+        ],
+    );
+    assert!(out.status.success(), "{}", printed(&out));
+    let counts = contents(dir);
+    assert!(counts.values().all(|&n| n == 1), "an appeal was imported twice");
+    counts
+}
+
 #[test]
 fn an_import_that_fills_the_disk_says_what_was_saved_and_a_retry_duplicates_nothing() {
     let disk = SmallDisk::new("64m");
@@ -245,20 +264,8 @@ fn an_import_that_fills_the_disk_says_what_was_saved_and_a_retry_duplicates_noth
     assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
 
     // The advice: import from the first line not saved.
-    let out = jiedai(
-        &dir,
-        &[
-            "import",
-            "appeals",
-            file.to_str().unwrap(),
-            "--from-line",
-            &next_line.to_string(),
-        ],
-    );
-    assert!(out.status.success(), "{}", printed(&out));
-    let counts = contents(&dir);
+    let counts = import_from_line(&dir, &file, next_line);
     assert_eq!(counts.len(), rows);
-    assert!(counts.values().all(|&n| n == 1), "an appeal was imported twice");
 }
 
 #[test]
@@ -420,20 +427,8 @@ fn read_only_commands_on_a_full_disk_change_no_byte_and_the_advice_works() {
     if disk.tmpfs {
         let _ = fs::remove_file(disk.mount.join("filler-rest"));
     }
-    let out = jiedai(
-        &dir,
-        &[
-            "import",
-            "appeals",
-            file.to_str().unwrap(),
-            "--from-line",
-            &next_line.to_string(),
-        ],
-    );
-    assert!(out.status.success(), "{}", printed(&out));
-    let counts = contents(&dir);
+    let counts = import_from_line(&dir, &file, next_line);
     assert_eq!(counts.len(), rows + 1);
-    assert!(counts.values().all(|&n| n == 1), "an appeal was imported twice");
     let out = jiedai(&dir, &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
 }
