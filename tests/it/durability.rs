@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use jiedai::domain::{EventBody, TrackingCode};
+use jiedai::domain::TrackingCode;
 use jiedai::storage::journal::{Item, Journal};
 use jiedai::storage::{Store, StoreError};
 
@@ -34,15 +34,7 @@ fn register_one_by_one(store: &mut Store, from: usize, n: usize) -> Vec<Tracking
     let mut codes = Vec::new();
     for i in from..from + n {
         let code = store.next_codes(day(), 1).unwrap().remove(0);
-        store
-            .commit_at(
-                "s1",
-                at(i as u32 + 1),
-                vec![EventBody::AppealRegistered {
-                    appeal: appeal(&code, None, i, &[deputy(0)]),
-                }],
-            )
-            .unwrap();
+        commit_appeal(store, at(i as u32 + 1), appeal(&code, None, i, &[deputy(0)])).unwrap();
         codes.push(code);
     }
     store.flush().unwrap();
@@ -225,15 +217,7 @@ fn dropping_records_never_makes_codes_or_event_ids_go_backwards() {
     let mut store = Store::open(dir).unwrap();
     let code = store.next_codes(day(), 1).unwrap().remove(0);
     assert!(code.seq() > codes[3].seq(), "{code} reissued after {}", codes[3]);
-    let (events, _) = store
-        .commit_at(
-            "s1",
-            at(100),
-            vec![EventBody::AppealRegistered {
-                appeal: appeal(&code, None, 99, &[]),
-            }],
-        )
-        .unwrap();
+    let (events, _) = commit_appeal(&mut store, at(100), appeal(&code, None, 99, &[])).unwrap();
     // Setup was event 1..=3, the appeals 4..=7.
     assert!(events[0].id.seq > 7, "event id {} reused", events[0].id.seq);
 }
@@ -434,15 +418,7 @@ fn random_damage_never_loses_an_acknowledged_record_silently() {
         let mut store = Store::open(&dir).unwrap();
         let code = store.next_codes(day(), 1).unwrap().remove(0);
         assert!(!all.contains(code.as_str()), "trial {trial}: {code} reissued");
-        let (events, _) = store
-            .commit_at(
-                "s1",
-                at_minute(500),
-                vec![EventBody::AppealRegistered {
-                    appeal: appeal(&code, None, 500, &[]),
-                }],
-            )
-            .unwrap();
+        let (events, _) = commit_appeal(&mut store, at_minute(500), appeal(&code, None, 500, &[])).unwrap();
         assert!(
             events[0].id.seq > 3 + 16,
             "trial {trial}: event id {} reused",
@@ -737,15 +713,7 @@ fn a_damaged_last_record_is_never_taken_for_an_unfinished_write() {
             let mut store = Store::open(&dir).unwrap();
             let code = store.next_codes(day(), 1).unwrap().remove(0);
             assert!(!all.contains(code.as_str()), "{what}: {code} reissued");
-            let (events, _) = store
-                .commit_at(
-                    "s1",
-                    at(700),
-                    vec![EventBody::AppealRegistered {
-                        appeal: appeal(&code, None, 700, &[]),
-                    }],
-                )
-                .unwrap();
+            let (events, _) = commit_appeal(&mut store, at(700), appeal(&code, None, 700, &[])).unwrap();
             // Setup was events 1..=3, the appeals 4..=9.
             assert!(
                 events[0].id.seq > 9,

@@ -18,7 +18,7 @@ use jiedai::storage::journal::Journal;
 use jiedai::storage::{self, Batch, Store, StoreError};
 
 use cli::*;
-use common::{appeal, at, day, journal_path, new_store, visit};
+use common::{appeal, at, commit_appeal, day, journal_path, new_store, visit};
 
 fn codes_in_export(dir: &Path) -> Vec<String> {
     let out = expect(dir, &["export", "appeals", "--format", "jsonl"], 0);
@@ -113,15 +113,7 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
     let dir = tmp.path();
     let mut store = new_store(dir, 1);
     let codes = store.next_codes(day(), 2).unwrap();
-    store
-        .commit_at(
-            "s1",
-            at(1),
-            vec![EventBody::AppealRegistered {
-                appeal: appeal(&codes[0], None, 1, &[]),
-            }],
-        )
-        .unwrap();
+    commit_appeal(&mut store, at(1), appeal(&codes[0], None, 1, &[])).unwrap();
     let step = |step, note: &str| {
         vec![EventBody::AppealStepped {
             code: codes[0].clone(),

@@ -365,15 +365,7 @@ fn a_torn_journal_tail_is_set_aside_and_nothing_is_lost() {
     // The store works on after the cut.
     let mut store = Store::open(dir).unwrap();
     let code = store.next_codes(day(), 1).unwrap().remove(0);
-    store
-        .commit_at(
-            "s1",
-            at(700),
-            vec![EventBody::AppealRegistered {
-                appeal: appeal(&code, None, 999, &[]),
-            }],
-        )
-        .unwrap();
+    commit_appeal(&mut store, at(700), appeal(&code, None, 999, &[])).unwrap();
     drop(store);
     let report = storage::check(dir).unwrap();
     assert!(report.ok(), "{:#?}", report.problems);
@@ -583,15 +575,7 @@ fn tracking_codes_are_consecutive_and_unique_across_reopen() {
             .parse::<TrackingCode>()
             .unwrap();
         let len = fs::metadata(journal_path(dir)).unwrap().len();
-        let err = store
-            .commit_at(
-                "s1",
-                at(round),
-                vec![EventBody::AppealRegistered {
-                    appeal: appeal(&old, None, 0, &[]),
-                }],
-            )
-            .unwrap_err();
+        let err = commit_appeal(&mut store, at(round), appeal(&old, None, 0, &[])).unwrap_err();
         assert!(err.message(jiedai::i18n::Lang::Zh).contains("已存在"), "{err}");
         assert_eq!(fs::metadata(journal_path(dir)).unwrap().len(), len);
     }
@@ -685,15 +669,7 @@ fn a_database_ahead_of_the_journal_is_refused_and_both_are_kept() {
     let mut store = new_store(dir, 1);
     let codes = store.next_codes(day(), 2).unwrap();
     for (i, code) in codes.iter().enumerate() {
-        store
-            .commit_at(
-                "s1",
-                at(1 + i as u32),
-                vec![EventBody::AppealRegistered {
-                    appeal: appeal(code, None, i, &[]),
-                }],
-            )
-            .unwrap();
+        commit_appeal(&mut store, at(1 + i as u32), appeal(code, None, i, &[])).unwrap();
     }
     let durable = snapshot(&store);
     let cut = fs::metadata(journal_path(dir)).unwrap().len() - 40;

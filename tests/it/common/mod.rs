@@ -138,6 +138,15 @@ pub fn visit(code: &TrackingCode, appeals: &[TrackingCode], i: usize, deputies: 
     }
 }
 
+/// The appeal registered by `s1`, committed alone at `at`.
+pub fn commit_appeal(
+    store: &mut Store,
+    at: DateTime<FixedOffset>,
+    appeal: Appeal,
+) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+    store.commit_at("s1", at, vec![EventBody::AppealRegistered { appeal }])
+}
+
 /// One step of the appeal `code` by `s1`, committed alone at
 /// `at(minutes)`.
 pub fn commit_step(
