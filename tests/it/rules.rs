@@ -11,14 +11,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::Days;
-use jiedai::domain::event::SCHEMA_VERSION;
 use jiedai::domain::{Event, EventBody, EventId, Status, Step};
 use jiedai::i18n::Lang;
-use jiedai::storage::journal::Journal;
-use jiedai::storage::{self, Batch, Store, StoreError};
+use jiedai::storage::{self, Store, StoreError};
 
 use cli::*;
-use common::{appeal, at, commit_appeal, day, journal_path, new_store, visit};
+use common::{appeal, append_record, at, commit_appeal, day, new_store, visit};
 
 fn codes_in_export(dir: &Path) -> Vec<String> {
     let out = expect(dir, &["export", "appeals", "--format", "jsonl"], 0);
@@ -202,15 +200,7 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
         ),
         event(last_seq + 2, EventBody::VisitRegistered { visit: old_visit }),
     ];
-    let payload = serde_json::to_vec(&Batch {
-        v: SCHEMA_VERSION,
-        events,
-    })
-    .unwrap();
-    let mut journal = Journal::open(&journal_path(dir)).unwrap();
-    journal.write(&payload, last_seq + 1, last_seq + 2).unwrap();
-    journal.sync().unwrap();
-    drop(journal);
+    append_record(dir, events, last_seq + 1, last_seq + 2);
     let store = Store::open(dir).unwrap();
     let a = store.appeal(codes[0].as_str()).unwrap().unwrap();
     assert_eq!((a.status, a.round), (Status::InProgress, 1));

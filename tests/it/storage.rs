@@ -13,11 +13,9 @@ use std::process::Command;
 
 use chrono::Days;
 
-use jiedai::domain::event::SCHEMA_VERSION;
 use jiedai::domain::lifecycle;
 use jiedai::domain::{Appeal, Event, EventBody, EventId, Status, TrackingCode};
-use jiedai::storage::journal::Journal;
-use jiedai::storage::{self, Batch, Store, StoreError, keys};
+use jiedai::storage::{self, Store, StoreError, keys};
 
 use common::*;
 
@@ -416,15 +414,7 @@ fn a_database_behind_the_journal_catches_up_on_open() {
             },
         },
     ];
-    let payload = serde_json::to_vec(&Batch {
-        v: SCHEMA_VERSION,
-        events,
-    })
-    .unwrap();
-    let mut journal = Journal::open(&journal_path(dir)).unwrap();
-    journal.write(&payload, last_seq + 1, last_seq + 2).unwrap();
-    journal.sync().unwrap();
-    drop(journal);
+    append_record(dir, events, last_seq + 1, last_seq + 2);
 
     let mut store = Store::open(dir).unwrap();
     assert!(

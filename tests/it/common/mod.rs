@@ -261,6 +261,19 @@ pub fn snapshot(store: &Store) -> Snapshot {
     }
 }
 
+/// Writes `events`, numbered `first..=last`, straight into the journal
+/// as one record, past the store.
+pub fn append_record(dir: &Path, events: Vec<Event>, first: u64, last: u64) {
+    let batch = jiedai::storage::Batch {
+        v: jiedai::domain::event::SCHEMA_VERSION,
+        events,
+    };
+    let payload = serde_json::to_vec(&batch).unwrap();
+    let mut journal = jiedai::storage::journal::Journal::open(&journal_path(dir)).unwrap();
+    journal.write(&payload, first, last).unwrap();
+    journal.sync().unwrap();
+}
+
 /// The path of the journal file in a data directory.
 pub fn journal_path(dir: &Path) -> std::path::PathBuf {
     dir.join("journal")
