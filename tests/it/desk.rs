@@ -499,18 +499,26 @@ fn a_receipt_prints_from_the_kiosk() {
     assert!(text.contains(&code) && text.contains("补打"), "{text}");
 }
 
+/// A typical visit saved at 80x24 and its receipt asked for (P), on a
+/// desk whose printer takes the connection and never answers, with a
+/// time limit of `timeout_ms`.
+fn receipt_to_a_silent_printer(timeout_ms: u64) -> (printer::FakePrinter, Desk, Pty) {
+    let printer = printer::FakePrinter::start(printer::Behaviour::Silent);
+    let desk = Desk::new(false);
+    desk.use_printer(&printer.target(), Some(timeout_ms));
+    let p = desk.kiosk(SIZE_80X24);
+    register_typical(&p, "王小明");
+    ok(p.wait_for("查询码（请告知来访人）", T));
+    p.send("P");
+    (printer, desk, p)
+}
+
 /// A printer that takes the connection and never answers: the kiosk says
 /// 打印中…, keeps answering keys, and after the printer's time limit says
 /// the receipt was not printed and the job is kept.
 #[test]
 fn a_silent_printer_never_freezes_the_kiosk() {
-    let printer = printer::FakePrinter::start(printer::Behaviour::Silent);
-    let desk = Desk::new(false);
-    desk.use_printer(&printer.target(), Some(2000));
-    let p = desk.kiosk(SIZE_80X24);
-    register_typical(&p, "王小明");
-    ok(p.wait_for("查询码（请告知来访人）", T));
-    p.send("P");
+    let (_printer, desk, p) = receipt_to_a_silent_printer(2000);
     ok(p.wait_for("打印中", T));
     // Answered while the printer is silent.
     p.key(Key::Enter);
@@ -674,13 +682,7 @@ fn find_takes_several_words_as_the_kiosk_does() {
 /// the message log, where the last messages are whole, with their times.
 #[test]
 fn a_long_message_is_whole_in_the_message_log() {
-    let printer = printer::FakePrinter::start(printer::Behaviour::Silent);
-    let desk = Desk::new(false);
-    desk.use_printer(&printer.target(), Some(1000));
-    let p = desk.kiosk(SIZE_80X24);
-    register_typical(&p, "王小明");
-    ok(p.wait_for("查询码（请告知来访人）", T));
-    p.send("P");
+    let (silent, _desk, p) = receipt_to_a_silent_printer(1000);
     ok(p.wait_for("回执未打印", T));
     p.key(Key::Enter);
     let screen = ok(p.wait_gone("查询码（请告知来访人）", T));
@@ -699,7 +701,7 @@ fn a_long_message_is_whole_in_the_message_log() {
         .collect::<Vec<_>>()
         .concat()
         .replace(' ', "");
-    let port = printer.target().rsplit(':').next().unwrap().to_string();
+    let port = silent.target().rsplit(':').next().unwrap().to_string();
     assert!(
         joined.contains("回执未打印") && joined.contains(&port) && joined.contains("重试"),
         "the whole message in the log:\n{screen}"
