@@ -968,29 +968,11 @@ fn free_texts_leaving_the_county_are_masked() {
     }
 }
 
-/// A connection to the county's database (SQLite in its directory, or its
-/// PostgreSQL database), and the runtime to use it on.
-fn county_db(county: &County) -> (tokio::runtime::Runtime, sqlx::AnyConnection) {
-    sqlx::any::install_default_drivers();
-    let url = county
-        .db
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}?mode=rw", county.path().join("county.db").display()));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conn = runtime
-        .block_on(<sqlx::AnyConnection as sqlx::Connection>::connect(&url))
-        .unwrap();
-    (runtime, conn)
-}
-
 /// Every text the county's database holds: events, stations, appeals,
 /// deputies, the feed and the refusals (and, on SQLite, every byte of its
 /// files, free pages and write-ahead log included).
 fn county_holds(county: &County) -> String {
-    let (runtime, mut conn) = county_db(county);
+    let (runtime, mut conn) = county.database("rw");
     let mut all = String::new();
     runtime.block_on(async {
         use sqlx::Row;
@@ -1103,7 +1085,7 @@ fn staff_secrets_stay_at_the_station(backend: Backend, name: &str) {
 
     // A county database written before this version held the station's
     // event as it came, its staff in the station's row and a refusal.
-    let (runtime, mut conn) = county_db(&county);
+    let (runtime, mut conn) = county.database("rw");
     let station: serde_json::Value = serde_json::from_str(events[pinned].get()).unwrap();
     let info = station["body"]["station"].to_string();
     runtime.block_on(async {

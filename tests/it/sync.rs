@@ -66,18 +66,9 @@ fn import_rows(root: &Path, dir: &Path, from: usize, to: usize) {
 /// origin generation g): how many events are held and the highest
 /// sequence; no sequence is held twice.
 fn held_by_key(county: &County, station: &str) -> Vec<(i64, u64, u64)> {
-    sqlx::any::install_default_drivers();
-    let url = county
-        .db
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}?mode=ro", county.path().join("county.db").display()));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (runtime, mut conn) = county.database("ro");
     runtime.block_on(async {
         use sqlx::Row;
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
         let rows = sqlx::query(
             "SELECT terminal, COUNT(*) AS n, COUNT(DISTINCT seq) AS d, MAX(seq) AS m FROM events WHERE station = $1 GROUP BY terminal ORDER BY terminal",
         )

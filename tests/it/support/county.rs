@@ -159,6 +159,27 @@ impl County {
         self.command().args(args).output().expect("the binary runs")
     }
 
+    /// A connection to the county's database (SQLite in its directory,
+    /// opened `ro` or `rw` as `sqlite_mode` says, or its PostgreSQL
+    /// database), and the runtime to use it on.
+    pub fn database(&self, sqlite_mode: &str) -> (tokio::runtime::Runtime, sqlx::AnyConnection) {
+        sqlx::any::install_default_drivers();
+        let url = self.db.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode={sqlite_mode}",
+                self.path().join("county.db").display()
+            )
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let conn = runtime
+            .block_on(<sqlx::AnyConnection as sqlx::Connection>::connect(&url))
+            .unwrap();
+        (runtime, conn)
+    }
+
     /// Enrolls a station and writes its credentials to `out`.
     pub fn enroll(&self, station: &str, name: &str, out: &Path) {
         self.enroll_with(station, name, out, &[]);
