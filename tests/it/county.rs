@@ -345,21 +345,25 @@ fn assert_refused(county: &County, answer: &Answer, code: &str) {
     assert!(county_appeals(county).is_empty(), "nothing stored");
 }
 
-fn unknown_station(backend: Backend, name: &str) {
+/// A county on `backend` and a station with one appeal; the body of the
+/// station's first upload.
+fn first_upload(backend: Backend, name: &str) -> (County, Station, Vec<u8>) {
     let county = start(backend, name);
     let st = Station::new(&county, 1);
     let (events, _) = st.events();
     let body = upload_body(protocol::GENESIS, &events);
+    (county, st, body)
+}
+
+fn unknown_station(backend: Backend, name: &str) {
+    let (county, st, body) = first_upload(backend, name);
     let stranger = protocol::new_signing_key().unwrap();
     let answer = post_upload(&county, &st, "330999099", &stranger, &body, &body, now());
     assert_refused(&county, &answer, "unknown_station");
 }
 
 fn bad_signature(backend: Backend, name: &str) {
-    let county = start(backend, name);
-    let st = Station::new(&county, 1);
-    let (events, _) = st.events();
-    let body = upload_body(protocol::GENESIS, &events);
+    let (county, st, body) = first_upload(backend, name);
     let stranger = protocol::new_signing_key().unwrap();
     let answer = post_upload(&county, &st, STATION, &stranger, &body, &body, now());
     assert_refused(&county, &answer, "bad_signature");
@@ -394,10 +398,7 @@ fn tampered_body(backend: Backend, name: &str) {
 }
 
 fn replayed_request(backend: Backend, name: &str) {
-    let county = start(backend, name);
-    let st = Station::new(&county, 1);
-    let (events, _) = st.events();
-    let body = upload_body(protocol::GENESIS, &events);
+    let (county, st, body) = first_upload(backend, name);
     let old = now() - protocol::MAX_SKEW_SECS - 60;
     let answer = signed_upload_at(&county, &st, &body, old);
     assert_refused(&county, &answer, "stale");
