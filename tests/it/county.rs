@@ -883,29 +883,25 @@ fn free_texts_leaving_the_county_are_masked() {
         store
             .commit("S01", vec![EventBody::AppealRegistered { appeal }])
             .unwrap();
-        store
-            .commit(
-                "S01",
-                vec![EventBody::AppealStepped {
-                    code: code.clone(),
-                    step: jiedai::domain::Step::Accept,
-                    note: format!("已电话联系{NAME}（138-0013-8000），身份证 {VISITOR_ID}"),
-                }],
-            )
-            .unwrap();
-        store
-            .commit(
-                "S01",
-                vec![EventBody::AppealStepped {
-                    code: code.clone(),
-                    step: jiedai::domain::Step::Refer {
-                        unit: "青禾县交通运输局".into(),
-                        deadline,
-                    },
-                    note: format!("{NAME}家住柳岸社区8幢2单元504室，座机 8800 1234"),
-                }],
-            )
-            .unwrap();
+        let mut step = |step, note: String| {
+            let change = EventBody::AppealStepped {
+                code: code.clone(),
+                step,
+                note,
+            };
+            store.commit("S01", vec![change]).unwrap();
+        };
+        step(
+            jiedai::domain::Step::Accept,
+            format!("已电话联系{NAME}（138-0013-8000），身份证 {VISITOR_ID}"),
+        );
+        step(
+            jiedai::domain::Step::Refer {
+                unit: "青禾县交通运输局".into(),
+                deadline,
+            },
+            format!("{NAME}家住柳岸社区8幢2单元504室，座机 8800 1234"),
+        );
         code.to_string()
     };
     let key = Store::open(st.path())
