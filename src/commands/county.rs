@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use super::{exit, out, say};
 use crate::cli::{CountyWhat, Format};
 use crate::county::db::{Db, HeldAppeal};
-use crate::county::server::{self, App};
-use crate::county::staff::{self, Outcome};
+use crate::county::server::{self, Server};
+use crate::county::staff::{self, StepOutcome};
 use crate::county::{self as county_mod, CountyError};
 use crate::domain::privacy::public_appeal;
 use crate::domain::validate::mask_numbers;
@@ -246,7 +246,7 @@ async fn serve(
         Ok(k) => k,
         Err(e) => return fail(&e, lang),
     };
-    let app = App { db, key, allow_probe };
+    let server = Server { db, key, allow_probe };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let bound = |addr: std::net::SocketAddr| {
         out(lang.pick(
@@ -255,7 +255,7 @@ async fn serve(
         ));
         let _ = std::io::stdout().flush();
     };
-    match server::serve(app, listen, tls, bound, server::shutdown_signal()).await {
+    match server::serve(server, listen, tls, bound, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e, lang),
     }
@@ -513,7 +513,7 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
     }
     let kind = step.kind();
     match staff::step(db, code, step, actor.trim()).await {
-        Ok(Outcome::Done { appeal, seq }) => {
+        Ok(StepOutcome::Done { appeal, seq }) => {
             out(lang.pick(
                 format!(
                     "{}：{}，现为“{}”。站点下次同步时取回（县里第 {seq} 号事件）。",
@@ -530,11 +530,11 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
             ));
             ExitCode::SUCCESS
         }
-        Ok(Outcome::Refused(refusal)) => {
+        Ok(StepOutcome::Refused(refusal)) => {
             say(format_args!("jiedai: {}", refusal.message(lang)));
             ExitCode::from(exit::FAILED)
         }
-        Ok(Outcome::NotHeld(code)) => {
+        Ok(StepOutcome::NotHeld(code)) => {
             say(format_args!(
                 "jiedai: {}",
                 lang.pick(
