@@ -335,7 +335,7 @@ async fn enroll(dir: &Path, db: &Db, asked: Enrollment<'_>, lang: Lang) -> ExitC
     };
     let text = match toml::to_string(&creds) {
         Ok(t) => t,
-        Err(e) => return fail(&CountyError::Bad(e.to_string()), lang),
+        Err(e) => return fail(&CountyError::Credentials(e), lang),
     };
     if !replace && matches!(db.station(station).await, Ok(Some(_))) {
         return refuse_twice(station, lang);

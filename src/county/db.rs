@@ -317,8 +317,9 @@ impl Db {
     async fn create_schema(&self) -> Result<(), CountyError> {
         // Two processes starting together on PostgreSQL may race on
         // CREATE … IF NOT EXISTS: the loser tries again.
-        let mut last = None;
-        for _ in 0..5 {
+        let mut tries = 0;
+        loop {
+            tries += 1;
             let mut tx = self.pool.begin().await?;
             let mut failed = None;
             for stmt in SCHEMA {
@@ -334,14 +335,13 @@ impl Db {
                 }
                 Some(e) => {
                     let _ = tx.rollback().await;
-                    last = Some(e);
+                    if tries == 5 {
+                        return Err(CountyError::Db(e));
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
         }
-        Err(last
-            .map(CountyError::Db)
-            .unwrap_or_else(|| CountyError::Bad("schema".into())))
     }
 
     pub async fn station(&self, code: &str) -> Result<Option<EnrolledStation>, CountyError> {
@@ -515,11 +515,14 @@ fn without_secrets(body: &str) -> Option<String> {
 }
 
 pub fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, CountyError> {
-    serde_json::from_str(text).map_err(|e| CountyError::Bad(format!("stored JSON: {e}")))
+    serde_json::from_str(text).map_err(|source| CountyError::Stored {
+        what: std::any::type_name::<T>().to_string(),
+        source,
+    })
 }
 
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<String, CountyError> {
-    serde_json::to_string(value).map_err(|e| CountyError::Bad(format!("JSON: {e}")))
+    serde_json::to_string(value).map_err(CountyError::Encode)
 }
 
 /// Takes the station's lock for the rest of the transaction (see the

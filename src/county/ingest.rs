@@ -35,7 +35,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
     let mut tx = db.pool.begin().await?;
     let conn: &mut AnyConnection = &mut tx;
     if !db::lock_station(conn, station).await? {
-        return Err(CountyError::Bad(format!("station {station} is not enrolled")));
+        return Err(CountyError::NotEnrolled(station.to_string()));
     }
     let terminal = protocol::terminal_key(upload.terminal, upload.generation);
     sqlx::query(

@@ -74,7 +74,7 @@ pub async fn step(db: &Db, code: &str, step: Step, actor: &str) -> Result<StepOu
         .execute(&mut *conn)
         .await?;
     let next = history::apply(Some(&held.appeal), &event)
-        .map_err(|e| CountyError::Bad(format!("{e:?}")))?
+        .map_err(CountyError::History)?
         .unwrap_or(held.appeal);
     db::save_appeal(conn, &station, &next).await?;
     tx.commit().await?;

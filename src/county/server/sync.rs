@@ -158,7 +158,10 @@ pub async fn feed_page(db: &Db, station: &str, after: u64) -> Result<Feed, Count
     let mut events = Vec::new();
     let mut last = after;
     for (seq, body) in rows.into_iter().take(protocol::MAX_BATCH_EVENTS) {
-        events.push(RawValue::from_string(body).map_err(|e| CountyError::Bad(format!("feed {seq}: {e}")))?);
+        events.push(RawValue::from_string(body).map_err(|source| CountyError::Stored {
+            what: format!("feed {seq}"),
+            source,
+        })?);
         last = seq;
     }
     Ok(Feed { events, last, more })
@@ -218,7 +221,10 @@ pub async fn held_page(db: &Db, station: &str, terminal: i64, after: u64) -> Res
     };
     for (seq, hash, body) in rows.into_iter().take(protocol::MAX_BATCH_EVENTS) {
         page.events
-            .push(RawValue::from_string(body).map_err(|e| CountyError::Bad(format!("event {seq}: {e}")))?);
+            .push(RawValue::from_string(body).map_err(|source| CountyError::Stored {
+                what: format!("event {seq}"),
+                source,
+            })?);
         page.hashes.push(hash);
         page.last = seq;
     }
