@@ -15,6 +15,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use super::appeals::AppealFilter;
 use super::{CountyError, CountyPaths};
 use crate::domain::deputy::Deputy;
 use crate::domain::{Appeal, Station};
@@ -380,11 +381,27 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Every appeal the county holds, by code.
-    pub async fn appeals(&self) -> Result<Vec<HeldAppeal>, CountyError> {
-        let rows = sqlx::query("SELECT station, state FROM appeals ORDER BY code")
-            .fetch_all(&self.pool)
-            .await?;
+    /// The appeals `filter` wants, by code: the filter is the query's
+    /// `WHERE`, its values bound.
+    pub async fn appeals(&self, filter: &AppealFilter) -> Result<Vec<HeldAppeal>, CountyError> {
+        let mut wanted: Vec<(&str, String)> = Vec::new();
+        if let Some(station) = &filter.station {
+            wanted.push(("station", station.trim().to_string()));
+        }
+        if let Some(status) = filter.status {
+            wanted.push(("status", status.code().to_string()));
+        }
+        let mut sql = String::from("SELECT station, state FROM appeals");
+        for (n, (column, _)) in wanted.iter().enumerate() {
+            let joint = if n == 0 { " WHERE" } else { " AND" };
+            sql.push_str(&format!("{joint} {column} = ${}", n + 1));
+        }
+        sql.push_str(" ORDER BY code");
+        let mut query = sqlx::query(&sql);
+        for (_, value) in &wanted {
+            query = query.bind(value.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| -> Result<HeldAppeal, CountyError> {
                 let station: String = r.try_get(0)?;

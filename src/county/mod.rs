@@ -4,10 +4,14 @@
 //!
 //! `db` holds everything in one SQL database (SQLite by default,
 //! PostgreSQL when asked), `ingest` takes a terminal's upload exactly
-//! once, `staff` records county steps into a station's feed, `server`
-//! answers stations and browsers, `pages` renders the public pages.
+//! once, `staff` records county steps into a station's feed, `appeals`
+//! lists and exports the county's copy for its staff, `enroll` enrols a
+//! station, `server` answers stations and browsers, `pages` renders the
+//! public pages.
 
+pub mod appeals;
 pub mod db;
+pub mod enroll;
 pub mod ingest;
 pub mod pages;
 pub mod server;
