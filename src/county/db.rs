@@ -647,3 +647,157 @@ pub async fn save_deputy(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate};
+
+    use super::*;
+    use crate::domain::{Status, TrackingCode};
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn appeal(station: &str, n: u32, status: Status) -> Appeal {
+        let at = DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
+        let code = TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), station, 1, n).unwrap();
+        let mut appeal = Appeal::registered(code, at);
+        appeal.status = status;
+        appeal
+    }
+
+    #[test]
+    fn a_fresh_database_is_made_and_migrated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            assert_eq!(db.kind, Kind::Sqlite);
+            assert!(CountyPaths::new(dir.path()).db().is_file());
+            for table in [
+                "stations",
+                "terminals",
+                "events",
+                "appeals",
+                "deputies",
+                "feed",
+                "settings",
+                "refusals",
+            ] {
+                let rows: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap()
+                    .try_get(0)
+                    .unwrap();
+                assert_eq!(rows, 0, "{table}");
+            }
+            let done = |db: Db| async move {
+                sqlx::query("SELECT name FROM migrations")
+                    .fetch_all(&db.pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0).unwrap())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(done(db.clone()).await, [PURGE_STAFF_SECRETS]);
+            assert_eq!(db.time_zone().await.unwrap(), None);
+            db.set_time_zone("Asia/Urumqi").await.unwrap();
+            db.pool.close().await;
+            // Opened again: the schema and the migration are not redone,
+            // and what it holds stays.
+            let db = Db::open(dir.path(), None).await.unwrap();
+            assert_eq!(done(db.clone()).await, [PURGE_STAFF_SECRETS]);
+            assert_eq!(db.time_zone().await.unwrap().as_deref(), Some("Asia/Urumqi"));
+        });
+    }
+
+    #[test]
+    fn the_listing_returns_exactly_the_appeals_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            let mut conn = db.pool.acquire().await.unwrap();
+            let held = [
+                ("330999013", appeal("330999013", 1, Status::Registered)),
+                ("330999012", appeal("330999012", 2, Status::Accepted)),
+                ("330999012", appeal("330999012", 1, Status::Registered)),
+            ];
+            for (station, appeal) in &held {
+                save_appeal(&mut conn, station, appeal).await.unwrap();
+            }
+            drop(conn);
+            let listed = |station: Option<&str>, status: Option<Status>| {
+                let filter = AppealFilter {
+                    station: station.map(str::to_string),
+                    status,
+                };
+                let db = db.clone();
+                async move {
+                    db.appeals(&filter)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|h| (h.station, h.appeal.code.to_string(), h.appeal.status))
+                        .collect::<Vec<_>>()
+                }
+            };
+            let row = |i: usize| {
+                let (station, appeal) = &held[i];
+                (station.to_string(), appeal.code.to_string(), appeal.status)
+            };
+            // By code: the station's codes sort before the other's.
+            assert_eq!(listed(None, None).await, [row(2), row(1), row(0)]);
+            assert_eq!(listed(Some("330999012"), None).await, [row(2), row(1)]);
+            assert_eq!(listed(Some(" 330999012 "), None).await, [row(2), row(1)]);
+            assert_eq!(listed(None, Some(Status::Registered)).await, [row(2), row(0)]);
+            assert_eq!(listed(Some("330999012"), Some(Status::Accepted)).await, [row(1)]);
+            assert_eq!(listed(Some("330999014"), None).await, []);
+            assert_eq!(listed(None, Some(Status::Closed)).await, []);
+        });
+    }
+
+    #[test]
+    fn the_feed_is_read_after_a_sequence_in_order_and_by_station() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            for (station, seq) in [
+                ("330999012", 2),
+                ("330999012", 1),
+                ("330999012", 3),
+                ("330999013", 1),
+            ] {
+                sqlx::query(
+                    "INSERT INTO feed (station, seq, appeal, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(station)
+                .bind(seq as i64)
+                .bind(None::<String>)
+                .bind(format!("{{\"s\":\"{station}\",\"n\":{seq}}}"))
+                .bind("2026-11-30T10:00:00+08:00")
+                .execute(&db.pool)
+                .await
+                .unwrap();
+            }
+            let seqs = |rows: Vec<(u64, String)>| rows.into_iter().map(|(seq, _)| seq).collect::<Vec<_>>();
+            assert_eq!(seqs(db.feed("330999012", 0, 10).await.unwrap()), [1, 2, 3]);
+            assert_eq!(seqs(db.feed("330999012", 1, 10).await.unwrap()), [2, 3]);
+            assert_eq!(seqs(db.feed("330999012", 0, 2).await.unwrap()), [1, 2]);
+            assert_eq!(
+                seqs(db.feed("330999012", 3, 10).await.unwrap()),
+                Vec::<u64>::new()
+            );
+            assert_eq!(
+                seqs(db.feed("330999012", u64::MAX, 10).await.unwrap()),
+                Vec::<u64>::new()
+            );
+            let other = db.feed("330999013", 0, 10).await.unwrap();
+            assert_eq!(other, [(1, "{\"s\":\"330999013\",\"n\":1}".to_string())]);
+        });
+    }
+}
