@@ -136,19 +136,34 @@ pub(super) async fn feed(
     RawQuery(raw): RawQuery,
     request: SignedStation,
 ) -> Response {
-    let taken = async {
-        let station = &request.station;
-        let Ok(Query(After { after })) = query else {
-            return Err(bad_request(format!("after in {}", raw.unwrap_or_default())));
-        };
-        let page = feed_page(&server.db, station, after).await.map_err(|e| {
+    let read = async |station: &str, After { after }| {
+        feed_page(&server.db, station, after).await.map_err(|e| {
             log::error!("station {station}: reading the feed failed: {e}");
             internal()
-        })?;
+        })
+    };
+    paged(&server, query, raw, &request, "after", read).await
+}
+
+/// A signed GET's answer: the page `read` makes of its query, or the
+/// refusal of a query that does not read (naming its `params`).
+async fn paged<Q, P: serde::Serialize>(
+    server: &Shared,
+    query: Result<Query<Q>, QueryRejection>,
+    raw: Option<String>,
+    request: &SignedStation,
+    params: &str,
+    read: impl AsyncFnOnce(&str, Q) -> Result<P, Refuse>,
+) -> Response {
+    let taken = async {
+        let Ok(Query(query)) = query else {
+            return Err(bad_request(format!("{params} in {}", raw.unwrap_or_default())));
+        };
+        let page = read(&request.station, query).await?;
         serde_json::to_vec(&page).map_err(|_| internal())
     }
     .await;
-    reply(&server, &request.signature, taken)
+    reply(server, &request.signature, taken)
 }
 
 /// The station's feed after `after`: at most `MAX_BATCH_EVENTS` events.
@@ -184,27 +199,18 @@ pub(super) async fn events(
     RawQuery(raw): RawQuery,
     request: SignedStation,
 ) -> Response {
-    let taken = async {
-        let station = &request.station;
-        let Ok(Query(TerminalAfter { terminal, after })) = query else {
-            return Err(bad_request(format!(
-                "terminal or after in {}",
-                raw.unwrap_or_default()
-            )));
-        };
+    let read = async |station: &str, TerminalAfter { terminal, after }| {
         if protocol::from_terminal_key(terminal as i64).is_none() {
             return Err(bad_request(format!("terminal {terminal}")));
         }
-        let page = held_page(&server.db, station, terminal as i64, after)
+        held_page(&server.db, station, terminal as i64, after)
             .await
             .map_err(|e| {
                 log::error!("station {station}: reading terminal {terminal}'s events failed: {e}");
                 internal()
-            })?;
-        serde_json::to_vec(&page).map_err(|_| internal())
-    }
-    .await;
-    reply(&server, &request.signature, taken)
+            })
+    };
+    paged(&server, query, raw, &request, "terminal or after", read).await
 }
 
 /// A terminal's held events after `after`: at most `MAX_BATCH_EVENTS`.
