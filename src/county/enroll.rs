@@ -150,3 +150,96 @@ pub async fn enroll(
     );
     Ok(creds)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked<'a>(station: &'a str, name: &'a str, url: &'a str, ca: Option<&'a Path>) -> Enrollment<'a> {
+        Enrollment {
+            station,
+            name,
+            file: Path::new("station.toml"),
+            url,
+            ca,
+            replace: false,
+        }
+    }
+
+    #[test]
+    fn what_is_asked_is_checked_before_anything_is_written() {
+        let ca = Some(Path::new("ca.pem"));
+        let refused = |a: Enrollment<'_>| check(&a).err().map(|r| r.to_string());
+        assert_eq!(
+            refused(asked(" 330999012 ", "站", "http://county:8440", None)),
+            None
+        );
+        assert_eq!(refused(asked("330999012", "站", "https://county", ca)), None);
+        assert!(matches!(
+            check(&asked("33099901", "站", "http://county", None)),
+            Err(EnrollRefusal::StationCode(s)) if s == "33099901"
+        ));
+        assert!(matches!(
+            check(&asked("330999012", " ", "http://county", None)),
+            Err(EnrollRefusal::NoName)
+        ));
+        assert!(matches!(
+            check(&asked("330999012", "站", "county:8440", None)),
+            Err(EnrollRefusal::Url(_))
+        ));
+        assert!(matches!(
+            check(&asked("330999012", "站", "http://county", ca)),
+            Err(EnrollRefusal::CaWithoutHttps(_))
+        ));
+        for bad in [
+            EnrollRefusal::StationCode("1".into()),
+            EnrollRefusal::NoName,
+            EnrollRefusal::Url("x".into()),
+            EnrollRefusal::CaWithoutHttps("x".into()),
+        ] {
+            assert!(bad.is_bad_argument(), "{bad}");
+        }
+        assert!(!EnrollRefusal::Twice("330999012".into()).is_bad_argument());
+    }
+
+    #[test]
+    fn a_station_is_enrolled_once_unless_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            let file = dir.path().join("330999012.toml");
+            let mut asked = asked("330999012", "柳岸站", "http://county:8440/", None);
+            asked.file = &file;
+            let creds = enroll(dir.path(), &db, &asked, None).await.unwrap();
+            assert_eq!(creds.server, "http://county:8440");
+            let written: Credentials = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            assert_eq!(written.key, creds.key);
+            let held = db.station("330999012").await.unwrap().unwrap();
+            let key = protocol::decode_secret(&creds.key).unwrap();
+            assert_eq!(held.public_key, protocol::encode_public(&key.verifying_key()));
+            // Again: refused, and the file handed out stays valid.
+            let again = enroll(dir.path(), &db, &asked, None).await;
+            assert!(
+                matches!(&again, Err(EnrollRefusal::Twice(s)) if s == "330999012"),
+                "{again:?}"
+            );
+            assert_eq!(
+                db.station("330999012").await.unwrap().unwrap().public_key,
+                held.public_key
+            );
+            // Replaced: a new key, the old one no longer held.
+            std::fs::remove_file(&file).unwrap();
+            asked.replace = true;
+            let replaced = enroll(dir.path(), &db, &asked, None).await.unwrap();
+            assert_ne!(replaced.key, creds.key);
+            assert_ne!(
+                db.station("330999012").await.unwrap().unwrap().public_key,
+                held.public_key
+            );
+        });
+    }
+}
