@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::widgets::{cell, fit, focused_style, header_row};
-use crate::domain::validate::mask_phone;
+use crate::domain::privacy::mask::mask_phone;
 use crate::tui::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
