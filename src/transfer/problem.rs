@@ -416,3 +416,21 @@ impl FieldProblem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transfer::appeals;
+
+    #[test]
+    fn a_field_problem_names_its_field_and_display_is_english() {
+        let column = &appeals::COLUMNS[1];
+        let p = RowProblem::field(column, FieldProblem::Required);
+        assert_eq!(p.message(Lang::Zh), "日期：必填");
+        assert_eq!(p.message(Lang::En), "Date: required");
+        assert_eq!(p.to_string(), "Date: required");
+        let p = RowProblem::FieldCount { got: 3, header: 2 };
+        assert_eq!(p.message(Lang::Zh), "有 3 列，表头有 2 列");
+        assert_eq!(p.to_string(), "has 3 fields but the header has 2");
+    }
+}
