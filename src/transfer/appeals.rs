@@ -31,9 +31,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
 use crate::domain::desk;
 use crate::domain::lifecycle::{self, Step, TransitionError, replay_history};
+use crate::domain::privacy::mask::{mask_name, mask_numbers, shown};
 use crate::domain::validate::{
-    self, Field, MAX_ADDRESS, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_UNIT, clean_text, mask_name, mask_numbers,
-    normalize_phone, shown, text_field, validate_id_number,
+    self, Field, MAX_ADDRESS, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_UNIT, clean_text, normalize_phone,
+    text_field, validate_id_number,
 };
 use crate::domain::{
     Appeal, Category, Change, Deputy, DeputyRef, EventBody, HistoryEntry, Route, Satisfaction, Status,
