@@ -129,21 +129,17 @@ impl Journal {
     /// Opens an existing journal for appending. A version 1 journal must be
     /// converted first (`convert_v1`).
     pub fn open(path: &Path) -> io::Result<Journal> {
-        let mut file = OpenOptions::new().read(true).append(true).open(path)?;
-        let version = read_version(&mut file)?;
-        let len = file.metadata()?.len();
-        Ok(Journal {
-            path: path.to_path_buf(),
-            file,
-            len,
-            version,
-        })
+        Journal::opened(path, OpenOptions::new().read(true).append(true).open(path)?)
     }
 
     /// Opens an existing journal for reading only; nothing is ever written
     /// through it.
     pub fn open_read(path: &Path) -> io::Result<Journal> {
-        let mut file = File::open(path)?;
+        Journal::opened(path, File::open(path)?)
+    }
+
+    /// The journal at `path`, open as `file`: its version read, its length taken.
+    fn opened(path: &Path, mut file: File) -> io::Result<Journal> {
         let version = read_version(&mut file)?;
         let len = file.metadata()?.len();
         Ok(Journal {
