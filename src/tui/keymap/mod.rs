@@ -358,6 +358,18 @@ mod tests {
         }
     }
 
+    /// The default layout with its `check_out` entry replaced by `entry`
+    /// fails to parse, naming that entry and its line.
+    fn check_out_err(entry: &str) {
+        let text = DEFAULT_TOML.replace("check_out = [\"o\"]", entry);
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("check_out"))
+            .map(|i| i + 1);
+        let err = parse_err(&text);
+        assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
+    }
+
     fn merge_err(text: &str) -> KeymapError {
         let mut keymap = Keymap::default_layout();
         let before = keymap.clone();
@@ -705,13 +717,7 @@ mod tests {
         let err = merge_err("[global]\nhelp = [\"q\"]\n");
         assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("help")));
         // In a full layout too.
-        let text = DEFAULT_TOML.replace("check_out = [\"o\"]", "check_out = [\"i\"]");
-        let line = text
-            .lines()
-            .position(|l| l.starts_with("check_out"))
-            .map(|i| i + 1);
-        let err = parse_err(&text);
-        assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
+        check_out_err("check_out = [\"i\"]");
     }
 
     #[test]
@@ -733,27 +739,30 @@ mod tests {
 
     #[test]
     fn misplaced_and_mistyped_entries_are_reported() {
-        let err = merge_err("[global]\nquit = [\"q\"]\n[nav]\ncheck_in = [\"i\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(4), Some("check_in")));
-        assert!(err.problem.contains("[today]"), "{err}");
-
-        let err = merge_err("\n\n[screens]\nquit = [\"q\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("screens")));
-        assert!(err.problem.contains("unknown mode table"), "{err}");
-
-        let err = merge_err("quit = [\"q\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(1), Some("quit")));
-        assert!(err.problem.contains("[global]"), "{err}");
-
-        let err = merge_err("[global]\n\nquit = \"q\"\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("quit")));
-        assert!(err.problem.contains("list of key names"), "{err}");
-
-        let err = merge_err("[global]\nquit = [\"q\",\n 7]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("quit")));
-
-        let err = merge_err("global = 3\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(1), Some("global")));
+        // The text, the line and key the error names, and words of its problem.
+        let cases = [
+            (
+                "[global]\nquit = [\"q\"]\n[nav]\ncheck_in = [\"i\"]\n",
+                4,
+                "check_in",
+                "[today]",
+            ),
+            (
+                "\n\n[screens]\nquit = [\"q\"]\n",
+                3,
+                "screens",
+                "unknown mode table",
+            ),
+            ("quit = [\"q\"]\n", 1, "quit", "[global]"),
+            ("[global]\n\nquit = \"q\"\n", 3, "quit", "list of key names"),
+            ("[global]\nquit = [\"q\",\n 7]\n", 3, "quit", ""),
+            ("global = 3\n", 1, "global", ""),
+        ];
+        for (text, line, key, problem) in cases {
+            let err = merge_err(text);
+            assert_eq!((err.line, err.key.as_deref()), (Some(line), Some(key)));
+            assert!(err.problem.contains(problem), "{err}");
+        }
     }
 
     #[test]
@@ -767,13 +776,7 @@ mod tests {
             "bad.toml, key \"check_out\": no keys bound to check_out under [today]; a full layout must bind every action"
         );
 
-        let text = DEFAULT_TOML.replace("check_out = [\"o\"]", "check_out = []");
-        let line = text
-            .lines()
-            .position(|l| l.starts_with("check_out"))
-            .map(|i| i + 1);
-        let err = parse_err(&text);
-        assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
+        check_out_err("check_out = []");
 
         // Errors come back in line order, and a broken entry is not also
         // reported as missing.
