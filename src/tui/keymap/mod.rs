@@ -370,6 +370,13 @@ mod tests {
         assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
     }
 
+    /// `merge_err`, which names `key` on `line`.
+    fn merge_err_at(text: &str, line: usize, key: &str) -> KeymapError {
+        let err = merge_err(text);
+        assert_eq!((err.line, err.key.as_deref()), (Some(line), Some(key)), "{err}");
+        err
+    }
+
     fn merge_err(text: &str) -> KeymapError {
         let mut keymap = Keymap::default_layout();
         let before = keymap.clone();
@@ -671,9 +678,7 @@ mod tests {
     #[test]
     fn unknown_action_reports_line_and_name() {
         let text = "# user keys\n[global]\nquit = [\"q\"]\n\nquitt = [\"x\"]\n";
-        let err = merge_err(text);
-        assert_eq!(err.line, Some(5), "{err}");
-        assert_eq!(err.key.as_deref(), Some("quitt"));
+        let err = merge_err_at(text, 5, "quitt");
         assert!(err.problem.contains("unknown action \"quitt\""), "{err}");
         assert!(err.problem.contains("help"), "lists the known actions: {err}");
     }
@@ -681,9 +686,7 @@ mod tests {
     #[test]
     fn bad_key_name_reports_line_and_action() {
         let text = "[global]\nquit = [\n  \"q\",\n  \"C-\",\n]\n";
-        let err = merge_err(text);
-        assert_eq!(err.line, Some(4), "{err}");
-        assert_eq!(err.key.as_deref(), Some("quit"));
+        let err = merge_err_at(text, 4, "quit");
         assert_eq!(
             err.to_string(),
             "user.toml line 4, key \"quit\": unknown key name \"C-\""
@@ -698,24 +701,18 @@ mod tests {
     fn duplicate_chord_reports_the_later_binding() {
         // Both in one file: blame the later line.
         let text = "[appeals]\nsearch = [\"/\"]\nfilter_status = [\"s\"]\nfilter_dates = [\"/\"]\n";
-        let err = merge_err(text);
-        assert_eq!(err.line, Some(4), "{err}");
-        assert_eq!(err.key.as_deref(), Some("filter_dates"));
+        let err = merge_err_at(text, 4, "filter_dates");
         assert!(
             err.problem.contains("search") && err.problem.contains("[appeals]"),
             "{err}"
         );
         // Against a binding kept from the layout below: blame this file's line.
-        let err = merge_err("\n[today]\ncheck_in = [\"o\"]\n");
-        assert_eq!(err.line, Some(3), "{err}");
-        assert_eq!(err.key.as_deref(), Some("check_in"));
+        let err = merge_err_at("\n[today]\ncheck_in = [\"o\"]\n", 3, "check_in");
         assert!(err.problem.contains("check_out"), "{err}");
         // The earlier action in Action::all() order, when it is the one in the file.
-        let err = merge_err("[today]\ncheck_out = [\"i\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("check_out")));
+        merge_err_at("[today]\ncheck_out = [\"i\"]\n", 2, "check_out");
         // Two Global actions may not share a chord either.
-        let err = merge_err("[global]\nhelp = [\"q\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("help")));
+        merge_err_at("[global]\nhelp = [\"q\"]\n", 2, "help");
         // In a full layout too.
         check_out_err("check_out = [\"i\"]");
     }
@@ -723,9 +720,7 @@ mod tests {
     #[test]
     fn printable_key_in_form_is_rejected() {
         let text = "[form]\nsave = [\"C-s\"]\nnext_field = [\"tab\", \"n\"]\n";
-        let err = merge_err(text);
-        assert_eq!(err.line, Some(3), "{err}");
-        assert_eq!(err.key.as_deref(), Some("next_field"));
+        merge_err_at(text, 3, "next_field");
         for bad in ["space", "开", "S", "1"] {
             let err = merge_err(&format!("[form]\nsave = [\"{bad}\"]\n"));
             assert_eq!(err.key.as_deref(), Some("save"), "{bad}: {err}");
@@ -759,8 +754,7 @@ mod tests {
             ("global = 3\n", 1, "global", ""),
         ];
         for (text, line, key, problem) in cases {
-            let err = merge_err(text);
-            assert_eq!((err.line, err.key.as_deref()), (Some(line), Some(key)));
+            let err = merge_err_at(text, line, key);
             assert!(err.problem.contains(problem), "{err}");
         }
     }
