@@ -450,6 +450,7 @@ fn scan_v1<R: Read>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::frame::testing::{flip, second_damaged};
     use super::*;
 
     fn records(j: &Journal) -> (Vec<Vec<u8>>, Vec<Damage>, Tail) {
@@ -529,19 +530,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let ends = journal_with(&path, &[b"{\"a\":1}", b"{\"b\":2}", b"{\"c\":3}"]);
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[ends[0] as usize + 34] ^= 0x01;
-        std::fs::write(&path, bytes).unwrap();
+        flip(&path, ends[0] + 34, 0x01);
         let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
         assert_eq!(recs, vec![b"{\"a\":1}".to_vec(), b"{\"c\":3}".to_vec()]);
-        assert_eq!(
-            damage,
-            vec![Damage {
-                at: ends[0],
-                bytes: ends[1] - ends[0],
-                fields: Some((2, 2)),
-            }]
-        );
+        assert_eq!(damage, second_damaged(&ends, Some((2, 2))));
         assert_eq!(tail, Tail::Clean);
         // `scan` refuses to go past it.
         assert!(Journal::open(&path).unwrap().scan(0, |_| Ok(())).is_err());
@@ -552,10 +544,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let ends = journal_with(&path, &[b"{\"a\":1}", b"{\"b\":2}"]);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let last = bytes.len() - 2;
-        bytes[last] ^= 0x40;
-        std::fs::write(&path, bytes).unwrap();
+        flip(&path, std::fs::metadata(&path).unwrap().len() - 2, 0x40);
         let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
         assert_eq!(recs.len(), 1);
         assert_eq!(tail, Tail::Clean);
