@@ -347,6 +347,13 @@ pub(crate) mod testing {
         std::fs::write(path, bytes).unwrap();
     }
 
+    /// Appends `bytes` to the file at `path`.
+    pub fn append(path: &std::path::Path, bytes: &[u8]) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(bytes).unwrap();
+    }
+
     /// The damage of the second record, whole, given where each record ends.
     pub fn second_damaged(ends: &[u64], fields: Option<(u64, u64)>) -> Vec<Damage> {
         vec![Damage {
@@ -359,9 +366,8 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{flip, second_damaged};
+    use super::testing::{append, flip, second_damaged};
     use super::*;
-    use std::io::Write;
 
     /// A file of records `payloads[i]` with numbers (i + 1, i + 1), after
     /// a 10-byte file header; returns the end of each record.
@@ -458,9 +464,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         let ends = file_with(&path, &[b"one", b"two"]);
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&encode(b"three", 3, 3)[..20]).unwrap();
-        drop(f);
+        append(&path, &encode(b"three", 3, 3)[..20]);
         let (recs, damage, tail) = survey(&path);
         assert_eq!(recs.len(), 2);
         assert!(damage.is_empty());

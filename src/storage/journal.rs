@@ -450,7 +450,7 @@ fn scan_v1<R: Read>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::frame::testing::{flip, second_damaged};
+    use super::super::frame::testing::{append, flip, second_damaged};
     use super::*;
 
     fn records(j: &Journal) -> (Vec<Vec<u8>>, Vec<Damage>, Tail) {
@@ -486,9 +486,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let ends = journal_with(&path, &[b"one", b"two"]);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&frame(b"three", 3, 3)[..20]).unwrap();
-        drop(f);
+        append(&path, &frame(b"three", 3, 3)[..20]);
         let mut j = Journal::open(&path).unwrap();
         let (recs, damage, tail) = records(&j);
         assert_eq!(recs, vec![b"one".to_vec(), b"two".to_vec()]);
@@ -510,9 +508,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let ends = journal_with(&path, &[b"one"]);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[0u8; 8]).unwrap();
-        drop(f);
+        append(&path, &[0u8; 8]);
         let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
         assert_eq!(recs.len(), 1);
         assert!(damage.is_empty());
