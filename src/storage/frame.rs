@@ -338,7 +338,7 @@ impl Scanner<'_> {
 /// What the tests of framed files share.
 #[cfg(test)]
 pub(crate) mod testing {
-    use super::Damage;
+    use super::{Damage, Tail};
 
     /// Flips the bits `mask` of the byte at `at` of the file at `path`.
     pub fn flip(path: &std::path::Path, at: u64, mask: u8) {
@@ -354,6 +354,12 @@ pub(crate) mod testing {
         f.write_all(bytes).unwrap();
     }
 
+    /// No damage, and `bytes` of an unfinished write at `at`.
+    pub fn only_torn(damage: &[Damage], tail: Tail, at: u64, bytes: u64) {
+        assert!(damage.is_empty());
+        assert_eq!(tail, Tail::Torn { at, bytes });
+    }
+
     /// The damage of the second record, whole, given where each record ends.
     pub fn second_damaged(ends: &[u64], fields: Option<(u64, u64)>) -> Vec<Damage> {
         vec![Damage {
@@ -366,7 +372,7 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{append, flip, second_damaged};
+    use super::testing::{append, flip, only_torn, second_damaged};
     use super::*;
 
     /// A file of records `payloads[i]` with numbers (i + 1, i + 1), after
@@ -467,14 +473,7 @@ mod tests {
         append(&path, &encode(b"three", 3, 3)[..20]);
         let (recs, damage, tail) = survey(&path);
         assert_eq!(recs.len(), 2);
-        assert!(damage.is_empty());
-        assert_eq!(
-            tail,
-            Tail::Torn {
-                at: ends[1],
-                bytes: 20
-            }
-        );
+        only_torn(&damage, tail, ends[1], 20);
 
         // The file as it was up to the end of the second record, then `extra`.
         let two = std::fs::read(&path).unwrap()[..ends[1] as usize].to_vec();
