@@ -370,6 +370,11 @@ mod tests {
         assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
     }
 
+    /// Merges `text` as the user's file, which must be right.
+    fn merge_ok(keymap: &mut Keymap, text: &str) {
+        keymap.merge(text, "user.toml").unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// `merge_err`, which names `key` on `line`.
     fn merge_err_at(text: &str, line: usize, key: &str) -> KeymapError {
         let err = merge_err(text);
@@ -626,9 +631,7 @@ mod tests {
     fn merge_replaces_only_the_named_action() {
         let mut keymap = Keymap::default_layout();
         let before = keymap.clone();
-        keymap
-            .merge("# mine\n[today]\ncheck_in = [\"I\", \"F2\"]\n", "user.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
+        merge_ok(&mut keymap, "# mine\n[today]\ncheck_in = [\"I\", \"F2\"]\n");
         assert_eq!(keymap.keys_for(Action::CheckIn), &[chord("I"), chord("F2")]);
         assert_eq!(keymap.lookup(Mode::Today, &chord("I")), Some(Action::CheckIn));
         assert_eq!(keymap.lookup(Mode::Today, &chord("i")), None, "old key gone");
@@ -652,15 +655,13 @@ mod tests {
     fn merge_can_swap_keys_and_unbind() {
         let mut keymap = Keymap::default_layout();
         let text = "[today]\ncheck_in = [\"o\"]\ncheck_out = [\"i\"]\n[global]\nquit = []\n";
-        keymap.merge(text, "user.toml").unwrap_or_else(|e| panic!("{e}"));
+        merge_ok(&mut keymap, text);
         assert_eq!(keymap.lookup(Mode::Today, &chord("o")), Some(Action::CheckIn));
         assert_eq!(keymap.lookup(Mode::Today, &chord("i")), Some(Action::CheckOut));
         assert!(keymap.keys_for(Action::Quit).is_empty());
         assert_eq!(keymap.lookup(Mode::Global, &chord("q")), None);
         // A chord in a mode may repeat a Global chord.
-        keymap
-            .merge("[appeals]\nsearch = [\"F1\"]\n", "user.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
+        merge_ok(&mut keymap, "[appeals]\nsearch = [\"F1\"]\n");
         assert_eq!(keymap.lookup(Mode::Appeals, &chord("F1")), Some(Action::Search));
     }
 
@@ -726,9 +727,7 @@ mod tests {
             assert_eq!(err.key.as_deref(), Some("save"), "{bad}: {err}");
         }
         let mut keymap = Keymap::default_layout();
-        keymap
-            .merge("[form]\nsave = [\"C-s\", \"M-s\", \"F2\"]\n", "user.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
+        merge_ok(&mut keymap, "[form]\nsave = [\"C-s\", \"M-s\", \"F2\"]\n");
         assert_eq!(keymap.lookup(Mode::Form, &chord("F2")), Some(Action::Save));
     }
 
