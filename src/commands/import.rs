@@ -162,7 +162,7 @@ fn run<P: Clone>(
         .into_iter()
         .filter(|(line, _)| *line >= resume.from_line)
         .collect();
-    let mut progress = Progress::new(rows.len(), lang);
+    let mut progress = ImportBar::new(rows.len(), lang);
     let mut chunk = Vec::new();
     let mut rejected = 0usize;
     let total = rows.len();
@@ -208,7 +208,7 @@ fn commit_split<P: Clone>(
     store: &mut Store,
     chunk: Vec<(u64, P)>,
     commit: &mut impl FnMut(&mut Store, Vec<P>) -> Result<(), StoreError>,
-    progress: &mut Progress,
+    progress: &mut ImportBar,
 ) -> Result<(), (StoreError, Option<u64>)> {
     let n = chunk.len();
     let rows = chunk.iter().map(|(_, p)| p.clone()).collect();
@@ -233,7 +233,7 @@ fn commit_split<P: Clone>(
 
 /// A progress bar on a terminal, `已保存 N 行` (`saved N rows`) lines
 /// otherwise.
-struct Progress {
+struct ImportBar {
     total: usize,
     seen: usize,
     durable: usize,
@@ -243,11 +243,11 @@ struct Progress {
     lang: Lang,
 }
 
-impl Progress {
+impl ImportBar {
     const WIDTH: usize = 30;
 
-    fn new(total: usize, lang: Lang) -> Progress {
-        let p = Progress {
+    fn new(total: usize, lang: Lang) -> ImportBar {
+        let p = ImportBar {
             total,
             seen: 0,
             durable: 0,
