@@ -105,6 +105,7 @@ pub enum Command {
         attempts: u32,
     },
     /// 县人大办：同步服务器与工作命令 / the county office: the sync server and staff commands
+    #[cfg(feature = "county")]
     County {
         /// 数据库：sqlite://文件 或 postgres://…（默认为数据目录下的 county.db）/ database: sqlite://FILE or postgres://… (default: county.db in the data directory)
         #[arg(long, global = true, value_name = "URL")]
@@ -117,6 +118,7 @@ pub enum Command {
     },
 }
 
+#[cfg(feature = "county")]
 #[derive(Debug, Subcommand)]
 pub enum CountyWhat {
     /// 运行县里的同步服务器与公开查询页面 / run the county's sync server and public pages

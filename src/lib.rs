@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod commands;
+#[cfg(feature = "county")]
 pub mod county;
 pub mod domain;
 pub mod i18n;

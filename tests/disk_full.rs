@@ -1,3 +1,4 @@
+#![cfg(feature = "county")]
 //! A disk that fills up mid-import and mid-save, on a small tmpfs the test
 //! mounts itself (or, where it may not mount, under a file-size limit, as
 //! `ulimit -f` sets): every acknowledged

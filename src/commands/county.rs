@@ -11,15 +11,14 @@ use chrono::NaiveDate;
 
 use super::{exit, out, say};
 use crate::cli::{CountyWhat, Format};
-use crate::county::db::{Db, HeldAppeal};
-use crate::county::server::{self, App};
-use crate::county::staff::{self, Outcome};
+use crate::county::appeals::{self, AppealFilter};
+use crate::county::db::Db;
+use crate::county::enroll::{self as enrollment, EnrollRefusal, Enrollment};
+use crate::county::server::{self, Server};
+use crate::county::staff::{self, StepOutcome};
 use crate::county::{self as county_mod, CountyError};
-use crate::domain::privacy::public_appeal;
-use crate::domain::validate::mask_numbers;
 use crate::domain::{Status, Step, Zone};
 use crate::i18n::Lang;
-use crate::sync::protocol::{self, Credentials};
 
 pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat, lang: Lang) -> ExitCode {
     if let Err(code) = county_here(dir, db, what, lang) {
@@ -72,7 +71,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
                 ca,
                 replace,
             } => {
-                let enrollment = Enrollment {
+                let asked = Enrollment {
                     station,
                     name,
                     file: out,
@@ -80,7 +79,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
                     ca: ca.as_deref(),
                     replace: *replace,
                 };
-                enroll(dir, &db, enrollment, lang).await
+                enroll(dir, &db, asked, lang).await
             }
             CountyWhat::Appeals {
                 station,
@@ -245,7 +244,7 @@ async fn serve(
         Ok(k) => k,
         Err(e) => return fail(&e, lang),
     };
-    let app = App { db, key, allow_probe };
+    let server = Server { db, key, allow_probe };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let bound = |addr: std::net::SocketAddr| {
         out(lang.pick(
@@ -254,127 +253,43 @@ async fn serve(
         ));
         let _ = std::io::stdout().flush();
     };
-    match server::serve(app, listen, tls, bound, server::shutdown_signal()).await {
+    match server::serve(server, listen, tls, bound, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e, lang),
     }
 }
 
-/// What `county enroll` was asked.
-struct Enrollment<'a> {
-    station: &'a str,
-    name: &'a str,
-    /// Where the credentials file goes.
-    file: &'a Path,
-    url: &'a str,
-    /// A PEM file the station is to trust for an https:// URL.
-    ca: Option<&'a Path>,
-    replace: bool,
-}
-
 async fn enroll(dir: &Path, db: &Db, asked: Enrollment<'_>, lang: Lang) -> ExitCode {
-    let Enrollment {
-        station,
-        name,
-        file,
-        url,
-        ca,
-        replace,
-    } = asked;
-    let station = station.trim();
-    if !county_mod::is_station_code(station) {
-        say(format_args!(
-            "jiedai: {}",
-            lang.pick(
-                format!("--station {station}：站点代码应为 9 位数字（6 位县区代码 + 3 位站点编号）"),
-                format!("--station {station}: a station code is 9 digits (6-digit county code + 3-digit station number)"),
-            )
-        ));
-        return ExitCode::from(exit::UNREADABLE);
+    let refused = |refusal: EnrollRefusal| {
+        if let EnrollRefusal::County(e) = &refusal {
+            return fail(e, lang);
+        }
+        say(format_args!("jiedai: {}", refusal.message(lang)));
+        ExitCode::from(if refusal.is_bad_argument() {
+            exit::UNREADABLE
+        } else {
+            exit::FAILED
+        })
+    };
+    if let Err(refusal) = enrollment::check(&asked) {
+        return refused(refusal);
     }
-    if name.trim().is_empty() {
-        say(format_args!(
-            "jiedai: {}",
-            lang.pick(
-                "--name：站点名称不能为空",
-                "--name: the station's name must not be empty"
-            )
-        ));
-        return ExitCode::from(exit::UNREADABLE);
-    }
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        say(format_args!(
-            "jiedai: {}",
-            lang.pick(
-                format!("--url {url}：应为 http:// 或 https:// 开头的地址"),
-                format!("--url {url}: not an http:// or https:// URL"),
-            )
-        ));
-        return ExitCode::from(exit::UNREADABLE);
-    }
-    let ca = match ca.map(|path| read_ca(path, url, lang)).transpose() {
+    let ca = match asked.ca.map(|path| read_ca(path, lang)).transpose() {
         Ok(ca) => ca,
         Err(code) => return code,
     };
-    let server_key = match county_mod::server_key(dir) {
-        Ok(k) => k,
-        Err(e) => return fail(&e, lang),
+    let creds = match enrollment::enroll(dir, db, &asked, ca).await {
+        Ok(creds) => creds,
+        Err(refusal) => return refused(refusal),
     };
-    let key = match protocol::new_signing_key() {
-        Ok(k) => k,
-        Err(e) => return fail(&CountyError::io(dir, e), lang),
-    };
-    let creds = Credentials {
-        station: station.to_string(),
-        name: name.trim().to_string(),
-        server: url.trim_end_matches('/').to_string(),
-        server_key: protocol::encode_public(&server_key.verifying_key()),
-        key: protocol::encode_secret(&key),
-        ca,
-    };
-    let text = match toml::to_string(&creds) {
-        Ok(t) => t,
-        Err(e) => return fail(&CountyError::Bad(e.to_string()), lang),
-    };
-    if !replace && matches!(db.station(station).await, Ok(Some(_))) {
-        return refuse_twice(station, lang);
-    }
-    // The file first: a station enrolled without its file could not sync.
-    if let Err(e) = crate::sync::secret::write_secret(file, text.as_bytes(), true) {
-        return fail(&CountyError::io(file, e), lang);
-    }
-    match db
-        .enroll(
-            station,
-            name.trim(),
-            &protocol::encode_public(&key.verifying_key()),
-            replace,
-        )
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            let _ = std::fs::remove_file(file);
-            return refuse_twice(station, lang);
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(file);
-            return fail(&e, lang);
-        }
-    }
-    log::info!(
-        "enrolled station {station}{}",
-        if replace { " again" } else { "" }
-    );
+    let (station, name, file) = (creds.station.as_str(), creds.name.as_str(), asked.file);
     out(lang.pick(
         format!(
-            "已登记站点 {station}（{}），凭据已写入 {}。请把该文件安全地交给站点，在站点终端上运行 jiedai enroll 文件；文件含密钥，切勿外传。",
-            name.trim(),
+            "已登记站点 {station}（{name}），凭据已写入 {}。请把该文件安全地交给站点，在站点终端上运行 jiedai enroll 文件；文件含密钥，切勿外传。",
             file.display()
         ),
         format!(
-            "station {station} ({}) enrolled; credentials written to {}. Hand the file to the station securely and run `jiedai enroll FILE` on its terminal; it holds a secret key.",
-            name.trim(),
+            "station {station} ({name}) enrolled; credentials written to {}. Hand the file to the station securely and run `jiedai enroll FILE` on its terminal; it holds a secret key.",
             file.display()
         ),
     ));
@@ -391,18 +306,8 @@ async fn enroll(dir: &Path, db: &Db, asked: Enrollment<'_>, lang: Lang) -> ExitC
     ExitCode::SUCCESS
 }
 
-/// The PEM text of `--ca`, checked: certificates, for an https:// URL.
-fn read_ca(path: &Path, url: &str, lang: Lang) -> Result<String, ExitCode> {
-    if !url.starts_with("https://") {
-        say(format_args!(
-            "jiedai: {}",
-            lang.pick(
-                format!("--ca 只用于 https:// 地址，而 --url 是 {url}"),
-                format!("--ca is for an https:// URL, and --url is {url}"),
-            )
-        ));
-        return Err(ExitCode::from(exit::UNREADABLE));
-    }
+/// The PEM text of `--ca`, checked: certificates.
+fn read_ca(path: &Path, lang: Lang) -> Result<String, ExitCode> {
     let text = std::fs::read_to_string(path).map_err(|e| fail(&CountyError::io(path, e), lang))?;
     if let Err(detail) = crate::sync::tls::trusted_roots(&text) {
         say(format_args!(
@@ -418,23 +323,6 @@ fn read_ca(path: &Path, url: &str, lang: Lang) -> Result<String, ExitCode> {
         return Err(ExitCode::from(exit::UNREADABLE));
     }
     Ok(text)
-}
-
-fn refuse_twice(station: &str, lang: Lang) -> ExitCode {
-    say(format_args!(
-        "jiedai: {}",
-        lang.pick(
-            format!("站点 {station} 已经登记过。如需换发凭据（旧凭据随即作废），请加 --replace 再运行"),
-            format!(
-                "station {station} is enrolled already. To issue new credentials (the old ones stop working), run again with --replace"
-            ),
-        )
-    ));
-    ExitCode::from(exit::FAILED)
-}
-
-async fn held_appeals(db: &Db, lang: Lang) -> Result<Vec<HeldAppeal>, ExitCode> {
-    db.appeals().await.map_err(|e| fail(&e, lang))
 }
 
 async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: bool, lang: Lang) -> ExitCode {
@@ -454,18 +342,17 @@ async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: boo
             }
         },
     };
-    let all = match held_appeals(db, lang).await {
-        Ok(a) => a,
-        Err(code) => return code,
+    let filter = AppealFilter {
+        station: station.map(str::to_string),
+        status: wanted,
     };
-    let shown = all
-        .iter()
-        .filter(|h| station.is_none_or(|s| h.station == s.trim()))
-        .filter(|h| wanted.is_none_or(|s| h.appeal.status == s));
-    for h in shown {
+    let shown = match appeals::listed(db, &filter).await {
+        Ok(shown) => shown,
+        Err(e) => return fail(&e, lang),
+    };
+    for h in &shown {
         let a = &h.appeal;
-        // A title may quote a number a visitor gave.
-        let title = mask_numbers(&a.title);
+        let title = &a.title;
         let deadline = a.deadline.map(|d| d.to_string()).unwrap_or_default();
         let line = if json {
             serde_json::json!({
@@ -512,7 +399,7 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
     }
     let kind = step.kind();
     match staff::step(db, code, step, actor.trim()).await {
-        Ok(Outcome::Done { appeal, seq }) => {
+        Ok(StepOutcome::Done { appeal, seq }) => {
             out(lang.pick(
                 format!(
                     "{}：{}，现为“{}”。站点下次同步时取回（县里第 {seq} 号事件）。",
@@ -529,11 +416,11 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
             ));
             ExitCode::SUCCESS
         }
-        Ok(Outcome::Refused(refusal)) => {
+        Ok(StepOutcome::Refused(refusal)) => {
             say(format_args!("jiedai: {}", refusal.message(lang)));
             ExitCode::from(exit::FAILED)
         }
-        Ok(Outcome::NotHeld(code)) => {
+        Ok(StepOutcome::NotHeld(code)) => {
             say(format_args!(
                 "jiedai: {}",
                 lang.pick(
@@ -551,14 +438,14 @@ async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: La
     if let Err(code) = super::export::check_target(format, target, lang) {
         return code;
     }
-    let appeals: Vec<_> = match held_appeals(db, lang).await {
-        // Every text masked as on the public page (`privacy::public_appeal`),
-        // every time in the county's zone.
+    let appeals: Vec<_> = match appeals::exported(db).await {
+        // Every text masked as on the public page, every time in the
+        // county's zone.
         Ok(a) => a
             .iter()
-            .map(|h| crate::transfer::export::in_zone(&public_appeal(&h.appeal), county_mod::zone()))
+            .map(|a| crate::transfer::export::in_zone(a, county_mod::zone()))
             .collect(),
-        Err(code) => return code,
+        Err(e) => return fail(&e, lang),
     };
     super::export::write_appeals(&appeals, format, target, lang)
 }

@@ -21,6 +21,7 @@ use super::{exit, out, report_store_error, say};
 use crate::domain::{Change, EventBody, Station};
 use crate::i18n::Lang;
 use crate::storage::{Store, StoreError};
+use crate::transfer::problem::RowProblem;
 use crate::transfer::table::{self, Column, Row, Table};
 use crate::transfer::{appeals, deputies};
 
@@ -44,7 +45,7 @@ pub fn deputies(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode
             from_line,
         },
         lang,
-        |_, row| deputies::parse_row(row, lang),
+        |_, row| deputies::parse_row(row),
         |store, chunk| {
             let changes: Vec<Change> = chunk
                 .into_iter()
@@ -78,7 +79,6 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
     }
     let terminal = store.terminal();
     let ctx = appeals::Context {
-        lang,
         today: station.zone().today(),
         zone: station.zone(),
         roster: &roster,
@@ -99,15 +99,9 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
         |store, row| {
             let planned = appeals::parse_row(row, &ctx)?;
             if let Some(code) = planned.code() {
-                let exists = store
-                    .appeal(code.as_str())
-                    .map_err(|e| e.message(lang))?
-                    .is_some();
+                let exists = store.appeal(code.as_str()).map_err(RowProblem::Store)?.is_some();
                 if exists || !seen.insert(code.clone()) {
-                    return Err(lang.pick(
-                        format!("查询码 {code} 已存在"),
-                        format!("tracking code {code} already exists"),
-                    ));
+                    return Err(RowProblem::CodeTaken(code.clone()));
                 }
             }
             Ok(planned)
@@ -160,7 +154,7 @@ fn run<P: Clone>(
     table: Table,
     resume: Resume,
     lang: Lang,
-    mut parse: impl FnMut(&Store, &Row) -> Result<P, String>,
+    mut parse: impl FnMut(&Store, &Row) -> Result<P, RowProblem>,
     mut commit: impl FnMut(&mut Store, Vec<P>) -> Result<(), StoreError>,
 ) -> ExitCode {
     let rows: Vec<_> = table
@@ -168,15 +162,16 @@ fn run<P: Clone>(
         .into_iter()
         .filter(|(line, _)| *line >= resume.from_line)
         .collect();
-    let mut progress = Progress::new(rows.len(), lang);
+    let mut progress = ImportBar::new(rows.len(), lang);
     let mut chunk = Vec::new();
     let mut rejected = 0usize;
     let total = rows.len();
     for (i, (line, row)) in rows.into_iter().enumerate() {
         match row.and_then(|r| parse(store, &r)) {
             Ok(p) => chunk.push((line, p)),
-            Err(reason) => {
+            Err(problem) => {
                 rejected += 1;
+                let reason = problem.message(lang);
                 progress.say(&lang.pick(
                     format!("第 {line} 行：{reason}"),
                     format!("line {line}: {reason}"),
@@ -213,7 +208,7 @@ fn commit_split<P: Clone>(
     store: &mut Store,
     chunk: Vec<(u64, P)>,
     commit: &mut impl FnMut(&mut Store, Vec<P>) -> Result<(), StoreError>,
-    progress: &mut Progress,
+    progress: &mut ImportBar,
 ) -> Result<(), (StoreError, Option<u64>)> {
     let n = chunk.len();
     let rows = chunk.iter().map(|(_, p)| p.clone()).collect();
@@ -238,7 +233,7 @@ fn commit_split<P: Clone>(
 
 /// A progress bar on a terminal, `已保存 N 行` (`saved N rows`) lines
 /// otherwise.
-struct Progress {
+struct ImportBar {
     total: usize,
     seen: usize,
     durable: usize,
@@ -248,11 +243,11 @@ struct Progress {
     lang: Lang,
 }
 
-impl Progress {
+impl ImportBar {
     const WIDTH: usize = 30;
 
-    fn new(total: usize, lang: Lang) -> Progress {
-        let p = Progress {
+    fn new(total: usize, lang: Lang) -> ImportBar {
+        let p = ImportBar {
             total,
             seen: 0,
             durable: 0,

@@ -2,6 +2,7 @@
 //! modules to arguments, output and an exit status.
 
 pub mod check;
+#[cfg(feature = "county")]
 pub mod county;
 pub mod demo;
 pub mod export;
@@ -40,6 +41,7 @@ pub fn data_dir(cli: &Cli) -> PathBuf {
 
 /// The county office's data directory: `--data`, or `county` beside the
 /// platform's station data directory.
+#[cfg(feature = "county")]
 pub fn county_dir(cli: &Cli) -> PathBuf {
     cli.data.clone().unwrap_or_else(|| {
         directories::ProjectDirs::from("cn", "jiedai", "jiedai")
@@ -153,6 +155,7 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Some(Command::Enroll { file }) => sync::enroll(&dir, file, lang),
         Some(Command::Sync { attempts }) => sync::run(&dir, *attempts, lang),
+        #[cfg(feature = "county")]
         Some(Command::County { db, time_zone, what }) => {
             let zone = match time_zone
                 .as_deref()

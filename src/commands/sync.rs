@@ -366,7 +366,7 @@ pub fn complete_from_county(dir: &Path, lang: Lang) -> Result<Vec<crate::storage
 pub fn journal_from_database(
     dir: &Path,
     lang: Lang,
-    progress: crate::storage::Progress,
+    progress: crate::storage::OnProgress,
 ) -> Result<crate::storage::CheckReport, StoreError> {
     use crate::storage::restore;
     match county_copy(dir, 0, 0, lang) {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use super::appeals::AppealFilter;
 use super::{CountyError, CountyPaths};
 use crate::domain::deputy::Deputy;
 use crate::domain::{Appeal, Station};
@@ -317,8 +318,9 @@ impl Db {
     async fn create_schema(&self) -> Result<(), CountyError> {
         // Two processes starting together on PostgreSQL may race on
         // CREATE … IF NOT EXISTS: the loser tries again.
-        let mut last = None;
-        for _ in 0..5 {
+        let mut tries = 0;
+        loop {
+            tries += 1;
             let mut tx = self.pool.begin().await?;
             let mut failed = None;
             for stmt in SCHEMA {
@@ -334,14 +336,13 @@ impl Db {
                 }
                 Some(e) => {
                     let _ = tx.rollback().await;
-                    last = Some(e);
+                    if tries == 5 {
+                        return Err(CountyError::Db(e));
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
         }
-        Err(last
-            .map(CountyError::Db)
-            .unwrap_or_else(|| CountyError::Bad("schema".into())))
     }
 
     pub async fn station(&self, code: &str) -> Result<Option<EnrolledStation>, CountyError> {
@@ -380,11 +381,27 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Every appeal the county holds, by code.
-    pub async fn appeals(&self) -> Result<Vec<HeldAppeal>, CountyError> {
-        let rows = sqlx::query("SELECT station, state FROM appeals ORDER BY code")
-            .fetch_all(&self.pool)
-            .await?;
+    /// The appeals `filter` wants, by code: the filter is the query's
+    /// `WHERE`, its values bound.
+    pub async fn appeals(&self, filter: &AppealFilter) -> Result<Vec<HeldAppeal>, CountyError> {
+        let mut wanted: Vec<(&str, String)> = Vec::new();
+        if let Some(station) = &filter.station {
+            wanted.push(("station", station.trim().to_string()));
+        }
+        if let Some(status) = filter.status {
+            wanted.push(("status", status.code().to_string()));
+        }
+        let mut sql = String::from("SELECT station, state FROM appeals");
+        for (n, (column, _)) in wanted.iter().enumerate() {
+            let joint = if n == 0 { " WHERE" } else { " AND" };
+            sql.push_str(&format!("{joint} {column} = ${}", n + 1));
+        }
+        sql.push_str(" ORDER BY code");
+        let mut query = sqlx::query(&sql);
+        for (_, value) in &wanted {
+            query = query.bind(value.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| -> Result<HeldAppeal, CountyError> {
                 let station: String = r.try_get(0)?;
@@ -515,11 +532,14 @@ fn without_secrets(body: &str) -> Option<String> {
 }
 
 pub fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, CountyError> {
-    serde_json::from_str(text).map_err(|e| CountyError::Bad(format!("stored JSON: {e}")))
+    serde_json::from_str(text).map_err(|source| CountyError::Stored {
+        what: std::any::type_name::<T>().to_string(),
+        source,
+    })
 }
 
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<String, CountyError> {
-    serde_json::to_string(value).map_err(|e| CountyError::Bad(format!("JSON: {e}")))
+    serde_json::to_string(value).map_err(CountyError::Encode)
 }
 
 /// Takes the station's lock for the rest of the transaction (see the
@@ -626,4 +646,158 @@ pub async fn save_deputy(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate};
+
+    use super::*;
+    use crate::domain::{Status, TrackingCode};
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn appeal(station: &str, n: u32, status: Status) -> Appeal {
+        let at = DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
+        let code = TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), station, 1, n).unwrap();
+        let mut appeal = Appeal::registered(code, at);
+        appeal.status = status;
+        appeal
+    }
+
+    #[test]
+    fn a_fresh_database_is_made_and_migrated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            assert_eq!(db.kind, Kind::Sqlite);
+            assert!(CountyPaths::new(dir.path()).db().is_file());
+            for table in [
+                "stations",
+                "terminals",
+                "events",
+                "appeals",
+                "deputies",
+                "feed",
+                "settings",
+                "refusals",
+            ] {
+                let rows: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap()
+                    .try_get(0)
+                    .unwrap();
+                assert_eq!(rows, 0, "{table}");
+            }
+            let done = |db: Db| async move {
+                sqlx::query("SELECT name FROM migrations")
+                    .fetch_all(&db.pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0).unwrap())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(done(db.clone()).await, [PURGE_STAFF_SECRETS]);
+            assert_eq!(db.time_zone().await.unwrap(), None);
+            db.set_time_zone("Asia/Urumqi").await.unwrap();
+            db.pool.close().await;
+            // Opened again: the schema and the migration are not redone,
+            // and what it holds stays.
+            let db = Db::open(dir.path(), None).await.unwrap();
+            assert_eq!(done(db.clone()).await, [PURGE_STAFF_SECRETS]);
+            assert_eq!(db.time_zone().await.unwrap().as_deref(), Some("Asia/Urumqi"));
+        });
+    }
+
+    #[test]
+    fn the_listing_returns_exactly_the_appeals_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            let mut conn = db.pool.acquire().await.unwrap();
+            let held = [
+                ("330999013", appeal("330999013", 1, Status::Registered)),
+                ("330999012", appeal("330999012", 2, Status::Accepted)),
+                ("330999012", appeal("330999012", 1, Status::Registered)),
+            ];
+            for (station, appeal) in &held {
+                save_appeal(&mut conn, station, appeal).await.unwrap();
+            }
+            drop(conn);
+            let listed = |station: Option<&str>, status: Option<Status>| {
+                let filter = AppealFilter {
+                    station: station.map(str::to_string),
+                    status,
+                };
+                let db = db.clone();
+                async move {
+                    db.appeals(&filter)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|h| (h.station, h.appeal.code.to_string(), h.appeal.status))
+                        .collect::<Vec<_>>()
+                }
+            };
+            let row = |i: usize| {
+                let (station, appeal) = &held[i];
+                (station.to_string(), appeal.code.to_string(), appeal.status)
+            };
+            // By code: the station's codes sort before the other's.
+            assert_eq!(listed(None, None).await, [row(2), row(1), row(0)]);
+            assert_eq!(listed(Some("330999012"), None).await, [row(2), row(1)]);
+            assert_eq!(listed(Some(" 330999012 "), None).await, [row(2), row(1)]);
+            assert_eq!(listed(None, Some(Status::Registered)).await, [row(2), row(0)]);
+            assert_eq!(listed(Some("330999012"), Some(Status::Accepted)).await, [row(1)]);
+            assert_eq!(listed(Some("330999014"), None).await, []);
+            assert_eq!(listed(None, Some(Status::Closed)).await, []);
+        });
+    }
+
+    #[test]
+    fn the_feed_is_read_after_a_sequence_in_order_and_by_station() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = Db::open(dir.path(), None).await.unwrap();
+            for (station, seq) in [
+                ("330999012", 2),
+                ("330999012", 1),
+                ("330999012", 3),
+                ("330999013", 1),
+            ] {
+                sqlx::query(
+                    "INSERT INTO feed (station, seq, appeal, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(station)
+                .bind(seq as i64)
+                .bind(None::<String>)
+                .bind(format!("{{\"s\":\"{station}\",\"n\":{seq}}}"))
+                .bind("2026-11-30T10:00:00+08:00")
+                .execute(&db.pool)
+                .await
+                .unwrap();
+            }
+            let seqs = |rows: Vec<(u64, String)>| rows.into_iter().map(|(seq, _)| seq).collect::<Vec<_>>();
+            assert_eq!(seqs(db.feed("330999012", 0, 10).await.unwrap()), [1, 2, 3]);
+            assert_eq!(seqs(db.feed("330999012", 1, 10).await.unwrap()), [2, 3]);
+            assert_eq!(seqs(db.feed("330999012", 0, 2).await.unwrap()), [1, 2]);
+            assert_eq!(
+                seqs(db.feed("330999012", 3, 10).await.unwrap()),
+                Vec::<u64>::new()
+            );
+            assert_eq!(
+                seqs(db.feed("330999012", u64::MAX, 10).await.unwrap()),
+                Vec::<u64>::new()
+            );
+            let other = db.feed("330999013", 0, 10).await.unwrap();
+            assert_eq!(other, [(1, "{\"s\":\"330999013\",\"n\":1}".to_string())]);
+        });
+    }
 }

@@ -35,7 +35,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
     let mut tx = db.pool.begin().await?;
     let conn: &mut AnyConnection = &mut tx;
     if !db::lock_station(conn, station).await? {
-        return Err(CountyError::Bad(format!("station {station} is not enrolled")));
+        return Err(CountyError::NotEnrolled(station.to_string()));
     }
     let terminal = protocol::terminal_key(upload.terminal, upload.generation);
     sqlx::query(
@@ -379,4 +379,195 @@ fn code_station(code: &str) -> Option<String> {
     code.parse::<crate::domain::TrackingCode>()
         .ok()
         .map(|c| c.station().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate};
+
+    use super::*;
+    use crate::domain::TrackingCode;
+    use crate::domain::event::EventId;
+
+    const STATION: &str = "330999012";
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    async fn county(dir: &std::path::Path) -> Db {
+        let db = Db::open(dir, None).await.unwrap();
+        db.enroll(STATION, "站", "key", false).await.unwrap();
+        db
+    }
+
+    fn code() -> TrackingCode {
+        TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), STATION, 1, 1).unwrap()
+    }
+
+    /// Terminal 1's event `seq`: the appeal's registration first, then
+    /// duty check-ins of `deputy`.
+    fn event(seq: u64, deputy: &str) -> Box<RawValue> {
+        let at = DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
+        let body = if seq == 1 {
+            EventBody::AppealRegistered {
+                appeal: Appeal::registered(code(), at),
+            }
+        } else {
+            EventBody::DutyCheckedIn {
+                deputy: deputy.to_string(),
+                day: NaiveDate::from_ymd_opt(2026, 11, seq as u32).unwrap(),
+            }
+        };
+        let event = Event {
+            id: EventId {
+                origin: terminal_origin(STATION, 1, 0),
+                seq,
+            },
+            at,
+            actor: "员工".into(),
+            body,
+        };
+        RawValue::from_string(serde_json::to_string(&event).unwrap()).unwrap()
+    }
+
+    /// The chain hash after each of `events`, from the start.
+    fn chain(events: &[Box<RawValue>]) -> Vec<String> {
+        let mut prev = GENESIS.to_string();
+        events
+            .iter()
+            .map(|e| {
+                prev = chain_next(&prev, e.get().as_bytes());
+                prev.clone()
+            })
+            .collect()
+    }
+
+    fn upload(prev: &str, events: &[Box<RawValue>]) -> Upload {
+        Upload {
+            terminal: 1,
+            generation: 0,
+            prev: prev.to_string(),
+            events: events.to_vec(),
+            attested: Vec::new(),
+        }
+    }
+
+    fn reply(acked: u64, stored: u64, refused: Option<Refusal>) -> UploadReply {
+        UploadReply {
+            acked,
+            stored,
+            refused,
+        }
+    }
+
+    #[test]
+    fn a_batch_is_taken_once_and_a_retry_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = county(dir.path()).await;
+            let events: Vec<_> = (1..=4).map(|n| event(n, "D001")).collect();
+            let hashes = chain(&events);
+            let first = upload(GENESIS, &events[..3]);
+            assert_eq!(ingest(&db, STATION, &first).await.unwrap(), reply(3, 3, None));
+            assert_eq!(db.event_count().await.unwrap(), 3);
+            let held = db.appeal(code().as_str()).await.unwrap().unwrap();
+            assert_eq!((held.station.as_str(), held.appeal.code), (STATION, code()));
+            // The same batch again (its answer was lost): nothing new.
+            assert_eq!(ingest(&db, STATION, &first).await.unwrap(), reply(3, 0, None));
+            assert_eq!(db.event_count().await.unwrap(), 3);
+            // A batch overlapping what is held stores only what is new.
+            let overlapping = upload(&hashes[0], &events[1..]);
+            assert_eq!(
+                ingest(&db, STATION, &overlapping).await.unwrap(),
+                reply(4, 1, None)
+            );
+            let kept = db.held_events(STATION, 1, 0, 10).await.unwrap();
+            let kept: Vec<_> = kept.into_iter().map(|(seq, hash, _)| (seq, hash)).collect();
+            let expected: Vec<_> = (1..=4).zip(hashes).collect();
+            assert_eq!(kept, expected);
+        });
+    }
+
+    #[test]
+    fn a_gap_is_refused_and_nothing_after_it_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = county(dir.path()).await;
+            let events: Vec<_> = (1..=5).map(|n| event(n, "D001")).collect();
+            let hashes = chain(&events);
+            ingest(&db, STATION, &upload(GENESIS, &events[..2]))
+                .await
+                .unwrap();
+            let skipping = upload(&hashes[2], &events[3..]);
+            let gap = Refusal::Gap { seq: 4, expected: 3 };
+            assert_eq!(
+                ingest(&db, STATION, &skipping).await.unwrap(),
+                reply(2, 0, Some(gap))
+            );
+            assert_eq!(db.event_count().await.unwrap(), 2);
+            // A batch from the start whose `prev` is not the chain's start.
+            let broken = upload(&hashes[0], &events[..1]);
+            let refusal = Refusal::BrokenChain { seq: 1 };
+            assert_eq!(
+                ingest(&db, STATION, &broken).await.unwrap(),
+                reply(2, 0, Some(refusal))
+            );
+            assert_eq!(db.event_count().await.unwrap(), 2);
+        });
+    }
+
+    #[test]
+    fn a_rewritten_history_is_refused_and_what_is_held_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = county(dir.path()).await;
+            let events: Vec<_> = (1..=2).map(|n| event(n, "D001")).collect();
+            let held = chain(&events);
+            ingest(&db, STATION, &upload(GENESIS, &events)).await.unwrap();
+            let rewritten = vec![events[0].clone(), event(2, "D002")];
+            let sent = chain(&rewritten);
+            let conflict = Refusal::Conflict {
+                seq: 2,
+                held: held[1].clone(),
+                sent: sent[1].clone(),
+            };
+            let answer = ingest(&db, STATION, &upload(GENESIS, &rewritten)).await.unwrap();
+            assert_eq!(answer, reply(2, 0, Some(conflict)));
+            let kept = db.held_events(STATION, 1, 0, 10).await.unwrap();
+            assert_eq!(kept[1].2, events[1].get(), "the held event stays as it came");
+            let refusals: i64 = sqlx::query("SELECT COUNT(*) FROM refusals WHERE kind = 'conflict'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap();
+            assert_eq!(refusals, 1);
+        });
+    }
+
+    #[test]
+    fn another_terminals_event_and_an_unenrolled_station_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        runtime().block_on(async {
+            let db = county(dir.path()).await;
+            let mut batch = upload(GENESIS, &[event(1, "D001")]);
+            batch.terminal = 2;
+            let answer = ingest(&db, STATION, &batch).await.unwrap();
+            assert!(
+                matches!(answer.refused, Some(Refusal::BadEvent { seq: 1, .. })),
+                "{answer:?}"
+            );
+            assert_eq!((answer.acked, answer.stored), (0, 0));
+            let stranger = ingest(&db, "330999013", &upload(GENESIS, &[event(1, "D001")])).await;
+            assert!(
+                matches!(&stranger, Err(CountyError::NotEnrolled(s)) if s == "330999013"),
+                "{stranger:?}"
+            );
+            assert_eq!(db.event_count().await.unwrap(), 0);
+        });
+    }
 }

@@ -4,10 +4,14 @@
 //!
 //! `db` holds everything in one SQL database (SQLite by default,
 //! PostgreSQL when asked), `ingest` takes a terminal's upload exactly
-//! once, `staff` records county steps into a station's feed, `server`
-//! answers stations and browsers, `pages` renders the public pages.
+//! once, `staff` records county steps into a station's feed, `appeals`
+//! lists and exports the county's copy for its staff, `enroll` enrols a
+//! station, `server` answers stations and browsers, `pages` renders the
+//! public pages.
 
+pub mod appeals;
 pub mod db;
+pub mod enroll;
 pub mod ingest;
 pub mod pages;
 pub mod server;
@@ -72,8 +76,29 @@ pub enum CountyError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Bad(String),
+    /// `server.key` does not hold a base64 Ed25519 key.
+    #[error("{}: not a base64 Ed25519 key", .0.display())]
+    ServerKey(PathBuf),
+    /// A row of the county's database does not read as what it holds.
+    #[error("stored JSON ({what}): {source}")]
+    Stored {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A value could not be written as JSON for the database.
+    #[error("JSON: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// A write for a station the county has not enrolled.
+    #[error("station {0} is not enrolled")]
+    NotEnrolled(String),
+    /// A county step the status machine allowed does not apply to the
+    /// appeal as held.
+    #[error("the step does not apply to the appeal as held: {0:?}")]
+    History(crate::domain::history::AppealEventError),
+    /// Credentials that cannot be written as TOML.
+    #[error("credentials: {0}")]
+    Credentials(#[source] toml::ser::Error),
     /// `--db` is neither SQLite nor PostgreSQL.
     #[error("--db {0}: not sqlite://FILE nor postgres://…")]
     DbUrl(String),
@@ -117,7 +142,33 @@ impl CountyError {
                 format!("{}：{}", path.display(), crate::i18n::os_words(source, lang)),
                 format!("{}: {}", path.display(), crate::i18n::os_words(source, lang)),
             ),
-            CountyError::Bad(text) => text.clone(),
+            CountyError::ServerKey(path) => lang.pick(
+                format!(
+                    "{}：不是有效的服务器密钥（应为 base64 编码的 Ed25519 密钥）",
+                    path.display()
+                ),
+                format!("{}: not a base64 Ed25519 key", path.display()),
+            ),
+            CountyError::Stored { .. } => lang.pick(
+                "县里数据库中有记录无法读取（详情已写入日志）".to_string(),
+                format!("the county database holds a record that does not read: {self}"),
+            ),
+            CountyError::Encode(e) => lang.pick(
+                "县里的数据无法写入数据库（详情已写入日志）".to_string(),
+                format!("the county's data could not be written as JSON: {e}"),
+            ),
+            CountyError::NotEnrolled(station) => lang.pick(
+                format!("站点 {station} 没有在县里登记"),
+                format!("station {station} is not enrolled"),
+            ),
+            CountyError::History(e) => lang.pick(
+                "这一步无法用于县里保存的诉求（详情已写入日志）".to_string(),
+                format!("the step does not apply to the appeal as the county holds it: {e:?}"),
+            ),
+            CountyError::Credentials(e) => lang.pick(
+                format!("凭据无法写成 TOML：{e}"),
+                format!("the credentials could not be written as TOML: {e}"),
+            ),
             CountyError::DbUrl(url) => lang.pick(
                 format!("--db {url}：数据库地址应为 sqlite://文件 或 postgres://…"),
                 format!("--db {url}: use sqlite://FILE or postgres://…"),
@@ -182,12 +233,7 @@ pub fn server_key(dir: &Path) -> Result<SigningKey, CountyError> {
     let path = CountyPaths::new(dir).server_key();
     let read = |path: &Path| -> Result<SigningKey, CountyError> {
         let text = std::fs::read_to_string(path).map_err(|e| CountyError::io(path, e))?;
-        protocol::decode_secret(&text).ok_or_else(|| {
-            CountyError::Bad(format!(
-                "{}: not a base64 Ed25519 key / 不是有效的服务器密钥",
-                path.display()
-            ))
-        })
+        protocol::decode_secret(&text).ok_or_else(|| CountyError::ServerKey(path.to_path_buf()))
     };
     if path.exists() {
         return read(&path);

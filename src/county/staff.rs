@@ -13,7 +13,7 @@ use crate::domain::{Appeal, Step, TrackingCode, history};
 
 /// What a staff step came to.
 #[derive(Debug)]
-pub enum Outcome {
+pub enum StepOutcome {
     /// Recorded: the appeal as it is now, and the feed event's sequence.
     Done {
         appeal: Box<Appeal>,
@@ -25,13 +25,13 @@ pub enum Outcome {
 }
 
 /// Takes `step` on the appeal `code` for `actor`.
-pub async fn step(db: &Db, code: &str, step: Step, actor: &str) -> Result<Outcome, CountyError> {
+pub async fn step(db: &Db, code: &str, step: Step, actor: &str) -> Result<StepOutcome, CountyError> {
     let canonical = match code.parse::<TrackingCode>() {
         Ok(c) => c.as_str().to_string(),
         Err(_) => code.trim().to_string(),
     };
     let Some(first) = db.appeal(&canonical).await? else {
-        return Ok(Outcome::NotHeld(canonical));
+        return Ok(StepOutcome::NotHeld(canonical));
     };
     let station = first.station;
     let mut tx = db.pool.begin().await?;
@@ -39,14 +39,14 @@ pub async fn step(db: &Db, code: &str, step: Step, actor: &str) -> Result<Outcom
     db::lock_station(conn, &station).await?;
     // Read again under the lock: an upload may have moved it on.
     let Some(held) = db::appeal(conn, &canonical).await? else {
-        return Ok(Outcome::NotHeld(canonical));
+        return Ok(StepOutcome::NotHeld(canonical));
     };
     let at = super::now();
     let body = match county_steps::decide(&held.appeal, step, String::new(), at.date_naive()) {
         Ok(b) => b,
         Err(refusal) => {
             drop(tx);
-            return Ok(Outcome::Refused(refusal));
+            return Ok(StepOutcome::Refused(refusal));
         }
     };
     let last: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM feed WHERE station = $1")
@@ -74,12 +74,12 @@ pub async fn step(db: &Db, code: &str, step: Step, actor: &str) -> Result<Outcom
         .execute(&mut *conn)
         .await?;
     let next = history::apply(Some(&held.appeal), &event)
-        .map_err(|e| CountyError::Bad(format!("{e:?}")))?
+        .map_err(CountyError::History)?
         .unwrap_or(held.appeal);
     db::save_appeal(conn, &station, &next).await?;
     tx.commit().await?;
     log::info!("county step on {canonical} by {actor}: feed {station} #{seq}");
-    Ok(Outcome::Done {
+    Ok(StepOutcome::Done {
         appeal: Box::new(next),
         seq,
     })

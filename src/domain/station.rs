@@ -114,14 +114,7 @@ impl Staff {
                 })
                 .unwrap_or(false),
             // A PIN kept in the clear by an older version.
-            Some(plain) => {
-                plain.len() == typed.len()
-                    && plain
-                        .bytes()
-                        .zip(typed.bytes())
-                        .fold(0u8, |d, (a, b)| d | (a ^ b))
-                        == 0
-            }
+            Some(plain) => bool::from(subtle::ConstantTimeEq::ct_eq(plain.as_bytes(), typed.as_bytes())),
         }
     }
 

@@ -213,6 +213,11 @@ pub fn qr_modules(data: &str) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// Where `command` starts in `bytes`.
+    fn find(bytes: &[u8], command: &[u8]) -> Option<usize> {
+        bytes.windows(command.len()).position(|w| w == command)
+    }
+
     #[test]
     fn text_is_gb18030() {
         let mut doc = Doc::new();
@@ -234,10 +239,7 @@ mod tests {
         doc.line("王㐀");
         let bytes = doc.into_bytes();
         let raster = [GS, b'v', b'0', 0, 4, 0, 16, 0];
-        let at = bytes
-            .windows(raster.len())
-            .position(|w| w == raster)
-            .expect("a 32-dot by 16-row image");
+        let at = find(&bytes, &raster).expect("a 32-dot by 16-row image");
         let dots = &bytes[at + raster.len()..at + raster.len() + 4 * 16];
         let glyph = unifont::get_glyph('㐀').expect("Unifont has 㐀");
         for y in 0..16 {
@@ -256,10 +258,7 @@ mod tests {
         doc.qr_native("https://rd.example.cn/s/1", 6);
         let bytes = doc.into_bytes();
         let store = [GS, b'(', b'k', 28, 0, 0x31, 0x50, 0x30];
-        let at = bytes
-            .windows(store.len())
-            .position(|w| w == store)
-            .expect("store command");
+        let at = find(&bytes, &store).expect("store command");
         assert_eq!(&bytes[at + 8..at + 8 + 25], b"https://rd.example.cn/s/1");
     }
 }

@@ -16,7 +16,7 @@ use super::counters::Counters;
 use super::counters::codes_in;
 use super::journal::{self, Item, Journal, Tail};
 use super::{
-    DamageKind, DamageReport, Finding, Mode, Paths, Progress, Recovery, Store, StoreError, keys, open_sled,
+    DamageKind, DamageReport, Finding, Mode, OnProgress, Paths, Recovery, Store, StoreError, keys, open_sled,
     read_u64, survey_damage, take_lock,
 };
 
@@ -49,13 +49,13 @@ pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
 }
 
 /// `check`, reporting progress (journal bytes done, bytes in all).
-pub fn check_with(dir: &Path, progress: Progress) -> Result<CheckReport, StoreError> {
+pub fn check_with(dir: &Path, progress: OnProgress) -> Result<CheckReport, StoreError> {
     check_in_parts(dir, check_parts::PART_CODES, progress)
 }
 
 /// `check` with parts of about `per_part` codes (tests use small parts to
 /// cover many part boundaries with little data).
-pub fn check_in_parts(dir: &Path, per_part: usize, progress: Progress) -> Result<CheckReport, StoreError> {
+pub fn check_in_parts(dir: &Path, per_part: usize, progress: OnProgress) -> Result<CheckReport, StoreError> {
     let mut store = match Store::open_with(dir, Mode::Read, progress) {
         Ok(s) => s,
         Err(StoreError::JournalDamaged { damage, .. }) => {
@@ -178,7 +178,7 @@ pub fn set_aside_path(dir: &Path) -> PathBuf {
 }
 
 /// `rebuild`, reporting progress.
-pub fn rebuild_with(dir: &Path, drop_damaged: bool, progress: Progress) -> Result<CheckReport, StoreError> {
+pub fn rebuild_with(dir: &Path, drop_damaged: bool, progress: OnProgress) -> Result<CheckReport, StoreError> {
     let paths = Paths::new(dir);
     if !paths.terminal().exists() && !paths.journal().exists() {
         return Err(StoreError::NoStation(dir.to_path_buf()));
@@ -521,6 +521,6 @@ fn drop_damage(
 /// Writes a new journal from what the database holds, for a station whose
 /// journal was lost and which never synced (see
 /// `restore::journal_from_database`, which also takes the county's copy).
-pub fn journal_from_database(dir: &Path, progress: Progress) -> Result<CheckReport, StoreError> {
+pub fn journal_from_database(dir: &Path, progress: OnProgress) -> Result<CheckReport, StoreError> {
     super::restore::journal_from_database(dir, None, false, progress)
 }

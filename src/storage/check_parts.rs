@@ -76,13 +76,7 @@ fn code_of_key(key: &[u8]) -> Option<&str> {
 fn code_of_event(event: &Event) -> Option<&str> {
     match &event.body {
         EventBody::VisitRegistered { visit } => Some(visit.code.as_str()),
-        EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
-            Some(appeal.code.as_str())
-        }
-        EventBody::AppealStepped { code, .. }
-        | EventBody::AccessKeyIssued { code, .. }
-        | EventBody::CountyStepped { code, .. } => Some(code.as_str()),
-        _ => None,
+        _ => crate::domain::history::appeal_code(event),
     }
 }
 

@@ -335,10 +335,45 @@ impl Scanner<'_> {
     }
 }
 
+/// What the tests of framed files share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Damage, Tail};
+
+    /// Flips the bits `mask` of the byte at `at` of the file at `path`.
+    pub fn flip(path: &std::path::Path, at: u64, mask: u8) {
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes[at as usize] ^= mask;
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// Appends `bytes` to the file at `path`.
+    pub fn append(path: &std::path::Path, bytes: &[u8]) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(bytes).unwrap();
+    }
+
+    /// No damage, and `bytes` of an unfinished write at `at`.
+    pub fn only_torn(damage: &[Damage], tail: Tail, at: u64, bytes: u64) {
+        assert!(damage.is_empty());
+        assert_eq!(tail, Tail::Torn { at, bytes });
+    }
+
+    /// The damage of the second record, whole, given where each record ends.
+    pub fn second_damaged(ends: &[u64], fields: Option<(u64, u64)>) -> Vec<Damage> {
+        vec![Damage {
+            at: ends[0],
+            bytes: ends[1] - ends[0],
+            fields,
+        }]
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::{append, flip, only_torn, second_damaged};
     use super::*;
-    use std::io::Write;
 
     /// A file of records `payloads[i]` with numbers (i + 1, i + 1), after
     /// a 10-byte file header; returns the end of each record.
@@ -406,10 +441,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         let ends = file_with(&path, &[b"{\"a\":1}", b"{\"b\":2}", b"{\"c\":3}", b"{\"d\":4}"]);
-        let mut bytes = std::fs::read(&path).unwrap();
         // A payload byte of the second record: its header is still whole.
-        bytes[ends[0] as usize + FRAME as usize + 2] ^= 0x04;
-        std::fs::write(&path, &bytes).unwrap();
+        flip(&path, ends[0] + FRAME + 2, 0x04);
         let (recs, damage, tail) = survey(&path);
         let got: Vec<Vec<u8>> = recs.into_iter().map(|r| r.0).collect();
         assert_eq!(
@@ -420,32 +453,16 @@ mod tests {
                 b"{\"d\":4}".to_vec()
             ]
         );
-        assert_eq!(
-            damage,
-            vec![Damage {
-                at: ends[0],
-                bytes: ends[1] - ends[0],
-                fields: Some((2, 2)),
-            }]
-        );
+        assert_eq!(damage, second_damaged(&ends, Some((2, 2))));
         assert_eq!(tail, Tail::Clean);
 
         // A flipped bit in a header: its numbers are unknown, the rest is read.
         let ends = file_with(&path, &[b"{\"a\":1}", b"{\"b\":2}", b"{\"c\":3}"]);
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[ends[0] as usize + 13] ^= 0x01;
-        std::fs::write(&path, &bytes).unwrap();
+        flip(&path, ends[0] + 13, 0x01);
         let (recs, damage, tail) = survey(&path);
         assert_eq!(recs.len(), 2);
         assert_eq!(tail, Tail::Clean);
-        assert_eq!(
-            damage,
-            vec![Damage {
-                at: ends[0],
-                bytes: ends[1] - ends[0],
-                fields: None,
-            }]
-        );
+        assert_eq!(damage, second_damaged(&ends, None));
     }
 
     #[test]
@@ -453,27 +470,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         let ends = file_with(&path, &[b"one", b"two"]);
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&encode(b"three", 3, 3)[..20]).unwrap();
-        drop(f);
+        append(&path, &encode(b"three", 3, 3)[..20]);
         let (recs, damage, tail) = survey(&path);
         assert_eq!(recs.len(), 2);
-        assert!(damage.is_empty());
-        assert_eq!(
-            tail,
-            Tail::Torn {
-                at: ends[1],
-                bytes: 20
-            }
-        );
+        only_torn(&damage, tail, ends[1], 20);
+
+        // The file as it was up to the end of the second record, then `extra`.
+        let two = std::fs::read(&path).unwrap()[..ends[1] as usize].to_vec();
+        let after_two = |extra: &[u8]| {
+            std::fs::write(&path, [two.as_slice(), extra].concat()).unwrap();
+            survey(&path)
+        };
 
         // A whole header whose payload runs past the end.
-        let bytes = std::fs::read(&path).unwrap();
-        let mut cut = bytes[..ends[1] as usize].to_vec();
-        cut.extend_from_slice(&encode(b"three", 3, 3)[..FRAME as usize + 2]);
-        std::fs::write(&path, &cut).unwrap();
+        let torn = after_two(&encode(b"three", 3, 3)[..FRAME as usize + 2]).2;
         assert_eq!(
-            survey(&path).2,
+            torn,
             Tail::Torn {
                 at: ends[1],
                 bytes: FRAME + 2
@@ -481,11 +493,8 @@ mod tests {
         );
 
         // Zero bytes after the last record.
-        let mut zeros = bytes[..ends[1] as usize].to_vec();
-        zeros.extend_from_slice(&[0u8; 100]);
-        std::fs::write(&path, &zeros).unwrap();
         assert_eq!(
-            survey(&path).2,
+            after_two(&[0u8; 100]).2,
             Tail::Torn {
                 at: ends[1],
                 bytes: 100
@@ -494,12 +503,10 @@ mod tests {
 
         // A record of full length with a zero byte in its payload was
         // written whole: damage, not an unfinished write.
-        let mut zeroed = bytes[..ends[1] as usize].to_vec();
-        zeroed.extend_from_slice(&encode(b"{\"three\":3}", 3, 3));
+        let mut zeroed = encode(b"{\"three\":3}", 3, 3);
         let n = zeroed.len();
         zeroed[n - 3] = 0;
-        std::fs::write(&path, &zeroed).unwrap();
-        let (recs, damage, tail) = survey(&path);
+        let (recs, damage, tail) = after_two(&zeroed);
         assert_eq!((recs.len(), tail), (2, Tail::Clean));
         assert_eq!(
             damage,
@@ -511,10 +518,7 @@ mod tests {
         );
 
         // Other bytes after the last record are damage.
-        let mut junk = bytes[..ends[1] as usize].to_vec();
-        junk.extend_from_slice(&[7u8; 100]);
-        std::fs::write(&path, &junk).unwrap();
-        let (recs, damage, tail) = survey(&path);
+        let (recs, damage, tail) = after_two(&[7u8; 100]);
         assert_eq!((recs.len(), tail), (2, Tail::Clean));
         assert_eq!(
             damage,

@@ -129,21 +129,17 @@ impl Journal {
     /// Opens an existing journal for appending. A version 1 journal must be
     /// converted first (`convert_v1`).
     pub fn open(path: &Path) -> io::Result<Journal> {
-        let mut file = OpenOptions::new().read(true).append(true).open(path)?;
-        let version = read_version(&mut file)?;
-        let len = file.metadata()?.len();
-        Ok(Journal {
-            path: path.to_path_buf(),
-            file,
-            len,
-            version,
-        })
+        Journal::opened(path, OpenOptions::new().read(true).append(true).open(path)?)
     }
 
     /// Opens an existing journal for reading only; nothing is ever written
     /// through it.
     pub fn open_read(path: &Path) -> io::Result<Journal> {
-        let mut file = File::open(path)?;
+        Journal::opened(path, File::open(path)?)
+    }
+
+    /// The journal at `path`, open as `file`: its version read, its length taken.
+    fn opened(path: &Path, mut file: File) -> io::Result<Journal> {
         let version = read_version(&mut file)?;
         let len = file.metadata()?.len();
         Ok(Journal {
@@ -454,6 +450,7 @@ fn scan_v1<R: Read>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::frame::testing::{append, flip, only_torn, second_damaged};
     use super::*;
 
     fn records(j: &Journal) -> (Vec<Vec<u8>>, Vec<Damage>, Tail) {
@@ -489,20 +486,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let ends = journal_with(&path, &[b"one", b"two"]);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&frame(b"three", 3, 3)[..20]).unwrap();
-        drop(f);
+        append(&path, &frame(b"three", 3, 3)[..20]);
         let mut j = Journal::open(&path).unwrap();
         let (recs, damage, tail) = records(&j);
         assert_eq!(recs, vec![b"one".to_vec(), b"two".to_vec()]);
-        assert!(damage.is_empty());
-        assert_eq!(
-            tail,
-            Tail::Torn {
-                at: ends[1],
-                bytes: 20
-            }
-        );
+        only_torn(&damage, tail, ends[1], 20);
         let aside = j.set_aside_tail(ends[1]).unwrap();
         assert_eq!(std::fs::read(aside).unwrap().len(), 20);
         assert_eq!(records(&j).2, Tail::Clean);
@@ -513,19 +501,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let ends = journal_with(&path, &[b"one"]);
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[0u8; 8]).unwrap();
-        drop(f);
+        append(&path, &[0u8; 8]);
         let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
         assert_eq!(recs.len(), 1);
-        assert!(damage.is_empty());
-        assert_eq!(
-            tail,
-            Tail::Torn {
-                at: ends[0],
-                bytes: 8
-            }
-        );
+        only_torn(&damage, tail, ends[0], 8);
     }
 
     #[test]
@@ -533,19 +512,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let ends = journal_with(&path, &[b"{\"a\":1}", b"{\"b\":2}", b"{\"c\":3}"]);
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[ends[0] as usize + 34] ^= 0x01;
-        std::fs::write(&path, bytes).unwrap();
+        flip(&path, ends[0] + 34, 0x01);
         let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
         assert_eq!(recs, vec![b"{\"a\":1}".to_vec(), b"{\"c\":3}".to_vec()]);
-        assert_eq!(
-            damage,
-            vec![Damage {
-                at: ends[0],
-                bytes: ends[1] - ends[0],
-                fields: Some((2, 2)),
-            }]
-        );
+        assert_eq!(damage, second_damaged(&ends, Some((2, 2))));
         assert_eq!(tail, Tail::Clean);
         // `scan` refuses to go past it.
         assert!(Journal::open(&path).unwrap().scan(0, |_| Ok(())).is_err());
@@ -556,10 +526,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let ends = journal_with(&path, &[b"{\"a\":1}", b"{\"b\":2}"]);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let last = bytes.len() - 2;
-        bytes[last] ^= 0x40;
-        std::fs::write(&path, bytes).unwrap();
+        flip(&path, std::fs::metadata(&path).unwrap().len() - 2, 0x40);
         let (recs, damage, tail) = records(&Journal::open(&path).unwrap());
         assert_eq!(recs.len(), 1);
         assert_eq!(tail, Tail::Clean);

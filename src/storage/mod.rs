@@ -112,8 +112,8 @@ pub struct Store {
 /// written with another layout is rebuilt from the journal when opened.
 pub const PROJECTION_VERSION: u64 = 4;
 
-/// Progress of a long replay: (bytes done, bytes in all).
-pub type Progress<'a> = &'a dyn Fn(u64, u64);
+/// Told how far a long replay is: (bytes done, bytes in all).
+pub type OnProgress<'a> = &'a dyn Fn(u64, u64);
 
 /// Staged writes: a value to put, or None to remove.
 type Ops = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;

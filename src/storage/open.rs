@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::counters::Counters;
 use super::journal::{self, Journal, Version};
 use super::{
-    IdentityProblem, Mode, PROJECTION_VERSION, Paths, Progress, Recovery, Store, StoreError, catalog_cache,
+    IdentityProblem, Mode, OnProgress, PROJECTION_VERSION, Paths, Recovery, Store, StoreError, catalog_cache,
     check, keys, payload_seqs, private, read_terminal, record, survey_damage, take_lock, write_terminal,
 };
 use crate::domain::Staff;
@@ -77,7 +77,7 @@ impl Store {
 
     /// Like `open`, reporting progress (journal bytes replayed, bytes to
     /// replay) when it has to bring the database up to date.
-    pub fn open_reporting(dir: &Path, progress: Progress) -> Result<Store, StoreError> {
+    pub fn open_reporting(dir: &Path, progress: OnProgress) -> Result<Store, StoreError> {
         Store::open_with(dir, Mode::Write, progress)
     }
 
@@ -88,7 +88,7 @@ impl Store {
     /// position that cannot be read, is reported as it is); the store's `recovery` says so (`Recovery::DatabaseRebuilt`),
     /// for the screen. The sync position and print jobs live beside the
     /// journal, not in the database, and are kept.
-    pub fn open_with(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
+    pub fn open_with(dir: &Path, mode: Mode, progress: OnProgress) -> Result<Store, StoreError> {
         match Store::open_once(dir, mode, progress) {
             // Only the journal can rebuild it: without one, nothing is moved.
             Err(e) if e.sled_unreadable(&Paths::new(dir).db()) && Paths::new(dir).journal().exists() => {
@@ -119,12 +119,12 @@ impl Store {
         }
     }
 
-    fn open_once(dir: &Path, mode: Mode, progress: Progress) -> Result<Store, StoreError> {
+    fn open_once(dir: &Path, mode: Mode, progress: OnProgress) -> Result<Store, StoreError> {
         Store::open_once_at(dir, mode, progress, mode == Mode::Read)
     }
 
     /// `copy`: open sled on a private copy of the database (read mode).
-    fn open_once_at(dir: &Path, mode: Mode, progress: Progress, copy: bool) -> Result<Store, StoreError> {
+    fn open_once_at(dir: &Path, mode: Mode, progress: OnProgress, copy: bool) -> Result<Store, StoreError> {
         let paths = Paths::new(dir);
         if !paths.terminal().exists() && !paths.journal().exists() {
             return Err(StoreError::NoStation(dir.to_path_buf()));

@@ -16,19 +16,22 @@ use crate::i18n::Lang;
 
 /// Read access to a key-value state.
 pub trait Kv {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError>;
 }
 
+/// Why a key-value state could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct KvError(#[from] sled::Error);
+
 impl Kv for sled::Db {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        sled::Tree::get(self, key)
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| e.to_string())
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+        Ok(sled::Tree::get(self, key)?.map(|v| v.to_vec()))
     }
 }
 
 impl Kv for BTreeMap<Vec<u8>, Vec<u8>> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
         Ok(BTreeMap::get(self, key).cloned())
     }
 }
@@ -117,7 +120,7 @@ impl<'a, K: Kv> Staged<'a, K> {
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ApplyError> {
         match self.ops.get(key) {
             Some(v) => Ok(v.clone()),
-            None => self.base.get(key).map_err(ApplyError::Storage),
+            None => self.base.get(key).map_err(|e| ApplyError::Storage(e.to_string())),
         }
     }
 

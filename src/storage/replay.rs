@@ -4,7 +4,7 @@
 use super::counters::Counters;
 use super::journal::{self, Item, Journal, Tail};
 use super::{
-    DamageKind, DamageReport, Mode, Progress, Recovery, Store, StoreError, keys, read_u64, record,
+    DamageKind, DamageReport, Mode, OnProgress, Recovery, Store, StoreError, keys, read_u64, record,
     survey_damage, sync_state,
 };
 
@@ -12,7 +12,7 @@ impl Store {
     /// Replays journal records past the database's applied offset. Damage
     /// stops it (nothing after the damage is applied, nothing is cut); a
     /// torn tail is set aside when writing and left alone when reading.
-    pub(super) fn catch_up(&mut self, progress: Progress) -> Result<(), StoreError> {
+    pub(super) fn catch_up(&mut self, progress: OnProgress) -> Result<(), StoreError> {
         let applied = read_u64(&self.tree, keys::APPLIED)?;
         let jpath = self.journal.path().to_path_buf();
         let total = self.journal.len();

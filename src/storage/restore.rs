@@ -28,7 +28,7 @@ use super::counters::Counters;
 use super::journal::{self, Journal};
 use super::projection::Staged;
 use super::{
-    LostWhy, Paths, Progress, Recovery, Store, StoreError, keys, open_sled, read_u64, record, take_lock,
+    LostWhy, OnProgress, Paths, Recovery, Store, StoreError, keys, open_sled, read_u64, record, take_lock,
 };
 use crate::domain::event::{CHAIN_GENESIS, chain_next, county_origin, terminal_origin};
 use crate::domain::privacy::station_without_secrets;
@@ -499,7 +499,7 @@ pub fn journal_from_database(
     dir: &Path,
     county: Option<&CountyCopy>,
     new_origin: bool,
-    progress: Progress,
+    progress: OnProgress,
 ) -> Result<super::CheckReport, StoreError> {
     let paths = Paths::new(dir);
     let identity = super::read_terminal(&paths)?;

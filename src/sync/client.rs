@@ -36,22 +36,17 @@ impl Client {
     /// A page of this station's events of one terminal as the county holds
     /// them (`key`: `protocol::terminal_key`).
     fn held(&self, key: i64, after: u64, stop: &AtomicBool) -> Result<HeldEvents, SyncError> {
-        let answer = self.call(
-            "GET",
-            &format!("{}?terminal={key}&after={after}", protocol::PATH_EVENTS),
-            &[],
-            stop,
-        )?;
-        serde_json::from_slice(&answer.body).map_err(|e| unreadable(&e))
+        let path = format!("{}?terminal={key}&after={after}", protocol::PATH_EVENTS);
+        self.get(&path, stop)
     }
 
     fn feed(&self, after: u64, stop: &AtomicBool) -> Result<Feed, SyncError> {
-        let answer = self.call(
-            "GET",
-            &format!("{}?after={after}", protocol::PATH_FEED),
-            &[],
-            stop,
-        )?;
+        self.get(&format!("{}?after={after}", protocol::PATH_FEED), stop)
+    }
+
+    /// A GET of `path`, its JSON answer read.
+    fn get<T: serde::de::DeserializeOwned>(&self, path: &str, stop: &AtomicBool) -> Result<T, SyncError> {
+        let answer = self.call("GET", path, &[], stop)?;
         serde_json::from_slice(&answer.body).map_err(|e| unreadable(&e))
     }
 }

@@ -31,19 +31,19 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
 use crate::domain::desk;
 use crate::domain::lifecycle::{self, Step, TransitionError, replay_history};
+use crate::domain::privacy::mask::{mask_name, mask_numbers, shown};
 use crate::domain::validate::{
-    self, Field, MAX_ADDRESS, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_UNIT, clean_text, mask_name, mask_numbers,
-    normalize_phone, shown, text_field, validate_id_number,
+    self, Field, MAX_ADDRESS, MAX_NAME, MAX_NOTE, MAX_REPLY, MAX_UNIT, clean_text, normalize_phone,
+    text_field, validate_id_number,
 };
 use crate::domain::{
     Appeal, Category, Change, Deputy, DeputyRef, EventBody, HistoryEntry, Route, Satisfaction, Status,
     TrackingCode, Urgency, Visitor, Zone,
 };
-use crate::i18n::Lang;
 use crate::storage::StoreError;
 
+use super::problem::{FieldProblem, RowProblem, StepText};
 use super::table::{Column, Row};
-use super::{field_message, validation_message};
 
 /// Every appeal column, in export order.
 pub static COLUMNS: &[Column] = &[
@@ -103,7 +103,7 @@ const CODED: &[(&str, &str, Reading)] = &[
 /// A row whose code columns stand in for the words beside them; words
 /// that say something else than their code are refused (a cell edited in
 /// a spreadsheet and its code left as it was).
-fn with_codes(row: &Row, lang: Lang, zone: Zone) -> Result<Row, String> {
+fn with_codes(row: &Row, zone: Zone) -> Result<Row, RowProblem> {
     let mut row = row.clone();
     for (human, code, read) in CODED {
         let coded = row.get(code).trim().to_string();
@@ -118,13 +118,13 @@ fn with_codes(row: &Row, lang: Lang, zone: Zone) -> Result<Row, String> {
             (Some(_), None) => false,
         };
         if differs {
-            let (h, c) = (col(human), col(code));
-            let (words, coded) = (shown(words), shown(&coded));
             return Err(err(
-                lang,
                 human,
-                format!("“{words}”与{}“{coded}”不符", c.zh),
-                format!("“{words}” does not agree with the {} “{coded}” ({})", c.en, h.en),
+                FieldProblem::Disagrees {
+                    words: shown(words),
+                    coded: shown(&coded),
+                    code_column: col(code),
+                },
             ));
         }
         row.set(human, coded);
@@ -159,7 +159,6 @@ impl Planned {
 
 /// What a row is checked against.
 pub struct Context<'a> {
-    pub lang: Lang,
     /// Bounds birth dates in ID numbers.
     pub today: NaiveDate,
     /// The station's time zone: times without an offset are read in it.
@@ -174,13 +173,12 @@ fn col(key: &str) -> &'static Column {
     COLUMNS.iter().find(|c| c.key == key).unwrap_or(&COLUMNS[0])
 }
 
-fn err(lang: Lang, key: &str, zh: String, en: String) -> String {
-    let c = col(key);
-    field_message(lang, c.zh, c.en, zh, en)
+fn err(key: &str, problem: FieldProblem) -> RowProblem {
+    RowProblem::field(col(key), problem)
 }
 
-fn required(lang: Lang, key: &str) -> String {
-    err(lang, key, "必填".into(), "required".into())
+fn required(key: &str) -> RowProblem {
+    err(key, FieldProblem::Required)
 }
 
 /// "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (also with / as Excel writes
@@ -216,18 +214,18 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 /// A closed vocabulary cell: empty gives the default, unknown is an error
 /// listing the known values.
 macro_rules! word {
-    ($ty:ty, $row:expr, $key:literal, $lang:expr, $default:expr) => {{
+    ($ty:ty, $row:expr, $key:literal, $default:expr) => {{
         let text = $row.get($key).trim();
         if text.is_empty() {
             Ok($default)
         } else {
             <$ty>::parse(text).ok_or_else(|| {
-                let text = shown(text);
                 err(
-                    $lang,
                     $key,
-                    format!("未知的值“{text}”（可用：{}）", <$ty>::known(Lang::Zh)),
-                    format!("unknown value “{text}” (known: {})", <$ty>::known(Lang::En)),
+                    FieldProblem::UnknownValue {
+                        text: shown(text),
+                        known: <$ty>::known,
+                    },
                 )
             })
         }
@@ -240,7 +238,7 @@ fn optional_text(v: String) -> Option<String> {
 
 /// Names on a row (split on 、 ; , and their full-width forms) to deputies
 /// of the roster.
-fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, String> {
+fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, RowProblem> {
     let mut out: Vec<DeputyRef> = Vec::new();
     for name in super::deputies::split_list(text) {
         let found: Vec<&Deputy> = ctx.roster.iter().filter(|d| d.name == name).collect();
@@ -248,12 +246,7 @@ fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, Str
             [] => {
                 // Masked: a visitor's name may have slipped into this column.
                 let name = mask_name(&name);
-                return Err(err(
-                    ctx.lang,
-                    "deputy",
-                    format!("代表名册中没有“{name}”"),
-                    format!("“{name}” is not on the deputy roster"),
-                ));
+                return Err(err("deputy", FieldProblem::NotOnRoster { name }));
             }
             [d] => {
                 if !out.iter().any(|r| r.id == d.id) {
@@ -264,12 +257,7 @@ fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, Str
                 }
             }
             _ => {
-                return Err(err(
-                    ctx.lang,
-                    "deputy",
-                    format!("代表名册中有多位“{name}”，无法确定是哪一位"),
-                    format!("the roster has several deputies named “{name}”"),
-                ));
+                return Err(err("deputy", FieldProblem::Ambiguous { name }));
             }
         }
     }
@@ -278,21 +266,19 @@ fn resolve_deputies(text: &str, ctx: &Context<'_>) -> Result<Vec<DeputyRef>, Str
 
 /// One row to what it will record, or why not (naming the field). Pure:
 /// duplicates against the store are the caller's to check.
-pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
-    let lang = ctx.lang;
-    let row = &with_codes(row, lang, ctx.zone)?;
-    let v = |e| validation_message(&e, lang);
+pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, RowProblem> {
+    let row = &with_codes(row, ctx.zone)?;
     let date_text = row.get("date").trim();
     if date_text.is_empty() {
-        return Err(required(lang, "date"));
+        return Err(required("date"));
     }
     let at = parse_time(date_text, ctx.zone).ok_or_else(|| {
-        let date_text = shown(date_text);
         err(
-            lang,
             "date",
-            format!("无法识别“{date_text}”（应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM）"),
-            format!("cannot read “{date_text}” (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)"),
+            FieldProblem::BadDate {
+                text: shown(date_text),
+                with_time: true,
+            },
         )
     })?;
     // The station's wall clock: the code's date is the station's date.
@@ -300,65 +286,63 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
     let day = at.date_naive();
     if day > ctx.today {
         return Err(err(
-            lang,
             "date",
-            format!("{day} 晚于今天（{}），不能登记未来的诉求", ctx.today),
-            format!(
-                "{day} is after today ({}): an appeal cannot come from the future",
-                ctx.today
-            ),
+            FieldProblem::Future {
+                day,
+                today: ctx.today,
+            },
         ));
     }
-    let name = text_field(Field::VisitorName, row.get("name"), false, MAX_NAME, false).map_err(v)?;
+    let name = text_field(Field::VisitorName, row.get("name"), false, MAX_NAME, false)?;
     let phone = if clean_text(row.get("phone"), false).is_empty() {
         String::new()
     } else {
-        normalize_phone(row.get("phone")).map_err(v)?
+        normalize_phone(row.get("phone"))?
     };
     let id_number = if clean_text(row.get("id_number"), false).is_empty() {
         String::new()
     } else {
-        validate_id_number(row.get("id_number"), ctx.today).map_err(v)?
+        validate_id_number(row.get("id_number"), ctx.today)?
     };
-    let address = text_field(Field::Address, row.get("address"), false, MAX_ADDRESS, false).map_err(v)?;
+    let address = text_field(Field::Address, row.get("address"), false, MAX_ADDRESS, false)?;
     let group_size = match row.get("group_size").trim() {
         "" => 1,
-        t => validate::group_size(t).map_err(v)?,
+        t => validate::group_size(t)?,
     };
-    let category = word!(Category, row, "category", lang, Category::Other)?;
+    let category = word!(Category, row, "category", Category::Other)?;
     let validate::AppealTexts {
         title,
         content,
         location,
-    } = validate::appeal_texts(row.get("title"), row.get("content"), row.get("location")).map_err(v)?;
+    } = validate::appeal_texts(row.get("title"), row.get("content"), row.get("location"))?;
     let deputies = resolve_deputies(row.get("deputy"), ctx)?;
-    let urgency = word!(Urgency, row, "urgency", lang, Urgency::Normal)?;
-    let route = word!(Route, row, "route", lang, Route::Referred)?;
-    let status = word!(Status, row, "status", lang, Status::Registered)?;
-    let unit = optional_text(text_field(Field::Unit, row.get("unit"), false, MAX_UNIT, false).map_err(v)?);
+    let urgency = word!(Urgency, row, "urgency", Urgency::Normal)?;
+    let route = word!(Route, row, "route", Route::Referred)?;
+    let status = word!(Status, row, "status", Status::Registered)?;
+    let unit = optional_text(text_field(Field::Unit, row.get("unit"), false, MAX_UNIT, false)?);
     let deadline = match row.get("deadline").trim() {
         "" => None,
         t => Some(parse_date(t).ok_or_else(|| {
-            let t = shown(t);
             err(
-                lang,
                 "deadline",
-                format!("无法识别“{t}”（应为 YYYY-MM-DD）"),
-                format!("cannot read “{t}” (expected YYYY-MM-DD)"),
+                FieldProblem::BadDate {
+                    text: shown(t),
+                    with_time: false,
+                },
             )
         })?),
     };
-    let reply = optional_text(text_field(Field::Reply, row.get("reply"), true, MAX_REPLY, false).map_err(v)?);
+    let reply = optional_text(text_field(
+        Field::Reply,
+        row.get("reply"),
+        true,
+        MAX_REPLY,
+        false,
+    )?);
     let satisfaction = if row.get("satisfaction").trim().is_empty() {
         None
     } else {
-        Some(word!(
-            Satisfaction,
-            row,
-            "satisfaction",
-            lang,
-            Satisfaction::Satisfied
-        )?)
+        Some(word!(Satisfaction, row, "satisfaction", Satisfaction::Satisfied)?)
     };
     let appeal = Appeal {
         code: placeholder_code(at, ctx)?,
@@ -392,22 +376,17 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
     let history = row.get("history").trim();
     if code.is_empty() {
         if !history.is_empty() {
-            return Err(err(
-                lang,
-                "history",
-                "只能与查询码一起导入".into(),
-                "can only be imported together with a tracking code".into(),
-            ));
+            return Err(err("history", FieldProblem::HistoryWithoutCode));
         }
-        plan_new(appeal, ctx)
+        plan_new(appeal)
     } else {
-        let code = code.parse::<TrackingCode>().map_err(|e| {
-            let code = shown(code);
+        let code = code.parse::<TrackingCode>().map_err(|problem| {
             err(
-                lang,
                 "code",
-                format!("“{code}”无效：{}", e.message(lang)),
-                format!("“{code}” is not valid ({})", e.message(lang)),
+                FieldProblem::BadCode {
+                    code: shown(code),
+                    problem,
+                },
             )
         })?;
         plan_imported(Appeal { code, ..appeal }, history, ctx)
@@ -416,25 +395,18 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, String> {
 
 /// Stands in for the code until codes are issued at commit; also checks
 /// that the date can carry a code (years 2000-2099).
-fn placeholder_code(at: DateTime<FixedOffset>, ctx: &Context<'_>) -> Result<TrackingCode, String> {
-    TrackingCode::new(at.date_naive(), ctx.station, ctx.terminal, 1).map_err(|_| {
-        err(
-            ctx.lang,
-            "date",
-            format!("{} 超出可登记的范围（2000-2099 年）", at.date_naive()),
-            format!("{} is outside the years 2000-2099", at.date_naive()),
-        )
-    })
+fn placeholder_code(at: DateTime<FixedOffset>, ctx: &Context<'_>) -> Result<TrackingCode, RowProblem> {
+    TrackingCode::new(at.date_naive(), ctx.station, ctx.terminal, 1)
+        .map_err(|_| err("date", FieldProblem::OutsideYears { day: at.date_naive() }))
 }
 
 /// The legal path from Registered to the row's status, checked by a dry run.
-fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
-    let lang = ctx.lang;
+fn plan_new(appeal: Appeal) -> Result<Planned, RowProblem> {
     let target = appeal.status;
     let reached = |s: Status| target.index() >= s.index();
     let on_spot = appeal.route == Route::OnSpot && reached(Status::Replied);
     let mut steps = Vec::new();
-    let reply_step = |appeal: &Appeal| appeal.reply.clone().ok_or_else(|| required(lang, "reply"));
+    let reply_step = |appeal: &Appeal| appeal.reply.clone().ok_or_else(|| required("reply"));
     if on_spot {
         steps.push(Step::AnswerOnSpot {
             reply: reply_step(&appeal)?,
@@ -444,8 +416,8 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
             steps.push(Step::Accept);
         }
         if reached(Status::Referred) {
-            let unit = appeal.unit.clone().ok_or_else(|| required(lang, "unit"))?;
-            let deadline = appeal.deadline.ok_or_else(|| required(lang, "deadline"))?;
+            let unit = appeal.unit.clone().ok_or_else(|| required("unit"))?;
+            let deadline = appeal.deadline.ok_or_else(|| required("deadline"))?;
             steps.push(Step::Refer { unit, deadline });
         }
         if reached(Status::InProgress) {
@@ -459,28 +431,15 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
     }
     if target == Status::Closed {
         match appeal.satisfaction {
-            None => return Err(required(lang, "satisfaction")),
+            None => return Err(required("satisfaction")),
             Some(Satisfaction::Unsatisfied) => {
-                return Err(err(
-                    lang,
-                    "satisfaction",
-                    "已办结的诉求不能是“不满意”（不满意的诉求会重新办理）".into(),
-                    "a closed appeal cannot be rated not satisfied (that sends it back for handling)".into(),
-                ));
+                return Err(err("satisfaction", FieldProblem::ClosedUnsatisfied));
             }
             Some(satisfaction) => steps.push(Step::Rate { satisfaction }),
         }
     }
     // Fields the status cannot carry would be lost: refuse them.
-    let status_label = target.label(lang);
-    let cannot_carry = |key: &str| {
-        err(
-            lang,
-            key,
-            format!("办理状态为“{status_label}”的诉求不应填写此项"),
-            format!("must be empty for an appeal whose status is “{status_label}”"),
-        )
-    };
+    let cannot_carry = |key: &str| err(key, FieldProblem::CannotCarry { status: target });
     let refers = steps.iter().any(|s| matches!(s, Step::Refer { .. }));
     if appeal.unit.is_some() && !refers {
         return Err(cannot_carry("unit"));
@@ -497,23 +456,18 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
     // Each step passes the desk's rules, as at the kiosk, on the row's date.
     let registered = appeal.as_registered();
     let mut dry = registered.clone();
-    let status_error = |e: &dyn Fn(Lang) -> String| err(lang, "status", e(Lang::Zh), e(Lang::En));
+    let status_error = |e: TransitionError| err("status", FieldProblem::Transition(e));
     for step in &steps {
         desk::step(&dry, step.clone(), IMPORT_NOTE.into(), registered.registered_at).map_err(
             |e| match e {
-                desk::DeskError::Step(TransitionError::Illegal { .. }) => status_error(&|l| e.message(l)),
-                other => other.message(lang),
+                desk::DeskError::Step(e @ TransitionError::Illegal { .. }) => status_error(e),
+                other => RowProblem::Desk(other),
             },
         )?;
-        lifecycle::apply(&mut dry, step).map_err(|e| status_error(&|l| e.message(l)))?;
+        lifecycle::apply(&mut dry, step).map_err(status_error)?;
     }
     if dry.status != target {
-        return Err(err(
-            lang,
-            "status",
-            format!("无法从“已登记”走到“{}”", target.zh()),
-            format!("cannot reach “{}” from “Registered”", target.en()),
-        ));
+        return Err(err("status", FieldProblem::Unreachable { target }));
     }
     Ok(Planned::New {
         at: registered.registered_at,
@@ -523,53 +477,33 @@ fn plan_new(appeal: Appeal, ctx: &Context<'_>) -> Result<Planned, String> {
 }
 
 /// An exported appeal: its history must be legal and agree with the row.
-fn plan_imported(mut appeal: Appeal, history: &str, ctx: &Context<'_>) -> Result<Planned, String> {
-    let lang = ctx.lang;
+fn plan_imported(mut appeal: Appeal, history: &str, ctx: &Context<'_>) -> Result<Planned, RowProblem> {
     if history.is_empty() {
-        return Err(err(
-            lang,
-            "history",
-            "带查询码的诉求必须附有办理历史".into(),
-            "an appeal with a tracking code needs its history".into(),
-        ));
+        return Err(err("history", FieldProblem::NoHistory));
     }
     appeal.history = serde_json::from_str::<Vec<HistoryEntry>>(history).map_err(|e| {
         // serde quotes the offending value: mask and clean it.
-        let e = safe(&e.to_string());
-        err(
-            lang,
-            "history",
-            format!("无法解析（{e}）"),
-            format!("cannot be read ({e})"),
-        )
+        let detail = safe(&e.to_string());
+        err("history", FieldProblem::HistoryUnreadable { detail })
     })?;
-    check_history_text(&appeal.history, lang)?;
+    check_history_text(&appeal.history)?;
     if let Some((n, h)) = appeal
         .history
         .iter()
         .enumerate()
         .find(|(_, h)| ctx.zone.date(&h.at) > ctx.today)
     {
-        let (n, day) = (n + 1, ctx.zone.date(&h.at));
         return Err(err(
-            lang,
             "history",
-            format!("第 {n} 步的日期 {day} 晚于今天（{}）", ctx.today),
-            format!("step {n} is dated {day}, after today ({})", ctx.today),
+            FieldProblem::StepInFuture {
+                n: n + 1,
+                day: ctx.zone.date(&h.at),
+                today: ctx.today,
+            },
         ));
     }
-    let replay = replay_history(&appeal).map_err(|e| {
-        let words = e.to_string();
-        err(lang, "history", words.clone(), words)
-    })?;
-    let contradicts = |key: &str| {
-        err(
-            lang,
-            key,
-            "与办理历史不符".into(),
-            "does not agree with the history".into(),
-        )
-    };
+    let replay = replay_history(&appeal).map_err(|e| err("history", FieldProblem::Replay(e)))?;
+    let contradicts = |key: &str| err(key, FieldProblem::Contradicts);
     if appeal.unit.is_some() && appeal.unit != replay.unit {
         return Err(contradicts("unit"));
     }
@@ -611,47 +545,48 @@ fn safe(message: &str) -> String {
 /// characters or terminal escape sequences (the text `clean_text` would
 /// keep, surrounding whitespace aside) and the same length caps. A history
 /// is a record: what breaks the rules is refused, not rewritten.
-fn check_history_text(history: &[HistoryEntry], lang: Lang) -> Result<(), String> {
+fn check_history_text(history: &[HistoryEntry]) -> Result<(), RowProblem> {
     let max = crate::limits::HISTORY_STEPS;
     if history.len() > max {
         let got = history.len();
-        return Err(err(
-            lang,
-            "history",
-            format!("{got} 步，超过上限 {max} 步"),
-            format!("{got} steps, over the limit of {max}"),
-        ));
+        return Err(err("history", FieldProblem::TooManySteps { got, max }));
     }
     for (i, h) in history.iter().enumerate() {
         let n = i + 1;
-        let mut texts: Vec<(&str, &str, &str, usize, bool)> = vec![
-            (&h.event.origin, "事件来源", "event origin", MAX_NAME, false),
-            (&h.actor, "操作人", "actor", MAX_NAME, false),
-            (&h.note, "备注", "note", MAX_NOTE, true),
+        let label = |zh, en| StepText { zh, en };
+        let mut texts: Vec<(&str, StepText, usize, bool)> = vec![
+            (
+                &h.event.origin,
+                label("事件来源", "event origin"),
+                MAX_NAME,
+                false,
+            ),
+            (&h.actor, label("操作人", "actor"), MAX_NAME, false),
+            (&h.note, label("备注", "note"), MAX_NOTE, true),
         ];
         match &h.step {
-            Step::Refer { unit, .. } => texts.push((unit, "承办单位", "handling unit", MAX_UNIT, false)),
+            Step::Refer { unit, .. } => {
+                texts.push((unit, label("承办单位", "handling unit"), MAX_UNIT, false))
+            }
             Step::AnswerOnSpot { reply } | Step::Reply { reply } => {
-                texts.push((reply, "答复", "reply", MAX_REPLY, true))
+                texts.push((reply, label("答复", "reply"), MAX_REPLY, true))
             }
             _ => {}
         }
-        for (text, zh, en, max, multiline) in texts {
+        for (text, label, max, multiline) in texts {
             if clean_text(text, multiline) != text.trim() {
-                return Err(err(
-                    lang,
-                    "history",
-                    format!("第 {n} 步的{zh}含有控制字符或终端转义序列"),
-                    format!("step {n}: the {en} contains control characters or terminal escape sequences"),
-                ));
+                return Err(err("history", FieldProblem::ControlCharacters { n, text: label }));
             }
             let got = text.chars().count();
             if got > max {
                 return Err(err(
-                    lang,
                     "history",
-                    format!("第 {n} 步的{zh}不能超过 {max} 字（现 {got} 字）"),
-                    format!("step {n}: the {en} must be at most {max} characters (got {got})"),
+                    FieldProblem::StepTextTooLong {
+                        n,
+                        text: label,
+                        max,
+                        got,
+                    },
                 ));
             }
         }
@@ -726,6 +661,7 @@ pub fn changes(
 mod tests {
     use super::*;
     use crate::domain::deputy::Level;
+    use crate::i18n::Lang;
 
     fn roster() -> Vec<Deputy> {
         ["张山", "马丽"]
@@ -742,7 +678,7 @@ mod tests {
             .collect()
     }
 
-    fn parse(pairs: &[(&'static str, &str)], lang: Lang) -> Result<Planned, String> {
+    fn parse(pairs: &[(&'static str, &str)]) -> Result<Planned, RowProblem> {
         let mut row = Row::default();
         row.set("date", "2026-03-10 09:30");
         row.set("content", "路灯坏了");
@@ -751,7 +687,6 @@ mod tests {
         }
         let roster = roster();
         let ctx = Context {
-            lang,
             today: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
             zone: Zone::default(),
             roster: &roster,
@@ -759,6 +694,11 @@ mod tests {
             terminal: 1,
         };
         parse_row(&row, &ctx)
+    }
+
+    /// Why a row is refused, in `lang`.
+    fn refused(pairs: &[(&'static str, &str)], lang: Lang) -> String {
+        parse(pairs).expect_err("refused").message(lang)
     }
 
     fn steps(p: Planned) -> (Appeal, Vec<Step>) {
@@ -789,7 +729,7 @@ mod tests {
 
     #[test]
     fn a_minimal_row_is_an_anonymous_registered_appeal() {
-        let (a, s) = steps(parse(&[], Lang::Zh).expect("valid"));
+        let (a, s) = steps(parse(&[]).expect("valid"));
         assert!(s.is_empty());
         assert_eq!(a.status, Status::Registered);
         assert_eq!(a.category, Category::Other);
@@ -800,7 +740,7 @@ mod tests {
     #[test]
     fn title_defaults_to_twenty_chars_of_content() {
         let content = "一二三四五六七八九十\n一二三四五六七八九十一二三";
-        let (a, _) = steps(parse(&[("content", content)], Lang::Zh).expect("valid"));
+        let (a, _) = steps(parse(&[("content", content)]).expect("valid"));
         assert_eq!(a.title.chars().count(), 20);
         assert!(!a.title.contains('\n'));
     }
@@ -808,17 +748,14 @@ mod tests {
     #[test]
     fn closed_referred_row_walks_the_whole_loop() {
         let (a, s) = steps(
-            parse(
-                &[
-                    ("status", "已办结"),
-                    ("unit", "青禾县交通运输局"),
-                    ("deadline", "2026-04-01"),
-                    ("reply", "已修复"),
-                    ("satisfaction", "基本满意"),
-                    ("deputy", "张山、马丽"),
-                ],
-                Lang::Zh,
-            )
+            parse(&[
+                ("status", "已办结"),
+                ("unit", "青禾县交通运输局"),
+                ("deadline", "2026-04-01"),
+                ("reply", "已修复"),
+                ("satisfaction", "基本满意"),
+                ("deputy", "张山、马丽"),
+            ])
             .expect("valid"),
         );
         let kinds: Vec<_> = s.iter().map(Step::kind).collect();
@@ -831,15 +768,12 @@ mod tests {
     #[test]
     fn on_spot_answer_skips_acceptance() {
         let (_, s) = steps(
-            parse(
-                &[
-                    ("route", "当场答复"),
-                    ("status", "closed"),
-                    ("reply", "已解释"),
-                    ("satisfaction", "满意"),
-                ],
-                Lang::Zh,
-            )
+            parse(&[
+                ("route", "当场答复"),
+                ("status", "closed"),
+                ("reply", "已解释"),
+                ("satisfaction", "满意"),
+            ])
             .expect("valid"),
         );
         let kinds: Vec<_> = s.iter().map(Step::kind).collect();
@@ -849,17 +783,16 @@ mod tests {
 
     #[test]
     fn missing_or_extra_fields_for_the_status_are_refused() {
-        let e = parse(&[("status", "已交办"), ("deadline", "2026-04-01")], Lang::Zh).unwrap_err();
+        let e = refused(&[("status", "已交办"), ("deadline", "2026-04-01")], Lang::Zh);
         assert!(e.starts_with("承办单位：必填"), "{e}");
-        let e = parse(&[("status", "已交办"), ("unit", "某局")], Lang::En).unwrap_err();
+        let e = refused(&[("status", "已交办"), ("unit", "某局")], Lang::En);
         assert!(e.starts_with("Deadline: required"), "{e}");
-        let e = parse(
+        let e = refused(
             &[("route", "on_spot"), ("status", "closed"), ("reply", "好")],
             Lang::Zh,
-        )
-        .unwrap_err();
+        );
         assert!(e.starts_with("满意度：必填"), "{e}");
-        let e = parse(
+        let e = refused(
             &[
                 ("route", "on_spot"),
                 ("status", "closed"),
@@ -867,10 +800,9 @@ mod tests {
                 ("satisfaction", "不满意"),
             ],
             Lang::Zh,
-        )
-        .unwrap_err();
+        );
         assert!(e.starts_with("满意度："), "{e}");
-        let e = parse(&[("status", "已受理"), ("reply", "好")], Lang::Zh).unwrap_err();
+        let e = refused(&[("status", "已受理"), ("reply", "好")], Lang::Zh);
         assert!(e.starts_with("答复："), "{e}");
     }
 
@@ -889,16 +821,16 @@ mod tests {
             ("group_size", "0", "人数："),
         ];
         for (k, v, want) in cases {
-            let e = parse(&[(k, v)], Lang::Zh).unwrap_err();
+            let e = refused(&[(k, v)], Lang::Zh);
             assert!(e.starts_with(want), "{k}={v}: {e}");
         }
-        let e = parse(&[("category", "weather")], Lang::En).unwrap_err();
+        let e = refused(&[("category", "weather")], Lang::En);
         assert!(e.contains("Traffic and parking"), "{e}");
     }
 
     #[test]
     fn control_characters_are_cleaned_not_refused() {
-        let (a, _) = steps(parse(&[("content", "灯\u{1b}[31m坏了\u{7}")], Lang::Zh).expect("valid"));
+        let (a, _) = steps(parse(&[("content", "灯\u{1b}[31m坏了\u{7}")]).expect("valid"));
         assert_eq!(a.content, "灯坏了");
     }
 }

@@ -4,12 +4,14 @@
 //! - `encoding`: UTF-8 or GB18030 detection;
 //! - `table`: a file as rows of named fields, whatever its format;
 //! - `deputies` and `appeals`: one row to what the store records;
+//! - `problem`: why a row is not imported;
 //! - `export`: appeals to files.
 
 pub mod appeals;
 pub mod deputies;
 pub mod encoding;
 pub mod export;
+pub mod problem;
 pub mod table;
 
 use std::path::{Path, PathBuf};
@@ -226,11 +228,6 @@ pub fn validation_message(e: &ValidationError, lang: Lang) -> String {
         Lang::Zh => e.message_zh(),
         Lang::En => e.message_en(),
     }
-}
-
-/// "字段：说明" / "Field: detail".
-pub fn field_message(lang: Lang, label_zh: &str, label_en: &str, zh: String, en: String) -> String {
-    lang.pick(format!("{label_zh}：{zh}"), format!("{label_en}: {en}"))
 }
 
 /// Whether a path names a JSON Lines file by its extension.

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::encoding::{self, Encoding, LineIndex};
+use super::problem::{FieldProblem, JsonKind, RowProblem};
 use super::{ReadError, Swallowed, has_json_extension};
 use crate::domain::privacy::mask::{mask_name, mask_numbers, shown};
 use crate::i18n::Lang;
@@ -140,7 +141,7 @@ impl Row {
 }
 
 /// Rows with the line each starts on, or why the row could not be read.
-pub type Rows = Vec<(u64, Result<Row, String>)>;
+pub type Rows = Vec<(u64, Result<Row, RowProblem>)>;
 
 /// A read file: each row with the line it starts on, or why it could not
 /// be read.
@@ -176,7 +177,7 @@ pub fn read(path: &Path, columns: &'static [Column], lang: Lang) -> Result<Table
         TableFormat::Csv
     };
     let rows = match format {
-        TableFormat::Jsonl => read_jsonl(&text, columns, lang),
+        TableFormat::Jsonl => read_jsonl(&text, columns),
         TableFormat::Csv => read_csv(path, &text, columns, lang)?,
     };
     Ok(Table {
@@ -346,7 +347,7 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
                     .position()
                     .map(|p| index.record_line(text.as_bytes(), p.byte() as usize))
                     .unwrap_or(0);
-                rows.push((line, Err(e.to_string())));
+                rows.push((line, Err(RowProblem::Csv(e))));
                 continue;
             }
         };
@@ -394,7 +395,7 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
         }
         let size = record.as_byte_record().as_slice().len();
         if size > crate::limits::IMPORT_ROW {
-            rows.push((line, Err(row_too_long(size, lang))));
+            rows.push((line, Err(RowProblem::TooLong { size })));
             continue;
         }
         let extra = record.iter().skip(mapped.len()).any(|v| !v.trim().is_empty());
@@ -405,10 +406,10 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
         if record.len() < mapped.len() || extra || stray {
             rows.push((
                 line,
-                Err(lang.pick(
-                    format!("有 {} 列，表头有 {} 列", record.len(), mapped.len()),
-                    format!("has {} fields but the header has {}", record.len(), mapped.len()),
-                )),
+                Err(RowProblem::FieldCount {
+                    got: record.len(),
+                    header: mapped.len(),
+                }),
             ));
             continue;
         }
@@ -434,19 +435,7 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
     Ok(rows)
 }
 
-/// A row over `limits::IMPORT_ROW`, with the limit named.
-fn row_too_long(size: usize, lang: Lang) -> String {
-    let (size, limit) = (
-        crate::limits::kb(size as u64),
-        crate::limits::kb(crate::limits::IMPORT_ROW as u64),
-    );
-    lang.pick(
-        format!("这一行有 {size}，超过一行 {limit} 的上限"),
-        format!("the row holds {size}, over the limit of {limit} a row"),
-    )
-}
-
-fn read_jsonl(text: &str, columns: &'static [Column], lang: Lang) -> Rows {
+fn read_jsonl(text: &str, columns: &'static [Column]) -> Rows {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = i as u64 + 1;
@@ -454,19 +443,13 @@ fn read_jsonl(text: &str, columns: &'static [Column], lang: Lang) -> Rows {
             continue;
         }
         if line.len() > crate::limits::IMPORT_ROW {
-            rows.push((n, Err(row_too_long(line.len(), lang))));
+            rows.push((n, Err(RowProblem::TooLong { size: line.len() })));
             continue;
         }
         let row = serde_json::from_str::<Value>(line)
-            .map_err(|e| {
-                // serde's own words are English: say where, in the user's language.
-                let at = e.column();
-                lang.pick(
-                    format!("不是有效的 JSON（第 {at} 个字节处出错）"),
-                    format!("not valid JSON (the error is at byte {at})"),
-                )
-            })
-            .and_then(|v| json_row(v, columns, lang));
+            // serde's own words are English: say where, in the user's language.
+            .map_err(|e| RowProblem::NotJson { at: e.column() })
+            .and_then(|v| json_row(v, columns));
         match row {
             Ok(r) if r.is_blank() => {}
             other => rows.push((n, other)),
@@ -475,47 +458,25 @@ fn read_jsonl(text: &str, columns: &'static [Column], lang: Lang) -> Rows {
     rows
 }
 
-fn json_row(value: Value, columns: &'static [Column], lang: Lang) -> Result<Row, String> {
+fn json_row(value: Value, columns: &'static [Column]) -> Result<Row, RowProblem> {
     let Value::Object(map) = value else {
-        return Err(lang
-            .pick("每行应为一个 JSON 对象", "each line must be a JSON object")
-            .to_string());
+        return Err(RowProblem::NotAnObject);
     };
     let mut row = Row::default();
     let mut unknown = Vec::new();
     for (name, v) in map {
         match column_for(columns, &name) {
-            Some(c) => row.set(c.key, json_text(c, v, lang)?),
+            Some(c) => row.set(c.key, json_text(c, v)?),
             None => unknown.push(format!("“{}”", shown(&name))),
         }
     }
     if !unknown.is_empty() {
-        return Err(lang.pick(
-            format!(
-                "未知的字段 {}（可用：{}）",
-                unknown.join("、"),
-                known_columns(columns, lang)
-            ),
-            format!(
-                "unknown field(s) {} (known: {})",
-                unknown.join(", "),
-                known_columns(columns, lang)
-            ),
-        ));
+        return Err(RowProblem::UnknownFields {
+            names: unknown,
+            columns,
+        });
     }
     Ok(row)
-}
-
-/// What a JSON value is, for messages.
-fn json_kind(v: &Value, lang: Lang) -> &'static str {
-    match v {
-        Value::Null => lang.pick("null", "null"),
-        Value::Bool(_) => lang.pick("布尔值", "a boolean"),
-        Value::Number(_) => lang.pick("数字", "a number"),
-        Value::String(_) => lang.pick("字符串", "a string"),
-        Value::Array(_) => lang.pick("数组", "an array"),
-        Value::Object(_) => lang.pick("JSON 对象", "a JSON object"),
-    }
 }
 
 /// A JSON value as the text a CSV cell would hold. Text columns take
@@ -523,25 +484,15 @@ fn json_kind(v: &Value, lang: Lang) -> &'static str {
 /// list column arrays of strings or numbers (joined with 、), and the
 /// history any JSON (kept as JSON text). Anything else is refused naming
 /// the column, never turned into text silently.
-fn json_text(c: &Column, v: Value, lang: Lang) -> Result<String, String> {
+fn json_text(c: &'static Column, v: Value) -> Result<String, RowProblem> {
     let refuse = |v: &Value| {
-        let what = json_kind(v, lang);
-        Err(match c.kind {
-            Kind::List => super::field_message(
-                lang,
-                c.zh,
-                c.en,
-                format!("应为文本或文本数组，不是含有{what}的数组"),
-                format!("must be a string or an array of strings, not an array holding {what}"),
-            ),
-            _ => super::field_message(
-                lang,
-                c.zh,
-                c.en,
-                format!("应为文本（字符串），不是{what}"),
-                format!("must be text (a string), not {what}"),
-            ),
-        })
+        Err(RowProblem::field(
+            c,
+            FieldProblem::NotText {
+                what: JsonKind::of(v),
+                list: c.kind == Kind::List,
+            },
+        ))
     };
     match (c.kind, v) {
         (_, Value::Null) => Ok(String::new()),
@@ -664,7 +615,7 @@ mod tests {
             "jsonl",
         );
         let t = read(&p, COLUMNS, Lang::En).expect("readable");
-        let e = t.rows[0].1.as_ref().unwrap_err();
+        let e = t.rows[0].1.as_ref().unwrap_err().message(Lang::En);
         assert!(e.starts_with("ID: must be text (a string), not a number"), "{e}");
         assert!(t.rows[1].1.is_err());
         assert_eq!(t.rows[2].1.as_ref().expect("ok").get("name"), "x、2");

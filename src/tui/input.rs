@@ -450,16 +450,15 @@ impl Picker {
 mod tests {
     use super::*;
 
+    /// A picker of `(label, value)` choices.
+    fn picker(choices: &[(&str, &str)], multi: bool) -> Picker {
+        let choices = choices.iter().map(|(l, v)| Choice::new(l, v)).collect();
+        Picker::new(choices, multi)
+    }
+
     #[test]
     fn picker_filters_by_pinyin_initials_and_characters() {
-        let mut p = Picker::new(
-            vec![
-                Choice::new("张三", "D1"),
-                Choice::new("李四", "D2"),
-                Choice::new("赵爽", "D3"),
-            ],
-            true,
-        );
+        let mut p = picker(&[("张三", "D1"), ("李四", "D2"), ("赵爽", "D3")], true);
         p.type_char('z');
         p.type_char('s');
         let labels: Vec<_> = p.visible.iter().map(|i| p.choices[*i].label.as_str()).collect();
@@ -479,11 +478,11 @@ mod tests {
 
     #[test]
     fn an_exact_match_ranks_before_a_prefix_before_the_rest() {
-        let mut p = Picker::new(
-            vec![
-                Choice::new("满意", "satisfied"),
-                Choice::new("基本满意", "basically"),
-                Choice::new("不满意", "unsatisfied"),
+        let mut p = picker(
+            &[
+                ("满意", "satisfied"),
+                ("基本满意", "basically"),
+                ("不满意", "unsatisfied"),
             ],
             false,
         );
@@ -562,7 +561,7 @@ mod tests {
 
     #[test]
     fn a_picker_clear_comes_back_with_undo() {
-        let mut p = Picker::new(vec![Choice::new("张三", "D1"), Choice::new("李四", "D2")], true);
+        let mut p = picker(&[("张三", "D1"), ("李四", "D2")], true);
         p.select_value("D2");
         p.clear();
         assert!(p.chosen.is_empty());

@@ -1,3 +1,4 @@
+#![cfg(feature = "county")]
 //! The county server, run as the real binary on SQLite and on PostgreSQL:
 //! who may upload, exactly-once storage, refusals, the county's steps and
 //! the public progress page.

@@ -1,3 +1,4 @@
+#![cfg(feature = "county")]
 //! The county server's public edge, run as the real binary on loopback:
 //! what an unauthenticated request may make it hold, slow and idle
 //! connections, what refusals write to the log, and the public pages'

@@ -1,3 +1,4 @@
+#![cfg(feature = "county")]
 //! What the binary says when something is wrong comes in the language the
 //! user asked for: with `--lang en` no Chinese (but data, such as quoted
 //! names), in Chinese (the default) no English sentences (but paths,

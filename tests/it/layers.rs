@@ -633,6 +633,36 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The README's Design section names every module: a file by its name
+/// (`writer.rs` or `writer`), a folder's `mod.rs` by the folder's.
+#[test]
+fn the_design_section_names_every_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme.find("\n## Design").expect("README has a Design section");
+    let design = &readme[start + 1..];
+    let design = &design[..design[3..].find("\n## ").map_or(design.len(), |e| e + 3)];
+    let words: BTreeSet<&str> = design
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    let unnamed: Vec<String> = sources(&root.join("src"))
+        .into_iter()
+        .filter(|file| {
+            let stem = file.file_stem().unwrap().to_str().unwrap();
+            let name = match stem {
+                "mod" => file.parent().unwrap().file_name().unwrap().to_str().unwrap(),
+                other => other,
+            };
+            !words.contains(name)
+        })
+        .map(|file| file.strip_prefix(root).unwrap().display().to_string())
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "modules the README's Design section does not name: {unnamed:#?}"
+    );
+}
+
 #[test]
 fn every_room_keeps_to_the_table() {
     let found = check_tree();

@@ -1,3 +1,4 @@
+#![cfg(feature = "county")]
 //! Receipts and QR codes through the real binary: a fake ESC/POS printer
 //! on a loopback port takes the bytes and answers status queries; what it
 //! captured is parsed back into text and QR payloads.

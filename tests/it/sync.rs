@@ -1,3 +1,4 @@
+#![cfg(feature = "county")]
 //! Stations and the county server over loopback, through the real binary:
 //! end to end on both databases, through a proxy that cuts and delays,
 //! across a SIGKILL of the server, and 200 stations at once.

@@ -1,3 +1,4 @@
+#![cfg(feature = "county")]
 //! The kiosk's side of the sync: the Sync screen (5) of the real kiosk in
 //! a pseudo-terminal, on a station enrolled to a county server address
 //! where nothing listens, `jiedai sync` asking the open kiosk instead of

@@ -1,3 +1,4 @@
+#![cfg(feature = "county")]
 //! The county server over HTTPS, run as the real binary: a station that
 //! trusts the county's self-signed certificate (`county enroll --ca`)
 //! syncs; one that does not is refused at once and sends nothing; a

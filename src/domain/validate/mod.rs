@@ -2,14 +2,12 @@
 //!
 //! Everything here is pure: no I/O, no clock. Callers pass `today` where a
 //! date bound is needed.
-
 //!
 //! By job: `id` (resident ID numbers), `phone` (mobiles and landlines),
 //! `text` (free text made safe and checked against its limits); here the
 //! fields, the problems and their words, the length caps and the group
 //! size. Masking what is shown of a phone or ID number is `privacy`'s
-//! (`privacy::mask`), named here too for the callers that check and mask
-//! together.
+//! (`privacy::mask`).
 
 use std::fmt;
 
@@ -17,7 +15,6 @@ pub(crate) mod id;
 mod phone;
 mod text;
 
-pub use super::privacy::mask::{mask_id, mask_name, mask_numbers, mask_phone, shown};
 pub use id::{id_check_char, validate_id_number};
 pub(crate) use phone::area_code_len;
 pub use phone::normalize_phone;

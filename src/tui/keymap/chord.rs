@@ -168,23 +168,17 @@ impl KeyChord {
     pub fn display(&self) -> String {
         let mut out = String::new();
         let m = self.mods;
-        if m.contains(KeyModifiers::CONTROL) {
-            out.push_str("Ctrl-");
-        }
-        if m.contains(KeyModifiers::ALT) {
-            out.push_str("Alt-");
-        }
-        if m.contains(KeyModifiers::SUPER) {
-            out.push_str("Super-");
-        }
-        if m.contains(KeyModifiers::HYPER) {
-            out.push_str("Hyper-");
-        }
-        if m.contains(KeyModifiers::META) {
-            out.push_str("Meta-");
-        }
-        if m.contains(KeyModifiers::SHIFT) {
-            out.push_str("Shift-");
+        for (flag, word) in [
+            (KeyModifiers::CONTROL, "Ctrl-"),
+            (KeyModifiers::ALT, "Alt-"),
+            (KeyModifiers::SUPER, "Super-"),
+            (KeyModifiers::HYPER, "Hyper-"),
+            (KeyModifiers::META, "Meta-"),
+            (KeyModifiers::SHIFT, "Shift-"),
+        ] {
+            if m.contains(flag) {
+                out.push_str(word);
+            }
         }
         let with_mods = !m.is_empty();
         match self.code {

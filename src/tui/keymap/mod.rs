@@ -358,6 +358,30 @@ mod tests {
         }
     }
 
+    /// The default layout with its `check_out` entry replaced by `entry`
+    /// fails to parse, naming that entry and its line.
+    fn check_out_err(entry: &str) {
+        let text = DEFAULT_TOML.replace("check_out = [\"o\"]", entry);
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("check_out"))
+            .map(|i| i + 1);
+        let err = parse_err(&text);
+        assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
+    }
+
+    /// Merges `text` as the user's file, which must be right.
+    fn merge_ok(keymap: &mut Keymap, text: &str) {
+        keymap.merge(text, "user.toml").unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// `merge_err`, which names `key` on `line`.
+    fn merge_err_at(text: &str, line: usize, key: &str) -> KeymapError {
+        let err = merge_err(text);
+        assert_eq!((err.line, err.key.as_deref()), (Some(line), Some(key)), "{err}");
+        err
+    }
+
     fn merge_err(text: &str) -> KeymapError {
         let mut keymap = Keymap::default_layout();
         let before = keymap.clone();
@@ -607,9 +631,7 @@ mod tests {
     fn merge_replaces_only_the_named_action() {
         let mut keymap = Keymap::default_layout();
         let before = keymap.clone();
-        keymap
-            .merge("# mine\n[today]\ncheck_in = [\"I\", \"F2\"]\n", "user.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
+        merge_ok(&mut keymap, "# mine\n[today]\ncheck_in = [\"I\", \"F2\"]\n");
         assert_eq!(keymap.keys_for(Action::CheckIn), &[chord("I"), chord("F2")]);
         assert_eq!(keymap.lookup(Mode::Today, &chord("I")), Some(Action::CheckIn));
         assert_eq!(keymap.lookup(Mode::Today, &chord("i")), None, "old key gone");
@@ -633,15 +655,13 @@ mod tests {
     fn merge_can_swap_keys_and_unbind() {
         let mut keymap = Keymap::default_layout();
         let text = "[today]\ncheck_in = [\"o\"]\ncheck_out = [\"i\"]\n[global]\nquit = []\n";
-        keymap.merge(text, "user.toml").unwrap_or_else(|e| panic!("{e}"));
+        merge_ok(&mut keymap, text);
         assert_eq!(keymap.lookup(Mode::Today, &chord("o")), Some(Action::CheckIn));
         assert_eq!(keymap.lookup(Mode::Today, &chord("i")), Some(Action::CheckOut));
         assert!(keymap.keys_for(Action::Quit).is_empty());
         assert_eq!(keymap.lookup(Mode::Global, &chord("q")), None);
         // A chord in a mode may repeat a Global chord.
-        keymap
-            .merge("[appeals]\nsearch = [\"F1\"]\n", "user.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
+        merge_ok(&mut keymap, "[appeals]\nsearch = [\"F1\"]\n");
         assert_eq!(keymap.lookup(Mode::Appeals, &chord("F1")), Some(Action::Search));
     }
 
@@ -659,9 +679,7 @@ mod tests {
     #[test]
     fn unknown_action_reports_line_and_name() {
         let text = "# user keys\n[global]\nquit = [\"q\"]\n\nquitt = [\"x\"]\n";
-        let err = merge_err(text);
-        assert_eq!(err.line, Some(5), "{err}");
-        assert_eq!(err.key.as_deref(), Some("quitt"));
+        let err = merge_err_at(text, 5, "quitt");
         assert!(err.problem.contains("unknown action \"quitt\""), "{err}");
         assert!(err.problem.contains("help"), "lists the known actions: {err}");
     }
@@ -669,9 +687,7 @@ mod tests {
     #[test]
     fn bad_key_name_reports_line_and_action() {
         let text = "[global]\nquit = [\n  \"q\",\n  \"C-\",\n]\n";
-        let err = merge_err(text);
-        assert_eq!(err.line, Some(4), "{err}");
-        assert_eq!(err.key.as_deref(), Some("quit"));
+        let err = merge_err_at(text, 4, "quit");
         assert_eq!(
             err.to_string(),
             "user.toml line 4, key \"quit\": unknown key name \"C-\""
@@ -686,74 +702,60 @@ mod tests {
     fn duplicate_chord_reports_the_later_binding() {
         // Both in one file: blame the later line.
         let text = "[appeals]\nsearch = [\"/\"]\nfilter_status = [\"s\"]\nfilter_dates = [\"/\"]\n";
-        let err = merge_err(text);
-        assert_eq!(err.line, Some(4), "{err}");
-        assert_eq!(err.key.as_deref(), Some("filter_dates"));
+        let err = merge_err_at(text, 4, "filter_dates");
         assert!(
             err.problem.contains("search") && err.problem.contains("[appeals]"),
             "{err}"
         );
         // Against a binding kept from the layout below: blame this file's line.
-        let err = merge_err("\n[today]\ncheck_in = [\"o\"]\n");
-        assert_eq!(err.line, Some(3), "{err}");
-        assert_eq!(err.key.as_deref(), Some("check_in"));
+        let err = merge_err_at("\n[today]\ncheck_in = [\"o\"]\n", 3, "check_in");
         assert!(err.problem.contains("check_out"), "{err}");
         // The earlier action in Action::all() order, when it is the one in the file.
-        let err = merge_err("[today]\ncheck_out = [\"i\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("check_out")));
+        merge_err_at("[today]\ncheck_out = [\"i\"]\n", 2, "check_out");
         // Two Global actions may not share a chord either.
-        let err = merge_err("[global]\nhelp = [\"q\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("help")));
+        merge_err_at("[global]\nhelp = [\"q\"]\n", 2, "help");
         // In a full layout too.
-        let text = DEFAULT_TOML.replace("check_out = [\"o\"]", "check_out = [\"i\"]");
-        let line = text
-            .lines()
-            .position(|l| l.starts_with("check_out"))
-            .map(|i| i + 1);
-        let err = parse_err(&text);
-        assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
+        check_out_err("check_out = [\"i\"]");
     }
 
     #[test]
     fn printable_key_in_form_is_rejected() {
         let text = "[form]\nsave = [\"C-s\"]\nnext_field = [\"tab\", \"n\"]\n";
-        let err = merge_err(text);
-        assert_eq!(err.line, Some(3), "{err}");
-        assert_eq!(err.key.as_deref(), Some("next_field"));
+        merge_err_at(text, 3, "next_field");
         for bad in ["space", "开", "S", "1"] {
             let err = merge_err(&format!("[form]\nsave = [\"{bad}\"]\n"));
             assert_eq!(err.key.as_deref(), Some("save"), "{bad}: {err}");
         }
         let mut keymap = Keymap::default_layout();
-        keymap
-            .merge("[form]\nsave = [\"C-s\", \"M-s\", \"F2\"]\n", "user.toml")
-            .unwrap_or_else(|e| panic!("{e}"));
+        merge_ok(&mut keymap, "[form]\nsave = [\"C-s\", \"M-s\", \"F2\"]\n");
         assert_eq!(keymap.lookup(Mode::Form, &chord("F2")), Some(Action::Save));
     }
 
     #[test]
     fn misplaced_and_mistyped_entries_are_reported() {
-        let err = merge_err("[global]\nquit = [\"q\"]\n[nav]\ncheck_in = [\"i\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(4), Some("check_in")));
-        assert!(err.problem.contains("[today]"), "{err}");
-
-        let err = merge_err("\n\n[screens]\nquit = [\"q\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("screens")));
-        assert!(err.problem.contains("unknown mode table"), "{err}");
-
-        let err = merge_err("quit = [\"q\"]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(1), Some("quit")));
-        assert!(err.problem.contains("[global]"), "{err}");
-
-        let err = merge_err("[global]\n\nquit = \"q\"\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("quit")));
-        assert!(err.problem.contains("list of key names"), "{err}");
-
-        let err = merge_err("[global]\nquit = [\"q\",\n 7]\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("quit")));
-
-        let err = merge_err("global = 3\n");
-        assert_eq!((err.line, err.key.as_deref()), (Some(1), Some("global")));
+        // The text, the line and key the error names, and words of its problem.
+        let cases = [
+            (
+                "[global]\nquit = [\"q\"]\n[nav]\ncheck_in = [\"i\"]\n",
+                4,
+                "check_in",
+                "[today]",
+            ),
+            (
+                "\n\n[screens]\nquit = [\"q\"]\n",
+                3,
+                "screens",
+                "unknown mode table",
+            ),
+            ("quit = [\"q\"]\n", 1, "quit", "[global]"),
+            ("[global]\n\nquit = \"q\"\n", 3, "quit", "list of key names"),
+            ("[global]\nquit = [\"q\",\n 7]\n", 3, "quit", ""),
+            ("global = 3\n", 1, "global", ""),
+        ];
+        for (text, line, key, problem) in cases {
+            let err = merge_err_at(text, line, key);
+            assert!(err.problem.contains(problem), "{err}");
+        }
     }
 
     #[test]
@@ -767,13 +769,7 @@ mod tests {
             "bad.toml, key \"check_out\": no keys bound to check_out under [today]; a full layout must bind every action"
         );
 
-        let text = DEFAULT_TOML.replace("check_out = [\"o\"]", "check_out = []");
-        let line = text
-            .lines()
-            .position(|l| l.starts_with("check_out"))
-            .map(|i| i + 1);
-        let err = parse_err(&text);
-        assert_eq!((err.line, err.key.as_deref()), (line, Some("check_out")));
+        check_out_err("check_out = []");
 
         // Errors come back in line order, and a broken entry is not also
         // reported as missing.

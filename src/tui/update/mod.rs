@@ -52,14 +52,14 @@ fn on_key(app: &mut App, key: KeyEvent) {
         return;
     }
     if let Overlay::Help { .. } = app.overlay {
-        return overlay::help_key(app, &chord);
+        return overlay::scrolled_key(app, &chord);
     }
     if app.staff.is_none() {
         return signin::key(app, key, &chord);
     }
     match &app.overlay {
         Overlay::Help { .. } => {}
-        Overlay::Messages { .. } => return overlay::messages_key(app, &chord),
+        Overlay::Messages { .. } => return overlay::scrolled_key(app, &chord),
         Overlay::Confirm { .. } => return overlay::confirm_key(app, &chord),
         Overlay::Dialog(_) => return overlay::dialog_key(app, key, &chord),
         // Codes to tell the visitor stay until they are closed on purpose:

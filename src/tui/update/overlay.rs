@@ -14,23 +14,17 @@ use crate::tui::views;
 /// Rows a page key moves.
 pub const PAGE: usize = 10;
 
-pub fn help_key(app: &mut App, chord: &KeyChord) {
+/// The help text and the message log: they move, and close on Esc, quit
+/// or their own key.
+pub fn scrolled_key(app: &mut App, chord: &KeyChord) {
     let action = lookup(app, chord, &[Mode::Nav]);
     let last = views::overlay_last(app);
-    if let Overlay::Help { scroll } = &mut app.overlay
-        && scrolls(scroll, last, action, Action::Help)
-    {
-        app.overlay = Overlay::None;
-    }
-}
-
-/// The message log: moves, and closes on Esc, its own key or quit.
-pub fn messages_key(app: &mut App, chord: &KeyChord) {
-    let action = lookup(app, chord, &[Mode::Nav]);
-    let last = views::overlay_last(app);
-    if let Overlay::Messages { scroll } = &mut app.overlay
-        && scrolls(scroll, last, action, Action::Messages)
-    {
+    let (scroll, own) = match &mut app.overlay {
+        Overlay::Help { scroll } => (scroll, Action::Help),
+        Overlay::Messages { scroll } => (scroll, Action::Messages),
+        _ => return,
+    };
+    if scrolls(scroll, last, action, own) {
         app.overlay = Overlay::None;
     }
 }

@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::widgets::{
-    ACCENT, cell, fit, focused_style, header_row, label_style, one_line, tone_style, width, wrap_lines,
+    ACCENT, cell, fit, focused_style, header_row, label_style, one_line, rest_width, tone_style, width,
+    wrap_lines,
 };
 use crate::domain::lifecycle::available;
 use crate::domain::{Appeal, Category, Status};
@@ -103,7 +104,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         .map(|r| r.code.len())
         .fold(24usize, usize::max);
     let widths = [code_w, 5, status_w, category_w, 8];
-    let title_w = (area.width as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len());
+    let title_w = rest_width(area.width, &widths);
     let header = header_row(
         &[
             t.col_code,

@@ -6,15 +6,15 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::widgets::{cell, fit, focused_style, header_row};
-use crate::domain::validate::mask_phone;
+use super::widgets::{cell, fit, focused_style, header_row, rest_width};
+use crate::domain::privacy::mask::mask_phone;
 use crate::tui::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let widths = [5usize, 8, 5, 12, 7, 10, 6];
-    let rest = (area.width as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len());
+    let rest = rest_width(area.width, &widths);
     let header = header_row(
         &[
             t.col_id,

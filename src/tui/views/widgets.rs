@@ -58,6 +58,12 @@ pub fn cell(s: &str, w: usize) -> String {
     format!("{f}{} ", " ".repeat(pad))
 }
 
+/// The cells left in `total` for a last column after fixed-width columns
+/// of `widths` (each followed by one space).
+pub fn rest_width(total: u16, widths: &[usize]) -> usize {
+    (total as usize).saturating_sub(widths.iter().sum::<usize>() + widths.len())
+}
+
 /// A bold header row: fixed-width columns, then the last one in `last_w`.
 pub fn header_row(
     labels: &[&str],
