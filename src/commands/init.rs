@@ -136,7 +136,6 @@ impl StationFileError {
     }
 }
 
-
 /// Reads and checks a station file.
 pub fn read_station(path: &Path) -> Result<Station, StationFileError> {
     let text = crate::limits::read_text_capped(path, crate::limits::STATION_FILE).map_err(|problem| {

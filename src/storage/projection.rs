@@ -143,9 +143,7 @@ impl<'a, K: Kv> Staged<'a, K> {
 
     fn appeal(&self, code: &str) -> Result<Option<Appeal>, ApplyError> {
         match self.get(&keys::appeal(code))? {
-            Some(bytes) => decode(&bytes)
-                .map(Some)
-                .map_err(ApplyError::from),
+            Some(bytes) => decode(&bytes).map(Some).map_err(ApplyError::from),
             None => Ok(None),
         }
     }

@@ -9,7 +9,6 @@
 //! size. Masking what is shown of a phone or ID number is `privacy`'s
 //! (`privacy::mask`).
 
-
 pub(crate) mod id;
 mod phone;
 mod text;
