@@ -571,3 +571,49 @@ pub(crate) fn clone_cause(e: &StoreError) -> StoreError {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn display_is_the_english_message() {
+        let e = StoreError::NoDatabase(PathBuf::from("/d/db"));
+        assert_eq!(e.to_string(), e.message(Lang::En));
+        assert_eq!(
+            e.to_string(),
+            "there is no database /d/db to rebuild the journal from."
+        );
+    }
+
+    #[test]
+    fn a_stopped_save_names_its_cause_as_source() {
+        let full = io::Error::new(io::ErrorKind::StorageFull, "no space");
+        let e = StoreError::Stopped {
+            cause: Box::new(StoreError::NotSaved {
+                path: PathBuf::from("/d/journal"),
+                source: full,
+            }),
+        };
+        let cause = e.source().expect("the cause");
+        assert!(cause.to_string().starts_with("not saved: disk full:"), "{cause}");
+        let io = cause.source().and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(io.map(io::Error::kind), Some(io::ErrorKind::StorageFull));
+    }
+
+    #[test]
+    fn an_invalid_identity_file_keeps_the_parsers_error_and_words() {
+        let parsed = toml::from_str::<toml::Table>("terminal = ").unwrap_err();
+        let words = parsed.message().to_string();
+        let e = StoreError::Identity {
+            path: PathBuf::from("/d/terminal.toml"),
+            problem: IdentityProblem::Invalid(parsed),
+        };
+        let problem = e.source().expect("the problem");
+        assert_eq!(problem.to_string(), format!("not valid: {words}"));
+        assert!(problem.source().is_some_and(|s| s.is::<toml::de::Error>()));
+        assert!(e.message(Lang::Zh).contains(&format!("格式不对：{words}")));
+    }
+}

@@ -250,3 +250,24 @@ impl<'a, K: Kv> Staged<'a, K> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn a_value_that_does_not_decode_is_kept_as_data_with_the_same_words() {
+        let e = Staged::new(&BTreeMap::from([(keys::appeal("X"), Vec::new())]))
+            .appeal("X")
+            .unwrap_err();
+        assert_eq!(e, ApplyError::Decode(DecodeError::Empty));
+        assert_eq!(
+            e.to_string(),
+            "the database could not be read: stored value is empty"
+        );
+        assert_eq!(e.message(Lang::Zh), "数据库读取失败：stored value is empty");
+        assert!(e.source().is_some_and(|s| s.is::<DecodeError>()));
+    }
+}
