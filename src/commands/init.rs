@@ -76,7 +76,7 @@ pub enum StationFileError {
         path: PathBuf,
         line: Option<usize>,
         #[source]
-        error: toml::de::Error,
+        error: Box<toml::de::Error>,
     },
     Pin {
         path: PathBuf,
@@ -147,7 +147,7 @@ pub fn read_station(path: &Path) -> Result<Station, StationFileError> {
     let file: StationFile = toml::from_str(&text).map_err(|e| StationFileError::Toml {
         path: path.to_path_buf(),
         line: e.span().map(|s| text[..s.start].matches('\n').count() + 1),
-        error: e,
+        error: Box::new(e),
     })?;
     let mut staff = Vec::with_capacity(file.staff.len());
     for entry in file.staff {
