@@ -95,7 +95,7 @@ pub enum SyncError {
     /// The county refused the events: they contradict what it holds.
     Refused(Refusal),
     Store(#[source] StoreError),
-    Write(WriteError),
+    Write(#[source] WriteError),
     /// Asked to stop (the kiosk is closing).
     Stopped,
 }
