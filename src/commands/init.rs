@@ -63,16 +63,20 @@ struct StationSection {
 
 /// Why a station file cannot be used; `message` words it, naming the file
 /// (and the line, for a file that does not parse).
-#[derive(Debug)]
+/// `Display` gives the English words.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum StationFileError {
     Read {
         path: PathBuf,
-        source: ReadCapped,
+        problem: ReadCapped,
     },
+    /// Not valid TOML of the expected shape (its words are the parser's).
     Toml {
         path: PathBuf,
         line: Option<usize>,
-        message: String,
+        #[source]
+        error: Box<toml::de::Error>,
     },
     Pin {
         path: PathBuf,
@@ -84,9 +88,10 @@ pub enum StationFileError {
         staff: String,
         source: PinHashError,
     },
-    Salt(std::io::Error),
+    Salt(#[source] std::io::Error),
     Station {
         path: PathBuf,
+        #[source]
         problem: StationProblem,
     },
 }
@@ -95,15 +100,16 @@ impl StationFileError {
     pub fn message(&self, lang: Lang) -> String {
         let sep = lang.pick("：", ": ");
         match self {
-            StationFileError::Read { path, source } => {
+            StationFileError::Read { path, problem } => {
                 format!(
                     "{}{sep}{}",
                     path.display(),
-                    source.words(("站点文件", "station file"), lang)
+                    problem.words(("站点文件", "station file"), lang)
                 )
             }
-            StationFileError::Toml { path, line, message } => {
+            StationFileError::Toml { path, line, error } => {
                 let at = path.display();
+                let message = error.message();
                 match line {
                     Some(l) => lang.pick(
                         format!("{at} 第 {l} 行：{message}"),
@@ -130,26 +136,18 @@ impl StationFileError {
     }
 }
 
-impl std::fmt::Display for StationFileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message(Lang::En))
-    }
-}
-
-impl std::error::Error for StationFileError {}
-
 /// Reads and checks a station file.
 pub fn read_station(path: &Path) -> Result<Station, StationFileError> {
-    let text = crate::limits::read_text_capped(path, crate::limits::STATION_FILE).map_err(|source| {
+    let text = crate::limits::read_text_capped(path, crate::limits::STATION_FILE).map_err(|problem| {
         StationFileError::Read {
             path: path.to_path_buf(),
-            source,
+            problem,
         }
     })?;
     let file: StationFile = toml::from_str(&text).map_err(|e| StationFileError::Toml {
         path: path.to_path_buf(),
         line: e.span().map(|s| text[..s.start].matches('\n').count() + 1),
-        message: e.message().to_string(),
+        error: Box::new(e),
     })?;
     let mut staff = Vec::with_capacity(file.staff.len());
     for entry in file.staff {

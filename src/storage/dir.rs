@@ -96,7 +96,7 @@ pub fn read_terminal(paths: &Paths) -> Result<TerminalConfig, StoreError> {
     })?;
     let config: TerminalConfig = toml::from_str(&text).map_err(|e| StoreError::Identity {
         path: path.clone(),
-        problem: IdentityProblem::Invalid(e.message().to_string()),
+        problem: IdentityProblem::Invalid(Box::new(e)),
     })?;
     if !(1..=9).contains(&config.terminal) {
         return Err(StoreError::Identity {
@@ -142,7 +142,7 @@ pub fn next_generation(dir: &Path) -> Result<u32, StoreError> {
     let text = fs::read_to_string(&path).map_err(|e| StoreError::io(&path, e))?;
     let mut table: toml::Table = toml::from_str(&text).map_err(|e| StoreError::Identity {
         path: path.clone(),
-        problem: IdentityProblem::Invalid(e.message().to_string()),
+        problem: IdentityProblem::Invalid(Box::new(e)),
     })?;
     let now = table
         .get("generation")

@@ -3,7 +3,6 @@
 //! (`message`). `Display` gives the English words, for the log and for
 //! tests; nothing shown to a user relies on it.
 
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -41,7 +40,10 @@ pub enum DamageKind {
 /// debugging backtrace, which no user should read).
 pub const CORRUPTED: &str = "corrupted";
 
-#[derive(Debug)]
+/// What went wrong in storage; `Display` is the English message (see the
+/// module's note).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum StoreError {
     /// Another process holds the data directory.
     Busy(PathBuf),
@@ -85,6 +87,7 @@ pub enum StoreError {
     /// The terminal's identity file is missing, unreadable or invalid.
     Identity {
         path: PathBuf,
+        #[source]
         problem: IdentityProblem,
     },
     /// `check --journal-from-database` found no database to read.
@@ -112,11 +115,12 @@ pub enum StoreError {
     },
     /// An earlier write error stopped saving until the program restarts.
     Stopped {
+        #[source]
         cause: Box<StoreError>,
     },
     /// Saving is not possible on a store opened for reading.
     ReadOnly,
-    Rejected(ApplyError),
+    Rejected(#[from] ApplyError),
     /// Events from the county that cannot be taken (not the county's
     /// events for this station, out of order, or not valid).
     BadFeed {
@@ -124,13 +128,16 @@ pub enum StoreError {
     },
 }
 
-/// What is wrong with a terminal's identity.
-#[derive(Debug)]
+/// What is wrong with a terminal's identity; `Display` is the English
+/// message.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum IdentityProblem {
     /// The file cannot be read (or is missing).
-    Unreadable(io::Error),
-    /// The file is not valid TOML of the expected shape (the parser's words).
-    Invalid(String),
+    Unreadable(#[source] io::Error),
+    /// The file is not valid TOML of the expected shape (its words are the
+    /// parser's).
+    Invalid(#[source] Box<toml::de::Error>),
     /// A terminal number outside 1-9.
     TerminalOutOfRange(u8),
     /// The file names another station than the journal's.
@@ -149,7 +156,8 @@ impl IdentityProblem {
                 let os = os_words(e, lang);
                 lang.pick(format!("无法读取：{os}"), format!("cannot be read: {os}"))
             }
-            IdentityProblem::Invalid(detail) => {
+            IdentityProblem::Invalid(e) => {
+                let detail = e.message();
                 lang.pick(format!("格式不对：{detail}"), format!("not valid: {detail}"))
             }
             IdentityProblem::TerminalOutOfRange(n) => lang.pick(
@@ -165,12 +173,6 @@ impl IdentityProblem {
                 format!("this data directory belongs to station {existing}, not {wanted}"),
             ),
         }
-    }
-}
-
-impl From<ApplyError> for StoreError {
-    fn from(e: ApplyError) -> Self {
-        StoreError::Rejected(e)
     }
 }
 
@@ -514,15 +516,6 @@ pub fn damage_line(d: &DamageReport, lang: Lang) -> String {
     )
 }
 
-/// English, for the log (see the module's note).
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message(Lang::En))
-    }
-}
-
-impl std::error::Error for StoreError {}
-
 /// What went wrong in the database: sled's own errors keep their I/O
 /// cause (a full disk stays a full disk); a stored value that does not
 /// decode is a damaged database.
@@ -576,5 +569,52 @@ pub(crate) fn clone_cause(e: &StoreError) -> StoreError {
             path: PathBuf::new(),
             message: other.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn display_is_the_english_message() {
+        let e = StoreError::NoDatabase(PathBuf::from("/d/db"));
+        assert_eq!(e.to_string(), e.message(Lang::En));
+        assert_eq!(
+            e.to_string(),
+            "there is no database /d/db to rebuild the journal from."
+        );
+    }
+
+    #[test]
+    fn a_stopped_save_names_its_cause_as_source() {
+        let full = io::Error::new(io::ErrorKind::StorageFull, "no space");
+        let e = StoreError::Stopped {
+            cause: Box::new(StoreError::NotSaved {
+                path: PathBuf::from("/d/journal"),
+                source: full,
+            }),
+        };
+        let cause = e.source().expect("the cause");
+        assert!(cause.to_string().starts_with("not saved: disk full:"), "{cause}");
+        let io = cause.source().and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(io.map(io::Error::kind), Some(io::ErrorKind::StorageFull));
+    }
+
+    #[test]
+    fn an_invalid_identity_file_keeps_the_parsers_error_and_words() {
+        let parsed = toml::from_str::<toml::Table>("terminal = ").unwrap_err();
+        let words = parsed.message().to_string();
+        let full = parsed.to_string();
+        let e = StoreError::Identity {
+            path: PathBuf::from("/d/terminal.toml"),
+            problem: IdentityProblem::Invalid(Box::new(parsed)),
+        };
+        let problem = e.source().expect("the problem");
+        assert_eq!(problem.to_string(), format!("not valid: {words}"));
+        assert_eq!(problem.source().map(|s| s.to_string()), Some(full));
+        assert!(e.message(Lang::Zh).contains(&format!("格式不对：{words}")));
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::lifecycle::TransitionError;
 use crate::domain::validate::ValidationError;
 use crate::domain::{Appeal, Duty, Event, EventBody, TrackingCode};
 
-use super::codec::{decode, encode};
+use super::codec::{DecodeError, decode, encode};
 use super::keys;
 use crate::i18n::Lang;
 
@@ -20,7 +20,7 @@ pub trait Kv {
 }
 
 /// Why a key-value state could not be read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(transparent)]
 pub struct KvError(#[from] sled::Error);
 
@@ -36,23 +36,22 @@ impl Kv for BTreeMap<Vec<u8>, Vec<u8>> {
     }
 }
 
-/// Why an event cannot be applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why an event cannot be applied; its `Display` is the English message
+/// (for the log: what a user reads comes from `message`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum ApplyError {
     Duplicate(String),
     UnknownAppeal(String),
-    Transition(TransitionError),
+    Transition(#[from] TransitionError),
     /// A new change breaks a field rule (e.g. the group size).
-    Invalid(ValidationError),
+    Invalid(#[source] ValidationError),
     AlreadyCheckedIn(String),
     NotCheckedIn(String),
-    Storage(String),
-}
-
-impl From<TransitionError> for ApplyError {
-    fn from(e: TransitionError) -> Self {
-        ApplyError::Transition(e)
-    }
+    /// The state could not be read.
+    Storage(#[from] KvError),
+    /// A stored value does not decode.
+    Decode(#[from] DecodeError),
 }
 
 impl From<RuleError> for ApplyError {
@@ -85,22 +84,19 @@ impl ApplyError {
                 format!("代表 {d} 今天尚未签到或已签退"),
                 format!("deputy {d} has not checked in today, or has checked out"),
             ),
-            ApplyError::Storage(m) => lang.pick(
-                format!("数据库读取失败：{m}"),
-                format!("the database could not be read: {m}"),
-            ),
+            ApplyError::Storage(e) => unreadable(e, lang),
+            ApplyError::Decode(e) => unreadable(e, lang),
         }
     }
 }
 
-/// English, for the log: what a user reads comes from `message`.
-impl std::fmt::Display for ApplyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message(Lang::En))
-    }
+/// A state that could not be read, in words.
+fn unreadable(e: &dyn std::error::Error, lang: Lang) -> String {
+    lang.pick(
+        format!("数据库读取失败：{e}"),
+        format!("the database could not be read: {e}"),
+    )
 }
-
-impl std::error::Error for ApplyError {}
 
 /// Changes staged over a base state: reads see earlier writes of the same
 /// batch, nothing reaches the base until the caller takes `ops()`.
@@ -120,7 +116,7 @@ impl<'a, K: Kv> Staged<'a, K> {
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ApplyError> {
         match self.ops.get(key) {
             Some(v) => Ok(v.clone()),
-            None => self.base.get(key).map_err(|e| ApplyError::Storage(e.to_string())),
+            None => self.base.get(key).map_err(ApplyError::from),
         }
     }
 
@@ -147,9 +143,7 @@ impl<'a, K: Kv> Staged<'a, K> {
 
     fn appeal(&self, code: &str) -> Result<Option<Appeal>, ApplyError> {
         match self.get(&keys::appeal(code))? {
-            Some(bytes) => decode(&bytes)
-                .map(Some)
-                .map_err(|e| ApplyError::Storage(e.to_string())),
+            Some(bytes) => decode(&bytes).map(Some).map_err(ApplyError::from),
             None => Ok(None),
         }
     }
@@ -224,7 +218,7 @@ impl<'a, K: Kv> Staged<'a, K> {
             EventBody::DutyCheckedIn { deputy, day } => {
                 let key = keys::duty(*day, deputy);
                 let mut duty: Duty = match self.get(&key)? {
-                    Some(b) => decode(&b).map_err(|e| ApplyError::Storage(e.to_string()))?,
+                    Some(b) => decode(&b)?,
                     None => Duty {
                         deputy: deputy.clone(),
                         day: Some(*day),
@@ -241,7 +235,7 @@ impl<'a, K: Kv> Staged<'a, K> {
             EventBody::DutyCheckedOut { deputy, day } => {
                 let key = keys::duty(*day, deputy);
                 let mut duty: Duty = match self.get(&key)? {
-                    Some(b) => decode(&b).map_err(|e| ApplyError::Storage(e.to_string()))?,
+                    Some(b) => decode(&b)?,
                     None => return Err(ApplyError::NotCheckedIn(deputy.clone())),
                 };
                 if duty.check_in.is_none() || duty.check_out.is_some() {
@@ -254,5 +248,26 @@ impl<'a, K: Kv> Staged<'a, K> {
             EventBody::Unknown => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn a_value_that_does_not_decode_is_kept_as_data_with_the_same_words() {
+        let e = Staged::new(&BTreeMap::from([(keys::appeal("X"), Vec::new())]))
+            .appeal("X")
+            .unwrap_err();
+        assert_eq!(e, ApplyError::Decode(DecodeError::Empty));
+        assert_eq!(
+            e.to_string(),
+            "the database could not be read: stored value is empty"
+        );
+        assert_eq!(e.message(Lang::Zh), "数据库读取失败：stored value is empty");
+        assert!(e.source().is_some_and(|s| s.is::<DecodeError>()));
     }
 }

@@ -64,10 +64,11 @@ pub struct Saved {
     pub stopped: Option<StoreError>,
 }
 
-/// Why a request was not saved.
-#[derive(Debug)]
+/// Why a request was not saved; `Display` is the English message.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.message(crate::i18n::Lang::En))]
 pub enum WriteError {
-    Store(StoreError),
+    Store(#[source] StoreError),
     /// The desk's rules refused the input.
     Desk(desk::DeskError),
     /// The writer thread is gone (it stopped after a panic).

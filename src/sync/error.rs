@@ -58,8 +58,10 @@ fn problem_words(p: &Problem, lang: Lang) -> String {
     }
 }
 
-/// Why a sync did not finish.
-#[derive(Debug)]
+/// Why a sync did not finish; `Display` is the English message, for the
+/// log (a user reads `message`).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum SyncError {
     /// The terminal has no credentials (`jiedai enroll`).
     NotEnrolled,
@@ -92,8 +94,8 @@ pub enum SyncError {
     BadReply(BadAnswer),
     /// The county refused the events: they contradict what it holds.
     Refused(Refusal),
-    Store(StoreError),
-    Write(WriteError),
+    Store(#[source] StoreError),
+    Write(#[source] WriteError),
     /// Asked to stop (the kiosk is closing).
     Stopped,
 }
@@ -179,12 +181,3 @@ impl SyncError {
         }
     }
 }
-
-/// English, for the log; a user reads `message`.
-impl std::fmt::Display for SyncError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message(Lang::En))
-    }
-}
-
-impl std::error::Error for SyncError {}

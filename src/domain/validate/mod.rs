@@ -9,8 +9,6 @@
 //! size. Masking what is shown of a phone or ID number is `privacy`'s
 //! (`privacy::mask`).
 
-use std::fmt;
-
 pub(crate) mod id;
 mod phone;
 mod text;
@@ -128,8 +126,9 @@ pub enum Problem {
     Range { min: u32, max: u32 },
 }
 
-/// A problem in a named field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A problem in a named field; its `Display` is the Chinese message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message_zh())]
 pub struct ValidationError {
     pub field: Field,
     pub problem: Problem,
@@ -207,14 +206,6 @@ impl ValidationError {
         format!("{}: {}", self.field.label_en(), detail)
     }
 }
-
-impl fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message_zh())
-    }
-}
-
-impl std::error::Error for ValidationError {}
 
 /// Length caps used across the app.
 pub const MAX_NAME: usize = 40;

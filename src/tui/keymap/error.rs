@@ -1,9 +1,9 @@
 //! Problems in keymap files, naming the file, the line and the key.
 
-use std::fmt;
-
-/// A problem in a keymap file, pointing at the file, line and key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A problem in a keymap file, pointing at the file, line and key; its
+/// `Display` is the English message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message_en())]
 pub struct KeymapError {
     /// The file name as given to [`Keymap::parse`] / [`Keymap::merge`].
     pub file: String,
@@ -48,20 +48,19 @@ impl KeymapError {
         out.push_str(&self.problem_zh);
         out
     }
-}
 
-impl fmt::Display for KeymapError {
-    /// e.g. `keymaps/bad.toml line 7, key "quit": unknown key name "C-"`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
+    /// The message in English, e.g.
+    /// `keymaps/bad.toml line 7, key "quit": unknown key name "C-"`.
+    pub fn message_en(&self) -> String {
+        let mut out = self.file.clone();
         if let Some(line) = self.line {
-            write!(f, " line {line}")?;
+            out.push_str(&format!(" line {line}"));
         }
         if let Some(key) = &self.key {
-            write!(f, ", key \"{key}\"")?;
+            out.push_str(&format!(", key \"{key}\""));
         }
-        write!(f, ": {}", self.problem)
+        out.push_str(": ");
+        out.push_str(&self.problem);
+        out
     }
 }
-
-impl std::error::Error for KeymapError {}
