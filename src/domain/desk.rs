@@ -44,7 +44,8 @@ impl Registration {
 }
 
 /// Why the desk refuses an input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum DeskError {
     /// A registration was given the wrong number of codes.
     Codes { needed: usize, given: usize },

@@ -129,9 +129,11 @@ pub enum EventBody {
 pub type Change = EventBody;
 
 /// Why a new change breaks a domain rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
+    #[error(transparent)]
     Step(TransitionError),
+    #[error(transparent)]
     Field(ValidationError),
 }
 

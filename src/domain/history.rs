@@ -8,13 +8,16 @@ use super::event::{Event, EventBody};
 use super::lifecycle::{self, Step, TransitionError};
 
 /// Why an event cannot be applied to the appeals as they stand.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AppealEventError {
     /// A new appeal under a code already held.
+    #[error("an appeal {0} is already held")]
     Duplicate(String),
     /// A step on an appeal not held.
+    #[error("no appeal {0} is held")]
     UnknownAppeal(String),
     /// A station step the status machine refuses.
+    #[error(transparent)]
     Transition(TransitionError),
 }
 

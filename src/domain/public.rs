@@ -50,7 +50,8 @@ pub fn is_access_key(s: &str) -> bool {
 }
 
 /// Why a public link cannot be made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum PublicError {
     /// The station file sets no `public_url`.
     NoPublicUrl,

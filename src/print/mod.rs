@@ -34,7 +34,8 @@ pub enum Stage {
 }
 
 /// Why a slip was not printed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum PrintError {
     /// No printer set in terminal.toml and none given with --printer.
     NoPrinter,

@@ -163,12 +163,14 @@ fn write_line<T: Serialize>(stream: &mut UnixStream, value: &T) -> std::io::Resu
 }
 
 /// Why the kiosk gave no answer.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AskError {
     /// Nothing listens: no kiosk, or one of an earlier version.
+    #[error("no kiosk answers on this data directory")]
     NoKiosk,
     /// The kiosk took the request but closed before answering.
-    Lost(std::io::Error),
+    #[error("the kiosk closed before answering: {0}")]
+    Lost(#[source] std::io::Error),
 }
 
 /// Asks the kiosk running on `dir` for a sync and waits for its answer.

@@ -26,7 +26,8 @@ pub fn is_spreadsheet(bytes: &[u8]) -> bool {
 use crate::i18n::Lang;
 
 /// Why a file cannot be imported at all (exit status 2).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.message(Lang::En))]
 pub enum ReadError {
     Io {
         path: PathBuf,

@@ -27,12 +27,14 @@ pub fn user_keymap_file() -> Option<std::path::PathBuf> {
 }
 
 /// Why the kiosk stopped other than by the user quitting.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum KioskError {
     /// The station could not be read.
+    #[error(transparent)]
     Store(StoreError),
     /// The terminal could not be driven.
-    Terminal(std::io::Error),
+    #[error("the terminal could not be driven: {0}")]
+    Terminal(#[source] std::io::Error),
 }
 
 /// Runs the kiosk on a store its caller moved to its writer thread, with
