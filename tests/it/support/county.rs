@@ -162,6 +162,7 @@ impl County {
     /// A connection to the county's database (SQLite in its directory,
     /// opened `ro` or `rw` as `sqlite_mode` says, or its PostgreSQL
     /// database), and the runtime to use it on.
+    #[cfg(feature = "county")]
     pub fn database(&self, sqlite_mode: &str) -> (tokio::runtime::Runtime, sqlx::AnyConnection) {
         sqlx::any::install_default_drivers();
         let url = self.db.clone().unwrap_or_else(|| {
