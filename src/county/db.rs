@@ -648,19 +648,34 @@ pub async fn save_deputy(
     Ok(())
 }
 
+/// What the county's unit tests share: a runtime, and a database with a
+/// station enrolled.
 #[cfg(test)]
-mod tests {
-    use chrono::{DateTime, NaiveDate};
+pub(crate) mod testing {
+    use super::Db;
 
-    use super::*;
-    use crate::domain::{Status, TrackingCode};
-
-    fn runtime() -> tokio::runtime::Runtime {
+    pub fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap()
     }
+
+    /// A county database in `dir` (SQLite) with `station` enrolled.
+    pub async fn enrolled(dir: &std::path::Path, station: &str) -> Db {
+        let db = Db::open(dir, None).await.unwrap();
+        db.enroll(station, "站", "key", false).await.unwrap();
+        db
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate};
+
+    use super::testing::runtime;
+    use super::*;
+    use crate::domain::{Status, TrackingCode};
 
     fn appeal(station: &str, n: u32, status: Status) -> Appeal {
         let at = DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();

@@ -205,11 +205,7 @@ mod tests {
     #[test]
     fn a_station_is_enrolled_once_unless_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
+        crate::county::db::testing::runtime().block_on(async {
             let db = Db::open(dir.path(), None).await.unwrap();
             let file = dir.path().join("330999012.toml");
             let mut asked = asked("330999012", "柳岸站", "http://county:8440/", None);

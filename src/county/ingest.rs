@@ -143,13 +143,8 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
             ),
         };
         if seq <= held {
-            let held_h = held_hash(conn, station, terminal, seq).await?.unwrap_or_default();
-            if held_h != hash {
-                refused = Some(Refusal::Conflict {
-                    seq,
-                    held: held_h,
-                    sent: hash,
-                });
+            if let Some(conflict) = conflict(conn, station, terminal, seq, &hash).await? {
+                refused = Some(conflict);
                 break;
             }
             chain = Some(hash);
@@ -183,13 +178,8 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
         .await?;
         if done.rows_affected() != 1 {
             // Held after all (the lock makes this unexpected): compare.
-            let held_h = held_hash(conn, station, terminal, seq).await?.unwrap_or_default();
-            if held_h != hash {
-                refused = Some(Refusal::Conflict {
-                    seq,
-                    held: held_h,
-                    sent: hash,
-                });
+            if let Some(conflict) = conflict(conn, station, terminal, seq, &hash).await? {
+                refused = Some(conflict);
                 break;
             }
         } else {
@@ -235,6 +225,22 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
         stored,
         refused,
     })
+}
+
+/// A `Conflict` when the county holds another event than `hash` at `seq`.
+async fn conflict(
+    conn: &mut AnyConnection,
+    station: &str,
+    terminal: i64,
+    seq: u64,
+    hash: &str,
+) -> Result<Option<Refusal>, CountyError> {
+    let held = held_hash(conn, station, terminal, seq).await?.unwrap_or_default();
+    Ok((held != hash).then(|| Refusal::Conflict {
+        seq,
+        held,
+        sent: hash.to_string(),
+    }))
 }
 
 async fn held_hash(
@@ -386,23 +392,11 @@ mod tests {
     use chrono::{DateTime, NaiveDate};
 
     use super::*;
+    use crate::county::db::testing::{enrolled, runtime};
     use crate::domain::TrackingCode;
     use crate::domain::event::EventId;
 
     const STATION: &str = "330999012";
-
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
-
-    async fn county(dir: &std::path::Path) -> Db {
-        let db = Db::open(dir, None).await.unwrap();
-        db.enroll(STATION, "站", "key", false).await.unwrap();
-        db
-    }
 
     fn code() -> TrackingCode {
         TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), STATION, 1, 1).unwrap()
@@ -468,7 +462,7 @@ mod tests {
     fn a_batch_is_taken_once_and_a_retry_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
-            let db = county(dir.path()).await;
+            let db = enrolled(dir.path(), STATION).await;
             let events: Vec<_> = (1..=4).map(|n| event(n, "D001")).collect();
             let hashes = chain(&events);
             let first = upload(GENESIS, &events[..3]);
@@ -496,7 +490,7 @@ mod tests {
     fn a_gap_is_refused_and_nothing_after_it_is_kept() {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
-            let db = county(dir.path()).await;
+            let db = enrolled(dir.path(), STATION).await;
             let events: Vec<_> = (1..=5).map(|n| event(n, "D001")).collect();
             let hashes = chain(&events);
             ingest(&db, STATION, &upload(GENESIS, &events[..2]))
@@ -524,7 +518,7 @@ mod tests {
     fn a_rewritten_history_is_refused_and_what_is_held_stays() {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
-            let db = county(dir.path()).await;
+            let db = enrolled(dir.path(), STATION).await;
             let events: Vec<_> = (1..=2).map(|n| event(n, "D001")).collect();
             let held = chain(&events);
             ingest(&db, STATION, &upload(GENESIS, &events)).await.unwrap();
@@ -553,7 +547,7 @@ mod tests {
     fn another_terminals_event_and_an_unenrolled_station_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
-            let db = county(dir.path()).await;
+            let db = enrolled(dir.path(), STATION).await;
             let mut batch = upload(GENESIS, &[event(1, "D001")]);
             batch.terminal = 2;
             let answer = ingest(&db, STATION, &batch).await.unwrap();

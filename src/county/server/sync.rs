@@ -235,17 +235,13 @@ pub async fn held_page(db: &Db, station: &str, terminal: i64, after: u64) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::county::db::testing::{enrolled, runtime};
 
     #[test]
     fn the_feed_comes_in_pages() {
         let dir = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let db = Db::open(dir.path(), None).await.unwrap();
-            db.enroll("330999012", "站", "key", false).await.unwrap();
+        runtime().block_on(async {
+            let db = enrolled(dir.path(), "330999012").await;
             let total = protocol::MAX_BATCH_EVENTS as u64 + 1;
             let mut tx = db.pool.begin().await.unwrap();
             for seq in 1..=total {
@@ -276,13 +272,8 @@ mod tests {
     #[test]
     fn a_terminals_events_come_back_in_pages_as_held() {
         let dir = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let db = Db::open(dir.path(), None).await.unwrap();
-            db.enroll("330999012", "站", "key", false).await.unwrap();
+        runtime().block_on(async {
+            let db = enrolled(dir.path(), "330999012").await;
             let total = protocol::MAX_BATCH_EVENTS as u64 + 1;
             let mut tx = db.pool.begin().await.unwrap();
             for (terminal, seqs) in [(1i64, total), (11, 2)] {
