@@ -3,7 +3,7 @@
 //! file), so that a county's stations do not all call at the same minute.
 //! Pure functions of the window, the clock's reading and a random
 //! fraction; the sync worker feeds them the kiosk's clock. Tested in
-//! `tests/sync_kiosk.rs`.
+//! `tests/it/sync_kiosk.rs`.
 
 use chrono::{Duration, NaiveDateTime};
 
