@@ -45,17 +45,7 @@ pub async fn serve(
     let service = router(server).into_make_service_with_connect_info::<SocketAddr>();
     let served = match tls {
         None => {
-            let mut server = axum_server::from_tcp(listener)
-                .map_err(io)?
-                .acceptor(capped)
-                .handle(handle)
-                .http1_only();
-            // The head's deadline is also the idle limit between requests.
-            server
-                .http_builder()
-                .http1()
-                .header_read_timeout(HEADER_DEADLINE)
-                .max_buf_size(MAX_HEAD_BYTES);
+            let server = http1(listener, capped, handle).map_err(io)?;
             bound(addr);
             log::info!("county server listening on {addr}");
             server.serve(service).await
@@ -64,16 +54,7 @@ pub async fn serve(
             let acceptor = RustlsAcceptor::new(tls)
                 .handshake_timeout(HEADER_DEADLINE)
                 .acceptor(capped);
-            let mut server = axum_server::from_tcp(listener)
-                .map_err(io)?
-                .acceptor(acceptor)
-                .handle(handle)
-                .http1_only();
-            server
-                .http_builder()
-                .http1()
-                .header_read_timeout(HEADER_DEADLINE)
-                .max_buf_size(MAX_HEAD_BYTES);
+            let server = http1(listener, acceptor, handle).map_err(io)?;
             bound(addr);
             log::info!("county server listening on {addr} (TLS)");
             server.serve(service).await
@@ -82,6 +63,26 @@ pub async fn serve(
     served.map_err(io)?;
     log::info!("county server stopped");
     Ok(())
+}
+
+/// A server on `listener` through `acceptor`: HTTP/1.1 only, heads
+/// capped at `MAX_HEAD_BYTES`, and the head's deadline also the idle
+/// limit between requests.
+fn http1<A>(
+    listener: std::net::TcpListener,
+    acceptor: A,
+    handle: axum_server::Handle<SocketAddr>,
+) -> std::io::Result<axum_server::Server<SocketAddr, A>> {
+    let mut server = axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
+        .handle(handle)
+        .http1_only();
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(HEADER_DEADLINE)
+        .max_buf_size(MAX_HEAD_BYTES);
+    Ok(server)
 }
 
 /// The server's TLS setup from a PEM certificate chain and private key
