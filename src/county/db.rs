@@ -36,80 +36,12 @@ pub struct Db {
 /// The `settings` row that holds the county's time zone.
 const TIME_ZONE: &str = "time_zone";
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS stations (
-        code TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        public_key TEXT NOT NULL,
-        enrolled_at TEXT NOT NULL,
-        info TEXT,
-        writes BIGINT NOT NULL DEFAULT 0
-    )",
-    "CREATE TABLE IF NOT EXISTS terminals (
-        station TEXT NOT NULL,
-        terminal BIGINT NOT NULL,
-        acked BIGINT NOT NULL,
-        head TEXT NOT NULL,
-        PRIMARY KEY (station, terminal)
-    )",
-    "CREATE TABLE IF NOT EXISTS events (
-        station TEXT NOT NULL,
-        terminal BIGINT NOT NULL,
-        seq BIGINT NOT NULL,
-        hash TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        appeal TEXT,
-        body TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        PRIMARY KEY (station, terminal, seq)
-    )",
-    "CREATE TABLE IF NOT EXISTS appeals (
-        code TEXT PRIMARY KEY,
-        station TEXT NOT NULL,
-        status TEXT NOT NULL,
-        category TEXT NOT NULL,
-        access_key TEXT NOT NULL,
-        state TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS appeals_station ON appeals (station)",
-    // The progress page reads the key from the index alone, a known code
-    // as an unknown one, so that neither takes longer.
-    "CREATE INDEX IF NOT EXISTS appeals_code_key ON appeals (code, access_key)",
-    "CREATE TABLE IF NOT EXISTS deputies (
-        station TEXT NOT NULL,
-        id TEXT NOT NULL,
-        body TEXT NOT NULL,
-        PRIMARY KEY (station, id)
-    )",
-    "CREATE TABLE IF NOT EXISTS feed (
-        station TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        appeal TEXT,
-        body TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        PRIMARY KEY (station, seq)
-    )",
-    // One row per one-time change of the data, once done (see `migrate`).
-    "CREATE TABLE IF NOT EXISTS migrations (
-        name TEXT PRIMARY KEY,
-        done_at TEXT NOT NULL
-    )",
-    // The county's settings, one row each: `time_zone`.
-    "CREATE TABLE IF NOT EXISTS settings (
-        name TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS refusals (
-        station TEXT NOT NULL,
-        terminal BIGINT NOT NULL,
-        seq BIGINT NOT NULL,
-        kind TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        body TEXT,
-        at TEXT NOT NULL
-    )",
-];
+/// The schema, one migration a file (`src/county/migrations/`), in the
+/// database's own dialect; `_sqlx_migrations` records what is applied.
+/// The first is the schema as it was before migrations, so that an older
+/// county database upgrades in place.
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("src/county/migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("src/county/migrations/postgres");
 
 /// An appeal as the county holds it.
 #[derive(Debug, Clone)]
@@ -183,6 +115,7 @@ impl Db {
         let db = Db { pool, kind };
         db.create_schema().await?;
         db.migrate().await?;
+        db.fill_appeal_columns().await?;
         Ok(db)
     }
 
@@ -212,6 +145,11 @@ impl Db {
     /// One-time changes of the data, each recorded in `migrations` once
     /// done: `PURGE_STAFF_SECRETS`.
     async fn migrate(&self) -> Result<(), CountyError> {
+        // The record of these changes predates the schema's migrations:
+        // a database from before it may lack the table.
+        sqlx::query("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, done_at TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
         let done = sqlx::query("SELECT name FROM migrations WHERE name = $1")
             .bind(PURGE_STAFF_SECRETS)
             .fetch_optional(&self.pool)
@@ -316,33 +254,53 @@ impl Db {
     }
 
     async fn create_schema(&self) -> Result<(), CountyError> {
-        // Two processes starting together on PostgreSQL may race on
-        // CREATE … IF NOT EXISTS: the loser tries again.
+        let migrator = match self.kind {
+            Kind::Sqlite => &SQLITE,
+            Kind::Postgres => &POSTGRES,
+        };
+        // Two processes starting together may race on the first
+        // migration (PostgreSQL's advisory lock orders them, SQLite's
+        // does not): the loser tries again.
         let mut tries = 0;
         loop {
             tries += 1;
-            let mut tx = self.pool.begin().await?;
-            let mut failed = None;
-            for stmt in SCHEMA {
-                if let Err(e) = sqlx::query(stmt).execute(&mut *tx).await {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            match failed {
-                None => {
-                    tx.commit().await?;
-                    return Ok(());
-                }
-                Some(e) => {
-                    let _ = tx.rollback().await;
-                    if tries == 5 {
-                        return Err(CountyError::Db(e));
-                    }
+            match migrator.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(e) if tries == 5 => return Err(CountyError::Migrate(e)),
+                Err(e) => {
+                    log::warn!("migrating the county database (try {tries}): {e}");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
         }
+    }
+
+    /// Fills the appeal columns (`save_appeal`) of rows saved before they
+    /// existed, from each row's state, a thousand rows a transaction.
+    async fn fill_appeal_columns(&self) -> Result<(), CountyError> {
+        let mut filled = 0u64;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let rows = sqlx::query(
+                "SELECT station, state FROM appeals WHERE registered_at IS NULL ORDER BY code LIMIT 1000",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let station: String = row.try_get(0)?;
+                let appeal: Appeal = decode(&row.try_get::<String, _>(1)?)?;
+                save_appeal(&mut tx, &station, &appeal).await?;
+            }
+            tx.commit().await?;
+            filled += rows.len() as u64;
+        }
+        if filled > 0 {
+            log::info!("filled the listing columns of {filled} appeals saved before they existed");
+        }
+        Ok(())
     }
 
     pub async fn station(&self, code: &str) -> Result<Option<EnrolledStation>, CountyError> {
@@ -588,18 +546,54 @@ pub async fn appeal(conn: &mut AnyConnection, code: &str) -> Result<Option<HeldA
     }))
 }
 
-/// Writes the appeal's state (new or changed).
+/// Writes the appeal's state (new or changed), with the fields the
+/// console lists, filters and searches by as columns of their own.
 pub async fn save_appeal(
     conn: &mut AnyConnection,
     station: &str,
     appeal: &Appeal,
 ) -> Result<(), CountyError> {
+    let zone = super::zone();
+    let day = |at: &chrono::DateTime<chrono::FixedOffset>| zone.date(at).to_string();
+    let deputies = appeal
+        .deputies
+        .iter()
+        .fold(String::from(","), |acc, d| format!("{acc}{},", d.id));
+    let replied_on = appeal
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Replied)
+        .map(|h| day(&h.at));
+    let closed_on = appeal
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Closed)
+        .filter(|_| appeal.status == crate::domain::Status::Closed)
+        .map(|h| day(&h.at));
+    let search = [
+        appeal.code.as_str(),
+        &appeal.title,
+        &appeal.content,
+        &appeal.location,
+        appeal.unit.as_deref().unwrap_or(""),
+        appeal.reply.as_deref().unwrap_or(""),
+    ]
+    .join("\n");
     sqlx::query(
-        "INSERT INTO appeals (code, station, status, category, access_key, state, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO appeals (code, station, status, category, access_key, state, updated_at,
+           registered_at, registered_on, title, unit, deadline, round, chases, satisfaction,
+           deputies, reopened, replied_on, closed_on, search)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
          ON CONFLICT (code) DO UPDATE SET station = excluded.station, status = excluded.status,
          category = excluded.category, access_key = excluded.access_key, state = excluded.state,
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at, registered_at = excluded.registered_at,
+         registered_on = excluded.registered_on, title = excluded.title, unit = excluded.unit,
+         deadline = excluded.deadline, round = excluded.round, chases = excluded.chases,
+         satisfaction = excluded.satisfaction, deputies = excluded.deputies,
+         reopened = excluded.reopened, replied_on = excluded.replied_on,
+         closed_on = excluded.closed_on, search = excluded.search",
     )
     .bind(appeal.code.as_str())
     .bind(station)
@@ -608,6 +602,19 @@ pub async fn save_appeal(
     .bind(appeal.access_key.as_str())
     .bind(encode(appeal)?)
     .bind(super::now().to_rfc3339())
+    .bind(appeal.registered_at.to_rfc3339())
+    .bind(day(&appeal.registered_at))
+    .bind(appeal.title.as_str())
+    .bind(appeal.unit.clone())
+    .bind(appeal.deadline.map(|d| d.to_string()))
+    .bind(appeal.round as i64)
+    .bind(appeal.chases as i64)
+    .bind(appeal.satisfaction.map(|s| s.code().to_string()))
+    .bind(deputies)
+    .bind(i64::from(appeal.round > 0))
+    .bind(replied_on)
+    .bind(closed_on)
+    .bind(search)
     .execute(&mut *conn)
     .await?;
     Ok(())

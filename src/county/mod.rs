@@ -70,6 +70,9 @@ impl CountyPaths {
 pub enum CountyError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// The county database's schema could not be brought up to date.
+    #[error("migrating the database: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -137,6 +140,10 @@ impl CountyError {
                 // The database's own words (English) are for the log.
                 "县里的数据库出错（详情已写入日志）".to_string(),
                 format!("the county database failed: {e}"),
+            ),
+            CountyError::Migrate(e) => lang.pick(
+                "县里的数据库无法升级到本版本的结构（详情已写入日志）".to_string(),
+                format!("the county database could not be brought up to this version's schema: {e}"),
             ),
             CountyError::Io { path, source } => lang.pick(
                 format!("{}：{}", path.display(), crate::i18n::os_words(source, lang)),
