@@ -1,8 +1,10 @@
-//! What the tests share: the real binary on sample data (`cli`), the county
+//! What the tests share: headless Chromium through WebDriver (`browser`),
+//! the real binary on sample data (`cli`), the county
 //! server as a process (`county`), a station at the desk with its kiosk (`desk`), a PostgreSQL of the tests' own
 //! (`postgres`), a fake receipt printer (`printer`), a faulty network
 //! (`proxy`) and the kiosk in a pseudo-terminal (`pty`).
 
+pub mod browser;
 pub mod cli;
 pub mod county;
 pub mod desk;
