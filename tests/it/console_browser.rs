@@ -50,6 +50,110 @@ fn sync(dir: &Path) {
     );
 }
 
+
+const ONE: &str = "330999012";
+const ONE_NAME: &str = "柳岸社区人大代表联络站";
+const TWO: &str = "330999013";
+const TWO_NAME: &str = "桃源社区人大代表联络站";
+/// The unit the clerk refers to: in the catalogue, and no appeal of the
+/// stations names it before.
+const HOUSING: &str = "青禾县住房和城乡建设局";
+/// A unit the stations' appeals already name (two of them).
+const HEALTH: &str = "青禾县卫生健康局";
+const PASSWORD: &str = "liuan-2026-test";
+
+/// A county with two enrolled stations that have synced their appeals
+/// (the sample's rows 300 to 310 and 310 to 320), a unit catalogue, and
+/// an account per role: the office clerk 王科员, the housing bureau's
+/// 李工, the health bureau's 赵医生 and the viewer 陈主任.
+struct Console {
+    root: tempfile::TempDir,
+    county: County,
+    one: PathBuf,
+    two: PathBuf,
+}
+
+impl Console {
+    fn start(db: Option<String>) -> Console {
+        let root = tempfile::tempdir().unwrap();
+        let county = County::start(db.as_deref());
+        let one = station(&county, root.path(), ONE, ONE_NAME, 300, 310);
+        let two = station(&county, root.path(), TWO, TWO_NAME, 310, 320);
+        let c = Console {
+            root,
+            county,
+            one,
+            two,
+        };
+        c.county_ok(&["unit", "add", HOUSING]);
+        c.county_ok(&["unit", "import"]);
+        c.user("王科员", "office", None);
+        c.user("李工", "unit", Some(HOUSING));
+        c.user("赵医生", "unit", Some(HEALTH));
+        c.user("陈主任", "viewer", None);
+        c
+    }
+
+    /// Runs a county command that must succeed; what it printed.
+    fn county_ok(&self, args: &[&str]) -> String {
+        let out = self.county.run(args);
+        assert!(
+            out.status.success(),
+            "county {args:?}:\n{}",
+            cli::printed(&out)
+        );
+        cli::text(&out.stdout)
+    }
+
+    /// `county user add` with the password on standard input.
+    fn user(&self, name: &str, role: &str, unit: Option<&str>) {
+        use std::io::Write;
+        let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
+        if let Some(unit) = unit {
+            args.extend(["--unit", unit]);
+        }
+        let mut child = self
+            .county
+            .command()
+            .args(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "county {args:?}:\n{}", cli::printed(&out));
+    }
+
+    /// The code of the county's appeal with this title at `station`.
+    fn code(&self, station: &str, title: &str) -> String {
+        let listed = self.county_ok(&["appeals", "--station", station, "--json"]);
+        listed
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|a| a["title"] == title)
+            .and_then(|a| a["code"].as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("no appeal {title:?} at {station}:\n{listed}"))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.county.url)
+    }
+
+    /// A browser signed in to the console as `name`.
+    fn browser(&self, name: &str) -> Browser {
+        let b = Browser::start();
+        b.open(&self.url("/office/login"));
+        b.fill_in("form.login", "name", name);
+        b.fill_in("form.login", "password", PASSWORD);
+        b.submit("form.login");
+        assert_ne!(b.path(), "/office/login", "{name} signed in:\n{}", b.text());
+        assert!(b.text().contains(name), "the page names {name}:\n{}", b.text());
+        b
+    }
+}
+
 /// The harness itself: the public station page, as a citizen's browser
 /// shows it.
 #[test]
@@ -76,4 +180,55 @@ fn png_size(file: &Path) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is a PNG", file.display());
     let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
     (word(16), word(20))
+}
+
+/// The appeal's history at the station, as its export holds it.
+fn station_history(dir: &Path, code: &str) -> Vec<serde_json::Value> {
+    let out = expect(dir, &["export", "appeals", "--format", "jsonl"], 0);
+    let appeal = cli::text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|a| a.to_string().contains(code))
+        .unwrap_or_else(|| panic!("{code} is not at the station {}", dir.display()));
+    let history = appeal
+        .get("history")
+        .or_else(|| appeal.get("历史"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no history in {appeal}"));
+    match history {
+        serde_json::Value::Array(entries) => entries,
+        serde_json::Value::String(text) => serde_json::from_str(&text).unwrap(),
+        other => panic!("history {other}"),
+    }
+}
+
+/// The appeal's timeline in the kiosk (the appeals screen, searched by
+/// code, the appeal opened and scrolled to its end), once it shows `want`.
+fn kiosk_timeline(dir: &Path, code: &str, want: &str) -> String {
+    use crate::support::pty::{Key, Pty, Size, ok};
+    const T: std::time::Duration = std::time::Duration::from_secs(15);
+    let home = tempfile::tempdir().unwrap();
+    let mut p = Pty::spawn(&["--data", path(dir)], Size { cols: 120, rows: 40 }, home.path());
+    p.sign_in(T);
+    p.send("3");
+    ok(p.wait_for("状态", T));
+    p.send("/");
+    p.send(&code.replace('-', ""));
+    p.key(Key::Enter);
+    ok(p.wait_for("1 条", T));
+    p.key(Key::Enter);
+    ok(p.wait_for("诉求详情", T));
+    p.key(Key::End);
+    let screen = ok(p.wait_for(want, T));
+    p.key(Key::Esc);
+    p.send("q");
+    assert!(p.wait_exit(T).is_some_and(|s| s.success()), "{}", p.screen());
+    screen
+}
+
+/// The appeal's public progress address (its receipt's QR code).
+fn progress_url(county: &County, dir: &Path, code: &str) -> String {
+    let store = jiedai::storage::Store::open_with(dir, jiedai::storage::Mode::Read, &|_, _| {}).unwrap();
+    let appeal = store.appeal(code).unwrap().expect("the appeal at the station");
+    format!("{}/t/{code}?k={}", county.url, appeal.access_key)
 }
