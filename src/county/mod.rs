@@ -14,6 +14,7 @@ pub mod db;
 pub mod enroll;
 pub mod ingest;
 pub mod pages;
+pub mod queue;
 pub mod server;
 pub mod staff;
 
