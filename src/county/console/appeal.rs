@@ -24,7 +24,9 @@ use crate::county::accounts::Role;
 use crate::county::db::HeldAppeal;
 use crate::county::server::Shared;
 use crate::county::staff::StepOutcome;
-use crate::county::{CountyError, audit, units, zone};
+use crate::county::staff::{Extension, ExtensionRefusal};
+use crate::county::units::{self, Unit};
+use crate::county::{CountyError, audit, zone};
 use crate::domain::county_steps::{self, CountyRole};
 use crate::domain::privacy::public_appeal;
 use crate::domain::{Appeal, Step, StepKind, TrackingCode};
@@ -67,14 +69,6 @@ pub struct StepForm {
     pub document: String,
 }
 
-/// A unit of the catalogue as a form offers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitChoice {
-    pub id: i64,
-    pub name: String,
-    pub initials: String,
-}
-
 /// Why a form could not become a step (before the status machine sees it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormProblem {
@@ -102,7 +96,7 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, FormProblem> {
 impl StepForm {
     /// The step this form asks for, and its note, with the unit looked up
     /// in `units` (the catalogue's units in use): no other unit is taken.
-    pub fn step(&self, units: &[UnitChoice]) -> Result<(Step, String), FormProblem> {
+    pub fn step(&self, units: &[Unit]) -> Result<(Step, String), FormProblem> {
         let kind = step_kind(&self.step).ok_or(FormProblem::UnknownStep)?;
         let unit = || -> Result<String, FormProblem> {
             let id: i64 = self.unit.trim().parse().map_err(|_| FormProblem::NotAUnit)?;
@@ -141,20 +135,6 @@ impl StepForm {
     }
 }
 
-/// A unit's request for more time as the page lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtensionLine {
-    pub id: i64,
-    pub unit: String,
-    pub asked_by: String,
-    pub asked_at: String,
-    pub deadline: NaiveDate,
-    pub reason: String,
-    /// None while pending.
-    pub granted: Option<bool>,
-    pub decided_by: Option<String>,
-}
-
 /// What the page says above the appeal after a step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
@@ -173,9 +153,9 @@ pub struct AppealView<'a> {
     /// The steps the status machine and the role allow now.
     pub actions: &'a [StepKind],
     /// The catalogue's units the refer and re-refer forms offer (filtered).
-    pub units: &'a [UnitChoice],
+    pub units: &'a [&'a Unit],
     pub unit_filter: &'a str,
-    pub extensions: &'a [ExtensionLine],
+    pub extensions: &'a [Extension],
     /// Whether the unit may ask for more time now.
     pub may_ask_extension: bool,
     pub notice: Option<Notice>,
@@ -309,7 +289,7 @@ fn extensions(w: &Work, v: &AppealView, path: &str) -> Markup {
                 @for e in v.extensions {
                     tr {
                         td { (e.asked_by) }
-                        td { (e.asked_at) }
+                        td { (zone().show(&e.asked_at)) }
                         td { (e.deadline.to_string()) }
                         td { (e.reason) }
                         td {
@@ -519,49 +499,6 @@ struct Look {
     unit_filter: String,
 }
 
-/// The catalogue's units in use, as the forms offer them.
-async fn unit_choices(shared: &Shared) -> Result<Vec<UnitChoice>, CountyError> {
-    Ok(units::list(&shared.db, false)
-        .await?
-        .into_iter()
-        .filter(|u| !u.disabled)
-        .map(|u| UnitChoice {
-            id: u.id,
-            name: u.name,
-            initials: u.initials,
-        })
-        .collect())
-}
-
-/// `units` whose name holds `typed` or whose initials start with it.
-pub fn filtered(units: Vec<UnitChoice>, typed: &str) -> Vec<UnitChoice> {
-    let typed = typed.trim().to_lowercase();
-    if typed.is_empty() {
-        return units;
-    }
-    units
-        .into_iter()
-        .filter(|u| u.initials.starts_with(&typed) || u.name.contains(&typed))
-        .collect()
-}
-
-async fn extension_lines(shared: &Shared, code: &str) -> Result<Vec<ExtensionLine>, CountyError> {
-    Ok(crate::county::staff::extensions_for(&shared.db, code)
-        .await?
-        .into_iter()
-        .map(|e| ExtensionLine {
-            id: e.id,
-            unit: e.unit,
-            asked_by: e.asked_by,
-            asked_at: e.asked_at,
-            deadline: e.deadline,
-            reason: e.reason,
-            granted: e.granted,
-            decided_by: e.decided_by,
-        })
-        .collect())
-}
-
 /// The page for `held` as `staff` may see it, with `status`.
 async fn show(
     shared: &Shared,
@@ -578,10 +515,10 @@ async fn show(
     let loaded = async {
         let station = shared.db.station(&held.station).await?;
         let units = match role {
-            CountyRole::Office => filtered(unit_choices(shared).await?, &look.unit_filter),
+            CountyRole::Office => units::list(&shared.db, false).await?,
             _ => Vec::new(),
         };
-        let extensions = extension_lines(shared, code).await?;
+        let extensions = crate::county::staff::extensions_for(&shared.db, code).await?;
         Ok::<_, CountyError>((station, units, extensions))
     }
     .await;
@@ -605,7 +542,7 @@ async fn show(
         station_name: station.as_ref().map(|s| s.name.as_str()).unwrap_or(""),
         role,
         actions: &actions,
-        units: &units,
+        units: &units::filter(&units, &look.unit_filter),
         unit_filter: &look.unit_filter,
         extensions: &extensions,
         may_ask_extension: asking,
@@ -686,25 +623,25 @@ pub async fn step(
         Err(e) => return super::server_error("a step", &e),
     };
     let role = county_role(staff.role());
-    let refused = |notice: String, form: StepForm, status| Look {
-        notice: Some(Notice::Refused(notice)),
-        form,
+    // The page again, the boxes filled as posted, saying why not.
+    let again = |text: String| Look {
+        notice: Some(Notice::Refused(text)),
+        form: form.clone(),
         ..Look::default()
-    }
-    .with_status(status);
-    let Some(kind) = step_kind(&form.step).filter(|k| county_steps::role_allows(role, *k)) else {
-        let (look, status) = refused(w.no_actions.to_string(), form, StatusCode::FORBIDDEN);
-        return show(&shared, &staff, lang, &held, look, status).await;
     };
-    let units = match unit_choices(&shared).await {
+    let Some(kind) = step_kind(&form.step).filter(|k| county_steps::role_allows(role, *k)) else {
+        let look = again(w.no_actions.to_string());
+        return show(&shared, &staff, lang, &held, look, StatusCode::FORBIDDEN).await;
+    };
+    let units = match units::list(&shared.db, false).await {
         Ok(units) => units,
         Err(e) => return super::server_error("a step", &e),
     };
     let (step, note) = match form.step(&units) {
         Ok(step) => step,
         Err(problem) => {
-            let (look, status) = refused(problem.message(w).to_string(), form, StatusCode::UNPROCESSABLE_ENTITY);
-            return show(&shared, &staff, lang, &held, look, status).await;
+            let look = again(problem.message(w).to_string());
+            return show(&shared, &staff, lang, &held, look, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let detail = step.describe(Lang::Zh);
@@ -717,17 +654,11 @@ pub async fn step(
             Redirect::to(&format!("/office/a/{code}?done={name}")).into_response()
         }
         Ok(StepOutcome::Refused(refusal)) => {
-            let (look, status) = refused(refusal.message(lang), form, StatusCode::CONFLICT);
-            show(&shared, &staff, lang, &held, look, status).await
+            let look = again(refusal.message(lang));
+            show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
         }
         Ok(StepOutcome::NotHeld(_)) => missing(lang, &staff),
         Err(e) => super::server_error("a step", &e),
-    }
-}
-
-impl Look {
-    fn with_status(self, status: StatusCode) -> (Look, StatusCode) {
-        (self, status)
     }
 }
 
@@ -789,16 +720,16 @@ pub async fn ask_extension(
     )
     .await;
     match asked {
-        Ok(Ok(_)) => {
+        Ok(_) => {
             let detail = format!("{deadline}\n{}", form.note.trim());
             audit::note(&shared.db, &staff.user.name, "ask_extension", &code, &staff.address, &detail).await;
             Redirect::to(&format!("/office/a/{code}")).into_response()
         }
-        Ok(Err(problem)) => {
+        Err(ExtensionRefusal::County(e)) => super::server_error("asking for more time", &e),
+        Err(problem) => {
             let look = again(problem.message(lang));
             show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
         }
-        Err(e) => super::server_error("asking for more time", &e),
     }
 }
 
@@ -825,19 +756,20 @@ pub async fn decide_extension(
     let grant = form.grant.trim() == "1";
     let code = held.appeal.code.to_string();
     match crate::county::staff::decide_extension(&shared.db, id, grant, &staff.actor()).await {
-        Ok(Ok(_)) => {
+        Ok(decided) => {
             let action = if grant { "grant_extension" } else { "refuse_extension" };
+            let code = decided.extension.appeal;
             audit::note(&shared.db, &staff.user.name, action, &code, &staff.address, &id.to_string()).await;
             Redirect::to(&format!("/office/a/{code}")).into_response()
         }
-        Ok(Err(problem)) => {
+        Err(ExtensionRefusal::County(e)) => super::server_error("deciding on more time", &e),
+        Err(problem) => {
             let look = Look {
                 notice: Some(Notice::Refused(problem.message(lang))),
                 ..Look::default()
             };
             show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
         }
-        Err(e) => super::server_error("deciding on more time", &e),
     }
 }
 
@@ -847,17 +779,19 @@ mod tests {
     use crate::domain::Visitor;
     use chrono::DateTime;
 
-    fn units() -> Vec<UnitChoice> {
+    fn units() -> Vec<Unit> {
         vec![
-            UnitChoice {
+            Unit {
                 id: 3,
                 name: "青禾县交通运输局".into(),
                 initials: "qhxjtysj".into(),
+                disabled: false,
             },
-            UnitChoice {
+            Unit {
                 id: 4,
                 name: "青禾县住房和城乡建设局".into(),
                 initials: "qhxzfhcxjsj".into(),
+                disabled: false,
             },
         ]
     }
@@ -903,20 +837,6 @@ mod tests {
                 document: Some("青交〔2026〕12号".into()),
             }
         );
-    }
-
-    #[test]
-    fn units_filter_by_initials_or_name() {
-        let names = |typed: &str| {
-            filtered(units(), typed)
-                .into_iter()
-                .map(|u| u.id)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(names(""), [3, 4]);
-        assert_eq!(names("QHXJ"), [3]);
-        assert_eq!(names("住房"), [4]);
-        assert_eq!(names("x"), Vec::<i64>::new());
     }
 
     fn appeal() -> Appeal {

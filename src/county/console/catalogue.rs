@@ -14,17 +14,9 @@ use super::layout::{self, PageLang};
 use super::words::work::{Work, words};
 use crate::county::accounts::Role;
 use crate::county::server::Shared;
-use crate::county::{audit, units};
+use crate::county::audit;
+use crate::county::units::{self, Unit, UnitProblem};
 use crate::i18n::Lang;
-
-/// A unit as the catalogue lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitLine {
-    pub id: i64,
-    pub name: String,
-    pub initials: String,
-    pub disabled: bool,
-}
 
 /// The add form as posted.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,7 +33,7 @@ pub enum Notice {
 }
 
 /// The page's content: `editable` for the office, with its CSRF field.
-pub fn render(w: &Work, units: &[UnitLine], editable: Option<Markup>, notice: Option<&Notice>) -> Markup {
+pub fn render(w: &Work, units: &[Unit], editable: Option<Markup>, notice: Option<&Notice>) -> Markup {
     html! {
         @match notice {
             Some(Notice::Done(text)) => p.done role="status" { (text) },
@@ -98,15 +90,6 @@ async fn show(shared: &Shared, staff: &Staff, lang: Lang, notice: Option<Notice>
         Ok(units) => units,
         Err(e) => return super::server_error("the unit catalogue", &e),
     };
-    let lines: Vec<UnitLine> = units
-        .into_iter()
-        .map(|u| UnitLine {
-            id: u.id,
-            name: u.name,
-            initials: u.initials,
-            disabled: u.disabled,
-        })
-        .collect();
     let editable = (staff.role() == Role::Office).then(|| layout::csrf_field(staff));
     let status = match notice {
         Some(Notice::Problem(_)) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -118,7 +101,7 @@ async fn show(shared: &Shared, staff: &Staff, lang: Lang, notice: Option<Notice>
             lang,
             Some(staff),
             w.catalogue,
-            render(w, &lines, editable, notice.as_ref()),
+            render(w, &units, editable, notice.as_ref()),
         ),
     )
 }
@@ -136,12 +119,12 @@ pub async fn add(
 ) -> Response {
     let w = words(lang);
     let notice = match units::add(&shared.db, &form.name).await {
-        Ok(Ok(unit)) => {
+        Ok(unit) => {
             audit::note(&shared.db, &staff.user.name, "unit_add", &unit.name, &staff.address, &unit.initials).await;
             Notice::Done(w.unit_added(&unit.name, &unit.initials))
         }
-        Ok(Err(problem)) => Notice::Problem(problem.message(lang)),
-        Err(e) => return super::server_error("adding a unit", &e),
+        Err(UnitProblem::County(e)) => return super::server_error("adding a unit", &e),
+        Err(problem) => Notice::Problem(problem.message(lang)),
     };
     show(&shared, &staff, lang, Some(notice)).await
 }
@@ -154,10 +137,22 @@ pub async fn disable(
     CsrfForm { staff, .. }: CsrfForm<super::appeal::Empty>,
 ) -> Response {
     let w = words(lang);
-    let notice = match units::disable(&shared.db, id).await {
-        Ok(Some(unit)) => {
-            audit::note(&shared.db, &staff.user.name, "unit_disable", &unit.name, &staff.address, "").await;
-            Some(Notice::Done(w.unit_disabled(&unit.name)))
+    let disabled = async {
+        let name = units::list(&shared.db, true)
+            .await?
+            .into_iter()
+            .find(|u| u.id == id)
+            .map(|u| u.name);
+        Ok::<_, crate::county::CountyError>(match name {
+            Some(name) if units::disable(&shared.db, id).await? => Some(name),
+            _ => None,
+        })
+    }
+    .await;
+    let notice = match disabled {
+        Ok(Some(name)) => {
+            audit::note(&shared.db, &staff.user.name, "unit_disable", &name, &staff.address, "").await;
+            Some(Notice::Done(w.unit_disabled(&name)))
         }
         Ok(None) => None,
         Err(e) => return super::server_error("disabling a unit", &e),
@@ -187,15 +182,15 @@ mod tests {
     use crate::county::console::words::work::words;
     use crate::i18n::Lang;
 
-    fn units() -> Vec<UnitLine> {
+    fn units() -> Vec<Unit> {
         vec![
-            UnitLine {
+            Unit {
                 id: 1,
                 name: "青禾县住房和城乡建设局".into(),
                 initials: "qhxzfhcxjsj".into(),
                 disabled: false,
             },
-            UnitLine {
+            Unit {
                 id: 2,
                 name: "青禾县<旧>局".into(),
                 initials: "qhxjj".into(),

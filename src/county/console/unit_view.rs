@@ -13,13 +13,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::auth::Staff;
-use super::catalogue::UnitLine;
 use super::layout::{self, PageLang};
 use super::words::work::{Work, words};
 use crate::county::accounts::Role;
 use crate::county::queue::{QueueFilter, QueueRow, Scope, Sort, SortKey};
 use crate::county::server::Shared;
-use crate::county::{CountyError, units, zone};
+use crate::county::units::{self, Unit};
+use crate::county::{CountyError, zone};
 use crate::domain::Status;
 
 /// Due within this many days: "due soon".
@@ -65,7 +65,7 @@ pub fn render(
     w: &Work,
     unit: Option<&str>,
     rows: &[QueueRow],
-    choices: Option<(&[UnitLine], Option<i64>)>,
+    choices: Option<(&[Unit], Option<i64>)>,
     today: NaiveDate,
 ) -> Markup {
     let lang = w.lang;
@@ -142,16 +142,7 @@ pub async fn page(
         let (unit, choices) = match staff.role() {
             Role::Unit => (staff.user.unit.as_ref().map(|(_, name)| name.clone()), None),
             _ => {
-                let lines: Vec<UnitLine> = units::list(&shared.db, true)
-                    .await?
-                    .into_iter()
-                    .map(|u| UnitLine {
-                        id: u.id,
-                        name: u.name,
-                        initials: u.initials,
-                        disabled: u.disabled,
-                    })
-                    .collect();
+                let lines = units::list(&shared.db, true).await?;
                 let chosen = params.unit.trim().parse::<i64>().ok();
                 let unit = lines.iter().find(|u| Some(u.id) == chosen).map(|u| u.name.clone());
                 (unit, Some((lines, chosen)))
