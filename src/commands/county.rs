@@ -113,6 +113,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
             CountyWhat::Reply { code, text, actor } => {
                 let reply = Step::Reply {
                     reply: text.trim().to_string(),
+                    document: None,
                 };
                 step(&db, code, reply, actor, lang).await
             }
@@ -398,7 +399,7 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
         return ExitCode::from(exit::UNREADABLE);
     }
     let kind = step.kind();
-    match staff::step(db, code, step, actor.trim()).await {
+    match staff::step(db, code, step, "", actor.trim()).await {
         Ok(StepOutcome::Done { appeal, seq }) => {
             out(lang.pick(
                 format!(

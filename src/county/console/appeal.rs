@@ -1,0 +1,904 @@
+//! An appeal's page (`/office/a/{code}`): its full text, station and
+//! deputies, the visitor masked (the office may look once, and the look
+//! is audited), the whole timeline from station and county, the requests
+//! for more time, and a form for each step the status machine and the
+//! role allow now (`county_steps::actions`). A step goes through
+//! `county::staff::step` with the person as its actor; a refused one
+//! shows the status machine's words and changes nothing.
+//!
+//! A unit's staff reach only the appeals referred to their unit: any
+//! other code answers the same 404 as a code the county does not hold.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::auth::{CsrfForm, Staff};
+use super::layout::{self, PageLang};
+use super::words::work::{Work, words};
+use crate::county::accounts::Role;
+use crate::county::db::HeldAppeal;
+use crate::county::server::Shared;
+use crate::county::staff::StepOutcome;
+use crate::county::staff::{Extension, ExtensionRefusal};
+use crate::county::units::{self, Unit};
+use crate::county::{CountyError, audit, zone};
+use crate::domain::county_steps::{self, CountyRole};
+use crate::domain::privacy::public_appeal;
+use crate::domain::{Appeal, Step, StepKind, TrackingCode};
+use crate::i18n::Lang;
+
+/// The steps the page offers a form for, each with its name in a form.
+pub const STEP_NAMES: &[(StepKind, &str)] = &[
+    (StepKind::Accept, "accept"),
+    (StepKind::Refer, "refer"),
+    (StepKind::Start, "start"),
+    (StepKind::Progress, "progress"),
+    (StepKind::Chase, "chase"),
+    (StepKind::Rerefer, "rerefer"),
+    (StepKind::Extend, "extend"),
+    (StepKind::Reply, "reply"),
+    (StepKind::Return, "return"),
+    (StepKind::Close, "close"),
+];
+
+pub fn step_name(kind: StepKind) -> Option<&'static str> {
+    STEP_NAMES.iter().find(|(k, _)| *k == kind).map(|(_, n)| *n)
+}
+
+pub fn step_kind(name: &str) -> Option<StepKind> {
+    STEP_NAMES.iter().find(|(_, n)| *n == name.trim()).map(|(k, _)| *k)
+}
+
+/// A step's form as posted: which step, and the fields it may carry.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct StepForm {
+    pub step: String,
+    /// A unit of the catalogue, by id.
+    pub unit: String,
+    pub deadline: String,
+    /// The requirement, chase note, re-referral note, return reason or
+    /// progress text.
+    pub note: String,
+    pub reply: String,
+    pub document: String,
+}
+
+/// Why a form could not become a step (before the status machine sees it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormProblem {
+    UnknownStep,
+    NotAUnit,
+    BadDate,
+    EmptyText,
+}
+
+impl FormProblem {
+    pub fn message(self, w: &Work) -> &'static str {
+        match self {
+            FormProblem::UnknownStep => w.no_actions,
+            FormProblem::NotAUnit => w.not_a_unit,
+            FormProblem::BadDate => w.bad_date,
+            FormProblem::EmptyText => w.empty_text,
+        }
+    }
+}
+
+pub fn parse_date(text: &str) -> Result<NaiveDate, FormProblem> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| FormProblem::BadDate)
+}
+
+impl StepForm {
+    /// The step this form asks for, and its note, with the unit looked up
+    /// in `units` (the catalogue's units in use): no other unit is taken.
+    pub fn step(&self, units: &[Unit]) -> Result<(Step, String), FormProblem> {
+        let kind = step_kind(&self.step).ok_or(FormProblem::UnknownStep)?;
+        let unit = || -> Result<String, FormProblem> {
+            let id: i64 = self.unit.trim().parse().map_err(|_| FormProblem::NotAUnit)?;
+            units
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| u.name.clone())
+                .ok_or(FormProblem::NotAUnit)
+        };
+        let note = self.note.trim().to_string();
+        let step = match kind {
+            StepKind::Accept => Step::Accept,
+            StepKind::Start => Step::Start,
+            StepKind::Chase => Step::Chase,
+            StepKind::Close => Step::Close,
+            StepKind::Progress => Step::Progress,
+            StepKind::Return => Step::Return,
+            StepKind::Refer => Step::Refer {
+                unit: unit()?,
+                deadline: parse_date(&self.deadline)?,
+            },
+            StepKind::Rerefer => Step::Rerefer {
+                unit: unit()?,
+                deadline: parse_date(&self.deadline)?,
+            },
+            StepKind::Extend => Step::Extend {
+                deadline: parse_date(&self.deadline)?,
+            },
+            StepKind::Reply => Step::Reply {
+                reply: self.reply.trim().to_string(),
+                document: Some(self.document.trim().to_string()).filter(|d| !d.is_empty()),
+            },
+            _ => return Err(FormProblem::UnknownStep),
+        };
+        Ok((step, note))
+    }
+}
+
+/// What the page says above the appeal after a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Done(String),
+    Refused(String),
+}
+
+/// What an appeal's page shows.
+pub struct AppealView<'a> {
+    /// The appeal as this look may show it: masked unless `revealed`.
+    pub appeal: &'a Appeal,
+    pub revealed: bool,
+    pub station_code: &'a str,
+    pub station_name: &'a str,
+    pub role: CountyRole,
+    /// The steps the status machine and the role allow now.
+    pub actions: &'a [StepKind],
+    /// The catalogue's units the refer and re-refer forms offer (filtered).
+    pub units: &'a [&'a Unit],
+    pub unit_filter: &'a str,
+    pub extensions: &'a [Extension],
+    /// Whether the unit may ask for more time now.
+    pub may_ask_extension: bool,
+    pub notice: Option<Notice>,
+    /// The form as posted, to fill the boxes again after a refusal.
+    pub form: &'a StepForm,
+    /// The session's CSRF field.
+    pub csrf: Markup,
+    pub today: NaiveDate,
+}
+
+/// The page's content (the frame is the layout's).
+pub fn render(w: &Work, v: &AppealView) -> Markup {
+    let lang = w.lang;
+    let a = v.appeal;
+    let path = format!("/office/a/{}", a.code);
+    html! {
+        @match &v.notice {
+            Some(Notice::Done(text)) => p.done role="status" { (w.done) (text) },
+            Some(Notice::Refused(text)) => p.problem role="alert" { (w.not_done) (text) },
+            None => {},
+        }
+        dl.appeal {
+            dt { (w.col_title) } dd { (a.title) }
+            dt { (w.content) } dd.content { (a.content) }
+            dt { (w.location) } dd { (a.location) }
+            dt { (w.station) } dd { (v.station_name) " (" (v.station_code) ")" }
+            dt { (w.col_registered) } dd { (zone().show(&a.registered_at)) }
+            dt { (w.category) } dd { (a.category.label(lang)) }
+            dt { (w.urgency) } dd { (a.urgency.label(lang)) }
+            dt { (w.route) } dd { (a.route.label(lang)) }
+            dt { (w.deputies) }
+            dd {
+                @if a.deputies.is_empty() { (w.none) }
+                @for (n, d) in a.deputies.iter().enumerate() {
+                    @if n > 0 { (lang.pick("、", ", ")) }
+                    (d.name) " (" (d.id) ")"
+                }
+            }
+            dt { (w.status) } dd { (a.status.label(lang)) " · " (w.round(a.round)) }
+            dt { (w.unit) } dd { (a.unit.as_deref().unwrap_or(w.none)) }
+            dt { (w.deadline) }
+            dd {
+                @if let Some(d) = a.deadline {
+                    (d.to_string())
+                    @if a.is_overdue(v.today) {
+                        " " strong.overdue { (w.days_overdue((v.today - d).num_days())) }
+                    }
+                } @else { (w.none) }
+            }
+            dt { (w.col_chases) } dd { (a.chases) }
+            @if let Some(reply) = &a.reply { dt { (w.reply) } dd.content { (reply) } }
+            @if let Some(s) = a.satisfaction { dt { (w.col_satisfaction) } dd { (s.label(lang)) } }
+        }
+        (visitor(w, v, &path))
+        h2 { (w.timeline) }
+        (timeline(w, a))
+        @if !v.extensions.is_empty() {
+            h2 { (w.extensions) }
+            (extensions(w, v, &path))
+        }
+        h2 { (w.actions) }
+        (forms(w, v, &path))
+        p { a href="/office/queue" { (w.back_to_queue) } }
+    }
+}
+
+fn visitor(w: &Work, v: &AppealView, path: &str) -> Markup {
+    let visitor = &v.appeal.visitor;
+    html! {
+        h2 { (w.visitor) }
+        dl.visitor {
+            dt { (w.visitor_name) } dd { (visitor.name) }
+            dt { (w.visitor_phone) } dd { (visitor.phone) }
+            dt { (w.visitor_id) } dd { (visitor.id_number) }
+            @if v.revealed {
+                dt { (w.visitor_address) } dd { (visitor.address) }
+            }
+            dt { (w.group_size) } dd { (v.appeal.group_size) }
+        }
+        @if v.revealed {
+            p.note { (w.revealed_note) }
+        } @else {
+            p.note { (w.masked_note) }
+            @if v.role == CountyRole::Office {
+                form method="post" action={ (path) "/reveal" } {
+                    (v.csrf)
+                    button type="submit" { (w.reveal) }
+                }
+            }
+        }
+    }
+}
+
+fn timeline(w: &Work, a: &Appeal) -> Markup {
+    let lang = w.lang;
+    html! {
+        table.timeline {
+            thead { tr {
+                th { (w.col_when) } th { (w.col_source) } th { (w.col_who) }
+                th { (w.col_step) } th { (w.col_note) }
+            } }
+            tbody {
+                @for h in &a.history {
+                    tr class=[h.not_applied.is_some().then_some("not-applied")] {
+                        td { (zone().show(&h.at)) }
+                        td { (if h.event.is_county() { w.from_county } else { w.from_station }) }
+                        td { (h.actor) }
+                        td { (h.step.describe(lang)) }
+                        td {
+                            (h.note)
+                            @if let Some(why) = &h.not_applied {
+                                @if !h.note.is_empty() { br; }
+                                em { (why.message(lang)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn extensions(w: &Work, v: &AppealView, path: &str) -> Markup {
+    html! {
+        table.extensions {
+            thead { tr {
+                th { (w.col_asked_by) } th { (w.col_asked_at) } th { (w.col_new_deadline) }
+                th { (w.col_reason) } th { (w.col_decision) }
+            } }
+            tbody {
+                @for e in v.extensions {
+                    tr {
+                        td { (e.asked_by) }
+                        td { (zone().show(&e.asked_at)) }
+                        td { (e.deadline.to_string()) }
+                        td { (e.reason) }
+                        td {
+                            @match e.granted {
+                                Some(true) => { (w.granted) " " (e.decided_by.as_deref().unwrap_or("")) }
+                                Some(false) => { (w.refused) " " (e.decided_by.as_deref().unwrap_or("")) }
+                                None => {
+                                    (w.pending)
+                                    @if v.role == CountyRole::Office {
+                                        form.inline method="post" action={ (path) "/extension/" (e.id) } {
+                                            (v.csrf)
+                                            button type="submit" name="grant" value="1" { (w.grant) }
+                                            " "
+                                            button type="submit" name="grant" value="0" { (w.refuse) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The units' `<select>`: the catalogue's units (as filtered), the one
+/// posted chosen again.
+fn unit_select(w: &Work, v: &AppealView, id: &str) -> Markup {
+    html! {
+        label { (w.unit) " "
+            select name="unit" id=(id) required {
+                option value="" { (w.choose_unit) }
+                @for u in v.units {
+                    option value=(u.id) selected[v.form.unit.trim() == u.id.to_string()] {
+                        (u.name) " (" (u.initials) ")"
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn deadline_box(w: &Work, v: &AppealView) -> Markup {
+    html! {
+        label { (w.deadline) " "
+            input type="date" name="deadline" required value=(v.form.deadline) min=(v.today.to_string());
+        }
+    }
+}
+
+fn note_box(label: &str, v: &AppealView, required: bool) -> Markup {
+    html! {
+        label.block { (label)
+            textarea name="note" rows="3" cols="60" required[required] { (v.form.note) }
+        }
+    }
+}
+
+/// One form a step.
+fn forms(w: &Work, v: &AppealView, path: &str) -> Markup {
+    let lang = w.lang;
+    let step_path = format!("{path}/step");
+    let referring = v.actions.iter().any(|k| matches!(k, StepKind::Refer | StepKind::Rerefer));
+    html! {
+        @if v.actions.is_empty() && !v.may_ask_extension {
+            p { (w.no_actions) }
+        }
+        @if referring {
+            // Without JavaScript: the units' list filtered by a GET.
+            form.unit-filter method="get" action=(path) {
+                label { (w.unit_filter) " "
+                    input type="search" name="unit_filter" value=(v.unit_filter) placeholder=(w.unit_filter_hint) size="12";
+                }
+                " " button type="submit" { (w.unit_filter_go) }
+            }
+        }
+        @for kind in v.actions {
+            @if let Some(name) = step_name(*kind) {
+                form.step id=(name) method="post" action=(step_path) {
+                    (v.csrf)
+                    input type="hidden" name="step" value=(name);
+                    fieldset {
+                        legend { (kind.label(lang)) }
+                        @match kind {
+                            StepKind::Refer => {
+                                (unit_select(w, v, "refer-unit"))
+                                (deadline_box(w, v))
+                                (note_box(w.requirement, v, false))
+                            }
+                            StepKind::Rerefer => {
+                                (unit_select(w, v, "rerefer-unit"))
+                                (deadline_box(w, v))
+                                (note_box(w.rerefer_note, v, false))
+                            }
+                            StepKind::Chase => { (note_box(w.chase_note, v, false)) }
+                            StepKind::Extend => {
+                                (deadline_box(w, v))
+                                (note_box(w.col_reason, v, false))
+                            }
+                            StepKind::Progress => { (note_box(w.progress_text, v, true)) }
+                            StepKind::Return => { (note_box(w.return_reason, v, true)) }
+                            StepKind::Reply => {
+                                label.block { (w.reply_text)
+                                    textarea name="reply" rows="4" cols="60" required { (v.form.reply) }
+                                }
+                                label { (w.document_number) " "
+                                    input type="text" name="document" value=(v.form.document) size="24";
+                                }
+                            }
+                            _ => {}
+                        }
+                        button type="submit" { (kind.label(lang)) }
+                    }
+                }
+            }
+        }
+        @if v.may_ask_extension {
+            form.step id="ask-extension" method="post" action={ (path) "/extension" } {
+                (v.csrf)
+                fieldset {
+                    legend { (w.ask_extension) }
+                    (deadline_box(w, v))
+                    label.block { (w.ask_reason)
+                        textarea name="note" rows="3" cols="60" required { (v.form.note) }
+                    }
+                    button type="submit" { (w.ask) }
+                }
+            }
+        }
+    }
+}
+
+/// The 404 of an appeal the county does not hold, or a unit may not see.
+pub fn not_found(w: &Work) -> Markup {
+    html! {
+        p { (w.not_found_text) }
+        p { a href="/office/" { (w.back_to_queue) } }
+    }
+}
+
+/// The 404 of an appeal the county does not hold, or a unit may not see.
+pub fn not_found(w: &Work) -> Markup {
+    html! {
+        p { (w.not_found_text) }
+        p { a href="/office/" { (w.back_to_queue) } }
+    }
+}
+
+/// The role as the status machine's rules name it.
+pub fn county_role(role: Role) -> CountyRole {
+    match role {
+        Role::Office => CountyRole::Office,
+        Role::Unit => CountyRole::Unit,
+        Role::Viewer => CountyRole::Viewer,
+    }
+}
+
+/// Whether `staff` may see the appeal: a unit's staff only the appeals
+/// referred to their unit.
+pub fn may_see(appeal: &Appeal, staff: &Staff) -> bool {
+    match staff.role() {
+        Role::Office | Role::Viewer => true,
+        Role::Unit => match (&staff.user.unit, &appeal.unit) {
+            (Some((_, mine)), Some(held)) => mine == held,
+            _ => false,
+        },
+    }
+}
+
+/// The appeal `code` names, if the county holds it and `staff` may see it.
+async fn visible(shared: &Shared, staff: &Staff, code: &str) -> Result<Option<HeldAppeal>, CountyError> {
+    let Ok(code) = code.parse::<TrackingCode>() else {
+        return Ok(None);
+    };
+    Ok(shared
+        .db
+        .appeal(code.as_str())
+        .await?
+        .filter(|held| may_see(&held.appeal, staff)))
+}
+
+/// The same answer for a code the county does not hold and one a unit
+/// may not see.
+fn missing(lang: Lang, staff: &Staff) -> Response {
+    let w = words(lang);
+    layout::answer(
+        StatusCode::NOT_FOUND,
+        layout::page(lang, Some(staff), w.not_found, not_found(w)),
+    )
+}
+
+/// The page's query: the units' filter, the step just done.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AppealParams {
+    pub unit_filter: String,
+    pub done: String,
+}
+
+/// How the page is shown this time.
+#[derive(Default)]
+struct Look {
+    revealed: bool,
+    notice: Option<Notice>,
+    form: StepForm,
+    unit_filter: String,
+}
+
+/// The page for `held` as `staff` may see it, with `status`.
+async fn show(
+    shared: &Shared,
+    staff: &Staff,
+    lang: Lang,
+    held: &HeldAppeal,
+    look: Look,
+    status: StatusCode,
+) -> Response {
+    let w = words(lang);
+    let role = county_role(staff.role());
+    let today = zone().today();
+    let code = held.appeal.code.as_str();
+    let loaded = async {
+        let station = shared.db.station(&held.station).await?;
+        let units = match role {
+            CountyRole::Office => units::list(&shared.db, false).await?,
+            _ => Vec::new(),
+        };
+        let extensions = crate::county::staff::extensions_for(&shared.db, code).await?;
+        Ok::<_, CountyError>((station, units, extensions))
+    }
+    .await;
+    let (station, units, extensions) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return super::server_error("an appeal's page", &e),
+    };
+    let shown = if look.revealed {
+        held.appeal.clone()
+    } else {
+        public_appeal(&held.appeal)
+    };
+    let actions = county_steps::actions(&held.appeal, role);
+    let asking = role == CountyRole::Unit
+        && held.appeal.status.awaits_unit()
+        && !extensions.iter().any(|e| e.granted.is_none());
+    let view = AppealView {
+        appeal: &shown,
+        revealed: look.revealed,
+        station_code: &held.station,
+        station_name: station.as_ref().map(|s| s.name.as_str()).unwrap_or(""),
+        role,
+        actions: &actions,
+        units: &units::filter(&units, &look.unit_filter),
+        unit_filter: &look.unit_filter,
+        extensions: &extensions,
+        may_ask_extension: asking,
+        notice: look.notice,
+        form: &look.form,
+        csrf: layout::csrf_field(staff),
+        today,
+    };
+    layout::answer(
+        status,
+        layout::page(lang, Some(staff), &w.appeal_title(code), render(w, &view)),
+    )
+}
+
+/// `GET /office/a/{code}`.
+pub async fn page(
+    staff: Staff,
+    PageLang(lang): PageLang,
+    State(shared): State<Shared>,
+    Path(code): Path<String>,
+    query: Result<Query<AppealParams>, QueryRejection>,
+) -> Response {
+    let params = query.map(|Query(p)| p).unwrap_or_default();
+    let held = match visible(&shared, &staff, &code).await {
+        Ok(Some(held)) => held,
+        Ok(None) => return missing(lang, &staff),
+        Err(e) => return super::server_error("an appeal's page", &e),
+    };
+    let notice = step_kind(&params.done).map(|k| Notice::Done(k.label(lang).to_string()));
+    let look = Look {
+        notice,
+        unit_filter: params.unit_filter,
+        ..Look::default()
+    };
+    show(&shared, &staff, lang, &held, look, StatusCode::OK).await
+}
+
+/// The form of a button alone (its token is `CsrfForm`'s).
+#[derive(Debug, Default, Deserialize)]
+pub struct Empty {}
+
+/// `POST /office/a/{code}/reveal` (the office): the page with the
+/// visitor's name, phone and ID shown, this once; the look is audited.
+pub async fn reveal(
+    PageLang(lang): PageLang,
+    State(shared): State<Shared>,
+    Path(code): Path<String>,
+    CsrfForm { staff, .. }: CsrfForm<Empty>,
+) -> Response {
+    let held = match visible(&shared, &staff, &code).await {
+        Ok(Some(held)) => held,
+        Ok(None) => return missing(lang, &staff),
+        Err(e) => return super::server_error("revealing a visitor", &e),
+    };
+    let code = held.appeal.code.to_string();
+    if let Err(e) = audit::record(&shared.db, &staff.user.name, "reveal", &code, &staff.address, "").await {
+        // Not recorded: not shown.
+        return super::server_error("recording a look at a visitor", &e);
+    }
+    let look = Look {
+        revealed: true,
+        ..Look::default()
+    };
+    show(&shared, &staff, lang, &held, look, StatusCode::OK).await
+}
+
+/// `POST /office/a/{code}/step`: one step, by the person signed in.
+pub async fn step(
+    PageLang(lang): PageLang,
+    State(shared): State<Shared>,
+    Path(code): Path<String>,
+    CsrfForm { staff, form }: CsrfForm<StepForm>,
+) -> Response {
+    let w = words(lang);
+    let held = match visible(&shared, &staff, &code).await {
+        Ok(Some(held)) => held,
+        Ok(None) => return missing(lang, &staff),
+        Err(e) => return super::server_error("a step", &e),
+    };
+    let role = county_role(staff.role());
+    // The page again, the boxes filled as posted, saying why not.
+    let again = |text: String| Look {
+        notice: Some(Notice::Refused(text)),
+        form: form.clone(),
+        ..Look::default()
+    };
+    let Some(kind) = step_kind(&form.step).filter(|k| county_steps::role_allows(role, *k)) else {
+        let look = again(w.no_actions.to_string());
+        return show(&shared, &staff, lang, &held, look, StatusCode::FORBIDDEN).await;
+    };
+    let units = match units::list(&shared.db, false).await {
+        Ok(units) => units,
+        Err(e) => return super::server_error("a step", &e),
+    };
+    let (step, note) = match form.step(&units) {
+        Ok(step) => step,
+        Err(problem) => {
+            let look = again(problem.message(w).to_string());
+            return show(&shared, &staff, lang, &held, look, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let detail = step.describe(Lang::Zh);
+    let code = held.appeal.code.to_string();
+    match crate::county::staff::step(&shared.db, &code, step, &note, &staff.actor()).await {
+        Ok(StepOutcome::Done { .. }) => {
+            let name = step_name(kind).unwrap_or_default();
+            let detail = if note.is_empty() { detail } else { format!("{detail}\n{note}") };
+            audit::note(&shared.db, &staff.user.name, name, &code, &staff.address, &detail).await;
+            Redirect::to(&format!("/office/a/{code}?done={name}")).into_response()
+        }
+        Ok(StepOutcome::Refused(refusal)) => {
+            let look = again(refusal.message(lang));
+            show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
+        }
+        Ok(StepOutcome::NotHeld(_)) => missing(lang, &staff),
+        Err(e) => super::server_error("a step", &e),
+    }
+}
+
+/// A unit's request for more time as posted.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AskForm {
+    pub deadline: String,
+    pub note: String,
+}
+
+/// `POST /office/a/{code}/extension` (a unit): asks for a later deadline;
+/// the office decides.
+pub async fn ask_extension(
+    PageLang(lang): PageLang,
+    State(shared): State<Shared>,
+    Path(code): Path<String>,
+    CsrfForm { staff, form }: CsrfForm<AskForm>,
+) -> Response {
+    let w = words(lang);
+    let held = match visible(&shared, &staff, &code).await {
+        Ok(Some(held)) => held,
+        Ok(None) => return missing(lang, &staff),
+        Err(e) => return super::server_error("asking for more time", &e),
+    };
+    let Some((_, unit)) = staff.user.unit.clone().filter(|_| staff.role() == Role::Unit) else {
+        return layout::message(
+            lang,
+            Some(&staff),
+            StatusCode::FORBIDDEN,
+            super::words::FORBIDDEN,
+            super::words::FORBIDDEN_ROLE.get(lang),
+        );
+    };
+    let again = |text: String| Look {
+        notice: Some(Notice::Refused(text)),
+        form: StepForm {
+            deadline: form.deadline.clone(),
+            note: form.note.clone(),
+            ..StepForm::default()
+        },
+        ..Look::default()
+    };
+    let deadline = match parse_date(&form.deadline) {
+        Ok(d) => d,
+        Err(problem) => {
+            let look = again(problem.message(w).to_string());
+            return show(&shared, &staff, lang, &held, look, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let code = held.appeal.code.to_string();
+    let asked = crate::county::staff::ask_extension(
+        &shared.db,
+        &code,
+        &unit,
+        &staff.actor(),
+        deadline,
+        form.note.trim(),
+    )
+    .await;
+    match asked {
+        Ok(_) => {
+            let detail = format!("{deadline}\n{}", form.note.trim());
+            audit::note(&shared.db, &staff.user.name, "ask_extension", &code, &staff.address, &detail).await;
+            Redirect::to(&format!("/office/a/{code}")).into_response()
+        }
+        Err(ExtensionRefusal::County(e)) => super::server_error("asking for more time", &e),
+        Err(problem) => {
+            let look = again(problem.message(lang));
+            show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
+        }
+    }
+}
+
+/// The office's decision on a request for more time.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct DecideForm {
+    pub grant: String,
+}
+
+/// `POST /office/a/{code}/extension/{id}` (the office): grants (the
+/// deadline moves, by a county step) or refuses a request.
+pub async fn decide_extension(
+    PageLang(lang): PageLang,
+    State(shared): State<Shared>,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm { staff, form }: CsrfForm<DecideForm>,
+) -> Response {
+    let held = match visible(&shared, &staff, &code).await {
+        Ok(Some(held)) => held,
+        Ok(None) => return missing(lang, &staff),
+        Err(e) => return super::server_error("deciding on more time", &e),
+    };
+    let grant = form.grant.trim() == "1";
+    let code = held.appeal.code.to_string();
+    match crate::county::staff::decide_extension(&shared.db, id, grant, &staff.actor()).await {
+        Ok(decided) => {
+            let action = if grant { "grant_extension" } else { "refuse_extension" };
+            let code = decided.extension.appeal;
+            audit::note(&shared.db, &staff.user.name, action, &code, &staff.address, &id.to_string()).await;
+            Redirect::to(&format!("/office/a/{code}")).into_response()
+        }
+        Err(ExtensionRefusal::County(e)) => super::server_error("deciding on more time", &e),
+        Err(problem) => {
+            let look = Look {
+                notice: Some(Notice::Refused(problem.message(lang))),
+                ..Look::default()
+            };
+            show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Visitor;
+    use chrono::DateTime;
+
+    fn units() -> Vec<Unit> {
+        vec![
+            Unit {
+                id: 3,
+                name: "青禾县交通运输局".into(),
+                initials: "qhxjtysj".into(),
+                disabled: false,
+            },
+            Unit {
+                id: 4,
+                name: "青禾县住房和城乡建设局".into(),
+                initials: "qhxzfhcxjsj".into(),
+                disabled: false,
+            },
+        ]
+    }
+
+    fn form(step: &str, unit: &str, deadline: &str) -> StepForm {
+        StepForm {
+            step: step.into(),
+            unit: unit.into(),
+            deadline: deadline.into(),
+            note: " 请一周内答复 ".into(),
+            ..StepForm::default()
+        }
+    }
+
+    #[test]
+    fn a_referral_names_a_unit_of_the_catalogue_only() {
+        let (step, note) = form("refer", "3", "2099-12-31").step(&units()).unwrap();
+        assert_eq!(
+            step,
+            Step::Refer {
+                unit: "青禾县交通运输局".into(),
+                deadline: NaiveDate::from_ymd_opt(2099, 12, 31).unwrap(),
+            }
+        );
+        assert_eq!(note, "请一周内答复");
+        assert_eq!(
+            form("refer", "青禾县交通局", "2099-12-31").step(&units()),
+            Err(FormProblem::NotAUnit)
+        );
+        assert_eq!(form("rerefer", "9", "2099-12-31").step(&units()), Err(FormProblem::NotAUnit));
+        assert_eq!(form("refer", "3", "31/12/2099").step(&units()), Err(FormProblem::BadDate));
+        assert_eq!(form("register", "", "").step(&units()), Err(FormProblem::UnknownStep));
+        let reply = StepForm {
+            step: "reply".into(),
+            reply: "已修复".into(),
+            document: " 青交〔2026〕12号 ".into(),
+            ..StepForm::default()
+        };
+        assert_eq!(
+            reply.step(&units()).unwrap().0,
+            Step::Reply {
+                reply: "已修复".into(),
+                document: Some("青交〔2026〕12号".into()),
+            }
+        );
+    }
+
+    fn appeal() -> Appeal {
+        let at = DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
+        let code = TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), "330999012", 1, 1).unwrap();
+        Appeal {
+            visitor: Visitor {
+                name: "林晓梅".into(),
+                phone: "13800001234".into(),
+                ..Visitor::default()
+            },
+            title: "<script>停车难</script>".into(),
+            content: "林晓梅反映，电话 13800001234".into(),
+            ..Appeal::registered(code, at)
+        }
+    }
+
+    fn view<'a>(appeal: &'a Appeal, role: CountyRole, actions: &'a [StepKind], form: &'a StepForm) -> AppealView<'a> {
+        AppealView {
+            appeal,
+            revealed: false,
+            station_code: "330999012",
+            station_name: "柳岸站",
+            role,
+            actions,
+            units: &[],
+            unit_filter: "",
+            extensions: &[],
+            may_ask_extension: false,
+            notice: None,
+            form,
+            csrf: html! { input type="hidden" name="csrf" value="t"; },
+            today: NaiveDate::from_ymd_opt(2026, 11, 11).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_viewer_gets_no_form_and_no_personal_data() {
+        let held = appeal();
+        let shown = public_appeal(&held);
+        let form = StepForm::default();
+        let page = render(words(Lang::Zh), &view(&shown, CountyRole::Viewer, &[], &form)).into_string();
+        assert!(!page.contains("<form"), "{page}");
+        assert!(!page.contains("林晓梅") && !page.contains("13800001234"), "{page}");
+        assert!(page.contains("&lt;script&gt;"), "escaped: {page}");
+        assert!(page.contains("当前没有可以办理的步骤"));
+    }
+
+    #[test]
+    fn the_office_gets_a_form_a_step_and_the_reveal_button() {
+        let held = appeal();
+        let shown = public_appeal(&held);
+        let form = StepForm::default();
+        let actions = [StepKind::Accept];
+        let page = render(words(Lang::Zh), &view(&shown, CountyRole::Office, &actions, &form)).into_string();
+        assert!(page.contains("value=\"accept\""));
+        assert!(page.contains("/office/a/") && page.contains("/reveal"));
+        assert_eq!(page.matches("<form").count(), 2, "{page}");
+        assert!(!page.contains("13800001234"));
+        let mut revealed = view(&held, CountyRole::Office, &actions, &form);
+        revealed.revealed = true;
+        let page = render(words(Lang::Zh), &revealed).into_string();
+        assert!(page.contains("13800001234") && !page.contains("/reveal"));
+    }
+}

@@ -1,0 +1,11 @@
+-- The search index of the appeals' `search` column (code, title, content,
+-- location, unit and reply): pg_trgm's trigrams in a GIN index, which
+-- serves `search ILIKE '%…%'` for texts of three characters or more.
+-- Trigrams of Chinese text need a database whose LC_CTYPE classifies
+-- Chinese characters as letters (zh_CN.UTF-8, en_US.UTF-8, C.UTF-8…);
+-- under the C locale the index finds nothing to narrow by and the search
+-- reads every row (still correct).
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+CREATE INDEX appeals_search ON appeals USING gin (search gin_trgm_ops);

@@ -1,0 +1,508 @@
+#![cfg(feature = "county")]
+//! The console's work pages through the real binary, over HTTP with a
+//! session cookie: the queue (filters, sort, pages, count, downloads), the
+//! search, an appeal's page and its steps per role and status, the units'
+//! view, the unit catalogue and the stations. Accounts are made with
+//! `county user add --password-stdin`, units with `county unit add`, and
+//! the appeals reach the county by a station's real sync.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::support::cli;
+use crate::support::county::County;
+use jiedai::domain::{Appeal, Category, EventBody, Visitor};
+use jiedai::storage::Store;
+use tempfile::TempDir;
+
+const STATION: &str = "330999012";
+const STATION_NAME: &str = "柳岸社区人大代表联络站";
+const VISITOR_NAME: &str = "林晓梅";
+const VISITOR_PHONE: &str = "13800001234";
+const PASSWORD: &str = "correct-horse-9";
+const TRAFFIC: &str = "青禾县交通运输局";
+const HOUSING: &str = "青禾县住房和城乡建设局";
+
+/// What each appeal of the station is about: category and title.
+const APPEALS: &[(Category, &str)] = &[
+    (Category::Traffic, "小区门口停车难"),
+    (Category::Housing, "老旧小区加装电梯"),
+    (Category::Traffic, "公交站台没有遮雨棚"),
+];
+
+/// A county with two units, an account of each role (a unit account for
+/// each unit) and a station whose appeals it holds.
+struct Setup {
+    county: County,
+    _station: TempDir,
+    /// The station's appeals' codes, in `APPEALS`' order.
+    codes: Vec<String>,
+}
+
+fn run(county: &County, args: &[&str], stdin: &str) {
+    let mut child = county
+        .command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "county {args:?}:\n{}", cli::printed(&out));
+}
+
+fn setup() -> Setup {
+    let county = County::start(None);
+    for unit in [TRAFFIC, HOUSING] {
+        run(&county, &["unit", "add", unit], "");
+    }
+    let password = format!("{PASSWORD}\n");
+    for (name, role, unit) in [
+        ("王科员", "office", None),
+        ("周观", "viewer", None),
+        ("张工", "unit", Some(TRAFFIC)),
+        ("赵工", "unit", Some(HOUSING)),
+    ] {
+        let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
+        if let Some(unit) = unit {
+            args.extend(["--unit", unit]);
+        }
+        run(&county, &args, &password);
+    }
+    let station = cli::station(false);
+    let codes = register(station.path());
+    let creds = station.path().join("county-credentials.toml");
+    county.enroll(STATION, STATION_NAME, &creds);
+    cli::expect(station.path(), &["enroll", cli::path(&creds)], 0);
+    cli::expect(station.path(), &["sync", "--attempts", "1"], 0);
+    Setup {
+        county,
+        _station: station,
+        codes,
+    }
+}
+
+/// Registers `APPEALS` at the station (the visitor's name and phone in
+/// each content); their codes.
+fn register(dir: &Path) -> Vec<String> {
+    let mut store = Store::open(dir).unwrap();
+    let now = chrono::Local::now().fixed_offset();
+    let codes = store.next_codes(now.date_naive(), APPEALS.len()).unwrap();
+    let changes = codes
+        .iter()
+        .zip(APPEALS)
+        .map(|(code, (category, title))| EventBody::AppealRegistered {
+            appeal: Appeal {
+                visitor: Visitor {
+                    name: VISITOR_NAME.into(),
+                    phone: VISITOR_PHONE.into(),
+                    id_number: String::new(),
+                    address: String::new(),
+                },
+                category: *category,
+                title: (*title).into(),
+                content: format!("{VISITOR_NAME}反映：{title}。联系电话 {VISITOR_PHONE}"),
+                access_key: jiedai::storage::new_access_key().unwrap(),
+                ..Appeal::registered(code.clone(), now)
+            },
+        })
+        .collect();
+    store.commit("S01", changes).unwrap();
+    codes.iter().map(|c| c.to_string()).collect()
+}
+
+/// An answer: status, `Location`, body.
+struct Page {
+    status: u16,
+    location: Option<String>,
+    body: String,
+    content_type: String,
+}
+
+/// A browser signed in as one account (its session cookie sent by hand).
+struct Browser {
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent()
+}
+
+fn page(mut r: ureq::http::Response<ureq::Body>) -> Page {
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let location = header("location");
+    let content_type = header("content-type").unwrap_or_default();
+    let status = r.status().as_u16();
+    let body = if content_type.contains("spreadsheet") {
+        format!("{} bytes", r.body_mut().read_to_vec().unwrap().len())
+    } else {
+        r.body_mut().read_to_string().unwrap()
+    };
+    Page {
+        status,
+        location,
+        body,
+        content_type,
+    }
+}
+
+/// The value of the first `name="csrf"` field of a page.
+fn csrf_of(body: &str) -> String {
+    let at = body.find("name=\"csrf\"").expect("a csrf field");
+    let tail = &body[at..];
+    let v = tail.find("value=\"").unwrap() + 7;
+    tail[v..v + tail[v..].find('"').unwrap()].to_string()
+}
+
+impl Browser {
+    fn login(county: &County, name: &str) -> Browser {
+        let r = agent()
+            .post(format!("{}/office/login", county.url))
+            .send_form([("name", name), ("password", PASSWORD)])
+            .unwrap();
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("jiedai_session="))
+            .unwrap_or_else(|| panic!("{name} logged in"))
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let mut b = Browser {
+            base: county.url.clone(),
+            cookie,
+            csrf: String::new(),
+        };
+        let home = b.get("/office/");
+        let first = b.get(home.location.as_deref().expect("home redirects"));
+        assert_eq!(first.status, 200, "{}", first.body);
+        b.csrf = csrf_of(&first.body);
+        b
+    }
+
+    fn get(&self, path: &str) -> Page {
+        page(
+            agent()
+                .get(format!("{}{path}", self.base))
+                .header("cookie", &self.cookie)
+                .call()
+                .unwrap(),
+        )
+    }
+
+    /// Posts a form with the session's CSRF token.
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        fields.extend_from_slice(form);
+        self.post_raw(path, &fields)
+    }
+
+    fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        page(
+            agent()
+                .post(format!("{}{path}", self.base))
+                .header("cookie", &self.cookie)
+                .send_form(form.iter().copied())
+                .unwrap(),
+        )
+    }
+}
+
+/// Where each of `codes` first appears in `body`, in the order they do.
+fn order_of<'a>(body: &str, codes: &'a [String]) -> Vec<&'a str> {
+    let mut found: Vec<(usize, &str)> = codes
+        .iter()
+        .filter_map(|c| body.find(&format!(">{c}<")).map(|at| (at, c.as_str())))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, c)| c).collect()
+}
+
+/// The id of the catalogue's unit `name` as the refer form offers it.
+fn unit_option(body: &str, name: &str) -> String {
+    let at = body.find(&format!(">{name} (")).unwrap_or_else(|| panic!("{name} offered: {body}"));
+    let head = &body[..at];
+    let v = head.rfind("value=\"").unwrap() + 7;
+    head[v..v + head[v..].find('"').unwrap()].to_string()
+}
+
+fn no_personal_data(page: &Page) {
+    assert!(
+        !page.body.contains(VISITOR_NAME) && !page.body.contains(VISITOR_PHONE),
+        "{}",
+        page.body
+    );
+}
+
+fn audit_actions(county: &County) -> Vec<(String, String, String)> {
+    use sqlx::Row;
+    let (rt, mut conn) = county.database("ro");
+    rt.block_on(async {
+        sqlx::query("SELECT user_name, action, target FROM audit ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect()
+    })
+}
+
+#[test]
+fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
+    let s = setup();
+    let office = Browser::login(&s.county, "王科员");
+    let all = office.get("/office/queue");
+    assert_eq!(all.status, 200);
+    assert!(all.body.contains("共 3 条，第 1/1 页"), "{}", all.body);
+    assert!(all.body.contains(STATION_NAME));
+    no_personal_data(&all);
+
+    // Sorted by code either way.
+    let mut sorted = s.codes.clone();
+    sorted.sort();
+    let up = office.get("/office/queue?sort=code");
+    assert_eq!(order_of(&up.body, &s.codes), sorted);
+    assert!(up.body.contains("sort=code&amp;desc=1"), "the header link reverses");
+    let down = office.get("/office/queue?sort=code&desc=1");
+    sorted.reverse();
+    assert_eq!(order_of(&down.body, &s.codes), sorted);
+
+    // Page by page, the filters kept in the links.
+    let first = office.get("/office/queue?category=traffic&sort=code&size=1");
+    assert!(first.body.contains("共 2 条，第 1/2 页"), "{}", first.body);
+    assert!(first.body.contains("category=traffic&amp;sort=code&amp;size=1&amp;page=2"));
+    let second = office.get("/office/queue?category=traffic&sort=code&size=1&page=2");
+    assert!(second.body.contains("共 2 条，第 2/2 页"));
+    assert_eq!(order_of(&second.body, &s.codes), [s.codes[2].as_str()]);
+
+    // Filters: none referred yet; every one registered.
+    let referred = office.get("/office/queue?status=referred");
+    assert!(referred.body.contains("共 0 条") && referred.body.contains("没有符合条件的诉求"));
+    let registered = office.get("/office/queue?status=registered&station=330999012");
+    assert!(registered.body.contains("共 3 条"));
+
+    // Search: text, a code, a code with a typo.
+    let text = office.get("/office/queue?q=%E7%94%B5%E6%A2%AF");
+    assert!(text.body.contains("共 1 条"), "{}", text.body);
+    assert_eq!(order_of(&text.body, &s.codes), [s.codes[1].as_str()]);
+    let code = office.get(&format!("/office/queue?q={}", s.codes[0]));
+    assert_eq!(code.status, 303);
+    assert_eq!(code.location.as_deref(), Some(format!("/office/a/{}", s.codes[0]).as_str()));
+    let mut typo = s.codes[0].clone();
+    let last = typo.pop().unwrap();
+    typo.push(if last == '0' { '1' } else { '0' });
+    let typo = office.get(&format!("/office/queue?q={typo}"));
+    assert_eq!(typo.status, 200);
+    assert!(typo.body.contains("查询码有一位输错了"), "{}", typo.body);
+
+    // Downloads of the filtered list, in words.
+    let csv = office.get("/office/queue.csv?category=traffic");
+    assert_eq!(csv.status, 200);
+    assert!(csv.content_type.starts_with("text/csv"), "{}", csv.content_type);
+    assert!(csv.body.contains("查询码") && csv.body.contains(STATION_NAME));
+    assert!(csv.body.contains("已登记") && csv.body.contains("交通停车"));
+    assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
+    assert!(!csv.body.contains(VISITOR_PHONE));
+    let xlsx = office.get("/office/queue.xlsx");
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx.content_type.contains("spreadsheet"));
+
+    // English on request.
+    let en = office.get("/office/queue?lang=en");
+    assert!(en.body.contains("3 appeals, page 1 of 1"), "{}", en.body);
+
+    // A viewer reads the queue; a unit does not.
+    let viewer = Browser::login(&s.county, "周观");
+    assert_eq!(viewer.get("/office/queue").status, 200);
+    let unit = Browser::login(&s.county, "张工");
+    assert_eq!(unit.get("/office/queue").status, 403);
+    assert_eq!(unit.get("/office/queue.csv").status, 403);
+}
+
+#[test]
+fn an_appeal_takes_the_steps_each_role_may_take() {
+    let s = setup();
+    let code = s.codes[0].as_str();
+    let other = s.codes[1].as_str();
+    let path = format!("/office/a/{code}");
+    let step = format!("{path}/step");
+    let office = Browser::login(&s.county, "王科员");
+
+    // Registered: the office may accept; the visitor is masked.
+    let fresh = office.get(&path);
+    assert_eq!(fresh.status, 200);
+    no_personal_data(&fresh);
+    assert!(fresh.body.contains("value=\"accept\""));
+    assert!(!fresh.body.contains("value=\"refer\""));
+    assert!(fresh.body.contains("查看来访人信息"));
+
+    // A step the status machine refuses: its words, and nothing changes.
+    let refused = office.post(&step, &[("step", "close")]);
+    assert_eq!(refused.status, 409);
+    assert!(refused.body.contains("“办结销号”不能用于已登记状态的诉求"), "{}", refused.body);
+    assert!(office.get(&path).body.contains("已登记"));
+
+    // The office looks at the visitor: shown once, recorded.
+    let look = office.post(&format!("{path}/reveal"), &[]);
+    assert_eq!(look.status, 200);
+    assert!(look.body.contains(VISITOR_NAME) && look.body.contains(VISITOR_PHONE));
+    no_personal_data(&office.get(&path));
+    assert!(
+        audit_actions(&s.county)
+            .iter()
+            .any(|(who, action, target)| who == "王科员" && action == "reveal" && target == code)
+    );
+    // Without the session's token, nothing is shown.
+    let forged = office.post_raw(&format!("{path}/reveal"), &[("csrf", "forged")]);
+    assert_eq!(forged.status, 403);
+    no_personal_data(&forged);
+
+    // Accept, then refer to a unit of the catalogue found by its initials.
+    assert_eq!(office.post(&step, &[("step", "accept")]).status, 303);
+    let accepted = office.get(&format!("{path}?unit_filter=qhxjt"));
+    assert!(accepted.body.contains("value=\"refer\""));
+    assert!(accepted.body.contains(TRAFFIC) && !accepted.body.contains(&format!(">{HOUSING} (")));
+    let traffic = unit_option(&accepted.body, TRAFFIC);
+    let free = office.post(
+        &step,
+        &[("step", "refer"), ("unit", "县交通局"), ("deadline", "2099-12-31")],
+    );
+    assert_eq!(free.status, 422);
+    assert!(free.body.contains("请从单位目录中选择承办单位"));
+    let referred = office.post(
+        &step,
+        &[
+            ("step", "refer"),
+            ("unit", &traffic),
+            ("deadline", "2099-12-31"),
+            ("note", "请一周内答复"),
+        ],
+    );
+    assert_eq!(referred.status, 303, "{}", referred.body);
+    let page = office.get(&path);
+    assert!(page.body.contains("已交办") && page.body.contains("请一周内答复"));
+    assert!(page.body.contains("[县]") && page.body.contains("王科员"));
+    assert!(page.body.contains("value=\"chase\"") && page.body.contains("value=\"rerefer\""));
+
+    // The viewer sees the appeal and no form.
+    let viewer = Browser::login(&s.county, "周观");
+    let seen = viewer.get(&path);
+    assert_eq!(seen.status, 200);
+    assert!(!seen.body.contains("/step\"") && !seen.body.contains("/reveal\""));
+    no_personal_data(&seen);
+    assert_eq!(viewer.post(&step, &[("step", "chase")]).status, 403);
+
+    // The other unit: the same 404 as a code the county does not hold.
+    let housing = Browser::login(&s.county, "赵工");
+    let hidden = housing.get(&path);
+    assert_eq!(hidden.status, 404);
+    let missing = housing.get("/office/a/000000-330999012-00001-0");
+    assert_eq!(missing.status, 404);
+    assert_eq!(hidden.body, missing.body);
+    assert_eq!(housing.post(&step, &[("step", "progress"), ("note", "x")]).status, 404);
+
+    // The unit: its view, then progress, more time, a reply.
+    let unit = Browser::login(&s.county, "张工");
+    let mine = unit.get("/office/unit");
+    assert_eq!(mine.status, 200);
+    assert_eq!(order_of(&mine.body, &s.codes), [code]);
+    assert!(mine.body.contains("新交办"));
+    assert_eq!(unit.get(&format!("/office/a/{other}")).status, 404);
+    let own = unit.get(&path);
+    assert!(own.body.contains("value=\"progress\"") && own.body.contains("value=\"return\""));
+    assert!(!own.body.contains("value=\"chase\"") && !own.body.contains("/reveal\""));
+    no_personal_data(&own);
+    let empty = unit.post(&step, &[("step", "progress"), ("note", " ")]);
+    assert_eq!(empty.status, 409);
+    assert!(empty.body.contains("办理进展须填写进展内容"), "{}", empty.body);
+    assert_eq!(
+        unit.post(&step, &[("step", "progress"), ("note", "已到现场查看")]).status,
+        303
+    );
+    let asked = unit.post(
+        &format!("{path}/extension"),
+        &[("deadline", "2100-01-31"), ("note", "需协调交警部门")],
+    );
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let pending = office.get(&path);
+    assert!(pending.body.contains("需协调交警部门") && pending.body.contains("待批"));
+    let id = {
+        let at = pending.body.find("/extension/").unwrap() + "/extension/".len();
+        pending.body[at..at + pending.body[at..].find('"').unwrap()].to_string()
+    };
+    let granted = office.post(&format!("{path}/extension/{id}"), &[("grant", "1")]);
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    assert!(office.get(&path).body.contains("2100-01-31"));
+    let replied = unit.post(
+        &step,
+        &[("step", "reply"), ("reply", "已增设停车位"), ("document", "青交〔2026〕12号")],
+    );
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    let done = office.get(&path);
+    assert!(done.body.contains("已答复") && done.body.contains("青交〔2026〕12号"));
+    assert!(done.body.contains(&format!("{TRAFFIC}·张工")));
+    assert!(done.body.contains("value=\"close\""));
+
+    // Every step audited with its person.
+    let audit = audit_actions(&s.county);
+    for (who, action) in [
+        ("王科员", "accept"),
+        ("王科员", "refer"),
+        ("张工", "progress"),
+        ("张工", "reply"),
+    ] {
+        assert!(
+            audit
+                .iter()
+                .any(|(w, a, t)| w.ends_with(who) && a.ends_with(action) && t == code),
+            "{who} {action}: {audit:?}"
+        );
+    }
+}
+
+#[test]
+fn the_catalogue_and_the_stations() {
+    let s = setup();
+    let office = Browser::login(&s.county, "王科员");
+    let units = office.get("/office/units");
+    assert_eq!(units.status, 200);
+    assert!(units.body.contains(TRAFFIC) && units.body.contains("qhxjtysj"), "{}", units.body);
+    let added = office.post("/office/units", &[("name", "青禾县水利局")]);
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(office.get("/office/units").body.contains("青禾县水利局"));
+    let import = office.post("/office/units/import", &[]);
+    assert_eq!(import.status, 200, "{}", import.body);
+
+    let viewer = Browser::login(&s.county, "周观");
+    let read = viewer.get("/office/units");
+    assert_eq!(read.status, 200);
+    assert!(!read.body.contains("/office/units/import"));
+    assert_eq!(viewer.post("/office/units", &[("name", "青禾县林业局")]).status, 403);
+
+    let stations = office.get("/office/stations");
+    assert_eq!(stations.status, 200);
+    assert!(stations.body.contains(STATION) && stations.body.contains(STATION_NAME));
+    assert!(stations.body.contains("超过 7 天未同步的联络站：0 个"), "{}", stations.body);
+    assert_eq!(viewer.get("/office/stations?silent=3").status, 200);
+    let unit = Browser::login(&s.county, "张工");
+    assert_eq!(unit.get("/office/stations").status, 403);
+    assert_eq!(unit.get("/office/units").status, 403);
+}
