@@ -11,6 +11,7 @@ mod catalog_cache;
 mod console_browser;
 mod county;
 mod county_edge;
+mod county_queue;
 mod crash;
 mod desk;
 mod durability;
