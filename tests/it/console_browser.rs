@@ -6,6 +6,7 @@
 use crate::support::browser::Browser;
 use crate::support::cli::{self, expect, path, sample};
 use crate::support::county::County;
+use crate::support::postgres;
 
 use std::path::{Path, PathBuf};
 
@@ -232,3 +233,192 @@ fn progress_url(county: &County, dir: &Path, code: &str) -> String {
     format!("{}/t/{code}?k={}", county.url, appeal.access_key)
 }
 
+
+/// The appeal the loop works on: station one's, still 已登记.
+const WEEKEND: &str = "建议联络站周末也开放";
+/// A 已登记 appeal of station two.
+const SCHOOL: &str = "孩子小学入学学区咨询";
+/// Station one's appeals referred by the station to the health bureau.
+const CLINIC: &str = "希望社区卫生站延长服务时间";
+const MEDICINE: &str = "慢性病药品社区配不到";
+/// Station one's appeal referred to the education bureau.
+const TUTORING: &str = "学校周边违规校外培训";
+const REPLY: &str = "经核实，联络站自下月起每月第一个周六上午开放接待。";
+const DOCUMENT: &str = "青建函〔2026〕18号";
+
+/// The codes in the rows of the page's table of appeals.
+fn listed_codes(b: &Browser) -> Vec<String> {
+    b.texts("table.queue tbody tr td:first-child")
+}
+
+/// The forms of the page that post something, but the logout's.
+fn step_forms(b: &Browser) -> Vec<String> {
+    b.all("main form[method=post], form.step")
+        .iter()
+        .filter_map(|f| b.attr(f, "id").or_else(|| b.attr(f, "action")))
+        .filter(|f| !f.ends_with("/logout"))
+        .collect()
+}
+
+#[test]
+fn an_office_clerk_works_the_queue_and_an_appeal() {
+    let c = Console::start(None);
+    let b = c.browser("王科员");
+    b.open(&c.url("/office/queue"));
+    let text = b.wait_text("共 20 条");
+    assert!(text.contains(ONE_NAME) && text.contains(TWO_NAME), "{text}");
+    assert_eq!(listed_codes(&b).len(), 20, "{text}");
+    // No visitor's name nor phone in the queue.
+    assert!(!text.contains("袁艳宁") && !text.contains("159000042"), "{text}");
+    b.screenshot("console-queue");
+    // The search box goes straight to a code's appeal.
+    let code = c.code(ONE, WEEKEND);
+    b.fill_in("form.search", "q", &code);
+    b.submit("form.search");
+    assert_eq!(b.path(), format!("/office/a/{code}"));
+    let text = b.wait_text(WEEKEND);
+    assert!(text.contains(ONE_NAME), "{text}");
+    assert!(!text.contains("袁艳宁"), "the visitor is masked:\n{text}");
+    // A registered appeal: the office may accept it, nothing else yet.
+    assert_eq!(step_forms(&b), ["accept", format!("/office/a/{code}/reveal").as_str()]);
+    b.submit("form#accept");
+    let text = b.wait_text("已受理");
+    assert!(text.contains("[县]") && text.contains("王科员"), "{text}");
+    let forms = step_forms(&b);
+    assert!(forms.iter().any(|f| f == "refer"), "{forms:?}");
+    assert!(!forms.iter().any(|f| f == "reply" || f == "return"), "{forms:?}");
+    b.screenshot("console-appeal");
+}
+
+#[test]
+fn a_unit_sees_only_its_own_appeals() {
+    let c = Console::start(None);
+    let b = c.browser("赵医生");
+    b.open(&c.url("/office/unit"));
+    b.wait_text(HEALTH);
+    let mut listed = listed_codes(&b);
+    listed.sort();
+    let mut own = vec![c.code(ONE, CLINIC), c.code(ONE, MEDICINE)];
+    own.sort();
+    assert_eq!(listed, own, "{}", b.text());
+    // Its own appeal opens with the unit's steps.
+    b.open(&c.url(&format!("/office/a/{}", own[0])));
+    assert_eq!(b.status(), 200);
+    let forms = step_forms(&b);
+    assert!(forms.iter().any(|f| f == "reply"), "{forms:?}");
+    assert!(!forms.iter().any(|f| f == "refer" || f == "accept"), "{forms:?}");
+    // Another unit's appeal, and one referred to nobody, are not there.
+    for other in [c.code(ONE, TUTORING), c.code(TWO, SCHOOL)] {
+        b.open(&c.url(&format!("/office/a/{other}")));
+        assert_eq!(b.status(), 404, "{other}: {}", b.text());
+        assert!(!b.text().contains(TUTORING), "{}", b.text());
+    }
+    // The work queue is the office's.
+    b.open(&c.url("/office/queue"));
+    assert_ne!(b.status(), 200, "{}", b.text());
+}
+
+#[test]
+fn a_viewer_reads_the_queue_and_the_figures_and_changes_nothing() {
+    let c = Console::start(None);
+    let b = c.browser("陈主任");
+    b.open(&c.url("/office/queue"));
+    b.wait_text("共 20 条");
+    b.open(&c.url(&format!("/office/a/{}", c.code(ONE, WEEKEND))));
+    b.wait_text(WEEKEND);
+    assert_eq!(step_forms(&b), Vec::<String>::new(), "{}", b.source());
+    b.open(&c.url("/office/dashboard"));
+    assert_eq!(b.status(), 200);
+    let text = b.wait_text("办结率");
+    assert!(text.contains(ONE_NAME), "{text}");
+    b.screenshot("console-dashboard");
+}
+
+/// Two stations sync; the office clerk accepts an appeal and refers it to
+/// a unit picked from the catalogue; the unit sees only that appeal and
+/// replies with a document number; the station syncs and its timeline,
+/// and the public progress page, show it.
+fn the_whole_loop(db: Option<String>) {
+    let c = Console::start(db);
+    let code = c.code(ONE, WEEKEND);
+    let page = c.url(&format!("/office/a/{code}"));
+    {
+        let b = c.browser("王科员");
+        b.open(&page);
+        b.submit("form#accept");
+        b.wait_text("已受理");
+        // The units' list, narrowed by pinyin initials.
+        b.fill_in("form.unit-filter", "unit_filter", "qhxzf");
+        b.submit("form.unit-filter");
+        let units = b.texts("form#refer select[name=unit] option");
+        assert!(units.iter().any(|u| u.contains(HOUSING)), "{units:?}");
+        assert!(!units.iter().any(|u| u.contains(HEALTH)), "{units:?}");
+        let housing = units.iter().find(|u| u.contains(HOUSING)).unwrap().clone();
+        b.fill_in("form#refer", "unit", &housing);
+        b.fill_in("form#refer", "deadline", "2099-01-31");
+        b.fill_in("form#refer", "note", "请与联络站商定周末接待安排。");
+        b.submit("form#refer");
+        let text = b.wait_text("已交办");
+        assert!(text.contains(HOUSING), "{text}");
+    }
+    {
+        let b = c.browser("李工");
+        b.open(&c.url("/office/unit"));
+        b.wait_text(HOUSING);
+        assert_eq!(listed_codes(&b), [code.clone()], "{}", b.text());
+        b.follow(&code);
+        b.wait_text(WEEKEND);
+        b.fill_in("form#reply", "reply", REPLY);
+        b.fill_in("form#reply", "document", DOCUMENT);
+        b.submit("form#reply");
+        let text = b.wait_text("已答复");
+        assert!(text.contains(DOCUMENT), "{text}");
+    }
+    sync(&c.one);
+    // The station holds each step with the person who took it.
+    let steps: Vec<(String, String)> = station_history(&c.one, &code)
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap_or_default().to_string(),
+                e["step"]["step"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let unit_person = format!("{HOUSING}·李工");
+    for want in [
+        ("王科员", "accept"),
+        ("王科员", "refer"),
+        (unit_person.as_str(), "reply"),
+    ] {
+        assert!(
+            steps.iter().any(|(a, s)| a == want.0 && s == want.1),
+            "{want:?} in {steps:?}"
+        );
+    }
+    let reply = station_history(&c.one, &code)
+        .into_iter()
+        .find(|e| e["step"]["step"] == "reply")
+        .unwrap();
+    assert_eq!(reply["step"]["reply"], REPLY, "{reply}");
+    assert_eq!(reply["step"]["document"], DOCUMENT, "{reply}");
+    // The kiosk's timeline names them.
+    let screen = kiosk_timeline(&c.one, &code, &format!("[县] {unit_person}"));
+    assert!(screen.contains("[县] 王科员 · 交办"), "{screen}");
+    // The public progress page, as the visitor's phone opens it.
+    let b = Browser::start();
+    b.open(&progress_url(&c.county, &c.one, &code));
+    let text = b.wait_text(REPLY);
+    assert!(text.contains(HOUSING) && text.contains("已答复"), "{text}");
+    assert!(!text.contains("袁艳宁"), "{text}");
+}
+
+#[test]
+fn the_whole_loop_on_sqlite() {
+    the_whole_loop(None);
+}
+
+#[test]
+fn the_whole_loop_on_postgresql() {
+    the_whole_loop(Some(postgres::shared().url("console_browser")));
+}

@@ -286,6 +286,11 @@ impl Browser {
         self.run(&format!("find {css}"), self.client().find_all(Locator::Css(css)))
     }
 
+    /// An element's attribute, if it has it.
+    pub fn attr(&self, element: &Element, name: &str) -> Option<String> {
+        self.run(&format!("the attribute {name}"), element.attr(name))
+    }
+
     /// How many elements match a CSS selector now.
     pub fn count(&self, css: &str) -> usize {
         self.all(css).len()
