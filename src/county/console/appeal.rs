@@ -431,13 +431,6 @@ pub fn not_found(w: &Work) -> Markup {
     }
 }
 
-/// The 404 of an appeal the county does not hold, or a unit may not see.
-pub fn not_found(w: &Work) -> Markup {
-    html! {
-        p { (w.not_found_text) }
-        p { a href="/office/" { (w.back_to_queue) } }
-    }
-}
 
 /// The role as the status machine's rules name it.
 pub fn county_role(role: Role) -> CountyRole {
@@ -754,7 +747,6 @@ pub async fn decide_extension(
         Err(e) => return super::server_error("deciding on more time", &e),
     };
     let grant = form.grant.trim() == "1";
-    let code = held.appeal.code.to_string();
     match crate::county::staff::decide_extension(&shared.db, id, grant, &staff.actor()).await {
         Ok(decided) => {
             let action = if grant { "grant_extension" } else { "refuse_extension" };

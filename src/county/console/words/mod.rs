@@ -101,3 +101,4 @@ pub const USER_DISABLED: W = w(
 );
 pub const NO_SUCH_USER: W = w("没有这个账号。", "No such account.");
 pub const NOT_YOURSELF: W = w("不能停用自己的账号。", "You cannot disable your own account.");
+pub mod work;
