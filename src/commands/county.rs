@@ -24,7 +24,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
     if let Err(code) = county_here(dir, db, what, lang) {
         return code;
     }
-    super::init_logging(dir, false);
+    super::init_county_logging(dir, matches!(what, CountyWhat::Serve { .. }));
     // A certificate or key that cannot be used stops the server before
     // anything is opened or served.
     let tls = match what {
@@ -119,6 +119,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
             }
             CountyWhat::Close { code, actor } => step(&db, code, Step::Close, actor, lang).await,
             CountyWhat::Export { format, out } => export_appeals(&db, *format, out.as_deref(), lang).await,
+            CountyWhat::User { what } => super::county_users::run(&db, what, lang).await,
         };
         db.pool.close().await;
         code

@@ -87,7 +87,11 @@ pub struct Route {
 
 /// Runs an axum handler (any extractors) on a request: what a route's
 /// `endpoint` does.
-pub fn call<H, T>(handler: H, request: Request, shared: Shared) -> Pin<Box<dyn Future<Output = Response> + Send>>
+pub fn call<H, T>(
+    handler: H,
+    request: Request,
+    shared: Shared,
+) -> Pin<Box<dyn Future<Output = Response> + Send>>
 where
     H: Handler<T, Shared>,
 {
@@ -179,7 +183,10 @@ async fn security_headers(request: Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; form-action 'self'; frame-ancestors 'none'"),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }
