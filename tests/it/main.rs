@@ -10,6 +10,7 @@ mod support;
 mod catalog_cache;
 mod county;
 mod county_edge;
+mod county_steps;
 mod crash;
 mod desk;
 mod durability;
