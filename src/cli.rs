@@ -215,7 +215,7 @@ pub enum CountyWhat {
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
     },
-    /// 交办：指定承办单位和期限 / refer an appeal to a handling unit with a deadline
+    /// 交办：指定承办单位（目录中的全称或拼音首字母）和期限 / refer an appeal to a unit of the catalogue (full name or pinyin initials) with a deadline
     Refer {
         code: String,
         #[arg(long)]
@@ -223,7 +223,63 @@ pub enum CountyWhat {
         /// 期限 YYYY-MM-DD / deadline
         #[arg(long, value_name = "DATE")]
         due: String,
+        /// 办理要求 / what the unit is asked to do
+        #[arg(long, default_value = "")]
+        note: String,
         /// 操作人 / who does it
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 改派：改由另一承办单位办理，重定期限 / refer an appeal to another unit, with a new deadline
+    Rerefer {
+        code: String,
+        #[arg(long)]
+        unit: String,
+        /// 新期限 YYYY-MM-DD / the new deadline
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// 办理要求 / what the unit is asked to do
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 退回：承办单位退回县人大办重新交办 / a unit sends an appeal back to the office
+    Return {
+        code: String,
+        /// 退回理由 / why
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 办理进展 / report how the handling goes
+    Progress {
+        code: String,
+        /// 进展情况 / the report
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 督办 / chase the handling unit
+    Chase {
+        code: String,
+        /// 督办意见 / the chase's words
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 延期：办理期限延后 / move the deadline to a later day
+    Extend {
+        code: String,
+        /// 新期限 YYYY-MM-DD，须晚于原期限 / the new deadline, later than the current one
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// 延期理由 / why
+        #[arg(long, default_value = "")]
+        note: String,
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
     },
@@ -232,6 +288,9 @@ pub enum CountyWhat {
         code: String,
         #[arg(long)]
         text: String,
+        /// 答复文号 / the reply's document number
+        #[arg(long)]
+        document: Option<String>,
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
     },
@@ -241,6 +300,18 @@ pub enum CountyWhat {
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
     },
+    /// 查看一件诉求的全部内容与办理经过 / show an appeal whole, with its timeline
+    Show {
+        code: String,
+        /// 以 JSON 输出 / print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// 承办单位目录 / the catalogue of handling units
+    Unit {
+        #[command(subcommand)]
+        what: UnitWhat,
+    },
     /// 导出全县诉求 / export the county's appeals
     Export {
         #[arg(long, value_enum)]
@@ -248,6 +319,66 @@ pub enum CountyWhat {
         /// 输出文件（默认标准输出；xlsx 必须给出）/ output file (default standard output; required for xlsx)
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// 网页工作台的账号：新建、改密码、停用、列出 / the console's accounts: add, change a password, disable, list
+    User {
+        #[command(subcommand)]
+        what: UserWhat,
+    },
+}
+
+#[cfg(feature = "county")]
+#[derive(Debug, Subcommand)]
+pub enum UserWhat {
+    /// 新建账号（在终端上输入两次密码）/ add an account (the password typed twice on the terminal)
+    Add {
+        /// 用户名（即登录名，县里的事件以此署名）/ user name (the login name, and the name county events carry)
+        name: String,
+        /// 角色：office（县人大办）、unit（承办单位）、viewer（只读）/ role: office, unit or viewer
+        #[arg(long)]
+        role: String,
+        /// 承办单位的账号所属单位（须在单位目录中）/ a unit account's unit (one of the catalogue)
+        #[arg(long)]
+        unit: Option<String>,
+        /// 从标准输入读一行作为密码 / read the password as one line from standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// 重设密码（该账号的登录随即全部结束）/ set a new password (the account's sessions end)
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// 停用账号（其登录随即全部结束）/ disable an account (its sessions end)
+    Disable { name: String },
+    /// 列出账号 / list the accounts
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[cfg(feature = "county")]
+#[derive(Debug, Subcommand)]
+pub enum UnitWhat {
+    /// 加入一个承办单位 / add a unit
+    Add {
+        /// 单位全称 / the unit's full name
+        name: String,
+    },
+    /// 列出承办单位（名称与拼音首字母）/ list the units (name and pinyin initials)
+    List {
+        /// 包括已停用的 / with the disabled ones
+        #[arg(long)]
+        all: bool,
+    },
+    /// 把各站诉求和站点文件中的承办单位加入目录 / add the units the stations' appeals and files name
+    Import,
+    /// 停用一个承办单位（已交办的诉求不受影响）/ disable a unit (appeals referred to it stay so)
+    Disable {
+        /// 单位全称 / the unit's full name
+        name: String,
     },
 }
 

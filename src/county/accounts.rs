@@ -16,44 +16,10 @@ use super::CountyError;
 use super::db::Db;
 use crate::i18n::Lang;
 
-/// What a member of the county's staff may do: the office (县人大办) every
-/// step on every appeal, a unit (承办单位) the appeals referred to it,
-/// a viewer (只读) read only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Office,
-    Unit,
-    Viewer,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Office, Role::Unit, Role::Viewer];
-
-    /// The role's code as stored and typed: office, unit, viewer.
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Office => "office",
-            Role::Unit => "unit",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    /// A role by its code (or its Chinese label).
-    pub fn parse(text: &str) -> Option<Role> {
-        let text = text.trim();
-        Role::ALL
-            .into_iter()
-            .find(|r| r.code().eq_ignore_ascii_case(text) || r.label(Lang::Zh) == text)
-    }
-
-    pub fn label(self, lang: Lang) -> &'static str {
-        match self {
-            Role::Office => lang.pick("县人大办", "county office"),
-            Role::Unit => lang.pick("承办单位", "handling unit"),
-            Role::Viewer => lang.pick("只读", "viewer"),
-        }
-    }
-}
+/// What a member of the county's staff may do (the domain's
+/// `CountyRole`): the office (县人大办) every step on every appeal, a unit
+/// (承办单位) the appeals referred to it, a viewer (只读) read only.
+pub use crate::domain::county_steps::CountyRole as Role;
 
 /// A member of the county's staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,9 +209,7 @@ pub async fn enabled_units(db: &Db) -> Result<Vec<(i64, String)>, CountyError> {
     let rows = sqlx::query("SELECT id, name FROM units WHERE disabled = 0 ORDER BY name")
         .fetch_all(&db.pool)
         .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
 
 /// Adds a user. A unit's account names a unit of the catalogue.
@@ -290,7 +254,9 @@ pub async fn add_user(
     let id: i64 = match inserted {
         Ok(row) => row.try_get(0)?,
         // Taken meanwhile.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(AccountError::NameTaken(name)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(AccountError::NameTaken(name));
+        }
         Err(e) => return Err(e.into()),
     };
     Ok(User { id, name, role, unit })
@@ -380,7 +346,9 @@ pub async fn verify(db: &Db, name: &str, password: &str) -> Result<Option<User>,
         .fetch_optional(&db.pool)
         .await?;
     let (id, hash) = match &row {
-        Some(r) if r.try_get::<i64, _>(2)? == 0 => (Some(r.try_get::<i64, _>(0)?), r.try_get::<String, _>(1)?),
+        Some(r) if r.try_get::<i64, _>(2)? == 0 => {
+            (Some(r.try_get::<i64, _>(0)?), r.try_get::<String, _>(1)?)
+        }
         _ => (None, stand_in_hash().to_string()),
     };
     let password = password.to_string();
@@ -518,7 +486,10 @@ struct Failures {
 }
 
 fn recent(times: &mut VecDeque<Instant>, now: Instant) {
-    while times.front().is_some_and(|t| now.duration_since(*t) >= THROTTLE_WINDOW) {
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= THROTTLE_WINDOW)
+    {
         times.pop_front();
     }
 }
@@ -533,7 +504,11 @@ fn wait(times: &mut VecDeque<Instant>, most: usize, now: Instant) -> Option<Dura
 }
 
 fn account_key(name: &str) -> String {
-    name.trim().chars().take(MAX_NAME + 1).collect::<String>().to_lowercase()
+    name.trim()
+        .chars()
+        .take(MAX_NAME + 1)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 impl Throttle {
@@ -596,16 +571,6 @@ impl Throttle {
 mod tests {
     use super::*;
     use crate::county::db::testing::runtime;
-
-    #[test]
-    fn roles_read_by_code_and_label() {
-        for role in Role::ALL {
-            assert_eq!(Role::parse(role.code()), Some(role));
-            assert_eq!(Role::parse(role.label(Lang::Zh)), Some(role));
-        }
-        assert_eq!(Role::parse(" Office "), Some(Role::Office));
-        assert_eq!(Role::parse("admin"), None);
-    }
 
     #[test]
     fn the_throttle_counts_per_account_and_per_address() {

@@ -120,19 +120,43 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
             let db = Db::open(dir.path(), None).await.unwrap();
-            record(&db, "王科员", action::LOGIN, &user_target("王科员"), "10.0.0.1", "")
-                .await
-                .unwrap();
-            record(&db, "王科员", "refer", "20261110-330999012-1-0001", "10.0.0.1", "青禾县住建局")
-                .await
-                .unwrap();
+            record(
+                &db,
+                "王科员",
+                action::LOGIN,
+                &user_target("王科员"),
+                "10.0.0.1",
+                "",
+            )
+            .await
+            .unwrap();
+            record(
+                &db,
+                "王科员",
+                "refer",
+                "20261110-330999012-1-0001",
+                "10.0.0.1",
+                "青禾县住建局",
+            )
+            .await
+            .unwrap();
             let long = "x".repeat(10_000);
-            record(&db, &long, action::LOGIN_FAILED, &user_target(&long), "10.0.0.2", "")
-                .await
-                .unwrap();
+            record(
+                &db,
+                &long,
+                action::LOGIN_FAILED,
+                &user_target(&long),
+                "10.0.0.2",
+                "",
+            )
+            .await
+            .unwrap();
             let rows = list(&db, &user_target("王科员")).await.unwrap();
             assert_eq!(rows.len(), 1);
-            assert_eq!((rows[0].action.as_str(), rows[0].address.as_str()), ("login", "10.0.0.1"));
+            assert_eq!(
+                (rows[0].action.as_str(), rows[0].address.as_str()),
+                ("login", "10.0.0.1")
+            );
             let latest = recent(&db, 2).await.unwrap();
             assert_eq!(latest[0].action, action::LOGIN_FAILED);
             assert_eq!(latest[0].user_name.chars().count(), 200, "bounded");

@@ -735,6 +735,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     // The county refers it at the same moment; the station takes it.
     let out = cli::at(now, data.path(), &["sync"]);
     assert!(out.status.success(), "{}", cli::text(&out.stderr));
+    county.add_units(&["青禾县住房和城乡建设局"]);
     let out = county
         .command()
         .env("JIEDAI_NOW", now)

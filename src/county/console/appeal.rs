@@ -20,7 +20,6 @@ use serde::Deserialize;
 use super::auth::{CsrfForm, Staff};
 use super::layout::{self, PageLang};
 use super::words::work::{Work, words};
-use crate::county::accounts::Role;
 use crate::county::db::HeldAppeal;
 use crate::county::server::Shared;
 use crate::county::staff::StepOutcome;
@@ -431,29 +430,13 @@ pub fn not_found(w: &Work) -> Markup {
     }
 }
 
-/// The 404 of an appeal the county does not hold, or a unit may not see.
-pub fn not_found(w: &Work) -> Markup {
-    html! {
-        p { (w.not_found_text) }
-        p { a href="/office/" { (w.back_to_queue) } }
-    }
-}
-
-/// The role as the status machine's rules name it.
-pub fn county_role(role: Role) -> CountyRole {
-    match role {
-        Role::Office => CountyRole::Office,
-        Role::Unit => CountyRole::Unit,
-        Role::Viewer => CountyRole::Viewer,
-    }
-}
 
 /// Whether `staff` may see the appeal: a unit's staff only the appeals
 /// referred to their unit.
 pub fn may_see(appeal: &Appeal, staff: &Staff) -> bool {
     match staff.role() {
-        Role::Office | Role::Viewer => true,
-        Role::Unit => match (&staff.user.unit, &appeal.unit) {
+        CountyRole::Office | CountyRole::Viewer => true,
+        CountyRole::Unit => match (&staff.user.unit, &appeal.unit) {
             (Some((_, mine)), Some(held)) => mine == held,
             _ => false,
         },
@@ -509,7 +492,7 @@ async fn show(
     status: StatusCode,
 ) -> Response {
     let w = words(lang);
-    let role = county_role(staff.role());
+    let role = staff.role();
     let today = zone().today();
     let code = held.appeal.code.as_str();
     let loaded = async {
@@ -622,7 +605,7 @@ pub async fn step(
         Ok(None) => return missing(lang, &staff),
         Err(e) => return super::server_error("a step", &e),
     };
-    let role = county_role(staff.role());
+    let role = staff.role();
     // The page again, the boxes filled as posted, saying why not.
     let again = |text: String| Look {
         notice: Some(Notice::Refused(text)),
@@ -684,7 +667,7 @@ pub async fn ask_extension(
         Ok(None) => return missing(lang, &staff),
         Err(e) => return super::server_error("asking for more time", &e),
     };
-    let Some((_, unit)) = staff.user.unit.clone().filter(|_| staff.role() == Role::Unit) else {
+    let Some((_, unit)) = staff.user.unit.clone().filter(|_| staff.role() == CountyRole::Unit) else {
         return layout::message(
             lang,
             Some(&staff),
@@ -754,7 +737,6 @@ pub async fn decide_extension(
         Err(e) => return super::server_error("deciding on more time", &e),
     };
     let grant = form.grant.trim() == "1";
-    let code = held.appeal.code.to_string();
     match crate::county::staff::decide_extension(&shared.db, id, grant, &staff.actor()).await {
         Ok(decided) => {
             let action = if grant { "grant_extension" } else { "refuse_extension" };

@@ -92,9 +92,16 @@ async fn signed_in(shared: &Shared, parts: &Parts) -> Result<Option<Staff>, Resp
 pub fn no_session(method: &Method, uri: &Uri, lang: crate::i18n::Lang) -> Response {
     if method == Method::GET || method == Method::HEAD {
         let back = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/office/");
-        return Redirect::to(&format!("/office/login?next={}", layout::percent_encoded(back))).into_response();
+        return Redirect::to(&format!("/office/login?next={}", layout::percent_encoded(back)))
+            .into_response();
     }
-    layout::message(lang, None, StatusCode::FORBIDDEN, words::FORBIDDEN, words::NO_SESSION.get(lang))
+    layout::message(
+        lang,
+        None,
+        StatusCode::FORBIDDEN,
+        words::FORBIDDEN,
+        words::NO_SESSION.get(lang),
+    )
 }
 
 fn forbidden(lang: crate::i18n::Lang, staff: &Staff) -> Response {
@@ -112,7 +119,10 @@ fn foreign_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return false;
     };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
     let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
     origin == "null" || !origin_host.eq_ignore_ascii_case(host)
 }
@@ -249,7 +259,9 @@ impl<T: DeserializeOwned + Send> FromRequest<Shared> for CsrfForm<T> {
         let (mut parts, body) = request.into_parts();
         let staff = Staff::from_request_parts(&mut parts, shared).await?;
         let lang = layout::lang(&parts.headers, &parts.uri);
-        let refuse = |status, text: words::W| layout::message(lang, Some(&staff), status, words::FORBIDDEN, text.get(lang));
+        let refuse = |status, text: words::W| {
+            layout::message(lang, Some(&staff), status, words::FORBIDDEN, text.get(lang))
+        };
         let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
             return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, words::BAD_FORM));
         };
@@ -310,7 +322,10 @@ mod tests {
     #[test]
     fn session_cookies_are_strict_and_secure_under_tls() {
         let c = session_cookie("tok", false);
-        assert_eq!(c, "jiedai_session=tok; Path=/office/; HttpOnly; SameSite=Strict; Max-Age=28800");
+        assert_eq!(
+            c,
+            "jiedai_session=tok; Path=/office/; HttpOnly; SameSite=Strict; Max-Age=28800"
+        );
         assert!(session_cookie("tok", true).ends_with("; Secure"));
         assert!(session_cookie("", false).contains("Max-Age=0"));
     }

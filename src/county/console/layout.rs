@@ -40,7 +40,9 @@ pub fn lang(headers: &HeaderMap, uri: &Uri) -> Lang {
 /// Keeps the language a query asked for in a cookie.
 pub fn remember_language(response: &mut Response, lang: Lang) {
     let code = lang.pick("zh", "en");
-    if let Ok(v) = HeaderValue::from_str(&format!("lang={code}; Path=/office/; SameSite=Strict; Max-Age=31536000")) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "lang={code}; Path=/office/; SameSite=Strict; Max-Age=31536000"
+    )) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
 }
@@ -179,13 +181,19 @@ pub fn answer(status: StatusCode, page: Markup) -> Response {
 
 /// A page that says one thing.
 pub fn message(lang: Lang, staff: Option<&Staff>, status: StatusCode, title: W, text: &str) -> Response {
-    answer(status, page(lang, staff, title.get(lang), html! { p.message { (text) } }))
+    answer(
+        status,
+        page(lang, staff, title.get(lang), html! { p.message { (text) } }),
+    )
 }
 
 /// `GET /office/console.css`.
 pub async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        )],
         STYLESHEET,
     )
         .into_response()
@@ -193,7 +201,13 @@ pub async fn stylesheet() -> Response {
 
 /// A page still to come.
 pub async fn coming(staff: Staff, PageLang(lang): PageLang) -> Response {
-    message(lang, Some(&staff), StatusCode::OK, words::CONSOLE, words::COMING.get(lang))
+    message(
+        lang,
+        Some(&staff),
+        StatusCode::OK,
+        words::CONSOLE,
+        words::COMING.get(lang),
+    )
 }
 
 /// Any other path under `/office/`.
@@ -224,6 +238,9 @@ mod tests {
 
     #[test]
     fn next_paths_are_encoded() {
-        assert_eq!(percent_encoded("/office/queue?a=1&b=二"), "%2Foffice%2Fqueue%3Fa%3D1%26b%3D%E4%BA%8C");
+        assert_eq!(
+            percent_encoded("/office/queue?a=1&b=二"),
+            "%2Foffice%2Fqueue%3Fa%3D1%26b%3D%E4%BA%8C"
+        );
     }
 }

@@ -80,12 +80,26 @@ pub async fn submit(
 ) -> Response {
     let address = ip.to_string();
     let Ok(Form(login)) = form else {
-        return login_page(lang, StatusCode::BAD_REQUEST, "", "", Some(words::BAD_FORM.get(lang)));
+        return login_page(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "",
+            "",
+            Some(words::BAD_FORM.get(lang)),
+        );
     };
     let name = login.name.trim().to_string();
     let next = back_to(&login.next).unwrap_or("").to_string();
     if let Some(wait) = throttle.check(&name, ip) {
-        audit::note(&shared.db, &name, action::LOGIN_THROTTLED, &audit::user_target(&name), &address, "").await;
+        audit::note(
+            &shared.db,
+            &name,
+            action::LOGIN_THROTTLED,
+            &audit::user_target(&name),
+            &address,
+            "",
+        )
+        .await;
         let mut response = login_page(
             lang,
             StatusCode::TOO_MANY_REQUESTS,
@@ -104,15 +118,37 @@ pub async fn submit(
     };
     let Some(user) = user else {
         throttle.failed(&name, ip);
-        audit::note(&shared.db, &name, action::LOGIN_FAILED, &audit::user_target(&name), &address, "").await;
-        return login_page(lang, StatusCode::UNAUTHORIZED, &next, &name, Some(words::LOGIN_FAILED.get(lang)));
+        audit::note(
+            &shared.db,
+            &name,
+            action::LOGIN_FAILED,
+            &audit::user_target(&name),
+            &address,
+            "",
+        )
+        .await;
+        return login_page(
+            lang,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            &name,
+            Some(words::LOGIN_FAILED.get(lang)),
+        );
     };
     throttle.succeeded(&name);
     let session = match accounts::open_session(&shared.db, &user, &address).await {
         Ok(s) => s,
         Err(e) => return super::server_error("opening a session", &e),
     };
-    audit::note(&shared.db, &user.name, action::LOGIN, &audit::user_target(&user.name), &address, "").await;
+    audit::note(
+        &shared.db,
+        &user.name,
+        action::LOGIN,
+        &audit::user_target(&user.name),
+        &address,
+        "",
+    )
+    .await;
     let to = if next.is_empty() {
         layout::home_of(user.role).to_string()
     } else {
@@ -141,7 +177,15 @@ pub async fn logout(
     {
         return super::server_error("ending a session", &e);
     }
-    audit::note(&shared.db, &staff.user.name, action::LOGOUT, &audit::user_target(&staff.user.name), &staff.address, "").await;
+    audit::note(
+        &shared.db,
+        &staff.user.name,
+        action::LOGOUT,
+        &audit::user_target(&staff.user.name),
+        &staff.address,
+        "",
+    )
+    .await;
     let mut response = Redirect::to("/office/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie("", tls)) {
         response.headers_mut().append(header::SET_COOKIE, v);

@@ -13,9 +13,14 @@
 //! its navigation), `login` (login, logout, the home page), `users` (the
 //! office's account management), `words` (every text, zh and en).
 
+pub mod appeal;
 pub mod auth;
+pub mod catalogue;
 pub mod layout;
 pub mod login;
+pub mod queue;
+pub mod stations;
+pub mod unit_view;
 pub mod users;
 pub mod words;
 
@@ -52,6 +57,8 @@ pub enum Guard {
     Step,
     /// The county office only.
     Office,
+    /// Those who see every appeal: the office and viewers.
+    Desk,
 }
 
 impl Guard {
@@ -61,6 +68,7 @@ impl Guard {
             Guard::Open | Guard::Read => true,
             Guard::Step => role != Role::Viewer,
             Guard::Office => role == Role::Office,
+            Guard::Desk => role != Role::Unit,
         }
     }
 }
@@ -79,7 +87,11 @@ pub struct Route {
 
 /// Runs an axum handler (any extractors) on a request: what a route's
 /// `endpoint` does.
-pub fn call<H, T>(handler: H, request: Request, shared: Shared) -> Pin<Box<dyn Future<Output = Response> + Send>>
+pub fn call<H, T>(
+    handler: H,
+    request: Request,
+    shared: Shared,
+) -> Pin<Box<dyn Future<Output = Response> + Send>>
 where
     H: Handler<T, Shared>,
 {
@@ -110,13 +122,23 @@ pub const ROUTES: &[Route] = &[
     route!(Post "/office/users", Office, users::add),
     route!(Post "/office/users/{id}/password", Office, users::password),
     route!(Post "/office/users/{id}/disable", Office, users::disable),
+    route!(Get "/office/queue", Desk, queue::page),
+    route!(Get "/office/queue.csv", Desk, queue::csv_download),
+    route!(Get "/office/queue.xlsx", Desk, queue::xlsx_download),
+    route!(Get "/office/search", Desk, queue::page),
+    route!(Get "/office/a/{code}", Read, appeal::page),
+    route!(Post "/office/a/{code}/step", Step, appeal::step),
+    route!(Post "/office/a/{code}/reveal", Office, appeal::reveal),
+    route!(Post "/office/a/{code}/extension", Step, appeal::ask_extension),
+    route!(Post "/office/a/{code}/extension/{id}", Office, appeal::decide_extension),
+    route!(Get "/office/unit", Step, unit_view::page),
+    route!(Get "/office/units", Desk, catalogue::page),
+    route!(Post "/office/units", Office, catalogue::add),
+    route!(Post "/office/units/import", Office, catalogue::import),
+    route!(Post "/office/units/{id}/disable", Office, catalogue::disable),
+    route!(Get "/office/stations", Desk, stations::page),
     // Pages still to come: each says so until its handler takes its place.
-    route!(Get "/office/queue", Read, layout::coming),
-    route!(Get "/office/unit", Step, layout::coming),
-    route!(Get "/office/search", Read, layout::coming),
     route!(Get "/office/dashboard", Read, layout::coming),
-    route!(Get "/office/units", Office, layout::coming),
-    route!(Get "/office/stations", Read, layout::coming),
 ];
 
 /// The console, built from `ROUTES`, each route behind its guard; every
@@ -191,12 +213,22 @@ mod tests {
             (Method::Post, "/office/users", Guard::Office),
             (Method::Post, "/office/users/{id}/password", Guard::Office),
             (Method::Post, "/office/users/{id}/disable", Guard::Office),
-            (Method::Get, "/office/queue", Guard::Read),
+            (Method::Get, "/office/queue", Guard::Desk),
+            (Method::Get, "/office/queue.csv", Guard::Desk),
+            (Method::Get, "/office/queue.xlsx", Guard::Desk),
+            (Method::Get, "/office/search", Guard::Desk),
+            (Method::Get, "/office/a/{code}", Guard::Read),
+            (Method::Post, "/office/a/{code}/step", Guard::Step),
+            (Method::Post, "/office/a/{code}/reveal", Guard::Office),
+            (Method::Post, "/office/a/{code}/extension", Guard::Step),
+            (Method::Post, "/office/a/{code}/extension/{id}", Guard::Office),
             (Method::Get, "/office/unit", Guard::Step),
-            (Method::Get, "/office/search", Guard::Read),
+            (Method::Get, "/office/units", Guard::Desk),
+            (Method::Post, "/office/units", Guard::Office),
+            (Method::Post, "/office/units/import", Guard::Office),
+            (Method::Post, "/office/units/{id}/disable", Guard::Office),
+            (Method::Get, "/office/stations", Guard::Desk),
             (Method::Get, "/office/dashboard", Guard::Read),
-            (Method::Get, "/office/units", Guard::Office),
-            (Method::Get, "/office/stations", Guard::Read),
         ];
         let table: Vec<_> = ROUTES.iter().map(|r| (r.method, r.path, r.guard)).collect();
         assert_eq!(table, expected);
@@ -222,5 +254,6 @@ mod tests {
         assert_eq!(admitted(Guard::Read), [true, true, true]);
         assert_eq!(admitted(Guard::Step), [true, true, false]);
         assert_eq!(admitted(Guard::Office), [true, false, false]);
+        assert_eq!(admitted(Guard::Desk), [true, false, true]);
     }
 }

@@ -88,7 +88,10 @@ async fn render(
             p { button type="submit" { (words::ADD.get(lang)) } }
         }
     };
-    layout::answer(status, layout::page(lang, Some(staff), words::USERS.get(lang), body))
+    layout::answer(
+        status,
+        layout::page(lang, Some(staff), words::USERS.get(lang), body),
+    )
 }
 
 /// An account's forms: a new password, disable.
@@ -165,7 +168,15 @@ pub async fn add(
                 Some((_, unit)) => format!("role={} unit={unit}", role.code()),
                 None => format!("role={}", role.code()),
             };
-            audit::note(&shared.db, &staff.user.name, action::USER_ADD, &audit::user_target(&user.name), &staff.address, &detail).await;
+            audit::note(
+                &shared.db,
+                &staff.user.name,
+                action::USER_ADD,
+                &audit::user_target(&user.name),
+                &staff.address,
+                &detail,
+            )
+            .await;
             done("added")
         }
         Err(e) => refused(&shared, &staff, lang, e).await,
@@ -194,12 +205,28 @@ pub async fn password(
 ) -> Response {
     let name = match named(&shared, id).await {
         Ok(Some(name)) => name,
-        Ok(None) => return layout::message(lang, Some(&staff), StatusCode::NOT_FOUND, words::USERS, words::NO_SUCH_USER.get(lang)),
+        Ok(None) => {
+            return layout::message(
+                lang,
+                Some(&staff),
+                StatusCode::NOT_FOUND,
+                words::USERS,
+                words::NO_SUCH_USER.get(lang),
+            );
+        }
         Err(r) => return r,
     };
     match accounts::set_password(&shared.db, &name, &form.password).await {
         Ok(_) => {
-            audit::note(&shared.db, &staff.user.name, action::USER_PASSWORD, &audit::user_target(&name), &staff.address, "").await;
+            audit::note(
+                &shared.db,
+                &staff.user.name,
+                action::USER_PASSWORD,
+                &audit::user_target(&name),
+                &staff.address,
+                "",
+            )
+            .await;
             done("password")
         }
         Err(e) => refused(&shared, &staff, lang, e).await,
@@ -218,15 +245,39 @@ pub async fn disable(
 ) -> Response {
     let name = match named(&shared, id).await {
         Ok(Some(name)) => name,
-        Ok(None) => return layout::message(lang, Some(&staff), StatusCode::NOT_FOUND, words::USERS, words::NO_SUCH_USER.get(lang)),
+        Ok(None) => {
+            return layout::message(
+                lang,
+                Some(&staff),
+                StatusCode::NOT_FOUND,
+                words::USERS,
+                words::NO_SUCH_USER.get(lang),
+            );
+        }
         Err(r) => return r,
     };
     if id == staff.user.id {
-        return render(&shared, &staff, lang, StatusCode::BAD_REQUEST, None, Some(words::NOT_YOURSELF.get(lang).to_string())).await;
+        return render(
+            &shared,
+            &staff,
+            lang,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(words::NOT_YOURSELF.get(lang).to_string()),
+        )
+        .await;
     }
     match accounts::disable(&shared.db, &name).await {
         Ok(_) => {
-            audit::note(&shared.db, &staff.user.name, action::USER_DISABLE, &audit::user_target(&name), &staff.address, "").await;
+            audit::note(
+                &shared.db,
+                &staff.user.name,
+                action::USER_DISABLE,
+                &audit::user_target(&name),
+                &staff.address,
+                "",
+            )
+            .await;
             done("disabled")
         }
         Err(e) => refused(&shared, &staff, lang, e).await,

@@ -52,9 +52,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
-use tracing::Instrument;
 use ed25519_dalek::SigningKey;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use super::db::Db;
 use super::{console, pages};
@@ -140,7 +140,11 @@ const LOGGED_PATH_CHARS: usize = 80;
 /// public pages, many and alike) at debug.
 async fn traced(request: Request, next: Next) -> Response {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-    let id = format!("{:x}-{}", std::process::id(), NEXT_ID.fetch_add(1, Ordering::Relaxed));
+    let id = format!(
+        "{:x}-{}",
+        std::process::id(),
+        NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    );
     let full = request.uri().path();
     let mut path: String = full.chars().take(LOGGED_PATH_CHARS).collect();
     if path.len() < full.len() {

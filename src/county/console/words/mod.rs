@@ -22,7 +22,10 @@ impl W {
 }
 
 // The frame.
-pub const CONSOLE: W = w("县人大代表联络站 · 工作台", "Deputy liaison stations · county console");
+pub const CONSOLE: W = w(
+    "县人大代表联络站 · 工作台",
+    "Deputy liaison stations · county console",
+);
 pub const NAV_QUEUE: W = w("工作台", "Work queue");
 pub const NAV_SEARCH: W = w("搜索", "Search");
 pub const NAV_DASHBOARD: W = w("统计", "Figures");
@@ -85,7 +88,10 @@ pub const ENABLED: W = w("可用", "active");
 pub const DISABLED: W = w("已停用", "disabled");
 pub const ADD_USER: W = w("新建账号", "Add an account");
 pub const ADD: W = w("新建", "Add");
-pub const INITIAL_PASSWORD: W = w("初始密码（至少 8 个字符）", "Initial password (8 characters or more)");
+pub const INITIAL_PASSWORD: W = w(
+    "初始密码（至少 8 个字符）",
+    "Initial password (8 characters or more)",
+);
 pub const NEW_PASSWORD: W = w("新密码", "New password");
 pub const RESET_PASSWORD: W = w("重设密码", "Reset the password");
 pub const DISABLE: W = w("停用", "Disable");
@@ -101,3 +107,4 @@ pub const USER_DISABLED: W = w(
 );
 pub const NO_SUCH_USER: W = w("没有这个账号。", "No such account.");
 pub const NOT_YOURSELF: W = w("不能停用自己的账号。", "You cannot disable your own account.");
+pub mod work;

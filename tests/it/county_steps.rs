@@ -1,0 +1,249 @@
+//! The county's steps through the real binary: referrals name a unit of
+//! the catalogue, 改派, 退回, 办理进展, 延期 and 督办 with their notes,
+//! `county show` with the whole timeline, and the station taking them.
+
+use crate::county::{STATION, STATION_NAME, Station, VISITOR_ID, VISITOR_PHONE, staff};
+use crate::support::county::County;
+
+use jiedai::domain::{Status, Step, StepKind};
+use jiedai::storage::Store;
+
+const HOUSING: &str = "青禾县住房和城乡建设局";
+const TRANSPORT: &str = "青禾县交通运输局";
+const OFFICE: &str = "王科员";
+
+fn show(county: &County, code: &str) -> serde_json::Value {
+    let text = staff(county, &["show", code, "--json"], 0);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn the_county_steps_an_appeal_through_its_catalogue_and_the_station_takes_them() {
+    let county = County::start(None);
+    let st = Station::new(&county, 2);
+    st.sync();
+    let code = st.codes[0].as_str();
+
+    // The stations' units come into the catalogue.
+    let imported = staff(&county, &["unit", "import"], 0);
+    assert!(
+        imported.contains(HOUSING) && imported.contains(TRANSPORT),
+        "{imported}"
+    );
+    let listed = staff(&county, &["unit", "list"], 0);
+    assert!(listed.contains(&format!("{HOUSING}\tqhxzfhcxjsj")), "{listed}");
+    assert!(staff(&county, &["unit", "import"], 0).contains("加入承办单位 0 个"));
+
+    staff(&county, &["accept", code, "--actor", OFFICE], 0);
+    // A misspelt unit: refused, naming the closest, and nothing changes.
+    let refused = staff(
+        &county,
+        &["refer", code, "--unit", "青禾县住建局", "--due", "2099-12-10"],
+        2,
+    );
+    assert!(refused.contains(HOUSING), "{refused}");
+    assert!(refused.contains("county unit add"), "{refused}");
+    let held = show(&county, code);
+    assert_eq!(held["status"], "accepted");
+    assert_eq!(held["timeline"].as_array().unwrap().len(), 2, "{held}");
+
+    // By the unit's initials, with the office's requirements.
+    staff(
+        &county,
+        &[
+            "refer",
+            code,
+            "--unit",
+            "qhxzfhcxjsj",
+            "--due",
+            "2099-12-10",
+            "--note",
+            "请十日内核实",
+            "--actor",
+            OFFICE,
+        ],
+        0,
+    );
+    let held = show(&county, code);
+    assert_eq!(
+        (held["status"].as_str(), held["unit"].as_str()),
+        (Some("referred"), Some(HOUSING))
+    );
+
+    // The unit reports progress; a report without text is refused.
+    let li = format!("{HOUSING}·李工");
+    let blank = staff(&county, &["progress", code, "--text", " ", "--actor", &li], 1);
+    assert!(blank.contains("办理进展须填写进展内容"), "{blank}");
+    staff(
+        &county,
+        &["progress", code, "--text", "已现场勘查", "--actor", &li],
+        0,
+    );
+    staff(
+        &county,
+        &["chase", code, "--note", "请加快办理", "--actor", OFFICE],
+        0,
+    );
+    // An extension goes later only.
+    let earlier = staff(
+        &county,
+        &["extend", code, "--due", "2099-12-05", "--actor", OFFICE],
+        1,
+    );
+    assert!(earlier.contains("应晚于原期限 2099-12-10"), "{earlier}");
+    staff(
+        &county,
+        &[
+            "extend",
+            code,
+            "--due",
+            "2099-12-20",
+            "--note",
+            "需协调管线单位",
+            "--actor",
+            OFFICE,
+        ],
+        0,
+    );
+    let held = show(&county, code);
+    assert_eq!(
+        (
+            held["status"].as_str(),
+            held["deadline"].as_str(),
+            held["chases"].as_u64()
+        ),
+        (Some("in_progress"), Some("2099-12-20"), Some(1))
+    );
+    staff(
+        &county,
+        &[
+            "rerefer",
+            code,
+            "--unit",
+            TRANSPORT,
+            "--due",
+            "2099-12-25",
+            "--actor",
+            OFFICE,
+        ],
+        0,
+    );
+
+    // The station takes them, applied as they were taken.
+    st.sync();
+    {
+        let store = Store::open(st.path()).unwrap();
+        let a = store.appeal(code).unwrap().unwrap();
+        assert_eq!(a.status, Status::Referred);
+        assert_eq!(a.unit.as_deref(), Some(TRANSPORT));
+        assert_eq!(a.deadline.unwrap().to_string(), "2099-12-25");
+        assert_eq!(a.chases, 1);
+        let county_steps: Vec<(StepKind, &str, &str)> = a
+            .history
+            .iter()
+            .filter(|h| h.event.is_county())
+            .map(|h| {
+                assert!(h.not_applied.is_none(), "{h:?}");
+                (h.step.kind(), h.actor.as_str(), h.note.as_str())
+            })
+            .collect();
+        assert_eq!(
+            county_steps,
+            vec![
+                (StepKind::Accept, OFFICE, ""),
+                (StepKind::Refer, OFFICE, "请十日内核实"),
+                (StepKind::Progress, li.as_str(), "已现场勘查"),
+                (StepKind::Chase, OFFICE, "请加快办理"),
+                (StepKind::Extend, OFFICE, "需协调管线单位"),
+                (StepKind::Rerefer, OFFICE, ""),
+            ]
+        );
+        let last = a.history.last().unwrap();
+        assert_eq!(
+            last.step,
+            Step::Rerefer {
+                unit: TRANSPORT.into(),
+                deadline: "2099-12-25".parse().unwrap()
+            }
+        );
+    }
+
+    // The new unit sends it back: accepted again, no unit, no deadline.
+    let zhang = format!("{TRANSPORT}·张工");
+    staff(
+        &county,
+        &["return", code, "--reason", "不属本单位职责", "--actor", &zhang],
+        0,
+    );
+    let held = show(&county, code);
+    assert_eq!(held["status"], "accepted");
+    assert!(held["unit"].is_null() && held["deadline"].is_null(), "{held}");
+    st.sync();
+    {
+        let store = Store::open(st.path()).unwrap();
+        let a = store.appeal(code).unwrap().unwrap();
+        assert_eq!(
+            (a.status, a.unit.as_deref(), a.deadline),
+            (Status::Accepted, None, None)
+        );
+    }
+
+    // The whole appeal for the shell: who did what, when, with the notes;
+    // the visitor masked.
+    let text = staff(&county, &["show", code], 0);
+    for line in [
+        format!("站点：{STATION} {STATION_NAME}"),
+        "[站] S01 · 登记 → 已登记".to_string(),
+        format!("[县] {OFFICE} · 交办：{HOUSING}，期限 2099-12-10 → 已交办（请十日内核实）"),
+        format!("[县] {li} · 办理进展 → 办理中（已现场勘查）"),
+        format!("[县] {OFFICE} · 督办 → 办理中（请加快办理）"),
+        format!("[县] {OFFICE} · 延期：期限改为 2099-12-20 → 办理中（需协调管线单位）"),
+        format!("[县] {OFFICE} · 改派：{TRANSPORT}，期限 2099-12-25 → 已交办"),
+        format!("[县] {zhang} · 退回 → 已受理（不属本单位职责）"),
+    ] {
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+    assert!(
+        !text.contains(VISITOR_PHONE) && !text.contains(VISITOR_ID),
+        "{text}"
+    );
+    assert!(text.contains("138****1234"), "{text}");
+    let english = staff(&county, &["--lang", "en", "show", code], 0);
+    assert!(english.contains("[county] 王科员 · Re-refer"), "{english}");
+
+    // A reply with its document number.
+    let other = st.codes[1].as_str();
+    staff(&county, &["accept", other], 0);
+    staff(
+        &county,
+        &["refer", other, "--unit", "qhxjtysj", "--due", "2099-12-31"],
+        0,
+    );
+    staff(
+        &county,
+        &[
+            "reply",
+            other,
+            "--text",
+            "已增设停车位",
+            "--document",
+            "青交函〔2099〕12号",
+            "--actor",
+            &zhang,
+        ],
+        0,
+    );
+    let held = show(&county, other);
+    assert_eq!(held["document"], "青交函〔2099〕12号");
+    assert!(staff(&county, &["show", other], 0).contains("答复文号：青交函〔2099〕12号"));
+
+    // A mistyped check digit is named as such.
+    let last = code.chars().last().unwrap();
+    let typo = format!(
+        "{}{}",
+        &code[..code.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let said = staff(&county, &["show", &typo], 2);
+    assert!(said.contains("校验位"), "{said}");
+}
