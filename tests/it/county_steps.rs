@@ -1,3 +1,5 @@
+#![cfg(feature = "county")]
+
 //! The county's steps through the real binary: referrals name a unit of
 //! the catalogue, 改派, 退回, 办理进展, 延期 and 督办 with their notes,
 //! `county show` with the whole timeline, and the station taking them.
