@@ -12,8 +12,10 @@
 pub mod appeals;
 pub mod db;
 pub mod enroll;
+pub mod figures;
 pub mod ingest;
 pub mod pages;
+pub mod readable;
 pub mod server;
 pub mod staff;
 
