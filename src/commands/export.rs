@@ -93,7 +93,7 @@ pub(crate) fn write_appeals(appeals: &[Appeal], format: Format, out: Option<&Pat
 }
 
 /// Writes through a temporary file in the target's directory, then renames it.
-fn write_file(
+pub(crate) fn write_file(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {

@@ -240,3 +240,127 @@ pub async fn appeals(db: &Db, lang: Lang) -> Result<Table, CountyError> {
     let stations = station_names(db).await?;
     Ok(appeals_table(&held, &stations, super::zone(), lang))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate};
+
+    use super::*;
+    use crate::domain::{Category, EventId, Satisfaction, Status, Step, TrackingCode, Visitor};
+
+    fn entry(origin: &str, at: &str, actor: &str, step: Step, note: &str) -> HistoryEntry {
+        HistoryEntry {
+            event: EventId {
+                origin: origin.into(),
+                seq: 1,
+            },
+            at: DateTime::parse_from_rfc3339(at).unwrap(),
+            actor: actor.into(),
+            step,
+            from: None,
+            to: Status::Referred,
+            note: note.into(),
+            not_applied: None,
+        }
+    }
+
+    fn held() -> HeldAppeal {
+        let on = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let code = TrackingCode::new(on, "330999012", 1, 1).unwrap();
+        // Registered at 23:30 UTC: December 1st in the county's zone.
+        let at = DateTime::parse_from_rfc3339("2026-11-30T23:30:00+00:00").unwrap();
+        let mut a = Appeal::registered(code, at);
+        a.visitor = Visitor {
+            name: "林晓梅".into(),
+            phone: "13800138000".into(),
+            id_number: "330999199001011234".into(),
+            address: "柳岸社区8幢".into(),
+        };
+        a.category = Category::Traffic;
+        a.title = "=小区门口停车难".into();
+        a.content = "联系电话 13800138000".into();
+        a.status = Status::Referred;
+        a.unit = Some("青禾县交通运输局".into());
+        a.deadline = NaiveDate::from_ymd_opt(2026, 12, 31);
+        a.satisfaction = Some(Satisfaction::Basic);
+        a.history = vec![
+            entry("330999012-1", "2026-11-30T23:30:00+00:00", "S01", Step::Register, ""),
+            entry(
+                "county/330999012",
+                "2026-12-01T10:00:00+08:00",
+                "王科员",
+                Step::Refer {
+                    unit: "青禾县交通运输局".into(),
+                    deadline: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+                },
+                "月底前答复",
+            ),
+            entry("county/330999012", "2026-12-02T02:00:00+00:00", "王科员", Step::Chase, "请加快"),
+        ];
+        HeldAppeal {
+            station: "330999012".into(),
+            appeal: a,
+        }
+    }
+
+    #[test]
+    fn an_appeal_reads_in_words_in_one_zone_masked() {
+        let zone = Zone::default();
+        let stations = BTreeMap::from([("330999012".to_string(), "柳岸社区人大代表联络站".to_string())]);
+        let table = appeals_table(&[held()], &stations, zone, Lang::Zh);
+        assert_eq!(table.headers.len(), table.rows[0].len());
+        assert_eq!(table.headers[3], format!("登记时间（{}）", zone.name()));
+        let cell = |header: &str| {
+            let i = table.headers.iter().position(|h| h.starts_with(header)).unwrap();
+            table.rows[0][i].clone()
+        };
+        assert_eq!(cell("联络站"), "柳岸社区人大代表联络站");
+        assert_eq!(cell("站点代码"), "330999012");
+        assert_eq!(cell("登记时间"), "2026-12-01 07:30");
+        assert_eq!(cell("来访人"), "林*");
+        assert_eq!(cell("联系电话"), "138****8000");
+        assert_eq!(cell("类别"), "交通停车");
+        assert_eq!(cell("状态"), "已交办");
+        assert_eq!(cell("满意度"), "基本满意");
+        assert_eq!(cell("紧急程度"), "一般");
+        assert_eq!(cell("办理期限"), "2026-12-31");
+        assert!(!cell("内容").contains("13800138000"), "{}", cell("内容"));
+        assert_eq!(
+            cell("办理经过"),
+            "2026-12-01 07:30 S01 登记\n\
+             2026-12-01 10:00 [县] 王科员 交办：青禾县交通运输局，期限 2026-12-31；月底前答复\n\
+             2026-12-02 10:00 [县] 王科员 督办：请加快"
+        );
+        let all = table.rows[0].join("|");
+        for private in ["林晓梅", "13800138000", "330999199001011234", "柳岸社区8幢"] {
+            assert!(!all.contains(private), "{private} in {all}");
+        }
+
+        let en = appeals_table(&[held()], &stations, zone, Lang::En);
+        assert_eq!(en.headers[3], "Registered (Asia/Shanghai)");
+        assert!(en.rows[0].last().unwrap().contains("[county] 王科员 Chase: 请加快"));
+    }
+
+    #[test]
+    fn a_table_reads_back_from_csv_with_formulas_defused() {
+        let table = Table {
+            name: "诉求".into(),
+            headers: vec!["标题".into(), "数量".into()],
+            rows: vec![
+                vec!["=1+1".into(), "3".into()],
+                vec!["多行\n文字，含逗号".into(), "".into()],
+            ],
+        };
+        let bytes = table.csv(true).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+        let mut read = csv::Reader::from_reader(&bytes[3..]);
+        assert_eq!(read.headers().unwrap(), vec!["标题", "数量"]);
+        let rows: Vec<Vec<String>> = read
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(rows, [vec!["'=1+1", "3"], vec!["多行\n文字，含逗号", ""]]);
+        let book = table.xlsx().unwrap();
+        assert!(book.starts_with(b"PK"));
+    }
+}
