@@ -10,6 +10,7 @@
 //! public pages.
 
 pub mod appeals;
+pub mod console;
 pub mod db;
 pub mod enroll;
 pub mod figures;
