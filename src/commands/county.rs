@@ -464,7 +464,9 @@ async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: La
         _ => table.csv(target.is_some()),
     };
     let written = bytes.map_err(|e| e.message(lang)).and_then(|bytes| match target {
-        Some(path) => super::export::write_file(path, |w| Ok(w.write_all(&bytes)?)).map_err(|e| e.message(lang)),
+        Some(path) => {
+            super::export::write_file(path, |w| Ok(w.write_all(&bytes)?)).map_err(|e| e.message(lang))
+        }
         None => match std::io::stdout().lock().write_all(&bytes) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::i18n::os_words(&e, lang)),
             _ => Ok(()),
@@ -480,7 +482,9 @@ async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: La
         }
         (Ok(()), None) => ExitCode::SUCCESS,
         (Err(e), _) => {
-            let target = target.map(|p| p.display().to_string()).unwrap_or_else(|| "stdout".into());
+            let target = target
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "stdout".into());
             say(format_args!(
                 "jiedai: {}",
                 lang.pick(

@@ -102,7 +102,10 @@ pub async fn dashboard(db: &Db, scope: Option<&str>, today: NaiveDate) -> Result
     let by_status = Status::ALL
         .iter()
         .map(|s| {
-            let n = held_status.iter().find(|(k, _)| k == s.code()).map_or(0, |(_, n)| *n);
+            let n = held_status
+                .iter()
+                .find(|(k, _)| k == s.code())
+                .map_or(0, |(_, n)| *n);
             (s.code().to_string(), n)
         })
         .collect();
@@ -127,7 +130,9 @@ pub async fn dashboard(db: &Db, scope: Option<&str>, today: NaiveDate) -> Result
 
     // The last twelve months, this one included.
     let this_month = today.with_day(1).unwrap_or(today);
-    let first = this_month.checked_sub_months(Months::new(11)).unwrap_or(this_month);
+    let first = this_month
+        .checked_sub_months(Months::new(11))
+        .unwrap_or(this_month);
     let month_of = "SUBSTR(registered_on, 1, 7)";
     let held_months = groups(
         format!(
@@ -176,7 +181,10 @@ pub async fn dashboard(db: &Db, scope: Option<&str>, today: NaiveDate) -> Result
         station_names,
         by_unit,
         by_month,
-        closed_rate: Rate { num: n(1)?, den: total },
+        closed_rate: Rate {
+            num: n(1)?,
+            den: total,
+        },
         on_time_rate: Rate {
             num: n(3)?,
             den: n(2)?,
@@ -241,7 +249,9 @@ mod tests {
                 },
                 at: at(replied),
                 actor: "青禾县住房和城乡建设局·李工".into(),
-                step: Step::AnswerOnSpot { reply: "已办".into() },
+                step: Step::AnswerOnSpot {
+                    reply: "已办".into()
+                },
                 from: Some(Status::InProgress),
                 to: Status::Replied,
                 note: String::new(),
@@ -255,26 +265,98 @@ mod tests {
         use Category::*;
         use Status::*;
         vec![
-            (A, appeal(A, 1, "2026-12-01", Traffic, Registered, None, None, None, None)),
+            (
+                A,
+                appeal(A, 1, "2026-12-01", Traffic, Registered, None, None, None, None),
+            ),
             // Overdue now: referred, the deadline past.
-            (A, appeal(A, 2, "2026-11-10", Traffic, Referred, Some(HOUSING), Some("2026-12-01"), None, None)),
-            (A, appeal(A, 3, "2026-11-10", Housing, InProgress, Some(HOUSING), Some("2026-12-31"), None, None)),
+            (
+                A,
+                appeal(
+                    A,
+                    2,
+                    "2026-11-10",
+                    Traffic,
+                    Referred,
+                    Some(HOUSING),
+                    Some("2026-12-01"),
+                    None,
+                    None,
+                ),
+            ),
+            (
+                A,
+                appeal(
+                    A,
+                    3,
+                    "2026-11-10",
+                    Housing,
+                    InProgress,
+                    Some(HOUSING),
+                    Some("2026-12-31"),
+                    None,
+                    None,
+                ),
+            ),
             // Replied on time, not rated.
-            (B, appeal(B, 1, "2026-10-05", Housing, Replied, Some(TRAFFIC), Some("2026-10-20"), Some("2026-10-18"), None)),
+            (
+                B,
+                appeal(
+                    B,
+                    1,
+                    "2026-10-05",
+                    Housing,
+                    Replied,
+                    Some(TRAFFIC),
+                    Some("2026-10-20"),
+                    Some("2026-10-18"),
+                    None,
+                ),
+            ),
             // Replied late, rated satisfied.
             (
                 B,
-                appeal(B, 2, "2026-06-01", Other, Closed, Some(HOUSING), Some("2026-06-10"), Some("2026-06-15"), Some(Satisfaction::Satisfied)),
+                appeal(
+                    B,
+                    2,
+                    "2026-06-01",
+                    Other,
+                    Closed,
+                    Some(HOUSING),
+                    Some("2026-06-10"),
+                    Some("2026-06-15"),
+                    Some(Satisfaction::Satisfied),
+                ),
             ),
             // Registered before the twelve months; replied on time.
             (
                 B,
-                appeal(B, 3, "2025-11-30", Traffic, Closed, Some(TRAFFIC), Some("2025-12-10"), Some("2025-12-09"), Some(Satisfaction::Unsatisfied)),
+                appeal(
+                    B,
+                    3,
+                    "2025-11-30",
+                    Traffic,
+                    Closed,
+                    Some(TRAFFIC),
+                    Some("2025-12-10"),
+                    Some("2025-12-09"),
+                    Some(Satisfaction::Unsatisfied),
+                ),
             ),
             // Answered on the spot: no unit, no deadline.
             (
                 A,
-                appeal(A, 4, "2026-01-01", Elderly, Closed, None, None, Some("2026-01-01"), Some(Satisfaction::Basic)),
+                appeal(
+                    A,
+                    4,
+                    "2026-01-01",
+                    Elderly,
+                    Closed,
+                    None,
+                    None,
+                    Some("2026-01-01"),
+                    Some(Satisfaction::Basic),
+                ),
             ),
         ]
     }
@@ -360,7 +442,10 @@ mod tests {
             );
             assert_eq!(unit.by_station, pairs(&[(A, 2), (B, 1)]));
             assert_eq!(unit.by_unit, pairs(&[(HOUSING, 3)]));
-            assert_eq!(unit.by_category, pairs(&[("housing", 1), ("other", 1), ("traffic", 1)]));
+            assert_eq!(
+                unit.by_category,
+                pairs(&[("housing", 1), ("other", 1), ("traffic", 1)])
+            );
             assert_eq!(unit.closed_rate, Rate { num: 1, den: 3 });
             assert_eq!(unit.on_time_rate, Rate { num: 0, den: 1 });
             assert_eq!(unit.satisfied_rate, Rate { num: 1, den: 1 });

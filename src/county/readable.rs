@@ -136,7 +136,10 @@ pub fn headers(zone: Zone, lang: Lang) -> Vec<String> {
     COLUMNS
         .iter()
         .map(|(zh, en)| match *en {
-            "Registered" => lang.pick(format!("{zh}（{}）", zone.name()), format!("{en} ({})", zone.name())),
+            "Registered" => lang.pick(
+                format!("{zh}（{}）", zone.name()),
+                format!("{en} ({})", zone.name()),
+            ),
             _ => lang.pick(*zh, *en).to_string(),
         })
         .collect()
@@ -159,12 +162,19 @@ pub fn history_line(h: &HistoryEntry, zone: Zone, lang: Lang) -> String {
     line.push_str(&step);
     let note = h.note.trim();
     if !note.is_empty() {
-        let joint = if step == label { lang.pick("：", ": ") } else { lang.pick("；", "; ") };
+        let joint = if step == label {
+            lang.pick("：", ": ")
+        } else {
+            lang.pick("；", "; ")
+        };
         line.push_str(joint);
         line.push_str(note);
     }
     if let Some(why) = &h.not_applied {
-        line.push_str(&lang.pick(format!("（{}）", why.message(lang)), format!(" ({})", why.message(lang))));
+        line.push_str(&lang.pick(
+            format!("（{}）", why.message(lang)),
+            format!(" ({})", why.message(lang)),
+        ));
     }
     line
 }
@@ -194,7 +204,10 @@ fn row(appeal: &Appeal, station: &str, station_name: &str, zone: Zone, lang: Lan
             "Unit" => or_empty(a.unit.as_deref()),
             "Deadline" => a.deadline.map(|d| d.to_string()).unwrap_or_default(),
             "Reply" => or_empty(a.reply.as_deref()),
-            "Satisfaction" => a.satisfaction.map(|s| s.label(lang).to_string()).unwrap_or_default(),
+            "Satisfaction" => a
+                .satisfaction
+                .map(|s| s.label(lang).to_string())
+                .unwrap_or_default(),
             "Chases" => a.chases.to_string(),
             "Reopened" => a.round.to_string(),
             "History" => a
@@ -210,7 +223,12 @@ fn row(appeal: &Appeal, station: &str, station_name: &str, zone: Zone, lang: Lan
 
 /// The appeals as people read them, each masked as on the public page,
 /// in the order given; `stations` names the stations by code.
-pub fn appeals_table(held: &[HeldAppeal], stations: &BTreeMap<String, String>, zone: Zone, lang: Lang) -> Table {
+pub fn appeals_table(
+    held: &[HeldAppeal],
+    stations: &BTreeMap<String, String>,
+    zone: Zone,
+    lang: Lang,
+) -> Table {
     Table {
         name: lang.pick("诉求", "Appeals").to_string(),
         headers: headers(zone, lang),
@@ -227,7 +245,10 @@ pub fn appeals_table(held: &[HeldAppeal], stations: &BTreeMap<String, String>, z
 /// Every enrolled station's name, by code.
 pub async fn station_names(db: &Db) -> Result<BTreeMap<String, String>, CountyError> {
     let mut names = BTreeMap::new();
-    for r in sqlx::query("SELECT code, name FROM stations").fetch_all(&db.pool).await? {
+    for r in sqlx::query("SELECT code, name FROM stations")
+        .fetch_all(&db.pool)
+        .await?
+    {
         names.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
     }
     Ok(names)
@@ -284,7 +305,13 @@ mod tests {
         a.deadline = NaiveDate::from_ymd_opt(2026, 12, 31);
         a.satisfaction = Some(Satisfaction::Basic);
         a.history = vec![
-            entry("330999012-1", "2026-11-30T23:30:00+00:00", "S01", Step::Register, ""),
+            entry(
+                "330999012-1",
+                "2026-11-30T23:30:00+00:00",
+                "S01",
+                Step::Register,
+                "",
+            ),
             entry(
                 "county/330999012",
                 "2026-12-01T10:00:00+08:00",
@@ -295,7 +322,13 @@ mod tests {
                 },
                 "月底前答复",
             ),
-            entry("county/330999012", "2026-12-02T02:00:00+00:00", "王科员", Step::Chase, "请加快"),
+            entry(
+                "county/330999012",
+                "2026-12-02T02:00:00+00:00",
+                "王科员",
+                Step::Chase,
+                "请加快",
+            ),
         ];
         HeldAppeal {
             station: "330999012".into(),
@@ -338,7 +371,12 @@ mod tests {
 
         let en = appeals_table(&[held()], &stations, zone, Lang::En);
         assert_eq!(en.headers[3], "Registered (Asia/Shanghai)");
-        assert!(en.rows[0].last().unwrap().contains("[county] 王科员 Chase: 请加快"));
+        assert!(
+            en.rows[0]
+                .last()
+                .unwrap()
+                .contains("[county] 王科员 Chase: 请加快")
+        );
     }
 
     #[test]

@@ -60,7 +60,10 @@ fn today() -> NaiveDate {
 
 /// The tables the dashboard downloads, worked out from `appeals`: each
 /// chart's rows as the CSV holds them (headers first).
-fn expected(appeals: &[&serde_json::Value], names: &BTreeMap<&str, &str>) -> BTreeMap<&'static str, Vec<Vec<String>>> {
+fn expected(
+    appeals: &[&serde_json::Value],
+    names: &BTreeMap<&str, &str>,
+) -> BTreeMap<&'static str, Vec<Vec<String>>> {
     let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
     let count = |key: &dyn Fn(&serde_json::Value) -> Option<String>| {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
@@ -82,7 +85,10 @@ fn expected(appeals: &[&serde_json::Value], names: &BTreeMap<&str, &str>) -> BTr
     let by_status = count(&|a| Some(text(a, "status").to_string()));
     let mut status = vec![row(&["办理状态", "诉求数"])];
     for s in Status::ALL {
-        status.push(row(&[s.zh(), &by_status.get(s.code()).copied().unwrap_or(0).to_string()]));
+        status.push(row(&[
+            s.zh(),
+            &by_status.get(s.code()).copied().unwrap_or(0).to_string(),
+        ]));
     }
     tables.insert("status", status);
 
@@ -108,7 +114,11 @@ fn expected(appeals: &[&serde_json::Value], names: &BTreeMap<&str, &str>) -> BTr
     let this_month = today().with_day(1).unwrap();
     let mut month = vec![row(&["月份", "诉求数"])];
     for back in (0..12).rev() {
-        let m = this_month.checked_sub_months(Months::new(back)).unwrap().format("%Y-%m").to_string();
+        let m = this_month
+            .checked_sub_months(Months::new(back))
+            .unwrap()
+            .format("%Y-%m")
+            .to_string();
         month.push(row(&[&m, &by_month.get(&m).copied().unwrap_or(0).to_string()]));
     }
     tables.insert("month", month);
@@ -131,7 +141,10 @@ fn expected(appeals: &[&serde_json::Value], names: &BTreeMap<&str, &str>) -> BTr
         .filter_map(|a| Some((replied_on(a)?, a["deadline"].as_str()?.to_string())))
         .collect();
     let on_time = with_deadline.iter().filter(|(r, d)| r <= d).count() as u64;
-    let rated = appeals.iter().filter(|a| !text(a, "satisfaction_code").is_empty()).count() as u64;
+    let rated = appeals
+        .iter()
+        .filter(|a| !text(a, "satisfaction_code").is_empty())
+        .count() as u64;
     let satisfied = appeals
         .iter()
         .filter(|a| matches!(text(a, "satisfaction_code"), "satisfied" | "basic"))
@@ -152,7 +165,12 @@ fn expected(appeals: &[&serde_json::Value], names: &BTreeMap<&str, &str>) -> BTr
         }
     };
     let rate = |name: &str, num: u64, den: u64| {
-        vec![name.to_string(), shown(num, den), num.to_string(), den.to_string()]
+        vec![
+            name.to_string(),
+            shown(num, den),
+            num.to_string(),
+            den.to_string(),
+        ]
     };
     tables.insert(
         "rates",
@@ -251,7 +269,10 @@ fn login(county: &County, name: &str) -> String {
 fn csv_rows(got: &Got) -> Vec<Vec<String>> {
     assert_eq!(got.status, 200);
     assert!(got.kind.starts_with("text/csv"), "{}", got.kind);
-    let body = got.body.strip_prefix(b"\xEF\xBB\xBF").expect("a byte-order mark for Excel");
+    let body = got
+        .body
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .expect("a byte-order mark for Excel");
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
     reader
         .records()
@@ -265,7 +286,11 @@ fn downloaded(county: &County, cookie: &str) -> BTreeMap<&'static str, Vec<Vec<S
     ["rates", "status", "category", "station", "unit", "month"]
         .into_iter()
         .map(|chart| {
-            let got = get(county, &format!("/office/dashboard?chart={chart}&format=csv"), Some(cookie));
+            let got = get(
+                county,
+                &format!("/office/dashboard?chart={chart}&format=csv"),
+                Some(cookie),
+            );
             let mut rows = csv_rows(&got);
             if chart == "rates" {
                 rows.iter_mut().for_each(|r| r.truncate(4));
@@ -289,7 +314,7 @@ fn well_formed(svg: &str) -> bool {
             return false;
         };
         let tag = &rest[start + 1..start + end];
-        if tag.matches('"').count() % 2 != 0 {
+        if !tag.matches('"').count().is_multiple_of(2) {
             return false;
         }
         if let Some(name) = tag.strip_prefix('/') {
@@ -326,7 +351,14 @@ fn the_dashboard_counts_what_the_county_holds(db: Option<String>) {
         .expect("a registered appeal");
     for step in [
         vec!["accept", registered.as_str()],
-        vec!["refer", &registered, "--unit", "青禾县交通运输局", "--due", "2099-12-31"],
+        vec![
+            "refer",
+            &registered,
+            "--unit",
+            "青禾县交通运输局",
+            "--due",
+            "2099-12-31",
+        ],
     ] {
         let out = county.run(&step);
         assert!(out.status.success(), "{step:?}: {}", cli::printed(&out));
@@ -349,8 +381,15 @@ fn the_dashboard_counts_what_the_county_holds(db: Option<String>) {
     // Without a session: to the login page, nothing shown.
     let refused = get(&county, "/office/dashboard", None);
     assert_eq!(refused.status, 303);
-    assert!(refused.location.starts_with("/office/login"), "{}", refused.location);
-    for at in ["/office/dashboard?chart=status&format=csv", "/office/dashboard/status.svg"] {
+    assert!(
+        refused.location.starts_with("/office/login"),
+        "{}",
+        refused.location
+    );
+    for at in [
+        "/office/dashboard?chart=status&format=csv",
+        "/office/dashboard/status.svg",
+    ] {
         let refused = get(&county, at, None);
         assert_eq!(refused.status, 303, "{at}");
         assert!(!refused.text().contains("已办结"), "{at}");
@@ -360,13 +399,26 @@ fn the_dashboard_counts_what_the_county_holds(db: Option<String>) {
     let page = get(&county, "/office/dashboard", Some(&office));
     assert_eq!(page.status, 200);
     let html = page.text();
-    for shown in ["办结率", "按期办结率", "满意率", "当前逾期", names[ONE], names[TWO], "<svg", "format=xlsx"] {
+    for shown in [
+        "办结率",
+        "按期办结率",
+        "满意率",
+        "当前逾期",
+        names[ONE],
+        names[TWO],
+        "<svg",
+        "format=xlsx",
+    ] {
         assert!(html.contains(shown), "the page lacks {shown}");
     }
     assert_eq!(downloaded(&county, &office), want);
 
     // The same figures as xlsx, with Chinese headers.
-    let got = get(&county, "/office/dashboard?chart=station&format=xlsx", Some(&office));
+    let got = get(
+        &county,
+        "/office/dashboard?chart=station&format=xlsx",
+        Some(&office),
+    );
     assert_eq!(got.status, 200);
     assert!(got.kind.contains("spreadsheetml"), "{}", got.kind);
     let book = root.path().join("station.xlsx");
@@ -395,10 +447,16 @@ fn the_dashboard_counts_what_the_county_holds(db: Option<String>) {
         assert!(well_formed(&svg), "{chart}: {svg}");
         assert!(svg.contains(label), "{chart} lacks {label}: {svg}");
         for row in &want[chart][1..] {
-            assert!(svg.contains(&format!("\n{}\n</text>", row.last().unwrap())), "{chart} {row:?}");
+            assert!(
+                svg.contains(&format!("\n{}\n</text>", row.last().unwrap())),
+                "{chart} {row:?}"
+            );
         }
     }
-    assert_eq!(get(&county, "/office/dashboard/nothing.svg", Some(&office)).status, 404);
+    assert_eq!(
+        get(&county, "/office/dashboard/nothing.svg", Some(&office)).status,
+        404
+    );
 
     // A viewer sees the county's figures; a unit its own alone.
     let viewer = login(&county, "赵主任");
@@ -413,7 +471,11 @@ fn the_dashboard_counts_what_the_county_holds(db: Option<String>) {
     assert_ne!(theirs["rates"], want["rates"]);
 
     // In English on asking: English headers, the same counts.
-    let got = get(&county, "/office/dashboard?chart=status&format=csv&lang=en", Some(&office));
+    let got = get(
+        &county,
+        "/office/dashboard?chart=status&format=csv&lang=en",
+        Some(&office),
+    );
     let rows = csv_rows(&got);
     assert_eq!(rows[0], ["Status", "Appeals"]);
     assert_eq!(rows[6][0], "Closed");

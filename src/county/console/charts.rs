@@ -48,11 +48,17 @@ fn draw_bars(
         root.draw(&Text::new(
             empty.to_string(),
             (16, (ROW / 2 + 8) as i32),
-            TextStyle::from((FONT, 17).into_font()).color(&INK).pos(Pos::new(HPos::Left, VPos::Center)),
+            TextStyle::from((FONT, 17).into_font())
+                .color(&INK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
         return Ok(());
     }
-    let longest = items.iter().map(|(l, _)| l.chars().count() as u32).max().unwrap_or(0);
+    let longest = items
+        .iter()
+        .map(|(l, _)| l.chars().count() as u32)
+        .max()
+        .unwrap_or(0);
     let label_width = (longest * CHAR_WIDTH + 16).clamp(60, WIDTH / 2);
     // Room for the count after the longest bar.
     let bar_room = WIDTH - label_width - 70;
@@ -61,21 +67,35 @@ fn draw_bars(
         .color(&INK)
         .pos(Pos::new(HPos::Left, VPos::Center));
     root.draw(&PathElement::new(
-        vec![(label_width as i32, 4), (label_width as i32, (items.len() as u32 * ROW + 12) as i32)],
+        vec![
+            (label_width as i32, 4),
+            (label_width as i32, (items.len() as u32 * ROW + 12) as i32),
+        ],
         RULE,
     ))?;
     for (i, (label, n)) in items.iter().enumerate() {
         let top = 8 + i as u32 * ROW;
         let middle = (top + ROW / 2) as i32;
-        root.draw(&Text::new(label.clone(), (label_width as i32 - 8, middle), label_style.clone()))?;
+        root.draw(&Text::new(
+            label.clone(),
+            (label_width as i32 - 8, middle),
+            label_style.clone(),
+        ))?;
         let length = (*n as f64 / most as f64 * bar_room as f64).round() as i32;
         if length > 0 {
             root.draw(&Rectangle::new(
-                [(label_width as i32, top as i32 + 4), (label_width as i32 + length, (top + ROW) as i32 - 4)],
+                [
+                    (label_width as i32, top as i32 + 4),
+                    (label_width as i32 + length, (top + ROW) as i32 - 4),
+                ],
                 BAR.filled(),
             ))?;
         }
-        root.draw(&Text::new(n.to_string(), (label_width as i32 + length + 6, middle), count_style.clone()))?;
+        root.draw(&Text::new(
+            n.to_string(),
+            (label_width as i32 + length + 6, middle),
+            count_style.clone(),
+        ))?;
     }
     Ok(())
 }
@@ -107,16 +127,30 @@ fn draw_columns(
             .color(&INK)
             .pos(Pos::new(HPos::Center, v))
     };
-    root.draw(&PathElement::new(vec![(left, base), (WIDTH as i32 - left, base)], RULE))?;
+    root.draw(&PathElement::new(
+        vec![(left, base), (WIDTH as i32 - left, base)],
+        RULE,
+    ))?;
     for (i, (label, n)) in items.iter().enumerate() {
         let x = left + i as i32 * slot;
         let middle = x + slot / 2;
         let length = (*n as f64 / most as f64 * (base - top) as f64).round() as i32;
         if length > 0 {
-            root.draw(&Rectangle::new([(x + 6, base - length), (x + slot - 6, base)], BAR.filled()))?;
+            root.draw(&Rectangle::new(
+                [(x + 6, base - length), (x + slot - 6, base)],
+                BAR.filled(),
+            ))?;
         }
-        root.draw(&Text::new(n.to_string(), (middle, base - length - 4), centred(16, VPos::Bottom)))?;
-        root.draw(&Text::new(label.clone(), (middle, base + 6), centred(15, VPos::Top)))?;
+        root.draw(&Text::new(
+            n.to_string(),
+            (middle, base - length - 4),
+            centred(16, VPos::Bottom),
+        ))?;
+        root.draw(&Text::new(
+            label.clone(),
+            (middle, base + 6),
+            centred(15, VPos::Top),
+        ))?;
     }
     Ok(())
 }
@@ -159,14 +193,28 @@ mod tests {
             "暂无数据",
         );
         assert!(svg.starts_with("<svg"), "{svg}");
-        assert!(svg.contains("role=\"img\" aria-label=\"按状态 &lt;统计&gt;\""), "{svg}");
+        assert!(
+            svg.contains("role=\"img\" aria-label=\"按状态 &lt;统计&gt;\""),
+            "{svg}"
+        );
         assert!(svg.contains("<title>按状态 &lt;统计&gt;</title>"));
-        for label in ["已交办", "青禾县住房和城乡建设局", "A&amp;B &lt;x&gt;", "\n7\n</text>", "\n3\n</text>", "\n0\n</text>"] {
+        for label in [
+            "已交办",
+            "青禾县住房和城乡建设局",
+            "A&amp;B &lt;x&gt;",
+            "\n7\n</text>",
+            "\n3\n</text>",
+            "\n0\n</text>",
+        ] {
             assert!(svg.contains(label), "{label} in {svg}");
         }
         assert!(!svg.contains("<x>"));
         // Two bars drawn: the zero has none.
-        assert_eq!(svg.matches("<rect").count(), 3, "the background and two bars: {svg}");
+        assert_eq!(
+            svg.matches("<rect").count(),
+            3,
+            "the background and two bars: {svg}"
+        );
         assert!(svg.trim_end().ends_with("</svg>"));
     }
 

@@ -106,14 +106,28 @@ fn rates(d: &Dashboard, lang: Lang) -> Vec<Vec<String>> {
         ]
     };
     let count = |name: W, n: u64, note: &str| {
-        vec![name.get(lang).to_string(), n.to_string(), String::new(), String::new(), note.to_string()]
+        vec![
+            name.get(lang).to_string(),
+            n.to_string(),
+            String::new(),
+            String::new(),
+            note.to_string(),
+        ]
     };
     vec![
         count(words::TOTAL, d.total, ""),
         rate(words::CLOSED_RATE, d.closed_rate, words::CLOSED_RATE_NOTE),
         rate(words::ON_TIME_RATE, d.on_time_rate, words::ON_TIME_RATE_NOTE),
-        rate(words::SATISFIED_RATE, d.satisfied_rate, words::SATISFIED_RATE_NOTE),
-        count(words::OVERDUE_NOW, d.overdue_now, words::OVERDUE_NOW_NOTE.get(lang)),
+        rate(
+            words::SATISFIED_RATE,
+            d.satisfied_rate,
+            words::SATISFIED_RATE_NOTE,
+        ),
+        count(
+            words::OVERDUE_NOW,
+            d.overdue_now,
+            words::OVERDUE_NOW_NOTE.get(lang),
+        ),
     ]
 }
 
@@ -130,7 +144,13 @@ pub fn table(d: &Dashboard, chart: Chart, lang: Lang) -> Table {
     };
     let (headers, rows) = match chart {
         Chart::Rates => (
-            headers(&[words::FIGURE, words::VALUE, words::NUMERATOR, words::DENOMINATOR, words::MEANING]),
+            headers(&[
+                words::FIGURE,
+                words::VALUE,
+                words::NUMERATOR,
+                words::DENOMINATOR,
+                words::MEANING,
+            ]),
             rates(d, lang),
         ),
         Chart::Status => counted(words::STATUS),
@@ -270,6 +290,9 @@ mod tests {
         assert_eq!(page.matches("<svg").count(), 5);
         assert!(page.contains("柳岸社区人大代表联络站") && page.contains("66.7%"));
         let en = body(&d, None, Lang::En).into_string();
-        assert!(en.contains("every station") && en.contains("&amp;lang=en"), "{en}");
+        assert!(
+            en.contains("every station") && en.contains("&amp;lang=en"),
+            "{en}"
+        );
     }
 }

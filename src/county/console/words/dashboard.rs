@@ -34,7 +34,10 @@ pub const BY_STATUS: W = w("按办理状态", "By status");
 pub const BY_CATEGORY: W = w("按诉求类别", "By category");
 pub const BY_STATION: W = w("按联络站", "By station");
 pub const BY_UNIT: W = w("按承办单位", "By handling unit");
-pub const BY_MONTH: W = w("按登记月份（近十二个月）", "By month registered (the last twelve)");
+pub const BY_MONTH: W = w(
+    "按登记月份（近十二个月）",
+    "By month registered (the last twelve)",
+);
 pub const STATUS: W = w("办理状态", "Status");
 pub const CATEGORY: W = w("诉求类别", "Category");
 pub const STATION: W = w("联络站", "Station");
