@@ -481,18 +481,6 @@ async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: La
             ExitCode::SUCCESS
         }
         (Ok(()), None) => ExitCode::SUCCESS,
-        (Err(e), _) => {
-            let target = target
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "stdout".into());
-            say(format_args!(
-                "jiedai: {}",
-                lang.pick(
-                    format!("导出到 {target} 失败：{e}"),
-                    format!("export to {target} failed: {e}"),
-                )
-            ));
-            ExitCode::from(exit::FAILED)
-        }
+        (Err(e), _) => super::export::failed(target, &e, lang),
     }
 }

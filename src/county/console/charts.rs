@@ -24,23 +24,27 @@ const WIDTH: u32 = 720;
 /// names the chart for screen readers, `empty` is said when there are no
 /// rows.
 pub fn bars(title: &str, items: &[(String, u64)], empty: &str) -> String {
-    let rows = items.len().max(1) as u32;
-    let height = rows * ROW + 16;
+    let height = items.len().max(1) as u32 * ROW + 16;
+    drawn(title, height, |root| draw_bars(root, items, empty))
+}
+
+/// The area charts are drawn on.
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
+
+/// A chart `height` high drawn by `draw` on white, as titled SVG. Drawing
+/// into a string fails on nothing: what `draw` drew is kept.
+fn drawn(title: &str, height: u32, draw: impl FnOnce(&Area<'_>) -> Drawn) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        let _ = draw_bars(&root, items, empty);
+        let _ = root.fill(&WHITE).and_then(|()| draw(&root));
         let _ = root.present();
     }
     titled(svg, title)
 }
 
-fn draw_bars(
-    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    items: &[(String, u64)],
-    empty: &str,
-) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
-    root.fill(&WHITE)?;
+fn draw_bars(root: &Area<'_>, items: &[(String, u64)], empty: &str) -> Drawn {
     let label_style = TextStyle::from((FONT, 17).into_font())
         .color(&INK)
         .pos(Pos::new(HPos::Right, VPos::Center));
@@ -104,21 +108,10 @@ fn draw_bars(
 /// over each column, the label under it.
 pub fn columns(title: &str, items: &[(String, u64)]) -> String {
     let height = 260;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        let _ = draw_columns(&root, items, height);
-        let _ = root.present();
-    }
-    titled(svg, title)
+    drawn(title, height, |root| draw_columns(root, items, height))
 }
 
-fn draw_columns(
-    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    items: &[(String, u64)],
-    height: u32,
-) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
-    root.fill(&WHITE)?;
+fn draw_columns(root: &Area<'_>, items: &[(String, u64)], height: u32) -> Drawn {
     let (left, base, top) = (8i32, height as i32 - 30, 24i32);
     let slot = (WIDTH as i32 - 2 * left) / items.len().max(1) as i32;
     let most = items.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
