@@ -208,6 +208,43 @@ pub enum CountyWhat {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// 网页工作台的账号：新建、改密码、停用、列出 / the console's accounts: add, change a password, disable, list
+    User {
+        #[command(subcommand)]
+        what: UserWhat,
+    },
+}
+
+#[cfg(feature = "county")]
+#[derive(Debug, Subcommand)]
+pub enum UserWhat {
+    /// 新建账号（在终端上输入两次密码）/ add an account (the password typed twice on the terminal)
+    Add {
+        /// 用户名（即登录名，县里的事件以此署名）/ user name (the login name, and the name county events carry)
+        name: String,
+        /// 角色：office（县人大办）、unit（承办单位）、viewer（只读）/ role: office, unit or viewer
+        #[arg(long)]
+        role: String,
+        /// 承办单位的账号所属单位（须在单位目录中）/ a unit account's unit (one of the catalogue)
+        #[arg(long)]
+        unit: Option<String>,
+        /// 从标准输入读一行作为密码 / read the password as one line from standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// 重设密码（该账号的登录随即全部结束）/ set a new password (the account's sessions end)
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// 停用账号（其登录随即全部结束）/ disable an account (its sessions end)
+    Disable { name: String },
+    /// 列出账号 / list the accounts
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,8 +6,11 @@ fn main() -> ExitCode {
     // Station data is personal data: what this process creates is private.
     jiedai::storage::private::restrict_new_files();
     let cli = jiedai::cli::Cli::parse();
-    // The demo logs into its own temporary directory.
-    if !matches!(cli.command, Some(jiedai::cli::Command::Demo { .. })) {
+    // The demo logs into its own temporary directory, the county's server
+    // through `tracing` (`commands::init_county_logging`).
+    if !matches!(cli.command, Some(jiedai::cli::Command::Demo { .. }))
+        && !jiedai::commands::county_serving(&cli)
+    {
         jiedai::commands::init_logging(&jiedai::commands::data_dir(&cli), read_only(&cli));
     }
     jiedai::commands::run(cli)

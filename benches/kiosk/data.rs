@@ -522,14 +522,26 @@ fn plan_steps(a: &Appeal, day: NaiveDate, rng: &mut Lcg, out: &mut Vec<(DateTime
         return;
     }
     let answered = started + 2 + rng.below(limit as u32) as u64;
-    out.push((when(answered, 14 * 60), Step::Reply { reply: reply(rng) }));
+    out.push((
+        when(answered, 14 * 60),
+        Step::Reply {
+            reply: reply(rng),
+            document: None,
+        },
+    ));
     if rng.chance(30) {
         return; // never rated
     }
     let s = rate(rng);
     out.push((when(answered + 5, 10 * 60), Step::Rate { satisfaction: s }));
     if s == Satisfaction::Unsatisfied {
-        out.push((when(answered + 20, 14 * 60), Step::Reply { reply: reply(rng) }));
+        out.push((
+            when(answered + 20, 14 * 60),
+            Step::Reply {
+                reply: reply(rng),
+                document: None,
+            },
+        ));
         out.push((
             when(answered + 25, 10 * 60),
             Step::Rate {

@@ -25,7 +25,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
     if let Err(code) = county_here(dir, db, what, lang) {
         return code;
     }
-    super::init_logging(dir, false);
+    super::init_county_logging(dir, matches!(what, CountyWhat::Serve { .. }));
     // A certificate or key that cannot be used stops the server before
     // anything is opened or served.
     let tls = match what {
@@ -114,11 +114,13 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
             CountyWhat::Reply { code, text, actor } => {
                 let reply = Step::Reply {
                     reply: text.trim().to_string(),
+                    document: None,
                 };
                 step(&db, code, reply, actor, lang).await
             }
             CountyWhat::Close { code, actor } => step(&db, code, Step::Close, actor, lang).await,
             CountyWhat::Export { format, out } => export_appeals(&db, *format, out.as_deref(), lang).await,
+            CountyWhat::User { what } => super::county_users::run(&db, what, lang).await,
         };
         db.pool.close().await;
         code
@@ -399,7 +401,7 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
         return ExitCode::from(exit::UNREADABLE);
     }
     let kind = step.kind();
-    match staff::step(db, code, step, actor.trim()).await {
+    match staff::step(db, code, step, "", actor.trim()).await {
         Ok(StepOutcome::Done { appeal, seq }) => {
             out(lang.pick(
                 format!(

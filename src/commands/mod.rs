@@ -4,6 +4,8 @@
 pub mod check;
 #[cfg(feature = "county")]
 pub mod county;
+#[cfg(feature = "county")]
+pub mod county_users;
 pub mod demo;
 pub mod export;
 pub mod find;
@@ -190,6 +192,45 @@ pub fn init_logging(dir: &Path, quiet: bool) {
         };
         let _ = simplelog::WriteLogger::init(level, simplelog::Config::default(), file);
     }
+}
+
+/// Whether the command runs the county's server (which sets up its own
+/// logging).
+pub fn county_serving(cli: &Cli) -> bool {
+    #[cfg(feature = "county")]
+    if let Some(Command::County {
+        what: crate::cli::CountyWhat::Serve { .. },
+        ..
+    }) = &cli.command
+    {
+        return true;
+    }
+    let _ = cli;
+    false
+}
+
+/// The county's logging: the server (`serving`) logs through `tracing`
+/// into `<data dir>/jiedai.log` (its requests in spans with their ids;
+/// `log` records bridged in; `JIEDAI_LOG` filters, `info` by default);
+/// the staff commands log as every command does (`init_logging`).
+#[cfg(feature = "county")]
+pub fn init_county_logging(dir: &Path, serving: bool) {
+    if !serving || !dir.is_dir() {
+        return init_logging(dir, false);
+    }
+    use tracing_subscriber::util::SubscriberInitExt;
+    let path = crate::storage::Paths::new(dir).log();
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JIEDAI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .finish()
+        .try_init();
 }
 
 /// Prints replay progress on standard error when it is a terminal.

@@ -7,9 +7,13 @@
 //! once, `staff` records county steps into a station's feed, `appeals`
 //! lists and exports the county's copy for its staff, `enroll` enrols a
 //! station, `server` answers stations and browsers, `pages` renders the
-//! public pages.
+//! public pages; `accounts` keeps the staff's accounts and sessions,
+//! `audit` what they did, `console` is the staff's web console; `figures`
+//! counts the dashboard's figures, `readable` writes tables people read.
 
+pub mod accounts;
 pub mod appeals;
+pub mod audit;
 pub mod console;
 pub mod db;
 pub mod enroll;

@@ -24,8 +24,16 @@ pub enum StepOutcome {
     NotHeld(String),
 }
 
-/// Takes `step` on the appeal `code` for `actor`.
-pub async fn step(db: &Db, code: &str, step: Step, actor: &str) -> Result<StepOutcome, CountyError> {
+/// Takes `step` on the appeal `code` for `actor` (the person: `王科员`, or
+/// a unit's staff as `{unit}·{person}`), with its `note` (a referral's
+/// requirements, a chase's words, a return's reason, a progress report).
+pub async fn step(
+    db: &Db,
+    code: &str,
+    step: Step,
+    note: &str,
+    actor: &str,
+) -> Result<StepOutcome, CountyError> {
     let canonical = match code.parse::<TrackingCode>() {
         Ok(c) => c.as_str().to_string(),
         Err(_) => code.trim().to_string(),
@@ -42,7 +50,7 @@ pub async fn step(db: &Db, code: &str, step: Step, actor: &str) -> Result<StepOu
         return Ok(StepOutcome::NotHeld(canonical));
     };
     let at = super::now();
-    let body = match county_steps::decide(&held.appeal, step, String::new(), at.date_naive()) {
+    let body = match county_steps::decide(&held.appeal, step, note.trim().to_string(), at.date_naive()) {
         Ok(b) => b,
         Err(refusal) => {
             drop(tx);

@@ -8,8 +8,9 @@
 //! it arrives or replayed from the journal (they read only the appeal as
 //! the events before it left it):
 //!
-//! 1. Only the county's own steps count: accept, refer, start handling,
-//!    chase, reply, close (办结销号). Registration, the citizen's rating,
+//! 1. Only the county's own steps count: accept, refer, re-refer (改派),
+//!    start handling, progress (办理进展), chase, extend (延期), return
+//!    (退回), reply, close (办结销号). Registration, the citizen's rating,
 //!    reopening and on-the-spot answers are the station's.
 //! 2. A step made in an earlier round is kept, not applied: the citizen
 //!    reopened the appeal (or rated it 不满意) after the county acted, so
@@ -18,7 +19,10 @@
 //! 3. A step the appeal's status no longer allows is kept, not applied:
 //!    for example a reply to an appeal the station has meanwhile answered
 //!    on the spot and closed.
-//! 4. Otherwise the step applies through the status machine, as a step
+//! 4. A step without what it needs is kept, not applied: an empty unit,
+//!    reply, return reason or progress text, or an extension to a day not
+//!    later than the deadline the appeal holds.
+//! 5. Otherwise the step applies through the status machine, as a step
 //!    taken at the station would.
 //!
 //! A kept step appears in the appeal's timeline with the reason it
@@ -36,11 +40,49 @@ use crate::i18n::Lang;
 pub const COUNTY_STEPS: &[StepKind] = &[
     StepKind::Accept,
     StepKind::Refer,
+    StepKind::Rerefer,
     StepKind::Start,
+    StepKind::Progress,
     StepKind::Chase,
+    StepKind::Extend,
+    StepKind::Return,
     StepKind::Reply,
     StepKind::Close,
 ];
+
+vocabulary! {
+    /// Who a county console user is: the office (县人大办) takes the
+    /// office's steps, a handling unit's staff (承办单位) those of the
+    /// appeals referred to it, a viewer (只读) only looks.
+    CountyRole {
+        Office = "office", "县人大办", "County office";
+        Unit = "unit", "承办单位", "Handling unit";
+        Viewer = "viewer", "只读", "Read-only";
+    }
+}
+
+/// Whether `role` may take steps of `kind`.
+pub fn role_allows(role: CountyRole, kind: StepKind) -> bool {
+    use StepKind::*;
+    match role {
+        CountyRole::Office => matches!(
+            kind,
+            Accept | Refer | Rerefer | Chase | Extend | Close | Reply | Progress | Start
+        ),
+        CountyRole::Unit => matches!(kind, Start | Progress | Reply | Return),
+        CountyRole::Viewer => false,
+    }
+}
+
+/// The steps `role` may take on the appeal now: the county's steps its
+/// status allows and the role is given.
+pub fn actions(appeal: &Appeal, role: CountyRole) -> Vec<StepKind> {
+    COUNTY_STEPS
+        .iter()
+        .copied()
+        .filter(|k| role_allows(role, *k) && k.allowed_from(appeal.status))
+        .collect()
+}
 
 /// Why a county step changed nothing at the station.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,8 +94,12 @@ pub enum NotApplied {
     Overtaken { status: Status },
     /// Not a step the county takes.
     NotCountyStep,
-    /// The step itself is incomplete (an empty reply or unit).
+    /// The step itself is incomplete (an empty reply, unit, return reason
+    /// or progress text).
     Incomplete,
+    /// An extension to `deadline`, which is not later than the deadline
+    /// `held` by the appeal at the station.
+    NotLater { deadline: NaiveDate, held: NaiveDate },
 }
 
 impl NotApplied {
@@ -84,13 +130,21 @@ impl NotApplied {
             (Lang::En, NotApplied::NotCountyStep) => "not applied: only the station takes this step".into(),
             (Lang::Zh, NotApplied::Incomplete) => "未生效：内容不完整".into(),
             (Lang::En, NotApplied::Incomplete) => "not applied: the step is incomplete".into(),
+            (Lang::Zh, NotApplied::NotLater { deadline, held }) => {
+                format!("未生效：延期后的期限 {deadline} 不晚于本站的期限 {held}")
+            }
+            (Lang::En, NotApplied::NotLater { deadline, held }) => {
+                format!("not applied: the new deadline {deadline} is not later than the station's {held}")
+            }
         }
     }
 }
 
-/// Applies a county step made in `round` to the appeal, by the rules
-/// above. On `Err` the appeal is unchanged.
-pub fn apply(appeal: &mut Appeal, step: &Step, round: u32) -> Result<Status, NotApplied> {
+/// Applies a county step made in `round`, with its `note`, to the appeal,
+/// by the rules above. On `Err` the appeal is unchanged. The rules read
+/// only the appeal and the event, so a step refused as it arrives is
+/// refused again when the journal is replayed.
+pub fn apply(appeal: &mut Appeal, step: &Step, note: &str, round: u32) -> Result<Status, NotApplied> {
     if !COUNTY_STEPS.contains(&step.kind()) {
         return Err(NotApplied::NotCountyStep);
     }
@@ -101,12 +155,18 @@ pub fn apply(appeal: &mut Appeal, step: &Step, round: u32) -> Result<Status, Not
         });
     }
     let mut next = appeal.clone();
-    match lifecycle::apply(&mut next, step) {
+    match lifecycle::apply(&mut next, step).and_then(|status| {
+        lifecycle::check_note(step, note)?;
+        Ok(status)
+    }) {
         Ok(status) => {
             *appeal = next;
             Ok(status)
         }
         Err(TransitionError::Illegal { from, .. }) => Err(NotApplied::Overtaken { status: from }),
+        Err(TransitionError::ExtendNotLater { deadline, held }) => {
+            Err(NotApplied::NotLater { deadline, held })
+        }
         Err(_) => Err(NotApplied::Incomplete),
     }
 }
@@ -173,6 +233,7 @@ mod tests {
     fn reply() -> Step {
         Step::Reply {
             reply: "已修复".into(),
+            document: None,
         }
     }
 
@@ -187,7 +248,7 @@ mod tests {
     fn a_reply_to_a_referred_appeal_applies() {
         let mut a = appeal();
         steps(&mut a, &[Step::Accept, refer()]);
-        assert_eq!(apply(&mut a, &reply(), 0), Ok(Status::Replied));
+        assert_eq!(apply(&mut a, &reply(), "", 0), Ok(Status::Replied));
         assert_eq!(a.reply.as_deref(), Some("已修复"));
     }
 
@@ -209,12 +270,12 @@ mod tests {
         let before = a.clone();
         // The county replied in round 0; the station reopened (round 1).
         assert_eq!(
-            apply(&mut a, &reply(), 0),
+            apply(&mut a, &reply(), "", 0),
             Err(NotApplied::EarlierRound { round: 0, now: 1 })
         );
         assert_eq!(a, before);
         // A reply made in the new round applies.
-        assert_eq!(apply(&mut a, &reply(), 1), Ok(Status::Replied));
+        assert_eq!(apply(&mut a, &reply(), "", 1), Ok(Status::Replied));
     }
 
     #[test]
@@ -233,7 +294,7 @@ mod tests {
         );
         let before = a.clone();
         assert_eq!(
-            apply(&mut a, &reply(), 0),
+            apply(&mut a, &reply(), "", 0),
             Err(NotApplied::Overtaken {
                 status: Status::Closed
             })
@@ -244,7 +305,10 @@ mod tests {
     #[test]
     fn station_steps_from_the_county_are_not_applied() {
         let mut a = appeal();
-        assert_eq!(apply(&mut a, &Step::Reopen, 0), Err(NotApplied::NotCountyStep));
+        assert_eq!(
+            apply(&mut a, &Step::Reopen, "", 0),
+            Err(NotApplied::NotCountyStep)
+        );
         assert_eq!(a.status, Status::Registered);
     }
 
@@ -264,5 +328,114 @@ mod tests {
             decide(&b, refer(), String::new(), on),
             Ok(EventBody::CountyStepped { round: 0, .. })
         ));
+    }
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
+    }
+
+    #[test]
+    fn each_role_is_offered_what_it_may_take_now() {
+        use StepKind::*;
+        let mut a = appeal();
+        assert_eq!(actions(&a, CountyRole::Office), vec![Accept]);
+        assert_eq!(actions(&a, CountyRole::Unit), Vec::<StepKind>::new());
+        steps(&mut a, &[Step::Accept, refer()]);
+        assert_eq!(
+            actions(&a, CountyRole::Office),
+            vec![Rerefer, Start, Progress, Chase, Extend, Reply]
+        );
+        assert_eq!(
+            actions(&a, CountyRole::Unit),
+            vec![Start, Progress, Return, Reply]
+        );
+        assert_eq!(actions(&a, CountyRole::Viewer), Vec::<StepKind>::new());
+        steps(&mut a, &[reply()]);
+        assert_eq!(actions(&a, CountyRole::Office), vec![Close]);
+        assert_eq!(actions(&a, CountyRole::Unit), Vec::<StepKind>::new());
+        assert_eq!(CountyRole::parse("unit"), Some(CountyRole::Unit));
+        assert_eq!(CountyRole::Office.zh(), "县人大办");
+        assert_eq!(CountyRole::Viewer.label(Lang::Zh), "只读");
+    }
+
+    /// The event a county step is recorded as, applied as the station
+    /// applies it.
+    fn stepped(a: &Appeal, step: Step, note: &str, round: u32) -> crate::domain::Event {
+        crate::domain::Event {
+            id: crate::domain::EventId {
+                origin: crate::domain::event::county_origin("330999012"),
+                seq: 1,
+            },
+            at: at(),
+            actor: "王科员".into(),
+            body: EventBody::CountyStepped {
+                code: a.code.clone(),
+                step,
+                note: note.into(),
+                round,
+            },
+        }
+    }
+
+    #[test]
+    fn a_step_refused_as_it_arrives_is_refused_replayed() {
+        let mut a = appeal();
+        steps(&mut a, &[Step::Accept, refer()]);
+        let cases = [
+            (Step::Return, "", NotApplied::Incomplete),
+            (Step::Progress, " ", NotApplied::Incomplete),
+            (
+                Step::Extend { deadline: d(30) },
+                "",
+                NotApplied::NotLater {
+                    deadline: d(30),
+                    held: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+                },
+            ),
+        ];
+        for (step, note, why) in cases {
+            let mut live = a.clone();
+            assert_eq!(apply(&mut live, &step, note, 0), Err(why.clone()));
+            assert_eq!(live, a);
+            // Replayed from the journal: the same event, the same outcome.
+            let event = stepped(&a, step, note, 0);
+            let replayed = crate::domain::history::apply(Some(&a), &event).unwrap().unwrap();
+            let last = replayed.history.last().unwrap();
+            assert_eq!(last.not_applied, Some(why));
+            assert_eq!(replayed.status, a.status);
+            assert_eq!(replayed.deadline, a.deadline);
+        }
+        // With what they need they apply, live and replayed alike.
+        for (step, note, to) in [
+            (Step::Return, "不属本单位职责", Status::Accepted),
+            (Step::Progress, "已现场勘查", Status::InProgress),
+            (
+                Step::Rerefer {
+                    unit: "青禾县交通运输局".into(),
+                    deadline: d(28),
+                },
+                "",
+                Status::Referred,
+            ),
+        ] {
+            let mut live = a.clone();
+            assert_eq!(apply(&mut live, &step, note, 0), Ok(to));
+            let event = stepped(&a, step, note, 0);
+            let replayed = crate::domain::history::apply(Some(&a), &event).unwrap().unwrap();
+            assert_eq!(replayed.status, to);
+            assert_eq!(
+                (replayed.unit.clone(), replayed.deadline),
+                (live.unit.clone(), live.deadline)
+            );
+        }
+    }
+
+    #[test]
+    fn county_staff_must_give_a_return_its_reason() {
+        let mut a = appeal();
+        steps(&mut a, &[Step::Accept, refer()]);
+        let refused = decide(&a, Step::Return, String::new(), d(12)).unwrap_err();
+        assert_eq!(refused, CountyRefusal::Step(TransitionError::ReturnWithoutReason));
+        assert!(decide(&a, Step::Return, "不属本单位职责".into(), d(12)).is_ok());
     }
 }

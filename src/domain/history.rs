@@ -84,7 +84,7 @@ pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, 
         } => {
             let mut a = existing(code.as_str())?;
             let from = a.status;
-            let (to, not_applied) = match county_steps::apply(&mut a, step, *round) {
+            let (to, not_applied) = match county_steps::apply(&mut a, step, note, *round) {
                 Ok(to) => (to, None),
                 Err(why) => (from, Some(why)),
             };

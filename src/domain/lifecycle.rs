@@ -25,6 +25,9 @@ pub enum Step {
     },
     Reply {
         reply: String,
+        /// The unit's document number (文号) for a formal written reply.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        document: Option<String>,
     },
     Rate {
         satisfaction: Satisfaction,
@@ -35,6 +38,21 @@ pub enum Step {
     /// citizen's rating (the citizen could not be reached, or the county
     /// closed it after its own follow-up).
     Close,
+    /// 改派: the appeal goes to another unit, with a new deadline.
+    Rerefer {
+        unit: String,
+        deadline: NaiveDate,
+    },
+    /// 退回: the unit sends the appeal back to the office (the reason in
+    /// the event's note); unit and deadline are cleared.
+    Return,
+    /// 办理进展: the unit reports how the handling goes (the text in the
+    /// event's note).
+    Progress,
+    /// 延期: the deadline moves to a later day.
+    Extend {
+        deadline: NaiveDate,
+    },
 }
 
 /// The kind of a step without its data, for menus and error messages.
@@ -50,6 +68,10 @@ pub enum StepKind {
     Reopen,
     Chase,
     Close,
+    Rerefer,
+    Return,
+    Progress,
+    Extend,
 }
 
 impl StepKind {
@@ -76,6 +98,10 @@ impl StepKind {
             StepKind::Reopen => ("重新办理", "Reopen"),
             StepKind::Chase => ("督办", "Chase"),
             StepKind::Close => ("办结销号", "Close"),
+            StepKind::Rerefer => ("改派", "Re-refer"),
+            StepKind::Return => ("退回", "Return"),
+            StepKind::Progress => ("办理进展", "Progress"),
+            StepKind::Extend => ("延期", "Extend"),
         };
         lang.pick(zh, en)
     }
@@ -94,6 +120,9 @@ impl StepKind {
             StepKind::Reopen => from == Closed,
             StepKind::Chase => matches!(from, Referred | InProgress),
             StepKind::Close => from == Replied,
+            StepKind::Rerefer | StepKind::Return | StepKind::Progress | StepKind::Extend => {
+                matches!(from, Referred | InProgress)
+            }
         }
     }
 }
@@ -111,6 +140,10 @@ impl Step {
             Step::Reopen => StepKind::Reopen,
             Step::Chase => StepKind::Chase,
             Step::Close => StepKind::Close,
+            Step::Rerefer { .. } => StepKind::Rerefer,
+            Step::Return => StepKind::Return,
+            Step::Progress => StepKind::Progress,
+            Step::Extend { .. } => StepKind::Extend,
         }
     }
 
@@ -118,15 +151,32 @@ impl Step {
     pub fn describe(&self, lang: Lang) -> String {
         let label = self.kind().label(lang);
         match self {
-            Step::Refer { unit, deadline } => {
+            Step::Refer { unit, deadline } | Step::Rerefer { unit, deadline } => {
                 format!(
                     "{label}{}{unit}{}{deadline}",
                     lang.pick("：", ": "),
                     lang.pick("，期限 ", ", deadline ")
                 )
             }
-            Step::AnswerOnSpot { reply } | Step::Reply { reply } => {
+            Step::Extend { deadline } => {
+                format!("{label}{}{deadline}", lang.pick("：期限改为 ", ": deadline now "))
+            }
+            Step::AnswerOnSpot { reply }
+            | Step::Reply {
+                reply,
+                document: None,
+            } => {
                 format!("{label}{}{reply}", lang.pick("：", ": "))
+            }
+            Step::Reply {
+                reply,
+                document: Some(document),
+            } => {
+                format!(
+                    "{label}{}{document}{}{reply}",
+                    lang.pick("（文号 ", " (document "),
+                    lang.pick("）：", "): ")
+                )
             }
             Step::Rate { satisfaction } => {
                 format!("{label}{}{}", lang.pick("：", ": "), satisfaction.label(lang))
@@ -150,6 +200,12 @@ pub enum TransitionError {
     DeadlineBeforeReferral { deadline: NaiveDate, on: NaiveDate },
     #[error("reopening needs a note saying why")]
     ReopenWithoutNote,
+    #[error("returning an appeal needs the reason in the note")]
+    ReturnWithoutReason,
+    #[error("a progress report needs its text in the note")]
+    ProgressWithoutText,
+    #[error("the new deadline {deadline} is not later than the current one {held}")]
+    ExtendNotLater { deadline: NaiveDate, held: NaiveDate },
 }
 
 impl TransitionError {
@@ -166,6 +222,11 @@ impl TransitionError {
                 format!("办理期限 {deadline} 早于交办日期 {on}，应为当天或以后")
             }
             (Lang::Zh, TransitionError::ReopenWithoutNote) => "重新办理须填写备注，说明原因".into(),
+            (Lang::Zh, TransitionError::ReturnWithoutReason) => "退回须填写退回理由".into(),
+            (Lang::Zh, TransitionError::ProgressWithoutText) => "办理进展须填写进展内容".into(),
+            (Lang::Zh, TransitionError::ExtendNotLater { deadline, held }) => {
+                format!("延期后的期限 {deadline} 应晚于原期限 {held}")
+            }
         }
     }
 }
@@ -187,14 +248,28 @@ fn back_to_handling(appeal: &Appeal) -> Status {
 /// They are not part of `apply`: a recorded step is replayed as it was
 /// taken (an old journal or an export from before a rule existed still
 /// loads), while every new step — the kiosk's dialogs, import, any caller
-/// of the store's commit — is checked here first.
+/// of the store's commit — is checked here first. The notes a step needs
+/// (`check_note`) are part of it too.
 pub fn check_new_step(step: &Step, note: &str, on: NaiveDate) -> Result<(), TransitionError> {
     match step {
-        Step::Refer { deadline, .. } if *deadline < on => Err(TransitionError::DeadlineBeforeReferral {
-            deadline: *deadline,
-            on,
-        }),
+        Step::Refer { deadline, .. } | Step::Rerefer { deadline, .. } if *deadline < on => {
+            Err(TransitionError::DeadlineBeforeReferral {
+                deadline: *deadline,
+                on,
+            })
+        }
         Step::Reopen if note.trim().is_empty() => Err(TransitionError::ReopenWithoutNote),
+        _ => check_note(step, note),
+    }
+}
+
+/// The note a step cannot go without, whenever it is taken: a return
+/// says why, a progress report says what. The county's steps obey it
+/// where they apply as well as where they are made (`county_steps::apply`).
+pub fn check_note(step: &Step, note: &str) -> Result<(), TransitionError> {
+    match step {
+        Step::Return if note.trim().is_empty() => Err(TransitionError::ReturnWithoutReason),
+        Step::Progress if note.trim().is_empty() => Err(TransitionError::ProgressWithoutText),
         _ => Ok(()),
     }
 }
@@ -237,7 +312,7 @@ pub fn apply(appeal: &mut Appeal, step: &Step) -> Result<Status, TransitionError
             appeal.reply = Some(reply.clone());
             Status::Replied
         }
-        Step::Reply { reply } => {
+        Step::Reply { reply, .. } => {
             if reply.trim().is_empty() {
                 return Err(TransitionError::EmptyReply);
             }
@@ -263,6 +338,30 @@ pub fn apply(appeal: &mut Appeal, step: &Step) -> Result<Status, TransitionError
             from
         }
         Step::Close => Status::Closed,
+        Step::Rerefer { unit, deadline } => {
+            if unit.trim().is_empty() {
+                return Err(TransitionError::EmptyUnit);
+            }
+            appeal.unit = Some(unit.clone());
+            appeal.deadline = Some(*deadline);
+            Status::Referred
+        }
+        Step::Return => {
+            appeal.unit = None;
+            appeal.deadline = None;
+            Status::Accepted
+        }
+        Step::Progress => Status::InProgress,
+        Step::Extend { deadline } => {
+            if let Some(held) = appeal.deadline.filter(|held| deadline <= held) {
+                return Err(TransitionError::ExtendNotLater {
+                    deadline: *deadline,
+                    held,
+                });
+            }
+            appeal.deadline = Some(*deadline);
+            from
+        }
     };
     appeal.status = to;
     Ok(to)
@@ -393,5 +492,167 @@ mod tests {
         apply(&mut a, &Step::Accept).unwrap();
         apply(&mut a, &refer(d(1))).unwrap();
         assert_eq!(a.deadline, Some(d(1)));
+    }
+
+    fn referred() -> Appeal {
+        let code = crate::domain::TrackingCode::new(d(10), "330999012", 1, 7).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
+        let mut a = Appeal::registered(code, at);
+        apply(&mut a, &Step::Accept).unwrap();
+        apply(&mut a, &refer(d(20))).unwrap();
+        a
+    }
+
+    #[test]
+    fn the_county_steps_move_a_referred_appeal() {
+        let rerefer = Step::Rerefer {
+            unit: "青禾县交通运输局".into(),
+            deadline: d(25),
+        };
+        for started in [false, true] {
+            let mut a = referred();
+            if started {
+                apply(&mut a, &Step::Start).unwrap();
+            }
+            let mut b = a.clone();
+            assert_eq!(apply(&mut b, &rerefer), Ok(Status::Referred));
+            assert_eq!(b.unit.as_deref(), Some("青禾县交通运输局"));
+            assert_eq!(b.deadline, Some(d(25)));
+
+            let mut b = a.clone();
+            assert_eq!(apply(&mut b, &Step::Return), Ok(Status::Accepted));
+            assert_eq!((b.unit, b.deadline), (None, None));
+
+            let mut b = a.clone();
+            assert_eq!(apply(&mut b, &Step::Progress), Ok(Status::InProgress));
+
+            let mut b = a.clone();
+            let held = a.status;
+            assert_eq!(apply(&mut b, &Step::Extend { deadline: d(28) }), Ok(held));
+            assert_eq!(b.deadline, Some(d(28)));
+            assert_eq!(b.unit, a.unit);
+        }
+        // Only while a unit handles it.
+        for status in [
+            Status::Registered,
+            Status::Accepted,
+            Status::Replied,
+            Status::Closed,
+        ] {
+            for kind in [
+                StepKind::Rerefer,
+                StepKind::Return,
+                StepKind::Progress,
+                StepKind::Extend,
+            ] {
+                assert!(!kind.allowed_from(status), "{kind:?} from {status:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_extension_goes_later_and_a_rereferral_names_a_unit() {
+        let a = referred();
+        for day in [d(20), d(19)] {
+            let mut b = a.clone();
+            let e = apply(&mut b, &Step::Extend { deadline: day }).unwrap_err();
+            assert_eq!(
+                e,
+                TransitionError::ExtendNotLater {
+                    deadline: day,
+                    held: d(20)
+                }
+            );
+            assert_eq!(b, a);
+        }
+        assert_eq!(
+            TransitionError::ExtendNotLater {
+                deadline: d(19),
+                held: d(20)
+            }
+            .message(Lang::Zh),
+            "延期后的期限 2026-11-19 应晚于原期限 2026-11-20"
+        );
+        let mut b = a.clone();
+        let blank = Step::Rerefer {
+            unit: " ".into(),
+            deadline: d(25),
+        };
+        assert_eq!(apply(&mut b, &blank), Err(TransitionError::EmptyUnit));
+        assert_eq!(b, a);
+        let early = Step::Rerefer {
+            unit: "青禾县交通运输局".into(),
+            deadline: d(11),
+        };
+        assert_eq!(
+            check_new_step(&early, "", d(12)),
+            Err(TransitionError::DeadlineBeforeReferral {
+                deadline: d(11),
+                on: d(12)
+            })
+        );
+    }
+
+    #[test]
+    fn a_return_says_why_and_progress_says_what() {
+        for blank in ["", " \n"] {
+            assert_eq!(
+                check_new_step(&Step::Return, blank, d(12)),
+                Err(TransitionError::ReturnWithoutReason)
+            );
+            assert_eq!(
+                check_new_step(&Step::Progress, blank, d(12)),
+                Err(TransitionError::ProgressWithoutText)
+            );
+        }
+        assert_eq!(check_new_step(&Step::Return, "不属本单位职责", d(12)), Ok(()));
+        assert_eq!(check_new_step(&Step::Progress, "已现场勘查", d(12)), Ok(()));
+        assert_eq!(
+            TransitionError::ReturnWithoutReason.message(Lang::Zh),
+            "退回须填写退回理由"
+        );
+        assert_eq!(
+            TransitionError::ProgressWithoutText.message(Lang::Zh),
+            "办理进展须填写进展内容"
+        );
+    }
+
+    #[test]
+    fn the_new_steps_read_in_words() {
+        let rerefer = Step::Rerefer {
+            unit: "青禾县交通运输局".into(),
+            deadline: d(25),
+        };
+        assert_eq!(
+            rerefer.describe(Lang::Zh),
+            "改派：青禾县交通运输局，期限 2026-11-25"
+        );
+        assert_eq!(
+            Step::Extend { deadline: d(28) }.describe(Lang::Zh),
+            "延期：期限改为 2026-11-28"
+        );
+        assert_eq!(Step::Return.describe(Lang::Zh), "退回");
+        assert_eq!(Step::Progress.describe(Lang::En), "Progress");
+        let reply = Step::Reply {
+            reply: "已修复".into(),
+            document: Some("青住建函〔2026〕12号".into()),
+        };
+        assert_eq!(
+            reply.describe(Lang::Zh),
+            "答复（文号 青住建函〔2026〕12号）：已修复"
+        );
+        // A reply without a document number is written as before.
+        let plain = Step::Reply {
+            reply: "已修复".into(),
+            document: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"step":"reply","reply":"已修复"}"#
+        );
+        let back: Step = serde_json::from_str(r#"{"step":"reply","reply":"已修复"}"#).unwrap();
+        assert_eq!(back, plain);
+        let extend: Step = serde_json::from_str(r#"{"step":"extend","deadline":"2026-11-28"}"#).unwrap();
+        assert_eq!(extend, Step::Extend { deadline: d(28) });
     }
 }

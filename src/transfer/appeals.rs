@@ -426,6 +426,7 @@ fn plan_new(appeal: Appeal) -> Result<Planned, RowProblem> {
         if reached(Status::Replied) {
             steps.push(Step::Reply {
                 reply: reply_step(&appeal)?,
+                document: None,
             });
         }
     }
@@ -565,11 +566,15 @@ fn check_history_text(history: &[HistoryEntry]) -> Result<(), RowProblem> {
             (&h.note, label("备注", "note"), MAX_NOTE, true),
         ];
         match &h.step {
-            Step::Refer { unit, .. } => {
+            Step::Refer { unit, .. } | Step::Rerefer { unit, .. } => {
                 texts.push((unit, label("承办单位", "handling unit"), MAX_UNIT, false))
             }
-            Step::AnswerOnSpot { reply } | Step::Reply { reply } => {
-                texts.push((reply, label("答复", "reply"), MAX_REPLY, true))
+            Step::AnswerOnSpot { reply } => texts.push((reply, label("答复", "reply"), MAX_REPLY, true)),
+            Step::Reply { reply, document } => {
+                texts.push((reply, label("答复", "reply"), MAX_REPLY, true));
+                if let Some(document) = document {
+                    texts.push((document, label("文号", "document number"), MAX_NAME, false));
+                }
             }
             _ => {}
         }

@@ -34,6 +34,7 @@ fn all_steps() -> Vec<Step> {
         },
         Step::Reply {
             reply: "已安排整改。".into(),
+            document: None,
         },
         Step::Rate {
             satisfaction: Satisfaction::Satisfied,
@@ -171,7 +172,7 @@ fn check_effects(before: &Appeal, after: &Appeal, step: &Step) {
             assert_eq!(after.deadline, Some(*deadline));
             round(0);
         }
-        Step::AnswerOnSpot { reply } | Step::Reply { reply } => {
+        Step::AnswerOnSpot { reply } | Step::Reply { reply, .. } => {
             assert_eq!(after.reply.as_deref(), Some(reply.as_str()));
             round(0);
         }
@@ -196,6 +197,23 @@ fn check_effects(before: &Appeal, after: &Appeal, step: &Step) {
             round(0);
             chases(0);
         }
+        Step::Rerefer { unit, deadline } => {
+            assert_eq!(after.unit.as_deref(), Some(unit.as_str()));
+            assert_eq!(after.deadline, Some(*deadline));
+            round(0);
+        }
+        Step::Return => {
+            assert_eq!((after.unit.as_ref(), after.deadline), (None, None));
+            round(0);
+        }
+        Step::Extend { deadline } => {
+            assert_eq!(after.deadline, Some(*deadline));
+            round(0);
+        }
+        Step::Progress => {
+            round(0);
+            chases(0);
+        }
         Step::Register => unreachable!("Register is never legal"),
     }
     // No step writes history by itself (the projection does).
@@ -215,7 +233,10 @@ fn empty_reply_and_empty_unit_are_refused() {
         for from in [Status::Referred, Status::InProgress] {
             let before = appeal_in(from, true);
             let mut a = before.clone();
-            let step = Step::Reply { reply: blank.into() };
+            let step = Step::Reply {
+                reply: blank.into(),
+                document: None,
+            };
             assert_eq!(apply(&mut a, &step), Err(TransitionError::EmptyReply));
             assert_eq!(a, before);
         }
@@ -238,6 +259,7 @@ fn path_to(target: Status) -> Vec<Step> {
     };
     let reply = Step::Reply {
         reply: "已答复。".into(),
+        document: None,
     };
     let rate = Step::Rate {
         satisfaction: Satisfaction::Satisfied,

@@ -167,6 +167,7 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
         Step::Start,
         Step::Reply {
             reply: "已答复。".into(),
+            document: None,
         },
         Step::Rate {
             satisfaction: jiedai::domain::Satisfaction::Satisfied,

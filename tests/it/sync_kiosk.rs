@@ -210,6 +210,7 @@ fn county_steps_show_on_today_and_in_the_timeline() {
                         code: code.parse().unwrap(),
                         step: Step::Reply {
                             reply: "已协调解决".into(),
+                            document: None,
                         },
                         note: String::new(),
                         round: 0,

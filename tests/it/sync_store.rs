@@ -39,6 +39,7 @@ fn county_event(seq: u64, code: &TrackingCode, step: Step, round: u32) -> Box<Ra
 fn reply() -> Step {
     Step::Reply {
         reply: "县住建局已安排维修。".into(),
+        document: None,
     }
 }
 

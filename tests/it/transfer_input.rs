@@ -168,7 +168,10 @@ fn an_xlsx_cell_that_cannot_be_written_names_its_appeal() {
         for round in 0..9 {
             let reply = format!("第{round}轮答复：{}", "办".repeat(3990));
             for step in [
-                Step::Reply { reply },
+                Step::Reply {
+                    reply,
+                    document: None,
+                },
                 Step::Rate {
                     satisfaction: Satisfaction::Unsatisfied,
                 },

@@ -6,15 +6,145 @@
 //! staff their unit's alone. `/office/dashboard/{chart}.svg` serves a
 //! chart by itself.
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 
+use super::auth::Staff;
 use super::charts;
+use super::layout::{self, PageLang};
 use super::words::W;
 use super::words::dashboard as words;
-use crate::county::figures::{Dashboard, Rate};
+use crate::county::accounts::Role;
+use crate::county::figures::{self, Dashboard, Rate};
 use crate::county::readable::Table;
+use crate::county::server::Shared;
 use crate::domain::{Category, Status};
 use crate::i18n::Lang;
+
+/// What `/office/dashboard` is asked for: the page, or one table's
+/// download (`?chart=status&format=csv`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Asked {
+    #[serde(default)]
+    chart: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// Whose figures `staff` sees: a unit's staff their unit's, the office
+/// and viewers the county's (None).
+fn scope(staff: &Staff) -> Option<String> {
+    match staff.role() {
+        // A unit's account without a unit (none is made so) sees nothing.
+        Role::Unit => Some(
+            staff
+                .user
+                .unit
+                .as_ref()
+                .map(|(_, name)| name.clone())
+                .unwrap_or_default(),
+        ),
+        Role::Office | Role::Viewer => None,
+    }
+}
+
+/// The figures `staff` may see, as of today in the county's zone.
+async fn figures_for(shared: &Shared, staff: &Staff) -> Result<(Dashboard, Option<String>), Response> {
+    let unit = scope(staff);
+    let today = crate::county::zone().today();
+    match figures::dashboard(&shared.db, unit.as_deref(), today).await {
+        Ok(d) => Ok((d, unit)),
+        Err(e) => Err(super::server_error("dashboard", &e)),
+    }
+}
+
+fn no_such_chart(lang: Lang, staff: &Staff) -> Response {
+    let text = words::UNKNOWN_CHART.get(lang);
+    layout::message(
+        lang,
+        Some(staff),
+        StatusCode::NOT_FOUND,
+        words::UNKNOWN_CHART,
+        text,
+    )
+}
+
+/// `GET /office/dashboard`: the page, or with `chart` and `format` one
+/// table as CSV or xlsx.
+pub async fn page(
+    State(shared): State<Shared>,
+    staff: Staff,
+    PageLang(lang): PageLang,
+    asked: Result<Query<Asked>, QueryRejection>,
+) -> Response {
+    let asked = asked.map(|Query(a)| a).unwrap_or_default();
+    let (d, unit) = match figures_for(&shared, &staff).await {
+        Ok(found) => found,
+        Err(failed) => return failed,
+    };
+    if asked.chart.is_empty() && asked.format.is_empty() {
+        let body = body(&d, unit.as_deref(), lang);
+        return layout::answer(
+            StatusCode::OK,
+            layout::page(lang, Some(&staff), words::TITLE.get(lang), body),
+        );
+    }
+    let Some(chart) = Chart::parse(&asked.chart) else {
+        return no_such_chart(lang, &staff);
+    };
+    let t = table(&d, chart, lang);
+    let (bytes, kind) = match asked.format.as_str() {
+        "csv" => (t.csv(true), "text/csv; charset=utf-8"),
+        "xlsx" => (
+            t.xlsx(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return no_such_chart(lang, &staff),
+    };
+    match bytes {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, kind.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"figures-{}.{}\"",
+                        chart.slug(),
+                        asked.format
+                    ),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => super::server_error("dashboard download", &e),
+    }
+}
+
+/// `GET /office/dashboard/{chart}.svg`: one chart by itself.
+pub async fn chart(
+    State(shared): State<Shared>,
+    staff: Staff,
+    PageLang(lang): PageLang,
+    Path(file): Path<String>,
+) -> Response {
+    let asked = file
+        .strip_suffix(".svg")
+        .and_then(Chart::parse)
+        .filter(|c| c.drawn());
+    let Some(chart) = asked else {
+        return no_such_chart(lang, &staff);
+    };
+    let (d, _) = match figures_for(&shared, &staff).await {
+        Ok(found) => found,
+        Err(failed) => return failed,
+    };
+    let svg = svg(&d, chart, lang).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
+}
 
 /// A table of the dashboard: the key figures, or a breakdown with its
 /// chart.

@@ -42,7 +42,11 @@ pub async fn serve(
         handle: handle.clone(),
         max: (files.saturating_sub(FILES_KEPT) as usize).clamp(64, MAX_CONNECTIONS),
     };
-    let service = router(server).into_make_service_with_connect_info::<SocketAddr>();
+    let mut routes = router(server);
+    if tls.is_some() {
+        routes = routes.layer(axum::Extension(crate::county::console::layout::Tls));
+    }
+    let service = routes.into_make_service_with_connect_info::<SocketAddr>();
     let served = match tls {
         None => {
             let server = http1(listener, capped, handle).map_err(io)?;

@@ -24,7 +24,13 @@
 //! and serving until shutdown), `answer` (signed answers and refusals),
 //! `auth` (the `SignedStation` extractor), `sync` (upload, probe, feed,
 //! events) and `public` (the public pages' handlers; `county::pages`
-//! renders them).
+//! renders them). The staff's console (`county::console`) is served under
+//! `/office/`, outside the public pages' limit (its logins have their
+//! own throttle).
+//!
+//! Every request runs in a `tracing` span with a request id (sent back
+//! as `X-Request-Id`), its method and path (never its query, which may
+//! carry an access key); its status and time are logged when it ends.
 
 mod answer;
 mod auth;
@@ -36,15 +42,22 @@ mod sync;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
 use axum::Router;
 use axum::body::Body;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use super::db::Db;
-use super::pages;
+use super::{console, pages};
 use crate::sync::protocol;
 
 pub use listen::{serve, shutdown_signal, tls_config};
@@ -85,8 +98,9 @@ pub const MAX_CONNECTIONS: usize = 16_384;
 pub const LOGGED_REFUSALS: u32 = 10;
 
 /// The routes, for `serve` and for tests: the sync routes (`/v1/…`)
-/// behind `sync_guard`, every other path a public page behind the
-/// per-client limit. A route added here falls in its group by its path.
+/// behind `sync_guard`, the console under `/office/`, every other path a
+/// public page behind the per-client limit. A route added here falls in
+/// its group by its path.
 pub fn router(server: Server) -> Router {
     let shared = Arc::new(server);
     let routes = Router::new()
@@ -101,12 +115,59 @@ pub fn router(server: Server) -> Router {
         budget: Arc::new(Semaphore::new(SYNC_BUDGET_BYTES >> 10)),
     });
     let sync = routes.clone().layer(axum::middleware::from_fn_with_state(
-        (shared, edge),
+        (shared.clone(), edge),
         edge::sync_guard,
     ));
+    let console = console::router().with_state(shared);
     Router::new()
         .route_service("/v1/{*rest}", sync.into_service::<Body>())
+        .merge(console)
         .fallback_service(edge::limit_pages(routes))
+        .layer(axum::middleware::from_fn(traced))
+}
+
+/// Logs a refusal within the refusal log's limit (see `edge`).
+pub fn log_refused(what: std::fmt::Arguments<'_>) {
+    edge::log_refusal(what);
+}
+
+/// The most characters of a path a log line shows.
+const LOGGED_PATH_CHARS: usize = 80;
+
+/// Runs a request in its span (request id, method, path), answers with
+/// its id in `X-Request-Id`, and logs its status and time: console
+/// requests and server errors at info, the rest (stations' syncs and
+/// public pages, many and alike) at debug.
+async fn traced(request: Request, next: Next) -> Response {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let id = format!(
+        "{:x}-{}",
+        std::process::id(),
+        NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    );
+    let full = request.uri().path();
+    let mut path: String = full.chars().take(LOGGED_PATH_CHARS).collect();
+    if path.len() < full.len() {
+        path.push('…');
+    }
+    let console = full.starts_with("/office");
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", id = %id, method = %method, path = %path);
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if console || status >= 500 {
+            tracing::info!(status, ms = format_args!("{ms:.1}"), "answered");
+        } else {
+            tracing::debug!(status, ms = format_args!("{ms:.1}"), "answered");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
 }
 
 /// The public pages a receipt's or poster's QR code opens, each under the

@@ -138,7 +138,14 @@ fn masked_step(step: &Step, m: &dyn Fn(&str) -> String) -> Step {
             deadline: *deadline,
         },
         Step::AnswerOnSpot { reply } => Step::AnswerOnSpot { reply: m(reply) },
-        Step::Reply { reply } => Step::Reply { reply: m(reply) },
+        Step::Rerefer { unit, deadline } => Step::Rerefer {
+            unit: m(unit),
+            deadline: *deadline,
+        },
+        Step::Reply { reply, document } => Step::Reply {
+            reply: m(reply),
+            document: document.clone(),
+        },
         other => other.clone(),
     }
 }

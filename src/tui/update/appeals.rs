@@ -340,7 +340,10 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind) -> Result<crate::tui::
             Step::Refer { unit, deadline }
         }
         StepKind::AnswerOnSpot => Step::AnswerOnSpot { reply: reply()? },
-        StepKind::Reply => Step::Reply { reply: reply()? },
+        StepKind::Reply => Step::Reply {
+            reply: reply()?,
+            document: None,
+        },
         StepKind::Rate => {
             let s = d.fields[0]
                 .1
@@ -350,7 +353,10 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind) -> Result<crate::tui::
             let satisfaction = s.ok_or(DialogError::Required(DialogField::Rating))?;
             Step::Rate { satisfaction }
         }
-        StepKind::Register => return Err(DialogError::Nothing),
+        // The county's own steps: the kiosk offers no dialog for them.
+        StepKind::Register | StepKind::Rerefer | StepKind::Return | StepKind::Progress | StepKind::Extend => {
+            return Err(DialogError::Nothing);
+        }
     };
     let Some(appeal) = &app.appeals.detail else {
         return Err(DialogError::Nothing);

@@ -351,6 +351,6 @@ fn step_action(kind: crate::domain::StepKind) -> Option<Action> {
         K::Rate => Action::Rate,
         K::Reopen => Action::Reopen,
         K::Chase => Action::Chase,
-        K::Register | K::Close => return None,
+        K::Register | K::Close | K::Rerefer | K::Return | K::Progress | K::Extend => return None,
     })
 }

@@ -200,6 +200,7 @@ pub fn legal_step(rng: &mut Lcg, status: Status) -> Step {
             0 => Step::Chase,
             1 => Step::Reply {
                 reply: "已协调解决。".into(),
+                document: None,
             },
             _ => Step::Start,
         },
@@ -207,6 +208,7 @@ pub fn legal_step(rng: &mut Lcg, status: Status) -> Step {
             0 => Step::Chase,
             _ => Step::Reply {
                 reply: "已安排整改。".into(),
+                document: None,
             },
         },
         Status::Replied => Step::Rate {
