@@ -75,11 +75,9 @@ pub async fn dashboard(db: &Db, scope: Option<&str>, today: NaiveDate) -> Result
         None => ("", ""),
     };
     let next = if scope.is_some() { 2 } else { 1 };
-    let grouped = |column: &str, more: &str| {
-        format!(
-            "SELECT {column}, COUNT(*) FROM appeals{scoped}{more} GROUP BY {column} ORDER BY COUNT(*) DESC, {column}"
-        )
-    };
+    let grouped = |column: &str| format!("SELECT {column}, COUNT(*) FROM appeals{scoped} GROUP BY {column}");
+    // Most first, then by key, the same on either database (whose
+    // collations of Chinese differ).
     let groups = |sql: String, bound: Vec<String>| async move {
         let mut query = sqlx::query(&sql);
         if let Some(unit) = scope {
@@ -89,16 +87,19 @@ pub async fn dashboard(db: &Db, scope: Option<&str>, today: NaiveDate) -> Result
             query = query.bind(value);
         }
         let rows = query.fetch_all(&db.pool).await?;
-        rows.iter()
+        let mut found = rows
+            .iter()
             .map(|r| -> Result<(String, u64), CountyError> {
                 let key: Option<String> = r.try_get(0)?;
                 let n: i64 = r.try_get(1)?;
                 Ok((key.unwrap_or_default(), n.max(0) as u64))
             })
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Vec<_>, _>>()?;
+        found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok::<_, CountyError>(found)
     };
 
-    let held_status = groups(grouped("status", ""), Vec::new()).await?;
+    let held_status = groups(grouped("status"), Vec::new()).await?;
     let by_status = Status::ALL
         .iter()
         .map(|s| {
@@ -109,21 +110,19 @@ pub async fn dashboard(db: &Db, scope: Option<&str>, today: NaiveDate) -> Result
             (s.code().to_string(), n)
         })
         .collect();
-    let by_category = groups(grouped("category", ""), Vec::new())
+    let by_category = groups(grouped("category"), Vec::new())
         .await?
         .into_iter()
         .filter(|(k, _)| Category::parse(k).is_some())
         .collect();
-    let by_station = groups(grouped("station", ""), Vec::new()).await?;
+    let by_station = groups(grouped("station"), Vec::new()).await?;
     let unit_known = if scope.is_some() {
         ""
     } else {
         " WHERE unit IS NOT NULL"
     };
     let by_unit = groups(
-        format!(
-            "SELECT unit, COUNT(*) FROM appeals{scoped}{unit_known} GROUP BY unit ORDER BY COUNT(*) DESC, unit"
-        ),
+        format!("SELECT unit, COUNT(*) FROM appeals{scoped}{unit_known} GROUP BY unit"),
         Vec::new(),
     )
     .await?;
