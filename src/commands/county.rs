@@ -15,6 +15,7 @@ use crate::county::appeals;
 use crate::county::db::Db;
 use crate::county::enroll::{self as enrollment, EnrollRefusal, Enrollment};
 use crate::county::queue::{self, Query, QueueFilter, Scope, Sort, SortKey};
+use crate::county::readable;
 use crate::county::server::{self, Server};
 use crate::county::staff::{self, StepOutcome};
 use crate::county::units::{self, UnitProblem};
@@ -649,20 +650,54 @@ async fn step(db: &Db, code: &str, step: Step, note: &str, actor: &str, lang: La
     }
 }
 
+/// `county export`: CSV and xlsx as people read them
+/// (`county::readable`: station names, one zone, words, the history in
+/// words); JSON Lines as machines read them (the station's export's
+/// fields). Every text masked as on the public page.
 async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: Lang) -> ExitCode {
     if let Err(code) = super::export::check_target(format, target, lang) {
         return code;
     }
-    let appeals: Vec<_> = match appeals::exported(db).await {
-        // Every text masked as on the public page, every time in the
-        // county's zone.
-        Ok(a) => a
-            .iter()
-            .map(|a| crate::transfer::export::in_zone(a, county_mod::zone()))
-            .collect(),
+    if format == Format::Jsonl {
+        let appeals: Vec<_> = match appeals::exported(db).await {
+            // Every time in the county's zone.
+            Ok(a) => a
+                .iter()
+                .map(|a| crate::transfer::export::in_zone(a, county_mod::zone()))
+                .collect(),
+            Err(e) => return fail(&e, lang),
+        };
+        return super::export::write_appeals(&appeals, format, target, lang);
+    }
+    let table = match readable::appeals(db, lang).await {
+        Ok(t) => t,
         Err(e) => return fail(&e, lang),
     };
-    super::export::write_appeals(&appeals, format, target, lang)
+    // A file gets the byte-order mark Excel needs; standard output not.
+    let bytes = match format {
+        Format::Xlsx => table.xlsx(),
+        _ => table.csv(target.is_some()),
+    };
+    let written = bytes.map_err(|e| e.message(lang)).and_then(|bytes| match target {
+        Some(path) => {
+            super::export::write_file(path, |w| Ok(w.write_all(&bytes)?)).map_err(|e| e.message(lang))
+        }
+        None => match std::io::stdout().lock().write_all(&bytes) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::i18n::os_words(&e, lang)),
+            _ => Ok(()),
+        },
+    });
+    match (written, target) {
+        (Ok(()), Some(path)) => {
+            say(lang.pick(
+                format!("已导出 {} 条诉求到 {}", table.rows.len(), path.display()),
+                format!("{} appeals exported to {}", table.rows.len(), path.display()),
+            ));
+            ExitCode::SUCCESS
+        }
+        (Ok(()), None) => ExitCode::SUCCESS,
+        (Err(e), _) => super::export::failed(target, &e, lang),
+    }
 }
 
 fn not_held(code: &str, lang: Lang) -> ExitCode {

@@ -75,25 +75,27 @@ pub(crate) fn write_appeals(appeals: &[Appeal], format: Format, out: Option<&Pat
         Err(ExportError::Store(e)) => report_store_error(&e, lang),
         // A reader that stopped early (`| head`) is not a failure.
         Err(e) if out.is_none() && e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            let target = out
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "stdout".into());
-            let e = e.message(lang);
-            say(format_args!(
-                "jiedai: {}",
-                lang.pick(
-                    format!("导出到 {target} 失败：{e}"),
-                    format!("export to {target} failed: {e}"),
-                )
-            ));
-            ExitCode::from(exit::FAILED)
-        }
+        Err(e) => failed(out, &e.message(lang), lang),
     }
 }
 
+/// Says that an export to `out` (None: standard output) failed, and why.
+pub(crate) fn failed(out: Option<&Path>, why: &str, lang: Lang) -> ExitCode {
+    let target = out
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "stdout".into());
+    say(format_args!(
+        "jiedai: {}",
+        lang.pick(
+            format!("导出到 {target} 失败：{why}"),
+            format!("export to {target} failed: {why}"),
+        )
+    ));
+    ExitCode::from(exit::FAILED)
+}
+
 /// Writes through a temporary file in the target's directory, then renames it.
-fn write_file(
+pub(crate) fn write_file(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {

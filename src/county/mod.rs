@@ -10,7 +10,8 @@
 //! its staff, `enroll` enrols a station, `server` answers stations and
 //! browsers, `pages` renders the public pages; `accounts` keeps the staff's
 //! accounts and sessions, `audit` what they did, `console` is the staff's
-//! web console.
+//! web console; `figures`
+//! counts the dashboard's figures, `readable` writes tables people read.
 
 pub mod accounts;
 pub mod appeals;
@@ -18,9 +19,11 @@ pub mod audit;
 pub mod console;
 pub mod db;
 pub mod enroll;
+pub mod figures;
 pub mod ingest;
 pub mod pages;
 pub mod queue;
+pub mod readable;
 pub mod server;
 pub mod staff;
 pub mod units;

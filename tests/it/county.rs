@@ -818,7 +818,7 @@ fn unusual_events(backend: Backend, name: &str) {
 }
 
 /// The text files of an xlsx workbook (a zip of XML parts), inflated.
-fn xlsx_text(path: &Path) -> String {
+pub(crate) fn xlsx_text(path: &Path) -> String {
     let zip = std::fs::read(path).unwrap();
     let u16_at = |i: usize| u16::from_le_bytes([zip[i], zip[i + 1]]) as usize;
     let u32_at = |i: usize| u32::from_le_bytes([zip[i], zip[i + 1], zip[i + 2], zip[i + 3]]) as usize;

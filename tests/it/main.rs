@@ -10,6 +10,7 @@ mod support;
 mod catalog_cache;
 mod console_auth;
 mod console_browser;
+mod console_dashboard;
 mod county;
 mod county_edge;
 mod county_queue;

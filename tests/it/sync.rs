@@ -41,7 +41,7 @@ fn station_file(root: &Path, code: &str) -> PathBuf {
 
 /// A station set up through the binary, with deputies and the sample
 /// appeals `from..to` (the later ones are still open).
-fn station(root: &Path, code: &str, from: usize, to: usize) -> PathBuf {
+pub(crate) fn station(root: &Path, code: &str, from: usize, to: usize) -> PathBuf {
     let dir = root.join(code);
     let file = station_file(root, code);
     expect(&dir, &["init", "--station", path(&file)], 0);
@@ -110,7 +110,7 @@ fn exported(dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn county_appeals(county: &County, station: &str) -> Vec<serde_json::Value> {
+pub(crate) fn county_appeals(county: &County, station: &str) -> Vec<serde_json::Value> {
     let out = county.run(&["appeals", "--station", station, "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)

@@ -16,6 +16,8 @@
 pub mod appeal;
 pub mod auth;
 pub mod catalogue;
+pub mod charts;
+pub mod dashboard;
 pub mod layout;
 pub mod login;
 pub mod queue;
@@ -137,8 +139,8 @@ pub const ROUTES: &[Route] = &[
     route!(Post "/office/units/import", Office, catalogue::import),
     route!(Post "/office/units/{id}/disable", Office, catalogue::disable),
     route!(Get "/office/stations", Desk, stations::page),
-    // Pages still to come: each says so until its handler takes its place.
-    route!(Get "/office/dashboard", Read, layout::coming),
+    route!(Get "/office/dashboard", Read, dashboard::page),
+    route!(Get "/office/dashboard/{chart}", Read, dashboard::chart),
 ];
 
 /// The console, built from `ROUTES`, each route behind its guard; every
@@ -229,6 +231,7 @@ mod tests {
             (Method::Post, "/office/units/{id}/disable", Guard::Office),
             (Method::Get, "/office/stations", Guard::Desk),
             (Method::Get, "/office/dashboard", Guard::Read),
+            (Method::Get, "/office/dashboard/{chart}", Guard::Read),
         ];
         let table: Vec<_> = ROUTES.iter().map(|r| (r.method, r.path, r.guard)).collect();
         assert_eq!(table, expected);

@@ -1,6 +1,8 @@
 //! Every word the console shows, in Chinese and English: the frame's and
 //! the accounts' here, each group of pages in a file of its own.
 
+pub mod dashboard;
+
 use crate::i18n::Lang;
 
 /// One text in both languages.
