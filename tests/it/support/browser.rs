@@ -405,24 +405,30 @@ impl Browser {
     }
 
     fn click_element(&self, target: &Element, what: &str) {
-        let old = self.run("the page", self.client().find(Locator::Css("html")));
+        // The page shown now carries a mark; the next page does not.
+        self.run(
+            "mark the page",
+            self.client().execute("window.jiedaiOldPage = true;", vec![]),
+        );
         self.run(&format!("click {what}"), target.click());
-        // The old page's root goes stale when the next page replaces it.
         let deadline = Instant::now() + T;
         loop {
-            match self.rt.block_on(old.tag_name()) {
-                Err(e) if e.is_stale_element_reference() || e.is_no_such_element() => break,
-                Err(e) => panic!("after clicking {what}: {e}"),
-                Ok(_) => {}
+            // While the next page replaces this one, the browser may
+            // answer with an error: look again.
+            let look = self.rt.block_on(self.client().execute(
+                "return window.jiedaiOldPage === undefined && document.readyState === 'complete';",
+                vec![],
+            ));
+            if matches!(look, Ok(serde_json::Value::Bool(true))) {
+                return;
             }
             assert!(
                 Instant::now() < deadline,
-                "clicking {what} did not lead to another page within {T:?} (on {})",
+                "clicking {what} did not lead to another page within {T:?} (on {}: {look:?})",
                 self.url()
             );
             self.pause();
         }
-        self.wait_loaded();
     }
 
     /// Waits until the document shown has loaded.
