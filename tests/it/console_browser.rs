@@ -51,7 +51,6 @@ fn sync(dir: &Path) {
     );
 }
 
-
 const ONE: &str = "330999012";
 const ONE_NAME: &str = "柳岸社区人大代表联络站";
 const TWO: &str = "330999013";
@@ -96,11 +95,7 @@ impl Console {
     /// Runs a county command that must succeed; what it printed.
     fn county_ok(&self, args: &[&str]) -> String {
         let out = self.county.run(args);
-        assert!(
-            out.status.success(),
-            "county {args:?}:\n{}",
-            cli::printed(&out)
-        );
+        assert!(out.status.success(), "county {args:?}:\n{}", cli::printed(&out));
         cli::text(&out.stdout)
     }
 
@@ -233,7 +228,6 @@ fn progress_url(county: &County, dir: &Path, code: &str) -> String {
     format!("{}/t/{code}?k={}", county.url, appeal.access_key)
 }
 
-
 /// The appeal the loop works on: station one's, still 已登记.
 const WEEKEND: &str = "建议联络站周末也开放";
 /// A 已登记 appeal of station two.
@@ -291,6 +285,8 @@ fn an_office_clerk_works_the_queue_and_an_appeal() {
     assert!(forms.iter().any(|f| f == "refer"), "{forms:?}");
     assert!(!forms.iter().any(|f| f == "reply" || f == "return"), "{forms:?}");
     b.screenshot("console-appeal");
+    b.scroll_to("form#refer");
+    b.screenshot("console-appeal-steps");
 }
 
 #[test]

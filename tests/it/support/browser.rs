@@ -461,6 +461,18 @@ impl Browser {
         save(name, "png", &png)
     }
 
+    /// Scrolls the page so that the element matching `css` is at the top.
+    pub fn scroll_to(&self, css: &str) {
+        let target = self.find(css);
+        self.run(
+            &format!("scroll to {css}"),
+            self.client().execute(
+                "arguments[0].scrollIntoView({block: 'start'});",
+                vec![serde_json::to_value(&target).expect("an element as JSON")],
+            ),
+        );
+    }
+
     /// The size of the viewport in CSS pixels.
     pub fn viewport(&self) -> (u64, u64) {
         let v = self.run(
