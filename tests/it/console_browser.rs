@@ -364,7 +364,7 @@ fn the_whole_loop(db: Option<String>) {
         let b = c.browser("李工");
         b.open(&c.url("/office/unit"));
         b.wait_text(HOUSING);
-        assert_eq!(listed_codes(&b), [code.clone()], "{}", b.text());
+        assert_eq!(listed_codes(&b), std::slice::from_ref(&code), "{}", b.text());
         b.follow(&code);
         b.wait_text(WEEKEND);
         b.fill_in("form#reply", "reply", REPLY);
