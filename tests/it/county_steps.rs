@@ -6,7 +6,7 @@
 
 use crate::county::{STATION, STATION_NAME, Station, VISITOR_ID, VISITOR_PHONE, staff};
 use crate::support::county::County;
-use crate::support::pty::{self, Pty, SIZE_100X30, ok};
+use crate::support::pty::{Pty, SIZE_100X30, ok};
 
 use jiedai::domain::{Status, Step, StepKind};
 use jiedai::storage::Store;
@@ -269,17 +269,8 @@ fn kiosk_timeline(data: &Path, code: &str) -> String {
     let home = tempfile::tempdir().unwrap();
     let mut p = Pty::spawn(&["--data", data.to_str().unwrap()], SIZE_100X30, home.path());
     p.sign_in(T);
-    p.send("3");
-    ok(p.wait_for("状态", T));
-    p.send("/");
-    p.send(&code.replace('-', ""));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("1 条", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("诉求详情", T));
-    p.key(pty::Key::End);
+    p.open_appeal_timeline(code, T);
     let screen = ok(p.wait_for("改派", T));
-    p.key(pty::Key::Esc);
     p.send("q");
     let _ = p.wait_exit(T);
     screen
