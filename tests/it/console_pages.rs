@@ -237,7 +237,9 @@ fn order_of<'a>(body: &str, codes: &'a [String]) -> Vec<&'a str> {
 
 /// The id of the catalogue's unit `name` as the refer form offers it.
 fn unit_option(body: &str, name: &str) -> String {
-    let at = body.find(&format!(">{name} (")).unwrap_or_else(|| panic!("{name} offered: {body}"));
+    let at = body
+        .find(&format!(">{name} ("))
+        .unwrap_or_else(|| panic!("{name} offered: {body}"));
     let head = &body[..at];
     let v = head.rfind("value=\"").unwrap() + 7;
     head[v..v + head[v..].find('"').unwrap()].to_string()
@@ -280,7 +282,10 @@ fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
     sorted.sort();
     let up = office.get("/office/queue?sort=code");
     assert_eq!(order_of(&up.body, &s.codes), sorted);
-    assert!(up.body.contains("sort=code&amp;desc=1"), "the header link reverses");
+    assert!(
+        up.body.contains("sort=code&amp;desc=1"),
+        "the header link reverses"
+    );
     let down = office.get("/office/queue?sort=code&desc=1");
     sorted.reverse();
     assert_eq!(order_of(&down.body, &s.codes), sorted);
@@ -288,7 +293,11 @@ fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
     // Page by page, the filters kept in the links.
     let first = office.get("/office/queue?category=traffic&sort=code&size=1");
     assert!(first.body.contains("共 2 条，第 1/2 页"), "{}", first.body);
-    assert!(first.body.contains("category=traffic&amp;sort=code&amp;size=1&amp;page=2"));
+    assert!(
+        first
+            .body
+            .contains("category=traffic&amp;sort=code&amp;size=1&amp;page=2")
+    );
     let second = office.get("/office/queue?category=traffic&sort=code&size=1&page=2");
     assert!(second.body.contains("共 2 条，第 2/2 页"));
     assert_eq!(order_of(&second.body, &s.codes), [s.codes[2].as_str()]);
@@ -305,7 +314,10 @@ fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
     assert_eq!(order_of(&text.body, &s.codes), [s.codes[1].as_str()]);
     let code = office.get(&format!("/office/queue?q={}", s.codes[0]));
     assert_eq!(code.status, 303);
-    assert_eq!(code.location.as_deref(), Some(format!("/office/a/{}", s.codes[0]).as_str()));
+    assert_eq!(
+        code.location.as_deref(),
+        Some(format!("/office/a/{}", s.codes[0]).as_str())
+    );
     let mut typo = s.codes[0].clone();
     let last = typo.pop().unwrap();
     typo.push(if last == '0' { '1' } else { '0' });
@@ -357,7 +369,11 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     // A step the status machine refuses: its words, and nothing changes.
     let refused = office.post(&step, &[("step", "close")]);
     assert_eq!(refused.status, 409);
-    assert!(refused.body.contains("“办结销号”不能用于已登记状态的诉求"), "{}", refused.body);
+    assert!(
+        refused.body.contains("“办结销号”不能用于已登记状态的诉求"),
+        "{}",
+        refused.body
+    );
     assert!(office.get(&path).body.contains("已登记"));
 
     // The office looks at the visitor: shown once, recorded.
@@ -383,7 +399,11 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     let traffic = unit_option(&accepted.body, TRAFFIC);
     let free = office.post(
         &step,
-        &[("step", "refer"), ("unit", "县交通局"), ("deadline", "2099-12-31")],
+        &[
+            ("step", "refer"),
+            ("unit", "县交通局"),
+            ("deadline", "2099-12-31"),
+        ],
     );
     assert_eq!(free.status, 422);
     assert!(free.body.contains("请从单位目录中选择承办单位"));
@@ -417,7 +437,10 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     let missing = housing.get("/office/a/000000-330999012-00001-0");
     assert_eq!(missing.status, 404);
     assert_eq!(hidden.body, missing.body);
-    assert_eq!(housing.post(&step, &[("step", "progress"), ("note", "x")]).status, 404);
+    assert_eq!(
+        housing.post(&step, &[("step", "progress"), ("note", "x")]).status,
+        404
+    );
 
     // The unit: its view, then progress, more time, a reply.
     let unit = Browser::login(&s.county, "张工");
@@ -434,7 +457,8 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     assert_eq!(empty.status, 409);
     assert!(empty.body.contains("办理进展须填写进展内容"), "{}", empty.body);
     assert_eq!(
-        unit.post(&step, &[("step", "progress"), ("note", "已到现场查看")]).status,
+        unit.post(&step, &[("step", "progress"), ("note", "已到现场查看")])
+            .status,
         303
     );
     let asked = unit.post(
@@ -453,7 +477,11 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     assert!(office.get(&path).body.contains("2100-01-31"));
     let replied = unit.post(
         &step,
-        &[("step", "reply"), ("reply", "已增设停车位"), ("document", "青交〔2026〕12号")],
+        &[
+            ("step", "reply"),
+            ("reply", "已增设停车位"),
+            ("document", "青交〔2026〕12号"),
+        ],
     );
     assert_eq!(replied.status, 303, "{}", replied.body);
     let done = office.get(&path);
@@ -484,7 +512,11 @@ fn the_catalogue_and_the_stations() {
     let office = Browser::login(&s.county, "王科员");
     let units = office.get("/office/units");
     assert_eq!(units.status, 200);
-    assert!(units.body.contains(TRAFFIC) && units.body.contains("qhxjtysj"), "{}", units.body);
+    assert!(
+        units.body.contains(TRAFFIC) && units.body.contains("qhxjtysj"),
+        "{}",
+        units.body
+    );
     let added = office.post("/office/units", &[("name", "青禾县水利局")]);
     assert_eq!(added.status, 200, "{}", added.body);
     assert!(office.get("/office/units").body.contains("青禾县水利局"));
@@ -495,12 +527,19 @@ fn the_catalogue_and_the_stations() {
     let read = viewer.get("/office/units");
     assert_eq!(read.status, 200);
     assert!(!read.body.contains("/office/units/import"));
-    assert_eq!(viewer.post("/office/units", &[("name", "青禾县林业局")]).status, 403);
+    assert_eq!(
+        viewer.post("/office/units", &[("name", "青禾县林业局")]).status,
+        403
+    );
 
     let stations = office.get("/office/stations");
     assert_eq!(stations.status, 200);
     assert!(stations.body.contains(STATION) && stations.body.contains(STATION_NAME));
-    assert!(stations.body.contains("超过 7 天未同步的联络站：0 个"), "{}", stations.body);
+    assert!(
+        stations.body.contains("超过 7 天未同步的联络站：0 个"),
+        "{}",
+        stations.body
+    );
     assert_eq!(viewer.get("/office/stations?silent=3").status, 200);
     let unit = Browser::login(&s.county, "张工");
     assert_eq!(unit.get("/office/stations").status, 403);

@@ -50,7 +50,10 @@ pub fn step_name(kind: StepKind) -> Option<&'static str> {
 }
 
 pub fn step_kind(name: &str) -> Option<StepKind> {
-    STEP_NAMES.iter().find(|(_, n)| *n == name.trim()).map(|(k, _)| *k)
+    STEP_NAMES
+        .iter()
+        .find(|(_, n)| *n == name.trim())
+        .map(|(k, _)| *k)
 }
 
 /// A step's form as posted: which step, and the fields it may carry.
@@ -352,7 +355,10 @@ fn note_box(label: &str, v: &AppealView, required: bool) -> Markup {
 fn forms(w: &Work, v: &AppealView, path: &str) -> Markup {
     let lang = w.lang;
     let step_path = format!("{path}/step");
-    let referring = v.actions.iter().any(|k| matches!(k, StepKind::Refer | StepKind::Rerefer));
+    let referring = v
+        .actions
+        .iter()
+        .any(|k| matches!(k, StepKind::Refer | StepKind::Rerefer));
     html! {
         @if v.actions.is_empty() && !v.may_ask_extension {
             p { (w.no_actions) }
@@ -429,7 +435,6 @@ pub fn not_found(w: &Work) -> Markup {
         p { a href="/office/" { (w.back_to_queue) } }
     }
 }
-
 
 /// Whether `staff` may see the appeal: a unit's staff only the appeals
 /// referred to their unit.
@@ -624,7 +629,15 @@ pub async fn step(
         Ok(step) => step,
         Err(problem) => {
             let look = again(problem.message(w).to_string());
-            return show(&shared, &staff, lang, &held, look, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return show(
+                &shared,
+                &staff,
+                lang,
+                &held,
+                look,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     let detail = step.describe(Lang::Zh);
@@ -632,7 +645,11 @@ pub async fn step(
     match crate::county::staff::step(&shared.db, &code, step, &note, &staff.actor()).await {
         Ok(StepOutcome::Done { .. }) => {
             let name = step_name(kind).unwrap_or_default();
-            let detail = if note.is_empty() { detail } else { format!("{detail}\n{note}") };
+            let detail = if note.is_empty() {
+                detail
+            } else {
+                format!("{detail}\n{note}")
+            };
             audit::note(&shared.db, &staff.user.name, name, &code, &staff.address, &detail).await;
             Redirect::to(&format!("/office/a/{code}?done={name}")).into_response()
         }
@@ -667,7 +684,12 @@ pub async fn ask_extension(
         Ok(None) => return missing(lang, &staff),
         Err(e) => return super::server_error("asking for more time", &e),
     };
-    let Some((_, unit)) = staff.user.unit.clone().filter(|_| staff.role() == CountyRole::Unit) else {
+    let Some((_, unit)) = staff
+        .user
+        .unit
+        .clone()
+        .filter(|_| staff.role() == CountyRole::Unit)
+    else {
         return layout::message(
             lang,
             Some(&staff),
@@ -689,7 +711,15 @@ pub async fn ask_extension(
         Ok(d) => d,
         Err(problem) => {
             let look = again(problem.message(w).to_string());
-            return show(&shared, &staff, lang, &held, look, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return show(
+                &shared,
+                &staff,
+                lang,
+                &held,
+                look,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     let code = held.appeal.code.to_string();
@@ -705,7 +735,15 @@ pub async fn ask_extension(
     match asked {
         Ok(_) => {
             let detail = format!("{deadline}\n{}", form.note.trim());
-            audit::note(&shared.db, &staff.user.name, "ask_extension", &code, &staff.address, &detail).await;
+            audit::note(
+                &shared.db,
+                &staff.user.name,
+                "ask_extension",
+                &code,
+                &staff.address,
+                &detail,
+            )
+            .await;
             Redirect::to(&format!("/office/a/{code}")).into_response()
         }
         Err(ExtensionRefusal::County(e)) => super::server_error("asking for more time", &e),
@@ -739,9 +777,21 @@ pub async fn decide_extension(
     let grant = form.grant.trim() == "1";
     match crate::county::staff::decide_extension(&shared.db, id, grant, &staff.actor()).await {
         Ok(decided) => {
-            let action = if grant { "grant_extension" } else { "refuse_extension" };
+            let action = if grant {
+                "grant_extension"
+            } else {
+                "refuse_extension"
+            };
             let code = decided.extension.appeal;
-            audit::note(&shared.db, &staff.user.name, action, &code, &staff.address, &id.to_string()).await;
+            audit::note(
+                &shared.db,
+                &staff.user.name,
+                action,
+                &code,
+                &staff.address,
+                &id.to_string(),
+            )
+            .await;
             Redirect::to(&format!("/office/a/{code}")).into_response()
         }
         Err(ExtensionRefusal::County(e)) => super::server_error("deciding on more time", &e),
@@ -803,9 +853,18 @@ mod tests {
             form("refer", "青禾县交通局", "2099-12-31").step(&units()),
             Err(FormProblem::NotAUnit)
         );
-        assert_eq!(form("rerefer", "9", "2099-12-31").step(&units()), Err(FormProblem::NotAUnit));
-        assert_eq!(form("refer", "3", "31/12/2099").step(&units()), Err(FormProblem::BadDate));
-        assert_eq!(form("register", "", "").step(&units()), Err(FormProblem::UnknownStep));
+        assert_eq!(
+            form("rerefer", "9", "2099-12-31").step(&units()),
+            Err(FormProblem::NotAUnit)
+        );
+        assert_eq!(
+            form("refer", "3", "31/12/2099").step(&units()),
+            Err(FormProblem::BadDate)
+        );
+        assert_eq!(
+            form("register", "", "").step(&units()),
+            Err(FormProblem::UnknownStep)
+        );
         let reply = StepForm {
             step: "reply".into(),
             reply: "已修复".into(),
@@ -823,7 +882,8 @@ mod tests {
 
     fn appeal() -> Appeal {
         let at = DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
-        let code = TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), "330999012", 1, 1).unwrap();
+        let code =
+            TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), "330999012", 1, 1).unwrap();
         Appeal {
             visitor: Visitor {
                 name: "林晓梅".into(),
@@ -836,7 +896,12 @@ mod tests {
         }
     }
 
-    fn view<'a>(appeal: &'a Appeal, role: CountyRole, actions: &'a [StepKind], form: &'a StepForm) -> AppealView<'a> {
+    fn view<'a>(
+        appeal: &'a Appeal,
+        role: CountyRole,
+        actions: &'a [StepKind],
+        form: &'a StepForm,
+    ) -> AppealView<'a> {
         AppealView {
             appeal,
             revealed: false,
@@ -862,7 +927,10 @@ mod tests {
         let form = StepForm::default();
         let page = render(words(Lang::Zh), &view(&shown, CountyRole::Viewer, &[], &form)).into_string();
         assert!(!page.contains("<form"), "{page}");
-        assert!(!page.contains("林晓梅") && !page.contains("13800001234"), "{page}");
+        assert!(
+            !page.contains("林晓梅") && !page.contains("13800001234"),
+            "{page}"
+        );
         assert!(page.contains("&lt;script&gt;"), "escaped: {page}");
         assert!(page.contains("当前没有可以办理的步骤"));
     }
@@ -873,7 +941,11 @@ mod tests {
         let shown = public_appeal(&held);
         let form = StepForm::default();
         let actions = [StepKind::Accept];
-        let page = render(words(Lang::Zh), &view(&shown, CountyRole::Office, &actions, &form)).into_string();
+        let page = render(
+            words(Lang::Zh),
+            &view(&shown, CountyRole::Office, &actions, &form),
+        )
+        .into_string();
         assert!(page.contains("value=\"accept\""));
         assert!(page.contains("/office/a/") && page.contains("/reveal"));
         assert_eq!(page.matches("<form").count(), 2, "{page}");

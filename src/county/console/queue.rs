@@ -19,8 +19,8 @@ use super::layout::{self, PageLang};
 use super::words::work::{Work, words};
 use crate::county::accounts::Role;
 use crate::county::db::Db;
-use crate::county::server::Shared;
 use crate::county::queue::{self, Query, QueueFilter, QueueRow, Scope, Sort, SortKey};
+use crate::county::server::Shared;
 use crate::county::{CountyError, zone};
 use crate::domain::{Category, Satisfaction, Status};
 use crate::i18n::Lang;
@@ -100,12 +100,7 @@ impl QueueParams {
             registered_from: date(&self.from),
             registered_to: date(&self.to),
             overdue: ticked(&self.overdue),
-            due_within: self
-                .due
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .map(|d| d.min(MAX_DUE_DAYS)),
+            due_within: self.due.trim().parse::<u32>().ok().map(|d| d.min(MAX_DUE_DAYS)),
             reopened: ticked(&self.reopened),
             text: None,
         }
@@ -134,7 +129,12 @@ impl QueueParams {
 
     /// The page (from 1).
     pub fn page(&self) -> u32 {
-        self.page.trim().parse::<u32>().ok().filter(|p| *p >= 1).unwrap_or(1)
+        self.page
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
     }
 
     /// Rows a page: any from 1 to `MAX_SIZE`.
@@ -207,7 +207,9 @@ pub fn encode(value: &str) -> String {
 
 /// How many pages `total` rows make at `size` a page (at least one).
 pub fn pages(total: u64, size: u32) -> u32 {
-    total.div_ceil(u64::from(size.max(1))).clamp(1, u64::from(u32::MAX)) as u32
+    total
+        .div_ceil(u64::from(size.max(1)))
+        .clamp(1, u64::from(u32::MAX)) as u32
 }
 
 /// An enrolled station for the filter's list.
@@ -580,7 +582,14 @@ async fn download_rows(
     if let Some(Query::Text(text)) = params.search() {
         filter.text = Some(text);
     }
-    all_rows(&shared.db, &scope_of(staff), &filter, params.sort(), zone().today()).await
+    all_rows(
+        &shared.db,
+        &scope_of(staff),
+        &filter,
+        params.sort(),
+        zone().today(),
+    )
+    .await
 }
 
 fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
