@@ -11,15 +11,16 @@ use chrono::NaiveDate;
 
 use super::{exit, out, say};
 use crate::cli::{CountyWhat, Format, UnitWhat};
-use crate::county::appeals::{self, AppealFilter};
+use crate::county::appeals;
 use crate::county::db::Db;
 use crate::county::enroll::{self as enrollment, EnrollRefusal, Enrollment};
+use crate::county::queue::{self, Query, QueueFilter, Scope, Sort, SortKey};
 use crate::county::server::{self, Server};
 use crate::county::staff::{self, StepOutcome};
 use crate::county::units::{self, UnitProblem};
 use crate::county::{self as county_mod, CountyError};
 use crate::domain::code::CodeError;
-use crate::domain::{Status, Step, TrackingCode, Zone};
+use crate::domain::{Category, Status, Step, TrackingCode, Zone};
 use crate::i18n::Lang;
 
 pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat, lang: Lang) -> ExitCode {
@@ -83,11 +84,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
                 };
                 enroll(dir, &db, asked, lang).await
             }
-            CountyWhat::Appeals {
-                station,
-                status,
-                json,
-            } => appeals(&db, station.as_deref(), status.as_deref(), *json, lang).await,
+            CountyWhat::Appeals { .. } => appeals(&db, what, lang).await,
             CountyWhat::Accept { code, actor } => step(&db, code, Step::Accept, "", actor, lang).await,
             CountyWhat::Refer {
                 code,
@@ -357,63 +354,216 @@ fn read_ca(path: &Path, lang: Lang) -> Result<String, ExitCode> {
     Ok(text)
 }
 
-async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: bool, lang: Lang) -> ExitCode {
-    let wanted = match status {
-        None => None,
-        Some(s) => match Status::parse(s) {
-            Some(s) => Some(s),
-            None => {
+/// An option's value that does not read as what it names: said, with
+/// what it may be, and the exit status for it.
+fn unreadable(option: &str, value: &str, zh: &str, en: &str, lang: Lang) -> ExitCode {
+    say(format_args!(
+        "jiedai: {option} {value}{}{}",
+        lang.pick("：", ": "),
+        lang.pick(zh, en)
+    ));
+    ExitCode::from(exit::UNREADABLE)
+}
+
+/// `county appeals`: the work queue for the shell (`county::queue`), a
+/// header, one line an appeal and a count; or one JSON object a line.
+async fn appeals(db: &Db, what: &CountyWhat, lang: Lang) -> ExitCode {
+    let CountyWhat::Appeals {
+        station,
+        status,
+        category,
+        unit,
+        deputy,
+        overdue,
+        due_within,
+        reopened,
+        from,
+        to,
+        search,
+        sort,
+        desc,
+        page,
+        size,
+        json,
+    } = what
+    else {
+        return ExitCode::from(exit::FAILED);
+    };
+    let mut filter = QueueFilter {
+        station: station.clone(),
+        unit: unit.clone(),
+        deputy: deputy.clone(),
+        overdue: *overdue,
+        due_within: *due_within,
+        reopened: *reopened,
+        ..QueueFilter::default()
+    };
+    if let Some(s) = status {
+        let Some(s) = Status::parse(s) else {
+            let known = Status::known(lang);
+            return unreadable(
+                "--status",
+                s,
+                &format!("没有这个状态，可用：{known}"),
+                &format!("no such status; one of: {known}"),
+                lang,
+            );
+        };
+        filter.status = Some(s);
+    }
+    if let Some(c) = category {
+        let Some(c) = Category::parse(c) else {
+            let known = Category::known(lang);
+            return unreadable(
+                "--category",
+                c,
+                &format!("没有这个类别，可用：{known}"),
+                &format!("no such category; one of: {known}"),
+                lang,
+            );
+        };
+        filter.category = Some(c);
+    }
+    for (option, given, day) in [
+        ("--from", from, &mut filter.registered_from),
+        ("--to", to, &mut filter.registered_to),
+    ] {
+        if let Some(text) = given {
+            let Ok(d) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") else {
+                return unreadable(
+                    option,
+                    text,
+                    "应为 YYYY-MM-DD 格式的日期",
+                    "a date, YYYY-MM-DD",
+                    lang,
+                );
+            };
+            *day = Some(d);
+        }
+    }
+    if let Some(text) = search {
+        filter.text = match queue::parse_query(text) {
+            // Any spelling of a code finds it as the appeals hold it.
+            Query::Code(code) => Some(code.to_string()),
+            Query::Typo { given, error } => {
                 say(format_args!(
-                    "jiedai: {}",
-                    lang.pick(
-                        format!("--status {s}：没有这个状态，可用：{}", Status::known(lang)),
-                        format!("--status {s}: no such status; one of: {}", Status::known(lang)),
-                    )
+                    "jiedai: {given}{}{}",
+                    lang.pick("：", ": "),
+                    error.message(lang)
                 ));
                 return ExitCode::from(exit::UNREADABLE);
             }
-        },
-    };
-    let filter = AppealFilter {
-        station: station.map(str::to_string),
-        status: wanted,
-    };
-    let shown = match appeals::listed(db, &filter).await {
-        Ok(shown) => shown,
-        Err(e) => return fail(&e, lang),
-    };
-    for h in &shown {
-        let a = &h.appeal;
-        let title = &a.title;
-        let deadline = a.deadline.map(|d| d.to_string()).unwrap_or_default();
-        let line = if json {
-            serde_json::json!({
-                "code": a.code.as_str(),
-                "station": h.station,
-                "status": a.status.code(),
-                "status_label": a.status.label(lang),
-                "category": a.category.code(),
-                "category_label": a.category.label(lang),
-                "title": title,
-                "unit": a.unit,
-                "deadline": a.deadline,
-                "round": a.round,
-            })
-            .to_string()
-        } else {
-            format!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
-                a.code,
-                h.station,
-                a.status.label(lang),
-                a.category.label(lang),
-                title,
-                deadline
-            )
+            Query::Text(t) => Some(t).filter(|t| !t.is_empty()),
         };
-        if !out(line) {
-            break;
+    }
+    let Some(key) = SortKey::parse(sort) else {
+        let known = SortKey::ALL
+            .iter()
+            .map(|k| k.code())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return unreadable(
+            "--sort",
+            sort,
+            &format!("不能按此排序，可用：{known}"),
+            &format!("no such sort key; one of: {known}"),
+            lang,
+        );
+    };
+    let sort = Sort { key, desc: *desc };
+    if *size == Some(0) || *page == Some(0) || size.is_some_and(|s| s > queue::MAX_SIZE) {
+        let max = queue::MAX_SIZE;
+        return unreadable(
+            "--page/--size",
+            "0",
+            &format!("页码从 1 起，每页 1 到 {max} 条"),
+            &format!("pages count from 1, a page holds 1 to {max} rows"),
+            lang,
+        );
+    }
+    let zone = county_mod::zone();
+    let today = zone.today();
+    // One page when asked for, else every page.
+    let (size, pages) = match (page, size) {
+        (None, None) => (queue::MAX_SIZE, None),
+        (page, size) => (size.unwrap_or(50), Some(page.unwrap_or(1))),
+    };
+    let header = lang.pick(
+        "查询码\t站点\t登记时间\t类别\t标题\t状态\t承办单位\t期限\t超期天数",
+        "code\tstation\tregistered\tcategory\ttitle\tstatus\tunit\tdeadline\tdays overdue",
+    );
+    if !*json && !out(header) {
+        return ExitCode::SUCCESS;
+    }
+    let mut number = pages.unwrap_or(1);
+    let mut shown = 0u64;
+    let total = loop {
+        let (rows, total) = match queue::page(db, &Scope::All, &filter, sort, number, size, today).await {
+            Ok(found) => found,
+            Err(e) => return fail(&e, lang),
+        };
+        for r in &rows {
+            let line = if *json {
+                serde_json::json!({
+                    "code": r.code,
+                    "station": r.station,
+                    "station_name": r.station_name,
+                    "registered_at": zone.local(&r.registered_at).to_rfc3339(),
+                    "status": r.status.code(),
+                    "status_label": r.status.label(lang),
+                    "category": r.category.code(),
+                    "category_label": r.category.label(lang),
+                    "title": r.title,
+                    "unit": r.unit,
+                    "deadline": r.deadline,
+                    "days_overdue": r.days_overdue,
+                    "round": r.round,
+                    "chases": r.chases,
+                    "satisfaction": r.satisfaction.map(|s| s.code()),
+                })
+                .to_string()
+            } else {
+                let cell = |t: &str| t.replace(['\t', '\n', '\r'], " ");
+                format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    r.code,
+                    cell(&r.station_name),
+                    zone.show(&r.registered_at),
+                    r.category.label(lang),
+                    cell(&r.title),
+                    r.status.label(lang),
+                    cell(r.unit.as_deref().unwrap_or("")),
+                    r.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                    r.days_overdue
+                        .filter(|d| *d > 0)
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                )
+            };
+            if !out(line) {
+                return ExitCode::SUCCESS;
+            }
         }
+        shown += rows.len() as u64;
+        if pages.is_some() || rows.is_empty() || shown >= total {
+            break total;
+        }
+        number += 1;
+    };
+    let count = match pages {
+        None => lang.pick(format!("共 {total} 条"), format!("{total} appeals")),
+        Some(n) => {
+            let last = total.div_ceil(u64::from(size)).max(1);
+            lang.pick(
+                format!("共 {total} 条，第 {n}/{last} 页，每页 {size} 条"),
+                format!("{total} appeals, page {n} of {last}, {size} a page"),
+            )
+        }
+    };
+    if *json {
+        say(count);
+    } else {
+        out(count);
     }
     ExitCode::SUCCESS
 }

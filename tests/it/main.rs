@@ -12,6 +12,7 @@ mod console_auth;
 mod console_pages;
 mod county;
 mod county_edge;
+mod county_queue;
 mod county_steps;
 mod crash;
 mod desk;
