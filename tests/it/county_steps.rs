@@ -1,12 +1,18 @@
+#![cfg(feature = "county")]
+
 //! The county's steps through the real binary: referrals name a unit of
 //! the catalogue, 改派, 退回, 办理进展, 延期 and 督办 with their notes,
 //! `county show` with the whole timeline, and the station taking them.
 
 use crate::county::{STATION, STATION_NAME, Station, VISITOR_ID, VISITOR_PHONE, staff};
 use crate::support::county::County;
+use crate::support::pty::{self, Pty, SIZE_100X30, ok};
 
 use jiedai::domain::{Status, Step, StepKind};
 use jiedai::storage::Store;
+
+use std::path::Path;
+use std::time::Duration;
 
 const HOUSING: &str = "青禾县住房和城乡建设局";
 const TRANSPORT: &str = "青禾县交通运输局";
@@ -168,6 +174,14 @@ fn the_county_steps_an_appeal_through_its_catalogue_and_the_station_takes_them()
         );
     }
 
+    // The kiosk's timeline shows who did it.
+    let screen = kiosk_timeline(st.path(), code);
+    assert!(
+        screen.contains(&format!("[县] {OFFICE} · 改派：{TRANSPORT}")),
+        "{screen}"
+    );
+    assert!(screen.contains(&format!("[县] {OFFICE} · 延期")), "{screen}");
+
     // The new unit sends it back: accepted again, no unit, no deadline.
     let zhang = format!("{TRANSPORT}·张工");
     staff(
@@ -246,4 +260,27 @@ fn the_county_steps_an_appeal_through_its_catalogue_and_the_station_takes_them()
     );
     let said = staff(&county, &["show", &typo], 2);
     assert!(said.contains("校验位"), "{said}");
+}
+
+/// The kiosk on the appeal `code`'s details, scrolled to the end of its
+/// timeline: the screen.
+fn kiosk_timeline(data: &Path, code: &str) -> String {
+    const T: Duration = Duration::from_secs(10);
+    let home = tempfile::tempdir().unwrap();
+    let mut p = Pty::spawn(&["--data", data.to_str().unwrap()], SIZE_100X30, home.path());
+    p.sign_in(T);
+    p.send("3");
+    ok(p.wait_for("状态", T));
+    p.send("/");
+    p.send(&code.replace('-', ""));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("1 条", T));
+    p.key(pty::Key::Enter);
+    ok(p.wait_for("诉求详情", T));
+    p.key(pty::Key::End);
+    let screen = ok(p.wait_for("改派", T));
+    p.key(pty::Key::Esc);
+    p.send("q");
+    let _ = p.wait_exit(T);
+    screen
 }
