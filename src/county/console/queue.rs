@@ -572,27 +572,41 @@ pub async fn page(
     )
 }
 
-/// The filtered list for a download, in the page's order.
-async fn download_rows(
-    staff: &Staff,
-    shared: &Shared,
-    params: &QueueParams,
-) -> Result<Vec<QueueRow>, CountyError> {
+/// A download's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// The filtered list (the search box's text too) in the page's order, as
+/// a file to download.
+async fn download(staff: Staff, lang: Lang, shared: Shared, params: QueueParams, format: Format) -> Response {
     let mut filter = params.filter();
     if let Some(Query::Text(text)) = params.search() {
         filter.text = Some(text);
     }
-    all_rows(
-        &shared.db,
-        &scope_of(staff),
-        &filter,
-        params.sort(),
-        zone().today(),
-    )
-    .await
-}
-
-fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let today = zone().today();
+    let rows = match all_rows(&shared.db, &scope_of(&staff), &filter, params.sort(), today).await {
+        Ok(rows) => rows,
+        Err(e) => return super::server_error("the queue as a file", &e),
+    };
+    let (made, content_type, name) = match format {
+        Format::Csv => (
+            csv_bytes(&rows, lang).map_err(|e| e.to_string()),
+            "text/csv; charset=utf-8",
+            "appeals.csv",
+        ),
+        Format::Xlsx => (
+            xlsx_bytes(&rows, lang).map_err(|e| e.to_string()),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "appeals.xlsx",
+        ),
+    };
+    let bytes = match made {
+        Ok(bytes) => bytes,
+        Err(e) => return super::server_error("the queue as a file", &e),
+    };
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -609,15 +623,7 @@ pub async fn csv_download(
     State(shared): State<Shared>,
     query: Result<extract::Query<QueueParams>, QueryRejection>,
 ) -> Response {
-    let params = params_of(query);
-    let rows = match download_rows(&staff, &shared, &params).await {
-        Ok(rows) => rows,
-        Err(e) => return super::server_error("the queue as CSV", &e),
-    };
-    match csv_bytes(&rows, lang) {
-        Ok(bytes) => download(bytes, "text/csv; charset=utf-8", "appeals.csv"),
-        Err(e) => super::server_error("the queue as CSV", &e),
-    }
+    download(staff, lang, shared, params_of(query), Format::Csv).await
 }
 
 /// `GET /office/queue.xlsx`: the filtered list as an XLSX workbook.
@@ -627,19 +633,7 @@ pub async fn xlsx_download(
     State(shared): State<Shared>,
     query: Result<extract::Query<QueueParams>, QueryRejection>,
 ) -> Response {
-    let params = params_of(query);
-    let rows = match download_rows(&staff, &shared, &params).await {
-        Ok(rows) => rows,
-        Err(e) => return super::server_error("the queue as XLSX", &e),
-    };
-    match xlsx_bytes(&rows, lang) {
-        Ok(bytes) => download(
-            bytes,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "appeals.xlsx",
-        ),
-        Err(e) => super::server_error("the queue as XLSX", &e),
-    }
+    download(staff, lang, shared, params_of(query), Format::Xlsx).await
 }
 
 #[cfg(test)]
