@@ -176,7 +176,7 @@ pub fn render(w: &Work, v: &AppealView) -> Markup {
     html! {
         @match &v.notice {
             Some(Notice::Done(text)) => p.done role="status" { (w.done) (text) },
-            Some(Notice::Refused(text)) => p.problem role="alert" { (w.not_done) (text) },
+            Some(Notice::Refused(text)) => p.error role="alert" { (w.not_done) (text) },
             None => {},
         }
         dl.appeal {
@@ -238,9 +238,9 @@ fn visitor(w: &Work, v: &AppealView, path: &str) -> Markup {
             dt { (w.group_size) } dd { (v.appeal.group_size) }
         }
         @if v.revealed {
-            p.note { (w.revealed_note) }
+            p.muted { (w.revealed_note) }
         } @else {
-            p.note { (w.masked_note) }
+            p.muted { (w.masked_note) }
             @if v.role == CountyRole::Office {
                 form method="post" action={ (path) "/reveal" } {
                     (v.csrf)

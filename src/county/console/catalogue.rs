@@ -37,10 +37,10 @@ pub fn render(w: &Work, units: &[Unit], editable: Option<Markup>, notice: Option
     html! {
         @match notice {
             Some(Notice::Done(text)) => p.done role="status" { (text) },
-            Some(Notice::Problem(text)) => p.problem role="alert" { (text) },
+            Some(Notice::Problem(text)) => p.error role="alert" { (text) },
             None => {},
         }
-        @if editable.is_none() { p.note { (w.read_only) } }
+        @if editable.is_none() { p.muted { (w.read_only) } }
         table.units {
             thead { tr {
                 th { (w.col_name) } th { (w.col_initials) } th { (w.col_state) }

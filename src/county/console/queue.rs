@@ -247,14 +247,14 @@ pub fn render(w: &Work, view: &QueueView) -> Markup {
             " " button type="submit" { (w.search_go) }
         }
         @if let Some(typo) = &view.typo {
-            p.problem role="alert" { strong { (w.code_typo) "：" } (typo) }
+            p.error role="alert" { strong { (w.code_typo) "：" } (typo) }
         }
         (filter_form(w, view))
         p.count { (w.count(view.total, page, pages)) }
         @if view.rows.is_empty() {
             p.empty { (w.nothing_found) }
         } @else {
-            p.hint { (w.sort_hint) }
+            p.muted { (w.sort_hint) }
             table.queue {
                 thead { tr {
                     @for (key, label) in columns(w) {

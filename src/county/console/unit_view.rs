@@ -90,7 +90,7 @@ pub fn render(
             None => { @if choices.is_none() { p { (w.no_unit) } } }
             Some(unit) => {
                 h2 { (w.unit_view_of(unit)) }
-                p.hint { (w.unit_view_hint) }
+                p.muted { (w.unit_view_hint) }
                 @if rows.is_empty() {
                     p.empty { (w.nothing_found) }
                 } @else {
