@@ -38,8 +38,30 @@ struct Setup {
     codes: Vec<String>,
 }
 
-fn setup() -> Setup {
-    let county = County::start(None);
+/// Runs a scenario on SQLite and on PostgreSQL (one database per test).
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(None);
+            }
+            #[test]
+            fn postgres() {
+                super::$name(Some(crate::support::postgres::shared().url(stringify!($name))));
+            }
+        }
+    )*};
+}
+
+on_both!(
+    the_queue_filters_sorts_pages_counts_searches_and_downloads,
+    an_appeal_takes_the_steps_each_role_may_take,
+    the_catalogue_and_the_stations,
+);
+
+fn setup(db: Option<String>) -> Setup {
+    let county = County::start(db.as_deref());
     for unit in [TRAFFIC, HOUSING] {
         let out = county.run(&["unit", "add", unit]);
         assert!(out.status.success(), "{}", cli::printed(&out));
@@ -162,9 +184,8 @@ fn audit_actions(county: &County) -> Vec<(String, String, String)> {
     })
 }
 
-#[test]
-fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
-    let s = setup();
+fn the_queue_filters_sorts_pages_counts_searches_and_downloads(db: Option<String>) {
+    let s = setup(db);
     let mut office = Signed::login(&s.county, "王科员");
     let all = office.get("/office/queue");
     assert_eq!(all.status, 200);
@@ -248,9 +269,8 @@ fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
     assert_eq!(unit.get("/office/queue.csv").status, 403);
 }
 
-#[test]
-fn an_appeal_takes_the_steps_each_role_may_take() {
-    let s = setup();
+fn an_appeal_takes_the_steps_each_role_may_take(db: Option<String>) {
+    let s = setup(db);
     let code = s.codes[0].as_str();
     let other = s.codes[1].as_str();
     let path = format!("/office/a/{code}");
@@ -390,6 +410,44 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     assert!(done.body.contains(&format!("{TRAFFIC}·张工")));
     assert!(done.body.contains("value=\"close\""));
 
+    // Re-referred to another unit, then returned by it as not its business.
+    let third = s.codes[2].as_str();
+    let third_path = format!("/office/a/{third}");
+    let third_step = format!("{third_path}/step");
+    assert_eq!(office.post(&third_step, &[("step", "accept")]).status, 303);
+    let housing_id = unit_option(&office.get(&third_path).body, HOUSING);
+    let refer = [
+        ("step", "refer"),
+        ("unit", housing_id.as_str()),
+        ("deadline", "2099-12-31"),
+    ];
+    assert_eq!(office.post(&third_step, &refer).status, 303);
+    assert_eq!(housing.get(&third_path).status, 200);
+    let rerefer = [
+        ("step", "rerefer"),
+        ("unit", traffic.as_str()),
+        ("deadline", "2099-11-30"),
+        ("note", "属交通部门职责"),
+    ];
+    assert_eq!(office.post(&third_step, &rerefer).status, 303);
+    assert_eq!(
+        housing.get(&third_path).status,
+        404,
+        "no longer the housing bureau's"
+    );
+    let theirs = unit.get(&third_path);
+    assert!(theirs.body.contains("改派") && theirs.body.contains("属交通部门职责"));
+    let back = [("step", "return"), ("note", "不属于本单位职责")];
+    assert_eq!(unit.post(&third_step, &back).status, 303);
+    assert_eq!(unit.get(&third_path).status, 404, "returned: no unit's now");
+    let returned = office.get(&third_path);
+    assert!(returned.body.contains("已受理") && returned.body.contains("不属于本单位职责"));
+    assert!(returned.body.contains(&format!("{TRAFFIC}·张工")));
+    assert!(
+        returned.body.contains("value=\"refer\""),
+        "back in the office's hands"
+    );
+
     // Every step audited with its person.
     let audit = audit_actions(&s.county);
     for (who, action) in [
@@ -407,9 +465,8 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     }
 }
 
-#[test]
-fn the_catalogue_and_the_stations() {
-    let s = setup();
+fn the_catalogue_and_the_stations(db: Option<String>) {
+    let s = setup(db);
     let mut office = Signed::login(&s.county, "王科员");
     let units = office.get("/office/units");
     assert_eq!(units.status, 200);
