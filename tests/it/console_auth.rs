@@ -5,12 +5,14 @@
 //! without its session's token changes nothing; the session cookie is
 //! strict; logout and expiry end a session; logins are throttled per
 //! account and per address; roles reach only their routes; what staff do
-//! is in the audit log; requests are logged with their id.
+//! is in the audit log; requests are logged with their id. Accounts and
+//! sessions on PostgreSQL as on SQLite.
 
 use jiedai::county::console::{Guard, Method, ROUTES};
 
 use crate::support::console::{Browser, PASSWORD, add_unit, add_user, user_command};
 use crate::support::county::County;
+use crate::support::postgres;
 
 const UNIT: &str = "青禾县住房和城乡建设局";
 
@@ -99,7 +101,16 @@ fn every_route_refuses_without_a_session() {
 
 #[test]
 fn logging_in_and_out() {
-    let county = County::start(None);
+    logging_in_and_out_on(None);
+}
+
+#[test]
+fn logging_in_and_out_on_postgres() {
+    logging_in_and_out_on(Some(postgres::shared().url("console_login")));
+}
+
+fn logging_in_and_out_on(db: Option<String>) {
+    let county = County::start(db.as_deref());
     add_user(&county, "王科员", "office", None);
     let mut browser = Browser::new(&county);
     // Back to the page asked for after the login.
@@ -228,7 +239,16 @@ fn a_form_without_its_token_changes_nothing() {
 
 #[test]
 fn the_office_manages_accounts_in_the_console() {
-    let county = County::start(None);
+    the_office_manages_accounts_on(None);
+}
+
+#[test]
+fn the_office_manages_accounts_on_postgres() {
+    the_office_manages_accounts_on(Some(postgres::shared().url("console_accounts")));
+}
+
+fn the_office_manages_accounts_on(db: Option<String>) {
+    let county = County::start(db.as_deref());
     add_unit(&county, UNIT);
     add_user(&county, "王科员", "office", None);
     let mut office = Browser::new(&county);

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::Stdio;
 
+use jiedai::domain::public::escape;
+
 use super::county::County;
 
 /// The password the helpers give every account.
@@ -173,7 +175,7 @@ impl Browser {
         let url = format!("{}{path}", self.base);
         let body = form
             .iter()
-            .map(|(k, v)| format!("{}={}", encoded(k), encoded(v)))
+            .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
             .collect::<Vec<_>>()
             .join("&");
         let r = self
@@ -206,17 +208,4 @@ impl Browser {
         let rest = &page.body[at + field.len()..];
         rest[..rest.find('"').unwrap()].to_string()
     }
-}
-
-/// A form value, percent-encoded.
-pub fn encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
