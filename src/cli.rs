@@ -216,34 +216,9 @@ pub enum CountyWhat {
         actor: String,
     },
     /// 交办：指定承办单位（目录中的全称或拼音首字母）和期限 / refer an appeal to a unit of the catalogue (full name or pinyin initials) with a deadline
-    Refer {
-        code: String,
-        #[arg(long)]
-        unit: String,
-        /// 期限 YYYY-MM-DD / deadline
-        #[arg(long, value_name = "DATE")]
-        due: String,
-        /// 办理要求 / what the unit is asked to do
-        #[arg(long, default_value = "")]
-        note: String,
-        /// 操作人 / who does it
-        #[arg(long, default_value = "县人大代表工委")]
-        actor: String,
-    },
+    Refer(Referral),
     /// 改派：改由另一承办单位办理，重定期限 / refer an appeal to another unit, with a new deadline
-    Rerefer {
-        code: String,
-        #[arg(long)]
-        unit: String,
-        /// 新期限 YYYY-MM-DD / the new deadline
-        #[arg(long, value_name = "DATE")]
-        due: String,
-        /// 办理要求 / what the unit is asked to do
-        #[arg(long, default_value = "")]
-        note: String,
-        #[arg(long, default_value = "县人大代表工委")]
-        actor: String,
-    },
+    Rerefer(Referral),
     /// 退回：承办单位退回县人大办重新交办 / a unit sends an appeal back to the office
     Return {
         code: String,
@@ -357,6 +332,25 @@ pub enum UserWhat {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A referral's arguments (交办 and 改派 alike).
+#[cfg(feature = "county")]
+#[derive(Debug, clap::Args)]
+pub struct Referral {
+    pub code: String,
+    /// 承办单位：目录中的全称或拼音首字母 / the unit: its full name in the catalogue or its pinyin initials
+    #[arg(long)]
+    pub unit: String,
+    /// 期限 YYYY-MM-DD / deadline
+    #[arg(long, value_name = "DATE")]
+    pub due: String,
+    /// 办理要求 / what the unit is asked to do
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// 操作人 / who does it
+    #[arg(long, default_value = "县人大代表工委")]
+    pub actor: String,
 }
 
 #[cfg(feature = "county")]

@@ -86,30 +86,18 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
             }
             CountyWhat::Appeals { .. } => appeals(&db, what, lang).await,
             CountyWhat::Accept { code, actor } => step(&db, code, Step::Accept, "", actor, lang).await,
-            CountyWhat::Refer {
-                code,
-                unit,
-                due,
-                note,
-                actor,
-            } => match referral(&db, code, unit, due, lang).await {
-                Ok((unit, deadline)) => {
-                    step(&db, code, Step::Refer { unit, deadline }, note, actor, lang).await
+            CountyWhat::Refer(r) | CountyWhat::Rerefer(r) => {
+                match referral(&db, &r.code, &r.unit, &r.due, lang).await {
+                    Ok((unit, deadline)) => {
+                        let step_taken = match what {
+                            CountyWhat::Rerefer(_) => Step::Rerefer { unit, deadline },
+                            _ => Step::Refer { unit, deadline },
+                        };
+                        step(&db, &r.code, step_taken, &r.note, &r.actor, lang).await
+                    }
+                    Err(exit) => exit,
                 }
-                Err(exit) => exit,
-            },
-            CountyWhat::Rerefer {
-                code,
-                unit,
-                due,
-                note,
-                actor,
-            } => match referral(&db, code, unit, due, lang).await {
-                Ok((unit, deadline)) => {
-                    step(&db, code, Step::Rerefer { unit, deadline }, note, actor, lang).await
-                }
-                Err(exit) => exit,
-            },
+            }
             CountyWhat::Return { code, reason, actor } => {
                 step(&db, code, Step::Return, reason, actor, lang).await
             }

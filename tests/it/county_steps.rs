@@ -6,7 +6,8 @@
 
 use crate::county::{STATION, STATION_NAME, Station, VISITOR_ID, VISITOR_PHONE, staff};
 use crate::support::county::County;
-use crate::support::pty::{self, Pty, SIZE_100X30, ok};
+use crate::support::postgres;
+use crate::support::pty::{Pty, SIZE_100X30, ok};
 
 use jiedai::domain::{Status, Step, StepKind};
 use jiedai::storage::Store;
@@ -25,7 +26,18 @@ fn show(county: &County, code: &str) -> serde_json::Value {
 
 #[test]
 fn the_county_steps_an_appeal_through_its_catalogue_and_the_station_takes_them() {
-    let county = County::start(None);
+    steps_through_the_catalogue(None);
+}
+
+#[test]
+fn the_county_steps_an_appeal_on_postgresql() {
+    steps_through_the_catalogue(Some(postgres::shared().url("steps_through_the_catalogue")));
+}
+
+/// The scenario on SQLite (`db` None) or PostgreSQL; the kiosk's screen
+/// is looked at on SQLite only (the station is the same either way).
+fn steps_through_the_catalogue(db: Option<String>) {
+    let county = County::start(db.as_deref());
     let st = Station::new(&county, 2);
     st.sync();
     let code = st.codes[0].as_str();
@@ -175,12 +187,14 @@ fn the_county_steps_an_appeal_through_its_catalogue_and_the_station_takes_them()
     }
 
     // The kiosk's timeline shows who did it.
-    let screen = kiosk_timeline(st.path(), code);
-    assert!(
-        screen.contains(&format!("[县] {OFFICE} · 改派：{TRANSPORT}")),
-        "{screen}"
-    );
-    assert!(screen.contains(&format!("[县] {OFFICE} · 延期")), "{screen}");
+    if db.is_none() {
+        let screen = kiosk_timeline(st.path(), code);
+        assert!(
+            screen.contains(&format!("[县] {OFFICE} · 改派：{TRANSPORT}")),
+            "{screen}"
+        );
+        assert!(screen.contains(&format!("[县] {OFFICE} · 延期")), "{screen}");
+    }
 
     // The new unit sends it back: accepted again, no unit, no deadline.
     let zhang = format!("{TRANSPORT}·张工");
@@ -269,18 +283,79 @@ fn kiosk_timeline(data: &Path, code: &str) -> String {
     let home = tempfile::tempdir().unwrap();
     let mut p = Pty::spawn(&["--data", data.to_str().unwrap()], SIZE_100X30, home.path());
     p.sign_in(T);
-    p.send("3");
-    ok(p.wait_for("状态", T));
-    p.send("/");
-    p.send(&code.replace('-', ""));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("1 条", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("诉求详情", T));
-    p.key(pty::Key::End);
+    p.open_appeal_timeline(code, T);
     let screen = ok(p.wait_for("改派", T));
-    p.key(pty::Key::Esc);
     p.send("q");
     let _ = p.wait_exit(T);
     screen
+}
+
+/// A unit's request for more time, asked, refused, asked again and
+/// granted, and the catalogue, on both databases through the library.
+#[test]
+fn extensions_and_units_on_both_databases() {
+    use chrono::{DateTime, NaiveDate};
+    use jiedai::county::db::{self, Db};
+    use jiedai::county::staff::{self, ExtensionRefusal, StepOutcome};
+    use jiedai::county::units;
+    use jiedai::domain::{Appeal, TrackingCode};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let day = |d: u32| NaiveDate::from_ymd_opt(2099, 12, d).unwrap();
+    for url in [None, Some(postgres::shared().url("extensions_and_units"))] {
+        let dir = tempfile::tempdir().unwrap();
+        runtime.block_on(async {
+            let db = Db::open(dir.path(), url.as_deref()).await.unwrap();
+            db.enroll(STATION, STATION_NAME, "key", false).await.unwrap();
+            let housing = units::add(&db, HOUSING).await.unwrap();
+            assert_eq!(units::resolve(&db, "qhxzfhcxjsj").await.unwrap(), housing);
+            assert_eq!(units::list(&db, false).await.unwrap(), vec![housing.clone()]);
+
+            let at = DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
+            let code = TrackingCode::new(at.date_naive(), STATION, 1, 1).unwrap();
+            let mut tx = db.pool.begin().await.unwrap();
+            db::save_appeal(&mut tx, STATION, &Appeal::registered(code.clone(), at))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let code = code.to_string();
+            let refer = Step::Refer {
+                unit: HOUSING.into(),
+                deadline: day(10),
+            };
+            for step in [Step::Accept, refer] {
+                let done = staff::step(&db, &code, step, "", OFFICE).await.unwrap();
+                assert!(matches!(done, StepOutcome::Done { .. }), "{done:?}");
+            }
+            // Nothing else referred to it: the catalogue brings in nothing.
+            assert!(units::import_from_appeals(&db).await.unwrap().is_empty());
+
+            let li = format!("{HOUSING}·李工");
+            let asked = staff::ask_extension(&db, &code, HOUSING, &li, day(20), "需协调管线单位")
+                .await
+                .unwrap();
+            let again = staff::ask_extension(&db, &code, HOUSING, &li, day(21), "再延").await;
+            assert!(matches!(again, Err(ExtensionRefusal::Pending(_))), "{again:?}");
+            staff::decide_extension(&db, asked.id, false, OFFICE)
+                .await
+                .unwrap();
+            let second = staff::ask_extension(&db, &code, HOUSING, &li, day(20), "汛期施工受限")
+                .await
+                .unwrap();
+            let decided = staff::decide_extension(&db, second.id, true, OFFICE)
+                .await
+                .unwrap();
+            assert_eq!(decided.granted.unwrap().0.deadline, Some(day(20)));
+            let all = staff::extensions_for(&db, &code).await.unwrap();
+            assert_eq!(
+                all.iter().map(|e| e.granted).collect::<Vec<_>>(),
+                vec![Some(false), Some(true)]
+            );
+            assert!(staff::all_pending_extensions(&db).await.unwrap().is_empty());
+            db.pool.close().await;
+        });
+    }
 }
