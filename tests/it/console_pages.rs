@@ -6,11 +6,10 @@
 //! `county user add --password-stdin`, units with `county unit add`, and
 //! the appeals reach the county by a station's real sync.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 
 use crate::support::cli;
+use crate::support::console::{Answer, Browser, add_user};
 use crate::support::county::County;
 use jiedai::domain::{Appeal, Category, EventBody, Visitor};
 use jiedai::storage::Store;
@@ -20,7 +19,6 @@ const STATION: &str = "330999012";
 const STATION_NAME: &str = "柳岸社区人大代表联络站";
 const VISITOR_NAME: &str = "林晓梅";
 const VISITOR_PHONE: &str = "13800001234";
-const PASSWORD: &str = "correct-horse-9";
 const TRAFFIC: &str = "青禾县交通运输局";
 const HOUSING: &str = "青禾县住房和城乡建设局";
 
@@ -40,37 +38,41 @@ struct Setup {
     codes: Vec<String>,
 }
 
-fn run(county: &County, args: &[&str], stdin: &str) {
-    let mut child = county
-        .command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "county {args:?}:\n{}", cli::printed(&out));
+/// Runs a scenario on SQLite and on PostgreSQL (one database per test).
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(None);
+            }
+            #[test]
+            fn postgres() {
+                super::$name(Some(crate::support::postgres::shared().url(stringify!($name))));
+            }
+        }
+    )*};
 }
 
-fn setup() -> Setup {
-    let county = County::start(None);
+on_both!(
+    the_queue_filters_sorts_pages_counts_searches_and_downloads,
+    an_appeal_takes_the_steps_each_role_may_take,
+    the_catalogue_and_the_stations,
+);
+
+fn setup(db: Option<String>) -> Setup {
+    let county = County::start(db.as_deref());
     for unit in [TRAFFIC, HOUSING] {
-        run(&county, &["unit", "add", unit], "");
+        let out = county.run(&["unit", "add", unit]);
+        assert!(out.status.success(), "{}", cli::printed(&out));
     }
-    let password = format!("{PASSWORD}\n");
     for (name, role, unit) in [
         ("王科员", "office", None),
         ("周观", "viewer", None),
         ("张工", "unit", Some(TRAFFIC)),
         ("赵工", "unit", Some(HOUSING)),
     ] {
-        let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
-        if let Some(unit) = unit {
-            args.extend(["--unit", unit]);
-        }
-        run(&county, &args, &password);
+        add_user(&county, name, role, unit);
     }
     let station = cli::station(false);
     let codes = register(station.path());
@@ -114,114 +116,29 @@ fn register(dir: &Path) -> Vec<String> {
     codes.iter().map(|c| c.to_string()).collect()
 }
 
-/// An answer: status, `Location`, body.
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
-    content_type: String,
-}
-
-/// A browser signed in as one account (its session cookie sent by hand).
-struct Browser {
-    base: String,
-    cookie: String,
+/// A browser signed in as one account, posting forms with its token.
+struct Signed {
+    browser: Browser,
     csrf: String,
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .new_agent()
-}
-
-fn page(mut r: ureq::http::Response<ureq::Body>) -> Page {
-    let header = |name: &str| {
-        r.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let location = header("location");
-    let content_type = header("content-type").unwrap_or_default();
-    let status = r.status().as_u16();
-    let body = if content_type.contains("spreadsheet") {
-        format!("{} bytes", r.body_mut().read_to_vec().unwrap().len())
-    } else {
-        r.body_mut().read_to_string().unwrap()
-    };
-    Page {
-        status,
-        location,
-        body,
-        content_type,
-    }
-}
-
-/// The value of the first `name="csrf"` field of a page.
-fn csrf_of(body: &str) -> String {
-    let at = body.find("name=\"csrf\"").expect("a csrf field");
-    let tail = &body[at..];
-    let v = tail.find("value=\"").unwrap() + 7;
-    tail[v..v + tail[v..].find('"').unwrap()].to_string()
-}
-
-impl Browser {
-    fn login(county: &County, name: &str) -> Browser {
-        let r = agent()
-            .post(format!("{}/office/login", county.url))
-            .send_form([("name", name), ("password", PASSWORD)])
-            .unwrap();
-        let cookie = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("jiedai_session="))
-            .unwrap_or_else(|| panic!("{name} logged in"))
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let mut b = Browser {
-            base: county.url.clone(),
-            cookie,
-            csrf: String::new(),
-        };
-        let home = b.get("/office/");
-        let first = b.get(home.location.as_deref().expect("home redirects"));
-        assert_eq!(first.status, 200, "{}", first.body);
-        b.csrf = csrf_of(&first.body);
-        b
+impl Signed {
+    fn login(county: &County, name: &str) -> Signed {
+        let mut browser = Browser::new(county);
+        assert_eq!(browser.login(name).status, 303, "{name} logs in");
+        let csrf = browser.csrf();
+        Signed { browser, csrf }
     }
 
-    fn get(&self, path: &str) -> Page {
-        page(
-            agent()
-                .get(format!("{}{path}", self.base))
-                .header("cookie", &self.cookie)
-                .call()
-                .unwrap(),
-        )
+    fn get(&mut self, path: &str) -> Answer {
+        self.browser.get(path)
     }
 
-    /// Posts a form with the session's CSRF token.
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        let mut fields: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+    /// Posts a form with the session's token.
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let mut fields = vec![("csrf", self.csrf.as_str())];
         fields.extend_from_slice(form);
-        self.post_raw(path, &fields)
-    }
-
-    fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        page(
-            agent()
-                .post(format!("{}{path}", self.base))
-                .header("cookie", &self.cookie)
-                .send_form(form.iter().copied())
-                .unwrap(),
-        )
+        self.browser.post(path, &fields)
     }
 }
 
@@ -237,13 +154,15 @@ fn order_of<'a>(body: &str, codes: &'a [String]) -> Vec<&'a str> {
 
 /// The id of the catalogue's unit `name` as the refer form offers it.
 fn unit_option(body: &str, name: &str) -> String {
-    let at = body.find(&format!(">{name} (")).unwrap_or_else(|| panic!("{name} offered: {body}"));
+    let at = body
+        .find(&format!(">{name} ("))
+        .unwrap_or_else(|| panic!("{name} offered: {body}"));
     let head = &body[..at];
     let v = head.rfind("value=\"").unwrap() + 7;
     head[v..v + head[v..].find('"').unwrap()].to_string()
 }
 
-fn no_personal_data(page: &Page) {
+fn no_personal_data(page: &Answer) {
     assert!(
         !page.body.contains(VISITOR_NAME) && !page.body.contains(VISITOR_PHONE),
         "{}",
@@ -265,10 +184,9 @@ fn audit_actions(county: &County) -> Vec<(String, String, String)> {
     })
 }
 
-#[test]
-fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
-    let s = setup();
-    let office = Browser::login(&s.county, "王科员");
+fn the_queue_filters_sorts_pages_counts_searches_and_downloads(db: Option<String>) {
+    let s = setup(db);
+    let mut office = Signed::login(&s.county, "王科员");
     let all = office.get("/office/queue");
     assert_eq!(all.status, 200);
     assert!(all.body.contains("共 3 条，第 1/1 页"), "{}", all.body);
@@ -280,7 +198,10 @@ fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
     sorted.sort();
     let up = office.get("/office/queue?sort=code");
     assert_eq!(order_of(&up.body, &s.codes), sorted);
-    assert!(up.body.contains("sort=code&amp;desc=1"), "the header link reverses");
+    assert!(
+        up.body.contains("sort=code&amp;desc=1"),
+        "the header link reverses"
+    );
     let down = office.get("/office/queue?sort=code&desc=1");
     sorted.reverse();
     assert_eq!(order_of(&down.body, &s.codes), sorted);
@@ -288,7 +209,11 @@ fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
     // Page by page, the filters kept in the links.
     let first = office.get("/office/queue?category=traffic&sort=code&size=1");
     assert!(first.body.contains("共 2 条，第 1/2 页"), "{}", first.body);
-    assert!(first.body.contains("category=traffic&amp;sort=code&amp;size=1&amp;page=2"));
+    assert!(
+        first
+            .body
+            .contains("category=traffic&amp;sort=code&amp;size=1&amp;page=2")
+    );
     let second = office.get("/office/queue?category=traffic&sort=code&size=1&page=2");
     assert!(second.body.contains("共 2 条，第 2/2 页"));
     assert_eq!(order_of(&second.body, &s.codes), [s.codes[2].as_str()]);
@@ -305,7 +230,10 @@ fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
     assert_eq!(order_of(&text.body, &s.codes), [s.codes[1].as_str()]);
     let code = office.get(&format!("/office/queue?q={}", s.codes[0]));
     assert_eq!(code.status, 303);
-    assert_eq!(code.location.as_deref(), Some(format!("/office/a/{}", s.codes[0]).as_str()));
+    assert_eq!(
+        Some(code.header("location")),
+        Some(format!("/office/a/{}", s.codes[0]).as_str())
+    );
     let mut typo = s.codes[0].clone();
     let last = typo.pop().unwrap();
     typo.push(if last == '0' { '1' } else { '0' });
@@ -316,35 +244,38 @@ fn the_queue_filters_sorts_pages_counts_searches_and_downloads() {
     // Downloads of the filtered list, in words.
     let csv = office.get("/office/queue.csv?category=traffic");
     assert_eq!(csv.status, 200);
-    assert!(csv.content_type.starts_with("text/csv"), "{}", csv.content_type);
+    assert!(
+        csv.header("content-type").starts_with("text/csv"),
+        "{}",
+        csv.header("content-type")
+    );
     assert!(csv.body.contains("查询码") && csv.body.contains(STATION_NAME));
     assert!(csv.body.contains("已登记") && csv.body.contains("交通停车"));
     assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
     assert!(!csv.body.contains(VISITOR_PHONE));
     let xlsx = office.get("/office/queue.xlsx");
     assert_eq!(xlsx.status, 200);
-    assert!(xlsx.content_type.contains("spreadsheet"));
+    assert!(xlsx.header("content-type").contains("spreadsheet"));
 
     // English on request.
     let en = office.get("/office/queue?lang=en");
     assert!(en.body.contains("3 appeals, page 1 of 1"), "{}", en.body);
 
     // A viewer reads the queue; a unit does not.
-    let viewer = Browser::login(&s.county, "周观");
+    let mut viewer = Signed::login(&s.county, "周观");
     assert_eq!(viewer.get("/office/queue").status, 200);
-    let unit = Browser::login(&s.county, "张工");
+    let mut unit = Signed::login(&s.county, "张工");
     assert_eq!(unit.get("/office/queue").status, 403);
     assert_eq!(unit.get("/office/queue.csv").status, 403);
 }
 
-#[test]
-fn an_appeal_takes_the_steps_each_role_may_take() {
-    let s = setup();
+fn an_appeal_takes_the_steps_each_role_may_take(db: Option<String>) {
+    let s = setup(db);
     let code = s.codes[0].as_str();
     let other = s.codes[1].as_str();
     let path = format!("/office/a/{code}");
     let step = format!("{path}/step");
-    let office = Browser::login(&s.county, "王科员");
+    let mut office = Signed::login(&s.county, "王科员");
 
     // Registered: the office may accept; the visitor is masked.
     let fresh = office.get(&path);
@@ -357,7 +288,11 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     // A step the status machine refuses: its words, and nothing changes.
     let refused = office.post(&step, &[("step", "close")]);
     assert_eq!(refused.status, 409);
-    assert!(refused.body.contains("“办结销号”不能用于已登记状态的诉求"), "{}", refused.body);
+    assert!(
+        refused.body.contains("“办结销号”不能用于已登记状态的诉求"),
+        "{}",
+        refused.body
+    );
     assert!(office.get(&path).body.contains("已登记"));
 
     // The office looks at the visitor: shown once, recorded.
@@ -371,7 +306,9 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
             .any(|(who, action, target)| who == "王科员" && action == "reveal" && target == code)
     );
     // Without the session's token, nothing is shown.
-    let forged = office.post_raw(&format!("{path}/reveal"), &[("csrf", "forged")]);
+    let forged = office
+        .browser
+        .post(&format!("{path}/reveal"), &[("csrf", "forged")]);
     assert_eq!(forged.status, 403);
     no_personal_data(&forged);
 
@@ -383,7 +320,11 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     let traffic = unit_option(&accepted.body, TRAFFIC);
     let free = office.post(
         &step,
-        &[("step", "refer"), ("unit", "县交通局"), ("deadline", "2099-12-31")],
+        &[
+            ("step", "refer"),
+            ("unit", "县交通局"),
+            ("deadline", "2099-12-31"),
+        ],
     );
     assert_eq!(free.status, 422);
     assert!(free.body.contains("请从单位目录中选择承办单位"));
@@ -403,7 +344,7 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     assert!(page.body.contains("value=\"chase\"") && page.body.contains("value=\"rerefer\""));
 
     // The viewer sees the appeal and no form.
-    let viewer = Browser::login(&s.county, "周观");
+    let mut viewer = Signed::login(&s.county, "周观");
     let seen = viewer.get(&path);
     assert_eq!(seen.status, 200);
     assert!(!seen.body.contains("/step\"") && !seen.body.contains("/reveal\""));
@@ -411,16 +352,19 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     assert_eq!(viewer.post(&step, &[("step", "chase")]).status, 403);
 
     // The other unit: the same 404 as a code the county does not hold.
-    let housing = Browser::login(&s.county, "赵工");
+    let mut housing = Signed::login(&s.county, "赵工");
     let hidden = housing.get(&path);
     assert_eq!(hidden.status, 404);
     let missing = housing.get("/office/a/000000-330999012-00001-0");
     assert_eq!(missing.status, 404);
     assert_eq!(hidden.body, missing.body);
-    assert_eq!(housing.post(&step, &[("step", "progress"), ("note", "x")]).status, 404);
+    assert_eq!(
+        housing.post(&step, &[("step", "progress"), ("note", "x")]).status,
+        404
+    );
 
     // The unit: its view, then progress, more time, a reply.
-    let unit = Browser::login(&s.county, "张工");
+    let mut unit = Signed::login(&s.county, "张工");
     let mine = unit.get("/office/unit");
     assert_eq!(mine.status, 200);
     assert_eq!(order_of(&mine.body, &s.codes), [code]);
@@ -434,7 +378,8 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     assert_eq!(empty.status, 409);
     assert!(empty.body.contains("办理进展须填写进展内容"), "{}", empty.body);
     assert_eq!(
-        unit.post(&step, &[("step", "progress"), ("note", "已到现场查看")]).status,
+        unit.post(&step, &[("step", "progress"), ("note", "已到现场查看")])
+            .status,
         303
     );
     let asked = unit.post(
@@ -453,13 +398,55 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     assert!(office.get(&path).body.contains("2100-01-31"));
     let replied = unit.post(
         &step,
-        &[("step", "reply"), ("reply", "已增设停车位"), ("document", "青交〔2026〕12号")],
+        &[
+            ("step", "reply"),
+            ("reply", "已增设停车位"),
+            ("document", "青交〔2026〕12号"),
+        ],
     );
     assert_eq!(replied.status, 303, "{}", replied.body);
     let done = office.get(&path);
     assert!(done.body.contains("已答复") && done.body.contains("青交〔2026〕12号"));
     assert!(done.body.contains(&format!("{TRAFFIC}·张工")));
     assert!(done.body.contains("value=\"close\""));
+
+    // Re-referred to another unit, then returned by it as not its business.
+    let third = s.codes[2].as_str();
+    let third_path = format!("/office/a/{third}");
+    let third_step = format!("{third_path}/step");
+    assert_eq!(office.post(&third_step, &[("step", "accept")]).status, 303);
+    let housing_id = unit_option(&office.get(&third_path).body, HOUSING);
+    let refer = [
+        ("step", "refer"),
+        ("unit", housing_id.as_str()),
+        ("deadline", "2099-12-31"),
+    ];
+    assert_eq!(office.post(&third_step, &refer).status, 303);
+    assert_eq!(housing.get(&third_path).status, 200);
+    let rerefer = [
+        ("step", "rerefer"),
+        ("unit", traffic.as_str()),
+        ("deadline", "2099-11-30"),
+        ("note", "属交通部门职责"),
+    ];
+    assert_eq!(office.post(&third_step, &rerefer).status, 303);
+    assert_eq!(
+        housing.get(&third_path).status,
+        404,
+        "no longer the housing bureau's"
+    );
+    let theirs = unit.get(&third_path);
+    assert!(theirs.body.contains("改派") && theirs.body.contains("属交通部门职责"));
+    let back = [("step", "return"), ("note", "不属于本单位职责")];
+    assert_eq!(unit.post(&third_step, &back).status, 303);
+    assert_eq!(unit.get(&third_path).status, 404, "returned: no unit's now");
+    let returned = office.get(&third_path);
+    assert!(returned.body.contains("已受理") && returned.body.contains("不属于本单位职责"));
+    assert!(returned.body.contains(&format!("{TRAFFIC}·张工")));
+    assert!(
+        returned.body.contains("value=\"refer\""),
+        "back in the office's hands"
+    );
 
     // Every step audited with its person.
     let audit = audit_actions(&s.county);
@@ -478,31 +465,41 @@ fn an_appeal_takes_the_steps_each_role_may_take() {
     }
 }
 
-#[test]
-fn the_catalogue_and_the_stations() {
-    let s = setup();
-    let office = Browser::login(&s.county, "王科员");
+fn the_catalogue_and_the_stations(db: Option<String>) {
+    let s = setup(db);
+    let mut office = Signed::login(&s.county, "王科员");
     let units = office.get("/office/units");
     assert_eq!(units.status, 200);
-    assert!(units.body.contains(TRAFFIC) && units.body.contains("qhxjtysj"), "{}", units.body);
+    assert!(
+        units.body.contains(TRAFFIC) && units.body.contains("qhxjtysj"),
+        "{}",
+        units.body
+    );
     let added = office.post("/office/units", &[("name", "青禾县水利局")]);
     assert_eq!(added.status, 200, "{}", added.body);
     assert!(office.get("/office/units").body.contains("青禾县水利局"));
     let import = office.post("/office/units/import", &[]);
     assert_eq!(import.status, 200, "{}", import.body);
 
-    let viewer = Browser::login(&s.county, "周观");
+    let mut viewer = Signed::login(&s.county, "周观");
     let read = viewer.get("/office/units");
     assert_eq!(read.status, 200);
     assert!(!read.body.contains("/office/units/import"));
-    assert_eq!(viewer.post("/office/units", &[("name", "青禾县林业局")]).status, 403);
+    assert_eq!(
+        viewer.post("/office/units", &[("name", "青禾县林业局")]).status,
+        403
+    );
 
     let stations = office.get("/office/stations");
     assert_eq!(stations.status, 200);
     assert!(stations.body.contains(STATION) && stations.body.contains(STATION_NAME));
-    assert!(stations.body.contains("超过 7 天未同步的联络站：0 个"), "{}", stations.body);
+    assert!(
+        stations.body.contains("超过 7 天未同步的联络站：0 个"),
+        "{}",
+        stations.body
+    );
     assert_eq!(viewer.get("/office/stations?silent=3").status, 200);
-    let unit = Browser::login(&s.county, "张工");
+    let mut unit = Signed::login(&s.county, "张工");
     assert_eq!(unit.get("/office/stations").status, 403);
     assert_eq!(unit.get("/office/units").status, 403);
 }

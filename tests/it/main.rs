@@ -11,6 +11,7 @@ mod catalog_cache;
 mod console_auth;
 mod console_browser;
 mod console_dashboard;
+mod console_pages;
 mod county;
 mod county_edge;
 mod county_queue;

@@ -50,7 +50,10 @@ pub fn step_name(kind: StepKind) -> Option<&'static str> {
 }
 
 pub fn step_kind(name: &str) -> Option<StepKind> {
-    STEP_NAMES.iter().find(|(_, n)| *n == name.trim()).map(|(k, _)| *k)
+    STEP_NAMES
+        .iter()
+        .find(|(_, n)| *n == name.trim())
+        .map(|(k, _)| *k)
 }
 
 /// A step's form as posted: which step, and the fields it may carry.
@@ -173,7 +176,7 @@ pub fn render(w: &Work, v: &AppealView) -> Markup {
     html! {
         @match &v.notice {
             Some(Notice::Done(text)) => p.done role="status" { (w.done) (text) },
-            Some(Notice::Refused(text)) => p.problem role="alert" { (w.not_done) (text) },
+            Some(Notice::Refused(text)) => p.error role="alert" { (w.not_done) (text) },
             None => {},
         }
         dl.appeal {
@@ -235,9 +238,9 @@ fn visitor(w: &Work, v: &AppealView, path: &str) -> Markup {
             dt { (w.group_size) } dd { (v.appeal.group_size) }
         }
         @if v.revealed {
-            p.note { (w.revealed_note) }
+            p.muted { (w.revealed_note) }
         } @else {
-            p.note { (w.masked_note) }
+            p.muted { (w.masked_note) }
             @if v.role == CountyRole::Office {
                 form method="post" action={ (path) "/reveal" } {
                     (v.csrf)
@@ -352,7 +355,10 @@ fn note_box(label: &str, v: &AppealView, required: bool) -> Markup {
 fn forms(w: &Work, v: &AppealView, path: &str) -> Markup {
     let lang = w.lang;
     let step_path = format!("{path}/step");
-    let referring = v.actions.iter().any(|k| matches!(k, StepKind::Refer | StepKind::Rerefer));
+    let referring = v
+        .actions
+        .iter()
+        .any(|k| matches!(k, StepKind::Refer | StepKind::Rerefer));
     html! {
         @if v.actions.is_empty() && !v.may_ask_extension {
             p { (w.no_actions) }
@@ -430,7 +436,6 @@ pub fn not_found(w: &Work) -> Markup {
     }
 }
 
-
 /// Whether `staff` may see the appeal: a unit's staff only the appeals
 /// referred to their unit.
 pub fn may_see(appeal: &Appeal, staff: &Staff) -> bool {
@@ -482,62 +487,111 @@ struct Look {
     unit_filter: String,
 }
 
-/// The page for `held` as `staff` may see it, with `status`.
-async fn show(
-    shared: &Shared,
-    staff: &Staff,
+/// An appeal asked for by a signed-in person who may see it.
+struct Asked {
+    shared: Shared,
+    staff: Staff,
     lang: Lang,
-    held: &HeldAppeal,
-    look: Look,
-    status: StatusCode,
-) -> Response {
-    let w = words(lang);
-    let role = staff.role();
-    let today = zone().today();
-    let code = held.appeal.code.as_str();
-    let loaded = async {
-        let station = shared.db.station(&held.station).await?;
-        let units = match role {
-            CountyRole::Office => units::list(&shared.db, false).await?,
-            _ => Vec::new(),
-        };
-        let extensions = crate::county::staff::extensions_for(&shared.db, code).await?;
-        Ok::<_, CountyError>((station, units, extensions))
+    held: HeldAppeal,
+}
+
+impl Asked {
+    /// The appeal `code`, or the answer when it is not to be had: the
+    /// same 404 for a code the county does not hold and for one the
+    /// person may not see.
+    async fn find(shared: Shared, staff: Staff, lang: Lang, code: &str) -> Result<Asked, Response> {
+        match visible(&shared, &staff, code).await {
+            Ok(Some(held)) => Ok(Asked {
+                shared,
+                staff,
+                lang,
+                held,
+            }),
+            Ok(None) => Err(missing(lang, &staff)),
+            Err(e) => Err(super::server_error("an appeal", &e)),
+        }
     }
-    .await;
-    let (station, units, extensions) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => return super::server_error("an appeal's page", &e),
-    };
-    let shown = if look.revealed {
-        held.appeal.clone()
-    } else {
-        public_appeal(&held.appeal)
-    };
-    let actions = county_steps::actions(&held.appeal, role);
-    let asking = role == CountyRole::Unit
-        && held.appeal.status.awaits_unit()
-        && !extensions.iter().any(|e| e.granted.is_none());
-    let view = AppealView {
-        appeal: &shown,
-        revealed: look.revealed,
-        station_code: &held.station,
-        station_name: station.as_ref().map(|s| s.name.as_str()).unwrap_or(""),
-        role,
-        actions: &actions,
-        units: &units::filter(&units, &look.unit_filter),
-        unit_filter: &look.unit_filter,
-        extensions: &extensions,
-        may_ask_extension: asking,
-        notice: look.notice,
-        form: &look.form,
-        csrf: layout::csrf_field(staff),
-        today,
-    };
-    layout::answer(
-        status,
-        layout::page(lang, Some(staff), &w.appeal_title(code), render(w, &view)),
-    )
+
+    fn code(&self) -> String {
+        self.held.appeal.code.to_string()
+    }
+
+    /// The page again, the boxes filled as posted, saying why not.
+    async fn refuse(&self, text: String, form: StepForm, status: StatusCode) -> Response {
+        let look = Look {
+            notice: Some(Notice::Refused(text)),
+            form,
+            ..Look::default()
+        };
+        self.show(look, status).await
+    }
+
+    /// An action done: recorded in the audit log, then back to the page.
+    async fn done(&self, action: &str, detail: &str, back: &str) -> Response {
+        let staff = &self.staff;
+        let code = self.code();
+        audit::note(
+            &self.shared.db,
+            &staff.user.name,
+            action,
+            &code,
+            &staff.address,
+            detail,
+        )
+        .await;
+        Redirect::to(&format!("/office/a/{code}{back}")).into_response()
+    }
+
+    /// The page as the person may see it, with `status`.
+    async fn show(&self, look: Look, status: StatusCode) -> Response {
+        let (shared, staff, held) = (&self.shared, &self.staff, &self.held);
+        let w = words(self.lang);
+        let role = staff.role();
+        let code = held.appeal.code.as_str();
+        let loaded = async {
+            let station = shared.db.station(&held.station).await?;
+            let units = match role {
+                CountyRole::Office => units::list(&shared.db, false).await?,
+                _ => Vec::new(),
+            };
+            let extensions = crate::county::staff::extensions_for(&shared.db, code).await?;
+            Ok::<_, CountyError>((station, units, extensions))
+        }
+        .await;
+        let (station, units, extensions) = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => return super::server_error("an appeal's page", &e),
+        };
+        let shown = if look.revealed {
+            held.appeal.clone()
+        } else {
+            public_appeal(&held.appeal)
+        };
+        let actions = county_steps::actions(&held.appeal, role);
+        let asking = role == CountyRole::Unit
+            && held.appeal.status.awaits_unit()
+            && !extensions.iter().any(|e| e.granted.is_none());
+        let view = AppealView {
+            appeal: &shown,
+            revealed: look.revealed,
+            station_code: &held.station,
+            station_name: station.as_ref().map(|s| s.name.as_str()).unwrap_or(""),
+            role,
+            actions: &actions,
+            units: &units::filter(&units, &look.unit_filter),
+            unit_filter: &look.unit_filter,
+            extensions: &extensions,
+            may_ask_extension: asking,
+            notice: look.notice,
+            form: &look.form,
+            csrf: layout::csrf_field(staff),
+            today: zone().today(),
+        };
+        layout::answer(
+            status,
+            layout::page(self.lang, Some(staff), &w.appeal_title(code), render(w, &view)),
+        )
+    }
 }
 
 /// `GET /office/a/{code}`.
@@ -549,10 +603,9 @@ pub async fn page(
     query: Result<Query<AppealParams>, QueryRejection>,
 ) -> Response {
     let params = query.map(|Query(p)| p).unwrap_or_default();
-    let held = match visible(&shared, &staff, &code).await {
-        Ok(Some(held)) => held,
-        Ok(None) => return missing(lang, &staff),
-        Err(e) => return super::server_error("an appeal's page", &e),
+    let asked = match Asked::find(shared, staff, lang, &code).await {
+        Ok(asked) => asked,
+        Err(answer) => return answer,
     };
     let notice = step_kind(&params.done).map(|k| Notice::Done(k.label(lang).to_string()));
     let look = Look {
@@ -560,7 +613,7 @@ pub async fn page(
         unit_filter: params.unit_filter,
         ..Look::default()
     };
-    show(&shared, &staff, lang, &held, look, StatusCode::OK).await
+    asked.show(look, StatusCode::OK).await
 }
 
 /// The form of a button alone (its token is `CsrfForm`'s).
@@ -575,13 +628,12 @@ pub async fn reveal(
     Path(code): Path<String>,
     CsrfForm { staff, .. }: CsrfForm<Empty>,
 ) -> Response {
-    let held = match visible(&shared, &staff, &code).await {
-        Ok(Some(held)) => held,
-        Ok(None) => return missing(lang, &staff),
-        Err(e) => return super::server_error("revealing a visitor", &e),
+    let asked = match Asked::find(shared, staff, lang, &code).await {
+        Ok(asked) => asked,
+        Err(answer) => return answer,
     };
-    let code = held.appeal.code.to_string();
-    if let Err(e) = audit::record(&shared.db, &staff.user.name, "reveal", &code, &staff.address, "").await {
+    let (db, staff) = (&asked.shared.db, &asked.staff);
+    if let Err(e) = audit::record(db, &staff.user.name, "reveal", &asked.code(), &staff.address, "").await {
         // Not recorded: not shown.
         return super::server_error("recording a look at a visitor", &e);
     }
@@ -589,7 +641,7 @@ pub async fn reveal(
         revealed: true,
         ..Look::default()
     };
-    show(&shared, &staff, lang, &held, look, StatusCode::OK).await
+    asked.show(look, StatusCode::OK).await
 }
 
 /// `POST /office/a/{code}/step`: one step, by the person signed in.
@@ -600,47 +652,43 @@ pub async fn step(
     CsrfForm { staff, form }: CsrfForm<StepForm>,
 ) -> Response {
     let w = words(lang);
-    let held = match visible(&shared, &staff, &code).await {
-        Ok(Some(held)) => held,
-        Ok(None) => return missing(lang, &staff),
-        Err(e) => return super::server_error("a step", &e),
+    let asked = match Asked::find(shared, staff, lang, &code).await {
+        Ok(asked) => asked,
+        Err(answer) => return answer,
     };
-    let role = staff.role();
-    // The page again, the boxes filled as posted, saying why not.
-    let again = |text: String| Look {
-        notice: Some(Notice::Refused(text)),
-        form: form.clone(),
-        ..Look::default()
-    };
+    let role = asked.staff.role();
     let Some(kind) = step_kind(&form.step).filter(|k| county_steps::role_allows(role, *k)) else {
-        let look = again(w.no_actions.to_string());
-        return show(&shared, &staff, lang, &held, look, StatusCode::FORBIDDEN).await;
+        return asked
+            .refuse(w.no_actions.to_string(), form, StatusCode::FORBIDDEN)
+            .await;
     };
-    let units = match units::list(&shared.db, false).await {
+    let units = match units::list(&asked.shared.db, false).await {
         Ok(units) => units,
         Err(e) => return super::server_error("a step", &e),
     };
     let (step, note) = match form.step(&units) {
         Ok(step) => step,
         Err(problem) => {
-            let look = again(problem.message(w).to_string());
-            return show(&shared, &staff, lang, &held, look, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let text = problem.message(w).to_string();
+            return asked.refuse(text, form, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let detail = step.describe(Lang::Zh);
-    let code = held.appeal.code.to_string();
-    match crate::county::staff::step(&shared.db, &code, step, &note, &staff.actor()).await {
+    let detail = match note.as_str() {
+        "" => step.describe(Lang::Zh),
+        note => format!("{}\n{note}", step.describe(Lang::Zh)),
+    };
+    let actor = asked.staff.actor();
+    match crate::county::staff::step(&asked.shared.db, &asked.code(), step, &note, &actor).await {
         Ok(StepOutcome::Done { .. }) => {
             let name = step_name(kind).unwrap_or_default();
-            let detail = if note.is_empty() { detail } else { format!("{detail}\n{note}") };
-            audit::note(&shared.db, &staff.user.name, name, &code, &staff.address, &detail).await;
-            Redirect::to(&format!("/office/a/{code}?done={name}")).into_response()
+            asked.done(name, &detail, &format!("?done={name}")).await
         }
         Ok(StepOutcome::Refused(refusal)) => {
-            let look = again(refusal.message(lang));
-            show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
+            asked
+                .refuse(refusal.message(lang), form, StatusCode::CONFLICT)
+                .await
         }
-        Ok(StepOutcome::NotHeld(_)) => missing(lang, &staff),
+        Ok(StepOutcome::NotHeld(_)) => missing(lang, &asked.staff),
         Err(e) => super::server_error("a step", &e),
     }
 }
@@ -662,56 +710,52 @@ pub async fn ask_extension(
     CsrfForm { staff, form }: CsrfForm<AskForm>,
 ) -> Response {
     let w = words(lang);
-    let held = match visible(&shared, &staff, &code).await {
-        Ok(Some(held)) => held,
-        Ok(None) => return missing(lang, &staff),
-        Err(e) => return super::server_error("asking for more time", &e),
+    let asked = match Asked::find(shared, staff, lang, &code).await {
+        Ok(asked) => asked,
+        Err(answer) => return answer,
     };
-    let Some((_, unit)) = staff.user.unit.clone().filter(|_| staff.role() == CountyRole::Unit) else {
+    let staff = &asked.staff;
+    let Some((_, unit)) = staff
+        .user
+        .unit
+        .as_ref()
+        .filter(|_| staff.role() == CountyRole::Unit)
+    else {
+        let forbidden = super::words::FORBIDDEN_ROLE.get(lang);
         return layout::message(
             lang,
-            Some(&staff),
+            Some(staff),
             StatusCode::FORBIDDEN,
             super::words::FORBIDDEN,
-            super::words::FORBIDDEN_ROLE.get(lang),
+            forbidden,
         );
     };
-    let again = |text: String| Look {
-        notice: Some(Notice::Refused(text)),
-        form: StepForm {
-            deadline: form.deadline.clone(),
-            note: form.note.clone(),
-            ..StepForm::default()
-        },
-        ..Look::default()
+    let posted = StepForm {
+        deadline: form.deadline.clone(),
+        note: form.note.clone(),
+        ..StepForm::default()
     };
     let deadline = match parse_date(&form.deadline) {
         Ok(d) => d,
         Err(problem) => {
-            let look = again(problem.message(w).to_string());
-            return show(&shared, &staff, lang, &held, look, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let text = problem.message(w).to_string();
+            return asked.refuse(text, posted, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let code = held.appeal.code.to_string();
-    let asked = crate::county::staff::ask_extension(
-        &shared.db,
-        &code,
-        &unit,
-        &staff.actor(),
-        deadline,
-        form.note.trim(),
-    )
-    .await;
-    match asked {
+    let reason = form.note.trim();
+    let db = &asked.shared.db;
+    match crate::county::staff::ask_extension(db, &asked.code(), unit, &staff.actor(), deadline, reason).await
+    {
         Ok(_) => {
-            let detail = format!("{deadline}\n{}", form.note.trim());
-            audit::note(&shared.db, &staff.user.name, "ask_extension", &code, &staff.address, &detail).await;
-            Redirect::to(&format!("/office/a/{code}")).into_response()
+            asked
+                .done("ask_extension", &format!("{deadline}\n{reason}"), "")
+                .await
         }
         Err(ExtensionRefusal::County(e)) => super::server_error("asking for more time", &e),
         Err(problem) => {
-            let look = again(problem.message(lang));
-            show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
+            asked
+                .refuse(problem.message(lang), posted, StatusCode::CONFLICT)
+                .await
         }
     }
 }
@@ -724,33 +768,41 @@ pub struct DecideForm {
 }
 
 /// `POST /office/a/{code}/extension/{id}` (the office): grants (the
-/// deadline moves, by a county step) or refuses a request.
+/// deadline moves, by a county step) or refuses a request of this appeal.
 pub async fn decide_extension(
     PageLang(lang): PageLang,
     State(shared): State<Shared>,
     Path((code, id)): Path<(String, i64)>,
     CsrfForm { staff, form }: CsrfForm<DecideForm>,
 ) -> Response {
-    let held = match visible(&shared, &staff, &code).await {
-        Ok(Some(held)) => held,
-        Ok(None) => return missing(lang, &staff),
+    let asked = match Asked::find(shared, staff, lang, &code).await {
+        Ok(asked) => asked,
+        Err(answer) => return answer,
+    };
+    let db = &asked.shared.db;
+    let ours = match crate::county::staff::extensions_for(db, &asked.code()).await {
+        Ok(requests) => requests.iter().any(|e| e.id == id),
         Err(e) => return super::server_error("deciding on more time", &e),
     };
+    if !ours {
+        return missing(lang, &asked.staff);
+    }
     let grant = form.grant.trim() == "1";
-    match crate::county::staff::decide_extension(&shared.db, id, grant, &staff.actor()).await {
-        Ok(decided) => {
-            let action = if grant { "grant_extension" } else { "refuse_extension" };
-            let code = decided.extension.appeal;
-            audit::note(&shared.db, &staff.user.name, action, &code, &staff.address, &id.to_string()).await;
-            Redirect::to(&format!("/office/a/{code}")).into_response()
+    match crate::county::staff::decide_extension(db, id, grant, &asked.staff.actor()).await {
+        Ok(_) => {
+            let action = if grant {
+                "grant_extension"
+            } else {
+                "refuse_extension"
+            };
+            asked.done(action, &id.to_string(), "").await
         }
         Err(ExtensionRefusal::County(e)) => super::server_error("deciding on more time", &e),
         Err(problem) => {
-            let look = Look {
-                notice: Some(Notice::Refused(problem.message(lang))),
-                ..Look::default()
-            };
-            show(&shared, &staff, lang, &held, look, StatusCode::CONFLICT).await
+            let text = problem.message(lang);
+            asked
+                .refuse(text, StepForm::default(), StatusCode::CONFLICT)
+                .await
         }
     }
 }
@@ -803,9 +855,18 @@ mod tests {
             form("refer", "青禾县交通局", "2099-12-31").step(&units()),
             Err(FormProblem::NotAUnit)
         );
-        assert_eq!(form("rerefer", "9", "2099-12-31").step(&units()), Err(FormProblem::NotAUnit));
-        assert_eq!(form("refer", "3", "31/12/2099").step(&units()), Err(FormProblem::BadDate));
-        assert_eq!(form("register", "", "").step(&units()), Err(FormProblem::UnknownStep));
+        assert_eq!(
+            form("rerefer", "9", "2099-12-31").step(&units()),
+            Err(FormProblem::NotAUnit)
+        );
+        assert_eq!(
+            form("refer", "3", "31/12/2099").step(&units()),
+            Err(FormProblem::BadDate)
+        );
+        assert_eq!(
+            form("register", "", "").step(&units()),
+            Err(FormProblem::UnknownStep)
+        );
         let reply = StepForm {
             step: "reply".into(),
             reply: "已修复".into(),
@@ -823,7 +884,8 @@ mod tests {
 
     fn appeal() -> Appeal {
         let at = DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap();
-        let code = TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), "330999012", 1, 1).unwrap();
+        let code =
+            TrackingCode::new(NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(), "330999012", 1, 1).unwrap();
         Appeal {
             visitor: Visitor {
                 name: "林晓梅".into(),
@@ -836,7 +898,12 @@ mod tests {
         }
     }
 
-    fn view<'a>(appeal: &'a Appeal, role: CountyRole, actions: &'a [StepKind], form: &'a StepForm) -> AppealView<'a> {
+    fn view<'a>(
+        appeal: &'a Appeal,
+        role: CountyRole,
+        actions: &'a [StepKind],
+        form: &'a StepForm,
+    ) -> AppealView<'a> {
         AppealView {
             appeal,
             revealed: false,
@@ -862,7 +929,10 @@ mod tests {
         let form = StepForm::default();
         let page = render(words(Lang::Zh), &view(&shown, CountyRole::Viewer, &[], &form)).into_string();
         assert!(!page.contains("<form"), "{page}");
-        assert!(!page.contains("林晓梅") && !page.contains("13800001234"), "{page}");
+        assert!(
+            !page.contains("林晓梅") && !page.contains("13800001234"),
+            "{page}"
+        );
         assert!(page.contains("&lt;script&gt;"), "escaped: {page}");
         assert!(page.contains("当前没有可以办理的步骤"));
     }
@@ -873,7 +943,11 @@ mod tests {
         let shown = public_appeal(&held);
         let form = StepForm::default();
         let actions = [StepKind::Accept];
-        let page = render(words(Lang::Zh), &view(&shown, CountyRole::Office, &actions, &form)).into_string();
+        let page = render(
+            words(Lang::Zh),
+            &view(&shown, CountyRole::Office, &actions, &form),
+        )
+        .into_string();
         assert!(page.contains("value=\"accept\""));
         assert!(page.contains("/office/a/") && page.contains("/reveal"));
         assert_eq!(page.matches("<form").count(), 2, "{page}");

@@ -13,8 +13,8 @@ use super::auth::{CsrfForm, Staff};
 use super::layout::{self, PageLang};
 use super::words::work::{Work, words};
 use crate::county::accounts::Role;
-use crate::county::server::Shared;
 use crate::county::audit;
+use crate::county::server::Shared;
 use crate::county::units::{self, Unit, UnitProblem};
 use crate::i18n::Lang;
 
@@ -37,10 +37,10 @@ pub fn render(w: &Work, units: &[Unit], editable: Option<Markup>, notice: Option
     html! {
         @match notice {
             Some(Notice::Done(text)) => p.done role="status" { (text) },
-            Some(Notice::Problem(text)) => p.problem role="alert" { (text) },
+            Some(Notice::Problem(text)) => p.error role="alert" { (text) },
             None => {},
         }
-        @if editable.is_none() { p.note { (w.read_only) } }
+        @if editable.is_none() { p.muted { (w.read_only) } }
         table.units {
             thead { tr {
                 th { (w.col_name) } th { (w.col_initials) } th { (w.col_state) }
@@ -120,7 +120,15 @@ pub async fn add(
     let w = words(lang);
     let notice = match units::add(&shared.db, &form.name).await {
         Ok(unit) => {
-            audit::note(&shared.db, &staff.user.name, "unit_add", &unit.name, &staff.address, &unit.initials).await;
+            audit::note(
+                &shared.db,
+                &staff.user.name,
+                "unit_add",
+                &unit.name,
+                &staff.address,
+                &unit.initials,
+            )
+            .await;
             Notice::Done(w.unit_added(&unit.name, &unit.initials))
         }
         Err(UnitProblem::County(e)) => return super::server_error("adding a unit", &e),
@@ -151,7 +159,15 @@ pub async fn disable(
     .await;
     let notice = match disabled {
         Ok(Some(name)) => {
-            audit::note(&shared.db, &staff.user.name, "unit_disable", &name, &staff.address, "").await;
+            audit::note(
+                &shared.db,
+                &staff.user.name,
+                "unit_disable",
+                &name,
+                &staff.address,
+                "",
+            )
+            .await;
             Some(Notice::Done(w.unit_disabled(&name)))
         }
         Ok(None) => None,
@@ -172,7 +188,15 @@ pub async fn import(
         Err(e) => return super::server_error("importing units", &e),
     };
     let names: Vec<String> = added.into_iter().map(|u| u.name).collect();
-    audit::note(&shared.db, &staff.user.name, "unit_import", "units", &staff.address, &names.join("\n")).await;
+    audit::note(
+        &shared.db,
+        &staff.user.name,
+        "unit_import",
+        "units",
+        &staff.address,
+        &names.join("\n"),
+    )
+    .await;
     show(&shared, &staff, lang, Some(Notice::Done(w.imported(&names)))).await
 }
 

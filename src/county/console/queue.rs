@@ -19,8 +19,8 @@ use super::layout::{self, PageLang};
 use super::words::work::{Work, words};
 use crate::county::accounts::Role;
 use crate::county::db::Db;
-use crate::county::server::Shared;
 use crate::county::queue::{self, Query, QueueFilter, QueueRow, Scope, Sort, SortKey};
+use crate::county::server::Shared;
 use crate::county::{CountyError, zone};
 use crate::domain::{Category, Satisfaction, Status};
 use crate::i18n::Lang;
@@ -100,12 +100,7 @@ impl QueueParams {
             registered_from: date(&self.from),
             registered_to: date(&self.to),
             overdue: ticked(&self.overdue),
-            due_within: self
-                .due
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .map(|d| d.min(MAX_DUE_DAYS)),
+            due_within: self.due.trim().parse::<u32>().ok().map(|d| d.min(MAX_DUE_DAYS)),
             reopened: ticked(&self.reopened),
             text: None,
         }
@@ -134,7 +129,12 @@ impl QueueParams {
 
     /// The page (from 1).
     pub fn page(&self) -> u32 {
-        self.page.trim().parse::<u32>().ok().filter(|p| *p >= 1).unwrap_or(1)
+        self.page
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
     }
 
     /// Rows a page: any from 1 to `MAX_SIZE`.
@@ -207,7 +207,9 @@ pub fn encode(value: &str) -> String {
 
 /// How many pages `total` rows make at `size` a page (at least one).
 pub fn pages(total: u64, size: u32) -> u32 {
-    total.div_ceil(u64::from(size.max(1))).clamp(1, u64::from(u32::MAX)) as u32
+    total
+        .div_ceil(u64::from(size.max(1)))
+        .clamp(1, u64::from(u32::MAX)) as u32
 }
 
 /// An enrolled station for the filter's list.
@@ -245,14 +247,14 @@ pub fn render(w: &Work, view: &QueueView) -> Markup {
             " " button type="submit" { (w.search_go) }
         }
         @if let Some(typo) = &view.typo {
-            p.problem role="alert" { strong { (w.code_typo) "：" } (typo) }
+            p.error role="alert" { strong { (w.code_typo) "：" } (typo) }
         }
         (filter_form(w, view))
         p.count { (w.count(view.total, page, pages)) }
         @if view.rows.is_empty() {
             p.empty { (w.nothing_found) }
         } @else {
-            p.hint { (w.sort_hint) }
+            p.muted { (w.sort_hint) }
             table.queue {
                 thead { tr {
                     @for (key, label) in columns(w) {
@@ -570,20 +572,41 @@ pub async fn page(
     )
 }
 
-/// The filtered list for a download, in the page's order.
-async fn download_rows(
-    staff: &Staff,
-    shared: &Shared,
-    params: &QueueParams,
-) -> Result<Vec<QueueRow>, CountyError> {
+/// A download's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// The filtered list (the search box's text too) in the page's order, as
+/// a file to download.
+async fn download(staff: Staff, lang: Lang, shared: Shared, params: QueueParams, format: Format) -> Response {
     let mut filter = params.filter();
     if let Some(Query::Text(text)) = params.search() {
         filter.text = Some(text);
     }
-    all_rows(&shared.db, &scope_of(staff), &filter, params.sort(), zone().today()).await
-}
-
-fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let today = zone().today();
+    let rows = match all_rows(&shared.db, &scope_of(&staff), &filter, params.sort(), today).await {
+        Ok(rows) => rows,
+        Err(e) => return super::server_error("the queue as a file", &e),
+    };
+    let (made, content_type, name) = match format {
+        Format::Csv => (
+            csv_bytes(&rows, lang).map_err(|e| e.to_string()),
+            "text/csv; charset=utf-8",
+            "appeals.csv",
+        ),
+        Format::Xlsx => (
+            xlsx_bytes(&rows, lang).map_err(|e| e.to_string()),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "appeals.xlsx",
+        ),
+    };
+    let bytes = match made {
+        Ok(bytes) => bytes,
+        Err(e) => return super::server_error("the queue as a file", &e),
+    };
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -600,15 +623,7 @@ pub async fn csv_download(
     State(shared): State<Shared>,
     query: Result<extract::Query<QueueParams>, QueryRejection>,
 ) -> Response {
-    let params = params_of(query);
-    let rows = match download_rows(&staff, &shared, &params).await {
-        Ok(rows) => rows,
-        Err(e) => return super::server_error("the queue as CSV", &e),
-    };
-    match csv_bytes(&rows, lang) {
-        Ok(bytes) => download(bytes, "text/csv; charset=utf-8", "appeals.csv"),
-        Err(e) => super::server_error("the queue as CSV", &e),
-    }
+    download(staff, lang, shared, params_of(query), Format::Csv).await
 }
 
 /// `GET /office/queue.xlsx`: the filtered list as an XLSX workbook.
@@ -618,19 +633,7 @@ pub async fn xlsx_download(
     State(shared): State<Shared>,
     query: Result<extract::Query<QueueParams>, QueryRejection>,
 ) -> Response {
-    let params = params_of(query);
-    let rows = match download_rows(&staff, &shared, &params).await {
-        Ok(rows) => rows,
-        Err(e) => return super::server_error("the queue as XLSX", &e),
-    };
-    match xlsx_bytes(&rows, lang) {
-        Ok(bytes) => download(
-            bytes,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "appeals.xlsx",
-        ),
-        Err(e) => super::server_error("the queue as XLSX", &e),
-    }
+    download(staff, lang, shared, params_of(query), Format::Xlsx).await
 }
 
 #[cfg(test)]

@@ -150,8 +150,7 @@ pub async fn choices(db: &Db) -> Result<Vec<super::queue::StationChoice>, County
 }
 
 fn shown(at: Option<DateTime<FixedOffset>>, w: &Work) -> String {
-    at.map(|t| zone().show(&t))
-        .unwrap_or_else(|| w.never.to_string())
+    at.map(|t| zone().show(&t)).unwrap_or_else(|| w.never.to_string())
 }
 
 /// The page's content.
@@ -216,7 +215,12 @@ pub async fn page(
     };
     layout::answer(
         StatusCode::OK,
-        layout::page(lang, Some(&staff), w.stations, render(w, &lines, days, zone().today())),
+        layout::page(
+            lang,
+            Some(&staff),
+            w.stations,
+            render(w, &lines, days, zone().today()),
+        ),
     )
 }
 

@@ -37,7 +37,10 @@ fn open(row: &QueueRow) -> bool {
 }
 
 fn due_soon(row: &QueueRow, today: NaiveDate) -> bool {
-    open(row) && row.deadline.is_some_and(|d| (d - today).num_days() <= DUE_SOON_DAYS)
+    open(row)
+        && row
+            .deadline
+            .is_some_and(|d| (d - today).num_days() <= DUE_SOON_DAYS)
 }
 
 /// Newly referred or due soon (overdue included) first, then the rest
@@ -87,7 +90,7 @@ pub fn render(
             None => { @if choices.is_none() { p { (w.no_unit) } } }
             Some(unit) => {
                 h2 { (w.unit_view_of(unit)) }
-                p.hint { (w.unit_view_hint) }
+                p.muted { (w.unit_view_hint) }
                 @if rows.is_empty() {
                     p.empty { (w.nothing_found) }
                 } @else {
@@ -144,7 +147,10 @@ pub async fn page(
             _ => {
                 let lines = units::list(&shared.db, true).await?;
                 let chosen = params.unit.trim().parse::<i64>().ok();
-                let unit = lines.iter().find(|u| Some(u.id) == chosen).map(|u| u.name.clone());
+                let unit = lines
+                    .iter()
+                    .find(|u| Some(u.id) == chosen)
+                    .map(|u| u.name.clone());
                 (unit, Some((lines, chosen)))
             }
         };
@@ -167,7 +173,9 @@ pub async fn page(
         Ok(loaded) => loaded,
         Err(e) => return super::server_error("a unit's appeals", &e),
     };
-    let choices = choices.as_ref().map(|(lines, chosen)| (lines.as_slice(), *chosen));
+    let choices = choices
+        .as_ref()
+        .map(|(lines, chosen)| (lines.as_slice(), *chosen));
     layout::answer(
         StatusCode::OK,
         layout::page(
