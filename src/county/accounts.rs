@@ -385,12 +385,23 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
+/// A time as sessions keep it: RFC 3339 in UTC, to the second.
+fn utc_text(at: DateTime<FixedOffset>) -> String {
+    at.to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Opens a session for `user` from `address`, for `SESSION_HOURS`.
 pub async fn open_session(db: &Db, user: &User, address: &str) -> Result<Session, CountyError> {
     let token = random_token()?;
     let csrf = random_token()?;
     let now = super::now();
     let expires_at = now + chrono::Duration::hours(SESSION_HOURS);
+    // Sessions that ended unseen are dropped (times in UTC, so that
+    // they compare as text).
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(utc_text(now))
+        .execute(&db.pool)
+        .await?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at, address)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -398,8 +409,8 @@ pub async fn open_session(db: &Db, user: &User, address: &str) -> Result<Session
     .bind(token_hash(&token))
     .bind(user.id)
     .bind(csrf.as_str())
-    .bind(now.to_rfc3339())
-    .bind(expires_at.to_rfc3339())
+    .bind(utc_text(now))
+    .bind(utc_text(expires_at))
     .bind(address)
     .execute(&db.pool)
     .await?;
@@ -655,6 +666,21 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(session(&db, &s.token).await.unwrap(), None, "expired");
+            let unseen = open_session(&db, &office, "127.0.0.1").await.unwrap();
+            sqlx::query("UPDATE sessions SET expires_at = '2026-01-01T00:00:00Z'")
+                .execute(&db.pool)
+                .await
+                .unwrap();
+            let fresh = open_session(&db, &office, "127.0.0.1").await.unwrap();
+            let kept: Vec<String> = sqlx::query("SELECT token_hash FROM sessions")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            assert_eq!(kept, [token_hash(&fresh.token)], "{}", unseen.token);
+            close_session(&db, &fresh.token).await.unwrap();
 
             let s = open_session(&db, &office, "127.0.0.1").await.unwrap();
             disable(&db, "王科员").await.unwrap();

@@ -160,7 +160,7 @@ pub fn url_problem(url: &str, station_code: &str, lang: Lang) -> String {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

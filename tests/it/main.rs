@@ -8,6 +8,7 @@ mod common;
 mod support;
 
 mod catalog_cache;
+mod console_auth;
 mod console_dashboard;
 mod county;
 mod county_edge;

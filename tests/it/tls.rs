@@ -19,7 +19,7 @@ const STATION_NAME: &str = "柳岸社区人大代表联络站";
 
 /// Certificates and keys for the server, made with the
 /// openssl command.
-struct Cert {
+pub(crate) struct Cert {
     dir: TempDir,
 }
 
@@ -37,7 +37,7 @@ const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v
 
 impl Cert {
     /// Self-signed for 127.0.0.1 (`openssl req -x509` marks it a CA).
-    fn new() -> Cert {
+    pub(crate) fn new() -> Cert {
         Cert::self_signed("IP:127.0.0.1")
     }
 
@@ -118,11 +118,11 @@ impl Cert {
         Cert { dir }
     }
 
-    fn cert(&self) -> PathBuf {
+    pub(crate) fn cert(&self) -> PathBuf {
         self.dir.path().join("cert.pem")
     }
 
-    fn key(&self) -> PathBuf {
+    pub(crate) fn key(&self) -> PathBuf {
         self.dir.path().join("key.pem")
     }
 

@@ -92,8 +92,11 @@ async fn signed_in(shared: &Shared, parts: &Parts) -> Result<Option<Staff>, Resp
 pub fn no_session(method: &Method, uri: &Uri, lang: crate::i18n::Lang) -> Response {
     if method == Method::GET || method == Method::HEAD {
         let back = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/office/");
-        return Redirect::to(&format!("/office/login?next={}", layout::percent_encoded(back)))
-            .into_response();
+        return Redirect::to(&format!(
+            "/office/login?next={}",
+            crate::domain::public::escape(back)
+        ))
+        .into_response();
     }
     layout::message(
         lang,
@@ -130,8 +133,21 @@ fn foreign_origin(headers: &HeaderMap) -> bool {
 /// Lets a request through `guard`, with its `Staff` among its extensions
 /// when signed in; else the refusal: no session (a page: 303 to the
 /// login; anything else: 403), a role the guard does not admit (403), a
-/// form from another site (403).
+/// form from another site (403). A refused request's body is left
+/// unread, so its connection closes after the answer.
 pub async fn admit(guard: Guard, shared: &Shared, request: Request) -> Result<Request, Response> {
+    let reads_body = !matches!(*request.method(), Method::GET | Method::HEAD);
+    check(guard, shared, request).await.map_err(|mut refused| {
+        if reads_body {
+            refused
+                .headers_mut()
+                .insert(header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+        }
+        refused
+    })
+}
+
+async fn check(guard: Guard, shared: &Shared, request: Request) -> Result<Request, Response> {
     let (mut parts, body) = request.into_parts();
     let lang = layout::lang(&parts.headers, &parts.uri);
     if parts.method == Method::POST && foreign_origin(&parts.headers) {

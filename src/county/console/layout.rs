@@ -61,20 +61,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageLang {
     }
 }
 
-/// `text` for a query value: everything but unreserved characters
-/// percent-encoded.
-pub fn percent_encoded(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A navigation item: its words, its path, the roles that see it.
 struct Item {
     words: W,
@@ -234,13 +220,5 @@ mod tests {
         h.insert(header::COOKIE, "lang=en".parse().unwrap());
         assert_eq!(lang(&h, &uri("/office/queue")), Lang::En);
         assert_eq!(lang(&h, &uri("/office/queue?lang=zh")), Lang::Zh);
-    }
-
-    #[test]
-    fn next_paths_are_encoded() {
-        assert_eq!(
-            percent_encoded("/office/queue?a=1&b=二"),
-            "%2Foffice%2Fqueue%3Fa%3D1%26b%3D%E4%BA%8C"
-        );
     }
 }

@@ -29,7 +29,7 @@ use axum::extract::{Request, State};
 use axum::handler::Handler;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{MethodRouter, any, get, post};
 use axum::{Extension, Router};
 
@@ -154,6 +154,7 @@ pub fn router() -> Router<Shared> {
         .route("/office", get(|| async { Redirect::to("/office/") }))
         .route("/office/{*rest}", any(layout::not_found))
         .layer(Extension(Arc::new(Throttle::new())))
+        .layer(axum::extract::DefaultBodyLimit::max(auth::MAX_FORM_BYTES))
         .layer(axum::middleware::from_fn(security_headers))
 }
 
@@ -176,10 +177,18 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// A server failure as a page: the details go to the log.
+/// A server failure as a page (in both languages: it may come before the
+/// page's language is known); the details go to the log.
 pub fn server_error(what: &str, e: &dyn std::fmt::Display) -> Response {
     log::error!("console: {what}: {e}");
-    (StatusCode::INTERNAL_SERVER_ERROR, words::SERVER_ERROR.zh).into_response()
+    let text = format!("{} / {}", words::SERVER_ERROR.zh, words::SERVER_ERROR.en);
+    layout::message(
+        crate::i18n::Lang::Zh,
+        None,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        words::SERVER_FAILED,
+        &text,
+    )
 }
 
 #[cfg(test)]

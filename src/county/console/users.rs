@@ -183,10 +183,18 @@ pub async fn add(
     }
 }
 
-/// The account a path names, by id.
-async fn named(shared: &Shared, id: i64) -> Result<Option<String>, Response> {
+/// The name of the account a path names, by id; else the page that says
+/// there is none.
+async fn named(shared: &Shared, staff: &Staff, lang: Lang, id: i64) -> Result<String, Response> {
     match accounts::user_by_id(&shared.db, id).await {
-        Ok(found) => Ok(found.map(|l| l.user.name)),
+        Ok(Some(found)) => Ok(found.user.name),
+        Ok(None) => Err(layout::message(
+            lang,
+            Some(staff),
+            StatusCode::NOT_FOUND,
+            words::USERS,
+            words::NO_SUCH_USER.get(lang),
+        )),
         Err(e) => Err(super::server_error("reading a user", &e)),
     }
 }
@@ -203,17 +211,8 @@ pub async fn password(
     Path(id): Path<i64>,
     CsrfForm { staff, form }: CsrfForm<NewPassword>,
 ) -> Response {
-    let name = match named(&shared, id).await {
-        Ok(Some(name)) => name,
-        Ok(None) => {
-            return layout::message(
-                lang,
-                Some(&staff),
-                StatusCode::NOT_FOUND,
-                words::USERS,
-                words::NO_SUCH_USER.get(lang),
-            );
-        }
+    let name = match named(&shared, &staff, lang, id).await {
+        Ok(name) => name,
         Err(r) => return r,
     };
     match accounts::set_password(&shared.db, &name, &form.password).await {
@@ -243,17 +242,8 @@ pub async fn disable(
     Path(id): Path<i64>,
     CsrfForm { staff, .. }: CsrfForm<Nothing>,
 ) -> Response {
-    let name = match named(&shared, id).await {
-        Ok(Some(name)) => name,
-        Ok(None) => {
-            return layout::message(
-                lang,
-                Some(&staff),
-                StatusCode::NOT_FOUND,
-                words::USERS,
-                words::NO_SUCH_USER.get(lang),
-            );
-        }
+    let name = match named(&shared, &staff, lang, id).await {
+        Ok(name) => name,
         Err(r) => return r,
     };
     if id == staff.user.id {

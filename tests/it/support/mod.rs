@@ -1,9 +1,12 @@
 //! What the tests share: the real binary on sample data (`cli`), the county
-//! server as a process (`county`), a station at the desk with its kiosk (`desk`), a PostgreSQL of the tests' own
+//! server as a process (`county`), its console as a client with cookies
+//! (`console`), a station at the desk with its kiosk (`desk`), a PostgreSQL of the tests' own
 //! (`postgres`), a fake receipt printer (`printer`), a faulty network
 //! (`proxy`) and the kiosk in a pseudo-terminal (`pty`).
 
 pub mod cli;
+#[cfg(feature = "county")]
+pub mod console;
 pub mod county;
 pub mod desk;
 pub mod postgres;

@@ -38,6 +38,7 @@ pub const LOGOUT: W = w("退出", "Log out");
 pub const OTHER_LANGUAGE: W = w("English", "中文");
 pub const COMING: W = w("此页面即将开放。", "This page is coming.");
 pub const NOT_FOUND: W = w("没有这个页面", "No such page");
+pub const SERVER_FAILED: W = w("服务器出错", "Server error");
 pub const SERVER_ERROR: W = w(
     "服务器出错，请稍后再试（详情已写入日志）",
     "The server failed; try again later (the details are in its log)",
