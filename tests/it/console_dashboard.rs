@@ -396,6 +396,8 @@ fn the_dashboard_counts_what_the_county_holds(db: Option<String>) {
     for cell in ["站点代码", "联络站", "诉求数", names[ONE], names[TWO], ONE, TWO] {
         assert!(sheets.contains(cell), "the workbook lacks {cell}");
     }
+    // Codes stay text, counts are numbers.
+    assert!(!sheets.contains(&format!("<v>{ONE}</v>")), "{sheets}");
     let counts = &want["station"][1..];
     for row in counts {
         assert!(sheets.contains(&format!("<v>{}</v>", row[2])), "{row:?}");
