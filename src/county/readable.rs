@@ -16,12 +16,15 @@ use crate::domain::privacy::public_appeal;
 use crate::domain::{Appeal, HistoryEntry, Zone};
 use crate::i18n::Lang;
 
-/// A table of text: a sheet's name, the headers and the rows.
+/// A table of text: a sheet's name, the headers and the rows; `counts`
+/// are the columns (by index) that hold whole numbers, which xlsx writes
+/// as numbers (every other cell is text: a code keeps its digits).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Table {
     pub name: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    pub counts: Vec<usize>,
 }
 
 /// Why a table could not be written.
@@ -71,8 +74,8 @@ impl Table {
         Ok(out)
     }
 
-    /// An xlsx workbook of one sheet: the headers bold and frozen, every
-    /// cell a string (a count stays a number).
+    /// An xlsx workbook of one sheet: the headers bold and frozen, the
+    /// counts numbers, every other cell a string.
     pub fn xlsx(&self) -> Result<Vec<u8>, ReadableError> {
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
@@ -92,11 +95,12 @@ impl Table {
         }
         for (r, row) in self.rows.iter().enumerate() {
             for (col, cell) in row.iter().enumerate() {
+                let count = cell.parse::<u32>().ok().filter(|_| self.counts.contains(&col));
                 let (r, col) = (r as u32 + 1, col as u16);
-                match cell.parse::<u64>() {
-                    Ok(n) if cell.len() < 10 => sheet.write_number(r, col, n as f64)?,
-                    _ if cell.is_empty() => sheet,
-                    _ => sheet.write_string(r, col, cell)?,
+                match count {
+                    Some(n) => sheet.write_number(r, col, n)?,
+                    None if cell.is_empty() => sheet,
+                    None => sheet.write_string(r, col, cell)?,
                 };
             }
         }
@@ -229,9 +233,16 @@ pub fn appeals_table(
     zone: Zone,
     lang: Lang,
 ) -> Table {
+    let counts = COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, key))| matches!(*key, "Chases" | "Reopened"))
+        .map(|(i, _)| i)
+        .collect();
     Table {
         name: lang.pick("诉求", "Appeals").to_string(),
         headers: headers(zone, lang),
+        counts,
         rows: held
             .iter()
             .map(|h| {
@@ -388,6 +399,7 @@ mod tests {
                 vec!["=1+1".into(), "3".into()],
                 vec!["多行\n文字，含逗号".into(), "".into()],
             ],
+            counts: vec![1],
         };
         let bytes = table.csv(true).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));

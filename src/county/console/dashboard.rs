@@ -298,10 +298,17 @@ pub fn table(d: &Dashboard, chart: Chart, lang: Lang) -> Table {
                 .collect(),
         ),
     };
+    // A breakdown counts in its last column, the key figures in their
+    // numerators and denominators (their values are words: "85.7%").
+    let counts = match chart {
+        Chart::Rates => vec![2, 3],
+        _ => vec![headers.len() - 1],
+    };
     Table {
         name: chart.title(lang).to_string(),
         headers,
         rows,
+        counts,
     }
 }
 
