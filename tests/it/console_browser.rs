@@ -138,6 +138,12 @@ impl Console {
     /// A browser signed in to the console as `name`.
     fn browser(&self, name: &str) -> Browser {
         let b = Browser::start();
+        self.sign_in(&b, name);
+        b
+    }
+
+    /// Signs in as `name` on the login page.
+    fn sign_in(&self, b: &Browser, name: &str) {
         b.open(&self.url("/office/login"));
         let form = "form[action=\"/office/login\"]";
         b.fill_in(form, "name", name);
@@ -145,7 +151,13 @@ impl Console {
         b.submit(form);
         assert_ne!(b.path(), "/office/login", "{name} signed in:\n{}", b.text());
         assert!(b.text().contains(name), "the page names {name}:\n{}", b.text());
-        b
+    }
+
+    /// Signs out with the button every page carries.
+    fn sign_out(&self, b: &Browser) {
+        b.submit("form[action=\"/office/logout\"]");
+        b.open(&self.url("/office/queue"));
+        assert_eq!(b.path(), "/office/login", "signed out:\n{}", b.text());
     }
 }
 
@@ -341,38 +353,36 @@ fn the_whole_loop(db: Option<String>) {
     let c = Console::start(db);
     let code = c.code(ONE, WEEKEND);
     let page = c.url(&format!("/office/a/{code}"));
-    {
-        let b = c.browser("王科员");
-        b.open(&page);
-        b.submit("form#accept");
-        b.wait_text("已受理");
-        // The units' list, narrowed by pinyin initials.
-        b.fill_in("form.unit-filter", "unit_filter", "qhxzf");
-        b.submit("form.unit-filter");
-        let units = b.texts("form#refer select[name=unit] option");
-        assert!(units.iter().any(|u| u.contains(HOUSING)), "{units:?}");
-        assert!(!units.iter().any(|u| u.contains(HEALTH)), "{units:?}");
-        let housing = units.iter().find(|u| u.contains(HOUSING)).unwrap().clone();
-        b.fill_in("form#refer", "unit", &housing);
-        b.fill_in("form#refer", "deadline", "2099-01-31");
-        b.fill_in("form#refer", "note", "请与联络站商定周末接待安排。");
-        b.submit("form#refer");
-        let text = b.wait_text("已交办");
-        assert!(text.contains(HOUSING), "{text}");
-    }
-    {
-        let b = c.browser("李工");
-        b.open(&c.url("/office/unit"));
-        b.wait_text(HOUSING);
-        assert_eq!(listed_codes(&b), std::slice::from_ref(&code), "{}", b.text());
-        b.follow(&code);
-        b.wait_text(WEEKEND);
-        b.fill_in("form#reply", "reply", REPLY);
-        b.fill_in("form#reply", "document", DOCUMENT);
-        b.submit("form#reply");
-        let text = b.wait_text("已答复");
-        assert!(text.contains(DOCUMENT), "{text}");
-    }
+    // One browser for the clerk, the unit and the visitor.
+    let b = c.browser("王科员");
+    b.open(&page);
+    b.submit("form#accept");
+    b.wait_text("已受理");
+    // The units' list, narrowed by pinyin initials.
+    b.fill_in("form.unit-filter", "unit_filter", "qhxzf");
+    b.submit("form.unit-filter");
+    let units = b.texts("form#refer select[name=unit] option");
+    assert!(units.iter().any(|u| u.contains(HOUSING)), "{units:?}");
+    assert!(!units.iter().any(|u| u.contains(HEALTH)), "{units:?}");
+    let housing = units.iter().find(|u| u.contains(HOUSING)).unwrap().clone();
+    b.fill_in("form#refer", "unit", &housing);
+    b.fill_in("form#refer", "deadline", "2099-01-31");
+    b.fill_in("form#refer", "note", "请与联络站商定周末接待安排。");
+    b.submit("form#refer");
+    let text = b.wait_text("已交办");
+    assert!(text.contains(HOUSING), "{text}");
+    c.sign_out(&b);
+    c.sign_in(&b, "李工");
+    b.open(&c.url("/office/unit"));
+    b.wait_text(HOUSING);
+    assert_eq!(listed_codes(&b), std::slice::from_ref(&code), "{}", b.text());
+    b.follow(&code);
+    b.wait_text(WEEKEND);
+    b.fill_in("form#reply", "reply", REPLY);
+    b.fill_in("form#reply", "document", DOCUMENT);
+    b.submit("form#reply");
+    let text = b.wait_text("已答复");
+    assert!(text.contains(DOCUMENT), "{text}");
     sync(&c.one);
     // The station holds each step with the person who took it.
     let steps: Vec<(String, String)> = station_history(&c.one, &code)
@@ -405,7 +415,7 @@ fn the_whole_loop(db: Option<String>) {
     let screen = kiosk_timeline(&c.one, &code, &format!("[县] {unit_person}"));
     assert!(screen.contains("[县] 王科员 · 交办"), "{screen}");
     // The public progress page, as the visitor's phone opens it.
-    let b = Browser::start();
+    c.sign_out(&b);
     b.open(&progress_url(&c.county, &c.one, &code));
     let text = b.wait_text(REPLY);
     assert!(text.contains(HOUSING) && text.contains("已答复"), "{text}");
