@@ -5,6 +5,7 @@
 
 use crate::support::browser::Browser;
 use crate::support::cli::{self, expect, path, sample};
+use crate::support::console::{self, PASSWORD};
 use crate::support::county::County;
 use crate::support::postgres;
 
@@ -60,7 +61,6 @@ const TWO_NAME: &str = "桃源社区人大代表联络站";
 const HOUSING: &str = "青禾县住房和城乡建设局";
 /// A unit the stations' appeals already name (two of them).
 const HEALTH: &str = "青禾县卫生健康局";
-const PASSWORD: &str = "liuan-2026-test";
 
 /// A county with two enrolled stations that have synced their appeals
 /// (the sample's rows 300 to 310 and 310 to 320), a unit catalogue, and
@@ -85,10 +85,14 @@ impl Console {
         };
         c.county_ok(&["unit", "add", HOUSING]);
         c.county_ok(&["unit", "import"]);
-        c.user("王科员", "office", None);
-        c.user("李工", "unit", Some(HOUSING));
-        c.user("赵医生", "unit", Some(HEALTH));
-        c.user("陈主任", "viewer", None);
+        for (name, role, unit) in [
+            ("王科员", "office", None),
+            ("李工", "unit", Some(HOUSING)),
+            ("赵医生", "unit", Some(HEALTH)),
+            ("陈主任", "viewer", None),
+        ] {
+            console::add_user(&c.county, name, role, unit);
+        }
         c
     }
 
@@ -97,27 +101,6 @@ impl Console {
         let out = self.county.run(args);
         assert!(out.status.success(), "county {args:?}:\n{}", cli::printed(&out));
         cli::text(&out.stdout)
-    }
-
-    /// `county user add` with the password on standard input.
-    fn user(&self, name: &str, role: &str, unit: Option<&str>) {
-        use std::io::Write;
-        let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
-        if let Some(unit) = unit {
-            args.extend(["--unit", unit]);
-        }
-        let mut child = self
-            .county
-            .command()
-            .args(&args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "county {args:?}:\n{}", cli::printed(&out));
     }
 
     /// The code of the county's appeal with this title at `station`.
@@ -217,15 +200,7 @@ fn kiosk_timeline(dir: &Path, code: &str, want: &str) -> String {
     let home = tempfile::tempdir().unwrap();
     let mut p = Pty::spawn(&["--data", path(dir)], Size { cols: 120, rows: 40 }, home.path());
     p.sign_in(T);
-    p.send("3");
-    ok(p.wait_for("状态", T));
-    p.send("/");
-    p.send(&code.replace('-', ""));
-    p.key(Key::Enter);
-    ok(p.wait_for("1 条", T));
-    p.key(Key::Enter);
-    ok(p.wait_for("诉求详情", T));
-    p.key(Key::End);
+    p.open_appeal_timeline(code, T);
     let screen = ok(p.wait_for(want, T));
     p.key(Key::Esc);
     p.send("q");

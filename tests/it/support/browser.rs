@@ -72,7 +72,8 @@ impl Driver {
         let child = c
             .spawn()
             .unwrap_or_else(|e| panic!("{CHROMEDRIVER} does not start: {e}"));
-        watch(child.id());
+        // Chromium too, if this process ends without dropping the driver.
+        super::county::watch(child.id(), true);
         let mut driver = Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
@@ -121,22 +122,6 @@ impl Drop for Driver {
         }
         let _ = self.child.wait();
     }
-}
-
-/// Kills the driver's process group if this process ends without doing
-/// so (a test killed with SIGKILL would otherwise leave Chromium behind).
-fn watch(child: u32) {
-    let script = format!(
-        "while kill -0 {parent} 2>/dev/null && kill -0 {child} 2>/dev/null; do sleep 1; done; \
-         kill -0 {parent} 2>/dev/null || kill -9 -{child} 2>/dev/null",
-        parent = std::process::id()
-    );
-    let _ = Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
 }
 
 /// Headless Chromium at 1280x800 on a fresh profile, driven from the

@@ -295,7 +295,7 @@ fn try_spawn(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("spawn: {e}"))?;
-    watch(child.id());
+    watch(child.id(), false);
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
     let (tx, rx) = mpsc::channel();
@@ -336,11 +336,17 @@ fn try_spawn(
 }
 
 /// Kills the server if this process ends without doing so (a test killed
-/// with SIGKILL would otherwise leave it listening).
-fn watch(child: u32) {
+/// with SIGKILL would otherwise leave it listening); with `group`, the
+/// process group the child leads.
+pub fn watch(child: u32, group: bool) {
+    let target = if group {
+        format!("-{child}")
+    } else {
+        child.to_string()
+    };
     let script = format!(
         "while kill -0 {parent} 2>/dev/null && kill -0 {child} 2>/dev/null; do sleep 1; done; \
-         kill -0 {parent} 2>/dev/null || kill -9 {child} 2>/dev/null",
+         kill -0 {parent} 2>/dev/null || kill -9 {target} 2>/dev/null",
         parent = std::process::id()
     );
     let _ = Command::new("sh")
