@@ -5,6 +5,7 @@
 //! (`postgres`), a fake receipt printer (`printer`), a faulty network
 //! (`proxy`) and the kiosk in a pseudo-terminal (`pty`).
 
+#[cfg(feature = "county")]
 pub mod browser;
 pub mod cli;
 #[cfg(feature = "county")]
