@@ -318,6 +318,14 @@ fn a_viewer_reads_the_queue_and_the_figures_and_changes_nothing() {
     let text = b.wait_text("办结率");
     assert!(text.contains(ONE_NAME), "{text}");
     b.screenshot("console-dashboard");
+    // English, kept by the browser for the next pages.
+    b.follow("English");
+    let text = b.wait_text("Log out");
+    assert!(text.contains("Figures"), "{text}");
+    b.open(&c.url("/office/queue"));
+    b.wait_text("Log out");
+    b.follow("中文");
+    b.wait_text("退出");
 }
 
 /// Two stations sync; the office clerk accepts an appeal and refers it to
@@ -358,6 +366,8 @@ fn the_whole_loop(db: Option<String>) {
     b.submit("form#reply");
     let text = b.wait_text("已答复");
     assert!(text.contains(DOCUMENT), "{text}");
+    // The console's timeline names the clerk and the unit's person.
+    assert!(text.contains("王科员") && text.contains("李工"), "{text}");
     sync(&c.one);
     // The station holds each step with the person who took it.
     let steps: Vec<(String, String)> = station_history(&c.one, &code)
