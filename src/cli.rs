@@ -174,15 +174,46 @@ pub enum CountyWhat {
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
     },
-    /// 交办：指定承办单位和期限 / refer an appeal to a handling unit with a deadline
-    Refer {
+    /// 交办：指定承办单位（目录中的全称或拼音首字母）和期限 / refer an appeal to a unit of the catalogue (full name or pinyin initials) with a deadline
+    Refer(Referral),
+    /// 改派：改由另一承办单位办理，重定期限 / refer an appeal to another unit, with a new deadline
+    Rerefer(Referral),
+    /// 退回：承办单位退回县人大办重新交办 / a unit sends an appeal back to the office
+    Return {
         code: String,
+        /// 退回理由 / why
         #[arg(long)]
-        unit: String,
-        /// 期限 YYYY-MM-DD / deadline
+        reason: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 办理进展 / report how the handling goes
+    Progress {
+        code: String,
+        /// 进展情况 / the report
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 督办 / chase the handling unit
+    Chase {
+        code: String,
+        /// 督办意见 / the chase's words
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, default_value = "县人大代表工委")]
+        actor: String,
+    },
+    /// 延期：办理期限延后 / move the deadline to a later day
+    Extend {
+        code: String,
+        /// 新期限 YYYY-MM-DD，须晚于原期限 / the new deadline, later than the current one
         #[arg(long, value_name = "DATE")]
         due: String,
-        /// 操作人 / who does it
+        /// 延期理由 / why
+        #[arg(long, default_value = "")]
+        note: String,
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
     },
@@ -191,6 +222,9 @@ pub enum CountyWhat {
         code: String,
         #[arg(long)]
         text: String,
+        /// 答复文号 / the reply's document number
+        #[arg(long)]
+        document: Option<String>,
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
     },
@@ -199,6 +233,18 @@ pub enum CountyWhat {
         code: String,
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
+    },
+    /// 查看一件诉求的全部内容与办理经过 / show an appeal whole, with its timeline
+    Show {
+        code: String,
+        /// 以 JSON 输出 / print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// 承办单位目录 / the catalogue of handling units
+    Unit {
+        #[command(subcommand)]
+        what: UnitWhat,
     },
     /// 导出全县诉求 / export the county's appeals
     Export {
@@ -244,6 +290,48 @@ pub enum UserWhat {
     List {
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// A referral's arguments (交办 and 改派 alike).
+#[cfg(feature = "county")]
+#[derive(Debug, clap::Args)]
+pub struct Referral {
+    pub code: String,
+    /// 承办单位：目录中的全称或拼音首字母 / the unit: its full name in the catalogue or its pinyin initials
+    #[arg(long)]
+    pub unit: String,
+    /// 期限 YYYY-MM-DD / deadline
+    #[arg(long, value_name = "DATE")]
+    pub due: String,
+    /// 办理要求 / what the unit is asked to do
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// 操作人 / who does it
+    #[arg(long, default_value = "县人大代表工委")]
+    pub actor: String,
+}
+
+#[cfg(feature = "county")]
+#[derive(Debug, Subcommand)]
+pub enum UnitWhat {
+    /// 加入一个承办单位 / add a unit
+    Add {
+        /// 单位全称 / the unit's full name
+        name: String,
+    },
+    /// 列出承办单位（名称与拼音首字母）/ list the units (name and pinyin initials)
+    List {
+        /// 包括已停用的 / with the disabled ones
+        #[arg(long)]
+        all: bool,
+    },
+    /// 把各站诉求和站点文件中的承办单位加入目录 / add the units the stations' appeals and files name
+    Import,
+    /// 停用一个承办单位（已交办的诉求不受影响）/ disable a unit (appeals referred to it stay so)
+    Disable {
+        /// 单位全称 / the unit's full name
+        name: String,
     },
 }
 

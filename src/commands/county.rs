@@ -10,14 +10,16 @@ use axum_server::tls_rustls::RustlsConfig;
 use chrono::NaiveDate;
 
 use super::{exit, out, say};
-use crate::cli::{CountyWhat, Format};
+use crate::cli::{CountyWhat, Format, UnitWhat};
 use crate::county::appeals::{self, AppealFilter};
 use crate::county::db::Db;
 use crate::county::enroll::{self as enrollment, EnrollRefusal, Enrollment};
 use crate::county::server::{self, Server};
 use crate::county::staff::{self, StepOutcome};
+use crate::county::units::{self, UnitProblem};
 use crate::county::{self as county_mod, CountyError};
-use crate::domain::{Status, Step, Zone};
+use crate::domain::code::CodeError;
+use crate::domain::{Status, Step, TrackingCode, Zone};
 use crate::i18n::Lang;
 
 pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat, lang: Lang) -> ExitCode {
@@ -86,38 +88,54 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
                 status,
                 json,
             } => appeals(&db, station.as_deref(), status.as_deref(), *json, lang).await,
-            CountyWhat::Accept { code, actor } => step(&db, code, Step::Accept, actor, lang).await,
-            CountyWhat::Refer {
+            CountyWhat::Accept { code, actor } => step(&db, code, Step::Accept, "", actor, lang).await,
+            CountyWhat::Refer(r) | CountyWhat::Rerefer(r) => {
+                match referral(&db, &r.code, &r.unit, &r.due, lang).await {
+                    Ok((unit, deadline)) => {
+                        let step_taken = match what {
+                            CountyWhat::Rerefer(_) => Step::Rerefer { unit, deadline },
+                            _ => Step::Refer { unit, deadline },
+                        };
+                        step(&db, &r.code, step_taken, &r.note, &r.actor, lang).await
+                    }
+                    Err(exit) => exit,
+                }
+            }
+            CountyWhat::Return { code, reason, actor } => {
+                step(&db, code, Step::Return, reason, actor, lang).await
+            }
+            CountyWhat::Progress { code, text, actor } => {
+                step(&db, code, Step::Progress, text, actor, lang).await
+            }
+            CountyWhat::Chase { code, note, actor } => step(&db, code, Step::Chase, note, actor, lang).await,
+            CountyWhat::Extend {
                 code,
-                unit,
                 due,
+                note,
+                actor,
+            } => match day(due, lang) {
+                Ok(deadline) => step(&db, code, Step::Extend { deadline }, note, actor, lang).await,
+                Err(exit) => exit,
+            },
+            CountyWhat::Reply {
+                code,
+                text,
+                document,
                 actor,
             } => {
-                let Ok(deadline) = NaiveDate::parse_from_str(due.trim(), "%Y-%m-%d") else {
-                    say(format_args!(
-                        "jiedai: {}",
-                        lang.pick(
-                            format!("--due {due}：期限应为 YYYY-MM-DD 格式的日期"),
-                            format!("--due {due}: the deadline is a date, YYYY-MM-DD"),
-                        )
-                    ));
-                    db.pool.close().await;
-                    return ExitCode::from(exit::UNREADABLE);
-                };
-                let refer = Step::Refer {
-                    unit: unit.trim().to_string(),
-                    deadline,
-                };
-                step(&db, code, refer, actor, lang).await
-            }
-            CountyWhat::Reply { code, text, actor } => {
                 let reply = Step::Reply {
                     reply: text.trim().to_string(),
-                    document: None,
+                    document: document
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string),
                 };
-                step(&db, code, reply, actor, lang).await
+                step(&db, code, reply, "", actor, lang).await
             }
-            CountyWhat::Close { code, actor } => step(&db, code, Step::Close, actor, lang).await,
+            CountyWhat::Close { code, actor } => step(&db, code, Step::Close, "", actor, lang).await,
+            CountyWhat::Show { code, json } => show(&db, code, *json, lang).await,
+            CountyWhat::Unit { what } => unit(&db, what, lang).await,
             CountyWhat::Export { format, out } => export_appeals(&db, *format, out.as_deref(), lang).await,
             CountyWhat::User { what } => super::county_users::run(&db, what, lang).await,
         };
@@ -388,19 +406,61 @@ async fn appeals(db: &Db, station: Option<&str>, status: Option<&str>, json: boo
     ExitCode::SUCCESS
 }
 
-async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitCode {
-    // A mistyped digit is said as such, with the check digit it implies.
-    if let Err(e @ crate::domain::code::CodeError::Check { .. }) = code.parse::<crate::domain::TrackingCode>()
-    {
+/// A mistyped digit is said as such, with the check digit it implies.
+fn typo(code: &str, lang: Lang) -> Result<(), ExitCode> {
+    if let Err(e @ CodeError::Check { .. }) = code.parse::<TrackingCode>() {
         say(format_args!(
             "jiedai: {code}{}{}",
             lang.pick("：", ": "),
             e.message(lang)
         ));
-        return ExitCode::from(exit::UNREADABLE);
+        return Err(ExitCode::from(exit::UNREADABLE));
+    }
+    Ok(())
+}
+
+/// `--due`, a date.
+fn day(due: &str, lang: Lang) -> Result<NaiveDate, ExitCode> {
+    NaiveDate::parse_from_str(due.trim(), "%Y-%m-%d").map_err(|_| {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                format!("--due {due}：期限应为 YYYY-MM-DD 格式的日期"),
+                format!("--due {due}: the deadline is a date, YYYY-MM-DD"),
+            )
+        ));
+        ExitCode::from(exit::UNREADABLE)
+    })
+}
+
+/// The unit of the catalogue `--unit` names and the deadline `--due`
+/// gives, for a referral: nothing is referred to a unit the catalogue
+/// does not hold.
+async fn referral(
+    db: &Db,
+    code: &str,
+    unit: &str,
+    due: &str,
+    lang: Lang,
+) -> Result<(String, NaiveDate), ExitCode> {
+    typo(code, lang)?;
+    let deadline = day(due, lang)?;
+    match units::resolve(db, unit).await {
+        Ok(u) => Ok((u.name, deadline)),
+        Err(UnitProblem::County(e)) => Err(fail(&e, lang)),
+        Err(problem) => {
+            say(format_args!("jiedai: --unit {}", problem.message(lang)));
+            Err(ExitCode::from(exit::UNREADABLE))
+        }
+    }
+}
+
+async fn step(db: &Db, code: &str, step: Step, note: &str, actor: &str, lang: Lang) -> ExitCode {
+    if let Err(exit) = typo(code, lang) {
+        return exit;
     }
     let kind = step.kind();
-    match staff::step(db, code, step, "", actor.trim()).await {
+    match staff::step(db, code, step, note, actor.trim()).await {
         Ok(StepOutcome::Done { appeal, seq }) => {
             out(lang.pick(
                 format!(
@@ -422,16 +482,7 @@ async fn step(db: &Db, code: &str, step: Step, actor: &str, lang: Lang) -> ExitC
             say(format_args!("jiedai: {}", refusal.message(lang)));
             ExitCode::from(exit::FAILED)
         }
-        Ok(StepOutcome::NotHeld(code)) => {
-            say(format_args!(
-                "jiedai: {}",
-                lang.pick(
-                    format!("县里没有查询码为 {code} 的诉求（站点还没有同步上来？）"),
-                    format!("the county holds no appeal {code} (has the station synced it?)"),
-                )
-            ));
-            ExitCode::from(exit::FAILED)
-        }
+        Ok(StepOutcome::NotHeld(code)) => not_held(&code, lang),
         Err(e) => fail(&e, lang),
     }
 }
@@ -450,4 +501,241 @@ async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: La
         Err(e) => return fail(&e, lang),
     };
     super::export::write_appeals(&appeals, format, target, lang)
+}
+
+fn not_held(code: &str, lang: Lang) -> ExitCode {
+    say(format_args!(
+        "jiedai: {}",
+        lang.pick(
+            format!("县里没有查询码为 {code} 的诉求（站点还没有同步上来？）"),
+            format!("the county holds no appeal {code} (has the station synced it?)"),
+        )
+    ));
+    ExitCode::from(exit::FAILED)
+}
+
+/// `county unit …`: the catalogue of handling units.
+async fn unit(db: &Db, what: &UnitWhat, lang: Lang) -> ExitCode {
+    let show = |u: &units::Unit| {
+        let disabled = if u.disabled {
+            lang.pick("\t已停用", "\tdisabled")
+        } else {
+            ""
+        };
+        format!("{}\t{}{disabled}", u.name, u.initials)
+    };
+    match what {
+        UnitWhat::Add { name } => match units::add(db, name).await {
+            Ok(u) => {
+                out(lang.pick(
+                    format!("已加入承办单位目录：{}（拼音首字母 {}）", u.name, u.initials),
+                    format!("added to the catalogue: {} (initials {})", u.name, u.initials),
+                ));
+                ExitCode::SUCCESS
+            }
+            Err(UnitProblem::County(e)) => fail(&e, lang),
+            Err(problem) => {
+                say(format_args!("jiedai: {}", problem.message(lang)));
+                ExitCode::from(exit::FAILED)
+            }
+        },
+        UnitWhat::List { all } => match units::list(db, *all).await {
+            Ok(list) => {
+                for u in &list {
+                    if !out(show(u)) {
+                        break;
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, lang),
+        },
+        UnitWhat::Import => match units::import_from_appeals(db).await {
+            Ok(added) => {
+                for u in &added {
+                    out(show(u));
+                }
+                out(lang.pick(
+                    format!("加入承办单位 {} 个", added.len()),
+                    format!("{} units added", added.len()),
+                ));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, lang),
+        },
+        UnitWhat::Disable { name } => {
+            let list = match units::list(db, true).await {
+                Ok(list) => list,
+                Err(e) => return fail(&e, lang),
+            };
+            let Some(u) = list.iter().find(|u| u.name == name.trim()) else {
+                let problem = UnitProblem::Unknown {
+                    given: name.trim().to_string(),
+                    closest: Vec::new(),
+                };
+                say(format_args!("jiedai: {}", problem.message(lang)));
+                return ExitCode::from(exit::FAILED);
+            };
+            match units::disable(db, u.id).await {
+                Ok(_) => {
+                    out(lang.pick(
+                        format!("已停用承办单位：{}", u.name),
+                        format!("disabled: {}", u.name),
+                    ));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, lang),
+            }
+        }
+    }
+}
+
+/// `county show CODE`: the whole appeal for the shell, the visitor and
+/// every number in its texts masked as when it leaves the staff view,
+/// each time in the county's zone.
+async fn show(db: &Db, code: &str, json: bool, lang: Lang) -> ExitCode {
+    if let Err(exit) = typo(code, lang) {
+        return exit;
+    }
+    let canonical = code
+        .parse::<TrackingCode>()
+        .map(|c| c.to_string())
+        .unwrap_or_else(|_| code.trim().to_string());
+    let held = match db.appeal(&canonical).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return not_held(&canonical, lang),
+        Err(e) => return fail(&e, lang),
+    };
+    let station_name = match db.station(&held.station).await {
+        Ok(s) => s.map(|s| s.name).unwrap_or_default(),
+        Err(e) => return fail(&e, lang),
+    };
+    let zone = county_mod::zone();
+    let a = crate::domain::privacy::public_appeal(&held.appeal);
+    let document = a
+        .history
+        .iter()
+        .rev()
+        .filter(|h| h.not_applied.is_none())
+        .find_map(|h| match &h.step {
+            Step::Reply { document, .. } => Some(document.clone()),
+            _ => None,
+        })
+        .flatten();
+    let visitor: Vec<&str> = [&a.visitor.name, &a.visitor.phone, &a.visitor.id_number]
+        .into_iter()
+        .map(|s| s.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if json {
+        let timeline: Vec<serde_json::Value> = a
+            .history
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "at": zone.show(&h.at),
+                    "county": h.event.is_county(),
+                    "actor": h.actor,
+                    "step": serde_json::to_value(&h.step).ok().and_then(|v| v.get("step").cloned()),
+                    "words": h.step.describe(lang),
+                    "note": h.note,
+                    "to": h.to.code(),
+                    "not_applied": h.not_applied.as_ref().map(|w| w.message(lang)),
+                })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "code": a.code.as_str(),
+            "station": held.station,
+            "station_name": station_name,
+            "registered_at": zone.show(&a.registered_at),
+            "category": a.category.code(),
+            "category_label": a.category.label(lang),
+            "title": a.title,
+            "content": a.content,
+            "location": a.location,
+            "deputies": a.deputy_names(),
+            "visitor": visitor,
+            "status": a.status.code(),
+            "status_label": a.status.label(lang),
+            "unit": a.unit,
+            "deadline": a.deadline,
+            "round": a.round,
+            "chases": a.chases,
+            "satisfaction": a.satisfaction.map(|s| s.code()),
+            "reply": a.reply,
+            "document": document,
+            "timeline": timeline,
+        });
+        out(value);
+        return ExitCode::SUCCESS;
+    }
+    let colon = lang.pick("：", ": ");
+    let sep = lang.pick("、", ", ");
+    let none = lang.pick("（无）", "(none)");
+    let or_none = |s: Option<String>| s.filter(|s| !s.is_empty()).unwrap_or_else(|| none.to_string());
+    let mut lines: Vec<String> = Vec::new();
+    let mut field =
+        |zh: &str, en: &str, value: String| lines.push(format!("{}{colon}{value}", lang.pick(zh, en)));
+    field("查询码", "Code", a.code.to_string());
+    field("站点", "Station", format!("{} {station_name}", held.station));
+    field("登记时间", "Registered", zone.show(&a.registered_at));
+    field("类别", "Category", a.category.label(lang).to_string());
+    field("标题", "Title", a.title.clone());
+    field("诉求内容", "Content", a.content.clone());
+    field("地点", "Location", or_none(Some(a.location.clone())));
+    field("接待代表", "Deputies", or_none(Some(a.deputy_names().join(sep))));
+    field("来访人", "Visitor", or_none(Some(visitor.join(" · "))));
+    field("状态", "Status", a.status.label(lang).to_string());
+    field("承办单位", "Handling unit", or_none(a.unit.clone()));
+    field("办理期限", "Deadline", or_none(a.deadline.map(|d| d.to_string())));
+    field(
+        "办理轮次",
+        "Round",
+        lang.pick(
+            format!("第 {} 轮，督办 {} 次", a.round + 1, a.chases),
+            format!("{}, chased {} times", a.round + 1, a.chases),
+        ),
+    );
+    field(
+        "满意度",
+        "Satisfaction",
+        or_none(a.satisfaction.map(|s| s.label(lang).to_string())),
+    );
+    field("答复", "Reply", or_none(a.reply.clone()));
+    if let Some(document) = &document {
+        field("答复文号", "Document number", document.clone());
+    }
+    lines.push(format!("── {} ──", lang.pick("办理经过", "Timeline")));
+    for h in &a.history {
+        let side = if h.event.is_county() {
+            lang.pick("[县]", "[county]")
+        } else {
+            lang.pick("[站]", "[station]")
+        };
+        let outcome = match &h.not_applied {
+            Some(_) => String::new(),
+            None => format!(" → {}", h.to.label(lang)),
+        };
+        let note = if h.note.is_empty() {
+            String::new()
+        } else {
+            lang.pick(format!("（{}）", h.note), format!(" ({})", h.note))
+        };
+        lines.push(format!(
+            "{} {side} {} · {}{outcome}{note}",
+            zone.show(&h.at),
+            h.actor,
+            h.step.describe(lang)
+        ));
+        if let Some(why) = &h.not_applied {
+            lines.push(format!("    {}", why.message(lang)));
+        }
+    }
+    for line in lines {
+        if !out(line) {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
 }

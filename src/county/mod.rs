@@ -4,11 +4,13 @@
 //!
 //! `db` holds everything in one SQL database (SQLite by default,
 //! PostgreSQL when asked), `ingest` takes a terminal's upload exactly
-//! once, `staff` records county steps into a station's feed, `appeals`
-//! lists and exports the county's copy for its staff, `enroll` enrols a
-//! station, `server` answers stations and browsers, `pages` renders the
-//! public pages; `accounts` keeps the staff's accounts and sessions,
-//! `audit` what they did, `console` is the staff's web console.
+//! once, `staff` records county steps into a station's feed (and a
+//! unit's requests for more time), `units` keeps the catalogue of handling
+//! units referrals name, `appeals` lists and exports the county's copy for
+//! its staff, `enroll` enrols a station, `server` answers stations and
+//! browsers, `pages` renders the public pages; `accounts` keeps the
+//! staff's accounts and sessions, `audit` what they did, `console` is the
+//! staff's web console.
 
 pub mod accounts;
 pub mod appeals;
@@ -20,6 +22,7 @@ pub mod ingest;
 pub mod pages;
 pub mod server;
 pub mod staff;
+pub mod units;
 
 use std::path::{Path, PathBuf};
 

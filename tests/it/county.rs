@@ -18,11 +18,11 @@ use jiedai::sync::protocol::{self, Credentials, Problem, Refusal, Upload, Upload
 use serde_json::value::RawValue;
 use tempfile::TempDir;
 
-const STATION: &str = "330999012";
-const STATION_NAME: &str = "柳岸社区人大代表联络站";
-const VISITOR_NAME: &str = "林晓梅";
-const VISITOR_PHONE: &str = "13800001234";
-const VISITOR_ID: &str = "330999199001011234";
+pub(crate) const STATION: &str = "330999012";
+pub(crate) const STATION_NAME: &str = "柳岸社区人大代表联络站";
+pub(crate) const VISITOR_NAME: &str = "林晓梅";
+pub(crate) const VISITOR_PHONE: &str = "13800001234";
+pub(crate) const VISITOR_ID: &str = "330999199001011234";
 const TITLE: &str = "小区门口停车难";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,15 +79,15 @@ fn start_with(backend: Backend, name: &str, args: &[&str]) -> County {
 
 /// A station set up from sample-data with `n` new appeals, enrolled with
 /// the county (its credentials loaded at the station).
-struct Station {
+pub(crate) struct Station {
     dir: TempDir,
     creds: Credentials,
-    codes: Vec<String>,
+    pub(crate) codes: Vec<String>,
     keys: Vec<String>,
 }
 
 impl Station {
-    fn new(county: &County, n: usize) -> Station {
+    pub(crate) fn new(county: &County, n: usize) -> Station {
         Station::with_deputies(county, n, false)
     }
 
@@ -106,7 +106,7 @@ impl Station {
         }
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
@@ -131,7 +131,7 @@ impl Station {
         (out.events.into_iter().map(|e| e.raw).collect(), hashes)
     }
 
-    fn sync(&self) -> std::process::Output {
+    pub(crate) fn sync(&self) -> std::process::Output {
         cli::expect(self.path(), &["sync", "--attempts", "1"], 0)
     }
 }
@@ -533,7 +533,7 @@ fn gap(backend: Backend, name: &str) {
     assert_eq!(county_appeals(&county).len(), 2);
 }
 
-fn staff(county: &County, args: &[&str], status: i32) -> String {
+pub(crate) fn staff(county: &County, args: &[&str], status: i32) -> String {
     let out = county.run(args);
     assert_eq!(
         out.status.code(),
@@ -565,6 +565,7 @@ fn county_steps(backend: Backend, name: &str) {
     assert_eq!(empty["events"].as_array().unwrap().len(), 0, "nothing recorded");
 
     staff(&county, &["accept", code], 0);
+    county.add_units(&["青禾县交通运输局"]);
     staff(
         &county,
         &["refer", code, "--unit", "青禾县交通运输局", "--due", "2099-12-31"],
@@ -1170,6 +1171,7 @@ fn the_county_keeps_its_zone(backend: Backend, name: &str) {
 
     // A server started again without the flag keeps the county's zone.
     county.restart_with(&[]);
+    county.add_units(&["青禾县交通运输局"]);
     staff(
         &county,
         &["refer", code, "--unit", "青禾县交通运输局", "--due", "2099-12-31"],

@@ -11,6 +11,7 @@ mod catalog_cache;
 mod console_auth;
 mod county;
 mod county_edge;
+mod county_steps;
 mod crash;
 mod desk;
 mod durability;

@@ -155,6 +155,7 @@ fn end_to_end(db: Option<String>) {
             .unwrap_or_else(|| panic!("no appeal of {station} in {statuses:?}"))
     };
     let to_refer = pick("330999012", &["accepted"]);
+    county.add_units(&["青禾县交通运输局"]);
     let refer = county.run(&[
         "refer",
         &to_refer,

@@ -246,15 +246,7 @@ fn county_steps_show_on_today_and_in_the_timeline() {
     p.key(pty::Key::Esc);
     ok(p.wait_for("县里的交办与答复 · 2", T));
     // The step that changed nothing, in the appeal's timeline.
-    p.send("3");
-    ok(p.wait_for("状态", T));
-    p.send("/");
-    p.send(&registered.replace('-', ""));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("1 条", T));
-    p.key(pty::Key::Enter);
-    ok(p.wait_for("诉求详情", T));
-    p.key(pty::Key::End);
+    p.open_appeal_timeline(&registered, T);
     let screen = ok(p.wait_for("未生效：诉求在本站已是“已登记”", T));
     assert!(screen.contains("[县] 县人大办 周敏"), "{screen}");
     p.key(pty::Key::Esc);
@@ -735,6 +727,7 @@ fn a_station_step_and_a_county_step_at_one_moment_show_one_time() {
     // The county refers it at the same moment; the station takes it.
     let out = cli::at(now, data.path(), &["sync"]);
     assert!(out.status.success(), "{}", cli::text(&out.stderr));
+    county.add_units(&["青禾县住房和城乡建设局"]);
     let out = county
         .command()
         .env("JIEDAI_NOW", now)

@@ -182,6 +182,18 @@ impl County {
     }
 
     /// Enrolls a station and writes its credentials to `out`.
+    /// Adds handling units to the county's catalogue (`county unit add`).
+    pub fn add_units(&self, names: &[&str]) {
+        for name in names {
+            let out = self.run(&["unit", "add", name]);
+            assert!(
+                out.status.success(),
+                "unit add {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
     pub fn enroll(&self, station: &str, name: &str, out: &Path) {
         self.enroll_with(station, name, out, &[]);
     }

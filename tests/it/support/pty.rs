@@ -263,6 +263,21 @@ impl Pty {
         ok(self.wait_for("今日值班代表", timeout));
     }
 
+    /// From Today, opens the appeal `code` on the Appeals screen by
+    /// searching for it, and scrolls its details to the end of the
+    /// timeline; each wait within `timeout`.
+    pub fn open_appeal_timeline(&self, code: &str, timeout: Duration) {
+        self.send("3");
+        ok(self.wait_for("状态", timeout));
+        self.send("/");
+        self.send(&code.replace('-', ""));
+        self.key(Key::Enter);
+        ok(self.wait_for("1 条", timeout));
+        self.key(Key::Enter);
+        ok(self.wait_for("诉求详情", timeout));
+        self.key(Key::End);
+    }
+
     /// In the register form, at an appeal's category: picks 交通停车 by its
     /// initials, then types the appeal's `title` and `content`. Two of
     /// its keys are not text (Enter, Tab).
