@@ -204,14 +204,6 @@ pub async fn unit_by_name(db: &Db, name: &str) -> Result<Option<(i64, String)>, 
     })
 }
 
-/// The catalogue's units that may be chosen, by name.
-pub async fn enabled_units(db: &Db) -> Result<Vec<(i64, String)>, CountyError> {
-    let rows = sqlx::query("SELECT id, name FROM units WHERE disabled = 0 ORDER BY name")
-        .fetch_all(&db.pool)
-        .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
-}
-
 /// Adds a user. A unit's account names a unit of the catalogue.
 pub async fn add_user(
     db: &Db,
@@ -612,11 +604,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
             let db = Db::open(dir.path(), None).await.unwrap();
-            sqlx::query("INSERT INTO units (name, initials, created_at) VALUES ('青禾县住房和城乡建设局', 'qhxzfhcxjsj', 'x')")
-                .execute(&db.pool)
+            crate::county::units::add(&db, "青禾县住房和城乡建设局")
                 .await
                 .unwrap();
-            let office = add_user(&db, "王科员", Role::Office, None, "secret-pass").await.unwrap();
+            let office = add_user(&db, "王科员", Role::Office, None, "secret-pass")
+                .await
+                .unwrap();
             assert!(matches!(
                 add_user(&db, "王科员", Role::Viewer, None, "secret-pass").await,
                 Err(AccountError::NameTaken(_))
@@ -633,11 +626,20 @@ mod tests {
                 add_user(&db, "李工", Role::Unit, Some("青禾县住房和城乡建设局"), "short").await,
                 Err(AccountError::PasswordTooShort)
             ));
-            let unit = add_user(&db, "李工", Role::Unit, Some("青禾县住房和城乡建设局"), "secret-pass")
-                .await
-                .unwrap();
+            let unit = add_user(
+                &db,
+                "李工",
+                Role::Unit,
+                Some("青禾县住房和城乡建设局"),
+                "secret-pass",
+            )
+            .await
+            .unwrap();
             assert_eq!(unit.actor(), "青禾县住房和城乡建设局·李工");
-            assert_eq!(verify(&db, "王科员", "secret-pass").await.unwrap(), Some(office.clone()));
+            assert_eq!(
+                verify(&db, "王科员", "secret-pass").await.unwrap(),
+                Some(office.clone())
+            );
             assert_eq!(verify(&db, "王科员", "wrong-pass").await.unwrap(), None);
             assert_eq!(verify(&db, "nobody", "secret-pass").await.unwrap(), None);
 
@@ -649,10 +651,17 @@ mod tests {
                 .get(0);
             assert_eq!(stored, token_hash(&s.token), "only the token's hash is kept");
             assert_ne!(stored, s.token);
-            assert_eq!(session(&db, &s.token).await.unwrap(), Some((unit.clone(), s.csrf.clone())));
+            assert_eq!(
+                session(&db, &s.token).await.unwrap(),
+                Some((unit.clone(), s.csrf.clone()))
+            );
             assert_eq!(session(&db, "forged").await.unwrap(), None);
             set_password(&db, "李工", "another-pass").await.unwrap();
-            assert_eq!(session(&db, &s.token).await.unwrap(), None, "a new password ends sessions");
+            assert_eq!(
+                session(&db, &s.token).await.unwrap(),
+                None,
+                "a new password ends sessions"
+            );
             assert!(verify(&db, "李工", "another-pass").await.unwrap().is_some());
 
             let s = open_session(&db, &office, "127.0.0.1").await.unwrap();
@@ -684,9 +693,18 @@ mod tests {
 
             let s = open_session(&db, &office, "127.0.0.1").await.unwrap();
             disable(&db, "王科员").await.unwrap();
-            assert_eq!(session(&db, &s.token).await.unwrap(), None, "disabling ends sessions");
+            assert_eq!(
+                session(&db, &s.token).await.unwrap(),
+                None,
+                "disabling ends sessions"
+            );
             assert_eq!(verify(&db, "王科员", "secret-pass").await.unwrap(), None);
-            let names: Vec<_> = list(&db).await.unwrap().into_iter().map(|l| (l.user.name, l.disabled)).collect();
+            let names: Vec<_> = list(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|l| (l.user.name, l.disabled))
+                .collect();
             assert_eq!(names, [("李工".to_string(), false), ("王科员".to_string(), true)]);
         });
     }

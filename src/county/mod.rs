@@ -8,9 +8,9 @@
 //! unit's requests for more time), `units` keeps the catalogue of handling
 //! units referrals name, `appeals` lists and exports the county's copy for
 //! its staff, `enroll` enrols a station, `server` answers stations and
-//! browsers, `pages` renders the public pages; `accounts` keeps the staff's
-//! accounts and sessions, `audit` what they did, `console` is the staff's
-//! web console.
+//! browsers, `pages` renders the public pages; `accounts` keeps the
+//! staff's accounts and sessions, `audit` what they did, `console` is the
+//! staff's web console.
 
 pub mod accounts;
 pub mod appeals;

@@ -10,7 +10,7 @@
 
 use jiedai::county::console::{Guard, Method, ROUTES};
 
-use crate::support::console::{Browser, PASSWORD, add_unit, add_user, user_command};
+use crate::support::console::{Browser, PASSWORD, add_user, user_command};
 use crate::support::county::County;
 use crate::support::postgres;
 
@@ -249,7 +249,7 @@ fn the_office_manages_accounts_on_postgres() {
 
 fn the_office_manages_accounts_on(db: Option<String>) {
     let county = County::start(db.as_deref());
-    add_unit(&county, UNIT);
+    county.add_units(&[UNIT]);
     add_user(&county, "王科员", "office", None);
     let mut office = Browser::new(&county);
     office.login("王科员");
@@ -326,7 +326,7 @@ fn the_office_manages_accounts_on(db: Option<String>) {
 #[test]
 fn roles_reach_only_their_routes() {
     let county = County::start(None);
-    add_unit(&county, UNIT);
+    county.add_units(&[UNIT]);
     add_user(&county, "王科员", "office", None);
     add_user(&county, "李工", "unit", Some(UNIT));
     add_user(&county, "赵干事", "viewer", None);
@@ -418,7 +418,7 @@ fn the_session_cookie_is_secure_under_tls() {
 #[test]
 fn user_commands_say_what_is_wrong() {
     let county = County::start(None);
-    add_unit(&county, UNIT);
+    county.add_units(&[UNIT]);
     let refused = |args: &[&str], unit: Option<&str>, password: &str, says: &str| {
         let out = user_command(&county, args, unit, password);
         let err = String::from_utf8_lossy(&out.stderr);

@@ -36,7 +36,7 @@ async fn render(
         Ok(u) => u,
         Err(e) => return super::server_error("listing users", &e),
     };
-    let units = match accounts::enabled_units(&shared.db).await {
+    let units = match crate::county::units::list(&shared.db, false).await {
         Ok(u) => u,
         Err(e) => return super::server_error("listing units", &e),
     };
@@ -81,7 +81,7 @@ async fn render(
             label for="unit" { (words::UNIT.get(lang)) }
             select #unit name="unit" {
                 option value="" { (words::NO_UNIT.get(lang)) }
-                @for (_, unit) in &units { option value=(unit) { (unit) } }
+                @for unit in &units { option value=(unit.name) { (unit.name) } }
             }
             label for="password" { (words::INITIAL_PASSWORD.get(lang)) }
             input #password type="password" name="password" required minlength=(accounts::MIN_PASSWORD) autocomplete="new-password";

@@ -55,20 +55,6 @@ pub fn user_command(
     child.wait_with_output().unwrap()
 }
 
-/// A unit in the county's catalogue, put in its database directly.
-pub fn add_unit(county: &County, name: &str) {
-    let (runtime, mut conn) = county.database("rw");
-    runtime
-        .block_on(
-            sqlx::query("INSERT INTO units (name, initials, created_at) VALUES ($1, $2, $3)")
-                .bind(name)
-                .bind("x")
-                .bind("2026-12-01T09:00:00+08:00")
-                .execute(&mut conn),
-        )
-        .unwrap();
-}
-
 /// An answer: status, headers (names lower case; repeated ones joined
 /// with '\n') and body.
 pub struct Answer {
