@@ -318,6 +318,11 @@ fn an_appeal_takes_the_steps_each_role_may_take(db: Option<String>) {
     assert!(accepted.body.contains("value=\"refer\""));
     assert!(accepted.body.contains(TRAFFIC) && !accepted.body.contains(&format!(">{HOUSING} (")));
     let traffic = unit_option(&accepted.body, TRAFFIC);
+    // Live filtering where JavaScript runs: a script of the binary's own.
+    assert!(accepted.body.contains("data-initials=\"qhxjtysj\""));
+    let script = office.get("/office/unit-filter.js");
+    assert_eq!(script.status, 200);
+    assert!(script.header("content-type").starts_with("text/javascript"));
     let free = office.post(
         &step,
         &[

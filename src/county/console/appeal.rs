@@ -11,7 +11,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use maud::{Markup, html};
@@ -326,7 +326,7 @@ fn unit_select(w: &Work, v: &AppealView, id: &str) -> Markup {
             select name="unit" id=(id) required {
                 option value="" { (w.choose_unit) }
                 @for u in v.units {
-                    option value=(u.id) selected[v.form.unit.trim() == u.id.to_string()] {
+                    option value=(u.id) data-initials=(u.initials) selected[v.form.unit.trim() == u.id.to_string()] {
                         (u.name) " (" (u.initials) ")"
                     }
                 }
@@ -364,6 +364,7 @@ fn forms(w: &Work, v: &AppealView, path: &str) -> Markup {
             p { (w.no_actions) }
         }
         @if referring {
+            script src="/office/unit-filter.js" defer {}
             // Without JavaScript: the units' list filtered by a GET.
             form.unit-filter method="get" action=(path) {
                 label { (w.unit_filter) " "
@@ -614,6 +615,15 @@ pub async fn page(
         ..Look::default()
     };
     asked.show(look, StatusCode::OK).await
+}
+
+/// The units' live filter, for browsers with JavaScript.
+const UNIT_FILTER: &str = include_str!("unit_filter.js");
+
+/// `GET /office/unit-filter.js`.
+pub async fn unit_filter_script() -> Response {
+    let kind = HeaderValue::from_static("text/javascript; charset=utf-8");
+    ([(header::CONTENT_TYPE, kind)], UNIT_FILTER).into_response()
 }
 
 /// The form of a button alone (its token is `CsrfForm`'s).
