@@ -83,7 +83,7 @@ impl Console {
             county,
             one,
         };
-        c.county_ok(&["unit", "add", HOUSING]);
+        c.county.add_units(&[HOUSING]);
         c.county_ok(&["unit", "import"]);
         for (name, role, unit) in [
             ("王科员", "office", None),

@@ -7,7 +7,7 @@
 //! its own; without a session nothing is shown.
 
 use crate::support::cli;
-use crate::support::console::{Browser, add_unit, add_user};
+use crate::support::console::{Browser, add_user};
 use crate::support::county::County;
 use crate::support::postgres;
 
@@ -344,7 +344,7 @@ fn the_dashboard_counts_what_the_county_holds(db: Option<String>) {
     add_user(&county, "王科员", "office", None);
     add_user(&county, "赵主任", "viewer", None);
     // The unit's account names a unit of the catalogue.
-    add_unit(&county, &unit);
+    county.add_units(&[&unit]);
     add_user(&county, "李工", "unit", Some(&unit));
 
     // Without a session: to the login page, nothing shown.
