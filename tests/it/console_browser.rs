@@ -341,8 +341,17 @@ fn the_whole_loop(db: Option<String>) {
     b.open(&page);
     b.submit("form#accept");
     b.wait_text("已受理");
-    // The units' list, narrowed by pinyin initials.
+    // The units' list, narrowed by pinyin initials as they are typed…
     b.fill_in("form.unit-filter", "unit_filter", "qhxzf");
+    let shown = b.wait_for("the units' list narrowed to one", || {
+        let shown = b.eval(
+            "return Array.from(document.querySelectorAll('form#refer select[name=unit] option'))\
+             .filter(o => o.value && !o.hidden).map(o => o.textContent);",
+        );
+        (shown.as_array().map(Vec::len) == Some(1)).then_some(shown)
+    });
+    assert!(shown[0].as_str().unwrap_or_default().contains(HOUSING), "{shown}");
+    // …and by the page again without its script.
     b.submit("form.unit-filter");
     let units = b.texts("form#refer select[name=unit] option");
     assert!(units.iter().any(|u| u.contains(HOUSING)), "{units:?}");

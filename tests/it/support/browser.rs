@@ -318,6 +318,27 @@ impl Browser {
         }
     }
 
+    /// Runs a script in the page; what it returns.
+    pub fn eval(&self, script: &str) -> serde_json::Value {
+        self.run(&format!("run {script:?}"), self.client().execute(script, vec![]))
+    }
+
+    /// Waits until `look` finds what it looks for; that.
+    pub fn wait_for<T>(&self, what: &str, look: impl Fn() -> Option<T>) -> T {
+        let deadline = Instant::now() + T;
+        loop {
+            if let Some(found) = look() {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what} did not happen within {T:?} on {}",
+                self.url()
+            );
+            self.pause();
+        }
+    }
+
     /// A short wait between two looks at a changing page.
     fn pause(&self) {
         self.rt
