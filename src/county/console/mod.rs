@@ -187,7 +187,10 @@ async fn security_headers(request: Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; form-action 'self'; frame-ancestors 'none'"),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     // "no-referrer" would make browsers send `Origin: null` with the
     // console's own forms, which the origin check then refuses.
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
