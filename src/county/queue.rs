@@ -119,7 +119,8 @@ impl SortKey {
 }
 
 /// A queue's order: by `key` (rows without a value last, either way),
-/// ties by code in the same direction.
+/// ties by the code's text in the same direction (an index on the key and
+/// the code serves both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort {
     pub key: SortKey,
@@ -294,6 +295,9 @@ fn where_clause(b: &mut Built, kind: Kind, scope: &Scope, filter: &QueueFilter, 
         terms.push("a.reopened = 1".to_string());
     }
     if let Some(text) = filter.text.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // Text without letters that have a case (Chinese, digits) needs
+        // no folding, which PostgreSQL's ILIKE pays for on every row.
+        let cased = text.chars().any(|c| c.is_lowercase() || c.is_uppercase());
         let p = b.text(contains_pattern(text));
         match kind {
             Kind::Sqlite => {
@@ -306,7 +310,10 @@ fn where_clause(b: &mut Built, kind: Kind, scope: &Scope, filter: &QueueFilter, 
                 terms.push(format!("a.search LIKE {p} ESCAPE '\\'"));
             }
             // The trigram index serves ILIKE itself.
-            Kind::Postgres => terms.push(format!("a.search ILIKE {p} ESCAPE '\\'")),
+            Kind::Postgres => {
+                let like = if cased { "ILIKE" } else { "LIKE" };
+                terms.push(format!("a.search {like} {p} ESCAPE '\\'"));
+            }
         }
     }
     for (n, term) in terms.iter().enumerate() {
@@ -336,36 +343,38 @@ fn code_order(dir: &str) -> String {
     format!("SUBSTR(a.code, 1, 18) {dir}, LENGTH(a.code) {dir}, a.code {dir}")
 }
 
-fn order_by(sort: Sort) -> String {
+/// The `ORDER BY` of `sort` (`today` for days overdue), as expressions
+/// of `a` (appeals) and `s` (stations) alone, so that the page's codes
+/// can be chosen in a query of their own.
+fn order_by(b: &mut Built, kind: Kind, sort: Sort, today: NaiveDate) -> String {
     let dir = if sort.desc { "DESC" } else { "ASC" };
     // Columns every row has; the others put their NULLs last.
-    let key = match sort.key {
+    let expression = match sort.key {
         SortKey::Code => return format!(" ORDER BY {}", code_order(dir)),
-        SortKey::Station => Some("station_name"),
-        SortKey::Registered => Some("a.registered_at"),
-        SortKey::Title => Some("a.title"),
-        SortKey::Rounds => Some("a.round"),
-        _ => None,
-    };
-    let expression = match (key, sort.key) {
-        (Some(column), _) => format!("{column} {dir}"),
-        (None, SortKey::Category) => format!(
+        SortKey::Station => format!("COALESCE(s.name, a.station) {dir}"),
+        SortKey::Registered => format!("a.registered_at {dir}"),
+        SortKey::Title => format!("a.title {dir}"),
+        SortKey::Rounds => format!("a.round {dir}"),
+        SortKey::Category => format!(
             "{} {dir} NULLS LAST",
             in_order("a.category", Category::ALL.iter().map(|c| c.code()))
         ),
-        (None, SortKey::Status) => format!(
+        SortKey::Status => format!(
             "{} {dir} NULLS LAST",
             in_order("a.status", Status::ALL.iter().map(|s| s.code()))
         ),
-        (None, SortKey::Satisfaction) => format!(
+        SortKey::Satisfaction => format!(
             "{} {dir} NULLS LAST",
             in_order("a.satisfaction", Satisfaction::ALL.iter().map(|s| s.code()))
         ),
-        (None, SortKey::Unit) => format!("a.unit {dir} NULLS LAST"),
-        (None, SortKey::Deadline) => format!("a.deadline {dir} NULLS LAST"),
-        (None, _) => format!("days_overdue {dir} NULLS LAST"),
+        SortKey::Unit => format!("a.unit {dir} NULLS LAST"),
+        SortKey::Deadline => format!("a.deadline {dir} NULLS LAST"),
+        SortKey::DaysOverdue => {
+            let today = b.text(today.to_string());
+            format!("{} {dir} NULLS LAST", days_overdue_sql(kind, &today))
+        }
     };
-    format!(" ORDER BY {expression}, {}", code_order(dir))
+    format!(" ORDER BY {expression}, a.code {dir}")
 }
 
 /// One page (1-based, `size` rows; at most `MAX_SIZE`) of the appeals
@@ -391,20 +400,30 @@ pub async fn page(
         return Ok((Vec::new(), total as u64));
     }
 
+    // The page's codes are chosen first, from the filter's and the
+    // order's columns alone (an index may hold them all), then its rows
+    // are read whole.
     let mut rows = Built::new();
     let today_p = rows.text(today.to_string());
     rows.sql.push_str(&format!(
-        "SELECT a.code, a.station, COALESCE(s.name, a.station) AS station_name, a.registered_at,
-           a.category, a.title, a.status, a.unit, a.deadline, {} AS days_overdue, a.round,
+        "SELECT a.code, a.station, COALESCE(s.name, a.station), a.registered_at,
+           a.category, a.title, a.status, a.unit, a.deadline, {}, a.round,
            a.chases, a.satisfaction
-         FROM appeals a LEFT JOIN stations s ON s.code = a.station",
+         FROM appeals a LEFT JOIN stations s ON s.code = a.station
+         WHERE a.code IN (SELECT a.code FROM appeals a",
         days_overdue_sql(db.kind, &today_p)
     ));
+    if sort.key == SortKey::Station {
+        rows.sql.push_str(" LEFT JOIN stations s ON s.code = a.station");
+    }
     where_clause(&mut rows, db.kind, scope, filter, today);
-    rows.sql.push_str(&order_by(sort));
+    let inner = order_by(&mut rows, db.kind, sort, today);
+    rows.sql.push_str(&inner);
     let limit = rows.bind(Value::Int(i64::from(size)));
     let skip = rows.bind(Value::Int(offset));
-    rows.sql.push_str(&format!(" LIMIT {limit} OFFSET {skip}"));
+    rows.sql.push_str(&format!(" LIMIT {limit} OFFSET {skip})"));
+    let outer = order_by(&mut rows, db.kind, sort, today);
+    rows.sql.push_str(&outer);
     let found = rows.query().fetch_all(&db.pool).await?;
     let rows = found.iter().map(queue_row).collect::<Result<Vec<_>, _>>()?;
     Ok((rows, total as u64))
@@ -644,7 +663,10 @@ mod tests {
                     d,
                 ),
             };
-            let by_code = cmp_code_text(a.code.as_str(), b.code.as_str());
+            let by_code = match sort.key {
+                SortKey::Code => cmp_code_text(a.code.as_str(), b.code.as_str()),
+                _ => a.code.as_str().cmp(b.code.as_str()),
+            };
             by_key.then(if d { by_code.reverse() } else { by_code })
         });
     }

@@ -9,3 +9,11 @@
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 CREATE INDEX appeals_search ON appeals USING gin (search gin_trgm_ops);
+
+-- The queue's orders and its units' view: the newest first (ties by
+-- code) and a unit's appeals by status and deadline, each one index in
+-- place of the narrower one it extends.
+DROP INDEX appeals_registered;
+CREATE INDEX appeals_registered ON appeals (registered_at, code);
+DROP INDEX appeals_unit;
+CREATE INDEX appeals_unit ON appeals (unit, status, deadline);

@@ -27,3 +27,11 @@ CREATE TRIGGER appeals_fts_update AFTER UPDATE OF search ON appeals BEGIN
     INSERT INTO appeals_fts (appeals_fts, rowid, search) VALUES ('delete', old.rowid, old.search);
     INSERT INTO appeals_fts (rowid, search) VALUES (new.rowid, new.search);
 END;
+
+-- The queue's orders and its units' view: the newest first (ties by
+-- code) and a unit's appeals by status and deadline, each one index in
+-- place of the narrower one it extends.
+DROP INDEX appeals_registered;
+CREATE INDEX appeals_registered ON appeals (registered_at, code);
+DROP INDEX appeals_unit;
+CREATE INDEX appeals_unit ON appeals (unit, status, deadline);
