@@ -33,7 +33,9 @@ pub const MAX_SIZE: u32 = 500;
 /// The most days "due within" takes.
 pub const MAX_DUE_DAYS: u32 = 3650;
 /// The rows a download reads from the database at a time.
-const DOWNLOAD_BATCH: u32 = 1000;
+const DOWNLOAD_BATCH: u32 = queue::MAX_SIZE;
+/// The most rows a download holds (a narrower filter gets the rest).
+pub const MAX_DOWNLOAD: usize = 100_000;
 
 /// The queue's query string as a browser sends it: every field a text,
 /// empty when the form's box was left empty.
@@ -445,7 +447,7 @@ fn inert(cell: &str) -> String {
     }
 }
 
-/// Every row the filter wants, in the sort asked for.
+/// Every row the filter wants (at most `MAX_DOWNLOAD`), in the sort asked for.
 pub async fn all_rows(
     db: &Db,
     scope: &Scope,
@@ -459,7 +461,8 @@ pub async fn all_rows(
         let (batch, total) = queue::page(db, scope, filter, sort, page, DOWNLOAD_BATCH, today).await?;
         let last = batch.len() < DOWNLOAD_BATCH as usize;
         rows.extend(batch);
-        if last || rows.len() as u64 >= total {
+        if last || rows.len() as u64 >= total || rows.len() >= MAX_DOWNLOAD {
+            rows.truncate(MAX_DOWNLOAD);
             return Ok(rows);
         }
         page += 1;
