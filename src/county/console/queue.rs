@@ -542,7 +542,7 @@ pub async fn page(
     let today = zone().today();
     let found = async {
         let stations = super::stations::choices(db).await?;
-        let units = crate::county::units::list(db, false).await?;
+        let units = crate::county::units::list(db, true).await?;
         let (rows, total) = queue::page(
             db,
             &scope_of(&staff),
