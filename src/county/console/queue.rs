@@ -542,6 +542,7 @@ pub async fn page(
     let today = zone().today();
     let found = async {
         let stations = super::stations::choices(db).await?;
+        // Disabled units too: older appeals name them.
         let units = crate::county::units::list(db, true).await?;
         let (rows, total) = queue::page(
             db,
