@@ -312,7 +312,15 @@ fn where_clause(b: &mut Built, kind: Kind, scope: &Scope, filter: &QueueFilter, 
             // The trigram index serves ILIKE itself.
             Kind::Postgres => {
                 let like = if cased { "ILIKE" } else { "LIKE" };
-                terms.push(format!("a.search {like} {p} ESCAPE '\\'"));
+                // Too short for a trigram: the index would be read whole
+                // (a plan made for any text may choose it), the table is
+                // read instead.
+                let column = if text.chars().count() >= INDEXED_CHARS {
+                    "a.search"
+                } else {
+                    "(a.search || '')"
+                };
+                terms.push(format!("{column} {like} {p} ESCAPE '\\'"));
             }
         }
     }
