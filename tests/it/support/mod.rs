@@ -1,7 +1,8 @@
 //! What the tests share: the real binary on sample data (`cli`), the county
 //! server as a process (`county`), a station at the desk with its kiosk (`desk`), a PostgreSQL of the tests' own
 //! (`postgres`), a fake receipt printer (`printer`), a faulty network
-//! (`proxy`) and the kiosk in a pseudo-terminal (`pty`).
+//! (`proxy`), the kiosk in a pseudo-terminal (`pty`) and the work queue's
+//! appeals (`queue_fixture`).
 
 pub mod cli;
 pub mod county;
@@ -10,3 +11,8 @@ pub mod postgres;
 pub mod printer;
 pub mod proxy;
 pub mod pty;
+pub mod queue_fixture;
+
+/// The domain as `queue_fixture` names it (the unit tests that include it
+/// name the crate's own).
+use jiedai::domain;
