@@ -4,8 +4,9 @@
 //!
 //! `db` holds everything in one SQL database (SQLite by default,
 //! PostgreSQL when asked), `ingest` takes a terminal's upload exactly
-//! once, `staff` records county steps into a station's feed, `appeals`
-//! lists and exports the county's copy for its staff, `enroll` enrols a
+//! once, `staff` records county steps into a station's feed, `queue`
+//! lists the county's copy for its staff (the work queue), `appeals`
+//! exports it, `enroll` enrols a
 //! station, `server` answers stations and browsers, `pages` renders the
 //! public pages.
 
