@@ -278,6 +278,11 @@ async fn word_table(db: &Db, table: &str, words: &[&str]) -> Res<()> {
     Ok(())
 }
 
+/// A number padded with zeros to a width, in SQL.
+type Pad = fn(&str, usize) -> String;
+/// An SQL expression made from another.
+type Expression = fn(&str) -> String;
+
 /// The county's stations and appeals, made by the database.
 async fn generate(db: &Db, n: u64, stations: u64) -> Res<()> {
     word_table(db, "bench_words", &WORDS).await?;
@@ -294,12 +299,7 @@ async fn generate(db: &Db, n: u64, stations: u64) -> Res<()> {
     word_table(db, "bench_ratings", &satisfactions).await?;
 
     // Dialect: numbers padded with zeros, a day `d` days after the first.
-    let (series, pad, day, yymmdd): (
-        String,
-        fn(&str, usize) -> String,
-        fn(&str) -> String,
-        fn(&str) -> String,
-    ) = match db.kind {
+    let (series, pad, day, yymmdd): (String, Pad, Expression, Expression) = match db.kind {
         Kind::Sqlite => (
             format!(
                 "WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < {}) ",
