@@ -26,8 +26,6 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-// Parsed once a run: the county's many options inline cost nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 在临时数据目录中打开演示站点（数据来自 sample-data/）/ open the kiosk on a fresh demo station
