@@ -153,7 +153,22 @@ impl QueueParams {
     /// The query string of these parameters (empty ones left out) with
     /// `sort`, `desc` and `page` as given.
     pub fn query_with(&self, sort: &str, desc: bool, page: u32) -> String {
-        let mut pairs: Vec<(&str, String)> = [
+        let mut pairs = self.filters();
+        if !self.q.trim().is_empty() {
+            pairs.push(("q", self.q.trim().to_string()));
+        }
+        pairs.push(("sort", sort.to_string()));
+        if desc {
+            pairs.push(("desc", "1".to_string()));
+        }
+        pairs.push(("size", self.size().to_string()));
+        pairs.push(("page", page.to_string()));
+        query_string(&pairs)
+    }
+
+    /// The filters given (not the search box's text, the sort or the page).
+    fn filters(&self) -> Vec<(&'static str, String)> {
+        [
             ("station", &self.station),
             ("status", &self.status),
             ("category", &self.category),
@@ -164,19 +179,11 @@ impl QueueParams {
             ("overdue", &self.overdue),
             ("due", &self.due),
             ("reopened", &self.reopened),
-            ("q", &self.q),
         ]
         .into_iter()
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k, v.trim().to_string()))
-        .collect();
-        pairs.push(("sort", sort.to_string()));
-        if desc {
-            pairs.push(("desc", "1".to_string()));
-        }
-        pairs.push(("size", self.size().to_string()));
-        pairs.push(("page", page.to_string()));
-        query_string(&pairs)
+        .collect()
     }
 
     /// The query string that keeps everything but the page.
@@ -243,6 +250,10 @@ pub fn render(w: &Work, view: &QueueView) -> Markup {
     let downloads = params.same_with_page(1);
     html! {
         form.search method="get" action="/office/queue" {
+            // A search within the filters as they are.
+            @for (name, value) in params.filters() {
+                input type="hidden" name=(name) value=(value);
+            }
             label { (w.search) " "
                 input type="search" name="q" value=(params.q) placeholder=(w.search_hint) size="40";
             }
