@@ -105,7 +105,16 @@ const UNITS: [&str; 40] = [
     "青禾县总工会",
 ];
 
-const ROADS: [&str; 8] = ["建设路", "人民路", "解放路", "幸福路", "青禾大道", "滨河路", "中山路", "新华街"];
+const ROADS: [&str; 8] = [
+    "建设路",
+    "人民路",
+    "解放路",
+    "幸福路",
+    "青禾大道",
+    "滨河路",
+    "中山路",
+    "新华街",
+];
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date")
@@ -148,9 +157,11 @@ fn run() -> Res<()> {
     runtime.block_on(async {
         sqlx::any::install_default_drivers();
         let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await?;
-        sqlx::query("CREATE DATABASE bench TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.utf8'")
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(
+            "CREATE DATABASE bench TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.utf8'",
+        )
+        .execute(&mut conn)
+        .await?;
         let url = admin.replacen("/bench_admin?", "/bench?", 1);
         let db = Db::open(dir.path(), Some(&url)).await?;
         let stations = (pg_n / 500).clamp(1, 2_000);
@@ -199,7 +210,11 @@ async fn county(name: &str, db: &Db, n: u64, stations: u64) -> Res<Vec<String>> 
         (format!("deep page ({deep} at {SIZE} a page)"), all.clone(), deep),
         ("search of 2 characters (积水)".into(), text("积水"), 1),
         ("search of 4 characters (加装电梯)".into(), text("加装电梯"), 1),
-        ("search of 6 characters (中山路118号)".into(), text("中山路118号"), 1),
+        (
+            "search of 6 characters (中山路118号)".into(),
+            text("中山路118号"),
+            1,
+        ),
     ];
     for (what, filter, page) in &cases {
         let mut times = Vec::with_capacity(RUNS);
@@ -248,9 +263,11 @@ fn percentile(times: &mut [f64], p: usize) -> f64 {
 
 /// A word list as a table `(n, w)` the generating query joins by number.
 async fn word_table(db: &Db, table: &str, words: &[&str]) -> Res<()> {
-    sqlx::query(&format!("CREATE TABLE {table} (n BIGINT PRIMARY KEY, w TEXT NOT NULL)"))
-        .execute(&db.pool)
-        .await?;
+    sqlx::query(&format!(
+        "CREATE TABLE {table} (n BIGINT PRIMARY KEY, w TEXT NOT NULL)"
+    ))
+    .execute(&db.pool)
+    .await?;
     for (i, w) in words.iter().enumerate() {
         sqlx::query(&format!("INSERT INTO {table} (n, w) VALUES ($1, $2)"))
             .bind(i as i64)
@@ -261,6 +278,11 @@ async fn word_table(db: &Db, table: &str, words: &[&str]) -> Res<()> {
     Ok(())
 }
 
+/// A number padded with zeros to a width, in SQL.
+type Pad = fn(&str, usize) -> String;
+/// An SQL expression made from another.
+type Expression = fn(&str) -> String;
+
 /// The county's stations and appeals, made by the database.
 async fn generate(db: &Db, n: u64, stations: u64) -> Res<()> {
     word_table(db, "bench_words", &WORDS).await?;
@@ -270,28 +292,30 @@ async fn generate(db: &Db, n: u64, stations: u64) -> Res<()> {
     word_table(db, "bench_statuses", &statuses).await?;
     let categories: Vec<&str> = jiedai::domain::Category::ALL.iter().map(|c| c.code()).collect();
     word_table(db, "bench_categories", &categories).await?;
-    let satisfactions: Vec<&str> = jiedai::domain::Satisfaction::ALL.iter().map(|s| s.code()).collect();
+    let satisfactions: Vec<&str> = jiedai::domain::Satisfaction::ALL
+        .iter()
+        .map(|s| s.code())
+        .collect();
     word_table(db, "bench_ratings", &satisfactions).await?;
 
     // Dialect: numbers padded with zeros, a day `d` days after the first.
-    let (series, pad, day, yymmdd): (String, fn(&str, usize) -> String, fn(&str) -> String, fn(&str) -> String) =
-        match db.kind {
-            Kind::Sqlite => (
-                format!(
-                    "WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < {}) ",
-                    n - 1
-                ),
-                |e, w| format!("printf('%0{w}d', {e})"),
-                |d| format!("date('2024-12-01', '+' || ({d}) || ' days')"),
-                |d| format!("substr(strftime('%Y%m%d', {d}), 3)"),
+    let (series, pad, day, yymmdd): (String, Pad, Expression, Expression) = match db.kind {
+        Kind::Sqlite => (
+            format!(
+                "WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < {}) ",
+                n - 1
             ),
-            Kind::Postgres => (
-                format!("WITH g(i) AS (SELECT generate_series(0, {})::BIGINT) ", n - 1),
-                |e, w| format!("lpad(({e})::TEXT, {w}, '0')"),
-                |d| format!("(DATE '2024-12-01' + ({d})::INT)::TEXT"),
-                |d| format!("to_char(({d})::DATE, 'YYMMDD')"),
-            ),
-        };
+            |e, w| format!("printf('%0{w}d', {e})"),
+            |d| format!("date('2024-12-01', '+' || ({d}) || ' days')"),
+            |d| format!("substr(strftime('%Y%m%d', {d}), 3)"),
+        ),
+        Kind::Postgres => (
+            format!("WITH g(i) AS (SELECT generate_series(0, {})::BIGINT) ", n - 1),
+            |e, w| format!("lpad(({e})::TEXT, {w}, '0')"),
+            |d| format!("(DATE '2024-12-01' + ({d})::INT)::TEXT"),
+            |d| format!("to_char(({d})::DATE, 'YYMMDD')"),
+        ),
+    };
     let mut tx = db.pool.begin().await?;
     sqlx::query(&format!(
         "{series} INSERT INTO stations (code, name, public_key, enrolled_at)
@@ -352,8 +376,17 @@ async fn generate(db: &Db, n: u64, stations: u64) -> Res<()> {
     );
     sqlx::query(&sql).execute(&mut *tx).await?;
     tx.commit().await?;
-    for table in ["bench_words", "bench_units", "bench_roads", "bench_statuses", "bench_categories", "bench_ratings"] {
-        sqlx::query(&format!("DROP TABLE {table}")).execute(&db.pool).await?;
+    for table in [
+        "bench_words",
+        "bench_units",
+        "bench_roads",
+        "bench_statuses",
+        "bench_categories",
+        "bench_ratings",
+    ] {
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&db.pool)
+            .await?;
     }
     let analyse = match db.kind {
         Kind::Sqlite => "ANALYZE",

@@ -26,8 +26,6 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-// Parsed once a run: the county's many options inline cost nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 在临时数据目录中打开演示站点（数据来自 sample-data/）/ open the kiosk on a fresh demo station
@@ -160,56 +158,7 @@ pub enum CountyWhat {
         replace: bool,
     },
     /// 列出诉求：筛选、排序、分页，末行为总数 / list appeals: filtered, sorted, paged, with a count
-    Appeals {
-        /// 站点代码 / station code
-        #[arg(long)]
-        station: Option<String>,
-        /// 状态：registered、accepted、referred、in_progress、replied、closed 或中文 / status
-        #[arg(long)]
-        status: Option<String>,
-        /// 类别（代码或中文）/ category (code or label)
-        #[arg(long)]
-        category: Option<String>,
-        /// 承办单位（全称）/ handling unit (its full name)
-        #[arg(long)]
-        unit: Option<String>,
-        /// 接待代表编号 / a receiving deputy's id
-        #[arg(long)]
-        deputy: Option<String>,
-        /// 已超期 / past the deadline
-        #[arg(long)]
-        overdue: bool,
-        /// N 天内到期 / due within N days
-        #[arg(long, value_name = "N")]
-        due_within: Option<u32>,
-        /// 曾被重新办理 / reopened at least once
-        #[arg(long)]
-        reopened: bool,
-        /// 登记日期起 YYYY-MM-DD / registered on or after
-        #[arg(long, value_name = "DATE")]
-        from: Option<String>,
-        /// 登记日期止 YYYY-MM-DD / registered on or before
-        #[arg(long, value_name = "DATE")]
-        to: Option<String>,
-        /// 查询码，或在查询码、标题、内容、地点、承办单位、答复中查找的文字 / a code, or text to find in code, title, content, location, unit and reply
-        #[arg(long, value_name = "TEXT")]
-        search: Option<String>,
-        /// 排序：code、station、registered、category、title、status、unit、deadline、days_overdue、rounds、satisfaction / sort key
-        #[arg(long, value_name = "KEY", default_value = "code")]
-        sort: String,
-        /// 倒序 / descending
-        #[arg(long)]
-        desc: bool,
-        /// 第几页（从 1 起；默认全部）/ page number (from 1; all by default)
-        #[arg(long, value_name = "N")]
-        page: Option<u32>,
-        /// 每页条数（默认 50，最多 1000）/ rows a page (50 by default, at most 1000)
-        #[arg(long, value_name = "N")]
-        size: Option<u32>,
-        /// 每行一个 JSON 对象（总数写到标准错误）/ one JSON object a line (the count goes to standard error)
-        #[arg(long)]
-        json: bool,
-    },
+    Appeals(Box<AppealsArgs>),
     /// 受理 / accept an appeal
     Accept {
         code: String,
@@ -452,4 +401,57 @@ pub enum ExportWhat {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+}
+
+/// `county appeals`: the work queue's filters, order and page.
+#[derive(Debug, clap::Args)]
+pub struct AppealsArgs {
+    /// 站点代码 / station code
+    #[arg(long)]
+    pub station: Option<String>,
+    /// 状态：registered、accepted、referred、in_progress、replied、closed 或中文 / status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// 类别（代码或中文）/ category (code or label)
+    #[arg(long)]
+    pub category: Option<String>,
+    /// 承办单位（全称）/ handling unit (its full name)
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// 接待代表编号 / a receiving deputy's id
+    #[arg(long)]
+    pub deputy: Option<String>,
+    /// 已超期 / past the deadline
+    #[arg(long)]
+    pub overdue: bool,
+    /// N 天内到期 / due within N days
+    #[arg(long, value_name = "N")]
+    pub due_within: Option<u32>,
+    /// 曾被重新办理 / reopened at least once
+    #[arg(long)]
+    pub reopened: bool,
+    /// 登记日期起 YYYY-MM-DD / registered on or after
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// 登记日期止 YYYY-MM-DD / registered on or before
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// 查询码，或在查询码、标题、内容、地点、承办单位、答复中查找的文字 / a code, or text to find in code, title, content, location, unit and reply
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// 排序：code、station、registered、category、title、status、unit、deadline、days_overdue、rounds、satisfaction / sort key
+    #[arg(long, value_name = "KEY", default_value = "code")]
+    pub sort: String,
+    /// 倒序 / descending
+    #[arg(long)]
+    pub desc: bool,
+    /// 第几页（从 1 起；默认全部）/ page number (from 1; all by default)
+    #[arg(long, value_name = "N")]
+    pub page: Option<u32>,
+    /// 每页条数（默认 50，最多 1000）/ rows a page (50 by default, at most 1000)
+    #[arg(long, value_name = "N")]
+    pub size: Option<u32>,
+    /// 每行一个 JSON 对象（总数写到标准错误）/ one JSON object a line (the count goes to standard error)
+    #[arg(long)]
+    pub json: bool,
 }

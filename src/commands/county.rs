@@ -10,7 +10,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use chrono::NaiveDate;
 
 use super::{exit, out, say};
-use crate::cli::{CountyWhat, Format, UnitWhat};
+use crate::cli::{AppealsArgs, CountyWhat, Format, UnitWhat};
 use crate::county::appeals;
 use crate::county::db::Db;
 use crate::county::enroll::{self as enrollment, EnrollRefusal, Enrollment};
@@ -85,7 +85,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
                 };
                 enroll(dir, &db, asked, lang).await
             }
-            CountyWhat::Appeals { .. } => appeals(&db, what, lang).await,
+            CountyWhat::Appeals(asked) => appeals(&db, asked, lang).await,
             CountyWhat::Accept { code, actor } => step(&db, code, Step::Accept, "", actor, lang).await,
             CountyWhat::Refer(r) | CountyWhat::Rerefer(r) => {
                 match referral(&db, &r.code, &r.unit, &r.due, lang).await {
@@ -356,8 +356,8 @@ fn unreadable(option: &str, value: &str, zh: &str, en: &str, lang: Lang) -> Exit
 
 /// `county appeals`: the work queue for the shell (`county::queue`), a
 /// header, one line an appeal and a count; or one JSON object a line.
-async fn appeals(db: &Db, what: &CountyWhat, lang: Lang) -> ExitCode {
-    let CountyWhat::Appeals {
+async fn appeals(db: &Db, asked: &AppealsArgs, lang: Lang) -> ExitCode {
+    let AppealsArgs {
         station,
         status,
         category,
@@ -374,10 +374,7 @@ async fn appeals(db: &Db, what: &CountyWhat, lang: Lang) -> ExitCode {
         page,
         size,
         json,
-    } = what
-    else {
-        return ExitCode::from(exit::FAILED);
-    };
+    } = asked;
     let mut filter = QueueFilter {
         station: station.clone(),
         unit: unit.clone(),

@@ -116,7 +116,30 @@ impl Db {
         db.create_schema().await?;
         db.migrate().await?;
         db.fill_appeal_columns().await?;
+        if kind == Kind::Postgres {
+            db.check_trigrams().await?;
+        }
         Ok(db)
+    }
+
+    /// pg_trgm takes trigrams of letters only, as the database's LC_CTYPE
+    /// classifies them: under the C locale Chinese text has none, and a
+    /// search reads every appeal (still finding what it should). Said in
+    /// the log, with the remedy.
+    async fn check_trigrams(&self) -> Result<(), CountyError> {
+        let trigrams: i64 =
+            sqlx::query("SELECT CAST(COALESCE(array_length(show_trgm('联络站'), 1), 0) AS BIGINT)")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        if trigrams == 0 {
+            log::warn!(
+                "the database's LC_CTYPE does not read Chinese characters as letters: searching the \
+                 appeals reads all of them; a database made with LC_CTYPE 'C.UTF-8' (or zh_CN.UTF-8) \
+                 has the search index serve it"
+            );
+        }
+        Ok(())
     }
 
     /// The county's time zone as `county serve` recorded it (an IANA

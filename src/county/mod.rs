@@ -6,12 +6,12 @@
 //! PostgreSQL when asked), `ingest` takes a terminal's upload exactly
 //! once, `staff` records county steps into a station's feed (and a
 //! unit's requests for more time), `units` keeps the catalogue of handling
-//! units referrals name, `appeals` lists and exports the county's copy for
-//! its staff, `enroll` enrols a station, `server` answers stations and
-//! browsers, `pages` renders the public pages; `accounts` keeps the
-//! staff's accounts and sessions, `audit` what they did, `console` is the
-//! staff's web console; `figures` counts the dashboard's figures,
-//! `readable` writes tables people read.
+//! units referrals name, `queue` lists the county's copy for its staff
+//! (the work queue), `appeals` exports it, `enroll` enrols a station,
+//! `server` answers stations and browsers, `pages` renders the public
+//! pages; `accounts` keeps the staff's accounts and sessions, `audit` what
+//! they did, `console` is the staff's web console; `figures` counts the
+//! dashboard's figures, `readable` writes tables people read.
 
 pub mod accounts;
 pub mod appeals;

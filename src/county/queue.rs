@@ -312,7 +312,15 @@ fn where_clause(b: &mut Built, kind: Kind, scope: &Scope, filter: &QueueFilter, 
             // The trigram index serves ILIKE itself.
             Kind::Postgres => {
                 let like = if cased { "ILIKE" } else { "LIKE" };
-                terms.push(format!("a.search {like} {p} ESCAPE '\\'"));
+                // Too short for a trigram: the index would be read whole
+                // (a plan made for any text may choose it), the table is
+                // read instead.
+                let column = if text.chars().count() >= INDEXED_CHARS {
+                    "a.search"
+                } else {
+                    "(a.search || '')"
+                };
+                terms.push(format!("{column} {like} {p} ESCAPE '\\'"));
             }
         }
     }
@@ -505,93 +513,34 @@ pub fn parse_query(q: &str) -> Query {
     }
 }
 
+/// The appeals the tests list, shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/it/support/queue_fixture.rs"]
+mod queue_fixture;
+/// The domain as `queue_fixture` names it.
+#[cfg(test)]
+use crate::domain;
+
 #[cfg(test)]
 mod tests {
     use std::cmp::Ordering;
 
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
 
     use super::*;
     use crate::county::db::save_appeal;
     use crate::county::db::testing::runtime;
+    use crate::domain::Appeal;
     use crate::domain::code::cmp_code_text;
-    use crate::domain::{Appeal, DeputyRef};
 
-    const STATIONS: [(&str, &str); 3] = [
-        ("330999012", "青禾县城关街道代表联络站"),
-        ("330999013", "青禾县白沙镇代表联络站"),
-        ("330999014", "Anxi 联络站"),
-    ];
-    const UNITS: [&str; 3] = ["青禾县住房和城乡建设局", "青禾县交通运输局", "白沙镇人民政府"];
-    const WORDS: [&str; 6] = [
-        "路灯不亮",
-        "小区停车难",
-        "学校门口拥堵",
-        "Noise 噪音扰民",
-        "老旧小区加装电梯",
-        "河道垃圾",
-    ];
+    use super::queue_fixture::{self, STATIONS, UNITS};
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
     }
 
-    /// A small random number generator, so that the fixture is the same
-    /// every run.
-    struct Lcg(u64);
-
-    impl Lcg {
-        fn next(&mut self, n: u64) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (self.0 >> 33) % n
-        }
-    }
-
-    /// `n` appeals over the stations, with every field the queue reads
-    /// varied: some with a deadline past, some without unit or rating.
     fn fixture(n: u32) -> Vec<(String, Appeal)> {
-        let zone = FixedOffset::east_opt(8 * 3600).unwrap();
-        let mut rng = Lcg(17);
-        (0..n)
-            .map(|i| {
-                let (station, _) = STATIONS[rng.next(3) as usize];
-                let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap() + Duration::days(rng.next(30) as i64);
-                // Some long sequences, whose codes sort after the short ones.
-                let seq = if i % 7 == 0 { 10_000 + i } else { i + 1 };
-                let code = TrackingCode::new(day, station, 1, seq).unwrap();
-                let at = zone
-                    .from_local_datetime(
-                        &day.and_hms_opt(8 + rng.next(10) as u32, rng.next(60) as u32, 0)
-                            .unwrap(),
-                    )
-                    .unwrap();
-                let mut a = Appeal::registered(code, at);
-                a.status = Status::ALL[rng.next(Status::ALL.len() as u64) as usize];
-                a.category = Category::ALL[rng.next(4) as usize];
-                a.title = format!("{}（电话 13800138{:03}）", WORDS[rng.next(6) as usize], i);
-                a.content = format!("第{i}号 {}", WORDS[rng.next(6) as usize]);
-                a.location = "青禾县".into();
-                if a.status != Status::Registered && a.status != Status::Accepted {
-                    a.unit = Some(UNITS[rng.next(3) as usize].to_string());
-                    a.deadline = Some(today() + Duration::days(rng.next(20) as i64 - 10));
-                }
-                if a.status == Status::Closed && rng.next(2) == 0 {
-                    a.satisfaction = Some(Satisfaction::ALL[rng.next(3) as usize]);
-                }
-                a.round = rng.next(3) as u32;
-                a.chases = rng.next(4) as u32;
-                a.deputies = (0..rng.next(3))
-                    .map(|d| DeputyRef {
-                        id: format!("D00{}", d + rng.next(2) + 1),
-                        name: "代表".into(),
-                    })
-                    .collect();
-                (station.to_string(), a)
-            })
-            .collect()
+        queue_fixture::fixture(n, today())
     }
 
     async fn county(dir: &std::path::Path, held: &[(String, Appeal)]) -> Db {
@@ -931,19 +880,11 @@ mod tests {
                     let (rows, total) = all(&db, &Scope::All, &filter, sort).await;
                     assert_eq!(total, rows.len() as u64);
                     let mut c = codes(&rows);
-                    c.sort();
+                    c.sort_by(|a, b| cmp_code_text(a, b));
                     c
                 }
             };
-            let want = |f: &dyn Fn(&Appeal) -> bool| {
-                let mut c: Vec<String> = held
-                    .iter()
-                    .filter(|(_, a)| f(a))
-                    .map(|(_, a)| a.code.to_string())
-                    .collect();
-                c.sort();
-                c
-            };
+            let want = |f: &dyn Fn(&Appeal) -> bool| queue_fixture::codes_where(&held, f);
             let in_text = |t: &'static str| move |a: &Appeal| a.title.contains(t) || a.content.contains(t);
             for t in ["停车", "噪音", "小区停车难", "老旧小区加装", "路灯不亮"] {
                 let w = want(&in_text(t));

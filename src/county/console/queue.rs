@@ -33,7 +33,9 @@ pub const MAX_SIZE: u32 = 500;
 /// The most days "due within" takes.
 pub const MAX_DUE_DAYS: u32 = 3650;
 /// The rows a download reads from the database at a time.
-const DOWNLOAD_BATCH: u32 = 1000;
+const DOWNLOAD_BATCH: u32 = queue::MAX_SIZE;
+/// The most rows a download holds (a narrower filter gets the rest).
+pub const MAX_DOWNLOAD: usize = 100_000;
 
 /// The queue's query string as a browser sends it: every field a text,
 /// empty when the form's box was left empty.
@@ -151,7 +153,22 @@ impl QueueParams {
     /// The query string of these parameters (empty ones left out) with
     /// `sort`, `desc` and `page` as given.
     pub fn query_with(&self, sort: &str, desc: bool, page: u32) -> String {
-        let mut pairs: Vec<(&str, String)> = [
+        let mut pairs = self.filters();
+        if !self.q.trim().is_empty() {
+            pairs.push(("q", self.q.trim().to_string()));
+        }
+        pairs.push(("sort", sort.to_string()));
+        if desc {
+            pairs.push(("desc", "1".to_string()));
+        }
+        pairs.push(("size", self.size().to_string()));
+        pairs.push(("page", page.to_string()));
+        query_string(&pairs)
+    }
+
+    /// The filters given (not the search box's text, the sort or the page).
+    fn filters(&self) -> Vec<(&'static str, String)> {
+        [
             ("station", &self.station),
             ("status", &self.status),
             ("category", &self.category),
@@ -162,19 +179,11 @@ impl QueueParams {
             ("overdue", &self.overdue),
             ("due", &self.due),
             ("reopened", &self.reopened),
-            ("q", &self.q),
         ]
         .into_iter()
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k, v.trim().to_string()))
-        .collect();
-        pairs.push(("sort", sort.to_string()));
-        if desc {
-            pairs.push(("desc", "1".to_string()));
-        }
-        pairs.push(("size", self.size().to_string()));
-        pairs.push(("page", page.to_string()));
-        query_string(&pairs)
+        .collect()
     }
 
     /// The query string that keeps everything but the page.
@@ -241,6 +250,10 @@ pub fn render(w: &Work, view: &QueueView) -> Markup {
     let downloads = params.same_with_page(1);
     html! {
         form.search method="get" action="/office/queue" {
+            // A search within the filters as they are.
+            @for (name, value) in params.filters() {
+                input type="hidden" name=(name) value=(value);
+            }
             label { (w.search) " "
                 input type="search" name="q" value=(params.q) placeholder=(w.search_hint) size="40";
             }
@@ -445,7 +458,7 @@ fn inert(cell: &str) -> String {
     }
 }
 
-/// Every row the filter wants, in the sort asked for.
+/// Every row the filter wants (at most `MAX_DOWNLOAD`), in the sort asked for.
 pub async fn all_rows(
     db: &Db,
     scope: &Scope,
@@ -459,7 +472,8 @@ pub async fn all_rows(
         let (batch, total) = queue::page(db, scope, filter, sort, page, DOWNLOAD_BATCH, today).await?;
         let last = batch.len() < DOWNLOAD_BATCH as usize;
         rows.extend(batch);
-        if last || rows.len() as u64 >= total {
+        if last || rows.len() as u64 >= total || rows.len() >= MAX_DOWNLOAD {
+            rows.truncate(MAX_DOWNLOAD);
             return Ok(rows);
         }
         page += 1;
@@ -539,7 +553,8 @@ pub async fn page(
     let today = zone().today();
     let found = async {
         let stations = super::stations::choices(db).await?;
-        let units = crate::county::units::list(db, false).await?;
+        // Disabled units too: older appeals name them.
+        let units = crate::county::units::list(db, true).await?;
         let (rows, total) = queue::page(
             db,
             &scope_of(&staff),

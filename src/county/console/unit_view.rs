@@ -186,3 +186,44 @@ pub async fn page(
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Category;
+    use chrono::DateTime;
+
+    fn row(code: &str, status: Status, deadline: Option<(u32, u32)>) -> QueueRow {
+        QueueRow {
+            code: code.into(),
+            station: "330999012".into(),
+            station_name: "柳岸站".into(),
+            registered_at: DateTime::parse_from_rfc3339("2026-11-01T09:00:00+08:00").unwrap(),
+            category: Category::Traffic,
+            title: "停车难".into(),
+            status,
+            unit: Some("青禾县交通运输局".into()),
+            deadline: deadline.and_then(|(m, d)| NaiveDate::from_ymd_opt(2026, m, d)),
+            days_overdue: None,
+            round: 0,
+            chases: 0,
+            satisfaction: None,
+        }
+    }
+
+    #[test]
+    fn new_and_due_soon_come_first_then_the_rest_then_the_answered() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let mut rows = vec![
+            row("a", Status::Replied, Some((12, 2))),
+            row("b", Status::InProgress, Some((12, 30))),
+            row("c", Status::InProgress, Some((12, 3))),
+            row("d", Status::Referred, Some((12, 20))),
+            row("e", Status::InProgress, Some((11, 28))),
+            row("f", Status::InProgress, None),
+        ];
+        order(&mut rows, today);
+        let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, ["e", "c", "d", "b", "f", "a"]);
+    }
+}

@@ -3,7 +3,8 @@
 //! server as a process (`county`), its console as a client with cookies
 //! (`console`), a station at the desk with its kiosk (`desk`), a PostgreSQL of the tests' own
 //! (`postgres`), a fake receipt printer (`printer`), a faulty network
-//! (`proxy`) and the kiosk in a pseudo-terminal (`pty`).
+//! (`proxy`), the kiosk in a pseudo-terminal (`pty`) and the work queue's
+//! appeals (`queue_fixture`).
 
 #[cfg(feature = "county")]
 pub mod browser;
@@ -16,3 +17,8 @@ pub mod postgres;
 pub mod printer;
 pub mod proxy;
 pub mod pty;
+pub mod queue_fixture;
+
+/// The domain as `queue_fixture` names it (the unit tests that include it
+/// name the crate's own).
+use jiedai::domain;
