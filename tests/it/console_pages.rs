@@ -392,6 +392,7 @@ fn an_appeal_takes_the_steps_each_role_may_take(db: Option<String>) {
         &[("deadline", "2100-01-31"), ("note", "需协调交警部门")],
     );
     assert_eq!(asked.status, 303, "{}", asked.body);
+    assert!(unit.get(asked.header("location")).body.contains("延期申请已提交"));
     let pending = office.get(&path);
     assert!(pending.body.contains("需协调交警部门") && pending.body.contains("待批"));
     let id = {

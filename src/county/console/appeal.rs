@@ -608,7 +608,12 @@ pub async fn page(
         Ok(asked) => asked,
         Err(answer) => return answer,
     };
-    let notice = step_kind(&params.done).map(|k| Notice::Done(k.label(lang).to_string()));
+    let w = words(lang);
+    let notice = match params.done.as_str() {
+        "ask_extension" => Some(Notice::Done(w.extension_asked.to_string())),
+        "decide_extension" => Some(Notice::Done(w.extension_decided.to_string())),
+        done => step_kind(done).map(|k| Notice::Done(k.label(lang).to_string())),
+    };
     let look = Look {
         notice,
         unit_filter: params.unit_filter,
@@ -758,7 +763,11 @@ pub async fn ask_extension(
     {
         Ok(_) => {
             asked
-                .done("ask_extension", &format!("{deadline}\n{reason}"), "")
+                .done(
+                    "ask_extension",
+                    &format!("{deadline}\n{reason}"),
+                    "?done=ask_extension",
+                )
                 .await
         }
         Err(ExtensionRefusal::County(e)) => super::server_error("asking for more time", &e),
@@ -805,7 +814,9 @@ pub async fn decide_extension(
             } else {
                 "refuse_extension"
             };
-            asked.done(action, &id.to_string(), "").await
+            asked
+                .done(action, &id.to_string(), "?done=decide_extension")
+                .await
         }
         Err(ExtensionRefusal::County(e)) => super::server_error("deciding on more time", &e),
         Err(problem) => {
