@@ -163,8 +163,15 @@ pub fn appeal(station_name: Option<&str>, held: &Appeal) -> String {
     out.push_str(&format!("<h2>{}</h2>\n<ol>\n", escape(words::STEPS)));
     for entry in a.history.iter().filter(|e| e.not_applied.is_none()) {
         let label = entry.step.kind().label(lang);
+        // The county's steps name who took them (the office's clerk, the
+        // unit and its person): public servants at work, never a visitor.
+        let by = if entry.event.is_county() && !entry.actor.trim().is_empty() {
+            format!(" · {}", escape(&entry.actor))
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "<li>{} {} → {}</li>\n",
+            "<li>{} {}{by} → {}</li>\n",
             crate::county::zone().date(&entry.at),
             escape(label),
             escape(entry.to.label(lang))

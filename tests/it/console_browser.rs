@@ -413,6 +413,9 @@ fn the_whole_loop(db: Option<String>) {
     b.open(&progress_url(&c.county, &c.one, &code));
     let text = b.wait_text(REPLY);
     assert!(text.contains(HOUSING) && text.contains("已答复"), "{text}");
+    // Who took the county's steps: the clerk, the unit and its person.
+    assert!(text.contains("交办 · 王科员"), "{text}");
+    assert!(text.contains(&format!("答复 · {unit_person}")), "{text}");
     assert!(!text.contains("袁艳宁"), "{text}");
 }
 
