@@ -3,6 +3,8 @@
 //! scripts, and a county database as the previous version made it
 //! upgraded in place on both.
 
+#![cfg(feature = "county")]
+
 use chrono::NaiveDate;
 use jiedai::county::db::{Db, save_appeal};
 use jiedai::county::queue::{self, QueueFilter, QueueRow, Scope, Sort, SortKey};

@@ -14,8 +14,10 @@ pub mod postgres;
 pub mod printer;
 pub mod proxy;
 pub mod pty;
+#[cfg(feature = "county")]
 pub mod queue_fixture;
 
 /// The domain as `queue_fixture` names it (the unit tests that include it
 /// name the crate's own).
+#[cfg(feature = "county")]
 use jiedai::domain;
