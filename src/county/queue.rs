@@ -385,6 +385,29 @@ fn order_by(b: &mut Built, kind: Kind, sort: Sort, today: NaiveDate) -> String {
     format!(" ORDER BY {expression}, a.code {dir}")
 }
 
+/// How many appeals a filter wants: all of them counted, or more than
+/// this many (a search's count stops there, see `SEARCH_COUNT_CAP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exact(u64),
+    MoreThan(u64),
+}
+
+impl Total {
+    /// The rows known to be there: the count, or one more than the cap.
+    pub fn known(self) -> u64 {
+        match self {
+            Total::Exact(n) => n,
+            Total::MoreThan(n) => n + 1,
+        }
+    }
+}
+
+/// A text search counts its matches up to this many (or up to the page
+/// asked for, when deeper): counting every match of a common word reads
+/// every matching row, which is most of the time a search takes.
+pub const SEARCH_COUNT_CAP: u64 = 10_000;
+
 /// One page (1-based, `size` rows; at most `MAX_SIZE`) of the appeals
 /// `scope` and `filter` allow, in `sort`'s order, and how many there are
 /// in all. `today` is the county's day, for overdue and due-within.
@@ -397,15 +420,58 @@ pub async fn page(
     size: u32,
     today: NaiveDate,
 ) -> Result<(Vec<QueueRow>, u64), CountyError> {
+    let (rows, total) = read_page(db, scope, filter, sort, page, size, today, None).await?;
+    Ok((rows, total.known()))
+}
+
+/// `page` as a person reads it: with a text search, the count stops at
+/// `SEARCH_COUNT_CAP` (or at the page asked for, when deeper).
+pub async fn search_page(
+    db: &Db,
+    scope: &Scope,
+    filter: &QueueFilter,
+    sort: Sort,
+    page: u32,
+    size: u32,
+    today: NaiveDate,
+) -> Result<(Vec<QueueRow>, Total), CountyError> {
+    let searching = filter.text.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let reach = u64::from(page.max(1)) * u64::from(size.clamp(1, MAX_SIZE));
+    let cap = searching.then(|| SEARCH_COUNT_CAP.max(reach));
+    read_page(db, scope, filter, sort, page, size, today, cap).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn read_page(
+    db: &Db,
+    scope: &Scope,
+    filter: &QueueFilter,
+    sort: Sort,
+    page: u32,
+    size: u32,
+    today: NaiveDate,
+    cap: Option<u64>,
+) -> Result<(Vec<QueueRow>, Total), CountyError> {
     let size = size.clamp(1, MAX_SIZE);
     let offset = i64::from(page.max(1) - 1) * i64::from(size);
 
     let mut count = Built::new();
-    count.sql.push_str("SELECT COUNT(*) FROM appeals a");
+    count.sql.push_str(match cap {
+        None => "SELECT COUNT(*) FROM appeals a",
+        Some(_) => "SELECT COUNT(*) FROM (SELECT 1 FROM appeals a",
+    });
     where_clause(&mut count, db.kind, scope, filter, today);
-    let total: i64 = count.query().fetch_one(&db.pool).await?.try_get(0)?;
-    if total <= offset {
-        return Ok((Vec::new(), total as u64));
+    if let Some(cap) = cap {
+        let limit = count.bind(Value::Int(cap.saturating_add(1).min(i64::MAX as u64) as i64));
+        count.sql.push_str(&format!(" LIMIT {limit}) counted"));
+    }
+    let counted: i64 = count.query().fetch_one(&db.pool).await?.try_get(0)?;
+    let total = match cap {
+        Some(cap) if counted as u64 > cap => Total::MoreThan(cap),
+        _ => Total::Exact(counted as u64),
+    };
+    if counted <= offset {
+        return Ok((Vec::new(), total));
     }
 
     // The page's codes are chosen first, from the filter's and the
@@ -434,7 +500,7 @@ pub async fn page(
     rows.sql.push_str(&outer);
     let found = rows.query().fetch_all(&db.pool).await?;
     let rows = found.iter().map(queue_row).collect::<Result<Vec<_>, _>>()?;
-    Ok((rows, total as u64))
+    Ok((rows, total))
 }
 
 /// A row's column that does not read as what it holds.
@@ -855,6 +921,48 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!((past.len(), total), (0, 23));
+        });
+    }
+
+    #[test]
+    fn a_search_counts_up_to_its_cap_and_pages_on_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = fixture(20);
+        runtime().block_on(async {
+            let db = county(dir.path(), &held).await;
+            let sort = Sort {
+                key: SortKey::Code,
+                desc: false,
+            };
+            let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+            let filter = QueueFilter {
+                text: Some("停车".into()),
+                ..QueueFilter::default()
+            };
+            let (_, exact) = page(&db, &Scope::All, &filter, sort, 1, 50, today).await.unwrap();
+            assert!(exact > 3, "the fixture has several matches: {exact}");
+            let counted = |cap: u64, number: u32, size: u32| {
+                let db = db.clone();
+                let filter = filter.clone();
+                async move {
+                    read_page(&db, &Scope::All, &filter, sort, number, size, today, Some(cap))
+                        .await
+                        .unwrap()
+                }
+            };
+            // Under the cap, the count is exact; over it, "more than".
+            assert_eq!(counted(exact, 1, 2).await.1, Total::Exact(exact));
+            let (rows, total) = counted(3, 1, 2).await;
+            assert_eq!((rows.len(), total), (2, Total::MoreThan(3)));
+            assert_eq!(Total::MoreThan(3).known(), 4);
+            // The rows are those of the uncapped page.
+            let (all, _) = page(&db, &Scope::All, &filter, sort, 2, 2, today).await.unwrap();
+            assert_eq!(codes(&counted(3, 2, 2).await.0), codes(&all));
+            // Without text, the console's page counts every row.
+            let (_, total) = search_page(&db, &Scope::All, &QueueFilter::default(), sort, 1, 5, today)
+                .await
+                .unwrap();
+            assert_eq!(total, Total::Exact(held.len() as u64));
         });
     }
 

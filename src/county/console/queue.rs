@@ -235,7 +235,7 @@ pub struct QueueView<'a> {
     /// The catalogue's units by name.
     pub units: &'a [String],
     pub rows: &'a [QueueRow],
-    pub total: u64,
+    pub total: queue::Total,
     /// A code typed with a wrong check character: its words.
     pub typo: Option<String>,
 }
@@ -245,7 +245,7 @@ pub fn render(w: &Work, view: &QueueView) -> Markup {
     let params = view.params;
     let sort = params.sort();
     let size = params.size();
-    let pages = pages(view.total, size);
+    let pages = pages(view.total.known(), size);
     let page = params.page().min(pages);
     let downloads = params.same_with_page(1);
     html! {
@@ -263,7 +263,12 @@ pub fn render(w: &Work, view: &QueueView) -> Markup {
             p.error role="alert" { strong { (w.code_typo) "：" } (typo) }
         }
         (filter_form(w, view))
-        p.count { (w.count(view.total, page, pages)) }
+        p.count {
+            @match view.total {
+                queue::Total::Exact(total) => (w.count(total, page, pages)),
+                queue::Total::MoreThan(cap) => (w.count_more(cap, page)),
+            }
+        }
         @if view.rows.is_empty() {
             p.empty { (w.nothing_found) }
         } @else {
@@ -555,7 +560,7 @@ pub async fn page(
         let stations = super::stations::choices(db).await?;
         // Disabled units too: older appeals name them.
         let units = crate::county::units::list(db, true).await?;
-        let (rows, total) = queue::page(
+        let (rows, total) = queue::search_page(
             db,
             &scope_of(&staff),
             &filter,

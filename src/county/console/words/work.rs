@@ -448,6 +448,14 @@ impl Work {
         }
     }
 
+    /// A search's count, stopped at `cap`.
+    pub fn count_more(&self, cap: u64, page: u32) -> String {
+        match self.lang {
+            Lang::Zh => format!("超过 {cap} 条，第 {page} 页"),
+            Lang::En => format!("more than {cap} appeals, page {page}"),
+        }
+    }
+
     /// The title of an appeal's page.
     pub fn appeal_title(&self, code: &str) -> String {
         match self.lang {
