@@ -192,18 +192,6 @@ fn stand_in_hash() -> &'static str {
     })
 }
 
-/// A unit of the catalogue by its exact name (enabled units only).
-pub async fn unit_by_name(db: &Db, name: &str) -> Result<Option<(i64, String)>, CountyError> {
-    let row = sqlx::query("SELECT id, name FROM units WHERE name = $1 AND disabled = 0")
-        .bind(name.trim())
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-        None => None,
-    })
-}
-
 /// Adds a user. A unit's account names a unit of the catalogue.
 pub async fn add_user(
     db: &Db,
@@ -215,11 +203,11 @@ pub async fn add_user(
     let name = checked_name(name)?;
     let unit = match (role, unit.map(str::trim).filter(|u| !u.is_empty())) {
         (Role::Unit, None) => return Err(AccountError::UnitRequired),
-        (Role::Unit, Some(u)) => Some(
-            unit_by_name(db, u)
-                .await?
-                .ok_or_else(|| AccountError::UnknownUnit(u.to_string()))?,
-        ),
+        (Role::Unit, Some(u)) => Some(match super::units::resolve(db, u).await {
+            Ok(unit) => (unit.id, unit.name),
+            Err(super::units::UnitProblem::County(e)) => return Err(e.into()),
+            Err(_) => return Err(AccountError::UnknownUnit(u.to_string())),
+        }),
         (_, Some(_)) => return Err(AccountError::UnitNotForRole),
         (_, None) => None,
     };

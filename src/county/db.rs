@@ -326,6 +326,14 @@ impl Db {
         Ok(())
     }
 
+    /// Every enrolled station's name, by code.
+    pub async fn station_names(&self) -> Result<std::collections::BTreeMap<String, String>, CountyError> {
+        let rows = sqlx::query("SELECT code, name FROM stations")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
     pub async fn station(&self, code: &str) -> Result<Option<EnrolledStation>, CountyError> {
         let mut conn = self.pool.acquire().await?;
         station(&mut conn, code).await

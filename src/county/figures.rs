@@ -170,7 +170,7 @@ pub async fn dashboard(db: &Db, scope: Option<&str>, today: NaiveDate) -> Result
     let n = |i: usize| -> Result<u64, CountyError> { Ok(row.try_get::<i64, _>(i)?.max(0) as u64) };
     let total = n(0)?;
 
-    let mut station_names = super::readable::station_names(db).await?;
+    let mut station_names = db.station_names().await?;
     station_names.retain(|code, _| by_station.iter().any(|(k, _)| k == code));
 
     Ok(Dashboard {

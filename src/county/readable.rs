@@ -8,8 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::Row;
-
 use super::CountyError;
 use super::db::{Db, HeldAppeal};
 use crate::domain::privacy::public_appeal;
@@ -253,23 +251,11 @@ pub fn appeals_table(
     }
 }
 
-/// Every enrolled station's name, by code.
-pub async fn station_names(db: &Db) -> Result<BTreeMap<String, String>, CountyError> {
-    let mut names = BTreeMap::new();
-    for r in sqlx::query("SELECT code, name FROM stations")
-        .fetch_all(&db.pool)
-        .await?
-    {
-        names.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
-    }
-    Ok(names)
-}
-
 /// Every appeal the county holds, by code, as people read them, in the
 /// county's zone.
 pub async fn appeals(db: &Db, lang: Lang) -> Result<Table, CountyError> {
     let held = db.appeals(&super::appeals::AppealFilter::default()).await?;
-    let stations = station_names(db).await?;
+    let stations = db.station_names().await?;
     Ok(appeals_table(&held, &stations, super::zone(), lang))
 }
 

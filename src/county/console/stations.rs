@@ -136,17 +136,12 @@ pub async fn stations(db: &Db) -> Result<Vec<StationLine>, CountyError> {
 
 /// The enrolled stations by code, for the queue's filter.
 pub async fn choices(db: &Db) -> Result<Vec<super::queue::StationChoice>, CountyError> {
-    let rows = sqlx::query("SELECT code, name FROM stations ORDER BY code")
-        .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(super::queue::StationChoice {
-                code: r.try_get(0)?,
-                name: r.try_get(1)?,
-            })
-        })
-        .collect()
+    Ok(db
+        .station_names()
+        .await?
+        .into_iter()
+        .map(|(code, name)| super::queue::StationChoice { code, name })
+        .collect())
 }
 
 fn shown(at: Option<DateTime<FixedOffset>>, w: &Work) -> String {
