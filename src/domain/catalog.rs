@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::appeal::{Appeal, Category, Status, Urgency};
 use super::code::cmp_code_text;
@@ -193,6 +193,13 @@ struct Field {
 /// display field did not appear in it verbatim, then the deputy ids.
 #[derive(Debug, Clone)]
 struct Entry {
+    head: Head,
+    text: Span,
+}
+
+/// What an entry holds besides its text.
+#[derive(Debug, Clone)]
+struct Head {
     /// The code's text, padded with zero bytes (24 or 25 characters).
     code: [u8; CODE_BYTES],
     date: NaiveDate,
@@ -200,7 +207,6 @@ struct Entry {
     status: Status,
     category: Category,
     urgency: Urgency,
-    text: Span,
     search: u16,
     title: Field,
     visitor: Field,
@@ -211,10 +217,189 @@ struct Entry {
 /// Room for the longest code text (`YYMMDD-SSSSSSSSS-TNNNNN-C`).
 const CODE_BYTES: usize = 25;
 
-impl Entry {
+/// Bytes of a head in the packed form (see `Catalog::pack`).
+const HEAD_BYTES: usize = CODE_BYTES + 4 + 4 + 3 + 2 + 4 * 4;
+
+/// A value's place in its vocabulary's list.
+fn place<T: PartialEq>(all: &[T], v: T) -> u8 {
+    all.iter().position(|x| *x == v).unwrap_or(0) as u8
+}
+
+impl Head {
     fn code(&self) -> &str {
         let len = self.code.iter().position(|&b| b == 0).unwrap_or(CODE_BYTES);
         std::str::from_utf8(&self.code[..len]).unwrap_or("")
+    }
+
+    /// The packed form: the code's bytes, the dates as days from the
+    /// common era (i32::MIN for no deadline), the three vocabularies as
+    /// their places in `ALL`, then the search text's length and the four
+    /// fields (offset, length), little-endian.
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.code);
+        out.extend_from_slice(&self.date.num_days_from_ce().to_le_bytes());
+        let deadline = self.deadline.map_or(i32::MIN, |d| d.num_days_from_ce());
+        out.extend_from_slice(&deadline.to_le_bytes());
+        out.push(place(Status::ALL, self.status));
+        out.push(place(Category::ALL, self.category));
+        out.push(place(Urgency::ALL, self.urgency));
+        out.extend_from_slice(&self.search.to_le_bytes());
+        for f in [self.title, self.visitor, self.phone, self.deputies] {
+            out.extend_from_slice(&f.at.to_le_bytes());
+            out.extend_from_slice(&f.len.to_le_bytes());
+        }
+    }
+
+    /// A packed head and the text after it; None when anything in it is
+    /// out of range.
+    fn read(bytes: &[u8]) -> Option<(Head, &[u8])> {
+        let (head, text) = bytes.split_at_checked(HEAD_BYTES)?;
+        let mut code = [0u8; CODE_BYTES];
+        code.copy_from_slice(&head[..CODE_BYTES]);
+        let len = code.iter().position(|&b| b == 0).unwrap_or(CODE_BYTES);
+        if len == 0 || !code[..len].is_ascii() || code[len..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        let i32_at = |i: usize| i32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+        let u16_at = |i: usize| u16::from_le_bytes([head[i], head[i + 1]]);
+        let at = CODE_BYTES;
+        let date = NaiveDate::from_num_days_from_ce_opt(i32_at(at))?;
+        let deadline = match i32_at(at + 4) {
+            i32::MIN => None,
+            d => Some(NaiveDate::from_num_days_from_ce_opt(d)?),
+        };
+        let status = *Status::ALL.get(head[at + 8] as usize)?;
+        let category = *Category::ALL.get(head[at + 9] as usize)?;
+        let urgency = *Urgency::ALL.get(head[at + 10] as usize)?;
+        let search = u16_at(at + 11);
+        let field = |i: usize| Field {
+            at: u16_at(at + 13 + 4 * i),
+            len: u16_at(at + 15 + 4 * i),
+        };
+        let (title, visitor, phone, deputies) = (field(0), field(1), field(2), field(3));
+        let fits = |f: Field| f.at as usize + f.len as usize <= text.len();
+        if search as usize > text.len() || ![title, visitor, phone, deputies].into_iter().all(fits) {
+            return None;
+        }
+        Some((
+            Head {
+                code,
+                date,
+                deadline,
+                status,
+                category,
+                urgency,
+                search,
+                title,
+                visitor,
+                phone,
+                deputies,
+            },
+            text,
+        ))
+    }
+
+    /// A view of the row this head and its text make.
+    fn view<'a>(&'a self, text: &'a [u8]) -> RowRef<'a> {
+        let field = |f: Field| {
+            gb_decode(
+                text.get(f.at as usize..f.at as usize + f.len as usize)
+                    .unwrap_or(&[]),
+            )
+        };
+        RowRef {
+            code: self.code(),
+            date: self.date,
+            status: self.status,
+            category: self.category,
+            urgency: self.urgency,
+            deadline: self.deadline,
+            visitor: field(self.visitor),
+            phone: field(self.phone),
+            title: field(self.title),
+            deputies: field(self.deputies),
+        }
+    }
+
+    /// The row as an owned value.
+    fn owned(&self, text: &[u8]) -> CatalogRow {
+        let r = self.view(text);
+        CatalogRow {
+            code: r.code.to_string(),
+            date: r.date,
+            status: r.status,
+            category: r.category,
+            urgency: r.urgency,
+            deadline: r.deadline,
+            deputies: r.deputies().map(str::to_string).collect(),
+            visitor: r.visitor.to_string(),
+            phone: r.phone.to_string(),
+            title: r.title.to_string(),
+            text: gb_decode(&text[..(self.search as usize).min(text.len())]).into_owned(),
+        }
+    }
+
+    /// The head and text of a row (the text encoded, display fields placed).
+    fn build(row: &CatalogRow) -> Option<(Head, Vec<u8>)> {
+        if row.code.is_empty() || row.code.len() > CODE_BYTES {
+            return None;
+        }
+        let mut code = [0u8; CODE_BYTES];
+        code[..row.code.len()].copy_from_slice(row.code.as_bytes());
+        let mut bytes = gb_encode(&row.text);
+        // Texts are capped far below this (content and reply 4,000
+        // characters each); the cut only keeps offsets in 16 bits.
+        let cap = u16::MAX as usize - 4096;
+        if bytes.len() > cap {
+            let mut end = cap;
+            while !gb_boundary(&bytes, end) {
+                end -= 1;
+            }
+            bytes.truncate(end);
+        }
+        let search = bytes.len() as u16;
+        // A display field is stored once: as a piece of the search text
+        // when it appears there verbatim, otherwise after it.
+        let place = |field: &str, bytes: &mut Vec<u8>| {
+            let enc = gb_encode(field);
+            if enc.is_empty() {
+                return Field::default();
+            }
+            let at = gb_find(&bytes[..search as usize], &enc).unwrap_or_else(|| {
+                bytes.push(LIST_SEP as u8);
+                bytes.extend_from_slice(&enc);
+                bytes.len() - enc.len()
+            });
+            Field {
+                at: at as u16,
+                len: enc.len().min(1024) as u16,
+            }
+        };
+        let title = place(&row.title, &mut bytes);
+        let visitor = place(&row.visitor, &mut bytes);
+        let phone = place(&row.phone, &mut bytes);
+        bytes.push(LIST_SEP as u8);
+        let mut ids = gb_encode(&row.deputies.join(&LIST_SEP.to_string()));
+        ids.truncate(1024);
+        let deputies = Field {
+            at: bytes.len() as u16,
+            len: ids.len().min(1024) as u16,
+        };
+        bytes.extend_from_slice(&ids);
+        let head = Head {
+            code,
+            date: row.date,
+            deadline: row.deadline,
+            status: row.status,
+            category: row.category,
+            urgency: row.urgency,
+            search,
+            title,
+            visitor,
+            phone,
+            deputies,
+        };
+        Some((head, bytes))
     }
 }
 
@@ -283,31 +468,13 @@ impl Catalog {
 
     pub fn row(&self, index: usize) -> Option<RowRef<'_>> {
         let e = self.rows.get(index)?;
-        let text = self.arena.get(e.text);
-        let field = |f: Field| {
-            gb_decode(
-                text.get(f.at as usize..f.at as usize + f.len as usize)
-                    .unwrap_or(&[]),
-            )
-        };
-        Some(RowRef {
-            code: e.code(),
-            date: e.date,
-            status: e.status,
-            category: e.category,
-            urgency: e.urgency,
-            deadline: e.deadline,
-            visitor: field(e.visitor),
-            phone: field(e.phone),
-            title: field(e.title),
-            deputies: field(e.deputies),
-        })
+        Some(e.head.view(self.arena.get(e.text)))
     }
 
     /// An entry's deputy ids (GB18030 bytes; ids are ASCII).
     fn deputy_ids<'a>(&'a self, e: &Entry) -> impl Iterator<Item = &'a [u8]> {
         let text = self.arena.get(e.text);
-        let f = e.deputies;
+        let f = e.head.deputies;
         text.get(f.at as usize..f.at as usize + f.len as usize)
             .unwrap_or(&[])
             .split(|b| *b == LIST_SEP as u8)
@@ -317,100 +484,90 @@ impl Catalog {
     /// What search matches for an entry.
     fn search_text(&self, e: &Entry) -> &[u8] {
         let text = self.arena.get(e.text);
-        &text[..(e.search as usize).min(text.len())]
+        &text[..(e.head.search as usize).min(text.len())]
     }
 
     /// The row as an owned value (to write it out again).
     pub fn owned_row(&self, index: usize) -> Option<CatalogRow> {
         let e = self.rows.get(index)?;
-        let r = self.row(index)?;
-        Some(CatalogRow {
-            code: r.code.to_string(),
-            date: r.date,
-            status: r.status,
-            category: r.category,
-            urgency: r.urgency,
-            deadline: r.deadline,
-            deputies: r.deputies().map(str::to_string).collect(),
-            visitor: r.visitor.to_string(),
-            phone: r.phone.to_string(),
-            title: r.title.to_string(),
-            text: gb_decode(self.search_text(e)).into_owned(),
-        })
+        Some(e.head.owned(self.arena.get(e.text)))
     }
 
     /// Adds a row or replaces the row with the same code. Rows arriving in
     /// code order (loading, new registrations) are appended.
     pub fn upsert(&mut self, row: CatalogRow) {
-        if row.code.is_empty() || row.code.len() > CODE_BYTES {
-            return;
+        if let Some((head, bytes)) = Head::build(&row) {
+            let text = self.arena.push(&bytes);
+            self.place(Entry { head, text });
         }
-        let mut code = [0u8; CODE_BYTES];
-        code[..row.code.len()].copy_from_slice(row.code.as_bytes());
-        let mut bytes = gb_encode(&row.text);
-        // Texts are capped far below this (content and reply 4,000
-        // characters each); the cut only keeps offsets in 16 bits.
-        let cap = u16::MAX as usize - 4096;
-        if bytes.len() > cap {
-            let mut end = cap;
-            while !gb_boundary(&bytes, end) {
-                end -= 1;
-            }
-            bytes.truncate(end);
-        }
-        let search = bytes.len() as u16;
-        // A display field is stored once: as a piece of the search text
-        // when it appears there verbatim, otherwise after it.
-        let place = |field: &str, bytes: &mut Vec<u8>| {
-            let enc = gb_encode(field);
-            if enc.is_empty() {
-                return Field::default();
-            }
-            let at = gb_find(&bytes[..search as usize], &enc).unwrap_or_else(|| {
-                bytes.push(LIST_SEP as u8);
-                bytes.extend_from_slice(&enc);
-                bytes.len() - enc.len()
-            });
-            Field {
-                at: at as u16,
-                len: enc.len().min(1024) as u16,
-            }
+    }
+
+    /// A row in the form the catalog holds it (and the search reads it):
+    /// a fixed head, then its text in GB18030 with the display fields
+    /// placed. `insert_packed` takes it back with no transcoding and no
+    /// allocation per field. None for a row the catalog would not keep.
+    pub fn pack(row: &CatalogRow) -> Option<Vec<u8>> {
+        let (head, bytes) = Head::build(row)?;
+        let mut out = Vec::with_capacity(HEAD_BYTES + bytes.len());
+        head.write(&mut out);
+        out.extend_from_slice(&bytes);
+        Some(out)
+    }
+
+    /// The packed form of the row at `index` (see `pack`).
+    pub fn packed(&self, index: usize, out: &mut Vec<u8>) -> bool {
+        let Some(e) = self.rows.get(index) else {
+            return false;
         };
-        let title = place(&row.title, &mut bytes);
-        let visitor = place(&row.visitor, &mut bytes);
-        let phone = place(&row.phone, &mut bytes);
-        bytes.push(LIST_SEP as u8);
-        let mut ids = gb_encode(&row.deputies.join(&LIST_SEP.to_string()));
-        ids.truncate(1024);
-        let deputies = Field {
-            at: bytes.len() as u16,
-            len: ids.len().min(1024) as u16,
+        e.head.write(out);
+        out.extend_from_slice(self.arena.get(e.text));
+        true
+    }
+
+    /// Adds or replaces a row given in its packed form; false (and nothing
+    /// changed) when the bytes are not one.
+    pub fn insert_packed(&mut self, bytes: &[u8]) -> bool {
+        let Some((head, text)) = Head::read(bytes) else {
+            return false;
         };
-        bytes.extend_from_slice(&ids);
-        let text = self.arena.push(&bytes);
-        let entry = Entry {
-            code,
-            date: row.date,
-            deadline: row.deadline,
-            status: row.status,
-            category: row.category,
-            urgency: row.urgency,
-            text,
-            search,
-            title,
-            visitor,
-            phone,
-            deputies,
-        };
+        let text = self.arena.push(text);
+        self.place(Entry { head, text });
+        true
+    }
+
+    /// A packed row as an owned value.
+    pub fn unpack(bytes: &[u8]) -> Option<CatalogRow> {
+        Head::read(bytes).map(|(head, text)| head.owned(text))
+    }
+
+    /// What the packed form depends on besides its layout: the order of
+    /// the vocabularies it numbers. A file of packed rows records it and is
+    /// not read under another.
+    pub fn packed_layout() -> String {
+        let codes = |all: &mut dyn Iterator<Item = &'static str>| all.collect::<Vec<_>>().join(",");
+        format!(
+            "{HEAD_BYTES};{};{};{}",
+            codes(&mut Status::ALL.iter().map(|v| v.code())),
+            codes(&mut Category::ALL.iter().map(|v| v.code())),
+            codes(&mut Urgency::ALL.iter().map(|v| v.code())),
+        )
+    }
+
+    /// Puts an entry in its place by code.
+    fn place(&mut self, entry: Entry) {
+        let code = entry.head.code();
         let after_last = self
             .rows
             .last()
-            .is_none_or(|last| cmp_code_text(last.code(), &row.code).is_lt());
+            .is_none_or(|last| cmp_code_text(last.head.code(), code).is_lt());
         if after_last {
             self.rows.push(entry);
             return;
         }
-        match self.rows.binary_search_by(|r| cmp_code_text(r.code(), &row.code)) {
+        match self
+            .rows
+            .binary_search_by(|r| cmp_code_text(r.head.code(), code))
+        {
             Ok(i) => self.rows[i] = entry,
             Err(i) => self.rows.insert(i, entry),
         }
@@ -423,7 +580,11 @@ impl Catalog {
         to: NaiveDate,
     ) -> std::collections::HashMap<String, usize> {
         let mut counts = std::collections::HashMap::new();
-        for r in self.rows.iter().filter(|r| r.date >= from && r.date <= to) {
+        for r in self
+            .rows
+            .iter()
+            .filter(|r| r.head.date >= from && r.head.date <= to)
+        {
             for id in self.deputy_ids(r) {
                 *counts.entry(gb_decode(id).into_owned()).or_insert(0) += 1;
             }
@@ -439,7 +600,8 @@ impl Catalog {
             .iter()
             .enumerate()
             .rev()
-            .filter(|(_, r)| {
+            .filter(|(_, e)| {
+                let r = &e.head;
                 filter.status.is_none_or(|s| r.status == s)
                     && filter.category.is_none_or(|c| r.category == c)
                     && filter.from.is_none_or(|d| r.date >= d)
@@ -447,8 +609,8 @@ impl Catalog {
                     && (!filter.overdue || (r.status.awaits_unit() && r.deadline.is_some_and(|d| d < today)))
                     && deputy
                         .as_ref()
-                        .is_none_or(|d| self.deputy_ids(r).any(|x| x == d.as_slice()))
-                    && (query.is_empty() || query.matches_bytes(self.search_text(r), r.code()))
+                        .is_none_or(|d| self.deputy_ids(e).any(|x| x == d.as_slice()))
+                    && (query.is_empty() || query.matches_bytes(self.search_text(e), r.code()))
             })
             .map(|(i, _)| i)
             .collect()
@@ -504,6 +666,47 @@ mod tests {
         c.upsert(row(&long, "b2", "b2"));
         assert_eq!(c.len(), 4);
         assert_eq!(c.row(2).unwrap().title, "b2");
+    }
+
+    #[test]
+    fn packed_rows_come_back_as_they_went_in() {
+        let rows = [
+            row("261120-330999012-10001-5", "电梯", "电梯\u{1f}王小明\u{1f}13800001234"),
+            CatalogRow {
+                deadline: None,
+                deputies: Vec::new(),
+                visitor: String::new(),
+                ..row("261120-330999012-10002-8", "Parking", "parking\u{1f}停车难")
+            },
+        ];
+        let mut c = Catalog::default();
+        for r in rows.iter().rev() {
+            let packed = Catalog::pack(r).unwrap();
+            assert_eq!(Catalog::unpack(&packed).as_ref(), Some(r));
+            assert!(c.insert_packed(&packed));
+        }
+        assert_eq!(c.owned_row(0).as_ref(), Some(&rows[0]));
+        assert_eq!(c.owned_row(1).as_ref(), Some(&rows[1]));
+        let mut again = Vec::new();
+        assert!(c.packed(1, &mut again));
+        assert_eq!(again, Catalog::pack(&rows[1]).unwrap());
+        let hits = c.select(
+            &Filter {
+                query: "停车".into(),
+                ..Filter::default()
+            },
+            NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+        );
+        assert_eq!(hits, vec![1]);
+        // Cut, or a field past its text, or an unknown status: refused.
+        let packed = Catalog::pack(&rows[0]).unwrap();
+        assert!(Catalog::unpack(&packed[..HEAD_BYTES - 1]).is_none());
+        assert!(Catalog::unpack(&packed[..HEAD_BYTES + 3]).is_none());
+        let mut bad = packed.clone();
+        bad[CODE_BYTES + 8] = 200;
+        assert!(!c.insert_packed(&bad));
+        assert_eq!(c.len(), 2);
+        assert!(Catalog::pack(&row("", "a", "a")).is_none());
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! The catalog cache: the catalog rows in a flat file beside the database,
 //! so that the kiosk can load 100,000 of them without a full scan through
 //! sled (which keeps most of what a scan touches in memory, whatever its
-//! cache size). It is a derived file: `JIEDAI-C2\n`, then records framed as
-//! the journal's are (`storage::frame`), each payload a catalog line (the
-//! latest line of a code wins) or a marker `@<offset>` saying the lines
-//! before it reflect the journal up to that offset (a marker's header
-//! carries the offset too; a line's carries zeros). A missing, damaged or
-//! stale file, or one in an older format, is caught up from the journal and
-//! the database, or rebuilt from the database; nothing is lost with it.
+//! cache size). It is a derived file: `JIEDAI-C3\n`, then records framed as
+//! the journal's are (`storage::frame`): first the layout `#<layout>` its
+//! rows are packed in (`Catalog::packed_layout`), then rows in the form
+//! the catalog holds and searches them (`Catalog::pack`: text already in
+//! GB18030, loaded with no transcoding; the latest row of a code wins) and
+//! markers `@<offset>` saying the rows before them reflect the journal up
+//! to that offset (a marker's header carries the offset too; a row's
+//! carries zeros). A missing, damaged or stale file, or one in an older
+//! format or layout, is caught up from the journal and the database, or
+//! rebuilt from the database; nothing is lost with it.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -22,8 +25,9 @@ use super::{Batch, StoreError, keys};
 use crate::domain::EventBody;
 use crate::domain::catalog::{Catalog, CatalogRow};
 
-const MAGIC: &[u8; 10] = b"JIEDAI-C2\n";
+const MAGIC: &[u8; 10] = b"JIEDAI-C3\n";
 const MARKER: u8 = b'@';
+const LAYOUT: u8 = b'#';
 
 /// Shared between the store (which appends after each commit) and the
 /// thread that loads the catalog. The lock is only ever held briefly: a
@@ -36,8 +40,8 @@ pub struct CacheState {
     /// The file could not be rewritten: nothing more is written to it (the
     /// next start catches it up or rebuilds it).
     pub(super) given_up: bool,
-    /// Lines of commits made while loading, with the journal offset each
-    /// covers.
+    /// Packed rows of commits made while loading, with the journal offset
+    /// each covers.
     pending: Vec<(Vec<Vec<u8>>, u64)>,
     /// Open for appending once ready (dropped whenever the file is rewritten).
     writer: Option<File>,
@@ -45,6 +49,7 @@ pub struct CacheState {
 
 pub type SharedCache = Arc<Mutex<CacheState>>;
 
+/// One record of the cache: a packed row, or the layout record.
 fn line(payload: &[u8], out: &mut impl Write) -> io::Result<()> {
     out.write_all(&frame::header(payload, 0, 0))?;
     out.write_all(payload)
@@ -65,7 +70,10 @@ struct Contents {
 
 fn read_file(path: &Path) -> io::Result<Option<Contents>> {
     let mut catalog = Catalog::default();
-    let Some((covered, clean)) = scan_file(path, |row| catalog.upsert(row))? else {
+    let Some((covered, clean)) = scan_file(path, |row| {
+        catalog.insert_packed(row);
+    })?
+    else {
         return Ok(None);
     };
     Ok(Some(Contents {
@@ -75,10 +83,11 @@ fn read_file(path: &Path) -> io::Result<Option<Contents>> {
     }))
 }
 
-/// Reads the file record by record, giving each catalog row to `each` (a
+/// Reads the file record by record, giving each packed row to `each` (a
 /// later row of a code replaces an earlier one). Returns the last marker
-/// and whether the file was whole, or None when there is no cache file.
-fn scan_file(path: &Path, mut each: impl FnMut(CatalogRow)) -> io::Result<Option<(Option<u64>, bool)>> {
+/// and whether the file was whole, or None when there is no cache file or
+/// it is in another format or layout.
+fn scan_file(path: &Path, mut each: impl FnMut(&[u8])) -> io::Result<Option<(Option<u64>, bool)>> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -89,35 +98,72 @@ fn scan_file(path: &Path, mut each: impl FnMut(CatalogRow)) -> io::Result<Option
         // Missing, cut or in an older format: rebuilt.
         return Ok(None);
     }
+    let layout = layout_record();
+    let mut laid_out = false;
     let mut covered = None;
     let mut damaged = false;
     // Records after damage are not used: a marker after it would claim
-    // the lost lines.
+    // the lost rows.
     let tail = frame::scan(&file, MAGIC.len() as u64, |item| {
         let Item::Record(r) = item else {
             damaged = true;
             return Ok(ControlFlow::Break(()));
         };
-        if r.payload.first() == Some(&MARKER) {
-            covered = std::str::from_utf8(&r.payload[1..])
-                .ok()
-                .and_then(|s| s.parse().ok());
-        } else if let Some(row) = std::str::from_utf8(r.payload)
-            .ok()
-            .and_then(CatalogRow::from_line)
-        {
-            each(row);
+        if !laid_out {
+            // Rows packed under another layout are not read at all.
+            laid_out = r.payload == layout.as_slice();
+            return Ok(if laid_out {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            });
+        }
+        match r.payload.first() {
+            Some(&MARKER) => {
+                covered = std::str::from_utf8(&r.payload[1..])
+                    .ok()
+                    .and_then(|s| s.parse().ok());
+            }
+            Some(&LAYOUT) => {}
+            _ => each(r.payload),
         }
         Ok(ControlFlow::Continue(()))
     })?;
+    if !laid_out {
+        return Ok(None);
+    }
     Ok(Some((covered, !damaged && tail == Tail::Clean)))
+}
+
+/// The first record of a cache file: the layout its rows are packed in.
+fn layout_record() -> Vec<u8> {
+    format!("#{}", Catalog::packed_layout()).into_bytes()
+}
+
+/// A catalog row as a cache file holds it (a frame around its packed
+/// form), for tools and tests that write a cache file by hand; None for a
+/// row the catalog would not keep.
+pub fn row_record(row: &CatalogRow) -> Option<Vec<u8>> {
+    Catalog::pack(row).map(|p| frame::encode(&p, 0, 0))
+}
+
+/// The start of a cache file: its magic and layout record.
+pub fn file_start() -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    frame::encode_into(&mut out, &layout_record(), 0, 0);
+    out
 }
 
 /// Streams the cache file's rows to `each` (later rows of a code replace
 /// earlier ones) and returns the journal offset it covers, or None when
 /// the file is missing, damaged or has no marker.
-pub fn for_each_line(path: &Path, each: impl FnMut(CatalogRow)) -> io::Result<Option<u64>> {
-    Ok(match scan_file(path, each)? {
+pub fn for_each_line(path: &Path, mut each: impl FnMut(CatalogRow)) -> io::Result<Option<u64>> {
+    let unpacked = |packed: &[u8]| {
+        if let Some(row) = Catalog::unpack(packed) {
+            each(row);
+        }
+    };
+    Ok(match scan_file(path, unpacked)? {
         Some((covered, true)) => covered,
         _ => None,
     })
@@ -128,10 +174,12 @@ fn rewrite(path: &Path, catalog: &Catalog, covered: u64) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     {
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        out.write_all(MAGIC)?;
+        out.write_all(&file_start())?;
+        let mut packed = Vec::new();
         for i in 0..catalog.len() {
-            if let Some(row) = catalog.owned_row(i) {
-                line(row.to_line().as_bytes(), &mut out)?;
+            packed.clear();
+            if catalog.packed(i, &mut packed) {
+                line(&packed, &mut out)?;
             }
         }
         marker(covered, &mut out)?;
@@ -140,28 +188,35 @@ fn rewrite(path: &Path, catalog: &Catalog, covered: u64) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
-/// Appends catalog lines and a marker after a commit, in one write, when
-/// the file has been loaded (before that its loader catches up from the
-/// journal). Not fsynced: the file is derived, and a lost tail is caught up
-/// at the next start.
+/// Appends catalog lines (as the database stores them, `CatalogRow::to_line`)
+/// and a marker after a commit, in one write, when the file has been loaded
+/// (before that its loader catches up from the journal). Not fsynced: the
+/// file is derived, and a lost tail is caught up at the next start.
 pub fn append(state: &mut CacheState, path: &Path, lines: &[&[u8]], covered: u64) -> io::Result<()> {
     if state.given_up {
         return Ok(());
     }
+    let packed: Vec<Vec<u8>> = lines
+        .iter()
+        .filter_map(|l| std::str::from_utf8(l).ok().and_then(CatalogRow::from_line))
+        .filter_map(|row| Catalog::pack(&row))
+        .collect();
+    append_packed(state, path, packed, covered)
+}
+
+/// Appends packed rows and a marker (see `append`).
+fn append_packed(state: &mut CacheState, path: &Path, rows: Vec<Vec<u8>>, covered: u64) -> io::Result<()> {
     if !state.ready {
-        state
-            .pending
-            .push((lines.iter().map(|l| l.to_vec()).collect(), covered));
+        state.pending.push((rows, covered));
         return Ok(());
     }
     let mut buf = Vec::with_capacity(
-        lines
-            .iter()
+        rows.iter()
             .map(|l| l.len() + frame::FRAME as usize)
             .sum::<usize>()
             + 64,
     );
-    for l in lines {
+    for l in &rows {
         line(l, &mut buf)?;
     }
     marker(covered, &mut buf)?;
@@ -296,9 +351,8 @@ impl Loader<'_> {
         }
         state.ready = true;
         state.writer = None;
-        for (lines, covered) in pending.iter().filter(|(_, covered)| *covered > applied) {
-            let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
-            if let Err(e) = append(&mut state, self.cache, &lines, *covered) {
+        for (rows, covered) in pending.into_iter().filter(|(_, covered)| *covered > applied) {
+            if let Err(e) = append_packed(&mut state, self.cache, rows, covered) {
                 log::warn!(
                     "could not append to the catalog cache {}: {e}",
                     self.cache.display()

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use common::{Lcg, appeal, at, commit_step, day, legal_step, new_store, visit};
 use jiedai::domain::catalog::{Catalog, CatalogRow};
+use jiedai::domain::search::gb_encode;
 use jiedai::domain::{EventBody, Status};
 use jiedai::storage::catalog_cache::{self, cache_path};
 use jiedai::storage::{self, Store, frame};
@@ -115,7 +116,8 @@ fn check_reports_a_cache_that_disagrees() {
     let bytes = fs::read(cache_path(dir)).unwrap();
     let title = catalog.row(0).unwrap().title.to_string();
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    assert!(text.contains(&title));
+    // Rows are kept as the search reads them: text in GB18030.
+    assert!(contains(&bytes, &gb_encode(&title)));
     let mut tampered = catalog.owned_row(0).unwrap();
     let code = tampered.code.to_string();
     tampered.title = "篡改的标题".into();
@@ -128,9 +130,9 @@ fn check_reports_a_cache_that_disagrees() {
         let marker_at = text.rfind('@').unwrap();
         text[marker_at + 1..].trim_end_matches('\0').to_string()
     };
-    let mut out = b"JIEDAI-C2\n".to_vec();
+    let mut out = catalog_cache::file_start();
     for r in &rows {
-        frame::encode_into(&mut out, r.to_line().as_bytes(), 0, 0);
+        out.extend_from_slice(&catalog_cache::row_record(r).unwrap());
     }
     let covered: u64 = applied.parse().unwrap();
     frame::encode_into(&mut out, format!("@{applied}").as_bytes(), covered, covered);
@@ -151,8 +153,9 @@ fn check_reports_a_cache_that_disagrees() {
 }
 
 /// A cache file in the first format (`JIEDAI-C1`, records
-/// `[len][crc32][payload]`) is not read as the current one: it is rebuilt,
-/// even when it claims to be current and holds a wrong row.
+/// `[len][crc32][payload]`) or the second (`JIEDAI-C2`, framed text lines)
+/// is not read as the current one: it is rebuilt, even when it claims to be
+/// current and holds a wrong row.
 #[test]
 fn an_old_format_cache_is_rebuilt_not_misread() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,10 +190,59 @@ fn an_old_format_cache_is_rebuilt_not_misread() {
     assert_eq!(got, want);
     drop(store);
     let rebuilt = fs::read(cache_path(dir)).unwrap();
-    assert!(rebuilt.starts_with(b"JIEDAI-C2\n"));
+    assert!(rebuilt.starts_with(b"JIEDAI-C3\n"));
     assert!(!String::from_utf8_lossy(&rebuilt).contains("旧格式里的标题"));
-    let (_, got) = load(dir);
+    assert!(!contains(&rebuilt, &gb_encode("旧格式里的标题")));
+    let (store, got) = load(dir);
     assert_eq!(got, want);
+    drop(store);
+
+    // The second format: text lines in frames, one claiming to be current.
+    rows[0].title = "第二格式里的标题".into();
+    let mut second = b"JIEDAI-C2\n".to_vec();
+    for r in &rows {
+        frame::encode_into(&mut second, r.to_line().as_bytes(), 0, 0);
+    }
+    let covered: u64 = applied.parse().unwrap();
+    frame::encode_into(&mut second, format!("@{applied}").as_bytes(), covered, covered);
+    fs::write(cache_path(dir), &second).unwrap();
+    assert!(storage::check(dir).unwrap().ok());
+    let (store, got) = load(dir);
+    assert_eq!(got, want);
+    drop(store);
+    let rebuilt = fs::read(cache_path(dir)).unwrap();
+    assert!(rebuilt.starts_with(b"JIEDAI-C3\n"));
+    assert!(!contains(&rebuilt, &gb_encode("第二格式里的标题")));
+}
+
+/// A cache file whose rows were packed under another layout (another
+/// order of the statuses, say) is rebuilt, not misread.
+#[test]
+fn a_cache_of_another_layout_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut store = new_store(dir, 1);
+    add_appeals(&mut store, 5, &mut Lcg::new(11));
+    let _ = store.reader().load_catalog().unwrap();
+    let want = expected(&store);
+    drop(store);
+    let mut bytes = fs::read(cache_path(dir)).unwrap();
+    let start = catalog_cache::file_start();
+    assert!(bytes.starts_with(&start));
+    // The same file under a layout record that names another layout.
+    let mut other = b"JIEDAI-C3\n".to_vec();
+    frame::encode_into(&mut other, b"#another layout", 0, 0);
+    other.extend_from_slice(&bytes.split_off(start.len()));
+    fs::write(cache_path(dir), &other).unwrap();
+    assert!(storage::check(dir).unwrap().ok());
+    let (store, got) = load(dir);
+    assert_eq!(got, want);
+    drop(store);
+    assert!(fs::read(cache_path(dir)).unwrap().starts_with(&start));
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A save made while the catalog is still loading neither waits for the
