@@ -1,9 +1,10 @@
 //! `jiedai find WORDS… [--status S] [--json]`: the kiosk's search (every word must match).
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{exit, out, report_store_error, say};
+use super::{exit, report_store_error, say};
 use crate::domain::Status;
 use crate::domain::catalog::Filter;
 use crate::domain::privacy::mask::mask_phone;
@@ -62,6 +63,9 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
     // `today` only decides what is overdue, a filter `find` does not set.
     let today = crate::domain::clock::Zone::default().today();
     let hits = catalog.select(&filter, today);
+    // One write per buffer, not per line: a search can print thousands.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = |line: &dyn std::fmt::Display| writeln!(stdout, "{line}").is_ok();
     for row in hits.iter().filter_map(|i| catalog.row(*i)) {
         if json {
             let value = serde_json::json!({
@@ -75,7 +79,7 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
                 "deadline": row.deadline.map(|d| d.to_string()),
             });
             // A reader that stopped early (`| head -1`) is not a failure.
-            if !out(value) {
+            if !out(&value) {
                 return ExitCode::SUCCESS;
             }
         } else {
@@ -93,11 +97,15 @@ pub fn run(dir: &Path, query: &str, status: Option<&str>, json: bool, lang: Lang
                 name,
                 row.title
             );
-            if !out(line) {
+            if !out(&line) {
                 return ExitCode::SUCCESS;
             }
         }
     }
+    if stdout.flush().is_err() {
+        return ExitCode::SUCCESS;
+    }
+    drop(stdout);
     if !json {
         say(lang.pick(format!("共 {} 条", hits.len()), format!("{} found", hits.len())));
     }

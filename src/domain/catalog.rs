@@ -466,6 +466,11 @@ impl Catalog {
         self.rows.capacity() * std::mem::size_of::<Entry>() + self.arena.bytes()
     }
 
+    /// Gives back what loading reserved beyond the rows it holds.
+    pub fn shrink_to_fit(&mut self) {
+        self.rows.shrink_to_fit();
+    }
+
     pub fn row(&self, index: usize) -> Option<RowRef<'_>> {
         let e = self.rows.get(index)?;
         Some(e.head.view(self.arena.get(e.text)))

@@ -76,6 +76,7 @@ fn read_file(path: &Path) -> io::Result<Option<Contents>> {
     else {
         return Ok(None);
     };
+    catalog.shrink_to_fit();
     Ok(Some(Contents {
         catalog,
         covered,
@@ -241,6 +242,7 @@ fn db_err(db: &Path, e: impl ToString) -> StoreError {
 pub fn scan_database(tree: &sled::Db, db: &Path) -> Result<Catalog, StoreError> {
     let mut catalog = Catalog::default();
     super::queries::for_each_catalog_row(tree, db, |row| catalog.upsert(row))?;
+    catalog.shrink_to_fit();
     Ok(catalog)
 }
 
