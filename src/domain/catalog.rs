@@ -569,10 +569,7 @@ impl Catalog {
             self.rows.push(entry);
             return;
         }
-        match self
-            .rows
-            .binary_search_by(|r| cmp_code_text(r.head.code(), code))
-        {
+        match self.rows.binary_search_by(|r| cmp_code_text(r.head.code(), code)) {
             Ok(i) => self.rows[i] = entry,
             Err(i) => self.rows.insert(i, entry),
         }
@@ -676,7 +673,11 @@ mod tests {
     #[test]
     fn packed_rows_come_back_as_they_went_in() {
         let rows = [
-            row("261120-330999012-10001-5", "电梯", "电梯\u{1f}王小明\u{1f}13800001234"),
+            row(
+                "261120-330999012-10001-5",
+                "电梯",
+                "电梯\u{1f}王小明\u{1f}13800001234",
+            ),
             CatalogRow {
                 deadline: None,
                 deputies: Vec::new(),
