@@ -152,6 +152,32 @@ fn check_reports_a_cache_that_disagrees() {
     assert!(storage::rebuild(dir).unwrap().ok());
 }
 
+/// A station of five appeals whose cache file has been written: its
+/// catalog and the rows its database holds.
+fn five_appeals(dir: &Path, seed: u64) -> (Catalog, Vec<String>) {
+    let mut store = new_store(dir, 1);
+    add_appeals(&mut store, 5, &mut Lcg::new(seed));
+    let catalog = store.reader().load_catalog().unwrap();
+    (catalog, expected(&store))
+}
+
+/// Puts `file` in place of the cache: `check` does not take it for a
+/// current cache that lies, and loading gives the database's rows (twice:
+/// the file it rewrote in the current format loads too). The rewritten file.
+fn replaced_cache_is_rebuilt(dir: &Path, file: &[u8], want: &[String]) -> Vec<u8> {
+    fs::write(cache_path(dir), file).unwrap();
+    assert!(storage::check(dir).unwrap().ok());
+    let (store, got) = load(dir);
+    assert_eq!(got, want);
+    drop(store);
+    let rebuilt = fs::read(cache_path(dir)).unwrap();
+    assert!(rebuilt.starts_with(b"JIEDAI-C3\n"));
+    assert!(rebuilt.starts_with(&catalog_cache::file_start()));
+    let (_, got) = load(dir);
+    assert_eq!(got, want);
+    rebuilt
+}
+
 /// A cache file in the first format (`JIEDAI-C1`, records
 /// `[len][crc32][payload]`) or the second (`JIEDAI-C2`, framed text lines)
 /// is not read as the current one: it is rebuilt, even when it claims to be
@@ -160,11 +186,7 @@ fn check_reports_a_cache_that_disagrees() {
 fn an_old_format_cache_is_rebuilt_not_misread() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let mut store = new_store(dir, 1);
-    add_appeals(&mut store, 5, &mut Lcg::new(5));
-    let catalog = store.reader().load_catalog().unwrap();
-    let want = expected(&store);
-    drop(store);
+    let (catalog, want) = five_appeals(dir, 5);
     let text = String::from_utf8_lossy(&fs::read(cache_path(dir)).unwrap()).into_owned();
     let applied = text[text.rfind('@').unwrap() + 1..].to_string();
 
@@ -182,20 +204,9 @@ fn an_old_format_cache_is_rebuilt_not_misread() {
         record(r.to_line().as_bytes());
     }
     record(format!("@{applied}").as_bytes());
-    fs::write(cache_path(dir), &old).unwrap();
-    // `check` does not take it for a current cache that lies.
-    assert!(storage::check(dir).unwrap().ok());
-
-    let (store, got) = load(dir);
-    assert_eq!(got, want);
-    drop(store);
-    let rebuilt = fs::read(cache_path(dir)).unwrap();
-    assert!(rebuilt.starts_with(b"JIEDAI-C3\n"));
+    let rebuilt = replaced_cache_is_rebuilt(dir, &old, &want);
     assert!(!String::from_utf8_lossy(&rebuilt).contains("旧格式里的标题"));
     assert!(!contains(&rebuilt, &gb_encode("旧格式里的标题")));
-    let (store, got) = load(dir);
-    assert_eq!(got, want);
-    drop(store);
 
     // The second format: text lines in frames, one claiming to be current.
     rows[0].title = "第二格式里的标题".into();
@@ -205,13 +216,7 @@ fn an_old_format_cache_is_rebuilt_not_misread() {
     }
     let covered: u64 = applied.parse().unwrap();
     frame::encode_into(&mut second, format!("@{applied}").as_bytes(), covered, covered);
-    fs::write(cache_path(dir), &second).unwrap();
-    assert!(storage::check(dir).unwrap().ok());
-    let (store, got) = load(dir);
-    assert_eq!(got, want);
-    drop(store);
-    let rebuilt = fs::read(cache_path(dir)).unwrap();
-    assert!(rebuilt.starts_with(b"JIEDAI-C3\n"));
+    let rebuilt = replaced_cache_is_rebuilt(dir, &second, &want);
     assert!(!contains(&rebuilt, &gb_encode("第二格式里的标题")));
 }
 
@@ -221,11 +226,7 @@ fn an_old_format_cache_is_rebuilt_not_misread() {
 fn a_cache_of_another_layout_is_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let mut store = new_store(dir, 1);
-    add_appeals(&mut store, 5, &mut Lcg::new(11));
-    let _ = store.reader().load_catalog().unwrap();
-    let want = expected(&store);
-    drop(store);
+    let (_, want) = five_appeals(dir, 11);
     let mut bytes = fs::read(cache_path(dir)).unwrap();
     let start = catalog_cache::file_start();
     assert!(bytes.starts_with(&start));
@@ -233,12 +234,7 @@ fn a_cache_of_another_layout_is_rebuilt() {
     let mut other = b"JIEDAI-C3\n".to_vec();
     frame::encode_into(&mut other, b"#another layout", 0, 0);
     other.extend_from_slice(&bytes.split_off(start.len()));
-    fs::write(cache_path(dir), &other).unwrap();
-    assert!(storage::check(dir).unwrap().ok());
-    let (store, got) = load(dir);
-    assert_eq!(got, want);
-    drop(store);
-    assert!(fs::read(cache_path(dir)).unwrap().starts_with(&start));
+    replaced_cache_is_rebuilt(dir, &other, &want);
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
