@@ -466,9 +466,12 @@ impl Catalog {
         self.rows.capacity() * std::mem::size_of::<Entry>() + self.arena.bytes()
     }
 
-    /// Gives back what loading reserved beyond the rows it holds.
-    pub fn shrink_to_fit(&mut self) {
-        self.rows.shrink_to_fit();
+    /// Gives back what loading reserved beyond the rows it holds, keeping
+    /// room for a few thousand more (a busy day's registrations) so that
+    /// the next one does not double the list.
+    pub fn trim(&mut self) {
+        let room = (self.rows.len() / 32).max(1024);
+        self.rows.shrink_to(self.rows.len() + room);
     }
 
     pub fn row(&self, index: usize) -> Option<RowRef<'_>> {

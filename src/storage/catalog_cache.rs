@@ -76,7 +76,6 @@ fn read_file(path: &Path) -> io::Result<Option<Contents>> {
     else {
         return Ok(None);
     };
-    catalog.shrink_to_fit();
     Ok(Some(Contents {
         catalog,
         covered,
@@ -242,7 +241,6 @@ fn db_err(db: &Path, e: impl ToString) -> StoreError {
 pub fn scan_database(tree: &sled::Db, db: &Path) -> Result<Catalog, StoreError> {
     let mut catalog = Catalog::default();
     super::queries::for_each_catalog_row(tree, db, |row| catalog.upsert(row))?;
-    catalog.shrink_to_fit();
     Ok(catalog)
 }
 
@@ -304,7 +302,7 @@ impl Loader<'_> {
             path: self.cache.to_path_buf(),
             source: e,
         })?;
-        let (catalog, saved) = match found {
+        let (mut catalog, saved) = match found {
             Some(Contents {
                 catalog,
                 covered: Some(covered),
@@ -343,6 +341,7 @@ impl Loader<'_> {
                 (catalog, saved)
             }
         };
+        catalog.trim();
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let pending = std::mem::take(&mut state.pending);
         if !saved {
