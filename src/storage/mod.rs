@@ -17,6 +17,7 @@ mod check_parts;
 mod codec;
 mod codes;
 mod commit;
+mod compact;
 pub mod counters;
 mod dir;
 pub mod error;
