@@ -20,7 +20,7 @@ use super::{Paths, StoreError, open_sled};
 
 /// `db/` is compacted when it is this many times larger than both the
 /// journal and its own size after the last compaction.
-const GROWTH: u64 = 3;
+const GROWTH: u64 = 2;
 
 /// Databases smaller than this are never compacted.
 const FLOOR_BYTES: u64 = 32 * 1024 * 1024;
@@ -228,8 +228,8 @@ mod tests {
     fn only_a_large_database_well_past_its_journal_and_last_compaction_is_compacted() {
         assert!(!bloated(20 * MB, 0, 0));
         assert!(bloated(400 * MB, 100 * MB, 0));
-        assert!(!bloated(250 * MB, 100 * MB, 0));
-        assert!(!bloated(400 * MB, 100 * MB, 150 * MB));
-        assert!(bloated(500 * MB, 100 * MB, 150 * MB));
+        assert!(!bloated(190 * MB, 100 * MB, 0));
+        assert!(!bloated(290 * MB, 100 * MB, 150 * MB));
+        assert!(bloated(310 * MB, 100 * MB, 150 * MB));
     }
 }
