@@ -648,6 +648,72 @@ fn an_older_projection_layout_is_rebuilt_on_open() {
     assert!(storage::check(dir).unwrap().ok());
 }
 
+/// A database written before values were deflated (layout 4: every value
+/// plain JSON after its version byte) is rebuilt when opened, and reads
+/// the same; a plain value still decodes where one is met.
+#[test]
+fn a_database_with_plain_values_from_layout_4_is_rebuilt_and_reads_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut store = new_store(dir, 1);
+    let codes = store.next_codes(day(), 3).unwrap();
+    store
+        .commit_at(
+            "s1",
+            at(1),
+            vec![
+                EventBody::VisitRegistered {
+                    visit: visit(&codes[0], &codes[1..], 0, &[]),
+                },
+                EventBody::AppealRegistered {
+                    appeal: appeal(&codes[1], Some(&codes[0]), 0, &[]),
+                },
+                EventBody::AppealRegistered {
+                    appeal: appeal(&codes[2], Some(&codes[0]), 1, &[]),
+                },
+            ],
+        )
+        .unwrap();
+    let before = snapshot(&store);
+    let appeals: Vec<Appeal> = codes[1..]
+        .iter()
+        .map(|c| store.appeal(c.as_str()).unwrap().unwrap())
+        .collect();
+    drop(store);
+    {
+        let db = (0..40)
+            .find_map(|_| {
+                sled::open(dir.join("db")).ok().or_else(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    None
+                })
+            })
+            .expect("open the database directly");
+        for a in &appeals {
+            let mut plain = vec![1u8];
+            plain.extend(serde_json::to_vec(a).unwrap());
+            db.insert(keys::appeal(a.code.as_str()), plain).unwrap();
+        }
+        db.insert(b"m/projections", &4u64.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir).unwrap();
+    assert!(
+        store
+            .recovery
+            .iter()
+            .any(|l| l.to_string().contains("projection version 4")),
+        "{:?}",
+        store.recovery
+    );
+    assert_eq!(snapshot(&store), before);
+    for a in &appeals {
+        assert_eq!(store.appeal(a.code.as_str()).unwrap().as_ref(), Some(a));
+    }
+    drop(store);
+    assert!(storage::check(dir).unwrap().ok());
+}
+
 /// The database is written only after its journal record is on the disk,
 /// so a database ahead of its journal means the journal was cut short or
 /// lost: nothing is opened, nothing is cleared, and the journal can be
