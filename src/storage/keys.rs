@@ -8,7 +8,6 @@
 //!   (where the last applied journal record starts), `m/issued/<YYMMDD-station-T>`
 //!   (the highest code sequence that terminal registered that day, u32 BE)
 //! - `p/<deputy id>` deputies, `v/<code>` visits, `a/<code>` appeals
-//! - `h/<code>/<n>` an appeal's history entries (n: u32 BE, from 0)
 //! - `u/<YYYY-MM-DD>/<deputy id>` duty check-in and check-out
 //! - `s/<code>` the catalog row (search text and list fields)
 //! - `i/s/<status>/<code>`, `i/c/<category>/<code>`, `i/p/<deputy>/<code>`,
@@ -35,8 +34,6 @@ pub const ISSUED: &str = "m/issued/";
 pub const DEPUTY: &str = "p/";
 pub const VISIT: &str = "v/";
 pub const APPEAL: &str = "a/";
-/// `h/<code>/<n>`: an appeal's history, one entry per key, in order.
-pub const HISTORY: &str = "h/";
 pub const DUTY: &str = "u/";
 pub const CATALOG: &str = "s/";
 pub const INDEX: &str = "i/";
@@ -44,17 +41,13 @@ pub const BY_STATUS: &str = "i/s/";
 pub const BY_DEADLINE: &str = "i/d/";
 
 /// Every key family whose keys name a tracking code, in key order.
-pub const CODE_FAMILIES: &[&str] = &[APPEAL, HISTORY, INDEX, CATALOG, VISIT];
+pub const CODE_FAMILIES: &[&str] = &[APPEAL, INDEX, CATALOG, VISIT];
 
 /// The tracking code a key belongs to, if any: the code of an appeal,
-/// history entry, index entry, catalog row or visit.
+/// index entry, catalog row or visit.
 pub fn code_of_key(key: &[u8]) -> Option<&str> {
     if key.starts_with(INDEX.as_bytes()) {
         return code_of_index(key);
-    }
-    if let Some(rest) = key.strip_prefix(HISTORY.as_bytes()) {
-        let end = rest.iter().position(|&b| b == b'/')?;
-        return std::str::from_utf8(&rest[..end]).ok();
     }
     [APPEAL, CATALOG, VISIT]
         .iter()
@@ -85,18 +78,6 @@ pub fn visit(code: &str) -> Vec<u8> {
 
 pub fn appeal(code: &str) -> Vec<u8> {
     format!("{APPEAL}{code}").into_bytes()
-}
-
-/// The prefix of every history entry of an appeal.
-pub fn history_prefix(code: &str) -> Vec<u8> {
-    format!("{HISTORY}{code}/").into_bytes()
-}
-
-/// The key of an appeal's `n`th history entry.
-pub fn history(code: &str, n: u32) -> Vec<u8> {
-    let mut key = history_prefix(code);
-    key.extend_from_slice(&n.to_be_bytes());
-    key
 }
 
 pub fn catalog(code: &str) -> Vec<u8> {
@@ -154,13 +135,7 @@ mod tests {
     #[test]
     fn every_code_family_names_its_code() {
         let code = "261122-330999012-2-00015-7";
-        for key in [
-            appeal(code),
-            catalog(code),
-            visit(code),
-            history(code, 0),
-            history(code, 0x2f2f),
-        ] {
+        for key in [appeal(code), catalog(code), visit(code)] {
             assert_eq!(code_of_key(&key), Some(code));
         }
         assert_eq!(
@@ -172,13 +147,5 @@ mod tests {
         let mut sorted = CODE_FAMILIES.to_vec();
         sorted.sort();
         assert_eq!(sorted, CODE_FAMILIES);
-    }
-
-    #[test]
-    fn history_keys_sort_by_entry() {
-        let code = "261122-330999012-2-00015-7";
-        assert!(history(code, 1) < history(code, 2));
-        assert!(history(code, 255) < history(code, 256));
-        assert!(history(code, 9).starts_with(&history_prefix(code)));
     }
 }
