@@ -145,7 +145,7 @@ impl Store {
         };
         let journal = Store::open_journal(&paths, &sled_path, mode, &mut recovery)?;
         let mut tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
-        if compacts && compact::wanted(&paths, &tree) {
+        if compacts && compact::wanted(&paths) {
             let before = compact::dir_bytes(&paths.db());
             match compact::compact(&paths, tree) {
                 Ok(after) => log::info!("the database was compacted from {before} to {after} bytes"),
