@@ -18,6 +18,7 @@ use std::path::Path;
 
 use super::catalog_cache;
 use super::journal::Journal;
+use super::keys::{CODE_FAMILIES, code_of_key};
 use super::projection::Staged;
 use super::{Finding, PROJECTION_VERSION, StoreError, keys, open_sled, record};
 use crate::domain::catalog::CatalogRow;
@@ -28,9 +29,6 @@ pub const PART_CODES: usize = 6_000;
 
 /// Index keys read per opening of the database.
 pub const INDEX_KEYS_PER_OPEN: usize = 60_000;
-
-/// The key families whose keys name a tracking code, in key order.
-const CODE_FAMILIES: [&str; 4] = [keys::APPEAL, keys::INDEX, keys::CATALOG, keys::VISIT];
 
 /// One part of the check: the keys of no code, or of codes in a range.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,17 +57,6 @@ impl Part {
             (_, None) => false,
         }
     }
-}
-
-/// The tracking code a key belongs to, if any.
-fn code_of_key(key: &[u8]) -> Option<&str> {
-    if key.starts_with(keys::INDEX.as_bytes()) {
-        return keys::code_of_index(key);
-    }
-    [keys::APPEAL, keys::CATALOG, keys::VISIT]
-        .iter()
-        .find_map(|family| key.strip_prefix(family.as_bytes()))
-        .and_then(|rest| std::str::from_utf8(rest).ok())
 }
 
 /// The code an event is about, if any.

@@ -40,6 +40,21 @@ pub const INDEX: &str = "i/";
 pub const BY_STATUS: &str = "i/s/";
 pub const BY_DEADLINE: &str = "i/d/";
 
+/// Every key family whose keys name a tracking code, in key order.
+pub const CODE_FAMILIES: &[&str] = &[APPEAL, INDEX, CATALOG, VISIT];
+
+/// The tracking code a key belongs to, if any: the code of an appeal,
+/// index entry, catalog row or visit.
+pub fn code_of_key(key: &[u8]) -> Option<&str> {
+    if key.starts_with(INDEX.as_bytes()) {
+        return code_of_index(key);
+    }
+    [APPEAL, CATALOG, VISIT]
+        .iter()
+        .find_map(|family| key.strip_prefix(family.as_bytes()))
+        .and_then(|rest| std::str::from_utf8(rest).ok())
+}
+
 /// The highest code sequence a terminal issued on a day (`m/issued/<day prefix>`).
 pub fn issued(prefix: &str) -> Vec<u8> {
     format!("{ISSUED}{prefix}").into_bytes()
@@ -111,4 +126,26 @@ pub fn code_of_index(key: &[u8]) -> Option<&str> {
 pub fn deadline_of_index(key: &[u8]) -> Option<NaiveDate> {
     let s = std::str::from_utf8(key).ok()?;
     s.strip_prefix(BY_DEADLINE)?.split('/').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_family_names_its_code() {
+        let code = "261122-330999012-2-00015-7";
+        for key in [appeal(code), catalog(code), visit(code)] {
+            assert_eq!(code_of_key(&key), Some(code));
+        }
+        assert_eq!(
+            code_of_key(format!("i/s/registered/{code}").as_bytes()),
+            Some(code)
+        );
+        assert_eq!(code_of_key(b"p/D1"), None);
+        assert_eq!(code_of_key(b"m/station"), None);
+        let mut sorted = CODE_FAMILIES.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, CODE_FAMILIES);
+    }
 }

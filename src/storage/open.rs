@@ -12,7 +12,8 @@ use super::counters::Counters;
 use super::journal::{self, Journal, Version};
 use super::{
     IdentityProblem, Mode, OnProgress, PROJECTION_VERSION, Paths, Recovery, Store, StoreError, catalog_cache,
-    check, keys, payload_seqs, private, read_terminal, record, survey_damage, take_lock, write_terminal,
+    check, compact, keys, payload_seqs, private, read_terminal, record, survey_damage, take_lock,
+    write_terminal,
 };
 use crate::domain::Staff;
 
@@ -133,13 +134,29 @@ impl Store {
         private::tighten_logged(dir);
         let identity = read_terminal(&paths)?;
         let mut recovery = Vec::new();
+        let compacts = mode == Mode::Write && !copy;
+        if compacts {
+            compact::settle(&paths)?;
+        }
         let snapshot = if copy { Some(snapshot_db(&paths)?) } else { None };
         let sled_path = match &snapshot {
             Some(copy) => copy.path().join("db"),
             None => paths.db(),
         };
         let journal = Store::open_journal(&paths, &sled_path, mode, &mut recovery)?;
-        let tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
+        let mut tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
+        if compacts && compact::wanted(&paths) {
+            let before = compact::dir_bytes(&paths.db());
+            match compact::compact(&paths, tree) {
+                Ok(after) => log::info!("the database was compacted from {before} to {after} bytes"),
+                Err(e) => {
+                    // The database as it was stays in use.
+                    log::warn!("the database could not be compacted: {e}");
+                    compact::settle(&paths)?;
+                }
+            }
+            tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
+        }
         let counters = match mode {
             Mode::Write => Some(Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?),
             Mode::Read => None,
