@@ -22,11 +22,13 @@
 //! temporary server, started as benches/console.rs starts it). Figures go
 //! to stdout and target/bench-county-<label>.txt; progress to stderr.
 
-#[path = "scale/proc.rs"]
-mod proc;
 #[allow(dead_code)]
 #[path = "../tests/it/support/postgres.rs"]
 mod postgres;
+#[path = "scale/proc.rs"]
+mod proc;
+#[path = "scale/signed.rs"]
+mod signed;
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -79,6 +81,16 @@ const TITLES: [&str; 8] = [
     "社区卫生站缺医生",
 ];
 
+/// A fixed access key per appeal, in the form the station issues.
+fn access_key(station: usize, i: usize) -> String {
+    let mut bytes = [0u8; jiedai::domain::public::KEY_BYTES];
+    let seed = ((station as u64) << 32 | i as u64).to_le_bytes();
+    for (j, b) in bytes.iter_mut().enumerate() {
+        *b = seed[j % 8] ^ (j as u8).wrapping_mul(151);
+    }
+    jiedai::domain::public::access_key(&bytes)
+}
+
 /// Every station's batch as a file of `STATION<TAB>EVENT` lines, made once.
 fn events_file(root: &Path, stations: usize) -> Res<PathBuf> {
     let path = root.join(format!("events-{stations}.tsv"));
@@ -86,7 +98,11 @@ fn events_file(root: &Path, stations: usize) -> Res<PathBuf> {
     if path.exists() && done.exists() && !has_flag("--fresh") {
         return Ok(path);
     }
-    progress(&format!("writing {} ({} events, once)", path.display(), stations * EVENTS_PER_STATION));
+    progress(&format!(
+        "writing {} ({} events, once)",
+        path.display(),
+        stations * EVENTS_PER_STATION
+    ));
     let tz = FixedOffset::east_opt(8 * 3600).ok_or("tz")?;
     let first = NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?;
     let mut out = std::io::BufWriter::new(fs::File::create(&path)?);
@@ -116,7 +132,7 @@ fn events_file(root: &Path, stations: usize) -> Res<PathBuf> {
                 ),
                 location: "柳岸社区".into(),
                 urgency: Urgency::ALL[i % Urgency::ALL.len()],
-                access_key: format!("{:016x}", (s as u64) << 32 | i as u64),
+                access_key: access_key(s, i),
                 ..Appeal::registered(TrackingCode::new(day, &code, 1, n as u32)?, at)
             };
             let event = Event {
@@ -214,7 +230,15 @@ fn enroll(dir: &Path, kind: &Kind, url: &str, codes: &[String]) -> Res<Vec<Crede
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(code) = codes.get(i) else { break };
                     let out = county(dir, kind)
-                        .args(["enroll", "--station", code, "--name", &format!("联络站{i}"), "--url", url])
+                        .args([
+                            "enroll",
+                            "--station",
+                            code,
+                            "--name",
+                            &format!("联络站{i}"),
+                            "--url",
+                            url,
+                        ])
                         .arg("--out")
                         .arg(creds_dir.join(format!("{code}.toml")))
                         .output();
@@ -250,22 +274,8 @@ fn enroll(dir: &Path, kind: &Kind, url: &str, codes: &[String]) -> Res<Vec<Crede
 
 /// One signed upload; its wall time in ms.
 fn upload(agent: &ureq::Agent, creds: &Credentials, body: &[u8]) -> Res<f64> {
-    let key = creds.signing_key().ok_or("bad key")?;
-    let time = chrono::Utc::now().timestamp();
-    let sig = protocol::sign(
-        &key,
-        &protocol::signing_text("POST", protocol::PATH_UPLOAD, &creds.station, time, body),
-    );
     let t = Instant::now();
-    let response = agent
-        .post(format!("{}{}", creds.server, protocol::PATH_UPLOAD))
-        .header(protocol::H_STATION, &creds.station)
-        .header(protocol::H_TIME, time.to_string())
-        .header(protocol::H_SIGNATURE, &sig)
-        .header("content-encoding", "gzip")
-        .send(body)?;
-    let mut answer = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_body().into_reader(), &mut answer)?;
+    signed::post(agent, creds, protocol::PATH_UPLOAD, body)?;
     Ok(t.elapsed().as_secs_f64() * 1000.0)
 }
 
@@ -394,7 +404,11 @@ fn one_county(
     floor_inserts: f64,
     floor_work: f64,
 ) -> Res<()> {
-    let dir = root.join(format!("county-{}-{label}-{}", all.len(), kind.name.to_lowercase()));
+    let dir = root.join(format!(
+        "county-{}-{label}-{}",
+        all.len(),
+        kind.name.to_lowercase()
+    ));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir)?;
     let total: usize = all.iter().map(|(_, e)| e.len()).sum();
@@ -423,7 +437,11 @@ fn one_county(
             serde_json::to_vec(&upload).map(|json| protocol::gzip(&json))
         })
         .collect::<Result<_, _>>()?;
-    progress(&format!("{}: {} stations send their batches", kind.name, all.len()));
+    progress(&format!(
+        "{}: {} stations send their batches",
+        kind.name,
+        all.len()
+    ));
     let next = AtomicUsize::new(0);
     let lat = std::sync::Mutex::new(Vec::new());
     let err = std::sync::Mutex::new(None::<String>);
@@ -431,10 +449,7 @@ fn one_county(
     std::thread::scope(|s| {
         for _ in 0..CLIENTS {
             s.spawn(|| {
-                let agent = ureq::Agent::config_builder()
-                    .timeout_global(Some(Duration::from_secs(600)))
-                    .build()
-                    .new_agent();
+                let agent = signed::agent();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(body) = bodies.get(i) else { break };
@@ -457,7 +472,11 @@ fn one_county(
     let rate = total as f64 / wall;
     let (lat_med, lat_p99) = proc::stats(&lat.into_inner()?);
     rep.line(String::new());
-    rep.line(format!("## {} — {} stations, {total} events", kind.name, all.len()));
+    rep.line(format!(
+        "## {} — {} stations, {total} events",
+        kind.name,
+        all.len()
+    ));
     rep.line("| figure | this build | floor | ratio |".to_string());
     rep.line("|---|---|---|---|".to_string());
     rep.row(
@@ -528,7 +547,11 @@ fn one_county(
         Some(1.0),
     );
     let one = &all[all.len() / 2].0;
-    let list = run_ok(county(&dir, kind).args(["appeals", "--station", one]), Some(&scratch), long)?;
+    let list = run_ok(
+        county(&dir, kind).args(["appeals", "--station", one]),
+        Some(&scratch),
+        long,
+    )?;
     let floor = floor_query(&format!("SELECT * FROM appeals WHERE station = '{one}'"), false)?;
     rep.row(
         "county appeals --station (one station)",

@@ -47,7 +47,9 @@ use jiedai::domain::{Category, Route, Urgency, Visitor};
 use jiedai::i18n::Lang;
 use jiedai::storage::{Request, Store, Writer};
 
-use proc::{Report, Res, bench_bin, bench_label, disk_size, has_flag, mb, median, progress, run, run_ok, stats};
+use proc::{
+    Report, Res, bench_bin, bench_label, disk_size, has_flag, mb, median, progress, run, run_ok, stats,
+};
 
 const ROLE_ENV: &str = "JIEDAI_BENCH_ROLE";
 const DIR_ENV: &str = "JIEDAI_BENCH_DIR";
@@ -196,7 +198,9 @@ fn child_save() -> Res<()> {
             appeals: vec![NewAppeal {
                 category: Category::Traffic,
                 title: "柳岸花园门口停车难，车辆乱停乱放".into(),
-                content: "柳岸花园门口停车难，车辆乱停乱放。晚上八点以后情况尤其严重，消防通道经常被乱停车辆占用。".into(),
+                content:
+                    "柳岸花园门口停车难，车辆乱停乱放。晚上八点以后情况尤其严重，消防通道经常被乱停车辆占用。"
+                        .into(),
                 location: "柳岸花园".into(),
                 urgency: Urgency::Normal,
                 route: Route::Referred,
@@ -307,7 +311,10 @@ fn parent() -> Res<()> {
     let root = proc::target_dir().join("bench-data").join("scale");
     fs::create_dir_all(&root)?;
     let mut rep = Report::new();
-    rep.line(format!("# jiedai station at scale — binary {} ({label})", bin.display()));
+    rep.line(format!(
+        "# jiedai station at scale — binary {} ({label})",
+        bin.display()
+    ));
     rep.line(format!(
         "{} · load average {} on {} CPUs at the start (figures on a shared machine: compare ratios)",
         chrono::Local::now().format("%Y-%m-%d %H:%M"),
@@ -319,7 +326,10 @@ fn parent() -> Res<()> {
     let empty = root.join(format!("empty-{label}"));
     let _ = fs::remove_dir_all(&empty);
     run_ok(
-        jiedai(&empty).arg("init").arg("--station").arg(sample("station.toml")),
+        jiedai(&empty)
+            .arg("init")
+            .arg("--station")
+            .arg(sample("station.toml")),
         None,
         Duration::from_secs(120),
     )?;
@@ -348,7 +358,10 @@ fn master(root: &Path, n: usize) -> Res<(PathBuf, String)> {
     }
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(dir.parent().ok_or("no parent")?)?;
-    progress(&format!("building a station of {n} appeals in {} (once)", dir.display()));
+    progress(&format!(
+        "building a station of {n} appeals in {} (once)",
+        dir.display()
+    ));
     let t = Instant::now();
     // Big commits: a large station is built in far fewer records.
     let per_commit = if n >= 1_000_000 { 5_000 } else { 500 };
@@ -411,7 +424,12 @@ fn station(rep: &mut Report, root: &Path, label: &str, n: usize, empty: &Kiosk) 
     let db = disk_size(&work.join("db"));
     rep.row(
         "db/ built from the journal (first open)",
-        &format!("{:.0} MB ({:.1} s, {:.0} MB peak)", mb(db), open.secs, open.peak_mb),
+        &format!(
+            "{:.0} MB ({:.1} s, {:.0} MB peak)",
+            mb(db),
+            open.secs,
+            open.peak_mb
+        ),
         &format!("journal {:.0} MB", mb(journal)),
         db as f64 / journal as f64,
         Some(2.0),
@@ -420,7 +438,9 @@ fn station(rep: &mut Report, root: &Path, label: &str, n: usize, empty: &Kiosk) 
     progress(&format!("{n}: export"));
     let export = work.join("bench-export.jsonl");
     let ex = run_ok(
-        jiedai(&work).args(["export", "appeals", "--format", "jsonl", "--out"]).arg(&export),
+        jiedai(&work)
+            .args(["export", "appeals", "--format", "jsonl", "--out"])
+            .arg(&export),
         None,
         long,
     )?;
@@ -428,7 +448,12 @@ fn station(rep: &mut Report, root: &Path, label: &str, n: usize, empty: &Kiosk) 
     rep.row(
         "db/ against the JSONL export",
         &format!("{:.0} MB", mb(db)),
-        &format!("export {:.0} MB ({:.1} s, {:.0} MB peak)", mb(export_size), ex.secs, ex.peak_mb),
+        &format!(
+            "export {:.0} MB ({:.1} s, {:.0} MB peak)",
+            mb(export_size),
+            ex.secs,
+            ex.peak_mb
+        ),
         db as f64 / export_size as f64,
         None,
     );
@@ -505,7 +530,10 @@ fn station(rep: &mut Report, root: &Path, label: &str, n: usize, empty: &Kiosk) 
     progress(&format!("{n}: check (floor: one pass over the journal)"));
     let (pass, pass_run) = self_child("journal-pass", &work)?;
     let pass_s = value(&pass, "pass_ms") / 1000.0;
-    let check_timeout = timeout("JIEDAI_BENCH_CHECK_TIMEOUT", if n >= 1_000_000 { 3600 } else { 1200 });
+    let check_timeout = timeout(
+        "JIEDAI_BENCH_CHECK_TIMEOUT",
+        if n >= 1_000_000 { 3600 } else { 1200 },
+    );
     let check = run(jiedai(&work).arg("check"), None, check_timeout)?;
     let verdict = if check.timed_out {
         format!("stopped after {:.0} s", check.secs)
@@ -538,7 +566,10 @@ fn station(rep: &mut Report, root: &Path, label: &str, n: usize, empty: &Kiosk) 
     rep.row(
         &format!("durable save (library), median of {SAVES}"),
         &format!("{s:.2} ms (p99 {:.2})", value(&save, "save.p99")),
-        &format!("one fsync (1 KiB append + fdatasync) {f:.2} ms (p99 {:.2})", value(&save, "fsync.p99")),
+        &format!(
+            "one fsync (1 KiB append + fdatasync) {f:.2} ms (p99 {:.2})",
+            value(&save, "fsync.p99")
+        ),
         s / f,
         Some(1.5),
     );
@@ -565,7 +596,8 @@ fn import_csv(root: &Path, n: usize) -> Res<PathBuf> {
     // Rows start with their date; a line that does not continues a quoted field.
     let mut rows: Vec<String> = Vec::new();
     for line in lines {
-        let starts = line.len() > 10 && line.as_bytes()[4] == b'-' && line[..4].bytes().all(|b| b.is_ascii_digit());
+        let starts =
+            line.len() > 10 && line.as_bytes()[4] == b'-' && line[..4].bytes().all(|b| b.is_ascii_digit());
         match rows.last_mut() {
             Some(row) if !starts => {
                 row.push('\n');
@@ -593,17 +625,25 @@ fn import(rep: &mut Report, root: &Path, label: &str, n: usize) -> Res<()> {
     let dir = root.join(format!("import-{}-{label}", size_name(n)));
     let _ = fs::remove_dir_all(&dir);
     run_ok(
-        jiedai(&dir).arg("init").arg("--station").arg(sample("station.toml")),
+        jiedai(&dir)
+            .arg("init")
+            .arg("--station")
+            .arg(sample("station.toml")),
         None,
         Duration::from_secs(120),
     )?;
     run_ok(
-        jiedai(&dir).args(["import", "deputies"]).arg(sample("deputies.csv")),
+        jiedai(&dir)
+            .args(["import", "deputies"])
+            .arg(sample("deputies.csv")),
         None,
         Duration::from_secs(120),
     )?;
     progress(&format!("import appeals: {n} rows"));
-    let limit = timeout("JIEDAI_BENCH_IMPORT_TIMEOUT", if n >= 1_000_000 { 1800 } else { 900 });
+    let limit = timeout(
+        "JIEDAI_BENCH_IMPORT_TIMEOUT",
+        if n >= 1_000_000 { 1800 } else { 900 },
+    );
     let r = run(jiedai(&dir).args(["import", "appeals"]).arg(&csv), None, limit)?;
     let verdict = if r.timed_out {
         format!("stopped after {:.0} s", r.secs)
@@ -614,7 +654,10 @@ fn import(rep: &mut Report, root: &Path, label: &str, n: usize) -> Res<()> {
     };
     let rate = if r.ok { n as f64 / r.secs } else { f64::NAN };
     rep.line(String::new());
-    rep.line(format!("## import appeals, {n}-row CSV ({:.0} MB)", mb(disk_size(&csv))));
+    rep.line(format!(
+        "## import appeals, {n}-row CSV ({:.0} MB)",
+        mb(disk_size(&csv))
+    ));
     rep.line("| figure | this build | target | ratio |".to_string());
     rep.line("|---|---|---|---|".to_string());
     rep.row(

@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
+    // The bench binary lives in <target>/release/deps/.
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| Some(p.parent()?.parent()?.parent()?.to_path_buf()))
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
