@@ -22,7 +22,6 @@
 //! temporary server, started as benches/console.rs starts it). Figures go
 //! to stdout and target/bench-county-<label>.txt; progress to stderr.
 
-#[allow(dead_code)]
 #[path = "../tests/it/support/postgres.rs"]
 mod postgres;
 #[path = "scale/proc.rs"]
