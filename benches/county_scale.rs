@@ -1,5 +1,5 @@
 //! `cargo bench --bench county_scale --features county [-- --scale 1m]
-//! [--stations N] [--pg] [--no-sqlite]`: the county at scale. Stations
+//! [--stations N] [--pg] [--no-sqlite] [--keep]`: the county at scale. Stations
 //! (200 by default, 2,000 with `--scale 1m`) each send one nightly batch of
 //! 500 events (500 new appeals: 100,000 or 1,000,000 in all) to one county
 //! server over loopback, signed as the stations' sync signs them, from 4
@@ -20,7 +20,8 @@
 //! (default target/release/jiedai), so the same harness measures an older
 //! build and the new one. SQLite by default; `--pg` adds PostgreSQL (a
 //! temporary server, started as benches/console.rs starts it). Figures go
-//! to stdout and target/bench-county-<label>.txt; progress to stderr.
+//! to stdout and target/bench-county-<label>.txt; progress to stderr. The
+//! county's directory is removed after the run (`--keep` keeps it).
 
 #[path = "../tests/it/support/postgres.rs"]
 mod postgres;
@@ -612,6 +613,9 @@ fn one_county(
         Some(2.0),
     );
     let _ = fs::remove_file(&scratch);
+    if !has_flag("--keep") {
+        fs::remove_dir_all(&dir)?;
+    }
     Ok(())
 }
 

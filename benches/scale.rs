@@ -573,7 +573,8 @@ fn station(rep: &mut Report, root: &Path, label: &str, n: usize, empty: &Kiosk) 
         s / f,
         Some(1.5),
     );
-    let _ = fs::remove_file(&export);
+    // The binary's copy (its db/ may be large) goes; the station stays.
+    fs::remove_dir_all(&work)?;
     Ok(())
 }
 
