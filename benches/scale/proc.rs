@@ -61,9 +61,35 @@ pub struct Run {
     pub stderr: String,
 }
 
+const TIME: &str = "/usr/bin/time";
+
 /// Runs `cmd` (stdin null, stdout kept or sent to `out`), killing it after
-/// `timeout`; its wall time and peak memory.
+/// `timeout`; its wall time and peak memory. The peak is read by
+/// /usr/bin/time when it is there: a child's own `ru_maxrss` also counts
+/// the memory of the process that spawned it (the kernel keeps the
+/// larger across exec), which would be this benchmark's.
 pub fn run(cmd: &mut Command, out: Option<&Path>, timeout: Duration) -> Res<Run> {
+    let peak_file = std::env::temp_dir().join(format!("jiedai-bench-peak-{}", std::process::id()));
+    let mut wrapped = Path::new(TIME).exists().then(|| {
+        let mut w = Command::new(TIME);
+        w.arg("-f").arg("%M").arg("-o").arg(&peak_file);
+        w.arg(cmd.get_program()).args(cmd.get_args());
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => w.env(k, v),
+                None => w.env_remove(k),
+            };
+        }
+        if let Some(d) = cmd.get_current_dir() {
+            w.current_dir(d);
+        }
+        w
+    });
+    let cmd = wrapped.as_mut().unwrap_or(cmd);
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
     cmd.stdin(Stdio::null()).stderr(Stdio::piped());
     match out {
         Some(path) => cmd.stdout(fs::File::create(path)?),
@@ -99,8 +125,9 @@ pub fn run(cmd: &mut Command, out: Option<&Path>, timeout: Duration) -> Res<Run>
     let (timed_out, (r, status, maxrss, end)) = match rx.recv_timeout(timeout) {
         Ok(v) => (false, v),
         Err(_) => {
-            // SAFETY: kills our own child, not yet reaped.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // SAFETY: kills our own child's process group (the child
+            // and what it runs), not yet reaped.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
             (true, rx.recv()?)
         }
     };
@@ -108,9 +135,20 @@ pub fn run(cmd: &mut Command, out: Option<&Path>, timeout: Duration) -> Res<Run>
     std::mem::forget(child);
     let stdout = out_reader.join().unwrap_or_default();
     let stderr = err_reader.join().unwrap_or_default();
+    // /usr/bin/time writes the peak (KB) on the last line of its file.
+    let peak_kb = if wrapped.is_some() {
+        let text = fs::read_to_string(&peak_file).unwrap_or_default();
+        let _ = fs::remove_file(&peak_file);
+        text.lines()
+            .last()
+            .and_then(|l| l.trim().parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    } else {
+        maxrss as f64
+    };
     Ok(Run {
         secs: (end - start).as_secs_f64(),
-        peak_mb: maxrss as f64 / 1024.0,
+        peak_mb: peak_kb / 1024.0,
         ok: !timed_out && r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         timed_out,
         stdout,
