@@ -280,14 +280,7 @@ fn upload(agent: &ureq::Agent, creds: &Credentials, body: &[u8]) -> Res<f64> {
 }
 
 fn main_run() -> Res<()> {
-    let bin = bench_bin();
-    if !bin.exists() {
-        return Err(format!(
-            "{} not found: build it (cargo build --release --features county) or name one in JIEDAI_BENCH_BIN",
-            bin.display()
-        )
-        .into());
-    }
+    let bin = proc::checked_bin()?;
     let label = bench_label();
     let stations = station_count();
     let root = proc::target_dir().join("bench-data").join("county");

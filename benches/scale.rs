@@ -298,14 +298,7 @@ fn kiosk_pty(dir: &Path, idle_secs: f64) -> Res<Kiosk> {
 // ---------------------------------------------------------------------------
 
 fn parent() -> Res<()> {
-    let bin = bench_bin();
-    if !bin.exists() {
-        return Err(format!(
-            "{} not found: build it (cargo build --release) or name one in JIEDAI_BENCH_BIN",
-            bin.display()
-        )
-        .into());
-    }
+    let bin = proc::checked_bin()?;
     let label = bench_label();
     let root = proc::target_dir().join("bench-data").join("scale");
     fs::create_dir_all(&root)?;
@@ -323,15 +316,7 @@ fn parent() -> Res<()> {
 
     // The empty station: the floor of the first frame and of idle memory.
     let empty = root.join(format!("empty-{label}"));
-    let _ = fs::remove_dir_all(&empty);
-    run_ok(
-        jiedai(&empty)
-            .arg("init")
-            .arg("--station")
-            .arg(sample("station.toml")),
-        None,
-        Duration::from_secs(120),
-    )?;
+    new_station(&empty)?;
     progress("kiosk on an empty station");
     let empty_kiosk = kiosk_pty(&empty, 3.0)?;
 
@@ -343,6 +328,20 @@ fn parent() -> Res<()> {
     }
     rep.line(format!("load average at the end: {}", proc::loadavg()));
     rep.write(&proc::target_dir().join(format!("bench-scale-{label}.txt")))?;
+    Ok(())
+}
+
+/// A new station of sample-data/station.toml in `dir` (emptied first).
+fn new_station(dir: &Path) -> Res<()> {
+    let _ = fs::remove_dir_all(dir);
+    run_ok(
+        jiedai(dir)
+            .arg("init")
+            .arg("--station")
+            .arg(sample("station.toml")),
+        None,
+        Duration::from_secs(120),
+    )?;
     Ok(())
 }
 
@@ -631,15 +630,7 @@ fn import_csv(root: &Path, n: usize) -> Res<PathBuf> {
 fn import(rep: &mut Report, root: &Path, label: &str, n: usize) -> Res<()> {
     let csv = import_csv(root, n)?;
     let dir = root.join(format!("import-{}-{label}", size_name(n)));
-    let _ = fs::remove_dir_all(&dir);
-    run_ok(
-        jiedai(&dir)
-            .arg("init")
-            .arg("--station")
-            .arg(sample("station.toml")),
-        None,
-        Duration::from_secs(120),
-    )?;
+    new_station(&dir)?;
     run_ok(
         jiedai(&dir)
             .args(["import", "deputies"])

@@ -28,6 +28,19 @@ pub fn bench_bin() -> PathBuf {
         .unwrap_or_else(|| target_dir().join("release").join("jiedai"))
 }
 
+/// `bench_bin`, when it is there.
+pub fn checked_bin() -> Res<PathBuf> {
+    let bin = bench_bin();
+    if !bin.exists() {
+        return Err(format!(
+            "{} not found: build it (cargo build --release) or name one in JIEDAI_BENCH_BIN",
+            bin.display()
+        )
+        .into());
+    }
+    Ok(bin)
+}
+
 /// A short name for the binary, used in directory and report names.
 pub fn bench_label() -> String {
     std::env::var("JIEDAI_BENCH_LABEL").unwrap_or_else(|_| {
