@@ -12,6 +12,8 @@
 mod data;
 #[path = "../tests/it/common/lcg.rs"]
 mod lcg;
+#[path = "scale/proc.rs"]
+mod proc;
 
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
@@ -33,6 +35,8 @@ use jiedai::storage::{Request, Store, Writer, WriterThread};
 use jiedai::tui::app::{App, Clock, Screen};
 use jiedai::tui::runtime::{self, Runtime, Started};
 use jiedai::tui::{keymap, views};
+
+use proc::{loadavg, stats, target_dir};
 
 const APPEALS: usize = 100_000;
 /// Each run adds this many appeals (the saves); past this many extra the
@@ -70,20 +74,6 @@ fn main() {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// Median and 99th percentile (nearest rank) of samples in ms.
-fn stats(samples: &[f64]) -> (f64, f64) {
-    let mut s = samples.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    let median = if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    };
-    let rank = ((0.99 * n as f64).ceil() as usize).clamp(1, n);
-    (median, s[rank - 1])
 }
 
 /// A field of /proc/self/status in MB (VmHWM, VmRSS).
@@ -496,33 +486,6 @@ fn run_child(role: &str, dir: &Path, size: &str) -> Res<ChildRun> {
     Ok(run)
 }
 
-fn target_dir() -> PathBuf {
-    // The bench binary lives in <target>/release/deps/.
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| Some(p.parent()?.parent()?.parent()?.to_path_buf()))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = fs::read_dir(path) else { return 0 };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
-fn loadavg() -> String {
-    fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
-}
-
 struct Table {
     lines: Vec<String>,
     misses: Vec<String>,
@@ -659,7 +622,7 @@ fn parent() -> Res<()> {
         (mix.join(" · "), rows.len())
     };
     let journal_mb = fs::metadata(dir.join("journal"))?.len() as f64 / 1048576.0;
-    let db_mb = dir_size(&dir.join("db")) as f64 / 1048576.0;
+    let db_mb = proc::disk_size(&dir.join("db")) as f64 / 1048576.0;
 
     eprintln!("kiosk bench: measuring in child processes…");
     let load_before = loadavg();

@@ -12,10 +12,12 @@
 
 #[path = "../tests/it/support/county.rs"]
 mod county;
+#[path = "scale/signed.rs"]
+mod signed;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use jiedai::domain::desk::{NewAppeal, Registration};
@@ -114,26 +116,7 @@ fn run() -> Res<()> {
 
 /// One signed request carrying `body` to the server's probe.
 fn probe(creds: &Credentials, body: &[u8]) -> Res<()> {
-    let key = creds.signing_key().ok_or("bad key")?;
-    let time = chrono::Utc::now().timestamp();
-    let sig = protocol::sign(
-        &key,
-        &protocol::signing_text("POST", protocol::PATH_PROBE, &creds.station, time, body),
-    );
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(600)))
-        .build()
-        .new_agent();
-    let response = agent
-        .post(format!("{}{}", creds.server, protocol::PATH_PROBE))
-        .header(protocol::H_STATION, &creds.station)
-        .header(protocol::H_TIME, time.to_string())
-        .header(protocol::H_SIGNATURE, &sig)
-        .header("content-encoding", "gzip")
-        .send(body)?;
-    // The answer (gzip, signed) is read whole, as a sync reads its own.
-    let mut answer = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_body().into_reader(), &mut answer)?;
+    signed::post(&signed::agent(), creds, protocol::PATH_PROBE, body)?;
     Ok(())
 }
 

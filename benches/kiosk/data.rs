@@ -567,6 +567,17 @@ fn deputy_ref(d: &Deputy) -> DeputyRef {
 
 /// Builds the station in an empty data directory.
 pub fn build(dir: &Path, total: usize) -> Result<Built, StoreError> {
+    build_with(dir, total, APPEALS_PER_COMMIT, STEPS_PER_COMMIT)
+}
+
+/// `build` with this many appeals and lifecycle steps per commit (bigger
+/// commits build a large station faster: fewer records, fewer fsyncs).
+pub fn build_with(
+    dir: &Path,
+    total: usize,
+    appeals_per_commit: usize,
+    steps_per_commit: usize,
+) -> Result<Built, StoreError> {
     let station = station();
     let mut store = Store::create(dir, &station.code, 1)?;
     let deputies = deputies();
@@ -604,7 +615,7 @@ pub fn build(dir: &Path, total: usize) -> Result<Built, StoreError> {
             built.steps += steps.len();
             let mut steps = steps.into_iter().peekable();
             while steps.peek().is_some() {
-                let chunk: Vec<Change> = steps.by_ref().take(STEPS_PER_COMMIT).collect();
+                let chunk: Vec<Change> = steps.by_ref().take(steps_per_commit).collect();
                 store.commit_at(&actor, when, chunk)?;
                 built.commits += 1;
             }
@@ -705,7 +716,7 @@ pub fn build(dir: &Path, total: usize) -> Result<Built, StoreError> {
                 built.appeals += 1;
                 in_batch += 1;
             }
-            if in_batch >= APPEALS_PER_COMMIT {
+            if in_batch >= appeals_per_commit {
                 store.commit_at(&actor, when, std::mem::take(&mut batch))?;
                 built.commits += 1;
                 in_batch = 0;
