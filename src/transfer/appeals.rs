@@ -600,11 +600,44 @@ fn check_history_text(history: &[HistoryEntry]) -> Result<(), RowProblem> {
 }
 
 /// Codes that rows of a file already carry: new codes must avoid them even
-/// before those rows are committed.
-pub fn reserved_codes<'a>(rows: impl IntoIterator<Item = &'a Row>) -> HashSet<TrackingCode> {
-    rows.into_iter()
-        .filter_map(|r| r.get("code").trim().parse::<TrackingCode>().ok())
-        .collect()
+/// before those rows are committed. Held as numbers (16 bytes a code), not
+/// as rows or texts, so that a large file's codes fit.
+#[derive(Debug, Default)]
+pub struct Reserved {
+    /// (station, terminal, date, serial), sorted once every row is noted.
+    codes: Vec<(u32, u8, NaiveDate, u32)>,
+}
+
+impl Reserved {
+    /// Notes the code a row carries, if any.
+    pub fn note(&mut self, row: &Row) {
+        if let Ok(code) = row.get("code").trim().parse::<TrackingCode>()
+            && let Ok(station) = code.station().parse()
+        {
+            self.codes.push((station, code.terminal(), code.date(), code.seq()));
+        }
+    }
+
+    /// Once every row is noted.
+    pub fn seal(&mut self) {
+        self.codes.sort_unstable();
+        self.codes.dedup();
+        self.codes.shrink_to_fit();
+    }
+
+    /// The codes of one date that one terminal of a station would issue.
+    pub fn on(&self, date: NaiveDate, station: &str, terminal: u8) -> HashSet<TrackingCode> {
+        let Ok(number) = station.parse::<u32>() else {
+            return HashSet::new();
+        };
+        let key = (number, terminal, date);
+        let from = self.codes.partition_point(|c| (c.0, c.1, c.2) < key);
+        self.codes[from..]
+            .iter()
+            .take_while(|c| (c.0, c.1, c.2) == key)
+            .filter_map(|c| TrackingCode::new(date, station, terminal, c.3).ok())
+            .collect()
+    }
 }
 
 /// How many new codes the rows of a chunk need, per row date (rows that
