@@ -53,7 +53,7 @@ pub fn deputies(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode
             from_line,
         },
         lang,
-        |_, row| deputies::parse_row(row),
+        |_, row| deputies::parse_row(row).map(Some),
         |store, chunk| {
             let changes: Vec<Change> = chunk
                 .into_iter()
@@ -67,9 +67,11 @@ pub fn deputies(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode
 pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode {
     let mut reserved = appeals::Reserved::default();
     let mut names_deputies = false;
+    let mut new_rows = false;
     let look = |row: &Row| {
         reserved.note(row);
         names_deputies |= !row.get("deputy").trim().is_empty();
+        new_rows |= row.get("code").trim().is_empty();
     };
     let (rows, mut store, station) = match open(dir, file, appeals::COLUMNS, from_line, lang, look) {
         Ok(opened) => opened,
@@ -95,6 +97,17 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
         station: &station.code,
         terminal,
     };
+    // Rows without a code that an import saved before are skipped.
+    let mut held = appeals::Held::default();
+    if new_rows
+        && store.has_appeals()
+        && let Err(e) = store.for_each_appeal(|a| {
+            held.note(&a, ACTOR);
+            Ok(())
+        })
+    {
+        return report_store_error(&e, lang);
+    }
     // The codes of the file's rows seen so far, hashed: eight bytes a row.
     let hasher = BuildHasherDefault::<DefaultHasher>::default();
     let mut seen = HashSet::new();
@@ -109,13 +122,16 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
         lang,
         |store, row| {
             let planned = appeals::parse_row(row, &ctx)?;
+            if held.take(&planned) {
+                return Ok(None);
+            }
             if let Some(code) = planned.code() {
                 let exists = store.appeal(code.as_str()).map_err(RowProblem::Store)?.is_some();
                 if exists || !seen.insert(hasher.hash_one(code.as_str())) {
                     return Err(RowProblem::CodeTaken(code.clone()));
                 }
             }
-            Ok(planned)
+            Ok(Some(planned))
         },
         |store, chunk| {
             let mut issued = BTreeMap::new();
@@ -213,7 +229,7 @@ fn run<P: Clone>(
     rows: Rows,
     resume: Resume,
     lang: Lang,
-    mut parse: impl FnMut(&Store, &Row) -> Result<P, RowProblem>,
+    mut parse: impl FnMut(&Store, &Row) -> Result<Option<P>, RowProblem>,
     mut commit: impl FnMut(&mut Store, Vec<P>) -> Result<(), StoreError>,
 ) -> ExitCode {
     let Rows { mut reader, total } = rows;
@@ -221,11 +237,13 @@ fn run<P: Clone>(
     let mut chunk = Vec::new();
     let mut size = CHUNK;
     let mut rejected = 0usize;
+    let mut skipped = 0usize;
     let mut seen = 0;
     let mut ahead = next_from(&mut reader, resume.from_line);
     while let Some((line, row)) = ahead.take() {
         match row.and_then(|r| parse(store, &r)) {
-            Ok(p) => chunk.push((line, p)),
+            Ok(Some(p)) => chunk.push((line, p)),
+            Ok(None) => skipped += 1,
             Err(problem) => {
                 rejected += 1;
                 let reason = problem.message(lang);
@@ -250,10 +268,18 @@ fn run<P: Clone>(
         return progress.fail(&Failure::Read(e), None, &resume, lang);
     }
     progress.finish();
-    out(lang.pick(
-        format!("已导入 {} 行，拒绝 {rejected} 行。", progress.durable),
-        format!("{} rows imported, {rejected} rejected.", progress.durable),
-    ));
+    let n = progress.durable;
+    out(if skipped == 0 {
+        lang.pick(
+            format!("已导入 {n} 行，拒绝 {rejected} 行。"),
+            format!("{n} rows imported, {rejected} rejected."),
+        )
+    } else {
+        lang.pick(
+            format!("已导入 {n} 行，跳过此前已导入的 {skipped} 行，拒绝 {rejected} 行。"),
+            format!("{n} rows imported, {skipped} skipped (imported before), {rejected} rejected."),
+        )
+    });
     if rejected > 0 {
         ExitCode::from(exit::PARTIAL)
     } else {
@@ -410,10 +436,10 @@ impl ImportBar {
                 ),
                 lang.pick(
                     format!(
-                        "{fix}从第 {next} 行接着导入：jiedai import {kind} {file} --from-line {next}（不要重新导入整个文件，已保存的行会重复）。"
+                        "{fix}从第 {next} 行接着导入：jiedai import {kind} {file} --from-line {next}（重新导入整个文件也不会重复：已保存的行会被跳过或拒绝）。"
                     ),
                     format!(
-                        "{fix}go on from line {next}: jiedai import {kind} {file} --from-line {next} (do not import the whole file again: the saved rows would be duplicated)."
+                        "{fix}go on from line {next}: jiedai import {kind} {file} --from-line {next} (importing the whole file again duplicates nothing either: the saved rows are skipped or refused)."
                     ),
                 ),
             )

@@ -640,6 +640,59 @@ impl Reserved {
     }
 }
 
+/// What a row without a code registers, reduced to a number: the same
+/// for the appeal it became once saved (whatever steps were taken on it
+/// since), so that a file imported again does not register it twice.
+pub fn fingerprint(appeal: &Appeal) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let facts = serde_json::to_string(&(
+        appeal.registered_at,
+        &appeal.visitor,
+        appeal.group_size,
+        &appeal.deputies,
+        appeal.category,
+        &appeal.title,
+        &appeal.content,
+        &appeal.location,
+        appeal.urgency,
+        appeal.route,
+    ))
+    .unwrap_or_default();
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(facts)
+}
+
+/// The appeals an import registered before, by `fingerprint`, each with
+/// how many of them there are: a row of a file imported again that matches
+/// one is skipped (once per appeal held).
+#[derive(Debug, Default)]
+pub struct Held {
+    counts: std::collections::HashMap<u64, u32>,
+}
+
+impl Held {
+    /// Notes an appeal of the store if an import registered it (`actor`
+    /// on its first step).
+    pub fn note(&mut self, appeal: &Appeal, actor: &str) {
+        if appeal.history.first().is_some_and(|h| h.actor == actor) {
+            *self.counts.entry(fingerprint(appeal)).or_default() += 1;
+        }
+    }
+
+    /// Whether a planned row is already held; takes it if so.
+    pub fn take(&mut self, planned: &Planned) -> bool {
+        let Planned::New { appeal, .. } = planned else {
+            return false;
+        };
+        match self.counts.get_mut(&fingerprint(appeal)) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// How many new codes the rows of a chunk need, per row date (rows that
 /// carry a code need none).
 pub fn codes_wanted(chunk: &[Planned]) -> BTreeMap<NaiveDate, usize> {
