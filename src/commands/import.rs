@@ -26,11 +26,10 @@ use crate::transfer::problem::RowProblem;
 use crate::transfer::table::{self, Column, Reader, Row};
 use crate::transfer::{ReadError, appeals, deputies};
 
-/// Rows of the first commit; each next one takes twice as many, up to
-/// `MAX_CHUNK`, so that a small file is saved in small steps and a large
-/// one in few records.
+/// Rows per commit. Larger commits save no time (the store's work grows
+/// with the rows, not the records) and hold more in memory while they are
+/// saved: 160 MB instead of 45 MB at 3,200 rows.
 const CHUNK: usize = 200;
-const MAX_CHUNK: usize = 3200;
 
 /// The checking pass says how far it got every so many rows when its
 /// output is not a terminal.
@@ -203,10 +202,7 @@ fn check(
     let again = reader.again()?;
     reader.finish()?;
     bar.finish();
-    Ok(Rows {
-        reader: again,
-        total,
-    })
+    Ok(Rows { reader: again, total })
 }
 
 /// Where an import starts: `--from-line` skips the lines before it.
@@ -235,7 +231,6 @@ fn run<P: Clone>(
     let Rows { mut reader, total } = rows;
     let mut progress = ImportBar::new(total, lang);
     let mut chunk = Vec::new();
-    let mut size = CHUNK;
     let mut rejected = 0usize;
     let mut skipped = 0usize;
     let mut seen = 0;
@@ -254,12 +249,13 @@ fn run<P: Clone>(
             }
         }
         ahead = next_from(&mut reader, resume.from_line);
-        let full = chunk.len() >= size || (ahead.is_none() && !chunk.is_empty());
+        let full = chunk.len() >= CHUNK || (ahead.is_none() && !chunk.is_empty());
         if full {
-            if let Err((e, line)) = commit_split(store, std::mem::take(&mut chunk), &mut commit, &mut progress) {
+            if let Err((e, line)) =
+                commit_split(store, std::mem::take(&mut chunk), &mut commit, &mut progress)
+            {
                 return progress.fail(&Failure::Store(e), line, &resume, lang);
             }
-            size = (size * 2).min(MAX_CHUNK);
         }
         seen += 1;
         progress.seen(seen);

@@ -614,7 +614,8 @@ impl Reserved {
         if let Ok(code) = row.get("code").trim().parse::<TrackingCode>()
             && let Ok(station) = code.station().parse()
         {
-            self.codes.push((station, code.terminal(), code.date(), code.seq()));
+            self.codes
+                .push((station, code.terminal(), code.date(), code.seq()));
         }
     }
 

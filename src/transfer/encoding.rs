@@ -315,7 +315,11 @@ impl<R: Read> Decoded<R> {
             input: if coded { vec![0; BLOCK] } else { Vec::new() },
             in_pos: 0,
             in_len: 0,
-            out: if coded { vec![0; BLOCK * 3 + 16] } else { Vec::new() },
+            out: if coded {
+                vec![0; BLOCK * 3 + 16]
+            } else {
+                Vec::new()
+            },
             out_pos: 0,
             out_len: 0,
             ended: false,

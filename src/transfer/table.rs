@@ -266,11 +266,12 @@ impl Reader {
         let decoded = encoding::Decoded::new(counted, sniffed).map_err(io)?;
         let mut text = BufReader::with_capacity(BUFFER, decoded);
         let start = text.fill_buf().map_err(io)?;
-        let format = if has_json_extension(path) || String::from_utf8_lossy(start).trim_start().starts_with('{') {
-            TableFormat::Jsonl
-        } else {
-            TableFormat::Csv
-        };
+        let format =
+            if has_json_extension(path) || String::from_utf8_lossy(start).trim_start().starts_with('{') {
+                TableFormat::Jsonl
+            } else {
+                TableFormat::Csv
+            };
         let source = match format {
             TableFormat::Jsonl => Source::Jsonl(JsonlRows {
                 text,
@@ -415,7 +416,12 @@ struct CsvRows {
 }
 
 impl CsvRows {
-    fn new(path: &Path, mut text: Text, columns: &'static [Column], lang: Lang) -> Result<CsvRows, ReadError> {
+    fn new(
+        path: &Path,
+        mut text: Text,
+        columns: &'static [Column],
+        lang: Lang,
+    ) -> Result<CsvRows, ReadError> {
         // Tab-separated when the header has tabs and no commas (Excel's
         // "Unicode text" and "Text (Tab delimited)").
         let start = text.fill_buf().map_err(|source| ReadError::Io {
@@ -506,10 +512,8 @@ impl CsvRows {
             // A quote never closed runs to the end of the file: it is the
             // last field of the last record, and the file does not end
             // with a quote.
-            let open_to_end = lines.len() > 1
-                && last
-                && k + 1 == fields
-                && self.kept.borrow().solid != Some(b'"');
+            let open_to_end =
+                lines.len() > 1 && last && k + 1 == fields && self.kept.borrow().solid != Some(b'"');
             // Its span ends on the file's last line, not after its final line break.
             let span_end = if open_to_end {
                 field_line + field_lines(value.trim_end_matches(['\r', '\n'])).len() as u64 - 1

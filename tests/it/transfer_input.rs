@@ -721,14 +721,16 @@ fn damage_far_down_a_large_file_changes_nothing_and_names_its_line() {
     assert!(text(&out.stderr).contains("第 951 行"), "{}", text(&out.stderr));
     assert_eq!(appeal_count(dir.path()), 0);
 
-    // The same rows, undamaged: saved in growing chunks, each said.
+    // The same rows, undamaged: saved in chunks, each said.
     let f = write(dir.path(), "good.csv", many_rows(1000).join("\r\n").as_bytes());
     let out = expect(dir.path(), &["import", "appeals", path(&f)], 0);
     assert_eq!(
         text(&out.stdout).lines().collect::<Vec<_>>(),
         vec![
             "已保存 200 行",
+            "已保存 400 行",
             "已保存 600 行",
+            "已保存 800 行",
             "已保存 1000 行",
             "已导入 1000 行，拒绝 0 行。"
         ]
