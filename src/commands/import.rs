@@ -250,12 +250,11 @@ fn run<P: Clone>(
         }
         ahead = next_from(&mut reader, resume.from_line);
         let full = chunk.len() >= CHUNK || (ahead.is_none() && !chunk.is_empty());
-        if full {
-            if let Err((e, line)) =
+        if full
+            && let Err((e, line)) =
                 commit_split(store, std::mem::take(&mut chunk), &mut commit, &mut progress)
-            {
-                return progress.fail(&Failure::Store(e), line, &resume, lang);
-            }
+        {
+            return progress.fail(&Failure::Store(e), line, &resume, lang);
         }
         seen += 1;
         progress.seen(seen);

@@ -228,7 +228,7 @@ pub struct Reader {
 
 enum Source {
     Csv(Box<CsvRows>),
-    Jsonl(JsonlRows),
+    Jsonl(Box<JsonlRows>),
 }
 
 /// A file's bytes, counted as they are read.
@@ -273,12 +273,12 @@ impl Reader {
                 TableFormat::Csv
             };
         let source = match format {
-            TableFormat::Jsonl => Source::Jsonl(JsonlRows {
+            TableFormat::Jsonl => Source::Jsonl(Box::new(JsonlRows {
                 text,
                 line: 0,
                 columns,
                 fatal: None,
-            }),
+            })),
             TableFormat::Csv => Source::Csv(Box::new(CsvRows::new(path, text, columns, lang)?)),
         };
         Ok(Reader {
