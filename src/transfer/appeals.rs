@@ -600,11 +600,98 @@ fn check_history_text(history: &[HistoryEntry]) -> Result<(), RowProblem> {
 }
 
 /// Codes that rows of a file already carry: new codes must avoid them even
-/// before those rows are committed.
-pub fn reserved_codes<'a>(rows: impl IntoIterator<Item = &'a Row>) -> HashSet<TrackingCode> {
-    rows.into_iter()
-        .filter_map(|r| r.get("code").trim().parse::<TrackingCode>().ok())
-        .collect()
+/// before those rows are committed. Held as numbers (16 bytes a code), not
+/// as rows or texts, so that a large file's codes fit.
+#[derive(Debug, Default)]
+pub struct Reserved {
+    /// (station, terminal, date, serial), sorted once every row is noted.
+    codes: Vec<(u32, u8, NaiveDate, u32)>,
+}
+
+impl Reserved {
+    /// Notes the code a row carries, if any.
+    pub fn note(&mut self, row: &Row) {
+        if let Ok(code) = row.get("code").trim().parse::<TrackingCode>()
+            && let Ok(station) = code.station().parse()
+        {
+            self.codes
+                .push((station, code.terminal(), code.date(), code.seq()));
+        }
+    }
+
+    /// Once every row is noted.
+    pub fn seal(&mut self) {
+        self.codes.sort_unstable();
+        self.codes.dedup();
+        self.codes.shrink_to_fit();
+    }
+
+    /// The codes of one date that one terminal of a station would issue.
+    pub fn on(&self, date: NaiveDate, station: &str, terminal: u8) -> HashSet<TrackingCode> {
+        let Ok(number) = station.parse::<u32>() else {
+            return HashSet::new();
+        };
+        let key = (number, terminal, date);
+        let from = self.codes.partition_point(|c| (c.0, c.1, c.2) < key);
+        self.codes[from..]
+            .iter()
+            .take_while(|c| (c.0, c.1, c.2) == key)
+            .filter_map(|c| TrackingCode::new(date, station, terminal, c.3).ok())
+            .collect()
+    }
+}
+
+/// What a row without a code registers, reduced to a number: the same
+/// for the appeal it became once saved (whatever steps were taken on it
+/// since), so that a file imported again does not register it twice.
+pub fn fingerprint(appeal: &Appeal) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let facts = serde_json::to_string(&(
+        appeal.registered_at,
+        &appeal.visitor,
+        appeal.group_size,
+        &appeal.deputies,
+        appeal.category,
+        &appeal.title,
+        &appeal.content,
+        &appeal.location,
+        appeal.urgency,
+        appeal.route,
+    ))
+    .unwrap_or_default();
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(facts)
+}
+
+/// The appeals an import registered before, by `fingerprint`, each with
+/// how many of them there are: a row of a file imported again that matches
+/// one is skipped (once per appeal held).
+#[derive(Debug, Default)]
+pub struct Held {
+    counts: std::collections::HashMap<u64, u32>,
+}
+
+impl Held {
+    /// Notes an appeal of the store if an import registered it (`actor`
+    /// on its first step).
+    pub fn note(&mut self, appeal: &Appeal, actor: &str) {
+        if appeal.history.first().is_some_and(|h| h.actor == actor) {
+            *self.counts.entry(fingerprint(appeal)).or_default() += 1;
+        }
+    }
+
+    /// Whether a planned row is already held; takes it if so.
+    pub fn take(&mut self, planned: &Planned) -> bool {
+        let Planned::New { appeal, .. } = planned else {
+            return false;
+        };
+        match self.counts.get_mut(&fingerprint(appeal)) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// How many new codes the rows of a chunk need, per row date (rows that

@@ -4,12 +4,15 @@
 //! errors can say where they are (LF, CRLF or CR line breaks alike).
 //! JSON values must fit their column: text columns take strings only.
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 use serde_json::Value;
 
-use super::encoding::{self, Encoding, LineIndex};
+use super::encoding::{self, Encoding, LineCounter};
 use super::problem::{FieldProblem, JsonKind, RowProblem};
 use super::{ReadError, Swallowed, has_json_extension};
 use crate::domain::privacy::mask::{mask_name, mask_numbers, shown};
@@ -152,39 +155,500 @@ pub struct Table {
     pub rows: Rows,
 }
 
-/// Reads a file into rows. Fails (exit status 2) when the file cannot be
-/// read, its encoding is not UTF-8 or GB18030 (or is damaged UTF-8), the
-/// CSV header names unknown, repeated or too few columns or is data, or a
-/// quoted CSV field swallowed what look like further rows. Problems of
-/// single rows are kept with those rows.
+/// Reads a file into rows (`open`, every row, `Reader::finish`).
 pub fn read(path: &Path, columns: &'static [Column], lang: Lang) -> Result<Table, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if super::is_spreadsheet(&bytes) {
-        return Err(ReadError::Spreadsheet {
-            path: path.to_path_buf(),
-        });
-    }
-    let (text, encoding) = encoding::decode(&bytes).map_err(|problem| ReadError::Encoding {
-        path: path.to_path_buf(),
-        problem,
-    })?;
-    let format = if has_json_extension(path) || text.trim_start().starts_with('{') {
-        TableFormat::Jsonl
-    } else {
-        TableFormat::Csv
-    };
-    let rows = match format {
-        TableFormat::Jsonl => read_jsonl(&text, columns),
-        TableFormat::Csv => read_csv(path, &text, columns, lang)?,
-    };
+    let mut reader = open(path, columns, lang)?;
+    let rows = reader.by_ref().collect();
+    let (format, encoding) = (reader.format, reader.encoding);
+    reader.finish()?;
     Ok(Table {
         format,
         encoding,
         rows,
     })
+}
+
+/// How much of a file is buffered at a time.
+const BUFFER: usize = 1 << 16;
+
+/// Opens a file to read its rows one at a time, in memory that does not
+/// grow with the file (a row is held while it is read). Fails (exit
+/// status 2) when the file cannot be read, its encoding is not UTF-8 or
+/// GB18030 (or is damaged UTF-8: the whole file is looked at first), or
+/// the CSV header names unknown, repeated or too few columns or is data.
+/// A quoted CSV field that swallowed what look like further rows, and a
+/// file that cannot be read to its end, are said by `Reader::finish`.
+/// Problems of single rows are kept with those rows.
+pub fn open(path: &Path, columns: &'static [Column], lang: Lang) -> Result<Reader, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut head = [0u8; 8];
+    let got = std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut n = 0;
+            while n < head.len() {
+                match f.read(&mut head[n..])? {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            Ok(n)
+        })
+        .map_err(io)?;
+    if super::is_spreadsheet(&head[..got]) {
+        return Err(ReadError::Spreadsheet {
+            path: path.to_path_buf(),
+        });
+    }
+    let sniffed = encoding::sniff(|| std::fs::File::open(path))
+        .map_err(io)?
+        .map_err(|problem| ReadError::Encoding {
+            path: path.to_path_buf(),
+            problem,
+        })?;
+    Reader::start(path, columns, lang, sniffed)
+}
+
+/// The rows of a file as they are read: each with the line it starts on,
+/// or why it could not be read.
+pub struct Reader {
+    pub format: TableFormat,
+    pub encoding: Encoding,
+    path: std::path::PathBuf,
+    columns: &'static [Column],
+    lang: Lang,
+    sniffed: encoding::Sniffed,
+    /// Bytes of the file read so far, and its size.
+    read: Rc<Cell<u64>>,
+    size: u64,
+    source: Source,
+}
+
+enum Source {
+    Csv(Box<CsvRows>),
+    Jsonl(Box<JsonlRows>),
+}
+
+/// A file's bytes, counted as they are read.
+struct Counted {
+    file: std::fs::File,
+    read: Rc<Cell<u64>>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl Reader {
+    fn start(
+        path: &Path,
+        columns: &'static [Column],
+        lang: Lang,
+        sniffed: encoding::Sniffed,
+    ) -> Result<Reader, ReadError> {
+        let io = |source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let read = Rc::new(Cell::new(0));
+        let counted = Counted {
+            file,
+            read: read.clone(),
+        };
+        let decoded = encoding::Decoded::new(counted, sniffed).map_err(io)?;
+        let mut text = BufReader::with_capacity(BUFFER, decoded);
+        let start = text.fill_buf().map_err(io)?;
+        let format =
+            if has_json_extension(path) || String::from_utf8_lossy(start).trim_start().starts_with('{') {
+                TableFormat::Jsonl
+            } else {
+                TableFormat::Csv
+            };
+        let source = match format {
+            TableFormat::Jsonl => Source::Jsonl(Box::new(JsonlRows {
+                text,
+                line: 0,
+                columns,
+                fatal: None,
+            })),
+            TableFormat::Csv => Source::Csv(Box::new(CsvRows::new(path, text, columns, lang)?)),
+        };
+        Ok(Reader {
+            format,
+            encoding: sniffed.encoding,
+            path: path.to_path_buf(),
+            columns,
+            lang,
+            sniffed,
+            read,
+            size,
+            source,
+        })
+    }
+
+    /// The same file from its start again, its encoding already known.
+    pub fn again(&self) -> Result<Reader, ReadError> {
+        Reader::start(&self.path, self.columns, self.lang, self.sniffed)
+    }
+
+    /// Bytes of the file read so far, and its size.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.read.get(), self.size)
+    }
+
+    /// After the last row: the file as a whole is refused when a quoted
+    /// CSV field swallowed what look like further rows, or when it could
+    /// not be read to its end.
+    pub fn finish(self) -> Result<(), ReadError> {
+        let (fatal, swallowed) = match self.source {
+            Source::Csv(rows) => (rows.fatal, rows.swallowed),
+            Source::Jsonl(rows) => (rows.fatal, Vec::new()),
+        };
+        if let Some(source) = fatal {
+            return Err(ReadError::Io {
+                path: self.path,
+                source,
+            });
+        }
+        if !swallowed.is_empty() {
+            return Err(ReadError::SwallowedRows {
+                path: self.path,
+                spans: swallowed,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for Reader {
+    type Item = (u64, Result<Row, RowProblem>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.source {
+            Source::Csv(rows) => rows.next(),
+            Source::Jsonl(rows) => rows.next(),
+        }
+    }
+}
+
+/// The decoded text of a file.
+type Text = BufReader<encoding::Decoded<Counted>>;
+
+/// The text a CSV reader reads, with the bytes from the start of the
+/// record being read on kept, so that a record's physical line can be
+/// counted (LF, CRLF or a lone CR) without holding the file.
+struct Window {
+    text: Text,
+    kept: Rc<RefCell<Kept>>,
+}
+
+#[derive(Default)]
+struct Kept {
+    bytes: Vec<u8>,
+    /// Where in `bytes` the text at `base` is.
+    start: usize,
+    /// The offset in the text of `bytes[start]`.
+    base: u64,
+    /// Lines counted in the text before `base`.
+    lines: LineCounter,
+    /// The last byte read that is not ASCII whitespace.
+    solid: Option<u8>,
+}
+
+impl Read for Window {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.text.read(buf)?;
+        let mut kept = self.kept.borrow_mut();
+        kept.bytes.extend_from_slice(&buf[..n]);
+        if let Some(b) = buf[..n].iter().rev().find(|b| !b.is_ascii_whitespace()) {
+            kept.solid = Some(*b);
+        }
+        Ok(n)
+    }
+}
+
+impl Kept {
+    /// The physical line a record starting at `offset` of the text is on:
+    /// line breaks at its start are skipped (the CSV reader takes the CR
+    /// of a CRLF as the end of a record and starts the next one at its
+    /// LF). Forgets the text before `offset`.
+    fn record_line(&mut self, offset: u64) -> u64 {
+        let Some(skip) = offset.checked_sub(self.base) else {
+            return self.lines.line(None);
+        };
+        let from = (self.start + skip as usize).min(self.bytes.len());
+        self.lines.feed(&self.bytes[self.start..from]);
+        self.start = from;
+        self.base = offset;
+        let breaks = self.bytes[from..]
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let mut lines = self.lines;
+        lines.feed(&self.bytes[from..from + breaks]);
+        let line = lines.line(self.bytes.get(from + breaks).copied());
+        if self.start > BUFFER && self.start * 2 > self.bytes.len() {
+            self.bytes.drain(..self.start);
+            self.start = 0;
+        }
+        line
+    }
+}
+
+/// CSV rows as they are read.
+struct CsvRows {
+    reader: csv::Reader<Window>,
+    kept: Rc<RefCell<Kept>>,
+    mapped: Vec<Option<&'static Column>>,
+    delimiter: char,
+    /// The record read ahead, to know which one is the last.
+    ahead: Option<(u64, Result<csv::StringRecord, csv::Error>)>,
+    swallowed: Vec<Swallowed>,
+    fatal: Option<std::io::Error>,
+}
+
+impl CsvRows {
+    fn new(
+        path: &Path,
+        mut text: Text,
+        columns: &'static [Column],
+        lang: Lang,
+    ) -> Result<CsvRows, ReadError> {
+        // Tab-separated when the header has tabs and no commas (Excel's
+        // "Unicode text" and "Text (Tab delimited)").
+        let start = text.fill_buf().map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let first = start.split(|b| *b == b'\n').next().unwrap_or_default();
+        let delimiter = if first.contains(&b'\t') && !first.contains(&b',') {
+            '\t'
+        } else {
+            ','
+        };
+        let kept = Rc::new(RefCell::new(Kept::default()));
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter as u8)
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(Window {
+                text,
+                kept: kept.clone(),
+            });
+        let headers = reader.headers().cloned().unwrap_or_default();
+        let mapped = map_headers(path, &headers, columns, lang)?;
+        let mut rows = CsvRows {
+            reader,
+            kept,
+            mapped,
+            delimiter,
+            ahead: None,
+            swallowed: Vec::new(),
+            fatal: None,
+        };
+        rows.ahead = rows.read_record();
+        Ok(rows)
+    }
+
+    fn read_record(&mut self) -> Option<(u64, Result<csv::StringRecord, csv::Error>)> {
+        if self.fatal.is_some() {
+            return None;
+        }
+        let mut record = csv::StringRecord::new();
+        let result = self.reader.read_record(&mut record);
+        let at = match &result {
+            Ok(_) => record.position(),
+            Err(e) => e.position(),
+        };
+        let line = at
+            .map(|p| self.kept.borrow_mut().record_line(p.byte()))
+            .unwrap_or(0);
+        match result {
+            Ok(false) => None,
+            Ok(true) => Some((line, Ok(record))),
+            Err(e) if e.is_io_error() => {
+                if let csv::ErrorKind::Io(source) = e.into_kind() {
+                    self.fatal = Some(source);
+                }
+                None
+            }
+            Err(e) => Some((line, Err(e))),
+        }
+    }
+
+    fn next(&mut self) -> Option<(u64, Result<Row, RowProblem>)> {
+        loop {
+            let (line, record) = self.ahead.take()?;
+            self.ahead = self.read_record();
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => return Some((line, Err(RowProblem::Csv(e)))),
+            };
+            let last = self.ahead.is_none();
+            if let Some(row) = self.row(line, &record, last) {
+                return Some((line, row));
+            }
+        }
+    }
+
+    /// One record as a row; `None` for a blank one. Quoted fields that
+    /// swallowed what look like rows are noted for `Reader::finish`.
+    fn row(&mut self, line: u64, record: &csv::StringRecord, last: bool) -> Option<Result<Row, RowProblem>> {
+        let mapped = &self.mapped;
+        // Where each field starts: fields only hold line breaks when quoted.
+        let mut field_line = line;
+        let fields = record.len();
+        for (k, value) in record.iter().enumerate() {
+            let lines = field_lines(value);
+            let last_line = field_line + lines.len() as u64 - 1;
+            // A quote never closed runs to the end of the file: it is the
+            // last field of the last record, and the file does not end
+            // with a quote.
+            let open_to_end =
+                lines.len() > 1 && last && k + 1 == fields && self.kept.borrow().solid != Some(b'"');
+            // Its span ends on the file's last line, not after its final line break.
+            let span_end = if open_to_end {
+                field_line + field_lines(value.trim_end_matches(['\r', '\n'])).len() as u64 - 1
+            } else {
+                last_line
+            };
+            let swallows = lines.len() > 1
+                && lines[1..]
+                    .iter()
+                    .any(|l| looks_like_row(l, mapped.len(), self.delimiter));
+            if swallows || open_to_end {
+                let (zh, en) = match mapped.get(k).copied().flatten() {
+                    Some(c) => (c.zh.to_string(), c.en.to_string()),
+                    None => (format!("第 {} 列", k + 1), format!("column {}", k + 1)),
+                };
+                self.swallowed.push(Swallowed {
+                    first: field_line,
+                    last: span_end,
+                    zh,
+                    en,
+                    closed: !open_to_end,
+                });
+            }
+            field_line = last_line;
+        }
+        if record.iter().all(|v| v.trim().is_empty()) {
+            return None;
+        }
+        let size = record.as_byte_record().as_slice().len();
+        if size > crate::limits::IMPORT_ROW {
+            return Some(Err(RowProblem::TooLong { size }));
+        }
+        let extra = record.iter().skip(mapped.len()).any(|v| !v.trim().is_empty());
+        let stray = record
+            .iter()
+            .zip(mapped)
+            .any(|(v, m)| m.is_none() && !v.trim().is_empty());
+        if record.len() < mapped.len() || extra || stray {
+            return Some(Err(RowProblem::FieldCount {
+                got: record.len(),
+                header: mapped.len(),
+            }));
+        }
+        let mut row = Row::default();
+        for (value, column) in record.iter().zip(mapped) {
+            if let Some(c) = column {
+                let value = if c.is_free_text() {
+                    unneutralise(value)
+                } else {
+                    value
+                };
+                row.set(c.key, value);
+            }
+        }
+        Some(Ok(row))
+    }
+}
+
+/// JSON Lines rows as they are read.
+struct JsonlRows {
+    text: Text,
+    /// The physical line last read.
+    line: u64,
+    columns: &'static [Column],
+    fatal: Option<std::io::Error>,
+}
+
+impl JsonlRows {
+    /// The next line (without its line break), at most `limits::IMPORT_ROW`
+    /// bytes of it kept, and its length; `None` at the end.
+    fn read_line(&mut self, kept: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
+        kept.clear();
+        let cap = crate::limits::IMPORT_ROW + 1;
+        let (mut len, mut any, mut cr) = (0, false, false);
+        loop {
+            let buf = self.text.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            any = true;
+            let (part, used, done) = match memchr::memchr(b'\n', buf) {
+                Some(i) => (&buf[..i], i + 1, true),
+                None => (buf, buf.len(), false),
+            };
+            let room = cap.saturating_sub(kept.len()).min(part.len());
+            kept.extend_from_slice(&part[..room]);
+            len += part.len();
+            if let Some(b) = part.last() {
+                cr = *b == b'\r';
+            }
+            self.text.consume(used);
+            if done {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        if cr {
+            len -= 1;
+            kept.truncate(len);
+        }
+        Ok(Some(len))
+    }
+
+    fn next(&mut self) -> Option<(u64, Result<Row, RowProblem>)> {
+        let mut bytes = Vec::new();
+        loop {
+            let len = match self.read_line(&mut bytes) {
+                Ok(Some(len)) => len,
+                Ok(None) => return None,
+                Err(e) => {
+                    self.fatal = Some(e);
+                    return None;
+                }
+            };
+            self.line += 1;
+            let n = self.line;
+            let line = String::from_utf8_lossy(&bytes);
+            if len > crate::limits::IMPORT_ROW {
+                return Some((n, Err(RowProblem::TooLong { size: len })));
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            let row = serde_json::from_str::<Value>(&line)
+                // serde's own words are English: say where, in the user's language.
+                .map_err(|e| RowProblem::NotJson { at: e.column() })
+                .and_then(|v| json_row(v, self.columns));
+            match row {
+                Ok(r) if r.is_blank() => {}
+                other => return Some((n, other)),
+            }
+        }
+    }
 }
 
 /// Characters a spreadsheet reads as the start of a formula (OWASP's list
@@ -260,22 +724,13 @@ fn field_lines(field: &str) -> Vec<&str> {
         .collect()
 }
 
-fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> Result<Rows, ReadError> {
-    let index = LineIndex::new(text.as_bytes());
-    // Tab-separated when the header has tabs and no commas (Excel's
-    // "Unicode text" and "Text (Tab delimited)").
-    let header = text.lines().next().unwrap_or("");
-    let delimiter = if header.contains('\t') && !header.contains(',') {
-        '\t'
-    } else {
-        ','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter as u8)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let headers = reader.headers().cloned().unwrap_or_default();
+/// Which column each header cell names (`None` for an empty cell).
+fn map_headers(
+    path: &Path,
+    headers: &csv::StringRecord,
+    columns: &'static [Column],
+    lang: Lang,
+) -> Result<Vec<Option<&'static Column>>, ReadError> {
     let mut mapped: Vec<Option<&'static Column>> = Vec::new();
     let mut unknown = Vec::new();
     for name in headers.iter() {
@@ -337,125 +792,7 @@ fn read_csv(path: &Path, text: &str, columns: &'static [Column], lang: Lang) -> 
             names: missing,
         });
     }
-    let mut rows = Vec::new();
-    let mut swallowed = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e
-                    .position()
-                    .map(|p| index.record_line(text.as_bytes(), p.byte() as usize))
-                    .unwrap_or(0);
-                rows.push((line, Err(RowProblem::Csv(e))));
-                continue;
-            }
-        };
-        let line = record
-            .position()
-            .map(|p| index.record_line(text.as_bytes(), p.byte() as usize))
-            .unwrap_or(0);
-        // Where each field starts: fields only hold line breaks when quoted.
-        let mut field_line = line;
-        for (k, value) in record.iter().enumerate() {
-            let lines = field_lines(value);
-            let last = field_line + lines.len() as u64 - 1;
-            // A quote never closed runs to the end of the file.
-            let open_to_end = lines.len() > 1 && {
-                let tail = text.trim_end();
-                tail.ends_with(value.trim_end()) && !tail.ends_with('"')
-            };
-            // Its span ends on the file's last line, not after its final line break.
-            let span_end = if open_to_end {
-                field_line + field_lines(value.trim_end_matches(['\r', '\n'])).len() as u64 - 1
-            } else {
-                last
-            };
-            let swallows = lines.len() > 1
-                && lines[1..]
-                    .iter()
-                    .any(|l| looks_like_row(l, mapped.len(), delimiter));
-            if swallows || open_to_end {
-                let (zh, en) = match mapped.get(k).copied().flatten() {
-                    Some(c) => (c.zh.to_string(), c.en.to_string()),
-                    None => (format!("第 {} 列", k + 1), format!("column {}", k + 1)),
-                };
-                swallowed.push(Swallowed {
-                    first: field_line,
-                    last: span_end,
-                    zh,
-                    en,
-                    closed: !open_to_end,
-                });
-            }
-            field_line = last;
-        }
-        if record.iter().all(|v| v.trim().is_empty()) {
-            continue;
-        }
-        let size = record.as_byte_record().as_slice().len();
-        if size > crate::limits::IMPORT_ROW {
-            rows.push((line, Err(RowProblem::TooLong { size })));
-            continue;
-        }
-        let extra = record.iter().skip(mapped.len()).any(|v| !v.trim().is_empty());
-        let stray = record
-            .iter()
-            .zip(&mapped)
-            .any(|(v, m)| m.is_none() && !v.trim().is_empty());
-        if record.len() < mapped.len() || extra || stray {
-            rows.push((
-                line,
-                Err(RowProblem::FieldCount {
-                    got: record.len(),
-                    header: mapped.len(),
-                }),
-            ));
-            continue;
-        }
-        let mut row = Row::default();
-        for (value, column) in record.iter().zip(&mapped) {
-            if let Some(c) = column {
-                let value = if c.is_free_text() {
-                    unneutralise(value)
-                } else {
-                    value
-                };
-                row.set(c.key, value);
-            }
-        }
-        rows.push((line, Ok(row)));
-    }
-    if !swallowed.is_empty() {
-        return Err(ReadError::SwallowedRows {
-            path: path.to_path_buf(),
-            spans: swallowed,
-        });
-    }
-    Ok(rows)
-}
-
-fn read_jsonl(text: &str, columns: &'static [Column]) -> Rows {
-    let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let n = i as u64 + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        if line.len() > crate::limits::IMPORT_ROW {
-            rows.push((n, Err(RowProblem::TooLong { size: line.len() })));
-            continue;
-        }
-        let row = serde_json::from_str::<Value>(line)
-            // serde's own words are English: say where, in the user's language.
-            .map_err(|e| RowProblem::NotJson { at: e.column() })
-            .and_then(|v| json_row(v, columns));
-        match row {
-            Ok(r) if r.is_blank() => {}
-            other => rows.push((n, other)),
-        }
-    }
-    rows
+    Ok(mapped)
 }
 
 fn json_row(value: Value, columns: &'static [Column]) -> Result<Row, RowProblem> {

@@ -519,6 +519,9 @@ fn a_rebuild_never_drops_what_the_database_holds_beyond_its_journal() {
     let csv = cli::sample("appeals.csv");
     cli::expect(dir, &["import", "appeals", cli::path(&csv)], 0);
     let older = fs::read(journal_path(dir)).unwrap();
+    // The same ledger a year earlier (a file imported again is skipped).
+    let earlier = fs::read_to_string(&csv).unwrap().replace("\n2026-", "\n2025-");
+    let csv = cli::write(dir, "earlier.csv", earlier.as_bytes());
     cli::expect(dir, &["import", "appeals", cli::path(&csv)], 0);
     let all = exported(dir).unwrap();
     fs::write(journal_path(dir), &older).unwrap();

@@ -684,3 +684,127 @@ fn rows_over_their_limits_are_refused_by_line() {
     );
     assert_eq!(appeal_count(dir.path()), 1);
 }
+
+/// `rows` valid rows of the HEADER columns, one a line from line 2.
+fn many_rows(rows: usize) -> Vec<String> {
+    let mut lines = vec![HEADER.to_string()];
+    lines.extend((0..rows).map(row));
+    lines
+}
+
+#[test]
+fn damage_far_down_a_large_file_changes_nothing_and_names_its_line() {
+    let dir = station(true);
+    // A stray quote on line 902 (long after the first chunk) that line 904 closes.
+    let mut lines = many_rows(1000);
+    lines[901] = "2026-05-04 09:00,市民甲,13900000004,,住房,\"楼道灯不亮".into();
+    lines[903] = "2026-05-07 09:00,市民乙,13900000007,,住房,水管漏水\",张山,已受理".into();
+    let f = write(dir.path(), "stray.csv", lines.join("\n").as_bytes());
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 2);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("第 902–904 行"), "{stderr}");
+    assert!(!text(&out.stdout).contains("已保存"), "{}", text(&out.stdout));
+    assert_eq!(appeal_count(dir.path()), 0);
+
+    // A broken UTF-8 sequence on line 951.
+    let mut bytes = many_rows(1000).join("\n").into_bytes();
+    let at = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(949)
+        .map(|(i, _)| i + 1)
+        .expect("line 951");
+    bytes.insert(at, 0xE4);
+    let f = write(dir.path(), "broken.csv", &bytes);
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 2);
+    assert!(text(&out.stderr).contains("第 951 行"), "{}", text(&out.stderr));
+    assert_eq!(appeal_count(dir.path()), 0);
+
+    // The same rows, undamaged: saved in chunks, each said.
+    let f = write(dir.path(), "good.csv", many_rows(1000).join("\r\n").as_bytes());
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 0);
+    assert_eq!(
+        text(&out.stdout).lines().collect::<Vec<_>>(),
+        vec![
+            "已保存 200 行",
+            "已保存 400 行",
+            "已保存 600 行",
+            "已保存 800 行",
+            "已保存 1000 行",
+            "已导入 1000 行，拒绝 0 行。"
+        ]
+    );
+    assert_eq!(appeal_count(dir.path()), 1000);
+}
+
+/// Each appeal's content, counted.
+fn contents(dir: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for line in export(dir, "jsonl").lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        *counts
+            .entry(v["content"].as_str().expect("content").to_string())
+            .or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn an_import_killed_between_chunks_and_run_again_holds_each_appeal_once() {
+    let dir = station(true);
+    let rows = 1500;
+    let f = write(dir.path(), "many.csv", many_rows(rows).join("\n").as_bytes());
+    let mut child = bin()
+        .arg("--data")
+        .arg(dir.path())
+        .args(["import", "appeals", path(&f)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    {
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("read");
+        assert_eq!(first.trim(), "已保存 200 行");
+        child.kill().expect("kill");
+    }
+    child.wait().expect("wait");
+    let saved = appeal_count(dir.path());
+    assert!((200..=rows).contains(&saved), "{saved}");
+
+    // The whole file again: what was saved is skipped, the rest imported.
+    let out = expect(dir.path(), &["import", "appeals", path(&f)], 0);
+    let stdout = text(&out.stdout);
+    let summary = if saved == rows {
+        format!("已导入 0 行，跳过此前已导入的 {rows} 行，拒绝 0 行。")
+    } else if saved == 0 {
+        format!("已导入 {rows} 行，拒绝 0 行。")
+    } else {
+        format!(
+            "已导入 {} 行，跳过此前已导入的 {saved} 行，拒绝 0 行。",
+            rows - saved
+        )
+    };
+    assert!(stdout.contains(&summary), "{stdout}");
+    let counts = contents(dir.path());
+    assert_eq!(counts.len(), rows);
+    assert!(counts.values().all(|&n| n == 1), "an appeal was imported twice");
+    expect(dir.path(), &["check"], 0);
+
+    // Rows that are the same appeal twice are both kept, and both skipped
+    // the next time.
+    let other = station(true);
+    let twice = format!("{HEADER}\n{}\n{}\n{}\n", row(1), row(1), row(2));
+    let f = write(other.path(), "twice.csv", twice.as_bytes());
+    expect(other.path(), &["import", "appeals", path(&f)], 0);
+    let out = expect(other.path(), &["--lang", "en", "import", "appeals", path(&f)], 0);
+    assert!(
+        text(&out.stdout).contains("0 rows imported, 3 skipped (imported before), 0 rejected."),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(appeal_count(other.path()), 3);
+}
