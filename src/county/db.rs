@@ -13,6 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::appeals::AppealFilter;
@@ -373,6 +374,23 @@ impl Db {
     /// The appeals `filter` wants, by code: the filter is the query's
     /// `WHERE`, its values bound.
     pub async fn appeals(&self, filter: &AppealFilter) -> Result<Vec<HeldAppeal>, CountyError> {
+        let mut held = Vec::new();
+        self.each_appeal(filter, |h| {
+            held.push(h);
+            Ok::<_, CountyError>(true)
+        })
+        .await?;
+        Ok(held)
+    }
+
+    /// `appeals`, each given to `each` as its row comes (the rows are
+    /// read as a stream, never held together); `each` says whether to go
+    /// on.
+    pub async fn each_appeal<E: From<CountyError>>(
+        &self,
+        filter: &AppealFilter,
+        mut each: impl FnMut(HeldAppeal) -> Result<bool, E>,
+    ) -> Result<(), E> {
         let mut wanted: Vec<(&str, String)> = Vec::new();
         if let Some(station) = &filter.station {
             wanted.push(("station", station.trim().to_string()));
@@ -390,17 +408,14 @@ impl Db {
         for (_, value) in &wanted {
             query = query.bind(value.as_str());
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| -> Result<HeldAppeal, CountyError> {
-                let station: String = r.try_get(0)?;
-                let state: String = r.try_get(1)?;
-                Ok(HeldAppeal {
-                    station,
-                    appeal: decode(&state)?,
-                })
-            })
-            .collect()
+        let mut rows = query.fetch(&self.pool);
+        while let Some(r) = rows.try_next().await.map_err(CountyError::from)? {
+            let held = held_appeal(&r)?;
+            if !each(held)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     pub async fn appeal(&self, code: &str) -> Result<Option<HeldAppeal>, CountyError> {
@@ -566,15 +581,40 @@ pub async fn appeal(conn: &mut AnyConnection, code: &str) -> Result<Option<HeldA
         .bind(code)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some(r) = row else {
-        return Ok(None);
-    };
-    let station: String = r.try_get(0)?;
+    row.as_ref().map(held_appeal).transpose()
+}
+
+/// A row of (station, state) as the appeal it holds.
+fn held_appeal(r: &sqlx::any::AnyRow) -> Result<HeldAppeal, CountyError> {
     let state: String = r.try_get(1)?;
-    Ok(Some(HeldAppeal {
-        station,
+    Ok(HeldAppeal {
+        station: r.try_get(0)?,
         appeal: decode(&state)?,
-    }))
+    })
+}
+
+/// The appeals of `codes` the county holds (in no particular order),
+/// read in one query a thousand codes.
+pub async fn appeals_by_code(
+    conn: &mut AnyConnection,
+    codes: &[&str],
+) -> Result<Vec<HeldAppeal>, CountyError> {
+    let mut held = Vec::with_capacity(codes.len());
+    for codes in codes.chunks(1000) {
+        let marks: Vec<String> = (1..=codes.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT station, state FROM appeals WHERE code IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for code in codes {
+            query = query.bind(*code);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            held.push(held_appeal(&r)?);
+        }
+    }
+    Ok(held)
 }
 
 /// Writes the appeal's state (new or changed), with the fields the
@@ -584,70 +624,113 @@ pub async fn save_appeal(
     station: &str,
     appeal: &Appeal,
 ) -> Result<(), CountyError> {
+    save_appeals(conn, station, &[appeal]).await
+}
+
+/// The columns of an appeal's row `save_appeals` writes, in order.
+const APPEAL_COLUMNS: [&str; 20] = [
+    "code",
+    "station",
+    "status",
+    "category",
+    "access_key",
+    "state",
+    "updated_at",
+    "registered_at",
+    "registered_on",
+    "title",
+    "unit",
+    "deadline",
+    "round",
+    "chases",
+    "satisfaction",
+    "deputies",
+    "reopened",
+    "replied_on",
+    "closed_on",
+    "search",
+];
+
+/// `save_appeal` for several appeals of `station` in one statement.
+pub async fn save_appeals(
+    conn: &mut AnyConnection,
+    station: &str,
+    appeals: &[&Appeal],
+) -> Result<(), CountyError> {
+    if appeals.is_empty() {
+        return Ok(());
+    }
+    let width = APPEAL_COLUMNS.len();
+    let mut sql = format!("INSERT INTO appeals ({}) VALUES ", APPEAL_COLUMNS.join(", "));
+    for n in 0..appeals.len() {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        let marks: Vec<String> = (1..=width).map(|c| format!("${}", n * width + c)).collect();
+        sql.push('(');
+        sql.push_str(&marks.join(", "));
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (code) DO UPDATE SET ");
+    let updates: Vec<String> = APPEAL_COLUMNS[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    sql.push_str(&updates.join(", "));
     let zone = super::zone();
     let day = |at: &chrono::DateTime<chrono::FixedOffset>| zone.date(at).to_string();
-    let deputies = appeal
-        .deputies
-        .iter()
-        .fold(String::from(","), |acc, d| format!("{acc}{},", d.id));
-    let replied_on = appeal
-        .history
-        .iter()
-        .rev()
-        .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Replied)
-        .map(|h| day(&h.at));
-    let closed_on = appeal
-        .history
-        .iter()
-        .rev()
-        .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Closed)
-        .filter(|_| appeal.status == crate::domain::Status::Closed)
-        .map(|h| day(&h.at));
-    let search = [
-        appeal.code.as_str(),
-        &appeal.title,
-        &appeal.content,
-        &appeal.location,
-        appeal.unit.as_deref().unwrap_or(""),
-        appeal.reply.as_deref().unwrap_or(""),
-    ]
-    .join("\n");
-    sqlx::query(
-        "INSERT INTO appeals (code, station, status, category, access_key, state, updated_at,
-           registered_at, registered_on, title, unit, deadline, round, chases, satisfaction,
-           deputies, reopened, replied_on, closed_on, search)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-         ON CONFLICT (code) DO UPDATE SET station = excluded.station, status = excluded.status,
-         category = excluded.category, access_key = excluded.access_key, state = excluded.state,
-         updated_at = excluded.updated_at, registered_at = excluded.registered_at,
-         registered_on = excluded.registered_on, title = excluded.title, unit = excluded.unit,
-         deadline = excluded.deadline, round = excluded.round, chases = excluded.chases,
-         satisfaction = excluded.satisfaction, deputies = excluded.deputies,
-         reopened = excluded.reopened, replied_on = excluded.replied_on,
-         closed_on = excluded.closed_on, search = excluded.search",
-    )
-    .bind(appeal.code.as_str())
-    .bind(station)
-    .bind(appeal.status.code())
-    .bind(appeal.category.code())
-    .bind(appeal.access_key.as_str())
-    .bind(encode(appeal)?)
-    .bind(super::now().to_rfc3339())
-    .bind(appeal.registered_at.to_rfc3339())
-    .bind(day(&appeal.registered_at))
-    .bind(appeal.title.as_str())
-    .bind(appeal.unit.clone())
-    .bind(appeal.deadline.map(|d| d.to_string()))
-    .bind(appeal.round as i64)
-    .bind(appeal.chases as i64)
-    .bind(appeal.satisfaction.map(|s| s.code().to_string()))
-    .bind(deputies)
-    .bind(i64::from(appeal.round > 0))
-    .bind(replied_on)
-    .bind(closed_on)
-    .bind(search)
-    .execute(&mut *conn)
-    .await?;
+    let updated_at = super::now().to_rfc3339();
+    let mut query = sqlx::query(&sql);
+    for appeal in appeals {
+        let deputies = appeal
+            .deputies
+            .iter()
+            .fold(String::from(","), |acc, d| format!("{acc}{},", d.id));
+        let replied_on = appeal
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Replied)
+            .map(|h| day(&h.at));
+        let closed_on = appeal
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Closed)
+            .filter(|_| appeal.status == crate::domain::Status::Closed)
+            .map(|h| day(&h.at));
+        let search = [
+            appeal.code.as_str(),
+            &appeal.title,
+            &appeal.content,
+            &appeal.location,
+            appeal.unit.as_deref().unwrap_or(""),
+            appeal.reply.as_deref().unwrap_or(""),
+        ]
+        .join("\n");
+        query = query
+            .bind(appeal.code.to_string())
+            .bind(station)
+            .bind(appeal.status.code())
+            .bind(appeal.category.code())
+            .bind(appeal.access_key.clone())
+            .bind(encode(appeal)?)
+            .bind(updated_at.clone())
+            .bind(appeal.registered_at.to_rfc3339())
+            .bind(day(&appeal.registered_at))
+            .bind(appeal.title.clone())
+            .bind(appeal.unit.clone())
+            .bind(appeal.deadline.map(|d| d.to_string()))
+            .bind(appeal.round as i64)
+            .bind(appeal.chases as i64)
+            .bind(appeal.satisfaction.map(|s| s.code().to_string()))
+            .bind(deputies)
+            .bind(i64::from(appeal.round > 0))
+            .bind(replied_on)
+            .bind(closed_on)
+            .bind(search);
+    }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
