@@ -8,6 +8,7 @@
 //! which takes SQLite's write lock or PostgreSQL's row lock, so uploads of
 //! one station (and the staff's steps on its appeals) never interleave.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -305,18 +306,20 @@ impl Db {
         let mut filled = 0u64;
         loop {
             let mut tx = self.pool.begin().await?;
-            let rows = sqlx::query(
-                "SELECT station, state FROM appeals WHERE registered_at IS NULL ORDER BY code LIMIT 1000",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
+            let rows = sqlx::query("SELECT code FROM appeals WHERE registered_at IS NULL ORDER BY code LIMIT 1000")
+                .fetch_all(&mut *tx)
+                .await?;
             if rows.is_empty() {
                 break;
             }
-            for row in &rows {
-                let station: String = row.try_get(0)?;
-                let appeal: Appeal = decode(&row.try_get::<String, _>(1)?)?;
-                save_appeal(&mut tx, &station, &appeal).await?;
+            let codes = rows
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+            for h in appeals_by_code(&mut tx, &codes).await? {
+                let held = h.appeal.history.len();
+                save_appeals(&mut tx, &h.station, &[(&h.appeal, held)]).await?;
             }
             tx.commit().await?;
             filled += rows.len() as u64;
@@ -398,19 +401,32 @@ impl Db {
         if let Some(status) = filter.status {
             wanted.push(("status", status.code().to_string()));
         }
-        let mut sql = String::from("SELECT station, state FROM appeals");
+        // Each appeal's history entries joined into one JSON array.
+        let joined = match self.kind {
+            Kind::Sqlite => "group_concat(h.entry, ',' ORDER BY h.n)",
+            Kind::Postgres => "string_agg(h.entry, ',' ORDER BY h.n)",
+        };
+        let mut sql = format!(
+            "SELECT a.station, a.state,
+               (SELECT '[' || {joined} || ']' FROM appeal_history h WHERE h.code = a.code)
+             FROM appeals a"
+        );
         for (n, (column, _)) in wanted.iter().enumerate() {
             let joint = if n == 0 { " WHERE" } else { " AND" };
-            sql.push_str(&format!("{joint} {column} = ${}", n + 1));
+            sql.push_str(&format!("{joint} a.{column} = ${}", n + 1));
         }
-        sql.push_str(" ORDER BY code");
+        sql.push_str(" ORDER BY a.code");
         let mut query = sqlx::query(&sql);
         for (_, value) in &wanted {
             query = query.bind(value.as_str());
         }
         let mut rows = query.fetch(&self.pool);
         while let Some(r) = rows.try_next().await.map_err(CountyError::from)? {
-            let held = held_appeal(&r)?;
+            let mut held = held_appeal(&r)?;
+            let history: Option<String> = r.try_get(2).map_err(CountyError::from)?;
+            if let Some(history) = history {
+                held.appeal.history = decode(&history)?;
+            }
             if !each(held)? {
                 break;
             }
@@ -577,14 +593,11 @@ pub async fn station(conn: &mut AnyConnection, code: &str) -> Result<Option<Enro
 }
 
 pub async fn appeal(conn: &mut AnyConnection, code: &str) -> Result<Option<HeldAppeal>, CountyError> {
-    let row = sqlx::query("SELECT station, state FROM appeals WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(held_appeal).transpose()
+    Ok(appeals_by_code(conn, &[code]).await?.pop())
 }
 
-/// A row of (station, state) as the appeal it holds.
+/// A row of (station, state) as the appeal it holds, its history not yet
+/// read (`appeal_history`).
 fn held_appeal(r: &sqlx::any::AnyRow) -> Result<HeldAppeal, CountyError> {
     let state: String = r.try_get(1)?;
     Ok(HeldAppeal {
@@ -593,8 +606,8 @@ fn held_appeal(r: &sqlx::any::AnyRow) -> Result<HeldAppeal, CountyError> {
     })
 }
 
-/// The appeals of `codes` the county holds (in no particular order),
-/// read in one query a thousand codes.
+/// The appeals of `codes` the county holds, with their history (in no
+/// particular order): two queries a thousand codes.
 pub async fn appeals_by_code(
     conn: &mut AnyConnection,
     codes: &[&str],
@@ -602,17 +615,33 @@ pub async fn appeals_by_code(
     let mut held = Vec::with_capacity(codes.len());
     for codes in codes.chunks(1000) {
         let marks: Vec<String> = (1..=codes.len()).map(|n| format!("${n}")).collect();
-        let sql = format!(
-            "SELECT station, state FROM appeals WHERE code IN ({})",
-            marks.join(", ")
-        );
+        let marks = marks.join(", ");
+        let sql = format!("SELECT station, state FROM appeals WHERE code IN ({marks})");
+        let mut query = sqlx::query(&sql);
+        for code in codes {
+            query = query.bind(*code);
+        }
+        let mut found: BTreeMap<String, HeldAppeal> = BTreeMap::new();
+        for r in query.fetch_all(&mut *conn).await? {
+            let h = held_appeal(&r)?;
+            found.insert(h.appeal.code.to_string(), h);
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let sql = format!("SELECT code, entry FROM appeal_history WHERE code IN ({marks}) ORDER BY code, n");
         let mut query = sqlx::query(&sql);
         for code in codes {
             query = query.bind(*code);
         }
         for r in query.fetch_all(&mut *conn).await? {
-            held.push(held_appeal(&r)?);
+            let code: String = r.try_get(0)?;
+            let entry: String = r.try_get(1)?;
+            if let Some(h) = found.get_mut(&code) {
+                h.appeal.history.push(decode(&entry)?);
+            }
         }
+        held.extend(found.into_values());
     }
     Ok(held)
 }
@@ -624,7 +653,12 @@ pub async fn save_appeal(
     station: &str,
     appeal: &Appeal,
 ) -> Result<(), CountyError> {
-    save_appeals(conn, station, &[appeal]).await
+    sqlx::query("DELETE FROM appeal_history WHERE code = $1 AND n >= $2")
+        .bind(appeal.code.as_str())
+        .bind(appeal.history.len() as i64)
+        .execute(&mut *conn)
+        .await?;
+    save_appeals(conn, station, &[(appeal, 0)]).await
 }
 
 /// The columns of an appeal's row `save_appeals` writes, in order.
@@ -651,11 +685,14 @@ const APPEAL_COLUMNS: [&str; 20] = [
     "search",
 ];
 
-/// `save_appeal` for several appeals of `station` in one statement.
+/// `save_appeal` for several appeals of `station`, in one statement for
+/// their rows and one for their history: each given with how many of its
+/// history's entries the county holds already (those are not written
+/// again; the appeal's row holds its state without them).
 pub async fn save_appeals(
     conn: &mut AnyConnection,
     station: &str,
-    appeals: &[&Appeal],
+    appeals: &[(&Appeal, usize)],
 ) -> Result<(), CountyError> {
     if appeals.is_empty() {
         return Ok(());
@@ -681,7 +718,7 @@ pub async fn save_appeals(
     let day = |at: &chrono::DateTime<chrono::FixedOffset>| zone.date(at).to_string();
     let updated_at = super::now().to_rfc3339();
     let mut query = sqlx::query(&sql);
-    for appeal in appeals {
+    for (appeal, _) in appeals {
         let deputies = appeal
             .deputies
             .iter()
@@ -714,7 +751,7 @@ pub async fn save_appeals(
             .bind(appeal.status.code())
             .bind(appeal.category.code())
             .bind(appeal.access_key.clone())
-            .bind(encode(appeal)?)
+            .bind(state_without_history(appeal)?)
             .bind(updated_at.clone())
             .bind(appeal.registered_at.to_rfc3339())
             .bind(day(&appeal.registered_at))
@@ -731,7 +768,36 @@ pub async fn save_appeals(
             .bind(search);
     }
     query.execute(&mut *conn).await?;
+    let mut entries: Vec<(&str, usize, String)> = Vec::new();
+    for (appeal, held) in appeals {
+        for (n, entry) in appeal.history.iter().enumerate().skip(*held) {
+            entries.push((appeal.code.as_str(), n, encode(entry)?));
+        }
+    }
+    for rows in entries.chunks(1000) {
+        let mut sql = String::from("INSERT INTO appeal_history (code, n, entry) VALUES ");
+        for n in 0..rows.len() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", 3 * n + 1, 3 * n + 2, 3 * n + 3));
+        }
+        sql.push_str(" ON CONFLICT (code, n) DO UPDATE SET entry = excluded.entry");
+        let mut query = sqlx::query(&sql);
+        for (code, n, entry) in rows {
+            query = query.bind(*code).bind(*n as i64).bind(entry.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+/// The appeal's JSON with an empty history (its entries are rows of
+/// `appeal_history`).
+fn state_without_history(appeal: &Appeal) -> Result<String, CountyError> {
+    let mut slim = appeal.clone();
+    slim.history.clear();
+    encode(&slim)
 }
 
 pub async fn save_station_info(

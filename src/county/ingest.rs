@@ -408,6 +408,8 @@ fn kind(raw: &RawValue) -> String {
 pub struct Projection {
     appeals: BTreeMap<String, Option<Appeal>>,
     changed: BTreeSet<String>,
+    /// How many history entries each appeal had when read.
+    stored: BTreeMap<String, usize>,
 }
 
 impl Projection {
@@ -426,8 +428,7 @@ impl Projection {
             .collect();
         let wanted: Vec<&str> = wanted.into_iter().collect();
         for held in db::appeals_by_code(conn, &wanted).await? {
-            self.appeals
-                .insert(held.appeal.code.to_string(), Some(held.appeal));
+            self.held(held.appeal);
         }
         for code in wanted {
             self.appeals.entry(code.to_string()).or_insert(None);
@@ -475,8 +476,12 @@ impl Projection {
             return Ok(());
         }
         if !self.appeals.contains_key(&code) {
-            let held = db::appeal(conn, &code).await?.map(|h| h.appeal);
-            self.appeals.insert(code.clone(), held);
+            match db::appeal(conn, &code).await? {
+                Some(h) => self.held(h.appeal),
+                None => {
+                    self.appeals.insert(code.clone(), None);
+                }
+            }
         }
         let Some(slot) = self.appeals.get_mut(&code) else {
             return Ok(());
@@ -499,12 +504,23 @@ impl Projection {
         Ok(())
     }
 
-    /// Writes every appeal changed, `ROWS_A_STATEMENT` a statement.
+    /// An appeal as the county held it before the batch.
+    fn held(&mut self, appeal: Appeal) {
+        let code = appeal.code.to_string();
+        self.stored.insert(code.clone(), appeal.history.len());
+        self.appeals.insert(code, Some(appeal));
+    }
+
+    /// Writes every appeal changed, `ROWS_A_STATEMENT` a statement (the
+    /// history entries it held are not written again).
     pub async fn save(&mut self, conn: &mut AnyConnection, station: &str) -> Result<(), CountyError> {
-        let changed: Vec<&Appeal> = self
+        let changed: Vec<(&Appeal, usize)> = self
             .changed
             .iter()
-            .filter_map(|code| self.appeals.get(code).and_then(Option::as_ref))
+            .filter_map(|code| {
+                let appeal = self.appeals.get(code)?.as_ref()?;
+                Some((appeal, self.stored.get(code).copied().unwrap_or(0)))
+            })
             .collect();
         for appeals in changed.chunks(ROWS_A_STATEMENT) {
             db::save_appeals(conn, station, appeals).await?;
