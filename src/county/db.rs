@@ -13,8 +13,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use futures_util::TryStreamExt;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::appeals::AppealFilter;
@@ -306,9 +306,10 @@ impl Db {
         let mut filled = 0u64;
         loop {
             let mut tx = self.pool.begin().await?;
-            let rows = sqlx::query("SELECT code FROM appeals WHERE registered_at IS NULL ORDER BY code LIMIT 1000")
-                .fetch_all(&mut *tx)
-                .await?;
+            let rows =
+                sqlx::query("SELECT code FROM appeals WHERE registered_at IS NULL ORDER BY code LIMIT 1000")
+                    .fetch_all(&mut *tx)
+                    .await?;
             if rows.is_empty() {
                 break;
             }

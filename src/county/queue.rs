@@ -480,7 +480,8 @@ async fn read_page(
     // are read whole.
     let mut rows = Built::new();
     rows_select(&mut rows, db.kind, today);
-    rows.sql.push_str(" WHERE a.code IN (SELECT a.code FROM appeals a");
+    rows.sql
+        .push_str(" WHERE a.code IN (SELECT a.code FROM appeals a");
     if sort.key == SortKey::Station {
         rows.sql.push_str(" LEFT JOIN stations s ON s.code = a.station");
     }

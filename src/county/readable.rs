@@ -96,7 +96,7 @@ impl Table {
 /// sheet in constant memory: each row goes to a temporary file as it is
 /// written, and the workbook is put together at `finish`).
 pub enum SheetWriter<'w> {
-    Csv(csv::Writer<&'w mut dyn Write>),
+    Csv(Box<csv::Writer<&'w mut dyn Write>>),
     Xlsx {
         out: &'w mut (dyn Write + Send),
         book: Box<rust_xlsxwriter::Workbook>,
@@ -112,7 +112,7 @@ impl<'w> SheetWriter<'w> {
         }
         let mut w = csv::Writer::from_writer(out);
         w.write_record(headers)?;
-        Ok(SheetWriter::Csv(w))
+        Ok(SheetWriter::Csv(Box::new(w)))
     }
 
     pub fn xlsx(
