@@ -563,6 +563,39 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Result<String, CountyError> {
     serde_json::to_string(value).map_err(CountyError::Encode)
 }
 
+/// The placeholders of a long statement's values, bound in order: `?` on
+/// SQLite (a numbered one costs it a search through the statement's
+/// names for each value bound, which grows with the square of the
+/// statement), `$1`, `$2`… on PostgreSQL.
+pub struct Marks {
+    numbered: bool,
+    next: usize,
+}
+
+impl Marks {
+    pub fn new(conn: &AnyConnection) -> Marks {
+        Marks {
+            numbered: conn.backend_name() != "SQLite",
+            next: 0,
+        }
+    }
+
+    /// `count` more placeholders, separated by commas.
+    pub fn take(&mut self, count: usize) -> String {
+        let marks: Vec<String> = (0..count)
+            .map(|_| {
+                self.next += 1;
+                if self.numbered {
+                    format!("${}", self.next)
+                } else {
+                    "?".to_string()
+                }
+            })
+            .collect();
+        marks.join(", ")
+    }
+}
+
 /// Takes the station's lock for the rest of the transaction (see the
 /// module's note). False when the station is not enrolled.
 pub async fn lock_station(conn: &mut AnyConnection, station: &str) -> Result<bool, CountyError> {
@@ -615,8 +648,7 @@ pub async fn appeals_by_code(
 ) -> Result<Vec<HeldAppeal>, CountyError> {
     let mut held = Vec::with_capacity(codes.len());
     for codes in codes.chunks(1000) {
-        let marks: Vec<String> = (1..=codes.len()).map(|n| format!("${n}")).collect();
-        let marks = marks.join(", ");
+        let marks = Marks::new(conn).take(codes.len());
         let sql = format!("SELECT station, state FROM appeals WHERE code IN ({marks})");
         let mut query = sqlx::query(&sql);
         for code in codes {
@@ -698,17 +730,16 @@ pub async fn save_appeals(
     if appeals.is_empty() {
         return Ok(());
     }
-    let width = APPEAL_COLUMNS.len();
-    let mut sql = format!("INSERT INTO appeals ({}) VALUES ", APPEAL_COLUMNS.join(", "));
-    for n in 0..appeals.len() {
-        if n > 0 {
-            sql.push_str(", ");
-        }
-        let marks: Vec<String> = (1..=width).map(|c| format!("${}", n * width + c)).collect();
-        sql.push('(');
-        sql.push_str(&marks.join(", "));
-        sql.push(')');
-    }
+    let mut marks = Marks::new(conn);
+    let rows: Vec<String> = appeals
+        .iter()
+        .map(|_| format!("({})", marks.take(APPEAL_COLUMNS.len())))
+        .collect();
+    let mut sql = format!(
+        "INSERT INTO appeals ({}) VALUES {}",
+        APPEAL_COLUMNS.join(", "),
+        rows.join(", ")
+    );
     sql.push_str(" ON CONFLICT (code) DO UPDATE SET ");
     let updates: Vec<String> = APPEAL_COLUMNS[1..]
         .iter()
@@ -776,14 +807,13 @@ pub async fn save_appeals(
         }
     }
     for rows in entries.chunks(1000) {
-        let mut sql = String::from("INSERT INTO appeal_history (code, n, entry) VALUES ");
-        for n in 0..rows.len() {
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${})", 3 * n + 1, 3 * n + 2, 3 * n + 3));
-        }
-        sql.push_str(" ON CONFLICT (code, n) DO UPDATE SET entry = excluded.entry");
+        let mut marks = Marks::new(conn);
+        let values: Vec<String> = rows.iter().map(|_| format!("({})", marks.take(3))).collect();
+        let sql = format!(
+            "INSERT INTO appeal_history (code, n, entry) VALUES {}
+             ON CONFLICT (code, n) DO UPDATE SET entry = excluded.entry",
+            values.join(", ")
+        );
         let mut query = sqlx::query(&sql);
         for (code, n, entry) in rows {
             query = query.bind(*code).bind(*n as i64).bind(entry.as_str());

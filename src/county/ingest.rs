@@ -251,32 +251,24 @@ async fn store_events(
 ) -> Result<u64, CountyError> {
     let mut stored = 0u64;
     for rows in fresh.chunks(ROWS_A_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO events (station, terminal, seq, hash, kind, appeal, body, received_at) VALUES ",
+        let mut marks = db::Marks::new(conn);
+        let values: Vec<String> = rows.iter().map(|_| format!("({})", marks.take(8))).collect();
+        let sql = format!(
+            "INSERT INTO events (station, terminal, seq, hash, kind, appeal, body, received_at)
+             VALUES {} ON CONFLICT (station, terminal, seq) DO NOTHING",
+            values.join(", ")
         );
-        for n in 0..rows.len() {
-            let p = 3 + n * 5;
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "($1, $2, ${}, ${}, ${}, ${}, ${}, $3)",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            ));
-        }
-        sql.push_str(" ON CONFLICT (station, terminal, seq) DO NOTHING");
-        let mut query = sqlx::query(&sql).bind(station).bind(terminal).bind(received_at);
+        let mut query = sqlx::query(&sql);
         for e in rows {
             query = query
+                .bind(station)
+                .bind(terminal)
                 .bind(e.seq as i64)
                 .bind(e.hash.as_str())
                 .bind(e.kind.as_str())
                 .bind(e.appeal.as_deref())
-                .bind(e.body.as_str());
+                .bind(e.body.as_str())
+                .bind(received_at);
         }
         let done = query.execute(&mut *conn).await?;
         if done.rows_affected() != rows.len() as u64 {
