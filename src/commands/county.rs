@@ -15,12 +15,13 @@ use crate::county::appeals;
 use crate::county::db::Db;
 use crate::county::enroll::{self as enrollment, EnrollRefusal, Enrollment};
 use crate::county::queue::{self, Query, QueueFilter, Scope, Sort, SortKey};
-use crate::county::readable;
+use crate::county::readable::{self, ReadableError, SheetWriter, StreamError};
 use crate::county::server::{self, Server};
 use crate::county::staff::{self, StepOutcome};
 use crate::county::units::{self, UnitProblem};
 use crate::county::{self as county_mod, CountyError};
 use crate::domain::code::CodeError;
+use crate::domain::privacy::public_appeal;
 use crate::domain::{Category, Status, Step, TrackingCode, Zone};
 use crate::i18n::Lang;
 
@@ -481,60 +482,75 @@ async fn appeals(db: &Db, asked: &AppealsArgs, lang: Lang) -> ExitCode {
     if !*json && !out(header) {
         return ExitCode::SUCCESS;
     }
-    let mut number = pages.unwrap_or(1);
-    let mut shown = 0u64;
-    let total = loop {
-        let (rows, total) = match queue::page(db, &Scope::All, &filter, sort, number, size, today).await {
-            Ok(found) => found,
-            Err(e) => return fail(&e, lang),
-        };
-        for r in &rows {
-            let line = if *json {
-                serde_json::json!({
-                    "code": r.code,
-                    "station": r.station,
-                    "station_name": r.station_name,
-                    "registered_at": zone.local(&r.registered_at).to_rfc3339(),
-                    "status": r.status.code(),
-                    "status_label": r.status.label(lang),
-                    "category": r.category.code(),
-                    "category_label": r.category.label(lang),
-                    "title": r.title,
-                    "unit": r.unit,
-                    "deadline": r.deadline,
-                    "days_overdue": r.days_overdue,
-                    "round": r.round,
-                    "chases": r.chases,
-                    "satisfaction": r.satisfaction.map(|s| s.code()),
-                })
-                .to_string()
-            } else {
-                let cell = |t: &str| t.replace(['\t', '\n', '\r'], " ");
-                format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                    r.code,
-                    cell(&r.station_name),
-                    zone.show(&r.registered_at),
-                    r.category.label(lang),
-                    cell(&r.title),
-                    r.status.label(lang),
-                    cell(r.unit.as_deref().unwrap_or("")),
-                    r.deadline.map(|d| d.to_string()).unwrap_or_default(),
-                    r.days_overdue
-                        .filter(|d| *d > 0)
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                )
-            };
-            if !out(line) {
-                return ExitCode::SUCCESS;
+    let line = |r: &queue::QueueRow| {
+        if *json {
+            serde_json::json!({
+                "code": r.code,
+                "station": r.station,
+                "station_name": r.station_name,
+                "registered_at": zone.local(&r.registered_at).to_rfc3339(),
+                "status": r.status.code(),
+                "status_label": r.status.label(lang),
+                "category": r.category.code(),
+                "category_label": r.category.label(lang),
+                "title": r.title,
+                "unit": r.unit,
+                "deadline": r.deadline,
+                "days_overdue": r.days_overdue,
+                "round": r.round,
+                "chases": r.chases,
+                "satisfaction": r.satisfaction.map(|s| s.code()),
+            })
+            .to_string()
+        } else {
+            let cell = |t: &str| t.replace(['\t', '\n', '\r'], " ");
+            format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                r.code,
+                cell(&r.station_name),
+                zone.show(&r.registered_at),
+                r.category.label(lang),
+                cell(&r.title),
+                r.status.label(lang),
+                cell(r.unit.as_deref().unwrap_or("")),
+                r.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                r.days_overdue
+                    .filter(|d| *d > 0)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    let total = match pages {
+        // Every page: one query, each row written as it is read.
+        None => {
+            let mut open = true;
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            let given = queue::each_row(db, &Scope::All, &filter, sort, today, |r| {
+                open = writeln!(w, "{}", line(&r)).is_ok();
+                Ok::<_, CountyError>(open)
+            })
+            .await;
+            open = open && w.flush().is_ok();
+            drop(w);
+            match given {
+                Ok(_) if !open => return ExitCode::SUCCESS,
+                Ok(n) => n,
+                Err(e) => return fail(&e, lang),
             }
         }
-        shown += rows.len() as u64;
-        if pages.is_some() || rows.is_empty() || shown >= total {
-            break total;
+        Some(number) => {
+            let (rows, total) = match queue::page(db, &Scope::All, &filter, sort, number, size, today).await {
+                Ok(found) => found,
+                Err(e) => return fail(&e, lang),
+            };
+            for r in &rows {
+                if !out(line(r)) {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            total
         }
-        number += 1;
     };
     let count = match pages {
         None => lang.pick(format!("共 {total} 条"), format!("{total} appeals")),
@@ -638,51 +654,87 @@ async fn step(db: &Db, code: &str, step: Step, note: &str, actor: &str, lang: La
 /// `county export`: CSV and xlsx as people read them
 /// (`county::readable`: station names, one zone, words, the history in
 /// words); JSON Lines as machines read them (the station's export's
-/// fields). Every text masked as on the public page.
+/// fields). Every text masked as on the public page. Each appeal is
+/// written as its row is read: the county is never held whole.
 async fn export_appeals(db: &Db, format: Format, target: Option<&Path>, lang: Lang) -> ExitCode {
     if let Err(code) = super::export::check_target(format, target, lang) {
         return code;
     }
-    if format == Format::Jsonl {
-        let appeals: Vec<_> = match appeals::exported(db).await {
-            // Every time in the county's zone.
-            Ok(a) => a
-                .iter()
-                .map(|a| crate::transfer::export::in_zone(a, county_mod::zone()))
-                .collect(),
-            Err(e) => return fail(&e, lang),
-        };
-        return super::export::write_appeals(&appeals, format, target, lang);
-    }
-    let table = match readable::appeals(db, lang).await {
-        Ok(t) => t,
-        Err(e) => return fail(&e, lang),
-    };
-    // A file gets the byte-order mark Excel needs; standard output not.
-    let bytes = match format {
-        Format::Xlsx => table.xlsx(),
-        _ => table.csv(target.is_some()),
-    };
-    let written = bytes.map_err(|e| e.message(lang)).and_then(|bytes| match target {
+    let written = match target {
         Some(path) => {
-            super::export::write_file(path, |w| Ok(w.write_all(&bytes)?)).map_err(|e| e.message(lang))
+            let mut tmp = match super::export::beside(path) {
+                Ok(t) => t,
+                Err(e) => return super::export::failed(target, &crate::i18n::os_words(&e, lang), lang),
+            };
+            let written = {
+                let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+                match stream_appeals(db, format, &mut w, true, lang).await {
+                    Ok(n) => w.flush().map(|()| n).map_err(|e| ReadableError::Io(e).into()),
+                    Err(e) => Err(e),
+                }
+            };
+            written.and_then(|n| {
+                super::export::put_in_place(tmp, path)
+                    .map(|()| n)
+                    .map_err(|e| ReadableError::Io(e).into())
+            })
         }
-        None => match std::io::stdout().lock().write_all(&bytes) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::i18n::os_words(&e, lang)),
-            _ => Ok(()),
-        },
-    });
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout());
+            match stream_appeals(db, format, &mut w, false, lang).await {
+                Ok(n) => w.flush().map(|()| n).map_err(|e| ReadableError::Io(e).into()),
+                Err(e) => Err(e),
+            }
+        }
+    };
     match (written, target) {
-        (Ok(()), Some(path)) => {
+        (Ok(n), Some(path)) => {
             say(lang.pick(
-                format!("已导出 {} 条诉求到 {}", table.rows.len(), path.display()),
-                format!("{} appeals exported to {}", table.rows.len(), path.display()),
+                format!("已导出 {n} 条诉求到 {}", path.display()),
+                format!("{n} appeals exported to {}", path.display()),
             ));
             ExitCode::SUCCESS
         }
-        (Ok(()), None) => ExitCode::SUCCESS,
-        (Err(e), _) => super::export::failed(target, &e, lang),
+        (Ok(_), None) => ExitCode::SUCCESS,
+        (Err(StreamError::County(e)), _) => fail(&e, lang),
+        // A reader that stopped early (`| head`) is not a failure.
+        (Err(StreamError::Write(e)), None) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        (Err(StreamError::Write(e)), _) => super::export::failed(target, &e.message(lang), lang),
     }
+}
+
+/// Writes every appeal the county holds to `w` in `format` as its row
+/// comes (`bom`: a CSV file starts with the mark Excel needs); how many.
+async fn stream_appeals(
+    db: &Db,
+    format: Format,
+    w: &mut (dyn Write + Send),
+    bom: bool,
+    lang: Lang,
+) -> Result<u64, StreamError> {
+    let zone = county_mod::zone();
+    if format == Format::Jsonl {
+        let mut n = 0u64;
+        db.each_appeal(&appeals::AppealFilter::default(), |h| {
+            // Every time in the county's zone.
+            let a = crate::transfer::export::in_zone(&public_appeal(&h.appeal), zone);
+            serde_json::to_writer(&mut *w, &crate::transfer::export::json(&a, lang))
+                .map_err(|e| ReadableError::Io(e.into()))?;
+            w.write_all(b"\n").map_err(ReadableError::Io)?;
+            n += 1;
+            Ok::<_, StreamError>(true)
+        })
+        .await?;
+        return Ok(n);
+    }
+    let (name, headers, counts) = readable::appeals_headers(zone, lang);
+    let mut sheet = match format {
+        Format::Xlsx => SheetWriter::xlsx(w, &name, &headers, &counts)?,
+        _ => SheetWriter::csv(w, bom, &headers)?,
+    };
+    let n = readable::write_appeals(db, &mut sheet, lang).await?;
+    sheet.finish()?;
+    Ok(n)
 }
 
 fn not_held(code: &str, lang: Lang) -> ExitCode {

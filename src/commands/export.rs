@@ -99,17 +99,27 @@ pub(crate) fn write_file(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+    let mut tmp = beside(path)?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
         fill(&mut w)?;
         w.flush()?;
     }
+    Ok(put_in_place(tmp, path)?)
+}
+
+/// A temporary file in `path`'s directory, for `put_in_place`.
+pub(crate) fn beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::NamedTempFile::new_in(parent)
+}
+
+/// `tmp`, written whole, synced and renamed to `path`.
+pub(crate) fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| ExportError::Io(e.error))?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -8,10 +8,12 @@
 //! which takes SQLite's write lock or PostgreSQL's row lock, so uploads of
 //! one station (and the staff's steps on its appeals) never interleave.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
 
@@ -304,18 +306,21 @@ impl Db {
         let mut filled = 0u64;
         loop {
             let mut tx = self.pool.begin().await?;
-            let rows = sqlx::query(
-                "SELECT station, state FROM appeals WHERE registered_at IS NULL ORDER BY code LIMIT 1000",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
+            let rows =
+                sqlx::query("SELECT code FROM appeals WHERE registered_at IS NULL ORDER BY code LIMIT 1000")
+                    .fetch_all(&mut *tx)
+                    .await?;
             if rows.is_empty() {
                 break;
             }
-            for row in &rows {
-                let station: String = row.try_get(0)?;
-                let appeal: Appeal = decode(&row.try_get::<String, _>(1)?)?;
-                save_appeal(&mut tx, &station, &appeal).await?;
+            let codes = rows
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+            for h in appeals_by_code(&mut tx, &codes).await? {
+                let held = h.appeal.history.len();
+                save_appeals(&mut tx, &h.station, &[(&h.appeal, held)]).await?;
             }
             tx.commit().await?;
             filled += rows.len() as u64;
@@ -373,6 +378,23 @@ impl Db {
     /// The appeals `filter` wants, by code: the filter is the query's
     /// `WHERE`, its values bound.
     pub async fn appeals(&self, filter: &AppealFilter) -> Result<Vec<HeldAppeal>, CountyError> {
+        let mut held = Vec::new();
+        self.each_appeal(filter, |h| {
+            held.push(h);
+            Ok::<_, CountyError>(true)
+        })
+        .await?;
+        Ok(held)
+    }
+
+    /// `appeals`, each given to `each` as its row comes (the rows are
+    /// read as a stream, never held together); `each` says whether to go
+    /// on.
+    pub async fn each_appeal<E: From<CountyError>>(
+        &self,
+        filter: &AppealFilter,
+        mut each: impl FnMut(HeldAppeal) -> Result<bool, E>,
+    ) -> Result<(), E> {
         let mut wanted: Vec<(&str, String)> = Vec::new();
         if let Some(station) = &filter.station {
             wanted.push(("station", station.trim().to_string()));
@@ -380,27 +402,37 @@ impl Db {
         if let Some(status) = filter.status {
             wanted.push(("status", status.code().to_string()));
         }
-        let mut sql = String::from("SELECT station, state FROM appeals");
+        // Each appeal's history entries joined into one JSON array.
+        let joined = match self.kind {
+            Kind::Sqlite => "group_concat(h.entry, ',' ORDER BY h.n)",
+            Kind::Postgres => "string_agg(h.entry, ',' ORDER BY h.n)",
+        };
+        let mut sql = format!(
+            "SELECT a.station, a.state,
+               (SELECT '[' || {joined} || ']' FROM appeal_history h WHERE h.code = a.code)
+             FROM appeals a"
+        );
         for (n, (column, _)) in wanted.iter().enumerate() {
             let joint = if n == 0 { " WHERE" } else { " AND" };
-            sql.push_str(&format!("{joint} {column} = ${}", n + 1));
+            sql.push_str(&format!("{joint} a.{column} = ${}", n + 1));
         }
-        sql.push_str(" ORDER BY code");
+        sql.push_str(" ORDER BY a.code");
         let mut query = sqlx::query(&sql);
         for (_, value) in &wanted {
             query = query.bind(value.as_str());
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| -> Result<HeldAppeal, CountyError> {
-                let station: String = r.try_get(0)?;
-                let state: String = r.try_get(1)?;
-                Ok(HeldAppeal {
-                    station,
-                    appeal: decode(&state)?,
-                })
-            })
-            .collect()
+        let mut rows = query.fetch(&self.pool);
+        while let Some(r) = rows.try_next().await.map_err(CountyError::from)? {
+            let mut held = held_appeal(&r)?;
+            let history: Option<String> = r.try_get(2).map_err(CountyError::from)?;
+            if let Some(history) = history {
+                held.appeal.history = decode(&history)?;
+            }
+            if !each(held)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     pub async fn appeal(&self, code: &str) -> Result<Option<HeldAppeal>, CountyError> {
@@ -531,6 +563,39 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Result<String, CountyError> {
     serde_json::to_string(value).map_err(CountyError::Encode)
 }
 
+/// The placeholders of a long statement's values, bound in order: `?` on
+/// SQLite (a numbered one costs it a search through the statement's
+/// names for each value bound, which grows with the square of the
+/// statement), `$1`, `$2`… on PostgreSQL.
+pub struct Marks {
+    numbered: bool,
+    next: usize,
+}
+
+impl Marks {
+    pub fn new(conn: &AnyConnection) -> Marks {
+        Marks {
+            numbered: conn.backend_name() != "SQLite",
+            next: 0,
+        }
+    }
+
+    /// `count` more placeholders, separated by commas.
+    pub fn take(&mut self, count: usize) -> String {
+        let marks: Vec<String> = (0..count)
+            .map(|_| {
+                self.next += 1;
+                if self.numbered {
+                    format!("${}", self.next)
+                } else {
+                    "?".to_string()
+                }
+            })
+            .collect();
+        marks.join(", ")
+    }
+}
+
 /// Takes the station's lock for the rest of the transaction (see the
 /// module's note). False when the station is not enrolled.
 pub async fn lock_station(conn: &mut AnyConnection, station: &str) -> Result<bool, CountyError> {
@@ -562,19 +627,56 @@ pub async fn station(conn: &mut AnyConnection, code: &str) -> Result<Option<Enro
 }
 
 pub async fn appeal(conn: &mut AnyConnection, code: &str) -> Result<Option<HeldAppeal>, CountyError> {
-    let row = sqlx::query("SELECT station, state FROM appeals WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(r) = row else {
-        return Ok(None);
-    };
-    let station: String = r.try_get(0)?;
+    Ok(appeals_by_code(conn, &[code]).await?.pop())
+}
+
+/// A row of (station, state) as the appeal it holds, its history not yet
+/// read (`appeal_history`).
+fn held_appeal(r: &sqlx::any::AnyRow) -> Result<HeldAppeal, CountyError> {
     let state: String = r.try_get(1)?;
-    Ok(Some(HeldAppeal {
-        station,
+    Ok(HeldAppeal {
+        station: r.try_get(0)?,
         appeal: decode(&state)?,
-    }))
+    })
+}
+
+/// The appeals of `codes` the county holds, with their history (in no
+/// particular order): two queries a thousand codes.
+pub async fn appeals_by_code(
+    conn: &mut AnyConnection,
+    codes: &[&str],
+) -> Result<Vec<HeldAppeal>, CountyError> {
+    let mut held = Vec::with_capacity(codes.len());
+    for codes in codes.chunks(1000) {
+        let marks = Marks::new(conn).take(codes.len());
+        let sql = format!("SELECT station, state FROM appeals WHERE code IN ({marks})");
+        let mut query = sqlx::query(&sql);
+        for code in codes {
+            query = query.bind(*code);
+        }
+        let mut found: BTreeMap<String, HeldAppeal> = BTreeMap::new();
+        for r in query.fetch_all(&mut *conn).await? {
+            let h = held_appeal(&r)?;
+            found.insert(h.appeal.code.to_string(), h);
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let sql = format!("SELECT code, entry FROM appeal_history WHERE code IN ({marks}) ORDER BY code, n");
+        let mut query = sqlx::query(&sql);
+        for code in codes {
+            query = query.bind(*code);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            let code: String = r.try_get(0)?;
+            let entry: String = r.try_get(1)?;
+            if let Some(h) = found.get_mut(&code) {
+                h.appeal.history.push(decode(&entry)?);
+            }
+        }
+        held.extend(found.into_values());
+    }
+    Ok(held)
 }
 
 /// Writes the appeal's state (new or changed), with the fields the
@@ -584,71 +686,149 @@ pub async fn save_appeal(
     station: &str,
     appeal: &Appeal,
 ) -> Result<(), CountyError> {
+    sqlx::query("DELETE FROM appeal_history WHERE code = $1 AND n >= $2")
+        .bind(appeal.code.as_str())
+        .bind(appeal.history.len() as i64)
+        .execute(&mut *conn)
+        .await?;
+    save_appeals(conn, station, &[(appeal, 0)]).await
+}
+
+/// The columns of an appeal's row `save_appeals` writes, in order.
+const APPEAL_COLUMNS: [&str; 20] = [
+    "code",
+    "station",
+    "status",
+    "category",
+    "access_key",
+    "state",
+    "updated_at",
+    "registered_at",
+    "registered_on",
+    "title",
+    "unit",
+    "deadline",
+    "round",
+    "chases",
+    "satisfaction",
+    "deputies",
+    "reopened",
+    "replied_on",
+    "closed_on",
+    "search",
+];
+
+/// `save_appeal` for several appeals of `station`, in one statement for
+/// their rows and one for their history: each given with how many of its
+/// history's entries the county holds already (those are not written
+/// again; the appeal's row holds its state without them).
+pub async fn save_appeals(
+    conn: &mut AnyConnection,
+    station: &str,
+    appeals: &[(&Appeal, usize)],
+) -> Result<(), CountyError> {
+    if appeals.is_empty() {
+        return Ok(());
+    }
+    let mut marks = Marks::new(conn);
+    let rows: Vec<String> = appeals
+        .iter()
+        .map(|_| format!("({})", marks.take(APPEAL_COLUMNS.len())))
+        .collect();
+    let mut sql = format!(
+        "INSERT INTO appeals ({}) VALUES {}",
+        APPEAL_COLUMNS.join(", "),
+        rows.join(", ")
+    );
+    sql.push_str(" ON CONFLICT (code) DO UPDATE SET ");
+    let updates: Vec<String> = APPEAL_COLUMNS[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    sql.push_str(&updates.join(", "));
     let zone = super::zone();
     let day = |at: &chrono::DateTime<chrono::FixedOffset>| zone.date(at).to_string();
-    let deputies = appeal
-        .deputies
-        .iter()
-        .fold(String::from(","), |acc, d| format!("{acc}{},", d.id));
-    let replied_on = appeal
-        .history
-        .iter()
-        .rev()
-        .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Replied)
-        .map(|h| day(&h.at));
-    let closed_on = appeal
-        .history
-        .iter()
-        .rev()
-        .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Closed)
-        .filter(|_| appeal.status == crate::domain::Status::Closed)
-        .map(|h| day(&h.at));
-    let search = [
-        appeal.code.as_str(),
-        &appeal.title,
-        &appeal.content,
-        &appeal.location,
-        appeal.unit.as_deref().unwrap_or(""),
-        appeal.reply.as_deref().unwrap_or(""),
-    ]
-    .join("\n");
-    sqlx::query(
-        "INSERT INTO appeals (code, station, status, category, access_key, state, updated_at,
-           registered_at, registered_on, title, unit, deadline, round, chases, satisfaction,
-           deputies, reopened, replied_on, closed_on, search)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-         ON CONFLICT (code) DO UPDATE SET station = excluded.station, status = excluded.status,
-         category = excluded.category, access_key = excluded.access_key, state = excluded.state,
-         updated_at = excluded.updated_at, registered_at = excluded.registered_at,
-         registered_on = excluded.registered_on, title = excluded.title, unit = excluded.unit,
-         deadline = excluded.deadline, round = excluded.round, chases = excluded.chases,
-         satisfaction = excluded.satisfaction, deputies = excluded.deputies,
-         reopened = excluded.reopened, replied_on = excluded.replied_on,
-         closed_on = excluded.closed_on, search = excluded.search",
-    )
-    .bind(appeal.code.as_str())
-    .bind(station)
-    .bind(appeal.status.code())
-    .bind(appeal.category.code())
-    .bind(appeal.access_key.as_str())
-    .bind(encode(appeal)?)
-    .bind(super::now().to_rfc3339())
-    .bind(appeal.registered_at.to_rfc3339())
-    .bind(day(&appeal.registered_at))
-    .bind(appeal.title.as_str())
-    .bind(appeal.unit.clone())
-    .bind(appeal.deadline.map(|d| d.to_string()))
-    .bind(appeal.round as i64)
-    .bind(appeal.chases as i64)
-    .bind(appeal.satisfaction.map(|s| s.code().to_string()))
-    .bind(deputies)
-    .bind(i64::from(appeal.round > 0))
-    .bind(replied_on)
-    .bind(closed_on)
-    .bind(search)
-    .execute(&mut *conn)
-    .await?;
+    let updated_at = super::now().to_rfc3339();
+    let mut query = sqlx::query(&sql);
+    for (appeal, _) in appeals {
+        let deputies = appeal
+            .deputies
+            .iter()
+            .fold(String::from(","), |acc, d| format!("{acc}{},", d.id));
+        let replied_on = appeal
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Replied)
+            .map(|h| day(&h.at));
+        let closed_on = appeal
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.not_applied.is_none() && h.to == crate::domain::Status::Closed)
+            .filter(|_| appeal.status == crate::domain::Status::Closed)
+            .map(|h| day(&h.at));
+        let search = [
+            appeal.code.as_str(),
+            &appeal.title,
+            &appeal.content,
+            &appeal.location,
+            appeal.unit.as_deref().unwrap_or(""),
+            appeal.reply.as_deref().unwrap_or(""),
+        ]
+        .join("\n");
+        query = query
+            .bind(appeal.code.to_string())
+            .bind(station)
+            .bind(appeal.status.code())
+            .bind(appeal.category.code())
+            .bind(appeal.access_key.clone())
+            .bind(state_without_history(appeal)?)
+            .bind(updated_at.clone())
+            .bind(appeal.registered_at.to_rfc3339())
+            .bind(day(&appeal.registered_at))
+            .bind(appeal.title.clone())
+            .bind(appeal.unit.clone())
+            .bind(appeal.deadline.map(|d| d.to_string()))
+            .bind(appeal.round as i64)
+            .bind(appeal.chases as i64)
+            .bind(appeal.satisfaction.map(|s| s.code().to_string()))
+            .bind(deputies)
+            .bind(i64::from(appeal.round > 0))
+            .bind(replied_on)
+            .bind(closed_on)
+            .bind(search);
+    }
+    query.execute(&mut *conn).await?;
+    let mut entries: Vec<(&str, usize, String)> = Vec::new();
+    for (appeal, held) in appeals {
+        for (n, entry) in appeal.history.iter().enumerate().skip(*held) {
+            entries.push((appeal.code.as_str(), n, encode(entry)?));
+        }
+    }
+    for rows in entries.chunks(1000) {
+        let mut marks = Marks::new(conn);
+        let values: Vec<String> = rows.iter().map(|_| format!("({})", marks.take(3))).collect();
+        let sql = format!(
+            "INSERT INTO appeal_history (code, n, entry) VALUES {}
+             ON CONFLICT (code, n) DO UPDATE SET entry = excluded.entry",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (code, n, entry) in rows {
+            query = query.bind(*code).bind(*n as i64).bind(entry.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+/// The appeal's JSON with an empty history (its entries are rows of
+/// `appeal_history`).
+fn state_without_history(appeal: &Appeal) -> Result<String, CountyError> {
+    let mut slim = appeal.clone();
+    slim.history.clear();
+    encode(&slim)
 }
 
 pub async fn save_station_info(

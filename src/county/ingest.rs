@@ -15,7 +15,7 @@
 //! older terminal's event after hashing the bytes as they came (see
 //! `protocol`, "Redacted events").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::value::RawValue;
 use sqlx::{AnyConnection, Row};
@@ -30,7 +30,24 @@ use crate::sync::protocol::{
     self, GENESIS, Refusal, Upload, UploadReply, for_county, is_chain_hash, redacted,
 };
 
+/// Rows of a multi-row statement: events or appeals written in one round
+/// trip each (a batch holds at most `MAX_BATCH_EVENTS`).
+const ROWS_A_STATEMENT: usize = 500;
+
+/// An event to store, as its row of `events`.
+struct NewEvent {
+    seq: u64,
+    hash: String,
+    kind: String,
+    appeal: Option<String>,
+    body: String,
+}
+
 /// Takes `upload` from `station` (already authenticated).
+///
+/// The batch is checked in memory first (what the county holds of its
+/// sequences read in one query), then its new events are written in one
+/// statement and the appeals they touch read in one and written in one.
 pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadReply, CountyError> {
     let mut tx = db.pool.begin().await?;
     let conn: &mut AnyConnection = &mut tx;
@@ -54,10 +71,11 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
         .await?;
     let mut held = row.try_get::<i64, _>(0)? as u64;
     let mut head: String = row.try_get(1)?;
+    let mut known = HeldHashes::read(conn, station, terminal, upload, held).await?;
     let origin = terminal_origin(station, upload.terminal, upload.generation);
-    let mut stored = 0u64;
     let mut refused = None;
-    let mut projection = Projection::default();
+    let mut fresh: Vec<NewEvent> = Vec::new();
+    let mut applied: Vec<Event> = Vec::new();
     let mut chain: Option<String> = None;
     let mut expected_seq: Option<u64> = None;
     let received_at = super::now().to_rfc3339();
@@ -100,7 +118,7 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
                 let before = if seq == 1 {
                     Some(GENESIS.to_string())
                 } else if seq - 1 <= held {
-                    held_hash(conn, station, terminal, seq - 1).await?
+                    known.get(conn, seq - 1).await?
                 } else {
                     None
                 };
@@ -143,8 +161,15 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
             ),
         };
         if seq <= held {
-            if let Some(conflict) = conflict(conn, station, terminal, seq, &hash).await? {
-                refused = Some(conflict);
+            // A retry: the same hash changes nothing, another is a
+            // rewritten history.
+            let held_hash = known.get(conn, seq).await?.unwrap_or_default();
+            if held_hash != hash {
+                refused = Some(Refusal::Conflict {
+                    seq,
+                    held: held_hash,
+                    sent: hash,
+                });
                 break;
             }
             chain = Some(hash);
@@ -161,35 +186,21 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
             refused = Some(Refusal::BrokenChain { seq });
             break;
         }
-        let done = sqlx::query(
-            "INSERT INTO events (station, terminal, seq, hash, kind, appeal, body, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (station, terminal, seq) DO NOTHING",
-        )
-        .bind(station)
-        .bind(terminal)
-        .bind(seq as i64)
-        .bind(hash.as_str())
-        .bind(kind(raw))
-        .bind(history::appeal_code(&event).map(str::to_string))
-        .bind(body.as_str())
-        .bind(received_at.as_str())
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() != 1 {
-            // Held after all (the lock makes this unexpected): compare.
-            if let Some(conflict) = conflict(conn, station, terminal, seq, &hash).await? {
-                refused = Some(conflict);
-                break;
-            }
-        } else {
-            stored += 1;
-            projection.apply(conn, station, &event).await?;
-        }
+        fresh.push(NewEvent {
+            seq,
+            hash: hash.clone(),
+            kind: kind(raw),
+            appeal: history::appeal_code(&event).map(str::to_string),
+            body,
+        });
+        applied.push(event);
         held = seq;
         head = hash.clone();
         chain = Some(hash);
     }
+    let stored = store_events(conn, station, terminal, &fresh, &received_at).await?;
+    let mut projection = Projection::default();
+    projection.apply_all(conn, station, &applied).await?;
     projection.save(conn, station).await?;
     sqlx::query("UPDATE terminals SET acked = $1, head = $2 WHERE station = $3 AND terminal = $4")
         .bind(held as i64)
@@ -227,20 +238,103 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
     })
 }
 
-/// A `Conflict` when the county holds another event than `hash` at `seq`.
-async fn conflict(
+/// Writes the batch's new events, `ROWS_A_STATEMENT` rows a statement.
+/// Each follows what the terminal's row says is held, under the station's
+/// lock: one already there means the two disagree, and the whole batch is
+/// given up (its transaction rolled back) rather than half taken.
+async fn store_events(
     conn: &mut AnyConnection,
     station: &str,
     terminal: i64,
-    seq: u64,
-    hash: &str,
-) -> Result<Option<Refusal>, CountyError> {
-    let held = held_hash(conn, station, terminal, seq).await?.unwrap_or_default();
-    Ok((held != hash).then(|| Refusal::Conflict {
-        seq,
-        held,
-        sent: hash.to_string(),
-    }))
+    fresh: &[NewEvent],
+    received_at: &str,
+) -> Result<u64, CountyError> {
+    let mut stored = 0u64;
+    for rows in fresh.chunks(ROWS_A_STATEMENT) {
+        let mut marks = db::Marks::new(conn);
+        let values: Vec<String> = rows.iter().map(|_| format!("({})", marks.take(8))).collect();
+        let sql = format!(
+            "INSERT INTO events (station, terminal, seq, hash, kind, appeal, body, received_at)
+             VALUES {} ON CONFLICT (station, terminal, seq) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for e in rows {
+            query = query
+                .bind(station)
+                .bind(terminal)
+                .bind(e.seq as i64)
+                .bind(e.hash.as_str())
+                .bind(e.kind.as_str())
+                .bind(e.appeal.as_deref())
+                .bind(e.body.as_str())
+                .bind(received_at);
+        }
+        let done = query.execute(&mut *conn).await?;
+        if done.rows_affected() != rows.len() as u64 {
+            return Err(CountyError::Db(sqlx::Error::Protocol(format!(
+                "station {station} terminal {terminal}: events after sequence {} are held already, \
+                 though the terminal's row says they are not",
+                rows[0].seq.saturating_sub(1)
+            ))));
+        }
+        stored += done.rows_affected();
+    }
+    Ok(stored)
+}
+
+/// The chain hashes the county holds for the sequences a batch names at
+/// or before what it holds (a retry, or the one before the batch), read
+/// in one query; any other asked for is read alone.
+struct HeldHashes {
+    station: String,
+    terminal: i64,
+    hashes: BTreeMap<u64, String>,
+}
+
+impl HeldHashes {
+    async fn read(
+        conn: &mut AnyConnection,
+        station: &str,
+        terminal: i64,
+        upload: &Upload,
+        held: u64,
+    ) -> Result<HeldHashes, CountyError> {
+        let mut known = HeldHashes {
+            station: station.to_string(),
+            terminal,
+            hashes: BTreeMap::new(),
+        };
+        let first = upload.events.first().and_then(|e| seq_of(e));
+        let last = upload.events.last().and_then(|e| seq_of(e));
+        if let (Some(first), Some(last)) = (first, last) {
+            let from = first.saturating_sub(1).max(1);
+            let to = last.min(held);
+            if from <= to && to - from <= protocol::MAX_BATCH_EVENTS as u64 {
+                let rows = sqlx::query(
+                    "SELECT seq, hash FROM events WHERE station = $1 AND terminal = $2 AND seq >= $3 AND seq <= $4",
+                )
+                .bind(station)
+                .bind(terminal)
+                .bind(from as i64)
+                .bind(to as i64)
+                .fetch_all(&mut *conn)
+                .await?;
+                for r in &rows {
+                    known.hashes.insert(r.try_get::<i64, _>(0)? as u64, r.try_get(1)?);
+                }
+            }
+        }
+        Ok(known)
+    }
+
+    /// The chain hash held after `seq`, if the county holds it.
+    async fn get(&mut self, conn: &mut AnyConnection, seq: u64) -> Result<Option<String>, CountyError> {
+        if let Some(hash) = self.hashes.get(&seq) {
+            return Ok(Some(hash.clone()));
+        }
+        held_hash(conn, &self.station, self.terminal, seq).await
+    }
 }
 
 async fn held_hash(
@@ -305,10 +399,38 @@ fn kind(raw: &RawValue) -> String {
 #[derive(Default)]
 pub struct Projection {
     appeals: BTreeMap<String, Option<Appeal>>,
-    changed: Vec<String>,
+    changed: BTreeSet<String>,
+    /// How many history entries each appeal had when read.
+    stored: BTreeMap<String, usize>,
 }
 
 impl Projection {
+    /// Applies `events` in order, the appeals they touch read first in
+    /// one query.
+    pub async fn apply_all(
+        &mut self,
+        conn: &mut AnyConnection,
+        station: &str,
+        events: &[Event],
+    ) -> Result<(), CountyError> {
+        let wanted: BTreeSet<&str> = events
+            .iter()
+            .filter_map(history::appeal_code)
+            .filter(|code| !self.appeals.contains_key(*code))
+            .collect();
+        let wanted: Vec<&str> = wanted.into_iter().collect();
+        for held in db::appeals_by_code(conn, &wanted).await? {
+            self.held(held.appeal);
+        }
+        for code in wanted {
+            self.appeals.entry(code.to_string()).or_insert(None);
+        }
+        for event in events {
+            self.apply(conn, station, event).await?;
+        }
+        Ok(())
+    }
+
     pub async fn apply(
         &mut self,
         conn: &mut AnyConnection,
@@ -346,16 +468,20 @@ impl Projection {
             return Ok(());
         }
         if !self.appeals.contains_key(&code) {
-            let held = db::appeal(conn, &code).await?.map(|h| h.appeal);
-            self.appeals.insert(code.clone(), held);
-        }
-        let current = self.appeals.get(&code).cloned().flatten();
-        match history::apply(current.as_ref(), event) {
-            Ok(Some(next)) => {
-                self.appeals.insert(code.clone(), Some(next));
-                if !self.changed.contains(&code) {
-                    self.changed.push(code);
+            match db::appeal(conn, &code).await? {
+                Some(h) => self.held(h.appeal),
+                None => {
+                    self.appeals.insert(code.clone(), None);
                 }
+            }
+        }
+        let Some(slot) = self.appeals.get_mut(&code) else {
+            return Ok(());
+        };
+        match history::apply(slot.as_ref(), event) {
+            Ok(Some(next)) => {
+                *slot = Some(next);
+                self.changed.insert(code);
             }
             Ok(None) => {}
             Err(e) => {
@@ -370,12 +496,28 @@ impl Projection {
         Ok(())
     }
 
+    /// An appeal as the county held it before the batch.
+    fn held(&mut self, appeal: Appeal) {
+        let code = appeal.code.to_string();
+        self.stored.insert(code.clone(), appeal.history.len());
+        self.appeals.insert(code, Some(appeal));
+    }
+
+    /// Writes every appeal changed, `ROWS_A_STATEMENT` a statement (the
+    /// history entries it held are not written again).
     pub async fn save(&mut self, conn: &mut AnyConnection, station: &str) -> Result<(), CountyError> {
-        for code in self.changed.drain(..) {
-            if let Some(Some(a)) = self.appeals.get(&code) {
-                db::save_appeal(conn, station, a).await?;
-            }
+        let changed: Vec<(&Appeal, usize)> = self
+            .changed
+            .iter()
+            .filter_map(|code| {
+                let appeal = self.appeals.get(code)?.as_ref()?;
+                Some((appeal, self.stored.get(code).copied().unwrap_or(0)))
+            })
+            .collect();
+        for appeals in changed.chunks(ROWS_A_STATEMENT) {
+            db::save_appeals(conn, station, appeals).await?;
         }
+        self.changed.clear();
         Ok(())
     }
 }

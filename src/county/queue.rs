@@ -15,6 +15,7 @@
 //! the substring test is always made, so the index only narrows.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::CountyError;
@@ -478,15 +479,9 @@ async fn read_page(
     // order's columns alone (an index may hold them all), then its rows
     // are read whole.
     let mut rows = Built::new();
-    let today_p = rows.text(today.to_string());
-    rows.sql.push_str(&format!(
-        "SELECT a.code, a.station, COALESCE(s.name, a.station), a.registered_at,
-           a.category, a.title, a.status, a.unit, a.deadline, {}, a.round,
-           a.chases, a.satisfaction
-         FROM appeals a LEFT JOIN stations s ON s.code = a.station
-         WHERE a.code IN (SELECT a.code FROM appeals a",
-        days_overdue_sql(db.kind, &today_p)
-    ));
+    rows_select(&mut rows, db.kind, today);
+    rows.sql
+        .push_str(" WHERE a.code IN (SELECT a.code FROM appeals a");
     if sort.key == SortKey::Station {
         rows.sql.push_str(" LEFT JOIN stations s ON s.code = a.station");
     }
@@ -501,6 +496,46 @@ async fn read_page(
     let found = rows.query().fetch_all(&db.pool).await?;
     let rows = found.iter().map(queue_row).collect::<Result<Vec<_>, _>>()?;
     Ok((rows, total))
+}
+
+/// The `SELECT … FROM` of a queue's rows (`queue_row` reads them).
+fn rows_select(b: &mut Built, kind: Kind, today: NaiveDate) {
+    let today_p = b.text(today.to_string());
+    b.sql.push_str(&format!(
+        "SELECT a.code, a.station, COALESCE(s.name, a.station), a.registered_at,
+           a.category, a.title, a.status, a.unit, a.deadline, {}, a.round,
+           a.chases, a.satisfaction
+         FROM appeals a LEFT JOIN stations s ON s.code = a.station",
+        days_overdue_sql(kind, &today_p)
+    ));
+}
+
+/// Every appeal `scope` and `filter` allow, in `sort`'s order, each given
+/// to `each` as its row is read (one query read as a stream: the rows are
+/// never held together, whatever the county's size); `each` says whether
+/// to go on. How many were given.
+pub async fn each_row<E: From<CountyError>>(
+    db: &Db,
+    scope: &Scope,
+    filter: &QueueFilter,
+    sort: Sort,
+    today: NaiveDate,
+    mut each: impl FnMut(QueueRow) -> Result<bool, E>,
+) -> Result<u64, E> {
+    let mut rows = Built::new();
+    rows_select(&mut rows, db.kind, today);
+    where_clause(&mut rows, db.kind, scope, filter, today);
+    let order = order_by(&mut rows, db.kind, sort, today);
+    rows.sql.push_str(&order);
+    let mut given = 0u64;
+    let mut found = rows.query().fetch(&db.pool);
+    while let Some(r) = found.try_next().await.map_err(CountyError::from)? {
+        given += 1;
+        if !each(queue_row(&r)?)? {
+            break;
+        }
+    }
+    Ok(given)
 }
 
 /// A row's column that does not read as what it holds.

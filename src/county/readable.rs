@@ -7,6 +7,7 @@
 //! The dashboard's figures are written through the same `Table`.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use super::CountyError;
 use super::db::{Db, HeldAppeal};
@@ -32,6 +33,8 @@ pub enum ReadableError {
     Csv(#[from] csv::Error),
     #[error("{0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl ReadableError {
@@ -39,7 +42,21 @@ impl ReadableError {
         match self {
             ReadableError::Csv(e) => lang.pick(format!("无法写成 CSV：{e}"), format!("CSV: {e}")),
             ReadableError::Xlsx(e) => lang.pick(format!("无法写成 xlsx：{e}"), format!("xlsx: {e}")),
+            ReadableError::Io(e) => crate::i18n::os_words(e, lang),
         }
+    }
+
+    /// The reader of standard output went away (`| head -1`).
+    pub fn is_broken_pipe(&self) -> bool {
+        let io = match self {
+            ReadableError::Io(e) => Some(e),
+            ReadableError::Csv(e) => match e.kind() {
+                csv::ErrorKind::Io(e) => Some(e),
+                _ => None,
+            },
+            ReadableError::Xlsx(_) => None,
+        };
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
@@ -53,33 +70,61 @@ impl Table {
     /// against CSV injection).
     pub fn csv(&self, bom: bool) -> Result<Vec<u8>, ReadableError> {
         let mut out = Vec::new();
-        if bom {
-            out.extend_from_slice(b"\xEF\xBB\xBF");
-        }
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(&self.headers)?;
+        let mut w = SheetWriter::csv(&mut out, bom, &self.headers)?;
         for row in &self.rows {
-            w.write_record(row.iter().map(|cell| {
-                if cell.starts_with(FORMULA_STARTS) {
-                    format!("'{cell}")
-                } else {
-                    cell.clone()
-                }
-            }))?;
+            w.row(row)?;
         }
-        w.flush().map_err(csv::Error::from)?;
-        drop(w);
+        w.finish()?;
         Ok(out)
     }
 
     /// An xlsx workbook of one sheet: the headers bold and frozen, the
     /// counts numbers, every other cell a string.
     pub fn xlsx(&self) -> Result<Vec<u8>, ReadableError> {
+        let mut out = Vec::new();
+        let mut w = SheetWriter::xlsx(&mut out, &self.name, &self.headers, &self.counts)?;
+        for row in &self.rows {
+            w.row(row)?;
+        }
+        w.finish()?;
+        Ok(out)
+    }
+}
+
+/// A table written a row at a time as its rows come, never held whole:
+/// CSV as `Table::csv` writes it, or xlsx as `Table::xlsx` does (its
+/// sheet in constant memory: each row goes to a temporary file as it is
+/// written, and the workbook is put together at `finish`).
+pub enum SheetWriter<'w> {
+    Csv(Box<csv::Writer<&'w mut dyn Write>>),
+    Xlsx {
+        out: &'w mut (dyn Write + Send),
+        book: Box<rust_xlsxwriter::Workbook>,
+        counts: Vec<usize>,
+        rows: u32,
+    },
+}
+
+impl<'w> SheetWriter<'w> {
+    pub fn csv(out: &'w mut dyn Write, bom: bool, headers: &[String]) -> Result<Self, ReadableError> {
+        if bom {
+            out.write_all(b"\xEF\xBB\xBF")?;
+        }
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(headers)?;
+        Ok(SheetWriter::Csv(Box::new(w)))
+    }
+
+    pub fn xlsx(
+        out: &'w mut (dyn Write + Send),
+        name: &str,
+        headers: &[String],
+        counts: &[usize],
+    ) -> Result<Self, ReadableError> {
         let mut book = rust_xlsxwriter::Workbook::new();
-        let sheet = book.add_worksheet();
+        let sheet = book.add_worksheet_with_constant_memory()?;
         // Sheet names hold at most 31 characters and none of []:*?/\.
-        let name: String = self
-            .name
+        let name: String = name
             .chars()
             .filter(|c| !"[]:*?/\\".contains(*c))
             .take(31)
@@ -88,22 +133,54 @@ impl Table {
             sheet.set_name(&name)?;
         }
         let bold = rust_xlsxwriter::Format::new().set_bold();
-        for (col, header) in self.headers.iter().enumerate() {
+        for (col, header) in headers.iter().enumerate() {
             sheet.write_string_with_format(0, col as u16, header, &bold)?;
         }
-        for (r, row) in self.rows.iter().enumerate() {
-            for (col, cell) in row.iter().enumerate() {
-                let count = cell.parse::<u32>().ok().filter(|_| self.counts.contains(&col));
-                let (r, col) = (r as u32 + 1, col as u16);
-                match count {
-                    Some(n) => sheet.write_number(r, col, n)?,
-                    None if cell.is_empty() => sheet,
-                    None => sheet.write_string(r, col, cell)?,
-                };
+        sheet.set_freeze_panes(1, 0)?;
+        Ok(SheetWriter::Xlsx {
+            out,
+            book: Box::new(book),
+            counts: counts.to_vec(),
+            rows: 0,
+        })
+    }
+
+    /// Writes one row.
+    pub fn row(&mut self, row: &[String]) -> Result<(), ReadableError> {
+        match self {
+            SheetWriter::Csv(w) => w.write_record(row.iter().map(|cell| {
+                if cell.starts_with(FORMULA_STARTS) {
+                    format!("'{cell}")
+                } else {
+                    cell.clone()
+                }
+            }))?,
+            SheetWriter::Xlsx {
+                book, counts, rows, ..
+            } => {
+                *rows += 1;
+                let sheet = book.worksheet_from_index(0)?;
+                for (col, cell) in row.iter().enumerate() {
+                    let count = cell.parse::<u32>().ok().filter(|_| counts.contains(&col));
+                    let col = col as u16;
+                    match count {
+                        Some(n) => sheet.write_number(*rows, col, n)?,
+                        None if cell.is_empty() => sheet,
+                        None => sheet.write_string(*rows, col, cell)?,
+                    };
+                }
             }
         }
-        sheet.set_freeze_panes(1, 0)?;
-        Ok(book.save_to_buffer()?)
+        Ok(())
+    }
+
+    /// Writes what is left: the CSV flushed, or the workbook whole.
+    pub fn finish(self) -> Result<(), ReadableError> {
+        match self {
+            SheetWriter::Csv(mut w) => w.flush().map_err(csv::Error::from)?,
+            SheetWriter::Xlsx { out, mut book, .. } => book.save_to_writer(out)?,
+        }
+        Ok(())
     }
 }
 
@@ -231,15 +308,10 @@ pub fn appeals_table(
     zone: Zone,
     lang: Lang,
 ) -> Table {
-    let counts = COLUMNS
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, key))| matches!(*key, "Chases" | "Reopened"))
-        .map(|(i, _)| i)
-        .collect();
+    let (name, headers, counts) = appeals_headers(zone, lang);
     Table {
-        name: lang.pick("诉求", "Appeals").to_string(),
-        headers: headers(zone, lang),
+        name,
+        headers,
         counts,
         rows: held
             .iter()
@@ -257,6 +329,49 @@ pub async fn appeals(db: &Db, lang: Lang) -> Result<Table, CountyError> {
     let held = db.appeals(&super::appeals::AppealFilter::default()).await?;
     let stations = db.station_names().await?;
     Ok(appeals_table(&held, &stations, super::zone(), lang))
+}
+
+/// Why streaming a table of the appeals stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("{0}")]
+    County(#[from] CountyError),
+    #[error("{0}")]
+    Write(#[from] ReadableError),
+}
+
+/// `appeals` written to `sheet` as the rows come (headers already
+/// written: `SheetWriter::csv` or `xlsx` with `appeals_headers`); how many.
+pub async fn write_appeals(db: &Db, sheet: &mut SheetWriter<'_>, lang: Lang) -> Result<u64, StreamError> {
+    let stations = db.station_names().await?;
+    let zone = super::zone();
+    let mut written = 0u64;
+    db.each_appeal(&super::appeals::AppealFilter::default(), |h| {
+        let name = stations.get(&h.station).map(String::as_str).unwrap_or("");
+        sheet.row(&row(&public_appeal(&h.appeal), &h.station, name, zone, lang))?;
+        written += 1;
+        Ok::<_, StreamError>(true)
+    })
+    .await?;
+    Ok(written)
+}
+
+/// The sheet's name, headers and count columns of the appeals' table.
+pub fn appeals_headers(zone: Zone, lang: Lang) -> (String, Vec<String>, Vec<usize>) {
+    (
+        lang.pick("诉求", "Appeals").to_string(),
+        headers(zone, lang),
+        count_columns(),
+    )
+}
+
+fn count_columns() -> Vec<usize> {
+    COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, key))| matches!(*key, "Chases" | "Reopened"))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 #[cfg(test)]

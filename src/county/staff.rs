@@ -106,10 +106,11 @@ async fn record(
         .bind(at.to_rfc3339())
         .execute(&mut *conn)
         .await?;
+    let entries = held.appeal.history.len();
     let next = history::apply(Some(&held.appeal), &event)
         .map_err(CountyError::History)?
         .unwrap_or(held.appeal);
-    db::save_appeal(conn, station, &next).await?;
+    db::save_appeals(conn, station, &[(&next, entries)]).await?;
     log::info!("county step on {canonical} by {actor}: feed {station} #{seq}");
     Ok(StepOutcome::Done {
         appeal: Box::new(next),

@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use jiedai::county::db::{Db, save_appeal};
 use jiedai::county::queue::{self, QueueFilter, QueueRow, Scope, Sort, SortKey};
-use jiedai::domain::{Appeal, Category, Status};
+use jiedai::domain::{Appeal, Category, EventId, HistoryEntry, Status, Step};
 use sqlx::Row;
 
 use crate::support::cli;
@@ -246,7 +246,25 @@ fn older_county(db: Option<String>, held: &[(String, Appeal)]) -> County {
 fn upgraded_in_place(db: Option<String>) {
     // Deadlines far from the day the test runs.
     let today = NaiveDate::from_ymd_opt(2040, 1, 1).unwrap();
-    let held = fixture(40, today);
+    let mut held = fixture(40, today);
+    // One appeal with a history in its state, as the older version kept it.
+    let storied = &mut held[5].1;
+    for (n, note) in ["", "请加快", "再次督办"].into_iter().enumerate() {
+        storied.history.push(HistoryEntry {
+            event: EventId {
+                origin: format!("county/{}", storied.code.station()),
+                seq: n as u64 + 1,
+            },
+            at: storied.registered_at,
+            actor: "王科员".into(),
+            step: if n == 0 { Step::Register } else { Step::Chase },
+            from: None,
+            to: storied.status,
+            note: note.into(),
+            not_applied: None,
+        });
+    }
+    let storied = held[5].1.clone();
     let county = older_county(db, &held);
 
     let mut codes: Vec<(String, String)> = held
@@ -265,7 +283,28 @@ fn upgraded_in_place(db: Option<String>) {
             .unwrap()
             .try_get(0)
             .unwrap();
-        assert_eq!(applied, 3);
+        assert_eq!(applied, 4);
+        // The history moved to rows of its own, in order.
+        let entries: Vec<String> = sqlx::query("SELECT entry FROM appeal_history WHERE code = $1 ORDER BY n")
+            .bind(storied.code.as_str())
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get(0).unwrap())
+            .collect();
+        let notes: Vec<String> = entries
+            .iter()
+            .map(|e| serde_json::from_str::<HistoryEntry>(e).unwrap().note)
+            .collect();
+        assert_eq!(notes, ["", "请加快", "再次督办"]);
+        let split: i64 = sqlx::query("SELECT COUNT(*) FROM appeal_history")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(split, 3, "only the one appeal had a history");
         let unfilled: i64 = sqlx::query(
             "SELECT COUNT(*) FROM appeals WHERE registered_at IS NULL OR registered_on IS NULL
              OR title IS NULL OR search NOT LIKE code || '%'",
@@ -278,6 +317,18 @@ fn upgraded_in_place(db: Option<String>) {
         assert_eq!(unfilled, 0);
     });
     drop(conn);
+
+    // The appeal reads whole as before: its history with it.
+    let out = county.run(&["show", storied.code.as_str(), "--json"]);
+    assert!(out.status.success(), "{}", cli::printed(&out));
+    let shown: serde_json::Value = serde_json::from_str(&cli::text(&out.stdout)).unwrap();
+    let timeline: Vec<&str> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["note"].as_str().unwrap())
+        .collect();
+    assert_eq!(timeline, ["", "请加快", "再次督办"]);
 
     // The JSON keeps the old fields and adds the new.
     let lines = appeals(
