@@ -265,7 +265,7 @@ impl SpillReader {
 /// `per_part` codes; `origin` is this terminal's (whose numbering and
 /// chain the global part carries). `progress` gets the journal offset
 /// reached, then, while the events are sorted into their parts, the
-/// fraction of them done (as a share of the journal's length).
+/// journal's length and the share of them done (as much again at most).
 pub fn read_journal(
     journal: &Journal,
     origin: &str,
@@ -339,7 +339,8 @@ pub fn read_journal(
         .map_err(|e| StoreError::io(journal.path(), e))?;
     all.finish().map_err(at_spill)?;
     let parts = plan(per_day, per_part);
-    let sizes = split(&all_path, spill.path(), &parts, journal.len(), progress).map_err(at_spill)?;
+    let len = journal.len();
+    let sizes = split(&all_path, spill.path(), &parts, len, &mut |at| progress(len + at)).map_err(at_spill)?;
     let _ = fs::remove_file(&all_path);
     Ok(Pass {
         parts,
