@@ -340,7 +340,8 @@ pub fn read_journal(
     all.finish().map_err(at_spill)?;
     let parts = plan(per_day, per_part);
     let len = journal.len();
-    let sizes = split(&all_path, spill.path(), &parts, len, &mut |at| progress(len + at)).map_err(at_spill)?;
+    let sizes =
+        split(&all_path, spill.path(), &parts, len, &mut |at| progress(len + at)).map_err(at_spill)?;
     let _ = fs::remove_file(&all_path);
     Ok(Pass {
         parts,
@@ -418,7 +419,11 @@ impl Pass {
 
     /// Bytes set aside for `parts[index]`.
     pub fn size(&self, index: usize) -> u64 {
-        index.checked_sub(1).and_then(|i| self.sizes.get(i)).copied().unwrap_or(0)
+        index
+            .checked_sub(1)
+            .and_then(|i| self.sizes.get(i))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Replays code part `parts[index]` from the events set aside for it;
@@ -671,8 +676,9 @@ pub fn compare(
 pub fn cache_digest(dir: &Path) -> Result<(Digest, Option<u64>), StoreError> {
     let path = catalog_cache::cache_path(dir);
     let mut d = Digest::default();
-    let whole = catalog_cache::for_each_line(&path, |row| d.add(row.code.as_bytes(), row.to_line().as_bytes()))
-        .map_err(|e| StoreError::io(&path, e))?;
+    let whole =
+        catalog_cache::for_each_line(&path, |row| d.add(row.code.as_bytes(), row.to_line().as_bytes()))
+            .map_err(|e| StoreError::io(&path, e))?;
     Ok((d, whole))
 }
 

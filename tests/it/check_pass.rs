@@ -39,7 +39,14 @@ fn build(dir: &Path) -> (Vec<TrackingCode>, String, TrackingCode) {
     }
     for (i, code) in codes.iter().enumerate().step_by(3) {
         let status = store.appeal(code.as_str()).unwrap().unwrap().status;
-        commit_step(&mut store, 100 + i as u32, code, legal_step(&mut rng, status), "备注").unwrap();
+        commit_step(
+            &mut store,
+            100 + i as u32,
+            code,
+            legal_step(&mut rng, status),
+            "备注",
+        )
+        .unwrap();
     }
     let unused = store.next_codes(day() - Days::new(20), 1).unwrap().remove(0);
     let origin = store.origin();
@@ -75,7 +82,10 @@ fn a_station_in_many_parts_is_read_once_and_checks_as_in_one() {
     assert_eq!(parted.appeals, codes.len());
     // Progress ends at its total and never goes back.
     let seen = std::cell::RefCell::new(Vec::new());
-    storage::check_in_parts(dir, PER_PART, &|done, total| seen.borrow_mut().push((done, total))).unwrap();
+    storage::check_in_parts(dir, PER_PART, &|done, total| {
+        seen.borrow_mut().push((done, total))
+    })
+    .unwrap();
     let seen = seen.into_inner();
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
     let (done, total) = *seen.last().unwrap();
@@ -180,20 +190,27 @@ fn every_kind_of_damage_is_found_in_any_part() {
         assert!(
             parted.problems.iter().any(|p| {
                 p.to_string().ends_with(&key)
-                    && match (kind, p) {
-                        ("differs", Finding::Differs { .. }) => true,
-                        ("missing", Finding::MissingFromDatabase { .. }) => true,
-                        ("only", Finding::OnlyInDatabase { .. }) => true,
-                        _ => false,
-                    }
+                    && matches!(
+                        (kind, p),
+                        ("differs", Finding::Differs { .. })
+                            | ("missing", Finding::MissingFromDatabase { .. })
+                            | ("only", Finding::OnlyInDatabase { .. })
+                    )
             }),
             "{key} not reported as {kind}: {:#?}",
             parted.problems
         );
     }
-    assert_eq!(parted.problems.len(), 3 + expected.len(), "{:#?}", parted.problems);
+    assert_eq!(
+        parted.problems.len(),
+        3 + expected.len(),
+        "{:#?}",
+        parted.problems
+    );
     // Key differences follow the bad events, the global part's first.
-    assert!(matches!(parted.problems[3], Finding::Differs { ref key } if key.as_bytes() == deputy_key.as_slice()));
+    assert!(
+        matches!(parted.problems[3], Finding::Differs { ref key } if key.as_bytes() == deputy_key.as_slice())
+    );
 }
 
 /// Past fifty differences the rest are counted on one line, the same in
@@ -266,7 +283,11 @@ fn the_binary_says_what_differs_and_fails() {
     let dir = tmp.path();
     let (codes, _, _) = build(dir);
     let out = expect(dir, &["--lang", "en", "check"], 0);
-    assert!(text(&out.stdout).contains("check passed"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("check passed"),
+        "{}",
+        text(&out.stdout)
+    );
     let changed = keys::appeal(codes[100].as_str());
     {
         let db = sled::open(dir.join("db")).unwrap();
