@@ -34,6 +34,10 @@ pub struct CheckReport {
     pub problems: Vec<Finding>,
     /// What start-up recovery or a repair did before the check.
     pub recovery: Vec<Recovery>,
+    /// Passes the comparison made over the journal's records (one,
+    /// whatever the station's size), and the parts it compared.
+    pub journal_passes: usize,
+    pub parts: usize,
 }
 
 impl CheckReport {
@@ -72,15 +76,12 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: OnProgress) -> Resu
         }
         Err(e) => return Err(e),
     };
+    let (damage, tail) = super::survey::survey_damage_and_tail(store.journal(), 0)?;
     let mut report = CheckReport {
         recovery: store.recovery.clone(),
-        damage: survey_damage(store.journal(), 0)?,
+        damage,
         ..CheckReport::default()
     };
-    let tail = store
-        .journal()
-        .survey(0, |_| Ok(()))
-        .map_err(|e| StoreError::io(store.journal().path(), e))?;
     if let Tail::Torn { at, bytes } = tail {
         report.torn = Some((at, bytes));
     }
@@ -99,21 +100,33 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: OnProgress) -> Resu
     let origin = store.origin();
     drop(store);
     let journal = Journal::open_read(&jpath).map_err(|e| StoreError::io(&jpath, e))?;
-    let parts = check_parts::plan(&journal, per_part)?;
+    // One pass over the journal: the global part replayed, every code
+    // part's events set aside; then each code part replayed from its own.
     let len = journal.len();
-    let total = len.saturating_mul(parts.len() as u64 + 1);
-    progress(len, total);
+    let total = len.saturating_mul(3);
+    let pass = check_parts::read_journal(&journal, &origin, per_part, &mut |at| progress(at, total))?;
+    report.journal_passes = 1;
+    report.parts = pass.parts.len();
+    report.records = pass.global.records;
+    report.events = pass.global.events;
+    drop(journal);
+    let spilled = pass.spilled().max(1);
+    let mut done = 0u64;
     let mut diff = check_parts::Differences::default();
-    let mut cache_problem = None;
     let mut index = check_parts::Digest::default();
-    for (i, part) in parts.iter().enumerate() {
-        let done = len * (i as u64 + 1);
-        let replayed = check_parts::replay(&journal, part, &origin, &mut |at| progress(done + at, total))?;
-        if *part == check_parts::Part::Global {
-            report.records = replayed.records;
-            report.events = replayed.events;
-        }
-        report.problems.extend(replayed.problems);
+    let (cached, whole) = check_parts::cache_digest(dir)?;
+    let mut stored_rows = check_parts::Digest::default();
+    for (i, part) in pass.parts.iter().enumerate() {
+        let replayed = if i == 0 {
+            None
+        } else {
+            let at = |read: u64| progress(2 * len + len.saturating_mul(done + read) / spilled, total);
+            let r = pass.replay(i, &mut |read| at(read))?;
+            done += pass.size(i);
+            Some(r)
+        };
+        let replayed = replayed.as_ref().unwrap_or(&pass.global);
+        report.problems.extend(replayed.problems.iter().cloned());
         index.add_index_of(&replayed.state);
         let tree = super::open_sled(&db)?;
         check_parts::compare(
@@ -124,8 +137,18 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: OnProgress) -> Resu
             &replayed.state,
             &mut diff,
         )?;
-        if cache_problem.is_none() {
+        check_parts::add_catalog_of(&mut stored_rows, &tree, &db, part)?;
+    }
+    // The cache is compared as a whole by a digest, and part by part only
+    // to name its first row that differs.
+    let mut cache_problem = None;
+    if whole == Some(applied) && cached != stored_rows {
+        for part in &pass.parts {
+            let tree = super::open_sled(&db)?;
             cache_problem = check_parts::verify_cache(dir, &tree, &db, part, applied)?;
+            if cache_problem.is_some() {
+                break;
+            }
         }
     }
     let stored = check_parts::Digest::of_index(
@@ -138,13 +161,13 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: OnProgress) -> Resu
         index_keys = 0;
         // The indexes differ somewhere: find where, part by part (this
         // costs more memory, and only runs on a damaged database).
-        for part in parts.iter().filter(|p| **p != check_parts::Part::Global) {
-            let replayed = check_parts::replay(&journal, part, &origin, &mut |_| {})?;
+        for i in 1..pass.parts.len() {
+            let replayed = pass.replay(i, &mut |_| {})?;
             let tree = super::open_sled(&db)?;
             check_parts::compare(
                 &tree,
                 &db,
-                part,
+                &pass.parts[i],
                 check_parts::Keys::Index,
                 &replayed.state,
                 &mut diff,

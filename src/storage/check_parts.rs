@@ -13,8 +13,10 @@
 //! code and keys that belong to no code (see `projection::Staged::apply`).
 
 use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
 use std::ops::Bound;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::catalog_cache;
 use super::journal::Journal;
@@ -71,30 +73,24 @@ fn read_batch(payload: &[u8]) -> Result<record::Decoded, serde_json::Error> {
     record::decode(payload)
 }
 
-/// Splits the codes the journal creates into parts of about `PART_CODES`,
-/// on day boundaries (the first six digits of a code), plus the global part.
-pub fn plan(journal: &Journal, per_part: usize) -> Result<Vec<Part>, StoreError> {
-    let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
-    journal
-        .scan(0, |record| {
-            if let Ok(batch) = read_batch(record.payload) {
-                for event in &batch.events {
-                    if matches!(
-                        event.body,
-                        EventBody::AppealStepped { .. }
-                            | EventBody::AccessKeyIssued { .. }
-                            | EventBody::CountyStepped { .. }
-                    ) {
-                        continue;
-                    }
-                    if let Some(code) = code_of_event(event) {
-                        *per_day.entry(code.chars().take(6).collect()).or_insert(0) += 1;
-                    }
-                }
-            }
-            Ok(())
-        })
-        .map_err(|e| StoreError::io(journal.path(), e))?;
+/// Whether an event touches only its appeal's keys (so the global part
+/// leaves it out).
+fn only_its_appeal(event: &Event) -> bool {
+    matches!(
+        event.body,
+        EventBody::AppealStepped { .. } | EventBody::AccessKeyIssued { .. } | EventBody::CountyStepped { .. }
+    )
+}
+
+/// Parts at most: past this many, parts grow instead (each part's events
+/// wait in a file of their own while the journal is read).
+pub const MAX_PARTS: usize = 256;
+
+/// Splits codes into parts of about `per_part` (counted per day, the first
+/// six digits of a code), on day boundaries, plus the global part.
+fn plan(per_day: BTreeMap<String, usize>, per_part: usize) -> Vec<Part> {
+    let all: usize = per_day.values().sum();
+    let per_part = per_part.max(all / MAX_PARTS + 1);
     let mut bounds = Vec::new();
     let mut filled = 0usize;
     for (day, n) in per_day {
@@ -113,7 +109,7 @@ pub fn plan(journal: &Journal, per_part: usize) -> Result<Vec<Part>, StoreError>
         });
     }
     parts.push(Part::Codes { lo, hi: None });
-    Ok(parts)
+    parts
 }
 
 /// What a part's replay found.
@@ -127,97 +123,334 @@ pub struct Replayed {
     pub events: usize,
 }
 
-/// Replays the whole journal, keeping the keys of `part`; `origin` is
-/// this terminal's (whose numbering and chain the global part carries).
-pub fn replay(
+impl Replayed {
+    fn new() -> Replayed {
+        Replayed {
+            state: BTreeMap::new(),
+            problems: Vec::new(),
+            records: 0,
+            events: 0,
+        }
+    }
+
+    /// Applies one record's events of `part` (all of them in their order)
+    /// and keeps the keys the part owns.
+    fn apply(&mut self, part: &Part, events: &[&Event]) {
+        let ops = {
+            let mut staged = Staged::new(&self.state);
+            for event in events {
+                if let Err(e) = staged.apply(event) {
+                    // Each event is judged in the part of its code. A
+                    // county event about an appeal this station does
+                    // not hold is kept and changes nothing, by rule.
+                    if (*part != Part::Global || code_of_event(event).is_none()) && !event.id.is_county() {
+                        self.problems.push(Finding::BadEvent {
+                            origin: event.id.origin.clone(),
+                            seq: event.id.seq,
+                            error: e,
+                        });
+                    }
+                }
+            }
+            staged.ops()
+        };
+        for (k, v) in ops {
+            if part.owns(&k) {
+                match v {
+                    Some(v) => self.state.insert(k, v),
+                    None => self.state.remove(&k),
+                };
+            }
+        }
+    }
+}
+
+/// The one pass over the journal: the global part replayed, and the
+/// events of every code part set aside, each part's in a file of its own
+/// (the events' bytes as the journal keeps them), in journal order.
+pub struct Pass {
+    /// Every part, the global one first, in code order.
+    pub parts: Vec<Part>,
+    /// The global part's replay, with the journal's counts and every
+    /// record that does not parse.
+    pub global: Replayed,
+    spill: tempfile::TempDir,
+    /// Bytes set aside per code part (`parts[i + 1]`).
+    sizes: Vec<u64>,
+}
+
+/// A file of events set aside: records, each `n` (u32 BE), the journal
+/// offset its record ends at (u64 BE), then `n` events, each its length
+/// (u32 BE) and bytes; in the file of every part, each event is preceded
+/// by its code (length u16 BE, then bytes).
+struct SpillWriter(std::io::BufWriter<File>);
+
+impl SpillWriter {
+    fn create(path: &Path) -> io::Result<SpillWriter> {
+        Ok(SpillWriter(std::io::BufWriter::with_capacity(
+            1 << 15,
+            File::create(path)?,
+        )))
+    }
+
+    fn record(&mut self, n: usize, end: u64) -> io::Result<()> {
+        self.0.write_all(&(n as u32).to_be_bytes())?;
+        self.0.write_all(&end.to_be_bytes())
+    }
+
+    fn code(&mut self, code: &str) -> io::Result<()> {
+        self.0.write_all(&(code.len() as u16).to_be_bytes())?;
+        self.0.write_all(code.as_bytes())
+    }
+
+    fn event(&mut self, raw: &[u8]) -> io::Result<()> {
+        self.0.write_all(&(raw.len() as u32).to_be_bytes())?;
+        self.0.write_all(raw)
+    }
+
+    fn finish(self) -> io::Result<()> {
+        self.0.into_inner().map_err(|e| e.into_error()).map(drop)
+    }
+}
+
+/// Reads back what `SpillWriter` wrote.
+struct SpillReader {
+    file: std::io::BufReader<File>,
+    read: u64,
+}
+
+impl SpillReader {
+    fn open(path: &Path) -> io::Result<SpillReader> {
+        Ok(SpillReader {
+            file: std::io::BufReader::with_capacity(1 << 16, File::open(path)?),
+            read: 0,
+        })
+    }
+
+    fn exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.file.read_exact(buf)?;
+        self.read += buf.len() as u64;
+        Ok(())
+    }
+
+    /// The next record's event count and end offset; none at the end.
+    fn record(&mut self) -> io::Result<Option<(usize, u64)>> {
+        let mut head = [0u8; 12];
+        match self.file.read_exact(&mut head) {
+            Ok(()) => self.read += 12,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let n = u32::from_be_bytes(head[..4].try_into().unwrap_or_default());
+        let end = u64::from_be_bytes(head[4..].try_into().unwrap_or_default());
+        Ok(Some((n as usize, end)))
+    }
+
+    fn code(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
+        let mut len = [0u8; 2];
+        self.exact(&mut len)?;
+        buf.resize(u16::from_be_bytes(len) as usize, 0);
+        self.exact(buf)
+    }
+
+    fn event(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
+        let mut len = [0u8; 4];
+        self.exact(&mut len)?;
+        buf.resize(u32::from_be_bytes(len) as usize, 0);
+        self.exact(buf)
+    }
+}
+
+/// Reads and parses the journal once (see `Pass`), with parts of about
+/// `per_part` codes; `origin` is this terminal's (whose numbering and
+/// chain the global part carries). `progress` gets the journal offset
+/// reached, then, while the events are sorted into their parts, the
+/// journal's length and the share of them done (as much again at most).
+pub fn read_journal(
     journal: &Journal,
-    part: &Part,
     origin: &str,
+    per_part: usize,
     progress: &mut dyn FnMut(u64),
-) -> Result<Replayed, StoreError> {
+) -> Result<Pass, StoreError> {
+    let tmp = std::env::temp_dir();
+    let spill = tempfile::Builder::new()
+        .prefix("jiedai-check-")
+        .tempdir()
+        .map_err(|e| StoreError::io(&tmp, e))?;
+    let at_spill = |e: io::Error| StoreError::io(spill.path(), e);
+    let all_path = spill.path().join("all");
+    let mut all = SpillWriter::create(&all_path).map_err(at_spill)?;
     let mut heads = record::Heads::new(origin.to_string());
-    let mut out = Replayed {
-        state: BTreeMap::new(),
-        problems: Vec::new(),
-        records: 0,
-        events: 0,
-    };
+    let mut global = Replayed::new();
+    let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
     journal
         .scan(0, |record| {
             let batch = match read_batch(record.payload) {
                 Ok(b) => b,
                 Err(e) => {
-                    if *part == Part::Global {
-                        out.problems.push(Finding::BadRecord {
-                            number: record.number,
-                            offset: record.start,
-                            detail: e.to_string(),
-                        });
-                    }
+                    global.problems.push(Finding::BadRecord {
+                        number: record.number,
+                        offset: record.start,
+                        detail: e.to_string(),
+                    });
                     return Ok(());
                 }
             };
-            out.records += 1;
-            out.events += batch.events.len();
-            let ops = {
-                let mut staged = Staged::new(&out.state);
-                for event in &batch.events {
-                    let code = code_of_event(event);
-                    let take = match part {
-                        // Steps and keys touch only their appeal's keys.
-                        Part::Global => !matches!(
-                            event.body,
-                            EventBody::AppealStepped { .. }
-                                | EventBody::AccessKeyIssued { .. }
-                                | EventBody::CountyStepped { .. }
-                        ),
-                        codes => code.is_some_and(|c| codes.holds(c)),
-                    };
-                    if !take {
-                        continue;
-                    }
-                    if let Err(e) = staged.apply(event) {
-                        // Each event is judged in the part of its code. A
-                        // county event about an appeal this station does
-                        // not hold is kept and changes nothing, by rule.
-                        if (*part != Part::Global || code.is_none()) && !event.id.is_county() {
-                            out.problems.push(Finding::BadEvent {
-                                origin: event.id.origin.clone(),
-                                seq: event.id.seq,
-                                error: e,
-                            });
-                        }
-                    }
-                }
-                staged.ops()
-            };
-            for (k, v) in ops {
-                if part.owns(&k) {
-                    match v {
-                        Some(v) => out.state.insert(k, v),
-                        None => out.state.remove(&k),
-                    };
-                }
+            global.records += 1;
+            global.events += batch.events.len();
+            let taken: Vec<&Event> = batch.events.iter().filter(|e| !only_its_appeal(e)).collect();
+            global.apply(&Part::Global, &taken);
+            // What `Store::batch` writes beside the projections.
+            for (k, v) in heads.advance(&batch.events, &batch.raws) {
+                global.state.insert(k, v);
             }
-            if *part == Part::Global {
-                // What `Store::batch` writes beside the projections.
-                for (k, v) in heads.advance(&batch.events, &batch.raws) {
-                    out.state.insert(k, v);
+            global
+                .state
+                .insert(keys::APPLIED.to_vec(), record.end.to_be_bytes().to_vec());
+            global
+                .state
+                .insert(keys::APPLIED_FROM.to_vec(), record.start.to_be_bytes().to_vec());
+            global.state.insert(
+                keys::PROJECTIONS.to_vec(),
+                PROJECTION_VERSION.to_be_bytes().to_vec(),
+            );
+            let coded: Vec<(&str, &str)> = batch
+                .events
+                .iter()
+                .zip(&batch.raws)
+                .filter_map(|(event, raw)| {
+                    let code = code_of_event(event)?;
+                    if !only_its_appeal(event) {
+                        *per_day.entry(code.chars().take(6).collect()).or_insert(0) += 1;
+                    }
+                    Some((code, raw.get()))
+                })
+                .collect();
+            if !coded.is_empty() {
+                all.record(coded.len(), record.end)?;
+                for (code, raw) in coded {
+                    all.code(code)?;
+                    all.event(raw.as_bytes())?;
                 }
-                out.state
-                    .insert(keys::APPLIED.to_vec(), record.end.to_be_bytes().to_vec());
-                out.state
-                    .insert(keys::APPLIED_FROM.to_vec(), record.start.to_be_bytes().to_vec());
-                out.state.insert(
-                    keys::PROJECTIONS.to_vec(),
-                    PROJECTION_VERSION.to_be_bytes().to_vec(),
-                );
             }
             progress(record.end);
             Ok(())
         })
         .map_err(|e| StoreError::io(journal.path(), e))?;
-    Ok(out)
+    all.finish().map_err(at_spill)?;
+    let parts = plan(per_day, per_part);
+    let len = journal.len();
+    let sizes =
+        split(&all_path, spill.path(), &parts, len, &mut |at| progress(len + at)).map_err(at_spill)?;
+    let _ = fs::remove_file(&all_path);
+    Ok(Pass {
+        parts,
+        global,
+        spill,
+        sizes,
+    })
+}
+
+/// The file of code part `i` (`parts[i + 1]`).
+fn part_file(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("part-{i}"))
+}
+
+/// Sorts the events set aside into one file per code part, keeping each
+/// record's events together; returns the bytes of each part's file.
+fn split(
+    all: &Path,
+    dir: &Path,
+    parts: &[Part],
+    len: u64,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<Vec<u64>> {
+    let bounds: Vec<&str> = parts[1..]
+        .iter()
+        .skip(1)
+        .filter_map(|p| match p {
+            Part::Codes { lo, .. } => Some(lo.as_str()),
+            Part::Global => None,
+        })
+        .collect();
+    let mut out = (0..parts.len() - 1)
+        .map(|i| SpillWriter::create(&part_file(dir, i)))
+        .collect::<io::Result<Vec<_>>>()?;
+    let mut sizes = vec![0u64; out.len()];
+    let total = fs::metadata(all)?.len().max(1);
+    let mut input = SpillReader::open(all)?;
+    let mut code = Vec::new();
+    let mut events: Vec<(usize, Vec<u8>)> = Vec::new();
+    while let Some((n, end)) = input.record()? {
+        events.clear();
+        for _ in 0..n {
+            input.code(&mut code)?;
+            let c = std::str::from_utf8(&code).unwrap_or_default();
+            let i = bounds.partition_point(|b| *b <= c);
+            let mut raw = Vec::new();
+            input.event(&mut raw)?;
+            events.push((i, raw));
+        }
+        let mut touched: Vec<usize> = events.iter().map(|(p, _)| *p).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for i in touched {
+            let mine = events.iter().filter(|(p, _)| *p == i);
+            out[i].record(mine.clone().count(), end)?;
+            sizes[i] += 12;
+            for (_, raw) in mine {
+                out[i].event(raw)?;
+                sizes[i] += 4 + raw.len() as u64;
+            }
+        }
+        progress(len.saturating_mul(input.read) / total);
+    }
+    for w in out {
+        w.finish()?;
+    }
+    Ok(sizes)
+}
+
+impl Pass {
+    /// Bytes set aside for all code parts.
+    pub fn spilled(&self) -> u64 {
+        self.sizes.iter().sum()
+    }
+
+    /// Bytes set aside for `parts[index]`.
+    pub fn size(&self, index: usize) -> u64 {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.sizes.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Replays code part `parts[index]` from the events set aside for it;
+    /// `progress` gets the bytes of them read.
+    pub fn replay(&self, index: usize, progress: &mut dyn FnMut(u64)) -> Result<Replayed, StoreError> {
+        let part = &self.parts[index];
+        let mut out = Replayed::new();
+        if index == 0 {
+            return Ok(out);
+        }
+        let path = part_file(self.spill.path(), index - 1);
+        let err = |e: io::Error| StoreError::io(&path, e);
+        let mut input = SpillReader::open(&path).map_err(err)?;
+        let mut raw = Vec::new();
+        let mut events = Vec::new();
+        while let Some((n, _)) = input.record().map_err(err)? {
+            events.clear();
+            for _ in 0..n {
+                input.event(&mut raw).map_err(err)?;
+                let event: Event = serde_json::from_slice(&raw).map_err(|e| err(e.into()))?;
+                events.push(event);
+            }
+            out.apply(part, &events.iter().collect::<Vec<_>>());
+            progress(input.read);
+        }
+        Ok(out)
+    }
 }
 
 /// A key range of the database, and whether its keys must be filtered
@@ -260,8 +493,9 @@ fn ranges(part: &Part, which: Keys) -> Vec<Range> {
             out
         }
         (codes, Keys::Index) => vec![family_range(codes, keys::INDEX)],
-        (codes, Keys::Records) => [keys::APPEAL, keys::CATALOG, keys::VISIT]
-            .into_iter()
+        (codes, Keys::Records) => CODE_FAMILIES
+            .iter()
+            .filter(|family| **family != keys::INDEX)
             .map(|family| family_range(codes, family))
             .collect(),
     }
@@ -431,6 +665,34 @@ pub fn compare(
                 w = wanted.next();
             }
             (_, _, None) => unreachable!("ordered above"),
+        }
+    }
+    Ok(())
+}
+
+/// The digest of every row of the catalog cache, and the journal offset
+/// the cache says it is complete up to (none: missing or damaged). One
+/// read of the cache, whatever the number of parts.
+pub fn cache_digest(dir: &Path) -> Result<(Digest, Option<u64>), StoreError> {
+    let path = catalog_cache::cache_path(dir);
+    let mut d = Digest::default();
+    let whole =
+        catalog_cache::for_each_line(&path, |row| d.add(row.code.as_bytes(), row.to_line().as_bytes()))
+            .map_err(|e| StoreError::io(&path, e))?;
+    Ok((d, whole))
+}
+
+/// Adds the database's catalog rows of `part` to `d`, as `cache_digest`
+/// counts the cache's.
+pub fn add_catalog_of(d: &mut Digest, tree: &sled::Db, db: &Path, part: &Part) -> Result<(), StoreError> {
+    let Part::Codes { .. } = part else {
+        return Ok(());
+    };
+    let (from, to, _) = family_range(part, keys::CATALOG);
+    for kv in tree.range::<Vec<u8>, _>((from, to)) {
+        let (_, v) = kv.map_err(|e| StoreError::sled(db, e))?;
+        if let Some(row) = std::str::from_utf8(&v).ok().and_then(CatalogRow::from_line) {
+            d.add(row.code.as_bytes(), row.to_line().as_bytes());
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 
-use super::journal::{Item, Journal, Version};
+use super::journal::{Item, Journal, Tail, Version};
 use super::{Batch, DamageKind, DamageReport, StoreError, frame};
 
 /// The event range of a journal payload (for records written before
@@ -21,6 +21,11 @@ pub(super) fn payload_seqs(payload: &[u8]) -> (u64, u64) {
 /// repeats an earlier one byte for byte (appended twice) is reported too:
 /// replaying it would apply its events twice.
 pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, StoreError> {
+    survey_damage_and_tail(journal, from).map(|(damage, _)| damage)
+}
+
+/// `survey_damage`, with how the journal ends (one read of it).
+pub fn survey_damage_and_tail(journal: &Journal, from: u64) -> Result<(Vec<DamageReport>, Tail), StoreError> {
     let mut damage: Vec<DamageReport> = Vec::new();
     let mut last_seq: Option<u64> = None;
     // Damage whose event range waits for the next record's first event.
@@ -28,7 +33,7 @@ pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, 
     // Where the first record of each (payload CRC, length) starts.
     let mut seen: HashMap<u64, u64> = HashMap::new();
     let file = File::open(journal.path()).map_err(|e| StoreError::io(journal.path(), e))?;
-    journal
+    let tail = journal
         .survey(from, |item| {
             match item {
                 Item::Record(r) => {
@@ -81,7 +86,7 @@ pub fn survey_damage(journal: &Journal, from: u64) -> Result<Vec<DamageReport>, 
             Ok(())
         })
         .map_err(|e| StoreError::io(journal.path(), e))?;
-    Ok(damage)
+    Ok((damage, tail))
 }
 
 /// Whether the record at `at` holds exactly `payload`.

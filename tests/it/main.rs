@@ -8,6 +8,7 @@ mod common;
 mod support;
 
 mod catalog_cache;
+mod check_pass;
 mod console_auth;
 mod console_browser;
 mod console_dashboard;
