@@ -110,7 +110,7 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
     // The codes of the file's rows seen so far, hashed: eight bytes a row.
     let hasher = BuildHasherDefault::<DefaultHasher>::default();
     let mut seen = HashSet::new();
-    run(
+    let code = run(
         &mut store,
         rows,
         Resume {
@@ -141,7 +141,25 @@ pub fn appeals(dir: &Path, file: &Path, from_line: u64, lang: Lang) -> ExitCode 
             let changes = appeals::changes(chunk, issued, store.zone()?.now(), store.terminal())?;
             store.commit_dated(ACTOR, changes).map(|_| ())
         },
-    )
+    );
+    drop(store);
+    compact_after(dir, lang);
+    code
+}
+
+/// A large import leaves sled holding several times its live data: the
+/// database is compacted now, while the import is waited for, rather than
+/// at the kiosk's next start.
+fn compact_after(dir: &Path, lang: Lang) {
+    if crate::storage::compaction_wanted(dir) {
+        say(lang.pick(
+            "jiedai: 正在整理数据库（大批导入之后），请稍候……",
+            "jiedai: compacting the database after a large import, please wait…",
+        ));
+        if let Err(e) = super::open_store(dir, lang) {
+            report_store_error(&e, lang);
+        }
+    }
 }
 
 /// Checks the whole file (`look` sees every readable row), then opens the

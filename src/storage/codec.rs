@@ -3,11 +3,9 @@
 //! is deflated, which its version byte says (its high bit set). sled keeps
 //! up to twice what it holds, so what it holds is kept small.
 
-use std::io::{Read, Write};
+use std::cell::RefCell;
 
-use flate2::Compression;
-use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -28,11 +26,62 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
         out.extend_from_slice(&json);
         return out;
     }
-    let mut out = DeflateEncoder::new(Vec::with_capacity(json.len() / 2 + 16), Compression::default());
-    // Writing to a Vec cannot fail.
-    let _ = out.get_mut().write_all(&[SCHEMA_VERSION as u8 | DEFLATED]);
-    let _ = out.write_all(&json);
-    out.finish().unwrap_or_default()
+    let mut out = Vec::with_capacity(json.len() / 2 + 64);
+    out.push(SCHEMA_VERSION as u8 | DEFLATED);
+    if deflate(&json, &mut out) {
+        return out;
+    }
+    // Not expected (deflating into a growing Vec has no failure of its
+    // own); the value is then kept plain, which reads the same.
+    let mut out = Vec::with_capacity(json.len() + 1);
+    out.push(SCHEMA_VERSION as u8);
+    out.extend_from_slice(&json);
+    out
+}
+
+thread_local! {
+    /// One compressor and one decompressor per thread, reset for each
+    /// value: setting up deflate's state costs more than a small value's
+    /// compression.
+    static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
+    static INFLATE: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+}
+
+/// Appends `input` deflated to `out`; false if the compressor failed.
+fn deflate(input: &[u8], out: &mut Vec<u8>) -> bool {
+    DEFLATE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.reset();
+        let start = c.total_in();
+        loop {
+            let done = (c.total_in() - start) as usize;
+            match c.compress_vec(&input[done..], out, FlushCompress::Finish) {
+                Ok(Status::StreamEnd) => return true,
+                Ok(_) => out.reserve(out.capacity().max(64)),
+                Err(_) => return false,
+            }
+        }
+    })
+}
+
+/// `input` inflated.
+fn inflate(input: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    INFLATE.with(|d| {
+        let mut d = d.borrow_mut();
+        d.reset(false);
+        let (start_in, mut out) = (d.total_in(), Vec::with_capacity(input.len() * 3 + 64));
+        loop {
+            let (done, before_out) = ((d.total_in() - start_in) as usize, d.total_out());
+            match d.decompress_vec(&input[done..], &mut out, FlushDecompress::Finish) {
+                Ok(Status::StreamEnd) => return Ok(out),
+                Err(e) => return Err(DecodeError::Parse(e.to_string())),
+                Ok(_) if out.len() < out.capacity() && d.total_out() == before_out => {
+                    return Err(DecodeError::Parse("deflated value ends early".into()));
+                }
+                Ok(_) => out.reserve(out.capacity().max(64)),
+            }
+        }
+    })
 }
 
 /// Why a stored value cannot be read (a damaged or foreign database).
@@ -50,13 +99,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     let parse = |json: &[u8]| serde_json::from_slice(json).map_err(|e| DecodeError::Parse(e.to_string()));
     match bytes.split_first() {
         Some((&v, rest)) if v as u32 == SCHEMA_VERSION => parse(rest),
-        Some((&v, rest)) if v == SCHEMA_VERSION as u8 | DEFLATED => {
-            let mut json = Vec::with_capacity(rest.len() * 3);
-            DeflateDecoder::new(rest)
-                .read_to_end(&mut json)
-                .map_err(|e| DecodeError::Parse(e.to_string()))?;
-            parse(&json)
-        }
+        Some((&v, rest)) if v == SCHEMA_VERSION as u8 | DEFLATED => parse(&inflate(rest)?),
         Some((&found, _)) => Err(DecodeError::Version {
             found: found & !DEFLATED,
         }),
@@ -119,6 +162,18 @@ mod tests {
         let mut plain = vec![SCHEMA_VERSION as u8];
         plain.extend(serde_json::to_vec(&a).unwrap());
         assert_eq!(decode::<Appeal>(&plain).unwrap(), a);
+    }
+
+    #[test]
+    fn a_value_far_larger_than_the_first_buffer_round_trips_and_the_coders_are_reused() {
+        for history in [400, 1, 400] {
+            let a = appeal(history);
+            let bytes = encode(&a);
+            assert_eq!(bytes[0], SCHEMA_VERSION as u8 | DEFLATED);
+            assert_eq!(decode::<Appeal>(&bytes), Ok(a));
+        }
+        let garbage = [SCHEMA_VERSION as u8 | DEFLATED, 0xff, 0xff, 0xff, 0xff];
+        assert!(matches!(decode::<Appeal>(&garbage), Err(DecodeError::Parse(_))));
     }
 
     #[test]

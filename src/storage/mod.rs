@@ -119,6 +119,12 @@ pub type OnProgress<'a> = &'a dyn Fn(u64, u64);
 /// Staged writes: a value to put, or None to remove.
 type Ops = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// Whether the database of the station in `dir` has grown enough past its
+/// live data that the next opening for writing compacts it.
+pub fn compaction_wanted(dir: &Path) -> bool {
+    compact::wanted(&Paths::new(dir))
+}
+
 impl Store {
     pub fn dir(&self) -> &Path {
         &self.paths.dir

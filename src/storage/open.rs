@@ -121,7 +121,20 @@ impl Store {
     }
 
     fn open_once(dir: &Path, mode: Mode, progress: OnProgress) -> Result<Store, StoreError> {
-        Store::open_once_at(dir, mode, progress, mode == Mode::Read)
+        let mut store = Store::open_once_at(dir, mode, progress, mode == Mode::Read)?;
+        // A long catch-up (a database rebuilt from the journal, a large
+        // replay) leaves sled holding several times its live data: opened
+        // once more, the database is compacted now rather than at the next
+        // start. What the first opening recovered is kept.
+        if mode == Mode::Write && compact::wanted(&store.paths) {
+            let mut notes = std::mem::take(&mut store.recovery);
+            drop(store);
+            let mut again = Store::open_once_at(dir, mode, progress, false)?;
+            notes.append(&mut again.recovery);
+            again.recovery = notes;
+            return Ok(again);
+        }
+        Ok(store)
     }
 
     /// `copy`: open sled on a private copy of the database (read mode).
