@@ -99,13 +99,11 @@ fn bloated(size: u64, journal: u64, after_last: u64) -> bool {
 pub fn compact(paths: &Paths, tree: sled::Db) -> Result<u64, StoreError> {
     let (db, copy, old) = (paths.db(), copy_path(paths), old_path(paths));
     settle(paths)?;
+    let names = tree.tree_names();
+    drop(tree);
     {
-        let fresh = open_sled(&copy)?;
-        let copied = copy_trees(&tree, &fresh).map_err(|e| StoreError::sled(&copy, e))?;
-        let same = copied == tree.len() && fresh.len() == copied;
-        drop(tree);
-        drop(fresh);
-        if !same {
+        let (read, written) = copy_trees(&db, &copy, &names, KEYS_PER_OPEN)?;
+        if read != written {
             let _ = fs::remove_dir_all(&copy);
             return Err(StoreError::Database {
                 path: copy,
@@ -126,29 +124,95 @@ pub fn compact(paths: &Paths, tree: sled::Db) -> Result<u64, StoreError> {
 /// Keys written per batch into the fresh database.
 const BATCH: usize = 1_000;
 
-/// Copies every tree of `from` into `to`, in key order, and flushes `to`.
-/// Returns the number of keys of the default tree.
-fn copy_trees(from: &sled::Db, to: &sled::Db) -> sled::Result<usize> {
-    let mut default_keys = 0;
-    for name in from.tree_names() {
-        let (src, dst) = (from.open_tree(&name)?, to.open_tree(&name)?);
-        let mut batch = sled::Batch::default();
-        let mut n = 0;
-        for kv in src.iter() {
-            let (k, v) = kv?;
-            batch.insert(k, v);
-            n += 1;
-            if n % BATCH == 0 {
-                dst.apply_batch(std::mem::take(&mut batch))?;
+/// Keys copied per opening of the two databases: sled keeps memory for
+/// every page an opening has touched, so both are opened afresh for each
+/// stretch and the copy's memory stays that of a stretch.
+const KEYS_PER_OPEN: usize = 40_000;
+
+/// Copies the trees `names` of the database at `from` into a fresh one at
+/// `to`, in key order, `per` keys an opening, then counts what the copy holds
+/// the same way. Returns the keys read and the keys the copy holds.
+fn copy_trees(
+    from: &Path,
+    to: &Path,
+    names: &[sled::IVec],
+    per: usize,
+) -> Result<(usize, usize), StoreError> {
+    let (mut read, mut written) = (0, 0);
+    for name in names {
+        let mut after: Option<sled::IVec> = None;
+        loop {
+            let (src, dst) = (open_sled(from)?, open_sled(to)?);
+            let (n, last) =
+                copy_stretch(&src, &dst, name, after.as_ref(), per).map_err(|e| StoreError::sled(to, e))?;
+            dst.flush().map_err(|e| StoreError::sled(to, e))?;
+            read += n;
+            match last {
+                Some(key) if n == per => after = Some(key),
+                _ => break,
             }
         }
-        dst.apply_batch(batch)?;
-        if name == from.name() {
-            default_keys = n;
+        let mut after: Option<sled::IVec> = None;
+        loop {
+            let dst = open_sled(to)?;
+            let tree = dst.open_tree(name).map_err(|e| StoreError::sled(to, e))?;
+            let (n, last) =
+                stretch(&tree, after.as_ref(), per, |_, _| Ok(())).map_err(|e| StoreError::sled(to, e))?;
+            written += n;
+            match last {
+                Some(key) if n == per => after = Some(key),
+                _ => break,
+            }
         }
     }
-    to.flush()?;
-    Ok(default_keys)
+    Ok((read, written))
+}
+
+/// Copies up to `per` keys of tree `name` after `after`.
+fn copy_stretch(
+    src: &sled::Db,
+    dst: &sled::Db,
+    name: &sled::IVec,
+    after: Option<&sled::IVec>,
+    per: usize,
+) -> sled::Result<(usize, Option<sled::IVec>)> {
+    let (from, to) = (src.open_tree(name)?, dst.open_tree(name)?);
+    let mut batch = sled::Batch::default();
+    let mut pending = 0;
+    let result = stretch(&from, after, per, |k, v| {
+        batch.insert(k, v);
+        pending += 1;
+        if pending == BATCH {
+            to.apply_batch(std::mem::take(&mut batch))?;
+            pending = 0;
+        }
+        Ok(())
+    })?;
+    to.apply_batch(batch)?;
+    Ok(result)
+}
+
+/// Passes up to `per` keys of `tree` after `after` (from the
+/// start without one) to `each`; returns how many and the last key.
+fn stretch(
+    tree: &sled::Tree,
+    after: Option<&sled::IVec>,
+    per: usize,
+    mut each: impl FnMut(sled::IVec, sled::IVec) -> sled::Result<()>,
+) -> sled::Result<(usize, Option<sled::IVec>)> {
+    use std::ops::Bound::{Excluded, Unbounded};
+    let iter = match after {
+        Some(key) => tree.range::<&[u8], _>((Excluded(key.as_ref()), Unbounded)),
+        None => tree.iter(),
+    };
+    let (mut n, mut last) = (0, None);
+    for kv in iter.take(per) {
+        let (k, v) = kv?;
+        last = Some(k.clone());
+        each(k, v)?;
+        n += 1;
+    }
+    Ok((n, last))
 }
 
 fn sync_dir(dir: &Path) {
@@ -190,6 +254,31 @@ mod tests {
         db.iter()
             .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn a_copy_made_a_few_keys_an_opening_holds_every_key_of_every_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path());
+        let written = bloated_db(&paths);
+        let names = open_sled(&paths.db()).unwrap().tree_names();
+        let copy = dir.path().join("copy");
+        // 501 keys in the default tree, 1 in "sync": stretches of 7 end
+        // mid-way, on a stretch's last key and on an empty tree's.
+        for per in [7, 501, 1000] {
+            let _ = fs::remove_dir_all(&copy);
+            assert_eq!(
+                copy_trees(&paths.db(), &copy, &names, per).unwrap(),
+                (502, 502),
+                "{per}"
+            );
+            let fresh = open_sled(&copy).unwrap();
+            assert_eq!(contents(&fresh), written);
+            assert_eq!(
+                fresh.open_tree("sync").unwrap().get(b"acked").unwrap().unwrap(),
+                b"5"
+            );
+        }
     }
 
     #[test]
