@@ -292,12 +292,7 @@ fn main_run() -> Res<()> {
         "# jiedai county at scale — binary {} ({label}): {stations} stations x {EVENTS_PER_STATION} events = {total} appeals",
         bin.display()
     ));
-    rep.line(format!(
-        "{} · load average {} on {} CPUs at the start (figures on a shared machine: compare ratios)",
-        chrono::Local::now().format("%Y-%m-%d %H:%M"),
-        proc::loadavg(),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    ));
+    rep.line(proc::started_line());
 
     // The python floor, on the same events.
     progress("python floor: inserts alone, then the same work");

@@ -307,12 +307,7 @@ fn parent() -> Res<()> {
         "# jiedai station at scale — binary {} ({label})",
         bin.display()
     ));
-    rep.line(format!(
-        "{} · load average {} on {} CPUs at the start (figures on a shared machine: compare ratios)",
-        chrono::Local::now().format("%Y-%m-%d %H:%M"),
-        proc::loadavg(),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    ));
+    rep.line(proc::started_line());
 
     // The empty station: the floor of the first frame and of idle memory.
     let empty = root.join(format!("empty-{label}"));

@@ -220,6 +220,16 @@ pub fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1048576.0
 }
 
+/// The report's second line: when, and how busy the machine was.
+pub fn started_line() -> String {
+    format!(
+        "{} · load average {} on {} CPUs at the start (figures on a shared machine: compare ratios)",
+        chrono::Local::now().format("%Y-%m-%d %H:%M"),
+        loadavg(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )
+}
+
 pub fn loadavg() -> String {
     fs::read_to_string("/proc/loadavg")
         .ok()

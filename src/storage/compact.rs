@@ -93,14 +93,13 @@ fn bloated(size: u64, journal: u64, after_last: u64) -> bool {
     size >= FLOOR_BYTES && size > GROWTH * journal.max(after_last)
 }
 
-/// Copies every tree of `tree` (the database at `paths.db()`, which the
-/// caller then drops) into a fresh database and swaps it in. Returns the
-/// new database's size.
-pub fn compact(paths: &Paths, tree: sled::Db) -> Result<u64, StoreError> {
+/// Copies every tree of the database at `paths.db()` (which nothing else
+/// holds open; the caller holds the directory lock) into a fresh database
+/// and swaps it in. Returns the new database's size.
+pub fn compact(paths: &Paths) -> Result<u64, StoreError> {
     let (db, copy, old) = (paths.db(), copy_path(paths), old_path(paths));
     settle(paths)?;
-    let names = tree.tree_names();
-    drop(tree);
+    let names = open_sled(&db)?.tree_names();
     {
         let (read, written) = copy_trees(&db, &copy, &names, KEYS_PER_OPEN)?;
         if read != written {
@@ -289,7 +288,8 @@ mod tests {
         let before = dir_bytes(&paths.db());
         let db = open_sled(&paths.db()).unwrap();
         assert_eq!(contents(&db), written);
-        let after = compact(&paths, db).unwrap();
+        drop(db);
+        let after = compact(&paths).unwrap();
         assert!(after < before, "{after} bytes after, {before} before");
         let db = open_sled(&paths.db()).unwrap();
         assert_eq!(contents(&db), written);

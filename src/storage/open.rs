@@ -122,13 +122,26 @@ impl Store {
 
     fn open_once(dir: &Path, mode: Mode, progress: OnProgress) -> Result<Store, StoreError> {
         let mut store = Store::open_once_at(dir, mode, progress, mode == Mode::Read)?;
-        // A long catch-up (a database rebuilt from the journal, a large
-        // replay) leaves sled holding several times its live data: opened
-        // once more, the database is compacted now rather than at the next
-        // start. What the first opening recovered is kept.
+        // A database caught up with its journal that holds several times
+        // its live data (sled keeps what a change superseded: after many
+        // saves, a rebuild, a large replay) is compacted under the lock and
+        // opened again. What the first opening recovered is kept.
         if mode == Mode::Write && compact::wanted(&store.paths) {
             let mut notes = std::mem::take(&mut store.recovery);
             drop(store);
+            {
+                let paths = Paths::new(dir);
+                let _lock = take_lock(&paths)?;
+                let before = compact::dir_bytes(&paths.db());
+                match compact::compact(&paths) {
+                    Ok(after) => log::info!("the database was compacted from {before} to {after} bytes"),
+                    Err(e) => {
+                        // The database as it was stays in use.
+                        log::warn!("the database could not be compacted: {e}");
+                        compact::settle(&paths)?;
+                    }
+                }
+            }
             let mut again = Store::open_once_at(dir, mode, progress, false)?;
             notes.append(&mut again.recovery);
             again.recovery = notes;
@@ -147,8 +160,7 @@ impl Store {
         private::tighten_logged(dir);
         let identity = read_terminal(&paths)?;
         let mut recovery = Vec::new();
-        let compacts = mode == Mode::Write && !copy;
-        if compacts {
+        if mode == Mode::Write && !copy {
             compact::settle(&paths)?;
         }
         let snapshot = if copy { Some(snapshot_db(&paths)?) } else { None };
@@ -157,19 +169,7 @@ impl Store {
             None => paths.db(),
         };
         let journal = Store::open_journal(&paths, &sled_path, mode, &mut recovery)?;
-        let mut tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
-        if compacts && compact::wanted(&paths) {
-            let before = compact::dir_bytes(&paths.db());
-            match compact::compact(&paths, tree) {
-                Ok(after) => log::info!("the database was compacted from {before} to {after} bytes"),
-                Err(e) => {
-                    // The database as it was stays in use.
-                    log::warn!("the database could not be compacted: {e}");
-                    compact::settle(&paths)?;
-                }
-            }
-            tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
-        }
+        let tree = open_sled(&sled_path).map_err(|e| at_db(e, &paths.db()))?;
         let counters = match mode {
             Mode::Write => Some(Counters::load(dir).map_err(|e| StoreError::io(&Counters::path(dir), e))?),
             Mode::Read => None,
