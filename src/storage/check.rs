@@ -34,7 +34,8 @@ pub struct CheckReport {
     pub problems: Vec<Finding>,
     /// What start-up recovery or a repair did before the check.
     pub recovery: Vec<Recovery>,
-    /// Passes the comparison made over the journal's records (one,
+    /// Reads of the whole journal the check made (`Journal::whole_reads`:
+    /// the survey of its damage, then the one parse of its records,
     /// whatever the station's size), and the parts it compared.
     pub journal_passes: usize,
     pub parts: usize,
@@ -76,7 +77,9 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: OnProgress) -> Resu
         }
         Err(e) => return Err(e),
     };
+    let surveys = store.journal().whole_reads();
     let (damage, tail) = super::survey::survey_damage_and_tail(store.journal(), 0)?;
+    let surveys = store.journal().whole_reads() - surveys;
     let mut report = CheckReport {
         recovery: store.recovery.clone(),
         damage,
@@ -105,7 +108,7 @@ pub fn check_in_parts(dir: &Path, per_part: usize, progress: OnProgress) -> Resu
     let len = journal.len();
     let total = len.saturating_mul(3);
     let pass = check_parts::read_journal(&journal, &origin, per_part, &mut |at| progress(at, total))?;
-    report.journal_passes = 1;
+    report.journal_passes = surveys + journal.whole_reads();
     report.parts = pass.parts.len();
     report.records = pass.global.records;
     report.events = pass.global.events;
