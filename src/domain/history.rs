@@ -39,14 +39,21 @@ pub fn appeal_code(event: &Event) -> Option<&str> {
 /// never fail (see `county_steps`): one that changes nothing is still recorded
 /// in the history, with the reason.
 pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, AppealEventError> {
-    let existing = |code: &str| {
+    apply_owned(current.cloned(), event)
+}
+
+/// `apply`, taking the appeal before the event rather than a copy of it.
+pub fn apply_owned(current: Option<Appeal>, event: &Event) -> Result<Option<Appeal>, AppealEventError> {
+    let held = current.is_some();
+    let mut current = current;
+    let mut existing = |code: &str| {
         current
-            .cloned()
+            .take()
             .ok_or_else(|| AppealEventError::UnknownAppeal(code.to_string()))
     };
     match &event.body {
         EventBody::AppealRegistered { appeal } => {
-            if current.is_some() {
+            if held {
                 return Err(AppealEventError::Duplicate(appeal.code.to_string()));
             }
             let mut a = appeal.clone();
@@ -64,7 +71,7 @@ pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, 
             Ok(Some(a))
         }
         EventBody::AppealImported { appeal } => {
-            if current.is_some() {
+            if held {
                 return Err(AppealEventError::Duplicate(appeal.code.to_string()));
             }
             Ok(Some(appeal.clone()))

@@ -40,6 +40,11 @@ pub struct CacheState {
     /// The file could not be rewritten: nothing more is written to it (the
     /// next start catches it up or rebuilds it).
     pub(super) given_up: bool,
+    /// A load is running: commits queue their rows in `pending` for it.
+    /// Otherwise a commit's rows are dropped until a load has made the
+    /// file ready (that load catches the file up from the journal): a
+    /// process that never loads the catalog (an import) keeps none.
+    loading: bool,
     /// Packed rows of commits made while loading, with the journal offset
     /// each covers.
     pending: Vec<(Vec<Vec<u8>>, u64)>,
@@ -207,7 +212,9 @@ pub fn append(state: &mut CacheState, path: &Path, lines: &[&[u8]], covered: u64
 /// Appends packed rows and a marker (see `append`).
 fn append_packed(state: &mut CacheState, path: &Path, rows: Vec<Vec<u8>>, covered: u64) -> io::Result<()> {
     if !state.ready {
-        state.pending.push((rows, covered));
+        if state.loading {
+            state.pending.push((rows, covered));
+        }
         return Ok(());
     }
     let mut buf = Vec::with_capacity(
@@ -289,10 +296,19 @@ impl Loader<'_> {
     /// behind, rebuild it from the database if it is missing or damaged.
     /// Afterwards the store appends to it after each commit.
     pub fn load(&self) -> Result<Catalog, StoreError> {
+        let loaded = self.load_now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.loading = false;
+        state.pending.clear();
+        loaded
+    }
+
+    fn load_now(&self) -> Result<Catalog, StoreError> {
         {
             // Commits from now on queue their lines until the load is done.
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             state.ready = false;
+            state.loading = true;
             state.writer = None;
             state.pending.clear();
         }

@@ -39,6 +39,33 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+/// A value as `encode` makes it, never deflated (what `check` builds to
+/// compare: see `plain`).
+pub fn encode_plain<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![SCHEMA_VERSION as u8];
+    // As in `encode`: our own plain structs serialise.
+    let _ = serde_json::to_writer(&mut out, value);
+    out
+}
+
+/// A stored value's JSON, inflated when it was deflated: two encodings of
+/// the same state give the same bytes here, whichever was deflated.
+pub fn plain(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, DecodeError> {
+    match bytes.split_first() {
+        Some((&v, rest)) if v as u32 == SCHEMA_VERSION => Ok(rest.into()),
+        Some((&v, rest)) if v == SCHEMA_VERSION as u8 | DEFLATED => Ok(inflate(rest)?.into()),
+        Some((&found, _)) => Err(DecodeError::Version {
+            found: found & !DEFLATED,
+        }),
+        None => Err(DecodeError::Empty),
+    }
+}
+
+/// Whether two stored values hold the same JSON (see `plain`).
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a == b || matches!((plain(a), plain(b)), (Ok(a), Ok(b)) if a == b)
+}
+
 thread_local! {
     /// One compressor and one decompressor per thread, reset for each
     /// value: setting up deflate's state costs more than a small value's
@@ -174,6 +201,26 @@ mod tests {
         }
         let garbage = [SCHEMA_VERSION as u8 | DEFLATED, 0xff, 0xff, 0xff, 0xff];
         assert!(matches!(decode::<Appeal>(&garbage), Err(DecodeError::Parse(_))));
+    }
+
+    #[test]
+    fn a_plain_and_a_deflated_encoding_of_one_state_are_the_same_and_of_two_states_differ() {
+        let a = appeal(3);
+        let (deflated, plain_bytes) = (encode(&a), encode_plain(&a));
+        assert_ne!(deflated, plain_bytes);
+        assert_eq!(plain_bytes[0], SCHEMA_VERSION as u8);
+        assert_eq!(decode::<Appeal>(&plain_bytes), Ok(a.clone()));
+        assert!(same(&deflated, &plain_bytes));
+        assert_eq!(plain(&deflated).unwrap(), plain(&plain_bytes).unwrap());
+        let mut b = a.clone();
+        b.title.push('。');
+        assert!(!same(&encode(&b), &plain_bytes));
+        assert!(!same(&encode_plain(&b), &deflated));
+        // A stored value that does not inflate is never the same as any.
+        let mut torn = deflated.clone();
+        torn.truncate(torn.len() / 2);
+        assert!(!same(&torn, &plain_bytes));
+        assert!(!same(&[], &plain_bytes));
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub const PROJECTION_VERSION: u64 = 5;
 pub type OnProgress<'a> = &'a dyn Fn(u64, u64);
 
 /// Staged writes: a value to put, or None to remove.
-type Ops = std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+type Ops = projection::Writes;
 
 /// Whether the database of the station in `dir` has grown enough past its
 /// live data that the next opening for writing compacts it.

@@ -121,33 +121,48 @@ impl Store {
     }
 
     fn open_once(dir: &Path, mode: Mode, progress: OnProgress) -> Result<Store, StoreError> {
-        let mut store = Store::open_once_at(dir, mode, progress, mode == Mode::Read)?;
+        let store = Store::open_once_at(dir, mode, progress, mode == Mode::Read)?;
+        if mode != Mode::Write {
+            return Ok(store);
+        }
         // A database caught up with its journal that holds several times
         // its live data (sled keeps what a change superseded: after many
         // saves, a rebuild, a large replay) is compacted under the lock and
-        // opened again. What the first opening recovered is kept.
-        if mode == Mode::Write && compact::wanted(&store.paths) {
-            let mut notes = std::mem::take(&mut store.recovery);
-            drop(store);
-            {
-                let paths = Paths::new(dir);
-                let _lock = take_lock(&paths)?;
-                let before = compact::dir_bytes(&paths.db());
-                match compact::compact(&paths) {
-                    Ok(after) => log::info!("the database was compacted from {before} to {after} bytes"),
-                    Err(e) => {
-                        // The database as it was stays in use.
-                        log::warn!("the database could not be compacted: {e}");
-                        compact::settle(&paths)?;
-                    }
+        // opened again. A missing catalog cache (a new station, a rebuilt
+        // database) is built in this first opening too, before it is
+        // closed: sled keeps every page a build reads for as long as it is
+        // open, which a kiosk would otherwise carry all day. What the first
+        // opening recovered is kept.
+        let compact = compact::wanted(&store.paths);
+        let build_cache = !catalog_cache::cache_path(dir).exists();
+        if !compact && !build_cache {
+            return Ok(store);
+        }
+        let mut store = store;
+        let mut notes = std::mem::take(&mut store.recovery);
+        if build_cache && let Err(e) = store.reader().load_catalog() {
+            // The kiosk's own load tries again, and says why if it fails.
+            log::warn!("the catalog cache could not be built: {e}");
+        }
+        drop(store);
+        if compact {
+            let paths = Paths::new(dir);
+            let _lock = take_lock(&paths)?;
+            let before = compact::dir_bytes(&paths.db());
+            match compact::compact(&paths) {
+                Ok(after) => log::info!("the database was compacted from {before} to {after} bytes"),
+                Err(e) => {
+                    // The database as it was stays in use.
+                    log::warn!("the database could not be compacted: {e}");
+                    compact::settle(&paths)?;
                 }
             }
-            let mut again = Store::open_once_at(dir, mode, progress, false)?;
-            notes.append(&mut again.recovery);
-            again.recovery = notes;
-            return Ok(again);
         }
-        Ok(store)
+        private::return_freed_memory();
+        let mut again = Store::open_once_at(dir, mode, progress, false)?;
+        notes.append(&mut again.recovery);
+        again.recovery = notes;
+        Ok(again)
     }
 
     /// `copy`: open sled on a private copy of the database (read mode).

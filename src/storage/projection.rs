@@ -17,6 +17,13 @@ use crate::i18n::Lang;
 /// Read access to a key-value state.
 pub trait Kv {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, KvError>;
+
+    /// An appeal this state holds decoded, if it keeps appeals so (`None`:
+    /// read and decode its key). `check`'s replay keeps them decoded and
+    /// encodes each once, at the end, instead of once per event.
+    fn held_appeal(&self, _code: &str) -> Option<Option<&Appeal>> {
+        None
+    }
 }
 
 /// Why a key-value state could not be read.
@@ -98,11 +105,18 @@ fn unreadable(e: &dyn std::error::Error, lang: Lang) -> String {
     )
 }
 
+/// Writes by key: a value, or none to remove the key.
+pub type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
 /// Changes staged over a base state: reads see earlier writes of the same
 /// batch, nothing reaches the base until the caller takes `ops()`.
 pub struct Staged<'a, K: Kv> {
     base: &'a K,
-    ops: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    ops: Writes,
+    /// Appeals this batch wrote, as they stand after it: encoded, with
+    /// their catalog rows, only when the batch is taken (an appeal that
+    /// several events of a batch change is encoded once).
+    appeals: BTreeMap<String, Appeal>,
 }
 
 impl<'a, K: Kv> Staged<'a, K> {
@@ -110,6 +124,7 @@ impl<'a, K: Kv> Staged<'a, K> {
         Staged {
             base,
             ops: BTreeMap::new(),
+            appeals: BTreeMap::new(),
         }
     }
 
@@ -128,40 +143,51 @@ impl<'a, K: Kv> Staged<'a, K> {
         self.ops.insert(key, None);
     }
 
-    pub fn ops(self) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
-        self.ops
+    /// Every write of the batch, the appeals encoded with their catalog
+    /// rows.
+    pub fn ops(self) -> Writes {
+        let (mut ops, appeals) = self.into_parts();
+        for appeal in appeals.values() {
+            put_appeal(&mut ops, appeal);
+        }
+        ops
+    }
+
+    /// The batch's writes but its appeals', and its appeals decoded (see
+    /// `put_appeal` for what each stands for).
+    pub fn into_parts(self) -> (Writes, BTreeMap<String, Appeal>) {
+        (self.ops, self.appeals)
     }
 
     /// Codes of appeals this batch wrote.
     pub fn touched_appeals(&self) -> Vec<String> {
-        self.ops
-            .keys()
-            .filter_map(|k| k.strip_prefix(keys::APPEAL.as_bytes()))
-            .filter_map(|k| std::str::from_utf8(k).ok().map(str::to_string))
-            .collect()
+        self.appeals.keys().cloned().collect()
     }
 
     fn appeal(&self, code: &str) -> Result<Option<Appeal>, ApplyError> {
-        match self.get(&keys::appeal(code))? {
+        if let Some(a) = self.appeals.get(code) {
+            return Ok(Some(a.clone()));
+        }
+        if let Some(held) = self.base.held_appeal(code) {
+            return Ok(held.cloned());
+        }
+        match self.base.get(&keys::appeal(code)).map_err(ApplyError::from)? {
             Some(bytes) => decode(&bytes).map(Some).map_err(ApplyError::from),
             None => Ok(None),
         }
     }
 
-    /// Writes an appeal with its catalog row and indexes, removing the
-    /// index entries of its previous state.
-    fn write_appeal(&mut self, old: Option<&Appeal>, new: &Appeal) {
-        if let Some(old) = old {
-            for k in keys::index_keys(old) {
-                self.del(k);
-            }
+    /// Writes an appeal's indexes, removing the index entries of its
+    /// previous state (`old_index`), and keeps the appeal to be written with its catalog
+    /// row when the batch is taken.
+    fn write_appeal(&mut self, old_index: Option<Vec<Vec<u8>>>, new: Appeal) {
+        for k in old_index.into_iter().flatten() {
+            self.del(k);
         }
-        for k in keys::index_keys(new) {
+        for k in keys::index_keys(&new) {
             self.put(k, Vec::new());
         }
-        let (ck, cv) = keys::catalog_entry(new);
-        self.put(ck, cv);
-        self.put(keys::appeal(new.code.as_str()), encode(new));
+        self.appeals.insert(new.code.as_str().to_string(), new);
     }
 
     /// Keeps the highest code sequence issued (registered here, not
@@ -203,16 +229,17 @@ impl<'a, K: Kv> Staged<'a, K> {
                     return Ok(());
                 };
                 let old = self.appeal(code)?;
-                let new = history::apply(old.as_ref(), event).map_err(|e| match e {
+                let old_index = old.as_ref().map(keys::index_keys);
+                let new = history::apply_owned(old, event).map_err(|e| match e {
                     AppealEventError::Duplicate(c) => ApplyError::Duplicate(c),
                     AppealEventError::UnknownAppeal(c) => ApplyError::UnknownAppeal(c),
                     AppealEventError::Transition(t) => ApplyError::Transition(t),
                 })?;
                 if let Some(new) = new {
-                    self.write_appeal(old.as_ref(), &new);
                     if let EventBody::AppealRegistered { appeal } = &event.body {
                         self.note_issued(&appeal.code)?;
                     }
+                    self.write_appeal(old_index, new);
                 }
             }
             EventBody::DutyCheckedIn { deputy, day } => {
@@ -251,11 +278,123 @@ impl<'a, K: Kv> Staged<'a, K> {
     }
 }
 
+/// An appeal's writes: its value and its catalog row.
+pub fn put_appeal(ops: &mut Writes, appeal: &Appeal) {
+    for (k, v) in appeal_entries(appeal, encode) {
+        ops.insert(k, Some(v));
+    }
+}
+
+/// The keys an appeal is stored under, its value encoded by `encode`
+/// (`check` encodes it plain, see `codec::same`).
+pub fn appeal_entries(appeal: &Appeal, encode: fn(&Appeal) -> Vec<u8>) -> [(Vec<u8>, Vec<u8>); 2] {
+    [
+        keys::catalog_entry(appeal),
+        (keys::appeal(appeal.code.as_str()), encode(appeal)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use std::error::Error;
 
     use super::*;
+
+    fn registered(code: &TrackingCode, seq: u64) -> Event {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-20T09:30:00+08:00").unwrap();
+        Event {
+            id: crate::domain::EventId {
+                origin: "330999012-1".into(),
+                seq,
+            },
+            at,
+            actor: "沈佳怡".into(),
+            body: EventBody::AppealRegistered {
+                appeal: Appeal {
+                    title: "柳岸路路灯损坏多日无人修".into(),
+                    ..Appeal::registered(code.clone(), at)
+                },
+            },
+        }
+    }
+
+    fn stepped(code: &TrackingCode, seq: u64, step: crate::domain::Step) -> Event {
+        let mut e = registered(code, seq);
+        e.body = EventBody::AppealStepped {
+            code: code.clone(),
+            step,
+            note: String::new(),
+        };
+        e
+    }
+
+    #[test]
+    fn an_appeal_several_events_of_a_batch_change_is_written_once_as_it_ends() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let code = TrackingCode::new(day, "330999012", 1, 15).unwrap();
+        let base = BTreeMap::new();
+        let mut staged = Staged::new(&base);
+        staged.apply(&registered(&code, 1)).unwrap();
+        staged
+            .apply(&stepped(&code, 2, crate::domain::Step::Accept))
+            .unwrap();
+        // A step the status machine refuses changes nothing.
+        assert!(
+            staged
+                .apply(&stepped(&code, 3, crate::domain::Step::Register))
+                .is_err()
+        );
+        assert_eq!(staged.touched_appeals(), vec![code.as_str().to_string()]);
+        let ops = staged.ops();
+        let stored: Appeal = decode(ops[&keys::appeal(code.as_str())].as_ref().unwrap()).unwrap();
+        assert_eq!(stored.history.len(), 2);
+        assert_eq!(stored.status, crate::domain::Status::Accepted);
+        let (ck, cv) = keys::catalog_entry(&stored);
+        assert_eq!(ops[&ck].as_deref(), Some(cv.as_slice()));
+        // The index holds the appeal's last status only.
+        let by_status = |s: crate::domain::Status| {
+            ops.iter()
+                .filter(|(k, v)| {
+                    v.is_some() && k.starts_with(format!("{}{}/", keys::BY_STATUS, s.code()).as_bytes())
+                })
+                .count()
+        };
+        assert_eq!(by_status(crate::domain::Status::Accepted), 1);
+        assert_eq!(by_status(crate::domain::Status::Registered), 0);
+    }
+
+    /// A state that holds appeals decoded, as `check`'s replay does.
+    struct Held(BTreeMap<String, Appeal>);
+
+    impl Kv for Held {
+        fn get(&self, _key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+            Ok(None)
+        }
+
+        fn held_appeal(&self, code: &str) -> Option<Option<&Appeal>> {
+            Some(self.0.get(code))
+        }
+    }
+
+    #[test]
+    fn a_state_that_holds_appeals_decoded_is_read_without_its_keys() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let code = TrackingCode::new(day, "330999012", 1, 15).unwrap();
+        let empty = BTreeMap::new();
+        let mut first = Staged::new(&empty);
+        first.apply(&registered(&code, 1)).unwrap();
+        let (_, appeals) = first.into_parts();
+        let held = Held(appeals);
+        let mut next = Staged::new(&held);
+        assert!(matches!(
+            next.apply(&registered(&code, 2)),
+            Err(ApplyError::Duplicate(_))
+        ));
+        next.apply(&stepped(&code, 3, crate::domain::Step::Accept))
+            .unwrap();
+        let (_, appeals) = next.into_parts();
+        assert_eq!(appeals[code.as_str()].history.len(), 2);
+    }
 
     #[test]
     fn a_value_that_does_not_decode_is_kept_as_data_with_the_same_words() {

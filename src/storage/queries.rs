@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::codec::decode;
-use super::{Paths, Store, StoreError, catalog_cache, keys};
+use super::{Paths, Store, StoreError, catalog_cache, keys, private};
 use crate::domain::catalog::{Catalog, CatalogRow};
 use crate::domain::{Appeal, Deputy, Duty, Station, Visit, Zone};
 
@@ -275,7 +275,7 @@ impl Reader {
     /// The whole catalog, through the catalog cache (see `catalog_cache`).
     pub fn load_catalog(&self) -> Result<Catalog, StoreError> {
         let paths = Paths::new(&self.dir);
-        catalog_cache::Loader {
+        let catalog = catalog_cache::Loader {
             tree: &self.tree,
             db: &self.db_path,
             journal: &paths.journal(),
@@ -283,7 +283,11 @@ impl Reader {
             state: &self.cache,
             read_only: self.read_only,
         }
-        .load()
+        .load();
+        // A first load builds the catalog from the database, which frees
+        // far more than it keeps.
+        private::return_freed_memory();
+        catalog
     }
 }
 
