@@ -9,9 +9,8 @@ use std::process::ExitCode;
 
 use super::{exit, report_store_error, say};
 use crate::cli::Format;
-use crate::domain::Appeal;
 use crate::i18n::Lang;
-use crate::transfer::export::{self, ExportError};
+use crate::transfer::export::{self, AppealWriter, ExportError};
 
 pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> ExitCode {
     if let Err(code) = check_target(format, out, lang) {
@@ -21,12 +20,20 @@ pub fn appeals(dir: &Path, format: Format, out: Option<&Path>, lang: Lang) -> Ex
         Ok(s) => s,
         Err(e) => return report_store_error(&e, lang),
     };
-    let appeals = match (export::all_appeals(&store.reader()), store.zone()) {
-        (Ok(a), Ok(zone)) => a.iter().map(|a| export::in_zone(a, zone)).collect::<Vec<_>>(),
-        (Err(e), _) | (_, Err(e)) => return report_store_error(&e, lang),
+    let zone = match store.zone() {
+        Ok(z) => z,
+        Err(e) => return report_store_error(&e, lang),
     };
-    drop(store);
-    write_appeals(&appeals, format, out, lang)
+    let reader = store.reader();
+    // Each appeal is written as it is read: nothing holds the station.
+    write_appeals(format, out, lang, |w| {
+        let mut n = 0;
+        reader.try_each_appeal(|a| {
+            n += 1;
+            w.row(&export::in_zone(&a, zone))
+        })?;
+        Ok(n)
+    })
 }
 
 /// Refuses xlsx to standard output, before anything is read.
@@ -44,30 +51,41 @@ pub(crate) fn check_target(format: Format, out: Option<&Path>, lang: Lang) -> Re
     Ok(())
 }
 
-/// Writes appeals in `format` to `out` (a file written beside its target
-/// and renamed into place) or to standard output, and says how it went.
-/// The station's export and the county's share it.
-pub(crate) fn write_appeals(appeals: &[Appeal], format: Format, out: Option<&Path>, lang: Lang) -> ExitCode {
+/// Writes the appeals `fill` gives its writer, in `format`, to `out` (a
+/// file written beside its target and renamed into place) or to standard
+/// output, and says how it went. `fill` returns how many it wrote.
+fn write_appeals(
+    format: Format,
+    out: Option<&Path>,
+    lang: Lang,
+    mut fill: impl FnMut(&mut AppealWriter) -> Result<usize, ExportError>,
+) -> ExitCode {
+    let mut count = 0;
+    let mut write = |w: AppealWriter| -> Result<(), ExportError> {
+        let mut w = w;
+        count = fill(&mut w)?;
+        w.finish()
+    };
     let result = match out {
         None => {
             let mut stdout = std::io::stdout().lock();
             match format {
-                Format::Csv => export::write_csv(appeals, &mut stdout, false, lang),
-                _ => export::write_jsonl(appeals, &mut stdout, lang),
+                Format::Csv => AppealWriter::csv(&mut stdout, false, lang).and_then(&mut write),
+                _ => write(AppealWriter::jsonl(&mut stdout, lang)),
             }
         }
         Some(path) => write_file(path, |w| match format {
-            Format::Jsonl => export::write_jsonl(appeals, w, lang),
-            Format::Csv => export::write_csv(appeals, w, true, lang),
-            Format::Xlsx => Ok(w.write_all(&export::xlsx_bytes(appeals, lang)?)?),
+            Format::Jsonl => write(AppealWriter::jsonl(w, lang)),
+            Format::Csv => AppealWriter::csv(w, true, lang).and_then(&mut write),
+            Format::Xlsx => AppealWriter::xlsx(w, lang).and_then(&mut write),
         }),
     };
     match result {
         Ok(()) => {
             if let Some(path) = out {
                 say(lang.pick(
-                    format!("已导出 {} 条诉求到 {}", appeals.len(), path.display()),
-                    format!("{} appeals exported to {}", appeals.len(), path.display()),
+                    format!("已导出 {count} 条诉求到 {}", path.display()),
+                    format!("{count} appeals exported to {}", path.display()),
                 ));
             }
             ExitCode::SUCCESS
@@ -97,7 +115,7 @@ pub(crate) fn failed(out: Option<&Path>, why: &str, lang: Lang) -> ExitCode {
 /// Writes through a temporary file in the target's directory, then renames it.
 pub(crate) fn write_file(
     path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
+    fill: impl FnOnce(&mut (dyn Write + Send)) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let mut tmp = beside(path)?;
     {

@@ -188,8 +188,17 @@ impl Reader {
     /// Every appeal, oldest first, streamed to `each`.
     pub fn for_each_appeal(
         &self,
-        mut each: impl FnMut(Appeal) -> Result<(), StoreError>,
+        each: impl FnMut(Appeal) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        self.try_each_appeal(each)
+    }
+
+    /// `for_each_appeal` for a caller with errors of its own (an export
+    /// that writes each appeal as it comes).
+    pub fn try_each_appeal<E: From<StoreError>>(
+        &self,
+        mut each: impl FnMut(Appeal) -> Result<(), E>,
+    ) -> Result<(), E> {
         for kv in self.tree.scan_prefix(keys::APPEAL.as_bytes()) {
             let (_, v) = kv.map_err(|e| self.db_err(e))?;
             each(decode(&v).map_err(|e| self.db_err(e))?)?;

@@ -160,63 +160,123 @@ pub fn json(a: &Appeal, lang: Lang) -> Value {
     Value::Object(map)
 }
 
-pub fn write_jsonl(appeals: &[Appeal], out: &mut dyn Write, lang: Lang) -> Result<(), ExportError> {
-    for a in appeals {
-        serde_json::to_writer(&mut *out, &json(a, lang)).map_err(std::io::Error::from)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    Ok(())
+/// Appeals written one at a time in an export's format, holding nothing
+/// but the row at hand: JSON Lines; CSV with a header row of column names
+/// in the user's language; or an xlsx workbook with one sheet, every cell
+/// a string, the sheet in constant memory (each row goes to a temporary
+/// file as it is written, and the workbook is put together at `finish`).
+pub enum AppealWriter<'w> {
+    Jsonl(&'w mut dyn Write, Lang),
+    Csv(Box<csv::Writer<&'w mut dyn Write>>, Lang),
+    Xlsx {
+        out: &'w mut (dyn Write + Send),
+        book: Box<rust_xlsxwriter::Workbook>,
+        rows: u32,
+        lang: Lang,
+    },
 }
 
-/// CSV with a header row of column names in the user's language. `bom`
-/// starts the file with a UTF-8 byte-order mark so that Excel reads it as
-/// UTF-8. Free-text cells that start like a formula (= + - @ tab CR) get
-/// a single quote in front (OWASP's advice against CSV injection), which
-/// import takes off again.
-pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool, lang: Lang) -> Result<(), ExportError> {
-    if bom {
-        out.write_all(b"\xEF\xBB\xBF")?;
+impl<'w> AppealWriter<'w> {
+    pub fn jsonl(out: &'w mut dyn Write, lang: Lang) -> AppealWriter<'w> {
+        AppealWriter::Jsonl(out, lang)
     }
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(COLUMNS.iter().map(|c| header(c, lang)))?;
-    for a in appeals {
-        let cells = cells(a, lang);
-        w.write_record(COLUMNS.iter().zip(&cells).map(|(c, cell)| {
-            if c.is_free_text() {
-                neutralise(cell)
-            } else {
-                cell.into()
+
+    /// `bom` starts the file with a UTF-8 byte-order mark so that Excel
+    /// reads it as UTF-8.
+    pub fn csv(out: &'w mut dyn Write, bom: bool, lang: Lang) -> Result<AppealWriter<'w>, ExportError> {
+        if bom {
+            out.write_all(b"\xEF\xBB\xBF")?;
+        }
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(COLUMNS.iter().map(|c| header(c, lang)))?;
+        Ok(AppealWriter::Csv(Box::new(w), lang))
+    }
+
+    pub fn xlsx(out: &'w mut (dyn Write + Send), lang: Lang) -> Result<AppealWriter<'w>, ExportError> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet_with_constant_memory()?;
+        sheet.set_name(lang.pick("诉求", "appeals"))?;
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for (col, c) in COLUMNS.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, header(c, lang), &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        Ok(AppealWriter::Xlsx {
+            out,
+            book: Box::new(book),
+            rows: 0,
+            lang,
+        })
+    }
+
+    /// Writes one appeal. Free-text CSV cells that start like a formula
+    /// (= + - @ tab CR) get a single quote in front (OWASP's advice against
+    /// CSV injection), which import takes off again.
+    pub fn row(&mut self, a: &Appeal) -> Result<(), ExportError> {
+        match self {
+            AppealWriter::Jsonl(out, lang) => {
+                serde_json::to_writer(&mut **out, &json(a, *lang)).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")?;
             }
-            .into_owned()
-        }))?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-/// An xlsx workbook with one sheet, every cell a string.
-pub fn xlsx_bytes(appeals: &[Appeal], lang: Lang) -> Result<Vec<u8>, ExportError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name(lang.pick("诉求", "appeals"))?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (col, c) in COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, header(c, lang), &bold)?;
-    }
-    for (row, a) in appeals.iter().enumerate() {
-        for (col, (column, cell)) in COLUMNS.iter().zip(cells(a, lang)).enumerate() {
-            if !cell.is_empty() {
-                sheet
-                    .write_string(row as u32 + 1, col as u16, &cell)
-                    .map_err(|source| ExportError::Cell {
-                        code: a.code.to_string(),
-                        column,
-                        source,
-                    })?;
+            AppealWriter::Csv(w, lang) => {
+                let cells = cells(a, *lang);
+                w.write_record(COLUMNS.iter().zip(&cells).map(|(c, cell)| {
+                    if c.is_free_text() {
+                        neutralise(cell)
+                    } else {
+                        cell.into()
+                    }
+                    .into_owned()
+                }))?;
+            }
+            AppealWriter::Xlsx { book, rows, lang, .. } => {
+                *rows += 1;
+                let sheet = book.worksheet_from_index(0)?;
+                for (col, (column, cell)) in COLUMNS.iter().zip(cells(a, *lang)).enumerate() {
+                    if !cell.is_empty() {
+                        sheet
+                            .write_string(*rows, col as u16, &cell)
+                            .map_err(|source| ExportError::Cell {
+                                code: a.code.to_string(),
+                                column,
+                                source,
+                            })?;
+                    }
+                }
             }
         }
+        Ok(())
     }
-    sheet.set_freeze_panes(1, 0)?;
-    Ok(book.save_to_buffer()?)
+
+    /// Writes what is left: the output flushed, or the workbook whole.
+    pub fn finish(self) -> Result<(), ExportError> {
+        match self {
+            AppealWriter::Jsonl(out, _) => out.flush()?,
+            AppealWriter::Csv(mut w, _) => w.flush()?,
+            AppealWriter::Xlsx { out, mut book, .. } => book.save_to_writer(out)?,
+        }
+        Ok(())
+    }
+}
+
+pub fn write_jsonl(appeals: &[Appeal], out: &mut dyn Write, lang: Lang) -> Result<(), ExportError> {
+    let mut w = AppealWriter::jsonl(out, lang);
+    appeals.iter().try_for_each(|a| w.row(a))?;
+    w.finish()
+}
+
+/// CSV of `appeals` (see `AppealWriter::csv`).
+pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool, lang: Lang) -> Result<(), ExportError> {
+    let mut w = AppealWriter::csv(out, bom, lang)?;
+    appeals.iter().try_for_each(|a| w.row(a))?;
+    w.finish()
+}
+
+/// An xlsx workbook of `appeals` (see `AppealWriter::xlsx`).
+pub fn xlsx_bytes(appeals: &[Appeal], lang: Lang) -> Result<Vec<u8>, ExportError> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = AppealWriter::xlsx(&mut out, lang)?;
+    appeals.iter().try_for_each(|a| w.row(a))?;
+    w.finish()?;
+    Ok(out.into_inner())
 }

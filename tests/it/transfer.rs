@@ -265,9 +265,48 @@ fn xlsx_export_is_a_workbook() {
         &["export", "appeals", "--format", "xlsx", "--out", path(&out)],
         0,
     );
-    assert!(std::fs::read(&out).expect("xlsx").starts_with(b"PK"));
+    let book = std::fs::read(&out).expect("xlsx");
+    assert!(book.starts_with(b"PK"));
+    // The sheet holds the header row and the appeal's cells (the sheet is
+    // written row by row, its strings in the sheet itself).
+    let sheet = zip_member(&book, "xl/worksheets/sheet1.xml");
+    for cell in ["查询码", "诉求内容", "路灯不亮"] {
+        assert!(sheet.contains(cell), "{cell} not in the sheet: {sheet}");
+    }
     let err = expect(dir.path(), &["export", "appeals", "--format", "xlsx"], 2);
     assert!(text(&err.stderr).contains("--out"));
+}
+
+/// One member of a zip file (an xlsx workbook), inflated, found through
+/// the zip's central directory.
+fn zip_member(zip: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let u16_at = |at: usize| u16::from_le_bytes([zip[at], zip[at + 1]]) as usize;
+    let u32_at = |at: usize| u32::from_le_bytes(zip[at..at + 4].try_into().unwrap()) as usize;
+    let mut at = 0;
+    while let Some(i) = zip[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+        let entry = at + i;
+        let (method, size) = (u16_at(entry + 10), u32_at(entry + 20));
+        let name_len = u16_at(entry + 28);
+        let local = u32_at(entry + 42);
+        if &zip[entry + 46..entry + 46 + name_len] == name.as_bytes() {
+            let data = local + 30 + u16_at(local + 26) + u16_at(local + 28);
+            let bytes = &zip[data..data + size];
+            let mut out = String::new();
+            match method {
+                0 => out.push_str(std::str::from_utf8(bytes).unwrap()),
+                8 => {
+                    flate2::read::DeflateDecoder::new(bytes)
+                        .read_to_string(&mut out)
+                        .unwrap();
+                }
+                m => panic!("{name}: zip method {m}"),
+            }
+            return out;
+        }
+        at = entry + 4;
+    }
+    panic!("{name} is not in the workbook");
 }
 
 #[test]
