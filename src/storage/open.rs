@@ -158,7 +158,7 @@ impl Store {
                 }
             }
         }
-        private::return_freed_memory();
+        return_freed_memory();
         let mut again = Store::open_once_at(dir, mode, progress, false)?;
         notes.append(&mut again.recovery);
         again.recovery = notes;
@@ -413,4 +413,17 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Gives the memory a large piece of work freed (a rebuild, a compaction,
+/// the catalog's first build) back to the system. The C library's
+/// allocator otherwise keeps it for the process, and a kiosk stays up all
+/// reception day on old hardware.
+pub(super) fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's own
+    // heap; it takes no pointer and cannot fail in a way that matters.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

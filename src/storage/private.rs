@@ -23,19 +23,6 @@ pub fn restrict_new_files() {
     }
 }
 
-/// Gives the memory a large piece of work freed (a rebuild, a compaction,
-/// the catalog's first build) back to the system. The C library's
-/// allocator otherwise keeps it for the process, and a kiosk stays up all
-/// reception day on old hardware.
-pub fn return_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free pages of the allocator's own
-    // heap; it takes no pointer and cannot fail in a way that matters.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Creates `dir` (and missing parents) with mode 0700.
 pub fn create_dir(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::codec::decode;
-use super::{Paths, Store, StoreError, catalog_cache, keys, private};
+use super::{Paths, Store, StoreError, catalog_cache, keys};
 use crate::domain::catalog::{Catalog, CatalogRow};
 use crate::domain::{Appeal, Deputy, Duty, Station, Visit, Zone};
 
@@ -295,7 +295,7 @@ impl Reader {
         .load();
         // A first load builds the catalog from the database, which frees
         // far more than it keeps.
-        private::return_freed_memory();
+        super::open::return_freed_memory();
         catalog
     }
 }
