@@ -61,8 +61,7 @@ fn write_appeals(
     mut fill: impl FnMut(&mut AppealWriter) -> Result<usize, ExportError>,
 ) -> ExitCode {
     let mut count = 0;
-    let mut write = |w: AppealWriter| -> Result<(), ExportError> {
-        let mut w = w;
+    let mut write = |mut w: AppealWriter| -> Result<(), ExportError> {
         count = fill(&mut w)?;
         w.finish()
     };

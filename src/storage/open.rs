@@ -121,7 +121,7 @@ impl Store {
     }
 
     fn open_once(dir: &Path, mode: Mode, progress: OnProgress) -> Result<Store, StoreError> {
-        let store = Store::open_once_at(dir, mode, progress, mode == Mode::Read)?;
+        let mut store = Store::open_once_at(dir, mode, progress, mode == Mode::Read)?;
         if mode != Mode::Write {
             return Ok(store);
         }
@@ -138,7 +138,6 @@ impl Store {
         if !compact && !build_cache {
             return Ok(store);
         }
-        let mut store = store;
         let mut notes = std::mem::take(&mut store.recovery);
         if build_cache && let Err(e) = store.reader().load_catalog() {
             // The kiosk's own load tries again, and says why if it fails.

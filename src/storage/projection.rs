@@ -300,6 +300,11 @@ mod tests {
 
     use super::*;
 
+    fn code() -> TrackingCode {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        TrackingCode::new(day, "330999012", 1, 15).unwrap()
+    }
+
     fn registered(code: &TrackingCode, seq: u64) -> Event {
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-20T09:30:00+08:00").unwrap();
         Event {
@@ -330,8 +335,7 @@ mod tests {
 
     #[test]
     fn an_appeal_several_events_of_a_batch_change_is_written_once_as_it_ends() {
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        let code = TrackingCode::new(day, "330999012", 1, 15).unwrap();
+        let code = code();
         let base = BTreeMap::new();
         let mut staged = Staged::new(&base);
         staged.apply(&registered(&code, 1)).unwrap();
@@ -378,8 +382,7 @@ mod tests {
 
     #[test]
     fn a_state_that_holds_appeals_decoded_is_read_without_its_keys() {
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        let code = TrackingCode::new(day, "330999012", 1, 15).unwrap();
+        let code = code();
         let empty = BTreeMap::new();
         let mut first = Staged::new(&empty);
         first.apply(&registered(&code, 1)).unwrap();

@@ -258,25 +258,3 @@ impl<'w> AppealWriter<'w> {
         Ok(())
     }
 }
-
-pub fn write_jsonl(appeals: &[Appeal], out: &mut dyn Write, lang: Lang) -> Result<(), ExportError> {
-    let mut w = AppealWriter::jsonl(out, lang);
-    appeals.iter().try_for_each(|a| w.row(a))?;
-    w.finish()
-}
-
-/// CSV of `appeals` (see `AppealWriter::csv`).
-pub fn write_csv(appeals: &[Appeal], out: &mut dyn Write, bom: bool, lang: Lang) -> Result<(), ExportError> {
-    let mut w = AppealWriter::csv(out, bom, lang)?;
-    appeals.iter().try_for_each(|a| w.row(a))?;
-    w.finish()
-}
-
-/// An xlsx workbook of `appeals` (see `AppealWriter::xlsx`).
-pub fn xlsx_bytes(appeals: &[Appeal], lang: Lang) -> Result<Vec<u8>, ExportError> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut w = AppealWriter::xlsx(&mut out, lang)?;
-    appeals.iter().try_for_each(|a| w.row(a))?;
-    w.finish()?;
-    Ok(out.into_inner())
-}
