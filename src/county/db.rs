@@ -454,25 +454,38 @@ impl Db {
         Ok(Some(key).filter(|k| !k.is_empty()))
     }
 
-    /// The station's feed events after `after`, at most `limit`.
-    pub async fn feed(
-        &self,
-        station: &str,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<(u64, String)>, CountyError> {
-        let rows =
-            sqlx::query("SELECT seq, body FROM feed WHERE station = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-                .bind(station)
-                .bind(after.min(i64::MAX as u64) as i64)
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await?;
+    /// The station's feed after `after`, at most `limit` rows: the
+    /// county's own events, and the terminals' events it relays, read from
+    /// `events` (`FeedRow`).
+    pub async fn feed(&self, station: &str, after: u64, limit: usize) -> Result<Vec<FeedRow>, CountyError> {
+        let rows = sqlx::query(
+            "SELECT f.seq, f.body, f.terminal, f.appeal, f.created_at, e.body
+             FROM feed f LEFT JOIN events e
+               ON e.station = f.station AND e.terminal = f.terminal AND e.seq = f.tseq
+             WHERE f.station = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3",
+        )
+        .bind(station)
+        .bind(after.min(i64::MAX as u64) as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| -> Result<(u64, String), CountyError> {
-                let seq: i64 = r.try_get(0)?;
-                let body: String = r.try_get(1)?;
-                Ok((seq as u64, body))
+            .map(|r| -> Result<FeedRow, CountyError> {
+                let seq = r.try_get::<i64, _>(0)? as u64;
+                let terminal: Option<i64> = r.try_get(2)?;
+                Ok(match terminal {
+                    None => FeedRow::County {
+                        seq,
+                        body: r.try_get(1)?,
+                    },
+                    Some(terminal) => FeedRow::Relayed {
+                        seq,
+                        terminal,
+                        appeal: r.try_get(3)?,
+                        at: r.try_get(4)?,
+                        event: r.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
+                    },
+                })
             })
             .collect()
     }
@@ -598,6 +611,73 @@ impl Marks {
 
 /// Takes the station's lock for the rest of the transaction (see the
 /// module's note). False when the station is not enrolled.
+/// A row of a station's feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedRow {
+    /// The county's own event, as stored.
+    County { seq: u64, body: String },
+    /// A terminal's event (county key `terminal`), relayed at `seq`: the
+    /// appeal it is about, when the county took it, its bytes as held.
+    Relayed {
+        seq: u64,
+        terminal: i64,
+        appeal: Option<String>,
+        at: String,
+        event: String,
+    },
+}
+
+impl FeedRow {
+    pub fn seq(&self) -> u64 {
+        match self {
+            FeedRow::County { seq, .. } | FeedRow::Relayed { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Adds a terminal's new events (county key `terminal`; sequence and
+/// appeal of each) to the station's feed, after what it holds, to be
+/// relayed to the station's other terminals. Under the station's lock.
+pub async fn relay(
+    conn: &mut AnyConnection,
+    station: &str,
+    terminal: i64,
+    events: &[(u64, Option<&str>)],
+    at: &str,
+) -> Result<(), CountyError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let top: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM feed WHERE station = $1")
+        .bind(station)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let mut next = top;
+    for rows in events.chunks(500) {
+        let mut marks = Marks::new(conn);
+        let values: Vec<String> = rows.iter().map(|_| format!("({})", marks.take(7))).collect();
+        let sql = format!(
+            "INSERT INTO feed (station, seq, appeal, body, created_at, terminal, tseq) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (tseq, appeal) in rows {
+            next += 1;
+            query = query
+                .bind(station)
+                .bind(next)
+                .bind(*appeal)
+                .bind("")
+                .bind(at)
+                .bind(terminal)
+                .bind(*tseq as i64);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn lock_station(conn: &mut AnyConnection, station: &str) -> Result<bool, CountyError> {
     let done = sqlx::query("UPDATE stations SET writes = writes + 1 WHERE code = $1")
         .bind(station)
@@ -1017,7 +1097,7 @@ mod tests {
                 .await
                 .unwrap();
             }
-            let seqs = |rows: Vec<(u64, String)>| rows.into_iter().map(|(seq, _)| seq).collect::<Vec<_>>();
+            let seqs = |rows: Vec<FeedRow>| rows.iter().map(FeedRow::seq).collect::<Vec<_>>();
             assert_eq!(seqs(db.feed("330999012", 0, 10).await.unwrap()), [1, 2, 3]);
             assert_eq!(seqs(db.feed("330999012", 1, 10).await.unwrap()), [2, 3]);
             assert_eq!(seqs(db.feed("330999012", 0, 2).await.unwrap()), [1, 2]);
@@ -1030,7 +1110,13 @@ mod tests {
                 Vec::<u64>::new()
             );
             let other = db.feed("330999013", 0, 10).await.unwrap();
-            assert_eq!(other, [(1, "{\"s\":\"330999013\",\"n\":1}".to_string())]);
+            assert_eq!(
+                other,
+                [FeedRow::County {
+                    seq: 1,
+                    body: "{\"s\":\"330999013\",\"n\":1}".to_string()
+                }]
+            );
         });
     }
 }

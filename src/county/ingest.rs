@@ -199,6 +199,14 @@ pub async fn ingest(db: &Db, station: &str, upload: &Upload) -> Result<UploadRep
         chain = Some(hash);
     }
     let stored = store_events(conn, station, terminal, &fresh, &received_at).await?;
+    // Every event but the terminal's configuration goes on to the
+    // station's other terminals (`domain::order`).
+    let relayed: Vec<(u64, Option<&str>)> = fresh
+        .iter()
+        .filter(|e| e.kind != "station_configured")
+        .map(|e| (e.seq, e.appeal.as_deref()))
+        .collect();
+    db::relay(conn, station, terminal, &relayed, &received_at).await?;
     let mut projection = Projection::default();
     projection.apply_all(conn, station, &applied).await?;
     projection.save(conn, station).await?;

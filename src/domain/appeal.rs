@@ -156,6 +156,12 @@ pub struct Appeal {
     /// on appeals saved before receipts carried one, until one is issued.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub access_key: String,
+    /// At a terminal of a station whose terminals share their events: how
+    /// the county's order leaves the appeal while this terminal's own steps
+    /// wait to be placed (`order`). Never set at the county, nor in an
+    /// export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placing: Option<super::order::Placing>,
 }
 
 impl Appeal {
@@ -185,6 +191,7 @@ impl Appeal {
             chases: 0,
             history: Vec::new(),
             access_key: String::new(),
+            placing: None,
         }
     }
 

@@ -100,6 +100,10 @@ pub enum NotApplied {
     /// An extension to `deadline`, which is not later than the deadline
     /// `held` by the appeal at the station.
     NotLater { deadline: NaiveDate, held: NaiveDate },
+    /// A station's step that another step, placed before it in the
+    /// county's order (another terminal's, or the county's), overtook: the
+    /// appeal was `status` by then (`order`).
+    Preceded { status: Status },
 }
 
 impl NotApplied {
@@ -126,6 +130,16 @@ impl NotApplied {
                     status.en()
                 )
             }
+            (Lang::Zh, NotApplied::Preceded { status }) => {
+                format!(
+                    "未生效：另一台终端或县里的办理先到，诉求当时已是“{}”",
+                    status.zh()
+                )
+            }
+            (Lang::En, NotApplied::Preceded { status }) => format!(
+                "not applied: a step from another terminal or the county came first; the appeal was already {}",
+                status.en()
+            ),
             (Lang::Zh, NotApplied::NotCountyStep) => "未生效：这一步只能由联络站办理".into(),
             (Lang::En, NotApplied::NotCountyStep) => "not applied: only the station takes this step".into(),
             (Lang::Zh, NotApplied::Incomplete) => "未生效：内容不完整".into(),
@@ -164,6 +178,25 @@ pub fn apply(appeal: &mut Appeal, step: &Step, note: &str, round: u32) -> Result
             Ok(status)
         }
         Err(TransitionError::Illegal { from, .. }) => Err(NotApplied::Overtaken { status: from }),
+        Err(TransitionError::ExtendNotLater { deadline, held }) => {
+            Err(NotApplied::NotLater { deadline, held })
+        }
+        Err(_) => Err(NotApplied::Incomplete),
+    }
+}
+
+/// Applies a station's step at its place in the county's order (`order`):
+/// the status machine decides, and a step it refuses is kept, with the
+/// reason. What the step needed was checked where it was saved; this does
+/// not judge it again. On `Err` the appeal is unchanged.
+pub fn apply_station_step(appeal: &mut Appeal, step: &Step) -> Result<Status, NotApplied> {
+    let mut next = appeal.clone();
+    match lifecycle::apply(&mut next, step) {
+        Ok(status) => {
+            *appeal = next;
+            Ok(status)
+        }
+        Err(TransitionError::Illegal { from, .. }) => Err(NotApplied::Preceded { status: from }),
         Err(TransitionError::ExtendNotLater { deadline, held }) => {
             Err(NotApplied::NotLater { deadline, held })
         }

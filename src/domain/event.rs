@@ -118,6 +118,19 @@ pub enum EventBody {
         #[serde(default)]
         round: u32,
     },
+    /// Another terminal's event, relayed by the county in the station's
+    /// feed (origin `county/<station>`) where it fell in the county's order
+    /// (`order`); or, without `event`, the mark that this terminal's own
+    /// event `origin`#`seq` fell there. `code` is the appeal it is about,
+    /// if any. A terminal of an older version keeps it as `Unknown`.
+    Relayed {
+        origin: String,
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<TrackingCode>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<Box<Event>>,
+    },
     /// An event of a type this version does not know (written by a newer
     /// county or terminal). The journal keeps its bytes as they came;
     /// projections skip it.

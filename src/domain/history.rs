@@ -21,9 +21,11 @@ pub enum AppealEventError {
     Transition(TransitionError),
 }
 
-/// The tracking code of the appeal an event is about, if it is about one.
+/// The tracking code of the appeal an event is about, if it is about one
+/// (a relayed event: the appeal its inner event is about).
 pub fn appeal_code(event: &Event) -> Option<&str> {
     match &event.body {
+        EventBody::Relayed { code, .. } => code.as_ref().map(|c| c.as_str()),
         EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
             Some(appeal.code.as_str())
         }
@@ -34,16 +36,33 @@ pub fn appeal_code(event: &Event) -> Option<&str> {
     }
 }
 
-/// The appeal after `event`, given the appeal before it (`None`: not
-/// held). Returns `Ok(None)` for an event about no appeal. County steps
-/// never fail (see `county_steps`): one that changes nothing is still recorded
-/// in the history, with the reason.
-pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, AppealEventError> {
-    apply_owned(current.cloned(), event)
+/// How a step the status machine refuses is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// A terminal's own step as it was saved: one the status machine
+    /// refuses is an error (the desk never saves it).
+    Own,
+    /// A step at its place in the county's order (`order`): one the status
+    /// machine refuses is kept in the history with the reason.
+    Placed,
 }
 
-/// `apply`, taking the appeal before the event rather than a copy of it.
-pub fn apply_owned(current: Option<Appeal>, event: &Event) -> Result<Option<Appeal>, AppealEventError> {
+/// The appeal after `event` as the county takes it (`order::Arrival::County`),
+/// given the appeal before it (`None`: not held). Returns `Ok(None)` for an
+/// event about no appeal. Steps never fail (see `county_steps` and
+/// `order`): one that changes nothing is still recorded in the history,
+/// with the reason.
+pub fn apply(current: Option<&Appeal>, event: &Event) -> Result<Option<Appeal>, AppealEventError> {
+    apply_by(current.cloned(), event, Rule::Placed)
+}
+
+/// One event on one appeal, refused steps taken by `rule`; `order::take`
+/// says which rule an arrival gets.
+pub fn apply_by(
+    current: Option<Appeal>,
+    event: &Event,
+    rule: Rule,
+) -> Result<Option<Appeal>, AppealEventError> {
     let held = current.is_some();
     let mut current = current;
     let mut existing = |code: &str| {
@@ -57,6 +76,7 @@ pub fn apply_owned(current: Option<Appeal>, event: &Event) -> Result<Option<Appe
                 return Err(AppealEventError::Duplicate(appeal.code.to_string()));
             }
             let mut a = appeal.clone();
+            a.placing = None;
             a.status = Status::Registered;
             a.history = vec![HistoryEntry {
                 event: event.id.clone(),
@@ -74,13 +94,24 @@ pub fn apply_owned(current: Option<Appeal>, event: &Event) -> Result<Option<Appe
             if held {
                 return Err(AppealEventError::Duplicate(appeal.code.to_string()));
             }
-            Ok(Some(appeal.clone()))
+            let mut a = appeal.clone();
+            a.placing = None;
+            Ok(Some(a))
         }
         EventBody::AppealStepped { code, step, note } => {
             let mut a = existing(code.as_str())?;
             let from = a.status;
-            let to = lifecycle::apply(&mut a, step).map_err(AppealEventError::Transition)?;
-            a.history.push(entry(event, step, from, to, note, None));
+            let (to, not_applied) = match rule {
+                Rule::Own => (
+                    lifecycle::apply(&mut a, step).map_err(AppealEventError::Transition)?,
+                    None,
+                ),
+                Rule::Placed => match county_steps::apply_station_step(&mut a, step) {
+                    Ok(to) => (to, None),
+                    Err(why) => (from, Some(why)),
+                },
+            };
+            a.history.push(entry(event, step, from, to, note, not_applied));
             Ok(Some(a))
         }
         EventBody::CountyStepped {
@@ -99,8 +130,11 @@ pub fn apply_owned(current: Option<Appeal>, event: &Event) -> Result<Option<Appe
             Ok(Some(a))
         }
         EventBody::AccessKeyIssued { code, key } => {
+            // A key once held is kept (`order`).
             let mut a = existing(code.as_str())?;
-            a.access_key = key.clone();
+            if a.access_key.is_empty() {
+                a.access_key = key.clone();
+            }
             Ok(Some(a))
         }
         _ => Ok(None),

@@ -15,6 +15,7 @@ pub mod desk;
 pub mod event;
 pub mod history;
 pub mod lifecycle;
+pub mod order;
 pub mod privacy;
 pub mod public;
 pub mod search;

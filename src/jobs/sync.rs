@@ -56,6 +56,9 @@ pub struct Overview {
     pub unsent: u64,
     pub status: SyncStatus,
     pub position: Position,
+    /// The station's other terminals whose events this terminal holds,
+    /// relayed by the county: (origin, the last of its events held).
+    pub others: Vec<(String, u64)>,
 }
 
 /// A county step that reached an appeal, for the Today screen.

@@ -65,6 +65,11 @@ impl Part {
 fn code_of_event(event: &Event) -> Option<&str> {
     match &event.body {
         EventBody::VisitRegistered { visit } => Some(visit.code.as_str()),
+        EventBody::Relayed {
+            code: None,
+            event: Some(inner),
+            ..
+        } => code_of_event(inner),
         _ => crate::domain::history::appeal_code(event),
     }
 }
@@ -78,8 +83,22 @@ fn read_batch(payload: &[u8]) -> Result<record::Decoded, serde_json::Error> {
 fn only_its_appeal(event: &Event) -> bool {
     matches!(
         event.body,
-        EventBody::AppealStepped { .. } | EventBody::AccessKeyIssued { .. } | EventBody::CountyStepped { .. }
+        EventBody::AppealStepped { .. }
+            | EventBody::AccessKeyIssued { .. }
+            | EventBody::CountyStepped { .. }
+            | EventBody::Relayed { code: Some(_), .. }
     )
+}
+
+/// Whether an event brings a new appeal (counted to size the parts).
+fn brings_appeal(event: &Event) -> bool {
+    match &event.body {
+        EventBody::AppealRegistered { .. } | EventBody::AppealImported { .. } => true,
+        EventBody::Relayed {
+            event: Some(inner), ..
+        } => brings_appeal(inner),
+        _ => false,
+    }
 }
 
 /// Parts at most: past this many, parts grow instead (each part's events
@@ -350,7 +369,7 @@ pub fn read_journal(
                 .zip(&batch.raws)
                 .filter_map(|(event, raw)| {
                     let code = code_of_event(event)?;
-                    if !only_its_appeal(event) {
+                    if !only_its_appeal(event) || brings_appeal(event) {
                         *per_day.entry(code.chars().take(6).collect()).or_insert(0) += 1;
                     }
                     Some((code, raw.get()))

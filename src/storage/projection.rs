@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::domain::event::RuleError;
 use crate::domain::history::{self, AppealEventError};
 use crate::domain::lifecycle::TransitionError;
+use crate::domain::order::{self, Arrival};
 use crate::domain::validate::ValidationError;
 use crate::domain::{Appeal, Duty, Event, EventBody, TrackingCode};
 
@@ -223,25 +224,52 @@ impl<'a, K: Kv> Staged<'a, K> {
             EventBody::AppealRegistered { .. }
             | EventBody::AppealImported { .. }
             | EventBody::AppealStepped { .. }
-            | EventBody::CountyStepped { .. }
-            | EventBody::AccessKeyIssued { .. } => {
-                let Some(code) = history::appeal_code(event) else {
-                    return Ok(());
-                };
-                let old = self.appeal(code)?;
-                let old_index = old.as_ref().map(keys::index_keys);
-                let new = history::apply_owned(old, event).map_err(|e| match e {
-                    AppealEventError::Duplicate(c) => ApplyError::Duplicate(c),
-                    AppealEventError::UnknownAppeal(c) => ApplyError::UnknownAppeal(c),
-                    AppealEventError::Transition(t) => ApplyError::Transition(t),
-                })?;
-                if let Some(new) = new {
-                    if let EventBody::AppealRegistered { appeal } = &event.body {
-                        self.note_issued(&appeal.code)?;
-                    }
-                    self.write_appeal(old_index, new);
-                }
+            | EventBody::AccessKeyIssued { .. } => self.take_appeal_event(event, Arrival::Own)?,
+            EventBody::CountyStepped { .. } => {
+                self.take_appeal_event(event, Arrival::Feed { relayed: false })?
             }
+            EventBody::Relayed {
+                origin,
+                seq,
+                code,
+                event: inner,
+            } => match inner {
+                // This terminal's own event, placed by the county.
+                None => {
+                    let Some(code) = code else {
+                        return Ok(());
+                    };
+                    if let Some(a) = self.appeal(code.as_str())? {
+                        let old_index = keys::index_keys(&a);
+                        let id = crate::domain::EventId {
+                            origin: origin.clone(),
+                            seq: *seq,
+                        };
+                        self.write_appeal(Some(old_index), order::placed_own(a, &id));
+                    }
+                }
+                Some(inner) => match &inner.body {
+                    EventBody::AppealRegistered { .. }
+                    | EventBody::AppealImported { .. }
+                    | EventBody::AppealStepped { .. }
+                    | EventBody::AccessKeyIssued { .. } => {
+                        self.take_appeal_event(inner, Arrival::Feed { relayed: true })?
+                    }
+                    EventBody::VisitRegistered { visit } => {
+                        // Held already: the same visit, come back.
+                        let key = keys::visit(visit.code.as_str());
+                        if self.get(&key)?.is_none() {
+                            self.put(key, encode(visit));
+                        }
+                    }
+                    EventBody::DeputyUpserted { .. }
+                    | EventBody::DutyCheckedIn { .. }
+                    | EventBody::DutyCheckedOut { .. } => self.apply(inner)?,
+                    // Each terminal keeps its own configuration; the
+                    // county relays no other kind.
+                    _ => {}
+                },
+            },
             EventBody::DutyCheckedIn { deputy, day } => {
                 let key = keys::duty(*day, deputy);
                 let mut duty: Duty = match self.get(&key)? {
@@ -273,6 +301,31 @@ impl<'a, K: Kv> Staged<'a, K> {
             }
             // Kept in the journal as it came; nothing to project.
             EventBody::Unknown => {}
+        }
+        Ok(())
+    }
+}
+
+impl<'a, K: Kv> Staged<'a, K> {
+    /// An event about an appeal, taken as it arrived (`domain::order`).
+    fn take_appeal_event(&mut self, event: &Event, arrival: Arrival) -> Result<(), ApplyError> {
+        let Some(code) = history::appeal_code(event) else {
+            return Ok(());
+        };
+        let old = self.appeal(code)?;
+        let old_index = old.as_ref().map(keys::index_keys);
+        let new = order::take(old, event, arrival).map_err(|e| match e {
+            AppealEventError::Duplicate(c) => ApplyError::Duplicate(c),
+            AppealEventError::UnknownAppeal(c) => ApplyError::UnknownAppeal(c),
+            AppealEventError::Transition(t) => ApplyError::Transition(t),
+        })?;
+        if let Some(new) = new {
+            if arrival == Arrival::Own
+                && let EventBody::AppealRegistered { appeal } = &event.body
+            {
+                self.note_issued(&appeal.code)?;
+            }
+            self.write_appeal(old_index, new);
         }
         Ok(())
     }

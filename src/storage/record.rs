@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::keys;
-use crate::domain::Event;
 use crate::domain::event::{CHAIN_GENESIS, SCHEMA_VERSION, chain_next};
+use crate::domain::{Event, EventBody};
 
 #[derive(Serialize)]
 struct Out<'a> {
@@ -173,6 +173,20 @@ impl Heads {
                 let held = self.others.entry(event.id.origin.clone()).or_insert(0);
                 *held = (*held).max(event.id.seq);
                 touched.push(event.id.origin.clone());
+                // Another terminal's event relayed by the county: the last
+                // of that terminal's events held.
+                if let EventBody::Relayed {
+                    origin,
+                    seq,
+                    event: Some(_),
+                    ..
+                } = &event.body
+                    && *origin != self.origin
+                {
+                    let held = self.others.entry(origin.clone()).or_insert(0);
+                    *held = (*held).max(*seq);
+                    touched.push(origin.clone());
+                }
             }
         }
         let mut out = Vec::new();

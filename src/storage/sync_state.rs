@@ -271,6 +271,23 @@ impl super::Reader {
         self.read_u64(keys::SEQ)
     }
 
+    /// The other terminals of the station whose events this terminal
+    /// holds (relayed by the county), as (origin, last sequence held), by
+    /// origin.
+    pub fn terminals_held(&self, own: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix(keys::ORIGIN.as_bytes()) {
+            let (k, v) = kv.map_err(|e| StoreError::sled(&self.db_path, e))?;
+            let origin = String::from_utf8_lossy(&k[keys::ORIGIN.len()..]).into_owned();
+            if origin == own || origin.starts_with(crate::domain::event::COUNTY_ORIGIN_PREFIX) {
+                continue;
+            }
+            let seq = v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+            out.push((origin, seq));
+        }
+        Ok(out)
+    }
+
     /// The last sequence held of another origin (the county's cursor).
     pub fn origin_seq(&self, origin: &str) -> Result<u64, StoreError> {
         self.read_u64(&keys::origin(origin))

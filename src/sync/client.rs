@@ -40,8 +40,12 @@ impl Client {
         self.get(&path, stop)
     }
 
-    fn feed(&self, after: u64, stop: &AtomicBool) -> Result<Feed, SyncError> {
-        self.get(&format!("{}?after={after}", protocol::PATH_FEED), stop)
+    /// A page of the station's feed for terminal `key` (`protocol::terminal_key`).
+    fn feed(&self, after: u64, key: i64, stop: &AtomicBool) -> Result<Feed, SyncError> {
+        self.get(
+            &format!("{}?after={after}&terminal={key}", protocol::PATH_FEED),
+            stop,
+        )
     }
 
     /// A GET of `path`, its JSON answer read.
@@ -198,6 +202,7 @@ pub fn sync_once(
     }
     report.sent = position.acked.saturating_sub(start);
     let feed_origin = county_origin(&station);
+    let own_key = protocol::terminal_key(reader.terminal(), reader.generation());
     // The cursor as saved so far (the reader may be a copy that does not
     // see what this sync saves).
     let mut taken = 0;
@@ -209,7 +214,7 @@ pub fn sync_once(
             .origin_seq(&feed_origin)
             .map_err(SyncError::Store)?
             .max(taken);
-        let feed = client.feed(cursor, stop)?;
+        let feed = client.feed(cursor, own_key, stop)?;
         if feed.events.is_empty() {
             break;
         }
@@ -265,7 +270,7 @@ pub fn county_copy(
     }
     let mut after = feed_after;
     loop {
-        let page = client.feed(after, &stop)?;
+        let page = client.feed(after, key, &stop)?;
         let more = page.more && page.last > after;
         copy.feed.extend(page.events);
         if !more {
@@ -346,7 +351,18 @@ pub fn overview(reader: &Reader) -> Result<Overview, SyncError> {
     let state = reader.sync_state().map_err(SyncError::Store)?;
     let position = state.position().map_err(SyncError::Store)?;
     let own = reader.own_seq().map_err(SyncError::Store)?;
+    let origin = crate::domain::event::terminal_origin(
+        &reader
+            .station()
+            .map_err(SyncError::Store)?
+            .map(|s| s.code)
+            .unwrap_or_default(),
+        reader.terminal(),
+        reader.generation(),
+    );
+    let others = reader.terminals_held(&origin).map_err(SyncError::Store)?;
     Ok(Overview {
+        others,
         enrolled: creds.is_some(),
         server: creds.map(|c| c.server).unwrap_or_default(),
         unsent: own.saturating_sub(position.acked),

@@ -71,13 +71,19 @@
 //! records that acknowledgement only after reading the answer, so a retry
 //! after any failure resends at most what the server already holds.
 //!
-//! ## Feed: `GET /v1/feed?after=N`
+//! ## Feed: `GET /v1/feed?after=N&terminal=K`
 //!
-//! The county's events about this station's appeals (origin
-//! `county/<station>`, sequence counted per station), after the station's
-//! cursor `N`, at most `MAX_BATCH_EVENTS` at a time: `Feed`. The station
-//! applies them and the new cursor in one journal record; the cursor is
-//! the last sequence of that origin it holds.
+//! The station's feed (origin `county/<station>`, sequence counted per
+//! station), after the terminal's cursor `N`, at most `MAX_BATCH_EVENTS`
+//! and about `MAX_BATCH_BYTES` at a time: `Feed`. It holds the county's
+//! steps on the station's appeals and, in the order the county took them,
+//! every event of the station's terminals but their configuration, each
+//! wrapped as `relayed` (`domain::order`): whole for the other terminals'
+//! events, and only as a mark (origin, sequence, appeal) for the events of
+//! terminal `K` itself (`terminal_key`; a request without `K` gets every
+//! event whole). The terminal applies a page and the new cursor in one
+//! journal record; the cursor is the last sequence of that origin it
+//! holds.
 //!
 //! ## Events held: `GET /v1/events?terminal=K&after=N`
 //!
@@ -290,6 +296,70 @@ pub struct Feed {
     /// Whether more events wait after these.
     pub more: bool,
 }
+
+/// A terminal's event relayed in the station's feed at `seq` (`Feed`):
+/// the county's event that wraps it, whole or (`whole` false, the asking
+/// terminal's own) as a mark. `at` is when the county took it, `appeal`
+/// the appeal it is about. `None` when `event` does not name its id.
+pub fn relayed(
+    station: &str,
+    seq: u64,
+    at: &str,
+    appeal: Option<&str>,
+    event: &RawValue,
+    whole: bool,
+) -> Option<Box<RawValue>> {
+    #[derive(Deserialize)]
+    struct Id {
+        origin: String,
+        seq: u64,
+    }
+    #[derive(Deserialize)]
+    struct IdOnly {
+        id: Id,
+    }
+    #[derive(Serialize)]
+    struct Wrapped<'a> {
+        id: Id2<'a>,
+        at: &'a str,
+        actor: &'a str,
+        body: Body<'a>,
+    }
+    #[derive(Serialize)]
+    struct Id2<'a> {
+        origin: &'a str,
+        seq: u64,
+    }
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        origin: &'a str,
+        seq: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        event: Option<&'a RawValue>,
+    }
+    let inner: IdOnly = serde_json::from_str(event.get()).ok()?;
+    let origin = crate::domain::event::county_origin(station);
+    let wrapped = Wrapped {
+        id: Id2 { origin: &origin, seq },
+        at,
+        actor: RELAY_ACTOR,
+        body: Body {
+            kind: "relayed",
+            origin: &inner.id.origin,
+            seq: inner.id.seq,
+            code: appeal,
+            event: whole.then_some(event),
+        },
+    };
+    serde_json::value::to_raw_value(&wrapped).ok()
+}
+
+/// Who relays a terminal's event in the feed.
+pub const RELAY_ACTOR: &str = "county";
 
 /// An error body (any non-200 answer).
 #[derive(Debug, Clone, Serialize, Deserialize)]

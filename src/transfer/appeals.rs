@@ -371,6 +371,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, RowProblem> {
         chases: 0,
         history: Vec::new(),
         access_key: String::new(),
+        placing: None,
     };
     let code = row.get("code").trim();
     let history = row.get("history").trim();

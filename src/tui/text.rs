@@ -146,6 +146,9 @@ texts! {
     sync_not_enrolled: "本终端还没有接入县里的同步。", "This terminal is not enrolled for the county sync yet.";
     sync_how_to_enroll: "请把县人大办发来的凭据文件拷到本机，退出接待终端后在终端窗口运行：jiedai enroll 凭据文件（数据目录不是默认位置时加 --data 目录），再打开接待终端。", "Copy the credentials file the county office sent onto this machine, quit the kiosk and run in a terminal window: jiedai enroll FILE (with --data DIR if the data is not in the default place), then open the kiosk again.";
     sync_unsent: "待上报的记录", "Events not yet sent";
+    sync_others: "其他终端的记录", "From other terminals";
+    sync_others_none: "还没有（同步后即可收到本站其他终端登记的诉求）", "none yet (a sync brings what the station's other terminals registered)";
+    sync_others_each: "{terminal} 号终端至第 {count} 条", "terminal {terminal}: up to #{count}";
     sync_items: "条", "";
     sync_last_success: "上次成功同步", "Last successful sync";
     sync_never: "从未成功", "never";

@@ -561,8 +561,38 @@ fn county_steps(backend: Backend, name: &str) {
     assert!(refused_en.contains("Registered"), "{refused_en}");
     let first = feed(&county, &st, &st.key(), 0);
     assert_eq!(first.status, 200);
-    let empty: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
-    assert_eq!(empty["events"].as_array().unwrap().len(), 0, "nothing recorded");
+    let relayed: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    let kinds = |page: &serde_json::Value| -> Vec<String> {
+        page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| match e["body"]["type"].as_str().unwrap() {
+                "relayed" => format!(
+                    "relayed {}",
+                    e["body"]["event"]["body"]["type"].as_str().unwrap_or("mark")
+                ),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+    // Nothing of the county's recorded; the station's events relayed for
+    // its other terminals (all but its configuration), whole when the
+    // request names no terminal.
+    let before = kinds(&relayed);
+    assert!(!before.iter().any(|k| k == "county_stepped"), "{before:?}");
+    assert_eq!(
+        before
+            .iter()
+            .filter(|k| *k == "relayed appeal_registered")
+            .count(),
+        2,
+        "{before:?}"
+    );
+    assert!(
+        !before.iter().any(|k| k.contains("station_configured")),
+        "{before:?}"
+    );
 
     staff(&county, &["accept", code], 0);
     county.add_units(&["青禾县交通运输局"]);
@@ -592,13 +622,22 @@ fn county_steps(backend: Backend, name: &str) {
     // Syncing again takes nothing new and changes nothing.
     st.sync();
     // The feed from a cursor: what follows it, in order.
-    let a = feed(&county, &st, &st.key(), 1);
+    let whole: serde_json::Value = serde_json::from_slice(&feed(&county, &st, &st.key(), 0).body).unwrap();
+    let steps: Vec<u64> = whole["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["body"]["type"] == "county_stepped")
+        .map(|e| e["id"]["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 3, "accept, refer, reply");
+    let a = feed(&county, &st, &st.key(), steps[0]);
     let feed: protocol::Feed = serde_json::from_slice(&a.body).unwrap();
-    assert_eq!((feed.events.len(), feed.last, feed.more), (2, 3, false));
+    assert_eq!((feed.events.len(), feed.last, feed.more), (2, steps[2], false));
     assert!(
         feed.events[0]
             .get()
-            .contains("\"origin\":\"county/330999012\",\"seq\":2")
+            .contains(&format!("\"origin\":\"county/330999012\",\"seq\":{}", steps[1]))
     );
     let (status, page) = get(&format!("{}/t/{code}?k={}", county.url, st.keys[0]));
     assert_eq!(status, 200);

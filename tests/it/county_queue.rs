@@ -236,6 +236,47 @@ fn older_county(db: Option<String>, held: &[(String, Appeal)]) -> County {
             .await
             .unwrap();
         }
+        // Each station's events as its terminal 1 sent them (its
+        // configuration first) and one step of the county's.
+        for (code, _) in STATIONS {
+            let mut rows = vec![("station_configured".to_string(), None, "{}".to_string())];
+            for (_, a) in held.iter().filter(|(s, _)| s.as_str() == code) {
+                rows.push((
+                    "appeal_registered".to_string(),
+                    Some(a.code.to_string()),
+                    serde_json::json!({
+                        "id": {"origin": format!("{code}-1"), "seq": rows.len() + 1},
+                        "at": "2026-11-30T10:00:00+08:00",
+                        "actor": "沈佳怡",
+                        "body": {"type": "appeal_registered", "appeal": a},
+                    })
+                    .to_string(),
+                ));
+            }
+            for (n, (kind, appeal, body)) in rows.into_iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO events (station, terminal, seq, hash, kind, appeal, body, received_at)
+                     VALUES ($1, 1, $2, 'h', $3, $4, $5, $6)",
+                )
+                .bind(code)
+                .bind(n as i64 + 1)
+                .bind(kind)
+                .bind(appeal)
+                .bind(body)
+                .bind("2026-11-30T10:00:00+08:00")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+            sqlx::query(
+                "INSERT INTO feed (station, seq, appeal, body, created_at) VALUES ($1, 1, NULL, '{}', $2)",
+            )
+            .bind(code)
+            .bind("2026-11-30T11:00:00+08:00")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
     });
     county
 }
@@ -283,7 +324,7 @@ fn upgraded_in_place(db: Option<String>) {
             .unwrap()
             .try_get(0)
             .unwrap();
-        assert_eq!(applied, 4);
+        assert_eq!(applied, 5);
         // The history moved to rows of its own, in order.
         let entries: Vec<String> = sqlx::query("SELECT entry FROM appeal_history WHERE code = $1 ORDER BY n")
             .bind(storied.code.as_str())
@@ -315,6 +356,31 @@ fn upgraded_in_place(db: Option<String>) {
         .try_get(0)
         .unwrap();
         assert_eq!(unfilled, 0);
+        // Every event held but a configuration is relayed once, after
+        // the county's own steps, for the station's other terminals.
+        let count = async |conn: &mut sqlx::AnyConnection, sql: &str| -> i64 {
+            sqlx::query(sql)
+                .fetch_one(conn)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap()
+        };
+        let events = count(
+            &mut conn,
+            "SELECT COUNT(*) FROM events WHERE kind <> 'station_configured'",
+        )
+        .await;
+        let relayed = count(&mut conn, "SELECT COUNT(*) FROM feed WHERE terminal IS NOT NULL").await;
+        assert!(events > 0);
+        assert_eq!(relayed, events);
+        let misplaced = count(
+            &mut conn,
+            "SELECT COUNT(*) FROM feed r WHERE r.terminal IS NOT NULL
+             AND r.seq < (SELECT MAX(c.seq) FROM feed c WHERE c.station = r.station AND c.terminal IS NULL)",
+        )
+        .await;
+        assert_eq!(misplaced, 0);
     });
     drop(conn);
 

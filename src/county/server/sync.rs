@@ -14,6 +14,7 @@ use super::Shared;
 use super::answer::{Refuse, bad_request, header_text, internal, reply, too_large};
 use super::auth::{Enrolled, SignedStation, verify};
 use crate::county::db::Db;
+use crate::county::db::FeedRow;
 use crate::county::{CountyError, ingest};
 use crate::sync::protocol::{self, Feed, HeldEvents, Upload};
 
@@ -117,11 +118,13 @@ impl std::io::Write for Counted {
     }
 }
 
-/// `GET /v1/feed?after=N`'s query.
+/// `GET /v1/feed?after=N&terminal=K`'s query.
 #[derive(serde::Deserialize)]
 pub(super) struct After {
     #[serde(default)]
     after: u64,
+    #[serde(default)]
+    terminal: Option<u64>,
 }
 
 /// `GET /v1/feed?after=N`: the county's events for the station after N.
@@ -131,8 +134,13 @@ pub(super) async fn feed(
     RawQuery(raw): RawQuery,
     request: SignedStation,
 ) -> Response {
-    let read = async |station: &str, After { after }| {
-        feed_page(&server.db, station, after).await.map_err(|e| {
+    let read = async |station: &str, After { after, terminal }| {
+        let asking = match terminal {
+            None => None,
+            Some(k) if protocol::from_terminal_key(k as i64).is_some() => Some(k as i64),
+            Some(k) => return Err(bad_request(format!("terminal {k}"))),
+        };
+        feed_page(&server.db, station, after, asking).await.map_err(|e| {
             log::error!("station {station}: reading the feed failed: {e}");
             internal()
         })
@@ -161,17 +169,50 @@ async fn paged<Q, P: serde::Serialize>(
     reply(server, &request.signature, taken)
 }
 
-/// The station's feed after `after`: at most `MAX_BATCH_EVENTS` events.
-pub async fn feed_page(db: &Db, station: &str, after: u64) -> Result<Feed, CountyError> {
+/// The station's feed after `after`, for the terminal `asking` (county
+/// key; its own events come as marks): at most `MAX_BATCH_EVENTS` events
+/// and, past the first, no more than about `MAX_BATCH_BYTES`.
+pub async fn feed_page(db: &Db, station: &str, after: u64, asking: Option<i64>) -> Result<Feed, CountyError> {
     let rows = db.feed(station, after, protocol::MAX_BATCH_EVENTS + 1).await?;
-    let more = rows.len() > protocol::MAX_BATCH_EVENTS;
+    let mut more = rows.len() > protocol::MAX_BATCH_EVENTS;
     let mut events = Vec::new();
     let mut last = after;
-    for (seq, body) in rows.into_iter().take(protocol::MAX_BATCH_EVENTS) {
-        events.push(RawValue::from_string(body).map_err(|source| CountyError::Stored {
-            what: format!("feed {seq}"),
-            source,
-        })?);
+    let mut bytes = 0;
+    for row in rows.into_iter().take(protocol::MAX_BATCH_EVENTS) {
+        let seq = row.seq();
+        let event = match row {
+            FeedRow::County { body, .. } => {
+                RawValue::from_string(body).map_err(|source| CountyError::Stored {
+                    what: format!("feed {seq}"),
+                    source,
+                })?
+            }
+            FeedRow::Relayed {
+                terminal,
+                appeal,
+                at,
+                event,
+                ..
+            } => {
+                let raw = RawValue::from_string(event).map_err(|source| CountyError::Stored {
+                    what: format!("feed {seq} (terminal {terminal})"),
+                    source,
+                })?;
+                let whole = asking != Some(terminal);
+                protocol::relayed(station, seq, &at, appeal.as_deref(), &raw, whole).ok_or_else(|| {
+                    CountyError::Stored {
+                        what: format!("feed {seq} (terminal {terminal})"),
+                        source: serde::de::Error::custom("the event names no id"),
+                    }
+                })?
+            }
+        };
+        if !events.is_empty() && bytes + event.get().len() > protocol::MAX_BATCH_BYTES {
+            more = true;
+            break;
+        }
+        bytes += event.get().len();
+        events.push(event);
         last = seq;
     }
     Ok(Feed { events, last, more })
@@ -258,14 +299,20 @@ mod tests {
                 .unwrap();
             }
             tx.commit().await.unwrap();
-            let first = feed_page(&db, "330999012", 0).await.unwrap();
+            let first = feed_page(&db, "330999012", 0, None).await.unwrap();
             assert_eq!((first.events.len(), first.last, first.more), (500, 500, true));
             assert_eq!(first.events[0].get(), "{\"n\":1}");
-            let second = feed_page(&db, "330999012", first.last).await.unwrap();
+            let second = feed_page(&db, "330999012", first.last, None).await.unwrap();
             assert_eq!((second.events.len(), second.last, second.more), (1, total, false));
-            let none = feed_page(&db, "330999012", total).await.unwrap();
+            let none = feed_page(&db, "330999012", total, None).await.unwrap();
             assert_eq!((none.events.len(), none.last, none.more), (0, total, false));
-            assert!(feed_page(&db, "330999013", 0).await.unwrap().events.is_empty());
+            assert!(
+                feed_page(&db, "330999013", 0, None)
+                    .await
+                    .unwrap()
+                    .events
+                    .is_empty()
+            );
         });
     }
 

@@ -54,6 +54,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     Style::new().add_modifier(Modifier::BOLD),
                 ),
             ));
+            let others = if o.others.is_empty() {
+                t.sync_others_none.to_string()
+            } else {
+                let each: Vec<String> = o
+                    .others
+                    .iter()
+                    .map(|(origin, count)| {
+                        t.sync_others_each
+                            .replace("{terminal}", terminal_of(origin))
+                            .replace("{count}", &count.to_string())
+                    })
+                    .collect();
+                each.join(app.lang.pick("，", ", "))
+            };
+            lines.push(field(app, t.sync_others, Span::raw(others)));
             let with_counts = |at: &chrono::DateTime<chrono::FixedOffset>, sent: u64, received: u64| {
                 let counts = t
                     .sync_sent_received
@@ -144,4 +159,9 @@ pub fn gauge(app: &App) -> Option<(f64, String)> {
         ),
         None => (0.0, t.sync_running.to_string()),
     })
+}
+
+/// The terminal part of an origin (`330999012-2` → `2`, `330999012-2.3` → `2.3`).
+fn terminal_of(origin: &str) -> &str {
+    origin.rsplit_once('-').map_or(origin, |(_, t)| t)
 }
