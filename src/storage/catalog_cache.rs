@@ -22,7 +22,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use super::frame::{self, Item, Tail};
 use super::journal::Journal;
 use super::{Batch, StoreError, keys};
-use crate::domain::EventBody;
 use crate::domain::catalog::{Catalog, CatalogRow};
 
 const MAGIC: &[u8; 10] = b"JIEDAI-C3\n";
@@ -261,15 +260,11 @@ fn touched_between(journal: &Path, from: u64, to: u64) -> io::Result<Vec<String>
         }
         let batch: Batch =
             serde_json::from_slice(rec.payload).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        // Every event about an appeal: the station's, the county's steps
+        // and the other terminals' events the county relayed.
         for e in batch.events {
-            match e.body {
-                EventBody::AppealRegistered { appeal } | EventBody::AppealImported { appeal } => {
-                    codes.push(appeal.code.to_string())
-                }
-                EventBody::AppealStepped { code, .. } | EventBody::AccessKeyIssued { code, .. } => {
-                    codes.push(code.to_string())
-                }
-                _ => {}
+            if let Some(code) = crate::domain::history::appeal_code(&e) {
+                codes.push(code.to_string());
             }
         }
         Ok(())

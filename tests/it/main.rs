@@ -34,6 +34,7 @@ mod storage;
 mod sync;
 mod sync_kiosk;
 mod sync_store;
+mod terminals;
 mod tls;
 mod transfer;
 mod transfer_input;
