@@ -269,4 +269,12 @@ fn two_terminals_share_their_appeals_and_end_a_conflict_alike() {
     let screen = ok(p.wait_for("未生效", T));
     assert!(screen.contains("另一台终端或县里的办理先到"), "{screen}");
     quit(p);
+
+    // A terminal set up later gets the station's history with its first
+    // sync, in the same state.
+    let three = Terminal::new(root.path(), 3, &creds);
+    three.sync();
+    assert_eq!(three.appeal(&lamp), at_one);
+    assert_eq!(three.appeal(&cover), one.appeal(&cover));
+    assert_eq!(three.find("井盖缺失"), cover);
 }
