@@ -60,6 +60,15 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How an appeal reached the station: at the desk, or sent by a citizen
+    /// from the station's or a deputy's public page (扫码提建议).
+    Channel {
+        Desk = "desk", "现场登记", "At the desk";
+        Online = "online", "网上来件", "Sent online";
+    }
+}
+
+vocabulary! {
     /// The citizen's rating of the result (满意度).
     Satisfaction {
         Satisfied = "satisfied", "满意", "Satisfied";
@@ -156,12 +165,27 @@ pub struct Appeal {
     /// on appeals saved before receipts carried one, until one is issued.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub access_key: String,
+    /// How the appeal reached the station.
+    #[serde(default = "desk", skip_serializing_if = "is_desk")]
+    pub channel: Channel,
+    /// The reception day the citizen asked to meet the named deputy on
+    /// (预约见面), when they booked one online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting: Option<NaiveDate>,
     /// At a terminal of a station whose terminals share their events: how
     /// the county's order leaves the appeal while this terminal's own steps
     /// wait to be placed (`order`). Never set at the county, nor in an
     /// export.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placing: Option<super::order::Placing>,
+}
+
+fn desk() -> Channel {
+    Channel::Desk
+}
+
+fn is_desk(c: &Channel) -> bool {
+    *c == Channel::Desk
 }
 
 impl Appeal {
@@ -191,6 +215,8 @@ impl Appeal {
             chases: 0,
             history: Vec::new(),
             access_key: String::new(),
+            channel: Channel::Desk,
+            meeting: None,
             placing: None,
         }
     }

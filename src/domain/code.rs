@@ -123,11 +123,16 @@ impl PartialOrd for TrackingCode {
     }
 }
 
+/// The terminal digit of the codes the county issues for a station's
+/// appeals that citizens send online (`domain::online`): the terminals are
+/// 1-9, so these never collide with theirs and need no coordination.
+pub const ONLINE_TERMINAL: u8 = 0;
+
 impl TrackingCode {
     pub fn new(date: NaiveDate, station: &str, terminal: u8, seq: u32) -> Result<TrackingCode, CodeError> {
         if station.len() != 9
             || !station.bytes().all(|b| b.is_ascii_digit())
-            || !(1..=9).contains(&terminal)
+            || terminal > 9
             || !(1..=MAX_SEQ).contains(&seq)
             || !(2000..=2099).contains(&date.year())
         {
@@ -230,7 +235,7 @@ impl FromStr for TrackingCode {
         }
         // One spelling per code: five digits only from 10000 on.
         let long = n == LONG_CODE_DIGITS;
-        if code.terminal() == 0 || code.seq() == 0 || long != (code.seq() >= LONG_SEQ) {
+        if code.seq() == 0 || long != (code.seq() >= LONG_SEQ) {
             return Err(CodeError::Parts);
         }
         Ok(code)

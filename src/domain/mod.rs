@@ -15,6 +15,7 @@ pub mod desk;
 pub mod event;
 pub mod history;
 pub mod lifecycle;
+pub mod online;
 pub mod order;
 pub mod privacy;
 pub mod public;
@@ -23,7 +24,7 @@ pub mod station;
 pub mod validate;
 pub mod visit;
 
-pub use appeal::{Appeal, Category, DeputyRef, HistoryEntry, Route, Satisfaction, Status, Urgency, Visitor};
+pub use appeal::{Appeal, Category, Channel, DeputyRef, HistoryEntry, Route, Satisfaction, Status, Urgency, Visitor};
 pub use clock::Zone;
 pub use code::TrackingCode;
 pub use deputy::{Deputy, Level};

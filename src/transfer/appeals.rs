@@ -371,6 +371,8 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, RowProblem> {
         chases: 0,
         history: Vec::new(),
         access_key: String::new(),
+        channel: crate::domain::appeal::Channel::Desk,
+        meeting: None,
         placing: None,
     };
     let code = row.get("code").trim();
