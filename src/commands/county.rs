@@ -263,7 +263,22 @@ async fn serve(
         Ok(k) => k,
         Err(e) => return fail(&e, lang),
     };
-    let server = Server { db, key, allow_probe };
+    let gate = match crate::county::server::Gate::new() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!(
+                "{}",
+                lang.pick(format!("无法取得随机数：{e}"), format!("no random numbers: {e}"))
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = Server {
+        db,
+        key,
+        allow_probe,
+        gate,
+    };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let bound = |addr: std::net::SocketAddr| {
         out(lang.pick(

@@ -163,7 +163,7 @@ fn system_failure(what: &str, e: impl std::fmt::Display) -> CountyError {
     CountyError::io(std::path::Path::new(what), std::io::Error::other(e.to_string()))
 }
 
-fn fill_random(bytes: &mut [u8]) -> Result<(), CountyError> {
+pub(crate) fn fill_random(bytes: &mut [u8]) -> Result<(), CountyError> {
     getrandom::fill(bytes).map_err(|e| system_failure("getrandom", e))
 }
 

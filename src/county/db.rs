@@ -490,6 +490,69 @@ impl Db {
             .collect()
     }
 
+    /// A deputy's duty record at a station (`pages::DutyRecord`): the days
+    /// they checked in, and the appeals they received and how they stand.
+    pub async fn duty_record(
+        &self,
+        station: &str,
+        deputy: &str,
+    ) -> Result<crate::county::pages::DutyRecord, CountyError> {
+        let mut record = crate::county::pages::DutyRecord::default();
+        let needle = format!(
+            "%\"deputy\":{}%",
+            serde_json::to_string(deputy).map_err(CountyError::Encode)?
+        );
+        let checked = sqlx::query(
+            "SELECT body FROM events WHERE station = $1 AND kind = 'duty_checked_in' AND body LIKE $2",
+        )
+        .bind(station)
+        .bind(needle)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut days = std::collections::BTreeSet::new();
+        for row in &checked {
+            let body: String = row.try_get(0)?;
+            if let Ok(crate::domain::Event {
+                body: crate::domain::EventBody::DutyCheckedIn { deputy: d, day },
+                ..
+            }) = serde_json::from_str(&body)
+                && d == deputy
+            {
+                days.insert(day);
+            }
+        }
+        record.days = days.len() as u64;
+        let mut pattern = String::from("%,");
+        for c in deputy.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push_str(",%");
+        let rows = sqlx::query(
+            "SELECT status, satisfaction FROM appeals WHERE station = $1 AND deputies LIKE $2 ESCAPE '\\'",
+        )
+        .bind(station)
+        .bind(pattern)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            let status: String = row.try_get(0)?;
+            let satisfaction: Option<String> = row.try_get(1)?;
+            record.appeals += 1;
+            if status == crate::domain::Status::Closed.code() {
+                record.closed += 1;
+                if matches!(satisfaction.as_deref(), Some("satisfied" | "basic")) {
+                    record.satisfied += 1;
+                }
+            } else {
+                record.open += 1;
+            }
+        }
+        Ok(record)
+    }
+
     /// A terminal's own events after `after` (county key `terminal`, see
     /// `protocol::terminal_key`), at most `limit`: (sequence, chain hash
     /// after it, bytes as uploaded).

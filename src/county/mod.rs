@@ -21,6 +21,7 @@ pub mod db;
 pub mod enroll;
 pub mod figures;
 pub mod ingest;
+pub mod online;
 pub mod pages;
 pub mod queue;
 pub mod readable;
@@ -106,6 +107,9 @@ pub enum CountyError {
     /// A write for a station the county has not enrolled.
     #[error("station {0} is not enrolled")]
     NotEnrolled(String),
+    /// Every online code of the day is taken for the station.
+    #[error("station {station}: no online tracking code is left for {day}")]
+    OnlineCodes { station: String, day: chrono::NaiveDate },
     /// A county step the status machine allowed does not apply to the
     /// appeal as held.
     #[error("the step does not apply to the appeal as held: {0:?}")]
@@ -178,6 +182,10 @@ impl CountyError {
             CountyError::NotEnrolled(station) => lang.pick(
                 format!("站点 {station} 没有在县里登记"),
                 format!("station {station} is not enrolled"),
+            ),
+            CountyError::OnlineCodes { station, day } => lang.pick(
+                format!("站点 {station} 在 {day} 的网上来件查询码已用完"),
+                format!("station {station} has no online tracking code left for {day}"),
             ),
             CountyError::History(e) => lang.pick(
                 "这一步无法用于县里保存的诉求（详情已写入日志）".to_string(),

@@ -309,8 +309,13 @@ mod tests {
     fn bad_parts_are_refused() {
         let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
         assert!(TrackingCode::new(d, "33099901", 1, 1).is_err());
-        assert!(TrackingCode::new(d, "330999012", 0, 1).is_err());
+        assert!(TrackingCode::new(d, "330999012", 10, 1).is_err());
         assert!(TrackingCode::new(d, "330999012", 1, 0).is_err());
+        // Terminal digit 0 is the county's online origin: a code like any
+        // other, with the same check.
+        let online = TrackingCode::new(d, "330999012", ONLINE_TERMINAL, 1).unwrap();
+        assert_eq!(online.as_str().parse::<TrackingCode>(), Ok(online.clone()));
+        assert_eq!(online.terminal(), 0);
         assert_eq!("12345".parse::<TrackingCode>(), Err(CodeError::Length(5)));
         assert_eq!("26112a".parse::<TrackingCode>(), Err(CodeError::Characters));
     }

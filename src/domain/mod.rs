@@ -24,7 +24,9 @@ pub mod station;
 pub mod validate;
 pub mod visit;
 
-pub use appeal::{Appeal, Category, Channel, DeputyRef, HistoryEntry, Route, Satisfaction, Status, Urgency, Visitor};
+pub use appeal::{
+    Appeal, Category, Channel, DeputyRef, HistoryEntry, Route, Satisfaction, Status, Urgency, Visitor,
+};
 pub use clock::Zone;
 pub use code::TrackingCode;
 pub use deputy::{Deputy, Level};

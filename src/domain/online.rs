@@ -99,19 +99,25 @@ impl Refused {
 /// Checks a form against the field rules and the station's schedule on
 /// the day `today`: the reception days a meeting may be booked on are
 /// `bookable_days`.
-pub fn check(form: &Form, station: &Station, deputies: &[Deputy], today: NaiveDate) -> Result<Submission, Refused> {
+pub fn check(
+    form: &Form,
+    station: &Station,
+    deputies: &[Deputy],
+    today: NaiveDate,
+) -> Result<Submission, Refused> {
     let typed = [&form.content, &form.location, &form.name, &form.phone];
-    if typed
-        .iter()
-        .any(|t| t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
-    {
+    if typed.iter().any(|t| {
+        t.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    }) {
         return Err(Refused::Control);
     }
     let category = Category::parse(&form.category).ok_or(Refused::Category)?;
-    let content = text_field(Field::Content, &form.content, true, MAX_ONLINE_CONTENT, true)
-        .map_err(Refused::Field)?;
+    let content =
+        text_field(Field::Content, &form.content, true, MAX_ONLINE_CONTENT, true).map_err(Refused::Field)?;
     let texts = validate::appeal_texts("", &content, &form.location).map_err(Refused::Field)?;
-    let name = text_field(Field::VisitorName, &form.name, false, validate::MAX_NAME, false).map_err(Refused::Field)?;
+    let name = text_field(Field::VisitorName, &form.name, false, validate::MAX_NAME, false)
+        .map_err(Refused::Field)?;
     let phone = if form.phone.trim().is_empty() {
         String::new()
     } else {
@@ -257,16 +263,56 @@ mod tests {
     #[test]
     fn bad_fields_are_refused_with_the_desks_words() {
         let cases = [
-            (Form { content: " ".into(), ..form() }, "诉求内容"),
-            (Form { content: "x\u{7}y".into(), ..form() }, "控制字符"),
-            (Form { name: "林\u{1b}[31m".into(), ..form() }, "控制字符"),
-            (Form { content: "长".repeat(MAX_ONLINE_CONTENT + 1), ..form() }, "诉求内容"),
-            (Form { phone: "12345".into(), ..form() }, "电话"),
-            (Form { category: "nonsense".into(), ..form() }, "类别"),
+            (
+                Form {
+                    content: " ".into(),
+                    ..form()
+                },
+                "诉求内容",
+            ),
+            (
+                Form {
+                    content: "x\u{7}y".into(),
+                    ..form()
+                },
+                "控制字符",
+            ),
+            (
+                Form {
+                    name: "林\u{1b}[31m".into(),
+                    ..form()
+                },
+                "控制字符",
+            ),
+            (
+                Form {
+                    content: "长".repeat(MAX_ONLINE_CONTENT + 1),
+                    ..form()
+                },
+                "诉求内容",
+            ),
+            (
+                Form {
+                    phone: "12345".into(),
+                    ..form()
+                },
+                "电话",
+            ),
+            (
+                Form {
+                    category: "nonsense".into(),
+                    ..form()
+                },
+                "类别",
+            ),
         ];
         for (f, word) in cases {
             let e = check(&f, &station(), &deputies(), today()).unwrap_err();
-            assert!(e.message(Lang::Zh).contains(word), "{e:?}: {}", e.message(Lang::Zh));
+            assert!(
+                e.message(Lang::Zh).contains(word),
+                "{e:?}: {}",
+                e.message(Lang::Zh)
+            );
         }
     }
 
@@ -274,7 +320,10 @@ mod tests {
     fn a_meeting_is_booked_with_a_deputy_on_a_coming_reception_day_only() {
         let days = bookable_days(&station(), today());
         assert_eq!(days.len(), BOOKABLE_DAYS);
-        assert!(days.iter().all(|d| *d > today() && station().is_reception_day(*d)));
+        assert!(
+            days.iter()
+                .all(|d| *d > today() && station().is_reception_day(*d))
+        );
         let booking = Form {
             deputy: Some("D001".into()),
             meet_on: days[0].to_string(),
@@ -289,12 +338,18 @@ mod tests {
             meet_on: "2026-12-08".into(),
             ..booking.clone()
         };
-        assert_eq!(check(&not_a_day, &station(), &deputies(), today()), Err(Refused::Day));
+        assert_eq!(
+            check(&not_a_day, &station(), &deputies(), today()),
+            Err(Refused::Day)
+        );
         let no_deputy = Form {
             deputy: None,
             ..booking.clone()
         };
-        assert_eq!(check(&no_deputy, &station(), &deputies(), today()), Err(Refused::Day));
+        assert_eq!(
+            check(&no_deputy, &station(), &deputies(), today()),
+            Err(Refused::Day)
+        );
         let no_phone = Form {
             phone: String::new(),
             ..booking.clone()

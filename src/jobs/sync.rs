@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
 use super::Failure;
-use crate::domain::{Appeal, StepKind};
+use crate::domain::{Appeal, Channel, Status, StepKind};
 use crate::storage::sync_state::{Position, SyncStatus};
 
 pub use crate::domain::station::SyncWindow as Window;
@@ -70,19 +70,40 @@ pub struct CountyNote {
     pub at: DateTime<FixedOffset>,
     /// The step changed nothing at the station (see `NotApplied`).
     pub not_applied: bool,
+    /// A citizen sent it online (网上来件) and the desk has not accepted it yet.
+    pub online: bool,
+    /// The reception day the citizen booked to meet `deputy` on (预约).
+    pub meeting: Option<NaiveDate>,
+    pub deputy: String,
 }
 
 impl CountyNote {
-    /// The note for `appeal` when its last step is the county's.
+    /// The note for `appeal` when its last step is the county's (an
+    /// appeal sent online included), or it holds a booking not yet past
+    /// its day's handling (not closed).
     pub fn of(appeal: &Appeal) -> Option<CountyNote> {
         let last = appeal.history.last()?;
-        last.event.is_county().then(|| CountyNote {
+        let meeting = appeal.meeting.filter(|_| appeal.status != Status::Closed);
+        (last.event.is_county() || meeting.is_some()).then(|| CountyNote {
             code: appeal.code.to_string(),
             title: appeal.title.clone(),
             step: last.step.kind(),
             at: last.at,
             not_applied: last.not_applied.is_some(),
+            online: appeal.channel == Channel::Online && appeal.status == Status::Registered,
+            meeting,
+            deputy: appeal
+                .deputies
+                .first()
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
         })
+    }
+
+    /// Whether the Today screen still shows it on `today`: news of the
+    /// last `days`, and a booking until its day.
+    pub fn current(&self, since: DateTime<FixedOffset>, today: NaiveDate) -> bool {
+        self.at >= since || self.meeting.is_some_and(|d| d >= today)
     }
 }
 

@@ -221,6 +221,11 @@ impl<'a, K: Kv> Staged<'a, K> {
                 self.put(key, encode(visit));
                 self.note_issued(&visit.code)?;
             }
+            // An appeal a citizen sent online, registered by the county for
+            // the station: every terminal's, like a relayed one.
+            EventBody::AppealRegistered { .. } if event.id.is_county() => {
+                self.take_appeal_event(event, Arrival::Feed { relayed: true })?
+            }
             EventBody::AppealRegistered { .. }
             | EventBody::AppealImported { .. }
             | EventBody::AppealStepped { .. }

@@ -435,10 +435,13 @@ impl Worker {
     /// Tells the kiosk which appeals the county stepped lately: those
     /// `touched` by a sync, or at start the open ones.
     fn send_county_news(&self, touched: Option<&[String]>) {
-        let since = (self.settings.now)() - chrono::Duration::days(self.settings.news_days);
+        let now = (self.settings.now)();
+        let since = now - chrono::Duration::days(self.settings.news_days);
+        let today = now.date_naive();
+        // Bookings stay until their day: look further back for them.
         let codes: Vec<String> = match touched {
             Some(t) => t.to_vec(),
-            None => recent_touched(&self.dir, since),
+            None => recent_touched(&self.dir, now - chrono::Duration::days(BOOKINGS_LOOK_BACK_DAYS)),
         };
         let mut notes = Vec::new();
         for code in codes {
@@ -447,7 +450,7 @@ impl Worker {
             }
             if let Ok(Some(a)) = self.reader.appeal(&code)
                 && let Some(n) = CountyNote::of(&a)
-                && n.at >= since
+                && n.current(since, today)
             {
                 notes.push(n);
             }
@@ -478,6 +481,9 @@ pub fn touched_path(dir: &Path) -> PathBuf {
 
 /// How many changed appeals the list keeps.
 const TOUCHED_KEPT: usize = 500;
+
+/// How far back the kiosk looks at start for bookings still to come.
+const BOOKINGS_LOOK_BACK_DAYS: i64 = 62;
 
 #[derive(Serialize, Deserialize)]
 struct Touched {

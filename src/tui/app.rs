@@ -432,8 +432,10 @@ impl App {
             self.county_news.retain(|o| o.code != n.code);
             self.county_news.push(n);
         }
-        let since = self.clock.now() - chrono::Duration::days(COUNTY_NEWS_DAYS);
-        self.county_news.retain(|n| n.at >= since);
+        let now = self.clock.now();
+        let since = now - chrono::Duration::days(COUNTY_NEWS_DAYS);
+        let today = self.zone.local(&now).date_naive();
+        self.county_news.retain(|n| n.current(since, today));
         self.county_news
             .sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.code.cmp(&b.code)));
     }

@@ -172,7 +172,9 @@ texts! {
     sync_after_save: "（保存后自动上报）", " (sending what was saved)";
     sync_unreadable: "同步状态读取失败：", "Could not read the sync status: ";
     sync_reading: "读取中…", "Reading…";
-    county_news: "县里的交办与答复", "From the county";
+    county_news: "县里的交办与答复、网上来件与预约", "From the county, online and bookings";
+    online_new: "网上来件·待受理", "Sent online, to accept";
+    booked: "预约 {day} 见{deputy}代表", "Booked {day} with {deputy}";
     county_not_applied: "·未生效", " (not applied)";
     county_prefix: "县里", "County: ";
     county_mark: "县", "county";

@@ -324,7 +324,7 @@ fn upgraded_in_place(db: Option<String>) {
             .unwrap()
             .try_get(0)
             .unwrap();
-        assert_eq!(applied, 5);
+        assert_eq!(applied, 6);
         // The history moved to rows of its own, in order.
         let entries: Vec<String> = sqlx::query("SELECT entry FROM appeal_history WHERE code = $1 ORDER BY n")
             .bind(storied.code.as_str())

@@ -199,10 +199,28 @@ fn client_of(ip: IpAddr) -> IpAddr {
 /// every `PAGE_PERIOD`); beyond it, 429 with a page that says to wait.
 /// Clients not seen for a while are forgotten every minute.
 pub(super) fn limit_pages(routes: Router) -> Router {
+    limited(
+        routes,
+        PAGE_PERIOD,
+        PAGE_BURST,
+        "public page requests",
+        pages::too_many,
+    )
+}
+
+/// `routes` behind a per-client limit: `burst` requests, then one every
+/// `period`; beyond it, 429 with the page `refused` and `Retry-After`.
+pub(super) fn limited<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    period: Duration,
+    burst: u32,
+    what: &'static str,
+    refused: fn() -> String,
+) -> Router<S> {
     let config = tower_governor::governor::GovernorConfigBuilder::default()
         .key_extractor(ClientKey)
-        .period(PAGE_PERIOD)
-        .burst_size(PAGE_BURST)
+        .period(period)
+        .burst_size(burst)
         .finish()
         .expect("a period and burst above zero");
     let limiter = Arc::downgrade(config.limiter());
@@ -218,18 +236,20 @@ pub(super) fn limit_pages(routes: Router) -> Router {
             }
         });
     }
-    routes.layer(tower_governor::GovernorLayer::new(config).error_handler(|e| {
-        let wait = match e {
-            tower_governor::GovernorError::TooManyRequests { wait_time, .. } => wait_time.max(1),
-            _ => 1,
-        };
-        log_refusal(format_args!("limited a client's public page requests"));
-        let mut response = html(StatusCode::TOO_MANY_REQUESTS, pages::too_many());
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        response
-    }))
+    routes.layer(
+        tower_governor::GovernorLayer::new(config).error_handler(move |e| {
+            let wait = match e {
+                tower_governor::GovernorError::TooManyRequests { wait_time, .. } => wait_time.max(1),
+                _ => 1,
+            };
+            log_refusal(format_args!("limited a client's {what}"));
+            let mut response = html(StatusCode::TOO_MANY_REQUESTS, refused());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            response
+        }),
+    )
 }
 
 /// Raises the soft limit on open files to the hard one (a service

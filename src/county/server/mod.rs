@@ -33,6 +33,8 @@
 //! carry an access key); its status and time are logged when it ends.
 
 mod answer;
+mod ask;
+pub use ask::Gate;
 mod auth;
 mod edge;
 mod listen;
@@ -69,6 +71,8 @@ pub struct Server {
     pub key: SigningKey,
     /// Whether `POST /v1/probe` is served (`county serve --allow-probe`).
     pub allow_probe: bool,
+    /// The question on the public pages' forms (`ask`).
+    pub gate: ask::Gate,
 }
 
 pub type Shared = Arc<Server>;
@@ -182,6 +186,16 @@ pub fn public_routes() -> Router<Shared> {
         .route("/{station}/", get(public::station_page))
         .route("/{station}/t/{code}", get(public::station_appeal_page))
         .route("/{station}/d/{id}", get(public::deputy_page))
+        .merge(edge::limited(
+            Router::new().route(
+                "/{station}/ask",
+                post(ask::submit).layer(axum::extract::DefaultBodyLimit::max(ask::ASK_MAX_BODY)),
+            ),
+            ask::ASK_PERIOD,
+            ask::ASK_BURST,
+            "submissions",
+            pages::too_many_asks,
+        ))
         .route("/t/{code}", get(public::appeal_page))
         .route("/s/{station}", get(public::station_page))
 }

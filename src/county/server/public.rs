@@ -23,7 +23,7 @@ pub(super) fn html(status: StatusCode, body: String) -> Response {
     response
 }
 
-fn server_error() -> Response {
+pub(super) fn server_error() -> Response {
     html(StatusCode::INTERNAL_SERVER_ERROR, pages::not_found())
 }
 
@@ -102,17 +102,15 @@ async fn progress_page(server: &Shared, station: Option<&str>, code: String, key
         }
     };
     let station = server.db.station(&held.station).await.ok().flatten();
-    let name = station.as_ref().map(|s| {
-        s.info
-            .as_ref()
-            .map(|i| i.name.clone())
-            .unwrap_or_else(|| s.name.clone())
-    });
-    html(StatusCode::OK, pages::appeal(name.as_deref(), &held.appeal))
+    let today = crate::county::zone().date(&crate::county::now());
+    html(
+        StatusCode::OK,
+        pages::appeal(station.as_ref(), &held.appeal, today),
+    )
 }
 
 /// `/{station}/d/{id}`: that station's deputy (two stations may both
-/// number a deputy D001).
+/// number a deputy D001), their duty record and the form to reach them.
 pub(super) async fn deputy_page(
     State(server): State<Shared>,
     Path((station, id)): Path<(String, String)>,
@@ -120,40 +118,24 @@ pub(super) async fn deputy_page(
     let Some(station) = station_code(&station) else {
         return html(StatusCode::NOT_FOUND, pages::not_found());
     };
-    match server.db.deputy(station, &id).await {
-        Ok(Some(deputy)) => {
-            let station = server.db.station(station).await.ok().flatten();
-            html(
-                StatusCode::OK,
-                pages::deputy(&deputy, station.as_ref(), crate::county::now().date_naive()),
-            )
-        }
-        Ok(None) => html(StatusCode::NOT_FOUND, pages::not_found()),
-        Err(e) => {
-            log::error!("public page: {e}");
-            server_error()
-        }
+    let typed = crate::domain::online::Form::default();
+    match super::ask::form_page(&server, station, Some(&id), &typed, None).await {
+        Some(page) => html(StatusCode::OK, page),
+        None => html(StatusCode::NOT_FOUND, pages::not_found()),
     }
 }
 
-/// `/{station}/` (and `/s/{station}`): where and when, and its deputies.
+/// `/{station}/` (and `/s/{station}`): where and when, its deputies, and
+/// the form.
 pub(super) async fn station_page(State(server): State<Shared>, Path(code): Path<String>) -> Response {
     let Some(code) = station_code(&code) else {
         return html(StatusCode::NOT_FOUND, pages::not_found());
     };
-    let station = match server.db.station(code).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return html(StatusCode::NOT_FOUND, pages::not_found()),
-        Err(e) => {
-            log::error!("public page: {e}");
-            return server_error();
-        }
-    };
-    let deputies = server.db.deputies(code).await.unwrap_or_default();
-    html(
-        StatusCode::OK,
-        pages::station(&station, &deputies, crate::county::now().date_naive()),
-    )
+    let typed = crate::domain::online::Form::default();
+    match super::ask::form_page(&server, code, None, &typed, None).await {
+        Some(page) => html(StatusCode::OK, page),
+        None => html(StatusCode::NOT_FOUND, pages::not_found()),
+    }
 }
 
 #[cfg(test)]

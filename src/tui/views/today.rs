@@ -201,7 +201,15 @@ fn draw_county(frame: &mut Frame, area: Rect, app: &App) {
         .skip(first_row(selected, room))
         .take(room)
         .map(|(i, n)| {
-            let what = format!("{}{}", t.county_prefix, n.step.label(app.lang));
+            let what = if let Some(day) = n.meeting {
+                t.booked
+                    .replace("{day}", &day.format("%m-%d").to_string())
+                    .replace("{deputy}", &n.deputy)
+            } else if n.online {
+                t.online_new.to_string()
+            } else {
+                format!("{}{}", t.county_prefix, n.step.label(app.lang))
+            };
             let mark = if n.not_applied { t.county_not_applied } else { "" };
             row(
                 dated_row(
