@@ -164,6 +164,70 @@ fn the_public_station_page_in_a_browser() {
     assert_eq!(b.status(), 404);
 }
 
+/// On a phone 360 px wide, in large type: a citizen opens the station's
+/// page, sends an appeal through its form, gets the code and the link, and
+/// the progress page shows the loop at a glance; nothing is wider than
+/// the screen, and each page is kept as a screenshot.
+#[test]
+fn a_citizen_on_a_phone_sends_an_appeal_and_follows_it() {
+    let root = tempfile::tempdir().unwrap();
+    let county = County::start(None);
+    station(&county, root.path(), "330999012", "柳岸社区人大代表联络站", 0, 0);
+    let b = Browser::start();
+    b.resize_viewport(360, 740);
+    let fits = |what: &str| {
+        let overflow = b.eval("return document.documentElement.scrollWidth - window.innerWidth;");
+        assert!(
+            overflow.as_i64().unwrap_or(1) <= 0,
+            "{what} is wider than the phone: {overflow}"
+        );
+        let size = b.eval("return parseFloat(getComputedStyle(document.body).fontSize);");
+        assert!(size.as_f64().unwrap_or(0.0) >= 18.0, "{what}: type of {size} px");
+    };
+    b.open(&format!("{}/330999012/", county.url));
+    assert_eq!(b.status(), 200);
+    b.wait_text("反映问题、提出意见建议");
+    fits("the station's page");
+    b.scroll_to("#ask");
+    let shot = b.screenshot("public-ask-360");
+    assert_eq!(png_size(&shot).0, 360, "{}", shot.display());
+    let question = b.texts("label[for=answer]").join("");
+    let numbers: Vec<u32> = question
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{question}");
+    b.fill("category", "城市管理");
+    b.fill("content", "柳岸路北段路灯不亮，晚上走路看不见");
+    b.fill("phone", "13900002222");
+    b.fill("answer", &(numbers[0] + numbers[1]).to_string());
+    b.submit("form");
+    let text = b.wait_text("已收到");
+    fits("the received page");
+    let code = b.texts(".code").join("");
+    assert!(text.contains(&code) && code.starts_with("2"), "{text}");
+    let link = b.attr(&b.find("#progress"), "href").unwrap();
+    let path = &link[link.find("/330999012/t/").unwrap()..];
+    b.screenshot("public-received-360");
+    b.open(&format!("{}{path}", county.url));
+    assert_eq!(b.status(), 200);
+    b.wait_text("诉求办理进度");
+    fits("the progress page");
+    assert_eq!(b.texts("ol.loop li").len(), 5);
+    assert_eq!(b.texts("ol.loop li[aria-current=step]"), ["登记受理"]);
+    let text = b.text();
+    assert!(
+        text.contains("柳岸路88号") && text.contains("09:00-11:30"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("13900002222") && !text.contains("路灯不亮"),
+        "{text}"
+    );
+    let shot = b.screenshot("public-progress-360");
+    assert_eq!(png_size(&shot).0, 360, "{}", shot.display());
+}
+
 /// The width and height of a PNG file (its IHDR chunk).
 fn png_size(file: &Path) -> (u32, u32) {
     let bytes = std::fs::read(file).unwrap();

@@ -25,6 +25,7 @@ mod error_words;
 mod form;
 mod layers;
 mod lifecycle;
+mod online;
 mod print;
 mod privacy;
 mod rules;

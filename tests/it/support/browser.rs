@@ -193,16 +193,22 @@ impl Browser {
     /// Grows the window by what its frame takes, so that pages (and
     /// screenshots) are 1280x800.
     fn fit_viewport(&self) {
+        self.resize_viewport(WIDTH, HEIGHT);
+    }
+
+    /// Sizes the window so that its viewport is `width` x `height` CSS
+    /// pixels (a phone's 360 wide, say).
+    pub fn resize_viewport(&self, width: u64, height: u64) {
         let (w, h) = self.viewport();
         let (outer_w, outer_h) = self.run("the window's size", self.client().get_window_size());
-        if (w, h) != (WIDTH, HEIGHT) {
-            let (w, h) = (outer_w + WIDTH - w, outer_h + HEIGHT - h);
+        if (w, h) != (width, height) {
+            let (w, h) = (outer_w + width - w, outer_h + height - h);
             self.run(
                 "resize the window",
                 self.client().set_window_size(w as u32, h as u32),
             );
         }
-        assert_eq!(self.viewport(), (WIDTH, HEIGHT), "the browser's viewport");
+        assert_eq!(self.viewport(), (width, height), "the browser's viewport");
     }
 
     fn client(&self) -> &Client {
