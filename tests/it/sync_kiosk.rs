@@ -228,7 +228,7 @@ fn county_steps_show_on_today_and_in_the_timeline() {
     let p = Pty::spawn(&["--data", cli::path(data.path())], SIZE_100X30, home.path());
     ok(p.wait_for("沈佳怡", T));
     p.key(pty::Key::Enter);
-    let screen = ok(p.wait_for("县里的交办与答复 · 2", T));
+    let screen = ok(p.wait_for("县里的交办与答复、网上来件与预约 · 2", T));
     assert!(screen.contains("县里答复·未生效"), "{screen}");
     // Whole codes, as a citizen reads them out (a short tail matched 4).
     assert!(
@@ -244,7 +244,7 @@ fn county_steps_show_on_today_and_in_the_timeline() {
     let first = referred.clone().min(registered.clone());
     assert!(screen.contains(&first), "expected {first}:\n{screen}");
     p.key(pty::Key::Esc);
-    ok(p.wait_for("县里的交办与答复 · 2", T));
+    ok(p.wait_for("县里的交办与答复、网上来件与预约 · 2", T));
     // The step that changed nothing, in the appeal's timeline.
     p.open_appeal_timeline(&registered, T);
     let screen = ok(p.wait_for("未生效：诉求在本站已是“已登记”", T));

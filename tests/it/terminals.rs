@@ -277,4 +277,9 @@ fn two_terminals_share_their_appeals_and_end_a_conflict_alike() {
     assert_eq!(three.appeal(&lamp), at_one);
     assert_eq!(three.appeal(&cover), one.appeal(&cover));
     assert_eq!(three.find("井盖缺失"), cover);
+    // Each journal replays to what its database holds, pending steps and
+    // all (`check` replays range by range).
+    for t in [&one, &two, &three] {
+        cli::expect(&t.data, &["check"], 0);
+    }
 }
