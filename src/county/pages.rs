@@ -53,6 +53,7 @@ mod words {
     pub const ASK_SEND: &str = "提交";
     pub const ASK_KEPT: &str = "我们保存什么、谁能看到：您填写的内容、地点、姓名和电话交给本联络站和县人大常委会代表工委，用于办理和回复您，不作他用。公开的进度页只显示办理进度，不显示姓名、电话和所反映的内容。提交后您会得到一个查询码和进度链接，请截图或保存。";
     pub const ASK_WRONG: &str = "验证答案不对或已过期，请按新的题目重新计算后提交。";
+    pub const ASK_TOO_LARGE: &str = "提交的内容太长了，请回到上一页删减后再提交（想反映的事最多 1000 字）。";
     pub const ASK_UNREADABLE: &str = "提交的内容无法读取，请回到上一页重新填写。";
     pub const RECEIVED: &str = "已收到";
     pub const RECEIVED_TEXT: &str = "您反映的事已交给联络站，联络站受理后会按“登记受理、分类交办、跟踪督办、答复反馈、办结销号”办理。请保存下面的查询码和进度链接（截图即可），随时可以查看办理到哪一步。";
@@ -590,6 +591,14 @@ pub fn unreadable_ask() -> String {
     page(
         words::RECEIVED,
         &format!("<p class=\"problem\">{}</p>\n", escape(words::ASK_UNREADABLE)),
+    )
+}
+
+/// The answer to a submission past the body's limit.
+pub fn too_large_ask() -> String {
+    page(
+        words::RECEIVED,
+        &format!("<p class=\"problem\">{}</p>\n", escape(words::ASK_TOO_LARGE)),
     )
 }
 

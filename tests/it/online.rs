@@ -153,6 +153,15 @@ fn a_citizens_appeal_and_booking_reach_the_desk_and_the_link_works_throughout() 
     assert!(page.contains("验证答案不对"), "{page}");
     assert!(page.contains("另一件事&lt;b&gt;加粗&lt;/b&gt;"), "{page}");
 
+    // A body past the form's limit is refused before it is read.
+    let long = "长".repeat(8_000);
+    let (status, page) = post(
+        &format!("{base}/{STATION}/ask"),
+        &[("category", "other"), ("content", long.as_str())],
+    );
+    assert_eq!(status, 413);
+    assert!(page.contains("太长"), "{page}");
+
     // A deputy's page: the duty record and a booking on a reception day.
     let (status, page) = get(&format!("{base}/{STATION}/d/D001"));
     assert_eq!(status, 200, "{page}");

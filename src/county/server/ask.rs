@@ -206,8 +206,12 @@ pub(super) async fn submit(
     if !crate::county::is_station_code(&station) {
         return html(StatusCode::NOT_FOUND, pages::not_found());
     }
-    let Ok(Form(posted)) = form else {
-        return html(StatusCode::BAD_REQUEST, pages::unreadable_ask());
+    let posted = match form {
+        Ok(Form(posted)) => posted,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return html(StatusCode::PAYLOAD_TOO_LARGE, pages::too_large_ask());
+        }
+        Err(_) => return html(StatusCode::BAD_REQUEST, pages::unreadable_ask()),
     };
     let typed = Typed {
         category: posted.category,
