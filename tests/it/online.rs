@@ -209,7 +209,7 @@ fn a_citizens_appeal_and_booking_reach_the_desk_and_the_link_works_throughout() 
     // The desk accepts the citizen's appeal, with its deputy named.
     p.open_appeal_timeline(&code, T);
     let detail = ok(p.wait_for("诉求详情", T));
-    assert!(detail.contains("网上来件"), "{detail}");
+    assert!(detail.contains("来源：网上来件"), "{detail}");
     p.send("a");
     ok(p.wait_for("备注", T));
     p.key(pty::Key::Ctrl('s'));

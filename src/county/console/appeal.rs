@@ -188,6 +188,10 @@ pub fn render(w: &Work, v: &AppealView) -> Markup {
             dt { (w.category) } dd { (a.category.label(lang)) }
             dt { (w.urgency) } dd { (a.urgency.label(lang)) }
             dt { (w.route) } dd { (a.route.label(lang)) }
+            dt { (w.channel) } dd { (a.channel.label(lang)) }
+            @if let Some(day) = a.meeting {
+                dt { (w.meeting) } dd { (day.format("%Y-%m-%d").to_string()) }
+            }
             dt { (w.deputies) }
             dd {
                 @if a.deputies.is_empty() { (w.none) }

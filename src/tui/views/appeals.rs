@@ -213,6 +213,16 @@ fn detail_lines(app: &App, a: &Appeal, width: u16) -> Vec<Line<'static>> {
         field(t.colon, t.f_location, or_dash(&a.location)),
         field(t.colon, t.col_date, app.zone.show(&a.registered_at)),
     ];
+    if a.channel != crate::domain::Channel::Desk {
+        lines.push(field(t.colon, t.f_channel, a.channel.label(lang).to_string()));
+    }
+    if let Some(day) = a.meeting {
+        lines.push(field(
+            t.colon,
+            t.f_meeting,
+            format!("{day} {}", a.deputy_names().join("、")),
+        ));
+    }
     if let Some(unit) = &a.unit {
         let deadline = a.deadline.map(|d| d.to_string()).unwrap_or_default();
         let late = if a.is_overdue(app.today_date()) {
