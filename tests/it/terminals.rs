@@ -221,8 +221,10 @@ fn two_terminals_share_their_appeals_and_end_a_conflict_alike() {
     p.open_appeal_timeline(&lamp, T);
     answer_on_spot(&p, "已转社区网格员处理");
     quit(p);
-    // Each sees its own answer until the county's order reaches it.
+    // Each sees its own answer until the county's order reaches it; its
+    // journal replays to the same, the answer pending.
     assert_eq!(two.appeal(&lamp)["reply"], "已转社区网格员处理");
+    cli::expect(&two.data, &["check"], 0);
 
     // Terminal 1 reaches the county first; then everyone syncs again.
     one.sync();
