@@ -162,6 +162,12 @@ pub fn sync_once(
             sent: position.acked.min(total),
             total,
         });
+        // Nothing of this terminal's own left to send: no need to scan the
+        // journal past the last acknowledged event (the feed the terminal
+        // took since lies there).
+        if position.acked >= total {
+            break;
+        }
         let out = outgoing_page(reader, &origin, &position)?;
         let Some(first) = out.events.first().map(|e| e.seq) else {
             break;

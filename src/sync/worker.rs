@@ -439,8 +439,11 @@ impl Worker {
         let since = now - chrono::Duration::days(self.settings.news_days);
         let today = now.date_naive();
         // Bookings stay until their day: look further back for them.
+        // A terminal catching up a station's history touches every appeal:
+        // past the list kept for the start, the news are of the newest
+        // appeals (codes sort by date).
         let codes: Vec<String> = match touched {
-            Some(t) => t.to_vec(),
+            Some(t) => t[t.len().saturating_sub(TOUCHED_KEPT)..].to_vec(),
             None => recent_touched(&self.dir, now - chrono::Duration::days(BOOKINGS_LOOK_BACK_DAYS)),
         };
         let mut notes = Vec::new();
