@@ -217,6 +217,9 @@ pub enum CountyWhat {
         /// 答复文号 / the reply's document number
         #[arg(long)]
         document: Option<String>,
+        /// 答复类别 A 已解决、B 正在解决、C 列入计划、D 因条件限制暂不能解决 / the reply's class, A–D
+        #[arg(long, value_name = "A|B|C|D")]
+        class: Option<String>,
         #[arg(long, default_value = "县人大代表工委")]
         actor: String,
     },

@@ -527,6 +527,7 @@ fn plan_steps(a: &Appeal, day: NaiveDate, rng: &mut Lcg, out: &mut Vec<(DateTime
         Step::Reply {
             reply: reply(rng),
             document: None,
+            class: None,
         },
     ));
     if rng.chance(30) {
@@ -540,6 +541,7 @@ fn plan_steps(a: &Appeal, day: NaiveDate, rng: &mut Lcg, out: &mut Vec<(DateTime
             Step::Reply {
                 reply: reply(rng),
                 document: None,
+                class: None,
             },
         ));
         out.push((

@@ -120,8 +120,29 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
                 code,
                 text,
                 document,
+                class,
                 actor,
             } => {
+                let class = match class.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                    None => None,
+                    Some(c) => match crate::domain::ReplyClass::parse(c) {
+                        Some(class) => Some(class),
+                        None => {
+                            eprintln!(
+                                "{}",
+                                lang.pick(
+                                    format!(
+                                        "答复类别“{c}”不对：请用 A（已解决）、B（正在解决）、C（列入计划）或 D（因条件限制暂不能解决）"
+                                    ),
+                                    format!(
+                                        "reply class \"{c}\" is not one of A (solved), B (being solved), C (planned), D (not possible for now)"
+                                    ),
+                                )
+                            );
+                            return ExitCode::from(2);
+                        }
+                    },
+                };
                 let reply = Step::Reply {
                     reply: text.trim().to_string(),
                     document: document
@@ -129,6 +150,7 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
                         .map(str::trim)
                         .filter(|d| !d.is_empty())
                         .map(str::to_string),
+                    class,
                 };
                 step(&db, code, reply, "", actor, lang).await
             }
@@ -908,6 +930,7 @@ async fn show(db: &Db, code: &str, json: bool, lang: Lang) -> ExitCode {
             "status": a.status.code(),
             "status_label": a.status.label(lang),
             "unit": a.unit,
+            "reply_class": a.reply_class.map(|c| c.code()),
             "deadline": a.deadline,
             "round": a.round,
             "chases": a.chases,
@@ -952,6 +975,9 @@ async fn show(db: &Db, code: &str, json: bool, lang: Lang) -> ExitCode {
         or_none(a.satisfaction.map(|s| s.label(lang).to_string())),
     );
     field("答复", "Reply", or_none(a.reply.clone()));
+    if let Some(class) = a.reply_class {
+        field("答复类别", "Reply class", class.label(lang).to_string());
+    }
     if let Some(document) = &document {
         field("答复文号", "Document number", document.clone());
     }

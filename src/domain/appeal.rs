@@ -60,6 +60,18 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How a reply answers an appeal, as counties classify the replies to
+    /// deputies' suggestions (答复类别): A 已解决, B 正在解决, C 列入计划,
+    /// D 因条件限制暂不能解决.
+    ReplyClass {
+        Solved = "A", "A 已解决", "A Solved";
+        Solving = "B", "B 正在解决", "B Being solved";
+        Planned = "C", "C 列入计划", "C Planned";
+        NotNow = "D", "D 因条件限制暂不能解决", "D Not possible for now";
+    }
+}
+
+vocabulary! {
     /// How an appeal reached the station: at the desk, or sent by a citizen
     /// from the station's or a deputy's public page (扫码提建议).
     Channel {
@@ -151,6 +163,9 @@ pub struct Appeal {
     pub deadline: Option<NaiveDate>,
     #[serde(default)]
     pub reply: Option<String>,
+    /// The class of the county's last reply (A–D), when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_class: Option<ReplyClass>,
     #[serde(default)]
     pub satisfaction: Option<Satisfaction>,
     /// How many times the appeal went back for handling again.
@@ -210,6 +225,7 @@ impl Appeal {
             unit: None,
             deadline: None,
             reply: None,
+            reply_class: None,
             satisfaction: None,
             round: 0,
             chases: 0,

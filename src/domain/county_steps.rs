@@ -267,6 +267,7 @@ mod tests {
         Step::Reply {
             reply: "已修复".into(),
             document: None,
+            class: None,
         }
     }
 

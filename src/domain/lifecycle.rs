@@ -28,6 +28,9 @@ pub enum Step {
         /// The unit's document number (文号) for a formal written reply.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         document: Option<String>,
+        /// How the reply answers it (A–D), when the county says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        class: Option<super::appeal::ReplyClass>,
     },
     Rate {
         satisfaction: Satisfaction,
@@ -161,22 +164,26 @@ impl Step {
             Step::Extend { deadline } => {
                 format!("{label}{}{deadline}", lang.pick("：期限改为 ", ": deadline now "))
             }
-            Step::AnswerOnSpot { reply }
-            | Step::Reply {
-                reply,
-                document: None,
-            } => {
+            Step::AnswerOnSpot { reply } => {
                 format!("{label}{}{reply}", lang.pick("：", ": "))
             }
             Step::Reply {
                 reply,
-                document: Some(document),
+                document,
+                class,
             } => {
-                format!(
-                    "{label}{}{document}{}{reply}",
-                    lang.pick("（文号 ", " (document "),
-                    lang.pick("）：", "): ")
-                )
+                let mut head = label.to_string();
+                if let Some(class) = class {
+                    head.push_str(&format!(" {}", class.label(lang)));
+                }
+                match document {
+                    Some(document) => format!(
+                        "{head}{}{document}{}{reply}",
+                        lang.pick("（文号 ", " (document "),
+                        lang.pick("）：", "): ")
+                    ),
+                    None => format!("{head}{}{reply}", lang.pick("：", ": ")),
+                }
             }
             Step::Rate { satisfaction } => {
                 format!("{label}{}{}", lang.pick("：", ": "), satisfaction.label(lang))
@@ -312,11 +319,12 @@ pub fn apply(appeal: &mut Appeal, step: &Step) -> Result<Status, TransitionError
             appeal.reply = Some(reply.clone());
             Status::Replied
         }
-        Step::Reply { reply, .. } => {
+        Step::Reply { reply, class, .. } => {
             if reply.trim().is_empty() {
                 return Err(TransitionError::EmptyReply);
             }
             appeal.reply = Some(reply.clone());
+            appeal.reply_class = *class;
             Status::Replied
         }
         Step::Rate { satisfaction } => {
@@ -636,15 +644,46 @@ mod tests {
         let reply = Step::Reply {
             reply: "已修复".into(),
             document: Some("青住建函〔2026〕12号".into()),
+            class: None,
         };
         assert_eq!(
             reply.describe(Lang::Zh),
             "答复（文号 青住建函〔2026〕12号）：已修复"
         );
-        // A reply without a document number is written as before.
+        // With its class (答复类别), in words and kept on the appeal.
+        let classed = Step::Reply {
+            reply: "已列入明年道路改造计划".into(),
+            document: None,
+            class: Some(crate::domain::ReplyClass::Planned),
+        };
+        assert_eq!(
+            classed.describe(Lang::Zh),
+            "答复 C 列入计划：已列入明年道路改造计划"
+        );
+        assert_eq!(
+            serde_json::to_string(&classed).unwrap(),
+            r#"{"step":"reply","reply":"已列入明年道路改造计划","class":"planned"}"#
+        );
+        let mut a = crate::domain::Appeal::registered(
+            crate::domain::TrackingCode::new(d(10), "330999012", 1, 1).unwrap(),
+            chrono::DateTime::parse_from_rfc3339("2026-11-10T09:00:00+08:00").unwrap(),
+        );
+        for s in [
+            Step::Accept,
+            Step::Refer {
+                unit: "青禾县交通运输局".into(),
+                deadline: d(28),
+            },
+            classed.clone(),
+        ] {
+            apply(&mut a, &s).unwrap();
+        }
+        assert_eq!(a.reply_class, Some(crate::domain::ReplyClass::Planned));
+        // A reply without a document number or class is written as before.
         let plain = Step::Reply {
             reply: "已修复".into(),
             document: None,
+            class: None,
         };
         assert_eq!(
             serde_json::to_string(&plain).unwrap(),

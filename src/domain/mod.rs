@@ -25,7 +25,8 @@ pub mod validate;
 pub mod visit;
 
 pub use appeal::{
-    Appeal, Category, Channel, DeputyRef, HistoryEntry, Route, Satisfaction, Status, Urgency, Visitor,
+    Appeal, Category, Channel, DeputyRef, HistoryEntry, ReplyClass, Route, Satisfaction, Status, Urgency,
+    Visitor,
 };
 pub use clock::Zone;
 pub use code::TrackingCode;

@@ -366,6 +366,7 @@ pub fn parse_row(row: &Row, ctx: &Context<'_>) -> Result<Planned, RowProblem> {
         unit,
         deadline,
         reply,
+        reply_class: None,
         satisfaction,
         round: 0,
         chases: 0,
@@ -430,6 +431,7 @@ fn plan_new(appeal: Appeal) -> Result<Planned, RowProblem> {
             steps.push(Step::Reply {
                 reply: reply_step(&appeal)?,
                 document: None,
+                class: None,
             });
         }
     }
@@ -573,7 +575,7 @@ fn check_history_text(history: &[HistoryEntry]) -> Result<(), RowProblem> {
                 texts.push((unit, label("承办单位", "handling unit"), MAX_UNIT, false))
             }
             Step::AnswerOnSpot { reply } => texts.push((reply, label("答复", "reply"), MAX_REPLY, true)),
-            Step::Reply { reply, document } => {
+            Step::Reply { reply, document, .. } => {
                 texts.push((reply, label("答复", "reply"), MAX_REPLY, true));
                 if let Some(document) = document {
                     texts.push((document, label("文号", "document number"), MAX_NAME, false));

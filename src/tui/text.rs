@@ -175,6 +175,7 @@ texts! {
     county_news: "县里的交办与答复、网上来件与预约", "From the county, online and bookings";
     online_new: "网上来件·待受理", "Sent online, to accept";
     f_channel: "来源", "Came";
+    f_reply_class: "答复类别", "Reply class";
     f_meeting: "预约见面", "Meeting booked";
     booked: "预约 {day} 见{deputy}代表", "Booked {day} with {deputy}";
     county_not_applied: "·未生效", " (not applied)";

@@ -256,6 +256,8 @@ fn steps_through_the_catalogue(db: Option<String>) {
             "已增设停车位",
             "--document",
             "青交函〔2099〕12号",
+            "--class",
+            "a",
             "--actor",
             &zhang,
         ],
@@ -263,7 +265,14 @@ fn steps_through_the_catalogue(db: Option<String>) {
     );
     let held = show(&county, other);
     assert_eq!(held["document"], "青交函〔2099〕12号");
-    assert!(staff(&county, &["show", other], 0).contains("答复文号：青交函〔2099〕12号"));
+    assert_eq!(held["reply_class"], "A");
+    let shown = staff(&county, &["show", other], 0);
+    assert!(shown.contains("答复文号：青交函〔2099〕12号"), "{shown}");
+    assert!(shown.contains("答复类别：A 已解决"), "{shown}");
+    // A class that is not one of A-D changes nothing and says which are.
+    let third = st.codes.get(2).map(|c| c.as_str()).unwrap_or(other);
+    let refused = staff(&county, &["reply", third, "--text", "已处理", "--class", "E"], 2);
+    assert!(refused.contains("A（已解决）"), "{refused}");
 
     // A mistyped check digit is named as such.
     let last = code.chars().last().unwrap();

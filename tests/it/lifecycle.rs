@@ -35,6 +35,7 @@ fn all_steps() -> Vec<Step> {
         Step::Reply {
             reply: "已安排整改。".into(),
             document: None,
+            class: None,
         },
         Step::Rate {
             satisfaction: Satisfaction::Satisfied,
@@ -236,6 +237,7 @@ fn empty_reply_and_empty_unit_are_refused() {
             let step = Step::Reply {
                 reply: blank.into(),
                 document: None,
+                class: None,
             };
             assert_eq!(apply(&mut a, &step), Err(TransitionError::EmptyReply));
             assert_eq!(a, before);
@@ -260,6 +262,7 @@ fn path_to(target: Status) -> Vec<Step> {
     let reply = Step::Reply {
         reply: "已答复。".into(),
         document: None,
+        class: None,
     };
     let rate = Step::Rate {
         satisfaction: Satisfaction::Satisfied,

@@ -168,6 +168,7 @@ fn the_store_checks_new_changes_and_replays_old_ones() {
         Step::Reply {
             reply: "已答复。".into(),
             document: None,
+            class: None,
         },
         Step::Rate {
             satisfaction: jiedai::domain::Satisfaction::Satisfied,

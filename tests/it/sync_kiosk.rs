@@ -211,6 +211,7 @@ fn county_steps_show_on_today_and_in_the_timeline() {
                         step: Step::Reply {
                             reply: "已协调解决".into(),
                             document: None,
+                            class: None,
                         },
                         note: String::new(),
                         round: 0,

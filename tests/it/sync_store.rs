@@ -40,6 +40,7 @@ fn reply() -> Step {
     Step::Reply {
         reply: "县住建局已安排维修。".into(),
         document: None,
+        class: None,
     }
 }
 

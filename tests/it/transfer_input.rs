@@ -171,6 +171,7 @@ fn an_xlsx_cell_that_cannot_be_written_names_its_appeal() {
                 Step::Reply {
                     reply,
                     document: None,
+                    class: None,
                 },
                 Step::Rate {
                     satisfaction: Satisfaction::Unsatisfied,

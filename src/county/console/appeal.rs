@@ -69,6 +69,8 @@ pub struct StepForm {
     pub note: String,
     pub reply: String,
     pub document: String,
+    /// The reply's class, A–D, or empty.
+    pub class: String,
 }
 
 /// Why a form could not become a step (before the status machine sees it).
@@ -130,6 +132,7 @@ impl StepForm {
             StepKind::Reply => Step::Reply {
                 reply: self.reply.trim().to_string(),
                 document: Some(self.document.trim().to_string()).filter(|d| !d.is_empty()),
+                class: crate::domain::ReplyClass::parse(&self.class),
             },
             _ => return Err(FormProblem::UnknownStep),
         };
@@ -202,6 +205,9 @@ pub fn render(w: &Work, v: &AppealView) -> Markup {
             }
             dt { (w.status) } dd { (a.status.label(lang)) " · " (w.round(a.round)) }
             dt { (w.unit) } dd { (a.unit.as_deref().unwrap_or(w.none)) }
+            @if let Some(class) = a.reply_class {
+                dt { (w.reply_class) } dd { (class.label(lang)) }
+            }
             dt { (w.deadline) }
             dd {
                 @if let Some(d) = a.deadline {
@@ -408,6 +414,14 @@ fn forms(w: &Work, v: &AppealView, path: &str) -> Markup {
                                 }
                                 label { (w.document_number) " "
                                     input type="text" name="document" value=(v.form.document) size="24";
+                                }
+                                label { (w.reply_class) " "
+                                    select name="class" {
+                                        option value="" { (w.none) }
+                                        @for c in crate::domain::ReplyClass::ALL {
+                                            option value=(c.code()) selected[v.form.class == c.code()] { (c.label(lang)) }
+                                        }
+                                    }
                                 }
                             }
                             _ => {}
@@ -903,6 +917,7 @@ mod tests {
             Step::Reply {
                 reply: "已修复".into(),
                 document: Some("青交〔2026〕12号".into()),
+                class: None,
             }
         );
     }

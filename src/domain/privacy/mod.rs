@@ -142,9 +142,14 @@ fn masked_step(step: &Step, m: &dyn Fn(&str) -> String) -> Step {
             unit: m(unit),
             deadline: *deadline,
         },
-        Step::Reply { reply, document } => Step::Reply {
+        Step::Reply {
+            reply,
+            document,
+            class,
+        } => Step::Reply {
             reply: m(reply),
             document: document.clone(),
+            class: *class,
         },
         other => other.clone(),
     }

@@ -343,6 +343,7 @@ fn submit_step(app: &mut App, d: &Dialog, kind: StepKind) -> Result<crate::tui::
         StepKind::Reply => Step::Reply {
             reply: reply()?,
             document: None,
+            class: None,
         },
         StepKind::Rate => {
             let s = d.fields[0]

@@ -242,6 +242,9 @@ fn detail_lines(app: &App, a: &Appeal, width: u16) -> Vec<Line<'static>> {
     }
     if let Some(reply) = &a.reply {
         lines.push(field(t.colon, t.f_reply, one_line(reply)));
+        if let Some(class) = a.reply_class {
+            lines.push(field(t.colon, t.f_reply_class, class.label(lang).to_string()));
+        }
     }
     if let Some(s) = a.satisfaction {
         lines.push(field(t.colon, t.f_rating, s.label(lang).to_string()));

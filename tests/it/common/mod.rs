@@ -201,6 +201,7 @@ pub fn legal_step(rng: &mut Lcg, status: Status) -> Step {
             1 => Step::Reply {
                 reply: "已协调解决。".into(),
                 document: None,
+                class: None,
             },
             _ => Step::Start,
         },
@@ -209,6 +210,7 @@ pub fn legal_step(rng: &mut Lcg, status: Status) -> Step {
             _ => Step::Reply {
                 reply: "已安排整改。".into(),
                 document: None,
+                class: None,
             },
         },
         Status::Replied => Step::Rate {
