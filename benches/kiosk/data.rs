@@ -125,6 +125,7 @@ pub fn station() -> Station {
         public_url: Some("https://rd.example.cn/330999012".into()),
         reply_days: None,
         time_zone: None,
+        points: Default::default(),
         sync: Default::default(),
     }
 }

@@ -26,6 +26,8 @@ struct StationFile {
     units: Vec<HandlingUnit>,
     #[serde(default)]
     sync: SyncSettings,
+    #[serde(default)]
+    points: crate::domain::points::PointsRules,
 }
 
 /// A member of staff as the station file gives them: the PIN, if any, in
@@ -194,6 +196,7 @@ pub fn read_station(path: &Path) -> Result<Station, StationFileError> {
         reply_days: file.station.reply_days,
         sync: file.sync,
         time_zone: file.station.time_zone,
+        points: file.points,
     };
     station.validate().map_err(|problem| StationFileError::Station {
         path: path.to_path_buf(),

@@ -17,6 +17,7 @@ pub mod history;
 pub mod lifecycle;
 pub mod online;
 pub mod order;
+pub mod points;
 pub mod privacy;
 pub mod public;
 pub mod search;

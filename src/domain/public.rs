@@ -192,6 +192,7 @@ mod tests {
             public_url: url.map(str::to_string),
             reply_days: None,
             time_zone: None,
+            points: Default::default(),
             sync: Default::default(),
         }
     }

@@ -1,5 +1,6 @@
 //! Stations, their staff, handling units and reception schedule.
 
+use super::points::{PointsRules, RulesProblem};
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
@@ -171,6 +172,13 @@ pub struct Station {
     /// time it records, shows or exports is in it. None: Asia/Shanghai.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// Duty points' rule table (`[points]` in the station file).
+    #[serde(default, skip_serializing_if = "is_default_points")]
+    pub points: PointsRules,
+}
+
+fn is_default_points(p: &PointsRules) -> bool {
+    *p == PointsRules::default()
 }
 
 /// The `[sync]` table of the station file.
@@ -398,6 +406,7 @@ impl Station {
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
             return Err(StationProblem::StaffTwice(w[0].to_string()));
         }
+        self.points.check().map_err(StationProblem::Points)?;
         Ok(())
     }
 }
@@ -449,6 +458,8 @@ pub enum StationProblem {
     Zone(ZoneError),
     #[error("staff: the staff id \"{0}\" is used twice")]
     StaffTwice(String),
+    #[error("points: {0}")]
+    Points(RulesProblem),
 }
 
 impl StationProblem {
@@ -502,6 +513,20 @@ impl StationProblem {
                 format!("staff：工作人员编号“{id}”重复"),
                 format!("staff: the staff id \"{id}\" is used twice"),
             ),
+            StationProblem::Points(p) => match p {
+                RulesProblem::TooMany(what) => lang.pick(
+                    format!("points：“{what}”的分值超过上限 {}", super::points::MAX_POINTS),
+                    format!("points: {what} gives more than {} points", super::points::MAX_POINTS),
+                ),
+                RulesProblem::Repeated(code) => lang.pick(
+                    format!("points：履职清单项目“{code}”重复"),
+                    format!("points: the item \"{code}\" is listed twice"),
+                ),
+                RulesProblem::Unnamed => lang.pick(
+                    "points：履职清单项目缺少 code 或 name".to_string(),
+                    "points: an item has no code or no name".to_string(),
+                ),
+            },
         }
     }
 }

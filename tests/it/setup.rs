@@ -214,6 +214,11 @@ fn a_station_file_over_its_limits_is_refused_with_the_limit() {
             format!("{sample_text}\n# {}\n", "x".repeat(300 * 1024)),
             "站点文件最大 256 KB",
         ),
+        (
+            "points.toml",
+            format!("{sample_text}\n[points]\nsatisfied = 500\n"),
+            "points：“satisfied”的分值超过上限 100",
+        ),
     ];
     for (name, text, said) in cases {
         let file = write(tmp.path(), name, text.as_bytes());
