@@ -20,6 +20,7 @@ pub mod order;
 pub mod points;
 pub mod privacy;
 pub mod public;
+pub mod report;
 pub mod search;
 pub mod station;
 pub mod validate;
