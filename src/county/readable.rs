@@ -204,6 +204,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("承办单位", "Unit"),
     ("办理期限", "Deadline"),
     ("答复", "Reply"),
+    ("答复类别", "Reply class"),
     ("满意度", "Satisfaction"),
     ("督办次数", "Chases"),
     ("重新办理次数", "Reopened"),
@@ -283,6 +284,10 @@ fn row(appeal: &Appeal, station: &str, station_name: &str, zone: Zone, lang: Lan
             "Unit" => or_empty(a.unit.as_deref()),
             "Deadline" => a.deadline.map(|d| d.to_string()).unwrap_or_default(),
             "Reply" => or_empty(a.reply.as_deref()),
+            "Reply class" => a
+                .reply_class
+                .map(|c| c.label(lang).to_string())
+                .unwrap_or_default(),
             "Satisfaction" => a
                 .satisfaction
                 .map(|s| s.label(lang).to_string())

@@ -269,6 +269,8 @@ fn steps_through_the_catalogue(db: Option<String>) {
     let shown = staff(&county, &["show", other], 0);
     assert!(shown.contains("答复文号：青交函〔2099〕12号"), "{shown}");
     assert!(shown.contains("答复类别：A 已解决"), "{shown}");
+    let csv = staff(&county, &["export", "--format", "csv"], 0);
+    assert!(csv.contains("答复类别") && csv.contains("A 已解决"), "{csv}");
     // A class that is not one of A-D changes nothing and says which are.
     let third = st.codes.get(2).map(|c| c.as_str()).unwrap_or(other);
     let refused = staff(&county, &["reply", third, "--text", "已处理", "--class", "E"], 2);
