@@ -6,6 +6,7 @@
 mod vocab;
 
 pub mod appeal;
+pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod code;
