@@ -163,7 +163,7 @@ fn every_kind_of_damage_is_found_in_any_part() {
     let deputy_key = keys::deputy(&deputy(1).id);
     let stray = b"zz/stray".to_vec();
     {
-        let db = sled::open(dir.join("db")).unwrap();
+        let db = crate::common::open_db_directly(dir);
         let mut value = db.get(&changed).unwrap().unwrap().to_vec();
         let at = value.len() / 2;
         value[at] ^= 1;
@@ -224,7 +224,7 @@ fn many_differences_are_counted_past_the_first_fifty() {
     let dir = tmp.path();
     let (codes, _, _) = build(dir);
     {
-        let db = sled::open(dir.join("db")).unwrap();
+        let db = crate::common::open_db_directly(dir);
         for code in codes.iter().step_by(3) {
             db.remove(keys::catalog(code.as_str())).unwrap();
         }
@@ -262,7 +262,7 @@ fn a_record_that_does_not_parse_is_said_once() {
     }
     let end = std::fs::metadata(&journal).unwrap().len();
     {
-        let db = sled::open(dir.join("db")).unwrap();
+        let db = crate::common::open_db_directly(dir);
         db.insert(keys::APPLIED, &end.to_be_bytes()).unwrap();
         db.insert(keys::APPLIED_FROM, &offset.to_be_bytes()).unwrap();
         db.flush().unwrap();
@@ -293,7 +293,7 @@ fn the_binary_says_what_differs_and_fails() {
     );
     let changed = keys::appeal(codes[100].as_str());
     {
-        let db = sled::open(dir.join("db")).unwrap();
+        let db = crate::common::open_db_directly(dir);
         let mut value = db.get(&changed).unwrap().unwrap().to_vec();
         let at = value.len() / 2;
         value[at] ^= 1;

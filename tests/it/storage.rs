@@ -824,7 +824,7 @@ fn check_finds_every_difference_across_its_parts() {
     let extra = keys::catalog("260101-330999012-10001-0");
     let stray = b"zz/stray".to_vec();
     {
-        let db = sled::open(dir.join("db")).unwrap();
+        let db = open_db_directly(dir);
         let mut value = db.get(&changed).unwrap().unwrap().to_vec();
         let at = value.len() / 2;
         value[at] ^= 1;

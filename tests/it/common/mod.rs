@@ -166,6 +166,19 @@ pub fn commit_step(
 }
 
 /// Opens a store and configures the station (and `deputies` deputies).
+/// The database of a closed store in `dir`, opened with sled itself: the
+/// dropped store's background flusher may hold sled's lock a moment.
+pub fn open_db_directly(dir: &Path) -> sled::Db {
+    (0..200)
+        .find_map(|_| {
+            sled::open(dir.join("db")).ok().or_else(|| {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+                None
+            })
+        })
+        .expect("the database opens once the store is closed")
+}
+
 pub fn new_store(dir: &Path, deputies: usize) -> Store {
     let mut store = Store::create(dir, &station().code, 1).expect("create store");
     let mut changes: Vec<Change> = vec![EventBody::StationConfigured { station: station() }];
