@@ -287,13 +287,7 @@ async fn serve(
     };
     let gate = match crate::county::server::Gate::new() {
         Ok(g) => g,
-        Err(e) => {
-            eprintln!(
-                "{}",
-                lang.pick(format!("无法取得随机数：{e}"), format!("no random numbers: {e}"))
-            );
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(&e, lang),
     };
     let server = Server {
         db,

@@ -498,12 +498,12 @@ impl Db {
         deputy: &str,
     ) -> Result<crate::county::pages::DutyRecord, CountyError> {
         let mut record = crate::county::pages::DutyRecord::default();
-        let needle = format!(
-            "%\"deputy\":{}%",
+        let needle = super::queue::contains_pattern(&format!(
+            "\"deputy\":{}",
             serde_json::to_string(deputy).map_err(CountyError::Encode)?
-        );
+        ));
         let checked = sqlx::query(
-            "SELECT body FROM events WHERE station = $1 AND kind = 'duty_checked_in' AND body LIKE $2",
+            "SELECT body FROM events WHERE station = $1 AND kind = 'duty_checked_in' AND body LIKE $2 ESCAPE '\\'",
         )
         .bind(station)
         .bind(needle)
@@ -522,14 +522,7 @@ impl Db {
             }
         }
         record.days = days.len() as u64;
-        let mut pattern = String::from("%,");
-        for c in deputy.chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(c);
-        }
-        pattern.push_str(",%");
+        let pattern = super::queue::contains_pattern(&format!(",{deputy},"));
         let rows = sqlx::query(
             "SELECT status, satisfaction FROM appeals WHERE station = $1 AND deputies LIKE $2 ESCAPE '\\'",
         )
@@ -698,6 +691,50 @@ impl FeedRow {
     }
 }
 
+/// The last sequence of the station's feed (0 for none). Under the
+/// station's lock, the next event takes the one after it.
+async fn feed_top(conn: &mut AnyConnection, station: &str) -> Result<u64, CountyError> {
+    let top: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM feed WHERE station = $1")
+        .bind(station)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    Ok(top as u64)
+}
+
+/// Records an event of the county's own (a step of its staff, an appeal a
+/// citizen sent) as the next event of the station's feed, about `appeal`,
+/// under the station's lock: the event, numbered. `body` and `at` are the
+/// event's; `actor` who took it.
+pub async fn append_feed(
+    conn: &mut AnyConnection,
+    station: &str,
+    appeal: &str,
+    at: chrono::DateTime<chrono::FixedOffset>,
+    actor: &str,
+    body: crate::domain::EventBody,
+) -> Result<crate::domain::Event, CountyError> {
+    let seq = feed_top(conn, station).await? + 1;
+    let event = crate::domain::Event {
+        id: crate::domain::EventId {
+            origin: crate::domain::event::county_origin(station),
+            seq,
+        },
+        at,
+        actor: actor.to_string(),
+        body,
+    };
+    sqlx::query("INSERT INTO feed (station, seq, appeal, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(station)
+        .bind(seq as i64)
+        .bind(appeal)
+        .bind(encode(&event)?)
+        .bind(at.to_rfc3339())
+        .execute(&mut *conn)
+        .await?;
+    Ok(event)
+}
+
 /// Adds a terminal's new events (county key `terminal`; sequence and
 /// appeal of each) to the station's feed, after what it holds, to be
 /// relayed to the station's other terminals. Under the station's lock.
@@ -711,12 +748,7 @@ pub async fn relay(
     if events.is_empty() {
         return Ok(());
     }
-    let top: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM feed WHERE station = $1")
-        .bind(station)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    let mut next = top;
+    let mut next = feed_top(conn, station).await? as i64;
     for rows in events.chunks(500) {
         let mut marks = Marks::new(conn);
         let values: Vec<String> = rows.iter().map(|_| format!("({})", marks.take(7))).collect();

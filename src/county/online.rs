@@ -9,9 +9,8 @@ use sqlx::{AnyConnection, Row};
 use super::CountyError;
 use super::db::{self, Db};
 use crate::domain::code::ONLINE_TERMINAL;
-use crate::domain::event::county_origin;
 use crate::domain::online::Submission;
-use crate::domain::{Event, EventBody, EventId, TrackingCode, history, public};
+use crate::domain::{EventBody, TrackingCode, history, public};
 
 /// Who registers an appeal sent online, in its timeline.
 pub const ONLINE_ACTOR: &str = "网上来件";
@@ -76,28 +75,8 @@ pub async fn receive(db: &Db, station: &str, sub: &Submission) -> Result<Option<
     super::accounts::fill_random(&mut random)?;
     let key = public::access_key(&random);
     let appeal = sub.appeal(code.clone(), now, key.clone());
-    let top: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM feed WHERE station = $1")
-        .bind(station)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    let event = Event {
-        id: EventId {
-            origin: county_origin(station),
-            seq: top as u64 + 1,
-        },
-        at: now,
-        actor: ONLINE_ACTOR.to_string(),
-        body: EventBody::AppealRegistered { appeal },
-    };
-    sqlx::query("INSERT INTO feed (station, seq, appeal, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(station)
-        .bind(top + 1)
-        .bind(code.as_str())
-        .bind(db::encode(&event)?)
-        .bind(now.to_rfc3339())
-        .execute(&mut *conn)
-        .await?;
+    let body = EventBody::AppealRegistered { appeal };
+    let event = db::append_feed(conn, station, code.as_str(), now, ONLINE_ACTOR, body).await?;
     if let Some(registered) = history::apply(None, &event).map_err(CountyError::History)? {
         db::save_appeals(conn, station, &[(&registered, 0)]).await?;
     }
@@ -113,7 +92,10 @@ pub async fn receive(db: &Db, station: &str, sub: &Submission) -> Result<Option<
     .execute(&mut *conn)
     .await?;
     tx.commit().await?;
-    log::info!("online appeal {code} for station {station}: feed #{}", top + 1);
+    log::info!(
+        "online appeal {code} for station {station}: feed #{}",
+        event.id.seq
+    );
     Ok(Some(Received {
         code,
         key,

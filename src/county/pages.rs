@@ -100,23 +100,6 @@ pub fn key_matches(held: &str, given: &str) -> bool {
     !held.is_empty() && bool::from(held.as_bytes().ct_eq(given.as_bytes()))
 }
 
-/// The next `n` reception days from `from` (inclusive).
-pub fn next_reception_days(station: &Station, from: NaiveDate, n: usize) -> Vec<NaiveDate> {
-    let mut days = Vec::new();
-    let mut day = from;
-    while days.len() < n {
-        let Some(next) = station.next_reception_day(day) else {
-            break;
-        };
-        days.push(next);
-        let Some(after) = next.succ_opt() else {
-            break;
-        };
-        day = after;
-    }
-    days
-}
-
 /// The pages' stylesheet: one column, large type, read on a phone (360
 /// px wide and up) as well as a desk.
 const STYLE: &str = "html{font-size:18px;-webkit-text-size-adjust:100%}\
@@ -142,6 +125,16 @@ fn page(title: &str, content: &str) -> String {
     )
 }
 
+/// A page of one paragraph, `class` its style ("" for plain).
+fn notice(title: &str, text: &str, class: &str) -> String {
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"{class}\"")
+    };
+    page(title, &format!("<p{class}>{}</p>\n", escape(text)))
+}
+
 fn field(out: &mut String, label: &str, value: &str) {
     out.push_str(&format!("<dt>{}</dt><dd>{}</dd>\n", escape(label), escape(value)));
 }
@@ -161,28 +154,19 @@ fn days_list(out: &mut String, days: &[NaiveDate], label: &str) {
 
 /// The answer to an unknown code and to a wrong key alike.
 pub fn not_found() -> String {
-    page(
-        words::NOT_FOUND,
-        &format!("<p>{}</p>\n", escape(words::NOT_FOUND_TEXT)),
-    )
+    notice(words::NOT_FOUND, words::NOT_FOUND_TEXT, "")
 }
 
 /// The answer to a client past its limit on public pages.
 pub fn too_many() -> String {
-    page(
-        words::TOO_MANY,
-        &format!("<p>{}</p>\n", escape(words::TOO_MANY_TEXT)),
-    )
+    notice(words::TOO_MANY, words::TOO_MANY_TEXT, "")
 }
 
 /// The answer to a progress link the county cannot show: an unknown code
 /// (perhaps one the station has not reported yet) and a wrong key alike,
 /// so that it never tells whether a code exists.
 pub fn appeal_not_found() -> String {
-    page(
-        words::PROGRESS,
-        &format!("<p>{}</p>\n", escape(words::NOT_YET_TEXT)),
-    )
+    notice(words::PROGRESS, words::NOT_YET_TEXT, "")
 }
 
 /// The five steps of the closed loop (登记受理 → 分类交办 → 跟踪督办 →
@@ -498,7 +482,7 @@ pub fn deputy(
         station_fields(&mut out, info);
     }
     out.push_str("</dl>\n");
-    let days = info.map(|i| next_reception_days(i, today, 3)).unwrap_or_default();
+    let days = info.map(|i| i.next_reception_days(today, 3)).unwrap_or_default();
     days_list(&mut out, &days, words::NEXT_DAYS);
     duty_record(&mut out, record);
     ask_form(&mut out, ask);
@@ -515,7 +499,7 @@ pub fn station(s: &EnrolledStation, deputies: &[Deputy], today: NaiveDate, ask: 
         station_fields(&mut out, info);
     }
     out.push_str("</dl>\n");
-    let days = info.map(|i| next_reception_days(i, today, 3)).unwrap_or_default();
+    let days = info.map(|i| i.next_reception_days(today, 3)).unwrap_or_default();
     days_list(&mut out, &days, words::NEXT_DAYS);
     if !deputies.is_empty() {
         out.push_str(&format!("<h2>{}</h2>\n<ul>\n", escape(words::DEPUTIES)));
@@ -580,26 +564,17 @@ pub fn received(
 
 /// The answer to a client sending too many submissions.
 pub fn too_many_asks() -> String {
-    page(
-        words::TOO_MANY_ASKS,
-        &format!("<p>{}</p>\n", escape(words::TOO_MANY_ASKS_TEXT)),
-    )
+    notice(words::TOO_MANY_ASKS, words::TOO_MANY_ASKS_TEXT, "")
 }
 
 /// The answer to a submission that does not read as a form.
 pub fn unreadable_ask() -> String {
-    page(
-        words::RECEIVED,
-        &format!("<p class=\"problem\">{}</p>\n", escape(words::ASK_UNREADABLE)),
-    )
+    notice(words::RECEIVED, words::ASK_UNREADABLE, "problem")
 }
 
 /// The answer to a submission past the body's limit.
 pub fn too_large_ask() -> String {
-    page(
-        words::RECEIVED,
-        &format!("<p class=\"problem\">{}</p>\n", escape(words::ASK_TOO_LARGE)),
-    )
+    notice(words::RECEIVED, words::ASK_TOO_LARGE, "problem")
 }
 
 /// The words for a wrong or stale answer to the question.

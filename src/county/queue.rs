@@ -227,7 +227,7 @@ fn in_order(column: &str, codes: impl Iterator<Item = &'static str>) -> String {
 }
 
 /// `text` as a LIKE pattern matching it anywhere (escape `\`).
-fn contains_pattern(text: &str) -> String {
+pub(crate) fn contains_pattern(text: &str) -> String {
     let mut p = String::from("%");
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

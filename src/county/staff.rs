@@ -13,7 +13,6 @@ use sqlx::{AnyConnection, Row};
 use super::CountyError;
 use super::db::{self, Db};
 use crate::domain::county_steps::{self, CountyRefusal};
-use crate::domain::event::{Event, EventId, county_origin};
 use crate::domain::{Appeal, Step, TrackingCode, history};
 use crate::i18n::Lang;
 
@@ -82,30 +81,8 @@ async fn record(
         Ok(b) => b,
         Err(refusal) => return Ok(StepOutcome::Refused(refusal)),
     };
-    let last: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM feed WHERE station = $1")
-        .bind(station)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    let seq = last as u64 + 1;
-    let event = Event {
-        id: EventId {
-            origin: county_origin(station),
-            seq,
-        },
-        at,
-        actor: actor.to_string(),
-        body,
-    };
-    let json = db::encode(&event)?;
-    sqlx::query("INSERT INTO feed (station, seq, appeal, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(station)
-        .bind(seq as i64)
-        .bind(canonical)
-        .bind(json)
-        .bind(at.to_rfc3339())
-        .execute(&mut *conn)
-        .await?;
+    let event = db::append_feed(conn, station, canonical, at, actor, body).await?;
+    let seq = event.id.seq;
     let entries = held.appeal.history.len();
     let next = history::apply(Some(&held.appeal), &event)
         .map_err(CountyError::History)?

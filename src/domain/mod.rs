@@ -24,6 +24,8 @@ pub mod public;
 pub mod report;
 pub mod search;
 pub mod station;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod validate;
 pub mod visit;
 

@@ -159,18 +159,10 @@ pub fn check(
 /// The station's next reception days a meeting may be booked on: from
 /// tomorrow, `BOOKABLE_DAYS` of them.
 pub fn bookable_days(station: &Station, today: NaiveDate) -> Vec<NaiveDate> {
-    let mut days = Vec::new();
-    let mut day = today.succ_opt();
-    while let Some(d) = day
-        && days.len() < BOOKABLE_DAYS
-    {
-        let Some(next) = station.next_reception_day(d) else {
-            break;
-        };
-        days.push(next);
-        day = next.succ_opt();
-    }
-    days
+    today
+        .succ_opt()
+        .map(|tomorrow| station.next_reception_days(tomorrow, BOOKABLE_DAYS))
+        .unwrap_or_default()
 }
 
 impl Submission {
@@ -218,10 +210,7 @@ impl Submission {
 mod tests {
     use super::*;
 
-    fn station() -> Station {
-        let file: toml::Value = toml::from_str(include_str!("../../sample-data/station.toml")).unwrap();
-        file["station"].clone().try_into().unwrap()
-    }
+    use crate::domain::testing::sample_station as station;
 
     fn deputies() -> Vec<Deputy> {
         vec![Deputy {

@@ -341,67 +341,16 @@ pub fn totals(rules: &PointsRules, lines: &[PointLine], today: NaiveDate) -> Tot
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, FixedOffset};
-
     use super::*;
-    use crate::domain::appeal::DeputyRef;
-    use crate::domain::{TrackingCode, lifecycle};
+    use crate::domain::testing::{appeal_through, d, refer};
 
-    fn d(m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
-    }
-
-    fn at(day: NaiveDate) -> DateTime<FixedOffset> {
-        DateTime::parse_from_rfc3339(&format!("{day}T10:00:00+08:00")).unwrap()
-    }
-
-    /// An appeal received by `deputies` on `on`, taken through `steps`,
-    /// each on its own day.
+    /// An appeal received by `deputies` on `on`, taken through `steps`.
     fn appeal(n: u32, on: NaiveDate, deputies: &[&str], steps: &[(Step, NaiveDate)]) -> Appeal {
-        let code = TrackingCode::new(on, "330999012", 1, n).unwrap();
-        let mut a = Appeal {
-            deputies: deputies
-                .iter()
-                .map(|id| DeputyRef {
-                    id: (*id).into(),
-                    name: (*id).into(),
-                })
-                .collect(),
-            ..Appeal::registered(code, at(on))
-        };
-        for (step, day) in steps {
-            let from = a.status;
-            let to = lifecycle::apply(&mut a, step).unwrap();
-            a.history.push(crate::domain::HistoryEntry {
-                event: crate::domain::EventId {
-                    origin: "330999012-1".into(),
-                    seq: a.history.len() as u64 + 1,
-                },
-                at: at(*day),
-                actor: "沈佳怡".into(),
-                step: step.clone(),
-                from: Some(from),
-                to,
-                note: String::new(),
-                not_applied: None,
-            });
-        }
-        a
-    }
-
-    fn refer(due: NaiveDate) -> Step {
-        Step::Refer {
-            unit: "青禾县交通运输局".into(),
-            deadline: due,
-        }
+        appeal_through(n, on, crate::domain::Category::Other, deputies, steps)
     }
 
     fn reply() -> Step {
-        Step::Reply {
-            reply: "已处理".into(),
-            document: None,
-            class: None,
-        }
+        crate::domain::testing::reply(None)
     }
 
     fn rate(s: Satisfaction) -> Step {

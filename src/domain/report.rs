@@ -196,25 +196,9 @@ pub fn report(
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, FixedOffset};
-
     use super::*;
-    use crate::domain::appeal::DeputyRef;
-    use crate::domain::lifecycle::{self, Step};
-    use crate::domain::{HistoryEntry, TrackingCode};
-
-    fn d(m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
-    }
-
-    fn at(day: NaiveDate) -> DateTime<FixedOffset> {
-        DateTime::parse_from_rfc3339(&format!("{day}T10:00:00+08:00")).unwrap()
-    }
-
-    fn station() -> Station {
-        let file: toml::Value = toml::from_str(include_str!("../../sample-data/station.toml")).unwrap();
-        file["station"].clone().try_into().unwrap()
-    }
+    use crate::domain::lifecycle::Step;
+    use crate::domain::testing::{appeal_through, d, refer, reply, sample_station as station};
 
     fn appeal(
         n: u32,
@@ -223,47 +207,7 @@ mod tests {
         deputy: &str,
         steps: &[(Step, NaiveDate)],
     ) -> Appeal {
-        let mut a = Appeal {
-            category,
-            deputies: vec![DeputyRef {
-                id: deputy.into(),
-                name: deputy.into(),
-            }],
-            ..Appeal::registered(TrackingCode::new(on, "330999012", 1, n).unwrap(), at(on))
-        };
-        for (step, day) in steps {
-            let from = a.status;
-            let to = lifecycle::apply(&mut a, step).unwrap();
-            a.history.push(HistoryEntry {
-                event: crate::domain::EventId {
-                    origin: "330999012-1".into(),
-                    seq: a.history.len() as u64 + 1,
-                },
-                at: at(*day),
-                actor: "沈佳怡".into(),
-                step: step.clone(),
-                from: Some(from),
-                to,
-                note: String::new(),
-                not_applied: None,
-            });
-        }
-        a
-    }
-
-    fn refer(due: NaiveDate) -> Step {
-        Step::Refer {
-            unit: "青禾县交通运输局".into(),
-            deadline: due,
-        }
-    }
-
-    fn reply(class: Option<ReplyClass>) -> Step {
-        Step::Reply {
-            reply: "已处理".into(),
-            document: None,
-            class,
-        }
+        appeal_through(n, on, category, &[deputy], steps)
     }
 
     /// Five appeals, the figures worked out by hand.

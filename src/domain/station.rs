@@ -310,6 +310,22 @@ impl Station {
         from.iter_days().take(366).find(|d| self.is_reception_day(*d))
     }
 
+    /// The next `n` reception days from `from` (inclusive).
+    pub fn next_reception_days(&self, from: NaiveDate, n: usize) -> Vec<NaiveDate> {
+        let mut days = Vec::new();
+        let mut day = Some(from);
+        while let Some(d) = day
+            && days.len() < n
+        {
+            let Some(next) = self.next_reception_day(d) else {
+                break;
+            };
+            days.push(next);
+            day = next.succ_opt();
+        }
+        days
+    }
+
     /// "每月10日、20日" / "the 10th, 20th of each month".
     pub fn schedule_text(&self, lang: Lang) -> String {
         let days: Vec<String> = self

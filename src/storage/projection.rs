@@ -237,44 +237,11 @@ impl<'a, K: Kv> Staged<'a, K> {
                 origin,
                 seq,
                 code,
-                event: inner,
-            } => match inner {
-                // This terminal's own event, placed by the county.
-                None => {
-                    let Some(code) = code else {
-                        return Ok(());
-                    };
-                    if let Some(a) = self.appeal(code.as_str())? {
-                        let old_index = keys::index_keys(&a);
-                        let id = crate::domain::EventId {
-                            origin: origin.clone(),
-                            seq: *seq,
-                        };
-                        self.write_appeal(Some(old_index), order::placed_own(a, &id));
-                    }
-                }
-                Some(inner) => match &inner.body {
-                    EventBody::AppealRegistered { .. }
-                    | EventBody::AppealImported { .. }
-                    | EventBody::AppealStepped { .. }
-                    | EventBody::AccessKeyIssued { .. } => {
-                        self.take_appeal_event(inner, Arrival::Feed { relayed: true })?
-                    }
-                    EventBody::VisitRegistered { visit } => {
-                        // Held already: the same visit, come back.
-                        let key = keys::visit(visit.code.as_str());
-                        if self.get(&key)?.is_none() {
-                            self.put(key, encode(visit));
-                        }
-                    }
-                    EventBody::DeputyUpserted { .. }
-                    | EventBody::DutyCheckedIn { .. }
-                    | EventBody::DutyCheckedOut { .. } => self.apply(inner)?,
-                    // Each terminal keeps its own configuration; the
-                    // county relays no other kind.
-                    _ => {}
-                },
-            },
+                event: None,
+            } => self.placed_own(origin, *seq, code.as_ref())?,
+            EventBody::Relayed {
+                event: Some(inner), ..
+            } => self.relayed(inner)?,
             EventBody::DutyCheckedIn { deputy, day } => {
                 let key = keys::duty(*day, deputy);
                 let mut duty: Duty = match self.get(&key)? {
@@ -312,6 +279,50 @@ impl<'a, K: Kv> Staged<'a, K> {
 }
 
 impl<'a, K: Kv> Staged<'a, K> {
+    /// The county's mark that this terminal's own event `origin`#`seq`
+    /// about the appeal `code` fell here in its order.
+    fn placed_own(&mut self, origin: &str, seq: u64, code: Option<&TrackingCode>) -> Result<(), ApplyError> {
+        let Some(code) = code else {
+            return Ok(());
+        };
+        if let Some(a) = self.appeal(code.as_str())? {
+            let old_index = keys::index_keys(&a);
+            let id = crate::domain::EventId {
+                origin: origin.to_string(),
+                seq,
+            };
+            self.write_appeal(Some(old_index), order::placed_own(a, &id));
+        }
+        Ok(())
+    }
+
+    /// Another terminal's event, relayed by the county where it fell in
+    /// its order.
+    fn relayed(&mut self, inner: &Event) -> Result<(), ApplyError> {
+        match &inner.body {
+            EventBody::AppealRegistered { .. }
+            | EventBody::AppealImported { .. }
+            | EventBody::AppealStepped { .. }
+            | EventBody::AccessKeyIssued { .. } => {
+                self.take_appeal_event(inner, Arrival::Feed { relayed: true })
+            }
+            EventBody::VisitRegistered { visit } => {
+                // Held already: the same visit, come back.
+                let key = keys::visit(visit.code.as_str());
+                if self.get(&key)?.is_none() {
+                    self.put(key, encode(visit));
+                }
+                Ok(())
+            }
+            EventBody::DeputyUpserted { .. }
+            | EventBody::DutyCheckedIn { .. }
+            | EventBody::DutyCheckedOut { .. } => self.apply(inner),
+            // Each terminal keeps its own configuration; the county relays
+            // no other kind.
+            _ => Ok(()),
+        }
+    }
+
     /// An event about an appeal, taken as it arrived (`domain::order`).
     fn take_appeal_event(&mut self, event: &Event, arrival: Arrival) -> Result<(), ApplyError> {
         let Some(code) = history::appeal_code(event) else {

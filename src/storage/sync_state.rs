@@ -261,9 +261,17 @@ impl SyncState {
 impl super::Reader {
     /// The terminal's sync bookkeeping.
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
+        SyncState::open(&self.tree, self.db_path.clone(), &self.dir, self.own_origin()?)
+    }
+
+    /// This terminal's origin (`terminal_origin`).
+    fn own_origin(&self) -> Result<String, StoreError> {
         let station = self.station()?.map(|s| s.code).unwrap_or_default();
-        let origin = crate::domain::event::terminal_origin(&station, self.terminal(), self.generation());
-        SyncState::open(&self.tree, self.db_path.clone(), &self.dir, origin)
+        Ok(crate::domain::event::terminal_origin(
+            &station,
+            self.terminal(),
+            self.generation(),
+        ))
     }
 
     /// This terminal's last event sequence, as the database holds it.
@@ -274,7 +282,8 @@ impl super::Reader {
     /// The other terminals of the station whose events this terminal
     /// holds (relayed by the county), as (origin, last sequence held), by
     /// origin.
-    pub fn terminals_held(&self, own: &str) -> Result<Vec<(String, u64)>, StoreError> {
+    pub fn terminals_held(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let own = self.own_origin()?;
         let mut out = Vec::new();
         for kv in self.tree.scan_prefix(keys::ORIGIN.as_bytes()) {
             let (k, v) = kv.map_err(|e| StoreError::sled(&self.db_path, e))?;

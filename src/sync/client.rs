@@ -357,16 +357,7 @@ pub fn overview(reader: &Reader) -> Result<Overview, SyncError> {
     let state = reader.sync_state().map_err(SyncError::Store)?;
     let position = state.position().map_err(SyncError::Store)?;
     let own = reader.own_seq().map_err(SyncError::Store)?;
-    let origin = crate::domain::event::terminal_origin(
-        &reader
-            .station()
-            .map_err(SyncError::Store)?
-            .map(|s| s.code)
-            .unwrap_or_default(),
-        reader.terminal(),
-        reader.generation(),
-    );
-    let others = reader.terminals_held(&origin).map_err(SyncError::Store)?;
+    let others = reader.terminals_held().map_err(SyncError::Store)?;
     Ok(Overview {
         others,
         enrolled: creds.is_some(),

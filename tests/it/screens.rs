@@ -347,14 +347,7 @@ fn a_database_error_on_today_is_said_not_hidden() {
     drop(station(dir.path()));
     // A duty record that does not decode.
     {
-        // sled may hold its lock for a moment after the store is dropped.
-        let db = (0..200)
-            .find_map(|_| {
-                sled::open(dir.path().join("db"))
-                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(25)))
-                    .ok()
-            })
-            .expect("the database opens once the store is closed");
+        let db = crate::common::open_db_directly(dir.path());
         let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         db.insert(
             jiedai::storage::keys::duty(day, "D001"),

@@ -614,19 +614,6 @@ fn a_visit_with_two_appeals(store: &mut Store) -> Vec<TrackingCode> {
     codes
 }
 
-/// The database of a closed store, opened with sled itself (the dropped
-/// store's background writers may hold sled's lock a moment).
-fn open_db_directly(dir: &Path) -> sled::Db {
-    (0..40)
-        .find_map(|_| {
-            sled::open(dir.join("db")).ok().or_else(|| {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-                None
-            })
-        })
-        .expect("open the database directly")
-}
-
 /// Opens a database laid out by projection version `found`: it is rebuilt
 /// from the journal and holds `before` again.
 fn rebuilt_on_open(dir: &Path, found: u64, before: &Snapshot) -> Store {
@@ -653,7 +640,7 @@ fn an_older_projection_layout_is_rebuilt_on_open() {
     drop(store);
     {
         // What an older program left: version 1 and a catalog row in its format.
-        let db = open_db_directly(dir);
+        let db = common::open_db_directly(dir);
         db.insert(b"m/projections", &1u64.to_be_bytes()).unwrap();
         db.insert(format!("s/{}", codes[1]).as_bytes(), b"1\x1eold row".as_slice())
             .unwrap();
@@ -680,7 +667,7 @@ fn a_database_with_plain_values_from_layout_4_is_rebuilt_and_reads_the_same() {
         .collect();
     drop(store);
     {
-        let db = open_db_directly(dir);
+        let db = common::open_db_directly(dir);
         for a in &appeals {
             let mut plain = vec![1u8];
             plain.extend(serde_json::to_vec(a).unwrap());
@@ -824,7 +811,7 @@ fn check_finds_every_difference_across_its_parts() {
     let extra = keys::catalog("260101-330999012-10001-0");
     let stray = b"zz/stray".to_vec();
     {
-        let db = open_db_directly(dir);
+        let db = common::open_db_directly(dir);
         let mut value = db.get(&changed).unwrap().unwrap().to_vec();
         let at = value.len() / 2;
         value[at] ^= 1;

@@ -577,23 +577,9 @@ fn appeal_codes(screen: &str) -> Vec<String> {
 /// Registers one appeal in the open kiosk (signed in) and returns the
 /// codes shown once it is saved.
 fn register(p: &Pty, title: &str) -> Vec<String> {
-    p.send("2");
-    ok(p.wait_for("■ 来访人", T));
-    p.send("王小明");
-    p.key(pty::Key::Tab);
-    p.send("13800001234");
-    p.key(pty::Key::PageDown);
-    ok(p.wait_for("打字筛选", T));
-    p.type_traffic_appeal(title, "夜间停车位不足", T);
-    ok(p.wait_for("夜间停车位不足", T));
-    p.key(pty::Key::Ctrl('s'));
-    let screen = ok(p.wait_for("查询码（请告知来访人）", T));
+    let screen = p.register_traffic_appeal(("王小明", "13800001234"), title, "夜间停车位不足", T);
     let codes = appeal_codes(&screen);
     assert_eq!(codes.len(), 1, "{screen}");
-    p.key(pty::Key::Enter);
-    ok(p.wait_gone("查询码（请告知来访人）", T));
-    p.key(pty::Key::Alt('1'));
-    ok(p.wait_for("今日值班代表", T));
     codes
 }
 

@@ -100,27 +100,12 @@ fn quit(mut p: Pty) {
 
 /// Registers one appeal in the open kiosk; its code.
 fn register(p: &Pty, title: &str) -> String {
-    p.send("2");
-    ok(p.wait_for("■ 来访人", T));
-    p.send("蒋文");
-    p.key(pty::Key::Tab);
-    p.send("13800001234");
-    p.key(pty::Key::PageDown);
-    ok(p.wait_for("打字筛选", T));
-    p.type_traffic_appeal(title, "井盖缺失夜里容易踩空", T);
-    ok(p.wait_for("井盖缺失夜里容易踩空", T));
-    p.key(pty::Key::Ctrl('s'));
-    let screen = ok(p.wait_for("查询码（请告知来访人）", T));
-    let code = screen
+    let screen = p.register_traffic_appeal(("蒋文", "13800001234"), title, "井盖缺失夜里容易踩空", T);
+    screen
         .split(|c: char| !(c.is_ascii_digit() || c == '-'))
         .find(|w| w.len() >= 24 && w.chars().filter(|c| *c == '-').count() == 3)
         .map(str::to_string)
-        .unwrap_or_else(|| panic!("no code shown:\n{screen}"));
-    p.key(pty::Key::Enter);
-    ok(p.wait_gone("查询码（请告知来访人）", T));
-    p.key(pty::Key::Alt('1'));
-    ok(p.wait_for("今日值班代表", T));
-    code
+        .unwrap_or_else(|| panic!("no code shown:\n{screen}"))
 }
 
 /// The history's steps of an exported appeal, as (step, not applied).

@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 
 use super::Shared;
 use super::public::html;
-use crate::county::{online, pages};
+use crate::county::accounts::fill_random;
+use crate::county::{CountyError, online, pages};
 use crate::domain::online::{self as rules, Form as Typed};
 use crate::domain::public as links;
 
@@ -56,9 +57,9 @@ pub enum Unanswered {
 }
 
 impl Gate {
-    pub fn new() -> std::io::Result<Gate> {
+    pub fn new() -> Result<Gate, CountyError> {
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| std::io::Error::other(e.to_string()))?;
+        fill_random(&mut secret)?;
         Ok(Gate {
             secret,
             used: Mutex::new(HashMap::new()),
@@ -74,14 +75,14 @@ impl Gate {
 
     /// A new question at `now` (Unix seconds): the two numbers and the
     /// token the answer goes back with.
-    pub fn question(&self, now: i64) -> ((u8, u8), String) {
+    pub fn question(&self, now: i64) -> Result<((u8, u8), String), CountyError> {
         let mut r = [0u8; 10];
-        let _ = getrandom::fill(&mut r);
+        fill_random(&mut r)?;
         let (a, b) = (1 + r[0] % 9, 1 + r[1] % 9);
         let nonce = hex::encode(&r[2..]);
         let body = format!("{}.{a}.{b}.{nonce}", now + TOKEN_SECS);
         let mac = self.mac(&body);
-        ((a, b), format!("{body}.{mac}"))
+        Ok(((a, b), format!("{body}.{mac}")))
     }
 
     /// Takes `answer` to the question of `token` at `now`, once.
@@ -160,41 +161,39 @@ pub(super) async fn form_page(
     problem: Option<String>,
 ) -> Option<String> {
     let held = server.db.station(station).await.ok().flatten()?;
-    let (question, token) = server.gate.question(unix_now());
+    let deputy = match deputy {
+        Some(id) => Some(server.db.deputy(station, id).await.ok().flatten()?),
+        None => None,
+    };
+    let (question, token) = server
+        .gate
+        .question(unix_now())
+        .map_err(|e| log::error!("public page: {e}"))
+        .ok()?;
     let today = today();
-    let days = match (&held.info, deputy) {
+    let days = match (&held.info, &deputy) {
         (Some(info), Some(_)) => rules::bookable_days(info, today),
         _ => Vec::new(),
     };
-    match deputy {
-        Some(id) => {
-            let d = server.db.deputy(station, id).await.ok().flatten()?;
-            let record = server.db.duty_record(station, id).await.unwrap_or_default();
-            let ask = pages::AskView {
-                station,
-                deputy: Some(&d),
-                days: &days,
-                question,
-                token: &token,
-                typed,
-                problem,
-            };
-            Some(pages::deputy(&d, Some(&held), today, &record, &ask))
+    let ask = pages::AskView {
+        station,
+        deputy: deputy.as_ref(),
+        days: &days,
+        question,
+        token: &token,
+        typed,
+        problem,
+    };
+    Some(match &deputy {
+        Some(d) => {
+            let record = server.db.duty_record(station, &d.id).await.unwrap_or_default();
+            pages::deputy(d, Some(&held), today, &record, &ask)
         }
         None => {
             let deputies = server.db.deputies(station).await.unwrap_or_default();
-            let ask = pages::AskView {
-                station,
-                deputy: None,
-                days: &days,
-                question,
-                token: &token,
-                typed,
-                problem,
-            };
-            Some(pages::station(&held, &deputies, today, &ask))
+            pages::station(&held, &deputies, today, &ask)
         }
-    }
+    })
 }
 
 /// `POST /{station}/ask`: a citizen's appeal (and booking).
@@ -277,7 +276,7 @@ mod tests {
     #[test]
     fn a_question_is_answered_once_in_time_and_only_by_its_sum() {
         let gate = Gate::new().unwrap();
-        let ((a, b), token) = gate.question(1_000);
+        let ((a, b), token) = gate.question(1_000).unwrap();
         let sum = (a + b).to_string();
         assert_eq!(
             gate.check(&token, &sum, 1_000 + TOKEN_SECS + 1),
@@ -288,7 +287,7 @@ mod tests {
         assert_eq!(gate.check(&token, &format!(" {sum} "), 1_001), Ok(()));
         assert_eq!(gate.check(&token, &sum, 1_002), Err(Unanswered::Used));
         // A wrong answer uses the question up: no trying every sum.
-        let (_, token) = gate.question(1_000);
+        let (_, token) = gate.question(1_000).unwrap();
         assert_eq!(gate.check(&token, "99", 1_001), Err(Unanswered::Wrong));
         for n in 2..=18 {
             assert_eq!(gate.check(&token, &n.to_string(), 1_001), Err(Unanswered::Used));

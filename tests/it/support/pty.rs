@@ -290,6 +290,34 @@ impl Pty {
         self.send(content);
     }
 
+    /// From any screen but a form, registers one visit with one traffic
+    /// appeal (`visitor`, `phone`, `title`, `content`) and goes back to
+    /// Today; the screen that showed the saved code.
+    pub fn register_traffic_appeal(
+        &self,
+        (visitor, phone): (&str, &str),
+        title: &str,
+        content: &str,
+        timeout: Duration,
+    ) -> String {
+        self.send("2");
+        ok(self.wait_for("■ 来访人", timeout));
+        self.send(visitor);
+        self.key(Key::Tab);
+        self.send(phone);
+        self.key(Key::PageDown);
+        ok(self.wait_for("打字筛选", timeout));
+        self.type_traffic_appeal(title, content, timeout);
+        ok(self.wait_for(content, timeout));
+        self.key(Key::Ctrl('s'));
+        let screen = ok(self.wait_for("查询码（请告知来访人）", timeout));
+        self.key(Key::Enter);
+        ok(self.wait_gone("查询码（请告知来访人）", timeout));
+        self.key(Key::Alt('1'));
+        ok(self.wait_for("今日值班代表", timeout));
+        screen
+    }
+
     /// Waits until the screen no longer shows `needle`.
     pub fn wait_gone(&self, needle: &str, timeout: Duration) -> Result<String, String> {
         self.wait_until(timeout, &format!("{needle:?} to go away"), |s| {
