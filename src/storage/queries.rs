@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::codec::decode;
 use super::{Paths, Store, StoreError, catalog_cache, keys};
 use crate::domain::catalog::{Catalog, CatalogRow};
+use crate::domain::points::HandEntry;
 use crate::domain::{Appeal, Deputy, Duty, Station, Visit, Zone};
 
 impl Store {
@@ -208,6 +209,38 @@ impl Reader {
 
     pub fn duty(&self, day: NaiveDate) -> Result<Vec<Duty>, StoreError> {
         self.scan_decoded(&keys::duty_day(day))
+    }
+
+    /// Duty records (check-in and check-out) of the days `from` to `to`.
+    pub fn duty_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Duty>, StoreError> {
+        self.tree
+            .range(keys::days(keys::DUTY, from, to))
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.db_err(e))?;
+                decode(&v).map_err(|e| self.db_err(e))
+            })
+            .collect()
+    }
+
+    /// Items of deputies' duty lists entered by hand, every one held, by
+    /// day.
+    pub fn duty_items(&self) -> Result<Vec<HandEntry>, StoreError> {
+        self.scan_decoded(keys::DUTY_ITEM.as_bytes())
+    }
+
+    /// The day of each visit registered from `from` to `to` (read from
+    /// the visits' keys: their codes begin with the day).
+    pub fn visit_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
+        let mut out = Vec::new();
+        for k in self.tree.range(keys::visit_days(from, to)).keys() {
+            let k = k.map_err(|e| self.db_err(e))?;
+            let day = k
+                .get(keys::VISIT.len()..keys::VISIT.len() + 6)
+                .and_then(|d| std::str::from_utf8(d).ok())
+                .and_then(|d| NaiveDate::parse_from_str(d, "%y%m%d").ok());
+            out.extend(day);
+        }
+        Ok(out)
     }
 
     /// Catalog rows of every appeal, in code order.
