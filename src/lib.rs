@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod limits;
 pub mod print;
+pub mod reports;
 pub mod storage;
 pub mod sync;
 pub mod transfer;

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use chrono::{Datelike, NaiveDate};
 
 use super::appeal::{Appeal, Category, ReplyClass, Route, Satisfaction, Status, Urgency};
-use super::points;
 use super::code::cmp_code_text;
+use super::points;
 use super::search::{Query, appeal_text, gb_boundary, gb_decode, gb_encode, gb_find};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use super::appeal::{Appeal, Category, DeputyRef, Route, Urgency, Visitor};
 use super::code::TrackingCode;
+use super::deputy::Deputy;
 use super::event::Change;
 use super::lifecycle::{self, Step, TransitionError};
-use super::deputy::Deputy;
 use super::points::{self, HandEntry, PointsRules};
 use super::validate::{self, Field, MAX_NOTE, ValidationError, text_field};
 use super::visit::{Duty, Visit};
@@ -68,7 +68,10 @@ pub enum DeskError {
 pub enum ItemProblem {
     UnknownDeputy(String),
     /// Not in the station's `[points]` items; the known ones' names.
-    UnknownItem { item: String, known: String },
+    UnknownItem {
+        item: String,
+        known: String,
+    },
     Times(u32),
     Future(NaiveDate),
 }
@@ -104,7 +107,9 @@ impl DeskError {
                 ),
                 ItemProblem::UnknownItem { item, known } => lang.pick(
                     format!("履职事项“{item}”不在站点文件的积分规则中（可选：{known}）"),
-                    format!("the duty item \"{item}\" is not in the station file's points rules (known: {known})"),
+                    format!(
+                        "the duty item \"{item}\" is not in the station file's points rules (known: {known})"
+                    ),
                 ),
                 ItemProblem::Times(n) => lang.pick(
                     format!("次数 {n} 不对：应为 1 到 {} 次", points::MAX_TIMES),
@@ -244,7 +249,12 @@ pub fn duty_item(
         return Err(DeskError::Item(ItemProblem::UnknownDeputy(entry.deputy)));
     }
     if !rules.items.iter().any(|i| i.code == entry.item) {
-        let known = rules.items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join("、");
+        let known = rules
+            .items
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、");
         return Err(DeskError::Item(ItemProblem::UnknownItem {
             item: entry.item,
             known,
@@ -392,7 +402,13 @@ mod tests {
             times,
             note: note.into(),
         };
-        let ok = duty_item(&rules, &deputies, entry("D001", "study", 2, today, " 专题 培训 "), today).unwrap();
+        let ok = duty_item(
+            &rules,
+            &deputies,
+            entry("D001", "study", 2, today, " 专题 培训 "),
+            today,
+        )
+        .unwrap();
         assert_eq!(
             ok,
             Change::DutyItemRecorded {
@@ -405,14 +421,27 @@ mod tests {
             DeskError::Item(ItemProblem::UnknownDeputy("D009".into()))
         );
         let unknown = err(entry("D001", "dinner", 1, today, ""));
-        assert!(unknown.message(Lang::Zh).contains("学习培训、参加会议、调研视察等活动"));
-        assert_eq!(err(entry("D001", "study", 0, today, "")), DeskError::Item(ItemProblem::Times(0)));
-        assert_eq!(err(entry("D001", "study", 21, today, "")), DeskError::Item(ItemProblem::Times(21)));
+        assert!(
+            unknown
+                .message(Lang::Zh)
+                .contains("学习培训、参加会议、调研视察等活动")
+        );
+        assert_eq!(
+            err(entry("D001", "study", 0, today, "")),
+            DeskError::Item(ItemProblem::Times(0))
+        );
+        assert_eq!(
+            err(entry("D001", "study", 21, today, "")),
+            DeskError::Item(ItemProblem::Times(21))
+        );
         let tomorrow = today.succ_opt().unwrap();
         assert_eq!(
             err(entry("D001", "study", 1, tomorrow, "")),
             DeskError::Item(ItemProblem::Future(tomorrow))
         );
-        assert!(matches!(err(entry("D001", "study", 1, today, &"长".repeat(1001))), DeskError::Field(_)));
+        assert!(matches!(
+            err(entry("D001", "study", 1, today, &"长".repeat(1001))),
+            DeskError::Field(_)
+        ));
     }
 }

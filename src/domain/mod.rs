@@ -18,6 +18,7 @@ pub mod history;
 pub mod lifecycle;
 pub mod online;
 pub mod order;
+pub mod period;
 pub mod points;
 pub mod privacy;
 pub mod public;

@@ -378,8 +378,9 @@ mod tests {
         // form, and so the same report.
         let mut catalog = crate::domain::catalog::Catalog::default();
         for a in &appeals {
-            let packed = crate::domain::catalog::Catalog::pack(&crate::domain::catalog::CatalogRow::from_appeal(a))
-                .expect("packed");
+            let packed =
+                crate::domain::catalog::Catalog::pack(&crate::domain::catalog::CatalogRow::from_appeal(a))
+                    .expect("packed");
             assert!(catalog.insert_packed(&packed));
         }
         let from_rows: Vec<Facts> = (0..catalog.len())

@@ -111,7 +111,8 @@ pub fn days(family: &str, from: NaiveDate, to: NaiveDate) -> std::ops::Range<Vec
 /// `YYMMDD`), as a range.
 pub fn visit_days(from: NaiveDate, to: NaiveDate) -> std::ops::Range<Vec<u8>> {
     let after = to.succ_opt().unwrap_or(to);
-    format!("{VISIT}{}", from.format("%y%m%d")).into_bytes()..format!("{VISIT}{}", after.format("%y%m%d")).into_bytes()
+    format!("{VISIT}{}", from.format("%y%m%d")).into_bytes()
+        ..format!("{VISIT}{}", after.format("%y%m%d")).into_bytes()
 }
 
 /// Every index entry an appeal should have (values are empty).

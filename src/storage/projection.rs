@@ -272,7 +272,10 @@ impl<'a, K: Kv> Staged<'a, K> {
                 self.put(key, encode(&duty));
             }
             EventBody::DutyItemRecorded { entry } => {
-                self.put(keys::duty_item(entry.day, &entry.deputy, &event.id), encode(entry));
+                self.put(
+                    keys::duty_item(entry.day, &entry.deputy, &event.id),
+                    encode(entry),
+                );
             }
             // Kept in the journal as it came; nothing to project.
             EventBody::Unknown => {}

@@ -1,6 +1,8 @@
 //! The kiosk's model: what is on screen and the data behind it. Only
 //! `update` changes it; views only read it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime};
 
 use super::form::{RegisterForm, Widget};
@@ -9,10 +11,14 @@ use super::keymap::Keymap;
 use super::msg::Effect;
 use super::text::{Texts, texts};
 use crate::domain::catalog::{Catalog, Filter, RowRef};
+use crate::domain::period::Period;
+use crate::domain::points::{self, PointLine, Totals};
+use crate::domain::report::Report;
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, Zone};
 use crate::i18n::Lang;
 use crate::jobs::Failure;
 use crate::jobs::sync::{CountyNote, Overview, SyncProgress, Trigger, Window};
+use crate::reports;
 use crate::storage::{Reader, Request, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,15 +28,17 @@ pub enum Screen {
     Appeals,
     Deputies,
     Sync,
+    Reports,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 6] = [
         Screen::Today,
         Screen::Register,
         Screen::Appeals,
         Screen::Deputies,
         Screen::Sync,
+        Screen::Reports,
     ];
 }
 
@@ -56,6 +64,9 @@ pub enum Purpose {
     FilterCategory,
     FilterDeputy,
     FilterDates,
+    /// An item of the duty list for the deputy with this id.
+    DutyItem(String),
+    ReportDates,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +121,11 @@ pub enum Saving {
     },
     /// An older appeal's access key, for its receipt.
     AccessKey,
+    /// An item of a deputy's duty list: the deputy's name and the item's.
+    DutyItem {
+        name: String,
+        item: String,
+    },
 }
 
 pub enum Overlay {
@@ -134,6 +150,11 @@ pub enum Overlay {
     },
     Receipt {
         appeal: Box<Appeal>,
+    },
+    /// A deputy's points and the record behind them (by deputy id).
+    Points {
+        deputy: String,
+        scroll: usize,
     },
 }
 
@@ -210,6 +231,36 @@ pub struct SyncView {
     pub planned: Option<NaiveDateTime>,
 }
 
+/// A page of the Reports screen, in Tab order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReportPart {
+    #[default]
+    Overview,
+    Categories,
+    Handling,
+    Deputies,
+}
+
+impl ReportPart {
+    pub const ALL: [ReportPart; 4] = [
+        ReportPart::Overview,
+        ReportPart::Categories,
+        ReportPart::Handling,
+        ReportPart::Deputies,
+    ];
+}
+
+/// The Reports screen: the period on show and its figures, worked out
+/// when the period changes or an appeal does.
+pub struct ReportsView {
+    pub period: Period,
+    pub part: ReportPart,
+    /// None until the catalog has loaded; the error's words if it failed.
+    pub report: Option<Result<Report, String>>,
+    /// The first row of a long table on show.
+    pub scroll: usize,
+}
+
 /// The time source: the wall clock in the station's zone, or a fixed
 /// instant (tests, snapshots).
 #[derive(Debug, Clone, Copy)]
@@ -252,6 +303,10 @@ pub struct App {
     pub deputy_selected: usize,
     /// Appeals per deputy id this quarter (from the catalog).
     pub quarter_counts: Vec<(String, usize)>,
+    /// Every deputy's deeds and points, by id (from the catalog and the
+    /// day-keyed records), worked out when the Deputies screen is shown.
+    pub deeds: BTreeMap<String, Vec<PointLine>>,
+    pub reports: ReportsView,
     pub overlay: Overlay,
     pub message: Option<(Tone, String)>,
     /// The last messages said, oldest first, each with its time: the
@@ -336,6 +391,13 @@ impl App {
             pending: Vec::new(),
             deputy_selected: 0,
             quarter_counts: Vec::new(),
+            deeds: BTreeMap::new(),
+            reports: ReportsView {
+                period: Period::month_of(NaiveDate::MIN),
+                part: ReportPart::Overview,
+                report: None,
+                scroll: 0,
+            },
             overlay: Overlay::None,
             message: None,
             said: std::collections::VecDeque::new(),
@@ -350,6 +412,7 @@ impl App {
             outbox: Vec::new(),
         };
         app.sync.window = app.station.sync_window();
+        app.reports.period = Period::month_of(app.today_date());
         app.refresh_today();
         Ok(app)
     }
@@ -373,6 +436,7 @@ impl App {
                 self.upsert_rows(&pending);
                 self.refilter();
                 self.recount_quarter();
+                self.refresh_books();
             }
             Err(e) => {
                 let said = e.message(self.lang);
@@ -633,6 +697,61 @@ impl App {
         self.refilter();
         self.recount_quarter();
         self.refresh_today();
+        self.refresh_books();
+    }
+
+    /// Works out the figures of the screen on show that come from the
+    /// station's books: the report of the period, or the deputies' points.
+    pub fn refresh_books(&mut self) {
+        match self.screen {
+            Screen::Reports => self.refresh_report(),
+            Screen::Deputies => self.refresh_points(),
+            _ => {}
+        }
+    }
+
+    /// The report of the period on show, from the catalog (none while it
+    /// loads).
+    pub fn refresh_report(&mut self) {
+        let Some(catalog) = &self.catalog else {
+            self.reports.report = None;
+            return;
+        };
+        let today = self.today_date();
+        let made = reports::report(
+            &self.reader,
+            catalog,
+            &self.station,
+            &self.deputies,
+            &self.reports.period,
+            today,
+        );
+        self.reports.report = Some(made.map_err(|e| {
+            log::error!("report: {e}");
+            e.message(self.lang)
+        }));
+    }
+
+    /// Every deputy's points, from the catalog (none while it loads).
+    pub fn refresh_points(&mut self) {
+        let Some(catalog) = &self.catalog else {
+            return;
+        };
+        let today = self.today_date();
+        match reports::deeds(&self.reader, catalog, &self.station, today) {
+            Ok(deeds) => self.deeds = deeds,
+            Err(e) => {
+                log::error!("points: {e}");
+                let said = e.message(self.lang);
+                self.say(Tone::Error, said);
+            }
+        }
+    }
+
+    /// A deputy's quarter, year and term points on today.
+    pub fn totals(&self, id: &str) -> Totals {
+        let lines = self.deeds.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        points::totals(&self.station.points, lines, self.today_date())
     }
 
     fn upsert_rows(&mut self, codes: &[String]) {

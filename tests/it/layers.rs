@@ -80,6 +80,11 @@ const ROOMS: &[Room] = &[
         never: NO_IO,
     },
     Room {
+        name: "reports",
+        uses: Some(&["domain", "storage"]),
+        never: NO_IO,
+    },
+    Room {
         name: "print",
         uses: Some(&["domain", "limits", "storage", "jobs"]),
         never: &[],
@@ -111,12 +116,12 @@ const ROOMS: &[Room] = &[
     },
     Room {
         name: "tui",
-        uses: Some(&["domain", "limits", "storage", "jobs"]),
+        uses: Some(&["domain", "limits", "storage", "jobs", "reports"]),
         never: NO_SAVES,
     },
     Room {
         name: "tui::update",
-        uses: Some(&["domain", "storage", "jobs", "tui"]),
+        uses: Some(&["domain", "storage", "jobs", "tui", "reports"]),
         never: ONLY_EFFECTS,
     },
     Room {

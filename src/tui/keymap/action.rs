@@ -17,6 +17,10 @@ pub enum Mode {
     Detail,
     /// The Sync screen.
     Sync,
+    /// The Deputies screen.
+    Deputies,
+    /// The Reports screen.
+    Reports,
     /// The register form and text dialogs. Printable keys type text here, so
     /// only non-printable keys may be bound.
     Form,
@@ -32,6 +36,8 @@ impl Mode {
         Mode::Appeals,
         Mode::Detail,
         Mode::Sync,
+        Mode::Deputies,
+        Mode::Reports,
         Mode::Form,
         Mode::Confirm,
     ];
@@ -45,6 +51,8 @@ impl Mode {
             Mode::Appeals => "appeals",
             Mode::Detail => "detail",
             Mode::Sync => "sync",
+            Mode::Deputies => "deputies",
+            Mode::Reports => "reports",
             Mode::Form => "form",
             Mode::Confirm => "confirm",
         }
@@ -69,6 +77,8 @@ impl Mode {
             Mode::Appeals => "诉求列表",
             Mode::Detail => "诉求详情",
             Mode::Sync => "同步",
+            Mode::Deputies => "代表",
+            Mode::Reports => "报表",
             Mode::Form => "表单与输入框",
             Mode::Confirm => "确认提示",
         }
@@ -83,6 +93,8 @@ impl Mode {
             Mode::Appeals => "Appeals list",
             Mode::Detail => "Appeal detail",
             Mode::Sync => "Sync",
+            Mode::Deputies => "Deputies",
+            Mode::Reports => "Reports",
             Mode::Form => "Forms and text boxes",
             Mode::Confirm => "Yes/no prompts",
         }
@@ -140,6 +152,7 @@ define_actions! {
     ScreenAppeals: Global, "screen_appeals", "切换到“诉求”", "Go to Appeals";
     ScreenDeputies: Global, "screen_deputies", "切换到“代表”", "Go to Deputies";
     ScreenSync: Global, "screen_sync", "切换到“同步”", "Go to Sync";
+    ScreenReports: Global, "screen_reports", "切换到“报表”", "Go to Reports";
 
     Up: Nav, "up", "上移", "Move up";
     Down: Nav, "down", "下移", "Move down";
@@ -175,6 +188,17 @@ define_actions! {
     PrintReceipt: Detail, "print_receipt", "显示回执与二维码（回执中再按一次：打印）", "Show the receipt and its QR code (again on the receipt: print it)";
 
     SyncNow: Sync, "sync_now", "立即与县里同步", "Sync with the county now";
+
+    DutyItem: Deputies, "duty_item", "为所选代表录入履职事项（学习、会议、活动）",
+        "Enter a duty item for the selected deputy (study, meeting, activity)";
+    PrintPoints: Deputies, "print_points", "打印本季度履职积分公示单", "Print this quarter's duty points list for the notice board";
+
+    PeriodPrev: Reports, "period_prev", "上一期", "The period before";
+    PeriodNext: Reports, "period_next", "下一期", "The period after";
+    PeriodSpan: Reports, "period_span", "切换月/季度/年", "Switch month / quarter / year";
+    PeriodDates: Reports, "period_dates", "自定日期范围", "Choose the dates";
+    NextPart: Reports, "next_part", "下一页（概览、类别、办理、代表）", "Next page (overview, categories, handling, deputies)";
+    PrevPart: Reports, "prev_part", "上一页", "Previous page";
 
     NextField: Form, "next_field", "下一栏", "Next field";
     PrevField: Form, "prev_field", "上一栏", "Previous field";

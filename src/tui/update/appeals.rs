@@ -275,6 +275,31 @@ pub fn submit_dialog(app: &mut App) {
             app.appeals.filter.deputy = d.fields[0].1.picked().first().cloned();
             Ok(())
         }
+        Purpose::DutyItem(deputy) => {
+            let deputy = deputy.clone();
+            match super::books::submit_duty_item(app, &d, &deputy) {
+                Ok(ticket) => {
+                    if let Overlay::Dialog(open) = &mut app.overlay {
+                        open.saving = Some(ticket);
+                        open.error = None;
+                    }
+                }
+                Err(said) => {
+                    if let Overlay::Dialog(open) = &mut app.overlay {
+                        open.error = Some(said);
+                    }
+                }
+            }
+            return;
+        }
+        Purpose::ReportDates => {
+            if let Err(said) = super::books::submit_dates(app, &d)
+                && let Overlay::Dialog(open) = &mut app.overlay
+            {
+                open.error = Some(said);
+            }
+            return;
+        }
         Purpose::FilterDates => {
             let parse = |s: String| {
                 if s.trim().is_empty() {

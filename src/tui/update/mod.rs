@@ -3,6 +3,7 @@
 //! has its own handler module. The only place that changes `App`.
 
 mod appeals;
+mod books;
 mod edit;
 mod overlay;
 mod register;
@@ -62,6 +63,7 @@ fn on_key(app: &mut App, key: KeyEvent) {
         Overlay::Messages { .. } => return overlay::scrolled_key(app, &chord),
         Overlay::Confirm { .. } => return overlay::confirm_key(app, &chord),
         Overlay::Dialog(_) => return overlay::dialog_key(app, key, &chord),
+        Overlay::Points { .. } => return overlay::points_key(app, &chord),
         // Codes to tell the visitor stay until they are closed on purpose:
         // a key typed ahead does not close them (nor type into the form).
         Overlay::Saved { .. } | Overlay::Receipt { .. } => {
@@ -88,8 +90,9 @@ fn on_key(app: &mut App, key: KeyEvent) {
         Screen::Appeals if app.appeals.detail.is_some() => modal(app, &chord, &[Mode::Detail, Mode::Nav]),
         Screen::Appeals => modal(app, &chord, &[Mode::Appeals, Mode::Nav]),
         Screen::Today => modal(app, &chord, &[Mode::Today, Mode::Nav]),
-        Screen::Deputies => modal(app, &chord, &[Mode::Nav]),
+        Screen::Deputies => modal(app, &chord, &[Mode::Deputies, Mode::Nav]),
         Screen::Sync => modal(app, &chord, &[Mode::Sync, Mode::Nav]),
+        Screen::Reports => modal(app, &chord, &[Mode::Reports, Mode::Nav]),
     }
 }
 
@@ -216,14 +219,26 @@ fn switch_screen(app: &mut App, screen: Screen) {
     }
     match screen {
         Screen::Today => app.refresh_today(),
-        Screen::Deputies => app.recount_quarter(),
+        Screen::Deputies => {
+            app.recount_quarter();
+            app.refresh_points();
+        }
         Screen::Sync => app.refresh_sync(),
+        Screen::Reports => app.refresh_report(),
         _ => {}
     }
 }
 
 /// Carries out one action of the screen on show (or a global one).
 fn act(app: &mut App, action: Action) {
+    let taken = match app.screen {
+        Screen::Reports => books::reports_action(app, action),
+        Screen::Deputies => books::deputies_action(app, action),
+        _ => false,
+    };
+    if taken {
+        return;
+    }
     match action {
         Action::Quit => {
             if app.register.has_input() && !app.saving_registration() {
@@ -242,6 +257,7 @@ fn act(app: &mut App, action: Action) {
         Action::ScreenAppeals => switch_screen(app, Screen::Appeals),
         Action::ScreenDeputies => switch_screen(app, Screen::Deputies),
         Action::ScreenSync => switch_screen(app, Screen::Sync),
+        Action::ScreenReports => switch_screen(app, Screen::Reports),
         Action::SyncNow => app.sync_now(),
         Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
             match app.screen {
@@ -258,7 +274,7 @@ fn act(app: &mut App, action: Action) {
                 }
                 Screen::Appeals => move_selection(&mut app.appeals.selected, app.appeals.hits.len(), action),
                 Screen::Deputies => move_selection(&mut app.deputy_selected, app.deputies.len(), action),
-                Screen::Register | Screen::Sync => {}
+                Screen::Register | Screen::Sync | Screen::Reports => {}
             }
         }
         Action::Open => match app.screen {

@@ -45,6 +45,18 @@ fn scrolls(scroll: &mut usize, last: usize, action: Option<Action>, own: Action)
     false
 }
 
+/// A deputy's points record: it moves, and closes on Esc, quit or open.
+pub fn points_key(app: &mut App, chord: &KeyChord) {
+    let action = lookup(app, chord, &[Mode::Nav]);
+    let last = views::overlay_last(app);
+    let Overlay::Points { scroll, .. } = &mut app.overlay else {
+        return;
+    };
+    if scrolls(scroll, last, action, Action::Open) {
+        app.overlay = Overlay::None;
+    }
+}
+
 pub fn confirm_key(app: &mut App, chord: &KeyChord) {
     let Overlay::Confirm { on_yes, .. } = app.overlay else {
         return;

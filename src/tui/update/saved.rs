@@ -43,6 +43,13 @@ pub fn on_saved(app: &mut App, ticket: Ticket, outcome: Outcome) {
             // `appeals_changed` above gave the receipt on show its key.
             app.message = None;
         }
+        Saving::DutyItem { name, item } => {
+            if open_dialog(app, ticket).is_some() {
+                app.overlay = Overlay::None;
+            }
+            app.refresh_points();
+            app.say(Tone::Good, format!("{}{name} · {item}", app.t.duty_item_saved));
+        }
         Saving::Duty { name, check_in } => {
             let what = if check_in {
                 app.t.checked_in

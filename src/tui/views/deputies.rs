@@ -13,7 +13,7 @@ use crate::tui::app::App;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.t;
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let widths = [5usize, 8, 5, 12, 7, 10, 6];
+    let widths = [5usize, 8, 5, 12, 6, 8, 6, 6, 6, 6];
     let rest = rest_width(area.width, &widths);
     let header = header_row(
         &[
@@ -24,6 +24,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             t.col_duty_days,
             t.col_quarter,
             t.col_today,
+            t.col_points_quarter,
+            t.col_points_year,
+            t.col_points_term,
         ],
         &widths,
         t.col_specialties,
@@ -46,6 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .find(|(id, _)| *id == d.id)
                 .map(|(_, n)| *n)
                 .unwrap_or(0);
+            let points = app.totals(&d.id);
             let duty_days = d
                 .duty_days
                 .iter()
@@ -71,6 +75,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 + &cell(&duty_days, widths[4])
                 + &cell(&count.to_string(), widths[5])
                 + &cell(today, widths[6])
+                + &cell(&points.quarter.to_string(), widths[7])
+                + &cell(&points.year.to_string(), widths[8])
+                + &cell(&points.term.to_string(), widths[9])
                 + &fit(&d.specialties.join("、"), rest);
             let style = if i == app.deputy_selected {
                 focused_style()

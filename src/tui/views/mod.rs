@@ -2,6 +2,7 @@
 
 mod appeals;
 mod bigtext;
+mod books;
 mod deputies;
 mod overlays;
 mod register;
@@ -49,6 +50,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Appeals => appeals::draw(frame, body, app),
         Screen::Deputies => deputies::draw(frame, body, app),
         Screen::Sync => sync::draw(frame, body, app),
+        Screen::Reports => books::draw(frame, body, app),
     }
     draw_status(frame, bottom, app);
     overlays::draw(frame, area, app);
@@ -88,6 +90,7 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
         t.tab_appeals,
         t.tab_deputies,
         t.tab_sync,
+        t.tab_reports,
     ];
     let mut spans = vec![Span::styled(
         format!(" {} ", t.app_title),

@@ -26,6 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Overlay::Dialog(d) => dialog(frame, area, app, d),
         Overlay::Saved { visit, codes } => saved(frame, area, app, visit, codes),
         Overlay::Receipt { appeal } => receipt(frame, area, app, appeal),
+        Overlay::Points { deputy, scroll } => points(frame, area, app, deputy, *scroll),
     }
 }
 
@@ -55,9 +56,48 @@ pub fn overlay_last(app: &App, area: Rect) -> usize {
     let lines = match &app.overlay {
         Overlay::Help { .. } => help_lines(app).len(),
         Overlay::Messages { .. } => messages_lines(app, inner.width).len(),
+        Overlay::Points { deputy, .. } => points_lines(app, deputy).len(),
         _ => return 0,
     };
     scrolled_last(lines, inner.height)
+}
+
+/// A deputy's points: the totals, then every deed that earned points,
+/// newest first.
+fn points(frame: &mut Frame, area: Rect, app: &App, deputy: &str, scroll: usize) {
+    let name = app.deputy_name(deputy);
+    let title = format!(
+        "{} · {}",
+        app.t.points_title.replace("{name}", &name),
+        app.t.points_hint
+    );
+    let inner = window(frame, list_window(area), &title);
+    scrolled(frame, inner, points_lines(app, deputy), scroll, app);
+}
+
+fn points_lines(app: &App, deputy: &str) -> Vec<Line<'static>> {
+    let t = app.t;
+    let totals = app.totals(deputy);
+    let mut lines = vec![Line::styled(
+        t.points_totals
+            .replace("{q}", &totals.quarter.to_string())
+            .replace("{y}", &totals.year.to_string())
+            .replace("{t}", &totals.term.to_string()),
+        Style::new().add_modifier(Modifier::BOLD),
+    )];
+    let deeds = app.deeds.get(deputy).map(Vec::as_slice).unwrap_or(&[]);
+    if deeds.is_empty() {
+        lines.push(Line::raw(t.points_none));
+    }
+    for l in deeds.iter().rev() {
+        let what = super::books::deed_words(app, &l.deed);
+        lines.push(Line::raw(format!(
+            "{}  {:>3}  {what}",
+            l.day,
+            format!("+{}", l.points)
+        )));
+    }
+    lines
 }
 
 fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {

@@ -1,0 +1,85 @@
+//! The station's figures and duty points, gathered for the kiosk and the
+//! commands: appeals from the catalog's rows (which carry what a report
+//! needs of their handling, so no appeal is read), visits, check-ins and
+//! hand-entered duty items from the store's day-keyed records of the
+//! period. The arithmetic is the domain's (`domain::report`,
+//! `domain::points`).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::domain::catalog::Catalog;
+use crate::domain::period::Period;
+use crate::domain::points::{self, AppealFacts, PointLine};
+use crate::domain::report::{self, Facts, Report, Schedule};
+use crate::domain::{Deputy, Station};
+use crate::storage::{Reader, StoreError};
+
+/// The first day the station's records are looked for (check-ins and
+/// duty items before it count for nothing).
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+/// The (deputy, day) of every check-in from `from` to `to`.
+fn attended(reader: &Reader, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, NaiveDate)>, StoreError> {
+    Ok(reader
+        .duty_between(from, to)?
+        .into_iter()
+        .filter(|d| d.check_in.is_some())
+        .filter_map(|d| Some((d.deputy, d.day?)))
+        .collect())
+}
+
+/// The station's figures for `period` on `today`.
+pub fn report(
+    reader: &Reader,
+    catalog: &Catalog,
+    station: &Station,
+    deputies: &[Deputy],
+    period: &Period,
+    today: NaiveDate,
+) -> Result<Report, StoreError> {
+    let reply_days = station.reply_days();
+    let facts: Vec<Facts> = (0..catalog.len())
+        .filter_map(|i| catalog.row(i))
+        .filter(|r| Facts::wanted(r, period.from, period.to))
+        .map(|r| Facts::of_row(&r, reply_days))
+        .collect();
+    let visits = reader.visit_days(period.from, period.to)?;
+    let attended = attended(reader, period.from, period.to)?;
+    let schedule: Vec<Schedule> = deputies
+        .iter()
+        .map(|d| (d.id.as_str(), d.duty_days.as_slice()))
+        .collect();
+    Ok(report::report(
+        station,
+        &schedule,
+        &facts,
+        &visits,
+        &attended,
+        (period.from, period.to),
+        today,
+    ))
+}
+
+/// Every deputy's deeds with their points, by deputy id, each list by
+/// day: from every appeal a deputy received, every check-in and every
+/// duty item entered up to `today`, weighed by the station's rules.
+pub fn deeds(
+    reader: &Reader,
+    catalog: &Catalog,
+    station: &Station,
+    today: NaiveDate,
+) -> Result<BTreeMap<String, Vec<PointLine>>, StoreError> {
+    let reply_days = station.reply_days();
+    let appeals: Vec<AppealFacts> = (0..catalog.len())
+        .filter_map(|i| catalog.row(i))
+        .filter(|r| r.deputies().next().is_some())
+        .map(|r| AppealFacts::of_row(&r, reply_days))
+        .collect();
+    let days = attended(reader, epoch(), today)?;
+    let items = reader.duty_items()?;
+    Ok(points::deeds(&station.points, &days, &appeals, &items))
+}
