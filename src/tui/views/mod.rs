@@ -116,8 +116,9 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let date = app.today_date().format("%Y-%m-%d");
     let full = format!("{} · {terminal} · {staff} · {date} ", app.station.name);
     let short = format!("{terminal} · {staff} · {date} ");
+    let staff_date = format!("{staff} · {date} ");
     let shorter = format!("{terminal} · {staff} ");
-    let right = [full, short]
+    let right = [full, short, staff_date]
         .into_iter()
         .find(|t| widgets::width(t) <= room)
         .unwrap_or_else(|| widgets::fit(&shorter, room));
