@@ -228,8 +228,20 @@ impl Holidays {
         let keep = |d: &NaiveDate| !own.years.contains(&d.year());
         Holidays {
             years: self.years.union(&own.years).copied().collect(),
-            off: self.off.iter().copied().filter(keep).chain(own.off.iter().copied()).collect(),
-            work: self.work.iter().copied().filter(keep).chain(own.work.iter().copied()).collect(),
+            off: self
+                .off
+                .iter()
+                .copied()
+                .filter(keep)
+                .chain(own.off.iter().copied())
+                .collect(),
+            work: self
+                .work
+                .iter()
+                .copied()
+                .filter(keep)
+                .chain(own.work.iter().copied())
+                .collect(),
         }
     }
 
@@ -355,7 +367,11 @@ mod tests {
             ),
         ];
         for (text, problem) in cases {
-            assert_eq!(Holidays::parse(text).map_err(|e| e.problem), Err(problem), "{text}");
+            assert_eq!(
+                Holidays::parse(text).map_err(|e| e.problem),
+                Err(problem),
+                "{text}"
+            );
         }
         assert!(matches!(
             Holidays::parse("[[years]]\nyear = 2030"),
@@ -391,11 +407,22 @@ mod tests {
         // 元旦 1月1日至3日, 1月4日（周日）上班; 劳动节 5月9日（周六）上班;
         // 国庆节 9月20日（周日）、10月10日（周六）上班.
         assert_eq!(t.is_working(day(2026, 1, 2)), Ok(false));
-        for worked in [day(2026, 1, 4), day(2026, 5, 9), day(2026, 9, 20), day(2026, 10, 10)] {
+        for worked in [
+            day(2026, 1, 4),
+            day(2026, 5, 9),
+            day(2026, 9, 20),
+            day(2026, 10, 10),
+        ] {
             assert!(matches!(worked.weekday(), Weekday::Sat | Weekday::Sun));
             assert_eq!(t.is_working(worked), Ok(true), "{worked}");
         }
-        for off in [day(2026, 4, 6), day(2026, 5, 5), day(2026, 6, 19), day(2026, 9, 25), day(2026, 10, 7)] {
+        for off in [
+            day(2026, 4, 6),
+            day(2026, 5, 5),
+            day(2026, 6, 19),
+            day(2026, 9, 25),
+            day(2026, 10, 7),
+        ] {
             assert_eq!(t.is_working(off), Ok(false), "{off}");
         }
         // An ordinary Saturday is still a day off.
@@ -456,8 +483,16 @@ mod tests {
         let e = Holidays::shipped_with(Some(text)).unwrap_err();
         assert_eq!(e.line, Some(5));
         assert_eq!(e.problem, TableProblem::Day("2027-02-30".into()));
-        assert!(e.message(Lang::Zh).starts_with("第 5 行："), "{}", e.message(Lang::Zh));
-        assert!(e.message(Lang::En).starts_with("line 5: "), "{}", e.message(Lang::En));
+        assert!(
+            e.message(Lang::Zh).starts_with("第 5 行："),
+            "{}",
+            e.message(Lang::Zh)
+        );
+        assert!(
+            e.message(Lang::En).starts_with("line 5: "),
+            "{}",
+            e.message(Lang::En)
+        );
         let e = Holidays::parse("[[year]]\nyear = 2027\n[[year]]\nyear = 2027\n").unwrap_err();
         assert_eq!((e.line, e.problem), (Some(4), TableProblem::Twice(2027)));
         let e = Holidays::parse("[[year]]\nyear = 2027\nof = []\n").unwrap_err();
