@@ -567,6 +567,10 @@ async fn appeals(db: &Db, asked: &AppealsArgs, lang: Lang) -> ExitCode {
                 "unit": r.unit,
                 "deadline": r.deadline,
                 "days_overdue": r.days_overdue,
+                "working_days_overdue": match r.late() {
+                    Some(crate::domain::calendar::Lateness::WorkingDays(n)) => Some(n),
+                    _ => None,
+                },
                 "round": r.round,
                 "chases": r.chases,
                 "satisfaction": r.satisfaction.map(|s| s.code()),
@@ -584,10 +588,7 @@ async fn appeals(db: &Db, asked: &AppealsArgs, lang: Lang) -> ExitCode {
                 r.status.label(lang),
                 cell(r.unit.as_deref().unwrap_or("")),
                 r.deadline.map(|d| d.to_string()).unwrap_or_default(),
-                r.days_overdue
-                    .filter(|d| *d > 0)
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
+                r.late().map(|late| late.count(lang)).unwrap_or_default(),
             )
         }
     };

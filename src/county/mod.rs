@@ -64,8 +64,8 @@ pub fn set_holidays(table: Holidays) {
 
 /// The holiday table the county counts working days by: deadlines given
 /// in working days and the working days an appeal is late.
-pub fn holidays() -> Holidays {
-    HOLIDAYS.get().cloned().unwrap_or_else(Holidays::shipped)
+pub fn holidays() -> &'static Holidays {
+    HOLIDAYS.get_or_init(Holidays::shipped)
 }
 
 /// Now in the county's zone: the county's events carry it.

@@ -292,6 +292,58 @@ impl Holidays {
     }
 }
 
+/// How late an appeal is, as the county and the kiosk show it: in
+/// working days by the table, or in calendar days, and said to be so,
+/// when the table does not reach the days between (never a guess passed
+/// off as working days). Whether an appeal is overdue at all stays
+/// `deadline < today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lateness {
+    WorkingDays(u32),
+    CalendarDays(i64),
+}
+
+impl Lateness {
+    /// The number shown (working or calendar days, as `self` says).
+    pub fn days(self) -> i64 {
+        match self {
+            Lateness::WorkingDays(n) => i64::from(n),
+            Lateness::CalendarDays(n) => n,
+        }
+    }
+
+    /// "逾期 N 个工作日" / "N working days overdue" ("逾期 N 天" / "N
+    /// days overdue" in calendar days).
+    pub fn text(self, lang: Lang) -> String {
+        match self {
+            Lateness::WorkingDays(n) => {
+                lang.pick(format!("逾期 {n} 个工作日"), format!("{n} working days overdue"))
+            }
+            Lateness::CalendarDays(n) => lang.pick(format!("逾期 {n} 天"), format!("{n} days overdue")),
+        }
+    }
+
+    /// "N 个工作日" / "N working days" ("N 天" / "N days").
+    pub fn count(self, lang: Lang) -> String {
+        match self {
+            Lateness::WorkingDays(n) => lang.pick(format!("{n} 个工作日"), format!("{n} working days")),
+            Lateness::CalendarDays(n) => lang.pick(format!("{n} 天"), format!("{n} days")),
+        }
+    }
+}
+
+impl Holidays {
+    /// How late an appeal due on `deadline` is on `today`
+    /// (`working_days_late`, or calendar days when the table does not
+    /// cover a day between).
+    pub fn lateness(&self, deadline: NaiveDate, today: NaiveDate) -> Lateness {
+        match self.working_days_late(deadline, today) {
+            Ok(n) => Lateness::WorkingDays(n),
+            Err(NotCovered(_)) => Lateness::CalendarDays((today - deadline).num_days().max(0)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,6 +510,15 @@ mod tests {
         assert_eq!(t.is_working(day(2027, 1, 4)), Err(NotCovered(2027)));
         assert_eq!(t.is_working(day(2024, 12, 31)), Err(NotCovered(2024)));
         assert!(NotCovered(2027).message(Lang::Zh).contains("2027 年"));
+        // Shown late: in working days, or in calendar days said as such
+        // when the table does not reach.
+        let late = t.lateness(day(2026, 2, 13), day(2026, 2, 24));
+        assert_eq!(late, Lateness::WorkingDays(2));
+        assert_eq!(late.text(Lang::Zh), "逾期 2 个工作日");
+        assert_eq!(late.text(Lang::En), "2 working days overdue");
+        let late = t.lateness(day(2026, 12, 30), day(2027, 1, 5));
+        assert_eq!(late, Lateness::CalendarDays(6));
+        assert_eq!(late.text(Lang::Zh), "逾期 6 天");
         assert!(NotCovered(2027).message(Lang::En).contains("2027"));
     }
 
