@@ -1,20 +1,103 @@
-#![cfg(feature = "county")]
-
-//! Deadlines given in working days at the county, through the real
-//! binary on SQLite: `refer --working-days N` across the 2026 Spring
+//! Working days through the real binary. At the station: `init` takes
+//! `reply_working_days` and the station's own holiday table (`holidays =
+//! FILE` in `[station]`), and refuses a broken table naming its file and
+//! line, changing nothing. At the county, on SQLite: `refer --working-days N` across the 2026 Spring
 //! Festival of the shipped table, `extend --working-days N` past the
 //! current deadline, a year the table does not cover refused with the
 //! year named and nothing changed, the county's own table (`serve
 //! --holidays FILE`) covering it, and a broken table refused with its
 //! file and line.
 
+#[cfg(feature = "county")]
 use std::process::Output;
 
+use chrono::NaiveDate;
+use jiedai::storage::Store;
+
+#[cfg(feature = "county")]
 use crate::county::{Station, staff};
+use crate::support::cli;
+#[cfg(feature = "county")]
 use crate::support::county::County;
+
+/// The sample station file with `[station]` lines changed, and beside it
+/// `holidays.toml` holding `table`.
+fn station_file(dir: &std::path::Path, table: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(cli::sample("station.toml"))
+        .unwrap()
+        .replace(
+            "reply_days = 15",
+            "reply_working_days = 6\nholidays = \"holidays.toml\"",
+        );
+    cli::write(dir, "holidays.toml", table.as_bytes());
+    cli::write(dir, "station.toml", text.as_bytes())
+}
+
+#[test]
+fn a_station_counts_its_reply_days_by_its_own_table_and_a_broken_table_changes_nothing() {
+    let files = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+
+    // A broken table: refused with its file and line, no station set up.
+    let file = station_file(
+        files.path(),
+        "[[year]]\nyear = 2027\noff = [\n  \"2027-01-01\",\n  \"2027-02-30\",\n]\n",
+    );
+    let out = cli::expect(data.path(), &["init", "--station", cli::path(&file)], 2);
+    let said = cli::printed(&out);
+    let table = files.path().join("holidays.toml");
+    assert!(
+        said.contains(&format!("{} 第 5 行", table.display())) && said.contains("2027-02-30"),
+        "{said}"
+    );
+    // Only the log (every command writes one).
+    let left: Vec<_> = std::fs::read_dir(data.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["jiedai.log"], "{said}");
+
+    // A table for 2027 (made up for the test, not the official
+    // arrangement: only 2027-01-01 off) over the shipped 2025 and 2026.
+    station_file(files.path(), "[[year]]\nyear = 2027\noff = [\"2027-01-01\"]\n");
+    cli::expect(data.path(), &["init", "--station", cli::path(&file)], 0);
+    let station = Store::open(data.path()).unwrap().station().unwrap().unwrap();
+    assert_eq!((station.reply_days, station.reply_working_days), (None, Some(6)));
+    let table = station.holidays();
+    assert_eq!(table.years().collect::<Vec<_>>(), [2025, 2026, 2027]);
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    // Registered Thu 2026-12-24, 6 working days: 12-25, 28, 29, 30, 31,
+    // then Mon 2027-01-04 (01-01 off).
+    assert_eq!(station.reply_due(day(2026, 12, 24), &table), Ok(day(2027, 1, 4)));
+    // Registered Thu 2026-02-12: 02-13, Sat 02-14 (worked), 02-24 … 02-27.
+    assert_eq!(station.reply_due(day(2026, 2, 12), &table), Ok(day(2026, 2, 27)));
+
+    // Reconfiguring with a broken table keeps the station as it was.
+    station_file(files.path(), "[[year]]\nyear = 2027\nof = []\n");
+    let out = cli::expect(
+        data.path(),
+        &[
+            "--lang",
+            "en",
+            "init",
+            "--station",
+            cli::path(&file),
+            "--reconfigure",
+        ],
+        2,
+    );
+    assert!(
+        cli::printed(&out).contains("holidays.toml line 3"),
+        "{}",
+        cli::printed(&out)
+    );
+    let kept = Store::open(data.path()).unwrap().station().unwrap().unwrap();
+    assert_eq!(kept, station);
+}
 
 const HOUSING: &str = "青禾县住房和城乡建设局";
 
+#[cfg(feature = "county")]
 /// A staff command on `county` with the clock at `now` (an RFC 3339 instant).
 fn staff_at(county: &County, now: &str, args: &[&str]) -> Output {
     county
@@ -25,6 +108,7 @@ fn staff_at(county: &County, now: &str, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+#[cfg(feature = "county")]
 fn said(out: &Output) -> String {
     format!(
         "{}{}",
@@ -33,12 +117,14 @@ fn said(out: &Output) -> String {
     )
 }
 
+#[cfg(feature = "county")]
 fn deadline(county: &County, code: &str) -> Option<String> {
     let text = staff(county, &["show", code, "--json"], 0);
     let held: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
     held["deadline"].as_str().map(str::to_string)
 }
 
+#[cfg(feature = "county")]
 #[test]
 fn a_deadline_in_working_days_skips_the_holidays_and_an_uncovered_year_is_named() {
     let mut county = County::start(None);
