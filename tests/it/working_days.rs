@@ -95,6 +95,7 @@ fn a_station_counts_its_reply_days_by_its_own_table_and_a_broken_table_changes_n
     assert_eq!(kept, station);
 }
 
+#[cfg(feature = "county")]
 const HOUSING: &str = "青禾县住房和城乡建设局";
 
 #[cfg(feature = "county")]
