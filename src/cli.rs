@@ -135,6 +135,9 @@ pub enum CountyWhat {
         /// 开放 /v1/probe（测量站点线路与同步基准测试用）/ serve /v1/probe (for measuring a station's link and the sync benchmark)
         #[arg(long)]
         allow_probe: bool,
+        /// 县里自己的节假日表（TOML，如明年的放假安排），记入县里的数据库，之后各命令按它计算工作日；表中每一年替换随程序发布的该年 / the county's own holiday table (TOML, e.g. next year's arrangement), recorded in the county's database for every command to count working days by; each year it lists replaces the shipped one
+        #[arg(long, value_name = "FILE")]
+        holidays: Option<PathBuf>,
     },
     /// 登记一个联络站并写出它的同步凭据文件 / enroll a station and write its credentials file
     Enroll {
@@ -201,8 +204,16 @@ pub enum CountyWhat {
     Extend {
         code: String,
         /// 新期限 YYYY-MM-DD，须晚于原期限 / the new deadline, later than the current one
-        #[arg(long, value_name = "DATE")]
-        due: String,
+        #[arg(
+            long,
+            value_name = "DATE",
+            required_unless_present = "working_days",
+            conflicts_with = "working_days"
+        )]
+        due: Option<String>,
+        /// 在原期限后延 N 个工作日（按节假日表）/ move the deadline N working days past the current one (by the holiday table)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=250))]
+        working_days: Option<u32>,
         /// 延期理由 / why
         #[arg(long, default_value = "")]
         note: String,
@@ -297,8 +308,16 @@ pub struct Referral {
     #[arg(long)]
     pub unit: String,
     /// 期限 YYYY-MM-DD / deadline
-    #[arg(long, value_name = "DATE")]
-    pub due: String,
+    #[arg(
+        long,
+        value_name = "DATE",
+        required_unless_present = "working_days",
+        conflicts_with = "working_days"
+    )]
+    pub due: Option<String>,
+    /// 期限为今天起第 N 个工作日（按节假日表，跳过周末和法定假日，计入调休上班日）/ the deadline as N working days from today (by the holiday table: weekends and public holidays skipped, make-up working days counted)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=250))]
+    pub working_days: Option<u32>,
     /// 办理要求 / what the unit is asked to do
     #[arg(long, default_value = "")]
     pub note: String,

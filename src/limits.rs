@@ -13,6 +13,8 @@ pub const KEYMAP_FILE: u64 = 32 * 1024;
 pub const STATION_FILE: u64 = 256 * 1024;
 /// The sync credentials file the county sends (keys, a URL, a CA).
 pub const CREDENTIALS_FILE: u64 = 64 * 1024;
+/// A holiday table (a year is about 1 KB).
+pub const HOLIDAYS_FILE: u64 = 64 * 1024;
 
 /// One row of an import file (a CSV record or a JSONL line), in bytes:
 /// an exported appeal with a long history fits many times over.

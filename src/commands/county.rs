@@ -20,6 +20,7 @@ use crate::county::server::{self, Server};
 use crate::county::staff::{self, StepOutcome};
 use crate::county::units::{self, UnitProblem};
 use crate::county::{self as county_mod, CountyError};
+use crate::domain::calendar::Holidays;
 use crate::domain::code::CodeError;
 use crate::domain::privacy::public_appeal;
 use crate::domain::{Category, Status, Step, TrackingCode, Zone};
@@ -29,6 +30,24 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
     if let Err(code) = county_here(dir, db, what, lang) {
         return code;
     }
+    // A holiday table that cannot be used stops `serve` before anything
+    // is opened or recorded.
+    let own_holidays = match what {
+        CountyWhat::Serve {
+            holidays: Some(path), ..
+        } => match super::init::read_holidays(path) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                say(format_args!(
+                    "jiedai: --holidays {}{}",
+                    e.message(lang),
+                    lang.pick("。未做任何改动。", "; nothing was changed.")
+                ));
+                return ExitCode::from(exit::UNREADABLE);
+            }
+        },
+        _ => None,
+    };
     super::init_county_logging(dir, matches!(what, CountyWhat::Serve { .. }));
     // A certificate or key that cannot be used stops the server before
     // anything is opened or served.
@@ -64,6 +83,13 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
                 return code;
             }
         }
+        match county_holidays(&db, own_holidays.as_deref(), lang).await {
+            Ok(table) => county_mod::set_holidays(table),
+            Err(code) => {
+                db.pool.close().await;
+                return code;
+            }
+        }
         let code = match what {
             CountyWhat::Serve {
                 listen, allow_probe, ..
@@ -89,7 +115,12 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
             CountyWhat::Appeals(asked) => appeals(&db, asked, lang).await,
             CountyWhat::Accept { code, actor } => step(&db, code, Step::Accept, "", actor, lang).await,
             CountyWhat::Refer(r) | CountyWhat::Rerefer(r) => {
-                match referral(&db, &r.code, &r.unit, &r.due, lang).await {
+                let due = match (&r.due, r.working_days) {
+                    (_, Some(n)) => Due::WorkingDays(n),
+                    (Some(day), None) => Due::Day(day),
+                    (None, None) => Due::Day(""),
+                };
+                match referral(&db, &r.code, &r.unit, due, lang).await {
                     Ok((unit, deadline)) => {
                         let step_taken = match what {
                             CountyWhat::Rerefer(_) => Step::Rerefer { unit, deadline },
@@ -110,12 +141,20 @@ pub fn run(dir: &Path, db: Option<&str>, asked: Option<Zone>, what: &CountyWhat,
             CountyWhat::Extend {
                 code,
                 due,
+                working_days,
                 note,
                 actor,
-            } => match day(due, lang) {
-                Ok(deadline) => step(&db, code, Step::Extend { deadline }, note, actor, lang).await,
-                Err(exit) => exit,
-            },
+            } => {
+                let deadline = match (due, working_days) {
+                    (_, Some(n)) => extended_by(&db, code, *n, lang).await,
+                    (Some(due), None) => day(due, lang),
+                    (None, None) => day("", lang),
+                };
+                match deadline {
+                    Ok(deadline) => step(&db, code, Step::Extend { deadline }, note, actor, lang).await,
+                    Err(exit) => exit,
+                }
+            }
             CountyWhat::Reply {
                 code,
                 text,
@@ -528,6 +567,10 @@ async fn appeals(db: &Db, asked: &AppealsArgs, lang: Lang) -> ExitCode {
                 "unit": r.unit,
                 "deadline": r.deadline,
                 "days_overdue": r.days_overdue,
+                "working_days_overdue": match r.late() {
+                    Some(crate::domain::calendar::Lateness::WorkingDays(n)) => Some(n),
+                    _ => None,
+                },
                 "round": r.round,
                 "chases": r.chases,
                 "satisfaction": r.satisfaction.map(|s| s.code()),
@@ -545,10 +588,7 @@ async fn appeals(db: &Db, asked: &AppealsArgs, lang: Lang) -> ExitCode {
                 r.status.label(lang),
                 cell(r.unit.as_deref().unwrap_or("")),
                 r.deadline.map(|d| d.to_string()).unwrap_or_default(),
-                r.days_overdue
-                    .filter(|d| *d > 0)
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
+                r.late().map(|late| late.count(lang)).unwrap_or_default(),
             )
         }
     };
@@ -628,18 +668,95 @@ fn day(due: &str, lang: Lang) -> Result<NaiveDate, ExitCode> {
     })
 }
 
-/// The unit of the catalogue `--unit` names and the deadline `--due`
-/// gives, for a referral: nothing is referred to a unit the catalogue
-/// does not hold.
+/// The county's holiday table: the shipped one with the county's own over
+/// it. `serve --holidays` records its table (`own`, read already) in
+/// place of the one kept; every command counts by the one kept.
+async fn county_holidays(db: &Db, own: Option<&str>, lang: Lang) -> Result<Holidays, ExitCode> {
+    if let Some(text) = own {
+        if let Err(e) = db.set_holidays(text).await {
+            return Err(fail(&e, lang));
+        }
+        log::info!("the county's own holiday table is recorded");
+    }
+    let kept = match own {
+        Some(text) => Some(text.to_string()),
+        None => db.holidays().await.map_err(|e| fail(&e, lang))?,
+    };
+    Holidays::shipped_with(kept.as_deref()).map_err(|e| {
+        say(format_args!(
+            "jiedai: {}",
+            lang.pick(
+                format!(
+                    "县里记录的节假日表 {}。请用 `jiedai county serve --holidays 文件` 换上正确的表。",
+                    e.message(lang)
+                ),
+                format!(
+                    "the county's recorded holiday table, {}. Give a correct one with `jiedai county serve --holidays FILE`.",
+                    e.message(lang)
+                ),
+            )
+        ));
+        ExitCode::from(exit::FAILED)
+    })
+}
+
+/// A deadline as the command line gives it.
+#[derive(Debug, Clone, Copy)]
+enum Due<'a> {
+    /// `--due DATE`.
+    Day(&'a str),
+    /// `--working-days N`: the Nth working day from today.
+    WorkingDays(u32),
+}
+
+/// The Nth working day after `from` by the county's table; a year the
+/// table does not cover is named and nothing is done.
+fn working_days_from(from: NaiveDate, n: u32, lang: Lang) -> Result<NaiveDate, ExitCode> {
+    county_mod::holidays().add_working_days(from, n).map_err(|e| {
+        say(format_args!(
+            "jiedai: --working-days {n}{}{}{}",
+            lang.pick("：", ": "),
+            e.message(lang),
+            lang.pick("未做任何改动。", " Nothing was done.")
+        ));
+        ExitCode::from(exit::UNREADABLE)
+    })
+}
+
+/// `extend --working-days N`: N working days past the appeal's current
+/// deadline (from today when it has none: the status machine then says
+/// why it cannot be extended).
+async fn extended_by(db: &Db, code: &str, n: u32, lang: Lang) -> Result<NaiveDate, ExitCode> {
+    typo(code, lang)?;
+    let canonical = code
+        .parse::<TrackingCode>()
+        .map(|c| c.to_string())
+        .unwrap_or_else(|_| code.trim().to_string());
+    let held = match db.appeal(&canonical).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return Err(not_held(&canonical, lang)),
+        Err(e) => return Err(fail(&e, lang)),
+    };
+    let from = held.appeal.deadline.unwrap_or_else(|| county_mod::zone().today());
+    working_days_from(from, n, lang)
+}
+
+/// The unit of the catalogue `--unit` names and the deadline `--due` or
+/// `--working-days` gives, for a referral: nothing is referred to a unit
+/// the catalogue does not hold, nor with a deadline the holiday table
+/// cannot count.
 async fn referral(
     db: &Db,
     code: &str,
     unit: &str,
-    due: &str,
+    due: Due<'_>,
     lang: Lang,
 ) -> Result<(String, NaiveDate), ExitCode> {
     typo(code, lang)?;
-    let deadline = day(due, lang)?;
+    let deadline = match due {
+        Due::Day(due) => day(due, lang)?,
+        Due::WorkingDays(n) => working_days_from(county_mod::zone().today(), n, lang)?,
+    };
     match units::resolve(db, unit).await {
         Ok(u) => Ok((u.name, deadline)),
         Err(UnitProblem::County(e)) => Err(fail(&e, lang)),

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use serde::Deserialize;
 
 use super::{exit, report_store_error};
+use crate::domain::calendar::{Holidays, TableError};
 use crate::domain::station::{PinHashError, PinRule, StationProblem, SyncSettings, hash_pin, validate_pin};
 use crate::domain::{EventBody, HandlingUnit, Staff, Station, StationKind};
 use crate::i18n::Lang;
@@ -60,6 +61,12 @@ struct StationSection {
     #[serde(default)]
     reply_days: Option<u32>,
     #[serde(default)]
+    reply_working_days: Option<u32>,
+    /// The station's own holiday table: a file, relative to the station
+    /// file's folder.
+    #[serde(default)]
+    holidays: Option<PathBuf>,
+    #[serde(default)]
     time_zone: Option<String>,
 }
 
@@ -96,6 +103,31 @@ pub enum StationFileError {
         #[source]
         problem: StationProblem,
     },
+    /// The holiday table `holidays` names cannot be read or used.
+    Holidays {
+        path: PathBuf,
+        problem: HolidaysFileProblem,
+    },
+}
+
+/// Why a holiday table's file cannot be used.
+#[derive(Debug)]
+pub enum HolidaysFileProblem {
+    Read(ReadCapped),
+    Table(TableError),
+}
+
+/// Reads a holiday table's file (a station's `holidays`, the county's
+/// `--holidays`): its text, once it is known to read as a table.
+pub fn read_holidays(path: &Path) -> Result<String, StationFileError> {
+    let fail = |problem| StationFileError::Holidays {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let text = crate::limits::read_text_capped(path, crate::limits::HOLIDAYS_FILE)
+        .map_err(|e| fail(HolidaysFileProblem::Read(e)))?;
+    Holidays::parse(&text).map_err(|e| fail(HolidaysFileProblem::Table(e)))?;
+    Ok(text)
 }
 
 impl StationFileError {
@@ -134,6 +166,19 @@ impl StationFileError {
             StationFileError::Station { path, problem } => {
                 format!("{}{sep}{}", path.display(), problem.message(lang))
             }
+            StationFileError::Holidays { path, problem } => match problem {
+                HolidaysFileProblem::Read(p) => {
+                    format!(
+                        "{}{sep}{}",
+                        path.display(),
+                        p.words(("节假日表", "holiday table"), lang)
+                    )
+                }
+                HolidaysFileProblem::Table(e) => match e.line {
+                    Some(_) => format!("{} {}", path.display(), e.message(lang)),
+                    None => format!("{}{sep}{}", path.display(), e.message(lang)),
+                },
+            },
         }
     }
 }
@@ -194,6 +239,11 @@ pub fn read_station(path: &Path) -> Result<Station, StationFileError> {
         units: file.units,
         public_url: file.station.public_url,
         reply_days: file.station.reply_days,
+        reply_working_days: file.station.reply_working_days,
+        holidays: match &file.station.holidays {
+            None => None,
+            Some(own) => Some(read_holidays(&path.parent().unwrap_or(Path::new(".")).join(own))?),
+        },
         sync: file.sync,
         time_zone: file.station.time_zone,
         points: file.points,

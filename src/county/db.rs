@@ -37,6 +37,8 @@ pub struct Db {
 
 /// The `settings` row that holds the county's time zone.
 const TIME_ZONE: &str = "time_zone";
+/// The `settings` row that holds the county's own holiday table (its text).
+const HOLIDAYS: &str = "holidays";
 
 /// The schema, one migration a file (`src/county/migrations/`), in the
 /// database's own dialect; `_sqlx_migrations` records what is applied.
@@ -156,12 +158,31 @@ impl Db {
 
     /// Records the county's time zone, in place of the one it held.
     pub async fn set_time_zone(&self, name: &str) -> Result<(), CountyError> {
+        self.set_setting(TIME_ZONE, name).await
+    }
+
+    /// The county's own holiday table as `county serve --holidays`
+    /// recorded it (its text), if it has.
+    pub async fn holidays(&self) -> Result<Option<String>, CountyError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(HOLIDAYS)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+    }
+
+    /// Records the county's own holiday table, in place of the one it held.
+    pub async fn set_holidays(&self, text: &str) -> Result<(), CountyError> {
+        self.set_setting(HOLIDAYS, text).await
+    }
+
+    async fn set_setting(&self, name: &str, value: &str) -> Result<(), CountyError> {
         sqlx::query(
             "INSERT INTO settings (name, value) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
-        .bind(TIME_ZONE)
         .bind(name)
+        .bind(value)
         .execute(&self.pool)
         .await?;
         Ok(())

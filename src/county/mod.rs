@@ -37,6 +37,7 @@ use chrono::{DateTime, FixedOffset};
 use ed25519_dalek::SigningKey;
 
 use crate::domain::Zone;
+use crate::domain::calendar::Holidays;
 use crate::i18n::Lang;
 use crate::sync::protocol;
 
@@ -51,6 +52,20 @@ pub fn set_zone(zone: Zone) {
 
 pub fn zone() -> Zone {
     ZONE.get().copied().unwrap_or_default()
+}
+
+static HOLIDAYS: OnceLock<Holidays> = OnceLock::new();
+
+/// Sets the county's holiday table for this process (the shipped one with
+/// the county's own over it), once.
+pub fn set_holidays(table: Holidays) {
+    let _ = HOLIDAYS.set(table);
+}
+
+/// The holiday table the county counts working days by: deadlines given
+/// in working days and the working days an appeal is late.
+pub fn holidays() -> &'static Holidays {
+    HOLIDAYS.get_or_init(Holidays::shipped)
 }
 
 /// Now in the county's zone: the county's events carry it.

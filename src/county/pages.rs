@@ -68,7 +68,7 @@ mod words {
     pub const DUTY_OPEN: &str = "办理中";
     pub const DAYS_LEFT: &str = "距办理期限还有 {n} 天";
     pub const DUE_TODAY: &str = "今天是办理期限";
-    pub const DAYS_OVER: &str = "已超过办理期限 {n} 天";
+    pub const DAYS_OVER: &str = "已超过办理期限 {n}";
     pub const CONTACT: &str = "联系联络站";
     pub const TOO_MANY_ASKS: &str = "提交过于频繁";
     pub const TOO_MANY_ASKS_TEXT: &str =
@@ -206,7 +206,11 @@ fn days_left(deadline: NaiveDate, today: NaiveDate) -> (String, &'static str) {
     match n {
         0 => (words::DUE_TODAY.to_string(), "due"),
         n if n > 0 => (words::DAYS_LEFT.replace("{n}", &n.to_string()), "due"),
-        n => (words::DAYS_OVER.replace("{n}", &(-n).to_string()), "late"),
+        // Past the deadline: working days, by the county's holiday table.
+        _ => {
+            let late = super::holidays().lateness(deadline, today);
+            (words::DAYS_OVER.replace("{n}", &late.count(Lang::Zh)), "late")
+        }
     }
 }
 

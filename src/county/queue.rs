@@ -14,6 +14,7 @@
 //! FTS5 trigram table `appeals_fts`, PostgreSQL's `pg_trgm` GIN index);
 //! the substring test is always made, so the index only narrows.
 
+use crate::domain::calendar::Lateness;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use futures_util::TryStreamExt;
 use sqlx::Row;
@@ -158,6 +159,18 @@ pub struct QueueRow {
     pub round: u32,
     pub chases: u32,
     pub satisfaction: Option<Satisfaction>,
+}
+
+impl QueueRow {
+    /// How late the appeal is, when it is overdue: in working days by the
+    /// county's holiday table (`calendar::Lateness`). The row's `today`
+    /// is its deadline plus `days_overdue`.
+    pub fn late(&self) -> Option<Lateness> {
+        let days = self.days_overdue.filter(|d| *d > 0)?;
+        let deadline = self.deadline?;
+        let today = deadline + chrono::Days::new(days as u64);
+        Some(super::holidays().lateness(deadline, today))
+    }
 }
 
 /// The largest page the queue serves.

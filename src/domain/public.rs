@@ -191,6 +191,8 @@ mod tests {
             units: Vec::new(),
             public_url: url.map(str::to_string),
             reply_days: None,
+            reply_working_days: None,
+            holidays: None,
             time_zone: None,
             points: Default::default(),
             sync: Default::default(),

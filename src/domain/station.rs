@@ -4,6 +4,7 @@ use super::points::{PointsRules, RulesProblem};
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
+use super::calendar::{Holidays, NotCovered, TableError};
 use super::clock::{Zone, ZoneError};
 use super::validate::ValidationError;
 use crate::i18n::Lang;
@@ -165,6 +166,16 @@ pub struct Station {
     /// no referral deadline yet (`DEFAULT_REPLY_DAYS` when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_days: Option<u32>,
+    /// Working days (工作日, by the holiday table) within which a reply is
+    /// expected, in place of `reply_days`' calendar days
+    /// (`reply_working_days` in `[station]`; the two exclude each other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_working_days: Option<u32>,
+    /// The station's own holiday table, the text of the file `holidays`
+    /// in `[station]` names (read by `init`): each year it lists replaces
+    /// that year of the shipped table (`calendar::Holidays::shipped_with`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holidays: Option<String>,
     /// The nightly sync with the county (`[sync]` in the station file).
     #[serde(default, skip_serializing_if = "SyncSettings::is_unset")]
     pub sync: SyncSettings,
@@ -278,10 +289,36 @@ pub const MAX_UNITS: usize = 2000;
 /// Days to a reply when the station file does not say.
 pub const DEFAULT_REPLY_DAYS: u32 = 15;
 
+/// The most working days a station may give a reply (a year's worth).
+pub const MAX_REPLY_WORKING_DAYS: u32 = 250;
+
 impl Station {
-    /// Days within which a reply is expected.
+    /// Days within which a reply is expected (calendar days; a station
+    /// that counts working days says so in `reply_working_days`, and
+    /// `reply_due` counts either).
     pub fn reply_days(&self) -> u32 {
         self.reply_days.unwrap_or(DEFAULT_REPLY_DAYS)
+    }
+
+    /// The day by which a reply is expected for an appeal registered on
+    /// `registered_on` (in the station's zone) that has no referral
+    /// deadline: `reply_working_days` working days later by `holidays`
+    /// (`Station::holidays`), or else `reply_days` calendar days later. A
+    /// working day in a year the table does not cover is named, never
+    /// guessed.
+    pub fn reply_due(&self, registered_on: NaiveDate, holidays: &Holidays) -> Result<NaiveDate, NotCovered> {
+        match self.reply_working_days {
+            Some(n) => holidays.add_working_days(registered_on, n),
+            None => Ok(registered_on + chrono::Days::new(u64::from(self.reply_days()))),
+        }
+    }
+
+    /// The holiday table the station counts working days by: the shipped
+    /// one with the station's own over it. `validate` refuses an own
+    /// table that does not read, so a station set up by `init` always has
+    /// its own years (one that does not read counts by the shipped table).
+    pub fn holidays(&self) -> Holidays {
+        Holidays::shipped_with(self.holidays.as_deref()).unwrap_or_else(|_| Holidays::shipped())
     }
 
     /// The station's time zone (Asia/Shanghai unless the file names
@@ -423,6 +460,17 @@ impl Station {
             return Err(StationProblem::StaffTwice(w[0].to_string()));
         }
         self.points.check().map_err(StationProblem::Points)?;
+        if self.reply_days.is_some() && self.reply_working_days.is_some() {
+            return Err(StationProblem::ReplyDaysTwice);
+        }
+        if let Some(n) = self.reply_working_days
+            && !(1..=MAX_REPLY_WORKING_DAYS).contains(&n)
+        {
+            return Err(StationProblem::ReplyWorkingDays(n));
+        }
+        if let Some(text) = &self.holidays {
+            Holidays::parse(text).map_err(StationProblem::Holidays)?;
+        }
         Ok(())
     }
 }
@@ -476,6 +524,12 @@ pub enum StationProblem {
     StaffTwice(String),
     #[error("points: {0}")]
     Points(RulesProblem),
+    #[error("station: reply_days and reply_working_days exclude each other")]
+    ReplyDaysTwice,
+    #[error("station.reply_working_days: {0} is not 1 to {MAX_REPLY_WORKING_DAYS}")]
+    ReplyWorkingDays(u32),
+    #[error("station.holidays: {0}")]
+    Holidays(TableError),
 }
 
 impl StationProblem {
@@ -528,6 +582,20 @@ impl StationProblem {
             StationProblem::StaffTwice(id) => lang.pick(
                 format!("staff：工作人员编号“{id}”重复"),
                 format!("staff: the staff id \"{id}\" is used twice"),
+            ),
+            StationProblem::ReplyDaysTwice => lang
+                .pick(
+                    "station：reply_days（自然日）与 reply_working_days（工作日）只能写一个",
+                    "station: give reply_days (calendar days) or reply_working_days (working days), not both",
+                )
+                .into(),
+            StationProblem::ReplyWorkingDays(n) => lang.pick(
+                format!("station.reply_working_days：{n} 不在 1 到 {MAX_REPLY_WORKING_DAYS} 之间"),
+                format!("station.reply_working_days: {n} is not 1 to {MAX_REPLY_WORKING_DAYS}"),
+            ),
+            StationProblem::Holidays(e) => lang.pick(
+                format!("station.holidays：{}", e.message(lang)),
+                format!("station.holidays: {}", e.message(lang)),
             ),
             StationProblem::Points(p) => match p {
                 RulesProblem::TooMany(what) => lang.pick(
@@ -596,6 +664,75 @@ mod pin_tests {
                 .unwrap_err()
                 .message(Lang::En)
                 .starts_with("a PIN is 4 to 64 characters")
+        );
+    }
+}
+
+#[cfg(test)]
+mod reply_tests {
+    use super::*;
+    use crate::domain::testing::d;
+
+    /// The sample station with a member of staff, as `validate` wants.
+    fn sample_station() -> Station {
+        let mut s = crate::domain::testing::sample_station();
+        s.staff.push(Staff {
+            id: "S01".into(),
+            name: "沈佳怡".into(),
+            pin_hash: None,
+        });
+        s
+    }
+
+    /// A station counts its reply days in calendar days unless it says
+    /// working days; working days follow the holiday table, its own years
+    /// over the shipped ones.
+    #[test]
+    fn the_reply_is_due_in_calendar_or_working_days() {
+        let mut s = sample_station();
+        let shipped = Holidays::shipped();
+        // Registered Thu 2026-02-12; 15 calendar days: 02-27.
+        assert_eq!(s.reply_days, Some(15));
+        assert_eq!(s.reply_due(d(2, 12), &shipped), Ok(d(2, 27)));
+        s.reply_days = None;
+        s.reply_working_days = Some(5);
+        s.validate().unwrap();
+        // 5 working days: Fri 02-13, Sat 02-14 (worked), then the Spring
+        // Festival, Tue 02-24, Wed 02-25, Thu 02-26.
+        assert_eq!(s.reply_due(d(2, 12), &s.holidays()), Ok(d(2, 26)));
+        // Registered Thu 2026-12-24: the 5th working day is Thu 12-31, the
+        // 6th is in 2027, which the shipped table does not cover.
+        assert_eq!(s.reply_due(d(12, 24), &s.holidays()), Ok(d(12, 31)));
+        s.reply_working_days = Some(6);
+        assert_eq!(s.reply_due(d(12, 24), &s.holidays()), Err(NotCovered(2027)));
+        // The station's own table covers 2027 (made up for the test: only
+        // 2027-01-01 off): Fri 12-25 … Thu 12-31, then Mon 2027-01-04.
+        s.holidays = Some("[[year]]\nyear = 2027\noff = [\"2027-01-01\"]\n".into());
+        s.validate().unwrap();
+        assert_eq!(
+            s.reply_due(d(12, 24), &s.holidays()),
+            Ok(NaiveDate::from_ymd_opt(2027, 1, 4).unwrap())
+        );
+    }
+
+    #[test]
+    fn a_station_with_a_table_that_does_not_hold_is_refused() {
+        let mut s = sample_station();
+        s.reply_working_days = Some(10);
+        assert_eq!(s.validate(), Err(StationProblem::ReplyDaysTwice));
+        s.reply_days = None;
+        s.reply_working_days = Some(0);
+        assert_eq!(s.validate(), Err(StationProblem::ReplyWorkingDays(0)));
+        s.reply_working_days = Some(10);
+        s.holidays = Some("[[year]]\nyear = 2027\noff = [\"2027-02-30\"]\n".into());
+        let Err(StationProblem::Holidays(e)) = s.validate() else {
+            panic!("a broken table is refused");
+        };
+        assert_eq!(e.line, Some(3));
+        assert!(
+            StationProblem::Holidays(e.clone())
+                .message(Lang::Zh)
+                .starts_with("station.holidays：第 3 行：")
         );
     }
 }

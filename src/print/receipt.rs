@@ -20,12 +20,41 @@ pub struct Receipt<'a> {
     pub reprint: bool,
 }
 
+/// When the citizen can expect a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedReply {
+    /// By this day: the referral deadline, or the station's reply days
+    /// from registration (`Station::reply_due`).
+    By(NaiveDate),
+    /// Within this many working days of registration: the station counts
+    /// working days and its holiday table does not reach the day yet (the
+    /// next year's arrangement is not in it), so no day is guessed.
+    WithinWorkingDays(u32),
+}
+
+impl ExpectedReply {
+    pub fn text(self, lang: Lang) -> String {
+        match self {
+            ExpectedReply::By(day) => day.format("%Y-%m-%d").to_string(),
+            ExpectedReply::WithinWorkingDays(n) => lang.pick(
+                format!("登记后 {n} 个工作日内"),
+                format!("within {n} working days of registration"),
+            ),
+        }
+    }
+}
+
 /// When the citizen can expect a reply: the referral deadline, or the
-/// registration day plus the station's reply days.
-pub fn expected_reply(station: &Station, appeal: &Appeal) -> NaiveDate {
-    appeal.deadline.unwrap_or_else(|| {
-        station.zone().date(&appeal.registered_at) + chrono::Days::new(u64::from(station.reply_days()))
-    })
+/// station's reply days (calendar or working days) from registration.
+pub fn expected_reply(station: &Station, appeal: &Appeal) -> ExpectedReply {
+    if let Some(deadline) = appeal.deadline {
+        return ExpectedReply::By(deadline);
+    }
+    let registered_on = station.zone().date(&appeal.registered_at);
+    match station.reply_due(registered_on, &station.holidays()) {
+        Ok(day) => ExpectedReply::By(day),
+        Err(_) => ExpectedReply::WithinWorkingDays(station.reply_working_days.unwrap_or_default()),
+    }
 }
 
 /// The day of the appeal's last reply, in the station's zone.
@@ -213,7 +242,7 @@ pub fn receipt(r: &Receipt, settings: &PrinterSettings, lang: Lang) -> Vec<u8> {
         field(
             &mut doc,
             lang.pick("预计答复：", "Reply expected by: "),
-            &expected_reply(r.station, a).format("%Y-%m-%d").to_string(),
+            &expected_reply(r.station, a).text(lang),
             cols,
         );
     }
@@ -311,6 +340,35 @@ pub fn test_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A station counting working days promises the day the table gives,
+    /// and past the table's end the number of working days, no day.
+    #[test]
+    fn the_expected_reply_counts_the_stations_days() {
+        use crate::domain::testing::{appeal_through, d, refer, sample_station};
+        use crate::domain::{Category, Step};
+        let mut station = sample_station();
+        let feb = appeal_through(1, d(2, 12), Category::Traffic, &[], &[]);
+        assert_eq!(expected_reply(&station, &feb), ExpectedReply::By(d(2, 27)));
+        station.reply_days = None;
+        station.reply_working_days = Some(5);
+        // Fri 02-13, Sat 02-14 (worked), Tue 02-24, Wed 02-25, Thu 02-26.
+        assert_eq!(expected_reply(&station, &feb), ExpectedReply::By(d(2, 26)));
+        let dec = appeal_through(2, d(12, 28), Category::Traffic, &[], &[]);
+        let within = expected_reply(&station, &dec);
+        assert_eq!(within, ExpectedReply::WithinWorkingDays(5));
+        assert_eq!(within.text(Lang::Zh), "登记后 5 个工作日内");
+        assert_eq!(within.text(Lang::En), "within 5 working days of registration");
+        // A referral's deadline is the day, whatever the station counts.
+        let referred = appeal_through(
+            3,
+            d(12, 28),
+            Category::Traffic,
+            &[],
+            &[(Step::Accept, d(12, 28)), (refer(d(12, 31)), d(12, 28))],
+        );
+        assert_eq!(expected_reply(&station, &referred), ExpectedReply::By(d(12, 31)));
+    }
 
     #[test]
     fn a_link_is_typed_in_lines_that_fit() {

@@ -39,3 +39,4 @@ mod terminals;
 mod tls;
 mod transfer;
 mod transfer_input;
+mod working_days;

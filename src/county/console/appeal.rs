@@ -26,6 +26,7 @@ use crate::county::staff::StepOutcome;
 use crate::county::staff::{Extension, ExtensionRefusal};
 use crate::county::units::{self, Unit};
 use crate::county::{CountyError, audit, zone};
+use crate::domain::calendar::{Holidays, NotCovered};
 use crate::domain::county_steps::{self, CountyRole};
 use crate::domain::privacy::public_appeal;
 use crate::domain::{Appeal, Step, StepKind, TrackingCode};
@@ -64,6 +65,10 @@ pub struct StepForm {
     /// A unit of the catalogue, by id.
     pub unit: String,
     pub deadline: String,
+    /// The deadline as a number of working days (工作日), in place of
+    /// `deadline`: from today for a referral, past the current deadline
+    /// for an extension.
+    pub working_days: String,
     /// The requirement, chase note, re-referral note, return reason or
     /// progress text.
     pub note: String,
@@ -80,17 +85,48 @@ pub enum FormProblem {
     NotAUnit,
     BadDate,
     EmptyText,
+    /// Working days that are not a number from 1 to `MAX_WORKING_DAYS`.
+    BadWorkingDays,
+    /// A date and a number of working days both.
+    TwoDeadlines,
+    /// Working days into a year the holiday table does not cover.
+    NotCovered(NotCovered),
 }
 
+/// The most working days a deadline may be given in.
+pub const MAX_WORKING_DAYS: u32 = 250;
+
 impl FormProblem {
-    pub fn message(self, w: &Work) -> &'static str {
+    pub fn message(self, w: &Work) -> String {
         match self {
-            FormProblem::UnknownStep => w.no_actions,
-            FormProblem::NotAUnit => w.not_a_unit,
-            FormProblem::BadDate => w.bad_date,
-            FormProblem::EmptyText => w.empty_text,
+            FormProblem::UnknownStep => w.no_actions.to_string(),
+            FormProblem::NotAUnit => w.not_a_unit.to_string(),
+            FormProblem::BadDate => w.bad_date.to_string(),
+            FormProblem::EmptyText => w.empty_text.to_string(),
+            FormProblem::BadWorkingDays => w.lang.pick(
+                format!("工作日数应为 1 到 {MAX_WORKING_DAYS} 的整数"),
+                format!("working days are a whole number from 1 to {MAX_WORKING_DAYS}"),
+            ),
+            FormProblem::TwoDeadlines => w
+                .lang
+                .pick(
+                    "期限请填日期或工作日数，只填一个",
+                    "give the deadline as a date or as working days, not both",
+                )
+                .to_string(),
+            FormProblem::NotCovered(e) => e.message(w.lang),
         }
     }
+}
+
+/// What a deadline given in working days is counted from: today for a
+/// referral, the appeal's current deadline for an extension, by the
+/// county's holiday table.
+#[derive(Debug, Clone, Copy)]
+pub struct Reckoning<'a> {
+    pub today: NaiveDate,
+    pub current: Option<NaiveDate>,
+    pub holidays: &'a Holidays,
 }
 
 pub fn parse_date(text: &str) -> Result<NaiveDate, FormProblem> {
@@ -98,9 +134,30 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, FormProblem> {
 }
 
 impl StepForm {
+    /// The deadline the form gives: its date, or its working days counted
+    /// from `from` by `at`'s table.
+    fn deadline(&self, from: NaiveDate, at: &Reckoning) -> Result<NaiveDate, FormProblem> {
+        let days = self.working_days.trim();
+        if days.is_empty() {
+            return parse_date(&self.deadline);
+        }
+        if !self.deadline.trim().is_empty() {
+            return Err(FormProblem::TwoDeadlines);
+        }
+        let n: u32 = days
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_WORKING_DAYS).contains(n))
+            .ok_or(FormProblem::BadWorkingDays)?;
+        at.holidays
+            .add_working_days(from, n)
+            .map_err(FormProblem::NotCovered)
+    }
+
     /// The step this form asks for, and its note, with the unit looked up
     /// in `units` (the catalogue's units in use): no other unit is taken.
-    pub fn step(&self, units: &[Unit]) -> Result<(Step, String), FormProblem> {
+    /// A deadline in working days is counted as `at` says.
+    pub fn step(&self, units: &[Unit], at: &Reckoning) -> Result<(Step, String), FormProblem> {
         let kind = step_kind(&self.step).ok_or(FormProblem::UnknownStep)?;
         let unit = || -> Result<String, FormProblem> {
             let id: i64 = self.unit.trim().parse().map_err(|_| FormProblem::NotAUnit)?;
@@ -120,14 +177,14 @@ impl StepForm {
             StepKind::Return => Step::Return,
             StepKind::Refer => Step::Refer {
                 unit: unit()?,
-                deadline: parse_date(&self.deadline)?,
+                deadline: self.deadline(at.today, at)?,
             },
             StepKind::Rerefer => Step::Rerefer {
                 unit: unit()?,
-                deadline: parse_date(&self.deadline)?,
+                deadline: self.deadline(at.today, at)?,
             },
             StepKind::Extend => Step::Extend {
-                deadline: parse_date(&self.deadline)?,
+                deadline: self.deadline(at.current.unwrap_or(at.today), at)?,
             },
             StepKind::Reply => Step::Reply {
                 reply: self.reply.trim().to_string(),
@@ -213,7 +270,7 @@ pub fn render(w: &Work, v: &AppealView) -> Markup {
                 @if let Some(d) = a.deadline {
                     (d.to_string())
                     @if a.is_overdue(v.today) {
-                        " " strong.overdue { (w.days_overdue((v.today - d).num_days())) }
+                        " " strong.overdue { (crate::county::holidays().lateness(d, v.today).text(lang)) }
                     }
                 } @else { (w.none) }
             }
@@ -353,6 +410,27 @@ fn deadline_box(w: &Work, v: &AppealView) -> Markup {
     }
 }
 
+/// A deadline as a date or as a number of working days (counted by the
+/// county's holiday table: from today, or for an extension past the
+/// current deadline).
+fn deadline_or_working_days(w: &Work, v: &AppealView, extending: bool) -> Markup {
+    html! {
+        label { (w.deadline) " "
+            input type="date" name="deadline" value=(v.form.deadline) min=(v.today.to_string());
+        }
+        " " (w.lang.pick("或", "or")) " "
+        label {
+            input type="number" name="working_days" value=(v.form.working_days) min="1" max=(MAX_WORKING_DAYS) size="4";
+            " "
+            @if extending {
+                (w.lang.pick("个工作日（原期限后顺延，按节假日安排）", "working days past the current deadline (by the holiday table)"))
+            } @else {
+                (w.lang.pick("个工作日（自今天起，按节假日安排）", "working days from today (by the holiday table)"))
+            }
+        }
+    }
+}
+
 fn note_box(label: &str, v: &AppealView, required: bool) -> Markup {
     html! {
         label.block { (label)
@@ -393,17 +471,17 @@ fn forms(w: &Work, v: &AppealView, path: &str) -> Markup {
                         @match kind {
                             StepKind::Refer => {
                                 (unit_select(w, v, "refer-unit"))
-                                (deadline_box(w, v))
+                                (deadline_or_working_days(w, v, false))
                                 (note_box(w.requirement, v, false))
                             }
                             StepKind::Rerefer => {
                                 (unit_select(w, v, "rerefer-unit"))
-                                (deadline_box(w, v))
+                                (deadline_or_working_days(w, v, false))
                                 (note_box(w.rerefer_note, v, false))
                             }
                             StepKind::Chase => { (note_box(w.chase_note, v, false)) }
                             StepKind::Extend => {
-                                (deadline_box(w, v))
+                                (deadline_or_working_days(w, v, true))
                                 (note_box(w.col_reason, v, false))
                             }
                             StepKind::Progress => { (note_box(w.progress_text, v, true)) }
@@ -699,10 +777,15 @@ pub async fn step(
         Ok(units) => units,
         Err(e) => return super::server_error("a step", &e),
     };
-    let (step, note) = match form.step(&units) {
+    let at = Reckoning {
+        today: zone().today(),
+        current: asked.held.appeal.deadline,
+        holidays: crate::county::holidays(),
+    };
+    let (step, note) = match form.step(&units, &at) {
         Ok(step) => step,
         Err(problem) => {
-            let text = problem.message(w).to_string();
+            let text = problem.message(w);
             return asked.refuse(text, form, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
@@ -771,7 +854,7 @@ pub async fn ask_extension(
     let deadline = match parse_date(&form.deadline) {
         Ok(d) => d,
         Err(problem) => {
-            let text = problem.message(w).to_string();
+            let text = problem.message(w);
             return asked.refuse(text, posted, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
@@ -869,6 +952,55 @@ mod tests {
         ]
     }
 
+    /// Today Thu 2026-02-12, the current deadline Fri 2026-02-13, by the
+    /// shipped table.
+    fn at() -> Reckoning<'static> {
+        Reckoning {
+            today: NaiveDate::from_ymd_opt(2026, 2, 12).unwrap(),
+            current: NaiveDate::from_ymd_opt(2026, 2, 13),
+            holidays: crate::county::holidays(),
+        }
+    }
+
+    #[test]
+    fn a_deadline_in_working_days_is_counted_by_the_holiday_table() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let mut f = form("refer", "3", "");
+        f.working_days = " 3 ".into();
+        // Fri 02-13, Sat 02-14 (worked), then the Spring Festival: Tue 02-24.
+        assert_eq!(
+            f.step(&units(), &at()).unwrap().0,
+            Step::Refer {
+                unit: "青禾县交通运输局".into(),
+                deadline: day(2, 24),
+            }
+        );
+        // An extension counts past the current deadline (Fri 02-13): Sat
+        // 02-14, Tue 02-24.
+        let mut f = form("extend", "", "");
+        f.working_days = "2".into();
+        assert_eq!(
+            f.step(&units(), &at()).unwrap().0,
+            Step::Extend { deadline: day(2, 24) }
+        );
+        f.deadline = "2026-03-01".into();
+        assert_eq!(f.step(&units(), &at()), Err(FormProblem::TwoDeadlines));
+        for bad in ["0", "abc", "251"] {
+            let mut f = form("refer", "3", "");
+            f.working_days = bad.into();
+            assert_eq!(f.step(&units(), &at()), Err(FormProblem::BadWorkingDays), "{bad}");
+        }
+        // Into 2027, which the shipped table does not cover.
+        let mut f = form("refer", "3", "");
+        f.working_days = "250".into();
+        let problem = f.step(&units(), &at()).unwrap_err();
+        assert_eq!(
+            problem,
+            FormProblem::NotCovered(crate::domain::calendar::NotCovered(2027))
+        );
+        assert!(problem.message(words(Lang::Zh)).contains("2027 年"));
+    }
+
     fn form(step: &str, unit: &str, deadline: &str) -> StepForm {
         StepForm {
             step: step.into(),
@@ -881,7 +1013,7 @@ mod tests {
 
     #[test]
     fn a_referral_names_a_unit_of_the_catalogue_only() {
-        let (step, note) = form("refer", "3", "2099-12-31").step(&units()).unwrap();
+        let (step, note) = form("refer", "3", "2099-12-31").step(&units(), &at()).unwrap();
         assert_eq!(
             step,
             Step::Refer {
@@ -891,19 +1023,19 @@ mod tests {
         );
         assert_eq!(note, "请一周内答复");
         assert_eq!(
-            form("refer", "青禾县交通局", "2099-12-31").step(&units()),
+            form("refer", "青禾县交通局", "2099-12-31").step(&units(), &at()),
             Err(FormProblem::NotAUnit)
         );
         assert_eq!(
-            form("rerefer", "9", "2099-12-31").step(&units()),
+            form("rerefer", "9", "2099-12-31").step(&units(), &at()),
             Err(FormProblem::NotAUnit)
         );
         assert_eq!(
-            form("refer", "3", "31/12/2099").step(&units()),
+            form("refer", "3", "31/12/2099").step(&units(), &at()),
             Err(FormProblem::BadDate)
         );
         assert_eq!(
-            form("register", "", "").step(&units()),
+            form("register", "", "").step(&units(), &at()),
             Err(FormProblem::UnknownStep)
         );
         let reply = StepForm {
@@ -913,7 +1045,7 @@ mod tests {
             ..StepForm::default()
         };
         assert_eq!(
-            reply.step(&units()).unwrap().0,
+            reply.step(&units(), &at()).unwrap().0,
             Step::Reply {
                 reply: "已修复".into(),
                 document: Some("青交〔2026〕12号".into()),

@@ -324,8 +324,8 @@ fn queue_row(w: &Work, row: &QueueRow) -> Markup {
             td { (row.unit.as_deref().unwrap_or("")) }
             td { (row.deadline.map(|d| d.to_string()).unwrap_or_default()) }
             td {
-                @if let Some(days) = row.days_overdue.filter(|d| *d > 0) {
-                    strong.overdue { (w.overdue_mark) " " (days) }
+                @if let Some(late) = row.late() {
+                    strong.overdue { (late.text(lang)) }
                 }
             }
             td { (row.round + 1) }
@@ -441,10 +441,7 @@ fn download_cells(row: &QueueRow, lang: Lang) -> [String; 13] {
         row.status.label(lang).to_string(),
         row.unit.clone().unwrap_or_default(),
         row.deadline.map(|d| d.to_string()).unwrap_or_default(),
-        row.days_overdue
-            .filter(|d| *d > 0)
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        row.late().map(|late| late.count(lang)).unwrap_or_default(),
         (row.round + 1).to_string(),
         row.chases.to_string(),
         row.satisfaction

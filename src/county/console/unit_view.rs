@@ -112,8 +112,8 @@ pub fn render(
                                     td { (row.status.label(lang)) }
                                     td { (row.deadline.map(|d| d.to_string()).unwrap_or_default()) }
                                     td {
-                                        @if let Some(days) = row.days_overdue.filter(|d| *d > 0) {
-                                            strong.overdue { (w.days_overdue(days)) }
+                                        @if let Some(late) = row.late() {
+                                            strong.overdue { (late.text(lang)) }
                                         } @else if row.status == Status::Referred {
                                             strong.new { (w.new_mark) }
                                         } @else if due_soon(row, today) {

@@ -65,6 +65,8 @@ pub fn station() -> Station {
         }],
         public_url: Some("https://rd.example.cn/330999012".into()),
         reply_days: None,
+        reply_working_days: None,
+        holidays: None,
         time_zone: None,
         points: Default::default(),
         sync: Default::default(),

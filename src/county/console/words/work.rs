@@ -473,14 +473,6 @@ impl Work {
         }
     }
 
-    /// "逾期 N 天".
-    pub fn days_overdue(&self, days: i64) -> String {
-        match self.lang {
-            Lang::Zh => format!("逾期 {days} 天"),
-            Lang::En => format!("{days} days overdue"),
-        }
-    }
-
     /// "第 N 轮" (rounds counted from 1).
     pub fn round(&self, round: u32) -> String {
         match self.lang {
