@@ -23,8 +23,12 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::appeal::{Appeal, Satisfaction, Status};
+use std::cell::Cell;
+
+use super::calendar::{Holidays, NotCovered};
 use super::catalog::RowRef;
 use super::lifecycle::Step;
+use super::station::Station;
 
 /// The `[points]` table of the station file. Absent, the defaults below.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,15 +161,15 @@ pub struct AppealFacts {
 }
 
 impl AppealFacts {
-    /// The facts of `a`; `reply_days` the station's (`Station::reply_days`).
-    pub fn of(a: &Appeal, reply_days: u32) -> AppealFacts {
+    /// The facts of `a`, due by `due` when it has no deadline.
+    pub fn of(a: &Appeal, due: &ReplyDue) -> AppealFacts {
         let registered_on = a.registered_at.date_naive();
         AppealFacts {
             code: a.code.to_string(),
             deputies: a.deputies.iter().map(|d| d.id.clone()).collect(),
             registered_on,
             answered_on: answered_on(a),
-            due_on: due_on(registered_on, a.deadline, reply_days),
+            due_on: due.on(registered_on, a.deadline),
             satisfied_on: satisfied_on(a),
         }
     }
@@ -173,22 +177,57 @@ impl AppealFacts {
 
 impl AppealFacts {
     /// The facts of a catalog row.
-    pub fn of_row(r: &RowRef, reply_days: u32) -> AppealFacts {
+    pub fn of_row(r: &RowRef, due: &ReplyDue) -> AppealFacts {
         AppealFacts {
             code: r.code.to_string(),
             deputies: r.deputies().map(str::to_string).collect(),
             registered_on: r.date,
             answered_on: r.handling.answered_on,
-            due_on: due_on(r.date, r.deadline, reply_days),
+            due_on: due.on(r.date, r.deadline),
             satisfied_on: r.handling.satisfied_on,
         }
     }
 }
 
-/// The day an appeal was due: its deadline, or its registration plus the
-/// station's reply days.
-pub fn due_on(registered_on: NaiveDate, deadline: Option<NaiveDate>, reply_days: u32) -> NaiveDate {
-    deadline.unwrap_or(registered_on + chrono::Days::new(u64::from(reply_days)))
+/// When an appeal was due: its deadline, or else the station's reply days
+/// after its registration (`Station::reply_due`: in working days by the
+/// station's holiday table when it counts them so). Where the table does
+/// not cover a year, calendar days stand in (an earlier day than any
+/// count of working days) and the first such year is kept, for the report
+/// to say so.
+pub struct ReplyDue<'a> {
+    station: &'a Station,
+    holidays: Holidays,
+    uncovered: Cell<Option<i32>>,
+}
+
+impl<'a> ReplyDue<'a> {
+    pub fn new(station: &'a Station) -> ReplyDue<'a> {
+        ReplyDue {
+            station,
+            holidays: station.holidays(),
+            uncovered: Cell::new(None),
+        }
+    }
+
+    pub fn on(&self, registered_on: NaiveDate, deadline: Option<NaiveDate>) -> NaiveDate {
+        if let Some(d) = deadline {
+            return d;
+        }
+        self.station
+            .reply_due(registered_on, &self.holidays)
+            .unwrap_or_else(|NotCovered(year)| {
+                if self.uncovered.get().is_none_or(|y| year < y) {
+                    self.uncovered.set(Some(year));
+                }
+                registered_on + chrono::Days::new(u64::from(self.station.reply_days()))
+            })
+    }
+
+    /// The first year the holiday table did not cover, if one was met.
+    pub fn uncovered(&self) -> Option<i32> {
+        self.uncovered.get()
+    }
 }
 
 /// The day `a` was first answered (a reply that applied), if it was.
@@ -466,7 +505,10 @@ mod tests {
                 ],
             ),
         ];
-        let facts: Vec<AppealFacts> = appeals.iter().map(|a| AppealFacts::of(a, 15)).collect();
+        let facts: Vec<AppealFacts> = appeals
+            .iter()
+            .map(|a| AppealFacts::of(a, &ReplyDue::new(&crate::domain::testing::sample_station())))
+            .collect();
         assert_eq!(facts[0].answered_on, Some(d(1, 25)));
         assert_eq!(facts[1].satisfied_on, None);
         assert_eq!(facts[2].due_on, d(4, 25));

@@ -17,7 +17,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::appeal::{Appeal, Category, ReplyClass, Route, Satisfaction, Status};
 use super::catalog::RowRef;
-use super::points::AppealFacts;
+use super::points::{AppealFacts, ReplyDue};
 use super::station::Station;
 
 /// What an appeal counts for.
@@ -36,9 +36,9 @@ pub struct Facts {
 }
 
 impl Facts {
-    pub fn of(a: &Appeal, reply_days: u32) -> Facts {
+    pub fn of(a: &Appeal, due: &ReplyDue) -> Facts {
         Facts {
-            base: AppealFacts::of(a, reply_days),
+            base: AppealFacts::of(a, due),
             category: a.category,
             route: a.route,
             status: a.status,
@@ -53,10 +53,10 @@ impl Facts {
 impl Facts {
     /// The facts of a catalog row (`catalog::Handling` carries what the
     /// appeal's history would give).
-    pub fn of_row(r: &RowRef, reply_days: u32) -> Facts {
+    pub fn of_row(r: &RowRef, due: &ReplyDue) -> Facts {
         let h = r.handling;
         Facts {
-            base: AppealFacts::of_row(r, reply_days),
+            base: AppealFacts::of_row(r, due),
             category: r.category,
             route: h.route,
             status: r.status,
@@ -121,6 +121,9 @@ pub struct Report {
     pub visits_per_reception_day: Vec<(NaiveDate, u32)>,
     /// By deputy id.
     pub participation: BTreeMap<String, Participation>,
+    /// A year the holiday table does not cover, met while working out when
+    /// appeals were due (calendar days stood in for its working days).
+    pub uncovered_year: Option<i32>,
 }
 
 /// A deputy's schedule: id and the days of the month they are on duty.
@@ -323,7 +326,9 @@ mod tests {
                 &[(Step::Accept, d(2, 1)), (refer(d(2, 1)), d(2, 1))],
             ),
         ];
-        let facts: Vec<Facts> = appeals.iter().map(|a| Facts::of(a, 15)).collect();
+        let station = station();
+        let due = ReplyDue::new(&station);
+        let facts: Vec<Facts> = appeals.iter().map(|a| Facts::of(a, &due)).collect();
         let visits = [d(1, 10), d(1, 10), d(1, 20), d(1, 21), d(2, 10)];
         let attended = vec![
             ("D001".to_string(), d(1, 10)),
@@ -332,7 +337,7 @@ mod tests {
         ];
         let schedule: [Schedule; 2] = [("D001", &[10, 20]), ("D002", &[10])];
         let r = report(
-            &station(),
+            &station,
             &schedule,
             &facts,
             &visits,
@@ -386,11 +391,11 @@ mod tests {
         let from_rows: Vec<Facts> = (0..catalog.len())
             .filter_map(|i| catalog.row(i))
             .filter(|r| Facts::wanted(r, d(1, 1), d(1, 31)))
-            .map(|r| Facts::of_row(&r, 15))
+            .map(|r| Facts::of_row(&r, &due))
             .collect();
         assert_eq!(from_rows, facts);
         let again = report(
-            &station(),
+            &station,
             &schedule,
             &from_rows,
             &visits,

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use crate::domain::catalog::Catalog;
 use crate::domain::period::Period;
-use crate::domain::points::{self, AppealFacts, PointLine};
+use crate::domain::points::{self, AppealFacts, PointLine, ReplyDue};
 use crate::domain::report::{self, Facts, Report, Schedule};
 use crate::domain::{Deputy, Station};
 use crate::storage::{Reader, StoreError};
@@ -41,11 +41,11 @@ pub fn report(
     period: &Period,
     today: NaiveDate,
 ) -> Result<Report, StoreError> {
-    let reply_days = station.reply_days();
+    let due = ReplyDue::new(station);
     let facts: Vec<Facts> = (0..catalog.len())
         .filter_map(|i| catalog.row(i))
         .filter(|r| Facts::wanted(r, period.from, period.to))
-        .map(|r| Facts::of_row(&r, reply_days))
+        .map(|r| Facts::of_row(&r, &due))
         .collect();
     let visits = reader.visit_days(period.from, period.to)?;
     let attended = attended(reader, period.from, period.to)?;
@@ -53,7 +53,7 @@ pub fn report(
         .iter()
         .map(|d| (d.id.as_str(), d.duty_days.as_slice()))
         .collect();
-    Ok(report::report(
+    let mut report = report::report(
         station,
         &schedule,
         &facts,
@@ -61,7 +61,9 @@ pub fn report(
         &attended,
         (period.from, period.to),
         today,
-    ))
+    );
+    report.uncovered_year = due.uncovered();
+    Ok(report)
 }
 
 /// Every deputy's deeds with their points, by deputy id, each list by
@@ -73,11 +75,11 @@ pub fn deeds(
     station: &Station,
     today: NaiveDate,
 ) -> Result<BTreeMap<String, Vec<PointLine>>, StoreError> {
-    let reply_days = station.reply_days();
+    let due = ReplyDue::new(station);
     let appeals: Vec<AppealFacts> = (0..catalog.len())
         .filter_map(|i| catalog.row(i))
         .filter(|r| r.deputies().next().is_some())
-        .map(|r| AppealFacts::of_row(&r, reply_days))
+        .map(|r| AppealFacts::of_row(&r, &due))
         .collect();
     let days = attended(reader, epoch(), today)?;
     let items = reader.duty_items()?;
