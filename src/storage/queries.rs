@@ -210,6 +210,39 @@ impl Reader {
         self.scan_decoded(&keys::duty_day(day))
     }
 
+    /// Every duty record (check-in and check-out) on the days from `from`
+    /// to `to`, both included, by day and then deputy.
+    pub fn duty_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Duty>, StoreError> {
+        let start = format!("{}{from}/", keys::DUTY);
+        let end = format!("{}{to}/\u{7f}", keys::DUTY);
+        self.range_decoded(start.as_bytes(), end.as_bytes())
+    }
+
+    /// The visits registered on the days from `from` to `to`, both
+    /// included, in code order (a visit's code begins with its day).
+    pub fn visits_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Visit>, StoreError> {
+        let start = format!("{}{}", keys::VISIT, from.format("%y%m%d"));
+        let end = format!("{}{}\u{7f}", keys::VISIT, to.format("%y%m%d"));
+        self.range_decoded(start.as_bytes(), end.as_bytes())
+    }
+
+    fn range_decoded<T: serde::de::DeserializeOwned>(
+        &self,
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<Vec<T>, StoreError> {
+        if start > end {
+            return Ok(Vec::new());
+        }
+        self.tree
+            .range(start..end)
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.db_err(e))?;
+                decode(&v).map_err(|e| self.db_err(e))
+            })
+            .collect()
+    }
+
     /// Catalog rows of every appeal, in code order.
     /// Every catalog row, straight from the database (a full scan: for
     /// tests and tools; the kiosk loads through the catalog cache).
