@@ -109,7 +109,9 @@ fn last_day(a: &Appeal, zone: Zone, hit: impl Fn(&crate::domain::HistoryEntry) -
 /// re-referral), while it has one.
 pub fn referred_on(a: &Appeal, zone: Zone) -> Option<NaiveDate> {
     a.unit.as_ref()?;
-    last_day(a, zone, |h| matches!(h.step, Step::Refer { .. } | Step::Rerefer { .. }))
+    last_day(a, zone, |h| {
+        matches!(h.step, Step::Refer { .. } | Step::Rerefer { .. })
+    })
 }
 
 /// The day of the appeal's last reply (the county's or on the spot).
@@ -175,7 +177,10 @@ pub fn attendance_rows(
                 .filter(|v| zone.date(&v.at) == day && v.deputies.iter().any(|d| d.id == duty.deputy))
                 .count() as u32;
             let time = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
-                Cell::text(t.map(|t| zone.local(&t).format("%H:%M").to_string()).unwrap_or_default())
+                Cell::text(
+                    t.map(|t| zone.local(&t).format("%H:%M").to_string())
+                        .unwrap_or_default(),
+                )
             };
             Row::of(vec![
                 Cell::day(Some(day)),
@@ -218,14 +223,22 @@ pub fn archive_rows(
     period: Period,
     lang: Lang,
 ) -> Vec<Row> {
-    let mut names: BTreeMap<&str, &str> = deputies.iter().map(|d| (d.id.as_str(), d.name.as_str())).collect();
+    let mut names: BTreeMap<&str, &str> = deputies
+        .iter()
+        .map(|d| (d.id.as_str(), d.name.as_str()))
+        .collect();
     for id in lines.keys() {
         names.entry(id.as_str()).or_insert("");
     }
     let mut rows = Vec::new();
     for (id, name) in names {
         let mut sum = 0;
-        for l in lines.get(id).into_iter().flatten().filter(|l| period.contains(l.day)) {
+        for l in lines
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter(|l| period.contains(l.day))
+        {
             let (deed, what) = deed_words(&l.deed, rules, lang);
             sum += l.points;
             rows.push(Row::of(vec![
@@ -396,8 +409,10 @@ mod tests {
         two.content = "垃圾桶满了没人清。".into();
         two.route = crate::domain::Route::OnSpot;
         let v = visit(d(1, 10), &["D001", "D002"], &[&one, &two]);
-        let by_code: BTreeMap<String, Appeal> =
-            [&one, &two].iter().map(|a| (a.code.to_string(), (*a).clone())).collect();
+        let by_code: BTreeMap<String, Appeal> = [&one, &two]
+            .iter()
+            .map(|a| (a.code.to_string(), (*a).clone()))
+            .collect();
         let row = visit_row(&v, &by_code, zone(), Lang::Zh);
         assert_eq!(
             row.cells,
@@ -425,7 +440,10 @@ mod tests {
     #[test]
     fn attendance_has_times_schedule_and_visits_received() {
         let utc = FixedOffset::east_opt(0).unwrap();
-        let t = |day: NaiveDate, h: u32, m: u32| utc.from_local_datetime(&day.and_hms_opt(h, m, 0).unwrap()).unwrap();
+        let t = |day: NaiveDate, h: u32, m: u32| {
+            utc.from_local_datetime(&day.and_hms_opt(h, m, 0).unwrap())
+                .unwrap()
+        };
         let duties = vec![
             // D002 on the 10th, not a duty day of theirs, still in.
             Duty {
@@ -518,7 +536,14 @@ mod tests {
         let rows = archive_rows(&lines, &deputies, &rules, january, Lang::Zh);
         let code = a.code.to_string();
         let r = |id: &str, name: &str, day: &str, deed: &str, what: &str, p: u32| {
-            vec![text(id), text(name), text(day), text(deed), text(what), Cell::Number(p)]
+            vec![
+                text(id),
+                text(name),
+                text(day),
+                text(deed),
+                text(what),
+                Cell::Number(p),
+            ]
         };
         let got: Vec<(Vec<Cell>, bool)> = rows.into_iter().map(|r| (r.cells, r.subtotal)).collect();
         assert_eq!(
@@ -526,10 +551,16 @@ mod tests {
             vec![
                 (r("D001", "陈立华", "2026-01-10", "进站接待", "", 2), false),
                 (r("D001", "陈立华", "2026-01-10", "接待群众诉求", &code, 1), false),
-                (r("D001", "陈立华", "2026-01-15", "履职清单", "学习培训 ×2", 2), false),
+                (
+                    r("D001", "陈立华", "2026-01-15", "履职清单", "学习培训 ×2", 2),
+                    false
+                ),
                 (r("D001", "陈立华", "2026-01-25", "诉求按期答复", &code, 2), false),
                 (r("D001", "陈立华", "", "小计", "", 7), true),
-                (r("D002", "周文清", "2026-01-20", "履职清单", "参加会议", 1), false),
+                (
+                    r("D002", "周文清", "2026-01-20", "履职清单", "参加会议", 1),
+                    false
+                ),
                 (r("D002", "周文清", "", "小计", "", 1), true),
                 (r("D003", "何建平", "", "小计", "", 0), true),
             ]

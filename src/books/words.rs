@@ -181,10 +181,7 @@ pub fn item_times(name: &str, times: u32) -> String {
 pub fn exported(path: &str, from: &str, to: &str, lang: Lang) -> String {
     let names: Vec<&str> = LEDGERS.iter().map(|l| l.name(lang)).collect();
     lang.pick(
-        format!(
-            "已导出 {from} 至 {to} 的台账到 {path}（{}）",
-            names.join("、")
-        ),
+        format!("已导出 {from} 至 {to} 的台账到 {path}（{}）", names.join("、")),
         format!(
             "the ledgers of {from} to {to} exported to {path} ({})",
             names.join(", ")
@@ -200,7 +197,8 @@ pub fn needs_out(lang: Lang) -> &'static str {
     )
 }
 
-const FORMS_ZH: &str = "请用 --from 日期 --to 日期（YYYY-MM-DD）、--quarter 2026Q4、--month 2026-11 或 --year 2026 中的一种";
+const FORMS_ZH: &str =
+    "请用 --from 日期 --to 日期（YYYY-MM-DD）、--quarter 2026Q4、--month 2026-11 或 --year 2026 中的一种";
 const FORMS_EN: &str =
     "use one of --from DATE --to DATE (YYYY-MM-DD), --quarter 2026Q4, --month 2026-11 or --year 2026";
 
@@ -212,7 +210,10 @@ pub fn period_error(e: &PeriodError, lang: Lang) -> String {
         ),
         PeriodError::Several(flags) => lang.pick(
             format!("期间只能用一种方式指定，却给了 {}：{FORMS_ZH}", flags.join("、")),
-            format!("give the period one way only, not {}: {FORMS_EN}", flags.join(" and ")),
+            format!(
+                "give the period one way only, not {}: {FORMS_EN}",
+                flags.join(" and ")
+            ),
         ),
         PeriodError::Half(flag) => {
             let other = if *flag == "--from" { "--to" } else { "--from" };
@@ -223,10 +224,19 @@ pub fn period_error(e: &PeriodError, lang: Lang) -> String {
         }
         PeriodError::Bad { flag, text } => {
             let (zh, en) = match *flag {
-                "--quarter" => ("季度应写作 2026Q4（年份加 Q1–Q4）", "a quarter is written 2026Q4 (a year and Q1–Q4)"),
+                "--quarter" => (
+                    "季度应写作 2026Q4（年份加 Q1–Q4）",
+                    "a quarter is written 2026Q4 (a year and Q1–Q4)",
+                ),
                 "--month" => ("月份应写作 2026-11", "a month is written 2026-11"),
-                "--year" => ("年份应写作 2026（2000–2099）", "a year is written 2026 (2000–2099)"),
-                _ => ("日期应写作 2026-11-05，且须是存在的日期", "a day is written 2026-11-05 and must exist"),
+                "--year" => (
+                    "年份应写作 2026（2000–2099）",
+                    "a year is written 2026 (2000–2099)",
+                ),
+                _ => (
+                    "日期应写作 2026-11-05，且须是存在的日期",
+                    "a day is written 2026-11-05 and must exist",
+                ),
             };
             lang.pick(
                 format!("{flag}“{text}”无法识别：{zh}"),

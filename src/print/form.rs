@@ -32,7 +32,12 @@ impl Line {
 
 /// The form's lines for paper of `columns` columns: blank (`filled`
 /// None) or filled from a visit and its appeals (in the visit's order).
-pub fn lines(station: &Station, filled: Option<(&Visit, &[Appeal])>, columns: usize, lang: Lang) -> Vec<Line> {
+pub fn lines(
+    station: &Station,
+    filled: Option<(&Visit, &[Appeal])>,
+    columns: usize,
+    lang: Lang,
+) -> Vec<Line> {
     let mut out = Vec::new();
     let rule = "-".repeat(columns);
     for l in wrap(&station.name, columns) {
@@ -69,12 +74,22 @@ pub fn lines(station: &Station, filled: Option<(&Visit, &[Appeal])>, columns: us
         Some((visit, appeals)) => {
             let zone = station.zone();
             let at = zone.local(&visit.at);
-            field(&mut out, words::date(lang), &words::filled_date(&at, lang), columns);
+            field(
+                &mut out,
+                words::date(lang),
+                &words::filled_date(&at, lang),
+                columns,
+            );
             field(&mut out, words::visit_code(lang), visit.code.as_str(), columns);
             field(&mut out, words::name(lang), &visit.visitor.name, columns);
             field(&mut out, words::phone(lang), &visit.visitor.phone, columns);
             field(&mut out, words::address(lang), &visit.visitor.address, columns);
-            field(&mut out, words::people(lang), &visit.group_size.to_string(), columns);
+            field(
+                &mut out,
+                words::people(lang),
+                &visit.group_size.to_string(),
+                columns,
+            );
             let names: Vec<&str> = visit.deputies.iter().map(|d| d.name.as_str()).collect();
             field(&mut out, words::deputies(lang), &names.join(sep), columns);
             out.push(Line::plain(words::matters(lang)));
@@ -94,7 +109,11 @@ pub fn lines(station: &Station, filled: Option<(&Visit, &[Appeal])>, columns: us
                 let how = words::handled(i + 1, a, lang);
                 wrapped(&mut out, &how, columns);
                 if let Some(reply) = a.reply.as_deref().filter(|r| !r.trim().is_empty()) {
-                    wrapped(&mut out, &format!("{}{}", words::reply(lang), reply.trim()), columns);
+                    wrapped(
+                        &mut out,
+                        &format!("{}{}", words::reply(lang), reply.trim()),
+                        columns,
+                    );
                 }
             }
             out.push(Line::plain(underline(columns)));
@@ -175,7 +194,8 @@ pub mod words {
 
     /// The visit's day and time: `2026年11月10日 09:30`.
     pub fn filled_date(at: &DateTime<FixedOffset>, lang: Lang) -> String {
-        at.format(lang.pick("%Y年%m月%d日 %H:%M", "%Y-%m-%d %H:%M")).to_string()
+        at.format(lang.pick("%Y年%m月%d日 %H:%M", "%Y-%m-%d %H:%M"))
+            .to_string()
     }
 
     pub fn visit_code(lang: Lang) -> &'static str {
@@ -263,7 +283,12 @@ mod tests {
         let t = texts(&lines);
         assert_eq!(
             t[..4],
-            ["柳岸社区人大代表联络站", "代表接待选民登记表", &"-".repeat(32), "日期：______年____月____日"]
+            [
+                "柳岸社区人大代表联络站",
+                "代表接待选民登记表",
+                &"-".repeat(32),
+                "日期：______年____月____日"
+            ]
         );
         assert!(lines[0].center && lines[1].bold);
         assert_eq!(t[4], format!("姓名：{}", "_".repeat(26)));
@@ -334,6 +359,9 @@ mod tests {
             "处理意见：".into(),
             "1. 交办（青禾县交通运输局），已交办".into(),
         ];
-        assert_eq!(t[3..3 + want.len()], want.iter().map(String::as_str).collect::<Vec<_>>()[..]);
+        assert_eq!(
+            t[3..3 + want.len()],
+            want.iter().map(String::as_str).collect::<Vec<_>>()[..]
+        );
     }
 }

@@ -292,7 +292,13 @@ pub fn render(
                 None => Ok(form::render(&station, None, settings, lang, now)),
                 Some(code) => {
                     let (visit, appeals) = visit_and_appeals(reader, code)?;
-                    Ok(form::render(&station, Some((&visit, &appeals)), settings, lang, now))
+                    Ok(form::render(
+                        &station,
+                        Some((&visit, &appeals)),
+                        settings,
+                        lang,
+                        now,
+                    ))
                 }
             }
         }

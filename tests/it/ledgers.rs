@@ -64,7 +64,9 @@ fn register_visit(store: &mut Store, at: DateTime<FixedOffset>, name: &str) -> V
             },
         ],
     };
-    let codes = store.next_codes(at.date_naive(), registration.codes_needed()).unwrap();
+    let codes = store
+        .next_codes(at.date_naive(), registration.codes_needed())
+        .unwrap();
     let keys: Vec<String> = (0..2u8)
         .map(|i| jiedai::domain::public::access_key(&[i + 1; 9]))
         .collect();
@@ -221,7 +223,11 @@ fn appeal_cells(a: &Value) -> Vec<String> {
 }
 
 /// A sheet's rows without the header, the header checked.
-fn body<'a>(sheets: &'a BTreeMap<String, Vec<Vec<String>>>, name: &str, header: &[&str]) -> &'a [Vec<String>] {
+fn body<'a>(
+    sheets: &'a BTreeMap<String, Vec<Vec<String>>>,
+    name: &str,
+    header: &[&str],
+) -> &'a [Vec<String>] {
     let rows = sheets.get(name).unwrap_or_else(|| panic!("a sheet {name}"));
     assert_eq!(rows[0], header, "{name}'s header");
     &rows[1..]
@@ -307,11 +313,20 @@ fn the_ledgers_match_the_station_cell_by_cell() {
         &["export", "ledgers", "--month", "2026-11", "--out", path(&out)],
         0,
     );
-    assert!(printed(&run).contains("2026-11-01 至 2026-11-30"), "{}", printed(&run));
+    assert!(
+        printed(&run).contains("2026-11-01 至 2026-11-30"),
+        "{}",
+        printed(&run)
+    );
     let (names, sheets) = read_book(&out);
     assert_eq!(
         names,
-        ["接待选民登记簿", "意见建议办理台账", "代表进站履职登记", "履职档案"]
+        [
+            "接待选民登记簿",
+            "意见建议办理台账",
+            "代表进站履职登记",
+            "履职档案"
+        ]
     );
     let all = exported(dir.path());
     let by_code: BTreeMap<String, &Value> = all.iter().map(|a| (s(a, "code"), a)).collect();
@@ -323,8 +338,18 @@ fn the_ledgers_match_the_station_cell_by_cell() {
         &sheets,
         "接待选民登记簿",
         &[
-            "登记号", "日期", "时间", "来访人", "联系电话", "身份证号", "住址/单位", "人数", "接待代表",
-            "诉求查询码", "反映问题", "办理方式",
+            "登记号",
+            "日期",
+            "时间",
+            "来访人",
+            "联系电话",
+            "身份证号",
+            "住址/单位",
+            "人数",
+            "接待代表",
+            "诉求查询码",
+            "反映问题",
+            "办理方式",
         ],
     );
     let mine: Vec<&Value> = visit.appeals.iter().map(|c| by_code[c.as_str()]).collect();
@@ -343,8 +368,18 @@ fn the_ledgers_match_the_station_cell_by_cell() {
             visit.visitor.id_number.clone(),
             visit.visitor.address.clone(),
             visit.group_size.to_string(),
-            visit.deputies.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join("、"),
-            visit.appeals.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("\n"),
+            visit
+                .deputies
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+            visit
+                .appeals
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
             mine.iter().map(|a| matter(a)).collect::<Vec<_>>().join("\n"),
             mine.iter().map(|a| s(a, "route")).collect::<Vec<_>>().join("\n"),
         ]]
@@ -355,8 +390,23 @@ fn the_ledgers_match_the_station_cell_by_cell() {
         &sheets,
         "意见建议办理台账",
         &[
-            "查询码", "登记日期", "来访人", "类别", "标题", "诉求内容", "接待代表", "办理方式", "承办单位",
-            "交办日期", "办理期限", "答复日期", "答复类别", "答复内容", "满意度", "办理状态", "办结日期",
+            "查询码",
+            "登记日期",
+            "来访人",
+            "类别",
+            "标题",
+            "诉求内容",
+            "接待代表",
+            "办理方式",
+            "承办单位",
+            "交办日期",
+            "办理期限",
+            "答复日期",
+            "答复类别",
+            "答复内容",
+            "满意度",
+            "办理状态",
+            "办结日期",
             "重新办理次数",
         ],
     );
@@ -365,13 +415,20 @@ fn the_ledgers_match_the_station_cell_by_cell() {
         .filter(|a| s(a, "date").starts_with("2026-11"))
         .map(appeal_cells)
         .collect();
-    assert_eq!(november.len(), 31 + 2, "the sample's November and the visit's two");
+    assert_eq!(
+        november.len(),
+        31 + 2,
+        "the sample's November and the visit's two"
+    );
     assert_eq!(appeals.len(), november.len());
     for (got, want) in appeals.iter().zip(&november) {
         assert_eq!(got, want);
     }
     // The appeal answered on the spot, as the desk recorded it.
-    let answered = appeals.iter().find(|r| r[0] == visit.appeals[1].as_str()).unwrap();
+    let answered = appeals
+        .iter()
+        .find(|r| r[0] == visit.appeals[1].as_str())
+        .unwrap();
     assert_eq!(
         (answered[7].as_str(), answered[11].as_str(), answered[13].as_str()),
         ("当场答复", "2026-11-10", "代表当场联系社区，当天清运。")
@@ -381,14 +438,23 @@ fn the_ledgers_match_the_station_cell_by_cell() {
     let attendance = body(
         &sheets,
         "代表进站履职登记",
-        &["日期", "代表编号", "代表", "签到时间", "签退时间", "是否值班日", "当日接待人次"],
+        &[
+            "日期",
+            "代表编号",
+            "代表",
+            "签到时间",
+            "签退时间",
+            "是否值班日",
+            "当日接待人次",
+        ],
     );
     let name = |id: &str| deputies.iter().find(|d| d.id == id).unwrap();
     let scheduled = |id: &str| if name(id).on_duty(10) { "是" } else { "否" };
     let received = |id: &str| visit.deputies.iter().filter(|d| d.id == id).count().to_string();
     let mut want = Vec::new();
     for d in store.duty(day("2026-11-10")).unwrap() {
-        let hm = |x: Option<DateTime<FixedOffset>>| x.map(|x| x.format("%H:%M").to_string()).unwrap_or_default();
+        let hm =
+            |x: Option<DateTime<FixedOffset>>| x.map(|x| x.format("%H:%M").to_string()).unwrap_or_default();
         want.push(vec![
             "2026-11-10".to_string(),
             d.deputy.clone(),
@@ -413,26 +479,47 @@ fn the_ledgers_match_the_station_cell_by_cell() {
         "履职档案",
         &["代表编号", "代表", "日期", "履职事项", "查询码或项目", "积分"],
     );
-    let checked_in = [("D001", "2026-11-10"), ("D002", "2026-11-10"), ("D003", "2026-10-20")];
+    let checked_in = [
+        ("D001", "2026-11-10"),
+        ("D002", "2026-11-10"),
+        ("D003", "2026-10-20"),
+    ];
     let want = archive_expected(&all, &deputies, &checked_in, "2026-11-01", "2026-11-30");
     assert_eq!(archive.len(), want.len());
     for (got, want) in archive.iter().zip(&want) {
         assert_eq!(got, want);
     }
     let d001 = want.iter().find(|r| r[0] == "D001" && r[3] == "小计").unwrap();
-    assert!(d001[5].parse::<u32>().unwrap() >= 2 + 2, "D001's day and the visit's appeals");
+    assert!(
+        d001[5].parse::<u32>().unwrap() >= 2 + 2,
+        "D001's day and the visit's appeals"
+    );
     drop(store);
 
     // In English: the same rows under English names and headers.
     let en = dir.path().join("ledgers-en.xlsx");
     expect(
         dir.path(),
-        &["--lang", "en", "export", "ledgers", "--from", "2026-11-01", "--to", "2026-11-30", "--out", path(&en)],
+        &[
+            "--lang",
+            "en",
+            "export",
+            "ledgers",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--out",
+            path(&en),
+        ],
         0,
     );
     let (names, en_sheets) = read_book(&en);
     assert_eq!(names, ["Visitors", "Appeals", "Attendance", "Duty archive"]);
-    assert_eq!(en_sheets["Appeals"][0][..3], ["Tracking code", "Registered", "Visitor"]);
+    assert_eq!(
+        en_sheets["Appeals"][0][..3],
+        ["Tracking code", "Registered", "Visitor"]
+    );
     assert_eq!(en_sheets["Appeals"].len(), november.len() + 1);
     assert_eq!(en_sheets["Attendance"][1][5], "yes");
     assert!(en_sheets["Duty archive"].iter().any(|r| r[3] == "Subtotal"));
@@ -454,14 +541,24 @@ fn period_shortcuts_cover_their_days_and_bad_periods_write_nothing() {
         (&["--quarter", "2026Q4"][..], "2026-10-01", "2026-12-31", 2, 3),
         (&["--year", "2026"][..], "2026-01-01", "2026-12-31", 2, 3),
         (&["--month", "2026-10"][..], "2026-10-01", "2026-10-31", 0, 1),
-        (&["--from", "2026-11-10", "--to", "2026-11-10"][..], "2026-11-10", "2026-11-10", 1, 2),
+        (
+            &["--from", "2026-11-10", "--to", "2026-11-10"][..],
+            "2026-11-10",
+            "2026-11-10",
+            1,
+            2,
+        ),
     ] {
         let out = dir.path().join("p.xlsx");
         let mut cmd = vec!["export", "ledgers"];
         cmd.extend(args);
         cmd.extend(["--out", path(&out)]);
         let run = expect(dir.path(), &cmd, 0);
-        assert!(printed(&run).contains(&format!("{from} 至 {to}")), "{}", printed(&run));
+        assert!(
+            printed(&run).contains(&format!("{from} 至 {to}")),
+            "{}",
+            printed(&run)
+        );
         let (_, sheets) = read_book(&out);
         assert_eq!(sheets["意见建议办理台账"].len() - 1, count(from, to), "{args:?}");
         assert_eq!(sheets["接待选民登记簿"].len() - 1, visits, "{args:?}");
@@ -472,13 +569,28 @@ fn period_shortcuts_cover_their_days_and_bad_periods_write_nothing() {
     let out = dir.path().join("bad.xlsx");
     let o = path(&out);
     for (args, words) in [
-        (vec!["--quarter", "2026Q5", "--out", o], "--quarter“2026Q5”无法识别"),
+        (
+            vec!["--quarter", "2026Q5", "--out", o],
+            "--quarter“2026Q5”无法识别",
+        ),
         (vec!["--month", "2026-13", "--out", o], "--month“2026-13”无法识别"),
         (vec!["--year", "26", "--out", o], "--year“26”无法识别"),
-        (vec!["--from", "2026-02-30", "--to", "2026-03-01", "--out", o], "--from“2026-02-30”无法识别"),
-        (vec!["--from", "2026-12-01", "--to", "2026-11-01", "--out", o], "起始日期 2026-12-01 晚于截止日期 2026-11-01"),
-        (vec!["--from", "2026-11-01", "--out", o], "给了 --from 却没有 --to"),
-        (vec!["--month", "2026-11", "--year", "2026", "--out", o], "期间只能用一种方式指定"),
+        (
+            vec!["--from", "2026-02-30", "--to", "2026-03-01", "--out", o],
+            "--from“2026-02-30”无法识别",
+        ),
+        (
+            vec!["--from", "2026-12-01", "--to", "2026-11-01", "--out", o],
+            "起始日期 2026-12-01 晚于截止日期 2026-11-01",
+        ),
+        (
+            vec!["--from", "2026-11-01", "--out", o],
+            "给了 --from 却没有 --to",
+        ),
+        (
+            vec!["--month", "2026-11", "--year", "2026", "--out", o],
+            "期间只能用一种方式指定",
+        ),
         (vec!["--out", o], "未指定台账的期间"),
         (vec!["--month", "2026-11"], "须用 --out 指定输出文件"),
     ] {
@@ -493,7 +605,11 @@ fn period_shortcuts_cover_their_days_and_bad_periods_write_nothing() {
         &["--lang", "en", "export", "ledgers", "--quarter", "Q4", "--out", o],
         2,
     );
-    assert!(printed(&run).contains("--quarter \"Q4\" is not understood"), "{}", printed(&run));
+    assert!(
+        printed(&run).contains("--quarter \"Q4\" is not understood"),
+        "{}",
+        printed(&run)
+    );
     assert!(!out.exists());
     // Nothing but the workbooks asked for was left in the directory.
     let stray: Vec<_> = std::fs::read_dir(dir.path())
@@ -546,8 +662,19 @@ fn the_registration_form_prints_blank_and_filled() {
     ] {
         assert!(blank.iter().any(|l| l == want), "{want} in {blank:#?}");
     }
-    for label in ["姓名：", "联系电话：", "住址/单位：", "人数：", "接待代表：", "来访人签名：", "接待代表签名："] {
-        let line = blank.iter().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("{label}"));
+    for label in [
+        "姓名：",
+        "联系电话：",
+        "住址/单位：",
+        "人数：",
+        "接待代表：",
+        "来访人签名：",
+        "接待代表签名：",
+    ] {
+        let line = blank
+            .iter()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("{label}"));
         let rest = &line[label.len()..];
         assert!(rest.len() >= 4 && rest.chars().all(|c| c == '_'), "{line}");
     }
@@ -578,7 +705,11 @@ fn the_registration_form_prints_blank_and_filled() {
     ];
     for (i, c) in visit.appeals.iter().enumerate() {
         let a = store.appeal(c.as_str()).unwrap().unwrap();
-        want.push(format!("{}. [{}] {}", i + 1, a.category.zh(), a.title).trim().to_string());
+        want.push(
+            format!("{}. [{}] {}", i + 1, a.category.zh(), a.title)
+                .trim()
+                .to_string(),
+        );
         want.push(format!("查询码：{c}"));
         want.push(a.content.clone());
         want.push(format!("{}. {}", i + 1, a.route.zh()));
@@ -609,6 +740,11 @@ fn the_registration_form_prints_blank_and_filled() {
         "{}",
         printed(&run)
     );
-    let all_jobs = Store::open(dir.path()).unwrap().print_jobs().unwrap().all().unwrap();
+    let all_jobs = Store::open(dir.path())
+        .unwrap()
+        .print_jobs()
+        .unwrap()
+        .all()
+        .unwrap();
     assert_eq!(all_jobs.len(), 2, "{all_jobs:?}");
 }
