@@ -41,7 +41,8 @@ pub struct Books {
     /// What every appeal means for duty points (an appeal of an earlier
     /// period may be answered or rated in this one).
     pub facts: Vec<AppealFacts>,
-    /// The duty list's items entered by hand.
+    /// The duty list's items entered by hand (every one held: the
+    /// archive keeps those of the period).
     pub hand: Vec<HandEntry>,
 }
 
@@ -84,9 +85,7 @@ pub fn gather(reader: &Reader, period: Period) -> Result<Books, StoreError> {
         appeals,
         duties: reader.duty_between(period.from, period.to)?,
         facts,
-        // The duty list is not recorded yet: the archive counts the
-        // station's own records.
-        hand: Vec::new(),
+        hand: reader.duty_items()?,
         station,
     })
 }

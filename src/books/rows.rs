@@ -515,12 +515,14 @@ mod tests {
                 day: d(1, 15),
                 item: "study".into(),
                 times: 2,
+                note: String::new(),
             },
             HandEntry {
                 deputy: "D002".into(),
                 day: d(1, 20),
                 item: "meeting".into(),
                 times: 1,
+                note: String::new(),
             },
         ];
         let lines = deeds(&rules, &[("D001".into(), d(1, 10))], &facts, &items);

@@ -7,8 +7,9 @@ use std::borrow::Cow;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::appeal::{Appeal, Category, Status, Urgency};
+use super::appeal::{Appeal, Category, ReplyClass, Route, Satisfaction, Status, Urgency};
 use super::code::cmp_code_text;
+use super::points;
 use super::search::{Query, appeal_text, gb_boundary, gb_decode, gb_encode, gb_find};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,11 +27,60 @@ pub struct CatalogRow {
     pub title: String,
     /// Normalised search text (see `search::appeal_text`).
     pub text: String,
+    /// The handling unit, while one is named.
+    pub unit: String,
+    pub handling: Handling,
+}
+
+/// What the station's figures need of an appeal's handling (`report`,
+/// `points`), kept in its row so that a report never reads the appeals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handling {
+    pub route: Route,
+    /// The last rating.
+    pub satisfaction: Option<Satisfaction>,
+    pub reply_class: Option<ReplyClass>,
+    /// Times handled again (重新办理).
+    pub round: u32,
+    /// The first reply that applied.
+    pub answered_on: Option<NaiveDate>,
+    /// The last rating, when it was 满意 or 基本满意.
+    pub satisfied_on: Option<NaiveDate>,
+    /// The last closing, while closed.
+    pub closed_on: Option<NaiveDate>,
+}
+
+impl Default for Handling {
+    fn default() -> Self {
+        Handling {
+            route: Route::ALL[0],
+            satisfaction: None,
+            reply_class: None,
+            round: 0,
+            answered_on: None,
+            satisfied_on: None,
+            closed_on: None,
+        }
+    }
+}
+
+impl Handling {
+    pub fn of(a: &Appeal) -> Handling {
+        Handling {
+            route: a.route,
+            satisfaction: a.satisfaction,
+            reply_class: a.reply_class,
+            round: a.round,
+            answered_on: points::answered_on(a),
+            satisfied_on: points::satisfied_on(a),
+            closed_on: points::closed_on(a),
+        }
+    }
 }
 
 const SEP: char = '\u{1e}';
 const LIST_SEP: char = '\u{1d}';
-const LINE_VERSION: &str = "2";
+const LINE_VERSION: &str = "3";
 
 impl CatalogRow {
     pub fn from_appeal(a: &Appeal) -> CatalogRow {
@@ -46,6 +96,8 @@ impl CatalogRow {
             phone: a.visitor.phone.clone(),
             title: a.title.clone(),
             text: appeal_text(a),
+            unit: a.unit.clone().unwrap_or_default(),
+            handling: Handling::of(a),
         }
     }
 
@@ -57,6 +109,18 @@ impl CatalogRow {
     pub fn to_line(&self) -> String {
         let deadline = self.deadline.map(|d| d.to_string()).unwrap_or_default();
         let deputies = self.deputies.join(&LIST_SEP.to_string());
+        let h = &self.handling;
+        let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let handling = [
+            h.route.code().to_string(),
+            h.satisfaction.map(|s| s.code()).unwrap_or_default().to_string(),
+            h.reply_class.map(|c| c.code()).unwrap_or_default().to_string(),
+            h.round.to_string(),
+            day(h.answered_on),
+            day(h.satisfied_on),
+            day(h.closed_on),
+        ]
+        .join(&LIST_SEP.to_string());
         [
             LINE_VERSION,
             &self.code,
@@ -70,6 +134,8 @@ impl CatalogRow {
             &self.phone,
             &self.title,
             &self.text,
+            &self.unit,
+            &handling,
         ]
         .join(&SEP.to_string())
     }
@@ -96,6 +162,29 @@ impl CatalogRow {
         let phone = f.next()?.to_string();
         let title = f.next()?.to_string();
         let text = f.next()?.to_string();
+        let unit = f.next()?.to_string();
+        let mut h = f.next()?.split(LIST_SEP);
+        let day = |d: &str| -> Option<Option<NaiveDate>> {
+            match d {
+                "" => Some(None),
+                d => Some(Some(d.parse().ok()?)),
+            }
+        };
+        let handling = Handling {
+            route: Route::parse(h.next()?)?,
+            satisfaction: match h.next()? {
+                "" => None,
+                s => Some(Satisfaction::parse(s)?),
+            },
+            reply_class: match h.next()? {
+                "" => None,
+                c => Some(ReplyClass::parse(c)?),
+            },
+            round: h.next()?.parse().ok()?,
+            answered_on: day(h.next()?)?,
+            satisfied_on: day(h.next()?)?,
+            closed_on: day(h.next()?)?,
+        };
         Some(CatalogRow {
             code,
             date,
@@ -108,6 +197,8 @@ impl CatalogRow {
             phone,
             title,
             text,
+            unit,
+            handling,
         })
     }
 }
@@ -212,13 +303,42 @@ struct Head {
     visitor: Field,
     phone: Field,
     deputies: Field,
+    unit: Field,
+    handling: Handling,
 }
 
 /// Room for the longest code text (`YYMMDD-SSSSSSSSS-TNNNNN-C`).
 const CODE_BYTES: usize = 25;
 
 /// Bytes of a head in the packed form (see `Catalog::pack`).
-const HEAD_BYTES: usize = CODE_BYTES + 4 + 4 + 3 + 2 + 4 * 4;
+const HEAD_BYTES: usize = CODE_BYTES + 4 + 4 + 3 + 2 + 4 * 5 + HANDLING_BYTES;
+
+/// Bytes of the handling in the packed form (see `Head::write`).
+const HANDLING_BYTES: usize = 3 + 2 + 3 * 4;
+
+/// A day as days from the common era, i32::MIN for none.
+fn day_bytes(d: Option<NaiveDate>) -> [u8; 4] {
+    d.map_or(i32::MIN, |d| d.num_days_from_ce()).to_le_bytes()
+}
+
+fn day_from(n: i32) -> Option<Option<NaiveDate>> {
+    match n {
+        i32::MIN => Some(None),
+        d => Some(Some(NaiveDate::from_num_days_from_ce_opt(d)?)),
+    }
+}
+
+/// A value of an optional vocabulary: 0 for none, else its place plus one.
+fn place_opt<T: PartialEq>(all: &[T], v: Option<T>) -> u8 {
+    v.map_or(0, |v| place(all, v) + 1)
+}
+
+fn from_place_opt<T: Copy>(all: &[T], n: u8) -> Option<Option<T>> {
+    match n {
+        0 => Some(None),
+        n => all.get(n as usize - 1).copied().map(Some),
+    }
+}
 
 /// A value's place in its vocabulary's list.
 fn place<T: PartialEq>(all: &[T], v: T) -> u8 {
@@ -244,9 +364,17 @@ impl Head {
         out.push(place(Category::ALL, self.category));
         out.push(place(Urgency::ALL, self.urgency));
         out.extend_from_slice(&self.search.to_le_bytes());
-        for f in [self.title, self.visitor, self.phone, self.deputies] {
+        for f in [self.title, self.visitor, self.phone, self.deputies, self.unit] {
             out.extend_from_slice(&f.at.to_le_bytes());
             out.extend_from_slice(&f.len.to_le_bytes());
+        }
+        let h = &self.handling;
+        out.push(place(Route::ALL, h.route));
+        out.push(place_opt(Satisfaction::ALL, h.satisfaction));
+        out.push(place_opt(ReplyClass::ALL, h.reply_class));
+        out.extend_from_slice(&(h.round.min(u32::from(u16::MAX)) as u16).to_le_bytes());
+        for d in [h.answered_on, h.satisfied_on, h.closed_on] {
+            out.extend_from_slice(&day_bytes(d));
         }
     }
 
@@ -276,11 +404,21 @@ impl Head {
             at: u16_at(at + 13 + 4 * i),
             len: u16_at(at + 15 + 4 * i),
         };
-        let (title, visitor, phone, deputies) = (field(0), field(1), field(2), field(3));
+        let (title, visitor, phone, deputies, unit) = (field(0), field(1), field(2), field(3), field(4));
         let fits = |f: Field| f.at as usize + f.len as usize <= text.len();
-        if search as usize > text.len() || ![title, visitor, phone, deputies].into_iter().all(fits) {
+        if search as usize > text.len() || ![title, visitor, phone, deputies, unit].into_iter().all(fits) {
             return None;
         }
+        let h = at + 13 + 4 * 5;
+        let handling = Handling {
+            route: *Route::ALL.get(head[h] as usize)?,
+            satisfaction: from_place_opt(Satisfaction::ALL, head[h + 1])?,
+            reply_class: from_place_opt(ReplyClass::ALL, head[h + 2])?,
+            round: u32::from(u16_at(h + 3)),
+            answered_on: day_from(i32_at(h + 5))?,
+            satisfied_on: day_from(i32_at(h + 9))?,
+            closed_on: day_from(i32_at(h + 13))?,
+        };
         Some((
             Head {
                 code,
@@ -294,6 +432,8 @@ impl Head {
                 visitor,
                 phone,
                 deputies,
+                unit,
+                handling,
             },
             text,
         ))
@@ -318,6 +458,8 @@ impl Head {
             phone: field(self.phone),
             title: field(self.title),
             deputies: field(self.deputies),
+            unit: field(self.unit),
+            handling: self.handling,
         }
     }
 
@@ -336,6 +478,8 @@ impl Head {
             phone: r.phone.to_string(),
             title: r.title.to_string(),
             text: gb_decode(&text[..(self.search as usize).min(text.len())]).into_owned(),
+            unit: r.unit.to_string(),
+            handling: r.handling,
         }
     }
 
@@ -378,6 +522,7 @@ impl Head {
         let title = place(&row.title, &mut bytes);
         let visitor = place(&row.visitor, &mut bytes);
         let phone = place(&row.phone, &mut bytes);
+        let unit = place(&row.unit, &mut bytes);
         bytes.push(LIST_SEP as u8);
         let mut ids = gb_encode(&row.deputies.join(&LIST_SEP.to_string()));
         ids.truncate(1024);
@@ -398,6 +543,8 @@ impl Head {
             visitor,
             phone,
             deputies,
+            unit,
+            handling: row.handling,
         };
         Some((head, bytes))
     }
@@ -416,6 +563,8 @@ pub struct RowRef<'a> {
     pub phone: Cow<'a, str>,
     pub title: Cow<'a, str>,
     deputies: Cow<'a, str>,
+    pub unit: Cow<'a, str>,
+    pub handling: Handling,
 }
 
 impl RowRef<'_> {
@@ -554,10 +703,13 @@ impl Catalog {
     pub fn packed_layout() -> String {
         let codes = |all: &mut dyn Iterator<Item = &'static str>| all.collect::<Vec<_>>().join(",");
         format!(
-            "{HEAD_BYTES};{};{};{}",
+            "{HEAD_BYTES};{};{};{};{};{};{}",
             codes(&mut Status::ALL.iter().map(|v| v.code())),
             codes(&mut Category::ALL.iter().map(|v| v.code())),
             codes(&mut Urgency::ALL.iter().map(|v| v.code())),
+            codes(&mut Route::ALL.iter().map(|v| v.code())),
+            codes(&mut Satisfaction::ALL.iter().map(|v| v.code())),
+            codes(&mut ReplyClass::ALL.iter().map(|v| v.code())),
         )
     }
 
@@ -639,6 +791,16 @@ mod tests {
             phone: "13800001234".into(),
             title: title.into(),
             text: text.into(),
+            unit: "区住建局".into(),
+            handling: Handling {
+                route: Route::ALL[1],
+                satisfaction: Satisfaction::ALL.last().copied(),
+                reply_class: ReplyClass::ALL.first().copied(),
+                round: 2,
+                answered_on: NaiveDate::from_ymd_opt(2026, 11, 21),
+                satisfied_on: None,
+                closed_on: NaiveDate::from_ymd_opt(2026, 11, 30),
+            },
         }
     }
 
@@ -685,6 +847,8 @@ mod tests {
                 deadline: None,
                 deputies: Vec::new(),
                 visitor: String::new(),
+                unit: String::new(),
+                handling: Handling::default(),
                 ..row("261120-330999012-10002-8", "Parking", "parking\u{1f}停车难")
             },
         ];

@@ -8,9 +8,11 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use super::appeal::{Appeal, Category, DeputyRef, Route, Urgency, Visitor};
 use super::code::TrackingCode;
+use super::deputy::Deputy;
 use super::event::Change;
 use super::lifecycle::{self, Step, TransitionError};
-use super::validate::{self, ValidationError};
+use super::points::{self, HandEntry, PointsRules};
+use super::validate::{self, Field, MAX_NOTE, ValidationError, text_field};
 use super::visit::{Duty, Visit};
 use crate::i18n::Lang;
 
@@ -57,6 +59,21 @@ pub enum DeskError {
     Step(TransitionError),
     /// Check-in twice, or check-out without check-in.
     Duty { deputy: String, checked_in: bool },
+    /// A duty-list item that cannot be recorded.
+    Item(ItemProblem),
+}
+
+/// Why an item of a deputy's duty list cannot be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemProblem {
+    UnknownDeputy(String),
+    /// Not in the station's `[points]` items; the known ones' names.
+    UnknownItem {
+        item: String,
+        known: String,
+    },
+    Times(u32),
+    Future(NaiveDate),
 }
 
 impl DeskError {
@@ -83,6 +100,26 @@ impl DeskError {
                 format!("{deputy} 当前不在站（未签到或已签退），不能签退"),
                 format!("{deputy} is not checked in (not yet, or already out): cannot check out"),
             ),
+            DeskError::Item(p) => match p {
+                ItemProblem::UnknownDeputy(d) => lang.pick(
+                    format!("没有编号为 {d} 的代表"),
+                    format!("there is no deputy {d}"),
+                ),
+                ItemProblem::UnknownItem { item, known } => lang.pick(
+                    format!("履职事项“{item}”不在站点文件的积分规则中（可选：{known}）"),
+                    format!(
+                        "the duty item \"{item}\" is not in the station file's points rules (known: {known})"
+                    ),
+                ),
+                ItemProblem::Times(n) => lang.pick(
+                    format!("次数 {n} 不对：应为 1 到 {} 次", points::MAX_TIMES),
+                    format!("{n} times is wrong: 1 to {} times", points::MAX_TIMES),
+                ),
+                ItemProblem::Future(day) => lang.pick(
+                    format!("日期 {day} 还没到，只能登记已经做过的事项"),
+                    format!("{day} is still to come: only what was done can be entered"),
+                ),
+            },
         }
     }
 }
@@ -199,6 +236,40 @@ pub fn duty(
     }
 }
 
+/// The change an item of a deputy's duty list entered by hand records, if
+/// the deputy is the station's, the item one of its rules, the times 1 to
+/// `MAX_TIMES`, the day not after `today` and the note a plain line.
+pub fn duty_item(
+    rules: &PointsRules,
+    deputies: &[Deputy],
+    mut entry: HandEntry,
+    today: NaiveDate,
+) -> Result<Change, DeskError> {
+    if !deputies.iter().any(|d| d.id == entry.deputy) {
+        return Err(DeskError::Item(ItemProblem::UnknownDeputy(entry.deputy)));
+    }
+    if !rules.items.iter().any(|i| i.code == entry.item) {
+        let known = rules
+            .items
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、");
+        return Err(DeskError::Item(ItemProblem::UnknownItem {
+            item: entry.item,
+            known,
+        }));
+    }
+    if entry.times == 0 || entry.times > points::MAX_TIMES {
+        return Err(DeskError::Item(ItemProblem::Times(entry.times)));
+    }
+    if entry.day > today {
+        return Err(DeskError::Item(ItemProblem::Future(entry.day)));
+    }
+    entry.note = text_field(Field::Note, &entry.note, false, MAX_NOTE, false).map_err(DeskError::Field)?;
+    Ok(Change::DutyItemRecorded { entry })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +381,67 @@ mod tests {
             ..present
         };
         assert!(duty(Some(&left), "D001", day, true).is_ok());
+    }
+
+    #[test]
+    fn a_duty_item_is_checked_before_it_is_recorded() {
+        let rules = PointsRules::default();
+        let deputies = vec![Deputy {
+            id: "D001".into(),
+            name: "陈一".into(),
+            level: crate::domain::deputy::Level::ALL[0],
+            phone: String::new(),
+            specialties: Vec::new(),
+            duty_days: vec![10],
+        }];
+        let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let entry = |deputy: &str, item: &str, times: u32, day: NaiveDate, note: &str| HandEntry {
+            deputy: deputy.into(),
+            day,
+            item: item.into(),
+            times,
+            note: note.into(),
+        };
+        let ok = duty_item(
+            &rules,
+            &deputies,
+            entry("D001", "study", 2, today, " 专题 培训 "),
+            today,
+        )
+        .unwrap();
+        assert_eq!(
+            ok,
+            Change::DutyItemRecorded {
+                entry: entry("D001", "study", 2, today, "专题 培训")
+            }
+        );
+        let err = |e: HandEntry| duty_item(&rules, &deputies, e, today).unwrap_err();
+        assert_eq!(
+            err(entry("D009", "study", 1, today, "")),
+            DeskError::Item(ItemProblem::UnknownDeputy("D009".into()))
+        );
+        let unknown = err(entry("D001", "dinner", 1, today, ""));
+        assert!(
+            unknown
+                .message(Lang::Zh)
+                .contains("学习培训、参加会议、调研视察等活动")
+        );
+        assert_eq!(
+            err(entry("D001", "study", 0, today, "")),
+            DeskError::Item(ItemProblem::Times(0))
+        );
+        assert_eq!(
+            err(entry("D001", "study", 21, today, "")),
+            DeskError::Item(ItemProblem::Times(21))
+        );
+        let tomorrow = today.succ_opt().unwrap();
+        assert_eq!(
+            err(entry("D001", "study", 1, tomorrow, "")),
+            DeskError::Item(ItemProblem::Future(tomorrow))
+        );
+        assert!(matches!(
+            err(entry("D001", "study", 1, today, &"长".repeat(1001))),
+            DeskError::Field(_)
+        ));
     }
 }

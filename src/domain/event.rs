@@ -105,6 +105,10 @@ pub enum EventBody {
         deputy: String,
         day: NaiveDate,
     },
+    /// An item of a deputy's duty list (履职清单) the staff entered by hand.
+    DutyItemRecorded {
+        entry: super::points::HandEntry,
+    },
     /// A step the county office took on one of this station's appeals
     /// (origin `county/<station>`), against the appeal as the county saw
     /// it in round `round`. It applies by `county_steps::apply`'s rules, which

@@ -23,6 +23,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::appeal::{Appeal, Satisfaction, Status};
+use super::catalog::RowRef;
 use super::lifecycle::Step;
 
 /// The `[points]` table of the station file. Absent, the defaults below.
@@ -159,44 +160,88 @@ impl AppealFacts {
     /// The facts of `a`; `reply_days` the station's (`Station::reply_days`).
     pub fn of(a: &Appeal, reply_days: u32) -> AppealFacts {
         let registered_on = a.registered_at.date_naive();
-        let answered_on = a
-            .history
-            .iter()
-            .find(|h| h.not_applied.is_none() && h.to == Status::Replied)
-            .map(|h| h.at.date_naive());
-        let satisfied_on = a
-            .history
-            .iter()
-            .rev()
-            .find(|h| h.not_applied.is_none() && matches!(h.step, Step::Rate { .. }))
-            .and_then(|h| match h.step {
-                Step::Rate {
-                    satisfaction: Satisfaction::Satisfied | Satisfaction::Basic,
-                } => Some(h.at.date_naive()),
-                _ => None,
-            });
         AppealFacts {
             code: a.code.to_string(),
             deputies: a.deputies.iter().map(|d| d.id.clone()).collect(),
             registered_on,
-            answered_on,
-            due_on: a
-                .deadline
-                .unwrap_or(registered_on + chrono::Days::new(u64::from(reply_days))),
-            satisfied_on,
+            answered_on: answered_on(a),
+            due_on: due_on(registered_on, a.deadline, reply_days),
+            satisfied_on: satisfied_on(a),
         }
     }
 }
 
-/// An item of the duty list a deputy did, as staff entered it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl AppealFacts {
+    /// The facts of a catalog row.
+    pub fn of_row(r: &RowRef, reply_days: u32) -> AppealFacts {
+        AppealFacts {
+            code: r.code.to_string(),
+            deputies: r.deputies().map(str::to_string).collect(),
+            registered_on: r.date,
+            answered_on: r.handling.answered_on,
+            due_on: due_on(r.date, r.deadline, reply_days),
+            satisfied_on: r.handling.satisfied_on,
+        }
+    }
+}
+
+/// The day an appeal was due: its deadline, or its registration plus the
+/// station's reply days.
+pub fn due_on(registered_on: NaiveDate, deadline: Option<NaiveDate>, reply_days: u32) -> NaiveDate {
+    deadline.unwrap_or(registered_on + chrono::Days::new(u64::from(reply_days)))
+}
+
+/// The day `a` was first answered (a reply that applied), if it was.
+pub fn answered_on(a: &Appeal) -> Option<NaiveDate> {
+    a.history
+        .iter()
+        .find(|h| h.not_applied.is_none() && h.to == Status::Replied)
+        .map(|h| h.at.date_naive())
+}
+
+/// The day the citizen rated `a` 满意 or 基本满意, when that is its last
+/// rating.
+pub fn satisfied_on(a: &Appeal) -> Option<NaiveDate> {
+    a.history
+        .iter()
+        .rev()
+        .find(|h| h.not_applied.is_none() && matches!(h.step, Step::Rate { .. }))
+        .and_then(|h| match h.step {
+            Step::Rate {
+                satisfaction: Satisfaction::Satisfied | Satisfaction::Basic,
+            } => Some(h.at.date_naive()),
+            _ => None,
+        })
+}
+
+/// The day `a` was last closed, while it is closed.
+pub fn closed_on(a: &Appeal) -> Option<NaiveDate> {
+    if a.status != Status::Closed {
+        return None;
+    }
+    a.history
+        .iter()
+        .rev()
+        .find(|h| h.not_applied.is_none() && h.to == Status::Closed)
+        .map(|h| h.at.date_naive())
+}
+
+/// An item of the duty list a deputy did, as staff entered it (the event
+/// `DutyItemRecorded`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandEntry {
     pub deputy: String,
     pub day: NaiveDate,
     /// The item's code (`HandItem::code`).
     pub item: String,
     pub times: u32,
+    /// What it was (the meeting's name, the course…).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
+
+/// The most times one entry may count.
+pub const MAX_TIMES: u32 = 20;
 
 /// One deed and the points it gives.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -430,18 +475,21 @@ mod tests {
                 deputy: "D001".into(),
                 day: d(2, 3),
                 item: "study".into(),
+                note: String::new(),
                 times: 2,
             },
             HandEntry {
                 deputy: "D001".into(),
                 day: d(2, 4),
                 item: "retired".into(),
+                note: String::new(),
                 times: 1,
             },
             HandEntry {
                 deputy: "D002".into(),
                 day: d(5, 6),
                 item: "activity".into(),
+                note: String::new(),
                 times: 1,
             },
         ];

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 
 use super::appeal::{Appeal, Category, ReplyClass, Route, Satisfaction, Status};
+use super::catalog::RowRef;
 use super::points::AppealFacts;
 use super::station::Station;
 
@@ -46,6 +47,31 @@ impl Facts {
             reply_class: a.reply_class,
             awaits_unit_until: a.deadline.filter(|_| a.status.awaits_unit()),
         }
+    }
+}
+
+impl Facts {
+    /// The facts of a catalog row (`catalog::Handling` carries what the
+    /// appeal's history would give).
+    pub fn of_row(r: &RowRef, reply_days: u32) -> Facts {
+        let h = r.handling;
+        Facts {
+            base: AppealFacts::of_row(r, reply_days),
+            category: r.category,
+            route: h.route,
+            status: r.status,
+            satisfaction: h.satisfaction,
+            reopened: h.round > 0,
+            reply_class: h.reply_class,
+            awaits_unit_until: r.deadline.filter(|_| r.status.awaits_unit()),
+        }
+    }
+
+    /// Whether `report` needs this row for the days `from` to `to`: it was
+    /// registered then, or a unit has it with a deadline (it may be
+    /// overdue now).
+    pub fn wanted(r: &RowRef, from: NaiveDate, to: NaiveDate) -> bool {
+        (r.date >= from && r.date <= to) || (r.status.awaits_unit() && r.deadline.is_some())
     }
 }
 
@@ -347,5 +373,31 @@ mod tests {
             }
         );
         assert_eq!(Rate::default().percent(), None);
+
+        // The catalog's rows give the same facts, through their packed
+        // form, and so the same report.
+        let mut catalog = crate::domain::catalog::Catalog::default();
+        for a in &appeals {
+            let packed =
+                crate::domain::catalog::Catalog::pack(&crate::domain::catalog::CatalogRow::from_appeal(a))
+                    .expect("packed");
+            assert!(catalog.insert_packed(&packed));
+        }
+        let from_rows: Vec<Facts> = (0..catalog.len())
+            .filter_map(|i| catalog.row(i))
+            .filter(|r| Facts::wanted(r, d(1, 1), d(1, 31)))
+            .map(|r| Facts::of_row(&r, 15))
+            .collect();
+        assert_eq!(from_rows, facts);
+        let again = report(
+            &station(),
+            &schedule,
+            &from_rows,
+            &visits,
+            &attended,
+            (d(1, 1), d(1, 31)),
+            d(2, 5),
+        );
+        assert_eq!(again, r);
     }
 }

@@ -9,6 +9,8 @@
 //!   (the highest code sequence that terminal registered that day, u32 BE)
 //! - `p/<deputy id>` deputies, `v/<code>` visits, `a/<code>` appeals
 //! - `u/<YYYY-MM-DD>/<deputy id>` duty check-in and check-out
+//! - `k/<YYYY-MM-DD>/<deputy id>/<origin>#<seq>` an item of a deputy's duty
+//!   list entered by hand (the event that recorded it names it)
 //! - `s/<code>` the catalog row (search text and list fields)
 //! - `i/s/<status>/<code>`, `i/c/<category>/<code>`, `i/p/<deputy>/<code>`,
 //!   `i/d/<deadline>/<code>` (open referred appeals only): indexes
@@ -35,6 +37,7 @@ pub const DEPUTY: &str = "p/";
 pub const VISIT: &str = "v/";
 pub const APPEAL: &str = "a/";
 pub const DUTY: &str = "u/";
+pub const DUTY_ITEM: &str = "k/";
 pub const CATALOG: &str = "s/";
 pub const INDEX: &str = "i/";
 pub const BY_STATUS: &str = "i/s/";
@@ -90,6 +93,26 @@ pub fn duty(day: NaiveDate, deputy: &str) -> Vec<u8> {
 
 pub fn duty_day(day: NaiveDate) -> Vec<u8> {
     format!("{DUTY}{day}/").into_bytes()
+}
+
+/// The key of a duty-list item recorded by event `id`.
+pub fn duty_item(day: NaiveDate, deputy: &str, id: &crate::domain::EventId) -> Vec<u8> {
+    format!("{DUTY_ITEM}{day}/{deputy}/{}#{}", id.origin, id.seq).into_bytes()
+}
+
+/// The keys of a family keyed by day (`u/`, `k/`) from `from` to `to`,
+/// both included, as a range.
+pub fn days(family: &str, from: NaiveDate, to: NaiveDate) -> std::ops::Range<Vec<u8>> {
+    let after = to.succ_opt().unwrap_or(to);
+    format!("{family}{from}/").into_bytes()..format!("{family}{after}/").into_bytes()
+}
+
+/// Visit keys of the days `from` to `to` (codes begin with the day as
+/// `YYMMDD`), as a range.
+pub fn visit_days(from: NaiveDate, to: NaiveDate) -> std::ops::Range<Vec<u8>> {
+    let after = to.succ_opt().unwrap_or(to);
+    format!("{VISIT}{}", from.format("%y%m%d")).into_bytes()
+        ..format!("{VISIT}{}", after.format("%y%m%d")).into_bytes()
 }
 
 /// Every index entry an appeal should have (values are empty).

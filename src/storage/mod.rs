@@ -111,7 +111,7 @@ pub struct Store {
 
 /// Layout of the projections (keys, catalog lines, search text). A database
 /// written with another layout is rebuilt from the journal when opened.
-pub const PROJECTION_VERSION: u64 = 5;
+pub const PROJECTION_VERSION: u64 = 6;
 
 /// Told how far a long replay is: (bytes done, bytes in all).
 pub type OnProgress<'a> = &'a dyn Fn(u64, u64);

@@ -271,6 +271,12 @@ impl<'a, K: Kv> Staged<'a, K> {
                 duty.check_out = Some(event.at);
                 self.put(key, encode(&duty));
             }
+            EventBody::DutyItemRecorded { entry } => {
+                self.put(
+                    keys::duty_item(entry.day, &entry.deputy, &event.id),
+                    encode(entry),
+                );
+            }
             // Kept in the journal as it came; nothing to project.
             EventBody::Unknown => {}
         }
@@ -316,7 +322,8 @@ impl<'a, K: Kv> Staged<'a, K> {
             }
             EventBody::DeputyUpserted { .. }
             | EventBody::DutyCheckedIn { .. }
-            | EventBody::DutyCheckedOut { .. } => self.apply(inner),
+            | EventBody::DutyCheckedOut { .. }
+            | EventBody::DutyItemRecorded { .. } => self.apply(inner),
             // Each terminal keeps its own configuration; the county relays
             // no other kind.
             _ => Ok(()),

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::codec::decode;
 use super::{Paths, Store, StoreError, catalog_cache, keys};
 use crate::domain::catalog::{Catalog, CatalogRow};
+use crate::domain::points::HandEntry;
 use crate::domain::{Appeal, Deputy, Duty, Station, Visit, Zone};
 
 impl Store {
@@ -210,32 +211,43 @@ impl Reader {
         self.scan_decoded(&keys::duty_day(day))
     }
 
-    /// Every duty record (check-in and check-out) on the days from `from`
-    /// to `to`, both included, by day and then deputy.
+    /// Duty records (check-in and check-out) of the days `from` to `to`.
     pub fn duty_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Duty>, StoreError> {
-        let start = format!("{}{from}/", keys::DUTY);
-        let end = format!("{}{to}/\u{7f}", keys::DUTY);
-        self.range_decoded(start.as_bytes(), end.as_bytes())
+        self.tree
+            .range(keys::days(keys::DUTY, from, to))
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.db_err(e))?;
+                decode(&v).map_err(|e| self.db_err(e))
+            })
+            .collect()
+    }
+
+    /// Items of deputies' duty lists entered by hand, every one held, by
+    /// day.
+    pub fn duty_items(&self) -> Result<Vec<HandEntry>, StoreError> {
+        self.scan_decoded(keys::DUTY_ITEM.as_bytes())
+    }
+
+    /// The day of each visit registered from `from` to `to` (read from
+    /// the visits' keys: their codes begin with the day).
+    pub fn visit_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>, StoreError> {
+        let mut out = Vec::new();
+        for k in self.tree.range(keys::visit_days(from, to)).keys() {
+            let k = k.map_err(|e| self.db_err(e))?;
+            let day = k
+                .get(keys::VISIT.len()..keys::VISIT.len() + 6)
+                .and_then(|d| std::str::from_utf8(d).ok())
+                .and_then(|d| NaiveDate::parse_from_str(d, "%y%m%d").ok());
+            out.extend(day);
+        }
+        Ok(out)
     }
 
     /// The visits registered on the days from `from` to `to`, both
     /// included, in code order (a visit's code begins with its day).
     pub fn visits_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Visit>, StoreError> {
-        let start = format!("{}{}", keys::VISIT, from.format("%y%m%d"));
-        let end = format!("{}{}\u{7f}", keys::VISIT, to.format("%y%m%d"));
-        self.range_decoded(start.as_bytes(), end.as_bytes())
-    }
-
-    fn range_decoded<T: serde::de::DeserializeOwned>(
-        &self,
-        start: &[u8],
-        end: &[u8],
-    ) -> Result<Vec<T>, StoreError> {
-        if start > end {
-            return Ok(Vec::new());
-        }
         self.tree
-            .range(start..end)
+            .range(keys::visit_days(from, to))
             .map(|kv| {
                 let (_, v) = kv.map_err(|e| self.db_err(e))?;
                 decode(&v).map_err(|e| self.db_err(e))

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::support::cli::*;
 use crate::support::printer::{Behaviour, FakePrinter};
 use jiedai::domain::desk::{self, NewAppeal, Registration};
+use jiedai::domain::points::{HandEntry, PointsRules};
 use jiedai::domain::{Category, Deputy, DeputyRef, Route, Step, Urgency, Visit, Visitor};
 use jiedai::storage::Store;
 
@@ -87,7 +88,8 @@ fn duty(store: &mut Store, deputy: &str, at: &str, check_in: bool) {
 /// The sample station with its deputies and appeals, and through the
 /// desk's own functions: a visit on 2026-11-10 (its second appeal
 /// answered on the spot that day), one on 2026-12-01 (outside November),
-/// D001 in and out and D002 in on 2026-11-10, D003 in on 2026-10-20.
+/// D001 in and out and D002 in on 2026-11-10, D003 in on 2026-10-20,
+/// and D002's study (学习培训) twice on 2026-11-15.
 /// Gives the November visit.
 fn station_with_books() -> (tempfile::TempDir, Visit) {
     let dir = station(true);
@@ -110,6 +112,20 @@ fn station_with_books() -> (tempfile::TempDir, Visit) {
     duty(&mut store, "D002", "2026-11-10T09:10:00+08:00", true);
     duty(&mut store, "D001", "2026-11-10T11:40:00+08:00", false);
     duty(&mut store, "D003", "2026-10-20T09:00:00+08:00", true);
+    // D002 studied twice on 2026-11-15 (the duty list, entered by hand).
+    let rules = store.station().unwrap().unwrap().points;
+    let entry = HandEntry {
+        deputy: "D002".into(),
+        day: day("2026-11-15"),
+        item: "study".into(),
+        times: 2,
+        note: "代表法专题学习".into(),
+    };
+    let deputies = store.deputies().unwrap();
+    let change = desk::duty_item(&rules, &deputies, entry, day("2026-11-20")).unwrap();
+    store
+        .commit_at("S01", t("2026-11-20T10:00:00+08:00"), vec![change])
+        .unwrap();
     drop(store);
     (dir, visit)
 }
@@ -233,16 +249,19 @@ fn body<'a>(
     &rows[1..]
 }
 
-/// The points of the default rules: a reception day 2, an appeal received
-/// 1, answered on time 2, rated satisfied 1.
+/// The deeds of the period by the default rules (a reception day 2, an
+/// appeal received 1, answered on time 2, rated satisfied 1, the duty
+/// list's items their points a time), each deputy's with a subtotal.
 fn archive_expected(
     all: &[Value],
     deputies: &[Deputy],
     checked_in: &[(&str, &str)],
+    items: &[(&str, &str, &str, u32)],
     from: &str,
     to: &str,
 ) -> Vec<Vec<String>> {
     let within = |d: &str| from <= d && d <= to;
+    let rules = PointsRules::default();
     let mut rows = Vec::new();
     for dep in deputies {
         let mut mine: Vec<(String, u8, String, u32)> = Vec::new();
@@ -279,8 +298,25 @@ fn archive_expected(
                 }
             }
         }
+        for (id, d, item, times) in items {
+            if *id == dep.id && within(d) {
+                let rule = rules.items.iter().find(|i| i.code == *item).unwrap();
+                mine.push((
+                    d.to_string(),
+                    4,
+                    format!("{} ×{times}", rule.name),
+                    rule.points * times,
+                ));
+            }
+        }
         mine.sort();
-        let deeds = ["进站接待", "接待群众诉求", "诉求按期答复", "诉求获满意评价"];
+        let deeds = [
+            "进站接待",
+            "接待群众诉求",
+            "诉求按期答复",
+            "诉求获满意评价",
+            "履职清单",
+        ];
         let total: u32 = mine.iter().map(|m| m.3).sum();
         for (d, kind, code, points) in mine {
             rows.push(vec![
@@ -484,7 +520,8 @@ fn the_ledgers_match_the_station_cell_by_cell() {
         ("D002", "2026-11-10"),
         ("D003", "2026-10-20"),
     ];
-    let want = archive_expected(&all, &deputies, &checked_in, "2026-11-01", "2026-11-30");
+    let items = [("D002", "2026-11-15", "study", 2)];
+    let want = archive_expected(&all, &deputies, &checked_in, &items, "2026-11-01", "2026-11-30");
     assert_eq!(archive.len(), want.len());
     for (got, want) in archive.iter().zip(&want) {
         assert_eq!(got, want);
@@ -493,6 +530,17 @@ fn the_ledgers_match_the_station_cell_by_cell() {
     assert!(
         d001[5].parse::<u32>().unwrap() >= 2 + 2,
         "D001's day and the visit's appeals"
+    );
+    assert!(
+        archive.contains(&vec![
+            "D002".to_string(),
+            "周文清".into(),
+            "2026-11-15".into(),
+            "履职清单".into(),
+            "学习培训 ×2".into(),
+            "2".into()
+        ]),
+        "D002's study in the archive"
     );
     drop(store);
 
