@@ -54,7 +54,7 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
-    /// 导出诉求 / export appeals
+    /// 导出诉求或站点台账 / export appeals or the station's ledgers
     Export {
         #[command(subcommand)]
         what: ExportWhat,
@@ -364,6 +364,14 @@ pub enum PrintWhat {
         #[arg(long, value_name = "T")]
         printer: Option<String>,
     },
+    /// 打印代表接待选民登记表：空白表，或用 --visit 打印一次来访已填好的表 / print the visitor registration form: blank, or filled for a visit with --visit
+    Form {
+        /// 来访登记号（登记时发出的编号）/ the visit's code
+        #[arg(long, value_name = "CODE")]
+        visit: Option<String>,
+        #[arg(long, value_name = "T")]
+        printer: Option<String>,
+    },
     /// 重新发送未完成和失败的打印任务 / send pending and failed jobs again
     Retry {
         #[arg(long, value_name = "T")]
@@ -423,6 +431,31 @@ pub enum ExportWhat {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// 站点台账（接待选民登记簿、意见建议办理台账、代表进站履职登记、履职档案），一个 xlsx 文件 / the station's ledgers for a period, one xlsx workbook
+    Ledgers(Box<LedgersArgs>),
+}
+
+/// `export ledgers`: the period (exactly one of its forms) and the file.
+#[derive(Debug, clap::Args)]
+pub struct LedgersArgs {
+    /// 起始日期 YYYY-MM-DD（与 --to 同用）/ first day (with --to)
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// 截止日期 YYYY-MM-DD（含当天）/ last day, included
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// 季度，如 2026Q4 / a quarter, e.g. 2026Q4
+    #[arg(long, value_name = "YYYYQN")]
+    pub quarter: Option<String>,
+    /// 月份，如 2026-11 / a month, e.g. 2026-11
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<String>,
+    /// 年份，如 2026 / a year, e.g. 2026
+    #[arg(long, value_name = "YYYY")]
+    pub year: Option<String>,
+    /// 输出文件（.xlsx，必须给出）/ output file (.xlsx, required)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `county appeals`: the work queue's filters, order and page.

@@ -3,6 +3,7 @@
 //! sled, `transfer` reads and writes files, `tui` is the kiosk, `commands`
 //! wires them to the command line.
 
+pub mod books;
 pub mod cli;
 pub mod commands;
 #[cfg(feature = "county")]

@@ -1,5 +1,7 @@
 //! `jiedai export appeals --format jsonl|csv|xlsx [--out FILE]`. Without
 //! `--out`, JSON Lines and CSV go to standard output; xlsx needs `--out`.
+//! `jiedai export ledgers PERIOD --out FILE.xlsx`: the station's ledgers
+//! (`books`) for a period.
 //! A file is written beside its target and renamed into place, so a failed
 //! export never leaves half a file.
 
@@ -8,7 +10,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{exit, report_store_error, say};
-use crate::cli::Format;
+use crate::books;
+use crate::cli::{Format, LedgersArgs};
 use crate::i18n::Lang;
 use crate::transfer::export::{self, AppealWriter, ExportError};
 
@@ -139,4 +142,48 @@ pub(crate) fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path) -> std::io
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// `export ledgers`: the period and the file are checked before the store
+/// is opened; a bad one is refused (exit 2) and nothing is written.
+pub fn ledgers(dir: &Path, args: &LedgersArgs, lang: Lang) -> ExitCode {
+    let asked = books::Asked {
+        from: args.from.as_deref(),
+        to: args.to.as_deref(),
+        quarter: args.quarter.as_deref(),
+        month: args.month.as_deref(),
+        year: args.year.as_deref(),
+    };
+    let period = match books::Period::read(&asked) {
+        Ok(p) => p,
+        Err(e) => {
+            say(format_args!("jiedai: {}", e.message(lang)));
+            return ExitCode::from(exit::UNREADABLE);
+        }
+    };
+    let Some(out) = args.out.as_deref() else {
+        say(format_args!("jiedai: {}", books::words::needs_out(lang)));
+        return ExitCode::from(exit::UNREADABLE);
+    };
+    let store = match crate::commands::open_store_read(dir, lang) {
+        Ok(s) => s,
+        Err(e) => return report_store_error(&e, lang),
+    };
+    let sheets = match books::gather(&store.reader(), period) {
+        Ok(b) => b.sheets(lang),
+        Err(e) => return report_store_error(&e, lang),
+    };
+    let written = write_file(out, |w| Ok(books::workbook::write(w, &sheets, lang)?));
+    match written {
+        Ok(()) => {
+            say(books::words::exported(
+                &out.display().to_string(),
+                &period.from.to_string(),
+                &period.to.to_string(),
+                lang,
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(Some(out), &e.message(lang), lang),
+    }
 }

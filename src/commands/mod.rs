@@ -134,6 +134,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Export {
             what: ExportWhat::Appeals { format, out },
         }) => export::appeals(&dir, *format, out.as_deref(), lang),
+        Some(Command::Export {
+            what: ExportWhat::Ledgers(args),
+        }) => export::ledgers(&dir, args, lang),
         Some(Command::Find { query, status, json }) => {
             find::run(&dir, &query.join(" "), status.as_deref(), *json, lang)
         }
@@ -149,6 +152,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Print { what }) => match what {
             PrintWhat::Receipt { code, printer } => print::receipt(&dir, code, printer.as_deref(), lang),
             PrintWhat::Test { printer } => print::test(&dir, printer.as_deref(), lang),
+            PrintWhat::Form { visit, printer } => {
+                print::form(&dir, visit.as_deref(), printer.as_deref(), lang)
+            }
             PrintWhat::Retry { printer } => print::retry(&dir, printer.as_deref(), lang),
         },
         Some(Command::Qr { what }) => match what {

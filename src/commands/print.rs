@@ -1,4 +1,5 @@
-//! `jiedai print receipt CODE | test | retry [--printer T]`: slips on the
+//! `jiedai print receipt CODE | form [--visit CODE] | test | retry
+//! [--printer T]`: slips on the
 //! station's receipt printer. Each slip is a print job kept in the
 //! data directory until the printer has taken it, recorded through the
 //! store this command holds (the kiosk records its own through the
@@ -57,6 +58,10 @@ fn report(p: &Printed, lang: Lang) {
     let what = match &p.job.kind {
         JobKind::Receipt { code } => lang.pick(format!("回执 {code}"), format!("receipt {code}")),
         JobKind::Test => lang.pick("测试页", "test page").to_string(),
+        JobKind::Form { visit: None } => lang.pick("空白登记表", "blank registration form").to_string(),
+        JobKind::Form { visit: Some(code) } => {
+            lang.pick(format!("登记表 {code}"), format!("registration form {code}"))
+        }
     };
     let reprint = if p.job.reprint {
         lang.pick("（补打）", " (reprint)")
@@ -139,6 +144,41 @@ fn new_job(o: &Opened, kind: JobKind, lang: Lang) -> ExitCode {
     }
 }
 
+/// The visitor registration form: blank, or filled from the visit of
+/// `visit` (an unknown code is refused before anything is recorded).
+pub fn form(dir: &Path, visit: Option<&str>, printer: Option<&str>, lang: Lang) -> ExitCode {
+    let code = match visit.map(str::parse::<TrackingCode>).transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            say(format_args!(
+                "jiedai: {}",
+                crate::domain::code::CodeError::message(&e, lang)
+            ));
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    let o = match open(dir, printer, lang) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match o.store.station() {
+        Ok(Some(_)) => {}
+        Ok(None) => return fail(&PrintError::NoStation, lang),
+        Err(e) => return report_store_error(&e, lang),
+    }
+    if let Some(code) = &code {
+        match o.store.visit(code.as_str()) {
+            Ok(Some(_)) => {}
+            Ok(None) => return fail(&PrintError::NoVisit(code.to_string()), lang),
+            Err(e) => return report_store_error(&e, lang),
+        }
+    }
+    let kind = JobKind::Form {
+        visit: code.map(|c| c.to_string()),
+    };
+    new_job(&o, kind, lang)
+}
+
 pub fn test(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
     match open(dir, printer, lang) {
         Ok(o) => new_job(&o, JobKind::Test, lang),
@@ -172,6 +212,22 @@ pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
                     job.id, job.target
                 ),
             ),
+            JobKind::Form { visit } => {
+                let again = match visit {
+                    Some(code) => format!("jiedai print form --visit {code}"),
+                    None => "jiedai print form".to_string(),
+                };
+                lang.pick(
+                    format!(
+                        "jiedai: 登记表（任务 {}，打印机 {}）可能已经打出，不再自动重发：请查看，没打全时用 `{again}` 重打",
+                        job.id, job.target
+                    ),
+                    format!(
+                        "jiedai: the registration form (job {}, printer {}) may have printed and is not sent again by itself: look, and if it is not complete print it again with `{again}`",
+                        job.id, job.target
+                    ),
+                )
+            }
             JobKind::Test => lang.pick(
                 format!(
                     "jiedai: 测试页（任务 {}，打印机 {}）可能已经打出，不再自动重发",

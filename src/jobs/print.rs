@@ -1,5 +1,5 @@
-//! The receipt printer's side of the kiosk: a receipt asked for and how
-//! it went.
+//! The receipt printer's side of the kiosk: a receipt or a registration
+//! form asked for and how it went.
 
 use super::{Failure, Worded};
 use crate::i18n::Lang;
@@ -11,6 +11,16 @@ pub struct ReceiptRequest {
     /// Who asked (recorded with the access key an older appeal gets).
     pub actor: String,
     pub code: String,
+}
+
+/// A visitor registration form (代表接待选民登记表) staff asked for:
+/// blank, or filled from the visit of `visit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormRequest {
+    /// Who asked (recorded with the print job).
+    pub actor: String,
+    /// The visit's code; None for the blank form.
+    pub visit: Option<String>,
 }
 
 /// A job that printed.
@@ -29,6 +39,8 @@ pub type PrintReply = Box<dyn FnOnce(Result<Printed, Failure>) + Send>;
 /// the caller wait on the printer.
 pub trait Printer: Send {
     fn receipt(&self, request: ReceiptRequest, reply: PrintReply);
+    /// The registration form, blank or filled; answered the same way.
+    fn form(&self, request: FormRequest, reply: PrintReply);
 }
 
 /// Why a receipt cannot print on a kiosk that runs without a printer.

@@ -6,6 +6,7 @@
 //! answers the kiosk through `jobs::print`.
 
 pub mod escpos;
+pub mod form;
 pub mod receipt;
 pub mod settings;
 pub mod target;
@@ -14,6 +15,7 @@ pub mod worker;
 use chrono::{DateTime, FixedOffset};
 
 use crate::domain::public::{self, PublicError};
+use crate::domain::{Appeal, Visit};
 use crate::i18n::Lang;
 use crate::jobs::Worded;
 use crate::jobs::print::Printed;
@@ -52,6 +54,8 @@ pub enum PrintError {
     },
     NoStation,
     NoAppeal(String),
+    /// No visit has this code (the filled registration form).
+    NoVisit(String),
     Public(PublicError),
     Io {
         target: String,
@@ -159,6 +163,10 @@ impl PrintError {
             PrintError::NoAppeal(code) => lang.pick(
                 format!("找不到查询码为 {code} 的诉求"),
                 format!("no appeal has the tracking code {code}"),
+            ),
+            PrintError::NoVisit(code) => lang.pick(
+                format!("找不到登记号为 {code} 的来访登记"),
+                format!("no visit has the code {code}"),
             ),
             PrintError::Public(e) => e.message(lang),
             PrintError::Io {
@@ -278,6 +286,22 @@ pub fn render(
                 lang,
             ))
         }
+        JobKind::Form { visit } => {
+            let station = station.ok_or(PrintError::NoStation)?;
+            match visit {
+                None => Ok(form::render(&station, None, settings, lang, now)),
+                Some(code) => {
+                    let (visit, appeals) = visit_and_appeals(reader, code)?;
+                    Ok(form::render(
+                        &station,
+                        Some((&visit, &appeals)),
+                        settings,
+                        lang,
+                        now,
+                    ))
+                }
+            }
+        }
         JobKind::Test => {
             let url = station
                 .as_ref()
@@ -286,6 +310,21 @@ pub fn render(
             Ok(receipt::test_page(station.as_ref(), &url, settings, now))
         }
     }
+}
+
+/// The visit of `code` and those of its appeals the store holds, in the
+/// visit's order.
+pub fn visit_and_appeals(reader: &Reader, code: &str) -> Result<(Visit, Vec<Appeal>), PrintError> {
+    let visit = reader
+        .visit(code)?
+        .ok_or_else(|| PrintError::NoVisit(code.to_string()))?;
+    let mut appeals = Vec::new();
+    for c in &visit.appeals {
+        if let Some(a) = reader.appeal(c.as_str())? {
+            appeals.push(a);
+        }
+    }
+    Ok((visit, appeals))
 }
 
 /// Where a job's record is written: beside the kiosk through the store's

@@ -1,4 +1,5 @@
-//! Printing beside the kiosk: a thread that takes receipt requests, gives
+//! Printing beside the kiosk: a thread that takes receipt and
+//! registration form requests, gives
 //! an older appeal its access key and records each print job through the
 //! store's writer, sends the job to the terminal's printer, then hands the
 //! outcome to a callback (the kiosk's `jobs::print::Printer`). A printer
@@ -11,25 +12,34 @@ use std::sync::mpsc;
 use super::{PrintError, Printed, PrinterSettings, print_job, resolve_target};
 use crate::i18n::Lang;
 use crate::jobs::Failure;
-use crate::jobs::print::{PrintReply, Printer, ReceiptRequest};
+use crate::jobs::print::{FormRequest, PrintReply, Printer, ReceiptRequest};
 use crate::storage::print_jobs::JobKind;
 use crate::storage::{Reader, Request, WriteError, Writer};
 
-/// A handle for asking the print thread for a receipt.
+/// What the print thread is asked for.
+enum Ask {
+    Receipt(ReceiptRequest),
+    Form(FormRequest),
+}
+
+/// A handle for asking the print thread for a receipt or a form.
 #[derive(Clone)]
 pub struct PrintWorker {
-    tx: mpsc::Sender<(ReceiptRequest, PrintReply)>,
+    tx: mpsc::Sender<(Ask, PrintReply)>,
 }
 
 impl PrintWorker {
     /// Starts the print thread for the station in `dir`.
     pub fn spawn(reader: Reader, writer: Writer, dir: PathBuf, lang: Lang) -> std::io::Result<PrintWorker> {
-        let (tx, rx) = mpsc::channel::<(ReceiptRequest, PrintReply)>();
+        let (tx, rx) = mpsc::channel::<(Ask, PrintReply)>();
         std::thread::Builder::new()
             .name("printer".into())
             .spawn(move || {
-                for (request, reply) in rx {
-                    let printed = receipt(&reader, &writer, &dir, &request.actor, &request.code, lang);
+                for (ask, reply) in rx {
+                    let printed = match ask {
+                        Ask::Receipt(r) => receipt(&reader, &writer, &dir, &r.actor, &r.code, lang),
+                        Ask::Form(r) => form(&reader, &writer, &dir, &r, lang),
+                    };
                     reply(printed.map_err(Failure::new));
                 }
             })?;
@@ -37,13 +47,46 @@ impl PrintWorker {
     }
 }
 
-impl Printer for PrintWorker {
-    /// `reply` gets the outcome on the print thread.
-    fn receipt(&self, request: ReceiptRequest, reply: PrintReply) {
-        if let Err(mpsc::SendError((_, reply))) = self.tx.send((request, reply)) {
+impl PrintWorker {
+    fn ask(&self, ask: Ask, reply: PrintReply) {
+        if let Err(mpsc::SendError((_, reply))) = self.tx.send((ask, reply)) {
             reply(Err(Failure::new(PrintError::Offline(String::new()))));
         }
     }
+}
+
+impl Printer for PrintWorker {
+    /// `reply` gets the outcome on the print thread.
+    fn receipt(&self, request: ReceiptRequest, reply: PrintReply) {
+        self.ask(Ask::Receipt(request), reply);
+    }
+
+    /// `reply` gets the outcome on the print thread.
+    fn form(&self, request: FormRequest, reply: PrintReply) {
+        self.ask(Ask::Form(request), reply);
+    }
+}
+
+/// One registration form, as `jiedai print form [--visit CODE]` prints it.
+fn form(
+    reader: &Reader,
+    writer: &Writer,
+    dir: &std::path::Path,
+    request: &FormRequest,
+    lang: Lang,
+) -> Result<Printed, PrintError> {
+    let settings = PrinterSettings::load(dir)?;
+    let target = resolve_target(None, &settings)?;
+    reader.station()?.ok_or(PrintError::NoStation)?;
+    if let Some(code) = &request.visit {
+        super::visit_and_appeals(reader, code)?;
+    }
+    let now = reader.zone()?.now();
+    let kind = JobKind::Form {
+        visit: request.visit.clone(),
+    };
+    let job = reader.print_jobs()?.new_job(kind, &request.actor, now)?;
+    print_job(reader, writer, job, &target, &settings, lang, now)
 }
 
 /// One receipt, as `jiedai print receipt` prints it.

@@ -26,6 +26,12 @@ pub enum JobKind {
     Receipt { code: String },
     /// The test page.
     Test,
+    /// The visitor registration form (代表接待选民登记表): blank, or
+    /// filled from the visit of this code.
+    Form {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visit: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +138,7 @@ impl PrintJobs {
         let jobs = self.all()?;
         let reprint = match &kind {
             JobKind::Receipt { .. } => jobs.iter().any(|j| j.kind == kind && j.state.may_have_printed()),
-            JobKind::Test => false,
+            JobKind::Test | JobKind::Form { .. } => false,
         };
         Ok(PrintJob {
             id: jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1,

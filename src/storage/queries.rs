@@ -243,6 +243,18 @@ impl Reader {
         Ok(out)
     }
 
+    /// The visits registered on the days from `from` to `to`, both
+    /// included, in code order (a visit's code begins with its day).
+    pub fn visits_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Visit>, StoreError> {
+        self.tree
+            .range(keys::visit_days(from, to))
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.db_err(e))?;
+                decode(&v).map_err(|e| self.db_err(e))
+            })
+            .collect()
+    }
+
     /// Catalog rows of every appeal, in code order.
     /// Every catalog row, straight from the database (a full scan: for
     /// tests and tools; the kiosk loads through the catalog cache).

@@ -75,6 +75,11 @@ const ROOMS: &[Room] = &[
         never: &[],
     },
     Room {
+        name: "books",
+        uses: Some(&["domain", "storage", "transfer"]),
+        never: NO_IO,
+    },
+    Room {
         name: "jobs",
         uses: Some(&["domain", "storage"]),
         never: NO_IO,

@@ -24,6 +24,7 @@ mod e2e;
 mod error_words;
 mod form;
 mod layers;
+mod ledgers;
 mod lifecycle;
 mod online;
 mod print;
