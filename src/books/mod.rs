@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-pub use period::{Asked, Period, PeriodError};
+pub use period::{Asked, Period, PeriodError, read as read_period};
 use rows::Row;
 
 use crate::domain::points::{self, AppealFacts, HandEntry, ReplyDue};

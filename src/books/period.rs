@@ -1,17 +1,12 @@
 //! The period a set of ledgers covers: two days, or a quarter, a month
 //! or a year named the way staff write them (`2026Q4`, `2026-11`, `2026`).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::words;
+pub use crate::domain::period::Period;
+use crate::domain::period::Span;
 use crate::i18n::Lang;
-
-/// The days from `from` to `to`, both included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-}
 
 /// The period as the command line gives it: exactly one of the forms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,53 +39,42 @@ impl PeriodError {
     }
 }
 
-impl Period {
-    /// Reads the one form of period `asked` gives.
-    pub fn read(asked: &Asked) -> Result<Period, PeriodError> {
-        let given: Vec<&'static str> = [
-            ("--from/--to", asked.from.is_some() || asked.to.is_some()),
-            ("--quarter", asked.quarter.is_some()),
-            ("--month", asked.month.is_some()),
-            ("--year", asked.year.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, on)| *on)
-        .map(|(flag, _)| flag)
-        .collect();
-        if given.len() > 1 {
-            return Err(PeriodError::Several(given));
-        }
-        if let Some(text) = asked.quarter {
-            return quarter(text).ok_or_else(|| bad("--quarter", text));
-        }
-        if let Some(text) = asked.month {
-            return month(text).ok_or_else(|| bad("--month", text));
-        }
-        if let Some(text) = asked.year {
-            return year(text).ok_or_else(|| bad("--year", text));
-        }
-        match (asked.from, asked.to) {
-            (None, None) => Err(PeriodError::Missing),
-            (Some(_), None) => Err(PeriodError::Half("--from")),
-            (None, Some(_)) => Err(PeriodError::Half("--to")),
-            (Some(f), Some(t)) => {
-                let from = day(f).ok_or_else(|| bad("--from", f))?;
-                let to = day(t).ok_or_else(|| bad("--to", t))?;
-                if from > to {
-                    return Err(PeriodError::Reversed { from, to });
-                }
-                Ok(Period { from, to })
-            }
+/// Reads the one form of period `asked` gives.
+pub fn read(asked: &Asked) -> Result<Period, PeriodError> {
+    let given: Vec<&'static str> = [
+        ("--from/--to", asked.from.is_some() || asked.to.is_some()),
+        ("--quarter", asked.quarter.is_some()),
+        ("--month", asked.month.is_some()),
+        ("--year", asked.year.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(flag, _)| flag)
+    .collect();
+    if given.len() > 1 {
+        return Err(PeriodError::Several(given));
+    }
+    for (flag, text, span) in [
+        ("--quarter", asked.quarter, Span::Quarter),
+        ("--month", asked.month, Span::Month),
+        ("--year", asked.year, Span::Year),
+    ] {
+        if let Some(text) = text {
+            return Period::parse(text)
+                .ok()
+                .filter(|p| p.span == span)
+                .ok_or_else(|| bad(flag, text));
         }
     }
-
-    pub fn contains(&self, day: NaiveDate) -> bool {
-        self.from <= day && day <= self.to
-    }
-
-    /// Every day of the period, in order.
-    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
-        self.from.iter_days().take_while(|d| *d <= self.to)
+    match (asked.from, asked.to) {
+        (None, None) => Err(PeriodError::Missing),
+        (Some(_), None) => Err(PeriodError::Half("--from")),
+        (None, Some(_)) => Err(PeriodError::Half("--to")),
+        (Some(f), Some(t)) => {
+            let from = day(f).ok_or_else(|| bad("--from", f))?;
+            let to = day(t).ok_or_else(|| bad("--to", t))?;
+            Period::dates(from, to).map_err(|_| PeriodError::Reversed { from, to })
+        }
     }
 }
 
@@ -106,63 +90,6 @@ fn day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
 }
 
-/// A four-digit year from 2000 to 2099 (tracking codes carry two digits).
-fn year_number(text: &str) -> Option<i32> {
-    let t = text.trim();
-    if t.len() != 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok().filter(|y| (2000..=2099).contains(y))
-}
-
-fn year(text: &str) -> Option<Period> {
-    let y = year_number(text)?;
-    Some(Period {
-        from: NaiveDate::from_ymd_opt(y, 1, 1)?,
-        to: NaiveDate::from_ymd_opt(y, 12, 31)?,
-    })
-}
-
-/// `2026-11` (or `2026-1`).
-fn month(text: &str) -> Option<Period> {
-    let (y, m) = text.trim().split_once('-')?;
-    let y = year_number(y)?;
-    if m.is_empty() || m.len() > 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let from = NaiveDate::from_ymd_opt(y, m.parse().ok()?, 1)?;
-    Some(Period {
-        from,
-        to: last_of_month(from)?,
-    })
-}
-
-/// `2026Q4` (or `2026q4`, `2026-Q4`).
-fn quarter(text: &str) -> Option<Period> {
-    let t = text.trim();
-    let (y, q) = t.split_once(['Q', 'q'])?;
-    let y = year_number(y.strip_suffix('-').unwrap_or(y))?;
-    let q: u32 = match q {
-        "1" | "2" | "3" | "4" => q.parse().ok()?,
-        _ => return None,
-    };
-    let from = NaiveDate::from_ymd_opt(y, (q - 1) * 3 + 1, 1)?;
-    let last = NaiveDate::from_ymd_opt(y, q * 3, 1)?;
-    Some(Period {
-        from,
-        to: last_of_month(last)?,
-    })
-}
-
-fn last_of_month(first: NaiveDate) -> Option<NaiveDate> {
-    let next = if first.month() == 12 {
-        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
-    };
-    next?.pred_opt()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,12 +99,13 @@ mod tests {
     }
 
     fn read(asked: Asked) -> Result<Period, PeriodError> {
-        Period::read(&asked)
+        super::read(&asked)
     }
 
     #[test]
     fn every_form_reads_to_its_days() {
-        let p = |from, to| Ok(Period { from, to });
+        let p = |from, to| Ok::<_, PeriodError>((from, to));
+        let read = |asked| read(asked).map(|p| (p.from, p.to));
         assert_eq!(
             read(Asked {
                 from: Some("2026-11-05"),

@@ -534,10 +534,7 @@ mod tests {
             deputy("D002", "周文清", &[20]),
             deputy("D003", "何建平", &[10]),
         ];
-        let january = Period {
-            from: d(1, 1),
-            to: d(1, 31),
-        };
+        let january = Period::month_of(d(1, 1));
         let rows = archive_rows(&lines, &deputies, &rules, january, Lang::Zh);
         let code = a.code.to_string();
         let r = |id: &str, name: &str, day: &str, deed: &str, what: &str, p: u32| {

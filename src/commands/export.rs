@@ -154,7 +154,7 @@ pub fn ledgers(dir: &Path, args: &LedgersArgs, lang: Lang) -> ExitCode {
         month: args.month.as_deref(),
         year: args.year.as_deref(),
     };
-    let period = match books::Period::read(&asked) {
+    let period = match books::read_period(&asked) {
         Ok(p) => p,
         Err(e) => {
             say(format_args!("jiedai: {}", e.message(lang)));

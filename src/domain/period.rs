@@ -143,36 +143,48 @@ impl Period {
     }
 
     /// Reads `2026-11`, `2026Q4` (or `2026-Q4`), `2026`, or
-    /// `2026-11-01..2026-11-20`.
+    /// `2026-11-01..2026-11-20`. Years run from 2000 to 2099 (tracking
+    /// codes carry two digits of the year).
     pub fn parse(text: &str) -> Result<Period, PeriodError> {
         let t = text.trim();
         let unreadable = || PeriodError::Unreadable(t.to_string());
+        let digits =
+            |s: &str, most: usize| !s.is_empty() && s.len() <= most && s.bytes().all(|b| b.is_ascii_digit());
+        let year = |s: &str| -> Result<i32, PeriodError> {
+            if s.len() != 4 || !digits(s, 4) {
+                return Err(unreadable());
+            }
+            s.parse()
+                .ok()
+                .filter(|y| (2000..=2099).contains(y))
+                .ok_or_else(unreadable)
+        };
         let day = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
         if let Some((from, to)) = t.split_once("..") {
             let (from, to) = (day(from).ok_or_else(unreadable)?, day(to).ok_or_else(unreadable)?);
             return Period::dates(from, to);
         }
         if let Some((y, q)) = t.split_once(['Q', 'q']) {
-            let year: i32 = y.trim_end_matches('-').parse().map_err(|_| unreadable())?;
-            let q: u32 = q.parse().map_err(|_| unreadable())?;
-            if !(1..=4).contains(&q) {
-                return Err(unreadable());
-            }
+            let year = year(y.strip_suffix('-').unwrap_or(y))?;
+            let q: u32 = match q {
+                "1" | "2" | "3" | "4" => q.parse().map_err(|_| unreadable())?,
+                _ => return Err(unreadable()),
+            };
             let first = NaiveDate::from_ymd_opt(year, q * 3 - 2, 1).ok_or_else(unreadable)?;
             return Ok(Period::quarter_of(first));
         }
         if let Some((y, m)) = t.split_once('-') {
-            let year: i32 = y.parse().map_err(|_| unreadable())?;
+            let year = year(y)?;
+            if !digits(m, 2) {
+                return Err(unreadable());
+            }
             let month: u32 = m.parse().map_err(|_| unreadable())?;
             let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(unreadable)?;
             return Ok(Period::month_of(first));
         }
-        if t.len() == 4 {
-            let year: i32 = t.parse().map_err(|_| unreadable())?;
-            let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(unreadable)?;
-            return Ok(Period::year_of(first));
-        }
-        Err(unreadable())
+        Ok(Period::year_of(
+            NaiveDate::from_ymd_opt(year(t)?, 1, 1).ok_or_else(unreadable)?,
+        ))
     }
 
     /// Its name: 2026年11月, 2026年第4季度, 2026年, or the two days.
@@ -251,7 +263,16 @@ mod tests {
         ] {
             assert_eq!(Period::parse(text), Ok(period), "{text}");
         }
-        for bad in ["2026Q5", "2026-13", "26", "11月", "2026-11-10..2026-11-01", ""] {
+        for bad in [
+            "2026Q5",
+            "2026-13",
+            "2026-011",
+            "26",
+            "1999",
+            "11月",
+            "2026-11-10..2026-11-01",
+            "",
+        ] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(nov.label(Lang::Zh), "2026年11月");
