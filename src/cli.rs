@@ -372,6 +372,14 @@ pub enum PrintWhat {
         #[arg(long, value_name = "T")]
         printer: Option<String>,
     },
+    /// 打印一个季度的代表履职积分公示单 / print a quarter's deputies' duty points for the notice board
+    Points {
+        /// 季度，如 2026Q4 / the quarter, e.g. 2026Q4
+        #[arg(long, value_name = "QUARTER")]
+        quarter: String,
+        #[arg(long, value_name = "T")]
+        printer: Option<String>,
+    },
     /// 重新发送未完成和失败的打印任务 / send pending and failed jobs again
     Retry {
         #[arg(long, value_name = "T")]

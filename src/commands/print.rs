@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use super::{exit, open_store, out, report_store_error, say};
 use crate::domain::TrackingCode;
+use crate::domain::period::{Period, Span};
 use crate::i18n::Lang;
 use crate::jobs::print::Printed;
 use crate::print::{self, PrintError, PrinterSettings, Target};
@@ -61,6 +62,9 @@ fn report(p: &Printed, lang: Lang) {
         JobKind::Form { visit: None } => lang.pick("空白登记表", "blank registration form").to_string(),
         JobKind::Form { visit: Some(code) } => {
             lang.pick(format!("登记表 {code}"), format!("registration form {code}"))
+        }
+        JobKind::Points { quarter } => {
+            lang.pick(format!("积分公示单 {quarter}"), format!("points list {quarter}"))
         }
     };
     let reprint = if p.job.reprint {
@@ -179,6 +183,26 @@ pub fn form(dir: &Path, visit: Option<&str>, printer: Option<&str>, lang: Lang) 
     new_job(&o, kind, lang)
 }
 
+/// The deputies' duty points of `quarter` (`2026Q4`) for the notice board.
+pub fn points(dir: &Path, quarter: &str, printer: Option<&str>, lang: Lang) -> ExitCode {
+    let Some(quarter) = Period::parse(quarter).ok().filter(|p| p.span == Span::Quarter) else {
+        return fail(&PrintError::BadQuarter(quarter.to_string()), lang);
+    };
+    let o = match open(dir, printer, lang) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match o.store.station() {
+        Ok(Some(_)) => {}
+        Ok(None) => return fail(&PrintError::NoStation, lang),
+        Err(e) => return report_store_error(&e, lang),
+    }
+    let kind = JobKind::Points {
+        quarter: quarter.slug(),
+    };
+    new_job(&o, kind, lang)
+}
+
 pub fn test(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
     match open(dir, printer, lang) {
         Ok(o) => new_job(&o, JobKind::Test, lang),
@@ -212,10 +236,11 @@ pub fn retry(dir: &Path, printer: Option<&str>, lang: Lang) -> ExitCode {
                     job.id, job.target
                 ),
             ),
-            JobKind::Form { visit } => {
-                let again = match visit {
-                    Some(code) => format!("jiedai print form --visit {code}"),
-                    None => "jiedai print form".to_string(),
+            JobKind::Form { .. } | JobKind::Points { .. } => {
+                let again = match &job.kind {
+                    JobKind::Form { visit: Some(code) } => format!("jiedai print form --visit {code}"),
+                    JobKind::Points { quarter } => format!("jiedai print points --quarter {quarter}"),
+                    _ => "jiedai print form".to_string(),
                 };
                 lang.pick(
                     format!(

@@ -5,22 +5,25 @@ use super::{Failure, Worded};
 use crate::i18n::Lang;
 use crate::storage::print_jobs::PrintJob;
 
-/// A receipt staff asked for.
+/// A slip staff asked for, and who asked (recorded with the print job,
+/// and with the access key an older appeal gets for its receipt).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiptRequest {
-    /// Who asked (recorded with the access key an older appeal gets).
+pub struct PrintAsk {
     pub actor: String,
-    pub code: String,
+    pub what: Slip,
 }
 
-/// A visitor registration form (代表接待选民登记表) staff asked for:
-/// blank, or filled from the visit of `visit`.
+/// What is to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormRequest {
-    /// Who asked (recorded with the print job).
-    pub actor: String,
-    /// The visit's code; None for the blank form.
-    pub visit: Option<String>,
+pub enum Slip {
+    /// An appeal's receipt.
+    Receipt { code: String },
+    /// The visitor registration form (代表接待选民登记表): blank, or
+    /// filled from the visit of this code.
+    Form { visit: Option<String> },
+    /// The deputies' duty points of a quarter (`2026Q4`), for the notice
+    /// board (公示).
+    Points { quarter: String },
 }
 
 /// A job that printed.
@@ -38,9 +41,7 @@ pub type PrintReply = Box<dyn FnOnce(Result<Printed, Failure>) + Send>;
 /// The kiosk's printer: takes a request and answers later, never making
 /// the caller wait on the printer.
 pub trait Printer: Send {
-    fn receipt(&self, request: ReceiptRequest, reply: PrintReply);
-    /// The registration form, blank or filled; answered the same way.
-    fn form(&self, request: FormRequest, reply: PrintReply);
+    fn print(&self, ask: PrintAsk, reply: PrintReply);
 }
 
 /// Why a receipt cannot print on a kiosk that runs without a printer.

@@ -21,7 +21,7 @@ pub struct Line {
 }
 
 impl Line {
-    fn plain(text: impl Into<String>) -> Line {
+    pub(super) fn plain(text: impl Into<String>) -> Line {
         Line {
             text: text.into(),
             bold: false,

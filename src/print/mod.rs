@@ -7,6 +7,7 @@
 
 pub mod escpos;
 pub mod form;
+pub mod points;
 pub mod receipt;
 pub mod settings;
 pub mod target;
@@ -14,11 +15,13 @@ pub mod worker;
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::domain::period::{Period, Span};
 use crate::domain::public::{self, PublicError};
 use crate::domain::{Appeal, Visit};
 use crate::i18n::Lang;
 use crate::jobs::Worded;
 use crate::jobs::print::Printed;
+use crate::reports;
 use crate::storage::print_jobs::{JobKind, JobState, PrintJob, PrintJobs};
 use crate::storage::{Reader, Request, StoreError, WriteError, Writer};
 pub use settings::{PrinterSettings, QrMode};
@@ -56,6 +59,8 @@ pub enum PrintError {
     NoAppeal(String),
     /// No visit has this code (the filled registration form).
     NoVisit(String),
+    /// Not a quarter as `2026Q4` writes one (the points list).
+    BadQuarter(String),
     Public(PublicError),
     Io {
         target: String,
@@ -168,6 +173,7 @@ impl PrintError {
                 format!("找不到登记号为 {code} 的来访登记"),
                 format!("no visit has the code {code}"),
             ),
+            PrintError::BadQuarter(text) => points::words::bad_quarter(lang, text),
             PrintError::Public(e) => e.message(lang),
             PrintError::Io {
                 target,
@@ -284,6 +290,19 @@ pub fn render(
                 },
                 settings,
                 lang,
+            ))
+        }
+        JobKind::Points { quarter } => {
+            let station = station.ok_or(PrintError::NoStation)?;
+            let quarter = Period::parse(quarter)
+                .ok()
+                .filter(|p| p.span == Span::Quarter)
+                .ok_or_else(|| PrintError::BadQuarter(quarter.clone()))?;
+            let today = station.zone().date(&now);
+            let deeds = reports::deeds_read(reader, &station, quarter.to.min(today))?;
+            let deputies = reader.deputies()?;
+            Ok(points::render(
+                &station, &deputies, &deeds, &quarter, settings, lang, now,
             ))
         }
         JobKind::Form { visit } => {

@@ -12,33 +12,36 @@ use std::sync::mpsc;
 use super::{PrintError, Printed, PrinterSettings, print_job, resolve_target};
 use crate::i18n::Lang;
 use crate::jobs::Failure;
-use crate::jobs::print::{FormRequest, PrintReply, Printer, ReceiptRequest};
+use crate::jobs::print::{PrintAsk, PrintReply, Printer, Slip};
 use crate::storage::print_jobs::JobKind;
 use crate::storage::{Reader, Request, WriteError, Writer};
-
-/// What the print thread is asked for.
-enum Ask {
-    Receipt(ReceiptRequest),
-    Form(FormRequest),
-}
 
 /// A handle for asking the print thread for a receipt or a form.
 #[derive(Clone)]
 pub struct PrintWorker {
-    tx: mpsc::Sender<(Ask, PrintReply)>,
+    tx: mpsc::Sender<(PrintAsk, PrintReply)>,
 }
 
 impl PrintWorker {
     /// Starts the print thread for the station in `dir`.
     pub fn spawn(reader: Reader, writer: Writer, dir: PathBuf, lang: Lang) -> std::io::Result<PrintWorker> {
-        let (tx, rx) = mpsc::channel::<(Ask, PrintReply)>();
+        let (tx, rx) = mpsc::channel::<(PrintAsk, PrintReply)>();
         std::thread::Builder::new()
             .name("printer".into())
             .spawn(move || {
                 for (ask, reply) in rx {
-                    let printed = match ask {
-                        Ask::Receipt(r) => receipt(&reader, &writer, &dir, &r.actor, &r.code, lang),
-                        Ask::Form(r) => form(&reader, &writer, &dir, &r, lang),
+                    let printed = match &ask.what {
+                        Slip::Receipt { code } => receipt(&reader, &writer, &dir, &ask.actor, code, lang),
+                        Slip::Form { visit } => {
+                            let kind = JobKind::Form { visit: visit.clone() };
+                            job(&reader, &writer, &dir, &ask.actor, kind, lang)
+                        }
+                        Slip::Points { quarter } => {
+                            let kind = JobKind::Points {
+                                quarter: quarter.clone(),
+                            };
+                            job(&reader, &writer, &dir, &ask.actor, kind, lang)
+                        }
                     };
                     reply(printed.map_err(Failure::new));
                 }
@@ -47,45 +50,34 @@ impl PrintWorker {
     }
 }
 
-impl PrintWorker {
-    fn ask(&self, ask: Ask, reply: PrintReply) {
+impl Printer for PrintWorker {
+    /// `reply` gets the outcome on the print thread.
+    fn print(&self, ask: PrintAsk, reply: PrintReply) {
         if let Err(mpsc::SendError((_, reply))) = self.tx.send((ask, reply)) {
             reply(Err(Failure::new(PrintError::Offline(String::new()))));
         }
     }
 }
 
-impl Printer for PrintWorker {
-    /// `reply` gets the outcome on the print thread.
-    fn receipt(&self, request: ReceiptRequest, reply: PrintReply) {
-        self.ask(Ask::Receipt(request), reply);
-    }
-
-    /// `reply` gets the outcome on the print thread.
-    fn form(&self, request: FormRequest, reply: PrintReply) {
-        self.ask(Ask::Form(request), reply);
-    }
-}
-
-/// One registration form, as `jiedai print form [--visit CODE]` prints it.
-fn form(
+/// A registration form or a points list, as `jiedai print form` and
+/// `jiedai print points` print them: rendered before the job is recorded,
+/// so a visit that is not there records nothing.
+fn job(
     reader: &Reader,
     writer: &Writer,
     dir: &std::path::Path,
-    request: &FormRequest,
+    actor: &str,
+    kind: JobKind,
     lang: Lang,
 ) -> Result<Printed, PrintError> {
     let settings = PrinterSettings::load(dir)?;
     let target = resolve_target(None, &settings)?;
     reader.station()?.ok_or(PrintError::NoStation)?;
-    if let Some(code) = &request.visit {
+    if let JobKind::Form { visit: Some(code) } = &kind {
         super::visit_and_appeals(reader, code)?;
     }
     let now = reader.zone()?.now();
-    let kind = JobKind::Form {
-        visit: request.visit.clone(),
-    };
-    let job = reader.print_jobs()?.new_job(kind, &request.actor, now)?;
+    let job = reader.print_jobs()?.new_job(kind, actor, now)?;
     print_job(reader, writer, job, &target, &settings, lang, now)
 }
 

@@ -66,6 +66,17 @@ pub fn report(
     Ok(report)
 }
 
+/// `deeds` for a process that holds no catalog (the printer's thread, a
+/// command): the catalog's rows read from the database.
+pub fn deeds_read(
+    reader: &Reader,
+    station: &Station,
+    today: NaiveDate,
+) -> Result<BTreeMap<String, Vec<PointLine>>, StoreError> {
+    let catalog = Catalog::from_rows(reader.catalog_rows()?);
+    deeds(reader, &catalog, station, today)
+}
+
 /// Every deputy's deeds with their points, by deputy id, each list by
 /// day: from every appeal a deputy received, every check-in and every
 /// duty item entered up to `today`, weighed by the station's rules.

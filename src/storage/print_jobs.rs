@@ -32,6 +32,9 @@ pub enum JobKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         visit: Option<String>,
     },
+    /// The deputies' duty points of a quarter (`2026Q4`) for the notice
+    /// board.
+    Points { quarter: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,7 +141,7 @@ impl PrintJobs {
         let jobs = self.all()?;
         let reprint = match &kind {
             JobKind::Receipt { .. } => jobs.iter().any(|j| j.kind == kind && j.state.may_have_printed()),
-            JobKind::Test | JobKind::Form { .. } => false,
+            JobKind::Test | JobKind::Form { .. } | JobKind::Points { .. } => false,
         };
         Ok(PrintJob {
             id: jobs.iter().map(|j| j.id).max().unwrap_or(0) + 1,

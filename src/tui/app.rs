@@ -17,6 +17,7 @@ use crate::domain::report::Report;
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, Zone};
 use crate::i18n::Lang;
 use crate::jobs::Failure;
+use crate::jobs::print::Slip;
 use crate::jobs::sync::{CountyNote, Overview, SyncProgress, Trigger, Window};
 use crate::reports;
 use crate::storage::{Reader, Request, StoreError};
@@ -318,7 +319,7 @@ pub struct App {
     /// Why the terminal could no longer be read, if it could not.
     pub terminal_lost: Option<std::io::Error>,
     /// Receipts sent to the printer whose outcome has not come back.
-    pub printing: Vec<String>,
+    pub printing: Vec<Slip>,
     /// Saves sent to the writer whose outcome has not come back.
     pub saving: Vec<(Ticket, Saving)>,
     pub sync: SyncView,
@@ -461,15 +462,19 @@ impl App {
     /// they are printing until each outcome comes back.
     pub fn print(&mut self, codes: &[String]) {
         for code in codes {
-            self.printing.push(code.clone());
-            self.outbox.push(Effect::Print {
-                actor: self.actor(),
-                code: code.clone(),
-            });
+            self.print_slip(Slip::Receipt { code: code.clone() });
         }
-        if !codes.is_empty() {
-            self.say(Tone::Info, self.t.printing);
-        }
+    }
+
+    /// Sends one slip to the printer (as an effect); the status line says
+    /// it is printing until the outcome comes back.
+    pub fn print_slip(&mut self, what: Slip) {
+        self.printing.push(what.clone());
+        self.outbox.push(Effect::Print {
+            actor: self.actor(),
+            what,
+        });
+        self.say(Tone::Info, self.t.printing);
     }
 
     /// Asks the sync worker for a sync now (as an effect), unless one is

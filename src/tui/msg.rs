@@ -8,7 +8,7 @@ use crossterm::event::KeyEvent;
 use super::app::Ticket;
 use crate::domain::catalog::Catalog;
 use crate::jobs::Failure;
-use crate::jobs::print::Printed;
+use crate::jobs::print::{Printed, Slip};
 use crate::jobs::sync::News;
 use crate::storage::{Outcome, Request, StoreError};
 
@@ -28,9 +28,9 @@ pub enum Msg {
     Stop,
     /// The terminal could not be read: the kiosk stops.
     TerminalLost(std::io::Error),
-    /// The printer finished a receipt asked for with `Effect::Print`.
+    /// The printer finished a slip asked for with `Effect::Print`.
     Printed {
-        code: String,
+        what: Slip,
         outcome: Result<Printed, Failure>,
     },
     /// The sync's bookkeeping, progress and outcomes (asked for with
@@ -50,9 +50,9 @@ pub enum Effect {
     /// Send `request` to the store's writer; its outcome comes back as
     /// `Msg::Saved` with the same ticket.
     Save { ticket: Ticket, request: Request },
-    /// Print `code`'s receipt on the terminal's printer; the outcome comes
-    /// back as `Msg::Printed`.
-    Print { actor: String, code: String },
+    /// Print a slip on the terminal's printer; the outcome comes back as
+    /// `Msg::Printed`.
+    Print { actor: String, what: Slip },
     /// Sync with the county now; progress comes back as `Msg::Sync`.
     Sync,
     /// Read the sync's bookkeeping again; it comes back as

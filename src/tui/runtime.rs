@@ -19,7 +19,7 @@ use super::keymap::Keymap;
 use super::msg::{Effect, Msg};
 use super::update::update;
 use crate::i18n::Lang;
-use crate::jobs::print::{NoPrinter, PrintReply, ReceiptRequest};
+use crate::jobs::print::{NoPrinter, PrintAsk, PrintReply};
 use crate::jobs::sync::Trigger;
 use crate::jobs::{Failure, Jobs};
 use crate::storage::Running;
@@ -149,14 +149,14 @@ impl Runtime {
                     let _ = tx.send(Msg::Saved { ticket, outcome });
                 });
             }
-            Effect::Print { actor, code } => {
+            Effect::Print { actor, what } => {
                 let tx = self.tx.clone();
-                let asked = code.clone();
+                let asked = what.clone();
                 let reply: PrintReply = Box::new(move |outcome| {
-                    let _ = tx.send(Msg::Printed { code: asked, outcome });
+                    let _ = tx.send(Msg::Printed { what: asked, outcome });
                 });
                 match &self.jobs.printer {
-                    Some(printer) => printer.receipt(ReceiptRequest { actor, code }, reply),
+                    Some(printer) => printer.print(PrintAsk { actor, what }, reply),
                     None => reply(Err(Failure::new(NoPrinter))),
                 }
             }

@@ -81,6 +81,10 @@ texts! {
     visit_code: "来访编号", "Visit";
     to_close: "关闭", "to close";
     printing: "打印中…", "Printing…";
+    printed_form: "已打印登记表", "Printed the registration form";
+    printed_points: "已打印积分公示单", "Printed the points list";
+    blank_form: "（空白）", "(blank)";
+    no_visit_form: "这条诉求不是在窗口登记的，没有来访登记表（在“今日”界面按 F 可打印空白表）", "This appeal was not registered at the desk: it has no registration form (F on Today prints a blank one)";
     printed: "已打印回执", "Receipt printed";
     reprinted: "（补打）", " (reprint)";
     print_failed: "回执未打印，任务已保留（可用 jiedai print retry 重打）：", "The receipt was not printed; the job is kept (jiedai print retry prints it): ";

@@ -91,7 +91,7 @@ const ROOMS: &[Room] = &[
     },
     Room {
         name: "print",
-        uses: Some(&["domain", "limits", "storage", "jobs"]),
+        uses: Some(&["domain", "limits", "storage", "jobs", "reports"]),
         never: &[],
     },
     Room {

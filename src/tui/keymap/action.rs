@@ -167,6 +167,7 @@ define_actions! {
     CheckOut: Today, "check_out", "代表签退", "Check a deputy out";
     NextPanel: Today, "next_panel", "焦点移到下一个面板", "Move the focus to the next panel";
     PrevPanel: Today, "prev_panel", "焦点移到上一个面板", "Move the focus to the previous panel";
+    PrintBlankForm: Today, "print_blank_form", "打印空白的代表接待选民登记表", "Print a blank visitor registration form";
 
     Search: Appeals, "search", "搜索（任意文字或姓名拼音首字母）",
         "Search (any text, or the pinyin initials of a name)";
@@ -185,6 +186,7 @@ define_actions! {
     Rate: Detail, "rate", "满意度评价", "Record the citizen's satisfaction rating";
     Reopen: Detail, "reopen", "重新办理", "Reopen for further handling";
     Chase: Detail, "chase", "督办（记录催办）", "Chase up the handling office (logs a reminder)";
+    PrintForm: Detail, "print_form", "打印这次来访填好的登记表", "Print the filled registration form of this visit";
     PrintReceipt: Detail, "print_receipt", "显示回执与二维码（回执中再按一次：打印）", "Show the receipt and its QR code (again on the receipt: print it)";
 
     SyncNow: Sync, "sync_now", "立即与县里同步", "Sync with the county now";

@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn names_descriptions_and_modes() {
-        assert_eq!(Action::all().len(), 60);
+        assert_eq!(Action::all().len(), 62);
         for &action in Action::all() {
             assert!(!action.desc_zh().trim().is_empty(), "{action:?}");
             assert!(!action.desc_en().trim().is_empty(), "{action:?}");

@@ -105,6 +105,15 @@ pub fn action(app: &mut App, action: Action) {
             app.appeals.search.clear();
             app.refilter();
         }
+        Action::PrintForm => {
+            let Some(a) = &app.appeals.detail else {
+                return;
+            };
+            match a.visit.as_ref().map(|v| v.to_string()) {
+                Some(visit) => app.print_slip(crate::jobs::print::Slip::Form { visit: Some(visit) }),
+                None => app.say(Tone::Warn, app.t.no_visit_form),
+            }
+        }
         Action::PrintReceipt => {
             let Some(a) = app.appeals.detail.clone() else {
                 return;

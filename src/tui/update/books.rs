@@ -6,6 +6,7 @@ use crate::domain::desk;
 use crate::domain::period::Period;
 use crate::domain::points::{HandEntry, MAX_TIMES};
 use crate::domain::validate;
+use crate::jobs::print::Slip;
 use crate::storage::Request;
 use crate::tui::app::{App, Dialog, Overlay, Purpose, ReportPart, Saving, Ticket, Tone};
 use crate::tui::form::{Widget, parse_date};
@@ -120,6 +121,10 @@ pub fn deputies_action(app: &mut App, action: Action) -> bool {
             ];
             let title = t.duty_item_title.replace("{name}", &deputy.name);
             app.overlay = Overlay::Dialog(Dialog::new(Purpose::DutyItem(deputy.id), title, fields));
+        }
+        Action::PrintPoints => {
+            let quarter = Period::quarter_of(app.today_date()).slug();
+            app.print_slip(Slip::Points { quarter });
         }
         _ => return false,
     }

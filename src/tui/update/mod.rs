@@ -18,6 +18,7 @@ use super::app::{App, OnYes, Overlay, Screen};
 use super::form::Widget;
 use super::keymap::{Action, KeyChord, Mode};
 use super::msg::{Effect, Msg};
+use crate::jobs::print::Slip;
 use overlay::PAGE;
 
 /// Handles one message; returns what the runtime must do next.
@@ -33,7 +34,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::CatalogLoaded(loaded) => app.catalog_loaded(loaded),
         Msg::Saved { ticket, outcome } => saved::on_saved(app, ticket, outcome),
-        Msg::Printed { code, outcome } => saved::on_printed(app, &code, outcome),
+        Msg::Printed { what, outcome } => saved::on_printed(app, &what, outcome),
         Msg::Sync(news) => sync::on_news(app, news),
     }
     app.take_effects()
@@ -294,6 +295,7 @@ fn act(app: &mut App, action: Action) {
         }
         Action::NextPanel => today::next_panel(app, true),
         Action::PrevPanel => today::next_panel(app, false),
+        Action::PrintBlankForm => app.print_slip(Slip::Form { visit: None }),
         Action::CheckIn => today::check_in_out(app, true),
         Action::CheckOut => today::check_in_out(app, false),
         // Form and confirm actions are handled where those modes are active.

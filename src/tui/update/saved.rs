@@ -3,7 +3,7 @@
 
 use crate::domain::EventBody;
 use crate::jobs::Failure;
-use crate::jobs::print::Printed;
+use crate::jobs::print::{Printed, Slip};
 use crate::storage::{Outcome, Saved};
 use crate::tui::app::{App, Overlay, Saving, Ticket, Tone};
 
@@ -104,17 +104,26 @@ fn registration(app: &mut App, saved: &Saved) {
     }
 }
 
-/// The printer's outcome for one receipt.
-pub fn on_printed(app: &mut App, code: &str, outcome: Result<Printed, Failure>) {
-    if let Some(i) = app.printing.iter().position(|c| c == code) {
+/// The printer's outcome for one slip.
+pub fn on_printed(app: &mut App, what: &Slip, outcome: Result<Printed, Failure>) {
+    if let Some(i) = app.printing.iter().position(|w| w == what) {
         app.printing.remove(i);
     }
+    let t = app.t;
+    let (printed_words, name) = match what {
+        Slip::Receipt { code } => (t.printed, code.clone()),
+        Slip::Form { visit: Some(code) } => (t.printed_form, code.clone()),
+        Slip::Form { visit: None } => (t.printed_form, t.blank_form.to_string()),
+        Slip::Points { quarter } => (t.printed_points, quarter.clone()),
+    };
     match outcome {
         Ok(printed) => {
             // An older appeal may have got its access key for this slip.
-            app.appeals_changed(&[code.to_string()]);
+            if let Slip::Receipt { code } = what {
+                app.appeals_changed(std::slice::from_ref(code));
+            }
             let reprint = if printed.job.reprint { app.t.reprinted } else { "" };
-            let mut said = format!("{}{reprint} {code}", app.t.printed);
+            let mut said = format!("{printed_words}{reprint} {name}");
             if printed.paper_low {
                 said = format!("{said} · {}", app.t.paper_low);
             }
@@ -123,7 +132,7 @@ pub fn on_printed(app: &mut App, code: &str, outcome: Result<Printed, Failure>) 
         }
         Err(e) => {
             let said = format!("{}{}", app.t.print_failed, e.message(app.lang));
-            log::error!("receipt {code} not printed: {}", e.message(crate::i18n::Lang::En));
+            log::error!("{what:?} not printed: {}", e.message(crate::i18n::Lang::En));
             app.say(Tone::Error, said);
         }
     }
