@@ -44,6 +44,9 @@ pub struct Books {
     /// The duty list's items entered by hand (every one held: the
     /// archive keeps those of the period).
     pub hand: Vec<HandEntry>,
+    /// Every check-in up to the period's end (deputy, day): the year's and
+    /// the term's points count them.
+    pub attended: Vec<(String, NaiveDate)>,
 }
 
 /// A sheet ready to write: which ledger and its rows.
@@ -84,6 +87,7 @@ pub fn gather(reader: &Reader, period: Period) -> Result<Books, StoreError> {
         visits,
         appeals,
         duties: reader.duty_between(period.from, period.to)?,
+        attended: reader.check_ins(None, period.to)?,
         facts,
         hand: reader.duty_items()?,
         station,
@@ -106,15 +110,10 @@ impl Books {
             .map(|a| rows::appeal_row(a, zone, lang))
             .collect();
         let attendance = rows::attendance_rows(&self.duties, &self.deputies, &self.visits, zone, lang);
-        let days: Vec<(String, NaiveDate)> = self
-            .duties
-            .iter()
-            .filter(|d| d.check_in.is_some())
-            .filter_map(|d| Some((d.deputy.clone(), d.day?)))
-            .collect();
         let rules = &self.station.points;
-        let lines = points::deeds(rules, &days, &self.facts, &self.hand);
+        let lines = points::deeds(rules, &self.attended, &self.facts, &self.hand);
         let archive = rows::archive_rows(&lines, &self.deputies, rules, self.period, lang);
+        let standings = rows::points_rows(&lines, &self.deputies, rules, self.period);
         vec![
             Sheet {
                 ledger: words::VISITS,
@@ -131,6 +130,10 @@ impl Books {
             Sheet {
                 ledger: words::ARCHIVE,
                 rows: archive,
+            },
+            Sheet {
+                ledger: words::POINTS,
+                rows: standings,
             },
         ]
     }

@@ -202,15 +202,55 @@ pub fn deed_words(deed: &Deed, rules: &PointsRules, lang: Lang) -> (String, Stri
         Deed::Received { code } => (words::received(lang).into(), code.clone()),
         Deed::AnsweredOnTime { code } => (words::answered_on_time(lang).into(), code.clone()),
         Deed::Satisfied { code } => (words::satisfied(lang).into(), code.clone()),
-        Deed::Item { code, times } => {
+        Deed::Item { code, times, note } => {
             let name = rules
                 .items
                 .iter()
                 .find(|i| &i.code == code)
                 .map_or(code.as_str(), |i| i.name.as_str());
-            (words::duty_item(lang).into(), words::item_times(name, *times))
+            let what = words::item_times(name, *times);
+            let what = if note.is_empty() {
+                what
+            } else {
+                format!("{what}{}{note}", lang.pick("：", ": "))
+            };
+            (words::duty_item(lang).into(), what)
         }
     }
+}
+
+/// 履职积分: every deputy of the roster with the period's points and the
+/// year's and term's up to its end, highest first (the list for the
+/// notice board).
+pub fn points_rows(
+    lines: &BTreeMap<String, Vec<PointLine>>,
+    deputies: &[Deputy],
+    rules: &PointsRules,
+    period: Period,
+) -> Vec<Row> {
+    let mut standings: Vec<(&Deputy, crate::domain::points::Totals)> = deputies
+        .iter()
+        .map(|d| {
+            let l = lines.get(&d.id).map(Vec::as_slice).unwrap_or(&[]);
+            (
+                d,
+                crate::domain::points::standing(rules, l, period.from, period.to),
+            )
+        })
+        .collect();
+    standings.sort_by(|(a, x), (b, y)| y.quarter.cmp(&x.quarter).then_with(|| a.id.cmp(&b.id)));
+    standings
+        .into_iter()
+        .map(|(d, s)| {
+            Row::of(vec![
+                Cell::text(&d.id),
+                Cell::text(&d.name),
+                Cell::Number(s.quarter),
+                Cell::Number(s.year),
+                Cell::Number(s.term),
+            ])
+        })
+        .collect()
 }
 
 /// 履职档案: every deputy of the roster (and any other the deeds name),

@@ -128,8 +128,21 @@ pub const ARCHIVE: Ledger = Ledger {
     ],
 };
 
-/// The four ledgers, in the workbook's order.
-pub const LEDGERS: [Ledger; 4] = [VISITS, APPEALS, ATTENDANCE, ARCHIVE];
+/// 履职积分: each deputy's points, highest first.
+pub const POINTS: Ledger = Ledger {
+    zh: "履职积分",
+    en: "Duty points",
+    columns: &[
+        col("代表编号", "Deputy id", 10),
+        col("代表", "Deputy", 10),
+        col("本期积分", "Period", 10),
+        col("本年度积分", "Year to date", 12),
+        col("本届积分", "Term to date", 12),
+    ],
+};
+
+/// The ledgers, in the workbook's order.
+pub const LEDGERS: [Ledger; 5] = [VISITS, APPEALS, ATTENDANCE, ARCHIVE, POINTS];
 
 /// Names joined in one cell (deputies).
 pub fn list_separator(lang: Lang) -> &'static str {

@@ -303,11 +303,12 @@ pub enum Deed {
     Satisfied {
         code: String,
     },
-    /// An item of the duty list, `times` times; an item the rules no longer
-    /// list gives nothing.
+    /// An item of the duty list, `times` times, with what staff wrote of
+    /// it; an item the rules no longer list gives nothing.
     Item {
         code: String,
         times: u32,
+        note: String,
     },
 }
 
@@ -364,6 +365,7 @@ pub fn deeds(
             Deed::Item {
                 code: e.item.clone(),
                 times: e.times,
+                note: e.note.clone(),
             },
             each * e.times,
         );
@@ -401,6 +403,17 @@ pub fn year_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
         NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day),
         NaiveDate::from_ymd_opt(day.year(), 12, 31).unwrap_or(day),
     )
+}
+
+/// A deputy's points for the days `from` to `to`, with the year's and the
+/// term's up to `to` (a list for a period past, as it stood at its end).
+pub fn standing(rules: &PointsRules, lines: &[PointLine], from: NaiveDate, to: NaiveDate) -> Totals {
+    let term_from = rules.term_start.unwrap_or(NaiveDate::MIN);
+    Totals {
+        quarter: total(lines, from, to),
+        year: total(lines, year_of(to).0, to),
+        term: total(lines, term_from, to),
+    }
 }
 
 /// A deputy's quarter, year and term totals on `today` (年度积分制 +

@@ -16,18 +16,8 @@ use super::settings::PrinterSettings;
 use crate::domain::Deputy;
 use crate::domain::Station;
 use crate::domain::period::Period;
-use crate::domain::points::{PointLine, total, year_of};
+use crate::domain::points::{PointLine, standing};
 use crate::i18n::Lang;
-
-/// A deputy's points at the end of `quarter`: (quarter, year, term).
-pub fn standing(station: &Station, lines: &[PointLine], quarter: &Period) -> (u32, u32, u32) {
-    let term_from = station.points.term_start.unwrap_or(chrono::NaiveDate::MIN);
-    (
-        total(lines, quarter.from, quarter.to),
-        total(lines, year_of(quarter.from).0, quarter.to),
-        total(lines, term_from, quarter.to),
-    )
-}
 
 /// Text `s` padded (or cut) to `w` columns; numbers go on the right.
 fn pad(s: &str, w: usize, right: bool) -> String {
@@ -89,7 +79,8 @@ pub fn lines(
         .iter()
         .map(|d| {
             let lines = deeds.get(&d.id).map(Vec::as_slice).unwrap_or(&[]);
-            (d, standing(station, lines, quarter))
+            let s = standing(&station.points, lines, quarter.from, quarter.to);
+            (d, (s.quarter, s.year, s.term))
         })
         .collect();
     rows.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.id.cmp(&b.id)));
@@ -245,6 +236,7 @@ mod tests {
                     Deed::Item {
                         code: "study".into(),
                         times: 1,
+                        note: String::new(),
                     },
                     1,
                 )],

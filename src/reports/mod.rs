@@ -16,22 +16,6 @@ use crate::domain::report::{self, Facts, Report, Schedule};
 use crate::domain::{Deputy, Station};
 use crate::storage::{Reader, StoreError};
 
-/// The first day the station's records are looked for (check-ins and
-/// duty items before it count for nothing).
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN)
-}
-
-/// The (deputy, day) of every check-in from `from` to `to`.
-fn attended(reader: &Reader, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, NaiveDate)>, StoreError> {
-    Ok(reader
-        .duty_between(from, to)?
-        .into_iter()
-        .filter(|d| d.check_in.is_some())
-        .filter_map(|d| Some((d.deputy, d.day?)))
-        .collect())
-}
-
 /// The station's figures for `period` on `today`.
 pub fn report(
     reader: &Reader,
@@ -48,7 +32,7 @@ pub fn report(
         .map(|r| Facts::of_row(&r, &due))
         .collect();
     let visits = reader.visit_days(period.from, period.to)?;
-    let attended = attended(reader, period.from, period.to)?;
+    let attended = reader.check_ins(Some(period.from), period.to)?;
     let schedule: Vec<Schedule> = deputies
         .iter()
         .map(|d| (d.id.as_str(), d.duty_days.as_slice()))
@@ -92,7 +76,7 @@ pub fn deeds(
         .filter(|r| r.deputies().next().is_some())
         .map(|r| AppealFacts::of_row(&r, &due))
         .collect();
-    let days = attended(reader, epoch(), today)?;
+    let days = reader.check_ins(None, today)?;
     let items = reader.duty_items()?;
     Ok(points::deeds(&station.points, &days, &appeals, &items))
 }

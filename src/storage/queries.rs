@@ -222,6 +222,22 @@ impl Reader {
             .collect()
     }
 
+    /// The (deputy, day) of every check-in from `from` to `to`; None for
+    /// `from`: since the first.
+    pub fn check_ins(
+        &self,
+        from: Option<NaiveDate>,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, NaiveDate)>, StoreError> {
+        let from = from.unwrap_or(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN));
+        Ok(self
+            .duty_between(from, to)?
+            .into_iter()
+            .filter(|d| d.check_in.is_some())
+            .filter_map(|d| Some((d.deputy, d.day?)))
+            .collect())
+    }
+
     /// Items of deputies' duty lists entered by hand, every one held, by
     /// day.
     pub fn duty_items(&self) -> Result<Vec<HandEntry>, StoreError> {

@@ -256,7 +256,7 @@ fn archive_expected(
     all: &[Value],
     deputies: &[Deputy],
     checked_in: &[(&str, &str)],
-    items: &[(&str, &str, &str, u32)],
+    items: &[(&str, &str, &str, u32, &str)],
     from: &str,
     to: &str,
 ) -> Vec<Vec<String>> {
@@ -298,15 +298,14 @@ fn archive_expected(
                 }
             }
         }
-        for (id, d, item, times) in items {
+        for (id, d, item, times, note) in items {
             if *id == dep.id && within(d) {
                 let rule = rules.items.iter().find(|i| i.code == *item).unwrap();
-                mine.push((
-                    d.to_string(),
-                    4,
-                    format!("{} ×{times}", rule.name),
-                    rule.points * times,
-                ));
+                let what = match *note {
+                    "" => format!("{} ×{times}", rule.name),
+                    note => format!("{} ×{times}：{note}", rule.name),
+                };
+                mine.push((d.to_string(), 4, what, rule.points * times));
             }
         }
         mine.sort();
@@ -361,7 +360,8 @@ fn the_ledgers_match_the_station_cell_by_cell() {
             "接待选民登记簿",
             "意见建议办理台账",
             "代表进站履职登记",
-            "履职档案"
+            "履职档案",
+            "履职积分"
         ]
     );
     let all = exported(dir.path());
@@ -520,7 +520,7 @@ fn the_ledgers_match_the_station_cell_by_cell() {
         ("D002", "2026-11-10"),
         ("D003", "2026-10-20"),
     ];
-    let items = [("D002", "2026-11-15", "study", 2)];
+    let items = [("D002", "2026-11-15", "study", 2, "代表法专题学习")];
     let want = archive_expected(&all, &deputies, &checked_in, &items, "2026-11-01", "2026-11-30");
     assert_eq!(archive.len(), want.len());
     for (got, want) in archive.iter().zip(&want) {
@@ -537,10 +537,51 @@ fn the_ledgers_match_the_station_cell_by_cell() {
             "周文清".into(),
             "2026-11-15".into(),
             "履职清单".into(),
-            "学习培训 ×2".into(),
+            "学习培训 ×2：代表法专题学习".into(),
             "2".into()
         ]),
         "D002's study in the archive"
+    );
+
+    // 履职积分: each deputy's points of November, of the year and of the
+    // term up to its end (the October check-in counts for the year),
+    // highest first: the subtotals of the archive worked out for each span.
+    let standings = body(
+        &sheets,
+        "履职积分",
+        &["代表编号", "代表", "本期积分", "本年度积分", "本届积分"],
+    );
+    let subtotal = |from: &str, id: &str| -> u32 {
+        archive_expected(&all, &deputies, &checked_in, &items, from, "2026-11-30")
+            .iter()
+            .find(|r| r[0] == id && r[3] == "小计")
+            .map_or(0, |r| r[5].parse().unwrap())
+    };
+    let mut want: Vec<(u32, String, Vec<String>)> = deputies
+        .iter()
+        .map(|d| {
+            let (month, year, term) = (
+                subtotal("2026-11-01", &d.id),
+                subtotal("2026-01-01", &d.id),
+                subtotal("0000-00-00", &d.id),
+            );
+            let row = vec![
+                d.id.clone(),
+                d.name.clone(),
+                month.to_string(),
+                year.to_string(),
+                term.to_string(),
+            ];
+            (u32::MAX - month, d.id.clone(), row)
+        })
+        .collect();
+    want.sort();
+    let want: Vec<Vec<String>> = want.into_iter().map(|(_, _, r)| r).collect();
+    assert_eq!(standings, want.as_slice());
+    let d003 = standings.iter().find(|r| r[0] == "D003").unwrap();
+    assert!(
+        d003[3].parse::<u32>().unwrap() >= d003[2].parse::<u32>().unwrap() + 2,
+        "D003's October day counts for the year: {d003:?}"
     );
     drop(store);
 
@@ -563,7 +604,10 @@ fn the_ledgers_match_the_station_cell_by_cell() {
         0,
     );
     let (names, en_sheets) = read_book(&en);
-    assert_eq!(names, ["Visitors", "Appeals", "Attendance", "Duty archive"]);
+    assert_eq!(
+        names,
+        ["Visitors", "Appeals", "Attendance", "Duty archive", "Duty points"]
+    );
     assert_eq!(
         en_sheets["Appeals"][0][..3],
         ["Tracking code", "Registered", "Visitor"]

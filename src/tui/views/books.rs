@@ -20,11 +20,16 @@ pub fn deed_words(app: &App, deed: &Deed) -> String {
         Deed::Received { code } => format!("{} {code}", t.deed_received),
         Deed::AnsweredOnTime { code } => format!("{} {code}", t.deed_on_time),
         Deed::Satisfied { code } => format!("{} {code}", t.deed_satisfied),
-        Deed::Item { code, times } => {
+        Deed::Item { code, times, note } => {
             let item = app.station.points.items.iter().find(|i| i.code == *code);
-            match item {
+            let what = match item {
                 Some(i) => format!("{} × {times} {}", i.name, app.t.times),
                 None => format!("{code} × {times}{}", t.deed_item_gone),
+            };
+            if note.is_empty() {
+                what
+            } else {
+                format!("{what} · {note}")
             }
         }
     }
