@@ -29,6 +29,7 @@ mod lifecycle;
 mod online;
 mod print;
 mod privacy;
+mod reports;
 mod rules;
 mod screens;
 mod setup;
