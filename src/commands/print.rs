@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use super::{exit, open_store, out, report_store_error, say};
 use crate::domain::TrackingCode;
-use crate::domain::period::{Period, Span};
+use crate::domain::period::Period;
 use crate::i18n::Lang;
 use crate::jobs::print::Printed;
 use crate::print::{self, PrintError, PrinterSettings, Target};
@@ -148,6 +148,16 @@ fn new_job(o: &Opened, kind: JobKind, lang: Lang) -> ExitCode {
     }
 }
 
+/// `open`, refused when the directory holds no station.
+fn open_station(dir: &Path, printer: Option<&str>, lang: Lang) -> Result<Opened, ExitCode> {
+    let o = open(dir, printer, lang)?;
+    match o.store.station() {
+        Ok(Some(_)) => Ok(o),
+        Ok(None) => Err(fail(&PrintError::NoStation, lang)),
+        Err(e) => Err(report_store_error(&e, lang)),
+    }
+}
+
 /// The visitor registration form: blank, or filled from the visit of
 /// `visit` (an unknown code is refused before anything is recorded).
 pub fn form(dir: &Path, visit: Option<&str>, printer: Option<&str>, lang: Lang) -> ExitCode {
@@ -161,15 +171,10 @@ pub fn form(dir: &Path, visit: Option<&str>, printer: Option<&str>, lang: Lang) 
             return ExitCode::from(exit::FAILED);
         }
     };
-    let o = match open(dir, printer, lang) {
+    let o = match open_station(dir, printer, lang) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match o.store.station() {
-        Ok(Some(_)) => {}
-        Ok(None) => return fail(&PrintError::NoStation, lang),
-        Err(e) => return report_store_error(&e, lang),
-    }
     if let Some(code) = &code {
         match o.store.visit(code.as_str()) {
             Ok(Some(_)) => {}
@@ -185,18 +190,13 @@ pub fn form(dir: &Path, visit: Option<&str>, printer: Option<&str>, lang: Lang) 
 
 /// The deputies' duty points of `quarter` (`2026Q4`) for the notice board.
 pub fn points(dir: &Path, quarter: &str, printer: Option<&str>, lang: Lang) -> ExitCode {
-    let Some(quarter) = Period::parse(quarter).ok().filter(|p| p.span == Span::Quarter) else {
+    let Some(quarter) = Period::quarter(quarter) else {
         return fail(&PrintError::BadQuarter(quarter.to_string()), lang);
     };
-    let o = match open(dir, printer, lang) {
+    let o = match open_station(dir, printer, lang) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match o.store.station() {
-        Ok(Some(_)) => {}
-        Ok(None) => return fail(&PrintError::NoStation, lang),
-        Err(e) => return report_store_error(&e, lang),
-    }
     let kind = JobKind::Points {
         quarter: quarter.slug(),
     };

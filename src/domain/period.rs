@@ -187,6 +187,11 @@ impl Period {
         ))
     }
 
+    /// A quarter written as `2026Q4`; None for anything else.
+    pub fn quarter(text: &str) -> Option<Period> {
+        Period::parse(text).ok().filter(|p| p.span == Span::Quarter)
+    }
+
     /// Its name: 2026年11月, 2026年第4季度, 2026年, or the two days.
     pub fn label(&self, lang: Lang) -> String {
         let y = self.from.year();
@@ -284,5 +289,7 @@ mod tests {
             ("2026-11".into(), "2026Q4".into(), "20261101-20261110".into())
         );
         assert_eq!(Period::parse("2026Q4").unwrap().days(), 92);
+        assert_eq!(Period::quarter("2026q4"), Some(q));
+        assert_eq!(Period::quarter("2026-11"), None);
     }
 }

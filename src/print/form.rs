@@ -158,8 +158,24 @@ pub fn render(
     lang: Lang,
     printed_at: DateTime<FixedOffset>,
 ) -> Vec<u8> {
+    slip(
+        lines(station, filled, settings.columns(), lang),
+        station,
+        lang,
+        printed_at,
+    )
+}
+
+/// The ESC/POS bytes of a slip laid out as `lines`, with the time it was
+/// printed at the foot, then cut.
+pub(super) fn slip(
+    lines: Vec<Line>,
+    station: &Station,
+    lang: Lang,
+    printed_at: DateTime<FixedOffset>,
+) -> Vec<u8> {
     let mut doc = Doc::new();
-    for l in lines(station, filled, settings.columns(), lang) {
+    for l in lines {
         doc.align(if l.center { Align::Center } else { Align::Left });
         doc.bold(l.bold);
         doc.line(&l.text);

@@ -15,7 +15,7 @@ pub mod worker;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::domain::period::{Period, Span};
+use crate::domain::period::Period;
 use crate::domain::public::{self, PublicError};
 use crate::domain::{Appeal, Visit};
 use crate::i18n::Lang;
@@ -294,10 +294,7 @@ pub fn render(
         }
         JobKind::Points { quarter } => {
             let station = station.ok_or(PrintError::NoStation)?;
-            let quarter = Period::parse(quarter)
-                .ok()
-                .filter(|p| p.span == Span::Quarter)
-                .ok_or_else(|| PrintError::BadQuarter(quarter.clone()))?;
+            let quarter = Period::quarter(quarter).ok_or_else(|| PrintError::BadQuarter(quarter.clone()))?;
             let today = station.zone().date(&now);
             let deeds = reports::deeds_read(reader, &station, quarter.to.min(today))?;
             let deputies = reader.deputies()?;

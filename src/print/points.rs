@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use unicode_width::UnicodeWidthStr;
 
-use super::escpos::{Align, Doc};
 use super::form::Line;
 use super::receipt::wrap;
 use super::settings::PrinterSettings;
@@ -124,20 +123,8 @@ pub fn render(
     lang: Lang,
     printed_at: DateTime<FixedOffset>,
 ) -> Vec<u8> {
-    let mut doc = Doc::new();
-    for l in lines(station, deputies, deeds, quarter, settings.columns(), lang) {
-        doc.align(if l.center { Align::Center } else { Align::Left });
-        doc.bold(l.bold);
-        doc.line(&l.text);
-    }
-    doc.align(Align::Left).bold(false);
-    doc.line(&format!(
-        "{}{}",
-        super::form::words::printed(lang),
-        station.zone().show(&printed_at)
-    ));
-    doc.feed(3).cut();
-    doc.into_bytes()
+    let lines = lines(station, deputies, deeds, quarter, settings.columns(), lang);
+    super::form::slip(lines, station, lang, printed_at)
 }
 
 /// Every word the slip prints.

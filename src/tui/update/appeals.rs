@@ -176,7 +176,10 @@ fn step_dialog(app: &mut App, kind: StepKind) {
                 .iter()
                 .map(|u| Choice::new(&u.name, &u.name))
                 .collect();
-            let deadline = app.today_date() + chrono::Days::new(15);
+            // The station's reply days from today (working days when it
+            // counts them so), as a day to start from.
+            let due = crate::domain::points::ReplyDue::new(&app.station);
+            let deadline = due.on(app.today_date(), None);
             vec![
                 (t.f_unit, Widget::Pick(Picker::new(units, false))),
                 (
