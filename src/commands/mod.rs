@@ -155,7 +155,7 @@ pub fn run(cli: Cli) -> ExitCode {
             PrintWhat::Form { visit, printer } => {
                 print::form(&dir, visit.as_deref(), printer.as_deref(), lang)
             }
-            PrintWhat::Points { quarter, printer } => print::points(&dir, &quarter, printer.as_deref(), lang),
+            PrintWhat::Points { quarter, printer } => print::points(&dir, quarter, printer.as_deref(), lang),
             PrintWhat::Retry { printer } => print::retry(&dir, printer.as_deref(), lang),
         },
         Some(Command::Qr { what }) => match what {

@@ -56,7 +56,7 @@ fn code_of(desk: &Desk, query: &str) -> String {
 }
 
 /// Lines of the screen that hold `needle`, squeezed of runs of spaces.
-fn row<'a>(screen: &'a str, needle: &str) -> Vec<String> {
+fn row(screen: &str, needle: &str) -> Vec<String> {
     screen
         .lines()
         .filter(|l| l.contains(needle))
