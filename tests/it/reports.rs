@@ -1,8 +1,8 @@
 //! The station's books at the real kiosk in a pseudo-terminal of 80x24:
 //! the Reports screen for a month, a quarter and the one before it; a
 //! deputy's points and the record behind them; a duty item entered by
-//! hand; the quarter's points list printed to a fake printer and read
-//! back from its GB18030 bytes.
+//! hand; a blank registration form and the quarter's points list printed
+//! to a fake printer and read back from its GB18030 bytes.
 
 use crate::support::cli;
 use crate::support::desk::Desk;
@@ -140,6 +140,30 @@ fn reports_points_and_the_quarters_list_at_80x24() {
         row(&screen, "办结率")[0].starts_with("办结率 0.0%（0/1）"),
         "{screen}"
     );
+    // Any two dates: October holds A1 and A2, A1 closed. Dates that run
+    // backwards are refused in the dialog, which stays.
+    p.send("r");
+    ok(p.wait_for("报表日期范围", T));
+    p.key(Key::Ctrl('u'));
+    p.send("2026-10-31");
+    p.key(Key::Tab);
+    p.key(Key::Ctrl('u'));
+    p.send("2026-10-01");
+    p.key(Key::Ctrl('s'));
+    ok(p.wait_for("时段的开始 2026-10-31 晚于结束 2026-10-01", T));
+    p.key(Key::BackTab);
+    p.key(Key::Ctrl('u'));
+    p.send("2026-10-01");
+    p.key(Key::Tab);
+    p.key(Key::Ctrl('u'));
+    p.send("2026-10-31");
+    p.key(Key::Ctrl('s'));
+    let screen = ok(p.wait_for("2026-10-01 至 2026-10-31", T));
+    assert!(row(&screen, "诉求件数")[0].starts_with("诉求件数 2"), "{screen}");
+    assert!(
+        row(&screen, "办结率")[0].starts_with("办结率 50.0%（1/2）"),
+        "{screen}"
+    );
 
     // 张山 (D004): A5 received in September (1); A1 received, answered on
     // time and rated 满意 on 10-10 (1 + 2 + 1); A2 received (1). The
@@ -187,8 +211,16 @@ fn reports_points_and_the_quarters_list_at_80x24() {
     p.key(Key::Esc);
     ok(p.wait_gone("代表履职积分", T));
 
+    // A blank registration form from Today.
+    p.send("1");
+    ok(p.wait_for("今日值班代表", T));
+    p.send("F");
+    ok(p.wait_for("已打印登记表 （空白）", T));
+
     // The quarter's list for the notice board: 李明辉 (A3 and A4: 1 + 2 +
     // 1, 1 + 2 = 7) before 张山 (6).
+    p.send("4");
+    ok(p.wait_for("季度分", T));
     p.send("P");
     ok(p.wait_for("已打印积分公示单 2026Q4", T));
     quit(p);
@@ -206,8 +238,11 @@ fn reports_points_and_the_quarters_list_at_80x24() {
             .position(|l| l.contains(needle))
             .unwrap_or_else(|| panic!("{needle} not printed: {lines:#?}"))
     };
+    assert!(
+        at("代表接待选民登记表") < at("代表履职积分公示"),
+        "the form, then the list"
+    );
     at("柳岸社区人大代表联络站");
-    at("代表履职积分公示");
     at("2026年第4季度");
     assert!(lines.iter().any(|l| l.ends_with("李明辉 7 7 7")), "{lines:#?}");
     assert!(lines.iter().any(|l| l.ends_with("张山 6 7 7")), "{lines:#?}");
