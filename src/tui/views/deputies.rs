@@ -34,6 +34,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     );
     frame.render_widget(Paragraph::new(header), head);
     let day = app.today_date();
+    // Points come from the catalog: none are shown until it has loaded.
+    let shown = |n: u32| {
+        if app.catalog.is_some() {
+            n.to_string()
+        } else {
+            "…".to_string()
+        }
+    };
     let rows = body.height as usize;
     let start = app.deputy_selected.saturating_sub(rows.saturating_sub(1));
     let lines: Vec<Line> = app
@@ -75,9 +83,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 + &cell(&duty_days, widths[4])
                 + &cell(&count.to_string(), widths[5])
                 + &cell(today, widths[6])
-                + &cell(&points.quarter.to_string(), widths[7])
-                + &cell(&points.year.to_string(), widths[8])
-                + &cell(&points.term.to_string(), widths[9])
+                + &cell(&shown(points.quarter), widths[7])
+                + &cell(&shown(points.year), widths[8])
+                + &cell(&shown(points.term), widths[9])
                 + &fit(&d.specialties.join("、"), rest);
             let style = if i == app.deputy_selected {
                 focused_style()
