@@ -40,7 +40,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [head, tabs, body] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let period = &app.reports.period;
-    let title = format!("{}（{} ~ {}）", period.label(app.lang), period.from, period.to);
+    let title = t
+        .report_title
+        .replace("{period}", &period.label(app.lang))
+        .replace("{from}", &period.from.to_string())
+        .replace("{to}", &period.to.to_string());
     let room = (head.width as usize).saturating_sub(width(&title) + 2);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
@@ -121,7 +125,6 @@ fn boxed(title: &str) -> Block<'_> {
 
 fn overview(frame: &mut Frame, area: Rect, app: &App, r: &Report) {
     let t = app.t;
-    let [left, right] = Layout::horizontal([Constraint::Length(34), Constraint::Min(20)]).areas(area);
     let rows = vec![
         vec![t.fig_visits.to_string(), r.visits.to_string()],
         vec![t.fig_appeals.to_string(), r.appeals.to_string()],
@@ -131,8 +134,17 @@ fn overview(frame: &mut Frame, area: Rect, app: &App, r: &Report) {
         vec![t.fig_reopened.to_string(), rate(app, r.reopened)],
         vec![t.fig_overdue.to_string(), r.overdue_now.to_string()],
     ];
+    // As wide as the longest label (English ones are longer).
+    let label_w = rows
+        .iter()
+        .map(|r| width(&r[0]))
+        .max()
+        .unwrap_or(10)
+        .max(width(t.col_figure));
+    let left_w = (label_w + 1 + 20 + 1) as u16;
+    let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(20)]).areas(area);
     frame.render_widget(
-        Paragraph::new(table(&[t.col_figure, t.col_value], &[12, 20], rows)),
+        Paragraph::new(table(&[t.col_figure, t.col_value], &[label_w, 20], rows)),
         left,
     );
     let days = &r.visits_per_reception_day;
