@@ -582,6 +582,30 @@ impl RowRef<'_> {
     }
 }
 
+/// What the station's figures read of a row: its fixed fields, its code
+/// and its deputies' ids, none of its text decoded.
+#[derive(Debug, Clone, Copy)]
+pub struct Brief<'a> {
+    pub code: &'a str,
+    pub date: NaiveDate,
+    pub status: Status,
+    pub category: Category,
+    pub deadline: Option<NaiveDate>,
+    pub handling: Handling,
+    /// The ids, separated (GB18030 of ASCII ids: ASCII).
+    deputies: &'a [u8],
+}
+
+impl<'a> Brief<'a> {
+    /// Deputy ids.
+    pub fn deputies(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.deputies
+            .split(|b| *b == LIST_SEP as u8)
+            .filter(|d| !d.is_empty())
+            .filter_map(|d| std::str::from_utf8(d).ok())
+    }
+}
+
 /// Every appeal as a compact row in code order (oldest first), for the list
 /// and for search. Updated rows leave their old text behind in the arena
 /// until the catalog is next loaded; that is a few bytes per change.
@@ -626,6 +650,25 @@ impl Catalog {
     pub fn row(&self, index: usize) -> Option<RowRef<'_>> {
         let e = self.rows.get(index)?;
         Some(e.head.view(self.arena.get(e.text)))
+    }
+
+    /// Every row as the figures read it, in code order.
+    pub fn briefs(&self) -> impl Iterator<Item = Brief<'_>> {
+        self.rows.iter().map(|e| {
+            let text = self.arena.get(e.text);
+            let f = e.head.deputies;
+            Brief {
+                code: e.head.code(),
+                date: e.head.date,
+                status: e.head.status,
+                category: e.head.category,
+                deadline: e.head.deadline,
+                handling: e.head.handling,
+                deputies: text
+                    .get(f.at as usize..f.at as usize + f.len as usize)
+                    .unwrap_or(&[]),
+            }
+        })
     }
 
     /// An entry's deputy ids (GB18030 bytes; ids are ASCII).

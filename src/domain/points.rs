@@ -17,6 +17,7 @@
 //! - items of the duty list (履职清单: study, meetings, activities) the
 //!   staff enter by hand, each weighed by its item's points.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -26,7 +27,7 @@ use super::appeal::{Appeal, Satisfaction, Status};
 use std::cell::Cell;
 
 use super::calendar::{Holidays, NotCovered};
-use super::catalog::RowRef;
+use super::catalog::Brief;
 use super::lifecycle::Step;
 use super::station::Station;
 
@@ -177,7 +178,7 @@ impl AppealFacts {
 
 impl AppealFacts {
     /// The facts of a catalog row.
-    pub fn of_row(r: &RowRef, due: &ReplyDue) -> AppealFacts {
+    pub fn of_brief(r: &Brief, due: &ReplyDue) -> AppealFacts {
         AppealFacts {
             code: r.code.to_string(),
             deputies: r.deputies().map(str::to_string).collect(),
@@ -320,10 +321,61 @@ pub fn deeds(
     items: &[HandEntry],
 ) -> BTreeMap<String, Vec<PointLine>> {
     let mut out: BTreeMap<String, Vec<PointLine>> = BTreeMap::new();
+    each_deed(rules, days, appeals, items, |deputy, line| {
+        out.entry(deputy.to_string()).or_default().push(line);
+    });
+    for lines in out.values_mut() {
+        lines.sort();
+    }
+    out
+}
+
+/// Each deputy's points for the days `from` to `to`, with the year's and
+/// the term's up to `to` (as `standing` gives them), worked out as the
+/// deeds go by, none of them kept: what a list of every deputy needs.
+pub fn standings<A: Borrow<AppealFacts>>(
+    rules: &PointsRules,
+    days: &[(String, NaiveDate)],
+    appeals: impl IntoIterator<Item = A>,
+    items: &[HandEntry],
+    (from, to): (NaiveDate, NaiveDate),
+) -> BTreeMap<String, Totals> {
+    let term_from = rules.term_start.unwrap_or(NaiveDate::MIN);
+    let year_from = year_of(to).0;
+    let mut out: BTreeMap<String, Totals> = BTreeMap::new();
+    each_deed(rules, days, appeals, items, |deputy, line| {
+        if line.day > to || line.day < term_from.min(year_from).min(from) {
+            return;
+        }
+        let t = match out.get_mut(deputy) {
+            Some(t) => t,
+            None => out.entry(deputy.to_string()).or_default(),
+        };
+        if line.day >= from {
+            t.quarter += line.points;
+        }
+        if line.day >= year_from {
+            t.year += line.points;
+        }
+        if line.day >= term_from {
+            t.term += line.points;
+        }
+    });
+    out
+}
+
+/// Every deed of the rules, each given to `sink` with its deputy's id, in
+/// no particular order; a reception day counts once however often it is
+/// listed.
+pub fn each_deed<A: Borrow<AppealFacts>>(
+    rules: &PointsRules,
+    days: &[(String, NaiveDate)],
+    appeals: impl IntoIterator<Item = A>,
+    items: &[HandEntry],
+    mut sink: impl FnMut(&str, PointLine),
+) {
     let mut add = |deputy: &str, day: NaiveDate, deed: Deed, points: u32| {
-        out.entry(deputy.to_string())
-            .or_default()
-            .push(PointLine { day, deed, points });
+        sink(deputy, PointLine { day, deed, points });
     };
     let mut attended: Vec<&(String, NaiveDate)> = days.iter().collect();
     attended.sort();
@@ -332,6 +384,7 @@ pub fn deeds(
         add(deputy, *day, Deed::ReceptionDay, rules.reception_day);
     }
     for a in appeals {
+        let a = a.borrow();
         for deputy in &a.deputies {
             let code = a.code.clone();
             add(
@@ -370,10 +423,6 @@ pub fn deeds(
             each * e.times,
         );
     }
-    for lines in out.values_mut() {
-        lines.sort();
-    }
-    out
 }
 
 /// The points of `lines` on the days from `from` to `to`, both included.
@@ -418,7 +467,7 @@ pub fn standing(rules: &PointsRules, lines: &[PointLine], from: NaiveDate, to: N
 
 /// A deputy's quarter, year and term totals on `today` (年度积分制 +
 /// 任期累计积分制).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub quarter: u32,
     pub year: u32,
@@ -549,6 +598,18 @@ mod tests {
             },
         ];
         let all = deeds(&rules, &days, &facts, &items);
+        // The same points worked out as the deeds go by, for a quarter and
+        // as it stood on a day in it, agree with the kept deeds.
+        for (from, to) in [(d(1, 1), d(3, 31)), (d(4, 1), d(5, 20))] {
+            let streamed = standings(&rules, &days, &facts, &items, (from, to));
+            for (id, lines) in &all {
+                assert_eq!(
+                    streamed.get(id).copied().unwrap_or_default(),
+                    standing(&rules, lines, from, to),
+                    "{id}"
+                );
+            }
+        }
         let one = &all["D001"];
         let two = &all["D002"];
         assert_eq!(total(one, d(1, 1), d(3, 31)), 11);

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 
 use super::appeal::{Appeal, Category, ReplyClass, Route, Satisfaction, Status};
-use super::catalog::RowRef;
+use super::catalog::Brief;
 use super::points::{AppealFacts, ReplyDue};
 use super::station::Station;
 
@@ -53,10 +53,10 @@ impl Facts {
 impl Facts {
     /// The facts of a catalog row (`catalog::Handling` carries what the
     /// appeal's history would give).
-    pub fn of_row(r: &RowRef, due: &ReplyDue) -> Facts {
+    pub fn of_brief(r: &Brief, due: &ReplyDue) -> Facts {
         let h = r.handling;
         Facts {
-            base: AppealFacts::of_row(r, due),
+            base: AppealFacts::of_brief(r, due),
             category: r.category,
             route: h.route,
             status: r.status,
@@ -70,7 +70,7 @@ impl Facts {
     /// Whether `report` needs this row for the days `from` to `to`: it was
     /// registered then, or a unit has it with a deadline (it may be
     /// overdue now).
-    pub fn wanted(r: &RowRef, from: NaiveDate, to: NaiveDate) -> bool {
+    pub fn wanted(r: &Brief, from: NaiveDate, to: NaiveDate) -> bool {
         (r.date >= from && r.date <= to) || (r.status.awaits_unit() && r.deadline.is_some())
     }
 }
@@ -388,10 +388,10 @@ mod tests {
                     .expect("packed");
             assert!(catalog.insert_packed(&packed));
         }
-        let from_rows: Vec<Facts> = (0..catalog.len())
-            .filter_map(|i| catalog.row(i))
+        let from_rows: Vec<Facts> = catalog
+            .briefs()
             .filter(|r| Facts::wanted(r, d(1, 1), d(1, 31)))
-            .map(|r| Facts::of_row(&r, &due))
+            .map(|r| Facts::of_brief(&r, &due))
             .collect();
         assert_eq!(from_rows, facts);
         let again = report(

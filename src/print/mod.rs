@@ -296,10 +296,10 @@ pub fn render(
             let station = station.ok_or(PrintError::NoStation)?;
             let quarter = Period::quarter(quarter).ok_or_else(|| PrintError::BadQuarter(quarter.clone()))?;
             let today = station.zone().date(&now);
-            let deeds = reports::deeds_read(reader, &station, quarter.to.min(today))?;
+            let standings = reports::standings_read(reader, &station, (quarter.from, quarter.to.min(today)))?;
             let deputies = reader.deputies()?;
             Ok(points::render(
-                &station, &deputies, &deeds, &quarter, settings, lang, now,
+                &station, &deputies, &standings, &quarter, settings, lang, now,
             ))
         }
         JobKind::Form { visit } => {

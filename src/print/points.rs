@@ -15,7 +15,7 @@ use super::settings::PrinterSettings;
 use crate::domain::Deputy;
 use crate::domain::Station;
 use crate::domain::period::Period;
-use crate::domain::points::{PointLine, standing};
+use crate::domain::points::Totals;
 use crate::i18n::Lang;
 
 /// Text `s` padded (or cut) to `w` columns; numbers go on the right.
@@ -42,7 +42,7 @@ fn pad(s: &str, w: usize, right: bool) -> String {
 pub fn lines(
     station: &Station,
     deputies: &[Deputy],
-    deeds: &BTreeMap<String, Vec<PointLine>>,
+    standings: &BTreeMap<String, Totals>,
     quarter: &Period,
     columns: usize,
     lang: Lang,
@@ -77,8 +77,7 @@ pub fn lines(
     let mut rows: Vec<(&Deputy, (u32, u32, u32))> = deputies
         .iter()
         .map(|d| {
-            let lines = deeds.get(&d.id).map(Vec::as_slice).unwrap_or(&[]);
-            let s = standing(&station.points, lines, quarter.from, quarter.to);
+            let s = standings.get(&d.id).copied().unwrap_or_default();
             (d, (s.quarter, s.year, s.term))
         })
         .collect();
@@ -117,13 +116,13 @@ pub fn lines(
 pub fn render(
     station: &Station,
     deputies: &[Deputy],
-    deeds: &BTreeMap<String, Vec<PointLine>>,
+    standings: &BTreeMap<String, Totals>,
     quarter: &Period,
     settings: &PrinterSettings,
     lang: Lang,
     printed_at: DateTime<FixedOffset>,
 ) -> Vec<u8> {
-    let lines = lines(station, deputies, deeds, quarter, settings.columns(), lang);
+    let lines = lines(station, deputies, standings, quarter, settings.columns(), lang);
     super::form::slip(lines, station, lang, printed_at)
 }
 
@@ -184,7 +183,7 @@ pub mod words {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::points::Deed;
+    use crate::domain::points::{Deed, PointLine};
     use crate::domain::testing::{d, sample_station};
 
     fn deputy(id: &str, name: &str) -> Deputy {
@@ -207,7 +206,7 @@ mod tests {
         let station = sample_station();
         let line = |day, deed, points| PointLine { day, deed, points };
         let code = "260410-330999012-10001-3".to_string();
-        let deeds = BTreeMap::from([
+        let deeds: BTreeMap<String, Vec<PointLine>> = BTreeMap::from([
             (
                 "D001".to_string(),
                 vec![
@@ -231,7 +230,16 @@ mod tests {
         ]);
         let deputies = [deputy("D002", "周文清"), deputy("D001", "陈立华")];
         let q2 = Period::quarter_of(d(5, 1));
-        let text: Vec<String> = lines(&station, &deputies, &deeds, &q2, 32, Lang::Zh)
+        let standings: BTreeMap<String, Totals> = deeds
+            .iter()
+            .map(|(id, l)| {
+                (
+                    id.clone(),
+                    crate::domain::points::standing(&station.points, l, q2.from, q2.to),
+                )
+            })
+            .collect();
+        let text: Vec<String> = lines(&station, &deputies, &standings, &q2, 32, Lang::Zh)
             .into_iter()
             .map(|l| l.text)
             .collect();

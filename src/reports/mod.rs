@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use crate::domain::catalog::Catalog;
 use crate::domain::period::Period;
-use crate::domain::points::{self, AppealFacts, PointLine, ReplyDue};
+use crate::domain::points::{self, AppealFacts, PointLine, ReplyDue, Totals};
 use crate::domain::report::{self, Facts, Report, Schedule};
 use crate::domain::{Deputy, Station};
 use crate::storage::{Reader, StoreError};
@@ -26,10 +26,10 @@ pub fn report(
     today: NaiveDate,
 ) -> Result<Report, StoreError> {
     let due = ReplyDue::new(station);
-    let facts: Vec<Facts> = (0..catalog.len())
-        .filter_map(|i| catalog.row(i))
+    let facts: Vec<Facts> = catalog
+        .briefs()
         .filter(|r| Facts::wanted(r, period.from, period.to))
-        .map(|r| Facts::of_row(&r, &due))
+        .map(|r| Facts::of_brief(&r, &due))
         .collect();
     let visits = reader.visit_days(period.from, period.to)?;
     let attended = reader.check_ins(Some(period.from), period.to)?;
@@ -50,33 +50,64 @@ pub fn report(
     Ok(report)
 }
 
-/// `deeds` for a process that holds no catalog (the printer's thread, a
-/// command): the catalog's rows read from the database.
-pub fn deeds_read(
-    reader: &Reader,
-    station: &Station,
-    today: NaiveDate,
-) -> Result<BTreeMap<String, Vec<PointLine>>, StoreError> {
-    let catalog = Catalog::from_rows(reader.catalog_rows()?);
-    deeds(reader, &catalog, station, today)
-}
-
-/// Every deputy's deeds with their points, by deputy id, each list by
-/// day: from every appeal a deputy received, every check-in and every
-/// duty item entered up to `today`, weighed by the station's rules.
-pub fn deeds(
+/// Every deputy's points for the days `from` to `to` with the year's and
+/// the term's up to `to`, by deputy id: from every appeal a deputy
+/// received, every check-in and every duty item, weighed by the station's
+/// rules as the deeds go by (none is kept: a list of every deputy).
+pub fn standings(
     reader: &Reader,
     catalog: &Catalog,
     station: &Station,
-    today: NaiveDate,
-) -> Result<BTreeMap<String, Vec<PointLine>>, StoreError> {
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<BTreeMap<String, Totals>, StoreError> {
     let due = ReplyDue::new(station);
-    let appeals: Vec<AppealFacts> = (0..catalog.len())
-        .filter_map(|i| catalog.row(i))
+    let appeals = catalog
+        .briefs()
         .filter(|r| r.deputies().next().is_some())
-        .map(|r| AppealFacts::of_row(&r, &due))
-        .collect();
-    let days = reader.check_ins(None, today)?;
+        .map(|r| AppealFacts::of_brief(&r, &due));
+    let days = reader.check_ins(None, to)?;
     let items = reader.duty_items()?;
-    Ok(points::deeds(&station.points, &days, &appeals, &items))
+    Ok(points::standings(
+        &station.points,
+        &days,
+        appeals,
+        &items,
+        (from, to),
+    ))
+}
+
+/// `standings` for a process that holds no catalog (the printer's thread,
+/// a command): the catalog's rows read from the database.
+pub fn standings_read(
+    reader: &Reader,
+    station: &Station,
+    span: (NaiveDate, NaiveDate),
+) -> Result<BTreeMap<String, Totals>, StoreError> {
+    let catalog = Catalog::from_rows(reader.catalog_rows()?);
+    standings(reader, &catalog, station, span)
+}
+
+/// One deputy's deeds with their points up to `today`, by day: the
+/// record behind their points.
+pub fn deeds_of(
+    reader: &Reader,
+    catalog: &Catalog,
+    station: &Station,
+    deputy: &str,
+    today: NaiveDate,
+) -> Result<Vec<PointLine>, StoreError> {
+    let due = ReplyDue::new(station);
+    let appeals: Vec<AppealFacts> = catalog
+        .briefs()
+        .filter(|r| r.deputies().any(|d| d == deputy))
+        .map(|r| AppealFacts::of_brief(&r, &due))
+        .collect();
+    let mut days = reader.check_ins(None, today)?;
+    days.retain(|(d, _)| d == deputy);
+    let mut items = reader.duty_items()?;
+    items.retain(|e| e.deputy == deputy);
+    let mut deeds = points::deeds(&station.points, &days, &appeals, &items);
+    let mut lines = deeds.remove(deputy).unwrap_or_default();
+    lines.retain(|l| l.day <= today);
+    Ok(lines)
 }

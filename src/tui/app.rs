@@ -12,7 +12,7 @@ use super::msg::Effect;
 use super::text::{Texts, texts};
 use crate::domain::catalog::{Catalog, Filter, RowRef};
 use crate::domain::period::Period;
-use crate::domain::points::{self, PointLine, Totals};
+use crate::domain::points::{PointLine, Totals};
 use crate::domain::report::Report;
 use crate::domain::{Appeal, Deputy, Duty, Staff, Station, StepKind, Zone};
 use crate::i18n::Lang;
@@ -152,9 +152,11 @@ pub enum Overlay {
     Receipt {
         appeal: Box<Appeal>,
     },
-    /// A deputy's points and the record behind them (by deputy id).
+    /// A deputy's points and the record behind them (by deputy id), by
+    /// day.
     Points {
         deputy: String,
+        lines: Vec<PointLine>,
         scroll: usize,
     },
 }
@@ -304,9 +306,10 @@ pub struct App {
     pub deputy_selected: usize,
     /// Appeals per deputy id this quarter (from the catalog).
     pub quarter_counts: Vec<(String, usize)>,
-    /// Every deputy's deeds and points, by id (from the catalog and the
-    /// day-keyed records), worked out when the Deputies screen is shown.
-    pub deeds: BTreeMap<String, Vec<PointLine>>,
+    /// Every deputy's points this quarter, year and term, by id (from the
+    /// catalog and the day-keyed records), worked out when the Deputies
+    /// screen is shown.
+    pub standings: BTreeMap<String, Totals>,
     pub reports: ReportsView,
     pub overlay: Overlay,
     pub message: Option<(Tone, String)>,
@@ -392,7 +395,7 @@ impl App {
             pending: Vec::new(),
             deputy_selected: 0,
             quarter_counts: Vec::new(),
-            deeds: BTreeMap::new(),
+            standings: BTreeMap::new(),
             reports: ReportsView {
                 period: Period::month_of(NaiveDate::MIN),
                 part: ReportPart::Overview,
@@ -743,8 +746,9 @@ impl App {
             return;
         };
         let today = self.today_date();
-        match reports::deeds(&self.reader, catalog, &self.station, today) {
-            Ok(deeds) => self.deeds = deeds,
+        let quarter = (Period::quarter_of(today).from, today);
+        match reports::standings(&self.reader, catalog, &self.station, quarter) {
+            Ok(s) => self.standings = s,
             Err(e) => {
                 log::error!("points: {e}");
                 let said = e.message(self.lang);
@@ -755,8 +759,25 @@ impl App {
 
     /// A deputy's quarter, year and term points on today.
     pub fn totals(&self, id: &str) -> Totals {
-        let lines = self.deeds.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        points::totals(&self.station.points, lines, self.today_date())
+        self.standings.get(id).copied().unwrap_or_default()
+    }
+
+    /// One deputy's deeds behind their points, from the catalog (none
+    /// while it loads).
+    pub fn deeds_of(&mut self, id: &str) -> Vec<PointLine> {
+        let Some(catalog) = &self.catalog else {
+            return Vec::new();
+        };
+        let today = self.today_date();
+        match reports::deeds_of(&self.reader, catalog, &self.station, id, today) {
+            Ok(lines) => lines,
+            Err(e) => {
+                log::error!("points of {id}: {e}");
+                let said = e.message(self.lang);
+                self.say(Tone::Error, said);
+                Vec::new()
+            }
+        }
     }
 
     fn upsert_rows(&mut self, codes: &[String]) {

@@ -14,6 +14,7 @@ use super::widgets::{
     ACCENT, centered, clear_window, fit, focused_style, label_style, tail, tone_style, width, wrap_lines,
 };
 use crate::domain::Appeal;
+use crate::domain::points::PointLine;
 use crate::tui::app::{App, Dialog, Overlay, Tone};
 use crate::tui::form::Widget;
 
@@ -26,7 +27,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Overlay::Dialog(d) => dialog(frame, area, app, d),
         Overlay::Saved { visit, codes } => saved(frame, area, app, visit, codes),
         Overlay::Receipt { appeal } => receipt(frame, area, app, appeal),
-        Overlay::Points { deputy, scroll } => points(frame, area, app, deputy, *scroll),
+        Overlay::Points {
+            deputy,
+            lines,
+            scroll,
+        } => points(frame, area, app, deputy, lines, *scroll),
     }
 }
 
@@ -56,7 +61,7 @@ pub fn overlay_last(app: &App, area: Rect) -> usize {
     let lines = match &app.overlay {
         Overlay::Help { .. } => help_lines(app).len(),
         Overlay::Messages { .. } => messages_lines(app, inner.width).len(),
-        Overlay::Points { deputy, .. } => points_lines(app, deputy).len(),
+        Overlay::Points { deputy, lines, .. } => points_lines(app, deputy, lines).len(),
         _ => return 0,
     };
     scrolled_last(lines, inner.height)
@@ -64,7 +69,7 @@ pub fn overlay_last(app: &App, area: Rect) -> usize {
 
 /// A deputy's points: the totals, then every deed that earned points,
 /// newest first.
-fn points(frame: &mut Frame, area: Rect, app: &App, deputy: &str, scroll: usize) {
+fn points(frame: &mut Frame, area: Rect, app: &App, deputy: &str, deeds: &[PointLine], scroll: usize) {
     let name = app.deputy_name(deputy);
     let title = format!(
         "{} · {}",
@@ -72,10 +77,10 @@ fn points(frame: &mut Frame, area: Rect, app: &App, deputy: &str, scroll: usize)
         app.t.points_hint
     );
     let inner = window(frame, list_window(area), &title);
-    scrolled(frame, inner, points_lines(app, deputy), scroll, app);
+    scrolled(frame, inner, points_lines(app, deputy, deeds), scroll, app);
 }
 
-fn points_lines(app: &App, deputy: &str) -> Vec<Line<'static>> {
+fn points_lines(app: &App, deputy: &str, deeds: &[PointLine]) -> Vec<Line<'static>> {
     let t = app.t;
     let totals = app.totals(deputy);
     let mut lines = vec![Line::styled(
@@ -85,7 +90,6 @@ fn points_lines(app: &App, deputy: &str) -> Vec<Line<'static>> {
             .replace("{t}", &totals.term.to_string()),
         Style::new().add_modifier(Modifier::BOLD),
     )];
-    let deeds = app.deeds.get(deputy).map(Vec::as_slice).unwrap_or(&[]);
     if deeds.is_empty() {
         lines.push(Line::raw(t.points_none));
     }
