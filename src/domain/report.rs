@@ -11,6 +11,7 @@
 //! - 满意率: of those rated (the last rating), 满意 and 基本满意;
 //! - reopen rate (重新办理率): of all, those handled again at least once.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -130,12 +131,13 @@ pub struct Report {
 pub type Schedule<'a> = (&'a str, &'a [u32]);
 
 /// The report for the days `from` to `to` (both included) on `today`.
-/// `visits` are the days visits were registered; `attended` the (deputy,
-/// day) check-ins.
-pub fn report(
+/// `facts` are read once, in any order (a caller may make each as it goes:
+/// none is kept); `visits` are the days visits were registered; `attended`
+/// the (deputy, day) check-ins.
+pub fn report<F: Borrow<Facts>>(
     station: &Station,
     deputies: &[Schedule],
-    facts: &[Facts],
+    facts: impl IntoIterator<Item = F>,
     visits: &[NaiveDate],
     attended: &[(String, NaiveDate)],
     (from, to): (NaiveDate, NaiveDate),
@@ -148,6 +150,7 @@ pub fn report(
         ..Report::default()
     };
     for f in facts {
+        let f = f.borrow();
         if f.awaits_unit_until.is_some_and(|d| d < today) {
             r.overdue_now += 1;
         }

@@ -26,11 +26,10 @@ pub fn report(
     today: NaiveDate,
 ) -> Result<Report, StoreError> {
     let due = ReplyDue::new(station);
-    let facts: Vec<Facts> = catalog
+    let facts = catalog
         .briefs()
         .filter(|r| Facts::wanted(r, period.from, period.to))
-        .map(|r| Facts::of_brief(&r, &due))
-        .collect();
+        .map(|r| Facts::of_brief(&r, &due));
     let visits = reader.visit_days(period.from, period.to)?;
     let attended = reader.check_ins(Some(period.from), period.to)?;
     let schedule: Vec<Schedule> = deputies
@@ -40,7 +39,7 @@ pub fn report(
     let mut report = report::report(
         station,
         &schedule,
-        &facts,
+        facts,
         &visits,
         &attended,
         (period.from, period.to),
