@@ -1,9 +1,13 @@
 //! `cargo bench --bench kiosk [-- --fresh]`: the kiosk over a station with
 //! 100,000 appeals. Not a timed test: it prints figures beside the targets
 //! and beside floors measured in the same run, and asserts nothing on time.
+//! Among them the Reports screen (a report on screen in ≤ 200 ms): a
+//! period's report worked out and drawn (this month, quarter and year, and
+//! every appeal's days), against one pass over the catalog's rows as
+//! briefs; and the deputies' points.
 //!
-//! The parent process builds (or reuses) the data directory under
-//! `target/bench-data`, then re-runs this binary as kiosk-like children
+//! The parent process builds (or reuses) the data directory
+//! `target/bench-data/kiosk`, then re-runs this binary as kiosk-like children
 //! (`JIEDAI_BENCH_ROLE`) so that start-up is measured from a fresh process
 //! each time and peak memory (VmHWM) is that of a kiosk, not of the setup.
 //! Figures are printed and written to `target/bench-report.txt`.
@@ -22,19 +26,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use unicode_width::UnicodeWidthStr;
 
 use jiedai::domain::catalog::{Catalog, Filter};
 use jiedai::domain::desk::{NewAppeal, Registration};
+use jiedai::domain::period::Period;
+use jiedai::domain::points::ReplyDue;
+use jiedai::domain::report::{self, Facts, Schedule};
 use jiedai::domain::search::initials;
 use jiedai::domain::{Category, Route, Status, Urgency, Visitor};
 use jiedai::i18n::Lang;
+use jiedai::reports;
 use jiedai::storage::{Request, Store, Writer, WriterThread};
-use jiedai::tui::app::{App, Clock, Screen};
+use jiedai::tui::app::{App, Clock, Overlay, Screen};
+use jiedai::tui::msg::Msg;
 use jiedai::tui::runtime::{self, Runtime, Started};
-use jiedai::tui::{keymap, views};
+use jiedai::tui::{keymap, update, views};
 
 use proc::{loadavg, stats, target_dir};
 
@@ -50,6 +61,11 @@ const FIRST_FRAME_RUNS_120: usize = 5;
 const FRAMES: usize = 200;
 const SEARCH_RUNS: usize = 50;
 const SAVES: usize = 200;
+/// Runs of each report on screen, of its parts, of the floor under it and
+/// of the deputies' points.
+const REPORT_RUNS: usize = 21;
+/// The periods a report is measured over, in the order printed.
+const PERIODS: [&str; 4] = ["month", "quarter", "year", "all"];
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 type AppStep = fn(&mut App);
@@ -60,6 +76,7 @@ fn main() {
         Ok("kiosk") => child_kiosk(),
         Ok("memory") => child_memory(),
         Ok("check") => child_check(),
+        Ok("reports") => child_reports(),
         _ => parent(),
     };
     if let Err(e) = result {
@@ -95,6 +112,30 @@ fn emit_stats(key: &str, samples: &[f64]) {
     let (median, p99) = stats(samples);
     emit(&format!("{key}.med"), median);
     emit(&format!("{key}.p99"), p99);
+}
+
+/// Median, least and most of a few runs.
+fn emit_spread(key: &str, samples: &[f64]) {
+    emit(&format!("{key}.med"), stats(samples).0);
+    emit(
+        &format!("{key}.min"),
+        samples.iter().copied().fold(f64::NAN, f64::min),
+    );
+    emit(
+        &format!("{key}.max"),
+        samples.iter().copied().fold(f64::NAN, f64::max),
+    );
+}
+
+/// Times `f` `n` times; ms per run.
+fn timed<T>(n: usize, mut f: impl FnMut() -> Res<T>) -> Res<Vec<f64>> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        std::hint::black_box(f()?);
+        out.push(ms(t.elapsed()));
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -438,6 +479,239 @@ fn child_kiosk() -> Res<()> {
     Ok(())
 }
 
+/// The Reports and Deputies screens, in a kiosk of their own (what they
+/// keep in memory does not raise the other kiosk's peak): the start, the
+/// catalog loaded, then `report_figures`, with the peak memory before and
+/// after.
+fn child_reports() -> Res<()> {
+    let dir = data_dir()?;
+    let (mut rt, writer, mut term, _) = start_kiosk(&dir, 80, 24, Instant::now())?;
+    rt.settle();
+    emit("hwm_loaded", proc_status_mb("VmHWM"));
+    report_figures(&mut term, &mut rt.app)?;
+    rt.close(writer);
+    Ok(())
+}
+
+/// A key pressed on the kiosk, through the key map and `update`.
+fn press_key(app: &mut App, code: KeyCode) {
+    let key = KeyEvent::new(code, KeyModifiers::NONE);
+    std::hint::black_box(update::update(app, Msg::Key(key)));
+}
+
+fn press(app: &mut App, c: char) {
+    press_key(app, KeyCode::Char(c));
+}
+
+/// Back on the Today screen (`1`), its frame drawn, as a kiosk stands
+/// before a screen key is pressed.
+fn to_today(term: &mut Terminal<TestBackend>, app: &mut App) -> Res<()> {
+    press(app, '1');
+    if app.screen != Screen::Today {
+        return Err("key 1 did not go to the Today screen".into());
+    }
+    term.draw(|f| views::draw(f, app))?;
+    Ok(())
+}
+
+/// The periods of `PERIODS` on the benchmark's day: this month, this
+/// quarter, this year, and the days from the first appeal to the last.
+fn report_periods(app: &App) -> Res<Vec<Period>> {
+    let today = app.today_date();
+    let catalog = app.catalog.as_ref().ok_or("no catalog")?;
+    let first = catalog.briefs().map(|r| r.date).min().ok_or("no appeals")?;
+    let last = catalog.briefs().map(|r| r.date).max().ok_or("no appeals")?;
+    Ok(vec![
+        Period::month_of(today),
+        Period::quarter_of(today),
+        Period::year_of(today),
+        Period::dates(first, last)?,
+    ])
+}
+
+/// The least any report costs: one pass over the catalog's rows as
+/// briefs (no text decoded, as a report reads them) reading each one's
+/// date, counting those of the period.
+fn briefs_in(catalog: &Catalog, from: NaiveDate, to: NaiveDate) -> usize {
+    catalog
+        .briefs()
+        .filter(|r| r.date >= from && r.date <= to)
+        .count()
+}
+
+/// The same pass over whole rows (their text decoded), for comparison.
+fn rows_in(catalog: &Catalog, from: NaiveDate, to: NaiveDate) -> usize {
+    (0..catalog.len())
+        .filter_map(|i| catalog.row(i))
+        .filter(|r| r.date >= from && r.date <= to)
+        .count()
+}
+
+/// The Reports screen (`6` from Today): the report of each period worked
+/// out and its first frame drawn at 80x24; what it is made of (the
+/// catalog's rows, the visits' and check-ins' day ranges, the arithmetic,
+/// the draw); the floor under it; and the deputies' points: every
+/// deputy's this quarter (`standings`) on their own and as the Deputies
+/// screen (`4`) on screen, and one deputy's record (`deeds_of`, Enter on
+/// the Deputies screen).
+fn report_figures(term: &mut Terminal<TestBackend>, app: &mut App) -> Res<()> {
+    let periods = report_periods(app)?;
+    let today = app.today_date();
+
+    // The floor, over every appeal's days (every row counted).
+    let all = periods[PERIODS.len() - 1];
+    {
+        let catalog = app.catalog.as_ref().ok_or("no catalog")?;
+        let rows = briefs_in(catalog, all.from, all.to);
+        emit("report_floor.rows", rows as f64);
+        let floor = timed(REPORT_RUNS, || Ok(briefs_in(catalog, all.from, all.to)))?;
+        emit_spread("report_floor", &floor);
+        let whole = timed(REPORT_RUNS, || Ok(rows_in(catalog, all.from, all.to)))?;
+        emit_spread("report_rows", &whole);
+    }
+
+    for (key, period) in PERIODS.iter().zip(&periods) {
+        let (mut total, mut switch, mut draw) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..REPORT_RUNS {
+            to_today(term, app)?;
+            app.reports.period = *period;
+            app.reports.report = None;
+            let t = Instant::now();
+            press(app, '6');
+            let switched = t.elapsed();
+            term.draw(|f| views::draw(f, app))?;
+            let drawn = t.elapsed();
+            total.push(ms(drawn));
+            switch.push(ms(switched));
+            draw.push(ms(drawn - switched));
+        }
+        if app.screen != Screen::Reports {
+            return Err("key 6 did not go to the Reports screen".into());
+        }
+        let made = match &app.reports.report {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => return Err(format!("the {key} report failed: {e}").into()),
+            None => return Err(format!("no {key} report").into()),
+        };
+        if !screen_text(term).contains(&period.from.to_string()) {
+            return Err(format!("the {key} report's frame does not name its period").into());
+        }
+        let k = format!("report_{key}");
+        println!(
+            "{k}.label {}（{} ~ {}）",
+            period.label(app.lang),
+            period.from,
+            period.to
+        );
+        emit_spread(&k, &total);
+        emit(&format!("{k}.switch.med"), stats(&switch).0);
+        emit(&format!("{k}.draw.med"), stats(&draw).0);
+        emit(&format!("{k}.appeals"), made.appeals as f64);
+        emit(&format!("{k}.visits"), made.visits as f64);
+        emit(
+            &format!("{k}.attended"),
+            made.participation.values().map(|p| p.attended).sum::<u32>() as f64,
+        );
+        emit(&format!("{k}.closed"), made.closed.of as f64);
+        emit(&format!("{k}.rated"), made.satisfied.all as f64);
+
+        // The peak so far: the kiosk's own, the parts below not yet run.
+        emit(&format!("{k}.hwm"), proc_status_mb("VmHWM"));
+    }
+
+    // The parts of each report, as `reports::report` does them.
+    for (key, period) in PERIODS.iter().zip(&periods) {
+        let k = format!("report_{key}");
+        let catalog = app.catalog.as_ref().ok_or("no catalog")?;
+        let due = ReplyDue::new(&app.station);
+        let (from, to) = (period.from, period.to);
+        let facts_of = || -> Vec<Facts> {
+            catalog
+                .briefs()
+                .filter(|r| Facts::wanted(r, from, to))
+                .map(|r| Facts::of_brief(&r, &due))
+                .collect()
+        };
+        emit(
+            &format!("{k}.facts.med"),
+            stats(&timed(REPORT_RUNS, || Ok(facts_of()))?).0,
+        );
+        let visits = timed(REPORT_RUNS, || Ok(app.reader.visit_days(from, to)?))?;
+        emit(&format!("{k}.visit_days.med"), stats(&visits).0);
+        let check_ins = timed(REPORT_RUNS, || Ok(app.reader.check_ins(Some(from), to)?))?;
+        emit(&format!("{k}.check_ins.med"), stats(&check_ins).0);
+        let (facts, visits) = (facts_of(), app.reader.visit_days(from, to)?);
+        let attended = app.reader.check_ins(Some(from), to)?;
+        let schedule: Vec<Schedule> = app
+            .deputies
+            .iter()
+            .map(|d| (d.id.as_str(), d.duty_days.as_slice()))
+            .collect();
+        let sums = timed(REPORT_RUNS, || {
+            Ok(report::report(
+                &app.station,
+                &schedule,
+                &facts,
+                &visits,
+                &attended,
+                (from, to),
+                today,
+            ))
+        })?;
+        emit(&format!("{k}.figures.med"), stats(&sums).0);
+    }
+
+    // The deputies' points: every deputy's this quarter, as the Deputies
+    // screen asks them, then the screen; then one deputy's record.
+    let quarter = (Period::quarter_of(today).from, today);
+    {
+        let catalog = app.catalog.as_ref().ok_or("no catalog")?;
+        let standings = timed(REPORT_RUNS, || {
+            Ok(reports::standings(&app.reader, catalog, &app.station, quarter)?)
+        })?;
+        emit_spread("standings", &standings);
+        let deputy = &app.deputies[0].id;
+        let deeds = timed(REPORT_RUNS, || {
+            Ok(reports::deeds_of(
+                &app.reader,
+                catalog,
+                &app.station,
+                deputy,
+                today,
+            )?)
+        })?;
+        emit_spread("deeds_of", &deeds);
+        let lines = reports::deeds_of(&app.reader, catalog, &app.station, deputy, today)?;
+        emit("deeds_of.lines", lines.len() as f64);
+    }
+    let (mut screen, mut opened) = (Vec::new(), Vec::new());
+    for _ in 0..REPORT_RUNS {
+        to_today(term, app)?;
+        let t = Instant::now();
+        press(app, '4');
+        term.draw(|f| views::draw(f, app))?;
+        screen.push(ms(t.elapsed()));
+        if app.screen != Screen::Deputies {
+            return Err("key 4 did not go to the Deputies screen".into());
+        }
+        app.deputy_selected = 0;
+        let t = Instant::now();
+        press_key(app, KeyCode::Enter);
+        term.draw(|f| views::draw(f, app))?;
+        opened.push(ms(t.elapsed()));
+        if !matches!(app.overlay, Overlay::Points { .. }) {
+            return Err("Enter on the Deputies screen did not open the points".into());
+        }
+        app.overlay = Overlay::None;
+    }
+    emit_spread("deputies_screen", &screen);
+    emit_spread("points_opened", &opened);
+    to_today(term, app)?;
+    emit("hwm_points", proc_status_mb("VmHWM"));
+    emit("rss_points", proc_status_mb("VmRSS"));
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Parent
 // ---------------------------------------------------------------------------
@@ -528,7 +802,7 @@ fn check_scale() -> Res<()> {
         let rows = Store::open(&dir)
             .and_then(|s| s.catalog_rows())
             .map_or(0, |r| r.len());
-        if rows != n {
+        if rows != n || !data::is_current(&dir) {
             if dir.exists() {
                 fs::remove_dir_all(&dir)?;
             }
@@ -573,19 +847,28 @@ fn parent() -> Res<()> {
     let fresh = std::env::args().any(|a| a == "--fresh")
         || std::env::var("JIEDAI_BENCH_FRESH").is_ok_and(|v| v == "1");
     let target = target_dir();
-    let dir = target.join("bench-data");
+    // Its own directory: the other benchmarks keep theirs beside it.
+    let dir = target.join("bench-data").join("kiosk");
     let shown = dir
         .strip_prefix(std::env::current_dir()?)
         .unwrap_or(&dir)
         .display()
         .to_string();
 
-    // Setup: reuse the data directory when it already holds the station.
+    // Setup: reuse the data directory when it already holds the station
+    // as this version of the builder makes it.
     let mut rows = 0;
     if !fresh && dir.exists() {
-        match Store::open(&dir).and_then(|s| s.catalog_rows()) {
-            Ok(r) => rows = r.len(),
-            Err(e) => eprintln!("kiosk bench: {shown} cannot be reused ({e}); rebuilding"),
+        if !data::is_current(&dir) {
+            eprintln!(
+                "kiosk bench: {shown} was built by another version of the builder (not {}); rebuilding",
+                data::DATA_VERSION
+            );
+        } else {
+            match Store::open(&dir).and_then(|s| s.catalog_rows()) {
+                Ok(r) => rows = r.len(),
+                Err(e) => eprintln!("kiosk bench: {shown} cannot be reused ({e}); rebuilding"),
+            }
         }
     }
     let reuse = (APPEALS..=APPEALS + MAX_EXTRA).contains(&rows);
@@ -599,18 +882,29 @@ fn parent() -> Res<()> {
         let t = Instant::now();
         let built = data::build(&dir, APPEALS)?;
         format!(
-            "setup: built {shown} in {:.1} s ({} appeals, {} visits, {} lifecycle steps, {} commits)",
+            "setup: built {shown} in {:.1} s ({} appeals, {} visits, {} check-ins, {} lifecycle steps, {} commits)",
             t.elapsed().as_secs_f64(),
             built.appeals,
             built.visits,
+            built.check_ins,
             built.steps,
             built.commits
         )
     };
-    let (mix, appeals) = {
+    let (mix, appeals, held) = {
         let store = Store::open(&dir)?;
         let rows = store.catalog_rows()?;
         let today = data::now().date_naive();
+        let (first, last) = (data::reception_days()[0], today);
+        let reader = store.reader();
+        let held = format!(
+            "holds: {} appeals, {} visits, {} check-ins ({} to {})",
+            rows.len(),
+            reader.visit_days(first, last)?.len(),
+            reader.check_ins(None, last)?.len(),
+            first,
+            last
+        );
         let mix: Vec<String> = Status::ALL
             .iter()
             .map(|s| format!("{} {}", s.zh(), rows.iter().filter(|r| r.status == *s).count()))
@@ -619,7 +913,7 @@ fn parent() -> Res<()> {
                 rows.iter().filter(|r| r.is_overdue(today)).count()
             )])
             .collect();
-        (mix.join(" · "), rows.len())
+        (mix.join(" · "), rows.len(), held)
     };
     let journal_mb = fs::metadata(dir.join("journal"))?.len() as f64 / 1048576.0;
     let db_mb = proc::disk_size(&dir.join("db")) as f64 / 1048576.0;
@@ -635,11 +929,13 @@ fn parent() -> Res<()> {
         first120.push(run_child("first-frame", &dir, "120x40")?);
     }
     let kiosk = run_child("kiosk", &dir, "80x24")?;
+    let books = run_child("reports", &dir, "80x24")?;
     let memory = run_child("memory", &dir, "80x24")?;
     let check = run_child("check", &dir, "80x24")?;
     let chk = |key: &str| check.values.get(key).copied().unwrap_or(f64::NAN);
     let mem = |key: &str| memory.values.get(key).copied().unwrap_or(f64::NAN);
     let k = |key: &str| kiosk.values.get(key).copied().unwrap_or(f64::NAN);
+    let b = |key: &str| books.values.get(key).copied().unwrap_or(f64::NAN);
     let med = |runs: &[ChildRun], key: &str| {
         let v: Vec<f64> = runs.iter().filter_map(|r| r.values.get(key).copied()).collect();
         if v.is_empty() { f64::NAN } else { stats(&v).0 }
@@ -662,6 +958,7 @@ fn parent() -> Res<()> {
         "jiedai benchmark — {appeals} appeals (data: {shown}, journal {journal_mb:.0} MB, db {db_mb:.0} MB)"
     ));
     t.line(setup_line);
+    t.line(held);
     t.line(format!("statuses: {mix}"));
     t.line(format!(
         "clock fixed at {} (a reception day); TestBackend, signed in as {}; release build",
@@ -791,6 +1088,101 @@ fn parent() -> Res<()> {
         "search keystroke (refilter + frame)",
         &format!("median {m:6.2} ms  p99 {p:6.2} ms"),
         Some(("< 50 ms", m < 50.0)),
+    );
+    t.line(String::new());
+
+    // Reports: each period's report on screen, against the floor.
+    t.line(format!(
+        "Reports screen (a kiosk child of its own, 80x24, n={REPORT_RUNS} each): key 6 from Today, i.e. refresh_report + one frame; floor: one pass over the catalog's briefs (as a report reads its rows) reading each one's date"
+    ));
+    let floor = b("report_floor.med");
+    let spread = |key: &str| {
+        let m = b(&format!("{key}.med"));
+        format!(
+            "median {m:6.2} ms  min {:6.2}  max {:6.2}  {:5.1}x floor",
+            b(&format!("{key}.min")),
+            b(&format!("{key}.max")),
+            m / floor
+        )
+    };
+    t.row(
+        "floor: one pass over the briefs",
+        &format!(
+            "median {floor:6.2} ms  min {:6.2}  max {:6.2}  ({:.0} rows)",
+            b("report_floor.min"),
+            b("report_floor.max"),
+            b("report_floor.rows")
+        ),
+        None,
+    );
+    t.row("  the same over whole rows (text)", &spread("report_rows"), None);
+    for key in PERIODS {
+        let p = format!("report_{key}");
+        let f = |part: &str| b(&format!("{p}.{part}"));
+        let m = f("med");
+        t.row(
+            &format!("report on screen, {key}"),
+            &spread(&p),
+            Some(("<= 200 ms", m <= 200.0)),
+        );
+        let label = format!("{p}.label ");
+        let label = books
+            .lines
+            .iter()
+            .find_map(|l| l.strip_prefix(label.as_str()))
+            .unwrap_or(key);
+        t.line(format!(
+            "  {label}: {:.0} appeals, {:.0} visits, {:.0} check-ins, {:.0} closed, {:.0} rated",
+            f("appeals"),
+            f("visits"),
+            f("attended"),
+            f("closed"),
+            f("rated")
+        ));
+        t.row(
+            "  refresh_report / the draw",
+            &format!("median {:6.2} / {:.2} ms", f("switch.med"), f("draw.med")),
+            None,
+        );
+        t.row(
+            "  apart: rows/visits/check-ins/sums",
+            &format!(
+                "median {:6.2} / {:.2} / {:.2} / {:.2} ms",
+                f("facts.med"),
+                f("visit_days.med"),
+                f("check_ins.med"),
+                f("figures.med")
+            ),
+            None,
+        );
+    }
+    t.row(
+        "every deputy's points (standings)",
+        &format!("{}  (this quarter, year, term)", spread("standings")),
+        None,
+    );
+    t.row("Deputies screen on screen (4)", &spread("deputies_screen"), None);
+    t.row(
+        "one deputy's record (deeds_of)",
+        &format!("{}  ({:.0} deeds)", spread("deeds_of"), b("deeds_of.lines")),
+        None,
+    );
+    t.row("  opened: Enter on Deputies", &spread("points_opened"), None);
+    t.row(
+        "peak memory, Reports screen",
+        &format!(
+            "{:6.0} MB   (catalog loaded {:.0} MB; after each report on screen: {}; at the end, the parts and points included, {:.0} MB, RSS {:.0} MB)",
+            b(&format!("report_{}.hwm", PERIODS[PERIODS.len() - 1])),
+            b("hwm_loaded"),
+            PERIODS
+                .iter()
+                .map(|p| format!("{p} {:.0}", b(&format!("report_{p}.hwm"))))
+                .collect::<Vec<_>>()
+                .join(", "),
+            b("hwm_points"),
+            b("rss_points")
+        ),
+        None,
     );
     t.line(String::new());
 

@@ -1,9 +1,10 @@
 //! The benchmark station: the sample station, 18 deputies and 100,000
-//! appeals over two years of reception days, with visits and the lifecycle
-//! steps a real station would have recorded. Everything is fictional and
-//! deterministic (one seeded LCG).
+//! appeals over two years of reception days, with visits, the lifecycle
+//! steps a real station would have recorded and the deputies' check-ins.
+//! Everything is fictional and deterministic (seeded LCGs).
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, TimeZone};
@@ -22,6 +23,16 @@ pub const RECEPTION_DAYS: usize = 48;
 const APPEALS_PER_COMMIT: usize = 500;
 /// Lifecycle steps per commit.
 const STEPS_PER_COMMIT: usize = 2000;
+/// What the builder puts in a station; a station built by an older
+/// builder (another version in its marker) is rebuilt, not reused.
+/// 2: deputies check in and out on reception days.
+pub const DATA_VERSION: u32 = 2;
+/// The marker a finished station carries: `DATA_VERSION`.
+const MARKER: &str = "bench-data-version";
+/// The seed of the appeals and visits; the check-ins draw from their own,
+/// so the appeals are those of every version.
+const SEED: u64 = 20261120;
+const DUTY_SEED: u64 = 20261121;
 
 pub use crate::lcg::Lcg;
 
@@ -556,11 +567,54 @@ fn plan_steps(a: &Appeal, day: NaiveDate, rng: &mut Lcg, out: &mut Vec<(DateTime
     }
 }
 
+/// The deputies' check-ins and check-outs of one reception day, each with
+/// when it happens: most deputies on duty come (from a quarter to nine)
+/// and leave after noon's reception; now and then one comes on a day that
+/// is not theirs. Returns how many check in.
+fn plan_duty(
+    deputies: &[Deputy],
+    day: NaiveDate,
+    rng: &mut Lcg,
+    out: &mut Vec<(DateTime<FixedOffset>, Change)>,
+) -> usize {
+    let mut came = 0;
+    for (i, d) in deputies.iter().enumerate() {
+        let chance = if d.on_duty(day.day()) { 900 } else { 30 };
+        if !rng.chance(chance) {
+            continue;
+        }
+        came += 1;
+        out.push((
+            at(day, 8 * 60 + 45 + i as u32),
+            EventBody::DutyCheckedIn {
+                deputy: d.id.clone(),
+                day,
+            },
+        ));
+        if rng.chance(900) {
+            out.push((
+                at(day, 11 * 60 + 35 + rng.below(20)),
+                EventBody::DutyCheckedOut {
+                    deputy: d.id.clone(),
+                    day,
+                },
+            ));
+        }
+    }
+    came
+}
+
 pub struct Built {
     pub appeals: usize,
     pub visits: usize,
+    pub check_ins: usize,
     pub steps: usize,
     pub commits: usize,
+}
+
+/// Whether `dir` holds a station this version of the builder finished.
+pub fn is_current(dir: &Path) -> bool {
+    fs::read_to_string(dir.join(MARKER)).is_ok_and(|v| v.trim() == DATA_VERSION.to_string())
 }
 
 fn deputy_ref(d: &Deputy) -> DeputyRef {
@@ -600,11 +654,13 @@ pub fn build_with(
     let mut built = Built {
         appeals: 0,
         visits: 0,
+        check_ins: 0,
         steps: 0,
         commits: 1,
     };
 
-    let mut rng = Lcg::new(20261120);
+    let mut rng = Lcg::new(SEED);
+    let mut duty_rng = Lcg::new(DUTY_SEED);
     let now = now();
     let mut pending: BTreeMap<DateTime<FixedOffset>, Vec<Change>> = BTreeMap::new();
     let flush = |store: &mut Store,
@@ -629,6 +685,13 @@ pub fn build_with(
     };
 
     for (di, &day) in days.iter().enumerate() {
+        let mut duty = Vec::new();
+        built.check_ins += plan_duty(&deputies, day, &mut duty_rng, &mut duty);
+        for (t, change) in duty {
+            if t <= now {
+                pending.entry(t).or_default().push(change);
+            }
+        }
         flush(&mut store, &mut pending, at(day, 9 * 60), &mut built)?;
         let count = total / days.len() + usize::from(di < total % days.len());
         // Visits of one to three appeals; codes are issued visit first,
@@ -739,5 +802,9 @@ pub fn build_with(
         &mut built,
     )?;
     store.flush()?;
+    fs::write(dir.join(MARKER), DATA_VERSION.to_string()).map_err(|e| StoreError::Io {
+        path: dir.join(MARKER),
+        source: e,
+    })?;
     Ok(built)
 }
