@@ -250,10 +250,15 @@ impl Reader {
         let mut out = Vec::new();
         for k in self.tree.range(keys::visit_days(from, to)).keys() {
             let k = k.map_err(|e| self.db_err(e))?;
-            let day = k
-                .get(keys::VISIT.len()..keys::VISIT.len() + 6)
-                .and_then(|d| std::str::from_utf8(d).ok())
-                .and_then(|d| NaiveDate::parse_from_str(d, "%y%m%d").ok());
+            // Six digits, YYMMDD, read as numbers (a format string per
+            // key costs more than the rest of the scan).
+            let day = k.get(keys::VISIT.len()..keys::VISIT.len() + 6).and_then(|d| {
+                let n = |i: usize| -> Option<u32> {
+                    let (a, b) = (d[i].checked_sub(b'0')?, d[i + 1].checked_sub(b'0')?);
+                    (a < 10 && b < 10).then(|| u32::from(a * 10 + b))
+                };
+                NaiveDate::from_ymd_opt(2000 + n(0)? as i32, n(2)?, n(4)?)
+            });
             out.extend(day);
         }
         Ok(out)
