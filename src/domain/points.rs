@@ -671,4 +671,23 @@ mod tests {
         );
         assert!(toml::from_str::<PointsRules>("reception_days = 3").is_err());
     }
+
+    /// A station counting 15 working days: 2026-11-02 (a Monday) is due
+    /// 2026-11-23 (three weeks of five working days, no holiday between);
+    /// 2026-12-20 runs into 2027, which the shipped table lacks: 15
+    /// calendar days stand in (2027-01-04) and the year is named.
+    #[test]
+    fn an_appeal_is_due_by_the_stations_working_days() {
+        let mut station = crate::domain::testing::sample_station();
+        station.reply_working_days = Some(15);
+        let due = ReplyDue::new(&station);
+        assert_eq!(due.on(d(11, 2), None), d(11, 23));
+        assert_eq!(due.uncovered(), None);
+        assert_eq!(due.on(d(11, 2), Some(d(11, 5))), d(11, 5), "a deadline stands");
+        assert_eq!(
+            due.on(d(12, 20), None),
+            NaiveDate::from_ymd_opt(2027, 1, 4).unwrap()
+        );
+        assert_eq!(due.uncovered(), Some(2027));
+    }
 }

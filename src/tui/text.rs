@@ -210,6 +210,7 @@ texts! {
     duty_item_saved: "已录入履职事项：", "Duty item entered: ";
     reports_loading: "正在载入诉求，报表稍后显示…", "Loading appeals; the report follows…";
     reports_failed: "报表无法生成：", "Could not make the report: ";
+    report_uncovered: "注：节假日表没有 {year} 年的安排，按期与否暂按自然日计算", "Note: the holiday table lacks {year}; on time is counted in calendar days";
     report_title: "{period}（{from} ~ {to}）", "{period} ({from} to {to})";
     report_hint: "←→ 换期 · t 月/季/年 · r 日期 · Tab 翻页", "←→ period · t month/quarter/year · r dates · Tab page";
     part_overview: "概览", "Overview";

@@ -143,8 +143,16 @@ fn overview(frame: &mut Frame, area: Rect, app: &App, r: &Report) {
         .max(width(t.col_figure));
     let left_w = (label_w + 1 + 20 + 1) as u16;
     let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(20)]).areas(area);
+    let mut lines = table(&[t.col_figure, t.col_value], &[label_w, 20], rows);
+    if let Some(year) = r.uncovered_year {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            t.report_uncovered.replace("{year}", &year.to_string()),
+            Style::new().add_modifier(Modifier::DIM),
+        ));
+    }
     frame.render_widget(
-        Paragraph::new(table(&[t.col_figure, t.col_value], &[label_w, 20], rows)),
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
         left,
     );
     let days = &r.visits_per_reception_day;
