@@ -465,24 +465,14 @@ pub fn standing(rules: &PointsRules, lines: &[PointLine], from: NaiveDate, to: N
     }
 }
 
-/// A deputy's quarter, year and term totals on `today` (年度积分制 +
-/// 任期累计积分制).
+/// A deputy's points of a period (a quarter on the kiosk and the notice
+/// board), of the year and of the term up to its end (年度积分制 +
+/// 任期累计积分制): `standing` and `standings`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub quarter: u32,
     pub year: u32,
     pub term: u32,
-}
-
-pub fn totals(rules: &PointsRules, lines: &[PointLine], today: NaiveDate) -> Totals {
-    let (qf, qt) = quarter_of(today);
-    let (yf, yt) = year_of(today);
-    let term_from = rules.term_start.unwrap_or(NaiveDate::MIN);
-    Totals {
-        quarter: total(lines, qf, qt),
-        year: total(lines, yf, yt),
-        term: total(lines, term_from, today),
-    }
 }
 
 #[cfg(test)]
@@ -617,7 +607,7 @@ mod tests {
         assert_eq!(total(two, d(1, 1), d(3, 31)), 4);
         assert_eq!(total(two, d(4, 1), d(6, 30)), 2);
         assert_eq!(
-            totals(&rules, one, d(5, 20)),
+            standing(&rules, one, quarter_of(d(5, 20)).0, d(5, 20)),
             Totals {
                 quarter: 6,
                 year: 17,
@@ -640,7 +630,10 @@ mod tests {
         };
         let again = deeds(&changed, &days, &facts, &items);
         assert_eq!(total(&again["D001"], d(1, 1), d(3, 31)), 11 + 2 * 3);
-        assert_eq!(totals(&changed, &again["D001"], d(5, 20)).term, 6 + 3);
+        assert_eq!(
+            standing(&changed, &again["D001"], quarter_of(d(5, 20)).0, d(5, 20)).term,
+            6 + 3
+        );
     }
 
     #[test]
