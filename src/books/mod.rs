@@ -19,7 +19,8 @@ use chrono::NaiveDate;
 pub use period::{Asked, Period, PeriodError, read as read_period};
 use rows::Row;
 
-use crate::domain::points::{self, AppealFacts, HandEntry, ReplyDue};
+use crate::domain::points::{self, AppealFacts, HandEntry};
+use crate::domain::station::ReplyDue;
 use crate::domain::{Appeal, Deputy, Duty, Station, Visit};
 use crate::i18n::Lang;
 use crate::storage::{Reader, StoreError};

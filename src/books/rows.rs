@@ -550,7 +550,7 @@ mod tests {
         let a = handled();
         let facts = [AppealFacts::of(
             &a,
-            &crate::domain::points::ReplyDue::new(&crate::domain::testing::sample_station()),
+            &crate::domain::station::ReplyDue::new(&crate::domain::testing::sample_station()),
         )];
         let items = [
             HandEntry {

@@ -24,12 +24,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::appeal::{Appeal, Satisfaction, Status};
-use std::cell::Cell;
-
-use super::calendar::{Holidays, NotCovered};
 use super::catalog::Brief;
 use super::lifecycle::Step;
-use super::station::Station;
+use super::station::ReplyDue;
 
 /// The `[points]` table of the station file. Absent, the defaults below.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,47 +184,6 @@ impl AppealFacts {
             due_on: due.on(r.date, r.deadline),
             satisfied_on: r.handling.satisfied_on,
         }
-    }
-}
-
-/// When an appeal was due: its deadline, or else the station's reply days
-/// after its registration (`Station::reply_due`: in working days by the
-/// station's holiday table when it counts them so). Where the table does
-/// not cover a year, calendar days stand in (an earlier day than any
-/// count of working days) and the first such year is kept, for the report
-/// to say so.
-pub struct ReplyDue<'a> {
-    station: &'a Station,
-    holidays: Holidays,
-    uncovered: Cell<Option<i32>>,
-}
-
-impl<'a> ReplyDue<'a> {
-    pub fn new(station: &'a Station) -> ReplyDue<'a> {
-        ReplyDue {
-            station,
-            holidays: station.holidays(),
-            uncovered: Cell::new(None),
-        }
-    }
-
-    pub fn on(&self, registered_on: NaiveDate, deadline: Option<NaiveDate>) -> NaiveDate {
-        if let Some(d) = deadline {
-            return d;
-        }
-        self.station
-            .reply_due(registered_on, &self.holidays)
-            .unwrap_or_else(|NotCovered(year)| {
-                if self.uncovered.get().is_none_or(|y| year < y) {
-                    self.uncovered.set(Some(year));
-                }
-                registered_on + chrono::Days::new(u64::from(self.station.reply_days()))
-            })
-    }
-
-    /// The first year the holiday table did not cover, if one was met.
-    pub fn uncovered(&self) -> Option<i32> {
-        self.uncovered.get()
     }
 }
 

@@ -18,7 +18,8 @@ use chrono::{Datelike, NaiveDate};
 
 use super::appeal::{Appeal, Category, ReplyClass, Route, Satisfaction, Status};
 use super::catalog::Brief;
-use super::points::{AppealFacts, ReplyDue};
+use super::points::AppealFacts;
+use super::station::ReplyDue;
 use super::station::Station;
 
 /// What an appeal counts for.

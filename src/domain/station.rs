@@ -1,6 +1,8 @@
 //! Stations, their staff, handling units and reception schedule.
 
 use super::points::{PointsRules, RulesProblem};
+use std::cell::Cell;
+
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
@@ -612,6 +614,47 @@ impl StationProblem {
                 ),
             },
         }
+    }
+}
+
+/// When an appeal was due: its deadline, or else the station's reply days
+/// after its registration (`Station::reply_due`: in working days by the
+/// station's holiday table when it counts them so). Where the table does
+/// not cover a year, calendar days stand in (an earlier day than any
+/// count of working days) and the first such year is kept, for the report
+/// to say so.
+pub struct ReplyDue<'a> {
+    station: &'a Station,
+    holidays: Holidays,
+    uncovered: Cell<Option<i32>>,
+}
+
+impl<'a> ReplyDue<'a> {
+    pub fn new(station: &'a Station) -> ReplyDue<'a> {
+        ReplyDue {
+            station,
+            holidays: station.holidays(),
+            uncovered: Cell::new(None),
+        }
+    }
+
+    pub fn on(&self, registered_on: NaiveDate, deadline: Option<NaiveDate>) -> NaiveDate {
+        if let Some(d) = deadline {
+            return d;
+        }
+        self.station
+            .reply_due(registered_on, &self.holidays)
+            .unwrap_or_else(|NotCovered(year)| {
+                if self.uncovered.get().is_none_or(|y| year < y) {
+                    self.uncovered.set(Some(year));
+                }
+                registered_on + chrono::Days::new(u64::from(self.station.reply_days()))
+            })
+    }
+
+    /// The first year the holiday table did not cover, if one was met.
+    pub fn uncovered(&self) -> Option<i32> {
+        self.uncovered.get()
     }
 }
 

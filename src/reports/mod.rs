@@ -11,8 +11,9 @@ use chrono::NaiveDate;
 
 use crate::domain::catalog::Catalog;
 use crate::domain::period::Period;
-use crate::domain::points::{self, AppealFacts, PointLine, ReplyDue, Totals};
+use crate::domain::points::{self, AppealFacts, PointLine, Totals};
 use crate::domain::report::{self, Facts, Report, Schedule};
+use crate::domain::station::ReplyDue;
 use crate::domain::{Deputy, Station};
 use crate::storage::{Reader, StoreError};
 

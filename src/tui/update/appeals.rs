@@ -178,7 +178,7 @@ fn step_dialog(app: &mut App, kind: StepKind) {
                 .collect();
             // The station's reply days from today (working days when it
             // counts them so), as a day to start from.
-            let due = crate::domain::points::ReplyDue::new(&app.station);
+            let due = crate::domain::station::ReplyDue::new(&app.station);
             let deadline = due.on(app.today_date(), None);
             vec![
                 (t.f_unit, Widget::Pick(Picker::new(units, false))),
