@@ -1,7 +1,8 @@
 #![cfg(feature = "county")]
 //! Two terminals of one station through a county server on loopback, the
 //! real binary throughout: each registers offline, both sync, each finds,
-//! shows, prints and steps the other's appeal in the kiosk; then both
+//! shows, prints and steps the other's appeal in the kiosk (and counts a
+//! duty item the other entered); then both
 //! answer one appeal offline, and the terminals and the county end alike,
 //! with the step that came second kept as not applied (`domain::order`).
 
@@ -151,6 +152,17 @@ fn two_terminals_share_their_appeals_and_end_a_conflict_alike() {
     let lamp = one.find("路灯不亮");
     let p = two.kiosk();
     let cover = register(&p, "桃源路井盖缺失");
+    // And an item of 陈立华's (D001) duty list, entered at terminal 2.
+    p.send("4");
+    ok(p.wait_for("季度分", T));
+    p.send("a");
+    ok(p.wait_for("录入履职事项 · 陈立华", T));
+    p.key(pty::Key::Enter);
+    p.key(pty::Key::Tab);
+    p.key(pty::Key::Tab);
+    p.send("两台终端的培训");
+    p.key(pty::Key::Ctrl('s'));
+    ok(p.wait_for("已录入履职事项：陈立华 · 学习培训", T));
     quit(p);
     assert_eq!(cover.split('-').nth(2).unwrap().chars().next(), Some('2'));
     // Nothing of the other's before a sync.
@@ -189,6 +201,14 @@ fn two_terminals_share_their_appeals_and_end_a_conflict_alike() {
     ok(p.wait_for("备注", T));
     p.key(pty::Key::Ctrl('s'));
     ok(p.wait_for("已受理", T));
+    // Terminal 2's duty item counts for 陈立华 here too.
+    p.send("4");
+    ok(p.wait_for("季度分", T));
+    p.key(pty::Key::Enter);
+    let screen = ok(p.wait_for("陈立华 代表履职积分", T));
+    assert!(screen.contains("学习培训 × 1 次 · 两台终端的培训"), "{screen}");
+    p.key(pty::Key::Esc);
+    ok(p.wait_gone("代表履职积分", T));
     quit(p);
     // Screen 5 says what is held from the other terminal.
     let p = two.kiosk();
