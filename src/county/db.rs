@@ -524,7 +524,7 @@ impl Db {
             serde_json::to_string(deputy).map_err(CountyError::Encode)?
         ));
         let checked = sqlx::query(
-            "SELECT body FROM events WHERE station = $1 AND kind = 'duty_checked_in' AND body LIKE $2 ESCAPE '\\'",
+            "SELECT body FROM events WHERE station = $1 AND kind IN ('duty_checked_in', 'duty_item_recorded') AND body LIKE $2 ESCAPE '\\'",
         )
         .bind(station)
         .bind(needle)
@@ -533,13 +533,14 @@ impl Db {
         let mut days = std::collections::BTreeSet::new();
         for row in &checked {
             let body: String = row.try_get(0)?;
-            if let Ok(crate::domain::Event {
-                body: crate::domain::EventBody::DutyCheckedIn { deputy: d, day },
-                ..
-            }) = serde_json::from_str(&body)
-                && d == deputy
-            {
-                days.insert(day);
+            match serde_json::from_str::<crate::domain::Event>(&body).map(|e| e.body) {
+                Ok(crate::domain::EventBody::DutyCheckedIn { deputy: d, day }) if d == deputy => {
+                    days.insert(day);
+                }
+                Ok(crate::domain::EventBody::DutyItemRecorded { entry }) if entry.deputy == deputy => {
+                    record.items += u64::from(entry.times);
+                }
+                _ => {}
             }
         }
         record.days = days.len() as u64;

@@ -66,6 +66,7 @@ mod words {
     pub const DUTY_CLOSED: &str = "已办结";
     pub const DUTY_SATISFIED: &str = "群众满意（含基本满意）";
     pub const DUTY_OPEN: &str = "办理中";
+    pub const DUTY_ITEMS: &str = "学习、会议、调研等履职事项（次）";
     pub const DAYS_LEFT: &str = "距办理期限还有 {n} 天";
     pub const DUE_TODAY: &str = "今天是办理期限";
     pub const DAYS_OVER: &str = "已超过办理期限 {n}";
@@ -442,6 +443,9 @@ pub struct DutyRecord {
     pub satisfied: u64,
     /// Not closed yet.
     pub open: u64,
+    /// Times of the duty list's items (study, meetings, activities) the
+    /// station entered.
+    pub items: u64,
 }
 
 fn duty_record(out: &mut String, r: &DutyRecord) {
@@ -452,6 +456,7 @@ fn duty_record(out: &mut String, r: &DutyRecord) {
         (words::DUTY_CLOSED, r.closed),
         (words::DUTY_SATISFIED, r.satisfied),
         (words::DUTY_OPEN, r.open),
+        (words::DUTY_ITEMS, r.items),
     ] {
         field(out, label, &n.to_string());
     }

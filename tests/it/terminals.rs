@@ -201,6 +201,14 @@ fn two_terminals_share_their_appeals_and_end_a_conflict_alike() {
     ok(p.wait_for("备注", T));
     p.key(pty::Key::Ctrl('s'));
     ok(p.wait_for("已受理", T));
+    // The county's public page of 陈立华 counts it, with no word of it.
+    let (status, page) = crate::support::county::get(&format!("{}/{STATION}/d/D001", county.url));
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("<dt>学习、会议、调研等履职事项（次）</dt><dd>1</dd>"),
+        "{page}"
+    );
+    assert!(!page.contains("两台终端的培训"), "{page}");
     // Terminal 2's duty item counts for 陈立华 here too.
     p.send("4");
     ok(p.wait_for("季度分", T));
