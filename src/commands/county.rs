@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use super::{exit, out, say};
 use crate::cli::{AppealsArgs, CountyWhat, Format, UnitWhat};
 use crate::county::appeals;
-use crate::county::db::Db;
+use crate::county::db::{Db, HeldAppeal};
 use crate::county::enroll::{self as enrollment, EnrollRefusal, Enrollment};
 use crate::county::queue::{self, Query, QueueFilter, Scope, Sort, SortKey};
 use crate::county::readable::{self, ReadableError, SheetWriter, StreamError};
@@ -723,20 +723,26 @@ fn working_days_from(from: NaiveDate, n: u32, lang: Lang) -> Result<NaiveDate, E
     })
 }
 
-/// `extend --working-days N`: N working days past the appeal's current
-/// deadline (from today when it has none: the status machine then says
-/// why it cannot be extended).
-async fn extended_by(db: &Db, code: &str, n: u32, lang: Lang) -> Result<NaiveDate, ExitCode> {
+/// The appeal `code` names (a code mistyped, or one the county does not
+/// hold, is said and refused).
+async fn held_appeal(db: &Db, code: &str, lang: Lang) -> Result<HeldAppeal, ExitCode> {
     typo(code, lang)?;
     let canonical = code
         .parse::<TrackingCode>()
         .map(|c| c.to_string())
         .unwrap_or_else(|_| code.trim().to_string());
-    let held = match db.appeal(&canonical).await {
-        Ok(Some(h)) => h,
-        Ok(None) => return Err(not_held(&canonical, lang)),
-        Err(e) => return Err(fail(&e, lang)),
-    };
+    match db.appeal(&canonical).await {
+        Ok(Some(h)) => Ok(h),
+        Ok(None) => Err(not_held(&canonical, lang)),
+        Err(e) => Err(fail(&e, lang)),
+    }
+}
+
+/// `extend --working-days N`: N working days past the appeal's current
+/// deadline (from today when it has none: the status machine then says
+/// why it cannot be extended).
+async fn extended_by(db: &Db, code: &str, n: u32, lang: Lang) -> Result<NaiveDate, ExitCode> {
+    let held = held_appeal(db, code, lang).await?;
     let from = held.appeal.deadline.unwrap_or_else(|| county_mod::zone().today());
     working_days_from(from, n, lang)
 }
@@ -976,17 +982,9 @@ async fn unit(db: &Db, what: &UnitWhat, lang: Lang) -> ExitCode {
 /// every number in its texts masked as when it leaves the staff view,
 /// each time in the county's zone.
 async fn show(db: &Db, code: &str, json: bool, lang: Lang) -> ExitCode {
-    if let Err(exit) = typo(code, lang) {
-        return exit;
-    }
-    let canonical = code
-        .parse::<TrackingCode>()
-        .map(|c| c.to_string())
-        .unwrap_or_else(|_| code.trim().to_string());
-    let held = match db.appeal(&canonical).await {
-        Ok(Some(h)) => h,
-        Ok(None) => return not_held(&canonical, lang),
-        Err(e) => return fail(&e, lang),
+    let held = match held_appeal(db, code, lang).await {
+        Ok(h) => h,
+        Err(exit) => return exit,
     };
     let station_name = match db.station(&held.station).await {
         Ok(s) => s.map(|s| s.name).unwrap_or_default(),
