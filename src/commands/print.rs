@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{exit, open_store, out, report_store_error, say};
-use crate::domain::TrackingCode;
 use crate::domain::period::Period;
+use crate::domain::{Station, TrackingCode};
 use crate::i18n::Lang;
 use crate::jobs::print::Printed;
 use crate::print::{self, PrintError, PrinterSettings, Target};
@@ -101,30 +101,29 @@ fn run_job(o: &Opened, job: PrintJob, lang: Lang) -> ExitCode {
     }
 }
 
+/// A tracking code as typed; a mistyped one is said (exit 1).
+fn parse_code(text: &str, lang: Lang) -> Result<TrackingCode, ExitCode> {
+    text.parse().map_err(|e| {
+        say(format_args!(
+            "jiedai: {}",
+            crate::domain::code::CodeError::message(&e, lang)
+        ));
+        ExitCode::from(exit::FAILED)
+    })
+}
+
 pub fn receipt(dir: &Path, code: &str, printer: Option<&str>, lang: Lang) -> ExitCode {
-    let code: TrackingCode = match code.parse() {
+    let code = match parse_code(code, lang) {
         Ok(c) => c,
-        Err(e) => {
-            say(format_args!(
-                "jiedai: {}",
-                crate::domain::code::CodeError::message(&e, lang)
-            ));
-            return ExitCode::from(exit::FAILED);
-        }
+        Err(exit) => return exit,
     };
-    let mut o = match open(dir, printer, lang) {
+    let (mut o, station) = match open_station(dir, printer, lang) {
         Ok(x) => x,
         Err(code) => return code,
     };
     // The link needs the station's public address before anything is recorded.
-    match o.store.station() {
-        Ok(Some(s)) => {
-            if let Err(e) = crate::domain::public::base(&s) {
-                return fail(&e.into(), lang);
-            }
-        }
-        Ok(None) => return fail(&PrintError::NoStation, lang),
-        Err(e) => return report_store_error(&e, lang),
+    if let Err(e) = crate::domain::public::base(&station) {
+        return fail(&e.into(), lang);
     }
     match o.store.access_key(ACTOR, code.as_str()) {
         Ok(Some(_)) => {}
@@ -148,11 +147,11 @@ fn new_job(o: &Opened, kind: JobKind, lang: Lang) -> ExitCode {
     }
 }
 
-/// `open`, refused when the directory holds no station.
-fn open_station(dir: &Path, printer: Option<&str>, lang: Lang) -> Result<Opened, ExitCode> {
+/// `open`, with the station; refused when the directory holds none.
+fn open_station(dir: &Path, printer: Option<&str>, lang: Lang) -> Result<(Opened, Station), ExitCode> {
     let o = open(dir, printer, lang)?;
     match o.store.station() {
-        Ok(Some(_)) => Ok(o),
+        Ok(Some(s)) => Ok((o, s)),
         Ok(None) => Err(fail(&PrintError::NoStation, lang)),
         Err(e) => Err(report_store_error(&e, lang)),
     }
@@ -161,17 +160,11 @@ fn open_station(dir: &Path, printer: Option<&str>, lang: Lang) -> Result<Opened,
 /// The visitor registration form: blank, or filled from the visit of
 /// `visit` (an unknown code is refused before anything is recorded).
 pub fn form(dir: &Path, visit: Option<&str>, printer: Option<&str>, lang: Lang) -> ExitCode {
-    let code = match visit.map(str::parse::<TrackingCode>).transpose() {
+    let code = match visit.map(|v| parse_code(v, lang)).transpose() {
         Ok(c) => c,
-        Err(e) => {
-            say(format_args!(
-                "jiedai: {}",
-                crate::domain::code::CodeError::message(&e, lang)
-            ));
-            return ExitCode::from(exit::FAILED);
-        }
+        Err(exit) => return exit,
     };
-    let o = match open_station(dir, printer, lang) {
+    let (o, _) = match open_station(dir, printer, lang) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -193,7 +186,7 @@ pub fn points(dir: &Path, quarter: &str, printer: Option<&str>, lang: Lang) -> E
     let Some(quarter) = Period::quarter(quarter) else {
         return fail(&PrintError::BadQuarter(quarter.to_string()), lang);
     };
-    let o = match open_station(dir, printer, lang) {
+    let (o, _) = match open_station(dir, printer, lang) {
         Ok(x) => x,
         Err(code) => return code,
     };

@@ -397,7 +397,7 @@ impl App {
             quarter_counts: Vec::new(),
             standings: BTreeMap::new(),
             reports: ReportsView {
-                period: Period::month_of(NaiveDate::MIN),
+                period: Period::month_of(zone.date(&clock.now())),
                 part: ReportPart::Overview,
                 report: None,
                 scroll: 0,
@@ -416,7 +416,6 @@ impl App {
             outbox: Vec::new(),
         };
         app.sync.window = app.station.sync_window();
-        app.reports.period = Period::month_of(app.today_date());
         app.refresh_today();
         Ok(app)
     }
@@ -669,8 +668,7 @@ impl App {
 
     pub fn recount_quarter(&mut self) {
         let today = self.today_date();
-        let q_start_month = (today.month0() / 3) * 3 + 1;
-        let start = NaiveDate::from_ymd_opt(today.year(), q_start_month, 1).unwrap_or(today);
+        let start = Period::quarter_of(today).from;
         let counts = self
             .catalog
             .as_ref()

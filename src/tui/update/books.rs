@@ -95,7 +95,6 @@ pub fn deputies_action(app: &mut App, action: Action) -> bool {
     };
     match action {
         Action::Open => {
-            app.refresh_points();
             let lines = app.deeds_of(&deputy.id);
             app.overlay = Overlay::Points {
                 deputy: deputy.id,

@@ -44,10 +44,10 @@ pub fn on_saved(app: &mut App, ticket: Ticket, outcome: Outcome) {
             app.message = None;
         }
         Saving::DutyItem { name, item } => {
+            // `appeals_changed` above has counted it in the points.
             if open_dialog(app, ticket).is_some() {
                 app.overlay = Overlay::None;
             }
-            app.refresh_points();
             app.say(Tone::Good, format!("{}{name} · {item}", app.t.duty_item_saved));
         }
         Saving::Duty { name, check_in } => {

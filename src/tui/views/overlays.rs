@@ -61,7 +61,7 @@ pub fn overlay_last(app: &App, area: Rect) -> usize {
     let lines = match &app.overlay {
         Overlay::Help { .. } => help_lines(app).len(),
         Overlay::Messages { .. } => messages_lines(app, inner.width).len(),
-        Overlay::Points { deputy, lines, .. } => points_lines(app, deputy, lines).len(),
+        Overlay::Points { lines, .. } => points_rows(lines),
         _ => return 0,
     };
     scrolled_last(lines, inner.height)
@@ -77,31 +77,41 @@ fn points(frame: &mut Frame, area: Rect, app: &App, deputy: &str, deeds: &[Point
         app.t.points_hint
     );
     let inner = window(frame, list_window(area), &title);
-    scrolled(frame, inner, points_lines(app, deputy, deeds), scroll, app);
+    // A busy deputy's record runs to thousands of deeds: only the rows on
+    // show are put in words.
+    scrolled_by(frame, inner, points_rows(deeds), scroll, app, |from, n| {
+        (from..(from + n).min(points_rows(deeds)))
+            .map(|i| points_row(app, deputy, deeds, i))
+            .collect()
+    });
 }
 
-fn points_lines(app: &App, deputy: &str, deeds: &[PointLine]) -> Vec<Line<'static>> {
+/// Rows of a deputy's points: the totals, then a deed a row (newest
+/// first), or a row saying there is none.
+fn points_rows(deeds: &[PointLine]) -> usize {
+    1 + deeds.len().max(1)
+}
+
+fn points_row(app: &App, deputy: &str, deeds: &[PointLine], i: usize) -> Line<'static> {
     let t = app.t;
-    let totals = app.totals(deputy);
-    let mut lines = vec![Line::styled(
-        t.points_totals
-            .replace("{q}", &totals.quarter.to_string())
-            .replace("{y}", &totals.year.to_string())
-            .replace("{t}", &totals.term.to_string()),
-        Style::new().add_modifier(Modifier::BOLD),
-    )];
-    if deeds.is_empty() {
-        lines.push(Line::raw(t.points_none));
+    if i == 0 {
+        let totals = app.totals(deputy);
+        return Line::styled(
+            t.points_totals
+                .replace("{q}", &totals.quarter.to_string())
+                .replace("{y}", &totals.year.to_string())
+                .replace("{t}", &totals.term.to_string()),
+            Style::new().add_modifier(Modifier::BOLD),
+        );
     }
-    for l in deeds.iter().rev() {
-        let what = super::books::deed_words(app, &l.deed);
-        lines.push(Line::raw(format!(
-            "{}  {:>3}  {what}",
-            l.day,
-            format!("+{}", l.points)
-        )));
+    match deeds.len().checked_sub(i) {
+        Some(at) => {
+            let l = &deeds[at];
+            let what = super::books::deed_words(app, &l.deed);
+            Line::raw(format!("{}  {:>3}  {what}", l.day, format!("+{}", l.points)))
+        }
+        None => Line::raw(t.points_none),
     }
-    lines
 }
 
 fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
@@ -155,13 +165,29 @@ fn scrolled_last(lines: usize, height: u16) -> usize {
 /// `lines` in `inner` from row `scroll` (kept within the list). A list
 /// longer than the window keeps its last row for a mark that says it goes
 /// on below (or above).
-fn scrolled(frame: &mut Frame, inner: Rect, lines: Vec<Line<'_>>, scroll: usize, app: &App) {
-    let fits = lines.len() <= inner.height as usize;
-    let view_h = view_height(lines.len(), inner.height);
-    let last = scrolled_last(lines.len(), inner.height);
+fn scrolled(frame: &mut Frame, inner: Rect, mut lines: Vec<Line<'_>>, scroll: usize, app: &App) {
+    let total = lines.len();
+    scrolled_by(frame, inner, total, scroll, app, |from, n| {
+        lines.drain(from..(from + n).min(total)).collect()
+    });
+}
+
+/// `scrolled` for a list of `total` rows made only as far as they show:
+/// `take(from, n)` gives rows `from..from + n`.
+fn scrolled_by<'a>(
+    frame: &mut Frame,
+    inner: Rect,
+    total: usize,
+    scroll: usize,
+    app: &App,
+    take: impl FnOnce(usize, usize) -> Vec<Line<'a>>,
+) {
+    let fits = total <= inner.height as usize;
+    let view_h = view_height(total, inner.height);
+    let last = scrolled_last(total, inner.height);
     let scroll = scroll.min(last);
     frame.render_widget(
-        Paragraph::new(lines).scroll((scroll as u16, 0)),
+        Paragraph::new(take(scroll, view_h as usize)),
         Rect {
             height: view_h,
             ..inner
